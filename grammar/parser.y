@@ -1,0 +1,904 @@
+/* parser.y — the kpic grammar (DESIGN.md §2).
+ *
+ * A pure LALR(1) parser with byte-offset locations and no conflicts (%expect 0).
+ * Actions only build AST nodes in the arena; names are resolved later by the checker.
+ * Syntax errors are reported with the tokens that were expected (LAC keeps that list
+ * exact) and recovered from at the next declaration that starts a line, so one run
+ * shows the syntax errors of every declaration.
+ */
+%code requires {
+#include "parse_ctx.h"
+}
+
+%code provides {
+int kpy_lex(KPYSTYPE *yylval_param, kp_loc *yylloc_param, void *yyscanner);
+}
+
+%code {
+#include <string.h>
+
+#define kpylex(value, location, ctx) kpy_lex(value, location, (ctx)->scanner)
+
+/* A symbol's span runs from its first to its last component; an empty one sits at the
+ * end of what came before it. */
+#define YYLLOC_DEFAULT(Cur, Rhs, N)                                  \
+    do {                                                             \
+        if (N) {                                                     \
+            (Cur).start = YYRHSLOC(Rhs, 1).start;                    \
+            (Cur).end = YYRHSLOC(Rhs, N).end;                        \
+        } else {                                                     \
+            (Cur).start = (Cur).end = YYRHSLOC(Rhs, 0).end;          \
+        }                                                            \
+    } while (0)
+
+#define SPAN(loc) parse_span(ctx, (loc))
+
+#define declaration_starts(ctx) \
+    do { (ctx)->recovering = false; (ctx)->brace_depth = 0; (ctx)->lexical_errors = false; \
+         yyerrok; } while (0)
+
+static ast_expr *finish(parse_ctx *ctx, ast_expr *e);
+static ast_expr *literal(parse_ctx *ctx, ast_expr_kind kind, kp_tok tok, kp_loc loc);
+static ast_expr *binary(parse_ctx *ctx, ast_op op, ast_expr *l, ast_expr *r, kp_loc op_loc);
+static ast_expr *unary(parse_ctx *ctx, ast_op op, ast_expr *operand, kp_loc loc);
+static void add_clause(parse_ctx *ctx, ast_expr *call, int which, void *clause, kp_loc loc);
+static ast_window *window_last(parse_ctx *ctx, kp_tok count, kp_loc count_loc, kp_tok unit,
+                               kp_loc unit_loc, kp_loc loc);
+static ast_window *window_ytd(parse_ctx *ctx, kp_tok a, kp_tok b, kp_tok c, kp_loc loc);
+static ast_decl *finish_role(parse_ctx *ctx, ast_decl *role, ptr_vec *items);
+static bool grain_of(const char *word, ast_grain *grain);
+static bool unit_of(const char *word, ast_unit *unit);
+static bool coltype_of(const char *word, ast_coltype *type);
+static void copy_columns(parse_ctx *ctx, ast_decl *d, ptr_vec *cols);
+static void yyerror(kp_loc *loc, parse_ctx *ctx, const char *msg);
+
+enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
+}
+
+%define api.prefix {kpy}
+%define api.pure full
+%define api.location.type {kp_loc}
+%define parse.error custom
+%define parse.lac full
+%locations
+%param {parse_ctx *ctx}
+%expect 0
+
+%union {
+    kp_tok tok;
+    ast_expr *expr;
+    ast_decl *decl;
+    ast_window *window;
+    ast_column *column;
+    ast_scale_row *row;
+    ast_role_item *item;
+    ptr_vec list;
+    int op;
+    bool flag;
+}
+
+%token <tok> IDENT "identifier" NUMBER "number" PERCENT "percentage" DATE "date"
+             STRING "string"
+%token <tok> KW_IMPORT "import" KW_PERIOD "period" KW_CURRENCY "currency"
+             KW_SOURCE "source" KW_STAFF "staff" KW_INDICATOR "indicator" KW_SET "set"
+             KW_SCALE "scale" KW_ROLE "role" KW_KPI "kpi" KW_WEIGHT "weight"
+             KW_TARGET "target" KW_POINTS "points" KW_GATE "gate" KW_BONUS "bonus"
+             KW_MISSING "missing" KW_PER "per" KW_NOTE "note" KW_IF "if" KW_THEN "then"
+             KW_ELSE "else" KW_AND "and" KW_OR "or" KW_NOT "not" KW_IN "in"
+             KW_PREVIOUS "previous" KW_BEFORE "before" KW_ALL "all" KW_LAST "last"
+             KW_OVER "over" KW_WHERE "where" KW_HAVING "having" KW_INF "inf"
+             KW_TRUE "true" KW_FALSE "false" KW_TIME "time"
+%token GE ">=" LE "<=" NE "!=" ARROW "->" DOTDOT ".."
+
+%type <decl> decl import_decl period_decl currency_decl source_decl staff_decl
+             indicator_decl set_decl scale_decl role_decl
+%type <expr> expr primary call scale_number scale_literal opt_note_expr
+%type <list> columns column_flags scale_rows role_items args expr_list
+%type <column> column
+%type <row> scale_row
+%type <item> role_item
+%type <window> window
+%type <tok> column_name member_name keyword_name
+%type <tok> opt_label unit kw_import kw_period kw_currency kw_source kw_staff kw_indicator kw_set kw_scale kw_role
+%type <flag> opt_per_staff open_bracket close_bracket
+%type <op> comparator
+%type <expr> clauses
+
+%precedence "else"
+%left "or"
+%left "and"
+%precedence "not"
+%nonassoc '=' "!=" '<' "<=" '>' ">=" "in" "before"
+%left '+' '-'
+%left '*' '/'
+%precedence UMINUS
+
+%%
+
+spec:
+    %empty
+  | spec decl             { ptr_vec_push(ctx->mem, &ctx->out->decls, $2); }
+  | spec error
+  ;
+
+/* The keyword that starts a declaration ends any error recovery: errors in this
+ * declaration are reported again, and braces left open before it are forgotten. */
+kw_import:    "import"    { $$ = $1; declaration_starts(ctx); } ;
+kw_period:    "period"    { $$ = $1; declaration_starts(ctx); } ;
+kw_currency:  "currency"  { $$ = $1; declaration_starts(ctx); } ;
+kw_source:    "source"    { $$ = $1; declaration_starts(ctx); } ;
+kw_staff:     "staff"     { $$ = $1; declaration_starts(ctx); } ;
+kw_indicator: "indicator" { $$ = $1; declaration_starts(ctx); } ;
+kw_set:       "set"       { $$ = $1; declaration_starts(ctx); } ;
+kw_scale:     "scale"     { $$ = $1; declaration_starts(ctx); } ;
+kw_role:      "role"      { $$ = $1; declaration_starts(ctx); } ;
+
+decl:
+    import_decl | period_decl | currency_decl | source_decl | staff_decl
+  | indicator_decl | set_decl | scale_decl | role_decl
+  ;
+
+import_decl:
+    kw_import STRING {
+        $$ = ast_new_decl(ctx->mem, DECL_IMPORT, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->u.import.path = $2.text;
+        $$->u.import.path_span = SPAN(@2);
+    }
+  ;
+
+period_decl:
+    kw_period IDENT {
+        $$ = ast_new_decl(ctx->mem, DECL_PERIOD, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->u.period.grain_span = SPAN(@2);
+        if (!grain_of($2.text, &$$->u.period.grain)) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@2), "unknown-grain",
+                                        "unknown period grain '%s'", $2.text);
+            static const char *const grains[] = {"day", "week", "month", "quarter", "year"};
+            const char *near = diag_closest($2.text, grains, 5);
+            if (near) diag_hint(ctx->diags, d, "did you mean '%s'?", near);
+            else diag_hint(ctx->diags, d, "the grains are day, week, month, quarter and year");
+            $$->u.period.grain = GRAIN_MONTH;
+        }
+    }
+  ;
+
+currency_decl:
+    kw_currency STRING {
+        $$ = ast_new_decl(ctx->mem, DECL_CURRENCY, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->u.currency.code = $2.text;
+        $$->u.currency.code_span = SPAN(@2);
+    }
+  ;
+
+source_decl:
+    kw_source IDENT STRING '{' columns '}' {
+        $$ = ast_new_decl(ctx->mem, DECL_SOURCE, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = $2.text;
+        $$->name_span = SPAN(@2);
+        $$->u.source.path = $3.text;
+        $$->u.source.path_span = SPAN(@3);
+        copy_columns(ctx, $$, &$5);
+    }
+  ;
+
+staff_decl:
+    kw_staff STRING '{' columns '}' {
+        $$ = ast_new_decl(ctx->mem, DECL_STAFF, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = "staff";
+        $$->name_span = SPAN(@1);
+        $$->u.source.path = $2.text;
+        $$->u.source.path_span = SPAN(@2);
+        copy_columns(ctx, $$, &$4);
+    }
+  ;
+
+columns:
+    %empty                { memset(&$$, 0, sizeof $$); }
+  | columns column        { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
+  ;
+
+column:
+    column_name IDENT column_flags {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->name = $1.text;
+        $$->name_span = SPAN(@1);
+        $$->type_span = SPAN(@2);
+        $$->span = SPAN(@$);
+        if (!coltype_of($2.text, &$$->type)) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@2), "unknown-type",
+                                        "unknown column type '%s'", $2.text);
+            static const char *const types[] = {"text", "int", "number", "money", "date", "bool"};
+            const char *near = diag_closest($2.text, types, 6);
+            if (near) diag_hint(ctx->diags, d, "did you mean '%s'?", near);
+            else diag_hint(ctx->diags, d, "the column types are text, int, number, money, date and bool");
+            $$->type = COLTYPE_TEXT;
+        }
+        for (size_t i = 0; i < $3.len; i++) {
+            kp_loc *flag = $3.items[i];
+            kp_span fs = SPAN(*flag);
+            bool is_time = ctx->text[flag->start] == 't';
+            kp_span *seen = is_time ? &$$->time_span : &$$->staff_span;
+            bool *set = is_time ? &$$->is_time : &$$->is_staff;
+            if (*set) {
+                diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, fs, "duplicate-flag",
+                                            "column '%s' is marked '%s' twice", $$->name,
+                                            is_time ? "time" : "staff");
+                diag_note(ctx->diags, d, *seen, "first marked here");
+            }
+            *set = true;
+            *seen = fs;
+        }
+    }
+  ;
+
+/* Columns are named by the CSV header, which knows nothing of kpic's keywords: any word
+ * may name a column (the roster needs `role`), except the flags that follow a type. */
+column_name:
+    IDENT
+  | keyword_name
+  ;
+
+/* After `source.` any word is a column name. */
+member_name:
+    IDENT
+  | keyword_name
+  | "time"
+  | "staff"
+  ;
+
+keyword_name:
+    "import" | "period" | "currency" | "source" | "indicator" | "set" | "scale" | "role"
+  | "kpi" | "weight" | "target" | "points" | "gate" | "bonus" | "missing" | "per" | "note"
+  | "if" | "then" | "else" | "and" | "or" | "not" | "in" | "previous" | "before" | "all"
+  | "last" | "over" | "where" | "having" | "inf" | "true" | "false"
+  ;
+
+column_flags:
+    %empty                { memset(&$$, 0, sizeof $$); }
+  | column_flags "time"   { $$ = $1; kp_loc *l = arena_alloc(ctx->mem, sizeof *l); *l = @2; ptr_vec_push(ctx->mem, &$$, l); }
+  | column_flags "staff"  { $$ = $1; kp_loc *l = arena_alloc(ctx->mem, sizeof *l); *l = @2; ptr_vec_push(ctx->mem, &$$, l); }
+  ;
+
+indicator_decl:
+    kw_indicator IDENT opt_label unit opt_per_staff '=' expr opt_note_expr {
+        $$ = ast_new_decl(ctx->mem, DECL_INDICATOR, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = $2.text;
+        $$->name_span = SPAN(@2);
+        $$->u.indicator.label = $3.text;
+        $$->u.indicator.label_span = SPAN(@3);
+        $$->u.indicator.unit_span = SPAN(@4);
+        if (!unit_of($4.text, &$$->u.indicator.unit)) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@4), "unknown-unit",
+                                        "unknown unit '%s'", $4.text);
+            static const char *const units[] = {"count", "money", "percent", "ratio", "number", "days", "points"};
+            const char *near = diag_closest($4.text, units, 7);
+            if (near) diag_hint(ctx->diags, d, "did you mean '%s'?", near);
+            else diag_hint(ctx->diags, d, "the units are count, money, percent, ratio, number, days and points");
+            $$->u.indicator.unit = UNIT_NUMBER;
+        }
+        $$->u.indicator.per_staff = $5;
+        $$->u.indicator.per_staff_span = SPAN(@5);
+        $$->u.indicator.expr = $7;
+        if ($8) {
+            $$->u.indicator.note = $8->u.lit.text;
+            $$->u.indicator.note_span = $8->span;
+        }
+    }
+  ;
+
+opt_label:
+    %empty                { $$.text = NULL; $$.raw = NULL; }
+  | STRING                { $$ = $1; }
+  ;
+
+unit:
+    IDENT                 { $$ = $1; }
+  | "points"              { $$ = $1; }
+  ;
+
+opt_per_staff:
+    %empty                { $$ = false; }
+  | "per" "staff"         { $$ = true; }
+  ;
+
+opt_note_expr:
+    %empty                { $$ = NULL; }
+  | "note" STRING         { $$ = literal(ctx, EX_STRING, $2, @2); }
+  ;
+
+set_decl:
+    kw_set IDENT '=' expr clauses {
+        $$ = ast_new_decl(ctx->mem, DECL_SET, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = $2.text;
+        $$->name_span = SPAN(@2);
+        $$->u.set.column = $4;
+        $$->u.set.where = $5->u.call.where;
+        $$->u.set.having = $5->u.call.having;
+        $$->u.set.over = $5->u.call.over;
+    }
+  ;
+
+/* Clauses collect into a scratch call node, which reports duplicates as they come. */
+clauses:
+    %empty                { $$ = ast_new_expr(ctx->mem, EX_CALL, SPAN(@$)); }
+  | clauses "where" expr  { $$ = $1; add_clause(ctx, $$, CLAUSE_WHERE, $3, @2); }
+  | clauses "having" expr { $$ = $1; add_clause(ctx, $$, CLAUSE_HAVING, $3, @2); }
+  | clauses "over" window { $$ = $1; $3->span = SPAN(@$); $3->span.start = @2.start;
+                            add_clause(ctx, $$, CLAUSE_OVER, $3, @2); }
+  ;
+
+window:
+    "period"              { $$ = arena_alloc(ctx->mem, sizeof *$$); $$->kind = WINDOW_PERIOD; }
+  | "all" "time"          { $$ = arena_alloc(ctx->mem, sizeof *$$); $$->kind = WINDOW_ALL_TIME; }
+  | "last" NUMBER IDENT   { $$ = window_last(ctx, $2, @2, $3, @3, @$); }
+  | IDENT IDENT IDENT     { $$ = window_ytd(ctx, $1, $2, $3, @$); }
+  ;
+
+scale_decl:
+    kw_scale IDENT '{' scale_rows '}' {
+        $$ = ast_new_decl(ctx->mem, DECL_SCALE, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = $2.text;
+        $$->name_span = SPAN(@2);
+        $$->u.scale.row_count = (int)$4.len;
+        $$->u.scale.rows = arena_alloc(ctx->mem, ($4.len + 1) * sizeof(ast_scale_row));
+        for (size_t i = 0; i < $4.len; i++)
+            $$->u.scale.rows[i] = *(ast_scale_row *)$4.items[i];
+    }
+  ;
+
+scale_rows:
+    %empty                { memset(&$$, 0, sizeof $$); }
+  | scale_rows scale_row  { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
+  ;
+
+scale_row:
+    open_bracket scale_number ',' scale_number close_bracket "->" scale_number {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->lo_closed = $1; $$->lo = $2; $$->hi = $4; $$->hi_closed = $5;
+        $$->from = $7;
+        $$->span = SPAN(@$);
+    }
+  | open_bracket scale_number ',' scale_number close_bracket "->" scale_number ".." scale_number {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->lo_closed = $1; $$->lo = $2; $$->hi = $4; $$->hi_closed = $5;
+        $$->from = $7; $$->to = $9;
+        $$->span = SPAN(@$);
+    }
+  ;
+
+open_bracket:  '[' { $$ = true; } | '(' { $$ = false; } ;
+close_bracket: ']' { $$ = true; } | ')' { $$ = false; } ;
+
+/* Scale bounds and points are signed literals, so that a row cannot run into the next
+ * one: `-> 60 (60, 100]` would otherwise read as a call. */
+scale_number:
+    scale_literal
+  | '-' scale_literal     { $$ = unary(ctx, OP_NEG, $2, @$); }
+  ;
+
+scale_literal:
+    NUMBER                { $$ = literal(ctx, EX_NUMBER, $1, @1); }
+  | PERCENT               { $$ = literal(ctx, EX_PERCENT, $1, @1); }
+  | "inf"                 { $$ = literal(ctx, EX_INF, $1, @1); }
+  ;
+
+role_decl:
+    kw_role IDENT opt_label '{' role_items '}' {
+        $$ = ast_new_decl(ctx->mem, DECL_ROLE, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = $2.text;
+        $$->name_span = SPAN(@2);
+        $$->u.role.label = $3.text;
+        $$->u.role.label_span = SPAN(@3);
+        $$ = finish_role(ctx, $$, &$5);
+    }
+  ;
+
+role_items:
+    %empty                { memset(&$$, 0, sizeof $$); }
+  | role_items role_item  { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
+  ;
+
+role_item:
+    "kpi" IDENT "weight" expr {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = ROLE_KPI; $$->span = SPAN(@$);
+        $$->indicator = $2.text; $$->indicator_span = SPAN(@2);
+        $$->weight = $4;
+    }
+  | "kpi" IDENT "weight" expr "target" comparator expr {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = ROLE_KPI; $$->span = SPAN(@$);
+        $$->indicator = $2.text; $$->indicator_span = SPAN(@2);
+        $$->weight = $4;
+        $$->has_target = true;
+        $$->comparator = $6 == OP_LE ? CMP_LE : CMP_GE;
+        $$->comparator_span = SPAN(@6);
+        $$->target = $7;
+        if ($6 != OP_LE && $6 != OP_GE) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@6), "bad-comparator",
+                                        "a target is compared with '>=' or '<='");
+            diag_hint(ctx->diags, d, "'>=' when higher is better, '<=' when lower is better");
+        }
+    }
+  | "points" expr {
+        /* A bare name is the role's scale; any other expression belongs to the kpi line
+         * before it (finish_role attaches it). */
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = ROLE_POINTS; $$->span = SPAN(@$);
+        $$->expr = $2;
+    }
+  | "gate" expr           { $$ = arena_alloc(ctx->mem, sizeof *$$); $$->kind = ROLE_GATE; $$->span = SPAN(@$); $$->expr = $2; }
+  | "bonus" expr          { $$ = arena_alloc(ctx->mem, sizeof *$$); $$->kind = ROLE_BONUS; $$->span = SPAN(@$); $$->expr = $2; }
+  | "missing" IDENT {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = ROLE_MISSING; $$->span = SPAN(@$);
+        if (strcmp($2.text, "skip") == 0) $$->missing_skip = true;
+        else if (strcmp($2.text, "zero") != 0) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@2), "bad-missing",
+                                        "unknown missing-kpi policy '%s'", $2.text);
+            diag_hint(ctx->diags, d, "write 'missing skip' to drop a kpi without points and rescale the other weights, or 'missing zero' (the default) to score it 0");
+        }
+    }
+  ;
+
+comparator:
+    ">="  { $$ = OP_GE; } | "<=" { $$ = OP_LE; } | '>' { $$ = OP_GT; } | '<' { $$ = OP_LT; }
+  | '='   { $$ = OP_EQ; } | "!=" { $$ = OP_NE; }
+  ;
+
+expr:
+    "if" expr "then" expr "else" expr {
+        $$ = ast_new_expr(ctx->mem, EX_IF, SPAN(@$));
+        $$->u.cond.cond = $2; $$->u.cond.then_expr = $4; $$->u.cond.else_expr = $6;
+        $$ = finish(ctx, $$);
+    }
+  | expr "or" expr        { $$ = binary(ctx, OP_OR, $1, $3, @2); }
+  | expr "and" expr       { $$ = binary(ctx, OP_AND, $1, $3, @2); }
+  | "not" expr            { $$ = unary(ctx, OP_NOT, $2, @$); }
+  | expr comparator expr %prec '=' { $$ = binary(ctx, (ast_op)$2, $1, $3, @2); }
+  | expr "in" '(' expr_list ')' {
+        $$ = ast_new_expr(ctx->mem, EX_IN_LIST, SPAN(@$));
+        $$->u.in.lhs = $1; $$->u.in.items = $4;
+        $$ = finish(ctx, $$);
+    }
+  | expr "in" IDENT {
+        $$ = ast_new_expr(ctx->mem, EX_IN_SET, SPAN(@$));
+        $$->u.in.lhs = $1; $$->u.in.set_name = $3.text; $$->u.in.set_span = SPAN(@3);
+        $$ = finish(ctx, $$);
+    }
+  | expr "in" "period" {
+        $$ = ast_new_expr(ctx->mem, EX_IN_PERIOD, SPAN(@$));
+        $$->u.in.lhs = $1; $$->u.in.rel = PERIOD_IN;
+        $$ = finish(ctx, $$);
+    }
+  | expr "in" "previous" "period" {
+        $$ = ast_new_expr(ctx->mem, EX_IN_PERIOD, SPAN(@$));
+        $$->u.in.lhs = $1; $$->u.in.rel = PERIOD_IN_PREVIOUS;
+        $$ = finish(ctx, $$);
+    }
+  | expr "before" "period" {
+        $$ = ast_new_expr(ctx->mem, EX_IN_PERIOD, SPAN(@$));
+        $$->u.in.lhs = $1; $$->u.in.rel = PERIOD_BEFORE;
+        $$ = finish(ctx, $$);
+    }
+  | expr '+' expr         { $$ = binary(ctx, OP_ADD, $1, $3, @2); }
+  | expr '-' expr         { $$ = binary(ctx, OP_SUB, $1, $3, @2); }
+  | expr '*' expr         { $$ = binary(ctx, OP_MUL, $1, $3, @2); }
+  | expr '/' expr         { $$ = binary(ctx, OP_DIV, $1, $3, @2); }
+  | '-' expr %prec UMINUS { $$ = unary(ctx, OP_NEG, $2, @$); }
+  | primary
+  ;
+
+primary:
+    NUMBER                { $$ = literal(ctx, EX_NUMBER, $1, @1); }
+  | PERCENT               { $$ = literal(ctx, EX_PERCENT, $1, @1); }
+  | DATE                  { $$ = literal(ctx, EX_DATE, $1, @1); }
+  | STRING                { $$ = literal(ctx, EX_STRING, $1, @1); }
+  | "true"                { $$ = literal(ctx, EX_BOOL, $1, @1); $$->u.lit.boolean = true; }
+  | "false"               { $$ = literal(ctx, EX_BOOL, $1, @1); }
+  | "inf"                 { $$ = literal(ctx, EX_INF, $1, @1); }
+  | IDENT {
+        $$ = ast_new_expr(ctx->mem, EX_NAME, SPAN(@$));
+        $$->u.name.name = $1.text;
+        $$ = finish(ctx, $$);
+    }
+  | "target" {
+        $$ = ast_new_expr(ctx->mem, EX_NAME, SPAN(@$));
+        $$->u.name.name = "target";
+        $$ = finish(ctx, $$);
+    }
+  | IDENT '.' member_name {
+        $$ = ast_new_expr(ctx->mem, EX_MEMBER, SPAN(@$));
+        $$->u.member.base = $1.text; $$->u.member.base_span = SPAN(@1);
+        $$->u.member.member = $3.text; $$->u.member.member_span = SPAN(@3);
+        $$ = finish(ctx, $$);
+    }
+  | "staff" '.' member_name {
+        $$ = ast_new_expr(ctx->mem, EX_MEMBER, SPAN(@$));
+        $$->u.member.base = "staff"; $$->u.member.base_span = SPAN(@1);
+        $$->u.member.member = $3.text; $$->u.member.member_span = SPAN(@3);
+        $$ = finish(ctx, $$);
+    }
+  | "period" '.' member_name {
+        $$ = ast_new_expr(ctx->mem, EX_MEMBER, SPAN(@$));
+        $$->u.member.base = "period"; $$->u.member.base_span = SPAN(@1);
+        $$->u.member.member = $3.text; $$->u.member.member_span = SPAN(@3);
+        $$ = finish(ctx, $$);
+    }
+  | call
+  | '(' expr ')'          { $$ = $2; }
+  ;
+
+call:
+    IDENT '(' clauses ')' {
+        $$ = $3; $$->span = SPAN(@$);
+        $$->u.call.name = $1.text; $$->u.call.name_span = SPAN(@1);
+        $$ = finish(ctx, $$);
+    }
+  | IDENT '(' args clauses ')' {
+        $$ = $4; $$->span = SPAN(@$);
+        $$->u.call.name = $1.text; $$->u.call.name_span = SPAN(@1);
+        $$->u.call.args = $3;
+        $$ = finish(ctx, $$);
+    }
+  | "previous" '(' args clauses ')' {
+        $$ = $4; $$->span = SPAN(@$);
+        $$->u.call.name = "previous"; $$->u.call.name_span = SPAN(@1);
+        $$->u.call.args = $3;
+        $$ = finish(ctx, $$);
+    }
+  ;
+
+args:
+    expr                  { memset(&$$, 0, sizeof $$); ptr_vec_push(ctx->mem, &$$, $1); }
+  | args ',' expr         { $$ = $1; ptr_vec_push(ctx->mem, &$$, $3); }
+  ;
+
+expr_list:
+    expr                  { memset(&$$, 0, sizeof $$); ptr_vec_push(ctx->mem, &$$, $1); }
+  | expr_list ',' expr    { $$ = $1; ptr_vec_push(ctx->mem, &$$, $3); }
+  ;
+
+%%
+
+/* Bounds the depth of every expression tree: a subtree that gets too deep is reported
+ * once per file and replaced by an error node, so no later recursion can overflow. */
+static ast_expr *finish(parse_ctx *ctx, ast_expr *e)
+{
+    unsigned depth = 0;
+    ast_expr *kids[4] = {0};
+    switch (e->kind) {
+    case EX_UNARY: kids[0] = e->u.op.lhs; break;
+    case EX_BINARY: kids[0] = e->u.op.lhs; kids[1] = e->u.op.rhs; break;
+    case EX_IF: kids[0] = e->u.cond.cond; kids[1] = e->u.cond.then_expr; kids[2] = e->u.cond.else_expr; break;
+    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD: kids[0] = e->u.in.lhs; break;
+    case EX_CALL: kids[0] = e->u.call.where; kids[1] = e->u.call.having; break;
+    default: break;
+    }
+    for (int i = 0; i < 4; i++)
+        if (kids[i] && kids[i]->depth > depth) depth = kids[i]->depth;
+    const ptr_vec *lists[2] = { NULL, NULL };
+    if (e->kind == EX_IN_LIST) lists[0] = &e->u.in.items;
+    if (e->kind == EX_CALL) lists[1] = &e->u.call.args;
+    for (int l = 0; l < 2; l++) {
+        if (!lists[l]) continue;
+        for (size_t i = 0; i < lists[l]->len; i++) {
+            ast_expr *k = lists[l]->items[i];
+            if (k->depth > depth) depth = k->depth;
+        }
+    }
+    depth++;
+    if (depth <= AST_MAX_DEPTH) {
+        e->depth = (uint16_t)depth;
+        return e;
+    }
+    if (!ctx->depth_reported) {
+        ctx->depth_reported = true;
+        diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, e->span, "too-deep",
+                                    "expression nested more than %d levels deep", AST_MAX_DEPTH);
+        diag_hint(ctx->diags, d, "split it into several indicators");
+    }
+    ast_expr *err = ast_new_expr(ctx->mem, EX_ERROR, e->span);
+    err->depth = 1;
+    return err;
+}
+
+static ast_expr *literal(parse_ctx *ctx, ast_expr_kind kind, kp_tok tok, kp_loc loc)
+{
+    ast_expr *e = ast_new_expr(ctx->mem, kind, SPAN(loc));
+    e->u.lit.raw = tok.raw;
+    e->u.lit.text = tok.text;
+    e->depth = 1;
+    return e;
+}
+
+static ast_expr *binary(parse_ctx *ctx, ast_op op, ast_expr *l, ast_expr *r, kp_loc op_loc)
+{
+    return finish(ctx, ast_new_binary(ctx->mem, op, l, r, SPAN(op_loc)));
+}
+
+static ast_expr *unary(parse_ctx *ctx, ast_op op, ast_expr *operand, kp_loc loc)
+{
+    ast_expr *e = ast_new_unary(ctx->mem, op, operand, SPAN(loc));
+    e->u.op.op_span = SPAN(loc);
+    e->u.op.op_span.end = e->u.op.op_span.start + (op == OP_NOT ? 3 : 1);
+    return finish(ctx, e);
+}
+
+static void add_clause(parse_ctx *ctx, ast_expr *call, int which, void *clause, kp_loc loc)
+{
+    static const char *const names[] = {"where", "having", "over"};
+    void **slot = which == CLAUSE_WHERE ? (void **)&call->u.call.where
+                : which == CLAUSE_HAVING ? (void **)&call->u.call.having
+                : (void **)&call->u.call.over;
+    if (*slot) {
+        kp_span first = which == CLAUSE_OVER ? ((ast_window *)*slot)->span
+                                             : ((ast_expr *)*slot)->span;
+        diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(loc), "duplicate-clause",
+                                    "a second '%s' clause", names[which]);
+        diag_note(ctx->diags, d, first, "the first '%s' clause", names[which]);
+        diag_hint(ctx->diags, d, "combine the conditions with 'and'");
+        return;
+    }
+    *slot = clause;
+}
+
+static ast_window *window_last(parse_ctx *ctx, kp_tok count, kp_loc count_loc, kp_tok unit,
+                               kp_loc unit_loc, kp_loc loc)
+{
+    ast_window *w = arena_alloc(ctx->mem, sizeof *w);
+    w->kind = WINDOW_LAST;
+    w->span = SPAN(loc);
+    const char *u = unit.text;
+    if (!strcmp(u, "days") || !strcmp(u, "day")) w->unit = WINDOW_DAYS;
+    else if (!strcmp(u, "weeks") || !strcmp(u, "week")) w->unit = WINDOW_WEEKS;
+    else if (!strcmp(u, "months") || !strcmp(u, "month")) w->unit = WINDOW_MONTHS;
+    else {
+        diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(unit_loc), "bad-window",
+                                    "unknown window unit '%s'", u);
+        diag_hint(ctx->diags, d, "write 'last N days', 'last N weeks' or 'last N months'");
+        w->unit = WINDOW_DAYS;
+    }
+    const char *digits = count.text;
+    bool whole = *digits != '\0';
+    int64_t n = 0;
+    for (const char *p = digits; *p; p++) {
+        if (*p < '0' || *p > '9') { whole = false; break; }
+        if (n > 100000) { n = 100001; break; }
+        n = n * 10 + (*p - '0');
+    }
+    if (!whole || n < 1 || n > 100000) {
+        diag_report(ctx->diags, DIAG_ERROR, SPAN(count_loc), "bad-window",
+                    "a window length is a whole number from 1 to 100000");
+        n = 1;
+    }
+    w->count = n;
+    return w;
+}
+
+static ast_window *window_ytd(parse_ctx *ctx, kp_tok a, kp_tok b, kp_tok c, kp_loc loc)
+{
+    ast_window *w = arena_alloc(ctx->mem, sizeof *w);
+    w->kind = WINDOW_YEAR_TO_DATE;
+    w->span = SPAN(loc);
+    if (strcmp(a.text, "year") || strcmp(b.text, "to") || strcmp(c.text, "date")) {
+        diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(loc), "bad-window",
+                                    "unknown window '%s %s %s'", a.text, b.text, c.text);
+        diag_hint(ctx->diags, d, "the windows are: period, all time, last N days|weeks|months, year to date");
+    }
+    return w;
+}
+
+/* Kpi-level `points EXPR` lines are written after their kpi line; a `points NAME` line
+ * names the role's scale. */
+static ast_decl *finish_role(parse_ctx *ctx, ast_decl *role, ptr_vec *items)
+{
+    ast_role_item *out = arena_alloc(ctx->mem, (items->len + 1) * sizeof *out);
+    int n = 0;
+    for (size_t i = 0; i < items->len; i++) {
+        ast_role_item *it = items->items[i];
+        if (it->kind == ROLE_POINTS) {
+            ast_expr *e = it->expr;
+            bool bare_name = e->kind == EX_NAME && strcmp(e->u.name.name, "value") &&
+                             strcmp(e->u.name.name, "achievement") &&
+                             strcmp(e->u.name.name, "target");
+            if (bare_name) {
+                it->scale = e->u.name.name;
+                it->scale_span = e->span;
+                it->expr = NULL;
+            } else if (n > 0 && out[n - 1].kind == ROLE_KPI && !out[n - 1].points) {
+                out[n - 1].points = e;
+                out[n - 1].span.end = it->span.end;
+                continue;
+            } else {
+                diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, it->span, "stray-points",
+                                            "a 'points' expression must follow its kpi line");
+                diag_hint(ctx->diags, d, "'points NAME' names the role's scale; 'points EXPR' right after a kpi line gives that kpi its own points");
+                continue;
+            }
+        }
+        out[n++] = *it;
+    }
+    role->u.role.items = out;
+    role->u.role.item_count = n;
+    return role;
+}
+
+static bool grain_of(const char *word, ast_grain *grain)
+{
+    static const char *const names[] = {"day", "week", "month", "quarter", "year"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(word, names[i])) { *grain = (ast_grain)i; return true; }
+    return false;
+}
+
+static bool unit_of(const char *word, ast_unit *unit)
+{
+    static const char *const names[] = {"count", "money", "percent", "ratio", "number", "days", "points"};
+    for (int i = 0; i < 7; i++)
+        if (!strcmp(word, names[i])) { *unit = (ast_unit)i; return true; }
+    return false;
+}
+
+static bool coltype_of(const char *word, ast_coltype *type)
+{
+    static const char *const names[] = {"text", "int", "number", "money", "date", "bool"};
+    for (int i = 0; i < 6; i++)
+        if (!strcmp(word, names[i])) { *type = (ast_coltype)i; return true; }
+    return false;
+}
+
+static void copy_columns(parse_ctx *ctx, ast_decl *d, ptr_vec *cols)
+{
+    d->u.source.column_count = (int)cols->len;
+    d->u.source.columns = arena_alloc(ctx->mem, (cols->len + 1) * sizeof(ast_column));
+    for (size_t i = 0; i < cols->len; i++)
+        d->u.source.columns[i] = *(ast_column *)cols->items[i];
+}
+
+/* Token names as users should read them: keywords and punctuation quoted, token
+ * classes ("identifier", "end of file") plain. */
+static void token_name(char *buf, size_t size, yysymbol_kind_t sym)
+{
+    const char *name = yysymbol_name(sym);
+    switch (sym) {
+    case YYSYMBOL_YYEOF:
+        snprintf(buf, size, "end of file");
+        return;
+    case YYSYMBOL_IDENT: case YYSYMBOL_NUMBER: case YYSYMBOL_PERCENT: case YYSYMBOL_DATE:
+    case YYSYMBOL_STRING:
+        snprintf(buf, size, "%s", name);
+        return;
+    default:
+        if (name[0] == '\'') snprintf(buf, size, "%s", name);
+        else snprintf(buf, size, "'%s'", name);
+    }
+}
+
+/* Whether the line holding offset starts, unindented, with a declaration keyword: the
+ * sign of a block whose '}' was forgotten (column names may be keywords, so the parser
+ * itself only stumbles later on that line). */
+static bool line_starts_declaration(const parse_ctx *ctx, uint32_t offset)
+{
+    uint32_t line = offset;
+    while (line > 0 && ctx->text[line - 1] != '\n') line--;
+    static const char *const words[] = {"import", "period", "currency", "source", "staff",
+                                        "indicator", "set", "scale", "role"};
+    for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
+        size_t n = strlen(words[i]);
+        if (line + n < ctx->text_len && memcmp(ctx->text + line, words[i], n) == 0 &&
+            (ctx->text[line + n] == ' ' || ctx->text[line + n] == '\t'))
+            return true;
+    }
+    return false;
+}
+
+static int yyreport_syntax_error(const yypcontext_t *yyctx, parse_ctx *ctx)
+{
+    ctx->syntax_errors++;
+    ctx->recovering = true;
+    /* A stray character already reported by the scanner explains what follows. */
+    if (ctx->lexical_errors) return 0;
+    yysymbol_kind_t expected[YYNTOKENS];
+    int n = yypcontext_expected_tokens(yyctx, expected, YYNTOKENS);
+    yysymbol_kind_t got = yypcontext_token(yyctx);
+    const kp_loc *loc = yypcontext_location(yyctx);
+
+    char msg[512], name[64];
+    token_name(name, sizeof name, got);
+    int len;
+    if (got == YYSYMBOL_IDENT || got == YYSYMBOL_NUMBER || got == YYSYMBOL_STRING ||
+        got == YYSYMBOL_PERCENT || got == YYSYMBOL_DATE) {
+        uint32_t shown = loc->end - loc->start > 40 ? 40 : loc->end - loc->start;
+        len = snprintf(msg, sizeof msg, "unexpected %s %s%.*s%s", name,
+                       got == YYSYMBOL_STRING ? "" : "'", (int)shown, ctx->text + loc->start,
+                       got == YYSYMBOL_STRING ? "" : "'");
+    } else {
+        len = snprintf(msg, sizeof msg, "unexpected %s", name);
+    }
+    /* Where an expression may start, dozens of tokens could: say so in one word. */
+    bool expression = false;
+    for (int i = 0; i < n; i++)
+        if (expected[i] == YYSYMBOL_NUMBER) expression = true;
+    enum { MAX_LISTED = 6 };
+    if (expression) {
+        len += snprintf(msg + len, sizeof msg - (size_t)len, ", expected an expression");
+    } else if (n > 0 && n <= MAX_LISTED) {
+        len += snprintf(msg + len, sizeof msg - (size_t)len, ", expected ");
+        for (int i = 0; i < n; i++) {
+            token_name(name, sizeof name, expected[i]);
+            len += snprintf(msg + len, sizeof msg - (size_t)len, "%s%s",
+                            i == 0 ? "" : i == n - 1 ? " or " : ", ", name);
+        }
+    }
+    kp_span span = SPAN(*loc);
+    diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, span, "syntax", "%s", msg);
+    bool declaration_keyword = got == YYSYMBOL_KW_IMPORT || got == YYSYMBOL_KW_PERIOD ||
+        got == YYSYMBOL_KW_SOURCE || got == YYSYMBOL_KW_STAFF || got == YYSYMBOL_KW_INDICATOR ||
+        got == YYSYMBOL_KW_SET || got == YYSYMBOL_KW_SCALE || got == YYSYMBOL_KW_ROLE ||
+        got == YYSYMBOL_KW_CURRENCY;
+    if (ctx->brace_depth > 0 && (got == YYSYMBOL_YYEOF || declaration_keyword ||
+                                 line_starts_declaration(ctx, loc->start))) {
+        int open = ctx->brace_depth <= PARSE_MAX_BRACES ? ctx->brace_depth - 1 : PARSE_MAX_BRACES - 1;
+        kp_span brace = { ctx->file, ctx->open_braces[open], ctx->open_braces[open] + 1 };
+        diag_note(ctx->diags, d, brace, "this '{' is not closed");
+    } else if (declaration_keyword && got != YYSYMBOL_KW_STAFF && got != YYSYMBOL_KW_PERIOD) {
+        diag_hint(ctx->diags, d, "the declaration before it is incomplete");
+    }
+    return 0;
+}
+
+static void yyerror(kp_loc *loc, parse_ctx *ctx, const char *msg)
+{
+    /* Only bison's own failures land here ("memory exhausted" when the parser stack
+     * outgrows its limit); syntax errors go through yyreport_syntax_error. */
+    ctx->syntax_errors++;
+    diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(*loc), "too-deep",
+                                "cannot parse further: %s", msg);
+    diag_hint(ctx->diags, d, "the text is nested too deeply");
+}
+
+bool parse_at_line_start(const parse_ctx *ctx, uint32_t offset)
+{
+    while (offset > 0) {
+        char c = ctx->text[offset - 1];
+        if (c == '\n') return true;
+        if (c != ' ' && c != '\t' && c != '\r') return false;
+        offset--;
+    }
+    return true;
+}
+
+ast_file *ast_parse_file(arena *mem, diag_sink *diags, uint32_t file)
+{
+    const diag_file *f = diag_get_file(diags, file);
+    parse_ctx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.mem = mem;
+    ctx.diags = diags;
+    ctx.file = file;
+    ctx.text = f->text;
+    ctx.text_len = (uint32_t)f->len;
+    ctx.out = arena_alloc(mem, sizeof *ctx.out);
+    ctx.out->file = file;
+
+    lex_begin(&ctx);
+    kpyparse(&ctx);
+    lex_end(&ctx);
+
+    ctx.out->comment_count = (int)ctx.comments.len;
+    ctx.out->comments = arena_alloc(mem, (ctx.comments.len + 1) * sizeof(ast_comment));
+    for (size_t i = 0; i < ctx.comments.len; i++)
+        ctx.out->comments[i] = *(ast_comment *)ctx.comments.items[i];
+    ctx.out->syntax_errors = ctx.syntax_errors > 0;
+    return ctx.out;
+}

@@ -1,0 +1,44 @@
+/* arena.h — bump allocation for everything that lives as long as a compiled spec.
+ *
+ * The AST, its strings and the checker's annotations are allocated here and freed
+ * together in one call, so no node needs its own free and a failed parse cannot leak.
+ * Allocation failure aborts the process with a message: kpic has no useful way to
+ * continue without memory, and checking every node allocation would bury the parser.
+ */
+#ifndef KPIC_ARENA_H
+#define KPIC_ARENA_H
+
+#include <stddef.h>
+
+typedef struct arena_block arena_block;
+
+typedef struct arena {
+    arena_block *head;   /* block currently being filled; older blocks chained behind */
+    size_t bytes_used;   /* total handed out, for the performance notes */
+} arena;
+
+void arena_init(arena *a);
+/* Frees every block; the arena may be reused after arena_init. */
+void arena_free(arena *a);
+/* Zeroed, 16-byte aligned memory valid until arena_free. */
+void *arena_alloc(arena *a, size_t size);
+/* A NUL-terminated copy of the len bytes at s. */
+char *arena_strndup(arena *a, const char *s, size_t len);
+char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Growable array of pointers, backed by the arena (old storage is abandoned on growth,
+ * which is fine for the short lists of a spec). */
+typedef struct ptr_vec {
+    void **items;
+    size_t len, cap;
+} ptr_vec;
+
+void ptr_vec_push(arena *a, ptr_vec *v, void *item);
+
+/* Memory for the host program, outside any arena: abort with a message on failure. */
+void *xmalloc(size_t size);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t size);
+char *xstrdup(const char *s);
+
+#endif

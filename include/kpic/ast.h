@@ -1,0 +1,343 @@
+/* ast.h — the syntax tree of a KPI spec (DESIGN.md §2).
+ *
+ * Owns: the node types for declarations and expressions, their constructors, and the
+ * entry points that parse one file (ast_parse_file) or a spec with its imports
+ * (ast_load_spec). Every node carries the span of source text it came from; every node
+ * and string lives in the spec's arena and is freed with it in one call.
+ *
+ * The parser fills only the syntactic fields. Fields under "checker annotations" are
+ * zero after parsing and are filled by the checker (check.h); later stages read them.
+ */
+#ifndef KPIC_AST_H
+#define KPIC_AST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kpic/arena.h"
+#include "kpic/diag.h"
+
+/* Expressions deeper than this are a located error, not a stack overflow: the checker,
+ * evaluator and formatter all recurse over the tree. */
+#define AST_MAX_DEPTH 200
+
+typedef struct ast_decl ast_decl;
+typedef struct ast_expr ast_expr;
+
+/* ---- value domains (shared with the checker and evaluator) ---------------------- */
+
+/* Column types of §2.1. */
+typedef enum ast_coltype {
+    COLTYPE_TEXT, COLTYPE_INT, COLTYPE_NUMBER, COLTYPE_MONEY, COLTYPE_DATE, COLTYPE_BOOL
+} ast_coltype;
+
+/* Declared units of §2.2. PERCENT and RATIO are one dimension that differ only in
+ * how values are shown. */
+typedef enum ast_unit {
+    UNIT_COUNT, UNIT_MONEY, UNIT_PERCENT, UNIT_RATIO, UNIT_NUMBER, UNIT_DAYS, UNIT_POINTS
+} ast_unit;
+
+/* Period grains of `period G`. Order matters: coarser grains compare greater. */
+typedef enum ast_grain { GRAIN_DAY, GRAIN_WEEK, GRAIN_MONTH, GRAIN_QUARTER, GRAIN_YEAR } ast_grain;
+
+const char *ast_coltype_name(ast_coltype t);
+const char *ast_unit_name(ast_unit u);
+const char *ast_grain_name(ast_grain g);
+
+/* ---- expressions ---------------------------------------------------------------- */
+
+typedef enum ast_expr_kind {
+    EX_ERROR,      /* placeholder where a syntax error was recovered from */
+    EX_NUMBER,     /* 1200, 3.5, 1_000_000 */
+    EX_PERCENT,    /* 25% — value is number/100 */
+    EX_DATE,       /* 2025-05-01 */
+    EX_STRING,     /* "…" */
+    EX_BOOL,       /* true, false */
+    EX_INF,        /* inf (scale bounds only; the checker enforces that) */
+    EX_NAME,       /* a bare identifier: indicator, set, column inside where/having,
+                      or one of value/target/achievement/score/employed */
+    EX_MEMBER,     /* base.member: source.column, staff.column, period.start|end */
+    EX_UNARY,
+    EX_BINARY,
+    EX_IF,         /* if cond then a else b */
+    EX_IN_LIST,    /* x in ("a", "b") */
+    EX_IN_SET,     /* x in SETNAME */
+    EX_IN_PERIOD,  /* x in period | x in previous period | x before period */
+    EX_CALL        /* name(args [where C] [having H] [over W]): aggregates, functions,
+                      previous(), last_year() and scales alike; the checker tells which */
+} ast_expr_kind;
+
+typedef enum ast_op {
+    OP_NEG, OP_NOT,
+    OP_ADD, OP_SUB, OP_MUL, OP_DIV,
+    OP_EQ, OP_NE, OP_LT, OP_LE, OP_GT, OP_GE,
+    OP_AND, OP_OR
+} ast_op;
+
+const char *ast_op_text(ast_op op);
+
+typedef enum ast_period_rel { PERIOD_IN, PERIOD_IN_PREVIOUS, PERIOD_BEFORE } ast_period_rel;
+
+typedef enum ast_window_kind {
+    WINDOW_PERIOD, WINDOW_ALL_TIME, WINDOW_LAST, WINDOW_YEAR_TO_DATE
+} ast_window_kind;
+
+typedef enum ast_window_unit { WINDOW_DAYS, WINDOW_WEEKS, WINDOW_MONTHS } ast_window_unit;
+
+typedef struct ast_window {
+    ast_window_kind kind;
+    int64_t count;             /* N of `last N units` */
+    ast_window_unit unit;
+    kp_span span;              /* from `over` to the end of the window */
+} ast_window;
+
+/* What the checker resolved a name, member or call to. */
+typedef enum ast_ref_kind {
+    REF_NONE,
+    REF_INDICATOR,             /* ref.decl is the indicator */
+    REF_SET,                   /* ref.decl is the set */
+    REF_SCALE,                 /* ref.decl is the scale (a call) */
+    REF_SOURCE,                /* ref.decl is the source (count(SRC)) */
+    REF_COLUMN,                /* ref.decl + ref.column: a source column (or roster column) */
+    REF_STAFF_COLUMN,          /* staff.COL: ref.decl is the roster, ref.column the column */
+    REF_PERIOD_START, REF_PERIOD_END,
+    REF_VALUE, REF_TARGET, REF_ACHIEVEMENT,   /* inside a kpi's points expression */
+    REF_SCORE, REF_EMPLOYED                   /* inside a role's bonus (and gates) */
+} ast_ref_kind;
+
+typedef enum ast_call_kind {
+    CALL_UNRESOLVED,
+    CALL_COUNT, CALL_SUM, CALL_AVG, CALL_MIN, CALL_MAX, CALL_DISTINCT,  /* aggregates */
+    CALL_FN_MIN, CALL_FN_MAX, CALL_FN_ABS, CALL_FN_ROUND, CALL_FN_DAYS,  /* scalar functions */
+    CALL_PREVIOUS, CALL_LAST_YEAR,
+    CALL_SCALE,
+    CALL_SET_SIZE              /* count(SETNAME) */
+} ast_call_kind;
+
+/* The type lattice the checker infers. TYPE_ERROR marks a subtree already reported,
+ * so one mistake is not reported again by every enclosing node. */
+typedef enum ast_type {
+    TYPE_ERROR, TYPE_NUM, TYPE_BOOL, TYPE_TEXT, TYPE_DATE, TYPE_SET, TYPE_SOURCE
+} ast_type;
+
+/* Dimensions of numbers (§2.3). DIM_NUMBER is dimensionless and adapts to its neighbour. */
+typedef enum ast_dim {
+    DIM_NUMBER, DIM_COUNT, DIM_MONEY, DIM_RATIO, DIM_DAYS, DIM_POINTS
+} ast_dim;
+
+struct ast_expr {
+    ast_expr_kind kind;
+    kp_span span;
+    uint16_t depth;            /* 1 + deepest child: bounded by AST_MAX_DEPTH */
+
+    union {
+        struct {               /* EX_NUMBER, EX_PERCENT, EX_DATE, EX_STRING, EX_BOOL */
+            const char *raw;   /* the lexeme as written, for the formatter */
+            const char *text;  /* numbers: digits without '_' (percent: without '%');
+                                  strings: the decoded UTF-8 value; dates: YYYY-MM-DD */
+            bool boolean;
+        } lit;
+        struct {               /* EX_NAME */
+            const char *name;
+        } name;
+        struct {               /* EX_MEMBER */
+            const char *base;  /* "staff", "period" or a source name */
+            const char *member;
+            kp_span base_span, member_span;
+        } member;
+        struct {               /* EX_UNARY, EX_BINARY */
+            ast_op op;
+            ast_expr *lhs;     /* the operand of a unary operator */
+            ast_expr *rhs;
+            kp_span op_span;
+        } op;
+        struct {               /* EX_IF */
+            ast_expr *cond, *then_expr, *else_expr;
+        } cond;
+        struct {               /* EX_IN_LIST, EX_IN_SET, EX_IN_PERIOD */
+            ast_expr *lhs;
+            ptr_vec items;     /* EX_IN_LIST: ast_expr* */
+            const char *set_name;       /* EX_IN_SET */
+            kp_span set_span;
+            ast_period_rel rel;         /* EX_IN_PERIOD */
+        } in;
+        struct {               /* EX_CALL */
+            const char *name;  /* count, sum, …, previous, last_year, a scale's name */
+            kp_span name_span;
+            ptr_vec args;      /* ast_expr* */
+            ast_expr *where;   /* optional clauses, NULL when absent */
+            ast_expr *having;
+            ast_window *over;
+        } call;
+    } u;
+
+    /* ---- checker annotations (zero after parsing) ---- */
+    ast_type type;
+    ast_dim dim;
+    bool per_staff;            /* value differs per staff member */
+    ast_ref_kind ref_kind;     /* EX_NAME, EX_MEMBER, EX_IN_SET, count(SRC|SET) */
+    ast_decl *ref;             /* the declaration it resolved to */
+    int column;                /* REF_COLUMN / REF_STAFF_COLUMN: index into ref's columns */
+    ast_call_kind call_kind;   /* EX_CALL */
+    ast_decl *agg_source;      /* aggregates: the source whose rows they range over */
+};
+
+/* ---- declarations --------------------------------------------------------------- */
+
+typedef enum ast_decl_kind {
+    DECL_IMPORT, DECL_PERIOD, DECL_CURRENCY, DECL_SOURCE, DECL_STAFF,
+    DECL_INDICATOR, DECL_SET, DECL_SCALE, DECL_ROLE
+} ast_decl_kind;
+
+typedef struct ast_column {
+    const char *name;
+    kp_span name_span;
+    ast_coltype type;
+    kp_span type_span;
+    bool is_time, is_staff;    /* the `time` and `staff` flags */
+    kp_span time_span, staff_span;
+    kp_span span;              /* the whole column line */
+} ast_column;
+
+typedef struct ast_scale_row {
+    bool lo_closed, hi_closed; /* '[' vs '(' and ']' vs ')' */
+    ast_expr *lo, *hi;         /* bounds: numbers, percents or inf (signed) */
+    ast_expr *from;            /* the points, or the start of a linear segment */
+    ast_expr *to;              /* end of a linear `from .. to` segment, or NULL */
+    kp_span span;
+} ast_scale_row;
+
+typedef enum ast_role_item_kind {
+    ROLE_KPI, ROLE_POINTS, ROLE_GATE, ROLE_BONUS, ROLE_MISSING
+} ast_role_item_kind;
+
+typedef enum ast_comparator { CMP_GE, CMP_LE } ast_comparator;
+
+typedef struct ast_role_item {
+    ast_role_item_kind kind;
+    kp_span span;              /* the whole item */
+    /* ROLE_KPI */
+    const char *indicator;
+    kp_span indicator_span;
+    ast_expr *weight;
+    bool has_target;
+    ast_comparator comparator;
+    kp_span comparator_span;
+    ast_expr *target;
+    ast_expr *points;          /* kpi-level `points EXPR`, or NULL */
+    /* ROLE_POINTS: the scale name */
+    const char *scale;
+    kp_span scale_span;
+    /* ROLE_GATE, ROLE_BONUS */
+    ast_expr *expr;
+    /* ROLE_MISSING: true for `missing skip`, false for `missing zero` */
+    bool missing_skip;
+    /* checker annotation: the indicator (ROLE_KPI) or scale (ROLE_POINTS) */
+    ast_decl *ref;
+} ast_role_item;
+
+struct ast_decl {
+    ast_decl_kind kind;
+    kp_span span;              /* the whole declaration */
+    const char *name;          /* NULL for import/period/currency/staff */
+    kp_span name_span;
+    kp_span keyword_span;
+
+    union {
+        struct {               /* DECL_IMPORT */
+            const char *path;
+            kp_span path_span;
+        } import;
+        struct {               /* DECL_PERIOD */
+            ast_grain grain;
+            kp_span grain_span;
+        } period;
+        struct {               /* DECL_CURRENCY */
+            const char *code;
+            kp_span code_span;
+        } currency;
+        struct {               /* DECL_SOURCE, DECL_STAFF */
+            const char *path;
+            kp_span path_span;
+            ast_column *columns;
+            int column_count;
+        } source;
+        struct {               /* DECL_INDICATOR */
+            const char *label;    /* NULL when absent */
+            kp_span label_span;
+            ast_unit unit;
+            kp_span unit_span;
+            bool per_staff;
+            kp_span per_staff_span;
+            ast_expr *expr;
+            const char *note;     /* NULL when absent */
+            kp_span note_span;
+        } indicator;
+        struct {               /* DECL_SET: name = column [where] [having] [over] */
+            ast_expr *column;     /* EX_MEMBER source.column */
+            ast_expr *where, *having;
+            ast_window *over;
+        } set;
+        struct {               /* DECL_SCALE */
+            ast_scale_row *rows;
+            int row_count;
+        } scale;
+        struct {               /* DECL_ROLE */
+            const char *label;
+            kp_span label_span;
+            ast_role_item *items;
+            int item_count;
+        } role;
+    } u;
+
+    /* ---- checker annotations ---- */
+    ast_dim dim;               /* indicators and sets: the inferred dimension */
+    bool per_staff;            /* sets: grouped per staff when used per staff */
+    int check_state;           /* cycle detection: 0 unvisited, 1 visiting, 2 done */
+};
+
+/* A `# …` comment: kept so the formatter can put it back where it was. */
+typedef struct ast_comment {
+    kp_span span;              /* from '#' to the end of the line (newline excluded) */
+    bool own_line;             /* nothing but white space before it on its line */
+} ast_comment;
+
+/* One parsed file. */
+typedef struct ast_file {
+    uint32_t file;             /* the sink's file index */
+    ptr_vec decls;             /* ast_decl*, in source order */
+    ast_comment *comments;
+    int comment_count;
+    bool syntax_errors;
+} ast_file;
+
+/* A spec: its main file and every file it imports, transitively. */
+typedef struct ast_spec {
+    arena mem;
+    diag_sink *diags;
+    ptr_vec files;             /* ast_file*; files.items[0] is the main file */
+    ptr_vec decls;             /* every declaration of every file, imports resolved,
+                                  import declarations themselves excluded */
+} ast_spec;
+
+/* Parses the text of one registered file into the arena. Syntax errors are reported to
+ * diags and recovered from; the returned file holds every declaration that parsed. */
+ast_file *ast_parse_file(arena *mem, diag_sink *diags, uint32_t file);
+
+/* Loads path and, transitively, every import (relative to the importing file),
+ * reporting missing files and import cycles. Always returns a spec (free it with
+ * ast_free_spec), possibly with errors in diags. NULL only when path cannot be read;
+ * that is reported too. */
+ast_spec *ast_load_spec(diag_sink *diags, const char *path);
+void ast_free_spec(ast_spec *spec);
+
+/* Node constructors used by the grammar actions. */
+ast_expr *ast_new_expr(arena *mem, ast_expr_kind kind, kp_span span);
+ast_expr *ast_new_binary(arena *mem, ast_op op, ast_expr *lhs, ast_expr *rhs, kp_span op_span);
+ast_expr *ast_new_unary(arena *mem, ast_op op, ast_expr *operand, kp_span span);
+ast_decl *ast_new_decl(arena *mem, ast_decl_kind kind, kp_span span);
+
+/* Span covering both a and b (same file). */
+kp_span ast_span_join(kp_span a, kp_span b);
+
+#endif

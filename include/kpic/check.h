@@ -1,0 +1,36 @@
+/* check.h — the checker: names, types, units, grain, cycles, roles and scales.
+ *
+ * Owns: every semantic rule of DESIGN.md §2 that can be decided without data. It walks
+ * a loaded spec, reports every problem it finds to the spec's diagnostics sink (never
+ * stopping at the first), and fills the "checker annotations" of the AST (ast.h) that
+ * the planner and evaluator rely on: resolved references, call kinds, types,
+ * dimensions and per-staff grain.
+ */
+#ifndef KPIC_CHECK_H
+#define KPIC_CHECK_H
+
+#include <stdbool.h>
+
+#include "kpic/ast.h"
+
+/* The declarations of a checked spec, by kind, for later stages. */
+typedef struct chk_model {
+    ast_grain grain;           /* `period G`; month when the spec has none */
+    const char *currency;      /* NULL when absent */
+    ast_decl *roster;          /* the staff declaration (NULL only in a spec with errors) */
+    ptr_vec sources;           /* ast_decl* DECL_SOURCE, in declaration order */
+    ptr_vec indicators;        /* ast_decl* DECL_INDICATOR */
+    ptr_vec sets;              /* ast_decl* DECL_SET */
+    ptr_vec scales;            /* ast_decl* DECL_SCALE */
+    ptr_vec roles;             /* ast_decl* DECL_ROLE */
+} chk_model;
+
+/* Checks spec, reporting to spec->diags. Returns the model (allocated in the spec's
+ * arena) whether or not there were errors; callers must not evaluate a spec whose sink
+ * holds errors. */
+chk_model *chk_check(ast_spec *spec);
+
+/* Looks up a declaration of any kind by name in a checked model; NULL when absent. */
+ast_decl *chk_find(const chk_model *model, const char *name);
+
+#endif

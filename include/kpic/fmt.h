@@ -1,0 +1,23 @@
+/* fmt.h — the formatter behind `kpic fmt`: one canonical layout for a spec file.
+ *
+ * Owns: printing a parsed file back as text in the canonical layout (declarations
+ * separated by one blank line, kpi lines of a role aligned in columns, scale rows
+ * aligned, expressions with canonical spacing), keeping every comment where it was.
+ * Formatting is idempotent, and the output parses to the same AST as the input.
+ */
+#ifndef KPIC_FMT_H
+#define KPIC_FMT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "kpic/ast.h"
+
+/* The canonical text of a file that parsed without errors (malloc'd; *len its length). */
+char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len);
+
+/* Prints a unified diff (3 lines of context) from old to new, labelled with path. */
+void fmt_print_diff(FILE *out, const char *path, const char *old_text, size_t old_len,
+                    const char *new_text, size_t new_len);
+
+#endif

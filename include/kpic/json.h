@@ -1,0 +1,16 @@
+/* json.h — writing JSON text: string escaping and number formatting shared by every
+ * machine-readable output (diagnostics, eval, score). */
+#ifndef KPIC_JSON_H
+#define KPIC_JSON_H
+
+#include <stdio.h>
+
+/* Writes s as a JSON string literal, quotes included. s is UTF-8; control characters are
+ * escaped, everything else is written as is. */
+void json_write_string(FILE *out, const char *s);
+
+/* Writes a double the way DESIGN §3.1 asks: integers without a fraction, other values
+ * with the shortest %.17g-or-fewer digits that round-trip; non-finite values as null. */
+void json_write_double(FILE *out, double v);
+
+#endif
