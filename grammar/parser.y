@@ -646,7 +646,7 @@ static void add_clause(parse_ctx *ctx, ast_expr *call, int which, void *clause, 
         diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(loc), "duplicate-clause",
                                     "a second '%s' clause", names[which]);
         diag_note(ctx->diags, d, first, "the first '%s' clause", names[which]);
-        diag_hint(ctx->diags, d, "combine the conditions with 'and'");
+        if (which != CLAUSE_OVER) diag_hint(ctx->diags, d, "combine the conditions with 'and'");
         return;
     }
     *slot = clause;

@@ -12,7 +12,7 @@ expected text are stable. KPIC_UPDATE_GOLDEN=1 rewrites the expected files inste
 """
 import difflib, os, subprocess, sys
 
-kpic, spec = sys.argv[1], sys.argv[2]
+kpic, spec = os.path.abspath(sys.argv[1]), sys.argv[2]
 case_dir, spec_file = os.path.split(os.path.abspath(spec))
 name = spec_file[:-len(".kpi")]
 base = os.path.join(case_dir, name)
