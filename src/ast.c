@@ -104,6 +104,7 @@ static char *resolve_relative(arena *mem, const char *importer, const char *path
 typedef struct loader {
     ast_spec *spec;
     ptr_vec loaded;                  /* canonical paths (malloc'd) of files already parsed */
+    uint32_t preloaded;              /* the main file when its text came from memory */
 } loader;
 
 static void load_file(loader *ld, const char *path, import_chain *chain, kp_span import_span);
@@ -164,7 +165,9 @@ static void load_file(loader *ld, const char *path, import_chain *chain, kp_span
         }
     }
     const char *why = NULL;
-    uint32_t file = diag_load_file(spec->diags, path, &why);
+    uint32_t file = ld->preloaded != DIAG_NO_FILE ? ld->preloaded
+                                                 : diag_load_file(spec->diags, path, &why);
+    ld->preloaded = DIAG_NO_FILE;
     if (file == DIAG_NO_FILE) {
         if (chain)
             diag_report(spec->diags, DIAG_ERROR, import_span, "import-missing",
@@ -182,12 +185,12 @@ static void load_file(loader *ld, const char *path, import_chain *chain, kp_span
     load_imports(ld, parsed, path, &link);
 }
 
-ast_spec *ast_load_spec(diag_sink *diags, const char *path)
+static ast_spec *load_spec(diag_sink *diags, const char *path, uint32_t preloaded)
 {
     ast_spec *spec = xcalloc(1, sizeof *spec);
     arena_init(&spec->mem);
     spec->diags = diags;
-    loader ld = { spec, {0} };
+    loader ld = { spec, {0}, preloaded };
     kp_span none = { DIAG_NO_FILE, 0, 0 };
     load_file(&ld, path, NULL, none);
     for (size_t i = 0; i < ld.loaded.len; i++) free(ld.loaded.items[i]);
@@ -196,6 +199,16 @@ ast_spec *ast_load_spec(diag_sink *diags, const char *path)
         return NULL;
     }
     return spec;
+}
+
+ast_spec *ast_load_spec(diag_sink *diags, const char *path)
+{
+    return load_spec(diags, path, DIAG_NO_FILE);
+}
+
+ast_spec *ast_load_spec_file(diag_sink *diags, uint32_t file)
+{
+    return load_spec(diags, diag_get_file(diags, file)->path, file);
 }
 
 void ast_free_spec(ast_spec *spec)

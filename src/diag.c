@@ -388,7 +388,8 @@ static void print_sarif(const diag_sink *s, FILE *out, diagnostic **sorted, size
         fprintf(out, ", \"ruleIndex\": %zu, \"level\": \"%s\", \"message\": {\"text\": ", rule,
                 d->severity == DIAG_ERROR ? "error" : d->severity == DIAG_WARNING ? "warning" : "note");
         size_t len = strlen(d->message) + 1;
-        for (size_t h = 0; h < d->hints.len; h++) len += strlen(d->hints.items[h]) + 8;
+        /* " (hint: " + hint + ")" */
+        for (size_t h = 0; h < d->hints.len; h++) len += strlen(d->hints.items[h]) + 9;
         char *text = xmalloc(len);
         strcpy(text, d->message);
         for (size_t h = 0; h < d->hints.len; h++) {

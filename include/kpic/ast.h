@@ -329,6 +329,9 @@ ast_file *ast_parse_file(arena *mem, diag_sink *diags, uint32_t file);
  * ast_free_spec), possibly with errors in diags. NULL only when path cannot be read;
  * that is reported too. */
 ast_spec *ast_load_spec(diag_sink *diags, const char *path);
+/* The same for a main file already registered in diags (its text may come from
+ * anywhere: the fuzzer, a test); imports are still read from disk relative to its path. */
+ast_spec *ast_load_spec_file(diag_sink *diags, uint32_t file);
 void ast_free_spec(ast_spec *spec);
 
 /* Node constructors used by the grammar actions. */

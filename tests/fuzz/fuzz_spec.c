@@ -1,0 +1,38 @@
+/* libFuzzer target: any bytes as a spec go through the scanner, parser and checker, and
+ * the diagnostics are rendered in all three formats. Nothing may crash, hang, leak or
+ * trip a sanitizer. Imports resolve against a directory that does not exist, so the
+ * fuzzer cannot wander into real files. */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kpic/ast.h"
+#include "kpic/check.h"
+#include "kpic/diag.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size > 1 << 20) return 0;
+    diag_sink diags;
+    diag_init(&diags);
+    char *text = xmalloc(size + 1);
+    memcpy(text, data, size);
+    text[size] = '\0';
+    uint32_t file = diag_add_file(&diags, "/nonexistent-kpic-fuzz/spec.kpi", text, size);
+    ast_spec *spec = ast_load_spec_file(&diags, file);
+    bool syntax_errors = false;
+    for (size_t i = 0; i < spec->files.len; i++)
+        syntax_errors |= ((ast_file *)spec->files.items[i])->syntax_errors;
+    if (!syntax_errors && diags.errors == 0) chk_check(spec);
+    FILE *sink = fopen("/dev/null", "w");
+    if (sink) {
+        diag_print(&diags, sink, DIAG_FORMAT_TEXT);
+        diag_print(&diags, sink, DIAG_FORMAT_JSON);
+        diag_print(&diags, sink, DIAG_FORMAT_SARIF);
+        fclose(sink);
+    }
+    ast_free_spec(spec);
+    diag_free(&diags);
+    return 0;
+}
