@@ -348,7 +348,7 @@ static void sarif_region(const diag_sink *s, FILE *out, kp_span span)
     const diag_file *f = diag_get_file(s, span.file);
     unsigned r[4];
     span_range(s, span, r);
-    fputs("{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", out);
+    fputs("\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", out);
     json_write_string(out, f->path);
     fprintf(out, "}, \"region\": {\"startLine\": %u, \"startColumn\": %u, \"endLine\": %u, "
             "\"endColumn\": %u}}", r[0], r[1], r[2], r[3]);
@@ -401,9 +401,9 @@ static void print_sarif(const diag_sink *s, FILE *out, diagnostic **sorted, size
         free(text);
         fputs("}", out);
         if (diag_get_file(s, d->span.file)) {
-            fputs(", \"locations\": [", out);
+            fputs(", \"locations\": [{", out);
             sarif_region(s, out, d->span);
-            fputs("]", out);
+            fputs("}]", out);
         }
         size_t related = 0;
         for (size_t k = 0; k < d->notes.len; k++) {
