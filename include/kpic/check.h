@@ -13,6 +13,9 @@
 
 #include "kpic/ast.h"
 
+/* The checker's name table (private to check.c). */
+typedef struct chk_names chk_names;
+
 /* The declarations of a checked spec, by kind, for later stages. */
 typedef struct chk_model {
     ast_grain grain;           /* `period G`; month when the spec has none */
@@ -23,6 +26,7 @@ typedef struct chk_model {
     ptr_vec sets;              /* ast_decl* DECL_SET */
     ptr_vec scales;            /* ast_decl* DECL_SCALE */
     ptr_vec roles;             /* ast_decl* DECL_ROLE */
+    chk_names *names;          /* every global name -> its first declaration (chk_find) */
 } chk_model;
 
 /* Checks spec, reporting to spec->diags. Returns the model (allocated in the spec's
@@ -30,7 +34,16 @@ typedef struct chk_model {
  * holds errors. */
 chk_model *chk_check(ast_spec *spec);
 
-/* Looks up a declaration of any kind by name in a checked model; NULL when absent. */
+/* Looks up a declaration of any kind by name in a checked model; NULL when absent.
+ * Sources, indicators, sets, scales and roles are found by their names, the roster by
+ * "staff". A name defined twice finds its first definition. */
 ast_decl *chk_find(const chk_model *model, const char *name);
+
+/* The dimension of a declared unit: percent and ratio are both DIM_RATIO. */
+ast_dim chk_unit_dim(ast_unit unit);
+
+/* The name of a dimension as messages print it: "number", "count", "money", "ratio",
+ * "days", "points". */
+const char *chk_dim_name(ast_dim dim);
 
 #endif
