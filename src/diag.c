@@ -159,6 +159,21 @@ diagnostic *diag_report(diag_sink *s, diag_severity sev, kp_span span, const cha
     return d;
 }
 
+diagnostic *diag_report_data(diag_sink *s, diag_severity sev, const char *path, unsigned line,
+                             unsigned col, const char *code, const char *fmt, ...)
+{
+    kp_span none = { DIAG_NO_FILE, 0, 0 };
+    diagnostic *d = diag_report(s, sev, none, code, "%s", "");
+    va_list ap;
+    va_start(ap, fmt);
+    d->message = vformat(&s->mem, fmt, ap);
+    va_end(ap);
+    d->ext_path = arena_strndup(&s->mem, path, strlen(path));
+    d->ext_line = line;
+    d->ext_col = col;
+    return d;
+}
+
 void diag_hint(diag_sink *s, diagnostic *d, const char *fmt, ...)
 {
     va_list ap;
@@ -258,6 +273,13 @@ static void print_excerpt(const diag_sink *s, FILE *out, kp_span span)
     fputc('\n', out);
 }
 
+static void print_data_location(FILE *out, const diagnostic *d)
+{
+    if (d->ext_line && d->ext_col) fprintf(out, "%s:%u:%u: ", d->ext_path, d->ext_line, d->ext_col);
+    else if (d->ext_line) fprintf(out, "%s:%u: ", d->ext_path, d->ext_line);
+    else fprintf(out, "%s: ", d->ext_path);
+}
+
 static void print_location(const diag_sink *s, FILE *out, kp_span span)
 {
     const diag_file *f = diag_get_file(s, span.file);
@@ -274,7 +296,8 @@ static void print_text(const diag_sink *s, FILE *out, diagnostic **sorted, size_
 {
     for (size_t i = 0; i < n; i++) {
         diagnostic *d = sorted[i];
-        print_location(s, out, d->span);
+        if (d->ext_path) print_data_location(out, d);
+        else print_location(s, out, d->span);
         fprintf(out, "%s: %s\n", severity_name(d->severity), d->message);
         print_excerpt(s, out, d->span);
         for (size_t h = 0; h < d->hints.len; h++)
@@ -309,9 +332,15 @@ static void print_json(const diag_sink *s, FILE *out, diagnostic **sorted, size_
         const diag_file *f = diag_get_file(s, d->span.file);
         unsigned r[4] = {0, 0, 0, 0};
         if (f) span_range(s, d->span, r);
+        if (d->ext_path) {
+            r[0] = r[2] = d->ext_line;
+            r[1] = d->ext_col;
+            r[3] = d->ext_col ? d->ext_col + 1 : 0;
+        }
         fputs(i ? ",\n " : "\n ", out);
         fputs("{\"file\": ", out);
         if (f) json_write_string(out, f->path);
+        else if (d->ext_path) json_write_string(out, d->ext_path);
         else fputs("null", out);
         fprintf(out, ", \"line\": %u, \"column\": %u, \"end_line\": %u, \"end_column\": %u, ",
                 r[0], r[1], r[2], r[3]);
@@ -404,6 +433,12 @@ static void print_sarif(const diag_sink *s, FILE *out, diagnostic **sorted, size
             fputs(", \"locations\": [{", out);
             sarif_region(s, out, d->span);
             fputs("}]", out);
+        } else if (d->ext_path) {
+            fputs(", \"locations\": [{\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", out);
+            json_write_string(out, d->ext_path);
+            fputs("}", out);
+            if (d->ext_line) fprintf(out, ", \"region\": {\"startLine\": %u}", d->ext_line);
+            fputs("}}]", out);
         }
         size_t related = 0;
         for (size_t k = 0; k < d->notes.len; k++) {

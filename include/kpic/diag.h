@@ -53,6 +53,10 @@ typedef struct diagnostic {
     ptr_vec hints;         /* char*: "did you mean 'buyers'?" */
     ptr_vec notes;         /* diag_note_entry*: related locations ("first defined here") */
     size_t seq;            /* report order, to keep sorting stable */
+    /* A location outside the loaded specs (a CSV data file): path:line:field. Used
+     * when span.file is DIAG_NO_FILE; ext_line 0 means the file as a whole. */
+    const char *ext_path;
+    unsigned ext_line, ext_col;
 } diagnostic;
 
 typedef struct diag_sink {
@@ -83,6 +87,11 @@ void diag_position(const diag_sink *s, uint32_t file, uint32_t offset,
 /* Records a diagnostic and returns it so hints and notes can be attached. */
 diagnostic *diag_report(diag_sink *s, diag_severity sev, kp_span span, const char *code,
                         const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* A diagnostic about a data file: printed as path:line:col (col is the CSV field
+ * number), or path:line, or path alone when line is 0. */
+diagnostic *diag_report_data(diag_sink *s, diag_severity sev, const char *path, unsigned line,
+                             unsigned col, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
 void diag_hint(diag_sink *s, diagnostic *d, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 void diag_note(diag_sink *s, diagnostic *d, kp_span span, const char *fmt, ...)

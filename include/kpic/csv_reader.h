@@ -1,0 +1,295 @@
+/* csv_reader.h -- streaming, typed reading of CSV files on libcsv (prefix csvr_).
+ *
+ * Owns: opening a data file, its header row, turning the cells of the columns a
+ * caller asks for into typed values (text, int, number, money, date, bool),
+ * finding and describing bad rows (with the file's true line numbers and the
+ * record's original bytes), splitting a file into chunks that threads can parse
+ * independently, the SHA-256 of the file and progress counters.  It knows
+ * nothing of specs, periods or aggregates, and it reports errors as a plain
+ * csvr_error: routing them to the diagnostics system is the caller's job.
+ *
+ * The CSV dialect is the one libcsv parses by default (RFC 4180 plus leniency),
+ * which this module documents and relies on:
+ *   - fields are separated by ',' and records end at LF, CRLF or a lone CR;
+ *   - a field that starts with '"' is quoted: it may hold commas, line breaks and
+ *     doubled quotes ("" stands for one ");
+ *   - spaces and tabs around an unquoted field are not part of it, and blank
+ *     lines (empty or only spaces) are skipped; inside quotes every byte counts;
+ *   - a stray quote inside an unquoted field (5" screen) is an ordinary
+ *     character, and a closing quote followed by other characters ("ab"c) keeps
+ *     the field quoted, as libcsv does; such damage usually shows up as a row with
+ *     the wrong number of fields, which is reported (see bad rows below);
+ *   - the first record is the header, required; a UTF-8 byte-order mark before it
+ *     is skipped.  Header names are matched exactly (bytes, case-sensitive);
+ *     duplicate non-empty names are an error, empty names are allowed and can
+ *     never be asked for, and a name holding a NUL byte is an error.  Columns
+ *     not asked for are neither converted nor validated.
+ *
+ * Cells and null.  An empty cell is null, whatever its type -- and so is a quoted
+ * empty cell "" (libcsv does not tell the two apart, and a spreadsheet export
+ * writes either for "no value").  A text cell of one space, " ", is not null.
+ *
+ * Typed values (all locale-independent, no surrounding spaces inside quotes):
+ *   text    any valid UTF-8 without NUL bytes (a NUL is almost always a corrupt
+ *           export, and would truncate labels further down the line)
+ *   int     [+-]digits, within int64
+ *   number  a decimal as dec_parse() reads it, at most 18 places (decimal.h)
+ *   money   the same with at most 2 places; more places are accepted only when
+ *           they are zeros (12.300), because silently rounding input would lose
+ *           money -- a sub-cent price belongs in a `number` column.  Money cells
+ *           are dec_t values that are exact multiples of 0.01.
+ *   date    YYYY-MM-DD, or a datetime YYYY-MM-DD[T ]HH:MM[:SS] of which the date
+ *           is kept (date.h); every part is validated
+ *   bool    true/false, 1/0, yes/no, in any case
+ *
+ * Bad rows.  A cell that does not convert, a row whose number of fields differs
+ * from the header's (a "ragged" row), and a quoted field left open at the end of
+ * the file each make the whole record bad.  A bad row is described by a
+ * csvr_error whose position is `path:LINE:COL`: LINE is the 1-based physical
+ * line on which the record starts (records continue over line breaks inside
+ * quotes, and such lines are counted), and COL is the 1-based FIELD NUMBER in the
+ * record, not a character column.  The caller decides per bad row whether to stop
+ * (the default) or to skip it, and gets the record's exact original bytes for a
+ * rejects file.
+ *
+ * Reading.  A regular file is read with pread(2) in 256 KiB blocks into a
+ * window that starts at a known record boundary and slides forward as libcsv
+ * passes record boundaries, so memory stays constant in the number of rows (it
+ * grows only to hold one record longer than a block).  Other files (pipes,
+ * /dev/stdin) are read into memory at csvr_open.  The file's size is taken at
+ * csvr_open; a file that shrinks while it is read is an error.
+ *
+ * Chunks.  csvr_next_chunk() hands out consecutive byte ranges that each start
+ * at a record boundary.  It finds them with a sequential scan that follows
+ * libcsv's own quoting rules exactly (jumping from quote to quote with memchr),
+ * not with a guess or a quote-parity heuristic: a boundary is never placed
+ * inside a quoted field, however the quotes fall (libcsv's lenient rules make
+ * parity wrong for input like "ab"c), so rows parsed chunk by chunk are exactly
+ * the rows of one sequential pass.  The same scan counts lines, so every chunk
+ * knows the true file line it starts on, and hashes the bytes in order.  Chunks
+ * can then be parsed concurrently, each with its own libcsv parser.
+ *
+ * SHA-256.  The digest covers every byte of the file, in order, and is computed
+ * during the pass that parses it: by csvr_read (inline, or on a helper thread
+ * with CSVR_HASH_IN_THREAD, which takes SHA-256's cost -- about a quarter of a
+ * bare libcsv parse -- off the parsing thread), or by csvr_next_chunk as it
+ * hands out chunks.
+ */
+#ifndef KPIC_CSV_READER_H
+#define KPIC_CSV_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpic/date.h"
+#include "kpic/decimal.h"
+
+/* Column types, as declared in a spec's source block (DESIGN §2.1). */
+typedef enum csvr_type {
+    CSVR_TEXT,
+    CSVR_INT,
+    CSVR_NUMBER,
+    CSVR_MONEY,
+    CSVR_DATE,
+    CSVR_BOOL,
+} csvr_type;
+
+/* The spec keyword of a type: "text", "int", "number", "money", "date", "bool". */
+const char *csvr_type_name(csvr_type type);
+
+/* A column the caller wants: its header name and the type to convert it to. */
+typedef struct csvr_column {
+    const char *name; /* NUL-terminated UTF-8; copied by csvr_open */
+    csvr_type type;
+} csvr_column;
+
+/* A text value: LEN bytes at PTR, not NUL-terminated.  Valid only during the
+ * row callback that received it. */
+typedef struct csvr_text {
+    const char *ptr;
+    size_t len;
+} csvr_text;
+
+/* One typed cell.  When is_null is true the union is meaningless. */
+typedef struct csvr_cell {
+    bool is_null;
+    union {
+        int64_t i;      /* CSVR_INT */
+        dec_t dec;      /* CSVR_NUMBER, CSVR_MONEY */
+        date_t date;    /* CSVR_DATE */
+        bool b;         /* CSVR_BOOL */
+        csvr_text text; /* CSVR_TEXT */
+    } as;
+} csvr_cell;
+
+/* Flags for csvr_open. */
+enum {
+    CSVR_NO_HASH = 1u << 0,        /* skip the SHA-256 (csvr_sha256_hex then fails) */
+    CSVR_HASH_IN_THREAD = 1u << 1, /* csvr_read hashes on a helper thread, alongside
+                                      the parse, instead of inline */
+};
+
+typedef enum csvr_error_kind {
+    CSVR_ERR_NONE = 0,
+    CSVR_ERR_IO,       /* cannot open, stat or read the file */
+    CSVR_ERR_NOMEM,    /* out of memory */
+    CSVR_ERR_HEADER,   /* no header, duplicate names, a wanted column missing */
+    CSVR_ERR_CELL,     /* a wanted cell does not convert to its type */
+    CSVR_ERR_RAGGED,   /* a record with more or fewer fields than the header */
+    CSVR_ERR_QUOTE,    /* a quoted field still open at the end of the file */
+    CSVR_ERR_USAGE,    /* the API was misused (bad column list, reader reused) */
+    CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
+} csvr_error_kind;
+
+#define CSVR_PATH_MAX 4096
+#define CSVR_MESSAGE_MAX 1024
+
+/* A plain error description.  Strings are truncated to fit, never overflowed. */
+typedef struct csvr_error {
+    csvr_error_kind kind;
+    char path[CSVR_PATH_MAX]; /* the file, as given to csvr_open */
+    uint64_t line;            /* 1-based line where the record starts; 0: the whole file */
+    uint64_t field;           /* 1-based field number in the record; 0: none */
+    int column;               /* index into the wanted columns, or -1 */
+    char message[CSVR_MESSAGE_MAX]; /* e.g. bad money value "12,3x" in column 'amount':
+                                       not a decimal number */
+} csvr_error;
+
+/* Formats E as one diagnostic line, without a newline:
+ *     path:LINE:COL: error: message    (line and field known)
+ *     path:LINE: error: message        (line known)
+ *     path: error: message
+ * into BUF (NUL-terminated if SIZE > 0); returns the full length like snprintf. */
+size_t csvr_error_format(const csvr_error *e, char *buf, size_t size);
+
+typedef struct csvr_reader csvr_reader;
+struct csvr_pass; /* private: the state of one pass over a range of records */
+
+/* A good record as delivered to the row callback. */
+typedef struct csvr_row {
+    const csvr_cell *cells;  /* one per wanted column, in the order given to csvr_open */
+    struct csvr_pass *pass;  /* private */
+    uint64_t record;         /* private: index of the record within its pass */
+} csvr_row;
+
+/* The 1-based line on which ROW's record starts.  Computed on demand (it scans
+ * forward from the last record located), so it costs nothing unless called;
+ * calling it for every row roughly doubles the cost of a pass.  Only valid
+ * inside the row callback. */
+uint64_t csvr_row_line(const csvr_row *row);
+
+/* The record's original bytes (without its line terminator) in *LEN bytes;
+ * valid until the pass ends.  Same cost note as csvr_row_line. */
+const char *csvr_row_raw(const csvr_row *row, size_t *len);
+
+/* A bad record, as given to the bad-row callback. */
+typedef struct csvr_bad_row {
+    const csvr_error *error; /* what is wrong, with path, line and field */
+    const char *raw;         /* the record's original bytes, line breaks inside quotes */
+    size_t raw_len;          /* included, its own terminator excluded */
+} csvr_bad_row;
+
+typedef enum csvr_verdict {
+    CSVR_STOP = 0, /* end the pass with this error */
+    CSVR_SKIP = 1, /* drop the row and go on (--skip-bad-rows) */
+} csvr_verdict;
+
+/* Row callback: return true to go on, false to stop the pass (CSVR_STOPPED). */
+typedef bool (*csvr_row_fn)(void *ctx, const csvr_row *row);
+
+/* Bad-row callback: decide what to do with one bad row.  The pointers in BAD are
+ * valid only during the call. */
+typedef csvr_verdict (*csvr_bad_fn)(void *ctx, const csvr_bad_row *bad);
+
+typedef struct csvr_handlers {
+    csvr_row_fn on_row; /* required */
+    csvr_bad_fn on_bad; /* NULL: stop at the first bad row */
+    void *ctx;          /* passed to both */
+} csvr_handlers;
+
+typedef enum csvr_status {
+    CSVR_OK = 0,  /* every record was read */
+    CSVR_ERROR,   /* the pass ended on an error, described in *err */
+    CSVR_STOPPED, /* the row callback returned false; *err untouched */
+} csvr_status;
+
+/* Opens the CSV file PATH, reads its header and checks that every one of the
+ * N_WANTED columns in WANTED is present (names and types are copied).  Returns
+ * NULL and fills *ERR when the file cannot be opened or read (the message names
+ * the OS reason), is empty or has no header row, has duplicate header names, or
+ * lacks a wanted column (the message names it and lists the header).  FLAGS is
+ * a combination of CSVR_NO_HASH and CSVR_HASH_IN_THREAD.  The file contents are
+ * not read beyond the header until a pass runs. */
+csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wanted,
+                       unsigned flags, csvr_error *err);
+
+/* Like csvr_open, but reads SIZE bytes at DATA (not copied: they must stay valid
+ * and unchanged until csvr_close).  NAME is used in messages in place of a path.
+ * Used by tests and the fuzzer. */
+csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
+                              const csvr_column *wanted, size_t n_wanted, unsigned flags,
+                              csvr_error *err);
+
+/* Releases R and everything it owns.  R may be NULL. */
+void csvr_close(csvr_reader *r);
+
+/* The path (or name) R was opened with. */
+const char *csvr_path(const csvr_reader *r);
+
+/* Number of fields in R's header. */
+size_t csvr_header_size(const csvr_reader *r);
+
+/* Name of header field I (0-based, < csvr_header_size), NUL-terminated as libcsv
+ * read it (quotes removed, blanks around an unquoted name trimmed); valid until
+ * csvr_close.  For "did you mean" hints and listings. */
+const char *csvr_header_name(const csvr_reader *r, size_t i);
+
+/* Reads every data record of R in order, on the calling thread: for each good
+ * record calls H->on_row, for each bad one H->on_bad (or stops when it is NULL).
+ * Computes the SHA-256 as it goes (unless CSVR_NO_HASH).  A reader supports one
+ * pass only: either csvr_read, or chunks.  Returns CSVR_OK, CSVR_STOPPED, or
+ * CSVR_ERROR with *ERR filled (a bad row not skipped, out of memory, misuse). */
+csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err);
+
+/* A range of whole records of R's data, to be parsed on its own. */
+typedef struct csvr_chunk {
+    uint64_t begin, end;  /* byte offsets in the file: [begin, end) */
+    uint64_t first_line;  /* the physical line on which BEGIN lies */
+    uint64_t index;       /* 0, 1, 2 ... in file order */
+} csvr_chunk;
+
+typedef enum csvr_plan {
+    CSVR_PLAN_DONE = 0,  /* no more data */
+    CSVR_PLAN_CHUNK = 1, /* *out holds the next chunk */
+    CSVR_PLAN_ERROR = -1 /* reading failed; *err says why */
+} csvr_plan;
+
+/* Plans the next chunk: the bytes from where the previous chunk ended to the
+ * first record boundary at least TARGET_BYTES later (or the end of the file),
+ * so that every chunk holds at least one record unless only blank lines are
+ * left.  Reads and hashes those bytes (unless CSVR_NO_HASH), so the digest is
+ * complete once this has returned CSVR_PLAN_DONE.  Not thread-safe: callers
+ * that plan from several threads must hold a lock around this call; planning is
+ * several times faster than parsing, so one lock does not starve the workers. */
+csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
+                          csvr_error *err);
+
+/* Parses the records of CHUNK (from csvr_next_chunk on R) like csvr_read does,
+ * with line numbers true to the file.  Several threads may parse different
+ * chunks of one reader at the same time; callbacks then run on those threads.
+ * Bad rows of different chunks arrive in no particular order: order them by
+ * chunk index (or by line) if order matters. */
+csvr_status csvr_read_chunk(csvr_reader *r, const csvr_chunk *chunk, const csvr_handlers *h,
+                            csvr_error *err);
+
+/* Bytes of the file parsed so far and its total size, for a progress display.
+ * Safe to call from any thread at any time. */
+void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_total);
+
+/* Writes the file's SHA-256 as 64 lowercase hex digits and a NUL into HEX and
+ * returns true, once a pass has covered the whole file; false before that, or
+ * with CSVR_NO_HASH. */
+bool csvr_sha256_hex(const csvr_reader *r, char hex[65]);
+
+#endif /* KPIC_CSV_READER_H */

@@ -1,0 +1,133 @@
+/* eval.h — evaluating a checked spec against its CSV data (DESIGN §2.1–2.3, §3).
+ *
+ * Owns: the runtime value type, the planner that turns every expression the caller
+ * needs into a deduplicated list of aggregate instances (aggregate × shifted period ×
+ * window), the pass over each source that computes all of them at once, and the
+ * evaluation of expressions from those aggregates for any period and staff member.
+ *
+ * Lifecycle: eval_new → eval_require (each expression needed; indicators are
+ * required by name) → eval_execute (reads the roster and every needed source once) →
+ * eval_value_of / eval_indicator_value (any number of times) → eval_free.
+ *
+ * Numbers are exact decimals (decimal.h, 18 places) from the CSV cell to the output:
+ * sums of money never pass through binary floating point.
+ */
+#ifndef KPIC_EVAL_H
+#define KPIC_EVAL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpic/ast.h"
+#include "kpic/check.h"
+#include "kpic/date.h"
+#include "kpic/decimal.h"
+#include "kpic/period.h"
+
+typedef enum eval_kind { VAL_NULL, VAL_NUM, VAL_DATE, VAL_BOOL, VAL_TEXT } eval_kind;
+
+typedef struct eval_value {
+    eval_kind kind;
+    union {
+        dec_t num;
+        date_t date;
+        bool b;
+        const char *text;      /* lives as long as the eval session */
+    } as;
+} eval_value;
+
+/* `--data NAME=PATH` */
+typedef struct eval_data_override {
+    const char *source;
+    const char *path;
+} eval_data_override;
+
+typedef struct eval_options {
+    const eval_data_override *overrides;
+    size_t override_count;
+    const char *data_dir;      /* resolve relative source paths here instead of the spec's folder */
+    bool skip_bad_rows;
+    const char *rejects_path;  /* with skip_bad_rows: every skipped row and its reason */
+    int threads;               /* 0: the number of cores */
+    bool progress;             /* a progress line on stderr (the CLI decides: terminal, not --quiet) */
+} eval_options;
+
+/* What was read from one source, for audit (DESIGN §3.1 `sources`). */
+typedef struct eval_source_stats {
+    const char *name;          /* "staff" for the roster */
+    const char *path;          /* as resolved and opened */
+    char sha256[65];
+    uint64_t rows;             /* data rows accepted */
+    uint64_t skipped;          /* rows rejected under --skip-bad-rows */
+    uint64_t outside_periods;  /* accepted rows whose time cell is empty */
+    bool read;                 /* false: no requested expression needed it */
+} eval_source_stats;
+
+/* One roster row. */
+typedef struct eval_staff {
+    const char *id;
+    const char *name;          /* NULL without a name column */
+    const char *role;
+    bool has_start, has_end;
+    date_t start, end;         /* employment [start, end) */
+} eval_staff;
+
+typedef struct eval_session eval_session;
+
+/* A session over a checked spec (the sink must hold no errors) for the given periods,
+ * which must all have the spec's grain. */
+eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods,
+                       size_t period_count, const eval_options *options, diag_sink *diags);
+void eval_free(eval_session *s);
+
+/* Marks an expression (and everything it references) as needed. Call before
+ * eval_execute. */
+void eval_require(eval_session *s, ast_expr *expr);
+void eval_require_indicator(eval_session *s, ast_decl *indicator);
+
+/* Reads the roster and every needed source, computing every planned aggregate.
+ * Returns false after reporting to diags (bad data, unreadable file, …); then nothing
+ * may be evaluated and nothing should be written. */
+bool eval_execute(eval_session *s);
+
+/* Context of a role's kpi while its target, points, gates and bonus are evaluated. */
+typedef struct eval_kpi_context {
+    eval_value value, target, achievement;
+    eval_value score, employed;
+} eval_kpi_context;
+
+/* The value of a required expression in period p (index into the session's periods)
+ * for one staff member (index into eval_roster) or, with staff = -1, for the whole
+ * company. kpi supplies value/target/achievement/score/employed where those are used. */
+eval_value eval_value_of(eval_session *s, ast_expr *expr, size_t period, int staff,
+                         const eval_kpi_context *kpi);
+eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t period, int staff);
+
+/* A scale applied to x: the interval that contains x (edges as written), its points, or
+ * the linear interpolation of a `from .. to` row; null when no interval contains x. */
+eval_value eval_scale(const ast_decl *scale, dec_t x);
+
+/* The fraction of period's days a staff member was employed (DESIGN §2.5 `employed`):
+ * staff.start inclusive, staff.end exclusive, an open side when absent. */
+eval_value eval_employed(const eval_session *s, size_t period, int staff);
+
+const period_t *eval_periods(const eval_session *s, size_t *count);
+const eval_staff *eval_roster(const eval_session *s, size_t *count);
+const eval_source_stats *eval_sources(const eval_session *s, size_t *count);
+
+/* ---- output of `kpic eval` (eval_output.c) ---- */
+
+typedef enum eval_format { EVAL_FORMAT_TABLE, EVAL_FORMAT_JSON, EVAL_FORMAT_CSV } eval_format;
+
+/* Writes the values of the given indicators for every period of the session into a
+ * malloc'd buffer (*len bytes), in the format of DESIGN §3.1 (JSON) or the table and
+ * CSV layouts of docs/cli.md. */
+char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
+                  eval_format format, size_t *len);
+
+/* Text of a value as a person reads it, by unit: percent ×100 with '%', money with 2
+ * decimals and thousands separators, n/a for null. Returns the length (snprintf-like). */
+size_t eval_format_value(eval_value v, ast_unit unit, char *buf, size_t size);
+
+#endif

@@ -1,0 +1,53 @@
+/* hash.h — the two hash tables the evaluator needs: u64 → u32 maps and string interning.
+ *
+ * Owns: open-addressing tables that grow by doubling at half load, with a hash that
+ * mixes all 64 bits (keys are often small consecutive integers: dates, row counts).
+ * Nothing here knows about specs or rows.
+ */
+#ifndef KPIC_HASH_H
+#define KPIC_HASH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpic/arena.h"
+
+#define HMAP_NONE UINT32_MAX
+
+typedef struct hmap {
+    uint64_t *keys;
+    uint32_t *vals;     /* HMAP_NONE marks an empty slot */
+    size_t cap, len;
+} hmap;
+
+void hmap_init(hmap *m);
+void hmap_free(hmap *m);
+/* The value stored for key, or HMAP_NONE. */
+uint32_t hmap_get(const hmap *m, uint64_t key);
+/* Stores val (not HMAP_NONE) for key, replacing any value. */
+void hmap_put(hmap *m, uint64_t key, uint32_t val);
+/* The value for key; when absent, stores val and returns HMAP_NONE. */
+uint32_t hmap_get_or_put(hmap *m, uint64_t key, uint32_t val);
+
+uint64_t hash_bytes(const void *data, size_t len);
+uint64_t hash_u64(uint64_t x);
+
+/* Interned strings: equal byte strings get equal ids 0, 1, 2, … */
+typedef struct strtab {
+    arena mem;          /* the strings, NUL-terminated */
+    const char **strs;  /* id → string */
+    uint32_t *lens;
+    size_t count, strs_cap;
+    uint32_t *slots;    /* id + 1, 0 empty */
+    size_t cap;
+} strtab;
+
+void strtab_init(strtab *t);
+void strtab_free(strtab *t);
+uint32_t strtab_intern(strtab *t, const char *s, size_t len);
+/* The id of an already interned string, or HMAP_NONE. */
+uint32_t strtab_find(const strtab *t, const char *s, size_t len);
+const char *strtab_str(const strtab *t, uint32_t id);
+
+#endif

@@ -1,0 +1,190 @@
+/* score.h — the scorer: turning indicator values into statements (DESIGN §2.4–2.5, §3).
+ *
+ * Owns: who is scored in a period (declared role, employed at least one day) and who
+ * is listed as unscored with a reason; per kpi the target, achievement, points
+ * (the role's scale or the kpi's own expression), weight and weighted points; the
+ * `missing` rules (zero, or skip with the other weights rescaled); the score; the
+ * gates; the bonus, rounded once at the end. Also the outputs of `kpic score`
+ * (table, JSON, CSV, Markdown, HTML: score_output.c) and `kpic explain`
+ * (score_explain.c).
+ *
+ * Lifecycle: eval_new → score_require (every expression of every role) →
+ * eval_execute → score_compute → score_render … → score_free → eval_free.
+ *
+ * Numbers stay exact decimals (decimal.h) through the whole computation; only the
+ * outputs round, and the bonus is rounded half away from zero to 0.01 exactly once,
+ * in score_compute (so 3410.275 gives 3410.28).
+ */
+#ifndef KPIC_SCORE_H
+#define KPIC_SCORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kpic/ast.h"
+#include "kpic/check.h"
+#include "kpic/decimal.h"
+#include "kpic/diag.h"
+#include "kpic/eval.h"
+#include "kpic/period.h"
+
+/* Why a roster row has no statement for a period. */
+typedef enum score_reason {
+    SCORE_ROLE_NOT_DECLARED,   /* its role names no `role` of the spec (or is empty) */
+    SCORE_NOT_EMPLOYED         /* start/end leave no day of the period */
+} score_reason;
+
+/* "role not declared", "not employed in period" (the JSON `reason` strings). */
+const char *score_reason_text(score_reason reason);
+
+/* One kpi line of a statement. */
+typedef struct score_kpi {
+    const ast_role_item *item; /* the `kpi` line of the role */
+    ast_decl *indicator;       /* item->ref */
+    eval_value value;          /* the indicator for the staff member (a team-wide one: its total) */
+    eval_value target;         /* null without `target`, or when its expression is null */
+    eval_value achievement;    /* >=: value/T; <=: max(0, 2 − value/T); null when value or
+                                  target is null or T = 0 */
+    eval_value points;         /* null when they could not be computed (the kpi is missing) */
+    const ast_decl *scale;     /* the role's scale when the points came from it, else NULL */
+    int scale_row;             /* with scale: the interval the achievement fell in, -1 none */
+    const ast_decl *out_of_scale; /* a scale whose input lay outside every interval: the
+                                  role's scale applied to the achievement, or a scale
+                                  called in the kpi's own points; NULL when none */
+    dec_t out_of_scale_input;  /* that input */
+    dec_t weight;              /* as declared (0.35 for 35%) */
+    dec_t effective_weight;    /* what the kpi counts with: the declared weight, rescaled
+                                  under `missing skip` so that the kept weights sum to 1;
+                                  0 for a dropped kpi */
+    dec_t weighted;            /* effective_weight × points; 0 for a missing kpi */
+    bool missing;              /* points are null */
+    bool dropped;              /* missing under `missing skip`: left out of the score */
+} score_kpi;
+
+/* One gate of a statement. */
+typedef struct score_gate {
+    const ast_role_item *item; /* the `gate` line */
+    eval_value value;          /* the condition: true, false or null */
+    bool passed;               /* value is true (null fails) */
+} score_gate;
+
+/* The scoring of one staff member in one period. */
+typedef struct score_statement {
+    size_t period;             /* index into the session's periods */
+    int staff;                 /* index into eval_roster */
+    ast_decl *role;            /* DECL_ROLE */
+    score_kpi *kpis;           /* in the role's order */
+    size_t kpi_count;
+    eval_value score;          /* Σ weighted, exact; null only when every kpi was dropped */
+    score_gate *gates;
+    size_t gate_count;
+    bool gates_passed;         /* every gate passed (true without gates) */
+    eval_value employed;       /* the fraction of the period's days employed */
+    period_fraction employed_days; /* the same as days / days of the period */
+    bool has_bonus;            /* the role has a `bonus` line */
+    eval_value bonus_exact;    /* the bonus expression's value, unrounded (null without one) */
+    eval_value bonus;          /* rounded half away from zero to 0.01; 0 when a gate failed
+                                  (and the role has a bonus); null without a bonus line or
+                                  when the expression is null */
+} score_statement;
+
+/* A roster row left out of one period, never silently. */
+typedef struct score_unscored {
+    size_t period;             /* index into the session's periods */
+    int staff;                 /* index into eval_roster */
+    score_reason reason;
+} score_unscored;
+
+/* Every statement of a run: per period (session order), the scored roster rows in
+ * roster order; and every unscored roster row in the same order. */
+typedef struct score_result {
+    eval_session *session;     /* not owned */
+    chk_model *model;          /* not owned */
+    score_statement *statements;
+    size_t statement_count;
+    score_unscored *unscored;
+    size_t unscored_count;
+} score_result;
+
+/* Marks everything scoring needs as required: every kpi's indicator, target and own
+ * points, every gate and bonus of every role. Call between eval_new and eval_execute. */
+void score_require(eval_session *s, const chk_model *model);
+/* The same for one role. */
+void score_require_role(eval_session *s, const ast_decl *role);
+
+/* Scores every roster row in every period of an executed session. Warnings go to
+ * diags: an achievement outside every interval of the scale (once per staff member
+ * and kpi, naming the value), a statement whose kpis were all dropped, a bonus
+ * expression without a value. Never fails; free with score_free. */
+score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags);
+void score_free(score_result *r);
+
+/* Scores one staff member (roster index) with ROLE in period PERIOD (index) into *OUT,
+ * whose arrays are malloc'd (release with score_statement_free). Reports nothing. */
+void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int staff,
+                             score_statement *out);
+void score_statement_free(score_statement *st);
+
+/* The achievement of VALUE against TARGET (DESIGN §2.5): CMP_GE value/T, CMP_LE
+ * max(0, 2 − value/T), to 18 places; null when either is not a number or T = 0. */
+eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value target);
+
+/* The row of SCALE that contains X (edges as written), or -1 when none does: the
+ * interval eval_scale() takes its points from. */
+int score_scale_row(const ast_decl *scale, dec_t x);
+
+/* The source text of SPAN, as one line: comments dropped, every run of white space
+ * one space. Allocated in MEM. */
+const char *score_source_text(const diag_sink *diags, kp_span span, arena *mem);
+
+/* ---- outputs (score_output.c) ---- */
+
+typedef enum score_format {
+    SCORE_FORMAT_TABLE, SCORE_FORMAT_JSON, SCORE_FORMAT_CSV, SCORE_FORMAT_MD, SCORE_FORMAT_HTML
+} score_format;
+
+typedef struct score_render_options {
+    const char *spec_path;     /* as given on the command line: JSON `spec` */
+    const ast_spec *spec;      /* its files: spec_sha256 and `imports` */
+    const diag_sink *diags;    /* the spec's text: gate conditions, explanations */
+    bool bom;                  /* CSV: start with a UTF-8 byte-order mark */
+} score_render_options;
+
+/* The statements of R in FORMAT (docs/cli.md; JSON and CSV exactly DESIGN §3.1),
+ * malloc'd, NUL-terminated, *LEN bytes. Same input, same bytes: nothing depends on
+ * the clock, the locale or addresses. Aborts on out of memory. */
+char *score_render(const score_result *r, score_format format, const score_render_options *o,
+                   size_t *len);
+
+/* The lowercase hex SHA-256 of LEN bytes at DATA into HEX (65 bytes with the NUL). */
+void score_sha256_hex(const void *data, size_t len, char hex[65]);
+
+/* ---- `kpic explain` (score_explain.c) ---- */
+
+typedef struct score_trace score_trace;
+
+/* The periods an explanation of ROLE in period P evaluates: P first, then every
+ * distinct period that previous() and last_year() reach from the role's expressions
+ * (through indicators, transitively). malloc'd; *COUNT ≥ 1. */
+period_t *score_trace_periods(const ast_decl *role, period_t p, size_t *count);
+
+/* Requires what explaining ROLE needs in session S (whose first period is the one
+ * explained): the role's expressions, and for each aggregate they reach a count of
+ * the rows it saw (extra count() nodes allocated in SPEC's arena). Call before
+ * eval_execute; free with score_trace_free. */
+score_trace *score_trace_require(eval_session *s, ast_spec *spec, const ast_decl *role);
+void score_trace_free(score_trace *t);
+
+/* The explanation of ST (scored in the session's period 0) as text: per kpi (only
+ * KPI when not NULL) the formula, each aggregate with its value and rows, the value,
+ * the target and where it came from, the achievement, the scale interval, points,
+ * weight and weighted points; then the score, each gate with its values, and the
+ * bonus expression with its numbers filled in. malloc'd, *LEN bytes. */
+char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
+                    const score_statement *st, const char *kpi, size_t *len);
+
+/* The explanation for a roster row that is not scored in period 0. */
+char *score_explain_unscored(eval_session *s, const chk_model *model, int staff,
+                             score_reason reason, size_t *len);
+
+#endif

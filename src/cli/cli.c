@@ -1,0 +1,146 @@
+/* cli.c — what the subcommands share (see cli.h). */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const char cli_usage_text[] =
+    "usage: kpic check SPEC [--format text|json|sarif]\n"
+    "       kpic fmt SPEC [--check | --write]\n"
+    "       kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format table|json|csv]\n"
+    "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
+    "        [--threads N] [--quiet]\n"
+    "\n"
+    "  check   parse and check a spec; report every error with its location\n"
+    "  fmt     print the spec in the canonical layout; --check exits 1 and shows a diff\n"
+    "          when the file is not formatted, --write rewrites it in place\n"
+    "  eval    compute indicators from the CSV data for a period (2025-05) or a range\n"
+    "          (2025-01..2025-06), reading each source once\n"
+    "\n"
+    "exit status: 0 ok (warnings allowed), 1 errors in the spec, 2 usage or I/O error\n";
+
+int cli_usage(const char *fmt, const char *arg)
+{
+    if (fmt) {
+        fputs("kpic: ", stderr);
+        fprintf(stderr, fmt, arg);
+        fputc('\n', stderr);
+    }
+    fputs(cli_usage_text, stderr);
+    return EXIT_USAGE;
+}
+
+/* Loads and checks a spec. Returns NULL (after printing why) when the main file cannot
+ * be read; otherwise the spec, with every diagnostic in diags. */
+ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model)
+{
+    ast_spec *spec = ast_load_spec(diags, path);
+    if (!spec) return NULL;
+    /* Semantic checks on a tree with holes would report names that only look undefined
+     * because their declaration failed to parse: fix the syntax first. */
+    bool syntax_errors = false;
+    for (size_t i = 0; i < spec->files.len; i++)
+        syntax_errors |= ((ast_file *)spec->files.items[i])->syntax_errors;
+    *model = NULL;
+    if (!syntax_errors && diags->errors == 0) *model = chk_check(spec);
+    return spec;
+}
+
+/* Consumes argv[*i] (and its value) when it is a DATA option. Returns 1 when taken,
+ * 0 when not a DATA option, -1 after a usage error was printed. */
+int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
+{
+    const char *a = argv[*i];
+    if (!strcmp(a, "--skip-bad-rows")) { d->options.skip_bad_rows = true; return 1; }
+    if (!strcmp(a, "--quiet")) { d->quiet = true; return 1; }
+    bool with_value = !strcmp(a, "--data") || !strcmp(a, "--data-dir") || !strcmp(a, "--rejects") ||
+                      !strcmp(a, "--threads");
+    if (!with_value) return 0;
+    if (++*i == argc) {
+        cli_usage("%s needs a value", a);
+        return -1;
+    }
+    const char *v = argv[*i];
+    if (!strcmp(a, "--data")) {
+        const char *eq = strchr(v, '=');
+        if (!eq || eq == v || !eq[1]) {
+            cli_usage("--data takes NAME=PATH, not '%s'", v);
+            return -1;
+        }
+        d->overrides = xrealloc(d->overrides, (d->override_count + 1) * sizeof *d->overrides);
+        char *name = xstrdup(v);
+        name[eq - v] = '\0';
+        d->overrides[d->override_count].source = name;
+        d->overrides[d->override_count].path = eq + 1;
+        d->override_count++;
+    } else if (!strcmp(a, "--data-dir")) {
+        d->options.data_dir = v;
+    } else if (!strcmp(a, "--rejects")) {
+        d->options.rejects_path = v;
+    } else {
+        char *end;
+        long n = strtol(v, &end, 10);
+        if (*end || n < 1 || n > 1024) {
+            cli_usage("--threads takes a number from 1 to 1024, not '%s'", v);
+            return -1;
+        }
+        d->options.threads = (int)n;
+    }
+    return 1;
+}
+
+void cli_free_data_args(cli_data_args *d)
+{
+    for (size_t i = 0; i < d->override_count; i++) free((char *)d->overrides[i].source);
+    free(d->overrides);
+}
+
+/* Checks the DATA options against the spec: --data names a declared source,
+ * --rejects only with --skip-bad-rows. Returns false after a usage message. */
+bool cli_validate_data_args(cli_data_args *d, chk_model *model)
+{
+    if (d->options.rejects_path && !d->options.skip_bad_rows) {
+        cli_usage("--rejects goes with --skip-bad-rows", NULL);
+        return false;
+    }
+    for (size_t i = 0; i < d->override_count; i++) {
+        const char *name = d->overrides[i].source;
+        ast_decl *decl = chk_find(model, name);
+        if (!decl || (decl->kind != DECL_SOURCE && decl->kind != DECL_STAFF)) {
+            cli_usage("--data names no source of the spec: '%s'", name);
+            return false;
+        }
+    }
+    d->options.overrides = d->overrides;
+    d->options.override_count = d->override_count;
+    d->options.progress = !d->quiet && isatty(STDERR_FILENO);
+    return true;
+}
+
+/* The periods of --period P for a spec of the given grain. */
+period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count)
+{
+    period_range range;
+    char msg[PERIOD_MESSAGE_SIZE];
+    if (period_parse_range(text, strlen(text), grain, &range, msg, sizeof msg) != PERIOD_OK) {
+        fprintf(stderr, "kpic: --period %s\n", msg);
+        return NULL;
+    }
+    period_t *periods = xcalloc(range.count, sizeof *periods);
+    period_range_expand(&range, periods);
+    *count = range.count;
+    return periods;
+}
+
+/* Exit status after a failed data run: unreadable files are I/O (2), the rest data (1). */
+int cli_data_failure_status(const diag_sink *diags)
+{
+    for (size_t i = 0; i < diags->diags.len; i++) {
+        const diagnostic *d = diags->diags.items[i];
+        if (d->severity == DIAG_ERROR && d->code && !strcmp(d->code, "io")) return EXIT_USAGE;
+    }
+    return EXIT_ERRORS;
+}
+

@@ -1,0 +1,55 @@
+/* cli.h — what the subcommands of the kpic program share (private to the program).
+ *
+ * Owns: exit statuses, the usage text, loading and checking a spec, the DATA options
+ * of DESIGN §3 and --period parsing. Each subcommand lives in its own cli_NAME.c and
+ * only parses its arguments and calls the library.
+ */
+#ifndef KPIC_CLI_H
+#define KPIC_CLI_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kpic/ast.h"
+#include "kpic/check.h"
+#include "kpic/diag.h"
+#include "kpic/eval.h"
+#include "kpic/period.h"
+
+enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
+
+extern const char cli_usage_text[];
+
+/* Prints "kpic: " + fmt (with one %s argument) and the usage; returns EXIT_USAGE. */
+int cli_usage(const char *fmt, const char *arg);
+
+/* Loads and checks a spec. Returns NULL when the main file cannot be read; otherwise
+ * the spec, with every diagnostic in diags and *model set when checking ran. */
+ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model);
+
+/* Options shared by every command that reads data (DESIGN §3 DATA). */
+typedef struct cli_data_args {
+    eval_options options;
+    eval_data_override *overrides;
+    size_t override_count;
+    bool quiet;
+} cli_data_args;
+
+/* Consumes argv[*i] (and its value) when it is a DATA option. Returns 1 when taken,
+ * 0 when not a DATA option, -1 after a usage error was printed. */
+int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d);
+void cli_free_data_args(cli_data_args *d);
+/* Checks the DATA options against the spec; false after a usage message. */
+bool cli_validate_data_args(cli_data_args *d, chk_model *model);
+
+/* The periods of --period P (malloc'd), or NULL after printing why. */
+period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count);
+
+/* Exit status after a failed data run: unreadable files are I/O (2), the rest data (1). */
+int cli_data_failure_status(const diag_sink *diags);
+
+int cli_check(int argc, char **argv);
+int cli_fmt(int argc, char **argv);
+int cli_eval(int argc, char **argv);
+
+#endif

@@ -1,0 +1,40 @@
+/* cli_check.c — `kpic check SPEC [--format text|json|sarif]`. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int cli_check(int argc, char **argv)
+{
+    const char *path = NULL;
+    diag_format format = DIAG_FORMAT_TEXT;
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--format")) {
+            if (++i == argc) return cli_usage("--format needs a value", NULL);
+            if (!strcmp(argv[i], "text")) format = DIAG_FORMAT_TEXT;
+            else if (!strcmp(argv[i], "json")) format = DIAG_FORMAT_JSON;
+            else if (!strcmp(argv[i], "sarif")) format = DIAG_FORMAT_SARIF;
+            else return cli_usage("unknown check format '%s' (text, json or sarif)", argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1]) {
+            return cli_usage("unknown option '%s' for check", argv[i]);
+        } else if (!path) {
+            path = argv[i];
+        } else {
+            return cli_usage("check takes one spec, got a second: '%s'", argv[i]);
+        }
+    }
+    if (!path) return cli_usage("check needs a spec file", NULL);
+
+    diag_sink diags;
+    diag_init(&diags);
+    chk_model *model;
+    ast_spec *spec = cli_load_and_check(&diags, path, &model);
+    int status = !spec ? EXIT_USAGE : diags.errors ? EXIT_ERRORS : EXIT_OK;
+    /* text is for people (stderr); JSON and SARIF are results for tools (stdout) */
+    if (format == DIAG_FORMAT_TEXT) diag_print(&diags, stderr, format);
+    else diag_print(&diags, stdout, format);
+    ast_free_spec(spec);
+    diag_free(&diags);
+    return status;
+}
+

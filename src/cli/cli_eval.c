@@ -1,0 +1,108 @@
+/* cli_eval.c — `kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format …]`. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cli_eval(int argc, char **argv)
+{
+    const char *path = NULL, *period_text = NULL;
+    eval_format format = EVAL_FORMAT_TABLE;
+    cli_data_args data;
+    memset(&data, 0, sizeof data);
+    const char **wanted = xcalloc((size_t)argc + 1, sizeof *wanted);
+    size_t wanted_count = 0;
+    int status = EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        int taken = cli_take_data_option(argc, argv, &i, &data);
+        if (taken < 0) goto done;
+        if (taken) continue;
+        const char *a = argv[i];
+        if (!strcmp(a, "--period") || !strcmp(a, "--indicator") || !strcmp(a, "--format")) {
+            if (++i == argc) {
+                cli_usage("%s needs a value", a);
+                goto done;
+            }
+            if (!strcmp(a, "--period")) period_text = argv[i];
+            else if (!strcmp(a, "--indicator")) wanted[wanted_count++] = argv[i];
+            else if (!strcmp(argv[i], "table")) format = EVAL_FORMAT_TABLE;
+            else if (!strcmp(argv[i], "json")) format = EVAL_FORMAT_JSON;
+            else if (!strcmp(argv[i], "csv")) format = EVAL_FORMAT_CSV;
+            else {
+                cli_usage("unknown eval format '%s' (table, json or csv)", argv[i]);
+                goto done;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            cli_usage("unknown option '%s' for eval", a);
+            goto done;
+        } else if (!path) {
+            path = a;
+        } else {
+            cli_usage("eval takes one spec, got a second: '%s'", a);
+            goto done;
+        }
+    }
+    if (!path) { cli_usage("eval needs a spec file", NULL); goto done; }
+    if (!period_text) { cli_usage("eval needs --period (e.g. --period 2025-05)", NULL); goto done; }
+
+    diag_sink diags;
+    diag_init(&diags);
+    chk_model *model;
+    ast_spec *spec = cli_load_and_check(&diags, path, &model);
+    if (!spec || diags.errors) {
+        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+        status = spec ? EXIT_ERRORS : EXIT_USAGE;
+        ast_free_spec(spec);
+        diag_free(&diags);
+        goto done;
+    }
+    ast_decl **indicators = xcalloc(model->indicators.len + wanted_count + 1, sizeof *indicators);
+    size_t count = 0;
+    bool ok = cli_validate_data_args(&data, model);
+    for (size_t i = 0; ok && i < wanted_count; i++) {
+        ast_decl *d = chk_find(model, wanted[i]);
+        if (!d || d->kind != DECL_INDICATOR) {
+            const char **names = xcalloc(model->indicators.len + 1, sizeof *names);
+            for (size_t k = 0; k < model->indicators.len; k++)
+                names[k] = ((ast_decl *)model->indicators.items[k])->name;
+            const char *near = diag_closest(wanted[i], names, model->indicators.len);
+            fprintf(stderr, "kpic: --indicator: the spec has no indicator '%s'", wanted[i]);
+            if (near) fprintf(stderr, "; did you mean '%s'?", near);
+            fputc('\n', stderr);
+            free(names);
+            ok = false;
+            break;
+        }
+        indicators[count++] = d;
+    }
+    if (ok && wanted_count == 0)
+        for (size_t k = 0; k < model->indicators.len; k++) indicators[count++] = model->indicators.items[k];
+    size_t period_count = 0;
+    period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
+    if (periods) {
+        eval_session *session = eval_new(spec, model, periods, period_count, &data.options, &diags);
+        for (size_t k = 0; k < count; k++) eval_require_indicator(session, indicators[k]);
+        if (eval_execute(session)) {
+            size_t len;
+            char *out = eval_render(session, indicators, count, format, &len);
+            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+            fwrite(out, 1, len, stdout);
+            free(out);
+            status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+        } else {
+            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+            status = cli_data_failure_status(&diags);
+        }
+        eval_free(session);
+    }
+    free(periods);
+    free(indicators);
+    ast_free_spec(spec);
+    diag_free(&diags);
+done:
+    free(wanted);
+    cli_free_data_args(&data);
+    return status;
+}
+

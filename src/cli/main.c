@@ -1,0 +1,27 @@
+/* main.c — the kpic command line: dispatches to one cli_NAME.c per subcommand.
+ *
+ * Exit status (DESIGN §3): 0 success (warnings allowed), 1 the spec or the data has
+ * errors, 2 usage or I/O error. Results go to stdout, diagnostics to stderr.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cli.h"
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) return cli_usage(NULL, NULL);
+    const char *cmd = argv[1];
+    if (!strcmp(cmd, "check")) return cli_check(argc - 2, argv + 2);
+    if (!strcmp(cmd, "fmt")) return cli_fmt(argc - 2, argv + 2);
+    if (!strcmp(cmd, "eval")) return cli_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
+        fputs(cli_usage_text, stdout);
+        return EXIT_OK;
+    }
+    if (!strcmp(cmd, "--version")) {
+        puts("kpic 0.1.0");
+        return EXIT_OK;
+    }
+    return cli_usage("unknown command '%s'", cmd);
+}

@@ -1,0 +1,1711 @@
+/* csv_reader.c -- typed CSV reading on libcsv (see csv_reader.h for the contract).
+ *
+ * The hot path is libcsv's csv_parse over blocks read from the file, with two
+ * small callbacks: on_field keeps the bytes of a wanted field (a table lookup
+ * by field number, no branch on the column), and on_record checks the record's
+ * shape, converts its wanted cells by type and delivers the row.  Nothing is
+ * allocated per field or per row: the kept bytes go into one buffer that is
+ * reused for every row, and text cells point into it.  The file is read with
+ * pread(2) into a reused buffer rather than mapped: on the benchmark machine a
+ * mapping made the same libcsv pass about 15% slower (page faults and TLB
+ * misses cost more than copying into a buffer that stays in cache), and a read
+ * error becomes a message instead of a SIGBUS.
+ *
+ * libcsv does not say where in the input a record starts, and tracking it in
+ * the callbacks would cost on every field.  Instead this file carries a second,
+ * tiny model of libcsv's state machine (the "mirror", below) that finds record
+ * boundaries in the raw bytes.  It is used
+ *   - lazily, to turn "the Nth record of this pass" into a line number and the
+ *     record's original bytes, only when a bad row (or the caller) asks;
+ *   - to plan chunks, jumping from quote to quote so that it is much faster than
+ *     parsing (see mirror_skim);
+ *   - to find the header record.
+ * The mirror must agree with libcsv on every input; the fuzzer checks that.
+ *
+ * A pass keeps a window of the file in memory that starts at a known record
+ * boundary, with that boundary's line number.  Each block read is parsed up to
+ * its last line break; if libcsv is then between records, that line break is a
+ * new boundary and the window slides past it.  So the window is about one block,
+ * plus the rest of a record that spans blocks, and a bad row's line number and
+ * bytes are always found inside it.
+ */
+#define _GNU_SOURCE /* pread, posix_fadvise, O_CLOEXEC */
+#include "kpic/csv_reader.h"
+
+#include <csv.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/evp.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utf8proc.h>
+
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
+
+/* Bytes read and handed to csv_parse at a time: small enough to stay in L2
+ * while it is hashed and parsed, large enough that the loop around csv_parse
+ * costs nothing. */
+#define PASS_BLOCK (256u * 1024u)
+
+/* Bytes read at a time by the chunk planner and the hashing thread. */
+#define SCAN_BLOCK (256u * 1024u)
+
+/* Growth step of libcsv's field buffer; its default of 128 bytes would take
+ * thousands of reallocs for one long field. */
+#define LIBCSV_BLOCK (64u * 1024u)
+
+/* Values of libcsv's `pstate` field (libcsv.c: ROW_NOT_BEGUN, FIELD_BEGUN); the
+ * struct is public in csv.h, the state numbers have not changed since 2006. */
+enum { LIBCSV_ROW_NOT_BEGUN = 0, LIBCSV_FIELD_BEGUN = 2 };
+
+/* Fields up to this long are copied by on_field as a fixed-size block. */
+#define SHORT_FIELD 32u
+
+/* Longest piece of a bad cell quoted in a message, in bytes of the cell. */
+#define QUOTE_MAX 60
+
+/* ---- reader ---------------------------------------------------------------- */
+
+struct csvr_reader {
+    char path[CSVR_PATH_MAX];
+    int fd;                    /* the open file, or -1 when reading from memory */
+    const unsigned char *mem;  /* the data, when reading from memory */
+    bool mem_owned;            /* mem was read from a pipe here: free it */
+    size_t size;               /* bytes in the file, as of csvr_open */
+    unsigned flags;
+
+    csvr_column *wanted;       /* copies, names included */
+    size_t n_wanted;
+    size_t n_header;
+    char **header;             /* n_header names, pointing into header_text */
+    char *header_text;
+    int32_t *want_of_field;    /* for each header field: index into wanted, or -1 */
+    size_t *field_of_want;     /* for each wanted column: its field (0-based) */
+
+    size_t data_begin;         /* first byte after the header record */
+    uint64_t data_first_line;  /* the line data_begin lies on */
+    uint64_t header_line;
+
+    bool pass_started;         /* one pass per reader: csvr_read or chunks */
+
+    /* SHA-256 over [0, hashed_upto), in file order; complete once hash_done. */
+    EVP_MD_CTX *sha;
+    size_t hashed_upto;
+    bool hash_done;
+    unsigned char digest[32];
+
+    /* Chunk planning: the next chunk starts at plan_pos, on line plan_line. */
+    bool plan_started;
+    size_t plan_pos;
+    uint64_t plan_line;
+    uint64_t plan_index;
+    unsigned char *plan_buf;   /* SCAN_BLOCK bytes */
+
+    _Atomic uint64_t bytes_done; /* progress: bytes parsed by all passes */
+};
+
+const char *csvr_type_name(csvr_type type)
+{
+    switch (type) {
+    case CSVR_TEXT:
+        return "text";
+    case CSVR_INT:
+        return "int";
+    case CSVR_NUMBER:
+        return "number";
+    case CSVR_MONEY:
+        return "money";
+    case CSVR_DATE:
+        return "date";
+    case CSVR_BOOL:
+        return "bool";
+    }
+    return "?";
+}
+
+/* ---- errors ---------------------------------------------------------------- */
+
+static void copy_truncated(char *dst, size_t cap, const char *src)
+{
+    size_t n = strlen(src);
+    if (n >= cap)
+        n = cap - 1;
+    memcpy(dst, src, n);
+    dst[n] = '\0';
+}
+
+static void set_error(csvr_error *e, csvr_error_kind kind, const char *path, uint64_t line,
+                      uint64_t field, int column, const char *fmt, ...)
+    __attribute__((format(printf, 7, 8)));
+
+static void set_error(csvr_error *e, csvr_error_kind kind, const char *path, uint64_t line,
+                      uint64_t field, int column, const char *fmt, ...)
+{
+    if (e == NULL)
+        return;
+    e->kind = kind;
+    copy_truncated(e->path, sizeof e->path, path);
+    e->line = line;
+    e->field = field;
+    e->column = column;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+}
+
+size_t csvr_error_format(const csvr_error *e, char *buf, size_t size)
+{
+    int n;
+    if (e->line > 0 && e->field > 0)
+        n = snprintf(buf, size, "%s:%llu:%llu: error: %s", e->path, (unsigned long long)e->line,
+                     (unsigned long long)e->field, e->message);
+    else if (e->line > 0)
+        n = snprintf(buf, size, "%s:%llu: error: %s", e->path, (unsigned long long)e->line,
+                     e->message);
+    else
+        n = snprintf(buf, size, "%s: error: %s", e->path, e->message);
+    return n < 0 ? 0 : (size_t)n;
+}
+
+/* Length of the valid UTF-8 sequence at S (at most LEN bytes), or 0 if invalid. */
+static size_t utf8_sequence(const unsigned char *s, size_t len)
+{
+    utf8proc_int32_t cp;
+    utf8proc_ssize_t n = utf8proc_iterate(s, (utf8proc_ssize_t)(len < 4 ? len : 4), &cp);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Writes S[0..LEN) into DST (capacity CAP, NUL-terminated) so that it can sit
+ * between double quotes in a one-line message: quotes, backslashes and control
+ * characters are escaped, invalid UTF-8 bytes shown as \xNN, and anything past
+ * QUOTE_MAX bytes replaced by "...".  Valid UTF-8 (Chinese) is kept readable. */
+static void quote_for_message(char *dst, size_t cap, const unsigned char *s, size_t len)
+{
+    size_t n = 0, i = 0;
+    size_t show = len < QUOTE_MAX ? len : QUOTE_MAX;
+    while (i < show && n + 8 < cap) {
+        unsigned char c = s[i];
+        if (c >= 0x80) {
+            size_t seq = utf8_sequence(s + i, len - i);
+            if (seq > 0 && i + seq <= show) {
+                memcpy(dst + n, s + i, seq);
+                n += seq;
+                i += seq;
+                continue;
+            }
+            n += (size_t)snprintf(dst + n, cap - n, "\\x%02X", c);
+        } else if (c == '"' || c == '\\') {
+            dst[n++] = '\\';
+            dst[n++] = (char)c;
+        } else if (c == '\n') {
+            dst[n++] = '\\';
+            dst[n++] = 'n';
+        } else if (c == '\r') {
+            dst[n++] = '\\';
+            dst[n++] = 'r';
+        } else if (c == '\t') {
+            dst[n++] = '\\';
+            dst[n++] = 't';
+        } else if (c < 0x20 || c == 0x7F) {
+            n += (size_t)snprintf(dst + n, cap - n, "\\x%02X", c);
+        } else {
+            dst[n++] = (char)c;
+        }
+        i++;
+    }
+    if (i < len && n + 4 < cap) {
+        memcpy(dst + n, "...", 3);
+        n += 3;
+    }
+    dst[n] = '\0';
+}
+
+/* ---- byte scanning: lines --------------------------------------------------- */
+
+/* Number of bytes equal to C in S[0..N). */
+static uint64_t count_byte(const unsigned char *s, size_t n, unsigned char c)
+{
+    uint64_t count = 0;
+    size_t i = 0;
+#ifdef __SSE2__
+    /* Compare 16 bytes at a time; each match subtracts -1 from a byte lane.
+     * Lanes are summed with SAD before they can reach 255. */
+    const __m128i needle = _mm_set1_epi8((char)c);
+    const __m128i zero = _mm_setzero_si128();
+    while (n - i >= 16) {
+        __m128i lanes = zero;
+        size_t rounds = (n - i) / 16;
+        if (rounds > 255)
+            rounds = 255;
+        for (size_t r = 0; r < rounds; r++, i += 16) {
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
+            lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(v, needle));
+        }
+        __m128i sums = _mm_sad_epu8(lanes, zero);
+        count += (uint64_t)_mm_cvtsi128_si32(sums) + (uint64_t)_mm_extract_epi16(sums, 4);
+    }
+#endif
+    for (; i < n; i++)
+        count += s[i] == c;
+    return count;
+}
+
+/* Number of line breaks in S[0..N): every CR, and every LF not preceded by a
+ * CR (PREV_CR says whether the byte before S is one).  So CRLF, a lone LF and a
+ * lone CR are each one break, and a line number is 1 + the breaks before it. */
+static uint64_t count_lines(const unsigned char *s, size_t n, bool prev_cr)
+{
+    if (n == 0)
+        return 0;
+    uint64_t lines = count_byte(s, n, '\n');
+    if (prev_cr && s[0] == '\n')
+        lines--;
+    const unsigned char *cr = memchr(s, '\r', n);
+    while (cr != NULL) {
+        size_t at = (size_t)(cr - s);
+        lines++;
+        if (at + 1 < n && s[at + 1] == '\n')
+            lines--;
+        cr = at + 1 < n ? memchr(s + at + 1, '\r', n - at - 1) : NULL;
+    }
+    return lines;
+}
+
+/* ---- the mirror of libcsv's state machine ------------------------------------
+ *
+ * libcsv (csv_parse, default options) is a machine with the states below; a
+ * field in state QUOTED is inside quotes.  Byte classes: ',' delimiter, '"'
+ * quote, CR and LF terminators, space and tab ("blank"), everything else.  The
+ * transitions, read off libcsv.c:
+ *
+ *   ROW          blank/term: ROW (blank lines make no record)  ',': FIELD_START
+ *                '"': QUOTED  other: UNQUOTED
+ *   FIELD_START  blank: FIELD_START  term: ROW, record ends  ',': FIELD_START
+ *                '"': QUOTED  other: UNQUOTED
+ *   UNQUOTED     ',': FIELD_START  term: ROW, record ends  anything else: UNQUOTED
+ *   QUOTED       '"': QUOTE_SEEN  anything else: QUOTED
+ *   QUOTE_SEEN   ',': FIELD_START  term: ROW, record ends  blank: QUOTE_BLANKS
+ *                '"': QUOTED (a doubled quote)  other: QUOTED (the quote was literal)
+ *   QUOTE_BLANKS ',': FIELD_START  term: ROW, record ends  blank: QUOTE_BLANKS
+ *                '"': QUOTE_SEEN  other: QUOTED
+ *
+ * At the end of input, csv_fini ends a record unless the state is ROW.
+ */
+typedef enum mstate {
+    M_ROW,
+    M_FIELD_START,
+    M_UNQUOTED,
+    M_QUOTED,
+    M_QUOTE_SEEN,
+    M_QUOTE_BLANKS,
+} mstate;
+
+static bool is_term(unsigned char c)
+{
+    return c == '\n' || c == '\r';
+}
+
+static bool is_blank(unsigned char c)
+{
+    return c == ' ' || c == '\t';
+}
+
+/* One transition; sets *RECORD_END when C ends a record. */
+static mstate mirror_step(mstate s, unsigned char c, bool *record_end)
+{
+    *record_end = false;
+    switch (s) {
+    case M_ROW:
+    case M_FIELD_START:
+        if (is_blank(c))
+            return s;
+        if (is_term(c)) {
+            *record_end = s == M_FIELD_START;
+            return M_ROW;
+        }
+        if (c == ',')
+            return M_FIELD_START;
+        return c == '"' ? M_QUOTED : M_UNQUOTED;
+    case M_UNQUOTED:
+        if (c == ',')
+            return M_FIELD_START;
+        if (is_term(c)) {
+            *record_end = true;
+            return M_ROW;
+        }
+        return M_UNQUOTED;
+    case M_QUOTED:
+        return c == '"' ? M_QUOTE_SEEN : M_QUOTED;
+    case M_QUOTE_SEEN:
+    case M_QUOTE_BLANKS:
+        if (c == ',')
+            return M_FIELD_START;
+        if (is_term(c)) {
+            *record_end = true;
+            return M_ROW;
+        }
+        if (is_blank(c))
+            return M_QUOTE_BLANKS;
+        if (c == '"')
+            return s == M_QUOTE_SEEN ? M_QUOTED : M_QUOTE_SEEN;
+        return M_QUOTED;
+    }
+    return s;
+}
+
+/* The state after the bytes B[from..to), which hold no quote, entered in state
+ * S (ROW, FIELD_START or UNQUOTED).  Only the last non-blank byte matters:
+ * ',' leaves FIELD_START, a terminator ROW, anything else UNQUOTED; blanks
+ * change none of the three states. */
+static mstate state_after_run(const unsigned char *b, size_t from, size_t to, mstate s)
+{
+    for (size_t i = to; i > from; i--) {
+        unsigned char c = b[i - 1];
+        if (is_blank(c))
+            continue;
+        if (c == ',')
+            return M_FIELD_START;
+        return is_term(c) ? M_ROW : M_UNQUOTED;
+    }
+    return s;
+}
+
+/* Index of the next quote in B[pos..end), or END. */
+static size_t next_quote(const unsigned char *b, size_t pos, size_t end)
+{
+    const unsigned char *q = pos < end ? memchr(b + pos, '"', end - pos) : NULL;
+    return q ? (size_t)(q - b) : end;
+}
+
+/* Runs the mirror from state S over B[from..to) and returns the state after
+ * it.  Exact, but it only looks at quotes and at the few bytes around them:
+ * outside quotes it jumps to the next quote and works out the state there from
+ * the last non-blank byte before it; inside quotes it jumps to the closing
+ * quote.  That makes it several times faster than stepping byte by byte. */
+static mstate mirror_skim(const unsigned char *b, size_t from, size_t to, mstate s)
+{
+    size_t pos = from;
+    while (pos < to) {
+        if (s == M_QUOTED) {
+            pos = next_quote(b, pos, to);
+            if (pos >= to)
+                return M_QUOTED;
+            s = M_QUOTE_SEEN;
+            pos++;
+        } else if (s == M_QUOTE_SEEN || s == M_QUOTE_BLANKS) {
+            bool record_end;
+            s = mirror_step(s, b[pos], &record_end);
+            pos++;
+        } else {
+            size_t q = next_quote(b, pos, to);
+            s = state_after_run(b, pos, q, s);
+            if (q >= to)
+                return s;
+            /* A quote opens a quoted field only where a field starts. */
+            s = s == M_UNQUOTED ? M_UNQUOTED : M_QUOTED;
+            pos = q + 1;
+        }
+    }
+    return s;
+}
+
+/* Steps the mirror from state *S over B[from..to) until it consumes a line
+ * break outside quotes, and returns the index just after it (after the LF of a
+ * CRLF), with *FOUND set.  Otherwise returns TO with *FOUND clear.  A CR that
+ * is the last byte before TO is not taken: the LF that may follow is not
+ * visible yet, and a boundary must never split a CRLF. */
+static size_t mirror_boundary(const unsigned char *b, size_t from, size_t to, mstate *s,
+                              bool *found)
+{
+    size_t pos = from;
+    mstate st = *s;
+    *found = false;
+    while (pos < to) {
+        if (st == M_QUOTED) {
+            pos = next_quote(b, pos, to);
+            if (pos >= to)
+                break;
+        }
+        unsigned char c = b[pos];
+        bool outside = st != M_QUOTED, record_end;
+        st = mirror_step(st, c, &record_end);
+        pos++;
+        if (outside && is_term(c)) {
+            if (c == '\n') {
+                *found = true;
+                break;
+            }
+            if (pos < to) { /* a CR with its next byte visible */
+                if (b[pos] == '\n')
+                    pos++;
+                *found = true;
+                break;
+            }
+        }
+    }
+    *s = st;
+    return *found ? pos : to;
+}
+
+/* Where the mirror found one record. */
+typedef struct record_span {
+    size_t line_start; /* start of the line holding the record's first byte */
+    size_t term;       /* its terminator (or END when the input ends the record) */
+    size_t next;       /* first byte after the terminator */
+    bool unterminated; /* the input ended inside a quoted field */
+} record_span;
+
+/* Scans from POS (a record boundary, state ROW) for the next record in
+ * B[pos..end).  Returns false if only blanks and line breaks remain. */
+static bool mirror_next_record(const unsigned char *b, size_t pos, size_t end, record_span *out)
+{
+    size_t line_start = pos;
+    /* Skip what libcsv skips before a record: blanks and line breaks. */
+    while (pos < end && (is_blank(b[pos]) || is_term(b[pos]))) {
+        if (is_term(b[pos]))
+            line_start = pos + 1;
+        pos++;
+    }
+    if (pos >= end)
+        return false;
+    out->line_start = line_start;
+    mstate s = M_ROW;
+    while (pos < end) {
+        if (s == M_QUOTED) {
+            pos = next_quote(b, pos, end); /* only a quote matters inside quotes */
+            if (pos >= end)
+                break;
+        }
+        bool record_end;
+        s = mirror_step(s, b[pos], &record_end);
+        if (record_end) {
+            out->term = pos;
+            out->next = pos + 1;
+            out->unterminated = false;
+            return true;
+        }
+        pos++;
+    }
+    out->term = end;
+    out->next = end;
+    out->unterminated = s == M_QUOTED;
+    return true;
+}
+
+/* ---- reading the file ------------------------------------------------------------ */
+
+/* Copies LEN bytes at file offset OFF into DST.  Safe from several threads. */
+static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
+                        csvr_error *err)
+{
+    if (r->fd < 0) {
+        memcpy(dst, r->mem + off, len);
+        return true;
+    }
+    unsigned char *to = dst;
+    while (len > 0) {
+        ssize_t got = pread(r->fd, to, len, (off_t)off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            set_error(err, CSVR_ERR_IO, r->path, 0, 0, -1, "cannot read the file: %s",
+                      strerror(errno));
+            return false;
+        }
+        if (got == 0) {
+            set_error(err, CSVR_ERR_IO, r->path, 0, 0, -1,
+                      "the file became shorter while it was being read");
+            return false;
+        }
+        to += got;
+        off += (size_t)got;
+        len -= (size_t)got;
+    }
+    return true;
+}
+
+/* Opens PATH: a regular file is read with pread as needed; anything else (a
+ * pipe, /dev/stdin) cannot be, so it is read into memory now. */
+static bool open_file(csvr_reader *r, const char *path, csvr_error *err)
+{
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        set_error(err, CSVR_ERR_IO, path, 0, 0, -1, "cannot open the file: %s", strerror(errno));
+        return false;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
+        set_error(err, CSVR_ERR_IO, path, 0, 0, -1, "cannot read the file: %s",
+                  S_ISDIR(st.st_mode) ? strerror(EISDIR) : strerror(errno));
+        close(fd);
+        return false;
+    }
+    if (S_ISREG(st.st_mode)) {
+        r->fd = fd;
+        r->size = (size_t)st.st_size;
+        posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        return true;
+    }
+    size_t cap = 1 << 20, len = 0;
+    unsigned char *buf = malloc(cap);
+    for (;;) {
+        if (buf == NULL) {
+            set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory reading the file");
+            close(fd);
+            return false;
+        }
+        if (len == cap) {
+            unsigned char *bigger = realloc(buf, cap * 2);
+            if (bigger == NULL)
+                free(buf);
+            buf = bigger;
+            cap *= 2;
+            continue;
+        }
+        ssize_t got = read(fd, buf + len, cap - len);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            set_error(err, CSVR_ERR_IO, path, 0, 0, -1, "cannot read the file: %s",
+                      strerror(errno));
+            free(buf);
+            close(fd);
+            return false;
+        }
+        if (got == 0)
+            break;
+        len += (size_t)got;
+    }
+    close(fd);
+    r->mem = buf;
+    r->mem_owned = true;
+    r->size = len;
+    return true;
+}
+
+/* ---- hashing and progress ------------------------------------------------------ */
+
+/* Adds the N bytes at B, which are the file's bytes from hashed_upto on, and
+ * finishes the digest once the whole file is in. */
+static void hash_bytes(csvr_reader *r, const unsigned char *b, size_t n)
+{
+    if (r->sha == NULL || r->hash_done)
+        return;
+    if (n > 0) {
+        EVP_DigestUpdate(r->sha, b, n);
+        r->hashed_upto += n;
+    }
+    if (r->hashed_upto == r->size) {
+        unsigned int len = 0;
+        EVP_DigestFinal_ex(r->sha, r->digest, &len);
+        r->hash_done = true;
+    }
+}
+
+/* Reads and hashes the file from hashed_upto to UPTO. */
+static bool hash_through(csvr_reader *r, size_t upto, csvr_error *err)
+{
+    if (r->sha == NULL || r->hash_done)
+        return true;
+    unsigned char *buf = malloc(SCAN_BLOCK);
+    if (buf == NULL) {
+        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+        return false;
+    }
+    bool ok = true;
+    while (ok && r->hashed_upto < upto) {
+        size_t n = upto - r->hashed_upto < SCAN_BLOCK ? upto - r->hashed_upto : SCAN_BLOCK;
+        ok = source_read(r, r->hashed_upto, buf, n, err);
+        if (ok)
+            hash_bytes(r, buf, n);
+    }
+    free(buf);
+    if (ok)
+        hash_bytes(r, NULL, 0); /* finishes an empty file */
+    return ok;
+}
+
+bool csvr_sha256_hex(const csvr_reader *r, char hex[65])
+{
+    if (!r->hash_done)
+        return false;
+    static const char DIGITS[] = "0123456789abcdef";
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = DIGITS[r->digest[i] >> 4];
+        hex[2 * i + 1] = DIGITS[r->digest[i] & 15];
+    }
+    hex[64] = '\0';
+    return true;
+}
+
+void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_total)
+{
+    if (bytes_done)
+        *bytes_done = atomic_load_explicit(&r->bytes_done, memory_order_relaxed);
+    if (bytes_total)
+        *bytes_total = r->size;
+}
+
+/* Collects the header's fields during its csv_parse. */
+typedef struct header_builder {
+    char *text; /* names, NUL-separated */
+    size_t len, cap;
+    size_t count;
+    size_t nul_field; /* first field (1-based) with a NUL byte in its name, or 0 */
+    bool nomem;
+} header_builder;
+
+static void header_field(void *field, size_t len, void *data)
+{
+    header_builder *hb = data;
+    if (hb->nomem)
+        return;
+    if (hb->len + len + 1 > hb->cap) {
+        size_t cap = hb->cap ? hb->cap : 256;
+        while (cap < hb->len + len + 1)
+            cap *= 2;
+        char *text = realloc(hb->text, cap);
+        if (text == NULL) {
+            hb->nomem = true;
+            return;
+        }
+        hb->text = text;
+        hb->cap = cap;
+    }
+    if (len > 0)
+        memcpy(hb->text + hb->len, field, len);
+    if (hb->nul_field == 0 && len > 0 && memchr(field, '\0', len) != NULL)
+        hb->nul_field = hb->count + 1;
+    hb->text[hb->len + len] = '\0';
+    hb->len += len + 1;
+    hb->count++;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Writes the header's names, comma-separated, into BUF (capacity CAP) for a
+ * message, ending with ", ..." when they do not all fit. */
+static void list_header(const csvr_reader *r, char *buf, size_t cap)
+{
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < r->n_header; i++) {
+        char quoted[4 * QUOTE_MAX + 16];
+        quote_for_message(quoted, sizeof quoted, (const unsigned char *)r->header[i],
+                          strlen(r->header[i]));
+        int w = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", quoted);
+        if (w < 0 || (size_t)w >= cap - n) {
+            size_t at = cap > 6 ? cap - 6 : 0;
+            if (n > at)
+                n = at;
+            snprintf(buf + n, cap - n, ", ...");
+            return;
+        }
+        n += (size_t)w;
+    }
+}
+
+/* Reads the start of the file until it holds the whole header record, which
+ * is then at [span->line_start, span->term) of the returned buffer.  Reads
+ * double each time, so a huge header is still scanned in linear time. */
+static unsigned char *read_header_bytes(csvr_reader *r, size_t *start, record_span *span,
+                                        csvr_error *err)
+{
+    size_t cap = 64 * 1024, have = 0;
+    unsigned char *buf = NULL;
+    for (;;) {
+        unsigned char *bigger = realloc(buf, cap);
+        if (bigger == NULL) {
+            free(buf);
+            set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory reading the header");
+            return NULL;
+        }
+        buf = bigger;
+        size_t n = r->size - have < cap - have ? r->size - have : cap - have;
+        if (!source_read(r, have, buf + have, n, err)) {
+            free(buf);
+            return NULL;
+        }
+        have += n;
+        bool complete = have == r->size;
+        /* A UTF-8 byte-order mark is not part of the first name. */
+        *start = have >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
+        if (mirror_next_record(buf, *start, have, span)) {
+            /* Done once a byte after the terminator is visible (so a CRLF is
+             * seen whole), or at the end of the file. */
+            if (span->next < have || complete)
+                return buf;
+        } else if (complete) {
+            set_error(err, CSVR_ERR_HEADER, r->path, 0, 0, -1, "no header row: the file is %s",
+                      r->size ? "blank" : "empty");
+            free(buf);
+            return NULL;
+        }
+        cap *= 2;
+    }
+}
+
+/* Reads the header record, checks its names and maps the wanted columns. */
+static bool read_header(csvr_reader *r, csvr_error *err)
+{
+    size_t start;
+    record_span span;
+    unsigned char *bytes = read_header_bytes(r, &start, &span, err);
+    if (bytes == NULL)
+        return false;
+    r->header_line = 1 + count_lines(bytes, span.line_start, false);
+    if (span.unterminated) {
+        set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, 0, -1,
+                  "the header row has a quoted field that is never closed");
+        free(bytes);
+        return false;
+    }
+    r->data_begin = span.next;
+    if (span.term < r->size && bytes[span.term] == '\r' && span.next < r->size &&
+        bytes[span.next] == '\n')
+        r->data_begin++; /* never start the data between CR and LF */
+    r->data_first_line = 1 + count_lines(bytes, r->data_begin, false);
+
+    header_builder hb = {0};
+    struct csv_parser parser;
+    if (csv_init(&parser, 0) != 0) {
+        free(bytes);
+        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+        return false;
+    }
+    csv_set_blk_size(&parser, LIBCSV_BLOCK);
+    size_t len = span.term - span.line_start;
+    size_t used = csv_parse(&parser, bytes + span.line_start, len, header_field, NULL, &hb);
+    csv_fini(&parser, header_field, NULL, &hb);
+    csv_free(&parser);
+    free(bytes);
+    r->header_text = hb.text;
+    if (used != len || hb.nomem) {
+        set_error(err, CSVR_ERR_NOMEM, r->path, r->header_line, 0, -1,
+                  "out of memory reading the header");
+        return false;
+    }
+    if (hb.nul_field > 0) {
+        /* Names are C strings from here on, and no spec can name such a column. */
+        set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, hb.nul_field, -1,
+                  "the header has a NUL byte in the name of field %zu", hb.nul_field);
+        return false;
+    }
+    r->n_header = hb.count;
+    r->header = malloc(hb.count * sizeof *r->header);
+    r->want_of_field = malloc(hb.count * sizeof *r->want_of_field);
+    char **sorted = malloc(hb.count * sizeof *sorted);
+    if (r->header == NULL || r->want_of_field == NULL || sorted == NULL) {
+        free(sorted);
+        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory reading the header");
+        return false;
+    }
+    char *name = hb.text;
+    for (size_t i = 0; i < hb.count; i++) {
+        r->header[i] = name;
+        sorted[i] = name;
+        r->want_of_field[i] = -1;
+        name += strlen(name) + 1;
+    }
+    /* Duplicates: sort the names and compare neighbours.  Empty names are
+     * allowed (an unnamed column can never be asked for). */
+    qsort(sorted, hb.count, sizeof *sorted, compare_names);
+    for (size_t i = 1; i < hb.count; i++) {
+        if (sorted[i][0] != '\0' && strcmp(sorted[i], sorted[i - 1]) == 0) {
+            char quoted[4 * QUOTE_MAX + 16];
+            quote_for_message(quoted, sizeof quoted, (const unsigned char *)sorted[i],
+                              strlen(sorted[i]));
+            size_t first = 0, second = 0;
+            for (size_t f = 0; f < hb.count && second == 0; f++) {
+                if (strcmp(r->header[f], sorted[i]) == 0) {
+                    if (first == 0)
+                        first = f + 1;
+                    else
+                        second = f + 1;
+                }
+            }
+            set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, second, -1,
+                      "duplicate column name '%s' in the header (fields %zu and %zu)", quoted,
+                      first, second);
+            free(sorted);
+            return false;
+        }
+    }
+    /* Map each wanted column to its field. */
+    for (size_t w = 0; w < r->n_wanted; w++) {
+        const char *want = r->wanted[w].name;
+        char **hit = bsearch(&want, sorted, hb.count, sizeof *sorted, compare_names);
+        if (hit == NULL) {
+            char listing[CSVR_MESSAGE_MAX - 200];
+            list_header(r, listing, sizeof listing);
+            set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, 0, (int)w,
+                      "column '%.100s' not found in the header; the header has: %s", want,
+                      listing);
+            free(sorted);
+            return false;
+        }
+        size_t field = 0;
+        while (r->header[field] != *hit)
+            field++;
+        r->want_of_field[field] = (int32_t)w;
+        r->field_of_want[w] = field;
+    }
+    free(sorted);
+    r->plan_pos = r->data_begin;
+    r->plan_line = r->data_first_line;
+    return true;
+}
+
+static csvr_reader *open_common(csvr_reader *r, const csvr_column *wanted, size_t n_wanted,
+                                unsigned flags, csvr_error *err)
+{
+    r->flags = flags;
+    atomic_init(&r->bytes_done, 0);
+    if (n_wanted > INT32_MAX || (n_wanted > 0 && wanted == NULL)) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "bad list of columns");
+        goto fail;
+    }
+    r->wanted = calloc(n_wanted ? n_wanted : 1, sizeof *r->wanted);
+    r->field_of_want = calloc(n_wanted ? n_wanted : 1, sizeof *r->field_of_want);
+    if (r->wanted == NULL || r->field_of_want == NULL)
+        goto nomem;
+    for (size_t w = 0; w < n_wanted; w++) {
+        if (wanted[w].name == NULL || (unsigned)wanted[w].type > CSVR_BOOL) {
+            set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, (int)w, "bad column description");
+            goto fail;
+        }
+        for (size_t v = 0; v < w; v++) {
+            if (strcmp(wanted[v].name, wanted[w].name) == 0) {
+                set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, (int)w,
+                          "column '%.100s' is requested twice", wanted[w].name);
+                goto fail;
+            }
+        }
+        r->wanted[w].type = wanted[w].type;
+        r->wanted[w].name = strdup(wanted[w].name);
+        r->n_wanted = w + 1;
+        if (r->wanted[w].name == NULL)
+            goto nomem;
+    }
+    if (!(flags & CSVR_NO_HASH)) {
+        r->sha = EVP_MD_CTX_new();
+        if (r->sha == NULL || EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) != 1)
+            goto nomem;
+    }
+    if (!read_header(r, err))
+        goto fail;
+    /* Progress counts the header as done, so that it ends at the file size. */
+    atomic_store_explicit(&r->bytes_done, r->data_begin, memory_order_relaxed);
+    return r;
+nomem:
+    set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+fail:
+    csvr_close(r);
+    return NULL;
+}
+
+csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wanted,
+                       unsigned flags, csvr_error *err)
+{
+    csvr_reader *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory");
+        return NULL;
+    }
+    r->fd = -1;
+    copy_truncated(r->path, sizeof r->path, path);
+    if (!open_file(r, path, err)) {
+        csvr_close(r);
+        return NULL;
+    }
+    return open_common(r, wanted, n_wanted, flags, err);
+}
+
+csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
+                              const csvr_column *wanted, size_t n_wanted, unsigned flags,
+                              csvr_error *err)
+{
+    csvr_reader *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        set_error(err, CSVR_ERR_NOMEM, name, 0, 0, -1, "out of memory");
+        return NULL;
+    }
+    r->fd = -1;
+    copy_truncated(r->path, sizeof r->path, name);
+    r->mem = size ? data : (const unsigned char *)"";
+    r->size = size;
+    return open_common(r, wanted, n_wanted, flags, err);
+}
+
+void csvr_close(csvr_reader *r)
+{
+    if (r == NULL)
+        return;
+    if (r->fd >= 0)
+        close(r->fd);
+    if (r->mem_owned)
+        free((void *)r->mem);
+    for (size_t w = 0; w < r->n_wanted; w++)
+        free((char *)r->wanted[w].name);
+    free(r->wanted);
+    free(r->header);
+    free(r->header_text);
+    free(r->want_of_field);
+    free(r->field_of_want);
+    free(r->plan_buf);
+    EVP_MD_CTX_free(r->sha);
+    free(r);
+}
+
+const char *csvr_path(const csvr_reader *r)
+{
+    return r->path;
+}
+
+size_t csvr_header_size(const csvr_reader *r)
+{
+    return r->n_header;
+}
+
+const char *csvr_header_name(const csvr_reader *r, size_t i)
+{
+    return i < r->n_header ? r->header[i] : NULL;
+}
+
+/* ---- one pass over a range of records ------------------------------------------ */
+
+struct csvr_pass {
+    csvr_reader *r;
+    const csvr_handlers *h;
+    struct csv_parser parser;
+    size_t begin, end;        /* byte range of the pass in the file */
+
+    csvr_cell *cells;         /* n_wanted cells of the current record */
+    /* The raw bytes of the current record's wanted fields, as libcsv gave them
+     * (quotes removed), one after another in row_buf; kept[w] says where column
+     * w's bytes are.  Converting only once the record is complete keeps the
+     * per-field callback free of type dispatch, whose branches mispredict
+     * badly between libcsv's own per-byte branches, and lets text cells point
+     * straight into row_buf. */
+    struct kept_field {
+        size_t at, len;
+    } *kept;
+    /* Per header field: where on_field keeps it. */
+    struct field_plan {
+        size_t slot;          /* index into kept: the wanted column, or n_wanted */
+        size_t keep_mask;     /* ~0 for a wanted field, 0 for one to drop */
+    } *plan;
+    size_t *by_type;          /* the wanted columns ordered by type, then index */
+    size_t type_end[CSVR_BOOL + 1]; /* by_type[..type_end[t]) ends type t's run */
+    unsigned char *row_buf;
+    size_t row_len, row_cap;
+    bool row_nomem;           /* row_buf could not grow for this record */
+
+    size_t field;             /* fields seen so far in the current record */
+    size_t active_fields;     /* n_header, or 0 once stopped: on_field's bound */
+    uint64_t record;          /* index of the current record in this pass */
+
+    bool row_bad;             /* row_error describes the current record */
+    bool open_quote;          /* the current record ends inside quotes (EOF) */
+    csvr_error row_error;
+
+    bool stop;                /* no more callbacks */
+    csvr_status status;
+    csvr_error *err;
+
+    /* The window: buf[0..have) holds the file's bytes from win_off on, and
+     * win_off is a record boundary on line win_line, before which the pass has
+     * seen win_record records.  buf[0..parsed) has gone through libcsv. */
+    unsigned char *buf;
+    size_t cap, have, parsed;
+    size_t win_off;
+    uint64_t win_line;
+    uint64_t win_record;
+    bool win_prev_cr;         /* the byte before win_off is a CR */
+    size_t parse_limit;       /* end of the bytes libcsv is parsing now */
+
+    /* Locator cursor inside the window: record loc_record starts its scan at
+     * buf[loc], on line loc_line. */
+    size_t loc;
+    uint64_t loc_line;
+    uint64_t loc_record;
+    /* The last record located (cached for repeated calls). */
+    bool have_located;
+    uint64_t located_record;
+    record_span located;
+    uint64_t located_line;
+};
+
+/* Whether the byte before buf[at] is a CR. */
+static bool cr_before(const struct csvr_pass *p, size_t at)
+{
+    return at > 0 ? p->buf[at - 1] == '\r' : p->win_prev_cr;
+}
+
+/* Finds record RECORD of the pass (which lies in the window) with the mirror,
+ * moving the cursor forward.  Returns false if the mirror runs out of records
+ * first, which would mean it disagrees with libcsv. */
+static bool locate(struct csvr_pass *p, uint64_t record)
+{
+    if (p->have_located && p->located_record == record)
+        return true;
+    if (record < p->loc_record) {
+        if (record < p->win_record)
+            return false;
+        p->loc = 0;
+        p->loc_line = p->win_line;
+        p->loc_record = p->win_record;
+    }
+    while (p->loc_record <= record) {
+        record_span span;
+        if (!mirror_next_record(p->buf, p->loc, p->parse_limit, &span))
+            return false;
+        uint64_t line = p->loc_line + count_lines(p->buf + p->loc, span.line_start - p->loc,
+                                                  cr_before(p, p->loc));
+        if (p->loc_record == record) {
+            p->have_located = true;
+            p->located_record = record;
+            p->located = span;
+            p->located_line = line;
+        }
+        p->loc_line = line + count_lines(p->buf + span.line_start, span.next - span.line_start,
+                                         cr_before(p, span.line_start));
+        p->loc = span.next;
+        p->loc_record++;
+    }
+    return true;
+}
+
+uint64_t csvr_row_line(const csvr_row *row)
+{
+    if (!locate(row->pass, row->record))
+        return 0;
+    return row->pass->located_line;
+}
+
+const char *csvr_row_raw(const csvr_row *row, size_t *len)
+{
+    struct csvr_pass *p = row->pass;
+    if (!locate(p, row->record)) {
+        *len = 0;
+        return "";
+    }
+    *len = p->located.term - p->located.line_start;
+    return (const char *)p->buf + p->located.line_start;
+}
+
+/* Records a problem of the current record.  Only one is reported: the first
+ * one found, except that a bad cell gives way to a bad cell further left (cells
+ * are converted grouped by type, not in field order), because the leftmost is
+ * the one a user reads and fixes first. */
+static void row_problem(struct csvr_pass *p, csvr_error_kind kind, size_t field, int column,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static void row_problem(struct csvr_pass *p, csvr_error_kind kind, size_t field, int column,
+                        const char *fmt, ...)
+{
+    csvr_error *e = &p->row_error;
+    if (p->row_bad &&
+        !(kind == CSVR_ERR_CELL && e->kind == CSVR_ERR_CELL && field < e->field))
+        return;
+    p->row_bad = true;
+    e->kind = kind;
+    e->line = 0; /* filled in by locate() when the row is reported */
+    e->field = field;
+    e->column = column;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->message, sizeof e->message, fmt, ap);
+    va_end(ap);
+}
+
+/* Reports a bad cell of column W: the value, quoted, and why it is bad. */
+static void bad_cell(struct csvr_pass *p, size_t w, const unsigned char *s, size_t len,
+                     const char *why)
+{
+    char quoted[4 * QUOTE_MAX + 16];
+    quote_for_message(quoted, sizeof quoted, s, len);
+    row_problem(p, CSVR_ERR_CELL, p->r->field_of_want[w] + 1, (int)w,
+                "bad %s value \"%s\" in column '%.100s': %s",
+                csvr_type_name(p->r->wanted[w].type), quoted, p->r->wanted[w].name, why);
+}
+
+/* Parses an int64: [+-]digits.  0 ok, 1 bad syntax, 2 out of range. */
+static int parse_int64(const unsigned char *s, size_t len, int64_t *out)
+{
+    size_t i = 0;
+    bool negative = false;
+    if (i < len && (s[i] == '+' || s[i] == '-')) {
+        negative = s[i] == '-';
+        i++;
+    }
+    if (i == len)
+        return 1;
+    /* Accumulate the magnitude unsigned; the limit depends on the sign. */
+    uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+    uint64_t v = 0;
+    bool overflow = false;
+    for (; i < len; i++) {
+        unsigned d = (unsigned)s[i] - '0';
+        if (d > 9)
+            return 1;
+        if (v > (limit - d) / 10)
+            overflow = true;
+        else
+            v = v * 10 + d;
+    }
+    if (overflow)
+        return 2;
+    *out = negative ? (int64_t)(0 - v) : (int64_t)v;
+    if (negative && v == (uint64_t)INT64_MAX + 1)
+        *out = INT64_MIN;
+    return 0;
+}
+
+/* Parses a bool: true/false, 1/0, yes/no in any case.  1 true, 0 false, -1
+ * neither.  (c | 0x20) lowercases an ASCII letter and maps no other byte to
+ * one, so each test accepts exactly the two cases of its letter. */
+static int parse_bool(const unsigned char *s, size_t len)
+{
+#define IS(i, letter) ((s[i] | 0x20) == (letter))
+    switch (len) {
+    case 1:
+        return s[0] == '1' ? 1 : s[0] == '0' ? 0 : -1;
+    case 2:
+        return IS(0, 'n') && IS(1, 'o') ? 0 : -1;
+    case 3:
+        return IS(0, 'y') && IS(1, 'e') && IS(2, 's') ? 1 : -1;
+    case 4:
+        return IS(0, 't') && IS(1, 'r') && IS(2, 'u') && IS(3, 'e') ? 1 : -1;
+    case 5:
+        return IS(0, 'f') && IS(1, 'a') && IS(2, 'l') && IS(3, 's') && IS(4, 'e') ? 0 : -1;
+    }
+    return -1;
+#undef IS
+}
+
+/* Why S[0..len) is not acceptable text, or NULL if it is (valid UTF-8, no NUL). */
+static const char *text_problem(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    /* ASCII fast path, 8 bytes at a time: no high bit set and no zero byte. */
+    while (len - i >= 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        if (w & 0x8080808080808080ULL)
+            break;
+        if ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL)
+            return "NUL byte in text";
+        i += 8;
+    }
+    while (i < len) {
+        if (s[i] == 0)
+            return "NUL byte in text";
+        if (s[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t seq = utf8_sequence(s + i, len - i);
+        if (seq == 0)
+            return "invalid UTF-8";
+        i += seq;
+    }
+    return NULL;
+}
+
+/* The converters, one per type, for column W of the current record: each sets
+ * cell W from the column's kept bytes, or reports the cell as bad.  An empty
+ * cell is null whatever the type. */
+#define CELL_BYTES(p, w, s, len, cell)                                                        \
+    csvr_cell *cell = &(p)->cells[w];                                                         \
+    const unsigned char *s = (p)->row_buf + (p)->kept[w].at;                                  \
+    size_t len = (p)->kept[w].len;                                                            \
+    cell->is_null = len == 0;                                                                 \
+    if (len == 0)                                                                             \
+        return
+
+static void convert_text(struct csvr_pass *p, size_t w)
+{
+    CELL_BYTES(p, w, s, len, cell);
+    const char *why = text_problem(s, len);
+    if (why != NULL)
+        bad_cell(p, w, s, len, why);
+    cell->as.text.ptr = (const char *)s;
+    cell->as.text.len = len;
+}
+
+static void convert_int(struct csvr_pass *p, size_t w)
+{
+    CELL_BYTES(p, w, s, len, cell);
+    int st = parse_int64(s, len, &cell->as.i);
+    if (st != 0)
+        bad_cell(p, w, s, len, st == 1 ? "not an integer" : "integer out of range");
+}
+
+static void convert_decimal(struct csvr_pass *p, size_t w, unsigned places)
+{
+    CELL_BYTES(p, w, s, len, cell);
+    dec_status st = dec_parse((const char *)s, len, places, &cell->as.dec);
+    if (st == DEC_TOO_PRECISE)
+        bad_cell(p, w, s, len,
+                 places == 2 ? "more than 2 decimal places" : "more than 18 decimal places");
+    else if (st != DEC_OK)
+        bad_cell(p, w, s, len, dec_status_text(st));
+}
+
+static void convert_date(struct csvr_pass *p, size_t w)
+{
+    CELL_BYTES(p, w, s, len, cell);
+    date_status st = date_parse((const char *)s, len, &cell->as.date);
+    if (st != DATE_OK)
+        bad_cell(p, w, s, len, date_status_text(st));
+}
+
+static void convert_bool(struct csvr_pass *p, size_t w)
+{
+    CELL_BYTES(p, w, s, len, cell);
+    int b = parse_bool(s, len);
+    if (b < 0)
+        bad_cell(p, w, s, len, "expected true/false, 1/0 or yes/no");
+    cell->as.b = b > 0;
+}
+
+#undef CELL_BYTES
+
+/* Converts every wanted cell of the current record.  The columns are visited
+ * grouped by type (p->by_type), one loop per type, because a switch on the
+ * type of each column in turn is an indirect branch that mispredicts about
+ * once per cell; loops with a fixed trip count do not. */
+static void convert_row(struct csvr_pass *p)
+{
+    const size_t *col = p->by_type;
+    const size_t *end = p->type_end;
+    size_t i = 0;
+    for (; i < end[CSVR_TEXT]; i++)
+        convert_text(p, col[i]);
+    for (; i < end[CSVR_INT]; i++)
+        convert_int(p, col[i]);
+    for (; i < end[CSVR_NUMBER]; i++)
+        convert_decimal(p, col[i], DEC_PLACES);
+    for (; i < end[CSVR_MONEY]; i++)
+        convert_decimal(p, col[i], 2);
+    for (; i < end[CSVR_DATE]; i++)
+        convert_date(p, col[i]);
+    for (; i < end[CSVR_BOOL]; i++)
+        convert_bool(p, col[i]);
+}
+
+/* The slow path of on_field: a field longer than SHORT_FIELD, or a row_buf
+ * without SHORT_FIELD bytes of slack.  Grows row_buf as needed (always leaving
+ * that slack) and keeps the field if it is wanted; out of memory flags the
+ * row.  Kept out of line so that on_field's fast path is a leaf function that
+ * saves no registers. */
+static __attribute__((noinline)) void keep_long_field(struct csvr_pass *p,
+                                                      const struct field_plan *plan,
+                                                      const void *field, size_t len)
+{
+    if (plan->keep_mask == 0)
+        return;
+    if (p->row_len + len + SHORT_FIELD > p->row_cap) {
+        size_t cap = p->row_cap * 2;
+        while (cap < p->row_len + len + SHORT_FIELD)
+            cap *= 2;
+        unsigned char *buf = realloc(p->row_buf, cap);
+        if (buf == NULL) {
+            p->row_nomem = true;
+            return;
+        }
+        p->row_buf = buf;
+        p->row_cap = cap;
+    }
+    memcpy(p->row_buf + p->row_len, field, len);
+    p->kept[plan->slot].at = p->row_len;
+    p->kept[plan->slot].len = len;
+    p->row_len += len;
+}
+
+/* libcsv field callback.  It runs for every field of the file, wanted or not,
+ * so it has no branch that depends on the column: an unwanted field is copied
+ * like a wanted one, into a dummy slot, and row_len only advances by the
+ * length of a wanted field (len & keep_mask).  A short field is copied as a
+ * fixed SHORT_FIELD bytes, which the compiler turns into two vector moves
+ * instead of a call to memcpy; that reads past the field's end, but only
+ * inside libcsv's field buffer (checked to be at least SHORT_FIELD bytes), and
+ * the extra bytes land in row_buf's slack and are never looked at. */
+static void on_field(void *field, size_t len, void *data)
+{
+    struct csvr_pass *p = data;
+    size_t f = p->field++;
+    if (f >= p->active_fields)
+        return; /* an extra field (ragged row), or the pass has stopped */
+    const struct field_plan *plan = &p->plan[f];
+    size_t at = p->row_len;
+    if (len > SHORT_FIELD || at + SHORT_FIELD > p->row_cap ||
+        p->parser.entry_size < SHORT_FIELD) {
+        keep_long_field(p, plan, field, len);
+        return;
+    }
+    memcpy(p->row_buf + at, field, SHORT_FIELD);
+    p->kept[plan->slot].at = at;
+    p->kept[plan->slot].len = len;
+    p->row_len = at + (len & plan->keep_mask);
+}
+
+static void stop_with(struct csvr_pass *p, csvr_status status)
+{
+    p->stop = true;
+    p->active_fields = 0;
+    p->status = status;
+}
+
+/* Hands a bad record to the caller, or ends the pass with it. */
+static void report_bad_row(struct csvr_pass *p)
+{
+    csvr_error *e = &p->row_error;
+    copy_truncated(e->path, sizeof e->path, p->r->path);
+    if (!locate(p, p->record)) {
+        set_error(p->err, CSVR_ERR_INTERNAL, p->r->path, 0, 0, -1,
+                  "internal error: cannot find record %llu of the pass starting at byte %zu",
+                  (unsigned long long)p->record + 1, p->begin);
+        stop_with(p, CSVR_ERROR);
+        return;
+    }
+    e->line = p->located_line;
+    csvr_bad_row bad = {e, (const char *)p->buf + p->located.line_start,
+                        p->located.term - p->located.line_start};
+    bool skippable =
+        e->kind == CSVR_ERR_CELL || e->kind == CSVR_ERR_RAGGED || e->kind == CSVR_ERR_QUOTE;
+    if (skippable && p->h->on_bad != NULL && p->h->on_bad(p->h->ctx, &bad) == CSVR_SKIP)
+        return;
+    if (p->err != NULL)
+        *p->err = *e;
+    stop_with(p, CSVR_ERROR);
+}
+
+/* libcsv record callback: check the record's shape and deliver it. */
+static void on_record(int terminator, void *data)
+{
+    (void)terminator;
+    struct csvr_pass *p = data;
+    if (!p->stop) {
+        size_t n_header = p->r->n_header;
+        /* The record's shape first: cell errors in a shifted row mean nothing. */
+        if (p->open_quote) {
+            row_problem(p, CSVR_ERR_QUOTE, p->field, -1,
+                        "quoted field is never closed: the quote runs to the end of the file");
+        } else if (p->field != n_header) {
+            row_problem(p, CSVR_ERR_RAGGED, p->field > n_header ? n_header + 1 : p->field + 1,
+                        -1, "row has %zu field%s, the header has %zu", p->field,
+                        p->field == 1 ? "" : "s", n_header);
+        }
+        if (p->row_nomem)
+            row_problem(p, CSVR_ERR_NOMEM, 0, -1, "out of memory");
+        if (!p->row_bad)
+            convert_row(p);
+        if (p->row_bad) {
+            report_bad_row(p);
+        } else {
+            csvr_row row = {p->cells, p, p->record};
+            if (!p->h->on_row(p->h->ctx, &row))
+                stop_with(p, CSVR_STOPPED);
+        }
+    }
+    p->record++;
+    p->field = 0;
+    p->row_bad = false;
+    p->row_nomem = false;
+    p->row_len = 0;
+}
+
+/* Index just after the last line break in buf[from..to), or TO if none. */
+static size_t last_line_end(const unsigned char *buf, size_t from, size_t to)
+{
+    for (size_t i = to; i > from; i--)
+        if (is_term(buf[i - 1]))
+            return i;
+    return to;
+}
+
+/* Moves the window's start to CUT, a record boundary just after a line break. */
+static void slide_window(struct csvr_pass *p, size_t cut)
+{
+    p->win_line += count_lines(p->buf, cut, p->win_prev_cr);
+    p->win_prev_cr = p->buf[cut - 1] == '\r';
+    p->win_off += cut;
+    p->win_record = p->record;
+    memmove(p->buf, p->buf + cut, p->have - cut);
+    p->have -= cut;
+    p->parsed -= cut;
+    p->loc = 0;
+    p->loc_line = p->win_line;
+    p->loc_record = p->win_record;
+    p->have_located = false;
+}
+
+/* Parses the file's bytes [BEGIN, END) (a whole number of records starting on
+ * line FIRST_LINE) and hashes them on the way if HASH. */
+static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t first_line,
+                            const csvr_handlers *h, bool hash, csvr_error *err)
+{
+    if (h == NULL || h->on_row == NULL) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "no row callback given");
+        return CSVR_ERROR;
+    }
+    struct csvr_pass *p = calloc(1, sizeof *p);
+    size_t n = r->n_wanted ? r->n_wanted : 1;
+    if (p != NULL) {
+        p->cells = calloc(n, sizeof *p->cells);
+        p->kept = calloc(r->n_wanted + 1, sizeof *p->kept); /* + the dummy slot */
+        p->plan = calloc(r->n_header, sizeof *p->plan);
+        p->by_type = calloc(n, sizeof *p->by_type);
+        p->row_cap = 4096;
+        p->row_buf = malloc(p->row_cap);
+        /* The window never holds more than the range (small chunks exist). */
+        p->cap = end - begin < 2 * PASS_BLOCK ? end - begin + 1 : 2 * PASS_BLOCK;
+        p->buf = malloc(p->cap);
+    }
+    if (p == NULL || p->cells == NULL || p->kept == NULL || p->plan == NULL ||
+        p->by_type == NULL || p->row_buf == NULL ||
+        p->buf == NULL || csv_init(&p->parser, 0) != 0) {
+        if (p != NULL) {
+            free(p->cells);
+            free(p->kept);
+            free(p->plan);
+            free(p->by_type);
+            free(p->row_buf);
+            free(p->buf);
+        }
+        free(p);
+        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+        return CSVR_ERROR;
+    }
+    csv_set_blk_size(&p->parser, LIBCSV_BLOCK);
+    p->r = r;
+    p->h = h;
+    p->err = err;
+    p->begin = begin;
+    p->end = end;
+    p->active_fields = r->n_header;
+    p->status = CSVR_OK;
+    for (size_t f = 0; f < r->n_header; f++) {
+        int32_t w = r->want_of_field[f];
+        p->plan[f].slot = w >= 0 ? (size_t)w : r->n_wanted;
+        p->plan[f].keep_mask = w >= 0 ? ~(size_t)0 : 0;
+    }
+    size_t ordered = 0;
+    for (int t = CSVR_TEXT; t <= CSVR_BOOL; t++) {
+        for (size_t w = 0; w < r->n_wanted; w++)
+            if ((int)r->wanted[w].type == t)
+                p->by_type[ordered++] = w;
+        p->type_end[t] = ordered;
+    }
+    p->win_off = begin;
+    p->win_line = first_line;
+    p->loc_line = first_line;
+
+    while (!p->stop) {
+        size_t file_pos = p->win_off + p->have;
+        if (file_pos < end) {
+            size_t len = end - file_pos < PASS_BLOCK ? end - file_pos : PASS_BLOCK;
+            if (p->have + len > p->cap) {
+                /* A record longer than the window so far: grow it. */
+                size_t cap = p->cap * 2;
+                while (cap < p->have + len)
+                    cap *= 2;
+                unsigned char *buf = realloc(p->buf, cap);
+                if (buf == NULL) {
+                    set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+                    stop_with(p, CSVR_ERROR);
+                    break;
+                }
+                p->buf = buf;
+                p->cap = cap;
+            }
+            if (!source_read(r, file_pos, p->buf + p->have, len, err)) {
+                stop_with(p, CSVR_ERROR);
+                break;
+            }
+            if (hash)
+                hash_bytes(r, p->buf + p->have, len);
+            p->have += len;
+            atomic_fetch_add_explicit(&r->bytes_done, len, memory_order_relaxed);
+        }
+        bool at_end = p->win_off + p->have >= end;
+        /* Parse up to the last line break read, so that the window can slide
+         * there if libcsv ends up between records. */
+        size_t cut = at_end ? p->have : last_line_end(p->buf, p->parsed, p->have);
+        if (cut > p->parsed) {
+            size_t len = cut - p->parsed;
+            p->parse_limit = cut;
+            if (csv_parse(&p->parser, p->buf + p->parsed, len, on_field, on_record, p) != len) {
+                set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory: %s",
+                          csv_strerror(csv_error(&p->parser)));
+                stop_with(p, CSVR_ERROR);
+                break;
+            }
+            p->parsed = cut;
+        }
+        if (p->stop || at_end)
+            break;
+        if (cut > 0 && is_term(p->buf[cut - 1]) && p->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
+            slide_window(p, cut);
+    }
+    if (!p->stop) {
+        if (end < r->size && p->parser.pstate != LIBCSV_ROW_NOT_BEGUN) {
+            /* A chunk that is not the last must end on a record boundary. */
+            set_error(err, CSVR_ERR_INTERNAL, r->path, 0, 0, -1,
+                      "internal error: chunk [%zu, %zu) does not end on a record boundary",
+                      begin, end);
+            stop_with(p, CSVR_ERROR);
+        } else {
+            p->open_quote = p->parser.pstate == LIBCSV_FIELD_BEGUN && p->parser.quoted;
+            p->parse_limit = p->have;
+            csv_fini(&p->parser, on_field, on_record, p);
+        }
+    }
+    csvr_status status = p->status;
+    csv_free(&p->parser);
+    free(p->cells);
+    free(p->kept);
+    free(p->plan);
+    free(p->by_type);
+    free(p->row_buf);
+    free(p->buf);
+    free(p);
+    return status;
+}
+
+/* ---- sequential pass ----------------------------------------------------------- */
+
+/* CSVR_HASH_IN_THREAD: a helper thread hashes the whole file in order,
+ * independently of the parser; both only read the file. */
+typedef struct hash_job {
+    csvr_reader *r;
+    atomic_bool cancel;
+} hash_job;
+
+static void *hash_thread(void *arg)
+{
+    hash_job *job = arg;
+    csvr_reader *r = job->r;
+    unsigned char *buf = malloc(SCAN_BLOCK);
+    while (buf != NULL && !r->hash_done &&
+           !atomic_load_explicit(&job->cancel, memory_order_relaxed)) {
+        size_t n = r->size - r->hashed_upto < SCAN_BLOCK ? r->size - r->hashed_upto : SCAN_BLOCK;
+        if (!source_read(r, r->hashed_upto, buf, n, NULL))
+            break; /* the parse reports read errors; the hash stays incomplete */
+        hash_bytes(r, buf, n);
+    }
+    free(buf);
+    return NULL;
+}
+
+csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
+{
+    if (r->pass_started) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "the file has already been read");
+        return CSVR_ERROR;
+    }
+    r->pass_started = true;
+    bool hash_inline = r->sha != NULL && !(r->flags & CSVR_HASH_IN_THREAD);
+    hash_job job = {r, false};
+    pthread_t thread;
+    bool threaded = false;
+    if (r->sha != NULL && !hash_inline) {
+        threaded = pthread_create(&thread, NULL, hash_thread, &job) == 0;
+        hash_inline = !threaded; /* no thread: hash here after all */
+    }
+    if (hash_inline && !hash_through(r, r->data_begin, err)) /* the header's bytes */
+        return CSVR_ERROR;
+    csvr_status status = run_pass(r, r->data_begin, r->size, r->data_first_line, h,
+                                  hash_inline, err);
+    if (threaded) {
+        if (status != CSVR_OK)
+            atomic_store(&job.cancel, true);
+        pthread_join(thread, NULL);
+    }
+    return status;
+}
+
+/* ---- chunks ----------------------------------------------------------------------- */
+
+csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
+                          csvr_error *err)
+{
+    r->pass_started = true;
+    if (!r->plan_started) {
+        r->plan_started = true;
+        if (!hash_through(r, r->data_begin, err)) /* the header's bytes */
+            return CSVR_PLAN_ERROR;
+    }
+    if (r->plan_pos >= r->size)
+        return CSVR_PLAN_DONE;
+    if (r->plan_buf == NULL && (r->plan_buf = malloc(SCAN_BLOCK)) == NULL) {
+        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+        return CSVR_PLAN_ERROR;
+    }
+    size_t begin = r->plan_pos;
+    size_t goal = r->size - begin > target_bytes ? begin + target_bytes : r->size;
+    size_t pos = begin;
+    mstate s = M_ROW;
+    bool prev_cr = false, found = false;
+    uint64_t lines = 0;
+    /* Skim to the goal, then step to the next line break outside quotes; hash
+     * and count lines of exactly the bytes that make up the chunk. */
+    size_t lookahead = 4096; /* read past the goal: doubles while no boundary */
+    while (pos < r->size && !found) {
+        /* Read up to the goal plus a little, so that many small chunks do
+         * not each read a whole block. */
+        size_t want = (goal > pos ? goal - pos : 0) + lookahead;
+        size_t n = want < SCAN_BLOCK ? want : SCAN_BLOCK;
+        if (n > r->size - pos)
+            n = r->size - pos;
+        if (pos + n > goal && lookahead < SCAN_BLOCK)
+            lookahead *= 2;
+        const unsigned char *b = r->plan_buf;
+        if (!source_read(r, pos, r->plan_buf, n, err))
+            return CSVR_PLAN_ERROR;
+        size_t used = n;
+        if (pos + n <= goal) {
+            s = mirror_skim(b, 0, n, s);
+        } else {
+            size_t g = goal > pos ? goal - pos : 0;
+            s = mirror_skim(b, 0, g, s);
+            used = mirror_boundary(b, g, n, &s, &found);
+        }
+        hash_bytes(r, b, used);
+        lines += count_lines(b, used, prev_cr);
+        prev_cr = b[used - 1] == '\r';
+        pos += used;
+    }
+    out->begin = begin;
+    out->end = pos;
+    out->first_line = r->plan_line;
+    out->index = r->plan_index++;
+    r->plan_line += lines;
+    r->plan_pos = pos;
+    return CSVR_PLAN_CHUNK;
+}
+
+csvr_status csvr_read_chunk(csvr_reader *r, const csvr_chunk *chunk, const csvr_handlers *h,
+                            csvr_error *err)
+{
+    if (chunk->begin < r->data_begin || chunk->end > r->size || chunk->begin > chunk->end) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "chunk outside the file's data");
+        return CSVR_ERROR;
+    }
+    return run_pass(r, (size_t)chunk->begin, (size_t)chunk->end, chunk->first_line, h, false,
+                    err);
+}

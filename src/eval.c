@@ -1,0 +1,1422 @@
+/* eval.c — reading the data and evaluating expressions (see eval.h).
+ *
+ * The run has three phases. Planning (plan.c) lists every aggregate instance the
+ * required expressions need. Reading makes one pass per source and level: each row is
+ * parsed once (only the columns some instance uses), placed by its time column, and
+ * offered to every instance of that source, which filters it by window and `where`
+ * and adds it to the accumulators of the whole company and of the row's staff member.
+ * Evaluation then computes expressions from the finished accumulators, for any period
+ * and staff member, memoising indicator values.
+ *
+ * Groups: every per-staff accumulator array has roster-size + 1 entries; the last is
+ * the company total. Rows credited to a staff id that is not on the roster count in
+ * the total only (and are counted in the source's statistics).
+ */
+#include "kpic/eval.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kpic/csv_reader.h"
+#include "kpic/hash.h"
+#include "kpic/output.h"
+#include "kpic/plan.h"
+
+/* One accumulator: a group of count/sum/avg/min/max, or a `having` slot of one key. */
+typedef struct acc {
+    int64_t n;                 /* rows (count) or non-null values (the others) */
+    dec_t sum;
+    dec_t best;                /* min/max of numbers */
+    date_t best_date;          /* min/max of dates */
+    bool has;
+} acc;
+
+/* The distinct keys of one group, with their `having` slots. */
+typedef struct group_keys {
+    hmap index;                /* key → key number */
+    acc *slots;                /* key number × slot count */
+    size_t count, cap;
+    hmap members;              /* keys that passed `having` (sets with having) */
+} group_keys;
+
+typedef struct inst_state {
+    acc *accs;                 /* [groups]: count/sum/avg/min/max */
+    group_keys *keys;          /* [groups]: distinct and sets */
+    eval_value *result;        /* [groups], after the pass */
+    bool done;
+} inst_state;
+
+/* One roster member's column values, in the roster's column order. */
+typedef struct roster_row {
+    eval_value *values;
+} roster_row;
+
+typedef struct memo_entry {
+    const void *decl;
+    date_t start;
+    int group;
+    eval_value value;
+} memo_entry;
+
+struct eval_session {
+    arena mem;
+    ast_spec *spec;
+    chk_model *model;
+    diag_sink *diags;
+    eval_options options;
+    period_t *periods;
+    size_t period_count;
+    plan plan;
+    strtab strings;            /* text values: distinct keys, roster text */
+    /* roster */
+    eval_staff *staff;
+    roster_row *staff_rows;
+    size_t staff_count;
+    hmap staff_index;          /* interned id → roster index */
+    int groups;                /* staff_count + 1 */
+    /* sources, in model order, then the roster */
+    eval_source_stats *stats;
+    size_t stats_count;
+    /* memoised indicator values */
+    hmap memo_index;
+    memo_entry *memo;
+    size_t memo_count, memo_cap;
+    /* rejected rows under --skip-bad-rows --rejects */
+    char *rejects;
+    size_t rejects_len, rejects_cap;
+    bool executed, failed;
+};
+
+/* ---- values -------------------------------------------------------------------------- */
+
+static eval_value null_value(void)
+{
+    eval_value v;
+    memset(&v, 0, sizeof v);
+    return v;
+}
+
+static eval_value num_value(dec_t d)
+{
+    eval_value v = null_value();
+    v.kind = VAL_NUM;
+    v.as.num = d;
+    return v;
+}
+
+static eval_value date_value(date_t d)
+{
+    eval_value v = null_value();
+    v.kind = VAL_DATE;
+    v.as.date = d;
+    return v;
+}
+
+static eval_value bool_value(bool b)
+{
+    eval_value v = null_value();
+    v.kind = VAL_BOOL;
+    v.as.b = b;
+    return v;
+}
+
+/* A value inside a row: text is a slice of the parser's buffer. */
+typedef struct row_value {
+    eval_kind kind;
+    union {
+        dec_t num;
+        date_t date;
+        bool b;
+        csvr_text text;
+    } as;
+} row_value;
+
+/* The key a value has in distinct() and sets. Text is interned when insert is true;
+ * a text never seen cannot be a member of anything, which *found reports. */
+static bool value_key(eval_session *s, eval_kind kind, const void *payload, size_t len,
+                      bool insert, uint64_t *key)
+{
+    switch (kind) {
+    case VAL_TEXT: {
+        uint32_t id = insert ? strtab_intern(&s->strings, payload, len)
+                             : strtab_find(&s->strings, payload, len);
+        if (id == HMAP_NONE) return false;
+        *key = id;
+        return true;
+    }
+    case VAL_NUM: {
+        const dec_t *d = payload;
+        /* numbers are keyed by their exact text so that equal values share a key */
+        char buf[DEC_FORMAT_SIZE];
+        size_t n = dec_format(*d, DEC_PLACES, buf, sizeof buf);
+        uint32_t id = insert ? strtab_intern(&s->strings, buf, n) : strtab_find(&s->strings, buf, n);
+        if (id == HMAP_NONE) return false;
+        *key = id;
+        return true;
+    }
+    case VAL_DATE: *key = (uint64_t)(int64_t)*(const date_t *)payload; return true;
+    case VAL_BOOL: *key = *(const bool *)payload; return true;
+    default: return false;
+    }
+}
+
+static bool row_key(eval_session *s, const row_value *v, bool insert, uint64_t *key)
+{
+    switch (v->kind) {
+    case VAL_TEXT: return value_key(s, VAL_TEXT, v->as.text.ptr, v->as.text.len, insert, key);
+    case VAL_NUM: return value_key(s, VAL_NUM, &v->as.num, 0, insert, key);
+    case VAL_DATE: return value_key(s, VAL_DATE, &v->as.date, 0, insert, key);
+    case VAL_BOOL: return value_key(s, VAL_BOOL, &v->as.b, 0, insert, key);
+    default: return false;
+    }
+}
+
+static bool literal_number(const ast_expr *e, dec_t *out)
+{
+    const char *t = e->u.lit.text;
+    if (dec_parse(t, strlen(t), DEC_PLACES, out) != DEC_OK) return false;
+    if (e->kind == EX_PERCENT) return dec_div(*out, dec_from_int64(100), DEC_PLACES, out) == DEC_OK;
+    return true;
+}
+
+/* ---- sessions ------------------------------------------------------------------------ */
+
+eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods,
+                       size_t period_count, const eval_options *options, diag_sink *diags)
+{
+    eval_session *s = xcalloc(1, sizeof *s);
+    arena_init(&s->mem);
+    s->spec = spec;
+    s->model = model;
+    s->diags = diags;
+    s->options = *options;
+    s->periods = arena_alloc(&s->mem, (period_count + 1) * sizeof *s->periods);
+    memcpy(s->periods, periods, period_count * sizeof *periods);
+    s->period_count = period_count;
+    plan_init(&s->plan, &s->mem, model);
+    strtab_init(&s->strings);
+    hmap_init(&s->staff_index);
+    hmap_init(&s->memo_index);
+    s->stats_count = model->sources.len + 1;
+    s->stats = arena_alloc(&s->mem, s->stats_count * sizeof *s->stats);
+    for (size_t i = 0; i < model->sources.len; i++)
+        s->stats[i].name = ((ast_decl *)model->sources.items[i])->name;
+    s->stats[model->sources.len].name = "staff";
+    return s;
+}
+
+static void free_state(eval_session *s, plan_instance *in)
+{
+    inst_state *st = in->state;
+    if (!st) return;
+    free(st->accs);
+    if (st->keys) {
+        for (int g = 0; g < s->groups; g++) {
+            hmap_free(&st->keys[g].index);
+            hmap_free(&st->keys[g].members);
+            free(st->keys[g].slots);
+        }
+        free(st->keys);
+    }
+    free(st->result);
+    free(st);
+    in->state = NULL;
+}
+
+void eval_free(eval_session *s)
+{
+    if (!s) return;
+    for (size_t i = 0; i < s->plan.instances.len; i++) free_state(s, s->plan.instances.items[i]);
+    plan_free(&s->plan);
+    strtab_free(&s->strings);
+    hmap_free(&s->staff_index);
+    hmap_free(&s->memo_index);
+    free(s->memo);
+    free(s->rejects);
+    arena_free(&s->mem);
+    free(s);
+}
+
+void eval_require(eval_session *s, ast_expr *expr)
+{
+    for (size_t p = 0; p < s->period_count; p++) plan_expr(&s->plan, expr, s->periods[p]);
+}
+
+void eval_require_indicator(eval_session *s, ast_decl *indicator)
+{
+    for (size_t p = 0; p < s->period_count; p++) plan_indicator(&s->plan, indicator, s->periods[p]);
+}
+
+const period_t *eval_periods(const eval_session *s, size_t *count)
+{
+    *count = s->period_count;
+    return s->periods;
+}
+
+const eval_staff *eval_roster(const eval_session *s, size_t *count)
+{
+    *count = s->staff_count;
+    return s->staff;
+}
+
+const eval_source_stats *eval_sources(const eval_session *s, size_t *count)
+{
+    *count = s->stats_count;
+    return s->stats;
+}
+
+/* ---- files and errors ---------------------------------------------------------------- */
+
+/* Where a source's file is: --data NAME=PATH wins; a relative path is resolved against
+ * --data-dir, or else the folder of the spec file that declares the source. */
+static const char *source_path(eval_session *s, const ast_decl *src)
+{
+    const char *name = src->kind == DECL_STAFF ? "staff" : src->name;
+    for (size_t i = 0; i < s->options.override_count; i++)
+        if (!strcmp(s->options.overrides[i].source, name)) return s->options.overrides[i].path;
+    const char *path = src->u.source.path;
+    if (path[0] == '/') return path;
+    if (s->options.data_dir) return arena_printf(&s->mem, "%s/%s", s->options.data_dir, path);
+    const diag_file *f = diag_get_file(s->diags, src->span.file);
+    char *copy = xstrdup(f->path);
+    const char *dir = dirname(copy);
+    const char *full = strcmp(dir, ".") ? arena_printf(&s->mem, "%s/%s", dir, path)
+                                        : arena_strndup(&s->mem, path, strlen(path));
+    free(copy);
+    return full;
+}
+
+static void report_csv_error(eval_session *s, const csvr_error *e)
+{
+    diag_report_data(s->diags, DIAG_ERROR, e->path, (unsigned)e->line, (unsigned)e->field,
+                     e->kind == CSVR_ERR_IO ? "io" : "data", "%s", e->message);
+    s->failed = true;
+}
+
+static csvr_type csv_type(ast_coltype t)
+{
+    switch (t) {
+    case COLTYPE_INT: return CSVR_INT;
+    case COLTYPE_NUMBER: return CSVR_NUMBER;
+    case COLTYPE_MONEY: return CSVR_MONEY;
+    case COLTYPE_DATE: return CSVR_DATE;
+    case COLTYPE_BOOL: return CSVR_BOOL;
+    default: return CSVR_TEXT;
+    }
+}
+
+static void rejects_append(eval_session *s, const char *text, size_t len)
+{
+    if (s->rejects_len + len + 1 > s->rejects_cap) {
+        s->rejects_cap = (s->rejects_len + len + 1) * 2;
+        s->rejects = xrealloc(s->rejects, s->rejects_cap);
+    }
+    memcpy(s->rejects + s->rejects_len, text, len);
+    s->rejects_len += len;
+}
+
+static void rejects_field(eval_session *s, const char *text, size_t len, bool last)
+{
+    rejects_append(s, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '"') rejects_append(s, "\"", 1);
+        rejects_append(s, text + i, 1);
+    }
+    rejects_append(s, last ? "\"\n" : "\",", 2);
+}
+
+typedef struct bad_ctx {
+    eval_session *s;
+    eval_source_stats *stats;
+    const char *source;
+} bad_ctx;
+
+static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
+{
+    bad_ctx *b = ctx;
+    eval_session *s = b->s;
+    if (!s->options.skip_bad_rows) return CSVR_STOP;
+    b->stats->skipped++;
+    if (s->options.rejects_path) {
+        char num[64];
+        rejects_field(s, b->source, strlen(b->source), false);
+        rejects_field(s, bad->error->path, strlen(bad->error->path), false);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)bad->error->line);
+        rejects_field(s, num, strlen(num), false);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)bad->error->field);
+        rejects_field(s, num, strlen(num), false);
+        rejects_field(s, bad->error->message, strlen(bad->error->message), false);
+        rejects_field(s, bad->raw, bad->raw_len, true);
+    }
+    return CSVR_SKIP;
+}
+
+/* ---- progress -------------------------------------------------------------------------- */
+
+typedef struct progress {
+    bool on;
+    const char *label;
+    csvr_reader *reader;
+    struct timespec started, last;
+    uint64_t rows;
+} progress;
+
+static double seconds_between(struct timespec a, struct timespec b)
+{
+    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+static void progress_tick(progress *p, bool final)
+{
+    if (!p->on) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!final && seconds_between(p->last, now) < 0.25) return;
+    p->last = now;
+    uint64_t done, total;
+    csvr_progress(p->reader, &done, &total);
+    double elapsed = seconds_between(p->started, now);
+    double rate = elapsed > 0 ? (double)p->rows / elapsed : 0;
+    double left = done > 0 && total > done ? elapsed * (double)(total - done) / (double)done : 0;
+    fprintf(stderr, "\r\033[Kkpic: %s %.0f/%.0f MB, %.0f rows/s, %.0f s left", p->label,
+            (double)done / 1e6, (double)total / 1e6, rate, left);
+    if (final) fputs("\r\033[K", stderr);
+}
+
+/* ---- roster ---------------------------------------------------------------------------- */
+
+static int roster_column(const ast_decl *roster, const char *name)
+{
+    for (int i = 0; i < roster->u.source.column_count; i++)
+        if (!strcmp(roster->u.source.columns[i].name, name)) return i;
+    return -1;
+}
+
+typedef struct roster_ctx {
+    eval_session *s;
+    const ast_decl *roster;
+    int id, name, role, start, end;
+    ptr_vec rows;              /* roster_row* in file order */
+    ptr_vec lines;             /* line numbers (as uintptr_t) */
+    const char *path;
+    bool bad;
+} roster_ctx;
+
+static eval_value cell_value(eval_session *s, ast_coltype type, const csvr_cell *c)
+{
+    if (c->is_null) return null_value();
+    switch (type) {
+    case COLTYPE_INT: return num_value(dec_from_int64(c->as.i));
+    case COLTYPE_NUMBER: case COLTYPE_MONEY: return num_value(c->as.dec);
+    case COLTYPE_DATE: return date_value(c->as.date);
+    case COLTYPE_BOOL: return bool_value(c->as.b);
+    default: {
+        eval_value v = null_value();
+        v.kind = VAL_TEXT;
+        v.as.text = strtab_str(&s->strings, strtab_intern(&s->strings, c->as.text.ptr, c->as.text.len));
+        return v;
+    }
+    }
+}
+
+static bool on_roster_row(void *ctx, const csvr_row *row)
+{
+    roster_ctx *r = ctx;
+    eval_session *s = r->s;
+    int n = r->roster->u.source.column_count;
+    roster_row *rr = arena_alloc(&s->mem, sizeof *rr);
+    rr->values = arena_alloc(&s->mem, (size_t)n * sizeof *rr->values);
+    for (int i = 0; i < n; i++)
+        rr->values[i] = cell_value(s, r->roster->u.source.columns[i].type, &row->cells[i]);
+    uint64_t line = csvr_row_line(row);
+    eval_value id = rr->values[r->id];
+    if (id.kind != VAL_TEXT || id.as.text[0] == '\0') {
+        diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->id + 1),
+                         "roster", "a staff member without an id");
+        r->bad = true;
+        return true;
+    }
+    uint32_t key = strtab_find(&s->strings, id.as.text, strlen(id.as.text));
+    uint32_t seen = hmap_get(&s->staff_index, key);
+    if (seen != HMAP_NONE) {
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->id + 1),
+                                         "roster", "staff id '%s' appears twice in the roster", id.as.text);
+        diag_hint(s->diags, d, "its first row is on line %llu",
+                  (unsigned long long)(uintptr_t)r->lines.items[seen]);
+        r->bad = true;
+        return true;
+    }
+    hmap_put(&s->staff_index, key, (uint32_t)r->rows.len);
+    ptr_vec_push(&s->mem, &r->rows, rr);
+    ptr_vec_push(&s->mem, &r->lines, (void *)(uintptr_t)line);
+    return true;
+}
+
+static bool load_roster(eval_session *s)
+{
+    const ast_decl *roster = s->model->roster;
+    eval_source_stats *stats = &s->stats[s->stats_count - 1];
+    roster_ctx r = { .s = s, .roster = roster };
+    r.id = roster_column(roster, "id");
+    r.name = roster_column(roster, "name");
+    r.role = roster_column(roster, "role");
+    r.start = roster_column(roster, "start");
+    r.end = roster_column(roster, "end");
+    r.path = source_path(s, roster);
+    stats->path = r.path;
+    int n = roster->u.source.column_count;
+    csvr_column *cols = xcalloc((size_t)n + 1, sizeof *cols);
+    for (int i = 0; i < n; i++) {
+        cols[i].name = roster->u.source.columns[i].name;
+        cols[i].type = csv_type(roster->u.source.columns[i].type);
+    }
+    csvr_error err;
+    csvr_reader *reader = csvr_open(r.path, cols, (size_t)n, 0, &err);
+    free(cols);
+    if (!reader) {
+        report_csv_error(s, &err);
+        return false;
+    }
+    /* a bad roster row is never skipped: who is paid must not depend on a flag */
+    csvr_handlers h = { on_roster_row, NULL, &r };
+    csvr_status st = csvr_read(reader, &h, &err);
+    if (st == CSVR_ERROR) report_csv_error(s, &err);
+    csvr_sha256_hex(reader, stats->sha256);
+    csvr_close(reader);
+    stats->read = true;
+    stats->rows = r.rows.len;
+    if (st != CSVR_OK || r.bad) {
+        s->failed = true;
+        return false;
+    }
+    s->staff_count = r.rows.len;
+    s->groups = (int)s->staff_count + 1;
+    s->staff = arena_alloc(&s->mem, (s->staff_count + 1) * sizeof *s->staff);
+    s->staff_rows = arena_alloc(&s->mem, (s->staff_count + 1) * sizeof *s->staff_rows);
+    for (size_t i = 0; i < s->staff_count; i++) {
+        roster_row *rr = r.rows.items[i];
+        s->staff_rows[i] = *rr;
+        eval_staff *st_ = &s->staff[i];
+        st_->id = rr->values[r.id].as.text;
+        st_->name = r.name >= 0 && rr->values[r.name].kind == VAL_TEXT ? rr->values[r.name].as.text : NULL;
+        st_->role = r.role >= 0 && rr->values[r.role].kind == VAL_TEXT ? rr->values[r.role].as.text : NULL;
+        if (r.start >= 0 && rr->values[r.start].kind == VAL_DATE) {
+            st_->has_start = true;
+            st_->start = rr->values[r.start].as.date;
+        }
+        if (r.end >= 0 && rr->values[r.end].kind == VAL_DATE) {
+            st_->has_end = true;
+            st_->end = rr->values[r.end].as.date;
+        }
+    }
+    return true;
+}
+
+/* ---- row expressions ------------------------------------------------------------------- */
+
+typedef struct row_ctx {
+    eval_session *s;
+    const csvr_cell *cells;
+    const int *cell_of;        /* source column → cell index (-1: not read) */
+    const ast_decl *source;
+    period_t period;           /* the instance's period: `in period`, sets */
+    /* inside `having`: the group's slot accumulators and the aggregate */
+    const acc *slots;
+    const plan_agg *agg;
+} row_ctx;
+
+static row_value row_null(void)
+{
+    row_value v;
+    memset(&v, 0, sizeof v);
+    return v;
+}
+
+static row_value row_num(dec_t d)
+{
+    row_value v = row_null();
+    v.kind = VAL_NUM;
+    v.as.num = d;
+    return v;
+}
+
+static row_value row_bool(bool b)
+{
+    row_value v = row_null();
+    v.kind = VAL_BOOL;
+    v.as.b = b;
+    return v;
+}
+
+static row_value row_date(date_t d)
+{
+    row_value v = row_null();
+    v.kind = VAL_DATE;
+    v.as.date = d;
+    return v;
+}
+
+static row_value row_cell(const row_ctx *r, const ast_decl *src, int column)
+{
+    if (src != r->source || !r->cells) return row_null();
+    int i = r->cell_of[column];
+    if (i < 0) return row_null();
+    const csvr_cell *c = &r->cells[i];
+    if (c->is_null) return row_null();
+    switch (src->u.source.columns[column].type) {
+    case COLTYPE_INT: return row_num(dec_from_int64(c->as.i));
+    case COLTYPE_NUMBER: case COLTYPE_MONEY: return row_num(c->as.dec);
+    case COLTYPE_DATE: return row_date(c->as.date);
+    case COLTYPE_BOOL: return row_bool(c->as.b);
+    default: {
+        row_value v = row_null();
+        v.kind = VAL_TEXT;
+        v.as.text = c->as.text;
+        return v;
+    }
+    }
+}
+
+/* Three-way comparison of two non-null values of one type; *ok false if incomparable. */
+static int compare_rows(const row_value *a, const row_value *b, bool *ok)
+{
+    *ok = a->kind == b->kind;
+    if (!*ok) return 0;
+    switch (a->kind) {
+    case VAL_NUM: return dec_cmp(a->as.num, b->as.num);
+    case VAL_DATE: return (a->as.date > b->as.date) - (a->as.date < b->as.date);
+    case VAL_BOOL: return (int)a->as.b - (int)b->as.b;
+    case VAL_TEXT: {
+        size_t n = a->as.text.len < b->as.text.len ? a->as.text.len : b->as.text.len;
+        int c = memcmp(a->as.text.ptr, b->as.text.ptr, n);
+        if (c) return c < 0 ? -1 : 1;
+        return (a->as.text.len > b->as.text.len) - (a->as.text.len < b->as.text.len);
+    }
+    default: *ok = false; return 0;
+    }
+}
+
+static row_value arith(ast_op op, row_value a, row_value b)
+{
+    if (a.kind != VAL_NUM || b.kind != VAL_NUM) return row_null();
+    dec_t out;
+    dec_status st;
+    switch (op) {
+    case OP_ADD: st = dec_add(a.as.num, b.as.num, &out); break;
+    case OP_SUB: st = dec_sub(a.as.num, b.as.num, &out); break;
+    case OP_MUL: st = dec_mul(a.as.num, b.as.num, &out); break;
+    default:
+        /* division by zero (and any overflow) is null, as in SQL */
+        st = dec_div(a.as.num, b.as.num, DEC_PLACES, &out);
+        break;
+    }
+    return st == DEC_OK ? row_num(out) : row_null();
+}
+
+static row_value compare_op(ast_op op, row_value a, row_value b)
+{
+    if (a.kind == VAL_NULL || b.kind == VAL_NULL) return row_null();
+    bool ok;
+    int c = compare_rows(&a, &b, &ok);
+    if (!ok) return row_null();
+    switch (op) {
+    case OP_EQ: return row_bool(c == 0);
+    case OP_NE: return row_bool(c != 0);
+    case OP_LT: return row_bool(c < 0);
+    case OP_LE: return row_bool(c <= 0);
+    case OP_GT: return row_bool(c > 0);
+    default: return row_bool(c >= 0);
+    }
+}
+
+static bool set_has(eval_session *s, ast_decl *set, period_t period, uint64_t key, int group);
+static row_value slot_result(const row_ctx *r, const ast_expr *e);
+
+static row_value row_eval(const row_ctx *r, const ast_expr *e)
+{
+    switch (e->kind) {
+    case EX_NUMBER: case EX_PERCENT: {
+        dec_t d;
+        return literal_number(e, &d) ? row_num(d) : row_null();
+    }
+    case EX_DATE: {
+        date_t d;
+        return date_parse(e->u.lit.text, strlen(e->u.lit.text), &d) == DATE_OK ? row_date(d) : row_null();
+    }
+    case EX_STRING: {
+        row_value v = row_null();
+        v.kind = VAL_TEXT;
+        v.as.text.ptr = e->u.lit.text;
+        v.as.text.len = strlen(e->u.lit.text);
+        return v;
+    }
+    case EX_BOOL: return row_bool(e->u.lit.boolean);
+    case EX_NAME: case EX_MEMBER:
+        switch (e->ref_kind) {
+        case REF_COLUMN: return row_cell(r, e->ref, e->column);
+        case REF_PERIOD_START: return row_date(r->period.start);
+        case REF_PERIOD_END: return row_date(r->period.end);
+        default: return row_null();
+        }
+    case EX_UNARY: {
+        row_value v = row_eval(r, e->u.op.lhs);
+        if (v.kind == VAL_NULL) return v;
+        if (e->u.op.op == OP_NOT) return v.kind == VAL_BOOL ? row_bool(!v.as.b) : row_null();
+        return v.kind == VAL_NUM ? row_num(dec_neg(v.as.num)) : row_null();
+    }
+    case EX_BINARY: {
+        ast_op op = e->u.op.op;
+        if (op == OP_AND || op == OP_OR) {
+            /* SQL's three-valued logic: false and null = false, true or null = true */
+            row_value a = row_eval(r, e->u.op.lhs);
+            if (a.kind == VAL_BOOL && a.as.b == (op == OP_OR)) return a;
+            row_value b = row_eval(r, e->u.op.rhs);
+            if (b.kind == VAL_BOOL && b.as.b == (op == OP_OR)) return b;
+            if (a.kind == VAL_NULL || b.kind == VAL_NULL) return row_null();
+            return row_bool(op == OP_AND);
+        }
+        row_value a = row_eval(r, e->u.op.lhs), b = row_eval(r, e->u.op.rhs);
+        if (op >= OP_EQ) return compare_op(op, a, b);
+        return arith(op, a, b);
+    }
+    case EX_IF: {
+        row_value c = row_eval(r, e->u.cond.cond);
+        return row_eval(r, c.kind == VAL_BOOL && c.as.b ? e->u.cond.then_expr : e->u.cond.else_expr);
+    }
+    case EX_IN_LIST: {
+        row_value x = row_eval(r, e->u.in.lhs);
+        if (x.kind == VAL_NULL) return x;
+        bool saw_null = false;
+        for (size_t i = 0; i < e->u.in.items.len; i++) {
+            row_value item = row_eval(r, e->u.in.items.items[i]);
+            if (item.kind == VAL_NULL) { saw_null = true; continue; }
+            bool ok;
+            if (compare_rows(&x, &item, &ok) == 0 && ok) return row_bool(true);
+        }
+        return saw_null ? row_null() : row_bool(false);
+    }
+    case EX_IN_SET: {
+        row_value x = row_eval(r, e->u.in.lhs);
+        if (x.kind == VAL_NULL) return x;
+        uint64_t key;
+        if (!row_key(r->s, &x, false, &key)) return row_bool(false);
+        return row_bool(set_has(r->s, e->ref, r->period, key, -1));
+    }
+    case EX_IN_PERIOD: {
+        row_value x = row_eval(r, e->u.in.lhs);
+        if (x.kind != VAL_DATE) return row_null();
+        switch (e->u.in.rel) {
+        case PERIOD_IN: return row_bool(period_contains(r->period, x.as.date));
+        case PERIOD_IN_PREVIOUS: return row_bool(period_in_previous(r->period, x.as.date));
+        default: return row_bool(period_before(r->period, x.as.date));
+        }
+    }
+    case EX_CALL:
+        if (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT) return slot_result(r, e);
+        switch (e->call_kind) {
+        case CALL_FN_DAYS: {
+            row_value a = row_eval(r, e->u.call.args.items[0]), b = row_eval(r, e->u.call.args.items[1]);
+            if (a.kind != VAL_DATE || b.kind != VAL_DATE) return row_null();
+            return row_num(dec_from_int64((int64_t)b.as.date - a.as.date));
+        }
+        case CALL_FN_ABS: {
+            row_value a = row_eval(r, e->u.call.args.items[0]);
+            return a.kind == VAL_NUM ? row_num(dec_abs(a.as.num)) : row_null();
+        }
+        case CALL_FN_ROUND: {
+            row_value a = row_eval(r, e->u.call.args.items[0]);
+            const ast_expr *places = e->u.call.args.items[1];
+            dec_t out;
+            if (a.kind != VAL_NUM || dec_round(a.as.num, (unsigned)atoi(places->u.lit.text), &out) != DEC_OK)
+                return row_null();
+            return row_num(out);
+        }
+        case CALL_FN_MIN: case CALL_FN_MAX: {
+            row_value a = row_eval(r, e->u.call.args.items[0]), b = row_eval(r, e->u.call.args.items[1]);
+            if (a.kind == VAL_NULL || b.kind == VAL_NULL) return row_null();
+            bool ok;
+            int c = compare_rows(&a, &b, &ok);
+            if (!ok) return row_null();
+            return (e->call_kind == CALL_FN_MIN) == (c <= 0) ? a : b;
+        }
+        default:
+            return row_null();
+        }
+    default:
+        return row_null();
+    }
+}
+
+static bool row_true(const row_ctx *r, const ast_expr *e)
+{
+    if (!e) return true;
+    row_value v = row_eval(r, e);
+    return v.kind == VAL_BOOL && v.as.b;
+}
+
+/* ---- accumulating ---------------------------------------------------------------------- */
+
+static void acc_add(acc *a, ast_call_kind kind, const row_value *v)
+{
+    if (kind == CALL_COUNT) {
+        a->n++;
+        return;
+    }
+    if (v->kind == VAL_NULL) return;
+    a->n++;
+    if (kind == CALL_SUM || kind == CALL_AVG) {
+        if (v->kind == VAL_NUM && dec_add(a->sum, v->as.num, &a->sum) != DEC_OK) a->has = false;
+        else a->has = true;
+        return;
+    }
+    bool better;
+    if (v->kind == VAL_DATE) {
+        better = !a->has || (kind == CALL_MIN ? v->as.date < a->best_date : v->as.date > a->best_date);
+        if (better) a->best_date = v->as.date;
+    } else if (v->kind == VAL_NUM) {
+        int c = a->has ? dec_cmp(v->as.num, a->best) : 0;
+        better = !a->has || (kind == CALL_MIN ? c < 0 : c > 0);
+        if (better) a->best = v->as.num;
+    } else {
+        return;
+    }
+    a->has = true;
+}
+
+static eval_value acc_result(const acc *a, ast_call_kind kind, bool dates)
+{
+    switch (kind) {
+    case CALL_COUNT: return num_value(dec_from_int64(a->n));
+    case CALL_SUM: return num_value(a->sum);
+    case CALL_AVG: {
+        dec_t out;
+        if (a->n == 0 || dec_div(a->sum, dec_from_int64(a->n), DEC_PLACES, &out) != DEC_OK) return null_value();
+        return num_value(out);
+    }
+    default:
+        if (!a->has) return null_value();
+        return dates ? date_value(a->best_date) : num_value(a->best);
+    }
+}
+
+static row_value slot_result(const row_ctx *r, const ast_expr *e)
+{
+    if (!r->slots) return row_null();
+    int slot = plan_slot_of(r->agg, e);
+    if (slot < 0) return row_null();
+    const acc *a = &r->slots[slot];
+    bool dates = e->type == TYPE_DATE;
+    eval_value v = acc_result(a, e->call_kind == CALL_DISTINCT ? CALL_COUNT : e->call_kind, dates);
+    if (v.kind == VAL_NUM) return row_num(v.as.num);
+    if (v.kind == VAL_DATE) return row_date(v.as.date);
+    return row_null();
+}
+
+static inst_state *state_of(eval_session *s, plan_instance *in)
+{
+    if (in->state) return in->state;
+    inst_state *st = xcalloc(1, sizeof *st);
+    size_t groups = (size_t)s->groups;
+    if (in->agg->kind == CALL_DISTINCT) st->keys = xcalloc(groups, sizeof *st->keys);
+    else st->accs = xcalloc(groups, sizeof *st->accs);
+    in->state = st;
+    return st;
+}
+
+/* Adds a row to one group of an instance. */
+static void add_to_group(eval_session *s, plan_instance *in, int group, const row_ctx *r,
+                         const row_value *value, uint64_t key, bool keyed)
+{
+    inst_state *st = in->state;
+    plan_agg *agg = in->agg;
+    if (agg->kind != CALL_DISTINCT) {
+        acc_add(&st->accs[group], agg->kind, value);
+        return;
+    }
+    if (!keyed) return;
+    group_keys *gk = &st->keys[group];
+    size_t nslots = agg->slots.len;
+    uint32_t k = hmap_get_or_put(&gk->index, key, (uint32_t)gk->count);
+    if (k == HMAP_NONE) {
+        k = (uint32_t)gk->count++;
+        if (nslots) {
+            if (gk->count > gk->cap) {
+                gk->cap = gk->cap ? gk->cap * 2 : 16;
+                gk->slots = xrealloc(gk->slots, gk->cap * nslots * sizeof *gk->slots);
+            }
+            memset(&gk->slots[(size_t)k * nslots], 0, nslots * sizeof *gk->slots);
+        }
+    }
+    (void)s;
+    for (size_t i = 0; i < nslots; i++) {
+        const ast_expr *slot = agg->slots.items[i];
+        if (!row_true(r, slot->u.call.where)) continue;
+        row_value v = slot->u.call.args.len ? row_eval(r, slot->u.call.args.items[0]) : row_null();
+        ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
+        acc_add(&gk->slots[(size_t)k * nslots + i], kind, &v);
+    }
+}
+
+/* After the pass: results per group, and the members of sets. */
+static void finish_instance(eval_session *s, plan_instance *in)
+{
+    inst_state *st = state_of(s, in);
+    plan_agg *agg = in->agg;
+    st->result = xcalloc((size_t)s->groups, sizeof *st->result);
+    bool dates = agg->arg && agg->arg->type == TYPE_DATE;
+    for (int g = 0; g < s->groups; g++) {
+        if (agg->kind != CALL_DISTINCT) {
+            st->result[g] = acc_result(&st->accs[g], agg->kind, dates);
+            continue;
+        }
+        group_keys *gk = &st->keys[g];
+        int64_t passing = (int64_t)gk->count;
+        if (agg->having) {
+            passing = 0;
+            size_t nslots = agg->slots.len;
+            hmap_init(&gk->members);
+            for (size_t i = 0; i < gk->index.cap; i++) {
+                if (gk->index.vals[i] == HMAP_NONE) continue;
+                uint32_t k = gk->index.vals[i];
+                row_ctx r = { .s = s, .period = in->period, .slots = &gk->slots[(size_t)k * nslots],
+                              .agg = agg, .source = agg->source };
+                if (row_true(&r, agg->having)) {
+                    passing++;
+                    hmap_put(&gk->members, gk->index.keys[i], 1);
+                }
+            }
+        }
+        st->result[g] = num_value(dec_from_int64(passing));
+    }
+    st->done = true;
+}
+
+static bool set_has(eval_session *s, ast_decl *set, period_t period, uint64_t key, int group)
+{
+    plan_instance *in = plan_find_set(&s->plan, set, period);
+    if (!in || !in->state) return false;
+    inst_state *st = in->state;
+    group_keys *gk = &st->keys[group < 0 ? s->groups - 1 : group];
+    const hmap *m = in->agg->having ? &gk->members : &gk->index;
+    return hmap_get(m, key) != HMAP_NONE;
+}
+
+/* ---- the pass over one source ------------------------------------------------------------ */
+
+typedef struct pass_ctx {
+    bad_ctx bad;               /* first, so on_bad_row can take a pass_ctx */
+    eval_session *s;
+    const ast_decl *source;
+    eval_source_stats *stats;
+    plan_instance **instances;
+    size_t count;
+    int *cell_of;
+    int time_cell, staff_cell;
+    progress prog;
+    uint64_t unknown_staff;
+    char unknown_example[64];
+} pass_ctx;
+
+static int staff_group(pass_ctx *p, const csvr_cell *cell)
+{
+    eval_session *s = p->s;
+    if (p->staff_cell < 0 || cell->is_null) return -1;
+    uint32_t id = strtab_find(&s->strings, cell->as.text.ptr, cell->as.text.len);
+    uint32_t g = id == HMAP_NONE ? HMAP_NONE : hmap_get(&s->staff_index, id);
+    if (g == HMAP_NONE) {
+        if (p->unknown_staff++ == 0) {
+            size_t n = cell->as.text.len < sizeof p->unknown_example - 1 ? cell->as.text.len
+                                                                         : sizeof p->unknown_example - 1;
+            memcpy(p->unknown_example, cell->as.text.ptr, n);
+            p->unknown_example[n] = '\0';
+        }
+        return -1;
+    }
+    return (int)g;
+}
+
+static bool on_row(void *ctx, const csvr_row *row)
+{
+    pass_ctx *p = ctx;
+    eval_session *s = p->s;
+    p->stats->rows++;
+    p->prog.rows++;
+    if ((p->prog.rows & 0xffff) == 0) progress_tick(&p->prog, false);
+    bool timed = p->time_cell >= 0;
+    date_t when = 0;
+    if (timed) {
+        const csvr_cell *t = &row->cells[p->time_cell];
+        if (t->is_null) {
+            p->stats->outside_periods++;
+            return true;
+        }
+        when = t->as.date;
+    }
+    int group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
+    int total = s->groups - 1;
+    row_ctx r = { .s = s, .cells = row->cells, .cell_of = p->cell_of, .source = p->source };
+    /* The where and the argument of an aggregate are the same for every period unless
+     * they mention the period: compute them once per aggregate and row, not once per
+     * instance (instances are sorted by aggregate). */
+    const plan_agg *last_agg = NULL;
+    bool last_pass = false, have_value = false, keyed = false;
+    row_value value = row_null();
+    uint64_t key = 0;
+    for (size_t i = 0; i < p->count; i++) {
+        plan_instance *in = p->instances[i];
+        if (timed && (when < in->window.from || when >= in->window.to)) continue;
+        plan_agg *agg = in->agg;
+        r.period = in->period;
+        if (agg != last_agg) {
+            last_agg = agg;
+            have_value = false;
+            last_pass = !agg->where || agg->where_uses_period || row_true(&r, agg->where);
+        }
+        bool pass = agg->where && agg->where_uses_period ? row_true(&r, agg->where) : last_pass;
+        if (!pass) continue;
+        if (!have_value || agg->arg_uses_period) {
+            value = agg->arg ? row_eval(&r, agg->arg) : row_null();
+            keyed = agg->kind == CALL_DISTINCT && value.kind != VAL_NULL && row_key(s, &value, true, &key);
+            have_value = true;
+        }
+        add_to_group(s, in, total, &r, &value, key, keyed);
+        if (agg->per_staff && group >= 0) add_to_group(s, in, group, &r, &value, key, keyed);
+    }
+    return true;
+}
+
+static void mark_columns(const ast_expr *e, const ast_decl *src, bool *used)
+{
+    if (!e) return;
+    switch (e->kind) {
+    case EX_NAME: case EX_MEMBER:
+        if (e->ref_kind == REF_COLUMN && e->ref == src) used[e->column] = true;
+        return;
+    case EX_UNARY: mark_columns(e->u.op.lhs, src, used); return;
+    case EX_BINARY: mark_columns(e->u.op.lhs, src, used); mark_columns(e->u.op.rhs, src, used); return;
+    case EX_IF:
+        mark_columns(e->u.cond.cond, src, used);
+        mark_columns(e->u.cond.then_expr, src, used);
+        mark_columns(e->u.cond.else_expr, src, used);
+        return;
+    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
+        mark_columns(e->u.in.lhs, src, used);
+        for (size_t i = 0; e->kind == EX_IN_LIST && i < e->u.in.items.len; i++)
+            mark_columns(e->u.in.items.items[i], src, used);
+        return;
+    case EX_CALL:
+        for (size_t i = 0; i < e->u.call.args.len; i++) mark_columns(e->u.call.args.items[i], src, used);
+        mark_columns(e->u.call.where, src, used);
+        mark_columns(e->u.call.having, src, used);
+        return;
+    default:
+        return;
+    }
+}
+
+static int compare_instances(const void *a, const void *b)
+{
+    const plan_instance *x = *(plan_instance *const *)a, *y = *(plan_instance *const *)b;
+    /* grouped by aggregate, so the where cache in on_row hits */
+    if (x->agg->id != y->agg->id) return x->agg->id < y->agg->id ? -1 : 1;
+    return (x->period.start > y->period.start) - (x->period.start < y->period.start);
+}
+
+static bool read_source(eval_session *s, size_t source_index, int level)
+{
+    const ast_decl *src = s->model->sources.items[source_index];
+    eval_source_stats *stats = &s->stats[source_index];
+    pass_ctx p = { .s = s, .source = src, .stats = stats, .time_cell = -1, .staff_cell = -1 };
+    ptr_vec mine = {0};
+    for (size_t i = 0; i < s->plan.instances.len; i++) {
+        plan_instance *in = s->plan.instances.items[i];
+        if (in->agg->source == src && in->level == level) {
+            ptr_vec_push(&s->mem, &mine, in);
+            state_of(s, in);
+        }
+    }
+    if (!mine.len) return true;
+    qsort(mine.items, mine.len, sizeof *mine.items, compare_instances);
+    p.instances = (plan_instance **)mine.items;
+    p.count = mine.len;
+
+    int ncols = src->u.source.column_count;
+    bool *used = xcalloc((size_t)ncols + 1, sizeof *used);
+    for (size_t i = 0; i < mine.len; i++) {
+        plan_agg *agg = ((plan_instance *)mine.items[i])->agg;
+        mark_columns(agg->arg, src, used);
+        mark_columns(agg->where, src, used);
+        mark_columns(agg->having, src, used);
+    }
+    for (int c = 0; c < ncols; c++)
+        if (src->u.source.columns[c].is_time || src->u.source.columns[c].is_staff) used[c] = true;
+    p.cell_of = arena_alloc(&s->mem, ((size_t)ncols + 1) * sizeof *p.cell_of);
+    csvr_column *cols = xcalloc((size_t)ncols + 1, sizeof *cols);
+    size_t n = 0;
+    for (int c = 0; c < ncols; c++) {
+        p.cell_of[c] = -1;
+        if (!used[c]) continue;
+        const ast_column *col = &src->u.source.columns[c];
+        p.cell_of[c] = (int)n;
+        if (col->is_time) p.time_cell = (int)n;
+        if (col->is_staff) p.staff_cell = (int)n;
+        cols[n].name = col->name;
+        cols[n].type = csv_type(col->type);
+        n++;
+    }
+    free(used);
+
+    const char *path = source_path(s, src);
+    stats->path = path;
+    csvr_error err;
+    /* a source read again for a later level is hashed and counted once */
+    bool first_read = !stats->read;
+    csvr_reader *reader = csvr_open(path, cols, n, first_read ? 0 : CSVR_NO_HASH, &err);
+    free(cols);
+    if (!reader) {
+        report_csv_error(s, &err);
+        return false;
+    }
+    eval_source_stats scratch = *stats;
+    if (!first_read) p.stats = &scratch;
+    p.prog.on = s->options.progress;
+    p.prog.label = path;
+    p.prog.reader = reader;
+    clock_gettime(CLOCK_MONOTONIC, &p.prog.started);
+    p.prog.last = p.prog.started;
+    p.bad = (bad_ctx){ s, p.stats, src->name };
+    /* without --skip-bad-rows the first bad row ends the run (on_bad_row says stop) */
+    csvr_handlers h = { on_row, on_bad_row, &p };
+    csvr_status st;
+    st = csvr_read(reader, &h, &err);
+    progress_tick(&p.prog, true);
+    if (st == CSVR_ERROR) report_csv_error(s, &err);
+    if (first_read) csvr_sha256_hex(reader, stats->sha256);
+    csvr_close(reader);
+    stats->read = true;
+    if (p.unknown_staff) {
+        diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "unknown-staff",
+                                         "%llu rows are credited to staff ids not in the roster (e.g. '%s'); they count in totals only",
+                                         (unsigned long long)p.unknown_staff, p.unknown_example);
+        (void)d;
+    }
+    if (st != CSVR_OK) return false;
+    for (size_t i = 0; i < mine.len; i++) finish_instance(s, mine.items[i]);
+    return true;
+}
+
+bool eval_execute(eval_session *s)
+{
+    s->executed = true;
+    if (s->plan.shift_overflow) {
+        kp_span none = { DIAG_NO_FILE, 0, 0 };
+        diag_report(s->diags, DIAG_ERROR, none, "period", "a previous() or last_year() reaches before year 1");
+        s->failed = true;
+        return false;
+    }
+    if (!load_roster(s)) return false;
+    for (int level = 0; level <= s->plan.max_level; level++)
+        for (size_t i = 0; i < s->model->sources.len; i++)
+            if (!read_source(s, i, level)) {
+                s->failed = true;
+                return false;
+            }
+    if (s->options.skip_bad_rows && s->options.rejects_path) {
+        static const char header[] = "source,file,line,field,reason,record\n";
+        char *text = xmalloc(sizeof header + s->rejects_len);
+        memcpy(text, header, sizeof header - 1);
+        if (s->rejects_len) memcpy(text + sizeof header - 1, s->rejects, s->rejects_len);
+        const char *why;
+        if (output_write_file(s->options.rejects_path, text, sizeof header - 1 + s->rejects_len, &why) != 0) {
+            diag_report_data(s->diags, DIAG_ERROR, s->options.rejects_path, 0, 0, "io",
+                             "cannot write the rejects file: %s", why);
+            s->failed = true;
+        }
+        free(text);
+    }
+    return !s->failed;
+}
+
+/* ---- evaluating expressions --------------------------------------------------------------- */
+
+typedef struct value_ctx {
+    eval_session *s;
+    period_t period;
+    int group;                 /* roster index, or -1 for the company */
+    const eval_kpi_context *kpi;
+} value_ctx;
+
+static eval_value value_eval(const value_ctx *c, ast_expr *e);
+
+static eval_value indicator_at(eval_session *s, ast_decl *ind, period_t period, int group)
+{
+    if (!ind->u.indicator.per_staff) group = -1;
+    uint64_t key = hash_u64((uint64_t)(uintptr_t)ind) ^ hash_u64(((uint64_t)(uint32_t)period.start << 20) ^ (uint64_t)(uint32_t)(group + 1));
+    uint32_t at = hmap_get(&s->memo_index, key);
+    if (at != HMAP_NONE) {
+        memo_entry *m = &s->memo[at];
+        if (m->decl == ind && m->start == period.start && m->group == group) return m->value;
+    }
+    value_ctx c = { s, period, group, NULL };
+    eval_value v = value_eval(&c, ind->u.indicator.expr);
+    if (at == HMAP_NONE) {
+        if (s->memo_count == s->memo_cap) {
+            s->memo_cap = s->memo_cap ? s->memo_cap * 2 : 256;
+            s->memo = xrealloc(s->memo, s->memo_cap * sizeof *s->memo);
+        }
+        s->memo[s->memo_count] = (memo_entry){ ind, period.start, group, v };
+        hmap_put(&s->memo_index, key, (uint32_t)s->memo_count++);
+    }
+    return v;
+}
+
+static eval_value aggregate_at(eval_session *s, plan_instance *in, int group, bool per_staff)
+{
+    if (!in || !in->state) return null_value();
+    inst_state *st = in->state;
+    if (!st->result) return null_value();
+    int g = group >= 0 && per_staff && in->agg->per_staff ? group : s->groups - 1;
+    return st->result[g];
+}
+
+static int compare_values(const eval_value *a, const eval_value *b, bool *ok)
+{
+    *ok = a->kind == b->kind && a->kind != VAL_NULL;
+    if (!*ok) return 0;
+    switch (a->kind) {
+    case VAL_NUM: return dec_cmp(a->as.num, b->as.num);
+    case VAL_DATE: return (a->as.date > b->as.date) - (a->as.date < b->as.date);
+    case VAL_BOOL: return (int)a->as.b - (int)b->as.b;
+    case VAL_TEXT: { int c = strcmp(a->as.text, b->as.text); return (c > 0) - (c < 0); }
+    default: *ok = false; return 0;
+    }
+}
+
+/* A scale bound: a signed number or percent, or ±inf. */
+static bool scale_bound(const ast_expr *e, dec_t *value, int *infinite)
+{
+    bool negative = false;
+    if (e->kind == EX_UNARY) {
+        negative = true;
+        e = e->u.op.lhs;
+    }
+    *infinite = 0;
+    if (e->kind == EX_INF) {
+        *infinite = negative ? -1 : 1;
+        return true;
+    }
+    if (!literal_number(e, value)) return false;
+    if (negative) *value = dec_neg(*value);
+    return true;
+}
+
+eval_value eval_scale(const ast_decl *scale, dec_t x)
+{
+    for (int i = 0; i < scale->u.scale.row_count; i++) {
+        const ast_scale_row *row = &scale->u.scale.rows[i];
+        dec_t lo = {0}, hi = {0};
+        int lo_inf, hi_inf;
+        if (!scale_bound(row->lo, &lo, &lo_inf) || !scale_bound(row->hi, &hi, &hi_inf)) continue;
+        bool above_lo = lo_inf < 0 || (lo_inf == 0 && (row->lo_closed ? dec_cmp(x, lo) >= 0 : dec_cmp(x, lo) > 0));
+        bool below_hi = hi_inf > 0 || (hi_inf == 0 && (row->hi_closed ? dec_cmp(x, hi) <= 0 : dec_cmp(x, hi) < 0));
+        if (!above_lo || !below_hi) continue;
+        dec_t from, to;
+        int inf;
+        if (!scale_bound(row->from, &from, &inf) || inf) return null_value();
+        if (!row->to) return num_value(from);
+        if (!scale_bound(row->to, &to, &inf) || inf || lo_inf || hi_inf) return null_value();
+        /* linear: from + (x − lo) × (to − from) / (hi − lo) */
+        dec_t dx, span, rise, part, out;
+        if (dec_sub(x, lo, &dx) || dec_sub(hi, lo, &span) || dec_sub(to, from, &rise) ||
+            dec_mul(dx, rise, &part) || dec_div(part, span, DEC_PLACES, &part) || dec_add(from, part, &out))
+            return null_value();
+        return num_value(out);
+    }
+    return null_value();
+}
+
+static eval_value value_eval(const value_ctx *c, ast_expr *e)
+{
+    eval_session *s = c->s;
+    switch (e->kind) {
+    case EX_NUMBER: case EX_PERCENT: {
+        dec_t d;
+        return literal_number(e, &d) ? num_value(d) : null_value();
+    }
+    case EX_DATE: {
+        date_t d;
+        return date_parse(e->u.lit.text, strlen(e->u.lit.text), &d) == DATE_OK ? date_value(d) : null_value();
+    }
+    case EX_STRING: {
+        eval_value v = null_value();
+        v.kind = VAL_TEXT;
+        v.as.text = e->u.lit.text;
+        return v;
+    }
+    case EX_BOOL: return bool_value(e->u.lit.boolean);
+    case EX_NAME: case EX_MEMBER:
+        switch (e->ref_kind) {
+        case REF_INDICATOR: return indicator_at(s, e->ref, c->period, c->group);
+        case REF_PERIOD_START: return date_value(c->period.start);
+        case REF_PERIOD_END: return date_value(c->period.end);
+        case REF_STAFF_COLUMN:
+            if (c->group < 0 || (size_t)c->group >= s->staff_count) return null_value();
+            return s->staff_rows[c->group].values[e->column];
+        case REF_VALUE: return c->kpi ? c->kpi->value : null_value();
+        case REF_TARGET: return c->kpi ? c->kpi->target : null_value();
+        case REF_ACHIEVEMENT: return c->kpi ? c->kpi->achievement : null_value();
+        case REF_SCORE: return c->kpi ? c->kpi->score : null_value();
+        case REF_EMPLOYED: return c->kpi ? c->kpi->employed : null_value();
+        default: return null_value();
+        }
+    case EX_UNARY: {
+        eval_value v = value_eval(c, e->u.op.lhs);
+        if (v.kind == VAL_NULL) return v;
+        if (e->u.op.op == OP_NOT) return v.kind == VAL_BOOL ? bool_value(!v.as.b) : null_value();
+        return v.kind == VAL_NUM ? num_value(dec_neg(v.as.num)) : null_value();
+    }
+    case EX_BINARY: {
+        ast_op op = e->u.op.op;
+        if (op == OP_AND || op == OP_OR) {
+            eval_value a = value_eval(c, e->u.op.lhs);
+            if (a.kind == VAL_BOOL && a.as.b == (op == OP_OR)) return a;
+            eval_value b = value_eval(c, e->u.op.rhs);
+            if (b.kind == VAL_BOOL && b.as.b == (op == OP_OR)) return b;
+            if (a.kind == VAL_NULL || b.kind == VAL_NULL) return null_value();
+            return bool_value(op == OP_AND);
+        }
+        eval_value a = value_eval(c, e->u.op.lhs), b = value_eval(c, e->u.op.rhs);
+        if (a.kind == VAL_NULL || b.kind == VAL_NULL) return null_value();
+        if (op >= OP_EQ) {
+            bool ok;
+            int r = compare_values(&a, &b, &ok);
+            if (!ok) return null_value();
+            switch (op) {
+            case OP_EQ: return bool_value(r == 0);
+            case OP_NE: return bool_value(r != 0);
+            case OP_LT: return bool_value(r < 0);
+            case OP_LE: return bool_value(r <= 0);
+            case OP_GT: return bool_value(r > 0);
+            default: return bool_value(r >= 0);
+            }
+        }
+        if (a.kind != VAL_NUM || b.kind != VAL_NUM) return null_value();
+        dec_t out;
+        dec_status st = op == OP_ADD ? dec_add(a.as.num, b.as.num, &out)
+                      : op == OP_SUB ? dec_sub(a.as.num, b.as.num, &out)
+                      : op == OP_MUL ? dec_mul(a.as.num, b.as.num, &out)
+                      : dec_div(a.as.num, b.as.num, DEC_PLACES, &out);
+        return st == DEC_OK ? num_value(out) : null_value();
+    }
+    case EX_IF: {
+        eval_value cond = value_eval(c, e->u.cond.cond);
+        return value_eval(c, cond.kind == VAL_BOOL && cond.as.b ? e->u.cond.then_expr : e->u.cond.else_expr);
+    }
+    case EX_IN_LIST: {
+        eval_value x = value_eval(c, e->u.in.lhs);
+        if (x.kind == VAL_NULL) return x;
+        bool saw_null = false;
+        for (size_t i = 0; i < e->u.in.items.len; i++) {
+            eval_value item = value_eval(c, e->u.in.items.items[i]);
+            if (item.kind == VAL_NULL) { saw_null = true; continue; }
+            bool ok;
+            if (compare_values(&x, &item, &ok) == 0 && ok) return bool_value(true);
+        }
+        return saw_null ? null_value() : bool_value(false);
+    }
+    case EX_IN_SET: {
+        eval_value x = value_eval(c, e->u.in.lhs);
+        if (x.kind == VAL_NULL) return x;
+        uint64_t key;
+        const void *payload = x.kind == VAL_TEXT ? (const void *)x.as.text : (const void *)&x.as;
+        size_t len = x.kind == VAL_TEXT ? strlen(x.as.text) : 0;
+        if (!value_key(s, x.kind, payload, len, false, &key)) return bool_value(false);
+        return bool_value(set_has(s, e->ref, c->period, key, -1));
+    }
+    case EX_IN_PERIOD: {
+        eval_value x = value_eval(c, e->u.in.lhs);
+        if (x.kind != VAL_DATE) return null_value();
+        switch (e->u.in.rel) {
+        case PERIOD_IN: return bool_value(period_contains(c->period, x.as.date));
+        case PERIOD_IN_PREVIOUS: return bool_value(period_in_previous(c->period, x.as.date));
+        default: return bool_value(period_before(c->period, x.as.date));
+        }
+    }
+    case EX_CALL:
+        switch (e->call_kind) {
+        case CALL_COUNT: case CALL_SUM: case CALL_AVG: case CALL_MIN: case CALL_MAX: case CALL_DISTINCT:
+            return aggregate_at(s, plan_find(&s->plan, e, c->period), c->group, e->per_staff);
+        case CALL_SET_SIZE:
+            return aggregate_at(s, plan_find_set(&s->plan, e->ref, c->period), c->group, e->per_staff);
+        case CALL_PREVIOUS: case CALL_LAST_YEAR: {
+            value_ctx shifted = *c;
+            bool ok = e->call_kind == CALL_PREVIOUS ? period_previous(c->period, &shifted.period)
+                                                    : period_last_year(c->period, &shifted.period);
+            return ok ? value_eval(&shifted, e->u.call.args.items[0]) : null_value();
+        }
+        case CALL_SCALE: {
+            eval_value x = value_eval(c, e->u.call.args.items[0]);
+            return x.kind == VAL_NUM ? eval_scale(e->ref, x.as.num) : null_value();
+        }
+        case CALL_FN_DAYS: {
+            eval_value a = value_eval(c, e->u.call.args.items[0]), b = value_eval(c, e->u.call.args.items[1]);
+            if (a.kind != VAL_DATE || b.kind != VAL_DATE) return null_value();
+            return num_value(dec_from_int64((int64_t)b.as.date - a.as.date));
+        }
+        case CALL_FN_ABS: {
+            eval_value a = value_eval(c, e->u.call.args.items[0]);
+            return a.kind == VAL_NUM ? num_value(dec_abs(a.as.num)) : null_value();
+        }
+        case CALL_FN_ROUND: {
+            eval_value a = value_eval(c, e->u.call.args.items[0]);
+            const ast_expr *places = e->u.call.args.items[1];
+            dec_t out;
+            if (a.kind != VAL_NUM || dec_round(a.as.num, (unsigned)atoi(places->u.lit.text), &out) != DEC_OK)
+                return null_value();
+            return num_value(out);
+        }
+        case CALL_FN_MIN: case CALL_FN_MAX: {
+            eval_value a = value_eval(c, e->u.call.args.items[0]), b = value_eval(c, e->u.call.args.items[1]);
+            bool ok;
+            int r = compare_values(&a, &b, &ok);
+            if (!ok) return null_value();
+            return (e->call_kind == CALL_FN_MIN) == (r <= 0) ? a : b;
+        }
+        default:
+            return null_value();
+        }
+    default:
+        return null_value();
+    }
+}
+
+eval_value eval_value_of(eval_session *s, ast_expr *expr, size_t period, int staff,
+                         const eval_kpi_context *kpi)
+{
+    if (!s->executed || s->failed || period >= s->period_count) return null_value();
+    value_ctx c = { s, s->periods[period], staff, kpi };
+    return value_eval(&c, expr);
+}
+
+eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t period, int staff)
+{
+    if (!s->executed || s->failed || period >= s->period_count) return null_value();
+    return indicator_at(s, indicator, s->periods[period], staff);
+}
+
+eval_value eval_employed(const eval_session *s, size_t period, int staff)
+{
+    if (staff < 0 || (size_t)staff >= s->staff_count || period >= s->period_count) return null_value();
+    const eval_staff *st = &s->staff[staff];
+    period_fraction f = period_employed(s->periods[period], st->has_start ? &st->start : NULL,
+                                        st->has_end ? &st->end : NULL);
+    dec_t out;
+    if (f.den == 0 || dec_div(dec_from_int64(f.num), dec_from_int64(f.den), DEC_PLACES, &out) != DEC_OK)
+        return null_value();
+    return num_value(out);
+}

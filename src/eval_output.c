@@ -1,0 +1,732 @@
+/* eval_output.c — the output of `kpic eval`: values as people read them
+ * (eval_format_value) and the table, JSON and CSV layouts (eval_render).
+ *
+ * Numbers are exact decimals (decimal.h) up to the moment they become text.  Text
+ * for people and money in every format comes from dec_format(), which rounds half
+ * away from zero in decimal; only the non-money fractions of JSON and CSV go
+ * through a double, because DESIGN §3.1 asks for the shortest round-tripping
+ * digits of one.
+ *
+ * Values for people (eval_format_value, the table), by unit:
+ *   count             rounded to 2 places, trailing zeros and point dropped:
+ *                     1300, 2.5 (a count is normally an integer; count x ratio
+ *                     may not be)
+ *   money             exactly 2 places, thousands separated by ',':
+ *                     12,345.60, -1,234.00, 0.005 -> 0.01, -0.005 -> -0.01
+ *   percent           value x 100 rounded to 1 place, trailing .0 dropped, '%':
+ *                     0.25 -> 25%, 1/3 -> 33.3%, 2/3 -> 66.7%, 1.5 -> 150%
+ *   ratio, number,    rounded to 2 places, trailing zeros and point dropped:
+ *   days, points      3.2, 0.25, 1/3 -> 0.33, 3.0 -> 3
+ *   any unit          null -> n/a, a date -> YYYY-MM-DD, a bool -> true/false,
+ *                     text as is
+ * All rounding is half away from zero; a value that rounds to zero has no minus
+ * sign (-0.004 money is 0.00).  No locale is consulted.
+ *
+ * Values for machines (JSON and the CSV value column), DESIGN §3.1:
+ *   money             rounded to 2 places, trailing zeros and point dropped:
+ *                     12.5, -1234, 0.01 (a JSON number; no separators)
+ *   any other unit    an integer as its exact digits (1300); otherwise the
+ *                     shortest digits that read back as the same double
+ *                     (json_write_double): percent and ratio as plain fractions,
+ *                     0.25, 1/3 -> 0.3333333333333333
+ *   null              JSON null; an empty CSV cell
+ *   date, bool, text  "2025-05-01" / true / "text" in JSON; bare in CSV
+ *
+ * Output is deterministic: everything is written in the order of the session's
+ * periods, the caller's indicators and the roster, with no hashing and no clock.
+ */
+#include "eval_output.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <utf8proc.h>
+
+#include "kpic/arena.h"
+#include "kpic/json.h"
+
+/* Holds any number text built here: a dec_format() result (< DEC_FORMAT_SIZE) plus
+ * at most 13 thousands separators, or the '%' of a percentage. */
+#define NUMBER_TEXT_SIZE (DEC_FORMAT_SIZE + 16)
+
+/* ---- number text ----------------------------------------------------------------- */
+
+/* Copies TEXT into BUF like snprintf("%s") and returns strlen(TEXT). */
+static size_t put_text(const char *text, char *buf, size_t size)
+{
+    size_t n = strlen(text);
+    if (size > 0) {
+        size_t copy = n < size - 1 ? n : size - 1;
+        memcpy(buf, text, copy);
+        buf[copy] = '\0';
+    }
+    return n;
+}
+
+/* Drops trailing zeros after the point, and the point itself when nothing is left
+ * after it: "12.50" -> "12.5", "3.00" -> "3".  In place. */
+static void trim_fraction(char *s)
+{
+    char *point = strchr(s, '.');
+    if (!point)
+        return;
+    char *end = s + strlen(s);
+    while (end > point + 1 && end[-1] == '0')
+        end--;
+    if (end == point + 1)
+        end = point;
+    *end = '\0';
+}
+
+/* V rounded half away from zero to at most PLACES decimals, trailing zeros
+ * dropped: "3.2", "0.25", "1300". */
+static void format_trimmed(dec_t v, unsigned places, char out[NUMBER_TEXT_SIZE])
+{
+    dec_format(v, places, out, NUMBER_TEXT_SIZE);
+    trim_fraction(out);
+}
+
+/* IN ("-1234567.89", digits with an optional sign and fraction) with a ',' between
+ * every three integer digits: "-1,234,567.89". */
+static void group_thousands(const char *in, char out[NUMBER_TEXT_SIZE])
+{
+    const char *p = in;
+    char *o = out;
+    if (*p == '-')
+        *o++ = *p++;
+    size_t int_len = strcspn(p, ".");
+    for (size_t i = 0; i < int_len; i++) {
+        if (i > 0 && (int_len - i) % 3 == 0)
+            *o++ = ',';
+        *o++ = p[i];
+    }
+    strcpy(o, p + int_len);
+}
+
+/* Money for people: exactly 2 places with thousands separators. */
+static void format_money(dec_t v, char out[NUMBER_TEXT_SIZE])
+{
+    char plain[DEC_FORMAT_SIZE];
+    dec_format(v, 2, plain, sizeof plain);
+    group_thousands(plain, out);
+}
+
+/* A fraction for people as a percentage: V x 100 rounded half away from zero to 1
+ * place, ".0" dropped, then '%'.  Rounding V to 3 places is exactly rounding V x 100
+ * to 1, so the digits come from dec_format(V, 3) with the point moved two places
+ * right; no multiplication, hence no overflow at the edge of the range. */
+static void format_percent(dec_t v, char out[NUMBER_TEXT_SIZE])
+{
+    char plain[DEC_FORMAT_SIZE];
+    dec_format(v, 3, plain, sizeof plain); /* "[-]I.FFF", I at least "0" */
+    const char *p = plain;
+    char *o = out;
+    if (*p == '-')
+        *o++ = *p++;
+    const char *point = strchr(p, '.');
+    char digits[DEC_FORMAT_SIZE];
+    size_t n = (size_t)(point - p);
+    memcpy(digits, p, n);
+    digits[n++] = point[1];
+    digits[n++] = point[2];
+    size_t lead = 0;
+    while (lead + 1 < n && digits[lead] == '0')
+        lead++;
+    memcpy(o, digits + lead, n - lead);
+    o += n - lead;
+    if (point[3] != '0') {
+        *o++ = '.';
+        *o++ = point[3];
+    }
+    *o++ = '%';
+    *o = '\0';
+}
+
+/* A number for people by unit (the rules at the top of this file). */
+static void format_number(dec_t v, ast_unit unit, char out[NUMBER_TEXT_SIZE])
+{
+    switch (unit) {
+    case UNIT_MONEY:
+        format_money(v, out);
+        return;
+    case UNIT_PERCENT:
+        format_percent(v, out);
+        return;
+    case UNIT_COUNT:
+    case UNIT_RATIO:
+    case UNIT_NUMBER:
+    case UNIT_DAYS:
+    case UNIT_POINTS:
+        break;
+    }
+    format_trimmed(v, 2, out);
+}
+
+size_t eval_format_value(eval_value v, ast_unit unit, char *buf, size_t size)
+{
+    char text[NUMBER_TEXT_SIZE];
+    switch (v.kind) {
+    case VAL_NUM:
+        format_number(v.as.num, unit, text);
+        return put_text(text, buf, size);
+    case VAL_DATE:
+        if (v.as.date < DATE_MIN || v.as.date > DATE_MAX)
+            return put_text("n/a", buf, size);
+        date_format(v.as.date, text, sizeof text);
+        return put_text(text, buf, size);
+    case VAL_BOOL:
+        return put_text(v.as.b ? "true" : "false", buf, size);
+    case VAL_TEXT:
+        return put_text(v.as.text ? v.as.text : "", buf, size);
+    case VAL_NULL:
+        break;
+    }
+    return put_text("n/a", buf, size);
+}
+
+/* ---- values for machines ----------------------------------------------------------- */
+
+static bool is_integral(dec_t v)
+{
+    dec_t r;
+    return dec_round(v, 0, &r) == DEC_OK && dec_cmp(r, v) == 0;
+}
+
+/* A number as JSON and CSV show it (the rules at the top of this file). */
+static void write_number(FILE *out, dec_t v, ast_unit unit)
+{
+    char text[NUMBER_TEXT_SIZE];
+    if (unit == UNIT_MONEY) {
+        format_trimmed(v, 2, text);
+        fputs(text, out);
+    } else if (is_integral(v)) {
+        dec_format(v, 0, text, sizeof text);
+        fputs(text, out);
+    } else {
+        json_write_double(out, dec_to_double(v));
+    }
+}
+
+/* Writes S as one CSV field (RFC 4180): quoted, with quotes doubled, when it holds
+ * a comma, a quote, a line break, or starts or ends with a space; else as is.
+ * NULL is an empty field. */
+static void write_csv_field(FILE *out, const char *s)
+{
+    if (!s || !*s)
+        return;
+    size_t n = strlen(s);
+    bool quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[n - 1] == ' ';
+    if (!quote) {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* V as a JSON value (JSON) or a CSV field (!JSON). */
+static void write_machine_value(FILE *out, eval_value v, ast_unit unit, bool json)
+{
+    char text[DATE_FORMAT_SIZE];
+    switch (v.kind) {
+    case VAL_NUM:
+        write_number(out, v.as.num, unit);
+        return;
+    case VAL_DATE:
+        if (v.as.date < DATE_MIN || v.as.date > DATE_MAX)
+            break;
+        date_format(v.as.date, text, sizeof text);
+        if (json)
+            json_write_string(out, text);
+        else
+            fputs(text, out);
+        return;
+    case VAL_BOOL:
+        fputs(v.as.b ? "true" : "false", out);
+        return;
+    case VAL_TEXT:
+        if (json)
+            json_write_string(out, v.as.text ? v.as.text : "");
+        else
+            write_csv_field(out, v.as.text);
+        return;
+    case VAL_NULL:
+        break;
+    }
+    if (json)
+        fputs("null", out);
+}
+
+/* ---- display width ------------------------------------------------------------------ */
+
+/* A control character: C0, DEL, C1.  Shown as a space in the table. */
+static bool is_control(utf8proc_int32_t cp)
+{
+    return cp < 0x20 || (cp >= 0x7f && cp < 0xa0);
+}
+
+size_t eval_display_width(const char *s)
+{
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t len = strlen(s), width = 0;
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0) {
+            width++; /* shown as U+FFFD */
+            i++;
+            continue;
+        }
+        int w = is_control(cp) ? 1 : utf8proc_charwidth(cp);
+        width += w < 0 ? 1 : (size_t)w;
+        i += (size_t)n;
+    }
+    return width;
+}
+
+void eval_write_padded(FILE *out, const char *s, size_t width, bool right_align)
+{
+    size_t w = eval_display_width(s);
+    size_t pad = w < width ? width - w : 0;
+    if (!right_align)
+        fputs(s, out);
+    for (size_t i = 0; i < pad; i++)
+        fputc(' ', out);
+    if (right_align)
+        fputs(s, out);
+}
+
+/* A malloc'd copy of S fit for one table cell: bytes that are not valid UTF-8
+ * become U+FFFD, control characters (line breaks, tabs) a space, so every cell
+ * stays on its line and eval_display_width() measures what the terminal shows.
+ * NULL gives "". */
+static char *clean_cell(const char *s)
+{
+    if (!s)
+        s = "";
+    const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
+    size_t len = strlen(s);
+    char *out = xmalloc(3 * len + 1), *o = out; /* U+FFFD is 3 bytes per bad byte */
+    for (size_t i = 0; i < len;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate(p + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (n <= 0) {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            i++;
+        } else if (is_control(cp)) {
+            *o++ = ' ';
+            i += (size_t)n;
+        } else {
+            memcpy(o, s + i, (size_t)n);
+            o += n;
+            i += (size_t)n;
+        }
+    }
+    *o = '\0';
+    return out;
+}
+
+/* ---- shared pieces ------------------------------------------------------------------- */
+
+typedef char period_label[PERIOD_LABEL_SIZE];
+
+/* The labels of G's periods (2025-05, 2025-W20, …), malloc'd. */
+static period_label *period_labels(const eval_grid *g)
+{
+    period_label *labels = xcalloc(g->period_count ? g->period_count : 1, sizeof *labels);
+    for (size_t p = 0; p < g->period_count; p++)
+        period_format(g->periods[p], labels[p], sizeof labels[p]);
+    return labels;
+}
+
+static eval_value cell(const eval_grid *g, size_t period, size_t indicator, int staff)
+{
+    return g->value(g->ctx, period, indicator, staff);
+}
+
+static ast_unit unit_of(const eval_grid *g, size_t indicator)
+{
+    return g->indicators[indicator]->u.indicator.unit;
+}
+
+static bool per_staff(const eval_grid *g, size_t indicator)
+{
+    return g->indicators[indicator]->u.indicator.per_staff;
+}
+
+/* ---- JSON (DESIGN §3.1) ---------------------------------------------------------------- */
+
+/* {"periods": [...],
+ *  "indicators": [
+ *   {"name": ..., "label": ... or null, "unit": ...,
+ *    "values": [
+ *     {"period": ..., "total": ..., "staff": {"s01": ..., ...}}]}],
+ *  "sources": [
+ *   {"name": ..., "path": ..., "sha256": ..., "rows": N, "skipped": N}]}
+ * `staff` only for per-staff indicators, in roster order; `sources` (an extension
+ * of §3.1, the same objects as in the score JSON) lists the sources read. */
+static void render_json(FILE *out, const eval_grid *g)
+{
+    period_label *labels = period_labels(g);
+    fputs("{\"periods\": [", out);
+    for (size_t p = 0; p < g->period_count; p++) {
+        if (p)
+            fputs(", ", out);
+        json_write_string(out, labels[p]);
+    }
+    fputs("],\n \"indicators\": [", out);
+    for (size_t i = 0; i < g->indicator_count; i++) {
+        const ast_decl *d = g->indicators[i];
+        fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", out);
+        json_write_string(out, d->name);
+        fputs(", \"label\": ", out);
+        if (d->u.indicator.label)
+            json_write_string(out, d->u.indicator.label);
+        else
+            fputs("null", out);
+        fputs(", \"unit\": ", out);
+        json_write_string(out, ast_unit_name(d->u.indicator.unit));
+        fputs(",\n   \"values\": [", out);
+        for (size_t p = 0; p < g->period_count; p++) {
+            fputs(p ? ",\n    {\"period\": " : "\n    {\"period\": ", out);
+            json_write_string(out, labels[p]);
+            fputs(", \"total\": ", out);
+            write_machine_value(out, cell(g, p, i, -1), unit_of(g, i), true);
+            if (per_staff(g, i)) {
+                fputs(", \"staff\": {", out);
+                for (size_t s = 0; s < g->staff_count; s++) {
+                    if (s)
+                        fputs(", ", out);
+                    json_write_string(out, g->staff[s].id ? g->staff[s].id : "");
+                    fputs(": ", out);
+                    write_machine_value(out, cell(g, p, i, (int)s), unit_of(g, i), true);
+                }
+                fputc('}', out);
+            }
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
+    fputs("],\n \"sources\": [", out);
+    bool first = true;
+    for (size_t k = 0; k < g->source_count; k++) {
+        const eval_source_stats *src = &g->sources[k];
+        if (!src->read)
+            continue;
+        fputs(first ? "\n  {\"name\": " : ",\n  {\"name\": ", out);
+        first = false;
+        json_write_string(out, src->name);
+        fputs(", \"path\": ", out);
+        json_write_string(out, src->path ? src->path : "");
+        fputs(", \"sha256\": ", out);
+        json_write_string(out, src->sha256);
+        fprintf(out, ", \"rows\": %" PRIu64 ", \"skipped\": %" PRIu64 "}", src->rows,
+                src->skipped);
+    }
+    fputs("]}\n", out);
+    free(labels);
+}
+
+/* ---- CSV -------------------------------------------------------------------------------- */
+
+/* period,indicator,label,unit,staff_id,value — per period, per indicator, the total
+ * (staff_id empty), then each staff member for a per-staff indicator.  LF ends. */
+static void csv_row(FILE *out, const eval_grid *g, const char *period, size_t i, int staff,
+                    eval_value v)
+{
+    const ast_decl *d = g->indicators[i];
+    write_csv_field(out, period);
+    fputc(',', out);
+    write_csv_field(out, d->name);
+    fputc(',', out);
+    write_csv_field(out, d->u.indicator.label);
+    fputc(',', out);
+    write_csv_field(out, ast_unit_name(d->u.indicator.unit));
+    fputc(',', out);
+    if (staff >= 0)
+        write_csv_field(out, g->staff[staff].id);
+    fputc(',', out);
+    write_machine_value(out, v, d->u.indicator.unit, false);
+    fputc('\n', out);
+}
+
+static void render_csv(FILE *out, const eval_grid *g)
+{
+    period_label *labels = period_labels(g);
+    fputs("period,indicator,label,unit,staff_id,value\n", out);
+    for (size_t p = 0; p < g->period_count; p++) {
+        for (size_t i = 0; i < g->indicator_count; i++) {
+            csv_row(out, g, labels[p], i, -1, cell(g, p, i, -1));
+            if (!per_staff(g, i))
+                continue;
+            for (size_t s = 0; s < g->staff_count; s++)
+                csv_row(out, g, labels[p], i, (int)s, cell(g, p, i, (int)s));
+        }
+    }
+    free(labels);
+}
+
+/* ---- table ------------------------------------------------------------------------------- */
+
+/* Spaces before an indicator row, before a staff row, and between columns. */
+#define TABLE_INDENT 2
+#define TABLE_STAFF_INDENT 4
+#define TABLE_GAP 2
+
+/* A count with thousands separators, for the sources lines. */
+static void format_count(uint64_t n, char out[NUMBER_TEXT_SIZE])
+{
+    char plain[24];
+    snprintf(plain, sizeof plain, "%" PRIu64, n);
+    group_thousands(plain, out);
+}
+
+/* Width of the widest cleaned value of G (every period, totals and staff). */
+static size_t widest_value(const eval_grid *g)
+{
+    size_t widest = 0;
+    char text[NUMBER_TEXT_SIZE];
+    for (size_t p = 0; p < g->period_count; p++) {
+        for (size_t i = 0; i < g->indicator_count; i++) {
+            int last = per_staff(g, i) ? (int)g->staff_count - 1 : -1;
+            for (int s = -1; s <= last; s++) {
+                eval_value v = cell(g, p, i, s);
+                size_t w;
+                if (v.kind == VAL_TEXT) {
+                    char *c = clean_cell(v.as.text);
+                    w = eval_display_width(c);
+                    free(c);
+                } else {
+                    eval_format_value(v, unit_of(g, i), text, sizeof text);
+                    w = eval_display_width(text);
+                }
+                if (w > widest)
+                    widest = w;
+            }
+        }
+    }
+    return widest;
+}
+
+/* One row: indentation, the left text padded to LEFT_WIDTH, the gap, and the value
+ * right-aligned in VALUE_WIDTH columns. */
+static void table_row(FILE *out, size_t indent, const char *left, size_t left_width,
+                      eval_value v, ast_unit unit, size_t value_width)
+{
+    char text[NUMBER_TEXT_SIZE];
+    char *value_text = NULL;
+    if (v.kind == VAL_TEXT) {
+        value_text = clean_cell(v.as.text);
+    } else {
+        eval_format_value(v, unit, text, sizeof text);
+    }
+    fprintf(out, "%*s", (int)indent, "");
+    eval_write_padded(out, left, left_width, false);
+    fprintf(out, "%*s", TABLE_GAP, "");
+    eval_write_padded(out, value_text ? value_text : text, value_width, true);
+    fputc('\n', out);
+    free(value_text);
+}
+
+/* For each period a block: the period's label (and its days, unless it is one day),
+ * then per indicator a row `name  label  value`, and under a per-staff indicator a
+ * row `id name  value` per staff member.  Names and labels are left-aligned and
+ * values right-aligned in columns measured in display width; all blocks share one
+ * layout.  Then a line per source read.  Example:
+ *
+ *     2025-05 (2025-05-01 to 2025-05-31)
+ *       repurchase_rate  复购率            25%
+ *         s01 张三                         50%
+ *         s02 李四                         n/a
+ *       gmv              成交额 GMV  -1,234.01
+ *       orders                            1300
+ *         s01 张三                         800
+ *         s02 李四                         500
+ *
+ *     source staff: 2 rows read, 0 skipped (data/staff.csv)
+ *     source orders: 1,000 rows read, 3 skipped, 4 with an empty time column (data/orders.csv)
+ *
+ * (Each Chinese character takes two columns on a terminal.)  A cell's control
+ * characters show as spaces, so a label with a line break stays on its row. */
+static void render_table(FILE *out, const eval_grid *g)
+{
+    size_t ni = g->indicator_count, ns = g->staff_count;
+    char **names = xcalloc(ni ? ni : 1, sizeof *names);
+    char **labels = xcalloc(ni ? ni : 1, sizeof *labels);
+    char **staff = xcalloc(ns ? ns : 1, sizeof *staff);
+    size_t name_width = 0, label_width = 0, staff_width = 0;
+    bool any_per_staff = false;
+    for (size_t i = 0; i < ni; i++) {
+        names[i] = clean_cell(g->indicators[i]->name);
+        labels[i] = clean_cell(g->indicators[i]->u.indicator.label);
+        size_t nw = eval_display_width(names[i]), lw = eval_display_width(labels[i]);
+        name_width = nw > name_width ? nw : name_width;
+        label_width = lw > label_width ? lw : label_width;
+        any_per_staff |= per_staff(g, i);
+    }
+    for (size_t s = 0; s < ns && any_per_staff; s++) {
+        const eval_staff *st = &g->staff[s];
+        size_t n = strlen(st->id ? st->id : "") + (st->name ? strlen(st->name) + 1 : 0);
+        char *joined = xmalloc(n + 1);
+        snprintf(joined, n + 1, "%s%s%s", st->id ? st->id : "", st->name ? " " : "",
+                 st->name ? st->name : "");
+        staff[s] = clean_cell(joined);
+        free(joined);
+        size_t w = eval_display_width(staff[s]);
+        staff_width = w > staff_width ? w : staff_width;
+    }
+
+    /* The left column: `name  label` for indicators (no label column when no
+     * indicator has a label), `id name` further indented for staff members; all
+     * measured from the start of the line so that the values line up. */
+    size_t left_width = TABLE_INDENT + name_width + (label_width ? TABLE_GAP + label_width : 0);
+    if (any_per_staff && ns > 0 && TABLE_STAFF_INDENT + staff_width > left_width)
+        left_width = TABLE_STAFF_INDENT + staff_width;
+    size_t value_width = widest_value(g);
+
+    /* `name` padded to its column plus the label, per indicator. */
+    char **left = xcalloc(ni ? ni : 1, sizeof *left);
+    for (size_t i = 0; i < ni; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        if (!f) {
+            fputs("kpic: out of memory\n", stderr);
+            abort();
+        }
+        if (label_width) {
+            eval_write_padded(f, names[i], name_width, false);
+            fprintf(f, "%*s%s", TABLE_GAP, "", labels[i]);
+        } else {
+            fputs(names[i], f);
+        }
+        fclose(f);
+        left[i] = buf;
+    }
+
+    period_label *plabels = period_labels(g);
+    for (size_t p = 0; p < g->period_count; p++) {
+        if (p)
+            fputc('\n', out);
+        const period_t *per = &g->periods[p];
+        fputs(plabels[p], out);
+        if (per->end - per->start > 1) {
+            char first[DATE_FORMAT_SIZE], last[DATE_FORMAT_SIZE];
+            date_format(per->start, first, sizeof first);
+            date_format(per->end - 1, last, sizeof last);
+            fprintf(out, " (%s to %s)", first, last);
+        }
+        fputc('\n', out);
+        for (size_t i = 0; i < ni; i++) {
+            ast_unit unit = unit_of(g, i);
+            table_row(out, TABLE_INDENT, left[i], left_width - TABLE_INDENT, cell(g, p, i, -1),
+                      unit, value_width);
+            if (!per_staff(g, i))
+                continue;
+            for (size_t s = 0; s < ns; s++)
+                table_row(out, TABLE_STAFF_INDENT, staff[s], left_width - TABLE_STAFF_INDENT,
+                          cell(g, p, i, (int)s), unit, value_width);
+        }
+    }
+
+    bool first = true;
+    for (size_t k = 0; k < g->source_count; k++) {
+        const eval_source_stats *src = &g->sources[k];
+        if (!src->read)
+            continue;
+        if (first && g->period_count > 0)
+            fputc('\n', out);
+        first = false;
+        char rows[NUMBER_TEXT_SIZE], skipped[NUMBER_TEXT_SIZE];
+        format_count(src->rows, rows);
+        format_count(src->skipped, skipped);
+        char *name = clean_cell(src->name), *path = clean_cell(src->path);
+        fprintf(out, "source %s: %s rows read, %s skipped", name, rows, skipped);
+        if (src->outside_periods > 0) {
+            char outside[NUMBER_TEXT_SIZE];
+            format_count(src->outside_periods, outside);
+            fprintf(out, ", %s with an empty time column", outside);
+        }
+        fprintf(out, " (%s)\n", path);
+        free(name);
+        free(path);
+    }
+
+    free(plabels);
+    for (size_t i = 0; i < ni; i++) {
+        free(names[i]);
+        free(labels[i]);
+        free(left[i]);
+    }
+    for (size_t s = 0; s < ns; s++)
+        free(staff[s]);
+    free(names);
+    free(labels);
+    free(left);
+    free(staff);
+}
+
+/* ---- entry points ------------------------------------------------------------------------ */
+
+char *eval_render_grid(const eval_grid *g, eval_format format, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream(&buf, &size);
+    if (!out) {
+        fputs("kpic: out of memory (eval output)\n", stderr);
+        abort();
+    }
+    switch (format) {
+    case EVAL_FORMAT_JSON:
+        render_json(out, g);
+        break;
+    case EVAL_FORMAT_CSV:
+        render_csv(out, g);
+        break;
+    case EVAL_FORMAT_TABLE:
+        render_table(out, g);
+        break;
+    }
+    int failed = ferror(out);
+    if (fclose(out) != 0 || failed) {
+        fputs("kpic: out of memory (eval output)\n", stderr);
+        abort();
+    }
+    if (len)
+        *len = size;
+    return buf;
+}
+
+/* eval_grid over a session: the value of indicators[indicator]. */
+typedef struct session_grid {
+    eval_session *session;
+    ast_decl *const *indicators;
+} session_grid;
+
+static eval_value session_value(void *ctx, size_t period, size_t indicator, int staff)
+{
+    session_grid *sg = ctx;
+    return eval_indicator_value(sg->session, sg->indicators[indicator], period, staff);
+}
+
+char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
+                  eval_format format, size_t *len)
+{
+    session_grid sg = {s, indicators};
+    eval_grid g = {0};
+    g.periods = eval_periods(s, &g.period_count);
+    g.indicators = indicators;
+    g.indicator_count = count;
+    g.staff = eval_roster(s, &g.staff_count);
+    g.sources = eval_sources(s, &g.source_count);
+    g.value = session_value;
+    g.ctx = &sg;
+    return eval_render_grid(&g, format, len);
+}

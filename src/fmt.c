@@ -1,0 +1,1079 @@
+/* fmt.c — `kpic fmt`: a parsed file printed in the one canonical layout, and the unified
+ * diff that `kpic fmt --check` shows.
+ *
+ * The layout (docs/language.md repeats it for users):
+ *   - declarations in source order, one blank line between them, except that a run of
+ *     consecutive `import` lines, and a run of consecutive `period` / `currency` lines,
+ *     stay together without blank lines;
+ *   - blocks (source, staff, scale, role) open with `{` on the declaration line, put one
+ *     item per line indented 2, and close with `}` alone; an empty block is `{}`;
+ *   - columns: names padded to one column, types to the next, flags (`time` before
+ *     `staff`) after the types; scale rows: intervals padded so `->` lines up; roles:
+ *     kpi names, weights and targets in columns, a kpi's own `points EXPR` after its
+ *     target when the line stays within 100 columns (else on the next line, indented 4),
+ *     then `points`, `gate`, `bonus`, `missing` with their keyword padded to 6 columns;
+ *   - indicator: `indicator NAME "label" UNIT [per staff] = EXPR` on one line when it fits
+ *     in 100 columns, else `= EXPR` on the next line indented 2; `note "…"` always on a line
+ *     of its own, indented 2; set: one line, clauses in the order where, having, over;
+ *   - expressions with canonical spacing and only the parentheses the grammar needs;
+ *     literals and strings exactly as written;
+ *   - widths are display widths (a Chinese character is 2 columns);
+ *   - one blank line is kept where the source had one or more between two items of a block
+ *     or between comments; never one right after `{` or right before `}`.
+ *
+ * Comments are not in the tree, so they are merged back by position. Every output line
+ * knows the source range its code came from, from its first token to its last. Then:
+ *   - a comment with code before it on its line (own_line false) and only white space
+ *     between the end of an output line's range and itself stays at the end of that line;
+ *     the trailing comments of consecutive item lines of a block are aligned;
+ *   - every other comment gets a line of its own, just before the first output line whose
+ *     range ends after it — before the item that followed it, or, when it sat inside an
+ *     item's code (an expression that spanned lines), just above that item's line —
+ *     indented like that line (inside a block for the comments before its `}`).
+ * Comments are consumed strictly in source order, so none is lost or reordered. Two pieces
+ * of code are joined on one line only when no comment lies between them, which is what
+ * makes the layout idempotent.
+ */
+#include "kpic/fmt.h"
+
+#include <inttypes.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <utf8proc.h>
+
+enum {
+    FMT_WIDTH = 100,       /* a line is kept whole when at most this many columns wide */
+    FMT_INDENT = 2,        /* items of a block, continuation lines of a declaration */
+    FMT_KPI_POINTS = 4,    /* a kpi's own `points` line when it cannot share the kpi line */
+    FMT_GAP = 2,           /* spaces between aligned columns and before a trailing comment */
+    FMT_KEYWORD = 6        /* `points`, `gate`, `bonus` padded to this width in a role */
+};
+
+/* ---- growable byte buffer ----------------------------------------------------------- */
+
+typedef struct sbuf {
+    char *p;               /* NUL-terminated once anything was added */
+    size_t len, cap;
+} sbuf;
+
+static void sb_reserve(sbuf *b, size_t extra)
+{
+    if (b->len + extra + 1 <= b->cap) return;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap < b->len + extra + 1) {
+        if (cap > SIZE_MAX / 2) abort();   /* cannot happen for text that fits in memory */
+        cap *= 2;
+    }
+    b->p = xrealloc(b->p, cap);
+    b->cap = cap;
+}
+
+static void sb_add(sbuf *b, const char *s, size_t n)
+{
+    sb_reserve(b, n);
+    if (n) memcpy(b->p + b->len, s, n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+
+static void sb_spaces(sbuf *b, size_t n)
+{
+    sb_reserve(b, n);
+    memset(b->p + b->len, ' ', n);
+    b->len += n;
+    b->p[b->len] = '\0';
+}
+
+static void sb_free(sbuf *b)
+{
+    free(b->p);
+    memset(b, 0, sizeof *b);
+}
+
+/* Columns the text takes on a terminal: East Asian wide characters count 2, combining
+ * marks 0. Bytes that are not valid UTF-8 (possible only inside comments) count 1 each. */
+static size_t text_width(const char *s, size_t n)
+{
+    size_t w = 0, i = 0;
+    while (i < n) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x80) {
+            w++;
+            i++;
+            continue;
+        }
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
+                                              (utf8proc_ssize_t)(n - i), &cp);
+        if (k <= 0) {
+            w++;
+            i++;
+            continue;
+        }
+        int cw = utf8proc_charwidth(cp);
+        if (cw > 0) w += (size_t)cw;
+        i += (size_t)k;
+    }
+    return w;
+}
+
+static size_t str_width(const char *s) { return text_width(s, strlen(s)); }
+
+/* Pads b, which holds one line being built from its start `from`, to `width` columns. */
+static void sb_pad_to(sbuf *b, size_t from, size_t width)
+{
+    size_t w = text_width(b->p + from, b->len - from);
+    if (w < width) sb_spaces(b, width - w);
+}
+
+static bool is_space(char ch)
+{
+    return ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == '\f' || ch == '\v';
+}
+
+/* ---- output lines and the formatter's state ------------------------------------------ */
+
+typedef struct fmt_line {
+    size_t text, len;      /* the code, without indentation: a range of fmt_ctx.texts */
+    int indent;
+    int comment;           /* index into the file's comments, or -1 */
+    bool comment_only;     /* the line is the comment alone */
+    bool blank_before;     /* print one empty line before it */
+    int block;             /* nonzero: an item line of that block (trailing comments align) */
+} fmt_line;
+
+typedef struct fmt_ctx {
+    const char *src;       /* the file's text */
+    uint32_t src_len;
+    const ast_comment *comments;
+    int comment_count;
+    int next_comment;      /* every comment before this index has been placed */
+    uint32_t prev_end;     /* source offset where the last placed line (or its comment) ends */
+    sbuf texts;            /* the code of every line, back to back */
+    fmt_line *lines;
+    size_t line_count, line_cap;
+    int block;             /* id given to item lines being placed; 0 outside blocks */
+    int blocks;            /* ids handed out so far */
+} fmt_ctx;
+
+/* Whether a blank line may precede the next placed thing. */
+typedef enum blank_rule {
+    BLANK_NO,              /* never */
+    BLANK_YES,             /* always: between top-level declarations */
+    BLANK_KEEP             /* where the source had at least one */
+} blank_rule;
+
+static fmt_line *push_line(fmt_ctx *c, int indent, const char *text, size_t len, bool blank)
+{
+    if (c->line_count == c->line_cap) {
+        c->line_cap = c->line_cap ? c->line_cap * 2 : 64;
+        c->lines = xrealloc(c->lines, c->line_cap * sizeof *c->lines);
+    }
+    fmt_line *l = &c->lines[c->line_count++];
+    l->text = c->texts.len;
+    l->len = len;
+    sb_add(&c->texts, text, len);
+    l->indent = indent;
+    l->comment = -1;
+    l->comment_only = false;
+    l->blank_before = blank;
+    l->block = c->block;
+    return l;
+}
+
+/* Whether source text [a, b) holds an empty line: two newlines with only white space
+ * between them. */
+static bool has_blank_line(const fmt_ctx *c, uint32_t a, uint32_t b)
+{
+    bool line_empty = false;   /* only white space since the last newline */
+    for (uint32_t i = a; i < b && i < c->src_len; i++) {
+        char ch = c->src[i];
+        if (ch == '\n') {
+            if (line_empty) return true;
+            line_empty = true;
+        } else if (!is_space(ch)) {
+            line_empty = false;
+        }
+    }
+    return false;
+}
+
+static bool decide(const fmt_ctx *c, blank_rule rule, uint32_t a, uint32_t b)
+{
+    return rule == BLANK_YES || (rule == BLANK_KEEP && has_blank_line(c, a, b));
+}
+
+static bool only_space(const fmt_ctx *c, uint32_t a, uint32_t b)
+{
+    for (uint32_t i = a; i < b && i < c->src_len; i++)
+        if (!is_space(c->src[i])) return false;
+    return true;
+}
+
+/* Whether a comment starts inside source text [a, b) not yet placed. */
+static bool comment_in(const fmt_ctx *c, uint32_t a, uint32_t b)
+{
+    for (int i = c->next_comment; i < c->comment_count; i++) {
+        uint32_t s = c->comments[i].span.start;
+        if (s >= b) break;
+        if (s >= a) return true;
+    }
+    return false;
+}
+
+/* Offset of the next token at or after off, skipping white space and comments. */
+static uint32_t next_token(const fmt_ctx *c, uint32_t off)
+{
+    while (off < c->src_len) {
+        char ch = c->src[off];
+        if (is_space(ch)) {
+            off++;
+        } else if (ch == '#') {
+            while (off < c->src_len && c->src[off] != '\n') off++;
+        } else {
+            break;
+        }
+    }
+    return off;
+}
+
+/* The end of an expression's last token. An expression's span leaves out parentheses
+ * that only group it, so a `)` may follow its end: count those in, across white space
+ * and comments. Only for expressions not inside any other parentheses. */
+static uint32_t token_end(const fmt_ctx *c, uint32_t end)
+{
+    uint32_t off = end;
+    for (;;) {
+        off = next_token(c, off);
+        if (off >= c->src_len || c->src[off] != ')') return end;
+        end = ++off;
+    }
+}
+
+static void push_comment(fmt_ctx *c, int indent, int index, bool blank)
+{
+    fmt_line *l = push_line(c, indent, "", 0, blank);
+    l->comment = index;
+    l->comment_only = true;
+}
+
+/* Places, each on its own line, the comments that start before `before`. The first gets a
+ * blank line before it by rule `first`, the others by `inner`. Returns whether any was
+ * placed. */
+static bool place_comments(fmt_ctx *c, uint32_t before, int indent, blank_rule first,
+                           blank_rule inner)
+{
+    bool any = false;
+    while (c->next_comment < c->comment_count &&
+           c->comments[c->next_comment].span.start < before) {
+        const ast_comment *cm = &c->comments[c->next_comment];
+        bool blank = decide(c, any ? inner : first, c->prev_end, cm->span.start);
+        push_comment(c, indent, c->next_comment, blank);
+        c->prev_end = cm->span.end;
+        c->next_comment++;
+        any = true;
+    }
+    return any;
+}
+
+/* Places one output line of code whose tokens span source [start, end), with the
+ * comments that go before it (see the top of this file) and the one that trails it.
+ * `first` decides the blank line before whatever comes first (a comment or the line),
+ * `inner` the blank lines among the comments before it and between them and the line;
+ * `blank_ok` false forbids a blank line directly before the line itself. */
+static void place(fmt_ctx *c, int indent, int comment_indent, const char *text, size_t len,
+                  uint32_t start, uint32_t end, blank_rule first, blank_rule inner,
+                  bool blank_ok)
+{
+    bool before = place_comments(c, start, comment_indent, first, inner);
+    /* Comments from inside the line's own code: moved above it, kept with it. */
+    bool hoisted = false;
+    while (c->next_comment < c->comment_count &&
+           c->comments[c->next_comment].span.start < end) {
+        bool blank = !before && !hoisted && decide(c, first, c->prev_end, start);
+        push_comment(c, comment_indent, c->next_comment, blank);
+        c->next_comment++;
+        hoisted = true;
+    }
+    bool blank = false;
+    if (blank_ok && !hoisted)
+        blank = decide(c, before ? inner : first, c->prev_end, start);
+    fmt_line *l = push_line(c, indent, text, len, blank);
+    c->prev_end = end;
+    if (c->next_comment < c->comment_count) {
+        const ast_comment *cm = &c->comments[c->next_comment];
+        if (!cm->own_line && only_space(c, end, cm->span.start)) {
+            l->comment = c->next_comment++;
+            c->prev_end = cm->span.end;
+        }
+    }
+}
+
+/* ---- expressions ------------------------------------------------------------------- */
+
+/* Binding strength, loosest first, as declared in grammar/parser.y. */
+enum {
+    PREC_IF,               /* if … then … else …: the else branch reaches as far as it can */
+    PREC_OR,
+    PREC_AND,
+    PREC_NOT,
+    PREC_CMP,              /* = != < <= > >= in before: non-associative */
+    PREC_ADD,
+    PREC_MUL,
+    PREC_NEG,
+    PREC_ATOM
+};
+
+static int expr_prec(const ast_expr *e)
+{
+    switch (e->kind) {
+    case EX_IF:
+        return PREC_IF;
+    case EX_UNARY:
+        return e->u.op.op == OP_NOT ? PREC_NOT : PREC_NEG;
+    case EX_BINARY:
+        switch (e->u.op.op) {
+        case OP_OR: return PREC_OR;
+        case OP_AND: return PREC_AND;
+        case OP_ADD: case OP_SUB: return PREC_ADD;
+        case OP_MUL: case OP_DIV: return PREC_MUL;
+        default: return PREC_CMP;
+        }
+    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
+        return PREC_CMP;
+    default:
+        return PREC_ATOM;
+    }
+}
+
+static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_prec);
+
+static void print_window(sbuf *b, const ast_window *w)
+{
+    switch (w->kind) {
+    case WINDOW_PERIOD:
+        sb_str(b, "period");
+        break;
+    case WINDOW_ALL_TIME:
+        sb_str(b, "all time");
+        break;
+    case WINDOW_YEAR_TO_DATE:
+        sb_str(b, "year to date");
+        break;
+    case WINDOW_LAST: {
+        /* The parser takes `day` and `days` alike: say it the way English does. */
+        static const char *const units[] = {"day", "week", "month"};
+        char num[32];
+        snprintf(num, sizeof num, "last %" PRId64 " ", w->count);
+        sb_str(b, num);
+        sb_str(b, units[w->unit]);
+        if (w->count != 1) sb_str(b, "s");
+        break;
+    }
+    }
+}
+
+/* ` where C having H over W`, in that order (each at most once; the tree keeps no order). */
+static void print_clauses(const fmt_ctx *c, sbuf *b, const ast_expr *where,
+                          const ast_expr *having, const ast_window *over, bool lead_space)
+{
+    if (where) {
+        if (lead_space) sb_str(b, " ");
+        sb_str(b, "where ");
+        print_expr(c, b, where, PREC_IF);
+        lead_space = true;
+    }
+    if (having) {
+        if (lead_space) sb_str(b, " ");
+        sb_str(b, "having ");
+        print_expr(c, b, having, PREC_IF);
+        lead_space = true;
+    }
+    if (over) {
+        if (lead_space) sb_str(b, " ");
+        sb_str(b, "over ");
+        print_window(b, over);
+    }
+}
+
+/* Prints e, in parentheses when it binds more loosely than its place requires (min_prec).
+ * Left-associative operators take an operand of their own strength on the left only;
+ * comparisons are non-associative, so both operands must bind tighter. A prefix operator
+ * (`not`, `-`) or an `if` on the right of a tighter operator is parenthesised by the same
+ * rule, so what follows it can never be swallowed into it. */
+static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_prec)
+{
+    int prec = expr_prec(e);
+    bool paren = prec < min_prec;
+    if (paren) sb_str(b, "(");
+    switch (e->kind) {
+    case EX_NUMBER: case EX_PERCENT: case EX_DATE: case EX_STRING: case EX_BOOL: case EX_INF:
+        sb_str(b, e->u.lit.raw);
+        break;
+    case EX_NAME:
+        sb_str(b, e->u.name.name);
+        break;
+    case EX_MEMBER:
+        sb_str(b, e->u.member.base);
+        sb_str(b, ".");
+        sb_str(b, e->u.member.member);
+        break;
+    case EX_UNARY:
+        if (e->u.op.op == OP_NOT) {
+            sb_str(b, "not ");
+            print_expr(c, b, e->u.op.lhs, PREC_NOT);
+        } else {
+            sb_str(b, "-");
+            print_expr(c, b, e->u.op.lhs, PREC_NEG);
+        }
+        break;
+    case EX_BINARY:
+        print_expr(c, b, e->u.op.lhs, prec == PREC_CMP ? prec + 1 : prec);
+        sb_str(b, " ");
+        sb_str(b, ast_op_text(e->u.op.op));
+        sb_str(b, " ");
+        print_expr(c, b, e->u.op.rhs, prec + 1);
+        break;
+    case EX_IF:
+        /* nested ifs in the condition or the then branch are bracketed for the reader;
+         * an if in the else branch reads as `else if` */
+        sb_str(b, "if ");
+        print_expr(c, b, e->u.cond.cond, PREC_OR);
+        sb_str(b, " then ");
+        print_expr(c, b, e->u.cond.then_expr, PREC_OR);
+        sb_str(b, " else ");
+        print_expr(c, b, e->u.cond.else_expr, PREC_IF);
+        break;
+    case EX_IN_LIST:
+        print_expr(c, b, e->u.in.lhs, PREC_CMP + 1);
+        sb_str(b, " in (");
+        for (size_t i = 0; i < e->u.in.items.len; i++) {
+            if (i) sb_str(b, ", ");
+            print_expr(c, b, e->u.in.items.items[i], PREC_IF);
+        }
+        sb_str(b, ")");
+        break;
+    case EX_IN_SET:
+        print_expr(c, b, e->u.in.lhs, PREC_CMP + 1);
+        sb_str(b, " in ");
+        sb_str(b, e->u.in.set_name);
+        break;
+    case EX_IN_PERIOD:
+        print_expr(c, b, e->u.in.lhs, PREC_CMP + 1);
+        sb_str(b, e->u.in.rel == PERIOD_IN ? " in period"
+                  : e->u.in.rel == PERIOD_IN_PREVIOUS ? " in previous period"
+                  : " before period");
+        break;
+    case EX_CALL:
+        sb_str(b, e->u.call.name);
+        sb_str(b, "(");
+        for (size_t i = 0; i < e->u.call.args.len; i++) {
+            if (i) sb_str(b, ", ");
+            print_expr(c, b, e->u.call.args.items[i], PREC_IF);
+        }
+        print_clauses(c, b, e->u.call.where, e->u.call.having, e->u.call.over,
+                      e->u.call.args.len > 0);
+        sb_str(b, ")");
+        break;
+    case EX_ERROR:
+        /* Files with errors are not formatted (fmt.h); keep the text rather than lose it. */
+        if (e->span.end <= c->src_len && e->span.start <= e->span.end)
+            sb_add(b, c->src + e->span.start, e->span.end - e->span.start);
+        break;
+    }
+    if (paren) sb_str(b, ")");
+}
+
+/* ---- declarations ------------------------------------------------------------------ */
+
+static void add_slice(const fmt_ctx *c, sbuf *b, kp_span s)
+{
+    if (s.end <= c->src_len && s.start <= s.end) sb_add(b, c->src + s.start, s.end - s.start);
+}
+
+/* The text of one expression, for measuring before it is laid out. */
+static char *expr_text(const fmt_ctx *c, const ast_expr *e)
+{
+    sbuf b = {0};
+    print_expr(c, &b, e, PREC_IF);
+    if (!b.p) sb_str(&b, "");
+    return b.p;
+}
+
+static void rtrim(sbuf *b)
+{
+    while (b->len > 0 && b->p[b->len - 1] == ' ') b->p[--b->len] = '\0';
+}
+
+static void place_sb(fmt_ctx *c, int indent, int comment_indent, sbuf *b, uint32_t start,
+                     uint32_t end, blank_rule first, blank_rule inner, bool blank_ok)
+{
+    rtrim(b);
+    place(c, indent, comment_indent, b->p ? b->p : "", b->len, start, end, first, inner,
+          blank_ok);
+    b->len = 0;
+    if (b->p) b->p[0] = '\0';
+}
+
+/* Blocks: the header line with `{`, the items, the `}` line. */
+static void block_open(fmt_ctx *c, const ast_decl *d, sbuf *header, uint32_t after,
+                       int items, blank_rule first)
+{
+    uint32_t brace = next_token(c, after);
+    uint32_t close = d->span.end - 1;
+    if (items == 0 && !comment_in(c, brace + 1, close)) {
+        sb_str(header, " {}");
+        place_sb(c, 0, 0, header, d->span.start, d->span.end, first, BLANK_KEEP, true);
+        c->block = -1;     /* nothing more to place for this block */
+        return;
+    }
+    sb_str(header, " {");
+    place_sb(c, 0, 0, header, d->span.start, brace + 1, first, BLANK_KEEP, true);
+    c->block = ++c->blocks;
+}
+
+static void block_close(fmt_ctx *c, const ast_decl *d)
+{
+    bool empty = c->block == -1;
+    c->block = 0;
+    if (empty) return;
+    place(c, 0, FMT_INDENT, "}", 1, d->span.end - 1, d->span.end, BLANK_KEEP, BLANK_KEEP,
+          false);
+}
+
+/* Blank lines before a block's items: never before the first, kept before the others. */
+static blank_rule item_rule(int i) { return i == 0 ? BLANK_NO : BLANK_KEEP; }
+
+static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
+{
+    sbuf line = {0};
+    int n = d->u.source.column_count;
+    const ast_column *cols = d->u.source.columns;
+    size_t name_w = 0, type_w = 0;
+    for (int i = 0; i < n; i++) {
+        size_t w = str_width(cols[i].name);
+        if (w > name_w) name_w = w;
+        /* flags line up after the widest type among the columns that have flags */
+        if (cols[i].is_time || cols[i].is_staff) {
+            w = strlen(ast_coltype_name(cols[i].type));
+            if (w > type_w) type_w = w;
+        }
+    }
+    if (d->kind == DECL_SOURCE) {
+        sb_str(&line, "source ");
+        sb_str(&line, d->name);
+        sb_str(&line, " ");
+    } else {
+        sb_str(&line, "staff ");
+    }
+    add_slice(c, &line, d->u.source.path_span);
+    block_open(c, d, &line, d->u.source.path_span.end, n, first);
+    for (int i = 0; i < n; i++) {
+        const ast_column *col = &cols[i];
+        sb_str(&line, col->name);
+        sb_pad_to(&line, 0, name_w + FMT_GAP);
+        sb_str(&line, ast_coltype_name(col->type));
+        if (col->is_time || col->is_staff) {
+            sb_pad_to(&line, 0, name_w + FMT_GAP + type_w + FMT_GAP);
+            if (col->is_time) sb_str(&line, "time");
+            if (col->is_time && col->is_staff) sb_str(&line, " ");
+            if (col->is_staff) sb_str(&line, "staff");
+        }
+        place_sb(c, FMT_INDENT, FMT_INDENT, &line, col->span.start, col->span.end,
+                 item_rule(i), BLANK_KEEP, true);
+    }
+    block_close(c, d);
+    sb_free(&line);
+}
+
+static void format_scale(fmt_ctx *c, const ast_decl *d, blank_rule first)
+{
+    int n = d->u.scale.row_count;
+    char **intervals = xcalloc((size_t)n + 1, sizeof *intervals);
+    size_t interval_w = 0;
+    for (int i = 0; i < n; i++) {
+        const ast_scale_row *r = &d->u.scale.rows[i];
+        sbuf b = {0};
+        sb_str(&b, r->lo_closed ? "[" : "(");
+        print_expr(c, &b, r->lo, PREC_IF);
+        sb_str(&b, ", ");
+        print_expr(c, &b, r->hi, PREC_IF);
+        sb_str(&b, r->hi_closed ? "]" : ")");
+        intervals[i] = b.p;
+        size_t w = str_width(b.p);
+        if (w > interval_w) interval_w = w;
+    }
+    sbuf line = {0};
+    sb_str(&line, "scale ");
+    sb_str(&line, d->name);
+    block_open(c, d, &line, d->name_span.end, n, first);
+    for (int i = 0; i < n; i++) {
+        const ast_scale_row *r = &d->u.scale.rows[i];
+        sb_str(&line, intervals[i]);
+        sb_pad_to(&line, 0, interval_w + FMT_GAP);
+        sb_str(&line, "-> ");
+        print_expr(c, &line, r->from, PREC_IF);
+        if (r->to) {
+            sb_str(&line, " .. ");
+            print_expr(c, &line, r->to, PREC_IF);
+        }
+        place_sb(c, FMT_INDENT, FMT_INDENT, &line, r->span.start, r->span.end, item_rule(i),
+                 BLANK_KEEP, true);
+    }
+    block_close(c, d);
+    sb_free(&line);
+    for (int i = 0; i < n; i++) free(intervals[i]);
+    free(intervals);
+}
+
+static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
+{
+    int n = d->u.role.item_count;
+    const ast_role_item *items = d->u.role.items;
+    /* The kpi lines' columns: name, weight, target. */
+    char **weights = xcalloc((size_t)n + 1, sizeof *weights);
+    size_t name_w = 0, weight_w = 0;
+    for (int i = 0; i < n; i++) {
+        if (items[i].kind != ROLE_KPI) continue;
+        weights[i] = expr_text(c, items[i].weight);
+        size_t w = str_width(items[i].indicator);
+        if (w > name_w) name_w = w;
+        w = str_width(weights[i]);
+        if (w > weight_w) weight_w = w;
+    }
+    sbuf line = {0};
+    sb_str(&line, "role ");
+    sb_str(&line, d->name);
+    uint32_t after = d->name_span.end;
+    if (d->u.role.label) {
+        sb_str(&line, " ");
+        add_slice(c, &line, d->u.role.label_span);
+        after = d->u.role.label_span.end;
+    }
+    block_open(c, d, &line, after, n, first);
+    for (int i = 0; i < n; i++) {
+        const ast_role_item *it = &items[i];
+        switch (it->kind) {
+        case ROLE_KPI: {
+            size_t w = FMT_INDENT;     /* columns are measured from the margin */
+            sb_str(&line, "kpi ");
+            sb_str(&line, it->indicator);
+            sb_pad_to(&line, 0, 4 + name_w + FMT_GAP);
+            sb_str(&line, "weight ");
+            sb_str(&line, weights[i]);
+            if (it->has_target) {
+                sb_pad_to(&line, 0, 4 + name_w + FMT_GAP + 7 + weight_w + FMT_GAP);
+                sb_str(&line, it->comparator == CMP_LE ? "target <= " : "target >= ");
+                print_expr(c, &line, it->target, PREC_IF);
+            }
+            if (!it->points) {
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
+                         item_rule(i), BLANK_KEEP, true);
+                break;
+            }
+            /* A kpi's own points: on the kpi line when it fits and no comment stands
+             * between them; otherwise on the next line, where it still follows its kpi. */
+            uint32_t main_end = token_end(c, it->has_target ? it->target->span.end
+                                                             : it->weight->span.end);
+            uint32_t points_at = next_token(c, main_end);
+            char *points = expr_text(c, it->points);
+            /* without a target, `points` takes the target's column (padding that is not
+             * followed by anything is trimmed when the line is placed) */
+            if (!it->has_target) sb_pad_to(&line, 0, 4 + name_w + FMT_GAP + 7 + weight_w);
+            w += text_width(line.p, line.len) + FMT_GAP + 7 + str_width(points);
+            if (w <= FMT_WIDTH && !comment_in(c, main_end, points_at)) {
+                sb_spaces(&line, FMT_GAP);
+                sb_str(&line, "points ");
+                sb_str(&line, points);
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
+                         item_rule(i), BLANK_KEEP, true);
+            } else {
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, main_end,
+                         item_rule(i), BLANK_KEEP, true);
+                sb_str(&line, "points ");
+                sb_str(&line, points);
+                place_sb(c, FMT_KPI_POINTS, FMT_KPI_POINTS, &line, points_at, it->span.end,
+                         BLANK_NO, BLANK_NO, false);
+            }
+            free(points);
+            break;
+        }
+        case ROLE_POINTS: case ROLE_GATE: case ROLE_BONUS:
+            sb_str(&line, it->kind == ROLE_POINTS ? "points" : it->kind == ROLE_GATE ? "gate" : "bonus");
+            sb_pad_to(&line, 0, FMT_KEYWORD + 1);
+            if (it->kind == ROLE_POINTS) sb_str(&line, it->scale);
+            else print_expr(c, &line, it->expr, PREC_IF);
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
+                     item_rule(i), BLANK_KEEP, true);
+            break;
+        case ROLE_MISSING:
+            sb_str(&line, it->missing_skip ? "missing skip" : "missing zero");
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
+                     item_rule(i), BLANK_KEEP, true);
+            break;
+        }
+    }
+    block_close(c, d);
+    sb_free(&line);
+    for (int i = 0; i < n; i++) free(weights[i]);
+    free(weights);
+}
+
+static void format_indicator(fmt_ctx *c, const ast_decl *d, blank_rule first)
+{
+    sbuf line = {0};
+    sb_str(&line, "indicator ");
+    sb_str(&line, d->name);
+    if (d->u.indicator.label) {
+        sb_str(&line, " ");
+        add_slice(c, &line, d->u.indicator.label_span);
+    }
+    sb_str(&line, " ");
+    sb_str(&line, ast_unit_name(d->u.indicator.unit));
+    uint32_t header_end = d->u.indicator.unit_span.end;
+    if (d->u.indicator.per_staff) {
+        sb_str(&line, " per staff");
+        header_end = d->u.indicator.per_staff_span.end;
+    }
+    uint32_t eq = next_token(c, header_end);
+    uint32_t expr_end = d->u.indicator.note ? token_end(c, d->u.indicator.expr->span.end)
+                                            : d->span.end;
+    char *expr = expr_text(c, d->u.indicator.expr);
+    size_t width = text_width(line.p, line.len) + 3 + str_width(expr);
+    if (width <= FMT_WIDTH && !comment_in(c, header_end, eq)) {
+        sb_str(&line, " = ");
+        sb_str(&line, expr);
+        place_sb(c, 0, 0, &line, d->span.start, expr_end, first, BLANK_KEEP, true);
+    } else {
+        place_sb(c, 0, 0, &line, d->span.start, header_end, first, BLANK_KEEP, true);
+        sb_str(&line, "= ");
+        sb_str(&line, expr);
+        place_sb(c, FMT_INDENT, FMT_INDENT, &line, eq, expr_end, BLANK_NO, BLANK_NO, false);
+    }
+    free(expr);
+    if (d->u.indicator.note) {
+        sb_str(&line, "note ");
+        add_slice(c, &line, d->u.indicator.note_span);
+        place_sb(c, FMT_INDENT, FMT_INDENT, &line, next_token(c, expr_end), d->span.end,
+                 BLANK_NO, BLANK_NO, false);
+    }
+    sb_free(&line);
+}
+
+static void format_decl(fmt_ctx *c, const ast_decl *d, blank_rule first)
+{
+    sbuf line = {0};
+    switch (d->kind) {
+    case DECL_IMPORT:
+        sb_str(&line, "import ");
+        add_slice(c, &line, d->u.import.path_span);
+        break;
+    case DECL_PERIOD:
+        sb_str(&line, "period ");
+        sb_str(&line, ast_grain_name(d->u.period.grain));
+        break;
+    case DECL_CURRENCY:
+        sb_str(&line, "currency ");
+        add_slice(c, &line, d->u.currency.code_span);
+        break;
+    case DECL_SET:
+        sb_str(&line, "set ");
+        sb_str(&line, d->name);
+        sb_str(&line, " = ");
+        print_expr(c, &line, d->u.set.column, PREC_IF);
+        print_clauses(c, &line, d->u.set.where, d->u.set.having, d->u.set.over, true);
+        break;
+    case DECL_SOURCE: case DECL_STAFF:
+        format_columns(c, d, first);
+        return;
+    case DECL_SCALE:
+        format_scale(c, d, first);
+        return;
+    case DECL_ROLE:
+        format_role(c, d, first);
+        return;
+    case DECL_INDICATOR:
+        format_indicator(c, d, first);
+        return;
+    }
+    place_sb(c, 0, 0, &line, d->span.start, d->span.end, first, BLANK_KEEP, true);
+    sb_free(&line);
+}
+
+/* Runs of imports, and runs of period/currency lines, are not separated by blank lines. */
+static bool same_header_group(const ast_decl *a, const ast_decl *b)
+{
+    if (a->kind == DECL_IMPORT) return b->kind == DECL_IMPORT;
+    bool a_head = a->kind == DECL_PERIOD || a->kind == DECL_CURRENCY;
+    bool b_head = b->kind == DECL_PERIOD || b->kind == DECL_CURRENCY;
+    return a_head && b_head;
+}
+
+/* The comment's text without trailing white space (a CR of a CRLF line included). */
+static size_t comment_len(const fmt_ctx *c, const ast_comment *cm)
+{
+    uint32_t end = cm->span.end;
+    while (end > cm->span.start && is_space(c->src[end - 1])) end--;
+    return end - cm->span.start;
+}
+
+/* Writes the lines out, aligning the trailing comments of each run of consecutive item
+ * lines of a block (a blank line or a comment line ends a run). */
+static void render(const fmt_ctx *c, sbuf *out)
+{
+    size_t i = 0;
+    while (i < c->line_count) {
+        /* the run starting at line i */
+        size_t j = i + 1;
+        const fmt_line *l = &c->lines[i];
+        if (l->block > 0 && !l->comment_only) {
+            while (j < c->line_count && c->lines[j].block == l->block &&
+                   !c->lines[j].comment_only && !c->lines[j].blank_before)
+                j++;
+        }
+        size_t column = 0;
+        for (size_t k = i; k < j; k++) {
+            const fmt_line *m = &c->lines[k];
+            if (m->comment < 0 || m->comment_only) continue;
+            size_t w = (size_t)m->indent + text_width(c->texts.p + m->text, m->len) + FMT_GAP;
+            if (w > column) column = w;
+        }
+        for (size_t k = i; k < j; k++) {
+            const fmt_line *m = &c->lines[k];
+            if (m->blank_before && out->len > 0) sb_str(out, "\n");
+            size_t start = out->len;
+            sb_spaces(out, (size_t)m->indent);
+            sb_add(out, c->texts.p + m->text, m->len);
+            if (m->comment >= 0) {
+                const ast_comment *cm = &c->comments[m->comment];
+                if (!m->comment_only) sb_pad_to(out, start, column);
+                sb_add(out, c->src + cm->span.start, comment_len(c, cm));
+            }
+            sb_str(out, "\n");
+        }
+        i = j;
+    }
+}
+
+char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len)
+{
+    const diag_file *f = diag_get_file(diags, file->file);
+    fmt_ctx c;
+    memset(&c, 0, sizeof c);
+    c.src = f->text;
+    c.src_len = (uint32_t)f->len;
+    c.comments = file->comments;
+    c.comment_count = file->comment_count;
+    for (size_t i = 0; i < file->decls.len; i++) {
+        const ast_decl *d = file->decls.items[i];
+        blank_rule first = BLANK_YES;
+        if (i == 0 || same_header_group(file->decls.items[i - 1], d)) first = BLANK_NO;
+        format_decl(&c, d, first);
+    }
+    /* comments after the last declaration */
+    place_comments(&c, UINT32_MAX, 0, BLANK_KEEP, BLANK_KEEP);
+
+    sbuf out = {0};
+    render(&c, &out);
+    if (!out.p) sb_str(&out, "");
+    *len = out.len;
+    sb_free(&c.texts);
+    free(c.lines);
+    return out.p;
+}
+
+/* ---- unified diff ------------------------------------------------------------------ */
+
+typedef struct diff_line {
+    const char *p;
+    size_t len;            /* with its '\n'; the last line may lack one */
+} diff_line;
+
+typedef enum diff_op { DIFF_EQUAL, DIFF_DELETE, DIFF_INSERT } diff_op;
+
+enum {
+    DIFF_CONTEXT = 3,
+    /* Myers keeps one row of its table per edit; beyond this many edits between two
+     * texts (never for a spec and its formatted self) the diff just replaces the middle. */
+    DIFF_MAX_EDITS = 2000
+};
+
+static diff_line *split_lines(const char *text, size_t len, size_t *count)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        if (text[i] == '\n') n++;
+    if (len > 0 && text[len - 1] != '\n') n++;
+    diff_line *lines = xcalloc(n + 1, sizeof *lines);
+    size_t k = 0, start = 0;
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '\n') {
+            lines[k].p = text + start;
+            lines[k].len = i + 1 - start;
+            k++;
+            start = i + 1;
+        }
+    }
+    if (start < len) {
+        lines[k].p = text + start;
+        lines[k].len = len - start;
+    }
+    *count = n;
+    return lines;
+}
+
+static bool line_eq(const diff_line *a, const diff_line *b)
+{
+    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
+/* The shortest edit script from a[0..n) to b[0..m) (Myers' O((n+m)·D) greedy algorithm),
+ * written into ops (room for n + m) as a sequence of equal/delete/insert steps. Returns
+ * the number of steps. */
+static size_t myers(const diff_line *a, size_t n, const diff_line *b, size_t m, diff_op *ops)
+{
+    size_t max = n + m;
+    if (max == 0) return 0;
+    size_t limit = max < DIFF_MAX_EDITS ? max : DIFF_MAX_EDITS;
+    ptrdiff_t off = (ptrdiff_t)max + 1;
+    ptrdiff_t *v = xcalloc(2 * max + 3, sizeof *v);
+    ptrdiff_t **trace = xcalloc(limit + 1, sizeof *trace);   /* v after each step d */
+    ptrdiff_t found = -1;
+    for (size_t d = 0; d <= limit && found < 0; d++) {
+        ptrdiff_t dd = (ptrdiff_t)d;
+        for (ptrdiff_t k = -dd; k <= dd; k += 2) {
+            ptrdiff_t x;
+            if (k == -dd || (k != dd && v[off + k - 1] < v[off + k + 1])) x = v[off + k + 1];
+            else x = v[off + k - 1] + 1;
+            ptrdiff_t y = x - k;
+            while (x < (ptrdiff_t)n && y < (ptrdiff_t)m && line_eq(&a[x], &b[y])) {
+                x++;
+                y++;
+            }
+            v[off + k] = x;
+            if (x >= (ptrdiff_t)n && y >= (ptrdiff_t)m) found = dd;
+        }
+        trace[d] = xmalloc((2 * d + 1) * sizeof **trace);
+        memcpy(trace[d], v + off - dd, (2 * d + 1) * sizeof *v);
+    }
+    size_t count = 0;
+    if (found < 0) {
+        /* too different to be worth a minimal script: delete all, insert all */
+        for (size_t i = 0; i < n; i++) ops[count++] = DIFF_DELETE;
+        for (size_t i = 0; i < m; i++) ops[count++] = DIFF_INSERT;
+    } else {
+        /* walk back from (n, m), collecting steps in reverse */
+        ptrdiff_t x = (ptrdiff_t)n, y = (ptrdiff_t)m;
+        for (ptrdiff_t d = found; d >= 0; d--) {
+            ptrdiff_t k = x - y, px = 0, py = 0;
+            if (d > 0) {
+                const ptrdiff_t *pv = trace[d - 1] + (d - 1);  /* index by k */
+                ptrdiff_t pk = (k == -d || (k != d && pv[k - 1] < pv[k + 1])) ? k + 1 : k - 1;
+                px = pv[pk];
+                py = px - pk;
+            }
+            while (x > px && y > py) {
+                ops[count++] = DIFF_EQUAL;
+                x--;
+                y--;
+            }
+            if (d > 0) {
+                ops[count++] = x == px ? DIFF_INSERT : DIFF_DELETE;
+                x = px;
+                y = py;
+            }
+        }
+        for (size_t i = 0; i < count / 2; i++) {
+            diff_op t = ops[i];
+            ops[i] = ops[count - 1 - i];
+            ops[count - 1 - i] = t;
+        }
+    }
+    for (size_t d = 0; d <= limit; d++) free(trace[d]);
+    free(trace);
+    free(v);
+    return count;
+}
+
+/* `@@ -l,s +l,s @@` as GNU diff writes it: `,1` left out, and an empty range numbered by
+ * the line before it. */
+static void print_range(FILE *out, size_t start, size_t count)
+{
+    if (count == 1) fprintf(out, "%zu", start + 1);
+    else fprintf(out, "%zu,%zu", count == 0 ? start : start + 1, count);
+}
+
+static void print_diff_line(FILE *out, char mark, const diff_line *l)
+{
+    fputc(mark, out);
+    fwrite(l->p, 1, l->len, out);
+    if (l->len == 0 || l->p[l->len - 1] != '\n') fputs("\n\\ No newline at end of file\n", out);
+}
+
+void fmt_print_diff(FILE *out, const char *path, const char *old_text, size_t old_len,
+                    const char *new_text, size_t new_len)
+{
+    size_t n, m;
+    diff_line *a = split_lines(old_text, old_len, &n);
+    diff_line *b = split_lines(new_text, new_len, &m);
+    /* the common head and tail need no search */
+    size_t head = 0;
+    while (head < n && head < m && line_eq(&a[head], &b[head])) head++;
+    size_t tail = 0;
+    while (tail < n - head && tail < m - head && line_eq(&a[n - 1 - tail], &b[m - 1 - tail]))
+        tail++;
+    diff_op *ops = xcalloc(n + m + 1, sizeof *ops);
+    size_t count = 0;
+    for (size_t i = 0; i < head; i++) ops[count++] = DIFF_EQUAL;
+    count += myers(a + head, n - head - tail, b + head, m - head - tail, ops + count);
+    for (size_t i = 0; i < tail; i++) ops[count++] = DIFF_EQUAL;
+
+    /* positions in both texts before each step */
+    size_t *pos_a = xcalloc(count + 1, sizeof *pos_a);
+    size_t *pos_b = xcalloc(count + 1, sizeof *pos_b);
+    for (size_t i = 0; i < count; i++) {
+        pos_a[i + 1] = pos_a[i] + (ops[i] != DIFF_INSERT);
+        pos_b[i + 1] = pos_b[i] + (ops[i] != DIFF_DELETE);
+    }
+    bool header = false;
+    size_t i = 0;
+    while (i < count) {
+        if (ops[i] == DIFF_EQUAL) {
+            i++;
+            continue;
+        }
+        /* a hunk: this change, and every later one less than 2 × context lines away */
+        size_t first = i >= DIFF_CONTEXT ? i - DIFF_CONTEXT : 0;
+        size_t last = i;                   /* one past the last change */
+        for (size_t k = i; k < count; k++) {
+            if (ops[k] != DIFF_EQUAL) last = k + 1;
+            else if (k - last >= 2 * DIFF_CONTEXT) break;
+        }
+        size_t end = last + DIFF_CONTEXT < count ? last + DIFF_CONTEXT : count;
+        if (!header) {
+            fprintf(out, "--- %s\toriginal\n+++ %s\tformatted\n", path, path);
+            header = true;
+        }
+        fputs("@@ -", out);
+        print_range(out, pos_a[first], pos_a[end] - pos_a[first]);
+        fputs(" +", out);
+        print_range(out, pos_b[first], pos_b[end] - pos_b[first]);
+        fputs(" @@\n", out);
+        for (size_t k = first; k < end; k++) {
+            if (ops[k] == DIFF_EQUAL) print_diff_line(out, ' ', &a[pos_a[k]]);
+            else if (ops[k] == DIFF_DELETE) print_diff_line(out, '-', &a[pos_a[k]]);
+            else print_diff_line(out, '+', &b[pos_b[k]]);
+        }
+        i = end;
+    }
+    free(pos_a);
+    free(pos_b);
+    free(ops);
+    free(a);
+    free(b);
+}

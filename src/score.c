@@ -1,0 +1,483 @@
+/* score.c — computing statements (see score.h): who is scored, and per kpi the target,
+ * achievement, points and weights; then the score, the gates and the bonus.
+ *
+ * Every number is an exact decimal (decimal.h, 18 places) from the indicator value to
+ * the bonus. Quotients (achievement, rescaled weights) are rounded to 18 places once;
+ * the bonus is rounded to 0.01 half away from zero once, at the end. Nothing is
+ * rounded for display here: that is the outputs' business (score_output.c).
+ */
+#include "kpic/score.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "kpic/hash.h"
+
+/* ---- values ------------------------------------------------------------------------- */
+
+static eval_value null_value(void)
+{
+    eval_value v;
+    memset(&v, 0, sizeof v);
+    return v;
+}
+
+static eval_value num_value(dec_t d)
+{
+    eval_value v = null_value();
+    v.kind = VAL_NUM;
+    v.as.num = d;
+    return v;
+}
+
+const char *score_reason_text(score_reason reason)
+{
+    return reason == SCORE_ROLE_NOT_DECLARED ? "role not declared" : "not employed in period";
+}
+
+/* ---- requiring ---------------------------------------------------------------------- */
+
+void score_require_role(eval_session *s, const ast_decl *role)
+{
+    for (int i = 0; i < role->u.role.item_count; i++) {
+        const ast_role_item *it = &role->u.role.items[i];
+        switch (it->kind) {
+        case ROLE_KPI:
+            if (it->ref) eval_require_indicator(s, it->ref);
+            if (it->has_target && it->target) eval_require(s, it->target);
+            if (it->points) eval_require(s, it->points);
+            break;
+        case ROLE_GATE:
+        case ROLE_BONUS:
+            if (it->expr) eval_require(s, it->expr);
+            break;
+        case ROLE_POINTS:
+        case ROLE_MISSING:
+            break;
+        }
+    }
+}
+
+void score_require(eval_session *s, const chk_model *model)
+{
+    for (size_t i = 0; i < model->roles.len; i++) score_require_role(s, model->roles.items[i]);
+}
+
+/* ---- achievement and scales --------------------------------------------------------- */
+
+eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value target)
+{
+    if (value.kind != VAL_NUM || target.kind != VAL_NUM || dec_sign(target.as.num) == 0)
+        return null_value();
+    dec_t q;
+    if (dec_div(value.as.num, target.as.num, DEC_PLACES, &q) != DEC_OK) return null_value();
+    if (cmp == CMP_GE) return num_value(q);
+    dec_t r;
+    if (dec_sub(dec_from_int64(2), q, &r) != DEC_OK) return null_value();
+    return num_value(dec_sign(r) < 0 ? dec_from_int64(0) : r);
+}
+
+/* A scale bound as eval_scale() reads it: a signed number or percent, or ±inf
+ * (*infinite −1 or 1). False for anything else (the checker rules it out). */
+static bool scale_bound(const ast_expr *e, dec_t *value, int *infinite)
+{
+    bool negative = false;
+    if (e->kind == EX_UNARY) {
+        negative = true;
+        e = e->u.op.lhs;
+    }
+    *infinite = 0;
+    if (e->kind == EX_INF) {
+        *infinite = negative ? -1 : 1;
+        return true;
+    }
+    if (e->kind != EX_NUMBER && e->kind != EX_PERCENT) return false;
+    const char *t = e->u.lit.text;
+    if (dec_parse(t, strlen(t), DEC_PLACES, value) != DEC_OK) return false;
+    if (e->kind == EX_PERCENT && dec_div(*value, dec_from_int64(100), DEC_PLACES, value) != DEC_OK)
+        return false;
+    if (negative) *value = dec_neg(*value);
+    return true;
+}
+
+int score_scale_row(const ast_decl *scale, dec_t x)
+{
+    for (int i = 0; i < scale->u.scale.row_count; i++) {
+        const ast_scale_row *row = &scale->u.scale.rows[i];
+        dec_t lo = {0}, hi = {0};
+        int lo_inf, hi_inf;
+        if (!scale_bound(row->lo, &lo, &lo_inf) || !scale_bound(row->hi, &hi, &hi_inf)) continue;
+        bool above = lo_inf < 0 ||
+                     (lo_inf == 0 && (row->lo_closed ? dec_cmp(x, lo) >= 0 : dec_cmp(x, lo) > 0));
+        bool below = hi_inf > 0 ||
+                     (hi_inf == 0 && (row->hi_closed ? dec_cmp(x, hi) <= 0 : dec_cmp(x, hi) < 0));
+        if (above && below) return i;
+    }
+    return -1;
+}
+
+/* The first scale call in E (outside aggregates) whose numeric input lies outside
+ * every interval, evaluated as E is; NULL when there is none. */
+static const ast_decl *find_out_of_scale(eval_session *s, ast_expr *e, size_t period, int staff,
+                                         const eval_kpi_context *ctx, dec_t *input)
+{
+    if (!e) return NULL;
+    switch (e->kind) {
+    case EX_UNARY:
+        return find_out_of_scale(s, e->u.op.lhs, period, staff, ctx, input);
+    case EX_BINARY: {
+        const ast_decl *d = find_out_of_scale(s, e->u.op.lhs, period, staff, ctx, input);
+        return d ? d : find_out_of_scale(s, e->u.op.rhs, period, staff, ctx, input);
+    }
+    case EX_IF: {
+        /* only the branch that was taken */
+        eval_value c = eval_value_of(s, e->u.cond.cond, period, staff, ctx);
+        const ast_decl *d = find_out_of_scale(s, e->u.cond.cond, period, staff, ctx, input);
+        if (d) return d;
+        ast_expr *taken = c.kind == VAL_BOOL && c.as.b ? e->u.cond.then_expr : e->u.cond.else_expr;
+        return find_out_of_scale(s, taken, period, staff, ctx, input);
+    }
+    case EX_CALL:
+        if (e->call_kind == CALL_SCALE && e->ref && e->u.call.args.len == 1) {
+            eval_value x = eval_value_of(s, e->u.call.args.items[0], period, staff, ctx);
+            if (x.kind == VAL_NUM && score_scale_row(e->ref, x.as.num) < 0) {
+                *input = x.as.num;
+                return e->ref;
+            }
+        }
+        if (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT) return NULL;
+        if (e->call_kind == CALL_PREVIOUS || e->call_kind == CALL_LAST_YEAR) return NULL;
+        for (size_t i = 0; i < e->u.call.args.len; i++) {
+            const ast_decl *d = find_out_of_scale(s, e->u.call.args.items[i], period, staff, ctx, input);
+            if (d) return d;
+        }
+        return NULL;
+    default:
+        return NULL;
+    }
+}
+
+/* ---- one statement ------------------------------------------------------------------ */
+
+void score_statement_free(score_statement *st)
+{
+    free(st->kpis);
+    free(st->gates);
+    st->kpis = NULL;
+    st->gates = NULL;
+}
+
+void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int staff,
+                             score_statement *out)
+{
+    memset(out, 0, sizeof *out);
+    out->period = period;
+    out->staff = staff;
+    out->role = role;
+    out->gates_passed = true;
+
+    const ast_role_item *items = role->u.role.items;
+    int n = role->u.role.item_count;
+    const ast_decl *scale = NULL;
+    const ast_role_item *bonus = NULL;
+    bool skip = false;
+    size_t kpis = 0, gates = 0;
+    for (int i = 0; i < n; i++) {
+        switch (items[i].kind) {
+        case ROLE_KPI: kpis++; break;
+        case ROLE_GATE: gates++; break;
+        case ROLE_POINTS: if (!scale) scale = items[i].ref; break;
+        case ROLE_BONUS: if (!bonus) bonus = &items[i]; break;
+        case ROLE_MISSING: skip = items[i].missing_skip; break;
+        }
+    }
+    out->kpis = xcalloc(kpis ? kpis : 1, sizeof *out->kpis);
+    out->gates = xcalloc(gates ? gates : 1, sizeof *out->gates);
+
+    size_t period_count, roster_count;
+    const period_t *periods = eval_periods(s, &period_count);
+    const eval_staff *roster = eval_roster(s, &roster_count);
+    out->employed = eval_employed(s, period, staff);
+    if (period < period_count && staff >= 0 && (size_t)staff < roster_count) {
+        const eval_staff *who = &roster[staff];
+        out->employed_days = period_employed(periods[period], who->has_start ? &who->start : NULL,
+                                             who->has_end ? &who->end : NULL);
+    }
+
+    /* kpis: value, target, achievement, points */
+    for (int i = 0; i < n; i++) {
+        const ast_role_item *it = &items[i];
+        if (it->kind != ROLE_KPI) continue;
+        score_kpi *k = &out->kpis[out->kpi_count++];
+        k->item = it;
+        k->indicator = it->ref;
+        k->scale_row = -1;
+        k->value = it->ref ? eval_indicator_value(s, it->ref, period, staff) : null_value();
+        k->target = it->has_target && it->target ? eval_value_of(s, it->target, period, staff, NULL)
+                                                 : null_value();
+        k->achievement = it->has_target ? score_achievement(it->comparator, k->value, k->target)
+                                        : null_value();
+        eval_value w = eval_value_of(s, it->weight, period, staff, NULL);
+        k->weight = w.kind == VAL_NUM ? w.as.num : dec_from_int64(0);
+        if (it->points) {
+            eval_kpi_context ctx = {k->value, k->target, k->achievement, null_value(), out->employed};
+            k->points = eval_value_of(s, it->points, period, staff, &ctx);
+            if (k->points.kind != VAL_NUM)
+                k->out_of_scale = find_out_of_scale(s, it->points, period, staff, &ctx,
+                                                    &k->out_of_scale_input);
+        } else if (scale && k->achievement.kind == VAL_NUM) {
+            k->scale = scale;
+            k->scale_row = score_scale_row(scale, k->achievement.as.num);
+            k->points = eval_scale(scale, k->achievement.as.num);
+            if (k->points.kind != VAL_NUM && k->scale_row < 0) {
+                k->out_of_scale = scale;
+                k->out_of_scale_input = k->achievement.as.num;
+            }
+        } else {
+            k->scale = scale;
+            k->points = null_value();
+        }
+        if (k->points.kind != VAL_NUM) {
+            k->points = null_value();
+            k->missing = true;
+            k->dropped = skip;
+        }
+    }
+
+    /* weights and score: score = Σ (weight × points) / W over the kept kpis, where W is
+     * the sum of their weights (1 exactly unless `missing skip` dropped some), so that
+     * the effective weights of the kept kpis sum to 1 */
+    dec_t total_weight = {0}, total = {0};
+    bool overflow = false;
+    for (size_t i = 0; i < out->kpi_count; i++) {
+        score_kpi *k = &out->kpis[i];
+        if (k->dropped) continue;
+        overflow |= dec_add(total_weight, k->weight, &total_weight) != DEC_OK;
+        if (k->missing) continue;
+        dec_t wp;
+        overflow |= dec_mul(k->weight, k->points.as.num, &wp) != DEC_OK;
+        overflow |= dec_add(total, wp, &total) != DEC_OK;
+    }
+    bool scored = !overflow && dec_sign(total_weight) != 0;
+    dec_t score = {0};
+    if (scored) scored = dec_div(total, total_weight, DEC_PLACES, &score) == DEC_OK;
+    out->score = scored ? num_value(score) : null_value();
+    for (size_t i = 0; i < out->kpi_count; i++) {
+        score_kpi *k = &out->kpis[i];
+        if (k->dropped || !scored) continue;
+        if (dec_div(k->weight, total_weight, DEC_PLACES, &k->effective_weight) != DEC_OK)
+            k->effective_weight = dec_from_int64(0);
+        if (k->missing) continue;
+        dec_t wp;
+        if (dec_mul(k->weight, k->points.as.num, &wp) != DEC_OK ||
+            dec_div(wp, total_weight, DEC_PLACES, &k->weighted) != DEC_OK)
+            k->weighted = dec_from_int64(0);
+    }
+
+    /* gates: each must be true; null fails */
+    eval_kpi_context role_ctx = {null_value(), null_value(), null_value(), out->score, out->employed};
+    for (int i = 0; i < n; i++) {
+        const ast_role_item *it = &items[i];
+        if (it->kind != ROLE_GATE) continue;
+        score_gate *g = &out->gates[out->gate_count++];
+        g->item = it;
+        g->value = eval_value_of(s, it->expr, period, staff, &role_ctx);
+        g->passed = g->value.kind == VAL_BOOL && g->value.as.b;
+        out->gates_passed &= g->passed;
+    }
+
+    /* bonus: rounded once, here */
+    out->bonus_exact = null_value();
+    out->bonus = null_value();
+    if (bonus) {
+        out->has_bonus = true;
+        out->bonus_exact = eval_value_of(s, bonus->expr, period, staff, &role_ctx);
+        dec_t rounded;
+        if (!out->gates_passed)
+            out->bonus = num_value(dec_from_int64(0));
+        else if (out->bonus_exact.kind == VAL_NUM &&
+                 dec_round(out->bonus_exact.as.num, 2, &rounded) == DEC_OK)
+            out->bonus = num_value(rounded);
+    }
+}
+
+/* ---- every statement ----------------------------------------------------------------- */
+
+/* A number for a warning: a percentage when the scale's bounds are written as
+ * percentages, else plain, both as people read them. */
+static void scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t size)
+{
+    bool percent = scale->u.scale.row_count > 0 &&
+                   (scale->u.scale.rows[0].hi->kind == EX_PERCENT ||
+                    scale->u.scale.rows[0].lo->kind == EX_PERCENT);
+    eval_format_value(num_value(x), percent ? UNIT_PERCENT : UNIT_NUMBER, buf, size);
+}
+
+static const char *staff_label(const eval_staff *who, char *buf, size_t size)
+{
+    if (who->name) snprintf(buf, size, "'%s' (%s)", who->id, who->name);
+    else snprintf(buf, size, "'%s'", who->id);
+    return buf;
+}
+
+/* The warnings of DESIGN §2.4–2.5 that a run should not keep quiet: a scale input
+ * outside every interval (once per staff member and kpi, with how many more periods
+ * had it), a statement whose kpis were all dropped, a bonus without a value. */
+static void report_warnings(const score_result *r, diag_sink *diags)
+{
+    size_t period_count, roster_count;
+    const period_t *periods = eval_periods(r->session, &period_count);
+    const eval_staff *roster = eval_roster(r->session, &roster_count);
+    hmap first, seen;                /* (staff, kpi item) → its first statement; → times */
+    hmap_init(&first);
+    hmap_init(&seen);
+    for (size_t i = 0; i < r->statement_count; i++) {
+        const score_statement *st = &r->statements[i];
+        for (size_t k = 0; k < st->kpi_count; k++) {
+            if (!st->kpis[k].out_of_scale) continue;
+            uint64_t key = ((uint64_t)(uint32_t)st->staff << 20) | k; /* one role per staff member */
+            hmap_get_or_put(&first, key, (uint32_t)i);
+            uint32_t times = hmap_get(&seen, key);
+            hmap_put(&seen, key, times == HMAP_NONE ? 1 : times + 1);
+        }
+    }
+    char who[256], input[DEC_FORMAT_SIZE + 16], label[PERIOD_LABEL_SIZE];
+    for (size_t i = 0; i < r->statement_count; i++) {
+        const score_statement *st = &r->statements[i];
+        const eval_staff *person = &roster[st->staff];
+        staff_label(person, who, sizeof who);
+        period_format(periods[st->period], label, sizeof label);
+        for (size_t k = 0; k < st->kpi_count; k++) {
+            const score_kpi *kp = &st->kpis[k];
+            if (!kp->out_of_scale) continue;
+            uint64_t key = ((uint64_t)(uint32_t)st->staff << 20) | k;
+            if (hmap_get(&first, key) != (uint32_t)i) continue;
+            scale_input_text(kp->out_of_scale, kp->out_of_scale_input, input, sizeof input);
+            diagnostic *d = diag_report(
+                diags, DIAG_WARNING, kp->item->span, "scale-range",
+                "staff %s, kpi '%s', %s: %s %s lies outside every interval of scale '%s'; "
+                "the kpi is missing",
+                who, kp->item->indicator, label, kp->scale ? "achievement" : "the scale input",
+                input, kp->out_of_scale->name);
+            size_t extra = hmap_get(&seen, key) - 1;
+            if (extra)
+                diag_hint(diags, d, "the same in %zu more period%s", extra, extra == 1 ? "" : "s");
+        }
+        if (st->score.kind == VAL_NULL)
+            diag_report(diags, DIAG_WARNING, st->role->name_span, "no-score",
+                        "staff %s, %s: every kpi of role '%s' is missing, so there is no score",
+                        who, label, st->role->name);
+        if (st->has_bonus && st->bonus.kind == VAL_NULL) {
+            for (int it = 0; it < st->role->u.role.item_count; it++) {
+                const ast_role_item *b = &st->role->u.role.items[it];
+                if (b->kind != ROLE_BONUS) continue;
+                diag_report(diags, DIAG_WARNING, b->span, "no-bonus",
+                            "staff %s, %s: the bonus of role '%s' has no value (n/a)", who, label,
+                            st->role->name);
+                break;
+            }
+        }
+    }
+    hmap_free(&first);
+    hmap_free(&seen);
+}
+
+score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
+{
+    score_result *r = xcalloc(1, sizeof *r);
+    r->session = s;
+    r->model = model;
+    size_t period_count, roster_count;
+    const period_t *periods = eval_periods(s, &period_count);
+    const eval_staff *roster = eval_roster(s, &roster_count);
+    size_t cells = period_count * roster_count;
+    r->statements = xcalloc(cells ? cells : 1, sizeof *r->statements);
+    r->unscored = xcalloc(cells ? cells : 1, sizeof *r->unscored);
+    for (size_t p = 0; p < period_count; p++) {
+        for (size_t i = 0; i < roster_count; i++) {
+            const eval_staff *who = &roster[i];
+            ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
+            if (!role || role->kind != DECL_ROLE) {
+                r->unscored[r->unscored_count++] = (score_unscored){p, (int)i, SCORE_ROLE_NOT_DECLARED};
+                continue;
+            }
+            if (!period_is_employed(periods[p], who->has_start ? &who->start : NULL,
+                                    who->has_end ? &who->end : NULL)) {
+                r->unscored[r->unscored_count++] = (score_unscored){p, (int)i, SCORE_NOT_EMPLOYED};
+                continue;
+            }
+            score_statement_compute(s, role, p, (int)i, &r->statements[r->statement_count++]);
+        }
+    }
+    if (diags) report_warnings(r, diags);
+    return r;
+}
+
+void score_free(score_result *r)
+{
+    if (!r) return;
+    for (size_t i = 0; i < r->statement_count; i++) score_statement_free(&r->statements[i]);
+    free(r->statements);
+    free(r->unscored);
+    free(r);
+}
+
+/* ---- source text and hashes ----------------------------------------------------------- */
+
+const char *score_source_text(const diag_sink *diags, kp_span span, arena *mem)
+{
+    const diag_file *f = span.file == DIAG_NO_FILE ? NULL : diag_get_file(diags, span.file);
+    if (!f || span.start > span.end || span.end > f->len) return "";
+    const char *t = f->text + span.start;
+    size_t n = span.end - span.start;
+    char *out = arena_alloc(mem, n + 1), *o = out;
+    bool in_string = false, space = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (in_string) {
+            *o++ = c;
+            if (c == '\\' && i + 1 < n) *o++ = t[++i];
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '#') {
+            while (i + 1 < n && t[i + 1] != '\n') i++;
+            space = true;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            space = true;
+            continue;
+        }
+        if (space && o > out) *o++ = ' ';
+        space = false;
+        if (c == '"') in_string = true;
+        *o++ = c;
+    }
+    *o = '\0';
+    return out;
+}
+
+void score_sha256_hex(const void *data, size_t len, char hex[65])
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(ctx, data, len) == 1 && EVP_DigestFinal_ex(ctx, digest, &n) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok || n != 32) {
+        fputs("kpic: SHA-256 is not available from libcrypto\n", stderr);
+        abort();
+    }
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 15];
+    }
+    hex[64] = '\0';
+}

@@ -1,0 +1,1003 @@
+/* score_explain.c — `kpic explain`: the chain from the data to one staff member's
+ * bonus, and expressions shown with their values filled in (score_internal.h).
+ *
+ * An explanation evaluates nothing the scorer does not: it reads the same session.
+ * To show what an aggregate inside previous() or last_year() gave, the session is
+ * created with those shifted periods as periods of its own (score_trace_periods), so
+ * eval_value_of() can be asked for them; and to show how many rows an aggregate saw,
+ * every aggregate gets a twin `count(SRC where … over …)` with the same source,
+ * condition and window (score_trace_require), computed in the same single pass.
+ */
+#include "score_internal.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpic/hash.h"
+
+/* ---- small helpers ------------------------------------------------------------------- */
+
+FILE *score_memstream(char **buf, size_t *len)
+{
+    FILE *f = open_memstream(buf, len);
+    if (!f) {
+        fputs("kpic: out of memory (score output)\n", stderr);
+        abort();
+    }
+    return f;
+}
+
+void score_memstream_close(FILE *f)
+{
+    int failed = ferror(f);
+    if (fclose(f) != 0 || failed) {
+        fputs("kpic: out of memory (score output)\n", stderr);
+        abort();
+    }
+}
+
+static eval_value null_value(void)
+{
+    eval_value v;
+    memset(&v, 0, sizeof v);
+    return v;
+}
+
+static eval_value num_value(dec_t d)
+{
+    eval_value v = null_value();
+    v.kind = VAL_NUM;
+    v.as.num = d;
+    return v;
+}
+
+/* V as people read it in UNIT, written to OUT. */
+static void put_value(FILE *out, eval_value v, ast_unit unit)
+{
+    char buf[128];
+    eval_format_value(v, unit, buf, sizeof buf);
+    fputs(buf, out);
+}
+
+static void put_num(FILE *out, dec_t d, ast_unit unit)
+{
+    put_value(out, num_value(d), unit);
+}
+
+static ast_unit dim_unit(ast_dim d)
+{
+    switch (d) {
+    case DIM_MONEY: return UNIT_MONEY;
+    case DIM_RATIO: return UNIT_PERCENT;
+    case DIM_COUNT: return UNIT_COUNT;
+    case DIM_DAYS: return UNIT_DAYS;
+    case DIM_POINTS: return UNIT_POINTS;
+    case DIM_NUMBER: break;
+    }
+    return UNIT_NUMBER;
+}
+
+/* Does SCALE give percentages (its points are written with '%')? */
+static bool scale_gives_percent(const ast_decl *scale)
+{
+    return scale->dim == DIM_RATIO ||
+           (scale->u.scale.row_count > 0 && scale->u.scale.rows[0].from->kind == EX_PERCENT);
+}
+
+ast_unit score_expr_unit(const ast_expr *e, const score_kpi *kpi)
+{
+    switch (e->kind) {
+    case EX_NAME:
+    case EX_MEMBER:
+        switch (e->ref_kind) {
+        case REF_INDICATOR: return e->ref->u.indicator.unit;
+        case REF_VALUE:
+        case REF_TARGET:
+            if (kpi && kpi->indicator) return kpi->indicator->u.indicator.unit;
+            break;
+        case REF_ACHIEVEMENT: return UNIT_PERCENT;
+        case REF_SCORE: return UNIT_POINTS;
+        case REF_EMPLOYED: return UNIT_RATIO;
+        case REF_STAFF_COLUMN:
+        case REF_COLUMN:
+            if (e->ref && e->column >= 0 && e->column < e->ref->u.source.column_count)
+                return e->ref->u.source.columns[e->column].type == COLTYPE_MONEY ? UNIT_MONEY
+                                                                                 : UNIT_NUMBER;
+            break;
+        default: break;
+        }
+        break;
+    case EX_CALL:
+        if ((e->call_kind == CALL_PREVIOUS || e->call_kind == CALL_LAST_YEAR) && e->u.call.args.len)
+            return score_expr_unit(e->u.call.args.items[0], kpi);
+        if (e->call_kind == CALL_SCALE && e->ref)
+            return scale_gives_percent(e->ref) ? UNIT_PERCENT : UNIT_POINTS;
+        break;
+    default: break;
+    }
+    return dim_unit(e->dim);
+}
+
+/* ---- filled-in expressions --------------------------------------------------------- */
+
+typedef struct fill_ctx {
+    eval_session *s;
+    size_t period;             /* index into the session's periods */
+    int staff;
+    const score_statement *st;
+    const score_kpi *kpi;
+    eval_kpi_context ctx;
+} fill_ctx;
+
+static fill_ctx make_fill(eval_session *s, const score_statement *st, const score_kpi *kpi)
+{
+    fill_ctx c;
+    memset(&c, 0, sizeof c);
+    c.s = s;
+    c.period = st->period;
+    c.staff = st->staff;
+    c.st = st;
+    c.kpi = kpi;
+    if (kpi) {
+        c.ctx.value = kpi->value;
+        c.ctx.target = kpi->target;
+        c.ctx.achievement = kpi->achievement;
+        c.ctx.score = null_value();
+    } else {
+        c.ctx.score = st->score;
+    }
+    c.ctx.employed = st->employed;
+    return c;
+}
+
+/* Binding strength, for putting back the parentheses the tree does not keep. */
+static int precedence(const ast_expr *e)
+{
+    switch (e->kind) {
+    case EX_IF: return 0;
+    case EX_BINARY:
+        switch (e->u.op.op) {
+        case OP_OR: return 1;
+        case OP_AND: return 2;
+        case OP_ADD: case OP_SUB: return 5;
+        case OP_MUL: case OP_DIV: return 6;
+        default: return 4;   /* comparisons */
+        }
+    case EX_UNARY: return e->u.op.op == OP_NOT ? 3 : 7;
+    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD: return 4;
+    default: return 8;
+    }
+}
+
+/* Is E shown as its value (rather than taken apart)? */
+static bool is_leaf(const ast_expr *e)
+{
+    switch (e->kind) {
+    case EX_NAME:
+    case EX_MEMBER:
+        return true;
+    case EX_CALL:
+        switch (e->call_kind) {
+        case CALL_FN_MIN: case CALL_FN_MAX: case CALL_FN_ABS: case CALL_FN_ROUND: case CALL_FN_DAYS:
+            return false;
+        default:
+            return true;
+        }
+    default:
+        return false;
+    }
+}
+
+static void fill(FILE *out, const fill_ctx *c, const ast_expr *e, int parent_prec);
+
+static void fill_child(FILE *out, const fill_ctx *c, const ast_expr *e, bool paren)
+{
+    if (paren) fputc('(', out);
+    fill(out, c, e, paren ? 0 : 9);
+    if (paren) fputc(')', out);
+}
+
+/* A leaf's value. Negative numbers get parentheses inside an operation. */
+static void fill_leaf(FILE *out, const fill_ctx *c, const ast_expr *e, int parent_prec)
+{
+    if (e->ref_kind == REF_EMPLOYED && (e->kind == EX_NAME) && c->st->employed_days.den > 0) {
+        period_fraction f = c->st->employed_days;
+        if (f.num == f.den) fputs("1", out);
+        else fprintf(out, "%d/%d", (int)f.num, (int)f.den);
+        return;
+    }
+    eval_value v = eval_value_of(c->s, (ast_expr *)e, c->period, c->staff, &c->ctx);
+    bool paren = parent_prec < 9 && parent_prec > 0 && v.kind == VAL_NUM && dec_sign(v.as.num) < 0;
+    if (paren) fputc('(', out);
+    if (v.kind == VAL_TEXT) fprintf(out, "\"%s\"", v.as.text);
+    else put_value(out, v, score_expr_unit(e, c->kpi));
+    if (paren) fputc(')', out);
+}
+
+static void fill(FILE *out, const fill_ctx *c, const ast_expr *e, int parent_prec)
+{
+    if (is_leaf(e)) {
+        fill_leaf(out, c, e, parent_prec);
+        return;
+    }
+    switch (e->kind) {
+    case EX_NUMBER: case EX_PERCENT: case EX_DATE: case EX_STRING:
+        fputs(e->u.lit.raw ? e->u.lit.raw : e->u.lit.text, out);
+        return;
+    case EX_BOOL: fputs(e->u.lit.boolean ? "true" : "false", out); return;
+    case EX_INF: fputs("inf", out); return;
+    case EX_UNARY: {
+        int p = precedence(e);
+        fputs(e->u.op.op == OP_NOT ? "not " : "-", out);
+        fill_child(out, c, e->u.op.lhs, precedence(e->u.op.lhs) < p);
+        return;
+    }
+    case EX_BINARY: {
+        int p = precedence(e);
+        ast_op op = e->u.op.op;
+        fill_child(out, c, e->u.op.lhs, precedence(e->u.op.lhs) < p);
+        fputc(' ', out);
+        fputs(op == OP_MUL ? "×" : ast_op_text(op), out);
+        fputc(' ', out);
+        int rp = precedence(e->u.op.rhs);
+        bool strict = op == OP_SUB || op == OP_DIV || p == 4;
+        if (is_leaf(e->u.op.rhs)) fill(out, c, e->u.op.rhs, p);
+        else fill_child(out, c, e->u.op.rhs, rp < p || (strict && rp == p));
+        return;
+    }
+    case EX_IF:
+        fputs("if ", out);
+        fill(out, c, e->u.cond.cond, 0);
+        fputs(" then ", out);
+        fill(out, c, e->u.cond.then_expr, 0);
+        fputs(" else ", out);
+        fill(out, c, e->u.cond.else_expr, 0);
+        return;
+    case EX_IN_LIST:
+        fill_child(out, c, e->u.in.lhs, precedence(e->u.in.lhs) <= 4);
+        fputs(" in (", out);
+        for (size_t i = 0; i < e->u.in.items.len; i++) {
+            if (i) fputs(", ", out);
+            fill(out, c, e->u.in.items.items[i], 0);
+        }
+        fputc(')', out);
+        return;
+    case EX_IN_SET:
+        fill_child(out, c, e->u.in.lhs, precedence(e->u.in.lhs) <= 4);
+        fprintf(out, " in %s", e->u.in.set_name);
+        return;
+    case EX_IN_PERIOD:
+        fill_child(out, c, e->u.in.lhs, precedence(e->u.in.lhs) <= 4);
+        fputs(e->u.in.rel == PERIOD_IN ? " in period"
+              : e->u.in.rel == PERIOD_IN_PREVIOUS ? " in previous period" : " before period", out);
+        return;
+    case EX_CALL:
+        fprintf(out, "%s(", e->u.call.name);
+        for (size_t i = 0; i < e->u.call.args.len; i++) {
+            if (i) fputs(", ", out);
+            fill(out, c, e->u.call.args.items[i], 0);
+        }
+        fputc(')', out);
+        return;
+    default:
+        fputs("?", out);
+        return;
+    }
+}
+
+void score_write_filled(FILE *out, eval_session *s, const score_statement *st,
+                        const score_kpi *kpi, ast_expr *e)
+{
+    fill_ctx c = make_fill(s, st, kpi);
+    fill(out, &c, e, 0);
+}
+
+char *score_filled_text(eval_session *s, const score_statement *st, const score_kpi *kpi,
+                        ast_expr *e)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = score_memstream(&buf, &len);
+    score_write_filled(f, s, st, kpi, e);
+    score_memstream_close(f);
+    return buf;
+}
+
+/* ---- the periods an explanation needs ----------------------------------------------- */
+
+typedef struct period_walk {
+    period_t *periods;
+    size_t count, cap;
+    const void **seen_decl;    /* (indicator, period start) already walked */
+    date_t *seen_start;
+    size_t seen_count, seen_cap;
+} period_walk;
+
+static void add_period(period_walk *w, period_t p)
+{
+    for (size_t i = 0; i < w->count; i++)
+        if (w->periods[i].start == p.start) return;
+    if (w->count == PERIOD_RANGE_MAX) return;
+    if (w->count == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 8;
+        w->periods = xrealloc(w->periods, w->cap * sizeof *w->periods);
+    }
+    w->periods[w->count++] = p;
+}
+
+static bool first_walk(period_walk *w, const void *decl, date_t start)
+{
+    for (size_t i = 0; i < w->seen_count; i++)
+        if (w->seen_decl[i] == decl && w->seen_start[i] == start) return false;
+    if (w->seen_count == w->seen_cap) {
+        w->seen_cap = w->seen_cap ? 2 * w->seen_cap : 32;
+        w->seen_decl = xrealloc(w->seen_decl, w->seen_cap * sizeof *w->seen_decl);
+        w->seen_start = xrealloc(w->seen_start, w->seen_cap * sizeof *w->seen_start);
+    }
+    w->seen_decl[w->seen_count] = decl;
+    w->seen_start[w->seen_count++] = start;
+    return true;
+}
+
+static void walk_periods(period_walk *w, const ast_expr *e, period_t p)
+{
+    if (!e) return;
+    switch (e->kind) {
+    case EX_NAME:
+        if (e->ref_kind == REF_INDICATOR && e->ref && first_walk(w, e->ref, p.start))
+            walk_periods(w, e->ref->u.indicator.expr, p);
+        return;
+    case EX_UNARY: walk_periods(w, e->u.op.lhs, p); return;
+    case EX_BINARY: walk_periods(w, e->u.op.lhs, p); walk_periods(w, e->u.op.rhs, p); return;
+    case EX_IF:
+        walk_periods(w, e->u.cond.cond, p);
+        walk_periods(w, e->u.cond.then_expr, p);
+        walk_periods(w, e->u.cond.else_expr, p);
+        return;
+    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
+        walk_periods(w, e->u.in.lhs, p);
+        for (size_t i = 0; e->kind == EX_IN_LIST && i < e->u.in.items.len; i++)
+            walk_periods(w, e->u.in.items.items[i], p);
+        return;
+    case EX_CALL:
+        if (e->call_kind == CALL_PREVIOUS || e->call_kind == CALL_LAST_YEAR) {
+            period_t shifted;
+            bool ok = e->call_kind == CALL_PREVIOUS ? period_previous(p, &shifted)
+                                                    : period_last_year(p, &shifted);
+            if (!ok || !e->u.call.args.len) return;
+            add_period(w, shifted);
+            walk_periods(w, e->u.call.args.items[0], shifted);
+            return;
+        }
+        if (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT) return;
+        for (size_t i = 0; i < e->u.call.args.len; i++) walk_periods(w, e->u.call.args.items[i], p);
+        return;
+    default:
+        return;
+    }
+}
+
+period_t *score_trace_periods(const ast_decl *role, period_t p, size_t *count)
+{
+    period_walk w;
+    memset(&w, 0, sizeof w);
+    add_period(&w, p);
+    for (int i = 0; i < role->u.role.item_count; i++) {
+        const ast_role_item *it = &role->u.role.items[i];
+        if (it->kind == ROLE_KPI) {
+            if (it->ref && first_walk(&w, it->ref, p.start)) walk_periods(&w, it->ref->u.indicator.expr, p);
+            if (it->has_target) walk_periods(&w, it->target, p);
+            walk_periods(&w, it->points, p);
+        } else if (it->kind == ROLE_GATE || it->kind == ROLE_BONUS) {
+            walk_periods(&w, it->expr, p);
+        }
+    }
+    free(w.seen_decl);
+    free(w.seen_start);
+    *count = w.count;
+    return w.periods;
+}
+
+/* ---- row counts ------------------------------------------------------------------------ */
+
+struct score_trace {
+    hmap rows_of;              /* aggregate node → index into rows */
+    ast_expr **rows;           /* the twin count() of each aggregate */
+    size_t count, cap;
+    hmap walked;               /* indicators already walked */
+};
+
+/* `count(SOURCE where WHERE over OVER)`, annotated as the checker would, in MEM. */
+static ast_expr *count_node(arena *mem, kp_span span, ast_decl *source, ast_expr *where,
+                            ast_window *over, bool per_staff)
+{
+    ast_expr *src = ast_new_expr(mem, EX_NAME, span);
+    src->u.name.name = source->name;
+    src->ref_kind = REF_SOURCE;
+    src->ref = source;
+    src->type = TYPE_SOURCE;
+    ast_expr *call = ast_new_expr(mem, EX_CALL, span);
+    call->u.call.name = "count";
+    call->u.call.name_span = span;
+    ptr_vec_push(mem, &call->u.call.args, src);
+    call->u.call.where = where;
+    call->u.call.over = over;
+    call->depth = (uint16_t)((where ? where->depth : 1) + 1);
+    call->call_kind = CALL_COUNT;
+    call->agg_source = source;
+    call->per_staff = per_staff;
+    call->type = TYPE_NUM;
+    call->dim = DIM_COUNT;
+    return call;
+}
+
+static void trace_rows(score_trace *t, eval_session *s, ast_spec *spec, ast_expr *e)
+{
+    if (!e) return;
+    switch (e->kind) {
+    case EX_NAME:
+        if (e->ref_kind == REF_INDICATOR && e->ref &&
+            hmap_get_or_put(&t->walked, (uint64_t)(uintptr_t)e->ref, 1) == HMAP_NONE)
+            trace_rows(t, s, spec, e->ref->u.indicator.expr);
+        return;
+    case EX_UNARY: trace_rows(t, s, spec, e->u.op.lhs); return;
+    case EX_BINARY: trace_rows(t, s, spec, e->u.op.lhs); trace_rows(t, s, spec, e->u.op.rhs); return;
+    case EX_IF:
+        trace_rows(t, s, spec, e->u.cond.cond);
+        trace_rows(t, s, spec, e->u.cond.then_expr);
+        trace_rows(t, s, spec, e->u.cond.else_expr);
+        return;
+    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
+        trace_rows(t, s, spec, e->u.in.lhs);
+        for (size_t i = 0; e->kind == EX_IN_LIST && i < e->u.in.items.len; i++)
+            trace_rows(t, s, spec, e->u.in.items.items[i]);
+        return;
+    case EX_CALL: {
+        ast_expr *twin = NULL;
+        if (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT && e->agg_source) {
+            twin = count_node(&spec->mem, e->span, e->agg_source, e->u.call.where, e->u.call.over,
+                              e->per_staff);
+        } else if (e->call_kind == CALL_SET_SIZE && e->ref && e->ref->u.set.column &&
+                   e->ref->u.set.column->ref) {
+            const ast_decl *set = e->ref;
+            twin = count_node(&spec->mem, e->span, set->u.set.column->ref, set->u.set.where,
+                              set->u.set.over, e->per_staff);
+        } else {
+            for (size_t i = 0; i < e->u.call.args.len; i++) trace_rows(t, s, spec, e->u.call.args.items[i]);
+            return;
+        }
+        if (hmap_get(&t->rows_of, (uint64_t)(uintptr_t)e) != HMAP_NONE) return;
+        if (t->count == t->cap) {
+            t->cap = t->cap ? 2 * t->cap : 32;
+            t->rows = xrealloc(t->rows, t->cap * sizeof *t->rows);
+        }
+        hmap_put(&t->rows_of, (uint64_t)(uintptr_t)e, (uint32_t)t->count);
+        t->rows[t->count++] = twin;
+        eval_require(s, twin);
+        return;
+    }
+    default:
+        return;
+    }
+}
+
+score_trace *score_trace_require(eval_session *s, ast_spec *spec, const ast_decl *role)
+{
+    score_trace *t = xcalloc(1, sizeof *t);
+    hmap_init(&t->rows_of);
+    hmap_init(&t->walked);
+    score_require_role(s, role);
+    for (int i = 0; i < role->u.role.item_count; i++) {
+        const ast_role_item *it = &role->u.role.items[i];
+        if (it->kind == ROLE_KPI) {
+            if (it->ref && hmap_get_or_put(&t->walked, (uint64_t)(uintptr_t)it->ref, 1) == HMAP_NONE)
+                trace_rows(t, s, spec, it->ref->u.indicator.expr);
+            if (it->has_target) trace_rows(t, s, spec, it->target);
+            trace_rows(t, s, spec, it->points);
+        } else if (it->kind == ROLE_GATE || it->kind == ROLE_BONUS) {
+            trace_rows(t, s, spec, it->expr);
+        }
+    }
+    return t;
+}
+
+void score_trace_free(score_trace *t)
+{
+    if (!t) return;
+    hmap_free(&t->rows_of);
+    hmap_free(&t->walked);
+    free(t->rows);
+    free(t);
+}
+
+/* ---- the explanation ------------------------------------------------------------------- */
+
+/* Column of the values after the labels ("achievement  "). */
+#define LABEL_WIDTH 13
+
+typedef struct explain_ctx {
+    FILE *out;
+    score_trace *t;
+    eval_session *s;
+    const diag_sink *diags;
+    const score_statement *st;
+    arena mem;                 /* source texts */
+    const period_t *periods;
+    size_t period_count;
+    hmap shown;                /* (indicator, period) whose formula was already traced */
+} explain_ctx;
+
+static const char *src_text(explain_ctx *x, kp_span span)
+{
+    return score_source_text(x->diags, span, &x->mem);
+}
+
+static void indent(explain_ctx *x, int depth)
+{
+    fprintf(x->out, "%*s", 2 + 2 * depth, "");
+}
+
+static void label(explain_ctx *x, const char *name)
+{
+    fprintf(x->out, "  %-*s", LABEL_WIDTH, name);
+}
+
+/* The index of period P among the session's periods, or -1. */
+static int period_index(const explain_ctx *x, period_t p)
+{
+    for (size_t i = 0; i < x->period_count; i++)
+        if (x->periods[i].start == p.start) return (int)i;
+    return -1;
+}
+
+static void period_note(explain_ctx *x, size_t period)
+{
+    if (period == x->st->period) return;
+    char buf[PERIOD_LABEL_SIZE];
+    period_format(x->periods[period], buf, sizeof buf);
+    fprintf(x->out, " in %s", buf);
+}
+
+static void trace(explain_ctx *x, ast_expr *e, size_t period, const eval_kpi_context *ctx,
+                  const score_kpi *kpi, int depth);
+
+/* A line for an indicator, then (the first time) the trace of its formula. */
+static void trace_indicator(explain_ctx *x, ast_decl *ind, size_t period, int depth)
+{
+    indent(x, depth);
+    eval_value v = eval_indicator_value(x->s, ind, period, x->st->staff);
+    fprintf(x->out, "%s = ", ind->name);
+    put_value(x->out, v, ind->u.indicator.unit);
+    period_note(x, period);
+    if (!ind->u.indicator.per_staff) fputs(" (team-wide)", x->out);
+    uint64_t key = hash_u64((uint64_t)(uintptr_t)ind) ^ period;
+    bool first = hmap_get_or_put(&x->shown, key, 1) == HMAP_NONE;
+    fprintf(x->out, "   = %s", src_text(x, ind->u.indicator.expr->span));
+    if (!first) {
+        fputs("   (as above)\n", x->out);
+        return;
+    }
+    fputc('\n', x->out);
+    trace(x, ind->u.indicator.expr, period, NULL, NULL, depth + 1);
+}
+
+/* The row of SCALE that X fell in, as written: "[60%, 100%) -> 60 .. 100". */
+static void put_scale_row(explain_ctx *x, const ast_decl *scale, dec_t input)
+{
+    int row = score_scale_row(scale, input);
+    if (row < 0) {
+        fprintf(x->out, "outside every interval of scale %s", scale->name);
+        return;
+    }
+    fprintf(x->out, "scale %s, %s", scale->name, src_text(x, scale->u.scale.rows[row].span));
+}
+
+/* One line per value E reads that is worth showing: aggregates (with their rows),
+ * indicators (with their formulas, traced in turn), previous()/last_year() (with the
+ * period, traced in it) and scale calls (with the interval). */
+static void trace(explain_ctx *x, ast_expr *e, size_t period, const eval_kpi_context *ctx,
+                  const score_kpi *kpi, int depth)
+{
+    if (!e || depth > 40) return;
+    int staff = x->st->staff;
+    switch (e->kind) {
+    case EX_NAME:
+        if (e->ref_kind == REF_INDICATOR && e->ref) trace_indicator(x, e->ref, period, depth);
+        return;
+    case EX_UNARY: trace(x, e->u.op.lhs, period, ctx, kpi, depth); return;
+    case EX_BINARY:
+        trace(x, e->u.op.lhs, period, ctx, kpi, depth);
+        trace(x, e->u.op.rhs, period, ctx, kpi, depth);
+        return;
+    case EX_IF:
+        trace(x, e->u.cond.cond, period, ctx, kpi, depth);
+        trace(x, e->u.cond.then_expr, period, ctx, kpi, depth);
+        trace(x, e->u.cond.else_expr, period, ctx, kpi, depth);
+        return;
+    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
+        trace(x, e->u.in.lhs, period, ctx, kpi, depth);
+        return;
+    case EX_CALL:
+        break;
+    default:
+        return;
+    }
+    if ((e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT) || e->call_kind == CALL_SET_SIZE) {
+        indent(x, depth);
+        eval_value v = eval_value_of(x->s, e, period, staff, ctx);
+        fprintf(x->out, "%s = ", src_text(x, e->span));
+        put_value(x->out, v, score_expr_unit(e, kpi));
+        period_note(x, period);
+        uint32_t at = hmap_get(&x->t->rows_of, (uint64_t)(uintptr_t)e);
+        if (at != HMAP_NONE) {
+            eval_value rows = eval_value_of(x->s, x->t->rows[at], period, staff, NULL);
+            int64_t n = 0;
+            if (rows.kind == VAL_NUM && dec_to_int64(rows.as.num, &n) == DEC_OK)
+                fprintf(x->out, "   (%lld row%s)", (long long)n, n == 1 ? "" : "s");
+        }
+        fputc('\n', x->out);
+        return;
+    }
+    if (e->call_kind == CALL_PREVIOUS || e->call_kind == CALL_LAST_YEAR) {
+        period_t shifted;
+        bool ok = e->call_kind == CALL_PREVIOUS ? period_previous(x->periods[period], &shifted)
+                                                : period_last_year(x->periods[period], &shifted);
+        int at = ok ? period_index(x, shifted) : -1;
+        indent(x, depth);
+        eval_value v = eval_value_of(x->s, e, period, staff, ctx);
+        fprintf(x->out, "%s = ", src_text(x, e->span));
+        put_value(x->out, v, score_expr_unit(e, kpi));
+        period_note(x, period);
+        if (ok) {
+            char buf[PERIOD_LABEL_SIZE];
+            period_format(shifted, buf, sizeof buf);
+            fprintf(x->out, "   (the value in %s)", buf);
+        }
+        fputc('\n', x->out);
+        if (at >= 0 && e->u.call.args.len) trace(x, e->u.call.args.items[0], (size_t)at, ctx, kpi, depth + 1);
+        return;
+    }
+    if (e->call_kind == CALL_SCALE && e->ref && e->u.call.args.len) {
+        trace(x, e->u.call.args.items[0], period, ctx, kpi, depth);
+        eval_value in = eval_value_of(x->s, e->u.call.args.items[0], period, staff, ctx);
+        indent(x, depth);
+        eval_value v = eval_value_of(x->s, e, period, staff, ctx);
+        fprintf(x->out, "%s = ", src_text(x, e->span));
+        put_value(x->out, v, score_expr_unit(e, kpi));
+        if (in.kind == VAL_NUM) {
+            fputs("   (", x->out);
+            put_value(x->out, in, score_expr_unit(e->u.call.args.items[0], kpi));
+            fputs(": ", x->out);
+            put_scale_row(x, e->ref, in.as.num);
+            fputc(')', x->out);
+        }
+        fputc('\n', x->out);
+        return;
+    }
+    for (size_t i = 0; i < e->u.call.args.len; i++) trace(x, e->u.call.args.items[i], period, ctx, kpi, depth);
+}
+
+/* "EXPR = FILLED = RESULT": the filled-in form only when it says something new. */
+static void put_equation(explain_ctx *x, ast_expr *e, const score_kpi *kpi, eval_value result,
+                         ast_unit unit)
+{
+    const char *text = src_text(x, e->span);
+    fputs(text, x->out);
+    if (e->kind == EX_NUMBER || e->kind == EX_PERCENT) return;
+    if (!is_leaf(e)) {
+        char *filled = score_filled_text(x->s, x->st, kpi, e);
+        if (strcmp(filled, text)) fprintf(x->out, " = %s", filled);
+        free(filled);
+    }
+    fputs(" = ", x->out);
+    put_value(x->out, result, unit);
+}
+
+static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
+{
+    FILE *out = x->out;
+    const ast_role_item *it = k->item;
+    ast_decl *ind = k->indicator;
+    ast_unit unit = ind ? ind->u.indicator.unit : UNIT_NUMBER;
+    fprintf(out, "kpi %s", it->indicator);
+    if (ind && ind->u.indicator.label) fprintf(out, " %s", ind->u.indicator.label);
+    if (ind) fprintf(out, " (%s%s)", ast_unit_name(unit), ind->u.indicator.per_staff ? ", per staff" : ", team-wide");
+    fputc('\n', out);
+
+    /* formula, aggregates, sub-indicators */
+    if (ind) {
+        label(x, "formula");
+        fprintf(out, "%s\n", src_text(x, ind->u.indicator.expr->span));
+        hmap_put(&x->shown, hash_u64((uint64_t)(uintptr_t)ind) ^ x->st->period, 1);
+        trace(x, ind->u.indicator.expr, x->st->period, NULL, NULL, 1);
+    }
+    label(x, "value");
+    put_value(out, k->value, unit);
+    fputc('\n', out);
+
+    /* target */
+    label(x, "target");
+    if (!it->has_target) {
+        fputs("none (the kpi has its own points)\n", out);
+    } else {
+        fprintf(out, "%s ", it->comparator == CMP_GE ? ">=" : "<=");
+        put_equation(x, it->target, k, k->target, unit);
+        fprintf(out, "   (%s)\n", it->comparator == CMP_GE ? "higher is better" : "lower is better");
+        trace(x, it->target, x->st->period, NULL, k, 1);
+    }
+
+    /* achievement */
+    if (it->has_target) {
+        label(x, "achievement");
+        fputs(it->comparator == CMP_GE ? "value / target = " : "max(0, 2 - value / target) = ", out);
+        if (it->comparator == CMP_LE) fputs("max(0, 2 - ", out);
+        put_value(out, k->value, unit);
+        fputs(" / ", out);
+        put_value(out, k->target, unit);
+        if (it->comparator == CMP_LE) fputc(')', out);
+        fputs(" = ", out);
+        put_value(out, k->achievement, UNIT_PERCENT);
+        if (k->achievement.kind == VAL_NULL) {
+            if (k->value.kind == VAL_NULL) fputs("   (the value is n/a)", out);
+            else if (k->target.kind == VAL_NULL) fputs("   (the target is n/a)", out);
+            else if (k->target.kind == VAL_NUM && dec_sign(k->target.as.num) == 0)
+                fputs("   (the target is 0: division by zero)", out);
+        }
+        fputc('\n', out);
+    }
+
+    /* points */
+    label(x, "points");
+    if (it->points) {
+        put_equation(x, it->points, k, k->points, UNIT_POINTS);
+        fputc('\n', out);
+        eval_kpi_context ctx = {k->value, k->target, k->achievement, null_value(), x->st->employed};
+        trace(x, it->points, x->st->period, &ctx, k, 1);
+    } else if (k->scale && k->achievement.kind == VAL_NUM) {
+        put_value(out, k->achievement, UNIT_PERCENT);
+        fputs(" on ", out);
+        put_scale_row(x, k->scale, k->achievement.as.num);
+        fputs(" = ", out);
+        put_value(out, k->points, UNIT_POINTS);
+        fputc('\n', out);
+    } else {
+        fprintf(out, "n/a (no achievement to apply scale %s to)\n", k->scale ? k->scale->name : "?");
+    }
+    if (k->missing) {
+        label(x, "");
+        if (k->out_of_scale) {
+            char buf[128];
+            eval_format_value(num_value(k->out_of_scale_input), UNIT_PERCENT, buf, sizeof buf);
+            fprintf(out, "%s lies outside every interval of scale %s; ", buf, k->out_of_scale->name);
+        }
+        fputs(skip_mode ? "missing: dropped, and the other weights rescaled (missing skip)\n"
+                        : "missing: scores 0 points\n", out);
+    }
+
+    /* weight and weighted */
+    label(x, "weight");
+    put_num(out, k->weight, UNIT_PERCENT);
+    if (k->dropped) {
+        fputs(" -> 0% (dropped)", out);
+    } else if (dec_cmp(k->weight, k->effective_weight) != 0) {
+        fputs(" -> ", out);
+        put_num(out, k->effective_weight, UNIT_PERCENT);
+        fputs(" (rescaled over the kpis that are not missing)", out);
+    }
+    fputc('\n', out);
+    label(x, "weighted");
+    if (k->dropped) {
+        fputs("n/a (dropped)\n", out);
+    } else {
+        put_num(out, k->effective_weight, UNIT_PERCENT);
+        fputs(" × ", out);
+        put_value(out, k->missing ? num_value(dec_from_int64(0)) : k->points, UNIT_POINTS);
+        fputs(" = ", out);
+        put_num(out, k->weighted, UNIT_POINTS);
+        fputc('\n', out);
+    }
+}
+
+static void explain_header(FILE *out, eval_session *s, int staff, const char *role_text, size_t period)
+{
+    size_t pc, rc;
+    const period_t *periods = eval_periods(s, &pc);
+    const eval_staff *roster = eval_roster(s, &rc);
+    const eval_staff *who = &roster[staff];
+    char label[PERIOD_LABEL_SIZE], a[DATE_FORMAT_SIZE], b[DATE_FORMAT_SIZE];
+    period_format(periods[period], label, sizeof label);
+    fprintf(out, "%s", who->id);
+    if (who->name) fprintf(out, " %s", who->name);
+    fprintf(out, " — %s — %s", role_text, label);
+    if (periods[period].end - periods[period].start > 1) {
+        date_format(periods[period].start, a, sizeof a);
+        date_format(periods[period].end - 1, b, sizeof b);
+        fprintf(out, " (%s to %s)", a, b);
+    }
+    fputc('\n', out);
+}
+
+static void explain_employment(FILE *out, eval_session *s, const score_statement *st)
+{
+    size_t rc;
+    const eval_staff *who = &eval_roster(s, &rc)[st->staff];
+    char a[DATE_FORMAT_SIZE], b[DATE_FORMAT_SIZE];
+    fprintf(out, "employed %d/%d days", (int)st->employed_days.num, (int)st->employed_days.den);
+    if (who->has_start || who->has_end) {
+        fputs(" (employment ", out);
+        if (who->has_start) {
+            date_format(who->start, a, sizeof a);
+            fprintf(out, "from %s", a);
+        }
+        if (who->has_end) {
+            date_format(who->end, b, sizeof b);
+            fprintf(out, "%suntil %s, exclusive", who->has_start ? " " : "", b);
+        }
+        fputc(')', out);
+    }
+    fputc('\n', out);
+}
+
+char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
+                    const score_statement *st, const char *kpi, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    explain_ctx x;
+    memset(&x, 0, sizeof x);
+    x.out = score_memstream(&buf, &size);
+    x.t = t;
+    x.s = s;
+    x.diags = diags;
+    x.st = st;
+    arena_init(&x.mem);
+    hmap_init(&x.shown);
+    x.periods = eval_periods(s, &x.period_count);
+    FILE *out = x.out;
+
+    const ast_decl *role = st->role;
+    bool skip_mode = false;
+    const ast_role_item *bonus = NULL;
+    for (int i = 0; i < role->u.role.item_count; i++) {
+        if (role->u.role.items[i].kind == ROLE_MISSING) skip_mode = role->u.role.items[i].missing_skip;
+        if (role->u.role.items[i].kind == ROLE_BONUS && !bonus) bonus = &role->u.role.items[i];
+    }
+    char *role_text = role->u.role.label ? arena_printf(&x.mem, "%s %s", role->name, role->u.role.label)
+                                         : arena_printf(&x.mem, "%s", role->name);
+    explain_header(out, s, st->staff, role_text, st->period);
+    explain_employment(out, s, st);
+
+    for (size_t i = 0; i < st->kpi_count; i++) {
+        if (kpi && strcmp(st->kpis[i].item->indicator, kpi)) continue;
+        fputc('\n', out);
+        explain_kpi(&x, &st->kpis[i], skip_mode);
+    }
+    fputc('\n', out);
+
+    /* score */
+    fprintf(out, "%-*s", LABEL_WIDTH + 2, "score");
+    if (!kpi) {
+        bool first = true;
+        for (size_t i = 0; i < st->kpi_count; i++) {
+            if (st->kpis[i].dropped) continue;
+            if (!first) fputs(" + ", out);
+            first = false;
+            put_num(out, st->kpis[i].weighted, UNIT_POINTS);
+        }
+        if (first) fputs("nothing to add", out);
+        fputs(" = ", out);
+    }
+    put_value(out, st->score, UNIT_POINTS);
+    if (st->score.kind == VAL_NULL) fputs("   (every kpi is missing)", out);
+    fputc('\n', out);
+
+    /* gates */
+    if (!kpi) {
+        for (size_t i = 0; i < st->gate_count; i++) {
+            const score_gate *g = &st->gates[i];
+            fprintf(out, "%-*s%s: %s\n", LABEL_WIDTH + 2, "gate", src_text(&x, g->item->expr->span),
+                    g->passed ? "passed" : "failed");
+            char *filled = score_filled_text(s, st, NULL, g->item->expr);
+            label(&x, "");
+            fprintf(out, "%s is ", filled);
+            put_value(out, g->value, UNIT_NUMBER);
+            if (g->value.kind == VAL_NULL) fputs(" (n/a fails)", out);
+            fputc('\n', out);
+            free(filled);
+            eval_kpi_context ctx = {null_value(), null_value(), null_value(), st->score, st->employed};
+            trace(&x, g->item->expr, st->period, &ctx, NULL, 1);
+        }
+        if (st->gate_count == 0) fprintf(out, "%-*snone\n", LABEL_WIDTH + 2, "gates");
+    }
+
+    /* bonus */
+    fprintf(out, "%-*s", LABEL_WIDTH + 2, "bonus");
+    if (!bonus) {
+        fprintf(out, "n/a (role %s has no bonus line)\n", role->name);
+    } else if (kpi) {
+        put_value(out, st->bonus, UNIT_MONEY);
+        fputs("   (run without --kpi for the score, gates and bonus)\n", out);
+    } else {
+        fprintf(out, "%s\n", src_text(&x, bonus->expr->span));
+        label(&x, "");
+        char *filled = score_filled_text(s, st, NULL, bonus->expr);
+        fprintf(out, "= %s = ", filled);
+        free(filled);
+        if (st->bonus_exact.kind == VAL_NUM) {
+            char exact[DEC_FORMAT_SIZE];
+            dec_format(st->bonus_exact.as.num, DEC_PLACES, exact, sizeof exact);
+            /* the exact digits, trailing zeros dropped, when rounding changed them */
+            size_t n = strlen(exact);
+            while (n > 0 && exact[n - 1] == '0') exact[--n] = '\0';
+            if (n > 0 && exact[n - 1] == '.') exact[--n] = '\0';
+            dec_t rounded;
+            if (dec_round(st->bonus_exact.as.num, 2, &rounded) == DEC_OK &&
+                dec_cmp(rounded, st->bonus_exact.as.num) != 0) {
+                fprintf(out, "%s, rounded half away from zero to ", exact);
+                put_num(out, rounded, UNIT_MONEY);
+            } else {
+                put_value(out, st->bonus_exact, UNIT_MONEY);
+            }
+        } else {
+            fputs("n/a", out);
+        }
+        fputc('\n', out);
+        eval_kpi_context ctx = {null_value(), null_value(), null_value(), st->score, st->employed};
+        trace(&x, bonus->expr, st->period, &ctx, NULL, 1);
+        if (!st->gates_passed) {
+            label(&x, "");
+            fputs("a gate failed, so the bonus is ", out);
+            put_value(out, st->bonus, UNIT_MONEY);
+            fputc('\n', out);
+        }
+        fprintf(out, "%-*s", LABEL_WIDTH + 2, "bonus paid");
+        put_value(out, st->bonus, UNIT_MONEY);
+        fputc('\n', out);
+    }
+
+    hmap_free(&x.shown);
+    arena_free(&x.mem);
+    score_memstream_close(out);
+    if (len) *len = size;
+    return buf;
+}
+
+char *score_explain_unscored(eval_session *s, const chk_model *model, int staff,
+                             score_reason reason, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = score_memstream(&buf, &size);
+    size_t rc, pc;
+    const eval_staff *who = &eval_roster(s, &rc)[staff];
+    const period_t *periods = eval_periods(s, &pc);
+    char role_text[256];
+    snprintf(role_text, sizeof role_text, "%s", who->role ? who->role : "(no role)");
+    explain_header(out, s, staff, role_text, 0);
+    fputs("not scored: ", out);
+    if (reason == SCORE_ROLE_NOT_DECLARED) {
+        if (who->role) fprintf(out, "role '%s' is not declared in the spec", who->role);
+        else fputs("the roster gives no role", out);
+        fputs(" (roles: ", out);
+        for (size_t i = 0; i < model->roles.len; i++)
+            fprintf(out, "%s%s", i ? ", " : "", ((ast_decl *)model->roles.items[i])->name);
+        fputs(")\n", out);
+    } else {
+        char a[DATE_FORMAT_SIZE], b[DATE_FORMAT_SIZE], label[PERIOD_LABEL_SIZE];
+        period_format(periods[0], label, sizeof label);
+        fprintf(out, "not employed on any day of %s (employment ", label);
+        if (who->has_start) {
+            date_format(who->start, a, sizeof a);
+            fprintf(out, "from %s", a);
+        }
+        if (who->has_end) {
+            date_format(who->end, b, sizeof b);
+            fprintf(out, "%suntil %s, exclusive", who->has_start ? " " : "", b);
+        }
+        fputs(")\n", out);
+    }
+    score_memstream_close(out);
+    if (len) *len = size;
+    return buf;
+}

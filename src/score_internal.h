@@ -1,0 +1,37 @@
+/* score_internal.h — private to the scorer's output files (score_output.c,
+ * score_explain.c) and their unit tests: expressions shown with their values filled
+ * in, the way `kpic explain` and the gate notes of every format show them.
+ */
+#ifndef KPIC_SCORE_INTERNAL_H
+#define KPIC_SCORE_INTERNAL_H
+
+#include <stdio.h>
+
+#include "kpic/score.h"
+
+/* The unit a value of E is shown in: an indicator's declared unit, money for a money
+ * column, a percentage for achievement and for scales that give percentages, points
+ * for score; otherwise from the checker's dimension (ratio as a percentage). KPI (may
+ * be NULL) gives the unit of `value` and `target`. */
+ast_unit score_expr_unit(const ast_expr *e, const score_kpi *kpi);
+
+/* Writes E as written but with every value it reads — indicators, aggregates,
+ * previous()/last_year(), scale calls, staff columns, value/target/achievement,
+ * score, employed — replaced by that value as people read it:
+ *     staff.base_bonus * (1 + adjust(score)) * employed
+ *     → 5,000.00 × (1 + 10%) × 20/31
+ * Evaluated for statement ST (its period and staff member) with KPI's context when
+ * KPI is not NULL (targets, points), else the role's (gates, bonus). */
+void score_write_filled(FILE *out, eval_session *s, const score_statement *st,
+                        const score_kpi *kpi, ast_expr *e);
+
+/* The same as a malloc'd string. */
+char *score_filled_text(eval_session *s, const score_statement *st, const score_kpi *kpi,
+                        ast_expr *e);
+
+/* An open_memstream or abort with a message (the outputs' buffers). */
+FILE *score_memstream(char **buf, size_t *len);
+/* Closes a memstream from score_memstream, aborting on a write error. */
+void score_memstream_close(FILE *f);
+
+#endif /* KPIC_SCORE_INTERNAL_H */

@@ -1,0 +1,1138 @@
+/* score_output.c — the outputs of `kpic score`: table, JSON, CSV, Markdown and HTML.
+ *
+ * Numbers for machines (JSON, CSV), rounded half away from zero from the exact
+ * decimals, trailing zeros dropped:
+ *   value, target   as `kpic eval` writes them: money to 2 places, an integer as its
+ *                   digits, any other number as the shortest digits that read back
+ *                   as the same double (percent and ratio as plain fractions)
+ *   achievement     4 places (1.0833)
+ *   weight          6 places: the effective weight (rescaled under `missing skip`;
+ *                   0 for a dropped kpi), so that weighted = weight × points
+ *   points,         2 places (104.17, 41.67, 101.2); a missing kpi has points 0 under
+ *   weighted, score `missing zero` and null under `missing skip`; weighted is 0 for both
+ *   bonus           always 2 places (5600.00), as money is paid
+ *   null            JSON null; an empty CSV cell
+ * Numbers for people (table, Markdown, HTML) come from eval_format_value(): values by
+ * the indicator's unit, achievement as a percentage, points with at most 2 places,
+ * money with 2 places and thousands separators.
+ *
+ * Output is deterministic: periods in session order, roles in declaration order,
+ * staff in roster order; no clock, no locale, no addresses.
+ */
+#include "score_internal.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "eval_output.h"
+#include "kpic/json.h"
+
+/* Holds any number text: dec_format() plus separators, '%', sign. */
+#define NUM_SIZE (DEC_FORMAT_SIZE + 32)
+
+/* ---- shared pieces -------------------------------------------------------------------- */
+
+typedef struct render_ctx {
+    const score_result *r;
+    const score_render_options *o;
+    eval_session *s;
+    const period_t *periods;
+    size_t period_count;
+    const eval_staff *roster;
+    size_t roster_count;
+    const eval_source_stats *sources;
+    size_t source_count;
+    arena mem;                 /* texts that live as long as the rendering */
+} render_ctx;
+
+static eval_value num_value(dec_t d)
+{
+    eval_value v;
+    memset(&v, 0, sizeof v);
+    v.kind = VAL_NUM;
+    v.as.num = d;
+    return v;
+}
+
+static eval_value null_value(void)
+{
+    eval_value v;
+    memset(&v, 0, sizeof v);
+    return v;
+}
+
+static void trim_fraction(char *s)
+{
+    char *point = strchr(s, '.');
+    if (!point) return;
+    char *end = s + strlen(s);
+    while (end > point + 1 && end[-1] == '0') end--;
+    if (end == point + 1) end = point;
+    *end = '\0';
+}
+
+/* V to PLACES decimals, trailing zeros dropped unless KEEP. */
+static void write_fixed(FILE *out, dec_t v, unsigned places, bool keep)
+{
+    char buf[DEC_FORMAT_SIZE];
+    dec_format(v, places, buf, sizeof buf);
+    if (!keep) trim_fraction(buf);
+    fputs(buf, out);
+}
+
+static bool is_integral(dec_t v)
+{
+    dec_t r;
+    return dec_round(v, 0, &r) == DEC_OK && dec_cmp(r, v) == 0;
+}
+
+/* A value or target for machines, by the indicator's unit (as `kpic eval`). */
+static void write_unit_number(FILE *out, dec_t v, ast_unit unit)
+{
+    if (unit == UNIT_MONEY) write_fixed(out, v, 2, false);
+    else if (is_integral(v)) write_fixed(out, v, 0, false);
+    else json_write_double(out, dec_to_double(v));
+}
+
+/* A number to PLACES (KEEP: all of them), or JSON null / an empty CSV cell. */
+static void write_machine_places(FILE *out, eval_value v, unsigned places, bool keep, bool json)
+{
+    if (v.kind == VAL_NUM) write_fixed(out, v.as.num, places, keep);
+    else if (json) fputs("null", out);
+}
+
+static void write_machine_unit(FILE *out, eval_value v, ast_unit unit, bool json)
+{
+    if (v.kind == VAL_NUM) write_unit_number(out, v.as.num, unit);
+    else if (json) fputs("null", out);
+}
+
+/* A value as people read it. */
+static const char *people(render_ctx *c, eval_value v, ast_unit unit)
+{
+    char buf[NUM_SIZE];
+    eval_format_value(v, unit, buf, sizeof buf);
+    return arena_strndup(&c->mem, buf, strlen(buf));
+}
+
+static const char *people_num(render_ctx *c, dec_t d, ast_unit unit)
+{
+    return people(c, num_value(d), unit);
+}
+
+/* A copy of S fit for one line: control characters become spaces. NULL gives "". */
+static const char *one_line(render_ctx *c, const char *s)
+{
+    if (!s) return "";
+    char *out = arena_strndup(&c->mem, s, strlen(s));
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
+    return out;
+}
+
+static ast_unit kpi_unit(const score_kpi *k)
+{
+    return k->indicator ? k->indicator->u.indicator.unit : UNIT_NUMBER;
+}
+
+/* The points a kpi shows: 0 when missing (zero mode), null when dropped. */
+static eval_value shown_points(const score_kpi *k)
+{
+    if (k->dropped) return null_value();
+    if (k->missing) return num_value(dec_from_int64(0));
+    return k->points;
+}
+
+static const char *period_text(render_ctx *c, size_t p)
+{
+    char buf[PERIOD_LABEL_SIZE];
+    period_format(c->periods[p], buf, sizeof buf);
+    return arena_strndup(&c->mem, buf, strlen(buf));
+}
+
+/* "2025-05-01 to 2025-05-31", or "" for a one-day period. */
+static const char *period_days_text(render_ctx *c, size_t p, const char *sep)
+{
+    const period_t *per = &c->periods[p];
+    if (per->end - per->start <= 1) return "";
+    char a[DATE_FORMAT_SIZE], b[DATE_FORMAT_SIZE];
+    date_format(per->start, a, sizeof a);
+    date_format(per->end - 1, b, sizeof b);
+    return arena_printf(&c->mem, "%s%s%s", a, sep, b);
+}
+
+static const char *role_title(render_ctx *c, const ast_decl *role)
+{
+    return role->u.role.label ? arena_printf(&c->mem, "%s %s", role->name, one_line(c, role->u.role.label))
+                              : role->name;
+}
+
+static const char *gate_text(render_ctx *c, const score_gate *g)
+{
+    return score_source_text(c->o->diags, g->item->expr->span, &c->mem);
+}
+
+/* "refund_rate <= 10% (35.2% <= 10%)" for a failed gate. */
+static const char *gate_failure(render_ctx *c, const score_statement *st, const score_gate *g)
+{
+    char *filled = score_filled_text(c->s, st, NULL, g->item->expr);
+    const char *text = arena_printf(&c->mem, "%s (%s is %s)", gate_text(c, g), filled,
+                                    g->value.kind == VAL_BOOL ? (g->value.as.b ? "true" : "false") : "n/a");
+    free(filled);
+    return text;
+}
+
+/* The remarks on a statement, "; "-separated: partial employment, missing kpis,
+ * failed gates. "" when there are none. */
+static const char *statement_notes(render_ctx *c, const score_statement *st)
+{
+    const char *notes = "";
+    if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
+        notes = arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
+    for (size_t k = 0; k < st->kpi_count; k++) {
+        const score_kpi *kp = &st->kpis[k];
+        if (!kp->missing) continue;
+        notes = arena_printf(&c->mem, "%s%s%s missing (%s)", notes, *notes ? "; " : "", kp->item->indicator,
+                             kp->dropped ? "dropped" : "0 points");
+    }
+    for (size_t g = 0; g < st->gate_count; g++) {
+        if (st->gates[g].passed) continue;
+        notes = arena_printf(&c->mem, "%s%sgate failed: %s", notes, *notes ? "; " : "",
+                             gate_failure(c, st, &st->gates[g]));
+    }
+    if (st->score.kind == VAL_NULL)
+        notes = arena_printf(&c->mem, "%s%severy kpi missing", notes, *notes ? "; " : "");
+    return notes;
+}
+
+/* The statements of ROLE in period P, in roster order (indices into r->statements). */
+static size_t role_statements(const score_result *r, size_t p, const ast_decl *role, size_t *out)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->statement_count; i++)
+        if (r->statements[i].period == p && r->statements[i].role == role) out[n++] = i;
+    return n;
+}
+
+/* Sum of the bonuses of ROLE's statements in period P (all periods when P is SIZE_MAX);
+ * *COUNT statements, *NULLS of them without a bonus value. */
+static dec_t bonus_total(const score_result *r, size_t p, const ast_decl *role, size_t *count, size_t *nulls)
+{
+    dec_t sum = {0};
+    *count = *nulls = 0;
+    for (size_t i = 0; i < r->statement_count; i++) {
+        const score_statement *st = &r->statements[i];
+        if ((p != SIZE_MAX && st->period != p) || (role && st->role != role)) continue;
+        (*count)++;
+        if (st->bonus.kind != VAL_NUM) {
+            (*nulls)++;
+            continue;
+        }
+        dec_t next;
+        if (dec_add(sum, st->bonus.as.num, &next) == DEC_OK) sum = next;
+    }
+    return sum;
+}
+
+static bool role_has_bonus(const ast_decl *role)
+{
+    for (int i = 0; i < role->u.role.item_count; i++)
+        if (role->u.role.items[i].kind == ROLE_BONUS) return true;
+    return false;
+}
+
+static size_t unscored_in(const score_result *r, size_t p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->unscored_count; i++) n += r->unscored[i].period == p;
+    return n;
+}
+
+static size_t scored_in(const score_result *r, size_t p)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < r->statement_count; i++) n += r->statements[i].period == p;
+    return n;
+}
+
+/* ---- JSON (DESIGN §3.1) ----------------------------------------------------------------- */
+
+static void json_string_or_null(FILE *out, const char *s)
+{
+    if (s) json_write_string(out, s);
+    else fputs("null", out);
+}
+
+/* {"spec": …, "spec_sha256": …, "imports": [{"path", "sha256"}…], "periods": […],
+ *  "sources": [{"name", "path", "sha256", "rows", "skipped"}…],
+ *  "statements": [{"period", "staff_id", "name", "role", "kpis": [{"indicator",
+ *    "value", "target", "comparator", "achievement", "points", "weight", "weighted",
+ *    "missing"}…], "score", "gates": [{"condition", "passed"}…], "bonus"}…],
+ *  "unscored": [{"period", "staff_id", "role", "reason"}…]}
+ * `imports` (the files the spec imports) and the `period` of an unscored row extend
+ * §3.1 compatibly. */
+static void render_json(FILE *out, render_ctx *c)
+{
+    const score_result *r = c->r;
+    const ast_spec *spec = c->o->spec;
+    char hex[65] = "";
+    const diag_file *main_file = spec && spec->files.len
+                                     ? diag_get_file(c->o->diags, ((ast_file *)spec->files.items[0])->file)
+                                     : NULL;
+    if (main_file) score_sha256_hex(main_file->text, main_file->len, hex);
+    fputs("{\"spec\": ", out);
+    json_write_string(out, c->o->spec_path ? c->o->spec_path : (main_file ? main_file->path : ""));
+    fputs(", \"spec_sha256\": ", out);
+    json_write_string(out, hex);
+    fputs(",\n \"imports\": [", out);
+    for (size_t i = 1; spec && i < spec->files.len; i++) {
+        const diag_file *f = diag_get_file(c->o->diags, ((ast_file *)spec->files.items[i])->file);
+        score_sha256_hex(f->text, f->len, hex);
+        fputs(i > 1 ? ", {\"path\": " : "{\"path\": ", out);
+        json_write_string(out, f->path);
+        fputs(", \"sha256\": ", out);
+        json_write_string(out, hex);
+        fputc('}', out);
+    }
+    fputs("],\n \"periods\": [", out);
+    for (size_t p = 0; p < c->period_count; p++) {
+        if (p) fputs(", ", out);
+        json_write_string(out, period_text(c, p));
+    }
+    fputs("],\n \"sources\": [", out);
+    bool first = true;
+    for (size_t k = 0; k < c->source_count; k++) {
+        const eval_source_stats *src = &c->sources[k];
+        if (!src->read) continue;
+        fputs(first ? "\n  {\"name\": " : ",\n  {\"name\": ", out);
+        first = false;
+        json_write_string(out, src->name);
+        fputs(", \"path\": ", out);
+        json_write_string(out, src->path ? src->path : "");
+        fputs(", \"sha256\": ", out);
+        json_write_string(out, src->sha256);
+        fprintf(out, ", \"rows\": %" PRIu64 ", \"skipped\": %" PRIu64 "}", src->rows, src->skipped);
+    }
+    fputs("],\n \"statements\": [", out);
+    for (size_t i = 0; i < r->statement_count; i++) {
+        const score_statement *st = &r->statements[i];
+        const eval_staff *who = &c->roster[st->staff];
+        fputs(i ? ",\n  {\"period\": " : "\n  {\"period\": ", out);
+        json_write_string(out, period_text(c, st->period));
+        fputs(", \"staff_id\": ", out);
+        json_write_string(out, who->id);
+        fputs(", \"name\": ", out);
+        json_string_or_null(out, who->name);
+        fputs(", \"role\": ", out);
+        json_write_string(out, st->role->name);
+        fputs(",\n   \"kpis\": [", out);
+        for (size_t k = 0; k < st->kpi_count; k++) {
+            const score_kpi *kp = &st->kpis[k];
+            fputs(k ? ",\n    {\"indicator\": " : "\n    {\"indicator\": ", out);
+            json_write_string(out, kp->item->indicator);
+            fputs(", \"value\": ", out);
+            write_machine_unit(out, kp->value, kpi_unit(kp), true);
+            fputs(", \"target\": ", out);
+            write_machine_unit(out, kp->target, kpi_unit(kp), true);
+            fputs(", \"comparator\": ", out);
+            if (kp->item->has_target) json_write_string(out, kp->item->comparator == CMP_GE ? ">=" : "<=");
+            else fputs("null", out);
+            fputs(", \"achievement\": ", out);
+            write_machine_places(out, kp->achievement, 4, false, true);
+            fputs(", \"points\": ", out);
+            write_machine_places(out, shown_points(kp), 2, false, true);
+            fputs(", \"weight\": ", out);
+            write_fixed(out, kp->effective_weight, 6, false);
+            fputs(", \"weighted\": ", out);
+            write_fixed(out, kp->weighted, 2, false);
+            fprintf(out, ", \"missing\": %s}", kp->missing ? "true" : "false");
+        }
+        fputs("],\n   \"score\": ", out);
+        write_machine_places(out, st->score, 2, false, true);
+        fputs(", \"gates\": [", out);
+        for (size_t g = 0; g < st->gate_count; g++) {
+            fputs(g ? ", {\"condition\": " : "{\"condition\": ", out);
+            json_write_string(out, gate_text(c, &st->gates[g]));
+            fprintf(out, ", \"passed\": %s}", st->gates[g].passed ? "true" : "false");
+        }
+        fputs("],\n   \"bonus\": ", out);
+        write_machine_places(out, st->bonus, 2, true, true);
+        fputc('}', out);
+    }
+    fputs("],\n \"unscored\": [", out);
+    for (size_t i = 0; i < r->unscored_count; i++) {
+        const score_unscored *u = &r->unscored[i];
+        const eval_staff *who = &c->roster[u->staff];
+        fputs(i ? ",\n  {\"period\": " : "\n  {\"period\": ", out);
+        json_write_string(out, period_text(c, u->period));
+        fputs(", \"staff_id\": ", out);
+        json_write_string(out, who->id);
+        fputs(", \"role\": ", out);
+        json_string_or_null(out, who->role);
+        fputs(", \"reason\": ", out);
+        json_write_string(out, score_reason_text(u->reason));
+        fputc('}', out);
+    }
+    fputs("]}\n", out);
+}
+
+/* ---- CSV (DESIGN §3.1) ------------------------------------------------------------------ */
+
+/* One RFC 4180 field: quoted, quotes doubled, when it holds a comma, a quote, a line
+ * break, or starts or ends with a space. NULL and "" are empty. */
+static void csv_field(FILE *out, const char *s)
+{
+    if (!s || !*s) return;
+    size_t n = strlen(s);
+    if (!strpbrk(s, ",\"\r\n") && s[0] != ' ' && s[n - 1] != ' ') {
+        fputs(s, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = s; *p; p++) {
+        if (*p == '"') fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+/* period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,
+ * weighted,score,bonus — a row per staff member and kpi, score and bonus repeated;
+ * then per unscored roster row one row with the reason in `kpi` as
+ * "(unscored: REASON)" and every number empty. LF line ends. */
+static void render_csv(FILE *out, render_ctx *c)
+{
+    const score_result *r = c->r;
+    if (c->o->bom) fputs("\xEF\xBB\xBF", out);
+    fputs("period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,weighted,score,bonus\n", out);
+    for (size_t p = 0; p < c->period_count; p++) {
+        const char *label = period_text(c, p);
+        for (size_t i = 0; i < r->statement_count; i++) {
+            const score_statement *st = &r->statements[i];
+            if (st->period != p) continue;
+            const eval_staff *who = &c->roster[st->staff];
+            for (size_t k = 0; k < st->kpi_count; k++) {
+                const score_kpi *kp = &st->kpis[k];
+                csv_field(out, label);
+                fputc(',', out);
+                csv_field(out, who->id);
+                fputc(',', out);
+                csv_field(out, who->name);
+                fputc(',', out);
+                csv_field(out, st->role->name);
+                fputc(',', out);
+                csv_field(out, kp->item->indicator);
+                fputc(',', out);
+                write_machine_unit(out, kp->value, kpi_unit(kp), false);
+                fputc(',', out);
+                write_machine_unit(out, kp->target, kpi_unit(kp), false);
+                fputc(',', out);
+                if (kp->item->has_target) fputs(kp->item->comparator == CMP_GE ? ">=" : "<=", out);
+                fputc(',', out);
+                write_machine_places(out, kp->achievement, 4, false, false);
+                fputc(',', out);
+                write_machine_places(out, shown_points(kp), 2, false, false);
+                fputc(',', out);
+                write_fixed(out, kp->effective_weight, 6, false);
+                fputc(',', out);
+                write_fixed(out, kp->weighted, 2, false);
+                fputc(',', out);
+                write_machine_places(out, st->score, 2, false, false);
+                fputc(',', out);
+                write_machine_places(out, st->bonus, 2, true, false);
+                fputc('\n', out);
+            }
+        }
+        for (size_t i = 0; i < r->unscored_count; i++) {
+            const score_unscored *u = &r->unscored[i];
+            if (u->period != p) continue;
+            const eval_staff *who = &c->roster[u->staff];
+            csv_field(out, label);
+            fputc(',', out);
+            csv_field(out, who->id);
+            fputc(',', out);
+            csv_field(out, who->name);
+            fputc(',', out);
+            csv_field(out, who->role);
+            fputc(',', out);
+            fprintf(out, "(unscored: %s),,,,,,,,,\n", score_reason_text(u->reason));
+        }
+    }
+}
+
+/* ---- table ---------------------------------------------------------------------------------- */
+
+#define GROUP_GAP 3
+#define CELL_GAP 2
+
+static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+
+static const char *staff_text(render_ctx *c, const eval_staff *who)
+{
+    return who->name ? arena_printf(&c->mem, "%s %s", one_line(c, who->id), one_line(c, who->name))
+                     : one_line(c, who->id);
+}
+
+static void spaces(FILE *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) fputc(' ', out);
+}
+
+/* One role's block in one period: a header of kpi names, a sub-header, a row per
+ * staff member (kpi value, achievement, points; score, bonus, notes). */
+static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const size_t *idx, size_t n)
+{
+    const score_result *r = c->r;
+    const score_statement *first = &r->statements[idx[0]];
+    size_t nk = first->kpi_count;
+    /* cells[row][col]: col 0 staff, then 3 per kpi, then score, bonus, notes */
+    size_t ncol = 1 + 3 * nk + 3;
+    const char ***cells = arena_alloc(&c->mem, n * sizeof *cells);
+    size_t *width = arena_alloc(&c->mem, ncol * sizeof *width);
+    static const char *const sub[] = {"value", "achieved", "points"};
+    width[0] = eval_display_width("staff");
+    for (size_t k = 0; k < nk; k++)
+        for (size_t j = 0; j < 3; j++) width[1 + 3 * k + j] = strlen(sub[j]);
+    width[1 + 3 * nk] = strlen("score");
+    width[2 + 3 * nk] = strlen("bonus");
+    width[3 + 3 * nk] = 0;
+    for (size_t i = 0; i < n; i++) {
+        const score_statement *st = &r->statements[idx[i]];
+        const char **row = arena_alloc(&c->mem, ncol * sizeof *row);
+        row[0] = staff_text(c, &c->roster[st->staff]);
+        for (size_t k = 0; k < nk && k < st->kpi_count; k++) {
+            const score_kpi *kp = &st->kpis[k];
+            row[1 + 3 * k] = people(c, kp->value, kpi_unit(kp));
+            row[2 + 3 * k] = people(c, kp->achievement, UNIT_PERCENT);
+            row[3 + 3 * k] = people(c, shown_points(kp), UNIT_POINTS);
+        }
+        row[1 + 3 * nk] = people(c, st->score, UNIT_POINTS);
+        row[2 + 3 * nk] = people(c, st->bonus, UNIT_MONEY);
+        row[3 + 3 * nk] = statement_notes(c, st);
+        for (size_t j = 0; j < ncol; j++) width[j] = max_size(width[j], eval_display_width(row[j] ? row[j] : ""));
+        cells[i] = row;
+    }
+    /* a kpi name wider than its three columns widens the value column */
+    for (size_t k = 0; k < nk; k++) {
+        size_t name = eval_display_width(first->kpis[k].item->indicator);
+        size_t group = width[1 + 3 * k] + width[2 + 3 * k] + width[3 + 3 * k] + 2 * CELL_GAP;
+        if (name > group) width[1 + 3 * k] += name - group;
+    }
+
+    fprintf(out, "%s: %zu scored\n", role_title(c, role), n);
+    /* header 1: kpi names over their groups */
+    fputs("  ", out);
+    spaces(out, width[0]);
+    for (size_t k = 0; k < nk; k++) {
+        size_t group = width[1 + 3 * k] + width[2 + 3 * k] + width[3 + 3 * k] + 2 * CELL_GAP;
+        spaces(out, GROUP_GAP);
+        if (k + 1 < nk) eval_write_padded(out, first->kpis[k].item->indicator, group, false);
+        else fputs(first->kpis[k].item->indicator, out);
+    }
+    fputc('\n', out);
+    /* header 2 */
+    fputs("  ", out);
+    eval_write_padded(out, "staff", width[0], false);
+    for (size_t k = 0; k < nk; k++) {
+        spaces(out, GROUP_GAP);
+        for (size_t j = 0; j < 3; j++) {
+            if (j) spaces(out, CELL_GAP);
+            eval_write_padded(out, sub[j], width[1 + 3 * k + j], true);
+        }
+    }
+    spaces(out, GROUP_GAP);
+    eval_write_padded(out, "score", width[1 + 3 * nk], true);
+    spaces(out, CELL_GAP);
+    eval_write_padded(out, "bonus", width[2 + 3 * nk], true);
+    fputc('\n', out);
+    for (size_t i = 0; i < n; i++) {
+        const char **row = cells[i];
+        fputs("  ", out);
+        eval_write_padded(out, row[0], width[0], false);
+        for (size_t k = 0; k < nk; k++) {
+            spaces(out, GROUP_GAP);
+            for (size_t j = 0; j < 3; j++) {
+                if (j) spaces(out, CELL_GAP);
+                eval_write_padded(out, row[1 + 3 * k + j] ? row[1 + 3 * k + j] : "", width[1 + 3 * k + j], true);
+            }
+        }
+        spaces(out, GROUP_GAP);
+        eval_write_padded(out, row[1 + 3 * nk], width[1 + 3 * nk], true);
+        spaces(out, CELL_GAP);
+        eval_write_padded(out, row[2 + 3 * nk], width[2 + 3 * nk], true);
+        if (*row[3 + 3 * nk]) {
+            spaces(out, CELL_GAP);
+            fputs(row[3 + 3 * nk], out);
+        }
+        fputc('\n', out);
+    }
+}
+
+/* The closing summary of one period: how many were scored, who was not and why, and
+ * the bonus by role with the total. */
+static void table_summary(FILE *out, render_ctx *c, size_t p)
+{
+    const score_result *r = c->r;
+    const chk_model *m = r->model;
+    size_t unscored = unscored_in(r, p);
+    fprintf(out, "summary %s: %zu scored, %zu unscored\n", period_text(c, p), scored_in(r, p), unscored);
+    if (unscored) {
+        size_t w_staff = 0, w_role = 0;
+        for (size_t i = 0; i < r->unscored_count; i++) {
+            if (r->unscored[i].period != p) continue;
+            const eval_staff *who = &c->roster[r->unscored[i].staff];
+            w_staff = max_size(w_staff, eval_display_width(staff_text(c, who)));
+            w_role = max_size(w_role, eval_display_width(one_line(c, who->role ? who->role : "(none)")));
+        }
+        fputs("  unscored\n", out);
+        for (size_t i = 0; i < r->unscored_count; i++) {
+            if (r->unscored[i].period != p) continue;
+            const eval_staff *who = &c->roster[r->unscored[i].staff];
+            fputs("    ", out);
+            eval_write_padded(out, staff_text(c, who), w_staff, false);
+            spaces(out, CELL_GAP);
+            eval_write_padded(out, one_line(c, who->role ? who->role : "(none)"), w_role, false);
+            spaces(out, CELL_GAP);
+            fprintf(out, "%s\n", score_reason_text(r->unscored[i].reason));
+        }
+    }
+    /* bonus by role */
+    size_t nr = m->roles.len;
+    const char **names = arena_alloc(&c->mem, (nr + 1) * sizeof *names);
+    const char **counts = arena_alloc(&c->mem, (nr + 1) * sizeof *counts);
+    const char **sums = arena_alloc(&c->mem, (nr + 1) * sizeof *sums);
+    size_t wn = strlen("total"), wc = 0, ws = 0, all = 0, all_nulls = 0;
+    dec_t total = {0};
+    for (size_t i = 0; i <= nr; i++) {
+        size_t count, nulls;
+        dec_t sum;
+        if (i < nr) {
+            const ast_decl *role = m->roles.items[i];
+            sum = bonus_total(r, p, role, &count, &nulls);
+            names[i] = role_title(c, role);
+            all += count;
+            all_nulls += role_has_bonus(role) ? nulls : 0;
+            dec_t next;
+            if (dec_add(total, sum, &next) == DEC_OK) total = next;
+            if (!role_has_bonus(role)) sums[i] = "no bonus";
+            else if (nulls) sums[i] = arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, sum, UNIT_MONEY), nulls);
+            else sums[i] = people_num(c, sum, UNIT_MONEY);
+        } else {
+            count = all;
+            names[i] = "total";
+            sums[i] = all_nulls ? arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, total, UNIT_MONEY), all_nulls)
+                                : people_num(c, total, UNIT_MONEY);
+        }
+        counts[i] = arena_printf(&c->mem, "%zu", count);
+        wn = max_size(wn, eval_display_width(names[i]));
+        wc = max_size(wc, strlen(counts[i]));
+        ws = max_size(ws, eval_display_width(sums[i]));
+    }
+    fputs("  bonus by role\n", out);
+    for (size_t i = 0; i <= nr; i++) {
+        fputs("    ", out);
+        eval_write_padded(out, names[i], wn, false);
+        spaces(out, CELL_GAP);
+        eval_write_padded(out, counts[i], wc, true);
+        fputs(" staff", out);
+        spaces(out, CELL_GAP);
+        eval_write_padded(out, sums[i], ws, true);
+        fputc('\n', out);
+    }
+}
+
+static void sources_lines(FILE *out, render_ctx *c, const char *prefix)
+{
+    for (size_t k = 0; k < c->source_count; k++) {
+        const eval_source_stats *src = &c->sources[k];
+        if (!src->read) continue;
+        fprintf(out, "%ssource %s: %" PRIu64 " rows read, %" PRIu64 " skipped (%s)\n", prefix,
+                one_line(c, src->name), src->rows, src->skipped, one_line(c, src->path));
+    }
+}
+
+/* Per period: its label, a block per role with statements, the summary. Then the
+ * sources read. */
+static void render_table(FILE *out, render_ctx *c)
+{
+    const score_result *r = c->r;
+    size_t *idx = arena_alloc(&c->mem, (r->statement_count + 1) * sizeof *idx);
+    for (size_t p = 0; p < c->period_count; p++) {
+        if (p) fputc('\n', out);
+        const char *days = period_days_text(c, p, " to ");
+        fprintf(out, "%s%s%s%s\n", period_text(c, p), *days ? " (" : "", days, *days ? ")" : "");
+        for (size_t i = 0; i < r->model->roles.len; i++) {
+            const ast_decl *role = r->model->roles.items[i];
+            size_t n = role_statements(r, p, role, idx);
+            fputc('\n', out);
+            if (n == 0) {
+                fprintf(out, "%s: nobody scored\n", role_title(c, role));
+                continue;
+            }
+            table_role(out, c, role, idx, n);
+        }
+        fputc('\n', out);
+        table_summary(out, c, p);
+    }
+    fputc('\n', out);
+    sources_lines(out, c, "");
+}
+
+/* ---- Markdown ---------------------------------------------------------------------------- */
+
+/* S for a Markdown table cell: '|' escaped, '\' and '`' too, line breaks as spaces. */
+static const char *md(render_ctx *c, const char *s)
+{
+    if (!s) return "";
+    size_t n = strlen(s);
+    char *out = arena_alloc(&c->mem, 2 * n + 1), *o = out;
+    for (const char *p = s; *p; p++) {
+        if (*p == '|' || *p == '\\' || *p == '`' || *p == '*' || *p == '_' || *p == '<' || *p == '[') *o++ = '\\';
+        *o++ = (unsigned char)*p < 0x20 ? ' ' : *p;
+    }
+    *o = '\0';
+    return out;
+}
+
+static void render_md(FILE *out, render_ctx *c)
+{
+    const score_result *r = c->r;
+    const char *spec = c->o->spec_path ? c->o->spec_path : "";
+    fprintf(out, "# KPI statements: %s\n\n", md(c, spec));
+    fputs("Each kpi cell: value · achievement → points. A missing kpi scores 0 points, "
+          "or is dropped with the other weights rescaled under `missing skip`.\n", out);
+    size_t *idx = arena_alloc(&c->mem, (r->statement_count + 1) * sizeof *idx);
+    for (size_t p = 0; p < c->period_count; p++) {
+        const char *days = period_days_text(c, p, " to ");
+        fprintf(out, "\n## %s%s%s%s\n\n", period_text(c, p), *days ? " (" : "", days, *days ? ")" : "");
+        fprintf(out, "%zu scored, %zu unscored.\n", scored_in(r, p), unscored_in(r, p));
+        for (size_t i = 0; i < r->model->roles.len; i++) {
+            const ast_decl *role = r->model->roles.items[i];
+            size_t n = role_statements(r, p, role, idx);
+            fprintf(out, "\n### %s\n\n", md(c, role_title(c, role)));
+            if (n == 0) {
+                fputs("Nobody scored.\n", out);
+                continue;
+            }
+            const score_statement *first = &r->statements[idx[0]];
+            fputs("| staff | name |", out);
+            for (size_t k = 0; k < first->kpi_count; k++) fprintf(out, " %s |", md(c, first->kpis[k].item->indicator));
+            fputs(" score | bonus | notes |\n|---|---|", out);
+            for (size_t k = 0; k < first->kpi_count; k++) fputs("--:|", out);
+            fputs("--:|--:|---|\n", out);
+            for (size_t j = 0; j < n; j++) {
+                const score_statement *st = &r->statements[idx[j]];
+                const eval_staff *who = &c->roster[st->staff];
+                fprintf(out, "| %s | %s |", md(c, who->id), md(c, who->name));
+                for (size_t k = 0; k < st->kpi_count; k++) {
+                    const score_kpi *kp = &st->kpis[k];
+                    fprintf(out, " %s · %s → %s |", md(c, people(c, kp->value, kpi_unit(kp))),
+                            md(c, people(c, kp->achievement, UNIT_PERCENT)),
+                            md(c, people(c, shown_points(kp), UNIT_POINTS)));
+                }
+                fprintf(out, " **%s** | %s | %s |\n", md(c, people(c, st->score, UNIT_POINTS)),
+                        md(c, people(c, st->bonus, UNIT_MONEY)), md(c, statement_notes(c, st)));
+            }
+        }
+        if (unscored_in(r, p)) {
+            fputs("\n### Unscored\n\n| staff | name | role | reason |\n|---|---|---|---|\n", out);
+            for (size_t i = 0; i < r->unscored_count; i++) {
+                const score_unscored *u = &r->unscored[i];
+                if (u->period != p) continue;
+                const eval_staff *who = &c->roster[u->staff];
+                fprintf(out, "| %s | %s | %s | %s |\n", md(c, who->id), md(c, who->name), md(c, who->role),
+                        score_reason_text(u->reason));
+            }
+        }
+        fputs("\n### Bonus by role\n\n| role | staff | bonus |\n|---|--:|--:|\n", out);
+        size_t all = 0;
+        dec_t total = {0};
+        for (size_t i = 0; i < r->model->roles.len; i++) {
+            const ast_decl *role = r->model->roles.items[i];
+            size_t count, nulls;
+            dec_t sum = bonus_total(r, p, role, &count, &nulls);
+            all += count;
+            dec_t next;
+            if (dec_add(total, sum, &next) == DEC_OK) total = next;
+            fprintf(out, "| %s | %zu | %s%s |\n", md(c, role_title(c, role)), count,
+                    role_has_bonus(role) ? people_num(c, sum, UNIT_MONEY) : "no bonus",
+                    nulls && role_has_bonus(role) ? arena_printf(&c->mem, " (%zu n/a)", nulls) : "");
+        }
+        fprintf(out, "| **total** | %zu | **%s** |\n", all, people_num(c, total, UNIT_MONEY));
+    }
+    fputs("\n## Sources\n\n| source | path | rows | skipped | sha256 |\n|---|---|--:|--:|---|\n", out);
+    for (size_t k = 0; k < c->source_count; k++) {
+        const eval_source_stats *src = &c->sources[k];
+        if (!src->read) continue;
+        fprintf(out, "| %s | %s | %" PRIu64 " | %" PRIu64 " | `%s` |\n", md(c, src->name), md(c, src->path),
+                src->rows, src->skipped, src->sha256);
+    }
+    if (c->o->spec && c->o->spec->files.len) {
+        const diag_file *f = diag_get_file(c->o->diags, ((ast_file *)c->o->spec->files.items[0])->file);
+        char hex[65];
+        score_sha256_hex(f->text, f->len, hex);
+        fprintf(out, "\nSpec `%s`, sha256 `%s`.\n", md(c, spec), hex);
+    }
+}
+
+/* ---- HTML ------------------------------------------------------------------------------------ */
+
+/* S with & < > " escaped. */
+static void html(FILE *out, const char *s)
+{
+    if (!s) return;
+    for (const char *p = s; *p; p++) {
+        switch (*p) {
+        case '&': fputs("&amp;", out); break;
+        case '<': fputs("&lt;", out); break;
+        case '>': fputs("&gt;", out); break;
+        case '"': fputs("&quot;", out); break;
+        default:
+            if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') fputc(' ', out);
+            else fputc(*p, out);
+        }
+    }
+}
+
+static const char html_style[] =
+    ":root{--ink:#1f2933;--muted:#616e7c;--line:#d9e2ec;--bg:#f5f7fa;--good:#2f855a;"
+    "--mid:#c05621;--bad:#c53030;--bar:#3e7cb1}\n"
+    "*{box-sizing:border-box}\n"
+    "body{margin:0;padding:24px 32px;font:14px/1.45 system-ui,-apple-system,'Segoe UI',"
+    "'Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif;color:var(--ink);background:#fff}\n"
+    "h1{font-size:22px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;padding-bottom:4px;"
+    "border-bottom:2px solid var(--ink)}h3{font-size:16px;margin:22px 0 8px}\n"
+    "small,.muted{color:var(--muted);font-weight:normal}\n"
+    "code{font:12px ui-monospace,'DejaVu Sans Mono',monospace;background:var(--bg);padding:1px 4px;"
+    "border-radius:3px;word-break:break-all}\n"
+    "table{border-collapse:collapse;margin:6px 0 12px}\n"
+    "th,td{border-bottom:1px solid var(--line);padding:3px 8px;text-align:left;vertical-align:top}\n"
+    "th{background:var(--bg);font-weight:600}\n"
+    "td.n,th.n{text-align:right;font-variant-numeric:tabular-nums;white-space:nowrap}\n"
+    ".role{border:1px solid var(--line);border-radius:6px;padding:4px 16px 12px;margin:14px 0}\n"
+    ".charts{display:flex;flex-wrap:wrap;gap:16px;align-items:flex-start}\n"
+    "figure{margin:0}figcaption{font-size:12px;color:var(--muted)}\n"
+    ".cards{display:grid;grid-template-columns:repeat(auto-fill,minmax(520px,1fr));gap:12px}\n"
+    ".card{border:1px solid var(--line);border-radius:6px;padding:8px 12px}\n"
+    ".card h4{margin:0 0 4px;font-size:14px}\n"
+    ".card table{width:100%;font-size:12px}\n"
+    ".missing td{color:var(--muted);font-style:italic}\n"
+    ".fail{color:var(--bad);font-weight:600}.pass{color:var(--good)}\n"
+    ".totals td{font-weight:600}\n";
+
+/* A colour for an achievement: at or above target green, from 60% amber, below red. */
+static const char *achievement_colour(eval_value a)
+{
+    if (a.kind != VAL_NUM) return "#9aa5b1";
+    if (dec_cmp(a.as.num, dec_from_int64(1)) >= 0) return "#2f855a";
+    dec_t sixty;
+    dec_parse("0.6", 3, 2, &sixty);
+    return dec_cmp(a.as.num, sixty) >= 0 ? "#dd6b20" : "#c53030";
+}
+
+/* An SVG histogram of the scores of N statements: bins of 10 points from 0 up to the
+ * highest score (at least 150); null scores are counted below the chart. */
+static void svg_histogram(FILE *out, render_ctx *c, const size_t *idx, size_t n)
+{
+    const score_result *r = c->r;
+    int64_t top = 150, nulls = 0;
+    for (size_t i = 0; i < n; i++) {
+        const score_statement *st = &r->statements[idx[i]];
+        int64_t v;
+        if (st->score.kind == VAL_NUM && dec_to_int64(st->score.as.num, &v) == DEC_OK && v + 10 > top)
+            top = v + 10 > 400 ? 400 : (v / 10 + 1) * 10;
+    }
+    int bins = (int)(top / 10);
+    int counts[40] = {0};
+    int most = 1;
+    for (size_t i = 0; i < n; i++) {
+        const score_statement *st = &r->statements[idx[i]];
+        int64_t v;
+        if (st->score.kind != VAL_NUM) {
+            nulls++;
+            continue;
+        }
+        /* the bin: the highest multiple of 10 at or below the score */
+        v = 0;
+        for (int b = bins - 1; b >= 0; b--) {
+            if (dec_cmp(st->score.as.num, dec_from_int64(10 * (int64_t)b)) >= 0) {
+                v = b;
+                break;
+            }
+        }
+        counts[v]++;
+        if (counts[v] > most) most = counts[v];
+    }
+    const int bw = 14, h = 120, left = 28, bottom = 22, width = left + bins * bw + 10;
+    fprintf(out, "<figure><svg width=\"%d\" height=\"%d\" "
+                 "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"score distribution\">\n",
+            width, h + bottom + 8, width, h + bottom + 8);
+    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9aa5b1\"/>\n", left, h + 4,
+            left + bins * bw, h + 4);
+    for (int b = 0; b < bins; b++) {
+        int bh = counts[b] * (h - 10) / most;
+        int x = left + b * bw;
+        if (counts[b]) {
+            const char *colour = b >= 10 ? "#2f855a" : b >= 6 ? "#dd6b20" : "#c53030";
+            fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>%d–%d: %d</title></rect>\n",
+                    x + 1, h + 4 - bh, bw - 2, bh, colour, b * 10, b * 10 + 10, counts[b]);
+            fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#1f2933\">%d</text>\n",
+                    x + bw / 2, h + 1 - bh, counts[b]);
+        }
+        if (b % 5 == 0)
+            fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">%d</text>\n",
+                    x, h + 16, b * 10);
+    }
+    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">%d</text>\n",
+            left + bins * bw, h + 16, bins * 10);
+    fprintf(out, "<text x=\"2\" y=\"12\" font-size=\"9\" fill=\"#616e7c\">staff</text>\n");
+    fputs("</svg><figcaption>score distribution (bins of 10 points)", out);
+    if (nulls) fprintf(out, "; %lld without a score", (long long)nulls);
+    fputs("</figcaption></figure>\n", out);
+}
+
+/* An SVG of one kpi's achievement per staff member: a bar each, a line at 100%,
+ * bars capped at 200%. */
+static void svg_achievement(FILE *out, render_ctx *c, const size_t *idx, size_t n, size_t k)
+{
+    const score_result *r = c->r;
+    const score_statement *first = &r->statements[idx[0]];
+    const int row = 16, left = 120, scale_w = 180, top = 6;
+    int width = left + scale_w + 60, height = top + (int)n * row + 16;
+    fprintf(out, "<figure><svg width=\"%d\" height=\"%d\" "
+                 "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"achievement of ",
+            width, height, width, height);
+    html(out, first->kpis[k].item->indicator);
+    fputs("\">\n", out);
+    for (size_t i = 0; i < n; i++) {
+        const score_statement *st = &r->statements[idx[i]];
+        const score_kpi *kp = &st->kpis[k];
+        int y = top + (int)i * row;
+        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\" fill=\"#1f2933\">", left - 6, y + 11);
+        html(out, staff_text(c, &c->roster[st->staff]));
+        fputs("</text>\n", out);
+        if (kp->achievement.kind == VAL_NUM) {
+            dec_t scaled, cap = dec_from_int64(2);
+            dec_t a = dec_cmp(kp->achievement.as.num, cap) > 0 ? cap : kp->achievement.as.num;
+            int64_t px = 0;
+            if (dec_mul(a, dec_from_int64(scale_w / 2), &scaled) == DEC_OK) dec_to_int64(scaled, &px);
+            if (px < 0) px = 0;
+            fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%lld\" height=\"%d\" fill=\"%s\"/>\n", left, y + 2,
+                    (long long)px, row - 5, achievement_colour(kp->achievement));
+            fprintf(out, "<text x=\"%lld\" y=\"%d\" font-size=\"10\" fill=\"#1f2933\">", (long long)(left + px + 4), y + 11);
+        } else {
+            fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#9aa5b1\">", left + 4, y + 11);
+        }
+        html(out, people(c, kp->achievement, UNIT_PERCENT));
+        if (kp->missing) fputs(kp->dropped ? " (dropped)" : " (missing)", out);
+        fputs("</text>\n", out);
+    }
+    int x100 = left + scale_w / 2, bottom = top + (int)n * row;
+    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#1f2933\" stroke-dasharray=\"3 2\"/>\n",
+            x100, top, x100, bottom);
+    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">100%%</text>\n",
+            x100, bottom + 11);
+    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">200%%+</text>\n",
+            left + scale_w, bottom + 11);
+    fputs("</svg><figcaption>achievement: ", out);
+    html(out, first->kpis[k].item->indicator);
+    if (first->kpis[k].indicator && first->kpis[k].indicator->u.indicator.label) {
+        fputc(' ', out);
+        html(out, first->kpis[k].indicator->u.indicator.label);
+    }
+    fputs("</figcaption></figure>\n", out);
+}
+
+static void html_card(FILE *out, render_ctx *c, const score_statement *st)
+{
+    const eval_staff *who = &c->roster[st->staff];
+    fputs("<div class=\"card\"><h4>", out);
+    html(out, staff_text(c, who));
+    fputs(" <span class=\"muted\">score ", out);
+    html(out, people(c, st->score, UNIT_POINTS));
+    fputs(" · bonus ", out);
+    html(out, people(c, st->bonus, UNIT_MONEY));
+    if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
+        fprintf(out, " · employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
+    fputs("</span></h4>\n<table><tr><th>kpi</th><th class=\"n\">value</th><th class=\"n\">target</th>"
+          "<th class=\"n\">achievement</th><th class=\"n\">points</th><th class=\"n\">weight</th>"
+          "<th class=\"n\">weighted</th></tr>\n", out);
+    for (size_t k = 0; k < st->kpi_count; k++) {
+        const score_kpi *kp = &st->kpis[k];
+        fprintf(out, "<tr%s><td>", kp->missing ? " class=\"missing\"" : "");
+        html(out, kp->item->indicator);
+        if (kp->missing) fputs(kp->dropped ? " (missing, dropped)" : " (missing)", out);
+        fputs("</td><td class=\"n\">", out);
+        html(out, people(c, kp->value, kpi_unit(kp)));
+        fputs("</td><td class=\"n\">", out);
+        if (kp->item->has_target) fputs(kp->item->comparator == CMP_GE ? "&ge; " : "&le; ", out);
+        html(out, people(c, kp->target, kpi_unit(kp)));
+        fputs("</td><td class=\"n\">", out);
+        html(out, people(c, kp->achievement, UNIT_PERCENT));
+        fputs("</td><td class=\"n\">", out);
+        html(out, people(c, shown_points(kp), UNIT_POINTS));
+        fputs("</td><td class=\"n\">", out);
+        html(out, people_num(c, kp->effective_weight, UNIT_PERCENT));
+        fputs("</td><td class=\"n\">", out);
+        html(out, people_num(c, kp->weighted, UNIT_POINTS));
+        fputs("</td></tr>\n", out);
+    }
+    fputs("</table>\n", out);
+    for (size_t g = 0; g < st->gate_count; g++) {
+        const score_gate *gate = &st->gates[g];
+        fprintf(out, "<div class=\"%s\">gate ", gate->passed ? "pass" : "fail");
+        html(out, gate->passed ? gate_text(c, gate) : gate_failure(c, st, gate));
+        fputs(gate->passed ? ": passed" : ": failed, bonus 0", out);
+        fputs("</div>\n", out);
+    }
+    fputs("</div>\n", out);
+}
+
+static void render_html(FILE *out, render_ctx *c)
+{
+    const score_result *r = c->r;
+    const char *spec = c->o->spec_path ? c->o->spec_path : "";
+    fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>KPI statements: ", out);
+    html(out, spec);
+    fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>KPI statements</h1>\n", html_style);
+    fputs("<p class=\"muted\">spec <code>", out);
+    html(out, spec);
+    fputs("</code>", out);
+    if (c->o->spec && c->o->spec->files.len) {
+        const diag_file *f = diag_get_file(c->o->diags, ((ast_file *)c->o->spec->files.items[0])->file);
+        char hex[65];
+        score_sha256_hex(f->text, f->len, hex);
+        fprintf(out, " sha256 <code>%s</code>", hex);
+    }
+    fputs("</p>\n", out);
+    size_t *idx = arena_alloc(&c->mem, (r->statement_count + 1) * sizeof *idx);
+    for (size_t p = 0; p < c->period_count; p++) {
+        const char *days = period_days_text(c, p, " – ");
+        size_t all, nulls;
+        dec_t total = bonus_total(r, p, NULL, &all, &nulls);
+        fprintf(out, "<section class=\"period\">\n<h2>%s <small>%s</small></h2>\n", period_text(c, p), days);
+        fprintf(out, "<p>%zu scored · %zu unscored · total bonus %s</p>\n", scored_in(r, p), unscored_in(r, p),
+                people_num(c, total, UNIT_MONEY));
+        for (size_t i = 0; i < r->model->roles.len; i++) {
+            const ast_decl *role = r->model->roles.items[i];
+            size_t n = role_statements(r, p, role, idx);
+            size_t count, role_nulls;
+            dec_t sum = bonus_total(r, p, role, &count, &role_nulls);
+            fputs("<section class=\"role\">\n<h3>", out);
+            html(out, role_title(c, role));
+            fprintf(out, " <small>%zu scored", n);
+            if (role_has_bonus(role)) fprintf(out, " · bonus %s", people_num(c, sum, UNIT_MONEY));
+            fputs("</small></h3>\n", out);
+            if (n == 0) {
+                fputs("<p class=\"muted\">Nobody scored.</p>\n</section>\n", out);
+                continue;
+            }
+            const score_statement *first = &r->statements[idx[0]];
+            fputs("<div class=\"charts\">\n", out);
+            svg_histogram(out, c, idx, n);
+            for (size_t k = 0; k < first->kpi_count; k++) svg_achievement(out, c, idx, n, k);
+            fputs("</div>\n<table>\n<tr><th>staff</th>", out);
+            for (size_t k = 0; k < first->kpi_count; k++) {
+                fputs("<th class=\"n\">", out);
+                html(out, first->kpis[k].item->indicator);
+                fputs("</th>", out);
+            }
+            fputs("<th class=\"n\">score</th><th class=\"n\">bonus</th><th>notes</th></tr>\n", out);
+            for (size_t j = 0; j < n; j++) {
+                const score_statement *st = &r->statements[idx[j]];
+                fputs("<tr><td>", out);
+                html(out, staff_text(c, &c->roster[st->staff]));
+                fputs("</td>", out);
+                for (size_t k = 0; k < st->kpi_count; k++) {
+                    fputs("<td class=\"n\">", out);
+                    html(out, people(c, shown_points(&st->kpis[k]), UNIT_POINTS));
+                    fputs("</td>", out);
+                }
+                fputs("<td class=\"n\"><b>", out);
+                html(out, people(c, st->score, UNIT_POINTS));
+                fputs("</b></td><td class=\"n\">", out);
+                html(out, people(c, st->bonus, UNIT_MONEY));
+                fputs("</td><td>", out);
+                html(out, statement_notes(c, st));
+                fputs("</td></tr>\n", out);
+            }
+            fputs("</table>\n<p class=\"muted\">points per kpi; each statement in full:</p>\n<div class=\"cards\">\n", out);
+            for (size_t j = 0; j < n; j++) html_card(out, c, &r->statements[idx[j]]);
+            fputs("</div>\n</section>\n", out);
+        }
+        if (unscored_in(r, p)) {
+            fputs("<h3>Unscored</h3>\n<table>\n<tr><th>staff</th><th>role</th><th>reason</th></tr>\n", out);
+            for (size_t i = 0; i < r->unscored_count; i++) {
+                const score_unscored *u = &r->unscored[i];
+                if (u->period != p) continue;
+                const eval_staff *who = &c->roster[u->staff];
+                fputs("<tr><td>", out);
+                html(out, staff_text(c, who));
+                fputs("</td><td>", out);
+                html(out, who->role ? who->role : "(none)");
+                fputs("</td><td>", out);
+                html(out, score_reason_text(u->reason));
+                fputs("</td></tr>\n", out);
+            }
+            fputs("</table>\n", out);
+        }
+        fputs("<h3>Bonus by role</h3>\n<table>\n<tr><th>role</th><th class=\"n\">staff</th><th class=\"n\">bonus</th></tr>\n", out);
+        for (size_t i = 0; i < r->model->roles.len; i++) {
+            const ast_decl *role = r->model->roles.items[i];
+            size_t count, role_nulls;
+            dec_t sum = bonus_total(r, p, role, &count, &role_nulls);
+            fputs("<tr><td>", out);
+            html(out, role_title(c, role));
+            fprintf(out, "</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n", count,
+                    role_has_bonus(role) ? people_num(c, sum, UNIT_MONEY) : "no bonus");
+        }
+        fprintf(out, "<tr class=\"totals\"><td>total</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n</table>\n",
+                all, people_num(c, total, UNIT_MONEY));
+        fputs("</section>\n", out);
+    }
+    fputs("<h2>Sources</h2>\n<table>\n<tr><th>source</th><th>path</th><th class=\"n\">rows</th>"
+          "<th class=\"n\">skipped</th><th>sha256</th></tr>\n", out);
+    for (size_t k = 0; k < c->source_count; k++) {
+        const eval_source_stats *src = &c->sources[k];
+        if (!src->read) continue;
+        fputs("<tr><td>", out);
+        html(out, src->name);
+        fputs("</td><td><code>", out);
+        html(out, src->path);
+        fprintf(out, "</code></td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td><code>%s</code></td></tr>\n",
+                src->rows, src->skipped, src->sha256);
+    }
+    fputs("</table>\n</body>\n</html>\n", out);
+}
+
+/* ---- entry point -------------------------------------------------------------------------- */
+
+char *score_render(const score_result *r, score_format format, const score_render_options *o,
+                   size_t *len)
+{
+    render_ctx c;
+    memset(&c, 0, sizeof c);
+    c.r = r;
+    c.o = o;
+    c.s = r->session;
+    c.periods = eval_periods(r->session, &c.period_count);
+    c.roster = eval_roster(r->session, &c.roster_count);
+    c.sources = eval_sources(r->session, &c.source_count);
+    arena_init(&c.mem);
+    char *buf = NULL;
+    size_t size = 0;
+    FILE *out = score_memstream(&buf, &size);
+    switch (format) {
+    case SCORE_FORMAT_JSON: render_json(out, &c); break;
+    case SCORE_FORMAT_CSV: render_csv(out, &c); break;
+    case SCORE_FORMAT_MD: render_md(out, &c); break;
+    case SCORE_FORMAT_HTML: render_html(out, &c); break;
+    case SCORE_FORMAT_TABLE: render_table(out, &c); break;
+    }
+    score_memstream_close(out);
+    arena_free(&c.mem);
+    if (len) *len = size;
+    return buf;
+}

@@ -1,0 +1,216 @@
+#!/usr/bin/env python3
+"""End-to-end tests of `kpic fmt` on every .kpi file of the repository.
+
+For each file under tests/cases and kpi-specs (found now, so new files are covered)
+that kpic fmt accepts:
+  * fmt is idempotent: fmt(fmt(x)) == fmt(x), byte for byte;
+  * every comment survives, in order (texts compared without trailing white space);
+  * `fmt --check` exits 0 on the formatted text, and on the original exits 0 exactly when
+    the original is already formatted, else 1 with a unified diff on stderr that turns
+    the original into the formatted text when applied;
+  * the layout does not depend on white space: the file with its spaces changed
+    (wider, tabs, or a line break between two tokens) formats to the same text.
+Then `fmt --write` on a copy: rewrites in place, leaves a formatted file untouched, and
+leaves a file with syntax errors as it was. The unit test tests/unit/test_fmt.c checks
+that the formatted text parses to the same tree, on the same files.
+
+usage: test_fmt_roundtrip.py KPIC   (run from the repository root)
+"""
+import glob, os, random, re, shutil, subprocess, sys, tempfile
+
+KPIC = os.path.abspath(sys.argv[1])
+failures = []
+
+
+def check(cond, what):
+    if not cond:
+        failures.append(what)
+        print("FAIL:", what)
+    return cond
+
+
+def fmt(*args):
+    return subprocess.run([KPIC, "fmt", *args], capture_output=True, timeout=60)
+
+
+def pieces(text):
+    """Splits text into ('code'|'string'|'comment'|'space', chunk) pieces the way the
+    kpic scanner does: strings run to the closing quote on their line, comments to the
+    end of the line."""
+    out, i, n = [], 0, len(text)
+    while i < n:
+        ch = text[i]
+        if ch == '"':
+            j = i + 1
+            while j < n and text[j] not in '"\n':
+                j += 2 if text[j] == "\\" else 1
+            j = min(j + 1, n)
+            out.append(("string", text[i:j]))
+        elif ch == "#":
+            j = text.find("\n", i)
+            j = n if j < 0 else j
+            out.append(("comment", text[i:j]))
+        elif ch in " \t\r\n":
+            j = i
+            while j < n and text[j] in " \t\r\n":
+                j += 1
+            out.append(("space", text[i:j]))
+        else:
+            j = i
+            while j < n and text[j] not in ' \t\r\n"#':
+                j += 1
+            out.append(("code", text[i:j]))
+        i = j
+    return out
+
+
+def comments(text):
+    return [c.rstrip(" \t\r\f\v") for kind, c in pieces(text) if kind == "comment"]
+
+
+def respace(text, rng):
+    """The same tokens and comments with different white space: every run of spaces between
+    two tokens of a line becomes 1-3 spaces or tabs, or a line break and an indent; line
+    breaks and blank lines stay where they were, and nothing new ends up between a token
+    and the comment that trails it (that would change what the comment belongs to)."""
+    ps = pieces(text)
+    out = []
+    for k, (kind, chunk) in enumerate(ps):
+        if kind != "space" or "\n" in chunk or k == 0 or k + 1 == len(ps):
+            out.append(chunk)
+            continue
+        before, after = ps[k - 1][0], ps[k + 1][0]
+        if after == "comment":
+            out.append(chunk + rng.choice(["", " ", "\t"]))
+        elif before in ("code", "string") and rng.random() < 0.3:
+            out.append("\n" + " " * rng.randint(0, 6))
+        else:
+            out.append("".join(rng.choice(" \t") for _ in range(rng.randint(1, 3))))
+    return "".join(out)
+
+
+HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@")
+
+
+def apply_diff(old, diff):
+    """Applies a unified diff (as kpic prints it) to old; None when it does not apply."""
+    lines = old.splitlines(keepends=True)
+    out, pos = [], 0
+    dl = diff.splitlines(keepends=True)
+    i = 0
+    while i < len(dl) and not dl[i].startswith("@@"):
+        i += 1
+    while i < len(dl) and dl[i].startswith("@@"):
+        m = HUNK.match(dl[i])
+        if not m:
+            return None
+        start, count = int(m.group(1)), int(m.group(2) or 1)
+        first = start - 1 if count else start
+        out += lines[pos:first]
+        pos = first
+        i += 1
+        while i < len(dl) and dl[i][:1] in (" ", "-", "+", "\\"):
+            mark, body = dl[i][0], dl[i][1:]
+            if i + 1 < len(dl) and dl[i + 1].startswith("\\ No newline"):
+                body = body[:-1]
+            if mark == "\\":
+                pass
+            elif mark == "+":
+                out.append(body)
+            else:
+                if pos >= len(lines) or lines[pos] != body:
+                    return None
+                if mark == " ":
+                    out.append(body)
+                pos += 1
+            i += 1
+    return "".join(out + lines[pos:])
+
+
+def files():
+    found = glob.glob("tests/cases/**/*.kpi", recursive=True) + glob.glob("kpi-specs/**/*.kpi", recursive=True)
+    return sorted(set(found))
+
+
+def main():
+    tmp = tempfile.mkdtemp(prefix="kpic-fmt-")
+    rng = random.Random(20250517)
+    formatted = skipped = 0
+    try:
+        for path in files():
+            with open(path, encoding="utf-8", errors="surrogateescape") as f:
+                original = f.read()
+            p = fmt(path)
+            if p.returncode != 0:
+                check(p.returncode == 1 and p.stdout == b"",
+                      f"{path}: fmt refused it with status {p.returncode} and output")
+                skipped += 1
+                continue
+            formatted += 1
+            once = p.stdout.decode("utf-8", "surrogateescape")
+            out = os.path.join(tmp, "once.kpi")
+            with open(out, "w", encoding="utf-8", errors="surrogateescape") as f:
+                f.write(once)
+            p2 = fmt(out)
+            check(p2.returncode == 0 and p2.stdout.decode("utf-8", "surrogateescape") == once,
+                  f"{path}: fmt is not idempotent")
+            check(comments(original) == comments(once), f"{path}: comments changed")
+            c = fmt("--check", out)
+            check(c.returncode == 0 and c.stderr == b"", f"{path}: --check fails on formatted text")
+
+            c = fmt("--check", path)
+            if original == once:
+                check(c.returncode == 0 and c.stderr == b"", f"{path}: --check fails on a formatted file")
+            else:
+                err = c.stderr.decode("utf-8", "surrogateescape")
+                check(c.returncode == 1, f"{path}: --check exits {c.returncode} on an unformatted file")
+                diff = err[:err.rfind("kpic: ")]
+                check(diff.startswith(f"--- {path}\toriginal\n+++ {path}\tformatted\n@@ "),
+                      f"{path}: --check does not print a unified diff")
+                check(apply_diff(original, diff) == once, f"{path}: the diff does not apply")
+
+            for round in range(3):
+                variant = respace(original, rng)
+                vpath = os.path.join(tmp, "variant.kpi")
+                with open(vpath, "w", encoding="utf-8", errors="surrogateescape") as f:
+                    f.write(variant)
+                v = fmt(vpath)
+                same = v.returncode == 0 and v.stdout.decode("utf-8", "surrogateescape") == once
+                if not check(same, f"{path}: white space changes the layout (variant {round})"):
+                    shutil.copy(vpath, os.path.join(tmp, "..", "kpic-fmt-failed-variant.kpi"))
+                    break
+
+        check(formatted > 0, "no file was formatted")
+        print(f"fmt: {formatted} files formatted and checked, {skipped} refused (syntax errors)")
+
+        # --write: in place, only when something changes, never on a file that does not parse
+        messy = os.path.join(tmp, "messy.kpi")
+        with open(messy, "w") as f:
+            f.write("period   month\nset s=o.id   # s\n")
+        w = fmt("--write", messy)
+        with open(messy) as f:
+            check(w.returncode == 0 and w.stdout == b"" and
+                  f.read() == "period month\n\nset s = o.id  # s\n", "--write did not format in place")
+        before = os.stat(messy).st_mtime_ns
+        os.utime(messy, ns=(before - 10**9, before - 10**9))
+        w = fmt("--write", messy)
+        check(w.returncode == 0 and os.stat(messy).st_mtime_ns == before - 10**9,
+              "--write rewrote a formatted file")
+        broken = os.path.join(tmp, "broken.kpi")
+        with open(broken, "w") as f:
+            f.write("indicator x count = (\n")
+        w = fmt("--write", broken)
+        with open(broken) as f:
+            check(w.returncode == 1 and f.read() == "indicator x count = (\n",
+                  "--write changed a file with syntax errors")
+        u = fmt("--check", os.path.join(tmp, "missing.kpi"))
+        check(u.returncode == 2, "--check on a missing file is not a usage/I/O error")
+    finally:
+        shutil.rmtree(tmp)
+
+    if failures:
+        print(f"{len(failures)} failures")
+        sys.exit(1)
+
+
+main()

@@ -1,0 +1,267 @@
+/* fuzz_csv.c -- libFuzzer target for the CSV reader (csv_reader.h).
+ *
+ * Input: two configuration bytes, then the CSV text.  Byte 0 picks the chunk
+ * size for the chunked pass (tiny sizes put chunk boundaries everywhere);
+ * byte 1 picks the types of up to six header columns.  The target reads the
+ * text from memory
+ *   1. sequentially, skipping bad rows, recording every row's cells, line
+ *      number and raw bytes, and every bad row's message and raw bytes;
+ *   2. chunk by chunk, the same way;
+ * and aborts unless both saw exactly the same thing and the same SHA-256.  It
+ * also re-parses each good row's raw bytes with libcsv alone, which must give
+ * one record with as many fields as the header: that checks that the reader's
+ * own model of libcsv (used for line numbers, raw bytes and chunk boundaries)
+ * agrees with libcsv on this input.
+ *
+ * Build and run (see also tests/fuzz/CMakeLists.txt):
+ *     clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -o /tmp/fuzz_csv \
+ *         tests/fuzz/fuzz_csv.c src/csv_reader.c src/decimal.c src/date.c \
+ *         -lcsv -lcrypto -lutf8proc -lpthread
+ *     /tmp/fuzz_csv -max_len=1100000 tests/fuzz/corpus_csv
+ */
+#include <csv.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpic/csv_reader.h"
+
+#define MAX_WANTED 6
+
+/* A growing byte string. */
+typedef struct log {
+    char *s;
+    size_t len, cap;
+} log_t;
+
+static void put(log_t *l, const void *bytes, size_t n)
+{
+    if (l->len + n + 1 > l->cap) {
+        l->cap = (l->len + n + 1) * 2;
+        l->s = realloc(l->s, l->cap);
+        if (l->s == NULL)
+            abort();
+    }
+    memcpy(l->s + l->len, bytes, n);
+    l->len += n;
+    l->s[l->len] = '\0';
+}
+
+static void put_str(log_t *l, const char *s)
+{
+    put(l, s, strlen(s));
+}
+
+typedef struct pass_log {
+    const csvr_column *cols;
+    size_t ncols;
+    size_t header_fields;
+    uint64_t last_line;
+    log_t out;
+} pass_log;
+
+/* Counts the records and fields libcsv alone finds in some bytes. */
+typedef struct recount {
+    size_t fields, records, fields_in_first;
+} recount;
+
+static void count_field(void *f, size_t n, void *data)
+{
+    (void)f;
+    (void)n;
+    ((recount *)data)->fields++;
+}
+
+static void count_record(int c, void *data)
+{
+    (void)c;
+    recount *rc = data;
+    if (rc->records++ == 0)
+        rc->fields_in_first = rc->fields;
+}
+
+static void check_raw_is_one_record(const char *raw, size_t len, size_t header_fields)
+{
+    struct csv_parser p;
+    if (csv_init(&p, 0) != 0)
+        abort();
+    recount rc = {0, 0, 0};
+    csv_parse(&p, raw, len, count_field, count_record, &rc);
+    csv_fini(&p, count_field, count_record, &rc);
+    csv_free(&p);
+    if (rc.records != 1 || rc.fields_in_first != header_fields) {
+        fprintf(stderr, "raw bytes of a good row are %zu records, %zu fields (header %zu)\n",
+                rc.records, rc.fields_in_first, header_fields);
+        abort();
+    }
+}
+
+static void check_line(pass_log *pl, uint64_t line)
+{
+    if (line == 0 || line <= pl->last_line) {
+        fprintf(stderr, "line numbers not increasing: %llu after %llu\n",
+                (unsigned long long)line, (unsigned long long)pl->last_line);
+        abort();
+    }
+    pl->last_line = line;
+}
+
+static bool on_row(void *ctx, const csvr_row *row)
+{
+    pass_log *pl = ctx;
+    char buf[64];
+    uint64_t line = csvr_row_line(row);
+    check_line(pl, line);
+    snprintf(buf, sizeof buf, "row@%llu:", (unsigned long long)line);
+    put_str(&pl->out, buf);
+    for (size_t i = 0; i < pl->ncols; i++) {
+        const csvr_cell *c = &row->cells[i];
+        put_str(&pl->out, "|");
+        if (c->is_null) {
+            put_str(&pl->out, "NULL");
+            continue;
+        }
+        switch (pl->cols[i].type) {
+        case CSVR_TEXT:
+            put(&pl->out, c->as.text.ptr, c->as.text.len);
+            break;
+        case CSVR_INT:
+            snprintf(buf, sizeof buf, "%lld", (long long)c->as.i);
+            put_str(&pl->out, buf);
+            break;
+        case CSVR_NUMBER:
+        case CSVR_MONEY:
+            dec_format(c->as.dec, 18, buf, sizeof buf);
+            put_str(&pl->out, buf);
+            break;
+        case CSVR_DATE:
+            date_format(c->as.date, buf, sizeof buf);
+            put_str(&pl->out, buf);
+            break;
+        case CSVR_BOOL:
+            put_str(&pl->out, c->as.b ? "T" : "F");
+            break;
+        }
+    }
+    size_t len;
+    const char *raw = csvr_row_raw(row, &len);
+    check_raw_is_one_record(raw, len, pl->header_fields);
+    put_str(&pl->out, " raw:");
+    put(&pl->out, raw, len);
+    put_str(&pl->out, "\n");
+    return true;
+}
+
+static csvr_verdict on_bad(void *ctx, const csvr_bad_row *bad)
+{
+    pass_log *pl = ctx;
+    char line[CSVR_PATH_MAX + CSVR_MESSAGE_MAX + 64];
+    check_line(pl, bad->error->line);
+    csvr_error_format(bad->error, line, sizeof line);
+    put_str(&pl->out, line);
+    put_str(&pl->out, " raw:");
+    put(&pl->out, bad->raw, bad->raw_len);
+    put_str(&pl->out, "\n");
+    return CSVR_SKIP;
+}
+
+/* Returns the status; fills *HEX with the digest or "". */
+static csvr_status read_pass(const uint8_t *data, size_t size, const csvr_column *cols,
+                             size_t ncols, size_t chunk_target, pass_log *pl, char hex[65])
+{
+    csvr_error err;
+    csvr_reader *r = csvr_open_memory("fuzz.csv", data, size, cols, ncols, 0, &err);
+    if (r == NULL)
+        abort(); /* the header was accepted once already */
+    pl->header_fields = csvr_header_size(r);
+    csvr_handlers h = {on_row, on_bad, pl};
+    csvr_status st = CSVR_OK;
+    if (chunk_target == 0) {
+        st = csvr_read(r, &h, &err);
+    } else {
+        csvr_chunk chunk;
+        csvr_plan plan;
+        uint64_t next_begin = 0;
+        bool first = true;
+        while (st == CSVR_OK &&
+               (plan = csvr_next_chunk(r, chunk_target, &chunk, &err)) == CSVR_PLAN_CHUNK) {
+            if (!first && chunk.begin != next_begin)
+                abort();
+            first = false;
+            next_begin = chunk.end;
+            st = csvr_read_chunk(r, &chunk, &h, &err);
+        }
+    }
+    hex[0] = '\0';
+    csvr_sha256_hex(r, hex);
+    uint64_t done, total;
+    csvr_progress(r, &done, &total);
+    if (st == CSVR_OK && (done != total || total != size))
+        abort();
+    if (st == CSVR_ERROR) {
+        char line[CSVR_PATH_MAX + CSVR_MESSAGE_MAX + 64];
+        csvr_error_format(&err, line, sizeof line);
+        put_str(&pl->out, "ERROR ");
+        put_str(&pl->out, line);
+    }
+    csvr_close(r);
+    return st;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (size < 2)
+        return 0;
+    size_t chunk_target = 1 + data[0] % 48;
+    if (data[0] >= 240)
+        chunk_target = (size_t)(data[0] - 239) * 4096;
+    unsigned type_seed = data[1];
+    data += 2;
+    size = size - 2;
+
+    /* Open once without columns to learn the header (and exercise errors). */
+    csvr_error err;
+    csvr_reader *probe = csvr_open_memory("fuzz.csv", data, size, NULL, 0, 0, &err);
+    if (probe == NULL) {
+        char line[CSVR_PATH_MAX + CSVR_MESSAGE_MAX + 64];
+        csvr_error_format(&err, line, sizeof line);
+        return 0;
+    }
+    /* Want up to six distinct columns, with types from the seed. */
+    csvr_column cols[MAX_WANTED];
+    char names[MAX_WANTED][64];
+    size_t ncols = 0;
+    size_t nheader = csvr_header_size(probe);
+    for (size_t f = 0; f < nheader && ncols < MAX_WANTED; f++) {
+        const char *name = csvr_header_name(probe, f);
+        if (name[0] == '\0' || strlen(name) >= sizeof names[0])
+            continue;
+        bool dup = false;
+        for (size_t k = 0; k < ncols; k++)
+            dup = dup || strcmp(names[k], name) == 0;
+        if (dup)
+            continue;
+        strcpy(names[ncols], name);
+        cols[ncols].name = names[ncols];
+        cols[ncols].type = (csvr_type)((type_seed + 5 * f) % (CSVR_BOOL + 1));
+        ncols++;
+    }
+    csvr_close(probe);
+
+    pass_log seq = {cols, ncols, 0, 0, {0}}, chunked = {cols, ncols, 0, 0, {0}};
+    char seq_hex[65], chunk_hex[65];
+    csvr_status s1 = read_pass(data, size, cols, ncols, 0, &seq, seq_hex);
+    csvr_status s2 = read_pass(data, size, cols, ncols, chunk_target, &chunked, chunk_hex);
+    if (s1 != s2 || seq.out.len != chunked.out.len ||
+        (seq.out.len && memcmp(seq.out.s, chunked.out.s, seq.out.len) != 0) ||
+        strcmp(seq_hex, chunk_hex) != 0) {
+        fprintf(stderr, "sequential and chunked (target %zu) passes differ\n--- seq:\n%s\n"
+                        "--- chunked:\n%s\n",
+                chunk_target, seq.out.s ? seq.out.s : "", chunked.out.s ? chunked.out.s : "");
+        abort();
+    }
+    free(seq.out.s);
+    free(chunked.out.s);
+    return 0;
+}

@@ -1,0 +1,870 @@
+/* test_csv_reader.c -- unit tests for csv_reader.h: the CSV dialect, typed
+ * cells, bad rows with true line numbers and raw bytes, header errors,
+ * chunked reading equal to sequential reading, SHA-256 and progress.
+ *
+ * Most inputs are built in the test and read from memory or from a file in a
+ * temporary directory; tests/data/csv/ holds the fixture with a known hash. */
+#define _GNU_SOURCE
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <pthread.h>
+#include <sys/stat.h>
+
+#include <cmocka.h>
+
+#include "kpic/csv_reader.h"
+
+/* ---- helpers: run a pass and render what it saw as text ---------------------- */
+
+/* A growing string. */
+typedef struct text {
+    char *s;
+    size_t len, cap;
+} text;
+
+static void add(text *t, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void add(text *t, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (t->len + (size_t)n + 1 > t->cap) {
+        t->cap = (t->len + (size_t)n + 1) * 2;
+        t->s = realloc(t->s, t->cap);
+        assert_non_null(t->s);
+    }
+    va_start(ap, fmt);
+    vsnprintf(t->s + t->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    t->len += (size_t)n;
+}
+
+static void add_bytes(text *t, const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        add(t, "%c", s[i]);
+}
+
+/* What a pass saw: one line per row or bad row. */
+typedef struct seen {
+    const csvr_column *cols;
+    size_t ncols;
+    bool skip;        /* skip bad rows instead of stopping */
+    bool with_lines;  /* record csvr_row_line and csvr_row_raw for good rows */
+    int stop_after;   /* stop the pass after this many rows (0: never) */
+    int rows, bad;
+    text out;
+} seen;
+
+static void render_cell(text *t, const csvr_column *col, const csvr_cell *c)
+{
+    if (c->is_null) {
+        add(t, "NULL");
+        return;
+    }
+    char buf[DEC_FORMAT_SIZE];
+    switch (col->type) {
+    case CSVR_TEXT:
+        add(t, "'");
+        add_bytes(t, c->as.text.ptr, c->as.text.len);
+        add(t, "'");
+        break;
+    case CSVR_INT:
+        add(t, "%lld", (long long)c->as.i);
+        break;
+    case CSVR_NUMBER:
+        dec_format(c->as.dec, 18, buf, sizeof buf);
+        add(t, "%s", buf);
+        break;
+    case CSVR_MONEY:
+        dec_format(c->as.dec, 2, buf, sizeof buf);
+        add(t, "%s", buf);
+        break;
+    case CSVR_DATE:
+        date_format(c->as.date, buf, sizeof buf);
+        add(t, "%s", buf);
+        break;
+    case CSVR_BOOL:
+        add(t, "%s", c->as.b ? "true" : "false");
+        break;
+    }
+}
+
+static bool on_row(void *ctx, const csvr_row *row)
+{
+    seen *s = ctx;
+    s->rows++;
+    for (size_t i = 0; i < s->ncols; i++) {
+        if (i)
+            add(&s->out, "|");
+        render_cell(&s->out, &s->cols[i], &row->cells[i]);
+    }
+    if (s->with_lines) {
+        size_t len;
+        const char *raw = csvr_row_raw(row, &len);
+        add(&s->out, " @%llu [", (unsigned long long)csvr_row_line(row));
+        add_bytes(&s->out, raw, len);
+        add(&s->out, "]");
+    }
+    add(&s->out, "\n");
+    return s->stop_after == 0 || s->rows < s->stop_after;
+}
+
+static csvr_verdict on_bad(void *ctx, const csvr_bad_row *bad)
+{
+    seen *s = ctx;
+    s->bad++;
+    char line[CSVR_PATH_MAX + CSVR_MESSAGE_MAX + 64];
+    csvr_error_format(bad->error, line, sizeof line);
+    add(&s->out, "BAD %s [", line);
+    add_bytes(&s->out, bad->raw, bad->raw_len);
+    add(&s->out, "]\n");
+    return s->skip ? CSVR_SKIP : CSVR_STOP;
+}
+
+/* Reads DATA from memory in one sequential pass. */
+static csvr_status read_all(const char *data, size_t len, seen *s, csvr_error *err)
+{
+    csvr_reader *r = csvr_open_memory("mem.csv", data, len, s->cols, s->ncols, 0, err);
+    if (r == NULL)
+        return CSVR_ERROR;
+    csvr_handlers h = {on_row, on_bad, s};
+    csvr_status st = csvr_read(r, &h, err);
+    csvr_close(r);
+    return st;
+}
+
+/* Reads DATA from memory chunk by chunk, chunks of about TARGET bytes. */
+static csvr_status read_chunked(const char *data, size_t len, size_t target, seen *s,
+                                csvr_error *err)
+{
+    csvr_reader *r = csvr_open_memory("mem.csv", data, len, s->cols, s->ncols, 0, err);
+    if (r == NULL)
+        return CSVR_ERROR;
+    csvr_handlers h = {on_row, on_bad, s};
+    csvr_status st = CSVR_OK;
+    csvr_chunk chunk;
+    uint64_t expect_begin = 0, index = 0;
+    csvr_plan plan;
+    while (st == CSVR_OK && (plan = csvr_next_chunk(r, target, &chunk, err)) == CSVR_PLAN_CHUNK) {
+        if (index > 0)
+            assert_int_equal(chunk.begin, expect_begin); /* consecutive */
+        assert_int_equal(chunk.index, index++);
+        assert_true(chunk.end > chunk.begin);
+        expect_begin = chunk.end;
+        st = csvr_read_chunk(r, &chunk, &h, err);
+    }
+    if (st == CSVR_OK) {
+        assert_int_equal(plan, CSVR_PLAN_DONE);
+        assert_true(index == 0 || expect_begin == len);
+    }
+    csvr_close(r);
+    return st;
+}
+
+static const char *format_error(const csvr_error *e)
+{
+    static char line[CSVR_PATH_MAX + CSVR_MESSAGE_MAX + 64];
+    csvr_error_format(e, line, sizeof line);
+    return line;
+}
+
+/* Writes DATA to a new file in a temporary directory; returns its path. */
+static const char *temp_file(const char *name, const char *data, size_t len)
+{
+    static char dir[64] = "";
+    static char path[128];
+    if (dir[0] == '\0') {
+        strcpy(dir, "/tmp/kpic-csvr-XXXXXX");
+        assert_non_null(mkdtemp(dir));
+    }
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(data, 1, len, f), len);
+    fclose(f);
+    return path;
+}
+
+#define S(lit) lit, sizeof(lit) - 1
+
+static const csvr_column ALL_TYPES[] = {
+    {"t", CSVR_TEXT},  {"i", CSVR_INT},  {"n", CSVR_NUMBER},
+    {"m", CSVR_MONEY}, {"d", CSVR_DATE}, {"b", CSVR_BOOL},
+};
+
+/* ---- the dialect and typed cells ------------------------------------------------ */
+
+static void test_typed_values_and_nulls(void **state)
+{
+    (void)state;
+    seen s = {.cols = ALL_TYPES, .ncols = 6};
+    csvr_error err;
+    const char data[] = "ignored,b,d,m,n,i,t\n"
+                        "x,true,2025-05-01,12.30,0.125,42,hello\n"
+                        "x,NO,2025-05-01T08:30,12.300,-7,-9223372036854775808,\"with, comma\"\n"
+                        "x,Yes,2025-05-01 23:59:59,0,1.5,9223372036854775807,\" \"\n"
+                        "x,0,,,,,\n"
+                        "x,1,2024-02-29,\"\",\"\",\"\",\"\"\n"
+                        "x,FALSE,  2025-01-01  ,  -0.5 ,+3.,+7,  padded  \n";
+    assert_int_equal(read_all(S(data), &s, &err), CSVR_OK);
+    assert_string_equal(s.out.s,
+                        "'hello'|42|0.125000000000000000|12.30|2025-05-01|true\n"
+                        "'with, comma'|-9223372036854775808|-7.000000000000000000|12.30|2025-05-01|false\n"
+                        "' '|9223372036854775807|1.500000000000000000|0.00|2025-05-01|true\n"
+                        "NULL|NULL|NULL|NULL|NULL|false\n"
+                        "NULL|NULL|NULL|NULL|2024-02-29|true\n"
+                        "'padded'|7|3.000000000000000000|-0.50|2025-01-01|false\n");
+    free(s.out.s);
+}
+
+static void test_bad_cells_name_column_and_value(void **state)
+{
+    (void)state;
+    struct {
+        const char *row, *message;
+    } cases[] = {
+        {"x,true,2025-05-01,\"12,3x\",1,1,a",
+         "mem.csv:2:4: error: bad money value \"12,3x\" in column 'm': not a decimal number"},
+        {"x,true,2025-05-01,12.345,1,1,a",
+         "mem.csv:2:4: error: bad money value \"12.345\" in column 'm': more than 2 decimal places"},
+        {"x,true,2025-05-01,1,1,9223372036854775808,a",
+         "mem.csv:2:6: error: bad int value \"9223372036854775808\" in column 'i': integer out of "
+         "range"},
+        {"x,true,2025-05-01,1,1,1.0,a",
+         "mem.csv:2:6: error: bad int value \"1.0\" in column 'i': not an integer"},
+        {"x,true,2025-02-29,1,1,1,a",
+         "mem.csv:2:3: error: bad date value \"2025-02-29\" in column 'd': no such date or time"},
+        {"x,true,2025-13-01,1,1,1,a",
+         "mem.csv:2:3: error: bad date value \"2025-13-01\" in column 'd': no such date or time"},
+        {"x,true,01/05/2025,1,1,1,a",
+         "mem.csv:2:3: error: bad date value \"01/05/2025\" in column 'd': expected YYYY-MM-DD, "
+         "optionally followed by T or a space and HH:MM[:SS]"},
+        {"x,maybe,2025-05-01,1,1,1,a",
+         "mem.csv:2:2: error: bad bool value \"maybe\" in column 'b': expected true/false, 1/0 or "
+         "yes/no"},
+        {"x,true,2025-05-01,1,1e5,1,a",
+         "mem.csv:2:5: error: bad number value \"1e5\" in column 'n': not a decimal number"},
+        {"x,true,2025-05-01,1,1,1,\"a\xff\"",
+         "mem.csv:2:7: error: bad text value \"a\\xFF\" in column 't': invalid UTF-8"},
+        /* The leftmost bad cell is the one reported. */
+        {"x,maybe,2025-13-01,x,1,1,a",
+         "mem.csv:2:2: error: bad bool value \"maybe\" in column 'b': expected true/false, 1/0 or "
+         "yes/no"},
+        /* Control characters, quotes and long values are escaped and cut. */
+        {"x,true,2025-05-01,1,1,\"1\"\"\t2\",a",
+         "mem.csv:2:6: error: bad int value \"1\\\"\\t2\" in column 'i': not an integer"},
+        {"x,true,2025-05-01,1,1,"
+         "12345678901234567890123456789012345678901234567890123456789012345678901234567890,a",
+         "mem.csv:2:6: error: bad int value "
+         "\"123456789012345678901234567890123456789012345678901234567890...\" in column 'i': "
+         "integer out of range"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char data[512];
+        snprintf(data, sizeof data, "ignored,b,d,m,n,i,t\n%s\n", cases[i].row);
+        seen s = {.cols = ALL_TYPES, .ncols = 6};
+        csvr_error err;
+        assert_int_equal(read_all(data, strlen(data), &s, &err), CSVR_ERROR);
+        assert_int_equal(err.kind, CSVR_ERR_CELL);
+        assert_string_equal(format_error(&err), cases[i].message);
+        free(s.out.s);
+    }
+}
+
+static void test_text_is_checked_only_where_wanted(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_TEXT}};
+    /* Invalid UTF-8 and a NUL in an unwanted column are not looked at. */
+    const char data[] = "a,b\nok,\xC3\x28\nfine,x\0y\n";
+    seen s = {.cols = cols, .ncols = 1};
+    csvr_error err;
+    assert_int_equal(read_all(data, sizeof data - 1, &s, &err), CSVR_OK);
+    assert_string_equal(s.out.s, "'ok'\n'fine'\n");
+    free(s.out.s);
+    const char nul[] = "a\nx\0y\n";
+    seen s2 = {.cols = cols, .ncols = 1};
+    assert_int_equal(read_all(nul, sizeof nul - 1, &s2, &err), CSVR_ERROR);
+    assert_string_equal(format_error(&err),
+                        "mem.csv:2:1: error: bad text value \"x\\x00y\" in column 'a': NUL byte in text");
+    free(s2.out.s);
+    /* Chinese text passes through untouched. */
+    const char zh[] = "a\n\xE5\xA4\x8D\xE8\xB4\xAD\xE7\x8E\x87\n";
+    seen s3 = {.cols = cols, .ncols = 1};
+    assert_int_equal(read_all(zh, sizeof zh - 1, &s3, &err), CSVR_OK);
+    assert_string_equal(s3.out.s, "'\xE5\xA4\x8D\xE8\xB4\xAD\xE7\x8E\x87'\n");
+    free(s3.out.s);
+}
+
+static void test_bom_crlf_quotes_and_blank_lines(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"id", CSVR_TEXT}, {"note", CSVR_TEXT}, {"amount", CSVR_MONEY}};
+    const char data[] = "\xEF\xBB\xBFid,note,amount\r\n"
+                        "a,\"comma, and \"\"quotes\"\"\",1.00\r\n"
+                        "\r\n"
+                        "   \r\n"
+                        "b,\"two\r\nlines\",2.00\r\n"
+                        "c,\"lf\nonly\",3\r\n"
+                        "d,  spaced  ,4\r\n"
+                        "e,\"  kept  \",5"; /* no final line break */
+    seen s = {.cols = cols, .ncols = 3};
+    s.with_lines = true;
+    csvr_error err;
+    assert_int_equal(read_all(S(data), &s, &err), CSVR_OK);
+    assert_string_equal(s.out.s, "'a'|'comma, and \"quotes\"'|1.00 @2 [a,\"comma, and \"\"quotes\"\"\",1.00]\n"
+                                 "'b'|'two\r\nlines'|2.00 @5 [b,\"two\r\nlines\",2.00]\n"
+                                 "'c'|'lf\nonly'|3.00 @7 [c,\"lf\nonly\",3]\n"
+                                 "'d'|'spaced'|4.00 @9 [d,  spaced  ,4]\n"
+                                 "'e'|'  kept  '|5.00 @10 [e,\"  kept  \",5]\n");
+    free(s.out.s);
+}
+
+static void test_lone_cr_line_ends(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_INT}};
+    const char data[] = "a\r1\r2\r\rx\r";
+    seen s = {.cols = cols, .ncols = 1};
+    csvr_error err;
+    assert_int_equal(read_all(S(data), &s, &err), CSVR_ERROR);
+    assert_string_equal(format_error(&err),
+                        "mem.csv:5:1: error: bad int value \"x\" in column 'a': not an integer");
+    free(s.out.s);
+}
+
+/* ---- bad rows ------------------------------------------------------------------ */
+
+static void test_bad_cell_line_after_quoted_newlines(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"amount", CSVR_MONEY}};
+    const char data[] = "order_id,note,amount,channel\n"        /* line 1 */
+                        "1,\"a\nb\nc\",1.00,web\n"               /* lines 2-4 */
+                        "2,\"x\r\ny\",2.00,app\n"                /* lines 5-6 */
+                        "\n"                                     /* line 7 */
+                        "3,plain,\"12,3x\",store\n"              /* line 8 */
+                        "4,after,4.00,web\n";
+    csvr_error err;
+    csvr_reader *r = csvr_open_memory("data/orders.csv", S(data), cols, 1, 0, &err);
+    assert_non_null(r);
+    seen s = {.cols = cols, .ncols = 1};
+    csvr_handlers h = {on_row, NULL, &s}; /* no bad-row callback: stop */
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
+    assert_string_equal(format_error(&err), "data/orders.csv:8:3: error: bad money value "
+                                            "\"12,3x\" in column 'amount': not a decimal number");
+    assert_int_equal(err.line, 8);
+    assert_int_equal(err.field, 3);
+    assert_int_equal(err.column, 0);
+    assert_int_equal(s.rows, 2);
+    csvr_close(r);
+    free(s.out.s);
+}
+
+static void test_ragged_rows(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_TEXT}, {"c", CSVR_INT}};
+    const char data[] = "a,b,c\n"
+                        "1,2,3\n"
+                        "short,2\n"
+                        "long,2,3,4\n"
+                        "\"q\nq\",2,3,4,5\n"
+                        "one\n"
+                        "ok,2,5\n";
+    seen s = {.cols = cols, .ncols = 2};
+    s.skip = true;
+    csvr_error err;
+    assert_int_equal(read_all(S(data), &s, &err), CSVR_OK);
+    assert_string_equal(s.out.s,
+                        "'1'|3\n"
+                        "BAD mem.csv:3:3: error: row has 2 fields, the header has 3 [short,2]\n"
+                        "BAD mem.csv:4:4: error: row has 4 fields, the header has 3 [long,2,3,4]\n"
+                        "BAD mem.csv:5:4: error: row has 5 fields, the header has 3 [\"q\nq\",2,3,4,5]\n"
+                        "BAD mem.csv:7:2: error: row has 1 field, the header has 3 [one]\n"
+                        "'ok'|5\n");
+    assert_int_equal(s.bad, 4);
+    free(s.out.s);
+}
+
+static void test_skip_keeps_raw_bytes_verbatim(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"d", CSVR_DATE}};
+    const char data[] = "id,d,note\r\n"
+                        "1,2025-05-01,\"fine\"\r\n"
+                        "  2,2025-02-30,\"multi\r\nline \"\"quoted\"\", with comma\"\r\n"
+                        "3,2025-05-03,x\r\n";
+    seen s = {.cols = cols, .ncols = 1};
+    s.skip = true;
+    csvr_error err;
+    assert_int_equal(read_all(S(data), &s, &err), CSVR_OK);
+    assert_string_equal(s.out.s,
+                        "2025-05-01\n"
+                        "BAD mem.csv:3:2: error: bad date value \"2025-02-30\" in column 'd': no such "
+                        "date or time [  2,2025-02-30,\"multi\r\nline \"\"quoted\"\", with comma\"]\n"
+                        "2025-05-03\n");
+    free(s.out.s);
+}
+
+static void test_unterminated_quote(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_TEXT}};
+    const char data[] = "a,b\n1,2\n3,\"open\n4,5\n";
+    seen s = {.cols = cols, .ncols = 1};
+    s.skip = true;
+    csvr_error err;
+    assert_int_equal(read_all(S(data), &s, &err), CSVR_OK);
+    assert_string_equal(s.out.s, "'1'\nBAD mem.csv:3:2: error: quoted field is never closed: the "
+                                 "quote runs to the end of the file [3,\"open\n4,5\n]\n");
+    free(s.out.s);
+    seen s2 = {.cols = cols, .ncols = 1};
+    assert_int_equal(read_all(S(data), &s2, &err), CSVR_ERROR);
+    assert_int_equal(err.kind, CSVR_ERR_QUOTE);
+    free(s2.out.s);
+}
+
+static void test_stop_from_row_callback(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_INT}};
+    const char data[] = "a\n1\n2\n3\nbad\n";
+    seen s = {.cols = cols, .ncols = 1};
+    s.stop_after = 2;
+    csvr_error err;
+    memset(&err, 0, sizeof err);
+    assert_int_equal(read_all(S(data), &s, &err), CSVR_STOPPED);
+    assert_int_equal(s.rows, 2);
+    assert_int_equal(err.kind, CSVR_ERR_NONE);
+    free(s.out.s);
+}
+
+/* ---- header and file errors ----------------------------------------------------- */
+
+static void test_missing_column_lists_header(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"order_id", CSVR_TEXT}, {"amount", CSVR_MONEY}};
+    const char data[] = "order_id,customer_id,Amount,\"paid at\"\n1,2,3,4\n";
+    csvr_error err;
+    assert_null(csvr_open_memory("data/orders.csv", S(data), cols, 2, 0, &err));
+    assert_int_equal(err.kind, CSVR_ERR_HEADER);
+    assert_int_equal(err.column, 1);
+    assert_string_equal(format_error(&err),
+                        "data/orders.csv:1: error: column 'amount' not found in the header; the "
+                        "header has: order_id, customer_id, Amount, paid at");
+}
+
+static void test_duplicate_header_names(void **state)
+{
+    (void)state;
+    const char data[] = "a,b,,a,\n1,2,3,4,5\n"; /* two empty names are fine */
+    csvr_error err;
+    assert_null(csvr_open_memory("x.csv", S(data), NULL, 0, 0, &err));
+    assert_string_equal(format_error(&err),
+                        "x.csv:1:4: error: duplicate column name 'a' in the header (fields 1 and 4)");
+    const char nul[] = "a,\"b\0\",c\n";
+    assert_null(csvr_open_memory("x.csv", nul, sizeof nul - 1, NULL, 0, 0, &err));
+    assert_string_equal(format_error(&err),
+                        "x.csv:1:2: error: the header has a NUL byte in the name of field 2");
+    const char fine[] = "a,b,,c,\n";
+    csvr_reader *r = csvr_open_memory("x.csv", S(fine), NULL, 0, 0, &err);
+    assert_non_null(r);
+    assert_int_equal(csvr_header_size(r), 5);
+    assert_string_equal(csvr_header_name(r, 3), "c");
+    assert_string_equal(csvr_header_name(r, 4), "");
+    assert_null(csvr_header_name(r, 5));
+    csvr_close(r);
+}
+
+static void test_no_header(void **state)
+{
+    (void)state;
+    csvr_error err;
+    assert_null(csvr_open_memory("empty.csv", "", 0, NULL, 0, 0, &err));
+    assert_string_equal(format_error(&err), "empty.csv: error: no header row: the file is empty");
+    assert_null(csvr_open_memory("blank.csv", S("\n  \r\n\n"), NULL, 0, 0, &err));
+    assert_string_equal(format_error(&err), "blank.csv: error: no header row: the file is blank");
+    assert_null(csvr_open_memory("bom.csv", S("\xEF\xBB\xBF"), NULL, 0, 0, &err));
+    assert_int_equal(err.kind, CSVR_ERR_HEADER);
+    const char *path = temp_file("empty.csv", "", 0);
+    assert_null(csvr_open(path, NULL, 0, 0, &err));
+    assert_int_equal(err.kind, CSVR_ERR_HEADER);
+    assert_string_equal(err.path, path);
+    assert_null(csvr_open_memory("q.csv", S("a,\"b\n"), NULL, 0, 0, &err));
+    assert_string_equal(format_error(&err),
+                        "q.csv:1: error: the header row has a quoted field that is never closed");
+}
+
+static void test_unreadable_files(void **state)
+{
+    (void)state;
+    csvr_error err;
+    assert_null(csvr_open("/nonexistent/dir/orders.csv", NULL, 0, 0, &err));
+    assert_int_equal(err.kind, CSVR_ERR_IO);
+    assert_string_equal(format_error(&err), "/nonexistent/dir/orders.csv: error: cannot open the "
+                                            "file: No such file or directory");
+    assert_null(csvr_open("/tmp", NULL, 0, 0, &err));
+    assert_string_equal(format_error(&err), "/tmp: error: cannot read the file: Is a directory");
+    if (geteuid() != 0) { /* root reads anything */
+        const char *path = temp_file("locked.csv", "a\n1\n", 4);
+        chmod(path, 0);
+        assert_null(csvr_open(path, NULL, 0, 0, &err));
+        assert_non_null(strstr(err.message, "Permission denied"));
+    }
+}
+
+static void test_api_misuse(void **state)
+{
+    (void)state;
+    static const csvr_column twice[] = {{"a", CSVR_TEXT}, {"a", CSVR_INT}};
+    csvr_error err;
+    assert_null(csvr_open_memory("m.csv", S("a\n1\n"), twice, 2, 0, &err));
+    assert_int_equal(err.kind, CSVR_ERR_USAGE);
+    csvr_reader *r = csvr_open_memory("m.csv", S("a\n1\n"), twice, 1, 0, &err);
+    seen s = {.cols = twice, .ncols = 1};
+    csvr_handlers h = {on_row, NULL, &s};
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
+    assert_int_equal(err.kind, CSVR_ERR_USAGE);
+    csvr_close(r);
+    free(s.out.s);
+}
+
+/* ---- chunks -------------------------------------------------------------------------- */
+
+/* A file that tries hard to trip chunk boundaries: quoted fields with line
+ * breaks (LF and CRLF), doubled quotes, quotes that libcsv treats as literal,
+ * blank lines, CRLF and lone-CR line ends, bad rows. */
+static char *tricky_csv(size_t rows, size_t *len)
+{
+    text t = {0};
+    add(&t, "id,note,amount,when\r\n");
+    for (size_t i = 0; i < rows; i++) {
+        switch (i % 11) {
+        case 0:
+            add(&t, "%zu,\"multi\nline,\n\"\"note\"\"\",%zu.%02zu,2025-05-%02zu\n", i, i, i % 100,
+                1 + i % 28);
+            break;
+        case 1:
+            add(&t, "%zu,\"crlf\r\ninside\",1,2025-01-01T10:00\r\n", i);
+            break;
+        case 2:
+            add(&t, "%zu,plain,2.5,2025-02-28\r\n\r\n\n", i);
+            break;
+        case 3:
+            add(&t, "%zu,5\" screen,3,2025-03-01\n", i); /* a literal quote */
+            break;
+        case 4:
+            add(&t, "%zu,\"ab\"c\nstill note\",4,2025-04-01\n", i); /* quote then text */
+            break;
+        case 5:
+            add(&t, "%zu,\"bad date\",5,2025-02-30\n", i);
+            break;
+        case 6:
+            add(&t, "%zu,ragged\n", i);
+            break;
+        case 7:
+            add(&t, "%zu,\"\"\"\",6,2025-07-07\r", i); /* lone CR */
+            break;
+        case 8:
+            add(&t, "  %zu , \"sp\" ,7,2025-08-08\n", i);
+            break;
+        case 9:
+            add(&t, "%zu,\"x\"  \"y\",8,2025-09-09\n", i); /* quote after blanks */
+            break;
+        default:
+            add(&t, "%zu,,,\n", i);
+            break;
+        }
+    }
+    *len = t.len;
+    return t.s;
+}
+
+static void test_chunks_equal_sequential(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {
+        {"id", CSVR_INT}, {"note", CSVR_TEXT}, {"amount", CSVR_MONEY}, {"when", CSVR_DATE}};
+    size_t len;
+    char *data = tricky_csv(300, &len);
+    seen seq = {.cols = cols, .ncols = 4};
+    seq.skip = true;
+    seq.with_lines = true;
+    csvr_error err;
+    assert_int_equal(read_all(data, len, &seq, &err), CSVR_OK);
+    assert_true(seq.rows > 150);
+    assert_true(seq.bad > 40);
+    /* Every target size from 1 byte up forces boundaries into every position. */
+    size_t targets[] = {1, 2, 3, 5, 7, 11, 13, 17, 31, 64, 100, 127, 128, 129, 500, 1000, 4096,
+                        len / 2, len, len * 2};
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        seen ch = {.cols = cols, .ncols = 4};
+        ch.skip = true;
+        ch.with_lines = true;
+        assert_int_equal(read_chunked(data, len, targets[i], &ch, &err), CSVR_OK);
+        assert_string_equal(ch.out.s, seq.out.s);
+        free(ch.out.s);
+    }
+    free(seq.out.s);
+    free(data);
+}
+
+/* Chunks parsed by two threads at once give the same rows as one pass. */
+typedef struct shared_plan {
+    csvr_reader *r;
+    pthread_mutex_t *lock;
+    csvr_chunk chunks[4096];
+    text per_chunk[4096];
+    csvr_status status;
+} shared_plan;
+
+typedef struct chunk_ctx {
+    text *out;
+} chunk_ctx;
+
+static bool on_row_text(void *ctx, const csvr_row *row)
+{
+    chunk_ctx *c = ctx;
+    add(c->out, "%lld@%llu\n", (long long)row->cells[0].as.i,
+        (unsigned long long)csvr_row_line(row));
+    return true;
+}
+
+static csvr_verdict on_bad_text(void *ctx, const csvr_bad_row *bad)
+{
+    chunk_ctx *c = ctx;
+    add(c->out, "bad@%llu\n", (unsigned long long)bad->error->line);
+    return CSVR_SKIP;
+}
+
+static void *parse_chunks(void *arg)
+{
+    shared_plan *p = arg;
+    for (;;) {
+        pthread_mutex_lock(p->lock);
+        csvr_chunk chunk;
+        csvr_error err;
+        csvr_plan got = csvr_next_chunk(p->r, 97, &chunk, &err);
+        pthread_mutex_unlock(p->lock);
+        if (got != CSVR_PLAN_CHUNK)
+            return NULL;
+        chunk_ctx ctx = {&p->per_chunk[chunk.index]};
+        csvr_handlers h = {on_row_text, on_bad_text, &ctx};
+        if (csvr_read_chunk(p->r, &chunk, &h, &err) != CSVR_OK)
+            p->status = CSVR_ERROR;
+    }
+}
+
+static void test_chunks_on_threads(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"id", CSVR_INT}, {"when", CSVR_DATE}};
+    size_t len;
+    char *data = tricky_csv(400, &len);
+    const char *path = temp_file("threads.csv", data, len);
+    csvr_error err;
+    /* Sequential reference. */
+    csvr_reader *r = csvr_open(path, cols, 2, 0, &err);
+    text ref = {0};
+    chunk_ctx ctx = {&ref};
+    csvr_handlers h = {on_row_text, on_bad_text, &ctx};
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
+    char seq_hash[65], par_hash[65];
+    assert_true(csvr_sha256_hex(r, seq_hash));
+    csvr_close(r);
+    /* Two threads. */
+    shared_plan *plan = calloc(1, sizeof *plan);
+    pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+    plan->r = csvr_open(path, cols, 2, 0, &err);
+    plan->lock = &lock;
+    pthread_t t1, t2;
+    pthread_create(&t1, NULL, parse_chunks, plan);
+    pthread_create(&t2, NULL, parse_chunks, plan);
+    pthread_join(t1, NULL);
+    pthread_join(t2, NULL);
+    assert_int_equal(plan->status, CSVR_OK);
+    text all = {0};
+    for (size_t i = 0; i < 4096 && plan->per_chunk[i].s; i++) {
+        add(&all, "%s", plan->per_chunk[i].s);
+        free(plan->per_chunk[i].s);
+    }
+    assert_string_equal(all.s, ref.s);
+    assert_true(csvr_sha256_hex(plan->r, par_hash));
+    assert_string_equal(par_hash, seq_hash);
+    uint64_t done, total;
+    csvr_progress(plan->r, &done, &total);
+    assert_int_equal(done, len);
+    assert_int_equal(total, len);
+    csvr_close(plan->r);
+    free(plan);
+    free(all.s);
+    free(ref.s);
+    free(data);
+}
+
+/* ---- files, hashing, progress -------------------------------------------------------- */
+
+/* Reads the fixture tests/data/csv/orders_small.csv (BOM, CRLF, quotes). */
+static void test_fixture_file_and_sha256(void **state)
+{
+    (void)state;
+    const char *root = getenv("KPIC_TEST_DATA");
+    char path[1024];
+    snprintf(path, sizeof path, "%s/data/csv/orders_small.csv", root ? root : "tests");
+    static const csvr_column cols[] = {{"order_id", CSVR_TEXT},
+                                       {"staff_id", CSVR_TEXT},
+                                       {"amount", CSVR_MONEY},
+                                       {"paid_at", CSVR_DATE},
+                                       {"refunded", CSVR_BOOL}};
+    for (unsigned flags = 0; flags <= CSVR_HASH_IN_THREAD; flags += CSVR_HASH_IN_THREAD) {
+        csvr_error err;
+        csvr_reader *r = csvr_open(path, cols, 5, flags, &err);
+        if (r == NULL)
+            fail_msg("%s", format_error(&err));
+        char hex[65];
+        assert_false(csvr_sha256_hex(r, hex)); /* not before the pass */
+        seen s = {.cols = cols, .ncols = 5};
+        s.with_lines = true;
+        csvr_handlers h = {on_row, on_bad, &s};
+        assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
+        assert_string_equal(s.out.s,
+                            "'O001'|'s01'|120.50|2025-05-01|false @2 [O001,C01,s01,120.50,2025-05-01 "
+                            "09:15:00,app,false,\"first order\"]\n"
+                            "'O002'|'s02'|80.00|2025-05-02|true @3 [O002,C02,s02,80,2025-05-02T10:00,"
+                            "web,true,\"refund, then \"\"reorder\"\"\"]\n"
+                            "'O003'|'s01'|3410.28|2025-05-31|false @4 [O003,C01,s01,3410.28,2025-05-31,"
+                            "store,no,\"note over\r\ntwo lines\"]\n"
+                            "'O004'|'s03'|NULL|2025-06-01|NULL @6 [O004,C03,s03,,2025-06-01 00:00,app,,"
+                            "\"\xE5\xA4\x8D\xE8\xB4\xAD\"]\n");
+        assert_true(csvr_sha256_hex(r, hex));
+        /* sha256sum tests/data/csv/orders_small.csv */
+        assert_string_equal(hex,
+                            "fcf8e6d8b36c8c4a1bf6e2b89d93d51d3bbbf82244ff430de0f5f60d1c6fa4d4");
+        uint64_t done, total;
+        csvr_progress(r, &done, &total);
+        assert_int_equal(done, total);
+        csvr_close(r);
+        free(s.out.s);
+    }
+    /* No hash when asked not to compute one. */
+    csvr_error err;
+    csvr_reader *r = csvr_open(path, cols, 5, CSVR_NO_HASH, &err);
+    seen s = {.cols = cols, .ncols = 5};
+    csvr_handlers h = {on_row, on_bad, &s};
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
+    char hex[65];
+    assert_false(csvr_sha256_hex(r, hex));
+    csvr_close(r);
+    free(s.out.s);
+}
+
+static void test_sha256_of_known_bytes(void **state)
+{
+    (void)state;
+    /* printf 'a,b\n1,2\n' | sha256sum */
+    csvr_error err;
+    csvr_reader *r = csvr_open_memory("m.csv", S("a,b\n1,2\n"), NULL, 0, 0, &err);
+    seen s = {.cols = NULL, .ncols = 0};
+    csvr_handlers h = {on_row, on_bad, &s};
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
+    char hex[65];
+    assert_true(csvr_sha256_hex(r, hex));
+    assert_string_equal(hex, "492d5ea496056f1a6a6592241032fab764c321596317930b4fa0e1e8bc3b7470");
+    csvr_close(r);
+    free(s.out.s);
+}
+
+/* A record far longer than a read block, with line breaks inside, followed by
+ * a bad row: the window must grow and the line count stay right. */
+static void test_long_record_spanning_blocks(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"n", CSVR_INT}, {"big", CSVR_TEXT}};
+    text t = {0};
+    add(&t, "n,big\n1,\"");
+    for (int i = 0; i < 30000; i++)
+        add(&t, "line %05d of a long note\n", i); /* 25 bytes x 30000 = 750 KB */
+    add(&t, "end\"\n2,small\nx,bad\n");
+    const char *path = temp_file("long.csv", t.s, t.len);
+    csvr_error err;
+    csvr_reader *r = csvr_open(path, cols, 2, 0, &err);
+    seen s = {.cols = cols, .ncols = 2};
+    csvr_handlers h = {on_row, NULL, &s};
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
+    assert_int_equal(s.rows, 2);
+    assert_int_equal(err.line, 30004);
+    assert_int_equal(err.field, 1);
+    csvr_close(r);
+    free(s.out.s);
+    free(t.s);
+}
+
+static void test_header_only_and_pipe(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_INT}};
+    seen s = {.cols = cols, .ncols = 1};
+    csvr_error err;
+    assert_int_equal(read_all(S("a"), &s, &err), CSVR_OK);
+    assert_int_equal(s.rows, 0);
+    assert_int_equal(read_all(S("a\r\n"), &s, &err), CSVR_OK);
+    assert_int_equal(s.rows, 0);
+    /* A pipe cannot be read with pread: it is read into memory first. */
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    const char data[] = "a\n7\n8\n";
+    assert_int_equal(write(fds[1], data, sizeof data - 1), (ssize_t)(sizeof data - 1));
+    close(fds[1]);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
+    csvr_reader *r = csvr_open(path, cols, 1, 0, &err);
+    if (r == NULL)
+        fail_msg("%s", format_error(&err));
+    csvr_handlers h = {on_row, on_bad, &s};
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
+    assert_string_equal(s.out.s, "7\n8\n");
+    char hex[65];
+    assert_true(csvr_sha256_hex(r, hex));
+    csvr_close(r);
+    close(fds[0]);
+    free(s.out.s);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_typed_values_and_nulls),
+        cmocka_unit_test(test_bad_cells_name_column_and_value),
+        cmocka_unit_test(test_text_is_checked_only_where_wanted),
+        cmocka_unit_test(test_bom_crlf_quotes_and_blank_lines),
+        cmocka_unit_test(test_lone_cr_line_ends),
+        cmocka_unit_test(test_bad_cell_line_after_quoted_newlines),
+        cmocka_unit_test(test_ragged_rows),
+        cmocka_unit_test(test_skip_keeps_raw_bytes_verbatim),
+        cmocka_unit_test(test_unterminated_quote),
+        cmocka_unit_test(test_stop_from_row_callback),
+        cmocka_unit_test(test_missing_column_lists_header),
+        cmocka_unit_test(test_duplicate_header_names),
+        cmocka_unit_test(test_no_header),
+        cmocka_unit_test(test_unreadable_files),
+        cmocka_unit_test(test_api_misuse),
+        cmocka_unit_test(test_chunks_equal_sequential),
+        cmocka_unit_test(test_chunks_on_threads),
+        cmocka_unit_test(test_fixture_file_and_sha256),
+        cmocka_unit_test(test_sha256_of_known_bytes),
+        cmocka_unit_test(test_long_record_spanning_blocks),
+        cmocka_unit_test(test_header_only_and_pipe),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
