@@ -98,7 +98,7 @@ enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
 %type <row> scale_row
 %type <item> role_item
 %type <window> window
-%type <tok> column_name member_name keyword_name
+%type <tok> column_name member_name keyword_name bare_keyword
 %type <tok> opt_label unit kw_import kw_period kw_currency kw_source kw_staff kw_indicator kw_set kw_scale kw_role
 %type <flag> opt_per_staff open_bracket close_bracket
 %type <op> comparator
@@ -249,6 +249,14 @@ member_name:
   | keyword_name
   | "time"
   | "staff"
+  ;
+
+/* Keywords that can stand for a column name where an expression starts (`where note =
+ * "gift"`). Declaration keywords are not among them: an expression cut short must
+ * still end at the next declaration, so that the error is reported there. */
+bare_keyword:
+    "note" | "weight" | "points" | "bonus" | "missing" | "kpi" | "gate" | "time" | "per"
+  | "all" | "last"
   ;
 
 keyword_name:
@@ -514,6 +522,12 @@ primary:
   | "target" {
         $$ = ast_new_expr(ctx->mem, EX_NAME, SPAN(@$));
         $$->u.name.name = "target";
+        $$ = finish(ctx, $$);
+    }
+  | bare_keyword {
+        /* a column named like a keyword, written bare inside where or having */
+        $$ = ast_new_expr(ctx->mem, EX_NAME, SPAN(@$));
+        $$->u.name.name = $1.text;
         $$ = finish(ctx, $$);
     }
   | IDENT '.' member_name {

@@ -16,6 +16,7 @@
 
 #include <errno.h>
 #include <libgen.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +27,12 @@
 #include "kpic/hash.h"
 #include "kpic/output.h"
 #include "kpic/plan.h"
+
+/* A growable byte buffer (rejects text). */
+typedef struct bytes {
+    char *data;
+    size_t len, cap;
+} bytes;
 
 /* One accumulator: a group of count/sum/avg/min/max, or a `having` slot of one key. */
 typedef struct acc {
@@ -86,9 +93,8 @@ struct eval_session {
     hmap memo_index;
     memo_entry *memo;
     size_t memo_count, memo_cap;
-    /* rejected rows under --skip-bad-rows --rejects */
-    char *rejects;
-    size_t rejects_len, rejects_cap;
+    /* rejected rows under --skip-bad-rows --rejects, in source and line order */
+    bytes rejects;
     bool executed, failed;
 };
 
@@ -136,6 +142,8 @@ typedef struct row_value {
     } as;
 } row_value;
 
+static bool row_key(eval_session *s, const row_value *v, bool insert, uint64_t *key);
+
 /* The key a value has in distinct() and sets. Text is interned when insert is true;
  * a text never seen cannot be a member of anything, which *found reports. */
 static bool value_key(eval_session *s, eval_kind kind, const void *payload, size_t len,
@@ -176,6 +184,22 @@ static bool row_key(eval_session *s, const row_value *v, bool insert, uint64_t *
     }
 }
 
+/* The key of a row value when distinct() inserts it into table t (a worker's own). */
+static bool row_key_in(eval_session *s, strtab *t, const row_value *v, uint64_t *key)
+{
+    if (v->kind == VAL_TEXT) {
+        *key = strtab_intern(t, v->as.text.ptr, v->as.text.len);
+        return true;
+    }
+    if (v->kind == VAL_NUM) {
+        char buf[DEC_FORMAT_SIZE];
+        size_t n = dec_format(v->as.num, DEC_PLACES, buf, sizeof buf);
+        *key = strtab_intern(t, buf, n);
+        return true;
+    }
+    return row_key(s, v, false, key);
+}
+
 static bool literal_number(const ast_expr *e, dec_t *out)
 {
     const char *t = e->u.lit.text;
@@ -210,9 +234,8 @@ eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods
     return s;
 }
 
-static void free_state(eval_session *s, plan_instance *in)
+static void free_inst_state(eval_session *s, inst_state *st)
 {
-    inst_state *st = in->state;
     if (!st) return;
     free(st->accs);
     if (st->keys) {
@@ -225,19 +248,19 @@ static void free_state(eval_session *s, plan_instance *in)
     }
     free(st->result);
     free(st);
-    in->state = NULL;
 }
 
 void eval_free(eval_session *s)
 {
     if (!s) return;
-    for (size_t i = 0; i < s->plan.instances.len; i++) free_state(s, s->plan.instances.items[i]);
+    for (size_t i = 0; i < s->plan.instances.len; i++)
+        free_inst_state(s, ((plan_instance *)s->plan.instances.items[i])->state);
     plan_free(&s->plan);
     strtab_free(&s->strings);
     hmap_free(&s->staff_index);
     hmap_free(&s->memo_index);
     free(s->memo);
-    free(s->rejects);
+    free(s->rejects.data);
     arena_free(&s->mem);
     free(s);
 }
@@ -310,50 +333,38 @@ static csvr_type csv_type(ast_coltype t)
     }
 }
 
-static void rejects_append(eval_session *s, const char *text, size_t len)
+static void bytes_append(bytes *b, const char *text, size_t len)
 {
-    if (s->rejects_len + len + 1 > s->rejects_cap) {
-        s->rejects_cap = (s->rejects_len + len + 1) * 2;
-        s->rejects = xrealloc(s->rejects, s->rejects_cap);
+    if (b->len + len + 1 > b->cap) {
+        b->cap = (b->len + len + 1) * 2;
+        b->data = xrealloc(b->data, b->cap);
     }
-    memcpy(s->rejects + s->rejects_len, text, len);
-    s->rejects_len += len;
+    memcpy(b->data + b->len, text, len);
+    b->len += len;
 }
 
-static void rejects_field(eval_session *s, const char *text, size_t len, bool last)
+static void bytes_field(bytes *b, const char *text, size_t len, bool last)
 {
-    rejects_append(s, "\"", 1);
+    bytes_append(b, "\"", 1);
     for (size_t i = 0; i < len; i++) {
-        if (text[i] == '"') rejects_append(s, "\"", 1);
-        rejects_append(s, text + i, 1);
+        if (text[i] == '"') bytes_append(b, "\"", 1);
+        bytes_append(b, text + i, 1);
     }
-    rejects_append(s, last ? "\"\n" : "\",", 2);
+    bytes_append(b, last ? "\"\n" : "\",", 2);
 }
 
-typedef struct bad_ctx {
-    eval_session *s;
-    eval_source_stats *stats;
-    const char *source;
-} bad_ctx;
+/* One rejected row as a line of the rejects CSV, kept with its line number so rows
+ * found by several threads are written in file order. */
+typedef struct reject {
+    uint64_t line;
+    char *text;
+    size_t len;
+} reject;
 
-static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
+static int compare_rejects(const void *a, const void *b)
 {
-    bad_ctx *b = ctx;
-    eval_session *s = b->s;
-    if (!s->options.skip_bad_rows) return CSVR_STOP;
-    b->stats->skipped++;
-    if (s->options.rejects_path) {
-        char num[64];
-        rejects_field(s, b->source, strlen(b->source), false);
-        rejects_field(s, bad->error->path, strlen(bad->error->path), false);
-        snprintf(num, sizeof num, "%llu", (unsigned long long)bad->error->line);
-        rejects_field(s, num, strlen(num), false);
-        snprintf(num, sizeof num, "%llu", (unsigned long long)bad->error->field);
-        rejects_field(s, num, strlen(num), false);
-        rejects_field(s, bad->error->message, strlen(bad->error->message), false);
-        rejects_field(s, bad->raw, bad->raw_len, true);
-    }
-    return CSVR_SKIP;
+    const reject *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
 }
 
 /* ---- progress -------------------------------------------------------------------------- */
@@ -817,55 +828,10 @@ static row_value slot_result(const row_ctx *r, const ast_expr *e)
     return row_null();
 }
 
-static inst_state *state_of(eval_session *s, plan_instance *in)
-{
-    if (in->state) return in->state;
-    inst_state *st = xcalloc(1, sizeof *st);
-    size_t groups = (size_t)s->groups;
-    if (in->agg->kind == CALL_DISTINCT) st->keys = xcalloc(groups, sizeof *st->keys);
-    else st->accs = xcalloc(groups, sizeof *st->accs);
-    in->state = st;
-    return st;
-}
-
-/* Adds a row to one group of an instance. */
-static void add_to_group(eval_session *s, plan_instance *in, int group, const row_ctx *r,
-                         const row_value *value, uint64_t key, bool keyed)
-{
-    inst_state *st = in->state;
-    plan_agg *agg = in->agg;
-    if (agg->kind != CALL_DISTINCT) {
-        acc_add(&st->accs[group], agg->kind, value);
-        return;
-    }
-    if (!keyed) return;
-    group_keys *gk = &st->keys[group];
-    size_t nslots = agg->slots.len;
-    uint32_t k = hmap_get_or_put(&gk->index, key, (uint32_t)gk->count);
-    if (k == HMAP_NONE) {
-        k = (uint32_t)gk->count++;
-        if (nslots) {
-            if (gk->count > gk->cap) {
-                gk->cap = gk->cap ? gk->cap * 2 : 16;
-                gk->slots = xrealloc(gk->slots, gk->cap * nslots * sizeof *gk->slots);
-            }
-            memset(&gk->slots[(size_t)k * nslots], 0, nslots * sizeof *gk->slots);
-        }
-    }
-    (void)s;
-    for (size_t i = 0; i < nslots; i++) {
-        const ast_expr *slot = agg->slots.items[i];
-        if (!row_true(r, slot->u.call.where)) continue;
-        row_value v = slot->u.call.args.len ? row_eval(r, slot->u.call.args.items[0]) : row_null();
-        ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
-        acc_add(&gk->slots[(size_t)k * nslots + i], kind, &v);
-    }
-}
-
 /* After the pass: results per group, and the members of sets. */
 static void finish_instance(eval_session *s, plan_instance *in)
 {
-    inst_state *st = state_of(s, in);
+    inst_state *st = in->state;
     plan_agg *agg = in->agg;
     st->result = xcalloc((size_t)s->groups, sizeof *st->result);
     bool dates = agg->arg && agg->arg->type == TYPE_DATE;
@@ -906,21 +872,114 @@ static bool set_has(eval_session *s, ast_decl *set, period_t period, uint64_t ke
     return hmap_get(m, key) != HMAP_NONE;
 }
 
-/* ---- the pass over one source ------------------------------------------------------------ */
+/* ---- the pass over one source ------------------------------------------------------------
+ *
+ * With one thread the rows go straight into the instances' accumulators. With more,
+ * the file is cut into chunks at record boundaries (csv_reader.h) and each worker
+ * parses chunks into accumulators of its own, with its own table of distinct keys;
+ * the workers' results are merged at the end. Merging is exact (counts and decimal
+ * sums add, min and max compare, key sets unite), so the result does not depend on
+ * the number of threads or on how the file was cut. */
+
+enum { CHUNK_BYTES = 8 << 20 };
+
+typedef struct shared_pass shared_pass;
 
 typedef struct pass_ctx {
-    bad_ctx bad;               /* first, so on_bad_row can take a pass_ctx */
     eval_session *s;
     const ast_decl *source;
-    eval_source_stats *stats;
+    eval_source_stats stats;   /* this worker's counts */
     plan_instance **instances;
     size_t count;
-    int *cell_of;
+    inst_state **states;       /* [count]: where this worker accumulates */
+    strtab *keys;              /* where distinct keys are interned */
+    const int *cell_of;
     int time_cell, staff_cell;
     progress prog;
     uint64_t unknown_staff;
+    uint64_t unknown_chunk;    /* chunk of the example, to pick a deterministic one */
     char unknown_example[64];
+    reject *rejects;
+    size_t reject_count, reject_cap;
+    shared_pass *shared;       /* NULL with one thread */
+    uint64_t chunk;            /* index of the chunk being parsed */
 } pass_ctx;
+
+struct shared_pass {
+    pthread_mutex_t lock;
+    csvr_reader *reader;
+    size_t chunk_bytes;
+    bool done;
+    uint64_t error_chunk;      /* lowest chunk with an error; UINT64_MAX: none */
+    csvr_error error;
+    bool planning_failed;
+};
+
+static inst_state *new_state(eval_session *s, const plan_agg *agg)
+{
+    inst_state *st = xcalloc(1, sizeof *st);
+    size_t groups = (size_t)s->groups;
+    if (agg->kind == CALL_DISTINCT) st->keys = xcalloc(groups, sizeof *st->keys);
+    else st->accs = xcalloc(groups, sizeof *st->accs);
+    return st;
+}
+
+static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
+{
+    pass_ctx *p = ctx;
+    eval_session *s = p->s;
+    if (!s->options.skip_bad_rows) return CSVR_STOP;
+    p->stats.skipped++;
+    if (s->options.rejects_path) {
+        bytes b = {0};
+        char num[64];
+        bytes_field(&b, p->source->name, strlen(p->source->name), false);
+        bytes_field(&b, bad->error->path, strlen(bad->error->path), false);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)bad->error->line);
+        bytes_field(&b, num, strlen(num), false);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)bad->error->field);
+        bytes_field(&b, num, strlen(num), false);
+        bytes_field(&b, bad->error->message, strlen(bad->error->message), false);
+        bytes_field(&b, bad->raw, bad->raw_len, true);
+        if (p->reject_count == p->reject_cap) {
+            p->reject_cap = p->reject_cap ? p->reject_cap * 2 : 16;
+            p->rejects = xrealloc(p->rejects, p->reject_cap * sizeof *p->rejects);
+        }
+        p->rejects[p->reject_count++] = (reject){ bad->error->line, b.data, b.len };
+    }
+    return CSVR_SKIP;
+}
+
+/* Adds a row to one group of an instance. */
+static void add_to_group(const plan_agg *agg, inst_state *st, int group, const row_ctx *r,
+                         const row_value *value, uint64_t key, bool keyed)
+{
+    if (agg->kind != CALL_DISTINCT) {
+        acc_add(&st->accs[group], agg->kind, value);
+        return;
+    }
+    if (!keyed) return;
+    group_keys *gk = &st->keys[group];
+    size_t nslots = agg->slots.len;
+    uint32_t k = hmap_get_or_put(&gk->index, key, (uint32_t)gk->count);
+    if (k == HMAP_NONE) {
+        k = (uint32_t)gk->count++;
+        if (nslots) {
+            if (gk->count > gk->cap) {
+                gk->cap = gk->cap ? gk->cap * 2 : 16;
+                gk->slots = xrealloc(gk->slots, gk->cap * nslots * sizeof *gk->slots);
+            }
+            memset(&gk->slots[(size_t)k * nslots], 0, nslots * sizeof *gk->slots);
+        }
+    }
+    for (size_t i = 0; i < nslots; i++) {
+        const ast_expr *slot = agg->slots.items[i];
+        if (!row_true(r, slot->u.call.where)) continue;
+        row_value v = slot->u.call.args.len ? row_eval(r, slot->u.call.args.items[0]) : row_null();
+        ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
+        acc_add(&gk->slots[(size_t)k * nslots + i], kind, &v);
+    }
+}
 
 static int staff_group(pass_ctx *p, const csvr_cell *cell)
 {
@@ -929,11 +988,12 @@ static int staff_group(pass_ctx *p, const csvr_cell *cell)
     uint32_t id = strtab_find(&s->strings, cell->as.text.ptr, cell->as.text.len);
     uint32_t g = id == HMAP_NONE ? HMAP_NONE : hmap_get(&s->staff_index, id);
     if (g == HMAP_NONE) {
-        if (p->unknown_staff++ == 0) {
+        if (p->unknown_staff++ == 0 || p->chunk < p->unknown_chunk) {
             size_t n = cell->as.text.len < sizeof p->unknown_example - 1 ? cell->as.text.len
                                                                          : sizeof p->unknown_example - 1;
             memcpy(p->unknown_example, cell->as.text.ptr, n);
             p->unknown_example[n] = '\0';
+            p->unknown_chunk = p->chunk;
         }
         return -1;
     }
@@ -944,7 +1004,10 @@ static bool on_row(void *ctx, const csvr_row *row)
 {
     pass_ctx *p = ctx;
     eval_session *s = p->s;
-    p->stats->rows++;
+    /* a worker past the first chunk that failed stops: that error is the one reported */
+    if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED))
+        return false;
+    p->stats.rows++;
     p->prog.rows++;
     if ((p->prog.rows & 0xffff) == 0) progress_tick(&p->prog, false);
     bool timed = p->time_cell >= 0;
@@ -952,12 +1015,13 @@ static bool on_row(void *ctx, const csvr_row *row)
     if (timed) {
         const csvr_cell *t = &row->cells[p->time_cell];
         if (t->is_null) {
-            p->stats->outside_periods++;
+            p->stats.outside_periods++;
             return true;
         }
         when = t->as.date;
     }
-    int group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
+    /* the staff lookup hashes the id: only rows inside some window pay for it */
+    int group = -2;
     int total = s->groups - 1;
     row_ctx r = { .s = s, .cells = row->cells, .cell_of = p->cell_of, .source = p->source };
     /* The where and the argument of an aggregate are the same for every period unless
@@ -981,13 +1045,121 @@ static bool on_row(void *ctx, const csvr_row *row)
         if (!pass) continue;
         if (!have_value || agg->arg_uses_period) {
             value = agg->arg ? row_eval(&r, agg->arg) : row_null();
-            keyed = agg->kind == CALL_DISTINCT && value.kind != VAL_NULL && row_key(s, &value, true, &key);
+            keyed = agg->kind == CALL_DISTINCT && value.kind != VAL_NULL &&
+                    row_key_in(s, p->keys, &value, &key);
             have_value = true;
         }
-        add_to_group(s, in, total, &r, &value, key, keyed);
-        if (agg->per_staff && group >= 0) add_to_group(s, in, group, &r, &value, key, keyed);
+        inst_state *st = p->states[i];
+        add_to_group(agg, st, total, &r, &value, key, keyed);
+        if (agg->per_staff) {
+            if (group == -2) group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
+            if (group >= 0) add_to_group(agg, st, group, &r, &value, key, keyed);
+        }
     }
     return true;
+}
+
+static void acc_merge(acc *dst, const acc *src, ast_call_kind kind)
+{
+    dst->n += src->n;
+    if (kind == CALL_COUNT || !src->has) return;
+    if (kind == CALL_SUM || kind == CALL_AVG) {
+        dst->has = dec_add(dst->sum, src->sum, &dst->sum) == DEC_OK;
+        return;
+    }
+    if (!dst->has) {
+        dst->best = src->best;
+        dst->best_date = src->best_date;
+        dst->has = true;
+        return;
+    }
+    bool min = kind == CALL_MIN;
+    int c = dec_cmp(src->best, dst->best);
+    if (min ? c < 0 : c > 0) dst->best = src->best;
+    if (min ? src->best_date < dst->best_date : src->best_date > dst->best_date)
+        dst->best_date = src->best_date;
+}
+
+/* Whether an aggregate's distinct keys are ids in a string table (text and decimal
+ * values) rather than the values themselves (dates, booleans). */
+static bool keys_are_ids(const plan_agg *agg)
+{
+    return agg->arg && (agg->arg->type == TYPE_TEXT || agg->arg->type == TYPE_NUM);
+}
+
+/* Adds a worker's accumulators into the instance's. */
+static void merge_state(eval_session *s, const plan_agg *agg, inst_state *dst, const inst_state *src,
+                        const strtab *src_keys)
+{
+    if (agg->kind != CALL_DISTINCT) {
+        for (int g = 0; g < s->groups; g++) acc_merge(&dst->accs[g], &src->accs[g], agg->kind);
+        return;
+    }
+    bool ids = keys_are_ids(agg);
+    size_t nslots = agg->slots.len;
+    for (int g = 0; g < s->groups; g++) {
+        const group_keys *from = &src->keys[g];
+        group_keys *to = &dst->keys[g];
+        for (size_t i = 0; i < from->index.cap; i++) {
+            if (from->index.vals[i] == HMAP_NONE) continue;
+            uint64_t key = from->index.keys[i];
+            if (ids) key = strtab_intern(&s->strings, strtab_str(src_keys, (uint32_t)key),
+                                         src_keys->lens[key]);
+            uint32_t k = hmap_get_or_put(&to->index, key, (uint32_t)to->count);
+            if (k == HMAP_NONE) {
+                k = (uint32_t)to->count++;
+                if (nslots) {
+                    if (to->count > to->cap) {
+                        to->cap = to->cap ? to->cap * 2 : 16;
+                        to->slots = xrealloc(to->slots, to->cap * nslots * sizeof *to->slots);
+                    }
+                    memset(&to->slots[(size_t)k * nslots], 0, nslots * sizeof *to->slots);
+                }
+            }
+            uint32_t fk = from->index.vals[i];
+            for (size_t j = 0; j < nslots; j++) {
+                const ast_expr *slot = agg->slots.items[j];
+                ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
+                acc_merge(&to->slots[(size_t)k * nslots + j], &from->slots[(size_t)fk * nslots + j], kind);
+            }
+        }
+    }
+}
+
+static void *pass_worker(void *arg)
+{
+    pass_ctx *p = arg;
+    shared_pass *sh = p->shared;
+    csvr_handlers h = { on_row, on_bad_row, p };
+    for (;;) {
+        csvr_chunk chunk;
+        csvr_error err;
+        pthread_mutex_lock(&sh->lock);
+        if (sh->done || sh->error_chunk != UINT64_MAX) {
+            pthread_mutex_unlock(&sh->lock);
+            break;
+        }
+        csvr_plan plan = csvr_next_chunk(sh->reader, sh->chunk_bytes, &chunk, &err);
+        if (plan == CSVR_PLAN_DONE) sh->done = true;
+        if (plan == CSVR_PLAN_ERROR) {
+            sh->planning_failed = true;
+            sh->error = err;
+            sh->done = true;
+        }
+        pthread_mutex_unlock(&sh->lock);
+        if (plan != CSVR_PLAN_CHUNK) break;
+        p->chunk = chunk.index;
+        csvr_status st = csvr_read_chunk(sh->reader, &chunk, &h, &err);
+        if (st == CSVR_ERROR) {
+            pthread_mutex_lock(&sh->lock);
+            if (chunk.index < sh->error_chunk) {
+                __atomic_store_n(&sh->error_chunk, chunk.index, __ATOMIC_RELAXED);
+                sh->error = err;
+            }
+            pthread_mutex_unlock(&sh->lock);
+        }
+    }
+    return NULL;
 }
 
 static void mark_columns(const ast_expr *e, const ast_decl *src, bool *used)
@@ -1022,90 +1194,190 @@ static void mark_columns(const ast_expr *e, const ast_decl *src, bool *used)
 static int compare_instances(const void *a, const void *b)
 {
     const plan_instance *x = *(plan_instance *const *)a, *y = *(plan_instance *const *)b;
-    /* grouped by aggregate, so the where cache in on_row hits */
+    /* grouped by aggregate, so on_row computes each aggregate's where once per row */
     if (x->agg->id != y->agg->id) return x->agg->id < y->agg->id ? -1 : 1;
     return (x->period.start > y->period.start) - (x->period.start < y->period.start);
+}
+
+static int thread_count(const eval_session *s)
+{
+    if (s->options.threads > 0) return s->options.threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* The columns a pass must read: those its instances use, and the time and staff
+ * columns. Fills cols and cell_of (source column → cell index, -1 unread). */
+static size_t pass_columns(eval_session *s, const ast_decl *src, ptr_vec *mine, csvr_column *cols,
+                           int *cell_of, int *time_cell, int *staff_cell)
+{
+    int ncols = src->u.source.column_count;
+    bool *used = xcalloc((size_t)ncols + 1, sizeof *used);
+    for (size_t i = 0; i < mine->len; i++) {
+        plan_agg *agg = ((plan_instance *)mine->items[i])->agg;
+        mark_columns(agg->arg, src, used);
+        mark_columns(agg->where, src, used);
+        mark_columns(agg->having, src, used);
+    }
+    (void)s;
+    size_t n = 0;
+    for (int c = 0; c < ncols; c++) {
+        const ast_column *col = &src->u.source.columns[c];
+        cell_of[c] = -1;
+        if (!used[c] && !col->is_time && !col->is_staff) continue;
+        cell_of[c] = (int)n;
+        if (col->is_time) *time_cell = (int)n;
+        if (col->is_staff) *staff_cell = (int)n;
+        cols[n].name = col->name;
+        cols[n].type = csv_type(col->type);
+        n++;
+    }
+    free(used);
+    return n;
 }
 
 static bool read_source(eval_session *s, size_t source_index, int level)
 {
     const ast_decl *src = s->model->sources.items[source_index];
     eval_source_stats *stats = &s->stats[source_index];
-    pass_ctx p = { .s = s, .source = src, .stats = stats, .time_cell = -1, .staff_cell = -1 };
     ptr_vec mine = {0};
     for (size_t i = 0; i < s->plan.instances.len; i++) {
         plan_instance *in = s->plan.instances.items[i];
         if (in->agg->source == src && in->level == level) {
             ptr_vec_push(&s->mem, &mine, in);
-            state_of(s, in);
+            in->state = new_state(s, in->agg);
         }
     }
     if (!mine.len) return true;
     qsort(mine.items, mine.len, sizeof *mine.items, compare_instances);
-    p.instances = (plan_instance **)mine.items;
-    p.count = mine.len;
 
     int ncols = src->u.source.column_count;
-    bool *used = xcalloc((size_t)ncols + 1, sizeof *used);
-    for (size_t i = 0; i < mine.len; i++) {
-        plan_agg *agg = ((plan_instance *)mine.items[i])->agg;
-        mark_columns(agg->arg, src, used);
-        mark_columns(agg->where, src, used);
-        mark_columns(agg->having, src, used);
-    }
-    for (int c = 0; c < ncols; c++)
-        if (src->u.source.columns[c].is_time || src->u.source.columns[c].is_staff) used[c] = true;
-    p.cell_of = arena_alloc(&s->mem, ((size_t)ncols + 1) * sizeof *p.cell_of);
+    int time_cell = -1, staff_cell = -1;
+    int *cell_of = arena_alloc(&s->mem, ((size_t)ncols + 1) * sizeof *cell_of);
     csvr_column *cols = xcalloc((size_t)ncols + 1, sizeof *cols);
-    size_t n = 0;
-    for (int c = 0; c < ncols; c++) {
-        p.cell_of[c] = -1;
-        if (!used[c]) continue;
-        const ast_column *col = &src->u.source.columns[c];
-        p.cell_of[c] = (int)n;
-        if (col->is_time) p.time_cell = (int)n;
-        if (col->is_staff) p.staff_cell = (int)n;
-        cols[n].name = col->name;
-        cols[n].type = csv_type(col->type);
-        n++;
-    }
-    free(used);
+    size_t n = pass_columns(s, src, &mine, cols, cell_of, &time_cell, &staff_cell);
 
     const char *path = source_path(s, src);
     stats->path = path;
-    csvr_error err;
     /* a source read again for a later level is hashed and counted once */
     bool first_read = !stats->read;
+    csvr_error err;
     csvr_reader *reader = csvr_open(path, cols, n, first_read ? 0 : CSVR_NO_HASH, &err);
     free(cols);
     if (!reader) {
         report_csv_error(s, &err);
         return false;
     }
-    eval_source_stats scratch = *stats;
-    if (!first_read) p.stats = &scratch;
-    p.prog.on = s->options.progress;
-    p.prog.label = path;
-    p.prog.reader = reader;
-    clock_gettime(CLOCK_MONOTONIC, &p.prog.started);
-    p.prog.last = p.prog.started;
-    p.bad = (bad_ctx){ s, p.stats, src->name };
-    /* without --skip-bad-rows the first bad row ends the run (on_bad_row says stop) */
-    csvr_handlers h = { on_row, on_bad_row, &p };
-    csvr_status st;
-    st = csvr_read(reader, &h, &err);
-    progress_tick(&p.prog, true);
-    if (st == CSVR_ERROR) report_csv_error(s, &err);
+    uint64_t total_bytes = 0, ignored;
+    csvr_progress(reader, &ignored, &total_bytes);
+    int threads = thread_count(s);
+    size_t chunk_bytes = s->options.chunk_bytes ? s->options.chunk_bytes : CHUNK_BYTES;
+    /* a file of a chunk or two gains nothing from threads */
+    if ((uint64_t)chunk_bytes * 2 > total_bytes) threads = 1;
+
+    pass_ctx *workers = xcalloc((size_t)threads, sizeof *workers);
+    shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
+    pthread_mutex_init(&sh.lock, NULL);
+    for (int w = 0; w < threads; w++) {
+        pass_ctx *p = &workers[w];
+        p->s = s;
+        p->source = src;
+        p->instances = (plan_instance **)mine.items;
+        p->count = mine.len;
+        p->states = xcalloc(mine.len + 1, sizeof *p->states);
+        p->cell_of = cell_of;
+        p->time_cell = time_cell;
+        p->staff_cell = staff_cell;
+        p->unknown_chunk = UINT64_MAX;
+        p->prog.on = w == 0 && s->options.progress;
+        p->prog.label = path;
+        p->prog.reader = reader;
+        clock_gettime(CLOCK_MONOTONIC, &p->prog.started);
+        p->prog.last = p->prog.started;
+        if (threads == 1) {
+            /* alone: accumulate straight into the instances, keys in the session */
+            for (size_t i = 0; i < mine.len; i++) p->states[i] = ((plan_instance *)mine.items[i])->state;
+            p->keys = &s->strings;
+        } else {
+            for (size_t i = 0; i < mine.len; i++) p->states[i] = new_state(s, ((plan_instance *)mine.items[i])->agg);
+            p->keys = xcalloc(1, sizeof *p->keys);
+            strtab_init(p->keys);
+            p->shared = &sh;
+        }
+    }
+    csvr_status status = CSVR_OK;
+    if (threads == 1) {
+        csvr_handlers h = { on_row, on_bad_row, &workers[0] };
+        status = csvr_read(reader, &h, &err);
+        if (status == CSVR_ERROR) sh.error = err;
+    } else {
+        pthread_t *tids = xcalloc((size_t)threads, sizeof *tids);
+        bool *started = xcalloc((size_t)threads, sizeof *started);
+        for (int w = 1; w < threads; w++)
+            started[w] = pthread_create(&tids[w], NULL, pass_worker, &workers[w]) == 0;
+        pass_worker(&workers[0]);
+        for (int w = 1; w < threads; w++)
+            if (started[w]) pthread_join(tids[w], NULL);
+        free(started);
+        free(tids);
+        if (sh.error_chunk != UINT64_MAX || sh.planning_failed) status = CSVR_ERROR;
+    }
+    progress_tick(&workers[0].prog, true);
+    pthread_mutex_destroy(&sh.lock);
+
+    /* counts, rejects and unknown staff from every worker, in a fixed order */
+    uint64_t unknown = 0, unknown_chunk = UINT64_MAX;
+    const char *example = NULL;
+    size_t reject_total = 0;
+    for (int w = 0; w < threads; w++) {
+        pass_ctx *p = &workers[w];
+        if (first_read) {
+            stats->rows += p->stats.rows;
+            stats->skipped += p->stats.skipped;
+            stats->outside_periods += p->stats.outside_periods;
+        }
+        unknown += p->unknown_staff;
+        if (p->unknown_staff && (!example || p->unknown_chunk < unknown_chunk)) {
+            unknown_chunk = p->unknown_chunk;
+            example = p->unknown_example;
+        }
+        reject_total += p->reject_count;
+    }
+    reject *all = xcalloc(reject_total + 1, sizeof *all);
+    size_t k = 0;
+    for (int w = 0; w < threads; w++)
+        for (size_t i = 0; i < workers[w].reject_count; i++) all[k++] = workers[w].rejects[i];
+    qsort(all, reject_total, sizeof *all, compare_rejects);
+    for (size_t i = 0; i < reject_total; i++) {
+        if (first_read) bytes_append(&s->rejects, all[i].text, all[i].len);
+        free(all[i].text);
+    }
+    free(all);
+
+    if (status == CSVR_ERROR) report_csv_error(s, &sh.error);
     if (first_read) csvr_sha256_hex(reader, stats->sha256);
     csvr_close(reader);
     stats->read = true;
-    if (p.unknown_staff) {
-        diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "unknown-staff",
-                                         "%llu rows are credited to staff ids not in the roster (e.g. '%s'); they count in totals only",
-                                         (unsigned long long)p.unknown_staff, p.unknown_example);
-        (void)d;
+    if (unknown && first_read)
+        diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "unknown-staff",
+                         "%llu rows are credited to staff ids not in the roster (e.g. '%s'); they count in totals only",
+                         (unsigned long long)unknown, example);
+    for (int w = 0; w < threads; w++) {
+        pass_ctx *p = &workers[w];
+        if (threads > 1) {
+            for (size_t i = 0; i < mine.len; i++) {
+                plan_instance *in = mine.items[i];
+                if (status == CSVR_OK) merge_state(s, in->agg, in->state, p->states[i], p->keys);
+                free_inst_state(s, p->states[i]);
+            }
+            strtab_free(p->keys);
+            free(p->keys);
+        }
+        free(p->states);
+        free(p->rejects);
     }
-    if (st != CSVR_OK) return false;
+    free(workers);
+    if (status != CSVR_OK) return false;
     for (size_t i = 0; i < mine.len; i++) finish_instance(s, mine.items[i]);
     return true;
 }
@@ -1128,11 +1400,11 @@ bool eval_execute(eval_session *s)
             }
     if (s->options.skip_bad_rows && s->options.rejects_path) {
         static const char header[] = "source,file,line,field,reason,record\n";
-        char *text = xmalloc(sizeof header + s->rejects_len);
+        char *text = xmalloc(sizeof header + s->rejects.len);
         memcpy(text, header, sizeof header - 1);
-        if (s->rejects_len) memcpy(text + sizeof header - 1, s->rejects, s->rejects_len);
+        if (s->rejects.len) memcpy(text + sizeof header - 1, s->rejects.data, s->rejects.len);
         const char *why;
-        if (output_write_file(s->options.rejects_path, text, sizeof header - 1 + s->rejects_len, &why) != 0) {
+        if (output_write_file(s->options.rejects_path, text, sizeof header - 1 + s->rejects.len, &why) != 0) {
             diag_report_data(s->diags, DIAG_ERROR, s->options.rejects_path, 0, 0, "io",
                              "cannot write the rejects file: %s", why);
             s->failed = true;

@@ -50,6 +50,8 @@ typedef struct eval_options {
     bool skip_bad_rows;
     const char *rejects_path;  /* with skip_bad_rows: every skipped row and its reason */
     int threads;               /* 0: the number of cores */
+    size_t chunk_bytes;        /* bytes per chunk when threads split a file; 0: 8 MiB.
+                                  Small values exist for tests of chunk boundaries. */
     bool progress;             /* a progress line on stderr (the CLI decides: terminal, not --quiet) */
 } eval_options;
 

@@ -10,6 +10,8 @@ const char cli_usage_text[] =
     "usage: kpic check SPEC [--format text|json|sarif]\n"
     "       kpic fmt SPEC [--check | --write]\n"
     "       kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format table|json|csv]\n"
+    "       kpic score SPEC --period P [DATA] [--format table|json|csv|md|html] [-o FILE] [--bom]\n"
+    "       kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
     "        [--threads N] [--quiet]\n"
     "\n"
@@ -18,6 +20,11 @@ const char cli_usage_text[] =
     "          when the file is not formatted, --write rewrites it in place\n"
     "  eval    compute indicators from the CSV data for a period (2025-05) or a range\n"
     "          (2025-01..2025-06), reading each source once\n"
+    "  score   score every staff member of the roster: a statement per person with each\n"
+    "          kpi's value, achievement and points, the score, the gates and the bonus;\n"
+    "          -o FILE writes the whole file or nothing, --bom starts a CSV with a BOM\n"
+    "  explain the chain from the data to one staff member's bonus: formulas, aggregates\n"
+    "          with their rows, targets, achievement, scale intervals, gates, bonus\n"
     "\n"
     "exit status: 0 ok (warnings allowed), 1 errors in the spec, 2 usage or I/O error\n";
 
@@ -116,6 +123,9 @@ bool cli_validate_data_args(cli_data_args *d, chk_model *model)
     d->options.overrides = d->overrides;
     d->options.override_count = d->override_count;
     d->options.progress = !d->quiet && isatty(STDERR_FILENO);
+    /* a testing aid (docs/cli.md): tiny chunks put chunk boundaries everywhere */
+    const char *chunk = getenv("KPIC_CHUNK_BYTES");
+    if (chunk && atol(chunk) > 0) d->options.chunk_bytes = (size_t)atol(chunk);
     return true;
 }
 

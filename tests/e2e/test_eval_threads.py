@@ -1,0 +1,94 @@
+#!/usr/bin/env python3
+"""Parallel evaluation gives exactly the one-thread result, whatever the chunking.
+
+Generates a CSV whose quoted fields hold commas, doubled quotes and newlines (CRLF
+and LF), then runs `kpic eval` with 1 thread and with 2 and 3 threads on chunks of a
+few hundred bytes (KPIC_CHUNK_BYTES), so that chunk boundaries fall everywhere,
+including right before and inside quoted fields. The JSON outputs must be identical.
+The same is checked for a bad row: every thread count reports the same first error.
+usage: test_eval_threads.py KPIC
+"""
+import os, random, subprocess, sys, tempfile
+
+KPIC = os.path.abspath(sys.argv[1])
+rng = random.Random(7)
+tmp = tempfile.mkdtemp(prefix="kpic-threads-")
+notes = ['plain', '"a, b"', '"line one\nline two"', '"say ""hi"""', '"crlf\r\ninside"', '""', '']
+with open(os.path.join(tmp, "orders.csv"), "w", newline="") as f:
+    f.write("order_id,customer_id,staff_id,amount,paid_at,note\r\n")
+    for i in range(6000):
+        day = rng.randint(1, 28)
+        month = rng.randint(1, 6)
+        f.write(f"o{i},c{rng.randint(1, 700)},s{rng.randint(1, 9)},{rng.randint(1, 99999) / 100:.2f},"
+                f"2025-{month:02d}-{day:02d},{rng.choice(notes)}" + ("\r\n" if i % 3 else "\n"))
+with open(os.path.join(tmp, "staff.csv"), "w") as f:
+    f.write("id,name,role\n" + "".join(f"s{i},n{i},sales\n" for i in range(1, 9)))
+spec = os.path.join(tmp, "spec.kpi")
+with open(spec, "w") as f:
+    f.write('''period month
+source orders "orders.csv" {
+  order_id    text
+  customer_id text
+  staff_id    text  staff
+  amount      money
+  paid_at     date  time
+  note        text
+}
+staff "staff.csv" {
+  id   text
+  name text
+  role text
+}
+indicator n        count per staff = count(orders)
+indicator gmv      money per staff = sum(orders.amount)
+indicator buyers   count per staff = distinct(orders.customer_id)
+indicator repeat   count per staff = distinct(orders.customer_id having count() >= 3)
+indicator big      money per staff = max(orders.amount where note = "line one\\nline two")
+indicator quoted   count = count(orders where note in ("a, b", "say \\"hi\\""))
+indicator ytd      money per staff = sum(orders.amount over year to date)
+''')
+
+def run(threads, chunk=None, data=None):
+    env = dict(os.environ)
+    if chunk:
+        env["KPIC_CHUNK_BYTES"] = str(chunk)
+    args = [KPIC, "eval", spec, "--period", "2025-01..2025-06", "--format", "json",
+            "--threads", str(threads)]
+    if data:
+        args += ["--data", f"orders={data}"]
+    return subprocess.run(args, capture_output=True, env=env, timeout=120)
+
+passed = failed = 0
+def check(cond, what):
+    global passed, failed
+    if cond:
+        passed += 1
+    else:
+        failed += 1
+        print("FAIL:", what)
+
+one = run(1)
+check(one.returncode == 0 and one.stdout, f"one thread runs: {one.stderr.decode()[:300]}")
+for threads in (2, 3):
+    for chunk in (97, 256, 1000, 4096):
+        many = run(threads, chunk)
+        check(many.returncode == 0, f"{threads} threads, chunk {chunk}: exit {many.returncode}")
+        check(many.stdout == one.stdout, f"{threads} threads, chunk {chunk}: same JSON as one thread")
+
+# a bad row far into the file: the same first error whatever the threads
+bad = os.path.join(tmp, "bad.csv")
+with open(os.path.join(tmp, "orders.csv"), newline="") as f:
+    text = f.read()
+lines = text.split("\r\n")
+lines[4000] = lines[4000].replace(".", "x", 1) if "." in lines[4000] else lines[4000] + ",extra"
+with open(bad, "w", newline="") as f:
+    f.write("\r\n".join(lines))
+first = run(1, data=bad)
+check(first.returncode == 1 and first.stdout == b"", "a bad row fails with one thread")
+for threads in (2, 3):
+    again = run(threads, 300, data=bad)
+    check(again.returncode == 1 and again.stderr == first.stderr,
+          f"{threads} threads report the same first error: {again.stderr.decode()[:200]}")
+
+print(f"{passed} passed, {failed} failed")
+sys.exit(1 if failed else 0)
