@@ -41,6 +41,7 @@ typedef struct acc {
     dec_t best;                /* min/max of numbers */
     date_t best_date;          /* min/max of dates */
     bool has;
+    bool overflow;             /* the sum left the decimal range: the run fails */
 } acc;
 
 /* The distinct keys of one group, with their `having` slots. */
@@ -781,8 +782,8 @@ static void acc_add(acc *a, ast_call_kind kind, const row_value *v)
     if (v->kind == VAL_NULL) return;
     a->n++;
     if (kind == CALL_SUM || kind == CALL_AVG) {
-        if (v->kind == VAL_NUM && dec_add(a->sum, v->as.num, &a->sum) != DEC_OK) a->has = false;
-        else a->has = true;
+        if (v->kind == VAL_NUM && dec_add(a->sum, v->as.num, &a->sum) != DEC_OK) a->overflow = true;
+        a->has = true;
         return;
     }
     bool better;
@@ -828,6 +829,22 @@ static row_value slot_result(const row_ctx *r, const ast_expr *e)
     return row_null();
 }
 
+static size_t source_index_of(const eval_session *s, const ast_decl *src)
+{
+    for (size_t i = 0; i < s->model->sources.len; i++)
+        if (s->model->sources.items[i] == src) return i;
+    return s->stats_count - 1;
+}
+
+/* An aggregate's argument as written in the spec, for messages. */
+static const char *canonical_arg(eval_session *s, const plan_agg *agg)
+{
+    if (!agg->arg) return agg->source->name;
+    const diag_file *f = diag_get_file(s->diags, agg->arg->span.file);
+    if (!f) return "?";
+    return arena_strndup(&s->mem, f->text + agg->arg->span.start, agg->arg->span.end - agg->arg->span.start);
+}
+
 /* After the pass: results per group, and the members of sets. */
 static void finish_instance(eval_session *s, plan_instance *in)
 {
@@ -837,6 +854,17 @@ static void finish_instance(eval_session *s, plan_instance *in)
     bool dates = agg->arg && agg->arg->type == TYPE_DATE;
     for (int g = 0; g < s->groups; g++) {
         if (agg->kind != CALL_DISTINCT) {
+            if (st->accs[g].overflow) {
+                /* a wrong total must never look like a right one: the run fails */
+                if (!s->failed) {
+                    diag_report_data(s->diags, DIAG_ERROR, s->stats[source_index_of(s, agg->source)].path, 0, 0,
+                                     "overflow", "%s(%s) overflows: the total leaves the exact decimal range (|value| < 1.7e20)",
+                                     agg->kind == CALL_AVG ? "avg" : "sum", canonical_arg(s, agg));
+                }
+                s->failed = true;
+                st->result[g] = null_value();
+                continue;
+            }
             st->result[g] = acc_result(&st->accs[g], agg->kind, dates);
             continue;
         }
@@ -1062,9 +1090,11 @@ static bool on_row(void *ctx, const csvr_row *row)
 static void acc_merge(acc *dst, const acc *src, ast_call_kind kind)
 {
     dst->n += src->n;
+    dst->overflow |= src->overflow;
     if (kind == CALL_COUNT || !src->has) return;
     if (kind == CALL_SUM || kind == CALL_AVG) {
-        dst->has = dec_add(dst->sum, src->sum, &dst->sum) == DEC_OK;
+        if (dec_add(dst->sum, src->sum, &dst->sum) != DEC_OK) dst->overflow = true;
+        dst->has = true;
         return;
     }
     if (!dst->has) {
@@ -1360,8 +1390,9 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     stats->read = true;
     if (unknown && first_read)
         diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "unknown-staff",
-                         "%llu rows are credited to staff ids not in the roster (e.g. '%s'); they count in totals only",
-                         (unsigned long long)unknown, example);
+                         "%llu row%s credited to staff ids not in the roster (e.g. '%s'); %s in totals only",
+                         (unsigned long long)unknown, unknown == 1 ? " is" : "s are", example,
+                         unknown == 1 ? "it counts" : "they count");
     for (int w = 0; w < threads; w++) {
         pass_ctx *p = &workers[w];
         if (threads > 1) {
