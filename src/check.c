@@ -54,6 +54,7 @@ const char *chk_kind_phrase(ast_decl_kind kind)
     }
 }
 
+/* "indicator", "set", …: a declaration kind without an article. */
 static const char *kind_word(ast_decl_kind kind)
 {
     switch (kind) {
@@ -147,6 +148,7 @@ void chk_hint_closest(chk_ctx *c, diagnostic *d, const char *name, const ptr_vec
 
 /* ---- the name table --------------------------------------------------------------- */
 
+/* FNV-1a over the bytes of a name. */
 static uint64_t hash_name(const char *s)
 {
     uint64_t h = 1469598103934665603u;       /* FNV-1a */
@@ -157,6 +159,7 @@ static uint64_t hash_name(const char *s)
     return h;
 }
 
+/* The slot holding name, or the empty slot where it would go. */
 static chk_entry *find_slot(const chk_names *t, const char *name)
 {
     size_t mask = t->cap - 1;
@@ -286,6 +289,7 @@ static void find_cycles(chk_ctx *c)
 
 /* ---- pass 1: declarations and names ----------------------------------------------- */
 
+/* d reuses the global name of first (which comes earlier in load order). */
 static void report_duplicate(chk_ctx *c, ast_decl *d, ast_decl *first)
 {
     diagnostic *r;
@@ -308,6 +312,8 @@ static void report_duplicate(chk_ctx *c, ast_decl *d, ast_decl *first)
         diag_hint(c->diags, r, "names are global across a spec and its imports");
 }
 
+/* Pass 1: fills the name table, the model's lists, the dependency nodes and the
+ * suggestion lists; reports duplicate names and a second period or currency. */
 static void collect(chk_ctx *c)
 {
     ast_spec *spec = c->spec;
@@ -394,6 +400,8 @@ static void collect(chk_ctx *c)
 
 /* ---- pass 2: sources and the roster ----------------------------------------------- */
 
+/* Pass 2 for one source or the roster: unique column names, at most one time (a date)
+ * and one staff column (text or int); the roster's required and known columns. */
 static void check_columns(chk_ctx *c, ast_decl *d)
 {
     bool roster = d->kind == DECL_STAFF;
@@ -483,6 +491,7 @@ static void check_columns(chk_ctx *c, ast_decl *d)
 
 /* ---- pass 4: sets and indicators -------------------------------------------------- */
 
+/* The unit word(s) to declare for a dimension, for hints. */
 static const char *unit_suggestion(ast_dim d)
 {
     switch (d) {
@@ -495,6 +504,7 @@ static const char *unit_suggestion(ast_dim d)
     }
 }
 
+/* An indicator's formula: a number whose unit fits the declared one. */
 static void check_indicator(chk_ctx *c, ast_decl *d, int node)
 {
     chk_scope s = {0};
@@ -531,6 +541,7 @@ static void check_indicator(chk_ctx *c, ast_decl *d, int node)
     diag_hint(c->diags, r, "declare it '%s', or change the formula", unit_suggestion(e->dim));
 }
 
+/* A set: SRC.COL, then its where (row scope) and having (group scope) over SRC. */
 static void check_set(chk_ctx *c, ast_decl *d, int node)
 {
     chk_scope s = {0};
@@ -608,6 +619,8 @@ static const char *weight_terms(chk_ctx *c, const ast_decl *role)
     return out ? out : "";
 }
 
+/* A role: its lines once each, every kpi resolved with a weight, a target or points,
+ * and points from somewhere; gates, bonus; the kpi count and the exact weight sum. */
 static void check_role(chk_ctx *c, ast_decl *role)
 {
     ast_role_item *items = role->u.role.items;

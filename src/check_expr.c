@@ -201,12 +201,14 @@ static const char *word(const ast_expr *e)
     }
 }
 
+/* Sets e's type and its one dimension. */
 static void result(ast_expr *e, ast_type t, ast_dim d)
 {
     e->type = t;
     e->dim = d;
 }
 
+/* The type (and for numbers the dimension) of a column's values. */
 static ast_type column_type(const ast_column *col, ast_dim *dim)
 {
     *dim = DIM_NUMBER;
@@ -220,6 +222,7 @@ static ast_type column_type(const ast_column *col, ast_dim *dim)
     return TYPE_ERROR;
 }
 
+/* e names column col of src (a source or the roster). */
 static void column_result(chk_ctx *c, ast_expr *e, ast_ref_kind kind, ast_decl *src, int col)
 {
     e->ref_kind = kind;
@@ -411,6 +414,7 @@ static bool per_staff_allowed(chk_ctx *c, chk_scope *s, ast_expr *e, const char 
     return true;
 }
 
+/* A bare name: a role's own names, a column of the scope's source, or an indicator. */
 static void check_name(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     const char *n = e->u.name.name;
@@ -457,6 +461,7 @@ static void check_name(chk_ctx *c, chk_scope *s, ast_expr *e)
     }
 }
 
+/* base.member: period.start|end, staff.COL, or SRC.COL (inside an aggregate only). */
 static void check_member(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     const char *base = e->u.member.base, *member = e->u.member.member;
@@ -555,6 +560,7 @@ static void check_member(chk_ctx *c, chk_scope *s, ast_expr *e)
 
 /* ---- operators -------------------------------------------------------------------- */
 
+/* -x on numbers, not x on conditions. */
 static void check_unary(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     ast_expr *x = e->u.op.lhs;
@@ -616,6 +622,8 @@ static bool looks_like_date(const char *t)
     return true;
 }
 
+/* and/or on conditions; comparisons on two values of one type (numbers of one unit,
+ * text and true/false only with = and !=); arithmetic by the unit table. */
 static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     ast_op op = e->u.op.op;
@@ -695,6 +703,7 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
     num_result(c, e, dims, dim);
 }
 
+/* if C then A else B: C a condition, A and B of one type and unit. */
 static void check_if(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     ast_expr *k = e->u.cond.cond, *a = e->u.cond.then_expr, *b = e->u.cond.else_expr;
@@ -729,6 +738,7 @@ static void check_if(chk_ctx *c, chk_scope *s, ast_expr *e)
     num_result(c, e, dims, d);
 }
 
+/* x in (a, b, …): every item of x's type and unit. */
 static void check_in_list(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     ast_expr *x = e->u.in.lhs;
@@ -757,6 +767,7 @@ static void check_in_list(chk_ctx *c, chk_scope *s, ast_expr *e)
     if (ok) result(e, TYPE_BOOL, DIM_NUMBER);
 }
 
+/* x in SET: SET a set whose column has x's type. */
 static void check_in_set(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     ast_expr *x = e->u.in.lhs;
@@ -797,6 +808,7 @@ static void check_in_set(chk_ctx *c, chk_scope *s, ast_expr *e)
     result(e, TYPE_BOOL, DIM_NUMBER);
 }
 
+/* d in period | in previous period | before period: d a date. */
 static void check_in_period(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     ast_expr *x = e->u.in.lhs;
@@ -815,6 +827,7 @@ static void check_in_period(chk_ctx *c, chk_scope *s, ast_expr *e)
 
 /* ---- calls ------------------------------------------------------------------------ */
 
+/* Whether the call has want_min..want_max arguments; reports when not. */
 static bool arg_count(chk_ctx *c, ast_expr *e, size_t want_min, size_t want_max)
 {
     size_t n = e->u.call.args.len;
@@ -909,6 +922,9 @@ static void aggregate_grain(chk_ctx *c, chk_scope *s, ast_expr *e, ast_decl *src
     result(e, TYPE_ERROR, DIM_NUMBER);
 }
 
+/* count, sum, avg, min, max (one argument) and distinct: where they may appear, their
+ * source (from SRC, SRC.COL, or the enclosing having's group), their clauses, their
+ * type and unit, and their grain. */
 static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind kind)
 {
     const char *fn = e->u.call.name;
@@ -976,6 +992,7 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
                 e->ref = set;
                 no_clauses(c, e, arena_printf(c->mem, "count(%s), the size of a set", set->name));
                 src = chk_set_source(c, set, NULL);
+                e->agg_source = src;      /* the rows the set is drawn from */
                 if (s->per_staff) set->per_staff = true;
                 result(e, TYPE_NUM, DIM_COUNT);
                 aggregate_grain(c, s, e, src, set);
@@ -1056,6 +1073,7 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
     aggregate_grain(c, s, e, src, NULL);
 }
 
+/* abs(x), round(x, places), days(from, to), min(a, b), max(a, b). */
 static void check_function(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind kind)
 {
     const char *fn = e->u.call.name;
@@ -1132,6 +1150,8 @@ static void check_function(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind 
     }
 }
 
+/* previous(x), last_year(x): one whole value shifted in time, never inside a row
+ * condition; the type and unit of x. */
 static void check_time_shift(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind kind)
 {
     const char *fn = e->u.call.name;
@@ -1155,6 +1175,8 @@ static void check_time_shift(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kin
     else result(e, a->type, a->dim);
 }
 
+/* SCALE(x): one number (a ratio when the bounds are percentages); gives the scale's
+ * output unit. */
 static void check_scale_call(chk_ctx *c, chk_scope *s, ast_expr *e, ast_decl *scale)
 {
     e->call_kind = CALL_SCALE;
@@ -1179,6 +1201,7 @@ static void check_scale_call(chk_ctx *c, chk_scope *s, ast_expr *e, ast_decl *sc
     result(e, TYPE_NUM, scale->dim);
 }
 
+/* Tells built-ins, scales and unknown names apart (CALL_* in e->call_kind). */
 static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     const char *fn = e->u.call.name;

@@ -4,6 +4,7 @@
  * and a power of ten, so 60% equals 0.6 and 33.3% + 33.3% + 33.4% is exactly 100%, with
  * no binary floating point and no limit on the number of digits.
  */
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -31,6 +32,7 @@ static chk_exact normalize(arena *mem, const char *digits, size_t len, int scale
 bool chk_exact_parse(arena *mem, const char *text, bool percent, chk_exact *out)
 {
     size_t len = strlen(text);
+    if (len > INT_MAX / 2) return false;     /* the scale is an int; no spec gets close */
     char *digits = arena_alloc(mem, len + 1);
     size_t n = 0;
     int scale = 0;

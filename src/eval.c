@@ -1273,7 +1273,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     ptr_vec mine = {0};
     for (size_t i = 0; i < s->plan.instances.len; i++) {
         plan_instance *in = s->plan.instances.items[i];
-        if (in->agg->source == src && in->level == level) {
+        if (in->agg->source == src && in->read_level == level) {
             ptr_vec_push(&s->mem, &mine, in);
             in->state = new_state(s, in->agg);
         }
@@ -1423,6 +1423,7 @@ bool eval_execute(eval_session *s)
         return false;
     }
     if (!load_roster(s)) return false;
+    plan_schedule(&s->plan);
     for (int level = 0; level <= s->plan.max_level; level++)
         for (size_t i = 0; i < s->model->sources.len; i++)
             if (!read_source(s, i, level)) {

@@ -900,7 +900,7 @@ enum {
     DIFF_CONTEXT = 3,
     /* Myers keeps one row of its table per edit; beyond this many edits between two
      * texts (never for a spec and its formatted self) the diff just replaces the middle. */
-    DIFF_MAX_EDITS = 2000
+    DIFF_MAX_EDITS = 1000
 };
 
 static diff_line *split_lines(const char *text, size_t len, size_t *count)

@@ -287,7 +287,7 @@ static uint64_t instance_key(const plan_agg *agg, period_t period)
     return ((uint64_t)(uint32_t)agg->id << 32) | (uint32_t)period.start;
 }
 
-static int row_level(plan *p, ast_expr *e, period_t period);
+static int row_level(plan *p, ast_expr *e, period_t period, plan_instance *user);
 
 static plan_instance *instance(plan *p, plan_agg *agg, period_t period)
 {
@@ -302,8 +302,8 @@ static plan_instance *instance(plan *p, plan_agg *agg, period_t period)
     ptr_vec_push(p->mem, &p->instances, in);
     ptr_vec_push(p->mem, &agg->instances, in);
     /* sets tested in the where or having must be complete first */
-    int level = row_level(p, agg->where, period);
-    int h = row_level(p, agg->having, period);
+    int level = row_level(p, agg->where, period, in);
+    int h = row_level(p, agg->having, period, in);
     in->level = h > level ? h : level;
     if (in->level > p->max_level) p->max_level = in->level;
     return in;
@@ -311,42 +311,43 @@ static plan_instance *instance(plan *p, plan_agg *agg, period_t period)
 
 /* The level an instance needs so that every set its row expression tests is done:
  * one more than the highest of those sets' levels (0 when it tests none). */
-static int row_level(plan *p, ast_expr *e, period_t period)
+static int row_level(plan *p, ast_expr *e, period_t period, plan_instance *user)
 {
     if (!e) return 0;
     int level = 0;
     switch (e->kind) {
     case EX_IN_SET: {
         plan_instance *set = instance(p, agg_of_set(p, e->ref), period);
+        ptr_vec_push(p->mem, &set->needed_by, user);
         level = set->level + 1;
-        int l = row_level(p, e->u.in.lhs, period);
+        int l = row_level(p, e->u.in.lhs, period, user);
         return l > level ? l : level;
     }
-    case EX_UNARY: return row_level(p, e->u.op.lhs, period);
+    case EX_UNARY: return row_level(p, e->u.op.lhs, period, user);
     case EX_BINARY: {
-        int a = row_level(p, e->u.op.lhs, period), b = row_level(p, e->u.op.rhs, period);
+        int a = row_level(p, e->u.op.lhs, period, user), b = row_level(p, e->u.op.rhs, period, user);
         return a > b ? a : b;
     }
     case EX_IF: {
-        int a = row_level(p, e->u.cond.cond, period);
-        int b = row_level(p, e->u.cond.then_expr, period);
-        int c = row_level(p, e->u.cond.else_expr, period);
+        int a = row_level(p, e->u.cond.cond, period, user);
+        int b = row_level(p, e->u.cond.then_expr, period, user);
+        int c = row_level(p, e->u.cond.else_expr, period, user);
         return a > b ? (a > c ? a : c) : (b > c ? b : c);
     }
     case EX_IN_LIST: case EX_IN_PERIOD:
-        level = row_level(p, e->u.in.lhs, period);
+        level = row_level(p, e->u.in.lhs, period, user);
         for (size_t i = 0; e->kind == EX_IN_LIST && i < e->u.in.items.len; i++) {
-            int l = row_level(p, e->u.in.items.items[i], period);
+            int l = row_level(p, e->u.in.items.items[i], period, user);
             if (l > level) level = l;
         }
         return level;
     case EX_CALL:
         for (size_t i = 0; i < e->u.call.args.len; i++) {
-            int l = row_level(p, e->u.call.args.items[i], period);
+            int l = row_level(p, e->u.call.args.items[i], period, user);
             if (l > level) level = l;
         }
         if (e->u.call.where) {
-            int l = row_level(p, e->u.call.where, period);
+            int l = row_level(p, e->u.call.where, period, user);
             if (l > level) level = l;
         }
         return level;
@@ -444,4 +445,24 @@ plan_instance *plan_find_set(plan *p, ast_decl *set, period_t period)
     if (id == HMAP_NONE) return NULL;
     uint32_t found = hmap_get(&p->instance_of, instance_key(p->aggs.items[id], period));
     return found == HMAP_NONE ? NULL : p->instances.items[found];
+}
+
+/* read_level of an instance, from those of the instances that test it (memoised in
+ * read_level; -1 = not yet known). Users always have a higher level, so this ends. */
+static int schedule(plan *p, plan_instance *in)
+{
+    if (in->read_level >= 0) return in->read_level;
+    int at = p->max_level;
+    for (size_t i = 0; i < in->needed_by.len; i++) {
+        int user = schedule(p, in->needed_by.items[i]) - 1;
+        if (user < at) at = user;
+    }
+    in->read_level = at < in->level ? in->level : at;
+    return in->read_level;
+}
+
+void plan_schedule(plan *p)
+{
+    for (size_t i = 0; i < p->instances.len; i++) ((plan_instance *)p->instances.items[i])->read_level = -1;
+    for (size_t i = 0; i < p->instances.len; i++) schedule(p, p->instances.items[i]);
 }

@@ -754,19 +754,23 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
         fputc('\n', out);
         eval_kpi_context ctx = {k->value, k->target, k->achievement, null_value(), x->st->employed};
         trace(x, it->points, x->st->period, &ctx, k, 1);
-    } else if (k->scale && k->achievement.kind == VAL_NUM) {
+    } else if (k->scale && k->achievement.kind == VAL_NUM && k->scale_row >= 0) {
         put_value(out, k->achievement, UNIT_PERCENT);
         fputs(" on ", out);
         put_scale_row(x, k->scale, k->achievement.as.num);
         fputs(" = ", out);
         put_value(out, k->points, UNIT_POINTS);
         fputc('\n', out);
+    } else if (k->scale && k->achievement.kind == VAL_NUM) {
+        fputs("n/a: ", out);
+        put_value(out, k->achievement, UNIT_PERCENT);
+        fprintf(out, " lies outside every interval of scale %s\n", k->scale->name);
     } else {
         fprintf(out, "n/a (no achievement to apply scale %s to)\n", k->scale ? k->scale->name : "?");
     }
     if (k->missing) {
         label(x, "");
-        if (k->out_of_scale) {
+        if (k->out_of_scale && !k->scale) {
             char buf[128];
             eval_format_value(num_value(k->out_of_scale_input), UNIT_PERCENT, buf, sizeof buf);
             fprintf(out, "%s lies outside every interval of scale %s; ", buf, k->out_of_scale->name);
@@ -781,9 +785,18 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
     if (k->dropped) {
         fputs(" -> 0% (dropped)", out);
     } else if (dec_cmp(k->weight, k->effective_weight) != 0) {
+        /* the kept weights: weight / effective weight */
+        dec_t kept;
         fputs(" -> ", out);
         put_num(out, k->effective_weight, UNIT_PERCENT);
-        fputs(" (rescaled over the kpis that are not missing)", out);
+        if (dec_sign(k->effective_weight) != 0 &&
+            dec_div(k->weight, k->effective_weight, 6, &kept) == DEC_OK) {
+            fputs(" (", out);
+            put_num(out, k->weight, UNIT_PERCENT);
+            fputs(" / ", out);
+            put_num(out, kept, UNIT_PERCENT);
+            fputs(", the weights of the kpis that are not missing)", out);
+        }
     }
     fputc('\n', out);
     label(x, "weighted");
@@ -797,6 +810,14 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
         put_num(out, k->weighted, UNIT_POINTS);
         fputc('\n', out);
     }
+}
+
+/* How many weighted points the score line adds up (the kpis not dropped). */
+static size_t terms_shown(const score_statement *st)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < st->kpi_count; i++) n += !st->kpis[i].dropped;
+    return n;
 }
 
 static void explain_header(FILE *out, eval_session *s, int staff, const char *role_text, size_t period)
@@ -878,17 +899,15 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
     /* score */
     fprintf(out, "%-*s", LABEL_WIDTH + 2, "score");
     if (!kpi) {
-        bool first = true;
+        size_t terms = 0;
         for (size_t i = 0; i < st->kpi_count; i++) {
             if (st->kpis[i].dropped) continue;
-            if (!first) fputs(" + ", out);
-            first = false;
+            if (terms++) fputs(" + ", out);
             put_num(out, st->kpis[i].weighted, UNIT_POINTS);
         }
-        if (first) fputs("nothing to add", out);
-        fputs(" = ", out);
+        if (terms != 1) fputs(terms ? " = " : "nothing to add = ", out);
     }
-    put_value(out, st->score, UNIT_POINTS);
+    if (kpi || terms_shown(st) != 1) put_value(out, st->score, UNIT_POINTS);
     if (st->score.kind == VAL_NULL) fputs("   (every kpi is missing)", out);
     fputc('\n', out);
 

@@ -43,6 +43,8 @@ typedef struct render_ctx {
     size_t roster_count;
     const eval_source_stats *sources;
     size_t source_count;
+    size_t *st_begin;          /* [period_count + 1]: where each period's statements start */
+    size_t *un_begin;          /* [period_count + 1]: the same for the unscored rows */
     arena mem;                 /* texts that live as long as the rendering */
 } render_ctx;
 
@@ -193,8 +195,15 @@ static const char *statement_notes(render_ctx *c, const score_statement *st)
     for (size_t k = 0; k < st->kpi_count; k++) {
         const score_kpi *kp = &st->kpis[k];
         if (!kp->missing) continue;
-        notes = arena_printf(&c->mem, "%s%s%s missing (%s)", notes, *notes ? "; " : "", kp->item->indicator,
-                             kp->dropped ? "dropped" : "0 points");
+        const char *why = "";
+        if (kp->out_of_scale) {
+            char input[NUM_SIZE];
+            eval_format_value(num_value(kp->out_of_scale_input), kp->scale ? UNIT_PERCENT : UNIT_NUMBER,
+                              input, sizeof input);
+            why = arena_printf(&c->mem, "%s outside scale %s, ", input, kp->out_of_scale->name);
+        }
+        notes = arena_printf(&c->mem, "%s%s%s missing (%s%s)", notes, *notes ? "; " : "", kp->item->indicator,
+                             why, kp->dropped ? "dropped" : "0 points");
     }
     for (size_t g = 0; g < st->gate_count; g++) {
         if (st->gates[g].passed) continue;
@@ -207,23 +216,23 @@ static const char *statement_notes(render_ctx *c, const score_statement *st)
 }
 
 /* The statements of ROLE in period P, in roster order (indices into r->statements). */
-static size_t role_statements(const score_result *r, size_t p, const ast_decl *role, size_t *out)
+static size_t role_statements(const render_ctx *c, size_t p, const ast_decl *role, size_t *out)
 {
     size_t n = 0;
-    for (size_t i = 0; i < r->statement_count; i++)
-        if (r->statements[i].period == p && r->statements[i].role == role) out[n++] = i;
+    for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++)
+        if (c->r->statements[i].role == role) out[n++] = i;
     return n;
 }
 
-/* Sum of the bonuses of ROLE's statements in period P (all periods when P is SIZE_MAX);
- * *COUNT statements, *NULLS of them without a bonus value. */
-static dec_t bonus_total(const score_result *r, size_t p, const ast_decl *role, size_t *count, size_t *nulls)
+/* Sum of the bonuses of ROLE's statements (every role's when ROLE is NULL) in period
+ * P; *COUNT statements, *NULLS of them without a bonus value. */
+static dec_t bonus_total(const render_ctx *c, size_t p, const ast_decl *role, size_t *count, size_t *nulls)
 {
     dec_t sum = {0};
     *count = *nulls = 0;
-    for (size_t i = 0; i < r->statement_count; i++) {
-        const score_statement *st = &r->statements[i];
-        if ((p != SIZE_MAX && st->period != p) || (role && st->role != role)) continue;
+    for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
+        const score_statement *st = &c->r->statements[i];
+        if (role && st->role != role) continue;
         (*count)++;
         if (st->bonus.kind != VAL_NUM) {
             (*nulls)++;
@@ -242,18 +251,14 @@ static bool role_has_bonus(const ast_decl *role)
     return false;
 }
 
-static size_t unscored_in(const score_result *r, size_t p)
+static size_t unscored_in(const render_ctx *c, size_t p)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < r->unscored_count; i++) n += r->unscored[i].period == p;
-    return n;
+    return c->un_begin[p + 1] - c->un_begin[p];
 }
 
-static size_t scored_in(const score_result *r, size_t p)
+static size_t scored_in(const render_ctx *c, size_t p)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < r->statement_count; i++) n += r->statements[i].period == p;
-    return n;
+    return c->st_begin[p + 1] - c->st_begin[p];
 }
 
 /* ---- JSON (DESIGN §3.1) ----------------------------------------------------------------- */
@@ -408,9 +413,8 @@ static void render_csv(FILE *out, render_ctx *c)
     fputs("period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,weighted,score,bonus\n", out);
     for (size_t p = 0; p < c->period_count; p++) {
         const char *label = period_text(c, p);
-        for (size_t i = 0; i < r->statement_count; i++) {
+        for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
             const score_statement *st = &r->statements[i];
-            if (st->period != p) continue;
             const eval_staff *who = &c->roster[st->staff];
             for (size_t k = 0; k < st->kpi_count; k++) {
                 const score_kpi *kp = &st->kpis[k];
@@ -444,9 +448,8 @@ static void render_csv(FILE *out, render_ctx *c)
                 fputc('\n', out);
             }
         }
-        for (size_t i = 0; i < r->unscored_count; i++) {
+        for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
             const score_unscored *u = &r->unscored[i];
-            if (u->period != p) continue;
             const eval_staff *who = &c->roster[u->staff];
             csv_field(out, label);
             fputc(',', out);
@@ -575,19 +578,17 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
 {
     const score_result *r = c->r;
     const chk_model *m = r->model;
-    size_t unscored = unscored_in(r, p);
-    fprintf(out, "summary %s: %zu scored, %zu unscored\n", period_text(c, p), scored_in(r, p), unscored);
+    size_t unscored = unscored_in(c, p);
+    fprintf(out, "summary %s: %zu scored, %zu unscored\n", period_text(c, p), scored_in(c, p), unscored);
     if (unscored) {
         size_t w_staff = 0, w_role = 0;
-        for (size_t i = 0; i < r->unscored_count; i++) {
-            if (r->unscored[i].period != p) continue;
+        for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
             const eval_staff *who = &c->roster[r->unscored[i].staff];
             w_staff = max_size(w_staff, eval_display_width(staff_text(c, who)));
             w_role = max_size(w_role, eval_display_width(one_line(c, who->role ? who->role : "(none)")));
         }
         fputs("  unscored\n", out);
-        for (size_t i = 0; i < r->unscored_count; i++) {
-            if (r->unscored[i].period != p) continue;
+        for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
             const eval_staff *who = &c->roster[r->unscored[i].staff];
             fputs("    ", out);
             eval_write_padded(out, staff_text(c, who), w_staff, false);
@@ -609,7 +610,7 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
         dec_t sum;
         if (i < nr) {
             const ast_decl *role = m->roles.items[i];
-            sum = bonus_total(r, p, role, &count, &nulls);
+            sum = bonus_total(c, p, role, &count, &nulls);
             names[i] = role_title(c, role);
             all += count;
             all_nulls += role_has_bonus(role) ? nulls : 0;
@@ -664,7 +665,7 @@ static void render_table(FILE *out, render_ctx *c)
         fprintf(out, "%s%s%s%s\n", period_text(c, p), *days ? " (" : "", days, *days ? ")" : "");
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
-            size_t n = role_statements(r, p, role, idx);
+            size_t n = role_statements(c, p, role, idx);
             fputc('\n', out);
             if (n == 0) {
                 fprintf(out, "%s: nobody scored\n", role_title(c, role));
@@ -706,10 +707,10 @@ static void render_md(FILE *out, render_ctx *c)
     for (size_t p = 0; p < c->period_count; p++) {
         const char *days = period_days_text(c, p, " to ");
         fprintf(out, "\n## %s%s%s%s\n\n", period_text(c, p), *days ? " (" : "", days, *days ? ")" : "");
-        fprintf(out, "%zu scored, %zu unscored.\n", scored_in(r, p), unscored_in(r, p));
+        fprintf(out, "%zu scored, %zu unscored.\n", scored_in(c, p), unscored_in(c, p));
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
-            size_t n = role_statements(r, p, role, idx);
+            size_t n = role_statements(c, p, role, idx);
             fprintf(out, "\n### %s\n\n", md(c, role_title(c, role)));
             if (n == 0) {
                 fputs("Nobody scored.\n", out);
@@ -735,11 +736,10 @@ static void render_md(FILE *out, render_ctx *c)
                         md(c, people(c, st->bonus, UNIT_MONEY)), md(c, statement_notes(c, st)));
             }
         }
-        if (unscored_in(r, p)) {
+        if (unscored_in(c, p)) {
             fputs("\n### Unscored\n\n| staff | name | role | reason |\n|---|---|---|---|\n", out);
-            for (size_t i = 0; i < r->unscored_count; i++) {
+            for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
                 const score_unscored *u = &r->unscored[i];
-                if (u->period != p) continue;
                 const eval_staff *who = &c->roster[u->staff];
                 fprintf(out, "| %s | %s | %s | %s |\n", md(c, who->id), md(c, who->name), md(c, who->role),
                         score_reason_text(u->reason));
@@ -751,7 +751,7 @@ static void render_md(FILE *out, render_ctx *c)
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
             size_t count, nulls;
-            dec_t sum = bonus_total(r, p, role, &count, &nulls);
+            dec_t sum = bonus_total(c, p, role, &count, &nulls);
             all += count;
             dec_t next;
             if (dec_add(total, sum, &next) == DEC_OK) total = next;
@@ -800,7 +800,7 @@ static const char html_style[] =
     "--mid:#c05621;--bad:#c53030;--bar:#3e7cb1}\n"
     "*{box-sizing:border-box}\n"
     "body{margin:0;padding:24px 32px;font:14px/1.45 system-ui,-apple-system,'Segoe UI',"
-    "'Noto Sans CJK SC','PingFang SC','Microsoft YaHei',sans-serif;color:var(--ink);background:#fff}\n"
+    "'Noto Sans CJK SC','WenQuanYi Zen Hei','PingFang SC','Microsoft YaHei',sans-serif;color:var(--ink);background:#fff}\n"
     "h1{font-size:22px;margin:0 0 4px}h2{font-size:19px;margin:28px 0 8px;padding-bottom:4px;"
     "border-bottom:2px solid var(--ink)}h3{font-size:16px;margin:22px 0 8px}\n"
     "small,.muted{color:var(--muted);font-weight:normal}\n"
@@ -886,7 +886,6 @@ static void svg_histogram(FILE *out, render_ctx *c, const size_t *idx, size_t n)
     }
     fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">%d</text>\n",
             left + bins * bw, h + 16, bins * 10);
-    fprintf(out, "<text x=\"2\" y=\"12\" font-size=\"9\" fill=\"#616e7c\">staff</text>\n");
     fputs("</svg><figcaption>score distribution (bins of 10 points)", out);
     if (nulls) fprintf(out, "; %lld without a score", (long long)nulls);
     fputs("</figcaption></figure>\n", out);
@@ -899,12 +898,15 @@ static void svg_achievement(FILE *out, render_ctx *c, const size_t *idx, size_t 
     const score_result *r = c->r;
     const score_statement *first = &r->statements[idx[0]];
     const int row = 16, left = 120, scale_w = 180, top = 6;
-    int width = left + scale_w + 60, height = top + (int)n * row + 16;
+    int width = left + scale_w + 84, height = top + (int)n * row + 16;
     fprintf(out, "<figure><svg width=\"%d\" height=\"%d\" "
                  "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"achievement of ",
             width, height, width, height);
     html(out, first->kpis[k].item->indicator);
     fputs("\">\n", out);
+    int x100 = left + scale_w / 2, bottom = top + (int)n * row;
+    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#52606d\" stroke-dasharray=\"3 2\"/>\n",
+            x100, top, x100, bottom);
     for (size_t i = 0; i < n; i++) {
         const score_statement *st = &r->statements[idx[i]];
         const score_kpi *kp = &st->kpis[k];
@@ -920,17 +922,14 @@ static void svg_achievement(FILE *out, render_ctx *c, const size_t *idx, size_t 
             if (px < 0) px = 0;
             fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%lld\" height=\"%d\" fill=\"%s\"/>\n", left, y + 2,
                     (long long)px, row - 5, achievement_colour(kp->achievement));
-            fprintf(out, "<text x=\"%lld\" y=\"%d\" font-size=\"10\" fill=\"#1f2933\">", (long long)(left + px + 4), y + 11);
-        } else {
-            fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"10\" fill=\"#9aa5b1\">", left + 4, y + 11);
         }
+        /* the figure in a column of its own, right of the 200% mark */
+        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\" fill=\"%s\">",
+                width - 4, y + 11, kp->achievement.kind == VAL_NUM ? "#1f2933" : "#9aa5b1");
         html(out, people(c, kp->achievement, UNIT_PERCENT));
         if (kp->missing) fputs(kp->dropped ? " (dropped)" : " (missing)", out);
         fputs("</text>\n", out);
     }
-    int x100 = left + scale_w / 2, bottom = top + (int)n * row;
-    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#1f2933\" stroke-dasharray=\"3 2\"/>\n",
-            x100, top, x100, bottom);
     fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">100%%</text>\n",
             x100, bottom + 11);
     fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">200%%+</text>\n",
@@ -1011,15 +1010,16 @@ static void render_html(FILE *out, render_ctx *c)
     for (size_t p = 0; p < c->period_count; p++) {
         const char *days = period_days_text(c, p, " – ");
         size_t all, nulls;
-        dec_t total = bonus_total(r, p, NULL, &all, &nulls);
-        fprintf(out, "<section class=\"period\">\n<h2>%s <small>%s</small></h2>\n", period_text(c, p), days);
-        fprintf(out, "<p>%zu scored · %zu unscored · total bonus %s</p>\n", scored_in(r, p), unscored_in(r, p),
+        dec_t total = bonus_total(c, p, NULL, &all, &nulls);
+        fprintf(out, "<section class=\"period\" id=\"p%s\">\n<h2>%s <small>%s</small></h2>\n", period_text(c, p),
+                period_text(c, p), days);
+        fprintf(out, "<p>%zu scored · %zu unscored · total bonus %s</p>\n", scored_in(c, p), unscored_in(c, p),
                 people_num(c, total, UNIT_MONEY));
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
-            size_t n = role_statements(r, p, role, idx);
+            size_t n = role_statements(c, p, role, idx);
             size_t count, role_nulls;
-            dec_t sum = bonus_total(r, p, role, &count, &role_nulls);
+            dec_t sum = bonus_total(c, p, role, &count, &role_nulls);
             fputs("<section class=\"role\">\n<h3>", out);
             html(out, role_title(c, role));
             fprintf(out, " <small>%zu scored", n);
@@ -1062,11 +1062,11 @@ static void render_html(FILE *out, render_ctx *c)
             for (size_t j = 0; j < n; j++) html_card(out, c, &r->statements[idx[j]]);
             fputs("</div>\n</section>\n", out);
         }
-        if (unscored_in(r, p)) {
-            fputs("<h3>Unscored</h3>\n<table>\n<tr><th>staff</th><th>role</th><th>reason</th></tr>\n", out);
-            for (size_t i = 0; i < r->unscored_count; i++) {
+        if (unscored_in(c, p)) {
+            fprintf(out, "<h3 id=\"unscored-%s\">Unscored</h3>\n", period_text(c, p));
+            fputs("<table>\n<tr><th>staff</th><th>role</th><th>reason</th></tr>\n", out);
+            for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
                 const score_unscored *u = &r->unscored[i];
-                if (u->period != p) continue;
                 const eval_staff *who = &c->roster[u->staff];
                 fputs("<tr><td>", out);
                 html(out, staff_text(c, who));
@@ -1082,7 +1082,7 @@ static void render_html(FILE *out, render_ctx *c)
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
             size_t count, role_nulls;
-            dec_t sum = bonus_total(r, p, role, &count, &role_nulls);
+            dec_t sum = bonus_total(c, p, role, &count, &role_nulls);
             fputs("<tr><td>", out);
             html(out, role_title(c, role));
             fprintf(out, "</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n", count,
@@ -1092,7 +1092,7 @@ static void render_html(FILE *out, render_ctx *c)
                 all, people_num(c, total, UNIT_MONEY));
         fputs("</section>\n", out);
     }
-    fputs("<h2>Sources</h2>\n<table>\n<tr><th>source</th><th>path</th><th class=\"n\">rows</th>"
+    fputs("<h2 id=\"sources\">Sources</h2>\n<table>\n<tr><th>source</th><th>path</th><th class=\"n\">rows</th>"
           "<th class=\"n\">skipped</th><th>sha256</th></tr>\n", out);
     for (size_t k = 0; k < c->source_count; k++) {
         const eval_source_stats *src = &c->sources[k];
@@ -1121,6 +1121,15 @@ char *score_render(const score_result *r, score_format format, const score_rende
     c.roster = eval_roster(r->session, &c.roster_count);
     c.sources = eval_sources(r->session, &c.source_count);
     arena_init(&c.mem);
+    /* statements and unscored rows come grouped by period, in period order */
+    c.st_begin = arena_alloc(&c.mem, (c.period_count + 1) * sizeof *c.st_begin);
+    c.un_begin = arena_alloc(&c.mem, (c.period_count + 1) * sizeof *c.un_begin);
+    for (size_t p = 0, i = 0, j = 0; p <= c.period_count; p++) {
+        while (i < r->statement_count && r->statements[i].period < p) i++;
+        while (j < r->unscored_count && r->unscored[j].period < p) j++;
+        c.st_begin[p] = p == c.period_count ? r->statement_count : i;
+        c.un_begin[p] = p == c.period_count ? r->unscored_count : j;
+    }
     char *buf = NULL;
     size_t size = 0;
     FILE *out = score_memstream(&buf, &size);

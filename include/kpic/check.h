@@ -5,6 +5,26 @@
  * stopping at the first), and fills the "checker annotations" of the AST (ast.h) that
  * the planner and evaluator rely on: resolved references, call kinds, types,
  * dimensions and per-staff grain.
+ *
+ * The annotations, once a spec checks without errors:
+ *   every expr      type; dim (numbers); per_staff (the value differs per staff member)
+ *   EX_NAME         REF_INDICATOR (ref = the indicator), REF_COLUMN (a bare column inside
+ *                   where/aggregates: ref = the source, column = its index), or in roles
+ *                   REF_VALUE/REF_TARGET/REF_ACHIEVEMENT (kpi points) and
+ *                   REF_SCORE/REF_EMPLOYED (bonus, gates)
+ *   EX_MEMBER       REF_COLUMN (SRC.COL), REF_STAFF_COLUMN (ref = the roster),
+ *                   REF_PERIOD_START/END
+ *   EX_IN_SET       REF_SET, ref = the set
+ *   EX_CALL         call_kind; aggregates have agg_source (inside `having`, the source of
+ *                   the enclosing distinct or set); count(SRC) has ref = the source;
+ *                   count(SET) is CALL_SET_SIZE with ref = the set and agg_source = the
+ *                   set's source; scale calls have ref = the scale
+ *   role items      ref = the kpi's indicator or the `points` scale
+ *   decls           indicators: dim = the declared unit's, per_staff as declared; sets:
+ *                   dim = count, per_staff when some per-staff indicator counts them;
+ *                   scales: dim = ratio when the outputs are percentages, else number
+ * A plain number from data (an int/number column, an indicator declared `number`) may
+ * stand for any unit; its dim is the first reading that fits (see check_expr.c).
  */
 #ifndef KPIC_CHECK_H
 #define KPIC_CHECK_H

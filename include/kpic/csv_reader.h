@@ -47,8 +47,11 @@
  * the file each make the whole record bad.  A bad row is described by a
  * csvr_error whose position is `path:LINE:COL`: LINE is the 1-based physical
  * line on which the record starts (records continue over line breaks inside
- * quotes, and such lines are counted), and COL is the 1-based FIELD NUMBER in the
- * record, not a character column.  The caller decides per bad row whether to stop
+ * quotes, and such lines are counted; a line break is LF, CRLF or a lone CR),
+ * and COL is the 1-based FIELD NUMBER in the record, not a character column
+ * (for a ragged row, the first missing or first extra field; for an open quote,
+ * the field it opens).  When a row has several bad cells, the leftmost is
+ * reported.  The caller decides per bad row whether to stop
  * (the default) or to skip it, and gets the record's exact original bytes for a
  * rejects file.
  *
@@ -85,7 +88,9 @@
 #include "kpic/date.h"
 #include "kpic/decimal.h"
 
-/* Column types, as declared in a spec's source block (DESIGN §2.1). */
+/* Column types, as declared in a spec's source block (DESIGN §2.1).  Order
+ * matters: csv_reader.c groups columns by type in this order, from CSVR_TEXT to
+ * CSVR_BOOL, so keep the values consecutive with those two at the ends. */
 typedef enum csvr_type {
     CSVR_TEXT,
     CSVR_INT,

@@ -13,10 +13,14 @@
 
 #include "kpic/ast.h"
 
-/* The canonical text of a file that parsed without errors (malloc'd; *len its length). */
+/* The canonical text of a file that parsed without errors (malloc'd and NUL-terminated;
+ * *len its length). The text is read back from diags for string lexemes and comments.
+ * Non-empty output ends with exactly one newline; a file with neither declarations nor
+ * comments formats to the empty string. The layout rules are listed in src/fmt.c. */
 char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len);
 
-/* Prints a unified diff (3 lines of context) from old to new, labelled with path. */
+/* Prints a unified diff (3 lines of context, hunks as GNU diff numbers them, `--- path`
+ * and `+++ path` headers) from old to new; nothing when they are equal. */
 void fmt_print_diff(FILE *out, const char *path, const char *old_text, size_t old_len,
                     const char *new_text, size_t new_len);
 

@@ -44,7 +44,9 @@ struct plan_instance {
     plan_agg *agg;
     period_t period;            /* the period the aggregate is evaluated for */
     period_interval window;     /* rows whose time lies here count */
-    int level;                  /* computed after every instance of a lower level */
+    int level;                  /* the earliest level it can be computed at */
+    int read_level;             /* the level it is computed at (plan_schedule) */
+    ptr_vec needed_by;          /* plan_instance* whose where/having test this set */
     void *state;                /* the evaluator's accumulators */
 };
 
@@ -68,6 +70,11 @@ void plan_free(plan *p);
 void plan_expr(plan *p, ast_expr *expr, period_t period);
 /* The same for an indicator's formula. */
 void plan_indicator(plan *p, ast_decl *indicator, period_t period);
+
+/* Puts every instance at the latest level it can wait for (read_level): sets that other
+ * instances test are computed just before the first of them, everything else at the
+ * last level, so a source is read once unless one of its own sets filters it. */
+void plan_schedule(plan *p);
 
 /* The planned instance of an aggregate node (or of a set) in period; NULL if none
  * was planned (a planner bug, or a period shifted out of range). */

@@ -51,5 +51,7 @@ int cli_data_failure_status(const diag_sink *diags);
 int cli_check(int argc, char **argv);
 int cli_fmt(int argc, char **argv);
 int cli_eval(int argc, char **argv);
+int cli_score(int argc, char **argv);
+int cli_explain(int argc, char **argv);
 
 #endif

@@ -15,6 +15,8 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "check")) return cli_check(argc - 2, argv + 2);
     if (!strcmp(cmd, "fmt")) return cli_fmt(argc - 2, argv + 2);
     if (!strcmp(cmd, "eval")) return cli_eval(argc - 2, argv + 2);
+    if (!strcmp(cmd, "score")) return cli_score(argc - 2, argv + 2);
+    if (!strcmp(cmd, "explain")) return cli_explain(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(cli_usage_text, stdout);
         return EXIT_OK;

@@ -341,6 +341,7 @@ static void test_annotations(void **state)
     e = find(&c, "bs")->u.indicator.expr;
     assert_int_equal(e->call_kind, CALL_SET_SIZE);
     assert_ptr_equal(e->ref, buyers);
+    assert_ptr_equal(e->agg_source, orders);
     assert_true(e->per_staff);
     assert_true(buyers->per_staff);             /* counted per staff somewhere */
     assert_int_equal(buyers->dim, DIM_COUNT);
