@@ -913,12 +913,23 @@ enum { CHUNK_BYTES = 8 << 20 };
 
 typedef struct shared_pass shared_pass;
 
+/* The instances of one aggregate in a pass: instances[first .. first + count), sorted
+ * by window start. When the windows do not overlap (one per period, the common case)
+ * a row's date finds its only instance by binary search instead of a scan. */
+typedef struct agg_run {
+    plan_agg *agg;
+    size_t first, count;
+    bool disjoint;
+} agg_run;
+
 typedef struct pass_ctx {
     eval_session *s;
     const ast_decl *source;
     eval_source_stats stats;   /* this worker's counts */
     plan_instance **instances;
     size_t count;
+    const struct agg_run *runs; /* the instances grouped by aggregate */
+    size_t run_count;
     inst_state **states;       /* [count]: where this worker accumulates */
     strtab *keys;              /* where distinct keys are interned */
     const int *cell_of;
@@ -1052,36 +1063,47 @@ static bool on_row(void *ctx, const csvr_row *row)
     int group = -2;
     int total = s->groups - 1;
     row_ctx r = { .s = s, .cells = row->cells, .cell_of = p->cell_of, .source = p->source };
-    /* The where and the argument of an aggregate are the same for every period unless
-     * they mention the period: compute them once per aggregate and row, not once per
-     * instance (instances are sorted by aggregate). */
-    const plan_agg *last_agg = NULL;
-    bool last_pass = false, have_value = false, keyed = false;
-    row_value value = row_null();
-    uint64_t key = 0;
-    for (size_t i = 0; i < p->count; i++) {
-        plan_instance *in = p->instances[i];
-        if (timed && (when < in->window.from || when >= in->window.to)) continue;
-        plan_agg *agg = in->agg;
-        r.period = in->period;
-        if (agg != last_agg) {
-            last_agg = agg;
-            have_value = false;
-            last_pass = !agg->where || agg->where_uses_period || row_true(&r, agg->where);
+    for (size_t ri = 0; ri < p->run_count; ri++) {
+        const agg_run *run = &p->runs[ri];
+        plan_agg *agg = run->agg;
+        size_t from = run->first, to = run->first + run->count;
+        if (timed && run->disjoint) {
+            /* the last window starting on or before the row's date, if it covers it */
+            size_t lo = from, hi = to;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (p->instances[mid]->window.from <= when) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo == from || when >= p->instances[lo - 1]->window.to) continue;
+            from = lo - 1;
+            to = lo;
         }
-        bool pass = agg->where && agg->where_uses_period ? row_true(&r, agg->where) : last_pass;
-        if (!pass) continue;
-        if (!have_value || agg->arg_uses_period) {
-            value = agg->arg ? row_eval(&r, agg->arg) : row_null();
-            keyed = agg->kind == CALL_DISTINCT && value.kind != VAL_NULL &&
-                    row_key_in(s, p->keys, &value, &key);
-            have_value = true;
-        }
-        inst_state *st = p->states[i];
-        add_to_group(agg, st, total, &r, &value, key, keyed);
-        if (agg->per_staff) {
-            if (group == -2) group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
-            if (group >= 0) add_to_group(agg, st, group, &r, &value, key, keyed);
+        bool evaluated = false, pass_all = false, keyed = false;
+        row_value value = row_null();
+        uint64_t key = 0;
+        for (size_t i = from; i < to; i++) {
+            plan_instance *in = p->instances[i];
+            if (timed && (when < in->window.from || when >= in->window.to)) continue;
+            r.period = in->period;
+            /* the where and the argument are the same for every period unless they
+             * mention it: computed once per aggregate and row */
+            if (!evaluated || agg->where_uses_period || agg->arg_uses_period) {
+                pass_all = !agg->where || row_true(&r, agg->where);
+                if (pass_all) {
+                    value = agg->arg ? row_eval(&r, agg->arg) : row_null();
+                    keyed = agg->kind == CALL_DISTINCT && value.kind != VAL_NULL &&
+                            row_key_in(s, p->keys, &value, &key);
+                }
+                evaluated = true;
+            }
+            if (!pass_all) continue;
+            inst_state *st = p->states[i];
+            add_to_group(agg, st, total, &r, &value, key, keyed);
+            if (agg->per_staff) {
+                if (group == -2) group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
+                if (group >= 0) add_to_group(agg, st, group, &r, &value, key, keyed);
+            }
         }
     }
     return true;
@@ -1226,6 +1248,7 @@ static int compare_instances(const void *a, const void *b)
     const plan_instance *x = *(plan_instance *const *)a, *y = *(plan_instance *const *)b;
     /* grouped by aggregate, so on_row computes each aggregate's where once per row */
     if (x->agg->id != y->agg->id) return x->agg->id < y->agg->id ? -1 : 1;
+    if (x->window.from != y->window.from) return (x->window.from > y->window.from) - (x->window.from < y->window.from);
     return (x->period.start > y->period.start) - (x->period.start < y->period.start);
 }
 
@@ -1280,6 +1303,19 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     }
     if (!mine.len) return true;
     qsort(mine.items, mine.len, sizeof *mine.items, compare_instances);
+    agg_run *runs = xcalloc(mine.len + 1, sizeof *runs);
+    size_t run_count = 0;
+    for (size_t i = 0; i < mine.len; i++) {
+        plan_instance *in = mine.items[i];
+        if (run_count && runs[run_count - 1].agg == in->agg) {
+            agg_run *run = &runs[run_count - 1];
+            plan_instance *prev = mine.items[i - 1];
+            if (in->window.from < prev->window.to) run->disjoint = false;
+            run->count++;
+        } else {
+            runs[run_count++] = (agg_run){ in->agg, i, 1, true };
+        }
+    }
 
     int ncols = src->u.source.column_count;
     int time_cell = -1, staff_cell = -1;
@@ -1314,6 +1350,8 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         p->source = src;
         p->instances = (plan_instance **)mine.items;
         p->count = mine.len;
+        p->runs = runs;
+        p->run_count = run_count;
         p->states = xcalloc(mine.len + 1, sizeof *p->states);
         p->cell_of = cell_of;
         p->time_cell = time_cell;
@@ -1408,6 +1446,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         free(p->rejects);
     }
     free(workers);
+    free(runs);
     if (status != CSVR_OK) return false;
     for (size_t i = 0; i < mine.len; i++) finish_instance(s, mine.items[i]);
     return true;

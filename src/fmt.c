@@ -660,14 +660,18 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
         const ast_role_item *it = &items[i];
         switch (it->kind) {
         case ROLE_KPI: {
-            size_t w = FMT_INDENT;     /* columns are measured from the margin */
+            /* columns, counted from the item's indentation: `kpi NAME`, `weight W`,
+             * `target OP T` (strlen("kpi ") is 4, strlen("weight ") and strlen("points ")
+             * are 7) */
+            size_t weight_col = 4 + name_w + FMT_GAP;
+            size_t target_col = weight_col + 7 + weight_w + FMT_GAP;
             sb_str(&line, "kpi ");
             sb_str(&line, it->indicator);
-            sb_pad_to(&line, 0, 4 + name_w + FMT_GAP);
+            sb_pad_to(&line, 0, weight_col);
             sb_str(&line, "weight ");
             sb_str(&line, weights[i]);
             if (it->has_target) {
-                sb_pad_to(&line, 0, 4 + name_w + FMT_GAP + 7 + weight_w + FMT_GAP);
+                sb_pad_to(&line, 0, target_col);
                 sb_str(&line, it->comparator == CMP_LE ? "target <= " : "target >= ");
                 print_expr(c, &line, it->target, PREC_IF);
             }
@@ -684,9 +688,10 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
             char *points = expr_text(c, it->points);
             /* without a target, `points` takes the target's column (padding that is not
              * followed by anything is trimmed when the line is placed) */
-            if (!it->has_target) sb_pad_to(&line, 0, 4 + name_w + FMT_GAP + 7 + weight_w);
-            w += text_width(line.p, line.len) + FMT_GAP + 7 + str_width(points);
-            if (w <= FMT_WIDTH && !comment_in(c, main_end, points_at)) {
+            if (!it->has_target) sb_pad_to(&line, 0, target_col - FMT_GAP);
+            size_t width = FMT_INDENT + text_width(line.p, line.len) + FMT_GAP + 7 +
+                           str_width(points);
+            if (width <= FMT_WIDTH && !comment_in(c, main_end, points_at)) {
                 sb_spaces(&line, FMT_GAP);
                 sb_str(&line, "points ");
                 sb_str(&line, points);

@@ -1,0 +1,287 @@
+/* cli_score.c — `kpic score SPEC --period P|RANGE [DATA] [--format …] [-o FILE] [--bom]`
+ * and `kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]`. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpic/output.h"
+#include "kpic/score.h"
+
+/* Loads and checks SPEC; prints the diagnostics and returns NULL (with *status) when
+ * it has errors. */
+static ast_spec *load_spec(diag_sink *diags, const char *path, chk_model **model, int *status)
+{
+    ast_spec *spec = cli_load_and_check(diags, path, model);
+    if (!spec || diags->errors) {
+        diag_print(diags, stderr, DIAG_FORMAT_TEXT);
+        *status = spec ? EXIT_ERRORS : EXIT_USAGE;
+        ast_free_spec(spec);
+        return NULL;
+    }
+    return spec;
+}
+
+int cli_score(int argc, char **argv)
+{
+    const char *path = NULL, *period_text = NULL, *output = NULL;
+    score_format format = SCORE_FORMAT_TABLE;
+    bool bom = false;
+    cli_data_args data;
+    memset(&data, 0, sizeof data);
+    int status = EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        int taken = cli_take_data_option(argc, argv, &i, &data);
+        if (taken < 0) goto done;
+        if (taken) continue;
+        const char *a = argv[i];
+        if (!strcmp(a, "--bom")) {
+            bom = true;
+        } else if (!strcmp(a, "--period") || !strcmp(a, "--format") || !strcmp(a, "-o") ||
+                   !strcmp(a, "--output")) {
+            if (++i == argc) {
+                cli_usage("%s needs a value", a);
+                goto done;
+            }
+            const char *v = argv[i];
+            if (!strcmp(a, "--period")) period_text = v;
+            else if (!strcmp(a, "-o") || !strcmp(a, "--output")) output = v;
+            else if (!strcmp(v, "table")) format = SCORE_FORMAT_TABLE;
+            else if (!strcmp(v, "json")) format = SCORE_FORMAT_JSON;
+            else if (!strcmp(v, "csv")) format = SCORE_FORMAT_CSV;
+            else if (!strcmp(v, "md")) format = SCORE_FORMAT_MD;
+            else if (!strcmp(v, "html")) format = SCORE_FORMAT_HTML;
+            else {
+                cli_usage("unknown score format '%s' (table, json, csv, md or html)", v);
+                goto done;
+            }
+        } else if (a[0] == '-' && a[1]) {
+            cli_usage("unknown option '%s' for score", a);
+            goto done;
+        } else if (!path) {
+            path = a;
+        } else {
+            cli_usage("score takes one spec, got a second: '%s'", a);
+            goto done;
+        }
+    }
+    if (!path) { cli_usage("score needs a spec file", NULL); goto done; }
+    if (!period_text) { cli_usage("score needs --period (e.g. --period 2025-05)", NULL); goto done; }
+    if (bom && format != SCORE_FORMAT_CSV) { cli_usage("--bom goes with --format csv", NULL); goto done; }
+
+    diag_sink diags;
+    diag_init(&diags);
+    chk_model *model;
+    ast_spec *spec = load_spec(&diags, path, &model, &status);
+    if (!spec) {
+        diag_free(&diags);
+        goto done;
+    }
+    size_t period_count = 0;
+    period_t *periods = cli_validate_data_args(&data, model)
+                            ? cli_parse_periods(period_text, model->grain, &period_count)
+                            : NULL;
+    if (periods) {
+        eval_session *session = eval_new(spec, model, periods, period_count, &data.options, &diags);
+        score_require(session, model);
+        if (eval_execute(session)) {
+            score_result *result = score_compute(session, model, &diags);
+            score_render_options opts = {path, spec, &diags, bom};
+            size_t len;
+            char *text = score_render(result, format, &opts, &len);
+            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+            if (output) {
+                const char *why;
+                if (output_write_file(output, text, len, &why) != 0) {
+                    fprintf(stderr, "kpic: cannot write %s: %s\n", output, why);
+                    status = EXIT_USAGE;
+                } else {
+                    status = EXIT_OK;
+                }
+            } else {
+                fwrite(text, 1, len, stdout);
+                status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+            }
+            free(text);
+            score_free(result);
+        } else {
+            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+            status = cli_data_failure_status(&diags);
+        }
+        eval_free(session);
+    }
+    free(periods);
+    ast_free_spec(spec);
+    diag_free(&diags);
+done:
+    cli_free_data_args(&data);
+    return status;
+}
+
+/* The roster index of ID, or -1. */
+static int find_staff(const eval_staff *roster, size_t count, const char *id)
+{
+    for (size_t i = 0; i < count; i++)
+        if (roster[i].id && !strcmp(roster[i].id, id)) return (int)i;
+    return -1;
+}
+
+/* `--staff ID` that is not on the roster: a usage error with the closest id. */
+static void unknown_staff(const eval_staff *roster, size_t count, const char *id, const char *roster_path)
+{
+    const char **ids = xcalloc(count + 1, sizeof *ids);
+    for (size_t i = 0; i < count; i++) ids[i] = roster[i].id;
+    const char *near = diag_closest(id, ids, count);
+    fprintf(stderr, "kpic: --staff: no staff member '%s' in the roster (%s)", id, roster_path ? roster_path : "staff");
+    if (near) fprintf(stderr, "; did you mean '%s'?", near);
+    fputc('\n', stderr);
+    free(ids);
+}
+
+/* `--kpi NAME` that is not a kpi of the role: a usage error with the closest name. */
+static bool check_kpi(const ast_decl *role, const char *kpi)
+{
+    const char **names = xcalloc((size_t)role->u.role.item_count + 1, sizeof *names);
+    size_t n = 0;
+    for (int i = 0; i < role->u.role.item_count; i++) {
+        if (role->u.role.items[i].kind != ROLE_KPI) continue;
+        if (!strcmp(role->u.role.items[i].indicator, kpi)) {
+            free(names);
+            return true;
+        }
+        names[n++] = role->u.role.items[i].indicator;
+    }
+    const char *near = diag_closest(kpi, names, n);
+    fprintf(stderr, "kpic: --kpi: role '%s' has no kpi '%s'", role->name, kpi);
+    if (near) fprintf(stderr, "; did you mean '%s'?", near);
+    else {
+        fputs(" (its kpis: ", stderr);
+        for (size_t i = 0; i < n; i++) fprintf(stderr, "%s%s", i ? ", " : "", names[i]);
+        fputc(')', stderr);
+    }
+    fputc('\n', stderr);
+    free(names);
+    return false;
+}
+
+int cli_explain(int argc, char **argv)
+{
+    const char *path = NULL, *period_text = NULL, *staff_id = NULL, *kpi = NULL;
+    cli_data_args data;
+    memset(&data, 0, sizeof data);
+    int status = EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        int taken = cli_take_data_option(argc, argv, &i, &data);
+        if (taken < 0) goto done;
+        if (taken) continue;
+        const char *a = argv[i];
+        if (!strcmp(a, "--period") || !strcmp(a, "--staff") || !strcmp(a, "--kpi")) {
+            if (++i == argc) {
+                cli_usage("%s needs a value", a);
+                goto done;
+            }
+            if (!strcmp(a, "--period")) period_text = argv[i];
+            else if (!strcmp(a, "--staff")) staff_id = argv[i];
+            else kpi = argv[i];
+        } else if (a[0] == '-' && a[1]) {
+            cli_usage("unknown option '%s' for explain", a);
+            goto done;
+        } else if (!path) {
+            path = a;
+        } else {
+            cli_usage("explain takes one spec, got a second: '%s'", a);
+            goto done;
+        }
+    }
+    if (!path) { cli_usage("explain needs a spec file", NULL); goto done; }
+    if (!period_text) { cli_usage("explain needs --period (e.g. --period 2025-05)", NULL); goto done; }
+    if (!staff_id) { cli_usage("explain needs --staff ID (e.g. --staff s01)", NULL); goto done; }
+
+    diag_sink diags;
+    diag_init(&diags);
+    chk_model *model;
+    ast_spec *spec = load_spec(&diags, path, &model, &status);
+    if (!spec) {
+        diag_free(&diags);
+        goto done;
+    }
+    size_t period_count = 0;
+    period_t *periods = cli_validate_data_args(&data, model)
+                            ? cli_parse_periods(period_text, model->grain, &period_count)
+                            : NULL;
+    if (periods && period_count != 1) {
+        cli_usage("explain takes one period, not the range '%s'", period_text);
+        free(periods);
+        periods = NULL;
+    }
+    if (!periods) goto free_spec;
+
+    /* First the roster alone (nothing else is required, so no other file is read):
+     * a wrong --staff or --kpi is reported before the data is. */
+    eval_session *roster_session = eval_new(spec, model, periods, 1, &data.options, &diags);
+    if (!eval_execute(roster_session)) {
+        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+        status = cli_data_failure_status(&diags);
+        eval_free(roster_session);
+        goto free_periods;
+    }
+    size_t roster_count, source_count;
+    const eval_staff *roster = eval_roster(roster_session, &roster_count);
+    const eval_source_stats *sources = eval_sources(roster_session, &source_count);
+    int staff = find_staff(roster, roster_count, staff_id);
+    if (staff < 0) {
+        unknown_staff(roster, roster_count, staff_id, sources[source_count - 1].path);
+        eval_free(roster_session);
+        goto free_periods;
+    }
+    const eval_staff *who = &roster[staff];
+    ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
+    bool declared = role && role->kind == DECL_ROLE;
+    bool employed = period_is_employed(periods[0], who->has_start ? &who->start : NULL,
+                                       who->has_end ? &who->end : NULL);
+    if (!declared || !employed) {
+        char *text = score_explain_unscored(roster_session, model, staff,
+                                            declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED, NULL);
+        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+        fputs(text, stdout);
+        free(text);
+        status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+        eval_free(roster_session);
+        goto free_periods;
+    }
+    eval_free(roster_session);
+    if (kpi && !check_kpi(role, kpi)) goto free_periods;
+
+    /* Then the data: the explained period plus every period previous() and
+     * last_year() reach, so that what they saw can be shown. */
+    size_t trace_count;
+    period_t *trace_periods = score_trace_periods(role, periods[0], &trace_count);
+    eval_session *session = eval_new(spec, model, trace_periods, trace_count, &data.options, &diags);
+    score_trace *trace = score_trace_require(session, spec, role);
+    if (eval_execute(session)) {
+        score_statement st;
+        score_statement_compute(session, role, 0, staff, &st);
+        size_t len;
+        char *text = score_explain(trace, session, &diags, &st, kpi, &len);
+        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+        fwrite(text, 1, len, stdout);
+        status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+        free(text);
+        score_statement_free(&st);
+    } else {
+        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+        status = cli_data_failure_status(&diags);
+    }
+    score_trace_free(trace);
+    eval_free(session);
+    free(trace_periods);
+free_periods:
+    free(periods);
+free_spec:
+    ast_free_spec(spec);
+    diag_free(&diags);
+done:
+    cli_free_data_args(&data);
+    return status;
+}
