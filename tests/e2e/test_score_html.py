@@ -30,6 +30,10 @@ WIDTH, HEIGHT = 1280, 2000
 def main():
     browser = shutil.which("chromium") or shutil.which("chromium-browser")
     if not browser:
+        # CI installs chromium (.ci/install-deps): there, a missing browser is a failure
+        if os.environ.get("CI"):
+            print("FAIL: chromium is not installed, and CI must render the page")
+            return 1
         print("skipped: chromium is not installed (apt-get install -y chromium)")
         return 0
     out_png = os.environ.get("KPIC_SCREENSHOT") or os.path.join(os.path.dirname(KPIC), "score-html.png")
