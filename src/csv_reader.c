@@ -72,7 +72,7 @@ enum { LIBCSV_ROW_NOT_BEGUN = 0, LIBCSV_FIELD_BEGUN = 2 };
 /* Longest piece of a bad cell quoted in a message, in bytes of the cell. */
 #define QUOTE_MAX 60
 
-/* ---- reader ---------------------------------------------------------------- */
+/* ---- reader -------------------------------------------------------------- */
 
 struct csvr_reader {
     char path[CSVR_PATH_MAX];
@@ -131,7 +131,7 @@ const char *csvr_type_name(csvr_type type)
     return "?";
 }
 
-/* ---- errors ---------------------------------------------------------------- */
+/* ---- errors -------------------------------------------------------------- */
 
 static void copy_truncated(char *dst, size_t cap, const char *src)
 {
@@ -229,7 +229,7 @@ static void quote_for_message(char *dst, size_t cap, const unsigned char *s, siz
     dst[n] = '\0';
 }
 
-/* ---- byte scanning: lines --------------------------------------------------- */
+/* ---- byte scanning: lines ------------------------------------------------ */
 
 /* Number of bytes equal to C in S[0..N). */
 static uint64_t count_byte(const unsigned char *s, size_t n, unsigned char c)
@@ -280,7 +280,7 @@ static uint64_t count_lines(const unsigned char *s, size_t n, bool prev_cr)
     return lines;
 }
 
-/* ---- the mirror of libcsv's state machine ------------------------------------
+/* ---- the mirror of libcsv's state machine -----------------------------------
  *
  * libcsv (csv_parse, default options) is a machine with the states below; a
  * field in state QUOTED is inside quotes.  Byte classes: ',' delimiter, '"'
@@ -513,7 +513,7 @@ static bool mirror_next_record(const unsigned char *b, size_t pos, size_t end, r
     return true;
 }
 
-/* ---- reading the file ------------------------------------------------------------ */
+/* ---- reading the file ---------------------------------------------------- */
 
 /* Copies LEN bytes at file offset OFF into DST.  Safe from several threads. */
 static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
@@ -604,7 +604,7 @@ static bool open_file(csvr_reader *r, const char *path, csvr_error *err)
     return true;
 }
 
-/* ---- hashing and progress ------------------------------------------------------ */
+/* ---- hashing and progress ------------------------------------------------ */
 
 /* Adds the N bytes at B, which are the file's bytes from hashed_upto on, and
  * finishes the digest once the whole file is in. */
@@ -666,6 +666,8 @@ void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_t
     if (bytes_total)
         *bytes_total = r->size;
 }
+
+/* ---- opening: the header row --------------------------------------------- */
 
 /* Collects the header's fields during its csv_parse. */
 typedef struct header_builder {
@@ -996,7 +998,7 @@ const char *csvr_header_name(const csvr_reader *r, size_t i)
     return i < r->n_header ? r->header[i] : NULL;
 }
 
-/* ---- one pass over a range of records ------------------------------------------ */
+/* ---- one pass over a range of records ------------------------------------ */
 
 struct csvr_pass {
     csvr_reader *r;
@@ -1208,6 +1210,23 @@ static int parse_bool(const unsigned char *s, size_t len)
 #undef IS
 }
 
+/* Whether S[0..len) is plain ASCII without NUL bytes (and so acceptable text). */
+static bool is_plain_ascii(const unsigned char *s, size_t len)
+{
+    size_t i = 0;
+    for (; len - i >= 8; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        /* A high bit set, or a zero byte ((w - 1s) & ~w & high bits). */
+        if ((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL)
+            return false;
+    }
+    for (; i < len; i++)
+        if (s[i] == 0 || s[i] >= 0x80)
+            return false;
+    return true;
+}
+
 /* Why S[0..len) is not acceptable text, or NULL if it is (valid UTF-8, no NUL). */
 static const char *text_problem(const unsigned char *s, size_t len)
 {
@@ -1248,10 +1267,11 @@ static const char *text_problem(const unsigned char *s, size_t len)
     if (len == 0)                                                                             \
         return
 
-static void convert_text(struct csvr_pass *p, size_t w)
+/* CHECKED says the caller already knows the bytes are plain ASCII. */
+static void convert_text(struct csvr_pass *p, size_t w, bool checked)
 {
     CELL_BYTES(p, w, s, len, cell);
-    const char *why = text_problem(s, len);
+    const char *why = checked ? NULL : text_problem(s, len);
     if (why != NULL)
         bad_cell(p, w, s, len, why);
     cell->as.text.ptr = (const char *)s;
@@ -1305,8 +1325,11 @@ static void convert_row(struct csvr_pass *p)
     const size_t *col = p->by_type;
     const size_t *end = p->type_end;
     size_t i = 0;
+    /* Most rows are plain ASCII: one test over all the kept bytes then stands
+     * for the UTF-8 check of every text cell. */
+    bool ascii = end[CSVR_TEXT] > 0 && is_plain_ascii(p->row_buf, p->row_len);
     for (; i < end[CSVR_TEXT]; i++)
-        convert_text(p, col[i]);
+        convert_text(p, col[i], ascii);
     for (; i < end[CSVR_INT]; i++)
         convert_int(p, col[i]);
     for (; i < end[CSVR_NUMBER]; i++)
@@ -1599,7 +1622,7 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
     return status;
 }
 
-/* ---- sequential pass ----------------------------------------------------------- */
+/* ---- sequential pass ----------------------------------------------------- */
 
 /* CSVR_HASH_IN_THREAD: a helper thread hashes the whole file in order,
  * independently of the parser; both only read the file. */
@@ -1651,7 +1674,7 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
     return status;
 }
 
-/* ---- chunks ----------------------------------------------------------------------- */
+/* ---- chunks -------------------------------------------------------------- */
 
 csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
                           csvr_error *err)

@@ -1558,7 +1558,7 @@ static bool scale_bound(const ast_expr *e, dec_t *value, int *infinite)
     return true;
 }
 
-eval_value eval_scale(const ast_decl *scale, dec_t x)
+int eval_scale_row(const ast_decl *scale, dec_t x)
 {
     for (int i = 0; i < scale->u.scale.row_count; i++) {
         const ast_scale_row *row = &scale->u.scale.rows[i];
@@ -1567,20 +1567,29 @@ eval_value eval_scale(const ast_decl *scale, dec_t x)
         if (!scale_bound(row->lo, &lo, &lo_inf) || !scale_bound(row->hi, &hi, &hi_inf)) continue;
         bool above_lo = lo_inf < 0 || (lo_inf == 0 && (row->lo_closed ? dec_cmp(x, lo) >= 0 : dec_cmp(x, lo) > 0));
         bool below_hi = hi_inf > 0 || (hi_inf == 0 && (row->hi_closed ? dec_cmp(x, hi) <= 0 : dec_cmp(x, hi) < 0));
-        if (!above_lo || !below_hi) continue;
-        dec_t from, to;
-        int inf;
-        if (!scale_bound(row->from, &from, &inf) || inf) return null_value();
-        if (!row->to) return num_value(from);
-        if (!scale_bound(row->to, &to, &inf) || inf || lo_inf || hi_inf) return null_value();
-        /* linear: from + (x − lo) × (to − from) / (hi − lo) */
-        dec_t dx, span, rise, part, out;
-        if (dec_sub(x, lo, &dx) || dec_sub(hi, lo, &span) || dec_sub(to, from, &rise) ||
-            dec_mul(dx, rise, &part) || dec_div(part, span, DEC_PLACES, &part) || dec_add(from, part, &out))
-            return null_value();
-        return num_value(out);
+        if (above_lo && below_hi) return i;
     }
-    return null_value();
+    return -1;
+}
+
+eval_value eval_scale(const ast_decl *scale, dec_t x)
+{
+    int i = eval_scale_row(scale, x);
+    if (i < 0) return null_value();
+    const ast_scale_row *row = &scale->u.scale.rows[i];
+    dec_t lo = {0}, hi = {0}, from, to;
+    int lo_inf, hi_inf, inf;
+    scale_bound(row->lo, &lo, &lo_inf);
+    scale_bound(row->hi, &hi, &hi_inf);
+    if (!scale_bound(row->from, &from, &inf) || inf) return null_value();
+    if (!row->to) return num_value(from);
+    if (!scale_bound(row->to, &to, &inf) || inf || lo_inf || hi_inf) return null_value();
+    /* linear: from + (x − lo) × (to − from) / (hi − lo) */
+    dec_t dx, span, rise, part, out;
+    if (dec_sub(x, lo, &dx) || dec_sub(hi, lo, &span) || dec_sub(to, from, &rise) ||
+        dec_mul(dx, rise, &part) || dec_div(part, span, DEC_PLACES, &part) || dec_add(from, part, &out))
+        return null_value();
+    return num_value(out);
 }
 
 static eval_value value_eval(const value_ctx *c, ast_expr *e)

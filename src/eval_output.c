@@ -210,7 +210,7 @@ static void write_number(FILE *out, dec_t v, ast_unit unit)
 /* Writes S as one CSV field (RFC 4180): quoted, with quotes doubled, when it holds
  * a comma, a quote, a line break, or starts or ends with a space; else as is.
  * NULL is an empty field. */
-static void write_csv_field(FILE *out, const char *s)
+void eval_write_csv_field(FILE *out, const char *s)
 {
     if (!s || !*s)
         return;
@@ -253,7 +253,7 @@ static void write_machine_value(FILE *out, eval_value v, ast_unit unit, bool jso
         if (json)
             json_write_string(out, v.as.text ? v.as.text : "");
         else
-            write_csv_field(out, v.as.text);
+            eval_write_csv_field(out, v.as.text);
         return;
     case VAL_NULL:
         break;
@@ -441,16 +441,16 @@ static void csv_row(FILE *out, const eval_grid *g, const char *period, size_t i,
                     eval_value v)
 {
     const ast_decl *d = g->indicators[i];
-    write_csv_field(out, period);
+    eval_write_csv_field(out, period);
     fputc(',', out);
-    write_csv_field(out, d->name);
+    eval_write_csv_field(out, d->name);
     fputc(',', out);
-    write_csv_field(out, d->u.indicator.label);
+    eval_write_csv_field(out, d->u.indicator.label);
     fputc(',', out);
-    write_csv_field(out, ast_unit_name(d->u.indicator.unit));
+    eval_write_csv_field(out, ast_unit_name(d->u.indicator.unit));
     fputc(',', out);
     if (staff >= 0)
-        write_csv_field(out, g->staff[staff].id);
+        eval_write_csv_field(out, g->staff[staff].id);
     fputc(',', out);
     write_machine_value(out, v, d->u.indicator.unit, false);
     fputc('\n', out);

@@ -49,4 +49,9 @@ size_t eval_display_width(const char *s);
  * is already as wide): after S, or before it when RIGHT_ALIGN. */
 void eval_write_padded(FILE *out, const char *s, size_t width, bool right_align);
 
+/* Writes S as one CSV field (RFC 4180): quoted, with quotes doubled, when it holds a
+ * comma, a quote, a line break, or starts or ends with a space. NULL is an empty field.
+ * Shared by every CSV writer. */
+void eval_write_csv_field(FILE *out, const char *s);
+
 #endif /* KPIC_EVAL_OUTPUT_H */

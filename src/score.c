@@ -81,45 +81,6 @@ eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value ta
     return num_value(dec_sign(r) < 0 ? dec_from_int64(0) : r);
 }
 
-/* A scale bound as eval_scale() reads it: a signed number or percent, or ±inf
- * (*infinite −1 or 1). False for anything else (the checker rules it out). */
-static bool scale_bound(const ast_expr *e, dec_t *value, int *infinite)
-{
-    bool negative = false;
-    if (e->kind == EX_UNARY) {
-        negative = true;
-        e = e->u.op.lhs;
-    }
-    *infinite = 0;
-    if (e->kind == EX_INF) {
-        *infinite = negative ? -1 : 1;
-        return true;
-    }
-    if (e->kind != EX_NUMBER && e->kind != EX_PERCENT) return false;
-    const char *t = e->u.lit.text;
-    if (dec_parse(t, strlen(t), DEC_PLACES, value) != DEC_OK) return false;
-    if (e->kind == EX_PERCENT && dec_div(*value, dec_from_int64(100), DEC_PLACES, value) != DEC_OK)
-        return false;
-    if (negative) *value = dec_neg(*value);
-    return true;
-}
-
-int score_scale_row(const ast_decl *scale, dec_t x)
-{
-    for (int i = 0; i < scale->u.scale.row_count; i++) {
-        const ast_scale_row *row = &scale->u.scale.rows[i];
-        dec_t lo = {0}, hi = {0};
-        int lo_inf, hi_inf;
-        if (!scale_bound(row->lo, &lo, &lo_inf) || !scale_bound(row->hi, &hi, &hi_inf)) continue;
-        bool above = lo_inf < 0 ||
-                     (lo_inf == 0 && (row->lo_closed ? dec_cmp(x, lo) >= 0 : dec_cmp(x, lo) > 0));
-        bool below = hi_inf > 0 ||
-                     (hi_inf == 0 && (row->hi_closed ? dec_cmp(x, hi) <= 0 : dec_cmp(x, hi) < 0));
-        if (above && below) return i;
-    }
-    return -1;
-}
-
 /* The first scale call in E (outside aggregates) whose numeric input lies outside
  * every interval, evaluated as E is; NULL when there is none. */
 static const ast_decl *find_out_of_scale(eval_session *s, ast_expr *e, size_t period, int staff,
@@ -144,7 +105,7 @@ static const ast_decl *find_out_of_scale(eval_session *s, ast_expr *e, size_t pe
     case EX_CALL:
         if (e->call_kind == CALL_SCALE && e->ref && e->u.call.args.len == 1) {
             eval_value x = eval_value_of(s, e->u.call.args.items[0], period, staff, ctx);
-            if (x.kind == VAL_NUM && score_scale_row(e->ref, x.as.num) < 0) {
+            if (x.kind == VAL_NUM && eval_scale_row(e->ref, x.as.num) < 0) {
                 *input = x.as.num;
                 return e->ref;
             }
@@ -231,7 +192,7 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
                                                     &k->out_of_scale_input);
         } else if (scale && k->achievement.kind == VAL_NUM) {
             k->scale = scale;
-            k->scale_row = score_scale_row(scale, k->achievement.as.num);
+            k->scale_row = eval_scale_row(scale, k->achievement.as.num);
             k->points = eval_scale(scale, k->achievement.as.num);
             if (k->points.kind != VAL_NUM && k->scale_row < 0) {
                 k->out_of_scale = scale;

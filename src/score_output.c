@@ -384,23 +384,6 @@ static void render_json(FILE *out, render_ctx *c)
 
 /* ---- CSV (DESIGN §3.1) ------------------------------------------------------------------ */
 
-/* One RFC 4180 field: quoted, quotes doubled, when it holds a comma, a quote, a line
- * break, or starts or ends with a space. NULL and "" are empty. */
-static void csv_field(FILE *out, const char *s)
-{
-    if (!s || !*s) return;
-    size_t n = strlen(s);
-    if (!strpbrk(s, ",\"\r\n") && s[0] != ' ' && s[n - 1] != ' ') {
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"') fputc('"', out);
-        fputc(*p, out);
-    }
-    fputc('"', out);
-}
 
 /* period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,
  * weighted,score,bonus — a row per staff member and kpi, score and bonus repeated;
@@ -418,15 +401,15 @@ static void render_csv(FILE *out, render_ctx *c)
             const eval_staff *who = &c->roster[st->staff];
             for (size_t k = 0; k < st->kpi_count; k++) {
                 const score_kpi *kp = &st->kpis[k];
-                csv_field(out, label);
+                eval_write_csv_field(out, label);
                 fputc(',', out);
-                csv_field(out, who->id);
+                eval_write_csv_field(out, who->id);
                 fputc(',', out);
-                csv_field(out, who->name);
+                eval_write_csv_field(out, who->name);
                 fputc(',', out);
-                csv_field(out, st->role->name);
+                eval_write_csv_field(out, st->role->name);
                 fputc(',', out);
-                csv_field(out, kp->item->indicator);
+                eval_write_csv_field(out, kp->item->indicator);
                 fputc(',', out);
                 write_machine_unit(out, kp->value, kpi_unit(kp), false);
                 fputc(',', out);
@@ -451,13 +434,13 @@ static void render_csv(FILE *out, render_ctx *c)
         for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
             const score_unscored *u = &r->unscored[i];
             const eval_staff *who = &c->roster[u->staff];
-            csv_field(out, label);
+            eval_write_csv_field(out, label);
             fputc(',', out);
-            csv_field(out, who->id);
+            eval_write_csv_field(out, who->id);
             fputc(',', out);
-            csv_field(out, who->name);
+            eval_write_csv_field(out, who->name);
             fputc(',', out);
-            csv_field(out, who->role);
+            eval_write_csv_field(out, who->role);
             fputc(',', out);
             fprintf(out, "(unscored: %s),,,,,,,,,\n", score_reason_text(u->reason));
         }

@@ -109,6 +109,8 @@ eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t per
 /* A scale applied to x: the interval that contains x (edges as written), its points, or
  * the linear interpolation of a `from .. to` row; null when no interval contains x. */
 eval_value eval_scale(const ast_decl *scale, dec_t x);
+/* The index of the row of scale whose interval contains x, or -1. */
+int eval_scale_row(const ast_decl *scale, dec_t x);
 
 /* The fraction of period's days a staff member was employed (DESIGN §2.5 `employed`):
  * staff.start inclusive, staff.end exclusive, an open side when absent. */

@@ -129,10 +129,6 @@ void score_statement_free(score_statement *st);
  * max(0, 2 − value/T), to 18 places; null when either is not a number or T = 0. */
 eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value target);
 
-/* The row of SCALE that contains X (edges as written), or -1 when none does: the
- * interval eval_scale() takes its points from. */
-int score_scale_row(const ast_decl *scale, dec_t x);
-
 /* The source text of SPAN, as one line: comments dropped, every run of white space
  * one space. Allocated in MEM. */
 const char *score_source_text(const diag_sink *diags, kp_span span, arena *mem);
