@@ -458,8 +458,14 @@ static void print_sarif(const diag_sink *s, FILE *out, diagnostic **sorted, size
     free(codes);
 }
 
-void diag_print(diag_sink *s, FILE *out, diag_format format)
+void diag_print(diag_sink *s, FILE *final_out, diag_format format)
 {
+    /* stderr is unbuffered: build the whole text first and write it in one go, or
+     * thousands of diagnostics spend seconds in single-byte writes */
+    char *text = NULL;
+    size_t text_len = 0;
+    FILE *out = open_memstream(&text, &text_len);
+    if (!out) out = final_out;
     size_t n = s->diags.len;
     diagnostic **sorted = xmalloc((n + 1) * sizeof *sorted);
     if (n) memcpy(sorted, s->diags.items, n * sizeof *sorted);
@@ -470,6 +476,11 @@ void diag_print(diag_sink *s, FILE *out, diag_format format)
     case DIAG_FORMAT_SARIF: print_sarif(s, out, sorted, n); break;
     }
     free(sorted);
+    if (out != final_out) {
+        fclose(out);
+        fwrite(text, 1, text_len, final_out);
+        free(text);
+    }
 }
 
 /* ---- suggestions ---------------------------------------------------------------- */
