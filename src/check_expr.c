@@ -401,7 +401,7 @@ static bool per_staff_allowed(chk_ctx *c, chk_scope *s, ast_expr *e, const char 
         if (s->owner && s->owner->kind == DECL_SET)
             diag_hint(c->diags, d, "set '%s' is company-wide", s->owner->name);
         else
-            diag_hint(c->diags, d, "a condition is evaluated row by row, also for the team total; only team-wide indicators can be used in it");
+            diag_hint(c->diags, d, "a condition is evaluated row by row, also for the team total, so it cannot depend on the staff member");
         return false;
     }
     if (s->kind == SCOPE_FORMULA && !s->per_staff) {
@@ -448,6 +448,14 @@ static void check_name(chk_ctx *c, chk_scope *s, ast_expr *e)
             diag_hint(c->diags, r, "count(%s) counts its rows", n);
         else if (d->kind == DECL_SCALE)
             diag_hint(c->diags, r, "a scale is called like a function: %s(x)", n);
+        return;
+    }
+    if (s->kind == SCOPE_ROW || s->kind == SCOPE_GROUP) {
+        /* rows are filtered while the data is read, before any indicator has a value */
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
+                                    "indicator '%s' cannot be used inside %s", n, s->clause);
+        diag_hint(c->diags, r, "rows are filtered while the data is read, before indicators have values; compare with a number, or test membership in a set");
+        result(e, TYPE_ERROR, DIM_NUMBER);
         return;
     }
     e->ref_kind = REF_INDICATOR;
@@ -957,6 +965,12 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
         diag_hint(c->diags, d, "it ranges over the group's rows in the window of the enclosing aggregate");
     }
 
+    if (group && kind == CALL_DISTINCT) {
+        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "aggregate",
+                                    "distinct() cannot be used inside 'having'");
+        diag_hint(c->diags, d, "inside 'having' the aggregates are count(), sum(), avg(), min() and max() over the group's rows");
+        return;
+    }
     ast_decl *src = NULL, *set = NULL;
     bool ok = true;
     ast_dim dim = DIM_COUNT;

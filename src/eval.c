@@ -446,6 +446,13 @@ static bool on_roster_row(void *ctx, const csvr_row *row)
     for (int i = 0; i < n; i++)
         rr->values[i] = cell_value(s, r->roster->u.source.columns[i].type, &row->cells[i]);
     uint64_t line = csvr_row_line(row);
+    if (rr->values[r->id].kind == VAL_NUM) {
+        /* an int id is known by its digits, as staff columns hold them */
+        char digits[DEC_FORMAT_SIZE];
+        size_t n = dec_format(rr->values[r->id].as.num, 0, digits, sizeof digits);
+        rr->values[r->id].kind = VAL_TEXT;
+        rr->values[r->id].as.text = strtab_str(&s->strings, strtab_intern(&s->strings, digits, n));
+    }
     eval_value id = rr->values[r->id];
     if (id.kind != VAL_TEXT || id.as.text[0] == '\0') {
         diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->id + 1),
@@ -740,6 +747,12 @@ static row_value row_eval(const row_ctx *r, const ast_expr *e)
             row_value a = row_eval(r, e->u.call.args.items[0]);
             return a.kind == VAL_NUM ? row_num(dec_abs(a.as.num)) : row_null();
         }
+        case CALL_SCALE: {
+            row_value a = row_eval(r, e->u.call.args.items[0]);
+            if (a.kind != VAL_NUM) return row_null();
+            eval_value v = eval_scale(e->ref, a.as.num);
+            return v.kind == VAL_NUM ? row_num(v.as.num) : row_null();
+        }
         case CALL_FN_ROUND: {
             row_value a = row_eval(r, e->u.call.args.items[0]);
             const ast_expr *places = e->u.call.args.items[1];
@@ -934,6 +947,7 @@ typedef struct pass_ctx {
     strtab *keys;              /* where distinct keys are interned */
     const int *cell_of;
     int time_cell, staff_cell;
+    bool staff_is_int;
     progress prog;
     uint64_t unknown_staff;
     uint64_t unknown_chunk;    /* chunk of the example, to pick a deterministic one */
@@ -1024,13 +1038,19 @@ static int staff_group(pass_ctx *p, const csvr_cell *cell)
 {
     eval_session *s = p->s;
     if (p->staff_cell < 0 || cell->is_null) return -1;
-    uint32_t id = strtab_find(&s->strings, cell->as.text.ptr, cell->as.text.len);
+    csvr_text text = cell->as.text;
+    char digits[32];
+    if (p->staff_is_int) {
+        /* int staff ids are matched by their digits */
+        text.len = (size_t)snprintf(digits, sizeof digits, "%lld", (long long)cell->as.i);
+        text.ptr = digits;
+    }
+    uint32_t id = strtab_find(&s->strings, text.ptr, text.len);
     uint32_t g = id == HMAP_NONE ? HMAP_NONE : hmap_get(&s->staff_index, id);
     if (g == HMAP_NONE) {
         if (p->unknown_staff++ == 0 || p->chunk < p->unknown_chunk) {
-            size_t n = cell->as.text.len < sizeof p->unknown_example - 1 ? cell->as.text.len
-                                                                         : sizeof p->unknown_example - 1;
-            memcpy(p->unknown_example, cell->as.text.ptr, n);
+            size_t n = text.len < sizeof p->unknown_example - 1 ? text.len : sizeof p->unknown_example - 1;
+            memcpy(p->unknown_example, text.ptr, n);
             p->unknown_example[n] = '\0';
             p->unknown_chunk = p->chunk;
         }
@@ -1289,6 +1309,34 @@ static size_t pass_columns(eval_session *s, const ast_decl *src, ptr_vec *mine, 
     return n;
 }
 
+/* Every declared column must be in the header, used by this run or not: a spec that
+ * names a column the export lacks is wrong whatever is asked of it (DESIGN §2.1). */
+static bool header_has_declared_columns(eval_session *s, const ast_decl *src, csvr_reader *reader,
+                                        const char *path)
+{
+    size_t fields = csvr_header_size(reader);
+    bool ok = true;
+    for (int c = 0; c < src->u.source.column_count; c++) {
+        const char *name = src->u.source.columns[c].name;
+        bool found = false;
+        for (size_t f = 0; f < fields && !found; f++) found = !strcmp(csvr_header_name(reader, f), name);
+        if (found) continue;
+        bytes header = {0};
+        for (size_t f = 0; f < fields; f++) {
+            if (f) bytes_append(&header, ", ", 2);
+            const char *h = csvr_header_name(reader, f);
+            bytes_append(&header, h, strlen(h));
+        }
+        bytes_append(&header, "", 1);
+        diag_report_data(s->diags, DIAG_ERROR, path, 1, 0, "data",
+                         "column '%s' of source '%s' is not in the header; the header has: %s",
+                         name, src->name, header.data);
+        free(header.data);
+        ok = false;
+    }
+    return ok;
+}
+
 static bool read_source(eval_session *s, size_t source_index, int level)
 {
     const ast_decl *src = s->model->sources.items[source_index];
@@ -1322,6 +1370,9 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     int *cell_of = arena_alloc(&s->mem, ((size_t)ncols + 1) * sizeof *cell_of);
     csvr_column *cols = xcalloc((size_t)ncols + 1, sizeof *cols);
     size_t n = pass_columns(s, src, &mine, cols, cell_of, &time_cell, &staff_cell);
+    bool staff_is_int = false;
+    for (int c = 0; c < ncols; c++)
+        if (src->u.source.columns[c].is_staff) staff_is_int = src->u.source.columns[c].type == COLTYPE_INT;
 
     const char *path = source_path(s, src);
     stats->path = path;
@@ -1329,9 +1380,15 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     bool first_read = !stats->read;
     csvr_error err;
     csvr_reader *reader = csvr_open(path, cols, n, first_read ? 0 : CSVR_NO_HASH, &err);
-    free(cols);
     if (!reader) {
+        free(cols);
         report_csv_error(s, &err);
+        return false;
+    }
+    free(cols);
+    if (!header_has_declared_columns(s, src, reader, path)) {
+        csvr_close(reader);
+        s->failed = true;
         return false;
     }
     uint64_t total_bytes = 0, ignored;
@@ -1356,6 +1413,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         p->cell_of = cell_of;
         p->time_cell = time_cell;
         p->staff_cell = staff_cell;
+        p->staff_is_int = staff_is_int;
         p->unknown_chunk = UINT64_MAX;
         p->prog.on = w == 0 && s->options.progress;
         p->prog.label = path;
