@@ -1351,7 +1351,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     }
     if (!mine.len) return true;
     qsort(mine.items, mine.len, sizeof *mine.items, compare_instances);
-    agg_run *runs = xcalloc(mine.len + 1, sizeof *runs);
+    agg_run *runs = arena_alloc(&s->mem, (mine.len + 1) * sizeof *runs);
     size_t run_count = 0;
     for (size_t i = 0; i < mine.len; i++) {
         plan_instance *in = mine.items[i];
@@ -1504,7 +1504,6 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         free(p->rejects);
     }
     free(workers);
-    free(runs);
     if (status != CSVR_OK) return false;
     for (size_t i = 0; i < mine.len; i++) finish_instance(s, mine.items[i]);
     return true;
