@@ -101,37 +101,6 @@ struct eval_session {
 
 /* ---- values -------------------------------------------------------------------------- */
 
-static eval_value null_value(void)
-{
-    eval_value v;
-    memset(&v, 0, sizeof v);
-    return v;
-}
-
-static eval_value num_value(dec_t d)
-{
-    eval_value v = null_value();
-    v.kind = VAL_NUM;
-    v.as.num = d;
-    return v;
-}
-
-static eval_value date_value(date_t d)
-{
-    eval_value v = null_value();
-    v.kind = VAL_DATE;
-    v.as.date = d;
-    return v;
-}
-
-static eval_value bool_value(bool b)
-{
-    eval_value v = null_value();
-    v.kind = VAL_BOOL;
-    v.as.b = b;
-    return v;
-}
-
 /* A value inside a row: text is a slice of the parser's buffer. */
 typedef struct row_value {
     eval_kind kind;
@@ -421,14 +390,14 @@ typedef struct roster_ctx {
 
 static eval_value cell_value(eval_session *s, ast_coltype type, const csvr_cell *c)
 {
-    if (c->is_null) return null_value();
+    if (c->is_null) return eval_null();
     switch (type) {
-    case COLTYPE_INT: return num_value(dec_from_int64(c->as.i));
-    case COLTYPE_NUMBER: case COLTYPE_MONEY: return num_value(c->as.dec);
-    case COLTYPE_DATE: return date_value(c->as.date);
-    case COLTYPE_BOOL: return bool_value(c->as.b);
+    case COLTYPE_INT: return eval_num(dec_from_int64(c->as.i));
+    case COLTYPE_NUMBER: case COLTYPE_MONEY: return eval_num(c->as.dec);
+    case COLTYPE_DATE: return eval_date(c->as.date);
+    case COLTYPE_BOOL: return eval_bool(c->as.b);
     default: {
-        eval_value v = null_value();
+        eval_value v = eval_null();
         v.kind = VAL_TEXT;
         v.as.text = strtab_str(&s->strings, strtab_intern(&s->strings, c->as.text.ptr, c->as.text.len));
         return v;
@@ -816,16 +785,16 @@ static void acc_add(acc *a, ast_call_kind kind, const row_value *v)
 static eval_value acc_result(const acc *a, ast_call_kind kind, bool dates)
 {
     switch (kind) {
-    case CALL_COUNT: return num_value(dec_from_int64(a->n));
-    case CALL_SUM: return num_value(a->sum);
+    case CALL_COUNT: return eval_num(dec_from_int64(a->n));
+    case CALL_SUM: return eval_num(a->sum);
     case CALL_AVG: {
         dec_t out;
-        if (a->n == 0 || dec_div(a->sum, dec_from_int64(a->n), DEC_PLACES, &out) != DEC_OK) return null_value();
-        return num_value(out);
+        if (a->n == 0 || dec_div(a->sum, dec_from_int64(a->n), DEC_PLACES, &out) != DEC_OK) return eval_null();
+        return eval_num(out);
     }
     default:
-        if (!a->has) return null_value();
-        return dates ? date_value(a->best_date) : num_value(a->best);
+        if (!a->has) return eval_null();
+        return dates ? eval_date(a->best_date) : eval_num(a->best);
     }
 }
 
@@ -875,7 +844,7 @@ static void finish_instance(eval_session *s, plan_instance *in)
                                      agg->kind == CALL_AVG ? "avg" : "sum", canonical_arg(s, agg));
                 }
                 s->failed = true;
-                st->result[g] = null_value();
+                st->result[g] = eval_null();
                 continue;
             }
             st->result[g] = acc_result(&st->accs[g], agg->kind, dates);
@@ -898,7 +867,7 @@ static void finish_instance(eval_session *s, plan_instance *in)
                 }
             }
         }
-        st->result[g] = num_value(dec_from_int64(passing));
+        st->result[g] = eval_num(dec_from_int64(passing));
     }
     st->done = true;
 }
@@ -1577,9 +1546,9 @@ static eval_value indicator_at(eval_session *s, ast_decl *ind, period_t period, 
 
 static eval_value aggregate_at(eval_session *s, plan_instance *in, int group, bool per_staff)
 {
-    if (!in || !in->state) return null_value();
+    if (!in || !in->state) return eval_null();
     inst_state *st = in->state;
-    if (!st->result) return null_value();
+    if (!st->result) return eval_null();
     int g = group >= 0 && per_staff && in->agg->per_staff ? group : s->groups - 1;
     return st->result[g];
 }
@@ -1632,21 +1601,21 @@ int eval_scale_row(const ast_decl *scale, dec_t x)
 eval_value eval_scale(const ast_decl *scale, dec_t x)
 {
     int i = eval_scale_row(scale, x);
-    if (i < 0) return null_value();
+    if (i < 0) return eval_null();
     const ast_scale_row *row = &scale->u.scale.rows[i];
     dec_t lo = {0}, hi = {0}, from, to;
     int lo_inf, hi_inf, inf;
     scale_bound(row->lo, &lo, &lo_inf);
     scale_bound(row->hi, &hi, &hi_inf);
-    if (!scale_bound(row->from, &from, &inf) || inf) return null_value();
-    if (!row->to) return num_value(from);
-    if (!scale_bound(row->to, &to, &inf) || inf || lo_inf || hi_inf) return null_value();
+    if (!scale_bound(row->from, &from, &inf) || inf) return eval_null();
+    if (!row->to) return eval_num(from);
+    if (!scale_bound(row->to, &to, &inf) || inf || lo_inf || hi_inf) return eval_null();
     /* linear: from + (x − lo) × (to − from) / (hi − lo) */
     dec_t dx, span, rise, part, out;
     if (dec_sub(x, lo, &dx) || dec_sub(hi, lo, &span) || dec_sub(to, from, &rise) ||
         dec_mul(dx, rise, &part) || dec_div(part, span, DEC_PLACES, &part) || dec_add(from, part, &out))
-        return null_value();
-    return num_value(out);
+        return eval_null();
+    return eval_num(out);
 }
 
 static eval_value value_eval(const value_ctx *c, ast_expr *e)
@@ -1655,39 +1624,39 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
     switch (e->kind) {
     case EX_NUMBER: case EX_PERCENT: {
         dec_t d;
-        return literal_number(e, &d) ? num_value(d) : null_value();
+        return literal_number(e, &d) ? eval_num(d) : eval_null();
     }
     case EX_DATE: {
         date_t d;
-        return date_parse(e->u.lit.text, strlen(e->u.lit.text), &d) == DATE_OK ? date_value(d) : null_value();
+        return date_parse(e->u.lit.text, strlen(e->u.lit.text), &d) == DATE_OK ? eval_date(d) : eval_null();
     }
     case EX_STRING: {
-        eval_value v = null_value();
+        eval_value v = eval_null();
         v.kind = VAL_TEXT;
         v.as.text = e->u.lit.text;
         return v;
     }
-    case EX_BOOL: return bool_value(e->u.lit.boolean);
+    case EX_BOOL: return eval_bool(e->u.lit.boolean);
     case EX_NAME: case EX_MEMBER:
         switch (e->ref_kind) {
         case REF_INDICATOR: return indicator_at(s, e->ref, c->period, c->group);
-        case REF_PERIOD_START: return date_value(c->period.start);
-        case REF_PERIOD_END: return date_value(c->period.end);
+        case REF_PERIOD_START: return eval_date(c->period.start);
+        case REF_PERIOD_END: return eval_date(c->period.end);
         case REF_STAFF_COLUMN:
-            if (c->group < 0 || (size_t)c->group >= s->staff_count) return null_value();
+            if (c->group < 0 || (size_t)c->group >= s->staff_count) return eval_null();
             return s->staff_rows[c->group].values[e->column];
-        case REF_VALUE: return c->kpi ? c->kpi->value : null_value();
-        case REF_TARGET: return c->kpi ? c->kpi->target : null_value();
-        case REF_ACHIEVEMENT: return c->kpi ? c->kpi->achievement : null_value();
-        case REF_SCORE: return c->kpi ? c->kpi->score : null_value();
-        case REF_EMPLOYED: return c->kpi ? c->kpi->employed : null_value();
-        default: return null_value();
+        case REF_VALUE: return c->kpi ? c->kpi->value : eval_null();
+        case REF_TARGET: return c->kpi ? c->kpi->target : eval_null();
+        case REF_ACHIEVEMENT: return c->kpi ? c->kpi->achievement : eval_null();
+        case REF_SCORE: return c->kpi ? c->kpi->score : eval_null();
+        case REF_EMPLOYED: return c->kpi ? c->kpi->employed : eval_null();
+        default: return eval_null();
         }
     case EX_UNARY: {
         eval_value v = value_eval(c, e->u.op.lhs);
         if (v.kind == VAL_NULL) return v;
-        if (e->u.op.op == OP_NOT) return v.kind == VAL_BOOL ? bool_value(!v.as.b) : null_value();
-        return v.kind == VAL_NUM ? num_value(dec_neg(v.as.num)) : null_value();
+        if (e->u.op.op == OP_NOT) return v.kind == VAL_BOOL ? eval_bool(!v.as.b) : eval_null();
+        return v.kind == VAL_NUM ? eval_num(dec_neg(v.as.num)) : eval_null();
     }
     case EX_BINARY: {
         ast_op op = e->u.op.op;
@@ -1696,31 +1665,31 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
             if (a.kind == VAL_BOOL && a.as.b == (op == OP_OR)) return a;
             eval_value b = value_eval(c, e->u.op.rhs);
             if (b.kind == VAL_BOOL && b.as.b == (op == OP_OR)) return b;
-            if (a.kind == VAL_NULL || b.kind == VAL_NULL) return null_value();
-            return bool_value(op == OP_AND);
+            if (a.kind == VAL_NULL || b.kind == VAL_NULL) return eval_null();
+            return eval_bool(op == OP_AND);
         }
         eval_value a = value_eval(c, e->u.op.lhs), b = value_eval(c, e->u.op.rhs);
-        if (a.kind == VAL_NULL || b.kind == VAL_NULL) return null_value();
+        if (a.kind == VAL_NULL || b.kind == VAL_NULL) return eval_null();
         if (op >= OP_EQ) {
             bool ok;
             int r = compare_values(&a, &b, &ok);
-            if (!ok) return null_value();
+            if (!ok) return eval_null();
             switch (op) {
-            case OP_EQ: return bool_value(r == 0);
-            case OP_NE: return bool_value(r != 0);
-            case OP_LT: return bool_value(r < 0);
-            case OP_LE: return bool_value(r <= 0);
-            case OP_GT: return bool_value(r > 0);
-            default: return bool_value(r >= 0);
+            case OP_EQ: return eval_bool(r == 0);
+            case OP_NE: return eval_bool(r != 0);
+            case OP_LT: return eval_bool(r < 0);
+            case OP_LE: return eval_bool(r <= 0);
+            case OP_GT: return eval_bool(r > 0);
+            default: return eval_bool(r >= 0);
             }
         }
-        if (a.kind != VAL_NUM || b.kind != VAL_NUM) return null_value();
+        if (a.kind != VAL_NUM || b.kind != VAL_NUM) return eval_null();
         dec_t out;
         dec_status st = op == OP_ADD ? dec_add(a.as.num, b.as.num, &out)
                       : op == OP_SUB ? dec_sub(a.as.num, b.as.num, &out)
                       : op == OP_MUL ? dec_mul(a.as.num, b.as.num, &out)
                       : dec_div(a.as.num, b.as.num, DEC_PLACES, &out);
-        return st == DEC_OK ? num_value(out) : null_value();
+        return st == DEC_OK ? eval_num(out) : eval_null();
     }
     case EX_IF: {
         eval_value cond = value_eval(c, e->u.cond.cond);
@@ -1734,9 +1703,9 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
             eval_value item = value_eval(c, e->u.in.items.items[i]);
             if (item.kind == VAL_NULL) { saw_null = true; continue; }
             bool ok;
-            if (compare_values(&x, &item, &ok) == 0 && ok) return bool_value(true);
+            if (compare_values(&x, &item, &ok) == 0 && ok) return eval_bool(true);
         }
-        return saw_null ? null_value() : bool_value(false);
+        return saw_null ? eval_null() : eval_bool(false);
     }
     case EX_IN_SET: {
         eval_value x = value_eval(c, e->u.in.lhs);
@@ -1744,16 +1713,16 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
         uint64_t key;
         const void *payload = x.kind == VAL_TEXT ? (const void *)x.as.text : (const void *)&x.as;
         size_t len = x.kind == VAL_TEXT ? strlen(x.as.text) : 0;
-        if (!value_key(s, x.kind, payload, len, false, &key)) return bool_value(false);
-        return bool_value(set_has(s, e->ref, c->period, key, -1));
+        if (!value_key(s, x.kind, payload, len, false, &key)) return eval_bool(false);
+        return eval_bool(set_has(s, e->ref, c->period, key, -1));
     }
     case EX_IN_PERIOD: {
         eval_value x = value_eval(c, e->u.in.lhs);
-        if (x.kind != VAL_DATE) return null_value();
+        if (x.kind != VAL_DATE) return eval_null();
         switch (e->u.in.rel) {
-        case PERIOD_IN: return bool_value(period_contains(c->period, x.as.date));
-        case PERIOD_IN_PREVIOUS: return bool_value(period_in_previous(c->period, x.as.date));
-        default: return bool_value(period_before(c->period, x.as.date));
+        case PERIOD_IN: return eval_bool(period_contains(c->period, x.as.date));
+        case PERIOD_IN_PREVIOUS: return eval_bool(period_in_previous(c->period, x.as.date));
+        default: return eval_bool(period_before(c->period, x.as.date));
         }
     }
     case EX_CALL:
@@ -1766,66 +1735,66 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
             value_ctx shifted = *c;
             bool ok = e->call_kind == CALL_PREVIOUS ? period_previous(c->period, &shifted.period)
                                                     : period_last_year(c->period, &shifted.period);
-            return ok ? value_eval(&shifted, e->u.call.args.items[0]) : null_value();
+            return ok ? value_eval(&shifted, e->u.call.args.items[0]) : eval_null();
         }
         case CALL_SCALE: {
             eval_value x = value_eval(c, e->u.call.args.items[0]);
-            return x.kind == VAL_NUM ? eval_scale(e->ref, x.as.num) : null_value();
+            return x.kind == VAL_NUM ? eval_scale(e->ref, x.as.num) : eval_null();
         }
         case CALL_FN_DAYS: {
             eval_value a = value_eval(c, e->u.call.args.items[0]), b = value_eval(c, e->u.call.args.items[1]);
-            if (a.kind != VAL_DATE || b.kind != VAL_DATE) return null_value();
-            return num_value(dec_from_int64((int64_t)b.as.date - a.as.date));
+            if (a.kind != VAL_DATE || b.kind != VAL_DATE) return eval_null();
+            return eval_num(dec_from_int64((int64_t)b.as.date - a.as.date));
         }
         case CALL_FN_ABS: {
             eval_value a = value_eval(c, e->u.call.args.items[0]);
-            return a.kind == VAL_NUM ? num_value(dec_abs(a.as.num)) : null_value();
+            return a.kind == VAL_NUM ? eval_num(dec_abs(a.as.num)) : eval_null();
         }
         case CALL_FN_ROUND: {
             eval_value a = value_eval(c, e->u.call.args.items[0]);
             const ast_expr *places = e->u.call.args.items[1];
             dec_t out;
             if (a.kind != VAL_NUM || dec_round(a.as.num, (unsigned)atoi(places->u.lit.text), &out) != DEC_OK)
-                return null_value();
-            return num_value(out);
+                return eval_null();
+            return eval_num(out);
         }
         case CALL_FN_MIN: case CALL_FN_MAX: {
             eval_value a = value_eval(c, e->u.call.args.items[0]), b = value_eval(c, e->u.call.args.items[1]);
             bool ok;
             int r = compare_values(&a, &b, &ok);
-            if (!ok) return null_value();
+            if (!ok) return eval_null();
             return (e->call_kind == CALL_FN_MIN) == (r <= 0) ? a : b;
         }
         default:
-            return null_value();
+            return eval_null();
         }
     default:
-        return null_value();
+        return eval_null();
     }
 }
 
 eval_value eval_value_of(eval_session *s, ast_expr *expr, size_t period, int staff,
                          const eval_kpi_context *kpi)
 {
-    if (!s->executed || s->failed || period >= s->period_count) return null_value();
+    if (!s->executed || s->failed || period >= s->period_count) return eval_null();
     value_ctx c = { s, s->periods[period], staff, kpi };
     return value_eval(&c, expr);
 }
 
 eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t period, int staff)
 {
-    if (!s->executed || s->failed || period >= s->period_count) return null_value();
+    if (!s->executed || s->failed || period >= s->period_count) return eval_null();
     return indicator_at(s, indicator, s->periods[period], staff);
 }
 
 eval_value eval_employed(const eval_session *s, size_t period, int staff)
 {
-    if (staff < 0 || (size_t)staff >= s->staff_count || period >= s->period_count) return null_value();
+    if (staff < 0 || (size_t)staff >= s->staff_count || period >= s->period_count) return eval_null();
     const eval_staff *st = &s->staff[staff];
     period_fraction f = period_employed(s->periods[period], st->has_start ? &st->start : NULL,
                                         st->has_end ? &st->end : NULL);
     dec_t out;
     if (f.den == 0 || dec_div(dec_from_int64(f.num), dec_from_int64(f.den), DEC_PLACES, &out) != DEC_OK)
-        return null_value();
-    return num_value(out);
+        return eval_null();
+    return eval_num(out);
 }

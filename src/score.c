@@ -19,21 +19,6 @@
 
 /* ---- values ------------------------------------------------------------------------- */
 
-static eval_value null_value(void)
-{
-    eval_value v;
-    memset(&v, 0, sizeof v);
-    return v;
-}
-
-static eval_value num_value(dec_t d)
-{
-    eval_value v = null_value();
-    v.kind = VAL_NUM;
-    v.as.num = d;
-    return v;
-}
-
 const char *score_reason_text(score_reason reason)
 {
     return reason == SCORE_ROLE_NOT_DECLARED ? "role not declared" : "not employed in period";
@@ -72,13 +57,13 @@ void score_require(eval_session *s, const chk_model *model)
 eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value target)
 {
     if (value.kind != VAL_NUM || target.kind != VAL_NUM || dec_sign(target.as.num) == 0)
-        return null_value();
+        return eval_null();
     dec_t q;
-    if (dec_div(value.as.num, target.as.num, DEC_PLACES, &q) != DEC_OK) return null_value();
-    if (cmp == CMP_GE) return num_value(q);
+    if (dec_div(value.as.num, target.as.num, DEC_PLACES, &q) != DEC_OK) return eval_null();
+    if (cmp == CMP_GE) return eval_num(q);
     dec_t r;
-    if (dec_sub(dec_from_int64(2), q, &r) != DEC_OK) return null_value();
-    return num_value(dec_sign(r) < 0 ? dec_from_int64(0) : r);
+    if (dec_sub(dec_from_int64(2), q, &r) != DEC_OK) return eval_null();
+    return eval_num(dec_sign(r) < 0 ? dec_from_int64(0) : r);
 }
 
 /* The first scale call in E (outside aggregates) whose numeric input lies outside
@@ -177,15 +162,15 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
         k->item = it;
         k->indicator = it->ref;
         k->scale_row = -1;
-        k->value = it->ref ? eval_indicator_value(s, it->ref, period, staff) : null_value();
+        k->value = it->ref ? eval_indicator_value(s, it->ref, period, staff) : eval_null();
         k->target = it->has_target && it->target ? eval_value_of(s, it->target, period, staff, NULL)
-                                                 : null_value();
+                                                 : eval_null();
         k->achievement = it->has_target ? score_achievement(it->comparator, k->value, k->target)
-                                        : null_value();
+                                        : eval_null();
         eval_value w = eval_value_of(s, it->weight, period, staff, NULL);
         k->weight = w.kind == VAL_NUM ? w.as.num : dec_from_int64(0);
         if (it->points) {
-            eval_kpi_context ctx = {k->value, k->target, k->achievement, null_value(), out->employed};
+            eval_kpi_context ctx = {k->value, k->target, k->achievement, eval_null(), out->employed};
             k->points = eval_value_of(s, it->points, period, staff, &ctx);
             if (k->points.kind != VAL_NUM)
                 k->out_of_scale = find_out_of_scale(s, it->points, period, staff, &ctx,
@@ -200,10 +185,10 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
             }
         } else {
             k->scale = scale;
-            k->points = null_value();
+            k->points = eval_null();
         }
         if (k->points.kind != VAL_NUM) {
-            k->points = null_value();
+            k->points = eval_null();
             k->missing = true;
             k->dropped = skip;
         }
@@ -226,7 +211,7 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
     bool scored = !overflow && dec_sign(total_weight) != 0;
     dec_t score = {0};
     if (scored) scored = dec_div(total, total_weight, DEC_PLACES, &score) == DEC_OK;
-    out->score = scored ? num_value(score) : null_value();
+    out->score = scored ? eval_num(score) : eval_null();
     for (size_t i = 0; i < out->kpi_count; i++) {
         score_kpi *k = &out->kpis[i];
         if (k->dropped || !scored) continue;
@@ -240,7 +225,7 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
     }
 
     /* gates: each must be true; null fails */
-    eval_kpi_context role_ctx = {null_value(), null_value(), null_value(), out->score, out->employed};
+    eval_kpi_context role_ctx = {eval_null(), eval_null(), eval_null(), out->score, out->employed};
     for (int i = 0; i < n; i++) {
         const ast_role_item *it = &items[i];
         if (it->kind != ROLE_GATE) continue;
@@ -252,17 +237,17 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
     }
 
     /* bonus: rounded once, here */
-    out->bonus_exact = null_value();
-    out->bonus = null_value();
+    out->bonus_exact = eval_null();
+    out->bonus = eval_null();
     if (bonus) {
         out->has_bonus = true;
         out->bonus_exact = eval_value_of(s, bonus->expr, period, staff, &role_ctx);
         dec_t rounded;
         if (!out->gates_passed)
-            out->bonus = num_value(dec_from_int64(0));
+            out->bonus = eval_num(dec_from_int64(0));
         else if (out->bonus_exact.kind == VAL_NUM &&
                  dec_round(out->bonus_exact.as.num, 2, &rounded) == DEC_OK)
-            out->bonus = num_value(rounded);
+            out->bonus = eval_num(rounded);
     }
 }
 
@@ -275,7 +260,7 @@ static void scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t s
     bool percent = scale->u.scale.row_count > 0 &&
                    (scale->u.scale.rows[0].hi->kind == EX_PERCENT ||
                     scale->u.scale.rows[0].lo->kind == EX_PERCENT);
-    eval_format_value(num_value(x), percent ? UNIT_PERCENT : UNIT_NUMBER, buf, size);
+    eval_format_value(eval_num(x), percent ? UNIT_PERCENT : UNIT_NUMBER, buf, size);
 }
 
 static const char *staff_label(const eval_staff *who, char *buf, size_t size)

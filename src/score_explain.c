@@ -37,21 +37,6 @@ void score_memstream_close(FILE *f)
     }
 }
 
-static eval_value null_value(void)
-{
-    eval_value v;
-    memset(&v, 0, sizeof v);
-    return v;
-}
-
-static eval_value num_value(dec_t d)
-{
-    eval_value v = null_value();
-    v.kind = VAL_NUM;
-    v.as.num = d;
-    return v;
-}
-
 /* V as people read it in UNIT, written to OUT. */
 static void put_value(FILE *out, eval_value v, ast_unit unit)
 {
@@ -62,7 +47,7 @@ static void put_value(FILE *out, eval_value v, ast_unit unit)
 
 static void put_num(FILE *out, dec_t d, ast_unit unit)
 {
-    put_value(out, num_value(d), unit);
+    put_value(out, eval_num(d), unit);
 }
 
 static ast_unit dim_unit(ast_dim d)
@@ -143,7 +128,7 @@ static fill_ctx make_fill(eval_session *s, const score_statement *st, const scor
         c.ctx.value = kpi->value;
         c.ctx.target = kpi->target;
         c.ctx.achievement = kpi->achievement;
-        c.ctx.score = null_value();
+        c.ctx.score = eval_null();
     } else {
         c.ctx.score = st->score;
     }
@@ -752,7 +737,7 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
     if (it->points) {
         put_equation(x, it->points, k, k->points, UNIT_POINTS);
         fputc('\n', out);
-        eval_kpi_context ctx = {k->value, k->target, k->achievement, null_value(), x->st->employed};
+        eval_kpi_context ctx = {k->value, k->target, k->achievement, eval_null(), x->st->employed};
         trace(x, it->points, x->st->period, &ctx, k, 1);
     } else if (k->scale && k->achievement.kind == VAL_NUM && k->scale_row >= 0) {
         put_value(out, k->achievement, UNIT_PERCENT);
@@ -772,7 +757,7 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
         label(x, "");
         if (k->out_of_scale && !k->scale) {
             char buf[128];
-            eval_format_value(num_value(k->out_of_scale_input), UNIT_PERCENT, buf, sizeof buf);
+            eval_format_value(eval_num(k->out_of_scale_input), UNIT_PERCENT, buf, sizeof buf);
             fprintf(out, "%s lies outside every interval of scale %s; ", buf, k->out_of_scale->name);
         }
         fputs(skip_mode ? "missing: dropped, and the other weights rescaled (missing skip)\n"
@@ -805,7 +790,7 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
     } else {
         put_num(out, k->effective_weight, UNIT_PERCENT);
         fputs(" × ", out);
-        put_value(out, k->missing ? num_value(dec_from_int64(0)) : k->points, UNIT_POINTS);
+        put_value(out, k->missing ? eval_num(dec_from_int64(0)) : k->points, UNIT_POINTS);
         fputs(" = ", out);
         put_num(out, k->weighted, UNIT_POINTS);
         fputc('\n', out);
@@ -924,7 +909,7 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
             if (g->value.kind == VAL_NULL) fputs(" (n/a fails)", out);
             fputc('\n', out);
             free(filled);
-            eval_kpi_context ctx = {null_value(), null_value(), null_value(), st->score, st->employed};
+            eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed};
             trace(&x, g->item->expr, st->period, &ctx, NULL, 1);
         }
         if (st->gate_count == 0) fprintf(out, "%-*snone\n", LABEL_WIDTH + 2, "gates");
@@ -962,7 +947,7 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
             fputs("n/a", out);
         }
         fputc('\n', out);
-        eval_kpi_context ctx = {null_value(), null_value(), null_value(), st->score, st->employed};
+        eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed};
         trace(&x, bonus->expr, st->period, &ctx, NULL, 1);
         if (!st->gates_passed) {
             label(&x, "");

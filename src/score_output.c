@@ -48,22 +48,6 @@ typedef struct render_ctx {
     arena mem;                 /* texts that live as long as the rendering */
 } render_ctx;
 
-static eval_value num_value(dec_t d)
-{
-    eval_value v;
-    memset(&v, 0, sizeof v);
-    v.kind = VAL_NUM;
-    v.as.num = d;
-    return v;
-}
-
-static eval_value null_value(void)
-{
-    eval_value v;
-    memset(&v, 0, sizeof v);
-    return v;
-}
-
 static void trim_fraction(char *s)
 {
     char *point = strchr(s, '.');
@@ -120,7 +104,7 @@ static const char *people(render_ctx *c, eval_value v, ast_unit unit)
 
 static const char *people_num(render_ctx *c, dec_t d, ast_unit unit)
 {
-    return people(c, num_value(d), unit);
+    return people(c, eval_num(d), unit);
 }
 
 /* A copy of S fit for one line: control characters become spaces. NULL gives "". */
@@ -141,8 +125,8 @@ static ast_unit kpi_unit(const score_kpi *k)
 /* The points a kpi shows: 0 when missing (zero mode), null when dropped. */
 static eval_value shown_points(const score_kpi *k)
 {
-    if (k->dropped) return null_value();
-    if (k->missing) return num_value(dec_from_int64(0));
+    if (k->dropped) return eval_null();
+    if (k->missing) return eval_num(dec_from_int64(0));
     return k->points;
 }
 
@@ -198,7 +182,7 @@ static const char *statement_notes(render_ctx *c, const score_statement *st)
         const char *why = "";
         if (kp->out_of_scale) {
             char input[NUM_SIZE];
-            eval_format_value(num_value(kp->out_of_scale_input), kp->scale ? UNIT_PERCENT : UNIT_NUMBER,
+            eval_format_value(eval_num(kp->out_of_scale_input), kp->scale ? UNIT_PERCENT : UNIT_NUMBER,
                               input, sizeof input);
             why = arena_printf(&c->mem, "%s outside scale %s, ", input, kp->out_of_scale->name);
         }

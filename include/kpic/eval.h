@@ -37,6 +37,31 @@ typedef struct eval_value {
     } as;
 } eval_value;
 
+/* Value constructors, shared by the evaluator and the scorer. */
+static inline eval_value eval_null(void)
+{
+    eval_value v = { VAL_NULL, { .num = { 0 } } };
+    return v;
+}
+
+static inline eval_value eval_num(dec_t d)
+{
+    eval_value v = { VAL_NUM, { .num = d } };
+    return v;
+}
+
+static inline eval_value eval_date(date_t d)
+{
+    eval_value v = { VAL_DATE, { .date = d } };
+    return v;
+}
+
+static inline eval_value eval_bool(bool b)
+{
+    eval_value v = { VAL_BOOL, { .b = b } };
+    return v;
+}
+
 /* `--data NAME=PATH` */
 typedef struct eval_data_override {
     const char *source;
