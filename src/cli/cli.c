@@ -55,6 +55,18 @@ ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **mod
     return spec;
 }
 
+ast_spec *cli_load_for_data(diag_sink *diags, const char *path, chk_model **model, int *status)
+{
+    ast_spec *spec = cli_load_and_check(diags, path, model);
+    if (!spec || diags->errors) {
+        diag_print(diags, stderr, DIAG_FORMAT_TEXT);
+        *status = spec ? EXIT_ERRORS : EXIT_USAGE;
+        ast_free_spec(spec);
+        return NULL;
+    }
+    return spec;
+}
+
 /* Consumes argv[*i] (and its value) when it is a DATA option. Returns 1 when taken,
  * 0 when not a DATA option, -1 after a usage error was printed. */
 int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)

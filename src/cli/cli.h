@@ -27,6 +27,10 @@ int cli_usage(const char *fmt, const char *arg);
  * the spec, with every diagnostic in diags and *model set when checking ran. */
 ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model);
 
+/* cli_load_and_check for a command that goes on to read data: a spec with errors is
+ * printed, *status set (1 errors, 2 unreadable) and NULL returned (diags stay to free). */
+ast_spec *cli_load_for_data(diag_sink *diags, const char *path, chk_model **model, int *status);
+
 /* Options shared by every command that reads data (DESIGN §3 DATA). */
 typedef struct cli_data_args {
     eval_options options;

@@ -49,11 +49,8 @@ int cli_eval(int argc, char **argv)
     diag_sink diags;
     diag_init(&diags);
     chk_model *model;
-    ast_spec *spec = cli_load_and_check(&diags, path, &model);
-    if (!spec || diags.errors) {
-        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-        status = spec ? EXIT_ERRORS : EXIT_USAGE;
-        ast_free_spec(spec);
+    ast_spec *spec = cli_load_for_data(&diags, path, &model, &status);
+    if (!spec) {
         diag_free(&diags);
         goto done;
     }

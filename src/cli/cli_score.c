@@ -11,18 +11,6 @@
 
 /* Loads and checks SPEC; prints the diagnostics and returns NULL (with *status) when
  * it has errors. */
-static ast_spec *load_spec(diag_sink *diags, const char *path, chk_model **model, int *status)
-{
-    ast_spec *spec = cli_load_and_check(diags, path, model);
-    if (!spec || diags->errors) {
-        diag_print(diags, stderr, DIAG_FORMAT_TEXT);
-        *status = spec ? EXIT_ERRORS : EXIT_USAGE;
-        ast_free_spec(spec);
-        return NULL;
-    }
-    return spec;
-}
-
 int cli_score(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL, *output = NULL;
@@ -73,7 +61,7 @@ int cli_score(int argc, char **argv)
     diag_sink diags;
     diag_init(&diags);
     chk_model *model;
-    ast_spec *spec = load_spec(&diags, path, &model, &status);
+    ast_spec *spec = cli_load_for_data(&diags, path, &model, &status);
     if (!spec) {
         diag_free(&diags);
         goto done;
@@ -201,7 +189,7 @@ int cli_explain(int argc, char **argv)
     diag_sink diags;
     diag_init(&diags);
     chk_model *model;
-    ast_spec *spec = load_spec(&diags, path, &model, &status);
+    ast_spec *spec = cli_load_for_data(&diags, path, &model, &status);
     if (!spec) {
         diag_free(&diags);
         goto done;
