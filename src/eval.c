@@ -852,6 +852,13 @@ static void finish_instance(eval_session *s, plan_instance *in)
         }
         group_keys *gk = &st->keys[g];
         int64_t passing = (int64_t)gk->count;
+        if (agg->member_set && !agg->having) {
+            passing = 0;
+            for (size_t i = 0; i < gk->index.cap; i++)
+                if (gk->index.vals[i] != HMAP_NONE &&
+                    set_has(s, agg->member_set, in->period, gk->index.keys[i], -1))
+                    passing++;
+        }
         if (agg->having) {
             passing = 0;
             size_t nslots = agg->slots.len;
@@ -861,6 +868,8 @@ static void finish_instance(eval_session *s, plan_instance *in)
                 uint32_t k = gk->index.vals[i];
                 row_ctx r = { .s = s, .period = in->period, .slots = &gk->slots[(size_t)k * nslots],
                               .agg = agg, .source = agg->source };
+                if (agg->member_set && !set_has(s, agg->member_set, in->period, gk->index.keys[i], -1))
+                    continue;
                 if (row_true(&r, agg->having)) {
                     passing++;
                     hmap_put(&gk->members, gk->index.keys[i], 1);
@@ -1453,7 +1462,8 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     if (first_read) csvr_sha256_hex(reader, stats->sha256);
     csvr_close(reader);
     stats->read = true;
-    if (unknown && first_read)
+    /* after a failed pass the count depends on how far each thread got: say nothing */
+    if (unknown && first_read && status == CSVR_OK)
         diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "unknown-staff",
                          "%llu row%s credited to staff ids not in the roster (e.g. '%s'); %s in totals only",
                          (unsigned long long)unknown, unknown == 1 ? " is" : "s are", example,
@@ -1474,7 +1484,12 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     }
     free(workers);
     if (status != CSVR_OK) return false;
-    for (size_t i = 0; i < mine.len; i++) finish_instance(s, mine.items[i]);
+    /* sets first: distinct() instances of this pass may be intersected with them */
+    for (int sets_first = 1; sets_first >= 0; sets_first--)
+        for (size_t i = 0; i < mine.len; i++) {
+            plan_instance *in = mine.items[i];
+            if ((in->agg->set != NULL) == sets_first) finish_instance(s, in);
+        }
     return true;
 }
 

@@ -252,6 +252,17 @@ static plan_agg *agg_of_call(plan *p, ast_expr *e)
         agg->where = e->u.call.where;
         agg->having = e->u.call.having;
         agg->over = e->u.call.over;
+        /* `distinct(S.c where c in SET)` with SET over S: keeping the values of c that
+         * are in SET at the end gives the same count (the where depends on c alone)
+         * without waiting for SET before reading S */
+        const ast_expr *w = agg->where;
+        if (agg->kind == CALL_DISTINCT && w && w->kind == EX_IN_SET && agg->arg &&
+            agg->arg->ref_kind == REF_COLUMN && w->u.in.lhs->ref_kind == REF_COLUMN &&
+            w->u.in.lhs->ref == agg->arg->ref && w->u.in.lhs->column == agg->arg->column &&
+            w->ref && w->ref->u.set.column->ref == agg->source) {
+            agg->member_set = w->ref;
+            agg->where = NULL;
+        }
         agg->where_uses_period = uses_period(agg->where);
         agg->arg_uses_period = uses_period(agg->arg);
         collect_slots(p, agg, agg->having);
@@ -305,6 +316,11 @@ static plan_instance *instance(plan *p, plan_agg *agg, period_t period)
     int level = row_level(p, agg->where, period, in);
     int h = row_level(p, agg->having, period, in);
     in->level = h > level ? h : level;
+    if (agg->member_set) {
+        plan_instance *set = instance(p, agg_of_set(p, agg->member_set), period);
+        ptr_vec_push(p->mem, &set->needed_with, in);
+        if (set->level > in->level) in->level = set->level;
+    }
     if (in->level > p->max_level) p->max_level = in->level;
     return in;
 }
@@ -457,6 +473,10 @@ static int schedule(plan *p, plan_instance *in)
         int user = schedule(p, in->needed_by.items[i]) - 1;
         if (user < at) at = user;
     }
+    for (size_t i = 0; i < in->needed_with.len; i++) {
+        int user = schedule(p, in->needed_with.items[i]);
+        if (user < at) at = user;
+    }
     in->read_level = at < in->level ? in->level : at;
     return in->read_level;
 }
@@ -465,4 +485,30 @@ void plan_schedule(plan *p)
 {
     for (size_t i = 0; i < p->instances.len; i++) ((plan_instance *)p->instances.items[i])->read_level = -1;
     for (size_t i = 0; i < p->instances.len; i++) schedule(p, p->instances.items[i]);
+    /* An instance that nothing waits for may join any earlier pass over its source that
+     * comes after its own dependencies: a source whose set feeds another source is then
+     * still read once when its other aggregates can go in that pass. The sets and the
+     * instances intersected with a set keep their places. */
+    int levels = p->max_level + 1;
+    size_t nsrc = p->model->sources.len;
+    bool *read_at = xcalloc(nsrc * (size_t)levels + 1, sizeof *read_at);
+    for (size_t i = 0; i < p->instances.len; i++) {
+        plan_instance *in = p->instances.items[i];
+        if (!in->agg->set && !in->agg->member_set) continue;
+        for (size_t k = 0; k < nsrc; k++)
+            if (p->model->sources.items[k] == in->agg->source) read_at[k * (size_t)levels + (size_t)in->read_level] = true;
+    }
+    for (size_t i = 0; i < p->instances.len; i++) {
+        plan_instance *in = p->instances.items[i];
+        if (in->agg->set || in->agg->member_set || in->needed_by.len || in->needed_with.len) continue;
+        for (size_t k = 0; k < nsrc; k++) {
+            if (p->model->sources.items[k] != in->agg->source) continue;
+            for (int l = in->level; l < in->read_level; l++)
+                if (read_at[k * (size_t)levels + (size_t)l]) {
+                    in->read_level = l;
+                    break;
+                }
+        }
+    }
+    free(read_at);
 }

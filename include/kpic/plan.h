@@ -37,6 +37,9 @@ typedef struct plan_agg {
     bool where_uses_period;     /* the where depends on the instance (period, sets) */
     bool arg_uses_period;       /* so does the argument (rare: period.end − a date) */
     ptr_vec slots;              /* ast_expr*: the group aggregates inside `having` */
+    ast_decl *member_set;       /* distinct(S.c where c in SET), SET over S: the where is
+                                   dropped and the keys are intersected with SET at the
+                                   end, so S is not read a second time for SET */
     ptr_vec instances;          /* plan_instance* */
 } plan_agg;
 
@@ -47,6 +50,8 @@ struct plan_instance {
     int level;                  /* the earliest level it can be computed at */
     int read_level;             /* the level it is computed at (plan_schedule) */
     ptr_vec needed_by;          /* plan_instance* whose where/having test this set */
+    ptr_vec needed_with;        /* plan_instance* intersected with this set when they
+                                   finish: computed in the same pass or a later one */
     void *state;                /* the evaluator's accumulators */
 };
 
