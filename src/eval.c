@@ -97,7 +97,17 @@ struct eval_session {
     /* rejected rows under --skip-bad-rows --rejects, in source and line order */
     bytes rejects;
     bool executed, failed;
+    ast_expr *overflow_at;     /* first expression whose arithmetic left the decimal range */
+    bool overflow_reported;
 };
+
+/* Remembers the first expression whose result left the exact decimal range; any thread. */
+static void note_overflow(eval_session *s, const ast_expr *e)
+{
+    ast_expr *none = NULL;
+    __atomic_compare_exchange_n(&s->overflow_at, &none, (ast_expr *)e, false, __ATOMIC_RELAXED,
+                                __ATOMIC_RELAXED);
+}
 
 /* ---- values -------------------------------------------------------------------------- */
 
@@ -589,7 +599,7 @@ static int compare_rows(const row_value *a, const row_value *b, bool *ok)
     }
 }
 
-static row_value arith(ast_op op, row_value a, row_value b)
+static row_value arith(const row_ctx *r, const ast_expr *e, ast_op op, row_value a, row_value b)
 {
     if (a.kind != VAL_NUM || b.kind != VAL_NUM) return row_null();
     dec_t out;
@@ -599,10 +609,11 @@ static row_value arith(ast_op op, row_value a, row_value b)
     case OP_SUB: st = dec_sub(a.as.num, b.as.num, &out); break;
     case OP_MUL: st = dec_mul(a.as.num, b.as.num, &out); break;
     default:
-        /* division by zero (and any overflow) is null, as in SQL */
         st = dec_div(a.as.num, b.as.num, DEC_PLACES, &out);
         break;
     }
+    /* division by zero is null, as in SQL; leaving the exact range fails the run */
+    if (st == DEC_OVERFLOW) note_overflow(r->s, e);
     return st == DEC_OK ? row_num(out) : row_null();
 }
 
@@ -670,7 +681,7 @@ static row_value row_eval(const row_ctx *r, const ast_expr *e)
         }
         row_value a = row_eval(r, e->u.op.lhs), b = row_eval(r, e->u.op.rhs);
         if (op >= OP_EQ) return compare_op(op, a, b);
-        return arith(op, a, b);
+        return arith(r, e, op, a, b);
     }
     case EX_IF: {
         row_value c = row_eval(r, e->u.cond.cond);
@@ -1493,6 +1504,20 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     return true;
 }
 
+bool eval_overflow_check(eval_session *s)
+{
+    ast_expr *e = __atomic_load_n(&s->overflow_at, __ATOMIC_RELAXED);
+    if (!e) return true;
+    if (!s->overflow_reported) {
+        s->overflow_reported = true;
+        diagnostic *d = diag_report(s->diags, DIAG_ERROR, e->span, "overflow",
+                                    "arithmetic overflow: a value of this expression leaves the exact decimal range (|value| < 1.7e20)");
+        diag_hint(s->diags, d, "kpic never prints a rounded or wrapped figure; check the data for a misplaced decimal point");
+    }
+    s->failed = true;
+    return false;
+}
+
 bool eval_execute(eval_session *s)
 {
     s->executed = true;
@@ -1523,6 +1548,7 @@ bool eval_execute(eval_session *s)
         }
         free(text);
     }
+    if (!eval_overflow_check(s)) return false;
     return !s->failed;
 }
 
@@ -1704,6 +1730,7 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
                       : op == OP_SUB ? dec_sub(a.as.num, b.as.num, &out)
                       : op == OP_MUL ? dec_mul(a.as.num, b.as.num, &out)
                       : dec_div(a.as.num, b.as.num, DEC_PLACES, &out);
+        if (st == DEC_OVERFLOW) note_overflow(s, e);
         return st == DEC_OK ? eval_num(out) : eval_null();
     }
     case EX_IF: {

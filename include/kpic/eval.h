@@ -118,6 +118,11 @@ void eval_require_indicator(eval_session *s, ast_decl *indicator);
  * may be evaluated and nothing should be written. */
 bool eval_execute(eval_session *s);
 
+/* False (after reporting a located error, once) when some arithmetic evaluated so far
+ * left the exact decimal range. Commands call it after computing their output and
+ * before writing it, so an overflowed figure is never shown as n/a. */
+bool eval_overflow_check(eval_session *s);
+
 /* Context of a role's kpi while its target, points, gates and bonus are evaluated. */
 typedef struct eval_kpi_context {
     eval_value value, target, achievement;

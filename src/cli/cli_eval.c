@@ -83,10 +83,15 @@ int cli_eval(int argc, char **argv)
         if (eval_execute(session)) {
             size_t len;
             char *out = eval_render(session, indicators, count, format, &len);
+            bool exact = eval_overflow_check(session);
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-            fwrite(out, 1, len, stdout);
+            if (exact) {
+                fwrite(out, 1, len, stdout);
+                status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+            } else {
+                status = EXIT_ERRORS;       /* nothing written: a figure overflowed */
+            }
             free(out);
-            status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
         } else {
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
             status = cli_data_failure_status(&diags);

@@ -78,8 +78,11 @@ int cli_score(int argc, char **argv)
             score_render_options opts = {path, spec, &diags, bom};
             size_t len;
             char *text = score_render(result, format, &opts, &len);
+            bool exact = eval_overflow_check(session);
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-            if (output) {
+            if (!exact) {
+                status = EXIT_ERRORS;          /* nothing written: a figure overflowed */
+            } else if (output) {
                 const char *why;
                 if (output_write_file(output, text, len, &why) != 0) {
                     fprintf(stderr, "kpic: cannot write %s: %s\n", output, why);
@@ -252,9 +255,14 @@ int cli_explain(int argc, char **argv)
         score_statement_compute(session, role, 0, staff, &st);
         size_t len;
         char *text = score_explain(trace, session, &diags, &st, kpi, &len);
+        bool exact = eval_overflow_check(session);
         diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-        fwrite(text, 1, len, stdout);
-        status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+        if (exact) {
+            fwrite(text, 1, len, stdout);
+            status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+        } else {
+            status = EXIT_ERRORS;
+        }
         free(text);
         score_statement_free(&st);
     } else {
