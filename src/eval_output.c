@@ -362,6 +362,27 @@ static bool per_staff(const eval_grid *g, size_t indicator)
 
 /* ---- JSON (DESIGN §3.1) ---------------------------------------------------------------- */
 
+void eval_write_sources_json(FILE *out, const eval_source_stats *sources, size_t count)
+{
+    fputc('[', out);
+    bool first = true;
+    for (size_t k = 0; k < count; k++) {
+        const eval_source_stats *src = &sources[k];
+        if (!src->read)
+            continue;
+        fputs(first ? "\n  {\"name\": " : ",\n  {\"name\": ", out);
+        first = false;
+        json_write_string(out, src->name);
+        fputs(", \"path\": ", out);
+        json_write_string(out, src->path ? src->path : "");
+        fputs(", \"sha256\": ", out);
+        json_write_string(out, src->sha256);
+        fprintf(out, ", \"rows\": %" PRIu64 ", \"skipped\": %" PRIu64 "}", src->rows,
+                src->skipped);
+    }
+    fputc(']', out);
+}
+
 /* {"periods": [...],
  *  "indicators": [
  *   {"name": ..., "label": ... or null, "unit": ...,
@@ -413,23 +434,9 @@ static void render_json(FILE *out, const eval_grid *g)
         }
         fputs("]}", out);
     }
-    fputs("],\n \"sources\": [", out);
-    bool first = true;
-    for (size_t k = 0; k < g->source_count; k++) {
-        const eval_source_stats *src = &g->sources[k];
-        if (!src->read)
-            continue;
-        fputs(first ? "\n  {\"name\": " : ",\n  {\"name\": ", out);
-        first = false;
-        json_write_string(out, src->name);
-        fputs(", \"path\": ", out);
-        json_write_string(out, src->path ? src->path : "");
-        fputs(", \"sha256\": ", out);
-        json_write_string(out, src->sha256);
-        fprintf(out, ", \"rows\": %" PRIu64 ", \"skipped\": %" PRIu64 "}", src->rows,
-                src->skipped);
-    }
-    fputs("]}\n", out);
+    fputs("],\n \"sources\": ", out);
+    eval_write_sources_json(out, g->sources, g->source_count);
+    fputs("}\n", out);
     free(labels);
 }
 

@@ -54,4 +54,8 @@ void eval_write_padded(FILE *out, const char *s, size_t width, bool right_align)
  * Shared by every CSV writer. */
 void eval_write_csv_field(FILE *out, const char *s);
 
+/* Writes the `sources` array of the eval and score JSON: the sources read, each as
+ * {"name", "path", "sha256", "rows", "skipped"}. */
+void eval_write_sources_json(FILE *out, const eval_source_stats *sources, size_t count);
+
 #endif /* KPIC_EVAL_OUTPUT_H */

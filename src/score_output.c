@@ -289,21 +289,9 @@ static void render_json(FILE *out, render_ctx *c)
         if (p) fputs(", ", out);
         json_write_string(out, period_text(c, p));
     }
-    fputs("],\n \"sources\": [", out);
-    bool first = true;
-    for (size_t k = 0; k < c->source_count; k++) {
-        const eval_source_stats *src = &c->sources[k];
-        if (!src->read) continue;
-        fputs(first ? "\n  {\"name\": " : ",\n  {\"name\": ", out);
-        first = false;
-        json_write_string(out, src->name);
-        fputs(", \"path\": ", out);
-        json_write_string(out, src->path ? src->path : "");
-        fputs(", \"sha256\": ", out);
-        json_write_string(out, src->sha256);
-        fprintf(out, ", \"rows\": %" PRIu64 ", \"skipped\": %" PRIu64 "}", src->rows, src->skipped);
-    }
-    fputs("],\n \"statements\": [", out);
+    fputs("],\n \"sources\": ", out);
+    eval_write_sources_json(out, c->sources, c->source_count);
+    fputs(",\n \"statements\": [", out);
     for (size_t i = 0; i < r->statement_count; i++) {
         const score_statement *st = &r->statements[i];
         const eval_staff *who = &c->roster[st->staff];
