@@ -39,6 +39,21 @@ int cli_usage(const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
+bool cli_take_spec(const char *command, const char *arg, const char **path)
+{
+    char message[256];
+    if (arg[0] == '-' && arg[1]) {
+        snprintf(message, sizeof message, "unknown option '%.100s' for %s", arg, command);
+    } else if (!*path) {
+        *path = arg;
+        return true;
+    } else {
+        snprintf(message, sizeof message, "%s takes one spec, got a second: '%.100s'", command, arg);
+    }
+    cli_usage("%s", message);
+    return false;
+}
+
 /* Loads and checks a spec. Returns NULL (after printing why) when the main file cannot
  * be read; otherwise the spec, with every diagnostic in diags. */
 ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model)

@@ -23,6 +23,10 @@ extern const char cli_usage_text[];
 /* Prints "kpic: " + fmt (with one %s argument) and the usage; returns EXIT_USAGE. */
 int cli_usage(const char *fmt, const char *arg);
 
+/* An argument that is not one of the command's options: the spec path the first time;
+ * an unknown option or a second path is a usage error (printed; returns false). */
+bool cli_take_spec(const char *command, const char *arg, const char **path);
+
 /* Loads and checks a spec. Returns NULL when the main file cannot be read; otherwise
  * the spec, with every diagnostic in diags and *model set when checking ran. */
 ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model);

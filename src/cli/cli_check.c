@@ -15,12 +15,8 @@ int cli_check(int argc, char **argv)
             else if (!strcmp(argv[i], "json")) format = DIAG_FORMAT_JSON;
             else if (!strcmp(argv[i], "sarif")) format = DIAG_FORMAT_SARIF;
             else return cli_usage("unknown check format '%s' (text, json or sarif)", argv[i]);
-        } else if (argv[i][0] == '-' && argv[i][1]) {
-            return cli_usage("unknown option '%s' for check", argv[i]);
-        } else if (!path) {
-            path = argv[i];
-        } else {
-            return cli_usage("check takes one spec, got a second: '%s'", argv[i]);
+        } else if (!cli_take_spec("check", argv[i], &path)) {
+            return EXIT_USAGE;
         }
     }
     if (!path) return cli_usage("check needs a spec file", NULL);

@@ -33,13 +33,7 @@ int cli_eval(int argc, char **argv)
                 cli_usage("unknown eval format '%s' (table, json or csv)", argv[i]);
                 goto done;
             }
-        } else if (a[0] == '-' && a[1]) {
-            cli_usage("unknown option '%s' for eval", a);
-            goto done;
-        } else if (!path) {
-            path = a;
-        } else {
-            cli_usage("eval takes one spec, got a second: '%s'", a);
+        } else if (!cli_take_spec("eval", a, &path)) {
             goto done;
         }
     }

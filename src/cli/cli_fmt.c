@@ -15,9 +15,7 @@ int cli_fmt(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--check")) mode = CHECK;
         else if (!strcmp(argv[i], "--write")) mode = WRITE;
-        else if (argv[i][0] == '-' && argv[i][1]) return cli_usage("unknown option '%s' for fmt", argv[i]);
-        else if (!path) path = argv[i];
-        else return cli_usage("fmt takes one spec, got a second: '%s'", argv[i]);
+        else if (!cli_take_spec("fmt", argv[i], &path)) return EXIT_USAGE;
     }
     if (!path) return cli_usage("fmt needs a spec file", NULL);
 

@@ -44,13 +44,7 @@ int cli_score(int argc, char **argv)
                 cli_usage("unknown score format '%s' (table, json, csv, md or html)", v);
                 goto done;
             }
-        } else if (a[0] == '-' && a[1]) {
-            cli_usage("unknown option '%s' for score", a);
-            goto done;
-        } else if (!path) {
-            path = a;
-        } else {
-            cli_usage("score takes one spec, got a second: '%s'", a);
+        } else if (!cli_take_spec("score", a, &path)) {
             goto done;
         }
     }
@@ -175,13 +169,7 @@ int cli_explain(int argc, char **argv)
             if (!strcmp(a, "--period")) period_text = argv[i];
             else if (!strcmp(a, "--staff")) staff_id = argv[i];
             else kpi = argv[i];
-        } else if (a[0] == '-' && a[1]) {
-            cli_usage("unknown option '%s' for explain", a);
-            goto done;
-        } else if (!path) {
-            path = a;
-        } else {
-            cli_usage("explain takes one spec, got a second: '%s'", a);
+        } else if (!cli_take_spec("explain", a, &path)) {
             goto done;
         }
     }

@@ -53,6 +53,16 @@ check(run("check", "no/such/spec.kpi").returncode == 2, "missing main file gives
 check(run("check").returncode == 2, "missing argument gives 2")
 check(run("check", "a.kpi", "--format", "xml").returncode == 2, "bad format gives 2")
 check(run("frobnicate").returncode == 2, "unknown command gives 2")
+# every subcommand: one spec only, no unknown option (usage errors, exit 2)
+for command in ("check", "fmt", "eval", "score", "explain"):
+    p = run(command, "a.kpi", "b.kpi")
+    check(p.returncode == 2 and
+          p.stderr.startswith(f"kpic: {command} takes one spec, got a second: 'b.kpi'\n".encode()),
+          f"{command}: a second spec is a usage error")
+    p = run(command, "--nope", "a.kpi")
+    check(p.returncode == 2 and
+          p.stderr.startswith(f"kpic: unknown option '--nope' for {command}\n".encode()),
+          f"{command}: an unknown option is a usage error")
 
 # JSON: an array of located diagnostics on stdout, nothing on stderr
 p = run("check", "parse_unknown_words.kpi", "--format", "json", cwd="tests/cases")
@@ -93,5 +103,5 @@ related = with_notes["runs"][0]["results"][0].get("relatedLocations", [])
 check(len(related) == 1 and related[0]["message"]["text"] == "the first 'where' clause",
       f"note as related location: {related}")
 
-print(f"{6 + 10 + 6 - len(failures)} passed, {len(failures)} failed")
+print(f"{6 + 10 + 6 + 10 - len(failures)} passed, {len(failures)} failed")
 sys.exit(1 if failures else 0)
