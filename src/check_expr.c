@@ -1273,12 +1273,16 @@ void chk_expr(chk_ctx *c, chk_scope *s, ast_expr *e)
     case EX_ERROR:
         return;
     case EX_NUMBER:
+        e->literal_ok = dec_parse(e->u.lit.text, strlen(e->u.lit.text), DEC_PLACES, &e->number) == DEC_OK;
         result(e, TYPE_NUM, DIM_NUMBER);
         return;
     case EX_PERCENT:
+        e->literal_ok = dec_parse(e->u.lit.text, strlen(e->u.lit.text), DEC_PLACES, &e->number) == DEC_OK &&
+                        dec_div(e->number, dec_from_int64(100), DEC_PLACES, &e->number) == DEC_OK;
         result(e, TYPE_NUM, DIM_RATIO);
         return;
     case EX_DATE:
+        e->literal_ok = date_parse(e->u.lit.text, strlen(e->u.lit.text), &e->date) == DATE_OK;
         result(e, TYPE_DATE, DIM_NUMBER);
         return;
     case EX_STRING:

@@ -35,10 +35,10 @@ typedef struct bytes {
 } bytes;
 
 /* One accumulator: a group of count/sum/avg/min/max, or a `having` slot of one key. */
-typedef struct acc {
-    int64_t n;                 /* rows (count) or non-null values (the others) */
+typedef struct acc {          /* 48 bytes: the 16-byte decimals first, no padding */
     dec_t sum;
     dec_t best;                /* min/max of numbers */
+    int64_t n;                 /* rows (count) or non-null values (the others) */
     date_t best_date;          /* min/max of dates */
     bool has;
     bool overflow;             /* the sum left the decimal range: the run fails */
@@ -85,7 +85,8 @@ struct eval_session {
     eval_staff *staff;
     roster_row *staff_rows;
     size_t staff_count;
-    hmap staff_index;          /* interned id → roster index */
+    strtab staff_ids;          /* staff id → roster index (interned in roster order); small,
+                                  so the lookup every row makes stays in cache */
     int groups;                /* staff_count + 1 */
     /* sources, in model order, then the roster */
     eval_source_stats *stats;
@@ -182,6 +183,10 @@ static bool row_key_in(eval_session *s, strtab *t, const row_value *v, uint64_t 
 
 static bool literal_number(const ast_expr *e, dec_t *out)
 {
+    if (e->literal_ok && e->kind != EX_DATE) {
+        *out = e->number;
+        return true;
+    }
     const char *t = e->u.lit.text;
     if (dec_parse(t, strlen(t), DEC_PLACES, out) != DEC_OK) return false;
     if (e->kind == EX_PERCENT) return dec_div(*out, dec_from_int64(100), DEC_PLACES, out) == DEC_OK;
@@ -204,7 +209,7 @@ eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods
     s->period_count = period_count;
     plan_init(&s->plan, &s->mem, model);
     strtab_init(&s->strings);
-    hmap_init(&s->staff_index);
+    strtab_init(&s->staff_ids);
     hmap_init(&s->memo_index);
     s->stats_count = model->sources.len + 1;
     s->stats = arena_alloc(&s->mem, s->stats_count * sizeof *s->stats);
@@ -237,7 +242,7 @@ void eval_free(eval_session *s)
         free_inst_state(s, ((plan_instance *)s->plan.instances.items[i])->state);
     plan_free(&s->plan);
     strtab_free(&s->strings);
-    hmap_free(&s->staff_index);
+    strtab_free(&s->staff_ids);
     hmap_free(&s->memo_index);
     free(s->memo);
     free(s->rejects.data);
@@ -439,8 +444,7 @@ static bool on_roster_row(void *ctx, const csvr_row *row)
         r->bad = true;
         return true;
     }
-    uint32_t key = strtab_find(&s->strings, id.as.text, strlen(id.as.text));
-    uint32_t seen = hmap_get(&s->staff_index, key);
+    uint32_t seen = strtab_find(&s->staff_ids, id.as.text, strlen(id.as.text));
     if (seen != HMAP_NONE) {
         diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->id + 1),
                                          "roster", "staff id '%s' appears twice in the roster", id.as.text);
@@ -449,7 +453,7 @@ static bool on_roster_row(void *ctx, const csvr_row *row)
         r->bad = true;
         return true;
     }
-    hmap_put(&s->staff_index, key, (uint32_t)r->rows.len);
+    strtab_intern(&s->staff_ids, id.as.text, strlen(id.as.text)); /* id == r->rows.len */
     ptr_vec_push(&s->mem, &r->rows, rr);
     ptr_vec_push(&s->mem, &r->lines, (void *)(uintptr_t)line);
     return true;
@@ -645,6 +649,7 @@ static row_value row_eval(const row_ctx *r, const ast_expr *e)
     }
     case EX_DATE: {
         date_t d;
+        if (e->literal_ok) return row_date(e->date);
         return date_parse(e->u.lit.text, strlen(e->u.lit.text), &d) == DATE_OK ? row_date(d) : row_null();
     }
     case EX_STRING: {
@@ -866,24 +871,26 @@ static void finish_instance(eval_session *s, plan_instance *in)
         if (agg->member_set && !agg->having) {
             passing = 0;
             for (size_t i = 0; i < gk->index.cap; i++)
-                if (gk->index.vals[i] != HMAP_NONE &&
-                    set_has(s, agg->member_set, in->period, gk->index.keys[i], -1))
+                if (gk->index.slots[i].val != HMAP_NONE &&
+                    set_has(s, agg->member_set, in->period, gk->index.slots[i].key, -1))
                     passing++;
         }
         if (agg->having) {
             passing = 0;
             size_t nslots = agg->slots.len;
+            /* only a set's members are looked up later */
+            bool keep_members = agg->set != NULL;
             hmap_init(&gk->members);
             for (size_t i = 0; i < gk->index.cap; i++) {
-                if (gk->index.vals[i] == HMAP_NONE) continue;
-                uint32_t k = gk->index.vals[i];
+                if (gk->index.slots[i].val == HMAP_NONE) continue;
+                uint32_t k = gk->index.slots[i].val;
                 row_ctx r = { .s = s, .period = in->period, .slots = &gk->slots[(size_t)k * nslots],
                               .agg = agg, .source = agg->source };
-                if (agg->member_set && !set_has(s, agg->member_set, in->period, gk->index.keys[i], -1))
+                if (agg->member_set && !set_has(s, agg->member_set, in->period, gk->index.slots[i].key, -1))
                     continue;
                 if (row_true(&r, agg->having)) {
                     passing++;
-                    hmap_put(&gk->members, gk->index.keys[i], 1);
+                    if (keep_members) hmap_put(&gk->members, gk->index.slots[i].key, 1);
                 }
             }
         }
@@ -932,6 +939,10 @@ typedef struct pass_ctx {
     size_t count;
     const struct agg_run *runs; /* the instances grouped by aggregate */
     size_t run_count;
+    /* The union of every instance's window, as disjoint sorted intervals: a row whose
+     * date lies outside all of them (most rows, for one period) is counted and left. */
+    const period_interval *spans;
+    size_t span_count;
     inst_state **states;       /* [count]: where this worker accumulates */
     strtab *keys;              /* where distinct keys are interned */
     const int *cell_of;
@@ -1034,8 +1045,7 @@ static int staff_group(pass_ctx *p, const csvr_cell *cell)
         text.len = (size_t)snprintf(digits, sizeof digits, "%lld", (long long)cell->as.i);
         text.ptr = digits;
     }
-    uint32_t id = strtab_find(&s->strings, text.ptr, text.len);
-    uint32_t g = id == HMAP_NONE ? HMAP_NONE : hmap_get(&s->staff_index, id);
+    uint32_t g = strtab_find(&s->staff_ids, text.ptr, text.len);
     if (g == HMAP_NONE) {
         if (p->unknown_staff++ == 0 || p->chunk < p->unknown_chunk) {
             size_t n = text.len < sizeof p->unknown_example - 1 ? text.len : sizeof p->unknown_example - 1;
@@ -1067,6 +1077,13 @@ static bool on_row(void *ctx, const csvr_row *row)
             return true;
         }
         when = t->as.date;
+        size_t lo = 0, hi = p->span_count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (p->spans[mid].from <= when) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == 0 || when >= p->spans[lo - 1].to) return true;
     }
     /* the staff lookup hashes the id: only rows inside some window pay for it */
     int group = -2;
@@ -1148,9 +1165,10 @@ static bool keys_are_ids(const plan_agg *agg)
     return agg->arg && (agg->arg->type == TYPE_TEXT || agg->arg->type == TYPE_NUM);
 }
 
-/* Adds a worker's accumulators into the instance's. */
+/* Adds a worker's accumulators into the instance's. KEY_MAP translates the worker's
+ * interned key ids into the session's (see translate_keys). */
 static void merge_state(eval_session *s, const plan_agg *agg, inst_state *dst, const inst_state *src,
-                        const strtab *src_keys)
+                        const uint32_t *key_map)
 {
     if (agg->kind != CALL_DISTINCT) {
         for (int g = 0; g < s->groups; g++) acc_merge(&dst->accs[g], &src->accs[g], agg->kind);
@@ -1162,10 +1180,9 @@ static void merge_state(eval_session *s, const plan_agg *agg, inst_state *dst, c
         const group_keys *from = &src->keys[g];
         group_keys *to = &dst->keys[g];
         for (size_t i = 0; i < from->index.cap; i++) {
-            if (from->index.vals[i] == HMAP_NONE) continue;
-            uint64_t key = from->index.keys[i];
-            if (ids) key = strtab_intern(&s->strings, strtab_str(src_keys, (uint32_t)key),
-                                         src_keys->lens[key]);
+            if (from->index.slots[i].val == HMAP_NONE) continue;
+            uint64_t key = from->index.slots[i].key;
+            if (ids) key = key_map[key];
             uint32_t k = hmap_get_or_put(&to->index, key, (uint32_t)to->count);
             if (k == HMAP_NONE) {
                 k = (uint32_t)to->count++;
@@ -1177,7 +1194,7 @@ static void merge_state(eval_session *s, const plan_agg *agg, inst_state *dst, c
                     memset(&to->slots[(size_t)k * nslots], 0, nslots * sizeof *to->slots);
                 }
             }
-            uint32_t fk = from->index.vals[i];
+            uint32_t fk = from->index.slots[i].val;
             for (size_t j = 0; j < nslots; j++) {
                 const ast_expr *slot = agg->slots.items[j];
                 ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
@@ -1185,6 +1202,18 @@ static void merge_state(eval_session *s, const plan_agg *agg, inst_state *dst, c
             }
         }
     }
+}
+
+/* Interns each of a worker's key strings in the session once: merging then maps ids
+ * through an array instead of hashing every string again for every instance and group
+ * it occurs in. */
+static uint32_t *translate_keys(eval_session *s, const strtab *worker_keys)
+{
+    uint32_t *map = xmalloc((worker_keys->count + 1) * sizeof *map);
+    for (size_t id = 0; id < worker_keys->count; id++)
+        map[id] = strtab_intern(&s->strings, strtab_str(worker_keys, (uint32_t)id),
+                                strtab_len(worker_keys, (uint32_t)id));
+    return map;
 }
 
 static void *pass_worker(void *arg)
@@ -1250,6 +1279,12 @@ static void mark_columns(const ast_expr *e, const ast_decl *src, bool *used)
     default:
         return;
     }
+}
+
+static int compare_intervals(const void *a, const void *b)
+{
+    const period_interval *x = a, *y = b;
+    return (x->from > y->from) - (x->from < y->from);
 }
 
 static int compare_instances(const void *a, const void *b)
@@ -1354,6 +1389,20 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         }
     }
 
+    period_interval *spans = arena_alloc(&s->mem, (mine.len + 1) * sizeof *spans);
+    size_t span_count = 0;
+    for (size_t i = 0; i < mine.len; i++) spans[span_count++] = ((plan_instance *)mine.items[i])->window;
+    qsort(spans, span_count, sizeof *spans, compare_intervals);
+    size_t merged = 0;
+    for (size_t i = 0; i < span_count; i++) {
+        if (merged && spans[i].from <= spans[merged - 1].to) {
+            if (spans[i].to > spans[merged - 1].to) spans[merged - 1].to = spans[i].to;
+        } else {
+            spans[merged++] = spans[i];
+        }
+    }
+    span_count = merged;
+
     int ncols = src->u.source.column_count;
     int time_cell = -1, staff_cell = -1;
     int *cell_of = arena_alloc(&s->mem, ((size_t)ncols + 1) * sizeof *cell_of);
@@ -1398,6 +1447,8 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         p->count = mine.len;
         p->runs = runs;
         p->run_count = run_count;
+        p->spans = spans;
+        p->span_count = span_count;
         p->states = xcalloc(mine.len + 1, sizeof *p->states);
         p->cell_of = cell_of;
         p->time_cell = time_cell;
@@ -1482,11 +1533,13 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     for (int w = 0; w < threads; w++) {
         pass_ctx *p = &workers[w];
         if (threads > 1) {
+            uint32_t *key_map = status == CSVR_OK ? translate_keys(s, p->keys) : NULL;
             for (size_t i = 0; i < mine.len; i++) {
                 plan_instance *in = mine.items[i];
-                if (status == CSVR_OK) merge_state(s, in->agg, in->state, p->states[i], p->keys);
+                if (status == CSVR_OK) merge_state(s, in->agg, in->state, p->states[i], key_map);
                 free_inst_state(s, p->states[i]);
             }
+            free(key_map);
             strtab_free(p->keys);
             free(p->keys);
         }

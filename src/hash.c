@@ -34,28 +34,23 @@ void hmap_init(hmap *m)
 
 void hmap_free(hmap *m)
 {
-    free(m->keys);
-    free(m->vals);
+    free(m->slots);
     memset(m, 0, sizeof *m);
 }
 
 static void hmap_grow(hmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 16;
-    uint64_t *keys = xmalloc(cap * sizeof *keys);
-    uint32_t *vals = xmalloc(cap * sizeof *vals);
-    memset(vals, 0xff, cap * sizeof *vals);
+    hmap_slot *slots = xmalloc(cap * sizeof *slots);
+    for (size_t i = 0; i < cap; i++) slots[i].val = HMAP_NONE;
     for (size_t i = 0; i < m->cap; i++) {
-        if (m->vals[i] == HMAP_NONE) continue;
-        size_t j = hash_u64(m->keys[i]) & (cap - 1);
-        while (vals[j] != HMAP_NONE) j = (j + 1) & (cap - 1);
-        keys[j] = m->keys[i];
-        vals[j] = m->vals[i];
+        if (m->slots[i].val == HMAP_NONE) continue;
+        size_t j = hash_u64(m->slots[i].key) & (cap - 1);
+        while (slots[j].val != HMAP_NONE) j = (j + 1) & (cap - 1);
+        slots[j] = m->slots[i];
     }
-    free(m->keys);
-    free(m->vals);
-    m->keys = keys;
-    m->vals = vals;
+    free(m->slots);
+    m->slots = slots;
     m->cap = cap;
 }
 
@@ -63,8 +58,8 @@ uint32_t hmap_get(const hmap *m, uint64_t key)
 {
     if (!m->cap) return HMAP_NONE;
     size_t j = hash_u64(key) & (m->cap - 1);
-    while (m->vals[j] != HMAP_NONE) {
-        if (m->keys[j] == key) return m->vals[j];
+    while (m->slots[j].val != HMAP_NONE) {
+        if (m->slots[j].key == key) return m->slots[j].val;
         j = (j + 1) & (m->cap - 1);
     }
     return HMAP_NONE;
@@ -74,12 +69,12 @@ uint32_t hmap_get_or_put(hmap *m, uint64_t key, uint32_t val)
 {
     if ((m->len + 1) * 2 > m->cap) hmap_grow(m);
     size_t j = hash_u64(key) & (m->cap - 1);
-    while (m->vals[j] != HMAP_NONE) {
-        if (m->keys[j] == key) return m->vals[j];
+    while (m->slots[j].val != HMAP_NONE) {
+        if (m->slots[j].key == key) return m->slots[j].val;
         j = (j + 1) & (m->cap - 1);
     }
-    m->keys[j] = key;
-    m->vals[j] = val;
+    m->slots[j].key = key;
+    m->slots[j].val = val;
     m->len++;
     return HMAP_NONE;
 }
@@ -88,15 +83,15 @@ void hmap_put(hmap *m, uint64_t key, uint32_t val)
 {
     if ((m->len + 1) * 2 > m->cap) hmap_grow(m);
     size_t j = hash_u64(key) & (m->cap - 1);
-    while (m->vals[j] != HMAP_NONE) {
-        if (m->keys[j] == key) {
-            m->vals[j] = val;
+    while (m->slots[j].val != HMAP_NONE) {
+        if (m->slots[j].key == key) {
+            m->slots[j].val = val;
             return;
         }
         j = (j + 1) & (m->cap - 1);
     }
-    m->keys[j] = key;
-    m->vals[j] = val;
+    m->slots[j].key = key;
+    m->slots[j].val = val;
     m->len++;
 }
 
@@ -109,32 +104,48 @@ void strtab_init(strtab *t)
 void strtab_free(strtab *t)
 {
     arena_free(&t->mem);
-    free(t->strs);
-    free(t->lens);
+    free(t->entries);
     free(t->slots);
     memset(t, 0, sizeof *t);
+}
+
+/* The slot holding s (*found) or the empty slot where it would go. */
+static size_t strtab_probe(const strtab *t, const char *s, size_t len, uint64_t h, bool *found)
+{
+    uint32_t tag = (uint32_t)(h >> 32);
+    size_t j = h & (t->cap - 1);
+    while (t->slots[j].id1) {
+        if (t->slots[j].tag == tag) {
+            const strtab_entry *e = &t->entries[t->slots[j].id1 - 1];
+            if (e->len == len && memcmp(e->str, s, len) == 0) {
+                *found = true;
+                return j;
+            }
+        }
+        j = (j + 1) & (t->cap - 1);
+    }
+    *found = false;
+    return j;
 }
 
 uint32_t strtab_find(const strtab *t, const char *s, size_t len)
 {
     if (!t->cap) return HMAP_NONE;
-    size_t j = hash_bytes(s, len) & (t->cap - 1);
-    while (t->slots[j]) {
-        uint32_t id = t->slots[j] - 1;
-        if (t->lens[id] == len && memcmp(t->strs[id], s, len) == 0) return id;
-        j = (j + 1) & (t->cap - 1);
-    }
-    return HMAP_NONE;
+    bool found;
+    size_t j = strtab_probe(t, s, len, hash_bytes(s, len), &found);
+    return found ? t->slots[j].id1 - 1 : HMAP_NONE;
 }
 
 static void strtab_grow(strtab *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
-    uint32_t *slots = xcalloc(cap, sizeof *slots);
+    strtab_slot *slots = xcalloc(cap, sizeof *slots);
     for (size_t id = 0; id < t->count; id++) {
-        size_t j = hash_bytes(t->strs[id], t->lens[id]) & (cap - 1);
-        while (slots[j]) j = (j + 1) & (cap - 1);
-        slots[j] = (uint32_t)id + 1;
+        uint64_t h = hash_bytes(t->entries[id].str, t->entries[id].len);
+        size_t j = h & (cap - 1);
+        while (slots[j].id1) j = (j + 1) & (cap - 1);
+        slots[j].id1 = (uint32_t)id + 1;
+        slots[j].tag = (uint32_t)(h >> 32);
     }
     free(t->slots);
     t->slots = slots;
@@ -143,24 +154,29 @@ static void strtab_grow(strtab *t)
 
 uint32_t strtab_intern(strtab *t, const char *s, size_t len)
 {
-    uint32_t id = strtab_find(t, s, len);
-    if (id != HMAP_NONE) return id;
     if ((t->count + 1) * 2 > t->cap) strtab_grow(t);
-    if (t->count == t->strs_cap) {
-        t->strs_cap = t->strs_cap ? t->strs_cap * 2 : 64;
-        t->strs = xrealloc(t->strs, t->strs_cap * sizeof *t->strs);
-        t->lens = xrealloc(t->lens, t->strs_cap * sizeof *t->lens);
+    uint64_t h = hash_bytes(s, len);
+    bool found;
+    size_t j = strtab_probe(t, s, len, h, &found);
+    if (found) return t->slots[j].id1 - 1;
+    if (t->count == t->entries_cap) {
+        t->entries_cap = t->entries_cap ? t->entries_cap * 2 : 64;
+        t->entries = xrealloc(t->entries, t->entries_cap * sizeof *t->entries);
     }
-    id = (uint32_t)t->count++;
-    t->strs[id] = arena_strndup(&t->mem, s, len);
-    t->lens[id] = (uint32_t)len;
-    size_t j = hash_bytes(s, len) & (t->cap - 1);
-    while (t->slots[j]) j = (j + 1) & (t->cap - 1);
-    t->slots[j] = id + 1;
+    uint32_t id = (uint32_t)t->count++;
+    t->entries[id].str = arena_strndup(&t->mem, s, len);
+    t->entries[id].len = len;
+    t->slots[j].id1 = id + 1;
+    t->slots[j].tag = (uint32_t)(h >> 32);
     return id;
 }
 
 const char *strtab_str(const strtab *t, uint32_t id)
 {
-    return id < t->count ? t->strs[id] : NULL;
+    return id < t->count ? t->entries[id].str : NULL;
+}
+
+size_t strtab_len(const strtab *t, uint32_t id)
+{
+    return id < t->count ? t->entries[id].len : 0;
 }

@@ -15,9 +15,15 @@
 
 #define HMAP_NONE UINT32_MAX
 
+/* A key and its value side by side, so that a probe touches one cache line: in the
+ * evaluator's large tables (distinct keys) nearly every probe is a cache miss. */
+typedef struct hmap_slot {
+    uint64_t key;
+    uint32_t val;       /* HMAP_NONE marks an empty slot */
+} hmap_slot;
+
 typedef struct hmap {
-    uint64_t *keys;
-    uint32_t *vals;     /* HMAP_NONE marks an empty slot */
+    hmap_slot *slots;   /* cap of them; iterate and skip val == HMAP_NONE */
     size_t cap, len;
 } hmap;
 
@@ -33,13 +39,24 @@ uint32_t hmap_get_or_put(hmap *m, uint64_t key, uint32_t val);
 uint64_t hash_bytes(const void *data, size_t len);
 uint64_t hash_u64(uint64_t x);
 
-/* Interned strings: equal byte strings get equal ids 0, 1, 2, … */
+/* Interned strings: equal byte strings get equal ids 0, 1, 2, …
+ * Each slot keeps 32 bits of the string's hash beside its id, so a probe that meets
+ * another string is rejected without touching that string (two cache misses fewer). */
+typedef struct strtab_slot {
+    uint32_t id1;       /* id + 1; 0 marks an empty slot */
+    uint32_t tag;       /* the hash's high 32 bits */
+} strtab_slot;
+
+typedef struct strtab_entry {
+    const char *str;    /* NUL-terminated, in mem */
+    size_t len;
+} strtab_entry;
+
 typedef struct strtab {
-    arena mem;          /* the strings, NUL-terminated */
-    const char **strs;  /* id → string */
-    uint32_t *lens;
-    size_t count, strs_cap;
-    uint32_t *slots;    /* id + 1, 0 empty */
+    arena mem;          /* the strings */
+    strtab_entry *entries; /* id → string */
+    size_t count, entries_cap;
+    strtab_slot *slots;
     size_t cap;
 } strtab;
 
@@ -49,5 +66,6 @@ uint32_t strtab_intern(strtab *t, const char *s, size_t len);
 /* The id of an already interned string, or HMAP_NONE. */
 uint32_t strtab_find(const strtab *t, const char *s, size_t len);
 const char *strtab_str(const strtab *t, uint32_t id);
+size_t strtab_len(const strtab *t, uint32_t id);
 
 #endif
