@@ -102,6 +102,11 @@ struct csvr_reader {
     bool hash_done;
     unsigned char digest[32];
 
+    /* CSVR_HASH_IN_THREAD with chunks: the helper thread that hashes the file while
+     * chunks are planned and parsed (joined by csvr_sha256_hex or csvr_close). */
+    struct hash_job *hasher;
+    pthread_t hasher_thread;
+
     /* Chunk planning: the next chunk starts at plan_pos, on line plan_line. */
     bool plan_started;
     size_t plan_pos;
@@ -646,8 +651,61 @@ static bool hash_through(csvr_reader *r, size_t upto, csvr_error *err)
     return ok;
 }
 
-bool csvr_sha256_hex(const csvr_reader *r, char hex[65])
+/* CSVR_HASH_IN_THREAD: a helper thread hashes the whole file in order,
+ * independently of the parser; both only read the file. */
+typedef struct hash_job {
+    csvr_reader *r;
+    atomic_bool cancel;
+} hash_job;
+
+static void *hash_thread(void *arg)
 {
+    hash_job *job = arg;
+    csvr_reader *r = job->r;
+    unsigned char *buf = malloc(SCAN_BLOCK);
+    while (buf != NULL && !r->hash_done &&
+           !atomic_load_explicit(&job->cancel, memory_order_relaxed)) {
+        size_t n = r->size - r->hashed_upto < SCAN_BLOCK ? r->size - r->hashed_upto : SCAN_BLOCK;
+        if (!source_read(r, r->hashed_upto, buf, n, NULL))
+            break; /* the parse reports read errors; the hash stays incomplete */
+        hash_bytes(r, buf, n);
+    }
+    free(buf);
+    return NULL;
+}
+
+/* Starts hashing the rest of the file on a helper thread, for chunked passes;
+ * false if no thread could be started (the planner then hashes as before). */
+static bool start_hasher(csvr_reader *r)
+{
+    hash_job *job = malloc(sizeof *job);
+    if (job == NULL)
+        return false;
+    job->r = r;
+    atomic_init(&job->cancel, false);
+    if (pthread_create(&r->hasher_thread, NULL, hash_thread, job) != 0) {
+        free(job);
+        return false;
+    }
+    r->hasher = job;
+    return true;
+}
+
+/* Waits for the helper thread, first telling it to give up if CANCEL. */
+static void stop_hasher(csvr_reader *r, bool cancel)
+{
+    if (r->hasher == NULL)
+        return;
+    if (cancel)
+        atomic_store(&r->hasher->cancel, true);
+    pthread_join(r->hasher_thread, NULL);
+    free(r->hasher);
+    r->hasher = NULL;
+}
+
+bool csvr_sha256_hex(csvr_reader *r, char hex[65])
+{
+    stop_hasher(r, false);
     if (!r->hash_done)
         return false;
     static const char DIGITS[] = "0123456789abcdef";
@@ -967,6 +1025,7 @@ void csvr_close(csvr_reader *r)
 {
     if (r == NULL)
         return;
+    stop_hasher(r, true);
     if (r->fd >= 0)
         close(r->fd);
     if (r->mem_owned)
@@ -1624,29 +1683,6 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
 
 /* ---- sequential pass ----------------------------------------------------- */
 
-/* CSVR_HASH_IN_THREAD: a helper thread hashes the whole file in order,
- * independently of the parser; both only read the file. */
-typedef struct hash_job {
-    csvr_reader *r;
-    atomic_bool cancel;
-} hash_job;
-
-static void *hash_thread(void *arg)
-{
-    hash_job *job = arg;
-    csvr_reader *r = job->r;
-    unsigned char *buf = malloc(SCAN_BLOCK);
-    while (buf != NULL && !r->hash_done &&
-           !atomic_load_explicit(&job->cancel, memory_order_relaxed)) {
-        size_t n = r->size - r->hashed_upto < SCAN_BLOCK ? r->size - r->hashed_upto : SCAN_BLOCK;
-        if (!source_read(r, r->hashed_upto, buf, n, NULL))
-            break; /* the parse reports read errors; the hash stays incomplete */
-        hash_bytes(r, buf, n);
-    }
-    free(buf);
-    return NULL;
-}
-
 csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
 {
     if (r->pass_started) {
@@ -1682,7 +1718,10 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
     r->pass_started = true;
     if (!r->plan_started) {
         r->plan_started = true;
-        if (!hash_through(r, r->data_begin, err)) /* the header's bytes */
+        /* SHA-256 is the one strictly sequential part of a chunked pass: on its own
+         * thread it no longer holds up the planning that every worker waits for */
+        bool threaded = r->sha != NULL && (r->flags & CSVR_HASH_IN_THREAD) && start_hasher(r);
+        if (!threaded && !hash_through(r, r->data_begin, err)) /* the header's bytes */
             return CSVR_PLAN_ERROR;
     }
     if (r->plan_pos >= r->size)
@@ -1720,7 +1759,8 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
             s = mirror_skim(b, 0, g, s);
             used = mirror_boundary(b, g, n, &s, &found);
         }
-        hash_bytes(r, b, used);
+        if (r->hasher == NULL)
+            hash_bytes(r, b, used);
         lines += count_lines(b, used, prev_cr);
         prev_cr = b[used - 1] == '\r';
         pos += used;

@@ -73,10 +73,11 @@
  * can then be parsed concurrently, each with its own libcsv parser.
  *
  * SHA-256.  The digest covers every byte of the file, in order, and is computed
- * during the pass that parses it: by csvr_read (inline, or on a helper thread
- * with CSVR_HASH_IN_THREAD, which takes SHA-256's cost -- about a quarter of a
- * bare libcsv parse -- off the parsing thread), or by csvr_next_chunk as it
- * hands out chunks.
+ * during the pass that parses it: by csvr_read inline, or by csvr_next_chunk as
+ * it hands out chunks -- or, with CSVR_HASH_IN_THREAD, on a helper thread that
+ * reads the file alongside the parse in either mode.  SHA-256 costs about a
+ * quarter of a bare libcsv parse and cannot be split, so with chunks the helper
+ * keeps it out of the planning every worker waits for.
  */
 #ifndef KPIC_CSV_READER_H
 #define KPIC_CSV_READER_H
@@ -131,8 +132,10 @@ typedef struct csvr_cell {
 /* Flags for csvr_open. */
 enum {
     CSVR_NO_HASH = 1u << 0,        /* skip the SHA-256 (csvr_sha256_hex then fails) */
-    CSVR_HASH_IN_THREAD = 1u << 1, /* csvr_read hashes on a helper thread, alongside
-                                      the parse, instead of inline */
+    CSVR_HASH_IN_THREAD = 1u << 1, /* hash on a helper thread, alongside the parse:
+                                      csvr_read then does not hash inline, and
+                                      csvr_next_chunk does not hash under the
+                                      callers' planning lock */
 };
 
 typedef enum csvr_error_kind {
@@ -294,7 +297,8 @@ void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_t
 
 /* Writes the file's SHA-256 as 64 lowercase hex digits and a NUL into HEX and
  * returns true, once a pass has covered the whole file; false before that, or
- * with CSVR_NO_HASH. */
-bool csvr_sha256_hex(const csvr_reader *r, char hex[65]);
+ * with CSVR_NO_HASH.  After a chunked pass with CSVR_HASH_IN_THREAD it first
+ * waits for the helper thread to finish the digest (call it from one thread). */
+bool csvr_sha256_hex(csvr_reader *r, char hex[65]);
 
 #endif /* KPIC_CSV_READER_H */
