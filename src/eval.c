@@ -25,6 +25,7 @@
 
 #include "kpic/csv_reader.h"
 #include "kpic/hash.h"
+#include "kpic/keystore.h"
 #include "kpic/output.h"
 #include "kpic/plan.h"
 
@@ -44,17 +45,23 @@ typedef struct acc {          /* 48 bytes: the 16-byte decimals first, no paddin
     bool overflow;             /* the sum left the decimal range: the run fails */
 } acc;
 
-/* The distinct keys of one group, with their `having` slots. */
-typedef struct group_keys {
-    hmap index;                /* key → key number */
-    acc *slots;                /* key number × slot count */
-    size_t count, cap;
-    hmap members;              /* keys that passed `having` (sets with having) */
-} group_keys;
+/* The distinct keys of one aggregate over the instances it has in one pass, shared
+ * by those instances (and by every thread of the pass). A key is recorded per cell,
+ * cell = instance position × groups + group; its payload holds the `having` slots
+ * and, for a set with `having`, whether the key passed. */
+typedef struct key_run {
+    keystore *store;
+    const plan_agg *agg;
+    plan_instance **instances; /* [count], positions as in the cells */
+    size_t count;
+    size_t nslots;
+    size_t passed_at;          /* payload offset of the "passed having" flag, or SIZE_MAX */
+} key_run;
 
 typedef struct inst_state {
     acc *accs;                 /* [groups]: count/sum/avg/min/max */
-    group_keys *keys;          /* [groups]: distinct and sets */
+    key_run *keys;             /* distinct and sets: the run's shared keys */
+    uint32_t pos;              /* this instance's position in keys */
     eval_value *result;        /* [groups], after the pass */
     bool done;
 } inst_state;
@@ -99,6 +106,7 @@ struct eval_session {
     bytes rejects;
     bool executed, failed;
     ast_expr *overflow_at;     /* first expression whose arithmetic left the decimal range */
+    ptr_vec key_runs;          /* key_run*: freed with the session */
     bool overflow_reported;
 };
 
@@ -123,62 +131,27 @@ typedef struct row_value {
     } as;
 } row_value;
 
-static bool row_key(eval_session *s, const row_value *v, bool insert, uint64_t *key);
-
-/* The key a value has in distinct() and sets. Text is interned when insert is true;
- * a text never seen cannot be a member of anything, which *found reports. */
-static bool value_key(eval_session *s, eval_kind kind, const void *payload, size_t len,
-                      bool insert, uint64_t *key)
+/* The bytes a value is keyed by in distinct() and sets (keystore.h): text as it is,
+ * a number as its exact scaled integer (equal numbers have equal units), a date or
+ * a boolean as its binary value. An aggregate's keys all have one kind, so bytes of
+ * different kinds never meet. Returns the length; *key points at the bytes (BUF, or
+ * the text itself). */
+static size_t encode_key(eval_kind kind, const void *payload, size_t text_len,
+                         unsigned char buf[sizeof(dec_t)], const void **key)
 {
+    *key = buf;
     switch (kind) {
-    case VAL_TEXT: {
-        uint32_t id = insert ? strtab_intern(&s->strings, payload, len)
-                             : strtab_find(&s->strings, payload, len);
-        if (id == HMAP_NONE) return false;
-        *key = id;
-        return true;
-    }
-    case VAL_NUM: {
-        const dec_t *d = payload;
-        /* numbers are keyed by their exact text so that equal values share a key */
-        char buf[DEC_FORMAT_SIZE];
-        size_t n = dec_format(*d, DEC_PLACES, buf, sizeof buf);
-        uint32_t id = insert ? strtab_intern(&s->strings, buf, n) : strtab_find(&s->strings, buf, n);
-        if (id == HMAP_NONE) return false;
-        *key = id;
-        return true;
-    }
-    case VAL_DATE: *key = (uint64_t)(int64_t)*(const date_t *)payload; return true;
-    case VAL_BOOL: *key = *(const bool *)payload; return true;
-    default: return false;
+    case VAL_TEXT: *key = payload; return text_len;
+    case VAL_NUM: memcpy(buf, payload, sizeof(dec_t)); return sizeof(dec_t);
+    case VAL_DATE: memcpy(buf, payload, sizeof(date_t)); return sizeof(date_t);
+    default: buf[0] = *(const bool *)payload; return 1;
     }
 }
 
-static bool row_key(eval_session *s, const row_value *v, bool insert, uint64_t *key)
+static size_t row_key(const row_value *v, unsigned char buf[sizeof(dec_t)], const void **key)
 {
-    switch (v->kind) {
-    case VAL_TEXT: return value_key(s, VAL_TEXT, v->as.text.ptr, v->as.text.len, insert, key);
-    case VAL_NUM: return value_key(s, VAL_NUM, &v->as.num, 0, insert, key);
-    case VAL_DATE: return value_key(s, VAL_DATE, &v->as.date, 0, insert, key);
-    case VAL_BOOL: return value_key(s, VAL_BOOL, &v->as.b, 0, insert, key);
-    default: return false;
-    }
-}
-
-/* The key of a row value when distinct() inserts it into table t (a worker's own). */
-static bool row_key_in(eval_session *s, strtab *t, const row_value *v, uint64_t *key)
-{
-    if (v->kind == VAL_TEXT) {
-        *key = strtab_intern(t, v->as.text.ptr, v->as.text.len);
-        return true;
-    }
-    if (v->kind == VAL_NUM) {
-        char buf[DEC_FORMAT_SIZE];
-        size_t n = dec_format(v->as.num, DEC_PLACES, buf, sizeof buf);
-        *key = strtab_intern(t, buf, n);
-        return true;
-    }
-    return row_key(s, v, false, key);
+    if (v->kind == VAL_TEXT) return encode_key(VAL_TEXT, v->as.text.ptr, v->as.text.len, buf, key);
+    return encode_key(v->kind, &v->as, 0, buf, key);
 }
 
 static bool literal_number(const ast_expr *e, dec_t *out)
@@ -219,18 +192,10 @@ eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods
     return s;
 }
 
-static void free_inst_state(eval_session *s, inst_state *st)
+static void free_inst_state(inst_state *st)
 {
     if (!st) return;
     free(st->accs);
-    if (st->keys) {
-        for (int g = 0; g < s->groups; g++) {
-            hmap_free(&st->keys[g].index);
-            hmap_free(&st->keys[g].members);
-            free(st->keys[g].slots);
-        }
-        free(st->keys);
-    }
     free(st->result);
     free(st);
 }
@@ -239,7 +204,13 @@ void eval_free(eval_session *s)
 {
     if (!s) return;
     for (size_t i = 0; i < s->plan.instances.len; i++)
-        free_inst_state(s, ((plan_instance *)s->plan.instances.items[i])->state);
+        free_inst_state(((plan_instance *)s->plan.instances.items[i])->state);
+    for (size_t i = 0; i < s->key_runs.len; i++) {
+        key_run *run = s->key_runs.items[i];
+        ks_free(run->store);
+        free(run->instances);
+        free(run);
+    }
     plan_free(&s->plan);
     strtab_free(&s->strings);
     strtab_free(&s->staff_ids);
@@ -637,7 +608,7 @@ static row_value compare_op(ast_op op, row_value a, row_value b)
     }
 }
 
-static bool set_has(eval_session *s, ast_decl *set, period_t period, uint64_t key, int group);
+static bool set_has(eval_session *s, ast_decl *set, period_t period, const void *key, size_t len);
 static row_value slot_result(const row_ctx *r, const ast_expr *e);
 
 static row_value row_eval(const row_ctx *r, const ast_expr *e)
@@ -707,9 +678,10 @@ static row_value row_eval(const row_ctx *r, const ast_expr *e)
     case EX_IN_SET: {
         row_value x = row_eval(r, e->u.in.lhs);
         if (x.kind == VAL_NULL) return x;
-        uint64_t key;
-        if (!row_key(r->s, &x, false, &key)) return row_bool(false);
-        return row_bool(set_has(r->s, e->ref, r->period, key, -1));
+        unsigned char buf[sizeof(dec_t)];
+        const void *key;
+        size_t len = row_key(&x, buf, &key);
+        return row_bool(set_has(r->s, e->ref, r->period, key, len));
     }
     case EX_IN_PERIOD: {
         row_value x = row_eval(r, e->u.in.lhs);
@@ -843,7 +815,7 @@ static const char *canonical_arg(eval_session *s, const plan_agg *agg)
     return arena_strndup(&s->mem, f->text + agg->arg->span.start, agg->arg->span.end - agg->arg->span.start);
 }
 
-/* After the pass: results per group, and the members of sets. */
+/* After the pass: the results per group of a count/sum/avg/min/max instance. */
 static void finish_instance(eval_session *s, plan_instance *in)
 {
     inst_state *st = in->state;
@@ -851,62 +823,64 @@ static void finish_instance(eval_session *s, plan_instance *in)
     st->result = xcalloc((size_t)s->groups, sizeof *st->result);
     bool dates = agg->arg && agg->arg->type == TYPE_DATE;
     for (int g = 0; g < s->groups; g++) {
-        if (agg->kind != CALL_DISTINCT) {
-            if (st->accs[g].overflow) {
-                /* a wrong total must never look like a right one: the run fails */
-                if (!s->failed) {
-                    diag_report_data(s->diags, DIAG_ERROR, s->stats[source_index_of(s, agg->source)].path, 0, 0,
-                                     "overflow", "%s(%s) overflows: the total leaves the exact decimal range (|value| < 1.7e20)",
-                                     agg->kind == CALL_AVG ? "avg" : "sum", canonical_arg(s, agg));
-                }
-                s->failed = true;
-                st->result[g] = eval_null();
-                continue;
+        if (st->accs[g].overflow) {
+            /* a wrong total must never look like a right one: the run fails */
+            if (!s->failed) {
+                diag_report_data(s->diags, DIAG_ERROR, s->stats[source_index_of(s, agg->source)].path, 0, 0,
+                                 "overflow", "%s(%s) overflows: the total leaves the exact decimal range (|value| < 1.7e20)",
+                                 agg->kind == CALL_AVG ? "avg" : "sum", canonical_arg(s, agg));
             }
-            st->result[g] = acc_result(&st->accs[g], agg->kind, dates);
+            s->failed = true;
+            st->result[g] = eval_null();
             continue;
         }
-        group_keys *gk = &st->keys[g];
-        int64_t passing = (int64_t)gk->count;
-        if (agg->member_set && !agg->having) {
-            passing = 0;
-            for (size_t i = 0; i < gk->index.cap; i++)
-                if (gk->index.slots[i].val != HMAP_NONE &&
-                    set_has(s, agg->member_set, in->period, gk->index.slots[i].key, -1))
-                    passing++;
-        }
-        if (agg->having) {
-            passing = 0;
-            size_t nslots = agg->slots.len;
-            /* only a set's members are looked up later */
-            bool keep_members = agg->set != NULL;
-            hmap_init(&gk->members);
-            for (size_t i = 0; i < gk->index.cap; i++) {
-                if (gk->index.slots[i].val == HMAP_NONE) continue;
-                uint32_t k = gk->index.slots[i].val;
-                row_ctx r = { .s = s, .period = in->period, .slots = &gk->slots[(size_t)k * nslots],
-                              .agg = agg, .source = agg->source };
-                if (agg->member_set && !set_has(s, agg->member_set, in->period, gk->index.slots[i].key, -1))
-                    continue;
-                if (row_true(&r, agg->having)) {
-                    passing++;
-                    if (keep_members) hmap_put(&gk->members, gk->index.slots[i].key, 1);
-                }
-            }
-        }
-        st->result[g] = eval_num(dec_from_int64(passing));
+        st->result[g] = acc_result(&st->accs[g], agg->kind, dates);
     }
     st->done = true;
 }
 
-static bool set_has(eval_session *s, ast_decl *set, period_t period, uint64_t key, int group)
+/* After the pass: the distinct counts of every instance of a key run, per group (a key
+ * counts when it passes `having` and, for distinct(S.c where c in SET), is in SET), and
+ * the having flags that make a set's members. One walk over the run's keys. */
+static void finish_key_run(eval_session *s, key_run *run)
+{
+    const plan_agg *agg = run->agg;
+    size_t groups = (size_t)s->groups;
+    int64_t *counts = xcalloc(run->count * groups, sizeof *counts);
+    uint64_t cursor = 0;
+    ks_entry en;
+    while (ks_next(run->store, &cursor, &en)) {
+        plan_instance *in = run->instances[en.cell / groups];
+        if (agg->member_set && !set_has(s, agg->member_set, in->period, en.key, en.len)) continue;
+        if (agg->having) {
+            row_ctx r = { .s = s, .period = in->period, .slots = en.payload, .agg = agg,
+                          .source = agg->source };
+            if (!row_true(&r, agg->having)) continue;
+            if (run->passed_at != SIZE_MAX) ((unsigned char *)en.payload)[run->passed_at] = 1;
+        }
+        counts[en.cell]++;
+    }
+    for (size_t pos = 0; pos < run->count; pos++) {
+        inst_state *st = run->instances[pos]->state;
+        st->result = xcalloc(groups, sizeof *st->result);
+        for (size_t g = 0; g < groups; g++) st->result[g] = eval_num(dec_from_int64(counts[pos * groups + g]));
+        st->done = true;
+    }
+    free(counts);
+}
+
+/* Whether the key is a member of SET in PERIOD (sets are company-wide: the total group). */
+static bool set_has(eval_session *s, ast_decl *set, period_t period, const void *key, size_t len)
 {
     plan_instance *in = plan_find_set(&s->plan, set, period);
     if (!in || !in->state) return false;
     inst_state *st = in->state;
-    group_keys *gk = &st->keys[group < 0 ? s->groups - 1 : group];
-    const hmap *m = in->agg->having ? &gk->members : &gk->index;
-    return hmap_get(m, key) != HMAP_NONE;
+    if (!st->keys) return false;
+    key_run *run = st->keys;
+    uint32_t cell = st->pos * (uint32_t)s->groups + (uint32_t)(s->groups - 1);
+    unsigned char *payload = ks_find(run->store, ks_hash(key, len), key, len, cell);
+    if (!payload) return false;
+    return run->passed_at == SIZE_MAX || payload[run->passed_at];
 }
 
 /* ---- the pass over one source ------------------------------------------------------------
@@ -938,13 +912,14 @@ typedef struct pass_ctx {
     plan_instance **instances;
     size_t count;
     const struct agg_run *runs; /* the instances grouped by aggregate */
+    ks_writer **writers;       /* [run_count]: this worker's writer of each distinct run */
+    struct slot_input *slot_inputs; /* scratch for add_key: the most slots of any run */
     size_t run_count;
     /* The union of every instance's window, as disjoint sorted intervals: a row whose
      * date lies outside all of them (most rows, for one period) is counted and left. */
     const period_interval *spans;
     size_t span_count;
     inst_state **states;       /* [count]: where this worker accumulates */
-    strtab *keys;              /* where distinct keys are interned */
     const int *cell_of;
     int time_cell, staff_cell;
     bool staff_is_int;
@@ -971,9 +946,8 @@ struct shared_pass {
 static inst_state *new_state(eval_session *s, const plan_agg *agg)
 {
     inst_state *st = xcalloc(1, sizeof *st);
-    size_t groups = (size_t)s->groups;
-    if (agg->kind == CALL_DISTINCT) st->keys = xcalloc(groups, sizeof *st->keys);
-    else st->accs = xcalloc(groups, sizeof *st->accs);
+    /* a distinct instance gets its key run from read_source */
+    if (agg->kind != CALL_DISTINCT) st->accs = xcalloc((size_t)s->groups, sizeof *st->accs);
     return st;
 }
 
@@ -1003,35 +977,45 @@ static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
     return CSVR_SKIP;
 }
 
-/* Adds a row to one group of an instance. */
-static void add_to_group(const plan_agg *agg, inst_state *st, int group, const row_ctx *r,
-                         const row_value *value, uint64_t key, bool keyed)
+/* A row's contribution to one `having` slot, as carried to the key store: the store
+ * applies it later, when the row is gone, so a text value keeps only its kind (all
+ * that count() and the null rules look at). */
+typedef struct slot_input {
+    row_value v;
+    bool counted;              /* the slot's own where held */
+} slot_input;
+
+/* The key store's apply function: adds a row's slot inputs to a key's slots. */
+static void apply_slots(void *ctx, void *payload, const void *extra)
 {
-    if (agg->kind != CALL_DISTINCT) {
-        acc_add(&st->accs[group], agg->kind, value);
-        return;
-    }
-    if (!keyed) return;
-    group_keys *gk = &st->keys[group];
-    size_t nslots = agg->slots.len;
-    uint32_t k = hmap_get_or_put(&gk->index, key, (uint32_t)gk->count);
-    if (k == HMAP_NONE) {
-        k = (uint32_t)gk->count++;
-        if (nslots) {
-            if (gk->count > gk->cap) {
-                gk->cap = gk->cap ? gk->cap * 2 : 16;
-                gk->slots = xrealloc(gk->slots, gk->cap * nslots * sizeof *gk->slots);
-            }
-            memset(&gk->slots[(size_t)k * nslots], 0, nslots * sizeof *gk->slots);
-        }
-    }
-    for (size_t i = 0; i < nslots; i++) {
+    const plan_agg *agg = ctx;
+    acc *slots = payload;
+    const slot_input *in = extra;
+    for (size_t i = 0; i < agg->slots.len; i++) {
+        if (!in[i].counted) continue;
         const ast_expr *slot = agg->slots.items[i];
-        if (!row_true(r, slot->u.call.where)) continue;
-        row_value v = slot->u.call.args.len ? row_eval(r, slot->u.call.args.items[0]) : row_null();
         ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
-        acc_add(&gk->slots[(size_t)k * nslots + i], kind, &v);
+        acc_add(&slots[i], kind, &in[i].v);
     }
+}
+
+/* Records a row's key for the instance at POS of a distinct run: in the total and,
+ * when GROUP is a staff group, in that group too. */
+static void add_key(pass_ctx *p, size_t run_index, const row_ctx *r, uint32_t pos, int group,
+                    const void *key, size_t len, uint64_t h)
+{
+    const plan_agg *agg = p->runs[run_index].agg;
+    slot_input *inputs = p->slot_inputs;
+    for (size_t i = 0; i < agg->slots.len; i++) {
+        const ast_expr *slot = agg->slots.items[i];
+        inputs[i].counted = row_true(r, slot->u.call.where);
+        inputs[i].v = inputs[i].counted && slot->u.call.args.len ? row_eval(r, slot->u.call.args.items[0])
+                                                                   : row_null();
+        if (inputs[i].v.kind == VAL_TEXT) inputs[i].v.as.text = (csvr_text){ NULL, 0 };
+    }
+    uint32_t groups = (uint32_t)p->s->groups;
+    uint32_t cell_b = group >= 0 ? pos * groups + (uint32_t)group : KS_NO_CELL;
+    ks_add(p->writers[run_index], h, key, len, pos * groups + groups - 1, cell_b, inputs);
 }
 
 static int staff_group(pass_ctx *p, const csvr_cell *cell)
@@ -1088,6 +1072,11 @@ static bool on_row(void *ctx, const csvr_row *row)
     /* the staff lookup hashes the id: only rows inside some window pay for it */
     int group = -2;
     int total = s->groups - 1;
+    unsigned char key_buf[sizeof(dec_t)];
+    const void *key = NULL;
+    size_t key_len = 0;
+    uint64_t key_hash = 0;
+    bool hashed = false;
     row_ctx r = { .s = s, .cells = row->cells, .cell_of = p->cell_of, .source = p->source };
     for (size_t ri = 0; ri < p->run_count; ri++) {
         const agg_run *run = &p->runs[ri];
@@ -1107,7 +1096,6 @@ static bool on_row(void *ctx, const csvr_row *row)
         }
         bool evaluated = false, pass_all = false, keyed = false;
         row_value value = row_null();
-        uint64_t key = 0;
         for (size_t i = from; i < to; i++) {
             plan_instance *in = p->instances[i];
             if (timed && (when < in->window.from || when >= in->window.to)) continue;
@@ -1118,18 +1106,31 @@ static bool on_row(void *ctx, const csvr_row *row)
                 pass_all = !agg->where || row_true(&r, agg->where);
                 if (pass_all) {
                     value = agg->arg ? row_eval(&r, agg->arg) : row_null();
-                    keyed = agg->kind == CALL_DISTINCT && value.kind != VAL_NULL &&
-                            row_key_in(s, p->keys, &value, &key);
+                    keyed = agg->kind == CALL_DISTINCT && value.kind != VAL_NULL;
+                    if (keyed) {
+                        const void *prev = key;
+                        size_t prev_len = key_len;
+                        key_len = row_key(&value, key_buf, &key);
+                        /* aggregates over one column (distinct and its having variants)
+                         * share the row's key: hash it once */
+                        if (!hashed || key != prev || key_len != prev_len || key == key_buf)
+                            key_hash = ks_hash(key, key_len);
+                        hashed = true;
+                    }
                 }
                 evaluated = true;
             }
             if (!pass_all) continue;
-            inst_state *st = p->states[i];
-            add_to_group(agg, st, total, &r, &value, key, keyed);
-            if (agg->per_staff) {
-                if (group == -2) group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
-                if (group >= 0) add_to_group(agg, st, group, &r, &value, key, keyed);
+            if (agg->per_staff && group == -2)
+                group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
+            int own = agg->per_staff ? group : -1;
+            if (agg->kind == CALL_DISTINCT) {
+                if (keyed) add_key(p, ri, &r, (uint32_t)(i - run->first), own, key, key_len, key_hash);
+                continue;
             }
+            inst_state *st = p->states[i];
+            acc_add(&st->accs[total], agg->kind, &value);
+            if (own >= 0) acc_add(&st->accs[own], agg->kind, &value);
         }
     }
     return true;
@@ -1158,62 +1159,11 @@ static void acc_merge(acc *dst, const acc *src, ast_call_kind kind)
         dst->best_date = src->best_date;
 }
 
-/* Whether an aggregate's distinct keys are ids in a string table (text and decimal
- * values) rather than the values themselves (dates, booleans). */
-static bool keys_are_ids(const plan_agg *agg)
+/* Adds a worker's count/sum/avg/min/max accumulators into the instance's (distinct
+ * keys need no merge: every worker adds them to the run's shared store). */
+static void merge_state(eval_session *s, const plan_agg *agg, inst_state *dst, const inst_state *src)
 {
-    return agg->arg && (agg->arg->type == TYPE_TEXT || agg->arg->type == TYPE_NUM);
-}
-
-/* Adds a worker's accumulators into the instance's. KEY_MAP translates the worker's
- * interned key ids into the session's (see translate_keys). */
-static void merge_state(eval_session *s, const plan_agg *agg, inst_state *dst, const inst_state *src,
-                        const uint32_t *key_map)
-{
-    if (agg->kind != CALL_DISTINCT) {
-        for (int g = 0; g < s->groups; g++) acc_merge(&dst->accs[g], &src->accs[g], agg->kind);
-        return;
-    }
-    bool ids = keys_are_ids(agg);
-    size_t nslots = agg->slots.len;
-    for (int g = 0; g < s->groups; g++) {
-        const group_keys *from = &src->keys[g];
-        group_keys *to = &dst->keys[g];
-        for (size_t i = 0; i < from->index.cap; i++) {
-            if (from->index.slots[i].val == HMAP_NONE) continue;
-            uint64_t key = from->index.slots[i].key;
-            if (ids) key = key_map[key];
-            uint32_t k = hmap_get_or_put(&to->index, key, (uint32_t)to->count);
-            if (k == HMAP_NONE) {
-                k = (uint32_t)to->count++;
-                if (nslots) {
-                    if (to->count > to->cap) {
-                        to->cap = to->cap ? to->cap * 2 : 16;
-                        to->slots = xrealloc(to->slots, to->cap * nslots * sizeof *to->slots);
-                    }
-                    memset(&to->slots[(size_t)k * nslots], 0, nslots * sizeof *to->slots);
-                }
-            }
-            uint32_t fk = from->index.slots[i].val;
-            for (size_t j = 0; j < nslots; j++) {
-                const ast_expr *slot = agg->slots.items[j];
-                ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
-                acc_merge(&to->slots[(size_t)k * nslots + j], &from->slots[(size_t)fk * nslots + j], kind);
-            }
-        }
-    }
-}
-
-/* Interns each of a worker's key strings in the session once: merging then maps ids
- * through an array instead of hashing every string again for every instance and group
- * it occurs in. */
-static uint32_t *translate_keys(eval_session *s, const strtab *worker_keys)
-{
-    uint32_t *map = xmalloc((worker_keys->count + 1) * sizeof *map);
-    for (size_t id = 0; id < worker_keys->count; id++)
-        map[id] = strtab_intern(&s->strings, strtab_str(worker_keys, (uint32_t)id),
-                                strtab_len(worker_keys, (uint32_t)id));
-    return map;
+    for (int g = 0; g < s->groups; g++) acc_merge(&dst->accs[g], &src->accs[g], agg->kind);
 }
 
 static void *pass_worker(void *arg)
@@ -1389,6 +1339,42 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         }
     }
 
+    /* distinct runs: one key store shared by the run's instances and every thread */
+    key_run **key_runs = arena_alloc(&s->mem, (run_count + 1) * sizeof *key_runs);
+    size_t max_slots = 0;
+    for (size_t ri = 0; ri < run_count; ri++) {
+        agg_run *ar = &runs[ri];
+        key_runs[ri] = NULL;
+        if (ar->agg->kind != CALL_DISTINCT) continue;
+        if ((uint64_t)ar->count * (uint64_t)s->groups >= UINT32_MAX) {
+            diag_report_data(s->diags, DIAG_ERROR, source_path(s, src), 0, 0, "limit",
+                             "distinct(%s) over %zu periods for %d staff groups exceeds kpic's limit of 2^32 period-group cells",
+                             canonical_arg(s, ar->agg), ar->count, s->groups);
+            s->failed = true;
+            return false;
+        }
+        key_run *kr = xcalloc(1, sizeof *kr);
+        kr->agg = ar->agg;
+        kr->nslots = ar->agg->slots.len;
+        kr->count = ar->count;
+        kr->instances = xcalloc(ar->count, sizeof *kr->instances);
+        size_t payload = kr->nslots * sizeof(acc);
+        kr->passed_at = SIZE_MAX;
+        if (ar->agg->set && ar->agg->having) kr->passed_at = payload++;
+        kr->store = ks_new(payload, kr->nslots * sizeof(slot_input), kr->nslots ? apply_slots : NULL,
+                           (void *)ar->agg);
+        for (size_t j = 0; j < ar->count; j++) {
+            plan_instance *in = mine.items[ar->first + j];
+            kr->instances[j] = in;
+            inst_state *st = in->state;
+            st->keys = kr;
+            st->pos = (uint32_t)j;
+        }
+        if (kr->nslots > max_slots) max_slots = kr->nslots;
+        ptr_vec_push(&s->mem, &s->key_runs, kr);
+        key_runs[ri] = kr;
+    }
+
     period_interval *spans = arena_alloc(&s->mem, (mine.len + 1) * sizeof *spans);
     size_t span_count = 0;
     for (size_t i = 0; i < mine.len; i++) spans[span_count++] = ((plan_instance *)mine.items[i])->window;
@@ -1462,16 +1448,18 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         p->prog.reader = reader;
         clock_gettime(CLOCK_MONOTONIC, &p->prog.started);
         p->prog.last = p->prog.started;
-        if (threads == 1) {
-            /* alone: accumulate straight into the instances, keys in the session */
-            for (size_t i = 0; i < mine.len; i++) p->states[i] = ((plan_instance *)mine.items[i])->state;
-            p->keys = &s->strings;
-        } else {
-            for (size_t i = 0; i < mine.len; i++) p->states[i] = new_state(s, ((plan_instance *)mine.items[i])->agg);
-            p->keys = xcalloc(1, sizeof *p->keys);
-            strtab_init(p->keys);
-            p->shared = &sh;
+        p->writers = xcalloc(run_count + 1, sizeof *p->writers);
+        for (size_t ri = 0; ri < run_count; ri++)
+            if (key_runs[ri]) p->writers[ri] = ks_writer_new(key_runs[ri]->store);
+        p->slot_inputs = xcalloc(max_slots + 1, sizeof *p->slot_inputs);
+        /* alone, a worker accumulates straight into the instances; with others, into
+         * its own accumulators, merged at the end (distinct keys are always shared) */
+        for (size_t i = 0; i < mine.len; i++) {
+            plan_instance *in = mine.items[i];
+            bool own = threads > 1 && in->agg->kind != CALL_DISTINCT;
+            p->states[i] = own ? new_state(s, in->agg) : in->state;
         }
+        if (threads > 1) p->shared = &sh;
     }
     csvr_status status = CSVR_OK;
     if (threads == 1) {
@@ -1534,17 +1522,18 @@ static bool read_source(eval_session *s, size_t source_index, int level)
                          unknown == 1 ? "it counts" : "they count");
     for (int w = 0; w < threads; w++) {
         pass_ctx *p = &workers[w];
-        if (threads > 1) {
-            uint32_t *key_map = status == CSVR_OK ? translate_keys(s, p->keys) : NULL;
-            for (size_t i = 0; i < mine.len; i++) {
-                plan_instance *in = mine.items[i];
-                if (status == CSVR_OK) merge_state(s, in->agg, in->state, p->states[i], key_map);
-                free_inst_state(s, p->states[i]);
-            }
-            free(key_map);
-            strtab_free(p->keys);
-            free(p->keys);
+        for (size_t i = 0; i < mine.len; i++) {
+            plan_instance *in = mine.items[i];
+            if (p->states[i] == in->state) continue;
+            if (status == CSVR_OK) merge_state(s, in->agg, in->state, p->states[i]);
+            free_inst_state(p->states[i]);
         }
+        for (size_t ri = 0; ri < run_count; ri++) {
+            if (status == CSVR_OK) ks_writer_free(p->writers[ri]);
+            else ks_writer_discard(p->writers[ri]);
+        }
+        free(p->writers);
+        free(p->slot_inputs);
         free(p->states);
         free(p->rejects);
     }
@@ -1552,9 +1541,13 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     if (status != CSVR_OK) return false;
     /* sets first: distinct() instances of this pass may be intersected with them */
     for (int sets_first = 1; sets_first >= 0; sets_first--)
-        for (size_t i = 0; i < mine.len; i++) {
-            plan_instance *in = mine.items[i];
-            if ((in->agg->set != NULL) == sets_first) finish_instance(s, in);
+        for (size_t ri = 0; ri < run_count; ri++) {
+            if ((runs[ri].agg->set != NULL) != sets_first) continue;
+            if (key_runs[ri]) {
+                finish_key_run(s, key_runs[ri]);
+                continue;
+            }
+            for (size_t j = 0; j < runs[ri].count; j++) finish_instance(s, mine.items[runs[ri].first + j]);
         }
     return true;
 }
@@ -1807,11 +1800,11 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
     case EX_IN_SET: {
         eval_value x = value_eval(c, e->u.in.lhs);
         if (x.kind == VAL_NULL) return x;
-        uint64_t key;
+        unsigned char buf[sizeof(dec_t)];
+        const void *key;
         const void *payload = x.kind == VAL_TEXT ? (const void *)x.as.text : (const void *)&x.as;
-        size_t len = x.kind == VAL_TEXT ? strlen(x.as.text) : 0;
-        if (!value_key(s, x.kind, payload, len, false, &key)) return eval_bool(false);
-        return eval_bool(set_has(s, e->ref, c->period, key, -1));
+        size_t len = encode_key(x.kind, payload, x.kind == VAL_TEXT ? strlen(x.as.text) : 0, buf, &key);
+        return eval_bool(set_has(s, e->ref, c->period, key, len));
     }
     case EX_IN_PERIOD: {
         eval_value x = value_eval(c, e->u.in.lhs);

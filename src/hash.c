@@ -128,12 +128,17 @@ static size_t strtab_probe(const strtab *t, const char *s, size_t len, uint64_t 
     return j;
 }
 
-uint32_t strtab_find(const strtab *t, const char *s, size_t len)
+uint32_t strtab_find_hashed(const strtab *t, const char *s, size_t len, uint64_t h)
 {
     if (!t->cap) return HMAP_NONE;
     bool found;
-    size_t j = strtab_probe(t, s, len, hash_bytes(s, len), &found);
+    size_t j = strtab_probe(t, s, len, h, &found);
     return found ? t->slots[j].id1 - 1 : HMAP_NONE;
+}
+
+uint32_t strtab_find(const strtab *t, const char *s, size_t len)
+{
+    return strtab_find_hashed(t, s, len, hash_bytes(s, len));
 }
 
 static void strtab_grow(strtab *t)
@@ -154,8 +159,12 @@ static void strtab_grow(strtab *t)
 
 uint32_t strtab_intern(strtab *t, const char *s, size_t len)
 {
+    return strtab_intern_hashed(t, s, len, hash_bytes(s, len));
+}
+
+uint32_t strtab_intern_hashed(strtab *t, const char *s, size_t len, uint64_t h)
+{
     if ((t->count + 1) * 2 > t->cap) strtab_grow(t);
-    uint64_t h = hash_bytes(s, len);
     bool found;
     size_t j = strtab_probe(t, s, len, h, &found);
     if (found) return t->slots[j].id1 - 1;

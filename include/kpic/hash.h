@@ -63,6 +63,10 @@ typedef struct strtab {
 void strtab_init(strtab *t);
 void strtab_free(strtab *t);
 uint32_t strtab_intern(strtab *t, const char *s, size_t len);
+/* The same with h == hash_bytes(s, len) already computed by the caller. Strings may
+ * hold any bytes, NUL included. */
+uint32_t strtab_intern_hashed(strtab *t, const char *s, size_t len, uint64_t h);
+uint32_t strtab_find_hashed(const strtab *t, const char *s, size_t len, uint64_t h);
 /* The id of an already interned string, or HMAP_NONE. */
 uint32_t strtab_find(const strtab *t, const char *s, size_t len);
 const char *strtab_str(const strtab *t, uint32_t id);

@@ -1,0 +1,81 @@
+/* keystore.h — the distinct keys of one aggregate, partitioned by hash (prefix ks_).
+ *
+ * Owns: the keys that distinct() and sets collect over a pass, for every cell the
+ * caller defines (the evaluator's cell is period × staff group), with a fixed-size
+ * payload per (key, cell) that the caller accumulates into (the `having` slots).
+ *
+ * Why partitions: keys are counted per period and per staff member, so a large file
+ * yields millions of (key, cell) entries. The store splits them by the key's hash
+ * into KS_PARTITIONS tables, each with its own lock, and writers batch their
+ * additions per partition. A batch is applied to one small table at a time, which
+ * keeps the working set in cache (the radix-partitioned aggregation of column
+ * stores), and threads add to one shared store under per-partition locks instead
+ * of filling private copies that must be merged — merging re-inserted every entry.
+ *
+ * Keys are byte strings (the caller encodes non-text values); a key equals another
+ * when its bytes do. A store knows nothing of rows, periods or accumulators: the
+ * payload is opaque bytes, zeroed when its entry is created, and changed only by the
+ * caller's apply function, which runs with the partition's lock held.
+ */
+#ifndef KPIC_KEYSTORE_H
+#define KPIC_KEYSTORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define KS_PARTITION_BITS 8
+#define KS_PARTITIONS (1u << KS_PARTITION_BITS)
+#define KS_NO_CELL UINT32_MAX
+
+/* Adds one record's contribution (EXTRA, as given to ks_add) to an entry's payload. */
+typedef void (*ks_apply_fn)(void *ctx, void *payload, const void *extra);
+
+typedef struct keystore keystore;
+typedef struct ks_writer ks_writer;
+
+/* A store whose entries carry PAYLOAD_SIZE bytes (0: keys only) and whose records
+ * carry EXTRA_SIZE bytes for APPLY (0: none; APPLY may then be NULL). */
+keystore *ks_new(size_t payload_size, size_t extra_size, ks_apply_fn apply, void *ctx);
+void ks_free(keystore *ks);
+
+/* The hash ks_add and ks_find expect for KEY (computed once per row by the caller,
+ * who may add the same key to several stores). */
+uint64_t ks_hash(const void *key, size_t len);
+
+/* A writer buffers additions for one thread. Several writers may add to one store
+ * at the same time. Additions are visible in the store once ks_writer_flush (or
+ * ks_writer_free) has returned. */
+ks_writer *ks_writer_new(keystore *ks);
+/* Flushes what is buffered, then frees the writer. */
+void ks_writer_free(ks_writer *w);
+void ks_writer_flush(ks_writer *w);
+/* Drops what is buffered (a failed pass), then frees the writer. */
+void ks_writer_discard(ks_writer *w);
+
+/* Records KEY (LEN bytes, hash H) in cell A and, unless B is KS_NO_CELL, in cell B,
+ * adding EXTRA (extra_size bytes, copied) to the payload of each. */
+void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell_a,
+            uint32_t cell_b, const void *extra);
+
+/* The payload of KEY in CELL, or NULL when the key was never recorded there. The
+ * store must not be written to meanwhile. Returns a non-NULL pointer for a store
+ * without payload too (do not dereference it then). */
+void *ks_find(const keystore *ks, uint64_t h, const void *key, size_t len, uint32_t cell);
+
+/* One entry, as ks_next hands them out. */
+typedef struct ks_entry {
+    const void *key;
+    size_t len;
+    uint32_t cell;
+    void *payload;
+} ks_entry;
+
+/* Iterates every entry once, in no particular order: start with *CURSOR = 0, and
+ * call until it returns false. The store must not be written to meanwhile. */
+bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out);
+
+/* Entries in the store, over all cells. */
+size_t ks_count(const keystore *ks);
+
+#endif
