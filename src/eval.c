@@ -55,6 +55,8 @@ typedef struct key_run {
     plan_instance **instances; /* [count], positions as in the cells */
     size_t count;
     size_t nslots;
+    bool counts_only;          /* every slot is a count(): the payload holds an int64_t
+                                  per slot instead of a full acc, a record one byte */
     size_t passed_at;          /* payload offset of the "passed having" flag, or SIZE_MAX */
 } key_run;
 
@@ -847,13 +849,19 @@ static void finish_key_run(eval_session *s, key_run *run)
     const plan_agg *agg = run->agg;
     size_t groups = (size_t)s->groups;
     int64_t *counts = xcalloc(run->count * groups, sizeof *counts);
+    acc *unpacked = xcalloc(run->nslots + 1, sizeof *unpacked); /* counts_only slots as accs */
     uint64_t cursor = 0;
     ks_entry en;
     while (ks_next(run->store, &cursor, &en)) {
         plan_instance *in = run->instances[en.cell / groups];
         if (agg->member_set && !set_has(s, agg->member_set, in->period, en.key, en.len)) continue;
         if (agg->having) {
-            row_ctx r = { .s = s, .period = in->period, .slots = en.payload, .agg = agg,
+            const acc *slots = en.payload;
+            if (run->counts_only) {
+                for (size_t i = 0; i < run->nslots; i++) unpacked[i].n = ((const int64_t *)en.payload)[i];
+                slots = unpacked;
+            }
+            row_ctx r = { .s = s, .period = in->period, .slots = slots, .agg = agg,
                           .source = agg->source };
             if (!row_true(&r, agg->having)) continue;
             if (run->passed_at != SIZE_MAX) ((unsigned char *)en.payload)[run->passed_at] = 1;
@@ -867,6 +875,7 @@ static void finish_key_run(eval_session *s, key_run *run)
         st->done = true;
     }
     free(counts);
+    free(unpacked);
 }
 
 /* Whether the key is a member of SET in PERIOD (sets are company-wide: the total group). */
@@ -913,6 +922,7 @@ typedef struct pass_ctx {
     size_t count;
     const struct agg_run *runs; /* the instances grouped by aggregate */
     ks_writer **writers;       /* [run_count]: this worker's writer of each distinct run */
+    struct key_run *const *key_runs; /* [run_count]: the distinct runs (NULL: not distinct) */
     struct slot_input *slot_inputs; /* scratch for add_key: the most slots of any run */
     size_t run_count;
     /* The union of every instance's window, as disjoint sorted intervals: a row whose
@@ -999,6 +1009,20 @@ static void apply_slots(void *ctx, void *payload, const void *extra)
     }
 }
 
+/* The same for a run whose slots are all count(): one byte per slot, 0 or 1. */
+static void apply_counts(void *ctx, void *payload, const void *extra)
+{
+    const plan_agg *agg = ctx;
+    int64_t *counts = payload;
+    const unsigned char *counted = extra;
+    for (size_t i = 0; i < agg->slots.len; i++) counts[i] += counted[i];
+}
+
+static bool slot_is_count(const ast_expr *slot)
+{
+    return slot->call_kind == CALL_COUNT || slot->call_kind == CALL_DISTINCT;
+}
+
 /* Records a row's key for the instance at POS of a distinct run: in the total and,
  * when GROUP is a staff group, in that group too. */
 static void add_key(pass_ctx *p, size_t run_index, const row_ctx *r, uint32_t pos, int group,
@@ -1006,8 +1030,14 @@ static void add_key(pass_ctx *p, size_t run_index, const row_ctx *r, uint32_t po
 {
     const plan_agg *agg = p->runs[run_index].agg;
     slot_input *inputs = p->slot_inputs;
+    unsigned char *counted = (unsigned char *)p->slot_inputs;
+    bool counts_only = p->key_runs[run_index]->counts_only;
     for (size_t i = 0; i < agg->slots.len; i++) {
         const ast_expr *slot = agg->slots.items[i];
+        if (counts_only) {
+            counted[i] = row_true(r, slot->u.call.where);
+            continue;
+        }
         inputs[i].counted = row_true(r, slot->u.call.where);
         inputs[i].v = inputs[i].counted && slot->u.call.args.len ? row_eval(r, slot->u.call.args.items[0])
                                                                    : row_null();
@@ -1358,10 +1388,14 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         kr->nslots = ar->agg->slots.len;
         kr->count = ar->count;
         kr->instances = xcalloc(ar->count, sizeof *kr->instances);
-        size_t payload = kr->nslots * sizeof(acc);
+        kr->counts_only = true;
+        for (size_t j = 0; j < kr->nslots; j++)
+            kr->counts_only = kr->counts_only && slot_is_count(ar->agg->slots.items[j]);
+        size_t payload = kr->nslots * (kr->counts_only ? sizeof(int64_t) : sizeof(acc));
+        size_t extra = kr->nslots * (kr->counts_only ? 1 : sizeof(slot_input));
         kr->passed_at = SIZE_MAX;
         if (ar->agg->set && ar->agg->having) kr->passed_at = payload++;
-        kr->store = ks_new(payload, kr->nslots * sizeof(slot_input), kr->nslots ? apply_slots : NULL,
+        kr->store = ks_new(payload, extra, !kr->nslots ? NULL : kr->counts_only ? apply_counts : apply_slots,
                            (void *)ar->agg);
         for (size_t j = 0; j < ar->count; j++) {
             plan_instance *in = mine.items[ar->first + j];
@@ -1448,6 +1482,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         p->prog.reader = reader;
         clock_gettime(CLOCK_MONOTONIC, &p->prog.started);
         p->prog.last = p->prog.started;
+        p->key_runs = key_runs;
         p->writers = xcalloc(run_count + 1, sizeof *p->writers);
         for (size_t ri = 0; ri < run_count; ri++)
             if (key_runs[ri]) p->writers[ri] = ks_writer_new(key_runs[ri]->store);

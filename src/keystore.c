@@ -16,8 +16,7 @@
 typedef struct ks_partition {
     pthread_mutex_t lock;
     strtab keys;               /* key bytes → key id */
-    hmap entries;              /* key id << 32 | cell → entry index */
-    uint64_t *entry_ids;       /* per entry: key id << 32 | cell */
+    hmap entries;              /* key id << 32 | cell → entry index (the payload's) */
     unsigned char *payloads;   /* per entry: payload_size bytes */
     size_t count, cap;
 } ks_partition;
@@ -84,7 +83,6 @@ void ks_free(keystore *ks)
         pthread_mutex_destroy(&p->lock);
         strtab_free(&p->keys);
         hmap_free(&p->entries);
-        free(p->entry_ids);
         free(p->payloads);
     }
     free(ks);
@@ -108,14 +106,13 @@ static unsigned char *entry_of(const keystore *ks, ks_partition *p, uint32_t id,
     uint64_t composite = (uint64_t)id << 32 | cell;
     uint32_t e = hmap_get_or_put(&p->entries, composite, (uint32_t)p->count);
     if (e == HMAP_NONE) {
-        if (p->count == p->cap) {
-            p->cap = p->cap ? p->cap * 2 : 64;
-            p->entry_ids = xrealloc(p->entry_ids, p->cap * sizeof *p->entry_ids);
-            if (ks->payload_size) p->payloads = xrealloc(p->payloads, p->cap * ks->payload_size);
-        }
         e = (uint32_t)p->count++;
-        p->entry_ids[e] = composite;
-        if (ks->payload_size) memset(p->payloads + (size_t)e * ks->payload_size, 0, ks->payload_size);
+        if (!ks->payload_size) return NULL;
+        if (p->count > p->cap) {
+            p->cap = p->cap ? p->cap * 2 : 64;
+            p->payloads = xrealloc(p->payloads, p->cap * ks->payload_size);
+        }
+        memset(p->payloads + (size_t)e * ks->payload_size, 0, ks->payload_size);
     }
     return ks->payload_size ? p->payloads + (size_t)e * ks->payload_size : NULL;
 }
@@ -209,18 +206,22 @@ void *ks_find(const keystore *ks, uint64_t h, const void *key, size_t len, uint3
 
 bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out)
 {
+    /* the cursor is (partition, slot of its entries table) */
     size_t part = (size_t)(*cursor >> 32), i = (size_t)(*cursor & UINT32_MAX);
-    while (part < KS_PARTITIONS && i >= ks->parts[part].count) {
-        part++;
-        i = 0;
+    for (; part < KS_PARTITIONS; part++, i = 0) {
+        const ks_partition *p = &ks->parts[part];
+        for (; i < p->entries.cap; i++) {
+            const hmap_slot *slot = &p->entries.slots[i];
+            if (slot->val == HMAP_NONE) continue;
+            uint32_t id = (uint32_t)(slot->key >> 32);
+            out->key = strtab_str(&p->keys, id);
+            out->len = strtab_len(&p->keys, id);
+            out->cell = (uint32_t)slot->key;
+            out->payload = ks->payload_size ? p->payloads + (size_t)slot->val * ks->payload_size : NULL;
+            *cursor = (uint64_t)part << 32 | (i + 1);
+            return true;
+        }
     }
-    if (part >= KS_PARTITIONS) return false;
-    const ks_partition *p = &ks->parts[part];
-    uint32_t id = (uint32_t)(p->entry_ids[i] >> 32);
-    out->key = strtab_str(&p->keys, id);
-    out->len = strtab_len(&p->keys, id);
-    out->cell = (uint32_t)p->entry_ids[i];
-    out->payload = ks->payload_size ? p->payloads + i * ks->payload_size : NULL;
-    *cursor = (uint64_t)part << 32 | (i + 1);
-    return true;
+    *cursor = (uint64_t)KS_PARTITIONS << 32;
+    return false;
 }
