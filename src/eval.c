@@ -45,24 +45,37 @@ typedef struct acc {          /* 48 bytes: the 16-byte decimals first, no paddin
     bool overflow;             /* the sum left the decimal range: the run fails */
 } acc;
 
-/* The distinct keys of one aggregate over the instances it has in one pass, shared
- * by those instances (and by every thread of the pass). A key is recorded per cell,
- * cell = instance position × groups + group; its payload holds the `having` slots
- * and, for a set with `having`, whether the key passed. */
+/* One aggregate among those sharing a key run, and where its parts of a key's
+ * payload and of a record lie. */
+typedef struct key_member {
+    const plan_agg *agg;
+    size_t nslots;
+    bool counts_only;          /* every slot is a count(): an int64_t per slot in the
+                                  payload instead of a full acc, one byte in a record */
+    size_t slots_at;           /* payload offset of its `having` slots */
+    size_t inputs_at;          /* record offset of its slot inputs */
+    size_t passed_at;          /* payload offset of its "passed having" flag (a set with
+                                  `having`), or SIZE_MAX */
+} key_member;
+
+/* The distinct keys that the aggregates of one key family (plan.h) collect over the
+ * same instances in one pass: recorded once per row for all of them, and shared by
+ * the instances and by every thread of the pass. A key is recorded per cell, cell =
+ * instance position × groups + group; its payload holds each member's `having`
+ * slots and flags. */
 typedef struct key_run {
     keystore *store;
-    const plan_agg *agg;
-    plan_instance **instances; /* [count], positions as in the cells */
-    size_t count;
-    size_t nslots;
-    bool counts_only;          /* every slot is a count(): the payload holds an int64_t
-                                  per slot instead of a full acc, a record one byte */
-    size_t passed_at;          /* payload offset of the "passed having" flag, or SIZE_MAX */
+    key_member *members;
+    size_t member_count;
+    plan_instance **instances; /* [member × count + position] */
+    size_t count;              /* instances per member */
+    bool staff_cells;          /* some member is per staff: record the row's group too */
 } key_run;
 
 typedef struct inst_state {
     acc *accs;                 /* [groups]: count/sum/avg/min/max */
     key_run *keys;             /* distinct and sets: the run's shared keys */
+    uint32_t member;           /* which of keys' members this instance's aggregate is */
     uint32_t pos;              /* this instance's position in keys */
     eval_value *result;        /* [groups], after the pass */
     bool done;
@@ -211,6 +224,7 @@ void eval_free(eval_session *s)
         key_run *run = s->key_runs.items[i];
         ks_free(run->store);
         free(run->instances);
+        free(run->members);
         free(run);
     }
     plan_free(&s->plan);
@@ -846,34 +860,45 @@ static void finish_instance(eval_session *s, plan_instance *in)
  * the having flags that make a set's members. One walk over the run's keys. */
 static void finish_key_run(eval_session *s, key_run *run)
 {
-    const plan_agg *agg = run->agg;
-    size_t groups = (size_t)s->groups;
-    int64_t *counts = xcalloc(run->count * groups, sizeof *counts);
-    acc *unpacked = xcalloc(run->nslots + 1, sizeof *unpacked); /* counts_only slots as accs */
+    size_t groups = (size_t)s->groups, cells = run->count * groups;
+    int64_t *counts = xcalloc(run->member_count * cells, sizeof *counts);
+    size_t most = 0;
+    for (size_t m = 0; m < run->member_count; m++)
+        if (run->members[m].nslots > most) most = run->members[m].nslots;
+    acc *unpacked = xcalloc(most + 1, sizeof *unpacked); /* counts_only slots as accs */
     uint64_t cursor = 0;
     ks_entry en;
     while (ks_next(run->store, &cursor, &en)) {
-        plan_instance *in = run->instances[en.cell / groups];
-        if (agg->member_set && !set_has(s, agg->member_set, in->period, en.key, en.len)) continue;
-        if (agg->having) {
-            const acc *slots = en.payload;
-            if (run->counts_only) {
-                for (size_t i = 0; i < run->nslots; i++) unpacked[i].n = ((const int64_t *)en.payload)[i];
-                slots = unpacked;
+        size_t pos = en.cell / groups;
+        for (size_t m = 0; m < run->member_count; m++) {
+            const key_member *mem = &run->members[m];
+            const plan_agg *agg = mem->agg;
+            plan_instance *in = run->instances[m * run->count + pos];
+            if (agg->member_set && !set_has(s, agg->member_set, in->period, en.key, en.len)) continue;
+            if (agg->having) {
+                unsigned char *payload = en.payload;
+                const acc *slots = (const acc *)(payload + mem->slots_at);
+                if (mem->counts_only) {
+                    for (size_t i = 0; i < mem->nslots; i++)
+                        memcpy(&unpacked[i].n, payload + mem->slots_at + i * sizeof(int64_t), sizeof(int64_t));
+                    slots = unpacked;
+                }
+                row_ctx r = { .s = s, .period = in->period, .slots = slots, .agg = agg,
+                              .source = agg->source };
+                if (!row_true(&r, agg->having)) continue;
+                if (mem->passed_at != SIZE_MAX) payload[mem->passed_at] = 1;
             }
-            row_ctx r = { .s = s, .period = in->period, .slots = slots, .agg = agg,
-                          .source = agg->source };
-            if (!row_true(&r, agg->having)) continue;
-            if (run->passed_at != SIZE_MAX) ((unsigned char *)en.payload)[run->passed_at] = 1;
+            counts[m * cells + en.cell]++;
         }
-        counts[en.cell]++;
     }
-    for (size_t pos = 0; pos < run->count; pos++) {
-        inst_state *st = run->instances[pos]->state;
-        st->result = xcalloc(groups, sizeof *st->result);
-        for (size_t g = 0; g < groups; g++) st->result[g] = eval_num(dec_from_int64(counts[pos * groups + g]));
-        st->done = true;
-    }
+    for (size_t m = 0; m < run->member_count; m++)
+        for (size_t pos = 0; pos < run->count; pos++) {
+            inst_state *st = run->instances[m * run->count + pos]->state;
+            st->result = xcalloc(groups, sizeof *st->result);
+            for (size_t g = 0; g < groups; g++)
+                st->result[g] = eval_num(dec_from_int64(counts[m * cells + pos * groups + g]));
+            st->done = true;
+        }
     free(counts);
     free(unpacked);
 }
@@ -889,7 +914,8 @@ static bool set_has(eval_session *s, ast_decl *set, period_t period, const void 
     uint32_t cell = st->pos * (uint32_t)s->groups + (uint32_t)(s->groups - 1);
     unsigned char *payload = ks_find(run->store, ks_hash(key, len), key, len, cell);
     if (!payload) return false;
-    return run->passed_at == SIZE_MAX || payload[run->passed_at];
+    size_t passed_at = run->members[st->member].passed_at;
+    return passed_at == SIZE_MAX || payload[passed_at];
 }
 
 /* ---- the pass over one source ------------------------------------------------------------
@@ -921,9 +947,12 @@ typedef struct pass_ctx {
     plan_instance **instances;
     size_t count;
     const struct agg_run *runs; /* the instances grouped by aggregate */
-    ks_writer **writers;       /* [run_count]: this worker's writer of each distinct run */
-    struct key_run *const *key_runs; /* [run_count]: the distinct runs (NULL: not distinct) */
-    struct slot_input *slot_inputs; /* scratch for add_key: the most slots of any run */
+    ks_writer **writers;       /* [run_count]: this worker's writer of each key run it leads */
+    struct key_run *const *key_runs; /* [run_count]: the key run of each distinct run (NULL:
+                                  not distinct), shared by the runs of one key family */
+    const bool *follows;       /* [run_count]: a distinct run whose keys its family's
+                                  first run records: nothing to do per row */
+    unsigned char *record;     /* scratch for add_key: the largest record of any run */
     size_t run_count;
     /* The union of every instance's window, as disjoint sorted intervals: a row whose
      * date lies outside all of them (most rows, for one period) is counted and left. */
@@ -995,27 +1024,29 @@ typedef struct slot_input {
     bool counted;              /* the slot's own where held */
 } slot_input;
 
-/* The key store's apply function: adds a row's slot inputs to a key's slots. */
+/* The key store's apply function: adds a record's slot inputs to each member's
+ * slots in a key's payload. */
 static void apply_slots(void *ctx, void *payload, const void *extra)
 {
-    const plan_agg *agg = ctx;
-    acc *slots = payload;
-    const slot_input *in = extra;
-    for (size_t i = 0; i < agg->slots.len; i++) {
-        if (!in[i].counted) continue;
-        const ast_expr *slot = agg->slots.items[i];
-        ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
-        acc_add(&slots[i], kind, &in[i].v);
+    const key_run *run = ctx;
+    unsigned char *pay = payload;
+    const unsigned char *rec = extra;
+    for (size_t m = 0; m < run->member_count; m++) {
+        const key_member *mem = &run->members[m];
+        if (mem->counts_only) {
+            int64_t *counts = (int64_t *)(pay + mem->slots_at);
+            for (size_t i = 0; i < mem->nslots; i++) counts[i] += rec[mem->inputs_at + i];
+            continue;
+        }
+        acc *slots = (acc *)(pay + mem->slots_at);
+        const slot_input *in = (const slot_input *)(rec + mem->inputs_at);
+        for (size_t i = 0; i < mem->nslots; i++) {
+            if (!in[i].counted) continue;
+            const ast_expr *slot = mem->agg->slots.items[i];
+            ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
+            acc_add(&slots[i], kind, &in[i].v);
+        }
     }
-}
-
-/* The same for a run whose slots are all count(): one byte per slot, 0 or 1. */
-static void apply_counts(void *ctx, void *payload, const void *extra)
-{
-    const plan_agg *agg = ctx;
-    int64_t *counts = payload;
-    const unsigned char *counted = extra;
-    for (size_t i = 0; i < agg->slots.len; i++) counts[i] += counted[i];
 }
 
 static bool slot_is_count(const ast_expr *slot)
@@ -1023,29 +1054,31 @@ static bool slot_is_count(const ast_expr *slot)
     return slot->call_kind == CALL_COUNT || slot->call_kind == CALL_DISTINCT;
 }
 
-/* Records a row's key for the instance at POS of a distinct run: in the total and,
- * when GROUP is a staff group, in that group too. */
+/* Records a row's key for the instance at POS of a key run (for all its members): in
+ * the total and, when GROUP is a staff group, in that group too. */
 static void add_key(pass_ctx *p, size_t run_index, const row_ctx *r, uint32_t pos, int group,
                     const void *key, size_t len, uint64_t h)
 {
-    const plan_agg *agg = p->runs[run_index].agg;
-    slot_input *inputs = p->slot_inputs;
-    unsigned char *counted = (unsigned char *)p->slot_inputs;
-    bool counts_only = p->key_runs[run_index]->counts_only;
-    for (size_t i = 0; i < agg->slots.len; i++) {
-        const ast_expr *slot = agg->slots.items[i];
-        if (counts_only) {
-            counted[i] = row_true(r, slot->u.call.where);
-            continue;
+    const key_run *run = p->key_runs[run_index];
+    unsigned char *rec = p->record;
+    for (size_t m = 0; m < run->member_count; m++) {
+        const key_member *mem = &run->members[m];
+        for (size_t i = 0; i < mem->nslots; i++) {
+            const ast_expr *slot = mem->agg->slots.items[i];
+            bool counted = row_true(r, slot->u.call.where);
+            if (mem->counts_only) {
+                rec[mem->inputs_at + i] = counted;
+                continue;
+            }
+            slot_input *in = (slot_input *)(rec + mem->inputs_at) + i;
+            in->counted = counted;
+            in->v = counted && slot->u.call.args.len ? row_eval(r, slot->u.call.args.items[0]) : row_null();
+            if (in->v.kind == VAL_TEXT) in->v.as.text = (csvr_text){ NULL, 0 };
         }
-        inputs[i].counted = row_true(r, slot->u.call.where);
-        inputs[i].v = inputs[i].counted && slot->u.call.args.len ? row_eval(r, slot->u.call.args.items[0])
-                                                                   : row_null();
-        if (inputs[i].v.kind == VAL_TEXT) inputs[i].v.as.text = (csvr_text){ NULL, 0 };
     }
     uint32_t groups = (uint32_t)p->s->groups;
-    uint32_t cell_b = group >= 0 ? pos * groups + (uint32_t)group : KS_NO_CELL;
-    ks_add(p->writers[run_index], h, key, len, pos * groups + groups - 1, cell_b, inputs);
+    uint32_t cell_b = run->staff_cells && group >= 0 ? pos * groups + (uint32_t)group : KS_NO_CELL;
+    ks_add(p->writers[run_index], h, key, len, pos * groups + groups - 1, cell_b, rec);
 }
 
 static int staff_group(pass_ctx *p, const csvr_cell *cell)
@@ -1109,9 +1142,11 @@ static bool on_row(void *ctx, const csvr_row *row)
     bool hashed = false;
     row_ctx r = { .s = s, .cells = row->cells, .cell_of = p->cell_of, .source = p->source };
     for (size_t ri = 0; ri < p->run_count; ri++) {
+        if (p->follows[ri]) continue; /* its key family's first run records the keys */
         const agg_run *run = &p->runs[ri];
         plan_agg *agg = run->agg;
         size_t from = run->first, to = run->first + run->count;
+        bool staff = agg->per_staff || (p->key_runs[ri] && p->key_runs[ri]->staff_cells);
         if (timed && run->disjoint) {
             /* the last window starting on or before the row's date, if it covers it */
             size_t lo = from, hi = to;
@@ -1151,9 +1186,9 @@ static bool on_row(void *ctx, const csvr_row *row)
                 evaluated = true;
             }
             if (!pass_all) continue;
-            if (agg->per_staff && group == -2)
+            if (staff && group == -2)
                 group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
-            int own = agg->per_staff ? group : -1;
+            int own = staff ? group : -1;
             if (agg->kind == CALL_DISTINCT) {
                 if (keyed) add_key(p, ri, &r, (uint32_t)(i - run->first), own, key, key_len, key_hash);
                 continue;
@@ -1341,6 +1376,21 @@ static bool header_has_declared_columns(eval_session *s, const ast_decl *src, cs
     return ok;
 }
 
+/* Whether two distinct runs collect the same keys: one key family (plan.h), over
+ * the same instances' windows and periods, so one key run can serve both. */
+static bool same_keys(const agg_run *a, const agg_run *b, plan_instance **instances)
+{
+    if (a->agg->key_family < 0 || a->agg->key_family != b->agg->key_family || a->count != b->count)
+        return false;
+    for (size_t j = 0; j < a->count; j++) {
+        const plan_instance *x = instances[a->first + j], *y = instances[b->first + j];
+        if (x->window.from != y->window.from || x->window.to != y->window.to ||
+            x->period.start != y->period.start || x->period.end != y->period.end)
+            return false;
+    }
+    return true;
+}
+
 static bool read_source(eval_session *s, size_t source_index, int level)
 {
     const ast_decl *src = s->model->sources.items[source_index];
@@ -1369,12 +1419,16 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         }
     }
 
-    /* distinct runs: one key store shared by the run's instances and every thread */
+    /* distinct runs: one key store per key family, shared by the family's runs over
+     * the same instances, by their instances and by every thread */
     key_run **key_runs = arena_alloc(&s->mem, (run_count + 1) * sizeof *key_runs);
-    size_t max_slots = 0;
+    bool *follows = arena_alloc(&s->mem, (run_count + 1) * sizeof *follows);
+    size_t *member_run = arena_alloc(&s->mem, (run_count + 1) * sizeof *member_run);
+    ptr_vec new_runs = {0};
     for (size_t ri = 0; ri < run_count; ri++) {
         agg_run *ar = &runs[ri];
         key_runs[ri] = NULL;
+        follows[ri] = false;
         if (ar->agg->kind != CALL_DISTINCT) continue;
         if ((uint64_t)ar->count * (uint64_t)s->groups >= UINT32_MAX) {
             diag_report_data(s->diags, DIAG_ERROR, source_path(s, src), 0, 0, "limit",
@@ -1383,30 +1437,61 @@ static bool read_source(eval_session *s, size_t source_index, int level)
             s->failed = true;
             return false;
         }
-        key_run *kr = xcalloc(1, sizeof *kr);
-        kr->agg = ar->agg;
-        kr->nslots = ar->agg->slots.len;
-        kr->count = ar->count;
-        kr->instances = xcalloc(ar->count, sizeof *kr->instances);
-        kr->counts_only = true;
-        for (size_t j = 0; j < kr->nslots; j++)
-            kr->counts_only = kr->counts_only && slot_is_count(ar->agg->slots.items[j]);
-        size_t payload = kr->nslots * (kr->counts_only ? sizeof(int64_t) : sizeof(acc));
-        size_t extra = kr->nslots * (kr->counts_only ? 1 : sizeof(slot_input));
-        kr->passed_at = SIZE_MAX;
-        if (ar->agg->set && ar->agg->having) kr->passed_at = payload++;
-        kr->store = ks_new(payload, extra, !kr->nslots ? NULL : kr->counts_only ? apply_counts : apply_slots,
-                           (void *)ar->agg);
-        for (size_t j = 0; j < ar->count; j++) {
-            plan_instance *in = mine.items[ar->first + j];
-            kr->instances[j] = in;
+        size_t leader = ri;
+        for (size_t rj = 0; rj < ri && leader == ri; rj++)
+            if (key_runs[rj] && !follows[rj] && same_keys(&runs[rj], ar, (plan_instance **)mine.items)) leader = rj;
+        key_run *kr = leader == ri ? xcalloc(1, sizeof *kr) : key_runs[leader];
+        if (leader == ri) {
+            kr->count = ar->count;
+            kr->members = xcalloc(run_count, sizeof *kr->members);
+            ptr_vec_push(&s->mem, &new_runs, kr);
+        }
+        follows[ri] = leader != ri;
+        member_run[ri] = kr->member_count;
+        kr->members[kr->member_count++].agg = ar->agg;
+        kr->staff_cells |= ar->agg->per_staff;
+        key_runs[ri] = kr;
+    }
+    size_t max_record = 0;
+    for (size_t k = 0; k < new_runs.len; k++) {
+        key_run *kr = new_runs.items[k];
+        size_t payload = 0, record = 0;
+        bool slots = false;
+        for (size_t m = 0; m < kr->member_count; m++) {
+            key_member *mem = &kr->members[m];
+            mem->nslots = mem->agg->slots.len;
+            mem->counts_only = true;
+            for (size_t j = 0; j < mem->nslots; j++)
+                mem->counts_only = mem->counts_only && slot_is_count(mem->agg->slots.items[j]);
+            /* accs and slot inputs hold 16-byte decimals: start each member's part aligned */
+            payload = (payload + 15) & ~(size_t)15;
+            record = (record + 15) & ~(size_t)15;
+            mem->slots_at = payload;
+            mem->inputs_at = record;
+            payload += mem->nslots * (mem->counts_only ? sizeof(int64_t) : sizeof(acc));
+            record += mem->nslots * (mem->counts_only ? 1 : sizeof(slot_input));
+            slots |= mem->nslots > 0;
+        }
+        for (size_t m = 0; m < kr->member_count; m++) {
+            key_member *mem = &kr->members[m];
+            mem->passed_at = mem->agg->set && mem->agg->having ? payload++ : SIZE_MAX;
+        }
+        kr->store = ks_new(payload, record, slots ? apply_slots : NULL, kr);
+        kr->instances = xcalloc(kr->member_count * kr->count, sizeof *kr->instances);
+        if (record > max_record) max_record = record;
+        ptr_vec_push(&s->mem, &s->key_runs, kr);
+    }
+    for (size_t ri = 0; ri < run_count; ri++) {
+        key_run *kr = key_runs[ri];
+        if (!kr) continue;
+        for (size_t j = 0; j < kr->count; j++) {
+            plan_instance *in = mine.items[runs[ri].first + j];
+            kr->instances[member_run[ri] * kr->count + j] = in;
             inst_state *st = in->state;
             st->keys = kr;
+            st->member = (uint32_t)member_run[ri];
             st->pos = (uint32_t)j;
         }
-        if (kr->nslots > max_slots) max_slots = kr->nslots;
-        ptr_vec_push(&s->mem, &s->key_runs, kr);
-        key_runs[ri] = kr;
     }
 
     period_interval *spans = arena_alloc(&s->mem, (mine.len + 1) * sizeof *spans);
@@ -1483,10 +1568,11 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         clock_gettime(CLOCK_MONOTONIC, &p->prog.started);
         p->prog.last = p->prog.started;
         p->key_runs = key_runs;
+        p->follows = follows;
         p->writers = xcalloc(run_count + 1, sizeof *p->writers);
         for (size_t ri = 0; ri < run_count; ri++)
-            if (key_runs[ri]) p->writers[ri] = ks_writer_new(key_runs[ri]->store);
-        p->slot_inputs = xcalloc(max_slots + 1, sizeof *p->slot_inputs);
+            if (key_runs[ri] && !follows[ri]) p->writers[ri] = ks_writer_new(key_runs[ri]->store);
+        p->record = xcalloc(max_record + 16, 1);
         /* alone, a worker accumulates straight into the instances; with others, into
          * its own accumulators, merged at the end (distinct keys are always shared) */
         for (size_t i = 0; i < mine.len; i++) {
@@ -1568,7 +1654,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
             else ks_writer_discard(p->writers[ri]);
         }
         free(p->writers);
-        free(p->slot_inputs);
+        free(p->record);
         free(p->states);
         free(p->rejects);
     }
@@ -1577,11 +1663,15 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     /* sets first: distinct() instances of this pass may be intersected with them */
     for (int sets_first = 1; sets_first >= 0; sets_first--)
         for (size_t ri = 0; ri < run_count; ri++) {
-            if ((runs[ri].agg->set != NULL) != sets_first) continue;
             if (key_runs[ri]) {
-                finish_key_run(s, key_runs[ri]);
+                /* a key run holding a set finishes with the sets */
+                bool has_set = false;
+                for (size_t m = 0; m < key_runs[ri]->member_count; m++)
+                    has_set |= key_runs[ri]->members[m].agg->set != NULL;
+                if (!follows[ri] && has_set == sets_first) finish_key_run(s, key_runs[ri]);
                 continue;
             }
+            if ((runs[ri].agg->set != NULL) != sets_first) continue;
             for (size_t j = 0; j < runs[ri].count; j++) finish_instance(s, mine.items[runs[ri].first + j]);
         }
     return true;

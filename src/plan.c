@@ -146,6 +146,7 @@ void plan_init(plan *p, arena *mem, chk_model *model)
     p->mem = mem;
     p->model = model;
     strtab_init(&p->canon);
+    strtab_init(&p->families);
     hmap_init(&p->agg_of_node);
     hmap_init(&p->instance_of);
     hmap_init(&p->visited);
@@ -154,6 +155,7 @@ void plan_init(plan *p, arena *mem, chk_model *model)
 void plan_free(plan *p)
 {
     strtab_free(&p->canon);
+    strtab_free(&p->families);
     hmap_free(&p->agg_of_node);
     hmap_free(&p->instance_of);
     hmap_free(&p->visited);
@@ -236,6 +238,22 @@ static plan_agg *new_agg(plan *p, const char *canon)
     return agg;
 }
 
+/* The key family of a distinct aggregate or set over COLUMN (see plan.h): its
+ * structure written as a distinct() call without `having`, so that a set and a
+ * distinct() with the same column, where and window share one too. */
+static int key_family(plan *p, const ast_expr *column, const ast_expr *where, const ast_window *over)
+{
+    canon_buf b = {0};
+    put(&b, "(distinct ");
+    canon_expr(&b, column);
+    if (where) { put(&b, " where "); canon_expr(&b, where); }
+    canon_window(&b, over);
+    put(&b, ")");
+    int family = (int)strtab_intern(&p->families, b.data, strlen(b.data));
+    free(b.data);
+    return family;
+}
+
 static plan_agg *agg_of_call(plan *p, ast_expr *e)
 {
     uint32_t id = hmap_get(&p->agg_of_node, pointer_key(e));
@@ -252,6 +270,8 @@ static plan_agg *agg_of_call(plan *p, ast_expr *e)
         agg->where = e->u.call.where;
         agg->having = e->u.call.having;
         agg->over = e->u.call.over;
+        agg->key_family = agg->kind == CALL_DISTINCT && agg->arg
+                              ? key_family(p, agg->arg, agg->where, agg->over) : -1;
         /* `distinct(S.c where c in SET)` with SET over S: keeping the values of c that
          * are in SET at the end gives the same count (the where depends on c alone)
          * without waiting for SET before reading S */
@@ -285,6 +305,7 @@ static plan_agg *agg_of_set(plan *p, ast_decl *set)
     agg->where = set->u.set.where;
     agg->having = set->u.set.having;
     agg->over = set->u.set.over;
+    agg->key_family = key_family(p, agg->arg, agg->where, agg->over);
     agg->per_staff = set->per_staff;
     agg->where_uses_period = uses_period(agg->where);
     agg->arg_uses_period = uses_period(agg->arg);

@@ -40,6 +40,10 @@ typedef struct plan_agg {
     ast_decl *member_set;       /* distinct(S.c where c in SET), SET over S: the where is
                                    dropped and the keys are intersected with SET at the
                                    end, so S is not read a second time for SET */
+    int key_family;             /* distinct aggregates and sets: equal when they collect the
+                                   same keys from the same rows (argument, where, window)
+                                   and differ at most in `having`, so that one pass can
+                                   record the keys once for all of them; -1 otherwise */
     ptr_vec instances;          /* plan_instance* */
 } plan_agg;
 
@@ -62,6 +66,7 @@ typedef struct plan {
     ptr_vec instances;          /* plan_instance*, in planning order */
     int max_level;
     strtab canon;               /* structural text of each aggregate → agg id */
+    strtab families;            /* structural text without `having` → key family */
     hmap agg_of_node;           /* ast_expr* / set decl → agg id */
     hmap instance_of;           /* (agg id, period) → index in instances */
     hmap visited;               /* (indicator or set decl, period) already walked */
