@@ -1,8 +1,10 @@
 /* hash.c — u64 maps and string interning (see hash.h). */
+#define _DEFAULT_SOURCE /* madvise, posix_memalign */
 #include "kpic/hash.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 uint64_t hash_u64(uint64_t x)
 {
@@ -27,6 +29,23 @@ uint64_t hash_bytes(const void *data, size_t len)
     return hash_u64(h ^ len);
 }
 
+/* Tables of a few megabytes and more (the evaluator's distinct keys reach gigabytes)
+ * are asked to live on transparent huge pages: each doubling writes a fresh table,
+ * and faulting it in 4 KiB pages cost more than the rehash itself (measured in
+ * docs/performance.md). Where the kernel says no, they are ordinary pages. */
+#define HUGE_PAGE (2u << 20)
+
+static void *table_alloc(size_t bytes)
+{
+    if (bytes < HUGE_PAGE) return xmalloc(bytes);
+    void *p = NULL;
+    if (posix_memalign(&p, HUGE_PAGE, bytes) != 0) return xmalloc(bytes);
+#ifdef MADV_HUGEPAGE
+    madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+    return p;
+}
+
 void hmap_init(hmap *m)
 {
     memset(m, 0, sizeof *m);
@@ -41,7 +60,7 @@ void hmap_free(hmap *m)
 static void hmap_grow(hmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 16;
-    hmap_slot *slots = xmalloc(cap * sizeof *slots);
+    hmap_slot *slots = table_alloc(cap * sizeof *slots);
     for (size_t i = 0; i < cap; i++) slots[i].val = HMAP_NONE;
     for (size_t i = 0; i < m->cap; i++) {
         if (m->slots[i].val == HMAP_NONE) continue;
@@ -144,7 +163,8 @@ uint32_t strtab_find(const strtab *t, const char *s, size_t len)
 static void strtab_grow(strtab *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
-    strtab_slot *slots = xcalloc(cap, sizeof *slots);
+    strtab_slot *slots = table_alloc(cap * sizeof *slots);
+    memset(slots, 0, cap * sizeof *slots);
     for (size_t id = 0; id < t->count; id++) {
         uint64_t h = hash_bytes(t->entries[id].str, t->entries[id].len);
         size_t j = h & (cap - 1);
