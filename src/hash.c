@@ -86,7 +86,7 @@ uint32_t hmap_get(const hmap *m, uint64_t key)
 
 uint32_t hmap_get_or_put(hmap *m, uint64_t key, uint32_t val)
 {
-    if ((m->len + 1) * 2 > m->cap) hmap_grow(m);
+    if ((m->len + 1) * 4 > m->cap * 3) hmap_grow(m);
     size_t j = hash_u64(key) & (m->cap - 1);
     while (m->slots[j].val != HMAP_NONE) {
         if (m->slots[j].key == key) return m->slots[j].val;
@@ -100,7 +100,7 @@ uint32_t hmap_get_or_put(hmap *m, uint64_t key, uint32_t val)
 
 void hmap_put(hmap *m, uint64_t key, uint32_t val)
 {
-    if ((m->len + 1) * 2 > m->cap) hmap_grow(m);
+    if ((m->len + 1) * 4 > m->cap * 3) hmap_grow(m);
     size_t j = hash_u64(key) & (m->cap - 1);
     while (m->slots[j].val != HMAP_NONE) {
         if (m->slots[j].key == key) {
