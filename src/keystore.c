@@ -117,25 +117,59 @@ static unsigned char *entry_of(const keystore *ks, ks_partition *p, uint32_t id,
     return ks->payload_size ? p->payloads + (size_t)e * ks->payload_size : NULL;
 }
 
-/* Applies a partition's batch, under the partition's lock. */
+/* Applies a partition's batch, under the partition's lock. The partition's tables are
+ * far bigger than a cache, so every lookup misses several times (string slot, entry,
+ * string, entry slot); the records are known in advance, so the work is pipelined:
+ * the slots of record i + 8 are asked for while record i is applied, its entry at
+ * i + 4, its string at i + 2, and it is interned at i + 1, which tells where its
+ * entries will be. */
+enum { PIPE = 8, SEGMENT = 256 };
+
+static void apply_segment(keystore *ks, ks_partition *p, const record *const *recs, size_t n)
+{
+    size_t extra = round_up(ks->extra_size);
+    uint32_t ids[SEGMENT];
+    for (size_t i = 0; i < n + 1; i++) {
+        if (i + PIPE < n) strtab_prefetch_slot(&p->keys, recs[i + PIPE]->h);
+        if (i + PIPE / 2 < n) strtab_prefetch_entry(&p->keys, recs[i + PIPE / 2]->h);
+        if (i + 2 < n) strtab_prefetch_string(&p->keys, recs[i + 2]->h);
+        if (i < n) {
+            /* intern one record ahead of applying it, and ask for its entry slots */
+            const record *r = recs[i];
+            const char *key = (const char *)r + sizeof *r + extra;
+            ids[i] = strtab_intern_hashed(&p->keys, key, r->len, r->h);
+            hmap_prefetch(&p->entries, (uint64_t)ids[i] << 32 | r->cell_a);
+            if (r->cell_b != KS_NO_CELL) hmap_prefetch(&p->entries, (uint64_t)ids[i] << 32 | r->cell_b);
+        }
+        if (i == 0) continue;
+        const record *r = recs[i - 1];
+        const unsigned char *x = (const unsigned char *)r + sizeof *r;
+        uint32_t cells[2] = { r->cell_a, r->cell_b };
+        for (int c = 0; c < 2 && cells[c] != KS_NO_CELL; c++) {
+            unsigned char *payload = entry_of(ks, p, ids[i - 1], cells[c]);
+            if (ks->apply) ks->apply(ks->ctx, payload, x);
+        }
+    }
+}
+
 static void apply_batch(keystore *ks, size_t part, batch *b)
 {
     if (!b->len) return;
     ks_partition *p = &ks->parts[part];
     size_t extra = round_up(ks->extra_size);
+    const record *recs[SEGMENT];
+    size_t n = 0;
     pthread_mutex_lock(&p->lock);
     for (size_t at = 0; at < b->len;) {
         const record *r = (const record *)(b->data + at);
-        const unsigned char *x = b->data + at + sizeof *r;
-        const char *key = (const char *)x + extra;
-        uint32_t id = strtab_intern_hashed(&p->keys, key, r->len, r->h);
-        uint32_t cells[2] = { r->cell_a, r->cell_b };
-        for (int i = 0; i < 2 && cells[i] != KS_NO_CELL; i++) {
-            unsigned char *payload = entry_of(ks, p, id, cells[i]);
-            if (ks->apply) ks->apply(ks->ctx, payload, x);
+        recs[n++] = r;
+        if (n == SEGMENT) {
+            apply_segment(ks, p, recs, n);
+            n = 0;
         }
         at += sizeof *r + extra + round_up(r->len);
     }
+    apply_segment(ks, p, recs, n);
     pthread_mutex_unlock(&p->lock);
     b->len = 0;
 }

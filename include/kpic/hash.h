@@ -70,6 +70,34 @@ uint32_t strtab_find_hashed(const strtab *t, const char *s, size_t len, uint64_t
 /* The id of an already interned string, or HMAP_NONE. */
 uint32_t strtab_find(const strtab *t, const char *s, size_t len);
 const char *strtab_str(const strtab *t, uint32_t id);
+
+/* Prefetch hints for a batch of lookups (keystore.c): a lookup costs a chain of cache
+ * misses — slot, entry, string bytes — that a batch can overlap by asking for the
+ * next keys' lines early. Each reads only what an earlier hint should have brought in;
+ * all are harmless when wrong. H is hash_bytes of the string. */
+static inline void strtab_prefetch_slot(const strtab *t, uint64_t h)
+{
+    if (t->cap) __builtin_prefetch(&t->slots[h & (t->cap - 1)]);
+}
+
+static inline void strtab_prefetch_entry(const strtab *t, uint64_t h)
+{
+    if (!t->cap) return;
+    uint32_t id1 = t->slots[h & (t->cap - 1)].id1;
+    if (id1) __builtin_prefetch(&t->entries[id1 - 1]);
+}
+
+static inline void strtab_prefetch_string(const strtab *t, uint64_t h)
+{
+    if (!t->cap) return;
+    uint32_t id1 = t->slots[h & (t->cap - 1)].id1;
+    if (id1) __builtin_prefetch(t->entries[id1 - 1].str);
+}
+
+static inline void hmap_prefetch(const hmap *m, uint64_t key)
+{
+    if (m->cap) __builtin_prefetch(&m->slots[hash_u64(key) & (m->cap - 1)]);
+}
 size_t strtab_len(const strtab *t, uint32_t id);
 
 #endif
