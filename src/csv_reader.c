@@ -102,17 +102,19 @@ struct csvr_reader {
     bool hash_done;
     unsigned char digest[32];
 
-    /* CSVR_HASH_IN_THREAD with chunks: the helper thread that hashes the file while
-     * chunks are planned and parsed (joined by csvr_sha256_hex or csvr_close). */
-    struct hash_job *hasher;
-    pthread_t hasher_thread;
+    /* Chunks are hashed in file order by the threads that parse them, each waiting
+     * for its turn: hashed_upto reaching the chunk's start. hash_broken (a chunk
+     * discarded unparsed) releases every waiter; the digest then stays incomplete. */
+    pthread_mutex_t hash_lock;
+    pthread_cond_t hash_turn;
+    bool hash_sync;            /* hash_lock and hash_turn are initialised */
+    bool hash_broken;
 
     /* Chunk planning: the next chunk starts at plan_pos, on line plan_line. */
     bool plan_started;
     size_t plan_pos;
     uint64_t plan_line;
     uint64_t plan_index;
-    unsigned char *plan_buf;   /* SCAN_BLOCK bytes */
 
     _Atomic uint64_t bytes_done; /* progress: bytes parsed by all passes */
 };
@@ -674,38 +676,8 @@ static void *hash_thread(void *arg)
     return NULL;
 }
 
-/* Starts hashing the rest of the file on a helper thread, for chunked passes;
- * false if no thread could be started (the planner then hashes as before). */
-static bool start_hasher(csvr_reader *r)
+bool csvr_sha256_hex(const csvr_reader *r, char hex[65])
 {
-    hash_job *job = malloc(sizeof *job);
-    if (job == NULL)
-        return false;
-    job->r = r;
-    atomic_init(&job->cancel, false);
-    if (pthread_create(&r->hasher_thread, NULL, hash_thread, job) != 0) {
-        free(job);
-        return false;
-    }
-    r->hasher = job;
-    return true;
-}
-
-/* Waits for the helper thread, first telling it to give up if CANCEL. */
-static void stop_hasher(csvr_reader *r, bool cancel)
-{
-    if (r->hasher == NULL)
-        return;
-    if (cancel)
-        atomic_store(&r->hasher->cancel, true);
-    pthread_join(r->hasher_thread, NULL);
-    free(r->hasher);
-    r->hasher = NULL;
-}
-
-bool csvr_sha256_hex(csvr_reader *r, char hex[65])
-{
-    stop_hasher(r, false);
     if (!r->hash_done)
         return false;
     static const char DIGITS[] = "0123456789abcdef";
@@ -945,6 +917,13 @@ static csvr_reader *open_common(csvr_reader *r, const csvr_column *wanted, size_
 {
     r->flags = flags;
     atomic_init(&r->bytes_done, 0);
+    if (pthread_mutex_init(&r->hash_lock, NULL) != 0)
+        goto nomem;
+    if (pthread_cond_init(&r->hash_turn, NULL) != 0) {
+        pthread_mutex_destroy(&r->hash_lock);
+        goto nomem;
+    }
+    r->hash_sync = true;
     if (n_wanted > INT32_MAX || (n_wanted > 0 && wanted == NULL)) {
         set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "bad list of columns");
         goto fail;
@@ -1025,7 +1004,10 @@ void csvr_close(csvr_reader *r)
 {
     if (r == NULL)
         return;
-    stop_hasher(r, true);
+    if (r->hash_sync) {
+        pthread_mutex_destroy(&r->hash_lock);
+        pthread_cond_destroy(&r->hash_turn);
+    }
     if (r->fd >= 0)
         close(r->fd);
     if (r->mem_owned)
@@ -1037,7 +1019,6 @@ void csvr_close(csvr_reader *r)
     free(r->header_text);
     free(r->want_of_field);
     free(r->field_of_want);
-    free(r->plan_buf);
     EVP_MD_CTX_free(r->sha);
     free(r);
 }
@@ -1551,7 +1532,8 @@ static void slide_window(struct csvr_pass *p, size_t cut)
 /* Parses the file's bytes [BEGIN, END) (a whole number of records starting on
  * line FIRST_LINE) and hashes them on the way if HASH. */
 static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t first_line,
-                            const csvr_handlers *h, bool hash, csvr_error *err)
+                            const csvr_handlers *h, bool hash, const unsigned char *in_place,
+                            csvr_error *err)
 {
     if (h == NULL || h->on_row == NULL) {
         set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "no row callback given");
@@ -1566,9 +1548,12 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
         p->by_type = calloc(n, sizeof *p->by_type);
         p->row_cap = 4096;
         p->row_buf = malloc(p->row_cap);
-        /* The window never holds more than the range (small chunks exist). */
+        /* The window never holds more than the range (small chunks exist); a range
+         * already in memory is parsed where it is, as one window. */
         p->cap = end - begin < 2 * PASS_BLOCK ? end - begin + 1 : 2 * PASS_BLOCK;
-        p->buf = malloc(p->cap);
+        p->buf = in_place != NULL ? (unsigned char *)in_place : malloc(p->cap);
+        if (in_place != NULL)
+            p->cap = p->have = end - begin;
     }
     if (p == NULL || p->cells == NULL || p->kept == NULL || p->plan == NULL ||
         p->by_type == NULL || p->row_buf == NULL ||
@@ -1579,7 +1564,8 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
             free(p->plan);
             free(p->by_type);
             free(p->row_buf);
-            free(p->buf);
+            if (in_place == NULL)
+                free(p->buf);
         }
         free(p);
         set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
@@ -1608,6 +1594,8 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
     p->win_off = begin;
     p->win_line = first_line;
     p->loc_line = first_line;
+    if (in_place != NULL)
+        atomic_fetch_add_explicit(&r->bytes_done, end - begin, memory_order_relaxed);
 
     while (!p->stop) {
         size_t file_pos = p->win_off + p->have;
@@ -1676,7 +1664,8 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
     free(p->plan);
     free(p->by_type);
     free(p->row_buf);
-    free(p->buf);
+    if (in_place == NULL)
+        free(p->buf);
     free(p);
     return status;
 }
@@ -1701,7 +1690,7 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
     if (hash_inline && !hash_through(r, r->data_begin, err)) /* the header's bytes */
         return CSVR_ERROR;
     csvr_status status = run_pass(r, r->data_begin, r->size, r->data_first_line, h,
-                                  hash_inline, err);
+                                  hash_inline, NULL, err);
     if (threaded) {
         if (status != CSVR_OK)
             atomic_store(&job.cancel, true);
@@ -1718,39 +1707,53 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
     r->pass_started = true;
     if (!r->plan_started) {
         r->plan_started = true;
-        /* SHA-256 is the one strictly sequential part of a chunked pass: on its own
-         * thread it no longer holds up the planning that every worker waits for */
-        bool threaded = r->sha != NULL && (r->flags & CSVR_HASH_IN_THREAD) && start_hasher(r);
-        if (!threaded && !hash_through(r, r->data_begin, err)) /* the header's bytes */
+        if (!hash_through(r, r->data_begin, err)) /* the header's bytes */
             return CSVR_PLAN_ERROR;
     }
     if (r->plan_pos >= r->size)
         return CSVR_PLAN_DONE;
-    if (r->plan_buf == NULL && (r->plan_buf = malloc(SCAN_BLOCK)) == NULL) {
+    size_t begin = r->plan_pos;
+    size_t goal = r->size - begin > target_bytes ? begin + target_bytes : r->size;
+    /* The chunk's bytes are read once, here, into a buffer the chunk keeps: the parse
+     * and the hash then work on it in place. */
+    size_t cap = goal - begin + 4096;
+    unsigned char *buf = malloc(cap);
+    if (buf == NULL) {
         set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
         return CSVR_PLAN_ERROR;
     }
-    size_t begin = r->plan_pos;
-    size_t goal = r->size - begin > target_bytes ? begin + target_bytes : r->size;
     size_t pos = begin;
     mstate s = M_ROW;
     bool prev_cr = false, found = false;
     uint64_t lines = 0;
-    /* Skim to the goal, then step to the next line break outside quotes; hash
-     * and count lines of exactly the bytes that make up the chunk. */
+    /* Skim to the goal, then step to the next line break outside quotes; count the
+     * lines of exactly the bytes that make up the chunk. */
     size_t lookahead = 4096; /* read past the goal: doubles while no boundary */
     while (pos < r->size && !found) {
-        /* Read up to the goal plus a little, so that many small chunks do
-         * not each read a whole block. */
         size_t want = (goal > pos ? goal - pos : 0) + lookahead;
         size_t n = want < SCAN_BLOCK ? want : SCAN_BLOCK;
         if (n > r->size - pos)
             n = r->size - pos;
         if (pos + n > goal && lookahead < SCAN_BLOCK)
             lookahead *= 2;
-        const unsigned char *b = r->plan_buf;
-        if (!source_read(r, pos, r->plan_buf, n, err))
+        if (pos - begin + n > cap) {
+            size_t bigger = cap * 2;
+            while (bigger < pos - begin + n)
+                bigger *= 2;
+            unsigned char *grown = realloc(buf, bigger);
+            if (grown == NULL) {
+                free(buf);
+                set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+                return CSVR_PLAN_ERROR;
+            }
+            buf = grown;
+            cap = bigger;
+        }
+        unsigned char *b = buf + (pos - begin);
+        if (!source_read(r, pos, b, n, err)) {
+            free(buf);
             return CSVR_PLAN_ERROR;
+        }
         size_t used = n;
         if (pos + n <= goal) {
             s = mirror_skim(b, 0, n, s);
@@ -1759,8 +1762,6 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
             s = mirror_skim(b, 0, g, s);
             used = mirror_boundary(b, g, n, &s, &found);
         }
-        if (r->hasher == NULL)
-            hash_bytes(r, b, used);
         lines += count_lines(b, used, prev_cr);
         prev_cr = b[used - 1] == '\r';
         pos += used;
@@ -1769,18 +1770,52 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
     out->end = pos;
     out->first_line = r->plan_line;
     out->index = r->plan_index++;
+    out->data = buf;
     r->plan_line += lines;
     r->plan_pos = pos;
     return CSVR_PLAN_CHUNK;
 }
 
-csvr_status csvr_read_chunk(csvr_reader *r, const csvr_chunk *chunk, const csvr_handlers *h,
+/* Adds a chunk's bytes to the digest when every earlier byte is in: the threads that
+ * parse chunks hash them in file order, each waiting for its turn. A chunk whose
+ * predecessors were discarded is not hashed (the digest stays incomplete). */
+static void hash_chunk_in_turn(csvr_reader *r, const csvr_chunk *chunk)
+{
+    if (r->sha == NULL)
+        return;
+    pthread_mutex_lock(&r->hash_lock);
+    while (r->hashed_upto != chunk->begin && !r->hash_broken)
+        pthread_cond_wait(&r->hash_turn, &r->hash_lock);
+    /* hashed under the lock, which only threads waiting for their turn want */
+    if (!r->hash_broken) {
+        hash_bytes(r, chunk->data, (size_t)(chunk->end - chunk->begin));
+        pthread_cond_broadcast(&r->hash_turn);
+    }
+    pthread_mutex_unlock(&r->hash_lock);
+}
+
+void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk)
+{
+    free(chunk->data);
+    chunk->data = NULL;
+    pthread_mutex_lock(&r->hash_lock);
+    r->hash_broken = true;
+    pthread_cond_broadcast(&r->hash_turn);
+    pthread_mutex_unlock(&r->hash_lock);
+}
+
+csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handlers *h,
                             csvr_error *err)
 {
-    if (chunk->begin < r->data_begin || chunk->end > r->size || chunk->begin > chunk->end) {
-        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "chunk outside the file's data");
+    if (chunk->data == NULL || chunk->begin < r->data_begin || chunk->end > r->size ||
+        chunk->begin > chunk->end) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "not a chunk of this file's data");
         return CSVR_ERROR;
     }
-    return run_pass(r, (size_t)chunk->begin, (size_t)chunk->end, chunk->first_line, h, false,
-                    err);
+    hash_chunk_in_turn(r, chunk);
+    csvr_status st = run_pass(r, (size_t)chunk->begin, (size_t)chunk->end, chunk->first_line, h,
+                              false, chunk->data, err);
+    free(chunk->data);
+    chunk->data = NULL;
+    return st;
 }

@@ -1522,9 +1522,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     /* a source read again for a later level is hashed and counted once */
     bool first_read = !stats->read;
     csvr_error err;
-    /* with threads the digest is computed on a helper thread (csv_reader.h) */
-    unsigned flags = !first_read ? CSVR_NO_HASH : thread_count(s) > 1 ? CSVR_HASH_IN_THREAD : 0;
-    csvr_reader *reader = csvr_open(path, cols, n, flags, &err);
+    csvr_reader *reader = csvr_open(path, cols, n, first_read ? 0 : CSVR_NO_HASH, &err);
     if (!reader) {
         free(cols);
         report_csv_error(s, &err);

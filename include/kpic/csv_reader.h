@@ -69,15 +69,16 @@
  * inside a quoted field, however the quotes fall (libcsv's lenient rules make
  * parity wrong for input like "ab"c), so rows parsed chunk by chunk are exactly
  * the rows of one sequential pass.  The same scan counts lines, so every chunk
- * knows the true file line it starts on, and hashes the bytes in order.  Chunks
- * can then be parsed concurrently, each with its own libcsv parser.
+ * knows the true file line it starts on, and keeps the bytes it read, so the
+ * file is read once.  Chunks can then be parsed concurrently, each with its own
+ * libcsv parser, in place.
  *
  * SHA-256.  The digest covers every byte of the file, in order, and is computed
- * during the pass that parses it: by csvr_read inline, or by csvr_next_chunk as
- * it hands out chunks -- or, with CSVR_HASH_IN_THREAD, on a helper thread that
- * reads the file alongside the parse in either mode.  SHA-256 costs about a
- * quarter of a bare libcsv parse and cannot be split, so with chunks the helper
- * keeps it out of the planning every worker waits for.
+ * during the pass that parses it: by csvr_read inline (or, with
+ * CSVR_HASH_IN_THREAD, on a helper thread reading alongside the parse), or by
+ * csvr_read_chunk, each chunk in its turn, from the bytes the chunk holds.
+ * SHA-256 costs about a quarter of a bare libcsv parse and cannot be split: in
+ * chunks it runs outside the planning lock every worker waits for.
  */
 #ifndef KPIC_CSV_READER_H
 #define KPIC_CSV_READER_H
@@ -132,10 +133,9 @@ typedef struct csvr_cell {
 /* Flags for csvr_open. */
 enum {
     CSVR_NO_HASH = 1u << 0,        /* skip the SHA-256 (csvr_sha256_hex then fails) */
-    CSVR_HASH_IN_THREAD = 1u << 1, /* hash on a helper thread, alongside the parse:
-                                      csvr_read then does not hash inline, and
-                                      csvr_next_chunk does not hash under the
-                                      callers' planning lock */
+    CSVR_HASH_IN_THREAD = 1u << 1, /* csvr_read hashes on a helper thread, alongside
+                                      the parse, instead of inline (chunks are
+                                      always hashed by the threads parsing them) */
 };
 
 typedef enum csvr_error_kind {
@@ -265,6 +265,8 @@ typedef struct csvr_chunk {
     uint64_t begin, end;  /* byte offsets in the file: [begin, end) */
     uint64_t first_line;  /* the physical line on which BEGIN lies */
     uint64_t index;       /* 0, 1, 2 ... in file order */
+    unsigned char *data;  /* private: the chunk's bytes, read by csvr_next_chunk and
+                             released by csvr_read_chunk or csvr_chunk_discard */
 } csvr_chunk;
 
 typedef enum csvr_plan {
@@ -276,20 +278,31 @@ typedef enum csvr_plan {
 /* Plans the next chunk: the bytes from where the previous chunk ended to the
  * first record boundary at least TARGET_BYTES later (or the end of the file),
  * so that every chunk holds at least one record unless only blank lines are
- * left.  Reads and hashes those bytes (unless CSVR_NO_HASH), so the digest is
- * complete once this has returned CSVR_PLAN_DONE.  Not thread-safe: callers
- * that plan from several threads must hold a lock around this call; planning is
- * several times faster than parsing, so one lock does not starve the workers. */
+ * left.  Reads those bytes into memory the chunk keeps (so memory is about one
+ * chunk per thread, plus the longest record), where csvr_read_chunk parses and
+ * hashes them: every chunk must be passed to csvr_read_chunk or to
+ * csvr_chunk_discard.  Not thread-safe: callers that plan from several threads
+ * must hold a lock around this call; planning is several times faster than
+ * parsing, so one lock does not starve the workers. */
 csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
                           csvr_error *err);
 
 /* Parses the records of CHUNK (from csvr_next_chunk on R) like csvr_read does,
- * with line numbers true to the file.  Several threads may parse different
- * chunks of one reader at the same time; callbacks then run on those threads.
- * Bad rows of different chunks arrive in no particular order: order them by
- * chunk index (or by line) if order matters. */
-csvr_status csvr_read_chunk(csvr_reader *r, const csvr_chunk *chunk, const csvr_handlers *h,
+ * with line numbers true to the file, and releases its bytes.  Several threads
+ * may parse different chunks of one reader at the same time; callbacks then run
+ * on those threads.  Bad rows of different chunks arrive in no particular order:
+ * order them by chunk index (or by line) if order matters.
+ *
+ * The digest is computed here, chunk by chunk in file order: a call first waits
+ * until every earlier chunk has been hashed by its own csvr_read_chunk.  So a
+ * thread must not hold a planned chunk unread while it reads a later one, and
+ * all chunks hashed means the digest is complete. */
+csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handlers *h,
                             csvr_error *err);
+
+/* Releases a planned chunk that will not be parsed (a pass given up), and gives
+ * up the digest: later csvr_read_chunk calls no longer wait to hash. */
+void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk);
 
 /* Bytes of the file parsed so far and its total size, for a progress display.
  * Safe to call from any thread at any time. */
@@ -297,8 +310,7 @@ void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_t
 
 /* Writes the file's SHA-256 as 64 lowercase hex digits and a NUL into HEX and
  * returns true, once a pass has covered the whole file; false before that, or
- * with CSVR_NO_HASH.  After a chunked pass with CSVR_HASH_IN_THREAD it first
- * waits for the helper thread to finish the digest (call it from one thread). */
-bool csvr_sha256_hex(csvr_reader *r, char hex[65]);
+ * with CSVR_NO_HASH. */
+bool csvr_sha256_hex(const csvr_reader *r, char hex[65]);
 
 #endif /* KPIC_CSV_READER_H */
