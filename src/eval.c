@@ -951,10 +951,10 @@ static bool set_has(eval_session *s, ast_decl *set, period_t period, const void 
  *
  * With one thread the rows go straight into the instances' accumulators. With more,
  * the file is cut into chunks at record boundaries (csv_reader.h) and each worker
- * parses chunks into accumulators of its own, with its own table of distinct keys;
- * the workers' results are merged at the end. Merging is exact (counts and decimal
- * sums add, min and max compare, key sets unite), so the result does not depend on
- * the number of threads or on how the file was cut. */
+ * parses chunks into count/sum/avg/min/max accumulators of its own, merged exactly at
+ * the end (counts and decimal sums add, min and max compare). Distinct keys need no
+ * merge: every worker adds them to the key run's store (keystore.h), shared by all.
+ * So the result does not depend on the number of threads or on how the file was cut. */
 
 enum { CHUNK_BYTES = 8 << 20 };
 
