@@ -144,9 +144,54 @@ static void test_membership_with_other_conditions_waits_for_the_set(void **state
     done(&f);
 }
 
+/* The key family of the aggregate planned for indicator NAME. */
+static int family_of(fixture *f, const char *name)
+{
+    for (size_t i = 0; i < f->model->indicators.len; i++) {
+        ast_decl *ind = f->model->indicators.items[i];
+        if (strcmp(ind->name, name) != 0) continue;
+        plan_instance *in = plan_find(&f->plan, ind->u.indicator.expr, may());
+        assert_non_null(in);
+        return in->agg->key_family;
+    }
+    fail_msg("no indicator %s", name);
+    return -2;
+}
+
+static void test_key_families(void **state)
+{
+    (void)state;
+    fixture f;
+    load(&f, "set big = orders.customer_id having sum(amount) >= 30\n"
+             "indicator buyers count = distinct(orders.customer_id)\n"
+             "indicator repeat count per staff = distinct(orders.customer_id having count() >= 2)\n"
+             "indicator spenders count = distinct( orders.customer_id having sum(orders.amount) > 9 )\n"
+             "indicator big_ones count = distinct(orders.customer_id where amount > 100)\n"
+             "indicator ever count = distinct(orders.customer_id over all time)\n"
+             "indicator staffs count = distinct(orders.staff_id)\n"
+             "indicator orders_n count = count(orders)\n"
+             "indicator n_big count = count(big)\n");
+    plan_all(&f, may());
+    int family = family_of(&f, "buyers");
+    assert_true(family >= 0);
+    /* having does not matter, nor how the column is written */
+    assert_int_equal(family_of(&f, "repeat"), family);
+    assert_int_equal(family_of(&f, "spenders"), family);
+    plan_instance *set = plan_find_set(&f.plan, f.model->sets.items[0], may());
+    assert_non_null(set);
+    assert_int_equal(set->agg->key_family, family);
+    /* a where, a window or another column does */
+    assert_int_not_equal(family_of(&f, "big_ones"), family);
+    assert_int_not_equal(family_of(&f, "ever"), family);
+    assert_int_not_equal(family_of(&f, "staffs"), family);
+    assert_int_equal(family_of(&f, "orders_n"), -1);   /* not a distinct */
+    done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_key_families),
         cmocka_unit_test(test_identical_aggregates_are_planned_once),
         cmocka_unit_test(test_set_of_another_source_comes_first),
         cmocka_unit_test(test_own_set_is_intersected_not_reread),
