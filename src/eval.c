@@ -86,6 +86,15 @@ typedef struct roster_row {
     eval_value *values;
 } roster_row;
 
+/* The first time a scale call's input fell outside every interval, and how often. */
+typedef struct scale_miss {
+    const ast_expr *call;
+    dec_t input;
+    period_t period;
+    int group;
+    uint64_t count;
+} scale_miss;
+
 typedef struct memo_entry {
     const void *decl;
     date_t start;
@@ -113,6 +122,10 @@ struct eval_session {
     /* sources, in model order, then the roster */
     eval_source_stats *stats;
     size_t stats_count;
+    /* scale calls whose input fell outside every interval: call → index in scale_misses */
+    hmap scale_miss_index;
+    struct scale_miss *scale_misses;
+    size_t scale_miss_count, scale_miss_cap;
     /* memoised indicator values */
     hmap memo_index;
     memo_entry *memo;
@@ -231,6 +244,8 @@ void eval_free(eval_session *s)
     strtab_free(&s->strings);
     strtab_free(&s->staff_ids);
     hmap_free(&s->memo_index);
+    hmap_free(&s->scale_miss_index);
+    free(s->scale_misses);
     free(s->memo);
     free(s->rejects.data);
     arena_free(&s->mem);
@@ -1828,6 +1843,14 @@ static bool scale_bound(const ast_expr *e, dec_t *value, int *infinite)
     return true;
 }
 
+void eval_scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t size)
+{
+    bool percent = scale->u.scale.row_count > 0 &&
+                   (scale->u.scale.rows[0].hi->kind == EX_PERCENT ||
+                    scale->u.scale.rows[0].lo->kind == EX_PERCENT);
+    eval_format_value(eval_num(x), percent ? UNIT_PERCENT : UNIT_NUMBER, buf, size);
+}
+
 int eval_scale_row(const ast_decl *scale, dec_t x)
 {
     for (int i = 0; i < scale->u.scale.row_count; i++) {
@@ -1860,6 +1883,43 @@ eval_value eval_scale(const ast_decl *scale, dec_t x)
         dec_mul(dx, rise, &part) || dec_div(part, span, DEC_PLACES, &part) || dec_add(from, part, &out))
         return eval_null();
     return eval_num(out);
+}
+
+static void note_scale_miss(const value_ctx *c, const ast_expr *call, dec_t input)
+{
+    eval_session *s = c->s;
+    uint64_t key = (uint64_t)(uintptr_t)call;
+    uint32_t at = hmap_get(&s->scale_miss_index, key);
+    if (at != HMAP_NONE) {
+        s->scale_misses[at].count++;
+        return;
+    }
+    if (s->scale_miss_count == s->scale_miss_cap) {
+        s->scale_miss_cap = s->scale_miss_cap ? s->scale_miss_cap * 2 : 8;
+        s->scale_misses = xrealloc(s->scale_misses, s->scale_miss_cap * sizeof *s->scale_misses);
+    }
+    hmap_put(&s->scale_miss_index, key, (uint32_t)s->scale_miss_count);
+    s->scale_misses[s->scale_miss_count++] = (scale_miss){ call, input, c->period, c->group, 1 };
+}
+
+void eval_report_scale_misses(eval_session *s)
+{
+    for (size_t i = 0; i < s->scale_miss_count; i++) {
+        const scale_miss *m = &s->scale_misses[i];
+        char input[64], period[PERIOD_LABEL_SIZE], who[160];
+        eval_scale_input_text(m->call->ref, m->input, input, sizeof input);
+        period_format(m->period, period, sizeof period);
+        if (m->group < 0 || (size_t)m->group >= s->staff_count)
+            snprintf(who, sizeof who, "the company total");
+        else
+            snprintf(who, sizeof who, "staff '%s'", s->staff[m->group].id);
+        diagnostic *d = diag_report(s->diags, DIAG_WARNING, m->call->span, "scale-range",
+                                    "%s lies outside every interval of scale '%s' (%s, %s); the value is null",
+                                    input, m->call->ref->name, period, who);
+        if (m->count > 1)
+            diag_hint(s->diags, d, "the same for %llu more value%s (other periods or staff members)",
+                      (unsigned long long)(m->count - 1), m->count == 2 ? "" : "s");
+    }
 }
 
 static eval_value value_eval(const value_ctx *c, ast_expr *e)
@@ -1984,7 +2044,9 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
         }
         case CALL_SCALE: {
             eval_value x = value_eval(c, e->u.call.args.items[0]);
-            return x.kind == VAL_NUM ? eval_scale(e->ref, x.as.num) : eval_null();
+            if (x.kind != VAL_NUM) return eval_null();
+            if (eval_scale_row(e->ref, x.as.num) < 0) note_scale_miss(c, e, x.as.num);
+            return eval_scale(e->ref, x.as.num);
         }
         case CALL_FN_DAYS: {
             eval_value a = value_eval(c, e->u.call.args.items[0]), b = value_eval(c, e->u.call.args.items[1]);

@@ -255,14 +255,6 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
 
 /* A number for a warning: a percentage when the scale's bounds are written as
  * percentages, else plain, both as people read them. */
-static void scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t size)
-{
-    bool percent = scale->u.scale.row_count > 0 &&
-                   (scale->u.scale.rows[0].hi->kind == EX_PERCENT ||
-                    scale->u.scale.rows[0].lo->kind == EX_PERCENT);
-    eval_format_value(eval_num(x), percent ? UNIT_PERCENT : UNIT_NUMBER, buf, size);
-}
-
 static const char *staff_label(const eval_staff *who, char *buf, size_t size)
 {
     if (who->name) snprintf(buf, size, "'%s' (%s)", who->id, who->name);
@@ -302,7 +294,7 @@ static void report_warnings(const score_result *r, diag_sink *diags)
             if (!kp->out_of_scale) continue;
             uint64_t key = ((uint64_t)(uint32_t)st->staff << 20) | k;
             if (hmap_get(&first, key) != (uint32_t)i) continue;
-            scale_input_text(kp->out_of_scale, kp->out_of_scale_input, input, sizeof input);
+            eval_scale_input_text(kp->out_of_scale, kp->out_of_scale_input, input, sizeof input);
             diagnostic *d = diag_report(
                 diags, DIAG_WARNING, kp->item->span, "scale-range",
                 "staff %s, kpi '%s', %s: %s %s lies outside every interval of scale '%s'; "

@@ -141,6 +141,13 @@ eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t per
 eval_value eval_scale(const ast_decl *scale, dec_t x);
 /* The index of the row of scale whose interval contains x, or -1. */
 int eval_scale_row(const ast_decl *scale, dec_t x);
+/* X as a scale's bounds are written: a percentage when they are, else a number. */
+void eval_scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t size);
+/* Warns, at each scale call whose input fell outside every interval while values were
+ * evaluated, with the first period and group it happened for and how often (DESIGN
+ * §2.4: "input outside every interval gives null and a warning"). For `kpic eval`;
+ * the scorer words its own warnings per staff member and kpi. */
+void eval_report_scale_misses(eval_session *s);
 
 /* The fraction of period's days a staff member was employed (DESIGN §2.5 `employed`):
  * staff.start inclusive, staff.end exclusive, an open side when absent. */

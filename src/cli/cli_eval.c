@@ -78,6 +78,7 @@ int cli_eval(int argc, char **argv)
             size_t len;
             char *out = eval_render(session, indicators, count, format, &len);
             bool exact = eval_overflow_check(session);
+            eval_report_scale_misses(session);
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
             if (exact) {
                 fwrite(out, 1, len, stdout);
