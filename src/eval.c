@@ -122,6 +122,12 @@ struct eval_session {
     /* sources, in model order, then the roster */
     eval_source_stats *stats;
     size_t stats_count;
+    /* scale calls inside row expressions (call → index), and how many row values of
+     * each fell outside every interval: counted by every worker thread at once */
+    hmap row_scale_index;
+    const ast_expr **row_scale_calls;
+    uint64_t *row_scale_misses;
+    size_t row_scale_count, row_scale_cap;
     /* scale calls whose input fell outside every interval: call → index in scale_misses */
     hmap scale_miss_index;
     struct scale_miss *scale_misses;
@@ -246,6 +252,9 @@ void eval_free(eval_session *s)
     hmap_free(&s->memo_index);
     hmap_free(&s->scale_miss_index);
     free(s->scale_misses);
+    hmap_free(&s->row_scale_index);
+    free(s->row_scale_calls);
+    free(s->row_scale_misses);
     free(s->memo);
     free(s->rejects.data);
     arena_free(&s->mem);
@@ -762,6 +771,11 @@ static void row_eval(const row_ctx *r, const ast_expr *e, row_value *out)
         case CALL_SCALE: {
             row_eval(r, e->u.call.args.items[0], &a);
             if (a.kind != VAL_NUM) return;
+            if (eval_scale_row(e->ref, a.as.num) < 0) {
+                /* the map is complete before the pass and only read during it */
+                uint32_t at = hmap_get(&r->s->row_scale_index, (uint64_t)(uintptr_t)e);
+                if (at != HMAP_NONE) __atomic_fetch_add(&r->s->row_scale_misses[at], 1, __ATOMIC_RELAXED);
+            }
             eval_value v = eval_scale(e->ref, a.as.num);
             if (v.kind == VAL_NUM) set_num(out, v.as.num);
             return;
@@ -1736,6 +1750,43 @@ bool eval_overflow_check(eval_session *s)
     return false;
 }
 
+/* Registers every scale call in E (a row expression: an aggregate's argument, where
+ * or having) so that rows can count their inputs outside every interval. */
+static void collect_row_scales(eval_session *s, const ast_expr *e)
+{
+    if (!e) return;
+    switch (e->kind) {
+    case EX_UNARY: collect_row_scales(s, e->u.op.lhs); return;
+    case EX_BINARY: collect_row_scales(s, e->u.op.lhs); collect_row_scales(s, e->u.op.rhs); return;
+    case EX_IF:
+        collect_row_scales(s, e->u.cond.cond);
+        collect_row_scales(s, e->u.cond.then_expr);
+        collect_row_scales(s, e->u.cond.else_expr);
+        return;
+    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
+        collect_row_scales(s, e->u.in.lhs);
+        for (size_t i = 0; i < e->u.in.items.len; i++) collect_row_scales(s, e->u.in.items.items[i]);
+        return;
+    case EX_CALL:
+        for (size_t i = 0; i < e->u.call.args.len; i++) collect_row_scales(s, e->u.call.args.items[i]);
+        collect_row_scales(s, e->u.call.where);
+        if (e->call_kind != CALL_SCALE) return;
+        uint64_t key = (uint64_t)(uintptr_t)e;
+        if (hmap_get(&s->row_scale_index, key) != HMAP_NONE) return;
+        if (s->row_scale_count == s->row_scale_cap) {
+            s->row_scale_cap = s->row_scale_cap ? s->row_scale_cap * 2 : 8;
+            s->row_scale_calls = xrealloc(s->row_scale_calls, s->row_scale_cap * sizeof *s->row_scale_calls);
+            s->row_scale_misses = xrealloc(s->row_scale_misses, s->row_scale_cap * sizeof *s->row_scale_misses);
+        }
+        hmap_put(&s->row_scale_index, key, (uint32_t)s->row_scale_count);
+        s->row_scale_calls[s->row_scale_count] = e;
+        s->row_scale_misses[s->row_scale_count++] = 0;
+        return;
+    default:
+        return;
+    }
+}
+
 bool eval_execute(eval_session *s)
 {
     s->executed = true;
@@ -1747,6 +1798,12 @@ bool eval_execute(eval_session *s)
     }
     if (!load_roster(s)) return false;
     plan_schedule(&s->plan);
+    for (size_t i = 0; i < s->plan.aggs.len; i++) {
+        const plan_agg *agg = s->plan.aggs.items[i];
+        collect_row_scales(s, agg->arg);
+        collect_row_scales(s, agg->where);
+        collect_row_scales(s, agg->having);
+    }
     for (int level = 0; level <= s->plan.max_level; level++)
         for (size_t i = 0; i < s->model->sources.len; i++)
             if (!read_source(s, i, level)) {
@@ -1904,6 +1961,14 @@ static void note_scale_miss(const value_ctx *c, const ast_expr *call, dec_t inpu
 
 void eval_report_scale_misses(eval_session *s)
 {
+    for (size_t i = 0; i < s->row_scale_count; i++) {
+        uint64_t n = s->row_scale_misses[i];
+        if (!n) continue;
+        const ast_expr *call = s->row_scale_calls[i];
+        diag_report(s->diags, DIAG_WARNING, call->span, "scale-range",
+                    "%llu row value%s lay outside every interval of scale '%s'; %s null",
+                    (unsigned long long)n, n == 1 ? "" : "s", call->ref->name, n == 1 ? "it is" : "they are");
+    }
     for (size_t i = 0; i < s->scale_miss_count; i++) {
         const scale_miss *m = &s->scale_misses[i];
         char input[64], period[PERIOD_LABEL_SIZE], who[160];

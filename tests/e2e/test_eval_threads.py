@@ -4,7 +4,8 @@
 Generates a CSV whose quoted fields hold commas, doubled quotes and newlines (CRLF
 and LF), then runs `kpic eval` with 1 thread and with 2 and 3 threads on chunks of a
 few hundred bytes (KPIC_CHUNK_BYTES), so that chunk boundaries fall everywhere,
-including right before and inside quoted fields. The JSON outputs must be identical.
+including right before and inside quoted fields. The JSON outputs must be identical,
+and so must the warnings (a count of out-of-scale row values is summed over threads).
 The same is checked for a bad row: every thread count reports the same first error.
 usage: test_eval_threads.py KPIC
 """
@@ -46,6 +47,13 @@ indicator repeat   count per staff = distinct(orders.customer_id having count() 
 indicator big      money per staff = max(orders.amount where note = "line one\\nline two")
 indicator quoted   count = count(orders where note in ("a, b", "say \\"hi\\""))
 indicator ytd      money per staff = sum(orders.amount over year to date)
+scale band {
+  [0, 300)    -> 1
+  [300, 700)  -> 2
+}
+# amounts run to 999.99: rows above 700 fall outside every interval, and the warning's
+# count of them must not depend on how the rows were shared between threads
+indicator banded   number per staff = sum(band(orders.amount))
 ''')
 
 def run(threads, chunk=None, data=None):
@@ -69,11 +77,14 @@ def check(cond, what):
 
 one = run(1)
 check(one.returncode == 0 and one.stdout, f"one thread runs: {one.stderr.decode()[:300]}")
+check(b"row values lay outside every interval of scale 'band'" in one.stderr,
+      f"the out-of-scale rows are reported: {one.stderr.decode()[:300]}")
 for threads in (2, 3):
     for chunk in (97, 256, 1000, 4096):
         many = run(threads, chunk)
         check(many.returncode == 0, f"{threads} threads, chunk {chunk}: exit {many.returncode}")
         check(many.stdout == one.stdout, f"{threads} threads, chunk {chunk}: same JSON as one thread")
+        check(many.stderr == one.stderr, f"{threads} threads, chunk {chunk}: same warnings as one thread")
 
 # a bad row far into the file: the same first error whatever the threads
 bad = os.path.join(tmp, "bad.csv")
