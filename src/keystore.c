@@ -33,9 +33,9 @@ struct keystore {
  * integers (exact decimals). */
 typedef struct record {
     uint64_t h;
-    uint32_t len;
+    uint64_t len;
     uint32_t cell_a, cell_b;
-    uint32_t unused[3];
+    uint64_t unused;
 } record;
 
 #define ALIGN 16u
@@ -219,7 +219,7 @@ void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell
         b->cap = cap;
     }
     record *r = (record *)(b->data + b->len);
-    *r = (record){ h, (uint32_t)len, cell_a, cell_b, {0, 0, 0} };
+    *r = (record){ h, len, cell_a, cell_b, 0 };
     unsigned char *x = b->data + b->len + sizeof *r;
     if (ks->extra_size) memcpy(x, extra, ks->extra_size);
     memcpy(x + extra_len, key, len);
