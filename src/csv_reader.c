@@ -1529,6 +1529,22 @@ static void slide_window(struct csvr_pass *p, size_t cut)
     p->have_located = false;
 }
 
+/* Frees a pass and what it allocated (not its libcsv parser); its window too when
+ * OWNS_BUF, i.e. unless it parsed a chunk's bytes in place.  P may be NULL. */
+static void free_pass(struct csvr_pass *p, bool owns_buf)
+{
+    if (p == NULL)
+        return;
+    free(p->cells);
+    free(p->kept);
+    free(p->plan);
+    free(p->by_type);
+    free(p->row_buf);
+    if (owns_buf)
+        free(p->buf);
+    free(p);
+}
+
 /* Parses the file's bytes [BEGIN, END) (a whole number of records starting on
  * line FIRST_LINE) and hashes them on the way if HASH. */
 static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t first_line,
@@ -1558,16 +1574,7 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
     if (p == NULL || p->cells == NULL || p->kept == NULL || p->plan == NULL ||
         p->by_type == NULL || p->row_buf == NULL ||
         p->buf == NULL || csv_init(&p->parser, 0) != 0) {
-        if (p != NULL) {
-            free(p->cells);
-            free(p->kept);
-            free(p->plan);
-            free(p->by_type);
-            free(p->row_buf);
-            if (in_place == NULL)
-                free(p->buf);
-        }
-        free(p);
+        free_pass(p, in_place == NULL);
         set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
         return CSVR_ERROR;
     }
@@ -1659,14 +1666,7 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
     }
     csvr_status status = p->status;
     csv_free(&p->parser);
-    free(p->cells);
-    free(p->kept);
-    free(p->plan);
-    free(p->by_type);
-    free(p->row_buf);
-    if (in_place == NULL)
-        free(p->buf);
-    free(p);
+    free_pass(p, in_place == NULL);
     return status;
 }
 
