@@ -46,6 +46,24 @@ static void canon_window(canon_buf *b, const ast_window *w)
     }
 }
 
+static void canon_expr(canon_buf *b, const ast_expr *e);
+
+/* A call: NAME(ARGS where WHERE having HAVING over OVER), each clause when present. */
+static void canon_call(canon_buf *b, const char *name, ast_expr *const *args, size_t argc,
+                       const ast_expr *where, const ast_expr *having, const ast_window *over)
+{
+    put(b, "(");
+    put(b, name);
+    for (size_t i = 0; i < argc; i++) {
+        put(b, " ");
+        canon_expr(b, args[i]);
+    }
+    if (where) { put(b, " where "); canon_expr(b, where); }
+    if (having) { put(b, " having "); canon_expr(b, having); }
+    canon_window(b, over);
+    put(b, ")");
+}
+
 static void canon_expr(canon_buf *b, const ast_expr *e)
 {
     if (!e) {
@@ -124,16 +142,8 @@ static void canon_expr(canon_buf *b, const ast_expr *e)
         put(b, ")");
         return;
     case EX_CALL:
-        put(b, "(");
-        put(b, e->u.call.name);
-        for (size_t i = 0; i < e->u.call.args.len; i++) {
-            put(b, " ");
-            canon_expr(b, e->u.call.args.items[i]);
-        }
-        if (e->u.call.where) { put(b, " where "); canon_expr(b, e->u.call.where); }
-        if (e->u.call.having) { put(b, " having "); canon_expr(b, e->u.call.having); }
-        canon_window(b, e->u.call.over);
-        put(b, ")");
+        canon_call(b, e->u.call.name, (ast_expr *const *)e->u.call.args.items, e->u.call.args.len,
+                   e->u.call.where, e->u.call.having, e->u.call.over);
         return;
     }
 }
@@ -241,14 +251,10 @@ static plan_agg *new_agg(plan *p, const char *canon)
 /* The key family of a distinct aggregate or set over COLUMN (see plan.h): its
  * structure written as a distinct() call without `having`, so that a set and a
  * distinct() with the same column, where and window share one too. */
-static int key_family(plan *p, const ast_expr *column, const ast_expr *where, const ast_window *over)
+static int key_family(plan *p, ast_expr *column, const ast_expr *where, const ast_window *over)
 {
     canon_buf b = {0};
-    put(&b, "(distinct ");
-    canon_expr(&b, column);
-    if (where) { put(&b, " where "); canon_expr(&b, where); }
-    canon_window(&b, over);
-    put(&b, ")");
+    canon_call(&b, "distinct", &column, 1, where, NULL, over);
     int family = (int)strtab_intern(&p->families, b.data, strlen(b.data));
     free(b.data);
     return family;
