@@ -824,22 +824,28 @@ static void explain_header(FILE *out, eval_session *s, int staff, const char *ro
     fputc('\n', out);
 }
 
+/* "from START until END, exclusive": a roster member's employment, either side open. */
+static void write_employment(FILE *out, const eval_staff *who)
+{
+    char date[DATE_FORMAT_SIZE];
+    if (who->has_start) {
+        date_format(who->start, date, sizeof date);
+        fprintf(out, "from %s", date);
+    }
+    if (who->has_end) {
+        date_format(who->end, date, sizeof date);
+        fprintf(out, "%suntil %s, exclusive", who->has_start ? " " : "", date);
+    }
+}
+
 static void explain_employment(FILE *out, eval_session *s, const score_statement *st)
 {
     size_t rc;
     const eval_staff *who = &eval_roster(s, &rc)[st->staff];
-    char a[DATE_FORMAT_SIZE], b[DATE_FORMAT_SIZE];
     fprintf(out, "employed %d/%d days", (int)st->employed_days.num, (int)st->employed_days.den);
     if (who->has_start || who->has_end) {
         fputs(" (employment ", out);
-        if (who->has_start) {
-            date_format(who->start, a, sizeof a);
-            fprintf(out, "from %s", a);
-        }
-        if (who->has_end) {
-            date_format(who->end, b, sizeof b);
-            fprintf(out, "%suntil %s, exclusive", who->has_start ? " " : "", b);
-        }
+        write_employment(out, who);
         fputc(')', out);
     }
     fputc('\n', out);
@@ -988,17 +994,10 @@ char *score_explain_unscored(eval_session *s, const chk_model *model, int staff,
             fprintf(out, "%s%s", i ? ", " : "", ((ast_decl *)model->roles.items[i])->name);
         fputs(")\n", out);
     } else {
-        char a[DATE_FORMAT_SIZE], b[DATE_FORMAT_SIZE], label[PERIOD_LABEL_SIZE];
+        char label[PERIOD_LABEL_SIZE];
         period_format(periods[0], label, sizeof label);
         fprintf(out, "not employed on any day of %s (employment ", label);
-        if (who->has_start) {
-            date_format(who->start, a, sizeof a);
-            fprintf(out, "from %s", a);
-        }
-        if (who->has_end) {
-            date_format(who->end, b, sizeof b);
-            fprintf(out, "%suntil %s, exclusive", who->has_start ? " " : "", b);
-        }
+        write_employment(out, who);
         fputs(")\n", out);
     }
     score_memstream_close(out);
