@@ -913,6 +913,25 @@ static void finish_instance(eval_session *s, plan_instance *in)
     st->done = true;
 }
 
+/* The state of SET's instance in PERIOD, or NULL when it was not computed. */
+static const inst_state *set_state(eval_session *s, ast_decl *set, period_t period)
+{
+    plan_instance *in = plan_find_set(&s->plan, set, period);
+    return in && in->state && ((inst_state *)in->state)->keys ? in->state : NULL;
+}
+
+/* Whether the key (hash H) is a member of the set instance ST (a set_state). */
+static bool state_has(eval_session *s, const inst_state *st, uint64_t h, const void *key, size_t len)
+{
+    if (!st) return false;
+    const key_run *run = st->keys;
+    uint32_t cell = st->pos * (uint32_t)s->groups + (uint32_t)(s->groups - 1);
+    unsigned char *payload = ks_find(run->store, h, key, len, cell);
+    if (!payload) return false;
+    size_t passed_at = run->members[st->member].passed_at;
+    return passed_at == SIZE_MAX || payload[passed_at];
+}
+
 /* After the pass: the distinct counts of every instance of a key run, per group (a key
  * counts when it passes `having` and, for distinct(S.c where c in SET), is in SET), and
  * the having flags that make a set's members. One walk over the run's keys. */
@@ -924,15 +943,27 @@ static void finish_key_run(eval_session *s, key_run *run)
     for (size_t m = 0; m < run->member_count; m++)
         if (run->members[m].nslots > most) most = run->members[m].nslots;
     acc *unpacked = xcalloc(most + 1, sizeof *unpacked); /* counts_only slots as accs */
+    /* distinct(S.c where c in SET): the set's instance for each member and position,
+     * looked up once rather than for every key */
+    const inst_state **sets = xcalloc(run->member_count * run->count + 1, sizeof *sets);
+    bool any_set = false;
+    for (size_t m = 0; m < run->member_count; m++) {
+        const plan_agg *agg = run->members[m].agg;
+        if (!agg->member_set) continue;
+        any_set = true;
+        for (size_t pos = 0; pos < run->count; pos++)
+            sets[m * run->count + pos] = set_state(s, agg->member_set, run->instances[m * run->count + pos]->period);
+    }
     uint64_t cursor = 0;
     ks_entry en;
     while (ks_next(run->store, &cursor, &en)) {
         size_t pos = en.cell / groups;
+        uint64_t h = any_set ? ks_hash(en.key, en.len) : 0;
         for (size_t m = 0; m < run->member_count; m++) {
             const key_member *mem = &run->members[m];
             const plan_agg *agg = mem->agg;
             plan_instance *in = run->instances[m * run->count + pos];
-            if (agg->member_set && !set_has(s, agg->member_set, in->period, en.key, en.len)) continue;
+            if (agg->member_set && !state_has(s, sets[m * run->count + pos], h, en.key, en.len)) continue;
             if (agg->having) {
                 unsigned char *payload = en.payload;
                 const acc *slots = (const acc *)(payload + mem->slots_at);
@@ -959,21 +990,13 @@ static void finish_key_run(eval_session *s, key_run *run)
         }
     free(counts);
     free(unpacked);
+    free(sets);
 }
 
 /* Whether the key is a member of SET in PERIOD (sets are company-wide: the total group). */
 static bool set_has(eval_session *s, ast_decl *set, period_t period, const void *key, size_t len)
 {
-    plan_instance *in = plan_find_set(&s->plan, set, period);
-    if (!in || !in->state) return false;
-    inst_state *st = in->state;
-    if (!st->keys) return false;
-    key_run *run = st->keys;
-    uint32_t cell = st->pos * (uint32_t)s->groups + (uint32_t)(s->groups - 1);
-    unsigned char *payload = ks_find(run->store, ks_hash(key, len), key, len, cell);
-    if (!payload) return false;
-    size_t passed_at = run->members[st->member].passed_at;
-    return passed_at == SIZE_MAX || payload[passed_at];
+    return state_has(s, set_state(s, set, period), ks_hash(key, len), key, len);
 }
 
 /* ---- the pass over one source ------------------------------------------------------------
