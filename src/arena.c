@@ -35,6 +35,18 @@ void *xcalloc(size_t n, size_t size)
     return p;
 }
 
+void *xcalloc_aligned(size_t align, size_t n, size_t size)
+{
+    if (size != 0 && n > SIZE_MAX / size) out_of_memory(SIZE_MAX);
+    size_t bytes = n * size;
+    if (bytes == 0) bytes = 1;
+    /* aligned_alloc wants a multiple of the alignment */
+    size_t rounded = (bytes + align - 1) / align * align;
+    void *p = aligned_alloc(align, rounded);
+    if (!p) out_of_memory(rounded);
+    return memset(p, 0, rounded);
+}
+
 void *xrealloc(void *p, size_t size)
 {
     void *q = realloc(p, size ? size : 1);

@@ -38,6 +38,8 @@ void ptr_vec_push(arena *a, ptr_vec *v, void *item);
 /* Memory for the host program, outside any arena: abort with a message on failure. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
+/* Zeroed like xcalloc, at an ALIGN-byte boundary (a power of two); free() frees it. */
+void *xcalloc_aligned(size_t align, size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
 
