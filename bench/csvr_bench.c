@@ -3,7 +3,7 @@
  * Reads the columns an evaluator of bench/gen_orders.py data would use
  * (customer_id, staff_id and channel as text, amount as money, paid_at as a
  * date, refunded as bool), sums the amounts and counts rows, so that nothing
- * can be optimised away.  Compare its MB/s with bench/csv_bare.c on the same
+ * can be optimised away.  Compare its MB/s with `bench/csv_floor.c FILE bare` on the same
  * file (issue 4 asks for at most 1.3x the bare libcsv time).
  *
  *     gcc -O2 -Iinclude -o /tmp/csvr_bench bench/csvr_bench.c \
