@@ -891,6 +891,10 @@ static bool read_header(csvr_reader *r, csvr_error *err)
     for (size_t w = 0; w < r->n_wanted; w++) {
         const char *want = r->wanted[w].name;
         char **hit = bsearch(&want, sorted, hb.count, sizeof *sorted, compare_names);
+        if (hit == NULL && (r->flags & CSVR_MISSING_COLUMNS_OK)) {
+            r->field_of_want[w] = SIZE_MAX; /* no field feeds it: its cell stays null */
+            continue;
+        }
         if (hit == NULL) {
             char listing[CSVR_MESSAGE_MAX - 200];
             list_header(r, listing, sizeof listing);

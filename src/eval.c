@@ -535,7 +535,6 @@ static bool load_roster(eval_session *s)
 typedef struct row_ctx {
     eval_session *s;
     const csvr_cell *cells;
-    const int *cell_of;        /* source column → cell index (-1: not read) */
     const ast_decl *source;
     period_t period;           /* the instance's period: `in period`, sets */
     /* inside `having`: the group's slot accumulators and the aggregate */
@@ -582,9 +581,7 @@ static void row_cell(const row_ctx *r, const ast_decl *src, int column, row_valu
 {
     set_null(out);
     if (src != r->source || !r->cells) return;
-    int i = r->cell_of[column];
-    if (i < 0) return;
-    const csvr_cell *c = &r->cells[i];
+    const csvr_cell *c = &r->cells[column]; /* every declared column is read */
     if (c->is_null) return;
     switch (src->u.source.columns[column].type) {
     case COLTYPE_INT: set_num(out, dec_from_int64(c->as.i)); return;
@@ -1042,7 +1039,6 @@ typedef struct pass_ctx {
     const period_interval *spans;
     size_t span_count;
     inst_state **states;       /* [count]: where this worker accumulates */
-    const int *cell_of;
     int time_cell, staff_cell;
     bool staff_is_int;
     progress prog;
@@ -1224,7 +1220,7 @@ static bool on_row(void *ctx, const csvr_row *row)
     size_t key_len = 0;
     uint64_t key_hash = 0;
     bool hashed = false;
-    row_ctx r = { .s = s, .cells = row->cells, .cell_of = p->cell_of, .source = p->source };
+    row_ctx r = { .s = s, .cells = row->cells, .source = p->source };
     for (size_t ri = 0; ri < p->run_count; ri++) {
         if (p->follows[ri]) continue; /* its key family's first run records the keys */
         const agg_run *run = &p->runs[ri];
@@ -1353,35 +1349,6 @@ static void *pass_worker(void *arg)
     return NULL;
 }
 
-static void mark_columns(const ast_expr *e, const ast_decl *src, bool *used)
-{
-    if (!e) return;
-    switch (e->kind) {
-    case EX_NAME: case EX_MEMBER:
-        if (e->ref_kind == REF_COLUMN && e->ref == src) used[e->column] = true;
-        return;
-    case EX_UNARY: mark_columns(e->u.op.lhs, src, used); return;
-    case EX_BINARY: mark_columns(e->u.op.lhs, src, used); mark_columns(e->u.op.rhs, src, used); return;
-    case EX_IF:
-        mark_columns(e->u.cond.cond, src, used);
-        mark_columns(e->u.cond.then_expr, src, used);
-        mark_columns(e->u.cond.else_expr, src, used);
-        return;
-    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
-        mark_columns(e->u.in.lhs, src, used);
-        for (size_t i = 0; e->kind == EX_IN_LIST && i < e->u.in.items.len; i++)
-            mark_columns(e->u.in.items.items[i], src, used);
-        return;
-    case EX_CALL:
-        for (size_t i = 0; i < e->u.call.args.len; i++) mark_columns(e->u.call.args.items[i], src, used);
-        mark_columns(e->u.call.where, src, used);
-        mark_columns(e->u.call.having, src, used);
-        return;
-    default:
-        return;
-    }
-}
-
 static int compare_intervals(const void *a, const void *b)
 {
     const period_interval *x = a, *y = b;
@@ -1404,34 +1371,20 @@ static int thread_count(const eval_session *s)
     return n > 0 ? (int)n : 1;
 }
 
-/* The columns a pass must read: those its instances use, and the time and staff
- * columns. Fills cols and cell_of (source column → cell index, -1 unread). */
-static size_t pass_columns(eval_session *s, const ast_decl *src, ptr_vec *mine, csvr_column *cols,
-                           int *cell_of, int *time_cell, int *staff_cell)
+/* A pass reads and converts every declared column, used by this run or not, so that
+ * a bad cell stops the run (or is skipped and counted) whichever indicators are asked
+ * for (DESIGN §3; docs/decisions.md). Cell i is declared column i. */
+static size_t pass_columns(const ast_decl *src, csvr_column *cols, int *time_cell, int *staff_cell)
 {
     int ncols = src->u.source.column_count;
-    bool *used = xcalloc((size_t)ncols + 1, sizeof *used);
-    for (size_t i = 0; i < mine->len; i++) {
-        plan_agg *agg = ((plan_instance *)mine->items[i])->agg;
-        mark_columns(agg->arg, src, used);
-        mark_columns(agg->where, src, used);
-        mark_columns(agg->having, src, used);
-    }
-    (void)s;
-    size_t n = 0;
     for (int c = 0; c < ncols; c++) {
         const ast_column *col = &src->u.source.columns[c];
-        cell_of[c] = -1;
-        if (!used[c] && !col->is_time && !col->is_staff) continue;
-        cell_of[c] = (int)n;
-        if (col->is_time) *time_cell = (int)n;
-        if (col->is_staff) *staff_cell = (int)n;
-        cols[n].name = col->name;
-        cols[n].type = csv_type(col->type);
-        n++;
+        if (col->is_time) *time_cell = c;
+        if (col->is_staff) *staff_cell = c;
+        cols[c].name = col->name;
+        cols[c].type = csv_type(col->type);
     }
-    free(used);
-    return n;
+    return (size_t)ncols;
 }
 
 /* Every declared column must be in the header, used by this run or not: a spec that
@@ -1596,9 +1549,8 @@ static bool read_source(eval_session *s, size_t source_index, int level)
 
     int ncols = src->u.source.column_count;
     int time_cell = -1, staff_cell = -1;
-    int *cell_of = arena_alloc(&s->mem, ((size_t)ncols + 1) * sizeof *cell_of);
     csvr_column *cols = xcalloc((size_t)ncols + 1, sizeof *cols);
-    size_t n = pass_columns(s, src, &mine, cols, cell_of, &time_cell, &staff_cell);
+    size_t n = pass_columns(src, cols, &time_cell, &staff_cell);
     bool staff_is_int = false;
     for (int c = 0; c < ncols; c++)
         if (src->u.source.columns[c].is_staff) staff_is_int = src->u.source.columns[c].type == COLTYPE_INT;
@@ -1608,7 +1560,9 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     /* a source read again for a later level is hashed and counted once */
     bool first_read = !stats->read;
     csvr_error err;
-    csvr_reader *reader = csvr_open(path, cols, n, first_read ? 0 : CSVR_NO_HASH, &err);
+    /* missing columns are reported below, each with its source's name, all at once */
+    unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH);
+    csvr_reader *reader = csvr_open(path, cols, n, flags, &err);
     if (!reader) {
         free(cols);
         report_csv_error(s, &err);
@@ -1641,7 +1595,6 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         p->spans = spans;
         p->span_count = span_count;
         p->states = xcalloc(mine.len + 1, sizeof *p->states);
-        p->cell_of = cell_of;
         p->time_cell = time_cell;
         p->staff_cell = staff_cell;
         p->staff_is_int = staff_is_int;

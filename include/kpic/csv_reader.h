@@ -136,6 +136,10 @@ enum {
     CSVR_HASH_IN_THREAD = 1u << 1, /* csvr_read hashes on a helper thread, alongside
                                       the parse, instead of inline (chunks are
                                       always hashed by the threads parsing them) */
+    CSVR_MISSING_COLUMNS_OK = 1u << 2, /* a wanted column the header lacks is not an
+                                      error for csvr_open: its cells are always null,
+                                      and the caller reports what is missing (the
+                                      header is listed by csvr_header_name) */
 };
 
 typedef enum csvr_error_kind {

@@ -464,6 +464,28 @@ static void test_missing_column_lists_header(void **state)
                         "header has: order_id, customer_id, Amount, paid at");
 }
 
+/* With CSVR_MISSING_COLUMNS_OK the caller reports missing columns itself (kpic eval
+ * names the source and lists every one): the open succeeds, the missing column's
+ * cells are null, and the columns that are there read as usual. */
+static void test_missing_column_allowed_reads_null(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"amount", CSVR_MONEY}, {"channel", CSVR_TEXT},
+                                       {"id", CSVR_INT}};
+    const char data[] = "id,amount\n1,2.50\n2,\n";
+    csvr_error err;
+    assert_null(csvr_open_memory("x.csv", S(data), cols, 3, 0, &err));
+    csvr_reader *r = csvr_open_memory("x.csv", S(data), cols, 3, CSVR_MISSING_COLUMNS_OK, &err);
+    assert_non_null(r);
+    assert_int_equal(csvr_header_size(r), 2);
+    seen s = {.cols = cols, .ncols = 3};
+    csvr_handlers h = {on_row, on_bad, &s};
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
+    csvr_close(r);
+    assert_string_equal(s.out.s, "2.50|NULL|1\nNULL|NULL|2\n");
+    free(s.out.s);
+}
+
 static void test_duplicate_header_names(void **state)
 {
     (void)state;
@@ -865,6 +887,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_typed_values_and_nulls),
+        cmocka_unit_test(test_missing_column_allowed_reads_null),
         cmocka_unit_test(test_bad_cells_name_column_and_value),
         cmocka_unit_test(test_text_is_checked_only_where_wanted),
         cmocka_unit_test(test_bom_crlf_quotes_and_blank_lines),
