@@ -508,8 +508,66 @@ static int schedule(plan *p, plan_instance *in)
     return in->read_level;
 }
 
+static size_t source_index(const plan *p, const ast_decl *source)
+{
+    size_t k = 0;
+    while (k < p->model->sources.len && p->model->sources.items[k] != source) k++;
+    return k;
+}
+
+/* The global choice: one level per source, so that every source is read exactly once.
+ * A set must be complete before the pass that tests it, so a source whose set another
+ * source's rows test comes at least one level before that source (and a set
+ * intersected at the end of a pass, at most at the same level): the level of a source
+ * is its longest path in that graph. A cycle through a "before" edge (a source's own
+ * set filters it, or two sources each test the other's set) has no such choice; then
+ * false, and the per-instance schedule below reads what it must twice. */
+static bool schedule_by_source(plan *p)
+{
+    size_t nsrc = p->model->sources.len;
+    int *level = xcalloc(nsrc + 1, sizeof *level);
+    bool changed = true;
+    for (size_t round = 0; changed && round <= nsrc; round++) {
+        changed = false;
+        for (size_t i = 0; i < p->instances.len; i++) {
+            plan_instance *set = p->instances.items[i];
+            int from = level[source_index(p, set->agg->source)];
+            for (int strict = 0; strict <= 1; strict++) {
+                ptr_vec *users = strict ? &set->needed_by : &set->needed_with;
+                for (size_t u = 0; u < users->len; u++) {
+                    plan_instance *user = users->items[u];
+                    int *to = &level[source_index(p, user->agg->source)];
+                    if (from + strict > *to) {
+                        *to = from + strict;
+                        changed = true;
+                    }
+                }
+            }
+        }
+    }
+    /* still rising after every path had its chance to be counted: a cycle */
+    bool acyclic = !changed;
+    int max_level = 0;
+    for (size_t i = 0; acyclic && i < p->instances.len; i++) {
+        plan_instance *in = p->instances.items[i];
+        int at = level[source_index(p, in->agg->source)];
+        if (at < in->level) acyclic = false; /* cannot happen: every need is an edge */
+        if (at > max_level) max_level = at;
+    }
+    if (acyclic) {
+        for (size_t i = 0; i < p->instances.len; i++) {
+            plan_instance *in = p->instances.items[i];
+            in->read_level = level[source_index(p, in->agg->source)];
+        }
+        p->max_level = max_level;
+    }
+    free(level);
+    return acyclic;
+}
+
 void plan_schedule(plan *p)
 {
+    if (schedule_by_source(p)) return;
     for (size_t i = 0; i < p->instances.len; i++) ((plan_instance *)p->instances.items[i])->read_level = -1;
     for (size_t i = 0; i < p->instances.len; i++) schedule(p, p->instances.items[i]);
     /* An instance that nothing waits for may join any earlier pass over its source that

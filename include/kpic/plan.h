@@ -81,9 +81,11 @@ void plan_expr(plan *p, ast_expr *expr, period_t period);
 /* The same for an indicator's formula. */
 void plan_indicator(plan *p, ast_decl *indicator, period_t period);
 
-/* Puts every instance at the latest level it can wait for (read_level): sets that other
- * instances test are computed just before the first of them, everything else at the
- * last level, so a source is read once unless one of its own sets filters it. */
+/* Sets read_level of every instance. When the sources' needs allow it, each source gets
+ * one level (after every source whose sets it tests), so every source is read once.
+ * Otherwise (a source's own set filters it, or two sources test each other's sets),
+ * every instance goes to the latest level it can wait for: sets just before their
+ * first user, everything else into an existing pass over its source where possible. */
 void plan_schedule(plan *p);
 
 /* The planned instance of an aggregate node (or of a set) in period; NULL if none

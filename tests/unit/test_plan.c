@@ -110,6 +110,49 @@ static void test_set_of_another_source_comes_first(void **state)
     done(&f);
 }
 
+/* The example library's shape: a set over orders filters reads, and an orders
+ * aggregate tests a set over channels. Taking the sets as early as they can be
+ * computed would read orders at level 0 (for its set) and again at level 1 (for the
+ * aggregate that waits for channels); one level per source reads each once:
+ * channels, then orders, then reads. */
+static void test_each_source_once_when_the_sets_allow(void **state)
+{
+    (void)state;
+    fixture f;
+    load(&f, "set buyers = orders.customer_id\n"
+             "set paid = channels.channel where is_paid\n"
+             "indicator r count = distinct(reads.user_id where user_id in buyers)\n"
+             "indicator p money = sum(orders.amount where customer_id in paid)\n"
+             "indicator n count = count(orders)\n");
+    plan_all(&f, may());
+    assert_int_equal(levels_of(&f, "channels"), 1u << 0);
+    assert_int_equal(levels_of(&f, "orders"), 1u << 1);
+    assert_int_equal(levels_of(&f, "reads"), 1u << 2);
+    assert_int_equal(f.plan.max_level, 2);
+    done(&f);
+}
+
+/* Two sources that each test the other's set: no order reads both once. Every set
+ * still comes before the pass that tests it. */
+static void test_sources_testing_each_others_sets(void **state)
+{
+    (void)state;
+    fixture f;
+    load(&f, "set buyers = orders.customer_id\n"
+             "set readers = reads.user_id\n"
+             "indicator r count = count(reads where user_id in buyers)\n"
+             "indicator o count = count(orders where customer_id in readers)\n");
+    plan_all(&f, may());
+    for (size_t i = 0; i < f.plan.instances.len; i++) {
+        plan_instance *set = f.plan.instances.items[i];
+        for (size_t u = 0; u < set->needed_by.len; u++)
+            assert_true(((plan_instance *)set->needed_by.items[u])->read_level > set->read_level);
+    }
+    assert_int_equal(levels_of(&f, "orders"), (1u << 0) | (1u << 1));
+    assert_int_equal(levels_of(&f, "reads"), (1u << 0) | (1u << 1));
+    done(&f);
+}
+
 static void test_own_set_is_intersected_not_reread(void **state)
 {
     (void)state;
@@ -194,6 +237,8 @@ int main(void)
         cmocka_unit_test(test_key_families),
         cmocka_unit_test(test_identical_aggregates_are_planned_once),
         cmocka_unit_test(test_set_of_another_source_comes_first),
+        cmocka_unit_test(test_each_source_once_when_the_sets_allow),
+        cmocka_unit_test(test_sources_testing_each_others_sets),
         cmocka_unit_test(test_own_set_is_intersected_not_reread),
         cmocka_unit_test(test_membership_with_other_conditions_waits_for_the_set),
     };
