@@ -59,6 +59,7 @@ typedef struct pass_log {
     size_t header_fields;
     uint64_t last_line;
     log_t out;
+    bool last_absent; /* the last wanted column is not in the header */
 } pass_log;
 
 /* Counts the records and fields libcsv alone finds in some bytes. */
@@ -115,6 +116,8 @@ static bool on_row(void *ctx, const csvr_row *row)
     check_line(pl, line);
     snprintf(buf, sizeof buf, "row@%llu:", (unsigned long long)line);
     put_str(&pl->out, buf);
+    if (pl->last_absent && !row->cells[pl->ncols - 1].is_null)
+        abort(); /* a column the header lacks has no cells */
     for (size_t i = 0; i < pl->ncols; i++) {
         const csvr_cell *c = &row->cells[i];
         put_str(&pl->out, "|");
@@ -168,10 +171,11 @@ static csvr_verdict on_bad(void *ctx, const csvr_bad_row *bad)
 
 /* Returns the status; fills *HEX with the digest or "". */
 static csvr_status read_pass(const uint8_t *data, size_t size, const csvr_column *cols,
-                             size_t ncols, size_t chunk_target, pass_log *pl, char hex[65])
+                             size_t ncols, unsigned flags, size_t chunk_target, pass_log *pl,
+                             char hex[65])
 {
     csvr_error err;
-    csvr_reader *r = csvr_open_memory("fuzz.csv", data, size, cols, ncols, 0, &err);
+    csvr_reader *r = csvr_open_memory("fuzz.csv", data, size, cols, ncols, flags, &err);
     if (r == NULL)
         abort(); /* the header was accepted once already */
     pl->header_fields = csvr_header_size(r);
@@ -229,8 +233,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     }
     /* Want up to six distinct columns, with types from the seed. */
-    csvr_column cols[MAX_WANTED];
-    char names[MAX_WANTED][64];
+    csvr_column cols[MAX_WANTED + 1];
+    char names[MAX_WANTED + 1][64];
     size_t ncols = 0;
     size_t nheader = csvr_header_size(probe);
     for (size_t f = 0; f < nheader && ncols < MAX_WANTED; f++) {
@@ -247,12 +251,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         cols[ncols].type = (csvr_type)((type_seed + 5 * f) % (CSVR_BOOL + 1));
         ncols++;
     }
+    /* Half the inputs also want a column the header lacks, as kpic eval does when a
+     * declared column is missing: its cells must stay null in both passes. */
+    unsigned flags = 0;
+    static const char absent[] = "\x01 not in the header";
+    bool in_header = false;
+    for (size_t f = 0; f < nheader; f++)
+        in_header = in_header || strcmp(csvr_header_name(probe, f), absent) == 0;
+    if ((type_seed & 0x80) && !in_header) {
+        strcpy(names[ncols], absent);
+        cols[ncols].name = names[ncols];
+        cols[ncols].type = (csvr_type)(type_seed % (CSVR_BOOL + 1));
+        ncols++;
+        flags = CSVR_MISSING_COLUMNS_OK;
+    }
     csvr_close(probe);
 
-    pass_log seq = {cols, ncols, 0, 0, {0}}, chunked = {cols, ncols, 0, 0, {0}};
+    bool absent_last = flags != 0;
+    pass_log seq = {cols, ncols, 0, 0, {0}, absent_last};
+    pass_log chunked = {cols, ncols, 0, 0, {0}, absent_last};
     char seq_hex[65], chunk_hex[65];
-    csvr_status s1 = read_pass(data, size, cols, ncols, 0, &seq, seq_hex);
-    csvr_status s2 = read_pass(data, size, cols, ncols, chunk_target, &chunked, chunk_hex);
+    csvr_status s1 = read_pass(data, size, cols, ncols, flags, 0, &seq, seq_hex);
+    csvr_status s2 = read_pass(data, size, cols, ncols, flags, chunk_target, &chunked, chunk_hex);
     if (s1 != s2 || seq.out.len != chunked.out.len ||
         (seq.out.len && memcmp(seq.out.s, chunked.out.s, seq.out.len) != 0) ||
         strcmp(seq_hex, chunk_hex) != 0) {
