@@ -6,6 +6,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kpic/output.h"
+
 const char cli_usage_text[] =
     "usage: kpic check SPEC [--format text|json|sarif]\n"
     "       kpic fmt SPEC [--check | --write]\n"
@@ -37,6 +39,15 @@ int cli_usage(const char *fmt, const char *arg)
     }
     fputs(cli_usage_text, stderr);
     return EXIT_USAGE;
+}
+
+const char *cli_option_value(int argc, char **argv, int *i)
+{
+    if (*i + 1 >= argc) {
+        cli_usage("%s needs a value", argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
 }
 
 bool cli_take_spec(const char *command, const char *arg, const char **path)
@@ -92,11 +103,8 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
     bool with_value = !strcmp(a, "--data") || !strcmp(a, "--data-dir") || !strcmp(a, "--rejects") ||
                       !strcmp(a, "--threads");
     if (!with_value) return 0;
-    if (++*i == argc) {
-        cli_usage("%s needs a value", a);
-        return -1;
-    }
-    const char *v = argv[*i];
+    const char *v = cli_option_value(argc, argv, i);
+    if (!v) return -1;
     if (!strcmp(a, "--data")) {
         const char *eq = strchr(v, '=');
         if (!eq || eq == v || !eq[1]) {
@@ -169,6 +177,20 @@ period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count)
     period_range_expand(&range, periods);
     *count = range.count;
     return periods;
+}
+
+int cli_emit(diag_sink *diags, const char *text, size_t len, bool exact, const char *output)
+{
+    diag_print(diags, stderr, DIAG_FORMAT_TEXT);
+    if (!exact) return EXIT_ERRORS;
+    if (output) {
+        const char *why;
+        if (output_write_file(output, text, len, &why) == 0) return EXIT_OK;
+        fprintf(stderr, "kpic: cannot write %s: %s\n", output, why);
+        return EXIT_USAGE;
+    }
+    fwrite(text, 1, len, stdout);
+    return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
 }
 
 /* Exit status after a failed data run: unreadable files are I/O (2), the rest data (1). */

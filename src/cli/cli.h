@@ -23,6 +23,10 @@ extern const char cli_usage_text[];
 /* Prints "kpic: " + fmt (with one %s argument) and the usage; returns EXIT_USAGE. */
 int cli_usage(const char *fmt, const char *arg);
 
+/* The value of the option argv[*i], which takes one: advances *i to it. NULL (after a
+ * usage message) when the option is the last argument. */
+const char *cli_option_value(int argc, char **argv, int *i);
+
 /* An argument that is not one of the command's options: the spec path the first time;
  * an unknown option or a second path is a usage error (printed; returns false). */
 bool cli_take_spec(const char *command, const char *arg, const char **path);
@@ -52,6 +56,12 @@ bool cli_validate_data_args(cli_data_args *d, chk_model *model);
 
 /* The periods of --period P (malloc'd), or NULL after printing why. */
 period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count);
+
+/* The end of a data command whose run succeeded: prints the diagnostics, then writes
+ * TEXT to the file OUTPUT (whole or not at all) or, when OUTPUT is NULL, to stdout.
+ * Nothing is written when EXACT is false (a figure overflowed; its error is among the
+ * diagnostics). Returns the exit status. */
+int cli_emit(diag_sink *diags, const char *text, size_t len, bool exact, const char *output);
 
 /* Exit status after a failed data run: unreadable files are I/O (2), the rest data (1). */
 int cli_data_failure_status(const diag_sink *diags);

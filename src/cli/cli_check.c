@@ -10,11 +10,12 @@ int cli_check(int argc, char **argv)
     diag_format format = DIAG_FORMAT_TEXT;
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--format")) {
-            if (++i == argc) return cli_usage("--format needs a value", NULL);
-            if (!strcmp(argv[i], "text")) format = DIAG_FORMAT_TEXT;
-            else if (!strcmp(argv[i], "json")) format = DIAG_FORMAT_JSON;
-            else if (!strcmp(argv[i], "sarif")) format = DIAG_FORMAT_SARIF;
-            else return cli_usage("unknown check format '%s' (text, json or sarif)", argv[i]);
+            const char *v = cli_option_value(argc, argv, &i);
+            if (!v) return EXIT_USAGE;
+            if (!strcmp(v, "text")) format = DIAG_FORMAT_TEXT;
+            else if (!strcmp(v, "json")) format = DIAG_FORMAT_JSON;
+            else if (!strcmp(v, "sarif")) format = DIAG_FORMAT_SARIF;
+            else return cli_usage("unknown check format '%s' (text, json or sarif)", v);
         } else if (!cli_take_spec("check", argv[i], &path)) {
             return EXIT_USAGE;
         }

@@ -20,17 +20,15 @@ int cli_eval(int argc, char **argv)
         if (taken) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--period") || !strcmp(a, "--indicator") || !strcmp(a, "--format")) {
-            if (++i == argc) {
-                cli_usage("%s needs a value", a);
-                goto done;
-            }
-            if (!strcmp(a, "--period")) period_text = argv[i];
-            else if (!strcmp(a, "--indicator")) wanted[wanted_count++] = argv[i];
-            else if (!strcmp(argv[i], "table")) format = EVAL_FORMAT_TABLE;
-            else if (!strcmp(argv[i], "json")) format = EVAL_FORMAT_JSON;
-            else if (!strcmp(argv[i], "csv")) format = EVAL_FORMAT_CSV;
+            const char *v = cli_option_value(argc, argv, &i);
+            if (!v) goto done;
+            if (!strcmp(a, "--period")) period_text = v;
+            else if (!strcmp(a, "--indicator")) wanted[wanted_count++] = v;
+            else if (!strcmp(v, "table")) format = EVAL_FORMAT_TABLE;
+            else if (!strcmp(v, "json")) format = EVAL_FORMAT_JSON;
+            else if (!strcmp(v, "csv")) format = EVAL_FORMAT_CSV;
             else {
-                cli_usage("unknown eval format '%s' (table, json or csv)", argv[i]);
+                cli_usage("unknown eval format '%s' (table, json or csv)", v);
                 goto done;
             }
         } else if (!cli_take_spec("eval", a, &path)) {
@@ -79,13 +77,7 @@ int cli_eval(int argc, char **argv)
             char *out = eval_render(session, indicators, count, format, &len);
             bool exact = eval_overflow_check(session);
             eval_report_scale_misses(session);
-            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-            if (exact) {
-                fwrite(out, 1, len, stdout);
-                status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
-            } else {
-                status = EXIT_ERRORS;       /* nothing written: a figure overflowed */
-            }
+            status = cli_emit(&diags, out, len, exact, NULL);
             free(out);
         } else {
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);

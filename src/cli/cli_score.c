@@ -6,11 +6,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "kpic/output.h"
 #include "kpic/score.h"
 
-/* Loads and checks SPEC; prints the diagnostics and returns NULL (with *status) when
- * it has errors. */
 int cli_score(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL, *output = NULL;
@@ -28,11 +25,8 @@ int cli_score(int argc, char **argv)
             bom = true;
         } else if (!strcmp(a, "--period") || !strcmp(a, "--format") || !strcmp(a, "-o") ||
                    !strcmp(a, "--output")) {
-            if (++i == argc) {
-                cli_usage("%s needs a value", a);
-                goto done;
-            }
-            const char *v = argv[i];
+            const char *v = cli_option_value(argc, argv, &i);
+            if (!v) goto done;
             if (!strcmp(a, "--period")) period_text = v;
             else if (!strcmp(a, "-o") || !strcmp(a, "--output")) output = v;
             else if (!strcmp(v, "table")) format = SCORE_FORMAT_TABLE;
@@ -73,21 +67,7 @@ int cli_score(int argc, char **argv)
             size_t len;
             char *text = score_render(result, format, &opts, &len);
             bool exact = eval_overflow_check(session);
-            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-            if (!exact) {
-                status = EXIT_ERRORS;          /* nothing written: a figure overflowed */
-            } else if (output) {
-                const char *why;
-                if (output_write_file(output, text, len, &why) != 0) {
-                    fprintf(stderr, "kpic: cannot write %s: %s\n", output, why);
-                    status = EXIT_USAGE;
-                } else {
-                    status = EXIT_OK;
-                }
-            } else {
-                fwrite(text, 1, len, stdout);
-                status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
-            }
+            status = cli_emit(&diags, text, len, exact, output);
             free(text);
             score_free(result);
         } else {
@@ -162,13 +142,11 @@ int cli_explain(int argc, char **argv)
         if (taken) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--period") || !strcmp(a, "--staff") || !strcmp(a, "--kpi")) {
-            if (++i == argc) {
-                cli_usage("%s needs a value", a);
-                goto done;
-            }
-            if (!strcmp(a, "--period")) period_text = argv[i];
-            else if (!strcmp(a, "--staff")) staff_id = argv[i];
-            else kpi = argv[i];
+            const char *v = cli_option_value(argc, argv, &i);
+            if (!v) goto done;
+            if (!strcmp(a, "--period")) period_text = v;
+            else if (!strcmp(a, "--staff")) staff_id = v;
+            else kpi = v;
         } else if (!cli_take_spec("explain", a, &path)) {
             goto done;
         }
@@ -244,13 +222,7 @@ int cli_explain(int argc, char **argv)
         size_t len;
         char *text = score_explain(trace, session, &diags, &st, kpi, &len);
         bool exact = eval_overflow_check(session);
-        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-        if (exact) {
-            fwrite(text, 1, len, stdout);
-            status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
-        } else {
-            status = EXIT_ERRORS;
-        }
+        status = cli_emit(&diags, text, len, exact, NULL);
         free(text);
         score_statement_free(&st);
     } else {
