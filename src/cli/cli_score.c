@@ -63,6 +63,7 @@ int cli_score(int argc, char **argv)
         score_require(session, model);
         if (eval_execute(session)) {
             score_result *result = score_compute(session, model, &diags);
+            eval_report_scale_misses(session); /* scales inside indicators' formulas */
             score_render_options opts = {path, spec, &diags, bom};
             size_t len;
             char *text = score_render(result, format, &opts, &len);
