@@ -145,8 +145,8 @@ int eval_scale_row(const ast_decl *scale, dec_t x);
 void eval_scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t size);
 /* Warns, at each scale call whose input fell outside every interval while values were
  * evaluated, with the first period and group it happened for and how often (DESIGN
- * §2.4: "input outside every interval gives null and a warning"). For `kpic eval`;
- * the scorer words its own warnings per staff member and kpi. */
+ * §2.4: "input outside every interval gives null and a warning"). `kpic eval` and
+ * `kpic score` call it; the scorer words its own warnings for a kpi's points scale. */
 void eval_report_scale_misses(eval_session *s);
 
 /* The fraction of period's days a staff member was employed (DESIGN §2.5 `employed`):
