@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """End-to-end tests of `kpic fmt` on every .kpi file of the repository.
 
-For each file under tests/cases and kpi-specs (found now, so new files are covered)
-that kpic fmt accepts:
+For each file under tests/cases, kpi-specs and bench (found now, so new files are
+covered) that kpic fmt accepts:
   * fmt is idempotent: fmt(fmt(x)) == fmt(x), byte for byte;
   * every comment survives, in order (texts compared without trailing white space);
   * `fmt --check` exits 0 on the formatted text, and on the original exits 0 exactly when
@@ -10,6 +10,7 @@ that kpic fmt accepts:
     the original into the formatted text when applied;
   * the layout does not depend on white space: the file with its spaces changed
     (wider, tabs, or a line break between two tokens) formats to the same text.
+The specs the project ships (kpi-specs, bench) must already be formatted.
 Then `fmt --write` on a copy: rewrites in place, leaves a formatted file untouched, and
 leaves a file with syntax errors as it was. The unit test tests/unit/test_fmt.c checks
 that the formatted text parses to the same tree, on the same files.
@@ -128,8 +129,13 @@ def apply_diff(old, diff):
 
 
 def files():
-    found = glob.glob("tests/cases/**/*.kpi", recursive=True) + glob.glob("kpi-specs/**/*.kpi", recursive=True)
+    found = glob.glob("tests/cases/**/*.kpi", recursive=True) + shipped()
     return sorted(set(found))
+
+
+def shipped():
+    """The specs the project hands to users: they must already be in fmt's layout."""
+    return sorted(glob.glob("kpi-specs/**/*.kpi", recursive=True) + glob.glob("bench/*.kpi"))
 
 
 def main():
@@ -181,6 +187,9 @@ def main():
                     break
 
         check(formatted > 0, "no file was formatted")
+        for path in shipped():
+            c = fmt("--check", path)
+            check(c.returncode == 0, f"{path}: a shipped spec is not formatted (kpic fmt --write {path})")
         print(f"fmt: {formatted} files formatted and checked, {skipped} refused (syntax errors)")
 
         # --write: in place, only when something changes, never on a file that does not parse
