@@ -544,3 +544,37 @@ const char *diag_closest(const char *name, const char *const *candidates, size_t
     }
     return best;
 }
+
+const char *diag_span_text(const diag_sink *diags, kp_span span, arena *mem)
+{
+    const diag_file *f = span.file == DIAG_NO_FILE ? NULL : diag_get_file(diags, span.file);
+    if (!f || span.start > span.end || span.end > f->len) return "";
+    const char *t = f->text + span.start;
+    size_t n = span.end - span.start;
+    char *out = arena_alloc(mem, n + 1), *o = out;
+    bool in_string = false, space = false;
+    for (size_t i = 0; i < n; i++) {
+        char c = t[i];
+        if (in_string) {
+            *o++ = c;
+            if (c == '\\' && i + 1 < n) *o++ = t[++i];
+            else if (c == '"') in_string = false;
+            continue;
+        }
+        if (c == '#') {
+            while (i + 1 < n && t[i + 1] != '\n') i++;
+            space = true;
+            continue;
+        }
+        if (c == ' ' || c == '\t' || c == '\n' || c == '\r') {
+            space = true;
+            continue;
+        }
+        if (space && o > out) *o++ = ' ';
+        space = false;
+        if (c == '"') in_string = true;
+        *o++ = c;
+    }
+    *o = '\0';
+    return out;
+}

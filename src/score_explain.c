@@ -515,7 +515,7 @@ typedef struct explain_ctx {
 
 static const char *src_text(explain_ctx *x, kp_span span)
 {
-    return score_source_text(x->diags, span, &x->mem);
+    return diag_span_text(x->diags, span, &x->mem);
 }
 
 static void indent(explain_ctx *x, int depth)

@@ -156,7 +156,7 @@ static const char *role_title(render_ctx *c, const ast_decl *role)
 
 static const char *gate_text(render_ctx *c, const score_gate *g)
 {
-    return score_source_text(c->o->diags, g->item->expr->span, &c->mem);
+    return diag_span_text(c->o->diags, g->item->expr->span, &c->mem);
 }
 
 /* "refund_rate <= 10% (35.2% <= 10%)" for a failed gate. */

@@ -80,6 +80,10 @@ uint32_t diag_load_file(diag_sink *s, const char *path, const char **why);
 
 const diag_file *diag_get_file(const diag_sink *s, uint32_t file);
 
+/* The source text of SPAN, as one line: comments dropped, every run of white space
+ * one space (strings kept as written). Allocated in MEM; "" for no span. */
+const char *diag_span_text(const diag_sink *s, kp_span span, arena *mem);
+
 /* 1-based line and character column of a byte offset. */
 void diag_position(const diag_sink *s, uint32_t file, uint32_t offset,
                    unsigned *line, unsigned *column);

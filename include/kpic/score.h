@@ -129,9 +129,6 @@ void score_statement_free(score_statement *st);
  * max(0, 2 − value/T), to 18 places; null when either is not a number or T = 0. */
 eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value target);
 
-/* The source text of SPAN, as one line: comments dropped, every run of white space
- * one space. Allocated in MEM. */
-const char *score_source_text(const diag_sink *diags, kp_span span, arena *mem);
 
 /* ---- outputs (score_output.c) ---- */
 

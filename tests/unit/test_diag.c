@@ -120,6 +120,26 @@ static void test_json_fields(void **state)
     diag_free(&s);
 }
 
+/* A span's text as one line: comments dropped, white space runs collapsed, strings
+ * (with their '#' and spaces) kept as written; no span gives "". */
+static void test_span_text(void **state)
+{
+    (void)state;
+    diag_sink d;
+    diag_init(&d);
+    const char text[] = "gate  refund_rate   # a comment\n   <= \"a  # b\"\n";
+    char *copy = strdup(text);
+    uint32_t file = diag_add_file(&d, "t.kpi", copy, strlen(text));
+    arena mem;
+    arena_init(&mem);
+    kp_span span = {file, 6, (uint32_t)strlen(text) - 1};
+    assert_string_equal(diag_span_text(&d, span, &mem), "refund_rate <= \"a  # b\"");
+    kp_span bad = {DIAG_NO_FILE, 0, 0};
+    assert_string_equal(diag_span_text(&d, bad, &mem), "");
+    arena_free(&mem);
+    diag_free(&d);
+}
+
 static void test_edit_distance_and_suggestions(void **state)
 {
     (void)state;
@@ -143,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_sorted_by_position_and_notes),
         cmocka_unit_test(test_json_fields),
         cmocka_unit_test(test_edit_distance_and_suggestions),
+        cmocka_unit_test(test_span_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
