@@ -27,6 +27,7 @@
 
 #include "eval_output.h"
 #include "kpic/json.h"
+#include "kpic/markup.h"
 
 /* Holds any number text: dec_format() plus separators, '%', sign. */
 #define NUM_SIZE (DEC_FORMAT_SIZE + 32)
@@ -637,18 +638,10 @@ static void render_table(FILE *out, render_ctx *c)
 
 /* ---- Markdown ---------------------------------------------------------------------------- */
 
-/* S for a Markdown table cell: '|' escaped, '\' and '`' too, line breaks as spaces. */
+/* S for a Markdown table cell (markup.h). */
 static const char *md(render_ctx *c, const char *s)
 {
-    if (!s) return "";
-    size_t n = strlen(s);
-    char *out = arena_alloc(&c->mem, 2 * n + 1), *o = out;
-    for (const char *p = s; *p; p++) {
-        if (*p == '|' || *p == '\\' || *p == '`' || *p == '*' || *p == '_' || *p == '<' || *p == '[') *o++ = '\\';
-        *o++ = (unsigned char)*p < 0x20 ? ' ' : *p;
-    }
-    *o = '\0';
-    return out;
+    return markup_md(&c->mem, s);
 }
 
 static void render_md(FILE *out, render_ctx *c)
@@ -733,21 +726,9 @@ static void render_md(FILE *out, render_ctx *c)
 
 /* ---- HTML ------------------------------------------------------------------------------------ */
 
-/* S with & < > " escaped. */
 static void html(FILE *out, const char *s)
 {
-    if (!s) return;
-    for (const char *p = s; *p; p++) {
-        switch (*p) {
-        case '&': fputs("&amp;", out); break;
-        case '<': fputs("&lt;", out); break;
-        case '>': fputs("&gt;", out); break;
-        case '"': fputs("&quot;", out); break;
-        default:
-            if ((unsigned char)*p < 0x20 && *p != '\n' && *p != '\t') fputc(' ', out);
-            else fputc(*p, out);
-        }
-    }
+    markup_html(out, s);
 }
 
 static const char html_style[] =
