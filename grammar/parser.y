@@ -549,7 +549,12 @@ primary:
         $$ = finish(ctx, $$);
     }
   | call
-  | '(' expr ')'          { $$ = $2; }
+  | '(' expr ')'          {
+        /* the parentheses belong to what the user wrote: an expression quoted from its
+           span, as `kpic doc` and the statements do, must not lose them */
+        $$ = $2;
+        $$->span = SPAN(@$);
+    }
   ;
 
 call:

@@ -392,6 +392,16 @@ static void test_annotations(void **state)
     assert_int_equal(call->call_kind, CALL_SCALE);
     assert_ptr_equal(call->ref, adj);
     assert_int_equal(((ast_expr *)call->u.call.args.items[0])->ref_kind, REF_SCORE);
+    /* a parenthesised operand's span holds its parentheses, so text quoted from spans
+     * (statements, explain, kpic doc) keeps them */
+    ast_expr *sum = bonus->u.op.lhs->u.op.rhs;             /* (1 + adj(score)) */
+    assert_int_equal(sum->kind, EX_BINARY);
+    arena mem;
+    arena_init(&mem);
+    assert_string_equal(diag_span_text(&c.diags, sum->span, &mem), "(1 + adj(score))");
+    assert_string_equal(diag_span_text(&c.diags, bonus->span, &mem),
+                        "staff.base_bonus * (1 + adj(score)) * employed");
+    arena_free(&mem);
     checked_free(&c);
 }
 
