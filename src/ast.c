@@ -66,6 +66,32 @@ ast_expr *ast_new_unary(arena *mem, ast_op op, ast_expr *operand, kp_span span)
     return e;
 }
 
+void ast_expr_each_child(const ast_expr *e, void (*fn)(const ast_expr *child, void *ctx), void *ctx)
+{
+    const ast_expr *children[3] = {NULL, NULL, NULL};
+    const ptr_vec *more = NULL;
+    switch (e->kind) {
+    case EX_UNARY: children[0] = e->u.op.lhs; break;
+    case EX_BINARY: children[0] = e->u.op.lhs; children[1] = e->u.op.rhs; break;
+    case EX_IF:
+        children[0] = e->u.cond.cond;
+        children[1] = e->u.cond.then_expr;
+        children[2] = e->u.cond.else_expr;
+        break;
+    case EX_IN_LIST: children[0] = e->u.in.lhs; more = &e->u.in.items; break;
+    case EX_IN_SET: case EX_IN_PERIOD: children[0] = e->u.in.lhs; break;
+    case EX_CALL: more = &e->u.call.args; break;
+    default: break;
+    }
+    for (int i = 0; i < 3; i++)
+        if (children[i]) fn(children[i], ctx);
+    for (size_t i = 0; more && i < more->len; i++) fn(more->items[i], ctx);
+    if (e->kind == EX_CALL) {
+        if (e->u.call.where) fn(e->u.call.where, ctx);
+        if (e->u.call.having) fn(e->u.call.having, ctx);
+    }
+}
+
 ast_decl *ast_new_decl(arena *mem, ast_decl_kind kind, kp_span span)
 {
     ast_decl *d = arena_alloc(mem, sizeof *d);

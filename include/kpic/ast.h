@@ -78,6 +78,11 @@ typedef enum ast_op {
 
 const char *ast_op_text(ast_op op);
 
+/* Calls FN on each direct child of E that is there, in source order: operands, the
+ * condition and branches, the tested value and list items, a call's arguments, then
+ * its `where` and `having` (a window has no expressions). */
+void ast_expr_each_child(const ast_expr *e, void (*fn)(const ast_expr *child, void *ctx), void *ctx);
+
 typedef enum ast_period_rel { PERIOD_IN, PERIOD_IN_PREVIOUS, PERIOD_BEFORE } ast_period_rel;
 
 typedef enum ast_window_kind {

@@ -14,6 +14,7 @@ const char cli_usage_text[] =
     "       kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format table|json|csv]\n"
     "       kpic score SPEC --period P [DATA] [--format table|json|csv|md|html] [-o FILE] [--bom]\n"
     "       kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]\n"
+    "       kpic doc SPEC [--format md|html] [-o FILE]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
     "        [--threads N] [--quiet]\n"
     "\n"
@@ -27,6 +28,8 @@ const char cli_usage_text[] =
     "          -o FILE writes the whole file or nothing, --bom starts a CSV with a BOM\n"
     "  explain the chain from the data to one staff member's bonus: formulas, aggregates\n"
     "          with their rows, targets, achievement, scale intervals, gates, bonus\n"
+    "  doc     a reference of the spec for reviewers and staff: roles, indicators with\n"
+    "          their formulas and notes, sets, scales, sources; Markdown or one HTML page\n"
     "\n"
     "exit status: 0 ok (warnings allowed), 1 errors in the spec, 2 usage or I/O error\n";
 

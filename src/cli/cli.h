@@ -35,7 +35,8 @@ bool cli_take_spec(const char *command, const char *arg, const char **path);
  * the spec, with every diagnostic in diags and *model set when checking ran. */
 ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model);
 
-/* cli_load_and_check for a command that goes on to read data: a spec with errors is
+/* cli_load_and_check for a command that needs a spec without errors (to read data, or
+ * to document it): a spec with errors is
  * printed, *status set (1 errors, 2 unreadable) and NULL returned (diags stay to free). */
 ast_spec *cli_load_for_data(diag_sink *diags, const char *path, chk_model **model, int *status);
 
@@ -71,5 +72,6 @@ int cli_fmt(int argc, char **argv);
 int cli_eval(int argc, char **argv);
 int cli_score(int argc, char **argv);
 int cli_explain(int argc, char **argv);
+int cli_doc(int argc, char **argv);
 
 #endif

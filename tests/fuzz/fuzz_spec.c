@@ -1,15 +1,18 @@
 /* libFuzzer target: any bytes as a spec go through the scanner, parser and checker, and
- * the diagnostics are rendered in all three formats. Nothing may crash, hang, leak or
+ * the diagnostics are rendered in all three formats; a spec that checks clean is also
+ * documented (`kpic doc`) in both formats. Nothing may crash, hang, leak or
  * trip a sanitizer. Imports resolve against a directory that does not exist, so the
  * fuzzer cannot wander into real files. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "kpic/ast.h"
 #include "kpic/check.h"
 #include "kpic/diag.h"
+#include "kpic/doc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -24,7 +27,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool syntax_errors = false;
     for (size_t i = 0; i < spec->files.len; i++)
         syntax_errors |= ((ast_file *)spec->files.items[i])->syntax_errors;
-    if (!syntax_errors && diags.errors == 0) chk_check(spec);
+    chk_model *model = NULL;
+    if (!syntax_errors && diags.errors == 0) model = chk_check(spec);
+    if (model && diags.errors == 0) {
+        for (int format = DOC_FORMAT_MD; format <= DOC_FORMAT_HTML; format++) {
+            size_t len;
+            free(doc_render(spec, model, "spec.kpi", (doc_format)format, &len));
+        }
+    }
     FILE *sink = fopen("/dev/null", "w");
     if (sink) {
         diag_print(&diags, sink, DIAG_FORMAT_TEXT);
