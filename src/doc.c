@@ -234,7 +234,7 @@ static void link(doc *d, const ast_decl *decl)
     }
 }
 
-/* A declaration's text from FROM to its end, as one line (diag_span_text). */
+/* The text of SPAN as one line: comments dropped, white space collapsed (diag_span_text). */
 static const char *source_text(doc *d, kp_span span)
 {
     return diag_span_text(d->diags, span, &d->mem);
