@@ -15,6 +15,7 @@ const char cli_usage_text[] =
     "       kpic score SPEC --period P [DATA] [--format table|json|csv|md|html] [-o FILE] [--bom]\n"
     "       kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]\n"
     "       kpic doc SPEC [--format md|html] [-o FILE]\n"
+    "       kpic diff OLD NEW [--period P DATA]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
     "        [--threads N] [--quiet]\n"
     "\n"
@@ -30,6 +31,8 @@ const char cli_usage_text[] =
     "          with their rows, targets, achievement, scale intervals, gates, bonus\n"
     "  doc     a reference of the spec for reviewers and staff: roles, indicators with\n"
     "          their formulas and notes, sets, scales, sources; Markdown or one HTML page\n"
+    "  diff    what changes from spec OLD to spec NEW: declarations added, removed and\n"
+    "          changed; with --period, every indicator value and statement that moves\n"
     "\n"
     "exit status: 0 ok (warnings allowed), 1 errors in the spec, 2 usage or I/O error\n";
 

@@ -18,6 +18,7 @@ int main(int argc, char **argv)
     if (!strcmp(cmd, "score")) return cli_score(argc - 2, argv + 2);
     if (!strcmp(cmd, "explain")) return cli_explain(argc - 2, argv + 2);
     if (!strcmp(cmd, "doc")) return cli_doc(argc - 2, argv + 2);
+    if (!strcmp(cmd, "diff")) return cli_diff(argc - 2, argv + 2);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(cli_usage_text, stdout);
         return EXIT_OK;

@@ -14,22 +14,12 @@ The golden cases tests/cases/doc_reference*.kpi fix the exact text on a small sp
 
 usage: test_doc.py KPIC   (run from the repository root)
 """
-import glob, html.parser, os, re, subprocess, sys, tempfile
+import glob, html.parser, os, re, sys, tempfile
 
-KPIC = os.path.abspath(sys.argv[1])
+from expect import check, finish, kpic_runner
+
 SPEC = "kpi-specs/user-ops.kpi"
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    return cond
-
-
-def doc(*args):
-    return subprocess.run([KPIC, "doc", *args], capture_output=True, timeout=60)
+doc = kpic_runner("doc")
 
 
 def declared():
@@ -119,11 +109,8 @@ def main():
     u = doc(SPEC, "--format", "pdf")
     check(u.returncode == 2 and b"md or html" in u.stderr, "an unknown doc format is not a usage error")
 
-    if failures:
-        print("%d failures" % len(failures))
-        return 1
-    print("doc: %d entries, %d Markdown links, %d HTML links: all fine" % (len(want), len(targets), len(p.links)))
-    return 0
+    return finish("doc: %d entries, %d Markdown links, %d HTML links: all fine"
+                  % (len(want), len(targets), len(p.links)))
 
 
 sys.exit(main())

@@ -19,15 +19,9 @@ usage: test_fmt_roundtrip.py KPIC   (run from the repository root)
 """
 import glob, os, random, re, shutil, subprocess, sys, tempfile
 
+from expect import check, failures
+
 KPIC = os.path.abspath(sys.argv[1])
-failures = []
-
-
-def check(cond, what):
-    if not cond:
-        failures.append(what)
-        print("FAIL:", what)
-    return cond
 
 
 def fmt(*args):
