@@ -55,6 +55,8 @@ int cli_diff(int argc, char **argv)
     }
     if (path_count < 2) { cli_usage("diff needs two specs, OLD and NEW", NULL); goto done; }
     if (data_given && !period_text) { cli_usage("the data options of diff go with --period", NULL); goto done; }
+    /* two specs would each write the file, the second over the first */
+    if (data.options.rejects_path) { cli_usage("diff takes no --rejects: run kpic eval for the rejects", NULL); goto done; }
 
     side sides[2];
     memset(sides, 0, sizeof sides);

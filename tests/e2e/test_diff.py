@@ -64,7 +64,9 @@ def main():
               "result lines are not all promotion statements: %s" % results[:5])
 
     for args, what in [([SPEC], "one spec"), ([SPEC, SPEC, "--data-dir", "x"], "data options without --period"),
-                       ([SPEC, SPEC, "--colour"], "an unknown option"), ([SPEC, SPEC, SPEC], "three specs")]:
+                       ([SPEC, SPEC, "--colour"], "an unknown option"), ([SPEC, SPEC, SPEC], "three specs"),
+                       ([SPEC, SPEC, "--period", "2025-05", "--skip-bad-rows", "--rejects", "/tmp/r.csv"],
+                        "--rejects (both specs would write it)")]:
         u = diff(*args)
         check(u.returncode == 2 and u.stdout == b"", "%s is not a usage error (exit %d)" % (what, u.returncode))
 
