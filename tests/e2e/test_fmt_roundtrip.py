@@ -5,6 +5,7 @@ For each file under tests/cases, kpi-specs and bench (found now, so new files ar
 covered) that kpic fmt accepts:
   * fmt is idempotent: fmt(fmt(x)) == fmt(x), byte for byte;
   * every comment survives, in order (texts compared without trailing white space);
+  * `kpic diff` finds no difference between a spec that checks and its formatted text;
   * `fmt --check` exits 0 on the formatted text, and on the original exits 0 exactly when
     the original is already formatted, else 1 with a unified diff on stderr that turns
     the original into the formatted text when applied;
@@ -135,7 +136,7 @@ def shipped():
 def main():
     tmp = tempfile.mkdtemp(prefix="kpic-fmt-")
     rng = random.Random(20250517)
-    formatted = skipped = 0
+    formatted = skipped = diffed = 0
     try:
         for path in files():
             with open(path, encoding="utf-8", errors="surrogateescape") as f:
@@ -155,6 +156,14 @@ def main():
             check(p2.returncode == 0 and p2.stdout.decode("utf-8", "surrogateescape") == once,
                   f"{path}: fmt is not idempotent")
             check(comments(original) == comments(once), f"{path}: comments changed")
+            # kpic diff ignores formatting: a spec and its formatted text do not differ
+            # (imports would resolve elsewhere from the temporary copy: skipped)
+            if not re.search(r"^\s*import\b", original, re.M):
+                d = subprocess.run([KPIC, "diff", path, out], capture_output=True, timeout=60)
+                if d.returncode == 0:
+                    diffed += 1
+                    check(d.stdout.decode("utf-8").splitlines()[1:] == ["  no differences"],
+                          f"{path}: kpic diff sees a difference after kpic fmt: {d.stdout[:300]!r}")
             c = fmt("--check", out)
             check(c.returncode == 0 and c.stderr == b"", f"{path}: --check fails on formatted text")
 
@@ -184,7 +193,9 @@ def main():
         for path in shipped():
             c = fmt("--check", path)
             check(c.returncode == 0, f"{path}: a shipped spec is not formatted (kpic fmt --write {path})")
-        print(f"fmt: {formatted} files formatted and checked, {skipped} refused (syntax errors)")
+        check(diffed > 20, f"too few specs went through kpic diff ({diffed})")
+        print(f"fmt: {formatted} files formatted and checked, {skipped} refused (syntax errors); "
+              f"{diffed} diffed against their formatted text")
 
         # --write: in place, only when something changes, never on a file that does not parse
         messy = os.path.join(tmp, "messy.kpi")

@@ -1,8 +1,9 @@
 /* libFuzzer target: any bytes as a spec go through the scanner, parser and checker, and
  * the diagnostics are rendered in all three formats; a spec that checks clean is also
- * documented (`kpic doc`) in both formats. Nothing may crash, hang, leak or
- * trip a sanitizer. Imports resolve against a directory that does not exist, so the
- * fuzzer cannot wander into real files. */
+ * documented (`kpic doc`) in both formats and compared with itself (`kpic diff`: no
+ * differences). Nothing may crash, hang, leak or trip a sanitizer. Imports resolve
+ * against a directory that does not exist, so the fuzzer cannot wander into real
+ * files. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -12,6 +13,7 @@
 #include "kpic/ast.h"
 #include "kpic/check.h"
 #include "kpic/diag.h"
+#include "kpic/diff.h"
 #include "kpic/doc.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -33,6 +35,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         for (int format = DOC_FORMAT_MD; format <= DOC_FORMAT_HTML; format++) {
             size_t len;
             free(doc_render(spec, model, "spec.kpi", (doc_format)format, &len));
+        }
+        /* a spec never differs from itself */
+        FILE *null = fopen("/dev/null", "w");
+        if (null) {
+            if (diff_definitions(null, spec, model, spec, model) != 0) abort();
+            fclose(null);
         }
     }
     FILE *sink = fopen("/dev/null", "w");
