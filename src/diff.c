@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kpic/hash.h"
 #include "kpic/score.h"
 
 typedef struct differ {
@@ -349,18 +350,57 @@ static const char *shown(differ *f, eval_value v, ast_unit unit)
     return arena_printf(&f->mem, "%s", buf);
 }
 
-/* The roster index of ID in a session, or -1. */
-static int staff_index(const eval_staff *roster, size_t count, const char *id)
+/* The two rosters lined up by staff id, and each side's statements by (period, staff):
+ * built once, so a roster of thousands is not searched for every line. */
+typedef struct lineup {
+    size_t old_count, new_count;
+    int *old_of_new;                    /* [new staff]: its index in the old roster, or -1 */
+    bool *old_in_new;                   /* [old staff]: on the new roster too */
+    const score_statement **old_statement, **new_statement; /* [period * count + staff] */
+    const char **old_reason, **new_reason;  /* why unscored ("not scored" when neither) */
+} lineup;
+
+static void index_result(differ *f, const score_result *r, size_t periods, size_t count,
+                         const score_statement ***statement, const char ***reason)
 {
-    for (size_t i = 0; i < count; i++)
-        if (roster[i].id && !strcmp(roster[i].id, id)) return (int)i;
-    return -1;
+    size_t cells = periods * count + 1;
+    *statement = arena_alloc(&f->mem, cells * sizeof **statement);
+    *reason = arena_alloc(&f->mem, cells * sizeof **reason);
+    for (size_t i = 0; i < cells; i++) {
+        (*statement)[i] = NULL;
+        (*reason)[i] = "not scored";
+    }
+    for (size_t i = 0; i < r->statement_count; i++)
+        (*statement)[r->statements[i].period * count + (size_t)r->statements[i].staff] = &r->statements[i];
+    for (size_t i = 0; i < r->unscored_count; i++)
+        (*reason)[r->unscored[i].period * count + (size_t)r->unscored[i].staff] = score_reason_text(r->unscored[i].reason);
 }
 
-static void diff_values(differ *f, eval_session *os, eval_session *ns, size_t p, const char *label)
+static void line_up(differ *f, lineup *l, const score_result *or_, const score_result *nr, size_t periods)
 {
-    size_t oc, nc;
-    const eval_staff *oroster = eval_roster(os, &oc), *nroster = eval_roster(ns, &nc);
+    const eval_staff *oroster = eval_roster(or_->session, &l->old_count);
+    const eval_staff *nroster = eval_roster(nr->session, &l->new_count);
+    strtab old_ids;
+    strtab_init(&old_ids);
+    /* roster ids are unique (a duplicate is an error), so an id's number is its index */
+    for (size_t i = 0; i < l->old_count; i++) strtab_intern(&old_ids, oroster[i].id, strlen(oroster[i].id));
+    l->old_of_new = arena_alloc(&f->mem, (l->new_count + 1) * sizeof *l->old_of_new);
+    l->old_in_new = arena_alloc(&f->mem, (l->old_count + 1) * sizeof *l->old_in_new);
+    memset(l->old_in_new, 0, (l->old_count + 1) * sizeof *l->old_in_new);
+    for (size_t i = 0; i < l->new_count; i++) {
+        uint32_t at = strtab_find(&old_ids, nroster[i].id, strlen(nroster[i].id));
+        l->old_of_new[i] = at == HMAP_NONE ? -1 : (int)at;
+        if (at != HMAP_NONE) l->old_in_new[at] = true;
+    }
+    strtab_free(&old_ids);
+    index_result(f, or_, periods, l->old_count, &l->old_statement, &l->old_reason);
+    index_result(f, nr, periods, l->new_count, &l->new_statement, &l->new_reason);
+}
+
+static void diff_values(differ *f, const lineup *l, eval_session *os, eval_session *ns, size_t p, const char *label)
+{
+    size_t count;
+    const eval_staff *nroster = eval_roster(ns, &count);
     for (size_t i = 0; i < f->new_model->indicators.len; i++) {
         ast_decl *n = f->new_model->indicators.items[i];
         ast_decl *o = (ast_decl *)counterpart(f->old_model, n);
@@ -370,25 +410,13 @@ static void diff_values(differ *f, eval_session *os, eval_session *ns, size_t p,
         eval_value a = eval_indicator_value(os, o, p, -1), b = eval_indicator_value(ns, n, p, -1);
         if (!same_value(a, b)) changed(f, what, "total", shown(f, a, ou), shown(f, b, nu));
         if (!o->u.indicator.per_staff || !n->u.indicator.per_staff) continue;
-        for (size_t s = 0; s < nc; s++) {
-            int os_index = staff_index(oroster, oc, nroster[s].id);
-            if (os_index < 0) continue;
-            a = eval_indicator_value(os, o, p, os_index);
+        for (size_t s = 0; s < l->new_count; s++) {
+            if (l->old_of_new[s] < 0) continue;
+            a = eval_indicator_value(os, o, p, l->old_of_new[s]);
             b = eval_indicator_value(ns, n, p, (int)s);
             if (!same_value(a, b)) changed(f, what, nroster[s].id, shown(f, a, ou), shown(f, b, nu));
         }
     }
-}
-
-/* The statement of staff S in period P, or NULL; *reason set when unscored. */
-static const score_statement *statement_of(const score_result *r, size_t p, int s, const char **reason)
-{
-    *reason = "not scored";
-    for (size_t i = 0; i < r->statement_count; i++)
-        if (r->statements[i].period == p && r->statements[i].staff == s) return &r->statements[i];
-    for (size_t i = 0; i < r->unscored_count; i++)
-        if (r->unscored[i].period == p && r->unscored[i].staff == s) *reason = score_reason_text(r->unscored[i].reason);
-    return NULL;
 }
 
 static const char *statement_text(differ *f, const score_statement *st, const char *reason)
@@ -423,25 +451,26 @@ static void compare_statements(differ *f, const char *who, const score_statement
     compare(f, who, "statement", statement_text(f, a, a_reason), statement_text(f, b, b_reason));
 }
 
-static void diff_statements(differ *f, const score_result *or_, const score_result *nr, size_t p, const char *label)
+static void diff_statements(differ *f, const lineup *l, const score_result *or_, const score_result *nr,
+                            size_t p, const char *label)
 {
-    size_t oc, nc;
-    const eval_staff *oroster = eval_roster(or_->session, &oc), *nroster = eval_roster(nr->session, &nc);
-    for (size_t s = 0; s < nc; s++) {
-        int o_index = staff_index(oroster, oc, nroster[s].id);
-        const char *oreason = "not on the roster", *nreason;
-        const score_statement *a = o_index >= 0 ? statement_of(or_, p, o_index, &oreason) : NULL;
-        const score_statement *b = statement_of(nr, p, (int)s, &nreason);
+    size_t count;
+    const eval_staff *oroster = eval_roster(or_->session, &count), *nroster = eval_roster(nr->session, &count);
+    for (size_t s = 0; s < l->new_count; s++) {
+        int o = l->old_of_new[s];
+        const score_statement *a = o >= 0 ? l->old_statement[p * l->old_count + (size_t)o] : NULL;
+        const char *a_reason = o >= 0 ? l->old_reason[p * l->old_count + (size_t)o] : "not on the roster";
+        const score_statement *b = l->new_statement[p * l->new_count + s];
+        const char *b_reason = l->new_reason[p * l->new_count + s];
         const char *who = arena_printf(&f->mem, "%s staff %s%s%s", label, nroster[s].id,
                                        nroster[s].name ? " " : "", nroster[s].name ? nroster[s].name : "");
-        compare_statements(f, who, a, oreason, b, nreason);
+        compare_statements(f, who, a, a_reason, b, b_reason);
     }
-    for (size_t s = 0; s < oc; s++) {
-        if (staff_index(nroster, nc, oroster[s].id) >= 0) continue;
-        const char *reason;
-        const score_statement *a = statement_of(or_, p, (int)s, &reason);
-        compare(f, arena_printf(&f->mem, "%s staff %s", label, oroster[s].id), "statement",
-                statement_text(f, a, reason), "not on the roster");
+    for (size_t o = 0; o < l->old_count; o++) {
+        if (l->old_in_new[o]) continue;
+        compare(f, arena_printf(&f->mem, "%s staff %s", label, oroster[o].id), "statement",
+                statement_text(f, l->old_statement[p * l->old_count + o], l->old_reason[p * l->old_count + o]),
+                "not on the roster");
     }
 }
 
@@ -454,11 +483,13 @@ size_t diff_results(FILE *out, eval_session *old_session, chk_model *old_model, 
     score_result *nr = score_compute(new_session, new_model, new_diags);
     size_t count;
     const period_t *periods = eval_periods(new_session, &count);
+    lineup l;
+    line_up(&f, &l, or_, nr, count);
     for (size_t p = 0; p < count; p++) {
         char label[PERIOD_LABEL_SIZE];
         period_format(periods[p], label, sizeof label);
-        diff_values(&f, old_session, new_session, p, label);
-        diff_statements(&f, or_, nr, p, label);
+        diff_values(&f, &l, old_session, new_session, p, label);
+        diff_statements(&f, &l, or_, nr, p, label);
     }
     score_free(or_);
     score_free(nr);
