@@ -114,7 +114,7 @@ int cli_diff(int argc, char **argv)
         fputs("  no differences\n", out);
     bool exact = true;
     if (period_text) {
-        fprintf(out, "\nresults for %s, on the same data:\n", period_text);
+        fprintf(out, "\nresults for %s:\n", period_text);
         if (diff_results(out, sides[0].session, sides[0].model, &sides[0].diags, sides[1].session,
                          sides[1].model, &sides[1].diags) == 0)
             fputs("  no differences\n", out);

@@ -8,6 +8,8 @@
   * one weight moved between two kpis of a role: exactly those two definition lines,
     and every statement line of that role's staff (and only of that role) in the
     results;
+  * a roster that lost one person and gained another: exactly those two statement
+    lines ("… → not on the roster", "unscored (not on the roster) → …");
   * usage errors (one spec, data options without --period, an unknown option) exit 2.
 The golden cases tests/cases/diff_*.kpi fix the exact text on small specs.
 
@@ -62,6 +64,25 @@ def main():
         results = out[out.index("") + 2:]
         check(results and all(re.match(r"  2025-05 staff \S+ .*\(promotion\): score ", l) for l in results),
               "result lines are not all promotion statements: %s" % results[:5])
+
+        # rosters that differ: NEW's data drops s02 and hires s99 into promotion
+        with open(main_copy, "w", encoding="utf-8") as f:
+            f.write(text)
+        staff_csv = os.path.join(copy, "data", "staff.csv")
+        with open(staff_csv, encoding="utf-8") as f:
+            rows = f.read().splitlines()
+        rows = [r for r in rows if not r.startswith("s02,")] + ["s99,新人,promotion,4000.00,,,10"]
+        with open(staff_csv, "w", encoding="utf-8") as f:
+            f.write("\n".join(rows) + "\n")
+        p = diff(SPEC, main_copy, "--period", "2025-05", "--quiet")
+        out = lines(p)
+        check(p.returncode == 0, "diff with another roster failed: %r" % p.stderr[:300])
+        check(any(l.startswith("  2025-05 staff s02: statement") and l.endswith("→ not on the roster")
+                  for l in out), "s02, gone from the roster, is not reported: %s" % out[-6:])
+        check(any(l.startswith("  2025-05 staff s99 新人: statement unscored (not on the roster) → promotion, score ")
+                  for l in out), "s99, new on the roster, is not reported: %s" % out[-6:])
+        staff_lines = [l for l in out if l.startswith("  2025-05 staff ")]
+        check(len(staff_lines) == 2, "other statements moved with the roster: %s" % staff_lines)
 
     for args, what in [([SPEC], "one spec"), ([SPEC, SPEC, "--data-dir", "x"], "data options without --period"),
                        ([SPEC, SPEC, "--colour"], "an unknown option"), ([SPEC, SPEC, SPEC], "three specs"),
