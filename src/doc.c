@@ -32,17 +32,15 @@ typedef struct entry {
 } entry;
 
 typedef struct doc {
-    const ast_spec *spec;
     const chk_model *model;
     const diag_sink *diags;
     doc_format format;
     FILE *out;
     arena mem;
     entry *entries;
-    size_t entry_count;
     hmap entry_of;          /* declaration pointer → index into entries */
-    bool in_table;          /* Markdown: '|' in a cell must be escaped, code too */
-    int column;             /* HTML: the table cell being written */
+    int column;             /* cells written in the current table row (0: not in a row;
+                               in Markdown, '|' in a cell must be escaped, code too) */
     const bool *right;      /* HTML: which columns of the current table are numeric */
 } doc;
 
@@ -125,7 +123,6 @@ static void collect(doc *d)
     for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
         for (size_t i = 0; i < kinds[k]->len; i++) add_entry(d, kinds[k]->items[i], &n);
     add_entry(d, m->roster, &n);
-    d->entry_count = n;
 
     for (size_t i = 0; i < n; i++) {
         entry *e = &d->entries[i];
@@ -190,7 +187,7 @@ static void code(doc *d, const char *s)
     for (size_t i = 0; i <= longest; i++) fputc('`', d->out);
     if (longest) fputc(' ', d->out);
     for (const char *p = s; *p; p++) {
-        if (*p == '|' && d->in_table) fputc('\\', d->out);
+        if (*p == '|' && d->column > 0) fputc('\\', d->out);
         fputc((unsigned char)*p < 0x20 ? ' ' : *p, d->out);
     }
     if (longest) fputc(' ', d->out);
@@ -322,14 +319,12 @@ static void cell(doc *d)
         fputs(d->column == 0 ? "| " : " | ", d->out);
     }
     d->column++;
-    d->in_table = true;
 }
 
 static void row_end(doc *d)
 {
     fputs(d->format == DOC_FORMAT_HTML ? "</td></tr>\n" : " |\n", d->out);
     d->column = 0;
-    d->in_table = false;
 }
 
 static void table_end(doc *d)
@@ -714,7 +709,7 @@ static void write_doc(doc *d, const char *spec_path)
 char *doc_render(const ast_spec *spec, const chk_model *model, const char *spec_path,
                  doc_format format, size_t *len)
 {
-    doc d = {.spec = spec, .model = model, .diags = spec->diags, .format = format};
+    doc d = {.model = model, .diags = spec->diags, .format = format};
     char *buf = NULL;
     size_t size = 0;
     d.out = open_memstream(&buf, &size);

@@ -253,8 +253,6 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
 
 /* ---- every statement ----------------------------------------------------------------- */
 
-/* A number for a warning: a percentage when the scale's bounds are written as
- * percentages, else plain, both as people read them. */
 static const char *staff_label(const eval_staff *who, char *buf, size_t size)
 {
     if (who->name) snprintf(buf, size, "'%s' (%s)", who->id, who->name);

@@ -10,7 +10,6 @@
 
 /* One spec of the two: loaded, checked, and (with periods) evaluated and scored. */
 typedef struct side {
-    const char *path;
     diag_sink diags;
     ast_spec *spec;
     chk_model *model;
@@ -62,7 +61,6 @@ int cli_diff(int argc, char **argv)
     memset(sides, 0, sizeof sides);
     bool loaded = true;
     for (int k = 0; k < 2; k++) {
-        sides[k].path = paths[k];
         diag_init(&sides[k].diags);
         int st = EXIT_OK;
         sides[k].spec = cli_load_for_data(&sides[k].diags, paths[k], &sides[k].model, &st);
