@@ -54,8 +54,7 @@ const char *chk_kind_phrase(ast_decl_kind kind)
     }
 }
 
-/* "indicator", "set", …: a declaration kind without an article. */
-static const char *kind_word(ast_decl_kind kind)
+const char *chk_kind_word(ast_decl_kind kind)
 {
     switch (kind) {
     case DECL_SOURCE: return "source";
@@ -302,10 +301,10 @@ static void report_duplicate(chk_ctx *c, ast_decl *d, ast_decl *first)
     }
     if (d->kind == first->kind)
         r = diag_report(c->diags, DIAG_ERROR, d->name_span, "duplicate-name",
-                        "duplicate %s '%s'", kind_word(d->kind), d->name);
+                        "duplicate %s '%s'", chk_kind_word(d->kind), d->name);
     else
         r = diag_report(c->diags, DIAG_ERROR, d->name_span, "duplicate-name",
-                        "%s '%s' reuses the name of %s", kind_word(d->kind), d->name,
+                        "%s '%s' reuses the name of %s", chk_kind_word(d->kind), d->name,
                         chk_kind_phrase(first->kind));
     diag_note(c->diags, r, first->name_span, "first defined here");
     if (d->name_span.file != first->name_span.file)

@@ -271,23 +271,12 @@ static const char *summary(differ *f, const ast_decl *d)
     }
 }
 
-static const char *kind_word(ast_decl_kind kind)
-{
-    switch (kind) {
-    case DECL_SOURCE: return "source";
-    case DECL_SET: return "set";
-    case DECL_INDICATOR: return "indicator";
-    case DECL_SCALE: return "scale";
-    default: return "role";
-    }
-}
-
 static void diff_kind(differ *f, const ptr_vec *olds, const ptr_vec *news)
 {
     for (size_t i = 0; i < news->len; i++) {
         const ast_decl *n = news->items[i];
         const ast_decl *o = counterpart(f->old_model, n);
-        const char *what = arena_printf(&f->mem, "%s %s", kind_word(n->kind), n->name);
+        const char *what = arena_printf(&f->mem, "%s %s", chk_kind_word(n->kind), n->name);
         if (!o) {
             added(f, what, summary(f, n));
             continue;
@@ -308,7 +297,7 @@ static void diff_kind(differ *f, const ptr_vec *olds, const ptr_vec *news)
     }
     for (size_t i = 0; i < olds->len; i++) {
         const ast_decl *o = olds->items[i];
-        if (!counterpart(f->new_model, o)) removed(f, arena_printf(&f->mem, "%s %s", kind_word(o->kind), o->name));
+        if (!counterpart(f->new_model, o)) removed(f, arena_printf(&f->mem, "%s %s", chk_kind_word(o->kind), o->name));
     }
 }
 

@@ -194,16 +194,11 @@ static void code(doc *d, const char *s)
     for (size_t i = 0; i <= longest; i++) fputc('`', d->out);
 }
 
+/* The kind as an entry names it: the checker's word, but one word for the roster, so
+ * that it can stand in an anchor (`roster-staff`). */
 static const char *kind_word(const ast_decl *decl)
 {
-    switch (decl->kind) {
-    case DECL_ROLE: return "role";
-    case DECL_INDICATOR: return "indicator";
-    case DECL_SET: return "set";
-    case DECL_SCALE: return "scale";
-    case DECL_SOURCE: return "source";
-    default: return "roster";
-    }
+    return decl->kind == DECL_STAFF ? "roster" : chk_kind_word(decl->kind);
 }
 
 static const char *decl_name(const ast_decl *decl)

@@ -66,4 +66,8 @@ ast_dim chk_unit_dim(ast_unit unit);
  * "days", "points". */
 const char *chk_dim_name(ast_dim dim);
 
+/* "indicator", "set", "staff roster", …: a declaration's kind without an article, as
+ * messages and documents name it. */
+const char *chk_kind_word(ast_decl_kind kind);
+
 #endif
