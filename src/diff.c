@@ -320,16 +320,12 @@ size_t diff_definitions(FILE *out, const ast_spec *old_spec, const chk_model *ol
 
 /* ---- results -------------------------------------------------------------------------- */
 
+/* Equal values: null equals null here, unlike in a row condition. */
 static bool same_value(eval_value a, eval_value b)
 {
-    if (a.kind != b.kind) return false;
-    switch (a.kind) {
-    case VAL_NULL: return true;
-    case VAL_NUM: return dec_cmp(a.as.num, b.as.num) == 0;
-    case VAL_DATE: return a.as.date == b.as.date;
-    case VAL_BOOL: return a.as.b == b.as.b;
-    default: return a.as.text && b.as.text && !strcmp(a.as.text, b.as.text);
-    }
+    bool ok;
+    if (a.kind == VAL_NULL || b.kind == VAL_NULL) return a.kind == b.kind;
+    return eval_compare_values(&a, &b, &ok) == 0 && ok;
 }
 
 static const char *shown(differ *f, eval_value v, ast_unit unit)

@@ -1847,7 +1847,7 @@ static eval_value aggregate_at(eval_session *s, plan_instance *in, int group, bo
     return st->result[g];
 }
 
-static int compare_values(const eval_value *a, const eval_value *b, bool *ok)
+int eval_compare_values(const eval_value *a, const eval_value *b, bool *ok)
 {
     *ok = a->kind == b->kind && a->kind != VAL_NULL;
     if (!*ok) return 0;
@@ -2019,7 +2019,7 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
         if (a.kind == VAL_NULL || b.kind == VAL_NULL) return eval_null();
         if (op >= OP_EQ) {
             bool ok;
-            int r = compare_values(&a, &b, &ok);
+            int r = eval_compare_values(&a, &b, &ok);
             if (!ok) return eval_null();
             switch (op) {
             case OP_EQ: return eval_bool(r == 0);
@@ -2051,7 +2051,7 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
             eval_value item = value_eval(c, e->u.in.items.items[i]);
             if (item.kind == VAL_NULL) { saw_null = true; continue; }
             bool ok;
-            if (compare_values(&x, &item, &ok) == 0 && ok) return eval_bool(true);
+            if (eval_compare_values(&x, &item, &ok) == 0 && ok) return eval_bool(true);
         }
         return saw_null ? eval_null() : eval_bool(false);
     }
@@ -2111,7 +2111,7 @@ static eval_value value_eval(const value_ctx *c, ast_expr *e)
         case CALL_FN_MIN: case CALL_FN_MAX: {
             eval_value a = value_eval(c, e->u.call.args.items[0]), b = value_eval(c, e->u.call.args.items[1]);
             bool ok;
-            int r = compare_values(&a, &b, &ok);
+            int r = eval_compare_values(&a, &b, &ok);
             if (!ok) return eval_null();
             return (e->call_kind == CALL_FN_MIN) == (r <= 0) ? a : b;
         }

@@ -136,6 +136,11 @@ eval_value eval_value_of(eval_session *s, ast_expr *expr, size_t period, int sta
                          const eval_kpi_context *kpi);
 eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t period, int staff);
 
+/* Three-way comparison of two values of one kind (numbers exactly, text byte for byte);
+ * *ok false, and 0 returned, when they cannot be compared: either is null or the kinds
+ * differ. */
+int eval_compare_values(const eval_value *a, const eval_value *b, bool *ok);
+
 /* A scale applied to x: the interval that contains x (edges as written), its points, or
  * the linear interpolation of a `from .. to` row; null when no interval contains x. */
 eval_value eval_scale(const ast_decl *scale, dec_t x);
