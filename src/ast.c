@@ -92,6 +92,18 @@ void ast_expr_each_child(const ast_expr *e, void (*fn)(const ast_expr *child, vo
     }
 }
 
+const char *ast_comparator_text(ast_comparator cmp)
+{
+    return cmp == CMP_GE ? ">=" : "<=";
+}
+
+kp_span ast_set_definition_span(const ast_decl *set)
+{
+    kp_span span = set->span;
+    span.start = set->u.set.column->span.start;
+    return span;
+}
+
 ast_decl *ast_new_decl(arena *mem, ast_decl_kind kind, kp_span span)
 {
     ast_decl *d = arena_alloc(mem, sizeof *d);

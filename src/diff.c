@@ -128,9 +128,7 @@ static const char *column_text(differ *f, const ast_column *c)
 
 static const char *set_text(const ast_decl *set, const diag_sink *diags, arena *mem)
 {
-    kp_span definition = set->span;
-    definition.start = set->u.set.column->span.start;
-    return diag_span_text(diags, definition, mem);
+    return diag_span_text(diags, ast_set_definition_span(set), mem);
 }
 
 static const char *scale_text(const ast_decl *scale, const diag_sink *diags, arena *mem)
@@ -156,7 +154,7 @@ static const ast_role_item *role_item(const ast_decl *role, ast_role_item_kind k
 static const char *target_text(const ast_role_item *k, const diag_sink *diags, arena *mem)
 {
     if (!k->has_target) return "(none)";
-    return arena_printf(mem, "%s %s", k->comparator == CMP_GE ? ">=" : "<=", diag_span_text(diags, k->target->span, mem));
+    return arena_printf(mem, "%s %s", ast_comparator_text(k->comparator), diag_span_text(diags, k->target->span, mem));
 }
 
 static const char *kpi_text(const ast_role_item *k, const diag_sink *diags, arena *mem)

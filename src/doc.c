@@ -469,7 +469,7 @@ static void write_role(doc *d, const ast_decl *role)
         if (k->weight) text(d, source_text(d, k->weight->span));
         cell(d);
         if (k->has_target)
-            code(d, arena_printf(&d->mem, "%s %s", k->comparator == CMP_GE ? ">=" : "<=",
+            code(d, arena_printf(&d->mem, "%s %s", ast_comparator_text(k->comparator),
                                  source_text(d, k->target->span)));
         else text(d, "—");
         cell(d);
@@ -538,9 +538,7 @@ static void write_indicator(doc *d, const ast_decl *ind)
 static void write_set(doc *d, const ast_decl *set)
 {
     heading(d, 3, set, set->name, NULL);
-    kp_span definition = set->span;
-    definition.start = set->u.set.column->span.start;
-    code_block(d, source_text(d, definition));
+    code_block(d, source_text(d, ast_set_definition_span(set)));
     references(d, entry_for(d, set));
 }
 

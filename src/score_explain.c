@@ -706,7 +706,7 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
     if (!it->has_target) {
         fputs("none (the kpi has its own points)\n", out);
     } else {
-        fprintf(out, "%s ", it->comparator == CMP_GE ? ">=" : "<=");
+        fprintf(out, "%s ", ast_comparator_text(it->comparator));
         put_equation(x, it->target, k, k->target, unit);
         fprintf(out, "   (%s)\n", it->comparator == CMP_GE ? "higher is better" : "lower is better");
         trace(x, it->target, x->st->period, NULL, k, 1);

@@ -314,7 +314,7 @@ static void render_json(FILE *out, render_ctx *c)
             fputs(", \"target\": ", out);
             write_machine_unit(out, kp->target, kpi_unit(kp), true);
             fputs(", \"comparator\": ", out);
-            if (kp->item->has_target) json_write_string(out, kp->item->comparator == CMP_GE ? ">=" : "<=");
+            if (kp->item->has_target) json_write_string(out, ast_comparator_text(kp->item->comparator));
             else fputs("null", out);
             fputs(", \"achievement\": ", out);
             write_machine_places(out, kp->achievement, 4, false, true);
@@ -388,7 +388,7 @@ static void render_csv(FILE *out, render_ctx *c)
                 fputc(',', out);
                 write_machine_unit(out, kp->target, kpi_unit(kp), false);
                 fputc(',', out);
-                if (kp->item->has_target) fputs(kp->item->comparator == CMP_GE ? ">=" : "<=", out);
+                if (kp->item->has_target) fputs(ast_comparator_text(kp->item->comparator), out);
                 fputc(',', out);
                 write_machine_places(out, kp->achievement, 4, false, false);
                 fputc(',', out);

@@ -333,6 +333,13 @@ typedef struct ast_spec {
                                   import declarations themselves excluded */
 } ast_spec;
 
+/* ">=" or "<=", as a kpi's target is written. */
+const char *ast_comparator_text(ast_comparator cmp);
+
+/* A set's definition as written: from its column to the end of the declaration
+ * (`orders.customer_id where amount >= 100 over all time`). */
+kp_span ast_set_definition_span(const ast_decl *set);
+
 /* Parses the text of one registered file into the arena. Syntax errors are reported to
  * diags and recovered from; the returned file holds every declaration that parsed. */
 ast_file *ast_parse_file(arena *mem, diag_sink *diags, uint32_t file);
