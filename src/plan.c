@@ -508,6 +508,7 @@ static int schedule(plan *p, plan_instance *in)
     return in->read_level;
 }
 
+/* The index of SOURCE among the model's sources; sources.len when it is none of them. */
 static size_t source_index(const plan *p, const ast_decl *source)
 {
     size_t k = 0;
@@ -579,21 +580,19 @@ void plan_schedule(plan *p)
     bool *read_at = xcalloc(nsrc * (size_t)levels + 1, sizeof *read_at);
     for (size_t i = 0; i < p->instances.len; i++) {
         plan_instance *in = p->instances.items[i];
-        if (!in->agg->set && !in->agg->member_set) continue;
-        for (size_t k = 0; k < nsrc; k++)
-            if (p->model->sources.items[k] == in->agg->source) read_at[k * (size_t)levels + (size_t)in->read_level] = true;
+        size_t k = source_index(p, in->agg->source);
+        if ((!in->agg->set && !in->agg->member_set) || k == nsrc) continue;
+        read_at[k * (size_t)levels + (size_t)in->read_level] = true;
     }
     for (size_t i = 0; i < p->instances.len; i++) {
         plan_instance *in = p->instances.items[i];
         if (in->agg->set || in->agg->member_set || in->needed_by.len || in->needed_with.len) continue;
-        for (size_t k = 0; k < nsrc; k++) {
-            if (p->model->sources.items[k] != in->agg->source) continue;
-            for (int l = in->level; l < in->read_level; l++)
-                if (read_at[k * (size_t)levels + (size_t)l]) {
-                    in->read_level = l;
-                    break;
-                }
-        }
+        size_t k = source_index(p, in->agg->source);
+        for (int l = in->level; k < nsrc && l < in->read_level; l++)
+            if (read_at[k * (size_t)levels + (size_t)l]) {
+                in->read_level = l;
+                break;
+            }
     }
     free(read_at);
 }
