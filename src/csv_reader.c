@@ -522,6 +522,23 @@ static bool mirror_next_record(const unsigned char *b, size_t pos, size_t end, r
 
 /* ---- reading the file ---------------------------------------------------- */
 
+/* Grows *BUF, of *CAP bytes, by doubling until it holds NEED bytes. False, with *BUF
+ * and *CAP as they were, when memory runs out: the caller reports it its own way. */
+static bool grow_buffer(unsigned char **buf, size_t *cap, size_t need)
+{
+    if (need <= *cap)
+        return true;
+    size_t bigger = *cap ? *cap * 2 : need;
+    while (bigger < need)
+        bigger *= 2;
+    unsigned char *grown = realloc(*buf, bigger);
+    if (grown == NULL)
+        return false;
+    *buf = grown;
+    *cap = bigger;
+    return true;
+}
+
 /* Copies LEN bytes at file offset OFF into DST.  Safe from several threads. */
 static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
                         csvr_error *err)
@@ -1397,17 +1414,9 @@ static __attribute__((noinline)) void keep_long_field(struct csvr_pass *p,
 {
     if (plan->keep_mask == 0)
         return;
-    if (p->row_len + len + SHORT_FIELD > p->row_cap) {
-        size_t cap = p->row_cap * 2;
-        while (cap < p->row_len + len + SHORT_FIELD)
-            cap *= 2;
-        unsigned char *buf = realloc(p->row_buf, cap);
-        if (buf == NULL) {
-            p->row_nomem = true;
-            return;
-        }
-        p->row_buf = buf;
-        p->row_cap = cap;
+    if (!grow_buffer(&p->row_buf, &p->row_cap, p->row_len + len + SHORT_FIELD)) {
+        p->row_nomem = true;
+        return;
     }
     memcpy(p->row_buf + p->row_len, field, len);
     p->kept[plan->slot].at = p->row_len;
@@ -1612,19 +1621,11 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
         size_t file_pos = p->win_off + p->have;
         if (file_pos < end) {
             size_t len = end - file_pos < PASS_BLOCK ? end - file_pos : PASS_BLOCK;
-            if (p->have + len > p->cap) {
-                /* A record longer than the window so far: grow it. */
-                size_t cap = p->cap * 2;
-                while (cap < p->have + len)
-                    cap *= 2;
-                unsigned char *buf = realloc(p->buf, cap);
-                if (buf == NULL) {
-                    set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
-                    stop_with(p, CSVR_ERROR);
-                    break;
-                }
-                p->buf = buf;
-                p->cap = cap;
+            /* a record longer than the window so far grows it */
+            if (!grow_buffer(&p->buf, &p->cap, p->have + len)) {
+                set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+                stop_with(p, CSVR_ERROR);
+                break;
             }
             if (!source_read(r, file_pos, p->buf + p->have, len, err)) {
                 stop_with(p, CSVR_ERROR);
@@ -1740,18 +1741,10 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
             n = r->size - pos;
         if (pos + n > goal && lookahead < SCAN_BLOCK)
             lookahead *= 2;
-        if (pos - begin + n > cap) {
-            size_t bigger = cap * 2;
-            while (bigger < pos - begin + n)
-                bigger *= 2;
-            unsigned char *grown = realloc(buf, bigger);
-            if (grown == NULL) {
-                free(buf);
-                set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
-                return CSVR_PLAN_ERROR;
-            }
-            buf = grown;
-            cap = bigger;
+        if (!grow_buffer(&buf, &cap, pos - begin + n)) {
+            free(buf);
+            set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+            return CSVR_PLAN_ERROR;
         }
         unsigned char *b = buf + (pos - begin);
         if (!source_read(r, pos, b, n, err)) {
