@@ -244,19 +244,20 @@ static void location(doc *d, const ast_decl *decl)
 
 /* ---- blocks ------------------------------------------------------------------------- */
 
-static void heading(doc *d, int level, const ast_decl *decl, const char *title, const char *label)
+/* A heading "TITLE — LABEL" (no label: TITLE alone) that links can land on at ID. */
+static void heading(doc *d, int level, const char *id, const char *title, const char *label)
 {
     if (d->format == DOC_FORMAT_HTML) {
         fprintf(d->out, "<h%d", level);
-        if (decl) {
+        if (id) {
             fputs(" id=\"", d->out);
-            markup_html(d->out, anchor(d, decl));
+            markup_html(d->out, id);
             fputc('"', d->out);
         }
         fputc('>', d->out);
     } else {
         /* raw HTML: no Markdown escapes inside (names are letters, digits and '_') */
-        if (decl) fprintf(d->out, "<a id=\"%s\"></a>\n\n", anchor(d, decl));
+        if (id) fprintf(d->out, "<a id=\"%s\"></a>\n\n", id);
         for (int i = 0; i < level; i++) fputc('#', d->out);
         fputc(' ', d->out);
     }
@@ -442,7 +443,7 @@ static const char *plural(doc *d, size_t n, const char *one, const char *many)
 
 static void write_role(doc *d, const ast_decl *role)
 {
-    heading(d, 3, role, role->name, role->u.role.label);
+    heading(d, 3, anchor(d, role), role->name, role->u.role.label);
     const ast_role_item *items = role->u.role.items;
     int n = role->u.role.item_count;
     const ast_decl *scale = NULL;
@@ -525,7 +526,7 @@ static void write_role(doc *d, const ast_decl *role)
 
 static void write_indicator(doc *d, const ast_decl *ind)
 {
-    heading(d, 3, ind, ind->name, ind->u.indicator.label);
+    heading(d, 3, anchor(d, ind), ind->name, ind->u.indicator.label);
     para_begin(d);
     text(d, ast_unit_name(ind->u.indicator.unit));
     text(d, ind->u.indicator.per_staff ? ", per staff member (and a company total)." : ", for the whole company.");
@@ -537,14 +538,14 @@ static void write_indicator(doc *d, const ast_decl *ind)
 
 static void write_set(doc *d, const ast_decl *set)
 {
-    heading(d, 3, set, set->name, NULL);
+    heading(d, 3, anchor(d, set), set->name, NULL);
     code_block(d, source_text(d, ast_set_definition_span(set)));
     references(d, entry_for(d, set));
 }
 
 static void write_scale(doc *d, const ast_decl *scale)
 {
-    heading(d, 3, scale, scale->name, NULL);
+    heading(d, 3, anchor(d, scale), scale->name, NULL);
     static const char *const headers[] = {"input", "points"};
     static const bool right[] = {false, false};
     table_begin(d, headers, right, 2);
@@ -583,7 +584,7 @@ static const char *roster_meaning(const char *column)
 
 static void write_source(doc *d, const ast_decl *src)
 {
-    heading(d, 3, src, src->kind == DECL_STAFF ? "staff" : src->name,
+    heading(d, 3, anchor(d, src), decl_name(src),
             src->kind == DECL_STAFF ? "the roster" : NULL);
     para_begin(d);
     text(d, "File ");
@@ -634,19 +635,6 @@ static const char html_style[] =
     "a{color:#2b6cb0;text-decoration:none}a:hover{text-decoration:underline}\n"
     "</style>\n";
 
-static void section(doc *d, const char *id, const char *title)
-{
-    if (d->format == DOC_FORMAT_HTML) {
-        fprintf(d->out, "<h2 id=\"%s\">", id);
-        text(d, title);
-        fputs("</h2>\n", d->out);
-    } else {
-        fprintf(d->out, "<a id=\"%s\"></a>\n\n## ", id);
-        text(d, title);
-        fputs("\n\n", d->out);
-    }
-}
-
 static void write_doc(doc *d, const char *spec_path)
 {
     const chk_model *m = d->model;
@@ -692,7 +680,7 @@ static void write_doc(doc *d, const char *spec_path)
     for (size_t i = 0; i < n; i++) {
         bool last = i + 1 == n; /* sources: the roster is always there */
         if (sections[i].decls->len == 0 && !last) continue;
-        section(d, sections[i].id, sections[i].title);
+        heading(d, 2, sections[i].id, sections[i].title, NULL);
         for (size_t k = 0; k < sections[i].decls->len; k++) sections[i].write(d, sections[i].decls->items[k]);
         if (last && m->roster) write_source(d, m->roster);
     }
