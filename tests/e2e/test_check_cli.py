@@ -2,11 +2,11 @@
 """End-to-end tests of `kpic check`: exit statuses, and the JSON and SARIF formats.
 
 SARIF output is validated against the official SARIF 2.1.0 JSON schema, taken from the
-npm package @microsoft/jest-sarif (which ships it as lib/schemas/sarif-2.1.0-rtm.5.json);
-see docs/decisions.md for why the schema is fetched rather than committed.
+npm package @microsoft/jest-sarif (which ships it as lib/schemas/sarif-2.1.0-rtm.5.json),
+installed by .ci/install-deps; see docs/decisions.md.
 usage: test_check_cli.py KPIC   (run from the repository root)
 """
-import json, os, subprocess, sys, tarfile, tempfile
+import json, os, subprocess, sys
 
 try:
     import jsonschema
@@ -30,18 +30,14 @@ def check(cond, what):
 
 
 def sarif_schema():
-    cache = os.path.join(tempfile.gettempdir(), "kpic-sarif-schema")
+    # .ci/install-deps puts it there (both README commands run it); the test never
+    # fetches, and a missing schema is a failure, not a skip
+    cache = os.environ.get("KPIC_TEST_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "kpic-test")
     path = os.path.join(cache, "sarif-2.1.0-rtm.5.json")
     if not os.path.exists(path):
-        os.makedirs(cache, exist_ok=True)
-        subprocess.run(["npm", "pack", "--silent", "@microsoft/jest-sarif@1.0.0-beta.0",
-                        "--pack-destination", cache], check=True, capture_output=True,
-                       timeout=300)
-        tgz = [f for f in os.listdir(cache) if f.endswith(".tgz")][0]
-        with tarfile.open(os.path.join(cache, tgz)) as t:
-            member = t.getmember("package/lib/schemas/sarif-2.1.0-rtm.5.json")
-            with open(path, "wb") as out:
-                out.write(t.extractfile(member).read())
+        print(f"FAIL: the SARIF schema is not at {path}: run .ci/install-deps")
+        sys.exit(1)
     with open(path, encoding="utf-8") as f:
         return json.load(f)
 

@@ -160,10 +160,19 @@ def main():
             # (imports would resolve elsewhere from the temporary copy: skipped)
             if not re.search(r"^\s*import\b", original, re.M):
                 d = subprocess.run([KPIC, "diff", path, out], capture_output=True, timeout=60)
-                if d.returncode == 0:
+                clean = subprocess.run([KPIC, "check", path], capture_output=True,
+                                       timeout=60).returncode == 0
+                if clean:
                     diffed += 1
+                    check(d.returncode == 0,
+                          f"{path}: kpic diff against its formatted text exits {d.returncode}: "
+                          f"{d.stderr[:300]!r}")
                     check(d.stdout.decode("utf-8").splitlines()[1:] == ["  no differences"],
                           f"{path}: kpic diff sees a difference after kpic fmt: {d.stdout[:300]!r}")
+                else:
+                    # a spec with errors cannot be compared: diff says so, as check does
+                    check(d.returncode == 1 and d.stdout == b"",
+                          f"{path}: kpic diff of a spec with errors exits {d.returncode}")
             c = fmt("--check", out)
             check(c.returncode == 0 and c.stderr == b"", f"{path}: --check fails on formatted text")
 
