@@ -203,7 +203,67 @@ def main():
         check(r.returncode == 2 and r.stdout == b"", "--rejects a full device: exit 2, nothing on stdout")
 
         check(not temp_leftovers(d), "no temporary file left: %s" % temp_leftovers(d))
+    check_stdout_failures()
+    check_full_disk()
     return finish("outputs: every kind of target handled")
+
+
+def check_stdout_failures():
+    """Every command checks its writes to stdout and stderr and the final flush: a full
+    device is exit 2 with the reason (before the fix, exit 0 with nothing written)."""
+    cycle = os.path.join(CASES, "check_cycle.kpi")
+    commands = [
+        ["check", SPEC, "--format", "json"], ["check", SPEC, "--format", "sarif"],
+        ["fmt", SPEC], ["doc", SPEC], ["doc", SPEC, "-o", "-"], ["--version"], ["--help"],
+        ["eval", SPEC, "--period", "2025-05"], ["score", SPEC, "--period", "2025-05"],
+        ["explain", SPEC, "--period", "2025-05", "--staff", "s01"], ["diff", SPEC, SPEC],
+        ["diff", SPEC, SPEC, "--period", "2025-05"],
+    ]
+    with tempfile.TemporaryDirectory() as d:
+        full = os.path.join(d, "full")
+        os.mknod(full, stat.S_IFCHR | 0o666, os.makedev(1, 7))
+        for args in commands:
+            with open(full, "wb") as out:
+                r = subprocess.run([KPIC, *args], stdout=out, stderr=subprocess.PIPE, timeout=120)
+            check(r.returncode == 2 and b"No space left on device" in r.stderr,
+                  "%s > full device: exit 2 with the reason (%d %r)" % (" ".join(args[:1]), r.returncode, r.stderr[-120:]))
+        # stdout closed altogether
+        r = subprocess.run([KPIC, "eval", SPEC, "--period", "2025-05"], stdout=subprocess.DEVNULL,
+                           stderr=subprocess.PIPE, timeout=120, pass_fds=(), close_fds=True,
+                           preexec_fn=lambda: os.close(1))
+        check(r.returncode == 2 and b"cannot write standard output" in r.stderr, "eval >&-: exit 2 (%d)" % r.returncode)
+        # stderr on a full device: the diagnostics were lost, so the run failed
+        with open(full, "wb") as err:
+            r = subprocess.run([KPIC, "check", cycle], stdout=subprocess.PIPE, stderr=err, timeout=60)
+        check(r.returncode == 2, "check with errors, 2> full device: exit 2 (%d)" % r.returncode)
+        with open(full, "wb") as err:
+            r = subprocess.run([KPIC, "eval", SPEC, "--period", "2025-0"], stdout=subprocess.PIPE, stderr=err, timeout=60)
+        check(r.returncode == 2, "a usage error, 2> full device: exit 2")
+        # the passing twin: a device that takes everything
+        null = os.path.join(d, "null")
+        os.mknod(null, stat.S_IFCHR | 0o666, os.makedev(1, 3))
+        for args in commands:
+            with open(null, "wb") as out:
+                r = subprocess.run([KPIC, *args], stdout=out, stderr=subprocess.PIPE, timeout=120)
+            check(r.returncode == 0, "%s > null device: exit 0 (%d %r)" % (args[0], r.returncode, r.stderr[-120:]))
+
+
+def check_full_disk():
+    """A full file system, in a private mount namespace (a 16 KiB tmpfs): -o and a
+    redirected stdout both fail with exit 2, and -o leaves no file behind."""
+    with tempfile.TemporaryDirectory() as d:
+        script = (
+            'mount -t tmpfs -o size=16k kpic-test "$1" || exit 99\n'
+            '"$2" doc "$3" -o "$1/doc.md"; echo "o=$?"\n'
+            '"$2" doc "$3" > "$1/stdout.md"; echo "stdout=$?"\n'
+            'rm -f "$1/stdout.md"; ls -A "$1"\n')
+        r = subprocess.run(["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "sh", d, KPIC, SPEC],
+                           capture_output=True, timeout=120)
+        lines = r.stdout.decode().split()
+        check(r.returncode == 0 and lines[:2] == ["o=2", "stdout=2"],
+              "full disk: -o and > both exit 2 (%r %r)" % (r.stdout, r.stderr))
+        check(lines[2:] == [], "full disk: nothing left behind by -o (%r)" % lines[2:])
+        check(r.stderr.count(b"No space left on device") == 2, "full disk: the reason said (%r)" % r.stderr)
 
 
 if __name__ == "__main__":
