@@ -1,6 +1,7 @@
 /* cli.c — what the subcommands share (see cli.h). */
 #include "cli.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -195,8 +196,36 @@ int cli_emit(diag_sink *diags, const char *text, size_t len, bool exact, const c
         fprintf(stderr, "kpic: cannot write %s: %s\n", output, why);
         return EXIT_USAGE;
     }
-    fwrite(text, 1, len, stdout);
-    return fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
+    return cli_write_stdout(text, len) ? EXIT_OK : EXIT_USAGE;
+}
+
+/* The reason of the first failed write to stdout (0: none seen), kept because stdio
+ * forgets it: a later fflush of an empty buffer succeeds and leaves only ferror set. */
+static int stdout_error;
+
+bool cli_write_stdout(const char *text, size_t len)
+{
+    if (len && fwrite(text, 1, len, stdout) != len && !stdout_error) stdout_error = errno ? errno : EIO;
+    return !stdout_error && !ferror(stdout);
+}
+
+int cli_finish(int status)
+{
+    errno = 0;
+    if (fflush(stdout) != 0 && !stdout_error) stdout_error = errno ? errno : EIO;
+    bool failed = stdout_error || ferror(stdout);
+    if (fclose(stdout) != 0 && !failed) {
+        stdout_error = errno ? errno : EIO;
+        failed = true;
+    }
+    if (failed) {
+        fprintf(stderr, "kpic: cannot write standard output: %s\n",
+                stdout_error ? strerror(stdout_error) : "a write failed");
+        status = EXIT_USAGE;
+    }
+    /* a diagnostic that did not reach stderr is a failed run; there is nowhere to say so */
+    if (ferror(stderr) || fclose(stderr) != 0) status = EXIT_USAGE;
+    return status;
 }
 
 /* Exit status after a failed data run: unreadable files are I/O (2), the rest data (1). */

@@ -64,6 +64,15 @@ period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count);
  * diagnostics). Returns the exit status. */
 int cli_emit(diag_sink *diags, const char *text, size_t len, bool exact, const char *output);
 
+/* Writes TEXT to stdout; false once any write to stdout has failed (cli_finish says
+ * why and makes the status 2). */
+bool cli_write_stdout(const char *text, size_t len);
+
+/* The end of every command: flushes and closes stdout and stderr. A write to either
+ * that failed at any point, or the final flush, makes the status EXIT_USAGE (with the
+ * reason on stderr when stderr still works). Returns the status to exit with. */
+int cli_finish(int status);
+
 /* Exit status after a failed data run: unreadable files are I/O (2), the rest data (1). */
 int cli_data_failure_status(const diag_sink *diags);
 

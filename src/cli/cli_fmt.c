@@ -42,7 +42,7 @@ int cli_fmt(int argc, char **argv)
         const diag_file *f = diag_get_file(&diags, file);
         bool same = len == f->len && memcmp(formatted, f->text, len) == 0;
         if (mode == PRINT) {
-            fwrite(formatted, 1, len, stdout);
+            if (!cli_write_stdout(formatted, len)) status = EXIT_USAGE;
         } else if (mode == CHECK) {
             if (!same) {
                 fmt_print_diff(stderr, path, f->text, f->len, formatted, len);

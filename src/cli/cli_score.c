@@ -202,9 +202,8 @@ int cli_explain(int argc, char **argv)
         char *text = score_explain_unscored(roster_session, model, staff,
                                             declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED, NULL);
         diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-        fputs(text, stdout);
+        status = cli_write_stdout(text, strlen(text)) ? EXIT_OK : EXIT_USAGE;
         free(text);
-        status = fflush(stdout) == 0 ? EXIT_OK : EXIT_USAGE;
         eval_free(roster_session);
         goto free_periods;
     }

@@ -8,7 +8,7 @@
 
 #include "cli.h"
 
-int main(int argc, char **argv)
+static int run_command(int argc, char **argv)
 {
     if (argc < 2) return cli_usage(NULL, NULL);
     const char *cmd = argv[1];
@@ -28,4 +28,9 @@ int main(int argc, char **argv)
         return EXIT_OK;
     }
     return cli_usage("unknown command '%s'", cmd);
+}
+
+int main(int argc, char **argv)
+{
+    return cli_finish(run_command(argc, argv));
 }
