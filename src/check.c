@@ -725,6 +725,9 @@ static void check_role(chk_ctx *c, ast_decl *role)
                                                 it->indicator, chk_dim_phrase(t->dim), it->indicator,
                                                 ast_unit_name(it->ref->u.indicator.unit));
                     diag_hint(c->diags, r, "a target has the unit of its indicator (a plain number adapts)");
+                } else if (it->ref->u.indicator.unit == UNIT_PERCENT) {
+                    chk_warn_percent_literals(c, &s, t, arena_printf(c->mem, "as the target of percent kpi '%s'",
+                                                                     it->indicator));
                 }
             }
         }
@@ -778,6 +781,17 @@ static void check_role(chk_ctx *c, ast_decl *role)
                                         : e->type == TYPE_DATE ? "a date" : "text");
             diag_hint(c->diags, r, "e.g. bonus staff.base_bonus * (1 + adjust(score)) * employed");
         }
+    }
+
+    /* the role's scale maps achievements, which are percentages (100% is on target) */
+    if (scale_item && scale_item->ref && scale_item->ref->kind == DECL_SCALE) {
+        bool applied = false;
+        for (int i = 0; i < n; i++)
+            applied |= items[i].kind == ROLE_KPI && !items[i].points;
+        if (applied)
+            chk_warn_percent_scale(c, scale_item->ref,
+                                   arena_printf(c->mem, "the achievements of role '%s'", role->name),
+                                   scale_item->scale_span);
     }
 
     if (kpis == 0) {

@@ -41,6 +41,8 @@
 
 #include "check_internal.h"
 
+static void percent_pair(chk_ctx *c, const chk_scope *s, const ast_expr *a, const ast_expr *b);
+
 /* ---- the unit table --------------------------------------------------------------- */
 
 bool chk_dim_unify(ast_dim a, ast_dim b, ast_dim *out)
@@ -678,6 +680,7 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
                 diag_hint(c->diags, dg, "both sides need the same unit; a plain number adapts to either");
                 return;
             }
+            percent_pair(c, s, l, r);
         }
         result(e, TYPE_BOOL, DIM_NUMBER);
         return;
@@ -708,6 +711,7 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
             diag_hint(c->diags, d, "a number or a ratio times X keeps X's unit; count times money, days or points gives that unit");
         return;
     }
+    if (op == OP_ADD || op == OP_SUB) percent_pair(c, s, l, r);
     num_result(c, e, dims, dim);
 }
 
@@ -743,6 +747,7 @@ static void check_if(chk_ctx *c, chk_scope *s, ast_expr *e)
     }
     ast_dim d;
     if (!chk_dim_unify(a->dim, b->dim, &d)) d = DIM_NUMBER;
+    percent_pair(c, s, a, b);
     num_result(c, e, dims, d);
 }
 
@@ -772,7 +777,9 @@ static void check_in_list(chk_ctx *c, chk_scope *s, ast_expr *e)
             ok = false;
         }
     }
-    if (ok) result(e, TYPE_BOOL, DIM_NUMBER);
+    if (!ok) return;
+    for (size_t i = 0; i < e->u.in.items.len; i++) percent_pair(c, s, x, e->u.in.items.items[i]);
+    result(e, TYPE_BOOL, DIM_NUMBER);
 }
 
 /* x in SET: SET a set whose column has x's type. */
@@ -1158,6 +1165,7 @@ static void check_function(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind 
         }
         ast_dim d;
         if (!chk_dim_unify(a->dim, b->dim, &d)) d = DIM_NUMBER;
+        percent_pair(c, s, a, b);
         num_result(c, e, dims, d);
         return;
     }
@@ -1212,6 +1220,8 @@ static void check_scale_call(chk_ctx *c, chk_scope *s, ast_expr *e, ast_decl *sc
         diag_hint(c->diags, d, "pass a ratio such as achievement, or write the bounds as plain numbers");
         return;
     }
+    const char *percent = chk_percent_subject(c, s, a);
+    if (percent) chk_warn_percent_scale(c, scale, percent, a->span);
     result(e, TYPE_NUM, scale->dim);
 }
 
@@ -1260,6 +1270,110 @@ static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
     /* The arguments are left alone: what they may contain depends on what the call was
      * meant to be (a misspelt sum() takes a column), so checking them would only add
      * messages that the fix makes moot. */
+}
+
+/* ---- plain numbers next to percentages ------------------------------------------- */
+
+const char *chk_percent_subject(chk_ctx *c, const chk_scope *s, const ast_expr *e)
+{
+    if (e->type != TYPE_NUM) return NULL;
+    switch (e->kind) {
+    case EX_NAME:
+        if (e->ref_kind == REF_INDICATOR && e->ref && e->ref->u.indicator.unit == UNIT_PERCENT)
+            return arena_printf(c->mem, "'%s', a percent indicator", e->u.name.name);
+        if ((e->ref_kind == REF_VALUE || e->ref_kind == REF_TARGET) && s->kpi && s->kpi->ref &&
+            s->kpi->ref->u.indicator.unit == UNIT_PERCENT)
+            return arena_printf(c->mem, "'%s' of percent kpi '%s'", e->u.name.name, s->kpi->indicator);
+        if (e->ref_kind == REF_ACHIEVEMENT) return "'achievement', a percentage";
+        return NULL;
+    case EX_UNARY:
+        return chk_percent_subject(c, s, e->u.op.lhs);
+    case EX_BINARY: {
+        const ast_expr *l = e->u.op.lhs, *r = e->u.op.rhs;
+        if (e->u.op.op == OP_ADD || e->u.op.op == OP_SUB) {
+            const char *p = chk_percent_subject(c, s, l);
+            return p ? p : chk_percent_subject(c, s, r);
+        }
+        /* `rate * 110%` is still a percentage; `rate * 100` is turned into points */
+        if (e->u.op.op == OP_MUL && r->kind == EX_PERCENT) return chk_percent_subject(c, s, l);
+        if (e->u.op.op == OP_MUL && l->kind == EX_PERCENT) return chk_percent_subject(c, s, r);
+        if (e->u.op.op == OP_DIV && r->kind == EX_PERCENT) return chk_percent_subject(c, s, l);
+        return NULL;
+    }
+    case EX_IF: {
+        const char *p = chk_percent_subject(c, s, e->u.cond.then_expr);
+        return p ? p : chk_percent_subject(c, s, e->u.cond.else_expr);
+    }
+    case EX_CALL:
+        switch (e->call_kind) {
+        case CALL_FN_MIN: case CALL_FN_MAX: {
+            const char *p = chk_percent_subject(c, s, e->u.call.args.items[0]);
+            return p ? p : chk_percent_subject(c, s, e->u.call.args.items[1]);
+        }
+        case CALL_FN_ABS: case CALL_FN_ROUND: case CALL_PREVIOUS: case CALL_LAST_YEAR:
+            return e->u.call.args.len ? chk_percent_subject(c, s, e->u.call.args.items[0]) : NULL;
+        default:
+            return NULL;
+        }
+    default:
+        return NULL;
+    }
+}
+
+void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e,
+                               const char *where)
+{
+    if (e->type != TYPE_NUM) return;
+    switch (e->kind) {
+    case EX_NUMBER: {
+        chk_exact v, one;
+        if (!e->literal_ok || !chk_exact_parse(c->mem, e->u.lit.text, false, &v)) return;
+        chk_exact_parse(c->mem, "1", false, &one);
+        if (chk_exact_cmp(v, one) <= 0) return;
+        diagnostic *d = diag_report(c->diags, DIAG_WARNING, e->span, "percent-literal",
+                                    "'%s' %s means %s%%", e->u.lit.raw, where,
+                                    chk_exact_format(c->mem, v, 2));
+        diag_hint(c->diags, d, "did you mean %s%%? A plain number next to a percentage is a fraction (0.2 is 20%%); write %s%% if that is meant",
+                  e->u.lit.raw, chk_exact_format(c->mem, v, 2));
+        return;
+    }
+    case EX_UNARY:
+        if (e->u.op.op == OP_NEG) chk_warn_percent_literals(c, s, e->u.op.lhs, where);
+        return;
+    case EX_BINARY:
+        if (e->u.op.op != OP_ADD && e->u.op.op != OP_SUB) return;
+        if (chk_percent_subject(c, s, e->u.op.lhs) || chk_percent_subject(c, s, e->u.op.rhs)) return;
+        chk_warn_percent_literals(c, s, e->u.op.lhs, where);
+        chk_warn_percent_literals(c, s, e->u.op.rhs, where);
+        return;
+    case EX_IF:
+        if (chk_percent_subject(c, s, e->u.cond.then_expr) ||
+            chk_percent_subject(c, s, e->u.cond.else_expr)) return;
+        chk_warn_percent_literals(c, s, e->u.cond.then_expr, where);
+        chk_warn_percent_literals(c, s, e->u.cond.else_expr, where);
+        return;
+    case EX_CALL:
+        if (e->call_kind == CALL_FN_MIN || e->call_kind == CALL_FN_MAX) {
+            const ast_expr *a = e->u.call.args.items[0], *b = e->u.call.args.items[1];
+            if (chk_percent_subject(c, s, a) || chk_percent_subject(c, s, b)) return;
+            chk_warn_percent_literals(c, s, a, where);
+            chk_warn_percent_literals(c, s, b, where);
+        } else if (e->call_kind == CALL_FN_ABS || e->call_kind == CALL_FN_ROUND) {
+            chk_warn_percent_literals(c, s, e->u.call.args.items[0], where);
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* Two operands that must share a unit: a plain literal on one side adapts to a
+ * percentage on the other. */
+static void percent_pair(chk_ctx *c, const chk_scope *s, const ast_expr *a, const ast_expr *b)
+{
+    const char *pa = chk_percent_subject(c, s, a), *pb = chk_percent_subject(c, s, b);
+    if (pa && !pb) chk_warn_percent_literals(c, s, b, arena_printf(c->mem, "next to %s,", pa));
+    if (pb && !pa) chk_warn_percent_literals(c, s, a, arena_printf(c->mem, "next to %s,", pb));
 }
 
 /* ---- the walk --------------------------------------------------------------------- */
