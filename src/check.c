@@ -690,6 +690,21 @@ static void check_role(chk_ctx *c, ast_decl *role)
                         "'%s' is %s, not an indicator", it->indicator, chk_kind_phrase(en->decl->kind));
         } else {
             it->ref = en->decl;
+            /* a team-wide kpi hands every member the team's total (everyone far above
+             * target): only right when the spec says the value is shared */
+            if (!en->decl->u.indicator.per_staff && !it->shared) {
+                diagnostic *r = diag_report(c->diags, DIAG_WARNING, it->indicator_span, "team-kpi",
+                                            "kpi '%s' of role '%s' is a team-wide indicator: every member gets the team's value",
+                                            it->indicator, role->name);
+                diag_hint(c->diags, r, "add 'per staff' to indicator '%s' to score each member on their own figures, or write 'kpi %s shared weight …' if the team's value is meant",
+                          it->indicator, it->indicator);
+            } else if (en->decl->u.indicator.per_staff && it->shared) {
+                diagnostic *r = diag_report(c->diags, DIAG_WARNING, it->shared_span, "team-kpi",
+                                            "kpi '%s' is marked 'shared', but indicator '%s' is per staff: each member is scored on their own value",
+                                            it->indicator, it->indicator);
+                diag_hint(c->diags, r, "drop 'shared', or drop 'per staff' from indicator '%s' if the team's value is meant",
+                          it->indicator);
+            }
         }
 
         /* weight: a constant, summed exactly */
