@@ -618,6 +618,27 @@ static const char *weight_terms(chk_ctx *c, const ast_decl *role)
     return out ? out : "";
 }
 
+/* A bonus formula that checks, for e, a role's bonus that is not money: with points, the
+ * score grading a money column of the roster (`staff.base_bonus * score / 100`); with a
+ * ratio, count or plain number, e multiplying that column. */
+static const char *bonus_example(chk_ctx *c, const ast_expr *e)
+{
+    const ast_decl *roster = c->model->roster;
+    const char *money = NULL;
+    for (int i = 0; roster && i < roster->u.source.column_count && !money; i++)
+        if (roster->u.source.columns[i].type == COLTYPE_MONEY) money = roster->u.source.columns[i].name;
+    bool simple = e->kind == EX_NAME || e->kind == EX_NUMBER || e->kind == EX_PERCENT ||
+                  e->kind == EX_CALL;
+    const char *text = chk_snippet(c, e->span);
+    if (money && e->type == TYPE_NUM && e->dim == DIM_POINTS)
+        return arena_printf(c->mem, "e.g. 'bonus staff.%s * score / 100' checks (the score grades the money)",
+                            money);
+    if (money && e->type == TYPE_NUM && e->dim != DIM_DAYS)
+        return arena_printf(c->mem, simple ? "e.g. 'bonus staff.%s * %s' checks"
+                                           : "e.g. 'bonus staff.%s * (%s)' checks", money, text);
+    return "e.g. 'bonus staff.base_bonus * (1 + adjust(score)) * employed' checks, with a money column base_bonus in the roster";
+}
+
 /* A role: its lines once each, every kpi resolved with a weight, a target or points,
  * and points from somewhere; gates, bonus; the kpi count and the exact weight sum. */
 static void check_role(chk_ctx *c, ast_decl *role)
@@ -739,7 +760,10 @@ static void check_role(chk_ctx *c, ast_decl *role)
                                                 "the target of kpi '%s' is %s, but '%s' is declared %s",
                                                 it->indicator, chk_dim_phrase(t->dim), it->indicator,
                                                 ast_unit_name(it->ref->u.indicator.unit));
-                    diag_hint(c->diags, r, "a target has the unit of its indicator (a plain number adapts)");
+                    static const char *const examples[] = {"10", "1000", "25%", "2", "10", "3", "80"};
+                    diag_hint(c->diags, r, "a target has the unit of its indicator (a plain number adapts); e.g. 'target %s %s' checks",
+                              it->comparator == CMP_LE ? "<=" : ">=",
+                              examples[it->ref->u.indicator.unit]);
                 } else if (it->ref->u.indicator.unit == UNIT_PERCENT) {
                     chk_warn_percent_literals(c, &s, t, arena_printf(c->mem, "as the target of percent kpi '%s'",
                                                                      it->indicator));
@@ -794,7 +818,7 @@ static void check_role(chk_ctx *c, ast_decl *role)
                                         e->type == TYPE_NUM ? chk_dim_name(e->dim)
                                         : e->type == TYPE_BOOL ? "a condition"
                                         : e->type == TYPE_DATE ? "a date" : "text");
-            diag_hint(c->diags, r, "e.g. bonus staff.base_bonus * (1 + adjust(score)) * employed");
+            diag_hint(c->diags, r, "%s", bonus_example(c, e));
         }
     }
 

@@ -20,6 +20,7 @@
  *                equal units; N takes the other side's unit
  *   ×            N × X → X;  ratio × X → X;
  *                count × money|days|points → money|days|points (amount per item × items)
+ *                money × points → money (a score grades an amount: base_bonus * score / 100)
  *                anything else (count × count, money × money, …) is an error
  *   ÷            X ÷ N → X;  X ÷ ratio → X;  X ÷ X → ratio (count/count, money/money, …);
  *                money|days|points ÷ count → money|days|points (per-item average)
@@ -64,6 +65,8 @@ bool chk_dim_mul(ast_dim a, ast_dim b, ast_dim *out)
     else if (b == DIM_NUMBER || b == DIM_RATIO) *out = a;
     else if (a == DIM_COUNT && amount(b)) *out = b;
     else if (b == DIM_COUNT && amount(a)) *out = a;
+    /* points grade an amount of money: base_bonus * score / 100 (docs/decisions.md) */
+    else if ((a == DIM_MONEY && b == DIM_POINTS) || (a == DIM_POINTS && b == DIM_MONEY)) *out = DIM_MONEY;
     else return false;
     return true;
 }
@@ -632,6 +635,46 @@ static bool looks_like_date(const char *t)
     return true;
 }
 
+/* A formula that checks, for the hint of a unit error of the operator e (+ - * / or a
+ * comparison) whose operands l and r have the units shown: it keeps what the author
+ * wrote and changes only what the units need. */
+static void unit_example(chk_ctx *c, diagnostic *d, const ast_expr *e)
+{
+    ast_op op = e->u.op.op;
+    const ast_expr *l = e->u.op.lhs, *r = e->u.op.rhs;
+    const char *ls = chk_snippet(c, l->span), *rs = chk_snippet(c, r->span);
+    bool compare = op >= OP_EQ && op <= OP_GE;
+    const char *formula = NULL;
+    ast_dim dim = l->dim;
+    if ((op == OP_ADD || op == OP_SUB) && r->dim == DIM_RATIO) {
+        /* revenue + 10%: a percentage of revenue is added by multiplying */
+        formula = arena_printf(c->mem, "%s * (1 %s %s)", ls, op == OP_ADD ? "+" : "-", rs);
+    } else if ((op == OP_ADD || op == OP_SUB) && l->dim == DIM_RATIO) {
+        formula = arena_printf(c->mem, "%s * (1 %s %s)", rs, op == OP_ADD ? "+" : "-", ls);
+        dim = r->dim;
+    } else if ((l->dim == DIM_MONEY && r->dim == DIM_POINTS) ||
+               (l->dim == DIM_POINTS && r->dim == DIM_MONEY)) {
+        /* base_bonus + score: the score grades the money */
+        const char *money = l->dim == DIM_MONEY ? ls : rs, *points = l->dim == DIM_MONEY ? rs : ls;
+        formula = arena_printf(c->mem, "%s * %s / 100", money, points);
+        dim = DIM_MONEY;
+    } else if (compare || op == OP_ADD || op == OP_SUB) {
+        formula = arena_printf(c->mem, "%s %s 100", ls, ast_op_text(op));
+    } else if (op == OP_MUL) {
+        formula = arena_printf(c->mem, "%s * 110%%", ls);
+    } else if (op == OP_DIV && (l->dim == DIM_NUMBER || l->dim == DIM_RATIO)) {
+        /* 1 / n, 50% / n: a share of a count is a product */
+        formula = arena_printf(c->mem, "%s * %s", ls, rs);
+        dim = r->dim;
+    } else {
+        formula = arena_printf(c->mem, "%s / 2", ls);
+    }
+    if (compare)
+        diag_hint(c->diags, d, "e.g. '%s' checks", formula);
+    else
+        diag_hint(c->diags, d, "e.g. '%s' checks (%s)", formula, chk_dim_phrase(dim));
+}
+
 /* and/or on conditions; comparisons on two values of one type (numbers of one unit,
  * text and true/false only with = and !=); arithmetic by the unit table. */
 static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
@@ -678,6 +721,7 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
                 diagnostic *dg = operand_error(c, e, "unit-mismatch", chk_dim_name(l->dim),
                                                chk_dim_name(r->dim));
                 diag_hint(c->diags, dg, "both sides need the same unit; a plain number adapts to either");
+                unit_example(c, dg, e);
                 return;
             }
             percent_pair(c, s, l, r);
@@ -708,7 +752,8 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
         else if (op == OP_DIV)
             diag_hint(c->diags, d, "count/count and money/money give a ratio, money/count gives money, X/number and X/ratio keep X's unit");
         else
-            diag_hint(c->diags, d, "a number or a ratio times X keeps X's unit; count times money, days or points gives that unit");
+            diag_hint(c->diags, d, "a number or a ratio times X keeps X's unit; count times money, days or points gives that unit; money times points is money");
+        unit_example(c, d, e);
         return;
     }
     if (op == OP_ADD || op == OP_SUB) percent_pair(c, s, l, r);
@@ -743,6 +788,8 @@ static void check_if(chk_ctx *c, chk_scope *s, ast_expr *e)
                                      chk_snippet(c, a->span), chk_dim_phrase(a->dim),
                                      chk_snippet(c, b->span), chk_dim_phrase(b->dim));
         diag_hint(c->diags, dg, "both branches need the same unit; a plain number adapts to either");
+        diag_hint(c->diags, dg, "e.g. 'if %s then %s else 0' checks (%s)", chk_snippet(c, k->span),
+                  chk_snippet(c, a->span), chk_dim_phrase(a->dim));
         return;
     }
     ast_dim d;
@@ -771,9 +818,12 @@ static void check_in_list(chk_ctx *c, chk_scope *s, ast_expr *e)
             ok = false;
         } else if (x->type == TYPE_NUM &&
                    !chk_dims_op(chk_dims_of(c, x), chk_dims_of(c, item), chk_dim_unify)) {
-            diag_report(c->diags, DIAG_ERROR, item->span, "unit-mismatch",
-                        "'%s' is %s, but '%s' is %s", chk_snippet(c, item->span),
-                        chk_dim_phrase(item->dim), chk_snippet(c, x->span), chk_dim_phrase(x->dim));
+            diagnostic *d = diag_report(c->diags, DIAG_ERROR, item->span, "unit-mismatch",
+                                        "'%s' is %s, but '%s' is %s", chk_snippet(c, item->span),
+                                        chk_dim_phrase(item->dim), chk_snippet(c, x->span),
+                                        chk_dim_phrase(x->dim));
+            diag_hint(c->diags, d, "the items need the unit of '%s'; a plain number adapts, e.g. '%s in (1, 2)' checks",
+                      chk_snippet(c, x->span), chk_snippet(c, x->span));
             ok = false;
         }
     }
@@ -1161,6 +1211,8 @@ static void check_function(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind 
                                          chk_snippet(c, a->span), chk_dim_name(a->dim),
                                          chk_snippet(c, b->span), chk_dim_name(b->dim));
             diag_hint(c->diags, dg, "both need the same unit; a plain number adapts to either");
+            diag_hint(c->diags, dg, "e.g. '%s(%s, 100)' checks (%s)", fn, chk_snippet(c, a->span),
+                      chk_dim_phrase(a->dim));
             return;
         }
         ast_dim d;
@@ -1217,7 +1269,8 @@ static void check_scale_call(chk_ctx *c, chk_scope *s, ast_expr *e, ast_decl *sc
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, a->span, "unit-mismatch",
                                     "scale '%s' maps ratios (its bounds are percentages), but '%s' is %s",
                                     scale->name, chk_snippet(c, a->span), chk_dim_phrase(a->dim));
-        diag_hint(c->diags, d, "pass a ratio such as achievement, or write the bounds as plain numbers");
+        diag_hint(c->diags, d, "pass a ratio such as achievement, or write the bounds as plain numbers; e.g. '%s(achievement)' checks",
+                  scale->name);
         return;
     }
     const char *percent = chk_percent_subject(c, s, a);
