@@ -685,6 +685,7 @@ static void check_role(chk_ctx *c, ast_decl *role)
     base.kind = SCOPE_ROLE;
     base.owner_node = -1;
     base.role = role;
+    base.employed = true;
 
     int kpis = 0;
     bool weights_known = true, plain_weights = false;

@@ -328,7 +328,9 @@ static bool contextual_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         }
         return true;
     }
-    if (s->kind == SCOPE_ROLE && s->bonus_gate && is_bonus_name(n)) {
+    /* employed prorates targets (`staff.quota * employed`) as well as the bonus */
+    bool available = !strcmp(n, "score") ? s->bonus_gate : s->employed || s->bonus_gate;
+    if (s->kind == SCOPE_ROLE && available && is_bonus_name(n)) {
         e->per_staff = true;
         bool score = !strcmp(n, "score");
         e->ref_kind = score ? REF_SCORE : REF_EMPLOYED;
@@ -355,7 +357,9 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         bool kpi = is_kpi_name(n);
         d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
                         "'%s' is only defined in %s", n,
-                        kpi ? "a kpi's points expression" : "a role's bonus and gates");
+                        kpi ? "a kpi's points expression"
+                        : !strcmp(n, "score") ? "a role's bonus and gates"
+                                              : "a role's targets, points, gates and bonus");
         return;
     } else {
         d = diag_report(c->diags, DIAG_ERROR, e->span, "undefined-name",
@@ -366,10 +370,8 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         ptr_vec_push(c->mem, &cands, "target");
         ptr_vec_push(c->mem, &cands, "achievement");
     }
-    if (s->kind == SCOPE_ROLE && s->bonus_gate) {
-        ptr_vec_push(c->mem, &cands, "score");
-        ptr_vec_push(c->mem, &cands, "employed");
-    }
+    if (s->kind == SCOPE_ROLE && s->bonus_gate) ptr_vec_push(c->mem, &cands, "score");
+    if (s->kind == SCOPE_ROLE && (s->bonus_gate || s->employed)) ptr_vec_push(c->mem, &cands, "employed");
     /* the closer of the nearest local name and the nearest indicator (the indicators
      * are not copied into the list: a spec may have thousands) */
     const char *near = chk_closest(c, n, (const char *const *)cands.items, cands.len);
@@ -743,6 +745,12 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
     bool (*table)(ast_dim, ast_dim, ast_dim *) = op == OP_MUL ? chk_dim_mul
                                                : op == OP_DIV ? chk_dim_div : chk_dim_unify;
     chk_dims dims = chk_dims_op(chk_dims_of(c, l), chk_dims_of(c, r), table);
+    /* a ratio has no unit, so a plain number scaled by one is still a plain number that
+     * adapts: `target >= 4 * employed` on a count kpi */
+    chk_dims ld = chk_dims_of(c, l), rd = chk_dims_of(c, r);
+    const chk_dims number = CHK_DIM(DIM_NUMBER), ratio = CHK_DIM(DIM_RATIO);
+    if (op == OP_MUL && (((ld & number) && (rd & ratio)) || ((ld & ratio) && (rd & number))))
+        dims |= number;
     ast_dim dim = DIM_NUMBER;
     if (!table(l->dim, r->dim, &dim)) dim = DIM_NUMBER;
     if (!dims) {

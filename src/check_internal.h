@@ -141,7 +141,8 @@ typedef struct chk_scope {
                                   "the argument of sum()": for messages */
     ast_decl *role;            /* ROLE */
     ast_role_item *kpi;        /* ROLE, in a kpi's points: value, target, achievement */
-    bool bonus_gate;           /* ROLE, in bonus and gate: score, employed */
+    bool bonus_gate;           /* ROLE, in bonus and gate: score */
+    bool employed;             /* ROLE, in targets, points, bonus and gates: employed */
 } chk_scope;
 
 /* ---- plain numbers next to percentages (check_expr.c, check_scale.c) ------------
