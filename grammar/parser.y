@@ -96,7 +96,7 @@ enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
 %type <list> columns column_flags scale_rows role_items args expr_list
 %type <column> column
 %type <row> scale_row
-%type <item> role_item
+%type <item> role_item kpi_head
 %type <window> window
 %type <tok> column_name member_name keyword_name bare_keyword
 %type <tok> opt_label unit kw_import kw_period kw_currency kw_source kw_staff kw_indicator kw_set kw_scale kw_role
@@ -415,24 +415,46 @@ role_items:
   | role_items role_item  { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
   ;
 
-role_item:
-    "kpi" IDENT "weight" expr {
+/* `kpi NAME` or `kpi NAME shared`: the word after the name marks a team-wide indicator
+ * that every member of the role is meant to share. */
+kpi_head:
+    "kpi" IDENT {
         $$ = arena_alloc(ctx->mem, sizeof *$$);
-        $$->kind = ROLE_KPI; $$->span = SPAN(@$);
+        $$->kind = ROLE_KPI;
         $$->indicator = $2.text; $$->indicator_span = SPAN(@2);
-        $$->weight = $4;
     }
-  | "kpi" IDENT "weight" expr "target" comparator expr {
+  | "kpi" IDENT IDENT {
         $$ = arena_alloc(ctx->mem, sizeof *$$);
-        $$->kind = ROLE_KPI; $$->span = SPAN(@$);
+        $$->kind = ROLE_KPI;
         $$->indicator = $2.text; $$->indicator_span = SPAN(@2);
-        $$->weight = $4;
+        $$->shared_span = SPAN(@3);
+        $$->shared = strcmp($3.text, "shared") == 0;
+        if (!$$->shared) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@3), "bad-kpi-flag",
+                                        "unexpected '%s' after kpi '%s', expected 'weight' or 'shared'",
+                                        $3.text, $2.text);
+            diag_hint(ctx->diags, d, "write 'kpi %s weight W …', or 'kpi %s shared weight W …' when every member is scored on the team's value",
+                      $2.text, $2.text);
+        }
+    }
+  ;
+
+role_item:
+    kpi_head "weight" expr {
+        $$ = $1;
+        $$->span = SPAN(@$);
+        $$->weight = $3;
+    }
+  | kpi_head "weight" expr "target" comparator expr {
+        $$ = $1;
+        $$->span = SPAN(@$);
+        $$->weight = $3;
         $$->has_target = true;
-        $$->comparator = $6 == OP_LE ? CMP_LE : CMP_GE;
-        $$->comparator_span = SPAN(@6);
-        $$->target = $7;
-        if ($6 != OP_LE && $6 != OP_GE) {
-            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@6), "bad-comparator",
+        $$->comparator = $5 == OP_LE ? CMP_LE : CMP_GE;
+        $$->comparator_span = SPAN(@5);
+        $$->target = $6;
+        if ($5 != OP_LE && $5 != OP_GE) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@5), "bad-comparator",
                                         "a target is compared with '>=' or '<='");
             diag_hint(ctx->diags, d, "'>=' when higher is better, '<=' when lower is better");
         }

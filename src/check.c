@@ -618,6 +618,27 @@ static const char *weight_terms(chk_ctx *c, const ast_decl *role)
     return out ? out : "";
 }
 
+/* A bonus formula that checks, for e, a role's bonus that is not money: with points, the
+ * score grading a money column of the roster (`staff.base_bonus * score / 100`); with a
+ * ratio, count or plain number, e multiplying that column. */
+static const char *bonus_example(chk_ctx *c, const ast_expr *e)
+{
+    const ast_decl *roster = c->model->roster;
+    const char *money = NULL;
+    for (int i = 0; roster && i < roster->u.source.column_count && !money; i++)
+        if (roster->u.source.columns[i].type == COLTYPE_MONEY) money = roster->u.source.columns[i].name;
+    bool simple = e->kind == EX_NAME || e->kind == EX_NUMBER || e->kind == EX_PERCENT ||
+                  e->kind == EX_CALL;
+    const char *text = chk_snippet(c, e->span);
+    if (money && e->type == TYPE_NUM && e->dim == DIM_POINTS)
+        return arena_printf(c->mem, "e.g. 'bonus staff.%s * score / 100' checks (the score grades the money)",
+                            money);
+    if (money && e->type == TYPE_NUM && e->dim != DIM_DAYS)
+        return arena_printf(c->mem, simple ? "e.g. 'bonus staff.%s * %s' checks"
+                                           : "e.g. 'bonus staff.%s * (%s)' checks", money, text);
+    return "e.g. 'bonus staff.base_bonus * (1 + adjust(score)) * employed' checks, with a money column base_bonus in the roster";
+}
+
 /* A role: its lines once each, every kpi resolved with a weight, a target or points,
  * and points from somewhere; gates, bonus; the kpi count and the exact weight sum. */
 static void check_role(chk_ctx *c, ast_decl *role)
@@ -664,6 +685,7 @@ static void check_role(chk_ctx *c, ast_decl *role)
     base.kind = SCOPE_ROLE;
     base.owner_node = -1;
     base.role = role;
+    base.employed = true;
 
     int kpis = 0;
     bool weights_known = true, plain_weights = false;
@@ -690,6 +712,21 @@ static void check_role(chk_ctx *c, ast_decl *role)
                         "'%s' is %s, not an indicator", it->indicator, chk_kind_phrase(en->decl->kind));
         } else {
             it->ref = en->decl;
+            /* a team-wide kpi hands every member the team's total (everyone far above
+             * target): only right when the spec says the value is shared */
+            if (!en->decl->u.indicator.per_staff && !it->shared) {
+                diagnostic *r = diag_report(c->diags, DIAG_WARNING, it->indicator_span, "team-kpi",
+                                            "kpi '%s' of role '%s' is a team-wide indicator: every member gets the team's value",
+                                            it->indicator, role->name);
+                diag_hint(c->diags, r, "add 'per staff' to indicator '%s' to score each member on their own figures, or write 'kpi %s shared weight …' if the team's value is meant",
+                          it->indicator, it->indicator);
+            } else if (en->decl->u.indicator.per_staff && it->shared) {
+                diagnostic *r = diag_report(c->diags, DIAG_WARNING, it->shared_span, "team-kpi",
+                                            "kpi '%s' is marked 'shared', but indicator '%s' is per staff: each member is scored on their own value",
+                                            it->indicator, it->indicator);
+                diag_hint(c->diags, r, "drop 'shared', or drop 'per staff' from indicator '%s' if the team's value is meant",
+                          it->indicator);
+            }
         }
 
         /* weight: a constant, summed exactly */
@@ -724,7 +761,13 @@ static void check_role(chk_ctx *c, ast_decl *role)
                                                 "the target of kpi '%s' is %s, but '%s' is declared %s",
                                                 it->indicator, chk_dim_phrase(t->dim), it->indicator,
                                                 ast_unit_name(it->ref->u.indicator.unit));
-                    diag_hint(c->diags, r, "a target has the unit of its indicator (a plain number adapts)");
+                    static const char *const examples[] = {"10", "1000", "25%", "2", "10", "3", "80"};
+                    diag_hint(c->diags, r, "a target has the unit of its indicator (a plain number adapts); e.g. 'target %s %s' checks",
+                              it->comparator == CMP_LE ? "<=" : ">=",
+                              examples[it->ref->u.indicator.unit]);
+                } else if (it->ref->u.indicator.unit == UNIT_PERCENT) {
+                    chk_warn_percent_literals(c, &s, t, arena_printf(c->mem, "as the target of percent kpi '%s'",
+                                                                     it->indicator));
                 }
             }
         }
@@ -776,8 +819,19 @@ static void check_role(chk_ctx *c, ast_decl *role)
                                         e->type == TYPE_NUM ? chk_dim_name(e->dim)
                                         : e->type == TYPE_BOOL ? "a condition"
                                         : e->type == TYPE_DATE ? "a date" : "text");
-            diag_hint(c->diags, r, "e.g. bonus staff.base_bonus * (1 + adjust(score)) * employed");
+            diag_hint(c->diags, r, "%s", bonus_example(c, e));
         }
+    }
+
+    /* the role's scale maps achievements, which are percentages (100% is on target) */
+    if (scale_item && scale_item->ref && scale_item->ref->kind == DECL_SCALE) {
+        bool applied = false;
+        for (int i = 0; i < n; i++)
+            applied |= items[i].kind == ROLE_KPI && !items[i].points;
+        if (applied)
+            chk_warn_percent_scale(c, scale_item->ref,
+                                   arena_printf(c->mem, "the achievements of role '%s'", role->name),
+                                   scale_item->scale_span);
     }
 
     if (kpis == 0) {

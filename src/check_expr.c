@@ -20,6 +20,7 @@
  *                equal units; N takes the other side's unit
  *   ×            N × X → X;  ratio × X → X;
  *                count × money|days|points → money|days|points (amount per item × items)
+ *                money × points → money (a score grades an amount: base_bonus * score / 100)
  *                anything else (count × count, money × money, …) is an error
  *   ÷            X ÷ N → X;  X ÷ ratio → X;  X ÷ X → ratio (count/count, money/money, …);
  *                money|days|points ÷ count → money|days|points (per-item average)
@@ -40,6 +41,8 @@
 #include <string.h>
 
 #include "check_internal.h"
+
+static void percent_pair(chk_ctx *c, const chk_scope *s, const ast_expr *a, const ast_expr *b);
 
 /* ---- the unit table --------------------------------------------------------------- */
 
@@ -62,6 +65,8 @@ bool chk_dim_mul(ast_dim a, ast_dim b, ast_dim *out)
     else if (b == DIM_NUMBER || b == DIM_RATIO) *out = a;
     else if (a == DIM_COUNT && amount(b)) *out = b;
     else if (b == DIM_COUNT && amount(a)) *out = a;
+    /* points grade an amount of money: base_bonus * score / 100 (docs/decisions.md) */
+    else if ((a == DIM_MONEY && b == DIM_POINTS) || (a == DIM_POINTS && b == DIM_MONEY)) *out = DIM_MONEY;
     else return false;
     return true;
 }
@@ -323,7 +328,9 @@ static bool contextual_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         }
         return true;
     }
-    if (s->kind == SCOPE_ROLE && s->bonus_gate && is_bonus_name(n)) {
+    /* employed prorates targets (`staff.quota * employed`) as well as the bonus */
+    bool available = !strcmp(n, "score") ? s->bonus_gate : s->employed || s->bonus_gate;
+    if (s->kind == SCOPE_ROLE && available && is_bonus_name(n)) {
         e->per_staff = true;
         bool score = !strcmp(n, "score");
         e->ref_kind = score ? REF_SCORE : REF_EMPLOYED;
@@ -350,7 +357,9 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         bool kpi = is_kpi_name(n);
         d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
                         "'%s' is only defined in %s", n,
-                        kpi ? "a kpi's points expression" : "a role's bonus and gates");
+                        kpi ? "a kpi's points expression"
+                        : !strcmp(n, "score") ? "a role's bonus and gates"
+                                              : "a role's targets, points, gates and bonus");
         return;
     } else {
         d = diag_report(c->diags, DIAG_ERROR, e->span, "undefined-name",
@@ -361,10 +370,8 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         ptr_vec_push(c->mem, &cands, "target");
         ptr_vec_push(c->mem, &cands, "achievement");
     }
-    if (s->kind == SCOPE_ROLE && s->bonus_gate) {
-        ptr_vec_push(c->mem, &cands, "score");
-        ptr_vec_push(c->mem, &cands, "employed");
-    }
+    if (s->kind == SCOPE_ROLE && s->bonus_gate) ptr_vec_push(c->mem, &cands, "score");
+    if (s->kind == SCOPE_ROLE && (s->bonus_gate || s->employed)) ptr_vec_push(c->mem, &cands, "employed");
     /* the closer of the nearest local name and the nearest indicator (the indicators
      * are not copied into the list: a spec may have thousands) */
     const char *near = chk_closest(c, n, (const char *const *)cands.items, cands.len);
@@ -630,6 +637,46 @@ static bool looks_like_date(const char *t)
     return true;
 }
 
+/* A formula that checks, for the hint of a unit error of the operator e (+ - * / or a
+ * comparison) whose operands l and r have the units shown: it keeps what the author
+ * wrote and changes only what the units need. */
+static void unit_example(chk_ctx *c, diagnostic *d, const ast_expr *e)
+{
+    ast_op op = e->u.op.op;
+    const ast_expr *l = e->u.op.lhs, *r = e->u.op.rhs;
+    const char *ls = chk_snippet(c, l->span), *rs = chk_snippet(c, r->span);
+    bool compare = op >= OP_EQ && op <= OP_GE;
+    const char *formula = NULL;
+    ast_dim dim = l->dim;
+    if ((op == OP_ADD || op == OP_SUB) && r->dim == DIM_RATIO) {
+        /* revenue + 10%: a percentage of revenue is added by multiplying */
+        formula = arena_printf(c->mem, "%s * (1 %s %s)", ls, op == OP_ADD ? "+" : "-", rs);
+    } else if ((op == OP_ADD || op == OP_SUB) && l->dim == DIM_RATIO) {
+        formula = arena_printf(c->mem, "%s * (1 %s %s)", rs, op == OP_ADD ? "+" : "-", ls);
+        dim = r->dim;
+    } else if ((l->dim == DIM_MONEY && r->dim == DIM_POINTS) ||
+               (l->dim == DIM_POINTS && r->dim == DIM_MONEY)) {
+        /* base_bonus + score: the score grades the money */
+        const char *money = l->dim == DIM_MONEY ? ls : rs, *points = l->dim == DIM_MONEY ? rs : ls;
+        formula = arena_printf(c->mem, "%s * %s / 100", money, points);
+        dim = DIM_MONEY;
+    } else if (compare || op == OP_ADD || op == OP_SUB) {
+        formula = arena_printf(c->mem, "%s %s 100", ls, ast_op_text(op));
+    } else if (op == OP_MUL) {
+        formula = arena_printf(c->mem, "%s * 110%%", ls);
+    } else if (op == OP_DIV && (l->dim == DIM_NUMBER || l->dim == DIM_RATIO)) {
+        /* 1 / n, 50% / n: a share of a count is a product */
+        formula = arena_printf(c->mem, "%s * %s", ls, rs);
+        dim = r->dim;
+    } else {
+        formula = arena_printf(c->mem, "%s / 2", ls);
+    }
+    if (compare)
+        diag_hint(c->diags, d, "e.g. '%s' checks", formula);
+    else
+        diag_hint(c->diags, d, "e.g. '%s' checks (%s)", formula, chk_dim_phrase(dim));
+}
+
 /* and/or on conditions; comparisons on two values of one type (numbers of one unit,
  * text and true/false only with = and !=); arithmetic by the unit table. */
 static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
@@ -676,8 +723,10 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
                 diagnostic *dg = operand_error(c, e, "unit-mismatch", chk_dim_name(l->dim),
                                                chk_dim_name(r->dim));
                 diag_hint(c->diags, dg, "both sides need the same unit; a plain number adapts to either");
+                unit_example(c, dg, e);
                 return;
             }
+            percent_pair(c, s, l, r);
         }
         result(e, TYPE_BOOL, DIM_NUMBER);
         return;
@@ -696,6 +745,12 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
     bool (*table)(ast_dim, ast_dim, ast_dim *) = op == OP_MUL ? chk_dim_mul
                                                : op == OP_DIV ? chk_dim_div : chk_dim_unify;
     chk_dims dims = chk_dims_op(chk_dims_of(c, l), chk_dims_of(c, r), table);
+    /* a ratio has no unit, so a plain number scaled by one is still a plain number that
+     * adapts: `target >= 4 * employed` on a count kpi */
+    chk_dims ld = chk_dims_of(c, l), rd = chk_dims_of(c, r);
+    const chk_dims number = CHK_DIM(DIM_NUMBER), ratio = CHK_DIM(DIM_RATIO);
+    if (op == OP_MUL && (((ld & number) && (rd & ratio)) || ((ld & ratio) && (rd & number))))
+        dims |= number;
     ast_dim dim = DIM_NUMBER;
     if (!table(l->dim, r->dim, &dim)) dim = DIM_NUMBER;
     if (!dims) {
@@ -705,9 +760,11 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
         else if (op == OP_DIV)
             diag_hint(c->diags, d, "count/count and money/money give a ratio, money/count gives money, X/number and X/ratio keep X's unit");
         else
-            diag_hint(c->diags, d, "a number or a ratio times X keeps X's unit; count times money, days or points gives that unit");
+            diag_hint(c->diags, d, "a number or a ratio times X keeps X's unit; count times money, days or points gives that unit; money times points is money");
+        unit_example(c, d, e);
         return;
     }
+    if (op == OP_ADD || op == OP_SUB) percent_pair(c, s, l, r);
     num_result(c, e, dims, dim);
 }
 
@@ -739,10 +796,13 @@ static void check_if(chk_ctx *c, chk_scope *s, ast_expr *e)
                                      chk_snippet(c, a->span), chk_dim_phrase(a->dim),
                                      chk_snippet(c, b->span), chk_dim_phrase(b->dim));
         diag_hint(c->diags, dg, "both branches need the same unit; a plain number adapts to either");
+        diag_hint(c->diags, dg, "e.g. 'if %s then %s else 0' checks (%s)", chk_snippet(c, k->span),
+                  chk_snippet(c, a->span), chk_dim_phrase(a->dim));
         return;
     }
     ast_dim d;
     if (!chk_dim_unify(a->dim, b->dim, &d)) d = DIM_NUMBER;
+    percent_pair(c, s, a, b);
     num_result(c, e, dims, d);
 }
 
@@ -766,13 +826,18 @@ static void check_in_list(chk_ctx *c, chk_scope *s, ast_expr *e)
             ok = false;
         } else if (x->type == TYPE_NUM &&
                    !chk_dims_op(chk_dims_of(c, x), chk_dims_of(c, item), chk_dim_unify)) {
-            diag_report(c->diags, DIAG_ERROR, item->span, "unit-mismatch",
-                        "'%s' is %s, but '%s' is %s", chk_snippet(c, item->span),
-                        chk_dim_phrase(item->dim), chk_snippet(c, x->span), chk_dim_phrase(x->dim));
+            diagnostic *d = diag_report(c->diags, DIAG_ERROR, item->span, "unit-mismatch",
+                                        "'%s' is %s, but '%s' is %s", chk_snippet(c, item->span),
+                                        chk_dim_phrase(item->dim), chk_snippet(c, x->span),
+                                        chk_dim_phrase(x->dim));
+            diag_hint(c->diags, d, "the items need the unit of '%s'; a plain number adapts, e.g. '%s in (1, 2)' checks",
+                      chk_snippet(c, x->span), chk_snippet(c, x->span));
             ok = false;
         }
     }
-    if (ok) result(e, TYPE_BOOL, DIM_NUMBER);
+    if (!ok) return;
+    for (size_t i = 0; i < e->u.in.items.len; i++) percent_pair(c, s, x, e->u.in.items.items[i]);
+    result(e, TYPE_BOOL, DIM_NUMBER);
 }
 
 /* x in SET: SET a set whose column has x's type. */
@@ -1154,10 +1219,13 @@ static void check_function(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind 
                                          chk_snippet(c, a->span), chk_dim_name(a->dim),
                                          chk_snippet(c, b->span), chk_dim_name(b->dim));
             diag_hint(c->diags, dg, "both need the same unit; a plain number adapts to either");
+            diag_hint(c->diags, dg, "e.g. '%s(%s, 100)' checks (%s)", fn, chk_snippet(c, a->span),
+                      chk_dim_phrase(a->dim));
             return;
         }
         ast_dim d;
         if (!chk_dim_unify(a->dim, b->dim, &d)) d = DIM_NUMBER;
+        percent_pair(c, s, a, b);
         num_result(c, e, dims, d);
         return;
     }
@@ -1209,9 +1277,12 @@ static void check_scale_call(chk_ctx *c, chk_scope *s, ast_expr *e, ast_decl *sc
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, a->span, "unit-mismatch",
                                     "scale '%s' maps ratios (its bounds are percentages), but '%s' is %s",
                                     scale->name, chk_snippet(c, a->span), chk_dim_phrase(a->dim));
-        diag_hint(c->diags, d, "pass a ratio such as achievement, or write the bounds as plain numbers");
+        diag_hint(c->diags, d, "pass a ratio such as achievement, or write the bounds as plain numbers; e.g. '%s(achievement)' checks",
+                  scale->name);
         return;
     }
+    const char *percent = chk_percent_subject(c, s, a);
+    if (percent) chk_warn_percent_scale(c, scale, percent, a->span);
     result(e, TYPE_NUM, scale->dim);
 }
 
@@ -1260,6 +1331,110 @@ static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
     /* The arguments are left alone: what they may contain depends on what the call was
      * meant to be (a misspelt sum() takes a column), so checking them would only add
      * messages that the fix makes moot. */
+}
+
+/* ---- plain numbers next to percentages ------------------------------------------- */
+
+const char *chk_percent_subject(chk_ctx *c, const chk_scope *s, const ast_expr *e)
+{
+    if (e->type != TYPE_NUM) return NULL;
+    switch (e->kind) {
+    case EX_NAME:
+        if (e->ref_kind == REF_INDICATOR && e->ref && e->ref->u.indicator.unit == UNIT_PERCENT)
+            return arena_printf(c->mem, "'%s', a percent indicator", e->u.name.name);
+        if ((e->ref_kind == REF_VALUE || e->ref_kind == REF_TARGET) && s->kpi && s->kpi->ref &&
+            s->kpi->ref->u.indicator.unit == UNIT_PERCENT)
+            return arena_printf(c->mem, "'%s' of percent kpi '%s'", e->u.name.name, s->kpi->indicator);
+        if (e->ref_kind == REF_ACHIEVEMENT) return "'achievement', a percentage";
+        return NULL;
+    case EX_UNARY:
+        return chk_percent_subject(c, s, e->u.op.lhs);
+    case EX_BINARY: {
+        const ast_expr *l = e->u.op.lhs, *r = e->u.op.rhs;
+        if (e->u.op.op == OP_ADD || e->u.op.op == OP_SUB) {
+            const char *p = chk_percent_subject(c, s, l);
+            return p ? p : chk_percent_subject(c, s, r);
+        }
+        /* `rate * 110%` is still a percentage; `rate * 100` is turned into points */
+        if (e->u.op.op == OP_MUL && r->kind == EX_PERCENT) return chk_percent_subject(c, s, l);
+        if (e->u.op.op == OP_MUL && l->kind == EX_PERCENT) return chk_percent_subject(c, s, r);
+        if (e->u.op.op == OP_DIV && r->kind == EX_PERCENT) return chk_percent_subject(c, s, l);
+        return NULL;
+    }
+    case EX_IF: {
+        const char *p = chk_percent_subject(c, s, e->u.cond.then_expr);
+        return p ? p : chk_percent_subject(c, s, e->u.cond.else_expr);
+    }
+    case EX_CALL:
+        switch (e->call_kind) {
+        case CALL_FN_MIN: case CALL_FN_MAX: {
+            const char *p = chk_percent_subject(c, s, e->u.call.args.items[0]);
+            return p ? p : chk_percent_subject(c, s, e->u.call.args.items[1]);
+        }
+        case CALL_FN_ABS: case CALL_FN_ROUND: case CALL_PREVIOUS: case CALL_LAST_YEAR:
+            return e->u.call.args.len ? chk_percent_subject(c, s, e->u.call.args.items[0]) : NULL;
+        default:
+            return NULL;
+        }
+    default:
+        return NULL;
+    }
+}
+
+void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e,
+                               const char *where)
+{
+    if (e->type != TYPE_NUM) return;
+    switch (e->kind) {
+    case EX_NUMBER: {
+        chk_exact v, one;
+        if (!e->literal_ok || !chk_exact_parse(c->mem, e->u.lit.text, false, &v)) return;
+        chk_exact_parse(c->mem, "1", false, &one);
+        if (chk_exact_cmp(v, one) <= 0) return;
+        diagnostic *d = diag_report(c->diags, DIAG_WARNING, e->span, "percent-literal",
+                                    "'%s' %s means %s%%", e->u.lit.raw, where,
+                                    chk_exact_format(c->mem, v, 2));
+        diag_hint(c->diags, d, "did you mean %s%%? A plain number next to a percentage is a fraction (0.2 is 20%%); write %s%% if that is meant",
+                  e->u.lit.raw, chk_exact_format(c->mem, v, 2));
+        return;
+    }
+    case EX_UNARY:
+        if (e->u.op.op == OP_NEG) chk_warn_percent_literals(c, s, e->u.op.lhs, where);
+        return;
+    case EX_BINARY:
+        if (e->u.op.op != OP_ADD && e->u.op.op != OP_SUB) return;
+        if (chk_percent_subject(c, s, e->u.op.lhs) || chk_percent_subject(c, s, e->u.op.rhs)) return;
+        chk_warn_percent_literals(c, s, e->u.op.lhs, where);
+        chk_warn_percent_literals(c, s, e->u.op.rhs, where);
+        return;
+    case EX_IF:
+        if (chk_percent_subject(c, s, e->u.cond.then_expr) ||
+            chk_percent_subject(c, s, e->u.cond.else_expr)) return;
+        chk_warn_percent_literals(c, s, e->u.cond.then_expr, where);
+        chk_warn_percent_literals(c, s, e->u.cond.else_expr, where);
+        return;
+    case EX_CALL:
+        if (e->call_kind == CALL_FN_MIN || e->call_kind == CALL_FN_MAX) {
+            const ast_expr *a = e->u.call.args.items[0], *b = e->u.call.args.items[1];
+            if (chk_percent_subject(c, s, a) || chk_percent_subject(c, s, b)) return;
+            chk_warn_percent_literals(c, s, a, where);
+            chk_warn_percent_literals(c, s, b, where);
+        } else if (e->call_kind == CALL_FN_ABS || e->call_kind == CALL_FN_ROUND) {
+            chk_warn_percent_literals(c, s, e->u.call.args.items[0], where);
+        }
+        return;
+    default:
+        return;
+    }
+}
+
+/* Two operands that must share a unit: a plain literal on one side adapts to a
+ * percentage on the other. */
+static void percent_pair(chk_ctx *c, const chk_scope *s, const ast_expr *a, const ast_expr *b)
+{
+    const char *pa = chk_percent_subject(c, s, a), *pb = chk_percent_subject(c, s, b);
+    if (pa && !pb) chk_warn_percent_literals(c, s, b, arena_printf(c->mem, "next to %s,", pa));
+    if (pb && !pa) chk_warn_percent_literals(c, s, a, arena_printf(c->mem, "next to %s,", pb));
 }
 
 /* ---- the walk --------------------------------------------------------------------- */

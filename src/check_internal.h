@@ -113,6 +113,7 @@ typedef struct chk_ctx {
      * open-addressing map from the node to its set */
     struct { const ast_expr **keys; chk_dims *dims; size_t cap, len; } wide;
     size_t hint_work;          /* candidates compared for "did you mean" so far */
+    ptr_vec percent_scales;    /* scales already warned about plain bounds over percentages */
 } chk_ctx;
 
 chk_entry *chk_lookup(const chk_ctx *c, const char *name);
@@ -140,8 +141,33 @@ typedef struct chk_scope {
                                   "the argument of sum()": for messages */
     ast_decl *role;            /* ROLE */
     ast_role_item *kpi;        /* ROLE, in a kpi's points: value, target, achievement */
-    bool bonus_gate;           /* ROLE, in bonus and gate: score, employed */
+    bool bonus_gate;           /* ROLE, in bonus and gate: score */
+    bool employed;             /* ROLE, in targets, points, bonus and gates: employed */
 } chk_scope;
+
+/* ---- plain numbers next to percentages (check_expr.c, check_scale.c) ------------
+ * `target >= 20` on a percent kpi means 2000%: a plain literal greater than 1 that
+ * adapts to a percentage is almost always a percentage written without '%'. These
+ * report it as a warning [percent-literal]; ratio indicators (ROI 3.2) are exempt. */
+
+/* What makes e (checked) a percentage, for messages ("'rate', a percent indicator"),
+ * or NULL when e is not one: a percent indicator, a percent kpi's value or target,
+ * achievement, and what keeps their unit (+ -, if, min, max, abs, round, previous,
+ * last_year, and products with a percentage literal such as 110%). */
+const char *chk_percent_subject(chk_ctx *c, const chk_scope *s, const ast_expr *e);
+
+/* Warns about each plain literal greater than 1 that e's value adapts to (e itself, the
+ * terms of + and -, the branches of if, the arguments of min and max), described as
+ * standing `where` ("as the target of percent kpi 'x'"). Terms next to a percentage
+ * of their own are left to that node's check, so each literal is reported once. */
+void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e,
+                               const char *where);
+
+/* Warns once per scale when one of its bounds is a plain number greater than 1 while the
+ * scale is applied to percentages (applied_to: "the achievements of role 'x'"), with a
+ * note at use. */
+void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *applied_to,
+                            kp_span use);
 
 /* Checks e in scope s, reporting every problem, and fills e's annotations (and its
  * subtree's). A subtree that is already wrong gets TYPE_ERROR, which no enclosing node

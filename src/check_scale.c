@@ -400,3 +400,36 @@ void chk_scale(chk_ctx *c, ast_decl *scale)
         prev = i;
     }
 }
+
+/* ---- plain bounds over percentages ------------------------------------------------ */
+
+void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *applied_to,
+                            kp_span use)
+{
+    for (size_t i = 0; i < c->percent_scales.len; i++)
+        if (c->percent_scales.items[i] == scale) return;
+    chk_exact one;
+    chk_exact_parse(c->mem, "1", false, &one);
+    for (int i = 0; i < scale->u.scale.row_count; i++) {
+        const ast_scale_row *row = &scale->u.scale.rows[i];
+        const ast_expr *bounds[2] = { row->lo, row->hi };
+        for (int b = 0; b < 2; b++) {
+            const ast_expr *bound = bounds[b];
+            const ast_expr *lit = bound->kind == EX_UNARY ? bound->u.op.lhs : bound;
+            chk_exact v;
+            if (lit->kind != EX_NUMBER || !chk_exact_literal(c->mem, bound, &v)) continue;
+            chk_exact magnitude = v;
+            magnitude.neg = false;
+            if (chk_exact_cmp(magnitude, one) <= 0) continue;
+            ptr_vec_push(c->mem, &c->percent_scales, (void *)scale);
+            diagnostic *d = diag_report(c->diags, DIAG_WARNING, bound->span, "percent-literal",
+                                        "scale '%s' is applied to %s, but its bound '%s' means %s%%",
+                                        scale->name, applied_to, chk_snippet(c, bound->span),
+                                        chk_exact_format(c->mem, v, 2));
+            diag_note(c->diags, d, use, "applied here");
+            diag_hint(c->diags, d, "did you mean %s%%? Write the bounds of a scale over percentages with '%%', e.g. [60%%, 100%%)",
+                      chk_snippet(c, bound->span));
+            return;
+        }
+    }
+}

@@ -462,6 +462,7 @@ static void write_role(doc *d, const ast_decl *role)
         cell(d);
         if (ind) link(d, ind);
         else text(d, k->indicator);
+        if (k->shared) text(d, " (shared: every member gets the team's value)");
         cell(d);
         if (ind && ind->u.indicator.label) text(d, ind->u.indicator.label);
         cell(d);

@@ -641,7 +641,7 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
     for (int i = 0; i < n; i++) {
         if (items[i].kind != ROLE_KPI) continue;
         weights[i] = expr_text(c, items[i].weight);
-        size_t w = str_width(items[i].indicator);
+        size_t w = str_width(items[i].indicator) + (items[i].shared ? strlen(" shared") : 0);
         if (w > name_w) name_w = w;
         w = str_width(weights[i]);
         if (w > weight_w) weight_w = w;
@@ -667,6 +667,7 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
             size_t target_col = weight_col + 7 + weight_w + FMT_GAP;
             sb_str(&line, "kpi ");
             sb_str(&line, it->indicator);
+            if (it->shared) sb_str(&line, " shared");
             sb_pad_to(&line, 0, weight_col);
             sb_str(&line, "weight ");
             sb_str(&line, weights[i]);

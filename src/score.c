@@ -163,7 +163,9 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
         k->indicator = it->ref;
         k->scale_row = -1;
         k->value = it->ref ? eval_indicator_value(s, it->ref, period, staff) : eval_null();
-        k->target = it->has_target && it->target ? eval_value_of(s, it->target, period, staff, NULL)
+        /* a target may be prorated: staff.quota * employed */
+        eval_kpi_context target_ctx = {eval_null(), eval_null(), eval_null(), eval_null(), out->employed};
+        k->target = it->has_target && it->target ? eval_value_of(s, it->target, period, staff, &target_ctx)
                                                  : eval_null();
         k->achievement = it->has_target ? score_achievement(it->comparator, k->value, k->target)
                                         : eval_null();

@@ -232,6 +232,8 @@ typedef struct ast_role_item {
     /* ROLE_KPI */
     const char *indicator;
     kp_span indicator_span;
+    bool shared;               /* `kpi NAME shared`: a team-wide value every member gets */
+    kp_span shared_span;
     ast_expr *weight;
     bool has_target;
     ast_comparator comparator;

@@ -11,7 +11,8 @@
  *   EX_NAME         REF_INDICATOR (ref = the indicator), REF_COLUMN (a bare column inside
  *                   where/aggregates: ref = the source, column = its index), or in roles
  *                   REF_VALUE/REF_TARGET/REF_ACHIEVEMENT (kpi points) and
- *                   REF_SCORE/REF_EMPLOYED (bonus, gates)
+ *                   REF_SCORE (bonus, gates) and REF_EMPLOYED (targets, kpi points,
+ *                   bonus, gates)
  *   EX_MEMBER       REF_COLUMN (SRC.COL), REF_STAFF_COLUMN (ref = the roster),
  *                   REF_PERIOD_START/END
  *   EX_IN_SET       REF_SET, ref = the set
