@@ -515,6 +515,7 @@ static bool load_roster(eval_session *s)
         roster_row *rr = r.rows.items[i];
         s->staff_rows[i] = *rr;
         eval_staff *st_ = &s->staff[i];
+        st_->line = (unsigned long)(uintptr_t)r.lines.items[i];
         st_->id = rr->values[r.id].as.text;
         st_->name = r.name >= 0 && rr->values[r.name].kind == VAL_TEXT ? rr->values[r.name].as.text : NULL;
         st_->role = r.role >= 0 && rr->values[r.role].kind == VAL_TEXT ? rr->values[r.role].as.text : NULL;

@@ -37,6 +37,10 @@ typedef enum score_reason {
 /* "role not declared", "not employed in period" (the JSON `reason` strings). */
 const char *score_reason_text(score_reason reason);
 
+/* The declared role ROLE most likely meant: the one equal to it ignoring case, else
+ * the closest by edit distance (diag_closest); NULL when none is close. */
+const char *score_closest_role(const chk_model *model, const char *role);
+
 /* One kpi line of a statement. */
 typedef struct score_kpi {
     const ast_role_item *item; /* the `kpi` line of the role */
