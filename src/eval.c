@@ -1766,6 +1766,27 @@ static void collect_row_scales(eval_session *s, const ast_expr *e)
     }
 }
 
+/* Under --skip-bad-rows, a warning per source that had rows skipped: a figure
+ * computed without some rows must not pass for one computed from all of them. */
+static void report_skipped_rows(eval_session *s)
+{
+    for (size_t k = 0; k < s->stats_count; k++) {
+        const eval_source_stats *src = &s->stats[k];
+        if (!src->read || src->skipped == 0) continue;
+        diagnostic *d = diag_report_data(
+            s->diags, DIAG_WARNING, src->path, 0, 0, "skipped-rows",
+            "%llu bad row%s of source '%s' skipped (--skip-bad-rows); every figure from it leaves %s out",
+            (unsigned long long)src->skipped, src->skipped == 1 ? "" : "s", src->name,
+            src->skipped == 1 ? "it" : "them");
+        if (s->options.rejects_path)
+            diag_hint(s->diags, d, "%s has %s with the reason%s", s->options.rejects_path,
+                      src->skipped == 1 ? "it" : "them", src->skipped == 1 ? "" : "s");
+        else
+            diag_hint(s->diags, d, "--rejects FILE writes %s with the reason%s",
+                      src->skipped == 1 ? "it" : "them", src->skipped == 1 ? "" : "s");
+    }
+}
+
 bool eval_execute(eval_session *s)
 {
     s->executed = true;
@@ -1789,6 +1810,7 @@ bool eval_execute(eval_session *s)
                 s->failed = true;
                 return false;
             }
+    if (s->options.skip_bad_rows) report_skipped_rows(s);
     if (s->options.skip_bad_rows && s->options.rejects_path) {
         static const char header[] = "source,file,line,field,reason,record\n";
         char *text = xmalloc(sizeof header + s->rejects.len);
