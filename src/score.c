@@ -396,6 +396,62 @@ static void report_undeclared_roles(const score_result *r, diag_sink *diags)
     free(seen);
 }
 
+/* The span of ROLE's bonus line (its name without one). */
+static kp_span bonus_span(const ast_decl *role)
+{
+    for (int i = 0; i < role->u.role.item_count; i++)
+        if (role->u.role.items[i].kind == ROLE_BONUS) return role->u.role.items[i].span;
+    return role->name_span;
+}
+
+/* Every output prints per period the bonus total of each role and of every role; each
+ * is added here in exact decimals, and one that leaves the range is an error (the
+ * outputs must never print a sum that left an amount out). */
+static void check_totals(score_result *r, diag_sink *diags)
+{
+    size_t period_count;
+    const period_t *periods = eval_periods(r->session, &period_count);
+    char label[PERIOD_LABEL_SIZE];
+    for (size_t p = 0, i = 0; p < period_count; p++) {
+        size_t begin = i;
+        while (i < r->statement_count && r->statements[i].period == p) i++;
+        period_format(periods[p], label, sizeof label);
+        dec_t all = {0};
+        bool all_ok = true, role_overflow = false;
+        const ast_decl *last_role = NULL;
+        for (size_t k = 0; k < r->model->roles.len; k++) {
+            const ast_decl *role = r->model->roles.items[k];
+            dec_t sum = {0};
+            bool ok = true;
+            for (size_t j = begin; j < i && ok; j++) {
+                const score_statement *st = &r->statements[j];
+                if (st->role != role || st->bonus.kind != VAL_NUM) continue;
+                ok = dec_add(sum, st->bonus.as.num, &sum) == DEC_OK;
+                last_role = role;
+            }
+            if (!ok) {
+                r->total_overflow = role_overflow = true;
+                all_ok = false;
+                if (!diags) continue;
+                diagnostic *d = diag_report(diags, DIAG_ERROR, bonus_span(role), "overflow",
+                                            "the bonus total of role '%s' in %s overflows: it leaves the exact "
+                                            "decimal range (|value| < 1.7e20)", role->name, label);
+                diag_hint(diags, d, "a bonus this large is most likely a wrong cell in the roster");
+                continue;
+            }
+            if (all_ok) all_ok = dec_add(all, sum, &all) == DEC_OK;
+        }
+        if (!all_ok && !role_overflow) {
+            r->total_overflow = true;
+            if (!diags || !last_role) continue;
+            diagnostic *d = diag_report(diags, DIAG_ERROR, bonus_span(last_role), "overflow",
+                                        "the bonus total of %s (every role) overflows: it leaves the exact "
+                                        "decimal range (|value| < 1.7e20)", label);
+            diag_hint(diags, d, "a bonus this large is most likely a wrong cell in the roster");
+        }
+    }
+}
+
 score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
 {
     score_result *r = xcalloc(1, sizeof *r);
@@ -427,6 +483,7 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
         report_undeclared_roles(r, diags);
         report_warnings(r, diags);
     }
+    check_totals(r, diags);
     return r;
 }
 

@@ -281,7 +281,9 @@ static size_t role_statements(const render_ctx *c, size_t p, const ast_decl *rol
 }
 
 /* Sum of the bonuses of ROLE's statements (every role's when ROLE is NULL) in period
- * P; *COUNT statements, *NULLS of them without a bonus value. */
+ * P; *COUNT statements, *NULLS of them without a bonus value. Exact: score_compute
+ * has added the same totals and, when one overflows, set total_overflow, on which the
+ * command fails and writes nothing. */
 static dec_t bonus_total(const render_ctx *c, size_t p, const ast_decl *role, size_t *count, size_t *nulls)
 {
     dec_t sum = {0};
