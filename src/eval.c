@@ -515,6 +515,7 @@ static bool load_roster(eval_session *s)
         roster_row *rr = r.rows.items[i];
         s->staff_rows[i] = *rr;
         eval_staff *st_ = &s->staff[i];
+        st_->line = (unsigned long)(uintptr_t)r.lines.items[i];
         st_->id = rr->values[r.id].as.text;
         st_->name = r.name >= 0 && rr->values[r.name].kind == VAL_TEXT ? rr->values[r.name].as.text : NULL;
         st_->role = r.role >= 0 && rr->values[r.role].kind == VAL_TEXT ? rr->values[r.role].as.text : NULL;
@@ -1765,6 +1766,27 @@ static void collect_row_scales(eval_session *s, const ast_expr *e)
     }
 }
 
+/* Under --skip-bad-rows, a warning per source that had rows skipped: a figure
+ * computed without some rows must not pass for one computed from all of them. */
+static void report_skipped_rows(eval_session *s)
+{
+    for (size_t k = 0; k < s->stats_count; k++) {
+        const eval_source_stats *src = &s->stats[k];
+        if (!src->read || src->skipped == 0) continue;
+        diagnostic *d = diag_report_data(
+            s->diags, DIAG_WARNING, src->path, 0, 0, "skipped-rows",
+            "%llu bad row%s of source '%s' skipped (--skip-bad-rows); every figure from it leaves %s out",
+            (unsigned long long)src->skipped, src->skipped == 1 ? "" : "s", src->name,
+            src->skipped == 1 ? "it" : "them");
+        if (s->options.rejects_path)
+            diag_hint(s->diags, d, "%s has %s with the reason%s", s->options.rejects_path,
+                      src->skipped == 1 ? "it" : "them", src->skipped == 1 ? "" : "s");
+        else
+            diag_hint(s->diags, d, "--rejects FILE writes %s with the reason%s",
+                      src->skipped == 1 ? "it" : "them", src->skipped == 1 ? "" : "s");
+    }
+}
+
 bool eval_execute(eval_session *s)
 {
     s->executed = true;
@@ -1788,6 +1810,7 @@ bool eval_execute(eval_session *s)
                 s->failed = true;
                 return false;
             }
+    if (s->options.skip_bad_rows) report_skipped_rows(s);
     if (s->options.skip_bad_rows && s->options.rejects_path) {
         static const char header[] = "source,file,line,field,reason,record\n";
         char *text = xmalloc(sizeof header + s->rejects.len);

@@ -207,26 +207,65 @@ static void write_number(FILE *out, dec_t v, ast_unit unit)
     }
 }
 
-/* Writes S as one CSV field (RFC 4180): quoted, with quotes doubled, when it holds
- * a comma, a quote, a line break, or starts or ends with a space; else as is.
- * NULL is an empty field. */
+/* A plain decimal number: an optional sign, digits, at most one point. A spreadsheet
+ * reads it as that number, never as a formula. */
+static bool is_plain_number(const char *s)
+{
+    if (*s == '-' || *s == '+')
+        s++;
+    bool digits = false, point = false;
+    for (; *s; s++) {
+        if (*s >= '0' && *s <= '9')
+            digits = true;
+        else if (*s == '.' && !point)
+            point = true;
+        else
+            return false;
+    }
+    return digits;
+}
+
+/* Text that Excel, LibreOffice and Google Sheets would evaluate as a formula. */
+static bool starts_formula(const char *s)
+{
+    return strchr("=+-@\t\r", s[0]) != NULL && !is_plain_number(s);
+}
+
 void eval_write_csv_field(FILE *out, const char *s)
 {
     if (!s || !*s)
         return;
     size_t n = strlen(s);
+    bool formula = starts_formula(s);
     bool quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[n - 1] == ' ';
     if (!quote) {
+        if (formula)
+            fputc('\'', out);
         fputs(s, out);
         return;
     }
     fputc('"', out);
+    if (formula)
+        fputc('\'', out);
     for (const char *p = s; *p; p++) {
         if (*p == '"')
             fputc('"', out);
         fputc(*p, out);
     }
     fputc('"', out);
+}
+
+const char *eval_skipped_text(const eval_source_stats *sources, size_t count, arena *mem)
+{
+    const char *text = "";
+    for (size_t k = 0; k < count; k++) {
+        const eval_source_stats *src = &sources[k];
+        if (!src->read || src->skipped == 0)
+            continue;
+        text = arena_printf(mem, "%s%s%s: %" PRIu64 " row%s skipped", text, *text ? "; " : "", src->name,
+                            src->skipped, src->skipped == 1 ? "" : "s");
+    }
+    return text;
 }
 
 /* V as a JSON value (JSON) or a CSV field (!JSON). */
@@ -442,10 +481,13 @@ static void render_json(FILE *out, const eval_grid *g)
 
 /* ---- CSV -------------------------------------------------------------------------------- */
 
-/* period,indicator,label,unit,staff_id,value — per period, per indicator, the total
- * (staff_id empty), then each staff member for a per-staff indicator.  LF ends. */
+/* period,indicator,label,unit,staff_id,value,skipped — per period, per indicator, the
+ * total (staff_id empty), then each staff member for a per-staff indicator; `skipped`
+ * on every row says which sources had rows skipped under --skip-bad-rows (empty when
+ * none), so that a figure computed without them says so wherever it is pasted or
+ * filtered to.  LF ends. */
 static void csv_row(FILE *out, const eval_grid *g, const char *period, size_t i, int staff,
-                    eval_value v)
+                    eval_value v, const char *skipped)
 {
     const ast_decl *d = g->indicators[i];
     eval_write_csv_field(out, period);
@@ -460,22 +502,28 @@ static void csv_row(FILE *out, const eval_grid *g, const char *period, size_t i,
         eval_write_csv_field(out, g->staff[staff].id);
     fputc(',', out);
     write_machine_value(out, v, d->u.indicator.unit, false);
+    fputc(',', out);
+    eval_write_csv_field(out, skipped);
     fputc('\n', out);
 }
 
 static void render_csv(FILE *out, const eval_grid *g)
 {
     period_label *labels = period_labels(g);
-    fputs("period,indicator,label,unit,staff_id,value\n", out);
+    arena mem;
+    arena_init(&mem);
+    const char *skipped = eval_skipped_text(g->sources, g->source_count, &mem);
+    fputs("period,indicator,label,unit,staff_id,value,skipped\n", out);
     for (size_t p = 0; p < g->period_count; p++) {
         for (size_t i = 0; i < g->indicator_count; i++) {
-            csv_row(out, g, labels[p], i, -1, cell(g, p, i, -1));
+            csv_row(out, g, labels[p], i, -1, cell(g, p, i, -1), skipped);
             if (!per_staff(g, i))
                 continue;
             for (size_t s = 0; s < g->staff_count; s++)
-                csv_row(out, g, labels[p], i, (int)s, cell(g, p, i, (int)s));
+                csv_row(out, g, labels[p], i, (int)s, cell(g, p, i, (int)s), skipped);
         }
     }
+    arena_free(&mem);
     free(labels);
 }
 

@@ -12,6 +12,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "kpic/arena.h"
 #include "kpic/eval.h"
 
 /* The value of indicator INDICATOR (index into eval_grid.indicators) in period
@@ -49,10 +50,18 @@ size_t eval_display_width(const char *s);
  * is already as wide): after S, or before it when RIGHT_ALIGN. */
 void eval_write_padded(FILE *out, const char *s, size_t width, bool right_align);
 
-/* Writes S as one CSV field (RFC 4180): quoted, with quotes doubled, when it holds a
- * comma, a quote, a line break, or starts or ends with a space. NULL is an empty field.
- * Shared by every CSV writer. */
+/* Writes text S as one CSV field (RFC 4180): quoted, with quotes doubled, when it
+ * holds a comma, a quote, a line break, or starts or ends with a space. NULL is an
+ * empty field. Text a spreadsheet would run as a formula — starting with = + - @, a
+ * tab or a carriage return, and not a plain number such as -12.5 — is written with a
+ * ' before it (docs/cli.md, "CSV and spreadsheets"). Shared by every CSV writer of
+ * the outputs; numbers are written as they are, never through it. */
 void eval_write_csv_field(FILE *out, const char *s);
+
+/* The rows skipped under --skip-bad-rows, per source read that had any:
+ * "orders: 5 rows skipped; tickets: 1 row skipped", allocated in MEM; "" when no row
+ * was skipped. The CSV outputs' `skipped` column. */
+const char *eval_skipped_text(const eval_source_stats *sources, size_t count, arena *mem);
 
 /* Writes the `sources` array of the eval and score JSON: the sources read, each as
  * {"name", "path", "sha256", "rows", "skipped"}. */

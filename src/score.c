@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <openssl/evp.h>
 
@@ -22,6 +23,19 @@
 const char *score_reason_text(score_reason reason)
 {
     return reason == SCORE_ROLE_NOT_DECLARED ? "role not declared" : "not employed in period";
+}
+
+const char *score_closest_role(const chk_model *model, const char *role)
+{
+    const char **names = xcalloc(model->roles.len + 1, sizeof *names);
+    const char *near = NULL;
+    for (size_t i = 0; i < model->roles.len; i++) {
+        names[i] = ((const ast_decl *)model->roles.items[i])->name;
+        if (!near && strcasecmp(names[i], role) == 0) near = names[i];
+    }
+    if (!near) near = diag_closest(role, names, model->roles.len);
+    free(names);
+    return near;
 }
 
 /* ---- requiring ---------------------------------------------------------------------- */
@@ -324,6 +338,122 @@ static void report_warnings(const score_result *r, diag_sink *diags)
     hmap_free(&seen);
 }
 
+/* A roster row whose role names no declared role, while it is employed in one of the
+ * periods, is scored nowhere: most often a typo (`Promotion` for `promotion`), which
+ * must not pass as a line of the unscored list. One warning per distinct role, at the
+ * role cell of its first such row, with the declared role meant or the declared roles.
+ * An empty role is the way to say "no role" and is not reported. */
+static void report_undeclared_roles(const score_result *r, diag_sink *diags)
+{
+    size_t roster_count, source_count;
+    const eval_staff *roster = eval_roster(r->session, &roster_count);
+    const eval_source_stats *sources = eval_sources(r->session, &source_count);
+    const ast_decl *staff_source = r->model->roster;
+    unsigned role_column = 0;
+    for (int i = 0; staff_source && i < staff_source->u.source.column_count; i++)
+        if (!strcmp(staff_source->u.source.columns[i].name, "role")) role_column = (unsigned)i + 1;
+    const char *path = source_count ? sources[source_count - 1].path : NULL;
+    bool *reported = xcalloc(roster_count + 1, sizeof *reported);
+    bool *seen = xcalloc(roster_count + 1, sizeof *seen); /* an unscored row for a role not declared */
+    for (size_t i = 0; i < r->unscored_count; i++)
+        if (r->unscored[i].reason == SCORE_ROLE_NOT_DECLARED) seen[r->unscored[i].staff] = true;
+    size_t period_count;
+    const period_t *periods = eval_periods(r->session, &period_count);
+    for (size_t i = 0; i < roster_count; i++) {
+        const eval_staff *who = &roster[i];
+        if (!seen[i] || reported[i] || !who->role || !*who->role) continue;
+        bool employed = false;
+        for (size_t p = 0; p < period_count && !employed; p++)
+            employed = period_is_employed(periods[p], who->has_start ? &who->start : NULL,
+                                          who->has_end ? &who->end : NULL);
+        if (!employed) continue;
+        size_t more = 0;
+        for (size_t j = i + 1; j < roster_count; j++) {
+            if (!seen[j] || reported[j] || !roster[j].role || strcmp(roster[j].role, who->role)) continue;
+            reported[j] = true;
+            more++;
+        }
+        char label[256];
+        diagnostic *d = diag_report_data(
+            diags, DIAG_WARNING, path, (unsigned)who->line, role_column, "undeclared-role",
+            "role '%s' of staff %s is not declared in the spec; %s not scored", who->role,
+            staff_label(who, label, sizeof label), more ? "these rows are" : "the row is");
+        const char *near = score_closest_role(r->model, who->role);
+        if (near) {
+            diag_hint(diags, d, "did you mean '%s'?", near);
+        } else {
+            char *roles = NULL;
+            size_t len = 0;
+            FILE *f = open_memstream(&roles, &len);
+            for (size_t k = 0; f && k < r->model->roles.len; k++)
+                fprintf(f, "%s%s", k ? ", " : "", ((const ast_decl *)r->model->roles.items[k])->name);
+            if (f) fclose(f);
+            diag_hint(diags, d, "the declared roles: %s; an empty role means no role", roles ? roles : "");
+            free(roles);
+        }
+        if (more) diag_hint(diags, d, "%zu more roster row%s ha%s role '%s'", more, more == 1 ? "" : "s",
+                            more == 1 ? "s" : "ve", who->role);
+    }
+    free(reported);
+    free(seen);
+}
+
+/* The span of ROLE's bonus line (its name without one). */
+static kp_span bonus_span(const ast_decl *role)
+{
+    for (int i = 0; i < role->u.role.item_count; i++)
+        if (role->u.role.items[i].kind == ROLE_BONUS) return role->u.role.items[i].span;
+    return role->name_span;
+}
+
+/* Every output prints per period the bonus total of each role and of every role; each
+ * is added here in exact decimals, and one that leaves the range is an error (the
+ * outputs must never print a sum that left an amount out). */
+static void check_totals(score_result *r, diag_sink *diags)
+{
+    size_t period_count;
+    const period_t *periods = eval_periods(r->session, &period_count);
+    char label[PERIOD_LABEL_SIZE];
+    for (size_t p = 0, i = 0; p < period_count; p++) {
+        size_t begin = i;
+        while (i < r->statement_count && r->statements[i].period == p) i++;
+        period_format(periods[p], label, sizeof label);
+        dec_t all = {0};
+        bool all_ok = true, role_overflow = false;
+        const ast_decl *last_role = NULL;
+        for (size_t k = 0; k < r->model->roles.len; k++) {
+            const ast_decl *role = r->model->roles.items[k];
+            dec_t sum = {0};
+            bool ok = true;
+            for (size_t j = begin; j < i && ok; j++) {
+                const score_statement *st = &r->statements[j];
+                if (st->role != role || st->bonus.kind != VAL_NUM) continue;
+                ok = dec_add(sum, st->bonus.as.num, &sum) == DEC_OK;
+                last_role = role;
+            }
+            if (!ok) {
+                r->total_overflow = role_overflow = true;
+                all_ok = false;
+                if (!diags) continue;
+                diagnostic *d = diag_report(diags, DIAG_ERROR, bonus_span(role), "overflow",
+                                            "the bonus total of role '%s' in %s overflows: it leaves the exact "
+                                            "decimal range (|value| < 1.7e20)", role->name, label);
+                diag_hint(diags, d, "a bonus this large is most likely a wrong cell in the roster");
+                continue;
+            }
+            if (all_ok) all_ok = dec_add(all, sum, &all) == DEC_OK;
+        }
+        if (!all_ok && !role_overflow) {
+            r->total_overflow = true;
+            if (!diags || !last_role) continue;
+            diagnostic *d = diag_report(diags, DIAG_ERROR, bonus_span(last_role), "overflow",
+                                        "the bonus total of %s (every role) overflows: it leaves the exact "
+                                        "decimal range (|value| < 1.7e20)", label);
+            diag_hint(diags, d, "a bonus this large is most likely a wrong cell in the roster");
+        }
+    }
+}
+
 score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
 {
     score_result *r = xcalloc(1, sizeof *r);
@@ -351,7 +481,11 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
             score_statement_compute(s, role, p, (int)i, &r->statements[r->statement_count++]);
         }
     }
-    if (diags) report_warnings(r, diags);
+    if (diags) {
+        report_undeclared_roles(r, diags);
+        report_warnings(r, diags);
+    }
+    check_totals(r, diags);
     return r;
 }
 

@@ -992,7 +992,10 @@ char *score_explain_unscored(eval_session *s, const chk_model *model, int staff,
         fputs(" (roles: ", out);
         for (size_t i = 0; i < model->roles.len; i++)
             fprintf(out, "%s%s", i ? ", " : "", ((ast_decl *)model->roles.items[i])->name);
-        fputs(")\n", out);
+        fputc(')', out);
+        const char *near = who->role ? score_closest_role(model, who->role) : NULL;
+        if (near) fprintf(out, "; did you mean '%s'?", near);
+        fputc('\n', out);
     } else {
         char label[PERIOD_LABEL_SIZE];
         period_format(periods[0], label, sizeof label);

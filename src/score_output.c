@@ -160,44 +160,115 @@ static const char *gate_text(render_ctx *c, const score_gate *g)
     return diag_span_text(c->o->diags, g->item->expr->span, &c->mem);
 }
 
-/* "refund_rate <= 10% (35.2% <= 10%)" for a failed gate. */
-static const char *gate_failure(render_ctx *c, const score_statement *st, const score_gate *g)
+/* The condition with its values filled in: "25% <= 20%". */
+static const char *gate_values(render_ctx *c, const score_statement *st, const score_gate *g)
 {
     char *filled = score_filled_text(c->s, st, NULL, g->item->expr);
-    const char *text = arena_printf(&c->mem, "%s (%s is %s)", gate_text(c, g), filled,
-                                    g->value.kind == VAL_BOOL ? (g->value.as.b ? "true" : "false") : "n/a");
+    const char *text = arena_strndup(&c->mem, filled, strlen(filled));
     free(filled);
     return text;
 }
 
-/* The remarks on a statement, "; "-separated: partial employment, missing kpis,
- * failed gates. "" when there are none. */
-static const char *statement_notes(render_ctx *c, const score_statement *st)
+/* What the condition gave: "true", "false" or "n/a" (which fails). */
+static const char *gate_result(const score_gate *g)
 {
-    const char *notes = "";
+    return g->value.kind == VAL_BOOL ? (g->value.as.b ? "true" : "false") : "n/a";
+}
+
+/* "complaint_rate <= 20% (25% <= 20% is false)" for a failed gate. */
+static const char *gate_failure(render_ctx *c, const score_statement *st, const score_gate *g)
+{
+    return arena_printf(&c->mem, "%s (%s is %s)", gate_text(c, g), gate_values(c, st, g), gate_result(g));
+}
+
+/* Every gate with its values and its result, "; "-separated:
+ * "complaint_rate <= 20%: passed (10% <= 20%)", "…: failed (25% <= 20% is false)".
+ * "" for a role without gates. */
+static const char *gates_summary(render_ctx *c, const score_statement *st)
+{
+    const char *text = "";
+    for (size_t g = 0; g < st->gate_count; g++) {
+        const score_gate *gate = &st->gates[g];
+        text = arena_printf(&c->mem, "%s%s%s: %s (%s%s%s)", text, g ? "; " : "", gate_text(c, gate),
+                            gate->passed ? "passed" : "failed", gate_values(c, st, gate),
+                            gate->passed ? "" : " is ", gate->passed ? "" : gate_result(gate));
+    }
+    return text;
+}
+
+/* Why a kpi has no points, and what that did: "value n/a, 0 points",
+ * "-500% outside scale curve, dropped". NULL for a kpi with points. */
+static const char *missing_reason(render_ctx *c, const score_kpi *kp)
+{
+    if (!kp->missing) return NULL;
+    const char *why;
+    if (kp->out_of_scale) {
+        char input[NUM_SIZE];
+        eval_format_value(eval_num(kp->out_of_scale_input), kp->scale ? UNIT_PERCENT : UNIT_NUMBER,
+                          input, sizeof input);
+        why = arena_printf(&c->mem, "%s %s outside scale %s", kp->scale ? "achievement" : "input", input,
+                           kp->out_of_scale->name);
+    } else if (kp->value.kind != VAL_NUM) {
+        why = "value n/a";
+    } else if (kp->item->has_target && kp->target.kind != VAL_NUM) {
+        why = "target n/a";
+    } else if (kp->item->has_target && kp->achievement.kind != VAL_NUM) {
+        why = "target is 0";
+    } else {
+        why = "points n/a";
+    }
+    return arena_printf(&c->mem, "%s, %s", why, kp->dropped ? "dropped" : "0 points");
+}
+
+/* The reasons a statement's bonus is what it is, in this order: partial employment,
+ * missing kpis with why, failed gates with their values, a score or bonus without a
+ * value, a role without a bonus. *COUNT of them (0: a full bonus by the rules). */
+static const char **statement_reasons(render_ctx *c, const score_statement *st, size_t *count)
+{
+    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + 4) * sizeof *notes);
+    size_t n = 0;
     if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
-        notes = arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
+        notes[n++] = arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
     for (size_t k = 0; k < st->kpi_count; k++) {
         const score_kpi *kp = &st->kpis[k];
-        if (!kp->missing) continue;
-        const char *why = "";
-        if (kp->out_of_scale) {
-            char input[NUM_SIZE];
-            eval_format_value(eval_num(kp->out_of_scale_input), kp->scale ? UNIT_PERCENT : UNIT_NUMBER,
-                              input, sizeof input);
-            why = arena_printf(&c->mem, "%s outside scale %s, ", input, kp->out_of_scale->name);
-        }
-        notes = arena_printf(&c->mem, "%s%s%s missing (%s%s)", notes, *notes ? "; " : "", kp->item->indicator,
-                             why, kp->dropped ? "dropped" : "0 points");
+        if (kp->missing)
+            notes[n++] = arena_printf(&c->mem, "%s missing (%s)", kp->item->indicator, missing_reason(c, kp));
     }
-    for (size_t g = 0; g < st->gate_count; g++) {
-        if (st->gates[g].passed) continue;
-        notes = arena_printf(&c->mem, "%s%sgate failed: %s", notes, *notes ? "; " : "",
-                             gate_failure(c, st, &st->gates[g]));
-    }
-    if (st->score.kind == VAL_NULL)
-        notes = arena_printf(&c->mem, "%s%severy kpi missing", notes, *notes ? "; " : "");
+    for (size_t g = 0; g < st->gate_count; g++)
+        if (!st->gates[g].passed)
+            notes[n++] = arena_printf(&c->mem, "gate failed: %s", gate_failure(c, st, &st->gates[g]));
+    if (st->score.kind == VAL_NULL) notes[n++] = "every kpi missing";
+    if (!st->has_bonus) notes[n++] = "role has no bonus";
+    else if (st->gates_passed && st->bonus.kind == VAL_NULL) notes[n++] = "bonus n/a: its expression has no value";
+    *count = n;
     return notes;
+}
+
+/* The reasons joined with "; ", or "". */
+static const char *statement_notes(render_ctx *c, const score_statement *st)
+{
+    size_t n;
+    const char **notes = statement_reasons(c, st, &n);
+    const char *text = "";
+    for (size_t i = 0; i < n; i++) text = arena_printf(&c->mem, "%s%s%s", text, i ? "; " : "", notes[i]);
+    return text;
+}
+
+/* Why a roster row is unscored, with the declared role its role is closest to:
+ * "role not declared (did you mean 'promotion'?)". */
+static const char *unscored_note(render_ctx *c, const score_unscored *u)
+{
+    const char *reason = score_reason_text(u->reason);
+    const char *role = c->roster[u->staff].role;
+    const char *near = u->reason == SCORE_ROLE_NOT_DECLARED && role ? score_closest_role(c->r->model, role) : NULL;
+    return near ? arena_printf(&c->mem, "%s (did you mean '%s'?)", reason, near) : reason;
+}
+
+/* The rows skipped under --skip-bad-rows, per source that had any:
+ * "orders: 5 rows skipped; tickets: 1 row skipped"; "" when none was. */
+static const char *skipped_note(render_ctx *c)
+{
+    return eval_skipped_text(c->sources, c->source_count, &c->mem);
 }
 
 /* The statements of ROLE in period P, in roster order (indices into r->statements). */
@@ -210,7 +281,9 @@ static size_t role_statements(const render_ctx *c, size_t p, const ast_decl *rol
 }
 
 /* Sum of the bonuses of ROLE's statements (every role's when ROLE is NULL) in period
- * P; *COUNT statements, *NULLS of them without a bonus value. */
+ * P; *COUNT statements, *NULLS of them without a bonus value. Exact: score_compute
+ * has added the same totals and, when one overflows, set total_overflow, on which the
+ * command fails and writes nothing. */
 static dec_t bonus_total(const render_ctx *c, size_t p, const ast_decl *role, size_t *count, size_t *nulls)
 {
     dec_t sum = {0};
@@ -258,10 +331,12 @@ static void json_string_or_null(FILE *out, const char *s)
  *  "sources": [{"name", "path", "sha256", "rows", "skipped"}…],
  *  "statements": [{"period", "staff_id", "name", "role", "kpis": [{"indicator",
  *    "value", "target", "comparator", "achievement", "points", "weight", "weighted",
- *    "missing"}…], "score", "gates": [{"condition", "passed"}…], "bonus"}…],
- *  "unscored": [{"period", "staff_id", "role", "reason"}…]}
- * `imports` (the files the spec imports) and the `period` of an unscored row extend
- * §3.1 compatibly. */
+ *    "missing", "dropped", "missing_reason"}…], "score", "gates": [{"condition",
+ *    "passed", "values", "result"}…], "gates_passed", "employed", "employed_days",
+ *    "period_days", "bonus", "notes": […]}…],
+ *  "unscored": [{"period", "staff_id", "role", "reason", "name", "note"}…]}
+ * `imports`, the `period` of an unscored row and every field after §3.1's own in an
+ * object extend §3.1 compatibly: they say why a bonus is what it is. */
 static void render_json(FILE *out, render_ctx *c)
 {
     const score_result *r = c->r;
@@ -324,7 +399,10 @@ static void render_json(FILE *out, render_ctx *c)
             write_fixed(out, kp->effective_weight, 6, false);
             fputs(", \"weighted\": ", out);
             write_fixed(out, kp->weighted, 2, false);
-            fprintf(out, ", \"missing\": %s}", kp->missing ? "true" : "false");
+            fprintf(out, ", \"missing\": %s, \"dropped\": %s, \"missing_reason\": ",
+                    kp->missing ? "true" : "false", kp->dropped ? "true" : "false");
+            json_string_or_null(out, missing_reason(c, kp));
+            fputc('}', out);
         }
         fputs("],\n   \"score\": ", out);
         write_machine_places(out, st->score, 2, false, true);
@@ -332,11 +410,26 @@ static void render_json(FILE *out, render_ctx *c)
         for (size_t g = 0; g < st->gate_count; g++) {
             fputs(g ? ", {\"condition\": " : "{\"condition\": ", out);
             json_write_string(out, gate_text(c, &st->gates[g]));
-            fprintf(out, ", \"passed\": %s}", st->gates[g].passed ? "true" : "false");
+            fprintf(out, ", \"passed\": %s, \"values\": ", st->gates[g].passed ? "true" : "false");
+            json_write_string(out, gate_values(c, st, &st->gates[g]));
+            fputs(", \"result\": ", out);
+            fputs(st->gates[g].value.kind == VAL_BOOL ? gate_result(&st->gates[g]) : "null", out);
+            fputc('}', out);
         }
-        fputs("],\n   \"bonus\": ", out);
+        fprintf(out, "], \"gates_passed\": %s,\n   \"employed\": ", st->gates_passed ? "true" : "false");
+        write_machine_places(out, st->employed, 6, false, true);
+        fprintf(out, ", \"employed_days\": %d, \"period_days\": %d", (int)st->employed_days.num,
+                (int)st->employed_days.den);
+        fputs(",\n   \"bonus\": ", out);
         write_machine_places(out, st->bonus, 2, true, true);
-        fputc('}', out);
+        fputs(", \"notes\": [", out);
+        size_t note_count;
+        const char **notes = statement_reasons(c, st, &note_count);
+        for (size_t k = 0; k < note_count; k++) {
+            if (k) fputs(", ", out);
+            json_write_string(out, notes[k]);
+        }
+        fputs("]}", out);
     }
     fputs("],\n \"unscored\": [", out);
     for (size_t i = 0; i < r->unscored_count; i++) {
@@ -350,6 +443,10 @@ static void render_json(FILE *out, render_ctx *c)
         json_string_or_null(out, who->role);
         fputs(", \"reason\": ", out);
         json_write_string(out, score_reason_text(u->reason));
+        fputs(", \"name\": ", out);
+        json_string_or_null(out, who->name);
+        fputs(", \"note\": ", out);
+        json_write_string(out, unscored_note(c, u));
         fputc('}', out);
     }
     fputs("]}\n", out);
@@ -358,31 +455,44 @@ static void render_json(FILE *out, render_ctx *c)
 /* ---- CSV (DESIGN §3.1) ------------------------------------------------------------------ */
 
 
+/* The columns after DESIGN §3.1's own, which say why a bonus is what it is. */
+#define CSV_HEADER                                                                          \
+    "period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,"     \
+    "weighted,score,bonus,status,employed,missing,gates,notes,skipped\n"
+
+/* The text columns of a CSV row: a field each, comma-led. */
+static void csv_text(FILE *out, const char *s)
+{
+    fputc(',', out);
+    eval_write_csv_field(out, s);
+}
+
 /* period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,
- * weighted,score,bonus — a row per staff member and kpi, score and bonus repeated;
- * then per unscored roster row one row with the reason in `kpi` as
- * "(unscored: REASON)" and every number empty. LF line ends. */
+ * weighted,score,bonus (DESIGN §3.1), then status,employed,missing,gates,notes,skipped:
+ * a row per staff member and kpi, score, bonus, employed, gates, notes and skipped
+ * repeated; `missing` says why this kpi has no points and what that did. Then per
+ * unscored roster row one row with status `unscored`, an empty kpi, every number empty
+ * and the reason in `notes`, so that a pivot table over kpi or status keeps them apart.
+ * LF line ends. */
 static void render_csv(FILE *out, render_ctx *c)
 {
     const score_result *r = c->r;
+    const char *skipped = skipped_note(c);
     if (c->o->bom) fputs("\xEF\xBB\xBF", out);
-    fputs("period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,weighted,score,bonus\n", out);
+    fputs(CSV_HEADER, out);
     for (size_t p = 0; p < c->period_count; p++) {
         const char *label = period_text(c, p);
         for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
             const score_statement *st = &r->statements[i];
             const eval_staff *who = &c->roster[st->staff];
+            const char *notes = statement_notes(c, st), *gates = gates_summary(c, st);
             for (size_t k = 0; k < st->kpi_count; k++) {
                 const score_kpi *kp = &st->kpis[k];
                 eval_write_csv_field(out, label);
-                fputc(',', out);
-                eval_write_csv_field(out, who->id);
-                fputc(',', out);
-                eval_write_csv_field(out, who->name);
-                fputc(',', out);
-                eval_write_csv_field(out, st->role->name);
-                fputc(',', out);
-                eval_write_csv_field(out, kp->item->indicator);
+                csv_text(out, who->id);
+                csv_text(out, who->name);
+                csv_text(out, st->role->name);
+                csv_text(out, kp->item->indicator);
                 fputc(',', out);
                 write_machine_unit(out, kp->value, kpi_unit(kp), false);
                 fputc(',', out);
@@ -401,6 +511,12 @@ static void render_csv(FILE *out, render_ctx *c)
                 write_machine_places(out, st->score, 2, false, false);
                 fputc(',', out);
                 write_machine_places(out, st->bonus, 2, true, false);
+                fputs(",scored,", out);
+                write_machine_places(out, st->employed, 6, false, false);
+                csv_text(out, missing_reason(c, kp));
+                csv_text(out, gates);
+                csv_text(out, notes);
+                csv_text(out, skipped);
                 fputc('\n', out);
             }
         }
@@ -408,16 +524,32 @@ static void render_csv(FILE *out, render_ctx *c)
             const score_unscored *u = &r->unscored[i];
             const eval_staff *who = &c->roster[u->staff];
             eval_write_csv_field(out, label);
-            fputc(',', out);
-            eval_write_csv_field(out, who->id);
-            fputc(',', out);
-            eval_write_csv_field(out, who->name);
-            fputc(',', out);
-            eval_write_csv_field(out, who->role);
-            fputc(',', out);
-            fprintf(out, "(unscored: %s),,,,,,,,,\n", score_reason_text(u->reason));
+            csv_text(out, who->id);
+            csv_text(out, who->name);
+            csv_text(out, who->role);
+            fputs(",,,,,,,,,,,unscored,,,", out);
+            csv_text(out, unscored_note(c, u));
+            csv_text(out, skipped);
+            fputc('\n', out);
         }
     }
+}
+
+/* "gate complaint_rate <= 20%: passed by 3, failed by 2 (bonus 0.00)" per gate of
+ * ROLE over its N statements IDX, each line starting with PREFIX. */
+static const char **gate_tallies(render_ctx *c, const ast_decl *role, const size_t *idx, size_t n,
+                                 size_t *count)
+{
+    const score_statement *first = &c->r->statements[idx[0]];
+    const char **lines = arena_alloc(&c->mem, (first->gate_count + 1) * sizeof *lines);
+    for (size_t g = 0; g < first->gate_count; g++) {
+        size_t passed = 0;
+        for (size_t i = 0; i < n; i++) passed += c->r->statements[idx[i]].gates[g].passed;
+        lines[g] = arena_printf(&c->mem, "gate %s: passed by %zu, failed by %zu%s", gate_text(c, &first->gates[g]),
+                                passed, n - passed, role_has_bonus(role) ? " (a failed gate makes the bonus 0.00)" : "");
+    }
+    *count = first->gate_count;
+    return lines;
 }
 
 /* ---- table ---------------------------------------------------------------------------------- */
@@ -526,6 +658,9 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
         }
         fputc('\n', out);
     }
+    size_t gates;
+    const char **tallies = gate_tallies(c, role, idx, n, &gates);
+    for (size_t g = 0; g < gates; g++) fprintf(out, "  %s\n", one_line(c, tallies[g]));
 }
 
 /* The closing summary of one period: how many were scored, who was not and why, and
@@ -551,7 +686,7 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
             spaces(out, CELL_GAP);
             eval_write_padded(out, one_line(c, who->role ? who->role : "(none)"), w_role, false);
             spaces(out, CELL_GAP);
-            fprintf(out, "%s\n", score_reason_text(r->unscored[i].reason));
+            fprintf(out, "%s\n", one_line(c, unscored_note(c, &r->unscored[i])));
         }
     }
     /* bonus by role */
@@ -683,6 +818,10 @@ static void render_md(FILE *out, render_ctx *c)
                 fprintf(out, " **%s** | %s | %s |\n", md(c, people(c, st->score, UNIT_POINTS)),
                         md(c, people(c, st->bonus, UNIT_MONEY)), md(c, statement_notes(c, st)));
             }
+            size_t gates;
+            const char **tallies = gate_tallies(c, role, idx, n, &gates);
+            if (gates) fputc('\n', out);
+            for (size_t g = 0; g < gates; g++) fprintf(out, "- %s\n", md(c, tallies[g]));
         }
         if (unscored_in(c, p)) {
             fputs("\n### Unscored\n\n| staff | name | role | reason |\n|---|---|---|---|\n", out);
@@ -690,7 +829,7 @@ static void render_md(FILE *out, render_ctx *c)
                 const score_unscored *u = &r->unscored[i];
                 const eval_staff *who = &c->roster[u->staff];
                 fprintf(out, "| %s | %s | %s | %s |\n", md(c, who->id), md(c, who->name), md(c, who->role),
-                        score_reason_text(u->reason));
+                        md(c, unscored_note(c, u)));
             }
         }
         fputs("\n### Bonus by role\n\n| role | staff | bonus |\n|---|--:|--:|\n", out);
@@ -897,7 +1036,11 @@ static void html_card(FILE *out, render_ctx *c, const score_statement *st)
         const score_kpi *kp = &st->kpis[k];
         fprintf(out, "<tr%s><td>", kp->missing ? " class=\"missing\"" : "");
         html(out, kp->item->indicator);
-        if (kp->missing) fputs(kp->dropped ? " (missing, dropped)" : " (missing)", out);
+        if (kp->missing) {
+            fputs(" (missing: ", out);
+            html(out, missing_reason(c, kp));
+            fputc(')', out);
+        }
         fputs("</td><td class=\"n\">", out);
         html(out, people(c, kp->value, kpi_unit(kp)));
         fputs("</td><td class=\"n\">", out);
@@ -917,8 +1060,9 @@ static void html_card(FILE *out, render_ctx *c, const score_statement *st)
     for (size_t g = 0; g < st->gate_count; g++) {
         const score_gate *gate = &st->gates[g];
         fprintf(out, "<div class=\"%s\">gate ", gate->passed ? "pass" : "fail");
-        html(out, gate->passed ? gate_text(c, gate) : gate_failure(c, st, gate));
-        fputs(gate->passed ? ": passed" : ": failed, bonus 0", out);
+        html(out, gate->passed ? arena_printf(&c->mem, "%s (%s)", gate_text(c, gate), gate_values(c, st, gate))
+                               : gate_failure(c, st, gate));
+        fputs(gate->passed ? ": passed" : st->has_bonus ? ": failed, bonus 0.00" : ": failed", out);
         fputs("</div>\n", out);
     }
     fputs("</div>\n", out);
@@ -1009,7 +1153,7 @@ static void render_html(FILE *out, render_ctx *c)
                 fputs("</td><td>", out);
                 html(out, who->role ? who->role : "(none)");
                 fputs("</td><td>", out);
-                html(out, score_reason_text(u->reason));
+                html(out, unscored_note(c, u));
                 fputs("</td></tr>\n", out);
             }
             fputs("</table>\n", out);

@@ -98,6 +98,7 @@ typedef struct eval_staff {
     const char *role;
     bool has_start, has_end;
     date_t start, end;         /* employment [start, end) */
+    unsigned long line;        /* the roster file line its record starts on */
 } eval_staff;
 
 typedef struct eval_session eval_session;

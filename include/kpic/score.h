@@ -37,6 +37,10 @@ typedef enum score_reason {
 /* "role not declared", "not employed in period" (the JSON `reason` strings). */
 const char *score_reason_text(score_reason reason);
 
+/* The declared role ROLE most likely meant: the one equal to it ignoring case, else
+ * the closest by edit distance (diag_closest); NULL when none is close. */
+const char *score_closest_role(const chk_model *model, const char *role);
+
 /* One kpi line of a statement. */
 typedef struct score_kpi {
     const ast_role_item *item; /* the `kpi` line of the role */
@@ -104,6 +108,9 @@ typedef struct score_result {
     size_t statement_count;
     score_unscored *unscored;
     size_t unscored_count;
+    bool total_overflow;       /* a period's bonus total, of a role or of every role,
+                                  leaves the exact decimal range: reported as an error;
+                                  the run must fail rather than print a partial sum */
 } score_result;
 
 /* Marks everything scoring needs as required: every kpi's indicator, target and own
@@ -113,9 +120,12 @@ void score_require(eval_session *s, const chk_model *model);
 void score_require_role(eval_session *s, const ast_decl *role);
 
 /* Scores every roster row in every period of an executed session. Warnings go to
- * diags: an achievement outside every interval of the scale (once per staff member
- * and kpi, naming the value), a statement whose kpis were all dropped, a bonus
- * expression without a value. Never fails; free with score_free. */
+ * diags: a roster role that is not declared (once per role, with the role meant), an
+ * achievement outside every interval of the scale (once per staff member and kpi,
+ * naming the value), a statement whose kpis were all dropped, a bonus expression
+ * without a value. A bonus total that overflows is an error there, with
+ * total_overflow set: the caller must then write nothing and fail (exit 1). Free with
+ * score_free. */
 score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags);
 void score_free(score_result *r);
 

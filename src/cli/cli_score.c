@@ -67,7 +67,7 @@ int cli_score(int argc, char **argv)
             score_render_options opts = {path, spec, &diags, bom};
             size_t len;
             char *text = score_render(result, format, &opts, &len);
-            bool exact = eval_overflow_check(session);
+            bool exact = eval_overflow_check(session) && !result->total_overflow;
             status = cli_emit(&diags, text, len, exact, output);
             free(text);
             score_free(result);

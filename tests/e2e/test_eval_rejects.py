@@ -62,6 +62,10 @@ try:
             "--format", "json")
     check(p.returncode == 0, f"skip run exits 0 (got {p.returncode}: {p.stderr!r})")
     out = json.loads(p.stdout)
+    err = p.stderr.decode("utf-8")
+    check("warning: 5 bad rows of source 'orders' skipped (--skip-bad-rows)" in err
+          and f"hint: {rejects} has them with the reasons" in err,
+          f"the skipped rows are a warning naming the rejects file (got {err!r})")
     orders = [s for s in out["sources"] if s["name"] == "orders"]
     check(len(orders) == 1 and orders[0]["rows"] == 3 and orders[0]["skipped"] == 5,
           f"sources: orders rows 3, skipped 5 (got {orders})")

@@ -39,7 +39,8 @@ from html.parser import HTMLParser
 KPIC = os.path.abspath(sys.argv[1]) if len(sys.argv) > 1 else "build/kpic"
 SPEC = "kpi-specs/user-ops.kpi"
 PERIOD = "2025-05"
-HEADER = "period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,weighted,score,bonus"
+HEADER = ("period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,weighted,score,bonus,"
+          "status,employed,missing,gates,notes,skipped")
 
 failures = []
 
@@ -92,11 +93,15 @@ def test_json():
     check("staff" in names and "orders" in names, "sources include the roster and orders")
 
     kpi_keys = {"indicator", "value", "target", "comparator", "achievement", "points", "weight",
-                "weighted", "missing"}
+                "weighted", "missing", "dropped", "missing_reason"}
     by_id = {}
     for st in data["statements"]:
-        check(set(st) == {"period", "staff_id", "name", "role", "kpis", "score", "gates", "bonus"},
+        check(set(st) == {"period", "staff_id", "name", "role", "kpis", "score", "gates", "bonus",
+                          "gates_passed", "employed", "employed_days", "period_days", "notes"},
               f"statement keys {sorted(st)}")
+        check(st["gates_passed"] == all(g["passed"] for g in st["gates"]), "gates_passed is every gate passed")
+        check(Decimal(st["employed"]) == (Decimal(st["employed_days"]) / st["period_days"]).quantize(Decimal("0.000001")),
+              f"{st['staff_id']}: employed is employed_days / period_days")
         by_id[st["staff_id"]] = st
         kept = Decimal(0)
         total = Decimal(0)
@@ -104,6 +109,7 @@ def test_json():
             check(set(k) == kpi_keys, f"kpi keys {sorted(k)}")
             check(k["comparator"] in (">=", "<=", None), "comparator")
             check(isinstance(k["missing"], bool), "missing is a bool")
+            check((k["missing_reason"] is not None) == k["missing"], "a missing kpi says why, only it")
             kept += Decimal(k["weight"])
             total += Decimal(k["weighted"])
             if k["achievement"] is not None:
@@ -113,7 +119,8 @@ def test_json():
             check(abs(total - Decimal(st["score"])) <= Decimal("0.01") * len(st["kpis"]),
                   f"{st['staff_id']}: score {st['score']} = sum of weighted {total}")
         for g in st["gates"]:
-            check(set(g) == {"condition", "passed"}, "gate keys")
+            check(set(g) == {"condition", "passed", "values", "result"}, "gate keys")
+            check(g["passed"] == (g["result"] is True), "a gate passes when its condition is true")
     for u in data["unscored"]:
         check({"staff_id", "role", "reason"} <= set(u), f"unscored keys {sorted(u)}")
     # bonus written with exactly two decimals, as money is paid
@@ -130,6 +137,7 @@ def test_json():
     # the outcomes kpi-specs/README.md lists for 2025-05
     s05 = by_id["s05"]
     check(any(not g["passed"] for g in s05["gates"]) and Decimal(s05["bonus"]) == 0, "s05: gate fails, bonus 0")
+    check(any(n.startswith("gate failed: ") for n in s05["notes"]), "s05: the notes say which gate failed")
     s19 = by_id["s19"]
     reach = [k for k in s19["kpis"] if k["indicator"] == "content_reach"][0]
     check(reach["missing"] and reach["weight"] == 0 and reach["achievement"] is None,
@@ -143,6 +151,7 @@ def test_json():
                else Decimal("0.1") if sc < 120 else Decimal("0.2"))
         want = (base * (1 + adj) * days / 31).quantize(Decimal("0.01"))
         check(Decimal(st["bonus"]) == want, f"{sid}: bonus {st['bonus']} is prorated {days}/31 ({want})")
+        check(f"employed {days}/31" in st["notes"], f"{sid}: the notes say the bonus is prorated")
     s28 = by_id["s28"]
     delay = [k for k in s28["kpis"] if k["indicator"] == "project_delay_days"][0]
     check(delay["missing"] and delay["value"] is None, "s28: project_delay_days missing")
@@ -165,7 +174,21 @@ def test_csv(data):
     check(text.endswith("\n"), "csv ends with a line break")
     rows = list(csv.reader(io.StringIO(text)))
     for i, row in enumerate(rows):
-        check(len(row) == 14, f"csv row {i + 1} has {len(row)} columns")
+        check(len(row) == 20, f"csv row {i + 1} has {len(row)} columns")
+    # why a bonus is 0 or prorated, on the payroll clerk's rows
+    by_staff = {}
+    for r in csv.DictReader(io.StringIO(text)):
+        by_staff.setdefault(r["staff_id"], []).append(r)
+    check(all("gate failed: " in r["notes"] and r["bonus"] == "0.00" for r in by_staff["s05"]), "csv s05: gate failed")
+    check(all("employed 20/31" in r["notes"] and r["employed"] == "0.645161" for r in by_staff["s19"]),
+          "csv s19: prorated 20/31")
+    check(any(r["kpi"] == "content_reach" and r["missing"].endswith("dropped") for r in by_staff["s19"]),
+          "csv s19: content_reach missing and dropped")
+    for sid, reason in (("s29", "not employed in period"), ("s30", "role not declared")):
+        r = by_staff[sid]
+        check(len(r) == 1 and r[0]["status"] == "unscored" and r[0]["kpi"] == "" and r[0]["notes"].startswith(reason),
+              f"csv {sid}: one unscored row with an empty kpi and the reason")
+    check({r["status"] for rs in by_staff.values() for r in rs} == {"scored", "unscored"}, "csv status values")
     kpi_rows = sum(len(s["kpis"]) for s in data["statements"])
     check(len(rows) - 1 == kpi_rows + len(data["unscored"]), "a csv row per statement kpi and per unscored row")
     ids = {r[1] for r in rows[1:]}

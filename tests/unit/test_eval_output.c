@@ -509,17 +509,48 @@ static void test_csv_exact(void **state)
     f->decls[2].u.indicator.label = "two\nlines";
     f->staff[1].id = "s,02";
     char *out = render(f, EVAL_FORMAT_CSV);
-    assert_string_equal(out, "period,indicator,label,unit,staff_id,value\n"
-                             "2025-05,repurchase_rate,复购率,percent,,0.25\n"
-                             "2025-05,repurchase_rate,复购率,percent,s01,0.5\n"
-                             "2025-05,repurchase_rate,复购率,percent,\"s,02\",\n"
-                             "2025-05,gmv,\"成交额, \"\"GMV\"\"\",money,,-1234.01\n"
-                             "2025-05,orders,\"two\nlines\",count,,1300\n"
-                             "2025-05,orders,\"two\nlines\",count,s01,800\n"
-                             "2025-05,orders,\"two\nlines\",count,\"s,02\",500\n");
+    /* the skipped rows of the fixture's orders source on every row */
+    assert_string_equal(out, "period,indicator,label,unit,staff_id,value,skipped\n"
+                             "2025-05,repurchase_rate,复购率,percent,,0.25,orders: 3 rows skipped\n"
+                             "2025-05,repurchase_rate,复购率,percent,s01,0.5,orders: 3 rows skipped\n"
+                             "2025-05,repurchase_rate,复购率,percent,\"s,02\",,orders: 3 rows skipped\n"
+                             "2025-05,gmv,\"成交额, \"\"GMV\"\"\",money,,-1234.01,orders: 3 rows skipped\n"
+                             "2025-05,orders,\"two\nlines\",count,,1300,orders: 3 rows skipped\n"
+                             "2025-05,orders,\"two\nlines\",count,s01,800,orders: 3 rows skipped\n"
+                             "2025-05,orders,\"two\nlines\",count,\"s,02\",500,orders: 3 rows skipped\n");
     assert_int_equal(f->calls_for_absent_staff, 0);
     free(out);
     free(f);
+}
+
+/* Text a spreadsheet would run as a formula gets a ' before it; plain numbers, signed
+ * or not, and other text stay as they are. */
+static void test_csv_formula(void **state)
+{
+    (void)state;
+    static const char *const cases[][2] = {
+        {"=HYPERLINK(\"http://x\",\"pay\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"pay\"\")\""},
+        {"+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"},
+        {"-2+3", "'-2+3"},
+        {"@SUM(A1)", "'@SUM(A1)"},
+        {"\tx", "'\tx"},
+        {"\r=1", "\"'\r=1\""},
+        {"=a,b", "\"'=a,b\""},
+        {"-12.5", "-12.5"},
+        {"+3", "+3"},
+        {"-", "'-"},
+        {"a=b", "a=b"},
+        {"王一", "王一"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char *buf = NULL;
+        size_t len = 0;
+        FILE *f = open_memstream(&buf, &len);
+        eval_write_csv_field(f, cases[i][0]);
+        fclose(f);
+        assert_string_equal(buf, cases[i][1]);
+        free(buf);
+    }
 }
 
 /* Period-major order over several periods; percent as a fraction; money rounding. */
@@ -537,11 +568,11 @@ static void test_csv_periods(void **state)
     f->values[1][1][0] = num("-0.005");
     fixture_link(f, 2, 2, 0, 0);
     char *out = render(f, EVAL_FORMAT_CSV);
-    assert_string_equal(out, "period,indicator,label,unit,staff_id,value\n"
-                             "2024-12,rate,\" padded \",percent,,0.3333333333333333\n"
-                             "2024-12,cost,,money,,0.01\n"
-                             "2025-01,rate,\" padded \",percent,,\n"
-                             "2025-01,cost,,money,,-0.01\n");
+    assert_string_equal(out, "period,indicator,label,unit,staff_id,value,skipped\n"
+                             "2024-12,rate,\" padded \",percent,,0.3333333333333333,\n"
+                             "2024-12,cost,,money,,0.01,\n"
+                             "2025-01,rate,\" padded \",percent,,,\n"
+                             "2025-01,cost,,money,,-0.01,\n");
     free(out);
     free(f);
 }
@@ -688,6 +719,7 @@ int main(void)
         cmocka_unit_test(test_deterministic_and_parseable),
         cmocka_unit_test(test_csv_exact),
         cmocka_unit_test(test_csv_periods),
+        cmocka_unit_test(test_csv_formula),
         cmocka_unit_test(test_table_exact),
         cmocka_unit_test(test_table_alignment),
         cmocka_unit_test(test_table_details),

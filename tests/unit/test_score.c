@@ -420,10 +420,13 @@ static void test_outputs(void **state)
     char *again = score_render(r->result, SCORE_FORMAT_JSON, &o, &len2);
     assert_int_equal(len, len2);
     assert_memory_equal(json, again, len);
-    assert_non_null(strstr(json, "\"bonus\": 3410.28}"));
-    assert_non_null(strstr(json, "\"gates\": [{\"condition\": \"avg_amount >= 5\", \"passed\": true}]"));
+    assert_non_null(strstr(json, "\"bonus\": 3410.28, \"notes\": []}"));
+    assert_non_null(strstr(json, "\"gates\": [{\"condition\": \"avg_amount >= 5\", \"passed\": true, "
+                                 "\"values\": \"10.00 >= 5\", \"result\": true}], \"gates_passed\": true"));
     assert_non_null(strstr(json, "{\"indicator\": \"order_count\", \"value\": 1, \"target\": 1, \"comparator\": \">=\", "
-                                 "\"achievement\": 1, \"points\": 100, \"weight\": 1, \"weighted\": 100, \"missing\": false}"));
+                                 "\"achievement\": 1, \"points\": 100, \"weight\": 1, \"weighted\": 100, \"missing\": false, "
+                                 "\"dropped\": false, \"missing_reason\": null}"));
+    assert_non_null(strstr(json, "\"employed\": 1, \"employed_days\": 31, \"period_days\": 31"));
     assert_non_null(strstr(json, "\"reason\": \"role not declared\""));
     free(json);
     free(again);
@@ -431,9 +434,11 @@ static void test_outputs(void **state)
     o.bom = true;
     char *csv = score_render(r->result, SCORE_FORMAT_CSV, &o, &len);
     assert_memory_equal(csv, "\xEF\xBB\xBFperiod,staff_id,name,role,kpi,value,target,comparator,"
-                             "achievement,points,weight,weighted,score,bonus\n", 101);
-    assert_non_null(strstr(csv, "2025-05,s01,\"甲, 一\",sales,order_count,1,1,>=,1,100,1,100,100,3410.28\n"));
-    assert_non_null(strstr(csv, "2025-05,s02,乙,intern,(unscored: role not declared),,,,,,,,,\n"));
+                             "achievement,points,weight,weighted,score,bonus,status,employed,missing,gates,notes,skipped\n",
+                             148);
+    assert_non_null(strstr(csv, "2025-05,s01,\"甲, 一\",sales,order_count,1,1,>=,1,100,1,100,100,3410.28,scored,1,,"
+                                "avg_amount >= 5: passed (10.00 >= 5),,\n"));
+    assert_non_null(strstr(csv, "2025-05,s02,乙,intern,,,,,,,,,,,unscored,,,,role not declared,\n"));
     free(csv);
 
     const score_statement *st = statement(r, "s01");
