@@ -761,9 +761,23 @@ static void table_row(writer *w, table *t, const char **cells)
     ptr_vec_push(&w->mem, &t->rows, row);
 }
 
-/* Columns aligned by display width (a Chinese character takes two), indented by two. */
-static void table_text(writer *w, const table *t)
+/* A copy of S fit for one line, as `kpic score` shows names: control characters (a line
+ * break inside a quoted CSV name) become spaces. */
+static const char *one_line(writer *w, const char *s)
 {
+    char *out = arena_strndup(&w->mem, s, strlen(s));
+    for (char *p = out; *p; p++)
+        if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = ' ';
+    return out;
+}
+
+/* Columns aligned by display width (a Chinese character takes two), indented by two. */
+static void table_text(writer *w, table *t)
+{
+    for (size_t i = 0; i < t->rows.len; i++) {
+        const char **row = t->rows.items[i];
+        for (size_t j = 0; j < t->ncol; j++) row[j] = one_line(w, row[j]);
+    }
     size_t width[8] = {0};
     for (size_t j = 0; j < t->ncol; j++) width[j] = eval_display_width(t->head[j]);
     for (size_t i = 0; i < t->rows.len; i++) {
