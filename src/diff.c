@@ -55,7 +55,7 @@ typedef struct person_change {
     side_statement before, after;
     dec_t bonus_change;        /* after − before, a missing bonus counting 0 */
     bool score_moved;          /* both scores are numbers */
-    dec_t score_change;
+    dec_t score_change;        /* of the scores rounded to 2 places, as shown */
     size_t order;              /* roster order: the tie-break of the sort */
 } person_change;
 
@@ -589,8 +589,13 @@ static bool person(differ *f, period_diff *pd, const char *id, const char *name,
     if (!moved) return true;
     if (dec_sub(bonus_or_zero(c.after.bonus), bonus_or_zero(c.before.bonus), &c.bonus_change) != DEC_OK)
         return out_of_range(f, arena_printf(f->mem, "change of %s's bonus", id), pd->label);
+    /* the difference of the scores as shown (2 places), so that 56.67 → 62.01 reads +5.34
+     * and not the +5.33 of the unrounded scores */
+    dec_t shown_before, shown_after;
     c.score_moved = c.before.score.kind == VAL_NUM && c.after.score.kind == VAL_NUM &&
-                    dec_sub(c.after.score.as.num, c.before.score.as.num, &c.score_change) == DEC_OK;
+                    dec_round(c.before.score.as.num, 2, &shown_before) == DEC_OK &&
+                    dec_round(c.after.score.as.num, 2, &shown_after) == DEC_OK &&
+                    dec_sub(shown_after, shown_before, &c.score_change) == DEC_OK;
     int sign = dec_sign(c.bonus_change);
     pd->gain += sign > 0;
     pd->lose += sign < 0;
