@@ -581,12 +581,12 @@ static bool sum_bonuses(differ *f, period_diff *pd, const score_result *or_, con
 static bool person(differ *f, period_diff *pd, const char *id, const char *name, size_t order,
                    const score_statement *a, const char *a_reason, const score_statement *b, const char *b_reason)
 {
-    person_change c = {.id = arena_printf(f->mem, "%s", id), .name = name ? arena_printf(f->mem, "%s", name) : NULL,
-                       .before = side_of(f, a, a_reason), .after = side_of(f, b, b_reason), .order = order};
     bool same_role = a && b && !strcmp(a->role->name, b->role->name);
     bool moved = a || b ? !same_role || !same_value(a->score, b->score) || !same_value(a->bonus, b->bonus)
                         : strcmp(a_reason, b_reason) != 0;
     if (!moved) return true;
+    person_change c = {.id = arena_printf(f->mem, "%s", id), .name = name ? arena_printf(f->mem, "%s", name) : NULL,
+                       .before = side_of(f, a, a_reason), .after = side_of(f, b, b_reason), .order = order};
     if (dec_sub(bonus_or_zero(c.after.bonus), bonus_or_zero(c.before.bonus), &c.bonus_change) != DEC_OK)
         return out_of_range(f, arena_printf(f->mem, "change of %s's bonus", id), pd->label);
     /* the difference of the scores as shown (2 places), so that 56.67 → 62.01 reads +5.34
