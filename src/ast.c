@@ -143,6 +143,8 @@ typedef struct loader {
     ast_spec *spec;
     ptr_vec loaded;                  /* canonical paths (malloc'd) of files already parsed */
     uint32_t preloaded;              /* the main file when its text came from memory */
+    ast_read_fn read;                /* NULL: files are read from disk */
+    void *read_ctx;
 } loader;
 
 static void load_file(loader *ld, const char *path, import_chain *chain, kp_span import_span);
@@ -203,8 +205,13 @@ static void load_file(loader *ld, const char *path, import_chain *chain, kp_span
         }
     }
     const char *why = NULL;
-    uint32_t file = ld->preloaded != DIAG_NO_FILE ? ld->preloaded
-                                                 : diag_load_file(spec->diags, path, &why);
+    uint32_t file = ld->preloaded;
+    if (file == DIAG_NO_FILE && !ld->read) file = diag_load_file(spec->diags, path, &why);
+    if (file == DIAG_NO_FILE && ld->read) {
+        size_t len = 0;
+        char *text = ld->read(ld->read_ctx, path, &len, &why);
+        if (text) file = diag_add_file(spec->diags, path, text, len);
+    }
     ld->preloaded = DIAG_NO_FILE;
     if (file == DIAG_NO_FILE) {
         if (chain)
@@ -223,12 +230,13 @@ static void load_file(loader *ld, const char *path, import_chain *chain, kp_span
     load_imports(ld, parsed, path, &link);
 }
 
-static ast_spec *load_spec(diag_sink *diags, const char *path, uint32_t preloaded)
+static ast_spec *load_spec(diag_sink *diags, const char *path, uint32_t preloaded, ast_read_fn read,
+                           void *read_ctx)
 {
     ast_spec *spec = xcalloc(1, sizeof *spec);
     arena_init(&spec->mem);
     spec->diags = diags;
-    loader ld = { spec, {0}, preloaded };
+    loader ld = { spec, {0}, preloaded, read, read_ctx };
     kp_span none = { DIAG_NO_FILE, 0, 0 };
     load_file(&ld, path, NULL, none);
     for (size_t i = 0; i < ld.loaded.len; i++) free(ld.loaded.items[i]);
@@ -241,12 +249,17 @@ static ast_spec *load_spec(diag_sink *diags, const char *path, uint32_t preloade
 
 ast_spec *ast_load_spec(diag_sink *diags, const char *path)
 {
-    return load_spec(diags, path, DIAG_NO_FILE);
+    return load_spec(diags, path, DIAG_NO_FILE, NULL, NULL);
+}
+
+ast_spec *ast_load_spec_with(diag_sink *diags, const char *path, ast_read_fn read, void *ctx)
+{
+    return load_spec(diags, path, DIAG_NO_FILE, read, ctx);
 }
 
 ast_spec *ast_load_spec_file(diag_sink *diags, uint32_t file)
 {
-    return load_spec(diags, diag_get_file(diags, file)->path, file);
+    return load_spec(diags, diag_get_file(diags, file)->path, file, NULL, NULL);
 }
 
 void ast_free_spec(ast_spec *spec)

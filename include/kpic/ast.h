@@ -354,6 +354,12 @@ ast_spec *ast_load_spec(diag_sink *diags, const char *path);
 /* The same for a main file already registered in diags (its text may come from
  * anywhere: the fuzzer, a test); imports are still read from disk relative to its path. */
 ast_spec *ast_load_spec_file(diag_sink *diags, uint32_t file);
+/* Reads the whole file PATH (as the loader resolved it) into a malloc'd, NUL-terminated
+ * buffer of *LEN bytes; NULL with *WHY set (static or sink-owned text) when it cannot. */
+typedef char *(*ast_read_fn)(void *ctx, const char *path, size_t *len, const char **why);
+/* ast_load_spec with every file (the main one and its imports) read by READ instead of
+ * from disk: `kpic diff` reads a spec as it was in a git revision this way. */
+ast_spec *ast_load_spec_with(diag_sink *diags, const char *path, ast_read_fn read, void *ctx);
 void ast_free_spec(ast_spec *spec);
 
 /* Node constructors used by the grammar actions. */

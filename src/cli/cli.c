@@ -16,7 +16,7 @@ const char cli_usage_text[] =
     "       kpic score SPEC --period P [DATA] [--format table|json|csv|md|html] [-o FILE] [--bom]\n"
     "       kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]\n"
     "       kpic doc SPEC [--format md|html] [-o FILE]\n"
-    "       kpic diff OLD NEW [--period P DATA]\n"
+    "       kpic diff OLD NEW [--period P DATA] [--format text|md|json] [--exit-code]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
     "        [--threads N] [--quiet]\n"
     "\n"
@@ -33,7 +33,8 @@ const char cli_usage_text[] =
     "  doc     a reference of the spec for reviewers and staff: roles, indicators with\n"
     "          their formulas and notes, sets, scales, sources; Markdown or one HTML page\n"
     "  diff    what changes from spec OLD to spec NEW: declarations added, removed and\n"
-    "          changed; with --period, every indicator value and statement that moves\n"
+    "          changed; with --period, the impact on bonuses first, then every statement\n"
+    "          and indicator value that moves; OLD or NEW may be REV:PATH (from git) or -\n"
     "\n"
     "exit status: 0 ok (warnings allowed), 1 errors in the spec, 2 usage or I/O error\n";
 
@@ -76,7 +77,11 @@ bool cli_take_spec(const char *command, const char *arg, const char **path)
  * be read; otherwise the spec, with every diagnostic in diags. */
 ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model)
 {
-    ast_spec *spec = ast_load_spec(diags, path);
+    return cli_check_loaded(diags, ast_load_spec(diags, path), model);
+}
+
+ast_spec *cli_check_loaded(diag_sink *diags, ast_spec *spec, chk_model **model)
+{
     if (!spec) return NULL;
     /* Semantic checks on a tree with holes would report names that only look undefined
      * because their declaration failed to parse: fix the syntax first. */
@@ -90,7 +95,12 @@ ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **mod
 
 ast_spec *cli_load_for_data(diag_sink *diags, const char *path, chk_model **model, int *status)
 {
-    ast_spec *spec = cli_load_and_check(diags, path, model);
+    return cli_check_for_data(diags, ast_load_spec(diags, path), model, status);
+}
+
+ast_spec *cli_check_for_data(diag_sink *diags, ast_spec *loaded, chk_model **model, int *status)
+{
+    ast_spec *spec = cli_check_loaded(diags, loaded, model);
     if (!spec || diags->errors) {
         diag_print(diags, stderr, DIAG_FORMAT_TEXT);
         *status = spec ? EXIT_ERRORS : EXIT_USAGE;

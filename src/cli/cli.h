@@ -35,10 +35,16 @@ bool cli_take_spec(const char *command, const char *arg, const char **path);
  * the spec, with every diagnostic in diags and *model set when checking ran. */
 ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model);
 
+/* The checking half of cli_load_and_check, for a spec loaded some other way (NULL:
+ * it could not be read, returned as is). */
+ast_spec *cli_check_loaded(diag_sink *diags, ast_spec *spec, chk_model **model);
+
 /* cli_load_and_check for a command that needs a spec without errors (to read data, or
  * to document it): a spec with errors is
  * printed, *status set (1 errors, 2 unreadable) and NULL returned (diags stay to free). */
 ast_spec *cli_load_for_data(diag_sink *diags, const char *path, chk_model **model, int *status);
+/* cli_load_for_data for a spec loaded some other way (LOADED NULL: it could not be read). */
+ast_spec *cli_check_for_data(diag_sink *diags, ast_spec *loaded, chk_model **model, int *status);
 
 /* Options shared by every command that reads data (DESIGN §3 DATA). */
 typedef struct cli_data_args {

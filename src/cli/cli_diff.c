@@ -1,4 +1,4 @@
-/* cli_diff.c — `kpic diff OLD NEW [--period P DATA]`. */
+/* cli_diff.c — `kpic diff OLD NEW [--period P DATA] [--format text|md|json] [--exit-code]`. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -23,13 +23,46 @@ static void side_free(side *s)
     diag_free(&s->diags);
 }
 
+/* Loads and checks the spec ARG names: a file, `-` (stdin) or REV:PATH (git). NULL after
+ * printing why, with *status set. */
+static ast_spec *load_side(side *s, const char *arg, int *status)
+{
+    if (!strcmp(arg, "-")) return cli_check_for_data(&s->diags, diff_load_stdin(&s->diags), &s->model, status);
+    if (!diff_is_revision_path(arg)) return cli_load_for_data(&s->diags, arg, &s->model, status);
+    char *why = NULL;
+    ast_spec *spec = diff_load_revision(&s->diags, arg, &why);
+    if (why) {
+        fprintf(stderr, "kpic: diff: %s\n", why);
+        free(why);
+        *status = EXIT_USAGE;
+        return NULL;
+    }
+    return cli_check_for_data(&s->diags, spec, &s->model, status);
+}
+
+/* A data file that cannot be opened gets a hint naming the option that points the spec
+ * elsewhere: an old spec out of git or stdin often names data that is not beside it. */
+static void hint_data_options(diag_sink *diags, const char *which, const char *arg)
+{
+    for (size_t i = 0; i < diags->diags.len; i++) {
+        diagnostic *d = diags->diags.items[i];
+        if (d->severity != DIAG_ERROR || !d->ext_path || strcmp(d->code, "io") != 0) continue;
+        diag_hint(diags, d,
+                  "%s (%s) reads relative data paths from its spec files' folders (in the working tree "
+                  "for REV:PATH, the current folder for -); pass --data-dir DIR or --data NAME=PATH to "
+                  "read them from elsewhere",
+                  which, arg);
+    }
+}
+
 int cli_diff(int argc, char **argv)
 {
     const char *paths[2] = {NULL, NULL}, *period_text = NULL;
     size_t path_count = 0;
     cli_data_args data;
     memset(&data, 0, sizeof data);
-    bool data_given = false;
+    bool data_given = false, exit_code = false;
+    diff_format format = DIFF_FORMAT_TEXT;
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
@@ -42,6 +75,18 @@ int cli_diff(int argc, char **argv)
         if (!strcmp(a, "--period")) {
             period_text = cli_option_value(argc, argv, &i);
             if (!period_text) goto done;
+        } else if (!strcmp(a, "--format")) {
+            const char *v = cli_option_value(argc, argv, &i);
+            if (!v) goto done;
+            if (!strcmp(v, "text")) format = DIFF_FORMAT_TEXT;
+            else if (!strcmp(v, "md")) format = DIFF_FORMAT_MD;
+            else if (!strcmp(v, "json")) format = DIFF_FORMAT_JSON;
+            else {
+                cli_usage("unknown diff format '%s' (text, md or json)", v);
+                goto done;
+            }
+        } else if (!strcmp(a, "--exit-code")) {
+            exit_code = true;
         } else if (a[0] == '-' && a[1]) {
             cli_usage("unknown option '%s' for diff", a);
             goto done;
@@ -53,6 +98,7 @@ int cli_diff(int argc, char **argv)
         }
     }
     if (path_count < 2) { cli_usage("diff needs two specs, OLD and NEW", NULL); goto done; }
+    if (!strcmp(paths[0], "-") && !strcmp(paths[1], "-")) { cli_usage("diff reads only one spec from stdin ('-')", NULL); goto done; }
     if (data_given && !period_text) { cli_usage("the data options of diff go with --period", NULL); goto done; }
     /* two specs would each write the file, the second over the first */
     if (data.options.rejects_path) { cli_usage("diff takes no --rejects: run kpic eval for the rejects", NULL); goto done; }
@@ -63,7 +109,7 @@ int cli_diff(int argc, char **argv)
     for (int k = 0; k < 2; k++) {
         diag_init(&sides[k].diags);
         int st = EXIT_OK;
-        sides[k].spec = cli_load_for_data(&sides[k].diags, paths[k], &sides[k].model, &st);
+        sides[k].spec = load_side(&sides[k], paths[k], &st);
         if (!sides[k].spec) {
             if (status == EXIT_USAGE || st == EXIT_USAGE) status = st;
             loaded = false;
@@ -92,6 +138,7 @@ int cli_diff(int argc, char **argv)
                 eval_require_indicator(s->session, s->model->indicators.items[i]);
             score_require(s->session, s->model);
             if (!eval_execute(s->session)) {
+                if (!data.options.data_dir) hint_data_options(&s->diags, k ? "NEW" : "OLD", paths[k]);
                 diag_print(&s->diags, stderr, DIAG_FORMAT_TEXT);
                 status = cli_data_failure_status(&s->diags);
                 free(periods);
@@ -100,28 +147,21 @@ int cli_diff(int argc, char **argv)
         }
     }
 
-    char *text = NULL;
-    size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    if (!out) {
-        fprintf(stderr, "kpic: out of memory\n");
-        abort();
-    }
-    fprintf(out, "definitions (%s → %s):\n", paths[0], paths[1]);
-    if (diff_definitions(out, sides[0].spec, sides[0].model, sides[1].spec, sides[1].model) == 0)
-        fputs("  no differences\n", out);
+    diff_report *report = diff_new(paths[0], paths[1]);
+    diff_definitions(report, sides[0].spec, sides[0].model, sides[1].spec, sides[1].model);
     bool exact = true;
     if (period_text) {
-        fprintf(out, "\nresults for %s:\n", period_text);
-        if (diff_results(out, sides[0].session, sides[0].model, &sides[0].diags, sides[1].session,
-                         sides[1].model, &sides[1].diags) == 0)
-            fputs("  no differences\n", out);
-        exact = eval_overflow_check(sides[0].session) && eval_overflow_check(sides[1].session);
+        exact = eval_overflow_check(sides[0].session) && eval_overflow_check(sides[1].session) &&
+                diff_results(report, period_text, sides[0].session, sides[0].model, &sides[0].diags,
+                             sides[1].session, sides[1].model, &sides[1].diags);
     }
-    fclose(out);
+    size_t len = 0;
+    char *text = diff_render(report, format, &len);
     diag_print(&sides[0].diags, stderr, DIAG_FORMAT_TEXT);
     status = cli_emit(&sides[1].diags, text, len, exact, NULL);
+    if (status == EXIT_OK && exit_code && diff_differs(report)) status = EXIT_ERRORS;
     free(text);
+    diff_free(report);
     free(periods);
 free_sides:
     for (int k = 0; k < 2; k++) side_free(&sides[k]);
