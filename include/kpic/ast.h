@@ -23,6 +23,11 @@
  * evaluator and formatter all recurse over the tree. */
 #define AST_MAX_DEPTH 200
 
+/* Imports nested deeper than this (a file importing a file importing …) are a located
+ * error: no real library of KPIs is that deep, and a generated chain should not cost
+ * unbounded time. */
+#define AST_MAX_IMPORT_DEPTH 64
+
 typedef struct ast_decl ast_decl;
 typedef struct ast_expr ast_expr;
 
@@ -331,6 +336,10 @@ typedef struct ast_spec {
     ptr_vec files;             /* ast_file*; files.items[0] is the main file */
     ptr_vec decls;             /* every declaration of every file, imports resolved,
                                   import declarations themselves excluded */
+    /* Where the spec may read (docs/security.md): canonical folders, in the arena. */
+    const char *root;          /* the project root: the main file's git top-level, or
+                                  its folder outside git */
+    ptr_vec read_dirs;         /* char*: more folders the command line allows */
 } ast_spec;
 
 /* ">=" or "<=", as a kpi's target is written. */
@@ -345,13 +354,23 @@ kp_span ast_set_definition_span(const ast_decl *set);
 ast_file *ast_parse_file(arena *mem, diag_sink *diags, uint32_t file);
 
 /* Loads path and, transitively, every import (relative to the importing file),
- * reporting missing files and import cycles. Always returns a spec (free it with
+ * reporting missing files, import cycles, imports outside the project root
+ * (ast_spec_may_read) and imports nested deeper than AST_MAX_IMPORT_DEPTH. Always returns a spec (free it with
  * ast_free_spec), possibly with errors in diags. NULL only when path cannot be read;
  * that is reported too. */
 ast_spec *ast_load_spec(diag_sink *diags, const char *path);
 /* The same for a main file already registered in diags (its text may come from
  * anywhere: the fuzzer, a test); imports are still read from disk relative to its path. */
 ast_spec *ast_load_spec_file(diag_sink *diags, uint32_t file);
+/* ast_load_spec for a command line that allows reading more folders (--allow-read,
+ * --data-dir): imports and source paths may lie under READ_DIRS as well as under the
+ * project root. */
+ast_spec *ast_load_spec_scoped(diag_sink *diags, const char *path, const char *const *read_dirs,
+                               size_t read_dir_count);
+/* Whether a path written in SPEC (an import, a source's file) may be read: it lies,
+ * symlinks resolved, under the project root or a folder of read_dirs. Paths the user
+ * names on the command line (--data) are not subject to this. */
+bool ast_spec_may_read(const ast_spec *spec, const char *path);
 void ast_free_spec(ast_spec *spec);
 
 /* Node constructors used by the grammar actions. */

@@ -9,7 +9,7 @@
 #include "kpic/output.h"
 
 const char cli_usage_text[] =
-    "usage: kpic check SPEC [--format text|json|sarif]\n"
+    "usage: kpic check SPEC [--format text|json|sarif] [--allow-read DIR]...\n"
     "       kpic fmt SPEC [--check | --write]\n"
     "       kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format table|json|csv]\n"
     "       kpic score SPEC --period P [DATA] [--format table|json|csv|md|html] [-o FILE] [--bom]\n"
@@ -17,7 +17,7 @@ const char cli_usage_text[] =
     "       kpic doc SPEC [--format md|html] [-o FILE]\n"
     "       kpic diff OLD NEW [--period P DATA]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
-    "        [--threads N] [--quiet]\n"
+    "        [--threads N] [--quiet] [--allow-read DIR]...\n"
     "\n"
     "  check   parse and check a spec; report every error with its location\n"
     "  fmt     print the spec in the canonical layout; --check exits 1 and shows a diff\n"
@@ -73,9 +73,20 @@ bool cli_take_spec(const char *command, const char *arg, const char **path)
 
 /* Loads and checks a spec. Returns NULL (after printing why) when the main file cannot
  * be read; otherwise the spec, with every diagnostic in diags. */
+/* Folders the command line lets a spec read beyond its project root (--allow-read,
+ * --data-dir): one run of the program, one list. */
+static const char **read_dirs;
+static size_t read_dir_count;
+
+void cli_allow_read(const char *dir)
+{
+    read_dirs = xrealloc(read_dirs, (read_dir_count + 1) * sizeof *read_dirs);
+    read_dirs[read_dir_count++] = dir;
+}
+
 ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model)
 {
-    ast_spec *spec = ast_load_spec(diags, path);
+    ast_spec *spec = ast_load_spec_scoped(diags, path, read_dirs, read_dir_count);
     if (!spec) return NULL;
     /* Semantic checks on a tree with holes would report names that only look undefined
      * because their declaration failed to parse: fix the syntax first. */
@@ -107,7 +118,7 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
     if (!strcmp(a, "--skip-bad-rows")) { d->options.skip_bad_rows = true; return 1; }
     if (!strcmp(a, "--quiet")) { d->quiet = true; return 1; }
     bool with_value = !strcmp(a, "--data") || !strcmp(a, "--data-dir") || !strcmp(a, "--rejects") ||
-                      !strcmp(a, "--threads");
+                      !strcmp(a, "--threads") || !strcmp(a, "--allow-read");
     if (!with_value) return 0;
     const char *v = cli_option_value(argc, argv, i);
     if (!v) return -1;
@@ -125,6 +136,9 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
         d->override_count++;
     } else if (!strcmp(a, "--data-dir")) {
         d->options.data_dir = v;
+        cli_allow_read(v);
+    } else if (!strcmp(a, "--allow-read")) {
+        cli_allow_read(v);
     } else if (!strcmp(a, "--rejects")) {
         d->options.rejects_path = v;
     } else {
