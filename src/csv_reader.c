@@ -570,7 +570,10 @@ static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
 }
 
 /* Opens PATH: a regular file is read with pread as needed; anything else (a
- * pipe, /dev/stdin) cannot be, so it is read into memory now. */
+ * pipe, /dev/stdin) cannot be, so it is read into memory now, record by record as
+ * the mirror sees them: a record longer than CSVR_RECORD_MAX (/dev/zero, a binary
+ * file named by mistake) ends the read with an error on the line it starts, instead
+ * of growing without bound. */
 static bool open_file(csvr_reader *r, const char *path, csvr_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -593,6 +596,8 @@ static bool open_file(csvr_reader *r, const char *path, csvr_error *err)
     }
     size_t cap = 1 << 20, len = 0;
     unsigned char *buf = malloc(cap);
+    size_t scanned = 0, record = 0; /* the mirror's position, and its record's start */
+    mstate state = M_ROW;
     for (;;) {
         if (buf == NULL) {
             set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory reading the file");
@@ -620,6 +625,20 @@ static bool open_file(csvr_reader *r, const char *path, csvr_error *err)
         if (got == 0)
             break;
         len += (size_t)got;
+        while (scanned < len) {
+            bool found;
+            scanned = mirror_boundary(buf, scanned, len, &state, &found);
+            if (found)
+                record = scanned;
+        }
+        if (len - record > CSVR_RECORD_MAX) {
+            set_error(err, CSVR_ERR_TOO_LONG, path, count_lines(buf, record, false) + 1, 0, -1,
+                      "a record longer than %u MiB starts on this line (a line that never "
+                      "ends, or a file that is not CSV)", CSVR_RECORD_MAX >> 20);
+            free(buf);
+            close(fd);
+            return false;
+        }
     }
     close(fd);
     r->mem = buf;

@@ -59,7 +59,8 @@
  * window that starts at a known record boundary and slides forward as libcsv
  * passes record boundaries, so memory stays constant in the number of rows (it
  * grows only to hold one record longer than a block).  Other files (pipes,
- * /dev/stdin) are read into memory at csvr_open.  The file's size is taken at
+ * /dev/stdin) are read into memory at csvr_open, where a record longer than
+ * CSVR_RECORD_MAX is an error (CSVR_ERR_TOO_LONG) on the line it starts.  The file's size is taken at
  * csvr_open; a file that shrinks while it is read is an error.
  *
  * Chunks.  csvr_next_chunk() hands out consecutive byte ranges that each start
@@ -151,8 +152,14 @@ typedef enum csvr_error_kind {
     CSVR_ERR_RAGGED,   /* a record with more or fewer fields than the header */
     CSVR_ERR_QUOTE,    /* a quoted field still open at the end of the file */
     CSVR_ERR_USAGE,    /* the API was misused (bad column list, reader reused) */
+    CSVR_ERR_TOO_LONG, /* a record of a pipe longer than CSVR_RECORD_MAX */
     CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
 } csvr_error_kind;
+
+/* The longest record a file that is not a regular file (a pipe, /dev/stdin) may
+ * hold: such input is held in memory, and one record that never ends must not take
+ * all of it. */
+#define CSVR_RECORD_MAX (64u << 20)
 
 #define CSVR_PATH_MAX 4096
 #define CSVR_MESSAGE_MAX 1024

@@ -883,6 +883,22 @@ static void test_header_only_and_pipe(void **state)
     free(s.out.s);
 }
 
+/* A file that is not regular is held in memory, so a record that never ends must be
+ * stopped: /dev/zero once grew a run to 5.9 GB. */
+static void test_endless_record_of_a_device(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_INT}};
+    csvr_error err;
+    csvr_reader *r = csvr_open("/dev/zero", cols, 1, 0, &err);
+    assert_null(r);
+    assert_int_equal(err.kind, CSVR_ERR_TOO_LONG);
+    assert_int_equal(err.line, 1);
+    assert_string_equal(format_error(&err),
+                        "/dev/zero:1: error: a record longer than 64 MiB starts on this line "
+                        "(a line that never ends, or a file that is not CSV)");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -908,6 +924,7 @@ int main(void)
         cmocka_unit_test(test_sha256_of_known_bytes),
         cmocka_unit_test(test_long_record_spanning_blocks),
         cmocka_unit_test(test_header_only_and_pipe),
+        cmocka_unit_test(test_endless_record_of_a_device),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
