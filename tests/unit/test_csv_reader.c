@@ -899,6 +899,54 @@ static void test_endless_record_of_a_device(void **state)
                         "(a line that never ends, or a file that is not CSV)");
 }
 
+/* Text after a closing quote makes one bad row, from its first line to the end of
+ * that line; the next line is read as usual.  Leniently, libcsv reopened the field
+ * and the quote ran on, here to the end of the file ("quoted field is never closed",
+ * 0 rows).  A quote inside an unquoted field stays an ordinary character. */
+static void test_text_after_closing_quote(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"id", CSVR_INT}, {"note", CSVR_TEXT}};
+    static const char data[] = "id,note\n"
+                               "\"1\"x,a\n"
+                               "2,b\n"
+                               "3,\"c\"  \"d\r\n"
+                               "4,\"e\nf\"\n"
+                               "5,5\" screen\n"
+                               "\"6\"\xe4\xb8\xad,g\n"
+                               "7,\"h\"";
+    const char *want =
+        "BAD mem.csv:2:1: error: field 1 has \"x\" after its closing quote (a quoted field ends "
+        "at its closing quote; a quote inside it is written \"\") [\"1\"x,a]\n"
+        "2|'b' @3 [2,b]\n"
+        "BAD mem.csv:4:2: error: field 2 has \"\\\"\" after its closing quote (a quoted field "
+        "ends at its closing quote; a quote inside it is written \"\") [3,\"c\"  \"d]\n"
+        "4|'e\nf' @5 [4,\"e\nf\"]\n"
+        "5|'5\" screen' @7 [5,5\" screen]\n"
+        "BAD mem.csv:8:1: error: field 1 has \"\xe4\xb8\xad\" after its closing quote (a quoted "
+        "field ends at its closing quote; a quote inside it is written \"\") [\"6\"\xe4\xb8\xad,g]\n"
+        "7|'h' @9 [7,\"h\"]\n";
+    seen seq = {.cols = cols, .ncols = 2, .skip = true, .with_lines = true};
+    csvr_error err;
+    assert_int_equal(read_all(data, sizeof data - 1, &seq, &err), CSVR_OK);
+    assert_string_equal(seq.out.s, want);
+    for (size_t target = 1; target < sizeof data; target++) {
+        seen ch = {.cols = cols, .ncols = 2, .skip = true, .with_lines = true};
+        assert_int_equal(read_chunked(data, sizeof data - 1, target, &ch, &err), CSVR_OK);
+        assert_string_equal(ch.out.s, want);
+        free(ch.out.s);
+    }
+    free(seq.out.s);
+    /* in the header, it is a header error */
+    static const char header[] = "\"id\"x,note\n1,a\n";
+    csvr_reader *r = csvr_open_memory("mem.csv", header, sizeof header - 1, cols, 2, 0, &err);
+    assert_null(r);
+    assert_string_equal(format_error(&err),
+                        "mem.csv:1:1: error: the header's field 1 has \"x\" after its closing "
+                        "quote (a quoted field ends at its closing quote; a quote inside it is "
+                        "written \"\")");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -925,6 +973,7 @@ int main(void)
         cmocka_unit_test(test_long_record_spanning_blocks),
         cmocka_unit_test(test_header_only_and_pipe),
         cmocka_unit_test(test_endless_record_of_a_device),
+        cmocka_unit_test(test_text_after_closing_quote),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
