@@ -850,9 +850,13 @@ static void list_header(const csvr_reader *r, char *buf, size_t cap)
     buf[0] = '\0';
     for (size_t i = 0; i < r->n_header; i++) {
         char quoted[4 * QUOTE_MAX + 16];
-        quote_for_message(quoted, sizeof quoted, (const unsigned char *)r->header[i],
-                          strlen(r->header[i]));
-        int w = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", quoted);
+        const char *name = r->header[i];
+        size_t len = strlen(name);
+        quote_for_message(quoted, sizeof quoted, (const unsigned char *)name, len);
+        /* a name that only a quoted header field can have: show where it ends */
+        bool padded = len == 0 || is_blank((unsigned char)name[0]) ||
+                      is_blank((unsigned char)name[len - 1]);
+        int w = snprintf(buf + n, cap - n, padded ? "%s\"%s\"" : "%s%s", i ? ", " : "", quoted);
         if (w < 0 || (size_t)w >= cap - n) {
             size_t at = cap > 6 ? cap - 6 : 0;
             if (n > at)
@@ -1153,6 +1157,11 @@ const char *csvr_path(const csvr_reader *r)
 size_t csvr_header_size(const csvr_reader *r)
 {
     return r->n_header;
+}
+
+void csvr_header_listing(const csvr_reader *r, char *buf, size_t cap)
+{
+    list_header(r, buf, cap);
 }
 
 const char *csvr_header_name(const csvr_reader *r, size_t i)

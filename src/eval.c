@@ -1419,17 +1419,11 @@ static bool header_has_declared_columns(eval_session *s, const ast_decl *src, cs
         bool found = false;
         for (size_t f = 0; f < fields && !found; f++) found = !strcmp(csvr_header_name(reader, f), name);
         if (found) continue;
-        bytes header = {0};
-        for (size_t f = 0; f < fields; f++) {
-            if (f) bytes_append(&header, ", ", 2);
-            const char *h = csvr_header_name(reader, f);
-            bytes_append(&header, h, strlen(h));
-        }
-        bytes_append(&header, "", 1);
+        char header[4 * CSVR_MESSAGE_MAX];
+        csvr_header_listing(reader, header, sizeof header);
         diag_report_data(s->diags, DIAG_ERROR, path, 1, 0, "data",
                          "column '%s' of source '%s' is not in the header; the header has: %s",
-                         name, src->name, header.data);
-        free(header.data);
+                         name, src->name, header);
         ok = false;
     }
     return ok;

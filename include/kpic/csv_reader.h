@@ -14,8 +14,9 @@
  *   - fields are separated by ',' and records end at LF, CRLF or a lone CR;
  *   - a field that starts with '"' is quoted: it may hold commas, line breaks and
  *     doubled quotes ("" stands for one ");
- *   - spaces and tabs around an unquoted field are not part of it, and blank
- *     lines (empty or only spaces) are skipped; inside quotes every byte counts;
+ *   - spaces and tabs around an unquoted field (a cell or a header name) are
+ *     not part of it, and blank lines (empty or only spaces) are skipped; inside
+ *     quotes every byte counts, so a quoted field is never trimmed;
  *   - a stray quote inside an unquoted field (5" screen) is an ordinary
  *     character;
  *   - a closing quote may be followed only by blanks and then ',' or the end of
@@ -268,6 +269,12 @@ size_t csvr_header_size(const csvr_reader *r);
  * read it (quotes removed, blanks around an unquoted name trimmed); valid until
  * csvr_close.  For "did you mean" hints and listings. */
 const char *csvr_header_name(const csvr_reader *r, size_t i);
+
+/* The header's names for a message, into BUF (capacity CAP, NUL-terminated):
+ * "id, staff_id, amount", each name escaped as in cell messages (invalid UTF-8 as
+ * \xNN, control characters), a name with blanks around it or an empty one in
+ * double quotes, and ", ..." when the list does not fit. */
+void csvr_header_listing(const csvr_reader *r, char *buf, size_t cap);
 
 /* Reads every data record of R in order, on the calling thread: for each good
  * record calls H->on_row, for each bad one H->on_bad (or stops when it is NULL).

@@ -947,6 +947,25 @@ static void test_text_after_closing_quote(void **state)
                         "written \"\")");
 }
 
+/* Header names are trimmed like unquoted cells: blanks around an unquoted name are
+ * not part of it, while a quoted name keeps every byte (language.md §3 source). */
+static void test_header_names_trimmed_unless_quoted(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"id", CSVR_TEXT}, {"staff_id", CSVR_TEXT}};
+    static const char padded[] = "id, staff_id\t\n\"a\",  b  \n";
+    seen s = {.cols = cols, .ncols = 2};
+    csvr_error err;
+    assert_int_equal(read_all(S(padded), &s, &err), CSVR_OK);
+    assert_string_equal(s.out.s, "'a'|'b'\n");
+    free(s.out.s);
+    static const char quoted[] = "id,\" staff_id \"\n\"a\",b\n";
+    csvr_reader *r = csvr_open_memory("mem.csv", S(quoted), cols, 2, 0, &err);
+    assert_null(r);
+    assert_string_equal(format_error(&err), "mem.csv:1: error: column 'staff_id' not found in the "
+                                             "header; the header has: id, \" staff_id \"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -974,6 +993,7 @@ int main(void)
         cmocka_unit_test(test_header_only_and_pipe),
         cmocka_unit_test(test_endless_record_of_a_device),
         cmocka_unit_test(test_text_after_closing_quote),
+        cmocka_unit_test(test_header_names_trimmed_unless_quoted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
