@@ -303,7 +303,16 @@ static uint64_t count_lines(const unsigned char *s, size_t n, bool prev_cr)
  *   QUOTE_SEEN   ',': FIELD_START  term: ROW, record ends  blank: QUOTE_BLANKS
  *                '"': QUOTED (a doubled quote)  other: QUOTED (the quote was literal)
  *   QUOTE_BLANKS ',': FIELD_START  term: ROW, record ends  blank: QUOTE_BLANKS
- *                '"': QUOTE_SEEN  other: QUOTED
+ *                '"': BAD  other: BAD
+ *   BAD          term: ROW, record ends  anything else: BAD
+ *
+ * BAD is where libcsv's CSV_STRICT stops (csv_parse returns short with
+ * CSV_EPARSE): a closing quote followed by text ("o0"x), or by blanks and a
+ * quote.  Leniently libcsv would reopen the field and let the quote run on,
+ * often to the end of the file; instead the record is bad from there to the end
+ * of its line, and parsing resumes on the next line (feed_libcsv).  The other
+ * strict stop, a quote inside an unquoted field (5" screen), is not an error
+ * here: feed_libcsv passes that one byte through leniently.
  *
  * At the end of input, csv_fini ends a record unless the state is ROW.
  */
@@ -314,6 +323,7 @@ typedef enum mstate {
     M_QUOTED,
     M_QUOTE_SEEN,
     M_QUOTE_BLANKS,
+    M_BAD,
 } mstate;
 
 static bool is_term(unsigned char c)
@@ -362,9 +372,15 @@ static mstate mirror_step(mstate s, unsigned char c, bool *record_end)
         }
         if (is_blank(c))
             return M_QUOTE_BLANKS;
-        if (c == '"')
-            return s == M_QUOTE_SEEN ? M_QUOTED : M_QUOTE_SEEN;
-        return M_QUOTED;
+        if (c == '"' && s == M_QUOTE_SEEN)
+            return M_QUOTED;
+        return M_BAD;
+    case M_BAD:
+        if (is_term(c)) {
+            *record_end = true;
+            return M_ROW;
+        }
+        return M_BAD;
     }
     return s;
 }
@@ -424,6 +440,13 @@ static mstate mirror_skim(const unsigned char *b, size_t from, size_t to, mstate
             bool record_end;
             s = mirror_step(s, b[pos], &record_end);
             pos++;
+        } else if (s == M_BAD) {
+            while (pos < to && !is_term(b[pos]))
+                pos++;
+            if (pos < to) {
+                s = M_ROW;
+                pos++;
+            }
         } else {
             size_t q = next_quote(b, pos, to);
             s = state_after_run(b, pos, q, s);
@@ -520,6 +543,50 @@ static bool mirror_next_record(const unsigned char *b, size_t pos, size_t end, r
     return true;
 }
 
+/* ---- libcsv in strict mode ------------------------------------------------ */
+
+/* libcsv's numbers for its parser states (libcsv.c); the struct is public in
+ * csv.h and the numbers have not changed since 2006. */
+enum { LIBCSV_FIELD_MIGHT_HAVE_ENDED = 3 };
+
+/* Parses B[0..LEN) with PARSER (opened with CSV_STRICT) and returns the bytes
+ * consumed: LEN, or the index of the byte after a closing quote that makes the
+ * record bad (*BAD_QUOTE set; the parser is left just before it), or less on
+ * running out of memory (*BAD_QUOTE clear).  A quote inside an unquoted field
+ * (5" screen), libcsv's other strict stop, is an ordinary character: that byte
+ * goes through leniently. */
+static size_t feed_libcsv(struct csv_parser *parser, const unsigned char *b, size_t len,
+                          void (*on_field_cb)(void *, size_t, void *),
+                          void (*on_record_cb)(int, void *), void *data, bool *bad_quote)
+{
+    size_t pos = 0;
+    *bad_quote = false;
+    while (pos < len) {
+        pos += csv_parse(parser, b + pos, len - pos, on_field_cb, on_record_cb, data);
+        if (pos == len || csv_error(parser) != CSV_EPARSE)
+            break;
+        parser->status = 0;
+        if (parser->pstate == LIBCSV_FIELD_MIGHT_HAVE_ENDED) {
+            *bad_quote = true;
+            break;
+        }
+        csv_set_opts(parser, 0);
+        pos += csv_parse(parser, b + pos, 1, on_field_cb, on_record_cb, data);
+        csv_set_opts(parser, CSV_STRICT);
+    }
+    return pos;
+}
+
+/* Puts PARSER back at the start of a record, dropping the record it was in. */
+static void reset_libcsv(struct csv_parser *parser)
+{
+    parser->pstate = LIBCSV_ROW_NOT_BEGUN;
+    parser->quoted = 0;
+    parser->spaces = 0;
+    parser->entry_pos = 0;
+    parser->status = 0;
+}
+
 /* ---- reading the file ---------------------------------------------------- */
 
 /* Grows *BUF, of *CAP bytes, by doubling until it holds NEED bytes. False, with *BUF
@@ -570,7 +637,10 @@ static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
 }
 
 /* Opens PATH: a regular file is read with pread as needed; anything else (a
- * pipe, /dev/stdin) cannot be, so it is read into memory now. */
+ * pipe, /dev/stdin) cannot be, so it is read into memory now, record by record as
+ * the mirror sees them: a record longer than CSVR_RECORD_MAX (/dev/zero, a binary
+ * file named by mistake) ends the read with an error on the line it starts, instead
+ * of growing without bound. */
 static bool open_file(csvr_reader *r, const char *path, csvr_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
@@ -593,6 +663,8 @@ static bool open_file(csvr_reader *r, const char *path, csvr_error *err)
     }
     size_t cap = 1 << 20, len = 0;
     unsigned char *buf = malloc(cap);
+    size_t scanned = 0, record = 0; /* the mirror's position, and its record's start */
+    mstate state = M_ROW;
     for (;;) {
         if (buf == NULL) {
             set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory reading the file");
@@ -620,6 +692,20 @@ static bool open_file(csvr_reader *r, const char *path, csvr_error *err)
         if (got == 0)
             break;
         len += (size_t)got;
+        while (scanned < len) {
+            bool found;
+            scanned = mirror_boundary(buf, scanned, len, &state, &found);
+            if (found)
+                record = scanned;
+        }
+        if (len - record > CSVR_RECORD_MAX) {
+            set_error(err, CSVR_ERR_TOO_LONG, path, count_lines(buf, record, false) + 1, 0, -1,
+                      "a record longer than %u MiB starts on this line (a line that never "
+                      "ends, or a file that is not CSV)", CSVR_RECORD_MAX >> 20);
+            free(buf);
+            close(fd);
+            return false;
+        }
     }
     close(fd);
     r->mem = buf;
@@ -764,9 +850,13 @@ static void list_header(const csvr_reader *r, char *buf, size_t cap)
     buf[0] = '\0';
     for (size_t i = 0; i < r->n_header; i++) {
         char quoted[4 * QUOTE_MAX + 16];
-        quote_for_message(quoted, sizeof quoted, (const unsigned char *)r->header[i],
-                          strlen(r->header[i]));
-        int w = snprintf(buf + n, cap - n, "%s%s", i ? ", " : "", quoted);
+        const char *name = r->header[i];
+        size_t len = strlen(name);
+        quote_for_message(quoted, sizeof quoted, (const unsigned char *)name, len);
+        /* a name that only a quoted header field can have: show where it ends */
+        bool padded = len == 0 || is_blank((unsigned char)name[0]) ||
+                      is_blank((unsigned char)name[len - 1]);
+        int w = snprintf(buf + n, cap - n, padded ? "%s\"%s\"" : "%s%s", i ? ", " : "", quoted);
         if (w < 0 || (size_t)w >= cap - n) {
             size_t at = cap > 6 ? cap - 6 : 0;
             if (n > at)
@@ -841,14 +931,29 @@ static bool read_header(csvr_reader *r, csvr_error *err)
 
     header_builder hb = {0};
     struct csv_parser parser;
-    if (csv_init(&parser, 0) != 0) {
+    if (csv_init(&parser, CSV_STRICT) != 0) {
         free(bytes);
         set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
         return false;
     }
     csv_set_blk_size(&parser, LIBCSV_BLOCK);
     size_t len = span.term - span.line_start;
-    size_t used = csv_parse(&parser, bytes + span.line_start, len, header_field, NULL, &hb);
+    bool bad_quote;
+    size_t used = feed_libcsv(&parser, bytes + span.line_start, len, header_field, NULL, &hb,
+                              &bad_quote);
+    if (bad_quote) {
+        char after[16];
+        size_t seq = utf8_sequence(bytes + span.line_start + used, len - used);
+        quote_for_message(after, sizeof after, bytes + span.line_start + used, seq ? seq : 1);
+        set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, hb.count + 1, -1,
+                  "the header's field %zu has \"%s\" after its closing quote (a quoted field "
+                  "ends at its closing quote; a quote inside it is written \"\")",
+                  hb.count + 1, after);
+        csv_free(&parser);
+        free(bytes);
+        r->header_text = hb.text;
+        return false;
+    }
     csv_fini(&parser, header_field, NULL, &hb);
     csv_free(&parser);
     free(bytes);
@@ -1052,6 +1157,11 @@ const char *csvr_path(const csvr_reader *r)
 size_t csvr_header_size(const csvr_reader *r)
 {
     return r->n_header;
+}
+
+void csvr_header_listing(const csvr_reader *r, char *buf, size_t cap)
+{
+    list_header(r, buf, cap);
 }
 
 const char *csvr_header_name(const csvr_reader *r, size_t i)
@@ -1517,6 +1627,34 @@ static void on_record(int terminator, void *data)
     p->row_len = 0;
 }
 
+/* Parses buf[from..to) of the window.  A record with text after a closing quote
+ * is bad from there to the end of its line, where parsing resumes (as the
+ * mirror's BAD state has it).  False on running out of memory. */
+static bool parse_records(struct csvr_pass *p, size_t from, size_t to)
+{
+    while (from < to) {
+        bool bad_quote;
+        from += feed_libcsv(&p->parser, p->buf + from, to - from, on_field, on_record, p,
+                            &bad_quote);
+        if (!bad_quote)
+            return from == to;
+        if (!p->stop) {
+            char after[16];
+            size_t seq = utf8_sequence(p->buf + from, to - from);
+            quote_for_message(after, sizeof after, p->buf + from, seq ? seq : 1);
+            row_problem(p, CSVR_ERR_QUOTE, p->field + 1, -1,
+                        "field %zu has \"%s\" after its closing quote (a quoted field ends at "
+                        "its closing quote; a quote inside it is written \"\")",
+                        p->field + 1, after);
+        }
+        while (from < to && !is_term(p->buf[from]))
+            from++;
+        reset_libcsv(&p->parser);
+        on_record(0, p);
+    }
+    return true;
+}
+
 /* Index just after the last line break in buf[from..to), or TO if none. */
 static size_t last_line_end(const unsigned char *buf, size_t from, size_t to)
 {
@@ -1586,7 +1724,7 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
     }
     if (p == NULL || p->cells == NULL || p->kept == NULL || p->plan == NULL ||
         p->by_type == NULL || p->row_buf == NULL ||
-        p->buf == NULL || csv_init(&p->parser, 0) != 0) {
+        p->buf == NULL || csv_init(&p->parser, CSV_STRICT) != 0) {
         free_pass(p, in_place == NULL);
         set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
         return CSVR_ERROR;
@@ -1641,9 +1779,8 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
          * there if libcsv ends up between records. */
         size_t cut = at_end ? p->have : last_line_end(p->buf, p->parsed, p->have);
         if (cut > p->parsed) {
-            size_t len = cut - p->parsed;
             p->parse_limit = cut;
-            if (csv_parse(&p->parser, p->buf + p->parsed, len, on_field, on_record, p) != len) {
+            if (!parse_records(p, p->parsed, cut)) {
                 set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory: %s",
                           csv_strerror(csv_error(&p->parser)));
                 stop_with(p, CSVR_ERROR);

@@ -53,7 +53,7 @@ uint32_t diag_add_file(diag_sink *s, const char *path, char *text, size_t len)
     return (uint32_t)s->file_count++;
 }
 
-uint32_t diag_load_file(diag_sink *s, const char *path, const char **why)
+uint32_t diag_load_file(diag_sink *s, const char *path, bool text_only, const char **why)
 {
     FILE *in = fopen(path, "rb");
     if (!in) {
@@ -87,6 +87,22 @@ uint32_t diag_load_file(diag_sink *s, const char *path, const char **why)
         return DIAG_NO_FILE;
     }
     text[len] = '\0';
+    /* Diagnostics quote the files they point into: a file that is not text (an
+     * import of /proc/self/environ, of a binary) is refused unquoted, so a spec
+     * cannot make kpic print bytes that were never a spec. */
+    bool is_text = true;
+    for (size_t i = 0; text_only && is_text && i < len;) {
+        utf8proc_int32_t cp;
+        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
+                                              (utf8proc_ssize_t)(len - i), &cp);
+        is_text = n > 0 && cp != 0;
+        i += n > 0 ? (size_t)n : 1;
+    }
+    if (!is_text) {
+        free(text);
+        *why = "not a kpic spec (it is not UTF-8 text)";
+        return DIAG_NO_FILE;
+    }
     return diag_add_file(s, path, text, len);
 }
 

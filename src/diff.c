@@ -1302,7 +1302,8 @@ static char *read_from_revision(void *ctx, const char *path, size_t *len, const 
     return text;
 }
 
-ast_spec *diff_load_revision(diag_sink *diags, const char *arg, char **why)
+ast_spec *diff_load_revision(diag_sink *diags, const char *arg, const ast_load_options *options,
+                             char **why)
 {
     const char *colon = strchr(arg, ':');
     revision rev = {.why = ""};
@@ -1351,7 +1352,11 @@ ast_spec *diff_load_revision(diag_sink *diags, const char *arg, char **why)
         for (const char *p = rev.prefix; *p; p++)
             if (*p == '/') local = arena_printf(&rev.mem, "../%s", local);
     }
-    spec = ast_load_spec_with(diags, local, read_from_revision, &rev);
+    ast_load_options from_git = {0};
+    if (options) from_git = *options;
+    from_git.read = read_from_revision;
+    from_git.read_ctx = &rev;
+    spec = ast_load_spec_with(diags, local, &from_git);
 done:
     free(rev.root);
     free(cwd_prefix);

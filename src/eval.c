@@ -310,6 +310,24 @@ static const char *source_path(eval_session *s, const ast_decl *src)
     return full;
 }
 
+/* Whether the file of SRC, at PATH, may be read: one the user named with --data, or one
+ * the spec names inside its project root or a folder the command line allows
+ * (docs/security.md); otherwise a located error, and nothing of the file is read. */
+static bool may_read_source(eval_session *s, const ast_decl *src, const char *path)
+{
+    const char *name = src->kind == DECL_STAFF ? "staff" : src->name;
+    for (size_t i = 0; i < s->options.override_count; i++)
+        if (!strcmp(s->options.overrides[i].source, name)) return true;
+    if (ast_spec_may_read(s->spec, path)) return true;
+    diagnostic *d = diag_report(s->diags, DIAG_ERROR, src->u.source.path_span, "source-outside",
+                                "the file of source '%s', '%s', is outside the project root %s",
+                                name, path, s->spec->root);
+    diag_hint(s->diags, d, "name the file on the command line with --data %s=PATH, or allow its "
+                           "folder with --allow-read DIR (docs/security.md)", name);
+    s->failed = true;
+    return false;
+}
+
 static void report_csv_error(eval_session *s, const csvr_error *e)
 {
     diag_report_data(s->diags, DIAG_ERROR, e->path, (unsigned)e->line, (unsigned)e->field,
@@ -489,8 +507,10 @@ static bool load_roster(eval_session *s)
         cols[i].type = csv_type(roster->u.source.columns[i].type);
     }
     csvr_error err;
-    csvr_reader *reader = csvr_open(r.path, cols, (size_t)n, 0, &err);
+    bool allowed = may_read_source(s, roster, r.path);
+    csvr_reader *reader = allowed ? csvr_open(r.path, cols, (size_t)n, 0, &err) : NULL;
     free(cols);
+    if (!allowed) return false;
     if (!reader) {
         report_csv_error(s, &err);
         return false;
@@ -1400,17 +1420,11 @@ static bool header_has_declared_columns(eval_session *s, const ast_decl *src, cs
         bool found = false;
         for (size_t f = 0; f < fields && !found; f++) found = !strcmp(csvr_header_name(reader, f), name);
         if (found) continue;
-        bytes header = {0};
-        for (size_t f = 0; f < fields; f++) {
-            if (f) bytes_append(&header, ", ", 2);
-            const char *h = csvr_header_name(reader, f);
-            bytes_append(&header, h, strlen(h));
-        }
-        bytes_append(&header, "", 1);
+        char header[4 * CSVR_MESSAGE_MAX];
+        csvr_header_listing(reader, header, sizeof header);
         diag_report_data(s->diags, DIAG_ERROR, path, 1, 0, "data",
                          "column '%s' of source '%s' is not in the header; the header has: %s",
-                         name, src->name, header.data);
-        free(header.data);
+                         name, src->name, header);
         ok = false;
     }
     return ok;
@@ -1563,9 +1577,11 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     csvr_error err;
     /* missing columns are reported below, each with its source's name, all at once */
     unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH);
-    csvr_reader *reader = csvr_open(path, cols, n, flags, &err);
+    bool allowed = may_read_source(s, src, path);
+    csvr_reader *reader = allowed ? csvr_open(path, cols, n, flags, &err) : NULL;
     if (!reader) {
         free(cols);
+        if (!allowed) return false;
         report_csv_error(s, &err);
         return false;
     }

@@ -23,6 +23,11 @@
  * evaluator and formatter all recurse over the tree. */
 #define AST_MAX_DEPTH 200
 
+/* Imports nested deeper than this (a file importing a file importing …) are a located
+ * error: no real library of KPIs is that deep, and a generated chain should not cost
+ * unbounded time. */
+#define AST_MAX_IMPORT_DEPTH 64
+
 typedef struct ast_decl ast_decl;
 typedef struct ast_expr ast_expr;
 
@@ -333,6 +338,10 @@ typedef struct ast_spec {
     ptr_vec files;             /* ast_file*; files.items[0] is the main file */
     ptr_vec decls;             /* every declaration of every file, imports resolved,
                                   import declarations themselves excluded */
+    /* Where the spec may read (docs/security.md): canonical folders, in the arena. */
+    const char *root;          /* the project root: the main file's git top-level, or
+                                  its folder outside git */
+    ptr_vec read_dirs;         /* char*: more folders the command line allows */
 } ast_spec;
 
 /* ">=" or "<=", as a kpi's target is written. */
@@ -347,7 +356,8 @@ kp_span ast_set_definition_span(const ast_decl *set);
 ast_file *ast_parse_file(arena *mem, diag_sink *diags, uint32_t file);
 
 /* Loads path and, transitively, every import (relative to the importing file),
- * reporting missing files and import cycles. Always returns a spec (free it with
+ * reporting missing files, import cycles, imports outside the project root
+ * (ast_spec_may_read) and imports nested deeper than AST_MAX_IMPORT_DEPTH. Always returns a spec (free it with
  * ast_free_spec), possibly with errors in diags. NULL only when path cannot be read;
  * that is reported too. */
 ast_spec *ast_load_spec(diag_sink *diags, const char *path);
@@ -357,9 +367,23 @@ ast_spec *ast_load_spec_file(diag_sink *diags, uint32_t file);
 /* Reads the whole file PATH (as the loader resolved it) into a malloc'd, NUL-terminated
  * buffer of *LEN bytes; NULL with *WHY set (static or sink-owned text) when it cannot. */
 typedef char *(*ast_read_fn)(void *ctx, const char *path, size_t *len, const char **why);
-/* ast_load_spec with every file (the main one and its imports) read by READ instead of
- * from disk: `kpic diff` reads a spec as it was in a git revision this way. */
-ast_spec *ast_load_spec_with(diag_sink *diags, const char *path, ast_read_fn read, void *ctx);
+/* How a spec is loaded beyond the defaults (all fields may be zero). */
+typedef struct ast_load_options {
+    /* folders the command line lets the spec read beyond its project root (--allow-read,
+     * --data-dir): imports and source paths may lie under these as well */
+    const char *const *read_dirs;
+    size_t read_dir_count;
+    /* NULL: files are read from disk; else every file (the main one and its imports) is
+     * read by READ — `kpic diff` reads a spec as it was in a git revision this way */
+    ast_read_fn read;
+    void *read_ctx;
+} ast_load_options;
+/* ast_load_spec with OPTIONS (NULL: the defaults). */
+ast_spec *ast_load_spec_with(diag_sink *diags, const char *path, const ast_load_options *options);
+/* Whether a path written in SPEC (an import, a source's file) may be read: it lies,
+ * symlinks resolved, under the project root or a folder of read_dirs. Paths the user
+ * names on the command line (--data) are not subject to this. */
+bool ast_spec_may_read(const ast_spec *spec, const char *path);
 void ast_free_spec(ast_spec *spec);
 
 /* Node constructors used by the grammar actions. */

@@ -8,17 +8,22 @@
  * nothing of specs, periods or aggregates, and it reports errors as a plain
  * csvr_error: routing them to the diagnostics system is the caller's job.
  *
- * The CSV dialect is the one libcsv parses by default (RFC 4180 plus leniency),
- * which this module documents and relies on:
+ * The CSV dialect is the one libcsv parses (RFC 4180 plus leniency, with
+ * libcsv's CSV_STRICT check after a closing quote), which this module documents
+ * and relies on:
  *   - fields are separated by ',' and records end at LF, CRLF or a lone CR;
  *   - a field that starts with '"' is quoted: it may hold commas, line breaks and
  *     doubled quotes ("" stands for one ");
- *   - spaces and tabs around an unquoted field are not part of it, and blank
- *     lines (empty or only spaces) are skipped; inside quotes every byte counts;
+ *   - spaces and tabs around an unquoted field (a cell or a header name) are
+ *     not part of it, and blank lines (empty or only spaces) are skipped; inside
+ *     quotes every byte counts, so a quoted field is never trimmed;
  *   - a stray quote inside an unquoted field (5" screen) is an ordinary
- *     character, and a closing quote followed by other characters ("ab"c) keeps
- *     the field quoted, as libcsv does; such damage usually shows up as a row with
- *     the wrong number of fields, which is reported (see bad rows below);
+ *     character;
+ *   - a closing quote may be followed only by blanks and then ',' or the end of
+ *     the record.  Anything else ("ab"c, or "ab"  "c) makes the record bad (see
+ *     bad rows below) from its start to the end of the line where that text
+ *     stands, and reading resumes on the next line: one damaged cell costs one
+ *     row, not the rest of the file (leniently, libcsv would reopen the field);
  *   - the first record is the header, required; a UTF-8 byte-order mark before it
  *     is skipped.  Header names are matched exactly (bytes, case-sensitive);
  *     duplicate non-empty names are an error, empty names are allowed and can
@@ -43,8 +48,8 @@
  *   bool    true/false, 1/0, yes/no, in any case
  *
  * Bad rows.  A cell that does not convert, a row whose number of fields differs
- * from the header's (a "ragged" row), and a quoted field left open at the end of
- * the file each make the whole record bad.  A bad row is described by a
+ * from the header's (a "ragged" row), text after a closing quote, and a quoted
+ * field left open at the end of the file each make the whole record bad.  A bad row is described by a
  * csvr_error whose position is `path:LINE:COL`: LINE is the 1-based physical
  * line on which the record starts (records continue over line breaks inside
  * quotes, and such lines are counted; a line break is LF, CRLF or a lone CR),
@@ -59,15 +64,16 @@
  * window that starts at a known record boundary and slides forward as libcsv
  * passes record boundaries, so memory stays constant in the number of rows (it
  * grows only to hold one record longer than a block).  Other files (pipes,
- * /dev/stdin) are read into memory at csvr_open.  The file's size is taken at
+ * /dev/stdin) are read into memory at csvr_open, where a record longer than
+ * CSVR_RECORD_MAX is an error (CSVR_ERR_TOO_LONG) on the line it starts.  The file's size is taken at
  * csvr_open; a file that shrinks while it is read is an error.
  *
  * Chunks.  csvr_next_chunk() hands out consecutive byte ranges that each start
  * at a record boundary.  It finds them with a sequential scan that follows
  * libcsv's own quoting rules exactly (jumping from quote to quote with memchr),
  * not with a guess or a quote-parity heuristic: a boundary is never placed
- * inside a quoted field, however the quotes fall (libcsv's lenient rules make
- * parity wrong for input like "ab"c), so rows parsed chunk by chunk are exactly
+ * inside a quoted field, however the quotes fall (a quote inside an
+ * unquoted field, 5" screen, makes parity wrong), so rows parsed chunk by chunk are exactly
  * the rows of one sequential pass.  The same scan counts lines, so every chunk
  * knows the true file line it starts on, and keeps the bytes it read, so the
  * file is read once.  Chunks can then be parsed concurrently, each with its own
@@ -149,10 +155,17 @@ typedef enum csvr_error_kind {
     CSVR_ERR_HEADER,   /* no header, duplicate names, a wanted column missing */
     CSVR_ERR_CELL,     /* a wanted cell does not convert to its type */
     CSVR_ERR_RAGGED,   /* a record with more or fewer fields than the header */
-    CSVR_ERR_QUOTE,    /* a quoted field still open at the end of the file */
+    CSVR_ERR_QUOTE,    /* a quoted field still open at the end of the file, or
+                          text after a closing quote */
     CSVR_ERR_USAGE,    /* the API was misused (bad column list, reader reused) */
+    CSVR_ERR_TOO_LONG, /* a record of a pipe longer than CSVR_RECORD_MAX */
     CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
 } csvr_error_kind;
+
+/* The longest record a file that is not a regular file (a pipe, /dev/stdin) may
+ * hold: such input is held in memory, and one record that never ends must not take
+ * all of it. */
+#define CSVR_RECORD_MAX (64u << 20)
 
 #define CSVR_PATH_MAX 4096
 #define CSVR_MESSAGE_MAX 1024
@@ -256,6 +269,12 @@ size_t csvr_header_size(const csvr_reader *r);
  * read it (quotes removed, blanks around an unquoted name trimmed); valid until
  * csvr_close.  For "did you mean" hints and listings. */
 const char *csvr_header_name(const csvr_reader *r, size_t i);
+
+/* The header's names for a message, into BUF (capacity CAP, NUL-terminated):
+ * "id, staff_id, amount", each name escaped as in cell messages (invalid UTF-8 as
+ * \xNN, control characters), a name with blanks around it or an empty one in
+ * double quotes, and ", ..." when the list does not fit. */
+void csvr_header_listing(const csvr_reader *r, char *buf, size_t cap);
 
 /* Reads every data record of R in order, on the calling thread: for each good
  * record calls H->on_row, for each bad one H->on_bad (or stops when it is NULL).

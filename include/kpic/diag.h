@@ -75,8 +75,11 @@ void diag_free(diag_sink *s);
 uint32_t diag_add_file(diag_sink *s, const char *path, char *text, size_t len);
 
 /* Reads a whole file into the sink. Returns the file index, or DIAG_NO_FILE after
- * storing the OS error message in *why (static or sink-owned string). */
-uint32_t diag_load_file(diag_sink *s, const char *path, const char **why);
+ * storing the OS error message in *why (static or sink-owned string). With TEXT_ONLY
+ * (a file a spec names, not the user), a file that is not UTF-8 text without NUL
+ * bytes is refused the same way ("not a kpic spec") and none of its bytes are kept:
+ * diagnostics quote only the files in the sink. */
+uint32_t diag_load_file(diag_sink *s, const char *path, bool text_only, const char **why);
 
 const diag_file *diag_get_file(const diag_sink *s, uint32_t file);
 

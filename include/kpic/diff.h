@@ -66,8 +66,10 @@ bool diff_is_revision_path(const char *arg);
  * current directory), so the spec's relative data paths resolve in the working tree.
  * Returns NULL with *WHY (malloc'd) when there is no repository or no such revision
  * (a usage error); otherwise as ast_load_spec (NULL when the main file is not in the
- * revision, with the error in DIAGS). */
-ast_spec *diff_load_revision(diag_sink *diags, const char *arg, char **why);
+ * revision, with the error in DIAGS). OPTIONS (may be NULL) give the folders the spec
+ * may read beyond its project root; their read hook is replaced by git's. */
+ast_spec *diff_load_revision(diag_sink *diags, const char *arg, const ast_load_options *options,
+                             char **why);
 
 /* Loads a spec whose main file is read from stdin, named `<stdin>`: its relative imports
  * and data paths resolve against the current directory. NULL when stdin cannot be

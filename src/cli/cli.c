@@ -10,7 +10,7 @@
 #include "kpic/output.h"
 
 const char cli_usage_text[] =
-    "usage: kpic check SPEC [--format text|json|sarif]\n"
+    "usage: kpic check SPEC [--format text|json|sarif] [--allow-read DIR]...\n"
     "       kpic fmt SPEC [--check | --write]\n"
     "       kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format table|json|csv]\n"
     "       kpic score SPEC --period P [DATA] [--format table|json|csv|md|html] [-o FILE] [--bom]\n"
@@ -18,7 +18,7 @@ const char cli_usage_text[] =
     "       kpic doc SPEC [--format md|html] [-o FILE]\n"
     "       kpic diff OLD NEW [--period P DATA] [--format text|md|json] [--exit-code]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
-    "        [--threads N] [--quiet]\n"
+    "        [--threads N] [--quiet] [--allow-read DIR]...\n"
     "\n"
     "  check   parse and check a spec; report every error with its location\n"
     "  fmt     print the spec in the canonical layout; --check exits 1 and shows a diff\n"
@@ -75,9 +75,28 @@ bool cli_take_spec(const char *command, const char *arg, const char **path)
 
 /* Loads and checks a spec. Returns NULL (after printing why) when the main file cannot
  * be read; otherwise the spec, with every diagnostic in diags. */
+/* Folders the command line lets a spec read beyond its project root (--allow-read,
+ * --data-dir): one run of the program, one list. */
+static const char **read_dirs;
+static size_t read_dir_count;
+
+void cli_allow_read(const char *dir)
+{
+    read_dirs = xrealloc(read_dirs, (read_dir_count + 1) * sizeof *read_dirs);
+    read_dirs[read_dir_count++] = dir;
+}
+
 ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model)
 {
-    return cli_check_loaded(diags, ast_load_spec(diags, path), model);
+    return cli_check_loaded(diags, ast_load_spec_with(diags, path, cli_load_options()), model);
+}
+
+const ast_load_options *cli_load_options(void)
+{
+    static ast_load_options options;
+    options.read_dirs = read_dirs;
+    options.read_dir_count = read_dir_count;
+    return &options;
 }
 
 ast_spec *cli_check_loaded(diag_sink *diags, ast_spec *spec, chk_model **model)
@@ -95,7 +114,7 @@ ast_spec *cli_check_loaded(diag_sink *diags, ast_spec *spec, chk_model **model)
 
 ast_spec *cli_load_for_data(diag_sink *diags, const char *path, chk_model **model, int *status)
 {
-    return cli_check_for_data(diags, ast_load_spec(diags, path), model, status);
+    return cli_check_for_data(diags, ast_load_spec_with(diags, path, cli_load_options()), model, status);
 }
 
 ast_spec *cli_check_for_data(diag_sink *diags, ast_spec *loaded, chk_model **model, int *status)
@@ -118,7 +137,7 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
     if (!strcmp(a, "--skip-bad-rows")) { d->options.skip_bad_rows = true; return 1; }
     if (!strcmp(a, "--quiet")) { d->quiet = true; return 1; }
     bool with_value = !strcmp(a, "--data") || !strcmp(a, "--data-dir") || !strcmp(a, "--rejects") ||
-                      !strcmp(a, "--threads");
+                      !strcmp(a, "--threads") || !strcmp(a, "--allow-read");
     if (!with_value) return 0;
     const char *v = cli_option_value(argc, argv, i);
     if (!v) return -1;
@@ -136,6 +155,9 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
         d->override_count++;
     } else if (!strcmp(a, "--data-dir")) {
         d->options.data_dir = v;
+        cli_allow_read(v);
+    } else if (!strcmp(a, "--allow-read")) {
+        cli_allow_read(v);
     } else if (!strcmp(a, "--rejects")) {
         d->options.rejects_path = v;
     } else {

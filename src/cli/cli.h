@@ -31,9 +31,17 @@ const char *cli_option_value(int argc, char **argv, int *i);
  * an unknown option or a second path is a usage error (printed; returns false). */
 bool cli_take_spec(const char *command, const char *arg, const char **path);
 
+/* Lets specs loaded from now on read under DIR too (--allow-read DIR, --data-dir DIR):
+ * imports and source paths written in a spec stay inside its project root otherwise
+ * (docs/security.md). */
+void cli_allow_read(const char *dir);
+
 /* Loads and checks a spec. Returns NULL when the main file cannot be read; otherwise
  * the spec, with every diagnostic in diags and *model set when checking ran. */
 ast_spec *cli_load_and_check(diag_sink *diags, const char *path, chk_model **model);
+/* The loader options of this command line: the folders --allow-read and --data-dir let
+ * a spec read beyond its project root. */
+const ast_load_options *cli_load_options(void);
 
 /* The checking half of cli_load_and_check, for a spec loaded some other way (NULL:
  * it could not be read, returned as is). */

@@ -16,6 +16,10 @@ int cli_check(int argc, char **argv)
             else if (!strcmp(v, "json")) format = DIAG_FORMAT_JSON;
             else if (!strcmp(v, "sarif")) format = DIAG_FORMAT_SARIF;
             else return cli_usage("unknown check format '%s' (text, json or sarif)", v);
+        } else if (!strcmp(argv[i], "--allow-read")) {
+            const char *v = cli_option_value(argc, argv, &i);
+            if (!v) return EXIT_USAGE;
+            cli_allow_read(v);
         } else if (!cli_take_spec("check", argv[i], &path)) {
             return EXIT_USAGE;
         }

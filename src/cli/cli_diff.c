@@ -30,7 +30,7 @@ static ast_spec *load_side(side *s, const char *arg, int *status)
     if (!strcmp(arg, "-")) return cli_check_for_data(&s->diags, diff_load_stdin(&s->diags), &s->model, status);
     if (!diff_is_revision_path(arg)) return cli_load_for_data(&s->diags, arg, &s->model, status);
     char *why = NULL;
-    ast_spec *spec = diff_load_revision(&s->diags, arg, &why);
+    ast_spec *spec = diff_load_revision(&s->diags, arg, cli_load_options(), &why);
     if (why) {
         fprintf(stderr, "kpic: diff: %s\n", why);
         free(why);

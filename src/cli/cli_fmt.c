@@ -22,7 +22,7 @@ int cli_fmt(int argc, char **argv)
     diag_sink diags;
     diag_init(&diags);
     const char *why = NULL;
-    uint32_t file = diag_load_file(&diags, path, &why);
+    uint32_t file = diag_load_file(&diags, path, false, &why);
     if (file == DIAG_NO_FILE) {
         fprintf(stderr, "kpic: cannot read '%s': %s\n", path, why);
         diag_free(&diags);

@@ -101,5 +101,44 @@ for threads in (2, 3):
     check(again.returncode == 1 and again.stderr == first.stderr,
           f"{threads} threads report the same first error: {again.stderr.decode()[:200]}")
 
+# text after a closing quote ("o7"x) makes one bad row, from the quote to the end of
+# its line, and reading goes on at the next line: the same rows and rejects whatever
+# the threads and wherever the chunks are cut
+stray = os.path.join(tmp, "stray.csv")
+lines = text.split("\r\n")
+changed = 0
+for k in range(1, len(lines) - 1, 97):
+    if '"' in lines[k] or not lines[k].startswith("o"):
+        continue
+    cells = lines[k].split(",", 1)
+    lines[k] = f'"{cells[0]}"x,' + cells[1] if k % 2 else f'"{cells[0]}"  "a",' + cells[1]
+    changed += 1
+with open(stray, "w", newline="") as f:
+    f.write("\r\n".join(lines))
+
+def run_skip(threads, chunk=None):
+    rejects = os.path.join(tmp, f"rejects-{threads}-{chunk}.csv")
+    env = dict(os.environ)
+    if chunk:
+        env["KPIC_CHUNK_BYTES"] = str(chunk)
+    p = subprocess.run([KPIC, "eval", spec, "--period", "2025-01..2025-06", "--format", "json",
+                        "--threads", str(threads), "--data", f"orders={stray}",
+                        "--skip-bad-rows", "--rejects", rejects],
+                       capture_output=True, env=env, timeout=120)
+    with open(rejects, "rb") as f:
+        return p, f.read()
+
+base, base_rejects = run_skip(1)
+skipped = changed
+check(base.returncode == 0 and base_rejects.count(b"after its closing quote") == skipped,
+      f"each stray quote is one bad row ({skipped}): {base.stderr.decode()[:300]} {base_rejects[:300]}")
+check(f'"rows": {6000 - skipped},'.encode() in base.stdout and f'"skipped": {skipped}'.encode() in base.stdout,
+      f"the other rows are read: {base.stdout[-400:]}")
+for threads in (2, 3):
+    for chunk in (97, 1000):
+        many, rejects = run_skip(threads, chunk)
+        check(many.stdout == base.stdout and many.stderr == base.stderr and rejects == base_rejects,
+              f"{threads} threads, chunk {chunk}: the same rows and rejects after stray quotes")
+
 print(f"{passed} passed, {failed} failed")
 sys.exit(1 if failed else 0)

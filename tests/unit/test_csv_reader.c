@@ -883,6 +883,89 @@ static void test_header_only_and_pipe(void **state)
     free(s.out.s);
 }
 
+/* A file that is not regular is held in memory, so a record that never ends must be
+ * stopped: /dev/zero once grew a run to 5.9 GB. */
+static void test_endless_record_of_a_device(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_INT}};
+    csvr_error err;
+    csvr_reader *r = csvr_open("/dev/zero", cols, 1, 0, &err);
+    assert_null(r);
+    assert_int_equal(err.kind, CSVR_ERR_TOO_LONG);
+    assert_int_equal(err.line, 1);
+    assert_string_equal(format_error(&err),
+                        "/dev/zero:1: error: a record longer than 64 MiB starts on this line "
+                        "(a line that never ends, or a file that is not CSV)");
+}
+
+/* Text after a closing quote makes one bad row, from its first line to the end of
+ * that line; the next line is read as usual.  Leniently, libcsv reopened the field
+ * and the quote ran on, here to the end of the file ("quoted field is never closed",
+ * 0 rows).  A quote inside an unquoted field stays an ordinary character. */
+static void test_text_after_closing_quote(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"id", CSVR_INT}, {"note", CSVR_TEXT}};
+    static const char data[] = "id,note\n"
+                               "\"1\"x,a\n"
+                               "2,b\n"
+                               "3,\"c\"  \"d\r\n"
+                               "4,\"e\nf\"\n"
+                               "5,5\" screen\n"
+                               "\"6\"\xe4\xb8\xad,g\n"
+                               "7,\"h\"";
+    const char *want =
+        "BAD mem.csv:2:1: error: field 1 has \"x\" after its closing quote (a quoted field ends "
+        "at its closing quote; a quote inside it is written \"\") [\"1\"x,a]\n"
+        "2|'b' @3 [2,b]\n"
+        "BAD mem.csv:4:2: error: field 2 has \"\\\"\" after its closing quote (a quoted field "
+        "ends at its closing quote; a quote inside it is written \"\") [3,\"c\"  \"d]\n"
+        "4|'e\nf' @5 [4,\"e\nf\"]\n"
+        "5|'5\" screen' @7 [5,5\" screen]\n"
+        "BAD mem.csv:8:1: error: field 1 has \"\xe4\xb8\xad\" after its closing quote (a quoted "
+        "field ends at its closing quote; a quote inside it is written \"\") [\"6\"\xe4\xb8\xad,g]\n"
+        "7|'h' @9 [7,\"h\"]\n";
+    seen seq = {.cols = cols, .ncols = 2, .skip = true, .with_lines = true};
+    csvr_error err;
+    assert_int_equal(read_all(data, sizeof data - 1, &seq, &err), CSVR_OK);
+    assert_string_equal(seq.out.s, want);
+    for (size_t target = 1; target < sizeof data; target++) {
+        seen ch = {.cols = cols, .ncols = 2, .skip = true, .with_lines = true};
+        assert_int_equal(read_chunked(data, sizeof data - 1, target, &ch, &err), CSVR_OK);
+        assert_string_equal(ch.out.s, want);
+        free(ch.out.s);
+    }
+    free(seq.out.s);
+    /* in the header, it is a header error */
+    static const char header[] = "\"id\"x,note\n1,a\n";
+    csvr_reader *r = csvr_open_memory("mem.csv", header, sizeof header - 1, cols, 2, 0, &err);
+    assert_null(r);
+    assert_string_equal(format_error(&err),
+                        "mem.csv:1:1: error: the header's field 1 has \"x\" after its closing "
+                        "quote (a quoted field ends at its closing quote; a quote inside it is "
+                        "written \"\")");
+}
+
+/* Header names are trimmed like unquoted cells: blanks around an unquoted name are
+ * not part of it, while a quoted name keeps every byte (language.md §3 source). */
+static void test_header_names_trimmed_unless_quoted(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"id", CSVR_TEXT}, {"staff_id", CSVR_TEXT}};
+    static const char padded[] = "id, staff_id\t\n\"a\",  b  \n";
+    seen s = {.cols = cols, .ncols = 2};
+    csvr_error err;
+    assert_int_equal(read_all(S(padded), &s, &err), CSVR_OK);
+    assert_string_equal(s.out.s, "'a'|'b'\n");
+    free(s.out.s);
+    static const char quoted[] = "id,\" staff_id \"\n\"a\",b\n";
+    csvr_reader *r = csvr_open_memory("mem.csv", S(quoted), cols, 2, 0, &err);
+    assert_null(r);
+    assert_string_equal(format_error(&err), "mem.csv:1: error: column 'staff_id' not found in the "
+                                             "header; the header has: id, \" staff_id \"");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -908,6 +991,9 @@ int main(void)
         cmocka_unit_test(test_sha256_of_known_bytes),
         cmocka_unit_test(test_long_record_spanning_blocks),
         cmocka_unit_test(test_header_only_and_pipe),
+        cmocka_unit_test(test_endless_record_of_a_device),
+        cmocka_unit_test(test_text_after_closing_quote),
+        cmocka_unit_test(test_header_names_trimmed_unless_quoted),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
