@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kpic/cellfmt.h"
 #include "kpic/csv_reader.h"
 #include "kpic/hash.h"
 #include "kpic/keystore.h"
@@ -310,6 +311,29 @@ static const char *source_path(eval_session *s, const ast_decl *src)
     return full;
 }
 
+/* Opens SRC's file at PATH as its declaration says the export is written: in its
+ * encoding, each column under its header name (COLS) and read with its format. The
+ * checker has compiled every format already, so compiling one here cannot fail. */
+static csvr_reader *open_declared(const ast_decl *src, const char *path, const csvr_column *cols,
+                                  size_t n, unsigned flags, csvr_error *err)
+{
+    csvr_reader *reader = csvr_open_encoded(path, src->u.source.encoding, cols, n, flags, err);
+    for (size_t c = 0; reader && c < n; c++) {
+        const ast_column *col = &src->u.source.columns[c];
+        cfmt f;
+        char why[256];
+        bool compiled = col->true_word ? cfmt_compile_bool(col->true_word, col->false_word, &f, why, sizeof why)
+                      : !col->format ? false
+                      : col->type == COLTYPE_DATE ? cfmt_compile_date(col->format, &f, why, sizeof why)
+                                                  : cfmt_compile_number(col->format, &f, why, sizeof why);
+        if (compiled && !csvr_set_format(reader, c, &f, err)) {
+            csvr_close(reader);
+            reader = NULL;
+        }
+    }
+    return reader;
+}
+
 static void report_csv_error(eval_session *s, const csvr_error *e)
 {
     diag_report_data(s->diags, DIAG_ERROR, e->path, (unsigned)e->line, (unsigned)e->field,
@@ -485,11 +509,11 @@ static bool load_roster(eval_session *s)
     int n = roster->u.source.column_count;
     csvr_column *cols = xcalloc((size_t)n + 1, sizeof *cols);
     for (int i = 0; i < n; i++) {
-        cols[i].name = roster->u.source.columns[i].name;
+        cols[i].name = ast_column_header(&roster->u.source.columns[i]);
         cols[i].type = csv_type(roster->u.source.columns[i].type);
     }
     csvr_error err;
-    csvr_reader *reader = csvr_open(r.path, cols, (size_t)n, 0, &err);
+    csvr_reader *reader = open_declared(roster, r.path, cols, (size_t)n, 0, &err);
     free(cols);
     if (!reader) {
         report_csv_error(s, &err);
@@ -1381,7 +1405,7 @@ static size_t pass_columns(const ast_decl *src, csvr_column *cols, int *time_cel
         const ast_column *col = &src->u.source.columns[c];
         if (col->is_time) *time_cell = c;
         if (col->is_staff) *staff_cell = c;
-        cols[c].name = col->name;
+        cols[c].name = ast_column_header(col);
         cols[c].type = csv_type(col->type);
     }
     return (size_t)ncols;
@@ -1395,7 +1419,7 @@ static bool header_has_declared_columns(eval_session *s, const ast_decl *src, cs
     size_t fields = csvr_header_size(reader);
     bool ok = true;
     for (int c = 0; c < src->u.source.column_count; c++) {
-        const char *name = src->u.source.columns[c].name;
+        const char *name = ast_column_header(&src->u.source.columns[c]);
         bool found = false;
         for (size_t f = 0; f < fields && !found; f++) found = !strcmp(csvr_header_name(reader, f), name);
         if (found) continue;
@@ -1406,9 +1430,13 @@ static bool header_has_declared_columns(eval_session *s, const ast_decl *src, cs
             bytes_append(&header, h, strlen(h));
         }
         bytes_append(&header, "", 1);
-        diag_report_data(s->diags, DIAG_ERROR, path, 1, 0, "data",
-                         "column '%s' of source '%s' is not in the header; the header has: %s",
-                         name, src->name, header.data);
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, 1, 0, "data",
+                                         "column '%s' of source '%s' is not in the header; the header has: %s",
+                                         name, src->name, header.data);
+        const char *near = csvr_header_near(reader, name);
+        if (near)
+            diag_hint(s->diags, d, "did you mean \"%s\"? it differs in case or spaces: fix the "
+                                   "export, or write header \"%s\" on the column", near, near);
         free(header.data);
         ok = false;
     }
@@ -1562,7 +1590,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     csvr_error err;
     /* missing columns are reported below, each with its source's name, all at once */
     unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH);
-    csvr_reader *reader = csvr_open(path, cols, n, flags, &err);
+    csvr_reader *reader = open_declared(src, path, cols, n, flags, &err);
     if (!reader) {
         free(cols);
         report_csv_error(s, &err);

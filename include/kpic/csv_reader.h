@@ -152,6 +152,7 @@ typedef enum csvr_error_kind {
     CSVR_ERR_QUOTE,    /* a quoted field still open at the end of the file */
     CSVR_ERR_USAGE,    /* the API was misused (bad column list, reader reused) */
     CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
+    CSVR_ERR_ENCODING, /* bytes not valid in the file's declared encoding */
 } csvr_error_kind;
 
 #define CSVR_PATH_MAX 4096
@@ -243,6 +244,17 @@ csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
                               const csvr_column *wanted, size_t n_wanted, unsigned flags,
                               csvr_error *err);
 
+/* Like csvr_open, for a file written in ENCODING (an iconv name; NULL or UTF-8: the
+ * same as csvr_open).  The whole file is read and converted to UTF-8 in memory
+ * (transcode.h) before its header is read, so its passes, chunks and line numbers
+ * are those of the UTF-8 text, which has the file's own lines; the SHA-256 is the
+ * digest of the file's bytes as they are on disk, computed at open (CSVR_NO_HASH
+ * skips it).  A byte sequence that is not valid in ENCODING is a CSVR_ERR_ENCODING
+ * error on its line that names the encoding the file looks like. */
+csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
+                               const csvr_column *wanted, size_t n_wanted, unsigned flags,
+                               csvr_error *err);
+
 /* Releases R and everything it owns.  R may be NULL. */
 void csvr_close(csvr_reader *r);
 
@@ -256,6 +268,22 @@ size_t csvr_header_size(const csvr_reader *r);
  * read it (quotes removed, blanks around an unquoted name trimmed); valid until
  * csvr_close.  For "did you mean" hints and listings. */
 const char *csvr_header_name(const csvr_reader *r, size_t i);
+
+struct cfmt;
+
+/* Reads the cells of wanted column W (0-based, in the order given to csvr_open) with
+ * the declared format F instead of the default syntax above: a CFMT_DATE format for
+ * a date column, CFMT_NUMBER for an int, number or money column, CFMT_BOOL for a
+ * bool column (cellfmt.h); F is copied.  A cell that does not follow F is bad, with
+ * a message that shows F.  Call before the pass; false with *ERR filled
+ * (CSVR_ERR_USAGE) for a format the column's type does not take, or after a pass
+ * has started. */
+bool csvr_set_format(csvr_reader *r, size_t w, const struct cfmt *f, csvr_error *err);
+
+/* The header name that NAME differs from only in case (ASCII letters) or in spaces
+ * around it, for a "did you mean" hint when NAME is not in R's header; NULL when no
+ * header name is that close.  Valid until csvr_close. */
+const char *csvr_header_near(const csvr_reader *r, const char *name);
 
 /* Reads every data record of R in order, on the calling thread: for each good
  * record calls H->on_row, for each bad one H->on_bad (or stops when it is NULL).
