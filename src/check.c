@@ -411,9 +411,15 @@ static void check_export_clauses(chk_ctx *c, ast_decl *d)
         diagnostic *r = diag_report(c->diags, DIAG_ERROR, d->u.source.encoding_span,
                                     "unknown-encoding", "unknown encoding \"%s\"",
                                     d->u.source.encoding);
-        diag_hint(c->diags, r, "write an encoding iconv knows: \"GBK\", \"GB18030\", "
-                               "\"UTF-16\", \"UTF-16LE\", \"UTF-16BE\", \"BIG5\"; "
-                               "`iconv -l` lists them all");
+        static const char *const common[] = {"GBK", "GB18030", "UTF-16", "UTF-16LE",
+                                             "UTF-16BE", "BIG5", "UTF-8"};
+        const char *near = diag_closest(d->u.source.encoding, common, 7);
+        if (near)
+            diag_hint(c->diags, r, "did you mean \"%s\"?", near);
+        else
+            diag_hint(c->diags, r, "write an encoding iconv knows: \"GBK\", \"GB18030\", "
+                                   "\"UTF-16\", \"UTF-16LE\", \"UTF-16BE\", \"BIG5\"; "
+                                   "`iconv -l` lists them all");
     }
     ast_column *cols = d->u.source.columns;
     for (int i = 0; i < d->u.source.column_count; i++) {
@@ -455,8 +461,8 @@ static void check_export_clauses(chk_ctx *c, ast_decl *d)
                               : "a number format is like \"¥#,##0.00\", \"#,##0.0#元\" or \"#,##0\"");
             } else if (t != COLTYPE_DATE && f.max_places > (t == COLTYPE_INT ? 0 : t == COLTYPE_MONEY ? 2 : 18)) {
                 diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->format_span, "bad-format",
-                                            "format \"%s\" has %d decimal places, but %s %s",
-                                            col->format, f.max_places,
+                                            "format \"%s\" has %d decimal place%s, but %s %s",
+                                            col->format, f.max_places, f.max_places == 1 ? "" : "s",
                                             t == COLTYPE_INT ? "an int column" : "a money column",
                                             t == COLTYPE_INT ? "has none" : "keeps 2");
                 diag_hint(c->diags, r, t == COLTYPE_INT ? "declare the column as number, or drop the places"
