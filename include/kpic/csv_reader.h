@@ -41,6 +41,12 @@
  *   date    YYYY-MM-DD, or a datetime YYYY-MM-DD[T ]HH:MM[:SS] of which the date
  *           is kept (date.h); every part is validated
  *   bool    true/false, 1/0, yes/no, in any case
+ * A column given a declared format (csvr_set_format, cellfmt.h) reads its cells in
+ * that form instead (`2025/05/03`, `¥1,200.00`, `是`), and only in that form.
+ *
+ * Encodings.  csvr_open reads UTF-8.  csvr_open_encoded reads a file in another
+ * encoding by converting it whole to UTF-8 first (transcode.h); everything below
+ * then applies to the UTF-8 text, whose lines are the file's.
  *
  * Bad rows.  A cell that does not convert, a row whose number of fields differs
  * from the header's (a "ragged" row), and a quoted field left open at the end of
