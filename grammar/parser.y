@@ -50,6 +50,10 @@ static bool grain_of(const char *word, ast_grain *grain);
 static bool unit_of(const char *word, ast_unit *unit);
 static bool coltype_of(const char *word, ast_coltype *type);
 static void copy_columns(parse_ctx *ctx, ast_decl *d, ptr_vec *cols);
+static void source_clause(parse_ctx *ctx, ptr_vec *cols, kp_tok word, kp_loc word_loc,
+                          kp_tok value, kp_loc value_loc);
+static void bool_words(parse_ctx *ctx, ptr_vec *cols, kp_loc true_loc, kp_tok yes,
+                       kp_loc yes_loc, kp_tok no, kp_loc no_loc);
 static void yyerror(kp_loc *loc, parse_ctx *ctx, const char *msg);
 
 enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
@@ -197,9 +201,15 @@ staff_decl:
     }
   ;
 
+/* Clauses say how the export writes the data: `encoding "…"` for the whole file, on
+ * its own line before the columns; `header "…"`, `format "…"` and `true "…" false "…"`
+ * for the column before them. Clause words are not reserved (a column may be named
+ * `format`): a word followed by a string is a clause, followed by a type a column. */
 columns:
     %empty                { memset(&$$, 0, sizeof $$); }
   | columns column        { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
+  | columns IDENT STRING  { $$ = $1; source_clause(ctx, &$$, $2, @2, $3, @3); }
+  | columns "true" STRING "false" STRING { $$ = $1; bool_words(ctx, &$$, @2, $3, @3, $5, @5); }
   ;
 
 column:
@@ -798,12 +808,124 @@ static bool coltype_of(const char *word, ast_coltype *type)
     return false;
 }
 
+/* The list of a source block holds its columns and, as an entry without a name, its
+ * `encoding` line (source_clause): the source gets the one, its columns the others. */
 static void copy_columns(parse_ctx *ctx, ast_decl *d, ptr_vec *cols)
 {
-    d->u.source.column_count = (int)cols->len;
+    int n = 0;
     d->u.source.columns = arena_alloc(ctx->mem, (cols->len + 1) * sizeof(ast_column));
-    for (size_t i = 0; i < cols->len; i++)
-        d->u.source.columns[i] = *(ast_column *)cols->items[i];
+    for (size_t i = 0; i < cols->len; i++) {
+        ast_column *col = cols->items[i];
+        if (col->name != NULL) {
+            d->u.source.columns[n++] = *col;
+            continue;
+        }
+        d->u.source.encoding = col->header;
+        d->u.source.encoding_span = col->header_span;
+        d->u.source.encoding_clause_span = col->span;
+    }
+    d->u.source.column_count = n;
+}
+
+/* The last column of a source block's list so far, or NULL before the first. */
+static ast_column *last_column(ptr_vec *cols)
+{
+    for (size_t i = cols->len; i > 0; i--) {
+        ast_column *col = cols->items[i - 1];
+        if (col->name != NULL) return col;
+    }
+    return NULL;
+}
+
+/* A clause already given: an error that points at both. */
+static void duplicate_clause(parse_ctx *ctx, kp_loc at, const char *what, kp_span first)
+{
+    diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(at), "duplicate-clause",
+                                "'%s' is given twice", what);
+    diag_note(ctx->diags, d, first, "first given here");
+}
+
+/* `WORD "VALUE"` in a source block: encoding, header or format. */
+static void source_clause(parse_ctx *ctx, ptr_vec *cols, kp_tok word, kp_loc word_loc,
+                          kp_tok value, kp_loc value_loc)
+{
+    kp_loc whole = { word_loc.start, value_loc.end };
+    ast_column *col = last_column(cols);
+    if (!strcmp(word.text, "encoding")) {
+        for (size_t i = 0; i < cols->len; i++) {
+            ast_column *seen = cols->items[i];
+            if (seen->name == NULL) {
+                duplicate_clause(ctx, whole, "encoding", seen->span);
+                return;
+            }
+        }
+        if (col != NULL) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(whole), "clause-place",
+                                        "'encoding' is written before the columns");
+            diag_hint(ctx->diags, d, "move it to its own line at the top of the block: it is "
+                                     "the encoding of the whole file");
+            return;
+        }
+        ast_column *marker = arena_alloc(ctx->mem, sizeof *marker);
+        memset(marker, 0, sizeof *marker);
+        marker->header = value.text;
+        marker->header_span = SPAN(value_loc);
+        marker->span = SPAN(whole);
+        ptr_vec_push(ctx->mem, cols, marker);
+        return;
+    }
+    bool header = !strcmp(word.text, "header"), format = !strcmp(word.text, "format");
+    if (!header && !format) {
+        diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(word_loc), "unknown-clause",
+                                    "unknown clause '%s' in a source block", word.text);
+        static const char *const words[] = {"encoding", "header", "format"};
+        const char *near = diag_closest(word.text, words, 3);
+        if (near) diag_hint(ctx->diags, d, "did you mean '%s'?", near);
+        else diag_hint(ctx->diags, d, "a source block takes 'encoding \"…\"' before its "
+                                      "columns, and 'header \"…\"', 'format \"…\"' or "
+                                      "'true \"…\" false \"…\"' after a column's type");
+        return;
+    }
+    if (col == NULL) {
+        diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(whole), "clause-place",
+                                    "'%s' must follow a column's name and type", word.text);
+        diag_hint(ctx->diags, d, "write it on the column's line: amount  money  %s \"…\"",
+                  word.text);
+        return;
+    }
+    const char **slot = header ? &col->header : &col->format;
+    kp_span *slot_span = header ? &col->header_span : &col->format_span;
+    if (*slot != NULL) {
+        duplicate_clause(ctx, whole, word.text, *slot_span);
+        return;
+    }
+    *slot = value.text;
+    *slot_span = SPAN(value_loc);
+    col->span = ast_span_join(col->span, SPAN(whole));
+}
+
+/* `true "YES" false "NO"` after a bool column. */
+static void bool_words(parse_ctx *ctx, ptr_vec *cols, kp_loc true_loc, kp_tok yes,
+                       kp_loc yes_loc, kp_tok no, kp_loc no_loc)
+{
+    kp_loc whole = { true_loc.start, no_loc.end };
+    ast_column *col = last_column(cols);
+    if (col == NULL) {
+        diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(whole), "clause-place",
+                                    "'true \"…\" false \"…\"' must follow a column's name and type");
+        diag_hint(ctx->diags, d, "write it on the bool column's line: refunded  bool  true \"是\" false \"否\"");
+        return;
+    }
+    if (col->true_word != NULL) {
+        duplicate_clause(ctx, whole, "true … false …", col->bool_words_span);
+        return;
+    }
+    col->true_word = yes.text;
+    col->false_word = no.text;
+    col->true_span = SPAN(yes_loc);
+    col->false_span = SPAN(no_loc);
+    col->bool_words_span = SPAN(whole);
+    col->span = ast_span_join(col->span, SPAN(whole));
 }
 
 /* Token names as users should read them: keywords and punctuation quoted, token

@@ -97,6 +97,11 @@ void ast_expr_each_child(const ast_expr *e, void (*fn)(const ast_expr *child, vo
     }
 }
 
+const char *ast_column_header(const ast_column *col)
+{
+    return col->header != NULL ? col->header : col->name;
+}
+
 const char *ast_comparator_text(ast_comparator cmp)
 {
     return cmp == CMP_GE ? ">=" : "<=";

@@ -19,6 +19,8 @@
 #include <string.h>
 
 #include "check_internal.h"
+#include "kpic/cellfmt.h"
+#include "kpic/transcode.h"
 
 /* ---- small shared helpers --------------------------------------------------------- */
 
@@ -399,6 +401,89 @@ static void collect(chk_ctx *c)
 
 /* ---- pass 2: sources and the roster ----------------------------------------------- */
 
+/* The clauses that say how an export writes a source: a known encoding; a format
+ * only on a date, int, number or money column, and one that compiles (cellfmt.h)
+ * with places the type keeps; bool words only on a bool column; header names that
+ * are not empty and not shared by two columns. */
+static void check_export_clauses(chk_ctx *c, ast_decl *d)
+{
+    if (d->u.source.encoding && !tc_encoding_known(d->u.source.encoding)) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, d->u.source.encoding_span,
+                                    "unknown-encoding", "unknown encoding \"%s\"",
+                                    d->u.source.encoding);
+        static const char *const common[] = {"GBK", "GB18030", "UTF-16", "UTF-16LE",
+                                             "UTF-16BE", "BIG5", "UTF-8"};
+        const char *near = diag_closest(d->u.source.encoding, common, 7);
+        if (near)
+            diag_hint(c->diags, r, "did you mean \"%s\"?", near);
+        else
+            diag_hint(c->diags, r, "write an encoding iconv knows: \"GBK\", \"GB18030\", "
+                                   "\"UTF-16\", \"UTF-16LE\", \"UTF-16BE\", \"BIG5\"; "
+                                   "`iconv -l` lists them all");
+    }
+    ast_column *cols = d->u.source.columns;
+    for (int i = 0; i < d->u.source.column_count; i++) {
+        ast_column *col = &cols[i];
+        if (col->header && col->header[0] == '\0')
+            diag_report(c->diags, DIAG_ERROR, col->header_span, "bad-header",
+                        "the header name of column '%s' is empty", col->name);
+        /* two columns without a header clause and one name are a duplicate column */
+        for (int j = 0; j < i; j++) {
+            if (!col->header && !cols[j].header) continue;
+            const char *name = ast_column_header(col);
+            if (strcmp(ast_column_header(&cols[j]), name) != 0) continue;
+            diagnostic *r = diag_report(c->diags, DIAG_ERROR,
+                                        col->header ? col->header_span : col->name_span,
+                                        "bad-header", "columns '%s' and '%s' both read the "
+                                        "header name \"%s\"", cols[j].name, col->name, name);
+            diag_note(c->diags, r, cols[j].header ? cols[j].header_span : cols[j].name_span,
+                      "'%s' reads it here", cols[j].name);
+            break;
+        }
+        if (col->format) {
+            ast_coltype t = col->type;
+            cfmt f;
+            char why[256];
+            if (t == COLTYPE_TEXT || t == COLTYPE_BOOL) {
+                diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->format_span, "bad-format",
+                                            "a %s column takes no format", ast_coltype_name(t));
+                diag_hint(c->diags, r, t == COLTYPE_BOOL
+                              ? "a bool column names its words: true \"是\" false \"否\""
+                              : "formats are for date, int, number and money columns");
+            } else if (t == COLTYPE_DATE ? !cfmt_compile_date(col->format, &f, why, sizeof why)
+                                         : !cfmt_compile_number(col->format, &f, why, sizeof why)) {
+                diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->format_span, "bad-format",
+                                            "bad %s format \"%s\": %s",
+                                            t == COLTYPE_DATE ? "date" : "number", col->format, why);
+                diag_hint(c->diags, r, t == COLTYPE_DATE
+                              ? "a date format is like \"YYYY/MM/DD\", \"YYYY.M.D\", "
+                                "\"YYYYMMDD\" or \"YYYY年M月D日\""
+                              : "a number format is like \"¥#,##0.00\", \"#,##0.0#元\" or \"#,##0\"");
+            } else if (t != COLTYPE_DATE && f.max_places > (t == COLTYPE_INT ? 0 : t == COLTYPE_MONEY ? 2 : 18)) {
+                diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->format_span, "bad-format",
+                                            "format \"%s\" has %d decimal place%s, but %s %s",
+                                            col->format, f.max_places, f.max_places == 1 ? "" : "s",
+                                            t == COLTYPE_INT ? "an int column" : "a money column",
+                                            t == COLTYPE_INT ? "has none" : "keeps 2");
+                diag_hint(c->diags, r, t == COLTYPE_INT ? "declare the column as number, or drop the places"
+                                                        : "sub-cent amounts belong in a number column");
+            }
+        }
+        if (col->true_word) {
+            cfmt f;
+            char why[256];
+            if (col->type != COLTYPE_BOOL) {
+                diag_report(c->diags, DIAG_ERROR, col->bool_words_span, "bad-format",
+                            "only a bool column takes true and false words; '%s' is %s",
+                            col->name, ast_coltype_name(col->type));
+            } else if (!cfmt_compile_bool(col->true_word, col->false_word, &f, why, sizeof why)) {
+                diag_report(c->diags, DIAG_ERROR, col->bool_words_span, "bad-format",
+                            "bad bool words for column '%s': %s", col->name, why);
+            }
+        }
+    }
+}
+
 /* Pass 2 for one source or the roster: unique column names, at most one time (a date)
  * and one staff column (text or int); the roster's required and known columns. */
 static void check_columns(chk_ctx *c, ast_decl *d)
@@ -408,6 +493,7 @@ static void check_columns(chk_ctx *c, ast_decl *d)
     ast_column *cols = d->u.source.columns;
     name_set names;
     name_set_init(c->mem, &names, (size_t)d->u.source.column_count);
+    check_export_clauses(c, d);
     for (int i = 0; i < d->u.source.column_count; i++) {
         ast_column *col = &cols[i];
         int j = name_set_add(&names, col->name, i);

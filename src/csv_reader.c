@@ -31,6 +31,8 @@
  */
 #define _GNU_SOURCE /* pread, posix_fadvise, O_CLOEXEC */
 #include "kpic/csv_reader.h"
+#include "kpic/cellfmt.h"
+#include "kpic/transcode.h"
 
 #include <csv.h>
 #include <errno.h>
@@ -42,6 +44,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <utf8proc.h>
@@ -83,6 +86,9 @@ struct csvr_reader {
     unsigned flags;
 
     csvr_column *wanted;       /* copies, names included */
+    cfmt *formats;             /* per wanted column: its declared format, or kind
+                                  CFMT_NONE for the default syntax */
+    const cfmt **format_of;    /* per wanted column: &formats[w], or NULL */
     size_t n_wanted;
     size_t n_header;
     char **header;             /* n_header names, pointing into header_text */
@@ -908,6 +914,42 @@ static unsigned char *read_header_bytes(csvr_reader *r, size_t *start, record_sp
     }
 }
 
+/* Whether R's first bytes look like UTF-16 (transcode.h), for the message about a
+ * header with NUL bytes. */
+static bool looks_utf16(const csvr_reader *r)
+{
+    unsigned char head[4096];
+    size_t n = r->size < sizeof head ? r->size : sizeof head;
+    csvr_error ignored;
+    if (!source_read(r, 0, head, n, &ignored))
+        return false;
+    const char *like = tc_looks_like(head, n);
+    return like != NULL && strcmp(like, "UTF-16") == 0;
+}
+
+/* Whether A and B are the same name up to ASCII case and blanks around them. */
+static bool near_name(const char *a, const char *b)
+{
+    while (*a == ' ' || *a == '\t')
+        a++;
+    while (*b == ' ' || *b == '\t')
+        b++;
+    size_t la = strlen(a), lb = strlen(b);
+    while (la > 0 && (a[la - 1] == ' ' || a[la - 1] == '\t'))
+        la--;
+    while (lb > 0 && (b[lb - 1] == ' ' || b[lb - 1] == '\t'))
+        lb--;
+    return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
+}
+
+const char *csvr_header_near(const csvr_reader *r, const char *name)
+{
+    for (size_t i = 0; i < r->n_header; i++)
+        if (strcmp(r->header[i], name) != 0 && near_name(r->header[i], name))
+            return r->header[i];
+    return NULL;
+}
+
 /* Reads the header record, checks its names and maps the wanted columns. */
 static bool read_header(csvr_reader *r, csvr_error *err)
 {
@@ -964,9 +1006,16 @@ static bool read_header(csvr_reader *r, csvr_error *err)
         return false;
     }
     if (hb.nul_field > 0) {
-        /* Names are C strings from here on, and no spec can name such a column. */
-        set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, hb.nul_field, -1,
-                  "the header has a NUL byte in the name of field %zu", hb.nul_field);
+        /* Names are C strings from here on, and no spec can name such a column.  The
+         * usual cause is a UTF-16 export, whose ASCII characters each carry a NUL. */
+        if (looks_utf16(r))
+            set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, hb.nul_field, -1,
+                      "the header has NUL bytes: the file looks like UTF-16; declare encoding "
+                      "\"UTF-16\" in the source block, or convert the file to UTF-8 "
+                      "(iconv -f UTF-16 -t UTF-8)");
+        else
+            set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, hb.nul_field, -1,
+                      "the header has a NUL byte in the name of field %zu", hb.nul_field);
         return false;
     }
     r->n_header = hb.count;
@@ -1018,10 +1067,16 @@ static bool read_header(csvr_reader *r, csvr_error *err)
             continue;
         }
         if (hit == NULL) {
-            char listing[CSVR_MESSAGE_MAX - 200];
+            char listing[CSVR_MESSAGE_MAX - 400];
             list_header(r, listing, sizeof listing);
+            const char *near = csvr_header_near(r, want);
+            char quoted[4 * QUOTE_MAX + 16] = "";
+            if (near != NULL)
+                quote_for_message(quoted, sizeof quoted, (const unsigned char *)near,
+                                  strlen(near));
             set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, 0, (int)w,
-                      "column '%.100s' not found in the header; the header has: %s", want,
+                      "column '%.100s' not found in the header%s%s%s; the header has: %s",
+                      want, near ? " (did you mean '" : "", quoted, near ? "'?)" : "",
                       listing);
             free(sorted);
             return false;
@@ -1035,6 +1090,30 @@ static bool read_header(csvr_reader *r, csvr_error *err)
     free(sorted);
     r->plan_pos = r->data_begin;
     r->plan_line = r->data_first_line;
+    return true;
+}
+
+/* Whether a column of type TYPE can be read with format F. */
+static bool format_fits(const cfmt *f, csvr_type type)
+{
+    switch (f->kind) {
+    case CFMT_NONE: return true;
+    case CFMT_DATE: return type == CSVR_DATE;
+    case CFMT_NUMBER: return type == CSVR_INT || type == CSVR_NUMBER || type == CSVR_MONEY;
+    case CFMT_BOOL: return type == CSVR_BOOL;
+    }
+    return false;
+}
+
+bool csvr_set_format(csvr_reader *r, size_t w, const cfmt *f, csvr_error *err)
+{
+    if (w >= r->n_wanted || r->pass_started || !format_fits(f, r->wanted[w].type)) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, w < r->n_wanted ? (int)w : -1,
+                  "a format that column %zu cannot take, or set after reading began", w);
+        return false;
+    }
+    r->formats[w] = *f;
+    r->format_of[w] = f->kind == CFMT_NONE ? NULL : &r->formats[w];
     return true;
 }
 
@@ -1056,7 +1135,10 @@ static csvr_reader *open_common(csvr_reader *r, const csvr_column *wanted, size_
     }
     r->wanted = calloc(n_wanted ? n_wanted : 1, sizeof *r->wanted);
     r->field_of_want = calloc(n_wanted ? n_wanted : 1, sizeof *r->field_of_want);
-    if (r->wanted == NULL || r->field_of_want == NULL)
+    r->formats = calloc(n_wanted ? n_wanted : 1, sizeof *r->formats);
+    r->format_of = calloc(n_wanted ? n_wanted : 1, sizeof *r->format_of);
+    if (r->wanted == NULL || r->field_of_want == NULL || r->formats == NULL ||
+        r->format_of == NULL)
         goto nomem;
     for (size_t w = 0; w < n_wanted; w++) {
         if (wanted[w].name == NULL || (unsigned)wanted[w].type > CSVR_BOOL) {
@@ -1126,6 +1208,72 @@ csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
     return open_common(r, wanted, n_wanted, flags, err);
 }
 
+csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
+                               const csvr_column *wanted, size_t n_wanted, unsigned flags,
+                               csvr_error *err)
+{
+    if (encoding == NULL || tc_is_utf8(encoding))
+        return csvr_open(path, wanted, n_wanted, flags, err);
+    csvr_reader *r = calloc(1, sizeof *r);
+    if (r == NULL) {
+        set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory");
+        return NULL;
+    }
+    r->fd = -1;
+    copy_truncated(r->path, sizeof r->path, path);
+    if (!open_file(r, path, err)) {
+        csvr_close(r);
+        return NULL;
+    }
+    /* The raw bytes, whole: a regular file is read now, a pipe already was. */
+    unsigned char *raw = (unsigned char *)r->mem;
+    if (r->fd >= 0) {
+        raw = malloc(r->size ? r->size : 1);
+        if (raw == NULL || !source_read(r, 0, raw, r->size, err)) {
+            if (raw == NULL)
+                set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory reading the file");
+            free(raw);
+            csvr_close(r);
+            return NULL;
+        }
+        close(r->fd);
+        r->fd = -1;
+    }
+    size_t raw_size = r->size;
+    unsigned char digest[32];
+    bool hashed = !(flags & CSVR_NO_HASH);
+    if (hashed && EVP_Digest(raw, raw_size, digest, NULL, EVP_sha256(), NULL) != 1) {
+        set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory");
+        free(raw);
+        r->mem = NULL;
+        r->mem_owned = false;
+        csvr_close(r);
+        return NULL;
+    }
+    unsigned char *text;
+    size_t text_size;
+    tc_error terr;
+    bool converted = tc_to_utf8(encoding, raw, raw_size, &text, &text_size, &terr);
+    free(raw);
+    r->mem = NULL;
+    r->mem_owned = false;
+    if (!converted) {
+        set_error(err, CSVR_ERR_ENCODING, path, terr.line, 0, -1, "%s", terr.message);
+        csvr_close(r);
+        return NULL;
+    }
+    r->mem = text;
+    r->mem_owned = true;
+    r->size = text_size;
+    if (open_common(r, wanted, n_wanted, flags | CSVR_NO_HASH, err) == NULL)
+        return NULL;
+    if (hashed) {
+        memcpy(r->digest, digest, sizeof digest);
+        r->hash_done = true;
+    }
+    return r;
+}
+
 void csvr_close(csvr_reader *r)
 {
     if (r == NULL)
@@ -1141,6 +1289,8 @@ void csvr_close(csvr_reader *r)
     for (size_t w = 0; w < r->n_wanted; w++)
         free((char *)r->wanted[w].name);
     free(r->wanted);
+    free(r->formats);
+    free(r->format_of);
     free(r->header);
     free(r->header_text);
     free(r->want_of_field);
@@ -1443,16 +1593,55 @@ static void convert_text(struct csvr_pass *p, size_t w, bool checked)
 {
     CELL_BYTES(p, w, s, len, cell);
     const char *why = checked ? NULL : text_problem(s, len);
+    if (why != NULL && strcmp(why, "invalid UTF-8") == 0) {
+        const char *like = tc_looks_like(s, len);
+        if (like != NULL && strcmp(like, "GB18030") == 0)
+            why = "invalid UTF-8; the bytes read as GBK/GB18030: declare encoding "
+                  "\"GB18030\" in the source block";
+    }
     if (why != NULL)
         bad_cell(p, w, s, len, why);
     cell->as.text.ptr = (const char *)s;
     cell->as.text.len = len;
 }
 
+/* Reports a cell of column W that does not follow the column's declared format. */
+static void bad_formatted_cell(struct csvr_pass *p, size_t w, const unsigned char *s, size_t len)
+{
+    const cfmt *f = p->r->format_of[w];
+    char why[2 * CFMT_TEXT_MAX + 192];
+    if (f->kind == CFMT_BOOL)
+        snprintf(why, sizeof why, "expected \"%s\" or \"%s\"", f->text, f->text2);
+    else
+        snprintf(why, sizeof why, "does not match the format \"%s\"", f->text);
+    /* The two yen signs look alike and GBK has only the full-width one. */
+    static const char yen[] = "\xC2\xA5", wide_yen[] = "\xEF\xBF\xA5";
+    bool cell_yen = memmem(s, len, yen, 2) != NULL, cell_wide = memmem(s, len, wide_yen, 3) != NULL;
+    bool format_yen = strstr(f->text, yen) != NULL, format_wide = strstr(f->text, wide_yen) != NULL;
+    if ((cell_wide && format_yen && !format_wide) || (cell_yen && format_wide && !format_yen)) {
+        size_t at = strlen(why);
+        snprintf(why + at, sizeof why - at, " (the cell's %s is %s, the format's is %s: write "
+                 "the sign the file has)", cell_wide ? "￥" : "¥",
+                 cell_wide ? "the full-width U+FFE5" : "U+00A5",
+                 cell_wide ? "U+00A5" : "the full-width U+FFE5");
+    }
+    bad_cell(p, w, s, len, why);
+}
+
 static void convert_int(struct csvr_pass *p, size_t w)
 {
     CELL_BYTES(p, w, s, len, cell);
-    int st = parse_int64(s, len, &cell->as.i);
+    const cfmt *f = p->r->format_of[w];
+    char plain[CFMT_NUMBER_MAX];
+    size_t plain_len;
+    if (f != NULL) {
+        if (!cfmt_number_text(f, (const char *)s, len, plain, &plain_len)) {
+            bad_formatted_cell(p, w, s, len);
+            return;
+        }
+    }
+    int st = f != NULL ? parse_int64((const unsigned char *)plain, plain_len, &cell->as.i)
+                       : parse_int64(s, len, &cell->as.i);
     if (st != 0)
         bad_cell(p, w, s, len, st == 1 ? "not an integer" : "integer out of range");
 }
@@ -1460,7 +1649,19 @@ static void convert_int(struct csvr_pass *p, size_t w)
 static void convert_decimal(struct csvr_pass *p, size_t w, unsigned places)
 {
     CELL_BYTES(p, w, s, len, cell);
-    dec_status st = dec_parse((const char *)s, len, places, &cell->as.dec);
+    const cfmt *f = p->r->format_of[w];
+    dec_status st;
+    if (f != NULL) {
+        char plain[CFMT_NUMBER_MAX];
+        size_t plain_len;
+        if (!cfmt_number_text(f, (const char *)s, len, plain, &plain_len)) {
+            bad_formatted_cell(p, w, s, len);
+            return;
+        }
+        st = dec_parse(plain, plain_len, places, &cell->as.dec);
+    } else {
+        st = dec_parse((const char *)s, len, places, &cell->as.dec);
+    }
     if (st == DEC_TOO_PRECISE)
         bad_cell(p, w, s, len,
                  places == 2 ? "more than 2 decimal places" : "more than 18 decimal places");
@@ -1471,6 +1672,15 @@ static void convert_decimal(struct csvr_pass *p, size_t w, unsigned places)
 static void convert_date(struct csvr_pass *p, size_t w)
 {
     CELL_BYTES(p, w, s, len, cell);
+    const cfmt *f = p->r->format_of[w];
+    if (f != NULL) {
+        date_status st = cfmt_parse_date(f, (const char *)s, len, &cell->as.date);
+        if (st == DATE_SYNTAX)
+            bad_formatted_cell(p, w, s, len);
+        else if (st != DATE_OK)
+            bad_cell(p, w, s, len, date_status_text(st));
+        return;
+    }
     date_status st = date_parse((const char *)s, len, &cell->as.date);
     if (st != DATE_OK)
         bad_cell(p, w, s, len, date_status_text(st));
@@ -1479,8 +1689,11 @@ static void convert_date(struct csvr_pass *p, size_t w)
 static void convert_bool(struct csvr_pass *p, size_t w)
 {
     CELL_BYTES(p, w, s, len, cell);
-    int b = parse_bool(s, len);
-    if (b < 0)
+    const cfmt *f = p->r->format_of[w];
+    int b = f != NULL ? cfmt_parse_bool(f, (const char *)s, len) : parse_bool(s, len);
+    if (b < 0 && f != NULL)
+        bad_formatted_cell(p, w, s, len);
+    else if (b < 0)
         bad_cell(p, w, s, len, "expected true/false, 1/0 or yes/no");
     cell->as.b = b > 0;
 }

@@ -192,10 +192,18 @@ static const char *unit_text(differ *f, const ast_decl *ind)
                         ind->u.indicator.per_staff ? " per staff" : "");
 }
 
+/* A column's type and flags, then how the export writes it (a changed format reads
+ * the same file differently, so it is a difference). */
 static const char *column_text(differ *f, const ast_column *c)
 {
-    return arena_printf(f->mem, "%s%s%s", ast_coltype_name(c->type), c->is_time ? " time" : "",
-                        c->is_staff ? " staff" : "");
+    const char *text = arena_printf(f->mem, "%s%s%s", ast_coltype_name(c->type),
+                                    c->is_time ? " time" : "", c->is_staff ? " staff" : "");
+    if (c->header) text = arena_printf(f->mem, "%s header \"%s\"", text, c->header);
+    if (c->format) text = arena_printf(f->mem, "%s format \"%s\"", text, c->format);
+    if (c->true_word)
+        text = arena_printf(f->mem, "%s true \"%s\" false \"%s\"", text, c->true_word,
+                            c->false_word);
+    return text;
 }
 
 static const char *set_text(const ast_decl *set, const diag_sink *diags, arena *mem)
@@ -245,6 +253,8 @@ static const char *expr_or_none(const ast_role_item *it, const diag_sink *diags,
 
 static void diff_columns(differ *f, const char *what, const ast_decl *o, const ast_decl *n)
 {
+    compare(f, what, "encoding", o->u.source.encoding ? quoted(f, o->u.source.encoding) : "UTF-8",
+            n->u.source.encoding ? quoted(f, n->u.source.encoding) : "UTF-8");
     compare(f, what, "file", o->u.source.path, n->u.source.path);
     for (int i = 0; i < n->u.source.column_count; i++) {
         const ast_column *nc = &n->u.source.columns[i];

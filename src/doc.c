@@ -597,6 +597,12 @@ static void write_source(doc *d, const ast_decl *src)
         line_break(d);
         text(d, "No time column: a static source, which every window sees whole.");
     }
+    if (src->u.source.encoding) {
+        line_break(d);
+        text(d, "Encoding ");
+        code(d, src->u.source.encoding);
+        text(d, ", converted to UTF-8 when the file is read.");
+    }
     para_end(d);
     static const char *const headers[] = {"column", "type", "meaning"};
     static const bool right[] = {false, false, false};
@@ -611,6 +617,25 @@ static void write_source(doc *d, const ast_decl *src)
         if (col->is_time) text(d, "time: places each row in a period");
         if (col->is_staff) text(d, "staff: credits each row to this staff member");
         if (src->kind == DECL_STAFF) text(d, roster_meaning(col->name));
+        /* how the export writes it: after the meaning, in the order fmt writes them */
+        bool said = col->is_time || col->is_staff ||
+                    (src->kind == DECL_STAFF && roster_meaning(col->name)[0]);
+        if (col->header) {
+            text(d, said ? "; header " : "header ");
+            code(d, col->header);
+            said = true;
+        }
+        if (col->format) {
+            text(d, said ? "; format " : "format ");
+            code(d, col->format);
+            said = true;
+        }
+        if (col->true_word) {
+            text(d, said ? "; true " : "true ");
+            code(d, col->true_word);
+            text(d, ", false ");
+            code(d, col->false_word);
+        }
         row_end(d);
     }
     table_end(d);

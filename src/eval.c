@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kpic/cellfmt.h"
 #include "kpic/csv_reader.h"
 #include "kpic/hash.h"
 #include "kpic/keystore.h"
@@ -328,6 +329,29 @@ static bool may_read_source(eval_session *s, const ast_decl *src, const char *pa
     return false;
 }
 
+/* Opens SRC's file at PATH as its declaration says the export is written: in its
+ * encoding, each column under its header name (COLS) and read with its format. The
+ * checker has compiled every format already, so compiling one here cannot fail. */
+static csvr_reader *open_declared(const ast_decl *src, const char *path, const csvr_column *cols,
+                                  size_t n, unsigned flags, csvr_error *err)
+{
+    csvr_reader *reader = csvr_open_encoded(path, src->u.source.encoding, cols, n, flags, err);
+    for (size_t c = 0; reader && c < n; c++) {
+        const ast_column *col = &src->u.source.columns[c];
+        cfmt f;
+        char why[256];
+        bool compiled = col->true_word ? cfmt_compile_bool(col->true_word, col->false_word, &f, why, sizeof why)
+                      : !col->format ? false
+                      : col->type == COLTYPE_DATE ? cfmt_compile_date(col->format, &f, why, sizeof why)
+                                                  : cfmt_compile_number(col->format, &f, why, sizeof why);
+        if (compiled && !csvr_set_format(reader, c, &f, err)) {
+            csvr_close(reader);
+            reader = NULL;
+        }
+    }
+    return reader;
+}
+
 static void report_csv_error(eval_session *s, const csvr_error *e)
 {
     diag_report_data(s->diags, DIAG_ERROR, e->path, (unsigned)e->line, (unsigned)e->field,
@@ -503,12 +527,12 @@ static bool load_roster(eval_session *s)
     int n = roster->u.source.column_count;
     csvr_column *cols = xcalloc((size_t)n + 1, sizeof *cols);
     for (int i = 0; i < n; i++) {
-        cols[i].name = roster->u.source.columns[i].name;
+        cols[i].name = ast_column_header(&roster->u.source.columns[i]);
         cols[i].type = csv_type(roster->u.source.columns[i].type);
     }
     csvr_error err;
     bool allowed = may_read_source(s, roster, r.path);
-    csvr_reader *reader = allowed ? csvr_open(r.path, cols, (size_t)n, 0, &err) : NULL;
+    csvr_reader *reader = allowed ? open_declared(roster, r.path, cols, (size_t)n, 0, &err) : NULL;
     free(cols);
     if (!allowed) return false;
     if (!reader) {
@@ -1402,7 +1426,7 @@ static size_t pass_columns(const ast_decl *src, csvr_column *cols, int *time_cel
         const ast_column *col = &src->u.source.columns[c];
         if (col->is_time) *time_cell = c;
         if (col->is_staff) *staff_cell = c;
-        cols[c].name = col->name;
+        cols[c].name = ast_column_header(col);
         cols[c].type = csv_type(col->type);
     }
     return (size_t)ncols;
@@ -1416,15 +1440,19 @@ static bool header_has_declared_columns(eval_session *s, const ast_decl *src, cs
     size_t fields = csvr_header_size(reader);
     bool ok = true;
     for (int c = 0; c < src->u.source.column_count; c++) {
-        const char *name = src->u.source.columns[c].name;
+        const char *name = ast_column_header(&src->u.source.columns[c]);
         bool found = false;
         for (size_t f = 0; f < fields && !found; f++) found = !strcmp(csvr_header_name(reader, f), name);
         if (found) continue;
         char header[4 * CSVR_MESSAGE_MAX];
         csvr_header_listing(reader, header, sizeof header);
-        diag_report_data(s->diags, DIAG_ERROR, path, 1, 0, "data",
-                         "column '%s' of source '%s' is not in the header; the header has: %s",
-                         name, src->name, header);
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, 1, 0, "data",
+                                         "column '%s' of source '%s' is not in the header; the header has: %s",
+                                         name, src->name, header);
+        const char *near = csvr_header_near(reader, name);
+        if (near)
+            diag_hint(s->diags, d, "did you mean \"%s\"? it differs in case or spaces: fix the "
+                                   "export, or write header \"%s\" on the column", near, near);
         ok = false;
     }
     return ok;
@@ -1578,7 +1606,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     /* missing columns are reported below, each with its source's name, all at once */
     unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH);
     bool allowed = may_read_source(s, src, path);
-    csvr_reader *reader = allowed ? csvr_open(path, cols, n, flags, &err) : NULL;
+    csvr_reader *reader = allowed ? open_declared(src, path, cols, n, flags, &err) : NULL;
     if (!reader) {
         free(cols);
         if (!allowed) return false;

@@ -572,20 +572,60 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
         sb_str(&line, "staff ");
     }
     add_slice(c, &line, d->u.source.path_span);
-    block_open(c, d, &line, d->u.source.path_span.end, n, first);
-    for (int i = 0; i < n; i++) {
-        const ast_column *col = &cols[i];
-        sb_str(&line, col->name);
-        sb_pad_to(&line, 0, name_w + FMT_GAP);
-        sb_str(&line, ast_coltype_name(col->type));
-        if (col->is_time || col->is_staff) {
-            sb_pad_to(&line, 0, name_w + FMT_GAP + type_w + FMT_GAP);
-            if (col->is_time) sb_str(&line, "time");
-            if (col->is_time && col->is_staff) sb_str(&line, " ");
-            if (col->is_staff) sb_str(&line, "staff");
+    bool encoding = d->u.source.encoding != NULL;
+    block_open(c, d, &line, d->u.source.path_span.end, n + encoding, first);
+    if (encoding) {
+        sb_str(&line, "encoding ");
+        add_slice(c, &line, d->u.source.encoding_span);
+        place_sb(c, FMT_INDENT, FMT_INDENT, &line, d->u.source.encoding_clause_span.start,
+                 d->u.source.encoding_clause_span.end, BLANK_NO, BLANK_KEEP, true);
+    }
+    /* clauses (header, format, bool words) line up after the widest name, type and
+     * flags among the columns that have clauses */
+    size_t clause_col = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        for (int i = 0; i < n; i++) {
+            const ast_column *col = &cols[i];
+            bool clauses = col->header || col->format || col->true_word;
+            sb_str(&line, col->name);
+            sb_pad_to(&line, 0, name_w + FMT_GAP);
+            sb_str(&line, ast_coltype_name(col->type));
+            if (col->is_time || col->is_staff) {
+                sb_pad_to(&line, 0, name_w + FMT_GAP + type_w + FMT_GAP);
+                if (col->is_time) sb_str(&line, "time");
+                if (col->is_time && col->is_staff) sb_str(&line, " ");
+                if (col->is_staff) sb_str(&line, "staff");
+            }
+            if (pass == 0) {
+                if (clauses && str_width(line.p) + FMT_GAP > clause_col)
+                    clause_col = str_width(line.p) + FMT_GAP;
+                line.len = 0;
+                line.p[0] = '\0';
+                continue;
+            }
+            if (clauses) sb_pad_to(&line, 0, clause_col);
+            const char *sep = "";
+            if (col->header) {
+                sb_str(&line, "header ");
+                add_slice(c, &line, col->header_span);
+                sep = " ";
+            }
+            if (col->format) {
+                sb_str(&line, sep);
+                sb_str(&line, "format ");
+                add_slice(c, &line, col->format_span);
+                sep = " ";
+            }
+            if (col->true_word) {
+                sb_str(&line, sep);
+                sb_str(&line, "true ");
+                add_slice(c, &line, col->true_span);
+                sb_str(&line, " false ");
+                add_slice(c, &line, col->false_span);
+            }
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, col->span.start, col->span.end,
+                     encoding ? BLANK_KEEP : item_rule(i), BLANK_KEEP, true);
         }
-        place_sb(c, FMT_INDENT, FMT_INDENT, &line, col->span.start, col->span.end,
-                 item_rule(i), BLANK_KEEP, true);
     }
     block_close(c, d);
     sb_free(&line);

@@ -214,8 +214,20 @@ typedef struct ast_column {
     kp_span type_span;
     bool is_time, is_staff;    /* the `time` and `staff` flags */
     kp_span time_span, staff_span;
-    kp_span span;              /* the whole column line */
+    kp_span span;              /* the whole column line, clauses included */
+    /* How the export writes the column (§3 source); NULL when not declared. */
+    const char *header;        /* `header "…"`: the name in the CSV header */
+    kp_span header_span;       /* the string */
+    const char *format;        /* `format "…"`: a date or number pattern (cellfmt.h) */
+    kp_span format_span;
+    const char *true_word;     /* `true "…" false "…"`: a bool column's words */
+    const char *false_word;
+    kp_span true_span, false_span;   /* the strings */
+    kp_span bool_words_span;         /* from `true` to the false word */
 } ast_column;
+
+/* The name a column has in the CSV header: its `header "…"`, or its own name. */
+const char *ast_column_header(const ast_column *col);
 
 typedef struct ast_scale_row {
     bool lo_closed, hi_closed; /* '[' vs '(' and ']' vs ')' */
@@ -279,6 +291,9 @@ struct ast_decl {
         struct {               /* DECL_SOURCE, DECL_STAFF */
             const char *path;
             kp_span path_span;
+            const char *encoding; /* `encoding "…"`, or NULL: UTF-8 */
+            kp_span encoding_span;        /* the string */
+            kp_span encoding_clause_span; /* the whole `encoding "…"` line */
             ast_column *columns;
             int column_count;
         } source;

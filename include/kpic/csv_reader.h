@@ -46,6 +46,12 @@
  *   date    YYYY-MM-DD, or a datetime YYYY-MM-DD[T ]HH:MM[:SS] of which the date
  *           is kept (date.h); every part is validated
  *   bool    true/false, 1/0, yes/no, in any case
+ * A column given a declared format (csvr_set_format, cellfmt.h) reads its cells in
+ * that form instead (`2025/05/03`, `¥1,200.00`, `是`), and only in that form.
+ *
+ * Encodings.  csvr_open reads UTF-8.  csvr_open_encoded reads a file in another
+ * encoding by converting it whole to UTF-8 first (transcode.h); everything below
+ * then applies to the UTF-8 text, whose lines are the file's.
  *
  * Bad rows.  A cell that does not convert, a row whose number of fields differs
  * from the header's (a "ragged" row), text after a closing quote, and a quoted
@@ -160,6 +166,7 @@ typedef enum csvr_error_kind {
     CSVR_ERR_USAGE,    /* the API was misused (bad column list, reader reused) */
     CSVR_ERR_TOO_LONG, /* a record of a pipe longer than CSVR_RECORD_MAX */
     CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
+    CSVR_ERR_ENCODING, /* bytes not valid in the file's declared encoding */
 } csvr_error_kind;
 
 /* The longest record a file that is not a regular file (a pipe, /dev/stdin) may
@@ -256,6 +263,17 @@ csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
                               const csvr_column *wanted, size_t n_wanted, unsigned flags,
                               csvr_error *err);
 
+/* Like csvr_open, for a file written in ENCODING (an iconv name; NULL or UTF-8: the
+ * same as csvr_open).  The whole file is read and converted to UTF-8 in memory
+ * (transcode.h) before its header is read, so its passes, chunks and line numbers
+ * are those of the UTF-8 text, which has the file's own lines; the SHA-256 is the
+ * digest of the file's bytes as they are on disk, computed at open (CSVR_NO_HASH
+ * skips it).  A byte sequence that is not valid in ENCODING is a CSVR_ERR_ENCODING
+ * error on its line that names the encoding the file looks like. */
+csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
+                               const csvr_column *wanted, size_t n_wanted, unsigned flags,
+                               csvr_error *err);
+
 /* Releases R and everything it owns.  R may be NULL. */
 void csvr_close(csvr_reader *r);
 
@@ -275,6 +293,22 @@ const char *csvr_header_name(const csvr_reader *r, size_t i);
  * \xNN, control characters), a name with blanks around it or an empty one in
  * double quotes, and ", ..." when the list does not fit. */
 void csvr_header_listing(const csvr_reader *r, char *buf, size_t cap);
+
+struct cfmt;
+
+/* Reads the cells of wanted column W (0-based, in the order given to csvr_open) with
+ * the declared format F instead of the default syntax above: a CFMT_DATE format for
+ * a date column, CFMT_NUMBER for an int, number or money column, CFMT_BOOL for a
+ * bool column (cellfmt.h); F is copied.  A cell that does not follow F is bad, with
+ * a message that shows F.  Call before the pass; false with *ERR filled
+ * (CSVR_ERR_USAGE) for a format the column's type does not take, or after a pass
+ * has started. */
+bool csvr_set_format(csvr_reader *r, size_t w, const struct cfmt *f, csvr_error *err);
+
+/* The header name that NAME differs from only in case (ASCII letters) or in spaces
+ * around it, for a "did you mean" hint when NAME is not in R's header; NULL when no
+ * header name is that close.  Valid until csvr_close. */
+const char *csvr_header_near(const csvr_reader *r, const char *name);
 
 /* Reads every data record of R in order, on the calling thread: for each good
  * record calls H->on_row, for each bad one H->on_bad (or stops when it is NULL).

@@ -138,9 +138,9 @@ def pick_weighted(r, items, weights):
     return r.choices(items, weights=weights, k=1)[0]
 
 
-def write(name, header, rows):
+def write(name, header, rows, encoding="utf-8"):
     path = os.path.join(OUT, name)
-    with open(path, "w", encoding="utf-8", newline="") as f:
+    with open(path, "w", encoding=encoding, newline="") as f:
         w = csv.writer(f, lineterminator="\n", quoting=csv.QUOTE_MINIMAL)
         w.writerow(header)
         w.writerows(rows)
@@ -165,8 +165,12 @@ PROMOTED = {"douyin_ads", "wechat_ads", "baidu_sem", "referral", "offline"}
 
 
 def gen_channels():
-    write("channels.csv", ["channel", "channel_name", "channel_group", "is_paid"],
-          [list(c) for c in CHANNELS])
+    # exported from the ERP as it comes: GBK, Chinese header names, 是/否 for the flag
+    # (the spec declares all three: user-ops.kpi, source channels)
+    write("channels.csv", ["渠道编码", "渠道名称", "渠道分组", "是否付费"],
+          [[code, name, group, "是" if paid == "true" else "否"]
+           for code, name, group, paid in CHANNELS],
+          encoding="gbk")
 
 
 # --------------------------------------------------------------------------- staff

@@ -460,8 +460,8 @@ static void test_missing_column_lists_header(void **state)
     assert_int_equal(err.kind, CSVR_ERR_HEADER);
     assert_int_equal(err.column, 1);
     assert_string_equal(format_error(&err),
-                        "data/orders.csv:1: error: column 'amount' not found in the header; the "
-                        "header has: order_id, customer_id, Amount, paid at");
+                        "data/orders.csv:1: error: column 'amount' not found in the header (did "
+                        "you mean 'Amount'?); the header has: order_id, customer_id, Amount, paid at");
 }
 
 /* With CSVR_MISSING_COLUMNS_OK the caller reports missing columns itself (kpic eval
