@@ -963,7 +963,8 @@ static void test_header_names_trimmed_unless_quoted(void **state)
     csvr_reader *r = csvr_open_memory("mem.csv", S(quoted), cols, 2, 0, &err);
     assert_null(r);
     assert_string_equal(format_error(&err), "mem.csv:1: error: column 'staff_id' not found in the "
-                                             "header; the header has: id, \" staff_id \"");
+                                             "header (did you mean ' staff_id '?); the header has: "
+                                             "id, \" staff_id \"");
 }
 
 int main(void)
