@@ -977,7 +977,7 @@ static void render_md(writer *w)
         role_table(w, pd, &t);
         table_md(w, &t);
         if (!pd->people.len) {
-            fprintf(w->out, "\nThis change %s.\n", no_statement(w, pd));
+            fprintf(w->out, "\nThe new spec %s.\n", no_statement(w, pd));
         } else {
             fprintf(w->out, "\nPeople: %s.\n", people_counts(w, pd));
             fprintf(w->out, "\n<details><summary>Staff whose statement changed in %s (%zu), largest change first</summary>\n\n",
