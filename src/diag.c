@@ -42,14 +42,17 @@ uint32_t diag_add_file(diag_sink *s, const char *path, char *text, size_t len)
     f->path = xstrdup(path);
     f->text = text;
     f->len = len;
+    /* A line ends at LF, CRLF or a lone CR (old Mac files), as in CSV data. */
     size_t lines = 1;
     for (size_t i = 0; i < len; i++)
-        if (text[i] == '\n') lines++;
+        if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n'))) lines++;
     f->line_starts = xmalloc(lines * sizeof *f->line_starts);
     f->line_count = 0;
-    f->line_starts[f->line_count++] = 0;
+    /* a UTF-8 byte-order mark is not part of line 1: columns and excerpts start after it */
+    f->line_starts[f->line_count++] = len >= 3 && memcmp(text, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
     for (size_t i = 0; i < len; i++)
-        if (text[i] == '\n') f->line_starts[f->line_count++] = (uint32_t)(i + 1);
+        if (text[i] == '\n' || (text[i] == '\r' && (i + 1 == len || text[i + 1] != '\n')))
+            f->line_starts[f->line_count++] = (uint32_t)(i + 1);
     return (uint32_t)s->file_count++;
 }
 
@@ -243,6 +246,7 @@ static void print_excerpt(const diag_sink *s, FILE *out, kp_span span)
     uint32_t start = span.start > f->len ? (uint32_t)f->len : span.start;
     size_t li = line_index(f, start);
     uint32_t line_start = f->line_starts[li];
+    if (start < line_start) start = line_start;   /* a span on a byte-order mark */
     uint32_t line_end = li + 1 < f->line_count ? f->line_starts[li + 1] - 1 : (uint32_t)f->len;
     if (line_end > line_start && f->text[line_end - 1] == '\r') line_end--;
     uint32_t end = span.end < start ? start : span.end;

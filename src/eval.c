@@ -506,6 +506,20 @@ static bool on_roster_row(void *ctx, const csvr_row *row)
         r->bad = true;
         return true;
     }
+    if (r->start >= 0 && r->end >= 0 && rr->values[r->start].kind == VAL_DATE &&
+        rr->values[r->end].kind == VAL_DATE && rr->values[r->end].as.date <= rr->values[r->start].as.date) {
+        /* employment is [start, end): such a row is employed on no day, a typo that would
+         * quietly leave the person out of every period */
+        char start[DATE_FORMAT_SIZE], end[DATE_FORMAT_SIZE];
+        date_format(rr->values[r->start].as.date, start, sizeof start);
+        date_format(rr->values[r->end].as.date, end, sizeof end);
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->end + 1),
+                                         "roster", "staff '%s' ends on %s, not after starting on %s",
+                                         id.as.text, end, start);
+        diag_hint(s->diags, d, "'end' is the first day no longer employed: it must be later than 'start'");
+        r->bad = true;
+        return true;
+    }
     strtab_intern(&s->staff_ids, id.as.text, strlen(id.as.text)); /* id == r->rows.len */
     ptr_vec_push(&s->mem, &r->rows, rr);
     ptr_vec_push(&s->mem, &r->lines, (void *)(uintptr_t)line);
