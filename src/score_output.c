@@ -11,10 +11,14 @@
  *   points,         2 places (104.17, 41.67, 101.2); a missing kpi has points 0 under
  *   weighted, score `missing zero` and null under `missing skip`; weighted is 0 for both
  *   bonus           always 2 places (5600.00), as money is paid
+ *   employed        6 places (0.645161 for 20 of 31 days); the days are in the notes
  *   null            JSON null; an empty CSV cell
  * Numbers for people (table, Markdown, HTML) come from eval_format_value(): values by
  * the indicator's unit, achievement as a percentage, points with at most 2 places,
  * money with 2 places and thousands separators.
+ *
+ * Every format says why a bonus is what it is with the same words: the notes of
+ * statement_reasons(), the gates with their values, the reason of an unscored row.
  *
  * Output is deterministic: periods in session order, roles in declaration order,
  * staff in roster order; no clock, no locale, no addresses.
