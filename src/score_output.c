@@ -11,10 +11,14 @@
  *   points,         2 places (104.17, 41.67, 101.2); a missing kpi has points 0 under
  *   weighted, score `missing zero` and null under `missing skip`; weighted is 0 for both
  *   bonus           always 2 places (5600.00), as money is paid
+ *   employed        6 places (0.645161 for 20 of 31 days); the days are in the notes
  *   null            JSON null; an empty CSV cell
  * Numbers for people (table, Markdown, HTML) come from eval_format_value(): values by
  * the indicator's unit, achievement as a percentage, points with at most 2 places,
  * money with 2 places and thousands separators.
+ *
+ * Every format says why a bonus is what it is with the same words: the notes of
+ * statement_reasons(), the gates with their values, the reason of an unscored row.
  *
  * Output is deterministic: periods in session order, roles in declaration order,
  * staff in roster order; no clock, no locale, no addresses.
@@ -550,6 +554,51 @@ static const char **gate_tallies(render_ctx *c, const ast_decl *role, const size
     }
     *count = first->gate_count;
     return lines;
+}
+
+/* period,staff_id,name,role,status,score,bonus,employed,gates,notes,skipped — the
+ * CSV of --summary: one row per statement and per unscored roster row, in the order of
+ * the full CSV, with the same cells; no kpi columns, so that a bonus is on one row only
+ * and a Sum of `bonus` in a pivot table is the payroll total. LF line ends. */
+static void render_csv_summary(FILE *out, render_ctx *c)
+{
+    const score_result *r = c->r;
+    const char *skipped = skipped_note(c);
+    if (c->o->bom) fputs("\xEF\xBB\xBF", out);
+    fputs("period,staff_id,name,role,status,score,bonus,employed,gates,notes,skipped\n", out);
+    for (size_t p = 0; p < c->period_count; p++) {
+        const char *label = period_text(c, p);
+        for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
+            const score_statement *st = &r->statements[i];
+            const eval_staff *who = &c->roster[st->staff];
+            eval_write_csv_field(out, label);
+            csv_text(out, who->id);
+            csv_text(out, who->name);
+            csv_text(out, st->role->name);
+            fputs(",scored,", out);
+            write_machine_places(out, st->score, 2, false, false);
+            fputc(',', out);
+            write_machine_places(out, st->bonus, 2, true, false);
+            fputc(',', out);
+            write_machine_places(out, st->employed, 6, false, false);
+            csv_text(out, gates_summary(c, st));
+            csv_text(out, statement_notes(c, st));
+            csv_text(out, skipped);
+            fputc('\n', out);
+        }
+        for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
+            const score_unscored *u = &r->unscored[i];
+            const eval_staff *who = &c->roster[u->staff];
+            eval_write_csv_field(out, label);
+            csv_text(out, who->id);
+            csv_text(out, who->name);
+            csv_text(out, who->role);
+            fputs(",unscored,,,,", out);
+            csv_text(out, unscored_note(c, u));
+            csv_text(out, skipped);
+            fputc('\n', out);
+        }
+    }
 }
 
 /* ---- table ---------------------------------------------------------------------------------- */
@@ -1215,7 +1264,10 @@ char *score_render(const score_result *r, score_format format, const score_rende
     FILE *out = score_memstream(&buf, &size);
     switch (format) {
     case SCORE_FORMAT_JSON: render_json(out, &c); break;
-    case SCORE_FORMAT_CSV: render_csv(out, &c); break;
+    case SCORE_FORMAT_CSV:
+        if (o->summary) render_csv_summary(out, &c);
+        else render_csv(out, &c);
+        break;
     case SCORE_FORMAT_MD: render_md(out, &c); break;
     case SCORE_FORMAT_HTML: render_html(out, &c); break;
     case SCORE_FORMAT_TABLE: render_table(out, &c); break;

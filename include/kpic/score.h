@@ -151,6 +151,8 @@ typedef struct score_render_options {
     const ast_spec *spec;      /* its files: spec_sha256 and `imports` */
     const diag_sink *diags;    /* the spec's text: gate conditions, explanations */
     bool bom;                  /* CSV: start with a UTF-8 byte-order mark */
+    bool summary;              /* CSV: a row per statement and per unscored row, without
+                                  the kpi columns (what payroll adds up) */
 } score_render_options;
 
 /* The statements of R in FORMAT (docs/cli.md; JSON and CSV exactly DESIGN §3.1),

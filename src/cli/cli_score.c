@@ -1,4 +1,5 @@
-/* cli_score.c — `kpic score SPEC --period P|RANGE [DATA] [--format …] [-o FILE] [--bom]`
+/* cli_score.c — `kpic score SPEC --period P|RANGE [DATA] [--format …] [-o FILE] [--bom]
+ * [--summary]`
  * and `kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]`. */
 #include "cli.h"
 
@@ -12,7 +13,7 @@ int cli_score(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL, *output = NULL;
     score_format format = SCORE_FORMAT_TABLE;
-    bool bom = false;
+    bool bom = false, summary = false;
     cli_data_args data;
     memset(&data, 0, sizeof data);
     int status = EXIT_USAGE;
@@ -23,6 +24,8 @@ int cli_score(int argc, char **argv)
         const char *a = argv[i];
         if (!strcmp(a, "--bom")) {
             bom = true;
+        } else if (!strcmp(a, "--summary")) {
+            summary = true;
         } else if (!strcmp(a, "--period") || !strcmp(a, "--format") || !strcmp(a, "-o") ||
                    !strcmp(a, "--output")) {
             const char *v = cli_option_value(argc, argv, &i);
@@ -45,6 +48,7 @@ int cli_score(int argc, char **argv)
     if (!path) { cli_usage("score needs a spec file", NULL); goto done; }
     if (!period_text) { cli_usage("score needs --period (e.g. --period 2025-05)", NULL); goto done; }
     if (bom && format != SCORE_FORMAT_CSV) { cli_usage("--bom goes with --format csv", NULL); goto done; }
+    if (summary && format != SCORE_FORMAT_CSV) { cli_usage("--summary goes with --format csv", NULL); goto done; }
 
     diag_sink diags;
     diag_init(&diags);
@@ -64,7 +68,7 @@ int cli_score(int argc, char **argv)
         if (eval_execute(session)) {
             score_result *result = score_compute(session, model, &diags);
             eval_report_scale_misses(session); /* scales inside indicators' formulas */
-            score_render_options opts = {path, spec, &diags, bom};
+            score_render_options opts = {path, spec, &diags, bom, summary};
             size_t len;
             char *text = score_render(result, format, &opts, &len);
             bool exact = eval_overflow_check(session) && !result->total_overflow;

@@ -198,6 +198,19 @@ def test_csv(data):
     bom = score("csv", "--bom")
     check(bom == b"\xef\xbb\xbf" + raw, "--bom adds exactly a UTF-8 BOM")
 
+    # --summary: a row per statement and per unscored row; its bonuses add up to the
+    # JSON's, once each, and its cells are the full CSV's
+    summary = list(csv.DictReader(io.StringIO(score("csv", "--summary").decode("utf-8"))))
+    check(len(summary) == len(data["statements"]) + len(data["unscored"]), "summary: a row per person")
+    check(sum(Decimal(r["bonus"]) for r in summary if r["bonus"]) ==
+          sum(Decimal(s["bonus"]) for s in data["statements"] if s["bonus"] is not None),
+          "summary: the Sum of bonus is the payroll total")
+    full = {(r["period"], r["staff_id"]): r for r in csv.DictReader(io.StringIO(text))}
+    for r in summary:
+        f = full[(r["period"], r["staff_id"])]
+        check(all(r[k] == f[k] for k in ("name", "role", "status", "score", "bonus", "employed", "gates", "notes", "skipped")),
+              f"summary row of {r['staff_id']} has the full CSV's cells")
+
 
 # ---------------------------------------------------------------------------- table, md
 
@@ -316,6 +329,8 @@ def test_usage():
     check(p.returncode == 2, "unknown format exits 2")
     p = run("score", SPEC, "--period", PERIOD, "--bom", ok=False)
     check(p.returncode == 2, "--bom without csv exits 2")
+    p = run("score", SPEC, "--period", PERIOD, "--format", "json", "--summary", ok=False)
+    check(p.returncode == 2 and b"--summary goes with --format csv" in p.stderr, "--summary without csv exits 2")
     p = run("score", SPEC, ok=False)
     check(p.returncode == 2, "score without --period exits 2")
 

@@ -414,7 +414,7 @@ static void test_outputs(void **state)
                              "  gate avg_amount >= 5\n  bonus staff.base_bonus * 1.1"),
                    "id,name,role,base_bonus,start,end\ns01,\"甲, 一\",sales,3100.25,,\ns02,乙,intern,1.00,,\n",
                    "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\n", "2025-05");
-    score_render_options o = {"t.kpi", r->spec, &r->diags, false};
+    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false};
     size_t len, len2;
     char *json = score_render(r->result, SCORE_FORMAT_JSON, &o, &len);
     char *again = score_render(r->result, SCORE_FORMAT_JSON, &o, &len2);
