@@ -102,11 +102,7 @@ int cli_diff(int argc, char **argv)
 
     char *text = NULL;
     size_t len = 0;
-    FILE *out = open_memstream(&text, &len);
-    if (!out) {
-        fprintf(stderr, "kpic: out of memory\n");
-        abort();
-    }
+    FILE *out = xopen_memstream(&text, &len);
     fprintf(out, "definitions (%s → %s):\n", paths[0], paths[1]);
     if (diff_definitions(out, sides[0].spec, sides[0].model, sides[1].spec, sides[1].model) == 0)
         fputs("  no differences\n", out);
@@ -118,7 +114,7 @@ int cli_diff(int argc, char **argv)
             fputs("  no differences\n", out);
         exact = eval_overflow_check(sides[0].session) && eval_overflow_check(sides[1].session);
     }
-    fclose(out);
+    xclose_memstream(out);
     diag_print(&sides[0].diags, stderr, DIAG_FORMAT_TEXT);
     status = cli_emit(&sides[1].diags, text, len, exact, NULL);
     free(text);
