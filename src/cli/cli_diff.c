@@ -30,6 +30,7 @@ int cli_diff(int argc, char **argv)
     cli_data_args data;
     memset(&data, 0, sizeof data);
     bool data_given = false;
+    cli_seen seen = {.count = 0};
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
@@ -40,7 +41,7 @@ int cli_diff(int argc, char **argv)
         }
         const char *a = argv[i];
         if (!strcmp(a, "--period")) {
-            period_text = cli_option_value(argc, argv, &i);
+            period_text = cli_single_value(argc, argv, &i, &seen);
             if (!period_text) goto done;
         } else if (a[0] == '-' && a[1]) {
             cli_usage("unknown option '%s' for diff", a);
