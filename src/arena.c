@@ -2,10 +2,12 @@
 #include "kpic/arena.h"
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct arena_block {
     arena_block *prev;
@@ -15,42 +17,62 @@ struct arena_block {
 
 enum { ARENA_BLOCK_MIN = 64 * 1024 };
 
-static void out_of_memory(size_t size)
+/* Dies with exit status 2 (an I/O-class failure, not a crash) after saying why. _exit,
+ * not exit: flushing stdio now could print half a result, and nothing else needs to
+ * run. No output file is left: the writer allocates nothing while its temporary file
+ * exists (output.c). */
+void xalloc_failed(size_t size)
 {
-    fprintf(stderr, "kpic: out of memory (allocating %zu bytes)\n", size);
-    abort();
+    if (size == 0) fputs("kpic: out of memory\n", stderr);
+    else fprintf(stderr, "kpic: out of memory (allocating %zu bytes)\n", size);
+    _exit(2);
+}
+
+FILE *xopen_memstream(char **buf, size_t *len)
+{
+    FILE *f = open_memstream(buf, len);
+    if (!f) xalloc_failed(0);
+    return f;
+}
+
+void xclose_memstream(FILE *f)
+{
+    /* a memstream that could not grow drops what did not fit: fail rather than
+     * return a truncated text */
+    bool failed = ferror(f) != 0;
+    if (fclose(f) != 0 || failed) xalloc_failed(0);
 }
 
 void *xmalloc(size_t size)
 {
     void *p = malloc(size ? size : 1);
-    if (!p) out_of_memory(size);
+    if (!p) xalloc_failed(size);
     return p;
 }
 
 void *xcalloc(size_t n, size_t size)
 {
     void *p = calloc(n ? n : 1, size ? size : 1);
-    if (!p) out_of_memory(n * size);
+    if (!p) xalloc_failed(n * size);
     return p;
 }
 
 void *xcalloc_aligned(size_t align, size_t n, size_t size)
 {
-    if (size != 0 && n > SIZE_MAX / size) out_of_memory(SIZE_MAX);
+    if (size != 0 && n > SIZE_MAX / size) xalloc_failed(SIZE_MAX);
     size_t bytes = n * size;
     if (bytes == 0) bytes = 1;
     /* aligned_alloc wants a multiple of the alignment */
     size_t rounded = (bytes + align - 1) / align * align;
     void *p = aligned_alloc(align, rounded);
-    if (!p) out_of_memory(rounded);
+    if (!p) xalloc_failed(rounded);
     return memset(p, 0, rounded);
 }
 
 void *xrealloc(void *p, size_t size)
 {
     void *q = realloc(p, size ? size : 1);
-    if (!q) out_of_memory(size);
+    if (!q) xalloc_failed(size);
     return q;
 }
 
@@ -84,7 +106,7 @@ void *arena_alloc(arena *a, size_t size)
     arena_block *b = a->head;
     if (!b || b->size - b->used < size) {
         size_t block_size = size > ARENA_BLOCK_MIN ? size : ARENA_BLOCK_MIN;
-        if (block_size > SIZE_MAX - sizeof(arena_block)) out_of_memory(size);
+        if (block_size > SIZE_MAX - sizeof(arena_block)) xalloc_failed(size);
         b = xmalloc(sizeof(arena_block) + block_size);
         b->prev = a->head;
         b->size = block_size;

@@ -719,15 +719,11 @@ char *doc_render(const ast_spec *spec, const chk_model *model, const char *spec_
     doc d = {.model = model, .diags = spec->diags, .format = format};
     char *buf = NULL;
     size_t size = 0;
-    d.out = open_memstream(&buf, &size);
-    if (!d.out) {
-        fprintf(stderr, "kpic: out of memory\n");
-        abort();
-    }
+    d.out = xopen_memstream(&buf, &size);
     arena_init(&d.mem);
     collect(&d);
     write_doc(&d, spec_path);
-    fclose(d.out);
+    xclose_memstream(d.out);
     hmap_free(&d.entry_of);
     arena_free(&d.mem);
     *len = size;

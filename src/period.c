@@ -435,7 +435,9 @@ period_status period_parse_range(const char *text, size_t len, ast_grain grain,
     size_t left = (size_t)(dots - text);
     const char *right = dots + 2;
     size_t right_len = len - left - 2;
-    if (left == 0 || right_len == 0) {
+    size_t extra_dots = 0; /* '2025-05...2025-06': dots past the two of '..' */
+    while (extra_dots < right_len && right[extra_dots] == '.') extra_dots++;
+    if (left == 0 || right_len == extra_dots) {
         say(msg, msg_size, "'%s': a range needs a period on each side of '..', e.g. %s",
             quote(text, len, q),
             grain == GRAIN_DAY       ? "2025-05-01..2025-05-31"
@@ -443,6 +445,14 @@ period_status period_parse_range(const char *text, size_t len, ast_grain grain,
             : grain == GRAIN_MONTH   ? "2025-01..2025-06"
             : grain == GRAIN_QUARTER ? "2025-Q1..2025-Q4"
                                      : "2023..2025");
+        return PERIOD_SYNTAX;
+    }
+    if (extra_dots) {
+        /* else the third dot would be blamed on the right-hand period */
+        char lq[QUOTE_MAX + 4], rq[QUOTE_MAX + 4];
+        say(msg, msg_size, "'%s': a range is written with two dots, not %zu: write %s..%s",
+            quote(text, len, q), extra_dots + 2, quote(text, left, lq),
+            quote(right + extra_dots, right_len - extra_dots, rq));
         return PERIOD_SYNTAX;
     }
     period_t a, b;

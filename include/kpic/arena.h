@@ -2,13 +2,15 @@
  *
  * The AST, its strings and the checker's annotations are allocated here and freed
  * together in one call, so no node needs its own free and a failed parse cannot leak.
- * Allocation failure aborts the process with a message: kpic has no useful way to
- * continue without memory, and checking every node allocation would bury the parser.
+ * Allocation failure ends the process with a message and exit status 2, leaving no
+ * output file: kpic has no useful way to continue without memory, and checking every
+ * node allocation would bury the parser.
  */
 #ifndef KPIC_ARENA_H
 #define KPIC_ARENA_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 typedef struct arena_block arena_block;
 
@@ -35,12 +37,20 @@ typedef struct ptr_vec {
 
 void ptr_vec_push(arena *a, ptr_vec *v, void *item);
 
-/* Memory for the host program, outside any arena: abort with a message on failure. */
+/* Memory for the host program, outside any arena: on failure, xalloc_failed. */
 void *xmalloc(size_t size);
 void *xcalloc(size_t n, size_t size);
 /* Zeroed like xcalloc, at an ALIGN-byte boundary (a power of two); free() frees it. */
 void *xcalloc_aligned(size_t align, size_t n, size_t size);
 void *xrealloc(void *p, size_t size);
 char *xstrdup(const char *s);
+
+/* "kpic: out of memory (allocating SIZE bytes)" (0: without the size) on stderr,
+ * then exit status 2 at once, without flushing stdout. For every allocation failure. */
+_Noreturn void xalloc_failed(size_t size);
+/* open_memstream, and its fclose, failing like xmalloc: a memstream that ran out of
+ * memory while being written is a failure, never a shorter text. */
+FILE *xopen_memstream(char **buf, size_t *len);
+void xclose_memstream(FILE *f);
 
 #endif

@@ -59,6 +59,41 @@ const char *cli_option_value(int argc, char **argv, int *i)
     return argv[++*i];
 }
 
+const char *cli_single_value(int argc, char **argv, int *i, cli_seen *seen)
+{
+    const char *option = argv[*i];
+    const char *canonical = !strcmp(option, "--output") ? "-o" : option;
+    const char *value = cli_option_value(argc, argv, i);
+    if (!value) return NULL;
+    for (int k = 0; k < seen->count; k++) {
+        if (strcmp(seen->names[k], canonical) != 0) continue;
+        char message[512];
+        snprintf(message, sizeof message, "%s given twice ('%.200s' and '%.200s'); give it once",
+                 option, seen->values[k], value);
+        cli_usage("%s", message);
+        return NULL;
+    }
+    if (seen->count < (int)(sizeof seen->names / sizeof seen->names[0])) {
+        seen->names[seen->count] = canonical;
+        seen->values[seen->count++] = value;
+    }
+    return value;
+}
+
+/* N when TEXT is a plain decimal number from 1 to MAX (digits only: no sign, space or
+ * leading zero, which strtol would take), else -1. */
+static long strict_count(const char *text, long max)
+{
+    if (text[0] < '1' || text[0] > '9') return -1;
+    long n = 0;
+    for (const char *p = text; *p; p++) {
+        if (*p < '0' || *p > '9') return -1;
+        n = n * 10 + (*p - '0');
+        if (n > max) return -1;
+    }
+    return n;
+}
+
 bool cli_take_spec(const char *command, const char *arg, const char **path)
 {
     char message[256];
@@ -140,12 +175,21 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
     bool with_value = !strcmp(a, "--data") || !strcmp(a, "--data-dir") || !strcmp(a, "--rejects") ||
                       !strcmp(a, "--threads") || !strcmp(a, "--allow-read");
     if (!with_value) return 0;
-    const char *v = cli_option_value(argc, argv, i);
+    const char *v = !strcmp(a, "--data") ? cli_option_value(argc, argv, i) : cli_single_value(argc, argv, i, &d->seen);
     if (!v) return -1;
     if (!strcmp(a, "--data")) {
         const char *eq = strchr(v, '=');
         if (!eq || eq == v || !eq[1]) {
             cli_usage("--data takes NAME=PATH, not '%s'", v);
+            return -1;
+        }
+        for (size_t k = 0; k < d->override_count; k++) {
+            const char *name = d->overrides[k].source;
+            if (strlen(name) != (size_t)(eq - v) || memcmp(name, v, (size_t)(eq - v)) != 0) continue;
+            char message[512];
+            snprintf(message, sizeof message, "--data names source '%s' twice ('%.200s' and '%.200s'); give it once",
+                     name, d->overrides[k].path, eq + 1);
+            cli_usage("%s", message);
             return -1;
         }
         d->overrides = xrealloc(d->overrides, (d->override_count + 1) * sizeof *d->overrides);
@@ -162,10 +206,9 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
     } else if (!strcmp(a, "--rejects")) {
         d->options.rejects_path = v;
     } else {
-        char *end;
-        long n = strtol(v, &end, 10);
-        if (*end || n < 1 || n > 1024) {
-            cli_usage("--threads takes a number from 1 to 1024, not '%s'", v);
+        long n = strict_count(v, 1024);
+        if (n < 0) {
+            cli_usage("--threads takes a number from 1 to 1024, in digits, not '%s'", v);
             return -1;
         }
         d->options.threads = (int)n;

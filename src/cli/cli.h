@@ -27,6 +27,18 @@ int cli_usage(const char *fmt, const char *arg);
  * usage message) when the option is the last argument. */
 const char *cli_option_value(int argc, char **argv, int *i);
 
+/* The single-valued options a command has taken, with their values: a second
+ * occurrence is a usage error, never a silent choice of one of them. */
+typedef struct cli_seen {
+    const char *names[16];   /* canonical spelling: "-o" for -o and --output */
+    const char *values[16];
+    int count;
+} cli_seen;
+
+/* cli_option_value for an option that may be given once: NULL after a usage message
+ * when the value is missing or the option was given before (SEEN records it). */
+const char *cli_single_value(int argc, char **argv, int *i, cli_seen *seen);
+
 /* An argument that is not one of the command's options: the spec path the first time;
  * an unknown option or a second path is a usage error (printed; returns false). */
 bool cli_take_spec(const char *command, const char *arg, const char **path);
@@ -60,6 +72,7 @@ typedef struct cli_data_args {
     eval_data_override *overrides;
     size_t override_count;
     bool quiet;
+    cli_seen seen;            /* --data-dir, --rejects, --threads */
 } cli_data_args;
 
 /* Consumes argv[*i] (and its value) when it is a DATA option. Returns 1 when taken,

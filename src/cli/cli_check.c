@@ -8,9 +8,10 @@ int cli_check(int argc, char **argv)
 {
     const char *path = NULL;
     diag_format format = DIAG_FORMAT_TEXT;
+    cli_seen seen = {.count = 0};
     for (int i = 0; i < argc; i++) {
         if (!strcmp(argv[i], "--format")) {
-            const char *v = cli_option_value(argc, argv, &i);
+            const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) return EXIT_USAGE;
             if (!strcmp(v, "text")) format = DIAG_FORMAT_TEXT;
             else if (!strcmp(v, "json")) format = DIAG_FORMAT_JSON;

@@ -63,6 +63,7 @@ int cli_diff(int argc, char **argv)
     memset(&data, 0, sizeof data);
     bool data_given = false, exit_code = false;
     diff_format format = DIFF_FORMAT_TEXT;
+    cli_seen seen = {.count = 0};
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
@@ -73,10 +74,10 @@ int cli_diff(int argc, char **argv)
         }
         const char *a = argv[i];
         if (!strcmp(a, "--period")) {
-            period_text = cli_option_value(argc, argv, &i);
+            period_text = cli_single_value(argc, argv, &i, &seen);
             if (!period_text) goto done;
         } else if (!strcmp(a, "--format")) {
-            const char *v = cli_option_value(argc, argv, &i);
+            const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) goto done;
             if (!strcmp(v, "text")) format = DIFF_FORMAT_TEXT;
             else if (!strcmp(v, "md")) format = DIFF_FORMAT_MD;

@@ -10,10 +10,11 @@ int cli_doc(int argc, char **argv)
 {
     const char *path = NULL, *output = NULL;
     doc_format format = DOC_FORMAT_MD;
+    cli_seen seen = {.count = 0};
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--format") || !strcmp(a, "-o") || !strcmp(a, "--output")) {
-            const char *v = cli_option_value(argc, argv, &i);
+            const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) return EXIT_USAGE;
             if (strcmp(a, "--format") != 0) output = v;
             else if (!strcmp(v, "md")) format = DOC_FORMAT_MD;

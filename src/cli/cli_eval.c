@@ -9,6 +9,7 @@ int cli_eval(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL;
     eval_format format = EVAL_FORMAT_TABLE;
+    cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
     const char **wanted = xcalloc((size_t)argc + 1, sizeof *wanted);
@@ -20,7 +21,8 @@ int cli_eval(int argc, char **argv)
         if (taken) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--period") || !strcmp(a, "--indicator") || !strcmp(a, "--format")) {
-            const char *v = cli_option_value(argc, argv, &i);
+            const char *v = !strcmp(a, "--indicator") ? cli_option_value(argc, argv, &i)
+                                                      : cli_single_value(argc, argv, &i, &seen);
             if (!v) goto done;
             if (!strcmp(a, "--period")) period_text = v;
             else if (!strcmp(a, "--indicator")) wanted[wanted_count++] = v;

@@ -14,6 +14,7 @@ int cli_score(int argc, char **argv)
     const char *path = NULL, *period_text = NULL, *output = NULL;
     score_format format = SCORE_FORMAT_TABLE;
     bool bom = false, summary = false;
+    cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
     int status = EXIT_USAGE;
@@ -28,7 +29,7 @@ int cli_score(int argc, char **argv)
             summary = true;
         } else if (!strcmp(a, "--period") || !strcmp(a, "--format") || !strcmp(a, "-o") ||
                    !strcmp(a, "--output")) {
-            const char *v = cli_option_value(argc, argv, &i);
+            const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) goto done;
             if (!strcmp(a, "--period")) period_text = v;
             else if (!strcmp(a, "-o") || !strcmp(a, "--output")) output = v;
@@ -138,6 +139,7 @@ static bool check_kpi(const ast_decl *role, const char *kpi)
 int cli_explain(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL, *staff_id = NULL, *kpi = NULL;
+    cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
     int status = EXIT_USAGE;
@@ -147,7 +149,7 @@ int cli_explain(int argc, char **argv)
         if (taken) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--period") || !strcmp(a, "--staff") || !strcmp(a, "--kpi")) {
-            const char *v = cli_option_value(argc, argv, &i);
+            const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) goto done;
             if (!strcmp(a, "--period")) period_text = v;
             else if (!strcmp(a, "--staff")) staff_id = v;

@@ -3,6 +3,7 @@
  * Exit status (DESIGN §3): 0 success (warnings allowed), 1 the spec or the data has
  * errors, 2 usage or I/O error. Results go to stdout, diagnostics to stderr.
  */
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,6 +20,8 @@ static int run_command(int argc, char **argv)
     if (!strcmp(cmd, "explain")) return cli_explain(argc - 2, argv + 2);
     if (!strcmp(cmd, "doc")) return cli_doc(argc - 2, argv + 2);
     if (!strcmp(cmd, "diff")) return cli_diff(argc - 2, argv + 2);
+    bool info = !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help") || !strcmp(cmd, "--version");
+    if (info && argc > 2) return cli_usage("%s takes no arguments", cmd);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(cli_usage_text, stdout);
         return EXIT_OK;

@@ -453,8 +453,13 @@ static void test_range_errors(void **state)
                       "2025-05-01..2025-05-31");
     check_range_error(GRAIN_MONTH, "..", PERIOD_SYNTAX,
                       "'..': a range needs a period on each side of '..', e.g. 2025-01..2025-06");
+    /* a third dot is the range's mistake, not the right-hand period's */
     check_range_error(GRAIN_MONTH, "2025-01...2025-03", PERIOD_SYNTAX,
-                      "'.2025-03' is not a period: the spec's period is month, so write YYYY-MM, e.g. 2025-05");
+                      "'2025-01...2025-03': a range is written with two dots, not 3: write 2025-01..2025-03");
+    check_range_error(GRAIN_WEEK, "2025-W01....2025-W03", PERIOD_SYNTAX,
+                      "'2025-W01....2025-W03': a range is written with two dots, not 4: write 2025-W01..2025-W03");
+    check_range_error(GRAIN_MONTH, "2025-01...", PERIOD_SYNTAX,
+                      "'2025-01...': a range needs a period on each side of '..', e.g. 2025-01..2025-06");
     check_range_error(GRAIN_MONTH, "2025-01..2025-03..2025-05", PERIOD_SYNTAX,
                       "'2025-03..2025-05' is not a period: the spec's period is month, so write YYYY-MM, "
                       "e.g. 2025-05");
