@@ -192,31 +192,27 @@ static bool path_within(const char *file, const char *dir)
  * found by looking, without running git; or the spec's own folder outside git. */
 static char *project_root(arena *mem, const char *main)
 {
-    char *dir = xstrdup(main);
-    char *slash = strrchr(dir, '/');
-    if (slash) *(slash == dir ? slash + 1 : slash) = '\0';
-    const char *root = dir;
-    char *probe = xmalloc(strlen(dir) + 8);
-    for (char *d = xstrdup(dir);;) {
+    char *folder = xstrdup(main);     /* the spec's folder */
+    char *slash = strrchr(folder, '/');
+    if (slash) *(slash == folder ? slash + 1 : slash) = '\0';
+    char *d = xstrdup(folder);         /* the folder being looked at, walking up */
+    char *probe = xmalloc(strlen(folder) + 8);
+    const char *root = folder;
+    for (;;) {
         struct stat st;
         sprintf(probe, "%s%s.git", d, strcmp(d, "/") ? "/" : "");
         if (lstat(probe, &st) == 0) {
-            char *found = arena_strndup(mem, d, strlen(d));
-            free(d);
-            free(probe);
-            free(dir);
-            return found;
-        }
-        char *up = strrchr(d, '/');
-        if (!up || strcmp(d, "/") == 0) {
-            free(d);
+            root = d;
             break;
         }
+        char *up = strrchr(d, '/');
+        if (!up || strcmp(d, "/") == 0) break;
         *(up == d ? up + 1 : up) = '\0';
     }
     char *found = arena_strndup(mem, root, strlen(root));
     free(probe);
-    free(dir);
+    free(d);
+    free(folder);
     return found;
 }
 

@@ -582,7 +582,7 @@ const char *diag_span_text(const diag_sink *diags, kp_span span, arena *mem)
             continue;
         }
         if (c == '#') {
-            while (i + 1 < n && t[i + 1] != '\n') i++;
+            while (i + 1 < n && t[i + 1] != '\n' && t[i + 1] != '\r') i++;
             space = true;
             continue;
         }

@@ -15,7 +15,7 @@ const char cli_usage_text[] =
     "       kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format table|json|csv]\n"
     "       kpic score SPEC --period P [DATA] [--format table|json|csv|md|html] [-o FILE] [--bom] [--summary]\n"
     "       kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]\n"
-    "       kpic doc SPEC [--format md|html] [-o FILE]\n"
+    "       kpic doc SPEC [--format md|html] [-o FILE] [--allow-read DIR]...\n"
     "       kpic diff OLD NEW [--period P DATA] [--format text|md|json] [--exit-code]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
     "        [--threads N] [--quiet] [--allow-read DIR]...\n"

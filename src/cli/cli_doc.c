@@ -20,6 +20,10 @@ int cli_doc(int argc, char **argv)
             else if (!strcmp(v, "md")) format = DOC_FORMAT_MD;
             else if (!strcmp(v, "html")) format = DOC_FORMAT_HTML;
             else return cli_usage("unknown doc format '%s' (md or html)", v);
+        } else if (!strcmp(a, "--allow-read")) {
+            const char *v = cli_option_value(argc, argv, &i);
+            if (!v) return EXIT_USAGE;
+            cli_allow_read(v);
         } else if (!cli_take_spec("doc", a, &path)) {
             return EXIT_USAGE;
         }

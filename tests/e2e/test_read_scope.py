@@ -102,6 +102,10 @@ with tempfile.TemporaryDirectory() as tmp:
     name = spec("allowed.kpi", 'period month\nimport "../../outside/lib.kpi"\n')
     p = run("check", name, "--allow-read", outside, cwd=sub)
     check(p.returncode == 0, "--allow-read: %s" % out(p))
+    p = run("doc", name, cwd=sub)
+    check(p.returncode == 1 and "outside the project root" in out(p), "doc without --allow-read: %s" % out(p))
+    p = run("doc", name, "--allow-read", outside, cwd=sub)
+    check(p.returncode == 0 and b"shared" in p.stdout, "doc --allow-read: %s" % out(p))
     p = run("check", name, "--allow-read", os.path.join(tmp, "elsewhere"), cwd=sub)
     check(p.returncode == 1, "--allow-read of another folder allows nothing here: %s" % out(p))
 

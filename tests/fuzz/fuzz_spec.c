@@ -2,8 +2,10 @@
  * the diagnostics are rendered in all three formats; a spec that checks clean is also
  * documented (`kpic doc`) in both formats and compared with itself (`kpic diff`: no
  * differences). Nothing may crash, hang, leak or trip a sanitizer. Imports resolve
- * against a directory that does not exist, so the fuzzer cannot wander into real
- * files. */
+ * against a directory that does not exist, and must stay inside it (the project root,
+ * docs/security.md: an absolute import such as /etc/passwd is refused unread), so the
+ * fuzzer cannot wander into real files; the loader's outside-the-root, cycle and depth
+ * checks run on every import it writes. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>

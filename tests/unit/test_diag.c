@@ -140,6 +140,36 @@ static void test_span_text(void **state)
     diag_free(&d);
 }
 
+/* Line ends are LF, CRLF or a lone CR; a byte-order mark is not part of line 1. */
+static void test_lone_cr_and_bom_positions(void **state)
+{
+    (void)state;
+    diag_sink d;
+    diag_init(&d);
+    const char text[] = "\xEF\xBB\xBF" "ab\rcd # x\ref\r\ng";
+    uint32_t file = diag_add_file(&d, "t.kpi", strdup(text), strlen(text));
+    unsigned line, col;
+    diag_position(&d, file, 4, &line, &col); /* b */
+    assert_int_equal(line, 1);
+    assert_int_equal(col, 2);
+    diag_position(&d, file, 7, &line, &col); /* d */
+    assert_int_equal(line, 2);
+    assert_int_equal(col, 2);
+    diag_position(&d, file, 14, &line, &col); /* f */
+    assert_int_equal(line, 3);
+    assert_int_equal(col, 2);
+    diag_position(&d, file, 17, &line, &col); /* g */
+    assert_int_equal(line, 4);
+    assert_int_equal(col, 1);
+    /* a comment ends at a lone CR too */
+    arena mem;
+    arena_init(&mem);
+    kp_span span = {file, 6, (uint32_t)strlen(text)};
+    assert_string_equal(diag_span_text(&d, span, &mem), "cd ef g");
+    arena_free(&mem);
+    diag_free(&d);
+}
+
 static void test_edit_distance_and_suggestions(void **state)
 {
     (void)state;
@@ -164,6 +194,7 @@ int main(void)
         cmocka_unit_test(test_json_fields),
         cmocka_unit_test(test_edit_distance_and_suggestions),
         cmocka_unit_test(test_span_text),
+        cmocka_unit_test(test_lone_cr_and_bom_positions),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
