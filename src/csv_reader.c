@@ -927,18 +927,33 @@ static bool looks_utf16(const csvr_reader *r)
     return like != NULL && strcmp(like, "UTF-16") == 0;
 }
 
+/* Trims blanks around the name *S of *LEN bytes: spaces, tabs and the ideographic
+ * space U+3000 that Chinese spreadsheets pad with. */
+static void trim_blanks(const char **s, size_t *len)
+{
+    for (;;) {
+        if (*len > 0 && (**s == ' ' || **s == '\t')) {
+            (*s)++;
+            (*len)--;
+        } else if (*len >= 3 && memcmp(*s, "\xE3\x80\x80", 3) == 0) {
+            *s += 3;
+            *len -= 3;
+        } else if (*len > 0 && ((*s)[*len - 1] == ' ' || (*s)[*len - 1] == '\t')) {
+            (*len)--;
+        } else if (*len >= 3 && memcmp(*s + *len - 3, "\xE3\x80\x80", 3) == 0) {
+            *len -= 3;
+        } else {
+            return;
+        }
+    }
+}
+
 /* Whether A and B are the same name up to ASCII case and blanks around them. */
 static bool near_name(const char *a, const char *b)
 {
-    while (*a == ' ' || *a == '\t')
-        a++;
-    while (*b == ' ' || *b == '\t')
-        b++;
     size_t la = strlen(a), lb = strlen(b);
-    while (la > 0 && (a[la - 1] == ' ' || a[la - 1] == '\t'))
-        la--;
-    while (lb > 0 && (b[lb - 1] == ' ' || b[lb - 1] == '\t'))
-        lb--;
+    trim_blanks(&a, &la);
+    trim_blanks(&b, &lb);
     return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
 }
 

@@ -305,8 +305,8 @@ struct cfmt;
  * has started. */
 bool csvr_set_format(csvr_reader *r, size_t w, const struct cfmt *f, csvr_error *err);
 
-/* The header name that NAME differs from only in case (ASCII letters) or in spaces
- * around it, for a "did you mean" hint when NAME is not in R's header; NULL when no
+/* The header name that NAME differs from only in case (ASCII letters) or in blanks
+ * around it (spaces, tabs, the ideographic space U+3000), for a "did you mean" hint when NAME is not in R's header; NULL when no
  * header name is that close.  Valid until csvr_close. */
 const char *csvr_header_near(const csvr_reader *r, const char *name);
 

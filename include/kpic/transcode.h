@@ -6,10 +6,12 @@
  * what a file that is not in its declared encoding looks like (UTF-8, UTF-16,
  * GB18030), for a message that says what to declare.  It knows nothing of CSV.
  *
- * Line numbers survive the conversion: every encoding kpic reads writes the line
- * breaks LF and CR as characters of their own (in GBK and GB18030 the bytes 0x0A and
- * 0x0D are never part of a longer character; in UTF-16 they are the code units
- * 0x000A and 0x000D), so line N of the UTF-8 text is line N of the file.
+ * Line numbers survive the conversion: the encodings exports come in write the line
+ * breaks LF and CR as characters of their own (in GBK, GB18030, BIG5 and the other
+ * ASCII-compatible encodings the bytes 0x0A and 0x0D are never part of a longer
+ * character; in UTF-16 they are the code units 0x000A and 0x000D), so line N of the
+ * UTF-8 text is line N of the file.  (An encoding that writes line breaks otherwise,
+ * such as EBCDIC, is converted all the same; its lines are counted in the text.)
  *
  * UTF-16.  `UTF-16` reads the byte order from a byte-order mark (FF FE little-endian,
  * FE FF big-endian) and, without one, takes little-endian: the byte order of the

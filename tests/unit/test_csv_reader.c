@@ -450,6 +450,23 @@ static void test_stop_from_row_callback(void **state)
 
 /* ---- header and file errors ----------------------------------------------------- */
 
+static void test_header_near_names(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"order_id", CSVR_TEXT}};
+    const char data[] = "order_id,\" Amount\t\",\"金额\xE3\x80\x80\",Paid At\n1,2,3,4\n";
+    csvr_error err;
+    csvr_reader *r = csvr_open_memory("x.csv", S(data), cols, 1, 0, &err);
+    assert_non_null(r);
+    assert_string_equal(csvr_header_near(r, "amount"), " Amount\t");
+    assert_string_equal(csvr_header_near(r, "金额"), "金额\xE3\x80\x80");
+    assert_string_equal(csvr_header_near(r, "paid at"), "Paid At");
+    assert_null(csvr_header_near(r, "paid_at"));  /* not a case or blank difference */
+    assert_null(csvr_header_near(r, "order_id")); /* the name itself is no hint */
+    assert_null(csvr_header_near(r, ""));
+    csvr_close(r);
+}
+
 static void test_missing_column_lists_header(void **state)
 {
     (void)state;
@@ -982,6 +999,7 @@ int main(void)
         cmocka_unit_test(test_unterminated_quote),
         cmocka_unit_test(test_stop_from_row_callback),
         cmocka_unit_test(test_missing_column_lists_header),
+        cmocka_unit_test(test_header_near_names),
         cmocka_unit_test(test_duplicate_header_names),
         cmocka_unit_test(test_no_header),
         cmocka_unit_test(test_unreadable_files),
