@@ -443,8 +443,14 @@ kpi_head:
             diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@3), "bad-kpi-flag",
                                         "unexpected '%s' after kpi '%s', expected 'weight' or 'shared'",
                                         $3.text, $2.text);
+            static const char *const words[] = {"weight", "shared"};
+            const char *near = diag_closest($3.text, words, 2);
+            if (near) diag_hint(ctx->diags, d, "did you mean '%s'?", near);
             diag_hint(ctx->diags, d, "write 'kpi %s weight W …', or 'kpi %s shared weight W …' when every member is scored on the team's value",
                       $2.text, $2.text);
+            /* a misspelt 'weight' leaves the weight where 'weight' is expected: this
+             * message explains the syntax error that follows */
+            if (!near || strcmp(near, "shared") != 0) ctx->lexical_errors = true;
         }
     }
   ;

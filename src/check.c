@@ -819,6 +819,7 @@ static void check_role(chk_ctx *c, ast_decl *role)
         ast_expr *w = it->weight;
         chk_exact v;
         if ((w->kind == EX_PERCENT || w->kind == EX_NUMBER) && chk_exact_literal(c->mem, w, &v)) {
+            chk_literal_number(c, w);
             w->type = TYPE_NUM;
             w->dim = w->kind == EX_PERCENT ? DIM_RATIO : DIM_NUMBER;
             plain_weights |= w->kind == EX_NUMBER;

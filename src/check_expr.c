@@ -1333,6 +1333,35 @@ static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
      * messages that the fix makes moot. */
 }
 
+/* ---- literals --------------------------------------------------------------------- */
+
+bool chk_literal_number(chk_ctx *c, ast_expr *e)
+{
+    if (e->kind == EX_UNARY && e->u.op.op == OP_NEG) e = e->u.op.lhs;
+    if (e->kind != EX_NUMBER && e->kind != EX_PERCENT) return true;
+    const char *text = e->u.lit.text;
+    bool percent = e->kind == EX_PERCENT;
+    /* a percentage is kept as its fraction: two places go to the division by 100 */
+    unsigned places = percent ? DEC_PLACES - 2 : DEC_PLACES;
+    dec_status st = dec_parse(text, strlen(text), places, &e->number);
+    if (st == DEC_OK && percent) st = dec_div(e->number, dec_from_int64(100), DEC_PLACES, &e->number);
+    e->literal_ok = st == DEC_OK;
+    if (st == DEC_OK || st == DEC_SYNTAX) return e->literal_ok;   /* malformed: the scanner said so */
+    const char *raw = chk_snippet(c, e->span);
+    diagnostic *d;
+    if (st == DEC_TOO_PRECISE) {
+        d = diag_report(c->diags, DIAG_ERROR, e->span, "number-range",
+                        "'%s' has more than %u decimal places%s", raw, places,
+                        percent ? " (a percentage is kept as a fraction, with 18)" : "");
+        diag_hint(c->diags, d, "kpic computes exactly with 18 decimal places; round the literal to at most %u places", places);
+    } else {
+        d = diag_report(c->diags, DIAG_ERROR, e->span, "number-range",
+                        "'%s' is too large for an exact decimal", raw);
+        diag_hint(c->diags, d, "numbers go up to 170141183460469231731 (with 18 decimal places kept exactly)");
+    }
+    return false;
+}
+
 /* ---- plain numbers next to percentages ------------------------------------------- */
 
 const char *chk_percent_subject(chk_ctx *c, const chk_scope *s, const ast_expr *e)
@@ -1448,13 +1477,9 @@ void chk_expr(chk_ctx *c, chk_scope *s, ast_expr *e)
     case EX_ERROR:
         return;
     case EX_NUMBER:
-        e->literal_ok = dec_parse(e->u.lit.text, strlen(e->u.lit.text), DEC_PLACES, &e->number) == DEC_OK;
-        result(e, TYPE_NUM, DIM_NUMBER);
-        return;
     case EX_PERCENT:
-        e->literal_ok = dec_parse(e->u.lit.text, strlen(e->u.lit.text), DEC_PLACES, &e->number) == DEC_OK &&
-                        dec_div(e->number, dec_from_int64(100), DEC_PLACES, &e->number) == DEC_OK;
-        result(e, TYPE_NUM, DIM_RATIO);
+        chk_literal_number(c, e);
+        result(e, TYPE_NUM, e->kind == EX_PERCENT ? DIM_RATIO : DIM_NUMBER);
         return;
     case EX_DATE:
         e->literal_ok = date_parse(e->u.lit.text, strlen(e->u.lit.text), &e->date) == DATE_OK;

@@ -202,9 +202,11 @@ bool chk_scale_takes_ratio(const ast_decl *scale)
     return any;
 }
 
-/* Annotates a literal of a scale row: bounds and outputs are plain numbers or ratios. */
-static void annotate_literal(ast_expr *e)
+/* Annotates a literal of a scale row: bounds and outputs are plain numbers or ratios
+ * that an exact decimal holds (else an error). */
+static void annotate_literal(chk_ctx *c, ast_expr *e)
 {
+    chk_literal_number(c, e);
     ast_expr *lit = e->kind == EX_UNARY ? e->u.op.lhs : e;
     ast_dim d = lit->kind == EX_PERCENT ? DIM_RATIO : DIM_NUMBER;
     lit->type = TYPE_NUM;
@@ -231,8 +233,8 @@ static const char *interval_text(chk_ctx *c, bool lo_closed, const char *lo, con
  * they make sense, no inf among the points, linear segments on finite intervals. */
 static void check_row(chk_ctx *c, ast_decl *scale, ast_scale_row *r, row_bounds *b)
 {
-    annotate_literal(r->lo);
-    annotate_literal(r->hi);
+    annotate_literal(c, r->lo);
+    annotate_literal(c, r->hi);
     b->lo_closed = r->lo_closed;
     b->hi_closed = r->hi_closed;
     b->text = interval_text(c, r->lo_closed, chk_snippet(c, r->lo->span),
@@ -273,7 +275,7 @@ static void check_row(chk_ctx *c, ast_decl *scale, ast_scale_row *r, row_bounds 
     ast_expr *out[2] = { r->from, r->to };
     for (int k = 0; k < 2; k++) {
         if (!out[k]) continue;
-        annotate_literal(out[k]);
+        annotate_literal(c, out[k]);
         const ast_expr *lit = out[k]->kind == EX_UNARY ? out[k]->u.op.lhs : out[k];
         if (lit->kind == EX_INF) {
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, out[k]->span, "scale-bound",

@@ -160,8 +160,8 @@ static void test_non_letter_ends_a_name(void **state)
     arena mem;
     parse_ctx ctx;
     lexed t[8];
-    /* the full-width comma is not a letter: reported, and the names around it survive */
-    int n = scan("复购，率", t, 8, &diags, &mem, &ctx);
+    /* the full-width semicolon is not a letter: reported, and the names around it survive */
+    int n = scan("复购；率", t, 8, &diags, &mem, &ctx);
     assert_int_equal(n, 2);
     assert_string_equal(t[0].text, "复购");
     assert_string_equal(t[1].text, "率");
@@ -170,7 +170,30 @@ static void test_non_letter_ends_a_name(void **state)
     diagnostic *d = diags.diags.items[0];
     assert_int_equal(d->span.start, 6);
     assert_int_equal(d->span.end, 9);
-    assert_non_null(strstr(d->message, "U+FF0C"));
+    assert_non_null(strstr(d->message, "U+FF1B"));
+    done(&diags, &mem);
+}
+
+static void test_input_method_slips(void **state)
+{
+    (void)state;
+    diag_sink diags;
+    arena mem;
+    parse_ctx ctx;
+    lexed t[16];
+    /* each slip is one error, and is read as the ASCII it stands for */
+    int n = scan("count（a）＞＝2，“x y” == 50 % => 3％ ： =< ≤", t, 16, &diags, &mem, &ctx);
+    int want[] = {IDENT, '(', IDENT, ')', GE, NUMBER, ',', STRING, '=', PERCENT, GE, PERCENT,
+                  LE, LE};
+    assert_int_equal(n, 14);
+    for (int i = 0; i < n; i++) assert_int_equal(t[i].token, want[i]);
+    assert_string_equal(t[7].text, "x y");
+    assert_string_equal(t[9].text, "50");
+    assert_string_equal(t[11].text, "3");
+    assert_int_equal(diags.errors, 12);
+    /* `＞＝` is one slip spanning both characters; 2 starts right after it */
+    assert_int_equal(t[4].loc.end - t[4].loc.start, 6);
+    assert_int_equal(t[5].loc.start, t[4].loc.end);
     done(&diags, &mem);
 }
 
@@ -221,6 +244,7 @@ int main(void)
         cmocka_unit_test(test_comments_collected),
         cmocka_unit_test(test_keywords_are_reserved_but_words_are_not),
         cmocka_unit_test(test_non_letter_ends_a_name),
+        cmocka_unit_test(test_input_method_slips),
         cmocka_unit_test(test_invalid_bytes_and_nul),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
