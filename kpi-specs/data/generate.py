@@ -82,8 +82,9 @@ STAFF = [
     ("s27", "冯帆", "data_analysis", "6000.00", "2021-05-17", "", "", dict(quality=0.65)),
     ("s28", "于洋", "data_analysis", "5000.00", "2023-03-06", "", "", dict(quality=0.4)),
     ("s29", "董晨", "data_analysis", "5000.00", "2022-06-13", "2025-03-01", "", dict(quality=0.6)),
-    # a sales rep exported with the roster; the spec declares no `sales` role
-    ("s30", "萧然", "sales", "5000.00", "2023-11-20", "", "", dict()),
+    # a sales rep exported with the company roster, whom this spec does not score: an
+    # empty role says so (a role the spec does not declare would be a warning)
+    ("s30", "萧然", "", "5000.00", "2023-11-20", "", "", dict()),
 ]
 PROFILE = {s[0]: s[7] for s in STAFF}
 ROLE_STAFF = {}
