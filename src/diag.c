@@ -478,6 +478,40 @@ static void print_sarif(const diag_sink *s, FILE *out, diagnostic **sorted, size
     free(codes);
 }
 
+static bool same_data_diagnostic(const diagnostic *a, const diagnostic *b)
+{
+    if (a->span.file != DIAG_NO_FILE || b->span.file != DIAG_NO_FILE) return false;
+    if (a->severity != b->severity || strcmp(a->code ? a->code : "", b->code ? b->code : "") != 0)
+        return false;
+    if ((a->ext_path == NULL) != (b->ext_path == NULL)) return false;
+    if (a->ext_path && (strcmp(a->ext_path, b->ext_path) != 0 || a->ext_line != b->ext_line ||
+                        a->ext_col != b->ext_col))
+        return false;
+    if (strcmp(a->message, b->message) != 0 || a->hints.len != b->hints.len) return false;
+    for (size_t h = 0; h < a->hints.len; h++)
+        if (strcmp(a->hints.items[h], b->hints.items[h]) != 0) return false;
+    return true;
+}
+
+void diag_drop_repeats(diag_sink *s, const diag_sink *shown)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < s->diags.len; i++) {
+        diagnostic *d = s->diags.items[i];
+        bool repeat = false;
+        for (size_t k = 0; k < shown->diags.len && !repeat; k++)
+            repeat = same_data_diagnostic(d, shown->diags.items[k]);
+        if (!repeat) {
+            s->diags.items[kept++] = d;
+        } else if (d->severity == DIAG_ERROR) {
+            s->errors--;
+        } else if (d->severity == DIAG_WARNING) {
+            s->warnings--;
+        }
+    }
+    s->diags.len = kept;
+}
+
 void diag_print(diag_sink *s, FILE *final_out, diag_format format)
 {
     /* stderr is unbuffered: build the whole text first and write it in one go, or

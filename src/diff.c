@@ -662,6 +662,13 @@ bool diff_results(diff_report *r, const char *period_text, eval_session *old_ses
     r->period_text = arena_printf(&r->mem, "%s", period_text);
     score_result *or_ = score_compute(old_session, old_model, old_diags);
     score_result *nr = score_compute(new_session, new_model, new_diags);
+    /* a spec's own bonus total out of range is reported, located, by the scorer: no
+     * second message about the same sum, and no diff of figures that do not exist */
+    if (or_->total_overflow || nr->total_overflow) {
+        score_free(or_);
+        score_free(nr);
+        return false;
+    }
     size_t count;
     const period_t *periods = eval_periods(new_session, &count);
     lineup l;

@@ -104,6 +104,11 @@ void diag_hint(diag_sink *s, diagnostic *d, const char *fmt, ...)
 void diag_note(diag_sink *s, diagnostic *d, kp_span span, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 
+/* Drops from S every diagnostic about a data file (no span in a spec) that says exactly
+ * what one of SHOWN says, at the same place, and adjusts S's counts. Two specs run on the
+ * same data (`kpic diff`) see the same data problems; each is printed once. */
+void diag_drop_repeats(diag_sink *s, const diag_sink *shown);
+
 /* Prints every diagnostic, ordered by file then position (report order among equals).
  * Text ends with a summary line ("2 errors, 1 warning") when there is anything to say. */
 void diag_print(diag_sink *s, FILE *out, diag_format format);

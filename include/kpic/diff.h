@@ -42,7 +42,8 @@ size_t diff_definitions(diff_report *r, const ast_spec *old_spec, const chk_mode
  * with every indicator required and scoring required (score_require): records per
  * period the impact summary, the statements that moved and the indicator values that
  * moved. Each spec's sink takes its scorer's warnings. Returns false when a total of
- * bonuses overflows (an error in NEW_DIAGS; nothing must be written then). */
+ * bonuses overflows (nothing must be written then): a spec's own total is reported by
+ * its scorer in that spec's sink, a sum or change only diff computes in NEW_DIAGS. */
 bool diff_results(diff_report *r, const char *period_text, eval_session *old_session, chk_model *old_model,
                   diag_sink *old_diags, eval_session *new_session, chk_model *new_model, diag_sink *new_diags);
 

@@ -158,6 +158,7 @@ int cli_diff(int argc, char **argv)
     }
     size_t len = 0;
     char *text = diff_render(report, format, &len);
+    diag_drop_repeats(&sides[1].diags, &sides[0].diags);
     diag_print(&sides[0].diags, stderr, DIAG_FORMAT_TEXT);
     status = cli_emit(&sides[1].diags, text, len, exact, NULL);
     if (status == EXIT_OK && exit_code && diff_differs(report)) status = EXIT_ERRORS;

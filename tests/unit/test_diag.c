@@ -185,6 +185,35 @@ static void test_edit_distance_and_suggestions(void **state)
     assert_null(diag_closest("totally_else", names, 4));
 }
 
+/* Two specs on the same data see the same data problems: a repeat is dropped with its
+ * count, a different place, message or hint is kept, and spec diagnostics never are. */
+static void test_drop_repeats(void **state)
+{
+    (void)state;
+    diag_sink a, b;
+    diag_init(&a);
+    diag_init(&b);
+    diag_hint(&a, diag_report_data(&a, DIAG_WARNING, "staff.csv", 5, 3, "role", "role 'x' not declared"), "h");
+    diag_report_data(&a, DIAG_ERROR, "orders.csv", 2, 1, "data", "bad cell");
+    diag_hint(&b, diag_report_data(&b, DIAG_WARNING, "staff.csv", 5, 3, "role", "role 'x' not declared"), "h");
+    diag_hint(&b, diag_report_data(&b, DIAG_WARNING, "staff.csv", 5, 3, "role", "role 'x' not declared"), "other");
+    diag_report_data(&b, DIAG_ERROR, "orders.csv", 2, 1, "data", "bad cell");
+    diag_report_data(&b, DIAG_ERROR, "orders.csv", 3, 1, "data", "bad cell");
+    char *text = xstrdup("x = 1\n");
+    uint32_t f = diag_add_file(&b, "s.kpi", text, strlen(text));
+    kp_span span = {f, 0, 1};
+    diag_report(&b, DIAG_WARNING, span, "w", "spec warning");
+    diag_drop_repeats(&b, &a);
+    assert_int_equal(b.diags.len, 3);
+    assert_int_equal(b.errors, 1);
+    assert_int_equal(b.warnings, 2);
+    assert_string_equal(((diagnostic *)b.diags.items[0])->hints.items[0], "other");
+    assert_int_equal(((diagnostic *)b.diags.items[1])->ext_line, 3);
+    assert_string_equal(((diagnostic *)b.diags.items[2])->message, "spec warning");
+    diag_free(&a);
+    diag_free(&b);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -195,6 +224,7 @@ int main(void)
         cmocka_unit_test(test_edit_distance_and_suggestions),
         cmocka_unit_test(test_span_text),
         cmocka_unit_test(test_lone_cr_and_bom_positions),
+        cmocka_unit_test(test_drop_repeats),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
