@@ -624,6 +624,9 @@ static void check_indicator(chk_ctx *c, ast_decl *d, int node)
                                 "indicator '%s' is declared %s but its formula is %s%s", d->name,
                                 ast_unit_name(d->u.indicator.unit), chk_dim_phrase(e->dim), how);
     diag_hint(c->diags, r, "declare it '%s', or change the formula", unit_suggestion(e->dim));
+    diag_hint(c->diags, r, "e.g. 'indicator %s %s%s = %s' checks", d->name,
+              e->dim == DIM_RATIO ? "percent" : unit_suggestion(e->dim),
+              d->u.indicator.per_staff ? " per staff" : "", chk_snippet(c, e->span));
 }
 
 /* A set: SRC.COL, then its where (row scope) and having (group scope) over SRC. */

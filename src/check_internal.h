@@ -163,9 +163,9 @@ const char *chk_percent_subject(chk_ctx *c, const chk_scope *s, const ast_expr *
 void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e,
                                const char *where);
 
-/* Warns once per scale when one of its bounds is a plain number greater than 1 while the
- * scale is applied to percentages (applied_to: "the achievements of role 'x'"), with a
- * note at use. */
+/* Warns once per scale when one of its bounds is a plain number greater than 1 (and none
+ * is a fraction between 0 and 1) while the scale is applied to percentages (applied_to:
+ * "the achievements of role 'x'"), with a note at use. */
 void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *applied_to,
                             kp_span use);
 

@@ -410,8 +410,21 @@ void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *appli
 {
     for (size_t i = 0; i < c->percent_scales.len; i++)
         if (c->percent_scales.items[i] == scale) return;
-    chk_exact one;
+    chk_exact zero = { false, false, "", 0 }, one;
     chk_exact_parse(c->mem, "1", false, &one);
+    /* bounds written as fractions ([0.6, 1) [1, 1.5)) show the author reads the input
+     * as a fraction: 1.5 there is meant as 150% */
+    for (int i = 0; i < scale->u.scale.row_count; i++) {
+        const ast_scale_row *row = &scale->u.scale.rows[i];
+        const ast_expr *bounds[2] = { row->lo, row->hi };
+        for (int b = 0; b < 2; b++) {
+            const ast_expr *lit = bounds[b]->kind == EX_UNARY ? bounds[b]->u.op.lhs : bounds[b];
+            chk_exact v;
+            if (lit->kind == EX_NUMBER && chk_exact_literal(c->mem, lit, &v) &&
+                chk_exact_cmp(v, zero) > 0 && chk_exact_cmp(v, one) < 0)
+                return;
+        }
+    }
     for (int i = 0; i < scale->u.scale.row_count; i++) {
         const ast_scale_row *row = &scale->u.scale.rows[i];
         const ast_expr *bounds[2] = { row->lo, row->hi };
