@@ -325,11 +325,10 @@ def main():
                 continue
             try:
                 run_engine(module, datasets)
+            except server.EngineMissing as e:
+                missing.append("%s: %s" % (module.NAME, e))
             except server.EngineError as e:
-                if "not installed" in str(e) or "not found" in str(e):
-                    missing.append("%s: %s" % (module.NAME, e))
-                else:
-                    fail("[%s] %s" % (module.NAME, e))
+                fail("[%s] %s" % (module.NAME, e))
         if wanted is None or "trino" in wanted:
             if venv_problem:
                 missing.append("trino (sqlglot): %s" % venv_problem)

@@ -30,7 +30,7 @@ class Engine:
         try:
             import duckdb
         except ImportError:
-            raise server.EngineError("the Python package duckdb is missing: run this under the "
+            raise server.EngineMissing("the Python package duckdb is missing: run this under the "
                                      "test virtual environment (.ci/install-deps creates it)") from None
         self.dir = server.make_workdir("duckdb")
         try:

@@ -28,7 +28,7 @@ def _bin_dir():
     """The newest PostgreSQL version's program folder (/usr/lib/postgresql/N/bin)."""
     found = glob.glob("/usr/lib/postgresql/*/bin/postgres")
     if not found:
-        raise server.EngineError("PostgreSQL is not installed (Debian package postgresql; "
+        raise server.EngineMissing("PostgreSQL is not installed (Debian package postgresql; "
                                  ".ci/install-deps installs it)")
     found.sort(key=lambda p: int(p.split("/")[4]) if p.split("/")[4].isdigit() else 0)
     return os.path.dirname(found[-1])

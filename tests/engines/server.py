@@ -21,6 +21,10 @@ class EngineError(RuntimeError):
     """An engine could not start, load or answer; the message says why."""
 
 
+class EngineMissing(EngineError):
+    """A program or package an engine needs is not installed (.ci/install-deps installs it)."""
+
+
 class Stopped(BaseException):
     """Raised in the main thread by SIGTERM so `with` blocks unwind and clean up."""
 
@@ -109,30 +113,42 @@ class ServerProcess:
                 try:
                     self.proc.wait(timeout)
                 except subprocess.TimeoutExpired:
-                    self.proc.kill()
+                    os.killpg(self.proc.pid, signal.SIGKILL)   # the server and its helpers
                     self.proc.wait(10)
         finally:
             self.log.close()
 
 
-def run(argv, input_text=None, timeout=300, what=None, env=None):
-    """Runs a client command; returns its stdout; raises EngineError with stderr on failure."""
+def run(argv, input_text=None, timeout=300, what=None):
+    """Runs a client or setup command; returns its stdout; raises EngineError with its
+    stderr on failure. The command gets a process group of its own, killed whole when the
+    test is interrupted or the command times out: initdb and mariadb-install-db start
+    helpers that would otherwise go on writing into a directory being removed."""
     try:
-        p = subprocess.run(argv, input=input_text, capture_output=True, text=True,
-                           timeout=timeout, env=env)
+        proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, start_new_session=True)
     except FileNotFoundError:
-        raise EngineError("%s is not installed" % argv[0]) from None
-    except subprocess.TimeoutExpired:
-        raise EngineError("%s did not finish in %d s" % (what or argv[0], timeout)) from None
-    if p.returncode != 0:
+        raise EngineMissing("%s is not installed" % argv[0]) from None
+    try:
+        out, err = proc.communicate(input_text, timeout=timeout)
+    except BaseException as e:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.wait()
+        if isinstance(e, subprocess.TimeoutExpired):
+            raise EngineError("%s did not finish in %d s" % (what or argv[0], timeout)) from None
+        raise
+    if proc.returncode != 0:
         raise EngineError("%s failed (exit %d): %s"
-                          % (what or argv[0], p.returncode, (p.stderr or p.stdout).strip()[-3000:]))
-    return p.stdout
+                          % (what or argv[0], proc.returncode, (err or out).strip()[-3000:]))
+    return out
 
 
 def require(*programs):
     """Raises EngineError naming the first of PROGRAMS (with its Debian package) not found."""
     for program, package in programs:
         if not (shutil.which(program) or os.path.exists(program)):
-            raise EngineError("%s not found (Debian package %s; .ci/install-deps installs it)"
+            raise EngineMissing("%s not found (Debian package %s; .ci/install-deps installs it)"
                               % (program, package))

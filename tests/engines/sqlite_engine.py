@@ -32,7 +32,7 @@ class Engine:
 
     def __enter__(self):
         if not shutil.which("sqlite3"):
-            raise server.EngineError("sqlite3 not found (Debian package sqlite3; "
+            raise server.EngineMissing("sqlite3 not found (Debian package sqlite3; "
                                      ".ci/install-deps installs it)")
         self.dir = server.make_workdir("sqlite")
         self.db = os.path.join(self.dir, "kpic.sqlite")

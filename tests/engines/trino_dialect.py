@@ -12,7 +12,7 @@ def parse(sql):
         import sqlglot
         from sqlglot.errors import ParseError
     except ImportError:
-        raise server.EngineError("the Python package sqlglot is missing: run this under the "
+        raise server.EngineMissing("the Python package sqlglot is missing: run this under the "
                                  "test virtual environment (.ci/install-deps creates it)") from None
     try:
         parsed = sqlglot.parse(sql, read="trino", error_level=sqlglot.ErrorLevel.RAISE)
