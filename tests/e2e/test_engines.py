@@ -18,8 +18,8 @@ Then one query of the shape `kpic sql` will produce -- a CTE of period bounds jo
 the rows, GROUPING SETS for per-staff values and the total, rows (period, indicator,
 staff_id, value) -- runs on PostgreSQL, DuckDB and Spark and must give kpic's figures;
 Trino cannot run here, so that query and a few more in Trino's dialect (date_add,
-TRY_CAST, count_if, FILTER, a window function) are parsed by sqlglot, and a broken one
-must be rejected.
+TRY_CAST, count_if, FILTER, a window function) are parsed by sqlglot, which must reject
+a broken query, MySQL's backquotes and an unknown function.
 
 An engine that cannot start fails the test with the reason. DuckDB, Spark and sqlglot
 come from the test virtual environment of .ci/install-deps: the script re-executes itself
@@ -118,10 +118,11 @@ class Dialect:
         return "%s >= %s AND %s < %s" % (self.q(column), self.date(START), self.q(column), self.date(END))
 
     def money_sum(self, column):
-        # sqlite sums doubles: add whole cents, exact, and divide in Python
+        # kpic's sum of nothing (or of nulls only) is 0; sqlite sums doubles, so there
+        # whole cents are added, exactly, and divided in Python
         if self.sqlite:
-            return "SUM(CAST(ROUND(%s * 100) AS INTEGER))" % self.q(column)
-        return "SUM(%s)" % self.q(column)
+            return "COALESCE(SUM(CAST(ROUND(%s * 100) AS INTEGER)), 0)" % self.q(column)
+        return "COALESCE(SUM(%s), 0)" % self.q(column)
 
     def avg_of_int(self, column):
         # MariaDB gives AVG of an integer div_precision_increment (4) places; a DECIMAL
@@ -255,7 +256,11 @@ TRINO_ONLY = [
     """SELECT TRY_CAST(amount AS DECIMAL(20, 2)) / NULLIF(count(*), 0) AS per_order
        FROM orders GROUP BY amount""",
 ]
-NOT_SQL = "SELECT staff_id, FROM orders GROUP BY GROUPING SETS ((staff_id)"
+NOT_TRINO = [
+    "SELECT staff_id, FROM orders GROUP BY GROUPING SETS ((staff_id)",   # broken
+    "SELECT `staff_id` FROM orders",                                     # MySQL quoting
+    "SELECT date_ad('month', -2, DATE '2025-05-01')",                    # no such function
+]
 
 
 def check_shape(engine, data):
@@ -277,11 +282,12 @@ def check_trino():
             trino_dialect.parse(sql)
         except server.EngineError as e:
             fail("[trino] %s\n%s" % (e, sql.strip()[:300]))
-    try:
-        trino_dialect.parse(NOT_SQL)
-        fail("[trino] sqlglot accepted broken SQL: %s" % NOT_SQL)
-    except server.EngineError:
-        pass
+    for sql in NOT_TRINO:
+        try:
+            trino_dialect.parse(sql)
+            fail("[trino] accepted what is not Trino SQL: %s" % sql)
+        except server.EngineError:
+            pass
 
 
 def run_engine(module, datasets):
