@@ -8,7 +8,8 @@ hand-written SQL in the engine's dialect and compares the figures with
 
   * the example (kpi-specs/user-ops.kpi and kpi-specs/data/*.csv): every source's row
     count and non-null count per column (empty cells are NULL, the same cells kpic
-    reads), order_count, revenue and buyer_count per staff member and in total,
+    reads), every text column with more than plain words in it unchanged, order_count,
+    revenue and buyer_count per staff member and in total,
     recharge_amount, registered_users (`over all time`), mystery_score (avg of a number);
   * the generated data of test_eval_sqlite.py (quoted commas and line breaks, Chinese,
     every bool spelling, datetimes with `T`, negative and short money cells, empty time
@@ -34,6 +35,7 @@ usage: test_engines.py KPIC   (run from the repository root; ctest does that)
 import datetime as dt
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -66,6 +68,8 @@ indicator ticket_count count per staff = count(tickets)
 indicator rating_avg number = avg(tickets.rating)
 """
 
+PLAIN_TEXT = re.compile(r"[A-Za-z0-9_.:+ -]*")
+
 failures = []
 missing = []
 
@@ -92,12 +96,18 @@ class Dataset:
         roster = next(s for s in self.sources if s.name == "staff")
         self.roster = [row[[c.name for c in roster.columns].index("id")]
                        for row in sources.read_rows(roster)]
-        # non-null cells per column, counted from the raw CSV: what an engine must hold
-        self.non_null = {}
+        # non-null cells per column, counted from the CSV: what an engine must hold; and
+        # the values of each text column with more than plain ASCII words in it (commas,
+        # quotes, line breaks, backslashes, Chinese), which must come back unchanged
+        self.non_null, self.texts = {}, {}
         for s in self.sources:
             rows = sources.read_rows(s)
             self.non_null[s.name] = (len(rows), [sum(r[i] is not None for r in rows)
                                                  for i in range(len(s.columns))])
+            for i, c in enumerate(s.columns):
+                values = [r[i] for r in rows if r[i] is not None]
+                if c.type == "text" and any(not PLAIN_TEXT.fullmatch(v) for v in values):
+                    self.texts[(s.name, c.name)] = sorted(values)
 
     def table(self, name):
         return self.prefix + name
@@ -176,6 +186,14 @@ def check_dataset(engine, data):
             if have != want:
                 fail("%s %s.%s: %s non-null values in the engine, %d non-empty cells"
                      % (label, s.name, c.name, have, want))
+
+    for (name, column), want in data.texts.items():
+        have = sorted(row[0] for row in engine.query("SELECT %s AS v FROM %s WHERE %s IS NOT NULL"
+                                                     % (q(column), t(name), q(column))))
+        if have != want:
+            diff = next(((w, h) for w, h in zip(want, have) if w != h), (len(want), len(have)))
+            fail("%s %s.%s: text differs from the CSV, first %r, engine %r"
+                 % (label, name, column, diff[0], diff[1]))
 
     def per_staff(select, where=""):
         sql = ("SELECT %s AS staff, %s AS v FROM %s WHERE %s%s GROUP BY %s"
@@ -317,9 +335,19 @@ def main():
     gen_dir = tempfile.mkdtemp(prefix="kpic-engines-gen-")
     try:
         generated.generate(gen_dir)
+        # text that a loader could take for NULL or for an escape: the word NULL, \N,
+        # backslashes, quotes
+        with open(os.path.join(gen_dir, "orders.csv"), "a", encoding="utf-8", newline="") as f:
+            f.write('o999999,NULL,s01,12.34,2025-05-31 23:59:59,web,no,'
+                    '"C:\\temp\\ ""q"" \\N NULL \\"\n')
         gen_spec = os.path.join(gen_dir, "generated.kpi")
         with open(gen_spec, "w", encoding="utf-8") as f:
-            f.write(generated.SPEC_HEAD.replace("GRAIN", "month") + GENERATED_INDICATORS)
+            # the notes hold quoted commas, quotes, line breaks and Chinese
+            head = generated.SPEC_HEAD.replace("GRAIN", "month")
+            with_note = head.replace("  refunded    bool\n}", "  refunded    bool\n  note        text\n}", 1)
+            if with_note == head:
+                raise RuntimeError("test_eval_sqlite.SPEC_HEAD changed: cannot declare orders.note")
+            f.write(with_note + GENERATED_INDICATORS)
         datasets = [Dataset("example", "kpi-specs/user-ops.kpi", ""),
                     Dataset("generated", gen_spec, "gen_")]
 
