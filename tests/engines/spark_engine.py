@@ -17,6 +17,15 @@ NAME = "spark"
 TYPES = {"text": "STRING", "int": "BIGINT", "number": "DECIMAL(38,18)", "money": "DECIMAL(20,2)",
          "date": "DATE", "bool": "BOOLEAN"}
 
+LOG4J2 = """rootLogger.level = error
+rootLogger.appenderRef.stderr.ref = stderr
+appender.console.type = Console
+appender.console.name = stderr
+appender.console.target = SYSTEM_ERR
+appender.console.layout.type = PatternLayout
+appender.console.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+"""
+
 
 def quote(name):
     return "`" + name.replace("`", "``") + "`"
@@ -40,6 +49,11 @@ class Engine:
             raise server.EngineMissing("no Java for Spark: java is not on PATH and JAVA_HOME is unset "
                                      "(Debian package default-jre-headless; .ci/install-deps installs it)")
         self.dir = server.make_workdir("spark")
+        # errors only: Spark's warnings about Hadoop libraries and local dirs would bury a
+        # failing test's own output
+        log_config = os.path.join(self.dir, "log4j2.properties")
+        with open(log_config, "w", encoding="utf-8") as f:
+            f.write(LOG4J2)
         os.environ["PYSPARK_PYTHON"] = sys.executable
         os.environ["SPARK_LOCAL_IP"] = "127.0.0.1"
         try:
@@ -56,7 +70,8 @@ class Engine:
                           # short queries on small tables: the JIT's first tier and the
                           # serial collector halve the session's start and query times
                           .config("spark.driver.extraJavaOptions",
-                                  "-Dderby.system.home=" + self.dir + " -XX:TieredStopAtLevel=1 -XX:+UseSerialGC")
+                                  "-Dderby.system.home=%s -Dlog4j2.configurationFile=%s "
+                                  "-XX:TieredStopAtLevel=1 -XX:+UseSerialGC" % (self.dir, log_config))
                           .getOrCreate())
             self.spark.sparkContext.setLogLevel("ERROR")
         except BaseException as e:
