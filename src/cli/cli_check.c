@@ -17,6 +17,8 @@ int cli_check(int argc, char **argv)
             else if (!strcmp(v, "json")) format = DIAG_FORMAT_JSON;
             else if (!strcmp(v, "sarif")) format = DIAG_FORMAT_SARIF;
             else return cli_usage("unknown check format '%s' (text, json or sarif)", v);
+        } else if (cli_take_strict(argv[i])) {
+            continue;
         } else if (!cli_take_spec("check", argv[i], &path)) {
             return EXIT_USAGE;
         }
@@ -29,8 +31,8 @@ int cli_check(int argc, char **argv)
     ast_spec *spec = cli_load_and_check(&diags, path, &model);
     int status = !spec ? EXIT_USAGE : diags.errors ? EXIT_ERRORS : EXIT_OK;
     /* text is for people (stderr); JSON and SARIF are results for tools (stdout) */
-    if (format == DIAG_FORMAT_TEXT) diag_print(&diags, stderr, format);
-    else diag_print(&diags, stdout, format);
+    cli_print_diagnostics(&diags, format == DIAG_FORMAT_TEXT ? stderr : stdout, format);
+    if (status == EXIT_OK && cli_strict_refuses(false)) status = EXIT_ERRORS;
     ast_free_spec(spec);
     diag_free(&diags);
     return status;

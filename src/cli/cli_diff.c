@@ -33,6 +33,7 @@ int cli_diff(int argc, char **argv)
     cli_seen seen = {.count = 0};
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
+        if (cli_take_strict(argv[i])) continue;
         int taken = cli_take_data_option(argc, argv, &i, &data);
         if (taken < 0) goto done;
         if (taken) {
@@ -116,7 +117,7 @@ int cli_diff(int argc, char **argv)
         exact = eval_overflow_check(sides[0].session) && eval_overflow_check(sides[1].session);
     }
     xclose_memstream(out);
-    diag_print(&sides[0].diags, stderr, DIAG_FORMAT_TEXT);
+    cli_print_diagnostics(&sides[0].diags, stderr, DIAG_FORMAT_TEXT);
     status = cli_emit(&sides[1].diags, text, len, exact, NULL);
     free(text);
     free(periods);

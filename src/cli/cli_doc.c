@@ -20,6 +20,8 @@ int cli_doc(int argc, char **argv)
             else if (!strcmp(v, "md")) format = DOC_FORMAT_MD;
             else if (!strcmp(v, "html")) format = DOC_FORMAT_HTML;
             else return cli_usage("unknown doc format '%s' (md or html)", v);
+        } else if (cli_take_strict(a)) {
+            continue;
         } else if (!cli_take_spec("doc", a, &path)) {
             return EXIT_USAGE;
         }
