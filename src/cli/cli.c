@@ -300,8 +300,10 @@ int cli_finish(int status)
                 stdout_error ? strerror(stdout_error) : "a write failed");
         status = EXIT_USAGE;
     }
-    /* a diagnostic that did not reach stderr is a failed run; there is nowhere to say so */
-    if (ferror(stderr) || fclose(stderr) != 0) status = EXIT_USAGE;
+    /* A diagnostic that did not reach stderr is a failed run; there is nowhere to say so.
+     * stderr is unbuffered, so its error flag already holds every failed write; it stays
+     * open for what runs after main (the sanitizers' reports). */
+    if (fflush(stderr) != 0 || ferror(stderr)) status = EXIT_USAGE;
     return status;
 }
 

@@ -82,9 +82,10 @@ int cli_emit(diag_sink *diags, const char *text, size_t len, bool exact, const c
  * why and makes the status 2). */
 bool cli_write_stdout(const char *text, size_t len);
 
-/* The end of every command: flushes and closes stdout and stderr. A write to either
- * that failed at any point, or the final flush, makes the status EXIT_USAGE (with the
- * reason on stderr when stderr still works). Returns the status to exit with. */
+/* The end of every command: flushes and closes stdout, flushes stderr. A write to
+ * either that failed at any point, or the final flush or close, makes the status
+ * EXIT_USAGE (with the reason on stderr when stderr still works). Returns the status
+ * to exit with. */
 int cli_finish(int status);
 
 /* `--strict`, which every command but fmt takes: true (and the mode set for the rest
