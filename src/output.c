@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -75,14 +76,16 @@ static void guard_remove(signal_guard *g)
         if (g->installed[i]) sigaction(cleanup_signals[i], &g->saved[i], NULL);
 }
 
+/* Blocks the cleanup signals in the writing thread. The write happens after the
+ * reader threads are joined, so this thread is the only one a signal can reach. */
 static void guard_block(signal_guard *g, sigset_t *old)
 {
-    sigprocmask(SIG_BLOCK, &g->set, old);
+    pthread_sigmask(SIG_BLOCK, &g->set, old);
 }
 
 static void guard_unblock(const sigset_t *old)
 {
-    sigprocmask(SIG_SETMASK, old, NULL);
+    pthread_sigmask(SIG_SETMASK, old, NULL);
 }
 
 static const char *say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

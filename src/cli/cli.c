@@ -9,16 +9,21 @@
 
 #include "kpic/output.h"
 
+/* The run's mode and what it printed so far: --strict is one switch for the whole
+ * process, and diff prints two sinks before it decides. */
+static bool strict_mode;
+static size_t warnings_printed;
+
 const char cli_usage_text[] =
-    "usage: kpic check SPEC [--format text|json|sarif] [--allow-read DIR]...\n"
+    "usage: kpic check SPEC [--format text|json|sarif] [--allow-read DIR]... [--strict]\n"
     "       kpic fmt SPEC [--check | --write]\n"
     "       kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format table|json|csv]\n"
     "       kpic score SPEC --period P [DATA] [--format table|json|csv|md|html] [-o FILE] [--bom] [--summary]\n"
     "       kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]\n"
-    "       kpic doc SPEC [--format md|html] [-o FILE] [--allow-read DIR]...\n"
-    "       kpic diff OLD NEW [--period P DATA] [--format text|md|json] [--exit-code]\n"
+    "       kpic doc SPEC [--format md|html] [-o FILE] [--allow-read DIR]... [--strict]\n"
+    "       kpic diff OLD NEW [--period P DATA] [--format text|md|json] [--exit-code] [--strict]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
-    "        [--threads N] [--quiet] [--allow-read DIR]...\n"
+    "        [--threads N] [--quiet] [--allow-read DIR]... [--strict]\n"
     "\n"
     "  check   parse and check a spec; report every error with its location\n"
     "  fmt     print the spec in the canonical layout; --check exits 1 and shows a diff\n"
@@ -36,6 +41,8 @@ const char cli_usage_text[] =
     "  diff    what changes from spec OLD to spec NEW: declarations added, removed and\n"
     "          changed; with --period, the impact on bonuses first, then every statement\n"
     "          and indicator value that moves; OLD or NEW may be REV:PATH (from git) or -\n"
+    "\n"
+    "  --strict  every warning counts as an error: exit 1, nothing written (the monthly job)\n"
     "\n"
     "exit status: 0 ok (warnings allowed), 1 errors in the spec, 2 usage or I/O error\n";
 
@@ -226,6 +233,10 @@ void cli_free_data_args(cli_data_args *d)
  * --rejects only with --skip-bad-rows. Returns false after a usage message. */
 bool cli_validate_data_args(cli_data_args *d, chk_model *model)
 {
+    if (strict_mode && d->options.skip_bad_rows) {
+        cli_usage("--strict refuses bad rows, so it does not go with --skip-bad-rows", NULL);
+        return false;
+    }
     if (d->options.rejects_path && !d->options.skip_bad_rows) {
         cli_usage("--rejects goes with --skip-bad-rows", NULL);
         return false;
@@ -262,10 +273,33 @@ period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count)
     return periods;
 }
 
+bool cli_take_strict(const char *arg)
+{
+    if (strcmp(arg, "--strict") != 0) return false;
+    strict_mode = true;
+    return true;
+}
+
+void cli_print_diagnostics(diag_sink *diags, FILE *out, diag_format format)
+{
+    diag_print(diags, out, format);
+    warnings_printed += diags->warnings;
+}
+
+bool cli_strict_refuses(bool withheld)
+{
+    if (!strict_mode || warnings_printed == 0) return false;
+    fprintf(stderr, "kpic: --strict: %zu warning%s count%s as errors%s\n", warnings_printed,
+            warnings_printed == 1 ? "" : "s", warnings_printed == 1 ? "s" : "",
+            withheld ? "; nothing was written" : "");
+    return true;
+}
+
 int cli_emit(diag_sink *diags, const char *text, size_t len, bool exact, const char *output)
 {
-    diag_print(diags, stderr, DIAG_FORMAT_TEXT);
+    cli_print_diagnostics(diags, stderr, DIAG_FORMAT_TEXT);
     if (!exact) return EXIT_ERRORS;
+    if (cli_strict_refuses(true)) return EXIT_ERRORS;
     if (output) {
         const char *why;
         if (output_write_file(output, text, len, &why) == 0) return EXIT_OK;
@@ -299,8 +333,10 @@ int cli_finish(int status)
                 stdout_error ? strerror(stdout_error) : "a write failed");
         status = EXIT_USAGE;
     }
-    /* a diagnostic that did not reach stderr is a failed run; there is nowhere to say so */
-    if (ferror(stderr) || fclose(stderr) != 0) status = EXIT_USAGE;
+    /* A diagnostic that did not reach stderr is a failed run; there is nowhere to say so.
+     * stderr is unbuffered, so its error flag already holds every failed write; it stays
+     * open for what runs after main (the sanitizers' reports). */
+    if (fflush(stderr) != 0 || ferror(stderr)) status = EXIT_USAGE;
     return status;
 }
 

@@ -9,6 +9,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kpic/ast.h"
 #include "kpic/check.h"
@@ -88,17 +89,31 @@ period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count);
 /* The end of a data command whose run succeeded: prints the diagnostics, then writes
  * TEXT to the file OUTPUT (whole or not at all) or, when OUTPUT is NULL, to stdout.
  * Nothing is written when EXACT is false (a figure overflowed; its error is among the
- * diagnostics). Returns the exit status. */
+ * diagnostics), nor under --strict when a warning was printed. Returns the exit status. */
 int cli_emit(diag_sink *diags, const char *text, size_t len, bool exact, const char *output);
 
 /* Writes TEXT to stdout; false once any write to stdout has failed (cli_finish says
  * why and makes the status 2). */
 bool cli_write_stdout(const char *text, size_t len);
 
-/* The end of every command: flushes and closes stdout and stderr. A write to either
- * that failed at any point, or the final flush, makes the status EXIT_USAGE (with the
- * reason on stderr when stderr still works). Returns the status to exit with. */
+/* The end of every command: flushes and closes stdout, flushes stderr. A write to
+ * either that failed at any point, or the final flush or close, makes the status
+ * EXIT_USAGE (with the reason on stderr when stderr still works). Returns the status
+ * to exit with. */
 int cli_finish(int status);
+
+/* `--strict`, which every command but fmt takes: true (and the mode set for the rest
+ * of the run) when ARG is it. Under --strict a run that printed any warning is refused:
+ * exit 1 and nothing written (cli_emit, cli_strict_refuses). */
+bool cli_take_strict(const char *arg);
+
+/* Prints the diagnostics to OUT in FORMAT, counting the warnings for --strict. */
+void cli_print_diagnostics(diag_sink *diags, FILE *out, diag_format format);
+
+/* Under --strict, after warnings were printed: says that they count as errors (and,
+ * when WITHHELD, that the result was not written) and returns true: the caller exits
+ * 1 and writes nothing. Otherwise false. */
+bool cli_strict_refuses(bool withheld);
 
 /* Exit status after a failed data run: unreadable files are I/O (2), the rest data (1). */
 int cli_data_failure_status(const diag_sink *diags);

@@ -21,6 +21,8 @@ int cli_check(int argc, char **argv)
             const char *v = cli_option_value(argc, argv, &i);
             if (!v) return EXIT_USAGE;
             cli_allow_read(v);
+        } else if (cli_take_strict(argv[i])) {
+            continue;
         } else if (!cli_take_spec("check", argv[i], &path)) {
             return EXIT_USAGE;
         }
@@ -33,8 +35,8 @@ int cli_check(int argc, char **argv)
     ast_spec *spec = cli_load_and_check(&diags, path, &model);
     int status = !spec ? EXIT_USAGE : diags.errors ? EXIT_ERRORS : EXIT_OK;
     /* text is for people (stderr); JSON and SARIF are results for tools (stdout) */
-    if (format == DIAG_FORMAT_TEXT) diag_print(&diags, stderr, format);
-    else diag_print(&diags, stdout, format);
+    cli_print_diagnostics(&diags, format == DIAG_FORMAT_TEXT ? stderr : stdout, format);
+    if (status == EXIT_OK && cli_strict_refuses(false)) status = EXIT_ERRORS;
     ast_free_spec(spec);
     diag_free(&diags);
     return status;

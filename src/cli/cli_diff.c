@@ -66,6 +66,7 @@ int cli_diff(int argc, char **argv)
     cli_seen seen = {.count = 0};
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
+        if (cli_take_strict(argv[i])) continue;
         int taken = cli_take_data_option(argc, argv, &i, &data);
         if (taken < 0) goto done;
         if (taken) {
@@ -159,7 +160,7 @@ int cli_diff(int argc, char **argv)
     size_t len = 0;
     char *text = diff_render(report, format, &len);
     diag_drop_repeats(&sides[1].diags, &sides[0].diags);
-    diag_print(&sides[0].diags, stderr, DIAG_FORMAT_TEXT);
+    cli_print_diagnostics(&sides[0].diags, stderr, DIAG_FORMAT_TEXT);
     status = cli_emit(&sides[1].diags, text, len, exact, NULL);
     if (status == EXIT_OK && exit_code && diff_differs(report)) status = EXIT_ERRORS;
     free(text);

@@ -24,6 +24,8 @@ int cli_doc(int argc, char **argv)
             const char *v = cli_option_value(argc, argv, &i);
             if (!v) return EXIT_USAGE;
             cli_allow_read(v);
+        } else if (cli_take_strict(a)) {
+            continue;
         } else if (!cli_take_spec("doc", a, &path)) {
             return EXIT_USAGE;
         }

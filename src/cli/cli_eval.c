@@ -18,7 +18,7 @@ int cli_eval(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
         if (taken < 0) goto done;
-        if (taken) continue;
+        if (taken || cli_take_strict(argv[i])) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--period") || !strcmp(a, "--indicator") || !strcmp(a, "--format")) {
             const char *v = !strcmp(a, "--indicator") ? cli_option_value(argc, argv, &i)

@@ -21,7 +21,7 @@ int cli_score(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
         if (taken < 0) goto done;
-        if (taken) continue;
+        if (taken || cli_take_strict(argv[i])) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--bom")) {
             bom = true;
@@ -146,7 +146,7 @@ int cli_explain(int argc, char **argv)
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
         if (taken < 0) goto done;
-        if (taken) continue;
+        if (taken || cli_take_strict(argv[i])) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--period") || !strcmp(a, "--staff") || !strcmp(a, "--kpi")) {
             const char *v = cli_single_value(argc, argv, &i, &seen);
@@ -207,8 +207,7 @@ int cli_explain(int argc, char **argv)
     if (!declared || !employed) {
         char *text = score_explain_unscored(roster_session, model, staff,
                                             declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED, NULL);
-        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-        status = cli_write_stdout(text, strlen(text)) ? EXIT_OK : EXIT_USAGE;
+        status = cli_emit(&diags, text, strlen(text), true, NULL);
         free(text);
         eval_free(roster_session);
         goto free_periods;
