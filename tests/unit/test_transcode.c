@@ -97,6 +97,15 @@ static void test_invalid_bytes_are_located_and_explained(void **state)
     assert_int_equal(err.line, 2);
     assert_non_null(strstr(err.message, "are not valid BIG5; the file looks like GBK/GB18030: "
                                         "declare encoding \"GB18030\" in the source block"));
+    /* a GBK file declared UTF-16 would convert pair by pair into nonsense */
+    assert_null(convert("UTF-16", S(GBK), &err));
+    assert_int_equal(err.line, 1);
+    assert_string_equal(err.message, "the file is declared UTF-16 but has no byte-order mark "
+                                     "and no NUL byte, which UTF-16 writes beside every comma "
+                                     "and line break; the file looks like GBK/GB18030: declare "
+                                     "encoding \"GB18030\" in the source block");
+    assert_null(convert("UTF-16LE", S(UTF8), &err));
+    assert_non_null(strstr(err.message, "the file looks like UTF-8: remove the encoding line"));
     /* a file cut inside a character */
     static const char cut[] = "a\n\xBD";
     assert_null(convert("GBK", S(cut), &err));
