@@ -914,6 +914,8 @@ static unsigned char *read_header_bytes(csvr_reader *r, size_t *start, record_sp
     }
 }
 
+static const char *text_problem(const unsigned char *s, size_t len);
+
 /* Whether R's first bytes look like UTF-16 (transcode.h), for the message about a
  * header with NUL bytes. */
 static bool looks_utf16(const csvr_reader *r)
@@ -955,6 +957,34 @@ static bool near_name(const char *a, const char *b)
     trim_blanks(&a, &la);
     trim_blanks(&b, &lb);
     return la == lb && la > 0 && strncasecmp(a, b, la) == 0;
+}
+
+const char *csvr_header_looks_like(const csvr_reader *r)
+{
+    for (size_t i = 0; i < r->n_header; i++) {
+        const unsigned char *name = (const unsigned char *)r->header[i];
+        if (text_problem(name, strlen(r->header[i])) == NULL)
+            continue;
+        /* judge from all the names together, as the header row had them: one short
+         * name says little */
+        size_t len = 0;
+        for (size_t k = 0; k < r->n_header; k++)
+            len += strlen(r->header[k]) + 1;
+        char *row = malloc(len);
+        if (row == NULL)
+            return NULL;
+        size_t at = 0;
+        for (size_t k = 0; k < r->n_header; k++) {
+            size_t n = strlen(r->header[k]);
+            memcpy(row + at, r->header[k], n);
+            at += n;
+            row[at++] = ',';
+        }
+        const char *like = tc_looks_like((const unsigned char *)row, len - 1);
+        free(row);
+        return like != NULL && strcmp(like, "UTF-8") != 0 ? like : NULL;
+    }
+    return NULL;
 }
 
 const char *csvr_header_near(const csvr_reader *r, const char *name)
@@ -1089,10 +1119,17 @@ static bool read_header(csvr_reader *r, csvr_error *err)
             if (near != NULL)
                 quote_for_message(quoted, sizeof quoted, (const unsigned char *)near,
                                   strlen(near));
+            const char *like = near == NULL ? csvr_header_looks_like(r) : NULL;
+            char encoding_hint[160] = "";
+            if (like != NULL)
+                snprintf(encoding_hint, sizeof encoding_hint,
+                         " (the header is not UTF-8: the file looks like %s; declare encoding "
+                         "\"%s\" in the source block)",
+                         strcmp(like, "GB18030") ? like : "GBK/GB18030", like);
             set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, 0, (int)w,
-                      "column '%.100s' not found in the header%s%s%s; the header has: %s",
+                      "column '%.100s' not found in the header%s%s%s%s; the header has: %s",
                       want, near ? " (did you mean '" : "", quoted, near ? "'?)" : "",
-                      listing);
+                      encoding_hint, listing);
             free(sorted);
             return false;
         }

@@ -1464,9 +1464,14 @@ static bool header_has_declared_columns(eval_session *s, const ast_decl *src, cs
                                          "column '%s' of source '%s' is not in the header; the header has: %s",
                                          name, src->name, header);
         const char *near = csvr_header_near(reader, name);
+        const char *like = csvr_header_looks_like(reader);
         if (near)
             diag_hint(s->diags, d, "did you mean \"%s\"? it differs in case or spaces: fix the "
                                    "export, or write header \"%s\" on the column", near, near);
+        else if (like)
+            diag_hint(s->diags, d, "the header is not UTF-8: the file looks like %s; declare "
+                                   "encoding \"%s\" in the source block",
+                      strcmp(like, "GB18030") ? like : "GBK/GB18030", like);
         ok = false;
     }
     return ok;

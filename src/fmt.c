@@ -8,7 +8,8 @@
  *   - blocks (source, staff, scale, role) open with `{` on the declaration line, put one
  *     item per line indented 2, and close with `}` alone; an empty block is `{}`;
  *   - columns: names padded to one column, types to the next, flags (`time` before
- *     `staff`) after the types; scale rows: intervals padded so `->` lines up; roles:
+ *     `staff`) after the types, then the clauses `header`, `format`, `true … false …`
+ *     lined up after the flags; a source's `encoding` is its first line; scale rows: intervals padded so `->` lines up; roles:
  *     kpi names, weights and targets in columns, a kpi's own `points EXPR` after its
  *     target when the line stays within 100 columns (else on the next line, indented 4),
  *     then `points`, `gate`, `bonus`, `missing` with their keyword padded to 6 columns;

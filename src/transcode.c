@@ -172,6 +172,18 @@ static bool utf16_order(const char *encoding, const unsigned char *in, size_t le
     return true;
 }
 
+/* Whether a file declared UTF-16 can be: one with a byte-order mark, or with a NUL byte
+ * early on. UTF-16 writes every ASCII character (each comma and line break of a CSV)
+ * with a NUL byte beside it, while any pair of bytes is some UTF-16 character: a GBK
+ * or UTF-8 file declared UTF-16 would otherwise convert, silently, into nonsense. */
+static bool utf16_plausible(const unsigned char *in, size_t len, size_t skip)
+{
+    if (skip > 0 || len < 2)
+        return true;
+    size_t n = len < LOOK_BYTES ? len : LOOK_BYTES;
+    return memchr(in, 0, n) != NULL;
+}
+
 bool tc_to_utf8(const char *encoding, const unsigned char *in, size_t len, unsigned char **out,
                 size_t *out_len, tc_error *err)
 {
@@ -183,6 +195,13 @@ bool tc_to_utf8(const char *encoding, const unsigned char *in, size_t len, unsig
                  strcasecmp(encoding, "UTF-16BE") == 0;
     if (utf16 && !utf16_order(encoding, in, len, &name, &skip, err))
         return false;
+    if (utf16 && !utf16_plausible(in, len, skip)) {
+        set_error(err, 1, "the file is declared %s but has no byte-order mark and no NUL byte, "
+                          "which UTF-16 writes beside every comma and line break",
+                  encoding);
+        suggest(err->message, sizeof err->message, encoding, in, len);
+        return false;
+    }
     iconv_t cd = iconv_open("UTF-8", name);
     if (cd == (iconv_t)-1) {
         set_error(err, 0, "unknown encoding \"%s\": iconv cannot convert from it", encoding);

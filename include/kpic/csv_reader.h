@@ -310,6 +310,11 @@ bool csvr_set_format(csvr_reader *r, size_t w, const struct cfmt *f, csvr_error 
  * header name is that close.  Valid until csvr_close. */
 const char *csvr_header_near(const csvr_reader *r, const char *name);
 
+/* When R's header names are not valid UTF-8 (R was opened as UTF-8), the encoding
+ * they look like ("GB18030", "UTF-16": transcode.h), for the hint of a column that is
+ * not found; NULL otherwise. */
+const char *csvr_header_looks_like(const csvr_reader *r);
+
 /* Reads every data record of R in order, on the calling thread: for each good
  * record calls H->on_row, for each bad one H->on_bad (or stops when it is NULL).
  * Computes the SHA-256 as it goes (unless CSVR_NO_HASH).  A reader supports one

@@ -18,7 +18,10 @@
  * "Unicode text" exports of Excel and of Windows tools, which is where UTF-16 files
  * come from (docs/decisions.md).  `UTF-16LE` and `UTF-16BE` fix the order; a mark
  * that agrees with it is skipped.  A mark that contradicts the declared order is
- * an error.
+ * an error, and so is a file declared UTF-16 with no mark and no NUL byte in its first
+ * MiB: UTF-16 writes a NUL beside every ASCII character (each comma and line break),
+ * while any pair of bytes is some UTF-16 character, so a GBK or UTF-8 file declared
+ * UTF-16 would otherwise convert into nonsense without an error.
  */
 #ifndef KPIC_TRANSCODE_H
 #define KPIC_TRANSCODE_H

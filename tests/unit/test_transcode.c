@@ -97,6 +97,15 @@ static void test_invalid_bytes_are_located_and_explained(void **state)
     assert_int_equal(err.line, 2);
     assert_non_null(strstr(err.message, "are not valid BIG5; the file looks like GBK/GB18030: "
                                         "declare encoding \"GB18030\" in the source block"));
+    /* a GBK file declared UTF-16 would convert pair by pair into nonsense */
+    assert_null(convert("UTF-16", S(GBK), &err));
+    assert_int_equal(err.line, 1);
+    assert_string_equal(err.message, "the file is declared UTF-16 but has no byte-order mark "
+                                     "and no NUL byte, which UTF-16 writes beside every comma "
+                                     "and line break; the file looks like GBK/GB18030: declare "
+                                     "encoding \"GB18030\" in the source block");
+    assert_null(convert("UTF-16LE", S(UTF8), &err));
+    assert_non_null(strstr(err.message, "the file looks like UTF-8: remove the encoding line"));
     /* a file cut inside a character */
     static const char cut[] = "a\n\xBD";
     assert_null(convert("GBK", S(cut), &err));
@@ -301,6 +310,23 @@ static void test_gbk_text_undeclared_is_explained(void **state)
     csvr_close(r);
 }
 
+static void test_gbk_header_undeclared_is_explained(void **state)
+{
+    (void)state;
+    /* 订单号,客服 in GBK, opened as UTF-8 asking for 订单号 */
+    static const char data[] = "\xB6\xA9\xB5\xA5\xBA\xC5,\xBF\xCD\xB7\xFE\n1,s1\n";
+    static const csvr_column cols[] = {{"订单号", CSVR_TEXT}};
+    csvr_error err;
+    assert_null(csvr_open_memory("x.csv", data, sizeof data - 1, cols, 1, 0, &err));
+    assert_non_null(strstr(err.message, "not found in the header (the header is not UTF-8: the "
+                                        "file looks like GBK/GB18030; declare encoding "
+                                        "\"GB18030\" in the source block)"));
+    /* a UTF-8 header that lacks the column gets no such hint */
+    static const char utf8[] = "单号,客服\n1,s1\n";
+    assert_null(csvr_open_memory("x.csv", utf8, sizeof utf8 - 1, cols, 1, 0, &err));
+    assert_null(strstr(err.message, "not UTF-8"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -312,6 +338,7 @@ int main(void)
         cmocka_unit_test(test_reader_bad_cells_show_the_format),
         cmocka_unit_test(test_utf16_undeclared_is_explained),
         cmocka_unit_test(test_gbk_text_undeclared_is_explained),
+        cmocka_unit_test(test_gbk_header_undeclared_is_explained),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
