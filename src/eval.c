@@ -1049,6 +1049,12 @@ typedef struct pass_ctx {
     size_t reject_count, reject_cap;
     shared_pass *shared;       /* NULL with one thread */
     uint64_t chunk;            /* index of the chunk being parsed */
+    /* coverage (the first read of a timed source): the earliest and latest time cell
+     * this worker saw, and which of the checked periods some row fell in */
+    const period_t *cover;     /* sorted by start, disjoint */
+    size_t cover_count;
+    unsigned char *covered;    /* [cover_count] */
+    date_t first_date, last_date;
 } pass_ctx;
 
 struct shared_pass {
@@ -1204,6 +1210,17 @@ static bool on_row(void *ctx, const csvr_row *row)
             return true;
         }
         when = t->as.date;
+        if (when < p->first_date) p->first_date = when;
+        if (when > p->last_date) p->last_date = when;
+        if (p->cover_count) {
+            size_t lo = 0, hi = p->cover_count;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (p->cover[mid].start <= when) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo && when < p->cover[lo - 1].end) p->covered[lo - 1] = 1;
+        }
         size_t lo = 0, hi = p->span_count;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
@@ -1430,6 +1447,144 @@ static bool same_keys(const agg_run *a, const agg_run *b, plan_instance **instan
     return true;
 }
 
+/* ---- coverage ------------------------------------------------------------------------------
+ *
+ * A timed source with no rows in a period it is read for, or whose rows stop well before
+ * the period ends (an export taken before the period closed), would give figures computed from nothing or from part of the period, with no
+ * sign of it: everyone scored 0. The pass notes the earliest and latest time cell and
+ * which periods some row fell in, and the run warns (docs/cli.md, Warnings). */
+
+static int compare_periods(const void *a, const void *b)
+{
+    const period_t *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+/* The periods a timed source is checked in: every period some instance over it is
+ * evaluated for, at any level: the requested periods and those that previous() and
+ * last_year() reach. Sorted and without repeats; they share the spec's grain, so they
+ * do not overlap. */
+static period_t *coverage_periods(eval_session *s, const ast_decl *src, size_t *count)
+{
+    period_t *out = arena_alloc(&s->mem, (s->plan.instances.len + 1) * sizeof *out);
+    size_t n = 0;
+    for (size_t i = 0; i < s->plan.instances.len; i++) {
+        const plan_instance *in = s->plan.instances.items[i];
+        if (in->agg->source == src) out[n++] = in->period;
+    }
+    qsort(out, n, sizeof *out, compare_periods);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!kept || out[i].start != out[kept - 1].start) out[kept++] = out[i];
+    *count = kept;
+    return out;
+}
+
+/* How many days a source's last row may lie before the last day of a period before
+ * the export counts as cut short: about a week
+ * in a month, so that a quiet last weekend or a holiday does not warn. A day has no
+ * such margin: it has rows or it has none. */
+static int32_t coverage_margin(ast_grain grain)
+{
+    switch (grain) {
+    case GRAIN_WEEK: return 2;
+    case GRAIN_MONTH: return 7;
+    case GRAIN_QUARTER: return 14;
+    case GRAIN_YEAR: return 31;
+    default: return -1;
+    }
+}
+
+static bool period_requested(const eval_session *s, period_t p)
+{
+    for (size_t i = 0; i < s->period_count; i++)
+        if (s->periods[i].start == p.start) return true;
+    return false;
+}
+
+/* Appends to B the labels of the periods of COVER without rows that are (REQUESTED) or
+ * are not requested, as "A, B and C"; returns how many. */
+static size_t append_periods(bytes *b, const eval_session *s, const period_t *cover, size_t count,
+                             const unsigned char *covered, bool requested)
+{
+    size_t total = 0, at = 0;
+    for (size_t i = 0; i < count; i++)
+        if (!covered[i] && period_requested(s, cover[i]) == requested) total++;
+    for (size_t i = 0; i < count; i++) {
+        if (covered[i] || period_requested(s, cover[i]) != requested) continue;
+        char label[PERIOD_LABEL_SIZE];
+        size_t n = period_format(cover[i], label, sizeof label);
+        if (at) bytes_append(b, at + 1 == total ? " and " : ", ", at + 1 == total ? 5 : 2);
+        bytes_append(b, label, n);
+        at++;
+    }
+    return total;
+}
+
+/* Warns about the periods of COVER a source has no rows in, and about a last row well
+ * before the end of a period (FIRST > LAST: no row had a date). */
+static void report_coverage(eval_session *s, const ast_decl *src, const char *path,
+                            const period_t *cover, size_t count, const unsigned char *covered,
+                            date_t first, date_t last)
+{
+    const char *time_column = "";
+    for (int c = 0; c < src->u.source.column_count; c++)
+        if (src->u.source.columns[c].is_time) time_column = src->u.source.columns[c].name;
+    char from[DATE_FORMAT_SIZE], to[DATE_FORMAT_SIZE];
+    bool dated = first <= last;
+    if (dated) {
+        date_format(first, from, sizeof from);
+        date_format(last, to, sizeof to);
+    }
+    bytes missing = {0}, reached = {0};
+    size_t n_missing = append_periods(&missing, s, cover, count, covered, true);
+    size_t n_reached = append_periods(&reached, s, cover, count, covered, false);
+    bytes_append(&missing, "", 1);
+    bytes_append(&reached, "", 1);
+    const char *hint = "counts and sums over a period without rows are 0 and averages n/a, so "
+                       "everyone's figures for it are computed from nothing; pass the export that "
+                       "covers it (--data %s=PATH)";
+    if (n_missing) {
+        diagnostic *d = dated
+            ? diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                               "source '%s' has no rows in %s; its rows run from %s to %s (%s)",
+                               src->name, missing.data, from, to, time_column)
+            : diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                               "source '%s' has no rows in %s; no row has a %s date",
+                               src->name, missing.data, time_column);
+        diag_hint(s->diags, d, hint, src->name);
+    }
+    if (n_reached) {
+        diagnostic *d = dated
+            ? diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                               "source '%s' has no rows in %s, which previous() or last_year() reaches; its rows run from %s to %s (%s)",
+                               src->name, reached.data, from, to, time_column)
+            : diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                               "source '%s' has no rows in %s, which previous() or last_year() reaches; no row has a %s date",
+                               src->name, reached.data, time_column);
+        diag_hint(s->diags, d, "a comparison with a period without rows (growth, change) compares with 0 or n/a; "
+                               "pass an export that reaches back that far (--data %s=PATH)", src->name);
+    }
+    free(missing.data);
+    free(reached.data);
+    int32_t margin = dated && count ? coverage_margin(cover[0].grain) : -1;
+    if (margin < 0) return;
+    for (size_t i = 0; i < count; i++) {
+        if (!covered[i]) continue;
+        char label[PERIOD_LABEL_SIZE];
+        period_format(cover[i], label, sizeof label);
+        int32_t after_last = cover[i].end - 1 - last;   /* days of the period after the last row */
+        if (after_last > margin) {
+            diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                                             "source '%s' ends on %s, %d days before the end of %s: the export looks cut short",
+                                             src->name, to, (int)after_last, label);
+            diag_hint(s->diags, d, "kpic warns when the last %s is more than %d days before the last day of a %s; "
+                                   "export the whole period, or pass the right file with --data %s=PATH",
+                      time_column, (int)margin, ast_grain_name(cover[i].grain), src->name);
+        }
+    }
+}
+
 static bool read_source(eval_session *s, size_t source_index, int level)
 {
     const ast_decl *src = s->model->sources.items[source_index];
@@ -1581,6 +1736,9 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     /* a file of a chunk or two gains nothing from threads */
     if ((uint64_t)chunk_bytes * 2 > total_bytes) threads = 1;
 
+    size_t cover_count = 0;
+    const period_t *cover = time_cell >= 0 && first_read ? coverage_periods(s, src, &cover_count) : NULL;
+
     pass_ctx *workers = xcalloc_aligned(_Alignof(pass_ctx), (size_t)threads, sizeof *workers);
     shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
     pthread_mutex_init(&sh.lock, NULL);
@@ -1610,6 +1768,11 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         for (size_t ri = 0; ri < run_count; ri++)
             if (key_runs[ri] && !follows[ri]) p->writers[ri] = ks_writer_new(key_runs[ri]->store);
         p->record = xcalloc(max_record + 16, 1);
+        p->cover = cover;
+        p->cover_count = cover_count;
+        p->covered = xcalloc(cover_count + 1, 1);
+        p->first_date = DATE_MAX;
+        p->last_date = DATE_MIN;
         /* alone, a worker accumulates straight into the instances; with others, into
          * its own accumulators, merged at the end (distinct keys are always shared) */
         for (size_t i = 0; i < mine.len; i++) {
@@ -1678,6 +1841,16 @@ static bool read_source(eval_session *s, size_t source_index, int level)
                          "%llu row%s credited to staff ids not in the roster (e.g. '%s'); %s in totals only",
                          (unsigned long long)unknown, unknown == 1 ? " is" : "s are", example,
                          unknown == 1 ? "it counts" : "they count");
+    if (cover && status == CSVR_OK) {
+        date_t first = DATE_MAX, last = DATE_MIN;
+        for (int w = 1; w < threads; w++)
+            for (size_t i = 0; i < cover_count; i++) workers[0].covered[i] |= workers[w].covered[i];
+        for (int w = 0; w < threads; w++) {
+            if (workers[w].first_date < first) first = workers[w].first_date;
+            if (workers[w].last_date > last) last = workers[w].last_date;
+        }
+        report_coverage(s, src, path, cover, cover_count, workers[0].covered, first, last);
+    }
     for (int w = 0; w < threads; w++) {
         pass_ctx *p = &workers[w];
         for (size_t i = 0; i < mine.len; i++) {
@@ -1692,6 +1865,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         }
         free(p->writers);
         free(p->record);
+        free(p->covered);
         free(p->states);
         free(p->rejects);
     }
