@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,6 +35,47 @@ typedef struct bytes {
     char *data;
     size_t len, cap;
 } bytes;
+
+/* How a pass treats a source's key (language.md §3, Keys). The first read records every
+ * row's key with the ordinal of its record in a store shared by the threads, which keeps
+ * the smallest ordinal per key: the first row in file order, however the chunks were
+ * scheduled. Only when some key repeats (or is empty) is the source read again to
+ * locate those rows and their first rows by line (csvr_row_line is paid only for them),
+ * and to skip them under --skip-bad-rows or report the first of them. */
+typedef enum key_mode { KEYS_NONE, KEYS_RECORD, KEYS_LOCATE } key_mode;
+
+/* A row whose key repeats an earlier row's, or is empty, found by a KEYS_LOCATE pass. */
+typedef struct key_problem {
+    uint64_t line, ordinal;
+    uint64_t first_ordinal;    /* the key's first row (UINT64_MAX: an empty key) */
+    int column;                /* the empty column (an empty key), else the first key column */
+    char *key;                 /* the key as written in messages: order_id "A1001" */
+    char *raw;
+    size_t raw_len;
+} key_problem;
+
+/* A key's first row, by ordinal and line, found by a KEYS_LOCATE pass. */
+typedef struct key_first {
+    uint64_t ordinal, line;
+} key_first;
+
+/* The key of one source: its columns, and what the passes learnt about it. */
+typedef struct key_check {
+    int *columns;              /* declared column indexes, in key order */
+    unsigned *fields;          /* their field numbers in the file's header */
+    int count;                 /* 0: no key */
+    keystore *store;           /* key → first ordinal and count (KEYS_RECORD to KEYS_LOCATE) */
+    uint64_t repeats;          /* rows whose key was seen before (any thread, under a lock) */
+    uint64_t *excluded;        /* sorted ordinals of the rows skipped for their key, for
+                                  later reads of the source under --skip-bad-rows */
+    size_t excluded_count;
+} key_check;
+
+/* A key's entry in key_check.store. */
+typedef struct key_seen {
+    uint64_t first;            /* the smallest ordinal recorded */
+    uint64_t count;            /* rows recorded */
+} key_seen;
 
 /* One accumulator: a group of count/sum/avg/min/max, or a `having` slot of one key. */
 typedef struct acc {          /* 48 bytes: the 16-byte decimals first, no padding */
@@ -142,6 +184,7 @@ struct eval_session {
     ast_expr *overflow_at;     /* first expression whose arithmetic left the decimal range */
     ptr_vec key_runs;          /* key_run*: freed with the session */
     bool overflow_reported;
+    struct key_check *key_checks; /* [sources]: each source's `key (…)` check */
 };
 
 /* Remembers the first expression whose result left the exact decimal range; any thread. */
@@ -245,6 +288,10 @@ void eval_free(eval_session *s)
         free(run->instances);
         free(run->members);
         free(run);
+    }
+    for (size_t i = 0; s->key_checks && i < s->model->sources.len; i++) {
+        ks_free(s->key_checks[i].store);
+        free(s->key_checks[i].excluded);
     }
     plan_free(&s->plan);
     strtab_free(&s->strings);
@@ -1009,6 +1056,7 @@ enum { CHUNK_BYTES = 8 << 20 };
 
 typedef struct shared_pass shared_pass;
 
+
 /* The instances of one aggregate in a pass: instances[first .. first + count), sorted
  * by window start. When the windows do not overlap (one per period, the common case)
  * a row's date finds its only instance by binary search instead of a scan. */
@@ -1055,6 +1103,18 @@ typedef struct pass_ctx {
     size_t cover_count;
     unsigned char *covered;    /* [cover_count] */
     date_t first_date, last_date;
+    /* the source's key */
+    uint64_t chunk_record;     /* records (good or bad) delivered so far in this chunk */
+    key_check *key;            /* NULL: no key, or a later read without skipped keys */
+    key_mode key_mode;
+    ks_writer *key_writer;     /* KEYS_RECORD */
+    unsigned char *key_buf;    /* the row's encoded key */
+    size_t key_cap;
+    uint64_t empty_keys;       /* KEYS_RECORD: rows with an empty key cell */
+    key_problem *problems;     /* KEYS_LOCATE */
+    size_t problem_count, problem_cap;
+    key_first *firsts;         /* KEYS_LOCATE */
+    size_t first_count, first_cap;
 } pass_ctx;
 
 struct shared_pass {
@@ -1079,6 +1139,7 @@ static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
 {
     pass_ctx *p = ctx;
     eval_session *s = p->s;
+    p->chunk_record++;
     if (!s->options.skip_bad_rows) return CSVR_STOP;
     p->stats.skipped++;
     if (s->options.rejects_path) {
@@ -1099,6 +1160,189 @@ static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
         p->rejects[p->reject_count++] = (reject){ bad->error->line, b.data, b.len };
     }
     return CSVR_SKIP;
+}
+
+/* ---- keys ---------------------------------------------------------------------------- */
+
+/* The ordinal of the record being delivered: its chunk and its place in the chunk, so
+ * ordinals follow file order, and two passes cut alike give a record the same one. */
+static uint64_t record_ordinal(const pass_ctx *p)
+{
+    return p->chunk << 40 | p->chunk_record;
+}
+
+static void key_reserve(pass_ctx *p, size_t need)
+{
+    if (need <= p->key_cap) return;
+    p->key_cap = need * 2;
+    p->key_buf = xrealloc(p->key_buf, p->key_cap);
+}
+
+/* Encodes a row's key into p->key_buf by typed value (text by its bytes, with its length
+ * so that two columns cannot run into each other; numbers, dates and booleans by their
+ * binary value, as distinct() keys them). Returns the length, or SIZE_MAX with *empty set
+ * to the index (in the key) of a key column whose cell is empty. */
+static size_t encode_row_key(pass_ctx *p, const csvr_cell *cells, int *empty)
+{
+    const key_check *k = p->key;
+    const ast_column *cols = p->source->u.source.columns;
+    size_t len = 0;
+    for (int j = 0; j < k->count; j++) {
+        const csvr_cell *c = &cells[k->columns[j]];
+        if (c->is_null) {
+            *empty = j;
+            return SIZE_MAX;
+        }
+        switch (cols[k->columns[j]].type) {
+        case COLTYPE_TEXT: {
+            uint32_t n = (uint32_t)c->as.text.len;
+            key_reserve(p, len + sizeof n + n);
+            memcpy(p->key_buf + len, &n, sizeof n);
+            memcpy(p->key_buf + len + sizeof n, c->as.text.ptr, n);
+            len += sizeof n + n;
+            break;
+        }
+        case COLTYPE_INT:
+            key_reserve(p, len + sizeof c->as.i);
+            memcpy(p->key_buf + len, &c->as.i, sizeof c->as.i);
+            len += sizeof c->as.i;
+            break;
+        case COLTYPE_NUMBER: case COLTYPE_MONEY:
+            key_reserve(p, len + sizeof c->as.dec);
+            memcpy(p->key_buf + len, &c->as.dec, sizeof c->as.dec);
+            len += sizeof c->as.dec;
+            break;
+        case COLTYPE_DATE:
+            key_reserve(p, len + sizeof c->as.date);
+            memcpy(p->key_buf + len, &c->as.date, sizeof c->as.date);
+            len += sizeof c->as.date;
+            break;
+        default:
+            key_reserve(p, len + 1);
+            p->key_buf[len++] = c->as.b;
+            break;
+        }
+    }
+    return len;
+}
+
+/* A cell's value as a message shows it: text in quotes, numbers without trailing zeros. */
+static void key_value_text(bytes *b, ast_coltype type, const csvr_cell *c)
+{
+    char buf[DEC_FORMAT_SIZE + DATE_FORMAT_SIZE];
+    size_t n;
+    switch (type) {
+    case COLTYPE_TEXT:
+        bytes_append(b, "\"", 1);
+        bytes_append(b, c->as.text.ptr, c->as.text.len);
+        bytes_append(b, "\"", 1);
+        return;
+    case COLTYPE_INT: n = (size_t)snprintf(buf, sizeof buf, "%lld", (long long)c->as.i); break;
+    case COLTYPE_NUMBER: case COLTYPE_MONEY:
+        n = dec_format(c->as.dec, DEC_PLACES, buf, sizeof buf);
+        while (n > 1 && strchr(buf, '.') && (buf[n - 1] == '0' || buf[n - 1] == '.')) {
+            bool point = buf[n - 1] == '.';
+            buf[--n] = '\0';
+            if (point) break;
+        }
+        break;
+    case COLTYPE_DATE: n = date_format(c->as.date, buf, sizeof buf); break;
+    default: n = (size_t)snprintf(buf, sizeof buf, "%s", c->as.b ? "true" : "false"); break;
+    }
+    bytes_append(b, buf, n);
+}
+
+/* The key of a row as messages name it: `order_id "A1001"`, or for a key of several
+ * columns `(order_id, line_no) ("A1001", 2)`. Malloc'd. */
+static char *key_text(const pass_ctx *p, const csvr_cell *cells)
+{
+    const key_check *k = p->key;
+    const ast_column *cols = p->source->u.source.columns;
+    bytes b = {0};
+    if (k->count > 1) bytes_append(&b, "(", 1);
+    for (int j = 0; j < k->count; j++) {
+        if (j) bytes_append(&b, ", ", 2);
+        const char *name = cols[k->columns[j]].name;
+        bytes_append(&b, name, strlen(name));
+    }
+    bytes_append(&b, k->count > 1 ? ") (" : " ", k->count > 1 ? 3 : 1);
+    for (int j = 0; j < k->count; j++) {
+        if (j) bytes_append(&b, ", ", 2);
+        key_value_text(&b, cols[k->columns[j]].type, &cells[k->columns[j]]);
+    }
+    if (k->count > 1) bytes_append(&b, ")", 1);
+    bytes_append(&b, "", 1);
+    return b.data;
+}
+
+/* The key store's apply function: keeps the smallest ordinal and counts the rows. */
+static void apply_key_seen(void *ctx, void *payload, const void *extra)
+{
+    key_check *k = ctx;
+    key_seen *seen = payload;
+    uint64_t ordinal;
+    memcpy(&ordinal, extra, sizeof ordinal);
+    if (seen->count++ == 0 || ordinal < seen->first) seen->first = ordinal;
+    if (seen->count > 1) __atomic_fetch_add(&k->repeats, 1, __ATOMIC_RELAXED);
+}
+
+static void add_problem(pass_ctx *p, const csvr_row *row, uint64_t ordinal, uint64_t first,
+                        int column, bool with_key)
+{
+    if (p->problem_count == p->problem_cap) {
+        p->problem_cap = p->problem_cap ? p->problem_cap * 2 : 16;
+        p->problems = xrealloc(p->problems, p->problem_cap * sizeof *p->problems);
+    }
+    size_t raw_len;
+    const char *raw = csvr_row_raw(row, &raw_len);
+    key_problem *kp = &p->problems[p->problem_count++];
+    *kp = (key_problem){ csvr_row_line(row), ordinal, first, column,
+                         with_key ? key_text(p, row->cells) : NULL, xmalloc(raw_len + 1), raw_len };
+    memcpy(kp->raw, raw, raw_len);
+}
+
+/* The key work of one good row. False when the row is to be skipped for its key (a
+ * KEYS_LOCATE pass under --skip-bad-rows, or a later read that excludes it). */
+static bool key_row(pass_ctx *p, const csvr_row *row, uint64_t ordinal)
+{
+    key_check *k = p->key;
+    if (p->key_mode == KEYS_NONE) {
+        /* a later read of a source whose first read skipped rows for their key */
+        size_t lo = 0, hi = k->excluded_count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (k->excluded[mid] < ordinal) lo = mid + 1;
+            else hi = mid;
+        }
+        return !(lo < k->excluded_count && k->excluded[lo] == ordinal);
+    }
+    int empty = -1;
+    size_t len = encode_row_key(p, row->cells, &empty);
+    if (len == SIZE_MAX) {
+        if (p->key_mode == KEYS_RECORD) {
+            p->empty_keys++;
+            return true;
+        }
+        add_problem(p, row, ordinal, UINT64_MAX, k->columns[empty], false);
+        return !p->s->options.skip_bad_rows;
+    }
+    uint64_t h = ks_hash(p->key_buf, len);
+    if (p->key_mode == KEYS_RECORD) {
+        ks_add(p->key_writer, h, p->key_buf, len, 0, KS_NO_CELL, &ordinal);
+        return true;
+    }
+    const key_seen *seen = ks_find(k->store, h, p->key_buf, len, 0);
+    if (!seen || seen->count < 2) return true;
+    if (seen->first == ordinal) {
+        if (p->first_count == p->first_cap) {
+            p->first_cap = p->first_cap ? p->first_cap * 2 : 16;
+            p->firsts = xrealloc(p->firsts, p->first_cap * sizeof *p->firsts);
+        }
+        p->firsts[p->first_count++] = (key_first){ ordinal, csvr_row_line(row) };
+        return true;
+    }
+    add_problem(p, row, ordinal, seen->first, k->columns[0], true);
+    return !p->s->options.skip_bad_rows;
 }
 
 /* A row's contribution to one `having` slot, as carried to the key store: the store
@@ -1198,6 +1442,12 @@ static bool on_row(void *ctx, const csvr_row *row)
     /* a worker past the first chunk that failed stops: that error is the one reported */
     if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED))
         return false;
+    uint64_t ordinal = record_ordinal(p);
+    p->chunk_record++;
+    if (p->key && !key_row(p, row, ordinal)) {
+        p->stats.skipped++;
+        return true;
+    }
     p->stats.rows++;
     p->prog.rows++;
     if ((p->prog.rows & 0xffff) == 0) progress_tick(&p->prog, false);
@@ -1353,6 +1603,7 @@ static void *pass_worker(void *arg)
         pthread_mutex_unlock(&sh->lock);
         if (plan != CSVR_PLAN_CHUNK) break;
         p->chunk = chunk.index;
+        p->chunk_record = 0;
         csvr_status st = csvr_read_chunk(sh->reader, &chunk, &h, &err);
         if (st == CSVR_ERROR) {
             pthread_mutex_lock(&sh->lock);
@@ -1585,10 +1836,181 @@ static void report_coverage(eval_session *s, const ast_decl *src, const char *pa
     }
 }
 
+typedef enum pass_result { PASS_OK, PASS_FAILED, PASS_AGAIN } pass_result;
+
+static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys);
+
+/* The source's key check, its columns resolved (the checker made sure they exist). */
+static key_check *source_key(eval_session *s, size_t source_index)
+{
+    const ast_decl *src = s->model->sources.items[source_index];
+    if (!s->key_checks) s->key_checks = arena_alloc(&s->mem, (s->model->sources.len + 1) * sizeof *s->key_checks);
+    key_check *k = &s->key_checks[source_index];
+    if (k->columns || !src->u.source.key_line_count) return k;
+    const ast_key_line *kl = &src->u.source.key_lines[0];
+    k->columns = arena_alloc(&s->mem, (size_t)kl->count * sizeof *k->columns);
+    k->fields = arena_alloc(&s->mem, (size_t)kl->count * sizeof *k->fields);
+    for (int j = 0; j < kl->count; j++)
+        for (int c = 0; c < src->u.source.column_count; c++)
+            if (!strcmp(src->u.source.columns[c].name, kl->columns[j])) k->columns[j] = c;
+    k->count = kl->count;
+    return k;
+}
+
+/* Reads one source for one level. A source with a key is read once more, on its first
+ * read, when some key repeats or is empty (key_mode). */
 static bool read_source(eval_session *s, size_t source_index, int level)
+{
+    key_check *k = source_key(s, source_index);
+    bool first_read = !s->stats[source_index].read;
+    pass_result r = read_source_pass(s, source_index, level, k->count && first_read ? KEYS_RECORD : KEYS_NONE);
+    if (r == PASS_AGAIN) r = read_source_pass(s, source_index, level, KEYS_LOCATE);
+    ks_free(k->store);
+    k->store = NULL;
+    return r == PASS_OK;
+}
+
+/* A malloc'd printf. */
+static char *text_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *text_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *out = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(out, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
+static int compare_firsts(const void *a, const void *b)
+{
+    const key_first *x = a, *y = b;
+    return (x->ordinal > y->ordinal) - (x->ordinal < y->ordinal);
+}
+
+static int compare_problems(const void *a, const void *b)
+{
+    const key_problem *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return (*x > *y) - (*x < *y);
+}
+
+/* After a KEYS_LOCATE pass: the rows with a repeated or empty key, in file order, with
+ * the line of each one's first row. Under --skip-bad-rows they become the workers'
+ * rejects and the source's excluded ordinals; otherwise the first is the run's error.
+ * Returns false when the run fails. */
+static bool settle_keys(eval_session *s, const ast_decl *src, key_check *k, const char *path,
+                        pass_ctx *workers, int threads)
+{
+    size_t nfirst = 0, nproblem = 0;
+    for (int w = 0; w < threads; w++) {
+        nfirst += workers[w].first_count;
+        nproblem += workers[w].problem_count;
+    }
+    key_first *firsts = xcalloc(nfirst + 1, sizeof *firsts);
+    key_problem *all = xcalloc(nproblem + 1, sizeof *all);
+    size_t f = 0, q = 0;
+    for (int w = 0; w < threads; w++) {
+        memcpy(firsts + f, workers[w].firsts, workers[w].first_count * sizeof *firsts);
+        f += workers[w].first_count;
+        memcpy(all + q, workers[w].problems, workers[w].problem_count * sizeof *all);
+        q += workers[w].problem_count;
+        workers[w].problem_count = 0; /* the strings now belong to ALL */
+    }
+    qsort(firsts, nfirst, sizeof *firsts, compare_firsts);
+    qsort(all, nproblem, sizeof *all, compare_problems);
+    uint64_t repeated = 0, empty = 0;
+    char **reasons = xcalloc(nproblem + 1, sizeof *reasons);
+    const ast_column *cols = src->u.source.columns;
+    for (size_t i = 0; i < nproblem; i++) {
+        key_problem *kp = &all[i];
+        if (kp->first_ordinal == UINT64_MAX) {
+            empty++;
+            reasons[i] = text_printf("empty key %s: every row of source '%s' needs one",
+                                     cols[kp->column].name, src->name);
+            continue;
+        }
+        repeated++;
+        key_first want = { kp->first_ordinal, 0 };
+        const key_first *at = bsearch(&want, firsts, nfirst, sizeof *firsts, compare_firsts);
+        reasons[i] = text_printf("duplicate key %s: first seen on line %llu", kp->key,
+                                 (unsigned long long)(at ? at->line : 0));
+    }
+    bool ok = true;
+    if (!s->options.skip_bad_rows && nproblem) {
+        const key_problem *kp = &all[0];
+        unsigned field = 0;
+        for (int j = 0; j < k->count; j++)
+            if (k->columns[j] == kp->column) field = k->fields[j];
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, (unsigned)kp->line, field,
+                                         "data", "%s", reasons[0]);
+        const char *counts = arena_printf(&s->mem, "%s%s%s",
+            repeated ? arena_printf(&s->mem, "%llu row%s an earlier key", (unsigned long long)repeated,
+                                    repeated == 1 ? " repeats" : "s repeat") : "",
+            repeated && empty ? ", " : "",
+            empty ? arena_printf(&s->mem, "%llu row%s an empty key", (unsigned long long)empty,
+                                 empty == 1 ? " has" : "s have") : "");
+        if (kp->first_ordinal == UINT64_MAX)
+            diag_hint(s->diags, d, "fill in the cell in the export, or run with --skip-bad-rows to skip such rows (--rejects FILE lists them); %s", counts);
+        else
+            diag_hint(s->diags, d, "remove the repeated row from the export, or run with --skip-bad-rows to keep the first row of each key (--rejects FILE lists the others); %s", counts);
+        s->failed = true;
+        ok = false;
+    } else if (nproblem) {
+        k->excluded = xcalloc(nproblem, sizeof *k->excluded);
+        k->excluded_count = nproblem;
+        for (size_t i = 0; i < nproblem; i++) k->excluded[i] = all[i].ordinal;
+        qsort(k->excluded, nproblem, sizeof *k->excluded, compare_u64);
+        if (s->options.rejects_path) {
+            pass_ctx *p = &workers[0];
+            for (size_t i = 0; i < nproblem; i++) {
+                const key_problem *kp = &all[i];
+                unsigned field = k->fields[0];
+                for (int j = 0; j < k->count; j++)
+                    if (k->columns[j] == kp->column) field = k->fields[j];
+                bytes b = {0};
+                char num[64];
+                bytes_field(&b, src->name, strlen(src->name), false);
+                bytes_field(&b, path, strlen(path), false);
+                snprintf(num, sizeof num, "%llu", (unsigned long long)kp->line);
+                bytes_field(&b, num, strlen(num), false);
+                snprintf(num, sizeof num, "%u", field);
+                bytes_field(&b, num, strlen(num), false);
+                bytes_field(&b, reasons[i], strlen(reasons[i]), false);
+                bytes_field(&b, kp->raw, kp->raw_len, true);
+                if (p->reject_count == p->reject_cap) {
+                    p->reject_cap = p->reject_cap ? p->reject_cap * 2 : 16;
+                    p->rejects = xrealloc(p->rejects, p->reject_cap * sizeof *p->rejects);
+                }
+                p->rejects[p->reject_count++] = (reject){ kp->line, b.data, b.len };
+            }
+        }
+    }
+    for (size_t i = 0; i < nproblem; i++) {
+        free(all[i].key);
+        free(all[i].raw);
+        free(reasons[i]);
+    }
+    free(reasons);
+    free(all);
+    free(firsts);
+    return ok;
+}
+
+static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys)
 {
     const ast_decl *src = s->model->sources.items[source_index];
     eval_source_stats *stats = &s->stats[source_index];
+    key_check *key = &s->key_checks[source_index];
+    size_t runs_before = s->key_runs.len;
     ptr_vec mine = {0};
     for (size_t i = 0; i < s->plan.instances.len; i++) {
         plan_instance *in = s->plan.instances.items[i];
@@ -1597,7 +2019,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
             in->state = new_state(s, in->agg);
         }
     }
-    if (!mine.len) return true;
+    if (!mine.len) return PASS_OK;
     qsort(mine.items, mine.len, sizeof *mine.items, compare_instances);
     agg_run *runs = arena_alloc(&s->mem, (mine.len + 1) * sizeof *runs);
     size_t run_count = 0;
@@ -1629,7 +2051,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
                              "distinct(%s) over %zu periods for %d staff groups exceeds kpic's limit of 2^32 period-group cells",
                              canonical_arg(s, ar->agg), ar->count, s->groups);
             s->failed = true;
-            return false;
+            return PASS_FAILED;
         }
         size_t leader = ri;
         for (size_t rj = 0; rj < ri && leader == ri; rj++)
@@ -1721,13 +2143,21 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     if (!reader) {
         free(cols);
         report_csv_error(s, &err);
-        return false;
+        return PASS_FAILED;
     }
     free(cols);
     if (!header_has_declared_columns(s, src, reader, path)) {
         csvr_close(reader);
         s->failed = true;
-        return false;
+        return PASS_FAILED;
+    }
+    for (int j = 0; j < key->count; j++)
+        for (size_t f = 0; f < csvr_header_size(reader); f++)
+            if (!strcmp(csvr_header_name(reader, f), src->u.source.columns[key->columns[j]].name))
+                key->fields[j] = (unsigned)f + 1;
+    if (keys == KEYS_RECORD) {
+        key->store = ks_new(sizeof(key_seen), sizeof(uint64_t), apply_key_seen, key);
+        key->repeats = 0;
     }
     uint64_t total_bytes = 0, ignored;
     csvr_progress(reader, &ignored, &total_bytes);
@@ -1773,6 +2203,9 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         p->covered = xcalloc(cover_count + 1, 1);
         p->first_date = DATE_MAX;
         p->last_date = DATE_MIN;
+        p->key = key->count && (keys != KEYS_NONE || key->excluded_count) ? key : NULL;
+        p->key_mode = keys;
+        if (keys == KEYS_RECORD) p->key_writer = ks_writer_new(key->store);
         /* alone, a worker accumulates straight into the instances; with others, into
          * its own accumulators, merged at the end (distinct keys are always shared) */
         for (size_t i = 0; i < mine.len; i++) {
@@ -1801,6 +2234,26 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     }
     progress_tick(&workers[0].prog, true);
     pthread_mutex_destroy(&sh.lock);
+
+    /* the key: read again when a key repeated or was empty; settled when it was */
+    uint64_t empty_keys = 0;
+    for (int w = 0; w < threads; w++) {
+        if (status == CSVR_OK) ks_writer_free(workers[w].key_writer);
+        else ks_writer_discard(workers[w].key_writer);
+        workers[w].key_writer = NULL;
+        empty_keys += workers[w].empty_keys;
+    }
+    bool again = keys == KEYS_RECORD && status == CSVR_OK && (key->repeats || empty_keys);
+    bool ok = status == CSVR_OK && !again;
+    if (keys == KEYS_LOCATE && ok && !settle_keys(s, src, key, path, workers, threads)) ok = false;
+    if (again) {
+        /* nothing of this pass is kept: not its figures, counts, rejects or warnings */
+        for (int w = 0; w < threads; w++) {
+            for (size_t i = 0; i < workers[w].reject_count; i++) free(workers[w].rejects[i].text);
+            workers[w].reject_count = 0;
+        }
+        first_read = false;
+    }
 
     /* counts, rejects and unknown staff from every worker, in a fixed order */
     uint64_t unknown = 0, unknown_chunk = UINT64_MAX;
@@ -1834,14 +2287,14 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     if (status == CSVR_ERROR) report_csv_error(s, &sh.error);
     if (first_read) csvr_sha256_hex(reader, stats->sha256);
     csvr_close(reader);
-    stats->read = true;
+    if (!again) stats->read = true;
     /* after a failed pass the count depends on how far each thread got: say nothing */
-    if (unknown && first_read && status == CSVR_OK)
+    if (unknown && first_read && ok)
         diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "unknown-staff",
                          "%llu row%s credited to staff ids not in the roster (e.g. '%s'); %s in totals only",
                          (unsigned long long)unknown, unknown == 1 ? " is" : "s are", example,
                          unknown == 1 ? "it counts" : "they count");
-    if (cover && status == CSVR_OK) {
+    if (cover && ok) {
         date_t first = DATE_MAX, last = DATE_MIN;
         for (int w = 1; w < threads; w++)
             for (size_t i = 0; i < cover_count; i++) workers[0].covered[i] |= workers[w].covered[i];
@@ -1856,13 +2309,20 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         for (size_t i = 0; i < mine.len; i++) {
             plan_instance *in = mine.items[i];
             if (p->states[i] == in->state) continue;
-            if (status == CSVR_OK) merge_state(s, in->agg, in->state, p->states[i]);
+            if (ok) merge_state(s, in->agg, in->state, p->states[i]);
             free_inst_state(p->states[i]);
         }
         for (size_t ri = 0; ri < run_count; ri++) {
-            if (status == CSVR_OK) ks_writer_free(p->writers[ri]);
+            if (ok) ks_writer_free(p->writers[ri]);
             else ks_writer_discard(p->writers[ri]);
         }
+        for (size_t i = 0; i < p->problem_count; i++) {
+            free(p->problems[i].key);
+            free(p->problems[i].raw);
+        }
+        free(p->problems);
+        free(p->firsts);
+        free(p->key_buf);
         free(p->writers);
         free(p->record);
         free(p->covered);
@@ -1870,7 +2330,23 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         free(p->rejects);
     }
     free(workers);
-    if (status != CSVR_OK) return false;
+    if (again) {
+        for (size_t i = 0; i < mine.len; i++) {
+            plan_instance *in = mine.items[i];
+            free_inst_state(in->state);
+            in->state = NULL;
+        }
+        for (size_t i = runs_before; i < s->key_runs.len; i++) {
+            key_run *run = s->key_runs.items[i];
+            ks_free(run->store);
+            free(run->instances);
+            free(run->members);
+            free(run);
+        }
+        s->key_runs.len = runs_before;
+        return PASS_AGAIN;
+    }
+    if (!ok) return PASS_FAILED;
     /* sets first: distinct() instances of this pass may be intersected with them */
     for (int sets_first = 1; sets_first >= 0; sets_first--)
         for (size_t ri = 0; ri < run_count; ri++) {
@@ -1885,7 +2361,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
             if ((runs[ri].agg->set != NULL) != sets_first) continue;
             for (size_t j = 0; j < runs[ri].count; j++) finish_instance(s, mine.items[runs[ri].first + j]);
         }
-    return true;
+    return PASS_OK;
 }
 
 bool eval_overflow_check(eval_session *s)

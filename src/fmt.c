@@ -8,7 +8,8 @@
  *   - blocks (source, staff, scale, role) open with `{` on the declaration line, put one
  *     item per line indented 2, and close with `}` alone; an empty block is `{}`;
  *   - columns: names padded to one column, types to the next, flags (`time` before
- *     `staff`) after the types; scale rows: intervals padded so `->` lines up; roles:
+ *     `staff`) after the types, `key (…)` lines where they were written;
+ *     scale rows: intervals padded so `->` lines up; roles:
  *     kpi names, weights and targets in columns, a kpi's own `points EXPR` after its
  *     target when the line stays within 100 columns (else on the next line, indented 4),
  *     then `points`, `gate`, `bonus`, `missing` with their keyword padded to 6 columns;
@@ -572,8 +573,23 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
         sb_str(&line, "staff ");
     }
     add_slice(c, &line, d->u.source.path_span);
-    block_open(c, d, &line, d->u.source.path_span.end, n, first);
-    for (int i = 0; i < n; i++) {
+    int keys = d->u.source.key_line_count;
+    block_open(c, d, &line, d->u.source.path_span.end, n + keys, first);
+    /* column lines and `key (…)` lines, in the order they were written */
+    for (int i = 0, k = 0; i + k < n + keys;) {
+        const ast_key_line *kl = k < keys ? &d->u.source.key_lines[k] : NULL;
+        if (kl && (i == n || kl->span.start < cols[i].span.start)) {
+            sb_str(&line, "key (");
+            for (int j = 0; j < kl->count; j++) {
+                if (j) sb_str(&line, ", ");
+                sb_str(&line, kl->columns[j]);
+            }
+            sb_str(&line, ")");
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, kl->span.start, kl->span.end,
+                     item_rule(i + k), BLANK_KEEP, true);
+            k++;
+            continue;
+        }
         const ast_column *col = &cols[i];
         sb_str(&line, col->name);
         sb_pad_to(&line, 0, name_w + FMT_GAP);
@@ -585,7 +601,8 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
             if (col->is_staff) sb_str(&line, "staff");
         }
         place_sb(c, FMT_INDENT, FMT_INDENT, &line, col->span.start, col->span.end,
-                 item_rule(i), BLANK_KEEP, true);
+                 item_rule(i + k), BLANK_KEEP, true);
+        i++;
     }
     block_close(c, d);
     sb_free(&line);

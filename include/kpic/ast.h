@@ -210,7 +210,18 @@ typedef struct ast_column {
     bool is_time, is_staff;    /* the `time` and `staff` flags */
     kp_span time_span, staff_span;
     kp_span span;              /* the whole column line */
+    struct ast_key_line *key_line; /* only in the parser's list of a block's lines: this
+                                  line is a `key (…)` line, not a column */
 } ast_column;
+
+/* `key (a, b)`: a line of a source block naming the columns that together identify a
+ * row (a repeated key is a bad row). */
+typedef struct ast_key_line {
+    const char **columns;
+    kp_span *column_spans;
+    int count;
+    kp_span span;
+} ast_key_line;
 
 typedef struct ast_scale_row {
     bool lo_closed, hi_closed; /* '[' vs '(' and ']' vs ')' */
@@ -274,6 +285,8 @@ struct ast_decl {
             kp_span path_span;
             ast_column *columns;
             int column_count;
+            ast_key_line *key_lines;  /* the `key (…)` lines, in order */
+            int key_line_count;
         } source;
         struct {               /* DECL_INDICATOR */
             const char *label;    /* NULL when absent */
