@@ -36,46 +36,47 @@ typedef struct bytes {
     size_t len, cap;
 } bytes;
 
-/* How a pass treats a source's key (language.md §3, Keys). The first read records every
- * row's key with the ordinal of its record in a store shared by the threads, which keeps
- * the smallest ordinal per key: the first row in file order, however the chunks were
- * scheduled. Only when some key repeats (or is empty) is the source read again to
- * locate those rows and their first rows by line (csvr_row_line is paid only for them),
- * and to skip them under --skip-bad-rows or report the first of them. */
+/* One rejected row as a line of the rejects CSV, kept with its line number so rows
+ * found by several threads are written in file order. */
+typedef struct reject {
+    uint64_t line;
+    char *text;
+    size_t len;
+} reject;
+
+/* How a pass treats a source's key (language.md §3, Keys). The first read records each
+ * row's key hash with the ordinal of its record in a table shared by the threads
+ * (keystore.h, ksf_), which keeps the smallest ordinal per hash: the first row in file
+ * order, however the chunks were scheduled. Only when a hash repeats (or a key is
+ * empty) is the source read again, to collect the rows of those hashes with their keys
+ * and lines (csvr_row_line is paid only for them); comparing the keys themselves tells
+ * the repeated rows, which are reported, or skipped by one more read. */
 typedef enum key_mode { KEYS_NONE, KEYS_RECORD, KEYS_LOCATE } key_mode;
 
-/* A row whose key repeats an earlier row's, or is empty, found by a KEYS_LOCATE pass. */
-typedef struct key_problem {
+/* A row of a repeated hash, or with an empty key, as a KEYS_LOCATE pass collects it. */
+typedef struct key_row_seen {
     uint64_t line, ordinal;
-    uint64_t first_ordinal;    /* the key's first row (UINT64_MAX: an empty key) */
-    int column;                /* the empty column (an empty key), else the first key column */
-    char *key;                 /* the key as written in messages: order_id "A1001" */
+    bool empty;                /* an empty key: COLUMN is the empty cell's column */
+    int column;
+    uint64_t h;
+    unsigned char *bytes;      /* the encoded key */
+    size_t len;
+    char *key;                 /* the key as messages show it: order_id "A1001" */
     char *raw;
     size_t raw_len;
-} key_problem;
-
-/* A key's first row, by ordinal and line, found by a KEYS_LOCATE pass. */
-typedef struct key_first {
-    uint64_t ordinal, line;
-} key_first;
+} key_row_seen;
 
 /* The key of one source: its columns, and what the passes learnt about it. */
 typedef struct key_check {
     int *columns;              /* declared column indexes, in key order */
     unsigned *fields;          /* their field numbers in the file's header */
     int count;                 /* 0: no key */
-    keystore *store;           /* key → first ordinal and count (KEYS_RECORD to KEYS_LOCATE) */
-    uint64_t repeats;          /* rows whose key was seen before (any thread, under a lock) */
-    uint64_t *excluded;        /* sorted ordinals of the rows skipped for their key, for
-                                  later reads of the source under --skip-bad-rows */
+    ks_firsts *firsts;         /* hash → first ordinal (KEYS_RECORD to KEYS_LOCATE) */
+    uint64_t *excluded;        /* sorted ordinals of the rows skipped for their key */
     size_t excluded_count;
+    reject *rejects;           /* their rejects lines, for the read that skips them */
+    size_t reject_count;
 } key_check;
-
-/* A key's entry in key_check.store. */
-typedef struct key_seen {
-    uint64_t first;            /* the smallest ordinal recorded */
-    uint64_t count;            /* rows recorded */
-} key_seen;
 
 /* One accumulator: a group of count/sum/avg/min/max, or a `having` slot of one key. */
 typedef struct acc {          /* 48 bytes: the 16-byte decimals first, no padding */
@@ -290,8 +291,11 @@ void eval_free(eval_session *s)
         free(run);
     }
     for (size_t i = 0; s->key_checks && i < s->model->sources.len; i++) {
-        ks_free(s->key_checks[i].store);
-        free(s->key_checks[i].excluded);
+        key_check *k = &s->key_checks[i];
+        ksf_free(k->firsts);
+        free(k->excluded);
+        for (size_t j = 0; j < k->reject_count; j++) free(k->rejects[j].text);
+        free(k->rejects);
     }
     plan_free(&s->plan);
     strtab_free(&s->strings);
@@ -396,13 +400,6 @@ static void bytes_field(bytes *b, const char *text, size_t len, bool last)
     bytes_append(b, last ? "\"\n" : "\",", 2);
 }
 
-/* One rejected row as a line of the rejects CSV, kept with its line number so rows
- * found by several threads are written in file order. */
-typedef struct reject {
-    uint64_t line;
-    char *text;
-    size_t len;
-} reject;
 
 static int compare_rejects(const void *a, const void *b)
 {
@@ -1107,14 +1104,12 @@ typedef struct pass_ctx {
     uint64_t chunk_record;     /* records (good or bad) delivered so far in this chunk */
     key_check *key;            /* NULL: no key, or a later read without skipped keys */
     key_mode key_mode;
-    ks_writer *key_writer;     /* KEYS_RECORD */
+    ksf_writer *key_writer;    /* KEYS_RECORD */
     unsigned char *key_buf;    /* the row's encoded key */
     size_t key_cap;
     uint64_t empty_keys;       /* KEYS_RECORD: rows with an empty key cell */
-    key_problem *problems;     /* KEYS_LOCATE */
-    size_t problem_count, problem_cap;
-    key_first *firsts;         /* KEYS_LOCATE */
-    size_t first_count, first_cap;
+    key_row_seen *seen;        /* KEYS_LOCATE */
+    size_t seen_count, seen_cap;
 } pass_ctx;
 
 struct shared_pass {
@@ -1275,39 +1270,31 @@ static char *key_text(const pass_ctx *p, const csvr_cell *cells)
     return b.data;
 }
 
-/* The key store's apply function: keeps the smallest ordinal and counts the rows. */
-static void apply_key_seen(void *ctx, void *payload, const void *extra)
+static void add_seen(pass_ctx *p, const csvr_row *row, uint64_t ordinal, bool empty, int column,
+                     uint64_t h, size_t len)
 {
-    key_check *k = ctx;
-    key_seen *seen = payload;
-    uint64_t ordinal;
-    memcpy(&ordinal, extra, sizeof ordinal);
-    if (seen->count++ == 0 || ordinal < seen->first) seen->first = ordinal;
-    if (seen->count > 1) __atomic_fetch_add(&k->repeats, 1, __ATOMIC_RELAXED);
-}
-
-static void add_problem(pass_ctx *p, const csvr_row *row, uint64_t ordinal, uint64_t first,
-                        int column, bool with_key)
-{
-    if (p->problem_count == p->problem_cap) {
-        p->problem_cap = p->problem_cap ? p->problem_cap * 2 : 16;
-        p->problems = xrealloc(p->problems, p->problem_cap * sizeof *p->problems);
+    if (p->seen_count == p->seen_cap) {
+        p->seen_cap = p->seen_cap ? p->seen_cap * 2 : 16;
+        p->seen = xrealloc(p->seen, p->seen_cap * sizeof *p->seen);
     }
     size_t raw_len;
     const char *raw = csvr_row_raw(row, &raw_len);
-    key_problem *kp = &p->problems[p->problem_count++];
-    *kp = (key_problem){ csvr_row_line(row), ordinal, first, column,
-                         with_key ? key_text(p, row->cells) : NULL, xmalloc(raw_len + 1), raw_len };
-    memcpy(kp->raw, raw, raw_len);
+    key_row_seen *ks = &p->seen[p->seen_count++];
+    *ks = (key_row_seen){ csvr_row_line(row), ordinal, empty, column, h, NULL, len,
+                          empty ? NULL : key_text(p, row->cells), xmalloc(raw_len + 1), raw_len };
+    memcpy(ks->raw, raw, raw_len);
+    if (!empty) {
+        ks->bytes = xmalloc(len + 1);
+        memcpy(ks->bytes, p->key_buf, len);
+    }
 }
 
 /* The key work of one good row. False when the row is to be skipped for its key (a
- * KEYS_LOCATE pass under --skip-bad-rows, or a later read that excludes it). */
+ * read after the key check, under --skip-bad-rows). */
 static bool key_row(pass_ctx *p, const csvr_row *row, uint64_t ordinal)
 {
     key_check *k = p->key;
     if (p->key_mode == KEYS_NONE) {
-        /* a later read of a source whose first read skipped rows for their key */
         size_t lo = 0, hi = k->excluded_count;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
@@ -1319,30 +1306,15 @@ static bool key_row(pass_ctx *p, const csvr_row *row, uint64_t ordinal)
     int empty = -1;
     size_t len = encode_row_key(p, row->cells, &empty);
     if (len == SIZE_MAX) {
-        if (p->key_mode == KEYS_RECORD) {
-            p->empty_keys++;
-            return true;
-        }
-        add_problem(p, row, ordinal, UINT64_MAX, k->columns[empty], false);
-        return !p->s->options.skip_bad_rows;
+        if (p->key_mode == KEYS_RECORD) p->empty_keys++;
+        else add_seen(p, row, ordinal, true, k->columns[empty], 0, 0);
+        return true;
     }
     uint64_t h = ks_hash(p->key_buf, len);
-    if (p->key_mode == KEYS_RECORD) {
-        ks_add(p->key_writer, h, p->key_buf, len, 0, KS_NO_CELL, &ordinal);
-        return true;
-    }
-    const key_seen *seen = ks_find(k->store, h, p->key_buf, len, 0);
-    if (!seen || seen->count < 2) return true;
-    if (seen->first == ordinal) {
-        if (p->first_count == p->first_cap) {
-            p->first_cap = p->first_cap ? p->first_cap * 2 : 16;
-            p->firsts = xrealloc(p->firsts, p->first_cap * sizeof *p->firsts);
-        }
-        p->firsts[p->first_count++] = (key_first){ ordinal, csvr_row_line(row) };
-        return true;
-    }
-    add_problem(p, row, ordinal, seen->first, k->columns[0], true);
-    return !p->s->options.skip_bad_rows;
+    uint64_t first;
+    if (p->key_mode == KEYS_RECORD) ksf_add(p->key_writer, h, ordinal);
+    else if (ksf_repeated(k->firsts, h, &first)) add_seen(p, row, ordinal, false, k->columns[0], h, len);
+    return true;
 }
 
 /* A row's contribution to one `having` slot, as carried to the key store: the store
@@ -1857,16 +1829,18 @@ static key_check *source_key(eval_session *s, size_t source_index)
     return k;
 }
 
-/* Reads one source for one level. A source with a key is read once more, on its first
- * read, when some key repeats or is empty (key_mode). */
+/* Reads one source for one level. A source with a key, on its first read, is read again
+ * when a key hash repeats or a key is empty (to find those rows), and once more under
+ * --skip-bad-rows when rows are to be skipped for their key (key_mode). */
 static bool read_source(eval_session *s, size_t source_index, int level)
 {
     key_check *k = source_key(s, source_index);
     bool first_read = !s->stats[source_index].read;
     pass_result r = read_source_pass(s, source_index, level, k->count && first_read ? KEYS_RECORD : KEYS_NONE);
     if (r == PASS_AGAIN) r = read_source_pass(s, source_index, level, KEYS_LOCATE);
-    ks_free(k->store);
-    k->store = NULL;
+    ksf_free(k->firsts);
+    k->firsts = NULL;
+    if (r == PASS_AGAIN) r = read_source_pass(s, source_index, level, KEYS_NONE);
     return r == PASS_OK;
 }
 
@@ -1885,16 +1859,30 @@ static char *text_printf(const char *fmt, ...)
     return out;
 }
 
-static int compare_firsts(const void *a, const void *b)
+/* Orders the rows of repeated hashes by key, then file order. */
+static int compare_seen(const void *a, const void *b)
 {
-    const key_first *x = a, *y = b;
+    const key_row_seen *x = *(key_row_seen *const *)a, *y = *(key_row_seen *const *)b;
+    if (x->empty != y->empty) return x->empty ? -1 : 1;
+    if (!x->empty) {
+        if (x->h != y->h) return x->h < y->h ? -1 : 1;
+        if (x->len != y->len) return x->len < y->len ? -1 : 1;
+        int c = memcmp(x->bytes, y->bytes, x->len);
+        if (c) return c;
+    }
     return (x->ordinal > y->ordinal) - (x->ordinal < y->ordinal);
 }
+
+/* A row skipped or reported for its key. */
+typedef struct key_problem {
+    const key_row_seen *row;
+    uint64_t first_line;       /* 0: an empty key */
+} key_problem;
 
 static int compare_problems(const void *a, const void *b)
 {
     const key_problem *x = a, *y = b;
-    return (x->line > y->line) - (x->line < y->line);
+    return (x->row->line > y->row->line) - (x->row->line < y->row->line);
 }
 
 static int compare_u64(const void *a, const void *b)
@@ -1903,105 +1891,101 @@ static int compare_u64(const void *a, const void *b)
     return (*x > *y) - (*x < *y);
 }
 
-/* After a KEYS_LOCATE pass: the rows with a repeated or empty key, in file order, with
- * the line of each one's first row. Under --skip-bad-rows they become the workers'
- * rejects and the source's excluded ordinals; otherwise the first is the run's error.
- * Returns false when the run fails. */
+static char *key_reason(const ast_decl *src, const key_problem *kp)
+{
+    if (!kp->first_line)
+        return text_printf("empty key %s: every row of source '%s' needs one",
+                           src->u.source.columns[kp->row->column].name, src->name);
+    return text_printf("duplicate key %s: first seen on line %llu", kp->row->key,
+                       (unsigned long long)kp->first_line);
+}
+
+/* After a KEYS_LOCATE pass: among the rows it collected, those with an empty key and
+ * those whose key (compared byte for byte: equal hashes may hide different keys)
+ * repeats one seen earlier in the file. Without --skip-bad-rows the first of them is
+ * the run's error (false); with it, they become the source's excluded ordinals and
+ * rejects lines, for the read that skips them. */
 static bool settle_keys(eval_session *s, const ast_decl *src, key_check *k, const char *path,
                         pass_ctx *workers, int threads)
 {
-    size_t nfirst = 0, nproblem = 0;
-    for (int w = 0; w < threads; w++) {
-        nfirst += workers[w].first_count;
-        nproblem += workers[w].problem_count;
-    }
-    key_first *firsts = xcalloc(nfirst + 1, sizeof *firsts);
-    key_problem *all = xcalloc(nproblem + 1, sizeof *all);
-    size_t f = 0, q = 0;
-    for (int w = 0; w < threads; w++) {
-        memcpy(firsts + f, workers[w].firsts, workers[w].first_count * sizeof *firsts);
-        f += workers[w].first_count;
-        memcpy(all + q, workers[w].problems, workers[w].problem_count * sizeof *all);
-        q += workers[w].problem_count;
-        workers[w].problem_count = 0; /* the strings now belong to ALL */
-    }
-    qsort(firsts, nfirst, sizeof *firsts, compare_firsts);
-    qsort(all, nproblem, sizeof *all, compare_problems);
+    size_t n = 0;
+    for (int w = 0; w < threads; w++) n += workers[w].seen_count;
+    key_row_seen **rows = xcalloc(n + 1, sizeof *rows);
+    size_t at = 0;
+    for (int w = 0; w < threads; w++)
+        for (size_t i = 0; i < workers[w].seen_count; i++) rows[at++] = &workers[w].seen[i];
+    qsort(rows, n, sizeof *rows, compare_seen);
+    key_problem *problems = xcalloc(n + 1, sizeof *problems);
+    size_t np = 0;
     uint64_t repeated = 0, empty = 0;
-    char **reasons = xcalloc(nproblem + 1, sizeof *reasons);
-    const ast_column *cols = src->u.source.columns;
-    for (size_t i = 0; i < nproblem; i++) {
-        key_problem *kp = &all[i];
-        if (kp->first_ordinal == UINT64_MAX) {
+    for (size_t i = 0; i < n;) {
+        if (rows[i]->empty) {
+            problems[np++] = (key_problem){ rows[i++], 0 };
             empty++;
-            reasons[i] = text_printf("empty key %s: every row of source '%s' needs one",
-                                     cols[kp->column].name, src->name);
             continue;
         }
-        repeated++;
-        key_first want = { kp->first_ordinal, 0 };
-        const key_first *at = bsearch(&want, firsts, nfirst, sizeof *firsts, compare_firsts);
-        reasons[i] = text_printf("duplicate key %s: first seen on line %llu", kp->key,
-                                 (unsigned long long)(at ? at->line : 0));
+        size_t j = i + 1;
+        while (j < n && !rows[j]->empty && rows[j]->h == rows[i]->h && rows[j]->len == rows[i]->len &&
+               !memcmp(rows[j]->bytes, rows[i]->bytes, rows[i]->len)) {
+            problems[np++] = (key_problem){ rows[j], rows[i]->line };
+            repeated++;
+            j++;
+        }
+        i = j;
     }
+    qsort(problems, np, sizeof *problems, compare_problems);
     bool ok = true;
-    if (!s->options.skip_bad_rows && nproblem) {
-        const key_problem *kp = &all[0];
+    if (np && !s->options.skip_bad_rows) {
+        const key_problem *kp = &problems[0];
         unsigned field = 0;
         for (int j = 0; j < k->count; j++)
-            if (k->columns[j] == kp->column) field = k->fields[j];
-        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, (unsigned)kp->line, field,
-                                         "data", "%s", reasons[0]);
+            if (k->columns[j] == kp->row->column) field = k->fields[j];
+        char *reason = key_reason(src, kp);
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, (unsigned)kp->row->line, field,
+                                         "data", "%s", reason);
+        free(reason);
         const char *counts = arena_printf(&s->mem, "%s%s%s",
             repeated ? arena_printf(&s->mem, "%llu row%s an earlier key", (unsigned long long)repeated,
                                     repeated == 1 ? " repeats" : "s repeat") : "",
             repeated && empty ? ", " : "",
             empty ? arena_printf(&s->mem, "%llu row%s an empty key", (unsigned long long)empty,
                                  empty == 1 ? " has" : "s have") : "");
-        if (kp->first_ordinal == UINT64_MAX)
+        if (!kp->first_line)
             diag_hint(s->diags, d, "fill in the cell in the export, or run with --skip-bad-rows to skip such rows (--rejects FILE lists them); %s", counts);
         else
             diag_hint(s->diags, d, "remove the repeated row from the export, or run with --skip-bad-rows to keep the first row of each key (--rejects FILE lists the others); %s", counts);
         s->failed = true;
         ok = false;
-    } else if (nproblem) {
-        k->excluded = xcalloc(nproblem, sizeof *k->excluded);
-        k->excluded_count = nproblem;
-        for (size_t i = 0; i < nproblem; i++) k->excluded[i] = all[i].ordinal;
-        qsort(k->excluded, nproblem, sizeof *k->excluded, compare_u64);
+    } else if (np) {
+        k->excluded = xcalloc(np, sizeof *k->excluded);
+        k->excluded_count = np;
+        for (size_t i = 0; i < np; i++) k->excluded[i] = problems[i].row->ordinal;
+        qsort(k->excluded, np, sizeof *k->excluded, compare_u64);
         if (s->options.rejects_path) {
-            pass_ctx *p = &workers[0];
-            for (size_t i = 0; i < nproblem; i++) {
-                const key_problem *kp = &all[i];
+            k->rejects = xcalloc(np, sizeof *k->rejects);
+            for (size_t i = 0; i < np; i++) {
+                const key_problem *kp = &problems[i];
                 unsigned field = k->fields[0];
                 for (int j = 0; j < k->count; j++)
-                    if (k->columns[j] == kp->column) field = k->fields[j];
+                    if (k->columns[j] == kp->row->column) field = k->fields[j];
+                char *reason = key_reason(src, kp);
                 bytes b = {0};
                 char num[64];
                 bytes_field(&b, src->name, strlen(src->name), false);
                 bytes_field(&b, path, strlen(path), false);
-                snprintf(num, sizeof num, "%llu", (unsigned long long)kp->line);
+                snprintf(num, sizeof num, "%llu", (unsigned long long)kp->row->line);
                 bytes_field(&b, num, strlen(num), false);
                 snprintf(num, sizeof num, "%u", field);
                 bytes_field(&b, num, strlen(num), false);
-                bytes_field(&b, reasons[i], strlen(reasons[i]), false);
-                bytes_field(&b, kp->raw, kp->raw_len, true);
-                if (p->reject_count == p->reject_cap) {
-                    p->reject_cap = p->reject_cap ? p->reject_cap * 2 : 16;
-                    p->rejects = xrealloc(p->rejects, p->reject_cap * sizeof *p->rejects);
-                }
-                p->rejects[p->reject_count++] = (reject){ kp->line, b.data, b.len };
+                bytes_field(&b, reason, strlen(reason), false);
+                bytes_field(&b, kp->row->raw, kp->row->raw_len, true);
+                free(reason);
+                k->rejects[k->reject_count++] = (reject){ kp->row->line, b.data, b.len };
             }
         }
     }
-    for (size_t i = 0; i < nproblem; i++) {
-        free(all[i].key);
-        free(all[i].raw);
-        free(reasons[i]);
-    }
-    free(reasons);
-    free(all);
-    free(firsts);
+    free(problems);
+    free(rows);
     return ok;
 }
 
@@ -2156,8 +2140,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
             if (!strcmp(csvr_header_name(reader, f), src->u.source.columns[key->columns[j]].name))
                 key->fields[j] = (unsigned)f + 1;
     if (keys == KEYS_RECORD) {
-        key->store = ks_new(sizeof(key_seen), sizeof(uint64_t), apply_key_seen, key);
-        key->repeats = 0;
+        key->firsts = ksf_new();
     }
     uint64_t total_bytes = 0, ignored;
     csvr_progress(reader, &ignored, &total_bytes);
@@ -2205,7 +2188,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         p->last_date = DATE_MIN;
         p->key = key->count && (keys != KEYS_NONE || key->excluded_count) ? key : NULL;
         p->key_mode = keys;
-        if (keys == KEYS_RECORD) p->key_writer = ks_writer_new(key->store);
+        if (keys == KEYS_RECORD) p->key_writer = ksf_writer_new(key->firsts);
         /* alone, a worker accumulates straight into the instances; with others, into
          * its own accumulators, merged at the end (distinct keys are always shared) */
         for (size_t i = 0; i < mine.len; i++) {
@@ -2238,14 +2221,18 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     /* the key: read again when a key repeated or was empty; settled when it was */
     uint64_t empty_keys = 0;
     for (int w = 0; w < threads; w++) {
-        if (status == CSVR_OK) ks_writer_free(workers[w].key_writer);
-        else ks_writer_discard(workers[w].key_writer);
+        if (status == CSVR_OK) ksf_writer_free(workers[w].key_writer);
+        else ksf_writer_discard(workers[w].key_writer);
         workers[w].key_writer = NULL;
         empty_keys += workers[w].empty_keys;
     }
-    bool again = keys == KEYS_RECORD && status == CSVR_OK && (key->repeats || empty_keys);
+    bool again = keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys);
     bool ok = status == CSVR_OK && !again;
-    if (keys == KEYS_LOCATE && ok && !settle_keys(s, src, key, path, workers, threads)) ok = false;
+    if (keys == KEYS_LOCATE && ok) {
+        /* the rows found are reported, or skipped by the next read */
+        if (settle_keys(s, src, key, path, workers, threads)) again = true;
+        ok = false;
+    }
     if (again) {
         /* nothing of this pass is kept: not its figures, counts, rejects or warnings */
         for (int w = 0; w < threads; w++) {
@@ -2272,6 +2259,17 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
             example = p->unknown_example;
         }
         reject_total += p->reject_count;
+    }
+    if (first_read && key->reject_count) {
+        /* the rows this read skipped for their key, as the key check worded them */
+        pass_ctx *p = &workers[0];
+        p->rejects = xrealloc(p->rejects, (p->reject_count + key->reject_count) * sizeof *p->rejects);
+        memcpy(p->rejects + p->reject_count, key->rejects, key->reject_count * sizeof *key->rejects);
+        p->reject_count += key->reject_count;
+        reject_total += key->reject_count;
+        free(key->rejects);
+        key->rejects = NULL;
+        key->reject_count = 0;
     }
     reject *all = xcalloc(reject_total + 1, sizeof *all);
     size_t k = 0;
@@ -2316,12 +2314,12 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
             if (ok) ks_writer_free(p->writers[ri]);
             else ks_writer_discard(p->writers[ri]);
         }
-        for (size_t i = 0; i < p->problem_count; i++) {
-            free(p->problems[i].key);
-            free(p->problems[i].raw);
+        for (size_t i = 0; i < p->seen_count; i++) {
+            free(p->seen[i].key);
+            free(p->seen[i].raw);
+            free(p->seen[i].bytes);
         }
-        free(p->problems);
-        free(p->firsts);
+        free(p->seen);
         free(p->key_buf);
         free(p->writers);
         free(p->record);
