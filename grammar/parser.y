@@ -97,8 +97,8 @@ enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
 %type <decl> decl import_decl period_decl currency_decl source_decl staff_decl
              indicator_decl set_decl scale_decl role_decl
 %type <expr> expr primary call scale_number scale_literal opt_note_expr
-%type <list> columns column_flags scale_rows role_items args expr_list
-%type <column> column
+%type <list> columns column_flags key_columns scale_rows role_items args expr_list
+%type <column> column key_line key_column
 %type <row> scale_row
 %type <item> role_item kpi_head
 %type <window> window
@@ -210,6 +210,46 @@ columns:
   | columns column        { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
   | columns IDENT STRING  { $$ = $1; source_clause(ctx, &$$, $2, @2, $3, @3); }
   | columns "true" STRING "false" STRING { $$ = $1; bool_words(ctx, &$$, @2, $3, @3, $5, @5); }
+  | columns key_line      { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
+  ;
+
+/* `key (a, b)`: `key` is no keyword (a column may be called key); a name followed by
+ * '(' in a source block can only be this line */
+key_line:
+    IDENT '(' key_columns ')' {
+        if (strcmp($1.text, "key")) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@1), "syntax",
+                                        "unexpected '(' after '%s'; a source block holds column lines and 'key (COLUMNS)'",
+                                        $1.text);
+            diag_hint(ctx->diags, d, "a column is declared as NAME TYPE, e.g. '%s text'", $1.text);
+        }
+        ast_key_line *k = arena_alloc(ctx->mem, sizeof *k);
+        k->count = (int)$3.len;
+        k->columns = arena_alloc(ctx->mem, ($3.len + 1) * sizeof *k->columns);
+        k->column_spans = arena_alloc(ctx->mem, ($3.len + 1) * sizeof *k->column_spans);
+        for (size_t i = 0; i < $3.len; i++) {
+            const ast_column *c = $3.items[i];
+            k->columns[i] = c->name;
+            k->column_spans[i] = c->name_span;
+        }
+        k->span = SPAN(@$);
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->span = SPAN(@$);
+        $$->key_line = k;
+    }
+  ;
+
+key_columns:
+    key_column                  { memset(&$$, 0, sizeof $$); ptr_vec_push(ctx->mem, &$$, $1); }
+  | key_columns ',' key_column  { $$ = $1; ptr_vec_push(ctx->mem, &$$, $3); }
+  ;
+
+key_column:
+    member_name {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->name = $1.text;
+        $$->name_span = SPAN(@1);
+    }
   ;
 
 column:
@@ -820,8 +860,13 @@ static void copy_columns(parse_ctx *ctx, ast_decl *d, ptr_vec *cols)
 {
     int n = 0;
     d->u.source.columns = arena_alloc(ctx->mem, (cols->len + 1) * sizeof(ast_column));
+    d->u.source.key_lines = arena_alloc(ctx->mem, (cols->len + 1) * sizeof(ast_key_line));
     for (size_t i = 0; i < cols->len; i++) {
         ast_column *col = cols->items[i];
+        if (col->key_line) {
+            d->u.source.key_lines[d->u.source.key_line_count++] = *col->key_line;
+            continue;
+        }
         if (col->name != NULL) {
             d->u.source.columns[n++] = *col;
             continue;
@@ -833,11 +878,13 @@ static void copy_columns(parse_ctx *ctx, ast_decl *d, ptr_vec *cols)
     d->u.source.column_count = n;
 }
 
-/* The last column of a source block's list so far, or NULL before the first. */
+/* The last column of a source block's list so far, or NULL before the first or right
+ * after a `key (…)` line (a clause belongs to the column line it follows). */
 static ast_column *last_column(ptr_vec *cols)
 {
     for (size_t i = cols->len; i > 0; i--) {
         ast_column *col = cols->items[i - 1];
+        if (col->key_line) return NULL;
         if (col->name != NULL) return col;
     }
     return NULL;
@@ -860,7 +907,7 @@ static void source_clause(parse_ctx *ctx, ptr_vec *cols, kp_tok word, kp_loc wor
     if (!strcmp(word.text, "encoding")) {
         for (size_t i = 0; i < cols->len; i++) {
             ast_column *seen = cols->items[i];
-            if (seen->name == NULL) {
+            if (seen->name == NULL && seen->key_line == NULL) {
                 duplicate_clause(ctx, whole, "encoding", seen->span);
                 return;
             }

@@ -574,6 +574,49 @@ static void check_columns(chk_ctx *c, ast_decl *d)
     }
 }
 
+/* Pass 2 for a source's key: at most one `key (a, b)` line, naming declared columns,
+ * each once. The roster takes none: its ids are unique already, and a roster row is
+ * never skipped. */
+static void check_key(chk_ctx *c, ast_decl *d)
+{
+    const ast_column *cols = d->u.source.columns;
+    int n = d->u.source.column_count;
+    for (int k = 0; k < d->u.source.key_line_count; k++) {
+        const ast_key_line *kl = &d->u.source.key_lines[k];
+        if (d->kind == DECL_STAFF) {
+            diagnostic *r = diag_report(c->diags, DIAG_ERROR, kl->span, "key",
+                                        "the staff roster takes no key");
+            diag_hint(c->diags, r, "the roster's 'id' identifies each member, and an id that appears twice is already an error");
+            continue;
+        }
+        if (k > 0) {
+            diagnostic *r = diag_report(c->diags, DIAG_ERROR, kl->span, "key",
+                                        "source '%s' has a second key", d->name);
+            diag_note(c->diags, r, d->u.source.key_lines[0].span, "the first is here");
+            diag_hint(c->diags, r, "a key of several columns is one line: key (order_id, line_no)");
+        }
+        for (int j = 0; j < kl->count; j++) {
+            const char *name = kl->columns[j];
+            if (chk_find_column(d, name) < 0) {
+                diagnostic *r = diag_report(c->diags, DIAG_ERROR, kl->column_spans[j], "key",
+                                            "the key names '%s', which is not a column of source '%s'",
+                                            name, d->name);
+                ptr_vec cands = {0};
+                for (int m = 0; m < n; m++) ptr_vec_push(c->mem, &cands, (void *)cols[m].name);
+                chk_hint_closest(c, r, name, &cands);
+                continue;
+            }
+            for (int m = 0; m < j; m++)
+                if (!strcmp(kl->columns[m], name)) {
+                    diagnostic *r = diag_report(c->diags, DIAG_ERROR, kl->column_spans[j], "key",
+                                                "column '%s' appears twice in the key", name);
+                    diag_note(c->diags, r, kl->column_spans[m], "first named here");
+                    break;
+                }
+        }
+    }
+}
+
 /* ---- pass 4: sets and indicators -------------------------------------------------- */
 
 /* The unit word(s) to declare for a dimension, for hints. */
@@ -972,6 +1015,10 @@ chk_model *chk_check(ast_spec *spec)
     for (size_t i = 0; i < spec->decls.len; i++) {
         ast_decl *d = spec->decls.items[i];
         if (d->kind == DECL_SOURCE || d->kind == DECL_STAFF) check_columns(&c, d);
+    }
+    for (size_t i = 0; i < spec->decls.len; i++) {
+        ast_decl *d = spec->decls.items[i];
+        if (d->kind == DECL_SOURCE || d->kind == DECL_STAFF) check_key(&c, d);
     }
     for (size_t i = 0; i < c.model->scales.len; i++) chk_scale(&c, c.model->scales.items[i]);
 

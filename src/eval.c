@@ -17,6 +17,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <pthread.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,6 +36,48 @@ typedef struct bytes {
     char *data;
     size_t len, cap;
 } bytes;
+
+/* One rejected row as a line of the rejects CSV, kept with its line number so rows
+ * found by several threads are written in file order. */
+typedef struct reject {
+    uint64_t line;
+    char *text;
+    size_t len;
+} reject;
+
+/* How a pass treats a source's key (language.md §3, Keys). The first read records each
+ * row's key hash with the ordinal of its record in a table shared by the threads
+ * (keystore.h, ksf_), which keeps the smallest ordinal per hash: the first row in file
+ * order, however the chunks were scheduled. Only when a hash repeats (or a key is
+ * empty) is the source read again, to collect the rows of those hashes with their keys
+ * and lines (csvr_row_line is paid only for them); comparing the keys themselves tells
+ * the repeated rows, which are reported, or skipped by one more read. */
+typedef enum key_mode { KEYS_NONE, KEYS_RECORD, KEYS_LOCATE } key_mode;
+
+/* A row of a repeated hash, or with an empty key, as a KEYS_LOCATE pass collects it. */
+typedef struct key_row_seen {
+    uint64_t line, ordinal;
+    bool empty;                /* an empty key: COLUMN is the empty cell's column */
+    int column;
+    uint64_t h;
+    unsigned char *bytes;      /* the encoded key */
+    size_t len;
+    char *key;                 /* the key as messages show it: order_id "A1001" */
+    char *raw;
+    size_t raw_len;
+} key_row_seen;
+
+/* The key of one source: its columns, and what the passes learnt about it. */
+typedef struct key_check {
+    int *columns;              /* declared column indexes, in key order */
+    unsigned *fields;          /* their field numbers in the file's header */
+    int count;                 /* 0: no key */
+    ks_firsts *firsts;         /* hash → first ordinal (KEYS_RECORD to KEYS_LOCATE) */
+    uint64_t *excluded;        /* sorted ordinals of the rows skipped for their key */
+    size_t excluded_count;
+    reject *rejects;           /* their rejects lines, for the read that skips them */
+    size_t reject_count;
+} key_check;
 
 /* One accumulator: a group of count/sum/avg/min/max, or a `having` slot of one key. */
 typedef struct acc {          /* 48 bytes: the 16-byte decimals first, no padding */
@@ -143,6 +186,7 @@ struct eval_session {
     ast_expr *overflow_at;     /* first expression whose arithmetic left the decimal range */
     ptr_vec key_runs;          /* key_run*: freed with the session */
     bool overflow_reported;
+    struct key_check *key_checks; /* [sources]: each source's `key (…)` check */
 };
 
 /* Remembers the first expression whose result left the exact decimal range; any thread. */
@@ -246,6 +290,13 @@ void eval_free(eval_session *s)
         free(run->instances);
         free(run->members);
         free(run);
+    }
+    for (size_t i = 0; s->key_checks && i < s->model->sources.len; i++) {
+        key_check *k = &s->key_checks[i];
+        ksf_free(k->firsts);
+        free(k->excluded);
+        for (size_t j = 0; j < k->reject_count; j++) free(k->rejects[j].text);
+        free(k->rejects);
     }
     plan_free(&s->plan);
     strtab_free(&s->strings);
@@ -391,13 +442,6 @@ static void bytes_field(bytes *b, const char *text, size_t len, bool last)
     bytes_append(b, last ? "\"\n" : "\",", 2);
 }
 
-/* One rejected row as a line of the rejects CSV, kept with its line number so rows
- * found by several threads are written in file order. */
-typedef struct reject {
-    uint64_t line;
-    char *text;
-    size_t len;
-} reject;
 
 static int compare_rejects(const void *a, const void *b)
 {
@@ -1068,6 +1112,7 @@ enum { CHUNK_BYTES = 8 << 20 };
 
 typedef struct shared_pass shared_pass;
 
+
 /* The instances of one aggregate in a pass: instances[first .. first + count), sorted
  * by window start. When the windows do not overlap (one per period, the common case)
  * a row's date finds its only instance by binary search instead of a scan. */
@@ -1108,6 +1153,22 @@ typedef struct pass_ctx {
     size_t reject_count, reject_cap;
     shared_pass *shared;       /* NULL with one thread */
     uint64_t chunk;            /* index of the chunk being parsed */
+    /* coverage (the first read of a timed source): the earliest and latest time cell
+     * this worker saw, and which of the checked periods some row fell in */
+    const period_t *cover;     /* sorted by start, disjoint */
+    size_t cover_count;
+    unsigned char *covered;    /* [cover_count] */
+    date_t first_date, last_date;
+    /* the source's key */
+    uint64_t chunk_record;     /* records (good or bad) delivered so far in this chunk */
+    key_check *key;            /* NULL: no key, or a later read without skipped keys */
+    key_mode key_mode;
+    ksf_writer *key_writer;    /* KEYS_RECORD */
+    unsigned char *key_buf;    /* the row's encoded key */
+    size_t key_cap;
+    uint64_t empty_keys;       /* KEYS_RECORD: rows with an empty key cell */
+    key_row_seen *seen;        /* KEYS_LOCATE */
+    size_t seen_count, seen_cap;
 } pass_ctx;
 
 struct shared_pass {
@@ -1132,6 +1193,7 @@ static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
 {
     pass_ctx *p = ctx;
     eval_session *s = p->s;
+    p->chunk_record++;
     if (!s->options.skip_bad_rows) return CSVR_STOP;
     p->stats.skipped++;
     if (s->options.rejects_path) {
@@ -1152,6 +1214,166 @@ static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
         p->rejects[p->reject_count++] = (reject){ bad->error->line, b.data, b.len };
     }
     return CSVR_SKIP;
+}
+
+/* ---- keys ---------------------------------------------------------------------------- */
+
+/* The ordinal of the record being delivered: its chunk and its place in the chunk, so
+ * ordinals follow file order, and two passes cut alike give a record the same one. */
+static uint64_t record_ordinal(const pass_ctx *p)
+{
+    return p->chunk << 40 | p->chunk_record;
+}
+
+static void key_reserve(pass_ctx *p, size_t need)
+{
+    if (need <= p->key_cap) return;
+    p->key_cap = need * 2;
+    p->key_buf = xrealloc(p->key_buf, p->key_cap);
+}
+
+/* Encodes a row's key into p->key_buf by typed value (text by its bytes, with its length
+ * so that two columns cannot run into each other; numbers, dates and booleans by their
+ * binary value, as distinct() keys them). Returns the length, or SIZE_MAX with *empty set
+ * to the index (in the key) of a key column whose cell is empty. */
+static size_t encode_row_key(pass_ctx *p, const csvr_cell *cells, int *empty)
+{
+    const key_check *k = p->key;
+    const ast_column *cols = p->source->u.source.columns;
+    size_t len = 0;
+    for (int j = 0; j < k->count; j++) {
+        const csvr_cell *c = &cells[k->columns[j]];
+        if (c->is_null) {
+            *empty = j;
+            return SIZE_MAX;
+        }
+        switch (cols[k->columns[j]].type) {
+        case COLTYPE_TEXT: {
+            uint32_t n = (uint32_t)c->as.text.len;
+            key_reserve(p, len + sizeof n + n);
+            memcpy(p->key_buf + len, &n, sizeof n);
+            memcpy(p->key_buf + len + sizeof n, c->as.text.ptr, n);
+            len += sizeof n + n;
+            break;
+        }
+        case COLTYPE_INT:
+            key_reserve(p, len + sizeof c->as.i);
+            memcpy(p->key_buf + len, &c->as.i, sizeof c->as.i);
+            len += sizeof c->as.i;
+            break;
+        case COLTYPE_NUMBER: case COLTYPE_MONEY:
+            key_reserve(p, len + sizeof c->as.dec);
+            memcpy(p->key_buf + len, &c->as.dec, sizeof c->as.dec);
+            len += sizeof c->as.dec;
+            break;
+        case COLTYPE_DATE:
+            key_reserve(p, len + sizeof c->as.date);
+            memcpy(p->key_buf + len, &c->as.date, sizeof c->as.date);
+            len += sizeof c->as.date;
+            break;
+        default:
+            key_reserve(p, len + 1);
+            p->key_buf[len++] = c->as.b;
+            break;
+        }
+    }
+    return len;
+}
+
+/* A cell's value as a message shows it: text in quotes, numbers without trailing zeros. */
+static void key_value_text(bytes *b, ast_coltype type, const csvr_cell *c)
+{
+    char buf[DEC_FORMAT_SIZE + DATE_FORMAT_SIZE];
+    size_t n;
+    switch (type) {
+    case COLTYPE_TEXT:
+        bytes_append(b, "\"", 1);
+        bytes_append(b, c->as.text.ptr, c->as.text.len);
+        bytes_append(b, "\"", 1);
+        return;
+    case COLTYPE_INT: n = (size_t)snprintf(buf, sizeof buf, "%lld", (long long)c->as.i); break;
+    case COLTYPE_NUMBER: case COLTYPE_MONEY:
+        n = dec_format(c->as.dec, DEC_PLACES, buf, sizeof buf);
+        while (n > 1 && strchr(buf, '.') && (buf[n - 1] == '0' || buf[n - 1] == '.')) {
+            bool point = buf[n - 1] == '.';
+            buf[--n] = '\0';
+            if (point) break;
+        }
+        break;
+    case COLTYPE_DATE: n = date_format(c->as.date, buf, sizeof buf); break;
+    default: n = (size_t)snprintf(buf, sizeof buf, "%s", c->as.b ? "true" : "false"); break;
+    }
+    bytes_append(b, buf, n);
+}
+
+/* The key of a row as messages name it: `order_id "A1001"`, or for a key of several
+ * columns `(order_id, line_no) ("A1001", 2)`. Malloc'd. */
+static char *key_text(const pass_ctx *p, const csvr_cell *cells)
+{
+    const key_check *k = p->key;
+    const ast_column *cols = p->source->u.source.columns;
+    bytes b = {0};
+    if (k->count > 1) bytes_append(&b, "(", 1);
+    for (int j = 0; j < k->count; j++) {
+        if (j) bytes_append(&b, ", ", 2);
+        const char *name = cols[k->columns[j]].name;
+        bytes_append(&b, name, strlen(name));
+    }
+    bytes_append(&b, k->count > 1 ? ") (" : " ", k->count > 1 ? 3 : 1);
+    for (int j = 0; j < k->count; j++) {
+        if (j) bytes_append(&b, ", ", 2);
+        key_value_text(&b, cols[k->columns[j]].type, &cells[k->columns[j]]);
+    }
+    if (k->count > 1) bytes_append(&b, ")", 1);
+    bytes_append(&b, "", 1);
+    return b.data;
+}
+
+static void add_seen(pass_ctx *p, const csvr_row *row, uint64_t ordinal, bool empty, int column,
+                     uint64_t h, size_t len)
+{
+    if (p->seen_count == p->seen_cap) {
+        p->seen_cap = p->seen_cap ? p->seen_cap * 2 : 16;
+        p->seen = xrealloc(p->seen, p->seen_cap * sizeof *p->seen);
+    }
+    size_t raw_len;
+    const char *raw = csvr_row_raw(row, &raw_len);
+    key_row_seen *ks = &p->seen[p->seen_count++];
+    *ks = (key_row_seen){ csvr_row_line(row), ordinal, empty, column, h, NULL, len,
+                          empty ? NULL : key_text(p, row->cells), xmalloc(raw_len + 1), raw_len };
+    memcpy(ks->raw, raw, raw_len);
+    if (!empty) {
+        ks->bytes = xmalloc(len + 1);
+        memcpy(ks->bytes, p->key_buf, len);
+    }
+}
+
+/* The key work of one good row. False when the row is to be skipped for its key (a
+ * read after the key check, under --skip-bad-rows). */
+static bool key_row(pass_ctx *p, const csvr_row *row, uint64_t ordinal)
+{
+    key_check *k = p->key;
+    if (p->key_mode == KEYS_NONE) {
+        size_t lo = 0, hi = k->excluded_count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (k->excluded[mid] < ordinal) lo = mid + 1;
+            else hi = mid;
+        }
+        return !(lo < k->excluded_count && k->excluded[lo] == ordinal);
+    }
+    int empty = -1;
+    size_t len = encode_row_key(p, row->cells, &empty);
+    if (len == SIZE_MAX) {
+        if (p->key_mode == KEYS_RECORD) p->empty_keys++;
+        else add_seen(p, row, ordinal, true, k->columns[empty], 0, 0);
+        return true;
+    }
+    uint64_t h = ks_hash(p->key_buf, len);
+    uint64_t first;
+    if (p->key_mode == KEYS_RECORD) ksf_add(p->key_writer, h, ordinal);
+    else if (ksf_repeated(k->firsts, h, &first)) add_seen(p, row, ordinal, false, k->columns[0], h, len);
+    return true;
 }
 
 /* A row's contribution to one `having` slot, as carried to the key store: the store
@@ -1251,6 +1473,12 @@ static bool on_row(void *ctx, const csvr_row *row)
     /* a worker past the first chunk that failed stops: that error is the one reported */
     if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED))
         return false;
+    uint64_t ordinal = record_ordinal(p);
+    p->chunk_record++;
+    if (p->key && !key_row(p, row, ordinal)) {
+        p->stats.skipped++;
+        return true;
+    }
     p->stats.rows++;
     p->prog.rows++;
     if ((p->prog.rows & 0xffff) == 0) progress_tick(&p->prog, false);
@@ -1263,6 +1491,17 @@ static bool on_row(void *ctx, const csvr_row *row)
             return true;
         }
         when = t->as.date;
+        if (when < p->first_date) p->first_date = when;
+        if (when > p->last_date) p->last_date = when;
+        if (p->cover_count) {
+            size_t lo = 0, hi = p->cover_count;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (p->cover[mid].start <= when) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo && when < p->cover[lo - 1].end) p->covered[lo - 1] = 1;
+        }
         size_t lo = 0, hi = p->span_count;
         while (lo < hi) {
             size_t mid = lo + (hi - lo) / 2;
@@ -1395,6 +1634,7 @@ static void *pass_worker(void *arg)
         pthread_mutex_unlock(&sh->lock);
         if (plan != CSVR_PLAN_CHUNK) break;
         p->chunk = chunk.index;
+        p->chunk_record = 0;
         csvr_status st = csvr_read_chunk(sh->reader, &chunk, &h, &err);
         if (st == CSVR_ERROR) {
             pthread_mutex_lock(&sh->lock);
@@ -1492,10 +1732,331 @@ static bool same_keys(const agg_run *a, const agg_run *b, plan_instance **instan
     return true;
 }
 
+/* ---- coverage ------------------------------------------------------------------------------
+ *
+ * A timed source with no rows in a period it is read for, or whose rows stop well before
+ * the period ends (an export taken before the period closed), would give figures computed from nothing or from part of the period, with no
+ * sign of it: everyone scored 0. The pass notes the earliest and latest time cell and
+ * which periods some row fell in, and the run warns (docs/cli.md, Warnings). */
+
+static int compare_periods(const void *a, const void *b)
+{
+    const period_t *x = a, *y = b;
+    return (x->start > y->start) - (x->start < y->start);
+}
+
+/* The periods a timed source is checked in: every period some instance over it is
+ * evaluated for, at any level: the requested periods and those that previous() and
+ * last_year() reach. Sorted and without repeats; they share the spec's grain, so they
+ * do not overlap. */
+static period_t *coverage_periods(eval_session *s, const ast_decl *src, size_t *count)
+{
+    period_t *out = arena_alloc(&s->mem, (s->plan.instances.len + 1) * sizeof *out);
+    size_t n = 0;
+    for (size_t i = 0; i < s->plan.instances.len; i++) {
+        const plan_instance *in = s->plan.instances.items[i];
+        if (in->agg->source == src) out[n++] = in->period;
+    }
+    qsort(out, n, sizeof *out, compare_periods);
+    size_t kept = 0;
+    for (size_t i = 0; i < n; i++)
+        if (!kept || out[i].start != out[kept - 1].start) out[kept++] = out[i];
+    *count = kept;
+    return out;
+}
+
+/* How many days a source's last row may lie before the last day of a period before
+ * the export counts as cut short: about a week
+ * in a month, so that a quiet last weekend or a holiday does not warn. A day has no
+ * such margin: it has rows or it has none. */
+static int32_t coverage_margin(ast_grain grain)
+{
+    switch (grain) {
+    case GRAIN_WEEK: return 2;
+    case GRAIN_MONTH: return 7;
+    case GRAIN_QUARTER: return 14;
+    case GRAIN_YEAR: return 31;
+    default: return -1;
+    }
+}
+
+static bool period_requested(const eval_session *s, period_t p)
+{
+    for (size_t i = 0; i < s->period_count; i++)
+        if (s->periods[i].start == p.start) return true;
+    return false;
+}
+
+/* Appends to B the labels of the periods of COVER without rows that are (REQUESTED) or
+ * are not requested, as "A, B and C"; returns how many. */
+static size_t append_periods(bytes *b, const eval_session *s, const period_t *cover, size_t count,
+                             const unsigned char *covered, bool requested)
+{
+    size_t total = 0, at = 0;
+    for (size_t i = 0; i < count; i++)
+        if (!covered[i] && period_requested(s, cover[i]) == requested) total++;
+    for (size_t i = 0; i < count; i++) {
+        if (covered[i] || period_requested(s, cover[i]) != requested) continue;
+        char label[PERIOD_LABEL_SIZE];
+        size_t n = period_format(cover[i], label, sizeof label);
+        if (at) bytes_append(b, at + 1 == total ? " and " : ", ", at + 1 == total ? 5 : 2);
+        bytes_append(b, label, n);
+        at++;
+    }
+    return total;
+}
+
+/* Warns about the periods of COVER a source has no rows in, and about a last row well
+ * before the end of a period (FIRST > LAST: no row had a date). */
+static void report_coverage(eval_session *s, const ast_decl *src, const char *path,
+                            const period_t *cover, size_t count, const unsigned char *covered,
+                            date_t first, date_t last)
+{
+    const char *time_column = "";
+    for (int c = 0; c < src->u.source.column_count; c++)
+        if (src->u.source.columns[c].is_time) time_column = src->u.source.columns[c].name;
+    char from[DATE_FORMAT_SIZE], to[DATE_FORMAT_SIZE];
+    bool dated = first <= last;
+    if (dated) {
+        date_format(first, from, sizeof from);
+        date_format(last, to, sizeof to);
+    }
+    bytes missing = {0}, reached = {0};
+    size_t n_missing = append_periods(&missing, s, cover, count, covered, true);
+    size_t n_reached = append_periods(&reached, s, cover, count, covered, false);
+    bytes_append(&missing, "", 1);
+    bytes_append(&reached, "", 1);
+    const char *hint = "counts and sums over a period without rows are 0 and averages n/a, so "
+                       "everyone's figures for it are computed from nothing; pass the export that "
+                       "covers it (--data %s=PATH)";
+    if (n_missing) {
+        diagnostic *d = dated
+            ? diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                               "source '%s' has no rows in %s; its rows run from %s to %s (%s)",
+                               src->name, missing.data, from, to, time_column)
+            : diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                               "source '%s' has no rows in %s; no row has a %s date",
+                               src->name, missing.data, time_column);
+        diag_hint(s->diags, d, hint, src->name);
+    }
+    if (n_reached) {
+        diagnostic *d = dated
+            ? diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                               "source '%s' has no rows in %s, which previous() or last_year() reaches; its rows run from %s to %s (%s)",
+                               src->name, reached.data, from, to, time_column)
+            : diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                               "source '%s' has no rows in %s, which previous() or last_year() reaches; no row has a %s date",
+                               src->name, reached.data, time_column);
+        diag_hint(s->diags, d, "a comparison with a period without rows (growth, change) compares with 0 or n/a; "
+                               "pass an export that reaches back that far (--data %s=PATH)", src->name);
+    }
+    free(missing.data);
+    free(reached.data);
+    int32_t margin = dated && count ? coverage_margin(cover[0].grain) : -1;
+    if (margin < 0) return;
+    for (size_t i = 0; i < count; i++) {
+        if (!covered[i]) continue;
+        char label[PERIOD_LABEL_SIZE];
+        period_format(cover[i], label, sizeof label);
+        int32_t after_last = cover[i].end - 1 - last;   /* days of the period after the last row */
+        if (after_last > margin) {
+            diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                                             "source '%s' ends on %s, %d days before the end of %s: the export looks cut short",
+                                             src->name, to, (int)after_last, label);
+            diag_hint(s->diags, d, "kpic warns when the last %s is more than %d days before the last day of a %s; "
+                                   "export the whole period, or pass the right file with --data %s=PATH",
+                      time_column, (int)margin, ast_grain_name(cover[i].grain), src->name);
+        }
+    }
+}
+
+typedef enum pass_result { PASS_OK, PASS_FAILED, PASS_AGAIN } pass_result;
+
+static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys);
+
+/* The source's key check, its columns resolved (the checker made sure they exist). */
+static key_check *source_key(eval_session *s, size_t source_index)
+{
+    const ast_decl *src = s->model->sources.items[source_index];
+    if (!s->key_checks) s->key_checks = arena_alloc(&s->mem, (s->model->sources.len + 1) * sizeof *s->key_checks);
+    key_check *k = &s->key_checks[source_index];
+    if (k->columns || !src->u.source.key_line_count) return k;
+    const ast_key_line *kl = &src->u.source.key_lines[0];
+    k->columns = arena_alloc(&s->mem, (size_t)kl->count * sizeof *k->columns);
+    k->fields = arena_alloc(&s->mem, (size_t)kl->count * sizeof *k->fields);
+    for (int j = 0; j < kl->count; j++)
+        for (int c = 0; c < src->u.source.column_count; c++)
+            if (!strcmp(src->u.source.columns[c].name, kl->columns[j])) k->columns[j] = c;
+    k->count = kl->count;
+    return k;
+}
+
+/* Reads one source for one level. A source with a key, on its first read, is read again
+ * when a key hash repeats or a key is empty (to find those rows), and once more under
+ * --skip-bad-rows when rows are to be skipped for their key (key_mode). */
 static bool read_source(eval_session *s, size_t source_index, int level)
+{
+    key_check *k = source_key(s, source_index);
+    bool first_read = !s->stats[source_index].read;
+    pass_result r = read_source_pass(s, source_index, level, k->count && first_read ? KEYS_RECORD : KEYS_NONE);
+    if (r == PASS_AGAIN) r = read_source_pass(s, source_index, level, KEYS_LOCATE);
+    ksf_free(k->firsts);
+    k->firsts = NULL;
+    if (r == PASS_AGAIN) r = read_source_pass(s, source_index, level, KEYS_NONE);
+    return r == PASS_OK;
+}
+
+/* A malloc'd printf. */
+static char *text_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+static char *text_printf(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    char *out = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(out, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    return out;
+}
+
+/* Orders the rows of repeated hashes by key, then file order. */
+static int compare_seen(const void *a, const void *b)
+{
+    const key_row_seen *x = *(key_row_seen *const *)a, *y = *(key_row_seen *const *)b;
+    if (x->empty != y->empty) return x->empty ? -1 : 1;
+    if (!x->empty) {
+        if (x->h != y->h) return x->h < y->h ? -1 : 1;
+        if (x->len != y->len) return x->len < y->len ? -1 : 1;
+        int c = memcmp(x->bytes, y->bytes, x->len);
+        if (c) return c;
+    }
+    return (x->ordinal > y->ordinal) - (x->ordinal < y->ordinal);
+}
+
+/* A row skipped or reported for its key. */
+typedef struct key_problem {
+    const key_row_seen *row;
+    uint64_t first_line;       /* 0: an empty key */
+} key_problem;
+
+static int compare_problems(const void *a, const void *b)
+{
+    const key_problem *x = a, *y = b;
+    return (x->row->line > y->row->line) - (x->row->line < y->row->line);
+}
+
+static int compare_u64(const void *a, const void *b)
+{
+    const uint64_t *x = a, *y = b;
+    return (*x > *y) - (*x < *y);
+}
+
+static char *key_reason(const ast_decl *src, const key_problem *kp)
+{
+    if (!kp->first_line)
+        return text_printf("empty key %s: every row of source '%s' needs one",
+                           src->u.source.columns[kp->row->column].name, src->name);
+    return text_printf("duplicate key %s: first seen on line %llu", kp->row->key,
+                       (unsigned long long)kp->first_line);
+}
+
+/* After a KEYS_LOCATE pass: among the rows it collected, those with an empty key and
+ * those whose key (compared byte for byte: equal hashes may hide different keys)
+ * repeats one seen earlier in the file. Without --skip-bad-rows the first of them is
+ * the run's error (false); with it, they become the source's excluded ordinals and
+ * rejects lines, for the read that skips them. */
+static bool settle_keys(eval_session *s, const ast_decl *src, key_check *k, const char *path,
+                        pass_ctx *workers, int threads)
+{
+    size_t n = 0;
+    for (int w = 0; w < threads; w++) n += workers[w].seen_count;
+    key_row_seen **rows = xcalloc(n + 1, sizeof *rows);
+    size_t at = 0;
+    for (int w = 0; w < threads; w++)
+        for (size_t i = 0; i < workers[w].seen_count; i++) rows[at++] = &workers[w].seen[i];
+    qsort(rows, n, sizeof *rows, compare_seen);
+    key_problem *problems = xcalloc(n + 1, sizeof *problems);
+    size_t np = 0;
+    uint64_t repeated = 0, empty = 0;
+    for (size_t i = 0; i < n;) {
+        if (rows[i]->empty) {
+            problems[np++] = (key_problem){ rows[i++], 0 };
+            empty++;
+            continue;
+        }
+        size_t j = i + 1;
+        while (j < n && !rows[j]->empty && rows[j]->h == rows[i]->h && rows[j]->len == rows[i]->len &&
+               !memcmp(rows[j]->bytes, rows[i]->bytes, rows[i]->len)) {
+            problems[np++] = (key_problem){ rows[j], rows[i]->line };
+            repeated++;
+            j++;
+        }
+        i = j;
+    }
+    qsort(problems, np, sizeof *problems, compare_problems);
+    bool ok = true;
+    if (np && !s->options.skip_bad_rows) {
+        const key_problem *kp = &problems[0];
+        unsigned field = 0;
+        for (int j = 0; j < k->count; j++)
+            if (k->columns[j] == kp->row->column) field = k->fields[j];
+        char *reason = key_reason(src, kp);
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, (unsigned)kp->row->line, field,
+                                         "data", "%s", reason);
+        free(reason);
+        const char *counts = arena_printf(&s->mem, "%s%s%s",
+            repeated ? arena_printf(&s->mem, "%llu row%s an earlier key", (unsigned long long)repeated,
+                                    repeated == 1 ? " repeats" : "s repeat") : "",
+            repeated && empty ? ", " : "",
+            empty ? arena_printf(&s->mem, "%llu row%s an empty key", (unsigned long long)empty,
+                                 empty == 1 ? " has" : "s have") : "");
+        if (!kp->first_line)
+            diag_hint(s->diags, d, "fill in the cell in the export, or run with --skip-bad-rows to skip such rows (--rejects FILE lists them); %s", counts);
+        else
+            diag_hint(s->diags, d, "remove the repeated row from the export, or run with --skip-bad-rows to keep the first row of each key (--rejects FILE lists the others); %s", counts);
+        s->failed = true;
+        ok = false;
+    } else if (np) {
+        k->excluded = xcalloc(np, sizeof *k->excluded);
+        k->excluded_count = np;
+        for (size_t i = 0; i < np; i++) k->excluded[i] = problems[i].row->ordinal;
+        qsort(k->excluded, np, sizeof *k->excluded, compare_u64);
+        if (s->options.rejects_path) {
+            k->rejects = xcalloc(np, sizeof *k->rejects);
+            for (size_t i = 0; i < np; i++) {
+                const key_problem *kp = &problems[i];
+                unsigned field = k->fields[0];
+                for (int j = 0; j < k->count; j++)
+                    if (k->columns[j] == kp->row->column) field = k->fields[j];
+                char *reason = key_reason(src, kp);
+                bytes b = {0};
+                char num[64];
+                bytes_field(&b, src->name, strlen(src->name), false);
+                bytes_field(&b, path, strlen(path), false);
+                snprintf(num, sizeof num, "%llu", (unsigned long long)kp->row->line);
+                bytes_field(&b, num, strlen(num), false);
+                snprintf(num, sizeof num, "%u", field);
+                bytes_field(&b, num, strlen(num), false);
+                bytes_field(&b, reason, strlen(reason), false);
+                bytes_field(&b, kp->row->raw, kp->row->raw_len, true);
+                free(reason);
+                k->rejects[k->reject_count++] = (reject){ kp->row->line, b.data, b.len };
+            }
+        }
+    }
+    free(problems);
+    free(rows);
+    return ok;
+}
+
+static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys)
 {
     const ast_decl *src = s->model->sources.items[source_index];
     eval_source_stats *stats = &s->stats[source_index];
+    key_check *key = &s->key_checks[source_index];
+    size_t runs_before = s->key_runs.len;
     ptr_vec mine = {0};
     for (size_t i = 0; i < s->plan.instances.len; i++) {
         plan_instance *in = s->plan.instances.items[i];
@@ -1504,7 +2065,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
             in->state = new_state(s, in->agg);
         }
     }
-    if (!mine.len) return true;
+    if (!mine.len) return PASS_OK;
     qsort(mine.items, mine.len, sizeof *mine.items, compare_instances);
     agg_run *runs = arena_alloc(&s->mem, (mine.len + 1) * sizeof *runs);
     size_t run_count = 0;
@@ -1536,7 +2097,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
                              "distinct(%s) over %zu periods for %d staff groups exceeds kpic's limit of 2^32 period-group cells",
                              canonical_arg(s, ar->agg), ar->count, s->groups);
             s->failed = true;
-            return false;
+            return PASS_FAILED;
         }
         size_t leader = ri;
         for (size_t rj = 0; rj < ri && leader == ri; rj++)
@@ -1630,13 +2191,20 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         free(cols);
         if (!allowed) return false;
         report_csv_error(s, &err);
-        return false;
+        return PASS_FAILED;
     }
     free(cols);
     if (!header_has_declared_columns(s, src, reader, path)) {
         csvr_close(reader);
         s->failed = true;
-        return false;
+        return PASS_FAILED;
+    }
+    for (int j = 0; j < key->count; j++)
+        for (size_t f = 0; f < csvr_header_size(reader); f++)
+            if (!strcmp(csvr_header_name(reader, f), src->u.source.columns[key->columns[j]].name))
+                key->fields[j] = (unsigned)f + 1;
+    if (keys == KEYS_RECORD) {
+        key->firsts = ksf_new();
     }
     uint64_t total_bytes = 0, ignored;
     csvr_progress(reader, &ignored, &total_bytes);
@@ -1644,6 +2212,9 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     size_t chunk_bytes = s->options.chunk_bytes ? s->options.chunk_bytes : CHUNK_BYTES;
     /* a file of a chunk or two gains nothing from threads */
     if ((uint64_t)chunk_bytes * 2 > total_bytes) threads = 1;
+
+    size_t cover_count = 0;
+    const period_t *cover = time_cell >= 0 && first_read ? coverage_periods(s, src, &cover_count) : NULL;
 
     pass_ctx *workers = xcalloc_aligned(_Alignof(pass_ctx), (size_t)threads, sizeof *workers);
     shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
@@ -1674,6 +2245,14 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         for (size_t ri = 0; ri < run_count; ri++)
             if (key_runs[ri] && !follows[ri]) p->writers[ri] = ks_writer_new(key_runs[ri]->store);
         p->record = xcalloc(max_record + 16, 1);
+        p->cover = cover;
+        p->cover_count = cover_count;
+        p->covered = xcalloc(cover_count + 1, 1);
+        p->first_date = DATE_MAX;
+        p->last_date = DATE_MIN;
+        p->key = key->count && (keys != KEYS_NONE || key->excluded_count) ? key : NULL;
+        p->key_mode = keys;
+        if (keys == KEYS_RECORD) p->key_writer = ksf_writer_new(key->firsts);
         /* alone, a worker accumulates straight into the instances; with others, into
          * its own accumulators, merged at the end (distinct keys are always shared) */
         for (size_t i = 0; i < mine.len; i++) {
@@ -1703,6 +2282,30 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     progress_tick(&workers[0].prog, true);
     pthread_mutex_destroy(&sh.lock);
 
+    /* the key: read again when a key repeated or was empty; settled when it was */
+    uint64_t empty_keys = 0;
+    for (int w = 0; w < threads; w++) {
+        if (status == CSVR_OK) ksf_writer_free(workers[w].key_writer);
+        else ksf_writer_discard(workers[w].key_writer);
+        workers[w].key_writer = NULL;
+        empty_keys += workers[w].empty_keys;
+    }
+    bool again = keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys);
+    bool ok = status == CSVR_OK && !again;
+    if (keys == KEYS_LOCATE && ok) {
+        /* the rows found are reported, or skipped by the next read */
+        if (settle_keys(s, src, key, path, workers, threads)) again = true;
+        ok = false;
+    }
+    if (again) {
+        /* nothing of this pass is kept: not its figures, counts, rejects or warnings */
+        for (int w = 0; w < threads; w++) {
+            for (size_t i = 0; i < workers[w].reject_count; i++) free(workers[w].rejects[i].text);
+            workers[w].reject_count = 0;
+        }
+        first_read = false;
+    }
+
     /* counts, rejects and unknown staff from every worker, in a fixed order */
     uint64_t unknown = 0, unknown_chunk = UINT64_MAX;
     const char *example = NULL;
@@ -1721,6 +2324,17 @@ static bool read_source(eval_session *s, size_t source_index, int level)
         }
         reject_total += p->reject_count;
     }
+    if (first_read && key->reject_count) {
+        /* the rows this read skipped for their key, as the key check worded them */
+        pass_ctx *p = &workers[0];
+        p->rejects = xrealloc(p->rejects, (p->reject_count + key->reject_count) * sizeof *p->rejects);
+        memcpy(p->rejects + p->reject_count, key->rejects, key->reject_count * sizeof *key->rejects);
+        p->reject_count += key->reject_count;
+        reject_total += key->reject_count;
+        free(key->rejects);
+        key->rejects = NULL;
+        key->reject_count = 0;
+    }
     reject *all = xcalloc(reject_total + 1, sizeof *all);
     size_t k = 0;
     for (int w = 0; w < threads; w++)
@@ -1735,32 +2349,66 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     if (status == CSVR_ERROR) report_csv_error(s, &sh.error);
     if (first_read) csvr_sha256_hex(reader, stats->sha256);
     csvr_close(reader);
-    stats->read = true;
+    if (!again) stats->read = true;
     /* after a failed pass the count depends on how far each thread got: say nothing */
-    if (unknown && first_read && status == CSVR_OK)
+    if (unknown && first_read && ok)
         diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "unknown-staff",
                          "%llu row%s credited to staff ids not in the roster (e.g. '%s'); %s in totals only",
                          (unsigned long long)unknown, unknown == 1 ? " is" : "s are", example,
                          unknown == 1 ? "it counts" : "they count");
+    if (cover && ok) {
+        date_t first = DATE_MAX, last = DATE_MIN;
+        for (int w = 1; w < threads; w++)
+            for (size_t i = 0; i < cover_count; i++) workers[0].covered[i] |= workers[w].covered[i];
+        for (int w = 0; w < threads; w++) {
+            if (workers[w].first_date < first) first = workers[w].first_date;
+            if (workers[w].last_date > last) last = workers[w].last_date;
+        }
+        report_coverage(s, src, path, cover, cover_count, workers[0].covered, first, last);
+    }
     for (int w = 0; w < threads; w++) {
         pass_ctx *p = &workers[w];
         for (size_t i = 0; i < mine.len; i++) {
             plan_instance *in = mine.items[i];
             if (p->states[i] == in->state) continue;
-            if (status == CSVR_OK) merge_state(s, in->agg, in->state, p->states[i]);
+            if (ok) merge_state(s, in->agg, in->state, p->states[i]);
             free_inst_state(p->states[i]);
         }
         for (size_t ri = 0; ri < run_count; ri++) {
-            if (status == CSVR_OK) ks_writer_free(p->writers[ri]);
+            if (ok) ks_writer_free(p->writers[ri]);
             else ks_writer_discard(p->writers[ri]);
         }
+        for (size_t i = 0; i < p->seen_count; i++) {
+            free(p->seen[i].key);
+            free(p->seen[i].raw);
+            free(p->seen[i].bytes);
+        }
+        free(p->seen);
+        free(p->key_buf);
         free(p->writers);
         free(p->record);
+        free(p->covered);
         free(p->states);
         free(p->rejects);
     }
     free(workers);
-    if (status != CSVR_OK) return false;
+    if (again) {
+        for (size_t i = 0; i < mine.len; i++) {
+            plan_instance *in = mine.items[i];
+            free_inst_state(in->state);
+            in->state = NULL;
+        }
+        for (size_t i = runs_before; i < s->key_runs.len; i++) {
+            key_run *run = s->key_runs.items[i];
+            ks_free(run->store);
+            free(run->instances);
+            free(run->members);
+            free(run);
+        }
+        s->key_runs.len = runs_before;
+        return PASS_AGAIN;
+    }
+    if (!ok) return PASS_FAILED;
     /* sets first: distinct() instances of this pass may be intersected with them */
     for (int sets_first = 1; sets_first >= 0; sets_first--)
         for (size_t ri = 0; ri < run_count; ri++) {
@@ -1775,7 +2423,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
             if ((runs[ri].agg->set != NULL) != sets_first) continue;
             for (size_t j = 0; j < runs[ri].count; j++) finish_instance(s, mine.items[runs[ri].first + j]);
         }
-    return true;
+    return PASS_OK;
 }
 
 bool eval_overflow_check(eval_session *s)

@@ -9,7 +9,8 @@
  *     item per line indented 2, and close with `}` alone; an empty block is `{}`;
  *   - columns: names padded to one column, types to the next, flags (`time` before
  *     `staff`) after the types, then the clauses `header`, `format`, `true … false …`
- *     lined up after the flags; a source's `encoding` is its first line; scale rows: intervals padded so `->` lines up; roles:
+ *     lined up after the flags; a source's `encoding` is its first line, `key (…)` lines
+ *     stand where they were written; scale rows: intervals padded so `->` lines up; roles:
  *     kpi names, weights and targets in columns, a kpi's own `points EXPR` after its
  *     target when the line stays within 100 columns (else on the next line, indented 4),
  *     then `points`, `gate`, `bonus`, `missing` with their keyword padded to 6 columns;
@@ -550,6 +551,20 @@ static void block_close(fmt_ctx *c, const ast_decl *d)
 /* Blank lines before a block's items: never before the first, kept before the others. */
 static blank_rule item_rule(int i) { return i == 0 ? BLANK_NO : BLANK_KEEP; }
 
+/* A column's name, type and flags, padded to the block's columns. */
+static void column_head(sbuf *line, const ast_column *col, size_t name_w, size_t type_w)
+{
+    sb_str(line, col->name);
+    sb_pad_to(line, 0, name_w + FMT_GAP);
+    sb_str(line, ast_coltype_name(col->type));
+    if (col->is_time || col->is_staff) {
+        sb_pad_to(line, 0, name_w + FMT_GAP + type_w + FMT_GAP);
+        if (col->is_time) sb_str(line, "time");
+        if (col->is_time && col->is_staff) sb_str(line, " ");
+        if (col->is_staff) sb_str(line, "staff");
+    }
+}
+
 static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
 {
     sbuf line = {0};
@@ -574,7 +589,8 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
     }
     add_slice(c, &line, d->u.source.path_span);
     bool encoding = d->u.source.encoding != NULL;
-    block_open(c, d, &line, d->u.source.path_span.end, n + encoding, first);
+    int keys = d->u.source.key_line_count;
+    block_open(c, d, &line, d->u.source.path_span.end, n + keys + encoding, first);
     if (encoding) {
         sb_str(&line, "encoding ");
         add_slice(c, &line, d->u.source.encoding_span);
@@ -584,49 +600,54 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
     /* clauses (header, format, bool words) line up after the widest name, type and
      * flags among the columns that have clauses */
     size_t clause_col = 0;
-    for (int pass = 0; pass < 2; pass++) {
-        for (int i = 0; i < n; i++) {
-            const ast_column *col = &cols[i];
-            bool clauses = col->header || col->format || col->true_word;
-            sb_str(&line, col->name);
-            sb_pad_to(&line, 0, name_w + FMT_GAP);
-            sb_str(&line, ast_coltype_name(col->type));
-            if (col->is_time || col->is_staff) {
-                sb_pad_to(&line, 0, name_w + FMT_GAP + type_w + FMT_GAP);
-                if (col->is_time) sb_str(&line, "time");
-                if (col->is_time && col->is_staff) sb_str(&line, " ");
-                if (col->is_staff) sb_str(&line, "staff");
+    for (int i = 0; i < n; i++) {
+        if (!(cols[i].header || cols[i].format || cols[i].true_word)) continue;
+        column_head(&line, &cols[i], name_w, type_w);
+        if (str_width(line.p) + FMT_GAP > clause_col) clause_col = str_width(line.p) + FMT_GAP;
+        line.len = 0;
+        line.p[0] = '\0';
+    }
+    /* column lines and `key (…)` lines, in the order they were written */
+    for (int i = 0, k = 0; i + k < n + keys;) {
+        blank_rule before = encoding ? BLANK_KEEP : item_rule(i + k);
+        const ast_key_line *kl = k < keys ? &d->u.source.key_lines[k] : NULL;
+        if (kl && (i == n || kl->span.start < cols[i].span.start)) {
+            sb_str(&line, "key (");
+            for (int j = 0; j < kl->count; j++) {
+                if (j) sb_str(&line, ", ");
+                sb_str(&line, kl->columns[j]);
             }
-            if (pass == 0) {
-                if (clauses && str_width(line.p) + FMT_GAP > clause_col)
-                    clause_col = str_width(line.p) + FMT_GAP;
-                line.len = 0;
-                line.p[0] = '\0';
-                continue;
-            }
-            if (clauses) sb_pad_to(&line, 0, clause_col);
-            const char *sep = "";
-            if (col->header) {
-                sb_str(&line, "header ");
-                add_slice(c, &line, col->header_span);
-                sep = " ";
-            }
-            if (col->format) {
-                sb_str(&line, sep);
-                sb_str(&line, "format ");
-                add_slice(c, &line, col->format_span);
-                sep = " ";
-            }
-            if (col->true_word) {
-                sb_str(&line, sep);
-                sb_str(&line, "true ");
-                add_slice(c, &line, col->true_span);
-                sb_str(&line, " false ");
-                add_slice(c, &line, col->false_span);
-            }
-            place_sb(c, FMT_INDENT, FMT_INDENT, &line, col->span.start, col->span.end,
-                     encoding ? BLANK_KEEP : item_rule(i), BLANK_KEEP, true);
+            sb_str(&line, ")");
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, kl->span.start, kl->span.end, before,
+                     BLANK_KEEP, true);
+            k++;
+            continue;
         }
+        const ast_column *col = &cols[i];
+        column_head(&line, col, name_w, type_w);
+        if (col->header || col->format || col->true_word) sb_pad_to(&line, 0, clause_col);
+        const char *sep = "";
+        if (col->header) {
+            sb_str(&line, "header ");
+            add_slice(c, &line, col->header_span);
+            sep = " ";
+        }
+        if (col->format) {
+            sb_str(&line, sep);
+            sb_str(&line, "format ");
+            add_slice(c, &line, col->format_span);
+            sep = " ";
+        }
+        if (col->true_word) {
+            sb_str(&line, sep);
+            sb_str(&line, "true ");
+            add_slice(c, &line, col->true_span);
+            sb_str(&line, " false ");
+            add_slice(c, &line, col->false_span);
+        }
+        place_sb(c, FMT_INDENT, FMT_INDENT, &line, col->span.start, col->span.end, before,
+                 BLANK_KEEP, true);
+        i++;
     }
     block_close(c, d);
     sb_free(&line);

@@ -259,3 +259,157 @@ bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out)
     *cursor = (uint64_t)KS_PARTITIONS << 32;
     return false;
 }
+
+/* ---- first sightings by hash ------------------------------------------------------------ */
+
+/* A slot: the hash (0: empty; a hash of 0 is stored as 1) and the smallest ordinal, whose
+ * top bit says the hash came more than once. */
+typedef struct ksf_slot {
+    uint64_t h;
+    uint64_t first;
+} ksf_slot;
+
+#define KSF_REPEATED (UINT64_C(1) << 63)
+
+typedef struct ksf_partition {
+    pthread_mutex_t lock;
+    ksf_slot *slots;
+    size_t cap, count;         /* cap: a power of two, or 0 */
+} ksf_partition;
+
+struct ks_firsts {
+    uint64_t repeats;
+    ksf_partition parts[KS_PARTITIONS];
+};
+
+/* A writer's buffered additions to one partition: (hash, ordinal) pairs. */
+enum { KSF_BATCH = 256 };
+
+struct ksf_writer {
+    ks_firsts *f;
+    uint32_t len[KS_PARTITIONS];
+    ksf_slot *batch;           /* [KS_PARTITIONS * KSF_BATCH] */
+};
+
+ks_firsts *ksf_new(void)
+{
+    ks_firsts *f = xcalloc(1, sizeof *f);
+    for (size_t i = 0; i < KS_PARTITIONS; i++) pthread_mutex_init(&f->parts[i].lock, NULL);
+    return f;
+}
+
+void ksf_free(ks_firsts *f)
+{
+    if (!f) return;
+    for (size_t i = 0; i < KS_PARTITIONS; i++) {
+        pthread_mutex_destroy(&f->parts[i].lock);
+        free(f->parts[i].slots);
+    }
+    free(f);
+}
+
+static uint64_t ksf_stored(uint64_t h)
+{
+    return h ? h : 1;
+}
+
+/* The slot of H in P: its own, or the empty one where it belongs. The low bits index
+ * (the top bits chose the partition). */
+static ksf_slot *ksf_probe(const ksf_partition *p, uint64_t h)
+{
+    size_t mask = p->cap - 1;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask)
+        if (p->slots[i].h == h || p->slots[i].h == 0) return &p->slots[i];
+}
+
+static void ksf_grow(ksf_partition *p)
+{
+    ksf_partition bigger = { .cap = p->cap ? p->cap * 2 : 64 };
+    bigger.slots = xcalloc(bigger.cap, sizeof *bigger.slots);
+    for (size_t i = 0; i < p->cap; i++)
+        if (p->slots[i].h) *ksf_probe(&bigger, p->slots[i].h) = p->slots[i];
+    free(p->slots);
+    p->slots = bigger.slots;
+    p->cap = bigger.cap;
+}
+
+static void ksf_apply(ks_firsts *f, size_t part, const ksf_slot *adds, uint32_t n)
+{
+    ksf_partition *p = &f->parts[part];
+    uint64_t repeats = 0;
+    pthread_mutex_lock(&p->lock);
+    if ((p->count + n) * 4 > p->cap * 3) {
+        while ((p->count + n) * 4 > p->cap * 3) ksf_grow(p);
+    }
+    for (uint32_t i = 0; i < n; i++) {
+        if (i + 8 < n) __builtin_prefetch(&p->slots[(size_t)adds[i + 8].h & (p->cap - 1)]);
+        ksf_slot *slot = ksf_probe(p, adds[i].h);
+        if (slot->h == 0) {
+            *slot = adds[i];
+            p->count++;
+            continue;
+        }
+        uint64_t first = slot->first & ~KSF_REPEATED;
+        if (adds[i].first < first) first = adds[i].first;
+        slot->first = first | KSF_REPEATED;
+        repeats++;
+    }
+    pthread_mutex_unlock(&p->lock);
+    if (repeats) __atomic_fetch_add(&f->repeats, repeats, __ATOMIC_RELAXED);
+}
+
+ksf_writer *ksf_writer_new(ks_firsts *f)
+{
+    ksf_writer *w = xcalloc(1, sizeof *w);
+    w->f = f;
+    w->batch = xmalloc((size_t)KS_PARTITIONS * KSF_BATCH * sizeof *w->batch);
+    return w;
+}
+
+void ksf_add(ksf_writer *w, uint64_t h, uint64_t ordinal)
+{
+    size_t part = partition_of(h);
+    ksf_slot *b = w->batch + part * KSF_BATCH;
+    b[w->len[part]++] = (ksf_slot){ ksf_stored(h), ordinal };
+    if (w->len[part] == KSF_BATCH) {
+        ksf_apply(w->f, part, b, KSF_BATCH);
+        w->len[part] = 0;
+    }
+}
+
+void ksf_writer_discard(ksf_writer *w)
+{
+    if (!w) return;
+    free(w->batch);
+    free(w);
+}
+
+void ksf_writer_free(ksf_writer *w)
+{
+    if (!w) return;
+    for (size_t part = 0; part < KS_PARTITIONS; part++)
+        if (w->len[part]) ksf_apply(w->f, part, w->batch + part * KSF_BATCH, w->len[part]);
+    ksf_writer_discard(w);
+}
+
+bool ksf_repeated(const ks_firsts *f, uint64_t h, uint64_t *first)
+{
+    const ksf_partition *p = &f->parts[partition_of(h)];
+    if (!p->cap) return false;
+    const ksf_slot *slot = ksf_probe(p, ksf_stored(h));
+    if (slot->h == 0 || !(slot->first & KSF_REPEATED)) return false;
+    *first = slot->first & ~KSF_REPEATED;
+    return true;
+}
+
+uint64_t ksf_repeats(const ks_firsts *f)
+{
+    return f->repeats;
+}
+
+size_t ksf_bytes(const ks_firsts *f)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < KS_PARTITIONS; i++) n += f->parts[i].cap * sizeof(ksf_slot);
+    return n;
+}

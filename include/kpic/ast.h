@@ -224,7 +224,18 @@ typedef struct ast_column {
     const char *false_word;
     kp_span true_span, false_span;   /* the strings */
     kp_span bool_words_span;         /* from `true` to the false word */
+    struct ast_key_line *key_line; /* only in the parser's list of a block's lines: this
+                                      line is a `key (…)` line, not a column */
 } ast_column;
+
+/* `key (a, b)`: a line of a source block naming the columns that together identify a
+ * row (a repeated key is a bad row). */
+typedef struct ast_key_line {
+    const char **columns;
+    kp_span *column_spans;
+    int count;
+    kp_span span;
+} ast_key_line;
 
 /* The name a column has in the CSV header: its `header "…"`, or its own name. */
 const char *ast_column_header(const ast_column *col);
@@ -296,6 +307,8 @@ struct ast_decl {
             kp_span encoding_clause_span; /* the whole `encoding "…"` line */
             ast_column *columns;
             int column_count;
+            ast_key_line *key_lines;  /* the `key (…)` lines, in order */
+            int key_line_count;
         } source;
         struct {               /* DECL_INDICATOR */
             const char *label;    /* NULL when absent */

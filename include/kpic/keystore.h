@@ -78,4 +78,33 @@ bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out);
 /* Entries in the store, over all cells. */
 size_t ks_count(const keystore *ks);
 
+/* ---- first sightings by hash (prefix ksf_) ----
+ *
+ * Owns: for a source's key check, the smallest ordinal under which each key hash was
+ * added, and whether it was added more than once. Only the 64-bit hash is kept (16
+ * bytes a key instead of the key's bytes), so "added more than once" may, with odds of
+ * about n^2 / 2^65 for n keys, be two different keys: the caller confirms a repeat by
+ * comparing the keys themselves, which it does only for the few hashes this flags.
+ * Partitioned and batched like the key store, for several writers at once. */
+
+typedef struct ks_firsts ks_firsts;
+typedef struct ksf_writer ksf_writer;
+
+ks_firsts *ksf_new(void);
+void ksf_free(ks_firsts *f);
+ksf_writer *ksf_writer_new(ks_firsts *f);
+/* Flushes what is buffered, then frees the writer. */
+void ksf_writer_free(ksf_writer *w);
+/* Drops what is buffered, then frees the writer. */
+void ksf_writer_discard(ksf_writer *w);
+/* Records hash H under ORDINAL (below 2^63). */
+void ksf_add(ksf_writer *w, uint64_t h, uint64_t ordinal);
+/* After every writer is freed: whether H was added more than once, and then the
+ * smallest ordinal it was added under (*FIRST). */
+bool ksf_repeated(const ks_firsts *f, uint64_t h, uint64_t *first);
+/* How many additions found their hash already there (any writer). */
+uint64_t ksf_repeats(const ks_firsts *f);
+/* Bytes the tables hold (for the performance notes). */
+size_t ksf_bytes(const ks_firsts *f);
+
 #endif

@@ -50,8 +50,8 @@ def strict_passes(args, what):
 
 
 def main():
-    strict_refuses(["score", "score_rules.kpi", "--period", "2025-05"], 1, "score")
-    strict_refuses(["score", "score_rules.kpi", "--period", "2025-05", "--format", "json"], 1, "score json")
+    strict_refuses(["score", "score_rules.kpi", "--period", "2025-05"], 3, "score")
+    strict_refuses(["score", "score_rules.kpi", "--period", "2025-05", "--format", "json"], 3, "score json")
     strict_refuses(["eval", "eval_scale_range.kpi", "--period", "2025-05", "--format", "json"], 2, "eval (scale)")
     strict_refuses(["eval", "eval_count_sum.kpi", "--period", "2025-05"], 1, "eval (data warning)")
     strict_refuses(["doc", "check_role_kpi_count.kpi"], 2, "doc")

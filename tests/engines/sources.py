@@ -2,7 +2,9 @@
 
 The declarations are read from the spec text (and the files it imports) with a small
 pattern, not repeated by hand: `source NAME "PATH" { COLUMN TYPE [time] [staff] ... }`
-and the roster `staff "PATH" { ... }`, which is the source named `staff`.
+and the roster `staff "PATH" { ... }`, which is the source named `staff`; a source's
+`encoding`, a column's `header` and bool words are honoured, `key (…)` lines change no
+value, and a declared `format` is refused (not re-implemented here).
 
 The cells follow docs/language.md section 3 (the table of column types): an empty cell,
 quoted or not, is null whatever the type; `date` keeps the date of a datetime; `bool`
@@ -26,6 +28,12 @@ class Column:
     type: str                   # one of KPIC_TYPES
     time: bool = False          # the `time` flag: places each row in a period
     staff: bool = False         # the `staff` flag: credits each row to a staff member
+    header: str = None          # `header "…"`: its name in the CSV header (default: name)
+    true_word: str = None       # `true "…" false "…"`: a bool column's declared words
+    false_word: str = None
+
+    def header_name(self):
+        return self.header if self.header is not None else self.name
 
 
 @dataclass
@@ -33,6 +41,7 @@ class Source:
     name: str                   # the source's name; `staff` for the roster
     path: str                   # the CSV file, resolved against the declaring spec's folder
     columns: list = field(default_factory=list)
+    encoding: str = None        # `encoding "…"`; None: UTF-8
 
     def column(self, name):
         for c in self.columns:
@@ -48,12 +57,22 @@ class CellError(ValueError):
 _BLOCK = re.compile(r'^[ \t]*(?:source[ \t]+(\w+)[ \t]+|(staff)[ \t]+)"([^"\n]*)"[ \t]*\{',
                     re.MULTILINE)
 _IMPORT = re.compile(r'^[ \t]*import[ \t]+"([^"\n]*)"', re.MULTILINE)
-_COLUMN = re.compile(r'^(\w+)[ \t]+(\w+)((?:[ \t]+(?:time|staff))*)[ \t]*$')
+_COLUMN = re.compile(r'^(\w+)[ \t]+(\w+)((?:[ \t]+(?:time|staff))*)'
+                     r'((?:[ \t]+(?:header|format|true|false)[ \t]+"[^"\n]*")*)[ \t]*$')
+_CLAUSE = re.compile(r'(header|format|true|false)[ \t]+"([^"\n]*)"')
+_ENCODING = re.compile(r'^encoding[ \t]+"([^"\n]*)"$')
+_KEY = re.compile(r'^key[ \t]*\([^()]*\)$')
 
 
 def _strip_comment(line):
-    # column lines hold no strings, so the first '#' starts a comment
-    return line.split("#", 1)[0].strip()
+    # a '#' outside a string starts a comment (a format string may hold one)
+    quoted = False
+    for i, ch in enumerate(line):
+        if ch == '"':
+            quoted = not quoted
+        elif ch == "#" and not quoted:
+            return line[:i].strip()
+    return line.strip()
 
 
 def read_spec_sources(spec_path, _seen=None):
@@ -81,12 +100,25 @@ def read_spec_sources(spec_path, _seen=None):
             line = _strip_comment(line)
             if not line:
                 continue
+            em = _ENCODING.match(line)
+            if em:
+                source.encoding = em.group(1)
+                continue
+            if _KEY.match(line):
+                continue                  # a key changes which rows are bad, not values
             cm = _COLUMN.match(line)
             if not cm or cm.group(2) not in KPIC_TYPES:
                 raise ValueError("%s: source %s: cannot read the column declaration %r"
                                  % (spec_path, name, line))
             flags = cm.group(3).split()
-            source.columns.append(Column(cm.group(1), cm.group(2), "time" in flags, "staff" in flags))
+            clauses = dict(_CLAUSE.findall(cm.group(4)))
+            if "format" in clauses:
+                # declared cell formats (cellfmt.c) are not re-implemented here
+                raise ValueError("%s: source %s: column %s has a format, which this reader "
+                                 "does not read" % (spec_path, name, cm.group(1)))
+            source.columns.append(Column(cm.group(1), cm.group(2), "time" in flags, "staff" in flags,
+                                         clauses.get("header"), clauses.get("true"),
+                                         clauses.get("false")))
         found.append((m.start(), [source]))
     return [s for _, group in sorted(found, key=lambda p: p[0]) for s in group]
 
@@ -98,8 +130,9 @@ _TRUE = ("true", "1", "yes")
 _FALSE = ("false", "0", "no")
 
 
-def parse_cell(kind, text):
-    """The value of one non-empty CSV cell of type KIND; raises CellError with the reason."""
+def parse_cell(kind, text, words=None):
+    """The value of one non-empty CSV cell of type KIND; raises CellError with the reason.
+    WORDS: a bool column's declared (true, false) words, which replace the default ones."""
     if kind == "text":
         if "\0" in text:
             raise CellError("a NUL byte in a text cell")
@@ -134,6 +167,12 @@ def parse_cell(kind, text):
         except ValueError as e:
             raise CellError("%r is not a date: %s" % (text, e)) from None
         return day
+    if kind == "bool" and words and words[0] is not None:
+        if text == words[0]:
+            return True
+        if text == words[1]:
+            return False
+        raise CellError("%r is neither %r nor %r" % (text, words[0], words[1]))
     if kind == "bool":
         low = text.lower()
         if low in _TRUE:
@@ -149,7 +188,9 @@ _read_cache = {}
 
 def read_rows(source):
     """The rows of SOURCE's CSV file (see _read_rows), read once per file and declaration."""
-    key = (source.path, tuple((c.name, c.type) for c in source.columns), os.stat(source.path).st_mtime_ns)
+    key = (source.path, source.encoding, tuple((c.name, c.type, c.header_name(), c.true_word)
+                                               for c in source.columns),
+           os.stat(source.path).st_mtime_ns)
     if key not in _read_cache:
         _read_cache[key] = _read_rows(source)
     return [list(r) for r in _read_cache[key]]
@@ -158,7 +199,8 @@ def read_rows(source):
 def _read_rows(source):
     """The rows of SOURCE's CSV file as lists of values in declaration order (None for an
     empty cell). Raises CellError (file:line: column: reason) on a cell kpic rejects."""
-    with open(source.path, encoding="utf-8-sig", newline="") as f:
+    encoding = {None: "utf-8-sig", "UTF-16": "utf-16"}.get(source.encoding, (source.encoding or "").lower())
+    with open(source.path, encoding=encoding, newline="") as f:
         reader = csv.reader(f)
         header = next(reader, None)
         if header is None:
@@ -168,10 +210,10 @@ def _read_rows(source):
             if name in where and name:
                 raise CellError("%s: two columns named %r" % (source.path, name))
             where[name] = i
-        missing = [c.name for c in source.columns if c.name not in where]
+        missing = [c.header_name() for c in source.columns if c.header_name() not in where]
         if missing:
             raise CellError("%s: no column %s in the header" % (source.path, ", ".join(missing)))
-        picks = [(where[c.name], c) for c in source.columns]
+        picks = [(where[c.header_name()], c) for c in source.columns]
         rows = []
         for record in reader:
             if not record:
@@ -186,7 +228,7 @@ def _read_rows(source):
                     row.append(None)
                     continue
                 try:
-                    row.append(parse_cell(column.type, cell))
+                    row.append(parse_cell(column.type, cell, (column.true_word, column.false_word)))
                 except CellError as e:
                     raise CellError("%s:%d: column %s: %s"
                                     % (source.path, reader.line_num, column.name, e)) from None

@@ -1,6 +1,6 @@
 /* Unit tests for the partitioned key store: keys per cell, payloads applied once per
  * record and cell, binary keys, lookups, iteration, and several writers on threads
- * giving the same store as one. */
+ * giving the same store as one; and for the first sightings by hash (ksf_). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -176,6 +176,58 @@ static void test_threads_agree_with_one_writer(void **state)
     ks_free(many);
 }
 
+/* First sightings: the smallest ordinal of a repeated hash, whatever order and writer
+ * added it; a hash added once is not repeated; a hash of 0 is a hash like another; a
+ * discarded writer adds nothing; the tables grow past many batches. */
+typedef struct first_job {
+    ks_firsts *f;
+    int part, parts;
+} first_job;
+
+static void *add_firsts(void *arg)
+{
+    first_job *j = arg;
+    ksf_writer *w = ksf_writer_new(j->f);
+    /* hashes 0 .. KEYS-1 once each with ordinal 1000 + h, and every tenth again,
+     * later in the loop but with the smaller ordinal h */
+    for (int k = j->part; k < KEYS; k += j->parts) ksf_add(w, (uint64_t)k * 0x9e3779b97f4a7c15ULL, 1000 + (uint64_t)k);
+    for (int k = j->part; k < KEYS; k += j->parts)
+        if (k % 10 == 0) ksf_add(w, (uint64_t)k * 0x9e3779b97f4a7c15ULL, (uint64_t)k);
+    ksf_writer_free(w);
+    return NULL;
+}
+
+static void test_firsts(void **state)
+{
+    (void)state;
+    for (int threads = 1; threads <= THREADS; threads += THREADS - 1) {
+        ks_firsts *f = ksf_new();
+        pthread_t tids[THREADS];
+        first_job jobs[THREADS];
+        for (int t = 0; t < threads; t++) {
+            jobs[t] = (first_job){f, t, threads};
+            assert_int_equal(pthread_create(&tids[t], NULL, add_firsts, &jobs[t]), 0);
+        }
+        for (int t = 0; t < threads; t++) pthread_join(tids[t], NULL);
+        assert_int_equal(ksf_repeats(f), KEYS / 10);
+        for (int k = 0; k < KEYS; k++) {
+            uint64_t first = 7;
+            bool repeated = ksf_repeated(f, (uint64_t)k * 0x9e3779b97f4a7c15ULL, &first);
+            assert_int_equal(repeated, k % 10 == 0);
+            assert_int_equal(first, repeated ? (uint64_t)k : 7);
+        }
+        assert_true(ksf_bytes(f) >= KEYS * 16);
+        /* hash 12345 (no k * the constant) twice, then discarded: still absent */
+        ksf_writer *w = ksf_writer_new(f);
+        ksf_add(w, 12345, 1);
+        ksf_add(w, 12345, 2);
+        ksf_writer_discard(w);
+        uint64_t first;
+        assert_false(ksf_repeated(f, 12345, &first));
+        ksf_free(f);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -183,6 +235,7 @@ int main(void)
         cmocka_unit_test(test_binary_keys_without_payload),
         cmocka_unit_test(test_discard),
         cmocka_unit_test(test_threads_agree_with_one_writer),
+        cmocka_unit_test(test_firsts),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
