@@ -148,6 +148,9 @@ void diag_position(const diag_sink *s, uint32_t file, uint32_t offset,
     *column = count_chars(f->text, f->line_starts[li], offset) + 1;
 }
 
+/* Messages quote names and cells from data (a staff name with a line break, a tab in an
+ * id): a control character printed raw would break the one-line-per-diagnostic layout
+ * that editors and CI parse, so it is shown as \xNN, as the CSV reader shows bad bytes. */
 static char *vformat(arena *a, const char *fmt, va_list ap)
 {
     va_list copy;
@@ -157,7 +160,16 @@ static char *vformat(arena *a, const char *fmt, va_list ap)
     if (n < 0) n = 0;
     char *p = arena_alloc(a, (size_t)n + 1);
     vsnprintf(p, (size_t)n + 1, fmt, ap);
-    return p;
+    size_t controls = 0;
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++) controls += *c < 0x20 || *c == 0x7f;
+    if (!controls) return p;
+    char *escaped = arena_alloc(a, (size_t)n + 3 * controls + 1), *o = escaped;
+    for (const unsigned char *c = (const unsigned char *)p; *c; c++) {
+        if (*c < 0x20 || *c == 0x7f) o += sprintf(o, "\\x%02X", *c);
+        else *o++ = (char)*c;
+    }
+    *o = '\0';
+    return escaped;
 }
 
 diagnostic *diag_report(diag_sink *s, diag_severity sev, kp_span span, const char *code,
