@@ -1160,7 +1160,8 @@ typedef struct pass_ctx {
     unsigned char *covered;    /* [cover_count] */
     date_t first_date, last_date;
     /* the source's key */
-    uint64_t chunk_record;     /* records (good or bad) delivered so far in this chunk */
+    uint64_t chunk_record;     /* records (good or bad) delivered so far in this chunk;
+                                  counted only for a key, the only user of ordinals */
     key_check *key;            /* NULL: no key, or a later read without skipped keys */
     key_mode key_mode;
     ksf_writer *key_writer;    /* KEYS_RECORD */
@@ -1193,7 +1194,7 @@ static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
 {
     pass_ctx *p = ctx;
     eval_session *s = p->s;
-    p->chunk_record++;
+    if (p->key) p->chunk_record++;
     if (!s->options.skip_bad_rows) return CSVR_STOP;
     p->stats.skipped++;
     if (s->options.rejects_path) {
@@ -1473,12 +1474,12 @@ static bool on_row(void *ctx, const csvr_row *row)
     /* a worker past the first chunk that failed stops: that error is the one reported */
     if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED))
         return false;
-    uint64_t ordinal = record_ordinal(p);
-    p->chunk_record++;
-    if (p->key && !key_row(p, row, ordinal)) {
+    if (p->key && !key_row(p, row, record_ordinal(p))) {
+        p->chunk_record++;
         p->stats.skipped++;
         return true;
     }
+    if (p->key) p->chunk_record++;
     p->stats.rows++;
     p->prog.rows++;
     if ((p->prog.rows & 0xffff) == 0) progress_tick(&p->prog, false);
