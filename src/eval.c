@@ -1788,7 +1788,7 @@ static bool period_requested(const eval_session *s, period_t p)
     return false;
 }
 
-/* Appends to B the labels of the periods of COVER without rows that are (REQUESTED) or
+/* Appends to B the labels of the periods of COVER not COVERED that are (REQUESTED) or
  * are not requested, as "A, B and C"; returns how many. */
 static size_t append_periods(bytes *b, const eval_session *s, const period_t *cover, size_t count,
                              const unsigned char *covered, bool requested)
@@ -1807,8 +1807,9 @@ static size_t append_periods(bytes *b, const eval_session *s, const period_t *co
     return total;
 }
 
-/* Warns about the periods of COVER a source has no rows in, and about a last row well
- * before the end of a period (FIRST > LAST: no row had a date). */
+/* Warns about the periods of COVER a source has no rows in and whose dates it does not
+ * reach, and about a last row well before the end of a period (FIRST > LAST: no row had
+ * a date). */
 static void report_coverage(eval_session *s, const ast_decl *src, const char *path,
                             const period_t *cover, size_t count, const unsigned char *covered,
                             date_t first, date_t last)
@@ -1822,9 +1823,16 @@ static void report_coverage(eval_session *s, const ast_decl *src, const char *pa
         date_format(first, from, sizeof from);
         date_format(last, to, sizeof to);
     }
+    /* A period without rows inside the span of the source's dates is a quiet period of a
+     * sparse source (no project finished in June), not a missing export: only a period
+     * the dates do not reach counts, or every period when no row has a date. */
+    unsigned char *reached_by_dates = xmalloc(count + 1);
+    for (size_t i = 0; i < count; i++)
+        reached_by_dates[i] = covered[i] || (dated && cover[i].end - 1 >= first && cover[i].start <= last);
     bytes missing = {0}, reached = {0};
-    size_t n_missing = append_periods(&missing, s, cover, count, covered, true);
-    size_t n_reached = append_periods(&reached, s, cover, count, covered, false);
+    size_t n_missing = append_periods(&missing, s, cover, count, reached_by_dates, true);
+    size_t n_reached = append_periods(&reached, s, cover, count, reached_by_dates, false);
+    free(reached_by_dates);
     bytes_append(&missing, "", 1);
     bytes_append(&reached, "", 1);
     const char *hint = "counts and sums over a period without rows are 0 and averages n/a, so "
