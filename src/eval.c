@@ -2531,21 +2531,20 @@ bool eval_execute(eval_session *s)
                 return false;
             }
     if (s->options.skip_bad_rows) report_skipped_rows(s);
-    if (s->options.skip_bad_rows && s->options.rejects_path) {
-        static const char header[] = "source,file,line,field,reason,record\n";
-        char *text = xmalloc(sizeof header + s->rejects.len);
-        memcpy(text, header, sizeof header - 1);
-        if (s->rejects.len) memcpy(text + sizeof header - 1, s->rejects.data, s->rejects.len);
-        const char *why;
-        if (output_write_file(s->options.rejects_path, text, sizeof header - 1 + s->rejects.len, &why) != 0) {
-            diag_report_data(s->diags, DIAG_ERROR, s->options.rejects_path, 0, 0, "io",
-                             "cannot write the rejects file: %s", why);
-            s->failed = true;
-        }
-        free(text);
-    }
     if (!eval_overflow_check(s)) return false;
     return !s->failed;
+}
+
+bool eval_write_rejects(const eval_session *s, const char **why)
+{
+    if (!s->options.skip_bad_rows || !s->options.rejects_path) return true;
+    static const char header[] = "source,file,line,field,reason,record\n";
+    char *text = xmalloc(sizeof header + s->rejects.len);
+    memcpy(text, header, sizeof header - 1);
+    if (s->rejects.len) memcpy(text + sizeof header - 1, s->rejects.data, s->rejects.len);
+    bool written = output_write_file(s->options.rejects_path, text, sizeof header - 1 + s->rejects.len, why) == 0;
+    free(text);
+    return written;
 }
 
 /* ---- evaluating expressions --------------------------------------------------------------- */

@@ -119,6 +119,12 @@ void eval_require_indicator(eval_session *s, ast_decl *indicator);
  * may be evaluated and nothing should be written. */
 bool eval_execute(eval_session *s);
 
+/* Writes the rows skipped under --skip-bad-rows to the --rejects file (a no-op without
+ * both), whole or not at all. The caller calls it once the run is known to succeed, just
+ * before its own output, so a failed run leaves the old rejects file as it was. False
+ * with *WHY (the OS reason) when it cannot be written. */
+bool eval_write_rejects(const eval_session *s, const char **why);
+
 /* False (after reporting a located error, once) when some arithmetic evaluated so far
  * left the exact decimal range. Commands call it after computing their output and
  * before writing it, so an overflowed figure is never shown as n/a. */

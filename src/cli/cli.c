@@ -297,11 +297,21 @@ bool cli_strict_refuses(bool withheld)
 
 int cli_emit(diag_sink *diags, const char *text, size_t len, bool exact, const char *output)
 {
+    return cli_emit_run(diags, NULL, text, len, exact, output);
+}
+
+int cli_emit_run(diag_sink *diags, const eval_session *run, const char *text, size_t len, bool exact,
+                 const char *output)
+{
     cli_print_diagnostics(diags, stderr, DIAG_FORMAT_TEXT);
     if (!exact) return EXIT_ERRORS;
     if (cli_strict_refuses(true)) return EXIT_ERRORS;
+    const char *why;
+    if (run && !eval_write_rejects(run, &why)) {
+        fprintf(stderr, "kpic: cannot write the rejects file: %s; nothing was written\n", why);
+        return EXIT_USAGE;
+    }
     if (output) {
-        const char *why;
         if (output_write_file(output, text, len, &why) == 0) return EXIT_OK;
         fprintf(stderr, "kpic: cannot write %s: %s\n", output, why);
         return EXIT_USAGE;

@@ -91,6 +91,10 @@ period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count);
  * Nothing is written when EXACT is false (a figure overflowed; its error is among the
  * diagnostics), nor under --strict when a warning was printed. Returns the exit status. */
 int cli_emit(diag_sink *diags, const char *text, size_t len, bool exact, const char *output);
+/* cli_emit for a run that read data: RUN's --rejects file is written first, only when
+ * the output is about to be (a refused or failed run leaves the old one as it was). */
+int cli_emit_run(diag_sink *diags, const eval_session *run, const char *text, size_t len, bool exact,
+                 const char *output);
 
 /* Writes TEXT to stdout; false once any write to stdout has failed (cli_finish says
  * why and makes the status 2). */

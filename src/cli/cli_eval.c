@@ -79,7 +79,7 @@ int cli_eval(int argc, char **argv)
             char *out = eval_render(session, indicators, count, format, &len);
             bool exact = eval_overflow_check(session);
             eval_report_scale_misses(session);
-            status = cli_emit(&diags, out, len, exact, NULL);
+            status = cli_emit_run(&diags, session, out, len, exact, NULL);
             free(out);
         } else {
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);

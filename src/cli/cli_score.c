@@ -73,7 +73,7 @@ int cli_score(int argc, char **argv)
             size_t len;
             char *text = score_render(result, format, &opts, &len);
             bool exact = eval_overflow_check(session) && !result->total_overflow;
-            status = cli_emit(&diags, text, len, exact, output);
+            status = cli_emit_run(&diags, session, text, len, exact, output);
             free(text);
             score_free(result);
         } else {
@@ -227,7 +227,7 @@ int cli_explain(int argc, char **argv)
         size_t len;
         char *text = score_explain(trace, session, &diags, &st, kpi, &len);
         bool exact = eval_overflow_check(session);
-        status = cli_emit(&diags, text, len, exact, NULL);
+        status = cli_emit_run(&diags, session, text, len, exact, NULL);
         free(text);
         score_statement_free(&st);
     } else {
