@@ -144,6 +144,17 @@ try:
     check(os.path.exists(r5) and read_rejects(r5) ==
           [["source", "file", "line", "field", "reason", "record"]],
           "clean run: rejects file holds the header alone")
+
+    # 6. a run that fails after reading (an overflow) leaves the old rejects file: it is
+    #    written only with the output
+    r6 = os.path.join(tmp, "r6.csv")
+    with open(r6, "w") as f:
+        f.write("last month\n")
+    p = run("eval", "eval_overflow.kpi", "--period", "2025-05", "--skip-bad-rows",
+            "--rejects", r6, "--format", "json")
+    check(p.returncode == 1 and p.stdout == b"", f"overflow run exits 1 with no output (got {p.returncode})")
+    with open(r6) as f:
+        check(f.read() == "last month\n", "a failed run left the old rejects file as it was")
 finally:
     shutil.rmtree(tmp, ignore_errors=True)
 
