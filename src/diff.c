@@ -239,7 +239,8 @@ static const char *target_text(const ast_role_item *k, const diag_sink *diags, a
 
 static const char *kpi_text(const ast_role_item *k, const diag_sink *diags, arena *mem)
 {
-    return arena_printf(mem, "weight %s target %s%s%s", k->weight ? diag_span_text(diags, k->weight->span, mem) : "?",
+    return arena_printf(mem, "%sweight %s target %s%s%s", k->shared ? "shared " : "",
+                        k->weight ? diag_span_text(diags, k->weight->span, mem) : "?",
                         target_text(k, diags, mem), k->points ? " points " : "",
                         k->points ? diag_span_text(diags, k->points->span, mem) : "");
 }
@@ -251,8 +252,24 @@ static const char *expr_or_none(const ast_role_item *it, const diag_sink *diags,
 
 /* ---- the comparisons ---------------------------------------------------------------- */
 
+/* A source's `key (…)` lines as written, "(none)" without: a key decides which rows
+ * are bad, so adding or changing one is a difference. */
+static const char *keys_text(differ *f, const ast_decl *d)
+{
+    if (!d->u.source.key_line_count) return "(none)";
+    const char *text = "";
+    for (int k = 0; k < d->u.source.key_line_count; k++) {
+        const ast_key_line *kl = &d->u.source.key_lines[k];
+        text = arena_printf(f->mem, "%s%s(", text, k ? " " : "");
+        for (int j = 0; j < kl->count; j++) text = arena_printf(f->mem, "%s%s%s", text, j ? ", " : "", kl->columns[j]);
+        text = arena_printf(f->mem, "%s)", text);
+    }
+    return text;
+}
+
 static void diff_columns(differ *f, const char *what, const ast_decl *o, const ast_decl *n)
 {
+    compare(f, what, "key", keys_text(f, o), keys_text(f, n));
     compare(f, what, "encoding", o->u.source.encoding ? quoted(f, o->u.source.encoding) : "UTF-8",
             n->u.source.encoding ? quoted(f, n->u.source.encoding) : "UTF-8");
     compare(f, what, "file", o->u.source.path, n->u.source.path);
@@ -294,6 +311,7 @@ static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_
             added(f, kpi, kpi_text(nk, nd, f->mem));
             continue;
         }
+        compare(f, kpi, "shared", ok->shared ? "yes" : "no", nk->shared ? "yes" : "no");
         compare_code(f, kpi, "weight", ok->weight ? old_text(f, ok->weight->span) : "?",
                 nk->weight ? new_text(f, nk->weight->span) : "?");
         compare_code(f, kpi, "target", target_text(ok, od, f->mem), target_text(nk, nd, f->mem));

@@ -603,6 +603,16 @@ static void write_source(doc *d, const ast_decl *src)
         code(d, src->u.source.encoding);
         text(d, ", converted to UTF-8 when the file is read.");
     }
+    for (int k = 0; k < src->u.source.key_line_count; k++) {
+        const ast_key_line *kl = &src->u.source.key_lines[k];
+        line_break(d);
+        text(d, kl->count == 1 ? "Key " : "Key of ");
+        for (int j = 0; j < kl->count; j++) {
+            if (j) text(d, j + 1 == kl->count ? " and " : ", ");
+            code(d, kl->columns[j]);
+        }
+        text(d, ": a row whose key repeats an earlier row's is a bad row.");
+    }
     para_end(d);
     static const char *const headers[] = {"column", "type", "meaning"};
     static const bool right[] = {false, false, false};
