@@ -530,8 +530,7 @@ void diag_print(diag_sink *s, FILE *final_out, diag_format format)
      * thousands of diagnostics spend seconds in single-byte writes */
     char *text = NULL;
     size_t text_len = 0;
-    FILE *out = open_memstream(&text, &text_len);
-    if (!out) out = final_out;
+    FILE *out = xopen_memstream(&text, &text_len);
     size_t n = s->diags.len;
     diagnostic **sorted = xmalloc((n + 1) * sizeof *sorted);
     if (n) memcpy(sorted, s->diags.items, n * sizeof *sorted);
@@ -542,11 +541,9 @@ void diag_print(diag_sink *s, FILE *final_out, diag_format format)
     case DIAG_FORMAT_SARIF: print_sarif(s, out, sorted, n); break;
     }
     free(sorted);
-    if (out != final_out) {
-        fclose(out);
-        fwrite(text, 1, text_len, final_out);
-        free(text);
-    }
+    xclose_memstream(out);
+    fwrite(text, 1, text_len, final_out);
+    free(text);
 }
 
 /* ---- suggestions ---------------------------------------------------------------- */

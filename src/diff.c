@@ -1189,19 +1189,12 @@ char *diff_render(const diff_report *r, diff_format format, size_t *len)
 {
     char *text = NULL;
     size_t size = 0;
-    writer w = {.out = open_memstream(&text, &size), .r = r};
-    if (!w.out) {
-        fputs("kpic: out of memory\n", stderr);
-        abort();
-    }
+    writer w = {.out = xopen_memstream(&text, &size), .r = r};
     arena_init(&w.mem);
     if (format == DIFF_FORMAT_JSON) render_json(&w);
     else if (format == DIFF_FORMAT_MD) render_md(&w);
     else render_text(&w);
-    if (fclose(w.out) != 0 || !text) {
-        fputs("kpic: out of memory\n", stderr);
-        abort();
-    }
+    xclose_memstream(w.out);
     arena_free(&w.mem);
     *len = size;
     return text;

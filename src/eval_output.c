@@ -650,18 +650,14 @@ static void render_table(FILE *out, const eval_grid *g)
     for (size_t i = 0; i < ni; i++) {
         char *buf = NULL;
         size_t len = 0;
-        FILE *f = open_memstream(&buf, &len);
-        if (!f) {
-            fputs("kpic: out of memory\n", stderr);
-            abort();
-        }
+        FILE *f = xopen_memstream(&buf, &len);
         if (label_width) {
             eval_write_padded(f, names[i], name_width, false);
             fprintf(f, "%*s%s", TABLE_GAP, "", labels[i]);
         } else {
             fputs(names[i], f);
         }
-        fclose(f);
+        xclose_memstream(f);
         left[i] = buf;
     }
 
@@ -733,11 +729,7 @@ char *eval_render_grid(const eval_grid *g, eval_format format, size_t *len)
 {
     char *buf = NULL;
     size_t size = 0;
-    FILE *out = open_memstream(&buf, &size);
-    if (!out) {
-        fputs("kpic: out of memory (eval output)\n", stderr);
-        abort();
-    }
+    FILE *out = xopen_memstream(&buf, &size);
     switch (format) {
     case EVAL_FORMAT_JSON:
         render_json(out, g);
@@ -749,11 +741,7 @@ char *eval_render_grid(const eval_grid *g, eval_format format, size_t *len)
         render_table(out, g);
         break;
     }
-    int failed = ferror(out);
-    if (fclose(out) != 0 || failed) {
-        fputs("kpic: out of memory (eval output)\n", stderr);
-        abort();
-    }
+    xclose_memstream(out);
     if (len)
         *len = size;
     return buf;

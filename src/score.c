@@ -384,10 +384,10 @@ static void report_undeclared_roles(const score_result *r, diag_sink *diags)
         } else {
             char *roles = NULL;
             size_t len = 0;
-            FILE *f = open_memstream(&roles, &len);
-            for (size_t k = 0; f && k < r->model->roles.len; k++)
+            FILE *f = xopen_memstream(&roles, &len);
+            for (size_t k = 0; k < r->model->roles.len; k++)
                 fprintf(f, "%s%s", k ? ", " : "", ((const ast_decl *)r->model->roles.items[k])->name);
-            if (f) fclose(f);
+            xclose_memstream(f);
             diag_hint(diags, d, "the declared roles: %s; an empty role means no role", roles ? roles : "");
             free(roles);
         }

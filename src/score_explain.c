@@ -20,21 +20,12 @@
 
 FILE *score_memstream(char **buf, size_t *len)
 {
-    FILE *f = open_memstream(buf, len);
-    if (!f) {
-        fputs("kpic: out of memory (score output)\n", stderr);
-        abort();
-    }
-    return f;
+    return xopen_memstream(buf, len);
 }
 
 void score_memstream_close(FILE *f)
 {
-    int failed = ferror(f);
-    if (fclose(f) != 0 || failed) {
-        fputs("kpic: out of memory (score output)\n", stderr);
-        abort();
-    }
+    xclose_memstream(f);
 }
 
 /* V as people read it in UNIT, written to OUT. */
