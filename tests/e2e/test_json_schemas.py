@@ -6,7 +6,7 @@
   * every golden expected output of a `--format json` run (tests/cases/*.out) validates
     against the schema of its command: the golden tests hold the binary to those bytes,
     so the binary's output is held to the schema;
-  * `kpic eval --format json` of the example, for a month and a range.
+  * `kpic eval` and `kpic score --format json` of the example, for a month and a range.
 A schema that no output exercises would prove nothing, so the test also counts.
 
 usage: test_json_schemas.py KPIC   (run from the repository root)
@@ -18,12 +18,33 @@ from expect import check, finish, kpic_runner  # noqa: E402
 
 import jsonschema
 
-SCHEMAS = {}
+loaded = {}
 for path in glob.glob("docs/schemas/*.schema.json"):
     with open(path, encoding="utf-8") as f:
-        schema = json.load(f)
+        loaded[os.path.basename(path)] = json.load(f)
+
+
+def inline(node):
+    """NODE with every reference into another schema file ("eval.schema.json#/$defs/x")
+    replaced by what it names, so any jsonschema version validates it."""
+    if isinstance(node, list):
+        return [inline(v) for v in node]
+    if not isinstance(node, dict):
+        return node
+    ref = node.get("$ref", "")
+    if ref and not ref.startswith("#"):
+        name, _, pointer = ref.partition("#")
+        target = loaded[name]
+        for part in pointer.strip("/").split("/"):
+            target = target[part]
+        return inline(target)
+    return {k: inline(v) for k, v in node.items()}
+
+
+SCHEMAS = {}
+for name, schema in loaded.items():
     jsonschema.Draft202012Validator.check_schema(schema)
-    SCHEMAS[os.path.basename(path).split(".")[0]] = jsonschema.Draft202012Validator(schema)
+    SCHEMAS[name.split(".")[0]] = jsonschema.Draft202012Validator(inline(schema))
 
 counts = {}
 
@@ -64,12 +85,14 @@ for args_path in sorted(glob.glob("tests/cases/*.args")):
     if args[0] in SCHEMAS:
         validate(args[0], text, out_path)
 
-eval_run = kpic_runner("eval")
-for period in ("2025-05", "2025-01..2025-06"):
-    p = eval_run("kpi-specs/user-ops.kpi", "--period", period, "--format", "json")
-    if check(p.returncode == 0, f"eval of the example for {period} exits {p.returncode}"):
-        validate("eval", p.stdout.decode("utf-8"), f"eval example {period}")
+for command in ("eval", "score"):
+    run = kpic_runner(command)
+    for period in ("2025-05", "2025-01..2025-06"):
+        p = run("kpi-specs/user-ops.kpi", "--period", period, "--format", "json")
+        if check(p.returncode == 0, f"{command} of the example for {period} exits {p.returncode}"):
+            validate(command, p.stdout.decode("utf-8"), f"{command} example {period}")
 
 check(counts.get("check", 0) > 100, f"too few check outputs validated: {counts}")
 check(counts.get("eval", 0) > 5, f"too few eval outputs validated: {counts}")
+check(counts.get("score", 0) > 3, f"too few score outputs validated: {counts}")
 sys.exit(finish(f"json schemas: {counts} outputs valid"))
