@@ -17,6 +17,7 @@ const char cli_usage_text[] =
     "       kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]\n"
     "       kpic doc SPEC [--format md|html] [-o FILE]\n"
     "       kpic diff OLD NEW [--period P DATA] [--format text|md|json] [--exit-code]\n"
+    "       kpic test SPEC... [--filter TEXT] [--format text|json|junit]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
     "        [--threads N] [--quiet] [--allow-read DIR]...\n"
     "\n"
@@ -35,6 +36,9 @@ const char cli_usage_text[] =
     "  diff    what changes from spec OLD to spec NEW: declarations added, removed and\n"
     "          changed; with --period, the impact on bonuses first, then every statement\n"
     "          and indicator value that moves; OLD or NEW may be REV:PATH (from git) or -\n"
+    "  test    run the tests written in specs (test \"NAME\" { … }), each on its own\n"
+    "          data; every failed expectation with its line, the expected and the\n"
+    "          actual value and how the actual one was computed\n"
     "\n"
     "exit status: 0 ok (warnings allowed), 1 errors in the spec, 2 usage or I/O error\n";
 
