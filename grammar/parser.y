@@ -1125,7 +1125,7 @@ static ast_expect *expect_target(parse_ctx *ctx, kp_tok word, kp_loc word_loc, k
         if (!staff || !member || member_is_number)
             bad_expect(ctx, member && member_is_number ? SPAN(member_loc) : SPAN(loc),
                        "name the staff member and the kpi: points[s01].new_users",
-                       "'%s' in an expectation is written %s[STAFF].KPI", w);
+                       "'%s' in an expectation needs a staff id and a kpi", w);
         else
             e->name = member->text;
         if (member && !member_is_number) e->name_span = SPAN(member_loc);

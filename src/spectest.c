@@ -86,24 +86,27 @@ static char *relative_to(const diag_sink *diags, kp_span span, const char *path)
 
 /* ---- values as a failure shows them ---------------------------------------------- */
 
-/* The exact digits of D, trailing fractional zeros dropped; as a percentage when PERCENT. */
-static void put_exact(FILE *out, dec_t d, bool percent)
+/* The exact digits of D, trailing fractional zeros dropped (money keeps two places);
+ * as a percentage when PERCENT. Never rounded: a failure must show what was compared. */
+static void put_exact(FILE *out, dec_t d, bool percent, bool money)
 {
     if (percent && dec_mul(d, dec_from_int64(100), &d) != DEC_OK) percent = false;
     char buf[DEC_FORMAT_SIZE];
     dec_format(d, DEC_PLACES, buf, sizeof buf);
     size_t n = strlen(buf);
-    while (n > 0 && buf[n - 1] == '0') buf[--n] = '\0';
+    const char *dot = strchr(buf, '.');
+    size_t keep = dot && money && !percent ? (size_t)(dot - buf) + 3 : 0;
+    while (n > keep && buf[n - 1] == '0') buf[--n] = '\0';
     if (n > 0 && buf[n - 1] == '.') buf[--n] = '\0';
     fprintf(out, "%s%s", buf, percent ? "%" : "");
 }
 
-static char *value_text(eval_value v, bool percent)
+static char *value_text(eval_value v, bool percent, bool money)
 {
     char *buf = NULL;
     size_t size = 0;
     FILE *out = score_memstream(&buf, &size);
-    if (v.kind == VAL_NUM) put_exact(out, v.as.num, percent);
+    if (v.kind == VAL_NUM) put_exact(out, v.as.num, percent, money);
     else if (v.kind == VAL_BOOL) fputs(v.as.b ? "true" : "false", out);
     else fputs("null", out);
     score_memstream_close(out);
@@ -271,7 +274,9 @@ static bool expectation_holds(runner *r, size_t index, const ast_expect *e, st_f
     bool holds = e->check == EXPECT_NULL ? actual.kind == VAL_NULL
                                          : actual.kind == VAL_NUM && number_holds(e, actual.as.num);
     if (holds) return true;
-    f->actual = value_text(actual, percent);
+    bool money = e->target == EXPECT_BONUS ||
+                 (e->target == EXPECT_INDICATOR && e->ref->u.indicator.unit == UNIT_MONEY);
+    f->actual = value_text(actual, percent, money);
     if (e->target == EXPECT_INDICATOR)
         f->explain = score_explain_indicator(r->indicator_traces[index], r->session, r->spec->diags,
                                              e->ref, staff, NULL);
@@ -658,22 +663,34 @@ static void render_junit(FILE *out, st_result *const *results, size_t count)
                 markup_html(out, t->error);
                 fputs("</error>\n", out);
             }
-            for (size_t j = 0; j < t->failure_count; j++) {
-                const st_failure *f = &t->failures[j];
-                char line[64];
-                snprintf(line, sizeof line, ":%u:%u: expect ", f->line, f->column);
-                fputs("      <failure message=\"", out);
-                markup_html(out, f->path);
-                fputs(line, out);
-                markup_html(out, f->expectation);
+            if (t->failure_count) {
+                /* one <failure> per testcase, as the schema allows: the message names the
+                 * first failed expectation, the body lists them all */
+                const st_failure *first = &t->failures[0];
+                char where[64];
+                snprintf(where, sizeof where, ":%u:%u: expect ", first->line, first->column);
+                fprintf(out, "      <failure message=\"%zu of %zu expectations failed; ", t->failure_count,
+                        t->expect_count);
+                markup_html(out, first->path);
+                fputs(where, out);
+                markup_html(out, first->expectation);
                 fputs(": actual ", out);
-                markup_html(out, f->actual);
-                fputs("\" type=\"expectation\">expected  ", out);
-                markup_html(out, f->expected);
-                fputs("\nactual    ", out);
-                markup_html(out, f->actual);
-                fputc('\n', out);
-                if (f->explain) markup_html(out, f->explain);
+                markup_html(out, first->actual);
+                fputs("\" type=\"expectation\">", out);
+                for (size_t j = 0; j < t->failure_count; j++) {
+                    const st_failure *f = &t->failures[j];
+                    snprintf(where, sizeof where, ":%u:%u: expect ", f->line, f->column);
+                    if (j) fputc('\n', out);
+                    markup_html(out, f->path);
+                    fputs(where, out);
+                    markup_html(out, f->expectation);
+                    fputs("\n  expected  ", out);
+                    markup_html(out, f->expected);
+                    fputs("\n  actual    ", out);
+                    markup_html(out, f->actual);
+                    fputc('\n', out);
+                    if (f->explain) markup_html(out, f->explain);
+                }
                 fputs("</failure>\n", out);
             }
             fputs("    </testcase>\n", out);
