@@ -79,7 +79,21 @@ static void check_value_unit(chk_ctx *c, const ast_expect *e, const ast_expr *v)
     if (unit == UNIT_PERCENT && !percent) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, v->span, "expect-unit",
                                     "%s is expected as a percentage", what);
-        diag_hint(c->diags, d, "write the value with '%%': %s%%", chk_snippet(c, v->span));
+        const char *written = chk_snippet(c, v->span);
+        dec_t x, hundred;
+        char as_fraction[DEC_FORMAT_SIZE] = "";
+        if (dec_parse(written, strlen(written), 16, &x) == DEC_OK &&
+            dec_mul(x, dec_from_int64(100), &hundred) == DEC_OK) {
+            dec_format(hundred, DEC_PLACES, as_fraction, sizeof as_fraction);
+            size_t n = strlen(as_fraction);
+            while (n > 0 && as_fraction[n - 1] == '0') as_fraction[--n] = '\0';
+            if (n > 0 && as_fraction[n - 1] == '.') as_fraction[--n] = '\0';
+        }
+        if (as_fraction[0])
+            diag_hint(c->diags, d, "write it with '%%': %s%% if %s is a fraction, %s%% if it is "
+                                   "already in percent", as_fraction, written, written);
+        else
+            diag_hint(c->diags, d, "write the value with '%%'");
     } else if (percent && unit != UNIT_PERCENT && unit != UNIT_RATIO) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, v->span, "expect-unit",
                                     "%s is not a percentage: it is expected as a plain number", what);
@@ -154,7 +168,8 @@ static void check_expect(chk_ctx *c, const ast_decl *test, ast_expect *e, bool h
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->staff_span, "test-roster",
                                     "test '%s' expects something of staff member '%s' but gives no roster",
                                     test->name, e->staff);
-        diag_hint(c->diags, d, "give the test its staff: data staff { then the roster's CSV lines, then } }");
+        diag_hint(c->diags, d, "give the test a roster: a 'data staff' block with the roster's "
+                               "header line and a row for '%s'", e->staff);
     }
 
     bool outcome = e->target == EXPECT_GATE || e->target == EXPECT_UNSCORED;

@@ -1,7 +1,8 @@
 /* libFuzzer target: any bytes as a spec go through the scanner, parser and checker, and
  * the diagnostics are rendered in all three formats; a spec that checks clean is also
  * documented (`kpic doc`) in both formats and compared with itself (`kpic diff`: no
- * differences). Nothing may crash, hang, leak or trip a sanitizer. Imports resolve
+ * differences), and its tests are run (`kpic test`: inline data goes through the CSV
+ * reader from memory) and reported in every format. Nothing may crash, hang, leak or trip a sanitizer. Imports resolve
  * against a directory that does not exist, so the fuzzer cannot wander into real
  * files. */
 #include <stddef.h>
@@ -15,6 +16,7 @@
 #include "kpic/diag.h"
 #include "kpic/diff.h"
 #include "kpic/doc.h"
+#include "kpic/spectest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -41,6 +43,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         if (null) {
             if (diff_definitions(null, spec, model, spec, model) != 0) abort();
             fclose(null);
+        }
+        if (model->tests.len) {
+            st_result *run = st_run(spec, model, "spec.kpi", NULL);
+            for (int format = ST_FORMAT_TEXT; format <= ST_FORMAT_JUNIT; format++) {
+                size_t len;
+                free(st_render(&run, 1, (st_format)format, &len));
+            }
+            st_free(run);
         }
     }
     FILE *sink = fopen("/dev/null", "w");
