@@ -39,11 +39,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(doc_render(spec, model, "spec.kpi", (doc_format)format, &len));
         }
         /* a spec never differs from itself */
-        FILE *null = fopen("/dev/null", "w");
-        if (null) {
-            if (diff_definitions(null, spec, model, spec, model) != 0) abort();
-            fclose(null);
-        }
+        diff_report *report = diff_new("spec.kpi", "spec.kpi");
+        if (diff_definitions(report, spec, model, spec, model) != 0) abort();
+        diff_free(report);
         if (model->tests.len) {
             st_result *run = st_run(spec, model, "spec.kpi", NULL);
             for (int format = ST_FORMAT_TEXT; format <= ST_FORMAT_JUNIT; format++) {
