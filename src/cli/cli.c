@@ -154,6 +154,8 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
         d->overrides = xrealloc(d->overrides, (d->override_count + 1) * sizeof *d->overrides);
         char *name = xstrdup(v);
         name[eq - v] = '\0';
+        /* every field: the ones --data does not give (in-memory bytes) must be empty */
+        memset(&d->overrides[d->override_count], 0, sizeof *d->overrides);
         d->overrides[d->override_count].source = name;
         d->overrides[d->override_count].path = eq + 1;
         d->override_count++;
