@@ -546,8 +546,8 @@ static void render_text(FILE *out, st_result *const *results, size_t count)
         const st_result *r = results[i];
         tests += r->test_count;
         if (r->error) {
+            /* its diagnostics are on stderr already, where people read them */
             fprintf(out, "ERROR %s: the spec has errors, no test ran\n", r->spec_path);
-            put_indented(out, r->error, 2);
             continue;
         }
         for (size_t k = 0; k < r->test_count; k++) {
