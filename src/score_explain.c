@@ -1007,8 +1007,7 @@ char *score_explain_indicator(score_trace *t, eval_session *s, const diag_sink *
     arena_init(&x.mem);
     hmap_init(&x.shown);
     x.periods = eval_periods(s, &x.period_count);
-    fprintf(x.out, "%s = %s\n", indicator->name, src_text(&x, indicator->u.indicator.expr->span));
-    trace_indicator(&x, indicator, 0, 0);
+    trace_indicator(&x, indicator, 0, -1);
     hmap_free(&x.shown);
     arena_free(&x.mem);
     score_memstream_close(x.out);
