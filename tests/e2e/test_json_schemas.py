@@ -72,4 +72,5 @@ for period in ("2025-05", "2025-01..2025-06"):
 
 check(counts.get("check", 0) > 100, f"too few check outputs validated: {counts}")
 check(counts.get("eval", 0) > 5, f"too few eval outputs validated: {counts}")
+check(counts.get("test", 0) >= 2, f"too few test outputs validated: {counts}")
 sys.exit(finish(f"json schemas: {counts} outputs valid"))
