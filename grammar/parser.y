@@ -55,6 +55,30 @@ static void source_clause(parse_ctx *ctx, ptr_vec *cols, kp_tok word, kp_loc wor
 static void bool_words(parse_ctx *ctx, ptr_vec *cols, kp_loc true_loc, kp_tok yes,
                        kp_loc yes_loc, kp_tok no, kp_loc no_loc);
 static void yyerror(kp_loc *loc, parse_ctx *ctx, const char *msg);
+static ast_decl *finish_test(parse_ctx *ctx, ast_decl *test, ptr_vec *items);
+static ast_expect *expect_target(parse_ctx *ctx, kp_tok word, kp_loc word_loc, kp_tok *staff,
+                                 kp_loc staff_loc, kp_tok *member, kp_loc member_loc, kp_loc loc);
+static void expect_word_check(parse_ctx *ctx, ast_expect *e, kp_tok word, kp_loc word_loc,
+                              kp_tok *word2, kp_loc word2_loc);
+static void expect_within(parse_ctx *ctx, ast_expect *e, kp_tok word, kp_loc word_loc,
+                          ast_expr *tolerance, kp_tok of, kp_loc of_loc, ast_expr *value);
+static ast_test_data *test_data(parse_ctx *ctx, kp_tok source, kp_loc source_loc, kp_loc loc);
+
+/* One item of a test block, as the grammar collects them. */
+typedef struct test_item {
+    int kind;                  /* TEST_PERIOD, TEST_DATA, TEST_EXPECT */
+    kp_tok period;
+    kp_loc period_loc, item_loc;
+    ast_test_data *data;
+    ast_expect *expect;
+} test_item;
+enum { TEST_PERIOD, TEST_DATA, TEST_EXPECT };
+
+/* A line of inline data and where it stands. */
+typedef struct data_line {
+    const char *text;
+    kp_span span;
+} data_line;
 
 enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
 }
@@ -76,6 +100,8 @@ enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
     ast_column *column;
     ast_scale_row *row;
     ast_role_item *item;
+    struct test_item *test_item;
+    ast_expect *expect;
     ptr_vec list;
     int op;
     bool flag;
@@ -92,12 +118,17 @@ enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
              KW_PREVIOUS "previous" KW_BEFORE "before" KW_ALL "all" KW_LAST "last"
              KW_OVER "over" KW_WHERE "where" KW_HAVING "having" KW_INF "inf"
              KW_TRUE "true" KW_FALSE "false" KW_TIME "time"
+             KW_TEST "test" KW_DATA "data" KW_EXPECT "expect" DATA_LINE "a line of data"
 %token GE ">=" LE "<=" NE "!=" ARROW "->" DOTDOT ".."
 
 %type <decl> decl import_decl period_decl currency_decl source_decl staff_decl
-             indicator_decl set_decl scale_decl role_decl
+             indicator_decl set_decl scale_decl role_decl test_decl
 %type <expr> expr primary call scale_number scale_literal opt_note_expr
-%type <list> columns column_flags key_columns scale_rows role_items args expr_list
+%type <list> columns column_flags key_columns scale_rows role_items args expr_list test_items data_lines
+%type <test_item> test_item
+%type <expect> expect_target expect_item
+%type <expr> expect_value
+%type <tok> target_word staff_key kw_test data_source test_period
 %type <column> column key_line key_column
 %type <row> scale_row
 %type <item> role_item kpi_head
@@ -136,10 +167,11 @@ kw_indicator: "indicator" { $$ = $1; declaration_starts(ctx); } ;
 kw_set:       "set"       { $$ = $1; declaration_starts(ctx); } ;
 kw_scale:     "scale"     { $$ = $1; declaration_starts(ctx); } ;
 kw_role:      "role"      { $$ = $1; declaration_starts(ctx); } ;
+kw_test:      "test"      { $$ = $1; declaration_starts(ctx); } ;
 
 decl:
     import_decl | period_decl | currency_decl | source_decl | staff_decl
-  | indicator_decl | set_decl | scale_decl | role_decl
+  | indicator_decl | set_decl | scale_decl | role_decl | test_decl
   ;
 
 import_decl:
@@ -534,6 +566,126 @@ role_item:
             diag_hint(ctx->diags, d, "write 'missing skip' to drop a kpi without points and rescale the other weights, or 'missing zero' (the default) to score it 0");
         }
     }
+  ;
+
+/* test "NAME" { period "P"  data SOURCE { CSV lines }  data SOURCE from "PATH"
+ *                expect TARGET CHECK } (docs/language.md "Tests"). `data` and `expect`
+ * are keywords only at the start of a line inside a test block (lexer.l). */
+test_decl:
+    kw_test STRING '{' test_items '}' {
+        $$ = ast_new_decl(ctx->mem, DECL_TEST, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = $2.text;
+        $$->name_span = SPAN(@2);
+        $$ = finish_test(ctx, $$, &$4);
+    }
+  ;
+
+test_items:
+    %empty                { memset(&$$, 0, sizeof $$); }
+  | test_items test_item  { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
+  ;
+
+test_item:
+    "period" test_period {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = TEST_PERIOD; $$->period_loc = @2; $$->item_loc = @$;
+        $$->period.text = arena_strndup(ctx->mem, ctx->text + @2.start, @2.end - @2.start);
+        $$->period.raw = $$->period.text;
+    }
+  | "data" data_source '{' data_lines '}' {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = TEST_DATA; $$->data = test_data(ctx, $2, @2, @$);
+        ast_test_data *d = $$->data;
+        d->line_count = (int)$4.len;
+        d->lines = arena_alloc(ctx->mem, ($4.len + 1) * sizeof *d->lines);
+        d->line_spans = arena_alloc(ctx->mem, ($4.len + 1) * sizeof *d->line_spans);
+        for (size_t i = 0; i < $4.len; i++) {
+            const data_line *line = $4.items[i];
+            d->lines[i] = line->text;
+            d->line_spans[i] = line->span;
+        }
+    }
+  | "data" data_source IDENT STRING {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = TEST_DATA; $$->data = test_data(ctx, $2, @2, @$);
+        $$->data->path = $4.text; $$->data->path_span = SPAN(@4);
+        if (strcmp($3.text, "from")) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@3), "syntax",
+                                        "unexpected '%s', expected '{' or 'from'", $3.text);
+            diag_hint(ctx->diags, d, "write 'data %s from \"FILE.csv\"', or 'data %s {' with the CSV lines under it", $2.text, $2.text);
+        }
+    }
+  | expect_item {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = TEST_EXPECT; $$->expect = $1;
+    }
+  ;
+
+data_source:
+    IDENT | "staff"
+  ;
+
+/* A period as --period writes it (2025-05, 2025-Q2, 2025-W05, 2025-05-01, 2025): the
+ * scanner splits most of them, so the text is taken from the source as written. */
+test_period:
+    DATE | NUMBER | NUMBER '-' NUMBER | NUMBER '-' IDENT
+  ;
+
+data_lines:
+    %empty                { memset(&$$, 0, sizeof $$); }
+  | data_lines DATA_LINE  {
+        $$ = $1;
+        data_line *line = arena_alloc(ctx->mem, sizeof *line);
+        line->text = $2.text;
+        line->span = SPAN(@2);
+        ptr_vec_push(ctx->mem, &$$, line);
+    }
+  ;
+
+expect_item:
+    "expect" expect_target {
+        $$ = $2; $$->span = SPAN(@$); $$->check = EXPECT_HOLDS;
+    }
+  | "expect" expect_target comparator expect_value {
+        $$ = $2; $$->span = SPAN(@$); $$->check = EXPECT_COMPARE;
+        $$->op = (ast_op)$3; $$->op_span = SPAN(@3); $$->value = $4;
+    }
+  | "expect" expect_target IDENT {
+        $$ = $2; $$->span = SPAN(@$);
+        expect_word_check(ctx, $$, $3, @3, NULL, @3);
+    }
+  | "expect" expect_target IDENT IDENT {
+        $$ = $2; $$->span = SPAN(@$);
+        expect_word_check(ctx, $$, $3, @3, &$4, @4);
+    }
+  | "expect" expect_target IDENT expect_value IDENT expect_value {
+        $$ = $2; $$->span = SPAN(@$);
+        expect_within(ctx, $$, $3, @3, $4, $5, @5, $6);
+    }
+  ;
+
+expect_target:
+    target_word           { $$ = expect_target(ctx, $1, @1, NULL, @1, NULL, @1, @$); }
+  | target_word '[' staff_key ']' { $$ = expect_target(ctx, $1, @1, &$3, @3, NULL, @3, @$); }
+  | target_word '[' staff_key ']' '.' IDENT { $$ = expect_target(ctx, $1, @1, &$3, @3, &$6, @6, @$); }
+  | target_word '[' staff_key ']' '.' NUMBER { $$ = expect_target(ctx, $1, @1, &$3, @3, &$6, @6, @$); }
+  ;
+
+target_word:
+    IDENT | "points" | "bonus" | "gate"
+  ;
+
+/* Staff ids as rosters write them: s01, 1001, or any text in quotes. */
+staff_key:
+    IDENT                 { $$ = $1; }
+  | NUMBER                { $$ = $1; $$.text = $1.raw; }
+  | STRING                { $$ = $1; }
+  ;
+
+expect_value:
+    scale_literal
+  | '-' scale_literal     { $$ = unary(ctx, OP_NEG, $2, @$); }
   ;
 
 comparator:
@@ -981,6 +1133,148 @@ static void bool_words(parse_ctx *ctx, ptr_vec *cols, kp_loc true_loc, kp_tok ye
     col->span = ast_span_join(col->span, SPAN(whole));
 }
 
+/* ---- tests ------------------------------------------------------------------------ */
+
+static ast_test_data *test_data(parse_ctx *ctx, kp_tok source, kp_loc source_loc, kp_loc loc)
+{
+    ast_test_data *d = arena_alloc(ctx->mem, sizeof *d);
+    d->span = SPAN(loc);
+    d->source = source.text;
+    d->source_span = SPAN(source_loc);
+    return d;
+}
+
+static void bad_expect(parse_ctx *ctx, kp_span at, const char *hint, const char *fmt, const char *word)
+{
+    diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, at, "bad-expect", fmt, word);
+    diag_hint(ctx->diags, d, "%s", hint);
+}
+
+/* TARGET of an expectation: WORD, WORD[STAFF] or WORD[STAFF].MEMBER, told apart by
+ * the word (score, bonus, points, achievement, gate, unscored; else an indicator). */
+static ast_expect *expect_target(parse_ctx *ctx, kp_tok word, kp_loc word_loc, kp_tok *staff,
+                                 kp_loc staff_loc, kp_tok *member, kp_loc member_loc, kp_loc loc)
+{
+    ast_expect *e = arena_alloc(ctx->mem, sizeof *e);
+    e->target_span = SPAN(loc);
+    e->name_span = SPAN(word_loc);
+    if (staff) {
+        e->staff = staff->text;
+        e->staff_span = SPAN(staff_loc);
+    }
+    if (member) e->member_span = SPAN(member_loc);
+    const char *w = word.text;
+    bool member_is_number = member && member->raw[0] >= '0' && member->raw[0] <= '9';
+    if (!strcmp(w, "score") || !strcmp(w, "bonus") || !strcmp(w, "unscored")) {
+        e->target = !strcmp(w, "score") ? EXPECT_SCORE : !strcmp(w, "bonus") ? EXPECT_BONUS : EXPECT_UNSCORED;
+        if (!staff)
+            bad_expect(ctx, SPAN(word_loc), "name the staff member in brackets: score[s01]",
+                       "'%s' in an expectation needs a staff id", w);
+        else if (member)
+            bad_expect(ctx, SPAN(member_loc), "write score[s01], bonus[s01] or unscored[s01]",
+                       "'%s[…]' takes no member", w);
+    } else if (!strcmp(w, "points") || !strcmp(w, "achievement")) {
+        e->target = w[0] == 'p' ? EXPECT_POINTS : EXPECT_ACHIEVEMENT;
+        if (!staff || !member || member_is_number)
+            bad_expect(ctx, member && member_is_number ? SPAN(member_loc) : SPAN(loc),
+                       "name the staff member and the kpi: points[s01].new_users",
+                       "'%s' in an expectation needs a staff id and a kpi", w);
+        else
+            e->name = member->text;
+        if (member && !member_is_number) e->name_span = SPAN(member_loc);
+    } else if (!strcmp(w, "gate")) {
+        e->target = EXPECT_GATE;
+        if (!staff)
+            bad_expect(ctx, SPAN(word_loc), "write gate[s01] for every gate of the staff member's "
+                       "role, or gate[s01].1 for its first", "'%s' in an expectation needs a staff id", w);
+        if (member) {
+            int n = 0;
+            bool whole = member_is_number;
+            for (const char *p = member->raw; whole && *p; p++) {
+                if (*p < '0' || *p > '9' || n > 1000) whole = false;
+                else n = n * 10 + (*p - '0');
+            }
+            if (!whole || n < 1 || n > 1000)
+                bad_expect(ctx, SPAN(member_loc), "gates are numbered in the order the role "
+                           "writes them, from 1: gate[s01].1", "a gate is named by its number, not '%s'",
+                           member->raw);
+            e->gate = whole ? n : 0;
+        }
+    } else {
+        e->target = EXPECT_INDICATOR;
+        e->name = w;
+        if (member)
+            bad_expect(ctx, SPAN(member_loc), "an indicator is written NAME or NAME[STAFF]; "
+                       "points[STAFF].KPI and achievement[STAFF].KPI name a kpi",
+                       "indicator '%s' takes no member", w);
+    }
+    return e;
+}
+
+/* `passed`, `failed` or `is null` after a target. */
+static void expect_word_check(parse_ctx *ctx, ast_expect *e, kp_tok word, kp_loc word_loc,
+                              kp_tok *word2, kp_loc word2_loc)
+{
+    e->check = EXPECT_HOLDS;
+    if (word2 && !strcmp(word.text, "is") && !strcmp(word2->text, "null")) {
+        e->check = EXPECT_NULL;
+        return;
+    }
+    if (!word2 && (!strcmp(word.text, "passed") || !strcmp(word.text, "failed"))) {
+        e->check = word.text[0] == 'p' ? EXPECT_PASSED : EXPECT_FAILED;
+        return;
+    }
+    kp_loc whole = { word_loc.start, word2 ? word2_loc.end : word_loc.end };
+    diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(whole), "bad-expect",
+                                "unknown expectation '%s%s%s'", word.text, word2 ? " " : "",
+                                word2 ? word2->text : "");
+    diag_hint(ctx->diags, d, "expect TARGET = VALUE (or != < <= > >=), TARGET within 0.1%% of "
+                             "VALUE, TARGET is null, gate[STAFF] passed|failed, unscored[STAFF]");
+}
+
+/* `within TOLERANCE of VALUE`. */
+static void expect_within(parse_ctx *ctx, ast_expect *e, kp_tok word, kp_loc word_loc,
+                          ast_expr *tolerance, kp_tok of, kp_loc of_loc, ast_expr *value)
+{
+    e->check = EXPECT_WITHIN;
+    e->tolerance = tolerance;
+    e->value = value;
+    if (strcmp(word.text, "within"))
+        bad_expect(ctx, SPAN(word_loc), "write TARGET within 0.1% of VALUE",
+                   "unknown expectation '%s'", word.text);
+    else if (strcmp(of.text, "of"))
+        bad_expect(ctx, SPAN(of_loc), "write TARGET within 0.1% of VALUE",
+                   "unexpected '%s', expected 'of'", of.text);
+}
+
+/* The items of a test block, sorted into its fields; a second `period` is an error. */
+static ast_decl *finish_test(parse_ctx *ctx, ast_decl *test, ptr_vec *items)
+{
+    size_t data = 0, expects = 0;
+    for (size_t i = 0; i < items->len; i++) {
+        const test_item *it = items->items[i];
+        data += it->kind == TEST_DATA;
+        expects += it->kind == TEST_EXPECT;
+    }
+    test->u.test.data = arena_alloc(ctx->mem, (data + 1) * sizeof(ast_test_data));
+    test->u.test.expects = arena_alloc(ctx->mem, (expects + 1) * sizeof(ast_expect));
+    for (size_t i = 0; i < items->len; i++) {
+        const test_item *it = items->items[i];
+        if (it->kind == TEST_DATA) {
+            test->u.test.data[test->u.test.data_count++] = *it->data;
+        } else if (it->kind == TEST_EXPECT) {
+            test->u.test.expects[test->u.test.expect_count++] = *it->expect;
+        } else if (test->u.test.period) {
+            duplicate_clause(ctx, it->period_loc, "period", test->u.test.period_span);
+        } else {
+            test->u.test.period = it->period.text;
+            test->u.test.period_span = SPAN(it->period_loc);
+            test->u.test.period_item_span = SPAN(it->item_loc);
+        }
+    }
+    return test;
+}
+
 /* Token names as users should read them: keywords and punctuation quoted, token
  * classes ("identifier", "end of file") plain. */
 static void token_name(char *buf, size_t size, yysymbol_kind_t sym)
@@ -1008,7 +1302,7 @@ static bool line_starts_declaration(const parse_ctx *ctx, uint32_t offset)
     uint32_t line = offset;
     while (line > 0 && ctx->text[line - 1] != '\n') line--;
     static const char *const words[] = {"import", "period", "currency", "source", "staff",
-                                        "indicator", "set", "scale", "role"};
+                                        "indicator", "set", "scale", "role", "test"};
     for (size_t i = 0; i < sizeof words / sizeof words[0]; i++) {
         size_t n = strlen(words[i]);
         if (line + n < ctx->text_len && memcmp(ctx->text + line, words[i], n) == 0 &&
@@ -1061,7 +1355,7 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, parse_ctx *ctx)
     bool declaration_keyword = got == YYSYMBOL_KW_IMPORT || got == YYSYMBOL_KW_PERIOD ||
         got == YYSYMBOL_KW_SOURCE || got == YYSYMBOL_KW_STAFF || got == YYSYMBOL_KW_INDICATOR ||
         got == YYSYMBOL_KW_SET || got == YYSYMBOL_KW_SCALE || got == YYSYMBOL_KW_ROLE ||
-        got == YYSYMBOL_KW_CURRENCY;
+        got == YYSYMBOL_KW_CURRENCY || got == YYSYMBOL_KW_TEST;
     if (ctx->brace_depth > 0 && (got == YYSYMBOL_YYEOF || declaration_keyword ||
                                  line_starts_declaration(ctx, loc->start))) {
         int open = ctx->brace_depth <= PARSE_MAX_BRACES ? ctx->brace_depth - 1 : PARSE_MAX_BRACES - 1;

@@ -371,6 +371,7 @@ static void collect(chk_ctx *c)
             break;
         case DECL_ROLE: ptr_vec_push(c->mem, &m->roles, d); break;
         case DECL_IMPORT: continue;
+        case DECL_TEST: ptr_vec_push(c->mem, &m->tests, d); continue;
         }
         if (!d->name) continue;
         chk_entry *e = find_slot(&c->names, d->name);
@@ -1032,5 +1033,6 @@ chk_model *chk_check(ast_spec *spec)
 
     find_cycles(&c);
     *c.model->names = c.names;
+    chk_tests(&c);
     return c.model;
 }

@@ -4,6 +4,7 @@
  *                  among indicators and sets, and the model handed to later stages
  *   check_expr.c   expressions: names, types, units (dimensions), grain, aggregates
  *   check_scale.c  exact decimal arithmetic on literals, scales, and weight sums
+ *   check_test.c   tests: their period, data and the names and units of expectations
  *
  * Private to the checker and its unit test (tests/unit/test_check.c); later stages read
  * only check.h and the annotations in the AST.
@@ -211,6 +212,14 @@ ast_decl *chk_set_source(const chk_ctx *c, const ast_decl *set, int *column);
 
 /* Whether a source has a column marked `staff`. */
 bool chk_has_staff_column(const ast_decl *source);
+
+/* ---- tests (check_test.c) ------------------------------------------------------ */
+
+/* Checks every `test` of the model (after the declarations they name are checked):
+ * one period of the spec's grain, data only for declared sources, once each, and
+ * expectations whose targets exist and whose values have the target's unit; fills
+ * the expectations' ref, expected and relative. */
+void chk_tests(chk_ctx *c);
 
 /* ---- scales (check_scale.c) ----------------------------------------------------- */
 

@@ -671,6 +671,50 @@ static const char html_style[] =
     "a{color:#2b6cb0;text-decoration:none}a:hover{text-decoration:underline}\n"
     "</style>\n";
 
+/* A test: its period, the data it gives, and each expectation as written. */
+static void write_test(doc *d, const ast_decl *test, size_t index)
+{
+    heading(d, 3, arena_printf(&d->mem, "test-%zu", index + 1), test->name, NULL);
+    para_begin(d);
+    text(d, "Period ");
+    code(d, test->u.test.period ? test->u.test.period : "?");
+    text(d, ". Data: ");
+    for (int i = 0; i < test->u.test.data_count; i++) {
+        const ast_test_data *t = &test->u.test.data[i];
+        if (i) text(d, ", ");
+        code(d, t->source);
+        if (t->path) {
+            text(d, " from ");
+            code(d, t->path);
+        } else {
+            int rows = 0;
+            for (int k = 0; k < t->line_count; k++) rows += t->lines[k][0] != '\0';
+            rows = rows > 0 ? rows - 1 : 0;   /* the header */
+            text(d, arena_printf(&d->mem, " (%d row%s inline)", rows, rows == 1 ? "" : "s"));
+        }
+    }
+    text(d, test->u.test.data_count ? "; every other source empty. " : "none, every source empty. ");
+    location(d, test);
+    para_end(d);
+    if (test->u.test.expect_count == 0) {
+        para_begin(d);
+        text(d, "No expectations: the test only checks that its data reads.");
+        para_end(d);
+        return;
+    }
+    static const char *const headers[] = {"expectation"};
+    static const bool right[] = {false};
+    table_begin(d, headers, right, 1);
+    for (int i = 0; i < test->u.test.expect_count; i++) {
+        const ast_expect *e = &test->u.test.expects[i];
+        const char *line = source_text(d, e->span);
+        cell(d);
+        code(d, strncmp(line, "expect ", 7) ? line : line + 7);
+        row_end(d);
+    }
+    table_end(d);
+}
+
 static void write_doc(doc *d, const char *spec_path)
 {
     const chk_model *m = d->model;
@@ -712,6 +756,10 @@ static void write_doc(doc *d, const char *spec_path)
         if (d->format == DOC_FORMAT_HTML) fprintf(d->out, "<li><a href=\"#%s\">%s</a></li>\n", sections[i].id, sections[i].title);
         else fprintf(d->out, "- [%s](#%s)\n", sections[i].title, sections[i].id);
     }
+    if (m->tests.len) {
+        if (d->format == DOC_FORMAT_HTML) fputs("<li><a href=\"#tests\">Tests</a></li>\n", d->out);
+        else fputs("- [Tests](#tests)\n", d->out);
+    }
     fputs(d->format == DOC_FORMAT_HTML ? "</ul>\n" : "\n", d->out);
     for (size_t i = 0; i < n; i++) {
         bool last = i + 1 == n; /* sources: the roster is always there */
@@ -719,6 +767,15 @@ static void write_doc(doc *d, const char *spec_path)
         heading(d, 2, sections[i].id, sections[i].title, NULL);
         for (size_t k = 0; k < sections[i].decls->len; k++) sections[i].write(d, sections[i].decls->items[k]);
         if (last && m->roster) write_source(d, m->roster);
+    }
+    if (m->tests.len) {
+        heading(d, 2, "tests", "Tests", NULL);
+        para_begin(d);
+        text(d, "Run them with ");
+        code(d, arena_printf(&d->mem, "kpic test %s", spec_path));
+        text(d, ".");
+        para_end(d);
+        for (size_t k = 0; k < m->tests.len; k++) write_test(d, m->tests.items[k], k);
     }
     if (d->format == DOC_FORMAT_HTML) fputs("</body>\n</html>\n", d->out);
 }

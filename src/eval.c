@@ -383,10 +383,16 @@ static bool may_read_source(eval_session *s, const ast_decl *src, const char *pa
 /* Opens SRC's file at PATH as its declaration says the export is written: in its
  * encoding, each column under its header name (COLS) and read with its format. The
  * checker has compiled every format already, so compiling one here cannot fail. */
-static csvr_reader *open_declared(const ast_decl *src, const char *path, const csvr_column *cols,
-                                  size_t n, unsigned flags, csvr_error *err)
+static csvr_reader *open_declared(const eval_session *s, const ast_decl *src, const char *path,
+                                  const csvr_column *cols, size_t n, unsigned flags, csvr_error *err)
 {
-    csvr_reader *reader = csvr_open_encoded(path, src->u.source.encoding, cols, n, flags, err);
+    const char *name = src->kind == DECL_STAFF ? "staff" : src->name;
+    const eval_data_override *in_memory = NULL;
+    for (size_t i = 0; i < s->options.override_count; i++)
+        if (!strcmp(s->options.overrides[i].source, name) && s->options.overrides[i].bytes)
+            in_memory = &s->options.overrides[i];
+    csvr_reader *reader = in_memory ? csvr_open_memory(path, in_memory->bytes, in_memory->size, cols, n, flags, err)
+                                    : csvr_open_encoded(path, src->u.source.encoding, cols, n, flags, err);
     for (size_t c = 0; reader && c < n; c++) {
         const ast_column *col = &src->u.source.columns[c];
         cfmt f;
@@ -590,7 +596,7 @@ static bool load_roster(eval_session *s)
     }
     csvr_error err;
     bool allowed = may_read_source(s, roster, r.path);
-    csvr_reader *reader = allowed ? open_declared(roster, r.path, cols, (size_t)n, 0, &err) : NULL;
+    csvr_reader *reader = allowed ? open_declared(s, roster, r.path, cols, (size_t)n, 0, &err) : NULL;
     free(cols);
     if (!allowed) return false;
     if (!reader) {
@@ -2195,7 +2201,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     /* missing columns are reported below, each with its source's name, all at once */
     unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH);
     bool allowed = may_read_source(s, src, path);
-    csvr_reader *reader = allowed ? open_declared(src, path, cols, n, flags, &err) : NULL;
+    csvr_reader *reader = allowed ? open_declared(s, src, path, cols, n, flags, &err) : NULL;
     if (!reader) {
         free(cols);
         if (!allowed) return false;

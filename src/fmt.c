@@ -833,6 +833,108 @@ static void format_indicator(fmt_ctx *c, const ast_decl *d, blank_rule first)
     sb_free(&line);
 }
 
+/* The target of an expectation, rebuilt from its parts: score[s01], points[s01].kpi. */
+static void print_expect_target(const fmt_ctx *c, sbuf *b, const ast_expect *e)
+{
+    static const char *const words[] = {"", "score", "bonus", "points", "achievement", "gate",
+                                        "unscored"};
+    sb_str(b, e->target == EXPECT_INDICATOR ? (e->name ? e->name : "") : words[e->target]);
+    if (e->staff) {
+        sb_str(b, "[");
+        add_slice(c, b, e->staff_span);
+        sb_str(b, "]");
+    }
+    if ((e->target == EXPECT_POINTS || e->target == EXPECT_ACHIEVEMENT) && e->name) {
+        sb_str(b, ".");
+        sb_str(b, e->name);
+    } else if (e->target == EXPECT_GATE && e->gate > 0) {
+        char n[16];
+        snprintf(n, sizeof n, ".%d", e->gate);
+        sb_str(b, n);
+    }
+}
+
+static void print_expect(const fmt_ctx *c, sbuf *b, const ast_expect *e)
+{
+    sb_str(b, "expect ");
+    print_expect_target(c, b, e);
+    switch (e->check) {
+    case EXPECT_COMPARE:
+        sb_str(b, " ");
+        sb_str(b, ast_op_text(e->op));
+        sb_str(b, " ");
+        print_expr(c, b, e->value, PREC_IF);
+        break;
+    case EXPECT_WITHIN:
+        sb_str(b, " within ");
+        print_expr(c, b, e->tolerance, PREC_IF);
+        sb_str(b, " of ");
+        print_expr(c, b, e->value, PREC_IF);
+        break;
+    case EXPECT_NULL: sb_str(b, " is null"); break;
+    case EXPECT_PASSED: sb_str(b, " passed"); break;
+    case EXPECT_FAILED: sb_str(b, " failed"); break;
+    case EXPECT_HOLDS: break;
+    }
+}
+
+/* A test: its items in the order written (comments stay beside them); inline data
+ * lines are kept byte for byte, one indentation deeper than the items. */
+static void format_test(fmt_ctx *c, const ast_decl *d, blank_rule first)
+{
+    int nd = d->u.test.data_count, ne = d->u.test.expect_count;
+    bool has_period = d->u.test.period != NULL;
+    int items = nd + ne + has_period;
+    sbuf line = {0};
+    sb_str(&line, "test ");
+    add_slice(c, &line, d->name_span);
+    block_open(c, d, &line, d->name_span.end, items, first);
+    int di = 0, ei = 0;
+    bool period_done = !has_period;
+    for (int i = 0; i < items; i++) {
+        /* the next item in source order */
+        uint32_t at_period = period_done ? UINT32_MAX : d->u.test.period_span.start;
+        uint32_t at_data = di < nd ? d->u.test.data[di].span.start : UINT32_MAX;
+        uint32_t at_expect = ei < ne ? d->u.test.expects[ei].span.start : UINT32_MAX;
+        if (at_period < at_data && at_period < at_expect) {
+            sb_str(&line, "period ");
+            sb_str(&line, d->u.test.period);
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, d->u.test.period_item_span.start,
+                     d->u.test.period_item_span.end, item_rule(i), BLANK_KEEP, true);
+            period_done = true;
+        } else if (at_data < at_expect) {
+            const ast_test_data *t = &d->u.test.data[di++];
+            sb_str(&line, "data ");
+            sb_str(&line, t->source);
+            if (t->path) {
+                sb_str(&line, " from ");
+                add_slice(c, &line, t->path_span);
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, t->span.start, t->span.end,
+                         item_rule(i), BLANK_KEEP, true);
+                continue;
+            }
+            sb_str(&line, " {");
+            uint32_t brace = next_token(c, t->source_span.end);
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, t->span.start, brace + 1, item_rule(i),
+                     BLANK_KEEP, true);
+            for (int k = 0; k < t->line_count; k++) {
+                size_t len = strlen(t->lines[k]);
+                place(c, len ? 2 * FMT_INDENT : 0, 2 * FMT_INDENT, t->lines[k], len,
+                      t->line_spans[k].start, t->line_spans[k].end, BLANK_NO, BLANK_NO, false);
+            }
+            place(c, FMT_INDENT, 2 * FMT_INDENT, "}", 1, t->span.end - 1, t->span.end, BLANK_NO,
+                  BLANK_KEEP, false);
+        } else {
+            const ast_expect *e = &d->u.test.expects[ei++];
+            print_expect(c, &line, e);
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, e->span.start, e->span.end, item_rule(i),
+                     BLANK_KEEP, true);
+        }
+    }
+    block_close(c, d);
+    sb_free(&line);
+}
+
 static void format_decl(fmt_ctx *c, const ast_decl *d, blank_rule first)
 {
     sbuf line = {0};
@@ -867,6 +969,9 @@ static void format_decl(fmt_ctx *c, const ast_decl *d, blank_rule first)
         return;
     case DECL_INDICATOR:
         format_indicator(c, d, first);
+        return;
+    case DECL_TEST:
+        format_test(c, d, first);
         return;
     }
     place_sb(c, 0, 0, &line, d->span.start, d->span.end, first, BLANK_KEEP, true);

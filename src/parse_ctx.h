@@ -43,6 +43,11 @@ typedef struct parse_ctx {
     /* '{' not yet closed, for "missing '}'" notes */
     uint32_t open_braces[PARSE_MAX_BRACES];
     int brace_depth;
+    /* Tests: `test` was just scanned and its '{' is next; the brace depth inside an
+     * open test block (0: none), where `data` and `expect` start items and a `data`
+     * line's '{' switches the scanner to raw lines until a line that is only '}'. */
+    bool test_pending;
+    int test_depth;
 } parse_ctx;
 
 /* Span in the parsed file. */

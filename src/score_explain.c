@@ -458,11 +458,26 @@ static void trace_rows(score_trace *t, eval_session *s, ast_spec *spec, ast_expr
     }
 }
 
-score_trace *score_trace_require(eval_session *s, ast_spec *spec, const ast_decl *role)
+static score_trace *trace_new(void)
 {
     score_trace *t = xcalloc(1, sizeof *t);
     hmap_init(&t->rows_of);
     hmap_init(&t->walked);
+    return t;
+}
+
+score_trace *score_trace_require_indicator(eval_session *s, ast_spec *spec, ast_decl *indicator)
+{
+    score_trace *t = trace_new();
+    eval_require_indicator(s, indicator);
+    if (hmap_get_or_put(&t->walked, (uint64_t)(uintptr_t)indicator, 1) == HMAP_NONE)
+        trace_rows(t, s, spec, indicator->u.indicator.expr);
+    return t;
+}
+
+score_trace *score_trace_require(eval_session *s, ast_spec *spec, const ast_decl *role)
+{
+    score_trace *t = trace_new();
     score_require_role(s, role);
     for (int i = 0; i < role->u.role.item_count; i++) {
         const ast_role_item *it = &role->u.role.items[i];
@@ -960,6 +975,33 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
     hmap_free(&x.shown);
     arena_free(&x.mem);
     score_memstream_close(out);
+    if (len) *len = size;
+    return buf;
+}
+
+char *score_explain_indicator(score_trace *t, eval_session *s, const diag_sink *diags,
+                              ast_decl *indicator, int staff, size_t *len)
+{
+    char *buf = NULL;
+    size_t size = 0;
+    /* the tracer reads the period and the staff member from a statement */
+    score_statement st;
+    memset(&st, 0, sizeof st);
+    st.staff = staff;
+    explain_ctx x;
+    memset(&x, 0, sizeof x);
+    x.out = score_memstream(&buf, &size);
+    x.t = t;
+    x.s = s;
+    x.diags = diags;
+    x.st = &st;
+    arena_init(&x.mem);
+    hmap_init(&x.shown);
+    x.periods = eval_periods(s, &x.period_count);
+    trace_indicator(&x, indicator, 0, -1);
+    hmap_free(&x.shown);
+    arena_free(&x.mem);
+    score_memstream_close(x.out);
     if (len) *len = size;
     return buf;
 }

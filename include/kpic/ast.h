@@ -204,7 +204,8 @@ struct ast_expr {
 
 typedef enum ast_decl_kind {
     DECL_IMPORT, DECL_PERIOD, DECL_CURRENCY, DECL_SOURCE, DECL_STAFF,
-    DECL_INDICATOR, DECL_SET, DECL_SCALE, DECL_ROLE
+    DECL_INDICATOR, DECL_SET, DECL_SCALE, DECL_ROLE,
+    DECL_TEST                  /* test "NAME" { … }: a test of the spec (spectest.h) */
 } ast_decl_kind;
 
 typedef struct ast_column {
@@ -279,6 +280,64 @@ typedef struct ast_role_item {
     ast_decl *ref;
 } ast_role_item;
 
+/* ---- tests (`test "NAME" { … }`, docs/language.md "Tests") ---------------------- */
+
+/* What an expectation looks at. */
+typedef enum ast_expect_target {
+    EXPECT_INDICATOR,          /* NAME or NAME[STAFF]: an indicator's total or one member's */
+    EXPECT_SCORE,              /* score[STAFF] */
+    EXPECT_BONUS,              /* bonus[STAFF] */
+    EXPECT_POINTS,             /* points[STAFF].KPI */
+    EXPECT_ACHIEVEMENT,        /* achievement[STAFF].KPI */
+    EXPECT_GATE,               /* gate[STAFF] (every gate) or gate[STAFF].N (the Nth) */
+    EXPECT_UNSCORED            /* unscored[STAFF] */
+} ast_expect_target;
+
+/* What is expected of it. */
+typedef enum ast_expect_check {
+    EXPECT_COMPARE,            /* OP VALUE */
+    EXPECT_WITHIN,             /* within TOL% of VALUE */
+    EXPECT_NULL,               /* is null */
+    EXPECT_PASSED,             /* gates: passed */
+    EXPECT_FAILED,             /* gates: failed */
+    EXPECT_HOLDS               /* nothing after the target: unscored[STAFF] */
+} ast_expect_check;
+
+typedef struct ast_expect {
+    kp_span span;              /* the whole `expect …` line */
+    kp_span target_span;       /* from the target's word to its end */
+    ast_expect_target target;
+    const char *name;          /* the indicator; for points/achievement the kpi; else NULL */
+    kp_span name_span;
+    const char *staff;         /* the staff id in brackets, or NULL: the total */
+    kp_span staff_span;
+    int gate;                  /* gate[STAFF].N: N (1-based); 0: every gate */
+    kp_span member_span;       /* `.KPI` / `.N` */
+    ast_expect_check check;
+    ast_op op;                 /* EXPECT_COMPARE: OP_EQ … OP_GE */
+    kp_span op_span;
+    ast_expr *value;           /* EXPECT_COMPARE, EXPECT_WITHIN: a signed literal */
+    ast_expr *tolerance;       /* EXPECT_WITHIN: a percentage */
+    /* checker annotations */
+    ast_decl *ref;             /* EXPECT_INDICATOR: the indicator; points/achievement: the
+                                  kpi's indicator */
+    dec_t expected, relative;  /* the value and the tolerance as exact decimals */
+} ast_expect;
+
+/* `data SOURCE { lines }` or `data SOURCE from "PATH"`. */
+typedef struct ast_test_data {
+    kp_span span;              /* the whole item */
+    const char *source;        /* a source's name, or "staff" for the roster */
+    kp_span source_span;
+    const char *path;          /* `from "PATH"`, or NULL for inline data */
+    kp_span path_span;
+    const char **lines;        /* inline: each line as written, its indentation removed */
+    kp_span *line_spans;       /* the span of each line's text in the spec */
+    int line_count;
+    /* checker annotation */
+    ast_decl *ref;             /* the source or the roster */
+} ast_test_data;
+
 struct ast_decl {
     ast_decl_kind kind;
     kp_span span;              /* the whole declaration */
@@ -336,6 +395,15 @@ struct ast_decl {
             ast_role_item *items;
             int item_count;
         } role;
+        struct {               /* DECL_TEST: name is the test's name (decoded) */
+            const char *period;   /* `period P` as written (P alone), or NULL when absent */
+            kp_span period_span;  /* P */
+            kp_span period_item_span; /* from `period` to the end of P */
+            ast_test_data *data;
+            int data_count;
+            ast_expect *expects;
+            int expect_count;
+        } test;
     } u;
 
     /* ---- checker annotations ---- */

@@ -66,6 +66,11 @@ static inline eval_value eval_bool(bool b)
 typedef struct eval_data_override {
     const char *source;
     const char *path;
+    /* Not NULL: the source's CSV is these SIZE bytes of UTF-8 (not copied; valid until
+     * eval_free), read exactly as a file would be; PATH then only names them in
+     * messages. `kpic test` gives a test's inline data this way. */
+    const char *bytes;
+    size_t size;
 } eval_data_override;
 
 typedef struct eval_options {

@@ -188,6 +188,14 @@ void score_trace_free(score_trace *t);
 char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
                     const score_statement *st, const char *kpi, size_t *len);
 
+/* The same for one indicator (`kpic test` explains an actual value with it): its
+ * expressions and a count of the rows of each aggregate it reaches. */
+score_trace *score_trace_require_indicator(eval_session *s, ast_spec *spec, ast_decl *indicator);
+/* The explanation of INDICATOR's value in period 0, for STAFF (-1: the total): its
+ * formula, then the value with each aggregate and indicator it uses, as in
+ * score_explain. malloc'd, *LEN bytes. */
+char *score_explain_indicator(score_trace *t, eval_session *s, const diag_sink *diags,
+                              ast_decl *indicator, int staff, size_t *len);
 /* The explanation for a roster row that is not scored in period 0. */
 char *score_explain_unscored(eval_session *s, const chk_model *model, int staff,
                              score_reason reason, size_t *len);

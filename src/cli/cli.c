@@ -22,6 +22,7 @@ const char cli_usage_text[] =
     "       kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]\n"
     "       kpic doc SPEC [--format md|html] [-o FILE] [--allow-read DIR]... [--strict]\n"
     "       kpic diff OLD NEW [--period P DATA] [--format text|md|json] [--exit-code] [--strict]\n"
+    "       kpic test SPEC... [--filter TEXT] [--format text|json|junit]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
     "        [--threads N] [--quiet] [--allow-read DIR]... [--strict]\n"
     "\n"
@@ -41,6 +42,9 @@ const char cli_usage_text[] =
     "  diff    what changes from spec OLD to spec NEW: declarations added, removed and\n"
     "          changed; with --period, the impact on bonuses first, then every statement\n"
     "          and indicator value that moves; OLD or NEW may be REV:PATH (from git) or -\n"
+    "  test    run the tests written in specs (test \"NAME\" { … }), each on its own\n"
+    "          data; every failed expectation with its line, the expected and the\n"
+    "          actual value and how the actual one was computed\n"
     "\n"
     "  --strict  every warning counts as an error: exit 1, nothing written (the monthly job)\n"
     "\n"
@@ -202,6 +206,8 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
         d->overrides = xrealloc(d->overrides, (d->override_count + 1) * sizeof *d->overrides);
         char *name = xstrdup(v);
         name[eq - v] = '\0';
+        /* every field: the ones --data does not give (in-memory bytes) must be empty */
+        memset(&d->overrides[d->override_count], 0, sizeof *d->overrides);
         d->overrides[d->override_count].source = name;
         d->overrides[d->override_count].path = eq + 1;
         d->override_count++;

@@ -64,14 +64,36 @@ def comments(text):
     return [c.rstrip(" \t\r\f\v") for kind, c in pieces(text) if kind == "comment"]
 
 
+def inline_data(text):
+    """Character ranges of the lines of tests' inline data (`data NAME {` … a line that is
+    only `}`): CSV taken as written, where white space is data, like inside a string."""
+    ranges, pos, inside = [], 0, False
+    for line in text.splitlines(True):
+        if inside and re.match(r"\s*\}\s*(#.*)?$", line):
+            inside = False
+        elif inside:
+            ranges.append((pos, pos + len(line)))
+        elif re.match(r"\s*data\s+\S+\s*\{\s*(#.*)?$", line):
+            inside = True
+        pos += len(line)
+    return ranges
+
+
 def respace(text, rng):
     """The same tokens and comments with different white space: every run of spaces between
     two tokens of a line becomes 1-3 spaces or tabs, or a line break and an indent; line
     breaks and blank lines stay where they were, and nothing new ends up between a token
-    and the comment that trails it (that would change what the comment belongs to)."""
+    and the comment that trails it (that would change what the comment belongs to).
+    Lines of inline test data are kept as they are: their spaces are data."""
     ps = pieces(text)
+    raw = inline_data(text)
     out = []
+    pos = 0
     for k, (kind, chunk) in enumerate(ps):
+        start, pos = pos, pos + len(chunk)
+        if any(a <= start < b for a, b in raw):
+            out.append(chunk)
+            continue
         if kind != "space" or "\n" in chunk or k == 0 or k + 1 == len(ps):
             out.append(chunk)
             continue

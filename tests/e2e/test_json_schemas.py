@@ -95,4 +95,5 @@ for command in ("eval", "score"):
 check(counts.get("check", 0) > 100, f"too few check outputs validated: {counts}")
 check(counts.get("eval", 0) > 5, f"too few eval outputs validated: {counts}")
 check(counts.get("score", 0) > 3, f"too few score outputs validated: {counts}")
+check(counts.get("test", 0) >= 2, f"too few test outputs validated: {counts}")
 sys.exit(finish(f"json schemas: {counts} outputs valid"))

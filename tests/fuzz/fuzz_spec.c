@@ -1,11 +1,12 @@
 /* libFuzzer target: any bytes as a spec go through the scanner, parser and checker, and
  * the diagnostics are rendered in all three formats; a spec that checks clean is also
  * documented (`kpic doc`) in both formats and compared with itself (`kpic diff`: no
- * differences). Nothing may crash, hang, leak or trip a sanitizer. Imports resolve
- * against a directory that does not exist, and must stay inside it (the project root,
- * docs/security.md: an absolute import such as /etc/passwd is refused unread), so the
- * fuzzer cannot wander into real files; the loader's outside-the-root, cycle and depth
- * checks run on every import it writes. */
+ * differences), and its tests are run (`kpic test`: inline data goes through the CSV
+ * reader from memory) and reported in every format. Nothing may crash, hang, leak or
+ * trip a sanitizer. Imports resolve against a directory that does not exist, and must
+ * stay inside it (the project root, docs/security.md: an absolute import such as
+ * /etc/passwd is refused unread), so the fuzzer cannot wander into real files; the
+ * loader's outside-the-root, cycle and depth checks run on every import it writes. */
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -17,6 +18,7 @@
 #include "kpic/diag.h"
 #include "kpic/diff.h"
 #include "kpic/doc.h"
+#include "kpic/spectest.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -46,6 +48,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             free(diff_render(report, (diff_format)format, &len));
         }
         diff_free(report);
+        if (model->tests.len) {
+            st_result *run = st_run(spec, model, "spec.kpi", NULL);
+            for (int format = ST_FORMAT_TEXT; format <= ST_FORMAT_JUNIT; format++) {
+                size_t len;
+                free(st_render(&run, 1, (st_format)format, &len));
+            }
+            st_free(run);
+        }
     }
     FILE *sink = fopen("/dev/null", "w");
     if (sink) {

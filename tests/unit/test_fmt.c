@@ -177,11 +177,41 @@ static bool item_equal(const ast_role_item *a, const ast_role_item *b)
     return differ("unknown role item kind");
 }
 
+static bool expect_equal(const ast_expect *a, const ast_expect *b)
+{
+    if (a->target != b->target || !str_eq(a->name, b->name) || !str_eq(a->staff, b->staff) ||
+        a->gate != b->gate || a->check != b->check || a->op != b->op)
+        return differ("expectations differ");
+    if ((a->value == NULL) != (b->value == NULL) || (a->tolerance == NULL) != (b->tolerance == NULL))
+        return differ("expectation values differ");
+    return (!a->value || expr_equal(a->value, b->value)) &&
+           (!a->tolerance || expr_equal(a->tolerance, b->tolerance));
+}
+
+static bool test_equal(const ast_decl *a, const ast_decl *b)
+{
+    if (!str_eq(a->u.test.period, b->u.test.period)) return differ("test periods differ");
+    if (a->u.test.data_count != b->u.test.data_count || a->u.test.expect_count != b->u.test.expect_count)
+        return differ("test item counts differ");
+    for (int i = 0; i < a->u.test.data_count; i++) {
+        const ast_test_data *x = &a->u.test.data[i], *y = &b->u.test.data[i];
+        if (!str_eq(x->source, y->source) || !str_eq(x->path, y->path) || x->line_count != y->line_count)
+            return differ("test data differ");
+        for (int k = 0; k < x->line_count; k++)
+            if (!str_eq(x->lines[k], y->lines[k])) return differ("data lines %s and %s", x->lines[k], y->lines[k]);
+    }
+    for (int i = 0; i < a->u.test.expect_count; i++)
+        if (!expect_equal(&a->u.test.expects[i], &b->u.test.expects[i])) return false;
+    return true;
+}
+
 static bool decl_equal(const ast_decl *a, const ast_decl *b)
 {
     if (a->kind != b->kind) return differ("declaration kinds %d and %d", a->kind, b->kind);
     if (!str_eq(a->name, b->name)) return differ("declarations %s and %s", a->name, b->name);
     switch (a->kind) {
+    case DECL_TEST:
+        return test_equal(a, b);
     case DECL_IMPORT:
         return str_eq(a->u.import.path, b->u.import.path) ? true : differ("import paths differ");
     case DECL_PERIOD:
