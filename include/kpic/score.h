@@ -63,6 +63,9 @@ typedef struct score_kpi {
     dec_t weighted;            /* effective_weight × points; 0 for a missing kpi */
     bool missing;              /* points are null */
     bool dropped;              /* missing under `missing skip`: left out of the score */
+    eval_value value_computed; /* the indicator's value before an adjustment (= value
+                                  when none overrides it) */
+    const struct score_adjustment *override; /* the `kpi` adjustment that set value, or NULL */
 } score_kpi;
 
 /* One gate of a statement. */
@@ -89,7 +92,10 @@ typedef struct score_statement {
     eval_value bonus_exact;    /* the bonus expression's value, unrounded (null without one) */
     eval_value bonus;          /* rounded half away from zero to 0.01; 0 when a gate failed
                                   (and the role has a bonus); null without a bonus line or
-                                  when the expression is null */
+                                  when the expression is null; after adjustments */
+    eval_value bonus_computed; /* the bonus as the rules give it, before any adjustment */
+    const struct score_adjustment **adjustments; /* applied to this statement, file order */
+    size_t adjustment_count;
 } score_statement;
 
 /* A roster row left out of one period, never silently. */
@@ -140,6 +146,65 @@ void score_statement_free(score_statement *st);
 eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value target);
 
 
+/* ---- audited adjustments (score_adjust.c) ---- */
+
+/* What one row of an adjustments file does. */
+typedef enum score_adjust_kind {
+    SCORE_ADJUST_KPI,          /* `kpi`: the kpi's value becomes amount; scoring reruns */
+    SCORE_ADJUST_BONUS_ADD,    /* `bonus_add`: amount (money, may be negative) is added */
+    SCORE_ADJUST_BONUS_SET     /* `bonus_set`: the bonus becomes amount (money) */
+} score_adjust_kind;
+
+/* "kpi", "bonus_add", "bonus_set". */
+const char *score_adjust_kind_name(score_adjust_kind kind);
+
+/* One row of an adjustments file. */
+typedef struct score_adjustment {
+    score_adjust_kind kind;
+    char *staff_id;
+    period_t period;
+    char *kpi;                 /* SCORE_ADJUST_KPI: the kpi's indicator; NULL otherwise */
+    dec_t amount;              /* the kpi's new value, or money (a multiple of 0.01) */
+    char *reason;              /* never empty */
+    char *approved_by;         /* never empty */
+    unsigned line;             /* the file line its record starts on */
+} score_adjustment;
+
+/* An adjustments file, read whole (they are short: one row per decision). */
+typedef struct score_adjustments {
+    char *path;                /* as given */
+    char sha256[65];           /* of the file's bytes */
+    score_adjustment *items;   /* in file order */
+    size_t count;
+    unsigned column[7];        /* field numbers of staff_id, period, kind, kpi, amount,
+                                  reason, approved_by: where errors point */
+} score_adjustments;
+
+/* Reads PATH, a CSV with the columns staff_id, period, kind, kpi, amount, reason,
+ * approved_by (others are ignored), periods written in GRAIN's form. Every bad row or
+ * cell is a located error in DIAGS (path:line:field); returns NULL after any error,
+ * with *IO_ERROR set when the file could not be read at all (exit 2, not 1). */
+score_adjustments *score_adjust_read(const char *path, ast_grain grain, diag_sink *diags,
+                                     bool *io_error);
+/* The same over SIZE bytes at DATA named NAME (tests and the fuzzer). */
+score_adjustments *score_adjust_read_memory(const char *name, const void *data, size_t size,
+                                            ast_grain grain, diag_sink *diags);
+void score_adjust_free(score_adjustments *a);
+
+/* Applies A to the statements of R (after score_compute): every row must name a
+ * staff member scored in one of R's periods, a `kpi` row a kpi of their role, a bonus
+ * row a role with a bonus line whose bonus has a value (bonus_add); one `bonus_set`
+ * and one override per kpi at most per statement. Violations are located errors in
+ * DIAGS and make it return false (the caller writes nothing and exits 1). Order per
+ * statement: kpi overrides (scoring reruns from the new values), then bonus_set, then
+ * each bonus_add in file order. */
+bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *diags);
+
+/* The same for the one statement ST of session S (kpic explain): rows for other staff
+ * members or periods are not applied, but a staff id the roster lacks is an error. */
+bool score_adjust_statement(eval_session *s, score_statement *st, const score_adjustments *a,
+                            diag_sink *diags);
+
 /* ---- outputs (score_output.c) ---- */
 
 typedef enum score_format {
@@ -153,6 +218,8 @@ typedef struct score_render_options {
     bool bom;                  /* CSV: start with a UTF-8 byte-order mark */
     bool summary;              /* CSV: a row per statement and per unscored row, without
                                   the kpi columns (what payroll adds up) */
+    const score_adjustments *adjustments; /* --adjustments: listed among the sources;
+                                  may be NULL */
 } score_render_options;
 
 /* The statements of R in FORMAT (docs/cli.md; JSON and CSV exactly DESIGN §3.1),
