@@ -528,3 +528,28 @@ bool score_adjust_statement(eval_session *s, score_statement *st, const score_ad
     free(rows);
     return ok;
 }
+
+bool score_adjust_unscored(eval_session *s, int staff, score_reason reason, const score_adjustments *a,
+                           diag_sink *diags)
+{
+    size_t period_count, roster_count;
+    const period_t *periods = eval_periods(s, &period_count);
+    const eval_staff *roster = eval_roster(s, &roster_count);
+    bool ok = true;
+    for (size_t i = 0; i < a->count; i++) {
+        const score_adjustment *it = &a->items[i];
+        int who = find_staff(roster, roster_count, it->staff_id);
+        if (who < 0) {
+            unknown_staff(diags, a, it, roster, roster_count);
+            ok = false;
+        } else if (who == staff && period_count > 0 && find_period(periods, 1, it->period) == 0) {
+            char label[PERIOD_LABEL_SIZE];
+            period_format(it->period, label, sizeof label);
+            diagnostic *d = item_error(diags, a, it, COL_STAFF, "adjustment for staff '%s', who is not scored in %s",
+                                       it->staff_id, label);
+            diag_hint(diags, d, "the roster row is unscored: %s", score_reason_text(reason));
+            ok = false;
+        }
+    }
+    return ok;
+}

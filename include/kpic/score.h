@@ -205,6 +205,12 @@ bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *
 bool score_adjust_statement(eval_session *s, score_statement *st, const score_adjustments *a,
                             diag_sink *diags);
 
+/* For kpic explain of roster row STAFF, unscored in the session's period 0 for
+ * REASON: a row of A for that person and period is an error (there is no statement to
+ * adjust), as is a staff id the roster lacks. */
+bool score_adjust_unscored(eval_session *s, int staff, score_reason reason, const score_adjustments *a,
+                           diag_sink *diags);
+
 /* ---- outputs (score_output.c) ---- */
 
 typedef enum score_format {

@@ -232,8 +232,14 @@ int cli_explain(int argc, char **argv)
     bool employed = period_is_employed(periods[0], who->has_start ? &who->start : NULL,
                                        who->has_end ? &who->end : NULL);
     if (!declared || !employed) {
-        char *text = score_explain_unscored(roster_session, model, staff,
-                                            declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED, NULL);
+        score_reason reason = declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED;
+        if (adjustments && !score_adjust_unscored(roster_session, staff, reason, adjustments, &diags)) {
+            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+            status = EXIT_ERRORS;
+            eval_free(roster_session);
+            goto free_periods;
+        }
+        char *text = score_explain_unscored(roster_session, model, staff, reason, NULL);
         diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
         status = cli_write_stdout(text, strlen(text)) ? EXIT_OK : EXIT_USAGE;
         free(text);
