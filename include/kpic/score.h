@@ -211,6 +211,36 @@ bool score_adjust_statement(eval_session *s, score_statement *st, const score_ad
 bool score_adjust_unscored(eval_session *s, int staff, score_reason reason, const score_adjustments *a,
                            diag_sink *diags);
 
+/* ---- bonus pools: the arithmetic (score_plan.c) ---- */
+
+/* One person's claim on a pool. */
+typedef struct score_pool_member {
+    dec_t share;               /* ≥ 0; 0 (a failed gate, no score) takes no part */
+    bool has_cap, has_floor;
+    dec_t cap, floor;          /* money in cents, ≥ 0, floor ≤ cap; only for a share > 0 */
+} score_pool_member;
+
+typedef enum score_pool_status {
+    SCORE_POOL_OK,             /* the parts add up to the pool exactly */
+    SCORE_POOL_CAPPED,         /* every member with a share is at a bound and the caps
+                                  leave *UNDISTRIBUTED (> 0) over */
+    SCORE_POOL_NO_SHARES,      /* no member has a share > 0: the whole pool is left over */
+    SCORE_POOL_FLOORS_EXCEED,  /* the floors of the members with a share add up to more
+                                  than the pool: no part is paid (every OUT is 0) */
+    SCORE_POOL_INVALID,        /* a negative amount or share, a pool, cap or floor not in
+                                  cents, a floor above its cap */
+    SCORE_POOL_OVERFLOW        /* a sum left the exact range: no part is paid */
+} score_pool_status;
+
+/* Divides AMOUNT among the N members M in proportion to their shares, each within its
+ * cap and floor, what a cap cuts off going to the others in the same proportion;
+ * OUT[i] gets member i's part in cents. The parts add up to AMOUNT exactly (less
+ * *UNDISTRIBUTED under SCORE_POOL_CAPPED), each within a cent of its exact part: the
+ * cents left after cutting every part down go to the largest remainders, ties to the
+ * member listed first (list them in roster order). Deterministic. */
+score_pool_status score_pool_distribute(dec_t amount, const score_pool_member *m, size_t n, dec_t *out,
+                                        dec_t *undistributed);
+
 /* ---- outputs (score_output.c) ---- */
 
 typedef enum score_format {
