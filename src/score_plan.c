@@ -185,3 +185,57 @@ score_pool_status score_pool_distribute(dec_t amount, const score_pool_member *m
     free(part);
     return status;
 }
+
+/* ---- forced distribution ----------------------------------------------------------------- */
+
+score_grade_status score_grade_assign(const eval_value *scores, const bool *rankable, size_t n, const dec_t *quotas,
+                                      size_t grade_count, int *rank, int *grade)
+{
+    if (grade_count == 0) return SCORE_GRADE_INVALID;
+    dec_t zero = dec_from_int64(0), one = dec_from_int64(1), cumulative = zero;
+    for (size_t k = 0; k + 1 < grade_count; k++) {
+        if (dec_sign(quotas[k]) < 0 || dec_add(cumulative, quotas[k], &cumulative) != DEC_OK) return SCORE_GRADE_INVALID;
+    }
+    if (dec_cmp(cumulative, one) > 0) return SCORE_GRADE_INVALID;
+
+    size_t ranked = 0;
+    for (size_t i = 0; i < n; i++) ranked += rankable[i] && scores[i].kind == VAL_NUM;
+    /* each grade's cumulative boundary, rounded half up; the last grade takes the rest */
+    size_t *bound = xcalloc(grade_count, sizeof *bound);
+    cumulative = zero;
+    for (size_t k = 0; k < grade_count; k++) {
+        if (k + 1 == grade_count) {
+            bound[k] = ranked;
+            break;
+        }
+        dec_t count, rounded;
+        int64_t whole = 0;
+        dec_add(cumulative, quotas[k], &cumulative);
+        if (dec_mul(cumulative, dec_from_int64((int64_t)ranked), &count) != DEC_OK ||
+            dec_round(count, 0, &rounded) != DEC_OK || dec_to_int64(rounded, &whole) != DEC_OK) {
+            free(bound);
+            return SCORE_GRADE_INVALID;
+        }
+        bound[k] = (size_t)whole > ranked ? ranked : (size_t)whole;
+        /* the top grade is never empty for a quota above 0: 2 people × 20% still have an A */
+        if (k == 0 && bound[0] == 0 && ranked > 0 && dec_sign(quotas[0]) > 0) bound[0] = 1;
+        if (k > 0 && bound[k] < bound[k - 1]) bound[k] = bound[k - 1];
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!rankable[i] || scores[i].kind != VAL_NUM) {
+            rank[i] = 0;
+            grade[i] = (int)grade_count - 1;
+            continue;
+        }
+        /* competition ranking: 1 + how many ranked members scored strictly higher */
+        size_t above = 0;
+        for (size_t j = 0; j < n; j++)
+            above += rankable[j] && scores[j].kind == VAL_NUM && dec_cmp(scores[j].as.num, scores[i].as.num) > 0;
+        rank[i] = (int)above + 1;
+        size_t k = 0;
+        while (k + 1 < grade_count && above >= bound[k]) k++;
+        grade[i] = (int)k;
+    }
+    free(bound);
+    return SCORE_GRADE_OK;
+}

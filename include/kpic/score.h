@@ -241,6 +241,25 @@ typedef enum score_pool_status {
 score_pool_status score_pool_distribute(dec_t amount, const score_pool_member *m, size_t n, dec_t *out,
                                         dec_t *undistributed);
 
+/* ---- forced distribution: ranks and grades (score_plan.c) ---- */
+
+typedef enum score_grade_status {
+    SCORE_GRADE_OK,
+    SCORE_GRADE_INVALID        /* no grade, a negative quota, quotas above 100% */
+} score_grade_status;
+
+/* Ranks the N members by SCORES, highest first, and grades them by quota: QUOTAS[k]
+ * is grade k's fraction of the ranked members (the last grade takes the rest; its
+ * quota is not read). Ranked are the members with RANKABLE[i] and a numeric score;
+ * the others get RANK 0 and the last grade. RANK[i] is 1 + the number of ranked
+ * members with a strictly higher score (ties share a rank: 1, 2, 2, 4). Grade k's
+ * cumulative boundary is round half up (cumulative quota × ranked count), and the
+ * first grade holds at least one member when its quota is above 0; a member whose
+ * rank − 1 is below grade k's boundary (and not below k − 1's) gets grade k, so a tie
+ * takes the better grade together even beyond its quota. */
+score_grade_status score_grade_assign(const eval_value *scores, const bool *rankable, size_t n, const dec_t *quotas,
+                                      size_t grade_count, int *rank, int *grade);
+
 /* ---- outputs (score_output.c) ---- */
 
 typedef enum score_format {

@@ -1,6 +1,7 @@
 /* Unit tests for score_plan.c: a bonus pool divided to the cent, with caps, floors and
- * the redistribution of what a cap cuts off; hand-computed cases, then random pools
- * whose parts must add up to the pool exactly. */
+ * the redistribution of what a cap cuts off (hand-computed cases, then random pools
+ * whose parts must add up to the pool exactly); ranks and grades by quota, with ties,
+ * small teams and members who are not ranked. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -197,6 +198,88 @@ static void test_random_pools_are_exact(void **state)
     }
 }
 
+/* ---- forced distribution ---- */
+
+static const char *grades_of(const char *const *scores, const bool *rankable, size_t n, int *rank)
+{
+    static char letters[64];
+    eval_value v[32];
+    bool all[32];
+    for (size_t i = 0; i < n; i++) {
+        v[i] = scores[i] ? eval_num(D(scores[i])) : eval_null();
+        all[i] = rankable ? rankable[i] : true;
+    }
+    dec_t quotas[3] = {D("0.2"), D("0.7"), D("0")}; /* A top 20%, B next 70%, C rest */
+    int grade[32];
+    assert_int_equal(score_grade_assign(v, all, n, quotas, 3, rank, grade), SCORE_GRADE_OK);
+    for (size_t i = 0; i < n; i++) letters[i] = (char)('A' + grade[i]);
+    letters[n] = '\0';
+    return letters;
+}
+
+/* 5 people: A takes round(5 × 20%) = 1; A+B take round(5 × 90%) = round(4.5) = 5 (half
+ * up), so C is empty. */
+static void test_grades_five(void **state)
+{
+    (void)state;
+    const char *s[] = {"50", "90", "70", "80", "60"};
+    int rank[5];
+    assert_string_equal(grades_of(s, NULL, 5, rank), "BABBB");
+    assert_int_equal(rank[0], 5);
+    assert_int_equal(rank[1], 1);
+    assert_int_equal(rank[3], 2);
+}
+
+/* 10 people: A 2, B 9 − 2 = 7, C the last one. */
+static void test_grades_ten(void **state)
+{
+    (void)state;
+    const char *s[] = {"100", "99", "98", "97", "96", "95", "94", "93", "92", "91"};
+    int rank[10];
+    assert_string_equal(grades_of(s, NULL, 10, rank), "AABBBBBBBC");
+}
+
+/* a tie at the A boundary: both 90s are A (the tie exceeds the quota of 1), and 80 has
+ * rank 3 */
+static void test_grades_tie(void **state)
+{
+    (void)state;
+    const char *s[] = {"90", "80", "90", "70", "60"};
+    int rank[5];
+    assert_string_equal(grades_of(s, NULL, 5, rank), "ABABB");
+    assert_int_equal(rank[0], 1);
+    assert_int_equal(rank[2], 1);
+    assert_int_equal(rank[1], 3);
+    const char *same[] = {"75", "75", "75", "75"};
+    assert_string_equal(grades_of(same, NULL, 4, rank), "AAAA");
+}
+
+/* 2 ranked people: round(2 × 20%) = 0, but the top grade keeps one; A+B = round(1.8) =
+ * 2. No score and a failed gate are not ranked (rank 0) and get the last grade. */
+static void test_grades_small_and_unranked(void **state)
+{
+    (void)state;
+    const char *s[] = {"80", NULL, "95", "99"};
+    bool rankable[] = {true, true, true, false};
+    int rank[4];
+    assert_string_equal(grades_of(s, rankable, 4, rank), "BCAC");
+    assert_int_equal(rank[1], 0);
+    assert_int_equal(rank[3], 0);
+    assert_int_equal(rank[2], 1);
+    assert_int_equal(rank[0], 2);
+}
+
+static void test_grades_invalid(void **state)
+{
+    (void)state;
+    eval_value v[1] = {eval_num(D("1"))};
+    bool yes[1] = {true};
+    int rank[1], grade[1];
+    dec_t over[3] = {D("0.6"), D("0.5"), D("0")};
+    assert_int_equal(score_grade_assign(v, yes, 1, over, 3, rank, grade), SCORE_GRADE_INVALID);
+    assert_int_equal(score_grade_assign(v, yes, 1, over, 0, rank, grade), SCORE_GRADE_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -207,6 +290,11 @@ int main(void)
         cmocka_unit_test(test_zero_share),
         cmocka_unit_test(test_limits),
         cmocka_unit_test(test_random_pools_are_exact),
+        cmocka_unit_test(test_grades_five),
+        cmocka_unit_test(test_grades_ten),
+        cmocka_unit_test(test_grades_tie),
+        cmocka_unit_test(test_grades_small_and_unranked),
+        cmocka_unit_test(test_grades_invalid),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
