@@ -10,6 +10,8 @@
  */
 #include "score_internal.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -40,10 +42,19 @@ typedef struct read_ctx {
     bool failed;
 } read_ctx;
 
-static diagnostic *row_error(read_ctx *x, unsigned line, int col, const char *fmt, const char *arg)
+static diagnostic *row_error(read_ctx *x, unsigned line, int col, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* An error at field COL of the row on LINE; the file is then refused. */
+static diagnostic *row_error(read_ctx *x, unsigned line, int col, const char *fmt, ...)
 {
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
     x->failed = true;
-    return diag_report_data(x->diags, DIAG_ERROR, x->a->path, line, x->a->column[col], "adjustment", fmt, arg);
+    return diag_report_data(x->diags, DIAG_ERROR, x->a->path, line, x->a->column[col], "adjustment", "%s", message);
 }
 
 /* An empty cell, or one of spaces and tabs only (a quoted "  " says nothing either). */
@@ -120,7 +131,7 @@ static bool on_row(void *ctx, const csvr_row *row)
         }
     }
     if (kind_known && it.kind == SCORE_ADJUST_KPI && !it.kpi) {
-        diagnostic *d = row_error(x, line, COL_KPI, "a '%s' adjustment names the kpi it overrides", "kpi");
+        diagnostic *d = row_error(x, line, COL_KPI, "a 'kpi' adjustment names the kpi it overrides");
         diag_hint(x->diags, d, "write the kpi's name (its indicator) in column kpi");
         ok = false;
     } else if (kind_known && it.kind != SCORE_ADJUST_KPI && it.kpi) {
@@ -129,7 +140,7 @@ static bool on_row(void *ctx, const csvr_row *row)
         ok = false;
     }
     if (c[COL_AMOUNT].is_null) {
-        row_error(x, line, COL_AMOUNT, "adjustment without %s", "amount");
+        row_error(x, line, COL_AMOUNT, "adjustment without amount");
         ok = false;
     } else {
         it.amount = c[COL_AMOUNT].as.dec;
@@ -228,9 +239,18 @@ void score_adjust_free(score_adjustments *a)
 /* ---- checking and applying --------------------------------------------------------------- */
 
 static diagnostic *item_error(diag_sink *diags, const score_adjustments *a, const score_adjustment *it, int col,
-                              const char *fmt, const char *arg1, const char *arg2)
+                              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/* An error at field COL of IT's row. */
+static diagnostic *item_error(diag_sink *diags, const score_adjustments *a, const score_adjustment *it, int col,
+                              const char *fmt, ...)
 {
-    return diag_report_data(diags, DIAG_ERROR, a->path, it->line, a->column[col], "adjustment", fmt, arg1, arg2);
+    char message[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(message, sizeof message, fmt, ap);
+    va_end(ap);
+    return diag_report_data(diags, DIAG_ERROR, a->path, it->line, a->column[col], "adjustment", "%s", message);
 }
 
 static int find_staff(const eval_staff *roster, size_t count, const char *id)
@@ -244,8 +264,8 @@ static int find_staff(const eval_staff *roster, size_t count, const char *id)
 static void unknown_staff(diag_sink *diags, const score_adjustments *a, const score_adjustment *it,
                           const eval_staff *roster, size_t count)
 {
-    diagnostic *d = item_error(diags, a, it, COL_STAFF, "adjustment for staff '%s', who is not on the roster%s",
-                               it->staff_id, "");
+    diagnostic *d = item_error(diags, a, it, COL_STAFF, "adjustment for staff '%s', who is not on the roster",
+                               it->staff_id);
     const char **ids = xcalloc(count + 1, sizeof *ids);
     for (size_t i = 0; i < count; i++) ids[i] = roster[i].id;
     const char *near = diag_closest(it->staff_id, ids, count);
@@ -370,8 +390,8 @@ static bool apply_rows(eval_session *s, score_statement *st, const score_adjustm
                        kind_names[it->kind], st->role->name);
             ok = false;
         } else if (it->kind == SCORE_ADJUST_BONUS_SET && set) {
-            diagnostic *d = item_error(diags, a, it, COL_KIND, "a second bonus_set for staff '%s' in this period%s",
-                                       it->staff_id, "");
+            diagnostic *d = item_error(diags, a, it, COL_KIND, "a second bonus_set for staff '%s' in this period",
+                                       it->staff_id);
             snprintf(line, sizeof line, "%u", set->line);
             diag_hint(diags, d, "the first is on line %s; one bonus_set decides the bonus", line);
             ok = false;
@@ -400,11 +420,11 @@ static bool apply_rows(eval_session *s, score_statement *st, const score_adjustm
         dec_t sum;
         if (st->bonus.kind != VAL_NUM) {
             diagnostic *d = item_error(diags, a, it, COL_KIND, "bonus_add for staff '%s', whose bonus has no value "
-                                       "(n/a) to add to%s", it->staff_id, "");
+                                       "(n/a) to add to", it->staff_id);
             diag_hint(diags, d, "use bonus_set to decide the bonus");
             ok = false;
         } else if (dec_add(st->bonus.as.num, it->amount, &sum) != DEC_OK) {
-            item_error(diags, a, it, COL_AMOUNT, "bonus_add for staff '%s' overflows the bonus%s", it->staff_id, "");
+            item_error(diags, a, it, COL_AMOUNT, "bonus_add for staff '%s' overflows the bonus", it->staff_id);
             ok = false;
         } else {
             st->bonus = eval_num(sum);

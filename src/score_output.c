@@ -369,7 +369,7 @@ static void json_string_or_null(FILE *out, const char *s)
 
 /* , "bonus_computed": …, "adjustments": [{"kind", "kpi", "amount", "computed",
  * "reason", "approved_by", "line"}…] — only on a statement that was adjusted. */
-static void json_adjustments(FILE *out, render_ctx *c, const score_statement *st)
+static void json_adjustments(FILE *out, const score_statement *st)
 {
     fputs(", \"bonus_computed\": ", out);
     write_machine_places(out, st->bonus_computed, 2, true, true);
@@ -400,7 +400,6 @@ static void json_adjustments(FILE *out, render_ctx *c, const score_statement *st
         fprintf(out, ", \"line\": %u}", a->line);
     }
     fputc(']', out);
-    (void)c;
 }
 
 /* {"spec": …, "spec_sha256": …, "imports": [{"path", "sha256"}…], "periods": […],
@@ -502,7 +501,7 @@ static void render_json(FILE *out, render_ctx *c)
                 (int)st->employed_days.den);
         fputs(",\n   \"bonus\": ", out);
         write_machine_places(out, st->bonus, 2, true, true);
-        if (st->adjustment_count) json_adjustments(out, c, st);
+        if (st->adjustment_count) json_adjustments(out, st);
         fputs(", \"notes\": [", out);
         size_t note_count;
         const char **notes = statement_reasons(c, st, &note_count);
