@@ -83,7 +83,13 @@ struct diff_report {
     ptr_vec defs;              /* def_change* */
     const char *period_text;   /* NULL: definitions only */
     ptr_vec periods;           /* period_diff* */
+    const score_adjustments *adjustments; /* applied to both sides' statements; may be NULL */
 };
+
+void diff_set_adjustments(diff_report *r, const score_adjustments *a)
+{
+    r->adjustments = a;
+}
 
 /* The state of one comparison. */
 typedef struct differ {
@@ -680,9 +686,15 @@ bool diff_results(diff_report *r, const char *period_text, eval_session *old_ses
     r->period_text = arena_printf(&r->mem, "%s", period_text);
     score_result *or_ = score_compute(old_session, old_model, old_diags);
     score_result *nr = score_compute(new_session, new_model, new_diags);
+    /* an adjustment that does not fit a side (a kpi NEW removed) is an error there */
+    bool adjusted = true;
+    if (r->adjustments) {
+        adjusted = score_adjust_apply(or_, r->adjustments, old_diags);
+        adjusted = score_adjust_apply(nr, r->adjustments, new_diags) && adjusted;
+    }
     /* a spec's own bonus total out of range is reported, located, by the scorer: no
      * second message about the same sum, and no diff of figures that do not exist */
-    if (or_->total_overflow || nr->total_overflow) {
+    if (!adjusted || or_->total_overflow || nr->total_overflow) {
         score_free(or_);
         score_free(nr);
         return false;

@@ -6,7 +6,7 @@
  * the bonus is rounded to 0.01 half away from zero once, at the end. Nothing is
  * rounded for display here: that is the outputs' business (score_output.c).
  */
-#include "kpic/score.h"
+#include "score_internal.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -127,12 +127,20 @@ void score_statement_free(score_statement *st)
 {
     free(st->kpis);
     free(st->gates);
+    free(st->adjustments);
     st->kpis = NULL;
     st->gates = NULL;
+    st->adjustments = NULL;
 }
 
 void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int staff,
                              score_statement *out)
+{
+    score_statement_compute_with(s, role, period, staff, NULL, out);
+}
+
+void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period, int staff,
+                                  const score_adjustment *const *overrides, score_statement *out)
 {
     memset(out, 0, sizeof *out);
     out->period = period;
@@ -176,7 +184,9 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
         k->item = it;
         k->indicator = it->ref;
         k->scale_row = -1;
-        k->value = it->ref ? eval_indicator_value(s, it->ref, period, staff) : eval_null();
+        k->value_computed = it->ref ? eval_indicator_value(s, it->ref, period, staff) : eval_null();
+        k->override = overrides ? overrides[out->kpi_count - 1] : NULL;
+        k->value = k->override ? eval_num(k->override->amount) : k->value_computed;
         /* a target may be prorated: staff.quota * employed */
         eval_kpi_context target_ctx = {eval_null(), eval_null(), eval_null(), eval_null(), out->employed};
         k->target = it->has_target && it->target ? eval_value_of(s, it->target, period, staff, &target_ctx)
@@ -265,6 +275,7 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
                  dec_round(out->bonus_exact.as.num, 2, &rounded) == DEC_OK)
             out->bonus = eval_num(rounded);
     }
+    out->bonus_computed = out->bonus;
 }
 
 /* ---- every statement ----------------------------------------------------------------- */
@@ -409,7 +420,7 @@ static kp_span bonus_span(const ast_decl *role)
 /* Every output prints per period the bonus total of each role and of every role; each
  * is added here in exact decimals, and one that leaves the range is an error (the
  * outputs must never print a sum that left an amount out). */
-static void check_totals(score_result *r, diag_sink *diags)
+void score_check_totals(score_result *r, diag_sink *diags)
 {
     size_t period_count;
     const period_t *periods = eval_periods(r->session, &period_count);
@@ -485,7 +496,7 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
         report_undeclared_roles(r, diags);
         report_warnings(r, diags);
     }
-    check_totals(r, diags);
+    score_check_totals(r, diags);
     return r;
 }
 

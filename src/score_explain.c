@@ -704,8 +704,18 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
         trace(x, ind->u.indicator.expr, x->st->period, NULL, NULL, 1);
     }
     label(x, "value");
-    put_value(out, k->value, unit);
-    fputc('\n', out);
+    if (k->override) {
+        /* what the formula gave, then what an approved adjustment made it */
+        put_value(out, k->value_computed, unit);
+        fputc('\n', out);
+        label(x, "adjusted");
+        put_value(out, k->value, unit);
+        fprintf(out, "   (%s; approved by %s; adjustments line %u)\n", k->override->reason,
+                k->override->approved_by, k->override->line);
+    } else {
+        put_value(out, k->value, unit);
+        fputc('\n', out);
+    }
 
     /* target */
     label(x, "target");
@@ -857,6 +867,32 @@ static void explain_employment(FILE *out, eval_session *s, const score_statement
     fputc('\n', out);
 }
 
+/* The bonus adjustments of ST, each with its reason and approver, after the bonus the
+ * rules give (kpi overrides are shown at their kpi). */
+static void explain_bonus_adjustments(explain_ctx *x, const score_statement *st)
+{
+    FILE *out = x->out;
+    bool any = false;
+    for (size_t i = 0; i < st->adjustment_count; i++) {
+        const score_adjustment *a = st->adjustments[i];
+        if (a->kind == SCORE_ADJUST_KPI) continue;
+        if (!any) {
+            fprintf(out, "%-*s", LABEL_WIDTH + 2, "computed");
+            put_value(out, st->bonus_computed, UNIT_MONEY);
+            fputc('\n', out);
+            any = true;
+        }
+        fprintf(out, "%-*s", LABEL_WIDTH + 2, "adjusted");
+        if (a->kind == SCORE_ADJUST_BONUS_SET) {
+            fputs("set to ", out);
+        } else if (dec_sign(a->amount) >= 0) {
+            fputc('+', out);
+        }
+        put_num(out, a->amount, UNIT_MONEY);
+        fprintf(out, "   (%s; approved by %s; adjustments line %u)\n", a->reason, a->approved_by, a->line);
+    }
+}
+
 char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
                     const score_statement *st, const char *kpi, size_t *len)
 {
@@ -967,6 +1003,7 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
             put_value(out, st->bonus, UNIT_MONEY);
             fputc('\n', out);
         }
+        explain_bonus_adjustments(&x, st);
         fprintf(out, "%-*s", LABEL_WIDTH + 2, "bonus paid");
         put_value(out, st->bonus, UNIT_MONEY);
         fputc('\n', out);

@@ -1,6 +1,7 @@
-/* score_internal.h — private to the scorer's output files (score_output.c,
- * score_explain.c) and their unit tests: expressions shown with their values filled
- * in, the way `kpic explain` and the gate notes of every format show them.
+/* score_internal.h — private to the scorer's files (score.c, score_adjust.c,
+ * score_output.c, score_explain.c) and their unit tests: expressions shown with their
+ * values filled in, the way `kpic explain` and the gate notes of every format show
+ * them; recomputing a statement under adjustments.
  */
 #ifndef KPIC_SCORE_INTERNAL_H
 #define KPIC_SCORE_INTERNAL_H
@@ -28,6 +29,16 @@ void score_write_filled(FILE *out, eval_session *s, const score_statement *st,
 /* The same as a malloc'd string. */
 char *score_filled_text(eval_session *s, const score_statement *st, const score_kpi *kpi,
                         ast_expr *e);
+
+/* score_statement_compute with kpi values set by adjustments: OVERRIDES (NULL: none)
+ * has one entry per kpi line of ROLE in order, a `kpi` adjustment or NULL for the
+ * indicator's own value (score.c). */
+void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period, int staff,
+                                  const score_adjustment *const *overrides, score_statement *out);
+
+/* Adds up each period's bonus totals, per role and of every role; one that leaves the
+ * exact range is an error in DIAGS (may be NULL) and sets R->total_overflow (score.c). */
+void score_check_totals(score_result *r, diag_sink *diags);
 
 /* An open_memstream or abort with a message (the outputs' buffers). */
 FILE *score_memstream(char **buf, size_t *len);

@@ -224,12 +224,45 @@ static const char *missing_reason(render_ctx *c, const score_kpi *kp)
     return arena_printf(&c->mem, "%s, %s", why, kp->dropped ? "dropped" : "0 points");
 }
 
+static bool same_value(eval_value a, eval_value b)
+{
+    if (a.kind != b.kind) return false;
+    return a.kind != VAL_NUM || dec_cmp(a.as.num, b.as.num) == 0;
+}
+
+/* One adjustment as every format words it:
+ *     revenue adjusted: 900.00 → 1,200.00 (late order booked in June; approved by 王经理)
+ *     bonus set to 5,000.00 (…; approved by …)
+ *     bonus adjusted by +500.00 (…; approved by …) */
+static const char *adjustment_note(render_ctx *c, const score_statement *st, const score_adjustment *a)
+{
+    const char *why = arena_printf(&c->mem, "(%s; approved by %s)", a->reason, a->approved_by);
+    switch (a->kind) {
+    case SCORE_ADJUST_KPI:
+        for (size_t k = 0; k < st->kpi_count; k++) {
+            const score_kpi *kp = &st->kpis[k];
+            if (kp->override != a) continue;
+            return arena_printf(&c->mem, "%s adjusted: %s → %s %s", a->kpi, people(c, kp->value_computed, kpi_unit(kp)),
+                                people_num(c, a->amount, kpi_unit(kp)), why);
+        }
+        return arena_printf(&c->mem, "%s adjusted to %s %s", a->kpi, people_num(c, a->amount, UNIT_NUMBER), why);
+    case SCORE_ADJUST_BONUS_SET:
+        return arena_printf(&c->mem, "bonus set to %s %s", people_num(c, a->amount, UNIT_MONEY), why);
+    case SCORE_ADJUST_BONUS_ADD:
+        return arena_printf(&c->mem, "bonus adjusted by %s%s %s", dec_sign(a->amount) >= 0 ? "+" : "",
+                            people_num(c, a->amount, UNIT_MONEY), why);
+    }
+    return "";
+}
+
 /* The reasons a statement's bonus is what it is, in this order: partial employment,
  * missing kpis with why, failed gates with their values, a score or bonus without a
- * value, a role without a bonus. *COUNT of them (0: a full bonus by the rules). */
+ * value, a role without a bonus; then each adjustment (file order) and the bonus the
+ * rules computed when the adjustments changed it. *COUNT of them (0: a full bonus by
+ * the rules). */
 static const char **statement_reasons(render_ctx *c, const score_statement *st, size_t *count)
 {
-    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + 4) * sizeof *notes);
+    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 5) * sizeof *notes);
     size_t n = 0;
     if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
         notes[n++] = arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
@@ -244,6 +277,9 @@ static const char **statement_reasons(render_ctx *c, const score_statement *st, 
     if (st->score.kind == VAL_NULL) notes[n++] = "every kpi missing";
     if (!st->has_bonus) notes[n++] = "role has no bonus";
     else if (st->gates_passed && st->bonus.kind == VAL_NULL) notes[n++] = "bonus n/a: its expression has no value";
+    for (size_t a = 0; a < st->adjustment_count; a++) notes[n++] = adjustment_note(c, st, st->adjustments[a]);
+    if (st->adjustment_count && !same_value(st->bonus, st->bonus_computed))
+        notes[n++] = arena_printf(&c->mem, "computed bonus %s", people(c, st->bonus_computed, UNIT_MONEY));
     *count = n;
     return notes;
 }
@@ -331,6 +367,41 @@ static void json_string_or_null(FILE *out, const char *s)
     else fputs("null", out);
 }
 
+/* , "bonus_computed": …, "adjustments": [{"kind", "kpi", "amount", "computed",
+ * "reason", "approved_by", "line"}…] — only on a statement that was adjusted. */
+static void json_adjustments(FILE *out, const score_statement *st)
+{
+    fputs(", \"bonus_computed\": ", out);
+    write_machine_places(out, st->bonus_computed, 2, true, true);
+    fputs(",\n   \"adjustments\": [", out);
+    for (size_t i = 0; i < st->adjustment_count; i++) {
+        const score_adjustment *a = st->adjustments[i];
+        fputs(i ? ", {\"kind\": " : "{\"kind\": ", out);
+        json_write_string(out, score_adjust_kind_name(a->kind));
+        fputs(", \"kpi\": ", out);
+        json_string_or_null(out, a->kpi);
+        fputs(", \"amount\": ", out);
+        eval_value computed = st->bonus_computed;
+        ast_unit unit = UNIT_MONEY;
+        for (size_t k = 0; k < st->kpi_count; k++)
+            if (st->kpis[k].override == a) {
+                computed = st->kpis[k].value_computed;
+                unit = kpi_unit(&st->kpis[k]);
+            }
+        if (a->kind == SCORE_ADJUST_KPI) write_machine_unit(out, eval_num(a->amount), unit, true);
+        else write_machine_places(out, eval_num(a->amount), 2, true, true);
+        fputs(", \"computed\": ", out);
+        if (a->kind == SCORE_ADJUST_KPI) write_machine_unit(out, computed, unit, true);
+        else write_machine_places(out, computed, 2, true, true);
+        fputs(", \"reason\": ", out);
+        json_write_string(out, a->reason);
+        fputs(", \"approved_by\": ", out);
+        json_write_string(out, a->approved_by);
+        fprintf(out, ", \"line\": %u}", a->line);
+    }
+    fputc(']', out);
+}
+
 /* {"spec": …, "spec_sha256": …, "imports": [{"path", "sha256"}…], "periods": […],
  *  "sources": [{"name", "path", "sha256", "rows", "skipped"}…],
  *  "statements": [{"period", "staff_id", "name", "role", "kpis": [{"indicator",
@@ -406,6 +477,10 @@ static void render_json(FILE *out, render_ctx *c)
             fprintf(out, ", \"missing\": %s, \"dropped\": %s, \"missing_reason\": ",
                     kp->missing ? "true" : "false", kp->dropped ? "true" : "false");
             json_string_or_null(out, missing_reason(c, kp));
+            if (kp->override) {
+                fputs(", \"value_computed\": ", out);
+                write_machine_unit(out, kp->value_computed, kpi_unit(kp), true);
+            }
             fputc('}', out);
         }
         fputs("],\n   \"score\": ", out);
@@ -426,6 +501,7 @@ static void render_json(FILE *out, render_ctx *c)
                 (int)st->employed_days.den);
         fputs(",\n   \"bonus\": ", out);
         write_machine_places(out, st->bonus, 2, true, true);
+        if (st->adjustment_count) json_adjustments(out, st);
         fputs(", \"notes\": [", out);
         size_t note_count;
         const char **notes = statement_reasons(c, st, &note_count);
@@ -1250,6 +1326,19 @@ char *score_render(const score_result *r, score_format format, const score_rende
     c.roster = eval_roster(r->session, &c.roster_count);
     c.sources = eval_sources(r->session, &c.source_count);
     arena_init(&c.mem);
+    if (o->adjustments) {
+        /* the adjustments file is a source of the figures like any data file */
+        eval_source_stats *all = arena_alloc(&c.mem, (c.source_count + 1) * sizeof *all);
+        memcpy(all, c.sources, c.source_count * sizeof *all);
+        eval_source_stats *adj = &all[c.source_count++];
+        memset(adj, 0, sizeof *adj);
+        adj->name = "adjustments";
+        adj->path = o->adjustments->path;
+        memcpy(adj->sha256, o->adjustments->sha256, sizeof adj->sha256);
+        adj->rows = o->adjustments->count;
+        adj->read = true;
+        c.sources = all;
+    }
     /* statements and unscored rows come grouped by period, in period order */
     c.st_begin = arena_alloc(&c.mem, (c.period_count + 1) * sizeof *c.st_begin);
     c.un_begin = arena_alloc(&c.mem, (c.period_count + 1) * sizeof *c.un_begin);

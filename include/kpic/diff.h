@@ -47,6 +47,12 @@ size_t diff_definitions(diff_report *r, const ast_spec *old_spec, const chk_mode
 bool diff_results(diff_report *r, const char *period_text, eval_session *old_session, chk_model *old_model,
                   diag_sink *old_diags, eval_session *new_session, chk_model *new_model, diag_sink *new_diags);
 
+/* Applies A (may be NULL; not owned, must outlive R's diff_results) to the statements of
+ * both specs in diff_results, after each is scored: the same hand decisions on both
+ * sides, so that what differs is what the rules change. */
+struct score_adjustments;
+void diff_set_adjustments(diff_report *r, const struct score_adjustments *a);
+
 /* Anything differs: a definition, an indicator value or a statement. */
 bool diff_differs(const diff_report *r);
 

@@ -63,6 +63,9 @@ typedef struct score_kpi {
     dec_t weighted;            /* effective_weight × points; 0 for a missing kpi */
     bool missing;              /* points are null */
     bool dropped;              /* missing under `missing skip`: left out of the score */
+    eval_value value_computed; /* the indicator's value before an adjustment (= value
+                                  when none overrides it) */
+    const struct score_adjustment *override; /* the `kpi` adjustment that set value, or NULL */
 } score_kpi;
 
 /* One gate of a statement. */
@@ -89,7 +92,10 @@ typedef struct score_statement {
     eval_value bonus_exact;    /* the bonus expression's value, unrounded (null without one) */
     eval_value bonus;          /* rounded half away from zero to 0.01; 0 when a gate failed
                                   (and the role has a bonus); null without a bonus line or
-                                  when the expression is null */
+                                  when the expression is null; after adjustments */
+    eval_value bonus_computed; /* the bonus as the rules give it, before any adjustment */
+    const struct score_adjustment **adjustments; /* applied to this statement, file order */
+    size_t adjustment_count;
 } score_statement;
 
 /* A roster row left out of one period, never silently. */
@@ -140,6 +146,120 @@ void score_statement_free(score_statement *st);
 eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value target);
 
 
+/* ---- audited adjustments (score_adjust.c) ---- */
+
+/* What one row of an adjustments file does. */
+typedef enum score_adjust_kind {
+    SCORE_ADJUST_KPI,          /* `kpi`: the kpi's value becomes amount; scoring reruns */
+    SCORE_ADJUST_BONUS_ADD,    /* `bonus_add`: amount (money, may be negative) is added */
+    SCORE_ADJUST_BONUS_SET     /* `bonus_set`: the bonus becomes amount (money) */
+} score_adjust_kind;
+
+/* "kpi", "bonus_add", "bonus_set". */
+const char *score_adjust_kind_name(score_adjust_kind kind);
+
+/* One row of an adjustments file. */
+typedef struct score_adjustment {
+    score_adjust_kind kind;
+    char *staff_id;
+    period_t period;
+    char *kpi;                 /* SCORE_ADJUST_KPI: the kpi's indicator; NULL otherwise */
+    dec_t amount;              /* the kpi's new value, or money (a multiple of 0.01) */
+    char *reason;              /* never empty */
+    char *approved_by;         /* never empty */
+    unsigned line;             /* the file line its record starts on */
+} score_adjustment;
+
+/* An adjustments file, read whole (they are short: one row per decision). */
+typedef struct score_adjustments {
+    char *path;                /* as given */
+    char sha256[65];           /* of the file's bytes */
+    score_adjustment *items;   /* in file order */
+    size_t count;
+    unsigned column[7];        /* field numbers of staff_id, period, kind, kpi, amount,
+                                  reason, approved_by: where errors point */
+} score_adjustments;
+
+/* Reads PATH, a CSV with the columns staff_id, period, kind, kpi, amount, reason,
+ * approved_by (others are ignored), periods written in GRAIN's form. Every bad row or
+ * cell is a located error in DIAGS (path:line:field); returns NULL after any error,
+ * with *IO_ERROR set when the file could not be read at all (exit 2, not 1). */
+score_adjustments *score_adjust_read(const char *path, ast_grain grain, diag_sink *diags,
+                                     bool *io_error);
+/* The same over SIZE bytes at DATA named NAME (tests and the fuzzer). */
+score_adjustments *score_adjust_read_memory(const char *name, const void *data, size_t size,
+                                            ast_grain grain, diag_sink *diags);
+void score_adjust_free(score_adjustments *a);
+
+/* Applies A to the statements of R (after score_compute): every row must name a
+ * staff member scored in one of R's periods, a `kpi` row a kpi of their role, a bonus
+ * row a role with a bonus line whose bonus has a value (bonus_add); one `bonus_set`
+ * and one override per kpi at most per statement. Violations are located errors in
+ * DIAGS and make it return false (the caller writes nothing and exits 1). Order per
+ * statement: kpi overrides (scoring reruns from the new values), then bonus_set, then
+ * each bonus_add in file order. */
+bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *diags);
+
+/* The same for the one statement ST of session S (kpic explain): rows for other staff
+ * members or periods are not applied, but a staff id the roster lacks is an error. */
+bool score_adjust_statement(eval_session *s, score_statement *st, const score_adjustments *a,
+                            diag_sink *diags);
+
+/* For kpic explain of roster row STAFF, unscored in the session's period 0 for
+ * REASON: a row of A for that person and period is an error (there is no statement to
+ * adjust), as is a staff id the roster lacks. */
+bool score_adjust_unscored(eval_session *s, int staff, score_reason reason, const score_adjustments *a,
+                           diag_sink *diags);
+
+/* ---- bonus pools: the arithmetic (score_plan.c) ---- */
+
+/* One person's claim on a pool. */
+typedef struct score_pool_member {
+    dec_t share;               /* ≥ 0; 0 (a failed gate, no score) takes no part */
+    bool has_cap, has_floor;
+    dec_t cap, floor;          /* money in cents, ≥ 0, floor ≤ cap; only for a share > 0 */
+} score_pool_member;
+
+typedef enum score_pool_status {
+    SCORE_POOL_OK,             /* the parts add up to the pool exactly */
+    SCORE_POOL_CAPPED,         /* every member with a share is at a bound and the caps
+                                  leave *UNDISTRIBUTED (> 0) over */
+    SCORE_POOL_NO_SHARES,      /* no member has a share > 0: the whole pool is left over */
+    SCORE_POOL_FLOORS_EXCEED,  /* the floors of the members with a share add up to more
+                                  than the pool: no part is paid (every OUT is 0) */
+    SCORE_POOL_INVALID,        /* a negative amount or share, a pool, cap or floor not in
+                                  cents, a floor above its cap */
+    SCORE_POOL_OVERFLOW        /* a sum left the exact range: no part is paid */
+} score_pool_status;
+
+/* Divides AMOUNT among the N members M in proportion to their shares, each within its
+ * cap and floor, what a cap cuts off going to the others in the same proportion;
+ * OUT[i] gets member i's part in cents. The parts add up to AMOUNT exactly (less
+ * *UNDISTRIBUTED under SCORE_POOL_CAPPED), each within a cent of its exact part: the
+ * cents left after cutting every part down go to the largest remainders, ties to the
+ * member listed first (list them in roster order). Deterministic. */
+score_pool_status score_pool_distribute(dec_t amount, const score_pool_member *m, size_t n, dec_t *out,
+                                        dec_t *undistributed);
+
+/* ---- forced distribution: ranks and grades (score_plan.c) ---- */
+
+typedef enum score_grade_status {
+    SCORE_GRADE_OK,
+    SCORE_GRADE_INVALID        /* no grade, a negative quota, quotas above 100% */
+} score_grade_status;
+
+/* Ranks the N members by SCORES, highest first, and grades them by quota: QUOTAS[k]
+ * is grade k's fraction of the ranked members (the last grade takes the rest; its
+ * quota is not read). Ranked are the members with RANKABLE[i] and a numeric score;
+ * the others get RANK 0 and the last grade. RANK[i] is 1 + the number of ranked
+ * members with a strictly higher score (ties share a rank: 1, 2, 2, 4). Grade k's
+ * cumulative boundary is round half up (cumulative quota × ranked count), and the
+ * first grade holds at least one member when its quota is above 0; a member whose
+ * rank − 1 is below grade k's boundary (and not below k − 1's) gets grade k, so a tie
+ * takes the better grade together even beyond its quota. */
+score_grade_status score_grade_assign(const eval_value *scores, const bool *rankable, size_t n, const dec_t *quotas,
+                                      size_t grade_count, int *rank, int *grade);
+
 /* ---- outputs (score_output.c) ---- */
 
 typedef enum score_format {
@@ -153,6 +273,8 @@ typedef struct score_render_options {
     bool bom;                  /* CSV: start with a UTF-8 byte-order mark */
     bool summary;              /* CSV: a row per statement and per unscored row, without
                                   the kpi columns (what payroll adds up) */
+    const score_adjustments *adjustments; /* --adjustments: listed among the sources;
+                                  may be NULL */
 } score_render_options;
 
 /* The statements of R in FORMAT (docs/cli.md; JSON and CSV exactly DESIGN §3.1),

@@ -57,7 +57,8 @@ static void hint_data_options(diag_sink *diags, const char *which, const char *a
 
 int cli_diff(int argc, char **argv)
 {
-    const char *paths[2] = {NULL, NULL}, *period_text = NULL;
+    const char *paths[2] = {NULL, NULL}, *period_text = NULL, *adjustments_path = NULL;
+    score_adjustments *adjustments = NULL;
     size_t path_count = 0;
     cli_data_args data;
     memset(&data, 0, sizeof data);
@@ -87,6 +88,9 @@ int cli_diff(int argc, char **argv)
                 cli_usage("unknown diff format '%s' (text, md or json)", v);
                 goto done;
             }
+        } else if (!strcmp(a, "--adjustments")) {
+            adjustments_path = cli_single_value(argc, argv, &i, &seen);
+            if (!adjustments_path) goto done;
         } else if (!strcmp(a, "--exit-code")) {
             exit_code = true;
         } else if (a[0] == '-' && a[1]) {
@@ -102,6 +106,7 @@ int cli_diff(int argc, char **argv)
     if (path_count < 2) { cli_usage("diff needs two specs, OLD and NEW", NULL); goto done; }
     if (!strcmp(paths[0], "-") && !strcmp(paths[1], "-")) { cli_usage("diff reads only one spec from stdin ('-')", NULL); goto done; }
     if (data_given && !period_text) { cli_usage("the data options of diff go with --period", NULL); goto done; }
+    if (adjustments_path && !period_text) { cli_usage("--adjustments goes with --period", NULL); goto done; }
     /* two specs would each write the file, the second over the first */
     if (data.options.rejects_path) { cli_usage("diff takes no --rejects: run kpic eval for the rejects", NULL); goto done; }
 
@@ -133,6 +138,17 @@ int cli_diff(int argc, char **argv)
             status = EXIT_USAGE;
             goto free_sides;
         }
+        if (adjustments_path) {
+            /* one file for both sides: what was decided by hand stays, the rules change */
+            bool io_error = false;
+            adjustments = score_adjust_read(adjustments_path, sides[1].model->grain, &sides[1].diags, &io_error);
+            if (!adjustments) {
+                diag_print(&sides[1].diags, stderr, DIAG_FORMAT_TEXT);
+                status = io_error ? EXIT_USAGE : EXIT_ERRORS;
+                free(periods);
+                goto free_sides;
+            }
+        }
         for (int k = 0; k < 2; k++) {
             side *s = &sides[k];
             s->session = eval_new(s->spec, s->model, periods, period_count, &data.options, &s->diags);
@@ -150,6 +166,7 @@ int cli_diff(int argc, char **argv)
     }
 
     diff_report *report = diff_new(paths[0], paths[1]);
+    diff_set_adjustments(report, adjustments);
     diff_definitions(report, sides[0].spec, sides[0].model, sides[1].spec, sides[1].model);
     bool exact = true;
     if (period_text) {
@@ -168,6 +185,7 @@ int cli_diff(int argc, char **argv)
     free(periods);
 free_sides:
     for (int k = 0; k < 2; k++) side_free(&sides[k]);
+    score_adjust_free(adjustments);
 done:
     cli_free_data_args(&data);
     return status;

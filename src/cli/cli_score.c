@@ -1,6 +1,6 @@
 /* cli_score.c — `kpic score SPEC --period P|RANGE [DATA] [--format …] [-o FILE] [--bom]
- * [--summary]`
- * and `kpic explain SPEC --period P --staff ID [--kpi NAME] [DATA]`. */
+ * [--summary] [--adjustments FILE]`
+ * and `kpic explain SPEC --period P --staff ID [--kpi NAME] [--adjustments FILE] [DATA]`. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -9,9 +9,24 @@
 
 #include "kpic/score.h"
 
+/* Reads --adjustments PATH (NULL: none) into *OUT. False after an error, printed,
+ * with *STATUS 2 for a file that cannot be read and 1 for bad rows. */
+static bool read_adjustments(const char *path, const chk_model *model, diag_sink *diags,
+                             score_adjustments **out, int *status)
+{
+    *out = NULL;
+    if (!path) return true;
+    bool io_error = false;
+    *out = score_adjust_read(path, model->grain, diags, &io_error);
+    if (*out) return true;
+    diag_print(diags, stderr, DIAG_FORMAT_TEXT);
+    *status = io_error ? EXIT_USAGE : EXIT_ERRORS;
+    return false;
+}
+
 int cli_score(int argc, char **argv)
 {
-    const char *path = NULL, *period_text = NULL, *output = NULL;
+    const char *path = NULL, *period_text = NULL, *output = NULL, *adjustments_path = NULL;
     score_format format = SCORE_FORMAT_TABLE;
     bool bom = false, summary = false;
     cli_seen seen = {.count = 0};
@@ -28,10 +43,11 @@ int cli_score(int argc, char **argv)
         } else if (!strcmp(a, "--summary")) {
             summary = true;
         } else if (!strcmp(a, "--period") || !strcmp(a, "--format") || !strcmp(a, "-o") ||
-                   !strcmp(a, "--output")) {
+                   !strcmp(a, "--output") || !strcmp(a, "--adjustments")) {
             const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) goto done;
             if (!strcmp(a, "--period")) period_text = v;
+            else if (!strcmp(a, "--adjustments")) adjustments_path = v;
             else if (!strcmp(a, "-o") || !strcmp(a, "--output")) output = v;
             else if (!strcmp(v, "table")) format = SCORE_FORMAT_TABLE;
             else if (!strcmp(v, "json")) format = SCORE_FORMAT_JSON;
@@ -63,16 +79,22 @@ int cli_score(int argc, char **argv)
     period_t *periods = cli_validate_data_args(&data, model)
                             ? cli_parse_periods(period_text, model->grain, &period_count)
                             : NULL;
+    score_adjustments *adjustments = NULL;
+    if (periods && !read_adjustments(adjustments_path, model, &diags, &adjustments, &status)) {
+        free(periods);
+        periods = NULL;
+    }
     if (periods) {
         eval_session *session = eval_new(spec, model, periods, period_count, &data.options, &diags);
         score_require(session, model);
         if (eval_execute(session)) {
             score_result *result = score_compute(session, model, &diags);
             eval_report_scale_misses(session); /* scales inside indicators' formulas */
-            score_render_options opts = {path, spec, &diags, bom, summary};
+            bool adjusted = !adjustments || score_adjust_apply(result, adjustments, &diags);
+            score_render_options opts = {path, spec, &diags, bom, summary, adjustments};
             size_t len;
             char *text = score_render(result, format, &opts, &len);
-            bool exact = eval_overflow_check(session) && !result->total_overflow;
+            bool exact = eval_overflow_check(session) && !result->total_overflow && adjusted;
             status = cli_emit_run(&diags, session, text, len, exact, output);
             free(text);
             score_free(result);
@@ -82,6 +104,7 @@ int cli_score(int argc, char **argv)
         }
         eval_free(session);
     }
+    score_adjust_free(adjustments);
     free(periods);
     ast_free_spec(spec);
     diag_free(&diags);
@@ -138,7 +161,8 @@ static bool check_kpi(const ast_decl *role, const char *kpi)
 
 int cli_explain(int argc, char **argv)
 {
-    const char *path = NULL, *period_text = NULL, *staff_id = NULL, *kpi = NULL;
+    const char *path = NULL, *period_text = NULL, *staff_id = NULL, *kpi = NULL, *adjustments_path = NULL;
+    score_adjustments *adjustments = NULL;
     cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
@@ -148,10 +172,12 @@ int cli_explain(int argc, char **argv)
         if (taken < 0) goto done;
         if (taken || cli_take_strict(argv[i])) continue;
         const char *a = argv[i];
-        if (!strcmp(a, "--period") || !strcmp(a, "--staff") || !strcmp(a, "--kpi")) {
+        if (!strcmp(a, "--period") || !strcmp(a, "--staff") || !strcmp(a, "--kpi") ||
+            !strcmp(a, "--adjustments")) {
             const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) goto done;
             if (!strcmp(a, "--period")) period_text = v;
+            else if (!strcmp(a, "--adjustments")) adjustments_path = v;
             else if (!strcmp(a, "--staff")) staff_id = v;
             else kpi = v;
         } else if (!cli_take_spec("explain", a, &path)) {
@@ -180,6 +206,7 @@ int cli_explain(int argc, char **argv)
         periods = NULL;
     }
     if (!periods) goto free_spec;
+    if (!read_adjustments(adjustments_path, model, &diags, &adjustments, &status)) goto free_periods;
 
     /* First the roster alone (nothing else is required, so no other file is read):
      * a wrong --staff or --kpi is reported before the data is. */
@@ -205,8 +232,14 @@ int cli_explain(int argc, char **argv)
     bool employed = period_is_employed(periods[0], who->has_start ? &who->start : NULL,
                                        who->has_end ? &who->end : NULL);
     if (!declared || !employed) {
-        char *text = score_explain_unscored(roster_session, model, staff,
-                                            declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED, NULL);
+        score_reason reason = declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED;
+        if (adjustments && !score_adjust_unscored(roster_session, staff, reason, adjustments, &diags)) {
+            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+            status = EXIT_ERRORS;
+            eval_free(roster_session);
+            goto free_periods;
+        }
+        char *text = score_explain_unscored(roster_session, model, staff, reason, NULL);
         status = cli_emit(&diags, text, strlen(text), true, NULL);
         free(text);
         eval_free(roster_session);
@@ -224,9 +257,10 @@ int cli_explain(int argc, char **argv)
     if (eval_execute(session)) {
         score_statement st;
         score_statement_compute(session, role, 0, staff, &st);
+        bool adjusted = !adjustments || score_adjust_statement(session, &st, adjustments, &diags);
         size_t len;
         char *text = score_explain(trace, session, &diags, &st, kpi, &len);
-        bool exact = eval_overflow_check(session);
+        bool exact = eval_overflow_check(session) && adjusted;
         status = cli_emit_run(&diags, session, text, len, exact, NULL);
         free(text);
         score_statement_free(&st);
@@ -238,6 +272,7 @@ int cli_explain(int argc, char **argv)
     eval_free(session);
     free(trace_periods);
 free_periods:
+    score_adjust_free(adjustments);
     free(periods);
 free_spec:
     ast_free_spec(spec);

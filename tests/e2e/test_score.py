@@ -19,7 +19,9 @@ Scores kpi-specs/user-ops.kpi for 2025-05 in every format and checks:
     file leaves it untouched and leaves no temporary file behind;
   * a range 2025-04..2025-05 gives statements for both periods;
   * explain: the chain for s19 (formula, rows, previous() period, rescaled weights,
-    bonus filled in), an unknown staff id is exit 2 with a suggestion.
+    bonus filled in), an unknown staff id is exit 2 with a suggestion;
+  * --adjustments: the file's SHA-256 among the sources, the adjusted bonuses and
+    totals, the reason in every format, a bad file writes nothing.
 
 usage: test_score.py KPIC   (run from the repository root; ctest does that)
 """
@@ -349,6 +351,50 @@ def test_explain():
     check("not scored: the roster gives no role" in text, "explain s30: not scored, and why")
 
 
+def test_adjustments():
+    """--adjustments on the example: the file's digest is sha256sum's; the totals add the
+    adjusted bonuses; every format carries the reason; a bad file with -o leaves the
+    output file as it was."""
+    tmp = tempfile.mkdtemp()
+    try:
+        adj = os.path.join(tmp, "adj.csv")
+        with open(adj, "w", encoding="utf-8") as f:
+            f.write("staff_id,period,kind,kpi,amount,reason,approved_by\n"
+                    "s05,2025-05,bonus_set,,1234.56,refund spike was a system fault,HR\n"
+                    "s08,2025-05,bonus_add,,-0.01,rounding agreed,finance\n")
+        base = json.loads(run("score", SPEC, "--period", PERIOD, "--format", "json").stdout)
+        data = json.loads(run("score", SPEC, "--period", PERIOD, "--format", "json", "--adjustments", adj).stdout)
+        with open(adj, "rb") as f:
+            digest = hashlib.sha256(f.read()).hexdigest()
+        src = [x for x in data["sources"] if x["name"] == "adjustments"]
+        check(len(src) == 1 and src[0]["sha256"] == digest and src[0]["rows"] == 2, "adjustments: source and sha256")
+        by_id = {st["staff_id"]: st for st in data["statements"]}
+        old = {st["staff_id"]: st for st in base["statements"]}
+        check(Decimal(str(by_id["s05"]["bonus"])) == Decimal("1234.56"), "adjustments: s05 bonus_set")
+        check(by_id["s05"]["bonus_computed"] == old["s05"]["bonus"], "adjustments: s05 computed bonus kept")
+        check(Decimal(str(by_id["s08"]["bonus"])) == Decimal(str(old["s08"]["bonus"])) - Decimal("0.01"),
+              "adjustments: s08 bonus_add")
+        check("adjustments" not in old["s05"] and "bonus_computed" not in old["s05"], "no adjustment fields without a file")
+        moved = sum(Decimal(str(by_id[k]["bonus"] or 0)) - Decimal(str(old[k]["bonus"] or 0)) for k in by_id)
+        check(moved == Decimal("1234.55"), f"adjustments: total moves by 1234.55, not {moved}")
+        for fmt in ("table", "csv", "md", "html"):
+            out = run("score", SPEC, "--period", PERIOD, "--format", fmt, "--adjustments", adj).stdout.decode()
+            check("refund spike was a system fault" in out and "approved by HR" in out, f"adjustments: reason in {fmt}")
+        bad = os.path.join(tmp, "bad.csv")
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write("staff_id,period,kind,kpi,amount,reason,approved_by\ns05,2025-05,bonus_set,,1,,HR\n")
+        target = os.path.join(tmp, "out.json")
+        with open(target, "w") as f:
+            f.write("previous")
+        p = run("score", SPEC, "--period", PERIOD, "--adjustments", bad, "-o", target, ok=False)
+        check(p.returncode == 1 and b"bad.csv:2:6: error: adjustment without reason" in p.stderr,
+              "adjustments: a row without reason is a located error, exit 1")
+        with open(target) as f:
+            check(f.read() == "previous", "adjustments: a bad file leaves -o untouched")
+    finally:
+        shutil.rmtree(tmp)
+
+
 def main():
     if not os.path.exists(SPEC):
         raise SystemExit("run from the repository root")
@@ -361,6 +407,7 @@ def main():
     test_range()
     test_usage()
     test_explain()
+    test_adjustments()
     print(f"{len(failures)} failed")
     sys.exit(1 if failures else 0)
 

@@ -404,6 +404,112 @@ static void test_gates_and_unscored(void **state)
     finish(r);
 }
 
+/* ---- adjustments ----------------------------------------------------------------------------- */
+
+static size_t errors_with(const diag_sink *d, const char *code)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < d->diags.len; i++) {
+        const diagnostic *g = d->diags.items[i];
+        n += g->severity == DIAG_ERROR && g->code && !strcmp(g->code, code);
+    }
+    return n;
+}
+
+static void test_adjust_read(void **state)
+{
+    (void)state;
+    diag_sink d;
+    diag_init(&d);
+    static const char good[] =
+        "extra,staff_id,period,kind,kpi,amount,reason,approved_by\n"
+        "x,s01,2025-05,kpi,order_count,3,late orders,A\n"
+        "x,s01,2025-05,bonus_add,,-0.10,\"advance, May\",B\n";
+    score_adjustments *a = score_adjust_read_memory("adj.csv", good, sizeof good - 1, GRAIN_MONTH, &d);
+    assert_non_null(a);
+    assert_int_equal(d.errors, 0);
+    assert_int_equal(a->count, 2);
+    assert_int_equal(a->items[0].kind, SCORE_ADJUST_KPI);
+    assert_string_equal(a->items[0].kpi, "order_count");
+    assert_int_equal(a->items[1].kind, SCORE_ADJUST_BONUS_ADD);
+    assert_null(a->items[1].kpi);
+    assert_string_equal(a->items[1].reason, "advance, May");
+    assert_int_equal(a->items[1].line, 3);
+    assert_int_equal(dec_cmp(a->items[1].amount, N("-0.1")), 0);
+    assert_int_equal(a->column[0], 2); /* staff_id is the second field */
+    assert_int_equal(strlen(a->sha256), 64);
+    score_adjust_free(a);
+
+    /* every bad row is reported, and nothing is returned */
+    static const char bad[] =
+        "staff_id,period,kind,kpi,amount,reason,approved_by\n"
+        "s01,2025-05,bonus_set,,1.005,r,a\n"
+        "s01,2025-Q2,bonus_set,,1,r,a\n"
+        "s01,2025-05,kpi,,1,r,a\n"
+        "s01,2025-05,bonus_set,,1,r,\n";
+    a = score_adjust_read_memory("adj.csv", bad, sizeof bad - 1, GRAIN_MONTH, &d);
+    assert_null(a);
+    assert_int_equal(errors_with(&d, "adjustment"), 4);
+    diag_free(&d);
+}
+
+static void test_adjust_apply(void **state)
+{
+    (void)state;
+    static const char staff[] = "id,name,role,base_bonus,start,end\ns01,甲,sales,1000.00,,\ns02,乙,sales,1000.00,,\n"
+                                "s03,丙,intern,1.00,,\n";
+    static const char orders[] = "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\no2,s01,10.00,2025-05-04\n"
+                                 "o3,s02,10.00,2025-05-04\n";
+    /* order_count against 2 on flat: 2 orders 100 points, 1 order 50 */
+    const char *body = "  kpi order_count weight 100% target >= 2\n  points flat\n  bonus staff.base_bonus * score / 100";
+    run *r = start(spec_with(flat_scale, body), staff, orders, "2025-05");
+    assert_int_equal(dec_cmp(statement(r, "s02")->bonus.as.num, N("500")), 0);
+    static const char rows[] =
+        "staff_id,period,kind,kpi,amount,reason,approved_by\n"
+        "s02,2025-05,kpi,order_count,3,o4 booked late,A\n"
+        "s01,2025-05,bonus_add,,-0.01,rounding,B\n"
+        "s02,2025-05,bonus_add,,0.25,bonus,B\n";
+    score_adjustments *a = score_adjust_read_memory("adj.csv", rows, sizeof rows - 1, GRAIN_MONTH, &r->diags);
+    assert_non_null(a);
+    assert_true(score_adjust_apply(r->result, a, &r->diags));
+    const score_statement *s2 = statement(r, "s02");
+    /* 3 of 2 = 150% -> 150 points; 1000 * 150 / 100 = 1500, + 0.25 */
+    check_exact(s2->kpis[0].value, "3");
+    check_exact(s2->kpis[0].value_computed, "1");
+    check_exact(s2->score, "150");
+    check_exact(s2->bonus, "1500.25");
+    check_exact(s2->bonus_computed, "500");
+    assert_int_equal(s2->adjustment_count, 2);
+    assert_ptr_equal(s2->kpis[0].override, &a->items[0]);
+    check_exact(statement(r, "s01")->bonus, "999.99");
+    /* the JSON of an adjusted statement */
+    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, a};
+    size_t len;
+    char *json = score_render(r->result, SCORE_FORMAT_JSON, &o, &len);
+    assert_non_null(strstr(json, "\"bonus\": 1500.25, \"bonus_computed\": 500.00,"));
+    assert_non_null(strstr(json, "\"value_computed\": 1}"));
+    assert_non_null(strstr(json, "{\"name\": \"adjustments\", \"path\": \"adj.csv\""));
+    free(json);
+    score_adjust_free(a);
+
+    /* rows that do not fit the run: errors, and no statement changes */
+    static const char wrong[] =
+        "staff_id,period,kind,kpi,amount,reason,approved_by\n"
+        "s01,2025-05,bonus_set,,1,r,a\n"
+        "s01,2025-05,bonus_set,,2,r,a\n"
+        "s03,2025-05,bonus_set,,2,r,a\n"
+        "s01,2025-04,bonus_set,,2,r,a\n"
+        "s02,2025-05,kpi,revenue,2,r,a\n";
+    size_t before = r->diags.errors;
+    a = score_adjust_read_memory("adj.csv", wrong, sizeof wrong - 1, GRAIN_MONTH, &r->diags);
+    assert_non_null(a);
+    assert_false(score_adjust_apply(r->result, a, &r->diags));
+    assert_int_equal(r->diags.errors - before, 4);
+    check_exact(statement(r, "s01")->bonus, "999.99");
+    score_adjust_free(a);
+    finish(r);
+}
+
 /* ---- outputs --------------------------------------------------------------------------------- */
 
 static void test_outputs(void **state)
@@ -414,7 +520,7 @@ static void test_outputs(void **state)
                              "  gate avg_amount >= 5\n  bonus staff.base_bonus * 1.1"),
                    "id,name,role,base_bonus,start,end\ns01,\"甲, 一\",sales,3100.25,,\ns02,乙,intern,1.00,,\n",
                    "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\n", "2025-05");
-    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false};
+    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, NULL};
     size_t len, len2;
     char *json = score_render(r->result, SCORE_FORMAT_JSON, &o, &len);
     char *again = score_render(r->result, SCORE_FORMAT_JSON, &o, &len2);
@@ -470,6 +576,8 @@ int main(void)
         cmocka_unit_test(test_gates_and_unscored),
         cmocka_unit_test(test_outputs),
         cmocka_unit_test(test_sha256_hex),
+        cmocka_unit_test(test_adjust_read),
+        cmocka_unit_test(test_adjust_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
