@@ -1,4 +1,4 @@
-/* parser.y — the kpic grammar (DESIGN.md §2).
+/* parser.y — the kpic grammar (docs/language.md).
  *
  * A pure LALR(1) parser with byte-offset locations and no conflicts (%expect 0).
  * Actions only build AST nodes in the arena; names are resolved later by the checker.

@@ -5,7 +5,7 @@
  * problem once at the node that is wrong. A wrong node gets TYPE_ERROR; nodes above it
  * stay quiet about it, so one typo gives one message.
  *
- * The unit table (DESIGN §2.3; N = number, the dimensionless unit of literals and of
+ * The unit table (docs/language.md §4–5; N = number, the dimensionless unit of literals and of
  * int/number columns, which adapts to its neighbour):
  *
  *   leaves       count(SRC), count(SET), count() in having, distinct(…)   count

@@ -1,4 +1,4 @@
-/* check_scale.c — exact decimals for literals, and the checks of scales (DESIGN §2.4).
+/* check_scale.c — exact decimals for literals, and the checks of scales (docs/language.md §3 scale).
  *
  * Bounds and weights are compared exactly in decimal: a literal is kept as its digits
  * and a power of ten, so 60% equals 0.6 and 33.3% + 33.3% + 33.4% is exactly 100%, with

@@ -568,7 +568,7 @@ static void write_scale(doc *d, const ast_decl *scale)
     references(d, entry_for(d, scale));
 }
 
-/* What the scorer makes of a roster column (DESIGN §2.1), "" for one of the spec's own. */
+/* What the scorer makes of a roster column (docs/language.md §3), "" for one of the spec's own. */
 static const char *roster_meaning(const char *column)
 {
     static const char *const meaning[][2] = {

@@ -1679,7 +1679,7 @@ static int thread_count(const eval_session *s)
 
 /* A pass reads and converts every declared column, used by this run or not, so that
  * a bad cell stops the run (or is skipped and counted) whichever indicators are asked
- * for (DESIGN §3; docs/decisions.md). Cell i is declared column i. */
+ * for (docs/cli.md; docs/decisions.md). Cell i is declared column i. */
 static size_t pass_columns(const ast_decl *src, csvr_column *cols, int *time_cell, int *staff_cell)
 {
     int ncols = src->u.source.column_count;
@@ -1694,7 +1694,7 @@ static size_t pass_columns(const ast_decl *src, csvr_column *cols, int *time_cel
 }
 
 /* Every declared column must be in the header, used by this run or not: a spec that
- * names a column the export lacks is wrong whatever is asked of it (DESIGN §2.1). */
+ * names a column the export lacks is wrong whatever is asked of it (docs/language.md §3). */
 static bool header_has_declared_columns(eval_session *s, const ast_decl *src, csvr_reader *reader,
                                         const char *path)
 {

@@ -4,7 +4,7 @@
  * Numbers are exact decimals (decimal.h) up to the moment they become text.  Text
  * for people and money in every format comes from dec_format(), which rounds half
  * away from zero in decimal; only the non-money fractions of JSON and CSV go
- * through a double, because DESIGN §3.1 asks for the shortest round-tripping
+ * through a double, because docs/json.md asks for the shortest round-tripping
  * digits of one.
  *
  * Values for people (eval_format_value, the table), by unit:
@@ -22,7 +22,7 @@
  * All rounding is half away from zero; a value that rounds to zero has no minus
  * sign (-0.004 money is 0.00).  No locale is consulted.
  *
- * Values for machines (JSON and the CSV value column), DESIGN §3.1:
+ * Values for machines (JSON and the CSV value column), docs/json.md:
  *   money             rounded to 2 places, trailing zeros and point dropped:
  *                     12.5, -1234, 0.01 (a JSON number; no separators)
  *   any other unit    an integer as its exact digits (1300); otherwise the
@@ -399,7 +399,7 @@ static bool per_staff(const eval_grid *g, size_t indicator)
     return g->indicators[indicator]->u.indicator.per_staff;
 }
 
-/* ---- JSON (DESIGN §3.1) ---------------------------------------------------------------- */
+/* ---- JSON (docs/json.md) ---------------------------------------------------------------- */
 
 void eval_write_sources_json(FILE *out, const eval_source_stats *sources, size_t count)
 {

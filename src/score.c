@@ -287,7 +287,7 @@ static const char *staff_label(const eval_staff *who, char *buf, size_t size)
     return buf;
 }
 
-/* The warnings of DESIGN §2.4–2.5 that a run should not keep quiet: a scale input
+/* The warnings of docs/language.md §9 that a run should not keep quiet: a scale input
  * outside every interval (once per staff member and kpi, with how many more periods
  * had it), a statement whose kpis were all dropped, a bonus without a value. */
 static void report_warnings(const score_result *r, diag_sink *diags)

@@ -359,7 +359,7 @@ static size_t scored_in(const render_ctx *c, size_t p)
     return c->st_begin[p + 1] - c->st_begin[p];
 }
 
-/* ---- JSON (DESIGN §3.1) ----------------------------------------------------------------- */
+/* ---- JSON (docs/json.md) ----------------------------------------------------------------- */
 
 static void json_string_or_null(FILE *out, const char *s)
 {
@@ -532,10 +532,10 @@ static void render_json(FILE *out, render_ctx *c)
     fputs("]}\n", out);
 }
 
-/* ---- CSV (DESIGN §3.1) ------------------------------------------------------------------ */
+/* ---- CSV (docs/json.md) ------------------------------------------------------------------ */
 
 
-/* The columns after DESIGN §3.1's own, which say why a bonus is what it is. */
+/* The columns after docs/json.md's own, which say why a bonus is what it is. */
 #define CSV_HEADER                                                                          \
     "period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,"     \
     "weighted,score,bonus,status,employed,missing,gates,notes,skipped\n"
@@ -548,7 +548,7 @@ static void csv_text(FILE *out, const char *s)
 }
 
 /* period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,
- * weighted,score,bonus (DESIGN §3.1), then status,employed,missing,gates,notes,skipped:
+ * weighted,score,bonus (docs/json.md), then status,employed,missing,gates,notes,skipped:
  * a row per staff member and kpi, score, bonus, employed, gates, notes and skipped
  * repeated; `missing` says why this kpi has no points and what that did. Then per
  * unscored roster row one row with status `unscored`, an empty kpi, every number empty

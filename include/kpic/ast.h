@@ -1,4 +1,4 @@
-/* ast.h — the syntax tree of a KPI spec (DESIGN.md §2).
+/* ast.h — the syntax tree of a KPI spec (docs/language.md).
  *
  * Owns: the node types for declarations and expressions, their constructors, and the
  * entry points that parse one file (ast_parse_file) or a spec with its imports

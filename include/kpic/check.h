@@ -1,6 +1,6 @@
 /* check.h — the checker: names, types, units, grain, cycles, roles and scales.
  *
- * Owns: every semantic rule of DESIGN.md §2 that can be decided without data. It walks
+ * Owns: every semantic rule of docs/language.md that can be decided without data. It walks
  * a loaded spec, reports every problem it finds to the spec's diagnostics sink (never
  * stopping at the first), and fills the "checker annotations" of the AST (ast.h) that
  * the planner and evaluator rely on: resolved references, call kinds, types,

@@ -102,7 +102,7 @@
 #include "kpic/date.h"
 #include "kpic/decimal.h"
 
-/* Column types, as declared in a spec's source block (DESIGN §2.1).  Order
+/* Column types, as declared in a spec's source block (docs/language.md §3).  Order
  * matters: csv_reader.c groups columns by type in this order, from CSVR_TEXT to
  * CSVR_BOOL, so keep the values consecutive with those two at the ends. */
 typedef enum csvr_type {

@@ -1,7 +1,7 @@
 /* date.h -- calendar dates as day numbers (prefix date_).
  *
  * Owns: the date_t type, the text forms of dates and datetimes that kpic reads
- * (DESIGN §2.1) and writes, and the calendar arithmetic the evaluator needs for
+ * (docs/language.md §3) and writes, and the calendar arithmetic the evaluator needs for
  * periods and windows: ISO weeks, months with day clamping, quarters, years.
  *
  * A date is the number of days since 1970-01-01 in the proleptic Gregorian

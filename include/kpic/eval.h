@@ -1,4 +1,4 @@
-/* eval.h — evaluating a checked spec against its CSV data (DESIGN §2.1–2.3, §3).
+/* eval.h — evaluating a checked spec against its CSV data (docs/language.md §3–5, docs/cli.md).
  *
  * Owns: the runtime value type, the planner that turns every expression the caller
  * needs into a deduplicated list of aggregate instances (aggregate × shifted period ×
@@ -85,7 +85,7 @@ typedef struct eval_options {
     bool progress;             /* a progress line on stderr (the CLI decides: terminal, not --quiet) */
 } eval_options;
 
-/* What was read from one source, for audit (DESIGN §3.1 `sources`). */
+/* What was read from one source, for audit (docs/json.md `sources`). */
 typedef struct eval_source_stats {
     const char *name;          /* "staff" for the roster */
     const char *path;          /* as resolved and opened */
@@ -161,12 +161,12 @@ int eval_scale_row(const ast_decl *scale, dec_t x);
 /* X as a scale's bounds are written: a percentage when they are, else a number. */
 void eval_scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t size);
 /* Warns, at each scale call whose input fell outside every interval while values were
- * evaluated, with the first period and group it happened for and how often (DESIGN
- * §2.4: "input outside every interval gives null and a warning"). `kpic eval` and
+ * evaluated, with the first period and group it happened for and how often
+ * (docs/language.md §3 scale: an input outside every interval gives null and a warning). `kpic eval` and
  * `kpic score` call it; the scorer words its own warnings for a kpi's points scale. */
 void eval_report_scale_misses(eval_session *s);
 
-/* The fraction of period's days a staff member was employed (DESIGN §2.5 `employed`):
+/* The fraction of period's days a staff member was employed (docs/language.md §9 `employed`):
  * staff.start inclusive, staff.end exclusive, an open side when absent. */
 eval_value eval_employed(const eval_session *s, size_t period, int staff);
 
@@ -179,7 +179,7 @@ const eval_source_stats *eval_sources(const eval_session *s, size_t *count);
 typedef enum eval_format { EVAL_FORMAT_TABLE, EVAL_FORMAT_JSON, EVAL_FORMAT_CSV } eval_format;
 
 /* Writes the values of the given indicators for every period of the session into a
- * malloc'd buffer (*len bytes), in the format of DESIGN §3.1 (JSON) or the table and
+ * malloc'd buffer (*len bytes), in the format of docs/json.md (JSON) or the table and
  * CSV layouts of docs/cli.md. */
 char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
                   eval_format format, size_t *len);

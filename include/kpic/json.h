@@ -9,7 +9,7 @@
  * escaped, everything else is written as is. */
 void json_write_string(FILE *out, const char *s);
 
-/* Writes a double the way DESIGN §3.1 asks: integers without a fraction, other values
+/* Writes a double the way docs/json.md asks: integers without a fraction, other values
  * with the shortest %.17g-or-fewer digits that round-trip; non-finite values as null. */
 void json_write_double(FILE *out, double v);
 

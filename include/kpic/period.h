@@ -1,10 +1,10 @@
 /* period.h -- reporting periods and the date windows around them (prefix period_).
  *
  * Owns: the period_t value (a grain and a half-open range of days), its label
- * text (DESIGN §3: 2025-05-17, 2025-W20, 2025-05, 2025-Q2, 2025), parsing of the
+ * text (docs/cli.md: 2025-05-17, 2025-W20, 2025-05, 2025-Q2, 2025), parsing of the
  * `--period P` argument including ranges `A..B`, navigation between periods
  * (previous(), last_year(), shifting by k), the date range of every window of
- * DESIGN §2.3, the `d in period | in previous period | before period` tests,
+ * docs/language.md §4–5, the `d in period | in previous period | before period` tests,
  * and the employed fraction of §2.5.  Everything here is pure arithmetic on
  * date_t values (date.h): no allocation, no locale, no time zone.
  *
@@ -74,7 +74,7 @@ typedef struct period_fraction {
 /* Outcome of parsing.  PERIOD_OK is 0. */
 typedef enum period_status {
     PERIOD_OK = 0,
-    PERIOD_SYNTAX,      /* not one of the forms of DESIGN §3, or a malformed range */
+    PERIOD_SYNTAX,      /* not one of the forms of docs/cli.md, or a malformed range */
     PERIOD_INVALID,     /* the right form, but no such period (2025-13, 2025-W53, 2025-02-30) */
     PERIOD_WRONG_GRAIN, /* a valid period of another grain than the spec's period */
     PERIOD_BAD_RANGE,   /* A..B with A after B, or more than PERIOD_RANGE_MAX periods */
@@ -155,7 +155,7 @@ bool period_shift(period_t p, int64_t k, period_t *out);
  * 2025-W01 -> 2024-W52, 2021-W01 -> 2020-W53, 2025-Q1 -> 2024-Q4. */
 bool period_previous(period_t p, period_t *out);
 
-/* The same period one year earlier (last_year()), per DESIGN §2.3:
+/* The same period one year earlier (last_year()), per docs/language.md §4–5:
  *   day      same month and day of the previous year; 02-29 -> 02-28
  *   week     the same ISO week number of the previous ISO year; W53 -> W52 when
  *            that year has only 52 weeks (2026-W53 -> 2025-W52)
@@ -178,7 +178,7 @@ bool period_in_previous(period_t p, date_t d);
 /* `d before period`: D < P.start. */
 bool period_before(period_t p, date_t d);
 
-/* The dates [from, to) that window W of DESIGN §2.3 covers for period P; W NULL
+/* The dates [from, to) that window W of docs/language.md §4–5 covers for period P; W NULL
  * is the default window, the period.  Every window ends at P.end:
  *   period             [P.start, P.end)
  *   all time           [DATE_MIN, P.end)      -- no start
@@ -199,7 +199,7 @@ bool period_window(period_t p, const ast_window *w, period_interval *out);
 /* `D in [from, to)`. */
 bool period_interval_contains(period_interval iv, date_t d);
 
-/* ---- employment (DESIGN §2.5) ----------------------------------------------------- */
+/* ---- employment (docs/language.md §9) ----------------------------------------------------- */
 
 /* The fraction of P's days on which a staff member is employed: from START
  * (inclusive) to END (exclusive); NULL means open on that side.  NUM is the number

@@ -1,4 +1,4 @@
-/* score.h — the scorer: turning indicator values into statements (DESIGN §2.4–2.5, §3).
+/* score.h — the scorer: turning indicator values into statements (docs/language.md §9, docs/cli.md).
  *
  * Owns: who is scored in a period (declared role, employed at least one day) and who
  * is listed as unscored with a reason; per kpi the target, achievement, points
@@ -141,7 +141,7 @@ void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int
                              score_statement *out);
 void score_statement_free(score_statement *st);
 
-/* The achievement of VALUE against TARGET (DESIGN §2.5): CMP_GE value/T, CMP_LE
+/* The achievement of VALUE against TARGET (docs/language.md §9): CMP_GE value/T, CMP_LE
  * max(0, 2 − value/T), to 18 places; null when either is not a number or T = 0. */
 eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value target);
 
@@ -277,7 +277,7 @@ typedef struct score_render_options {
                                   may be NULL */
 } score_render_options;
 
-/* The statements of R in FORMAT (docs/cli.md; JSON and CSV exactly DESIGN §3.1),
+/* The statements of R in FORMAT (docs/cli.md; JSON and CSV exactly docs/json.md),
  * malloc'd, NUL-terminated, *LEN bytes. Same input, same bytes: nothing depends on
  * the clock, the locale or addresses. Aborts on out of memory. */
 char *score_render(const score_result *r, score_format format, const score_render_options *o,

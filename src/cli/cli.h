@@ -1,7 +1,7 @@
 /* cli.h — what the subcommands of the kpic program share (private to the program).
  *
  * Owns: exit statuses, the usage text, loading and checking a spec, the DATA options
- * of DESIGN §3 and --period parsing. Each subcommand lives in its own cli_NAME.c and
+ * of docs/cli.md and --period parsing. Each subcommand lives in its own cli_NAME.c and
  * only parses its arguments and calls the library.
  */
 #ifndef KPIC_CLI_H
@@ -67,7 +67,7 @@ ast_spec *cli_load_for_data(diag_sink *diags, const char *path, chk_model **mode
 /* cli_load_for_data for a spec loaded some other way (LOADED NULL: it could not be read). */
 ast_spec *cli_check_for_data(diag_sink *diags, ast_spec *loaded, chk_model **model, int *status);
 
-/* Options shared by every command that reads data (DESIGN §3 DATA). */
+/* Options shared by every command that reads data (docs/cli.md DATA). */
 typedef struct cli_data_args {
     eval_options options;
     eval_data_override *overrides;

@@ -1,6 +1,6 @@
 /* main.c — the kpic command line: dispatches to one cli_NAME.c per subcommand.
  *
- * Exit status (DESIGN §3): 0 success (warnings allowed), 1 the spec or the data has
+ * Exit status (docs/cli.md): 0 success (warnings allowed), 1 the spec or the data has
  * errors, 2 usage or I/O error. Results go to stdout, diagnostics to stderr.
  */
 #include <stdbool.h>

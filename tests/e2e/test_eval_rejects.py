@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""End-to-end test of `kpic eval --skip-bad-rows --rejects FILE` (DESIGN §3, issue 4 §2).
+"""End-to-end test of `kpic eval --skip-bad-rows --rejects FILE` (docs/cli.md, issue 4 §2).
 
 Golden files capture only stdout and stderr, so the rejects file is checked here, on
 the data of the golden cases eval_bad_data / eval_bad_data_skip

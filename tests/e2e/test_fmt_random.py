@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Property test of `kpic fmt` on random specs with comments in random places.
 
-Generates specs from the grammar of DESIGN.md §2 (every declaration, item and expression
+Generates specs from the grammar of docs/language.md (every declaration, item and expression
 form), splits them at every space and sprinkles in trailing comments, own-line comments,
 line breaks and blank lines, then checks on each one that parses:
   * fmt is idempotent;

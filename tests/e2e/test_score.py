@@ -2,7 +2,7 @@
 """End-to-end test of `kpic score` and `kpic explain` on the example spec (issue 5).
 
 Scores kpi-specs/user-ops.kpi for 2025-05 in every format and checks:
-  * json: parses; the keys of DESIGN §3.1 at every level; spec_sha256 is the SHA-256
+  * json: parses; the keys of docs/json.md at every level; spec_sha256 is the SHA-256
     of the spec file; every source's sha256 and rows match the file; every roster row
     is either a statement or unscored (never dropped); the outcomes kpi-specs/README.md
     promises (s05 gate fails -> bonus 0; s19 prorated 20/31 with content_reach dropped

@@ -177,7 +177,7 @@ static void test_unit_table(void **state)
 {
     (void)state;
     ast_dim d;
-    /* DESIGN §2.3 */
+    /* docs/language.md §4–5 */
     assert_true(chk_dim_div(DIM_COUNT, DIM_COUNT, &d) && d == DIM_RATIO);
     assert_true(chk_dim_div(DIM_MONEY, DIM_MONEY, &d) && d == DIM_RATIO);
     assert_true(chk_dim_div(DIM_MONEY, DIM_COUNT, &d) && d == DIM_MONEY);

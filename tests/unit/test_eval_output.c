@@ -134,7 +134,7 @@ static void set_source(eval_source_stats *s, const char *name, const char *path,
     s->read = read;
 }
 
-/* The example of DESIGN §3.1 and a bit more: one month, a per-staff percent with a
+/* The example of docs/json.md and a bit more: one month, a per-staff percent with a
  * null, a team-wide money total, a count without a label; two staff members with
  * Chinese names; the roster and orders read, a third source not read. */
 static fixture *make_example(void)

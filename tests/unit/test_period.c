@@ -672,7 +672,7 @@ static void test_windows_at_month_ends(void **state)
     /* A day ending on the 31st of a 31-day month minus one month into a 30-day month. */
     assert_window(LAST(P(GRAIN_DAY, "2025-05-30"), 1, WINDOW_MONTHS), "2025-04-30", "2025-05-31");
     /* Year to date for an ISO week that starts in December uses the December's
-     * calendar year, exactly as DESIGN §2.3 says (period.start's year). */
+     * calendar year, exactly as docs/language.md §4–5 says (period.start's year). */
     assert_window(window(P(GRAIN_WEEK, "2025-W01"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS),
                   "2024-01-01", "2025-01-06");
     assert_window(window(P(GRAIN_WEEK, "2025-W02"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS),
