@@ -1618,7 +1618,7 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     bool first_read = !stats->read;
     csvr_error err;
     /* missing columns are reported below, each with its source's name, all at once */
-    unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH);
+    unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH | CSVR_READ_AGAIN);
     bool allowed = may_read_source(s, src, path);
     csvr_reader *reader = allowed ? open_declared(src, path, cols, n, flags, &err) : NULL;
     if (!reader) {
@@ -1637,8 +1637,8 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     csvr_progress(reader, &ignored, &total_bytes);
     int threads = thread_count(s);
     size_t chunk_bytes = s->options.chunk_bytes ? s->options.chunk_bytes : CHUNK_BYTES;
-    /* a file of a chunk or two gains nothing from threads */
-    if ((uint64_t)chunk_bytes * 2 > total_bytes) threads = 1;
+    /* a file of a chunk or two gains nothing from threads; a pipe is read in order */
+    if ((uint64_t)chunk_bytes * 2 > total_bytes || !csvr_is_seekable(reader)) threads = 1;
 
     pass_ctx *workers = xcalloc_aligned(_Alignof(pass_ctx), (size_t)threads, sizeof *workers);
     shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };

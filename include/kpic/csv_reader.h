@@ -152,6 +152,10 @@ enum {
                                       error for csvr_open: its cells are always null,
                                       and the caller reports what is missing (the
                                       header is listed by csvr_header_name) */
+    CSVR_READ_AGAIN = 1u << 3,     /* the caller has read this file before: a pipe
+                                      or device cannot be read again, so csvr_open
+                                      fails (CSVR_ERR_IO) instead of reading what is
+                                      left of it */
 };
 
 typedef enum csvr_error_kind {
@@ -164,15 +168,21 @@ typedef enum csvr_error_kind {
     CSVR_ERR_QUOTE,    /* a quoted field still open at the end of the file, or
                           text after a closing quote */
     CSVR_ERR_USAGE,    /* the API was misused (bad column list, reader reused) */
-    CSVR_ERR_TOO_LONG, /* a record of a pipe longer than CSVR_RECORD_MAX */
+    CSVR_ERR_TOO_LONG, /* a record of a stream longer than CSVR_RECORD_MAX, or a stream
+                          in a declared encoding longer than
+                          CSVR_ENCODED_STREAM_MAX */
     CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
     CSVR_ERR_ENCODING, /* bytes not valid in the file's declared encoding */
 } csvr_error_kind;
 
 /* The longest record a file that is not a regular file (a pipe, /dev/stdin) may
- * hold: such input is held in memory, and one record that never ends must not take
- * all of it. */
+ * hold: such a stream's window grows to hold its current record, and one record
+ * that never ends (/dev/zero) must not take all memory. */
 #define CSVR_RECORD_MAX (64u << 20)
+
+/* The most a stream in a declared encoding may hold: it is converted whole, in
+ * memory (csvr_open_encoded). */
+#define CSVR_ENCODED_STREAM_MAX (256u << 20)
 
 #define CSVR_PATH_MAX 4096
 #define CSVR_MESSAGE_MAX 1024
@@ -276,6 +286,10 @@ csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
 
 /* Releases R and everything it owns.  R may be NULL. */
 void csvr_close(csvr_reader *r);
+
+/* Whether R can be read in chunks: false for a stream (a pipe, /dev/stdin, a
+ * device), which only csvr_read can read, once, in order. */
+bool csvr_is_seekable(const csvr_reader *r);
 
 /* The path (or name) R was opened with. */
 const char *csvr_path(const csvr_reader *r);
