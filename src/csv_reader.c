@@ -2142,11 +2142,15 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
             }
             p->parsed = cut;
         }
-        if (p->stop || at_end)
+        /* a stream's last record too must be within the limit, however it ends */
+        if (p->stop || (at_end && !(r->streamed && p->have > CSVR_RECORD_MAX)))
             break;
-        if (cut > 0 && is_term(p->buf[cut - 1]) && p->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
+        if (!at_end && cut > 0 && is_term(p->buf[cut - 1]) &&
+            p->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
             slide_window(p, cut);
         else if (p->have > 2 * PASS_BLOCK && !window_to_record(p))
+            break;
+        if (at_end)
             break;
     }
     if (!p->stop) {
