@@ -1037,10 +1037,11 @@ static csvr_status read_piped(const char *data, size_t len, size_t piece, unsign
     close(fds[0]); /* a writer still blocked gets EPIPE */
     pthread_join(writer, NULL);
     /* bad rows name the file as read_all does, so that the outputs compare */
-    for (char *at; s->out.s != NULL && (at = strstr(s->out.s, path)) != NULL;) {
+    for (char *at; s->out.s != NULL && (at = memmem(s->out.s, s->out.len, path,
+                                                     strlen(path))) != NULL;) {
         size_t from = strlen(path), to = strlen("mem.csv");
         memcpy(at, "mem.csv", to);
-        memmove(at + to, at + from, strlen(at + from) + 1);
+        memmove(at + to, at + from, s->out.len - (size_t)(at + from - s->out.s) + 1);
         s->out.len -= from - to;
     }
     if (st == CSVR_ERROR) /* the pipe's path differs from run to run */
