@@ -1091,10 +1091,12 @@ static void test_stream_matches_memory_across_reads(void **state)
     (void)state;
     static const csvr_column cols[] = {{"a", CSVR_TEXT}, {"b", CSVR_INT}, {"c", CSVR_TEXT}};
     const size_t first = 65536, second = 65536 + 262144;
+    /* where each piece starts: its byte that must fall just before a boundary is
+     * the fifth, the CR, the CR inside quotes, and the byte after an opening quote */
     const size_t cuts[][2] = {
-        {first - 5, second - 1},   /* a record split at both boundaries */
-        {first - 1, second - 12},  /* CRLF: CR before the first boundary */
-        {first - 3, second - 2},   /* quotes open across the boundaries */
+        {first - 5, second - 1},  /* a record split at both boundaries */
+        {first - 9, second - 12}, /* CR | LF, then CR | LF inside quotes */
+        {first - 6, second - 8},  /* quotes open across both boundaries */
     };
     const char *pieces[][2] = {
         {"split,1,record\n", "again,2,split\n"},
@@ -1107,6 +1109,12 @@ static void test_stream_matches_memory_across_reads(void **state)
         rows_until(&data, cuts[c][0], pieces[c][0]);
         rows_until(&data, cuts[c][1], pieces[c][1]);
         add(&data, "last,8,\"open\n"); /* a quote left open at the end: one bad row */
+        if (c == 1)
+            assert_true(data.s[first - 1] == '\r' && data.s[first] == '\n' &&
+                        data.s[second - 1] == '\r' && data.s[second] == '\n');
+        if (c == 2)
+            assert_true(data.s[first - 2] == '"' && data.s[second - 3] == '"' &&
+                        data.s[second - 1] == '\r');
         char mem_hex[65] = "", pipe_hex[65], file_hex[65];
         seen mem = {.cols = cols, .ncols = 3, .skip = true, .with_lines = true};
         seen piped = mem;
@@ -1156,6 +1164,25 @@ static void test_stream_long_quoted_record(void **state)
     assert_string_equal(piped.out.s, mem.out.s);
     assert_non_null(strstr(piped.out.s, "BAD mem.csv:40002:2: error: bad int value"));
     free(mem.out.s);
+    free(piped.out.s);
+    free(data.s);
+
+    /* 68 MiB of 100,010-byte records whose quoted fields break a line every 50 bytes:
+     * no block of the pass ends within the 51 bytes after a record's end, so a block's
+     * last line break is never between records, and a window that slid only there
+     * would pass the 64 MiB record limit on valid data. */
+    data = (text){0};
+    add(&data, "a,b\n");
+    size_t records = 0;
+    while (data.len < CSVR_RECORD_MAX + (4u << 20)) {
+        add(&data, "\"");
+        for (int line = 0; line < 2000; line++)
+            add(&data, "%049d\n", line);
+        add(&data, "\",%06zu\n", records++);
+    }
+    piped = (seen){.cols = cols, .ncols = 2};
+    assert_int_equal(read_piped(data.s, data.len, 1 << 20, 0, &piped, hex, &err), CSVR_OK);
+    assert_int_equal((size_t)piped.rows, records);
     free(piped.out.s);
     free(data.s);
 }
