@@ -81,8 +81,18 @@ struct csvr_reader {
     char path[CSVR_PATH_MAX];
     int fd;                    /* the open file, or -1 when reading from memory */
     const unsigned char *mem;  /* the data, when reading from memory */
-    bool mem_owned;            /* mem was read from a pipe here: free it */
-    size_t size;               /* bytes in the file, as of csvr_open */
+    bool mem_owned;            /* mem was converted here from another encoding: free it */
+    size_t size;               /* bytes in the file, as of csvr_open; for a stream,
+                                  SIZE_MAX until its end has been read */
+
+    /* A stream (fd is a pipe, /dev/stdin, a device): read once, in order, with
+     * read(2).  Its first bytes, read to find the header, are kept in `ahead` (the
+     * file's [0, ahead_len)) until the pass has taken them. */
+    bool streamed;
+    bool stream_eof;           /* read(2) has returned 0; size is then exact */
+    size_t stream_pos;         /* bytes read from fd so far */
+    unsigned char *ahead;
+    size_t ahead_len, ahead_cap;
     unsigned flags;
 
     csvr_column *wanted;       /* copies, names included */
@@ -620,6 +630,16 @@ static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
         memcpy(dst, r->mem + off, len);
         return true;
     }
+    if (r->streamed) { /* only the bytes read ahead can be read again */
+        if (off > r->ahead_len || len > r->ahead_len - off) {
+            set_error(err, CSVR_ERR_INTERNAL, r->path, 0, 0, -1,
+                      "internal error: a stream read at %zu, past its %zu bytes read ahead", off,
+                      r->ahead_len);
+            return false;
+        }
+        memcpy(dst, r->ahead + off, len);
+        return true;
+    }
     unsigned char *to = dst;
     while (len > 0) {
         ssize_t got = pread(r->fd, to, len, (off_t)off);
@@ -642,81 +662,114 @@ static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
     return true;
 }
 
-/* Opens PATH: a regular file is read with pread as needed; anything else (a
- * pipe, /dev/stdin) cannot be, so it is read into memory now, record by record as
- * the mirror sees them: a record longer than CSVR_RECORD_MAX (/dev/zero, a binary
- * file named by mistake) ends the read with an error on the line it starts, instead
- * of growing without bound. */
-static bool open_file(csvr_reader *r, const char *path, csvr_error *err)
+/* Reads from stream R into DST until LEN bytes or the end of the stream; *GOT says
+ * how many came.  At the end, R's size becomes known. */
+static bool stream_read(csvr_reader *r, unsigned char *dst, size_t len, size_t *got,
+                        csvr_error *err)
 {
+    *got = 0;
+    while (*got < len && !r->stream_eof) {
+        ssize_t n = read(r->fd, dst + *got, len - *got);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0) {
+            set_error(err, CSVR_ERR_IO, r->path, 0, 0, -1, "cannot read the file: %s",
+                      strerror(errno));
+            return false;
+        }
+        if (n == 0) {
+            r->stream_eof = true;
+            r->size = r->stream_pos;
+            break;
+        }
+        *got += (size_t)n;
+        r->stream_pos += (size_t)n;
+    }
+    return true;
+}
+
+/* Reads stream R ahead until `ahead` holds NEED bytes or the whole stream. */
+static bool stream_ahead(csvr_reader *r, size_t need, csvr_error *err)
+{
+    if (r->ahead_len >= need || r->stream_eof)
+        return true;
+    if (!grow_buffer(&r->ahead, &r->ahead_cap, need)) {
+        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory reading the file");
+        return false;
+    }
+    size_t got;
+    bool ok = stream_read(r, r->ahead + r->ahead_len, need - r->ahead_len, &got, err);
+    r->ahead_len += got;
+    return ok;
+}
+
+/* The pass's read of stream R: up to LEN bytes at file offset OFF (the first byte
+ * not read yet by the pass), from what was read ahead and then from the stream;
+ * *GOT is 0 only at the end. */
+static bool stream_next(csvr_reader *r, size_t off, unsigned char *dst, size_t len,
+                        size_t *got, csvr_error *err)
+{
+    if (off < r->ahead_len) {
+        *got = r->ahead_len - off < len ? r->ahead_len - off : len;
+        memcpy(dst, r->ahead + off, *got);
+        if (off + *got == r->ahead_len && r->stream_pos == r->ahead_len) {
+            free(r->ahead); /* everything read ahead has been taken */
+            r->ahead = NULL;
+            r->ahead_cap = 0;
+        }
+        return true;
+    }
+    if (off != r->stream_pos) {
+        set_error(err, CSVR_ERR_INTERNAL, r->path, 0, 0, -1,
+                  "internal error: a stream read at %zu, not at %zu", off, r->stream_pos);
+        return false;
+    }
+    return stream_read(r, dst, len, got, err);
+}
+
+/* The error for a record of a stream that has grown past CSVR_RECORD_MAX without
+ * ending; LINE is the line it starts on. */
+static void record_too_long(csvr_error *err, const char *path, uint64_t line)
+{
+    set_error(err, CSVR_ERR_TOO_LONG, path, line, 0, -1,
+              "a record longer than %u MiB starts on this line (a line that never ends, or a "
+              "file that is not CSV)", CSVR_RECORD_MAX >> 20);
+}
+
+/* Opens PATH: a regular file is read with pread as needed; anything else (a pipe,
+ * /dev/stdin, a device) is a stream, read once in order as the pass goes, so its
+ * memory is bounded by the window (csvr_read).  With CSVR_READ_AGAIN, a stream is
+ * refused before it is opened: what is left of it is not the file (and opening a
+ * FIFO again would wait for a new writer). */
+static bool open_file(csvr_reader *r, const char *path, unsigned flags, csvr_error *err)
+{
+    struct stat st;
+    if ((flags & CSVR_READ_AGAIN) && stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+        !S_ISDIR(st.st_mode)) {
+        set_error(err, CSVR_ERR_IO, path, 0, 0, -1,
+                  "a pipe or device can be read only once, and this source is read in a "
+                  "second pass: save it to a regular file and pass that file");
+        return false;
+    }
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
         set_error(err, CSVR_ERR_IO, path, 0, 0, -1, "cannot open the file: %s", strerror(errno));
         return false;
     }
-    struct stat st;
     if (fstat(fd, &st) != 0 || S_ISDIR(st.st_mode)) {
         set_error(err, CSVR_ERR_IO, path, 0, 0, -1, "cannot read the file: %s",
                   S_ISDIR(st.st_mode) ? strerror(EISDIR) : strerror(errno));
         close(fd);
         return false;
     }
+    r->fd = fd;
     if (S_ISREG(st.st_mode)) {
-        r->fd = fd;
         r->size = (size_t)st.st_size;
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
-        return true;
+    } else {
+        r->streamed = true;
+        r->size = SIZE_MAX;
     }
-    size_t cap = 1 << 20, len = 0;
-    unsigned char *buf = malloc(cap);
-    size_t scanned = 0, record = 0; /* the mirror's position, and its record's start */
-    mstate state = M_ROW;
-    for (;;) {
-        if (buf == NULL) {
-            set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory reading the file");
-            close(fd);
-            return false;
-        }
-        if (len == cap) {
-            unsigned char *bigger = realloc(buf, cap * 2);
-            if (bigger == NULL)
-                free(buf);
-            buf = bigger;
-            cap *= 2;
-            continue;
-        }
-        ssize_t got = read(fd, buf + len, cap - len);
-        if (got < 0 && errno == EINTR)
-            continue;
-        if (got < 0) {
-            set_error(err, CSVR_ERR_IO, path, 0, 0, -1, "cannot read the file: %s",
-                      strerror(errno));
-            free(buf);
-            close(fd);
-            return false;
-        }
-        if (got == 0)
-            break;
-        len += (size_t)got;
-        while (scanned < len) {
-            bool found;
-            scanned = mirror_boundary(buf, scanned, len, &state, &found);
-            if (found)
-                record = scanned;
-        }
-        if (len - record > CSVR_RECORD_MAX) {
-            set_error(err, CSVR_ERR_TOO_LONG, path, count_lines(buf, record, false) + 1, 0, -1,
-                      "a record longer than %u MiB starts on this line (a line that never "
-                      "ends, or a file that is not CSV)", CSVR_RECORD_MAX >> 20);
-            free(buf);
-            close(fd);
-            return false;
-        }
-    }
-    close(fd);
-    r->mem = buf;
-    r->mem_owned = true;
-    r->size = len;
     return true;
 }
 
@@ -802,8 +855,8 @@ void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_t
 {
     if (bytes_done)
         *bytes_done = atomic_load_explicit(&r->bytes_done, memory_order_relaxed);
-    if (bytes_total)
-        *bytes_total = r->size;
+    if (bytes_total) /* a stream's size is known only at its end: so far, what is read */
+        *bytes_total = r->streamed && !r->stream_eof ? r->stream_pos : r->size;
 }
 
 /* ---- opening: the header row --------------------------------------------- */
@@ -890,13 +943,18 @@ static unsigned char *read_header_bytes(csvr_reader *r, size_t *start, record_sp
             return NULL;
         }
         buf = bigger;
-        size_t n = r->size - have < cap - have ? r->size - have : cap - have;
+        if (r->streamed && !stream_ahead(r, cap, err)) {
+            free(buf);
+            return NULL;
+        }
+        size_t known = r->streamed ? r->ahead_len : r->size;
+        size_t n = known - have < cap - have ? known - have : cap - have;
         if (!source_read(r, have, buf + have, n, err)) {
             free(buf);
             return NULL;
         }
         have += n;
-        bool complete = have == r->size;
+        bool complete = have == r->size; /* a stream's size is set at its end */
         /* A UTF-8 byte-order mark is not part of the first name. */
         *start = have >= 3 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0;
         if (mirror_next_record(buf, *start, have, span)) {
@@ -904,9 +962,20 @@ static unsigned char *read_header_bytes(csvr_reader *r, size_t *start, record_sp
              * seen whole), or at the end of the file. */
             if (span->next < have || complete)
                 return buf;
+            if (r->streamed && have - span->line_start > CSVR_RECORD_MAX) {
+                record_too_long(err, r->path, 1 + count_lines(buf, span->line_start, false));
+                free(buf);
+                return NULL;
+            }
         } else if (complete) {
             set_error(err, CSVR_ERR_HEADER, r->path, 0, 0, -1, "no header row: the file is %s",
                       r->size ? "blank" : "empty");
+            free(buf);
+            return NULL;
+        } else if (r->streamed && have > CSVR_RECORD_MAX) {
+            set_error(err, CSVR_ERR_HEADER, r->path, 0, 0, -1,
+                      "no header row in the first %u MiB: only blank lines",
+                      CSVR_RECORD_MAX >> 20);
             free(buf);
             return NULL;
         }
@@ -921,7 +990,8 @@ static const char *text_problem(const unsigned char *s, size_t len);
 static bool looks_utf16(const csvr_reader *r)
 {
     unsigned char head[4096];
-    size_t n = r->size < sizeof head ? r->size : sizeof head;
+    size_t known = r->streamed ? r->ahead_len : r->size;
+    size_t n = known < sizeof head ? known : sizeof head;
     csvr_error ignored;
     if (!source_read(r, 0, head, n, &ignored))
         return false;
@@ -1237,7 +1307,7 @@ csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wan
     }
     r->fd = -1;
     copy_truncated(r->path, sizeof r->path, path);
-    if (!open_file(r, path, err)) {
+    if (!open_file(r, path, flags, err)) {
         csvr_close(r);
         return NULL;
     }
@@ -1273,13 +1343,34 @@ csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
     }
     r->fd = -1;
     copy_truncated(r->path, sizeof r->path, path);
-    if (!open_file(r, path, err)) {
+    if (!open_file(r, path, flags, err)) {
         csvr_close(r);
         return NULL;
     }
-    /* The raw bytes, whole: a regular file is read now, a pipe already was. */
-    unsigned char *raw = (unsigned char *)r->mem;
-    if (r->fd >= 0) {
+    /* The raw bytes, whole; a stream only up to CSVR_ENCODED_STREAM_MAX, so that a
+     * device that never ends cannot take all memory. */
+    unsigned char *raw;
+    if (r->streamed) {
+        if (!stream_ahead(r, (size_t)CSVR_ENCODED_STREAM_MAX + 1, err)) {
+            csvr_close(r);
+            return NULL;
+        }
+        if (!r->stream_eof) {
+            set_error(err, CSVR_ERR_TOO_LONG, path, 0, 0, -1,
+                      "a pipe or device in encoding %.64s is converted in memory, and this one "
+                      "is longer than %u MiB: convert it to UTF-8 first (iconv -f %.64s -t "
+                      "UTF-8) or pass a regular file",
+                      encoding, CSVR_ENCODED_STREAM_MAX >> 20, encoding);
+            csvr_close(r);
+            return NULL;
+        }
+        raw = r->ahead;
+        r->ahead = NULL;
+        r->size = r->ahead_len;
+        r->streamed = false;
+        close(r->fd);
+        r->fd = -1;
+    } else {
         raw = malloc(r->size ? r->size : 1);
         if (raw == NULL || !source_read(r, 0, raw, r->size, err)) {
             if (raw == NULL)
@@ -1336,6 +1427,7 @@ void csvr_close(csvr_reader *r)
     }
     if (r->fd >= 0)
         close(r->fd);
+    free(r->ahead);
     if (r->mem_owned)
         free((void *)r->mem);
     for (size_t w = 0; w < r->n_wanted; w++)
@@ -1349,6 +1441,11 @@ void csvr_close(csvr_reader *r)
     free(r->field_of_want);
     EVP_MD_CTX_free(r->sha);
     free(r);
+}
+
+bool csvr_is_seekable(const csvr_reader *r)
+{
+    return !r->streamed;
 }
 
 const char *csvr_path(const csvr_reader *r)
@@ -1945,6 +2042,32 @@ static void slide_window(struct csvr_pass *p, size_t cut)
     p->have_located = false;
 }
 
+/* For a window that could not slide at its last line break (libcsv was inside a
+ * record there, e.g. in a quoted field with a line break): slides it to the start
+ * of the current record, found with the mirror, so that it holds one record however
+ * the line breaks fall.  Then a stream's record longer than CSVR_RECORD_MAX is an
+ * error on the line it starts (its window would otherwise grow without bound); a
+ * regular file's window grows with its record.  False when the pass must stop. */
+static bool window_to_record(struct csvr_pass *p)
+{
+    p->parse_limit = p->parsed;
+    if (p->record > p->win_record && locate(p, p->record - 1)) {
+        size_t start = p->located.next;
+        if (start > 0 && start <= p->parsed)
+            slide_window(p, start);
+    }
+    if (!p->r->streamed || p->have <= CSVR_RECORD_MAX)
+        return true;
+    record_span span;
+    size_t first = mirror_next_record(p->buf, 0, p->have, &span) ? span.line_start : 0;
+    if (p->have - first <= CSVR_RECORD_MAX)
+        return true;
+    record_too_long(p->err, p->r->path,
+                    p->win_line + count_lines(p->buf, first, p->win_prev_cr));
+    stop_with(p, CSVR_ERROR);
+    return false;
+}
+
 /* Frees a pass and what it allocated (not its libcsv parser); its window too when
  * OWNS_BUF, i.e. unless it parsed a chunk's bytes in place.  P may be NULL. */
 static void free_pass(struct csvr_pass *p, bool owns_buf)
@@ -2022,24 +2145,27 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
 
     while (!p->stop) {
         size_t file_pos = p->win_off + p->have;
-        if (file_pos < end) {
-            size_t len = end - file_pos < PASS_BLOCK ? end - file_pos : PASS_BLOCK;
+        /* a stream's end (r->size) is known once read(2) has returned 0 */
+        size_t stop_at = r->streamed ? r->size : end;
+        if (file_pos < stop_at) {
+            size_t len = stop_at - file_pos < PASS_BLOCK ? stop_at - file_pos : PASS_BLOCK;
             /* a record longer than the window so far grows it */
             if (!grow_buffer(&p->buf, &p->cap, p->have + len)) {
                 set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
                 stop_with(p, CSVR_ERROR);
                 break;
             }
-            if (!source_read(r, file_pos, p->buf + p->have, len, err)) {
+            if (r->streamed ? !stream_next(r, file_pos, p->buf + p->have, len, &len, err)
+                            : !source_read(r, file_pos, p->buf + p->have, len, err)) {
                 stop_with(p, CSVR_ERROR);
                 break;
             }
             if (hash)
-                hash_bytes(r, p->buf + p->have, len);
+                hash_bytes(r, p->buf + p->have, len); /* len 0: a stream's end finishes it */
             p->have += len;
             atomic_fetch_add_explicit(&r->bytes_done, len, memory_order_relaxed);
         }
-        bool at_end = p->win_off + p->have >= end;
+        bool at_end = p->win_off + p->have >= (r->streamed ? r->size : end);
         /* Parse up to the last line break read, so that the window can slide
          * there if libcsv ends up between records. */
         size_t cut = at_end ? p->have : last_line_end(p->buf, p->parsed, p->have);
@@ -2053,10 +2179,16 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
             }
             p->parsed = cut;
         }
-        if (p->stop || at_end)
+        /* a stream's last record too must be within the limit, however it ends */
+        if (p->stop || (at_end && !(r->streamed && p->have > CSVR_RECORD_MAX)))
             break;
-        if (cut > 0 && is_term(p->buf[cut - 1]) && p->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
+        if (!at_end && cut > 0 && is_term(p->buf[cut - 1]) &&
+            p->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
             slide_window(p, cut);
+        else if (p->have > 2 * PASS_BLOCK && !window_to_record(p))
+            break;
+        if (at_end)
+            break;
     }
     if (!p->stop) {
         if (end < r->size && p->parser.pstate != LIBCSV_ROW_NOT_BEGUN) {
@@ -2086,7 +2218,8 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
         return CSVR_ERROR;
     }
     r->pass_started = true;
-    bool hash_inline = r->sha != NULL && !(r->flags & CSVR_HASH_IN_THREAD);
+    /* a stream cannot be read twice, so its hash goes with the parse */
+    bool hash_inline = r->sha != NULL && (!(r->flags & CSVR_HASH_IN_THREAD) || r->streamed);
     hash_job job = {r, false};
     pthread_t thread;
     bool threaded = false;
@@ -2111,6 +2244,11 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
 csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
                           csvr_error *err)
 {
+    if (r->streamed) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1,
+                  "a pipe or device cannot be read in chunks (csvr_is_seekable)");
+        return CSVR_PLAN_ERROR;
+    }
     r->pass_started = true;
     if (!r->plan_started) {
         r->plan_started = true;

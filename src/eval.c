@@ -2199,7 +2199,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     bool first_read = !stats->read;
     csvr_error err;
     /* missing columns are reported below, each with its source's name, all at once */
-    unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH);
+    unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH | CSVR_READ_AGAIN);
     bool allowed = may_read_source(s, src, path);
     csvr_reader *reader = allowed ? open_declared(s, src, path, cols, n, flags, &err) : NULL;
     if (!reader) {
@@ -2225,8 +2225,8 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     csvr_progress(reader, &ignored, &total_bytes);
     int threads = thread_count(s);
     size_t chunk_bytes = s->options.chunk_bytes ? s->options.chunk_bytes : CHUNK_BYTES;
-    /* a file of a chunk or two gains nothing from threads */
-    if ((uint64_t)chunk_bytes * 2 > total_bytes) threads = 1;
+    /* a file of a chunk or two gains nothing from threads; a pipe is read in order */
+    if ((uint64_t)chunk_bytes * 2 > total_bytes || !csvr_is_seekable(reader)) threads = 1;
 
     size_t cover_count = 0;
     const period_t *cover = time_cell >= 0 && first_read ? coverage_periods(s, src, &cover_count) : NULL;

@@ -51,7 +51,9 @@
  *
  * Encodings.  csvr_open reads UTF-8.  csvr_open_encoded reads a file in another
  * encoding by converting it whole to UTF-8 first (transcode.h); everything below
- * then applies to the UTF-8 text, whose lines are the file's.
+ * then applies to the UTF-8 text, whose lines are the file's.  A stream in another
+ * encoding is held whole for that, so it may hold at most CSVR_ENCODED_STREAM_MAX
+ * bytes (CSVR_ERR_TOO_LONG beyond).
  *
  * Bad rows.  A cell that does not convert, a row whose number of fields differs
  * from the header's (a "ragged" row), text after a closing quote, and a quoted
@@ -69,10 +71,19 @@
  * Reading.  A regular file is read with pread(2) in 256 KiB blocks into a
  * window that starts at a known record boundary and slides forward as libcsv
  * passes record boundaries, so memory stays constant in the number of rows (it
- * grows only to hold one record longer than a block).  Other files (pipes,
- * /dev/stdin) are read into memory at csvr_open, where a record longer than
- * CSVR_RECORD_MAX is an error (CSVR_ERR_TOO_LONG) on the line it starts.  The file's size is taken at
- * csvr_open; a file that shrinks while it is read is an error.
+ * grows only to hold one record longer than a block).  The file's size is taken
+ * at csvr_open; a file that shrinks while it is read is an error.
+ *
+ * Streams.  Any other file (a pipe, /dev/stdin, a device) is a stream: csvr_open
+ * reads its first bytes with read(2) to find the header, and csvr_read reads the
+ * rest in order, with read(2), through the same window, so memory is bounded by
+ * one record too.  A stream's record longer than CSVR_RECORD_MAX is an error
+ * (CSVR_ERR_TOO_LONG) on the line where it starts, so a device that never ends a
+ * line (/dev/zero) stops.  A stream is read once, by csvr_read on the calling
+ * thread: it cannot be split into chunks (csvr_is_seekable says so), nor hashed on
+ * a helper thread (CSVR_HASH_IN_THREAD is ignored), nor opened again for a second
+ * pass (CSVR_READ_AGAIN refuses it).  Its size is known only at its end
+ * (csvr_progress).
  *
  * Chunks.  csvr_next_chunk() hands out consecutive byte ranges that each start
  * at a record boundary.  It finds them with a sequential scan that follows
@@ -152,6 +163,10 @@ enum {
                                       error for csvr_open: its cells are always null,
                                       and the caller reports what is missing (the
                                       header is listed by csvr_header_name) */
+    CSVR_READ_AGAIN = 1u << 3,     /* the caller has read this file before: a pipe
+                                      or device cannot be read again, so csvr_open
+                                      fails (CSVR_ERR_IO) instead of reading what is
+                                      left of it */
 };
 
 typedef enum csvr_error_kind {
@@ -164,15 +179,21 @@ typedef enum csvr_error_kind {
     CSVR_ERR_QUOTE,    /* a quoted field still open at the end of the file, or
                           text after a closing quote */
     CSVR_ERR_USAGE,    /* the API was misused (bad column list, reader reused) */
-    CSVR_ERR_TOO_LONG, /* a record of a pipe longer than CSVR_RECORD_MAX */
+    CSVR_ERR_TOO_LONG, /* a record of a stream longer than CSVR_RECORD_MAX, or a stream
+                          in a declared encoding longer than
+                          CSVR_ENCODED_STREAM_MAX */
     CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
     CSVR_ERR_ENCODING, /* bytes not valid in the file's declared encoding */
 } csvr_error_kind;
 
 /* The longest record a file that is not a regular file (a pipe, /dev/stdin) may
- * hold: such input is held in memory, and one record that never ends must not take
- * all of it. */
+ * hold: such a stream's window grows to hold its current record, and one record
+ * that never ends (/dev/zero) must not take all memory. */
 #define CSVR_RECORD_MAX (64u << 20)
+
+/* The most a stream in a declared encoding may hold: it is converted whole, in
+ * memory (csvr_open_encoded). */
+#define CSVR_ENCODED_STREAM_MAX (256u << 20)
 
 #define CSVR_PATH_MAX 4096
 #define CSVR_MESSAGE_MAX 1024
@@ -268,7 +289,8 @@ csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
  * (transcode.h) before its header is read, so its passes, chunks and line numbers
  * are those of the UTF-8 text, which has the file's own lines; the SHA-256 is the
  * digest of the file's bytes as they are on disk, computed at open (CSVR_NO_HASH
- * skips it).  A byte sequence that is not valid in ENCODING is a CSVR_ERR_ENCODING
+ * skips it).  A stream (a pipe) is read whole here, up to CSVR_ENCODED_STREAM_MAX
+ * bytes: a longer one is a CSVR_ERR_TOO_LONG error, with no line.  A byte sequence that is not valid in ENCODING is a CSVR_ERR_ENCODING
  * error on its line that names the encoding the file looks like. */
 csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
                                const csvr_column *wanted, size_t n_wanted, unsigned flags,
@@ -276,6 +298,10 @@ csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
 
 /* Releases R and everything it owns.  R may be NULL. */
 void csvr_close(csvr_reader *r);
+
+/* Whether R can be read in chunks: false for a stream (a pipe, /dev/stdin, a
+ * device), which only csvr_read can read, once, in order. */
+bool csvr_is_seekable(const csvr_reader *r);
 
 /* The path (or name) R was opened with. */
 const char *csvr_path(const csvr_reader *r);

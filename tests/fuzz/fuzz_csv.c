@@ -8,7 +8,10 @@
  *   1. sequentially, skipping bad rows, recording every row's cells, line
  *      number and raw bytes, and every bad row's message and raw bytes;
  *   2. chunk by chunk, the same way;
- * and aborts unless both saw exactly the same thing and the same SHA-256.  It
+ *   3. sequentially again, but from a pipe that a thread writes the text into, so
+ *      that the reader streams it with read(2) (every error is logged with the
+ *      memory passes' file name);
+ * and aborts unless all three saw exactly the same thing and the same SHA-256.  It
  * also re-parses each good row's raw bytes with libcsv alone, which must give
  * one record with as many fields as the header: that checks that the reader's
  * own model of libcsv (used for line numbers, raw bytes and chunk boundaries)
@@ -24,10 +27,13 @@
  *     /tmp/fuzz_csv -max_len=1100000 tests/fuzz/corpus_csv
  */
 #include <csv.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "kpic/cellfmt.h"
 #include "kpic/csv_reader.h"
@@ -185,7 +191,9 @@ static csvr_verdict on_bad(void *ctx, const csvr_bad_row *bad)
     pass_log *pl = ctx;
     char line[CSVR_PATH_MAX + CSVR_MESSAGE_MAX + 64];
     check_line(pl, bad->error->line);
-    csvr_error_format(bad->error, line, sizeof line);
+    csvr_error named = *bad->error; /* every pass named as the memory ones are */
+    strcpy(named.path, "fuzz.csv");
+    csvr_error_format(&named, line, sizeof line);
     put_str(&pl->out, line);
     put_str(&pl->out, " raw:");
     put(&pl->out, bad->raw, bad->raw_len);
@@ -217,13 +225,52 @@ static void set_formats(csvr_reader *r, const csvr_column *cols, size_t ncols)
     }
 }
 
-/* Returns the status; fills *HEX with the digest or "". */
+/* Writes an input into a pipe, for the streamed pass; a reader that stops early
+ * makes the write fail (SIGPIPE is ignored), which ends it. */
+typedef struct pipe_writer {
+    int fd;
+    const uint8_t *data;
+    size_t size;
+} pipe_writer;
+
+static void *write_pipe(void *arg)
+{
+    pipe_writer *w = arg;
+    for (size_t at = 0; at < w->size;) {
+        ssize_t put = write(w->fd, w->data + at, w->size - at);
+        if (put <= 0)
+            break;
+        at += (size_t)put;
+    }
+    close(w->fd);
+    return NULL;
+}
+
+/* Returns the status; fills *HEX with the digest or "".  CHUNK_TARGET 0 reads
+ * sequentially; PIPED reads sequentially from a pipe. */
 static csvr_status read_pass(const uint8_t *data, size_t size, const csvr_column *cols,
-                             size_t ncols, unsigned flags, size_t chunk_target, pass_log *pl,
-                             char hex[65])
+                             size_t ncols, unsigned flags, size_t chunk_target, bool piped,
+                             pass_log *pl, char hex[65])
 {
     csvr_error err;
-    csvr_reader *r = csvr_open_memory("fuzz.csv", data, size, cols, ncols, flags, &err);
+    int fds[2] = {-1, -1};
+    pthread_t writer;
+    pipe_writer w;
+    char path[64];
+    csvr_reader *r;
+    if (piped) {
+        if (pipe(fds) != 0)
+            abort();
+        w = (pipe_writer){fds[1], data, size};
+        if (pthread_create(&writer, NULL, write_pipe, &w) != 0)
+            abort();
+        snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
+        r = csvr_open(path, cols, ncols, flags, &err);
+        if (r == NULL || csvr_is_seekable(r))
+            abort();
+    } else {
+        r = csvr_open_memory("fuzz.csv", data, size, cols, ncols, flags, &err);
+    }
     if (r == NULL)
         abort(); /* the header was accepted once already */
     if (use_formats)
@@ -255,11 +302,16 @@ static csvr_status read_pass(const uint8_t *data, size_t size, const csvr_column
         abort();
     if (st == CSVR_ERROR) {
         char line[CSVR_PATH_MAX + CSVR_MESSAGE_MAX + 64];
+        strcpy(err.path, "fuzz.csv");
         csvr_error_format(&err, line, sizeof line);
         put_str(&pl->out, "ERROR ");
         put_str(&pl->out, line);
     }
     csvr_close(r);
+    if (piped) {
+        close(fds[0]);
+        pthread_join(writer, NULL);
+    }
     return st;
 }
 
@@ -274,6 +326,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     use_formats = (type_seed & 0x40) != 0;
     data += 2;
     size = size - 2;
+    signal(SIGPIPE, SIG_IGN);
 
     /* Open once without columns to learn the header (and exercise errors). */
     csvr_error err;
@@ -325,9 +378,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     bool absent_last = flags != 0;
     pass_log seq = {cols, ncols, 0, 0, {0}, absent_last};
     pass_log chunked = {cols, ncols, 0, 0, {0}, absent_last};
-    char seq_hex[65], chunk_hex[65];
-    csvr_status s1 = read_pass(data, size, cols, ncols, flags, 0, &seq, seq_hex);
-    csvr_status s2 = read_pass(data, size, cols, ncols, flags, chunk_target, &chunked, chunk_hex);
+    pass_log piped = {cols, ncols, 0, 0, {0}, absent_last};
+    char seq_hex[65], chunk_hex[65], pipe_hex[65];
+    csvr_status s1 = read_pass(data, size, cols, ncols, flags, 0, false, &seq, seq_hex);
+    csvr_status s2 =
+        read_pass(data, size, cols, ncols, flags, chunk_target, false, &chunked, chunk_hex);
+    csvr_status s3 = read_pass(data, size, cols, ncols, flags, 0, true, &piped, pipe_hex);
     if (s1 != s2 || seq.out.len != chunked.out.len ||
         (seq.out.len && memcmp(seq.out.s, chunked.out.s, seq.out.len) != 0) ||
         strcmp(seq_hex, chunk_hex) != 0) {
@@ -336,7 +392,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 chunk_target, seq.out.s ? seq.out.s : "", chunked.out.s ? chunked.out.s : "");
         abort();
     }
+    if (s1 != s3 || seq.out.len != piped.out.len ||
+        (seq.out.len && memcmp(seq.out.s, piped.out.s, seq.out.len) != 0) ||
+        strcmp(seq_hex, pipe_hex) != 0) {
+        fprintf(stderr, "memory and pipe passes differ\n--- memory:\n%s\n--- pipe:\n%s\n",
+                seq.out.s ? seq.out.s : "", piped.out.s ? piped.out.s : "");
+        abort();
+    }
     free(seq.out.s);
     free(chunked.out.s);
+    free(piped.out.s);
     return 0;
 }

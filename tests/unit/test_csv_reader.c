@@ -14,6 +14,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <pthread.h>
+#include <signal.h>
 #include <sys/stat.h>
 
 #include <cmocka.h>
@@ -984,6 +985,320 @@ static void test_header_names_trimmed_unless_quoted(void **state)
                                              "id, \" staff_id \"");
 }
 
+/* ---- streams: pipes read with read(2) ------------------------------------------ */
+
+/* Writes LEN bytes at DATA into FD in pieces of PIECE bytes, then closes it; a reader
+ * that stops early makes the write fail (SIGPIPE is ignored), which ends it. */
+typedef struct pipe_writer {
+    int fd;
+    const char *data;
+    size_t len, piece;
+} pipe_writer;
+
+static void *write_pipe(void *arg)
+{
+    pipe_writer *w = arg;
+    for (size_t at = 0; at < w->len;) {
+        size_t n = w->len - at < w->piece ? w->len - at : w->piece;
+        ssize_t put = write(w->fd, w->data + at, n);
+        if (put <= 0)
+            break;
+        at += (size_t)put;
+    }
+    close(w->fd);
+    return NULL;
+}
+
+/* Reads DATA through a pipe (written PIECE bytes at a time by another thread) with
+ * csvr_open on /proc/self/fd/N and FLAGS; fills HEX with the digest when it is
+ * complete (else ""). */
+static csvr_status read_piped(const char *data, size_t len, size_t piece, unsigned flags,
+                              seen *s, char hex[65], csvr_error *err)
+{
+    signal(SIGPIPE, SIG_IGN);
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    pipe_writer w = {fds[1], data, len, piece};
+    pthread_t writer;
+    assert_int_equal(pthread_create(&writer, NULL, write_pipe, &w), 0);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
+    csvr_status st = CSVR_ERROR;
+    hex[0] = '\0';
+    csvr_reader *r = csvr_open(path, s->cols, s->ncols, flags, err);
+    if (r != NULL) {
+        assert_false(csvr_is_seekable(r));
+        csvr_handlers h = {on_row, on_bad, s};
+        st = csvr_read(r, &h, err);
+        if (!csvr_sha256_hex(r, hex))
+            hex[0] = '\0';
+        csvr_close(r);
+    }
+    close(fds[0]); /* a writer still blocked gets EPIPE */
+    pthread_join(writer, NULL);
+    /* bad rows name the file as read_all does, so that the outputs compare */
+    for (char *at; s->out.s != NULL && (at = memmem(s->out.s, s->out.len, path,
+                                                     strlen(path))) != NULL;) {
+        size_t from = strlen(path), to = strlen("mem.csv");
+        memcpy(at, "mem.csv", to);
+        memmove(at + to, at + from, s->out.len - (size_t)(at + from - s->out.s) + 1);
+        s->out.len -= from - to;
+    }
+    if (st == CSVR_ERROR) /* the pipe's path differs from run to run */
+        snprintf(err->path, sizeof err->path, "pipe");
+    return st;
+}
+
+/* The SHA-256 of a regular file holding DATA, read with csvr_read. */
+static void file_sha256(const char *data, size_t len, const csvr_column *cols, size_t ncols,
+                        char hex[65])
+{
+    const char *path = temp_file("stream.csv", data, len);
+    csvr_error err;
+    csvr_reader *r = csvr_open(path, cols, ncols, 0, &err);
+    if (r == NULL)
+        fail_msg("%s", format_error(&err));
+    assert_true(csvr_is_seekable(r));
+    seen s = {.cols = cols, .ncols = ncols, .skip = true};
+    csvr_handlers h = {on_row, on_bad, &s};
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
+    assert_true(csvr_sha256_hex(r, hex));
+    csvr_close(r);
+    free(s.out.s);
+}
+
+/* Appends to T rows of three fields until T holds AT bytes (AT minus the bytes of
+ * EXTRA), then EXTRA, so that EXTRA starts at byte AT. */
+static void rows_until(text *t, size_t at, const char *extra)
+{
+    size_t target = at;
+    int i = 0;
+    while (t->len + 40 < target)
+        add(t, "r%d,%d,\"q\"\"%d\"\n", i, i % 7, i), i++;
+    while (t->len < target - 1)
+        add(t, "x");
+    add(t, "\n"); /* padding ends as one more (ragged) record */
+    add(t, "%s", extra);
+}
+
+/* A pipe gives the same rows, bad rows, lines, raw bytes and SHA-256 as the same bytes
+ * in memory and in a regular file, whatever falls on its reads' boundaries: the header
+ * is read ahead 64 KiB at a time, then the pass reads 256 KiB blocks, so bytes 65536
+ * and 65536 + 262144 start reads.  A record split there, a quoted field with line
+ * breaks across it, and a CRLF split between its CR and LF each land on one. */
+static void test_stream_matches_memory_across_reads(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_TEXT}, {"b", CSVR_INT}, {"c", CSVR_TEXT}};
+    const size_t first = 65536, second = 65536 + 262144;
+    /* where each piece starts: its byte that must fall just before a boundary is
+     * the fifth, the CR, the CR inside quotes, and the byte after an opening quote */
+    const size_t cuts[][2] = {
+        {first - 5, second - 1},  /* a record split at both boundaries */
+        {first - 9, second - 12}, /* CR | LF, then CR | LF inside quotes */
+        {first - 6, second - 8},  /* quotes open across both boundaries */
+    };
+    const char *pieces[][2] = {
+        {"split,1,record\n", "again,2,split\n"},
+        {"crlf,3,x\r\nnext,4,y\r\n", "crlf2,5,\"in\r\nquotes\"\r\n"},
+        {"q,6,\"a\nb\nc\"\n", "q2,7,\"x\r\n\"\"y\"\"\r\nz\"\r\n"},
+    };
+    for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
+        text data = {0};
+        add(&data, "a,b,c\n");
+        rows_until(&data, cuts[c][0], pieces[c][0]);
+        rows_until(&data, cuts[c][1], pieces[c][1]);
+        add(&data, "last,8,\"open\n"); /* a quote left open at the end: one bad row */
+        if (c == 1)
+            assert_true(data.s[first - 1] == '\r' && data.s[first] == '\n' &&
+                        data.s[second - 1] == '\r' && data.s[second] == '\n');
+        if (c == 2)
+            assert_true(data.s[first - 2] == '"' && data.s[second - 3] == '"' &&
+                        data.s[second - 1] == '\r');
+        char mem_hex[65] = "", pipe_hex[65], file_hex[65];
+        seen mem = {.cols = cols, .ncols = 3, .skip = true, .with_lines = true};
+        seen piped = mem;
+        csvr_error err;
+        assert_int_equal(read_all(data.s, data.len, &mem, &err), CSVR_OK);
+        for (size_t piece = 1000; piece <= 100000; piece *= 100) {
+            piped.out = (text){0};
+            piped.rows = piped.bad = 0;
+            assert_int_equal(read_piped(data.s, data.len, piece, 0, &piped, pipe_hex, &err),
+                             CSVR_OK);
+            assert_string_equal(piped.out.s, mem.out.s);
+            assert_int_equal(piped.rows, mem.rows);
+            free(piped.out.s);
+        }
+        assert_true(mem.bad >= 2); /* the padding row and the open quote */
+        file_sha256(data.s, data.len, cols, 3, file_hex);
+        assert_string_equal(pipe_hex, file_hex);
+        (void)mem_hex;
+        free(mem.out.s);
+        free(data.s);
+    }
+}
+
+/* A pipe's window holds one record, not the whole input: a quoted field with line
+ * breaks that spans several blocks (no line break at a block's end is a record
+ * boundary) still gives its true line and raw bytes when the row is bad. */
+static void test_stream_long_quoted_record(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_TEXT}, {"b", CSVR_INT}};
+    text data = {0};
+    add(&data, "a,b\n");
+    for (int i = 0; i < 20000; i++)
+        add(&data, "\"x\ny\",%d\n", i); /* every other line break is inside quotes */
+    add(&data, "\"");
+    for (int i = 0; i < 200000; i++)
+        add(&data, "line %d\n", i);
+    add(&data, "\",notanint\nend,1\n");
+    seen mem = {.cols = cols, .ncols = 2, .skip = true};
+    seen piped = mem;
+    csvr_error err;
+    char hex[65];
+    assert_int_equal(read_all(data.s, data.len, &mem, &err), CSVR_OK);
+    assert_int_equal(read_piped(data.s, data.len, 65536, 0, &piped, hex, &err), CSVR_OK);
+    assert_int_equal(piped.rows, 20001);
+    assert_int_equal(piped.bad, 1);
+    assert_string_equal(piped.out.s, mem.out.s);
+    assert_non_null(strstr(piped.out.s, "BAD mem.csv:40002:2: error: bad int value"));
+    free(mem.out.s);
+    free(piped.out.s);
+    free(data.s);
+
+    /* 68 MiB of 100,010-byte records whose quoted fields break a line every 50 bytes:
+     * no block of the pass ends within the 51 bytes after a record's end, so a block's
+     * last line break is never between records, and a window that slid only there
+     * would pass the 64 MiB record limit on valid data. */
+    data = (text){0};
+    add(&data, "a,b\n");
+    size_t records = 0;
+    while (data.len < CSVR_RECORD_MAX + (4u << 20)) {
+        add(&data, "\"");
+        for (int line = 0; line < 2000; line++)
+            add(&data, "%049d\n", line);
+        add(&data, "\",%06zu\n", records++);
+    }
+    piped = (seen){.cols = cols, .ncols = 2};
+    assert_int_equal(read_piped(data.s, data.len, 1 << 20, 0, &piped, hex, &err), CSVR_OK);
+    assert_int_equal((size_t)piped.rows, records);
+    free(piped.out.s);
+    free(data.s);
+}
+
+/* A record of a pipe longer than CSVR_RECORD_MAX stops the pass with a located error,
+ * on the line the record starts, quoted or not; a long record under the limit is
+ * read. */
+static void test_stream_record_limit(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_TEXT}};
+    size_t big = CSVR_RECORD_MAX + 1024;
+    char *data = malloc(big + 64);
+    assert_non_null(data);
+    for (int quoted = 0; quoted <= 1; quoted++) {
+        size_t len = (size_t)sprintf(data, "a\n1\n\n2\n%s", quoted ? "\"" : "");
+        for (size_t i = 0; i < big; i++)
+            data[len + i] = quoted && i % 100 == 99 ? '\n' : 'x';
+        len += big;
+        seen s = {.cols = cols, .ncols = 1};
+        csvr_error err;
+        char hex[65];
+        assert_int_equal(read_piped(data, len, 1 << 20, 0, &s, hex, &err), CSVR_ERROR);
+        assert_int_equal(err.kind, CSVR_ERR_TOO_LONG);
+        assert_string_equal(format_error(&err),
+                            "pipe:5: error: a record longer than 64 MiB starts on this line "
+                            "(a line that never ends, or a file that is not CSV)");
+        assert_int_equal(s.rows, 2);
+        free(s.out.s);
+    }
+    /* 8 MiB in one record is long, not too long */
+    size_t len = (size_t)sprintf(data, "a\n");
+    memset(data + len, 'y', 8u << 20);
+    len += 8u << 20;
+    memcpy(data + len, "\nz\n", 3);
+    len += 3;
+    seen s = {.cols = cols, .ncols = 1};
+    csvr_error err;
+    char hex[65];
+    assert_int_equal(read_piped(data, len, 1 << 20, 0, &s, hex, &err), CSVR_OK);
+    assert_int_equal(s.rows, 2);
+    assert_int_equal(strlen(hex), 64);
+    free(s.out.s);
+    free(data);
+}
+
+/* A stream is read once: chunks refuse it, and so does CSVR_READ_AGAIN (a second pass
+ * would read what is left of it), before opening it. */
+static void test_stream_read_once(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"a", CSVR_INT}};
+    seen s = {.cols = cols, .ncols = 1};
+    csvr_error err;
+    char hex[65];
+    assert_int_equal(read_piped(S("a\n1\n"), 4096, CSVR_READ_AGAIN, &s, hex, &err), CSVR_ERROR);
+    assert_int_equal(err.kind, CSVR_ERR_IO);
+    assert_string_equal(format_error(&err),
+                        "pipe: error: a pipe or device can be read only once, and this source "
+                        "is read in a second pass: save it to a regular file and pass that file");
+    /* a regular file may be read again */
+    const char *path = temp_file("again.csv", S("a\n1\n"));
+    csvr_reader *r = csvr_open(path, cols, 1, CSVR_READ_AGAIN, &err);
+    assert_non_null(r);
+    csvr_close(r);
+
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "a\n1\n", 4), 4);
+    close(fds[1]);
+    char pipe_path[64];
+    snprintf(pipe_path, sizeof pipe_path, "/proc/self/fd/%d", fds[0]);
+    r = csvr_open(pipe_path, cols, 1, 0, &err);
+    assert_non_null(r);
+    csvr_chunk chunk;
+    assert_int_equal(csvr_next_chunk(r, 1024, &chunk, &err), CSVR_PLAN_ERROR);
+    assert_int_equal(err.kind, CSVR_ERR_USAGE);
+    csvr_close(r);
+    close(fds[0]);
+    free(s.out.s);
+}
+
+/* A stream in a declared encoding is converted whole in memory, so it has a bound of
+ * its own: under it, it reads like the file; over it (/dev/zero), a clear error. */
+static void test_encoded_stream(void **state)
+{
+    (void)state;
+    static const csvr_column cols[] = {{"name", CSVR_TEXT}};
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], "name\ncaf\xe9\n", 10), 10);
+    close(fds[1]);
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
+    csvr_error err;
+    csvr_reader *r = csvr_open_encoded(path, "ISO-8859-1", cols, 1, 0, &err);
+    if (r == NULL)
+        fail_msg("%s", format_error(&err));
+    assert_true(csvr_is_seekable(r)); /* converted: read from memory */
+    seen s = {.cols = cols, .ncols = 1};
+    csvr_handlers h = {on_row, on_bad, &s};
+    assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
+    assert_string_equal(s.out.s, "'caf\xc3\xa9'\n");
+    csvr_close(r);
+    close(fds[0]);
+    free(s.out.s);
+
+    r = csvr_open_encoded("/dev/zero", "ISO-8859-1", cols, 1, 0, &err);
+    assert_null(r);
+    assert_int_equal(err.kind, CSVR_ERR_TOO_LONG);
+    assert_string_equal(format_error(&err),
+                        "/dev/zero: error: a pipe or device in encoding ISO-8859-1 is converted "
+                        "in memory, and this one is longer than 256 MiB: convert it to UTF-8 "
+                        "first (iconv -f ISO-8859-1 -t UTF-8) or pass a regular file");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1011,6 +1326,11 @@ int main(void)
         cmocka_unit_test(test_long_record_spanning_blocks),
         cmocka_unit_test(test_header_only_and_pipe),
         cmocka_unit_test(test_endless_record_of_a_device),
+        cmocka_unit_test(test_stream_matches_memory_across_reads),
+        cmocka_unit_test(test_stream_long_quoted_record),
+        cmocka_unit_test(test_stream_record_limit),
+        cmocka_unit_test(test_stream_read_once),
+        cmocka_unit_test(test_encoded_stream),
         cmocka_unit_test(test_text_after_closing_quote),
         cmocka_unit_test(test_header_names_trimmed_unless_quoted),
     };
