@@ -1297,8 +1297,8 @@ fail:
     return NULL;
 }
 
-csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wanted,
-                       unsigned flags, csvr_error *err)
+/* A reader named PATH with no file open yet; NULL with *ERR set when out of memory. */
+static csvr_reader *reader_new(const char *path, csvr_error *err)
 {
     csvr_reader *r = calloc(1, sizeof *r);
     if (r == NULL) {
@@ -1307,6 +1307,14 @@ csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wan
     }
     r->fd = -1;
     copy_truncated(r->path, sizeof r->path, path);
+    return r;
+}
+
+csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wanted,
+                       unsigned flags, csvr_error *err)
+{
+    csvr_reader *r = reader_new(path, err);
+    if (r == NULL) return NULL;
     if (!open_file(r, path, flags, err)) {
         csvr_close(r);
         return NULL;
@@ -1318,13 +1326,8 @@ csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
                               const csvr_column *wanted, size_t n_wanted, unsigned flags,
                               csvr_error *err)
 {
-    csvr_reader *r = calloc(1, sizeof *r);
-    if (r == NULL) {
-        set_error(err, CSVR_ERR_NOMEM, name, 0, 0, -1, "out of memory");
-        return NULL;
-    }
-    r->fd = -1;
-    copy_truncated(r->path, sizeof r->path, name);
+    csvr_reader *r = reader_new(name, err);
+    if (r == NULL) return NULL;
     r->mem = size ? data : (const unsigned char *)"";
     r->size = size;
     return open_common(r, wanted, n_wanted, flags, err);
@@ -1336,13 +1339,8 @@ csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
 {
     if (encoding == NULL || tc_is_utf8(encoding))
         return csvr_open(path, wanted, n_wanted, flags, err);
-    csvr_reader *r = calloc(1, sizeof *r);
-    if (r == NULL) {
-        set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory");
-        return NULL;
-    }
-    r->fd = -1;
-    copy_truncated(r->path, sizeof r->path, path);
+    csvr_reader *r = reader_new(path, err);
+    if (r == NULL) return NULL;
     if (!open_file(r, path, flags, err)) {
         csvr_close(r);
         return NULL;

@@ -547,6 +547,26 @@ static void csv_text(FILE *out, const char *s)
     eval_write_csv_field(out, s);
 }
 
+/* The unscored roster rows of period P in either CSV: period, id, name and role, then
+ * MIDDLE (the empty cells up to and with the status `unscored`), the reason as the
+ * notes, and the skipped-rows note. */
+static void csv_unscored_rows(FILE *out, render_ctx *c, size_t p, const char *label,
+                              const char *middle, const char *skipped)
+{
+    for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
+        const score_unscored *u = &c->r->unscored[i];
+        const eval_staff *who = &c->roster[u->staff];
+        eval_write_csv_field(out, label);
+        csv_text(out, who->id);
+        csv_text(out, who->name);
+        csv_text(out, who->role);
+        fputs(middle, out);
+        csv_text(out, unscored_note(c, u));
+        csv_text(out, skipped);
+        fputc('\n', out);
+    }
+}
+
 /* period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,
  * weighted,score,bonus (docs/json.md), then status,employed,missing,gates,notes,skipped:
  * a row per staff member and kpi, score, bonus, employed, gates, notes and skipped
@@ -600,18 +620,7 @@ static void render_csv(FILE *out, render_ctx *c)
                 fputc('\n', out);
             }
         }
-        for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
-            const score_unscored *u = &r->unscored[i];
-            const eval_staff *who = &c->roster[u->staff];
-            eval_write_csv_field(out, label);
-            csv_text(out, who->id);
-            csv_text(out, who->name);
-            csv_text(out, who->role);
-            fputs(",,,,,,,,,,,unscored,,,", out);
-            csv_text(out, unscored_note(c, u));
-            csv_text(out, skipped);
-            fputc('\n', out);
-        }
+        csv_unscored_rows(out, c, p, label, ",,,,,,,,,,,unscored,,,", skipped);
     }
 }
 
@@ -662,18 +671,7 @@ static void render_csv_summary(FILE *out, render_ctx *c)
             csv_text(out, skipped);
             fputc('\n', out);
         }
-        for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
-            const score_unscored *u = &r->unscored[i];
-            const eval_staff *who = &c->roster[u->staff];
-            eval_write_csv_field(out, label);
-            csv_text(out, who->id);
-            csv_text(out, who->name);
-            csv_text(out, who->role);
-            fputs(",unscored,,,,", out);
-            csv_text(out, unscored_note(c, u));
-            csv_text(out, skipped);
-            fputc('\n', out);
-        }
+        csv_unscored_rows(out, c, p, label, ",unscored,,,,", skipped);
     }
 }
 
