@@ -65,7 +65,10 @@ int cli_eval(int argc, char **argv)
             ok = false;
             break;
         }
-        indicators[count++] = d;
+        /* a name asked for twice is shown once, where it was first asked for */
+        bool repeated = false;
+        for (size_t k = 0; k < count && !repeated; k++) repeated = indicators[k] == d;
+        if (!repeated) indicators[count++] = d;
     }
     if (ok && wanted_count == 0)
         for (size_t k = 0; k < model->indicators.len; k++) indicators[count++] = model->indicators.items[k];

@@ -72,6 +72,14 @@ def main():
     accepted(["eval", SPEC, *p, "--quiet", "--quiet"])  # a flag says the same thing twice
     accepted(["--version"])
     accepted(["--help"])
+    # an indicator asked for twice is printed once, where it was first asked for
+    twice = subprocess.run([KPIC, "eval", SPEC, *p, "--format", "csv", "--indicator", "new_users",
+                            "--indicator", "refund_rate", "--indicator", "new_users"],
+                           capture_output=True, timeout=120)
+    once = subprocess.run([KPIC, "eval", SPEC, *p, "--format", "csv", "--indicator", "new_users",
+                           "--indicator", "refund_rate"], capture_output=True, timeout=120)
+    check(twice.returncode == 0 and twice.stdout == once.stdout,
+          "--indicator X twice: printed once (%d)" % twice.returncode)
     return finish("options: strict parsing")
 
 
