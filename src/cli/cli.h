@@ -31,7 +31,8 @@ const char *cli_option_value(int argc, char **argv, int *i);
 /* The single-valued options a command has taken, with their values: a second
  * occurrence is a usage error, never a silent choice of one of them. */
 typedef struct cli_seen {
-    const char *names[16];   /* canonical spelling: "-o" for -o and --output */
+    const char *names[16];   /* canonical spelling: "-o" for -o and --output; 16 is more
+                                than any command's single-valued options */
     const char *values[16];
     int count;
 } cli_seen;
