@@ -1379,10 +1379,12 @@ static void yyerror(kp_loc *loc, parse_ctx *ctx, const char *msg)
 
 bool parse_at_line_start(const parse_ctx *ctx, uint32_t offset)
 {
+    /* scanning back, a CR is met before any LF that follows it, so every CR met here is
+     * a lone one: a line end, as in the line table */
     while (offset > 0) {
         char c = ctx->text[offset - 1];
-        if (c == '\n') return true;
-        if (c != ' ' && c != '\t' && c != '\r') return false;
+        if (c == '\n' || c == '\r') return true;
+        if (c != ' ' && c != '\t') return false;
         offset--;
     }
     return true;
