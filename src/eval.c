@@ -1844,24 +1844,18 @@ static void report_coverage(eval_session *s, const ast_decl *src, const char *pa
     const char *hint = "counts and sums over a period without rows are 0 and averages n/a, so "
                        "everyone's figures for it are computed from nothing; pass the export that "
                        "covers it (--data %s=PATH)";
+    /* what the source's dates are, said the same way in both warnings */
+    const char *dates = dated ? arena_printf(&s->mem, "its rows run from %s to %s (%s)", from, to, time_column)
+                              : arena_printf(&s->mem, "no row has a %s date", time_column);
     if (n_missing) {
-        diagnostic *d = dated
-            ? diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
-                               "source '%s' has no rows in %s; its rows run from %s to %s (%s)",
-                               src->name, missing.data, from, to, time_column)
-            : diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
-                               "source '%s' has no rows in %s; no row has a %s date",
-                               src->name, missing.data, time_column);
+        diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                                         "source '%s' has no rows in %s; %s", src->name, missing.data, dates);
         diag_hint(s->diags, d, hint, src->name);
     }
     if (n_reached) {
-        diagnostic *d = dated
-            ? diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
-                               "source '%s' has no rows in %s, which previous() or last_year() reaches; its rows run from %s to %s (%s)",
-                               src->name, reached.data, from, to, time_column)
-            : diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
-                               "source '%s' has no rows in %s, which previous() or last_year() reaches; no row has a %s date",
-                               src->name, reached.data, time_column);
+        diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                                         "source '%s' has no rows in %s, which previous() or last_year() reaches; %s",
+                                         src->name, reached.data, dates);
         diag_hint(s->diags, d, "a comparison with a period without rows (growth, change) compares with 0 or n/a; "
                                "pass an export that reaches back that far (--data %s=PATH)", src->name);
     }
