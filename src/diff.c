@@ -304,6 +304,24 @@ static void diff_indicator(differ *f, const char *what, const ast_decl *o, const
     compare(f, what, "note", quoted(f, o->u.indicator.note), quoted(f, n->u.indicator.note));
 }
 
+/* Items of a list (gates, expectations) whose order does not matter: report the ones
+ * that went and came, spacing aside. */
+static void diff_list(differ *f, const char *what, const ptr_vec *olds, const ptr_vec *news)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const ptr_vec *from = pass ? news : olds, *to = pass ? olds : news;
+        for (size_t i = 0; i < from->len; i++) {
+            bool kept = false;
+            for (size_t k = 0; k < to->len && !kept; k++)
+                kept = !strcmp(code_key(f, from->items[i]), code_key(f, to->items[k]));
+            if (kept) continue;
+            const char *item = arena_printf(f->mem, "%s: %s", what, (const char *)from->items[i]);
+            if (pass) added(f, item, "");
+            else removed(f, item);
+        }
+    }
+}
+
 static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_decl *n)
 {
     const diag_sink *od = f->old_spec->diags, *nd = f->new_spec->diags;
@@ -334,23 +352,17 @@ static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_
     const ast_role_item *om = role_item(o, ROLE_MISSING, NULL), *nm = role_item(n, ROLE_MISSING, NULL);
     compare(f, what, "missing", om && om->missing_skip ? "skip" : "zero", nm && nm->missing_skip ? "skip" : "zero");
     /* gates are a list of conditions: report the ones that went and came */
+    ptr_vec old_gates = {0}, new_gates = {0};
     for (int pass = 0; pass < 2; pass++) {
-        const ast_decl *from = pass ? n : o, *to = pass ? o : n;
-        const diag_sink *fd = pass ? nd : od, *td = pass ? od : nd;
-        for (int i = 0; i < from->u.role.item_count; i++) {
-            const ast_role_item *g = &from->u.role.items[i];
+        const ast_decl *role = pass ? n : o;
+        for (int i = 0; i < role->u.role.item_count; i++) {
+            const ast_role_item *g = &role->u.role.items[i];
             if (g->kind != ROLE_GATE) continue;
-            const char *text = diag_span_text(fd, g->expr->span, f->mem);
-            bool kept = false;
-            for (int k = 0; k < to->u.role.item_count && !kept; k++)
-                kept = to->u.role.items[k].kind == ROLE_GATE &&
-                       !strcmp(code_key(f, text), code_key(f, diag_span_text(td, to->u.role.items[k].expr->span, f->mem)));
-            if (kept) continue;
-            const char *gate = arena_printf(f->mem, "%s: gate %s", what, text);
-            if (pass) added(f, gate, "");
-            else removed(f, gate);
+            const char *text = diag_span_text(pass ? nd : od, g->expr->span, f->mem);
+            ptr_vec_push(f->mem, pass ? &new_gates : &old_gates, (void *)arena_printf(f->mem, "gate %s", text));
         }
     }
+    diff_list(f, what, &old_gates, &new_gates);
     compare_code(f, what, "bonus", expr_or_none(role_item(o, ROLE_BONUS, NULL), od, f->mem),
             expr_or_none(role_item(n, ROLE_BONUS, NULL), nd, f->mem));
 }
@@ -405,6 +417,82 @@ static void diff_kind(differ *f, const ptr_vec *olds, const ptr_vec *news)
     }
 }
 
+/* ---- tests ------------------------------------------------------------------------------ */
+
+/* A test changes no figure, but a reviewer should see one that was weakened or
+ * dropped in the same pull request as a definition change. */
+static const ast_decl *test_named(const chk_model *m, const char *name)
+{
+    for (size_t i = 0; i < m->tests.len; i++) {
+        const ast_decl *t = m->tests.items[i];
+        if (!strcmp(t->name, name)) return t;
+    }
+    return NULL;
+}
+
+static const ast_test_data *test_data_for(const ast_decl *test, const char *source)
+{
+    for (int i = 0; i < test->u.test.data_count; i++)
+        if (!strcmp(test->u.test.data[i].source, source)) return &test->u.test.data[i];
+    return NULL;
+}
+
+/* Inline rows on one line (` | ` between rows), so every output format shows them. */
+static const char *test_data_text(differ *f, const ast_test_data *d)
+{
+    if (d->path) return arena_printf(f->mem, "from %s", quoted(f, d->path));
+    const char *text = "{";
+    for (int i = 0; i < d->line_count; i++) text = arena_printf(f->mem, "%s%s%s", text, i ? " | " : " ", d->lines[i]);
+    return arena_printf(f->mem, "%s }", text);
+}
+
+static void diff_test(differ *f, const char *what, const ast_decl *o, const ast_decl *n)
+{
+    compare(f, what, "period", o->u.test.period ? o->u.test.period : "(none)",
+            n->u.test.period ? n->u.test.period : "(none)");
+    for (int pass = 0; pass < 2; pass++) {
+        const ast_decl *from = pass ? n : o, *to = pass ? o : n;
+        for (int i = 0; i < from->u.test.data_count; i++) {
+            const ast_test_data *d = &from->u.test.data[i];
+            const ast_test_data *other = test_data_for(to, d->source);
+            const char *item = arena_printf(f->mem, "%s: data %s", what, d->source);
+            if (!other) {
+                if (pass) added(f, item, test_data_text(f, d));
+                else removed(f, item);
+            } else if (pass) {
+                compare(f, what, arena_printf(f->mem, "data %s", d->source), test_data_text(f, other),
+                        test_data_text(f, d));
+            }
+        }
+    }
+    /* expectations are a list, like gates */
+    ptr_vec old_expects = {0}, new_expects = {0};
+    for (int i = 0; i < o->u.test.expect_count; i++)
+        ptr_vec_push(f->mem, &old_expects, (void *)old_text(f, o->u.test.expects[i].span));
+    for (int i = 0; i < n->u.test.expect_count; i++)
+        ptr_vec_push(f->mem, &new_expects, (void *)new_text(f, n->u.test.expects[i].span));
+    diff_list(f, what, &old_expects, &new_expects);
+}
+
+static void diff_tests(differ *f)
+{
+    for (size_t i = 0; i < f->new_model->tests.len; i++) {
+        const ast_decl *n = f->new_model->tests.items[i];
+        const ast_decl *o = test_named(f->old_model, n->name);
+        const char *what = arena_printf(f->mem, "test %s", quoted(f, n->name));
+        if (!o) {
+            int count = n->u.test.expect_count;
+            added(f, what, arena_printf(f->mem, "%d expectation%s", count, count == 1 ? "" : "s"));
+        } else {
+            diff_test(f, what, o, n);
+        }
+    }
+    for (size_t i = 0; i < f->old_model->tests.len; i++) {
+        const ast_decl *o = f->old_model->tests.items[i];
+        if (!test_named(f->new_model, o->name)) removed(f, arena_printf(f->mem, "test %s", quoted(f, o->name)));
+    }
+}
+
 size_t diff_definitions(diff_report *r, const ast_spec *old_spec, const chk_model *old_model,
                         const ast_spec *new_spec, const chk_model *new_model)
 {
@@ -418,6 +506,7 @@ size_t diff_definitions(diff_report *r, const ast_spec *old_spec, const chk_mode
     diff_kind(&f, &old_model->indicators, &new_model->indicators);
     diff_kind(&f, &old_model->scales, &new_model->scales);
     diff_kind(&f, &old_model->roles, &new_model->roles);
+    diff_tests(&f);
     return f.changes;
 }
 
