@@ -539,6 +539,17 @@ static const char *status_word(st_status s)
     return s == ST_PASS ? "PASS" : s == ST_FAIL ? "FAIL" : "ERROR";
 }
 
+/* The earlier failure of T whose explain chain is the same as failure J's, or NULL:
+ * two expectations on one person (score and bonus) share a chain, and printing it
+ * twice buries the second expectation under a page of repetition. */
+static const st_failure *same_explain_before(const st_test *t, size_t j)
+{
+    const char *chain = t->failures[j].explain;
+    for (size_t k = 0; chain && k < j; k++)
+        if (t->failures[k].explain && !strcmp(t->failures[k].explain, chain)) return &t->failures[k];
+    return NULL;
+}
+
 static void render_text(FILE *out, st_result *const *results, size_t count)
 {
     size_t tests = 0;
@@ -558,7 +569,10 @@ static void render_text(FILE *out, st_result *const *results, size_t count)
                 const st_failure *f = &t->failures[j];
                 fprintf(out, "  %s:%u:%u: expect %s\n", f->path, f->line, f->column, f->expectation);
                 fprintf(out, "    expected  %s\n    actual    %s\n", f->expected, f->actual);
-                if (f->explain) {
+                const st_failure *same = same_explain_before(t, j);
+                if (same) {
+                    fprintf(out, "    explain   as for line %u above\n", same->line);
+                } else if (f->explain) {
                     fputs("    explain\n", out);
                     put_indented(out, f->explain, 6);
                 }
@@ -689,7 +703,9 @@ static void render_junit(FILE *out, st_result *const *results, size_t count)
                     fputs("\n  actual    ", out);
                     markup_html(out, f->actual);
                     fputc('\n', out);
-                    if (f->explain) markup_html(out, f->explain);
+                    const st_failure *same = same_explain_before(t, j);
+                    if (same) fprintf(out, "  explain   as for line %u above\n", same->line);
+                    else if (f->explain) markup_html(out, f->explain);
                 }
                 fputs("</failure>\n", out);
             }
