@@ -9,7 +9,6 @@
 #define KPIC_FMT_H
 
 #include <stddef.h>
-#include <stdio.h>
 
 #include "kpic/ast.h"
 
@@ -18,10 +17,5 @@
  * Non-empty output ends with exactly one newline; a file with neither declarations nor
  * comments formats to the empty string. The layout rules are listed in src/fmt.c. */
 char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len);
-
-/* Prints a unified diff (3 lines of context, hunks as GNU diff numbers them, `--- path`
- * and `+++ path` headers) from old to new; nothing when they are equal. */
-void fmt_print_diff(FILE *out, const char *path, const char *old_text, size_t old_len,
-                    const char *new_text, size_t new_len);
 
 #endif

@@ -7,6 +7,7 @@
 
 #include "kpic/fmt.h"
 #include "kpic/output.h"
+#include "kpic/textdiff.h"
 
 int cli_fmt(int argc, char **argv)
 {
@@ -45,7 +46,11 @@ int cli_fmt(int argc, char **argv)
             if (!cli_write_stdout(formatted, len)) status = EXIT_USAGE;
         } else if (mode == CHECK) {
             if (!same) {
-                fmt_print_diff(stderr, path, f->text, f->len, formatted, len);
+                {
+                    char *original = arena_printf(&mem, "%s\toriginal", path);
+                    char *canonical = arena_printf(&mem, "%s\tformatted", path);
+                    tdiff_print_unified(stderr, original, canonical, f->text, f->len, formatted, len);
+                }
                 fprintf(stderr, "kpic: %s is not formatted; run `kpic fmt --write %s`\n", path, path);
                 status = EXIT_ERRORS;
             }

@@ -1,7 +1,7 @@
 /* Unit tests for the formatter (fmt.h).
  *
  * Exact layouts for each construct and for a comment in every position, the parentheses
- * the printer must keep, the unified diff, and the three guarantees checked on every .kpi
+ * the printer must keep, and the three guarantees checked on every .kpi
  * file of the repository (tests/cases and kpi-specs, found at test time) and on every
  * sample here: formatting is idempotent, the output parses to the same tree (ast_equal
  * below compares everything but spans), and every comment survives, in order.
@@ -716,45 +716,6 @@ static void test_crlf_and_tabs(void **state)
                "period month\n\n# c\nset s = o.id  # t\n");
 }
 
-/* ---- the unified diff -------------------------------------------------------------- */
-
-static char *diff_of(const char *a, const char *b)
-{
-    char *buf = NULL;
-    size_t size = 0;
-    FILE *f = open_memstream(&buf, &size);
-    assert_non_null(f);
-    fmt_print_diff(f, "x.kpi", a, strlen(a), b, strlen(b));
-    fclose(f);
-    return buf;
-}
-
-static void test_diff(void **state)
-{
-    (void)state;
-    char *d = diff_of("a\nb\n", "a\nb\n");
-    assert_string_equal(d, "");
-    free(d);
-    d = diff_of("1\n2\n3\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n19\n20\n",
-                "1\n2\nthree\n4\n5\n6\n7\n8\n9\n10\n11\n12\n13\n14\n15\n16\n17\n18\n20\nnew\n");
-    assert_string_equal(d, "--- x.kpi\toriginal\n+++ x.kpi\tformatted\n"
-                           "@@ -1,6 +1,6 @@\n 1\n 2\n-3\n+three\n 4\n 5\n 6\n"
-                           "@@ -16,5 +16,5 @@\n 16\n 17\n 18\n-19\n 20\n+new\n");
-    free(d);
-    /* changes 6 lines apart share a hunk */
-    d = diff_of("a\n1\n2\n3\n4\n5\n6\nb\n", "A\n1\n2\n3\n4\n5\n6\nB\n");
-    assert_string_equal(d, "--- x.kpi\toriginal\n+++ x.kpi\tformatted\n"
-                           "@@ -1,8 +1,8 @@\n-a\n+A\n 1\n 2\n 3\n 4\n 5\n 6\n-b\n+B\n");
-    free(d);
-    d = diff_of("", "x\n");
-    assert_string_equal(d, "--- x.kpi\toriginal\n+++ x.kpi\tformatted\n@@ -0,0 +1 @@\n+x\n");
-    free(d);
-    d = diff_of("x", "x\n");
-    assert_string_equal(d, "--- x.kpi\toriginal\n+++ x.kpi\tformatted\n@@ -1 +1 @@\n"
-                           "-x\n\\ No newline at end of file\n+x\n");
-    free(d);
-}
-
 /* ---- every .kpi file of the repository ------------------------------------------------ */
 
 static char *read_file(const char *path, size_t *len)
@@ -860,7 +821,6 @@ int main(void)
         cmocka_unit_test(test_comments_in_indicator),
         cmocka_unit_test(test_comments_in_roles),
         cmocka_unit_test(test_crlf_and_tabs),
-        cmocka_unit_test(test_diff),
         cmocka_unit_test(test_every_repository_file),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
