@@ -1,0 +1,78 @@
+/* ceiling.h — the most (and the least) a spec can pay, found before any data is read.
+ *
+ * Owns: interval arithmetic over the IR (ir.h) of every role's kpi points, score, gates
+ * and bonus. Indicators are unbounded unless their own formula bounds them (a scale
+ * caps its output, min() caps a value); roster columns take each member's actual value
+ * when a roster is given, else they are symbols: then only whether a bound exists is
+ * known, not the figure. An infinite end carries the reason it is infinite, in words a
+ * reviewer can act on ("the points `achievement * 100` of kpi 'x' have no cap").
+ *
+ * Bounds are for the statements kpic computes; hand adjustments (--adjustments) come
+ * after and are not bounded by the spec.
+ */
+#ifndef KPIC_CEILING_H
+#define KPIC_CEILING_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kpic/arena.h"
+#include "kpic/decimal.h"
+#include "kpic/diag.h"
+#include "kpic/ir.h"
+
+/* One end of a range: a figure, or infinite with the reason. */
+typedef struct ceil_end {
+    bool infinite;
+    dec_t value;               /* when finite */
+    const char *why;           /* when infinite: why there is no bound */
+} ceil_end;
+
+typedef struct ceil_range {
+    ceil_end lo, hi;
+    bool known;                /* false: finite, but the figures depend on roster values
+                                  that were not given (lo/hi hold no figure then) */
+} ceil_range;
+
+typedef struct ceil_role {
+    const ast_decl *role;
+    ceil_range score;          /* the score a member can get */
+    bool has_bonus;            /* the role has a bonus line */
+    ceil_range bonus;          /* one member's bonus (rounded to 0.01 as paid); with a
+                                  roster, over the members of this role */
+    int unit_column;           /* without a roster, when the bonus is a multiple of one
+                                  roster column (staff.base_bonus × a factor): that
+                                  column's index, and per_unit is the bonus for a cell
+                                  of 1 ("at most 1.2 × base_bonus"); -1 otherwise */
+    ceil_range per_unit;
+    size_t members;            /* roster members of this role (with a roster) */
+    ceil_end total;            /* the most all of them can be paid together */
+} ceil_role;
+
+/* Roster values, when a roster was read: per member its role and its numeric cells. */
+typedef struct ceil_roster {
+    size_t count;
+    const char *(*role_of)(void *ctx, size_t member);          /* NULL or "": no role */
+    bool (*number)(void *ctx, size_t member, int column, dec_t *out); /* false: empty */
+    void *ctx;
+} ceil_roster;
+
+typedef struct ceil_report {
+    arena mem;                 /* the reasons' text */
+    ceil_role *roles;          /* in declaration order */
+    size_t role_count;
+    bool roster;               /* figures come from a roster */
+    ceil_end total;            /* the most the whole roster can be paid (with a roster) */
+} ceil_report;
+
+/* Analyses every role of P. DIAGS gives the text of expressions for reasons; ROSTER may
+ * be NULL. Free with ceil_report_free. */
+void ceil_analyze(ceil_report *out, const ir_program *p, const diag_sink *diags,
+                  const ceil_roster *roster);
+void ceil_report_free(ceil_report *r);
+
+/* A warning [unbounded-bonus] at the bonus line of every role whose bonus has no upper
+ * bound, with the reason and a hint that says how to cap it. */
+void ceil_warn(const ceil_report *r, diag_sink *diags);
+
+#endif
