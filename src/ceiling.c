@@ -725,3 +725,16 @@ void ceil_warn(const ceil_report *r, diag_sink *diags)
                   "last row is constant (`[150%%, inf) -> 150`)");
     }
 }
+
+void ceil_check_spec(const chk_model *model, diag_sink *diags)
+{
+    arena mem;
+    arena_init(&mem);
+    ir_program *p = lower_spec(&mem, model);
+    ceil_report report;
+    ceil_analyze(&report, p, diags, NULL);
+    ceil_warn(&report, diags);
+    ceil_report_free(&report);
+    ir_program_free(p);
+    arena_free(&mem);
+}

@@ -335,6 +335,17 @@ const eval_staff *eval_roster(const eval_session *s, size_t *count)
     return s->staff;
 }
 
+bool eval_staff_number(const eval_session *s, size_t staff, int column, dec_t *out)
+{
+    if (staff >= s->staff_count || !s->model->roster || column < 0 ||
+        column >= s->model->roster->u.source.column_count)
+        return false;
+    eval_value v = s->staff_rows[staff].values[column];
+    if (v.kind != VAL_NUM) return false;
+    *out = v.as.num;
+    return true;
+}
+
 const eval_source_stats *eval_sources(const eval_session *s, size_t *count)
 {
     *count = s->stats_count;

@@ -15,6 +15,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #include "kpic/arena.h"
 #include "kpic/decimal.h"
@@ -74,5 +75,25 @@ void ceil_report_free(ceil_report *r);
 /* A warning [unbounded-bonus] at the bonus line of every role whose bonus has no upper
  * bound, with the reason and a hint that says how to cap it. */
 void ceil_warn(const ceil_report *r, diag_sink *diags);
+
+/* The checks of a spec that checked without errors: lowers it, analyses it without a
+ * roster and warns (ceil_warn). Every command runs it after the checker. */
+void ceil_check_spec(const chk_model *model, diag_sink *diags);
+
+/* ---- showing it (ceiling_output.c) ---- */
+
+/* One end of RANGE (a role's score or bonus range) as a document shows it: a figure
+ * in UNIT ("1,200.00"), "no limit" / "no floor", "1.2 × staff.base_bonus" for a bonus
+ * that is a multiple of one roster column, or "depends on the roster". Returns BUF or
+ * a constant. */
+const char *ceil_end_text(const chk_model *m, const ceil_role *r, const ceil_range *range, bool high,
+                          ast_unit unit, char *buf, size_t size);
+
+/* `kpic check --ceiling`: the table (malloc'd; *len its length). ROSTER_PATH is the
+ * roster read, or NULL with ROSTER_NOTE saying why none was. */
+char *ceil_render_text(const ceil_report *r, const chk_model *m, const char *roster_path, const char *roster_note,
+                       size_t *len);
+/* The `ceiling` object of `kpic check --ceiling --format json` (docs/json.md). */
+void ceil_render_json(FILE *out, const ceil_report *r, const chk_model *m, const char *roster_path);
 
 #endif

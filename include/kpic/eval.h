@@ -172,6 +172,9 @@ eval_value eval_employed(const eval_session *s, size_t period, int staff);
 
 const period_t *eval_periods(const eval_session *s, size_t *count);
 const eval_staff *eval_roster(const eval_session *s, size_t *count);
+/* A roster member's number in roster column COLUMN (int, number or money); false when
+ * the cell is empty or not a number. */
+bool eval_staff_number(const eval_session *s, size_t staff, int column, dec_t *out);
 const eval_source_stats *eval_sources(const eval_session *s, size_t *count);
 
 /* ---- output of `kpic eval` (eval_output.c) ---- */

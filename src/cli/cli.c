@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "kpic/ceiling.h"
 #include "kpic/output.h"
 
 /* The run's mode and what it printed so far: --strict is one switch for the whole
@@ -159,6 +160,7 @@ ast_spec *cli_check_loaded(diag_sink *diags, ast_spec *spec, chk_model **model)
         syntax_errors |= ((ast_file *)spec->files.items[i])->syntax_errors;
     *model = NULL;
     if (!syntax_errors && diags->errors == 0) *model = chk_check(spec);
+    if (*model && diags->errors == 0) ceil_check_spec(*model, diags);
     return spec;
 }
 

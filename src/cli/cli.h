@@ -12,6 +12,7 @@
 #include <stdio.h>
 
 #include "kpic/ast.h"
+#include "kpic/ceiling.h"
 #include "kpic/check.h"
 #include "kpic/diag.h"
 #include "kpic/eval.h"
@@ -122,6 +123,13 @@ bool cli_strict_refuses(bool withheld);
 
 /* Exit status after a failed data run: unreadable files are I/O (2), the rest data (1). */
 int cli_data_failure_status(const diag_sink *diags);
+
+/* The ceiling of MODEL (lowered into MEM) with the members of ROSTER, a session that
+ * read the roster, or none (NULL): figures per unit of roster cells then. */
+void cli_ceiling_analyze(ceil_report *out, arena *mem, const chk_model *model, const diag_sink *diags,
+                         eval_session *roster);
+/* The roster file ROSTER read, as opened. */
+const char *cli_roster_path(const eval_session *roster);
 
 int cli_check(int argc, char **argv);
 int cli_fmt(int argc, char **argv);
