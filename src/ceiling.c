@@ -561,8 +561,6 @@ static void analyze_role_once(analysis *an, const ast_decl *role, rng *score_out
         an->score = &score;
         bonus = eval(an, items[i].expr);
         an->score = NULL;
-        blame(an, &bonus, arena_printf(&an->report->mem, "the bonus `%s` has no %s", node_text(an, items[i].expr),
-                                       bonus.hi.inf ? "upper bound" : "lower bound"));
         break;
     }
     bool gates = false;
@@ -638,7 +636,7 @@ static ceil_end to_end(ext e)
 static ceil_range to_range(rng r)
 {
     if (!r.num) return (ceil_range){.known = false};
-    return (ceil_range){.lo = to_end(r.lo), .hi = to_end(r.hi), .known = !r.symbolic || r.lo.inf || r.hi.inf};
+    return (ceil_range){.lo = to_end(r.lo), .hi = to_end(r.hi), .known = !r.symbolic};
 }
 
 static void reset_memo(analysis *an)

@@ -510,6 +510,50 @@ size_t diff_definitions(diff_report *r, const ast_spec *old_spec, const chk_mode
     return f.changes;
 }
 
+/* ---- what each role can pay ------------------------------------------------------------ */
+
+static const ceil_role *ceiling_of(const ceil_report *c, const char *role)
+{
+    for (size_t i = 0; i < c->role_count; i++)
+        if (!strcmp(c->roles[i].role->name, role)) return &c->roles[i];
+    return NULL;
+}
+
+static const char *ceiling_end(differ *f, const chk_model *m, const ceil_role *cr, bool high)
+{
+    char buf[128];
+    if (!cr->has_bonus) return "no bonus";
+    return arena_printf(f->mem, "%s", ceil_end_text(m, cr, &cr->bonus, high, UNIT_MONEY, buf, sizeof buf));
+}
+
+static const char *payout_text(differ *f, const ceil_end *total)
+{
+    if (total->infinite) return "no limit";
+    char buf[DEC_FORMAT_SIZE + 16];
+    eval_format_value(eval_num(total->value), UNIT_MONEY, buf, sizeof buf);
+    return arena_printf(f->mem, "%s", buf);
+}
+
+size_t diff_ceilings(diff_report *r, const ceil_report *old_ceiling, const chk_model *old_model,
+                     const ceil_report *new_ceiling, const chk_model *new_model)
+{
+    differ f = {.r = r, .mem = &r->mem, .old_model = old_model, .new_model = new_model};
+    /* roles on one side only are listed with the definitions already */
+    for (size_t i = 0; i < new_ceiling->role_count; i++) {
+        const ceil_role *n = &new_ceiling->roles[i];
+        const ceil_role *o = ceiling_of(old_ceiling, n->role->name);
+        if (!o) continue;
+        const char *what = arena_printf(f.mem, "ceiling of role %s", n->role->name);
+        compare(&f, what, "most per person", ceiling_end(&f, old_model, o, true), ceiling_end(&f, new_model, n, true));
+        compare(&f, what, "least per person", ceiling_end(&f, old_model, o, false),
+                ceiling_end(&f, new_model, n, false));
+    }
+    if (old_ceiling->roster && new_ceiling->roster)
+        compare(&f, "ceiling", "the maximum payout of the roster", payout_text(&f, &old_ceiling->total),
+                payout_text(&f, &new_ceiling->total));
+    return f.changes;
+}
+
 /* ---- results -------------------------------------------------------------------------- */
 
 /* Equal values: null equals null here, unlike in a row condition. */

@@ -8,6 +8,8 @@
  */
 #include "kpic/doc.h"
 
+#include "kpic/ceiling.h"
+
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -42,6 +44,7 @@ typedef struct doc {
     int column;             /* cells written in the current table row (0: not in a row;
                                in Markdown, '|' in a cell must be escaped, code too) */
     const bool *right;      /* HTML: which columns of the current table are numeric */
+    ceil_report ceiling;    /* what each role can pay, without a roster (doc reads no data) */
 } doc;
 
 /* ---- cross references ------------------------------------------------------------- */
@@ -441,6 +444,45 @@ static const char *plural(doc *d, size_t n, const char *one, const char *many)
     return arena_printf(&d->mem, "%zu %s", n, n == 1 ? one : many);
 }
 
+/* "from A to B", "at most B", "at least A (no upper bound)", "unbounded". */
+static const char *span_phrase(doc *d, const ceil_role *cr, const ceil_range *range, ast_unit unit)
+{
+    char lo[96], hi[96];
+    const char *a = ceil_end_text(d->model, cr, range, false, unit, lo, sizeof lo);
+    const char *b = ceil_end_text(d->model, cr, range, true, unit, hi, sizeof hi);
+    if (range->lo.infinite && range->hi.infinite) return "without any bound";
+    if (range->lo.infinite) return arena_printf(&d->mem, "at most %s, with no lower bound", b);
+    if (range->hi.infinite) return arena_printf(&d->mem, "at least %s, with no upper bound", a);
+    return arena_printf(&d->mem, "from %s to %s", a, b);
+}
+
+/* What the role can pay one person, from the ceiling analysis: figures, a multiple of
+ * a roster column, or why there is no bound. */
+static void write_ceiling(doc *d, const ast_decl *role)
+{
+    const ceil_role *cr = NULL;
+    for (size_t i = 0; i < d->ceiling.role_count && !cr; i++)
+        if (d->ceiling.roles[i].role == role) cr = &d->ceiling.roles[i];
+    if (!cr) return;
+    para_begin(d);
+    if (cr->has_bonus) text(d, arena_printf(&d->mem, "Pays one person %s", span_phrase(d, cr, &cr->bonus, UNIT_MONEY)));
+    else text(d, "Pays no bonus");
+    text(d, arena_printf(&d->mem, "; the score is %s", span_phrase(d, cr, &cr->score, UNIT_POINTS)));
+    text(d, " (before adjustments).");
+    for (int which = 0; which < 2; which++) {
+        const ceil_range *range = which ? &cr->bonus : &cr->score;
+        if (which && !cr->has_bonus) continue;
+        for (int high = 1; high >= 0; high--) {
+            const ceil_end *e = high ? &range->hi : &range->lo;
+            if (!e->infinite) continue;
+            line_break(d);
+            text(d, arena_printf(&d->mem, "No %s for the %s: %s.", high ? "upper bound" : "lower bound",
+                                 which ? "bonus" : "score", e->why ? e->why : "unknown"));
+        }
+    }
+    para_end(d);
+}
+
 static void write_role(doc *d, const ast_decl *role)
 {
     heading(d, 3, anchor(d, role), role->name, role->u.role.label);
@@ -522,6 +564,7 @@ static void write_role(doc *d, const ast_decl *role)
     }
     if (!bonus) text(d, "No bonus: the role is scored only.");
     para_end(d);
+    write_ceiling(d, role);
     references(d, entry_for(d, role));
 }
 
@@ -788,8 +831,15 @@ char *doc_render(const ast_spec *spec, const chk_model *model, const char *spec_
     size_t size = 0;
     d.out = xopen_memstream(&buf, &size);
     arena_init(&d.mem);
+    arena lowered;
+    arena_init(&lowered);
+    ir_program *ir = lower_spec(&lowered, model);
+    ceil_analyze(&d.ceiling, ir, spec->diags, NULL);
     collect(&d);
     write_doc(&d, spec_path);
+    ceil_report_free(&d.ceiling);
+    ir_program_free(ir);
+    arena_free(&lowered);
     xclose_memstream(d.out);
     hmap_free(&d.entry_of);
     arena_free(&d.mem);

@@ -22,6 +22,7 @@
 #include <stddef.h>
 
 #include "kpic/ast.h"
+#include "kpic/ceiling.h"
 #include "kpic/check.h"
 #include "kpic/eval.h"
 
@@ -37,6 +38,12 @@ void diff_free(diff_report *r);
 /* Records every difference between the definitions of OLD and NEW; returns how many. */
 size_t diff_definitions(diff_report *r, const ast_spec *old_spec, const chk_model *old_model,
                         const ast_spec *new_spec, const chk_model *new_model);
+
+/* Records how what each role can pay changed (ceiling.h): per role the least and the
+ * most per person, and the most for the whole roster when both reports read one
+ * ("the maximum payout moves from X to Y"). Returns how many. */
+size_t diff_ceilings(diff_report *r, const ceil_report *old_ceiling, const chk_model *old_model,
+                     const ceil_report *new_ceiling, const chk_model *new_model);
 
 /* For two executed sessions over the same periods (PERIOD_TEXT as the user wrote it),
  * with every indicator required and scoring required (score_require): records per

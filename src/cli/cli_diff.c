@@ -168,6 +168,17 @@ int cli_diff(int argc, char **argv)
     diff_report *report = diff_new(paths[0], paths[1]);
     diff_set_adjustments(report, adjustments);
     diff_definitions(report, sides[0].spec, sides[0].model, sides[1].spec, sides[1].model);
+    {
+        /* what each side can pay: with --period, from its roster */
+        arena mem;
+        arena_init(&mem);
+        ceil_report ceilings[2];
+        for (int k = 0; k < 2; k++)
+            cli_ceiling_analyze(&ceilings[k], &mem, sides[k].model, &sides[k].diags, sides[k].session);
+        diff_ceilings(report, &ceilings[0], sides[0].model, &ceilings[1], sides[1].model);
+        for (int k = 0; k < 2; k++) ceil_report_free(&ceilings[k]);
+        arena_free(&mem);
+    }
     bool exact = true;
     if (period_text) {
         exact = eval_overflow_check(sides[0].session) && eval_overflow_check(sides[1].session) &&
