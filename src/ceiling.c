@@ -409,6 +409,66 @@ static rng context_leaf(const rng *leaf)
     return leaf ? *leaf : not_a_number();
 }
 
+/* The kpi context leaf N reads (value, target, achievement, score), or NULL. */
+static const rng **leaf_slot(analysis *an, const ir_node *n)
+{
+    switch (n->kind) {
+    case IR_VALUE: return &an->value;
+    case IR_TARGET: return &an->target;
+    case IR_ACHIEVEMENT: return &an->achievement;
+    case IR_SCORE: return &an->score;
+    default: return NULL;
+    }
+}
+
+/* `if LEAF OP CONSTANT then … else …` (or CONSTANT OP LEAF): each branch sees the leaf
+ * only where it takes that branch, so `if achievement >= 1 then 100 else
+ * achievement * 100` is at most 100. A branch no value can take is left out. */
+static rng branches(analysis *an, const ir_node *n)
+{
+    const ir_node *cond = n->a;
+    bool cmp = cond->kind == IR_GE || cond->kind == IR_GT || cond->kind == IR_LE || cond->kind == IR_LT;
+    const ir_node *leaf = NULL, *constant = NULL;
+    bool leaf_left = true;
+    if (cmp && leaf_slot(an, cond->a) && cond->b->kind == IR_NUMBER) {
+        leaf = cond->a;
+        constant = cond->b;
+    } else if (cmp && leaf_slot(an, cond->b) && cond->a->kind == IR_NUMBER) {
+        leaf = cond->b;
+        constant = cond->a;
+        leaf_left = false;
+    }
+    const rng **slot = leaf ? leaf_slot(an, leaf) : NULL;
+    if (!slot || !*slot || !(*slot)->num) return join(eval(an, n->b), eval(an, n->c));
+    /* with the leaf on the left: >= and > hold above the constant, <= and < below */
+    bool above = cond->kind == IR_GE || cond->kind == IR_GT;
+    if (!leaf_left) above = !above;
+    const rng *whole = *slot;
+    ext c = fin(constant->u.number);
+    rng when_true = *whole, when_false = *whole;
+    if (above) {
+        when_true.lo = ext_max(whole->lo, c);
+        when_false.hi = ext_min(whole->hi, c);
+    } else {
+        when_true.hi = ext_min(whole->hi, c);
+        when_false.lo = ext_max(whole->lo, c);
+    }
+    rng out = {.num = false};
+    if (ext_cmp(when_true.lo, when_true.hi) <= 0) {
+        *slot = &when_true;
+        out = join(out, eval(an, n->b));
+    }
+    /* the else branch also takes a null condition, with the leaf null */
+    rng null_only = not_a_number();
+    bool reachable = ext_cmp(when_false.lo, when_false.hi) <= 0;
+    if (reachable || whole->maybe_null) {
+        *slot = reachable ? &when_false : &null_only;
+        out = join(out, eval(an, n->c));
+    }
+    *slot = whole;
+    return out;
+}
+
 static rng eval(analysis *an, const ir_node *n)
 {
     switch (n->kind) {
@@ -430,10 +490,7 @@ static rng eval(analysis *an, const ir_node *n)
     case IR_SUB: return add(eval(an, n->a), eval(an, n->b), true);
     case IR_MUL: return multiply(eval(an, n->a), eval(an, n->b));
     case IR_DIV: return divide(an, eval(an, n->a), eval(an, n->b), n->b);
-    case IR_IF: {
-        rng r = join(eval(an, n->b), eval(an, n->c));
-        return n->type == TYPE_NUM ? r : not_a_number();
-    }
+    case IR_IF: return n->type == TYPE_NUM ? branches(an, n) : not_a_number();
     case IR_ABS: return absolute(eval(an, n->a));
     case IR_ROUND: return round_range(eval(an, n->a), n->u.places);
     case IR_MIN: return pick(eval(an, n->a), eval(an, n->b), true);

@@ -245,13 +245,30 @@ static void test_rounding_outward(void **state)
     done(&f);
 }
 
+/* an if on the achievement: the else branch only sees achievements below 1, so
+ * `achievement * 100` there is below 100 and the points are capped */
+static void test_if_narrows(void **state)
+{
+    (void)state;
+    fixture f;
+    analyze(&f,
+            "role r {\n  kpi revenue weight 50% target >= 10\n"
+            "    points if achievement >= 1 then 100 else max(achievement * 100, 20)\n"
+            "  kpi n weight 50% target >= 4\n  points standard\n  bonus staff.base_bonus * score / 100\n}\n",
+            &hundred);
+    const ceil_role *r = role(&f, "r");
+    assert_end(&r->score.hi, "125.00");       /* 50% × 100 + 50% × 150 */
+    assert_end(&r->bonus.hi, "125.00");
+    done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_capped_scale),       cmocka_unit_test(test_uncapped_points),
         cmocka_unit_test(test_gate_and_linear),    cmocka_unit_test(test_roster_columns),
         cmocka_unit_test(test_indicator_and_division), cmocka_unit_test(test_missing_skip),
-        cmocka_unit_test(test_rounding_outward),
+        cmocka_unit_test(test_rounding_outward),   cmocka_unit_test(test_if_narrows),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
