@@ -85,6 +85,12 @@ for args_path in sorted(glob.glob("tests/cases/*.args")):
     if args[0] in SCHEMAS:
         validate(args[0], text, out_path)
 
+for extra in ((), ("--roster",)):
+    p = check_run("kpi-specs/user-ops.kpi", "--ceiling", "--format", "json", *extra)
+    if check(p.returncode == 0, f"check --ceiling {extra} of the example exits {p.returncode}"):
+        validate("check", p.stdout.decode("utf-8"), f"check --ceiling {extra} example")
+        check("ceiling" in json.loads(p.stdout), "check --ceiling gives the object form")
+
 for command in ("eval", "score"):
     run = kpic_runner(command)
     for period in ("2025-05", "2025-01..2025-06"):
