@@ -416,3 +416,25 @@ void ast_free_spec(ast_spec *spec)
     arena_free(&spec->mem);
     free(spec);
 }
+
+ast_prec ast_precedence(const ast_expr *e)
+{
+    switch (e->kind) {
+    case EX_IF:
+        return AST_PREC_IF;
+    case EX_UNARY:
+        return e->u.op.op == OP_NOT ? AST_PREC_NOT : AST_PREC_NEG;
+    case EX_BINARY:
+        switch (e->u.op.op) {
+        case OP_OR: return AST_PREC_OR;
+        case OP_AND: return AST_PREC_AND;
+        case OP_ADD: case OP_SUB: return AST_PREC_ADD;
+        case OP_MUL: case OP_DIV: return AST_PREC_MUL;
+        default: return AST_PREC_CMP;
+        }
+    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
+        return AST_PREC_CMP;
+    default:
+        return AST_PREC_ATOM;
+    }
+}

@@ -318,41 +318,6 @@ static void place(fmt_ctx *c, int indent, int comment_indent, const char *text, 
 
 /* ---- expressions ------------------------------------------------------------------- */
 
-/* Binding strength, loosest first, as declared in grammar/parser.y. */
-enum {
-    PREC_IF,               /* if … then … else …: the else branch reaches as far as it can */
-    PREC_OR,
-    PREC_AND,
-    PREC_NOT,
-    PREC_CMP,              /* = != < <= > >= in before: non-associative */
-    PREC_ADD,
-    PREC_MUL,
-    PREC_NEG,
-    PREC_ATOM
-};
-
-static int expr_prec(const ast_expr *e)
-{
-    switch (e->kind) {
-    case EX_IF:
-        return PREC_IF;
-    case EX_UNARY:
-        return e->u.op.op == OP_NOT ? PREC_NOT : PREC_NEG;
-    case EX_BINARY:
-        switch (e->u.op.op) {
-        case OP_OR: return PREC_OR;
-        case OP_AND: return PREC_AND;
-        case OP_ADD: case OP_SUB: return PREC_ADD;
-        case OP_MUL: case OP_DIV: return PREC_MUL;
-        default: return PREC_CMP;
-        }
-    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
-        return PREC_CMP;
-    default:
-        return PREC_ATOM;
-    }
-}
-
 static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_prec);
 
 static void print_window(sbuf *b, const ast_window *w)
@@ -387,13 +352,13 @@ static void print_clauses(const fmt_ctx *c, sbuf *b, const ast_expr *where,
     if (where) {
         if (lead_space) sb_str(b, " ");
         sb_str(b, "where ");
-        print_expr(c, b, where, PREC_IF);
+        print_expr(c, b, where, AST_PREC_IF);
         lead_space = true;
     }
     if (having) {
         if (lead_space) sb_str(b, " ");
         sb_str(b, "having ");
-        print_expr(c, b, having, PREC_IF);
+        print_expr(c, b, having, AST_PREC_IF);
         lead_space = true;
     }
     if (over) {
@@ -410,7 +375,7 @@ static void print_clauses(const fmt_ctx *c, sbuf *b, const ast_expr *where,
  * rule, so what follows it can never be swallowed into it. */
 static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_prec)
 {
-    int prec = expr_prec(e);
+    int prec = ast_precedence(e);
     bool paren = prec < min_prec;
     if (paren) sb_str(b, "(");
     switch (e->kind) {
@@ -428,14 +393,14 @@ static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_pre
     case EX_UNARY:
         if (e->u.op.op == OP_NOT) {
             sb_str(b, "not ");
-            print_expr(c, b, e->u.op.lhs, PREC_NOT);
+            print_expr(c, b, e->u.op.lhs, AST_PREC_NOT);
         } else {
             sb_str(b, "-");
-            print_expr(c, b, e->u.op.lhs, PREC_NEG);
+            print_expr(c, b, e->u.op.lhs, AST_PREC_NEG);
         }
         break;
     case EX_BINARY:
-        print_expr(c, b, e->u.op.lhs, prec == PREC_CMP ? prec + 1 : prec);
+        print_expr(c, b, e->u.op.lhs, prec == AST_PREC_CMP ? prec + 1 : prec);
         sb_str(b, " ");
         sb_str(b, ast_op_text(e->u.op.op));
         sb_str(b, " ");
@@ -445,28 +410,28 @@ static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_pre
         /* nested ifs in the condition or the then branch are bracketed for the reader;
          * an if in the else branch reads as `else if` */
         sb_str(b, "if ");
-        print_expr(c, b, e->u.cond.cond, PREC_OR);
+        print_expr(c, b, e->u.cond.cond, AST_PREC_OR);
         sb_str(b, " then ");
-        print_expr(c, b, e->u.cond.then_expr, PREC_OR);
+        print_expr(c, b, e->u.cond.then_expr, AST_PREC_OR);
         sb_str(b, " else ");
-        print_expr(c, b, e->u.cond.else_expr, PREC_IF);
+        print_expr(c, b, e->u.cond.else_expr, AST_PREC_IF);
         break;
     case EX_IN_LIST:
-        print_expr(c, b, e->u.in.lhs, PREC_CMP + 1);
+        print_expr(c, b, e->u.in.lhs, AST_PREC_CMP + 1);
         sb_str(b, " in (");
         for (size_t i = 0; i < e->u.in.items.len; i++) {
             if (i) sb_str(b, ", ");
-            print_expr(c, b, e->u.in.items.items[i], PREC_IF);
+            print_expr(c, b, e->u.in.items.items[i], AST_PREC_IF);
         }
         sb_str(b, ")");
         break;
     case EX_IN_SET:
-        print_expr(c, b, e->u.in.lhs, PREC_CMP + 1);
+        print_expr(c, b, e->u.in.lhs, AST_PREC_CMP + 1);
         sb_str(b, " in ");
         sb_str(b, e->u.in.set_name);
         break;
     case EX_IN_PERIOD:
-        print_expr(c, b, e->u.in.lhs, PREC_CMP + 1);
+        print_expr(c, b, e->u.in.lhs, AST_PREC_CMP + 1);
         sb_str(b, e->u.in.rel == PERIOD_IN ? " in period"
                   : e->u.in.rel == PERIOD_IN_PREVIOUS ? " in previous period"
                   : " before period");
@@ -476,7 +441,7 @@ static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_pre
         sb_str(b, "(");
         for (size_t i = 0; i < e->u.call.args.len; i++) {
             if (i) sb_str(b, ", ");
-            print_expr(c, b, e->u.call.args.items[i], PREC_IF);
+            print_expr(c, b, e->u.call.args.items[i], AST_PREC_IF);
         }
         print_clauses(c, b, e->u.call.where, e->u.call.having, e->u.call.over,
                       e->u.call.args.len > 0);
@@ -502,7 +467,7 @@ static void add_slice(const fmt_ctx *c, sbuf *b, kp_span s)
 static char *expr_text(const fmt_ctx *c, const ast_expr *e)
 {
     sbuf b = {0};
-    print_expr(c, &b, e, PREC_IF);
+    print_expr(c, &b, e, AST_PREC_IF);
     if (!b.p) sb_str(&b, "");
     return b.p;
 }
@@ -662,9 +627,9 @@ static void format_scale(fmt_ctx *c, const ast_decl *d, blank_rule first)
         const ast_scale_row *r = &d->u.scale.rows[i];
         sbuf b = {0};
         sb_str(&b, r->lo_closed ? "[" : "(");
-        print_expr(c, &b, r->lo, PREC_IF);
+        print_expr(c, &b, r->lo, AST_PREC_IF);
         sb_str(&b, ", ");
-        print_expr(c, &b, r->hi, PREC_IF);
+        print_expr(c, &b, r->hi, AST_PREC_IF);
         sb_str(&b, r->hi_closed ? "]" : ")");
         intervals[i] = b.p;
         size_t w = str_width(b.p);
@@ -679,10 +644,10 @@ static void format_scale(fmt_ctx *c, const ast_decl *d, blank_rule first)
         sb_str(&line, intervals[i]);
         sb_pad_to(&line, 0, interval_w + FMT_GAP);
         sb_str(&line, "-> ");
-        print_expr(c, &line, r->from, PREC_IF);
+        print_expr(c, &line, r->from, AST_PREC_IF);
         if (r->to) {
             sb_str(&line, " .. ");
-            print_expr(c, &line, r->to, PREC_IF);
+            print_expr(c, &line, r->to, AST_PREC_IF);
         }
         place_sb(c, FMT_INDENT, FMT_INDENT, &line, r->span.start, r->span.end, item_rule(i),
                  BLANK_KEEP, true);
@@ -736,7 +701,7 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
             if (it->has_target) {
                 sb_pad_to(&line, 0, target_col);
                 sb_str(&line, it->comparator == CMP_LE ? "target <= " : "target >= ");
-                print_expr(c, &line, it->target, PREC_IF);
+                print_expr(c, &line, it->target, AST_PREC_IF);
             }
             if (!it->points) {
                 place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
@@ -775,7 +740,7 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
             sb_str(&line, it->kind == ROLE_POINTS ? "points" : it->kind == ROLE_GATE ? "gate" : "bonus");
             sb_pad_to(&line, 0, FMT_KEYWORD + 1);
             if (it->kind == ROLE_POINTS) sb_str(&line, it->scale);
-            else print_expr(c, &line, it->expr, PREC_IF);
+            else print_expr(c, &line, it->expr, AST_PREC_IF);
             place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
                      item_rule(i), BLANK_KEEP, true);
             break;
@@ -863,13 +828,13 @@ static void print_expect(const fmt_ctx *c, sbuf *b, const ast_expect *e)
         sb_str(b, " ");
         sb_str(b, ast_op_text(e->op));
         sb_str(b, " ");
-        print_expr(c, b, e->value, PREC_IF);
+        print_expr(c, b, e->value, AST_PREC_IF);
         break;
     case EXPECT_WITHIN:
         sb_str(b, " within ");
-        print_expr(c, b, e->tolerance, PREC_IF);
+        print_expr(c, b, e->tolerance, AST_PREC_IF);
         sb_str(b, " of ");
-        print_expr(c, b, e->value, PREC_IF);
+        print_expr(c, b, e->value, AST_PREC_IF);
         break;
     case EXPECT_NULL: sb_str(b, " is null"); break;
     case EXPECT_PASSED: sb_str(b, " passed"); break;
@@ -955,7 +920,7 @@ static void format_decl(fmt_ctx *c, const ast_decl *d, blank_rule first)
         sb_str(&line, "set ");
         sb_str(&line, d->name);
         sb_str(&line, " = ");
-        print_expr(c, &line, d->u.set.column, PREC_IF);
+        print_expr(c, &line, d->u.set.column, AST_PREC_IF);
         print_clauses(c, &line, d->u.set.where, d->u.set.having, d->u.set.over, true);
         break;
     case DECL_SOURCE: case DECL_STAFF:

@@ -127,25 +127,6 @@ static fill_ctx make_fill(eval_session *s, const score_statement *st, const scor
     return c;
 }
 
-/* Binding strength, for putting back the parentheses the tree does not keep. */
-static int precedence(const ast_expr *e)
-{
-    switch (e->kind) {
-    case EX_IF: return 0;
-    case EX_BINARY:
-        switch (e->u.op.op) {
-        case OP_OR: return 1;
-        case OP_AND: return 2;
-        case OP_ADD: case OP_SUB: return 5;
-        case OP_MUL: case OP_DIV: return 6;
-        default: return 4;   /* comparisons */
-        }
-    case EX_UNARY: return e->u.op.op == OP_NOT ? 3 : 7;
-    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD: return 4;
-    default: return 8;
-    }
-}
-
 /* Is E shown as its value (rather than taken apart)? */
 static bool is_leaf(const ast_expr *e)
 {
@@ -204,19 +185,19 @@ static void fill(FILE *out, const fill_ctx *c, const ast_expr *e, int parent_pre
     case EX_BOOL: fputs(e->u.lit.boolean ? "true" : "false", out); return;
     case EX_INF: fputs("inf", out); return;
     case EX_UNARY: {
-        int p = precedence(e);
+        ast_prec p = ast_precedence(e);
         fputs(e->u.op.op == OP_NOT ? "not " : "-", out);
-        fill_child(out, c, e->u.op.lhs, precedence(e->u.op.lhs) < p);
+        fill_child(out, c, e->u.op.lhs, ast_precedence(e->u.op.lhs) < p);
         return;
     }
     case EX_BINARY: {
-        int p = precedence(e);
+        ast_prec p = ast_precedence(e);
         ast_op op = e->u.op.op;
-        fill_child(out, c, e->u.op.lhs, precedence(e->u.op.lhs) < p);
+        fill_child(out, c, e->u.op.lhs, ast_precedence(e->u.op.lhs) < p);
         fputc(' ', out);
         fputs(op == OP_MUL ? "×" : ast_op_text(op), out);
         fputc(' ', out);
-        int rp = precedence(e->u.op.rhs);
+        ast_prec rp = ast_precedence(e->u.op.rhs);
         bool strict = op == OP_SUB || op == OP_DIV || p == 4;
         if (is_leaf(e->u.op.rhs)) fill(out, c, e->u.op.rhs, p);
         else fill_child(out, c, e->u.op.rhs, rp < p || (strict && rp == p));
@@ -231,7 +212,7 @@ static void fill(FILE *out, const fill_ctx *c, const ast_expr *e, int parent_pre
         fill(out, c, e->u.cond.else_expr, 0);
         return;
     case EX_IN_LIST:
-        fill_child(out, c, e->u.in.lhs, precedence(e->u.in.lhs) <= 4);
+        fill_child(out, c, e->u.in.lhs, ast_precedence(e->u.in.lhs) <= AST_PREC_CMP);
         fputs(" in (", out);
         for (size_t i = 0; i < e->u.in.items.len; i++) {
             if (i) fputs(", ", out);
@@ -240,11 +221,11 @@ static void fill(FILE *out, const fill_ctx *c, const ast_expr *e, int parent_pre
         fputc(')', out);
         return;
     case EX_IN_SET:
-        fill_child(out, c, e->u.in.lhs, precedence(e->u.in.lhs) <= 4);
+        fill_child(out, c, e->u.in.lhs, ast_precedence(e->u.in.lhs) <= AST_PREC_CMP);
         fprintf(out, " in %s", e->u.in.set_name);
         return;
     case EX_IN_PERIOD:
-        fill_child(out, c, e->u.in.lhs, precedence(e->u.in.lhs) <= 4);
+        fill_child(out, c, e->u.in.lhs, ast_precedence(e->u.in.lhs) <= AST_PREC_CMP);
         fputs(e->u.in.rel == PERIOD_IN ? " in period"
               : e->u.in.rel == PERIOD_IN_PREVIOUS ? " in previous period" : " before period", out);
         return;

@@ -83,6 +83,22 @@ typedef enum ast_op {
 
 const char *ast_op_text(ast_op op);
 
+/* Binding strength, loosest first, as declared in grammar/parser.y: what the printers
+ * (fmt, explain) need to put back the parentheses the tree does not keep. */
+typedef enum ast_prec {
+    AST_PREC_IF,           /* if … then … else …: the else branch reaches as far as it can */
+    AST_PREC_OR,
+    AST_PREC_AND,
+    AST_PREC_NOT,
+    AST_PREC_CMP,          /* = != < <= > >= in before: non-associative */
+    AST_PREC_ADD,
+    AST_PREC_MUL,
+    AST_PREC_NEG,
+    AST_PREC_ATOM
+} ast_prec;
+
+ast_prec ast_precedence(const ast_expr *e);
+
 /* Calls FN on each direct child of E that is there, in source order: operands, the
  * condition and branches, the tested value and list items, a call's arguments, then
  * its `where` and `having` (a window has no expressions). */
