@@ -7,7 +7,7 @@
  * file (issue 4 asks for at most 1.3x the bare libcsv time).
  *
  *     gcc -O2 -Iinclude -o /tmp/csvr_bench bench/csvr_bench.c \
- *         src/csv_reader.c src/decimal.c src/date.c -lcsv -lcrypto -lutf8proc -lpthread
+ *         src/engine/csv_reader.c src/base/decimal.c src/base/date.c -lcsv -lcrypto -lutf8proc -lpthread
  *     /tmp/csvr_bench /tmp/orders.csv [MODE] [THREADS]
  *
  * MODE: seq         one thread, SHA-256 inline (the default)

@@ -15,7 +15,7 @@
 /* The canonical text of a file that parsed without errors (malloc'd and NUL-terminated;
  * *len its length). The text is read back from diags for string lexemes and comments.
  * Non-empty output ends with exactly one newline; a file with neither declarations nor
- * comments formats to the empty string. The layout rules are listed in src/fmt.c. */
+ * comments formats to the empty string. The layout rules are listed in src/front/fmt.c. */
 char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len);
 
 #endif

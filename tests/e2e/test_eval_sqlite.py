@@ -840,7 +840,7 @@ RUNS = [  # (grain, --period): the contract's cases first, then period boundarie
 # The whole spec has cycles between sources (orders tests the set `complainers` of
 # tickets, tickets the set `buyers` of orders; orders tests its own `loyal`), so the
 # planner reads some files twice. These indicators alone let it give each source one
-# level -- channels, then orders, then tickets -- and read each once (src/plan.c
+# level -- channels, then orders, then tickets -- and read each once (src/ir/plan.c
 # schedule_by_source): the same figures must come out of that schedule.
 ONE_LEVEL_PER_SOURCE = ["n_paid_channel", "complaining_buyers", "n_orders", "revenue",
                         "buyers_n", "n_tickets"]

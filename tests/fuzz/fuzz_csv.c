@@ -21,8 +21,8 @@
  *
  * Build and run (see also tests/fuzz/CMakeLists.txt):
  *     clang -g -O1 -fsanitize=fuzzer,address,undefined -Iinclude -o /tmp/fuzz_csv \
- *         tests/fuzz/fuzz_csv.c src/csv_reader.c src/cellfmt.c src/transcode.c \
- *         src/decimal.c src/date.c \
+ *         tests/fuzz/fuzz_csv.c src/engine/csv_reader.c src/base/cellfmt.c src/base/transcode.c \
+ *         src/base/decimal.c src/base/date.c \
  *         -lcsv -lcrypto -lutf8proc -lpthread
  *     /tmp/fuzz_csv -max_len=1100000 tests/fuzz/corpus_csv
  */

@@ -1,6 +1,6 @@
 /* parse_ctx.h — the state the flex scanner and the bison parser share for one file.
  *
- * Private to grammar/lexer.l, grammar/parser.y and src/ast.c. The scanner reads it
+ * Private to grammar/lexer.l, grammar/parser.y and src/front/ast.c. The scanner reads it
  * through yyextra, the parser through %param.
  */
 #ifndef KPIC_PARSE_CTX_H
