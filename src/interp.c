@@ -134,6 +134,12 @@ void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
         if (a.kind == VAL_NUM && leaves->scale) leaves->scale(env, n, a.as.num, out);
         return;
     case IR_PREVIOUS: case IR_LAST_YEAR: shifted(env, n, out); return;
+    case IR_COALESCE:
+        interp_eval(env, n->a, &a);
+        val_set_null(&b);
+        if (a.kind == VAL_NULL) interp_eval(env, n->b, &b);
+        val_coalesce(&a, &b, out);
+        return;
     default: return;
     }
 }

@@ -156,6 +156,7 @@ static bool is_leaf(const ast_expr *e)
     case EX_CALL:
         switch (e->call_kind) {
         case CALL_FN_MIN: case CALL_FN_MAX: case CALL_FN_ABS: case CALL_FN_ROUND: case CALL_FN_DAYS:
+        case CALL_FN_COALESCE:
             return false;
         default:
             return true;

@@ -123,7 +123,9 @@ typedef enum ast_call_kind {
     CALL_FN_MIN, CALL_FN_MAX, CALL_FN_ABS, CALL_FN_ROUND, CALL_FN_DAYS,  /* scalar functions */
     CALL_PREVIOUS, CALL_LAST_YEAR,
     CALL_SCALE,
-    CALL_SET_SIZE              /* count(SETNAME) */
+    CALL_SET_SIZE,             /* count(SETNAME) */
+    CALL_FN_COALESCE           /* coalesce(a, b): a scalar function, listed last so that
+                                  the ranges above keep their meaning */
 } ast_call_kind;
 
 /* The type lattice the checker infers. TYPE_ERROR marks a subtree already reported,
