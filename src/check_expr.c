@@ -1339,18 +1339,26 @@ static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
 
 /* ---- literals --------------------------------------------------------------------- */
 
-bool chk_literal_number(chk_ctx *c, ast_expr *e)
+/* How a number or percentage literal decodes (its value is the IR's: lower.c). */
+static dec_status literal_status(const ast_expr *e)
+{
+    const char *text = e->u.lit.text;
+    /* a percentage is kept as its fraction: two places go to the division by 100 */
+    unsigned places = e->kind == EX_PERCENT ? DEC_PLACES - 2 : DEC_PLACES;
+    dec_t v;
+    dec_status st = dec_parse(text, strlen(text), places, &v);
+    if (st == DEC_OK && e->kind == EX_PERCENT) st = dec_div(v, dec_from_int64(100), DEC_PLACES, &v);
+    return st;
+}
+
+bool chk_literal_number(chk_ctx *c, const ast_expr *e)
 {
     if (e->kind == EX_UNARY && e->u.op.op == OP_NEG) e = e->u.op.lhs;
     if (e->kind != EX_NUMBER && e->kind != EX_PERCENT) return true;
-    const char *text = e->u.lit.text;
     bool percent = e->kind == EX_PERCENT;
-    /* a percentage is kept as its fraction: two places go to the division by 100 */
     unsigned places = percent ? DEC_PLACES - 2 : DEC_PLACES;
-    dec_status st = dec_parse(text, strlen(text), places, &e->number);
-    if (st == DEC_OK && percent) st = dec_div(e->number, dec_from_int64(100), DEC_PLACES, &e->number);
-    e->literal_ok = st == DEC_OK;
-    if (st == DEC_OK || st == DEC_SYNTAX) return e->literal_ok;   /* malformed: the scanner said so */
+    dec_status st = literal_status(e);
+    if (st == DEC_OK || st == DEC_SYNTAX) return st == DEC_OK;   /* malformed: the scanner said so */
     const char *raw = chk_snippet(c, e->span);
     diagnostic *d;
     if (st == DEC_TOO_PRECISE) {
@@ -1421,7 +1429,7 @@ void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e
     switch (e->kind) {
     case EX_NUMBER: {
         chk_exact v, one;
-        if (!e->literal_ok || !chk_exact_parse(c->mem, e->u.lit.text, false, &v)) return;
+        if (literal_status(e) != DEC_OK || !chk_exact_parse(c->mem, e->u.lit.text, false, &v)) return;
         chk_exact_parse(c->mem, "1", false, &one);
         if (chk_exact_cmp(v, one) <= 0) return;
         diagnostic *d = diag_report(c->diags, DIAG_WARNING, e->span, "percent-literal",
@@ -1486,7 +1494,6 @@ void chk_expr(chk_ctx *c, chk_scope *s, ast_expr *e)
         result(e, TYPE_NUM, e->kind == EX_PERCENT ? DIM_RATIO : DIM_NUMBER);
         return;
     case EX_DATE:
-        e->literal_ok = date_parse(e->u.lit.text, strlen(e->u.lit.text), &e->date) == DATE_OK;
         result(e, TYPE_DATE, DIM_NUMBER);
         return;
     case EX_STRING:

@@ -204,10 +204,6 @@ static void note_overflow(eval_session *s, const ast_expr *e)
 
 static bool literal_number(const ast_expr *e, dec_t *out)
 {
-    if (e->literal_ok && e->kind != EX_DATE) {
-        *out = e->number;
-        return true;
-    }
     const char *t = e->u.lit.text;
     if (dec_parse(t, strlen(t), DEC_PLACES, out) != DEC_OK) return false;
     if (e->kind == EX_PERCENT) return dec_div(*out, dec_from_int64(100), DEC_PLACES, out) == DEC_OK;

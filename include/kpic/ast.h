@@ -194,12 +194,7 @@ struct ast_expr {
     int column;                /* REF_COLUMN / REF_STAFF_COLUMN: index into ref's columns */
     ast_call_kind call_kind;   /* EX_CALL */
     ast_decl *agg_source;      /* aggregates: the source whose rows they range over */
-    /* EX_NUMBER, EX_PERCENT (number, already divided by 100) and EX_DATE (date):
-     * the literal's value, so that a row condition like `amount >= 1000` does not
-     * parse "1000" again for every row. literal_ok is false for other nodes. */
-    bool literal_ok;
-    date_t date;
-    dec_t number;
+    /* Literals are decoded by the lowering stage (ir.h), not here. */
 };
 
 /* ---- declarations --------------------------------------------------------------- */
