@@ -145,18 +145,4 @@ const period_t *eval_periods(const eval_session *s, size_t *count);
 const eval_staff *eval_roster(const eval_session *s, size_t *count);
 const eval_source_stats *eval_sources(const eval_session *s, size_t *count);
 
-/* ---- output of `kpic eval` (eval_output.c) ---- */
-
-typedef enum eval_format { EVAL_FORMAT_TABLE, EVAL_FORMAT_JSON, EVAL_FORMAT_CSV } eval_format;
-
-/* Writes the values of the given indicators for every period of the session into a
- * malloc'd buffer (*len bytes), in the format of docs/json.md (JSON) or the table and
- * CSV layouts of docs/cli.md. */
-char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
-                  eval_format format, size_t *len);
-
-/* Text of a value as a person reads it, by unit: percent ×100 with '%', money with 2
- * decimals and thousands separators, n/a for null. Returns the length (snprintf-like). */
-size_t eval_format_value(eval_value v, ast_unit unit, char *buf, size_t size);
-
 #endif

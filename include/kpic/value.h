@@ -8,6 +8,9 @@
  * native back end, the scorer and explain can never disagree on one; the SQL
  * back end renders the same rules.
  *
+ * And the text of a value as people read it (eval_format_value), the one routine the
+ * tables of eval and score, explain and diff print figures with.
+ *
  * A leaf module: it includes only the numeric, date and syntax-enum headers.
  */
 #ifndef KPIC_VALUE_H
@@ -17,6 +20,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "kpic/ast.h"
 #include "kpic/date.h"
 #include "kpic/decimal.h"
 
@@ -162,5 +166,23 @@ void val_in_end(const val_t *x, bool saw_null, val_t *out);
  * binary value. An aggregate's keys all have one kind, so bytes of different kinds
  * never meet. Returns the length; *key points at the bytes (BUF, or the text itself). */
 size_t val_key(const val_t *v, unsigned char buf[sizeof(dec_t)], const void **key);
+
+/* ---- the text of a value ---- */
+
+/* Text of a value as a person reads it, by unit: percent ×100 with '%', money with 2
+ * decimals and thousands separators, n/a for null. Returns the length (snprintf-like).
+ * (It keeps the eval_ name every output already calls it by.) */
+size_t eval_format_value(eval_value v, ast_unit unit, char *buf, size_t size);
+
+/* Holds any number text built here: a dec_format() result (< DEC_FORMAT_SIZE) plus
+ * at most 13 thousands separators, or the '%' of a percentage. */
+#define VAL_NUMBER_TEXT_SIZE (DEC_FORMAT_SIZE + 16)
+
+/* V rounded half away from zero to at most PLACES decimals, trailing zeros dropped:
+ * "3.2", "0.25", "1300". */
+void val_format_trimmed(dec_t v, unsigned places, char out[VAL_NUMBER_TEXT_SIZE]);
+/* IN ("-1234567.89": digits with an optional sign and fraction) with a ',' between
+ * every three integer digits: "-1,234,567.89". */
+void val_group_thousands(const char *in, char out[VAL_NUMBER_TEXT_SIZE]);
 
 #endif

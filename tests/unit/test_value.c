@@ -241,13 +241,32 @@ static void test_keys_and_conversions(void **state)
     assert_int_equal(back.as.text.len, 3);
 }
 
+/* The text of a value for people (value.c's eval_format_value), one case per unit. */
+static void test_text(void **state)
+{
+    (void)state;
+    char buf[VAL_NUMBER_TEXT_SIZE];
+    val_t money = num("-1234.005"), pct = num("0.3333"), plain = num("3.00");
+    eval_format_value(val_to_eval(&money), UNIT_MONEY, buf, sizeof buf);
+    assert_string_equal(buf, "-1,234.01");                 /* half away from zero */
+    eval_format_value(val_to_eval(&pct), UNIT_PERCENT, buf, sizeof buf);
+    assert_string_equal(buf, "33.3%");
+    eval_format_value(val_to_eval(&plain), UNIT_COUNT, buf, sizeof buf);
+    assert_string_equal(buf, "3");
+    eval_format_value(eval_null(), UNIT_MONEY, buf, sizeof buf);
+    assert_string_equal(buf, "n/a");
+    val_t d = date("2025-05-01");
+    eval_format_value(val_to_eval(&d), UNIT_NUMBER, buf, sizeof buf);
+    assert_string_equal(buf, "2025-05-01");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_arithmetic),   cmocka_unit_test(test_comparisons),
         cmocka_unit_test(test_logic),        cmocka_unit_test(test_functions),
         cmocka_unit_test(test_coalesce),     cmocka_unit_test(test_in_list),
-        cmocka_unit_test(test_keys_and_conversions),
+        cmocka_unit_test(test_keys_and_conversions), cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
