@@ -139,7 +139,9 @@ typedef enum ast_call_kind {
     CALL_FN_MIN, CALL_FN_MAX, CALL_FN_ABS, CALL_FN_ROUND, CALL_FN_DAYS,  /* scalar functions */
     CALL_PREVIOUS, CALL_LAST_YEAR,
     CALL_SCALE,
-    CALL_SET_SIZE              /* count(SETNAME) */
+    CALL_SET_SIZE,             /* count(SETNAME) */
+    CALL_FN_COALESCE           /* coalesce(a, b): a scalar function, listed last so that
+                                  the ranges above keep their meaning */
 } ast_call_kind;
 
 /* The type lattice the checker infers. TYPE_ERROR marks a subtree already reported,
@@ -208,12 +210,7 @@ struct ast_expr {
     int column;                /* REF_COLUMN / REF_STAFF_COLUMN: index into ref's columns */
     ast_call_kind call_kind;   /* EX_CALL */
     ast_decl *agg_source;      /* aggregates: the source whose rows they range over */
-    /* EX_NUMBER, EX_PERCENT (number, already divided by 100) and EX_DATE (date):
-     * the literal's value, so that a row condition like `amount >= 1000` does not
-     * parse "1000" again for every row. literal_ok is false for other nodes. */
-    bool literal_ok;
-    date_t date;
-    dec_t number;
+    /* Literals are decoded by the lowering stage (ir.h), not here. */
 };
 
 /* ---- declarations --------------------------------------------------------------- */

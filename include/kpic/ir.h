@@ -128,6 +128,11 @@ typedef enum ir_kind {
     IR_LAST_YEAR,       /* last_year(a): a for the same period a year earlier.
                            Null when the shifted period leaves the calendar. */
 
+    /* -- added after the first version (append only) -- */
+    IR_COALESCE,        /* coalesce(a, b): a unless it is null, else b (b is evaluated
+                           only then, like SQL's COALESCE). a and b have one type and,
+                           for numbers, one unit (the checker's). */
+
     IR_KIND_COUNT
 } ir_kind;
 

@@ -16,6 +16,7 @@
 #include "kpic/check.h"
 #include "kpic/diag.h"
 #include "kpic/eval.h"
+#include "kpic/eval_render.h"
 #include "kpic/period.h"
 
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };

@@ -1152,7 +1152,7 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
     aggregate_grain(c, s, e, src, NULL);
 }
 
-/* abs(x), round(x, places), days(from, to), min(a, b), max(a, b). */
+/* abs(x), round(x, places), days(from, to), min(a, b), max(a, b), coalesce(a, b). */
 static void check_function(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind kind)
 {
     const char *fn = e->u.call.name;
@@ -1199,23 +1199,27 @@ static void check_function(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind 
         result(e, TYPE_NUM, DIM_DAYS);
         return;
     }
-    default: {                                   /* min(a, b), max(a, b) */
-        if (a->type != b->type || (a->type != TYPE_NUM && a->type != TYPE_DATE)) {
+    default: {                                   /* min(a, b), max(a, b), coalesce(a, b) */
+        bool coalesce = kind == CALL_FN_COALESCE;
+        bool scalar = a->type != TYPE_SET && a->type != TYPE_SOURCE;
+        if (a->type != b->type || !scalar || (!coalesce && a->type != TYPE_NUM && a->type != TYPE_DATE)) {
             diag_report(c->diags, DIAG_ERROR, e->span, "type-mismatch",
-                        "%s() takes two numbers or two dates, but '%s' is %s and '%s' is %s", fn,
-                        chk_snippet(c, a->span), type_name(a->type), chk_snippet(c, b->span),
+                        coalesce ? "%s() takes two values of one type, but '%s' is %s and '%s' is %s"
+                                 : "%s() takes two numbers or two dates, but '%s' is %s and '%s' is %s",
+                        fn, chk_snippet(c, a->span), type_name(a->type), chk_snippet(c, b->span),
                         type_name(b->type));
             return;
         }
-        if (a->type == TYPE_DATE) {
-            result(e, TYPE_DATE, DIM_NUMBER);
+        if (a->type != TYPE_NUM) {
+            result(e, a->type, DIM_NUMBER);
             return;
         }
         chk_dims dims = chk_dims_op(chk_dims_of(c, a), chk_dims_of(c, b), chk_dim_unify);
         if (!dims) {
             diagnostic *dg = diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
                                          "cannot take the %s of '%s' (%s) and '%s' (%s)",
-                                         kind == CALL_FN_MIN ? "minimum" : "maximum",
+                                         kind == CALL_FN_MIN ? "minimum" : kind == CALL_FN_MAX ? "maximum"
+                                                                                               : "first non-null",
                                          chk_snippet(c, a->span), chk_dim_name(a->dim),
                                          chk_snippet(c, b->span), chk_dim_name(b->dim));
             diag_hint(c->diags, dg, "both need the same unit; a plain number adapts to either");
@@ -1295,7 +1299,7 @@ static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
         {"count", CALL_COUNT}, {"sum", CALL_SUM}, {"avg", CALL_AVG}, {"min", CALL_MIN},
         {"max", CALL_MAX}, {"distinct", CALL_DISTINCT}, {"abs", CALL_FN_ABS},
         {"round", CALL_FN_ROUND}, {"days", CALL_FN_DAYS}, {"previous", CALL_PREVIOUS},
-        {"last_year", CALL_LAST_YEAR},
+        {"last_year", CALL_LAST_YEAR}, {"coalesce", CALL_FN_COALESCE},
     };
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
         if (strcmp(fn, builtins[i].name)) continue;
@@ -1305,7 +1309,7 @@ static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
         else if (k == CALL_MIN || k == CALL_MAX) {
             if (n > 2) { arg_count(c, e, 1, 2); return; }
             check_aggregate(c, s, e, k);
-        } else if (k <= CALL_DISTINCT)
+        } else if (k >= CALL_COUNT && k <= CALL_DISTINCT)
             check_aggregate(c, s, e, k);
         else if (k == CALL_PREVIOUS || k == CALL_LAST_YEAR)
             check_time_shift(c, s, e, k);
@@ -1335,18 +1339,26 @@ static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
 
 /* ---- literals --------------------------------------------------------------------- */
 
-bool chk_literal_number(chk_ctx *c, ast_expr *e)
+/* How a number or percentage literal decodes (its value is the IR's: lower.c). */
+static dec_status literal_status(const ast_expr *e)
+{
+    const char *text = e->u.lit.text;
+    /* a percentage is kept as its fraction: two places go to the division by 100 */
+    unsigned places = e->kind == EX_PERCENT ? DEC_PLACES - 2 : DEC_PLACES;
+    dec_t v;
+    dec_status st = dec_parse(text, strlen(text), places, &v);
+    if (st == DEC_OK && e->kind == EX_PERCENT) st = dec_div(v, dec_from_int64(100), DEC_PLACES, &v);
+    return st;
+}
+
+bool chk_literal_number(chk_ctx *c, const ast_expr *e)
 {
     if (e->kind == EX_UNARY && e->u.op.op == OP_NEG) e = e->u.op.lhs;
     if (e->kind != EX_NUMBER && e->kind != EX_PERCENT) return true;
-    const char *text = e->u.lit.text;
     bool percent = e->kind == EX_PERCENT;
-    /* a percentage is kept as its fraction: two places go to the division by 100 */
     unsigned places = percent ? DEC_PLACES - 2 : DEC_PLACES;
-    dec_status st = dec_parse(text, strlen(text), places, &e->number);
-    if (st == DEC_OK && percent) st = dec_div(e->number, dec_from_int64(100), DEC_PLACES, &e->number);
-    e->literal_ok = st == DEC_OK;
-    if (st == DEC_OK || st == DEC_SYNTAX) return e->literal_ok;   /* malformed: the scanner said so */
+    dec_status st = literal_status(e);
+    if (st == DEC_OK || st == DEC_SYNTAX) return st == DEC_OK;   /* malformed: the scanner said so */
     const char *raw = chk_snippet(c, e->span);
     diagnostic *d;
     if (st == DEC_TOO_PRECISE) {
@@ -1396,7 +1408,7 @@ const char *chk_percent_subject(chk_ctx *c, const chk_scope *s, const ast_expr *
     }
     case EX_CALL:
         switch (e->call_kind) {
-        case CALL_FN_MIN: case CALL_FN_MAX: {
+        case CALL_FN_MIN: case CALL_FN_MAX: case CALL_FN_COALESCE: {
             const char *p = chk_percent_subject(c, s, e->u.call.args.items[0]);
             return p ? p : chk_percent_subject(c, s, e->u.call.args.items[1]);
         }
@@ -1417,7 +1429,7 @@ void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e
     switch (e->kind) {
     case EX_NUMBER: {
         chk_exact v, one;
-        if (!e->literal_ok || !chk_exact_parse(c->mem, e->u.lit.text, false, &v)) return;
+        if (literal_status(e) != DEC_OK || !chk_exact_parse(c->mem, e->u.lit.text, false, &v)) return;
         chk_exact_parse(c->mem, "1", false, &one);
         if (chk_exact_cmp(v, one) <= 0) return;
         diagnostic *d = diag_report(c->diags, DIAG_WARNING, e->span, "percent-literal",
@@ -1443,7 +1455,7 @@ void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e
         chk_warn_percent_literals(c, s, e->u.cond.else_expr, where);
         return;
     case EX_CALL:
-        if (e->call_kind == CALL_FN_MIN || e->call_kind == CALL_FN_MAX) {
+        if (e->call_kind == CALL_FN_MIN || e->call_kind == CALL_FN_MAX || e->call_kind == CALL_FN_COALESCE) {
             const ast_expr *a = e->u.call.args.items[0], *b = e->u.call.args.items[1];
             if (chk_percent_subject(c, s, a) || chk_percent_subject(c, s, b)) return;
             chk_warn_percent_literals(c, s, a, where);
@@ -1482,7 +1494,6 @@ void chk_expr(chk_ctx *c, chk_scope *s, ast_expr *e)
         result(e, TYPE_NUM, e->kind == EX_PERCENT ? DIM_RATIO : DIM_NUMBER);
         return;
     case EX_DATE:
-        e->literal_ok = date_parse(e->u.lit.text, strlen(e->u.lit.text), &e->date) == DATE_OK;
         result(e, TYPE_DATE, DIM_NUMBER);
         return;
     case EX_STRING:

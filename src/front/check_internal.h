@@ -170,11 +170,11 @@ void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e
 void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *applied_to,
                             kp_span use);
 
-/* Decodes a number or percentage literal (possibly negated: -50%) into its node's
- * number and literal_ok; a literal that an exact decimal cannot hold (more than 18
- * places, 16 in a percentage, or beyond about 1.7e20) is a located error, not a null
- * at evaluation. Returns whether it is usable. */
-bool chk_literal_number(chk_ctx *c, ast_expr *e);
+/* Checks that a number or percentage literal (possibly negated: -50%) decodes: one
+ * that an exact decimal cannot hold (more than 18 places, 16 in a percentage, or
+ * beyond about 1.7e20) is a located error, not a null at evaluation. Returns whether
+ * it is usable. The decoded value is the IR's (lower.c), not the syntax tree's. */
+bool chk_literal_number(chk_ctx *c, const ast_expr *e);
 
 /* Checks e in scope s, reporting every problem, and fills e's annotations (and its
  * subtree's). A subtree that is already wrong gets TYPE_ERROR, which no enclosing node

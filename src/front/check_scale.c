@@ -174,7 +174,7 @@ char *chk_exact_format(arena *mem, chk_exact v, int shift)
 
 const char *const chk_builtin_functions[] = {
     "count", "sum", "avg", "min", "max", "distinct", "abs", "round", "days", "previous",
-    "last_year",
+    "last_year", "coalesce",
 };
 const size_t chk_builtin_function_count =
     sizeof chk_builtin_functions / sizeof chk_builtin_functions[0];

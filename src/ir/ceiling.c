@@ -499,6 +499,17 @@ static rng eval(analysis *an, const ir_node *n)
         const ir_scale *scale = ir_scale_of(an->p, n->u.decl);
         return scale ? scale_range(scale, eval(an, n->a)) : not_a_number();
     }
+    case IR_COALESCE: {
+        /* b only where a is null */
+        rng a = eval(an, n->a);
+        if (a.num && !a.maybe_null) return a;
+        rng b = eval(an, n->b);
+        if (a.num) {
+            a.maybe_null = false;
+            return join(a, b);
+        }
+        return b;
+    }
     case IR_PREVIOUS: case IR_LAST_YEAR: {
         rng r = eval(an, n->a);
         r.maybe_null = true;

@@ -28,7 +28,7 @@ const char *ir_kind_name(ir_kind kind)
         [IR_IN_PERIOD] = "in_period", [IR_IN_PREVIOUS_PERIOD] = "in_previous_period",
         [IR_BEFORE_PERIOD] = "before_period", [IR_ABS] = "abs", [IR_ROUND] = "round",
         [IR_DAYS] = "days", [IR_MIN] = "min", [IR_MAX] = "max", [IR_SCALE] = "scale",
-        [IR_PREVIOUS] = "previous", [IR_LAST_YEAR] = "last_year",
+        [IR_PREVIOUS] = "previous", [IR_LAST_YEAR] = "last_year", [IR_COALESCE] = "coalesce",
     };
     return (unsigned)kind < IR_KIND_COUNT && names[kind] ? names[kind] : "?";
 }
@@ -521,6 +521,7 @@ static void lower_call(lower_ctx *c, const ast_expr *e, ir_node *n)
     case CALL_FN_MAX: n->kind = IR_MAX; break;
     case CALL_FN_ABS: n->kind = IR_ABS; break;
     case CALL_FN_DAYS: n->kind = IR_DAYS; break;
+    case CALL_FN_COALESCE: n->kind = IR_COALESCE; break;
     case CALL_PREVIOUS: n->kind = IR_PREVIOUS; break;
     case CALL_LAST_YEAR: n->kind = IR_LAST_YEAR; break;
     case CALL_SCALE: n->kind = IR_SCALE; n->u.decl = e->ref; break;
@@ -535,7 +536,8 @@ static void lower_call(lower_ctx *c, const ast_expr *e, ir_node *n)
         return;                  /* unresolved: stays IR_NULL */
     }
     n->a = arg_node(c, e, 0);
-    if (n->kind == IR_MIN || n->kind == IR_MAX || n->kind == IR_DAYS) n->b = arg_node(c, e, 1);
+    if (n->kind == IR_MIN || n->kind == IR_MAX || n->kind == IR_DAYS || n->kind == IR_COALESCE)
+        n->b = arg_node(c, e, 1);
 }
 
 static void lower_reference(lower_ctx *c, const ast_expr *e, ir_node *n)

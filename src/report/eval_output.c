@@ -1,5 +1,5 @@
-/* eval_output.c — the output of `kpic eval`: values as people read them
- * (eval_format_value) and the table, JSON and CSV layouts (eval_render).
+/* eval_output.c — the output of `kpic eval`: the table, JSON and CSV layouts
+ * (eval_render).
  *
  * Numbers are exact decimals (decimal.h) up to the moment they become text.  Text
  * for people and money in every format comes from dec_format(), which rounds half
@@ -7,20 +7,7 @@
  * through a double, because docs/json.md asks for the shortest round-tripping
  * digits of one.
  *
- * Values for people (eval_format_value, the table), by unit:
- *   count             rounded to 2 places, trailing zeros and point dropped:
- *                     1300, 2.5 (a count is normally an integer; count x ratio
- *                     may not be)
- *   money             exactly 2 places, thousands separated by ',':
- *                     12,345.60, -1,234.00, 0.005 -> 0.01, -0.005 -> -0.01
- *   percent           value x 100 rounded to 1 place, trailing .0 dropped, '%':
- *                     0.25 -> 25%, 1/3 -> 33.3%, 2/3 -> 66.7%, 1.5 -> 150%
- *   ratio, number,    rounded to 2 places, trailing zeros and point dropped:
- *   days, points      3.2, 0.25, 1/3 -> 0.33, 3.0 -> 3
- *   any unit          null -> n/a, a date -> YYYY-MM-DD, a bool -> true/false,
- *                     text as is
- * All rounding is half away from zero; a value that rounds to zero has no minus
- * sign (-0.004 money is 0.00).  No locale is consulted.
+ * Values for people (the table) are value.c's eval_format_value.
  *
  * Values for machines (JSON and the CSV value column), docs/json.md:
  *   money             rounded to 2 places, trailing zeros and point dropped:
@@ -45,144 +32,8 @@
 #include "kpic/arena.h"
 #include "kpic/json.h"
 
-/* Holds any number text built here: a dec_format() result (< DEC_FORMAT_SIZE) plus
- * at most 13 thousands separators, or the '%' of a percentage. */
-#define NUMBER_TEXT_SIZE (DEC_FORMAT_SIZE + 16)
-
-/* ---- number text ----------------------------------------------------------------- */
-
-/* Copies TEXT into BUF like snprintf("%s") and returns strlen(TEXT). */
-static size_t put_text(const char *text, char *buf, size_t size)
-{
-    size_t n = strlen(text);
-    if (size > 0) {
-        size_t copy = n < size - 1 ? n : size - 1;
-        memcpy(buf, text, copy);
-        buf[copy] = '\0';
-    }
-    return n;
-}
-
-/* Drops trailing zeros after the point, and the point itself when nothing is left
- * after it: "12.50" -> "12.5", "3.00" -> "3".  In place. */
-static void trim_fraction(char *s)
-{
-    char *point = strchr(s, '.');
-    if (!point)
-        return;
-    char *end = s + strlen(s);
-    while (end > point + 1 && end[-1] == '0')
-        end--;
-    if (end == point + 1)
-        end = point;
-    *end = '\0';
-}
-
-/* V rounded half away from zero to at most PLACES decimals, trailing zeros
- * dropped: "3.2", "0.25", "1300". */
-static void format_trimmed(dec_t v, unsigned places, char out[NUMBER_TEXT_SIZE])
-{
-    dec_format(v, places, out, NUMBER_TEXT_SIZE);
-    trim_fraction(out);
-}
-
-/* IN ("-1234567.89", digits with an optional sign and fraction) with a ',' between
- * every three integer digits: "-1,234,567.89". */
-static void group_thousands(const char *in, char out[NUMBER_TEXT_SIZE])
-{
-    const char *p = in;
-    char *o = out;
-    if (*p == '-')
-        *o++ = *p++;
-    size_t int_len = strcspn(p, ".");
-    for (size_t i = 0; i < int_len; i++) {
-        if (i > 0 && (int_len - i) % 3 == 0)
-            *o++ = ',';
-        *o++ = p[i];
-    }
-    strcpy(o, p + int_len);
-}
-
-/* Money for people: exactly 2 places with thousands separators. */
-static void format_money(dec_t v, char out[NUMBER_TEXT_SIZE])
-{
-    char plain[DEC_FORMAT_SIZE];
-    dec_format(v, 2, plain, sizeof plain);
-    group_thousands(plain, out);
-}
-
-/* A fraction for people as a percentage: V x 100 rounded half away from zero to 1
- * place, ".0" dropped, then '%'.  Rounding V to 3 places is exactly rounding V x 100
- * to 1, so the digits come from dec_format(V, 3) with the point moved two places
- * right; no multiplication, hence no overflow at the edge of the range. */
-static void format_percent(dec_t v, char out[NUMBER_TEXT_SIZE])
-{
-    char plain[DEC_FORMAT_SIZE];
-    dec_format(v, 3, plain, sizeof plain); /* "[-]I.FFF", I at least "0" */
-    const char *p = plain;
-    char *o = out;
-    if (*p == '-')
-        *o++ = *p++;
-    const char *point = strchr(p, '.');
-    char digits[DEC_FORMAT_SIZE];
-    size_t n = (size_t)(point - p);
-    memcpy(digits, p, n);
-    digits[n++] = point[1];
-    digits[n++] = point[2];
-    size_t lead = 0;
-    while (lead + 1 < n && digits[lead] == '0')
-        lead++;
-    memcpy(o, digits + lead, n - lead);
-    o += n - lead;
-    if (point[3] != '0') {
-        *o++ = '.';
-        *o++ = point[3];
-    }
-    *o++ = '%';
-    *o = '\0';
-}
-
-/* A number for people by unit (the rules at the top of this file). */
-static void format_number(dec_t v, ast_unit unit, char out[NUMBER_TEXT_SIZE])
-{
-    switch (unit) {
-    case UNIT_MONEY:
-        format_money(v, out);
-        return;
-    case UNIT_PERCENT:
-        format_percent(v, out);
-        return;
-    case UNIT_COUNT:
-    case UNIT_RATIO:
-    case UNIT_NUMBER:
-    case UNIT_DAYS:
-    case UNIT_POINTS:
-        break;
-    }
-    format_trimmed(v, 2, out);
-}
-
-size_t eval_format_value(eval_value v, ast_unit unit, char *buf, size_t size)
-{
-    char text[NUMBER_TEXT_SIZE];
-    switch (v.kind) {
-    case VAL_NUM:
-        format_number(v.as.num, unit, text);
-        return put_text(text, buf, size);
-    case VAL_DATE:
-        if (v.as.date < DATE_MIN || v.as.date > DATE_MAX)
-            return put_text("n/a", buf, size);
-        date_format(v.as.date, text, sizeof text);
-        return put_text(text, buf, size);
-    case VAL_BOOL:
-        return put_text(v.as.b ? "true" : "false", buf, size);
-    case VAL_TEXT:
-        return put_text(v.as.text ? v.as.text : "", buf, size);
-    case VAL_NULL:
-        break;
-    }
-    return put_text("n/a", buf, size);
-}
+/* Holds any number text built here (value.h). */
+#define NUMBER_TEXT_SIZE VAL_NUMBER_TEXT_SIZE
 
 /* ---- values for machines ----------------------------------------------------------- */
 
@@ -197,7 +48,7 @@ static void write_number(FILE *out, dec_t v, ast_unit unit)
 {
     char text[NUMBER_TEXT_SIZE];
     if (unit == UNIT_MONEY) {
-        format_trimmed(v, 2, text);
+        val_format_trimmed(v, 2, text);
         fputs(text, out);
     } else if (is_integral(v)) {
         dec_format(v, 0, text, sizeof text);
@@ -539,7 +390,7 @@ static void format_count(uint64_t n, char out[NUMBER_TEXT_SIZE])
 {
     char plain[24];
     snprintf(plain, sizeof plain, "%" PRIu64, n);
-    group_thousands(plain, out);
+    val_group_thousands(plain, out);
 }
 
 /* Width of the widest cleaned value of G (every period, totals and staff). */

@@ -1,7 +1,7 @@
 /* eval_output.h — private to eval_output.c and its unit tests: the layouts of
  * `kpic eval` (table, JSON, CSV) over a plain grid of values.
  *
- * eval_render() (eval.h) reads its periods, roster, sources and values from an
+ * eval_render() (eval_render.h) reads its periods, roster, sources and values from an
  * evaluation session and hands them to eval_render_grid() as an eval_grid; a test
  * can build the same grid from arrays, with no spec, data or session.
  */
@@ -14,6 +14,7 @@
 
 #include "kpic/arena.h"
 #include "kpic/eval.h"
+#include "kpic/eval_render.h"
 
 /* The value of indicator INDICATOR (index into eval_grid.indicators) in period
  * PERIOD (index into eval_grid.periods) for staff member STAFF (index into

@@ -262,6 +262,21 @@ static void test_if_narrows(void **state)
     done(&f);
 }
 
+/* coalesce(a, b) takes b only where a is null: a scale that can miss, with a fallback */
+static void test_coalesce(void **state)
+{
+    (void)state;
+    fixture f;
+    analyze(&f,
+            "scale part {\n  [0%, 100%) -> 0 .. 100\n}\n"
+            "role r {\n  kpi revenue weight 50% target >= 10 points coalesce(part(achievement), 110)\n"
+            "  kpi n weight 50% target >= 4\n  points standard\n  bonus staff.base_bonus * score / 100\n}\n",
+            &hundred);
+    const ceil_role *r = role(&f, "r");
+    assert_end(&r->score.hi, "130.00");       /* 50% × 110 + 50% × 150 */
+    done(&f);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -269,6 +284,7 @@ int main(void)
         cmocka_unit_test(test_gate_and_linear),    cmocka_unit_test(test_roster_columns),
         cmocka_unit_test(test_indicator_and_division), cmocka_unit_test(test_missing_skip),
         cmocka_unit_test(test_rounding_outward),   cmocka_unit_test(test_if_narrows),
+        cmocka_unit_test(test_coalesce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -100,6 +100,7 @@ static const char every_kind[] =
     "indicator signed money = sum(if orders.refunded then -orders.amount else orders.amount * 1)\n"
     "indicator share percent = 25% * 1\n"
     "indicator plus money per staff = revenue + 1\n"
+    "indicator either money per staff = coalesce(revenue, 0)\n"
     "indicator loyal_n count = count(loyal)\n"
     "scale standard { [0%, 100%) -> 0 .. 100  [100%, inf) -> 100 }\n"
     "role sales {\n"

@@ -1,0 +1,23 @@
+/* eval_render.h — the output of `kpic eval` (eval_output.c): a session's values as a
+ * table, JSON (docs/json.md) or CSV (docs/cli.md).
+ *
+ * A header of its own, so that the writer depends on the evaluator and never the
+ * other way round: eval.h knows nothing of its outputs.
+ */
+#ifndef KPIC_EVAL_RENDER_H
+#define KPIC_EVAL_RENDER_H
+
+#include <stddef.h>
+
+#include "kpic/ast.h"
+#include "kpic/eval.h"
+
+typedef enum eval_format { EVAL_FORMAT_TABLE, EVAL_FORMAT_JSON, EVAL_FORMAT_CSV } eval_format;
+
+/* Writes the values of the given indicators for every period of the session into a
+ * malloc'd buffer (*len bytes), in the format of docs/json.md (JSON) or the table and
+ * CSV layouts of docs/cli.md. */
+char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
+                  eval_format format, size_t *len);
+
+#endif
