@@ -74,6 +74,10 @@ dec_status dec_parse(const char *text, size_t len, unsigned max_places, dec_t *o
  * Returns the length of the full text (excluding the NUL), like snprintf, so a
  * return >= SIZE means truncation.  DEC_FORMAT_SIZE is always enough. */
 size_t dec_format(dec_t v, unsigned places, char *buf, size_t size);
+/* dec_format, then the fraction's trailing zeros dropped, and the point with them when
+ * nothing is left: "12.5", "3", "0.25". Every output that shows a number with "the
+ * digits it needs" uses this one. */
+size_t dec_format_trimmed(dec_t v, unsigned places, char *buf, size_t size);
 
 /* The exact decimal for an integer (always representable). */
 dec_t dec_from_int64(int64_t n);

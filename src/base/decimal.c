@@ -484,3 +484,16 @@ dec_t dec_abs(dec_t v)
 {
     return v.units < 0 ? dec_neg(v) : v;
 }
+
+size_t dec_format_trimmed(dec_t v, unsigned places, char *buf, size_t size)
+{
+    size_t n = dec_format(v, places, buf, size);
+    if (n >= size) return n;
+    char *point = memchr(buf, '.', n);
+    if (!point) return n;
+    char *end = buf + n;
+    while (end > point + 1 && end[-1] == '0') end--;
+    if (end == point + 1) end = point;
+    *end = '\0';
+    return (size_t)(end - buf);
+}

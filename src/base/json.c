@@ -45,3 +45,11 @@ void json_write_double(FILE *out, double v)
     }
     fputs(buf, out);
 }
+
+void json_write_decimal(FILE *out, dec_t v, unsigned places, bool keep_zeros)
+{
+    char buf[DEC_FORMAT_SIZE];
+    if (keep_zeros) dec_format(v, places, buf, sizeof buf);
+    else dec_format_trimmed(v, places, buf, sizeof buf);
+    fputs(buf, out);
+}

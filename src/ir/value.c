@@ -203,27 +203,11 @@ static size_t put_text(const char *text, char *buf, size_t size)
     return n;
 }
 
-/* Drops trailing zeros after the point, and the point itself when nothing is left
- * after it: "12.50" -> "12.5", "3.00" -> "3".  In place. */
-static void trim_fraction(char *s)
-{
-    char *point = strchr(s, '.');
-    if (!point)
-        return;
-    char *end = s + strlen(s);
-    while (end > point + 1 && end[-1] == '0')
-        end--;
-    if (end == point + 1)
-        end = point;
-    *end = '\0';
-}
-
 /* V rounded half away from zero to at most PLACES decimals, trailing zeros
  * dropped: "3.2", "0.25", "1300". */
 void val_format_trimmed(dec_t v, unsigned places, char out[VAL_NUMBER_TEXT_SIZE])
 {
-    dec_format(v, places, out, VAL_NUMBER_TEXT_SIZE);
-    trim_fraction(out);
+    dec_format_trimmed(v, places, out, VAL_NUMBER_TEXT_SIZE);
 }
 
 /* IN ("-1234567.89", digits with an optional sign and fraction) with a ',' between

@@ -167,15 +167,7 @@ static void render_text(FILE *out, const ceil_report *r, const chk_model *m, con
  * with the digits they need. */
 static void json_figure(FILE *out, dec_t v, bool money)
 {
-    char buf[DEC_FORMAT_SIZE];
-    dec_format(v, money ? 2 : DEC_PLACES, buf, sizeof buf);
-    char *point = strchr(buf, '.');
-    if (point && !money) {
-        char *end = buf + strlen(buf);
-        while (end > point + 1 && end[-1] == '0') end--;
-        *(end == point + 1 ? point : end) = '\0';
-    }
-    fputs(buf, out);
+    json_write_decimal(out, v, money ? 2 : DEC_PLACES, money);
 }
 
 static void json_end(FILE *out, const ceil_range *range, const ceil_end *e, bool money)

@@ -1179,15 +1179,7 @@ static void render_md(writer *w)
 
 static void json_dec(writer *w, dec_t v, unsigned places, bool keep)
 {
-    char buf[DEC_FORMAT_SIZE];
-    dec_format(v, places, buf, sizeof buf);
-    char *point = strchr(buf, '.');
-    if (point && !keep) {
-        char *end = buf + strlen(buf);
-        while (end > point + 1 && end[-1] == '0') end--;
-        *(end == point + 1 ? point : end) = '\0';
-    }
-    fputs(buf, w->out);
+    json_write_decimal(w->out, v, places, keep);
 }
 
 static void json_money(writer *w, dec_t v)

@@ -53,23 +53,10 @@ typedef struct render_ctx {
     arena mem;                 /* texts that live as long as the rendering */
 } render_ctx;
 
-static void trim_fraction(char *s)
-{
-    char *point = strchr(s, '.');
-    if (!point) return;
-    char *end = s + strlen(s);
-    while (end > point + 1 && end[-1] == '0') end--;
-    if (end == point + 1) end = point;
-    *end = '\0';
-}
-
 /* V to PLACES decimals, trailing zeros dropped unless KEEP. */
 static void write_fixed(FILE *out, dec_t v, unsigned places, bool keep)
 {
-    char buf[DEC_FORMAT_SIZE];
-    dec_format(v, places, buf, sizeof buf);
-    if (!keep) trim_fraction(buf);
-    fputs(buf, out);
+    json_write_decimal(out, v, places, keep);
 }
 
 static bool is_integral(dec_t v)
