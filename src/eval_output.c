@@ -527,6 +527,61 @@ static void render_csv(FILE *out, const eval_grid *g)
     free(labels);
 }
 
+/* ---- values (the file `--values` reads) ---------------------------------------------------- */
+
+/* TEXT as a CSV field, quoted when it must be; never guarded against spreadsheets: this
+ * file is read back by kpic, which must see the staff ids as the roster has them. */
+static void values_field(FILE *out, const char *text)
+{
+    if (!strpbrk(text, ",\"\r\n") && text[0] != ' ' && (!*text || text[strlen(text) - 1] != ' ')) {
+        fputs(text, out);
+        return;
+    }
+    fputc('"', out);
+    for (const char *p = text; *p; p++) {
+        if (*p == '"')
+            fputc('"', out);
+        fputc(*p, out);
+    }
+    fputc('"', out);
+}
+
+static void values_row(FILE *out, const char *period, const ast_decl *d, const char *staff, eval_value v)
+{
+    fprintf(out, "%s,", period);
+    values_field(out, d->name);
+    fputc(',', out);
+    if (staff)
+        values_field(out, staff);
+    fputc(',', out);
+    if (v.kind == VAL_NUM) {
+        char text[NUMBER_TEXT_SIZE];
+        format_trimmed(v.as.num, DEC_PLACES, text);
+        fputs(text, out);
+    }
+    fputc('\n', out);
+}
+
+/* period,indicator,staff_id,value: the rows of the CSV layout, every number with all
+ * its places (18 at most, trailing zeros dropped), so that scoring from the file gives
+ * exactly what scoring from the data gives. */
+static void render_values(FILE *out, const eval_grid *g)
+{
+    period_label *labels = period_labels(g);
+    fputs("period,indicator,staff_id,value\n", out);
+    for (size_t p = 0; p < g->period_count; p++) {
+        for (size_t i = 0; i < g->indicator_count; i++) {
+            values_row(out, labels[p], g->indicators[i], NULL, cell(g, p, i, -1));
+            if (!per_staff(g, i))
+                continue;
+            for (size_t s = 0; s < g->staff_count; s++)
+                values_row(out, labels[p], g->indicators[i], g->staff[s].id ? g->staff[s].id : "",
+                           cell(g, p, i, (int)s));
+        }
+    }
+    free(labels);
+}
+
 /* ---- table ------------------------------------------------------------------------------- */
 
 /* Spaces before an indicator row, before a staff row, and between columns. */
@@ -739,6 +794,9 @@ char *eval_render_grid(const eval_grid *g, eval_format format, size_t *len)
         break;
     case EVAL_FORMAT_TABLE:
         render_table(out, g);
+        break;
+    case EVAL_FORMAT_VALUES:
+        render_values(out, g);
         break;
     }
     xclose_memstream(out);

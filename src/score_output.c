@@ -1324,6 +1324,13 @@ char *score_render(const score_result *r, score_format format, const score_rende
     c.roster = eval_roster(r->session, &c.roster_count);
     c.sources = eval_sources(r->session, &c.source_count);
     arena_init(&c.mem);
+    if (o->values) {
+        /* the values file stands for the sources the values were computed from */
+        eval_source_stats *all = arena_alloc(&c.mem, (c.source_count + 1) * sizeof *all);
+        memcpy(all, c.sources, c.source_count * sizeof *all);
+        all[c.source_count++] = *o->values;
+        c.sources = all;
+    }
     if (o->adjustments) {
         /* the adjustments file is a source of the figures like any data file */
         eval_source_stats *all = arena_alloc(&c.mem, (c.source_count + 1) * sizeof *all);

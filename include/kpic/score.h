@@ -275,6 +275,8 @@ typedef struct score_render_options {
                                   the kpi columns (what payroll adds up) */
     const score_adjustments *adjustments; /* --adjustments: listed among the sources;
                                   may be NULL */
+    const eval_source_stats *values; /* --values: the values file, listed among the
+                                  sources (before adjustments); may be NULL */
 } score_render_options;
 
 /* The statements of R in FORMAT (docs/cli.md; JSON and CSV exactly docs/json.md),

@@ -483,7 +483,7 @@ static void test_adjust_apply(void **state)
     assert_ptr_equal(s2->kpis[0].override, &a->items[0]);
     check_exact(statement(r, "s01")->bonus, "999.99");
     /* the JSON of an adjusted statement */
-    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, a};
+    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, a, NULL};
     size_t len;
     char *json = score_render(r->result, SCORE_FORMAT_JSON, &o, &len);
     assert_non_null(strstr(json, "\"bonus\": 1500.25, \"bonus_computed\": 500.00,"));
@@ -520,7 +520,7 @@ static void test_outputs(void **state)
                              "  gate avg_amount >= 5\n  bonus staff.base_bonus * 1.1"),
                    "id,name,role,base_bonus,start,end\ns01,\"甲, 一\",sales,3100.25,,\ns02,乙,intern,1.00,,\n",
                    "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\n", "2025-05");
-    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, NULL};
+    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, NULL, NULL};
     size_t len, len2;
     char *json = score_render(r->result, SCORE_FORMAT_JSON, &o, &len);
     char *again = score_render(r->result, SCORE_FORMAT_JSON, &o, &len2);
