@@ -27,6 +27,8 @@
 #include "kpic/cellfmt.h"
 #include "kpic/csv_reader.h"
 #include "kpic/hash.h"
+#include "kpic/interp.h"
+#include "kpic/ir.h"
 #include "kpic/keystore.h"
 #include "kpic/output.h"
 #include "kpic/plan.h"
@@ -154,6 +156,7 @@ struct eval_session {
     eval_options options;
     period_t *periods;
     size_t period_count;
+    ir_program *ir;            /* the spec lowered (ir.h), in mem */
     plan plan;
     strtab strings;            /* text values: distinct keys, roster text */
     /* roster */
@@ -199,40 +202,6 @@ static void note_overflow(eval_session *s, const ast_expr *e)
 
 /* ---- values -------------------------------------------------------------------------- */
 
-/* A value inside a row: text is a slice of the parser's buffer. */
-typedef struct row_value {
-    eval_kind kind;
-    union {
-        dec_t num;
-        date_t date;
-        bool b;
-        csvr_text text;
-    } as;
-} row_value;
-
-/* The bytes a value is keyed by in distinct() and sets (keystore.h): text as it is,
- * a number as its exact scaled integer (equal numbers have equal units), a date or
- * a boolean as its binary value. An aggregate's keys all have one kind, so bytes of
- * different kinds never meet. Returns the length; *key points at the bytes (BUF, or
- * the text itself). */
-static size_t encode_key(eval_kind kind, const void *payload, size_t text_len,
-                         unsigned char buf[sizeof(dec_t)], const void **key)
-{
-    *key = buf;
-    switch (kind) {
-    case VAL_TEXT: *key = payload; return text_len;
-    case VAL_NUM: memcpy(buf, payload, sizeof(dec_t)); return sizeof(dec_t);
-    case VAL_DATE: memcpy(buf, payload, sizeof(date_t)); return sizeof(date_t);
-    default: buf[0] = *(const bool *)payload; return 1;
-    }
-}
-
-static size_t row_key(const row_value *v, unsigned char buf[sizeof(dec_t)], const void **key)
-{
-    if (v->kind == VAL_TEXT) return encode_key(VAL_TEXT, v->as.text.ptr, v->as.text.len, buf, key);
-    return encode_key(v->kind, &v->as, 0, buf, key);
-}
-
 static bool literal_number(const ast_expr *e, dec_t *out)
 {
     if (e->literal_ok && e->kind != EX_DATE) {
@@ -259,7 +228,8 @@ eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods
     s->periods = arena_alloc(&s->mem, (period_count + 1) * sizeof *s->periods);
     memcpy(s->periods, periods, period_count * sizeof *periods);
     s->period_count = period_count;
-    plan_init(&s->plan, &s->mem, model);
+    s->ir = lower_spec(&s->mem, model);
+    plan_init(&s->plan, &s->mem, model, s->ir);
     strtab_init(&s->strings);
     strtab_init(&s->staff_ids);
     hmap_init(&s->memo_index);
@@ -299,6 +269,7 @@ void eval_free(eval_session *s)
         free(k->rejects);
     }
     plan_free(&s->plan);
+    ir_program_free(s->ir);
     strtab_free(&s->strings);
     strtab_free(&s->staff_ids);
     hmap_free(&s->memo_index);
@@ -313,9 +284,23 @@ void eval_free(eval_session *s)
     free(s);
 }
 
+/* The IR of a checked expression: lowered with the spec, or now (a --expr). */
+static const ir_node *lowered(eval_session *s, const ast_expr *expr)
+{
+    const ir_node *n = ir_of(s->ir, expr);
+    return n ? n : lower_expr(s->ir, expr);
+}
+
 void eval_require(eval_session *s, ast_expr *expr)
 {
-    for (size_t p = 0; p < s->period_count; p++) plan_expr(&s->plan, expr, s->periods[p]);
+    const ir_node *n = lowered(s, expr);
+    for (size_t p = 0; p < s->period_count; p++) plan_expr(&s->plan, n, s->periods[p]);
+}
+
+void eval_require_rows(eval_session *s, const ast_expr *aggregate)
+{
+    const ir_node *n = lowered(s, aggregate);
+    for (size_t p = 0; p < s->period_count; p++) plan_rows(&s->plan, n, s->periods[p]);
 }
 
 void eval_require_indicator(eval_session *s, ast_decl *indicator)
@@ -639,310 +624,41 @@ static bool load_roster(eval_session *s)
     return true;
 }
 
-/* ---- row expressions ------------------------------------------------------------------- */
+/* ---- the interpreter's environment ---------------------------------------------------
+ * One interpreter (interp.h) computes row conditions during a pass and figures after
+ * it; the leaves below give it this session's data. */
 
-typedef struct row_ctx {
-    eval_session *s;
-    const csvr_cell *cells;
-    const ast_decl *source;
-    period_t period;           /* the instance's period: `in period`, sets */
-    /* inside `having`: the group's slot accumulators and the aggregate */
-    const acc *slots;
-    const plan_agg *agg;
-} row_ctx;
+static const interp_leaves session_leaves;
 
-/* Row values are written through a pointer, field by field, and read field by field.
- * Returning the 32-byte struct by value made every constructor write it piecewise and
- * every caller copy it back whole — a store-to-load forwarding stall on each node of
- * each row condition, which profiles showed as the single most expensive instruction
- * of the evaluator. */
-static inline void set_null(row_value *v)
+/* The environment of a row of SOURCE being read (its period is set per instance). */
+static interp_env row_env(eval_session *s, const ast_decl *source, const csvr_cell *cells)
 {
-    v->kind = VAL_NULL;
-}
-
-static inline void set_num(row_value *v, dec_t d)
-{
-    v->kind = VAL_NUM;
-    v->as.num = d;
-}
-
-static inline void set_bool(row_value *v, bool b)
-{
-    v->kind = VAL_BOOL;
-    v->as.b = b;
-}
-
-static inline void set_date(row_value *v, date_t d)
-{
-    v->kind = VAL_DATE;
-    v->as.date = d;
-}
-
-static inline void set_text(row_value *v, const char *ptr, size_t len)
-{
-    v->kind = VAL_TEXT;
-    v->as.text.ptr = ptr;
-    v->as.text.len = len;
-}
-
-static void row_cell(const row_ctx *r, const ast_decl *src, int column, row_value *out)
-{
-    set_null(out);
-    if (src != r->source || !r->cells) return;
-    const csvr_cell *c = &r->cells[column]; /* every declared column is read */
-    if (c->is_null) return;
-    switch (src->u.source.columns[column].type) {
-    case COLTYPE_INT: set_num(out, dec_from_int64(c->as.i)); return;
-    case COLTYPE_NUMBER: case COLTYPE_MONEY: set_num(out, c->as.dec); return;
-    case COLTYPE_DATE: set_date(out, c->as.date); return;
-    case COLTYPE_BOOL: set_bool(out, c->as.b); return;
-    default: set_text(out, c->as.text.ptr, c->as.text.len); return;
-    }
-}
-
-/* Three-way comparison of two non-null values of one type; *ok false if incomparable. */
-static int compare_rows(const row_value *a, const row_value *b, bool *ok)
-{
-    *ok = a->kind == b->kind;
-    if (!*ok) return 0;
-    switch (a->kind) {
-    case VAL_NUM: return dec_cmp(a->as.num, b->as.num);
-    case VAL_DATE: return (a->as.date > b->as.date) - (a->as.date < b->as.date);
-    case VAL_BOOL: return (int)a->as.b - (int)b->as.b;
-    case VAL_TEXT: {
-        size_t n = a->as.text.len < b->as.text.len ? a->as.text.len : b->as.text.len;
-        int c = memcmp(a->as.text.ptr, b->as.text.ptr, n);
-        if (c) return c < 0 ? -1 : 1;
-        return (a->as.text.len > b->as.text.len) - (a->as.text.len < b->as.text.len);
-    }
-    default: *ok = false; return 0;
-    }
-}
-
-static void arith(const row_ctx *r, const ast_expr *e, ast_op op, const row_value *a,
-                  const row_value *b, row_value *out)
-{
-    set_null(out);
-    if (a->kind != VAL_NUM || b->kind != VAL_NUM) return;
-    dec_t res;
-    dec_status st;
-    switch (op) {
-    case OP_ADD: st = dec_add(a->as.num, b->as.num, &res); break;
-    case OP_SUB: st = dec_sub(a->as.num, b->as.num, &res); break;
-    case OP_MUL: st = dec_mul(a->as.num, b->as.num, &res); break;
-    default:
-        st = dec_div(a->as.num, b->as.num, DEC_PLACES, &res);
-        break;
-    }
-    /* division by zero is null, as in SQL; leaving the exact range fails the run */
-    if (st == DEC_OVERFLOW) note_overflow(r->s, e);
-    if (st == DEC_OK) set_num(out, res);
-}
-
-static void compare_op(ast_op op, const row_value *a, const row_value *b, row_value *out)
-{
-    set_null(out);
-    if (a->kind == VAL_NULL || b->kind == VAL_NULL) return;
-    bool ok;
-    int c = compare_rows(a, b, &ok);
-    if (!ok) return;
-    switch (op) {
-    case OP_EQ: set_bool(out, c == 0); return;
-    case OP_NE: set_bool(out, c != 0); return;
-    case OP_LT: set_bool(out, c < 0); return;
-    case OP_LE: set_bool(out, c <= 0); return;
-    case OP_GT: set_bool(out, c > 0); return;
-    default: set_bool(out, c >= 0); return;
-    }
-}
-
-static bool set_has(eval_session *s, ast_decl *set, period_t period, const void *key, size_t len);
-static void slot_result(const row_ctx *r, const ast_expr *e, row_value *out);
-
-static void row_eval(const row_ctx *r, const ast_expr *e, row_value *out)
-{
-    set_null(out);
-    switch (e->kind) {
-    case EX_NUMBER: case EX_PERCENT: {
-        dec_t d;
-        if (literal_number(e, &d)) set_num(out, d);
-        return;
-    }
-    case EX_DATE: {
-        date_t d;
-        if (e->literal_ok) set_date(out, e->date);
-        else if (date_parse(e->u.lit.text, strlen(e->u.lit.text), &d) == DATE_OK) set_date(out, d);
-        return;
-    }
-    case EX_STRING:
-        set_text(out, e->u.lit.text, strlen(e->u.lit.text));
-        return;
-    case EX_BOOL: set_bool(out, e->u.lit.boolean); return;
-    case EX_NAME: case EX_MEMBER:
-        switch (e->ref_kind) {
-        case REF_COLUMN: row_cell(r, e->ref, e->column, out); return;
-        case REF_PERIOD_START: set_date(out, r->period.start); return;
-        case REF_PERIOD_END: set_date(out, r->period.end); return;
-        default: return;
-        }
-    case EX_UNARY: {
-        row_value v;
-        row_eval(r, e->u.op.lhs, &v);
-        if (v.kind == VAL_NULL) return;
-        if (e->u.op.op == OP_NOT) {
-            if (v.kind == VAL_BOOL) set_bool(out, !v.as.b);
-        } else if (v.kind == VAL_NUM) {
-            set_num(out, dec_neg(v.as.num));
-        }
-        return;
-    }
-    case EX_BINARY: {
-        ast_op op = e->u.op.op;
-        row_value a, b;
-        row_eval(r, e->u.op.lhs, &a);
-        if (op == OP_AND || op == OP_OR) {
-            /* SQL's three-valued logic: false and null = false, true or null = true */
-            bool decisive = op == OP_OR;
-            if (a.kind == VAL_BOOL && a.as.b == decisive) { set_bool(out, decisive); return; }
-            row_eval(r, e->u.op.rhs, &b);
-            if (b.kind == VAL_BOOL && b.as.b == decisive) { set_bool(out, decisive); return; }
-            if (a.kind == VAL_NULL || b.kind == VAL_NULL) return;
-            set_bool(out, op == OP_AND);
-            return;
-        }
-        row_eval(r, e->u.op.rhs, &b);
-        if (op >= OP_EQ) compare_op(op, &a, &b, out);
-        else arith(r, e, op, &a, &b, out);
-        return;
-    }
-    case EX_IF: {
-        row_value c;
-        row_eval(r, e->u.cond.cond, &c);
-        row_eval(r, c.kind == VAL_BOOL && c.as.b ? e->u.cond.then_expr : e->u.cond.else_expr, out);
-        return;
-    }
-    case EX_IN_LIST: {
-        row_value x;
-        row_eval(r, e->u.in.lhs, &x);
-        if (x.kind == VAL_NULL) return;
-        bool saw_null = false;
-        for (size_t i = 0; i < e->u.in.items.len; i++) {
-            row_value item;
-            row_eval(r, e->u.in.items.items[i], &item);
-            if (item.kind == VAL_NULL) { saw_null = true; continue; }
-            bool ok;
-            if (compare_rows(&x, &item, &ok) == 0 && ok) { set_bool(out, true); return; }
-        }
-        if (!saw_null) set_bool(out, false);
-        return;
-    }
-    case EX_IN_SET: {
-        row_value x;
-        row_eval(r, e->u.in.lhs, &x);
-        if (x.kind == VAL_NULL) return;
-        unsigned char buf[sizeof(dec_t)];
-        const void *key;
-        size_t len = row_key(&x, buf, &key);
-        set_bool(out, set_has(r->s, e->ref, r->period, key, len));
-        return;
-    }
-    case EX_IN_PERIOD: {
-        row_value x;
-        row_eval(r, e->u.in.lhs, &x);
-        if (x.kind != VAL_DATE) return;
-        switch (e->u.in.rel) {
-        case PERIOD_IN: set_bool(out, period_contains(r->period, x.as.date)); return;
-        case PERIOD_IN_PREVIOUS: set_bool(out, period_in_previous(r->period, x.as.date)); return;
-        default: set_bool(out, period_before(r->period, x.as.date)); return;
-        }
-    }
-    case EX_CALL: {
-        if (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT) {
-            slot_result(r, e, out);
-            return;
-        }
-        row_value a, b;
-        switch (e->call_kind) {
-        case CALL_FN_DAYS:
-            row_eval(r, e->u.call.args.items[0], &a);
-            row_eval(r, e->u.call.args.items[1], &b);
-            if (a.kind == VAL_DATE && b.kind == VAL_DATE)
-                set_num(out, dec_from_int64((int64_t)b.as.date - a.as.date));
-            return;
-        case CALL_FN_ABS:
-            row_eval(r, e->u.call.args.items[0], &a);
-            if (a.kind == VAL_NUM) set_num(out, dec_abs(a.as.num));
-            return;
-        case CALL_SCALE: {
-            row_eval(r, e->u.call.args.items[0], &a);
-            if (a.kind != VAL_NUM) return;
-            if (eval_scale_row(e->ref, a.as.num) < 0) {
-                /* the map is complete before the pass and only read during it */
-                uint32_t at = hmap_get(&r->s->row_scale_index, (uint64_t)(uintptr_t)e);
-                if (at != HMAP_NONE) __atomic_fetch_add(&r->s->row_scale_misses[at], 1, __ATOMIC_RELAXED);
-            }
-            eval_value v = eval_scale(e->ref, a.as.num);
-            if (v.kind == VAL_NUM) set_num(out, v.as.num);
-            return;
-        }
-        case CALL_FN_ROUND: {
-            row_eval(r, e->u.call.args.items[0], &a);
-            const ast_expr *places = e->u.call.args.items[1];
-            dec_t rounded;
-            if (a.kind == VAL_NUM && dec_round(a.as.num, (unsigned)atoi(places->u.lit.text), &rounded) == DEC_OK)
-                set_num(out, rounded);
-            return;
-        }
-        case CALL_FN_MIN: case CALL_FN_MAX: {
-            row_eval(r, e->u.call.args.items[0], &a);
-            row_eval(r, e->u.call.args.items[1], &b);
-            if (a.kind == VAL_NULL || b.kind == VAL_NULL) return;
-            bool ok;
-            int c = compare_rows(&a, &b, &ok);
-            if (!ok) return;
-            *out = (e->call_kind == CALL_FN_MIN) == (c <= 0) ? a : b;
-            return;
-        }
-        default:
-            return;
-        }
-    }
-    default:
-        return;
-    }
-}
-
-static bool row_true(const row_ctx *r, const ast_expr *e)
-{
-    if (!e) return true;
-    row_value v;
-    row_eval(r, e, &v);
-    return v.kind == VAL_BOOL && v.as.b;
+    interp_env env = { .leaves = &session_leaves, .ctx = s, .group = -1, .cells = cells, .source = source };
+    return env;
 }
 
 /* ---- accumulating ---------------------------------------------------------------------- */
 
-static void acc_add(acc *a, ast_call_kind kind, const row_value *v)
+static void acc_add(acc *a, ir_agg_kind kind, const val_t *v)
 {
-    if (kind == CALL_COUNT) {
+    if (kind == IR_AGG_COUNT) {
         a->n++;
         return;
     }
     if (v->kind == VAL_NULL) return;
     a->n++;
-    if (kind == CALL_SUM || kind == CALL_AVG) {
+    if (kind == IR_AGG_SUM || kind == IR_AGG_AVG) {
         if (v->kind == VAL_NUM && dec_add(a->sum, v->as.num, &a->sum) != DEC_OK) a->overflow = true;
         a->has = true;
         return;
     }
     bool better;
     if (v->kind == VAL_DATE) {
-        better = !a->has || (kind == CALL_MIN ? v->as.date < a->best_date : v->as.date > a->best_date);
+        better = !a->has || (kind == IR_AGG_MIN ? v->as.date < a->best_date : v->as.date > a->best_date);
         if (better) a->best_date = v->as.date;
     } else if (v->kind == VAL_NUM) {
         int c = a->has ? dec_cmp(v->as.num, a->best) : 0;
-        better = !a->has || (kind == CALL_MIN ? c < 0 : c > 0);
+        better = !a->has || (kind == IR_AGG_MIN ? c < 0 : c > 0);
         if (better) a->best = v->as.num;
     } else {
         return;
@@ -950,12 +666,12 @@ static void acc_add(acc *a, ast_call_kind kind, const row_value *v)
     a->has = true;
 }
 
-static eval_value acc_result(const acc *a, ast_call_kind kind, bool dates)
+static eval_value acc_result(const acc *a, ir_agg_kind kind, bool dates)
 {
     switch (kind) {
-    case CALL_COUNT: return eval_num(dec_from_int64(a->n));
-    case CALL_SUM: return eval_num(a->sum);
-    case CALL_AVG: {
+    case IR_AGG_COUNT: return eval_num(dec_from_int64(a->n));
+    case IR_AGG_SUM: return eval_num(a->sum);
+    case IR_AGG_AVG: {
         dec_t out;
         if (a->n == 0 || dec_div(a->sum, dec_from_int64(a->n), DEC_PLACES, &out) != DEC_OK) return eval_null();
         return eval_num(out);
@@ -966,19 +682,6 @@ static eval_value acc_result(const acc *a, ast_call_kind kind, bool dates)
     }
 }
 
-static void slot_result(const row_ctx *r, const ast_expr *e, row_value *out)
-{
-    set_null(out);
-    if (!r->slots) return;
-    int slot = plan_slot_of(r->agg, e);
-    if (slot < 0) return;
-    const acc *a = &r->slots[slot];
-    bool dates = e->type == TYPE_DATE;
-    eval_value v = acc_result(a, e->call_kind == CALL_DISTINCT ? CALL_COUNT : e->call_kind, dates);
-    if (v.kind == VAL_NUM) set_num(out, v.as.num);
-    else if (v.kind == VAL_DATE) set_date(out, v.as.date);
-}
-
 static size_t source_index_of(const eval_session *s, const ast_decl *src)
 {
     for (size_t i = 0; i < s->model->sources.len; i++)
@@ -986,13 +689,16 @@ static size_t source_index_of(const eval_session *s, const ast_decl *src)
     return s->stats_count - 1;
 }
 
-/* An aggregate's argument as written in the spec, for messages. */
+/* An aggregate's argument as written in the spec (at its first planned use), for
+ * messages. */
 static const char *canonical_arg(eval_session *s, const plan_agg *agg)
 {
     if (!agg->arg) return agg->source->name;
-    const diag_file *f = diag_get_file(s->diags, agg->arg->span.file);
+    kp_span span = agg->syntax && agg->syntax->u.call.args.len
+                       ? ((const ast_expr *)agg->syntax->u.call.args.items[0])->span : agg->arg->span;
+    const diag_file *f = diag_get_file(s->diags, span.file);
     if (!f) return "?";
-    return arena_strndup(&s->mem, f->text + agg->arg->span.start, agg->arg->span.end - agg->arg->span.start);
+    return arena_strndup(&s->mem, f->text + span.start, span.end - span.start);
 }
 
 /* After the pass: the results per group of a count/sum/avg/min/max instance. */
@@ -1008,7 +714,7 @@ static void finish_instance(eval_session *s, plan_instance *in)
             if (!s->failed) {
                 diag_report_data(s->diags, DIAG_ERROR, s->stats[source_index_of(s, agg->source)].path, 0, 0,
                                  "overflow", "%s(%s) overflows: the total leaves the exact decimal range (|value| < 1.7e20)",
-                                 agg->kind == CALL_AVG ? "avg" : "sum", canonical_arg(s, agg));
+                                 agg->kind == IR_AGG_AVG ? "avg" : "sum", canonical_arg(s, agg));
             }
             s->failed = true;
             st->result[g] = eval_null();
@@ -1020,9 +726,9 @@ static void finish_instance(eval_session *s, plan_instance *in)
 }
 
 /* The state of SET's instance in PERIOD, or NULL when it was not computed. */
-static const inst_state *set_state(eval_session *s, ast_decl *set, period_t period)
+static const inst_state *set_state(eval_session *s, const ir_agg *set, period_t period)
 {
-    plan_instance *in = plan_find_set(&s->plan, set, period);
+    plan_instance *in = plan_find(&s->plan, set, period);
     return in && in->state && ((inst_state *)in->state)->keys ? in->state : NULL;
 }
 
@@ -1058,7 +764,8 @@ static void finish_key_run(eval_session *s, key_run *run)
         if (!agg->member_set) continue;
         any_set = true;
         for (size_t pos = 0; pos < run->count; pos++)
-            sets[m * run->count + pos] = set_state(s, agg->member_set, run->instances[m * run->count + pos]->period);
+            sets[m * run->count + pos] =
+                set_state(s, agg->ir->member_set_agg, run->instances[m * run->count + pos]->period);
     }
     uint64_t cursor = 0;
     ks_entry en;
@@ -1078,9 +785,10 @@ static void finish_key_run(eval_session *s, key_run *run)
                         memcpy(&unpacked[i].n, payload + mem->slots_at + i * sizeof(int64_t), sizeof(int64_t));
                     slots = unpacked;
                 }
-                row_ctx r = { .s = s, .period = in->period, .slots = slots, .agg = agg,
-                              .source = agg->source };
-                if (!row_true(&r, agg->having)) continue;
+                interp_env env = row_env(s, agg->source, NULL);
+                env.period = in->period;
+                env.slots = slots;
+                if (!interp_true(&env, agg->having)) continue;
                 if (mem->passed_at != SIZE_MAX) payload[mem->passed_at] = 1;
             }
             counts[m * cells + en.cell]++;
@@ -1100,7 +808,7 @@ static void finish_key_run(eval_session *s, key_run *run)
 }
 
 /* Whether the key is a member of SET in PERIOD (sets are company-wide: the total group). */
-static bool set_has(eval_session *s, ast_decl *set, period_t period, const void *key, size_t len)
+static bool set_has(eval_session *s, const ir_agg *set, period_t period, const void *key, size_t len)
 {
     return state_has(s, set_state(s, set, period), ks_hash(key, len), key, len);
 }
@@ -1192,7 +900,7 @@ static inst_state *new_state(eval_session *s, const plan_agg *agg)
 {
     inst_state *st = xcalloc(1, sizeof *st);
     /* a distinct instance gets its key run from read_source */
-    if (agg->kind != CALL_DISTINCT) st->accs = xcalloc((size_t)s->groups, sizeof *st->accs);
+    if (agg->kind != IR_AGG_DISTINCT) st->accs = xcalloc((size_t)s->groups, sizeof *st->accs);
     return st;
 }
 
@@ -1387,7 +1095,7 @@ static bool key_row(pass_ctx *p, const csvr_row *row, uint64_t ordinal)
  * applies it later, when the row is gone, so a text value keeps only its kind (all
  * that count() and the null rules look at). */
 typedef struct slot_input {
-    row_value v;
+    val_t v;
     bool counted;              /* the slot's own where held */
 } slot_input;
 
@@ -1409,21 +1117,19 @@ static void apply_slots(void *ctx, void *payload, const void *extra)
         const slot_input *in = (const slot_input *)(rec + mem->inputs_at);
         for (size_t i = 0; i < mem->nslots; i++) {
             if (!in[i].counted) continue;
-            const ast_expr *slot = mem->agg->slots.items[i];
-            ast_call_kind kind = slot->call_kind == CALL_DISTINCT ? CALL_COUNT : slot->call_kind;
-            acc_add(&slots[i], kind, &in[i].v);
+            acc_add(&slots[i], mem->agg->ir->slots[i]->u.group.kind, &in[i].v);
         }
     }
 }
 
-static bool slot_is_count(const ast_expr *slot)
+static bool slot_is_count(const ir_node *slot)
 {
-    return slot->call_kind == CALL_COUNT || slot->call_kind == CALL_DISTINCT;
+    return slot->u.group.kind == IR_AGG_COUNT;
 }
 
 /* Records a row's key for the instance at POS of a key run (for all its members): in
  * the total and, when GROUP is a staff group, in that group too. */
-static void add_key(pass_ctx *p, size_t run_index, const row_ctx *r, uint32_t pos, int group,
+static void add_key(pass_ctx *p, size_t run_index, const interp_env *r, uint32_t pos, int group,
                     const void *key, size_t len, uint64_t h)
 {
     const key_run *run = p->key_runs[run_index];
@@ -1431,17 +1137,17 @@ static void add_key(pass_ctx *p, size_t run_index, const row_ctx *r, uint32_t po
     for (size_t m = 0; m < run->member_count; m++) {
         const key_member *mem = &run->members[m];
         for (size_t i = 0; i < mem->nslots; i++) {
-            const ast_expr *slot = mem->agg->slots.items[i];
-            bool counted = row_true(r, slot->u.call.where);
+            const ir_node *slot = mem->agg->ir->slots[i];
+            bool counted = interp_true(r, slot->u.group.where);
             if (mem->counts_only) {
                 rec[mem->inputs_at + i] = counted;
                 continue;
             }
             slot_input *in = (slot_input *)(rec + mem->inputs_at) + i;
             in->counted = counted;
-            if (counted && slot->u.call.args.len) row_eval(r, slot->u.call.args.items[0], &in->v);
-            else set_null(&in->v);
-            if (in->v.kind == VAL_TEXT) in->v.as.text = (csvr_text){ NULL, 0 };
+            if (counted && slot->u.group.arg) interp_eval(r, slot->u.group.arg, &in->v);
+            else val_set_null(&in->v);
+            if (in->v.kind == VAL_TEXT) val_set_text(&in->v, NULL, 0);
         }
     }
     uint32_t groups = (uint32_t)p->s->groups;
@@ -1525,7 +1231,7 @@ static bool on_row(void *ctx, const csvr_row *row)
     size_t key_len = 0;
     uint64_t key_hash = 0;
     bool hashed = false;
-    row_ctx r = { .s = s, .cells = row->cells, .source = p->source };
+    interp_env r = row_env(s, p->source, row->cells);
     for (size_t ri = 0; ri < p->run_count; ri++) {
         if (p->follows[ri]) continue; /* its key family's first run records the keys */
         const agg_run *run = &p->runs[ri];
@@ -1545,8 +1251,8 @@ static bool on_row(void *ctx, const csvr_row *row)
             to = lo;
         }
         bool evaluated = false, pass_all = false, keyed = false;
-        row_value value;
-        set_null(&value);
+        val_t value;
+        val_set_null(&value);
         for (size_t i = from; i < to; i++) {
             plan_instance *in = p->instances[i];
             if (timed && (when < in->window.from || when >= in->window.to)) continue;
@@ -1554,15 +1260,15 @@ static bool on_row(void *ctx, const csvr_row *row)
             /* the where and the argument are the same for every period unless they
              * mention it: computed once per aggregate and row */
             if (!evaluated || agg->where_uses_period || agg->arg_uses_period) {
-                pass_all = !agg->where || row_true(&r, agg->where);
+                pass_all = !agg->where || interp_true(&r, agg->where);
                 if (pass_all) {
-                    if (agg->arg) row_eval(&r, agg->arg, &value);
-                    else set_null(&value);
-                    keyed = agg->kind == CALL_DISTINCT && value.kind != VAL_NULL;
+                    if (agg->arg) interp_eval(&r, agg->arg, &value);
+                    else val_set_null(&value);
+                    keyed = agg->kind == IR_AGG_DISTINCT && value.kind != VAL_NULL;
                     if (keyed) {
                         const void *prev = key;
                         size_t prev_len = key_len;
-                        key_len = row_key(&value, key_buf, &key);
+                        key_len = val_key(&value, key_buf, &key);
                         /* aggregates over one column (distinct and its having variants)
                          * share the row's key: hash it once */
                         if (!hashed || key != prev || key_len != prev_len || key == key_buf)
@@ -1576,7 +1282,7 @@ static bool on_row(void *ctx, const csvr_row *row)
             if (staff && group == -2)
                 group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
             int own = staff ? group : -1;
-            if (agg->kind == CALL_DISTINCT) {
+            if (agg->kind == IR_AGG_DISTINCT) {
                 if (keyed) add_key(p, ri, &r, (uint32_t)(i - run->first), own, key, key_len, key_hash);
                 continue;
             }
@@ -1588,12 +1294,12 @@ static bool on_row(void *ctx, const csvr_row *row)
     return true;
 }
 
-static void acc_merge(acc *dst, const acc *src, ast_call_kind kind)
+static void acc_merge(acc *dst, const acc *src, ir_agg_kind kind)
 {
     dst->n += src->n;
     dst->overflow |= src->overflow;
-    if (kind == CALL_COUNT || !src->has) return;
-    if (kind == CALL_SUM || kind == CALL_AVG) {
+    if (kind == IR_AGG_COUNT || !src->has) return;
+    if (kind == IR_AGG_SUM || kind == IR_AGG_AVG) {
         if (dec_add(dst->sum, src->sum, &dst->sum) != DEC_OK) dst->overflow = true;
         dst->has = true;
         return;
@@ -1604,7 +1310,7 @@ static void acc_merge(acc *dst, const acc *src, ast_call_kind kind)
         dst->has = true;
         return;
     }
-    bool min = kind == CALL_MIN;
+    bool min = kind == IR_AGG_MIN;
     int c = dec_cmp(src->best, dst->best);
     if (min ? c < 0 : c > 0) dst->best = src->best;
     if (min ? src->best_date < dst->best_date : src->best_date > dst->best_date)
@@ -2100,7 +1806,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         agg_run *ar = &runs[ri];
         key_runs[ri] = NULL;
         follows[ri] = false;
-        if (ar->agg->kind != CALL_DISTINCT) continue;
+        if (ar->agg->kind != IR_AGG_DISTINCT) continue;
         if ((uint64_t)ar->count * (uint64_t)s->groups >= UINT32_MAX) {
             diag_report_data(s->diags, DIAG_ERROR, source_path(s, src), 0, 0, "limit",
                              "distinct(%s) over %zu periods for %d staff groups exceeds kpic's limit of 2^32 period-group cells",
@@ -2130,10 +1836,10 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         bool slots = false;
         for (size_t m = 0; m < kr->member_count; m++) {
             key_member *mem = &kr->members[m];
-            mem->nslots = mem->agg->slots.len;
+            mem->nslots = mem->agg->ir->slot_count;
             mem->counts_only = true;
             for (size_t j = 0; j < mem->nslots; j++)
-                mem->counts_only = mem->counts_only && slot_is_count(mem->agg->slots.items[j]);
+                mem->counts_only = mem->counts_only && slot_is_count(mem->agg->ir->slots[j]);
             /* accs and slot inputs hold 16-byte decimals: start each member's part aligned */
             payload = (payload + 15) & ~(size_t)15;
             record = (record + 15) & ~(size_t)15;
@@ -2266,7 +1972,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
          * its own accumulators, merged at the end (distinct keys are always shared) */
         for (size_t i = 0; i < mine.len; i++) {
             plan_instance *in = mine.items[i];
-            bool own = threads > 1 && in->agg->kind != CALL_DISTINCT;
+            bool own = threads > 1 && in->agg->kind != IR_AGG_DISTINCT;
             p->states[i] = own ? new_state(s, in->agg) : in->state;
         }
         if (threads > 1) p->shared = &sh;
@@ -2449,41 +2155,23 @@ bool eval_overflow_check(eval_session *s)
     return false;
 }
 
-/* Registers every scale call in E (a row expression: an aggregate's argument, where
+/* Registers every scale call in N (a row expression: an aggregate's argument, where
  * or having) so that rows can count their inputs outside every interval. */
-static void collect_row_scales(eval_session *s, const ast_expr *e)
+static void collect_row_scales(const ir_node *n, void *ctx)
 {
-    if (!e) return;
-    switch (e->kind) {
-    case EX_UNARY: collect_row_scales(s, e->u.op.lhs); return;
-    case EX_BINARY: collect_row_scales(s, e->u.op.lhs); collect_row_scales(s, e->u.op.rhs); return;
-    case EX_IF:
-        collect_row_scales(s, e->u.cond.cond);
-        collect_row_scales(s, e->u.cond.then_expr);
-        collect_row_scales(s, e->u.cond.else_expr);
-        return;
-    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
-        collect_row_scales(s, e->u.in.lhs);
-        for (size_t i = 0; i < e->u.in.items.len; i++) collect_row_scales(s, e->u.in.items.items[i]);
-        return;
-    case EX_CALL:
-        for (size_t i = 0; i < e->u.call.args.len; i++) collect_row_scales(s, e->u.call.args.items[i]);
-        collect_row_scales(s, e->u.call.where);
-        if (e->call_kind != CALL_SCALE) return;
-        uint64_t key = (uint64_t)(uintptr_t)e;
-        if (hmap_get(&s->row_scale_index, key) != HMAP_NONE) return;
-        if (s->row_scale_count == s->row_scale_cap) {
-            s->row_scale_cap = s->row_scale_cap ? s->row_scale_cap * 2 : 8;
-            s->row_scale_calls = xrealloc(s->row_scale_calls, s->row_scale_cap * sizeof *s->row_scale_calls);
-            s->row_scale_misses = xrealloc(s->row_scale_misses, s->row_scale_cap * sizeof *s->row_scale_misses);
-        }
-        hmap_put(&s->row_scale_index, key, (uint32_t)s->row_scale_count);
-        s->row_scale_calls[s->row_scale_count] = e;
-        s->row_scale_misses[s->row_scale_count++] = 0;
-        return;
-    default:
-        return;
+    eval_session *s = ctx;
+    ir_each_child(n, collect_row_scales, s);
+    if (n->kind != IR_SCALE) return;
+    uint64_t key = (uint64_t)(uintptr_t)n;
+    if (hmap_get(&s->row_scale_index, key) != HMAP_NONE) return;
+    if (s->row_scale_count == s->row_scale_cap) {
+        s->row_scale_cap = s->row_scale_cap ? s->row_scale_cap * 2 : 8;
+        s->row_scale_calls = xrealloc(s->row_scale_calls, s->row_scale_cap * sizeof *s->row_scale_calls);
+        s->row_scale_misses = xrealloc(s->row_scale_misses, s->row_scale_cap * sizeof *s->row_scale_misses);
     }
+    hmap_put(&s->row_scale_index, key, (uint32_t)s->row_scale_count);
+    s->row_scale_calls[s->row_scale_count] = n->syntax;
+    s->row_scale_misses[s->row_scale_count++] = 0;
 }
 
 /* Under --skip-bad-rows, a warning per source that had rows skipped: a figure
@@ -2521,9 +2209,9 @@ bool eval_execute(eval_session *s)
     plan_schedule(&s->plan);
     for (size_t i = 0; i < s->plan.aggs.len; i++) {
         const plan_agg *agg = s->plan.aggs.items[i];
-        collect_row_scales(s, agg->arg);
-        collect_row_scales(s, agg->where);
-        collect_row_scales(s, agg->having);
+        if (agg->arg) collect_row_scales(agg->arg, s);
+        if (agg->where) collect_row_scales(agg->where, s);
+        if (agg->having) collect_row_scales(agg->having, s);
     }
     for (int level = 0; level <= s->plan.max_level; level++)
         for (size_t i = 0; i < s->model->sources.len; i++)
@@ -2550,16 +2238,7 @@ bool eval_write_rejects(const eval_session *s, const char **why)
 
 /* ---- evaluating expressions --------------------------------------------------------------- */
 
-typedef struct value_ctx {
-    eval_session *s;
-    period_t period;
-    int group;                 /* roster index, or -1 for the company */
-    const eval_kpi_context *kpi;
-} value_ctx;
-
-static eval_value value_eval(const value_ctx *c, ast_expr *e);
-
-static eval_value indicator_at(eval_session *s, ast_decl *ind, period_t period, int group)
+static eval_value indicator_at(eval_session *s, const ast_decl *ind, period_t period, int group)
 {
     if (!ind->u.indicator.per_staff) group = -1;
     if (s->options.given_values)
@@ -2572,17 +2251,19 @@ static eval_value indicator_at(eval_session *s, ast_decl *ind, period_t period, 
         memo_entry *m = &s->memo[at];
         if (m->decl == ind && m->start == period.start && m->group == group) return m->value;
     }
-    value_ctx c = { s, period, group, NULL };
-    eval_value v = value_eval(&c, ind->u.indicator.expr);
+    interp_env env = { .leaves = &session_leaves, .ctx = s, .period = period, .group = group };
+    val_t v;
+    interp_eval(&env, ir_indicator(s->ir, ind), &v);
+    eval_value value = val_to_eval(&v);
     if (at == HMAP_NONE) {
         if (s->memo_count == s->memo_cap) {
             s->memo_cap = s->memo_cap ? s->memo_cap * 2 : 256;
             s->memo = xrealloc(s->memo, s->memo_cap * sizeof *s->memo);
         }
-        s->memo[s->memo_count] = (memo_entry){ ind, period.start, group, v };
+        s->memo[s->memo_count] = (memo_entry){ ind, period.start, group, value };
         hmap_put(&s->memo_index, key, (uint32_t)s->memo_count++);
     }
-    return v;
+    return value;
 }
 
 static eval_value aggregate_at(eval_session *s, plan_instance *in, int group, bool per_staff)
@@ -2596,15 +2277,10 @@ static eval_value aggregate_at(eval_session *s, plan_instance *in, int group, bo
 
 int eval_compare_values(const eval_value *a, const eval_value *b, bool *ok)
 {
-    *ok = a->kind == b->kind && a->kind != VAL_NULL;
-    if (!*ok) return 0;
-    switch (a->kind) {
-    case VAL_NUM: return dec_cmp(a->as.num, b->as.num);
-    case VAL_DATE: return (a->as.date > b->as.date) - (a->as.date < b->as.date);
-    case VAL_BOOL: return (int)a->as.b - (int)b->as.b;
-    case VAL_TEXT: { int c = strcmp(a->as.text, b->as.text); return (c > 0) - (c < 0); }
-    default: *ok = false; return 0;
-    }
+    val_t x, y;
+    val_from_eval(a, &x);
+    val_from_eval(b, &y);
+    return val_compare(&x, &y, ok);
 }
 
 /* A scale bound: a signed number or percent, or ±inf. */
@@ -2667,9 +2343,9 @@ eval_value eval_scale(const ast_decl *scale, dec_t x)
     return eval_num(out);
 }
 
-static void note_scale_miss(const value_ctx *c, const ast_expr *call, dec_t input)
+static void note_scale_miss(const interp_env *env, const ast_expr *call, dec_t input)
 {
-    eval_session *s = c->s;
+    eval_session *s = env->ctx;
     uint64_t key = (uint64_t)(uintptr_t)call;
     uint32_t at = hmap_get(&s->scale_miss_index, key);
     if (at != HMAP_NONE) {
@@ -2681,7 +2357,7 @@ static void note_scale_miss(const value_ctx *c, const ast_expr *call, dec_t inpu
         s->scale_misses = xrealloc(s->scale_misses, s->scale_miss_cap * sizeof *s->scale_misses);
     }
     hmap_put(&s->scale_miss_index, key, (uint32_t)s->scale_miss_count);
-    s->scale_misses[s->scale_miss_count++] = (scale_miss){ call, input, c->period, c->group, 1 };
+    s->scale_misses[s->scale_miss_count++] = (scale_miss){ call, input, env->period, env->group, 1 };
 }
 
 void eval_report_scale_misses(eval_session *s)
@@ -2712,170 +2388,111 @@ void eval_report_scale_misses(eval_session *s)
     }
 }
 
-static eval_value value_eval(const value_ctx *c, ast_expr *e)
+/* ---- the leaves ---- */
+
+static void leaf_indicator(const interp_env *env, const ast_decl *indicator, val_t *out)
 {
-    eval_session *s = c->s;
-    switch (e->kind) {
-    case EX_NUMBER: case EX_PERCENT: {
-        dec_t d;
-        return literal_number(e, &d) ? eval_num(d) : eval_null();
-    }
-    case EX_DATE: {
-        date_t d;
-        return date_parse(e->u.lit.text, strlen(e->u.lit.text), &d) == DATE_OK ? eval_date(d) : eval_null();
-    }
-    case EX_STRING: {
-        eval_value v = eval_null();
-        v.kind = VAL_TEXT;
-        v.as.text = e->u.lit.text;
-        return v;
-    }
-    case EX_BOOL: return eval_bool(e->u.lit.boolean);
-    case EX_NAME: case EX_MEMBER:
-        switch (e->ref_kind) {
-        case REF_INDICATOR: return indicator_at(s, e->ref, c->period, c->group);
-        case REF_PERIOD_START: return eval_date(c->period.start);
-        case REF_PERIOD_END: return eval_date(c->period.end);
-        case REF_STAFF_COLUMN:
-            if (c->group < 0 || (size_t)c->group >= s->staff_count) return eval_null();
-            return s->staff_rows[c->group].values[e->column];
-        case REF_VALUE: return c->kpi ? c->kpi->value : eval_null();
-        case REF_TARGET: return c->kpi ? c->kpi->target : eval_null();
-        case REF_ACHIEVEMENT: return c->kpi ? c->kpi->achievement : eval_null();
-        case REF_SCORE: return c->kpi ? c->kpi->score : eval_null();
-        case REF_EMPLOYED: return c->kpi ? c->kpi->employed : eval_null();
-        default: return eval_null();
-        }
-    case EX_UNARY: {
-        eval_value v = value_eval(c, e->u.op.lhs);
-        if (v.kind == VAL_NULL) return v;
-        if (e->u.op.op == OP_NOT) return v.kind == VAL_BOOL ? eval_bool(!v.as.b) : eval_null();
-        return v.kind == VAL_NUM ? eval_num(dec_neg(v.as.num)) : eval_null();
-    }
-    case EX_BINARY: {
-        ast_op op = e->u.op.op;
-        if (op == OP_AND || op == OP_OR) {
-            eval_value a = value_eval(c, e->u.op.lhs);
-            if (a.kind == VAL_BOOL && a.as.b == (op == OP_OR)) return a;
-            eval_value b = value_eval(c, e->u.op.rhs);
-            if (b.kind == VAL_BOOL && b.as.b == (op == OP_OR)) return b;
-            if (a.kind == VAL_NULL || b.kind == VAL_NULL) return eval_null();
-            return eval_bool(op == OP_AND);
-        }
-        eval_value a = value_eval(c, e->u.op.lhs), b = value_eval(c, e->u.op.rhs);
-        if (a.kind == VAL_NULL || b.kind == VAL_NULL) return eval_null();
-        if (op >= OP_EQ) {
-            bool ok;
-            int r = eval_compare_values(&a, &b, &ok);
-            if (!ok) return eval_null();
-            switch (op) {
-            case OP_EQ: return eval_bool(r == 0);
-            case OP_NE: return eval_bool(r != 0);
-            case OP_LT: return eval_bool(r < 0);
-            case OP_LE: return eval_bool(r <= 0);
-            case OP_GT: return eval_bool(r > 0);
-            default: return eval_bool(r >= 0);
-            }
-        }
-        if (a.kind != VAL_NUM || b.kind != VAL_NUM) return eval_null();
-        dec_t out;
-        dec_status st = op == OP_ADD ? dec_add(a.as.num, b.as.num, &out)
-                      : op == OP_SUB ? dec_sub(a.as.num, b.as.num, &out)
-                      : op == OP_MUL ? dec_mul(a.as.num, b.as.num, &out)
-                      : dec_div(a.as.num, b.as.num, DEC_PLACES, &out);
-        if (st == DEC_OVERFLOW) note_overflow(s, e);
-        return st == DEC_OK ? eval_num(out) : eval_null();
-    }
-    case EX_IF: {
-        eval_value cond = value_eval(c, e->u.cond.cond);
-        return value_eval(c, cond.kind == VAL_BOOL && cond.as.b ? e->u.cond.then_expr : e->u.cond.else_expr);
-    }
-    case EX_IN_LIST: {
-        eval_value x = value_eval(c, e->u.in.lhs);
-        if (x.kind == VAL_NULL) return x;
-        bool saw_null = false;
-        for (size_t i = 0; i < e->u.in.items.len; i++) {
-            eval_value item = value_eval(c, e->u.in.items.items[i]);
-            if (item.kind == VAL_NULL) { saw_null = true; continue; }
-            bool ok;
-            if (eval_compare_values(&x, &item, &ok) == 0 && ok) return eval_bool(true);
-        }
-        return saw_null ? eval_null() : eval_bool(false);
-    }
-    case EX_IN_SET: {
-        eval_value x = value_eval(c, e->u.in.lhs);
-        if (x.kind == VAL_NULL) return x;
-        unsigned char buf[sizeof(dec_t)];
-        const void *key;
-        const void *payload = x.kind == VAL_TEXT ? (const void *)x.as.text : (const void *)&x.as;
-        size_t len = encode_key(x.kind, payload, x.kind == VAL_TEXT ? strlen(x.as.text) : 0, buf, &key);
-        return eval_bool(set_has(s, e->ref, c->period, key, len));
-    }
-    case EX_IN_PERIOD: {
-        eval_value x = value_eval(c, e->u.in.lhs);
-        if (x.kind != VAL_DATE) return eval_null();
-        switch (e->u.in.rel) {
-        case PERIOD_IN: return eval_bool(period_contains(c->period, x.as.date));
-        case PERIOD_IN_PREVIOUS: return eval_bool(period_in_previous(c->period, x.as.date));
-        default: return eval_bool(period_before(c->period, x.as.date));
-        }
-    }
-    case EX_CALL:
-        switch (e->call_kind) {
-        case CALL_COUNT: case CALL_SUM: case CALL_AVG: case CALL_MIN: case CALL_MAX: case CALL_DISTINCT:
-            return aggregate_at(s, plan_find(&s->plan, e, c->period), c->group, e->per_staff);
-        case CALL_SET_SIZE:
-            return aggregate_at(s, plan_find_set(&s->plan, e->ref, c->period), c->group, e->per_staff);
-        case CALL_PREVIOUS: case CALL_LAST_YEAR: {
-            value_ctx shifted = *c;
-            bool ok = e->call_kind == CALL_PREVIOUS ? period_previous(c->period, &shifted.period)
-                                                    : period_last_year(c->period, &shifted.period);
-            return ok ? value_eval(&shifted, e->u.call.args.items[0]) : eval_null();
-        }
-        case CALL_SCALE: {
-            eval_value x = value_eval(c, e->u.call.args.items[0]);
-            if (x.kind != VAL_NUM) return eval_null();
-            if (eval_scale_row(e->ref, x.as.num) < 0) note_scale_miss(c, e, x.as.num);
-            return eval_scale(e->ref, x.as.num);
-        }
-        case CALL_FN_DAYS: {
-            eval_value a = value_eval(c, e->u.call.args.items[0]), b = value_eval(c, e->u.call.args.items[1]);
-            if (a.kind != VAL_DATE || b.kind != VAL_DATE) return eval_null();
-            return eval_num(dec_from_int64((int64_t)b.as.date - a.as.date));
-        }
-        case CALL_FN_ABS: {
-            eval_value a = value_eval(c, e->u.call.args.items[0]);
-            return a.kind == VAL_NUM ? eval_num(dec_abs(a.as.num)) : eval_null();
-        }
-        case CALL_FN_ROUND: {
-            eval_value a = value_eval(c, e->u.call.args.items[0]);
-            const ast_expr *places = e->u.call.args.items[1];
-            dec_t out;
-            if (a.kind != VAL_NUM || dec_round(a.as.num, (unsigned)atoi(places->u.lit.text), &out) != DEC_OK)
-                return eval_null();
-            return eval_num(out);
-        }
-        case CALL_FN_MIN: case CALL_FN_MAX: {
-            eval_value a = value_eval(c, e->u.call.args.items[0]), b = value_eval(c, e->u.call.args.items[1]);
-            bool ok;
-            int r = eval_compare_values(&a, &b, &ok);
-            if (!ok) return eval_null();
-            return (e->call_kind == CALL_FN_MIN) == (r <= 0) ? a : b;
-        }
-        default:
-            return eval_null();
-        }
-    default:
-        return eval_null();
+    eval_value v = indicator_at(env->ctx, indicator, env->period, env->group);
+    val_from_eval(&v, out);
+}
+
+static void leaf_aggregate(const interp_env *env, const ir_node *n, val_t *out)
+{
+    eval_session *s = env->ctx;
+    const ir_agg *agg = n->kind == IR_ROWS ? n->u.agg->rows : n->u.agg;
+    eval_value v = aggregate_at(s, plan_find(&s->plan, agg, env->period), env->group, n->per_staff);
+    val_from_eval(&v, out);
+}
+
+static void leaf_group(const interp_env *env, const ir_node *n, val_t *out)
+{
+    if (!env->slots) return;
+    const acc *a = (const acc *)env->slots + n->u.group.slot;
+    eval_value v = acc_result(a, n->u.group.kind, n->type == TYPE_DATE);
+    if (v.kind == VAL_NUM) val_set_num(out, v.as.num);
+    else if (v.kind == VAL_DATE) val_set_date(out, v.as.date);
+}
+
+static bool leaf_in_set(const interp_env *env, const ir_agg *set, const val_t *x)
+{
+    unsigned char buf[sizeof(dec_t)];
+    const void *key;
+    size_t len = val_key(x, buf, &key);
+    return set_has(env->ctx, set, env->period, key, len);
+}
+
+static void leaf_staff_cell(const interp_env *env, const ir_node *n, val_t *out)
+{
+    eval_session *s = env->ctx;
+    if (env->group < 0 || (size_t)env->group >= s->staff_count) return;
+    val_from_eval(&s->staff_rows[env->group].values[n->u.column.index], out);
+}
+
+static void leaf_context(const interp_env *env, ir_kind which, val_t *out)
+{
+    const eval_kpi_context *kpi = env->kpi;
+    if (!kpi) return;
+    switch (which) {
+    case IR_VALUE: val_from_eval(&kpi->value, out); return;
+    case IR_TARGET: val_from_eval(&kpi->target, out); return;
+    case IR_ACHIEVEMENT: val_from_eval(&kpi->achievement, out); return;
+    case IR_SCORE: val_from_eval(&kpi->score, out); return;
+    case IR_EMPLOYED: val_from_eval(&kpi->employed, out); return;
+    default: return;
     }
 }
+
+/* A scale in a row (counted by every worker at once, reported per call) or in a
+ * figure (reported with the first period and staff member it happened for). */
+static void leaf_scale(const interp_env *env, const ir_node *n, dec_t x, val_t *out)
+{
+    eval_session *s = env->ctx;
+    if (eval_scale_row(n->u.decl, x) < 0) {
+        if (env->cells) {
+            /* the map is complete before the pass and only read during it */
+            uint32_t at = hmap_get(&s->row_scale_index, (uint64_t)(uintptr_t)n);
+            if (at != HMAP_NONE) __atomic_fetch_add(&s->row_scale_misses[at], 1, __ATOMIC_RELAXED);
+        } else {
+            note_scale_miss(env, n->syntax, x);
+        }
+    }
+    eval_value v = eval_scale(n->u.decl, x);
+    if (v.kind == VAL_NUM) val_set_num(out, v.as.num);
+}
+
+static void leaf_overflow(const interp_env *env, const ir_node *n)
+{
+    note_overflow(env->ctx, n->syntax);
+}
+
+static const interp_leaves session_leaves = {
+    .indicator = leaf_indicator,
+    .aggregate = leaf_aggregate,
+    .group = leaf_group,
+    .in_set = leaf_in_set,
+    .staff_cell = leaf_staff_cell,
+    .context = leaf_context,
+    .scale = leaf_scale,
+    .overflow = leaf_overflow,
+};
 
 eval_value eval_value_of(eval_session *s, ast_expr *expr, size_t period, int staff,
                          const eval_kpi_context *kpi)
 {
     if (!s->executed || s->failed || period >= s->period_count) return eval_null();
-    value_ctx c = { s, s->periods[period], staff, kpi };
-    return value_eval(&c, expr);
+    interp_env env = { .leaves = &session_leaves, .ctx = s, .period = s->periods[period], .group = staff,
+                       .kpi = kpi };
+    val_t v;
+    interp_eval(&env, lowered(s, expr), &v);
+    return val_to_eval(&v);
+}
+
+eval_value eval_rows_of(eval_session *s, const ast_expr *aggregate, size_t period, int staff)
+{
+    if (!s->executed || s->failed || period >= s->period_count) return eval_null();
+    const ir_node *n = lowered(s, aggregate);
+    if (n->kind != IR_AGGREGATE || !n->u.agg->rows) return eval_null();
+    return aggregate_at(s, plan_find(&s->plan, n->u.agg->rows, s->periods[period]), staff, n->per_staff);
 }
 
 eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t period, int staff)

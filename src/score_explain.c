@@ -5,8 +5,8 @@
  * To show what an aggregate inside previous() or last_year() gave, the session is
  * created with those shifted periods as periods of its own (score_trace_periods), so
  * eval_value_of() can be asked for them; and to show how many rows an aggregate saw,
- * every aggregate gets a twin `count(SRC where … over …)` with the same source,
- * condition and window (score_trace_require), computed in the same single pass.
+ * the count of its rows (the IR's ir_agg.rows: its source, where and window) is
+ * required too (score_trace_require) and computed in the same single pass.
  */
 #include "score_internal.h"
 
@@ -379,68 +379,39 @@ period_t *score_trace_periods(const ast_decl *role, period_t p, size_t *count)
 
 struct score_trace {
     hmap rows_of;              /* aggregate node → index into rows */
-    ast_expr **rows;           /* the twin count() of each aggregate */
+    const ast_expr **rows;     /* each aggregate whose rows are counted (eval_rows_of) */
     size_t count, cap;
     hmap walked;               /* indicators already walked */
 };
 
-/* `count(SOURCE where WHERE over OVER)`, annotated as the checker would, in MEM. */
-static ast_expr *count_node(arena *mem, kp_span span, ast_decl *source, ast_expr *where,
-                            ast_window *over, bool per_staff)
-{
-    ast_expr *src = ast_new_expr(mem, EX_NAME, span);
-    src->u.name.name = source->name;
-    src->ref_kind = REF_SOURCE;
-    src->ref = source;
-    src->type = TYPE_SOURCE;
-    ast_expr *call = ast_new_expr(mem, EX_CALL, span);
-    call->u.call.name = "count";
-    call->u.call.name_span = span;
-    ptr_vec_push(mem, &call->u.call.args, src);
-    call->u.call.where = where;
-    call->u.call.over = over;
-    call->depth = (uint16_t)((where ? where->depth : 1) + 1);
-    call->call_kind = CALL_COUNT;
-    call->agg_source = source;
-    call->per_staff = per_staff;
-    call->type = TYPE_NUM;
-    call->dim = DIM_COUNT;
-    return call;
-}
-
-static void trace_rows(score_trace *t, eval_session *s, ast_spec *spec, ast_expr *e)
+static void trace_rows(score_trace *t, eval_session *s, ast_expr *e)
 {
     if (!e) return;
     switch (e->kind) {
     case EX_NAME:
         if (e->ref_kind == REF_INDICATOR && e->ref &&
             hmap_get_or_put(&t->walked, (uint64_t)(uintptr_t)e->ref, 1) == HMAP_NONE)
-            trace_rows(t, s, spec, e->ref->u.indicator.expr);
+            trace_rows(t, s, e->ref->u.indicator.expr);
         return;
-    case EX_UNARY: trace_rows(t, s, spec, e->u.op.lhs); return;
-    case EX_BINARY: trace_rows(t, s, spec, e->u.op.lhs); trace_rows(t, s, spec, e->u.op.rhs); return;
+    case EX_UNARY: trace_rows(t, s, e->u.op.lhs); return;
+    case EX_BINARY: trace_rows(t, s, e->u.op.lhs); trace_rows(t, s, e->u.op.rhs); return;
     case EX_IF:
-        trace_rows(t, s, spec, e->u.cond.cond);
-        trace_rows(t, s, spec, e->u.cond.then_expr);
-        trace_rows(t, s, spec, e->u.cond.else_expr);
+        trace_rows(t, s, e->u.cond.cond);
+        trace_rows(t, s, e->u.cond.then_expr);
+        trace_rows(t, s, e->u.cond.else_expr);
         return;
     case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
-        trace_rows(t, s, spec, e->u.in.lhs);
+        trace_rows(t, s, e->u.in.lhs);
         for (size_t i = 0; e->kind == EX_IN_LIST && i < e->u.in.items.len; i++)
-            trace_rows(t, s, spec, e->u.in.items.items[i]);
+            trace_rows(t, s, e->u.in.items.items[i]);
         return;
     case EX_CALL: {
-        ast_expr *twin = NULL;
-        if (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT && e->agg_source) {
-            twin = count_node(&spec->mem, e->span, e->agg_source, e->u.call.where, e->u.call.over,
-                              e->per_staff);
-        } else if (e->call_kind == CALL_SET_SIZE && e->ref && e->ref->u.set.column &&
-                   e->ref->u.set.column->ref) {
-            const ast_decl *set = e->ref;
-            twin = count_node(&spec->mem, e->span, set->u.set.column->ref, set->u.set.where,
-                              set->u.set.over, e->per_staff);
-        } else {
-            for (size_t i = 0; i < e->u.call.args.len; i++) trace_rows(t, s, spec, e->u.call.args.items[i]);
+        /* an aggregate: the count of its rows is the IR's (ir_agg.rows) */
+        bool aggregate = (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT && e->agg_source) ||
+                         (e->call_kind == CALL_SET_SIZE && e->ref && e->ref->u.set.column &&
+                          e->ref->u.set.column->ref);
+        if (!aggregate) {
+            for (size_t i = 0; i < e->u.call.args.len; i++) trace_rows(t, s, e->u.call.args.items[i]);
             return;
         }
         if (hmap_get(&t->rows_of, (uint64_t)(uintptr_t)e) != HMAP_NONE) return;
@@ -449,8 +420,8 @@ static void trace_rows(score_trace *t, eval_session *s, ast_spec *spec, ast_expr
             t->rows = xrealloc(t->rows, t->cap * sizeof *t->rows);
         }
         hmap_put(&t->rows_of, (uint64_t)(uintptr_t)e, (uint32_t)t->count);
-        t->rows[t->count++] = twin;
-        eval_require(s, twin);
+        t->rows[t->count++] = e;
+        eval_require_rows(s, e);
         return;
     }
     default:
@@ -468,26 +439,28 @@ static score_trace *trace_new(void)
 
 score_trace *score_trace_require_indicator(eval_session *s, ast_spec *spec, ast_decl *indicator)
 {
+    (void)spec;     /* the rows' counts no longer need nodes in the spec's arena */
     score_trace *t = trace_new();
     eval_require_indicator(s, indicator);
     if (hmap_get_or_put(&t->walked, (uint64_t)(uintptr_t)indicator, 1) == HMAP_NONE)
-        trace_rows(t, s, spec, indicator->u.indicator.expr);
+        trace_rows(t, s, indicator->u.indicator.expr);
     return t;
 }
 
 score_trace *score_trace_require(eval_session *s, ast_spec *spec, const ast_decl *role)
 {
+    (void)spec;     /* the rows' counts no longer need nodes in the spec's arena */
     score_trace *t = trace_new();
     score_require_role(s, role);
     for (int i = 0; i < role->u.role.item_count; i++) {
         const ast_role_item *it = &role->u.role.items[i];
         if (it->kind == ROLE_KPI) {
             if (it->ref && hmap_get_or_put(&t->walked, (uint64_t)(uintptr_t)it->ref, 1) == HMAP_NONE)
-                trace_rows(t, s, spec, it->ref->u.indicator.expr);
-            if (it->has_target) trace_rows(t, s, spec, it->target);
-            trace_rows(t, s, spec, it->points);
+                trace_rows(t, s, it->ref->u.indicator.expr);
+            if (it->has_target) trace_rows(t, s, it->target);
+            trace_rows(t, s, it->points);
         } else if (it->kind == ROLE_GATE || it->kind == ROLE_BONUS) {
-            trace_rows(t, s, spec, it->expr);
+            trace_rows(t, s, it->expr);
         }
     }
     return t;
@@ -627,7 +600,7 @@ static void trace(explain_ctx *x, ast_expr *e, size_t period, const eval_kpi_con
         period_note(x, period);
         uint32_t at = hmap_get(&x->t->rows_of, (uint64_t)(uintptr_t)e);
         if (at != HMAP_NONE) {
-            eval_value rows = eval_value_of(x->s, x->t->rows[at], period, staff, NULL);
+            eval_value rows = eval_rows_of(x->s, x->t->rows[at], period, staff);
             int64_t n = 0;
             if (rows.kind == VAL_NUM && dec_to_int64(rows.as.num, &n) == DEC_OK)
                 fprintf(x->out, "   (%lld row%s)", (long long)n, n == 1 ? "" : "s");

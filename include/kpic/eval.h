@@ -24,43 +24,7 @@
 #include "kpic/date.h"
 #include "kpic/decimal.h"
 #include "kpic/period.h"
-
-typedef enum eval_kind { VAL_NULL, VAL_NUM, VAL_DATE, VAL_BOOL, VAL_TEXT } eval_kind;
-
-typedef struct eval_value {
-    eval_kind kind;
-    union {
-        dec_t num;
-        date_t date;
-        bool b;
-        const char *text;      /* lives as long as the eval session */
-    } as;
-} eval_value;
-
-/* Value constructors, shared by the evaluator and the scorer. */
-static inline eval_value eval_null(void)
-{
-    eval_value v = { VAL_NULL, { .num = { 0 } } };
-    return v;
-}
-
-static inline eval_value eval_num(dec_t d)
-{
-    eval_value v = { VAL_NUM, { .num = d } };
-    return v;
-}
-
-static inline eval_value eval_date(date_t d)
-{
-    eval_value v = { VAL_DATE, { .date = d } };
-    return v;
-}
-
-static inline eval_value eval_bool(bool b)
-{
-    eval_value v = { VAL_BOOL, { .b = b } };
-    return v;
-}
+#include "kpic/value.h"
 
 /* `--data NAME=PATH` */
 typedef struct eval_data_override {
@@ -124,6 +88,10 @@ void eval_free(eval_session *s);
 void eval_require(eval_session *s, ast_expr *expr);
 void eval_require_indicator(eval_session *s, ast_decl *indicator);
 
+/* Marks as needed the count of the rows that AGGREGATE (a checked count/sum/avg/min/
+ * max/distinct call or count(SET)) ranges over: its source's rows in its window that
+ * pass its where, at its grain. `kpic explain` shows it next to each figure. */
+void eval_require_rows(eval_session *s, const ast_expr *aggregate);
 /* Reads the roster and every needed source, computing every planned aggregate.
  * Returns false after reporting to diags (bad data, unreadable file, …); then nothing
  * may be evaluated and nothing should be written. */
@@ -152,6 +120,9 @@ typedef struct eval_kpi_context {
 eval_value eval_value_of(eval_session *s, ast_expr *expr, size_t period, int staff,
                          const eval_kpi_context *kpi);
 eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t period, int staff);
+/* The row count eval_require_rows asked for, in period p for one staff member or (-1)
+ * the company; null when it was not required. */
+eval_value eval_rows_of(eval_session *s, const ast_expr *aggregate, size_t period, int staff);
 
 /* Three-way comparison of two values of one kind (numbers exactly, text byte for byte);
  * *ok false, and 0 returned, when they cannot be compared: either is null or the kinds

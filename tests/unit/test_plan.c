@@ -10,6 +10,7 @@
 
 #include "kpic/ast.h"
 #include "kpic/check.h"
+#include "kpic/ir.h"
 #include "kpic/plan.h"
 
 typedef struct fixture {
@@ -17,6 +18,7 @@ typedef struct fixture {
     ast_spec *spec;
     chk_model *model;
     arena mem;
+    ir_program *ir;
     plan plan;
 } fixture;
 
@@ -41,12 +43,14 @@ static void load(fixture *f, const char *body)
     if (f->diags.errors) diag_print(&f->diags, stderr, DIAG_FORMAT_TEXT);
     assert_int_equal(f->diags.errors, 0);
     arena_init(&f->mem);
-    plan_init(&f->plan, &f->mem, f->model);
+    f->ir = lower_spec(&f->mem, f->model);
+    plan_init(&f->plan, &f->mem, f->model, f->ir);
 }
 
 static void done(fixture *f)
 {
     plan_free(&f->plan);
+    ir_program_free(f->ir);
     arena_free(&f->mem);
     ast_free_spec(f->spec);
     diag_free(&f->diags);
@@ -193,7 +197,7 @@ static int family_of(fixture *f, const char *name)
     for (size_t i = 0; i < f->model->indicators.len; i++) {
         ast_decl *ind = f->model->indicators.items[i];
         if (strcmp(ind->name, name) != 0) continue;
-        plan_instance *in = plan_find(&f->plan, ind->u.indicator.expr, may());
+        plan_instance *in = plan_find(&f->plan, ir_indicator(f->ir, ind)->u.agg, may());
         assert_non_null(in);
         return in->agg->key_family;
     }

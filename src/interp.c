@@ -1,0 +1,147 @@
+/* interp.c — the IR interpreter (see interp.h). */
+#include "kpic/interp.h"
+
+#include <stddef.h>
+
+/* A cell of the row being read; null outside a pass over N's source. */
+static void row_cell(const interp_env *env, const ir_node *n, val_t *out)
+{
+    if (n->u.column.source != env->source || !env->cells) return;
+    const csvr_cell *c = &env->cells[n->u.column.index]; /* every declared column is read */
+    if (c->is_null) return;
+    switch (n->u.column.type) {
+    case COLTYPE_INT: val_set_num(out, dec_from_int64(c->as.i)); return;
+    case COLTYPE_NUMBER: case COLTYPE_MONEY: val_set_num(out, c->as.dec); return;
+    case COLTYPE_DATE: val_set_date(out, c->as.date); return;
+    case COLTYPE_BOOL: val_set_bool(out, c->as.b); return;
+    default: val_set_text(out, c->as.text.ptr, c->as.text.len); return;
+    }
+}
+
+static void arith(const interp_env *env, const ir_node *n, val_arith op, val_t *out)
+{
+    val_t a, b;
+    interp_eval(env, n->a, &a);
+    interp_eval(env, n->b, &b);
+    if (val_arith_op(op, &a, &b, out) == DEC_OVERFLOW && env->leaves->overflow) env->leaves->overflow(env, n);
+}
+
+static void compare(const interp_env *env, const ir_node *n, val_cmp op, val_t *out)
+{
+    val_t a, b;
+    interp_eval(env, n->a, &a);
+    interp_eval(env, n->b, &b);
+    val_compare_op(op, &a, &b, out);
+}
+
+/* and/or: the right side is not evaluated when the left decides */
+static void logic(const interp_env *env, const ir_node *n, bool is_or, val_t *out)
+{
+    val_t a, b;
+    interp_eval(env, n->a, &a);
+    if (val_decides(is_or, &a)) {
+        val_set_bool(out, is_or);
+        return;
+    }
+    interp_eval(env, n->b, &b);
+    val_logic(is_or, &a, &b, out);
+}
+
+static void shifted(const interp_env *env, const ir_node *n, val_t *out)
+{
+    interp_env moved = *env;
+    bool ok = n->kind == IR_PREVIOUS ? period_previous(env->period, &moved.period)
+                                     : period_last_year(env->period, &moved.period);
+    if (ok) interp_eval(&moved, n->a, out);
+}
+
+void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
+{
+    const interp_leaves *leaves = env->leaves;
+    val_t a, b;
+    val_set_null(out);
+    switch (n->kind) {
+    case IR_NUMBER: val_set_num(out, n->u.number); return;
+    case IR_DATE: val_set_date(out, n->u.date); return;
+    case IR_TEXT: val_set_text(out, n->u.text.text, n->u.text.text_len); return;
+    case IR_BOOL: val_set_bool(out, n->u.boolean); return;
+    case IR_NULL: return;
+    case IR_COLUMN: row_cell(env, n, out); return;
+    case IR_STAFF_COLUMN: if (leaves->staff_cell) leaves->staff_cell(env, n, out); return;
+    case IR_PERIOD_START: val_set_date(out, env->period.start); return;
+    case IR_PERIOD_END: val_set_date(out, env->period.end); return;
+    case IR_INDICATOR: if (leaves->indicator) leaves->indicator(env, n->u.decl, out); return;
+    case IR_AGGREGATE: case IR_ROWS: if (leaves->aggregate) leaves->aggregate(env, n, out); return;
+    case IR_GROUP_AGGREGATE: if (leaves->group) leaves->group(env, n, out); return;
+    case IR_VALUE: case IR_TARGET: case IR_ACHIEVEMENT: case IR_EMPLOYED: case IR_SCORE:
+        if (leaves->context) leaves->context(env, n->kind, out);
+        return;
+    case IR_NEG: interp_eval(env, n->a, &a); val_neg(&a, out); return;
+    case IR_NOT: interp_eval(env, n->a, &a); val_not(&a, out); return;
+    case IR_ADD: arith(env, n, VAL_ADD, out); return;
+    case IR_SUB: arith(env, n, VAL_SUB, out); return;
+    case IR_MUL: arith(env, n, VAL_MUL, out); return;
+    case IR_DIV: arith(env, n, VAL_DIV, out); return;
+    case IR_EQ: compare(env, n, VAL_EQ, out); return;
+    case IR_NE: compare(env, n, VAL_NE, out); return;
+    case IR_LT: compare(env, n, VAL_LT, out); return;
+    case IR_LE: compare(env, n, VAL_LE, out); return;
+    case IR_GT: compare(env, n, VAL_GT, out); return;
+    case IR_GE: compare(env, n, VAL_GE, out); return;
+    case IR_AND: logic(env, n, false, out); return;
+    case IR_OR: logic(env, n, true, out); return;
+    case IR_IF:
+        interp_eval(env, n->a, &a);
+        interp_eval(env, a.kind == VAL_BOOL && a.as.b ? n->b : n->c, out);
+        return;
+    case IR_IN_LIST: {
+        interp_eval(env, n->a, &a);
+        val_in_start(&a, out);
+        if (a.kind == VAL_NULL) return;
+        bool saw_null = false;
+        for (size_t i = 0; i < n->item_count; i++) {
+            interp_eval(env, n->items[i], &b);
+            if (val_in_item(&a, &b, &saw_null, out)) return;
+        }
+        val_in_end(&a, saw_null, out);
+        return;
+    }
+    case IR_IN_SET:
+        interp_eval(env, n->a, &a);
+        if (a.kind != VAL_NULL && leaves->in_set) val_set_bool(out, leaves->in_set(env, n->u.agg, &a));
+        return;
+    case IR_IN_PERIOD: case IR_IN_PREVIOUS_PERIOD: case IR_BEFORE_PERIOD:
+        interp_eval(env, n->a, &a);
+        if (a.kind != VAL_DATE) return;
+        val_set_bool(out, n->kind == IR_IN_PERIOD ? period_contains(env->period, a.as.date)
+                          : n->kind == IR_IN_PREVIOUS_PERIOD ? period_in_previous(env->period, a.as.date)
+                          : period_before(env->period, a.as.date));
+        return;
+    case IR_ABS: interp_eval(env, n->a, &a); val_abs(&a, out); return;
+    case IR_ROUND: interp_eval(env, n->a, &a); val_round(&a, n->u.places, out); return;
+    case IR_DAYS:
+        interp_eval(env, n->a, &a);
+        interp_eval(env, n->b, &b);
+        val_days(&a, &b, out);
+        return;
+    case IR_MIN: case IR_MAX:
+        interp_eval(env, n->a, &a);
+        interp_eval(env, n->b, &b);
+        val_min_max(n->kind == IR_MAX, &a, &b, out);
+        return;
+    case IR_SCALE:
+        interp_eval(env, n->a, &a);
+        if (a.kind == VAL_NUM && leaves->scale) leaves->scale(env, n, a.as.num, out);
+        return;
+    case IR_PREVIOUS: case IR_LAST_YEAR: shifted(env, n, out); return;
+    default: return;
+    }
+}
+
+bool interp_true(const interp_env *env, const ir_node *n)
+{
+    if (!n) return true;
+    val_t v;
+    interp_eval(env, n, &v);
+    return v.kind == VAL_BOOL && v.as.b;
+}
