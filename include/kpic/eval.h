@@ -47,6 +47,11 @@ typedef struct eval_options {
     size_t chunk_bytes;        /* bytes per chunk when threads split a file; 0: 8 MiB.
                                   Small values exist for tests of chunk boundaries. */
     bool progress;             /* a progress line on stderr (the CLI decides: terminal, not --quiet) */
+    /* Not NULL: every indicator's value comes from here (`--values FILE`, values.h),
+     * and eval_execute reads the roster only, no source. STAFF_ID is NULL for the
+     * total (and for a team-wide indicator). */
+    eval_value (*given_values)(void *ctx, const ast_decl *indicator, period_t period, const char *staff_id);
+    void *given_values_ctx;
 } eval_options;
 
 /* What was read from one source, for audit (docs/json.md `sources`). */
@@ -136,6 +141,10 @@ void eval_scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t siz
  * (docs/language.md §3 scale: an input outside every interval gives null and a warning). `kpic eval` and
  * `kpic score` call it; the scorer words its own warnings for a kpi's points scale. */
 void eval_report_scale_misses(eval_session *s);
+
+/* True when the session's indicator values are given (eval_options.given_values), not
+ * computed: explanations then show where a value came from instead of its formula. */
+bool eval_values_given(const eval_session *s);
 
 /* The fraction of period's days a staff member was employed (docs/language.md §9 `employed`):
  * staff.start inclusive, staff.end exclusive, an open side when absent. */

@@ -12,7 +12,9 @@
 #include "kpic/ast.h"
 #include "kpic/eval.h"
 
-typedef enum eval_format { EVAL_FORMAT_TABLE, EVAL_FORMAT_JSON, EVAL_FORMAT_CSV } eval_format;
+/* EVAL_FORMAT_VALUES: the values file `--values` reads and `kpic sql`'s query returns,
+ * `period,indicator,staff_id,value`, every number exact (docs/cli.md). */
+typedef enum eval_format { EVAL_FORMAT_TABLE, EVAL_FORMAT_JSON, EVAL_FORMAT_CSV, EVAL_FORMAT_VALUES } eval_format;
 
 /* Writes the values of the given indicators for every period of the session into a
  * malloc'd buffer (*len bytes), in the format of docs/json.md (JSON) or the table and

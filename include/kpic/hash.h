@@ -100,4 +100,8 @@ static inline void hmap_prefetch(const hmap *m, uint64_t key)
 }
 size_t strtab_len(const strtab *t, uint32_t id);
 
+/* The lowercase hex SHA-256 of LEN bytes at DATA into HEX (65 bytes with the NUL): how
+ * every output names the bytes it read. */
+void hash_sha256_hex(const void *data, size_t len, char hex[65]);
+
 #endif

@@ -275,6 +275,8 @@ typedef struct score_render_options {
                                   the kpi columns (what payroll adds up) */
     const score_adjustments *adjustments; /* --adjustments: listed among the sources;
                                   may be NULL */
+    const eval_source_stats *values; /* --values: the values file, listed among the
+                                  sources (before adjustments); may be NULL */
 } score_render_options;
 
 /* The statements of R in FORMAT (docs/cli.md; JSON and CSV exactly docs/json.md),
@@ -283,8 +285,6 @@ typedef struct score_render_options {
 char *score_render(const score_result *r, score_format format, const score_render_options *o,
                    size_t *len);
 
-/* The lowercase hex SHA-256 of LEN bytes at DATA into HEX (65 bytes with the NUL). */
-void score_sha256_hex(const void *data, size_t len, char hex[65]);
 
 /* ---- `kpic explain` (score_explain.c) ---- */
 

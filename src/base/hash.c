@@ -2,6 +2,11 @@
 #define _DEFAULT_SOURCE /* madvise, posix_memalign */
 #include "kpic/hash.h"
 
+#include <openssl/evp.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -208,4 +213,24 @@ const char *strtab_str(const strtab *t, uint32_t id)
 size_t strtab_len(const strtab *t, uint32_t id)
 {
     return id < t->count ? t->entries[id].len : 0;
+}
+
+void hash_sha256_hex(const void *data, size_t len, char hex[65])
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int n = 0;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    bool ok = ctx && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1 &&
+              EVP_DigestUpdate(ctx, data, len) == 1 && EVP_DigestFinal_ex(ctx, digest, &n) == 1;
+    EVP_MD_CTX_free(ctx);
+    if (!ok || n != 32) {
+        fputs("kpic: SHA-256 is not available from libcrypto\n", stderr);
+        abort();
+    }
+    static const char digits[] = "0123456789abcdef";
+    for (unsigned i = 0; i < 32; i++) {
+        hex[2 * i] = digits[digest[i] >> 4];
+        hex[2 * i + 1] = digits[digest[i] & 15];
+    }
+    hex[64] = '\0';
 }

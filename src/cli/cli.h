@@ -18,6 +18,7 @@
 #include "kpic/eval.h"
 #include "kpic/eval_render.h"
 #include "kpic/period.h"
+#include "kpic/values.h"
 
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
 
@@ -85,6 +86,13 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d);
 void cli_free_data_args(cli_data_args *d);
 /* Checks the DATA options against the spec; false after a usage message. */
 bool cli_validate_data_args(cli_data_args *d, chk_model *model);
+
+/* Reads `--values PATH` against MODEL and makes DATA's sessions take their indicator
+ * values from it. A --data of a source other than the roster, or --skip-bad-rows, is a
+ * usage error (nothing of theirs would be read). NULL after printing why, with *STATUS
+ * 2 (usage, unreadable file) or 1 (bad rows). */
+vals_file *cli_read_values(const char *path, const chk_model *model, cli_data_args *data, diag_sink *diags,
+                           int *status);
 
 /* The periods of --period P (malloc'd), or NULL after printing why. */
 period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count);

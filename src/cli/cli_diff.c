@@ -57,8 +57,9 @@ static void hint_data_options(diag_sink *diags, const char *which, const char *a
 
 int cli_diff(int argc, char **argv)
 {
-    const char *paths[2] = {NULL, NULL}, *period_text = NULL, *adjustments_path = NULL;
+    const char *paths[2] = {NULL, NULL}, *period_text = NULL, *adjustments_path = NULL, *values_path = NULL;
     score_adjustments *adjustments = NULL;
+    vals_file *values[2] = {NULL, NULL};
     size_t path_count = 0;
     cli_data_args data;
     memset(&data, 0, sizeof data);
@@ -91,6 +92,9 @@ int cli_diff(int argc, char **argv)
         } else if (!strcmp(a, "--adjustments")) {
             adjustments_path = cli_single_value(argc, argv, &i, &seen);
             if (!adjustments_path) goto done;
+        } else if (!strcmp(a, "--values")) {
+            values_path = cli_single_value(argc, argv, &i, &seen);
+            if (!values_path) goto done;
         } else if (!strcmp(a, "--exit-code")) {
             exit_code = true;
         } else if (a[0] == '-' && a[1]) {
@@ -107,6 +111,7 @@ int cli_diff(int argc, char **argv)
     if (!strcmp(paths[0], "-") && !strcmp(paths[1], "-")) { cli_usage("diff reads only one spec from stdin ('-')", NULL); goto done; }
     if (data_given && !period_text) { cli_usage("the data options of diff go with --period", NULL); goto done; }
     if (adjustments_path && !period_text) { cli_usage("--adjustments goes with --period", NULL); goto done; }
+    if (values_path && !period_text) { cli_usage("--values goes with --period", NULL); goto done; }
     /* two specs would each write the file, the second over the first */
     if (data.options.rejects_path) { cli_usage("diff takes no --rejects: run kpic eval for the rejects", NULL); goto done; }
 
@@ -149,14 +154,26 @@ int cli_diff(int argc, char **argv)
                 goto free_sides;
             }
         }
+        for (int k = 0; k < 2 && values_path; k++) {
+            /* one file for both sides, read against each: the rules change, the values stay */
+            int st = EXIT_OK;
+            values[k] = cli_read_values(values_path, sides[k].model, &data, &sides[k].diags, &st);
+            if (!values[k]) {
+                status = st;
+                free(periods);
+                goto free_sides;
+            }
+        }
         for (int k = 0; k < 2; k++) {
             side *s = &sides[k];
-            s->session = eval_new(s->spec, s->model, periods, period_count, &data.options, &s->diags);
+            eval_options options = data.options;
+            if (values[k]) vals_attach(values[k], &options);
+            s->session = eval_new(s->spec, s->model, periods, period_count, &options, &s->diags);
             for (size_t i = 0; i < s->model->indicators.len; i++)
                 eval_require_indicator(s->session, s->model->indicators.items[i]);
             score_require(s->session, s->model);
-            if (!eval_execute(s->session)) {
-                if (!data.options.data_dir) hint_data_options(&s->diags, k ? "NEW" : "OLD", paths[k]);
+            if (!eval_execute(s->session) || (values[k] && !vals_check_roster(values[k], s->session, &s->diags))) {
+                if (!data.options.data_dir && !values[k]) hint_data_options(&s->diags, k ? "NEW" : "OLD", paths[k]);
                 diag_print(&s->diags, stderr, DIAG_FORMAT_TEXT);
                 status = cli_data_failure_status(&s->diags);
                 free(periods);
@@ -184,6 +201,8 @@ int cli_diff(int argc, char **argv)
         exact = eval_overflow_check(sides[0].session) && eval_overflow_check(sides[1].session) &&
                 diff_results(report, period_text, sides[0].session, sides[0].model, &sides[0].diags,
                              sides[1].session, sides[1].model, &sides[1].diags);
+        for (int k = 0; k < 2; k++)
+            if (values[k] && !vals_report_missing(values[k], &sides[k].diags)) exact = false;
     }
     size_t len = 0;
     char *text = diff_render(report, format, &len);
@@ -195,7 +214,10 @@ int cli_diff(int argc, char **argv)
     diff_free(report);
     free(periods);
 free_sides:
-    for (int k = 0; k < 2; k++) side_free(&sides[k]);
+    for (int k = 0; k < 2; k++) {
+        side_free(&sides[k]);
+        vals_free(values[k]);
+    }
     score_adjust_free(adjustments);
 done:
     cli_free_data_args(&data);

@@ -29,8 +29,9 @@ int cli_eval(int argc, char **argv)
             else if (!strcmp(v, "table")) format = EVAL_FORMAT_TABLE;
             else if (!strcmp(v, "json")) format = EVAL_FORMAT_JSON;
             else if (!strcmp(v, "csv")) format = EVAL_FORMAT_CSV;
+            else if (!strcmp(v, "values")) format = EVAL_FORMAT_VALUES;
             else {
-                cli_usage("unknown eval format '%s' (table, json or csv)", v);
+                cli_usage("unknown eval format '%s' (table, json, csv or values)", v);
                 goto done;
             }
         } else if (!cli_take_spec("eval", a, &path)) {

@@ -26,7 +26,7 @@ static bool read_adjustments(const char *path, const chk_model *model, diag_sink
 
 int cli_score(int argc, char **argv)
 {
-    const char *path = NULL, *period_text = NULL, *output = NULL, *adjustments_path = NULL;
+    const char *path = NULL, *period_text = NULL, *output = NULL, *adjustments_path = NULL, *values_path = NULL;
     score_format format = SCORE_FORMAT_TABLE;
     bool bom = false, summary = false;
     cli_seen seen = {.count = 0};
@@ -43,11 +43,12 @@ int cli_score(int argc, char **argv)
         } else if (!strcmp(a, "--summary")) {
             summary = true;
         } else if (!strcmp(a, "--period") || !strcmp(a, "--format") || !strcmp(a, "-o") ||
-                   !strcmp(a, "--output") || !strcmp(a, "--adjustments")) {
+                   !strcmp(a, "--output") || !strcmp(a, "--adjustments") || !strcmp(a, "--values")) {
             const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) goto done;
             if (!strcmp(a, "--period")) period_text = v;
             else if (!strcmp(a, "--adjustments")) adjustments_path = v;
+            else if (!strcmp(a, "--values")) values_path = v;
             else if (!strcmp(a, "-o") || !strcmp(a, "--output")) output = v;
             else if (!strcmp(v, "table")) format = SCORE_FORMAT_TABLE;
             else if (!strcmp(v, "json")) format = SCORE_FORMAT_JSON;
@@ -80,6 +81,11 @@ int cli_score(int argc, char **argv)
                             ? cli_parse_periods(period_text, model->grain, &period_count)
                             : NULL;
     score_adjustments *adjustments = NULL;
+    vals_file *values = NULL;
+    if (periods && values_path && !(values = cli_read_values(values_path, model, &data, &diags, &status))) {
+        free(periods);
+        periods = NULL;
+    }
     if (periods && !read_adjustments(adjustments_path, model, &diags, &adjustments, &status)) {
         free(periods);
         periods = NULL;
@@ -87,14 +93,17 @@ int cli_score(int argc, char **argv)
     if (periods) {
         eval_session *session = eval_new(spec, model, periods, period_count, &data.options, &diags);
         score_require(session, model);
-        if (eval_execute(session)) {
+        if (eval_execute(session) && (!values || vals_check_roster(values, session, &diags))) {
             score_result *result = score_compute(session, model, &diags);
             eval_report_scale_misses(session); /* scales inside indicators' formulas */
+            bool given = !values || vals_report_missing(values, &diags);
             bool adjusted = !adjustments || score_adjust_apply(result, adjustments, &diags);
-            score_render_options opts = {path, spec, &diags, bom, summary, adjustments};
+            eval_source_stats values_source = values ? vals_source(values) : (eval_source_stats){0};
+            score_render_options opts = {path, spec, &diags, bom, summary, adjustments,
+                                         values ? &values_source : NULL};
             size_t len;
             char *text = score_render(result, format, &opts, &len);
-            bool exact = eval_overflow_check(session) && !result->total_overflow && adjusted;
+            bool exact = eval_overflow_check(session) && !result->total_overflow && adjusted && given;
             status = cli_emit_run(&diags, session, text, len, exact, output);
             free(text);
             score_free(result);
@@ -105,6 +114,7 @@ int cli_score(int argc, char **argv)
         eval_free(session);
     }
     score_adjust_free(adjustments);
+    vals_free(values);
     free(periods);
     ast_free_spec(spec);
     diag_free(&diags);
@@ -162,7 +172,9 @@ static bool check_kpi(const ast_decl *role, const char *kpi)
 int cli_explain(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL, *staff_id = NULL, *kpi = NULL, *adjustments_path = NULL;
+    const char *values_path = NULL;
     score_adjustments *adjustments = NULL;
+    vals_file *values = NULL;
     cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
@@ -173,11 +185,12 @@ int cli_explain(int argc, char **argv)
         if (taken || cli_take_strict(argv[i])) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--period") || !strcmp(a, "--staff") || !strcmp(a, "--kpi") ||
-            !strcmp(a, "--adjustments")) {
+            !strcmp(a, "--adjustments") || !strcmp(a, "--values")) {
             const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) goto done;
             if (!strcmp(a, "--period")) period_text = v;
             else if (!strcmp(a, "--adjustments")) adjustments_path = v;
+            else if (!strcmp(a, "--values")) values_path = v;
             else if (!strcmp(a, "--staff")) staff_id = v;
             else kpi = v;
         } else if (!cli_take_spec("explain", a, &path)) {
@@ -206,6 +219,7 @@ int cli_explain(int argc, char **argv)
         periods = NULL;
     }
     if (!periods) goto free_spec;
+    if (values_path && !(values = cli_read_values(values_path, model, &data, &diags, &status))) goto free_periods;
     if (!read_adjustments(adjustments_path, model, &diags, &adjustments, &status)) goto free_periods;
 
     /* First the roster alone (nothing else is required, so no other file is read):
@@ -218,6 +232,12 @@ int cli_explain(int argc, char **argv)
         goto free_periods;
     }
     size_t roster_count, source_count;
+    if (values && !vals_check_roster(values, roster_session, &diags)) {
+        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+        status = EXIT_ERRORS;
+        eval_free(roster_session);
+        goto free_periods;
+    }
     const eval_staff *roster = eval_roster(roster_session, &roster_count);
     const eval_source_stats *sources = eval_sources(roster_session, &source_count);
     int staff = find_staff(roster, roster_count, staff_id);
@@ -260,7 +280,8 @@ int cli_explain(int argc, char **argv)
         bool adjusted = !adjustments || score_adjust_statement(session, &st, adjustments, &diags);
         size_t len;
         char *text = score_explain(trace, session, &diags, &st, kpi, &len);
-        bool exact = eval_overflow_check(session) && adjusted;
+        bool given = !values || vals_report_missing(values, &diags);
+        bool exact = eval_overflow_check(session) && adjusted && given;
         status = cli_emit_run(&diags, session, text, len, exact, NULL);
         free(text);
         score_statement_free(&st);
@@ -273,6 +294,7 @@ int cli_explain(int argc, char **argv)
     free(trace_periods);
 free_periods:
     score_adjust_free(adjustments);
+    vals_free(values);
     free(periods);
 free_spec:
     ast_free_spec(spec);

@@ -2212,6 +2212,7 @@ bool eval_execute(eval_session *s)
         return false;
     }
     if (!load_roster(s)) return false;
+    if (s->options.given_values) return true; /* values computed elsewhere: no source is read */
     plan_schedule(&s->plan);
     for (size_t i = 0; i < s->plan.aggs.len; i++) {
         const plan_agg *agg = s->plan.aggs.items[i];
@@ -2247,6 +2248,10 @@ bool eval_write_rejects(const eval_session *s, const char **why)
 static eval_value indicator_at(eval_session *s, const ast_decl *ind, period_t period, int group)
 {
     if (!ind->u.indicator.per_staff) group = -1;
+    if (s->options.given_values)
+        return s->options.given_values(s->options.given_values_ctx, ind, period,
+                                       group >= 0 && (size_t)group < s->staff_count
+                                           ? (s->staff[group].id ? s->staff[group].id : "") : NULL);
     uint64_t key = hash_u64((uint64_t)(uintptr_t)ind) ^ hash_u64(((uint64_t)(uint32_t)period.start << 20) ^ (uint64_t)(uint32_t)(group + 1));
     uint32_t at = hmap_get(&s->memo_index, key);
     if (at != HMAP_NONE) {
@@ -2501,6 +2506,11 @@ eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t per
 {
     if (!s->executed || s->failed || period >= s->period_count) return eval_null();
     return indicator_at(s, indicator, s->periods[period], staff);
+}
+
+bool eval_values_given(const eval_session *s)
+{
+    return s->options.given_values != NULL;
 }
 
 eval_value eval_employed(const eval_session *s, size_t period, int staff)

@@ -82,28 +82,31 @@ static bool starts_formula(const char *s)
     return strchr("=+-@\t\r", s[0]) != NULL && !is_plain_number(s);
 }
 
-void eval_write_csv_field(FILE *out, const char *s)
+/* The one CSV quoter: quotes S when a reader would otherwise split or trim it; with
+ * GUARD, a cell a spreadsheet would run as a formula gets a leading apostrophe. */
+static void write_csv_field(FILE *out, const char *s, bool guard)
 {
     if (!s || !*s)
         return;
     size_t n = strlen(s);
-    bool formula = starts_formula(s);
+    bool formula = guard && starts_formula(s);
     bool quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[n - 1] == ' ';
-    if (!quote) {
-        if (formula)
-            fputc('\'', out);
-        fputs(s, out);
-        return;
-    }
-    fputc('"', out);
+    if (quote)
+        fputc('"', out);
     if (formula)
         fputc('\'', out);
     for (const char *p = s; *p; p++) {
-        if (*p == '"')
+        if (quote && *p == '"')
             fputc('"', out);
         fputc(*p, out);
     }
-    fputc('"', out);
+    if (quote)
+        fputc('"', out);
+}
+
+void eval_write_csv_field(FILE *out, const char *s)
+{
+    write_csv_field(out, s, true);
 }
 
 const char *eval_skipped_text(const eval_source_stats *sources, size_t count, arena *mem)
@@ -378,6 +381,51 @@ static void render_csv(FILE *out, const eval_grid *g)
     free(labels);
 }
 
+/* ---- values (the file `--values` reads) ---------------------------------------------------- */
+
+/* TEXT as a CSV field, never guarded against spreadsheets: this file is read back by
+ * kpic, which must see the staff ids as the roster has them. */
+static void values_field(FILE *out, const char *text)
+{
+    write_csv_field(out, text, false);
+}
+
+static void values_row(FILE *out, const char *period, const ast_decl *d, const char *staff, eval_value v)
+{
+    fprintf(out, "%s,", period);
+    values_field(out, d->name);
+    fputc(',', out);
+    if (staff)
+        values_field(out, staff);
+    fputc(',', out);
+    if (v.kind == VAL_NUM) {
+        char text[VAL_NUMBER_TEXT_SIZE];
+        val_format_trimmed(v.as.num, DEC_PLACES, text);
+        fputs(text, out);
+    }
+    fputc('\n', out);
+}
+
+/* period,indicator,staff_id,value: the rows of the CSV layout, every number with all
+ * its places (18 at most, trailing zeros dropped), so that scoring from the file gives
+ * exactly what scoring from the data gives. */
+static void render_values(FILE *out, const eval_grid *g)
+{
+    period_label *labels = period_labels(g);
+    fputs("period,indicator,staff_id,value\n", out);
+    for (size_t p = 0; p < g->period_count; p++) {
+        for (size_t i = 0; i < g->indicator_count; i++) {
+            values_row(out, labels[p], g->indicators[i], NULL, cell(g, p, i, -1));
+            if (!per_staff(g, i))
+                continue;
+            for (size_t s = 0; s < g->staff_count; s++)
+                values_row(out, labels[p], g->indicators[i], g->staff[s].id ? g->staff[s].id : "",
+                           cell(g, p, i, (int)s));
+        }
+    }
+    free(labels);
+}
+
 /* ---- table ------------------------------------------------------------------------------- */
 
 /* Spaces before an indicator row, before a staff row, and between columns. */
@@ -590,6 +638,9 @@ char *eval_render_grid(const eval_grid *g, eval_format format, size_t *len)
         break;
     case EVAL_FORMAT_TABLE:
         render_table(out, g);
+        break;
+    case EVAL_FORMAT_VALUES:
+        render_values(out, g);
         break;
     }
     xclose_memstream(out);

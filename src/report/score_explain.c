@@ -520,6 +520,11 @@ static void trace_indicator(explain_ctx *x, ast_decl *ind, size_t period, int de
     uint64_t key = hash_u64((uint64_t)(uintptr_t)ind) ^ period;
     bool first = hmap_get_or_put(&x->shown, key, 1) == HMAP_NONE;
     fprintf(x->out, "   = %s", src_text(x, ind->u.indicator.expr->span));
+    if (eval_values_given(x->s)) {
+        /* computed elsewhere: its aggregates were never seen here */
+        fputs("   (from --values)\n", x->out);
+        return;
+    }
     if (!first) {
         fputs("   (as above)\n", x->out);
         return;
@@ -656,7 +661,12 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
         label(x, "formula");
         fprintf(out, "%s\n", src_text(x, ind->u.indicator.expr->span));
         hmap_put(&x->shown, hash_u64((uint64_t)(uintptr_t)ind) ^ x->st->period, 1);
-        trace(x, ind->u.indicator.expr, x->st->period, NULL, NULL, 1);
+        if (eval_values_given(x->s)) {
+            indent(x, 1);
+            fputs("computed elsewhere: the value is from --values\n", out);
+        } else {
+            trace(x, ind->u.indicator.expr, x->st->period, NULL, NULL, 1);
+        }
     }
     label(x, "value");
     if (k->override) {

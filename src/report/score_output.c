@@ -30,6 +30,7 @@
 #include <string.h>
 
 #include "eval_output.h"
+#include "kpic/hash.h"
 #include "kpic/json.h"
 #include "kpic/markup.h"
 
@@ -407,7 +408,7 @@ static void render_json(FILE *out, render_ctx *c)
     const diag_file *main_file = spec && spec->files.len
                                      ? diag_get_file(c->o->diags, ((ast_file *)spec->files.items[0])->file)
                                      : NULL;
-    if (main_file) score_sha256_hex(main_file->text, main_file->len, hex);
+    if (main_file) hash_sha256_hex(main_file->text, main_file->len, hex);
     fputs("{\"spec\": ", out);
     json_write_string(out, c->o->spec_path ? c->o->spec_path : (main_file ? main_file->path : ""));
     fputs(", \"spec_sha256\": ", out);
@@ -415,7 +416,7 @@ static void render_json(FILE *out, render_ctx *c)
     fputs(",\n \"imports\": [", out);
     for (size_t i = 1; spec && i < spec->files.len; i++) {
         const diag_file *f = diag_get_file(c->o->diags, ((ast_file *)spec->files.items[i])->file);
-        score_sha256_hex(f->text, f->len, hex);
+        hash_sha256_hex(f->text, f->len, hex);
         fputs(i > 1 ? ", {\"path\": " : "{\"path\": ", out);
         json_write_string(out, f->path);
         fputs(", \"sha256\": ", out);
@@ -968,7 +969,7 @@ static void render_md(FILE *out, render_ctx *c)
     if (c->o->spec && c->o->spec->files.len) {
         const diag_file *f = diag_get_file(c->o->diags, ((ast_file *)c->o->spec->files.items[0])->file);
         char hex[65];
-        score_sha256_hex(f->text, f->len, hex);
+        hash_sha256_hex(f->text, f->len, hex);
         fprintf(out, "\nSpec `%s`, sha256 `%s`.\n", md(c, spec), hex);
     }
 }
@@ -1192,7 +1193,7 @@ static void render_html(FILE *out, render_ctx *c)
     if (c->o->spec && c->o->spec->files.len) {
         const diag_file *f = diag_get_file(c->o->diags, ((ast_file *)c->o->spec->files.items[0])->file);
         char hex[65];
-        score_sha256_hex(f->text, f->len, hex);
+        hash_sha256_hex(f->text, f->len, hex);
         fprintf(out, " sha256 <code>%s</code>", hex);
     }
     fputs("</p>\n", out);
@@ -1311,6 +1312,13 @@ char *score_render(const score_result *r, score_format format, const score_rende
     c.roster = eval_roster(r->session, &c.roster_count);
     c.sources = eval_sources(r->session, &c.source_count);
     arena_init(&c.mem);
+    if (o->values) {
+        /* the values file stands for the sources the values were computed from */
+        eval_source_stats *all = arena_alloc(&c.mem, (c.source_count + 1) * sizeof *all);
+        memcpy(all, c.sources, c.source_count * sizeof *all);
+        all[c.source_count++] = *o->values;
+        c.sources = all;
+    }
     if (o->adjustments) {
         /* the adjustments file is a source of the figures like any data file */
         eval_source_stats *all = arena_alloc(&c.mem, (c.source_count + 1) * sizeof *all);

@@ -16,6 +16,7 @@
 
 #include <cmocka.h>
 
+#include "kpic/hash.h"
 #include "kpic/score.h"
 #include "score_internal.h"
 
@@ -483,7 +484,7 @@ static void test_adjust_apply(void **state)
     assert_ptr_equal(s2->kpis[0].override, &a->items[0]);
     check_exact(statement(r, "s01")->bonus, "999.99");
     /* the JSON of an adjusted statement */
-    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, a};
+    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, a, NULL};
     size_t len;
     char *json = score_render(r->result, SCORE_FORMAT_JSON, &o, &len);
     assert_non_null(strstr(json, "\"bonus\": 1500.25, \"bonus_computed\": 500.00,"));
@@ -520,7 +521,7 @@ static void test_outputs(void **state)
                              "  gate avg_amount >= 5\n  bonus staff.base_bonus * 1.1"),
                    "id,name,role,base_bonus,start,end\ns01,\"甲, 一\",sales,3100.25,,\ns02,乙,intern,1.00,,\n",
                    "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\n", "2025-05");
-    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, NULL};
+    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, NULL, NULL};
     size_t len, len2;
     char *json = score_render(r->result, SCORE_FORMAT_JSON, &o, &len);
     char *again = score_render(r->result, SCORE_FORMAT_JSON, &o, &len2);
@@ -558,7 +559,7 @@ static void test_sha256_hex(void **state)
 {
     (void)state;
     char hex[65];
-    score_sha256_hex("abc", 3, hex);
+    hash_sha256_hex("abc", 3, hex);
     assert_string_equal(hex, "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 

@@ -1,0 +1,82 @@
+/* sql_dialect.h — what differs between the SQL engines `kpic sql` writes for (prefix
+ * sqld_): sqlite, PostgreSQL 14+, DuckDB, MySQL 8.0 / MariaDB 10.11, Spark SQL 3.5 / 4.x
+ * (Hive, Databricks) and Trino (Presto, Athena).
+ *
+ * Owns: identifier quoting, the spelling of every literal (text, dates, exact decimals,
+ * booleans), type names, safe division (null for a zero divisor, never an error: Spark
+ * 4's ANSI mode raises one), exact sums of money (sqlite has no exact decimal), the
+ * difference of two dates in days, and whether the engine has GROUPING SETS.
+ *
+ * No text reaches the SQL unquoted: every name goes through sqld_ident and every text
+ * literal through sqld_string, which refuse a NUL byte (no engine keeps one in text) and
+ * write backslashes and quotes so that they mean themselves whatever the engine's
+ * escaping settings (MySQL's NO_BACKSLASH_ESCAPES, Spark's escapedStringLiterals).
+ *
+ * Every function returns text allocated in the arena it is given.
+ */
+#ifndef KPIC_SQL_DIALECT_H
+#define KPIC_SQL_DIALECT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "kpic/arena.h"
+#include "kpic/date.h"
+#include "kpic/decimal.h"
+
+typedef enum sqld_dialect {
+    SQLD_SQLITE, SQLD_POSTGRES, SQLD_DUCKDB, SQLD_MYSQL, SQLD_SPARK, SQLD_TRINO, SQLD_COUNT
+} sqld_dialect;
+
+/* The value types the generated SQL names. */
+typedef enum sqld_type {
+    SQLD_TEXT,      /* text, compared byte for byte */
+    SQLD_INT,       /* a 64-bit integer */
+    SQLD_EXACT,     /* an exact decimal with kpic's 18 places: DECIMAL(38,18) */
+    SQLD_MONEY,     /* DECIMAL(20,2) */
+    SQLD_DATE,
+    SQLD_BOOL,
+    SQLD_FRACTION   /* what a quotient or an average is computed in: the engine's exact
+                       NUMERIC where division keeps enough places (PostgreSQL,
+                       MySQL's DECIMAL(65,30)), else DOUBLE */
+} sqld_type;
+
+/* "sqlite", "postgres", "duckdb", "mysql", "spark", "trino". */
+const char *sqld_name(sqld_dialect d);
+/* The dialect called NAME; false when there is none. */
+bool sqld_parse(const char *name, sqld_dialect *out);
+/* "sqlite, postgres, duckdb, mysql, spark or trino", for messages. */
+const char *sqld_names(void);
+
+/* NAME (UTF-8, LEN bytes) as a quoted identifier: "na""me" or `na``me`. NULL when it
+ * holds a NUL byte or is empty. */
+const char *sqld_ident(arena *mem, sqld_dialect d, const char *name, size_t len);
+/* A possibly qualified table name, `schema.table` or `catalog.schema.table`: each part
+ * between dots quoted. NULL when a part is empty or holds a NUL. */
+const char *sqld_table(arena *mem, sqld_dialect d, const char *name);
+
+/* TEXT (LEN bytes of UTF-8) as a string literal that means exactly those bytes. NULL
+ * when it holds a NUL byte. */
+const char *sqld_string(arena *mem, sqld_dialect d, const char *text, size_t len);
+/* A date literal: DATE '2025-05-01' (sqlite keeps dates as ISO text: '2025-05-01'). */
+const char *sqld_date(arena *mem, sqld_dialect d, date_t date);
+/* An exact decimal literal with no more places than it needs: 0.25, (-3), 1300. */
+const char *sqld_number(arena *mem, sqld_dialect d, dec_t value);
+/* TRUE / FALSE (1 / 0 in sqlite, which has no boolean type). */
+const char *sqld_bool(arena *mem, sqld_dialect d, bool value);
+/* The type's name in the dialect. */
+const char *sqld_type_name(sqld_dialect d, sqld_type type);
+/* CAST(EXPR AS type). */
+const char *sqld_cast(arena *mem, sqld_dialect d, const char *expr, sqld_type type);
+
+/* A / B, null when B is zero or null (never an error), computed in SQLD_FRACTION. */
+const char *sqld_divide(arena *mem, sqld_dialect d, const char *a, const char *b);
+/* The exact sum of a money expression over a group's rows; null over none. sqlite sums
+ * whole cents as integers (its decimals are doubles) and divides once at the end. */
+const char *sqld_sum_money(arena *mem, sqld_dialect d, const char *arg);
+/* B − A in days, for two dates (kpic's days(A, B)). */
+const char *sqld_days_between(arena *mem, sqld_dialect d, const char *a, const char *b);
+/* Whether GROUP BY GROUPING SETS exists (else the renderer writes UNION ALL). */
+bool sqld_has_grouping_sets(sqld_dialect d);
+
+#endif

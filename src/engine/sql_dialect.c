@@ -1,0 +1,214 @@
+/* sql_dialect.c — the spellings of each SQL engine (sql_dialect.h).
+ *
+ * Text literals are the one place where a spec's text meets SQL. They are written so
+ * that no engine setting changes their meaning: PostgreSQL, DuckDB, sqlite and Trino
+ * read '' as a quote and a backslash as itself; MySQL/MariaDB and Spark read a
+ * backslash as an escape unless a setting says otherwise (NO_BACKSLASH_ESCAPES,
+ * spark.sql.parser.escapedStringLiterals), so there a backslash — and in Spark a quote —
+ * is never written inside a literal at all but concatenated as its character code.
+ */
+#include "kpic/sql_dialect.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const dialect_names[SQLD_COUNT] = {"sqlite", "postgres", "duckdb", "mysql", "spark", "trino"};
+
+const char *sqld_name(sqld_dialect d)
+{
+    return dialect_names[d];
+}
+
+bool sqld_parse(const char *name, sqld_dialect *out)
+{
+    for (int d = 0; d < SQLD_COUNT; d++)
+        if (!strcmp(name, dialect_names[d])) {
+            *out = (sqld_dialect)d;
+            return true;
+        }
+    return false;
+}
+
+const char *sqld_names(void)
+{
+    return "sqlite, postgres, duckdb, mysql, spark or trino";
+}
+
+/* A growing text in the arena's caller's malloc heap, copied into the arena at the end. */
+typedef struct text_buf {
+    char *data;
+    size_t len, cap;
+} text_buf;
+
+static void put(text_buf *b, const char *s, size_t n)
+{
+    if (b->len + n + 1 > b->cap) {
+        b->cap = (b->len + n + 1) * 2;
+        b->data = xrealloc(b->data, b->cap);
+    }
+    memcpy(b->data + b->len, s, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+}
+
+static void puts_buf(text_buf *b, const char *s)
+{
+    put(b, s, strlen(s));
+}
+
+static const char *finish(arena *mem, text_buf *b)
+{
+    const char *s = arena_strndup(mem, b->data ? b->data : "", b->len);
+    free(b->data);
+    return s;
+}
+
+static bool backquoted(sqld_dialect d)
+{
+    return d == SQLD_MYSQL || d == SQLD_SPARK;
+}
+
+const char *sqld_ident(arena *mem, sqld_dialect d, const char *name, size_t len)
+{
+    if (len == 0 || memchr(name, '\0', len)) return NULL;
+    char q = backquoted(d) ? '`' : '"';
+    text_buf b = {0};
+    put(&b, &q, 1);
+    for (size_t i = 0; i < len; i++) {
+        put(&b, &name[i], 1);
+        if (name[i] == q) put(&b, &q, 1);
+    }
+    put(&b, &q, 1);
+    return finish(mem, &b);
+}
+
+const char *sqld_table(arena *mem, sqld_dialect d, const char *name)
+{
+    text_buf b = {0};
+    const char *p = name;
+    for (;;) {
+        const char *dot = strchr(p, '.');
+        size_t n = dot ? (size_t)(dot - p) : strlen(p);
+        const char *part = sqld_ident(mem, d, p, n);
+        if (!part) {
+            free(b.data);
+            return NULL;
+        }
+        puts_buf(&b, part);
+        if (!dot) break;
+        puts_buf(&b, ".");
+        p = dot + 1;
+    }
+    return finish(mem, &b);
+}
+
+const char *sqld_string(arena *mem, sqld_dialect d, const char *text, size_t len)
+{
+    if (memchr(text, '\0', len)) return NULL;
+    text_buf b = {0};
+    /* the characters a literal of this dialect cannot hold as themselves, and the call
+     * that gives each: concat('a', chr(92), 'b') */
+    const char *awkward = d == SQLD_SPARK ? "\\'" : d == SQLD_MYSQL ? "\\" : "";
+    bool split = false;
+    for (size_t i = 0; i < len && !split; i++) split = text[i] && strchr(awkward, text[i]);
+    if (!split) {
+        puts_buf(&b, "'");
+        for (size_t i = 0; i < len; i++) {
+            put(&b, &text[i], 1);
+            if (text[i] == '\'') put(&b, "'", 1);
+        }
+        puts_buf(&b, "'");
+        return finish(mem, &b);
+    }
+    puts_buf(&b, "concat('");
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] && strchr(awkward, text[i])) {
+            char code[48];
+            snprintf(code, sizeof code, d == SQLD_MYSQL ? "', char(%d using utf8mb4), '" : "', chr(%d), '",
+                     (unsigned char)text[i]);
+            puts_buf(&b, code);
+            continue;
+        }
+        put(&b, &text[i], 1);
+        if (text[i] == '\'') put(&b, "'", 1);
+    }
+    puts_buf(&b, "')");
+    return finish(mem, &b);
+}
+
+const char *sqld_date(arena *mem, sqld_dialect d, date_t date)
+{
+    char text[DATE_FORMAT_SIZE];
+    date_format(date, text, sizeof text);
+    return d == SQLD_SQLITE ? arena_printf(mem, "'%s'", text) : arena_printf(mem, "DATE '%s'", text);
+}
+
+const char *sqld_number(arena *mem, sqld_dialect d, dec_t value)
+{
+    (void)d;
+    char text[DEC_FORMAT_SIZE];
+    dec_format(value, DEC_PLACES, text, sizeof text);
+    char *point = strchr(text, '.');
+    if (point) {
+        char *end = text + strlen(text);
+        while (end > point + 1 && end[-1] == '0') end--;
+        if (end == point + 1) end = point;
+        *end = '\0';
+    }
+    return text[0] == '-' ? arena_printf(mem, "(%s)", text) : arena_strndup(mem, text, strlen(text));
+}
+
+const char *sqld_bool(arena *mem, sqld_dialect d, bool value)
+{
+    (void)mem;
+    if (d == SQLD_SQLITE) return value ? "1" : "0";
+    return value ? "TRUE" : "FALSE";
+}
+
+const char *sqld_type_name(sqld_dialect d, sqld_type type)
+{
+    static const char *const names[SQLD_COUNT][7] = {
+        /* TEXT       INT        EXACT              MONEY             DATE    BOOL       FRACTION */
+        {"TEXT", "INTEGER", "NUMERIC", "NUMERIC", "TEXT", "INTEGER", "REAL"},
+        {"TEXT", "BIGINT", "NUMERIC(38,18)", "NUMERIC(20,2)", "DATE", "BOOLEAN", "NUMERIC"},
+        {"VARCHAR", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE"},
+        {"CHAR", "SIGNED", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "SIGNED", "DECIMAL(65,30)"},
+        {"STRING", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE"},
+        {"VARCHAR", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE"},
+    };
+    return names[d][type];
+}
+
+const char *sqld_cast(arena *mem, sqld_dialect d, const char *expr, sqld_type type)
+{
+    return arena_printf(mem, "CAST(%s AS %s)", expr, sqld_type_name(d, type));
+}
+
+const char *sqld_divide(arena *mem, sqld_dialect d, const char *a, const char *b)
+{
+    return arena_printf(mem, "(%s / NULLIF(%s, 0))", sqld_cast(mem, d, a, SQLD_FRACTION),
+                        sqld_cast(mem, d, b, SQLD_FRACTION));
+}
+
+const char *sqld_sum_money(arena *mem, sqld_dialect d, const char *arg)
+{
+    if (d == SQLD_SQLITE) return arena_printf(mem, "(SUM(CAST(ROUND((%s) * 100) AS INTEGER)) / 100.0)", arg);
+    return arena_printf(mem, "SUM(%s)", arg);
+}
+
+const char *sqld_days_between(arena *mem, sqld_dialect d, const char *a, const char *b)
+{
+    switch (d) {
+    case SQLD_SQLITE: return arena_printf(mem, "CAST(julianday(%s) - julianday(%s) AS INTEGER)", b, a);
+    case SQLD_POSTGRES: return arena_printf(mem, "(%s - %s)", b, a);
+    case SQLD_MYSQL: return arena_printf(mem, "DATEDIFF(%s, %s)", b, a);
+    case SQLD_SPARK: return arena_printf(mem, "datediff(%s, %s)", b, a);
+    case SQLD_DUCKDB: case SQLD_TRINO: default: return arena_printf(mem, "date_diff('day', %s, %s)", a, b);
+    }
+}
+
+bool sqld_has_grouping_sets(sqld_dialect d)
+{
+    return d == SQLD_POSTGRES || d == SQLD_DUCKDB || d == SQLD_SPARK || d == SQLD_TRINO;
+}
