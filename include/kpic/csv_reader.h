@@ -68,11 +68,15 @@
  * (the default) or to skip it, and gets the record's exact original bytes for a
  * rejects file.
  *
- * Reading.  A regular file is read with pread(2) in 256 KiB blocks into a
- * window that starts at a known record boundary and slides forward as libcsv
- * passes record boundaries, so memory stays constant in the number of rows (it
- * grows only to hold one record longer than a block).  The file's size is taken
- * at csvr_open; a file that shrinks while it is read is an error.
+ * Reading.  A regular file is mapped (mmap) and parsed in place, in 256 KiB
+ * blocks of a window that starts at a known record boundary and slides forward as
+ * libcsv passes record boundaries; the pages left behind are dropped from the
+ * process, so resident memory stays about constant in the number of rows.  When
+ * mmap is not possible, the file is read with pread(2) into such a window (it
+ * grows only to hold one record longer than a block).  The file's size, mtime and
+ * ctime are taken at csvr_open: a file truncated while it is read (which would
+ * otherwise kill the process with SIGBUS), grown, or rewritten in place ends the
+ * pass with CSVR_ERR_CHANGED, checked at the end of every pass and every chunk.
  *
  * Streams.  Any other file (a pipe, /dev/stdin, a device) is a stream: csvr_open
  * reads its first bytes with read(2) to find the header, and csvr_read reads the
@@ -184,6 +188,9 @@ typedef enum csvr_error_kind {
                           CSVR_ENCODED_STREAM_MAX */
     CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
     CSVR_ERR_ENCODING, /* bytes not valid in the file's declared encoding */
+    CSVR_ERR_CHANGED,  /* a regular file truncated, grown or rewritten while it was
+                          read (its size, mtime or ctime moved): the records read
+                          cannot be trusted; line: where the pass was, or 0 */
 } csvr_error_kind;
 
 /* The longest record a file that is not a regular file (a pipe, /dev/stdin) may
@@ -233,7 +240,8 @@ typedef struct csvr_row {
 uint64_t csvr_row_line(const csvr_row *row);
 
 /* The record's original bytes (without its line terminator) in *LEN bytes;
- * valid until the pass ends.  Same cost note as csvr_row_line. */
+ * valid until the next call for the pass or its end (they are a copy: the caller
+ * never reads the mapped file).  Same cost note as csvr_row_line. */
 const char *csvr_row_raw(const csvr_row *row, size_t *len);
 
 /* A bad record, as given to the bad-row callback. */

@@ -263,7 +263,14 @@ bool cli_validate_data_args(cli_data_args *d, chk_model *model)
     d->options.progress = !d->quiet && isatty(STDERR_FILENO);
     /* a testing aid (docs/cli.md): tiny chunks put chunk boundaries everywhere */
     const char *chunk = getenv("KPIC_CHUNK_BYTES");
-    if (chunk && atol(chunk) > 0) d->options.chunk_bytes = (size_t)atol(chunk);
+    if (chunk && chunk[0]) {
+        long n = strict_count(chunk, 1L << 30);
+        if (n < 0) {
+            cli_usage("KPIC_CHUNK_BYTES takes a number of bytes from 1 to 1073741824, in digits, not '%s'", chunk);
+            return false;
+        }
+        d->options.chunk_bytes = (size_t)n;
+    }
     return true;
 }
 
