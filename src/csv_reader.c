@@ -44,6 +44,7 @@
 #define _GNU_SOURCE /* pread, posix_fadvise, O_CLOEXEC, MADV_POPULATE_READ */
 #include "kpic/csv_reader.h"
 #include "kpic/cellfmt.h"
+#include "kpic/colcache.h"
 #include "kpic/transcode.h"
 
 #include <csv.h>
@@ -61,6 +62,7 @@
 #include <strings.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <utf8proc.h>
 
@@ -157,7 +159,34 @@ struct csvr_reader {
     uint64_t plan_index;
 
     _Atomic uint64_t bytes_done; /* progress: bytes parsed by all passes */
+
+    /* The column cache (colcache.h), when csvr_use_cache asked for it: looked up when
+     * the pass starts; then either replayed (cache) or written as the pass goes
+     * (cache_out, one group per chunk or per CACHE_GROUP_ROWS rows). */
+    char *cache_dir;
+    unsigned cache_flags;
+    bool cache_looked;
+    colc_table *cache;
+    colc_writer *cache_out;
+    char cache_path[CSVR_PATH_MAX];
+    colc_key cache_key;
+    pthread_mutex_t cache_lock;   /* the commit, once every group is in */
+    atomic_bool cache_failed;     /* a pass or a group went wrong: nothing is written */
+    _Atomic uint64_t cache_groups; /* chunk passes finished */
+    uint64_t cache_planned;       /* chunks planned, under cache_lock */
+    bool cache_planned_all;       /* the last chunk is planned, under cache_lock */
+    uint64_t cache_seq_index;     /* next group index of a sequential pass */
+    bool cache_done;              /* committed or given up */
+    char cache_note[CSVR_MESSAGE_MAX];
 };
+
+/* Rows per group written to the cache: small enough that a group's text dictionaries
+ * (their hash slots) stay in the L2 cache while it is built, which measured several
+ * times faster than groups of 64Ki rows; large enough that the dictionaries pay. */
+#define CACHE_GROUP_ROWS 16384u
+
+/* A chunk's groups are numbered chunk index << this + their number in the chunk. */
+#define CACHE_GROUPS_PER_CHUNK_BITS 24
 
 const char *csvr_type_name(csvr_type type)
 {
@@ -1644,6 +1673,12 @@ void csvr_close(csvr_reader *r)
         pthread_mutex_destroy(&r->hash_lock);
         pthread_cond_destroy(&r->hash_turn);
     }
+    colc_writer_abort(r->cache_out); /* a pass that never ended writes nothing */
+    colc_close(r->cache);
+    if (r->cache_dir != NULL) {
+        free(r->cache_dir);
+        pthread_mutex_destroy(&r->cache_lock);
+    }
     if (r->map != NULL)
         munmap((void *)r->map, r->size);
     if (r->fd >= 0)
@@ -1748,6 +1783,10 @@ struct csvr_pass {
     size_t populated;         /* file offset up to which pages have been populated */
     unsigned char *raw_copy;  /* a record's bytes, copied out of the window for a */
     size_t raw_cap;           /* caller (csvr_row_raw, the bad-row callback) */
+    colc_group *group;        /* the rows this pass adds to the cache being written */
+    int64_t chunk_index;      /* the chunk parsed, or -1 for a sequential pass */
+    uint64_t group_sub;       /* groups of this chunk written so far */
+    bool replayed;            /* rows come from the cache: no window, lines unknown */
 
     /* Locator cursor inside the window: record loc_record starts its scan at
      * buf[loc], on line loc_line. */
@@ -1836,6 +1875,8 @@ static bool locate_for_caller(struct csvr_pass *p, uint64_t record, bool copy)
 
 uint64_t csvr_row_line(const csvr_row *row)
 {
+    if (row->pass->replayed)
+        return 0;
     if (!locate_for_caller(row->pass, row->record, false))
         return 0;
     return row->pass->located_line;
@@ -1845,6 +1886,8 @@ const char *csvr_row_raw(const csvr_row *row, size_t *len)
 {
     struct csvr_pass *p = row->pass;
     *len = 0;
+    if (p->replayed)
+        return "";
     if (!locate_for_caller(p, row->record, false))
         return "";
     size_t n = p->located.term - p->located.line_start;
@@ -2200,6 +2243,8 @@ static void stop_with(struct csvr_pass *p, csvr_status status)
 }
 
 static void on_record(int terminator, void *data);
+static void cache_add_row(struct csvr_pass *p);
+static csvr_type *cache_types(const csvr_reader *r);
 
 /* Ends libcsv's parse of pass P: its last record, if unterminated, is delivered. */
 static void finish_libcsv(void *arg)
@@ -2232,8 +2277,11 @@ static void report_bad_row(struct csvr_pass *p)
     csvr_bad_row bad = {e, (const char *)p->raw_copy, raw_len};
     bool skippable =
         e->kind == CSVR_ERR_CELL || e->kind == CSVR_ERR_RAGGED || e->kind == CSVR_ERR_QUOTE;
-    if (skippable && p->h->on_bad != NULL && p->h->on_bad(p->h->ctx, &bad) == CSVR_SKIP)
+    if (skippable && p->h->on_bad != NULL && p->h->on_bad(p->h->ctx, &bad) == CSVR_SKIP) {
+        if (p->group != NULL && !colc_group_add_bad(p->group, e, bad.raw, bad.raw_len))
+            atomic_store(&p->r->cache_failed, true);
         return;
+    }
     if (p->err != NULL)
         *p->err = *e;
     stop_with(p, CSVR_ERROR);
@@ -2265,6 +2313,8 @@ static void on_record(int terminator, void *data)
             csvr_row row = {p->cells, p, p->record};
             if (!p->h->on_row(p->h->ctx, &row))
                 stop_with(p, CSVR_STOPPED);
+            else if (p->group != NULL)
+                cache_add_row(p);
         }
     }
     p->record++;
@@ -2453,7 +2503,7 @@ static void pass_blocks(void *arg)
  * bytes, already in memory (a chunk). */
 static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t first_line,
                             const csvr_handlers *h, bool hash, const unsigned char *in_place,
-                            csvr_error *err)
+                            int64_t chunk_index, csvr_error *err)
 {
     if (h == NULL || h->on_row == NULL) {
         set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "no row callback given");
@@ -2517,6 +2567,14 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
     p->win_off = begin;
     p->win_line = first_line;
     p->loc_line = first_line;
+    p->chunk_index = chunk_index;
+    if (r->cache_out != NULL && !atomic_load(&r->cache_failed)) {
+        csvr_type *types = cache_types(r);
+        p->group = types != NULL ? colc_group_new(types, r->n_wanted, begin) : NULL;
+        free(types);
+        if (p->group == NULL)
+            atomic_store(&r->cache_failed, true);
+    }
     if (in_place != NULL)
         atomic_fetch_add_explicit(&r->bytes_done, end - begin, memory_order_relaxed);
 
@@ -2551,9 +2609,305 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
             file_changed(r, 0, err);
         status = CSVR_ERROR;
     }
+    if (p->group != NULL) {
+        uint64_t index = chunk_index >= 0
+                             ? ((uint64_t)chunk_index << CACHE_GROUPS_PER_CHUNK_BITS) + p->group_sub
+                             : r->cache_seq_index++;
+        if (status != CSVR_OK || atomic_load(&r->cache_failed)) {
+            colc_group_free(p->group);
+            atomic_store(&r->cache_failed, true);
+        } else if (!colc_writer_add(r->cache_out, index, end, p->group)) {
+            atomic_store(&r->cache_failed, true);
+        }
+        p->group = NULL;
+    } else if (r->cache_out != NULL && status != CSVR_OK) {
+        atomic_store(&r->cache_failed, true);
+    }
     csv_free(&p->parser);
     free_pass(p, owns_buf);
     return status;
+}
+
+/* ---- the column cache ------------------------------------------------------ */
+
+/* The wanted columns' types, for colcache. */
+static csvr_type *cache_types(const csvr_reader *r)
+{
+    csvr_type *types = malloc((r->n_wanted ? r->n_wanted : 1) * sizeof *types);
+    if (types != NULL)
+        for (size_t w = 0; w < r->n_wanted; w++)
+            types[w] = r->wanted[w].type;
+    return types;
+}
+
+bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags)
+{
+    if (r->pass_started || r->cache_dir != NULL || dir == NULL)
+        return false;
+    r->cache_dir = strdup(dir);
+    if (r->cache_dir == NULL)
+        return false;
+    r->cache_flags = flags;
+    pthread_mutex_init(&r->cache_lock, NULL);
+    return true;
+}
+
+const char *csvr_cache_note(const csvr_reader *r)
+{
+    return r->cache_note[0] ? r->cache_note : NULL;
+}
+
+bool csvr_cache_replayed(const csvr_reader *r)
+{
+    return r->cache != NULL;
+}
+
+/* The key of R's cache: the file's identity at open, and a digest of its real path
+ * and the wanted columns with their formats, which is also the cache file's name. */
+static bool cache_key(csvr_reader *r)
+{
+    colc_key *k = &r->cache_key;
+    memset(k, 0, sizeof *k);
+    k->dev = (uint64_t)r->opened.st_dev;
+    k->ino = (uint64_t)r->opened.st_ino;
+    k->size = (uint64_t)r->opened.st_size;
+    k->mtime_sec = r->opened.st_mtim.tv_sec;
+    k->mtime_nsec = r->opened.st_mtim.tv_nsec;
+    k->ctime_sec = r->opened.st_ctim.tv_sec;
+    k->ctime_nsec = r->opened.st_ctim.tv_nsec;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        return false;
+    }
+    char *real = realpath(r->path, NULL);
+    const char *name = real != NULL ? real : r->path;
+    EVP_DigestUpdate(md, "kpic column cache 1", 20);
+    EVP_DigestUpdate(md, name, strlen(name) + 1);
+    free(real);
+    for (size_t w = 0; w < r->n_wanted; w++) {
+        unsigned char type = (unsigned char)r->wanted[w].type;
+        EVP_DigestUpdate(md, r->wanted[w].name, strlen(r->wanted[w].name) + 1);
+        EVP_DigestUpdate(md, &type, 1);
+        const cfmt *f = r->format_of[w];
+        unsigned char kind = f != NULL ? (unsigned char)f->kind : 0;
+        EVP_DigestUpdate(md, &kind, 1);
+        if (f != NULL) {
+            EVP_DigestUpdate(md, f->text, strnlen(f->text, sizeof f->text) + 1);
+            EVP_DigestUpdate(md, f->text2, strnlen(f->text2, sizeof f->text2) + 1);
+        }
+    }
+    unsigned int len = 0;
+    bool ok = EVP_DigestFinal_ex(md, k->columns, &len) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return false;
+    static const char DIGITS[] = "0123456789abcdef";
+    char hex[65];
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = DIGITS[k->columns[i] >> 4];
+        hex[2 * i + 1] = DIGITS[k->columns[i] & 15];
+    }
+    hex[64] = '\0';
+    int n = snprintf(r->cache_path, sizeof r->cache_path, "%s/%s.kcol", r->cache_dir, hex);
+    return n > 0 && (size_t)n < sizeof r->cache_path;
+}
+
+/* Creates DIR and its missing parents, each mode 0700 (the cache holds the data). */
+static bool make_dirs(const char *dir)
+{
+    char path[CSVR_PATH_MAX];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return false;
+    for (char *c = path + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return false;
+        *c = '/';
+    }
+    return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+typedef struct digest_job {
+    const csvr_reader *r;
+    unsigned char digest[32];
+    bool ok;
+} digest_job;
+
+static void digest_file(void *arg)
+{
+    digest_job *job = arg;
+    unsigned int len = 0;
+    job->ok = EVP_Digest(job->r->map, job->r->size, job->digest, &len, EVP_sha256(), NULL) == 1;
+}
+
+/* --verify-data: whether R's bytes now have the digest EXPECTED. */
+static bool digest_matches(const csvr_reader *r, const unsigned char *expected)
+{
+    digest_job job = {r, {0}, false};
+    if (r->map == NULL || !run_guarded(r, digest_file, &job) || !job.ok)
+        return false;
+    return memcmp(job.digest, expected, 32) == 0;
+}
+
+/* Looks R's cache up when its pass starts: a usable one is replayed instead of the
+ * file; otherwise a new one is written as the pass reads the file.  A stream, a file
+ * read from memory or converted from another encoding, and a pass without a digest
+ * (a second read) neither read nor write one.  A file changed in the last two
+ * seconds is not written: its timestamps might not yet tell its next change apart. */
+static void cache_start(csvr_reader *r)
+{
+    if (r->cache_dir == NULL || r->cache_looked)
+        return;
+    r->cache_looked = true;
+    r->cache_done = true;
+    if (r->fd < 0 || r->streamed || r->sha == NULL || r->hashed_upto != 0 || !cache_key(r))
+        return;
+    csvr_type *types = cache_types(r);
+    if (types == NULL)
+        return;
+    char why[512];
+    colc_table *t = colc_open(r->cache_path, &r->cache_key, types, r->n_wanted, why, sizeof why);
+    free(types);
+    if (t != NULL && (r->cache_flags & CSVR_CACHE_VERIFY) && !digest_matches(r, colc_sha256(t))) {
+        snprintf(r->cache_note, sizeof r->cache_note,
+                 "its column cache is refused: the file's SHA-256 differs from the one the "
+                 "cache recorded (--verify-data); the file is read instead");
+        colc_close(t);
+        t = NULL;
+    } else if (t == NULL && why[0] && strcmp(why, "the data file or its columns changed since "
+                                                  "it was written") != 0) {
+        snprintf(r->cache_note, sizeof r->cache_note,
+                 "its column cache is ignored and rebuilt: %.400s", why);
+    }
+    if (t != NULL) {
+        r->cache = t;
+        memcpy(r->digest, colc_sha256(t), 32);
+        r->hash_done = true;
+        utimensat(AT_FDCWD, r->cache_path, NULL, 0); /* used: last in line for eviction */
+        return;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    time_t changed = r->opened.st_ctim.tv_sec > r->opened.st_mtim.tv_sec
+                         ? r->opened.st_ctim.tv_sec : r->opened.st_mtim.tv_sec;
+    if (now.tv_sec - changed < 2 || !make_dirs(r->cache_dir))
+        return;
+    r->cache_out = colc_writer_new(r->cache_path, why, sizeof why);
+    r->cache_done = r->cache_out == NULL;
+}
+
+/* Adds the row just delivered by pass P to its cache group; a sequential pass's group
+ * is written out every CACHE_GROUP_ROWS rows. */
+static void cache_add_row(struct csvr_pass *p)
+{
+    csvr_reader *r = p->r;
+    if (!colc_group_add_row(p->group, p->cells, 0)) {
+        atomic_store(&r->cache_failed, true);
+        return;
+    }
+    if (colc_group_rows(p->group) < CACHE_GROUP_ROWS)
+        return;
+    /* where the next group starts: where libcsv is, for progress on replay */
+    size_t at = p->win_off + p->parsed;
+    if (at > p->end)
+        at = p->end;
+    csvr_type *types = cache_types(r);
+    colc_group *next = types != NULL ? colc_group_new(types, r->n_wanted, at) : NULL;
+    free(types);
+    uint64_t index = p->chunk_index >= 0
+                         ? ((uint64_t)p->chunk_index << CACHE_GROUPS_PER_CHUNK_BITS) + p->group_sub++
+                         : r->cache_seq_index++;
+    if (next == NULL || !colc_writer_add(r->cache_out, index, at, p->group))
+        atomic_store(&r->cache_failed, true);
+    p->group = next;
+    if (next == NULL)
+        p->group = NULL;
+}
+
+/* Ends the cache being written once the pass over the whole file is over: renamed
+ * into place when every group is in, the pass went well and the file did not change;
+ * dropped otherwise. */
+static void cache_finish(csvr_reader *r, bool ok)
+{
+    if (r->cache_done || r->cache_out == NULL)
+        return;
+    r->cache_done = true;
+    char why[512];
+    if (ok && !atomic_load(&r->cache_failed) && r->hash_done && file_unchanged(r)) {
+        if (!colc_writer_commit(r->cache_out, &r->cache_key, r->digest, why, sizeof why))
+            snprintf(r->cache_note, sizeof r->cache_note,
+                     "its column cache could not be written: %.800s", why);
+        else
+            colc_dir_evict(r->cache_dir, COLC_DIR_MAX_BYTES);
+    } else {
+        colc_writer_abort(r->cache_out);
+    }
+    r->cache_out = NULL;
+}
+
+typedef struct replay_ctx {
+    const csvr_handlers *h;
+    struct csvr_pass *p;
+    csvr_error *err;
+    csvr_status status;
+} replay_ctx;
+
+static bool replay_row(void *ctx, const csvr_cell *cells, uint64_t line)
+{
+    (void)line;
+    replay_ctx *rc = ctx;
+    csvr_row row = {cells, rc->p, rc->p->record++};
+    if (rc->h->on_row(rc->h->ctx, &row))
+        return true;
+    rc->status = CSVR_STOPPED;
+    return false;
+}
+
+static bool replay_bad_row(void *ctx, const csvr_error *e, const char *raw, size_t raw_len)
+{
+    replay_ctx *rc = ctx;
+    rc->p->record++;
+    csvr_bad_row bad = {e, raw, raw_len};
+    if (rc->h->on_bad != NULL && rc->h->on_bad(rc->h->ctx, &bad) == CSVR_SKIP)
+        return true;
+    if (rc->err != NULL)
+        *rc->err = *e;
+    rc->status = CSVR_ERROR;
+    return false;
+}
+
+/* Replays cache group I of R through H, as a pass over its bytes would deliver them. */
+static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h,
+                                csvr_error *err)
+{
+    if (h == NULL || h->on_row == NULL) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "no row callback given");
+        return CSVR_ERROR;
+    }
+    struct csvr_pass *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+        return CSVR_ERROR;
+    }
+    p->r = r;
+    p->h = h;
+    p->err = err;
+    p->replayed = true;
+    replay_ctx rc = {h, p, err, CSVR_OK};
+    colc_sink sink = {replay_row, replay_bad_row, &rc};
+    colc_replay(r->cache, i, r->path, &sink);
+    free(p);
+    uint64_t begin, end;
+    colc_group_range(r->cache, i, &begin, &end);
+    atomic_fetch_add_explicit(&r->bytes_done, end - begin, memory_order_relaxed);
+    if (rc.status != CSVR_STOPPED && !file_unchanged(r)) {
+        file_changed(r, 0, err);
+        rc.status = CSVR_ERROR;
+    }
+    return rc.status;
 }
 
 /* ---- sequential pass ----------------------------------------------------- */
@@ -2565,6 +2919,13 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
         return CSVR_ERROR;
     }
     r->pass_started = true;
+    cache_start(r);
+    if (r->cache != NULL) {
+        csvr_status st = CSVR_OK;
+        for (size_t i = 0; st == CSVR_OK && i < colc_group_count(r->cache); i++)
+            st = replay_group(r, i, h, err);
+        return st;
+    }
     /* a stream cannot be read twice, so its hash goes with the parse */
     bool hash_inline = r->sha != NULL && (!(r->flags & CSVR_HASH_IN_THREAD) || r->streamed);
     hash_job job = {r, false};
@@ -2577,12 +2938,13 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
     if (hash_inline && !hash_through(r, r->data_begin, err)) /* the header's bytes */
         return CSVR_ERROR;
     csvr_status status = run_pass(r, r->data_begin, r->size, r->data_first_line, h,
-                                  hash_inline, NULL, err);
+                                  hash_inline, NULL, -1, err);
     if (threaded) {
         if (status != CSVR_OK)
             atomic_store(&job.cancel, true);
         pthread_join(thread, NULL);
     }
+    cache_finish(r, status == CSVR_OK);
     return status;
 }
 
@@ -2614,6 +2976,18 @@ static void plan_mapped(void *arg)
     job->lines = count_lines(b + job->begin, end - job->begin, false);
 }
 
+/* Tells a cache being written how many chunks the pass has (the one just planned
+ * included), and whether that was the last. */
+static void cache_planned(csvr_reader *r)
+{
+    if (r->cache_out == NULL)
+        return;
+    pthread_mutex_lock(&r->cache_lock);
+    r->cache_planned = r->plan_index;
+    r->cache_planned_all = r->plan_pos >= r->size;
+    pthread_mutex_unlock(&r->cache_lock);
+}
+
 csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
                           csvr_error *err)
 {
@@ -2625,8 +2999,17 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
     r->pass_started = true;
     if (!r->plan_started) {
         r->plan_started = true;
-        if (!hash_through(r, r->data_begin, err)) /* the header's bytes */
+        cache_start(r);
+        if (r->cache == NULL && !hash_through(r, r->data_begin, err)) /* the header's bytes */
             return CSVR_PLAN_ERROR;
+    }
+    if (r->cache != NULL) { /* a chunk is a group of the cache */
+        if (r->plan_index >= colc_group_count(r->cache))
+            return CSVR_PLAN_DONE;
+        uint64_t begin, end;
+        colc_group_range(r->cache, (size_t)r->plan_index, &begin, &end);
+        *out = (csvr_chunk){begin, end, 0, r->plan_index++, NULL};
+        return CSVR_PLAN_CHUNK;
     }
     if (r->plan_pos >= r->size)
         return CSVR_PLAN_DONE;
@@ -2646,6 +3029,7 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
         out->data = (unsigned char *)r->map + begin;
         r->plan_line += job.lines;
         r->plan_pos = job.end;
+        cache_planned(r);
         return CSVR_PLAN_CHUNK;
     }
     /* The chunk's bytes are read once, here, into a buffer the chunk keeps: the parse
@@ -2699,6 +3083,7 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
     out->data = buf;
     r->plan_line += lines;
     r->plan_pos = pos;
+    cache_planned(r);
     return CSVR_PLAN_CHUNK;
 }
 
@@ -2741,6 +3126,8 @@ static bool hash_chunk_in_turn(csvr_reader *r, const csvr_chunk *chunk)
 
 void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk)
 {
+    if (r->cache_out != NULL)
+        atomic_store(&r->cache_failed, true);
     if (r->map == NULL)
         free(chunk->data);
     chunk->data = NULL;
@@ -2753,6 +3140,13 @@ void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk)
 csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handlers *h,
                             csvr_error *err)
 {
+    if (r->cache != NULL) {
+        if (chunk->index >= colc_group_count(r->cache)) {
+            set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "not a chunk of this file's data");
+            return CSVR_ERROR;
+        }
+        return replay_group(r, (size_t)chunk->index, h, err);
+    }
     if (chunk->data == NULL || chunk->begin < r->data_begin || chunk->end > r->size ||
         chunk->begin > chunk->end) {
         set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "not a chunk of this file's data");
@@ -2764,12 +3158,20 @@ csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handle
         st = CSVR_ERROR;
     } else {
         st = run_pass(r, (size_t)chunk->begin, (size_t)chunk->end, chunk->first_line, h, false,
-                      chunk->data, err);
+                      chunk->data, (int64_t)chunk->index, err);
     }
     if (r->map != NULL)
         map_drop(r, (size_t)chunk->begin, (size_t)chunk->end);
     else
         free(chunk->data);
     chunk->data = NULL;
+    if (r->cache_out != NULL) {
+        /* the last chunk to finish, once every chunk is planned, ends the cache */
+        pthread_mutex_lock(&r->cache_lock);
+        uint64_t done = atomic_fetch_add(&r->cache_groups, 1) + 1;
+        if (r->cache_planned_all && done == r->cache_planned)
+            cache_finish(r, true);
+        pthread_mutex_unlock(&r->cache_lock);
+    }
     return st;
 }

@@ -404,6 +404,29 @@ void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk);
  * Safe to call from any thread at any time. */
 void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_total);
 
+/* The column cache (colcache.h).  Makes R's pass use the cache directory DIR: when
+ * it starts, a cache written for this file (the same device, inode, size, mtime and
+ * ctime) and these wanted columns and formats is replayed instead of reading the
+ * file -- the same rows and bad rows through the same callbacks, in chunks (one per
+ * cache group) or sequentially, and the digest it recorded; otherwise the pass reads
+ * the file and writes a new cache file (mode 0600, DIR made 0700) as it goes,
+ * renamed into place once the whole pass went well.  With CSVR_CACHE_VERIFY the
+ * file is hashed anyway and a cache whose recorded digest differs is refused.  Not
+ * for a stream, a file in another encoding or read from memory, nor a second pass
+ * without a digest (CSVR_NO_HASH): those read the file as usual.  On a replayed pass,
+ * csvr_row_line gives 0 and csvr_row_raw an empty record: a caller that needs the
+ * lines or bytes of good rows must not use the cache.  Call after csvr_set_format,
+ * before the pass; false when a pass has started or out of memory. */
+enum { CSVR_CACHE_VERIFY = 1u << 0 };
+bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags);
+
+/* A note about R's cache for stderr -- a damaged, foreign or refused cache ignored, a
+ * cache that could not be written -- or NULL. */
+const char *csvr_cache_note(const csvr_reader *r);
+
+/* Whether R's pass was replayed from its cache. */
+bool csvr_cache_replayed(const csvr_reader *r);
+
 /* Writes the file's SHA-256 as 64 lowercase hex digits and a NUL into HEX and
  * returns true, once a pass has covered the whole file; false before that, or
  * with CSVR_NO_HASH. */

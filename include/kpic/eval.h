@@ -83,6 +83,9 @@ typedef struct eval_options {
     size_t chunk_bytes;        /* bytes per chunk when threads split a file; 0: 8 MiB.
                                   Small values exist for tests of chunk boundaries. */
     bool progress;             /* a progress line on stderr (the CLI decides: terminal, not --quiet) */
+    const char *cache_dir;     /* the column cache's directory (csv_reader.h); NULL: no cache */
+    bool verify_data;          /* hash each file even when its cache is used, and refuse a
+                                  cache whose recorded SHA-256 differs */
 } eval_options;
 
 /* What was read from one source, for audit (docs/json.md `sources`). */
