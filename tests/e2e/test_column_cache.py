@@ -95,6 +95,13 @@ try:
               "bad rows (%s): cold, warm and uncached identical: %r" % (" ".join(args[3:]), outs[1][2][-300:]))
         if "--rejects" in args:
             check(cache_files(cache), "bad rows skipped: the cache is written")
+            # the same cache, read without --skip-bad-rows: the first bad row stops the
+            # run with the error an uncached run gives
+            strict_args = ["eval", "eval_bad_data_skip.kpi", "--period", "2025-05"]
+            warm = run(strict_args, cache, cwd=bad_project)
+            plain = run(strict_args, None, cwd=bad_project)
+            check((warm.returncode, warm.stdout, warm.stderr) == (plain.returncode, plain.stdout, plain.stderr) and
+                  warm.returncode == 1, "a cache written with --skip-bad-rows, read without it: the same error: %r" % warm.stderr)
         else:
             check(outs[0][0] == 1 and not cache_files(cache), "a refused bad row: no cache written")
 
