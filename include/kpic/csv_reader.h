@@ -68,11 +68,15 @@
  * (the default) or to skip it, and gets the record's exact original bytes for a
  * rejects file.
  *
- * Reading.  A regular file is read with pread(2) in 256 KiB blocks into a
- * window that starts at a known record boundary and slides forward as libcsv
- * passes record boundaries, so memory stays constant in the number of rows (it
- * grows only to hold one record longer than a block).  The file's size is taken
- * at csvr_open; a file that shrinks while it is read is an error.
+ * Reading.  A regular file is mapped (mmap) and parsed in place, in 256 KiB
+ * blocks of a window that starts at a known record boundary and slides forward as
+ * libcsv passes record boundaries; the pages left behind are dropped from the
+ * process, so resident memory stays about constant in the number of rows.  When
+ * mmap is not possible, the file is read with pread(2) into such a window (it
+ * grows only to hold one record longer than a block).  The file's size, mtime and
+ * ctime are taken at csvr_open: a file truncated while it is read (which would
+ * otherwise kill the process with SIGBUS), grown, or rewritten in place ends the
+ * pass with CSVR_ERR_CHANGED, checked at the end of every pass and every chunk.
  *
  * Streams.  Any other file (a pipe, /dev/stdin, a device) is a stream: csvr_open
  * reads its first bytes with read(2) to find the header, and csvr_read reads the
@@ -184,6 +188,9 @@ typedef enum csvr_error_kind {
                           CSVR_ENCODED_STREAM_MAX */
     CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
     CSVR_ERR_ENCODING, /* bytes not valid in the file's declared encoding */
+    CSVR_ERR_CHANGED,  /* a regular file truncated, grown or rewritten while it was
+                          read (its size, mtime or ctime moved): the records read
+                          cannot be trusted; line: where the pass was, or 0 */
 } csvr_error_kind;
 
 /* The longest record a file that is not a regular file (a pipe, /dev/stdin) may
@@ -233,7 +240,8 @@ typedef struct csvr_row {
 uint64_t csvr_row_line(const csvr_row *row);
 
 /* The record's original bytes (without its line terminator) in *LEN bytes;
- * valid until the pass ends.  Same cost note as csvr_row_line. */
+ * valid until the next call for the pass or its end (they are a copy: the caller
+ * never reads the mapped file).  Same cost note as csvr_row_line. */
 const char *csvr_row_raw(const csvr_row *row, size_t *len);
 
 /* A bad record, as given to the bad-row callback. */
@@ -395,6 +403,29 @@ void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk);
 /* Bytes of the file parsed so far and its total size, for a progress display.
  * Safe to call from any thread at any time. */
 void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_total);
+
+/* The column cache (colcache.h).  Makes R's pass use the cache directory DIR: when
+ * it starts, a cache written for this file (the same device, inode, size, mtime and
+ * ctime) and these wanted columns and formats is replayed instead of reading the
+ * file -- the same rows and bad rows through the same callbacks, in chunks (one per
+ * cache group) or sequentially, and the digest it recorded; otherwise the pass reads
+ * the file and writes a new cache file (mode 0600, DIR made 0700) as it goes,
+ * renamed into place once the whole pass went well.  With CSVR_CACHE_VERIFY the
+ * file is hashed anyway and a cache whose recorded digest differs is refused.  Not
+ * for a stream, a file in another encoding or read from memory, nor a second pass
+ * without a digest (CSVR_NO_HASH): those read the file as usual.  On a replayed pass,
+ * csvr_row_line gives 0 and csvr_row_raw an empty record: a caller that needs the
+ * lines or bytes of good rows must not use the cache.  Call after csvr_set_format,
+ * before the pass; false when a pass has started or out of memory. */
+enum { CSVR_CACHE_VERIFY = 1u << 0 };
+bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags);
+
+/* A note about R's cache for stderr -- a damaged, foreign or refused cache ignored, a
+ * cache that could not be written -- or NULL. */
+const char *csvr_cache_note(const csvr_reader *r);
+
+/* Whether R's pass was replayed from its cache. */
+bool csvr_cache_replayed(const csvr_reader *r);
 
 /* Writes the file's SHA-256 as 64 lowercase hex digits and a NUL into HEX and
  * returns true, once a pass has covered the whole file; false before that, or

@@ -52,6 +52,9 @@ typedef struct eval_options {
      * total (and for a team-wide indicator). */
     eval_value (*given_values)(void *ctx, const ast_decl *indicator, period_t period, const char *staff_id);
     void *given_values_ctx;
+    const char *cache_dir;     /* the column cache's directory (csv_reader.h); NULL: no cache */
+    bool verify_data;          /* hash each file even when its cache is used, and refuse a
+                                  cache whose recorded SHA-256 differs */
 } eval_options;
 
 /* What was read from one source, for audit (docs/json.md `sources`). */

@@ -26,8 +26,10 @@ const char cli_usage_text[] =
     "       kpic diff OLD NEW [--period P DATA [--adjustments FILE] [--values FILE]] [--format text|md|json]\n"
     "                [--exit-code] [--strict]\n"
     "       kpic test SPEC... [--filter TEXT] [--format text|json|junit]\n"
+    "       kpic cache info|clear [--cache-dir DIR]\n"
     "  DATA: [--data NAME=PATH]... [--data-dir DIR] [--skip-bad-rows [--rejects FILE]]\n"
     "        [--threads N] [--quiet] [--allow-read DIR]... [--strict]\n"
+    "        [--cache-dir DIR | --no-cache] [--verify-data]\n"
     "\n"
     "  check   parse and check a spec; report every error with its location\n"
     "  fmt     print the spec in the canonical layout; --check exits 1 and shows a diff\n"
@@ -50,6 +52,8 @@ const char cli_usage_text[] =
     "  test    run the tests written in specs (test \"NAME\" { … }), each on its own\n"
     "          data; every failed expectation with its line, the expected and the\n"
     "          actual value and how the actual one was computed\n"
+    "  cache   the column cache, where data already read is kept typed for later runs\n"
+    "          (docs/cli.md): info shows what it holds, clear empties it\n"
     "\n"
     "  --strict  every warning counts as an error: exit 1, nothing written (the monthly job)\n"
     "\n"
@@ -189,8 +193,10 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
     const char *a = argv[*i];
     if (!strcmp(a, "--skip-bad-rows")) { d->options.skip_bad_rows = true; return 1; }
     if (!strcmp(a, "--quiet")) { d->quiet = true; return 1; }
+    if (!strcmp(a, "--no-cache")) { d->no_cache = true; return 1; }
+    if (!strcmp(a, "--verify-data")) { d->options.verify_data = true; return 1; }
     bool with_value = !strcmp(a, "--data") || !strcmp(a, "--data-dir") || !strcmp(a, "--rejects") ||
-                      !strcmp(a, "--threads") || !strcmp(a, "--allow-read");
+                      !strcmp(a, "--threads") || !strcmp(a, "--allow-read") || !strcmp(a, "--cache-dir");
     if (!with_value) return 0;
     const char *v = !strcmp(a, "--data") ? cli_option_value(argc, argv, i) : cli_single_value(argc, argv, i, &d->seen);
     if (!v) return -1;
@@ -224,6 +230,12 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
         cli_allow_read(v);
     } else if (!strcmp(a, "--rejects")) {
         d->options.rejects_path = v;
+    } else if (!strcmp(a, "--cache-dir")) {
+        if (!v[0]) {
+            cli_usage("--cache-dir takes a directory, not an empty name", NULL);
+            return -1;
+        }
+        d->cache_dir = v;
     } else {
         long n = strict_count(v, 1024);
         if (n < 0) {
@@ -239,6 +251,17 @@ void cli_free_data_args(cli_data_args *d)
 {
     for (size_t i = 0; i < d->override_count; i++) free((char *)d->overrides[i].source);
     free(d->overrides);
+}
+
+const char *cli_default_cache_dir(void)
+{
+    static char dir[4096];
+    const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    /* a relative XDG_CACHE_HOME is invalid and ignored (XDG Base Directory spec) */
+    int n = xdg && xdg[0] == '/' ? snprintf(dir, sizeof dir, "%s/kpic", xdg)
+          : home && home[0] == '/' ? snprintf(dir, sizeof dir, "%s/.cache/kpic", home)
+                                   : -1;
+    return n > 0 && (size_t)n < sizeof dir ? dir : NULL;
 }
 
 /* Checks the DATA options against the spec: --data names a declared source,
@@ -264,9 +287,21 @@ bool cli_validate_data_args(cli_data_args *d, chk_model *model)
     d->options.overrides = d->overrides;
     d->options.override_count = d->override_count;
     d->options.progress = !d->quiet && isatty(STDERR_FILENO);
+    if (d->no_cache && d->cache_dir) {
+        cli_usage("--no-cache and --cache-dir contradict each other: give one", NULL);
+        return false;
+    }
+    d->options.cache_dir = d->no_cache ? NULL : d->cache_dir ? d->cache_dir : cli_default_cache_dir();
     /* a testing aid (docs/cli.md): tiny chunks put chunk boundaries everywhere */
     const char *chunk = getenv("KPIC_CHUNK_BYTES");
-    if (chunk && atol(chunk) > 0) d->options.chunk_bytes = (size_t)atol(chunk);
+    if (chunk && chunk[0]) {
+        long n = strict_count(chunk, 1L << 30);
+        if (n < 0) {
+            cli_usage("KPIC_CHUNK_BYTES takes a number of bytes from 1 to 1073741824, in digits, not '%s'", chunk);
+            return false;
+        }
+        d->options.chunk_bytes = (size_t)n;
+    }
     return true;
 }
 

@@ -77,8 +77,14 @@ typedef struct cli_data_args {
     eval_data_override *overrides;
     size_t override_count;
     bool quiet;
-    cli_seen seen;            /* --data-dir, --rejects, --threads */
+    bool no_cache;
+    const char *cache_dir;    /* --cache-dir */
+    cli_seen seen;            /* --data-dir, --rejects, --threads, --cache-dir */
 } cli_data_args;
+
+/* The column cache's directory when none is given: $XDG_CACHE_HOME/kpic, or
+ * ~/.cache/kpic; NULL when neither is known. */
+const char *cli_default_cache_dir(void);
 
 /* Consumes argv[*i] (and its value) when it is a DATA option. Returns 1 when taken,
  * 0 when not a DATA option, -1 after a usage error was printed. */
@@ -148,5 +154,6 @@ int cli_explain(int argc, char **argv);
 int cli_doc(int argc, char **argv);
 int cli_diff(int argc, char **argv);
 int cli_test(int argc, char **argv);
+int cli_cache(int argc, char **argv);
 
 #endif

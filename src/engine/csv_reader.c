@@ -5,11 +5,23 @@
  * by field number, no branch on the column), and on_record checks the record's
  * shape, converts its wanted cells by type and delivers the row.  Nothing is
  * allocated per field or per row: the kept bytes go into one buffer that is
- * reused for every row, and text cells point into it.  The file is read with
- * pread(2) into a reused buffer rather than mapped: on the benchmark machine a
- * mapping made the same libcsv pass about 15% slower (page faults and TLB
- * misses cost more than copying into a buffer that stays in cache), and a read
- * error becomes a message instead of a SIGBUS.
+ * reused for every row, and text cells point into it.
+ *
+ * A regular file is mapped and parsed where it lies, without the kernel's copy
+ * that pread(2) makes (20% of a pass's CPU on the benchmark machine).  A mapping
+ * has one hazard: a file truncated while it is read makes the next access past
+ * its new end raise SIGBUS.  Every access to the mapping therefore runs inside a
+ * guard (map_guard, below): a thread-local jump target that the SIGBUS handler
+ * returns to when the faulting address lies in the guarded mapping, so that the
+ * fault becomes a "file changed while it was being read" error on the pass that
+ * met it.  Guarded code holds no lock and allocates nothing while it touches the
+ * mapping (the chunk hash, which runs under the hash lock, releases it on a
+ * fault), and callers never see a pointer into the mapping: a bad record's bytes
+ * are copied before they are handed out.  A truncation may also leave the last
+ * page readable with zeros past the new end, which no signal reports, so every
+ * pass ends by comparing the file's size, mtime and ctime with those it had when
+ * it was opened.  Where mmap is impossible (a pipe, /dev/stdin, a device, or
+ * mmap failing) the file is read with pread(2) or read(2) into a buffer.
  *
  * libcsv does not say where in the input a record starts, and tracking it in
  * the callbacks would cost on every field.  Instead this file carries a second,
@@ -29,9 +41,10 @@
  * plus the rest of a record that spans blocks, and a bad row's line number and
  * bytes are always found inside it.
  */
-#define _GNU_SOURCE /* pread, posix_fadvise, O_CLOEXEC */
+#define _GNU_SOURCE /* pread, posix_fadvise, O_CLOEXEC, MADV_POPULATE_READ */
 #include "kpic/csv_reader.h"
 #include "kpic/cellfmt.h"
+#include "kpic/colcache.h"
 #include "kpic/transcode.h"
 
 #include <csv.h>
@@ -39,19 +52,28 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <setjmp.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <utf8proc.h>
 
 #ifdef __SSE2__
 #include <emmintrin.h>
 #endif
+
+/* Of a mapped file, the pages a sequential pass has left behind are dropped from
+ * the process (not from the page cache) every this many bytes, so that the pass's
+ * resident memory stays about the same as with a read buffer. */
+#define MAP_DROP_BEHIND (8u << 20)
 
 /* Bytes read and handed to csv_parse at a time: small enough to stay in L2
  * while it is hashed and parsed, large enough that the loop around csv_parse
@@ -84,6 +106,10 @@ struct csvr_reader {
     bool mem_owned;            /* mem was converted here from another encoding: free it */
     size_t size;               /* bytes in the file, as of csvr_open; for a stream,
                                   SIZE_MAX until its end has been read */
+    const unsigned char *map;  /* a regular file mapped whole (size bytes), or NULL:
+                                  read only inside a map_guard */
+    struct stat opened;        /* a regular file's status at csvr_open, to tell
+                                  whether it changed while it was read */
 
     /* A stream (fd is a pipe, /dev/stdin, a device): read once, in order, with
      * read(2).  Its first bytes, read to find the header, are kept in `ahead` (the
@@ -133,7 +159,34 @@ struct csvr_reader {
     uint64_t plan_index;
 
     _Atomic uint64_t bytes_done; /* progress: bytes parsed by all passes */
+
+    /* The column cache (colcache.h), when csvr_use_cache asked for it: looked up when
+     * the pass starts; then either replayed (cache) or written as the pass goes
+     * (cache_out, one group per chunk or per CACHE_GROUP_ROWS rows). */
+    char *cache_dir;
+    unsigned cache_flags;
+    bool cache_looked;
+    colc_table *cache;
+    colc_writer *cache_out;
+    char cache_path[CSVR_PATH_MAX];
+    colc_key cache_key;
+    pthread_mutex_t cache_lock;   /* the commit, once every group is in */
+    atomic_bool cache_failed;     /* a pass or a group went wrong: nothing is written */
+    _Atomic uint64_t cache_groups; /* chunk passes finished */
+    uint64_t cache_planned;       /* chunks planned, under cache_lock */
+    bool cache_planned_all;       /* the last chunk is planned, under cache_lock */
+    uint64_t cache_seq_index;     /* next group index of a sequential pass */
+    bool cache_done;              /* committed or given up */
+    char cache_note[CSVR_MESSAGE_MAX];
 };
+
+/* Rows per group written to the cache: small enough that a group's text dictionaries
+ * (their hash slots) stay in the L2 cache while it is built, which measured several
+ * times faster than groups of 64Ki rows; large enough that the dictionaries pay. */
+#define CACHE_GROUP_ROWS 16384u
+
+/* A chunk's groups are numbered chunk index << this + their number in the chunk. */
+#define CACHE_GROUPS_PER_CHUNK_BITS 24
 
 const char *csvr_type_name(csvr_type type)
 {
@@ -603,6 +656,191 @@ static void reset_libcsv(struct csv_parser *parser)
     parser->status = 0;
 }
 
+/* ---- guarded access to a mapped file -------------------------------------- */
+
+/* A region of code that reads a mapping: the SIGBUS handler jumps back to ENV when
+ * a fault lies in [LO, HI).  Guards nest (a row callback asking for its line inside
+ * a guarded pass), innermost first, one chain per thread. */
+typedef struct map_guard {
+    sigjmp_buf env;
+    const unsigned char *lo, *hi;
+    struct map_guard *outer;
+} map_guard;
+
+/* initial-exec: the handler must not make a TLS access that may allocate */
+static __thread map_guard *tl_guard __attribute__((tls_model("initial-exec")));
+
+static struct sigaction sigbus_before; /* the handler that was there, for other faults */
+static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
+static bool sigbus_ready;
+
+/* A SIGBUS is synchronous: it arrives on the thread that touched the page, so that
+ * thread's guard chain says whether the fault is a guarded read.  SA_NODEFER keeps
+ * SIGBUS unblocked in the handler, so that jumping out with sigsetjmp(env, 0),
+ * which costs no system call, leaves the signal mask as it was.  A fault no guard
+ * covers goes to the handler there was before (or kills the process as it would
+ * have: the default action, once the faulting access runs again). */
+static void on_sigbus(int sig, siginfo_t *info, void *context)
+{
+    const unsigned char *at = info != NULL ? info->si_addr : NULL;
+    for (map_guard *g = tl_guard; g != NULL; g = g->outer) {
+        if (at >= g->lo && at < g->hi) {
+            tl_guard = g->outer;
+            siglongjmp(g->env, 1);
+        }
+    }
+    if ((sigbus_before.sa_flags & SA_SIGINFO) && sigbus_before.sa_sigaction != NULL) {
+        sigbus_before.sa_sigaction(sig, info, context);
+        return;
+    }
+    if (sigbus_before.sa_handler != SIG_DFL && sigbus_before.sa_handler != SIG_IGN) {
+        sigbus_before.sa_handler(sig);
+        return;
+    }
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGBUS, &dfl, NULL);
+}
+
+static void install_sigbus(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_sigaction = on_sigbus;
+    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
+    sigemptyset(&sa.sa_mask);
+    sigbus_ready = sigaction(SIGBUS, &sa, &sigbus_before) == 0;
+}
+
+/* Runs FN(ARG), which may read R's mapping, under a guard: true when it returned,
+ * false when a read of the mapping faulted (the file was truncated), which ends FN
+ * where it stood.  FN must not hold a lock or be inside an allocation or stdio
+ * call when it reads the mapping; what it leaves half done is the caller's to drop.
+ * Without a mapping, FN just runs.  Nothing here is modified between sigsetjmp and
+ * the jump, so no local is clobbered. */
+static bool run_guarded(const csvr_reader *r, void (*fn)(void *), void *arg)
+{
+    if (r->map == NULL) {
+        fn(arg);
+        return true;
+    }
+    map_guard g;
+    g.lo = r->map;
+    g.hi = r->map + r->size;
+    g.outer = tl_guard;
+    if (sigsetjmp(g.env, 0) != 0)
+        return false; /* the handler has popped g */
+    tl_guard = &g;
+    fn(arg);
+    tl_guard = g.outer;
+    return true;
+}
+
+typedef struct copy_job {
+    void *dst;
+    const void *src;
+    size_t len;
+} copy_job;
+
+static void copy_bytes(void *arg)
+{
+    copy_job *job = arg;
+    memcpy(job->dst, job->src, job->len);
+}
+
+/* The error for R changed while it was read, on LINE (0: none known). */
+static void file_changed(const csvr_reader *r, uint64_t line, csvr_error *err)
+{
+    struct stat now;
+    if (r->fd >= 0 && fstat(r->fd, &now) == 0 && (size_t)now.st_size != r->size)
+        set_error(err, CSVR_ERR_CHANGED, r->path, line, 0, -1,
+                  "the file changed while it was being read: it had %zu bytes when it was "
+                  "opened and has %lld now; run again once it is completely written",
+                  r->size, (long long)now.st_size);
+    else
+        set_error(err, CSVR_ERR_CHANGED, r->path, line, 0, -1,
+                  "the file changed while it was being read (its modification or change "
+                  "time moved); run again once it is completely written");
+}
+
+/* Whether regular file R still has the size, mtime and ctime it had when it was
+ * opened.  A truncation can leave zeros readable in the mapping's last page without
+ * any fault, and an edit in place changes the bytes under a pass: both show here.
+ * True for what is not a regular file (a stream, memory). */
+static bool file_unchanged(const csvr_reader *r)
+{
+    if (r->fd < 0 || r->streamed)
+        return true;
+    struct stat now;
+    if (fstat(r->fd, &now) != 0)
+        return false;
+    return now.st_size == r->opened.st_size &&
+           now.st_mtim.tv_sec == r->opened.st_mtim.tv_sec &&
+           now.st_mtim.tv_nsec == r->opened.st_mtim.tv_nsec &&
+           now.st_ctim.tv_sec == r->opened.st_ctim.tv_sec &&
+           now.st_ctim.tv_nsec == r->opened.st_ctim.tv_nsec;
+}
+
+/* The page-aligned part of R's mapping within [FROM, TO), for madvise; false when
+ * it holds no whole page. */
+static bool map_pages(const csvr_reader *r, size_t from, size_t to, void **addr, size_t *len)
+{
+    static size_t page;
+    if (page == 0)
+        page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)(r->map + from) + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = (uintptr_t)(r->map + to) & ~(uintptr_t)(page - 1);
+    if (hi <= lo)
+        return false;
+    *addr = (void *)lo;
+    *len = hi - lo;
+    return true;
+}
+
+/* Maps [FROM, TO) of R's mapping into the process ahead of its use, with one
+ * system call instead of a page fault per few pages.  Only an optimisation: a
+ * page it cannot populate (the file truncated) faults when it is read, inside a
+ * guard. */
+static void map_populate(const csvr_reader *r, size_t from, size_t to)
+{
+#ifdef MADV_POPULATE_READ
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    from -= from % page;
+    void *addr;
+    size_t len;
+    if (to > from && map_pages(r, from, to + page - 1 < r->size ? to + page - 1 : r->size,
+                               &addr, &len))
+        madvise(addr, len, MADV_POPULATE_READ);
+#else
+    (void)r, (void)from, (void)to;
+#endif
+}
+
+/* Drops the pages of [FROM, TO) of R's mapping from the process: the page cache
+ * keeps them, only the process's resident set shrinks. */
+static void map_drop(const csvr_reader *r, size_t from, size_t to)
+{
+    void *addr;
+    size_t len;
+    if (map_pages(r, from, to, &addr, &len))
+        madvise(addr, len, MADV_DONTNEED);
+}
+
+/* Maps regular file R whole for reading, when it is not empty and the system
+ * allows; otherwise R is read with pread. */
+static void map_file(csvr_reader *r)
+{
+    pthread_once(&sigbus_once, install_sigbus);
+    if (!sigbus_ready || r->size == 0)
+        return;
+    void *m = mmap(NULL, r->size, PROT_READ, MAP_SHARED, r->fd, 0);
+    if (m == MAP_FAILED)
+        return;
+    madvise(m, r->size, MADV_SEQUENTIAL);
+    r->map = m;
+}
+
 /* ---- reading the file ---------------------------------------------------- */
 
 /* Grows *BUF, of *CAP bytes, by doubling until it holds NEED bytes. False, with *BUF
@@ -630,6 +868,14 @@ static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
         memcpy(dst, r->mem + off, len);
         return true;
     }
+    if (r->map != NULL) {
+        copy_job job = {dst, r->map + off, len};
+        if (!run_guarded(r, copy_bytes, &job)) {
+            file_changed(r, 0, err);
+            return false;
+        }
+        return true;
+    }
     if (r->streamed) { /* only the bytes read ahead can be read again */
         if (off > r->ahead_len || len > r->ahead_len - off) {
             set_error(err, CSVR_ERR_INTERNAL, r->path, 0, 0, -1,
@@ -651,8 +897,7 @@ static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
             return false;
         }
         if (got == 0) {
-            set_error(err, CSVR_ERR_IO, r->path, 0, 0, -1,
-                      "the file became shorter while it was being read");
+            file_changed(r, 0, err);
             return false;
         }
         to += got;
@@ -765,7 +1010,9 @@ static bool open_file(csvr_reader *r, const char *path, unsigned flags, csvr_err
     r->fd = fd;
     if (S_ISREG(st.st_mode)) {
         r->size = (size_t)st.st_size;
+        r->opened = st;
         posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+        map_file(r);
     } else {
         r->streamed = true;
         r->size = SIZE_MAX;
@@ -1377,6 +1624,9 @@ csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
             csvr_close(r);
             return NULL;
         }
+        if (r->map != NULL) /* from here on the converted copy is read */
+            munmap((void *)r->map, r->size);
+        r->map = NULL;
         close(r->fd);
         r->fd = -1;
     }
@@ -1423,6 +1673,14 @@ void csvr_close(csvr_reader *r)
         pthread_mutex_destroy(&r->hash_lock);
         pthread_cond_destroy(&r->hash_turn);
     }
+    colc_writer_abort(r->cache_out); /* a pass that never ended writes nothing */
+    colc_close(r->cache);
+    if (r->cache_dir != NULL) {
+        free(r->cache_dir);
+        pthread_mutex_destroy(&r->cache_lock);
+    }
+    if (r->map != NULL)
+        munmap((void *)r->map, r->size);
     if (r->fd >= 0)
         close(r->fd);
     free(r->ahead);
@@ -1517,6 +1775,18 @@ struct csvr_pass {
     uint64_t win_record;
     bool win_prev_cr;         /* the byte before win_off is a CR */
     size_t parse_limit;       /* end of the bytes libcsv is parsing now */
+    bool hash;                /* hash the bytes as they are read into the window */
+    /* A window over the file's mapping (not a chunk's bytes): reading a block only
+     * extends `have`, sliding advances buf, and the pages behind are dropped. */
+    bool mapped;
+    size_t dropped;           /* file offset up to which pages have been dropped */
+    size_t populated;         /* file offset up to which pages have been populated */
+    unsigned char *raw_copy;  /* a record's bytes, copied out of the window for a */
+    size_t raw_cap;           /* caller (csvr_row_raw, the bad-row callback) */
+    colc_group *group;        /* the rows this pass adds to the cache being written */
+    int64_t chunk_index;      /* the chunk parsed, or -1 for a sequential pass */
+    uint64_t group_sub;       /* groups of this chunk written so far */
+    bool replayed;            /* rows come from the cache: no window, lines unknown */
 
     /* Locator cursor inside the window: record loc_record starts its scan at
      * buf[loc], on line loc_line. */
@@ -1570,9 +1840,44 @@ static bool locate(struct csvr_pass *p, uint64_t record)
     return true;
 }
 
+static void stop_with(struct csvr_pass *p, csvr_status status);
+
+typedef struct locate_job {
+    struct csvr_pass *p;
+    uint64_t record;
+    bool found;
+    bool copy;        /* also copy the record's bytes into p->raw_copy */
+} locate_job;
+
+static void locate_and_copy(void *arg)
+{
+    locate_job *job = arg;
+    struct csvr_pass *p = job->p;
+    job->found = locate(p, job->record);
+    if (job->found && job->copy)
+        memcpy(p->raw_copy, p->buf + p->located.line_start,
+               p->located.term - p->located.line_start);
+}
+
+/* Locates a record for a row callback, which runs inside the pass's guard but must
+ * not be unwound by a fault (it may hold its own locks): so a guard of its own, and
+ * a truncated file ends the pass with the callback returning normally.  With COPY,
+ * the record's bytes go to raw_copy, which must already hold them. */
+static bool locate_for_caller(struct csvr_pass *p, uint64_t record, bool copy)
+{
+    locate_job job = {p, record, false, copy};
+    if (run_guarded(p->r, locate_and_copy, &job))
+        return job.found;
+    file_changed(p->r, p->win_line, p->err);
+    stop_with(p, CSVR_ERROR);
+    return false;
+}
+
 uint64_t csvr_row_line(const csvr_row *row)
 {
-    if (!locate(row->pass, row->record))
+    if (row->pass->replayed)
+        return 0;
+    if (!locate_for_caller(row->pass, row->record, false))
         return 0;
     return row->pass->located_line;
 }
@@ -1580,12 +1885,21 @@ uint64_t csvr_row_line(const csvr_row *row)
 const char *csvr_row_raw(const csvr_row *row, size_t *len)
 {
     struct csvr_pass *p = row->pass;
-    if (!locate(p, row->record)) {
-        *len = 0;
+    *len = 0;
+    if (p->replayed)
+        return "";
+    if (!locate_for_caller(p, row->record, false))
+        return "";
+    size_t n = p->located.term - p->located.line_start;
+    if (!grow_buffer(&p->raw_copy, &p->raw_cap, n + 1)) {
+        set_error(p->err, CSVR_ERR_NOMEM, p->r->path, 0, 0, -1, "out of memory");
+        stop_with(p, CSVR_ERROR);
         return "";
     }
-    *len = p->located.term - p->located.line_start;
-    return (const char *)p->buf + p->located.line_start;
+    if (!locate_for_caller(p, row->record, true))
+        return "";
+    *len = n;
+    return (const char *)p->raw_copy;
 }
 
 /* Records a problem of the current record.  Only one is reported: the first
@@ -1928,6 +2242,17 @@ static void stop_with(struct csvr_pass *p, csvr_status status)
     p->status = status;
 }
 
+static void on_record(int terminator, void *data);
+static void cache_add_row(struct csvr_pass *p);
+static csvr_type *cache_types(const csvr_reader *r);
+
+/* Ends libcsv's parse of pass P: its last record, if unterminated, is delivered. */
+static void finish_libcsv(void *arg)
+{
+    struct csvr_pass *p = arg;
+    csv_fini(&p->parser, on_field, on_record, p);
+}
+
 /* Hands a bad record to the caller, or ends the pass with it. */
 static void report_bad_row(struct csvr_pass *p)
 {
@@ -1941,12 +2266,22 @@ static void report_bad_row(struct csvr_pass *p)
         return;
     }
     e->line = p->located_line;
-    csvr_bad_row bad = {e, (const char *)p->buf + p->located.line_start,
-                        p->located.term - p->located.line_start};
+    /* the callback gets a copy: it must never read the mapped file (see run_guarded) */
+    size_t raw_len = p->located.term - p->located.line_start;
+    if (!grow_buffer(&p->raw_copy, &p->raw_cap, raw_len + 1)) {
+        set_error(p->err, CSVR_ERR_NOMEM, p->r->path, 0, 0, -1, "out of memory");
+        stop_with(p, CSVR_ERROR);
+        return;
+    }
+    memcpy(p->raw_copy, p->buf + p->located.line_start, raw_len);
+    csvr_bad_row bad = {e, (const char *)p->raw_copy, raw_len};
     bool skippable =
         e->kind == CSVR_ERR_CELL || e->kind == CSVR_ERR_RAGGED || e->kind == CSVR_ERR_QUOTE;
-    if (skippable && p->h->on_bad != NULL && p->h->on_bad(p->h->ctx, &bad) == CSVR_SKIP)
+    if (skippable && p->h->on_bad != NULL && p->h->on_bad(p->h->ctx, &bad) == CSVR_SKIP) {
+        if (p->group != NULL && !colc_group_add_bad(p->group, e, bad.raw, bad.raw_len))
+            atomic_store(&p->r->cache_failed, true);
         return;
+    }
     if (p->err != NULL)
         *p->err = *e;
     stop_with(p, CSVR_ERROR);
@@ -1978,6 +2313,8 @@ static void on_record(int terminator, void *data)
             csvr_row row = {p->cells, p, p->record};
             if (!p->h->on_row(p->h->ctx, &row))
                 stop_with(p, CSVR_STOPPED);
+            else if (p->group != NULL)
+                cache_add_row(p);
         }
     }
     p->record++;
@@ -2031,7 +2368,18 @@ static void slide_window(struct csvr_pass *p, size_t cut)
     p->win_prev_cr = p->buf[cut - 1] == '\r';
     p->win_off += cut;
     p->win_record = p->record;
-    memmove(p->buf, p->buf + cut, p->have - cut);
+    if (p->mapped) {
+        p->buf += cut;
+        p->cap -= cut;
+        if (p->win_off - p->dropped >= MAP_DROP_BEHIND) {
+            size_t page = (size_t)sysconf(_SC_PAGESIZE);
+            size_t upto = p->win_off - p->win_off % page;
+            map_drop(p->r, p->dropped, upto);
+            p->dropped = upto;
+        }
+    } else {
+        memmove(p->buf, p->buf + cut, p->have - cut);
+    }
     p->have -= cut;
     p->parsed -= cut;
     p->loc = 0;
@@ -2077,93 +2425,53 @@ static void free_pass(struct csvr_pass *p, bool owns_buf)
     free(p->plan);
     free(p->by_type);
     free(p->row_buf);
+    free(p->raw_copy);
     if (owns_buf)
         free(p->buf);
     free(p);
 }
 
-/* Parses the file's bytes [BEGIN, END) (a whole number of records starting on
- * line FIRST_LINE) and hashes them on the way if HASH. */
-static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t first_line,
-                            const csvr_handlers *h, bool hash, const unsigned char *in_place,
-                            csvr_error *err)
+/* The block loop of pass P: reads (or, in a mapped window, takes) the file's
+ * blocks, hashes them if asked, and parses them up to their last line break,
+ * sliding the window past record boundaries.  Runs under the mapping's guard. */
+static void pass_blocks(void *arg)
 {
-    if (h == NULL || h->on_row == NULL) {
-        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "no row callback given");
-        return CSVR_ERROR;
-    }
-    struct csvr_pass *p = calloc(1, sizeof *p);
-    size_t n = r->n_wanted ? r->n_wanted : 1;
-    if (p != NULL) {
-        p->cells = calloc(n, sizeof *p->cells);
-        p->kept = calloc(r->n_wanted + 1, sizeof *p->kept); /* + the dummy slot */
-        p->plan = calloc(r->n_header, sizeof *p->plan);
-        p->by_type = calloc(n, sizeof *p->by_type);
-        p->row_cap = 4096;
-        p->row_buf = malloc(p->row_cap);
-        /* The window never holds more than the range (small chunks exist); a range
-         * already in memory is parsed where it is, as one window. */
-        p->cap = end - begin < 2 * PASS_BLOCK ? end - begin + 1 : 2 * PASS_BLOCK;
-        p->buf = in_place != NULL ? (unsigned char *)in_place : malloc(p->cap);
-        if (in_place != NULL)
-            p->cap = p->have = end - begin;
-    }
-    if (p == NULL || p->cells == NULL || p->kept == NULL || p->plan == NULL ||
-        p->by_type == NULL || p->row_buf == NULL ||
-        p->buf == NULL || csv_init(&p->parser, CSV_STRICT) != 0) {
-        free_pass(p, in_place == NULL);
-        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
-        return CSVR_ERROR;
-    }
-    csv_set_blk_size(&p->parser, LIBCSV_BLOCK);
-    p->r = r;
-    p->h = h;
-    p->err = err;
-    p->begin = begin;
-    p->end = end;
-    p->active_fields = r->n_header;
-    p->status = CSVR_OK;
-    for (size_t f = 0; f < r->n_header; f++) {
-        int32_t w = r->want_of_field[f];
-        p->plan[f].slot = w >= 0 ? (size_t)w : r->n_wanted;
-        p->plan[f].keep_mask = w >= 0 ? ~(size_t)0 : 0;
-    }
-    size_t ordered = 0;
-    for (int t = CSVR_TEXT; t <= CSVR_BOOL; t++) {
-        for (size_t w = 0; w < r->n_wanted; w++)
-            if ((int)r->wanted[w].type == t)
-                p->by_type[ordered++] = w;
-        p->type_end[t] = ordered;
-    }
-    p->win_off = begin;
-    p->win_line = first_line;
-    p->loc_line = first_line;
-    if (in_place != NULL)
-        atomic_fetch_add_explicit(&r->bytes_done, end - begin, memory_order_relaxed);
-
+    struct csvr_pass *p = arg;
+    csvr_reader *r = p->r;
+    csvr_error *err = p->err;
     while (!p->stop) {
         size_t file_pos = p->win_off + p->have;
         /* a stream's end (r->size) is known once read(2) has returned 0 */
-        size_t stop_at = r->streamed ? r->size : end;
+        size_t stop_at = r->streamed ? r->size : p->end;
         if (file_pos < stop_at) {
             size_t len = stop_at - file_pos < PASS_BLOCK ? stop_at - file_pos : PASS_BLOCK;
-            /* a record longer than the window so far grows it */
-            if (!grow_buffer(&p->buf, &p->cap, p->have + len)) {
-                set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
-                stop_with(p, CSVR_ERROR);
-                break;
+            if (p->mapped) {
+                if (file_pos + len > p->populated) {
+                    size_t upto = p->populated + MAP_DROP_BEHIND / 4;
+                    if (upto > stop_at)
+                        upto = stop_at;
+                    map_populate(r, p->populated, upto);
+                    p->populated = upto;
+                }
+            } else {
+                /* a record longer than the window so far grows it */
+                if (!grow_buffer(&p->buf, &p->cap, p->have + len)) {
+                    set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+                    stop_with(p, CSVR_ERROR);
+                    break;
+                }
+                if (r->streamed ? !stream_next(r, file_pos, p->buf + p->have, len, &len, err)
+                                : !source_read(r, file_pos, p->buf + p->have, len, err)) {
+                    stop_with(p, CSVR_ERROR);
+                    break;
+                }
             }
-            if (r->streamed ? !stream_next(r, file_pos, p->buf + p->have, len, &len, err)
-                            : !source_read(r, file_pos, p->buf + p->have, len, err)) {
-                stop_with(p, CSVR_ERROR);
-                break;
-            }
-            if (hash)
+            if (p->hash)
                 hash_bytes(r, p->buf + p->have, len); /* len 0: a stream's end finishes it */
             p->have += len;
             atomic_fetch_add_explicit(&r->bytes_done, len, memory_order_relaxed);
         }
-        bool at_end = p->win_off + p->have >= (r->streamed ? r->size : end);
+        bool at_end = p->win_off + p->have >= (r->streamed ? r->size : p->end);
         /* Parse up to the last line break read, so that the window can slide
          * there if libcsv ends up between records. */
         size_t cut = at_end ? p->have : last_line_end(p->buf, p->parsed, p->have);
@@ -2183,10 +2491,96 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
         if (!at_end && cut > 0 && is_term(p->buf[cut - 1]) &&
             p->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
             slide_window(p, cut);
-        else if (p->have > 2 * PASS_BLOCK && !window_to_record(p))
+        else if (p->have > 2 * PASS_BLOCK && !p->mapped && !window_to_record(p))
             break;
         if (at_end)
             break;
+    }
+}
+
+/* Parses the file's bytes [BEGIN, END) (a whole number of records starting on
+ * line FIRST_LINE) and hashes them on the way if HASH.  IN_PLACE: the range's
+ * bytes, already in memory (a chunk). */
+static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t first_line,
+                            const csvr_handlers *h, bool hash, const unsigned char *in_place,
+                            int64_t chunk_index, csvr_error *err)
+{
+    if (h == NULL || h->on_row == NULL) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "no row callback given");
+        return CSVR_ERROR;
+    }
+    struct csvr_pass *p = calloc(1, sizeof *p);
+    size_t n = r->n_wanted ? r->n_wanted : 1;
+    bool mapped = in_place == NULL && r->map != NULL;
+    bool owns_buf = in_place == NULL && !mapped;
+    if (p != NULL) {
+        p->cells = calloc(n, sizeof *p->cells);
+        p->kept = calloc(r->n_wanted + 1, sizeof *p->kept); /* + the dummy slot */
+        p->plan = calloc(r->n_header, sizeof *p->plan);
+        p->by_type = calloc(n, sizeof *p->by_type);
+        p->row_cap = 4096;
+        p->row_buf = malloc(p->row_cap);
+        /* The window never holds more than the range (small chunks exist); a range
+         * already in memory is parsed where it is, as one window; a mapped file is
+         * a window over its mapping. */
+        p->cap = end - begin < 2 * PASS_BLOCK ? end - begin + 1 : 2 * PASS_BLOCK;
+        if (in_place != NULL) {
+            p->buf = (unsigned char *)in_place;
+            p->cap = p->have = end - begin;
+        } else if (mapped) {
+            p->buf = (unsigned char *)r->map + begin;
+            p->cap = end - begin;
+            p->mapped = true;
+            p->dropped = p->populated = begin;
+        } else {
+            p->buf = malloc(p->cap);
+        }
+    }
+    if (p == NULL || p->cells == NULL || p->kept == NULL || p->plan == NULL ||
+        p->by_type == NULL || p->row_buf == NULL ||
+        p->buf == NULL || csv_init(&p->parser, CSV_STRICT) != 0) {
+        free_pass(p, owns_buf);
+        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+        return CSVR_ERROR;
+    }
+    csv_set_blk_size(&p->parser, LIBCSV_BLOCK);
+    p->r = r;
+    p->h = h;
+    p->err = err;
+    p->begin = begin;
+    p->end = end;
+    p->hash = hash;
+    p->active_fields = r->n_header;
+    p->status = CSVR_OK;
+    for (size_t f = 0; f < r->n_header; f++) {
+        int32_t w = r->want_of_field[f];
+        p->plan[f].slot = w >= 0 ? (size_t)w : r->n_wanted;
+        p->plan[f].keep_mask = w >= 0 ? ~(size_t)0 : 0;
+    }
+    size_t ordered = 0;
+    for (int t = CSVR_TEXT; t <= CSVR_BOOL; t++) {
+        for (size_t w = 0; w < r->n_wanted; w++)
+            if ((int)r->wanted[w].type == t)
+                p->by_type[ordered++] = w;
+        p->type_end[t] = ordered;
+    }
+    p->win_off = begin;
+    p->win_line = first_line;
+    p->loc_line = first_line;
+    p->chunk_index = chunk_index;
+    if (r->cache_out != NULL && !atomic_load(&r->cache_failed)) {
+        csvr_type *types = cache_types(r);
+        p->group = types != NULL ? colc_group_new(types, r->n_wanted, begin) : NULL;
+        free(types);
+        if (p->group == NULL)
+            atomic_store(&r->cache_failed, true);
+    }
+    if (in_place != NULL)
+        atomic_fetch_add_explicit(&r->bytes_done, end - begin, memory_order_relaxed);
+
+    if (!run_guarded(r, pass_blocks, p)) {
+        file_changed(r, p->win_line, err);
+        stop_with(p, CSVR_ERROR);
     }
     if (!p->stop) {
         if (end < r->size && p->parser.pstate != LIBCSV_ROW_NOT_BEGUN) {
@@ -2198,13 +2592,322 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
         } else {
             p->open_quote = p->parser.pstate == LIBCSV_FIELD_BEGUN && p->parser.quoted;
             p->parse_limit = p->have;
-            csv_fini(&p->parser, on_field, on_record, p);
+            /* the last record's bad-row report may locate it in the mapping */
+            if (!run_guarded(r, finish_libcsv, p)) {
+                file_changed(r, p->win_line, err);
+                stop_with(p, CSVR_ERROR);
+            }
         }
     }
+    if (mapped)
+        map_drop(r, p->dropped, end);
     csvr_status status = p->status;
+    /* Records read from a file that changed under the pass are not the file's: a
+     * truncation may have left zeros readable without a fault. */
+    if (status != CSVR_STOPPED && !file_unchanged(r)) {
+        if (status != CSVR_ERROR || err == NULL || err->kind != CSVR_ERR_CHANGED)
+            file_changed(r, 0, err);
+        status = CSVR_ERROR;
+    }
+    if (p->group != NULL) {
+        uint64_t index = chunk_index >= 0
+                             ? ((uint64_t)chunk_index << CACHE_GROUPS_PER_CHUNK_BITS) + p->group_sub
+                             : r->cache_seq_index++;
+        if (status != CSVR_OK || atomic_load(&r->cache_failed)) {
+            colc_group_free(p->group);
+            atomic_store(&r->cache_failed, true);
+        } else if (!colc_writer_add(r->cache_out, index, end, p->group)) {
+            atomic_store(&r->cache_failed, true);
+        }
+        p->group = NULL;
+    } else if (r->cache_out != NULL && status != CSVR_OK) {
+        atomic_store(&r->cache_failed, true);
+    }
     csv_free(&p->parser);
-    free_pass(p, in_place == NULL);
+    free_pass(p, owns_buf);
     return status;
+}
+
+/* ---- the column cache ------------------------------------------------------ */
+
+/* The wanted columns' types, for colcache. */
+static csvr_type *cache_types(const csvr_reader *r)
+{
+    csvr_type *types = malloc((r->n_wanted ? r->n_wanted : 1) * sizeof *types);
+    if (types != NULL)
+        for (size_t w = 0; w < r->n_wanted; w++)
+            types[w] = r->wanted[w].type;
+    return types;
+}
+
+bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags)
+{
+    if (r->pass_started || r->cache_dir != NULL || dir == NULL)
+        return false;
+    r->cache_dir = strdup(dir);
+    if (r->cache_dir == NULL)
+        return false;
+    r->cache_flags = flags;
+    pthread_mutex_init(&r->cache_lock, NULL);
+    return true;
+}
+
+const char *csvr_cache_note(const csvr_reader *r)
+{
+    return r->cache_note[0] ? r->cache_note : NULL;
+}
+
+bool csvr_cache_replayed(const csvr_reader *r)
+{
+    return r->cache != NULL;
+}
+
+/* The key of R's cache: the file's identity at open, and a digest of its real path
+ * and the wanted columns with their formats, which is also the cache file's name. */
+static bool cache_key(csvr_reader *r)
+{
+    colc_key *k = &r->cache_key;
+    memset(k, 0, sizeof *k);
+    k->dev = (uint64_t)r->opened.st_dev;
+    k->ino = (uint64_t)r->opened.st_ino;
+    k->size = (uint64_t)r->opened.st_size;
+    k->mtime_sec = r->opened.st_mtim.tv_sec;
+    k->mtime_nsec = r->opened.st_mtim.tv_nsec;
+    k->ctime_sec = r->opened.st_ctim.tv_sec;
+    k->ctime_nsec = r->opened.st_ctim.tv_nsec;
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    if (md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1) {
+        EVP_MD_CTX_free(md);
+        return false;
+    }
+    char *real = realpath(r->path, NULL);
+    const char *name = real != NULL ? real : r->path;
+    EVP_DigestUpdate(md, "kpic column cache 1", 20);
+    EVP_DigestUpdate(md, name, strlen(name) + 1);
+    free(real);
+    for (size_t w = 0; w < r->n_wanted; w++) {
+        unsigned char type = (unsigned char)r->wanted[w].type;
+        EVP_DigestUpdate(md, r->wanted[w].name, strlen(r->wanted[w].name) + 1);
+        EVP_DigestUpdate(md, &type, 1);
+        const cfmt *f = r->format_of[w];
+        unsigned char kind = f != NULL ? (unsigned char)f->kind : 0;
+        EVP_DigestUpdate(md, &kind, 1);
+        if (f != NULL) {
+            EVP_DigestUpdate(md, f->text, strnlen(f->text, sizeof f->text) + 1);
+            EVP_DigestUpdate(md, f->text2, strnlen(f->text2, sizeof f->text2) + 1);
+        }
+    }
+    unsigned int len = 0;
+    bool ok = EVP_DigestFinal_ex(md, k->columns, &len) == 1;
+    EVP_MD_CTX_free(md);
+    if (!ok)
+        return false;
+    static const char DIGITS[] = "0123456789abcdef";
+    char hex[65];
+    for (int i = 0; i < 32; i++) {
+        hex[2 * i] = DIGITS[k->columns[i] >> 4];
+        hex[2 * i + 1] = DIGITS[k->columns[i] & 15];
+    }
+    hex[64] = '\0';
+    int n = snprintf(r->cache_path, sizeof r->cache_path, "%s/%s.kcol", r->cache_dir, hex);
+    return n > 0 && (size_t)n < sizeof r->cache_path;
+}
+
+/* Creates DIR and its missing parents, each mode 0700 (the cache holds the data). */
+static bool make_dirs(const char *dir)
+{
+    char path[CSVR_PATH_MAX];
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
+        return false;
+    for (char *c = path + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        if (mkdir(path, 0700) != 0 && errno != EEXIST)
+            return false;
+        *c = '/';
+    }
+    return mkdir(path, 0700) == 0 || errno == EEXIST;
+}
+
+typedef struct digest_job {
+    const csvr_reader *r;
+    unsigned char digest[32];
+    bool ok;
+} digest_job;
+
+static void digest_file(void *arg)
+{
+    digest_job *job = arg;
+    unsigned int len = 0;
+    job->ok = EVP_Digest(job->r->map, job->r->size, job->digest, &len, EVP_sha256(), NULL) == 1;
+}
+
+/* --verify-data: whether R's bytes now have the digest EXPECTED. */
+static bool digest_matches(const csvr_reader *r, const unsigned char *expected)
+{
+    digest_job job = {r, {0}, false};
+    if (r->map == NULL || !run_guarded(r, digest_file, &job) || !job.ok)
+        return false;
+    return memcmp(job.digest, expected, 32) == 0;
+}
+
+/* Looks R's cache up when its pass starts: a usable one is replayed instead of the
+ * file; otherwise a new one is written as the pass reads the file.  A stream, a file
+ * read from memory or converted from another encoding, and a pass without a digest
+ * (a second read) neither read nor write one.  A file changed in the last two
+ * seconds is not written: its timestamps might not yet tell its next change apart. */
+static void cache_start(csvr_reader *r)
+{
+    if (r->cache_dir == NULL || r->cache_looked)
+        return;
+    r->cache_looked = true;
+    r->cache_done = true;
+    if (r->fd < 0 || r->streamed || r->sha == NULL || r->hashed_upto != 0 || !cache_key(r))
+        return;
+    csvr_type *types = cache_types(r);
+    if (types == NULL)
+        return;
+    char why[512];
+    colc_table *t = colc_open(r->cache_path, &r->cache_key, types, r->n_wanted, why, sizeof why);
+    free(types);
+    if (t != NULL && (r->cache_flags & CSVR_CACHE_VERIFY) && !digest_matches(r, colc_sha256(t))) {
+        snprintf(r->cache_note, sizeof r->cache_note,
+                 "its column cache is refused: the file's SHA-256 differs from the one the "
+                 "cache recorded (--verify-data); the file is read instead");
+        colc_close(t);
+        t = NULL;
+    } else if (t == NULL && why[0] && strcmp(why, "the data file or its columns changed since "
+                                                  "it was written") != 0) {
+        snprintf(r->cache_note, sizeof r->cache_note,
+                 "its column cache is ignored and rebuilt: %.400s", why);
+    }
+    if (t != NULL) {
+        r->cache = t;
+        memcpy(r->digest, colc_sha256(t), 32);
+        r->hash_done = true;
+        utimensat(AT_FDCWD, r->cache_path, NULL, 0); /* used: last in line for eviction */
+        return;
+    }
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME, &now);
+    time_t changed = r->opened.st_ctim.tv_sec > r->opened.st_mtim.tv_sec
+                         ? r->opened.st_ctim.tv_sec : r->opened.st_mtim.tv_sec;
+    if (now.tv_sec - changed < 2 || !make_dirs(r->cache_dir))
+        return;
+    r->cache_out = colc_writer_new(r->cache_path, why, sizeof why);
+    r->cache_done = r->cache_out == NULL;
+}
+
+/* Adds the row just delivered by pass P to its cache group; a sequential pass's group
+ * is written out every CACHE_GROUP_ROWS rows. */
+static void cache_add_row(struct csvr_pass *p)
+{
+    csvr_reader *r = p->r;
+    if (!colc_group_add_row(p->group, p->cells, 0)) {
+        atomic_store(&r->cache_failed, true);
+        return;
+    }
+    if (colc_group_rows(p->group) < CACHE_GROUP_ROWS)
+        return;
+    /* where the next group starts: where libcsv is, for progress on replay */
+    size_t at = p->win_off + p->parsed;
+    if (at > p->end)
+        at = p->end;
+    csvr_type *types = cache_types(r);
+    colc_group *next = types != NULL ? colc_group_new(types, r->n_wanted, at) : NULL;
+    free(types);
+    uint64_t index = p->chunk_index >= 0
+                         ? ((uint64_t)p->chunk_index << CACHE_GROUPS_PER_CHUNK_BITS) + p->group_sub++
+                         : r->cache_seq_index++;
+    if (next == NULL || !colc_writer_add(r->cache_out, index, at, p->group))
+        atomic_store(&r->cache_failed, true);
+    p->group = next;
+    if (next == NULL)
+        p->group = NULL;
+}
+
+/* Ends the cache being written once the pass over the whole file is over: renamed
+ * into place when every group is in, the pass went well and the file did not change;
+ * dropped otherwise. */
+static void cache_finish(csvr_reader *r, bool ok)
+{
+    if (r->cache_done || r->cache_out == NULL)
+        return;
+    r->cache_done = true;
+    char why[512];
+    if (ok && !atomic_load(&r->cache_failed) && r->hash_done && file_unchanged(r)) {
+        if (!colc_writer_commit(r->cache_out, &r->cache_key, r->digest, why, sizeof why))
+            snprintf(r->cache_note, sizeof r->cache_note,
+                     "its column cache could not be written: %.800s", why);
+        else
+            colc_dir_evict(r->cache_dir, COLC_DIR_MAX_BYTES);
+    } else {
+        colc_writer_abort(r->cache_out);
+    }
+    r->cache_out = NULL;
+}
+
+typedef struct replay_ctx {
+    const csvr_handlers *h;
+    struct csvr_pass *p;
+    csvr_error *err;
+    csvr_status status;
+} replay_ctx;
+
+static bool replay_row(void *ctx, const csvr_cell *cells, uint64_t line)
+{
+    (void)line;
+    replay_ctx *rc = ctx;
+    csvr_row row = {cells, rc->p, rc->p->record++};
+    if (rc->h->on_row(rc->h->ctx, &row))
+        return true;
+    rc->status = CSVR_STOPPED;
+    return false;
+}
+
+static bool replay_bad_row(void *ctx, const csvr_error *e, const char *raw, size_t raw_len)
+{
+    replay_ctx *rc = ctx;
+    rc->p->record++;
+    csvr_bad_row bad = {e, raw, raw_len};
+    if (rc->h->on_bad != NULL && rc->h->on_bad(rc->h->ctx, &bad) == CSVR_SKIP)
+        return true;
+    if (rc->err != NULL)
+        *rc->err = *e;
+    rc->status = CSVR_ERROR;
+    return false;
+}
+
+/* Replays cache group I of R through H, as a pass over its bytes would deliver them. */
+static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h,
+                                csvr_error *err)
+{
+    if (h == NULL || h->on_row == NULL) {
+        set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "no row callback given");
+        return CSVR_ERROR;
+    }
+    struct csvr_pass *p = calloc(1, sizeof *p);
+    if (p == NULL) {
+        set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
+        return CSVR_ERROR;
+    }
+    p->r = r;
+    p->h = h;
+    p->err = err;
+    p->replayed = true;
+    replay_ctx rc = {h, p, err, CSVR_OK};
+    colc_sink sink = {replay_row, replay_bad_row, &rc};
+    colc_replay(r->cache, i, r->path, &sink);
+    free(p);
+    uint64_t begin, end;
+    colc_group_range(r->cache, i, &begin, &end);
+    atomic_fetch_add_explicit(&r->bytes_done, end - begin, memory_order_relaxed);
+    if (rc.status != CSVR_STOPPED && !file_unchanged(r)) {
+        file_changed(r, 0, err);
+        rc.status = CSVR_ERROR;
+    }
+    return rc.status;
 }
 
 /* ---- sequential pass ----------------------------------------------------- */
@@ -2216,6 +2919,13 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
         return CSVR_ERROR;
     }
     r->pass_started = true;
+    cache_start(r);
+    if (r->cache != NULL) {
+        csvr_status st = CSVR_OK;
+        for (size_t i = 0; st == CSVR_OK && i < colc_group_count(r->cache); i++)
+            st = replay_group(r, i, h, err);
+        return st;
+    }
     /* a stream cannot be read twice, so its hash goes with the parse */
     bool hash_inline = r->sha != NULL && (!(r->flags & CSVR_HASH_IN_THREAD) || r->streamed);
     hash_job job = {r, false};
@@ -2228,16 +2938,55 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
     if (hash_inline && !hash_through(r, r->data_begin, err)) /* the header's bytes */
         return CSVR_ERROR;
     csvr_status status = run_pass(r, r->data_begin, r->size, r->data_first_line, h,
-                                  hash_inline, NULL, err);
+                                  hash_inline, NULL, -1, err);
     if (threaded) {
         if (status != CSVR_OK)
             atomic_store(&job.cancel, true);
         pthread_join(thread, NULL);
     }
+    cache_finish(r, status == CSVR_OK);
     return status;
 }
 
 /* ---- chunks -------------------------------------------------------------- */
+
+/* The planner's scan of a mapped file, under the mapping's guard: from BEGIN, skim
+ * to GOAL and step to the next record boundary outside quotes, counting the lines
+ * of exactly the bytes that make up the chunk. */
+typedef struct map_plan_job {
+    const csvr_reader *r;
+    size_t begin, goal;
+    size_t end;      /* out: the chunk's end */
+    uint64_t lines;  /* out: the lines it holds */
+} map_plan_job;
+
+static void plan_mapped(void *arg)
+{
+    map_plan_job *job = arg;
+    const csvr_reader *r = job->r;
+    const unsigned char *b = r->map;
+    map_populate(r, job->begin, job->goal);
+    mstate s = mirror_skim(b, job->begin, job->goal, M_ROW);
+    bool found = false;
+    /* the end of the file when no boundary follows the goal */
+    size_t end = job->goal < r->size ? mirror_boundary(b, job->goal, r->size, &s, &found)
+                                     : r->size;
+    job->end = end;
+    /* a chunk never starts between a CR and its LF */
+    job->lines = count_lines(b + job->begin, end - job->begin, false);
+}
+
+/* Tells a cache being written how many chunks the pass has (the one just planned
+ * included), and whether that was the last. */
+static void cache_planned(csvr_reader *r)
+{
+    if (r->cache_out == NULL)
+        return;
+    pthread_mutex_lock(&r->cache_lock);
+    r->cache_planned = r->plan_index;
+    r->cache_planned_all = r->plan_pos >= r->size;
+    pthread_mutex_unlock(&r->cache_lock);
+}
 
 csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
                           csvr_error *err)
@@ -2250,13 +2999,39 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
     r->pass_started = true;
     if (!r->plan_started) {
         r->plan_started = true;
-        if (!hash_through(r, r->data_begin, err)) /* the header's bytes */
+        cache_start(r);
+        if (r->cache == NULL && !hash_through(r, r->data_begin, err)) /* the header's bytes */
             return CSVR_PLAN_ERROR;
+    }
+    if (r->cache != NULL) { /* a chunk is a group of the cache */
+        if (r->plan_index >= colc_group_count(r->cache))
+            return CSVR_PLAN_DONE;
+        uint64_t begin, end;
+        colc_group_range(r->cache, (size_t)r->plan_index, &begin, &end);
+        *out = (csvr_chunk){begin, end, 0, r->plan_index++, NULL};
+        return CSVR_PLAN_CHUNK;
     }
     if (r->plan_pos >= r->size)
         return CSVR_PLAN_DONE;
     size_t begin = r->plan_pos;
     size_t goal = r->size - begin > target_bytes ? begin + target_bytes : r->size;
+    if (r->map != NULL) {
+        /* a mapped chunk is parsed and hashed where it lies: nothing is read here */
+        map_plan_job job = {r, begin, goal, 0, 0};
+        if (!run_guarded(r, plan_mapped, &job)) {
+            file_changed(r, r->plan_line, err);
+            return CSVR_PLAN_ERROR;
+        }
+        out->begin = begin;
+        out->end = job.end;
+        out->first_line = r->plan_line;
+        out->index = r->plan_index++;
+        out->data = (unsigned char *)r->map + begin;
+        r->plan_line += job.lines;
+        r->plan_pos = job.end;
+        cache_planned(r);
+        return CSVR_PLAN_CHUNK;
+    }
     /* The chunk's bytes are read once, here, into a buffer the chunk keeps: the parse
      * and the hash then work on it in place. */
     size_t cap = goal - begin + 4096;
@@ -2308,30 +3083,53 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
     out->data = buf;
     r->plan_line += lines;
     r->plan_pos = pos;
+    cache_planned(r);
     return CSVR_PLAN_CHUNK;
 }
 
 /* Adds a chunk's bytes to the digest when every earlier byte is in: the threads that
  * parse chunks hash them in file order, each waiting for its turn. A chunk whose
  * predecessors were discarded is not hashed (the digest stays incomplete). */
-static void hash_chunk_in_turn(csvr_reader *r, const csvr_chunk *chunk)
+typedef struct hash_job_bytes {
+    csvr_reader *r;
+    const unsigned char *b;
+    size_t n;
+} hash_job_bytes;
+
+static void hash_some(void *arg)
+{
+    hash_job_bytes *job = arg;
+    hash_bytes(job->r, job->b, job->n);
+}
+
+/* False when the chunk's bytes faulted (a mapped file truncated). */
+static bool hash_chunk_in_turn(csvr_reader *r, const csvr_chunk *chunk)
 {
     if (r->sha == NULL)
-        return;
+        return true;
     pthread_mutex_lock(&r->hash_lock);
     while (r->hashed_upto != chunk->begin && !r->hash_broken)
         pthread_cond_wait(&r->hash_turn, &r->hash_lock);
-    /* hashed under the lock, which only threads waiting for their turn want */
+    /* hashed under the lock, which only threads waiting for their turn want; the
+     * guard returns here on a fault, and the lock is released below */
+    bool read = true;
     if (!r->hash_broken) {
-        hash_bytes(r, chunk->data, (size_t)(chunk->end - chunk->begin));
+        hash_job_bytes job = {r, chunk->data, (size_t)(chunk->end - chunk->begin)};
+        read = run_guarded(r, hash_some, &job);
+        if (!read)
+            r->hash_broken = true; /* the digest is lost with the file */
         pthread_cond_broadcast(&r->hash_turn);
     }
     pthread_mutex_unlock(&r->hash_lock);
+    return read;
 }
 
 void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk)
 {
-    free(chunk->data);
+    if (r->cache_out != NULL)
+        atomic_store(&r->cache_failed, true);
+    if (r->map == NULL)
+        free(chunk->data);
     chunk->data = NULL;
     pthread_mutex_lock(&r->hash_lock);
     r->hash_broken = true;
@@ -2342,15 +3140,38 @@ void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk)
 csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handlers *h,
                             csvr_error *err)
 {
+    if (r->cache != NULL) {
+        if (chunk->index >= colc_group_count(r->cache)) {
+            set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "not a chunk of this file's data");
+            return CSVR_ERROR;
+        }
+        return replay_group(r, (size_t)chunk->index, h, err);
+    }
     if (chunk->data == NULL || chunk->begin < r->data_begin || chunk->end > r->size ||
         chunk->begin > chunk->end) {
         set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "not a chunk of this file's data");
         return CSVR_ERROR;
     }
-    hash_chunk_in_turn(r, chunk);
-    csvr_status st = run_pass(r, (size_t)chunk->begin, (size_t)chunk->end, chunk->first_line, h,
-                              false, chunk->data, err);
-    free(chunk->data);
+    csvr_status st;
+    if (!hash_chunk_in_turn(r, chunk)) {
+        file_changed(r, chunk->first_line, err);
+        st = CSVR_ERROR;
+    } else {
+        st = run_pass(r, (size_t)chunk->begin, (size_t)chunk->end, chunk->first_line, h, false,
+                      chunk->data, (int64_t)chunk->index, err);
+    }
+    if (r->map != NULL)
+        map_drop(r, (size_t)chunk->begin, (size_t)chunk->end);
+    else
+        free(chunk->data);
     chunk->data = NULL;
+    if (r->cache_out != NULL) {
+        /* the last chunk to finish, once every chunk is planned, ends the cache */
+        pthread_mutex_lock(&r->cache_lock);
+        uint64_t done = atomic_fetch_add(&r->cache_groups, 1) + 1;
+        if (r->cache_planned_all && done == r->cache_planned)
+            cache_finish(r, true);
+        pthread_mutex_unlock(&r->cache_lock);
+    }
     return st;
 }

@@ -1928,6 +1928,10 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     if (keys == KEYS_RECORD) {
         key->firsts = ksf_new();
     }
+    /* the column cache replays rows without their lines and bytes, which a key's
+     * check reports: a source with a key is always read from its file */
+    if (s->options.cache_dir && !key->count)
+        csvr_use_cache(reader, s->options.cache_dir, s->options.verify_data ? CSVR_CACHE_VERIFY : 0);
     uint64_t total_bytes = 0, ignored;
     csvr_progress(reader, &ignored, &total_bytes);
     int threads = thread_count(s);
@@ -2070,6 +2074,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
 
     if (status == CSVR_ERROR) report_csv_error(s, &sh.error);
     if (first_read) csvr_sha256_hex(reader, stats->sha256);
+    if (csvr_cache_note(reader)) diag_report_data(s->diags, DIAG_NOTE, path, 0, 0, "cache", "%s", csvr_cache_note(reader));
     csvr_close(reader);
     if (!again) stats->read = true;
     /* after a failed pass the count depends on how far each thread got: say nothing */

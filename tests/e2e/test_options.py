@@ -80,6 +80,18 @@ def main():
                            "--indicator", "refund_rate"], capture_output=True, timeout=120)
     check(twice.returncode == 0 and twice.stdout == once.stdout,
           "--indicator X twice: printed once (%d)" % twice.returncode)
+    # KPIC_CHUNK_BYTES, the testing aid, is parsed as strictly (it was read with atol:
+    # "64k" meant 64 bytes, "abc" the default)
+    for bad in ("64k", "abc", "0", "-5", " 4", "1073741825"):
+        r = subprocess.run([KPIC, "eval", SPEC, *p], capture_output=True, timeout=120,
+                           env=dict(os.environ, KPIC_CHUNK_BYTES=bad))
+        check(r.returncode == 2 and r.stdout == b"" and
+              b"KPIC_CHUNK_BYTES takes a number of bytes from 1 to 1073741824, in digits, not '%s'" % bad.encode() in r.stderr,
+              "KPIC_CHUNK_BYTES=%r: exit 2 (got %d %r)" % (bad, r.returncode, r.stderr[:200]))
+    for good in ("4096", "1073741824", ""):
+        r = subprocess.run([KPIC, "eval", SPEC, *p, "--threads", "2"], capture_output=True, timeout=120,
+                           env=dict(os.environ, KPIC_CHUNK_BYTES=good))
+        check(r.returncode == 0, "KPIC_CHUNK_BYTES=%r: exit 0 (got %d %r)" % (good, r.returncode, r.stderr[:200]))
     return finish("options: strict parsing")
 
 

@@ -11,7 +11,10 @@
  *   3. sequentially again, but from a pipe that a thread writes the text into, so
  *      that the reader streams it with read(2) (every error is logged with the
  *      memory passes' file name);
- * and aborts unless all three saw exactly the same thing and the same SHA-256.  It
+ *   4. and 5. from a regular file (a memfd) that the reader maps, sequentially and
+ *      chunk by chunk, so that the mapped window and the mapped chunk planner
+ *      are held to the same results;
+ * and aborts unless all of them saw exactly the same thing and the same SHA-256.  It
  * also re-parses each good row's raw bytes with libcsv alone, which must give
  * one record with as many fields as the header: that checks that the reader's
  * own model of libcsv (used for line numbers, raw bytes and chunk boundaries)
@@ -26,8 +29,10 @@
  *         -lcsv -lcrypto -lutf8proc -lpthread
  *     /tmp/fuzz_csv -max_len=1100000 tests/fuzz/corpus_csv
  */
+#define _GNU_SOURCE /* memfd_create */
 #include <csv.h>
 #include <pthread.h>
+#include <sys/mman.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -246,10 +251,13 @@ static void *write_pipe(void *arg)
     return NULL;
 }
 
+enum source { FROM_MEMORY, FROM_PIPE, FROM_FILE };
+
 /* Returns the status; fills *HEX with the digest or "".  CHUNK_TARGET 0 reads
- * sequentially; PIPED reads sequentially from a pipe. */
+ * sequentially; FROM_PIPE reads sequentially from a pipe, FROM_FILE from a regular
+ * file, which the reader maps. */
 static csvr_status read_pass(const uint8_t *data, size_t size, const csvr_column *cols,
-                             size_t ncols, unsigned flags, size_t chunk_target, bool piped,
+                             size_t ncols, unsigned flags, size_t chunk_target, enum source from,
                              pass_log *pl, char hex[65])
 {
     csvr_error err;
@@ -258,7 +266,17 @@ static csvr_status read_pass(const uint8_t *data, size_t size, const csvr_column
     pipe_writer w;
     char path[64];
     csvr_reader *r;
-    if (piped) {
+    bool piped = from == FROM_PIPE;
+    int file = -1;
+    if (from == FROM_FILE) {
+        file = memfd_create("fuzz.csv", MFD_CLOEXEC);
+        if (file < 0 || (size > 0 && write(file, data, size) != (ssize_t)size))
+            abort();
+        snprintf(path, sizeof path, "/proc/self/fd/%d", file);
+        r = csvr_open(path, cols, ncols, flags, &err);
+        if (r == NULL || !csvr_is_seekable(r))
+            abort();
+    } else if (piped) {
         if (pipe(fds) != 0)
             abort();
         w = (pipe_writer){fds[1], data, size};
@@ -312,6 +330,8 @@ static csvr_status read_pass(const uint8_t *data, size_t size, const csvr_column
         close(fds[0]);
         pthread_join(writer, NULL);
     }
+    if (file >= 0)
+        close(file);
     return st;
 }
 
@@ -379,11 +399,31 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     pass_log seq = {cols, ncols, 0, 0, {0}, absent_last};
     pass_log chunked = {cols, ncols, 0, 0, {0}, absent_last};
     pass_log piped = {cols, ncols, 0, 0, {0}, absent_last};
-    char seq_hex[65], chunk_hex[65], pipe_hex[65];
-    csvr_status s1 = read_pass(data, size, cols, ncols, flags, 0, false, &seq, seq_hex);
-    csvr_status s2 =
-        read_pass(data, size, cols, ncols, flags, chunk_target, false, &chunked, chunk_hex);
-    csvr_status s3 = read_pass(data, size, cols, ncols, flags, 0, true, &piped, pipe_hex);
+    pass_log mapped = {cols, ncols, 0, 0, {0}, absent_last};
+    pass_log mapped_chunks = {cols, ncols, 0, 0, {0}, absent_last};
+    char seq_hex[65], chunk_hex[65], pipe_hex[65], map_hex[65], map_chunk_hex[65];
+    csvr_status s1 = read_pass(data, size, cols, ncols, flags, 0, FROM_MEMORY, &seq, seq_hex);
+    csvr_status s2 = read_pass(data, size, cols, ncols, flags, chunk_target, FROM_MEMORY,
+                               &chunked, chunk_hex);
+    csvr_status s3 = read_pass(data, size, cols, ncols, flags, 0, FROM_PIPE, &piped, pipe_hex);
+    csvr_status s4 = read_pass(data, size, cols, ncols, flags, 0, FROM_FILE, &mapped, map_hex);
+    csvr_status s5 = read_pass(data, size, cols, ncols, flags, chunk_target, FROM_FILE,
+                               &mapped_chunks, map_chunk_hex);
+    const pass_log *files[] = {&mapped, &mapped_chunks};
+    const char *file_hex[] = {map_hex, map_chunk_hex};
+    csvr_status file_status[] = {s4, s5};
+    for (int i = 0; i < 2; i++) {
+        if (s1 != file_status[i] || seq.out.len != files[i]->out.len ||
+            (seq.out.len && memcmp(seq.out.s, files[i]->out.s, seq.out.len) != 0) ||
+            strcmp(seq_hex, file_hex[i]) != 0) {
+            fprintf(stderr, "memory and mapped file (%s) passes differ\n--- memory:\n%s\n"
+                            "--- file:\n%s\n", i ? "chunked" : "sequential",
+                    seq.out.s ? seq.out.s : "", files[i]->out.s ? files[i]->out.s : "");
+            abort();
+        }
+    }
+    free(mapped.out.s);
+    free(mapped_chunks.out.s);
     if (s1 != s2 || seq.out.len != chunked.out.len ||
         (seq.out.len && memcmp(seq.out.s, chunked.out.s, seq.out.len) != 0) ||
         strcmp(seq_hex, chunk_hex) != 0) {

@@ -1,0 +1,151 @@
+/* colcache.h -- the column cache: a source's typed rows kept between runs (prefix colc_).
+ *
+ * Owns: the cache file's format, writing it (atomically: a temporary file renamed into
+ * place) and reading it back (mapped), with every byte of it distrusted.  It knows the
+ * reader's typed cells (csv_reader.h) and nothing of specs or evaluation: the reader
+ * feeds it the rows of a pass and replays them from it on a later run (csv_reader.c),
+ * through the same row and bad-row callbacks, so its callers cannot tell the two apart.
+ *
+ * What a cache file holds, for one data file read with one list of wanted columns (its
+ * names, types and declared formats): the good rows' cells, column by column, in groups
+ * of rows (a group is a chunk of the pass that wrote it) -- text dictionary-encoded per
+ * group (u32 ids into a string heap), int as int64, number and money as int64 at the
+ * fewest decimal places that hold the group's values exactly (or the full 128-bit
+ * decimal when they do not fit), dates as int32, bools as bytes, a null bitmap per
+ * column -- each good row's line, every bad row with its place among the good rows, its
+ * error (line, field, column, kind, message) and its original bytes, the file's SHA-256
+ * as the pass computed it, and the file's identity when it was read: device, inode,
+ * size, mtime and ctime in nanoseconds.
+ *
+ * Trust.  A cache is used only when that identity is the file's now and the column list
+ * is the caller's (both are in the key given to colc_open).  Every offset and count in
+ * it is checked against the file's size before use, the header and directory carry a
+ * checksum, each group carries one over all its bytes, and every dictionary id, date and
+ * bool is range-checked at open: a truncated, corrupted or foreign file (another magic or
+ * version) is refused as a whole, with the reason, before a single row is replayed.
+ */
+#ifndef KPIC_COLCACHE_H
+#define KPIC_COLCACHE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kpic/csv_reader.h"
+
+/* What makes a cache file the right one: the data file's identity and a digest of the
+ * path and the wanted columns (names, types, formats). */
+typedef struct colc_key {
+    uint64_t dev, ino, size;
+    int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+    unsigned char columns[32];
+} colc_key;
+
+/* ---- building: one group of rows at a time -------------------------------------- */
+
+typedef struct colc_group colc_group;
+
+/* A new empty group for N_COLS columns of TYPES, covering the data file's bytes
+ * [FILE_BEGIN, FILE_END) (for progress on replay; the end may be set later). */
+colc_group *colc_group_new(const csvr_type *types, size_t n_cols, uint64_t file_begin);
+
+/* Adds a good row: its cells (one per column) and the line it starts on.  False when
+ * out of memory or past the format's limits (the group is then unusable). */
+bool colc_group_add_row(colc_group *g, const csvr_cell *cells, uint64_t line);
+
+/* Adds a bad row, before the next good row: its error and original bytes. */
+bool colc_group_add_bad(colc_group *g, const csvr_error *e, const char *raw, size_t raw_len);
+
+/* Rows added so far (good ones). */
+uint64_t colc_group_rows(const colc_group *g);
+
+void colc_group_free(colc_group *g);
+
+/* ---- writing a cache file -------------------------------------------------------- */
+
+typedef struct colc_writer colc_writer;
+
+/* Starts writing the cache file PATH (its directory must exist): a temporary file next
+ * to it, mode 0600.  NULL with the reason in WHY when it cannot be created. */
+colc_writer *colc_writer_new(const char *path, char *why, size_t why_size);
+
+/* Serialises group G as the group with index INDEX (groups are replayed in index
+ * order; indexes need not be consecutive), covering file bytes up to FILE_END, and
+ * frees G.  Thread-safe.  False when writing failed (a full disk): the writer is then
+ * broken and colc_writer_commit fails. */
+bool colc_writer_add(colc_writer *w, uint64_t index, uint64_t file_end, colc_group *g);
+
+/* Finishes the file with KEY and the data file's SHA-256 and renames it into place:
+ * another run sees either the old file or the whole new one, never a part.  False
+ * (and nothing left behind) when any write failed.  Frees W either way. */
+bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char sha256[32],
+                        char *why, size_t why_size);
+
+/* Drops the temporary file and frees W.  W may be NULL. */
+void colc_writer_abort(colc_writer *w);
+
+/* ---- reading a cache file -------------------------------------------------------- */
+
+typedef struct colc_table colc_table;
+
+/* Opens the cache file PATH for KEY, with column TYPES.  NULL when there is no such
+ * file (WHY "") or it cannot be used: another key (the data file or the columns
+ * changed), another format version, a bad checksum, an offset or count out of bounds
+ * (WHY says which, for a note).  The file is mapped. */
+colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *types,
+                      size_t n_cols, char *why, size_t why_size);
+
+/* Like colc_open over SIZE bytes at DATA (not copied; they must outlive the table),
+ * for the fuzzer and tests.  KEY NULL: any key.  With CHECK_SUMS false the checksums
+ * are not verified, so that a fuzzer reaches the structural checks behind them. */
+colc_table *colc_open_bytes(const void *data, size_t size, const colc_key *key,
+                            const csvr_type *types, size_t n_cols, bool check_sums, char *why,
+                            size_t why_size);
+
+void colc_close(colc_table *t);
+
+/* The data file's SHA-256, as recorded. */
+const unsigned char *colc_sha256(const colc_table *t);
+
+size_t colc_group_count(const colc_table *t);
+
+/* Group I's byte range in the data file and the line of its first byte. */
+void colc_group_range(const colc_table *t, size_t i, uint64_t *file_begin, uint64_t *file_end);
+
+/* Callbacks of a replay: ROW gets a good row's cells (text valid during the call) and
+ * line, BAD a bad row; either returns false to stop the replay. */
+typedef struct colc_sink {
+    bool (*row)(void *ctx, const csvr_cell *cells, uint64_t line);
+    bool (*bad)(void *ctx, const csvr_error *e, const char *raw, size_t raw_len);
+    void *ctx;
+} colc_sink;
+
+/* Replays group I's rows and bad rows in their order in the file, filling error paths
+ * with PATH.  False when a callback stopped it. */
+bool colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink);
+
+/* ---- the cache directory --------------------------------------------------------- */
+
+/* What a cache directory holds: cache files, and temporary files left by killed runs. */
+typedef struct colc_dir_stats {
+    uint64_t files, bytes;
+    uint64_t temporary_files, temporary_bytes;
+    int64_t oldest, newest;   /* last use (the file's mtime, seconds) */
+} colc_dir_stats;
+
+/* Counts the cache files of DIR (none when it does not exist); false when it cannot be
+ * read. */
+bool colc_dir_info(const char *dir, colc_dir_stats *stats);
+
+/* Removes every cache file of DIR, and temporary files an hour old; counts them in
+ * *REMOVED.  False when DIR cannot be read. */
+bool colc_dir_clear(const char *dir, colc_dir_stats *removed);
+
+/* The size cap: removes DIR's least recently used cache files (a replay marks a file
+ * used) until the files there take at most MAX_BYTES. */
+void colc_dir_evict(const char *dir, uint64_t max_bytes);
+
+/* The cap kpic keeps its cache directory under. */
+#define COLC_DIR_MAX_BYTES (8ull << 30)
+
+#endif /* KPIC_COLCACHE_H */

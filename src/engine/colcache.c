@@ -1,0 +1,1219 @@
+/* colcache.c -- the column cache's file format, writer and reader (see colcache.h).
+ *
+ * A cache file, all integers little-endian as this machine writes them (the magic says
+ * which: a file from a machine of the other order is foreign), every section 8-aligned:
+ *
+ *   header      file_header below, with a checksum over itself (that field zero) and
+ *               the directory
+ *   groups      one blob per group, anywhere after the header, each with a checksum in
+ *               the directory
+ *   directory   group_count dir_entry, in replay order
+ *
+ * A group blob: group_head, then n_cols col_head, then the sections they point to
+ * (offsets relative to the blob): per column a null bitmap (bit r of byte r/8) and the
+ * values (text: u32 dictionary ids, then u32 string offsets, dictionary size + 1 of
+ * them, into a string heap; int: int64; number and money: int64 at `mode` places, or
+ * the 16-byte decimal when mode is MODE_WIDE; date: int32; bool: u8), the rows' line
+ * deltas (u8 each, from the previous good row's line or from 0; 255: the line is the
+ * next u64 of the exceptions), and the bad rows (bad_head, message, raw bytes, padded
+ * to 8).
+ *
+ * The checksums are a 64-bit multiply-rotate hash, not a cryptographic one: they guard
+ * against damage (a torn write, a flipped bit, a truncated file), at memory speed, on
+ * every warm run.  Nothing here guards against someone who can write the user's cache
+ * directory on purpose: such a person can also edit the data files.
+ */
+#define _GNU_SOURCE /* mkostemp */
+#include "kpic/colcache.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define MAGIC_LE "KPICCC\x01L" /* the last byte: this machine's byte order */
+#define MAGIC_BE "KPICCC\x01B"
+#define FORMAT_VERSION 1u
+
+/* number and money columns whose values do not fit int64 at a common scale */
+#define MODE_WIDE 255u
+
+typedef struct file_header {
+    char magic[8];
+    uint64_t version;
+    uint64_t file_size;       /* the cache file's own size */
+    uint64_t dev, ino, size;  /* the data file's identity (colc_key) */
+    int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
+    unsigned char columns[32];
+    unsigned char sha256[32];
+    uint64_t group_count;
+    uint64_t dir_offset;
+    uint64_t checksum;        /* over this header, this field zero, and the directory */
+    uint64_t reserved;
+} file_header;
+
+typedef struct dir_entry {
+    uint64_t offset, length;  /* the group blob */
+    uint64_t checksum;        /* over the blob */
+    uint64_t file_begin, file_end;
+    uint64_t reserved;
+} dir_entry;
+
+typedef struct group_head {
+    uint64_t rows, bad_count, n_cols;
+    uint64_t lines_off, exc_off, exc_count;
+    uint64_t bad_off, bad_len;
+} group_head;
+
+typedef struct col_head {
+    uint64_t type;
+    uint64_t null_off, data_off;
+    uint64_t mode;            /* number, money: places 0..18, or MODE_WIDE */
+    uint64_t dict_count, dict_off, heap_off, heap_len;
+} col_head;
+
+typedef struct bad_head {
+    uint64_t before;          /* good rows of the group before this bad row */
+    uint64_t line, field;
+    int64_t column;
+    uint32_t kind, msg_len, raw_len, pad;
+} bad_head;
+
+static void say(char *why, size_t size, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static void say(char *why, size_t size, const char *fmt, ...)
+{
+    if (why == NULL || size == 0)
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, size, fmt, ap);
+    va_end(ap);
+}
+
+/* ---- checksum ---------------------------------------------------------------------- */
+
+static inline uint64_t rotl(uint64_t x, int r)
+{
+    return (x << r) | (x >> (64 - r));
+}
+
+static const uint64_t P1 = 0x9E3779B185EBCA87ull, P2 = 0xC2B2AE3D27D4EB4Full;
+
+static uint64_t checksum_more(uint64_t seed, const void *data, size_t n)
+{
+    const unsigned char *p = data;
+    uint64_t h[4] = {seed + P1 + P2, seed + P2, seed, seed - P1};
+    while (n >= 32) {
+        for (int k = 0; k < 4; k++) {
+            uint64_t v;
+            memcpy(&v, p + 8 * k, 8);
+            h[k] = rotl(h[k] + v * P2, 31) * P1;
+        }
+        p += 32;
+        n -= 32;
+    }
+    uint64_t x = rotl(h[0], 1) + rotl(h[1], 7) + rotl(h[2], 12) + rotl(h[3], 18) + n;
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, p, 8);
+        x = rotl(x ^ (rotl(v * P2, 31) * P1), 27) * P1 + P2;
+        p += 8;
+        n -= 8;
+    }
+    while (n > 0) {
+        x = rotl(x ^ (*p++ * P1), 11) * P2;
+        n--;
+    }
+    x ^= x >> 33;
+    x *= P2;
+    x ^= x >> 29;
+    return x;
+}
+
+static uint64_t checksum(const void *data, size_t n)
+{
+    return checksum_more(0, data, n);
+}
+
+/* ---- building a group ---------------------------------------------------------------- */
+
+typedef struct col_build {
+    csvr_type type;
+    unsigned char *nulls;     /* one bit per row */
+    unsigned char *vals;      /* rows values of elem bytes */
+    size_t elem;
+    /* text: the group's dictionary */
+    uint32_t *offs;           /* dict_count + 1 offsets into heap */
+    size_t dict_count, offs_cap;
+    char *heap;
+    size_t heap_len, heap_cap;
+    uint32_t *slots;          /* open addressing: id + 1, 0 empty */
+    size_t slot_cap;
+} col_build;
+
+struct colc_group {
+    size_t n_cols;
+    col_build *cols;
+    uint64_t rows, cap;       /* rows added, rows the arrays hold */
+    uint64_t file_begin;
+    unsigned char *deltas;
+    uint64_t prev_line;
+    uint64_t *exc;
+    size_t exc_count, exc_cap;
+    unsigned char *bad;       /* serialised bad rows */
+    size_t bad_len, bad_cap;
+    uint64_t bad_count;
+    bool broken;
+};
+
+static size_t elem_size(csvr_type t)
+{
+    switch (t) {
+    case CSVR_TEXT: return 4;
+    case CSVR_INT: return 8;
+    case CSVR_NUMBER:
+    case CSVR_MONEY: return sizeof(dec_t);
+    case CSVR_DATE: return 4;
+    case CSVR_BOOL: return 1;
+    }
+    return 8;
+}
+
+static bool grow(void *pp, size_t *cap, size_t need, size_t elem)
+{
+    if (need <= *cap)
+        return true;
+    size_t c = *cap ? *cap : 64;
+    while (c < need)
+        c *= 2;
+    void *q = realloc(*(void **)pp, c * elem);
+    if (q == NULL)
+        return false;
+    *(void **)pp = q;
+    *cap = c;
+    return true;
+}
+
+colc_group *colc_group_new(const csvr_type *types, size_t n_cols, uint64_t file_begin)
+{
+    colc_group *g = calloc(1, sizeof *g);
+    if (g == NULL)
+        return NULL;
+    g->cols = calloc(n_cols ? n_cols : 1, sizeof *g->cols);
+    if (g->cols == NULL) {
+        free(g);
+        return NULL;
+    }
+    g->n_cols = n_cols;
+    g->file_begin = file_begin;
+    for (size_t c = 0; c < n_cols; c++) {
+        g->cols[c].type = types[c];
+        g->cols[c].elem = elem_size(types[c]);
+    }
+    return g;
+}
+
+uint64_t colc_group_rows(const colc_group *g)
+{
+    return g->rows;
+}
+
+/* Short keys (ids, codes) are most of what is interned: 8 bytes at a time, one
+ * multiply each, and a final mix. */
+static uint64_t text_hash(const char *s, size_t n)
+{
+    uint64_t h = n * P1;
+    while (n >= 8) {
+        uint64_t v;
+        memcpy(&v, s, 8);
+        h = (h ^ v) * P2;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t tail = 0;
+    memcpy(&tail, s, n);
+    h ^= tail;
+    /* murmur3's finaliser: the slot is taken from the low bits */
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    h ^= h >> 33;
+    return h;
+}
+
+/* The dictionary id of S in column C, added if new; false when out of memory or past
+ * the u32 limits. */
+static bool intern(col_build *c, const char *s, size_t n, uint32_t *id)
+{
+    if (c->dict_count * 2 >= c->slot_cap) {
+        size_t cap = c->slot_cap ? c->slot_cap * 2 : 1024;
+        uint32_t *slots = calloc(cap, sizeof *slots);
+        if (slots == NULL)
+            return false;
+        for (size_t i = 0; i < c->slot_cap; i++) {
+            uint32_t v = c->slots[i];
+            if (v == 0)
+                continue;
+            size_t at = text_hash(c->heap + c->offs[v - 1], c->offs[v] - c->offs[v - 1]) & (cap - 1);
+            while (slots[at] != 0)
+                at = (at + 1) & (cap - 1);
+            slots[at] = v;
+        }
+        free(c->slots);
+        c->slots = slots;
+        c->slot_cap = cap;
+    }
+    size_t at = text_hash(s, n) & (c->slot_cap - 1);
+    for (;;) {
+        uint32_t v = c->slots[at];
+        if (v == 0)
+            break;
+        uint32_t from = c->offs[v - 1], to = c->offs[v];
+        if (to - from == n && memcmp(c->heap + from, s, n) == 0) {
+            *id = v - 1;
+            return true;
+        }
+        at = (at + 1) & (c->slot_cap - 1);
+    }
+    if (c->dict_count >= UINT32_MAX - 1 || c->heap_len + n > UINT32_MAX)
+        return false;
+    if (!grow(&c->offs, &c->offs_cap, c->dict_count + 2, sizeof *c->offs) ||
+        !grow(&c->heap, &c->heap_cap, c->heap_len + n + 1, 1))
+        return false;
+    if (c->dict_count == 0)
+        c->offs[0] = 0;
+    if (n)
+        memcpy(c->heap + c->heap_len, s, n);
+    c->heap_len += n;
+    c->dict_count++;
+    c->offs[c->dict_count] = (uint32_t)c->heap_len;
+    c->slots[at] = (uint32_t)c->dict_count;
+    *id = (uint32_t)(c->dict_count - 1);
+    return true;
+}
+
+bool colc_group_add_row(colc_group *g, const csvr_cell *cells, uint64_t line)
+{
+    if (g->broken)
+        return false;
+    if (g->rows == g->cap) {
+        size_t cap = g->cap ? (size_t)g->cap * 2 : 256;
+        for (size_t c = 0; c < g->n_cols; c++) {
+            col_build *b = &g->cols[c];
+            unsigned char *v = realloc(b->vals, cap * b->elem);
+            if (v == NULL)
+                goto broken;
+            b->vals = v;
+            unsigned char *nb = realloc(b->nulls, cap / 8);
+            if (nb == NULL)
+                goto broken;
+            memset(nb + g->cap / 8, 0, (cap - g->cap) / 8);
+            b->nulls = nb;
+        }
+        unsigned char *d = realloc(g->deltas, cap);
+        if (d == NULL)
+            goto broken;
+        g->deltas = d;
+        g->cap = cap;
+    }
+    uint64_t r = g->rows;
+    for (size_t c = 0; c < g->n_cols; c++) {
+        col_build *b = &g->cols[c];
+        const csvr_cell *cell = &cells[c];
+        unsigned char *at = b->vals + r * b->elem;
+        if (cell->is_null) {
+            b->nulls[r / 8] |= (unsigned char)(1u << (r % 8));
+            memset(at, 0, b->elem);
+            continue;
+        }
+        switch (b->type) {
+        case CSVR_TEXT: {
+            uint32_t id;
+            if (!intern(b, cell->as.text.ptr, cell->as.text.len, &id))
+                goto broken;
+            memcpy(at, &id, 4);
+            break;
+        }
+        case CSVR_INT: memcpy(at, &cell->as.i, 8); break;
+        case CSVR_NUMBER:
+        case CSVR_MONEY: memcpy(at, &cell->as.dec, sizeof(dec_t)); break;
+        case CSVR_DATE: memcpy(at, &cell->as.date, 4); break;
+        case CSVR_BOOL: *at = cell->as.b ? 1 : 0; break;
+        }
+    }
+    uint64_t delta = line - g->prev_line;
+    if (line < g->prev_line || delta >= 255) {
+        if (!grow(&g->exc, &g->exc_cap, g->exc_count + 1, sizeof *g->exc))
+            goto broken;
+        g->exc[g->exc_count++] = line;
+        g->deltas[r] = 255;
+    } else {
+        g->deltas[r] = (unsigned char)delta;
+    }
+    g->prev_line = line;
+    g->rows++;
+    return true;
+broken:
+    g->broken = true;
+    return false;
+}
+
+bool colc_group_add_bad(colc_group *g, const csvr_error *e, const char *raw, size_t raw_len)
+{
+    if (g->broken)
+        return false;
+    size_t msg_len = strnlen(e->message, sizeof e->message);
+    if (raw_len > UINT32_MAX) {
+        g->broken = true;
+        return false;
+    }
+    size_t need = sizeof(bad_head) + ((msg_len + raw_len + 7) & ~(size_t)7);
+    if (!grow(&g->bad, &g->bad_cap, g->bad_len + need, 1)) {
+        g->broken = true;
+        return false;
+    }
+    bad_head h = {g->rows, e->line, e->field, e->column, (uint32_t)e->kind, (uint32_t)msg_len,
+                  (uint32_t)raw_len, 0};
+    unsigned char *at = g->bad + g->bad_len;
+    memset(at, 0, need);
+    memcpy(at, &h, sizeof h);
+    memcpy(at + sizeof h, e->message, msg_len);
+    if (raw_len)
+        memcpy(at + sizeof h + msg_len, raw, raw_len);
+    g->bad_len += need;
+    g->bad_count++;
+    return true;
+}
+
+void colc_group_free(colc_group *g)
+{
+    if (g == NULL)
+        return;
+    for (size_t c = 0; c < g->n_cols; c++) {
+        col_build *b = &g->cols[c];
+        free(b->nulls);
+        free(b->vals);
+        free(b->offs);
+        free(b->heap);
+        free(b->slots);
+    }
+    free(g->cols);
+    free(g->deltas);
+    free(g->exc);
+    free(g->bad);
+    free(g);
+}
+
+static const dec_int128 POW10[19] = {
+    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
+    10000000000ll, 100000000000ll, 1000000000000ll, 10000000000000ll, 100000000000000ll,
+    1000000000000000ll, 10000000000000000ll, 100000000000000000ll, 1000000000000000000ll,
+};
+
+/* The fewest places (0..18) at which every non-null decimal of column B fits int64
+ * exactly, or MODE_WIDE. */
+static unsigned decimal_mode(const colc_group *g, const col_build *b)
+{
+    unsigned places = 0;
+    for (uint64_t r = 0; r < g->rows; r++) {
+        if (b->nulls[r / 8] & (1u << (r % 8)))
+            continue;
+        dec_t v;
+        memcpy(&v, b->vals + r * sizeof v, sizeof v);
+        while (places < 18 && v.units % POW10[18 - places] != 0)
+            places++;
+    }
+    for (uint64_t r = 0; r < g->rows; r++) {
+        if (b->nulls[r / 8] & (1u << (r % 8)))
+            continue;
+        dec_t v;
+        memcpy(&v, b->vals + r * sizeof v, sizeof v);
+        dec_int128 q = v.units / POW10[18 - places];
+        if (q > INT64_MAX || q < INT64_MIN)
+            return MODE_WIDE;
+    }
+    return places;
+}
+
+static size_t align8(size_t n)
+{
+    return (n + 7) & ~(size_t)7;
+}
+
+/* Serialises G into a new buffer of *LEN bytes. */
+static unsigned char *serialise(const colc_group *g, size_t *len)
+{
+    size_t n = (size_t)g->rows;
+    size_t at = align8(sizeof(group_head) + g->n_cols * sizeof(col_head));
+    col_head *heads = calloc(g->n_cols ? g->n_cols : 1, sizeof *heads);
+    if (heads == NULL)
+        return NULL;
+    for (size_t c = 0; c < g->n_cols; c++) {
+        const col_build *b = &g->cols[c];
+        col_head *h = &heads[c];
+        h->type = (uint64_t)b->type;
+        h->null_off = at;
+        at = align8(at + (n + 7) / 8);
+        h->data_off = at;
+        size_t elem = b->elem;
+        if (b->type == CSVR_NUMBER || b->type == CSVR_MONEY) {
+            h->mode = decimal_mode(g, b);
+            elem = h->mode == MODE_WIDE ? sizeof(dec_t) : 8;
+        }
+        at = align8(at + n * elem);
+        if (b->type == CSVR_TEXT) {
+            h->dict_count = b->dict_count;
+            h->dict_off = at;
+            at = align8(at + (b->dict_count + 1) * 4);
+            h->heap_off = at;
+            h->heap_len = b->heap_len;
+            at = align8(at + b->heap_len);
+        }
+    }
+    group_head gh = {g->rows, g->bad_count, g->n_cols, 0, 0, g->exc_count, 0, g->bad_len};
+    gh.lines_off = at;
+    at = align8(at + n);
+    gh.exc_off = at;
+    at += g->exc_count * 8;
+    gh.bad_off = at;
+    at += g->bad_len;
+    unsigned char *out = calloc(1, at);
+    if (out == NULL) {
+        free(heads);
+        return NULL;
+    }
+    memcpy(out, &gh, sizeof gh);
+    memcpy(out + sizeof gh, heads, g->n_cols * sizeof *heads);
+    for (size_t c = 0; c < g->n_cols; c++) {
+        const col_build *b = &g->cols[c];
+        const col_head *h = &heads[c];
+        if (n)
+            memcpy(out + h->null_off, b->nulls, (n + 7) / 8);
+        if ((b->type == CSVR_NUMBER || b->type == CSVR_MONEY) && h->mode != MODE_WIDE) {
+            for (size_t r = 0; r < n; r++) {
+                dec_t v;
+                memcpy(&v, b->vals + r * sizeof v, sizeof v);
+                int64_t q = (int64_t)(v.units / POW10[18 - h->mode]);
+                memcpy(out + h->data_off + r * 8, &q, 8);
+            }
+        } else if (n) {
+            memcpy(out + h->data_off, b->vals, n * b->elem);
+        }
+        if (b->type == CSVR_TEXT) {
+            uint32_t zero = 0;
+            if (b->dict_count)
+                memcpy(out + h->dict_off, b->offs, (b->dict_count + 1) * 4);
+            else
+                memcpy(out + h->dict_off, &zero, 4);
+            if (b->heap_len)
+                memcpy(out + h->heap_off, b->heap, b->heap_len);
+        }
+    }
+    if (n)
+        memcpy(out + gh.lines_off, g->deltas, n);
+    if (g->exc_count)
+        memcpy(out + gh.exc_off, g->exc, g->exc_count * 8);
+    if (g->bad_len)
+        memcpy(out + gh.bad_off, g->bad, g->bad_len);
+    free(heads);
+    *len = at;
+    return out;
+}
+
+/* ---- writing ------------------------------------------------------------------------- */
+
+struct colc_writer {
+    char path[4096];
+    char tmp[4096 + 32];
+    int fd;
+    pthread_mutex_t lock;
+    uint64_t end;             /* next free offset */
+    bool broken;
+    struct placed {
+        uint64_t index;
+        dir_entry entry;
+    } *placed;
+    size_t placed_count, placed_cap;
+};
+
+colc_writer *colc_writer_new(const char *path, char *why, size_t why_size)
+{
+    colc_writer *w = calloc(1, sizeof *w);
+    if (w == NULL || strlen(path) >= sizeof w->path) {
+        free(w);
+        say(why, why_size, "out of memory or path too long");
+        return NULL;
+    }
+    snprintf(w->path, sizeof w->path, "%s", path);
+    snprintf(w->tmp, sizeof w->tmp, "%s.tmp.XXXXXX", path);
+    w->fd = mkostemp(w->tmp, O_CLOEXEC); /* mode 0600 */
+    if (w->fd < 0) {
+        say(why, why_size, "cannot create %s: %s", w->tmp, strerror(errno));
+        free(w);
+        return NULL;
+    }
+    pthread_mutex_init(&w->lock, NULL);
+    w->end = align8(sizeof(file_header));
+    return w;
+}
+
+static bool write_at(int fd, const void *data, size_t n, uint64_t off)
+{
+    const unsigned char *p = data;
+    while (n > 0) {
+        ssize_t put = pwrite(fd, p, n, (off_t)off);
+        if (put < 0 && errno == EINTR)
+            continue;
+        if (put <= 0)
+            return false;
+        p += put;
+        n -= (size_t)put;
+        off += (uint64_t)put;
+    }
+    return true;
+}
+
+bool colc_writer_add(colc_writer *w, uint64_t index, uint64_t file_end, colc_group *g)
+{
+    size_t len = 0;
+    unsigned char *blob = g->broken ? NULL : serialise(g, &len);
+    uint64_t begin = g->file_begin;
+    colc_group_free(g);
+    pthread_mutex_lock(&w->lock);
+    uint64_t off = w->end;
+    bool ok = blob != NULL && !w->broken &&
+              grow(&w->placed, &w->placed_cap, w->placed_count + 1, sizeof *w->placed);
+    if (ok) {
+        w->end += align8(len);
+        w->placed[w->placed_count++] =
+            (struct placed){index, {off, len, 0, begin, file_end, 0}};
+    } else {
+        w->broken = true;
+    }
+    size_t slot = w->placed_count - 1;
+    pthread_mutex_unlock(&w->lock);
+    if (!ok) {
+        free(blob);
+        return false;
+    }
+    /* written outside the lock: each group has its own place */
+    uint64_t sum = checksum(blob, len);
+    ok = write_at(w->fd, blob, len, off);
+    free(blob);
+    pthread_mutex_lock(&w->lock);
+    w->placed[slot].entry.checksum = sum;
+    if (!ok)
+        w->broken = true;
+    pthread_mutex_unlock(&w->lock);
+    return ok;
+}
+
+static int compare_placed(const void *a, const void *b)
+{
+    const struct placed *x = a, *y = b;
+    return (x->index > y->index) - (x->index < y->index);
+}
+
+void colc_writer_abort(colc_writer *w)
+{
+    if (w == NULL)
+        return;
+    close(w->fd);
+    unlink(w->tmp);
+    pthread_mutex_destroy(&w->lock);
+    free(w->placed);
+    free(w);
+}
+
+bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char sha256[32],
+                        char *why, size_t why_size)
+{
+    if (w->broken) {
+        say(why, why_size, "writing %s failed", w->tmp);
+        colc_writer_abort(w);
+        return false;
+    }
+    qsort(w->placed, w->placed_count, sizeof *w->placed, compare_placed);
+    size_t dir_len = w->placed_count * sizeof(dir_entry);
+    dir_entry *dir = malloc(dir_len ? dir_len : 1);
+    if (dir == NULL) {
+        colc_writer_abort(w);
+        say(why, why_size, "out of memory");
+        return false;
+    }
+    for (size_t i = 0; i < w->placed_count; i++)
+        dir[i] = w->placed[i].entry;
+    file_header h;
+    memset(&h, 0, sizeof h);
+    uint16_t probe = 1;
+    memcpy(h.magic, *(unsigned char *)&probe ? MAGIC_LE : MAGIC_BE, 8);
+    h.version = FORMAT_VERSION;
+    h.dir_offset = w->end;
+    h.file_size = w->end + dir_len;
+    h.dev = key->dev;
+    h.ino = key->ino;
+    h.size = key->size;
+    h.mtime_sec = key->mtime_sec;
+    h.mtime_nsec = key->mtime_nsec;
+    h.ctime_sec = key->ctime_sec;
+    h.ctime_nsec = key->ctime_nsec;
+    memcpy(h.columns, key->columns, 32);
+    memcpy(h.sha256, sha256, 32);
+    h.group_count = w->placed_count;
+    h.checksum = checksum_more(checksum(&h, sizeof h), dir, dir_len);
+    bool ok = write_at(w->fd, dir, dir_len, w->end) && write_at(w->fd, &h, sizeof h, 0) &&
+              ftruncate(w->fd, (off_t)h.file_size) == 0;
+    free(dir);
+    if (!ok || rename(w->tmp, w->path) != 0) {
+        say(why, why_size, "cannot write %s: %s", w->path, strerror(errno));
+        colc_writer_abort(w);
+        return false;
+    }
+    close(w->fd);
+    pthread_mutex_destroy(&w->lock);
+    free(w->placed);
+    free(w);
+    return true;
+}
+
+/* ---- reading ------------------------------------------------------------------------- */
+
+typedef struct group_view {
+    const unsigned char *blob;
+    group_head head;
+    const col_head *cols;     /* n_cols, validated */
+    uint64_t length;          /* of the blob */
+    uint64_t file_begin, file_end;
+} group_view;
+
+struct colc_table {
+    const unsigned char *base;
+    size_t size;
+    bool mapped;
+    file_header head;
+    size_t n_cols;
+    group_view *groups;
+};
+
+void colc_close(colc_table *t)
+{
+    if (t == NULL)
+        return;
+    if (t->mapped)
+        munmap((void *)t->base, t->size);
+    free(t->groups);
+    free(t);
+}
+
+/* Whether [OFF, OFF + LEN) lies within SIZE bytes, without overflow. */
+static bool within(uint64_t off, uint64_t len, uint64_t size)
+{
+    return off <= size && len <= size - off;
+}
+
+/* Checks group blob G (LEN bytes) for N_COLS columns of TYPES: every section within
+ * the blob, every id, date and bool in range, the bad rows well formed. */
+static bool check_group(group_view *g, uint64_t len, const csvr_type *types, size_t n_cols,
+                        char *why, size_t why_size)
+{
+    if (len < sizeof(group_head)) {
+        say(why, why_size, "a group is too short");
+        return false;
+    }
+    memcpy(&g->head, g->blob, sizeof g->head);
+    const group_head *h = &g->head;
+    if (h->n_cols != n_cols || h->n_cols > len / sizeof(col_head) ||
+        !within(sizeof(group_head), h->n_cols * sizeof(col_head), len)) {
+        say(why, why_size, "a group has %llu columns, not %zu", (unsigned long long)h->n_cols,
+            n_cols);
+        return false;
+    }
+    uint64_t rows = h->rows;
+    if (rows > len) {
+        say(why, why_size, "a group's row count is out of bounds");
+        return false;
+    }
+    g->cols = (const col_head *)(g->blob + sizeof(group_head));
+    for (size_t c = 0; c < n_cols; c++) {
+        const col_head *ch = &g->cols[c];
+        if (ch->type != (uint64_t)types[c]) {
+            say(why, why_size, "column %zu has another type", c + 1);
+            return false;
+        }
+        uint64_t elem = elem_size(types[c]);
+        if (types[c] == CSVR_NUMBER || types[c] == CSVR_MONEY) {
+            if (ch->mode > 18 && ch->mode != MODE_WIDE) {
+                say(why, why_size, "column %zu has a bad scale", c + 1);
+                return false;
+            }
+            elem = ch->mode == MODE_WIDE ? sizeof(dec_t) : 8;
+        }
+        if (!within(ch->null_off, (rows + 7) / 8, len) || ch->data_off % 8 != 0 ||
+            !within(ch->data_off, rows * elem, len)) {
+            say(why, why_size, "column %zu lies outside its group", c + 1);
+            return false;
+        }
+        const unsigned char *nulls = g->blob + ch->null_off;
+        const unsigned char *vals = g->blob + ch->data_off;
+        if (types[c] == CSVR_TEXT) {
+            if (ch->dict_count > len || ch->dict_off % 4 != 0 ||
+                !within(ch->dict_off, (ch->dict_count + 1) * 4, len) ||
+                !within(ch->heap_off, ch->heap_len, len)) {
+                say(why, why_size, "the dictionary of column %zu lies outside its group", c + 1);
+                return false;
+            }
+            const uint32_t *offs = (const uint32_t *)(g->blob + ch->dict_off);
+            if (offs[0] != 0) {
+                say(why, why_size, "the dictionary of column %zu is malformed", c + 1);
+                return false;
+            }
+            for (uint64_t i = 0; i < ch->dict_count; i++)
+                if (offs[i + 1] < offs[i] || offs[i + 1] > ch->heap_len) {
+                    say(why, why_size, "the dictionary of column %zu is malformed", c + 1);
+                    return false;
+                }
+            for (uint64_t r = 0; r < rows; r++) {
+                uint32_t id;
+                memcpy(&id, vals + r * 4, 4);
+                if (!(nulls[r / 8] & (1u << (r % 8))) && id >= ch->dict_count) {
+                    say(why, why_size, "column %zu refers past its dictionary", c + 1);
+                    return false;
+                }
+            }
+        } else if (types[c] == CSVR_DATE) {
+            for (uint64_t r = 0; r < rows; r++) {
+                int32_t d;
+                memcpy(&d, vals + r * 4, 4);
+                if (!(nulls[r / 8] & (1u << (r % 8))) && (d < DATE_MIN || d > DATE_MAX)) {
+                    say(why, why_size, "column %zu holds a date out of range", c + 1);
+                    return false;
+                }
+            }
+        } else if (types[c] == CSVR_BOOL) {
+            for (uint64_t r = 0; r < rows; r++)
+                if (vals[r] > 1) {
+                    say(why, why_size, "column %zu holds a bool that is neither", c + 1);
+                    return false;
+                }
+        }
+    }
+    if (!within(h->lines_off, rows, len) || h->exc_off % 8 != 0 || h->exc_count > len / 8 ||
+        !within(h->exc_off, h->exc_count * 8, len) || !within(h->bad_off, h->bad_len, len) ||
+        h->bad_off % 8 != 0) {
+        say(why, why_size, "a group's lines or bad rows lie outside it");
+        return false;
+    }
+    uint64_t escapes = 0;
+    for (uint64_t r = 0; r < rows; r++)
+        escapes += g->blob[h->lines_off + r] == 255;
+    if (escapes != h->exc_count) {
+        say(why, why_size, "a group's lines are malformed");
+        return false;
+    }
+    uint64_t at = 0, seen = 0, before = 0;
+    while (at < h->bad_len) {
+        bad_head b;
+        if (!within(at, sizeof b, h->bad_len))
+            break;
+        memcpy(&b, g->blob + h->bad_off + at, sizeof b);
+        uint64_t body = align8((uint64_t)b.msg_len + b.raw_len);
+        bool kind_ok = b.kind == CSVR_ERR_CELL || b.kind == CSVR_ERR_RAGGED ||
+                       b.kind == CSVR_ERR_QUOTE;
+        if (!kind_ok || b.before < before || b.before > rows || b.msg_len >= CSVR_MESSAGE_MAX ||
+            b.column < -1 || b.column >= (int64_t)n_cols ||
+            !within(at + sizeof b, body, h->bad_len))
+            break;
+        before = b.before;
+        at += sizeof b + body;
+        seen++;
+    }
+    if (at != h->bad_len || seen != h->bad_count) {
+        say(why, why_size, "a group's bad rows are malformed");
+        return false;
+    }
+    return true;
+}
+
+static void drop_pages(const colc_table *t, const struct group_view *g);
+
+/* colc_open_bytes; MAPPED: DATA is a mapping, whose pages are dropped group by group
+ * once checked, so that opening a large cache does not keep it resident. */
+static colc_table *open_table(const void *data, size_t size, const colc_key *key,
+                              const csvr_type *types, size_t n_cols, bool check_sums,
+                              bool mapped, char *why, size_t why_size)
+{
+    const unsigned char *base = data;
+    file_header h;
+    uint16_t probe = 1;
+    const char *magic = *(unsigned char *)&probe ? MAGIC_LE : MAGIC_BE;
+    if (size < sizeof h || memcmp(base, magic, 6) != 0) {
+        say(why, why_size, "not a kpic column cache");
+        return NULL;
+    }
+    memcpy(&h, base, sizeof h);
+    if (memcmp(h.magic, magic, 8) != 0 || h.version != FORMAT_VERSION) {
+        say(why, why_size, "written by another version of kpic");
+        return NULL;
+    }
+    if (h.file_size != size) {
+        say(why, why_size, "truncated or extended (%zu bytes, %llu recorded)", size,
+            (unsigned long long)h.file_size);
+        return NULL;
+    }
+    if (h.group_count > size / sizeof(dir_entry) || h.dir_offset % 8 != 0 ||
+        !within(h.dir_offset, h.group_count * sizeof(dir_entry), size)) {
+        say(why, why_size, "its directory lies outside it");
+        return NULL;
+    }
+    const dir_entry *dir = (const dir_entry *)(base + h.dir_offset);
+    if (check_sums) {
+        file_header zeroed = h;
+        zeroed.checksum = 0;
+        if (checksum_more(checksum(&zeroed, sizeof zeroed), dir,
+                          h.group_count * sizeof(dir_entry)) != h.checksum) {
+            say(why, why_size, "its header or directory is damaged (checksum)");
+            return NULL;
+        }
+    }
+    if (key != NULL &&
+        (h.dev != key->dev || h.ino != key->ino || h.size != key->size ||
+         h.mtime_sec != key->mtime_sec || h.mtime_nsec != key->mtime_nsec ||
+         h.ctime_sec != key->ctime_sec || h.ctime_nsec != key->ctime_nsec ||
+         memcmp(h.columns, key->columns, 32) != 0)) {
+        say(why, why_size, "the data file or its columns changed since it was written");
+        return NULL;
+    }
+    colc_table *t = calloc(1, sizeof *t);
+    if (t == NULL || (t->groups = calloc(h.group_count ? h.group_count : 1,
+                                         sizeof *t->groups)) == NULL) {
+        free(t);
+        say(why, why_size, "out of memory");
+        return NULL;
+    }
+    t->base = base;
+    t->size = size;
+    t->mapped = mapped;
+    t->head = h;
+    t->n_cols = n_cols;
+    uint64_t prev_end = 0;
+    for (uint64_t i = 0; i < h.group_count; i++) {
+        const dir_entry *e = &dir[i];
+        group_view *g = &t->groups[i];
+        if (e->offset < sizeof h || e->offset % 8 != 0 || !within(e->offset, e->length, size) ||
+            e->file_begin > e->file_end || e->file_end > h.size || e->file_begin < prev_end) {
+            say(why, why_size, "group %llu lies outside it", (unsigned long long)i + 1);
+            goto refused;
+        }
+        prev_end = e->file_end;
+        g->blob = base + e->offset;
+        g->file_begin = e->file_begin;
+        g->file_end = e->file_end;
+        g->length = e->length;
+        if (check_sums && checksum(g->blob, e->length) != e->checksum) {
+            say(why, why_size, "group %llu is damaged (checksum)", (unsigned long long)i + 1);
+            goto refused;
+        }
+        if (!check_group(g, e->length, types, n_cols, why, why_size))
+            goto refused;
+        drop_pages(t, g);
+    }
+    return t;
+refused:
+    free(t->groups);
+    free(t);
+    return NULL;
+}
+
+colc_table *colc_open_bytes(const void *data, size_t size, const colc_key *key,
+                            const csvr_type *types, size_t n_cols, bool check_sums, char *why,
+                            size_t why_size)
+{
+    return open_table(data, size, key, types, n_cols, check_sums, false, why, why_size);
+}
+
+colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *types,
+                      size_t n_cols, char *why, size_t why_size)
+{
+    say(why, why_size, "%s", "");
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno != ENOENT)
+            say(why, why_size, "cannot open it: %s", strerror(errno));
+        return NULL;
+    }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode) || st.st_size < (off_t)sizeof(file_header)) {
+        say(why, why_size, "not a kpic column cache");
+        close(fd);
+        return NULL;
+    }
+    size_t size = (size_t)st.st_size;
+    void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    close(fd);
+    if (m == MAP_FAILED) {
+        say(why, why_size, "cannot map it: %s", strerror(errno));
+        return NULL;
+    }
+    colc_table *t = open_table(m, size, key, types, n_cols, true, true, why, why_size);
+    if (t == NULL)
+        munmap(m, size);
+    return t;
+}
+
+const unsigned char *colc_sha256(const colc_table *t)
+{
+    return t->head.sha256;
+}
+
+size_t colc_group_count(const colc_table *t)
+{
+    return (size_t)t->head.group_count;
+}
+
+void colc_group_range(const colc_table *t, size_t i, uint64_t *file_begin, uint64_t *file_end)
+{
+    *file_begin = t->groups[i].file_begin;
+    *file_end = t->groups[i].file_end;
+}
+
+/* Drops a replayed group's pages from the process (not from the page cache), so
+ * that a replay's resident memory is about one group per thread, not the cache. */
+static void drop_pages(const colc_table *t, const group_view *g)
+{
+    if (!t->mapped)
+        return;
+    size_t page = (size_t)sysconf(_SC_PAGESIZE);
+    uintptr_t lo = ((uintptr_t)g->blob + page - 1) & ~(uintptr_t)(page - 1);
+    uintptr_t hi = ((uintptr_t)g->blob + (size_t)g->length) & ~(uintptr_t)(page - 1);
+    if (hi > lo)
+        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}
+
+/* Replays the bad rows of G from byte *AT while their place is BEFORE. */
+static bool replay_bad(const group_view *g, uint64_t *at, uint64_t before, const char *path,
+                       const colc_sink *sink)
+{
+    const group_head *h = &g->head;
+    while (*at < h->bad_len) {
+        bad_head b;
+        memcpy(&b, g->blob + h->bad_off + *at, sizeof b);
+        if (b.before != before)
+            return true;
+        csvr_error e;
+        memset(&e, 0, sizeof e);
+        e.kind = (csvr_error_kind)b.kind;
+        snprintf(e.path, sizeof e.path, "%s", path);
+        e.line = b.line;
+        e.field = b.field;
+        e.column = (int)b.column;
+        const char *body = (const char *)g->blob + h->bad_off + *at + sizeof b;
+        memcpy(e.message, body, b.msg_len);
+        e.message[b.msg_len] = '\0';
+        *at += sizeof b + align8((uint64_t)b.msg_len + b.raw_len);
+        if (!sink->bad(sink->ctx, &e, body + b.msg_len, b.raw_len))
+            return false;
+    }
+    return true;
+}
+
+bool colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink)
+{
+    const group_view *g = &t->groups[i];
+    const group_head *h = &g->head;
+    size_t n_cols = t->n_cols;
+    csvr_cell cells[n_cols ? n_cols : 1];
+    memset(cells, 0, sizeof cells);
+    const unsigned char *deltas = g->blob + h->lines_off;
+    const unsigned char *exc = g->blob + h->exc_off;
+    uint64_t line = 0, bad_at = 0;
+    for (uint64_t r = 0; r < h->rows; r++) {
+        if (!replay_bad(g, &bad_at, r, path, sink))
+            return false;
+        for (size_t c = 0; c < n_cols; c++) {
+            const col_head *ch = &g->cols[c];
+            csvr_cell *cell = &cells[c];
+            cell->is_null = (g->blob[ch->null_off + r / 8] >> (r % 8)) & 1;
+            if (cell->is_null)
+                continue;
+            const unsigned char *v = g->blob + ch->data_off;
+            switch ((csvr_type)ch->type) {
+            case CSVR_TEXT: {
+                uint32_t id, from, to;
+                memcpy(&id, v + r * 4, 4);
+                const unsigned char *offs = g->blob + ch->dict_off;
+                memcpy(&from, offs + (size_t)id * 4, 4);
+                memcpy(&to, offs + (size_t)id * 4 + 4, 4);
+                cell->as.text.ptr = (const char *)g->blob + ch->heap_off + from;
+                cell->as.text.len = to - from;
+                break;
+            }
+            case CSVR_INT: memcpy(&cell->as.i, v + r * 8, 8); break;
+            case CSVR_NUMBER:
+            case CSVR_MONEY:
+                if (ch->mode == MODE_WIDE) {
+                    memcpy(&cell->as.dec, v + r * sizeof(dec_t), sizeof(dec_t));
+                } else {
+                    int64_t q;
+                    memcpy(&q, v + r * 8, 8);
+                    cell->as.dec.units = (dec_int128)q * POW10[18 - ch->mode];
+                }
+                break;
+            case CSVR_DATE: memcpy(&cell->as.date, v + r * 4, 4); break;
+            case CSVR_BOOL: cell->as.b = v[r] != 0; break;
+            }
+        }
+        if (deltas[r] == 255) {
+            memcpy(&line, exc, 8);
+            exc += 8;
+        } else {
+            line += deltas[r];
+        }
+        if (!sink->row(sink->ctx, cells, line))
+            return false;
+    }
+    bool ok = replay_bad(g, &bad_at, h->rows, path, sink);
+    drop_pages(t, g);
+    return ok;
+}
+
+/* ---- the cache directory ------------------------------------------------------------- */
+
+#include <dirent.h>
+
+/* Whether NAME is a file of the cache: a cache (*.kcol) or a temporary one left by a
+ * run that was killed (*.kcol.tmp.XXXXXX). */
+static bool cache_file_name(const char *name, bool *temporary)
+{
+    const char *dot = strstr(name, ".kcol");
+    if (dot == NULL || dot == name)
+        return false;
+    *temporary = strncmp(dot, ".kcol.tmp.", 10) == 0;
+    return dot[5] == '\0' || *temporary;
+}
+
+typedef struct entry {
+    char name[256];
+    uint64_t bytes;
+    int64_t used;             /* mtime: written, or last replayed */
+    bool temporary;
+} entry;
+
+/* The cache files of DIR, in *OUT (malloc'd); -1 when DIR cannot be read. */
+static long list_dir(const char *dir, entry **out)
+{
+    *out = NULL;
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return errno == ENOENT ? 0 : -1;
+    size_t n = 0, cap = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        bool temporary;
+        if (strlen(de->d_name) >= sizeof((entry *)0)->name || !cache_file_name(de->d_name, &temporary))
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        if (!grow(out, &cap, n + 1, sizeof **out))
+            break;
+        entry *e = &(*out)[n++];
+        snprintf(e->name, sizeof e->name, "%s", de->d_name);
+        e->bytes = (uint64_t)st.st_size;
+        e->used = st.st_mtim.tv_sec;
+        e->temporary = temporary;
+    }
+    closedir(d);
+    return (long)n;
+}
+
+bool colc_dir_info(const char *dir, colc_dir_stats *stats)
+{
+    memset(stats, 0, sizeof *stats);
+    entry *e;
+    long n = list_dir(dir, &e);
+    if (n < 0)
+        return false;
+    for (long i = 0; i < n; i++) {
+        if (e[i].temporary) {
+            stats->temporary_files++;
+            stats->temporary_bytes += e[i].bytes;
+            continue;
+        }
+        stats->files++;
+        stats->bytes += e[i].bytes;
+        if (stats->files == 1 || e[i].used < stats->oldest)
+            stats->oldest = e[i].used;
+        if (e[i].used > stats->newest)
+            stats->newest = e[i].used;
+    }
+    free(e);
+    return true;
+}
+
+static int by_use(const void *a, const void *b)
+{
+    const entry *x = a, *y = b;
+    return (x->used > y->used) - (x->used < y->used);
+}
+
+/* Removes files of E[0..N) from DIR while *BYTES exceeds KEEP, least recently used
+ * first (temporary files of killed runs only when an hour old: a running writer's
+ * are younger); counts what went. */
+static void remove_until(const char *dir, entry *e, long n, uint64_t *bytes, uint64_t keep,
+                         colc_dir_stats *removed)
+{
+    qsort(e, (size_t)n, sizeof *e, by_use);
+    time_t now = time(NULL);
+    for (long i = 0; i < n && *bytes > keep; i++) {
+        if (e[i].temporary && now - e[i].used < 3600)
+            continue;
+        char path[4096 + 256];
+        snprintf(path, sizeof path, "%s/%s", dir, e[i].name);
+        if (unlink(path) != 0)
+            continue;
+        *bytes -= e[i].bytes;
+        removed->files++;
+        removed->bytes += e[i].bytes;
+    }
+}
+
+bool colc_dir_clear(const char *dir, colc_dir_stats *removed)
+{
+    memset(removed, 0, sizeof *removed);
+    entry *e;
+    long n = list_dir(dir, &e);
+    if (n < 0)
+        return false;
+    uint64_t bytes = 0;
+    for (long i = 0; i < n; i++) {
+        bytes += e[i].bytes;
+        e[i].used = e[i].temporary ? 0 : e[i].used; /* clear takes every file */
+    }
+    remove_until(dir, e, n, &bytes, 0, removed);
+    free(e);
+    return true;
+}
+
+void colc_dir_evict(const char *dir, uint64_t max_bytes)
+{
+    entry *e;
+    long n = list_dir(dir, &e);
+    uint64_t bytes = 0;
+    for (long i = 0; i < n; i++)
+        bytes += e[i].bytes;
+    colc_dir_stats removed;
+    memset(&removed, 0, sizeof removed);
+    if (bytes > max_bytes)
+        remove_until(dir, e, n, &bytes, max_bytes, &removed);
+    free(e);
+}

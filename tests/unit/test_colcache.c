@@ -1,0 +1,231 @@
+/* Unit tests for the column cache (colcache.h): groups written and read back give the
+ * same cells, nulls, decimals at their scale (and beyond int64), bad rows in their place
+ * and the recorded key and digest; another key is refused; the directory's size cap
+ * removes the least recently used files first and clear removes them all. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "kpic/colcache.h"
+
+static const csvr_type TYPES[] = {CSVR_TEXT, CSVR_INT, CSVR_MONEY, CSVR_NUMBER, CSVR_DATE, CSVR_BOOL};
+#define N_COLS 6
+#define ROWS 1000
+
+static char dir[] = "/tmp/kpic-test-colcache-XXXXXX";
+
+/* Row R's cells: text "k<R % 7>", every 5th row null in column R % 6. */
+static void row_cells(int r, csvr_cell *cells, char *text)
+{
+    memset(cells, 0, N_COLS * sizeof *cells);
+    snprintf(text, 16, "k%d", r % 7);
+    cells[0].as.text = (csvr_text){text, strlen(text)};
+    cells[1].as.i = (int64_t)r * 1000003 - 7;
+    cells[2].as.dec = dec_from_int64(r); /* whole money */
+    cells[2].as.dec.units += (dec_int128)(r % 100) * 10000000000000000; /* + r % 100 cents */
+    cells[3].as.dec.units = (dec_int128)r * 123456789; /* 18 places */
+    if (r == 500) /* one value beyond int64 at any scale: the column goes wide */
+        cells[3].as.dec.units = (dec_int128)INT64_MAX * 1000;
+    cells[4].as.date = 20000 + r;
+    cells[5].as.b = r % 2;
+    if (r % 5 == 0)
+        cells[r % N_COLS].is_null = true;
+}
+
+typedef struct seen {
+    int rows, bad;
+    bool ok;
+} seen;
+
+static bool check_row(void *ctx, const csvr_cell *cells, uint64_t line)
+{
+    (void)line;
+    seen *s = ctx;
+    csvr_cell want[N_COLS];
+    char text[16];
+    row_cells(s->rows, want, text);
+    for (int c = 0; c < N_COLS; c++) {
+        bool same = want[c].is_null == cells[c].is_null;
+        if (same && !want[c].is_null) {
+            switch (TYPES[c]) {
+            case CSVR_TEXT:
+                same = want[c].as.text.len == cells[c].as.text.len &&
+                       memcmp(want[c].as.text.ptr, cells[c].as.text.ptr, cells[c].as.text.len) == 0;
+                break;
+            case CSVR_INT: same = want[c].as.i == cells[c].as.i; break;
+            case CSVR_MONEY:
+            case CSVR_NUMBER: same = want[c].as.dec.units == cells[c].as.dec.units; break;
+            case CSVR_DATE: same = want[c].as.date == cells[c].as.date; break;
+            case CSVR_BOOL: same = want[c].as.b == cells[c].as.b; break;
+            }
+        }
+        if (!same)
+            s->ok = false;
+    }
+    s->rows++;
+    return true;
+}
+
+static bool check_bad(void *ctx, const csvr_error *e, const char *raw, size_t raw_len)
+{
+    seen *s = ctx;
+    /* bad row k stands before good row 100 * k + 3 */
+    char want[32];
+    snprintf(want, sizeof want, "bad %d", s->bad);
+    if (s->rows != 100 * s->bad + 3 || strcmp(e->message, want) != 0 || raw_len != 3 ||
+        memcmp(raw, "x,y", 3) != 0 || e->line != (uint64_t)s->bad + 10 || strcmp(e->path, "data.csv") != 0)
+        s->ok = false;
+    s->bad++;
+    return true;
+}
+
+static colc_key key_of(int n)
+{
+    colc_key k;
+    memset(&k, 0, sizeof k);
+    k.dev = 1;
+    k.ino = 2;
+    k.size = 100000; /* the data file: every group range lies within it */
+    k.mtime_nsec = n;
+    return k;
+}
+
+static void write_cache(const char *path, colc_key key, int groups)
+{
+    char why[256];
+    colc_writer *w = colc_writer_new(path, why, sizeof why);
+    assert_non_null(w);
+    int per = ROWS / groups, bad = 0;
+    for (int g = groups - 1; g >= 0; g--) { /* out of order, as threads add them */
+        colc_group *grp = colc_group_new(TYPES, N_COLS, (uint64_t)g * 100);
+        for (int r = g * per; r < (g + 1) * per; r++) {
+            if (r % 100 == 3) {
+                csvr_error e;
+                memset(&e, 0, sizeof e);
+                e.kind = CSVR_ERR_CELL;
+                e.line = (uint64_t)(r / 100) + 10;
+                e.column = 1;
+                snprintf(e.message, sizeof e.message, "bad %d", r / 100);
+                assert_true(colc_group_add_bad(grp, &e, "x,y", 3));
+                bad++;
+            }
+            csvr_cell cells[N_COLS];
+            char text[16];
+            row_cells(r, cells, text);
+            assert_true(colc_group_add_row(grp, cells, (uint64_t)r + 2));
+        }
+        assert_true(colc_writer_add(w, (uint64_t)g, (uint64_t)(g + 1) * 100, grp));
+    }
+    unsigned char sha[32];
+    memset(sha, 0xAB, sizeof sha);
+    assert_true(colc_writer_commit(w, &key, sha, why, sizeof why));
+}
+
+static void test_round_trip(void **state)
+{
+    (void)state;
+    char path[256];
+    snprintf(path, sizeof path, "%s/a.kcol", dir);
+    colc_key key = key_of(1);
+    for (int groups = 1; groups <= 4; groups *= 2) {
+        write_cache(path, key, groups);
+        char why[256];
+        colc_table *t = colc_open(path, &key, TYPES, N_COLS, why, sizeof why);
+        assert_non_null(t);
+        assert_int_equal(colc_group_count(t), (size_t)groups);
+        assert_int_equal(colc_sha256(t)[0], 0xAB);
+        seen s = {0, 0, true};
+        colc_sink sink = {check_row, check_bad, &s};
+        for (size_t g = 0; g < colc_group_count(t); g++)
+            assert_true(colc_replay(t, g, "data.csv", &sink));
+        assert_true(s.ok);
+        assert_int_equal(s.rows, ROWS);
+        assert_int_equal(s.bad, ROWS / 100);
+        colc_close(t);
+        /* another key: refused with the reason */
+        colc_key other = key_of(2);
+        assert_null(colc_open(path, &other, TYPES, N_COLS, why, sizeof why));
+        assert_non_null(strstr(why, "changed"));
+        /* other column types: refused */
+        csvr_type types[N_COLS];
+        memcpy(types, TYPES, sizeof types);
+        types[1] = CSVR_TEXT;
+        assert_null(colc_open(path, &key, types, N_COLS, why, sizeof why));
+    }
+    struct stat st;
+    assert_int_equal(stat(path, &st), 0);
+    assert_int_equal(st.st_mode & 0777, 0600);
+    unlink(path);
+}
+
+static void make_file(const char *name, size_t bytes, time_t used)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    FILE *f = fopen(path, "wb");
+    assert_non_null(f);
+    for (size_t i = 0; i < bytes; i++)
+        fputc('x', f);
+    fclose(f);
+    struct timeval tv[2] = {{used, 0}, {used, 0}};
+    utimes(path, tv);
+}
+
+static bool exists(const char *name)
+{
+    char path[256];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    return access(path, F_OK) == 0;
+}
+
+static void test_evict_and_clear(void **state)
+{
+    (void)state;
+    time_t now = time(NULL);
+    make_file("old.kcol", 1000, now - 300);
+    make_file("mid.kcol", 1000, now - 200);
+    make_file("new.kcol", 1000, now - 100);
+    make_file("other.txt", 5000, now - 1000); /* not the cache's: never counted or removed */
+    make_file("running.kcol.tmp.abc123", 1000, now); /* a writer's: too young to remove */
+    colc_dir_stats st;
+    assert_true(colc_dir_info(dir, &st));
+    assert_int_equal(st.files, 3);
+    assert_int_equal(st.bytes, 3000);
+    assert_int_equal(st.temporary_files, 1);
+    colc_dir_evict(dir, 2500); /* 4000 bytes: the least recently used go first */
+    assert_false(exists("old.kcol"));
+    assert_false(exists("mid.kcol"));
+    assert_true(exists("new.kcol"));
+    assert_true(exists("running.kcol.tmp.abc123"));
+    assert_true(exists("other.txt"));
+    assert_true(colc_dir_clear(dir, &st));
+    assert_int_equal(st.files, 2); /* clear takes the temporary file too */
+    assert_false(exists("new.kcol"));
+    assert_true(exists("other.txt"));
+    char path[256];
+    snprintf(path, sizeof path, "%s/other.txt", dir);
+    unlink(path);
+}
+
+int main(void)
+{
+    if (mkdtemp(dir) == NULL)
+        return 1;
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_evict_and_clear),
+    };
+    int failed = cmocka_run_group_tests(tests, NULL, NULL);
+    rmdir(dir);
+    return failed;
+}
