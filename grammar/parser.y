@@ -63,6 +63,15 @@ static void expect_word_check(parse_ctx *ctx, ast_expect *e, kp_tok word, kp_loc
 static void expect_within(parse_ctx *ctx, ast_expect *e, kp_tok word, kp_loc word_loc,
                           ast_expr *tolerance, kp_tok of, kp_loc of_loc, ast_expr *value);
 static ast_test_data *test_data(parse_ctx *ctx, kp_tok source, kp_loc source_loc, kp_loc loc);
+static ast_role_item *pool_bonus(parse_ctx *ctx, kp_tok pool, kp_loc pool_loc, kp_tok name, kp_loc name_loc,
+                                 kp_tok share, kp_loc share_loc, ast_expr *share_expr, ptr_vec *bounds);
+
+/* `cap EXPR` or `floor EXPR` after a pool's share, as the grammar collects them. */
+typedef struct pool_bound {
+    kp_tok word;
+    kp_loc word_loc;
+    ast_expr *expr;
+} pool_bound;
 
 /* One item of a test block, as the grammar collects them. */
 typedef struct test_item {
@@ -119,16 +128,17 @@ enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
              KW_OVER "over" KW_WHERE "where" KW_HAVING "having" KW_INF "inf"
              KW_TRUE "true" KW_FALSE "false" KW_TIME "time"
              KW_TEST "test" KW_DATA "data" KW_EXPECT "expect" DATA_LINE "a line of data"
+             KW_POOL "pool"
 %token GE ">=" LE "<=" NE "!=" ARROW "->" DOTDOT ".."
 
 %type <decl> decl import_decl period_decl currency_decl source_decl staff_decl
-             indicator_decl set_decl scale_decl role_decl test_decl
+             indicator_decl set_decl scale_decl role_decl test_decl pool_decl
 %type <expr> expr primary call scale_number scale_literal opt_note_expr
-%type <list> columns column_flags key_columns scale_rows role_items args expr_list test_items data_lines
+%type <list> columns column_flags key_columns scale_rows role_items args expr_list test_items data_lines pool_bounds
 %type <test_item> test_item
 %type <expect> expect_target expect_item
 %type <expr> expect_value
-%type <tok> target_word staff_key kw_test data_source test_period
+%type <tok> target_word staff_key kw_test kw_pool data_source test_period
 %type <column> column key_line key_column
 %type <row> scale_row
 %type <item> role_item kpi_head
@@ -168,10 +178,11 @@ kw_set:       "set"       { $$ = $1; declaration_starts(ctx); } ;
 kw_scale:     "scale"     { $$ = $1; declaration_starts(ctx); } ;
 kw_role:      "role"      { $$ = $1; declaration_starts(ctx); } ;
 kw_test:      "test"      { $$ = $1; declaration_starts(ctx); } ;
+kw_pool:      "pool"      { $$ = $1; declaration_starts(ctx); } ;
 
 decl:
     import_decl | period_decl | currency_decl | source_decl | staff_decl
-  | indicator_decl | set_decl | scale_decl | role_decl | test_decl
+  | indicator_decl | set_decl | scale_decl | role_decl | test_decl | pool_decl
   ;
 
 import_decl:
@@ -492,6 +503,30 @@ role_decl:
     }
   ;
 
+pool_bounds:
+    %empty                  { memset(&$$, 0, sizeof $$); }
+  | pool_bounds IDENT expr  {
+        $$ = $1;
+        pool_bound *b = arena_alloc(ctx->mem, sizeof *b);
+        b->word = $2; b->word_loc = @2; b->expr = $3;
+        ptr_vec_push(ctx->mem, &$$, b);
+    }
+  ;
+
+/* pool NAME ["LABEL"] = AMOUNT: `pool` is a keyword only where it starts a line outside
+ * any block (lexer.l), so a spec may still name an indicator or column `pool`. */
+pool_decl:
+    kw_pool IDENT opt_label '=' expr {
+        $$ = ast_new_decl(ctx->mem, DECL_POOL, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = $2.text;
+        $$->name_span = SPAN(@2);
+        $$->u.pool.label = $3.text;
+        $$->u.pool.label_span = SPAN(@3);
+        $$->u.pool.amount = $5;
+    }
+  ;
+
 role_items:
     %empty                { memset(&$$, 0, sizeof $$); }
   | role_items role_item  { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
@@ -556,6 +591,12 @@ role_item:
     }
   | "gate" expr           { $$ = arena_alloc(ctx->mem, sizeof *$$); $$->kind = ROLE_GATE; $$->span = SPAN(@$); $$->expr = $2; }
   | "bonus" expr          { $$ = arena_alloc(ctx->mem, sizeof *$$); $$->kind = ROLE_BONUS; $$->span = SPAN(@$); $$->expr = $2; }
+  | "bonus" IDENT IDENT IDENT expr pool_bounds {
+        /* bonus pool NAME share EXPR [cap EXPR] [floor EXPR]: the words are checked in
+         * pool_bonus, so that `pool`, `share`, `cap` and `floor` stay names elsewhere */
+        $$ = pool_bonus(ctx, $2, @2, $3, @3, $4, @4, $5, &$6);
+        $$->span = SPAN(@$);
+    }
   | "missing" IDENT {
         $$ = arena_alloc(ctx->mem, sizeof *$$);
         $$->kind = ROLE_MISSING; $$->span = SPAN(@$);
@@ -945,6 +986,55 @@ static ast_window *window_ytd(parse_ctx *ctx, kp_tok a, kp_tok b, kp_tok c, kp_l
         diag_hint(ctx->diags, d, "the windows are: period, all time, last N days|weeks|months, year to date");
     }
     return w;
+}
+
+/* A role's bonus from a pool, with its words checked: `pool` and `share` in their
+ * places, then `cap` and `floor` once each. */
+static ast_role_item *pool_bonus(parse_ctx *ctx, kp_tok pool, kp_loc pool_loc, kp_tok name, kp_loc name_loc,
+                                 kp_tok share, kp_loc share_loc, ast_expr *share_expr, ptr_vec *bounds)
+{
+    ast_role_item *it = arena_alloc(ctx->mem, sizeof *it);
+    it->kind = ROLE_BONUS;
+    it->pool = name.text;
+    it->pool_span = SPAN(name_loc);
+    it->share = share_expr;
+    if (strcmp(pool.text, "pool")) {
+        diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(pool_loc), "bad-pool-bonus",
+                                    "unexpected '%s %s' after 'bonus'", pool.text, name.text);
+        diag_hint(ctx->diags, d, "write 'bonus EXPR' for a formula, or 'bonus pool NAME share EXPR' for a part of a pool");
+        return it;
+    }
+    if (strcmp(share.text, "share")) {
+        diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(share_loc), "bad-pool-bonus",
+                                    "unexpected '%s' after 'bonus pool %s', expected 'share'", share.text, name.text);
+        diag_hint(ctx->diags, d, "write 'bonus pool %s share EXPR', e.g. share score * staff.base_bonus: each member's part "
+                  "is in proportion to it", name.text);
+        return it;
+    }
+    kp_loc cap_loc = {0, 0}, floor_loc = {0, 0};
+    for (size_t i = 0; i < bounds->len; i++) {
+        pool_bound *b = bounds->items[i];
+        bool is_cap = !strcmp(b->word.text, "cap"), is_floor = !strcmp(b->word.text, "floor");
+        ast_expr **slot = is_cap ? &it->cap : is_floor ? &it->floor : NULL;
+        kp_loc *first = is_cap ? &cap_loc : &floor_loc;
+        if (!slot) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(b->word_loc), "bad-pool-bonus",
+                                        "unexpected '%s' in the bonus of pool '%s', expected 'cap' or 'floor'",
+                                        b->word.text, name.text);
+            static const char *const words[] = {"cap", "floor"};
+            const char *near = diag_closest(b->word.text, words, 2);
+            if (near) diag_hint(ctx->diags, d, "did you mean '%s'?", near);
+            diag_hint(ctx->diags, d, "'cap EXPR' is the most a member is paid from the pool, 'floor EXPR' the least");
+        } else if (*slot) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(b->word_loc), "bad-pool-bonus",
+                                        "a second '%s' in the bonus of pool '%s'", b->word.text, name.text);
+            diag_note(ctx->diags, d, SPAN(*first), "the first is here");
+        } else {
+            *slot = b->expr;
+            *first = b->word_loc;
+        }
+    }
+    return it;
 }
 
 /* Kpi-level `points EXPR` lines are written after their kpi line; a `points NAME` line
@@ -1355,7 +1445,7 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, parse_ctx *ctx)
     bool declaration_keyword = got == YYSYMBOL_KW_IMPORT || got == YYSYMBOL_KW_PERIOD ||
         got == YYSYMBOL_KW_SOURCE || got == YYSYMBOL_KW_STAFF || got == YYSYMBOL_KW_INDICATOR ||
         got == YYSYMBOL_KW_SET || got == YYSYMBOL_KW_SCALE || got == YYSYMBOL_KW_ROLE ||
-        got == YYSYMBOL_KW_CURRENCY || got == YYSYMBOL_KW_TEST;
+        got == YYSYMBOL_KW_CURRENCY || got == YYSYMBOL_KW_TEST || got == YYSYMBOL_KW_POOL;
     if (ctx->brace_depth > 0 && (got == YYSYMBOL_YYEOF || declaration_keyword ||
                                  line_starts_declaration(ctx, loc->start))) {
         int open = ctx->brace_depth <= PARSE_MAX_BRACES ? ctx->brace_depth - 1 : PARSE_MAX_BRACES - 1;

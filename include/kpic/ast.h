@@ -218,7 +218,8 @@ struct ast_expr {
 typedef enum ast_decl_kind {
     DECL_IMPORT, DECL_PERIOD, DECL_CURRENCY, DECL_SOURCE, DECL_STAFF,
     DECL_INDICATOR, DECL_SET, DECL_SCALE, DECL_ROLE,
-    DECL_TEST                  /* test "NAME" { … }: a test of the spec (spectest.h) */
+    DECL_TEST,                 /* test "NAME" { … }: a test of the spec (spectest.h) */
+    DECL_POOL                  /* pool NAME ["LABEL"] = AMOUNT: money that roles share out */
 } ast_decl_kind;
 
 typedef struct ast_column {
@@ -285,11 +286,18 @@ typedef struct ast_role_item {
     /* ROLE_POINTS: the scale name */
     const char *scale;
     kp_span scale_span;
-    /* ROLE_GATE, ROLE_BONUS */
+    /* ROLE_GATE, ROLE_BONUS (NULL for a pool's bonus) */
     ast_expr *expr;
+    /* ROLE_BONUS from a pool: `bonus pool NAME share EXPR [cap EXPR] [floor EXPR]`;
+     * pool is NULL for a plain `bonus EXPR`, and ref is the pool once checked */
+    const char *pool;
+    kp_span pool_span;         /* NAME */
+    ast_expr *share;           /* each member's claim: the pool is divided in proportion */
+    ast_expr *cap, *floor;     /* money per member, or NULL when not declared */
     /* ROLE_MISSING: true for `missing skip`, false for `missing zero` */
     bool missing_skip;
-    /* checker annotation: the indicator (ROLE_KPI) or scale (ROLE_POINTS) */
+    /* checker annotation: the indicator (ROLE_KPI), scale (ROLE_POINTS) or pool
+     * (ROLE_BONUS from a pool) */
     ast_decl *ref;
 } ast_role_item;
 
@@ -408,6 +416,13 @@ struct ast_decl {
             ast_role_item *items;
             int item_count;
         } role;
+        struct {               /* DECL_POOL */
+            const char *label;    /* NULL when absent */
+            kp_span label_span;
+            ast_expr *amount;     /* money, the same for everyone (team-wide) */
+            ptr_vec roles;        /* checker annotation: ast_decl* of the roles whose
+                                     bonus is a part of it, in declaration order */
+        } pool;
         struct {               /* DECL_TEST: name is the test's name (decoded) */
             const char *period;   /* `period P` as written (P alone), or NULL when absent */
             kp_span period_span;  /* P */

@@ -68,7 +68,7 @@ typedef struct ceil_report {
 
 /* Analyses every role of P. DIAGS gives the text of expressions for reasons; ROSTER may
  * be NULL. Free with ceil_report_free. */
-void ceil_analyze(ceil_report *out, const ir_program *p, const diag_sink *diags,
+void ceil_analyze(ceil_report *out, ir_program *p, const diag_sink *diags,
                   const ceil_roster *roster);
 void ceil_report_free(ceil_report *r);
 

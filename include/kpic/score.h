@@ -75,6 +75,33 @@ typedef struct score_gate {
     bool passed;               /* value is true (null fails) */
 } score_gate;
 
+/* Where a member's part of a pool ended (docs/language.md §9.2). */
+typedef enum score_pool_place {
+    SCORE_POOL_PROPORTIONAL,   /* in proportion to the share */
+    SCORE_POOL_AT_CAP,         /* held at the cap; the rest went to the others */
+    SCORE_POOL_AT_FLOOR,       /* raised to the floor out of the others' parts */
+    SCORE_POOL_NO_PART         /* a failed gate, or a share of 0 or without a value */
+} score_pool_place;
+
+/* A statement's part of a pool: the bonus of a role whose line is
+ * `bonus pool NAME share EXPR [cap EXPR] [floor EXPR]`. */
+typedef struct score_pool_part {
+    const ast_decl *pool;      /* DECL_POOL; NULL when the bonus is a formula */
+    const ast_role_item *item; /* the `bonus pool` line */
+    eval_value share;          /* the share expression's value */
+    eval_value cap, floor;     /* rounded to the cent; null when not declared */
+    dec_t claim;               /* the share counted: 0 after a failed gate or without a value */
+    score_pool_place place;
+    bool settled;              /* the pool was divided: the bonus is the part */
+    /* the pool in the statement's period, as on every member's statement */
+    dec_t amount;              /* rounded to the cent */
+    dec_t shares;              /* every member's claim added up */
+    size_t members;            /* the statements sharing it */
+    eval_value before_redivision; /* when another member's `kpi` adjustment divided the
+                                  pool again and changed this part (this statement has no
+                                  adjustment of its own): the part before; else null */
+} score_pool_part;
+
 /* The scoring of one staff member in one period. */
 typedef struct score_statement {
     size_t period;             /* index into the session's periods */
@@ -96,6 +123,7 @@ typedef struct score_statement {
     eval_value bonus_computed; /* the bonus as the rules give it, before any adjustment */
     const struct score_adjustment **adjustments; /* applied to this statement, file order */
     size_t adjustment_count;
+    score_pool_part pool;      /* the bonus as a part of a pool (pool.pool not NULL) */
 } score_statement;
 
 /* A roster row left out of one period, never silently. */
@@ -104,6 +132,18 @@ typedef struct score_unscored {
     int staff;                 /* index into eval_roster */
     score_reason reason;
 } score_unscored;
+
+/* One pool divided in one period. */
+typedef struct score_pool_run {
+    size_t period;             /* index into the session's periods */
+    const ast_decl *pool;      /* DECL_POOL */
+    eval_value amount;         /* rounded to the cent; null when it had no value */
+    dec_t paid;                /* the parts added up: the amount, unless every member was
+                                  capped or no one had a share */
+    dec_t undistributed;       /* amount − paid */
+    size_t members;            /* statements sharing it */
+    bool failed;               /* an error was reported: no part is paid */
+} score_pool_run;
 
 /* Every statement of a run: per period (session order), the scored roster rows in
  * roster order; and every unscored roster row in the same order. */
@@ -117,6 +157,10 @@ typedef struct score_result {
     bool total_overflow;       /* a period's bonus total, of a role or of every role,
                                   leaves the exact decimal range: reported as an error;
                                   the run must fail rather than print a partial sum */
+    score_pool_run *pools;     /* per period, each pool of the spec in declaration order */
+    size_t pool_count;
+    bool pool_failed;          /* a pool could not be divided (a located error): the run
+                                  must fail and write nothing, as for total_overflow */
 } score_result;
 
 /* Marks everything scoring needs as required: every kpi's indicator, target and own
@@ -134,6 +178,24 @@ void score_require_role(eval_session *s, const ast_decl *role);
  * score_free. */
 score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags);
 void score_free(score_result *r);
+
+struct score_adjustments;
+
+/* Divides POOL in period PERIOD among the N MEMBERS (their statements, in roster
+ * order): each gets a part in proportion to their claim within their cap and floor,
+ * to the cent, the parts adding up to the pool exactly (score_pool_distribute). Sets
+ * each member's bonus and pool fields, and *RUN. A pool without a value or below 0, a
+ * negative share, a cap or floor below 0 or without a value, a floor above its cap,
+ * floors above the pool: located errors in DIAGS (may be NULL), false, no part paid.
+ * Caps that leave money over, a pool no one has a share of: warnings. */
+bool score_pool_settle(eval_session *s, const ast_decl *pool, size_t period, score_statement **members,
+                       size_t n, diag_sink *diags, score_pool_run *run);
+
+/* For `kpic explain` of ST (period 0) when its bonus is a part of a pool: scores every
+ * other roster row of period 0 whose role shares the pool (with the `kpi` rows of A
+ * for them, when A is not NULL) and divides the pool. False after an error. */
+bool score_pool_settle_one(eval_session *s, score_statement *st, const struct score_adjustments *a,
+                           diag_sink *diags);
 
 /* Scores one staff member (roster index) with ROLE in period PERIOD (index) into *OUT,
  * whose arrays are malloc'd (release with score_statement_free). Reports nothing. */
@@ -210,6 +272,13 @@ bool score_adjust_statement(eval_session *s, score_statement *st, const score_ad
  * adjust), as is a staff id the roster lacks. */
 bool score_adjust_unscored(eval_session *s, int staff, score_reason reason, const score_adjustments *a,
                            diag_sink *diags);
+
+/* A statement's kpi values as the `kpi` rows of A set them for its staff member and
+ * the session's period PERIOD (rows that name no kpi of its role are left to
+ * score_adjust_statement to report): one entry per kpi line, NULL for none; malloc'd,
+ * NULL when no row applies. */
+const score_adjustment **score_adjust_overrides(eval_session *s, const ast_decl *role, size_t period, int staff,
+                                                const score_adjustments *a);
 
 /* ---- bonus pools: the arithmetic (score_plan.c) ---- */
 

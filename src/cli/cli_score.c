@@ -103,7 +103,7 @@ int cli_score(int argc, char **argv)
                                          values ? &values_source : NULL};
             size_t len;
             char *text = score_render(result, format, &opts, &len);
-            bool exact = eval_overflow_check(session) && !result->total_overflow && adjusted && given;
+            bool exact = eval_overflow_check(session) && !result->total_overflow && !result->pool_failed && adjusted && given;
             status = cli_emit_run(&diags, session, text, len, exact, output);
             free(text);
             score_free(result);
@@ -277,7 +277,9 @@ int cli_explain(int argc, char **argv)
     if (eval_execute(session)) {
         score_statement st;
         score_statement_compute(session, role, 0, staff, &st);
-        bool adjusted = !adjustments || score_adjust_statement(session, &st, adjustments, &diags);
+        bool adjusted = adjustments ? score_adjust_statement(session, &st, adjustments, &diags)
+                                    : !st.pool.pool || score_pool_settle_one(session, &st, NULL, &diags);
+        if (!adjustments && st.pool.pool) st.bonus_computed = st.bonus;
         size_t len;
         char *text = score_explain(trace, session, &diags, &st, kpi, &len);
         bool given = !values || vals_report_missing(values, &diags);

@@ -52,6 +52,7 @@ const char *chk_kind_phrase(ast_decl_kind kind)
     case DECL_SET: return "a set";
     case DECL_SCALE: return "a scale";
     case DECL_ROLE: return "a role";
+    case DECL_POOL: return "a pool";
     default: return "a declaration";
     }
 }
@@ -65,6 +66,7 @@ const char *chk_kind_word(ast_decl_kind kind)
     case DECL_SET: return "set";
     case DECL_SCALE: return "scale";
     case DECL_ROLE: return "role";
+    case DECL_POOL: return "pool";
     default: return "declaration";
     }
 }
@@ -370,6 +372,10 @@ static void collect(chk_ctx *c)
             ptr_vec_push(c->mem, &c->cand_scales, (void *)d->name);
             break;
         case DECL_ROLE: ptr_vec_push(c->mem, &m->roles, d); break;
+        case DECL_POOL:
+            ptr_vec_push(c->mem, &m->pools, d);
+            ptr_vec_push(c->mem, &c->cand_pools, (void *)d->name);
+            break;
         case DECL_IMPORT: continue;
         case DECL_TEST: ptr_vec_push(c->mem, &m->tests, d); continue;
         }
@@ -772,6 +778,82 @@ static const char *bonus_example(chk_ctx *c, const ast_expr *e)
     return "e.g. 'bonus staff.base_bonus * (1 + adjust(score)) * employed' checks, with a money column base_bonus in the roster";
 }
 
+/* A pool (after the roles, which list themselves in it): its amount is money, one
+ * figure for the whole company (a constant, or team-wide indicators), and some role
+ * takes a part of it. */
+static void check_pool(chk_ctx *c, ast_decl *pool)
+{
+    chk_scope s = {0};
+    s.kind = SCOPE_ROLE;
+    s.owner_node = -1;
+    ast_expr *e = pool->u.pool.amount;
+    chk_expr(c, &s, e);
+    if (e->type == TYPE_ERROR) return;
+    if (e->type != TYPE_NUM || !chk_dims_fit(chk_dims_of(c, e), DIM_MONEY)) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
+                                    "the amount of pool '%s' must be money, but '%s' is %s", pool->name,
+                                    chk_snippet(c, e->span), e->type == TYPE_NUM ? chk_dim_name(e->dim) : "not a number");
+        diag_hint(c->diags, r, "e.g. 'pool %s = 150_000', or a share of a team-wide money indicator: "
+                  "'pool %s = team_revenue * 3%%'", pool->name, pool->name);
+    } else if (e->per_staff) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "grain",
+                                    "the amount of pool '%s' differs per staff member: '%s' is per staff",
+                                    pool->name, chk_snippet(c, e->span));
+        diag_hint(c->diags, r, "a pool is one amount that its members share; use a team-wide indicator (without "
+                  "'per staff'), e.g. 'pool %s = team_revenue * 3%%'", pool->name);
+    }
+    if (pool->u.pool.roles.len == 0) {
+        diagnostic *r = diag_report(c->diags, DIAG_WARNING, pool->name_span, "unused-pool",
+                                    "pool '%s' is not shared by any role: nobody is paid from it", pool->name);
+        diag_hint(c->diags, r, "give a role the line 'bonus pool %s share score * staff.base_bonus', or remove the pool",
+                  pool->name);
+    }
+}
+
+/* `bonus pool NAME share EXPR [cap EXPR] [floor EXPR]`: a declared pool, a numeric
+ * share (any unit: only the proportions count), and money for the cap and floor. */
+static void check_pool_bonus(chk_ctx *c, chk_scope *s, ast_decl *role, ast_role_item *it)
+{
+    chk_entry *en = chk_lookup(c, it->pool);
+    if (!en) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, it->pool_span, "undefined-name",
+                                    "unknown pool '%s'", it->pool);
+        const char *near = chk_closest(c, it->pool, (const char *const *)c->cand_pools.items, c->cand_pools.len);
+        if (near) diag_hint(c->diags, r, "did you mean '%s'?", near);
+        else diag_hint(c->diags, r, "declare it outside the role: pool %s = 150_000", it->pool);
+    } else if (en->decl->kind != DECL_POOL) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, it->pool_span, "wrong-kind",
+                                    "'%s' is %s, not a pool", it->pool, chk_kind_phrase(en->decl->kind));
+        diag_hint(c->diags, r, "declare the pool outside the role: pool NAME = AMOUNT");
+    } else {
+        it->ref = en->decl;
+        ptr_vec_push(c->mem, &en->decl->u.pool.roles, role);
+    }
+    ast_expr *share = it->share;
+    chk_expr(c, s, share);
+    if (share->type != TYPE_ERROR && share->type != TYPE_NUM) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, share->span, "type-mismatch",
+                                    "the share of role '%s' in pool '%s' must be a number, but '%s' is not",
+                                    role->name, it->pool, chk_snippet(c, share->span));
+        diag_hint(c->diags, r, "e.g. share score * staff.base_bonus: each member's part is in proportion to it");
+    }
+    ast_expr *bounds[2] = {it->cap, it->floor};
+    static const char *const words[2] = {"cap", "floor"};
+    for (int b = 0; b < 2; b++) {
+        ast_expr *e = bounds[b];
+        if (!e) continue;
+        chk_expr(c, s, e);
+        if (e->type == TYPE_ERROR) continue;
+        if (e->type != TYPE_NUM || !chk_dims_fit(chk_dims_of(c, e), DIM_MONEY)) {
+            diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
+                                        "the %s of role '%s' in pool '%s' must be money, but '%s' is %s", words[b],
+                                        role->name, it->pool, chk_snippet(c, e->span),
+                                        e->type == TYPE_NUM ? chk_dim_name(e->dim) : "not a number");
+            diag_hint(c->diags, r, "e.g. '%s staff.base_bonus * 2' or '%s 20_000'", words[b], words[b]);
+        }
+    }
+}
+
 /* A role: its lines once each, every kpi resolved with a weight, a target or points,
  * and points from somewhere; gates, bonus; the kpi count and the exact weight sum. */
 static void check_role(chk_ctx *c, ast_decl *role)
@@ -941,6 +1023,10 @@ static void check_role(chk_ctx *c, ast_decl *role)
         if (it->kind != ROLE_GATE && it->kind != ROLE_BONUS) continue;
         chk_scope s = base;
         s.bonus_gate = true;
+        if (it->pool) {
+            check_pool_bonus(c, &s, role, it);
+            continue;
+        }
         chk_expr(c, &s, it->expr);
         ast_expr *e = it->expr;
         if (e->type == TYPE_ERROR) continue;
@@ -1030,6 +1116,7 @@ chk_model *chk_check(ast_spec *spec)
         else if (d->kind == DECL_SET) check_set(&c, d, node++);
     }
     for (size_t i = 0; i < c.model->roles.len; i++) check_role(&c, c.model->roles.items[i]);
+    for (size_t i = 0; i < c.model->pools.len; i++) check_pool(&c, c.model->pools.items[i]);
 
     find_cycles(&c);
     *c.model->names = c.names;

@@ -455,6 +455,9 @@ static void check_name(chk_ctx *c, chk_scope *s, ast_expr *e)
             diag_hint(c->diags, r, "count(%s) counts its rows", n);
         else if (d->kind == DECL_SCALE)
             diag_hint(c->diags, r, "a scale is called like a function: %s(x)", n);
+        else if (d->kind == DECL_POOL)
+            diag_hint(c->diags, r, "a role takes a part of it with 'bonus pool %s share EXPR'; to read its amount, "
+                      "define an indicator for it", n);
         return;
     }
     if (s->kind == SCOPE_ROW || s->kind == SCOPE_GROUP) {

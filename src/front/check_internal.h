@@ -108,7 +108,7 @@ typedef struct chk_ctx {
     chk_node *nodes;
     int node_count;
     /* "did you mean" candidates by kind of name, in declaration order */
-    ptr_vec cand_indicators, cand_sets, cand_sources, cand_scales, cand_sources_sets,
+    ptr_vec cand_indicators, cand_sets, cand_sources, cand_scales, cand_pools, cand_sources_sets,
             cand_calls;
     /* numbers whose dimensions are more than their e->dim (see chk_dims): a small
      * open-addressing map from the node to its set */

@@ -739,8 +739,25 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
         case ROLE_POINTS: case ROLE_GATE: case ROLE_BONUS:
             sb_str(&line, it->kind == ROLE_POINTS ? "points" : it->kind == ROLE_GATE ? "gate" : "bonus");
             sb_pad_to(&line, 0, FMT_KEYWORD + 1);
-            if (it->kind == ROLE_POINTS) sb_str(&line, it->scale);
-            else print_expr(c, &line, it->expr, AST_PREC_IF);
+            if (it->kind == ROLE_POINTS) {
+                sb_str(&line, it->scale);
+            } else if (it->pool) {
+                /* canonical order: share, cap, floor */
+                sb_str(&line, "pool ");
+                sb_str(&line, it->pool);
+                sb_str(&line, " share ");
+                print_expr(c, &line, it->share, AST_PREC_IF);
+                if (it->cap) {
+                    sb_str(&line, " cap ");
+                    print_expr(c, &line, it->cap, AST_PREC_IF);
+                }
+                if (it->floor) {
+                    sb_str(&line, " floor ");
+                    print_expr(c, &line, it->floor, AST_PREC_IF);
+                }
+            } else {
+                print_expr(c, &line, it->expr, AST_PREC_IF);
+            }
             place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
                      item_rule(i), BLANK_KEEP, true);
             break;
@@ -938,6 +955,16 @@ static void format_decl(fmt_ctx *c, const ast_decl *d, blank_rule first)
     case DECL_TEST:
         format_test(c, d, first);
         return;
+    case DECL_POOL:
+        sb_str(&line, "pool ");
+        sb_str(&line, d->name);
+        if (d->u.pool.label) {
+            sb_str(&line, " ");
+            add_slice(c, &line, d->u.pool.label_span);
+        }
+        sb_str(&line, " = ");
+        print_expr(c, &line, d->u.pool.amount, AST_PREC_IF);
+        break;
     }
     place_sb(c, 0, 0, &line, d->span.start, d->span.end, first, BLANK_KEEP, true);
     sb_free(&line);

@@ -40,7 +40,8 @@ typedef struct rng {
 
 typedef struct analysis {
     ceil_report *report;
-    const ir_program *p;
+    ir_program *p;             /* not const: a pool's amount, share and cap are lowered
+                                  when first needed */
     const diag_sink *diags;
     const ceil_roster *roster;
     size_t member;             /* with a roster: whose cells */
@@ -563,6 +564,40 @@ static void blame(analysis *an, rng *r, const char *what)
     if (r->hi.inf) r->hi.why = arena_printf(&an->report->mem, "%s: %s", what, r->hi.why ? r->hi.why : "no bound");
 }
 
+/* The pool ROLE's bonus is a part of, or NULL. */
+static const ast_decl *role_pool(const ast_decl *role)
+{
+    for (int i = 0; i < role->u.role.item_count; i++) {
+        const ast_role_item *it = &role->u.role.items[i];
+        if (it->kind == ROLE_BONUS && it->pool) return it->ref;
+    }
+    return NULL;
+}
+
+/* A part of a pool (`bonus pool NAME share … cap … floor …`): never more than the pool
+ * or the cap, and 0 for a member whose gate fails or who has no share. */
+static rng pool_part(analysis *an, const ast_role_item *it)
+{
+    const ast_decl *pool = it->ref;
+    rng amount = eval(an, lower_expr(an->p, pool->u.pool.amount));
+    rng part = {.num = true, .lo = fin(dec_from_int64(0)), .hi = amount.num ? amount.hi : infinite(1, NULL)};
+    if (part.hi.inf && !part.hi.why)
+        part.hi.why = arena_printf(&an->report->mem, "the amount of pool '%s' has no upper bound", pool->name);
+    else if (amount.num && amount.hi.inf)
+        part.hi.why = arena_printf(&an->report->mem, "the amount of pool '%s' has no upper bound: %s", pool->name,
+                                   amount.hi.why ? amount.hi.why : "no bound");
+    part.symbolic = amount.symbolic;
+    if (it->cap) {
+        rng cap = eval(an, lower_expr(an->p, it->cap));
+        if (cap.num && ext_cmp(cap.hi, part.hi) < 0) {
+            part.hi = cap.hi;
+            part.symbolic = cap.symbolic;
+        }
+    }
+    if (ext_sign(part.hi) < 0) part.hi = fin(dec_from_int64(0));
+    return part;
+}
+
 /* One member's (or the symbolic) score and bonus for ROLE. */
 static void analyze_role_once(analysis *an, const ast_decl *role, rng *score_out, rng *bonus_out)
 {
@@ -625,9 +660,10 @@ static void analyze_role_once(analysis *an, const ast_decl *role, rng *score_out
     rng bonus = not_a_number();
     for (int i = 0; i < role->u.role.item_count; i++) {
         const ast_role_item *it = &role->u.role.items[i];
-        if (it->kind != ROLE_BONUS || !items || !items[i].expr) continue;
+        if (it->kind != ROLE_BONUS || !items) continue;
         an->score = &score;
-        bonus = eval(an, items[i].expr);
+        if (it->pool && it->ref) bonus = pool_part(an, it);
+        else if (items[i].expr) bonus = eval(an, items[i].expr);
         an->score = NULL;
         break;
     }
@@ -712,7 +748,7 @@ static void reset_memo(analysis *an)
     an->memo_len = 0;
 }
 
-void ceil_analyze(ceil_report *out, const ir_program *p, const diag_sink *diags, const ceil_roster *roster)
+void ceil_analyze(ceil_report *out, ir_program *p, const diag_sink *diags, const ceil_roster *roster)
 {
     memset(out, 0, sizeof *out);
     arena_init(&out->mem);
@@ -760,8 +796,26 @@ void ceil_analyze(ceil_report *out, const ir_program *p, const diag_sink *diags,
         }
         cr->score = to_range(score);
         cr->bonus = cr->has_bonus ? to_range(bonus) : (ceil_range){.known = false};
+        const ast_decl *pool = role_pool(role);
+        if (pool) {
+            /* together the members never get more than the pool */
+            rng amount = eval(&an, lower_expr(p, pool->u.pool.amount));
+            if (amount.num && !amount.symbolic && ext_cmp(amount.hi, total) < 0) total = amount.hi;
+        }
         cr->total = to_end(total);
-        if (cr->has_bonus) grand = ext_add(grand, total);
+        if (cr->has_bonus && !pool) grand = ext_add(grand, total);
+    }
+    /* a pool counts once, however many roles share it */
+    for (size_t k = 0; k < m->pools.len; k++) {
+        const ast_decl *pool = m->pools.items[k];
+        ext shared = fin(dec_from_int64(0));
+        for (size_t r = 0; r < out->role_count; r++)
+            if (role_pool(out->roles[r].role) == pool)
+                shared = ext_add(shared, (ext){out->roles[r].total.infinite, out->roles[r].total.value,
+                                              out->roles[r].total.why});
+        rng amount = eval(&an, lower_expr(p, pool->u.pool.amount));
+        if (amount.num && !amount.symbolic && ext_cmp(amount.hi, shared) < 0) shared = amount.hi;
+        grand = ext_add(grand, shared);
     }
     out->total = to_end(grand);
     free(an.memo_decl);
@@ -786,9 +840,15 @@ void ceil_warn(const ceil_report *r, diag_sink *diags)
         diagnostic *d = diag_report(diags, DIAG_WARNING, span, "unbounded-bonus",
                                     "role '%s' can pay any amount: %s", role->name,
                                     cr->bonus.hi.why ? cr->bonus.hi.why : "its bonus has no upper bound");
-        diag_hint(diags, d,
-                  "cap what grows without limit, e.g. `points min(achievement * 100, 150)` or a scale whose "
-                  "last row is constant (`[150%%, inf) -> 150`)");
+        if (role_pool(role))
+            diag_hint(diags, d,
+                      "cap each part (`bonus pool %s share … cap staff.base_bonus * 2`) or the pool's amount "
+                      "(`min(…, 50_000)`)",
+                      role_pool(role)->name);
+        else
+            diag_hint(diags, d,
+                      "cap what grows without limit, e.g. `points min(achievement * 100, 150)` or a scale whose "
+                      "last row is constant (`[150%%, inf) -> 150`)");
     }
 }
 

@@ -253,6 +253,14 @@ static const char *kpi_text(const ast_role_item *k, const diag_sink *diags, aren
 
 static const char *expr_or_none(const ast_role_item *it, const diag_sink *diags, arena *mem)
 {
+    if (it && it->pool) {
+        /* a part of a pool, in fmt's order (share, cap, floor), so that reordering the
+         * clauses is no difference */
+        const char *text = arena_printf(mem, "pool %s share %s", it->pool, diag_span_text(diags, it->share->span, mem));
+        if (it->cap) text = arena_printf(mem, "%s cap %s", text, diag_span_text(diags, it->cap->span, mem));
+        if (it->floor) text = arena_printf(mem, "%s floor %s", text, diag_span_text(diags, it->floor->span, mem));
+        return text;
+    }
     return it && it->expr ? diag_span_text(diags, it->expr->span, mem) : "(none)";
 }
 
@@ -378,6 +386,7 @@ static const char *summary(differ *f, const ast_decl *d)
     case DECL_SET: return set_text(d, nd, f->mem);
     case DECL_SCALE: return scale_text(d, nd, f->mem);
     case DECL_SOURCE: return quoted(f, d->u.source.path);
+    case DECL_POOL: return new_text(f, d->u.pool.amount->span);
     case DECL_ROLE: {
         size_t kpis = 0;
         for (int i = 0; i < d->u.role.item_count; i++) kpis += d->u.role.items[i].kind == ROLE_KPI;
@@ -407,6 +416,10 @@ static void diff_kind(differ *f, const ptr_vec *olds, const ptr_vec *news)
         case DECL_SCALE:
             compare_code(f, what, "intervals", scale_text(o, f->old_spec->diags, f->mem),
                     scale_text(n, f->new_spec->diags, f->mem));
+            break;
+        case DECL_POOL:
+            compare_code(f, what, "amount", diag_span_text(f->old_spec->diags, o->u.pool.amount->span, f->mem),
+                    diag_span_text(f->new_spec->diags, n->u.pool.amount->span, f->mem));
             break;
         default: diff_role(f, what, o, n); break;
         }
@@ -505,6 +518,7 @@ size_t diff_definitions(diff_report *r, const ast_spec *old_spec, const chk_mode
     diff_kind(&f, &old_model->sets, &new_model->sets);
     diff_kind(&f, &old_model->indicators, &new_model->indicators);
     diff_kind(&f, &old_model->scales, &new_model->scales);
+    diff_kind(&f, &old_model->pools, &new_model->pools);
     diff_kind(&f, &old_model->roles, &new_model->roles);
     diff_tests(&f);
     return f.changes;
@@ -827,7 +841,7 @@ bool diff_results(diff_report *r, const char *period_text, eval_session *old_ses
     }
     /* a spec's own bonus total out of range is reported, located, by the scorer: no
      * second message about the same sum, and no diff of figures that do not exist */
-    if (!adjusted || or_->total_overflow || nr->total_overflow) {
+    if (!adjusted || or_->total_overflow || nr->total_overflow || or_->pool_failed || nr->pool_failed) {
         score_free(or_);
         score_free(nr);
         return false;

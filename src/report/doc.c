@@ -144,6 +144,10 @@ static void collect(doc *d)
                 walk(d, e, item->target);
                 walk(d, e, item->points);
                 walk(d, e, item->expr);
+                walk(d, e, item->share);
+                walk(d, e, item->cap);
+                walk(d, e, item->floor);
+                if (item->pool && item->ref) walk(d, e, item->ref->u.pool.amount);
             }
         }
     }
@@ -559,7 +563,24 @@ static void write_role(doc *d, const ast_decl *role)
         if (items[i].kind != ROLE_BONUS) continue;
         bonus = true;
         text(d, "Bonus: ");
-        code(d, source_text(d, items[i].expr->span));
+        if (items[i].pool) {
+            /* a part of a pool: the pool's amount, then the line from `pool` on */
+            kp_span line = {items[i].span.file, items[i].pool_span.start - 5, items[i].span.end};
+            code(d, source_text(d, line));
+            if (items[i].ref) {
+                text(d, ", out of pool ");
+                text(d, items[i].ref->name);
+                if (items[i].ref->u.pool.label) {
+                    text(d, " ");
+                    text(d, items[i].ref->u.pool.label);
+                }
+                text(d, " = ");
+                code(d, source_text(d, items[i].ref->u.pool.amount->span));
+                text(d, ", divided in proportion to the shares within the caps and floors, to the cent");
+            }
+        } else {
+            code(d, source_text(d, items[i].expr->span));
+        }
         text(d, ".");
     }
     if (!bonus) text(d, "No bonus: the role is scored only.");

@@ -52,6 +52,10 @@ void score_require_role(eval_session *s, const ast_decl *role)
         case ROLE_GATE:
         case ROLE_BONUS:
             if (it->expr) eval_require(s, it->expr);
+            if (it->share) eval_require(s, it->share);
+            if (it->cap) eval_require(s, it->cap);
+            if (it->floor) eval_require(s, it->floor);
+            if (it->pool && it->ref) eval_require(s, it->ref->u.pool.amount);
             break;
         case ROLE_POINTS:
         case ROLE_MISSING:
@@ -121,6 +125,14 @@ static const ast_decl *find_out_of_scale(eval_session *s, ast_expr *e, size_t pe
 }
 
 /* ---- one statement ------------------------------------------------------------------ */
+
+/* V rounded half away from zero to the cent, as a bonus is (null stays null). */
+static eval_value cents(eval_value v)
+{
+    dec_t r;
+    if (v.kind != VAL_NUM) return v;
+    return dec_round(v.as.num, 2, &r) == DEC_OK ? eval_num(r) : eval_null();
+}
 
 void score_statement_free(score_statement *st)
 {
@@ -264,7 +276,19 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
     /* bonus: rounded once, here */
     out->bonus_exact = eval_null();
     out->bonus = eval_null();
-    if (bonus) {
+    if (bonus && bonus->pool) {
+        /* a part of a pool: only the claim is known here; score_pool_settle divides */
+        out->has_bonus = true;
+        score_pool_part *part = &out->pool;
+        part->pool = bonus->ref;
+        part->item = bonus;
+        part->share = eval_value_of(s, bonus->share, period, staff, &role_ctx);
+        part->cap = bonus->cap ? cents(eval_value_of(s, bonus->cap, period, staff, &role_ctx)) : eval_null();
+        part->floor = bonus->floor ? cents(eval_value_of(s, bonus->floor, period, staff, &role_ctx)) : eval_null();
+        part->claim = dec_from_int64(0);
+        if (out->gates_passed && part->share.kind == VAL_NUM) part->claim = part->share.as.num;
+        part->place = dec_sign(part->claim) > 0 ? SCORE_POOL_PROPORTIONAL : SCORE_POOL_NO_PART;
+    } else if (bonus) {
         out->has_bonus = true;
         out->bonus_exact = eval_value_of(s, bonus->expr, period, staff, &role_ctx);
         dec_t rounded;
@@ -333,7 +357,7 @@ static void report_warnings(const score_result *r, diag_sink *diags)
             diag_report(diags, DIAG_WARNING, st->role->name_span, "no-score",
                         "staff %s, %s: every kpi of role '%s' is missing, so there is no score",
                         who, label, st->role->name);
-        if (st->has_bonus && st->bonus.kind == VAL_NULL) {
+        if (st->has_bonus && st->bonus.kind == VAL_NULL && !st->pool.pool) {
             for (int it = 0; it < st->role->u.role.item_count; it++) {
                 const ast_role_item *b = &st->role->u.role.items[it];
                 if (b->kind != ROLE_BONUS) continue;
@@ -464,6 +488,11 @@ void score_check_totals(score_result *r, diag_sink *diags)
     }
 }
 
+static void settle_pools(score_result *r, diag_sink *diags)
+{
+    score_settle_pools(r, NULL, diags);
+}
+
 score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
 {
     score_result *r = xcalloc(1, sizeof *r);
@@ -491,6 +520,9 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
             score_statement_compute(s, role, p, (int)i, &r->statements[r->statement_count++]);
         }
     }
+    settle_pools(r, diags);
+    for (size_t i = 0; i < r->statement_count; i++)
+        if (r->statements[i].pool.pool) r->statements[i].bonus_computed = r->statements[i].bonus;
     if (diags) {
         report_undeclared_roles(r, diags);
         report_warnings(r, diags);
@@ -499,12 +531,37 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
     return r;
 }
 
+void score_settle_pools(score_result *r, const bool *periods_wanted, diag_sink *diags)
+{
+    size_t period_count;
+    eval_periods(r->session, &period_count);
+    size_t pools = r->model->pools.len;
+    if (!r->pools && pools) r->pools = xcalloc(period_count * pools + 1, sizeof *r->pools);
+    r->pool_count = period_count * pools;
+    score_statement **members = xcalloc(r->statement_count + 1, sizeof *members);
+    for (size_t p = 0, begin = 0; p < period_count; p++) {
+        size_t end = begin;
+        while (end < r->statement_count && r->statements[end].period == p) end++;
+        for (size_t k = 0; k < pools && (!periods_wanted || periods_wanted[p]); k++) {
+            const ast_decl *pool = r->model->pools.items[k];
+            size_t n = 0;
+            for (size_t i = begin; i < end; i++)
+                if (r->statements[i].pool.pool == pool) members[n++] = &r->statements[i];
+            if (!score_pool_settle(r->session, pool, p, members, n, diags, &r->pools[p * pools + k]))
+                r->pool_failed = true;
+        }
+        begin = end;
+    }
+    free(members);
+}
+
 void score_free(score_result *r)
 {
     if (!r) return;
     for (size_t i = 0; i < r->statement_count; i++) score_statement_free(&r->statements[i]);
     free(r->statements);
     free(r->unscored);
+    free(r->pools);
     free(r);
 }
 

@@ -359,8 +359,10 @@ static void warn_direct_reads(diag_sink *diags, const score_adjustments *a, cons
  * CHECK_ONLY, applies them: kpi overrides with the statement recomputed, then
  * bonus_set, then bonus_add. False, with errors in DIAGS, when any row does not fit
  * (ST is then unchanged, except after a bonus_add that found no bonus to add to). */
+enum { STAGE_CHECK, STAGE_KPI, STAGE_BONUS };
+
 static bool apply_rows(eval_session *s, score_statement *st, const score_adjustment **rows, size_t n,
-                       const score_adjustments *a, diag_sink *diags, bool check_only)
+                       const score_adjustments *a, diag_sink *diags, int stage)
 {
     bool ok = true;
     const score_adjustment **overrides = xcalloc(st->kpi_count + 1, sizeof *overrides);
@@ -399,18 +401,23 @@ static bool apply_rows(eval_session *s, score_statement *st, const score_adjustm
             set = it;
         }
     }
-    if (!ok || check_only) {
+    if (!ok || stage == STAGE_CHECK) {
         free(overrides);
         return ok;
     }
-    eval_value computed = st->bonus_computed;
-    if (any_override) {
-        score_statement redone;
-        score_statement_compute_with(s, st->role, st->period, st->staff, overrides, &redone);
-        score_statement_free(st);
-        *st = redone;
-        st->bonus_computed = computed;
-        warn_direct_reads(diags, a, st);
+    if (stage == STAGE_KPI) {
+        /* a pool member's part waits for the pool to be divided again (the caller) */
+        eval_value computed = st->bonus_computed;
+        if (any_override) {
+            score_statement redone;
+            score_statement_compute_with(s, st->role, st->period, st->staff, overrides, &redone);
+            score_statement_free(st);
+            *st = redone;
+            st->bonus_computed = computed;
+            warn_direct_reads(diags, a, st);
+        }
+        free(overrides);
+        return ok;
     }
     free(overrides);
     if (set) st->bonus = eval_num(set->amount);
@@ -504,8 +511,38 @@ bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *
      * is reported at once; then applied */
     const score_adjustment **rows = xcalloc(a->count + 1, sizeof *rows);
     bool *done = xcalloc(a->count + 1, sizeof *done);
-    for (int pass = 0; pass < 2; pass++) {
-        if (pass == 1 && !ok) break;
+    /* the pools a `kpi` row changes a share of are divided again before the bonus rows */
+    bool *redivide = xcalloc(period_count + 1, sizeof *redivide);
+    bool any_redivide = false;
+    for (size_t i = 0; i < a->count; i++)
+        if (target[i] >= 0 && a->items[i].kind == SCORE_ADJUST_KPI && r->statements[target[i]].pool.pool)
+            any_redivide = redivide[r->statements[target[i]].period] = true;
+    for (int stage = STAGE_CHECK; stage <= STAGE_BONUS; stage++) {
+        if (stage > STAGE_CHECK && !ok) break;
+        if (stage == STAGE_BONUS && any_redivide) {
+            eval_value *before = xcalloc(r->statement_count + 1, sizeof *before);
+            for (size_t i = 0; i < r->statement_count; i++) before[i] = r->statements[i].bonus_computed;
+            score_settle_pools(r, redivide, diags);
+            /* the bonus the rules give with the adjusted values; a member whose own
+             * rows changed nothing keeps bonus_computed equal to the bonus */
+            for (size_t i = 0; i < r->statement_count; i++) {
+                score_statement *st = &r->statements[i];
+                if (!st->pool.pool || !redivide[st->period]) continue;
+                st->bonus_computed = before[i];
+                bool own_row = false;
+                for (size_t k = 0; k < a->count; k++) own_row |= target[k] == (long)i;
+                if (own_row) continue;
+                st->bonus_computed = st->bonus;
+                bool same = before[i].kind == st->bonus.kind &&
+                            (st->bonus.kind != VAL_NUM || dec_cmp(before[i].as.num, st->bonus.as.num) == 0);
+                if (!same) st->pool.before_redivision = before[i];
+            }
+            free(before);
+            if (r->pool_failed) {
+                ok = false;
+                break;
+            }
+        }
         memset(done, 0, (a->count + 1) * sizeof *done);
         for (size_t i = 0; i < a->count; i++) {
             if (done[i] || target[i] < 0) continue;
@@ -515,9 +552,10 @@ bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *
                     rows[n++] = &a->items[j];
                     done[j] = true;
                 }
-            ok = apply_rows(r->session, &r->statements[target[i]], rows, n, a, diags, pass == 0) && ok;
+            ok = apply_rows(r->session, &r->statements[target[i]], rows, n, a, diags, stage) && ok;
         }
     }
+    free(redivide);
     free(rows);
     free(done);
     free(target);
@@ -544,9 +582,44 @@ bool score_adjust_statement(eval_session *s, score_statement *st, const score_ad
             rows[n++] = it;
         }
     }
-    if (ok && n) ok = apply_rows(s, st, rows, n, a, diags, true) && apply_rows(s, st, rows, n, a, diags, false);
+    if (ok && n) ok = apply_rows(s, st, rows, n, a, diags, STAGE_CHECK);
+    /* a part of a pool: what the rules pay without any adjustment, then the part with
+     * every member's `kpi` rows applied */
+    eval_value computed = st->bonus_computed;
+    if (ok && st->pool.pool && score_pool_settle_one(s, st, NULL, NULL)) computed = st->bonus;
+    if (ok && n) ok = apply_rows(s, st, rows, n, a, diags, STAGE_KPI);
+    if (ok && st->pool.pool) ok = score_pool_settle_one(s, st, a, diags);
+    st->bonus_computed = computed;
+    if (ok && n) ok = apply_rows(s, st, rows, n, a, diags, STAGE_BONUS);
     free(rows);
     return ok;
+}
+
+const score_adjustment **score_adjust_overrides(eval_session *s, const ast_decl *role, size_t period, int staff,
+                                                const score_adjustments *a)
+{
+    size_t period_count, roster_count;
+    const period_t *periods = eval_periods(s, &period_count);
+    const eval_staff *roster = eval_roster(s, &roster_count);
+    int kpis = 0;
+    for (int i = 0; i < role->u.role.item_count; i++) kpis += role->u.role.items[i].kind == ROLE_KPI;
+    const score_adjustment **overrides = NULL;
+    for (size_t i = 0; i < a->count; i++) {
+        const score_adjustment *it = &a->items[i];
+        if (it->kind != SCORE_ADJUST_KPI || find_staff(roster, roster_count, it->staff_id) != staff ||
+            find_period(periods + period, 1, it->period) != 0)
+            continue;
+        for (int k = 0, kpi = 0; k < role->u.role.item_count; k++) {
+            const ast_role_item *item = &role->u.role.items[k];
+            if (item->kind != ROLE_KPI) continue;
+            if (!strcmp(item->indicator, it->kpi)) {
+                if (!overrides) overrides = xcalloc((size_t)kpis + 1, sizeof *overrides);
+                if (!overrides[kpi]) overrides[kpi] = it;
+            }
+            kpi++;
+        }
+    }
+    return overrides;
 }
 
 bool score_adjust_unscored(eval_session *s, int staff, score_reason reason, const score_adjustments *a,

@@ -349,6 +349,10 @@ period_t *score_trace_periods(const ast_decl *role, period_t p, size_t *count)
             walk_periods(&w, it->points, p);
         } else if (it->kind == ROLE_GATE || it->kind == ROLE_BONUS) {
             walk_periods(&w, it->expr, p);
+            walk_periods(&w, it->share, p);
+            walk_periods(&w, it->cap, p);
+            walk_periods(&w, it->floor, p);
+            if (it->pool && it->ref) walk_periods(&w, it->ref->u.pool.amount, p);
         }
     }
     free(w.seen_decl);
@@ -443,6 +447,15 @@ score_trace *score_trace_require(eval_session *s, ast_spec *spec, const ast_decl
             trace_rows(t, s, it->points);
         } else if (it->kind == ROLE_GATE || it->kind == ROLE_BONUS) {
             trace_rows(t, s, it->expr);
+            trace_rows(t, s, it->share);
+            trace_rows(t, s, it->cap);
+            trace_rows(t, s, it->floor);
+            if (it->pool && it->ref) {
+                /* the part depends on every member's share: their roles are scored too */
+                trace_rows(t, s, it->ref->u.pool.amount);
+                for (size_t k = 0; k < it->ref->u.pool.roles.len; k++)
+                    if (it->ref->u.pool.roles.items[k] != role) score_require_role(s, it->ref->u.pool.roles.items[k]);
+            }
         }
     }
     return t;
@@ -858,6 +871,63 @@ static void explain_bonus_adjustments(explain_ctx *x, const score_statement *st)
     }
 }
 
+/* A bonus that is a part of a pool: the line as written, the share with its numbers
+ * filled in and its fraction of every member's, the pool's amount, the cap and floor,
+ * and where the part ended (proportional, at the cap, at the floor, no part). */
+static void explain_pool_part(explain_ctx *x, const score_statement *st, const ast_role_item *bonus)
+{
+    FILE *out = x->out;
+    const score_pool_part *part = &st->pool;
+    kp_span line = {bonus->span.file, bonus->pool_span.start - 5, bonus->span.end};
+    fprintf(out, "%s\n", src_text(x, line));
+    eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed};
+
+    label(x, "share");
+    char *filled = score_filled_text(x->s, st, NULL, bonus->share);
+    fprintf(out, "%s = %s = ", src_text(x, bonus->share->span), filled);
+    free(filled);
+    put_value(out, part->share, UNIT_NUMBER);
+    if (!st->gates_passed) fputs("   (a gate failed: no part)", out);
+    else if (part->share.kind != VAL_NUM) fputs("   (n/a: no part)", out);
+    fputc('\n', out);
+    trace(x, bonus->share, st->period, &ctx, NULL, 1);
+
+    label(x, "pool");
+    fprintf(out, "%s = %s = ", part->pool->name, src_text(x, part->pool->u.pool.amount->span));
+    put_num(out, part->amount, UNIT_MONEY);
+    fprintf(out, "   (shared by %zu member%s, shares adding up to ", part->members, part->members == 1 ? "" : "s");
+    put_num(out, part->shares, UNIT_NUMBER);
+    fputs(")\n", out);
+    trace(x, part->pool->u.pool.amount, st->period, NULL, NULL, 1);
+    if (bonus->cap) {
+        label(x, "cap");
+        fprintf(out, "%s = ", src_text(x, bonus->cap->span));
+        put_value(out, part->cap, UNIT_MONEY);
+        fputc('\n', out);
+    }
+    if (bonus->floor) {
+        label(x, "floor");
+        fprintf(out, "%s = ", src_text(x, bonus->floor->span));
+        put_value(out, part->floor, UNIT_MONEY);
+        fputc('\n', out);
+    }
+    label(x, "part");
+    if (part->place == SCORE_POOL_NO_PART) {
+        fputs("no part of the pool = ", out);
+    } else {
+        dec_t fraction;
+        if (dec_div(part->claim, part->shares, DEC_PLACES, &fraction) == DEC_OK) {
+            put_num(out, fraction, UNIT_PERCENT);
+            fputs(" of the shares", out);
+        }
+        if (part->place == SCORE_POOL_AT_CAP) fputs(", above the cap: held at it (the rest goes to the others) = ", out);
+        else if (part->place == SCORE_POOL_AT_FLOOR) fputs(", below the floor: raised to it out of the others' parts = ", out);
+        else fputs(": in proportion to it, of what the others' caps and floors leave, to the cent = ", out);
+    }
+    put_value(out, st->bonus_exact, UNIT_MONEY);
+    fputc('\n', out);
+}
+
 char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
                     const score_statement *st, const char *kpi, size_t *len)
 {
@@ -935,6 +1005,12 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
     } else if (kpi) {
         put_value(out, st->bonus, UNIT_MONEY);
         fputs("   (run without --kpi for the score, gates and bonus)\n", out);
+    } else if (bonus->pool) {
+        explain_pool_part(&x, st, bonus);
+        explain_bonus_adjustments(&x, st);
+        fprintf(out, "%-*s", LABEL_WIDTH + 2, "bonus paid");
+        put_value(out, st->bonus, UNIT_MONEY);
+        fputc('\n', out);
     } else {
         fprintf(out, "%s\n", src_text(&x, bonus->expr->span));
         label(&x, "");

@@ -40,6 +40,11 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
  * exact range is an error in DIAGS (may be NULL) and sets R->total_overflow (score.c). */
 void score_check_totals(score_result *r, diag_sink *diags);
 
+/* Divides every pool of R again in each period P with PERIODS_WANTED[P] (every period
+ * when NULL), after statements changed (score.c): score_compute, and the `kpi` rows of
+ * an adjustments file, which change members' shares. Sets R->pool_failed on an error. */
+void score_settle_pools(score_result *r, const bool *periods_wanted, diag_sink *diags);
+
 /* An open_memstream or abort with a message (the outputs' buffers). */
 FILE *score_memstream(char **buf, size_t *len);
 /* Closes a memstream from score_memstream, aborting on a write error. */

@@ -243,6 +243,61 @@ static const char *adjustment_note(render_ctx *c, const score_statement *st, con
     return "";
 }
 
+/* Where a pooled bonus came from, as every format words it:
+ *     pool sales_pool: 28.72% of the shares, held at the cap 4,000.00
+ *     pool sales_pool: 28.72% of the shares, raised to the floor 1,000.00
+ *     pool sales_pool: 28.72% of the shares
+ *     pool sales_pool: no part (a gate failed | the share is n/a | the share is 0)
+ * The percentage is the member's claim over every member's, before caps and floors. */
+static const char *pool_note(render_ctx *c, const score_statement *st)
+{
+    const score_pool_part *part = &st->pool;
+    const char *name = part->pool->name;
+    if (part->place == SCORE_POOL_NO_PART || dec_sign(part->shares) <= 0) {
+        const char *why = !st->gates_passed ? "a gate failed"
+                        : part->share.kind != VAL_NUM ? "the share is n/a" : "the share is 0";
+        return arena_printf(&c->mem, "pool %s: no part (%s)", name, why);
+    }
+    dec_t fraction;
+    const char *pct = "?";
+    if (dec_div(part->claim, part->shares, DEC_PLACES, &fraction) == DEC_OK)
+        pct = people_num(c, fraction, UNIT_PERCENT);
+    const char *text = arena_printf(&c->mem, "pool %s: %s of the shares", name, pct);
+    if (part->place == SCORE_POOL_AT_CAP)
+        text = arena_printf(&c->mem, "%s, held at the cap %s", text, people(c, part->cap, UNIT_MONEY));
+    else if (part->place == SCORE_POOL_AT_FLOOR)
+        text = arena_printf(&c->mem, "%s, raised to the floor %s", text, people(c, part->floor, UNIT_MONEY));
+    return text;
+}
+
+/* "sales_pool 销售奖金池 10,000.00: 10,000.00 paid to 3 of 5 members" (and what was
+ * not paid out), for the summaries of the table, Markdown and HTML. */
+static const char *pool_summary(render_ctx *c, const score_pool_run *run)
+{
+    const ast_decl *pool = run->pool;
+    size_t with_part = 0;
+    for (size_t i = c->st_begin[run->period]; i < c->st_begin[run->period + 1]; i++) {
+        const score_statement *st = &c->r->statements[i];
+        with_part += st->pool.pool == pool && st->pool.place != SCORE_POOL_NO_PART;
+    }
+    const char *title = pool->u.pool.label ? arena_printf(&c->mem, "%s %s", pool->name, pool->u.pool.label)
+                                           : pool->name;
+    const char *text = arena_printf(&c->mem, "%s %s: %s paid to %zu of %zu member%s", title,
+                                    people(c, run->amount, UNIT_MONEY), people_num(c, run->paid, UNIT_MONEY),
+                                    with_part, run->members, run->members == 1 ? "" : "s");
+    if (dec_sign(run->undistributed) != 0)
+        text = arena_printf(&c->mem, "%s, %s not paid out", text, people_num(c, run->undistributed, UNIT_MONEY));
+    return text;
+}
+
+/* The pools divided in period P, in declaration order: *COUNT of them. */
+static const score_pool_run *pools_in(const render_ctx *c, size_t p, size_t *count)
+{
+    size_t n = c->r->model->pools.len;
+    *count = c->r->pools && p * n < c->r->pool_count ? n : 0;
+    return *count ? &c->r->pools[p * n] : NULL;
+}
+
 /* The reasons a statement's bonus is what it is, in this order: partial employment,
  * missing kpis with why, failed gates with their values, a score or bonus without a
  * value, a role without a bonus; then each adjustment (file order) and the bonus the
@@ -250,7 +305,7 @@ static const char *adjustment_note(render_ctx *c, const score_statement *st, con
  * the rules). */
 static const char **statement_reasons(render_ctx *c, const score_statement *st, size_t *count)
 {
-    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 5) * sizeof *notes);
+    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 7) * sizeof *notes);
     size_t n = 0;
     if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
         notes[n++] = arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
@@ -263,6 +318,10 @@ static const char **statement_reasons(render_ctx *c, const score_statement *st, 
         if (!st->gates[g].passed)
             notes[n++] = arena_printf(&c->mem, "gate failed: %s", gate_failure(c, st, &st->gates[g]));
     if (st->score.kind == VAL_NULL) notes[n++] = "every kpi missing";
+    if (st->pool.pool && st->pool.settled) notes[n++] = pool_note(c, st);
+    if (st->pool.pool && st->pool.before_redivision.kind == VAL_NUM)
+        notes[n++] = arena_printf(&c->mem, "pool %s divided again after other members' kpi adjustments: %s before",
+                                  st->pool.pool->name, people(c, st->pool.before_redivision, UNIT_MONEY));
     if (!st->has_bonus) notes[n++] = "role has no bonus";
     else if (st->gates_passed && st->bonus.kind == VAL_NULL) notes[n++] = "bonus n/a: its expression has no value";
     for (size_t a = 0; a < st->adjustment_count; a++) notes[n++] = adjustment_note(c, st, st->adjustments[a]);
@@ -390,6 +449,56 @@ static void json_adjustments(FILE *out, const score_statement *st)
     fputc(']', out);
 }
 
+static const char *const pool_place_names[] = {"proportional", "cap", "floor", "none"};
+
+/* , "pool": {"name", "share", "claim", "cap", "floor", "place", "amount", "shares"} —
+ * only on a statement whose bonus is a part of a pool. */
+static void json_pool_part(FILE *out, const score_statement *st)
+{
+    const score_pool_part *part = &st->pool;
+    fputs(",\n   \"pool\": {\"name\": ", out);
+    json_write_string(out, part->pool->name);
+    fputs(", \"share\": ", out);
+    write_machine_unit(out, part->share, UNIT_NUMBER, true);
+    fputs(", \"claim\": ", out);
+    write_machine_unit(out, eval_num(part->claim), UNIT_NUMBER, true);
+    fputs(", \"cap\": ", out);
+    write_machine_places(out, part->cap, 2, true, true);
+    fputs(", \"floor\": ", out);
+    write_machine_places(out, part->floor, 2, true, true);
+    fputs(", \"place\": ", out);
+    json_write_string(out, pool_place_names[part->place]);
+    fputs(", \"amount\": ", out);
+    write_machine_places(out, eval_num(part->amount), 2, true, true);
+    fputs(", \"shares\": ", out);
+    write_machine_unit(out, eval_num(part->shares), UNIT_NUMBER, true);
+    fputc('}', out);
+}
+
+/* ,\n "pools": [{"period", "name", "label", "amount", "paid", "undistributed",
+ * "members"}…] — only when the spec declares pools. */
+static void json_pools(FILE *out, render_ctx *c)
+{
+    fputs(",\n \"pools\": [", out);
+    for (size_t i = 0; i < c->r->pool_count; i++) {
+        const score_pool_run *run = &c->r->pools[i];
+        fputs(i ? ",\n  {\"period\": " : "\n  {\"period\": ", out);
+        json_write_string(out, period_text(c, run->period));
+        fputs(", \"name\": ", out);
+        json_write_string(out, run->pool->name);
+        fputs(", \"label\": ", out);
+        json_string_or_null(out, run->pool->u.pool.label);
+        fputs(", \"amount\": ", out);
+        write_machine_places(out, run->amount, 2, true, true);
+        fputs(", \"paid\": ", out);
+        write_machine_places(out, eval_num(run->paid), 2, true, true);
+        fputs(", \"undistributed\": ", out);
+        write_machine_places(out, eval_num(run->undistributed), 2, true, true);
+        fprintf(out, ", \"members\": %zu}", run->members);
+    }
+    fputc(']', out);
+}
+
 /* {"spec": …, "spec_sha256": …, "imports": [{"path", "sha256"}…], "periods": […],
  *  "sources": [{"name", "path", "sha256", "rows", "skipped"}…],
  *  "statements": [{"period", "staff_id", "name", "role", "kpis": [{"indicator",
@@ -400,6 +509,8 @@ static void json_adjustments(FILE *out, const score_statement *st)
  *  "unscored": [{"period", "staff_id", "role", "reason", "name", "note"}…]}
  * `imports`, the `period` of an unscored row and every field after §3.1's own in an
  * object extend §3.1 compatibly: they say why a bonus is what it is. */
+static void json_unscored(FILE *out, render_ctx *c);
+
 static void render_json(FILE *out, render_ctx *c)
 {
     const score_result *r = c->r;
@@ -489,6 +600,7 @@ static void render_json(FILE *out, render_ctx *c)
                 (int)st->employed_days.den);
         fputs(",\n   \"bonus\": ", out);
         write_machine_places(out, st->bonus, 2, true, true);
+        if (st->pool.pool) json_pool_part(out, st);
         if (st->adjustment_count) json_adjustments(out, st);
         fputs(", \"notes\": [", out);
         size_t note_count;
@@ -500,6 +612,15 @@ static void render_json(FILE *out, render_ctx *c)
         fputs("]}", out);
     }
     fputs("],\n \"unscored\": [", out);
+    json_unscored(out, c);
+    fputc(']', out);
+    if (r->model->pools.len) json_pools(out, c);
+    fputs("}\n", out);
+}
+
+static void json_unscored(FILE *out, render_ctx *c)
+{
+    const score_result *r = c->r;
     for (size_t i = 0; i < r->unscored_count; i++) {
         const score_unscored *u = &r->unscored[i];
         const eval_staff *who = &c->roster[u->staff];
@@ -517,7 +638,6 @@ static void render_json(FILE *out, render_ctx *c)
         json_write_string(out, unscored_note(c, u));
         fputc('}', out);
     }
-    fputs("]}\n", out);
 }
 
 /* ---- CSV (docs/json.md) ------------------------------------------------------------------ */
@@ -843,6 +963,10 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
         eval_write_padded(out, sums[i], ws, true);
         fputc('\n', out);
     }
+    size_t pool_count;
+    const score_pool_run *pools = pools_in(c, p, &pool_count);
+    if (pool_count) fputs("  pools\n", out);
+    for (size_t i = 0; i < pool_count; i++) fprintf(out, "    %s\n", one_line(c, pool_summary(c, &pools[i])));
 }
 
 static void sources_lines(FILE *out, render_ctx *c, const char *prefix)
@@ -958,6 +1082,10 @@ static void render_md(FILE *out, render_ctx *c)
                     nulls && role_has_bonus(role) ? arena_printf(&c->mem, " (%zu n/a)", nulls) : "");
         }
         fprintf(out, "| **total** | %zu | **%s** |\n", all, people_num(c, total, UNIT_MONEY));
+        size_t pool_count;
+        const score_pool_run *pools = pools_in(c, p, &pool_count);
+        if (pool_count) fputs("\n### Pools\n\n", out);
+        for (size_t i = 0; i < pool_count; i++) fprintf(out, "* %s\n", md(c, pool_summary(c, &pools[i])));
     }
     fputs("\n## Sources\n\n| source | path | rows | skipped | sha256 |\n|---|---|--:|--:|---|\n", out);
     for (size_t k = 0; k < c->source_count; k++) {
@@ -1281,6 +1409,15 @@ static void render_html(FILE *out, render_ctx *c)
         }
         fprintf(out, "<tr class=\"totals\"><td>total</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n</table>\n",
                 all, people_num(c, total, UNIT_MONEY));
+        size_t pool_count;
+        const score_pool_run *pools = pools_in(c, p, &pool_count);
+        if (pool_count) fputs("<h3>Pools</h3>\n<ul>\n", out);
+        for (size_t i = 0; i < pool_count; i++) {
+            fputs("<li>", out);
+            html(out, pool_summary(c, &pools[i]));
+            fputs("</li>\n", out);
+        }
+        if (pool_count) fputs("</ul>\n", out);
         fputs("</section>\n", out);
     }
     fputs("<h2 id=\"sources\">Sources</h2>\n<table>\n<tr><th>source</th><th>path</th><th class=\"n\">rows</th>"

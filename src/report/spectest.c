@@ -431,7 +431,7 @@ static void run_test(ast_spec *spec, chk_model *model, const ast_decl *test, st_
             out->failures[out->failure_count++] = f;
         }
         out->status = out->failure_count ? ST_FAIL : ST_PASS;
-        if (!eval_overflow_check(r.session) || r.scored->total_overflow) {
+        if (!eval_overflow_check(r.session) || r.scored->total_overflow || r.scored->pool_failed) {
             out->status = ST_ERROR;
             out->error = diagnostics_text(&r.diags);
         }

@@ -170,7 +170,9 @@ static bool item_equal(const ast_role_item *a, const ast_role_item *b)
     case ROLE_POINTS:
         return str_eq(a->scale, b->scale) ? true : differ("points %s and %s", a->scale, b->scale);
     case ROLE_GATE: case ROLE_BONUS:
-        return expr_equal(a->expr, b->expr);
+        if (!str_eq(a->pool, b->pool)) return differ("bonus pools %s and %s", a->pool, b->pool);
+        return expr_equal(a->expr, b->expr) && expr_equal(a->share, b->share) && expr_equal(a->cap, b->cap) &&
+               expr_equal(a->floor, b->floor);
     case ROLE_MISSING:
         return a->missing_skip == b->missing_skip ? true : differ("missing policies differ");
     }
@@ -243,6 +245,9 @@ static bool decl_equal(const ast_decl *a, const ast_decl *b)
         for (int i = 0; i < a->u.scale.row_count; i++)
             if (!row_equal(&a->u.scale.rows[i], &b->u.scale.rows[i])) return false;
         return true;
+    case DECL_POOL:
+        if (!str_eq(a->u.pool.label, b->u.pool.label)) return differ("pool labels differ");
+        return expr_equal(a->u.pool.amount, b->u.pool.amount);
     case DECL_ROLE:
         if (!str_eq(a->u.role.label, b->u.role.label)) return differ("role labels differ");
         if (a->u.role.item_count != b->u.role.item_count)
