@@ -2441,19 +2441,17 @@ static void leaf_context(const interp_env *env, ir_kind which, val_t *out)
     }
 }
 
-/* A scale in a row (counted by every worker at once, reported per call) or in a
- * figure (reported with the first period and staff member it happened for). */
+/* A scale in a row expression (an aggregate's argument, where or having: counted by
+ * every worker at once, reported per call) or in a figure (reported with the first
+ * period and staff member it happened for). */
 static void leaf_scale(const interp_env *env, const ir_node *n, dec_t x, val_t *out)
 {
     eval_session *s = env->ctx;
     if (eval_scale_row(n->u.decl, x) < 0) {
-        if (env->cells) {
-            /* the map is complete before the pass and only read during it */
-            uint32_t at = hmap_get(&s->row_scale_index, (uint64_t)(uintptr_t)n);
-            if (at != HMAP_NONE) __atomic_fetch_add(&s->row_scale_misses[at], 1, __ATOMIC_RELAXED);
-        } else {
-            note_scale_miss(env, n->syntax, x);
-        }
+        /* the map is complete before the pass and only read during it */
+        uint32_t at = hmap_get(&s->row_scale_index, (uint64_t)(uintptr_t)n);
+        if (at != HMAP_NONE) __atomic_fetch_add(&s->row_scale_misses[at], 1, __ATOMIC_RELAXED);
+        else note_scale_miss(env, n->syntax, x);
     }
     eval_value v = eval_scale(n->u.decl, x);
     if (v.kind == VAL_NUM) val_set_num(out, v.as.num);
