@@ -19,6 +19,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include "kpic/ast.h"
 #include "kpic/date.h"
@@ -115,13 +116,30 @@ static inline void val_set_text(val_t *v, const char *ptr, size_t len)
 void val_from_eval(const eval_value *in, val_t *out);
 eval_value val_to_eval(const val_t *v);
 
+/* The operators every row condition runs are defined here, inline, so that the
+ * interpreter pays no call for them on each row; the rest are in value.c. */
+
 /* The arithmetic operators of the IR. */
 typedef enum val_arith { VAL_ADD, VAL_SUB, VAL_MUL, VAL_DIV } val_arith;
 
 /* a OP b into OUT: null unless both are numbers; division by zero is null (as in SQL).
  * Returns DEC_OVERFLOW (OUT null) when the exact result leaves the decimal range: the
  * caller fails the run, since a wrong figure must never pass for a right one. */
-dec_status val_arith_op(val_arith op, const val_t *a, const val_t *b, val_t *out);
+static inline dec_status val_arith_op(val_arith op, const val_t *a, const val_t *b, val_t *out)
+{
+    val_set_null(out);
+    if (a->kind != VAL_NUM || b->kind != VAL_NUM) return DEC_OK;
+    dec_t res;
+    dec_status st;
+    switch (op) {
+    case VAL_ADD: st = dec_add(a->as.num, b->as.num, &res); break;
+    case VAL_SUB: st = dec_sub(a->as.num, b->as.num, &res); break;
+    case VAL_MUL: st = dec_mul(a->as.num, b->as.num, &res); break;
+    default: st = dec_div(a->as.num, b->as.num, DEC_PLACES, &res); break;
+    }
+    if (st == DEC_OK) val_set_num(out, res);
+    return st == DEC_OVERFLOW ? DEC_OVERFLOW : DEC_OK;
+}
 
 /* -a (numbers), not a (booleans); null otherwise. */
 void val_neg(const val_t *a, val_t *out);
@@ -130,19 +148,58 @@ void val_not(const val_t *a, val_t *out);
 /* Three-way comparison of two non-null values of one kind: numbers exactly, dates,
  * booleans (false < true), text byte for byte (a prefix first). *ok false, and 0
  * returned, when they cannot be compared: either is null or the kinds differ. */
-int val_compare(const val_t *a, const val_t *b, bool *ok);
+static inline int val_compare(const val_t *a, const val_t *b, bool *ok)
+{
+    *ok = a->kind == b->kind;
+    if (!*ok) return 0;
+    switch (a->kind) {
+    case VAL_NUM: return dec_cmp(a->as.num, b->as.num);
+    case VAL_DATE: return (a->as.date > b->as.date) - (a->as.date < b->as.date);
+    case VAL_BOOL: return (int)a->as.b - (int)b->as.b;
+    case VAL_TEXT: {
+        size_t n = a->as.text.len < b->as.text.len ? a->as.text.len : b->as.text.len;
+        int c = n ? memcmp(a->as.text.ptr, b->as.text.ptr, n) : 0;
+        if (c) return c < 0 ? -1 : 1;
+        return (a->as.text.len > b->as.text.len) - (a->as.text.len < b->as.text.len);
+    }
+    default: *ok = false; return 0;
+    }
+}
 
 /* The comparison operators. */
 typedef enum val_cmp { VAL_EQ, VAL_NE, VAL_LT, VAL_LE, VAL_GT, VAL_GE } val_cmp;
 
 /* a OP b: a boolean, or null when they cannot be compared (val_compare). */
-void val_compare_op(val_cmp op, const val_t *a, const val_t *b, val_t *out);
+static inline void val_compare_op(val_cmp op, const val_t *a, const val_t *b, val_t *out)
+{
+    val_set_null(out);
+    bool ok;
+    int c = val_compare(a, b, &ok);
+    if (!ok) return;
+    switch (op) {
+    case VAL_EQ: val_set_bool(out, c == 0); return;
+    case VAL_NE: val_set_bool(out, c != 0); return;
+    case VAL_LT: val_set_bool(out, c < 0); return;
+    case VAL_LE: val_set_bool(out, c <= 0); return;
+    case VAL_GT: val_set_bool(out, c > 0); return;
+    default: val_set_bool(out, c >= 0); return;
+    }
+}
 
 /* SQL's and/or once both sides are known: false and null = false, true or null = true,
  * otherwise null wins. val_decides tells whether A alone settles the result (the
  * interpreter then leaves the right side unevaluated). */
-bool val_decides(bool is_or, const val_t *a);
-void val_logic(bool is_or, const val_t *a, const val_t *b, val_t *out);
+static inline bool val_decides(bool is_or, const val_t *a)
+{
+    return a->kind == VAL_BOOL && a->as.b == is_or;
+}
+
+static inline void val_logic(bool is_or, const val_t *a, const val_t *b, val_t *out)
+{
+    if (val_decides(is_or, a) || val_decides(is_or, b)) val_set_bool(out, is_or);
+    else if (a->kind != VAL_BOOL || b->kind != VAL_BOOL) val_set_null(out);
+    else val_set_bool(out, !is_or);
+}
 
 /* days(a, b): b − a in days when both are dates, else null. */
 void val_days(const val_t *a, const val_t *b, val_t *out);

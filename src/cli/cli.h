@@ -18,6 +18,7 @@
 #include "kpic/eval.h"
 #include "kpic/eval_render.h"
 #include "kpic/period.h"
+#include "kpic/run.h"
 #include "kpic/values.h"
 
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };

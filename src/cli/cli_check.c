@@ -7,12 +7,12 @@
 
 /* Reads the roster alone (no period, no indicator) for the ceiling's figures. NULL after
  * its diagnostics went to DIAGS. */
-static eval_session *read_roster(ast_spec *spec, chk_model *model, cli_data_args *data, diag_sink *diags)
+static run *read_roster(ast_spec *spec, chk_model *model, cli_data_args *data, diag_sink *diags)
 {
     period_t none[1];
-    eval_session *s = eval_new(spec, model, none, 0, &data->options, diags);
-    if (eval_execute(s)) return s;
-    eval_free(s);
+    run *r = run_new(spec, model, none, 0, &data->options, diags);
+    if (run_execute(r)) return r;
+    run_free(r);
     return NULL;
 }
 
@@ -60,7 +60,7 @@ int cli_check(int argc, char **argv)
     chk_model *model;
     ast_spec *spec = cli_load_and_check(&diags, path, &model);
     status = !spec ? EXIT_USAGE : diags.errors ? EXIT_ERRORS : EXIT_OK;
-    eval_session *members = NULL;
+    run *members = NULL;
     ceil_report report;
     arena mem;
     arena_init(&mem);
@@ -75,7 +75,7 @@ int cli_check(int argc, char **argv)
             }
         }
         if (status == EXIT_OK) {
-            cli_ceiling_analyze(&report, &mem, model, &diags, members);
+            cli_ceiling_analyze(&report, &mem, model, &diags, members ? run_session(members) : NULL);
             analyzed = true;
         }
     }
@@ -86,7 +86,7 @@ int cli_check(int argc, char **argv)
         fputs("{\"diagnostics\": ", stdout);
         cli_print_diagnostics(&diags, stdout, DIAG_FORMAT_JSON);
         fputs(",\n\"ceiling\": ", stdout);
-        ceil_render_json(stdout, &report, model, members ? cli_roster_path(members) : NULL);
+        ceil_render_json(stdout, &report, model, members ? cli_roster_path(run_session(members)) : NULL);
         fputs("}\n", stdout);
     } else {
         /* text is for people (stderr); JSON and SARIF are results for tools (stdout) */
@@ -95,7 +95,7 @@ int cli_check(int argc, char **argv)
             size_t len;
             const char *note = !roster ? "--roster reads the roster for figures"
                                : !model->roster ? "the spec declares no roster" : NULL;
-            char *text = ceil_render_text(&report, model, members ? cli_roster_path(members) : NULL, note, &len);
+            char *text = ceil_render_text(&report, model, members ? cli_roster_path(run_session(members)) : NULL, note, &len);
             if (!cli_write_stdout(text, len)) status = EXIT_USAGE;
             free(text);
         }
@@ -103,7 +103,7 @@ int cli_check(int argc, char **argv)
     if (status == EXIT_OK && cli_strict_refuses(false)) status = EXIT_ERRORS;
     if (analyzed) ceil_report_free(&report);
     arena_free(&mem);
-    eval_free(members);
+    run_free(members);
     ast_free_spec(spec);
     diag_free(&diags);
 done:

@@ -13,12 +13,12 @@ typedef struct side {
     diag_sink diags;
     ast_spec *spec;
     chk_model *model;
-    eval_session *session;
+    run *run;                  /* with --period: this side's run over the data */
 } side;
 
 static void side_free(side *s)
 {
-    eval_free(s->session);
+    run_free(s->run);
     ast_free_spec(s->spec);
     diag_free(&s->diags);
 }
@@ -168,11 +168,12 @@ int cli_diff(int argc, char **argv)
             side *s = &sides[k];
             eval_options options = data.options;
             if (values[k]) vals_attach(values[k], &options);
-            s->session = eval_new(s->spec, s->model, periods, period_count, &options, &s->diags);
+            s->run = run_new(s->spec, s->model, periods, period_count, &options, &s->diags);
+            eval_session *session = run_session(s->run);
             for (size_t i = 0; i < s->model->indicators.len; i++)
-                eval_require_indicator(s->session, s->model->indicators.items[i]);
-            score_require(s->session, s->model);
-            if (!eval_execute(s->session) || (values[k] && !vals_check_roster(values[k], s->session, &s->diags))) {
+                eval_require_indicator(session, s->model->indicators.items[i]);
+            score_require(session, s->model);
+            if (!run_execute(s->run) || (values[k] && !vals_check_roster(values[k], session, &s->diags))) {
                 if (!data.options.data_dir && !values[k]) hint_data_options(&s->diags, k ? "NEW" : "OLD", paths[k]);
                 diag_print(&s->diags, stderr, DIAG_FORMAT_TEXT);
                 status = cli_data_failure_status(&s->diags);
@@ -191,16 +192,20 @@ int cli_diff(int argc, char **argv)
         arena_init(&mem);
         ceil_report ceilings[2];
         for (int k = 0; k < 2; k++)
-            cli_ceiling_analyze(&ceilings[k], &mem, sides[k].model, &sides[k].diags, sides[k].session);
+            cli_ceiling_analyze(&ceilings[k], &mem, sides[k].model, &sides[k].diags,
+                                sides[k].run ? run_session(sides[k].run) : NULL);
         diff_ceilings(report, &ceilings[0], sides[0].model, &ceilings[1], sides[1].model);
         for (int k = 0; k < 2; k++) ceil_report_free(&ceilings[k]);
         arena_free(&mem);
     }
     bool exact = true;
     if (period_text) {
-        exact = eval_overflow_check(sides[0].session) && eval_overflow_check(sides[1].session) &&
-                diff_results(report, period_text, sides[0].session, sides[0].model, &sides[0].diags,
-                             sides[1].session, sides[1].model, &sides[1].diags);
+        bool compared = diff_results(report, period_text, run_session(sides[0].run), sides[0].model,
+                                     &sides[0].diags, run_session(sides[1].run), sides[1].model,
+                                     &sides[1].diags);
+        /* both sides' diagnostics of the evaluation, whatever the other found */
+        bool old_exact = run_finish(sides[0].run), new_exact = run_finish(sides[1].run);
+        exact = compared && old_exact && new_exact;
         for (int k = 0; k < 2; k++)
             if (values[k] && !vals_report_missing(values[k], &sides[k].diags)) exact = false;
     }

@@ -76,20 +76,20 @@ int cli_eval(int argc, char **argv)
     size_t period_count = 0;
     period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
     if (periods) {
-        eval_session *session = eval_new(spec, model, periods, period_count, &data.options, &diags);
+        run *r = run_new(spec, model, periods, period_count, &data.options, &diags);
+        eval_session *session = run_session(r);
         for (size_t k = 0; k < count; k++) eval_require_indicator(session, indicators[k]);
-        if (eval_execute(session)) {
+        if (run_execute(r)) {
             size_t len;
             char *out = eval_render(session, indicators, count, format, &len);
-            bool exact = eval_overflow_check(session);
-            eval_report_scale_misses(session);
+            bool exact = run_finish(r);
             status = cli_emit_run(&diags, session, out, len, exact, NULL);
             free(out);
         } else {
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
             status = cli_data_failure_status(&diags);
         }
-        eval_free(session);
+        run_free(r);
     }
     free(periods);
     free(indicators);

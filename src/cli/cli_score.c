@@ -91,11 +91,11 @@ int cli_score(int argc, char **argv)
         periods = NULL;
     }
     if (periods) {
-        eval_session *session = eval_new(spec, model, periods, period_count, &data.options, &diags);
+        run *r = run_new(spec, model, periods, period_count, &data.options, &diags);
+        eval_session *session = run_session(r);
         score_require(session, model);
-        if (eval_execute(session) && (!values || vals_check_roster(values, session, &diags))) {
+        if (run_execute(r) && (!values || vals_check_roster(values, session, &diags))) {
             score_result *result = score_compute(session, model, &diags);
-            eval_report_scale_misses(session); /* scales inside indicators' formulas */
             bool given = !values || vals_report_missing(values, &diags);
             bool adjusted = !adjustments || score_adjust_apply(result, adjustments, &diags);
             eval_source_stats values_source = values ? vals_source(values) : (eval_source_stats){0};
@@ -103,7 +103,7 @@ int cli_score(int argc, char **argv)
                                          values ? &values_source : NULL};
             size_t len;
             char *text = score_render(result, format, &opts, &len);
-            bool exact = eval_overflow_check(session) && !result->total_overflow && !result->pool_failed && adjusted && given;
+            bool exact = run_finish(r) && !result->total_overflow && !result->pool_failed && adjusted && given;
             status = cli_emit_run(&diags, session, text, len, exact, output);
             free(text);
             score_free(result);
@@ -111,7 +111,7 @@ int cli_score(int argc, char **argv)
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
             status = cli_data_failure_status(&diags);
         }
-        eval_free(session);
+        run_free(r);
     }
     score_adjust_free(adjustments);
     vals_free(values);
@@ -224,11 +224,12 @@ int cli_explain(int argc, char **argv)
 
     /* First the roster alone (nothing else is required, so no other file is read):
      * a wrong --staff or --kpi is reported before the data is. */
-    eval_session *roster_session = eval_new(spec, model, periods, 1, &data.options, &diags);
-    if (!eval_execute(roster_session)) {
+    run *roster_run = run_new(spec, model, periods, 1, &data.options, &diags);
+    eval_session *roster_session = run_session(roster_run);
+    if (!run_execute(roster_run)) {
         diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
         status = cli_data_failure_status(&diags);
-        eval_free(roster_session);
+        run_free(roster_run);
         goto free_periods;
     }
     size_t roster_count, source_count;
@@ -243,7 +244,7 @@ int cli_explain(int argc, char **argv)
     int staff = find_staff(roster, roster_count, staff_id);
     if (staff < 0) {
         unknown_staff(roster, roster_count, staff_id, sources[source_count - 1].path);
-        eval_free(roster_session);
+        run_free(roster_run);
         goto free_periods;
     }
     const eval_staff *who = &roster[staff];
@@ -256,25 +257,26 @@ int cli_explain(int argc, char **argv)
         if (adjustments && !score_adjust_unscored(roster_session, staff, reason, adjustments, &diags)) {
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
             status = EXIT_ERRORS;
-            eval_free(roster_session);
+            run_free(roster_run);
             goto free_periods;
         }
         char *text = score_explain_unscored(roster_session, model, staff, reason, NULL);
         status = cli_emit(&diags, text, strlen(text), true, NULL);
         free(text);
-        eval_free(roster_session);
+        run_free(roster_run);
         goto free_periods;
     }
-    eval_free(roster_session);
+    run_free(roster_run);
     if (kpi && !check_kpi(role, kpi)) goto free_periods;
 
     /* Then the data: the explained period plus every period previous() and
      * last_year() reach, so that what they saw can be shown. */
     size_t trace_count;
     period_t *trace_periods = score_trace_periods(role, periods[0], &trace_count);
-    eval_session *session = eval_new(spec, model, trace_periods, trace_count, &data.options, &diags);
+    run *r = run_new(spec, model, trace_periods, trace_count, &data.options, &diags);
+    eval_session *session = run_session(r);
     score_trace *trace = score_trace_require(session, spec, role);
-    if (eval_execute(session)) {
+    if (run_execute(r)) {
         score_statement st;
         score_statement_compute(session, role, 0, staff, &st);
         bool adjusted = adjustments ? score_adjust_statement(session, &st, adjustments, &diags)
@@ -283,7 +285,7 @@ int cli_explain(int argc, char **argv)
         size_t len;
         char *text = score_explain(trace, session, &diags, &st, kpi, &len);
         bool given = !values || vals_report_missing(values, &diags);
-        bool exact = eval_overflow_check(session) && adjusted && given;
+        bool exact = run_finish(r) && adjusted && given;
         status = cli_emit_run(&diags, session, text, len, exact, NULL);
         free(text);
         score_statement_free(&st);
@@ -292,7 +294,7 @@ int cli_explain(int argc, char **argv)
         status = cli_data_failure_status(&diags);
     }
     score_trace_free(trace);
-    eval_free(session);
+    run_free(r);
     free(trace_periods);
 free_periods:
     score_adjust_free(adjustments);

@@ -177,6 +177,8 @@ struct eval_session {
     size_t row_scale_count, row_scale_cap;
     /* scale calls whose input fell outside every interval: call → index in scale_misses */
     hmap scale_miss_index;
+    hmap scale_miss_seen;      /* (call, period, group) already counted: a figure that
+                                  explain or diff evaluates again is one miss, not two */
     struct scale_miss *scale_misses;
     size_t scale_miss_count, scale_miss_cap;
     /* memoised indicator values */
@@ -270,6 +272,7 @@ void eval_free(eval_session *s)
     strtab_free(&s->staff_ids);
     hmap_free(&s->memo_index);
     hmap_free(&s->scale_miss_index);
+    hmap_free(&s->scale_miss_seen);
     free(s->scale_misses);
     hmap_free(&s->row_scale_index);
     free(s->row_scale_calls);
@@ -2358,6 +2361,11 @@ eval_value eval_scale(const ast_decl *scale, dec_t x)
 static void note_scale_miss(const interp_env *env, const ast_expr *call, dec_t input)
 {
     eval_session *s = env->ctx;
+    uint64_t seen = hash_u64((uint64_t)(uintptr_t)call) ^
+                    hash_u64(((uint64_t)(uint32_t)env->period.start << 20) ^ (uint64_t)(uint32_t)(env->group + 1));
+    uint32_t tag = (uint32_t)((uint64_t)(uintptr_t)call >> 4) ^ (uint32_t)env->period.start ^ (uint32_t)env->group;
+    if (hmap_get(&s->scale_miss_seen, seen) == tag) return;
+    hmap_put(&s->scale_miss_seen, seen, tag);
     uint64_t key = (uint64_t)(uintptr_t)call;
     uint32_t at = hmap_get(&s->scale_miss_index, key);
     if (at != HMAP_NONE) {
@@ -2454,19 +2462,17 @@ static void leaf_context(const interp_env *env, ir_kind which, val_t *out)
     }
 }
 
-/* A scale in a row (counted by every worker at once, reported per call) or in a
- * figure (reported with the first period and staff member it happened for). */
+/* A scale in a row expression (an aggregate's argument, where or having: counted by
+ * every worker at once, reported per call) or in a figure (reported with the first
+ * period and staff member it happened for). */
 static void leaf_scale(const interp_env *env, const ir_node *n, dec_t x, val_t *out)
 {
     eval_session *s = env->ctx;
     if (eval_scale_row(n->u.decl, x) < 0) {
-        if (env->cells) {
-            /* the map is complete before the pass and only read during it */
-            uint32_t at = hmap_get(&s->row_scale_index, (uint64_t)(uintptr_t)n);
-            if (at != HMAP_NONE) __atomic_fetch_add(&s->row_scale_misses[at], 1, __ATOMIC_RELAXED);
-        } else {
-            note_scale_miss(env, n->syntax, x);
-        }
+        /* the map is complete before the pass and only read during it */
+        uint32_t at = hmap_get(&s->row_scale_index, (uint64_t)(uintptr_t)n);
+        if (at != HMAP_NONE) __atomic_fetch_add(&s->row_scale_misses[at], 1, __ATOMIC_RELAXED);
+        else note_scale_miss(env, n->syntax, x);
     }
     eval_value v = eval_scale(n->u.decl, x);
     if (v.kind == VAL_NUM) val_set_num(out, v.as.num);

@@ -46,21 +46,6 @@ eval_value val_to_eval(const val_t *v)
     }
 }
 
-dec_status val_arith_op(val_arith op, const val_t *a, const val_t *b, val_t *out)
-{
-    val_set_null(out);
-    if (a->kind != VAL_NUM || b->kind != VAL_NUM) return DEC_OK;
-    dec_t res;
-    dec_status st;
-    switch (op) {
-    case VAL_ADD: st = dec_add(a->as.num, b->as.num, &res); break;
-    case VAL_SUB: st = dec_sub(a->as.num, b->as.num, &res); break;
-    case VAL_MUL: st = dec_mul(a->as.num, b->as.num, &res); break;
-    default: st = dec_div(a->as.num, b->as.num, DEC_PLACES, &res); break;
-    }
-    if (st == DEC_OK) val_set_num(out, res);
-    return st == DEC_OVERFLOW ? DEC_OVERFLOW : DEC_OK;
-}
 
 void val_neg(const val_t *a, val_t *out)
 {
@@ -74,51 +59,9 @@ void val_not(const val_t *a, val_t *out)
     else val_set_null(out);
 }
 
-int val_compare(const val_t *a, const val_t *b, bool *ok)
-{
-    *ok = a->kind == b->kind;
-    if (!*ok) return 0;
-    switch (a->kind) {
-    case VAL_NUM: return dec_cmp(a->as.num, b->as.num);
-    case VAL_DATE: return (a->as.date > b->as.date) - (a->as.date < b->as.date);
-    case VAL_BOOL: return (int)a->as.b - (int)b->as.b;
-    case VAL_TEXT: {
-        size_t n = a->as.text.len < b->as.text.len ? a->as.text.len : b->as.text.len;
-        int c = n ? memcmp(a->as.text.ptr, b->as.text.ptr, n) : 0;
-        if (c) return c < 0 ? -1 : 1;
-        return (a->as.text.len > b->as.text.len) - (a->as.text.len < b->as.text.len);
-    }
-    default: *ok = false; return 0;
-    }
-}
 
-void val_compare_op(val_cmp op, const val_t *a, const val_t *b, val_t *out)
-{
-    val_set_null(out);
-    bool ok;
-    int c = val_compare(a, b, &ok);
-    if (!ok) return;
-    switch (op) {
-    case VAL_EQ: val_set_bool(out, c == 0); return;
-    case VAL_NE: val_set_bool(out, c != 0); return;
-    case VAL_LT: val_set_bool(out, c < 0); return;
-    case VAL_LE: val_set_bool(out, c <= 0); return;
-    case VAL_GT: val_set_bool(out, c > 0); return;
-    default: val_set_bool(out, c >= 0); return;
-    }
-}
 
-bool val_decides(bool is_or, const val_t *a)
-{
-    return a->kind == VAL_BOOL && a->as.b == is_or;
-}
 
-void val_logic(bool is_or, const val_t *a, const val_t *b, val_t *out)
-{
-    if (val_decides(is_or, a) || val_decides(is_or, b)) val_set_bool(out, is_or);
-    else if (a->kind != VAL_BOOL || b->kind != VAL_BOOL) val_set_null(out);
-    else val_set_bool(out, !is_or);
-}
 
 void val_days(const val_t *a, const val_t *b, val_t *out)
 {

@@ -15,6 +15,7 @@
 
 #include "kpic/json.h"
 #include "kpic/markup.h"
+#include "kpic/run.h"
 #include "kpic/score.h"
 #include "score_internal.h"
 
@@ -150,7 +151,8 @@ typedef struct runner {
     chk_model *model;
     const ast_decl *test;
     diag_sink diags;           /* this test's own: the spec's files, then its messages */
-    eval_session *session;
+    run *run;                  /* the test's run over its data */
+    eval_session *session;     /* run's session */
     score_result *scored;
     score_trace **role_traces; /* per role of the model, in its order */
     score_trace **indicator_traces; /* per expectation (indicators), or NULL */
@@ -397,7 +399,8 @@ static void run_test(ast_spec *spec, chk_model *model, const ast_decl *test, st_
     int expects = test->u.test.expect_count;
     out->expect_count = (size_t)expects;
     if (readable) {
-        r.session = eval_new(spec, model, periods, period_count, &options, &r.diags);
+        r.run = run_new(spec, model, periods, period_count, &options, &r.diags);
+        r.session = run_session(r.run);
         score_require(r.session, model);
         r.role_traces = xcalloc(model->roles.len + 1, sizeof *r.role_traces);
         for (size_t i = 0; i < model->roles.len; i++)
@@ -409,7 +412,7 @@ static void run_test(ast_spec *spec, chk_model *model, const ast_decl *test, st_
                 r.indicator_traces[i] = score_trace_require_indicator(r.session, spec, e->ref);
         }
     }
-    if (readable && eval_execute(r.session)) {
+    if (readable && run_execute(r.run)) {
         r.roster = eval_roster(r.session, &r.roster_count);
         r.scored = score_compute(r.session, model, &r.diags);
         out->failures = xcalloc((size_t)expects + 1, sizeof *out->failures);
@@ -431,7 +434,7 @@ static void run_test(ast_spec *spec, chk_model *model, const ast_decl *test, st_
             out->failures[out->failure_count++] = f;
         }
         out->status = out->failure_count ? ST_FAIL : ST_PASS;
-        if (!eval_overflow_check(r.session) || r.scored->total_overflow || r.scored->pool_failed) {
+        if (!run_finish(r.run) || r.scored->total_overflow || r.scored->pool_failed) {
             out->status = ST_ERROR;
             out->error = diagnostics_text(&r.diags);
         }
@@ -445,7 +448,7 @@ static void run_test(ast_spec *spec, chk_model *model, const ast_decl *test, st_
     for (int i = 0; r.indicator_traces && i < expects; i++) score_trace_free(r.indicator_traces[i]);
     free(r.role_traces);
     free(r.indicator_traces);
-    if (r.session) eval_free(r.session);
+    run_free(r.run);
     free(periods);
     for (size_t i = 0; i < n; i++) {
         free(data[i].name);
