@@ -156,5 +156,6 @@ int cli_doc(int argc, char **argv);
 int cli_diff(int argc, char **argv);
 int cli_test(int argc, char **argv);
 int cli_cache(int argc, char **argv);
+int cli_sql(int argc, char **argv);
 
 #endif

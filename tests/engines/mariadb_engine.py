@@ -70,6 +70,10 @@ class Engine:
         self.server = server.ServerProcess(
             server.as_user(["mariadbd", "--no-defaults", "--datadir=" + data,
                             "--socket=" + self.socket, "--skip-networking",
+                            # its own temporary tables: in a shared /tmp, the temporary
+                            # tables of big queries were lost now and then ("Error on
+                            # delete of '/tmp/#sql-temptable-…'", errno 2)
+                            "--tmpdir=" + self.dir,
                             "--pid-file=" + os.path.join(self.dir, "mariadbd.pid"),
                             "--local-infile=1", "--skip-log-bin", "--skip-name-resolve",
                             "--innodb-buffer-pool-size=64M", "--innodb-flush-log-at-trx-commit=0",

@@ -1,0 +1,134 @@
+/* cli_sql.c — `kpic sql SPEC --period P|RANGE --dialect D [--indicator NAME]...
+ * [--table SOURCE=qualified.name]... [-o FILE] [--allow-read DIR]... [--strict]`. */
+#include "cli.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kpic/ir.h"
+#include "kpic/sql.h"
+
+int cli_sql(int argc, char **argv)
+{
+    const char *path = NULL, *period_text = NULL, *dialect_text = NULL, *output = NULL;
+    cli_seen seen = {.count = 0};
+    const char **wanted = xcalloc((size_t)argc + 1, sizeof *wanted);
+    sql_table *tables = xcalloc((size_t)argc + 1, sizeof *tables);
+    size_t wanted_count = 0, table_count = 0;
+    int status = EXIT_USAGE;
+    for (int i = 0; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_take_strict(a)) continue;
+        if (!strcmp(a, "--indicator") || !strcmp(a, "--table") || !strcmp(a, "--allow-read")) {
+            const char *v = cli_option_value(argc, argv, &i);
+            if (!v) goto done;
+            if (!strcmp(a, "--indicator")) {
+                wanted[wanted_count++] = v;
+            } else if (!strcmp(a, "--allow-read")) {
+                cli_allow_read(v);
+            } else {
+                const char *eq = strchr(v, '=');
+                if (!eq || eq == v || !eq[1]) {
+                    cli_usage("--table takes SOURCE=TABLE (e.g. orders=sales.orders), not '%s'", v);
+                    goto done;
+                }
+                char *source = xstrdup(v);
+                source[eq - v] = '\0';
+                for (size_t k = 0; k < table_count; k++)
+                    if (!strcmp(tables[k].source, source)) {
+                        free(source);
+                        cli_usage("--table names source '%s' twice; give it once", tables[k].source);
+                        goto done;
+                    }
+                tables[table_count].source = source;
+                tables[table_count++].table = eq + 1;
+            }
+        } else if (!strcmp(a, "--period") || !strcmp(a, "--dialect") || !strcmp(a, "-o") || !strcmp(a, "--output")) {
+            const char *v = cli_single_value(argc, argv, &i, &seen);
+            if (!v) goto done;
+            if (!strcmp(a, "--period")) period_text = v;
+            else if (!strcmp(a, "--dialect")) dialect_text = v;
+            else output = v;
+        } else if (!cli_take_spec("sql", a, &path)) {
+            goto done;
+        }
+    }
+    if (!path) { cli_usage("sql needs a spec file", NULL); goto done; }
+    if (!period_text) { cli_usage("sql needs --period (e.g. --period 2025-05)", NULL); goto done; }
+    sqld_dialect dialect;
+    if (!dialect_text) { cli_usage("sql needs --dialect (%s)", sqld_names()); goto done; }
+    if (!sqld_parse(dialect_text, &dialect)) {
+        char message[256];
+        snprintf(message, sizeof message, "unknown dialect '%.100s' (%s)", dialect_text, sqld_names());
+        cli_usage("%s", message);
+        goto done;
+    }
+
+    diag_sink diags;
+    diag_init(&diags);
+    chk_model *model;
+    ast_spec *spec = cli_load_for_data(&diags, path, &model, &status);
+    if (!spec) {
+        diag_free(&diags);
+        goto done;
+    }
+    status = EXIT_USAGE;
+    ast_decl **indicators = xcalloc(model->indicators.len + wanted_count + 1, sizeof *indicators);
+    size_t count = 0;
+    bool ok = true;
+    for (size_t i = 0; ok && i < wanted_count; i++) {
+        ast_decl *d = chk_find(model, wanted[i]);
+        if (!d || d->kind != DECL_INDICATOR) {
+            const char **names = xcalloc(model->indicators.len + 1, sizeof *names);
+            for (size_t k = 0; k < model->indicators.len; k++) names[k] = ((ast_decl *)model->indicators.items[k])->name;
+            const char *near = diag_closest(wanted[i], names, model->indicators.len);
+            fprintf(stderr, "kpic: --indicator: the spec has no indicator '%s'", wanted[i]);
+            if (near) fprintf(stderr, "; did you mean '%s'?", near);
+            fputc('\n', stderr);
+            free(names);
+            ok = false;
+            break;
+        }
+        bool repeated = false;
+        for (size_t k = 0; k < count && !repeated; k++) repeated = indicators[k] == d;
+        if (!repeated) indicators[count++] = d;
+    }
+    for (size_t i = 0; ok && i < table_count; i++) {
+        ast_decl *d = chk_find(model, tables[i].source);
+        if (!d || (d->kind != DECL_SOURCE && d->kind != DECL_STAFF)) {
+            cli_usage("--table names no source of the spec: '%s'", tables[i].source);
+            ok = false;
+        }
+    }
+    if (ok && wanted_count == 0)
+        for (size_t k = 0; k < model->indicators.len; k++) indicators[count++] = model->indicators.items[k];
+    size_t period_count = 0;
+    period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
+    if (periods) {
+        arena mem;
+        arena_init(&mem);
+        ir_program *program = lower_spec(&mem, model);
+        sql_options o = {dialect, periods, period_count, indicators, count, tables, table_count};
+        size_t len = 0;
+        char *text = sql_render(program, model, &o, &diags, &len);
+        if (text) {
+            status = cli_emit(&diags, text, len, true, output);
+        } else {
+            cli_print_diagnostics(&diags, stderr, DIAG_FORMAT_TEXT);
+            status = EXIT_ERRORS;
+        }
+        free(text);
+        ir_program_free(program);
+        arena_free(&mem);
+    }
+    free(periods);
+    free(indicators);
+    ast_free_spec(spec);
+    diag_free(&diags);
+done:
+    for (size_t k = 0; k < table_count; k++) free((char *)tables[k].source);
+    free(tables);
+    free(wanted);
+    return status;
+}
