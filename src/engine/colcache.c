@@ -757,6 +757,11 @@ static bool check_group(group_view *g, uint64_t len, const csvr_type *types, siz
                 return false;
             }
             elem = ch->mode == MODE_WIDE ? sizeof(dec_t) : 8;
+            /* a money cell is a whole number of cents (csv_reader.h) */
+            if (types[c] == CSVR_MONEY && ch->mode > 2 && ch->mode != MODE_WIDE) {
+                say(why, why_size, "column %zu holds money finer than cents", c + 1);
+                return false;
+            }
         }
         if (!within(ch->null_off, (rows + 7) / 8, len) || ch->data_off % 8 != 0 ||
             !within(ch->data_off, rows * elem, len)) {
@@ -796,6 +801,15 @@ static bool check_group(group_view *g, uint64_t len, const csvr_type *types, siz
                 memcpy(&d, vals + r * 4, 4);
                 if (!(nulls[r / 8] & (1u << (r % 8))) && (d < DATE_MIN || d > DATE_MAX)) {
                     say(why, why_size, "column %zu holds a date out of range", c + 1);
+                    return false;
+                }
+            }
+        } else if (types[c] == CSVR_MONEY && ch->mode == MODE_WIDE) {
+            for (uint64_t r = 0; r < rows; r++) {
+                dec_t v;
+                memcpy(&v, vals + r * sizeof v, sizeof v);
+                if (!(nulls[r / 8] & (1u << (r % 8))) && v.units % POW10[16] != 0) {
+                    say(why, why_size, "column %zu holds money finer than cents", c + 1);
                     return false;
                 }
             }

@@ -168,6 +168,34 @@ static void test_round_trip(void **state)
     unlink(path);
 }
 
+/* A cache is a file anyone with the user's rights can write: money that is not a
+ * whole number of cents, which the reader never gives, is refused, not replayed. */
+static void test_money_finer_than_cents_refused(void **state)
+{
+    (void)state;
+    char path[256], why[256];
+    snprintf(path, sizeof path, "%s/m.kcol", dir);
+    static const csvr_type money[] = {CSVR_MONEY};
+    for (int wide = 0; wide < 2; wide++) {
+        colc_writer *w = colc_writer_new(path, why, sizeof why);
+        assert_non_null(w);
+        colc_group *g = colc_group_new(money, 1, 0);
+        csvr_cell cell;
+        memset(&cell, 0, sizeof cell);
+        cell.as.dec.units = (dec_int128)1234 * 1000000000000000; /* 1.234 */
+        if (wide) /* 10^19 + 1.234: no int64 holds it at 3 places */
+            cell.as.dec.units += (dec_int128)10000000000000000000u * 1000000000000000000;
+        assert_true(colc_group_add_row(g, &cell, 2));
+        assert_true(colc_writer_add(w, 0, 10, g));
+        colc_key key = key_of(1);
+        unsigned char sha[32] = {0};
+        assert_true(colc_writer_commit(w, &key, sha, why, sizeof why));
+        assert_null(colc_open(path, &key, money, 1, why, sizeof why));
+        assert_non_null(strstr(why, "finer than cents"));
+    }
+    unlink(path);
+}
+
 static void make_file(const char *name, size_t bytes, time_t used)
 {
     char path[256];
@@ -223,6 +251,7 @@ int main(void)
         return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_money_finer_than_cents_refused),
         cmocka_unit_test(test_evict_and_clear),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
