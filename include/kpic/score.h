@@ -4,7 +4,8 @@
  * is listed as unscored with a reason; per kpi the target, achievement, points
  * (the role's scale or the kpi's own expression), weight and weighted points; the
  * `missing` rules (zero, or skip with the other weights rescaled); the score; the
- * gates; the bonus, rounded once at the end. Also the outputs of `kpic score`
+ * gates; the bonus, rounded once at the end, or a part of a bonus pool divided among
+ * the statements that share it (score_pool.c). Also the outputs of `kpic score`
  * (table, JSON, CSV, Markdown, HTML: score_output.c) and `kpic explain`
  * (score_explain.c).
  *

@@ -5,6 +5,8 @@
  * the bonus. Quotients (achievement, rescaled weights) are rounded to 18 places once;
  * the bonus is rounded to 0.01 half away from zero once, at the end. Nothing is
  * rounded for display here: that is the outputs' business (score_output.c).
+ * A bonus that is a part of a pool is known only once every statement of the period
+ * is: score_compute divides the pools last (score_pool.c).
  */
 #include "score_internal.h"
 
@@ -488,11 +490,6 @@ void score_check_totals(score_result *r, diag_sink *diags)
     }
 }
 
-static void settle_pools(score_result *r, diag_sink *diags)
-{
-    score_settle_pools(r, NULL, diags);
-}
-
 score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
 {
     score_result *r = xcalloc(1, sizeof *r);
@@ -520,7 +517,7 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
             score_statement_compute(s, role, p, (int)i, &r->statements[r->statement_count++]);
         }
     }
-    settle_pools(r, diags);
+    score_settle_pools(r, NULL, diags);
     for (size_t i = 0; i < r->statement_count; i++)
         if (r->statements[i].pool.pool) r->statements[i].bonus_computed = r->statements[i].bonus;
     if (diags) {

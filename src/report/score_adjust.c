@@ -355,11 +355,15 @@ static void warn_direct_reads(diag_sink *diags, const score_adjustments *a, cons
     }
 }
 
-/* Checks ROWS (N of them, file order, all for statement ST) against ST and, unless
- * CHECK_ONLY, applies them: kpi overrides with the statement recomputed, then
- * bonus_set, then bonus_add. False, with errors in DIAGS, when any row does not fit
- * (ST is then unchanged, except after a bonus_add that found no bonus to add to). */
+/* The stages of applying a statement's rows. Between STAGE_KPI and STAGE_BONUS the
+ * caller divides again the pools whose members' shares the kpi overrides changed. */
 enum { STAGE_CHECK, STAGE_KPI, STAGE_BONUS };
+
+/* Checks ROWS (N of them, file order, all for statement ST) against ST and applies
+ * the stage: STAGE_CHECK nothing; STAGE_KPI the kpi overrides, with the statement
+ * recomputed; STAGE_BONUS bonus_set, then bonus_add. False, with errors in DIAGS, when
+ * any row does not fit (ST is then unchanged, except after a bonus_add that found no
+ * bonus to add to). */
 
 static bool apply_rows(eval_session *s, score_statement *st, const score_adjustment **rows, size_t n,
                        const score_adjustments *a, diag_sink *diags, int stage)
