@@ -17,6 +17,7 @@ static size_t warnings_printed;
 
 const char cli_usage_text[] =
     "usage: kpic check SPEC [--format text|json|sarif] [--allow-read DIR]... [--strict]\n"
+    "                  [--ceiling [--roster] [DATA]]\n"
     "       kpic fmt SPEC [--check | --write]\n"
     "       kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format table|json|csv|values]\n"
     "       kpic score SPEC --period P [DATA] [--format table|json|csv|md|html] [-o FILE] [--bom] [--summary]\n"
@@ -33,7 +34,8 @@ const char cli_usage_text[] =
     "        [--threads N] [--quiet] [--allow-read DIR]... [--strict]\n"
     "        [--cache-dir DIR | --no-cache] [--verify-data]\n"
     "\n"
-    "  check   parse and check a spec; report every error with its location\n"
+    "  check   parse and check a spec; report every error with its location;\n"
+    "          --ceiling adds what each role can pay (--roster: the roster's figures)\n"
     "  fmt     print the spec in the canonical layout; --check exits 1 and shows a diff\n"
     "          when the file is not formatted, --write rewrites it in place\n"
     "  eval    compute indicators from the CSV data for a period (2025-05) or a range\n"
