@@ -65,8 +65,9 @@ typedef enum ir_kind {
     IR_STAFF_COLUMN,    /* staff.COL: the roster cell u.column.index of the staff member
                            being evaluated (u.column.source is the roster). Null for the
                            company total or an empty cell. */
-    IR_PERIOD_START,    /* period.start / period.end: the first and last day of the */
-    IR_PERIOD_END,      /* period being evaluated (after any shift), a date */
+    IR_PERIOD_START,    /* period.start / period.end: the first day of the period being */
+    IR_PERIOD_END,      /* evaluated (after any shift) and the first day AFTER it
+                           (exclusive, docs/language.md §4.7), dates */
     IR_INDICATOR,       /* the value of indicator u.decl for the current period and
                            staff member (the team total when the indicator is not per
                            staff); its body is ir_indicator(program, u.decl) */
