@@ -18,4 +18,9 @@
  * comments formats to the empty string. The layout rules are listed in src/front/fmt.c. */
 char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len);
 
+/* The canonical text of one expression (malloc'd), as `kpic fmt` prints it: spacing and
+ * redundant parentheses gone, comments dropped. Two expressions that format alike are
+ * the same code (kpic diff). */
+char *fmt_expr(const ast_expr *e, const diag_sink *diags);
+
 #endif

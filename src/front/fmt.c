@@ -1051,3 +1051,13 @@ char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len)
     free(c.lines);
     return out.p;
 }
+
+char *fmt_expr(const ast_expr *e, const diag_sink *diags)
+{
+    const diag_file *f = diag_get_file(diags, e->span.file);
+    fmt_ctx c = {.src = f ? f->text : "", .src_len = f ? (uint32_t)f->len : 0};
+    sbuf b = {0};
+    print_expr(&c, &b, e, AST_PREC_IF);
+    if (!b.p) sb_str(&b, "");
+    return b.p;
+}

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "eval_output.h"
+#include "kpic/fmt.h"
 #include "kpic/hash.h"
 #include "kpic/json.h"
 #include "kpic/markup.h"
@@ -158,6 +159,25 @@ static void compare_code(differ *f, const char *what, const char *field, const c
     if (strcmp(code_key(f, before), code_key(f, after)) != 0) changed(f, what, field, before, after);
 }
 
+/* compare() of two texts as written that are the same code when their keys are equal */
+static void compare_keyed(differ *f, const char *what, const char *field, const char *before, const char *after,
+                          const char *before_key, const char *after_key)
+{
+    if (strcmp(before_key, after_key) != 0) changed(f, what, field, before, after);
+}
+
+/* An expression as written, or (CANONICAL) as `kpic fmt` prints it: the key that says
+ * whether two are the same code, so that fmt dropping redundant parentheses is never a
+ * difference. */
+static const char *expr_text(const ast_expr *e, const diag_sink *diags, arena *mem, bool canonical)
+{
+    if (!canonical) return diag_span_text(diags, e->span, mem);
+    char *text = fmt_expr(e, diags);
+    const char *copy = arena_printf(mem, "%s", text);
+    free(text);
+    return copy;
+}
+
 static void added(differ *f, const char *what, const char *detail)
 {
     record(f, '+', what, NULL, detail, NULL);
@@ -237,31 +257,31 @@ static const ast_role_item *role_item(const ast_decl *role, ast_role_item_kind k
     return NULL;
 }
 
-static const char *target_text(const ast_role_item *k, const diag_sink *diags, arena *mem)
+static const char *target_text(const ast_role_item *k, const diag_sink *diags, arena *mem, bool canonical)
 {
     if (!k->has_target) return "(none)";
-    return arena_printf(mem, "%s %s", ast_comparator_text(k->comparator), diag_span_text(diags, k->target->span, mem));
+    return arena_printf(mem, "%s %s", ast_comparator_text(k->comparator), expr_text(k->target, diags, mem, canonical));
 }
 
 static const char *kpi_text(const ast_role_item *k, const diag_sink *diags, arena *mem)
 {
     return arena_printf(mem, "%sweight %s target %s%s%s", k->shared ? "shared " : "",
                         k->weight ? diag_span_text(diags, k->weight->span, mem) : "?",
-                        target_text(k, diags, mem), k->points ? " points " : "",
+                        target_text(k, diags, mem, false), k->points ? " points " : "",
                         k->points ? diag_span_text(diags, k->points->span, mem) : "");
 }
 
-static const char *expr_or_none(const ast_role_item *it, const diag_sink *diags, arena *mem)
+static const char *expr_or_none(const ast_role_item *it, const diag_sink *diags, arena *mem, bool canonical)
 {
     if (it && it->pool) {
         /* a part of a pool, in fmt's order (share, cap, floor), so that reordering the
          * clauses is no difference */
-        const char *text = arena_printf(mem, "pool %s share %s", it->pool, diag_span_text(diags, it->share->span, mem));
-        if (it->cap) text = arena_printf(mem, "%s cap %s", text, diag_span_text(diags, it->cap->span, mem));
-        if (it->floor) text = arena_printf(mem, "%s floor %s", text, diag_span_text(diags, it->floor->span, mem));
+        const char *text = arena_printf(mem, "pool %s share %s", it->pool, expr_text(it->share, diags, mem, canonical));
+        if (it->cap) text = arena_printf(mem, "%s cap %s", text, expr_text(it->cap, diags, mem, canonical));
+        if (it->floor) text = arena_printf(mem, "%s floor %s", text, expr_text(it->floor, diags, mem, canonical));
         return text;
     }
-    return it && it->expr ? diag_span_text(diags, it->expr->span, mem) : "(none)";
+    return it && it->expr ? expr_text(it->expr, diags, mem, canonical) : "(none)";
 }
 
 /* ---- the comparisons ---------------------------------------------------------------- */
@@ -308,7 +328,9 @@ static void diff_indicator(differ *f, const char *what, const ast_decl *o, const
 {
     compare(f, what, "label", quoted(f, o->u.indicator.label), quoted(f, n->u.indicator.label));
     compare(f, what, "unit", unit_text(f, o), unit_text(f, n));
-    compare_code(f, what, "formula", old_text(f, o->u.indicator.expr->span), new_text(f, n->u.indicator.expr->span));
+    compare_keyed(f, what, "formula", old_text(f, o->u.indicator.expr->span), new_text(f, n->u.indicator.expr->span),
+                  expr_text(o->u.indicator.expr, f->old_spec->diags, f->mem, true),
+                  expr_text(n->u.indicator.expr, f->new_spec->diags, f->mem, true));
     compare(f, what, "note", quoted(f, o->u.indicator.note), quoted(f, n->u.indicator.note));
 }
 
@@ -344,11 +366,16 @@ static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_
             continue;
         }
         compare(f, kpi, "shared", ok->shared ? "yes" : "no", nk->shared ? "yes" : "no");
-        compare_code(f, kpi, "weight", ok->weight ? old_text(f, ok->weight->span) : "?",
-                nk->weight ? new_text(f, nk->weight->span) : "?");
-        compare_code(f, kpi, "target", target_text(ok, od, f->mem), target_text(nk, nd, f->mem));
-        compare_code(f, kpi, "points", ok->points ? old_text(f, ok->points->span) : "(the role's)",
-                nk->points ? new_text(f, nk->points->span) : "(the role's)");
+        compare_keyed(f, kpi, "weight", ok->weight ? old_text(f, ok->weight->span) : "?",
+                      nk->weight ? new_text(f, nk->weight->span) : "?",
+                      ok->weight ? expr_text(ok->weight, od, f->mem, true) : "?",
+                      nk->weight ? expr_text(nk->weight, nd, f->mem, true) : "?");
+        compare_keyed(f, kpi, "target", target_text(ok, od, f->mem, false), target_text(nk, nd, f->mem, false),
+                      target_text(ok, od, f->mem, true), target_text(nk, nd, f->mem, true));
+        compare_keyed(f, kpi, "points", ok->points ? old_text(f, ok->points->span) : "(the role's)",
+                      nk->points ? new_text(f, nk->points->span) : "(the role's)",
+                      ok->points ? expr_text(ok->points, od, f->mem, true) : "(the role's)",
+                      nk->points ? expr_text(nk->points, nd, f->mem, true) : "(the role's)");
     }
     for (int i = 0; i < o->u.role.item_count; i++) {
         const ast_role_item *ok = &o->u.role.items[i];
@@ -366,13 +393,15 @@ static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_
         for (int i = 0; i < role->u.role.item_count; i++) {
             const ast_role_item *g = &role->u.role.items[i];
             if (g->kind != ROLE_GATE) continue;
-            const char *text = diag_span_text(pass ? nd : od, g->expr->span, f->mem);
+            /* as fmt prints it: a gate fmt re-parenthesised is the same gate */
+            const char *text = expr_text(g->expr, pass ? nd : od, f->mem, true);
             ptr_vec_push(f->mem, pass ? &new_gates : &old_gates, (void *)arena_printf(f->mem, "gate %s", text));
         }
     }
     diff_list(f, what, &old_gates, &new_gates);
-    compare_code(f, what, "bonus", expr_or_none(role_item(o, ROLE_BONUS, NULL), od, f->mem),
-            expr_or_none(role_item(n, ROLE_BONUS, NULL), nd, f->mem));
+    const ast_role_item *ob = role_item(o, ROLE_BONUS, NULL), *nb = role_item(n, ROLE_BONUS, NULL);
+    compare_keyed(f, what, "bonus", expr_or_none(ob, od, f->mem, false), expr_or_none(nb, nd, f->mem, false),
+                  expr_or_none(ob, od, f->mem, true), expr_or_none(nb, nd, f->mem, true));
 }
 
 /* What an added declaration is, in one line. */
@@ -418,8 +447,10 @@ static void diff_kind(differ *f, const ptr_vec *olds, const ptr_vec *news)
                     scale_text(n, f->new_spec->diags, f->mem));
             break;
         case DECL_POOL:
-            compare_code(f, what, "amount", diag_span_text(f->old_spec->diags, o->u.pool.amount->span, f->mem),
-                    diag_span_text(f->new_spec->diags, n->u.pool.amount->span, f->mem));
+            compare_keyed(f, what, "amount", diag_span_text(f->old_spec->diags, o->u.pool.amount->span, f->mem),
+                          diag_span_text(f->new_spec->diags, n->u.pool.amount->span, f->mem),
+                          expr_text(o->u.pool.amount, f->old_spec->diags, f->mem, true),
+                          expr_text(n->u.pool.amount, f->new_spec->diags, f->mem, true));
             break;
         default: diff_role(f, what, o, n); break;
         }
