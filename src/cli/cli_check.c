@@ -10,6 +10,7 @@
 static run *read_roster(ast_spec *spec, chk_model *model, cli_data_args *data, diag_sink *diags)
 {
     period_t none[1];
+    memset(none, 0, sizeof none); /* no period is read; eval_new still copies the array */
     run *r = run_new(spec, model, none, 0, &data->options, diags);
     if (run_execute(r)) return r;
     run_free(r);
