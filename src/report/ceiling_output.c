@@ -96,7 +96,7 @@ static void render_table(FILE *out, const ceil_report *r, const chk_model *m)
     if (r->roster) {
         char **last = cells + (r->role_count + 1) * COLUMNS;
         last[0] = strdup("total");
-        for (int j = 1; j < COLUMNS; j++) last[j] = strdup("");
+        for (int j = 1; j < COLUMNS - 1; j++) last[j] = strdup("");
         last[4] = total_text(&r->total);
     }
     size_t width[COLUMNS] = {0};
