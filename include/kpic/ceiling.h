@@ -50,6 +50,17 @@ typedef struct ceil_role {
     ceil_end total;            /* the most all of them can be paid together */
 } ceil_role;
 
+/* An end of a role's range that does not exist, and why. */
+typedef struct ceil_gap {
+    const char *what;          /* "score" or "bonus" */
+    bool high;                 /* the upper bound (else the lower) */
+    const char *why;
+} ceil_gap;
+
+/* The missing bounds of CR into OUT (at most 4): the score's upper then lower, then the
+ * bonus's (when the role has one). Returns how many. */
+size_t ceil_gaps(const ceil_role *cr, ceil_gap out[4]);
+
 /* Roster values, when a roster was read: per member its role and its numeric cells. */
 typedef struct ceil_roster {
     size_t count;

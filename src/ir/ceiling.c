@@ -105,6 +105,26 @@ static int ext_sign(ext a)
     return a.inf ? a.inf : dec_sign(a.v);
 }
 
+/* −E: the sign flips, the reason stays */
+static ext ext_neg(ext e)
+{
+    e.inf = -e.inf;
+    if (!e.inf) e.v = dec_neg(e.v);
+    return e;
+}
+
+/* The range [least, most] of the four results of an operator on the ends of two ranges
+ * (products or quotients): each bound of the result is one of them. */
+static rng hull4(rng r, const ext p[4])
+{
+    r.lo = r.hi = p[0];
+    for (int i = 1; i < 4; i++) {
+        r.lo = ext_min(r.lo, p[i]);
+        r.hi = ext_max(r.hi, p[i]);
+    }
+    return r;
+}
+
 static const char *overflow_why = "it can leave the exact decimal range";
 
 static ext ext_add(ext a, ext b)
@@ -159,19 +179,20 @@ static rng from_operands(rng a, rng b)
                  .symbolic = a.symbolic || b.symbolic};
 }
 
+static rng negate(rng a)
+{
+    if (!a.num) return a;
+    rng r = a;
+    r.lo = ext_neg(a.hi);
+    r.hi = ext_neg(a.lo);
+    return r;
+}
+
 static rng add(rng a, rng b, bool subtract)
 {
     rng r = from_operands(a, b);
     if (!r.num) return r;
-    if (subtract) {
-        ext lo = b.hi, hi = b.lo;
-        lo.inf = -lo.inf;
-        hi.inf = -hi.inf;
-        if (!lo.inf) lo.v = dec_neg(lo.v);
-        if (!hi.inf) hi.v = dec_neg(hi.v);
-        b.lo = lo;
-        b.hi = hi;
-    }
+    if (subtract) b = negate(b);
     r.lo = ext_add(a.lo, b.lo);
     r.hi = ext_add(a.hi, b.hi);
     return r;
@@ -182,12 +203,7 @@ static rng multiply(rng a, rng b)
     rng r = from_operands(a, b);
     if (!r.num) return r;
     ext p[4] = {ext_mul(a.lo, b.lo), ext_mul(a.lo, b.hi), ext_mul(a.hi, b.lo), ext_mul(a.hi, b.hi)};
-    r.lo = r.hi = p[0];
-    for (int i = 1; i < 4; i++) {
-        r.lo = ext_min(r.lo, p[i]);
-        r.hi = ext_max(r.hi, p[i]);
-    }
-    return r;
+    return hull4(r, p);
 }
 
 static rng divide(analysis *an, rng a, rng b, const ir_node *divisor)
@@ -208,12 +224,7 @@ static rng divide(analysis *an, rng a, rng b, const ir_node *divisor)
                      .hi = infinite(1, why)};
     }
     ext q[4] = {ext_div(a.lo, b.lo), ext_div(a.lo, b.hi), ext_div(a.hi, b.lo), ext_div(a.hi, b.hi)};
-    r.lo = r.hi = q[0];
-    for (int i = 1; i < 4; i++) {
-        r.lo = ext_min(r.lo, q[i]);
-        r.hi = ext_max(r.hi, q[i]);
-    }
-    return r;
+    return hull4(r, q);
 }
 
 /* min() or max() of two ranges: the least or the most of each end. */
@@ -228,38 +239,15 @@ static rng pick(rng a, rng b, bool least)
 
 static rng absolute(rng a)
 {
-    if (!a.num) return a;
+    if (!a.num || ext_sign(a.lo) >= 0) return a;
+    rng minus = negate(a);
+    if (ext_sign(a.hi) <= 0) return minus;
     rng r = a;
-    ext nlo = a.lo, nhi = a.hi;   /* −a */
-    nlo.inf = -a.hi.inf;
-    nhi.inf = -a.lo.inf;
-    nlo.why = a.hi.why;
-    nhi.why = a.lo.why;
-    if (!nlo.inf) nlo.v = dec_neg(a.hi.v);
-    if (!nhi.inf) nhi.v = dec_neg(a.lo.v);
-    if (ext_sign(a.lo) >= 0) return r;
-    if (ext_sign(a.hi) <= 0) {
-        r.lo = nlo;
-        r.hi = nhi;
-        return r;
-    }
     r.lo = fin(dec_from_int64(0));
-    r.hi = ext_max(a.hi, nhi);
+    r.hi = ext_max(a.hi, minus.hi);
     return r;
 }
 
-static rng negate(rng a)
-{
-    if (!a.num) return a;
-    rng r = a;
-    r.lo = a.hi;
-    r.hi = a.lo;
-    r.lo.inf = -a.hi.inf;
-    r.hi.inf = -a.lo.inf;
-    if (!r.lo.inf) r.lo.v = dec_neg(a.hi.v);
-    if (!r.hi.inf) r.hi.v = dec_neg(a.lo.v);
-    return r;
-}
 
 /* Rounding to PLACES never moves a value past the next multiple of 10^-PLACES, so the
  * least end goes down to one and the most end up to one. */
@@ -820,6 +808,21 @@ void ceil_analyze(ceil_report *out, ir_program *p, const diag_sink *diags, const
     out->total = to_end(grand);
     free(an.memo_decl);
     free(an.memo);
+}
+
+size_t ceil_gaps(const ceil_role *cr, ceil_gap out[4])
+{
+    size_t n = 0;
+    for (int which = 0; which < 2; which++) {
+        const ceil_range *range = which ? &cr->bonus : &cr->score;
+        if (which && !cr->has_bonus) continue;
+        for (int high = 1; high >= 0; high--) {
+            const ceil_end *e = high ? &range->hi : &range->lo;
+            if (e->infinite)
+                out[n++] = (ceil_gap){which ? "bonus" : "score", high, e->why ? e->why : "unknown"};
+        }
+    }
+    return n;
 }
 
 void ceil_report_free(ceil_report *r)

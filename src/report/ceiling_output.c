@@ -128,18 +128,13 @@ static void render_reasons(FILE *out, const ceil_report *r)
 {
     bool any = false;
     for (size_t i = 0; i < r->role_count; i++) {
-        const ceil_role *cr = &r->roles[i];
-        for (int which = 0; which < 2; which++) {
-            const ceil_range *range = which ? &cr->bonus : &cr->score;
-            if (which && !cr->has_bonus) continue;
-            for (int high = 1; high >= 0; high--) {
-                const ceil_end *e = high ? &range->hi : &range->lo;
-                if (!e->infinite) continue;
-                if (!any) fputc('\n', out);
-                any = true;
-                fprintf(out, "%s: the %s has no %s: %s\n", cr->role->name, which ? "bonus" : "score",
-                        high ? "upper bound" : "lower bound", e->why ? e->why : "unknown");
-            }
+        ceil_gap gaps[4];
+        size_t n = ceil_gaps(&r->roles[i], gaps);
+        for (size_t k = 0; k < n; k++) {
+            if (!any) fputc('\n', out);
+            any = true;
+            fprintf(out, "%s: the %s has no %s: %s\n", r->roles[i].role->name, gaps[k].what,
+                    gaps[k].high ? "upper bound" : "lower bound", gaps[k].why);
         }
     }
 }

@@ -473,16 +473,12 @@ static void write_ceiling(doc *d, const ast_decl *role)
     else text(d, "Pays no bonus");
     text(d, arena_printf(&d->mem, "; the score is %s", span_phrase(d, cr, &cr->score, UNIT_POINTS)));
     text(d, " (before adjustments).");
-    for (int which = 0; which < 2; which++) {
-        const ceil_range *range = which ? &cr->bonus : &cr->score;
-        if (which && !cr->has_bonus) continue;
-        for (int high = 1; high >= 0; high--) {
-            const ceil_end *e = high ? &range->hi : &range->lo;
-            if (!e->infinite) continue;
-            line_break(d);
-            text(d, arena_printf(&d->mem, "No %s for the %s: %s.", high ? "upper bound" : "lower bound",
-                                 which ? "bonus" : "score", e->why ? e->why : "unknown"));
-        }
+    ceil_gap gaps[4];
+    size_t n = ceil_gaps(cr, gaps);
+    for (size_t k = 0; k < n; k++) {
+        line_break(d);
+        text(d, arena_printf(&d->mem, "No %s for the %s: %s.", gaps[k].high ? "upper bound" : "lower bound",
+                             gaps[k].what, gaps[k].why));
     }
     para_end(d);
 }
