@@ -1,0 +1,1125 @@
+/* eval_read.c — one pass over a source (eval_internal.h).
+ *
+ * Rows are placed by their time column, filtered by window and `where`, and offered to
+ * every aggregate instance of the source, which adds them to the accumulators of the
+ * company and of the row's staff member; at the end the instances are finished into
+ * values. Files are opened here, bad rows reported or rejected, progress shown.
+ */
+#include "eval_internal.h"
+
+#include <libgen.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kpic/cellfmt.h"
+
+
+/* ---- files and errors ---------------------------------------------------------------- */
+
+/* Where a source's file is: --data NAME=PATH wins; a relative path is resolved against
+ * --data-dir, or else the folder of the spec file that declares the source. */
+const char *eval_source_path(eval_session *s, const ast_decl *src)
+{
+    const char *name = src->kind == DECL_STAFF ? "staff" : src->name;
+    for (size_t i = 0; i < s->options.override_count; i++)
+        if (!strcmp(s->options.overrides[i].source, name)) return s->options.overrides[i].path;
+    const char *path = src->u.source.path;
+    if (path[0] == '/') return path;
+    if (s->options.data_dir) return arena_printf(&s->mem, "%s/%s", s->options.data_dir, path);
+    const diag_file *f = diag_get_file(s->diags, src->span.file);
+    char *copy = xstrdup(f->path);
+    const char *dir = dirname(copy);
+    const char *full = strcmp(dir, ".") ? arena_printf(&s->mem, "%s/%s", dir, path)
+                                        : arena_strndup(&s->mem, path, strlen(path));
+    free(copy);
+    return full;
+}
+
+/* Whether the file of SRC, at PATH, may be read: one the user named with --data, or one
+ * the spec names inside its project root or a folder the command line allows
+ * (docs/security.md); otherwise a located error, and nothing of the file is read. */
+bool eval_may_read_source(eval_session *s, const ast_decl *src, const char *path)
+{
+    const char *name = src->kind == DECL_STAFF ? "staff" : src->name;
+    for (size_t i = 0; i < s->options.override_count; i++)
+        if (!strcmp(s->options.overrides[i].source, name)) return true;
+    if (ast_spec_may_read(s->spec, path)) return true;
+    diagnostic *d = diag_report(s->diags, DIAG_ERROR, src->u.source.path_span, "source-outside",
+                                "the file of source '%s', '%s', is outside the project root %s",
+                                name, path, s->spec->root);
+    diag_hint(s->diags, d, "name the file on the command line with --data %s=PATH, or allow its "
+                           "folder with --allow-read DIR (docs/security.md)", name);
+    s->failed = true;
+    return false;
+}
+
+/* Opens SRC's file at PATH as its declaration says the export is written: in its
+ * encoding, each column under its header name (COLS) and read with its format. The
+ * checker has compiled every format already, so compiling one here cannot fail. */
+csvr_reader *eval_open_declared(const eval_session *s, const ast_decl *src, const char *path,
+                                const csvr_column *cols, size_t n, unsigned flags, csvr_error *err)
+{
+    const char *name = src->kind == DECL_STAFF ? "staff" : src->name;
+    const eval_data_override *in_memory = NULL;
+    for (size_t i = 0; i < s->options.override_count; i++)
+        if (!strcmp(s->options.overrides[i].source, name) && s->options.overrides[i].bytes)
+            in_memory = &s->options.overrides[i];
+    csvr_reader *reader = in_memory ? csvr_open_memory(path, in_memory->bytes, in_memory->size, cols, n, flags, err)
+                                    : csvr_open_encoded(path, src->u.source.encoding, cols, n, flags, err);
+    for (size_t c = 0; reader && c < n; c++) {
+        const ast_column *col = &src->u.source.columns[c];
+        cfmt f;
+        char why[256];
+        bool compiled = col->true_word ? cfmt_compile_bool(col->true_word, col->false_word, &f, why, sizeof why)
+                      : !col->format ? false
+                      : col->type == COLTYPE_DATE ? cfmt_compile_date(col->format, &f, why, sizeof why)
+                                                  : cfmt_compile_number(col->format, &f, why, sizeof why);
+        if (compiled && !csvr_set_format(reader, c, &f, err)) {
+            csvr_close(reader);
+            reader = NULL;
+        }
+    }
+    return reader;
+}
+
+void eval_report_csv_error(eval_session *s, const csvr_error *e)
+{
+    diag_report_data(s->diags, DIAG_ERROR, e->path, (unsigned)e->line, (unsigned)e->field,
+                     e->kind == CSVR_ERR_IO ? "io" : "data", "%s", e->message);
+    s->failed = true;
+}
+
+csvr_type eval_csv_type(ast_coltype t)
+{
+    switch (t) {
+    case COLTYPE_INT: return CSVR_INT;
+    case COLTYPE_NUMBER: return CSVR_NUMBER;
+    case COLTYPE_MONEY: return CSVR_MONEY;
+    case COLTYPE_DATE: return CSVR_DATE;
+    case COLTYPE_BOOL: return CSVR_BOOL;
+    default: return CSVR_TEXT;
+    }
+}
+
+void eval_bytes_append(bytes *b, const char *text, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        b->cap = (b->len + len + 1) * 2;
+        b->data = xrealloc(b->data, b->cap);
+    }
+    memcpy(b->data + b->len, text, len);
+    b->len += len;
+}
+
+void eval_bytes_field(bytes *b, const char *text, size_t len, bool last)
+{
+    eval_bytes_append(b, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        if (text[i] == '"') eval_bytes_append(b, "\"", 1);
+        eval_bytes_append(b, text + i, 1);
+    }
+    eval_bytes_append(b, last ? "\"\n" : "\",", 2);
+}
+
+
+static int compare_rejects(const void *a, const void *b)
+{
+    const reject *x = a, *y = b;
+    return (x->line > y->line) - (x->line < y->line);
+}
+
+static double seconds_between(struct timespec a, struct timespec b)
+{
+    return (double)(b.tv_sec - a.tv_sec) + (double)(b.tv_nsec - a.tv_nsec) / 1e9;
+}
+
+static void progress_tick(progress *p, bool final)
+{
+    if (!p->on) return;
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    if (!final && seconds_between(p->last, now) < 0.25) return;
+    p->last = now;
+    uint64_t done, total;
+    csvr_progress(p->reader, &done, &total);
+    double elapsed = seconds_between(p->started, now);
+    double rate = elapsed > 0 ? (double)p->rows / elapsed : 0;
+    double left = done > 0 && total > done ? elapsed * (double)(total - done) / (double)done : 0;
+    fprintf(stderr, "\r\033[Kkpic: %s %.0f/%.0f MB, %.0f rows/s, %.0f s left", p->label,
+            (double)done / 1e6, (double)total / 1e6, rate, left);
+    if (final) fputs("\r\033[K", stderr);
+}
+
+/* ---- accumulating ---------------------------------------------------------------------- */
+
+static void acc_add(acc *a, ir_agg_kind kind, const val_t *v)
+{
+    if (kind == IR_AGG_COUNT) {
+        a->n++;
+        return;
+    }
+    if (v->kind == VAL_NULL) return;
+    a->n++;
+    if (kind == IR_AGG_SUM || kind == IR_AGG_AVG) {
+        if (v->kind == VAL_NUM && dec_add(a->sum, v->as.num, &a->sum) != DEC_OK) a->overflow = true;
+        a->has = true;
+        return;
+    }
+    bool better;
+    if (v->kind == VAL_DATE) {
+        better = !a->has || (kind == IR_AGG_MIN ? v->as.date < a->best_date : v->as.date > a->best_date);
+        if (better) a->best_date = v->as.date;
+    } else if (v->kind == VAL_NUM) {
+        int c = a->has ? dec_cmp(v->as.num, a->best) : 0;
+        better = !a->has || (kind == IR_AGG_MIN ? c < 0 : c > 0);
+        if (better) a->best = v->as.num;
+    } else {
+        return;
+    }
+    a->has = true;
+}
+
+eval_value eval_acc_result(const acc *a, ir_agg_kind kind, bool dates)
+{
+    switch (kind) {
+    case IR_AGG_COUNT: return eval_num(dec_from_int64(a->n));
+    case IR_AGG_SUM: return eval_num(a->sum);
+    case IR_AGG_AVG: {
+        dec_t out;
+        if (a->n == 0 || dec_div(a->sum, dec_from_int64(a->n), DEC_PLACES, &out) != DEC_OK) return eval_null();
+        return eval_num(out);
+    }
+    default:
+        if (!a->has) return eval_null();
+        return dates ? eval_date(a->best_date) : eval_num(a->best);
+    }
+}
+
+static size_t source_index_of(const eval_session *s, const ast_decl *src)
+{
+    for (size_t i = 0; i < s->model->sources.len; i++)
+        if (s->model->sources.items[i] == src) return i;
+    return s->stats_count - 1;
+}
+
+/* An aggregate's argument as written in the spec (at its first planned use), for
+ * messages. */
+static const char *canonical_arg(eval_session *s, const plan_agg *agg)
+{
+    if (!agg->arg) return agg->source->name;
+    kp_span span = agg->syntax && agg->syntax->u.call.args.len
+                       ? ((const ast_expr *)agg->syntax->u.call.args.items[0])->span : agg->arg->span;
+    const diag_file *f = diag_get_file(s->diags, span.file);
+    if (!f) return "?";
+    return arena_strndup(&s->mem, f->text + span.start, span.end - span.start);
+}
+
+/* After the pass: the results per group of a count/sum/avg/min/max instance. */
+static void finish_instance(eval_session *s, plan_instance *in)
+{
+    inst_state *st = in->state;
+    plan_agg *agg = in->agg;
+    st->result = xcalloc((size_t)s->groups, sizeof *st->result);
+    bool dates = agg->arg && agg->arg->type == TYPE_DATE;
+    for (int g = 0; g < s->groups; g++) {
+        if (st->accs[g].overflow) {
+            /* a wrong total must never look like a right one: the run fails */
+            if (!s->failed) {
+                diag_report_data(s->diags, DIAG_ERROR, s->stats[source_index_of(s, agg->source)].path, 0, 0,
+                                 "overflow", "%s(%s) overflows: the total leaves the exact decimal range (|value| < 1.7e20)",
+                                 agg->kind == IR_AGG_AVG ? "avg" : "sum", canonical_arg(s, agg));
+            }
+            s->failed = true;
+            st->result[g] = eval_null();
+            continue;
+        }
+        st->result[g] = eval_acc_result(&st->accs[g], agg->kind, dates);
+    }
+    st->done = true;
+}
+
+/* The state of SET's instance in PERIOD, or NULL when it was not computed. */
+static const inst_state *set_state(eval_session *s, const ir_agg *set, period_t period)
+{
+    plan_instance *in = plan_find(&s->plan, set, period);
+    return in && in->state && ((inst_state *)in->state)->keys ? in->state : NULL;
+}
+
+/* Whether the key (hash H) is a member of the set instance ST (a set_state). */
+static bool state_has(eval_session *s, const inst_state *st, uint64_t h, const void *key, size_t len)
+{
+    if (!st) return false;
+    const key_run *run = st->keys;
+    uint32_t cell = st->pos * (uint32_t)s->groups + (uint32_t)(s->groups - 1);
+    unsigned char *payload = ks_find(run->store, h, key, len, cell);
+    if (!payload) return false;
+    size_t passed_at = run->members[st->member].passed_at;
+    return passed_at == SIZE_MAX || payload[passed_at];
+}
+
+/* After the pass: the distinct counts of every instance of a key run, per group (a key
+ * counts when it passes `having` and, for distinct(S.c where c in SET), is in SET), and
+ * the having flags that make a set's members. One walk over the run's keys. */
+static void finish_key_run(eval_session *s, key_run *run)
+{
+    size_t groups = (size_t)s->groups, cells = run->count * groups;
+    int64_t *counts = xcalloc(run->member_count * cells, sizeof *counts);
+    size_t most = 0;
+    for (size_t m = 0; m < run->member_count; m++)
+        if (run->members[m].nslots > most) most = run->members[m].nslots;
+    acc *unpacked = xcalloc(most + 1, sizeof *unpacked); /* counts_only slots as accs */
+    /* distinct(S.c where c in SET): the set's instance for each member and position,
+     * looked up once rather than for every key */
+    const inst_state **sets = xcalloc(run->member_count * run->count + 1, sizeof *sets);
+    bool any_set = false;
+    for (size_t m = 0; m < run->member_count; m++) {
+        const plan_agg *agg = run->members[m].agg;
+        if (!agg->member_set) continue;
+        any_set = true;
+        for (size_t pos = 0; pos < run->count; pos++)
+            sets[m * run->count + pos] =
+                set_state(s, agg->ir->member_set_agg, run->instances[m * run->count + pos]->period);
+    }
+    uint64_t cursor = 0;
+    ks_entry en;
+    while (ks_next(run->store, &cursor, &en)) {
+        size_t pos = en.cell / groups;
+        uint64_t h = any_set ? ks_hash(en.key, en.len) : 0;
+        for (size_t m = 0; m < run->member_count; m++) {
+            const key_member *mem = &run->members[m];
+            const plan_agg *agg = mem->agg;
+            plan_instance *in = run->instances[m * run->count + pos];
+            if (agg->member_set && !state_has(s, sets[m * run->count + pos], h, en.key, en.len)) continue;
+            if (agg->having) {
+                unsigned char *payload = en.payload;
+                const acc *slots = (const acc *)(payload + mem->slots_at);
+                if (mem->counts_only) {
+                    for (size_t i = 0; i < mem->nslots; i++)
+                        memcpy(&unpacked[i].n, payload + mem->slots_at + i * sizeof(int64_t), sizeof(int64_t));
+                    slots = unpacked;
+                }
+                interp_env env = eval_row_env(s, agg->source, NULL);
+                env.period = in->period;
+                env.slots = slots;
+                if (!interp_true(&env, agg->having)) continue;
+                if (mem->passed_at != SIZE_MAX) payload[mem->passed_at] = 1;
+            }
+            counts[m * cells + en.cell]++;
+        }
+    }
+    for (size_t m = 0; m < run->member_count; m++)
+        for (size_t pos = 0; pos < run->count; pos++) {
+            inst_state *st = run->instances[m * run->count + pos]->state;
+            st->result = xcalloc(groups, sizeof *st->result);
+            for (size_t g = 0; g < groups; g++)
+                st->result[g] = eval_num(dec_from_int64(counts[m * cells + pos * groups + g]));
+            st->done = true;
+        }
+    free(counts);
+    free(unpacked);
+    free(sets);
+}
+
+/* Whether the key is a member of SET in PERIOD (sets are company-wide: the total group). */
+bool eval_set_has(eval_session *s, const ir_agg *set, period_t period, const void *key, size_t len)
+{
+    return state_has(s, set_state(s, set, period), ks_hash(key, len), key, len);
+}
+
+/* ---- the pass over one source ------------------------------------------------------------
+ *
+ * With one thread the rows go straight into the instances' accumulators. With more,
+ * the file is cut into chunks at record boundaries (csv_reader.h) and each worker
+ * parses chunks into count/sum/avg/min/max accumulators of its own, merged exactly at
+ * the end (counts and decimal sums add, min and max compare). Distinct keys need no
+ * merge: every worker adds them to the key run's store (keystore.h), shared by all.
+ * So the result does not depend on the number of threads or on how the file was cut. */
+
+
+static inst_state *new_state(eval_session *s, const plan_agg *agg)
+{
+    inst_state *st = xcalloc(1, sizeof *st);
+    /* a distinct instance gets its key run from read_source */
+    if (agg->kind != IR_AGG_DISTINCT) st->accs = xcalloc((size_t)s->groups, sizeof *st->accs);
+    return st;
+}
+
+static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
+{
+    pass_ctx *p = ctx;
+    eval_session *s = p->s;
+    if (p->key) p->chunk_record++;
+    if (!s->options.skip_bad_rows) return CSVR_STOP;
+    p->stats.skipped++;
+    if (s->options.rejects_path) {
+        bytes b = {0};
+        char num[64];
+        eval_bytes_field(&b, p->source->name, strlen(p->source->name), false);
+        eval_bytes_field(&b, bad->error->path, strlen(bad->error->path), false);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)bad->error->line);
+        eval_bytes_field(&b, num, strlen(num), false);
+        snprintf(num, sizeof num, "%llu", (unsigned long long)bad->error->field);
+        eval_bytes_field(&b, num, strlen(num), false);
+        eval_bytes_field(&b, bad->error->message, strlen(bad->error->message), false);
+        eval_bytes_field(&b, bad->raw, bad->raw_len, true);
+        if (p->reject_count == p->reject_cap) {
+            p->reject_cap = p->reject_cap ? p->reject_cap * 2 : 16;
+            p->rejects = xrealloc(p->rejects, p->reject_cap * sizeof *p->rejects);
+        }
+        p->rejects[p->reject_count++] = (reject){ bad->error->line, b.data, b.len };
+    }
+    return CSVR_SKIP;
+}
+
+/* A row's contribution to one `having` slot, as carried to the key store: the store
+ * applies it later, when the row is gone, so a text value keeps only its kind (all
+ * that count() and the null rules look at). */
+typedef struct slot_input {
+    val_t v;
+    bool counted;              /* the slot's own where held */
+} slot_input;
+
+/* The key store's apply function: adds a record's slot inputs to each member's
+ * slots in a key's payload. */
+static void apply_slots(void *ctx, void *payload, const void *extra)
+{
+    const key_run *run = ctx;
+    unsigned char *pay = payload;
+    const unsigned char *rec = extra;
+    for (size_t m = 0; m < run->member_count; m++) {
+        const key_member *mem = &run->members[m];
+        if (mem->counts_only) {
+            int64_t *counts = (int64_t *)(pay + mem->slots_at);
+            for (size_t i = 0; i < mem->nslots; i++) counts[i] += rec[mem->inputs_at + i];
+            continue;
+        }
+        acc *slots = (acc *)(pay + mem->slots_at);
+        const slot_input *in = (const slot_input *)(rec + mem->inputs_at);
+        for (size_t i = 0; i < mem->nslots; i++) {
+            if (!in[i].counted) continue;
+            acc_add(&slots[i], mem->agg->ir->slots[i]->u.group.kind, &in[i].v);
+        }
+    }
+}
+
+static bool slot_is_count(const ir_node *slot)
+{
+    return slot->u.group.kind == IR_AGG_COUNT;
+}
+
+/* Records a row's key for the instance at POS of a key run (for all its members): in
+ * the total and, when GROUP is a staff group, in that group too. */
+static void add_key(pass_ctx *p, size_t run_index, const interp_env *r, uint32_t pos, int group,
+                    const void *key, size_t len, uint64_t h)
+{
+    const key_run *run = p->key_runs[run_index];
+    unsigned char *rec = p->record;
+    for (size_t m = 0; m < run->member_count; m++) {
+        const key_member *mem = &run->members[m];
+        for (size_t i = 0; i < mem->nslots; i++) {
+            const ir_node *slot = mem->agg->ir->slots[i];
+            bool counted = interp_true(r, slot->u.group.where);
+            if (mem->counts_only) {
+                rec[mem->inputs_at + i] = counted;
+                continue;
+            }
+            slot_input *in = (slot_input *)(rec + mem->inputs_at) + i;
+            in->counted = counted;
+            if (counted && slot->u.group.arg) interp_eval(r, slot->u.group.arg, &in->v);
+            else val_set_null(&in->v);
+            if (in->v.kind == VAL_TEXT) val_set_text(&in->v, NULL, 0);
+        }
+    }
+    uint32_t groups = (uint32_t)p->s->groups;
+    uint32_t cell_b = run->staff_cells && group >= 0 ? pos * groups + (uint32_t)group : KS_NO_CELL;
+    ks_add(p->writers[run_index], h, key, len, pos * groups + groups - 1, cell_b, rec);
+}
+
+static int staff_group(pass_ctx *p, const csvr_cell *cell)
+{
+    eval_session *s = p->s;
+    if (p->staff_cell < 0 || cell->is_null) return -1;
+    csvr_text text = cell->as.text;
+    char digits[32];
+    if (p->staff_is_int) {
+        /* int staff ids are matched by their digits */
+        text.len = (size_t)snprintf(digits, sizeof digits, "%lld", (long long)cell->as.i);
+        text.ptr = digits;
+    }
+    uint32_t g = strtab_find(&s->staff_ids, text.ptr, text.len);
+    if (g == HMAP_NONE) {
+        if (p->unknown_staff++ == 0 || p->chunk < p->unknown_chunk) {
+            size_t n = text.len < sizeof p->unknown_example - 1 ? text.len : sizeof p->unknown_example - 1;
+            memcpy(p->unknown_example, text.ptr, n);
+            p->unknown_example[n] = '\0';
+            p->unknown_chunk = p->chunk;
+        }
+        return -1;
+    }
+    return (int)g;
+}
+
+static bool on_row(void *ctx, const csvr_row *row)
+{
+    pass_ctx *p = ctx;
+    eval_session *s = p->s;
+    /* a worker past the first chunk that failed stops: that error is the one reported */
+    if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED))
+        return false;
+    if (p->key && !eval_key_row(p, row, eval_record_ordinal(p))) {
+        p->chunk_record++;
+        p->stats.skipped++;
+        return true;
+    }
+    if (p->key) p->chunk_record++;
+    p->stats.rows++;
+    p->prog.rows++;
+    if ((p->prog.rows & 0xffff) == 0) progress_tick(&p->prog, false);
+    bool timed = p->time_cell >= 0;
+    date_t when = 0;
+    if (timed) {
+        const csvr_cell *t = &row->cells[p->time_cell];
+        if (t->is_null) {
+            p->stats.outside_periods++;
+            return true;
+        }
+        when = t->as.date;
+        if (when < p->first_date) p->first_date = when;
+        if (when > p->last_date) p->last_date = when;
+        if (p->cover_count) {
+            size_t lo = 0, hi = p->cover_count;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (p->cover[mid].start <= when) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo && when < p->cover[lo - 1].end) p->covered[lo - 1] = 1;
+        }
+        size_t lo = 0, hi = p->span_count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (p->spans[mid].from <= when) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo == 0 || when >= p->spans[lo - 1].to) return true;
+    }
+    /* the staff lookup hashes the id: only rows inside some window pay for it */
+    int group = -2;
+    int total = s->groups - 1;
+    unsigned char key_buf[sizeof(dec_t)];
+    const void *key = NULL;
+    size_t key_len = 0;
+    uint64_t key_hash = 0;
+    bool hashed = false;
+    interp_env r = eval_row_env(s, p->source, row->cells);
+    for (size_t ri = 0; ri < p->run_count; ri++) {
+        if (p->follows[ri]) continue; /* its key family's first run records the keys */
+        const agg_run *run = &p->runs[ri];
+        plan_agg *agg = run->agg;
+        size_t from = run->first, to = run->first + run->count;
+        bool staff = agg->per_staff || (p->key_runs[ri] && p->key_runs[ri]->staff_cells);
+        if (timed && run->disjoint) {
+            /* the last window starting on or before the row's date, if it covers it */
+            size_t lo = from, hi = to;
+            while (lo < hi) {
+                size_t mid = lo + (hi - lo) / 2;
+                if (p->instances[mid]->window.from <= when) lo = mid + 1;
+                else hi = mid;
+            }
+            if (lo == from || when >= p->instances[lo - 1]->window.to) continue;
+            from = lo - 1;
+            to = lo;
+        }
+        bool evaluated = false, pass_all = false, keyed = false;
+        val_t value;
+        val_set_null(&value);
+        for (size_t i = from; i < to; i++) {
+            plan_instance *in = p->instances[i];
+            if (timed && (when < in->window.from || when >= in->window.to)) continue;
+            r.period = in->period;
+            /* the where and the argument are the same for every period unless they
+             * mention it: computed once per aggregate and row */
+            if (!evaluated || agg->where_uses_period || agg->arg_uses_period) {
+                pass_all = !agg->where || interp_true(&r, agg->where);
+                if (pass_all) {
+                    if (agg->arg) interp_eval(&r, agg->arg, &value);
+                    else val_set_null(&value);
+                    keyed = agg->kind == IR_AGG_DISTINCT && value.kind != VAL_NULL;
+                    if (keyed) {
+                        const void *prev = key;
+                        size_t prev_len = key_len;
+                        key_len = val_key(&value, key_buf, &key);
+                        /* aggregates over one column (distinct and its having variants)
+                         * share the row's key: hash it once */
+                        if (!hashed || key != prev || key_len != prev_len || key == key_buf)
+                            key_hash = ks_hash(key, key_len);
+                        hashed = true;
+                    }
+                }
+                evaluated = true;
+            }
+            if (!pass_all) continue;
+            if (staff && group == -2)
+                group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
+            int own = staff ? group : -1;
+            if (agg->kind == IR_AGG_DISTINCT) {
+                if (keyed) add_key(p, ri, &r, (uint32_t)(i - run->first), own, key, key_len, key_hash);
+                continue;
+            }
+            inst_state *st = p->states[i];
+            acc_add(&st->accs[total], agg->kind, &value);
+            if (own >= 0) acc_add(&st->accs[own], agg->kind, &value);
+        }
+    }
+    return true;
+}
+
+static void acc_merge(acc *dst, const acc *src, ir_agg_kind kind)
+{
+    dst->n += src->n;
+    dst->overflow |= src->overflow;
+    if (kind == IR_AGG_COUNT || !src->has) return;
+    if (kind == IR_AGG_SUM || kind == IR_AGG_AVG) {
+        if (dec_add(dst->sum, src->sum, &dst->sum) != DEC_OK) dst->overflow = true;
+        dst->has = true;
+        return;
+    }
+    if (!dst->has) {
+        dst->best = src->best;
+        dst->best_date = src->best_date;
+        dst->has = true;
+        return;
+    }
+    bool min = kind == IR_AGG_MIN;
+    int c = dec_cmp(src->best, dst->best);
+    if (min ? c < 0 : c > 0) dst->best = src->best;
+    if (min ? src->best_date < dst->best_date : src->best_date > dst->best_date)
+        dst->best_date = src->best_date;
+}
+
+/* Adds a worker's count/sum/avg/min/max accumulators into the instance's (distinct
+ * keys need no merge: every worker adds them to the run's shared store). */
+static void merge_state(eval_session *s, const plan_agg *agg, inst_state *dst, const inst_state *src)
+{
+    for (int g = 0; g < s->groups; g++) acc_merge(&dst->accs[g], &src->accs[g], agg->kind);
+}
+
+static void *pass_worker(void *arg)
+{
+    pass_ctx *p = arg;
+    shared_pass *sh = p->shared;
+    csvr_handlers h = { on_row, on_bad_row, p };
+    for (;;) {
+        csvr_chunk chunk;
+        csvr_error err;
+        pthread_mutex_lock(&sh->lock);
+        if (sh->done || sh->error_chunk != UINT64_MAX) {
+            pthread_mutex_unlock(&sh->lock);
+            break;
+        }
+        csvr_plan plan = csvr_next_chunk(sh->reader, sh->chunk_bytes, &chunk, &err);
+        if (plan == CSVR_PLAN_DONE) sh->done = true;
+        if (plan == CSVR_PLAN_ERROR) {
+            sh->planning_failed = true;
+            sh->error = err;
+            sh->done = true;
+        }
+        pthread_mutex_unlock(&sh->lock);
+        if (plan != CSVR_PLAN_CHUNK) break;
+        p->chunk = chunk.index;
+        p->chunk_record = 0;
+        csvr_status st = csvr_read_chunk(sh->reader, &chunk, &h, &err);
+        if (st == CSVR_ERROR) {
+            pthread_mutex_lock(&sh->lock);
+            if (chunk.index < sh->error_chunk) {
+                __atomic_store_n(&sh->error_chunk, chunk.index, __ATOMIC_RELAXED);
+                sh->error = err;
+            }
+            pthread_mutex_unlock(&sh->lock);
+        }
+    }
+    return NULL;
+}
+
+static int compare_intervals(const void *a, const void *b)
+{
+    const period_interval *x = a, *y = b;
+    return (x->from > y->from) - (x->from < y->from);
+}
+
+static int compare_instances(const void *a, const void *b)
+{
+    const plan_instance *x = *(plan_instance *const *)a, *y = *(plan_instance *const *)b;
+    /* grouped by aggregate, so on_row computes each aggregate's where once per row */
+    if (x->agg->id != y->agg->id) return x->agg->id < y->agg->id ? -1 : 1;
+    if (x->window.from != y->window.from) return (x->window.from > y->window.from) - (x->window.from < y->window.from);
+    return (x->period.start > y->period.start) - (x->period.start < y->period.start);
+}
+
+static int thread_count(const eval_session *s)
+{
+    if (s->options.threads > 0) return s->options.threads;
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+/* A pass reads and converts every declared column, used by this run or not, so that
+ * a bad cell stops the run (or is skipped and counted) whichever indicators are asked
+ * for (docs/cli.md; docs/decisions.md). Cell i is declared column i. */
+static size_t pass_columns(const ast_decl *src, csvr_column *cols, int *time_cell, int *staff_cell)
+{
+    int ncols = src->u.source.column_count;
+    for (int c = 0; c < ncols; c++) {
+        const ast_column *col = &src->u.source.columns[c];
+        if (col->is_time) *time_cell = c;
+        if (col->is_staff) *staff_cell = c;
+        cols[c].name = ast_column_header(col);
+        cols[c].type = eval_csv_type(col->type);
+    }
+    return (size_t)ncols;
+}
+
+/* Every declared column must be in the header, used by this run or not: a spec that
+ * names a column the export lacks is wrong whatever is asked of it (docs/language.md §3). */
+static bool header_has_declared_columns(eval_session *s, const ast_decl *src, csvr_reader *reader,
+                                        const char *path)
+{
+    size_t fields = csvr_header_size(reader);
+    bool ok = true;
+    for (int c = 0; c < src->u.source.column_count; c++) {
+        const char *name = ast_column_header(&src->u.source.columns[c]);
+        bool found = false;
+        for (size_t f = 0; f < fields && !found; f++) found = !strcmp(csvr_header_name(reader, f), name);
+        if (found) continue;
+        char header[4 * CSVR_MESSAGE_MAX];
+        csvr_header_listing(reader, header, sizeof header);
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, 1, 0, "data",
+                                         "column '%s' of source '%s' is not in the header; the header has: %s",
+                                         name, src->name, header);
+        const char *near = csvr_header_near(reader, name);
+        const char *like = csvr_header_looks_like(reader);
+        if (near)
+            diag_hint(s->diags, d, "did you mean \"%s\"? it differs in case or spaces: fix the "
+                                   "export, or write header \"%s\" on the column", near, near);
+        else if (like)
+            diag_hint(s->diags, d, "the header is not UTF-8: the file looks like %s; declare "
+                                   "encoding \"%s\" in the source block",
+                      strcmp(like, "GB18030") ? like : "GBK/GB18030", like);
+        ok = false;
+    }
+    return ok;
+}
+
+/* Whether two distinct runs collect the same keys: one key family (plan.h), over
+ * the same instances' windows and periods, so one key run can serve both. */
+static bool same_keys(const agg_run *a, const agg_run *b, plan_instance **instances)
+{
+    if (a->agg->key_family < 0 || a->agg->key_family != b->agg->key_family || a->count != b->count)
+        return false;
+    for (size_t j = 0; j < a->count; j++) {
+        const plan_instance *x = instances[a->first + j], *y = instances[b->first + j];
+        if (x->window.from != y->window.from || x->window.to != y->window.to ||
+            x->period.start != y->period.start || x->period.end != y->period.end)
+            return false;
+    }
+    return true;
+}
+
+static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys);
+
+/* Reads one source for one level. A source with a key, on its first read, is read again
+ * when a key hash repeats or a key is empty (to find those rows), and once more under
+ * --skip-bad-rows when rows are to be skipped for their key (key_mode). */
+bool eval_read_source(eval_session *s, size_t source_index, int level)
+{
+    key_check *k = eval_source_key(s, source_index);
+    bool first_read = !s->stats[source_index].read;
+    pass_result r = read_source_pass(s, source_index, level, k->count && first_read ? KEYS_RECORD : KEYS_NONE);
+    if (r == PASS_AGAIN) r = read_source_pass(s, source_index, level, KEYS_LOCATE);
+    ksf_free(k->firsts);
+    k->firsts = NULL;
+    if (r == PASS_AGAIN) r = read_source_pass(s, source_index, level, KEYS_NONE);
+    return r == PASS_OK;
+}
+
+static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys)
+{
+    const ast_decl *src = s->model->sources.items[source_index];
+    eval_source_stats *stats = &s->stats[source_index];
+    key_check *key = &s->key_checks[source_index];
+    size_t runs_before = s->key_runs.len;
+    ptr_vec mine = {0};
+    for (size_t i = 0; i < s->plan.instances.len; i++) {
+        plan_instance *in = s->plan.instances.items[i];
+        if (in->agg->source == src && in->read_level == level) {
+            ptr_vec_push(&s->mem, &mine, in);
+            in->state = new_state(s, in->agg);
+        }
+    }
+    if (!mine.len) return PASS_OK;
+    qsort(mine.items, mine.len, sizeof *mine.items, compare_instances);
+    agg_run *runs = arena_alloc(&s->mem, (mine.len + 1) * sizeof *runs);
+    size_t run_count = 0;
+    for (size_t i = 0; i < mine.len; i++) {
+        plan_instance *in = mine.items[i];
+        if (run_count && runs[run_count - 1].agg == in->agg) {
+            agg_run *run = &runs[run_count - 1];
+            plan_instance *prev = mine.items[i - 1];
+            if (in->window.from < prev->window.to) run->disjoint = false;
+            run->count++;
+        } else {
+            runs[run_count++] = (agg_run){ in->agg, i, 1, true };
+        }
+    }
+
+    /* distinct runs: one key store per key family, shared by the family's runs over
+     * the same instances, by their instances and by every thread */
+    key_run **key_runs = arena_alloc(&s->mem, (run_count + 1) * sizeof *key_runs);
+    bool *follows = arena_alloc(&s->mem, (run_count + 1) * sizeof *follows);
+    size_t *member_run = arena_alloc(&s->mem, (run_count + 1) * sizeof *member_run);
+    ptr_vec new_runs = {0};
+    for (size_t ri = 0; ri < run_count; ri++) {
+        agg_run *ar = &runs[ri];
+        key_runs[ri] = NULL;
+        follows[ri] = false;
+        if (ar->agg->kind != IR_AGG_DISTINCT) continue;
+        if ((uint64_t)ar->count * (uint64_t)s->groups >= UINT32_MAX) {
+            diag_report_data(s->diags, DIAG_ERROR, eval_source_path(s, src), 0, 0, "limit",
+                             "distinct(%s) over %zu periods for %d staff groups exceeds kpic's limit of 2^32 period-group cells",
+                             canonical_arg(s, ar->agg), ar->count, s->groups);
+            s->failed = true;
+            return PASS_FAILED;
+        }
+        size_t leader = ri;
+        for (size_t rj = 0; rj < ri && leader == ri; rj++)
+            if (key_runs[rj] && !follows[rj] && same_keys(&runs[rj], ar, (plan_instance **)mine.items)) leader = rj;
+        key_run *kr = leader == ri ? xcalloc(1, sizeof *kr) : key_runs[leader];
+        if (leader == ri) {
+            kr->count = ar->count;
+            kr->members = xcalloc(run_count, sizeof *kr->members);
+            ptr_vec_push(&s->mem, &new_runs, kr);
+        }
+        follows[ri] = leader != ri;
+        member_run[ri] = kr->member_count;
+        kr->members[kr->member_count++].agg = ar->agg;
+        kr->staff_cells |= ar->agg->per_staff;
+        key_runs[ri] = kr;
+    }
+    size_t max_record = 0;
+    for (size_t k = 0; k < new_runs.len; k++) {
+        key_run *kr = new_runs.items[k];
+        size_t payload = 0, record = 0;
+        bool slots = false;
+        for (size_t m = 0; m < kr->member_count; m++) {
+            key_member *mem = &kr->members[m];
+            mem->nslots = mem->agg->ir->slot_count;
+            mem->counts_only = true;
+            for (size_t j = 0; j < mem->nslots; j++)
+                mem->counts_only = mem->counts_only && slot_is_count(mem->agg->ir->slots[j]);
+            /* accs and slot inputs hold 16-byte decimals: start each member's part aligned */
+            payload = (payload + 15) & ~(size_t)15;
+            record = (record + 15) & ~(size_t)15;
+            mem->slots_at = payload;
+            mem->inputs_at = record;
+            payload += mem->nslots * (mem->counts_only ? sizeof(int64_t) : sizeof(acc));
+            record += mem->nslots * (mem->counts_only ? 1 : sizeof(slot_input));
+            slots |= mem->nslots > 0;
+        }
+        for (size_t m = 0; m < kr->member_count; m++) {
+            key_member *mem = &kr->members[m];
+            mem->passed_at = mem->agg->set && mem->agg->having ? payload++ : SIZE_MAX;
+        }
+        kr->store = ks_new(payload, record, slots ? apply_slots : NULL, kr);
+        kr->instances = xcalloc(kr->member_count * kr->count, sizeof *kr->instances);
+        if (record > max_record) max_record = record;
+        ptr_vec_push(&s->mem, &s->key_runs, kr);
+    }
+    for (size_t ri = 0; ri < run_count; ri++) {
+        key_run *kr = key_runs[ri];
+        if (!kr) continue;
+        for (size_t j = 0; j < kr->count; j++) {
+            plan_instance *in = mine.items[runs[ri].first + j];
+            kr->instances[member_run[ri] * kr->count + j] = in;
+            inst_state *st = in->state;
+            st->keys = kr;
+            st->member = (uint32_t)member_run[ri];
+            st->pos = (uint32_t)j;
+        }
+    }
+
+    period_interval *spans = arena_alloc(&s->mem, (mine.len + 1) * sizeof *spans);
+    size_t span_count = 0;
+    for (size_t i = 0; i < mine.len; i++) spans[span_count++] = ((plan_instance *)mine.items[i])->window;
+    qsort(spans, span_count, sizeof *spans, compare_intervals);
+    size_t merged = 0;
+    for (size_t i = 0; i < span_count; i++) {
+        if (merged && spans[i].from <= spans[merged - 1].to) {
+            if (spans[i].to > spans[merged - 1].to) spans[merged - 1].to = spans[i].to;
+        } else {
+            spans[merged++] = spans[i];
+        }
+    }
+    span_count = merged;
+
+    int ncols = src->u.source.column_count;
+    int time_cell = -1, staff_cell = -1;
+    csvr_column *cols = xcalloc((size_t)ncols + 1, sizeof *cols);
+    size_t n = pass_columns(src, cols, &time_cell, &staff_cell);
+    bool staff_is_int = false;
+    for (int c = 0; c < ncols; c++)
+        if (src->u.source.columns[c].is_staff) staff_is_int = src->u.source.columns[c].type == COLTYPE_INT;
+
+    const char *path = eval_source_path(s, src);
+    stats->path = path;
+    /* a source read again for a later level is hashed and counted once */
+    bool first_read = !stats->read;
+    csvr_error err;
+    /* missing columns are reported below, each with its source's name, all at once */
+    unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH | CSVR_READ_AGAIN);
+    bool allowed = eval_may_read_source(s, src, path);
+    csvr_reader *reader = allowed ? eval_open_declared(s, src, path, cols, n, flags, &err) : NULL;
+    if (!reader) {
+        free(cols);
+        if (!allowed) return false;
+        eval_report_csv_error(s, &err);
+        return PASS_FAILED;
+    }
+    free(cols);
+    if (!header_has_declared_columns(s, src, reader, path)) {
+        csvr_close(reader);
+        s->failed = true;
+        return PASS_FAILED;
+    }
+    for (int j = 0; j < key->count; j++)
+        for (size_t f = 0; f < csvr_header_size(reader); f++)
+            if (!strcmp(csvr_header_name(reader, f), src->u.source.columns[key->columns[j]].name))
+                key->fields[j] = (unsigned)f + 1;
+    if (keys == KEYS_RECORD) {
+        key->firsts = ksf_new();
+    }
+    /* the column cache replays rows without their lines and bytes, which a key's
+     * check reports: a source with a key is always read from its file */
+    if (s->options.cache_dir && !key->count)
+        csvr_use_cache(reader, s->options.cache_dir, s->options.verify_data ? CSVR_CACHE_VERIFY : 0);
+    uint64_t total_bytes = 0, ignored;
+    csvr_progress(reader, &ignored, &total_bytes);
+    int threads = thread_count(s);
+    size_t chunk_bytes = s->options.chunk_bytes ? s->options.chunk_bytes : CHUNK_BYTES;
+    /* a file of a chunk or two gains nothing from threads; a pipe is read in order */
+    if ((uint64_t)chunk_bytes * 2 > total_bytes || !csvr_is_seekable(reader)) threads = 1;
+
+    size_t cover_count = 0;
+    const period_t *cover = time_cell >= 0 && first_read ? eval_coverage_periods(s, src, &cover_count) : NULL;
+
+    pass_ctx *workers = xcalloc_aligned(_Alignof(pass_ctx), (size_t)threads, sizeof *workers);
+    shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
+    pthread_mutex_init(&sh.lock, NULL);
+    for (int w = 0; w < threads; w++) {
+        pass_ctx *p = &workers[w];
+        p->s = s;
+        p->source = src;
+        p->instances = (plan_instance **)mine.items;
+        p->count = mine.len;
+        p->runs = runs;
+        p->run_count = run_count;
+        p->spans = spans;
+        p->span_count = span_count;
+        p->states = xcalloc(mine.len + 1, sizeof *p->states);
+        p->time_cell = time_cell;
+        p->staff_cell = staff_cell;
+        p->staff_is_int = staff_is_int;
+        p->unknown_chunk = UINT64_MAX;
+        p->prog.on = w == 0 && s->options.progress;
+        p->prog.label = path;
+        p->prog.reader = reader;
+        clock_gettime(CLOCK_MONOTONIC, &p->prog.started);
+        p->prog.last = p->prog.started;
+        p->key_runs = key_runs;
+        p->follows = follows;
+        p->writers = xcalloc(run_count + 1, sizeof *p->writers);
+        for (size_t ri = 0; ri < run_count; ri++)
+            if (key_runs[ri] && !follows[ri]) p->writers[ri] = ks_writer_new(key_runs[ri]->store);
+        p->record = xcalloc(max_record + 16, 1);
+        p->cover = cover;
+        p->cover_count = cover_count;
+        p->covered = xcalloc(cover_count + 1, 1);
+        p->first_date = DATE_MAX;
+        p->last_date = DATE_MIN;
+        p->key = key->count && (keys != KEYS_NONE || key->excluded_count) ? key : NULL;
+        p->key_mode = keys;
+        if (keys == KEYS_RECORD) p->key_writer = ksf_writer_new(key->firsts);
+        /* alone, a worker accumulates straight into the instances; with others, into
+         * its own accumulators, merged at the end (distinct keys are always shared) */
+        for (size_t i = 0; i < mine.len; i++) {
+            plan_instance *in = mine.items[i];
+            bool own = threads > 1 && in->agg->kind != IR_AGG_DISTINCT;
+            p->states[i] = own ? new_state(s, in->agg) : in->state;
+        }
+        if (threads > 1) p->shared = &sh;
+    }
+    csvr_status status = CSVR_OK;
+    if (threads == 1) {
+        csvr_handlers h = { on_row, on_bad_row, &workers[0] };
+        status = csvr_read(reader, &h, &err);
+        if (status == CSVR_ERROR) sh.error = err;
+    } else {
+        pthread_t *tids = xcalloc((size_t)threads, sizeof *tids);
+        bool *started = xcalloc((size_t)threads, sizeof *started);
+        for (int w = 1; w < threads; w++)
+            started[w] = pthread_create(&tids[w], NULL, pass_worker, &workers[w]) == 0;
+        pass_worker(&workers[0]);
+        for (int w = 1; w < threads; w++)
+            if (started[w]) pthread_join(tids[w], NULL);
+        free(started);
+        free(tids);
+        if (sh.error_chunk != UINT64_MAX || sh.planning_failed) status = CSVR_ERROR;
+    }
+    progress_tick(&workers[0].prog, true);
+    pthread_mutex_destroy(&sh.lock);
+
+    /* the key: read again when a key repeated or was empty; settled when it was */
+    uint64_t empty_keys = 0;
+    for (int w = 0; w < threads; w++) {
+        if (status == CSVR_OK) ksf_writer_free(workers[w].key_writer);
+        else ksf_writer_discard(workers[w].key_writer);
+        workers[w].key_writer = NULL;
+        empty_keys += workers[w].empty_keys;
+    }
+    bool again = keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys);
+    bool ok = status == CSVR_OK && !again;
+    if (keys == KEYS_LOCATE && ok) {
+        /* the rows found are reported, or skipped by the next read */
+        if (eval_settle_keys(s, src, key, path, workers, threads)) again = true;
+        ok = false;
+    }
+    if (again) {
+        /* nothing of this pass is kept: not its figures, counts, rejects or warnings */
+        for (int w = 0; w < threads; w++) {
+            for (size_t i = 0; i < workers[w].reject_count; i++) free(workers[w].rejects[i].text);
+            workers[w].reject_count = 0;
+        }
+        first_read = false;
+    }
+
+    /* counts, rejects and unknown staff from every worker, in a fixed order */
+    uint64_t unknown = 0, unknown_chunk = UINT64_MAX;
+    const char *example = NULL;
+    size_t reject_total = 0;
+    for (int w = 0; w < threads; w++) {
+        pass_ctx *p = &workers[w];
+        if (first_read) {
+            stats->rows += p->stats.rows;
+            stats->skipped += p->stats.skipped;
+            stats->outside_periods += p->stats.outside_periods;
+        }
+        unknown += p->unknown_staff;
+        if (p->unknown_staff && (!example || p->unknown_chunk < unknown_chunk)) {
+            unknown_chunk = p->unknown_chunk;
+            example = p->unknown_example;
+        }
+        reject_total += p->reject_count;
+    }
+    if (first_read && key->reject_count) {
+        /* the rows this read skipped for their key, as the key check worded them */
+        pass_ctx *p = &workers[0];
+        p->rejects = xrealloc(p->rejects, (p->reject_count + key->reject_count) * sizeof *p->rejects);
+        memcpy(p->rejects + p->reject_count, key->rejects, key->reject_count * sizeof *key->rejects);
+        p->reject_count += key->reject_count;
+        reject_total += key->reject_count;
+        free(key->rejects);
+        key->rejects = NULL;
+        key->reject_count = 0;
+    }
+    reject *all = xcalloc(reject_total + 1, sizeof *all);
+    size_t k = 0;
+    for (int w = 0; w < threads; w++)
+        for (size_t i = 0; i < workers[w].reject_count; i++) all[k++] = workers[w].rejects[i];
+    qsort(all, reject_total, sizeof *all, compare_rejects);
+    for (size_t i = 0; i < reject_total; i++) {
+        if (first_read) eval_bytes_append(&s->rejects, all[i].text, all[i].len);
+        free(all[i].text);
+    }
+    free(all);
+
+    if (status == CSVR_ERROR) eval_report_csv_error(s, &sh.error);
+    if (first_read) csvr_sha256_hex(reader, stats->sha256);
+    if (csvr_cache_note(reader)) diag_report_data(s->diags, DIAG_NOTE, path, 0, 0, "cache", "%s", csvr_cache_note(reader));
+    csvr_close(reader);
+    if (!again) stats->read = true;
+    /* after a failed pass the count depends on how far each thread got: say nothing */
+    if (unknown && first_read && ok)
+        diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "unknown-staff",
+                         "%llu row%s credited to staff ids not in the roster (e.g. '%s'); %s in totals only",
+                         (unsigned long long)unknown, unknown == 1 ? " is" : "s are", example,
+                         unknown == 1 ? "it counts" : "they count");
+    if (cover && ok) {
+        date_t first = DATE_MAX, last = DATE_MIN;
+        for (int w = 1; w < threads; w++)
+            for (size_t i = 0; i < cover_count; i++) workers[0].covered[i] |= workers[w].covered[i];
+        for (int w = 0; w < threads; w++) {
+            if (workers[w].first_date < first) first = workers[w].first_date;
+            if (workers[w].last_date > last) last = workers[w].last_date;
+        }
+        eval_report_coverage(s, src, path, cover, cover_count, workers[0].covered, first, last);
+    }
+    for (int w = 0; w < threads; w++) {
+        pass_ctx *p = &workers[w];
+        for (size_t i = 0; i < mine.len; i++) {
+            plan_instance *in = mine.items[i];
+            if (p->states[i] == in->state) continue;
+            if (ok) merge_state(s, in->agg, in->state, p->states[i]);
+            eval_free_inst_state(p->states[i]);
+        }
+        for (size_t ri = 0; ri < run_count; ri++) {
+            if (ok) ks_writer_free(p->writers[ri]);
+            else ks_writer_discard(p->writers[ri]);
+        }
+        for (size_t i = 0; i < p->seen_count; i++) {
+            free(p->seen[i].key);
+            free(p->seen[i].raw);
+            free(p->seen[i].bytes);
+        }
+        free(p->seen);
+        free(p->key_buf);
+        free(p->writers);
+        free(p->record);
+        free(p->covered);
+        free(p->states);
+        free(p->rejects);
+    }
+    free(workers);
+    if (again) {
+        for (size_t i = 0; i < mine.len; i++) {
+            plan_instance *in = mine.items[i];
+            eval_free_inst_state(in->state);
+            in->state = NULL;
+        }
+        for (size_t i = runs_before; i < s->key_runs.len; i++) {
+            key_run *run = s->key_runs.items[i];
+            ks_free(run->store);
+            free(run->instances);
+            free(run->members);
+            free(run);
+        }
+        s->key_runs.len = runs_before;
+        return PASS_AGAIN;
+    }
+    if (!ok) return PASS_FAILED;
+    /* sets first: distinct() instances of this pass may be intersected with them */
+    for (int sets_first = 1; sets_first >= 0; sets_first--)
+        for (size_t ri = 0; ri < run_count; ri++) {
+            if (key_runs[ri]) {
+                /* a key run holding a set finishes with the sets */
+                bool has_set = false;
+                for (size_t m = 0; m < key_runs[ri]->member_count; m++)
+                    has_set |= key_runs[ri]->members[m].agg->set != NULL;
+                if (!follows[ri] && has_set == sets_first) finish_key_run(s, key_runs[ri]);
+                continue;
+            }
+            if ((runs[ri].agg->set != NULL) != sets_first) continue;
+            for (size_t j = 0; j < runs[ri].count; j++) finish_instance(s, mine.items[runs[ri].first + j]);
+        }
+    return PASS_OK;
+}
