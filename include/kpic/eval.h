@@ -134,11 +134,11 @@ int eval_compare_values(const eval_value *a, const eval_value *b, bool *ok);
 
 /* A scale applied to x: the interval that contains x (edges as written), its points, or
  * the linear interpolation of a `from .. to` row; null when no interval contains x. */
-eval_value eval_scale(const ast_decl *scale, dec_t x);
+eval_value eval_scale(const eval_session *s, const ast_decl *scale, dec_t x);
 /* The index of the row of scale whose interval contains x, or -1. */
-int eval_scale_row(const ast_decl *scale, dec_t x);
+int eval_scale_row(const eval_session *s, const ast_decl *scale, dec_t x);
 /* X as a scale's bounds are written: a percentage when they are, else a number. */
-void eval_scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t size);
+void eval_scale_input_text(const eval_session *s, const ast_decl *scale, dec_t x, char *buf, size_t size);
 /* Warns, at each scale call whose input fell outside every interval while values were
  * evaluated, with the first period and group it happened for and how often
  * (docs/language.md §3 scale: an input outside every interval gives null and a warning). `kpic eval` and

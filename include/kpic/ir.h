@@ -319,6 +319,11 @@ const ir_role_item *ir_role(const ir_program *p, const ast_decl *role);
 ir_node *ir_of(const ir_program *p, const ast_expr *e);
 /* A scale's decoded rows (every scale of the model is decoded by lower_spec). */
 const ir_scale *ir_scale_of(const ir_program *p, const ast_decl *scale);
+/* The index of SCALE's first row whose interval holds X (edges as written), or -1. */
+int ir_scale_find(const ir_scale *scale, dec_t x);
+/* The points SCALE gives X (a row's constant, or its line from .. to, exact to 18
+ * places); false when no interval holds X or the arithmetic leaves the exact range. */
+bool ir_scale_apply(const ir_scale *scale, dec_t x, dec_t *points);
 
 /* Whether N (not looking into interned aggregates or indicators) depends on the
  * period it is evaluated for: period bounds, `in period`, `in SET`. */

@@ -32,16 +32,6 @@ static void note_overflow(eval_session *s, const ast_expr *e)
                                 __ATOMIC_RELAXED);
 }
 
-/* ---- values -------------------------------------------------------------------------- */
-
-static bool literal_number(const ast_expr *e, dec_t *out)
-{
-    const char *t = e->u.lit.text;
-    if (dec_parse(t, strlen(t), DEC_PLACES, out) != DEC_OK) return false;
-    if (e->kind == EX_PERCENT) return dec_div(*out, dec_from_int64(100), DEC_PLACES, out) == DEC_OK;
-    return true;
-}
-
 /* ---- sessions ------------------------------------------------------------------------ */
 
 eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods,
@@ -475,64 +465,23 @@ int eval_compare_values(const eval_value *a, const eval_value *b, bool *ok)
     return val_compare(&x, &y, ok);
 }
 
-/* A scale bound: a signed number or percent, or ±inf. */
-static bool scale_bound(const ast_expr *e, dec_t *value, int *infinite)
+void eval_scale_input_text(const eval_session *s, const ast_decl *scale, dec_t x, char *buf, size_t size)
 {
-    bool negative = false;
-    if (e->kind == EX_UNARY) {
-        negative = true;
-        e = e->u.op.lhs;
-    }
-    *infinite = 0;
-    if (e->kind == EX_INF) {
-        *infinite = negative ? -1 : 1;
-        return true;
-    }
-    if (!literal_number(e, value)) return false;
-    if (negative) *value = dec_neg(*value);
-    return true;
+    const ir_scale *decoded = ir_scale_of(s->ir, scale);
+    eval_format_value(eval_num(x), decoded && decoded->percent ? UNIT_PERCENT : UNIT_NUMBER, buf, size);
 }
 
-void eval_scale_input_text(const ast_decl *scale, dec_t x, char *buf, size_t size)
+int eval_scale_row(const eval_session *s, const ast_decl *scale, dec_t x)
 {
-    bool percent = scale->u.scale.row_count > 0 &&
-                   (scale->u.scale.rows[0].hi->kind == EX_PERCENT ||
-                    scale->u.scale.rows[0].lo->kind == EX_PERCENT);
-    eval_format_value(eval_num(x), percent ? UNIT_PERCENT : UNIT_NUMBER, buf, size);
+    const ir_scale *decoded = ir_scale_of(s->ir, scale);
+    return decoded ? ir_scale_find(decoded, x) : -1;
 }
 
-int eval_scale_row(const ast_decl *scale, dec_t x)
+eval_value eval_scale(const eval_session *s, const ast_decl *scale, dec_t x)
 {
-    for (int i = 0; i < scale->u.scale.row_count; i++) {
-        const ast_scale_row *row = &scale->u.scale.rows[i];
-        dec_t lo = {0}, hi = {0};
-        int lo_inf, hi_inf;
-        if (!scale_bound(row->lo, &lo, &lo_inf) || !scale_bound(row->hi, &hi, &hi_inf)) continue;
-        bool above_lo = lo_inf < 0 || (lo_inf == 0 && (row->lo_closed ? dec_cmp(x, lo) >= 0 : dec_cmp(x, lo) > 0));
-        bool below_hi = hi_inf > 0 || (hi_inf == 0 && (row->hi_closed ? dec_cmp(x, hi) <= 0 : dec_cmp(x, hi) < 0));
-        if (above_lo && below_hi) return i;
-    }
-    return -1;
-}
-
-eval_value eval_scale(const ast_decl *scale, dec_t x)
-{
-    int i = eval_scale_row(scale, x);
-    if (i < 0) return eval_null();
-    const ast_scale_row *row = &scale->u.scale.rows[i];
-    dec_t lo = {0}, hi = {0}, from, to;
-    int lo_inf, hi_inf, inf;
-    scale_bound(row->lo, &lo, &lo_inf);
-    scale_bound(row->hi, &hi, &hi_inf);
-    if (!scale_bound(row->from, &from, &inf) || inf) return eval_null();
-    if (!row->to) return eval_num(from);
-    if (!scale_bound(row->to, &to, &inf) || inf || lo_inf || hi_inf) return eval_null();
-    /* linear: from + (x − lo) × (to − from) / (hi − lo) */
-    dec_t dx, span, rise, part, out;
-    if (dec_sub(x, lo, &dx) || dec_sub(hi, lo, &span) || dec_sub(to, from, &rise) ||
-        dec_mul(dx, rise, &part) || dec_div(part, span, DEC_PLACES, &part) || dec_add(from, part, &out))
-        return eval_null();
-    return eval_num(out);
+    const ir_scale *decoded = ir_scale_of(s->ir, scale);
+    dec_t points;
+    return decoded && ir_scale_apply(decoded, x, &points) ? eval_num(points) : eval_null();
 }
 
 static void note_scale_miss(const interp_env *env, const ast_expr *call, dec_t input)
@@ -570,7 +519,7 @@ void eval_report_scale_misses(eval_session *s)
     for (size_t i = 0; i < s->scale_miss_count; i++) {
         const scale_miss *m = &s->scale_misses[i];
         char input[64], period[PERIOD_LABEL_SIZE], who[160];
-        eval_scale_input_text(m->call->ref, m->input, input, sizeof input);
+        eval_scale_input_text(s, m->call->ref, m->input, input, sizeof input);
         period_format(m->period, period, sizeof period);
         if (m->group < 0 || (size_t)m->group >= s->staff_count)
             snprintf(who, sizeof who, "the company total");
@@ -645,14 +594,15 @@ static void leaf_context(const interp_env *env, ir_kind which, val_t *out)
 static void leaf_scale(const interp_env *env, const ir_node *n, dec_t x, val_t *out)
 {
     eval_session *s = env->ctx;
-    if (eval_scale_row(n->u.decl, x) < 0) {
+    const ir_scale *scale = ir_scale_of(s->ir, n->u.decl);
+    dec_t points;
+    if (ir_scale_find(scale, x) < 0) {
         /* the map is complete before the pass and only read during it */
         uint32_t at = hmap_get(&s->row_scale_index, (uint64_t)(uintptr_t)n);
         if (at != HMAP_NONE) __atomic_fetch_add(&s->row_scale_misses[at], 1, __ATOMIC_RELAXED);
         else note_scale_miss(env, n->syntax, x);
     }
-    eval_value v = eval_scale(n->u.decl, x);
-    if (v.kind == VAL_NUM) val_set_num(out, v.as.num);
+    if (ir_scale_apply(scale, x, &points)) val_set_num(out, points);
 }
 
 static void leaf_overflow(const interp_env *env, const ir_node *n)

@@ -109,7 +109,7 @@ static const ast_decl *find_out_of_scale(eval_session *s, ast_expr *e, size_t pe
     case EX_CALL:
         if (e->call_kind == CALL_SCALE && e->ref && e->u.call.args.len == 1) {
             eval_value x = eval_value_of(s, e->u.call.args.items[0], period, staff, ctx);
-            if (x.kind == VAL_NUM && eval_scale_row(e->ref, x.as.num) < 0) {
+            if (x.kind == VAL_NUM && eval_scale_row(s, e->ref, x.as.num) < 0) {
                 *input = x.as.num;
                 return e->ref;
             }
@@ -216,8 +216,8 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
                                                     &k->out_of_scale_input);
         } else if (scale && k->achievement.kind == VAL_NUM) {
             k->scale = scale;
-            k->scale_row = eval_scale_row(scale, k->achievement.as.num);
-            k->points = eval_scale(scale, k->achievement.as.num);
+            k->scale_row = eval_scale_row(s, scale, k->achievement.as.num);
+            k->points = eval_scale(s, scale, k->achievement.as.num);
             if (k->points.kind != VAL_NUM && k->scale_row < 0) {
                 k->out_of_scale = scale;
                 k->out_of_scale_input = k->achievement.as.num;
@@ -344,7 +344,7 @@ static void report_warnings(const score_result *r, diag_sink *diags)
             if (!kp->out_of_scale) continue;
             uint64_t key = ((uint64_t)(uint32_t)st->staff << 20) | k;
             if (hmap_get(&first, key) != (uint32_t)i) continue;
-            eval_scale_input_text(kp->out_of_scale, kp->out_of_scale_input, input, sizeof input);
+            eval_scale_input_text(r->session, kp->out_of_scale, kp->out_of_scale_input, input, sizeof input);
             diagnostic *d = diag_report(
                 diags, DIAG_WARNING, kp->item->span, "scale-range",
                 "staff %s, kpi '%s', %s: %s %s lies outside every interval of scale '%s'; "

@@ -549,7 +549,7 @@ static void trace_indicator(explain_ctx *x, ast_decl *ind, size_t period, int de
 /* The row of SCALE that X fell in, as written: "[60%, 100%) -> 60 .. 100". */
 static void put_scale_row(explain_ctx *x, const ast_decl *scale, dec_t input)
 {
-    int row = eval_scale_row(scale, input);
+    int row = eval_scale_row(x->s, scale, input);
     if (row < 0) {
         fprintf(x->out, "outside every interval of scale %s", scale->name);
         return;

@@ -208,21 +208,21 @@ static void test_scale_edges(void **state)
     assert_non_null(std);
     assert_non_null(adj);
     /* [a, b): the lower edge is in, the upper edge belongs to the next row */
-    assert_int_equal(eval_scale_row(std, N("0.6")), 1);
-    assert_int_equal(eval_scale_row(std, N("0.599999999999999999")), 0);
-    assert_int_equal(eval_scale_row(std, N("1")), 2);
-    assert_int_equal(eval_scale_row(std, N("0.999999999999999999")), 1);
-    assert_int_equal(eval_scale_row(std, N("1.5")), 3);
-    assert_int_equal(eval_scale_row(std, N("-0.01")), -1);
+    assert_int_equal(eval_scale_row(r->session, std, N("0.6")), 1);
+    assert_int_equal(eval_scale_row(r->session, std, N("0.599999999999999999")), 0);
+    assert_int_equal(eval_scale_row(r->session, std, N("1")), 2);
+    assert_int_equal(eval_scale_row(r->session, std, N("0.999999999999999999")), 1);
+    assert_int_equal(eval_scale_row(r->session, std, N("1.5")), 3);
+    assert_int_equal(eval_scale_row(r->session, std, N("-0.01")), -1);
     /* and eval_scale takes its points from that row: 100 at exactly 100%, not 90 */
-    check_exact(eval_scale(std, N("1")), "100");
-    check_exact(eval_scale(std, N("0.8")), "75");
+    check_exact(eval_scale(r->session, std, N("1")), "100");
+    check_exact(eval_scale(r->session, std, N("0.8")), "75");
     /* (a, b]: the upper edge is in, the lower edge belongs to the row before */
-    assert_int_equal(eval_scale_row(adj, N("80")), 0);
-    assert_int_equal(eval_scale_row(adj, N("80.000000000000000001")), 1);
-    assert_int_equal(eval_scale_row(adj, N("100")), 1);
-    assert_int_equal(eval_scale_row(adj, N("100.000000000000000001")), 2);
-    check_exact(eval_scale(adj, N("100")), "0.1");
+    assert_int_equal(eval_scale_row(r->session, adj, N("80")), 0);
+    assert_int_equal(eval_scale_row(r->session, adj, N("80.000000000000000001")), 1);
+    assert_int_equal(eval_scale_row(r->session, adj, N("100")), 1);
+    assert_int_equal(eval_scale_row(r->session, adj, N("100.000000000000000001")), 2);
+    check_exact(eval_scale(r->session, adj, N("100")), "0.1");
     finish(r);
 }
 
