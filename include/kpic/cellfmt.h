@@ -1,4 +1,4 @@
-/* cellfmt.h -- the cell formats a source column declares (prefix cfmt_).
+/* cellfmt.h — the cell formats a source column declares (prefix cfmt_).
  *
  * Owns: compiling the `format "…"` of a date, int, number or money column and the
  * `true "…" false "…"` words of a bool column into a cfmt, and reading one cell

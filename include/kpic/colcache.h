@@ -1,4 +1,4 @@
-/* colcache.h -- the column cache: a source's typed rows kept between runs (prefix colc_).
+/* colcache.h — the column cache: a source's typed rows kept between runs (prefix colc_).
  *
  * Owns: the cache file's format, writing it (atomically: a temporary file renamed into
  * place) and reading it back (mapped), with every byte of it distrusted.  It knows the

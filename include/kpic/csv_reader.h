@@ -1,4 +1,4 @@
-/* csv_reader.h -- streaming, typed reading of CSV files on libcsv (prefix csvr_).
+/* csv_reader.h — streaming, typed reading of CSV files on libcsv (prefix csvr_).
  *
  * Owns: opening a data file, its header row, turning the cells of the columns a
  * caller asks for into typed values (text, int, number, money, date, bool),

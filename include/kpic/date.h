@@ -1,4 +1,4 @@
-/* date.h -- calendar dates as day numbers (prefix date_).
+/* date.h — calendar dates as day numbers (prefix date_).
  *
  * Owns: the date_t type, the text forms of dates and datetimes that kpic reads
  * (docs/language.md §3) and writes, and the calendar arithmetic the evaluator needs for

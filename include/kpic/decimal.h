@@ -1,4 +1,4 @@
-/* decimal.h -- exact decimal numbers for `money` and `number` values (prefix dec_).
+/* decimal.h — exact decimal numbers for `money` and `number` values (prefix dec_).
  *
  * Owns: the dec_t value type, its text syntax (parsing and formatting), exact
  * arithmetic with rounding half away from zero, and overflow detection.  It does

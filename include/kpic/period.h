@@ -1,4 +1,4 @@
-/* period.h -- reporting periods and the date windows around them (prefix period_).
+/* period.h — reporting periods and the date windows around them (prefix period_).
  *
  * Owns: the period_t value (a grain and a half-open range of days), its label
  * text (docs/cli.md: 2025-05-17, 2025-W20, 2025-05, 2025-Q2, 2025), parsing of the

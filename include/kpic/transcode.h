@@ -1,4 +1,4 @@
-/* transcode.h -- data files in encodings other than UTF-8 (prefix tc_).
+/* transcode.h — data files in encodings other than UTF-8 (prefix tc_).
  *
  * Owns: whether an encoding name is one the C library's iconv knows, turning a whole
  * file's bytes from a declared encoding into UTF-8 (with the UTF-16 byte-order rules

@@ -1,4 +1,4 @@
-/* cellfmt.c -- declared cell formats: compiling patterns and reading cells with
+/* cellfmt.c — declared cell formats: compiling patterns and reading cells with
  * them (cellfmt.h).  Patterns are compiled once, by the checker (to report a bad
  * pattern) and by whoever reads the data; cells are read in one left-to-right
  * walk, with no backtracking, so a cell either follows its pattern or is bad. */

@@ -1,4 +1,4 @@
-/* date.c -- day-number calendar arithmetic (see date.h).
+/* date.c — day-number calendar arithmetic (see date.h).
  *
  * Conversions between day numbers and year/month/day use Howard Hinnant's
  * branch-light algorithms (days_from_civil / civil_from_days), which are exact

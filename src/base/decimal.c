@@ -1,4 +1,4 @@
-/* decimal.c -- exact fixed-point decimals: value = units / 10^18 (see decimal.h).
+/* decimal.c — exact fixed-point decimals: value = units / 10^18 (see decimal.h).
  *
  * All range checks work on unsigned magnitudes: the sign is split off first, the
  * magnitude is computed exactly (in 256 bits where a product can exceed 128),

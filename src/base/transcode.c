@@ -1,4 +1,4 @@
-/* transcode.c -- data files in other encodings, converted to UTF-8 with the C
+/* transcode.c — data files in other encodings, converted to UTF-8 with the C
  * library's iconv (transcode.h).  The whole file is converted at once: a source in
  * another encoding is an export of modest size, and converting it up front keeps
  * the CSV reader's own paths (chunks, threads, line numbers) those of UTF-8. */

@@ -1,4 +1,4 @@
-/* colcache.c -- the column cache's file format, writer and reader (see colcache.h).
+/* colcache.c — the column cache's file format, writer and reader (see colcache.h).
  *
  * A cache file, all integers little-endian as this machine writes them (the magic says
  * which: a file from a machine of the other order is foreign), every section 8-aligned:

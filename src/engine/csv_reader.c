@@ -1,4 +1,4 @@
-/* csv_reader.c -- typed CSV reading on libcsv (see csv_reader.h for the contract).
+/* csv_reader.c — typed CSV reading on libcsv (see csv_reader.h for the contract).
  *
  * The hot path is libcsv's csv_parse over blocks read from the file, with two
  * small callbacks: on_field keeps the bytes of a wanted field (a table lookup

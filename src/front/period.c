@@ -1,4 +1,4 @@
-/* period.c -- periods, `--period` parsing, navigation and windows (see period.h).
+/* period.c — periods, `--period` parsing, navigation and windows (see period.h).
  *
  * Every period is built by one function, make(), from its grain and first day;
  * it computes the end from the period's length in days rather than with
