@@ -466,7 +466,22 @@ typedef struct ast_spec {
     const char *root;          /* the project root: the main file's git top-level, or
                                   its folder outside git */
     ptr_vec read_dirs;         /* char*: more folders the command line allows */
+    ptr_vec attached;          /* ast_attachment*: see ast_spec_attach */
 } ast_spec;
+
+/* What a later stage built from a spec and keeps for as long as the spec lives (the
+ * lowered IR, ir.h: lowered once, then shared by every consumer). */
+typedef struct ast_attachment {
+    const void *key;
+    void *value;
+    void (*release)(void *value);
+} ast_attachment;
+
+/* Keeps VALUE with SPEC under KEY; ast_free_spec calls RELEASE(VALUE) (when not NULL)
+ * before it frees the arena, newest first. */
+void ast_spec_attach(ast_spec *spec, const void *key, void *value, void (*release)(void *value));
+/* The value attached under KEY, or NULL. */
+void *ast_spec_attached(const ast_spec *spec, const void *key);
 
 /* ">=" or "<=", as a kpi's target is written. */
 const char *ast_comparator_text(ast_comparator cmp);

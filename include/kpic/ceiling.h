@@ -87,9 +87,10 @@ void ceil_report_free(ceil_report *r);
  * bound, with the reason and a hint that says how to cap it. */
 void ceil_warn(const ceil_report *r, diag_sink *diags);
 
-/* The checks of a spec that checked without errors: lowers it, analyses it without a
- * roster and warns (ceil_warn). Every command runs it after the checker. */
-void ceil_check_spec(const chk_model *model, diag_sink *diags);
+/* The checks of a spec that checked without errors: lowers it (the spec's one lowering,
+ * ir_program_of, which the run, doc and sql then share), analyses it without a roster
+ * and warns (ceil_warn). Every command runs it after the checker. */
+void ceil_check_spec(ast_spec *spec, const chk_model *model, diag_sink *diags);
 
 /* ---- showing it (ceiling_output.c) ---- */
 

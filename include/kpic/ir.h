@@ -304,6 +304,11 @@ typedef struct ir_program {
 /* Lowers every indicator, set and role (kpi weights, targets and points, gates and
  * bonus) of MODEL, which must come from a spec that checked without errors, into MEM. */
 ir_program *lower_spec(arena *mem, const chk_model *model);
+/* SPEC's program lowered from MODEL (checked without errors): lowered into the spec's
+ * arena on the first call, kept with the spec (ast_spec_attach) and returned again by
+ * every later call, so that the ceiling check, the runs, doc and sql share one lowering.
+ * Not while the program is being read by other threads. */
+ir_program *ir_program_of(ast_spec *spec, const chk_model *model);
 /* Lowers one more checked expression (a --expr, a test's) into P, sharing P's
  * aggregates; the same node when E was lowered before. Not while P is being read by
  * other threads. */

@@ -171,7 +171,7 @@ ast_spec *cli_check_loaded(diag_sink *diags, ast_spec *spec, chk_model **model)
         syntax_errors |= ((ast_file *)spec->files.items[i])->syntax_errors;
     *model = NULL;
     if (!syntax_errors && diags->errors == 0) *model = chk_check(spec);
-    if (*model && diags->errors == 0) ceil_check_spec(*model, diags);
+    if (*model && diags->errors == 0) ceil_check_spec(spec, *model, diags);
     return spec;
 }
 

@@ -140,9 +140,10 @@ bool cli_strict_refuses(bool withheld);
 /* Exit status after a failed data run: unreadable files are I/O (2), the rest data (1). */
 int cli_data_failure_status(const diag_sink *diags);
 
-/* The ceiling of MODEL (lowered into MEM) with the members of ROSTER, a session that
- * read the roster, or none (NULL): figures per unit of roster cells then. */
-void cli_ceiling_analyze(ceil_report *out, arena *mem, const chk_model *model, const diag_sink *diags,
+/* The ceiling of SPEC's MODEL (its one lowering, ir_program_of) with the members of
+ * ROSTER, a session that read the roster, or none (NULL): figures per unit of roster
+ * cells then. */
+void cli_ceiling_analyze(ceil_report *out, ast_spec *spec, const chk_model *model, const diag_sink *diags,
                          eval_session *roster);
 /* The roster file ROSTER read, as opened. */
 const char *cli_roster_path(const eval_session *roster);

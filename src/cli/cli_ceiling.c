@@ -17,10 +17,9 @@ static bool member_number(void *ctx, size_t member, int column, dec_t *out)
     return eval_staff_number(ctx, member, column, out);
 }
 
-void cli_ceiling_analyze(ceil_report *out, arena *mem, const chk_model *model, const diag_sink *diags,
+void cli_ceiling_analyze(ceil_report *out, ast_spec *spec, const chk_model *model, const diag_sink *diags,
                          eval_session *roster)
 {
-    ir_program *ir = lower_spec(mem, model);
     ceil_roster members = {0};
     if (roster) {
         eval_roster(roster, &members.count);
@@ -28,8 +27,7 @@ void cli_ceiling_analyze(ceil_report *out, arena *mem, const chk_model *model, c
         members.number = member_number;
         members.ctx = roster;
     }
-    ceil_analyze(out, ir, diags, roster ? &members : NULL);
-    ir_program_free(ir);
+    ceil_analyze(out, ir_program_of(spec, model), diags, roster ? &members : NULL);
 }
 
 const char *cli_roster_path(const eval_session *roster)

@@ -63,8 +63,6 @@ int cli_check(int argc, char **argv)
     status = !spec ? EXIT_USAGE : diags.errors ? EXIT_ERRORS : EXIT_OK;
     run *members = NULL;
     ceil_report report;
-    arena mem;
-    arena_init(&mem);
     bool analyzed = false;
     if (ceiling && status == EXIT_OK) {
         if (roster && model->roster) {
@@ -76,7 +74,7 @@ int cli_check(int argc, char **argv)
             }
         }
         if (status == EXIT_OK) {
-            cli_ceiling_analyze(&report, &mem, model, &diags, members ? run_session(members) : NULL);
+            cli_ceiling_analyze(&report, spec, model, &diags, members ? run_session(members) : NULL);
             analyzed = true;
         }
     }
@@ -103,7 +101,6 @@ int cli_check(int argc, char **argv)
     }
     if (status == EXIT_OK && cli_strict_refuses(false)) status = EXIT_ERRORS;
     if (analyzed) ceil_report_free(&report);
-    arena_free(&mem);
     run_free(members);
     ast_free_spec(spec);
     diag_free(&diags);

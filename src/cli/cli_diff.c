@@ -188,15 +188,12 @@ int cli_diff(int argc, char **argv)
     diff_definitions(report, sides[0].spec, sides[0].model, sides[1].spec, sides[1].model);
     {
         /* what each side can pay: with --period, from its roster */
-        arena mem;
-        arena_init(&mem);
         ceil_report ceilings[2];
         for (int k = 0; k < 2; k++)
-            cli_ceiling_analyze(&ceilings[k], &mem, sides[k].model, &sides[k].diags,
+            cli_ceiling_analyze(&ceilings[k], sides[k].spec, sides[k].model, &sides[k].diags,
                                 sides[k].run ? run_session(sides[k].run) : NULL);
         diff_ceilings(report, &ceilings[0], sides[0].model, &ceilings[1], sides[1].model);
         for (int k = 0; k < 2; k++) ceil_report_free(&ceilings[k]);
-        arena_free(&mem);
     }
     bool exact = true;
     if (period_text) {

@@ -106,9 +106,7 @@ int cli_sql(int argc, char **argv)
     size_t period_count = 0;
     period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
     if (periods) {
-        arena mem;
-        arena_init(&mem);
-        ir_program *program = lower_spec(&mem, model);
+        ir_program *program = ir_program_of(spec, model);
         sql_options o = {dialect, periods, period_count, indicators, count, tables, table_count};
         size_t len = 0;
         char *text = sql_render(program, model, &o, &diags, &len);
@@ -119,8 +117,6 @@ int cli_sql(int argc, char **argv)
             status = EXIT_ERRORS;
         }
         free(text);
-        ir_program_free(program);
-        arena_free(&mem);
     }
     free(periods);
     free(indicators);

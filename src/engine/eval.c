@@ -46,7 +46,7 @@ eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods
     s->periods = arena_alloc(&s->mem, (period_count + 1) * sizeof *s->periods);
     memcpy(s->periods, periods, period_count * sizeof *periods);
     s->period_count = period_count;
-    s->ir = lower_spec(&s->mem, model);
+    s->ir = ir_program_of(spec, model);
     plan_init(&s->plan, &s->mem, model, s->ir);
     strtab_init(&s->strings);
     strtab_init(&s->staff_ids);
@@ -87,7 +87,6 @@ void eval_free(eval_session *s)
         free(k->rejects);
     }
     plan_free(&s->plan);
-    ir_program_free(s->ir);
     strtab_free(&s->strings);
     strtab_free(&s->staff_ids);
     hmap_free(&s->memo_index);

@@ -410,9 +410,29 @@ ast_spec *ast_load_spec_file(diag_sink *diags, uint32_t file)
     return load_spec(diags, diag_get_file(diags, file)->path, file, NULL);
 }
 
+void ast_spec_attach(ast_spec *spec, const void *key, void *value, void (*release)(void *value))
+{
+    ast_attachment *a = arena_alloc(&spec->mem, sizeof *a);
+    *a = (ast_attachment){key, value, release};
+    ptr_vec_push(&spec->mem, &spec->attached, a);
+}
+
+void *ast_spec_attached(const ast_spec *spec, const void *key)
+{
+    for (size_t i = 0; i < spec->attached.len; i++) {
+        const ast_attachment *a = spec->attached.items[i];
+        if (a->key == key) return a->value;
+    }
+    return NULL;
+}
+
 void ast_free_spec(ast_spec *spec)
 {
     if (!spec) return;
+    for (size_t i = spec->attached.len; i-- > 0;) {
+        ast_attachment *a = spec->attached.items[i];
+        if (a->release) a->release(a->value);
+    }
     arena_free(&spec->mem);
     free(spec);
 }

@@ -855,15 +855,10 @@ void ceil_warn(const ceil_report *r, diag_sink *diags)
     }
 }
 
-void ceil_check_spec(const chk_model *model, diag_sink *diags)
+void ceil_check_spec(ast_spec *spec, const chk_model *model, diag_sink *diags)
 {
-    arena mem;
-    arena_init(&mem);
-    ir_program *p = lower_spec(&mem, model);
     ceil_report report;
-    ceil_analyze(&report, p, diags, NULL);
+    ceil_analyze(&report, ir_program_of(spec, model), diags, NULL);
     ceil_warn(&report, diags);
     ceil_report_free(&report);
-    ir_program_free(p);
-    arena_free(&mem);
 }

@@ -237,6 +237,21 @@ ir_node *ir_of(const ir_program *p, const ast_expr *e)
     return at == HMAP_NONE ? NULL : p->nodes.items[at];
 }
 
+static void release_program(void *p)
+{
+    ir_program_free(p);
+}
+
+ir_program *ir_program_of(ast_spec *spec, const chk_model *model)
+{
+    ir_program *p = ast_spec_attached(spec, model);
+    if (!p) {
+        p = lower_spec(&spec->mem, model);
+        ast_spec_attach(spec, model, p, release_program);
+    }
+    return p;
+}
+
 void ir_program_free(ir_program *p)
 {
     if (!p) return;

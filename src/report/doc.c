@@ -840,7 +840,7 @@ static void write_doc(doc *d, const char *spec_path)
     if (d->format == DOC_FORMAT_HTML) fputs("</body>\n</html>\n", d->out);
 }
 
-char *doc_render(const ast_spec *spec, const chk_model *model, const char *spec_path,
+char *doc_render(ast_spec *spec, const chk_model *model, const char *spec_path,
                  doc_format format, size_t *len)
 {
     doc d = {.model = model, .diags = spec->diags, .format = format};
@@ -848,15 +848,10 @@ char *doc_render(const ast_spec *spec, const chk_model *model, const char *spec_
     size_t size = 0;
     d.out = xopen_memstream(&buf, &size);
     arena_init(&d.mem);
-    arena lowered;
-    arena_init(&lowered);
-    ir_program *ir = lower_spec(&lowered, model);
-    ceil_analyze(&d.ceiling, ir, spec->diags, NULL);
+    ceil_analyze(&d.ceiling, ir_program_of(spec, model), spec->diags, NULL);
     collect(&d);
     write_doc(&d, spec_path);
     ceil_report_free(&d.ceiling);
-    ir_program_free(ir);
-    arena_free(&lowered);
     xclose_memstream(d.out);
     hmap_free(&d.entry_of);
     arena_free(&d.mem);

@@ -303,6 +303,24 @@ static void test_interning(void **state)
     lowered_free(&l);
 }
 
+/* One lowering per spec: ir_program_of lowers on its first call and hands every later
+ * consumer (the ceiling check, each run, doc, sql) that same program, which lives and
+ * dies with the spec. */
+static void test_program_of_spec(void **state)
+{
+    (void)state;
+    lowered l;
+    lower_text(&l, "indicator a money = sum(orders.amount)\n");
+    ir_program *first = ir_program_of(l.spec, l.model);
+    assert_non_null(first);
+    assert_ptr_not_equal(first, l.ir);         /* lower_spec itself always lowers anew */
+    size_t calls = first->lowered_calls;
+    assert_ptr_equal(ir_program_of(l.spec, l.model), first);
+    assert_int_equal(first->lowered_calls, calls);
+    assert_ptr_equal(ast_spec_attached(l.spec, l.model), first);
+    lowered_free(&l);                          /* frees it: LeakSanitizer would say otherwise */
+}
+
 static void test_key_families(void **state)
 {
     (void)state;
@@ -377,6 +395,7 @@ int main(void)
         cmocka_unit_test(test_every_kind),
         cmocka_unit_test(test_literals_and_names),
         cmocka_unit_test(test_interning),
+        cmocka_unit_test(test_program_of_spec),
         cmocka_unit_test(test_key_families),
         cmocka_unit_test(test_grain),
     };
