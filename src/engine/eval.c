@@ -97,7 +97,7 @@ void eval_free(eval_session *s)
     free(s->row_scale_calls);
     free(s->row_scale_misses);
     free(s->memo);
-    free(s->rejects.data);
+    buf_free(&s->rejects);
     arena_free(&s->mem);
     free(s);
 }

@@ -65,7 +65,7 @@ static bool period_requested(const eval_session *s, period_t p)
 
 /* Appends to B the labels of the periods of COVER not COVERED that are (REQUESTED) or
  * are not requested, as "A, B and C"; returns how many. */
-static size_t append_periods(bytes *b, const eval_session *s, const period_t *cover, size_t count,
+static size_t append_periods(byte_buf *b, const eval_session *s, const period_t *cover, size_t count,
                              const unsigned char *covered, bool requested)
 {
     size_t total = 0, at = 0;
@@ -75,8 +75,8 @@ static size_t append_periods(bytes *b, const eval_session *s, const period_t *co
         if (covered[i] || period_requested(s, cover[i]) != requested) continue;
         char label[PERIOD_LABEL_SIZE];
         size_t n = period_format(cover[i], label, sizeof label);
-        if (at) eval_bytes_append(b, at + 1 == total ? " and " : ", ", at + 1 == total ? 5 : 2);
-        eval_bytes_append(b, label, n);
+        if (at) buf_add(b, at + 1 == total ? " and " : ", ", at + 1 == total ? 5 : 2);
+        buf_add(b, label, n);
         at++;
     }
     return total;
@@ -104,12 +104,10 @@ void eval_report_coverage(eval_session *s, const ast_decl *src, const char *path
     unsigned char *reached_by_dates = xmalloc(count + 1);
     for (size_t i = 0; i < count; i++)
         reached_by_dates[i] = covered[i] || (dated && cover[i].end - 1 >= first && cover[i].start <= last);
-    bytes missing = {0}, reached = {0};
+    byte_buf missing = {0}, reached = {0};
     size_t n_missing = append_periods(&missing, s, cover, count, reached_by_dates, true);
     size_t n_reached = append_periods(&reached, s, cover, count, reached_by_dates, false);
     free(reached_by_dates);
-    eval_bytes_append(&missing, "", 1);
-    eval_bytes_append(&reached, "", 1);
     const char *hint = "counts and sums over a period without rows are 0 and averages n/a, so "
                        "everyone's figures for it are computed from nothing; pass the export that "
                        "covers it (--data %s=PATH)";
@@ -118,18 +116,18 @@ void eval_report_coverage(eval_session *s, const ast_decl *src, const char *path
                               : arena_printf(&s->mem, "no row has a %s date", time_column);
     if (n_missing) {
         diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
-                                         "source '%s' has no rows in %s; %s", src->name, missing.data, dates);
+                                         "source '%s' has no rows in %s; %s", src->name, buf_text(&missing), dates);
         diag_hint(s->diags, d, hint, src->name);
     }
     if (n_reached) {
         diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
                                          "source '%s' has no rows in %s, which previous() or last_year() reaches; %s",
-                                         src->name, reached.data, dates);
+                                         src->name, buf_text(&reached), dates);
         diag_hint(s->diags, d, "a comparison with a period without rows (growth, change) compares with 0 or n/a; "
                                "pass an export that reaches back that far (--data %s=PATH)", src->name);
     }
-    free(missing.data);
-    free(reached.data);
+    buf_free(&missing);
+    buf_free(&reached);
     int32_t margin = dated && count ? coverage_margin(cover[0].grain) : -1;
     if (margin < 0) return;
     for (size_t i = 0; i < count; i++) {

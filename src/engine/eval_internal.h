@@ -17,6 +17,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "kpic/buffer.h"
 #include "kpic/csv_reader.h"
 #include "kpic/eval.h"
 #include "kpic/hash.h"
@@ -25,12 +26,6 @@
 #include "kpic/keystore.h"
 #include "kpic/plan.h"
 
-
-/* A growable byte buffer (rejects text). */
-typedef struct bytes {
-    char *data;
-    size_t len, cap;
-} bytes;
 
 /* One rejected row as a line of the rejects CSV, kept with its line number so rows
  * found by several threads are written in file order. */
@@ -179,7 +174,7 @@ struct eval_session {
     memo_entry *memo;
     size_t memo_count, memo_cap;
     /* rejected rows under --skip-bad-rows --rejects, in source and line order */
-    bytes rejects;
+    byte_buf rejects;
     bool executed, failed;
     ast_expr *overflow_at;     /* first expression whose arithmetic left the decimal range */
     ptr_vec key_runs;          /* key_run*: freed with the session */
@@ -284,8 +279,7 @@ csvr_reader *eval_open_declared(const eval_session *s, const ast_decl *src, cons
                                 const csvr_column *cols, size_t n, unsigned flags, csvr_error *err);
 void eval_report_csv_error(eval_session *s, const csvr_error *e);
 csvr_type eval_csv_type(ast_coltype t);
-void eval_bytes_append(bytes *b, const char *text, size_t len);
-void eval_bytes_field(bytes *b, const char *text, size_t len, bool last);
+void eval_bytes_field(byte_buf *b, const char *text, size_t len, bool last);
 eval_value eval_acc_result(const acc *a, ir_agg_kind kind, bool dates);
 bool eval_set_has(eval_session *s, const ir_agg *set, period_t period, const void *key, size_t len);
 bool eval_read_source(eval_session *s, size_t source_index, int level);

@@ -78,15 +78,15 @@ static size_t encode_row_key(pass_ctx *p, const csvr_cell *cells, int *empty)
 }
 
 /* A cell's value as a message shows it: text in quotes, numbers without trailing zeros. */
-static void key_value_text(bytes *b, ast_coltype type, const csvr_cell *c)
+static void key_value_text(byte_buf *b, ast_coltype type, const csvr_cell *c)
 {
     char buf[DEC_FORMAT_SIZE + DATE_FORMAT_SIZE];
     size_t n;
     switch (type) {
     case COLTYPE_TEXT:
-        eval_bytes_append(b, "\"", 1);
-        eval_bytes_append(b, c->as.text.ptr, c->as.text.len);
-        eval_bytes_append(b, "\"", 1);
+        buf_add(b, "\"", 1);
+        buf_add(b, c->as.text.ptr, c->as.text.len);
+        buf_add(b, "\"", 1);
         return;
     case COLTYPE_INT: n = (size_t)snprintf(buf, sizeof buf, "%lld", (long long)c->as.i); break;
     case COLTYPE_NUMBER: case COLTYPE_MONEY:
@@ -100,7 +100,7 @@ static void key_value_text(bytes *b, ast_coltype type, const csvr_cell *c)
     case COLTYPE_DATE: n = date_format(c->as.date, buf, sizeof buf); break;
     default: n = (size_t)snprintf(buf, sizeof buf, "%s", c->as.b ? "true" : "false"); break;
     }
-    eval_bytes_append(b, buf, n);
+    buf_add(b, buf, n);
 }
 
 /* The key of a row as messages name it: `order_id "A1001"`, or for a key of several
@@ -109,21 +109,20 @@ static char *key_text(const pass_ctx *p, const csvr_cell *cells)
 {
     const key_check *k = p->key;
     const ast_column *cols = p->source->u.source.columns;
-    bytes b = {0};
-    if (k->count > 1) eval_bytes_append(&b, "(", 1);
+    byte_buf b = {0};
+    if (k->count > 1) buf_add(&b, "(", 1);
     for (int j = 0; j < k->count; j++) {
-        if (j) eval_bytes_append(&b, ", ", 2);
+        if (j) buf_add(&b, ", ", 2);
         const char *name = cols[k->columns[j]].name;
-        eval_bytes_append(&b, name, strlen(name));
+        buf_add(&b, name, strlen(name));
     }
-    eval_bytes_append(&b, k->count > 1 ? ") (" : " ", k->count > 1 ? 3 : 1);
+    buf_add(&b, k->count > 1 ? ") (" : " ", k->count > 1 ? 3 : 1);
     for (int j = 0; j < k->count; j++) {
-        if (j) eval_bytes_append(&b, ", ", 2);
+        if (j) buf_add(&b, ", ", 2);
         key_value_text(&b, cols[k->columns[j]].type, &cells[k->columns[j]]);
     }
-    if (k->count > 1) eval_bytes_append(&b, ")", 1);
-    eval_bytes_append(&b, "", 1);
-    return b.data;
+    if (k->count > 1) buf_add(&b, ")", 1);
+    return buf_take(&b);
 }
 
 static void add_seen(pass_ctx *p, const csvr_row *row, uint64_t ordinal, bool empty, int column,
@@ -315,7 +314,7 @@ bool eval_settle_keys(eval_session *s, const ast_decl *src, key_check *k, const 
                 for (int j = 0; j < k->count; j++)
                     if (k->columns[j] == kp->row->column) field = k->fields[j];
                 char *reason = key_reason(src, kp);
-                bytes b = {0};
+                byte_buf b = {0};
                 char num[64];
                 eval_bytes_field(&b, src->name, strlen(src->name), false);
                 eval_bytes_field(&b, path, strlen(path), false);

@@ -103,24 +103,14 @@ csvr_type eval_csv_type(ast_coltype t)
     }
 }
 
-void eval_bytes_append(bytes *b, const char *text, size_t len)
+void eval_bytes_field(byte_buf *b, const char *text, size_t len, bool last)
 {
-    if (b->len + len + 1 > b->cap) {
-        b->cap = (b->len + len + 1) * 2;
-        b->data = xrealloc(b->data, b->cap);
-    }
-    memcpy(b->data + b->len, text, len);
-    b->len += len;
-}
-
-void eval_bytes_field(bytes *b, const char *text, size_t len, bool last)
-{
-    eval_bytes_append(b, "\"", 1);
+    buf_add(b, "\"", 1);
     for (size_t i = 0; i < len; i++) {
-        if (text[i] == '"') eval_bytes_append(b, "\"", 1);
-        eval_bytes_append(b, text + i, 1);
+        if (text[i] == '"') buf_add(b, "\"", 1);
+        buf_add(b, text + i, 1);
     }
-    eval_bytes_append(b, last ? "\"\n" : "\",", 2);
+    buf_add(b, last ? "\"\n" : "\",", 2);
 }
 
 
@@ -354,7 +344,7 @@ static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
     if (!s->options.skip_bad_rows) return CSVR_STOP;
     p->stats.skipped++;
     if (s->options.rejects_path) {
-        bytes b = {0};
+        byte_buf b = {0};
         char num[64];
         eval_bytes_field(&b, p->source->name, strlen(p->source->name), false);
         eval_bytes_field(&b, bad->error->path, strlen(bad->error->path), false);
@@ -1038,7 +1028,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         for (size_t i = 0; i < workers[w].reject_count; i++) all[k++] = workers[w].rejects[i];
     qsort(all, reject_total, sizeof *all, compare_rejects);
     for (size_t i = 0; i < reject_total; i++) {
-        if (first_read) eval_bytes_append(&s->rejects, all[i].text, all[i].len);
+        if (first_read) buf_add(&s->rejects, all[i].text, all[i].len);
         free(all[i].text);
     }
     free(all);

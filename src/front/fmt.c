@@ -46,6 +46,8 @@
 
 #include <utf8proc.h>
 
+#include "kpic/buffer.h"
+
 enum {
     FMT_WIDTH = 100,       /* a line is kept whole when at most this many columns wide */
     FMT_INDENT = 2,        /* items of a block, continuation lines of a declaration */
@@ -56,45 +58,27 @@ enum {
 
 /* ---- growable byte buffer ----------------------------------------------------------- */
 
-typedef struct sbuf {
-    char *p;               /* NUL-terminated once anything was added */
-    size_t len, cap;
-} sbuf;
-
-static void sb_reserve(sbuf *b, size_t extra)
-{
-    if (b->len + extra + 1 <= b->cap) return;
-    size_t cap = b->cap ? b->cap : 256;
-    while (cap < b->len + extra + 1) {
-        if (cap > SIZE_MAX / 2) abort();   /* cannot happen for text that fits in memory */
-        cap *= 2;
-    }
-    b->p = xrealloc(b->p, cap);
-    b->cap = cap;
-}
+/* fmt's text is built in byte buffers (buffer.h). */
+typedef byte_buf sbuf;
 
 static void sb_add(sbuf *b, const char *s, size_t n)
 {
-    sb_reserve(b, n);
-    if (n) memcpy(b->p + b->len, s, n);
-    b->len += n;
-    b->p[b->len] = '\0';
+    buf_add(b, s, n);
 }
 
 static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
 
 static void sb_spaces(sbuf *b, size_t n)
 {
-    sb_reserve(b, n);
-    memset(b->p + b->len, ' ', n);
+    buf_reserve(b, n);
+    memset(b->data + b->len, ' ', n);
     b->len += n;
-    b->p[b->len] = '\0';
+    b->data[b->len] = '\0';
 }
 
 static void sb_free(sbuf *b)
 {
-    free(b->p);
-    memset(b, 0, sizeof *b);
+    buf_free(b);
 }
 
 /* Columns the text takes on a terminal: East Asian wide characters count 2, combining
@@ -129,7 +113,7 @@ static size_t str_width(const char *s) { return text_width(s, strlen(s)); }
 /* Pads b, which holds one line being built from its start `from`, to `width` columns. */
 static void sb_pad_to(sbuf *b, size_t from, size_t width)
 {
-    size_t w = text_width(b->p + from, b->len - from);
+    size_t w = text_width(b->data + from, b->len - from);
     if (w < width) sb_spaces(b, width - w);
 }
 
@@ -468,23 +452,23 @@ static char *expr_text(const fmt_ctx *c, const ast_expr *e)
 {
     sbuf b = {0};
     print_expr(c, &b, e, AST_PREC_IF);
-    if (!b.p) sb_str(&b, "");
-    return b.p;
+    if (!b.data) sb_str(&b, "");
+    return b.data;
 }
 
 static void rtrim(sbuf *b)
 {
-    while (b->len > 0 && b->p[b->len - 1] == ' ') b->p[--b->len] = '\0';
+    while (b->len > 0 && b->data[b->len - 1] == ' ') b->data[--b->len] = '\0';
 }
 
 static void place_sb(fmt_ctx *c, int indent, int comment_indent, sbuf *b, uint32_t start,
                      uint32_t end, blank_rule first, blank_rule inner, bool blank_ok)
 {
     rtrim(b);
-    place(c, indent, comment_indent, b->p ? b->p : "", b->len, start, end, first, inner,
+    place(c, indent, comment_indent, b->data ? b->data : "", b->len, start, end, first, inner,
           blank_ok);
     b->len = 0;
-    if (b->p) b->p[0] = '\0';
+    if (b->data) b->data[0] = '\0';
 }
 
 /* Blocks: the header line with `{`, the items, the `}` line. */
@@ -568,9 +552,9 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
     for (int i = 0; i < n; i++) {
         if (!(cols[i].header || cols[i].format || cols[i].true_word)) continue;
         column_head(&line, &cols[i], name_w, type_w);
-        if (str_width(line.p) + FMT_GAP > clause_col) clause_col = str_width(line.p) + FMT_GAP;
+        if (str_width(line.data) + FMT_GAP > clause_col) clause_col = str_width(line.data) + FMT_GAP;
         line.len = 0;
-        line.p[0] = '\0';
+        line.data[0] = '\0';
     }
     /* column lines and `key (…)` lines, in the order they were written */
     for (int i = 0, k = 0; i + k < n + keys;) {
@@ -631,8 +615,8 @@ static void format_scale(fmt_ctx *c, const ast_decl *d, blank_rule first)
         sb_str(&b, ", ");
         print_expr(c, &b, r->hi, AST_PREC_IF);
         sb_str(&b, r->hi_closed ? "]" : ")");
-        intervals[i] = b.p;
-        size_t w = str_width(b.p);
+        intervals[i] = b.data;
+        size_t w = str_width(b.data);
         if (w > interval_w) interval_w = w;
     }
     sbuf line = {0};
@@ -717,7 +701,7 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
             /* without a target, `points` takes the target's column (padding that is not
              * followed by anything is trimmed when the line is placed) */
             if (!it->has_target) sb_pad_to(&line, 0, target_col - FMT_GAP);
-            size_t width = FMT_INDENT + text_width(line.p, line.len) + FMT_GAP + 7 +
+            size_t width = FMT_INDENT + text_width(line.data, line.len) + FMT_GAP + 7 +
                            str_width(points);
             if (width <= FMT_WIDTH && !comment_in(c, main_end, points_at)) {
                 sb_spaces(&line, FMT_GAP);
@@ -794,7 +778,7 @@ static void format_indicator(fmt_ctx *c, const ast_decl *d, blank_rule first)
     uint32_t expr_end = d->u.indicator.note ? token_end(c, d->u.indicator.expr->span.end)
                                             : d->span.end;
     char *expr = expr_text(c, d->u.indicator.expr);
-    size_t width = text_width(line.p, line.len) + 3 + str_width(expr);
+    size_t width = text_width(line.data, line.len) + 3 + str_width(expr);
     if (width <= FMT_WIDTH && !comment_in(c, header_end, eq)) {
         sb_str(&line, " = ");
         sb_str(&line, expr);
@@ -1005,7 +989,7 @@ static void render(const fmt_ctx *c, sbuf *out)
         for (size_t k = i; k < j; k++) {
             const fmt_line *m = &c->lines[k];
             if (m->comment < 0 || m->comment_only) continue;
-            size_t w = (size_t)m->indent + text_width(c->texts.p + m->text, m->len) + FMT_GAP;
+            size_t w = (size_t)m->indent + text_width(c->texts.data + m->text, m->len) + FMT_GAP;
             if (w > column) column = w;
         }
         for (size_t k = i; k < j; k++) {
@@ -1013,7 +997,7 @@ static void render(const fmt_ctx *c, sbuf *out)
             if (m->blank_before && out->len > 0) sb_str(out, "\n");
             size_t start = out->len;
             sb_spaces(out, (size_t)m->indent);
-            sb_add(out, c->texts.p + m->text, m->len);
+            sb_add(out, c->texts.data + m->text, m->len);
             if (m->comment >= 0) {
                 const ast_comment *cm = &c->comments[m->comment];
                 if (!m->comment_only) sb_pad_to(out, start, column);
@@ -1045,11 +1029,11 @@ char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len)
 
     sbuf out = {0};
     render(&c, &out);
-    if (!out.p) sb_str(&out, "");
+    if (!out.data) sb_str(&out, "");
     *len = out.len;
     sb_free(&c.texts);
     free(c.lines);
-    return out.p;
+    return out.data;
 }
 
 char *fmt_expr(const ast_expr *e, const diag_sink *diags)
@@ -1058,6 +1042,6 @@ char *fmt_expr(const ast_expr *e, const diag_sink *diags)
     fmt_ctx c = {.src = f ? f->text : "", .src_len = f ? (uint32_t)f->len : 0};
     sbuf b = {0};
     print_expr(&c, &b, e, AST_PREC_IF);
-    if (!b.p) sb_str(&b, "");
-    return b.p;
+    if (!b.data) sb_str(&b, "");
+    return b.data;
 }
