@@ -7,6 +7,7 @@
  */
 #include "eval_internal.h"
 
+#include <csv.h>
 #include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,14 +104,15 @@ csvr_type eval_csv_type(ast_coltype t)
     }
 }
 
+/* A field of the rejects CSV, always quoted (a record's raw bytes may hold anything),
+ * by libcsv's own writer. */
 void eval_bytes_field(byte_buf *b, const char *text, size_t len, bool last)
 {
-    buf_add(b, "\"", 1);
-    for (size_t i = 0; i < len; i++) {
-        if (text[i] == '"') buf_add(b, "\"", 1);
-        buf_add(b, text + i, 1);
-    }
-    buf_add(b, last ? "\"\n" : "\",", 2);
+    size_t need = csv_write(NULL, 0, text, len);
+    buf_reserve(b, need + 1);
+    csv_write(b->data + b->len, need, text, len);
+    b->len += need;
+    buf_add(b, last ? "\n" : ",", 1);
 }
 
 

@@ -82,7 +82,8 @@ static bool starts_formula(const char *s)
     return strchr("=+-@\t\r", s[0]) != NULL && !is_plain_number(s);
 }
 
-/* The one CSV quoter: quotes S when a reader would otherwise split or trim it; with
+/* The CSV quoter of every output (the rejects file is quoted by libcsv's csv_write):
+ * quotes S when a reader would otherwise split or trim it; with
  * GUARD, a cell a spreadsheet would run as a formula gets a leading apostrophe. */
 static void write_csv_field(FILE *out, const char *s, bool guard)
 {
