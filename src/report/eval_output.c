@@ -83,8 +83,8 @@ static bool starts_formula(const char *s)
 }
 
 /* The CSV quoter of every output (the rejects file is quoted by libcsv's csv_write):
- * quotes S when a reader would otherwise split or trim it; with
- * GUARD, a cell a spreadsheet would run as a formula gets a leading apostrophe. */
+ * quotes S when a reader would otherwise split or trim it; with GUARD, a cell a
+ * spreadsheet would run as a formula gets a leading apostrophe. */
 static void write_csv_field(FILE *out, const char *s, bool guard)
 {
     if (!s || !*s)
