@@ -23,6 +23,7 @@
 #include "kpic/check.h"
 #include "kpic/date.h"
 #include "kpic/decimal.h"
+#include "kpic/ir.h"
 #include "kpic/period.h"
 #include "kpic/value.h"
 
@@ -123,6 +124,12 @@ typedef struct eval_kpi_context {
 eval_value eval_value_of(eval_session *s, ast_expr *expr, size_t period, int staff,
                          const eval_kpi_context *kpi);
 eval_value eval_indicator_value(eval_session *s, ast_decl *indicator, size_t period, int staff);
+/* The session's lowered program (ir.h; ir_of finds the node of a checked expression):
+ * for reports that need to know what an expression reads, not only its value. */
+ir_program *eval_program(const eval_session *s);
+/* eval_value_of for a node of that program (a part of a required expression). */
+eval_value eval_node_value(eval_session *s, const ir_node *node, size_t period, int staff,
+                           const eval_kpi_context *kpi);
 /* The row count eval_require_rows asked for, in period p for one staff member or (-1)
  * the company; null when it was not required. */
 eval_value eval_rows_of(eval_session *s, const ast_expr *aggregate, size_t period, int staff);

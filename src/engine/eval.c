@@ -620,15 +620,26 @@ static const interp_leaves session_leaves = {
     .overflow = leaf_overflow,
 };
 
-eval_value eval_value_of(eval_session *s, ast_expr *expr, size_t period, int staff,
-                         const eval_kpi_context *kpi)
+eval_value eval_node_value(eval_session *s, const ir_node *node, size_t period, int staff,
+                           const eval_kpi_context *kpi)
 {
-    if (!s->executed || s->failed || period >= s->period_count) return eval_null();
+    if (!s->executed || s->failed || period >= s->period_count || !node) return eval_null();
     interp_env env = { .leaves = &session_leaves, .ctx = s, .period = s->periods[period], .group = staff,
                        .kpi = kpi };
     val_t v;
-    interp_eval(&env, lowered(s, expr), &v);
+    interp_eval(&env, node, &v);
     return val_to_eval(&v);
+}
+
+eval_value eval_value_of(eval_session *s, ast_expr *expr, size_t period, int staff,
+                         const eval_kpi_context *kpi)
+{
+    return eval_node_value(s, lowered(s, expr), period, staff, kpi);
+}
+
+ir_program *eval_program(const eval_session *s)
+{
+    return s->ir;
 }
 
 eval_value eval_rows_of(eval_session *s, const ast_expr *aggregate, size_t period, int staff)

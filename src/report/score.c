@@ -85,45 +85,54 @@ eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value ta
     return eval_num(dec_sign(r) < 0 ? dec_from_int64(0) : r);
 }
 
-/* The first scale call in E (outside aggregates) whose numeric input lies outside
- * every interval, evaluated as E is; NULL when there is none. */
-static const ast_decl *find_out_of_scale(eval_session *s, ast_expr *e, size_t period, int staff,
+/* The first scale call in N (outside aggregates, shifts and `in` tests) whose numeric
+ * input lies outside every interval, evaluated as N is: of an `if`, only the branch
+ * taken. NULL when there is none. */
+typedef struct scale_search {
+    eval_session *s;
+    size_t period;
+    int staff;
+    const eval_kpi_context *ctx;
+    dec_t *input;
+    const ast_decl *found;
+} scale_search;
+
+static void search_scale(const ir_node *n, void *arg)
+{
+    scale_search *q = arg;
+    if (!n || q->found) return;
+    switch (n->kind) {
+    case IR_IF: {
+        eval_value c = eval_node_value(q->s, n->a, q->period, q->staff, q->ctx);
+        search_scale(n->a, q);
+        search_scale(c.kind == VAL_BOOL && c.as.b ? n->b : n->c, q);
+        return;
+    }
+    case IR_SCALE: {
+        eval_value x = eval_node_value(q->s, n->a, q->period, q->staff, q->ctx);
+        if (x.kind == VAL_NUM && eval_scale_row(q->s, n->u.decl, x.as.num) < 0) {
+            *q->input = x.as.num;
+            q->found = n->u.decl;
+            return;
+        }
+        search_scale(n->a, q);
+        return;
+    }
+    case IR_AGGREGATE: case IR_ROWS: case IR_PREVIOUS: case IR_LAST_YEAR:
+    case IR_IN_LIST: case IR_IN_SET: case IR_IN_PERIOD: case IR_IN_PREVIOUS_PERIOD: case IR_BEFORE_PERIOD:
+        return;
+    default:
+        ir_each_child(n, search_scale, q);
+        return;
+    }
+}
+
+static const ast_decl *find_out_of_scale(eval_session *s, const ast_expr *e, size_t period, int staff,
                                          const eval_kpi_context *ctx, dec_t *input)
 {
-    if (!e) return NULL;
-    switch (e->kind) {
-    case EX_UNARY:
-        return find_out_of_scale(s, e->u.op.lhs, period, staff, ctx, input);
-    case EX_BINARY: {
-        const ast_decl *d = find_out_of_scale(s, e->u.op.lhs, period, staff, ctx, input);
-        return d ? d : find_out_of_scale(s, e->u.op.rhs, period, staff, ctx, input);
-    }
-    case EX_IF: {
-        /* only the branch that was taken */
-        eval_value c = eval_value_of(s, e->u.cond.cond, period, staff, ctx);
-        const ast_decl *d = find_out_of_scale(s, e->u.cond.cond, period, staff, ctx, input);
-        if (d) return d;
-        ast_expr *taken = c.kind == VAL_BOOL && c.as.b ? e->u.cond.then_expr : e->u.cond.else_expr;
-        return find_out_of_scale(s, taken, period, staff, ctx, input);
-    }
-    case EX_CALL:
-        if (e->call_kind == CALL_SCALE && e->ref && e->u.call.args.len == 1) {
-            eval_value x = eval_value_of(s, e->u.call.args.items[0], period, staff, ctx);
-            if (x.kind == VAL_NUM && eval_scale_row(s, e->ref, x.as.num) < 0) {
-                *input = x.as.num;
-                return e->ref;
-            }
-        }
-        if (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT) return NULL;
-        if (e->call_kind == CALL_PREVIOUS || e->call_kind == CALL_LAST_YEAR) return NULL;
-        for (size_t i = 0; i < e->u.call.args.len; i++) {
-            const ast_decl *d = find_out_of_scale(s, e->u.call.args.items[i], period, staff, ctx, input);
-            if (d) return d;
-        }
-        return NULL;
-    default:
-        return NULL;
-    }
+    scale_search q = {s, period, staff, ctx, input, NULL};
+    search_scale(e ? ir_of(eval_program(s), e) : NULL, &q);
+    return q.found;
 }
 
 /* ---- one statement ------------------------------------------------------------------ */

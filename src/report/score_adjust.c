@@ -302,47 +302,46 @@ static int find_kpi(diag_sink *diags, const score_adjustments *a, const score_ad
     return -1;
 }
 
-/* Whether E reads indicator IND, itself or through other indicators (not inside an
+/* Whether N reads indicator IND, itself or through other indicators (not inside an
  * aggregate's row condition, which reads source columns). */
-static bool reads_indicator(const ast_expr *e, const ast_decl *ind)
+typedef struct indicator_search {
+    const ir_program *program;
+    const ast_decl *indicator;
+    bool found;
+} indicator_search;
+
+static void search_indicator(const ir_node *n, void *arg)
 {
-    if (!e) return false;
-    switch (e->kind) {
-    case EX_NAME:
-        if (e->ref == ind) return true;
-        return e->ref && e->ref->kind == DECL_INDICATOR && reads_indicator(e->ref->u.indicator.expr, ind);
-    case EX_UNARY:
-        return reads_indicator(e->u.op.lhs, ind);
-    case EX_BINARY:
-        return reads_indicator(e->u.op.lhs, ind) || reads_indicator(e->u.op.rhs, ind);
-    case EX_IF:
-        return reads_indicator(e->u.cond.cond, ind) || reads_indicator(e->u.cond.then_expr, ind) ||
-               reads_indicator(e->u.cond.else_expr, ind);
-    case EX_IN_LIST:
-    case EX_IN_SET:
-    case EX_IN_PERIOD:
-        return reads_indicator(e->u.in.lhs, ind);
-    case EX_CALL:
-        for (size_t i = 0; i < e->u.call.args.len; i++)
-            if (reads_indicator(e->u.call.args.items[i], ind)) return true;
-        return false;
-    default:
-        return false;
+    indicator_search *q = arg;
+    if (!n || q->found) return;
+    if (n->kind == IR_INDICATOR) {
+        if (n->u.decl == q->indicator) q->found = true;
+        else search_indicator(ir_indicator(q->program, n->u.decl), q);
+        return;
     }
+    ir_each_child(n, search_indicator, q);
+}
+
+static bool reads_indicator(const eval_session *s, const ast_expr *e, const ast_decl *ind)
+{
+    indicator_search q = {eval_program(s), ind, false};
+    search_indicator(e ? ir_of(q.program, e) : NULL, &q);
+    return q.found;
 }
 
 /* An override changes the kpi's line (achievement, points, score) and what reads
  * `score`; a gate or bonus that names the indicator itself still reads the computed
  * value. That is the rule (an indicator is one figure for everyone who reads it), but
  * never silently: a warning at that line, naming the adjustment. */
-static void warn_direct_reads(diag_sink *diags, const score_adjustments *a, const score_statement *st)
+static void warn_direct_reads(const eval_session *s, diag_sink *diags, const score_adjustments *a,
+                              const score_statement *st)
 {
     for (size_t k = 0; k < st->kpi_count; k++) {
         const score_kpi *kp = &st->kpis[k];
         if (!kp->override || !kp->indicator) continue;
         for (int i = 0; i < st->role->u.role.item_count; i++) {
             const ast_role_item *it = &st->role->u.role.items[i];
-            if ((it->kind != ROLE_GATE && it->kind != ROLE_BONUS) || !reads_indicator(it->expr, kp->indicator))
+            if ((it->kind != ROLE_GATE && it->kind != ROLE_BONUS) || !reads_indicator(s, it->expr, kp->indicator))
                 continue;
             diagnostic *d = diag_report(diags, DIAG_WARNING, it->expr->span, "adjusted-kpi-read",
                                         "this %s reads '%s' itself, so the adjustment of staff '%s' (%s line %u) "
@@ -418,7 +417,7 @@ static bool apply_rows(eval_session *s, score_statement *st, const score_adjustm
             score_statement_free(st);
             *st = redone;
             st->bonus_computed = computed;
-            warn_direct_reads(diags, a, st);
+            warn_direct_reads(s, diags, a, st);
         }
         free(overrides);
         return ok;

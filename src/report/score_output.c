@@ -196,8 +196,13 @@ static const char *missing_reason(render_ctx *c, const score_kpi *kp)
     const char *why;
     if (kp->out_of_scale) {
         char input[NUM_SIZE];
-        eval_format_value(eval_num(kp->out_of_scale_input), kp->scale ? UNIT_PERCENT : UNIT_NUMBER,
-                          input, sizeof input);
+        /* an achievement is a percentage; a scale call's input is shown as the scale's
+         * bounds are written (as the warning shows it), so -5 against [0%, 60%) reads
+         * -500% */
+        if (kp->scale)
+            eval_format_value(eval_num(kp->out_of_scale_input), UNIT_PERCENT, input, sizeof input);
+        else
+            eval_scale_input_text(c->s, kp->out_of_scale, kp->out_of_scale_input, input, sizeof input);
         why = arena_printf(&c->mem, "%s %s outside scale %s", kp->scale ? "achievement" : "input", input,
                            kp->out_of_scale->name);
     } else if (kp->value.kind != VAL_NUM) {
