@@ -48,6 +48,7 @@ typedef struct side_statement {
     const char *reason;        /* with role NULL: why */
     eval_value score, bonus;   /* null when unscored; bonus null without a value */
     bool has_bonus;            /* the role has a `bonus` line */
+    const char *grade;         /* the grade of a role with grades; else NULL */
 } side_statement;
 
 /* A staff member whose statement moved. */
@@ -735,6 +736,7 @@ static side_statement side_of(differ *f, const score_statement *st, const char *
     s.score = st->score;
     s.bonus = st->bonus;
     s.has_bonus = st->has_bonus;
+    if (st->grade.grades && st->grade.settled) s.grade = st->grade.grades->rows[st->grade.grade].name;
     return s;
 }
 
@@ -1107,15 +1109,26 @@ static void staff_table(writer *w, const period_diff *pd, table *t)
 {
     static const char *const head[] = {"staff", "role", "score", "Δ score", "bonus", "Δ bonus"};
     static const bool right[] = {false, false, true, true, true, true};
-    *t = (table){6, head, right, {0}};
+    /* with grades on either side, a grade column after the score: a quota that moved a
+     * member from B to A shows as B → A (a spec without grades keeps its columns) */
+    static const char *const graded_head[] = {"staff", "role", "score", "Δ score", "grade", "bonus", "Δ bonus"};
+    static const bool graded_right[] = {false, false, true, true, false, true, true};
+    bool graded = false;
+    for (size_t i = 0; i < pd->people.len && !graded; i++) {
+        const person_change *c = pd->people.items[i];
+        graded = c->before.grade || c->after.grade;
+    }
+    *t = graded ? (table){7, graded_head, graded_right, {0}} : (table){6, head, right, {0}};
     for (size_t i = 0; i < pd->people.len; i++) {
         const person_change *c = pd->people.items[i];
+        const char *grade = before_after(w, c->before.grade ? c->before.grade : "—", c->after.grade ? c->after.grade : "—");
         const char *cells[] = {staff_text(w, c), before_after(w, side_role(w, &c->before), side_role(w, &c->after)),
                                before_after(w, side_score(w, &c->before), side_score(w, &c->after)),
                                c->score_moved ? signed_text(w, c->score_change, UNIT_POINTS) : "",
                                before_after(w, side_bonus(w, &c->before), side_bonus(w, &c->after)),
                                signed_text(w, c->bonus_change, UNIT_MONEY)};
-        table_row(w, t, cells);
+        const char *graded_cells[] = {cells[0], cells[1], cells[2], cells[3], grade, cells[4], cells[5]};
+        table_row(w, t, graded ? graded_cells : cells);
     }
 }
 
@@ -1293,6 +1306,10 @@ static void json_side(writer *w, const side_statement *s)
     fputs(", \"bonus\": ", w->out);
     if (s->bonus.kind == VAL_NUM) json_money(w, s->bonus.as.num);
     else fputs("null", w->out);
+    if (s->grade) {
+        fputs(", \"grade\": ", w->out);
+        json_opt_string(w, s->grade);
+    }
     fputs("}", w->out);
 }
 
