@@ -896,6 +896,11 @@ static void explain_grade(explain_ctx *x, const score_statement *st)
         fputs(" together)", out);
     }
     fputc('\n', out);
+    if (g->before_regrade >= 0) {
+        label(x, "before");
+        fprintf(out, "%s, before other members' kpi adjustments ranked the group again\n",
+                table->rows[g->before_regrade].name);
+    }
     label(x, "table");
     for (int k = 0; k < table->row_count; k++) {
         const ast_grade *row = &table->rows[k];
