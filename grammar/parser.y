@@ -65,6 +65,16 @@ static void expect_within(parse_ctx *ctx, ast_expect *e, kp_tok word, kp_loc wor
 static ast_test_data *test_data(parse_ctx *ctx, kp_tok source, kp_loc source_loc, kp_loc loc);
 static ast_role_item *pool_bonus(parse_ctx *ctx, kp_tok pool, kp_loc pool_loc, kp_tok name, kp_loc name_loc,
                                  kp_tok share, kp_loc share_loc, ast_expr *share_expr, ptr_vec *bounds);
+static ast_grades *finish_grades(parse_ctx *ctx, ptr_vec *words, kp_loc loc);
+
+/* A word or literal inside `grades { … }`, as the grammar collects them: the rows are
+ * cut from the flat list by finish_grades (a row's factor is optional, which a
+ * grammar of rows could not tell from the next row's name). */
+typedef struct grade_word {
+    kp_tok tok;                /* IDENT: the word; else unused */
+    kp_loc loc;
+    ast_expr *literal;         /* a number, percentage, string or date; NULL for a word */
+} grade_word;
 
 /* `cap EXPR` or `floor EXPR` after a pool's share, as the grammar collects them. */
 typedef struct pool_bound {
@@ -128,17 +138,18 @@ enum { CLAUSE_WHERE, CLAUSE_HAVING, CLAUSE_OVER };
              KW_OVER "over" KW_WHERE "where" KW_HAVING "having" KW_INF "inf"
              KW_TRUE "true" KW_FALSE "false" KW_TIME "time"
              KW_TEST "test" KW_DATA "data" KW_EXPECT "expect" DATA_LINE "a line of data"
-             KW_POOL "pool"
+             KW_POOL "pool" KW_GRADES "grades"
 %token GE ">=" LE "<=" NE "!=" ARROW "->" DOTDOT ".."
 
 %type <decl> decl import_decl period_decl currency_decl source_decl staff_decl
-             indicator_decl set_decl scale_decl role_decl test_decl pool_decl
+             indicator_decl set_decl scale_decl role_decl test_decl pool_decl grades_decl
 %type <expr> expr primary call scale_number scale_literal opt_note_expr
 %type <list> columns column_flags key_columns scale_rows role_items args expr_list test_items data_lines pool_bounds
+             grade_words
 %type <test_item> test_item
 %type <expect> expect_target expect_item
 %type <expr> expect_value
-%type <tok> target_word staff_key kw_test kw_pool data_source test_period
+%type <tok> target_word staff_key kw_test kw_pool kw_grades data_source test_period
 %type <column> column key_line key_column
 %type <row> scale_row
 %type <item> role_item kpi_head
@@ -179,10 +190,11 @@ kw_scale:     "scale"     { $$ = $1; declaration_starts(ctx); } ;
 kw_role:      "role"      { $$ = $1; declaration_starts(ctx); } ;
 kw_test:      "test"      { $$ = $1; declaration_starts(ctx); } ;
 kw_pool:      "pool"      { $$ = $1; declaration_starts(ctx); } ;
+kw_grades:    "grades"    { $$ = $1; declaration_starts(ctx); } ;
 
 decl:
     import_decl | period_decl | currency_decl | source_decl | staff_decl
-  | indicator_decl | set_decl | scale_decl | role_decl | test_decl | pool_decl
+  | indicator_decl | set_decl | scale_decl | role_decl | test_decl | pool_decl | grades_decl
   ;
 
 import_decl:
@@ -527,6 +539,52 @@ pool_decl:
     }
   ;
 
+/* grades NAME ["LABEL"] { A top 20% factor 1.5  B next 70% factor 1  C rest factor 0 }:
+ * `grades` is a keyword only where it starts a line outside any block and a name and
+ * '{' or a label follow, or at the start of a line of a role (lexer.l). */
+grades_decl:
+    kw_grades IDENT opt_label '{' grade_words '}' {
+        $$ = ast_new_decl(ctx->mem, DECL_GRADES, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = $2.text;
+        $$->name_span = SPAN(@2);
+        $$->u.grades.label = $3.text;
+        $$->u.grades.label_span = SPAN(@3);
+        kp_loc table = @4;
+        table.end = @6.end;
+        $$->u.grades.table = finish_grades(ctx, &$5, table);
+        $$->u.grades.table->decl = $$;
+    }
+  ;
+
+grade_words:
+    %empty                  { memset(&$$, 0, sizeof $$); }
+  | grade_words IDENT {
+        $$ = $1;
+        grade_word *w = arena_alloc(ctx->mem, sizeof *w);
+        w->tok = $2; w->loc = @2;
+        ptr_vec_push(ctx->mem, &$$, w);
+    }
+  | grade_words scale_number {
+        $$ = $1;
+        grade_word *w = arena_alloc(ctx->mem, sizeof *w);
+        w->loc = @2; w->literal = $2;
+        ptr_vec_push(ctx->mem, &$$, w);
+    }
+  | grade_words STRING {
+        $$ = $1;
+        grade_word *w = arena_alloc(ctx->mem, sizeof *w);
+        w->loc = @2; w->literal = literal(ctx, EX_STRING, $2, @2);
+        ptr_vec_push(ctx->mem, &$$, w);
+    }
+  | grade_words DATE {
+        $$ = $1;
+        grade_word *w = arena_alloc(ctx->mem, sizeof *w);
+        w->loc = @2; w->literal = literal(ctx, EX_DATE, $2, @2);
+        ptr_vec_push(ctx->mem, &$$, w);
+    }
+  ;
+
 role_items:
     %empty                { memset(&$$, 0, sizeof $$); }
   | role_items role_item  { $$ = $1; ptr_vec_push(ctx->mem, &$$, $2); }
@@ -596,6 +654,19 @@ role_item:
          * pool_bonus, so that `pool`, `share`, `cap` and `floor` stay names elsewhere */
         $$ = pool_bonus(ctx, $2, @2, $3, @3, $4, @4, $5, &$6);
         $$->span = SPAN(@$);
+    }
+  | "grades" '{' grade_words '}' {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = ROLE_GRADES; $$->span = SPAN(@$);
+        kp_loc table = @2;
+        table.end = @4.end;
+        $$->grades = finish_grades(ctx, &$3, table);
+    }
+  | "grades" IDENT {
+        $$ = arena_alloc(ctx->mem, sizeof *$$);
+        $$->kind = ROLE_GRADES; $$->span = SPAN(@$);
+        $$->grades_name = $2.text;
+        $$->grades_name_span = SPAN(@2);
     }
   | "missing" IDENT {
         $$ = arena_alloc(ctx->mem, sizeof *$$);
@@ -1039,6 +1110,95 @@ static ast_role_item *pool_bonus(parse_ctx *ctx, kp_tok pool, kp_loc pool_loc, k
 
 /* Kpi-level `points EXPR` lines are written after their kpi line; a `points NAME` line
  * names the role's scale. */
+/* The rows of a grades table from its words: NAME `top` QUOTA for the first grade,
+ * NAME `next` QUOTA for the ones after it, NAME `rest` for the last, each optionally
+ * followed by `factor` X. The order of the words and what follows each is checked
+ * here, located at the word; the quotas and factors themselves by the checker. */
+static ast_grades *finish_grades(parse_ctx *ctx, ptr_vec *words, kp_loc loc)
+{
+    ast_grades *g = arena_alloc(ctx->mem, sizeof *g);
+    g->span = SPAN(loc);
+    g->rows = arena_alloc(ctx->mem, (words->len + 1) * sizeof *g->rows);
+    size_t i = 0, n = words->len;
+    grade_word **w = (grade_word **)words->items;
+    while (i < n) {
+        if (w[i]->literal) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(w[i]->loc), "bad-grades",
+                                        "unexpected '%s' in grades, expected a grade's name",
+                                        diag_span_text(ctx->diags, SPAN(w[i]->loc), ctx->mem));
+            diag_hint(ctx->diags, d, "write one grade per line: A top 20%% factor 1.5, then B next 70%% factor 1, "
+                      "and C rest factor 0.5 last");
+            i++;
+            continue;
+        }
+        ast_grade *row = &g->rows[g->row_count++];
+        row->name = w[i]->tok.text;
+        row->name_span = SPAN(w[i]->loc);
+        row->span = row->name_span;
+        i++;
+        const char *word = i < n && !w[i]->literal ? w[i]->tok.text : NULL;
+        bool first = g->row_count == 1;
+        if (!word || (strcmp(word, "top") && strcmp(word, "next") && strcmp(word, "rest"))) {
+            kp_span at = i < n ? SPAN(w[i]->loc) : row->name_span;
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, at, "bad-grades",
+                                        "grade '%s' needs 'top', 'next' or 'rest' after its name", row->name);
+            diag_hint(ctx->diags, d, "write '%s %s 20%%' for a share of the ranked members, or '%s rest' for "
+                      "everyone below the grades above", row->name, first ? "top" : "next", row->name);
+            /* skip to the next word that could start a grade */
+            while (i < n && (w[i]->literal || (i + 1 < n && w[i + 1]->literal))) i++;
+            continue;
+        }
+        row->word_span = SPAN(w[i]->loc);
+        row->rest = !strcmp(word, "rest");
+        i++;
+        if (!row->rest) {
+            if (i < n && w[i]->literal) {
+                row->quota = w[i]->literal;
+                row->span.end = row->quota->span.end;
+                i++;
+            } else {
+                diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, row->word_span, "bad-grades",
+                                            "grade '%s' has no quota after '%s'", row->name, word);
+                diag_hint(ctx->diags, d, "write '%s %s 20%%': the share of the ranked members the grade takes",
+                          row->name, word);
+            }
+        } else {
+            row->span.end = row->word_span.end;
+            if (i < n && w[i]->literal) {
+                diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(w[i]->loc), "bad-grades",
+                                            "grade '%s' is the rest: it takes everyone below the grades above, "
+                                            "so it has no quota", row->name);
+                diag_hint(ctx->diags, d, "write '%s rest', or '%s next %s' followed by a last grade that is the rest",
+                          row->name, row->name, diag_span_text(ctx->diags, SPAN(w[i]->loc), ctx->mem));
+                i++;
+            }
+        }
+        if (i < n && !w[i]->literal && !strcmp(w[i]->tok.text, "factor")) {
+            kp_loc factor_loc = w[i]->loc;
+            i++;
+            if (i < n && w[i]->literal) {
+                row->factor = w[i]->literal;
+                row->factor_span = SPAN(factor_loc);
+                row->factor_span.end = row->factor->span.end;
+                row->span.end = row->factor->span.end;
+                i++;
+            } else {
+                diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(factor_loc), "bad-grades",
+                                            "grade '%s' has no number after 'factor'", row->name);
+                diag_hint(ctx->diags, d, "write 'factor 1.5' or 'factor 120%%': what the grade multiplies the bonus "
+                          "by as grade_factor");
+                /* a name after `factor` (a constant the table cannot hold) is skipped
+                 * when the word after it is not a grade's `top`/`next`/`rest` */
+                if (i < n && !w[i]->literal && i + 1 < n && !w[i + 1]->literal &&
+                    strcmp(w[i + 1]->tok.text, "top") && strcmp(w[i + 1]->tok.text, "next") &&
+                    strcmp(w[i + 1]->tok.text, "rest"))
+                    i++;
+            }
+        }
+    }
+    return g;
+}
+
 static ast_decl *finish_role(parse_ctx *ctx, ast_decl *role, ptr_vec *items)
 {
     ast_role_item *out = arena_alloc(ctx->mem, (items->len + 1) * sizeof *out);
@@ -1445,7 +1605,8 @@ static int yyreport_syntax_error(const yypcontext_t *yyctx, parse_ctx *ctx)
     bool declaration_keyword = got == YYSYMBOL_KW_IMPORT || got == YYSYMBOL_KW_PERIOD ||
         got == YYSYMBOL_KW_SOURCE || got == YYSYMBOL_KW_STAFF || got == YYSYMBOL_KW_INDICATOR ||
         got == YYSYMBOL_KW_SET || got == YYSYMBOL_KW_SCALE || got == YYSYMBOL_KW_ROLE ||
-        got == YYSYMBOL_KW_CURRENCY || got == YYSYMBOL_KW_TEST || got == YYSYMBOL_KW_POOL;
+        got == YYSYMBOL_KW_CURRENCY || got == YYSYMBOL_KW_TEST || got == YYSYMBOL_KW_POOL ||
+        got == YYSYMBOL_KW_GRADES;
     if (ctx->brace_depth > 0 && (got == YYSYMBOL_YYEOF || declaration_keyword ||
                                  line_starts_declaration(ctx, loc->start))) {
         int open = ctx->brace_depth <= PARSE_MAX_BRACES ? ctx->brace_depth - 1 : PARSE_MAX_BRACES - 1;

@@ -130,7 +130,10 @@ typedef enum ast_ref_kind {
     REF_STAFF_COLUMN,          /* staff.COL: ref.decl is the roster, ref.column the column */
     REF_PERIOD_START, REF_PERIOD_END,
     REF_VALUE, REF_TARGET, REF_ACHIEVEMENT,   /* inside a kpi's points expression */
-    REF_SCORE, REF_EMPLOYED                   /* inside a role's bonus (and gates) */
+    REF_SCORE, REF_EMPLOYED,                  /* inside a role's bonus (and gates) */
+    /* inside the bonus of a role with grades (docs/language.md §9.4): the member's
+     * grade (text), rank (1 = best), percentile and their grade's factor */
+    REF_GRADE, REF_RANK, REF_PERCENTILE, REF_GRADE_FACTOR
 } ast_ref_kind;
 
 typedef enum ast_call_kind {
@@ -219,7 +222,9 @@ typedef enum ast_decl_kind {
     DECL_IMPORT, DECL_PERIOD, DECL_CURRENCY, DECL_SOURCE, DECL_STAFF,
     DECL_INDICATOR, DECL_SET, DECL_SCALE, DECL_ROLE,
     DECL_TEST,                 /* test "NAME" { … }: a test of the spec (spectest.h) */
-    DECL_POOL                  /* pool NAME ["LABEL"] = AMOUNT: money that roles share out */
+    DECL_POOL,                 /* pool NAME ["LABEL"] = AMOUNT: money that roles share out */
+    DECL_GRADES                /* grades NAME ["LABEL"] { A top 20% factor 1.5 … }: a
+                                  forced distribution that roles rank their members on */
 } ast_decl_kind;
 
 typedef struct ast_column {
@@ -263,8 +268,36 @@ typedef struct ast_scale_row {
     kp_span span;
 } ast_scale_row;
 
+/* One grade of a forced distribution: `A top 20% factor 1.5`, `B next 70%`, `C rest`. */
+typedef struct ast_grade {
+    const char *name;          /* A */
+    kp_span name_span;
+    bool rest;                 /* `rest`: the last grade, everyone not in a grade above */
+    kp_span word_span;         /* `top`, `next` or `rest` */
+    ast_expr *quota;           /* a percentage (or number) literal; NULL for `rest` */
+    ast_expr *factor;          /* `factor X`: a number or percentage literal; NULL when absent */
+    kp_span factor_span;       /* from `factor` to the end of X */
+    kp_span span;              /* the whole grade */
+} ast_grade;
+
+/* A table of grades, in a role (`grades { … }`) or declared on its own
+ * (`grades NAME { … }`, DECL_GRADES): every role that uses one table is ranked as
+ * one group (docs/language.md §9.4). */
+typedef struct ast_grades {
+    ast_grade *rows;           /* best grade first */
+    int row_count;
+    kp_span span;              /* from '{' to '}' */
+    struct ast_decl *decl;     /* the DECL_GRADES it belongs to; NULL inside a role */
+    /* checker annotations */
+    bool valid;                /* the rows checked without errors: quotas decodable, a
+                                  `rest` last, factors on every grade or on none */
+    bool has_factors;          /* every grade has a factor */
+    ptr_vec roles;             /* ast_decl* of the roles ranked on it, in order */
+} ast_grades;
+
 typedef enum ast_role_item_kind {
-    ROLE_KPI, ROLE_POINTS, ROLE_GATE, ROLE_BONUS, ROLE_MISSING
+    ROLE_KPI, ROLE_POINTS, ROLE_GATE, ROLE_BONUS, ROLE_MISSING,
+    ROLE_GRADES                /* `grades { … }` or `grades NAME` */
 } ast_role_item_kind;
 
 typedef enum ast_comparator { CMP_GE, CMP_LE } ast_comparator;
@@ -296,8 +329,13 @@ typedef struct ast_role_item {
     ast_expr *cap, *floor;     /* money per member, or NULL when not declared */
     /* ROLE_MISSING: true for `missing skip`, false for `missing zero` */
     bool missing_skip;
-    /* checker annotation: the indicator (ROLE_KPI), scale (ROLE_POINTS) or pool
-     * (ROLE_BONUS from a pool) */
+    /* ROLE_GRADES: the table written in the role, or NULL for `grades NAME` (NAME in
+     * grades_name, and grades set to the declaration's table once checked) */
+    ast_grades *grades;
+    const char *grades_name;
+    kp_span grades_name_span;
+    /* checker annotation: the indicator (ROLE_KPI), scale (ROLE_POINTS), pool
+     * (ROLE_BONUS from a pool) or grades declaration (ROLE_GRADES with a name) */
     ast_decl *ref;
 } ast_role_item;
 
@@ -423,6 +461,11 @@ struct ast_decl {
             ptr_vec roles;        /* checker annotation: ast_decl* of the roles whose
                                      bonus is a part of it, in declaration order */
         } pool;
+        struct {               /* DECL_GRADES */
+            const char *label;    /* NULL when absent */
+            kp_span label_span;
+            ast_grades *table;
+        } grades;
         struct {               /* DECL_TEST: name is the test's name (decoded) */
             const char *period;   /* `period P` as written (P alone), or NULL when absent */
             kp_span period_span;  /* P */
@@ -482,6 +525,8 @@ typedef struct ast_attachment {
 void ast_spec_attach(ast_spec *spec, const void *key, void *value, void (*release)(void *value));
 /* The value attached under KEY, or NULL. */
 void *ast_spec_attached(const ast_spec *spec, const void *key);
+/* The grades ROLE ranks its members on (its `grades` line, resolved), or NULL. */
+const ast_grades *ast_role_grades(const struct ast_decl *role);
 
 /* ">=" or "<=", as a kpi's target is written. */
 const char *ast_comparator_text(ast_comparator cmp);

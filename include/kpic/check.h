@@ -48,6 +48,7 @@ typedef struct chk_model {
     ptr_vec scales;            /* ast_decl* DECL_SCALE */
     ptr_vec roles;             /* ast_decl* DECL_ROLE */
     ptr_vec pools;             /* ast_decl* DECL_POOL, in declaration order */
+    ptr_vec grades;            /* ast_decl* DECL_GRADES, in declaration order */
     ptr_vec tests;             /* ast_decl* DECL_TEST, in declaration order */
     chk_names *names;          /* every global name -> its first declaration (chk_find) */
 } chk_model;

@@ -112,10 +112,17 @@ bool eval_write_rejects(const eval_session *s, const char **why);
  * before writing it, so an overflowed figure is never shown as n/a. */
 bool eval_overflow_check(eval_session *s);
 
+/* A member's place in the ranking of a role with grades (docs/language.md §9.4):
+ * what the bonus reads as grade (text), rank, percentile and grade_factor. */
+typedef struct eval_grade_context {
+    eval_value grade, rank, percentile, factor;
+} eval_grade_context;
+
 /* Context of a role's kpi while its target, points, gates and bonus are evaluated. */
 typedef struct eval_kpi_context {
     eval_value value, target, achievement;
     eval_value score, employed;
+    const eval_grade_context *grades; /* the bonus of a role with grades; else NULL */
 } eval_kpi_context;
 
 /* The value of a required expression in period p (index into the session's periods)

@@ -133,6 +133,12 @@ typedef enum ir_kind {
     IR_COALESCE,        /* coalesce(a, b): a unless it is null, else b (b is evaluated
                            only then, like SQL's COALESCE). a and b have one type and,
                            for numbers, one unit (the checker's). */
+    IR_GRADE,           /* the kpi context of a role with grades (its bonus only, */
+    IR_RANK,            /* docs/language.md §9.4): the member's grade (a text), rank */
+    IR_PERCENTILE,      /* (1 = the best score; ties share one), percentile (a ratio: */
+    IR_GRADE_FACTOR,    /* the share of the others ranked below) and their grade's
+                           factor. Rank and percentile are null for a member who is not
+                           ranked (no score, a failed gate). */
 
     IR_KIND_COUNT
 } ir_kind;
@@ -309,6 +315,9 @@ ir_program *lower_spec(arena *mem, const chk_model *model);
  * every later call, so that the ceiling check, the runs, doc and sql share one lowering.
  * Not while the program is being read by other threads. */
 ir_program *ir_program_of(ast_spec *spec, const chk_model *model);
+/* A checked number or percentage literal, possibly negated (-50%), as an exact decimal
+ * (25% is 0.25): a grade's quota and factor. False for any other expression. */
+bool lower_number_literal(const ast_expr *e, dec_t *out);
 /* Lowers one more checked expression (a --expr, a test's) into P, sharing P's
  * aggregates; the same node when E was lowered before. Not while P is being read by
  * other threads. */

@@ -5,7 +5,8 @@
  * (the role's scale or the kpi's own expression), weight and weighted points; the
  * `missing` rules (zero, or skip with the other weights rescaled); the score; the
  * gates; the bonus, rounded once at the end, or a part of a bonus pool divided among
- * the statements that share it (score_pool.c). Also the outputs of `kpic score`
+ * the statements that share it (score_pool.c); the ranks and grades of roles with a
+ * forced distribution, before their bonus (score_grades.c). Also the outputs of `kpic score`
  * (table, JSON, CSV, Markdown, HTML: score_output.c) and `kpic explain`
  * (score_explain.c).
  *
@@ -103,6 +104,29 @@ typedef struct score_pool_part {
                                   adjustment of its own): the part before; else null */
 } score_pool_part;
 
+/* A statement's place in the ranking of a role with grades (docs/language.md §9.4):
+ * the members of every role ranked on one table, in one period, form one group. */
+typedef struct score_grade_place {
+    const ast_grades *grades;  /* the role's table; NULL when the role has no grades */
+    bool settled;              /* the group was ranked: the fields below and the bonus are set */
+    int rank;                  /* 1 = the best score, ties share one; 0: not ranked (no
+                                  score, or a failed gate) */
+    int grade;                 /* index into grades->rows (not ranked: the last grade) */
+    eval_value factor;         /* the grade's factor; null when the table has none */
+    eval_value percentile;     /* the share of the other ranked members with a lower score
+                                  (100% when ranked alone); null when not ranked */
+    size_t tied;               /* ranked members sharing this rank (1: no tie) */
+    size_t ranked, members;    /* the group in this period: ranked members, statements */
+    int before_regrade;        /* the grade before other members' `kpi` adjustments ranked
+                                  the group again, when it changed; else -1 */
+    eval_value bonus_before;   /* the same for the bonus (not a pool's part, whose note
+                                  is the pool's): when it changed; else null */
+    eval_grade_context values; /* what the bonus reads: grade, rank, percentile, factor */
+    struct score_grade_run *run; /* score_settle_one (explain): the group's distribution,
+                                  owned by the statement; NULL in a score_result, which
+                                  holds its runs */
+} score_grade_place;
+
 /* The scoring of one staff member in one period. */
 typedef struct score_statement {
     size_t period;             /* index into the session's periods */
@@ -125,6 +149,7 @@ typedef struct score_statement {
     const struct score_adjustment **adjustments; /* applied to this statement, file order */
     size_t adjustment_count;
     score_pool_part pool;      /* the bonus as a part of a pool (pool.pool not NULL) */
+    score_grade_place grade;   /* the ranking (grade.grades not NULL) */
 } score_statement;
 
 /* A roster row left out of one period, never silently. */
@@ -146,6 +171,18 @@ typedef struct score_pool_run {
     bool failed;               /* an error was reported: no part is paid */
 } score_pool_run;
 
+/* One group ranked in one period: its grade distribution (docs/language.md §9.4). */
+typedef struct score_grade_run {
+    size_t period;             /* index into the session's periods */
+    const ast_grades *grades;
+    size_t members, ranked;    /* statements; those ranked */
+    size_t *counts;            /* per grade: members given it (the unranked in the last) */
+    size_t *places;            /* per grade: the ranked places grades 0..k take together
+                                  by their quotas (the cut-off after rounding) */
+    eval_value *lowest;        /* per grade: the lowest score given it among the ranked;
+                                  null when no ranked member has it */
+} score_grade_run;
+
 /* Every statement of a run: per period (session order), the scored roster rows in
  * roster order; and every unscored roster row in the same order. */
 typedef struct score_result {
@@ -162,6 +199,9 @@ typedef struct score_result {
     size_t pool_count;
     bool pool_failed;          /* a pool could not be divided (a located error): the run
                                   must fail and write nothing, as for total_overflow */
+    score_grade_run *grade_runs; /* per period, each table roles rank on, in the order
+                                  of the first role using it */
+    size_t grade_run_count;
 } score_result;
 
 /* Marks everything scoring needs as required: every kpi's indicator, target and own
@@ -197,6 +237,16 @@ bool score_pool_settle(eval_session *s, const ast_decl *pool, size_t period, sco
  * for them, when A is not NULL) and divides the pool. False after an error. */
 bool score_pool_settle_one(eval_session *s, score_statement *st, const struct score_adjustments *a,
                            diag_sink *diags);
+
+/* For `kpic explain` of ST (period 0) when its bonus waits on others: a role with
+ * grades (its group is ranked: every other roster row of period 0 is scored, with the
+ * `kpi` rows of A when A is not NULL) or a part of a pool (divided as by
+ * score_pool_settle_one). Sets ST's grade place and bonus. False after an error. */
+bool score_settle_one(eval_session *s, score_statement *st, const struct score_adjustments *a,
+                      diag_sink *diags);
+
+/* Frees what RUN's arrays hold. */
+void score_grade_run_free(score_grade_run *run);
 
 /* Scores one staff member (roster index) with ROLE in period PERIOD (index) into *OUT,
  * whose arrays are malloc'd (release with score_statement_free). Reports nothing. */
@@ -329,6 +379,10 @@ typedef enum score_grade_status {
  * takes the better grade together even beyond its quota. */
 score_grade_status score_grade_assign(const eval_value *scores, const bool *rankable, size_t n, const dec_t *quotas,
                                       size_t grade_count, int *rank, int *grade);
+
+/* The cumulative boundaries score_grade_assign grades RANKED members by: BOUND[k] is
+ * how many ranked places grades 0..k take together (the last is RANKED). */
+score_grade_status score_grade_bounds(const dec_t *quotas, size_t grade_count, size_t ranked, size_t *bound);
 
 /* ---- outputs (score_output.c) ---- */
 

@@ -280,8 +280,8 @@ int cli_explain(int argc, char **argv)
         score_statement st;
         score_statement_compute(session, role, 0, staff, &st);
         bool adjusted = adjustments ? score_adjust_statement(session, &st, adjustments, &diags)
-                                    : !st.pool.pool || score_pool_settle_one(session, &st, NULL, &diags);
-        if (!adjustments && st.pool.pool) st.bonus_computed = st.bonus;
+                                    : score_settle_one(session, &st, NULL, &diags);
+        if (!adjustments && (st.pool.pool || st.grade.grades)) st.bonus_computed = st.bonus;
         size_t len;
         char *text = score_explain(trace, session, &diags, &st, kpi, &len);
         bool given = !values || vals_report_missing(values, &diags);

@@ -583,6 +583,10 @@ static void leaf_context(const interp_env *env, ir_kind which, val_t *out)
     case IR_ACHIEVEMENT: val_from_eval(&kpi->achievement, out); return;
     case IR_SCORE: val_from_eval(&kpi->score, out); return;
     case IR_EMPLOYED: val_from_eval(&kpi->employed, out); return;
+    case IR_GRADE: if (kpi->grades) val_from_eval(&kpi->grades->grade, out); return;
+    case IR_RANK: if (kpi->grades) val_from_eval(&kpi->grades->rank, out); return;
+    case IR_PERCENTILE: if (kpi->grades) val_from_eval(&kpi->grades->percentile, out); return;
+    case IR_GRADE_FACTOR: if (kpi->grades) val_from_eval(&kpi->grades->factor, out); return;
     default: return;
     }
 }

@@ -74,6 +74,7 @@ void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
     case IR_AGGREGATE: case IR_ROWS: if (leaves->aggregate) leaves->aggregate(env, n, out); return;
     case IR_GROUP_AGGREGATE: if (leaves->group) leaves->group(env, n, out); return;
     case IR_VALUE: case IR_TARGET: case IR_ACHIEVEMENT: case IR_EMPLOYED: case IR_SCORE:
+    case IR_GRADE: case IR_RANK: case IR_PERCENTILE: case IR_GRADE_FACTOR:
         if (leaves->context) leaves->context(env, n->kind, out);
         return;
     case IR_NEG: interp_eval(env, n->a, &a); val_neg(&a, out); return;

@@ -102,6 +102,13 @@ const char *ast_column_header(const ast_column *col)
     return col->header != NULL ? col->header : col->name;
 }
 
+const ast_grades *ast_role_grades(const ast_decl *role)
+{
+    for (int i = 0; role && i < role->u.role.item_count; i++)
+        if (role->u.role.items[i].kind == ROLE_GRADES) return role->u.role.items[i].grades;
+    return NULL;
+}
+
 const char *ast_comparator_text(ast_comparator cmp)
 {
     return cmp == CMP_GE ? ">=" : "<=";

@@ -53,6 +53,7 @@ const char *chk_kind_phrase(ast_decl_kind kind)
     case DECL_SCALE: return "a scale";
     case DECL_ROLE: return "a role";
     case DECL_POOL: return "a pool";
+    case DECL_GRADES: return "a grades table";
     default: return "a declaration";
     }
 }
@@ -67,6 +68,7 @@ const char *chk_kind_word(ast_decl_kind kind)
     case DECL_SCALE: return "scale";
     case DECL_ROLE: return "role";
     case DECL_POOL: return "pool";
+    case DECL_GRADES: return "grades";
     default: return "declaration";
     }
 }
@@ -375,6 +377,10 @@ static void collect(chk_ctx *c)
         case DECL_POOL:
             ptr_vec_push(c->mem, &m->pools, d);
             ptr_vec_push(c->mem, &c->cand_pools, (void *)d->name);
+            break;
+        case DECL_GRADES:
+            ptr_vec_push(c->mem, &m->grades, d);
+            ptr_vec_push(c->mem, &c->cand_grades, (void *)d->name);
             break;
         case DECL_IMPORT: continue;
         case DECL_TEST: ptr_vec_push(c->mem, &m->tests, d); continue;
@@ -860,23 +866,25 @@ static void check_role(chk_ctx *c, ast_decl *role)
 {
     ast_role_item *items = role->u.role.items;
     int n = role->u.role.item_count;
-    ast_role_item *scale_item = NULL, *bonus = NULL, *missing = NULL;
+    ast_role_item *scale_item = NULL, *bonus = NULL, *missing = NULL, *grades = NULL;
 
     /* role-wide lines first: a kpi needs to know whether the role has a points scale */
     for (int i = 0; i < n; i++) {
         ast_role_item *it = &items[i];
         ast_role_item **seen = it->kind == ROLE_POINTS ? &scale_item
                              : it->kind == ROLE_BONUS ? &bonus
-                             : it->kind == ROLE_MISSING ? &missing : NULL;
+                             : it->kind == ROLE_MISSING ? &missing
+                             : it->kind == ROLE_GRADES ? &grades : NULL;
         if (!seen) continue;
         if (*seen) {
-            static const char *const what[] = {"kpi", "points", "gate", "bonus", "missing"};
+            static const char *const what[] = {"kpi", "points", "gate", "bonus", "missing", "grades"};
             diagnostic *r = diag_report(c->diags, DIAG_ERROR, it->span, "duplicate-item",
                                         "role '%s' has a second '%s' line", role->name, what[it->kind]);
             diag_note(c->diags, r, (*seen)->span, "the first is here");
             continue;
         }
         *seen = it;
+        if (it->kind == ROLE_GRADES) chk_role_grades(c, role, it);
         if (it->kind != ROLE_POINTS || !it->scale) continue;
         chk_entry *en = chk_lookup(c, it->scale);
         if (!en) {
@@ -1023,12 +1031,21 @@ static void check_role(chk_ctx *c, ast_decl *role)
         if (it->kind != ROLE_GATE && it->kind != ROLE_BONUS) continue;
         chk_scope s = base;
         s.bonus_gate = true;
+        /* the ranking needs every member's score and gates, so only the bonus reads it */
+        if (it->kind == ROLE_BONUS && grades && grades->grades) s.grades = grades->grades;
+        s.in_gate = it->kind == ROLE_GATE;
         if (it->pool) {
             check_pool_bonus(c, &s, role, it);
+            if (s.grades) {
+                chk_grade_texts(c, s.grades, it->share);
+                chk_grade_texts(c, s.grades, it->cap);
+                chk_grade_texts(c, s.grades, it->floor);
+            }
             continue;
         }
         chk_expr(c, &s, it->expr);
         ast_expr *e = it->expr;
+        if (s.grades) chk_grade_texts(c, s.grades, e);
         if (e->type == TYPE_ERROR) continue;
         if (it->kind == ROLE_GATE) {
             chk_require_bool(c, e, "a gate");
@@ -1108,6 +1125,7 @@ chk_model *chk_check(ast_spec *spec)
         if (d->kind == DECL_SOURCE || d->kind == DECL_STAFF) check_key(&c, d);
     }
     for (size_t i = 0; i < c.model->scales.len; i++) chk_scale(&c, c.model->scales.items[i]);
+    for (size_t i = 0; i < c.model->grades.len; i++) chk_grades_decl(&c, c.model->grades.items[i]);
 
     int node = 0;
     for (size_t i = 0; i < spec->decls.len; i++) {
@@ -1117,6 +1135,7 @@ chk_model *chk_check(ast_spec *spec)
     }
     for (size_t i = 0; i < c.model->roles.len; i++) check_role(&c, c.model->roles.items[i]);
     for (size_t i = 0; i < c.model->pools.len; i++) check_pool(&c, c.model->pools.items[i]);
+    for (size_t i = 0; i < c.model->grades.len; i++) chk_grades_unused(&c, c.model->grades.items[i]);
 
     find_cycles(&c);
     *c.model->names = c.names;

@@ -303,6 +303,39 @@ static bool is_bonus_name(const char *n)
     return !strcmp(n, "score") || !strcmp(n, "employed");
 }
 
+static bool is_grade_name(const char *n)
+{
+    return !strcmp(n, "grade") || !strcmp(n, "rank") || !strcmp(n, "percentile") || !strcmp(n, "grade_factor");
+}
+
+/* grade, rank, percentile and grade_factor in the bonus of a role with grades. */
+static void grade_name(chk_ctx *c, chk_scope *s, ast_expr *e)
+{
+    const char *n = e->u.name.name;
+    e->per_staff = true;
+    if (!strcmp(n, "grade")) {
+        e->ref_kind = REF_GRADE;
+        result(e, TYPE_TEXT, DIM_NUMBER);
+    } else if (!strcmp(n, "rank")) {
+        e->ref_kind = REF_RANK;
+        result(e, TYPE_NUM, DIM_NUMBER);
+    } else if (!strcmp(n, "percentile")) {
+        e->ref_kind = REF_PERCENTILE;
+        result(e, TYPE_NUM, DIM_RATIO);
+    } else {
+        e->ref_kind = REF_GRADE_FACTOR;
+        result(e, TYPE_NUM, DIM_NUMBER);
+        if (s->grades->valid && !s->grades->has_factors) {
+            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "grade-factor",
+                                        "'grade_factor' needs a factor on every grade, but the grades of role '%s' "
+                                        "have none", s->role->name);
+            diag_hint(c->diags, d, "write the factor after each grade: A top 20%% factor 1.5  B next 70%% factor 1  "
+                      "C rest factor 0.5");
+            result(e, TYPE_ERROR, DIM_NUMBER);
+        }
+    }
+}
+
 /* value/target/achievement in a kpi's points, score/employed in bonus and gate. Returns
  * true when the name was one of those (handled, possibly with an error). */
 static bool contextual_name(chk_ctx *c, chk_scope *s, ast_expr *e)
@@ -326,6 +359,10 @@ static bool contextual_name(chk_ctx *c, chk_scope *s, ast_expr *e)
             diag_hint(c->diags, d, "give the kpi a target, e.g. target >= 100");
             result(e, TYPE_ERROR, DIM_NUMBER);
         }
+        return true;
+    }
+    if (s->kind == SCOPE_ROLE && s->grades && is_grade_name(n)) {
+        grade_name(c, s, e);
         return true;
     }
     /* employed prorates targets (`staff.quota * employed`) as well as the bonus */
@@ -352,6 +389,19 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
                         "unknown column '%s' in source '%s'", n, s->source->name);
         for (int i = 0; i < s->source->u.source.column_count; i++)
             ptr_vec_push(c->mem, &cands, (void *)s->source->u.source.columns[i].name);
+    } else if (is_grade_name(n) && s->kind == SCOPE_ROLE) {
+        /* a ranking's names where the role has no ranking, or before it is known */
+        d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
+                        "'%s' is only defined in the bonus of a role with grades", n);
+        if (s->in_gate)
+            diag_hint(c->diags, d, "gates decide who is ranked (a member who fails one is not), so a gate cannot read "
+                      "the ranking; use '%s' in the bonus", n);
+        else if (!s->bonus_gate)
+            diag_hint(c->diags, d, "the ranking is by score, so only the bonus, after the score, can read it");
+        else
+            diag_hint(c->diags, d, "rank the members of role '%s' by score: grades { A top 20%% factor 1.5  B next "
+                      "70%% factor 1  C rest factor 0.5 }", s->role ? s->role->name : "");
+        return;
     } else if (is_kpi_name(n) || is_bonus_name(n)) {
         /* a role's own names, used where they mean nothing */
         bool kpi = is_kpi_name(n);
@@ -372,6 +422,12 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
     }
     if (s->kind == SCOPE_ROLE && s->bonus_gate) ptr_vec_push(c->mem, &cands, "score");
     if (s->kind == SCOPE_ROLE && (s->bonus_gate || s->employed)) ptr_vec_push(c->mem, &cands, "employed");
+    if (s->kind == SCOPE_ROLE && s->grades) {
+        ptr_vec_push(c->mem, &cands, "grade");
+        ptr_vec_push(c->mem, &cands, "rank");
+        ptr_vec_push(c->mem, &cands, "percentile");
+        if (s->grades->has_factors) ptr_vec_push(c->mem, &cands, "grade_factor");
+    }
     /* the closer of the nearest local name and the nearest indicator (the indicators
      * are not copied into the list: a spec may have thousands) */
     const char *near = chk_closest(c, n, (const char *const *)cands.items, cands.len);

@@ -108,7 +108,7 @@ typedef struct chk_ctx {
     chk_node *nodes;
     int node_count;
     /* "did you mean" candidates by kind of name, in declaration order */
-    ptr_vec cand_indicators, cand_sets, cand_sources, cand_scales, cand_pools, cand_sources_sets,
+    ptr_vec cand_indicators, cand_sets, cand_sources, cand_scales, cand_pools, cand_grades, cand_sources_sets,
             cand_calls;
     /* numbers whose dimensions are more than their e->dim (see chk_dims): a small
      * open-addressing map from the node to its set */
@@ -144,7 +144,25 @@ typedef struct chk_scope {
     ast_role_item *kpi;        /* ROLE, in a kpi's points: value, target, achievement */
     bool bonus_gate;           /* ROLE, in bonus and gate: score */
     bool employed;             /* ROLE, in targets, points, bonus and gates: employed */
+    const ast_grades *grades;  /* ROLE, in the bonus of a role with grades: grade, rank,
+                                  percentile and grade_factor */
+    bool in_gate;              /* ROLE, in a gate (messages: a gate cannot read grades) */
 } chk_scope;
+
+/* ---- forced distribution (check_grades.c) ---- */
+
+/* Checks a grades table's rows (OWNER names it in messages: "grades 'company'",
+ * "the grades of role 'sales'"); sets its valid and has_factors. */
+void chk_grades_table(chk_ctx *c, ast_grades *g, const char *owner);
+/* A declared table: its rows; and, after the roles, a warning when no role uses it. */
+void chk_grades_decl(chk_ctx *c, ast_decl *d);
+void chk_grades_unused(chk_ctx *c, ast_decl *d);
+/* A role's `grades` line: its own table checked, or the named one resolved; the role is
+ * added to the table's roles. */
+void chk_role_grades(chk_ctx *c, ast_decl *role, ast_role_item *it);
+/* Errors at each text that E (checked) compares `grade` with and that names no grade of
+ * G: `grade = "a"` when the grade is `A` never holds. */
+void chk_grade_texts(chk_ctx *c, const ast_grades *g, const ast_expr *e);
 
 /* ---- plain numbers next to percentages (check_expr.c, check_scale.c) ------------
  * `target >= 20` on a percent kpi means 2000%: a plain literal greater than 1 that

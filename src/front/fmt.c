@@ -642,6 +642,58 @@ static void format_scale(fmt_ctx *c, const ast_decl *d, blank_rule first)
     free(intervals);
 }
 
+/* The rows of a grades table at INDENT, one grade a line, in columns: the name, then
+ * `top`/`next` QUOTA or `rest`, then `factor X` (docs/language.md §11.1). */
+static void format_grade_rows(fmt_ctx *c, const ast_grades *g, int indent)
+{
+    size_t name_w = 0, quota_w = 0;
+    char **quotas = xcalloc((size_t)g->row_count + 1, sizeof *quotas);
+    for (int i = 0; i < g->row_count; i++) {
+        const ast_grade *r = &g->rows[i];
+        if (str_width(r->name) > name_w) name_w = str_width(r->name);
+        sbuf b = {0};
+        /* the first grade is `top`, the others `next` (the checker refuses any other
+         * order, so this only spells what was written) */
+        sb_str(&b, r->rest ? "rest" : i == 0 ? "top " : "next ");
+        if (r->quota) print_expr(c, &b, r->quota, AST_PREC_IF);
+        quotas[i] = b.data;
+        if (str_width(b.data) > quota_w) quota_w = str_width(b.data);
+    }
+    sbuf line = {0};
+    for (int i = 0; i < g->row_count; i++) {
+        const ast_grade *r = &g->rows[i];
+        sb_str(&line, r->name);
+        sb_pad_to(&line, 0, name_w + FMT_GAP);
+        sb_str(&line, quotas[i]);
+        if (r->factor) {
+            sb_pad_to(&line, 0, name_w + FMT_GAP + quota_w + FMT_GAP);
+            sb_str(&line, "factor ");
+            print_expr(c, &line, r->factor, AST_PREC_IF);
+        }
+        place_sb(c, indent, indent, &line, r->span.start, r->span.end, item_rule(i), BLANK_KEEP, true);
+    }
+    sb_free(&line);
+    for (int i = 0; i < g->row_count; i++) free(quotas[i]);
+    free(quotas);
+}
+
+static void format_grades(fmt_ctx *c, const ast_decl *d, blank_rule first)
+{
+    sbuf line = {0};
+    sb_str(&line, "grades ");
+    sb_str(&line, d->name);
+    uint32_t after = d->name_span.end;
+    if (d->u.grades.label) {
+        sb_str(&line, " ");
+        add_slice(c, &line, d->u.grades.label_span);
+        after = d->u.grades.label_span.end;
+    }
+    block_open(c, d, &line, after, d->u.grades.table->row_count, first);
+    format_grade_rows(c, d->u.grades.table, FMT_INDENT);
+    block_close(c, d);
+    sb_free(&line);
+}
+
 static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
 {
     int n = d->u.role.item_count;
@@ -749,6 +801,27 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
             sb_str(&line, it->missing_skip ? "missing skip" : "missing zero");
             place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
                      item_rule(i), BLANK_KEEP, true);
+            break;
+        case ROLE_GRADES:
+            if (it->grades_name) {
+                sb_str(&line, "grades ");
+                sb_str(&line, it->grades_name);
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
+                         item_rule(i), BLANK_KEEP, true);
+                break;
+            }
+            if (it->grades->row_count == 0 && !comment_in(c, it->grades->span.start + 1, it->grades->span.end - 1)) {
+                sb_str(&line, "grades {}");
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
+                         item_rule(i), BLANK_KEEP, true);
+                break;
+            }
+            sb_str(&line, "grades {");
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->grades->span.start + 1,
+                     item_rule(i), BLANK_KEEP, true);
+            format_grade_rows(c, it->grades, 2 * FMT_INDENT);
+            place(c, FMT_INDENT, 2 * FMT_INDENT, "}", 1, it->grades->span.end - 1, it->grades->span.end,
+                  BLANK_NO, BLANK_KEEP, false);
             break;
         }
     }
@@ -938,6 +1011,10 @@ static void format_decl(fmt_ctx *c, const ast_decl *d, blank_rule first)
         return;
     case DECL_TEST:
         format_test(c, d, first);
+        return;
+    case DECL_GRADES:
+        format_grades(c, d, first);
+        sb_free(&line);
         return;
     case DECL_POOL:
         sb_str(&line, "pool ");

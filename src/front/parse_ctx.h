@@ -48,6 +48,10 @@ typedef struct parse_ctx {
      * line's '{' switches the scanner to raw lines until a line that is only '}'. */
     bool test_pending;
     int test_depth;
+    /* Roles: `role` was just scanned at the top level and its '{' is next; the brace
+     * depth inside an open role block (0: none), where `grades` starts a line. */
+    bool role_pending;
+    int role_depth;
 } parse_ctx;
 
 /* Span in the parsed file. */

@@ -52,6 +52,7 @@ typedef struct analysis {
                                   factor per unit is not money) */
     /* the kpi context of the expression being evaluated; NULL outside it */
     const rng *value, *target, *achievement, *score;
+    const ast_grades *grades;  /* the role's grades table, or NULL */
     /* indicators already evaluated for this member: an indicator used by three others
      * is not walked three times */
     const ast_decl **memo_decl;
@@ -458,6 +459,23 @@ static rng branches(analysis *an, const ir_node *n)
     return out;
 }
 
+/* grade_factor: between the least and the most factor of the role's table (a member
+ * who is not ranked gets the last grade's, which is among them). */
+static rng factor_range(analysis *an)
+{
+    const ast_grades *g = an->grades;
+    rng out = {.num = true};
+    bool any = false;
+    for (int k = 0; g && k < g->row_count; k++) {
+        dec_t f;
+        if (!lower_number_literal(g->rows[k].factor, &f)) continue;
+        if (!any || dec_cmp(f, out.lo.v) < 0) out.lo = fin(f);
+        if (!any || dec_cmp(f, out.hi.v) > 0) out.hi = fin(f);
+        any = true;
+    }
+    return any ? out : not_a_number();
+}
+
 static rng eval(analysis *an, const ir_node *n)
 {
     switch (n->kind) {
@@ -474,6 +492,13 @@ static rng eval(analysis *an, const ir_node *n)
     case IR_ACHIEVEMENT: return context_leaf(an->achievement);
     case IR_SCORE: return context_leaf(an->score);
     case IR_EMPLOYED: return (rng){.num = true, .lo = fin(dec_from_int64(0)), .hi = fin(dec_from_int64(1))};
+    case IR_GRADE_FACTOR: return factor_range(an);
+    case IR_PERCENTILE:
+        return (rng){.num = true, .maybe_null = true, .lo = fin(dec_from_int64(0)), .hi = fin(dec_from_int64(1))};
+    case IR_RANK: {
+        const char *why = "`rank` grows with the number of members ranked";
+        return (rng){.num = true, .maybe_null = true, .lo = fin(dec_from_int64(1)), .hi = infinite(1, why)};
+    }
     case IR_NEG: return negate(eval(an, n->a));
     case IR_ADD: return add(eval(an, n->a), eval(an, n->b), false);
     case IR_SUB: return add(eval(an, n->a), eval(an, n->b), true);
@@ -595,6 +620,7 @@ static void analyze_role_once(analysis *an, const ast_decl *role, rng *score_out
     bool skip = role_skips_missing(role);
     rng weighted = point(dec_from_int64(0)), total_weight = point(dec_from_int64(0));
     rng any_points = {.num = false};
+    an->grades = ast_role_grades(role);
     for (int i = 0; i < role->u.role.item_count; i++) {
         const ast_role_item *it = &role->u.role.items[i];
         if (it->kind != ROLE_KPI || !items) continue;

@@ -29,6 +29,8 @@ const char *ir_kind_name(ir_kind kind)
         [IR_BEFORE_PERIOD] = "before_period", [IR_ABS] = "abs", [IR_ROUND] = "round",
         [IR_DAYS] = "days", [IR_MIN] = "min", [IR_MAX] = "max", [IR_SCALE] = "scale",
         [IR_PREVIOUS] = "previous", [IR_LAST_YEAR] = "last_year", [IR_COALESCE] = "coalesce",
+        [IR_GRADE] = "grade", [IR_RANK] = "rank", [IR_PERCENTILE] = "percentile",
+        [IR_GRADE_FACTOR] = "grade_factor",
     };
     return (unsigned)kind < IR_KIND_COUNT && names[kind] ? names[kind] : "?";
 }
@@ -491,6 +493,17 @@ static bool decode_number(const ast_expr *e, dec_t *out)
     return !percent || dec_div(*out, dec_from_int64(100), DEC_PLACES, out) == DEC_OK;
 }
 
+bool lower_number_literal(const ast_expr *e, dec_t *out)
+{
+    if (!e) return false;
+    if (e->kind == EX_UNARY && e->u.op.op == OP_NEG) {
+        if (!lower_number_literal(e->u.op.lhs, out)) return false;
+        *out = dec_neg(*out);
+        return true;
+    }
+    return (e->kind == EX_NUMBER || e->kind == EX_PERCENT) && decode_number(e, out);
+}
+
 static ir_kind op_kind(ast_op op)
 {
     switch (op) {
@@ -573,6 +586,10 @@ static void lower_reference(lower_ctx *c, const ast_expr *e, ir_node *n)
     case REF_ACHIEVEMENT: n->kind = IR_ACHIEVEMENT; return;
     case REF_SCORE: n->kind = IR_SCORE; return;
     case REF_EMPLOYED: n->kind = IR_EMPLOYED; return;
+    case REF_GRADE: n->kind = IR_GRADE; return;
+    case REF_RANK: n->kind = IR_RANK; return;
+    case REF_PERCENTILE: n->kind = IR_PERCENTILE; return;
+    case REF_GRADE_FACTOR: n->kind = IR_GRADE_FACTOR; return;
     default: (void)c; return;
     }
 }

@@ -48,6 +48,7 @@ typedef struct side_statement {
     const char *reason;        /* with role NULL: why */
     eval_value score, bonus;   /* null when unscored; bonus null without a value */
     bool has_bonus;            /* the role has a `bonus` line */
+    const char *grade;         /* the grade of a role with grades; else NULL */
 } side_statement;
 
 /* A staff member whose statement moved. */
@@ -284,6 +285,30 @@ static const char *expr_or_none(const ast_role_item *it, const diag_sink *diags,
     return it && it->expr ? expr_text(it->expr, diags, mem, canonical) : "(none)";
 }
 
+/* A grades table in fmt's words: "A top 20% factor 1.5, B next 70% factor 1, C rest
+ * factor 0.5" (a changed quota or factor is a change in pay). */
+static const char *grades_text(const ast_grades *g, const diag_sink *diags, arena *mem, bool canonical)
+{
+    if (!g) return "(none)";
+    const char *text = "";
+    for (int k = 0; k < g->row_count; k++) {
+        const ast_grade *row = &g->rows[k];
+        text = arena_printf(mem, "%s%s%s %s", text, k ? ", " : "", row->name, row->rest ? "rest" : k ? "next" : "top");
+        if (row->quota) text = arena_printf(mem, "%s %s", text, expr_text(row->quota, diags, mem, canonical));
+        if (row->factor) text = arena_printf(mem, "%s factor %s", text, expr_text(row->factor, diags, mem, canonical));
+    }
+    return text;
+}
+
+/* A role's grades line: the table written in it, or "grades NAME"; "(none)". */
+static const char *role_grades_text(const ast_decl *role, const diag_sink *diags, arena *mem, bool canonical)
+{
+    const ast_role_item *it = role_item(role, ROLE_GRADES, NULL);
+    if (!it) return "(none)";
+    if (it->grades_name) return arena_printf(mem, "grades %s", it->grades_name);
+    return arena_printf(mem, "{ %s }", grades_text(it->grades, diags, mem, canonical));
+}
+
 /* ---- the comparisons ---------------------------------------------------------------- */
 
 /* A source's `key (…)` lines as written, "(none)" without: a key decides which rows
@@ -399,6 +424,8 @@ static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_
         }
     }
     diff_list(f, what, &old_gates, &new_gates);
+    compare_keyed(f, what, "grades", role_grades_text(o, od, f->mem, false), role_grades_text(n, nd, f->mem, false),
+                  role_grades_text(o, od, f->mem, true), role_grades_text(n, nd, f->mem, true));
     const ast_role_item *ob = role_item(o, ROLE_BONUS, NULL), *nb = role_item(n, ROLE_BONUS, NULL);
     compare_keyed(f, what, "bonus", expr_or_none(ob, od, f->mem, false), expr_or_none(nb, nd, f->mem, false),
                   expr_or_none(ob, od, f->mem, true), expr_or_none(nb, nd, f->mem, true));
@@ -416,6 +443,7 @@ static const char *summary(differ *f, const ast_decl *d)
     case DECL_SCALE: return scale_text(d, nd, f->mem);
     case DECL_SOURCE: return quoted(f, d->u.source.path);
     case DECL_POOL: return new_text(f, d->u.pool.amount->span);
+    case DECL_GRADES: return grades_text(d->u.grades.table, nd, f->mem, false);
     case DECL_ROLE: {
         size_t kpis = 0;
         for (int i = 0; i < d->u.role.item_count; i++) kpis += d->u.role.items[i].kind == ROLE_KPI;
@@ -451,6 +479,13 @@ static void diff_kind(differ *f, const ptr_vec *olds, const ptr_vec *news)
                           diag_span_text(f->new_spec->diags, n->u.pool.amount->span, f->mem),
                           expr_text(o->u.pool.amount, f->old_spec->diags, f->mem, true),
                           expr_text(n->u.pool.amount, f->new_spec->diags, f->mem, true));
+            break;
+        case DECL_GRADES:
+            compare(f, what, "label", quoted(f, o->u.grades.label), quoted(f, n->u.grades.label));
+            compare_keyed(f, what, "table", grades_text(o->u.grades.table, f->old_spec->diags, f->mem, false),
+                          grades_text(n->u.grades.table, f->new_spec->diags, f->mem, false),
+                          grades_text(o->u.grades.table, f->old_spec->diags, f->mem, true),
+                          grades_text(n->u.grades.table, f->new_spec->diags, f->mem, true));
             break;
         default: diff_role(f, what, o, n); break;
         }
@@ -550,6 +585,7 @@ size_t diff_definitions(diff_report *r, const ast_spec *old_spec, const chk_mode
     diff_kind(&f, &old_model->indicators, &new_model->indicators);
     diff_kind(&f, &old_model->scales, &new_model->scales);
     diff_kind(&f, &old_model->pools, &new_model->pools);
+    diff_kind(&f, &old_model->grades, &new_model->grades);
     diff_kind(&f, &old_model->roles, &new_model->roles);
     diff_tests(&f);
     return f.changes;
@@ -700,6 +736,7 @@ static side_statement side_of(differ *f, const score_statement *st, const char *
     s.score = st->score;
     s.bonus = st->bonus;
     s.has_bonus = st->has_bonus;
+    if (st->grade.grades && st->grade.settled) s.grade = st->grade.grades->rows[st->grade.grade].name;
     return s;
 }
 
@@ -1072,15 +1109,26 @@ static void staff_table(writer *w, const period_diff *pd, table *t)
 {
     static const char *const head[] = {"staff", "role", "score", "Δ score", "bonus", "Δ bonus"};
     static const bool right[] = {false, false, true, true, true, true};
-    *t = (table){6, head, right, {0}};
+    /* with grades on either side, a grade column after the score: a quota that moved a
+     * member from B to A shows as B → A (a spec without grades keeps its columns) */
+    static const char *const graded_head[] = {"staff", "role", "score", "Δ score", "grade", "bonus", "Δ bonus"};
+    static const bool graded_right[] = {false, false, true, true, false, true, true};
+    bool graded = false;
+    for (size_t i = 0; i < pd->people.len && !graded; i++) {
+        const person_change *c = pd->people.items[i];
+        graded = c->before.grade || c->after.grade;
+    }
+    *t = graded ? (table){7, graded_head, graded_right, {0}} : (table){6, head, right, {0}};
     for (size_t i = 0; i < pd->people.len; i++) {
         const person_change *c = pd->people.items[i];
+        const char *grade = before_after(w, c->before.grade ? c->before.grade : "—", c->after.grade ? c->after.grade : "—");
         const char *cells[] = {staff_text(w, c), before_after(w, side_role(w, &c->before), side_role(w, &c->after)),
                                before_after(w, side_score(w, &c->before), side_score(w, &c->after)),
                                c->score_moved ? signed_text(w, c->score_change, UNIT_POINTS) : "",
                                before_after(w, side_bonus(w, &c->before), side_bonus(w, &c->after)),
                                signed_text(w, c->bonus_change, UNIT_MONEY)};
-        table_row(w, t, cells);
+        const char *graded_cells[] = {cells[0], cells[1], cells[2], cells[3], grade, cells[4], cells[5]};
+        table_row(w, t, graded ? graded_cells : cells);
     }
 }
 
@@ -1258,6 +1306,10 @@ static void json_side(writer *w, const side_statement *s)
     fputs(", \"bonus\": ", w->out);
     if (s->bonus.kind == VAL_NUM) json_money(w, s->bonus.as.num);
     else fputs("null", w->out);
+    if (s->grade) {
+        fputs(", \"grade\": ", w->out);
+        json_opt_string(w, s->grade);
+    }
     fputs("}", w->out);
 }
 

@@ -553,6 +553,44 @@ static void write_role(doc *d, const ast_decl *role)
         }
         fputs(d->format == DOC_FORMAT_HTML ? "</ul>\n" : "\n", d->out);
     }
+    const ast_grades *grades = ast_role_grades(role);
+    if (grades) {
+        para_begin(d);
+        text(d, "Grades (forced distribution): the members are ranked by score, highest first; a tie shares a "
+                "rank and a grade; each grade takes its quota of those ranked, rounded half up, and a member "
+                "who failed a gate or has no score is not ranked and gets the last grade.");
+        if (grades->decl) {
+            text(d, " Ranked on grades ");
+            text(d, grades->decl->name);
+            if (grades->decl->u.grades.label) {
+                text(d, " ");
+                text(d, grades->decl->u.grades.label);
+            }
+            const char *with = "";
+            for (size_t r = 0; r < grades->roles.len; r++) {
+                const ast_decl *other = grades->roles.items[r];
+                if (other != role) with = arena_printf(&d->mem, "%s%s%s", with, *with ? ", " : "", other->name);
+            }
+            if (*with) text(d, arena_printf(&d->mem, ", together with the members of %s", with));
+            text(d, ".");
+        }
+        para_end(d);
+        static const char *const headers[] = {"grade", "quota", "factor"};
+        static const bool right[] = {false, true, true};
+        table_begin(d, headers, right, 3);
+        for (int k = 0; k < grades->row_count; k++) {
+            const ast_grade *row = &grades->rows[k];
+            cell(d);
+            text(d, row->name);
+            cell(d);
+            text(d, row->rest ? "the rest" : arena_printf(&d->mem, "%s %s", k ? "next" : "top",
+                                                          source_text(d, row->quota->span)));
+            cell(d);
+            text(d, row->factor ? source_text(d, row->factor->span) : "—");
+            row_end(d);
+        }
+        table_end(d);
+    }
     para_begin(d);
     bool bonus = false;
     for (int i = 0; i < n; i++) {

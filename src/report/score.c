@@ -61,6 +61,7 @@ void score_require_role(eval_session *s, const ast_decl *role)
             break;
         case ROLE_POINTS:
         case ROLE_MISSING:
+        case ROLE_GRADES:
             break;
         }
     }
@@ -150,6 +151,9 @@ void score_statement_free(score_statement *st)
     free(st->kpis);
     free(st->gates);
     free(st->adjustments);
+    if (st->grade.run) score_grade_run_free(st->grade.run);
+    free(st->grade.run);
+    st->grade.run = NULL;
     st->kpis = NULL;
     st->gates = NULL;
     st->adjustments = NULL;
@@ -183,6 +187,7 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
         case ROLE_POINTS: if (!scale) scale = items[i].ref; break;
         case ROLE_BONUS: if (!bonus) bonus = &items[i]; break;
         case ROLE_MISSING: skip = items[i].missing_skip; break;
+        case ROLE_GRADES: break;
         }
     }
     out->kpis = xcalloc(kpis ? kpis : 1, sizeof *out->kpis);
@@ -210,7 +215,7 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
         k->override = overrides ? overrides[out->kpi_count - 1] : NULL;
         k->value = k->override ? eval_num(k->override->amount) : k->value_computed;
         /* a target may be prorated: staff.quota * employed */
-        eval_kpi_context target_ctx = {eval_null(), eval_null(), eval_null(), eval_null(), out->employed};
+        eval_kpi_context target_ctx = {eval_null(), eval_null(), eval_null(), eval_null(), out->employed, NULL};
         k->target = it->has_target && it->target ? eval_value_of(s, it->target, period, staff, &target_ctx)
                                                  : eval_null();
         k->achievement = it->has_target ? score_achievement(it->comparator, k->value, k->target)
@@ -218,7 +223,7 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
         eval_value w = eval_value_of(s, it->weight, period, staff, NULL);
         k->weight = w.kind == VAL_NUM ? w.as.num : dec_from_int64(0);
         if (it->points) {
-            eval_kpi_context ctx = {k->value, k->target, k->achievement, eval_null(), out->employed};
+            eval_kpi_context ctx = {k->value, k->target, k->achievement, eval_null(), out->employed, NULL};
             k->points = eval_value_of(s, it->points, period, staff, &ctx);
             if (k->points.kind != VAL_NUM)
                 k->out_of_scale = find_out_of_scale(s, it->points, period, staff, &ctx,
@@ -273,7 +278,7 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
     }
 
     /* gates: each must be true; null fails */
-    eval_kpi_context role_ctx = {eval_null(), eval_null(), eval_null(), out->score, out->employed};
+    eval_kpi_context role_ctx = {eval_null(), eval_null(), eval_null(), out->score, out->employed, NULL};
     for (int i = 0; i < n; i++) {
         const ast_role_item *it = &items[i];
         if (it->kind != ROLE_GATE) continue;
@@ -284,7 +289,33 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
         out->gates_passed &= g->passed;
     }
 
-    /* bonus: rounded once, here */
+    /* bonus: rounded once, here; a role with grades waits for its members to be ranked
+     * (score_rank_statements), since the bonus may read the grade */
+    out->bonus_exact = eval_null();
+    out->bonus = eval_null();
+    out->grade.grades = ast_role_grades(role);
+    out->grade.before_regrade = -1;
+    out->has_bonus = bonus != NULL;
+    if (out->grade.grades) {
+        if (bonus && bonus->pool) {
+            out->pool.pool = bonus->ref;
+            out->pool.item = bonus;
+        }
+        out->bonus_computed = out->bonus;
+        return;
+    }
+    score_statement_bonus(s, out);
+}
+
+void score_statement_bonus(eval_session *s, score_statement *out)
+{
+    const ast_role_item *bonus = NULL;
+    for (int i = 0; i < out->role->u.role.item_count && !bonus; i++)
+        if (out->role->u.role.items[i].kind == ROLE_BONUS) bonus = &out->role->u.role.items[i];
+    size_t period = out->period;
+    int staff = out->staff;
+    eval_kpi_context role_ctx = {eval_null(), eval_null(), eval_null(), out->score, out->employed, NULL};
+    if (out->grade.grades && out->grade.settled) role_ctx.grades = &out->grade.values;
     out->bonus_exact = eval_null();
     out->bonus = eval_null();
     if (bonus && bonus->pool) {
@@ -526,12 +557,15 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
             score_statement_compute(s, role, p, (int)i, &r->statements[r->statement_count++]);
         }
     }
+    score_settle_grades(r, NULL);
     score_settle_pools(r, NULL, diags);
     for (size_t i = 0; i < r->statement_count; i++)
-        if (r->statements[i].pool.pool) r->statements[i].bonus_computed = r->statements[i].bonus;
+        if (r->statements[i].pool.pool || r->statements[i].grade.grades)
+            r->statements[i].bonus_computed = r->statements[i].bonus;
     if (diags) {
         report_undeclared_roles(r, diags);
         report_warnings(r, diags);
+        score_grades_report(r, diags);
     }
     score_check_totals(r, diags);
     return r;
@@ -568,6 +602,7 @@ void score_free(score_result *r)
     free(r->statements);
     free(r->unscored);
     free(r->pools);
+    score_grade_runs_free(r);
     free(r);
 }
 

@@ -518,19 +518,24 @@ bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *
     bool *redivide = xcalloc(period_count + 1, sizeof *redivide);
     bool any_redivide = false;
     for (size_t i = 0; i < a->count; i++)
-        if (target[i] >= 0 && a->items[i].kind == SCORE_ADJUST_KPI && r->statements[target[i]].pool.pool)
+        if (target[i] >= 0 && a->items[i].kind == SCORE_ADJUST_KPI &&
+            (r->statements[target[i]].pool.pool || r->statements[target[i]].grade.grades))
             any_redivide = redivide[r->statements[target[i]].period] = true;
     for (int stage = STAGE_CHECK; stage <= STAGE_BONUS; stage++) {
         if (stage > STAGE_CHECK && !ok) break;
         if (stage == STAGE_BONUS && any_redivide) {
             eval_value *before = xcalloc(r->statement_count + 1, sizeof *before);
             for (size_t i = 0; i < r->statement_count; i++) before[i] = r->statements[i].bonus_computed;
+            /* an override changes the score and so the ranking: the groups of those
+             * periods are ranked again (the bonus may read the grade), then the pools
+             * (a share may read it too) are divided again */
+            score_settle_grades(r, redivide);
             score_settle_pools(r, redivide, diags);
             /* the bonus the rules give with the adjusted values; a member whose own
              * rows changed nothing keeps bonus_computed equal to the bonus */
             for (size_t i = 0; i < r->statement_count; i++) {
                 score_statement *st = &r->statements[i];
-                if (!st->pool.pool || !redivide[st->period]) continue;
+                if ((!st->pool.pool && !st->grade.grades) || !redivide[st->period]) continue;
                 st->bonus_computed = before[i];
                 bool own_row = false;
                 for (size_t k = 0; k < a->count; k++) own_row |= target[k] == (long)i;
@@ -538,7 +543,8 @@ bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *
                 st->bonus_computed = st->bonus;
                 bool same = before[i].kind == st->bonus.kind &&
                             (st->bonus.kind != VAL_NUM || dec_cmp(before[i].as.num, st->bonus.as.num) == 0);
-                if (!same) st->pool.before_redivision = before[i];
+                if (!same && st->pool.pool) st->pool.before_redivision = before[i];
+                else if (!same) st->grade.bonus_before = before[i];
             }
             free(before);
             if (r->pool_failed) {
@@ -589,9 +595,10 @@ bool score_adjust_statement(eval_session *s, score_statement *st, const score_ad
     /* a part of a pool: what the rules pay without any adjustment, then the part with
      * every member's `kpi` rows applied */
     eval_value computed = st->bonus_computed;
-    if (ok && st->pool.pool && score_pool_settle_one(s, st, NULL, NULL)) computed = st->bonus;
+    bool waits = st->pool.pool || st->grade.grades;
+    if (ok && waits && score_settle_one(s, st, NULL, NULL)) computed = st->bonus;
     if (ok && n) ok = apply_rows(s, st, rows, n, a, diags, STAGE_KPI);
-    if (ok && st->pool.pool) ok = score_pool_settle_one(s, st, a, diags);
+    if (ok && waits) ok = score_settle_one(s, st, a, diags);
     st->bonus_computed = computed;
     if (ok && n) ok = apply_rows(s, st, rows, n, a, diags, STAGE_BONUS);
     free(rows);

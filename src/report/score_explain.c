@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kpic/hash.h"
+#include "kpic/ir.h"
 
 /* ---- small helpers ------------------------------------------------------------------- */
 
@@ -75,6 +76,8 @@ ast_unit score_expr_unit(const ast_expr *e, const score_kpi *kpi)
         case REF_ACHIEVEMENT: return UNIT_PERCENT;
         case REF_SCORE: return UNIT_POINTS;
         case REF_EMPLOYED: return UNIT_RATIO;
+        case REF_PERCENTILE: return UNIT_PERCENT;
+        case REF_RANK: case REF_GRADE_FACTOR: return UNIT_NUMBER;
         case REF_STAFF_COLUMN:
         case REF_COLUMN:
             if (e->ref && e->column >= 0 && e->column < e->ref->u.source.column_count)
@@ -122,6 +125,7 @@ static fill_ctx make_fill(eval_session *s, const score_statement *st, const scor
         c.ctx.score = eval_null();
     } else {
         c.ctx.score = st->score;
+        if (st->grade.settled) c.ctx.grades = &st->grade.values;
     }
     c.ctx.employed = st->employed;
     return c;
@@ -731,7 +735,7 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
     if (it->points) {
         put_equation(x, it->points, k, k->points, UNIT_POINTS);
         fputc('\n', out);
-        eval_kpi_context ctx = {k->value, k->target, k->achievement, eval_null(), x->st->employed};
+        eval_kpi_context ctx = {k->value, k->target, k->achievement, eval_null(), x->st->employed, NULL};
         trace(x, it->points, x->st->period, &ctx, k, 1);
     } else if (k->scale && k->achievement.kind == VAL_NUM && k->scale_row >= 0) {
         put_value(out, k->achievement, UNIT_PERCENT);
@@ -871,6 +875,85 @@ static void explain_bonus_adjustments(explain_ctx *x, const score_statement *st)
     }
 }
 
+/* Why a member of a role with grades got their grade: the table, how many were
+ * ranked, their rank and what it means (ties, percentile), the places each grade's
+ * quota gives after rounding, and where the rank falls among them. */
+static void explain_grade(explain_ctx *x, const score_statement *st)
+{
+    FILE *out = x->out;
+    const score_grade_place *g = &st->grade;
+    const ast_grades *table = g->grades;
+    const char *name = table->rows[g->grade].name;
+    fprintf(out, "%-*s%s", LABEL_WIDTH + 2, "grade", name);
+    if (g->factor.kind == VAL_NUM) {
+        fputs(", factor ", out);
+        put_value(out, g->factor, UNIT_NUMBER);
+    }
+    if (table->decl) {
+        fprintf(out, "   (grades %s, ranking the roles ", table->decl->name);
+        for (size_t r = 0; r < table->roles.len; r++)
+            fprintf(out, "%s%s", r ? ", " : "", ((const ast_decl *)table->roles.items[r])->name);
+        fputs(" together)", out);
+    }
+    fputc('\n', out);
+    if (g->before_regrade >= 0) {
+        label(x, "before");
+        fprintf(out, "%s, before other members' kpi adjustments ranked the group again\n",
+                table->rows[g->before_regrade].name);
+    }
+    label(x, "table");
+    for (int k = 0; k < table->row_count; k++) {
+        const ast_grade *row = &table->rows[k];
+        fprintf(out, "%s%s %s", k ? ", " : "", row->name, row->rest ? "rest" : k == 0 ? "top" : "next");
+        if (row->quota) fprintf(out, " %s", src_text(x, row->quota->span));
+    }
+    fputc('\n', out);
+    label(x, "ranked");
+    fprintf(out, "%zu of %zu members (a failed gate or no score is not ranked)\n", g->ranked, g->members);
+    label(x, "rank");
+    if (!g->rank) {
+        fprintf(out, "not ranked (%s): the last grade, %s\n", !st->gates_passed ? "a gate failed" : "no score", name);
+        return;
+    }
+    fprintf(out, "%d: %d ranked member%s scored higher than ", g->rank, g->rank - 1, g->rank == 2 ? "" : "s");
+    put_value(out, st->score, UNIT_POINTS);
+    if (g->tied > 1) fprintf(out, "; tied with %zu other%s", g->tied - 1, g->tied == 2 ? "" : "s");
+    fputc('\n', out);
+    label(x, "percentile");
+    size_t below = g->ranked - (size_t)g->rank - (g->tied - 1);
+    if (g->ranked > 1) fprintf(out, "%zu of the other %zu ranked scored lower = ", below, g->ranked - 1);
+    else fputs("ranked alone = ", out);
+    put_value(out, g->percentile, UNIT_PERCENT);
+    fputc('\n', out);
+    const score_grade_run *run = g->run;
+    if (!run || !run->places) return;
+    label(x, "places");
+    dec_t cumulative = dec_from_int64(0);
+    for (int k = 0; k + 1 < table->row_count; k++) {
+        dec_t q, count;
+        if (!lower_number_literal(table->rows[k].quota, &q)) continue;
+        dec_add(cumulative, q, &cumulative);
+        fprintf(out, "%s%s%s%s ", k ? "; " : "", k ? table->rows[0].name : "", k ? "–" : "", table->rows[k].name);
+        put_num(out, cumulative, UNIT_PERCENT);
+        fprintf(out, " × %zu = ", run->ranked);
+        if (dec_mul(cumulative, dec_from_int64((int64_t)run->ranked), &count) == DEC_OK) put_num(out, count, UNIT_NUMBER);
+        fprintf(out, " → %zu place%s", run->places[k], run->places[k] == 1 ? "" : "s");
+    }
+    fputs("   (rounded half up; the top grade keeps at least one)\n", out);
+    label(x, "so");
+    int above = g->rank - 1;
+    int k = 0;
+    while (k + 1 < table->row_count && (size_t)above >= run->places[k]) k++;
+    if (k == 0) fprintf(out, "%d scored higher, fewer than %s's %zu place%s: %s", above, table->rows[0].name,
+                        run->places[0], run->places[0] == 1 ? "" : "s", name);
+    else fprintf(out, "%d scored higher: past the %zu place%s above %s%s: %s", above, run->places[k - 1],
+                 run->places[k - 1] == 1 ? "" : "s", name,
+                 k + 1 < table->row_count ? arena_printf(&x->mem, ", within %zu", run->places[k]) : "", name);
+    if (g->tied > 1 && (size_t)above + g->tied > (k + 1 < table->row_count ? run->places[k] : run->ranked))
+        fputs("   (the tie takes the better grade together, beyond its quota)", out);
+    fputc('\n', out);
+}
+
 /* A bonus that is a part of a pool: the line as written, the share with its numbers
  * filled in and its fraction of every member's, the pool's amount, the cap and floor,
  * and where the part ended (proportional, at the cap, at the floor, no part). */
@@ -880,7 +963,8 @@ static void explain_pool_part(explain_ctx *x, const score_statement *st, const a
     const score_pool_part *part = &st->pool;
     kp_span line = {bonus->span.file, bonus->pool_span.start - 5, bonus->span.end};
     fprintf(out, "%s\n", src_text(x, line));
-    eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed};
+    eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed,
+                            st->grade.settled ? &st->grade.values : NULL};
 
     label(x, "share");
     char *filled = score_filled_text(x->s, st, NULL, bonus->share);
@@ -992,11 +1076,13 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
             if (g->value.kind == VAL_NULL) fputs(" (n/a fails)", out);
             fputc('\n', out);
             free(filled);
-            eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed};
+            eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed, NULL};
             trace(&x, g->item->expr, st->period, &ctx, NULL, 1);
         }
         if (st->gate_count == 0) fprintf(out, "%-*snone\n", LABEL_WIDTH + 2, "gates");
     }
+
+    if (st->grade.grades && st->grade.settled && !kpi) explain_grade(&x, st);
 
     /* bonus */
     fprintf(out, "%-*s", LABEL_WIDTH + 2, "bonus");
@@ -1036,7 +1122,8 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
             fputs("n/a", out);
         }
         fputc('\n', out);
-        eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed};
+        eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed,
+                                st->grade.settled ? &st->grade.values : NULL};
         trace(&x, bonus->expr, st->period, &ctx, NULL, 1);
         if (!st->gates_passed) {
             label(&x, "");

@@ -36,6 +36,30 @@ char *score_filled_text(eval_session *s, const score_statement *st, const score_
 void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period, int staff,
                                   const score_adjustment *const *overrides, score_statement *out);
 
+/* The bonus of OUT (score.c): a formula rounded to the cent, or a pool's claim, with
+ * the grade context when OUT's role has grades (which must then be settled). */
+void score_statement_bonus(eval_session *s, score_statement *out);
+
+/* What the bonus of a ranked member reads as grade, rank, percentile and grade_factor
+ * (score_grades.c). */
+void score_grade_context(const score_grade_place *place, eval_grade_context *out);
+
+/* Ranks the statements STS (one period) of every role with grades, group by group,
+ * then evaluates their bonus (score_grades.c); RUNS (may be NULL) gets one entry per
+ * table in TABLES order, TABLES being every table of the model's roles (score_grade_tables). */
+void score_rank_statements(eval_session *s, score_statement **sts, size_t n, const ast_grades *const *tables,
+                           size_t table_count, score_grade_run *runs);
+/* Every table the roles of MODEL rank on, in the order of the first role using it;
+ * malloc'd (NULL when none). */
+const ast_grades **score_grade_tables(const chk_model *model, size_t *count);
+/* Ranks every group of R in each period P with PERIODS_WANTED[P] (every period when
+ * NULL) and evaluates their bonuses; fills R's grade runs. */
+void score_settle_grades(score_result *r, const bool *periods_wanted);
+void score_grade_runs_free(score_result *r);
+/* Warns about each member of a role with grades who has no score: not ranked, they are
+ * given the last grade, and a bonus that reads grade_factor pays its factor. */
+void score_grades_report(const score_result *r, diag_sink *diags);
+
 /* Adds up each period's bonus totals, per role and of every role; one that leaves the
  * exact range is an error in DIAGS (may be NULL) and sets R->total_overflow (score.c). */
 void score_check_totals(score_result *r, diag_sink *diags);

@@ -31,6 +31,7 @@
 
 #include "eval_output.h"
 #include "kpic/hash.h"
+#include "kpic/ir.h"
 #include "kpic/json.h"
 #include "kpic/markup.h"
 
@@ -303,6 +304,112 @@ static const score_pool_run *pools_in(const render_ctx *c, size_t p, size_t *cou
     return *count ? &c->r->pools[p * n] : NULL;
 }
 
+/* ---- grades (docs/language.md §9.4) ---- */
+
+/* The grade's name, or "" when the statement's role has no grades. */
+static const char *grade_text(const score_statement *st)
+{
+    const score_grade_place *g = &st->grade;
+    return g->grades && g->settled ? g->grades->rows[g->grade].name : "";
+}
+
+/* "1", "1 (tie)" or "-" for a member who is not ranked. */
+static const char *rank_text(render_ctx *c, const score_statement *st)
+{
+    const score_grade_place *g = &st->grade;
+    if (!g->grades || !g->settled) return "";
+    if (!g->rank) return "-";
+    return g->tied > 1 ? arena_printf(&c->mem, "%d=", g->rank) : arena_printf(&c->mem, "%d", g->rank);
+}
+
+/* The grade's factor for people ("1.5"), or "" without factors. */
+static const char *factor_text(render_ctx *c, const score_statement *st)
+{
+    const score_grade_place *g = &st->grade;
+    return g->grades && g->settled && g->factor.kind == VAL_NUM ? people(c, g->factor, UNIT_NUMBER) : "";
+}
+
+/* Why a member is not ranked, or had their grade changed by others' adjustments:
+ *     not ranked (a gate failed): grade C
+ *     not ranked (no score): grade C
+ *     grade B after other members' kpi adjustments ranked the group again: A before */
+static const char *grade_note(render_ctx *c, const score_statement *st)
+{
+    const score_grade_place *g = &st->grade;
+    if (!g->grades || !g->settled) return NULL;
+    if (g->before_regrade >= 0)
+        return arena_printf(&c->mem, "grade %s after other members' kpi adjustments ranked the group again: %s before",
+                            grade_text(st), g->grades->rows[g->before_regrade].name);
+    if (!g->rank)
+        return arena_printf(&c->mem, "not ranked (%s): grade %s", !st->gates_passed ? "a gate failed" : "no score",
+                            grade_text(st));
+    return NULL;
+}
+
+/* A role's members by grade: "grades: A 2, B 3, C 2 (2 not ranked); 5 of 7 ranked",
+ * and the roles ranked with it when its table is shared. */
+static const char *grade_distribution(render_ctx *c, const ast_decl *role, const size_t *idx, size_t n)
+{
+    const ast_grades *g = ast_role_grades(role);
+    if (!g || n == 0) return NULL;
+    const char *text = "grades:";
+    size_t ranked = 0, unranked = 0;
+    for (size_t i = 0; i < n; i++) {
+        const score_grade_place *p = &c->r->statements[idx[i]].grade;
+        ranked += p->rank > 0;
+        unranked += p->settled && p->rank == 0;
+    }
+    for (int k = 0; k < g->row_count; k++) {
+        size_t count = 0;
+        for (size_t i = 0; i < n; i++) {
+            const score_grade_place *p = &c->r->statements[idx[i]].grade;
+            count += p->settled && p->grade == k;
+        }
+        text = arena_printf(&c->mem, "%s%s %s %zu", text, k ? "," : "", g->rows[k].name, count);
+        if (k + 1 == g->row_count && unranked) text = arena_printf(&c->mem, "%s (%zu not ranked)", text, unranked);
+    }
+    text = arena_printf(&c->mem, "%s; %zu of %zu ranked", text, ranked, n);
+    if (g->decl) {
+        text = arena_printf(&c->mem, "%s on grades %s", text, g->decl->name);
+        const char *with = "";
+        for (size_t r = 0; r < g->roles.len; r++) {
+            const ast_decl *other = g->roles.items[r];
+            if (other != role) with = arena_printf(&c->mem, "%s%s%s", with, *with ? ", " : "", other->name);
+        }
+        if (*with) text = arena_printf(&c->mem, "%s, ranked together with %s", text, with);
+    }
+    return text;
+}
+
+/* One group's distribution in a period, for the summaries: "grades company 公司考评
+ * (sales, support): A 2, B 3, C 3; 7 of 8 ranked; cut-offs A 2 places, A–B 5". */
+static const char *grade_run_summary(render_ctx *c, const score_grade_run *run)
+{
+    const ast_grades *g = run->grades;
+    const char *title = !g->decl ? "grades" : g->decl->u.grades.label
+                            ? arena_printf(&c->mem, "grades %s %s", g->decl->name, g->decl->u.grades.label)
+                            : arena_printf(&c->mem, "grades %s", g->decl->name);
+    const char *roles = "";
+    for (size_t r = 0; r < g->roles.len; r++)
+        roles = arena_printf(&c->mem, "%s%s%s", roles, r ? ", " : "", ((const ast_decl *)g->roles.items[r])->name);
+    const char *text = arena_printf(&c->mem, "%s (%s):", title, roles);
+    for (int k = 0; k < g->row_count; k++)
+        text = arena_printf(&c->mem, "%s%s %s %zu", text, k ? "," : "", g->rows[k].name, run->counts ? run->counts[k] : 0);
+    text = arena_printf(&c->mem, "%s; %zu of %zu ranked; cut-offs", text, run->ranked, run->members);
+    for (int k = 0; run->places && k + 1 < g->row_count; k++)
+        text = arena_printf(&c->mem, "%s%s %s%s%s %zu place%s", text, k ? "," : "", k ? g->rows[0].name : "",
+                            k ? "–" : "", g->rows[k].name, run->places[k], run->places[k] == 1 ? "" : "s");
+    return text;
+}
+
+/* The groups ranked in period P: *COUNT of them. */
+static const score_grade_run *grade_runs_in(const render_ctx *c, size_t p, size_t *count)
+{
+    size_t n = c->period_count ? c->r->grade_run_count / c->period_count : 0;
+    *count = n && p * n < c->r->grade_run_count ? n : 0;
+    return *count ? &c->r->grade_runs[p * n] : NULL;
+}
+
 /* The reasons a statement's bonus is what it is, in this order: partial employment,
  * missing kpis with why, failed gates with their values, a score or bonus without a
  * value, a role without a bonus; then each adjustment (file order) and the bonus the
@@ -310,7 +417,7 @@ static const score_pool_run *pools_in(const render_ctx *c, size_t p, size_t *cou
  * the rules). */
 static const char **statement_reasons(render_ctx *c, const score_statement *st, size_t *count)
 {
-    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 7) * sizeof *notes);
+    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 9) * sizeof *notes);
     size_t n = 0;
     if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
         notes[n++] = arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
@@ -323,6 +430,11 @@ static const char **statement_reasons(render_ctx *c, const score_statement *st, 
         if (!st->gates[g].passed)
             notes[n++] = arena_printf(&c->mem, "gate failed: %s", gate_failure(c, st, &st->gates[g]));
     if (st->score.kind == VAL_NULL) notes[n++] = "every kpi missing";
+    const char *graded = grade_note(c, st);
+    if (graded) notes[n++] = graded;
+    if (st->grade.bonus_before.kind == VAL_NUM)
+        notes[n++] = arena_printf(&c->mem, "bonus ranked again after other members' kpi adjustments: %s before",
+                                  people(c, st->grade.bonus_before, UNIT_MONEY));
     if (st->pool.pool && st->pool.settled) notes[n++] = pool_note(c, st);
     if (st->pool.pool && st->pool.before_redivision.kind == VAL_NUM)
         notes[n++] = arena_printf(&c->mem, "pool %s divided again after other members' kpi adjustments: %s before",
@@ -482,6 +594,66 @@ static void json_pool_part(FILE *out, const score_statement *st)
 
 /* ,\n "pools": [{"period", "name", "label", "amount", "paid", "undistributed",
  * "members"}…] — only when the spec declares pools. */
+/* A ranked statement's place: "grade": {"name", "rank", "tied", "percentile",
+ * "factor", "ranked", "members", "grades", "before"}. */
+static void json_grade(FILE *out, const score_statement *st)
+{
+    const score_grade_place *g = &st->grade;
+    fputs(",\n   \"grade\": {\"name\": ", out);
+    json_write_string(out, g->grades->rows[g->grade].name);
+    fputs(", \"rank\": ", out);
+    if (g->rank) fprintf(out, "%d", g->rank);
+    else fputs("null", out);
+    fprintf(out, ", \"tied\": %zu, \"percentile\": ", g->tied);
+    write_machine_places(out, g->percentile, 4, false, true);
+    fputs(", \"factor\": ", out);
+    write_machine_unit(out, g->factor, UNIT_NUMBER, true);
+    fprintf(out, ", \"ranked\": %zu, \"members\": %zu, \"grades\": ", g->ranked, g->members);
+    json_string_or_null(out, g->grades->decl ? g->grades->decl->name : NULL);
+    fputs(", \"before\": ", out);
+    json_string_or_null(out, g->before_regrade >= 0 ? g->grades->rows[g->before_regrade].name : NULL);
+    fputc('}', out);
+}
+
+/* "grades": per period, each table roles rank on: its roles, the members, and per
+ * grade its quota, factor, the places its quota gives (cumulative), how many got it
+ * and the lowest score among them. */
+static void json_grade_runs(FILE *out, render_ctx *c)
+{
+    fputs(",\n \"grades\": [", out);
+    for (size_t i = 0; i < c->r->grade_run_count; i++) {
+        const score_grade_run *run = &c->r->grade_runs[i];
+        const ast_grades *g = run->grades;
+        fputs(i ? ",\n  {\"period\": " : "\n  {\"period\": ", out);
+        json_write_string(out, period_text(c, run->period));
+        fputs(", \"grades\": ", out);
+        json_string_or_null(out, g && g->decl ? g->decl->name : NULL);
+        fputs(", \"roles\": [", out);
+        for (size_t r = 0; g && r < g->roles.len; r++) {
+            if (r) fputs(", ", out);
+            json_write_string(out, ((const ast_decl *)g->roles.items[r])->name);
+        }
+        fprintf(out, "], \"members\": %zu, \"ranked\": %zu,\n   \"distribution\": [", run->members, run->ranked);
+        for (int k = 0; g && run->counts && k < g->row_count; k++) {
+            const ast_grade *row = &g->rows[k];
+            dec_t v;
+            fputs(k ? ", {\"grade\": " : "{\"grade\": ", out);
+            json_write_string(out, row->name);
+            fputs(", \"quota\": ", out);
+            write_machine_unit(out, !row->rest && lower_number_literal(row->quota, &v) ? eval_num(v) : eval_null(),
+                               UNIT_RATIO, true);
+            fputs(", \"factor\": ", out);
+            write_machine_unit(out, lower_number_literal(row->factor, &v) ? eval_num(v) : eval_null(), UNIT_NUMBER,
+                               true);
+            fprintf(out, ", \"places\": %zu, \"count\": %zu, \"lowest_score\": ", run->places[k], run->counts[k]);
+            write_machine_places(out, run->lowest[k], 2, false, true);
+            fputc('}', out);
+        }
+        fputs("]}", out);
+    }
+    fputc(']', out);
+}
+
 static void json_pools(FILE *out, render_ctx *c)
 {
     fputs(",\n \"pools\": [", out);
@@ -606,6 +778,7 @@ static void render_json(FILE *out, render_ctx *c)
         fputs(",\n   \"bonus\": ", out);
         write_machine_places(out, st->bonus, 2, true, true);
         if (st->pool.pool) json_pool_part(out, st);
+        if (st->grade.grades && st->grade.settled) json_grade(out, st);
         if (st->adjustment_count) json_adjustments(out, st);
         fputs(", \"notes\": [", out);
         size_t note_count;
@@ -620,6 +793,7 @@ static void render_json(FILE *out, render_ctx *c)
     json_unscored(out, c);
     fputc(']', out);
     if (r->model->pools.len) json_pools(out, c);
+    if (r->grade_run_count) json_grade_runs(out, c);
     fputs("}\n", out);
 }
 
@@ -663,6 +837,31 @@ static void csv_text(FILE *out, const char *s)
 /* The unscored roster rows of period P in either CSV: period, id, name and role, then
  * MIDDLE (the empty cells up to and with the status `unscored`), the reason as the
  * notes, and the skipped-rows note. */
+/* HEADER (ending in a line end), with grades followed by three more columns after
+ * `skipped`: rank,grade,factor (empty for a role without grades and an unscored row;
+ * rank empty when not ranked), so that a spec without grades gives the same bytes as
+ * before. */
+static void csv_header(FILE *out, const char *header, bool graded)
+{
+    if (!graded) {
+        fputs(header, out);
+        return;
+    }
+    fwrite(header, 1, strlen(header) - 1, out);
+    fputs(",rank,grade,factor\n", out);
+}
+
+static void csv_grade_cells(FILE *out, render_ctx *c, const score_statement *st)
+{
+    const score_grade_place *g = &st->grade;
+    fputc(',', out);
+    if (g->grades && g->settled && g->rank) fprintf(out, "%d", g->rank);
+    csv_text(out, grade_text(st));
+    fputc(',', out);
+    if (g->grades && g->settled) write_machine_unit(out, g->factor, UNIT_NUMBER, false);
+    (void)c;
+}
+
 static void csv_unscored_rows(FILE *out, render_ctx *c, size_t p, const char *label,
                               const char *middle, const char *skipped)
 {
@@ -676,6 +875,7 @@ static void csv_unscored_rows(FILE *out, render_ctx *c, size_t p, const char *la
         fputs(middle, out);
         csv_text(out, unscored_note(c, u));
         csv_text(out, skipped);
+        if (c->r->grade_run_count) fputs(",,,", out);
         fputc('\n', out);
     }
 }
@@ -692,7 +892,8 @@ static void render_csv(FILE *out, render_ctx *c)
     const score_result *r = c->r;
     const char *skipped = skipped_note(c);
     if (c->o->bom) fputs("\xEF\xBB\xBF", out);
-    fputs(CSV_HEADER, out);
+    bool graded = c->r->grade_run_count > 0;
+    csv_header(out, CSV_HEADER, graded);
     for (size_t p = 0; p < c->period_count; p++) {
         const char *label = period_text(c, p);
         for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
@@ -730,6 +931,7 @@ static void render_csv(FILE *out, render_ctx *c)
                 csv_text(out, gates);
                 csv_text(out, notes);
                 csv_text(out, skipped);
+                if (graded) csv_grade_cells(out, c, st);
                 fputc('\n', out);
             }
         }
@@ -763,7 +965,8 @@ static void render_csv_summary(FILE *out, render_ctx *c)
     const score_result *r = c->r;
     const char *skipped = skipped_note(c);
     if (c->o->bom) fputs("\xEF\xBB\xBF", out);
-    fputs("period,staff_id,name,role,status,score,bonus,employed,gates,notes,skipped\n", out);
+    bool graded = c->r->grade_run_count > 0;
+    csv_header(out, "period,staff_id,name,role,status,score,bonus,employed,gates,notes,skipped\n", graded);
     for (size_t p = 0; p < c->period_count; p++) {
         const char *label = period_text(c, p);
         for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
@@ -782,6 +985,7 @@ static void render_csv_summary(FILE *out, render_ctx *c)
             csv_text(out, gates_summary(c, st));
             csv_text(out, statement_notes(c, st));
             csv_text(out, skipped);
+            if (graded) csv_grade_cells(out, c, st);
             fputc('\n', out);
         }
         csv_unscored_rows(out, c, p, label, ",unscored,,,,", skipped);
@@ -813,17 +1017,22 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
     const score_result *r = c->r;
     const score_statement *first = &r->statements[idx[0]];
     size_t nk = first->kpi_count;
-    /* cells[row][col]: col 0 staff, then 3 per kpi, then score, bonus, notes */
-    size_t ncol = 1 + 3 * nk + 3;
+    /* cells[row][col]: col 0 staff, then 3 per kpi, then score, with grades rank, grade
+     * and factor, then bonus, notes */
+    size_t graded = ast_role_grades(role) ? 3 : 0;
+    size_t score_col = 1 + 3 * nk, bonus_col = score_col + 1 + graded, notes_col = bonus_col + 1;
+    size_t ncol = notes_col + 1;
+    static const char *const grade_head[] = {"rank", "grade", "factor"};
     const char ***cells = arena_alloc(&c->mem, n * sizeof *cells);
     size_t *width = arena_alloc(&c->mem, ncol * sizeof *width);
     static const char *const sub[] = {"value", "achieved", "points"};
     width[0] = eval_display_width("staff");
     for (size_t k = 0; k < nk; k++)
         for (size_t j = 0; j < 3; j++) width[1 + 3 * k + j] = strlen(sub[j]);
-    width[1 + 3 * nk] = strlen("score");
-    width[2 + 3 * nk] = strlen("bonus");
-    width[3 + 3 * nk] = 0;
+    width[score_col] = strlen("score");
+    for (size_t j = 0; j < graded; j++) width[score_col + 1 + j] = strlen(grade_head[j]);
+    width[bonus_col] = strlen("bonus");
+    width[notes_col] = 0;
     for (size_t i = 0; i < n; i++) {
         const score_statement *st = &r->statements[idx[i]];
         const char **row = arena_alloc(&c->mem, ncol * sizeof *row);
@@ -834,9 +1043,14 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
             row[2 + 3 * k] = people(c, kp->achievement, UNIT_PERCENT);
             row[3 + 3 * k] = people(c, shown_points(kp), UNIT_POINTS);
         }
-        row[1 + 3 * nk] = people(c, st->score, UNIT_POINTS);
-        row[2 + 3 * nk] = people(c, st->bonus, UNIT_MONEY);
-        row[3 + 3 * nk] = statement_notes(c, st);
+        row[score_col] = people(c, st->score, UNIT_POINTS);
+        if (graded) {
+            row[score_col + 1] = rank_text(c, st);
+            row[score_col + 2] = grade_text(st);
+            row[score_col + 3] = factor_text(c, st);
+        }
+        row[bonus_col] = people(c, st->bonus, UNIT_MONEY);
+        row[notes_col] = statement_notes(c, st);
         for (size_t j = 0; j < ncol; j++) width[j] = max_size(width[j], eval_display_width(row[j] ? row[j] : ""));
         cells[i] = row;
     }
@@ -869,9 +1083,13 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
         }
     }
     spaces(out, GROUP_GAP);
-    eval_write_padded(out, "score", width[1 + 3 * nk], true);
+    eval_write_padded(out, "score", width[score_col], true);
+    for (size_t j = 0; j < graded; j++) {
+        spaces(out, CELL_GAP);
+        eval_write_padded(out, grade_head[j], width[score_col + 1 + j], j != 1);
+    }
     spaces(out, CELL_GAP);
-    eval_write_padded(out, "bonus", width[2 + 3 * nk], true);
+    eval_write_padded(out, "bonus", width[bonus_col], true);
     fputc('\n', out);
     for (size_t i = 0; i < n; i++) {
         const char **row = cells[i];
@@ -885,18 +1103,24 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
             }
         }
         spaces(out, GROUP_GAP);
-        eval_write_padded(out, row[1 + 3 * nk], width[1 + 3 * nk], true);
-        spaces(out, CELL_GAP);
-        eval_write_padded(out, row[2 + 3 * nk], width[2 + 3 * nk], true);
-        if (*row[3 + 3 * nk]) {
+        eval_write_padded(out, row[score_col], width[score_col], true);
+        for (size_t j = 0; j < graded; j++) {
             spaces(out, CELL_GAP);
-            fputs(row[3 + 3 * nk], out);
+            eval_write_padded(out, row[score_col + 1 + j], width[score_col + 1 + j], j != 1);
+        }
+        spaces(out, CELL_GAP);
+        eval_write_padded(out, row[bonus_col], width[bonus_col], true);
+        if (*row[notes_col]) {
+            spaces(out, CELL_GAP);
+            fputs(row[notes_col], out);
         }
         fputc('\n', out);
     }
     size_t gates;
     const char **tallies = gate_tallies(c, role, idx, n, &gates);
     for (size_t g = 0; g < gates; g++) fprintf(out, "  %s\n", one_line(c, tallies[g]));
+    const char *distribution = grade_distribution(c, role, idx, n);
+    if (distribution) fprintf(out, "  %s\n", one_line(c, distribution));
 }
 
 /* The closing summary of one period: how many were scored, who was not and why, and
@@ -972,6 +1196,10 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
     const score_pool_run *pools = pools_in(c, p, &pool_count);
     if (pool_count) fputs("  pools\n", out);
     for (size_t i = 0; i < pool_count; i++) fprintf(out, "    %s\n", one_line(c, pool_summary(c, &pools[i])));
+    size_t run_count;
+    const score_grade_run *runs = grade_runs_in(c, p, &run_count);
+    if (run_count) fputs("  grades\n", out);
+    for (size_t i = 0; i < run_count; i++) fprintf(out, "    %s\n", one_line(c, grade_run_summary(c, &runs[i])));
 }
 
 static void sources_lines(FILE *out, render_ctx *c, const char *prefix)
@@ -1040,11 +1268,13 @@ static void render_md(FILE *out, render_ctx *c)
                 continue;
             }
             const score_statement *first = &r->statements[idx[0]];
+            bool graded = ast_role_grades(role) != NULL;
             fputs("| staff | name |", out);
             for (size_t k = 0; k < first->kpi_count; k++) fprintf(out, " %s |", md(c, first->kpis[k].item->indicator));
-            fputs(" score | bonus | notes |\n|---|---|", out);
+            fputs(graded ? " score | rank | grade | factor | bonus | notes |\n|---|---|" : " score | bonus | notes |\n|---|---|",
+                  out);
             for (size_t k = 0; k < first->kpi_count; k++) fputs("--:|", out);
-            fputs("--:|--:|---|\n", out);
+            fputs(graded ? "--:|--:|---|--:|--:|---|\n" : "--:|--:|---|\n", out);
             for (size_t j = 0; j < n; j++) {
                 const score_statement *st = &r->statements[idx[j]];
                 const eval_staff *who = &c->roster[st->staff];
@@ -1055,13 +1285,18 @@ static void render_md(FILE *out, render_ctx *c)
                             md(c, people(c, kp->achievement, UNIT_PERCENT)),
                             md(c, people(c, shown_points(kp), UNIT_POINTS)));
                 }
-                fprintf(out, " **%s** | %s | %s |\n", md(c, people(c, st->score, UNIT_POINTS)),
-                        md(c, people(c, st->bonus, UNIT_MONEY)), md(c, statement_notes(c, st)));
+                fprintf(out, " **%s** |", md(c, people(c, st->score, UNIT_POINTS)));
+                if (graded)
+                    fprintf(out, " %s | %s | %s |", md(c, rank_text(c, st)), md(c, grade_text(st)),
+                            md(c, factor_text(c, st)));
+                fprintf(out, " %s | %s |\n", md(c, people(c, st->bonus, UNIT_MONEY)), md(c, statement_notes(c, st)));
             }
             size_t gates;
             const char **tallies = gate_tallies(c, role, idx, n, &gates);
-            if (gates) fputc('\n', out);
+            const char *distribution = grade_distribution(c, role, idx, n);
+            if (gates || distribution) fputc('\n', out);
             for (size_t g = 0; g < gates; g++) fprintf(out, "- %s\n", md(c, tallies[g]));
+            if (distribution) fprintf(out, "- %s\n", md(c, distribution));
         }
         if (unscored_in(c, p)) {
             fputs("\n### Unscored\n\n| staff | name | role | reason |\n|---|---|---|---|\n", out);
@@ -1091,6 +1326,10 @@ static void render_md(FILE *out, render_ctx *c)
         const score_pool_run *pools = pools_in(c, p, &pool_count);
         if (pool_count) fputs("\n### Pools\n\n", out);
         for (size_t i = 0; i < pool_count; i++) fprintf(out, "* %s\n", md(c, pool_summary(c, &pools[i])));
+        size_t run_count;
+        const score_grade_run *runs = grade_runs_in(c, p, &run_count);
+        if (run_count) fputs("\n### Grades\n\n", out);
+        for (size_t i = 0; i < run_count; i++) fprintf(out, "* %s\n", md(c, grade_run_summary(c, &runs[i])));
     }
     fputs("\n## Sources\n\n| source | path | rows | skipped | sha256 |\n|---|---|--:|--:|---|\n", out);
     for (size_t k = 0; k < c->source_count; k++) {
@@ -1273,6 +1512,18 @@ static void html_card(FILE *out, render_ctx *c, const score_statement *st)
     html(out, people(c, st->bonus, UNIT_MONEY));
     if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
         fprintf(out, " · employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
+    if (st->grade.grades && st->grade.settled) {
+        fputs(" · grade ", out);
+        html(out, grade_text(st));
+        if (*factor_text(c, st)) {
+            fputs(" (factor ", out);
+            html(out, factor_text(c, st));
+            fputc(')', out);
+        }
+        fputs(" · rank ", out);
+        html(out, st->grade.rank ? arena_printf(&c->mem, "%s of %zu", rank_text(c, st), st->grade.ranked)
+                                 : "none (not ranked)");
+    }
     fputs("</span></h4>\n<table><tr><th>kpi</th><th class=\"n\">value</th><th class=\"n\">target</th>"
           "<th class=\"n\">achievement</th><th class=\"n\">points</th><th class=\"n\">weight</th>"
           "<th class=\"n\">weighted</th></tr>\n", out);
@@ -1363,7 +1614,11 @@ static void render_html(FILE *out, render_ctx *c)
                 html(out, first->kpis[k].item->indicator);
                 fputs("</th>", out);
             }
-            fputs("<th class=\"n\">score</th><th class=\"n\">bonus</th><th>notes</th></tr>\n", out);
+            bool graded = ast_role_grades(role) != NULL;
+            fputs(graded ? "<th class=\"n\">score</th><th class=\"n\">rank</th><th>grade</th><th class=\"n\">factor</th>"
+                           "<th class=\"n\">bonus</th><th>notes</th></tr>\n"
+                         : "<th class=\"n\">score</th><th class=\"n\">bonus</th><th>notes</th></tr>\n",
+                  out);
             for (size_t j = 0; j < n; j++) {
                 const score_statement *st = &r->statements[idx[j]];
                 fputs("<tr><td>", out);
@@ -1376,13 +1631,30 @@ static void render_html(FILE *out, render_ctx *c)
                 }
                 fputs("<td class=\"n\"><b>", out);
                 html(out, people(c, st->score, UNIT_POINTS));
-                fputs("</b></td><td class=\"n\">", out);
+                if (graded) {
+                    fputs("</b></td><td class=\"n\">", out);
+                    html(out, rank_text(c, st));
+                    fputs("</td><td>", out);
+                    html(out, grade_text(st));
+                    fputs("</td><td class=\"n\">", out);
+                    html(out, factor_text(c, st));
+                    fputs("</td><td class=\"n\">", out);
+                } else {
+                    fputs("</b></td><td class=\"n\">", out);
+                }
                 html(out, people(c, st->bonus, UNIT_MONEY));
                 fputs("</td><td>", out);
                 html(out, statement_notes(c, st));
                 fputs("</td></tr>\n", out);
             }
-            fputs("</table>\n<p class=\"muted\">points per kpi; each statement in full:</p>\n<div class=\"cards\">\n", out);
+            fputs("</table>\n", out);
+            const char *distribution = grade_distribution(c, role, idx, n);
+            if (distribution) {
+                fputs("<p>", out);
+                html(out, distribution);
+                fputs("</p>\n", out);
+            }
+            fputs("<p class=\"muted\">points per kpi; each statement in full:</p>\n<div class=\"cards\">\n", out);
             for (size_t j = 0; j < n; j++) html_card(out, c, &r->statements[idx[j]]);
             fputs("</div>\n</section>\n", out);
         }
@@ -1423,6 +1695,15 @@ static void render_html(FILE *out, render_ctx *c)
             fputs("</li>\n", out);
         }
         if (pool_count) fputs("</ul>\n", out);
+        size_t run_count;
+        const score_grade_run *runs = grade_runs_in(c, p, &run_count);
+        if (run_count) fputs("<h3>Grades</h3>\n<ul>\n", out);
+        for (size_t i = 0; i < run_count; i++) {
+            fputs("<li>", out);
+            html(out, grade_run_summary(c, &runs[i]));
+            fputs("</li>\n", out);
+        }
+        if (run_count) fputs("</ul>\n", out);
         fputs("</section>\n", out);
     }
     fputs("<h2 id=\"sources\">Sources</h2>\n<table>\n<tr><th>source</th><th>path</th><th class=\"n\">rows</th>"

@@ -188,6 +188,30 @@ score_pool_status score_pool_distribute(dec_t amount, const score_pool_member *m
 
 /* ---- forced distribution ----------------------------------------------------------------- */
 
+score_grade_status score_grade_bounds(const dec_t *quotas, size_t grade_count, size_t ranked, size_t *bound)
+{
+    if (grade_count == 0) return SCORE_GRADE_INVALID;
+    dec_t cumulative = dec_from_int64(0);
+    /* each grade's cumulative boundary, rounded half up; the last grade takes the rest */
+    for (size_t k = 0; k < grade_count; k++) {
+        if (k + 1 == grade_count) {
+            bound[k] = ranked;
+            break;
+        }
+        dec_t count, rounded;
+        int64_t whole = 0;
+        if (dec_add(cumulative, quotas[k], &cumulative) != DEC_OK ||
+            dec_mul(cumulative, dec_from_int64((int64_t)ranked), &count) != DEC_OK ||
+            dec_round(count, 0, &rounded) != DEC_OK || dec_to_int64(rounded, &whole) != DEC_OK || whole < 0)
+            return SCORE_GRADE_INVALID;
+        bound[k] = (size_t)whole > ranked ? ranked : (size_t)whole;
+        /* the top grade is never empty for a quota above 0: 2 people × 20% still have an A */
+        if (k == 0 && bound[0] == 0 && ranked > 0 && dec_sign(quotas[0]) > 0) bound[0] = 1;
+        if (k > 0 && bound[k] < bound[k - 1]) bound[k] = bound[k - 1];
+    }
+    return SCORE_GRADE_OK;
+}
+
 score_grade_status score_grade_assign(const eval_value *scores, const bool *rankable, size_t n, const dec_t *quotas,
                                       size_t grade_count, int *rank, int *grade)
 {
@@ -200,26 +224,10 @@ score_grade_status score_grade_assign(const eval_value *scores, const bool *rank
 
     size_t ranked = 0;
     for (size_t i = 0; i < n; i++) ranked += rankable[i] && scores[i].kind == VAL_NUM;
-    /* each grade's cumulative boundary, rounded half up; the last grade takes the rest */
     size_t *bound = xcalloc(grade_count, sizeof *bound);
-    cumulative = zero;
-    for (size_t k = 0; k < grade_count; k++) {
-        if (k + 1 == grade_count) {
-            bound[k] = ranked;
-            break;
-        }
-        dec_t count, rounded;
-        int64_t whole = 0;
-        dec_add(cumulative, quotas[k], &cumulative);
-        if (dec_mul(cumulative, dec_from_int64((int64_t)ranked), &count) != DEC_OK ||
-            dec_round(count, 0, &rounded) != DEC_OK || dec_to_int64(rounded, &whole) != DEC_OK) {
-            free(bound);
-            return SCORE_GRADE_INVALID;
-        }
-        bound[k] = (size_t)whole > ranked ? ranked : (size_t)whole;
-        /* the top grade is never empty for a quota above 0: 2 people × 20% still have an A */
-        if (k == 0 && bound[0] == 0 && ranked > 0 && dec_sign(quotas[0]) > 0) bound[0] = 1;
-        if (k > 0 && bound[k] < bound[k - 1]) bound[k] = bound[k - 1];
+    if (score_grade_bounds(quotas, grade_count, ranked, bound) != SCORE_GRADE_OK) {
+        free(bound);
+        return SCORE_GRADE_INVALID;
     }
     for (size_t i = 0; i < n; i++) {
         if (!rankable[i] || scores[i].kind != VAL_NUM) {

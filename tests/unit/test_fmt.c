@@ -157,6 +157,18 @@ static bool row_equal(const ast_scale_row *a, const ast_scale_row *b)
            expr_equal(a->from, b->from) && expr_equal(a->to, b->to);
 }
 
+static bool grades_equal(const ast_grades *a, const ast_grades *b)
+{
+    if (!a || !b) return a == b ? true : differ("one grades table is missing");
+    if (a->row_count != b->row_count) return differ("grade counts differ");
+    for (int i = 0; i < a->row_count; i++) {
+        const ast_grade *x = &a->rows[i], *y = &b->rows[i];
+        if (!str_eq(x->name, y->name) || x->rest != y->rest) return differ("grades %s and %s", x->name, y->name);
+        if (!expr_equal(x->quota, y->quota) || !expr_equal(x->factor, y->factor)) return false;
+    }
+    return true;
+}
+
 static bool item_equal(const ast_role_item *a, const ast_role_item *b)
 {
     if (a->kind != b->kind) return differ("role item kinds %d and %d", a->kind, b->kind);
@@ -175,6 +187,9 @@ static bool item_equal(const ast_role_item *a, const ast_role_item *b)
                expr_equal(a->floor, b->floor);
     case ROLE_MISSING:
         return a->missing_skip == b->missing_skip ? true : differ("missing policies differ");
+    case ROLE_GRADES:
+        if (!str_eq(a->grades_name, b->grades_name)) return differ("grades %s and %s", a->grades_name, b->grades_name);
+        return a->grades_name ? true : grades_equal(a->grades, b->grades);
     }
     return differ("unknown role item kind");
 }
@@ -245,6 +260,9 @@ static bool decl_equal(const ast_decl *a, const ast_decl *b)
         for (int i = 0; i < a->u.scale.row_count; i++)
             if (!row_equal(&a->u.scale.rows[i], &b->u.scale.rows[i])) return false;
         return true;
+    case DECL_GRADES:
+        if (!str_eq(a->u.grades.label, b->u.grades.label)) return differ("grades labels differ");
+        return grades_equal(a->u.grades.table, b->u.grades.table);
     case DECL_POOL:
         if (!str_eq(a->u.pool.label, b->u.pool.label)) return differ("pool labels differ");
         return expr_equal(a->u.pool.amount, b->u.pool.amount);

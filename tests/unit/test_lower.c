@@ -108,7 +108,12 @@ static const char every_kind[] =
     "  kpi n weight 50% target <= 5  points if value >= target then 100 else standard(achievement)\n"
     "  points standard\n"
     "  gate employed > 0 and score >= 0\n"
-    "  bonus staff.base_bonus * score / 100 * employed\n"
+    "  grades {\n"
+    "    A top 20% factor 1.5\n"
+    "    B rest    factor 1\n"
+    "  }\n"
+    "  bonus staff.base_bonus * score / 100 * employed * grade_factor * (1 + percentile)\n"
+    "    * (if grade = \"A\" and rank <= 1 then 2 else 1)\n"
     "}\n";
 
 typedef struct kinds_seen {

@@ -280,6 +280,31 @@ static void test_grades_invalid(void **state)
     assert_int_equal(score_grade_assign(v, yes, 1, over, 0, rank, grade), SCORE_GRADE_INVALID);
 }
 
+/* The cut-offs explain shows: 5 × 20% = 1 and 5 × 90% = 4.5 → 5; 7 × 25% = 1.75 → 2 and
+ * 7 × 75% = 5.25 → 5; 2 × 20% = 0.4 → 0, kept at 1 for the top grade; none ranked: 0. */
+static void test_grade_bounds(void **state)
+{
+    (void)state;
+    size_t bound[3];
+    dec_t five[3] = {D("0.2"), D("0.7"), D("0")};
+    assert_int_equal(score_grade_bounds(five, 3, 5, bound), SCORE_GRADE_OK);
+    assert_int_equal(bound[0], 1);
+    assert_int_equal(bound[1], 5);
+    assert_int_equal(bound[2], 5);
+    dec_t quarter[3] = {D("0.25"), D("0.5"), D("0")};
+    assert_int_equal(score_grade_bounds(quarter, 3, 7, bound), SCORE_GRADE_OK);
+    assert_int_equal(bound[0], 2);
+    assert_int_equal(bound[1], 5);
+    assert_int_equal(bound[2], 7);
+    assert_int_equal(score_grade_bounds(five, 3, 2, bound), SCORE_GRADE_OK);
+    assert_int_equal(bound[0], 1);
+    assert_int_equal(bound[1], 2);
+    assert_int_equal(score_grade_bounds(five, 3, 0, bound), SCORE_GRADE_OK);
+    assert_int_equal(bound[0], 0);
+    assert_int_equal(bound[2], 0);
+    assert_int_equal(score_grade_bounds(five, 0, 5, bound), SCORE_GRADE_INVALID);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -295,6 +320,7 @@ int main(void)
         cmocka_unit_test(test_grades_tie),
         cmocka_unit_test(test_grades_small_and_unranked),
         cmocka_unit_test(test_grades_invalid),
+        cmocka_unit_test(test_grade_bounds),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
