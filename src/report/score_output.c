@@ -305,10 +305,15 @@ static const score_pool_run *pools_in(const render_ctx *c, size_t p, size_t *cou
  * the rules). */
 static const char **statement_reasons(render_ctx *c, const score_statement *st, size_t *count)
 {
-    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 7) * sizeof *notes);
+    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 8) * sizeof *notes);
     size_t n = 0;
     if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
         notes[n++] = arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
+    char *roles = score_role_days_note(c->r->session, st->period, st->staff);
+    if (roles) {
+        notes[n++] = arena_printf(&c->mem, "%s", roles);
+        free(roles);
+    }
     for (size_t k = 0; k < st->kpi_count; k++) {
         const score_kpi *kp = &st->kpis[k];
         if (kp->missing)
@@ -404,6 +409,41 @@ static size_t unscored_in(const render_ctx *c, size_t p)
 static size_t scored_in(const render_ctx *c, size_t p)
 {
     return c->st_begin[p + 1] - c->st_begin[p];
+}
+
+/* The bonus of the person of statement I, added up over their statements in its
+ * period (a person who changed roles has one per role); *COUNT statements, *KNOWN false
+ * when one has no bonus value. */
+static dec_t person_bonus(const render_ctx *c, size_t i, size_t *count, bool *known)
+{
+    const score_statement *st = &c->r->statements[i];
+    int person = c->roster[st->staff].first_row;
+    dec_t sum = {0};
+    *count = 0;
+    *known = true;
+    for (size_t j = c->st_begin[st->period]; j < c->st_begin[st->period + 1]; j++) {
+        const score_statement *other = &c->r->statements[j];
+        if (c->roster[other->staff].first_row != person) continue;
+        (*count)++;
+        dec_t next;
+        if (other->bonus.kind == VAL_NUM && dec_add(sum, other->bonus.as.num, &next) == DEC_OK) sum = next;
+        else *known = false;
+    }
+    return sum;
+}
+
+/* How many people the statements of period P are for: a person in two roles is one. */
+static size_t people_in(const render_ctx *c, size_t p)
+{
+    size_t n = 0;
+    for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
+        int person = c->roster[c->r->statements[i].staff].first_row;
+        bool seen = false;
+        for (size_t j = c->st_begin[p]; j < i && !seen; j++)
+            seen = c->roster[c->r->statements[j].staff].first_row == person;
+        n += !seen;
+    }
+    return n;
 }
 
 /* ---- JSON (docs/json.md) ----------------------------------------------------------------- */
@@ -602,6 +642,13 @@ static void render_json(FILE *out, render_ctx *c)
         write_machine_places(out, st->bonus, 2, true, true);
         if (st->pool.pool) json_pool_part(out, st);
         if (st->adjustment_count) json_adjustments(out, st);
+        size_t person_count;
+        bool person_known;
+        dec_t person_sum = person_bonus(c, i, &person_count, &person_known);
+        if (person_count > 1) {
+            fputs(", \"person_bonus\": ", out);
+            write_machine_places(out, person_known ? eval_num(person_sum) : eval_null(), 2, true, true);
+        }
         fputs(", \"notes\": [", out);
         size_t note_count;
         const char **notes = statement_reasons(c, st, &note_count);
@@ -942,7 +989,7 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
             else if (nulls) sums[i] = arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, sum, UNIT_MONEY), nulls);
             else sums[i] = people_num(c, sum, UNIT_MONEY);
         } else {
-            count = all;
+            count = people_in(c, p) < all ? people_in(c, p) : all;
             names[i] = "total";
             sums[i] = all_nulls ? arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, total, UNIT_MONEY), all_nulls)
                                 : people_num(c, total, UNIT_MONEY);
@@ -962,6 +1009,31 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
         spaces(out, CELL_GAP);
         eval_write_padded(out, sums[i], ws, true);
         fputc('\n', out);
+    }
+    /* a person in several roles: what each role pays them and their total */
+    bool several_heading = false;
+    for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
+        const score_statement *st = &r->statements[i];
+        const eval_staff *who = &c->roster[st->staff];
+        size_t count;
+        bool known;
+        dec_t sum = person_bonus(c, i, &count, &known);
+        if (count < 2) continue;
+        bool first = true;
+        for (size_t j = c->st_begin[p]; j < i && first; j++)
+            first = c->roster[r->statements[j].staff].first_row != who->first_row;
+        if (!first) continue;
+        if (!several_heading) fputs("  staff in several roles\n", out);
+        several_heading = true;
+        fprintf(out, "    %s  ", staff_text(c, who));
+        size_t shown = 0;
+        for (size_t j = i; j < c->st_begin[p + 1]; j++) {
+            const score_statement *other = &r->statements[j];
+            if (c->roster[other->staff].first_row != who->first_row) continue;
+            fprintf(out, "%s%s %s", shown++ ? " + " : "", one_line(c, other->role->name),
+                    people(c, other->bonus, UNIT_MONEY));
+        }
+        fprintf(out, " = %s\n", known ? people_num(c, sum, UNIT_MONEY) : "n/a");
     }
     size_t pool_count;
     const score_pool_run *pools = pools_in(c, p, &pool_count);
