@@ -193,6 +193,8 @@ struct eval_session {
     ast_expr *overflow_at;     /* first expression whose arithmetic left the decimal range */
     ptr_vec key_runs;          /* key_run*: freed with the session */
     bool overflow_reported;
+    bool given_per_row;        /* --values cannot give a value that differs between the
+                                  roster rows of one person: reported, and the run fails */
     struct key_check *key_checks; /* [sources]: each source's `key (…)` check */
 };
 
@@ -2297,6 +2299,10 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
 
 bool eval_overflow_check(eval_session *s)
 {
+    if (s->given_per_row) {
+        s->failed = true;
+        return false;
+    }
     ast_expr *e = __atomic_load_n(&s->overflow_at, __ATOMIC_RELAXED);
     if (!e) return true;
     if (!s->overflow_reported) {
@@ -2392,9 +2398,46 @@ bool eval_write_rejects(const eval_session *s, const char **why)
 
 /* ---- evaluating expressions --------------------------------------------------------------- */
 
+typedef struct staff_cell_search {
+    eval_session *s;
+    bool found;
+} staff_cell_search;
+
+/* Whether N reads a roster cell (staff.COL), itself or through the indicators it uses. */
+static void find_staff_cell(const ir_node *n, void *ctx)
+{
+    staff_cell_search *f = ctx;
+    if (f->found) return;
+    if (n->kind == IR_STAFF_COLUMN) f->found = true;
+    else if (n->kind == IR_INDICATOR) find_staff_cell(ir_indicator(f->s->ir, n->u.decl), ctx);
+    else ir_each_child(n, find_staff_cell, ctx);
+}
+
+/* A values file holds one value per staff id, but an indicator that reads the roster
+ * (attainment = order_count / staff.quota) differs between the rows of a person who
+ * changed roles: using the one value for both rows would pay one of them on another
+ * role's cells. An error, once, that fails the run (eval_overflow_check). */
+static bool given_value_fits_row(eval_session *s, const ast_decl *ind, int group)
+{
+    if (group < 0 || (size_t)group >= s->staff_count || s->staff[group].id_rows < 2) return true;
+    staff_cell_search f = { s, false };
+    find_staff_cell(ir_indicator(s->ir, ind), &f);
+    if (!f.found) return true;
+    if (!s->given_per_row) {
+        s->given_per_row = true;
+        diagnostic *d = diag_report(s->diags, DIAG_ERROR, ind->name_span, "values",
+                                    "indicator '%s' reads the roster, so its value differs between the roster "
+                                    "rows of staff '%s' (one per role), but --values gives one value per staff id",
+                                    ind->name, s->staff[group].id);
+        diag_hint(s->diags, d, "score without --values, so that each role's row gets its own value");
+    }
+    return false;
+}
+
 static eval_value indicator_at(eval_session *s, const ast_decl *ind, period_t period, int group)
 {
     if (!ind->u.indicator.per_staff) group = -1;
+    if (s->options.given_values && !given_value_fits_row(s, ind, group)) return eval_null();
     if (s->options.given_values)
         return s->options.given_values(s->options.given_values_ctx, ind, period,
                                        group >= 0 && (size_t)group < s->staff_count

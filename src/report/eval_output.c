@@ -418,9 +418,13 @@ static void render_values(FILE *out, const eval_grid *g)
             values_row(out, labels[p], g->indicators[i], NULL, cell(g, p, i, -1));
             if (!per_staff(g, i))
                 continue;
-            for (size_t s = 0; s < g->staff_count; s++)
+            for (size_t s = 0; s < g->staff_count; s++) {
+                /* one value per staff id: a person's later rows (one per role) hold the
+                 * same figure, and --values refuses a value that differs between them */
+                if (g->staff[s].first_row != (int)s) continue;
                 values_row(out, labels[p], g->indicators[i], g->staff[s].id ? g->staff[s].id : "",
                            cell(g, p, i, (int)s));
+            }
         }
     }
     free(labels);

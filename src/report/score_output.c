@@ -432,6 +432,41 @@ static dec_t person_bonus(const render_ctx *c, size_t i, size_t *count, bool *kn
     return sum;
 }
 
+static const char *staff_text(render_ctx *c, const eval_staff *who);
+
+/* The people of period P with more than one statement (a roster row per role), in
+ * roster order: *WHO "t01 王一", *PAY "promotion 1,530.00 + operations 2,784.00 =
+ * 4,314.00"; *N of them (arrays in c->mem). */
+static void several_roles(render_ctx *c, size_t p, size_t *n, const char ***who, const char ***pay)
+{
+    const score_result *r = c->r;
+    size_t cap = scored_in(c, p) + 1;
+    *who = arena_alloc(&c->mem, cap * sizeof **who);
+    *pay = arena_alloc(&c->mem, cap * sizeof **pay);
+    *n = 0;
+    for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
+        const eval_staff *person = &c->roster[r->statements[i].staff];
+        size_t count;
+        bool known;
+        dec_t sum = person_bonus(c, i, &count, &known);
+        if (count < 2) continue;
+        bool first = true;
+        for (size_t j = c->st_begin[p]; j < i && first; j++)
+            first = c->roster[r->statements[j].staff].first_row != person->first_row;
+        if (!first) continue;
+        const char *text = "";
+        size_t shown = 0;
+        for (size_t j = i; j < c->st_begin[p + 1]; j++) {
+            const score_statement *other = &r->statements[j];
+            if (c->roster[other->staff].first_row != person->first_row) continue;
+            text = arena_printf(&c->mem, "%s%s%s %s", text, shown++ ? " + " : "", one_line(c, other->role->name),
+                                people(c, other->bonus, UNIT_MONEY));
+        }
+        (*who)[*n] = staff_text(c, person);
+        (*pay)[(*n)++] = arena_printf(&c->mem, "%s = %s", text, known ? people_num(c, sum, UNIT_MONEY) : "n/a");
+    }
+}
+
 /* How many people the statements of period P are for: a person in two roles is one. */
 static size_t people_in(const render_ctx *c, size_t p)
 {
@@ -1011,30 +1046,11 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
         fputc('\n', out);
     }
     /* a person in several roles: what each role pays them and their total */
-    bool several_heading = false;
-    for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
-        const score_statement *st = &r->statements[i];
-        const eval_staff *who = &c->roster[st->staff];
-        size_t count;
-        bool known;
-        dec_t sum = person_bonus(c, i, &count, &known);
-        if (count < 2) continue;
-        bool first = true;
-        for (size_t j = c->st_begin[p]; j < i && first; j++)
-            first = c->roster[r->statements[j].staff].first_row != who->first_row;
-        if (!first) continue;
-        if (!several_heading) fputs("  staff in several roles\n", out);
-        several_heading = true;
-        fprintf(out, "    %s  ", staff_text(c, who));
-        size_t shown = 0;
-        for (size_t j = i; j < c->st_begin[p + 1]; j++) {
-            const score_statement *other = &r->statements[j];
-            if (c->roster[other->staff].first_row != who->first_row) continue;
-            fprintf(out, "%s%s %s", shown++ ? " + " : "", one_line(c, other->role->name),
-                    people(c, other->bonus, UNIT_MONEY));
-        }
-        fprintf(out, " = %s\n", known ? people_num(c, sum, UNIT_MONEY) : "n/a");
-    }
+    size_t several;
+    const char **who_text, **pay_text;
+    several_roles(c, p, &several, &who_text, &pay_text);
+    if (several) fputs("  staff in several roles\n", out);
+    for (size_t i = 0; i < several; i++) fprintf(out, "    %s  %s\n", who_text[i], pay_text[i]);
     size_t pool_count;
     const score_pool_run *pools = pools_in(c, p, &pool_count);
     if (pool_count) fputs("  pools\n", out);
@@ -1153,7 +1169,13 @@ static void render_md(FILE *out, render_ctx *c)
                     role_has_bonus(role) ? people_num(c, sum, UNIT_MONEY) : "no bonus",
                     nulls && role_has_bonus(role) ? arena_printf(&c->mem, " (%zu n/a)", nulls) : "");
         }
-        fprintf(out, "| **total** | %zu | **%s** |\n", all, people_num(c, total, UNIT_MONEY));
+        fprintf(out, "| **total** | %zu | **%s** |\n", people_in(c, p) < all ? people_in(c, p) : all,
+                people_num(c, total, UNIT_MONEY));
+        size_t several;
+        const char **who_text, **pay_text;
+        several_roles(c, p, &several, &who_text, &pay_text);
+        if (several) fputs("\n### Staff in several roles\n\n", out);
+        for (size_t i = 0; i < several; i++) fprintf(out, "* %s: %s\n", md(c, who_text[i]), md(c, pay_text[i]));
         size_t pool_count;
         const score_pool_run *pools = pools_in(c, p, &pool_count);
         if (pool_count) fputs("\n### Pools\n\n", out);
@@ -1480,7 +1502,19 @@ static void render_html(FILE *out, render_ctx *c)
                     role_has_bonus(role) ? people_num(c, sum, UNIT_MONEY) : "no bonus");
         }
         fprintf(out, "<tr class=\"totals\"><td>total</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n</table>\n",
-                all, people_num(c, total, UNIT_MONEY));
+                people_in(c, p) < all ? people_in(c, p) : all, people_num(c, total, UNIT_MONEY));
+        size_t several;
+        const char **who_text, **pay_text;
+        several_roles(c, p, &several, &who_text, &pay_text);
+        if (several) fputs("<h3>Staff in several roles</h3>\n<ul>\n", out);
+        for (size_t i = 0; i < several; i++) {
+            fputs("<li>", out);
+            html(out, who_text[i]);
+            fputs(": ", out);
+            html(out, pay_text[i]);
+            fputs("</li>\n", out);
+        }
+        if (several) fputs("</ul>\n", out);
         size_t pool_count;
         const score_pool_run *pools = pools_in(c, p, &pool_count);
         if (pool_count) fputs("<h3>Pools</h3>\n<ul>\n", out);
