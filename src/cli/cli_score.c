@@ -175,6 +175,8 @@ int cli_explain(int argc, char **argv)
     const char *values_path = NULL;
     score_adjustments *adjustments = NULL;
     vals_file *values = NULL;
+    int *rows = NULL;          /* the person's roster rows scored in the period, one per role */
+    ast_decl **roles = NULL;   /* their roles */
     cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
@@ -249,8 +251,8 @@ int cli_explain(int argc, char **argv)
     }
     /* A person who changed roles has a row per role: each row employed in the period
      * under a declared role is explained in turn (docs/cli.md, kpic explain). */
-    int rows[64];
-    ast_decl *roles[64];
+    rows = xcalloc(roster_count + 1, sizeof *rows);
+    roles = xcalloc(roster_count + 1, sizeof *roles);
     size_t row_count = 0;
     int unscored_row = -1;
     for (int k = roster[staff].first_row; k >= 0; k = roster[k].next_row) {
@@ -259,7 +261,7 @@ int cli_explain(int argc, char **argv)
         bool declared = role && role->kind == DECL_ROLE;
         bool employed = period_is_employed(periods[0], who->has_start ? &who->start : NULL,
                                            who->has_end ? &who->end : NULL);
-        if (declared && employed && row_count < sizeof rows / sizeof *rows) {
+        if (declared && employed) {
             rows[row_count] = k;
             roles[row_count++] = role;
         } else if (unscored_row < 0 || (employed && !period_is_employed(periods[0],
@@ -351,6 +353,8 @@ int cli_explain(int argc, char **argv)
     free(all);
     run_free(last);
 free_periods:
+    free(rows);
+    free(roles);
     score_adjust_free(adjustments);
     vals_free(values);
     free(periods);
