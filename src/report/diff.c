@@ -643,7 +643,7 @@ static const char *roster_row_key(differ *f, const eval_staff *roster, size_t i)
     const eval_staff *row = &roster[i];
     const char *role = row->role ? row->role : "";
     int n = 0;
-    for (int k = row->first_row; k >= 0 && (size_t)k < i; k = roster[k].next_row)
+    for (int k = row->id_rows > 1 ? row->first_row : -1; k >= 0 && (size_t)k < i; k = roster[k].next_row)
         n += !strcmp(roster[k].role ? roster[k].role : "", role);
     return arena_printf(f->mem, "%s\x1f%s\x1f%d", row->id, role, n);
 }
@@ -711,7 +711,7 @@ static void diff_values(differ *f, period_diff *pd, const lineup *l, eval_sessio
         if (!o->u.indicator.per_staff || !n->u.indicator.per_staff) continue;
         for (size_t s = 0; s < l->new_count; s++) {
             /* a person's rows share their values: one line per person */
-            if (l->old_of_new[s] < 0 || nroster[s].first_row != (int)s) continue;
+            if (l->old_of_new[s] < 0 || (nroster[s].id_rows > 1 && nroster[s].first_row != (int)s)) continue;
             eval_value a = eval_indicator_value(os, o, p, l->old_of_new[s]);
             eval_value b = eval_indicator_value(ns, n, p, (int)s);
             if (!same_value(a, b)) value_moved(f, pd, name, arena_printf(f->mem, "%s", nroster[s].id), a, b, ou, nu);

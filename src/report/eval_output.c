@@ -317,7 +317,7 @@ static void render_json(FILE *out, const eval_grid *g)
                 for (size_t s = 0; s < g->staff_count; s++) {
                     /* keyed by staff id: a person's later rows (one per role) would
                      * repeat the key with the same value */
-                    if (g->staff[s].first_row != (int)s) continue;
+                    if (g->staff[s].id_rows > 1 && g->staff[s].first_row != (int)s) continue;
                     if (s)
                         fputs(", ", out);
                     json_write_string(out, g->staff[s].id ? g->staff[s].id : "");
@@ -377,7 +377,7 @@ static void render_csv(FILE *out, const eval_grid *g)
             if (!per_staff(g, i))
                 continue;
             for (size_t s = 0; s < g->staff_count; s++)
-                if (g->staff[s].first_row == (int)s) /* one row per staff id, as in JSON */
+                if (g->staff[s].id_rows < 2 || g->staff[s].first_row == (int)s) /* one row per staff id, as in JSON */
                     csv_row(out, g, labels[p], i, (int)s, cell(g, p, i, (int)s), skipped);
         }
     }
@@ -425,7 +425,7 @@ static void render_values(FILE *out, const eval_grid *g)
             for (size_t s = 0; s < g->staff_count; s++) {
                 /* one value per staff id: a person's later rows (one per role) hold the
                  * same figure, and --values refuses a value that differs between them */
-                if (g->staff[s].first_row != (int)s) continue;
+                if (g->staff[s].id_rows > 1 && g->staff[s].first_row != (int)s) continue;
                 values_row(out, labels[p], g->indicators[i], g->staff[s].id ? g->staff[s].id : "",
                            cell(g, p, i, (int)s));
             }

@@ -411,19 +411,26 @@ static size_t scored_in(const render_ctx *c, size_t p)
     return c->st_begin[p + 1] - c->st_begin[p];
 }
 
+/* The person of roster row ROW: their first row (a person with a row per role has
+ * several); every row of a person with one row is its own. */
+static int person_of(const render_ctx *c, int row)
+{
+    return c->roster[row].id_rows > 1 ? c->roster[row].first_row : row;
+}
+
 /* The bonus of the person of statement I, added up over their statements in its
  * period (a person who changed roles has one per role); *COUNT statements, *KNOWN false
  * when one has no bonus value. */
 static dec_t person_bonus(const render_ctx *c, size_t i, size_t *count, bool *known)
 {
     const score_statement *st = &c->r->statements[i];
-    int person = c->roster[st->staff].first_row;
+    int person = person_of(c, st->staff);
     dec_t sum = {0};
     *count = 0;
     *known = true;
     for (size_t j = c->st_begin[st->period]; j < c->st_begin[st->period + 1]; j++) {
         const score_statement *other = &c->r->statements[j];
-        if (c->roster[other->staff].first_row != person) continue;
+        if (person_of(c, other->staff) != person) continue;
         (*count)++;
         dec_t next;
         if (other->bonus.kind == VAL_NUM && dec_add(sum, other->bonus.as.num, &next) == DEC_OK) sum = next;
@@ -452,13 +459,13 @@ static void several_roles(render_ctx *c, size_t p, size_t *n, const char ***who,
         if (count < 2) continue;
         bool first = true;
         for (size_t j = c->st_begin[p]; j < i && first; j++)
-            first = c->roster[r->statements[j].staff].first_row != person->first_row;
+            first = person_of(c, r->statements[j].staff) != person_of(c, r->statements[i].staff);
         if (!first) continue;
         const char *text = "";
         size_t shown = 0;
         for (size_t j = i; j < c->st_begin[p + 1]; j++) {
             const score_statement *other = &r->statements[j];
-            if (c->roster[other->staff].first_row != person->first_row) continue;
+            if (person_of(c, other->staff) != person_of(c, r->statements[i].staff)) continue;
             text = arena_printf(&c->mem, "%s%s%s %s", text, shown++ ? " + " : "", one_line(c, other->role->name),
                                 people(c, other->bonus, UNIT_MONEY));
         }
@@ -472,10 +479,10 @@ static size_t people_in(const render_ctx *c, size_t p)
 {
     size_t n = 0;
     for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
-        int person = c->roster[c->r->statements[i].staff].first_row;
+        int person = person_of(c, c->r->statements[i].staff);
         bool seen = false;
         for (size_t j = c->st_begin[p]; j < i && !seen; j++)
-            seen = c->roster[c->r->statements[j].staff].first_row == person;
+            seen = person_of(c, c->r->statements[j].staff) == person;
         n += !seen;
     }
     return n;

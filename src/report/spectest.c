@@ -167,6 +167,12 @@ static int roster_index(const runner *r, const char *id)
     return -1;
 }
 
+/* The person of roster row ROW: their first row when they have a row per role. */
+static int person_row(const runner *r, int row)
+{
+    return r->roster[row].id_rows > 1 ? r->roster[row].first_row : row;
+}
+
 /* The statement of the person of roster row STAFF in the test's period: a person with a
  * row per role (a transfer) is found by whichever row was scored; *COUNT is how many of
  * their rows were (2 after a transfer in the period). */
@@ -176,7 +182,7 @@ static const score_statement *statement_of(const runner *r, int staff, size_t *c
     *count = 0;
     for (size_t i = 0; i < r->scored->statement_count; i++) {
         const score_statement *st = &r->scored->statements[i];
-        if (st->period != 0 || r->roster[st->staff].first_row != r->roster[staff].first_row) continue;
+        if (st->period != 0 || person_row(r, st->staff) != person_row(r, staff)) continue;
         if (!found) found = st;
         (*count)++;
     }
@@ -190,7 +196,7 @@ static eval_value person_bonus_of(const runner *r, int staff)
     dec_t sum = {0};
     for (size_t i = 0; i < r->scored->statement_count; i++) {
         const score_statement *st = &r->scored->statements[i];
-        if (st->period != 0 || r->roster[st->staff].first_row != r->roster[staff].first_row) continue;
+        if (st->period != 0 || person_row(r, st->staff) != person_row(r, staff)) continue;
         dec_t next;
         if (st->bonus.kind != VAL_NUM || dec_add(sum, st->bonus.as.num, &next) != DEC_OK) return eval_null();
         sum = next;
