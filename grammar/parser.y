@@ -1300,7 +1300,8 @@ static void duplicate_clause(parse_ctx *ctx, kp_loc at, const char *what, kp_spa
     diag_note(ctx->diags, d, first, "first given here");
 }
 
-/* `WORD "VALUE"` in a source block: encoding, header or format. */
+/* `WORD "VALUE"` in a source block: encoding, header, format or (the roster's end)
+ * convention. */
 static void source_clause(parse_ctx *ctx, ptr_vec *cols, kp_tok word, kp_loc word_loc,
                           kp_tok value, kp_loc value_loc)
 {
@@ -1330,11 +1331,12 @@ static void source_clause(parse_ctx *ctx, ptr_vec *cols, kp_tok word, kp_loc wor
         return;
     }
     bool header = !strcmp(word.text, "header"), format = !strcmp(word.text, "format");
-    if (!header && !format) {
+    bool convention = !strcmp(word.text, "convention");
+    if (!header && !format && !convention) {
         diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(word_loc), "unknown-clause",
                                     "unknown clause '%s' in a source block", word.text);
-        static const char *const words[] = {"encoding", "header", "format"};
-        const char *near = diag_closest(word.text, words, 3);
+        static const char *const words[] = {"encoding", "header", "format", "convention"};
+        const char *near = diag_closest(word.text, words, 4);
         if (near) diag_hint(ctx->diags, d, "did you mean '%s'?", near);
         else diag_hint(ctx->diags, d, "a source block takes 'encoding \"…\"' before its "
                                       "columns, and 'header \"…\"', 'format \"…\"' or "
@@ -1348,8 +1350,8 @@ static void source_clause(parse_ctx *ctx, ptr_vec *cols, kp_tok word, kp_loc wor
                   word.text);
         return;
     }
-    const char **slot = header ? &col->header : &col->format;
-    kp_span *slot_span = header ? &col->header_span : &col->format_span;
+    const char **slot = header ? &col->header : convention ? &col->convention : &col->format;
+    kp_span *slot_span = header ? &col->header_span : convention ? &col->convention_span : &col->format_span;
     if (*slot != NULL) {
         duplicate_clause(ctx, whole, word.text, *slot_span);
         return;

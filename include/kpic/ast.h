@@ -244,6 +244,11 @@ typedef struct ast_column {
     const char *false_word;
     kp_span true_span, false_span;   /* the strings */
     kp_span bool_words_span;         /* from `true` to the false word */
+    const char *convention;    /* `convention "…"` on the roster's `end` column: "last_day"
+                                  (the cell is the last day employed) or "day_after" (the
+                                  first day no longer employed, the default); NULL when
+                                  not declared */
+    kp_span convention_span;   /* the string */
     struct ast_key_line *key_line; /* only in the parser's list of a block's lines: this
                                       line is a `key (…)` line, not a column */
 } ast_column;

@@ -69,14 +69,21 @@ typedef struct eval_source_stats {
     bool read;                 /* false: no requested expression needed it */
 } eval_source_stats;
 
-/* One roster row. */
+/* One roster row. A person who changed roles has a row per role (docs/language.md §3
+ * staff): rows of one id never share a day and carry the same name; their kpi values
+ * are the person's, computed once for the id (over the whole period). */
 typedef struct eval_staff {
     const char *id;
     const char *name;          /* NULL without a name column */
     const char *role;
     bool has_start, has_end;
-    date_t start, end;         /* employment [start, end) */
+    date_t start, end;         /* employment [start, end), whatever the roster's convention */
+    bool end_is_last_day;      /* the roster's end cell is the last day employed
+                                  (`convention "last_day"`): it reads end − 1 */
     unsigned long line;        /* the roster file line its record starts on */
+    int first_row;             /* the first roster row of this id (itself when it is) */
+    int next_row;              /* the next roster row of this id, -1 after the last */
+    int id_rows;               /* how many roster rows this id has (1 for most people) */
 } eval_staff;
 
 typedef struct eval_session eval_session;

@@ -43,6 +43,15 @@ const char *score_reason_text(score_reason reason);
  * the closest by edit distance (diag_closest); NULL when none is close. */
 const char *score_closest_role(const chk_model *model, const char *role);
 
+/* For a person who changed roles (several roster rows of one id, docs/language.md §3
+ * staff), when another of their rows is employed in PERIOD too: the note every format
+ * gives their statements, naming each role's days and saying that kpi values are the
+ * person's for the whole period:
+ *     roles in 2025-05: promotion until 2025-05-15, operations from 2025-05-16; kpi
+ *     values are t01's for the whole period
+ * malloc'd; NULL for everyone else. */
+char *score_role_days_note(const eval_session *s, size_t period, int staff);
+
 /* One kpi line of a statement. */
 typedef struct score_kpi {
     const ast_role_item *item; /* the `kpi` line of the role */
@@ -280,6 +289,8 @@ typedef struct score_adjustment {
     dec_t amount;              /* the kpi's new value, or money (a multiple of 0.01) */
     char *reason;              /* never empty */
     char *approved_by;         /* never empty */
+    char *role;                /* the optional `role` column: which of a person's roles
+                                  (a roster row per role) the row adjusts; NULL when empty */
     unsigned line;             /* the file line its record starts on */
 } score_adjustment;
 
@@ -289,8 +300,9 @@ typedef struct score_adjustments {
     char sha256[65];           /* of the file's bytes */
     score_adjustment *items;   /* in file order */
     size_t count;
-    unsigned column[7];        /* field numbers of staff_id, period, kind, kpi, amount,
-                                  reason, approved_by: where errors point */
+    unsigned column[8];        /* field numbers of staff_id, period, kind, kpi, amount,
+                                  reason, approved_by and the optional role: where errors
+                                  point */
 } score_adjustments;
 
 /* Reads PATH, a CSV with the columns staff_id, period, kind, kpi, amount, reason,

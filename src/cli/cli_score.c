@@ -175,6 +175,8 @@ int cli_explain(int argc, char **argv)
     const char *values_path = NULL;
     score_adjustments *adjustments = NULL;
     vals_file *values = NULL;
+    int *rows = NULL;          /* the person's roster rows scored in the period, one per role */
+    ast_decl **roles = NULL;   /* their roles */
     cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
@@ -247,56 +249,112 @@ int cli_explain(int argc, char **argv)
         run_free(roster_run);
         goto free_periods;
     }
-    const eval_staff *who = &roster[staff];
-    ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
-    bool declared = role && role->kind == DECL_ROLE;
-    bool employed = period_is_employed(periods[0], who->has_start ? &who->start : NULL,
-                                       who->has_end ? &who->end : NULL);
-    if (!declared || !employed) {
+    /* A person who changed roles has a row per role: each row employed in the period
+     * under a declared role is explained in turn (docs/cli.md, kpic explain). */
+    rows = xcalloc(roster_count + 1, sizeof *rows);
+    roles = xcalloc(roster_count + 1, sizeof *roles);
+    size_t row_count = 0;
+    int unscored_row = -1;
+    for (int k = roster[staff].first_row; k >= 0; k = roster[k].next_row) {
+        const eval_staff *who = &roster[k];
+        ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
+        bool declared = role && role->kind == DECL_ROLE;
+        bool employed = period_is_employed(periods[0], who->has_start ? &who->start : NULL,
+                                           who->has_end ? &who->end : NULL);
+        if (declared && employed) {
+            rows[row_count] = k;
+            roles[row_count++] = role;
+        } else if (unscored_row < 0 || (employed && !period_is_employed(periods[0],
+                                                                       roster[unscored_row].has_start ? &roster[unscored_row].start : NULL,
+                                                                       roster[unscored_row].has_end ? &roster[unscored_row].end : NULL))) {
+            unscored_row = k;
+        }
+    }
+    if (!row_count) {
+        const eval_staff *who = &roster[unscored_row];
+        ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
+        bool declared = role && role->kind == DECL_ROLE;
         score_reason reason = declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED;
-        if (adjustments && !score_adjust_unscored(roster_session, staff, reason, adjustments, &diags)) {
+        if (adjustments && !score_adjust_unscored(roster_session, unscored_row, reason, adjustments, &diags)) {
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
             status = EXIT_ERRORS;
             run_free(roster_run);
             goto free_periods;
         }
-        char *text = score_explain_unscored(roster_session, model, staff, reason, NULL);
+        char *text = score_explain_unscored(roster_session, model, unscored_row, reason, NULL);
         status = cli_emit(&diags, text, strlen(text), true, NULL);
         free(text);
         run_free(roster_run);
         goto free_periods;
     }
     run_free(roster_run);
-    if (kpi && !check_kpi(role, kpi)) goto free_periods;
+    for (size_t i = 0; i < row_count; i++)
+        if (kpi && !check_kpi(roles[i], kpi)) goto free_periods;
 
-    /* Then the data: the explained period plus every period previous() and
-     * last_year() reach, so that what they saw can be shown. */
-    size_t trace_count;
-    period_t *trace_periods = score_trace_periods(role, periods[0], &trace_count);
-    run *r = run_new(spec, model, trace_periods, trace_count, &data.options, &diags);
-    eval_session *session = run_session(r);
-    score_trace *trace = score_trace_require(session, spec, role);
-    if (run_execute(r)) {
-        score_statement st;
-        score_statement_compute(session, role, 0, staff, &st);
-        bool adjusted = adjustments ? score_adjust_statement(session, &st, adjustments, &diags)
-                                    : score_settle_one(session, &st, NULL, &diags);
-        if (!adjustments && (st.pool.pool || st.grade.grades)) st.bonus_computed = st.bonus;
-        size_t len;
-        char *text = score_explain(trace, session, &diags, &st, kpi, &len);
-        bool given = !values || vals_report_missing(values, &diags);
-        bool exact = run_finish(r) && adjusted && given;
-        status = cli_emit_run(&diags, session, text, len, exact, NULL);
-        free(text);
-        score_statement_free(&st);
-    } else {
+    /* Then the data, once per role: the explained period plus every period previous()
+     * and last_year() reach, so that what they saw can be shown. */
+    char *all = NULL;
+    size_t all_len = 0;
+    FILE *joined = open_memstream(&all, &all_len);
+    if (!joined) abort();
+    bool exact = true, failed = false;
+    dec_t person_total = {0};
+    bool total_known = true;
+    run *last = NULL;
+    for (size_t i = 0; i < row_count && !failed; i++) {
+        ast_decl *role = roles[i];
+        size_t trace_count;
+        period_t *trace_periods = score_trace_periods(role, periods[0], &trace_count);
+        run *r = run_new(spec, model, trace_periods, trace_count, &data.options, &diags);
+        eval_session *session = run_session(r);
+        score_trace *trace = score_trace_require(session, spec, role);
+        if (run_execute(r)) {
+            score_statement st;
+            score_statement_compute(session, role, 0, rows[i], &st);
+            bool adjusted = adjustments ? score_adjust_statement(session, &st, adjustments, &diags)
+                                        : score_settle_one(session, &st, NULL, &diags);
+            if (!adjustments && (st.pool.pool || st.grade.grades)) st.bonus_computed = st.bonus;
+            size_t len;
+            char *text = score_explain(trace, session, &diags, &st, kpi, &len);
+            if (i) fputc('\n', joined);
+            fwrite(text, 1, len, joined);
+            free(text);
+            bool given = !values || vals_report_missing(values, &diags);
+            exact = run_finish(r) && adjusted && given && exact;
+            dec_t next;
+            if (st.bonus.kind == VAL_NUM && dec_add(person_total, st.bonus.as.num, &next) == DEC_OK)
+                person_total = next;
+            else
+                total_known = false;
+            score_statement_free(&st);
+        } else {
+            failed = true;
+        }
+        score_trace_free(trace);
+        free(trace_periods);
+        if (last) run_free(last);
+        last = r;
+    }
+    if (!failed && row_count > 1 && !kpi) {
+        char label[PERIOD_LABEL_SIZE];
+        period_format(periods[0], label, sizeof label);
+        char money[64];
+        eval_format_value(eval_num(person_total), UNIT_MONEY, money, sizeof money);
+        fprintf(joined, "\n%s: %zu roles in %s, bonus paid %s\n", staff_id, row_count, label,
+                total_known ? money : "n/a (a role's bonus has no value)");
+    }
+    fclose(joined);
+    if (failed) {
         diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
         status = cli_data_failure_status(&diags);
+    } else {
+        status = cli_emit_run(&diags, run_session(last), all, all_len, exact, NULL);
     }
-    score_trace_free(trace);
-    run_free(r);
-    free(trace_periods);
+    free(all);
+    run_free(last);
 free_periods:
+    free(rows);
+    free(roles);
     score_adjust_free(adjustments);
     vals_free(values);
     free(periods);

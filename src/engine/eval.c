@@ -168,8 +168,12 @@ typedef struct roster_ctx {
     eval_session *s;
     const ast_decl *roster;
     int id, name, role, start, end;
+    bool end_is_last_day;      /* the end column's `convention "last_day"` */
     ptr_vec rows;              /* roster_row* in file order */
     ptr_vec lines;             /* line numbers (as uintptr_t) */
+    ptr_vec earlier;           /* per row: the previous row of its id + 1 (uintptr_t), 0: none */
+    ptr_vec last_of_id;        /* per distinct id (staff_ids order): its latest row + 1 */
+    ptr_vec first_of_id;       /* per distinct id: its first row */
     const char *path;
     bool bad;
 } roster_ctx;
@@ -189,6 +193,115 @@ static eval_value cell_value(eval_session *s, ast_coltype type, const csvr_cell 
         return v;
     }
     }
+}
+
+/* A roster row's days as [START, END), each side open when its cell is empty or the
+ * roster has no such column; an end written as the last day employed reads one on. */
+static void roster_row_days(const roster_ctx *r, const roster_row *rr, bool *has_start, date_t *start,
+                            bool *has_end, date_t *end)
+{
+    if (r->start >= 0 && rr->values[r->start].kind == VAL_DATE) {
+        *has_start = true;
+        *start = rr->values[r->start].as.date;
+    }
+    if (r->end >= 0 && rr->values[r->end].kind == VAL_DATE) {
+        *has_end = true;
+        *end = rr->values[r->end].as.date;
+        /* the last representable day has no day after it: it stays open-ended in effect */
+        if (r->end_is_last_day && !date_add_days(*end, 1, end)) *has_end = false;
+    }
+}
+
+/* "2025-05-01 to 2025-05-15", "from 2025-05-16", "until 2025-05-15", "every day": the
+ * days of a row as people read them, its last day included whatever the convention. */
+static void roster_days_text(const roster_ctx *r, const roster_row *rr, char *buf, size_t size)
+{
+    bool hs = false, he = false;
+    date_t a = 0, b = 0;
+    roster_row_days(r, rr, &hs, &a, &he, &b);
+    char from[DATE_FORMAT_SIZE], to[DATE_FORMAT_SIZE];
+    if (hs) date_format(a, from, sizeof from);
+    if (he) {
+        date_t last = b;
+        if (!date_add_days(b, -1, &last)) last = b;
+        date_format(last, to, sizeof to);
+    }
+    if (hs && he) snprintf(buf, size, "%s to %s", from, to);
+    else if (hs) snprintf(buf, size, "from %s", from);
+    else if (he) snprintf(buf, size, "until %s", to);
+    else snprintf(buf, size, "every day");
+}
+
+static const char *roster_text(const roster_row *rr, int column)
+{
+    return column >= 0 && rr->values[column].kind == VAL_TEXT ? rr->values[column].as.text : NULL;
+}
+
+/* A second row for an id already on the roster (the person ID, distinct id number SEEN)
+ * is a role change when the roster dates its rows, they share no day and carry the same
+ * name; anything else is a located error, and false. */
+static bool roster_row_may_repeat(roster_ctx *r, const roster_row *rr, uint64_t line, uint32_t seen,
+                                  const char *id)
+{
+    eval_session *s = r->s;
+    size_t first = (size_t)(uintptr_t)r->first_of_id.items[seen];
+    unsigned long first_line = (unsigned long)(uintptr_t)r->lines.items[first];
+    if (r->start < 0 && r->end < 0) {
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->id + 1),
+                                         "roster", "staff id '%s' appears twice in the roster", id);
+        diag_hint(s->diags, d, "its first row is on line %lu; a person who changed roles has a row per "
+                               "role, which needs 'start' and 'end' date columns in the roster", first_line);
+        return false;
+    }
+    const char *name = roster_text(rr, r->name), *first_name = roster_text(r->rows.items[first], r->name);
+    if (r->name >= 0 && (name ? !first_name || strcmp(name, first_name) : first_name != NULL)) {
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->name + 1),
+                                         "roster", "staff '%s' is named '%s' here but '%s' on line %lu",
+                                         id, name ? name : "", first_name ? first_name : "", first_line);
+        diag_hint(s->diags, d, "one id is one person, whose rows (one per role) carry one name: correct "
+                               "the name, or give the other person an id of their own");
+        return false;
+    }
+    bool hs = false, he = false;
+    date_t a = 0, b = 0;
+    roster_row_days(r, rr, &hs, &a, &he, &b);
+    for (size_t k = (size_t)(uintptr_t)r->last_of_id.items[seen]; k; k = (size_t)(uintptr_t)r->earlier.items[k - 1]) {
+        const roster_row *other = r->rows.items[k - 1];
+        bool os = false, oe = false;
+        date_t oa = 0, ob = 0;
+        roster_row_days(r, other, &os, &oa, &oe, &ob);
+        /* [a, b) and [oa, ob) share a day unless one ends on or before the other starts */
+        bool apart = (he && os && b <= oa) || (oe && hs && ob <= a);
+        if (apart) continue;
+        char mine[64], theirs[64];
+        roster_days_text(r, rr, mine, sizeof mine);
+        roster_days_text(r, other, theirs, sizeof theirs);
+        int column = r->start >= 0 ? r->start : r->end;
+        const char *role = roster_text(rr, r->role), *other_role = roster_text(other, r->role);
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(column + 1),
+                                         "roster", "staff '%s' has two roster rows for the same days: "
+                                         "this one (%s, %s) and line %lu (%s, %s)",
+                                         id, role ? role : "no role", mine,
+                                         (unsigned long)(uintptr_t)r->lines.items[k - 1],
+                                         other_role ? other_role : "no role", theirs);
+        /* the row that starts first is the one to end where the other starts */
+        bool this_later = hs && (!os || oa < a), other_later = os && (!hs || a < oa);
+        if (this_later || other_later) {
+            date_t next_start = this_later ? a : oa, shown = next_start;
+            if (r->end_is_last_day) date_add_days(next_start, -1, &shown);
+            char end_text[DATE_FORMAT_SIZE];
+            date_format(shown, end_text, sizeof end_text);
+            diag_hint(s->diags, d, "a person who changes roles has a row per role on days of its own: "
+                                   "end %s with end %s%s", this_later ? "the earlier row" : "this row", end_text,
+                      r->end_is_last_day ? " (its last day: the roster's end convention is \"last_day\")"
+                                         : " (the first day in the next role)");
+        } else {
+            diag_hint(s->diags, d, "a person who changes roles has a row per role on days of its own: "
+                                   "correct 'start' or 'end' so that the rows do not overlap");
+        }
+        return false;
+    }
+    return true;
 }
 
 static bool on_roster_row(void *ctx, const csvr_row *row)
@@ -215,30 +328,40 @@ static bool on_roster_row(void *ctx, const csvr_row *row)
         r->bad = true;
         return true;
     }
-    uint32_t seen = strtab_find(&s->staff_ids, id.as.text, strlen(id.as.text));
-    if (seen != HMAP_NONE) {
-        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->id + 1),
-                                         "roster", "staff id '%s' appears twice in the roster", id.as.text);
-        diag_hint(s->diags, d, "its first row is on line %llu",
-                  (unsigned long long)(uintptr_t)r->lines.items[seen]);
-        r->bad = true;
-        return true;
-    }
-    if (r->start >= 0 && r->end >= 0 && rr->values[r->start].kind == VAL_DATE &&
-        rr->values[r->end].kind == VAL_DATE && rr->values[r->end].as.date <= rr->values[r->start].as.date) {
-        /* employment is [start, end): such a row is employed on no day, a typo that would
-         * quietly leave the person out of every period */
-        char start[DATE_FORMAT_SIZE], end[DATE_FORMAT_SIZE];
-        date_format(rr->values[r->start].as.date, start, sizeof start);
-        date_format(rr->values[r->end].as.date, end, sizeof end);
+    bool has_start = false, has_end = false;
+    date_t start = 0, end = 0;
+    roster_row_days(r, rr, &has_start, &start, &has_end, &end);
+    if (has_start && has_end && end <= start) {
+        /* such a row is employed on no day, a typo that would quietly leave the person
+         * out of every period */
+        char start_text[DATE_FORMAT_SIZE], end_text[DATE_FORMAT_SIZE];
+        date_format(rr->values[r->start].as.date, start_text, sizeof start_text);
+        date_format(rr->values[r->end].as.date, end_text, sizeof end_text);
         diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->end + 1),
-                                         "roster", "staff '%s' ends on %s, not after starting on %s",
-                                         id.as.text, end, start);
-        diag_hint(s->diags, d, "'end' is the first day no longer employed: it must be later than 'start'");
+                                         "roster", "staff '%s' ends on %s, %s starting on %s",
+                                         id.as.text, end_text, r->end_is_last_day ? "before" : "not after",
+                                         start_text);
+        diag_hint(s->diags, d, r->end_is_last_day
+                                   ? "'end' is the last day employed (convention \"last_day\"): it cannot be before 'start'"
+                                   : "'end' is the first day no longer employed: it must be later than 'start'");
         r->bad = true;
         return true;
     }
-    strtab_intern(&s->staff_ids, id.as.text, strlen(id.as.text)); /* id == r->rows.len */
+    uint32_t seen = strtab_find(&s->staff_ids, id.as.text, strlen(id.as.text));
+    if (seen != HMAP_NONE && !roster_row_may_repeat(r, rr, line, seen, id.as.text)) {
+        r->bad = true;
+        return true;
+    }
+    size_t at = r->rows.len;
+    if (seen == HMAP_NONE) {
+        seen = strtab_intern(&s->staff_ids, id.as.text, strlen(id.as.text));
+        ptr_vec_push(&s->mem, &r->first_of_id, (void *)(uintptr_t)at);
+        ptr_vec_push(&s->mem, &r->last_of_id, (void *)(uintptr_t)(at + 1));
+        ptr_vec_push(&s->mem, &r->earlier, (void *)(uintptr_t)0);
+    } else {
+        ptr_vec_push(&s->mem, &r->earlier, r->last_of_id.items[seen]);
+        r->last_of_id.items[seen] = (void *)(uintptr_t)(at + 1);
+    }
     ptr_vec_push(&s->mem, &r->rows, rr);
     ptr_vec_push(&s->mem, &r->lines, (void *)(uintptr_t)line);
     return true;
@@ -254,6 +377,8 @@ static bool load_roster(eval_session *s)
     r.role = roster_column(roster, "role");
     r.start = roster_column(roster, "start");
     r.end = roster_column(roster, "end");
+    r.end_is_last_day = r.end >= 0 && roster->u.source.columns[r.end].convention &&
+                        !strcmp(roster->u.source.columns[r.end].convention, "last_day");
     r.path = eval_source_path(s, roster);
     stats->path = r.path;
     int n = roster->u.source.column_count;
@@ -295,14 +420,26 @@ static bool load_roster(eval_session *s)
         st_->id = rr->values[r.id].as.text;
         st_->name = r.name >= 0 && rr->values[r.name].kind == VAL_TEXT ? rr->values[r.name].as.text : NULL;
         st_->role = r.role >= 0 && rr->values[r.role].kind == VAL_TEXT ? rr->values[r.role].as.text : NULL;
-        if (r.start >= 0 && rr->values[r.start].kind == VAL_DATE) {
-            st_->has_start = true;
-            st_->start = rr->values[r.start].as.date;
+        roster_row_days(&r, rr, &st_->has_start, &st_->start, &st_->has_end, &st_->end);
+        st_->end_is_last_day = r.end_is_last_day;
+        st_->next_row = -1;
+        st_->first_row = (int)i;
+        st_->id_rows = 1;
+        size_t earlier = (size_t)(uintptr_t)r.earlier.items[i];
+        if (earlier) {
+            eval_staff *prev = &s->staff[earlier - 1];
+            prev->next_row = (int)i;
+            st_->first_row = prev->first_row;
         }
-        if (r.end >= 0 && rr->values[r.end].kind == VAL_DATE) {
-            st_->has_end = true;
-            st_->end = rr->values[r.end].as.date;
-        }
+    }
+    /* the group a source row's staff id adds to is the id's first roster row */
+    s->id_first_row = arena_alloc(&s->mem, (r.first_of_id.len + 1) * sizeof *s->id_first_row);
+    for (size_t p = 0; p < r.first_of_id.len; p++) {
+        size_t first = (size_t)(uintptr_t)r.first_of_id.items[p];
+        s->id_first_row[p] = (int)first;
+        int rows = 0;
+        for (int k = (int)first; k >= 0; k = s->staff[k].next_row) rows++;
+        for (int k = (int)first; k >= 0; k = s->staff[k].next_row) s->staff[k].id_rows = rows;
     }
     return true;
 }
@@ -324,6 +461,10 @@ interp_env eval_row_env(eval_session *s, const ast_decl *source, const csvr_cell
 
 bool eval_overflow_check(eval_session *s)
 {
+    if (s->given_per_row) {
+        s->failed = true;
+        return false;
+    }
     ast_expr *e = __atomic_load_n(&s->overflow_at, __ATOMIC_RELAXED);
     if (!e) return true;
     if (!s->overflow_reported) {
@@ -419,9 +560,46 @@ bool eval_write_rejects(const eval_session *s, const char **why)
 
 /* ---- evaluating expressions --------------------------------------------------------------- */
 
+typedef struct staff_cell_search {
+    eval_session *s;
+    bool found;
+} staff_cell_search;
+
+/* Whether N reads a roster cell (staff.COL), itself or through the indicators it uses. */
+static void find_staff_cell(const ir_node *n, void *ctx)
+{
+    staff_cell_search *f = ctx;
+    if (f->found) return;
+    if (n->kind == IR_STAFF_COLUMN) f->found = true;
+    else if (n->kind == IR_INDICATOR) find_staff_cell(ir_indicator(f->s->ir, n->u.decl), ctx);
+    else ir_each_child(n, find_staff_cell, ctx);
+}
+
+/* A values file holds one value per staff id, but an indicator that reads the roster
+ * (attainment = order_count / staff.quota) differs between the rows of a person who
+ * changed roles: using the one value for both rows would pay one of them on another
+ * role's cells. An error, once, that fails the run (eval_overflow_check). */
+static bool given_value_fits_row(eval_session *s, const ast_decl *ind, int group)
+{
+    if (group < 0 || (size_t)group >= s->staff_count || s->staff[group].id_rows < 2) return true;
+    staff_cell_search f = { s, false };
+    find_staff_cell(ir_indicator(s->ir, ind), &f);
+    if (!f.found) return true;
+    if (!s->given_per_row) {
+        s->given_per_row = true;
+        diagnostic *d = diag_report(s->diags, DIAG_ERROR, ind->name_span, "values",
+                                    "indicator '%s' reads the roster, so its value differs between the roster "
+                                    "rows of staff '%s' (one per role), but --values gives one value per staff id",
+                                    ind->name, s->staff[group].id);
+        diag_hint(s->diags, d, "score without --values, so that each role's row gets its own value");
+    }
+    return false;
+}
+
 static eval_value indicator_at(eval_session *s, const ast_decl *ind, period_t period, int group)
 {
     if (!ind->u.indicator.per_staff) group = -1;
+    if (s->options.given_values && !given_value_fits_row(s, ind, group)) return eval_null();
     if (s->options.given_values)
         return s->options.given_values(s->options.given_values_ctx, ind, period,
                                        group >= 0 && (size_t)group < s->staff_count
@@ -452,7 +630,8 @@ static eval_value aggregate_at(eval_session *s, plan_instance *in, int group, bo
     if (!in || !in->state) return eval_null();
     inst_state *st = in->state;
     if (!st->result) return eval_null();
-    int g = group >= 0 && per_staff && in->agg->per_staff ? group : s->groups - 1;
+    /* a person's rows (one per role) share the aggregates of their id's first row */
+    int g = group >= 0 && per_staff && in->agg->per_staff ? s->staff[group].first_row : s->groups - 1;
     return st->result[g];
 }
 

@@ -151,8 +151,10 @@ struct eval_session {
     eval_staff *staff;
     roster_row *staff_rows;
     size_t staff_count;
-    strtab staff_ids;          /* staff id → roster index (interned in roster order); small,
-                                  so the lookup every row makes stays in cache */
+    strtab staff_ids;          /* staff id → distinct id number (interned in roster order);
+                                  small, so the lookup every row makes stays in cache */
+    int *id_first_row;         /* distinct id number → its first roster row: the group of
+                                  every aggregate of that person */
     int groups;                /* staff_count + 1 */
     /* sources, in model order, then the roster */
     eval_source_stats *stats;
@@ -179,6 +181,8 @@ struct eval_session {
     ast_expr *overflow_at;     /* first expression whose arithmetic left the decimal range */
     ptr_vec key_runs;          /* key_run*: freed with the session */
     bool overflow_reported;
+    bool given_per_row;        /* --values cannot give a value that differs between the
+                                  roster rows of one person: reported, and the run fails */
     struct key_check *key_checks; /* [sources]: each source's `key (…)` check */
 };
 

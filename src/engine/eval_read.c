@@ -450,7 +450,7 @@ static int staff_group(pass_ctx *p, const csvr_cell *cell)
         }
         return -1;
     }
-    return (int)g;
+    return s->id_first_row[g];
 }
 
 static bool on_row(void *ctx, const csvr_row *row)

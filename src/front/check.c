@@ -497,6 +497,25 @@ static void check_export_clauses(chk_ctx *c, ast_decl *d)
     }
 }
 
+/* `convention "…"` says what the roster's `end` cell means, so it belongs there only and
+ * names one of the two conventions (docs/language.md §3 staff). */
+static void check_end_convention(chk_ctx *c, const ast_decl *d, const ast_column *col)
+{
+    if (d->kind != DECL_STAFF || strcmp(col->name, "end")) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->convention_span, "clause-place",
+                                    "'convention' belongs to the roster's 'end' column, not to '%s'",
+                                    d->kind == DECL_STAFF ? col->name : arena_printf(c->mem, "%s.%s", d->name, col->name));
+        diag_hint(c->diags, r, "write it after the roster's end date: end  date  convention \"last_day\"");
+        return;
+    }
+    if (strcmp(col->convention, "last_day") && strcmp(col->convention, "day_after")) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->convention_span, "clause-value",
+                                    "unknown end convention \"%s\"", col->convention);
+        diag_hint(c->diags, r, "write \"last_day\" when 'end' is the last day employed (HR exports "
+                               "usually), \"day_after\" when it is the first day no longer employed");
+    }
+}
+
 /* Pass 2 for one source or the roster: unique column names, at most one time (a date)
  * and one staff column (text or int); the roster's required and known columns. */
 static void check_columns(chk_ctx *c, ast_decl *d)
@@ -509,6 +528,7 @@ static void check_columns(chk_ctx *c, ast_decl *d)
     check_export_clauses(c, d);
     for (int i = 0; i < d->u.source.column_count; i++) {
         ast_column *col = &cols[i];
+        if (col->convention) check_end_convention(c, d, col);
         int j = name_set_add(&names, col->name, i);
         if (j >= 0) {
             diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->name_span, "duplicate-column",

@@ -550,7 +550,7 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
      * flags among the columns that have clauses */
     size_t clause_col = 0;
     for (int i = 0; i < n; i++) {
-        if (!(cols[i].header || cols[i].format || cols[i].true_word)) continue;
+        if (!(cols[i].header || cols[i].format || cols[i].true_word || cols[i].convention)) continue;
         column_head(&line, &cols[i], name_w, type_w);
         if (str_width(line.data) + FMT_GAP > clause_col) clause_col = str_width(line.data) + FMT_GAP;
         line.len = 0;
@@ -574,7 +574,7 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
         }
         const ast_column *col = &cols[i];
         column_head(&line, col, name_w, type_w);
-        if (col->header || col->format || col->true_word) sb_pad_to(&line, 0, clause_col);
+        if (col->header || col->format || col->true_word || col->convention) sb_pad_to(&line, 0, clause_col);
         const char *sep = "";
         if (col->header) {
             sb_str(&line, "header ");
@@ -593,6 +593,11 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
             add_slice(c, &line, col->true_span);
             sb_str(&line, " false ");
             add_slice(c, &line, col->false_span);
+        }
+        if (col->convention) {
+            sb_str(&line, col->header || col->format || col->true_word ? " " : "");
+            sb_str(&line, "convention ");
+            add_slice(c, &line, col->convention_span);
         }
         place_sb(c, FMT_INDENT, FMT_INDENT, &line, col->span.start, col->span.end, before,
                  BLANK_KEEP, true);

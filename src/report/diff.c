@@ -227,6 +227,7 @@ static const char *column_text(differ *f, const ast_column *c)
                                     c->is_time ? " time" : "", c->is_staff ? " staff" : "");
     if (c->header) text = arena_printf(f->mem, "%s header \"%s\"", text, c->header);
     if (c->format) text = arena_printf(f->mem, "%s format \"%s\"", text, c->format);
+    if (c->convention) text = arena_printf(f->mem, "%s convention \"%s\"", text, c->convention);
     if (c->true_word)
         text = arena_printf(f->mem, "%s true \"%s\" false \"%s\"", text, c->true_word,
                             c->false_word);
@@ -671,21 +672,49 @@ static void index_result(differ *f, const score_result *r, size_t periods, size_
         (*reason)[r->unscored[i].period * count + (size_t)r->unscored[i].staff] = score_reason_text(r->unscored[i].reason);
 }
 
+/* "id␟role␟n" (n: how many earlier rows of the id have that role): what a roster row is
+ * matched by first across the two sides. */
+static const char *roster_row_key(differ *f, const eval_staff *roster, size_t i)
+{
+    const eval_staff *row = &roster[i];
+    const char *role = row->role ? row->role : "";
+    int n = 0;
+    for (int k = row->id_rows > 1 ? row->first_row : -1; k >= 0 && (size_t)k < i; k = roster[k].next_row)
+        n += !strcmp(roster[k].role ? roster[k].role : "", role);
+    return arena_printf(f->mem, "%s\x1f%s\x1f%d", row->id, role, n);
+}
+
 static void line_up(differ *f, lineup *l, const score_result *or_, const score_result *nr, size_t periods)
 {
     const eval_staff *oroster = eval_roster(or_->session, &l->old_count);
     const eval_staff *nroster = eval_roster(nr->session, &l->new_count);
     strtab old_ids;
     strtab_init(&old_ids);
-    /* roster ids are unique (a duplicate is an error), so an id's number is its index */
-    for (size_t i = 0; i < l->old_count; i++) strtab_intern(&old_ids, oroster[i].id, strlen(oroster[i].id));
+    /* a person who changed roles has a row per role: rows are matched by id and role
+     * (and, for two rows in one role, their order); a row's key is unique, so the key's
+     * number is the old row's index */
+    for (size_t i = 0; i < l->old_count; i++) {
+        const char *key = roster_row_key(f, oroster, i);
+        strtab_intern(&old_ids, key, strlen(key));
+    }
     l->old_of_new = arena_alloc(f->mem, (l->new_count + 1) * sizeof *l->old_of_new);
     l->old_in_new = arena_alloc(f->mem, (l->old_count + 1) * sizeof *l->old_in_new);
     memset(l->old_in_new, 0, (l->old_count + 1) * sizeof *l->old_in_new);
     for (size_t i = 0; i < l->new_count; i++) {
-        uint32_t at = strtab_find(&old_ids, nroster[i].id, strlen(nroster[i].id));
+        const char *key = roster_row_key(f, nroster, i);
+        uint32_t at = strtab_find(&old_ids, key, strlen(key));
         l->old_of_new[i] = at == HMAP_NONE ? -1 : (int)at;
         if (at != HMAP_NONE) l->old_in_new[at] = true;
+    }
+    /* then by id alone, in roster order: a person whose role the new roster changed */
+    for (size_t i = 0; i < l->new_count; i++) {
+        if (l->old_of_new[i] >= 0) continue;
+        for (size_t o = 0; o < l->old_count; o++)
+            if (!l->old_in_new[o] && !strcmp(oroster[o].id, nroster[i].id)) {
+                l->old_of_new[i] = (int)o;
+                l->old_in_new[o] = true;
+                break;
+            }
     }
     strtab_free(&old_ids);
     index_result(f, or_, periods, l->old_count, &l->old_statement, &l->old_reason);
@@ -717,7 +746,8 @@ static void diff_values(differ *f, period_diff *pd, const lineup *l, eval_sessio
         value_moved(f, pd, name, NULL, eval_indicator_value(os, o, p, -1), eval_indicator_value(ns, n, p, -1), ou, nu);
         if (!o->u.indicator.per_staff || !n->u.indicator.per_staff) continue;
         for (size_t s = 0; s < l->new_count; s++) {
-            if (l->old_of_new[s] < 0) continue;
+            /* a person's rows share their values: one line per person */
+            if (l->old_of_new[s] < 0 || (nroster[s].id_rows > 1 && nroster[s].first_row != (int)s)) continue;
             eval_value a = eval_indicator_value(os, o, p, l->old_of_new[s]);
             eval_value b = eval_indicator_value(ns, n, p, (int)s);
             if (!same_value(a, b)) value_moved(f, pd, name, arena_printf(f->mem, "%s", nroster[s].id), a, b, ou, nu);

@@ -724,7 +724,10 @@ static void write_source(doc *d, const ast_decl *src)
         cell(d);
         if (col->is_time) text(d, "time: places each row in a period");
         if (col->is_staff) text(d, "staff: credits each row to this staff member");
-        if (src->kind == DECL_STAFF) text(d, roster_meaning(col->name));
+        if (src->kind == DECL_STAFF)
+            text(d, col->convention && !strcmp(col->convention, "last_day")
+                        ? "employment end: the last day employed (convention \"last_day\")"
+                        : roster_meaning(col->name));
         /* how the export writes it: after the meaning, in the order fmt writes them */
         bool said = col->is_time || col->is_staff ||
                     (src->kind == DECL_STAFF && roster_meaning(col->name)[0]);

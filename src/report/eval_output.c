@@ -316,6 +316,9 @@ static void render_json(FILE *out, const eval_grid *g)
             if (per_staff(g, i)) {
                 fputs(", \"staff\": {", out);
                 for (size_t s = 0; s < g->staff_count; s++) {
+                    /* keyed by staff id: a person's later rows (one per role) would
+                     * repeat the key with the same value */
+                    if (g->staff[s].id_rows > 1 && g->staff[s].first_row != (int)s) continue;
                     if (s)
                         fputs(", ", out);
                     json_write_string(out, g->staff[s].id ? g->staff[s].id : "");
@@ -375,7 +378,8 @@ static void render_csv(FILE *out, const eval_grid *g)
             if (!per_staff(g, i))
                 continue;
             for (size_t s = 0; s < g->staff_count; s++)
-                csv_row(out, g, labels[p], i, (int)s, cell(g, p, i, (int)s), skipped);
+                if (g->staff[s].id_rows < 2 || g->staff[s].first_row == (int)s) /* one row per staff id, as in JSON */
+                    csv_row(out, g, labels[p], i, (int)s, cell(g, p, i, (int)s), skipped);
         }
     }
     arena_free(&mem);
@@ -419,9 +423,13 @@ static void render_values(FILE *out, const eval_grid *g)
             values_row(out, labels[p], g->indicators[i], NULL, cell(g, p, i, -1));
             if (!per_staff(g, i))
                 continue;
-            for (size_t s = 0; s < g->staff_count; s++)
+            for (size_t s = 0; s < g->staff_count; s++) {
+                /* one value per staff id: a person's later rows (one per role) hold the
+                 * same figure, and --values refuses a value that differs between them */
+                if (g->staff[s].id_rows > 1 && g->staff[s].first_row != (int)s) continue;
                 values_row(out, labels[p], g->indicators[i], g->staff[s].id ? g->staff[s].id : "",
                            cell(g, p, i, (int)s));
+            }
         }
     }
     free(labels);
@@ -527,10 +535,13 @@ static void render_table(FILE *out, const eval_grid *g)
     }
     for (size_t s = 0; s < ns && any_per_staff; s++) {
         const eval_staff *st = &g->staff[s];
-        size_t n = strlen(st->id ? st->id : "") + (st->name ? strlen(st->name) + 1 : 0);
+        /* a person with a row per role is listed per row: the role tells them apart */
+        const char *role = st->id_rows > 1 && st->role ? st->role : NULL;
+        size_t n = strlen(st->id ? st->id : "") + (st->name ? strlen(st->name) + 1 : 0) +
+                   (role ? strlen(role) + 3 : 0);
         char *joined = xmalloc(n + 1);
-        snprintf(joined, n + 1, "%s%s%s", st->id ? st->id : "", st->name ? " " : "",
-                 st->name ? st->name : "");
+        snprintf(joined, n + 1, "%s%s%s%s%s%s", st->id ? st->id : "", st->name ? " " : "",
+                 st->name ? st->name : "", role ? " (" : "", role ? role : "", role ? ")" : "");
         staff[s] = clean_cell(joined);
         free(joined);
         size_t w = eval_display_width(staff[s]);

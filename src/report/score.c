@@ -21,6 +21,53 @@
 
 /* ---- values ------------------------------------------------------------------------- */
 
+/* "until 2025-05-15", "from 2025-05-16", "2025-05-12 to 2025-05-31": a roster row's
+ * days with its last day included, whatever the roster's end convention. */
+static void role_days_text(const eval_staff *who, char *buf, size_t size)
+{
+    char from[DATE_FORMAT_SIZE], to[DATE_FORMAT_SIZE];
+    if (who->has_start) date_format(who->start, from, sizeof from);
+    if (who->has_end) {
+        date_t last = who->end;
+        date_add_days(who->end, -1, &last);
+        date_format(last, to, sizeof to);
+    }
+    if (who->has_start && who->has_end) snprintf(buf, size, "%s to %s", from, to);
+    else if (who->has_start) snprintf(buf, size, "from %s", from);
+    else if (who->has_end) snprintf(buf, size, "until %s", to);
+    else snprintf(buf, size, "every day");
+}
+
+char *score_role_days_note(const eval_session *s, size_t period, int staff)
+{
+    size_t count, period_count;
+    const eval_staff *roster = eval_roster(s, &count);
+    const period_t *periods = eval_periods(s, &period_count);
+    if (staff < 0 || (size_t)staff >= count || period >= period_count || roster[staff].id_rows < 2) return NULL;
+    period_t p = periods[period];
+    char *text = NULL;
+    size_t len = 0, employed = 0;
+    FILE *out = open_memstream(&text, &len);
+    if (!out) abort();
+    char label[PERIOD_LABEL_SIZE];
+    period_format(p, label, sizeof label);
+    fprintf(out, "roles in %s:", label);
+    for (int k = roster[staff].first_row; k >= 0; k = roster[k].next_row) {
+        const eval_staff *who = &roster[k];
+        if (!period_is_employed(p, who->has_start ? &who->start : NULL, who->has_end ? &who->end : NULL)) continue;
+        char days[2 * DATE_FORMAT_SIZE + 8];
+        role_days_text(who, days, sizeof days);
+        fprintf(out, "%s %s %s", employed++ ? "," : "", who->role && who->role[0] ? who->role : "(no role)", days);
+    }
+    fprintf(out, "; kpi values are %s's for the whole period", roster[staff].id);
+    fclose(out);
+    if (employed < 2) {
+        free(text);
+        return NULL;
+    }
+    return text;
+}
+
 const char *score_reason_text(score_reason reason)
 {
     return reason == SCORE_ROLE_NOT_DECLARED ? "role not declared" : "not employed in period";

@@ -18,11 +18,12 @@
 #include "kpic/csv_reader.h"
 
 /* The columns, in the order of score_adjustments.column. */
-enum { COL_STAFF, COL_PERIOD, COL_KIND, COL_KPI, COL_AMOUNT, COL_REASON, COL_APPROVER, COL_COUNT };
+enum { COL_STAFF, COL_PERIOD, COL_KIND, COL_KPI, COL_AMOUNT, COL_REASON, COL_APPROVER, COL_ROLE, COL_COUNT };
 
 static const csvr_column wanted_columns[COL_COUNT] = {
     {"staff_id", CSVR_TEXT}, {"period", CSVR_TEXT}, {"kind", CSVR_TEXT}, {"kpi", CSVR_TEXT},
     {"amount", CSVR_NUMBER}, {"reason", CSVR_TEXT}, {"approved_by", CSVR_TEXT},
+    {"role", CSVR_TEXT},
 };
 
 static const char *const kind_names[] = {"kpi", "bonus_add", "bonus_set"};
@@ -84,6 +85,7 @@ static void free_item(score_adjustment *it)
     free(it->kpi);
     free(it->reason);
     free(it->approved_by);
+    free(it->role);
 }
 
 static bool on_row(void *ctx, const csvr_row *row)
@@ -95,7 +97,7 @@ static bool on_row(void *ctx, const csvr_row *row)
     memset(&it, 0, sizeof it);
     it.line = line;
     bool ok = true;
-    static const char *const required[] = {"staff_id", "period", "kind", NULL, NULL, "reason", "approved_by"};
+    static const char *const required[] = {"staff_id", "period", "kind", NULL, NULL, "reason", "approved_by", NULL};
     for (int col = 0; col < COL_COUNT; col++) {
         if (!required[col] || !cell_blank(&c[col])) continue;
         diagnostic *d = row_error(x, line, col, "adjustment without %s", required[col]);
@@ -107,6 +109,7 @@ static bool on_row(void *ctx, const csvr_row *row)
     it.reason = cell_text(&c[COL_REASON]);
     it.approved_by = cell_text(&c[COL_APPROVER]);
     it.kpi = cell_text(&c[COL_KPI]);
+    it.role = cell_text(&c[COL_ROLE]);
     char *period = cell_text(&c[COL_PERIOD]), *kind = cell_text(&c[COL_KIND]);
     if (period) {
         char msg[PERIOD_MESSAGE_SIZE];
@@ -177,6 +180,18 @@ static csvr_verdict on_bad(void *ctx, const csvr_bad_row *bad)
     return CSVR_SKIP;
 }
 
+/* Whether the header holds every column but the optional `role` (COL_ROLE is last). */
+static bool required_columns_present(csvr_reader *reader)
+{
+    for (int col = 0; col < COL_ROLE; col++) {
+        bool found = false;
+        for (size_t i = 0; i < csvr_header_size(reader) && !found; i++)
+            found = !strcmp(csvr_header_name(reader, i), wanted_columns[col].name);
+        if (!found) return false;
+    }
+    return true;
+}
+
 static score_adjustments *read_from(csvr_reader *reader, const char *path, csvr_error *err, ast_grain grain,
                                     diag_sink *diags, bool *io_error)
 {
@@ -214,7 +229,19 @@ score_adjustments *score_adjust_read(const char *path, ast_grain grain, diag_sin
     csvr_error err;
     memset(&err, 0, sizeof err);
     if (io_error) *io_error = false;
-    csvr_reader *reader = csvr_open(path, wanted_columns, COL_COUNT, 0, &err);
+    csvr_reader *reader = csvr_open(path, wanted_columns, COL_COUNT, CSVR_MISSING_COLUMNS_OK, &err);
+    if (reader && !required_columns_present(reader)) {
+        /* opened again without the flag, for the reader's own message about the header */
+        csvr_close(reader);
+        memset(&err, 0, sizeof err);
+        reader = csvr_open(path, wanted_columns, COL_COUNT - 1, CSVR_READ_AGAIN, &err);
+        if (reader) {
+            csvr_close(reader);
+            reader = NULL;
+            err.kind = CSVR_ERR_HEADER;
+            snprintf(err.message, sizeof err.message, "the header lacks a column of the adjustments file");
+        }
+    }
     return read_from(reader, path, &err, grain, diags, io_error);
 }
 
@@ -223,7 +250,18 @@ score_adjustments *score_adjust_read_memory(const char *name, const void *data, 
 {
     csvr_error err;
     memset(&err, 0, sizeof err);
-    csvr_reader *reader = csvr_open_memory(name, data, size, wanted_columns, COL_COUNT, 0, &err);
+    csvr_reader *reader = csvr_open_memory(name, data, size, wanted_columns, COL_COUNT, CSVR_MISSING_COLUMNS_OK, &err);
+    if (reader && !required_columns_present(reader)) {
+        csvr_close(reader);
+        memset(&err, 0, sizeof err);
+        reader = csvr_open_memory(name, data, size, wanted_columns, COL_COUNT - 1, 0, &err);
+        if (reader) {
+            csvr_close(reader);
+            reader = NULL;
+            err.kind = CSVR_ERR_HEADER;
+            snprintf(err.message, sizeof err.message, "the header lacks a column of the adjustments file");
+        }
+    }
     return read_from(reader, name, &err, grain, diags, NULL);
 }
 
@@ -471,6 +509,70 @@ static void outside_run(diag_sink *diags, const score_adjustments *a, const scor
     free(run);
 }
 
+static bool role_has_kpi(const ast_decl *role, const char *kpi)
+{
+    for (int i = 0; i < role->u.role.item_count; i++)
+        if (role->u.role.items[i].kind == ROLE_KPI && !strcmp(role->u.role.items[i].indicator, kpi)) return true;
+    return false;
+}
+
+/* The roster row of the person FIRST (their first row) that row IT of period P adjusts:
+ * a person who changed roles has a row per role (docs/cli.md, --adjustments). The
+ * `role` cell names it; without one, the person's only statement in P, or the only one
+ * whose role has the `kpi` row's kpi. When the row cannot tell, a located error and -1.
+ * WHERE maps (period, row) to a statement (≥ 0), as in score_adjust_apply. */
+static int target_row(diag_sink *diags, const score_adjustments *a, const score_adjustment *it,
+                      const score_result *r, const eval_staff *roster, size_t roster_count, int first, size_t p,
+                      const long *where)
+{
+    int scored = 0, pick = -1, with_kpi = 0, kpi_pick = -1, fallback = -1;
+    for (int k = first; k >= 0; k = roster[k].next_row) {
+        long at = where[p * roster_count + (size_t)k];
+        if (it->role) {
+            if (roster[k].role && !strcmp(roster[k].role, it->role) && (pick < 0 || at >= 0)) pick = k;
+            continue;
+        }
+        if (fallback < 0 || (at != -1 && where[p * roster_count + (size_t)fallback] == -1)) fallback = k;
+        if (at < 0) continue;
+        scored++;
+        pick = k;
+        if (it->kind == SCORE_ADJUST_KPI && it->kpi && role_has_kpi(r->statements[at].role, it->kpi)) {
+            with_kpi++;
+            kpi_pick = k;
+        }
+    }
+    if (it->role) {
+        if (pick >= 0) return pick;
+        diagnostic *d = item_error(diags, a, it, COL_ROLE, "staff '%s' has no roster row in role '%s'",
+                                   it->staff_id, it->role);
+        char *list = NULL;
+        size_t len = 0;
+        FILE *f = score_memstream(&list, &len);
+        for (int k = first, n = 0; k >= 0; k = roster[k].next_row)
+            fprintf(f, "%s%s", n++ ? ", " : "", roster[k].role ? roster[k].role : "(none)");
+        score_memstream_close(f);
+        diag_hint(diags, d, "the roles of '%s' on the roster: %s", it->staff_id, list);
+        free(list);
+        return -1;
+    }
+    if (scored <= 1) return scored ? pick : fallback;
+    if (with_kpi == 1) return kpi_pick;
+    char label[PERIOD_LABEL_SIZE];
+    period_format(it->period, label, sizeof label);
+    char *list = NULL;
+    size_t len = 0;
+    FILE *f = score_memstream(&list, &len);
+    for (int k = first, n = 0; k >= 0; k = roster[k].next_row)
+        if (where[p * roster_count + (size_t)k] >= 0) fprintf(f, "%s%s", n++ ? ", " : "", roster[k].role);
+    score_memstream_close(f);
+    diagnostic *d = item_error(diags, a, it, COL_STAFF,
+                               "staff '%s' has %d statements in %s (%s): the adjustment does not say which role it is for",
+                               it->staff_id, scored, label, list);
+    diag_hint(diags, d, "add a column 'role' to the adjustments file and name the role on this row");
+    free(list);
+    return -1;
+}
+
 bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *diags)
 {
     size_t period_count, roster_count;
@@ -496,6 +598,8 @@ bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *
             unknown_staff(diags, a, it, roster, roster_count);
         } else if (p < 0) {
             outside_run(diags, a, it, periods, period_count);
+        } else if ((staff = target_row(diags, a, it, r, roster, roster_count, staff, (size_t)p, where)) < 0) {
+            /* reported */
         } else if (where[(size_t)p * roster_count + (size_t)staff] < 0) {
             long u = where[(size_t)p * roster_count + (size_t)staff];
             char label[PERIOD_LABEL_SIZE];
@@ -573,6 +677,18 @@ bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *
     return ok && !r->total_overflow;
 }
 
+/* Whether row IT (of the person whose first roster row is FIRST) is for statement ST:
+ * the same person, and the role its `role` cell names, or for a `kpi` row without one a
+ * role that has that kpi. (One period's run checks that a row without a role is not
+ * ambiguous: score_adjust_apply.) */
+static bool row_is_for(const eval_staff *roster, const score_adjustment *it, int first, const score_statement *st)
+{
+    if (roster[st->staff].first_row != first) return false;
+    if (it->role) return !strcmp(it->role, st->role->name);
+    if (roster[first].id_rows > 1 && it->kind == SCORE_ADJUST_KPI && it->kpi) return role_has_kpi(st->role, it->kpi);
+    return true;
+}
+
 bool score_adjust_statement(eval_session *s, score_statement *st, const score_adjustments *a, diag_sink *diags)
 {
     size_t period_count, roster_count;
@@ -587,8 +703,20 @@ bool score_adjust_statement(eval_session *s, score_statement *st, const score_ad
         if (staff < 0) {
             unknown_staff(diags, a, it, roster, roster_count);
             ok = false;
-        } else if (staff == st->staff && find_period(periods, period_count > 0 ? 1 : 0, it->period) == 0) {
-            rows[n++] = it;
+        } else if (row_is_for(roster, it, staff, st) &&
+                   find_period(periods, period_count > 0 ? 1 : 0, it->period) == 0) {
+            char *roles = !it->role && it->kind != SCORE_ADJUST_KPI ? score_role_days_note(s, 0, st->staff) : NULL;
+            if (roles) {
+                /* the person has another role in the period: as in score_adjust_apply */
+                diagnostic *d = item_error(diags, a, it, COL_STAFF,
+                                           "staff '%s' has several roles in the period (%s): the adjustment does not say which role it is for",
+                                           it->staff_id, roles);
+                diag_hint(diags, d, "add a column 'role' to the adjustments file and name the role on this row");
+                free(roles);
+                ok = false;
+            } else {
+                rows[n++] = it;
+            }
         }
     }
     if (ok && n) ok = apply_rows(s, st, rows, n, a, diags, STAGE_CHECK);
@@ -616,8 +744,9 @@ const score_adjustment **score_adjust_overrides(eval_session *s, const ast_decl 
     const score_adjustment **overrides = NULL;
     for (size_t i = 0; i < a->count; i++) {
         const score_adjustment *it = &a->items[i];
-        if (it->kind != SCORE_ADJUST_KPI || find_staff(roster, roster_count, it->staff_id) != staff ||
-            find_period(periods + period, 1, it->period) != 0)
+        int first = find_staff(roster, roster_count, it->staff_id);
+        if (it->kind != SCORE_ADJUST_KPI || first < 0 || roster[staff].first_row != first ||
+            (it->role && strcmp(it->role, role->name)) || find_period(periods + period, 1, it->period) != 0)
             continue;
         for (int k = 0, kpi = 0; k < role->u.role.item_count; k++) {
             const ast_role_item *item = &role->u.role.items[k];
@@ -645,7 +774,8 @@ bool score_adjust_unscored(eval_session *s, int staff, score_reason reason, cons
         if (who < 0) {
             unknown_staff(diags, a, it, roster, roster_count);
             ok = false;
-        } else if (who == staff && period_count > 0 && find_period(periods, 1, it->period) == 0) {
+        } else if (who == roster[staff].first_row && (!it->role || (roster[staff].role && !strcmp(it->role, roster[staff].role))) &&
+                   period_count > 0 && find_period(periods, 1, it->period) == 0) {
             char label[PERIOD_LABEL_SIZE];
             period_format(it->period, label, sizeof label);
             diagnostic *d = item_error(diags, a, it, COL_STAFF, "adjustment for staff '%s', who is not scored in %s",

@@ -832,7 +832,15 @@ static void write_employment(FILE *out, const eval_staff *who)
     }
     if (who->has_end) {
         date_format(who->end, date, sizeof date);
-        fprintf(out, "%suntil %s, exclusive", who->has_start ? " " : "", date);
+        if (who->end_is_last_day) {
+            /* the roster gave the last day employed; show it as written */
+            date_t last = who->end;
+            date_add_days(who->end, -1, &last);
+            date_format(last, date, sizeof date);
+            fprintf(out, "%suntil %s, the last day", who->has_start ? " " : "", date);
+        } else {
+            fprintf(out, "%suntil %s, exclusive", who->has_start ? " " : "", date);
+        }
     }
 }
 
@@ -847,6 +855,11 @@ static void explain_employment(FILE *out, eval_session *s, const score_statement
         fputc(')', out);
     }
     fputc('\n', out);
+    char *roles = score_role_days_note(s, st->period, st->staff);
+    if (roles) {
+        fprintf(out, "%s\n", roles);
+        free(roles);
+    }
 }
 
 /* The bonus adjustments of ST, each with its reason and approver, after the bonus the

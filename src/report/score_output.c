@@ -417,10 +417,15 @@ static const score_grade_run *grade_runs_in(const render_ctx *c, size_t p, size_
  * the rules). */
 static const char **statement_reasons(render_ctx *c, const score_statement *st, size_t *count)
 {
-    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 9) * sizeof *notes);
+    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 10) * sizeof *notes);
     size_t n = 0;
     if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
         notes[n++] = arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
+    char *roles = score_role_days_note(c->r->session, st->period, st->staff);
+    if (roles) {
+        notes[n++] = arena_printf(&c->mem, "%s", roles);
+        free(roles);
+    }
     for (size_t k = 0; k < st->kpi_count; k++) {
         const score_kpi *kp = &st->kpis[k];
         if (kp->missing)
@@ -521,6 +526,83 @@ static size_t unscored_in(const render_ctx *c, size_t p)
 static size_t scored_in(const render_ctx *c, size_t p)
 {
     return c->st_begin[p + 1] - c->st_begin[p];
+}
+
+/* The person of roster row ROW: their first row (a person with a row per role has
+ * several); every row of a person with one row is its own. */
+static int person_of(const render_ctx *c, int row)
+{
+    return c->roster[row].id_rows > 1 ? c->roster[row].first_row : row;
+}
+
+/* The bonus of the person of statement I, added up over their statements in its
+ * period (a person who changed roles has one per role); *COUNT statements, *KNOWN false
+ * when one has no bonus value. */
+static dec_t person_bonus(const render_ctx *c, size_t i, size_t *count, bool *known)
+{
+    const score_statement *st = &c->r->statements[i];
+    int person = person_of(c, st->staff);
+    dec_t sum = {0};
+    *count = 0;
+    *known = true;
+    for (size_t j = c->st_begin[st->period]; j < c->st_begin[st->period + 1]; j++) {
+        const score_statement *other = &c->r->statements[j];
+        if (person_of(c, other->staff) != person) continue;
+        (*count)++;
+        dec_t next;
+        if (other->bonus.kind == VAL_NUM && dec_add(sum, other->bonus.as.num, &next) == DEC_OK) sum = next;
+        else *known = false;
+    }
+    return sum;
+}
+
+static const char *staff_text(render_ctx *c, const eval_staff *who);
+
+/* The people of period P with more than one statement (a roster row per role), in
+ * roster order: *WHO "t01 王一", *PAY "promotion 1,530.00 + operations 2,784.00 =
+ * 4,314.00"; *N of them (arrays in c->mem). */
+static void several_roles(render_ctx *c, size_t p, size_t *n, const char ***who, const char ***pay)
+{
+    const score_result *r = c->r;
+    size_t cap = scored_in(c, p) + 1;
+    *who = arena_alloc(&c->mem, cap * sizeof **who);
+    *pay = arena_alloc(&c->mem, cap * sizeof **pay);
+    *n = 0;
+    for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
+        const eval_staff *person = &c->roster[r->statements[i].staff];
+        size_t count;
+        bool known;
+        dec_t sum = person_bonus(c, i, &count, &known);
+        if (count < 2) continue;
+        bool first = true;
+        for (size_t j = c->st_begin[p]; j < i && first; j++)
+            first = person_of(c, r->statements[j].staff) != person_of(c, r->statements[i].staff);
+        if (!first) continue;
+        const char *text = "";
+        size_t shown = 0;
+        for (size_t j = i; j < c->st_begin[p + 1]; j++) {
+            const score_statement *other = &r->statements[j];
+            if (person_of(c, other->staff) != person_of(c, r->statements[i].staff)) continue;
+            text = arena_printf(&c->mem, "%s%s%s %s", text, shown++ ? " + " : "", one_line(c, other->role->name),
+                                people(c, other->bonus, UNIT_MONEY));
+        }
+        (*who)[*n] = staff_text(c, person);
+        (*pay)[(*n)++] = arena_printf(&c->mem, "%s = %s", text, known ? people_num(c, sum, UNIT_MONEY) : "n/a");
+    }
+}
+
+/* How many people the statements of period P are for: a person in two roles is one. */
+static size_t people_in(const render_ctx *c, size_t p)
+{
+    size_t n = 0;
+    for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
+        int person = person_of(c, c->r->statements[i].staff);
+        bool seen = false;
+        for (size_t j = c->st_begin[p]; j < i && !seen; j++)
+            seen = person_of(c, c->r->statements[j].staff) == person;
+        n += !seen;
+    }
+    return n;
 }
 
 /* ---- JSON (docs/json.md) ----------------------------------------------------------------- */
@@ -780,6 +862,13 @@ static void render_json(FILE *out, render_ctx *c)
         if (st->pool.pool) json_pool_part(out, st);
         if (st->grade.grades && st->grade.settled) json_grade(out, st);
         if (st->adjustment_count) json_adjustments(out, st);
+        size_t person_count;
+        bool person_known;
+        dec_t person_sum = person_bonus(c, i, &person_count, &person_known);
+        if (person_count > 1) {
+            fputs(", \"person_bonus\": ", out);
+            write_machine_places(out, person_known ? eval_num(person_sum) : eval_null(), 2, true, true);
+        }
         fputs(", \"notes\": [", out);
         size_t note_count;
         const char **notes = statement_reasons(c, st, &note_count);
@@ -1171,7 +1260,7 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
             else if (nulls) sums[i] = arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, sum, UNIT_MONEY), nulls);
             else sums[i] = people_num(c, sum, UNIT_MONEY);
         } else {
-            count = all;
+            count = people_in(c, p) < all ? people_in(c, p) : all;
             names[i] = "total";
             sums[i] = all_nulls ? arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, total, UNIT_MONEY), all_nulls)
                                 : people_num(c, total, UNIT_MONEY);
@@ -1192,6 +1281,12 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
         eval_write_padded(out, sums[i], ws, true);
         fputc('\n', out);
     }
+    /* a person in several roles: what each role pays them and their total */
+    size_t several;
+    const char **who_text, **pay_text;
+    several_roles(c, p, &several, &who_text, &pay_text);
+    if (several) fputs("  staff in several roles\n", out);
+    for (size_t i = 0; i < several; i++) fprintf(out, "    %s  %s\n", who_text[i], pay_text[i]);
     size_t pool_count;
     const score_pool_run *pools = pools_in(c, p, &pool_count);
     if (pool_count) fputs("  pools\n", out);
@@ -1321,7 +1416,13 @@ static void render_md(FILE *out, render_ctx *c)
                     role_has_bonus(role) ? people_num(c, sum, UNIT_MONEY) : "no bonus",
                     nulls && role_has_bonus(role) ? arena_printf(&c->mem, " (%zu n/a)", nulls) : "");
         }
-        fprintf(out, "| **total** | %zu | **%s** |\n", all, people_num(c, total, UNIT_MONEY));
+        fprintf(out, "| **total** | %zu | **%s** |\n", people_in(c, p) < all ? people_in(c, p) : all,
+                people_num(c, total, UNIT_MONEY));
+        size_t several;
+        const char **who_text, **pay_text;
+        several_roles(c, p, &several, &who_text, &pay_text);
+        if (several) fputs("\n### Staff in several roles\n\n", out);
+        for (size_t i = 0; i < several; i++) fprintf(out, "* %s: %s\n", md(c, who_text[i]), md(c, pay_text[i]));
         size_t pool_count;
         const score_pool_run *pools = pools_in(c, p, &pool_count);
         if (pool_count) fputs("\n### Pools\n\n", out);
@@ -1685,7 +1786,19 @@ static void render_html(FILE *out, render_ctx *c)
                     role_has_bonus(role) ? people_num(c, sum, UNIT_MONEY) : "no bonus");
         }
         fprintf(out, "<tr class=\"totals\"><td>total</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n</table>\n",
-                all, people_num(c, total, UNIT_MONEY));
+                people_in(c, p) < all ? people_in(c, p) : all, people_num(c, total, UNIT_MONEY));
+        size_t several;
+        const char **who_text, **pay_text;
+        several_roles(c, p, &several, &who_text, &pay_text);
+        if (several) fputs("<h3>Staff in several roles</h3>\n<ul>\n", out);
+        for (size_t i = 0; i < several; i++) {
+            fputs("<li>", out);
+            html(out, who_text[i]);
+            fputs(": ", out);
+            html(out, pay_text[i]);
+            fputs("</li>\n", out);
+        }
+        if (several) fputs("</ul>\n", out);
         size_t pool_count;
         const score_pool_run *pools = pools_in(c, p, &pool_count);
         if (pool_count) fputs("<h3>Pools</h3>\n<ul>\n", out);

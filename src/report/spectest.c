@@ -167,12 +167,41 @@ static int roster_index(const runner *r, const char *id)
     return -1;
 }
 
-static const score_statement *statement_of(const runner *r, int staff)
+/* The person of roster row ROW: their first row when they have a row per role. */
+static int person_row(const runner *r, int row)
 {
-    for (size_t i = 0; i < r->scored->statement_count; i++)
-        if (r->scored->statements[i].period == 0 && r->scored->statements[i].staff == staff)
-            return &r->scored->statements[i];
-    return NULL;
+    return r->roster[row].id_rows > 1 ? r->roster[row].first_row : row;
+}
+
+/* The statement of the person of roster row STAFF in the test's period: a person with a
+ * row per role (a transfer) is found by whichever row was scored; *COUNT is how many of
+ * their rows were (2 after a transfer in the period). */
+static const score_statement *statement_of(const runner *r, int staff, size_t *count)
+{
+    const score_statement *found = NULL;
+    *count = 0;
+    for (size_t i = 0; i < r->scored->statement_count; i++) {
+        const score_statement *st = &r->scored->statements[i];
+        if (st->period != 0 || person_row(r, st->staff) != person_row(r, staff)) continue;
+        if (!found) found = st;
+        (*count)++;
+    }
+    return found;
+}
+
+/* The person's pay in the test's period: their statements' bonuses added up; null when
+ * one has none. */
+static eval_value person_bonus_of(const runner *r, int staff)
+{
+    dec_t sum = {0};
+    for (size_t i = 0; i < r->scored->statement_count; i++) {
+        const score_statement *st = &r->scored->statements[i];
+        if (st->period != 0 || person_row(r, st->staff) != person_row(r, staff)) continue;
+        dec_t next;
+        if (st->bonus.kind != VAL_NUM || dec_add(sum, st->bonus.as.num, &next) != DEC_OK) return eval_null();
+        sum = next;
+    }
+    return eval_num(sum);
 }
 
 static const score_unscored *unscored_of(const runner *r, int staff)
@@ -219,8 +248,9 @@ static bool expectation_holds(runner *r, size_t index, const ast_expect *e, st_f
     eval_value actual = eval_null();
     const score_statement *st = NULL;
     const score_unscored *unscored = NULL;
+    size_t statements = 0;
     if (e->target != EXPECT_INDICATOR) {
-        st = statement_of(r, staff);
+        st = statement_of(r, staff, &statements);
         unscored = st ? NULL : unscored_of(r, staff);
         if (e->target == EXPECT_UNSCORED) {
             if (unscored) return true;
@@ -235,12 +265,19 @@ static bool expectation_holds(runner *r, size_t index, const ast_expect *e, st_f
         }
     }
     const char *kpi = NULL;
+    if (statements > 1 && e->target != EXPECT_BONUS && e->target != EXPECT_UNSCORED) {
+        /* a score, a kpi or a gate belongs to one role's statement, which the
+         * expectation cannot name */
+        f->actual = printed("'%s' has a statement in each of their roles in the period%s; only the bonus "
+                            "(their pay, the statements added up) can be expected", e->staff, "");
+        return false;
+    }
     switch (e->target) {
     case EXPECT_INDICATOR:
         actual = eval_indicator_value(r->session, e->ref, 0, staff);
         break;
     case EXPECT_SCORE: actual = st->score; break;
-    case EXPECT_BONUS: actual = st->bonus; break;
+    case EXPECT_BONUS: actual = statements > 1 ? person_bonus_of(r, staff) : st->bonus; break;
     case EXPECT_POINTS: case EXPECT_ACHIEVEMENT: {
         const score_kpi *k = NULL;
         for (size_t i = 0; i < st->kpi_count; i++)
