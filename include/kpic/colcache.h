@@ -18,11 +18,16 @@
  * size, mtime and ctime in nanoseconds.
  *
  * Trust.  A cache is used only when that identity is the file's now and the column list
- * is the caller's (both are in the key given to colc_open).  Every offset and count in
- * it is checked against the file's size before use, the header and directory carry a
- * checksum, each group carries one over all its bytes, and every dictionary id, date and
- * bool is range-checked at open: a truncated, corrupted or foreign file (another magic or
- * version) is refused as a whole, with the reason, before a single row is replayed.
+ * is the caller's (both are in the key given to colc_open).  colc_open checks the header
+ * and the directory (magic, version, size, checksum, every group's place); a group is
+ * checked when it is replayed, on a private copy taken from the file under the SIGBUS
+ * guard (mapguard.h): its checksum, every offset and count against its size, every
+ * dictionary id, date and bool in range.  So a truncated, corrupted or foreign file is
+ * refused at open when its header or directory shows it, and otherwise when the group
+ * that shows it is replayed -- also when the file is truncated or rewritten in place
+ * while a run replays it -- before a single row of that group is handed out.  Rows of
+ * earlier groups may have been: the caller must then drop what the replay gave it
+ * (csv_reader.c ends the pass with CSVR_ERR_CACHE, and the evaluator reads the file).
  */
 #ifndef KPIC_COLCACHE_H
 #define KPIC_COLCACHE_H
@@ -90,8 +95,9 @@ typedef struct colc_table colc_table;
 
 /* Opens the cache file PATH for KEY, with column TYPES.  NULL when there is no such
  * file (WHY "") or it cannot be used: another key (the data file or the columns
- * changed), another format version, a bad checksum, an offset or count out of bounds
- * (WHY says which, for a note).  The file is mapped. */
+ * changed), another format version, a bad header or directory checksum, a group out of
+ * bounds (WHY says which, for a note).  The file is mapped, and read only under the
+ * SIGBUS guard. */
 colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *types,
                       size_t n_cols, char *why, size_t why_size);
 
@@ -120,9 +126,18 @@ typedef struct colc_sink {
     void *ctx;
 } colc_sink;
 
+typedef enum colc_status {
+    COLC_DONE = 0,  /* every row and bad row of the group was handed out */
+    COLC_STOPPED,   /* a callback returned false */
+    COLC_BAD,       /* the group is damaged, or the file was truncated under the run:
+                       nothing of this group was handed out; WHY says what */
+} colc_status;
+
 /* Replays group I's rows and bad rows in their order in the file, filling error paths
- * with PATH.  False when a callback stopped it. */
-bool colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink);
+ * with PATH, from a checked private copy of the group (text cells point into it, valid
+ * during the callback).  Thread-safe: groups may be replayed concurrently. */
+colc_status colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink,
+                        char *why, size_t why_size);
 
 /* ---- the cache directory --------------------------------------------------------- */
 

@@ -25,6 +25,7 @@
  */
 #define _GNU_SOURCE /* mkostemp */
 #include "kpic/colcache.h"
+#include "kpic/mapguard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -688,11 +689,12 @@ bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char
 
 /* ---- reading ------------------------------------------------------------------------- */
 
+/* A group as the directory gives it: where its blob lies and what it must sum to.  Its
+ * bytes are only trusted once copied out of the file and checked (colc_replay). */
 typedef struct group_view {
-    const unsigned char *blob;
-    group_head head;
-    const col_head *cols;     /* n_cols, validated */
-    uint64_t length;          /* of the blob */
+    const unsigned char *blob;  /* in the mapping (or the caller's bytes) */
+    uint64_t length;            /* of the blob */
+    uint64_t checksum;
     uint64_t file_begin, file_end;
 } group_view;
 
@@ -700,10 +702,19 @@ struct colc_table {
     const unsigned char *base;
     size_t size;
     bool mapped;
+    bool check_sums;
     file_header head;
     size_t n_cols;
+    csvr_type *types;
     group_view *groups;
 };
+
+/* A group's private copy, checked: its head and column heads, read from BLOB. */
+typedef struct checked_group {
+    const unsigned char *blob;
+    group_head head;
+    const col_head *cols;       /* n_cols, validated */
+} checked_group;
 
 void colc_close(colc_table *t)
 {
@@ -711,6 +722,7 @@ void colc_close(colc_table *t)
         return;
     if (t->mapped)
         munmap((void *)t->base, t->size);
+    free(t->types);
     free(t->groups);
     free(t);
 }
@@ -721,9 +733,21 @@ static bool within(uint64_t off, uint64_t len, uint64_t size)
     return off <= size && len <= size - off;
 }
 
+/* Copies LEN bytes at SRC of table T's file to DST: under the SIGBUS guard when the
+ * file is mapped, since a cache truncated by hand while a run reads it faults.  False
+ * when it did. */
+static bool copy_out(const colc_table *t, void *dst, const void *src, size_t len)
+{
+    if (!t->mapped) {
+        memcpy(dst, src, len);
+        return true;
+    }
+    return mapg_copy(dst, src, len, t->base, t->base + t->size);
+}
+
 /* Checks group blob G (LEN bytes) for N_COLS columns of TYPES: every section within
  * the blob, every id, date and bool in range, the bad rows well formed. */
-static bool check_group(group_view *g, uint64_t len, const csvr_type *types, size_t n_cols,
+static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, size_t n_cols,
                         char *why, size_t why_size)
 {
     if (len < sizeof(group_head)) {
@@ -858,45 +882,70 @@ static bool check_group(group_view *g, uint64_t len, const csvr_type *types, siz
     return true;
 }
 
-static void drop_pages(const colc_table *t, const struct group_view *g);
-
-/* colc_open_bytes; MAPPED: DATA is a mapping, whose pages are dropped group by group
- * once checked, so that opening a large cache does not keep it resident. */
+/* colc_open_bytes; MAPPED: DATA is a mapping, read only through copy_out.  Checks
+ * the header and the directory; each group is checked when it is replayed, on a copy
+ * that cannot change under the check (colc_replay). */
 static colc_table *open_table(const void *data, size_t size, const colc_key *key,
                               const csvr_type *types, size_t n_cols, bool check_sums,
                               bool mapped, char *why, size_t why_size)
 {
     const unsigned char *base = data;
-    file_header h;
-    uint16_t probe = 1;
-    const char *magic = *(unsigned char *)&probe ? MAGIC_LE : MAGIC_BE;
-    if (size < sizeof h || memcmp(base, magic, 6) != 0) {
-        say(why, why_size, "not a kpic column cache");
+    colc_table *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        say(why, why_size, "out of memory");
         return NULL;
     }
-    memcpy(&h, base, sizeof h);
+    t->base = base;
+    t->size = size;
+    t->mapped = mapped;
+    t->check_sums = check_sums;
+    t->n_cols = n_cols;
+    file_header h;
+    dir_entry *dir = NULL;
+    uint16_t probe = 1;
+    const char *magic = *(unsigned char *)&probe ? MAGIC_LE : MAGIC_BE;
+    if (size < sizeof h) {
+        say(why, why_size, "not a kpic column cache");
+        goto refused;
+    }
+    if (!copy_out(t, &h, base, sizeof h)) {
+        say(why, why_size, "it was truncated while it was being read");
+        goto refused;
+    }
+    if (memcmp(h.magic, magic, 6) != 0) {
+        say(why, why_size, "not a kpic column cache");
+        goto refused;
+    }
     if (memcmp(h.magic, magic, 8) != 0 || h.version != FORMAT_VERSION) {
         say(why, why_size, "written by another version of kpic");
-        return NULL;
+        goto refused;
     }
     if (h.file_size != size) {
         say(why, why_size, "truncated or extended (%zu bytes, %llu recorded)", size,
             (unsigned long long)h.file_size);
-        return NULL;
+        goto refused;
     }
     if (h.group_count > size / sizeof(dir_entry) || h.dir_offset % 8 != 0 ||
         !within(h.dir_offset, h.group_count * sizeof(dir_entry), size)) {
         say(why, why_size, "its directory lies outside it");
-        return NULL;
+        goto refused;
     }
-    const dir_entry *dir = (const dir_entry *)(base + h.dir_offset);
+    size_t dir_len = (size_t)h.group_count * sizeof(dir_entry);
+    dir = malloc(dir_len ? dir_len : 1);
+    if (dir == NULL) {
+        say(why, why_size, "out of memory");
+        goto refused;
+    }
+    if (!copy_out(t, dir, base + h.dir_offset, dir_len)) {
+        say(why, why_size, "it was truncated while it was being read");
+        goto refused;
+    }
     if (check_sums) {
         file_header zeroed = h;
         zeroed.checksum = 0;
-        if (checksum_more(checksum(&zeroed, sizeof zeroed), dir,
-                          h.group_count * sizeof(dir_entry)) != h.checksum) {
+        if (checksum_more(checksum(&zeroed, sizeof zeroed), dir, dir_len) != h.checksum) {
             say(why, why_size, "its header or directory is damaged (checksum)");
-            return NULL;
+            goto refused;
         }
     }
     if (key != NULL &&
@@ -905,44 +954,39 @@ static colc_table *open_table(const void *data, size_t size, const colc_key *key
          h.ctime_sec != key->ctime_sec || h.ctime_nsec != key->ctime_nsec ||
          memcmp(h.columns, key->columns, 32) != 0)) {
         say(why, why_size, "the data file or its columns changed since it was written");
-        return NULL;
+        goto refused;
     }
-    colc_table *t = calloc(1, sizeof *t);
-    if (t == NULL || (t->groups = calloc(h.group_count ? h.group_count : 1,
-                                         sizeof *t->groups)) == NULL) {
-        free(t);
-        say(why, why_size, "out of memory");
-        return NULL;
-    }
-    t->base = base;
-    t->size = size;
-    t->mapped = mapped;
     t->head = h;
-    t->n_cols = n_cols;
+    t->types = malloc((n_cols ? n_cols : 1) * sizeof *t->types);
+    t->groups = calloc(h.group_count ? h.group_count : 1, sizeof *t->groups);
+    if (t->types == NULL || t->groups == NULL) {
+        say(why, why_size, "out of memory");
+        goto refused;
+    }
+    if (n_cols)
+        memcpy(t->types, types, n_cols * sizeof *types);
     uint64_t prev_end = 0;
     for (uint64_t i = 0; i < h.group_count; i++) {
         const dir_entry *e = &dir[i];
         group_view *g = &t->groups[i];
         if (e->offset < sizeof h || e->offset % 8 != 0 || !within(e->offset, e->length, size) ||
-            e->file_begin > e->file_end || e->file_end > h.size || e->file_begin < prev_end) {
+            e->length < sizeof(group_head) || e->file_begin > e->file_end ||
+            e->file_end > h.size || e->file_begin < prev_end) {
             say(why, why_size, "group %llu lies outside it", (unsigned long long)i + 1);
             goto refused;
         }
         prev_end = e->file_end;
         g->blob = base + e->offset;
+        g->length = e->length;
+        g->checksum = e->checksum;
         g->file_begin = e->file_begin;
         g->file_end = e->file_end;
-        g->length = e->length;
-        if (check_sums && checksum(g->blob, e->length) != e->checksum) {
-            say(why, why_size, "group %llu is damaged (checksum)", (unsigned long long)i + 1);
-            goto refused;
-        }
-        if (!check_group(g, e->length, types, n_cols, why, why_size))
-            goto refused;
-        drop_pages(t, g);
     }
+    free(dir);
     return t;
 refused:
+    free(dir);
+    free(t->types);
     free(t->groups);
     free(t);
     return NULL;
@@ -972,6 +1016,11 @@ colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *ty
         return NULL;
     }
     size_t size = (size_t)st.st_size;
+    if (!mapg_ready()) {
+        say(why, why_size, "its reads cannot be guarded against a truncation (SIGBUS)");
+        close(fd);
+        return NULL;
+    }
     void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED) {
@@ -1000,8 +1049,8 @@ void colc_group_range(const colc_table *t, size_t i, uint64_t *file_begin, uint6
     *file_end = t->groups[i].file_end;
 }
 
-/* Drops a replayed group's pages from the process (not from the page cache), so
- * that a replay's resident memory is about one group per thread, not the cache. */
+/* Drops the pages of a replayed group's blob from the process (not from the page
+ * cache), so that a replay's resident memory is about one group per thread. */
 static void drop_pages(const colc_table *t, const group_view *g)
 {
     if (!t->mapped)
@@ -1014,7 +1063,7 @@ static void drop_pages(const colc_table *t, const group_view *g)
 }
 
 /* Replays the bad rows of G from byte *AT while their place is BEFORE. */
-static bool replay_bad(const group_view *g, uint64_t *at, uint64_t before, const char *path,
+static bool replay_bad(const checked_group *g, uint64_t *at, uint64_t before, const char *path,
                        const colc_sink *sink)
 {
     const group_head *h = &g->head;
@@ -1040,11 +1089,11 @@ static bool replay_bad(const group_view *g, uint64_t *at, uint64_t before, const
     return true;
 }
 
-bool colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink)
+/* Replays the rows of checked group G through SINK; false when a callback stopped. */
+static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
+                        const colc_sink *sink)
 {
-    const group_view *g = &t->groups[i];
     const group_head *h = &g->head;
-    size_t n_cols = t->n_cols;
     csvr_cell cells[n_cols ? n_cols : 1];
     memset(cells, 0, sizeof cells);
     const unsigned char *deltas = g->blob + h->lines_off;
@@ -1095,9 +1144,34 @@ bool colc_replay(const colc_table *t, size_t i, const char *path, const colc_sin
         if (!sink->row(sink->ctx, cells, line))
             return false;
     }
-    bool ok = replay_bad(g, &bad_at, h->rows, path, sink);
+    return replay_bad(g, &bad_at, h->rows, path, sink);
+}
+
+colc_status colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink,
+                        char *why, size_t why_size)
+{
+    const group_view *g = &t->groups[i];
+    /* the callbacks get pointers into this copy, which nothing else can change: a
+     * cache file rewritten or truncated in place under the run is found here, by the
+     * guard or the checks, never by a callback reading a page that moved */
+    unsigned char *copy = malloc(g->length ? (size_t)g->length : 1);
+    if (copy == NULL) {
+        say(why, why_size, "out of memory");
+        return COLC_BAD;
+    }
+    colc_status st = COLC_BAD;
+    if (!copy_out(t, copy, g->blob, (size_t)g->length)) {
+        say(why, why_size, "it was truncated while it was being read");
+    } else if (t->check_sums && checksum(copy, (size_t)g->length) != g->checksum) {
+        say(why, why_size, "group %zu is damaged (checksum)", i + 1);
+    } else {
+        checked_group cg = {copy, {0}, NULL};
+        if (check_group(&cg, g->length, t->types, t->n_cols, why, why_size))
+            st = replay_rows(&cg, t->n_cols, path, sink) ? COLC_DONE : COLC_STOPPED;
+    }
     drop_pages(t, g);
-    return ok;
+    free(copy);
+    return st;
 }
 
 /* ---- the cache directory ------------------------------------------------------------- */

@@ -192,6 +192,8 @@ struct eval_session {
     ptr_vec key_runs;          /* key_run*: freed with the session */
     bool overflow_reported;
     struct key_check *key_checks; /* [sources]: each source's `key (…)` check */
+    bool cache_rebuild;        /* the pass reads its file and rewrites its column cache:
+                                  a replay of the cache failed (CSVR_ERR_CACHE) */
 };
 
 /* Remembers the first expression whose result left the exact decimal range; any thread. */
@@ -1595,7 +1597,9 @@ static void report_coverage(eval_session *s, const ast_decl *src, const char *pa
     }
 }
 
-typedef enum pass_result { PASS_OK, PASS_FAILED, PASS_AGAIN } pass_result;
+/* PASS_UNCACHED: a replay of the column cache failed part way; nothing of the pass is
+ * kept, and the source is read again from its file. */
+typedef enum pass_result { PASS_OK, PASS_FAILED, PASS_AGAIN, PASS_UNCACHED } pass_result;
 
 static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys);
 
@@ -1624,6 +1628,11 @@ static bool read_source(eval_session *s, size_t source_index, int level)
     key_check *k = source_key(s, source_index);
     bool first_read = !s->stats[source_index].read;
     pass_result r = read_source_pass(s, source_index, level, k->count && first_read ? KEYS_RECORD : KEYS_NONE);
+    if (r == PASS_UNCACHED) {
+        s->cache_rebuild = true;
+        r = read_source_pass(s, source_index, level, KEYS_NONE); /* a cached source has no key */
+        s->cache_rebuild = false;
+    }
     if (r == PASS_AGAIN) r = read_source_pass(s, source_index, level, KEYS_LOCATE);
     ksf_free(k->firsts);
     k->firsts = NULL;
@@ -1934,7 +1943,8 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     /* the column cache replays rows without their lines and bytes, which a key's
      * check reports: a source with a key is always read from its file */
     if (s->options.cache_dir && !key->count)
-        csvr_use_cache(reader, s->options.cache_dir, s->options.verify_data ? CSVR_CACHE_VERIFY : 0);
+        csvr_use_cache(reader, s->options.cache_dir,
+                       (s->options.verify_data ? CSVR_CACHE_VERIFY : 0) | (s->cache_rebuild ? CSVR_CACHE_REBUILD : 0));
     uint64_t total_bytes = 0, ignored;
     csvr_progress(reader, &ignored, &total_bytes);
     int threads = thread_count(s);
@@ -1991,6 +2001,9 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         }
         if (threads > 1) p->shared = &sh;
     }
+    /* a failed replay's rows are dropped: so are the scale misses they counted */
+    uint64_t *misses_before = xcalloc(s->row_scale_count + 1, sizeof *misses_before);
+    if (s->row_scale_count) memcpy(misses_before, s->row_scale_misses, s->row_scale_count * sizeof *misses_before);
     csvr_status status = CSVR_OK;
     if (threads == 1) {
         csvr_handlers h = { on_row, on_bad_row, &workers[0] };
@@ -2019,7 +2032,10 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         workers[w].key_writer = NULL;
         empty_keys += workers[w].empty_keys;
     }
-    bool again = keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys);
+    bool uncached = status == CSVR_ERROR && sh.error.kind == CSVR_ERR_CACHE;
+    if (uncached && s->row_scale_count) memcpy(s->row_scale_misses, misses_before, s->row_scale_count * sizeof *misses_before);
+    free(misses_before);
+    bool again = uncached || (keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys));
     bool ok = status == CSVR_OK && !again;
     if (keys == KEYS_LOCATE && ok) {
         /* the rows found are reported, or skipped by the next read */
@@ -2075,7 +2091,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     }
     free(all);
 
-    if (status == CSVR_ERROR) report_csv_error(s, &sh.error);
+    if (status == CSVR_ERROR && !uncached) report_csv_error(s, &sh.error);
     if (first_read) csvr_sha256_hex(reader, stats->sha256);
     if (csvr_cache_note(reader)) diag_report_data(s->diags, DIAG_NOTE, path, 0, 0, "cache", "%s", csvr_cache_note(reader));
     csvr_close(reader);
@@ -2136,7 +2152,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
             free(run);
         }
         s->key_runs.len = runs_before;
-        return PASS_AGAIN;
+        return uncached ? PASS_UNCACHED : PASS_AGAIN;
     }
     if (!ok) return PASS_FAILED;
     /* sets first: distinct() instances of this pass may be intersected with them */

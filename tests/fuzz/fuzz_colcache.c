@@ -2,7 +2,8 @@
  *
  * A cache file is a parser of bytes that kpic finds in the user's cache directory: it
  * must refuse whatever is not a sound cache and never read out of bounds or hand out
- * a cell it did not check.  Input: one byte N (columns, 1..6), N bytes of column types,
+ * a cell it did not check.  colc_open checks the header and directory, colc_replay each
+ * group on its copy: both are reached here.  Input: one byte N (columns, 1..6), N bytes of column types,
  * then the cache file's bytes.  The target opens them twice -- with the checksums
  * verified, as kpic does, and without, so that mutations reach the structural checks
  * behind the checksums -- and replays every group of what opens, reading every byte of
@@ -87,7 +88,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             colc_group_range(t, g, &begin, &end);
             if (begin > end)
                 abort();
-            colc_replay(t, g, "fuzz.csv", &sink);
+            char group_why[512];
+            if (colc_replay(t, g, "fuzz.csv", &sink, group_why, sizeof group_why) == COLC_BAD &&
+                group_why[0] == '\0')
+                abort(); /* a refused group always says why */
         }
         colc_close(t);
     }
