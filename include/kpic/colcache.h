@@ -8,14 +8,14 @@
  *
  * What a cache file holds, for one data file read with one list of wanted columns (its
  * names, types and declared formats): the good rows' cells, column by column, in groups
- * of rows (a group is a chunk of the pass that wrote it) -- text dictionary-encoded per
- * group (u32 ids into a string heap), int as int64, number and money as int64 at the
- * fewest decimal places that hold the group's values exactly (or the full 128-bit
- * decimal when they do not fit), dates as int32, bools as bytes, a null bitmap per
- * column -- each good row's line, every bad row with its place among the good rows, its
- * error (line, field, column, kind, message) and its original bytes, the file's SHA-256
- * as the pass computed it, and the file's identity when it was read: device, inode,
- * size, mtime and ctime in nanoseconds.
+ * of rows (a group is a chunk of the pass that wrote it, or a part of one), each column
+ * of each group in the smallest of a few encodings (colcache.c: values as offsets from
+ * the group's smallest in 0 to 8 bytes, text of one prefix and digits as such a number,
+ * other text dictionary-encoded with 1- to 4-byte ids or none when every value differs,
+ * bools as bits, no null bitmap without nulls); every bad row with its place among the
+ * good rows, its error (line, field, column, kind, message) and its original bytes; the
+ * file's SHA-256 as the pass computed it; and the file's identity when it was read:
+ * device, inode, size, mtime and ctime in nanoseconds.  Good rows' lines are not kept.
  *
  * Trust.  A cache is used only when that identity is the file's now and the column list
  * is the caller's (both are in the key given to colc_open).  colc_open checks the header
@@ -54,9 +54,12 @@ typedef struct colc_group colc_group;
  * [FILE_BEGIN, FILE_END) (for progress on replay; the end may be set later). */
 colc_group *colc_group_new(const csvr_type *types, size_t n_cols, uint64_t file_begin);
 
-/* Adds a good row: its cells (one per column) and the line it starts on.  False when
- * out of memory or past the format's limits (the group is then unusable). */
-bool colc_group_add_row(colc_group *g, const csvr_cell *cells, uint64_t line);
+/* The most rows a group holds. */
+#define COLC_GROUP_ROWS_MAX (1u << 16)
+
+/* Adds a good row: its cells (one per column).  False when out of memory or past the
+ * format's limits, COLC_GROUP_ROWS_MAX rows among them (the group is then unusable). */
+bool colc_group_add_row(colc_group *g, const csvr_cell *cells);
 
 /* Adds a bad row, before the next good row: its error and original bytes. */
 bool colc_group_add_bad(colc_group *g, const csvr_error *e, const char *raw, size_t raw_len);
@@ -118,10 +121,10 @@ size_t colc_group_count(const colc_table *t);
 /* Group I's byte range in the data file and the line of its first byte. */
 void colc_group_range(const colc_table *t, size_t i, uint64_t *file_begin, uint64_t *file_end);
 
-/* Callbacks of a replay: ROW gets a good row's cells (text valid during the call) and
- * line, BAD a bad row; either returns false to stop the replay. */
+/* Callbacks of a replay: ROW gets a good row's cells (text valid during the call), BAD
+ * a bad row; either returns false to stop the replay. */
 typedef struct colc_sink {
-    bool (*row)(void *ctx, const csvr_cell *cells, uint64_t line);
+    bool (*row)(void *ctx, const csvr_cell *cells);
     bool (*bad)(void *ctx, const csvr_error *e, const char *raw, size_t raw_len);
     void *ctx;
 } colc_sink;

@@ -2741,7 +2741,7 @@ static void cache_start(csvr_reader *r)
 static void cache_add_row(struct csvr_pass *p)
 {
     csvr_reader *r = p->r;
-    if (!colc_group_add_row(p->group, p->cells, 0)) {
+    if (!colc_group_add_row(p->group, p->cells)) {
         atomic_store(&r->cache_failed, true);
         return;
     }
@@ -2792,9 +2792,8 @@ typedef struct replay_ctx {
     csvr_status status;
 } replay_ctx;
 
-static bool replay_row(void *ctx, const csvr_cell *cells, uint64_t line)
+static bool replay_row(void *ctx, const csvr_cell *cells)
 {
-    (void)line;
     replay_ctx *rc = ctx;
     csvr_row row = {cells, rc->p, rc->p->record++};
     if (rc->h->on_row(rc->h->ctx, &row))

@@ -24,10 +24,9 @@ typedef struct tally {
     size_t n;
 } tally;
 
-static bool on_row(void *ctx, const csvr_cell *cells, uint64_t line)
+static bool on_row(void *ctx, const csvr_cell *cells)
 {
     tally *t = ctx;
-    (void)line;
     for (size_t c = 0; c < t->n; c++) {
         if (cells[c].is_null)
             continue;
