@@ -138,9 +138,11 @@ typedef enum colc_status {
 
 /* Replays group I's rows and bad rows in their order in the file, filling error paths
  * with PATH, from a checked private copy of the group (text cells point into it, valid
- * during the callback).  Thread-safe: groups may be replayed concurrently. */
+ * during the callback).  DECODE (NULL: every column) says which columns' cells are
+ * decoded; the others are handed out null, for a caller that never reads them.  Every
+ * column is checked either way.  Thread-safe: groups may be replayed concurrently. */
 colc_status colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink,
-                        char *why, size_t why_size);
+                        const bool *decode, char *why, size_t why_size);
 
 /* ---- the cache directory --------------------------------------------------------- */
 

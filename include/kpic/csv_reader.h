@@ -431,6 +431,13 @@ enum {
 };
 bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags);
 
+/* Tells R that its row callbacks read the cells of wanted column W only when USED[W]
+ * (N_WANTED entries, copied).  A pass replayed from the column cache then does not
+ * decode the other columns: their cells are null.  A pass over the file converts and
+ * checks every wanted column whatever this says: a bad cell is bad whether it is read
+ * or not.  Call before the pass; false after it started or out of memory. */
+bool csvr_set_used_columns(csvr_reader *r, const bool *used);
+
 /* A note about R's cache for stderr -- a damaged, foreign or refused cache ignored, a
  * cache that could not be written -- or NULL. */
 const char *csvr_cache_note(const csvr_reader *r);

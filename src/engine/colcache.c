@@ -1440,7 +1440,7 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
 /* Replays the rows of checked group G through SINK; false when a callback stopped, or
  * out of memory (*NOMEM). */
 static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
-                        const colc_sink *sink, bool *nomem)
+                        const colc_sink *sink, const bool *decode, bool *nomem)
 {
     const group_head *h = &g->head;
     size_t slot = DIGITS_PREFIX_MAX + DIGITS_MAX, digit_cols = 0;
@@ -1451,6 +1451,11 @@ static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
     uint64_t *seq = calloc(n_cols ? n_cols : 1, sizeof *seq);
     bool ok = cells != NULL && text != NULL && seq != NULL;
     *nomem = !ok;
+    /* a column not decoded stays null in every row of the batch */
+    for (size_t c = 0; ok && c < n_cols; c++)
+        if (decode != NULL && !decode[c])
+            for (size_t i = 0; i < REPLAY_BATCH; i++)
+                cells[i * n_cols + c].is_null = true;
     uint64_t bad_at = 0;
     for (uint64_t r0 = 0; ok && r0 < h->rows; r0 += REPLAY_BATCH) {
         size_t n = h->rows - r0 < REPLAY_BATCH ? (size_t)(h->rows - r0) : REPLAY_BATCH;
@@ -1458,6 +1463,8 @@ static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
             char *own = text;
             if (g->cols[c].enc == ENC_DIGITS)
                 own = text + REPLAY_BATCH * slot * d++;
+            if (decode != NULL && !decode[c])
+                continue;
             decode_column(g, c, n_cols, r0, n, cells, own, slot, &seq[c]);
         }
         for (size_t i = 0; ok && i < n; i++)
@@ -1472,7 +1479,7 @@ static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
 }
 
 colc_status colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink,
-                        char *why, size_t why_size)
+                        const bool *decode, char *why, size_t why_size)
 {
     const group_view *g = &t->groups[i];
     /* the callbacks get pointers into this copy, which nothing else can change: a
@@ -1492,7 +1499,7 @@ colc_status colc_replay(const colc_table *t, size_t i, const char *path, const c
         checked_group cg = {copy, {0}, NULL};
         if (check_group(&cg, g->length, t->types, t->n_cols, why, why_size)) {
             bool nomem = false;
-            st = replay_rows(&cg, t->n_cols, path, sink, &nomem) ? COLC_DONE : COLC_STOPPED;
+            st = replay_rows(&cg, t->n_cols, path, sink, decode, &nomem) ? COLC_DONE : COLC_STOPPED;
             if (nomem) {
                 say(why, why_size, "out of memory");
                 st = COLC_BAD;

@@ -177,6 +177,7 @@ struct csvr_reader {
     uint64_t cache_seq_index;     /* next group index of a sequential pass */
     bool cache_done;              /* committed or given up */
     bool cache_lost;              /* a replayed group failed its checks, under cache_lock */
+    bool *cache_decode;           /* csvr_set_used_columns: the columns a replay decodes */
     char cache_note[CSVR_MESSAGE_MAX];
 };
 
@@ -1608,6 +1609,7 @@ void csvr_close(csvr_reader *r)
         pthread_cond_destroy(&r->hash_turn);
     }
     colc_writer_abort(r->cache_out); /* a pass that never ended writes nothing */
+    free(r->cache_decode);
     colc_close(r->cache);
     if (r->cache_dir != NULL) {
         free(r->cache_dir);
@@ -2586,6 +2588,20 @@ bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags)
     return true;
 }
 
+bool csvr_set_used_columns(csvr_reader *r, const bool *used)
+{
+    if (r->pass_started)
+        return false;
+    bool *copy = malloc(r->n_wanted ? r->n_wanted : 1);
+    if (copy == NULL)
+        return false;
+    if (r->n_wanted)
+        memcpy(copy, used, r->n_wanted);
+    free(r->cache_decode);
+    r->cache_decode = copy;
+    return true;
+}
+
 const char *csvr_cache_note(const csvr_reader *r)
 {
     return r->cache_note[0] ? r->cache_note : NULL;
@@ -2838,7 +2854,7 @@ static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h
     replay_ctx rc = {h, p, err, CSVR_OK};
     colc_sink sink = {replay_row, replay_bad_row, &rc};
     char why[512];
-    colc_status cs = colc_replay(r->cache, i, r->path, &sink, why, sizeof why);
+    colc_status cs = colc_replay(r->cache, i, r->path, &sink, r->cache_decode, why, sizeof why);
     free(p);
     if (cs == COLC_BAD) {
         set_error(err, CSVR_ERR_CACHE, r->path, 0, 0, -1,

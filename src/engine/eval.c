@@ -1603,6 +1603,48 @@ typedef enum pass_result { PASS_OK, PASS_FAILED, PASS_AGAIN, PASS_UNCACHED } pas
 
 static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys);
 
+/* The declared columns of SOURCE that a pass's rows are read for: see used_columns. */
+typedef struct column_use {
+    const ast_decl *source;
+    bool *used;
+    size_t count;
+    bool all;                  /* a column index out of range: take every column */
+} column_use;
+
+static void mark_columns(const ir_node *n, void *ctx)
+{
+    column_use *u = ctx;
+    if (n->kind == IR_COLUMN && n->u.column.source == u->source) {
+        if (n->u.column.index >= 0 && (size_t)n->u.column.index < u->count) u->used[n->u.column.index] = true;
+        else u->all = true;
+    }
+    ir_each_child(n, mark_columns, ctx);
+}
+
+/* Which of SRC's N declared columns the pass over the instances MINE reads in its
+ * rows: the time and staff cells, the key's, and every column of the aggregates'
+ * row expressions (argument, where, having and its slots: the interpreter reads cells
+ * only through IR_COLUMN). A replay of the column cache decodes only these. */
+static bool *used_columns(const ast_decl *src, size_t n, int time_cell, int staff_cell, const key_check *key,
+                          plan_instance *const *mine, size_t count)
+{
+    column_use u = { src, xcalloc(n + 1, sizeof *u.used), n, false };
+    if (time_cell >= 0 && (size_t)time_cell < n) u.used[time_cell] = true;
+    if (staff_cell >= 0 && (size_t)staff_cell < n) u.used[staff_cell] = true;
+    for (int j = 0; j < key->count; j++)
+        if (key->columns[j] >= 0 && (size_t)key->columns[j] < n) u.used[key->columns[j]] = true;
+    for (size_t i = 0; i < count; i++) {
+        const plan_agg *agg = mine[i]->agg;
+        if (agg->arg) mark_columns(agg->arg, &u);
+        if (agg->where) mark_columns(agg->where, &u);
+        if (agg->having) mark_columns(agg->having, &u);
+        for (size_t k = 0; k < agg->ir->slot_count; k++) mark_columns(agg->ir->slots[k], &u);
+    }
+    if (u.all)
+        for (size_t c = 0; c < n; c++) u.used[c] = true;
+    return u.used;
+}
+
 /* The source's key check, its columns resolved (the checker made sure they exist). */
 static key_check *source_key(eval_session *s, size_t source_index)
 {
@@ -1942,9 +1984,13 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     }
     /* the column cache replays rows without their lines and bytes, which a key's
      * check reports: a source with a key is always read from its file */
-    if (s->options.cache_dir && !key->count)
+    if (s->options.cache_dir && !key->count) {
         csvr_use_cache(reader, s->options.cache_dir,
                        (s->options.verify_data ? CSVR_CACHE_VERIFY : 0) | (s->cache_rebuild ? CSVR_CACHE_REBUILD : 0));
+        bool *used = used_columns(src, n, time_cell, staff_cell, key, (plan_instance *const *)mine.items, mine.len);
+        csvr_set_used_columns(reader, used);
+        free(used);
+    }
     uint64_t total_bytes = 0, ignored;
     csvr_progress(reader, &ignored, &total_bytes);
     int threads = thread_count(s);

@@ -75,6 +75,20 @@ static bool check_row(void *ctx, const csvr_cell *cells)
     return true;
 }
 
+/* check_row for a replay that did not decode column 0: it must be null. */
+static bool check_row_but_first(void *ctx, const csvr_cell *cells)
+{
+    seen *s = ctx;
+    csvr_cell got[N_COLS], want[N_COLS];
+    char text[16];
+    row_cells(s->rows, want, text);
+    memcpy(got, cells, sizeof got);
+    if (!got[0].is_null)
+        s->ok = false;
+    got[0] = want[0];
+    return check_row(ctx, got);
+}
+
 static bool check_bad(void *ctx, const csvr_error *e, const char *raw, size_t raw_len)
 {
     seen *s = ctx;
@@ -146,10 +160,18 @@ static void test_round_trip(void **state)
         seen s = {0, 0, true};
         colc_sink sink = {check_row, check_bad, &s};
         for (size_t g = 0; g < colc_group_count(t); g++)
-            assert_int_equal(colc_replay(t, g, "data.csv", &sink, why, sizeof why), COLC_DONE);
+            assert_int_equal(colc_replay(t, g, "data.csv", &sink, NULL, why, sizeof why), COLC_DONE);
         assert_true(s.ok);
         assert_int_equal(s.rows, ROWS);
         assert_int_equal(s.bad, ROWS / 100);
+        /* column 0 not decoded: null in every row, the others as written */
+        bool decode[N_COLS] = {false, true, true, true, true, true};
+        seen masked = {0, 0, true};
+        colc_sink masked_sink = {check_row_but_first, check_bad, &masked};
+        for (size_t g = 0; g < colc_group_count(t); g++)
+            assert_int_equal(colc_replay(t, g, "data.csv", &masked_sink, decode, why, sizeof why), COLC_DONE);
+        assert_true(masked.ok);
+        assert_int_equal(masked.rows, ROWS);
         colc_close(t);
         /* another key: refused with the reason */
         colc_key other = key_of(2);
@@ -162,7 +184,7 @@ static void test_round_trip(void **state)
         t = colc_open(path, &key, types, N_COLS, why, sizeof why);
         assert_non_null(t);
         for (size_t g = 0; g < colc_group_count(t); g++)
-            assert_int_equal(colc_replay(t, g, "data.csv", &sink, why, sizeof why), COLC_BAD);
+            assert_int_equal(colc_replay(t, g, "data.csv", &sink, NULL, why, sizeof why), COLC_BAD);
         assert_non_null(strstr(why, "another type"));
         colc_close(t);
     }
@@ -199,7 +221,7 @@ static void test_money_finer_than_cents_refused(void **state)
         assert_non_null(t);
         seen s = {0, 0, true};
         colc_sink sink = {check_row, check_bad, &s};
-        assert_int_equal(colc_replay(t, 0, "data.csv", &sink, why, sizeof why), COLC_BAD);
+        assert_int_equal(colc_replay(t, 0, "data.csv", &sink, NULL, why, sizeof why), COLC_BAD);
         assert_non_null(strstr(why, "finer than cents"));
         assert_int_equal(s.rows, 0);
         colc_close(t);
@@ -240,7 +262,7 @@ static void test_changed_under_replay(void **state)
         int before = 0;
         for (size_t g = 0; g < colc_group_count(t) && last == COLC_DONE; g++) {
             before = s.rows;
-            last = colc_replay(t, g, "data.csv", &sink, why, sizeof why);
+            last = colc_replay(t, g, "data.csv", &sink, NULL, why, sizeof why);
         }
         assert_int_equal(last, COLC_BAD);
         assert_int_equal(s.rows, before); /* nothing of the refused group */
@@ -421,7 +443,7 @@ static void test_every_encoding(void **state)
         assert_non_null(t);
         replayed rp = {sc, 0, true};
         colc_sink sink = {replayed_row, no_bad, &rp};
-        if (colc_replay(t, 0, "data.csv", &sink, why, sizeof why) != COLC_DONE)
+        if (colc_replay(t, 0, "data.csv", &sink, NULL, why, sizeof why) != COLC_DONE)
             fail_msg("%s: refused: %s", sc->what, why);
         if (!rp.ok || rp.rows != ENC_ROWS)
             fail_msg("%s: %d rows replayed, not as written", sc->what, rp.rows);
