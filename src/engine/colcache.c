@@ -1468,7 +1468,8 @@ static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
             decode_column(g, c, n_cols, r0, n, cells, own, slot, &seq[c]);
         }
         for (size_t i = 0; ok && i < n; i++)
-            ok = replay_bad(g, &bad_at, r0 + i, path, sink) && sink->row(sink->ctx, cells + i * n_cols);
+            ok = (bad_at >= h->bad_len || replay_bad(g, &bad_at, r0 + i, path, sink)) &&
+                 sink->row(sink->ctx, cells + i * n_cols);
     }
     if (ok)
         ok = replay_bad(g, &bad_at, h->rows, path, sink);
