@@ -8,21 +8,26 @@
  *
  * What a cache file holds, for one data file read with one list of wanted columns (its
  * names, types and declared formats): the good rows' cells, column by column, in groups
- * of rows (a group is a chunk of the pass that wrote it) -- text dictionary-encoded per
- * group (u32 ids into a string heap), int as int64, number and money as int64 at the
- * fewest decimal places that hold the group's values exactly (or the full 128-bit
- * decimal when they do not fit), dates as int32, bools as bytes, a null bitmap per
- * column -- each good row's line, every bad row with its place among the good rows, its
- * error (line, field, column, kind, message) and its original bytes, the file's SHA-256
- * as the pass computed it, and the file's identity when it was read: device, inode,
- * size, mtime and ctime in nanoseconds.
+ * of rows (a group is a chunk of the pass that wrote it, or a part of one), each column
+ * of each group in the smallest of a few encodings (colcache.c: values as offsets from
+ * the group's smallest in 0 to 8 bytes, text of one prefix and digits as such a number,
+ * other text dictionary-encoded with 1- to 4-byte ids or none when every value differs,
+ * bools as bits, no null bitmap without nulls); every bad row with its place among the
+ * good rows, its error (line, field, column, kind, message) and its original bytes; the
+ * file's SHA-256 as the pass computed it; and the file's identity when it was read:
+ * device, inode, size, mtime and ctime in nanoseconds.  Good rows' lines are not kept.
  *
  * Trust.  A cache is used only when that identity is the file's now and the column list
- * is the caller's (both are in the key given to colc_open).  Every offset and count in
- * it is checked against the file's size before use, the header and directory carry a
- * checksum, each group carries one over all its bytes, and every dictionary id, date and
- * bool is range-checked at open: a truncated, corrupted or foreign file (another magic or
- * version) is refused as a whole, with the reason, before a single row is replayed.
+ * is the caller's (both are in the key given to colc_open).  colc_open checks the header
+ * and the directory (magic, version, size, checksum, every group's place); a group is
+ * checked when it is replayed, on a private copy taken from the file under the SIGBUS
+ * guard (mapguard.h): its checksum, every offset and count against its size, every
+ * dictionary id, date and bool in range.  So a truncated, corrupted or foreign file is
+ * refused at open when its header or directory shows it, and otherwise when the group
+ * that shows it is replayed -- also when the file is truncated or rewritten in place
+ * while a run replays it -- before a single row of that group is handed out.  Rows of
+ * earlier groups may have been: the caller must then drop what the replay gave it
+ * (csv_reader.c ends the pass with CSVR_ERR_CACHE, and the evaluator reads the file).
  */
 #ifndef KPIC_COLCACHE_H
 #define KPIC_COLCACHE_H
@@ -49,9 +54,12 @@ typedef struct colc_group colc_group;
  * [FILE_BEGIN, FILE_END) (for progress on replay; the end may be set later). */
 colc_group *colc_group_new(const csvr_type *types, size_t n_cols, uint64_t file_begin);
 
-/* Adds a good row: its cells (one per column) and the line it starts on.  False when
- * out of memory or past the format's limits (the group is then unusable). */
-bool colc_group_add_row(colc_group *g, const csvr_cell *cells, uint64_t line);
+/* The most rows a group holds. */
+#define COLC_GROUP_ROWS_MAX (1u << 16)
+
+/* Adds a good row: its cells (one per column).  False when out of memory or past the
+ * format's limits, COLC_GROUP_ROWS_MAX rows among them (the group is then unusable). */
+bool colc_group_add_row(colc_group *g, const csvr_cell *cells);
 
 /* Adds a bad row, before the next good row: its error and original bytes. */
 bool colc_group_add_bad(colc_group *g, const csvr_error *e, const char *raw, size_t raw_len);
@@ -90,8 +98,9 @@ typedef struct colc_table colc_table;
 
 /* Opens the cache file PATH for KEY, with column TYPES.  NULL when there is no such
  * file (WHY "") or it cannot be used: another key (the data file or the columns
- * changed), another format version, a bad checksum, an offset or count out of bounds
- * (WHY says which, for a note).  The file is mapped. */
+ * changed), another format version, a bad header or directory checksum, a group out of
+ * bounds (WHY says which, for a note).  The file is mapped, and read only under the
+ * SIGBUS guard. */
 colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *types,
                       size_t n_cols, char *why, size_t why_size);
 
@@ -112,17 +121,28 @@ size_t colc_group_count(const colc_table *t);
 /* Group I's byte range in the data file and the line of its first byte. */
 void colc_group_range(const colc_table *t, size_t i, uint64_t *file_begin, uint64_t *file_end);
 
-/* Callbacks of a replay: ROW gets a good row's cells (text valid during the call) and
- * line, BAD a bad row; either returns false to stop the replay. */
+/* Callbacks of a replay: ROW gets a good row's cells (text valid during the call), BAD
+ * a bad row; either returns false to stop the replay. */
 typedef struct colc_sink {
-    bool (*row)(void *ctx, const csvr_cell *cells, uint64_t line);
+    bool (*row)(void *ctx, const csvr_cell *cells);
     bool (*bad)(void *ctx, const csvr_error *e, const char *raw, size_t raw_len);
     void *ctx;
 } colc_sink;
 
+typedef enum colc_status {
+    COLC_DONE = 0,  /* every row and bad row of the group was handed out */
+    COLC_STOPPED,   /* a callback returned false */
+    COLC_BAD,       /* the group is damaged, or the file was truncated under the run:
+                       nothing of this group was handed out; WHY says what */
+} colc_status;
+
 /* Replays group I's rows and bad rows in their order in the file, filling error paths
- * with PATH.  False when a callback stopped it. */
-bool colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink);
+ * with PATH, from a checked private copy of the group (text cells point into it, valid
+ * during the callback).  DECODE (NULL: every column) says which columns' cells are
+ * decoded; the others are handed out null, for a caller that never reads them.  Every
+ * column is checked either way.  Thread-safe: groups may be replayed concurrently. */
+colc_status colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink,
+                        const bool *decode, char *why, size_t why_size);
 
 /* ---- the cache directory --------------------------------------------------------- */
 

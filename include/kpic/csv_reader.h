@@ -191,6 +191,11 @@ typedef enum csvr_error_kind {
     CSVR_ERR_CHANGED,  /* a regular file truncated, grown or rewritten while it was
                           read (its size, mtime or ctime moved): the records read
                           cannot be trusted; line: where the pass was, or 0 */
+    CSVR_ERR_CACHE,    /* a pass replayed from the column cache met a cache group that
+                          is damaged, or the cache file was truncated or rewritten while
+                          it was replayed: the rows delivered so far must be dropped and
+                          the file read again with CSVR_CACHE_REBUILD (csvr_cache_note
+                          says why, for a note: this is no error of the data) */
 } csvr_error_kind;
 
 /* The longest record a file that is not a regular file (a pipe, /dev/stdin) may
@@ -415,10 +420,23 @@ void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_t
  * for a stream, a file in another encoding or read from memory, nor a second pass
  * without a digest (CSVR_NO_HASH): those read the file as usual.  On a replayed pass,
  * csvr_row_line gives 0 and csvr_row_raw an empty record: a caller that needs the
- * lines or bytes of good rows must not use the cache.  Call after csvr_set_format,
- * before the pass; false when a pass has started or out of memory. */
-enum { CSVR_CACHE_VERIFY = 1u << 0 };
+ * lines or bytes of good rows must not use the cache.  A replayed pass can end with
+ * CSVR_ERR_CACHE after it delivered rows (colcache.h, "Trust"): the caller drops them
+ * and reads again with a new reader and CSVR_CACHE_REBUILD.  Call after
+ * csvr_set_format, before the pass; false when a pass has started or out of memory. */
+enum {
+    CSVR_CACHE_VERIFY = 1u << 0,
+    CSVR_CACHE_REBUILD = 1u << 1, /* never replay: read the file and write a new cache
+                                     (after a replay that ended with CSVR_ERR_CACHE) */
+};
 bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags);
+
+/* Tells R that its row callbacks read the cells of wanted column W only when USED[W]
+ * (N_WANTED entries, copied).  A pass replayed from the column cache then does not
+ * decode the other columns: their cells are null.  A pass over the file converts and
+ * checks every wanted column whatever this says: a bad cell is bad whether it is read
+ * or not.  Call before the pass; false after it started or out of memory. */
+bool csvr_set_used_columns(csvr_reader *r, const bool *used);
 
 /* A note about R's cache for stderr -- a damaged, foreign or refused cache ignored, a
  * cache that could not be written -- or NULL. */

@@ -10,13 +10,24 @@
  *   directory   group_count dir_entry, in replay order
  *
  * A group blob: group_head, then n_cols col_head, then the sections they point to
- * (offsets relative to the blob): per column a null bitmap (bit r of byte r/8) and the
- * values (text: u32 dictionary ids, then u32 string offsets, dictionary size + 1 of
- * them, into a string heap; int: int64; number and money: int64 at `mode` places, or
- * the 16-byte decimal when mode is MODE_WIDE; date: int32; bool: u8), the rows' line
- * deltas (u8 each, from the previous good row's line or from 0; 255: the line is the
- * next u64 of the exceptions), and the bad rows (bad_head, message, raw bytes, padded
- * to 8).
+ * (offsets relative to the blob): per column a null bitmap (bit r of byte r/8; none
+ * when the group has no null in the column) and the values in the column's encoding,
+ * then the bad rows (bad_head, message, raw bytes, padded to 8).  Good rows' lines are
+ * not kept: a replayed row has none (csv_reader.h).
+ *
+ * The encodings (col_head.enc), chosen per group and column for size -- the cache must
+ * stay well under the CSV's size (docs/decisions.md):
+ *   ENC_FOR     int, date, number and money at `mode` places, and text of digits: the
+ *               value minus the group's smallest (`base`) in `width` bytes (0, 1, 2, 4
+ *               or 8: 0 when every value is the same)
+ *   ENC_WIDE    number and money that no int64 holds at a common scale: 16-byte decimals
+ *   ENC_DIGITS  text whose values are all one prefix and `mode` digits (ids such as
+ *               C00272234): the prefix once (in the heap), the digits as ENC_FOR
+ *   ENC_DICT    other text: dictionary ids in `width` bytes (1, 2 or 4), then u32
+ *               string offsets, dictionary size + 1 of them, into a string heap
+ *   ENC_DICT_SEQ  text whose values are all different, in order: the dictionary alone,
+ *               the k-th non-null row holding entry k
+ *   ENC_BITS    bool: a bit per row
  *
  * The checksums are a 64-bit multiply-rotate hash, not a cryptographic one: they guard
  * against damage (a torn write, a flipped bit, a truncated file), at memory speed, on
@@ -25,6 +36,7 @@
  */
 #define _GNU_SOURCE /* mkostemp */
 #include "kpic/colcache.h"
+#include "kpic/mapguard.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -40,7 +52,7 @@
 
 #define MAGIC_LE "KPICCC\x01L" /* the last byte: this machine's byte order */
 #define MAGIC_BE "KPICCC\x01B"
-#define FORMAT_VERSION 1u
+#define FORMAT_VERSION 2u
 
 /* number and money columns whose values do not fit int64 at a common scale */
 #define MODE_WIDE 255u
@@ -68,15 +80,25 @@ typedef struct dir_entry {
 
 typedef struct group_head {
     uint64_t rows, bad_count, n_cols;
-    uint64_t lines_off, exc_off, exc_count;
     uint64_t bad_off, bad_len;
 } group_head;
 
+enum { ENC_FOR = 1, ENC_WIDE, ENC_DIGITS, ENC_DICT, ENC_DICT_SEQ, ENC_BITS };
+
+/* The longest prefix and the most digits of an ENC_DIGITS column: 18 digits always fit
+ * an int64. */
+#define DIGITS_PREFIX_MAX 32u
+#define DIGITS_MAX 18u
+
 typedef struct col_head {
     uint64_t type;
-    uint64_t null_off, data_off;
-    uint64_t mode;            /* number, money: places 0..18, or MODE_WIDE */
-    uint64_t dict_count, dict_off, heap_off, heap_len;
+    uint64_t enc;
+    uint64_t width;           /* bytes per stored value */
+    uint64_t null_off;        /* 0: no null in the group */
+    uint64_t data_off;
+    int64_t base;             /* ENC_FOR, ENC_DIGITS: the values' frame of reference */
+    uint64_t mode;            /* number, money: places 0..18 (ENC_FOR); ENC_DIGITS: digits */
+    uint64_t dict_count, dict_off, heap_off, heap_len; /* ENC_DIGITS: the prefix in the heap */
 } col_head;
 
 typedef struct bad_head {
@@ -148,8 +170,15 @@ static uint64_t checksum(const void *data, size_t n)
 typedef struct col_build {
     csvr_type type;
     unsigned char *nulls;     /* one bit per row */
-    unsigned char *vals;      /* rows values of elem bytes */
+    bool any_null;
+    unsigned char *vals;      /* rows values of elem bytes; text: u64, digits or an id */
     size_t elem;
+    /* text: while every value so far is PREFIX and DIGITS digits, the digits' value is
+     * kept (no hashing, no heap); the first value that is not turns the column into a
+     * dictionary, its earlier values included */
+    bool digits;
+    char prefix[DIGITS_PREFIX_MAX];
+    size_t prefix_len, digit_count; /* digit_count 0: no value seen yet */
     /* text: the group's dictionary */
     uint32_t *offs;           /* dict_count + 1 offsets into heap */
     size_t dict_count, offs_cap;
@@ -164,10 +193,6 @@ struct colc_group {
     col_build *cols;
     uint64_t rows, cap;       /* rows added, rows the arrays hold */
     uint64_t file_begin;
-    unsigned char *deltas;
-    uint64_t prev_line;
-    uint64_t *exc;
-    size_t exc_count, exc_cap;
     unsigned char *bad;       /* serialised bad rows */
     size_t bad_len, bad_cap;
     uint64_t bad_count;
@@ -177,7 +202,7 @@ struct colc_group {
 static size_t elem_size(csvr_type t)
 {
     switch (t) {
-    case CSVR_TEXT: return 4;
+    case CSVR_TEXT: return 8;
     case CSVR_INT: return 8;
     case CSVR_NUMBER:
     case CSVR_MONEY: return sizeof(dec_t);
@@ -217,6 +242,7 @@ colc_group *colc_group_new(const csvr_type *types, size_t n_cols, uint64_t file_
     for (size_t c = 0; c < n_cols; c++) {
         g->cols[c].type = types[c];
         g->cols[c].elem = elem_size(types[c]);
+        g->cols[c].digits = types[c] == CSVR_TEXT;
     }
     return g;
 }
@@ -302,9 +328,95 @@ static bool intern(col_build *c, const char *s, size_t n, uint32_t *id)
     return true;
 }
 
-bool colc_group_add_row(colc_group *g, const csvr_cell *cells, uint64_t line)
+static const char DIGIT_PAIRS[] = "00010203040506070809101112131415161718192021222324252627282930"
+                                  "31323334353637383940414243444546474849505152535455565758596061"
+                                  "6263646566676869707172737475767778798081828384858687888990919293"
+                                  "949596979899";
+
+/* Writes V as exactly N decimal digits (leading zeros) at OUT; V < 10^N. */
+static void put_digits(char *out, uint64_t v, size_t n)
 {
-    if (g->broken)
+    while (n >= 2) {
+        unsigned d = (unsigned)(v % 100);
+        v /= 100;
+        n -= 2;
+        memcpy(out + n, DIGIT_PAIRS + 2 * d, 2);
+    }
+    if (n)
+        out[0] = (char)('0' + v % 10);
+}
+
+/* Whether S is text of digits: a prefix without a trailing digit, then 1 to DIGITS_MAX
+ * ASCII digits; their value in *VALUE, the prefix's length in *PREFIX_LEN. */
+static bool split_digits(const char *s, size_t n, size_t *prefix_len, uint64_t *value)
+{
+    size_t d = 0;
+    while (d < n && d <= DIGITS_MAX && s[n - 1 - d] >= '0' && s[n - 1 - d] <= '9')
+        d++;
+    if (d == 0 || d > DIGITS_MAX || n - d > DIGITS_PREFIX_MAX)
+        return false;
+    uint64_t v = 0;
+    for (size_t i = n - d; i < n; i++)
+        v = v * 10 + (uint64_t)(s[i] - '0');
+    *prefix_len = n - d;
+    *value = v;
+    return true;
+}
+
+/* Turns text column B, kept as digits so far, into a dictionary of its first ROWS rows'
+ * values. */
+static bool digits_to_dict(col_build *b, uint64_t rows)
+{
+    b->digits = false;
+    char text[DIGITS_PREFIX_MAX + DIGITS_MAX];
+    memcpy(text, b->prefix, b->prefix_len);
+    for (uint64_t r = 0; r < rows; r++) {
+        if (b->nulls[r / 8] & (1u << (r % 8)))
+            continue;
+        uint64_t v;
+        memcpy(&v, b->vals + r * 8, 8);
+        put_digits(text + b->prefix_len, v, b->digit_count);
+        uint32_t id;
+        if (!intern(b, text, b->prefix_len + b->digit_count, &id))
+            return false;
+        v = id;
+        memcpy(b->vals + r * 8, &v, 8);
+    }
+    return true;
+}
+
+/* Adds text S of N bytes as row R of column B. */
+static bool add_text(col_build *b, uint64_t r, const char *s, size_t n)
+{
+    uint64_t v;
+    if (b->digits) {
+        size_t prefix_len;
+        if (split_digits(s, n, &prefix_len, &v)) {
+            if (b->digit_count == 0) {
+                memcpy(b->prefix, s, prefix_len);
+                b->prefix_len = prefix_len;
+                b->digit_count = n - prefix_len;
+            }
+            if (prefix_len == b->prefix_len && n - prefix_len == b->digit_count &&
+                memcmp(s, b->prefix, prefix_len) == 0) {
+                memcpy(b->vals + r * 8, &v, 8);
+                return true;
+            }
+        }
+        if (!digits_to_dict(b, r))
+            return false;
+    }
+    uint32_t id;
+    if (!intern(b, s, n, &id))
+        return false;
+    v = id;
+    memcpy(b->vals + r * 8, &v, 8);
+    return true;
+}
+
+bool colc_group_add_row(colc_group *g, const csvr_cell *cells)
+{
+    if (g->broken || g->rows >= COLC_GROUP_ROWS_MAX)
         return false;
     if (g->rows == g->cap) {
         size_t cap = g->cap ? (size_t)g->cap * 2 : 256;
@@ -320,10 +432,6 @@ bool colc_group_add_row(colc_group *g, const csvr_cell *cells, uint64_t line)
             memset(nb + g->cap / 8, 0, (cap - g->cap) / 8);
             b->nulls = nb;
         }
-        unsigned char *d = realloc(g->deltas, cap);
-        if (d == NULL)
-            goto broken;
-        g->deltas = d;
         g->cap = cap;
     }
     uint64_t r = g->rows;
@@ -333,17 +441,15 @@ bool colc_group_add_row(colc_group *g, const csvr_cell *cells, uint64_t line)
         unsigned char *at = b->vals + r * b->elem;
         if (cell->is_null) {
             b->nulls[r / 8] |= (unsigned char)(1u << (r % 8));
+            b->any_null = true;
             memset(at, 0, b->elem);
             continue;
         }
         switch (b->type) {
-        case CSVR_TEXT: {
-            uint32_t id;
-            if (!intern(b, cell->as.text.ptr, cell->as.text.len, &id))
+        case CSVR_TEXT:
+            if (!add_text(b, r, cell->as.text.ptr, cell->as.text.len))
                 goto broken;
-            memcpy(at, &id, 4);
             break;
-        }
         case CSVR_INT: memcpy(at, &cell->as.i, 8); break;
         case CSVR_NUMBER:
         case CSVR_MONEY: memcpy(at, &cell->as.dec, sizeof(dec_t)); break;
@@ -351,16 +457,6 @@ bool colc_group_add_row(colc_group *g, const csvr_cell *cells, uint64_t line)
         case CSVR_BOOL: *at = cell->as.b ? 1 : 0; break;
         }
     }
-    uint64_t delta = line - g->prev_line;
-    if (line < g->prev_line || delta >= 255) {
-        if (!grow(&g->exc, &g->exc_cap, g->exc_count + 1, sizeof *g->exc))
-            goto broken;
-        g->exc[g->exc_count++] = line;
-        g->deltas[r] = 255;
-    } else {
-        g->deltas[r] = (unsigned char)delta;
-    }
-    g->prev_line = line;
     g->rows++;
     return true;
 broken:
@@ -408,8 +504,6 @@ void colc_group_free(colc_group *g)
         free(b->slots);
     }
     free(g->cols);
-    free(g->deltas);
-    free(g->exc);
     free(g->bad);
     free(g);
 }
@@ -420,13 +514,18 @@ static const dec_int128 POW10[19] = {
     1000000000000000ll, 10000000000000000ll, 100000000000000000ll, 1000000000000000000ll,
 };
 
+static bool is_null_at(const col_build *b, uint64_t r)
+{
+    return (b->nulls[r / 8] >> (r % 8)) & 1;
+}
+
 /* The fewest places (0..18) at which every non-null decimal of column B fits int64
  * exactly, or MODE_WIDE. */
 static unsigned decimal_mode(const colc_group *g, const col_build *b)
 {
     unsigned places = 0;
     for (uint64_t r = 0; r < g->rows; r++) {
-        if (b->nulls[r / 8] & (1u << (r % 8)))
+        if (is_null_at(b, r))
             continue;
         dec_t v;
         memcpy(&v, b->vals + r * sizeof v, sizeof v);
@@ -434,7 +533,7 @@ static unsigned decimal_mode(const colc_group *g, const col_build *b)
             places++;
     }
     for (uint64_t r = 0; r < g->rows; r++) {
-        if (b->nulls[r / 8] & (1u << (r % 8)))
+        if (is_null_at(b, r))
             continue;
         dec_t v;
         memcpy(&v, b->vals + r * sizeof v, sizeof v);
@@ -450,6 +549,146 @@ static size_t align8(size_t n)
     return (n + 7) & ~(size_t)7;
 }
 
+/* The bytes that hold every offset up to RANGE. */
+static unsigned width_for(uint64_t range)
+{
+    return range == 0 ? 0 : range <= UINT8_MAX ? 1 : range <= UINT16_MAX ? 2 : range <= UINT32_MAX ? 4 : 8;
+}
+
+static void store_width(unsigned char *at, uint64_t v, unsigned width)
+{
+    switch (width) {
+    case 1: *at = (unsigned char)v; break;
+    case 2: { uint16_t x = (uint16_t)v; memcpy(at, &x, 2); break; }
+    case 4: { uint32_t x = (uint32_t)v; memcpy(at, &x, 4); break; }
+    case 8: memcpy(at, &v, 8); break;
+    default: break;
+    }
+}
+
+/* Column B's values as int64 for ENC_FOR (row R's; 0 for a null row): text digits,
+ * ints, dates, decimals at PLACES. */
+static int64_t for_value(const col_build *b, uint64_t r, unsigned places)
+{
+    const unsigned char *at = b->vals + r * b->elem;
+    switch (b->type) {
+    case CSVR_TEXT:
+    case CSVR_INT: {
+        int64_t v;
+        memcpy(&v, at, 8);
+        return v;
+    }
+    case CSVR_DATE: {
+        int32_t d;
+        memcpy(&d, at, 4);
+        return d;
+    }
+    case CSVR_NUMBER:
+    case CSVR_MONEY: {
+        dec_t v;
+        memcpy(&v, at, sizeof v);
+        return (int64_t)(v.units / POW10[18 - places]);
+    }
+    case CSVR_BOOL: return *at;
+    }
+    return 0;
+}
+
+/* Chooses column B's encoding and fills H's encoding fields (not the offsets). */
+static void choose_encoding(const colc_group *g, const col_build *b, col_head *h)
+{
+    h->type = (uint64_t)b->type;
+    h->width = 0;
+    switch (b->type) {
+    case CSVR_BOOL:
+        h->enc = ENC_BITS;
+        return;
+    case CSVR_TEXT:
+        if (!b->digits || b->digit_count == 0) {
+            /* all different, in order: the k-th non-null row holds entry k */
+            uint64_t k = 0;
+            bool seq = true;
+            for (uint64_t r = 0; r < g->rows && seq; r++) {
+                if (is_null_at(b, r))
+                    continue;
+                uint64_t id;
+                memcpy(&id, b->vals + r * 8, 8);
+                seq = id == k++;
+            }
+            h->enc = seq ? ENC_DICT_SEQ : ENC_DICT;
+            h->width = seq ? 0 : b->dict_count <= 256 ? 1 : b->dict_count <= 65536 ? 2 : 4;
+            h->dict_count = b->dict_count;
+            return;
+        }
+        h->enc = ENC_DIGITS;
+        h->mode = b->digit_count;
+        break;
+    case CSVR_NUMBER:
+    case CSVR_MONEY:
+        h->mode = decimal_mode(g, b);
+        if (h->mode == MODE_WIDE) {
+            h->enc = ENC_WIDE;
+            h->width = sizeof(dec_t);
+            return;
+        }
+        h->enc = ENC_FOR;
+        break;
+    case CSVR_INT:
+    case CSVR_DATE:
+        h->enc = ENC_FOR;
+        break;
+    }
+    bool any = false;
+    int64_t lo = 0, hi = 0;
+    unsigned places = (unsigned)h->mode;
+    for (uint64_t r = 0; r < g->rows; r++) {
+        if (is_null_at(b, r))
+            continue;
+        int64_t v = for_value(b, r, places);
+        if (!any || v < lo)
+            lo = v;
+        if (!any || v > hi)
+            hi = v;
+        any = true;
+    }
+    h->base = lo;
+    h->width = width_for((uint64_t)hi - (uint64_t)lo);
+}
+
+/* Writes column B's values at OUT in the encoding of H. */
+static void encode_values(const colc_group *g, const col_build *b, const col_head *h,
+                          unsigned char *out)
+{
+    uint64_t n = g->rows;
+    switch (h->enc) {
+    case ENC_BITS:
+        for (uint64_t r = 0; r < n; r++)
+            if (b->vals[r])
+                out[r / 8] |= (unsigned char)(1u << (r % 8));
+        return;
+    case ENC_WIDE:
+        memcpy(out, b->vals, n * sizeof(dec_t));
+        return;
+    case ENC_DICT_SEQ:
+        return;
+    case ENC_DICT:
+        for (uint64_t r = 0; r < n; r++) {
+            uint64_t id;
+            memcpy(&id, b->vals + r * 8, 8);
+            store_width(out + r * h->width, id, (unsigned)h->width);
+        }
+        return;
+    default: /* ENC_FOR, ENC_DIGITS */
+        if (h->width == 0)
+            return;
+        for (uint64_t r = 0; r < n; r++) {
+            uint64_t off = is_null_at(b, r) ? 0 : (uint64_t)for_value(b, r, (unsigned)h->mode) - (uint64_t)h->base;
+            store_width(out + r * h->width, off, (unsigned)h->width);
+        }
+        return;
+    }
+}
+
 /* Serialises G into a new buffer of *LEN bytes. */
 static unsigned char *serialise(const colc_group *g, size_t *len)
 {
@@ -461,30 +700,26 @@ static unsigned char *serialise(const colc_group *g, size_t *len)
     for (size_t c = 0; c < g->n_cols; c++) {
         const col_build *b = &g->cols[c];
         col_head *h = &heads[c];
-        h->type = (uint64_t)b->type;
-        h->null_off = at;
-        at = align8(at + (n + 7) / 8);
-        h->data_off = at;
-        size_t elem = b->elem;
-        if (b->type == CSVR_NUMBER || b->type == CSVR_MONEY) {
-            h->mode = decimal_mode(g, b);
-            elem = h->mode == MODE_WIDE ? sizeof(dec_t) : 8;
+        choose_encoding(g, b, h);
+        if (b->any_null) {
+            h->null_off = at;
+            at = align8(at + (n + 7) / 8);
         }
-        at = align8(at + n * elem);
-        if (b->type == CSVR_TEXT) {
-            h->dict_count = b->dict_count;
+        h->data_off = at;
+        at = align8(at + (h->enc == ENC_BITS ? (n + 7) / 8 : n * h->width));
+        if (h->enc == ENC_DICT || h->enc == ENC_DICT_SEQ) {
             h->dict_off = at;
             at = align8(at + (b->dict_count + 1) * 4);
             h->heap_off = at;
             h->heap_len = b->heap_len;
             at = align8(at + b->heap_len);
+        } else if (h->enc == ENC_DIGITS) {
+            h->heap_off = at;
+            h->heap_len = b->prefix_len;
+            at = align8(at + b->prefix_len);
         }
     }
-    group_head gh = {g->rows, g->bad_count, g->n_cols, 0, 0, g->exc_count, 0, g->bad_len};
-    gh.lines_off = at;
-    at = align8(at + n);
-    gh.exc_off = at;
-    at += g->exc_count * 8;
+    group_head gh = {g->rows, g->bad_count, g->n_cols, 0, g->bad_len};
     gh.bad_off = at;
     at += g->bad_len;
     unsigned char *out = calloc(1, at);
@@ -497,32 +732,18 @@ static unsigned char *serialise(const colc_group *g, size_t *len)
     for (size_t c = 0; c < g->n_cols; c++) {
         const col_build *b = &g->cols[c];
         const col_head *h = &heads[c];
-        if (n)
+        if (h->null_off)
             memcpy(out + h->null_off, b->nulls, (n + 7) / 8);
-        if ((b->type == CSVR_NUMBER || b->type == CSVR_MONEY) && h->mode != MODE_WIDE) {
-            for (size_t r = 0; r < n; r++) {
-                dec_t v;
-                memcpy(&v, b->vals + r * sizeof v, sizeof v);
-                int64_t q = (int64_t)(v.units / POW10[18 - h->mode]);
-                memcpy(out + h->data_off + r * 8, &q, 8);
-            }
-        } else if (n) {
-            memcpy(out + h->data_off, b->vals, n * b->elem);
-        }
-        if (b->type == CSVR_TEXT) {
-            uint32_t zero = 0;
+        encode_values(g, b, h, out + h->data_off);
+        if (h->enc == ENC_DICT || h->enc == ENC_DICT_SEQ) {
             if (b->dict_count)
                 memcpy(out + h->dict_off, b->offs, (b->dict_count + 1) * 4);
-            else
-                memcpy(out + h->dict_off, &zero, 4);
             if (b->heap_len)
                 memcpy(out + h->heap_off, b->heap, b->heap_len);
+        } else if (h->enc == ENC_DIGITS && b->prefix_len) {
+            memcpy(out + h->heap_off, b->prefix, b->prefix_len);
         }
     }
-    if (n)
-        memcpy(out + gh.lines_off, g->deltas, n);
-    if (g->exc_count)
-        memcpy(out + gh.exc_off, g->exc, g->exc_count * 8);
     if (g->bad_len)
         memcpy(out + gh.bad_off, g->bad, g->bad_len);
     free(heads);
@@ -688,11 +909,12 @@ bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char
 
 /* ---- reading ------------------------------------------------------------------------- */
 
+/* A group as the directory gives it: where its blob lies and what it must sum to.  Its
+ * bytes are only trusted once copied out of the file and checked (colc_replay). */
 typedef struct group_view {
-    const unsigned char *blob;
-    group_head head;
-    const col_head *cols;     /* n_cols, validated */
-    uint64_t length;          /* of the blob */
+    const unsigned char *blob;  /* in the mapping (or the caller's bytes) */
+    uint64_t length;            /* of the blob */
+    uint64_t checksum;
     uint64_t file_begin, file_end;
 } group_view;
 
@@ -700,10 +922,19 @@ struct colc_table {
     const unsigned char *base;
     size_t size;
     bool mapped;
+    bool check_sums;
     file_header head;
     size_t n_cols;
+    csvr_type *types;
     group_view *groups;
 };
+
+/* A group's private copy, checked: its head and column heads, read from BLOB. */
+typedef struct checked_group {
+    const unsigned char *blob;
+    group_head head;
+    const col_head *cols;       /* n_cols, validated */
+} checked_group;
 
 void colc_close(colc_table *t)
 {
@@ -711,6 +942,7 @@ void colc_close(colc_table *t)
         return;
     if (t->mapped)
         munmap((void *)t->base, t->size);
+    free(t->types);
     free(t->groups);
     free(t);
 }
@@ -721,9 +953,178 @@ static bool within(uint64_t off, uint64_t len, uint64_t size)
     return off <= size && len <= size - off;
 }
 
+/* Copies LEN bytes at SRC of table T's file to DST: under the SIGBUS guard when the
+ * file is mapped, since a cache truncated by hand while a run reads it faults.  False
+ * when it did. */
+static bool copy_out(const colc_table *t, void *dst, const void *src, size_t len)
+{
+    if (!t->mapped) {
+        memcpy(dst, src, len);
+        return true;
+    }
+    return mapg_copy(dst, src, len, t->base, t->base + t->size);
+}
+
+/* The largest of ROWS offsets of WIDTH bytes at P (0 when WIDTH is 0). */
+static uint64_t max_offset(const unsigned char *p, uint64_t rows, uint64_t width)
+{
+    uint64_t hi = 0;
+    switch (width) {
+    case 1:
+        for (uint64_t r = 0; r < rows; r++)
+            hi = p[r] > hi ? p[r] : hi;
+        break;
+    case 2:
+        for (uint64_t r = 0; r < rows; r++) {
+            uint16_t x;
+            memcpy(&x, p + r * 2, 2);
+            hi = x > hi ? x : hi;
+        }
+        break;
+    case 4:
+        for (uint64_t r = 0; r < rows; r++) {
+            uint32_t x;
+            memcpy(&x, p + r * 4, 4);
+            hi = x > hi ? x : hi;
+        }
+        break;
+    case 8:
+        for (uint64_t r = 0; r < rows; r++) {
+            uint64_t x;
+            memcpy(&x, p + r * 8, 8);
+            hi = x > hi ? x : hi;
+        }
+        break;
+    default: break;
+    }
+    return hi;
+}
+
+static uint64_t load_width(const unsigned char *p, uint64_t width)
+{
+    switch (width) {
+    case 1: return *p;
+    case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
+    case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
+    case 8: { uint64_t x; memcpy(&x, p, 8); return x; }
+    default: return 0;
+    }
+}
+
+/* Checks column C of group G (LEN bytes, ROWS rows) for type TYPE: its encoding, every
+ * section within the blob, every value in its type's range and every id within its
+ * dictionary. */
+static bool check_column(const checked_group *g, uint64_t len, uint64_t rows, size_t c,
+                         csvr_type type, char *why, size_t why_size)
+{
+    const col_head *ch = &g->cols[c];
+    if (ch->type != (uint64_t)type) {
+        say(why, why_size, "column %zu has another type", c + 1);
+        return false;
+    }
+    bool enc_ok;
+    switch (ch->enc) {
+    case ENC_FOR: enc_ok = type != CSVR_TEXT && type != CSVR_BOOL && ch->width <= 8 &&
+                           (ch->width & (ch->width - 1)) == 0; break;
+    case ENC_WIDE: enc_ok = (type == CSVR_NUMBER || type == CSVR_MONEY) && ch->width == sizeof(dec_t); break;
+    case ENC_DIGITS: enc_ok = type == CSVR_TEXT && ch->width <= 8 && (ch->width & (ch->width - 1)) == 0 &&
+                              ch->mode >= 1 && ch->mode <= DIGITS_MAX &&
+                              ch->heap_len <= DIGITS_PREFIX_MAX; break;
+    case ENC_DICT: enc_ok = type == CSVR_TEXT && (ch->width == 1 || ch->width == 2 || ch->width == 4); break;
+    case ENC_DICT_SEQ: enc_ok = type == CSVR_TEXT && ch->width == 0; break;
+    case ENC_BITS: enc_ok = type == CSVR_BOOL && ch->width == 0; break;
+    default: enc_ok = false; break;
+    }
+    if ((type == CSVR_NUMBER || type == CSVR_MONEY) && ch->enc == ENC_FOR && ch->mode > 18)
+        enc_ok = false;
+    if (!enc_ok) {
+        say(why, why_size, "column %zu has an unknown encoding", c + 1);
+        return false;
+    }
+    uint64_t data_len = ch->enc == ENC_BITS ? (rows + 7) / 8 : rows * ch->width;
+    if ((ch->null_off != 0 && !within(ch->null_off, (rows + 7) / 8, len)) ||
+        ch->data_off % 8 != 0 || !within(ch->data_off, data_len, len)) {
+        say(why, why_size, "column %zu lies outside its group", c + 1);
+        return false;
+    }
+    const unsigned char *nulls = ch->null_off ? g->blob + ch->null_off : NULL;
+    const unsigned char *vals = g->blob + ch->data_off;
+    if (ch->enc == ENC_FOR || ch->enc == ENC_DIGITS) {
+        /* every stored value, nulls' included, is base + offset within the type */
+        dec_int128 top = (dec_int128)ch->base + max_offset(vals, rows, ch->width);
+        dec_int128 lo = INT64_MIN, hi = INT64_MAX;
+        if (type == CSVR_DATE) {
+            lo = DATE_MIN;
+            hi = DATE_MAX;
+        } else if (ch->enc == ENC_DIGITS) {
+            lo = 0;
+            hi = (dec_int128)POW10[ch->mode] - 1;
+        }
+        if (ch->base < lo || top > hi) {
+            say(why, why_size, "column %zu holds a value out of its range", c + 1);
+            return false;
+        }
+        /* a money cell is a whole number of cents (csv_reader.h) */
+        if (type == CSVR_MONEY && ch->mode > 2) {
+            say(why, why_size, "column %zu holds money finer than cents", c + 1);
+            return false;
+        }
+    } else if (ch->enc == ENC_WIDE && type == CSVR_MONEY) {
+        for (uint64_t r = 0; r < rows; r++) {
+            dec_t v;
+            memcpy(&v, vals + r * sizeof v, sizeof v);
+            if (!(nulls != NULL && (nulls[r / 8] & (1u << (r % 8)))) && v.units % POW10[16] != 0) {
+                say(why, why_size, "column %zu holds money finer than cents", c + 1);
+                return false;
+            }
+        }
+    }
+    if (ch->enc == ENC_DIGITS && !within(ch->heap_off, ch->heap_len, len)) {
+        say(why, why_size, "the prefix of column %zu lies outside its group", c + 1);
+        return false;
+    }
+    if (ch->enc == ENC_DICT || ch->enc == ENC_DICT_SEQ) {
+        if (ch->dict_count > len || ch->dict_off % 4 != 0 ||
+            !within(ch->dict_off, (ch->dict_count + 1) * 4, len) ||
+            !within(ch->heap_off, ch->heap_len, len)) {
+            say(why, why_size, "the dictionary of column %zu lies outside its group", c + 1);
+            return false;
+        }
+        const unsigned char *offs = g->blob + ch->dict_off;
+        uint32_t prev = 0;
+        if (load_width(offs, 4) != 0) {
+            say(why, why_size, "the dictionary of column %zu is malformed", c + 1);
+            return false;
+        }
+        for (uint64_t i = 1; i <= ch->dict_count; i++) {
+            uint32_t o = (uint32_t)load_width(offs + i * 4, 4);
+            if (o < prev || o > ch->heap_len) {
+                say(why, why_size, "the dictionary of column %zu is malformed", c + 1);
+                return false;
+            }
+            prev = o;
+        }
+        uint64_t present = 0;
+        for (uint64_t r = 0; r < rows; r++) {
+            if (nulls != NULL && (nulls[r / 8] & (1u << (r % 8))))
+                continue;
+            if (ch->enc == ENC_DICT && load_width(vals + r * ch->width, ch->width) >= ch->dict_count) {
+                say(why, why_size, "column %zu refers past its dictionary", c + 1);
+                return false;
+            }
+            present++;
+        }
+        if (ch->enc == ENC_DICT_SEQ && present != ch->dict_count) {
+            say(why, why_size, "column %zu refers past its dictionary", c + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Checks group blob G (LEN bytes) for N_COLS columns of TYPES: every section within
- * the blob, every id, date and bool in range, the bad rows well formed. */
-static bool check_group(group_view *g, uint64_t len, const csvr_type *types, size_t n_cols,
+ * the blob, every value, id and date in range, the bad rows well formed. */
+static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, size_t n_cols,
                         char *why, size_t why_size)
 {
     if (len < sizeof(group_head)) {
@@ -739,99 +1140,16 @@ static bool check_group(group_view *g, uint64_t len, const csvr_type *types, siz
         return false;
     }
     uint64_t rows = h->rows;
-    if (rows > len) {
+    if (rows > COLC_GROUP_ROWS_MAX) {
         say(why, why_size, "a group's row count is out of bounds");
         return false;
     }
     g->cols = (const col_head *)(g->blob + sizeof(group_head));
-    for (size_t c = 0; c < n_cols; c++) {
-        const col_head *ch = &g->cols[c];
-        if (ch->type != (uint64_t)types[c]) {
-            say(why, why_size, "column %zu has another type", c + 1);
+    for (size_t c = 0; c < n_cols; c++)
+        if (!check_column(g, len, rows, c, types[c], why, why_size))
             return false;
-        }
-        uint64_t elem = elem_size(types[c]);
-        if (types[c] == CSVR_NUMBER || types[c] == CSVR_MONEY) {
-            if (ch->mode > 18 && ch->mode != MODE_WIDE) {
-                say(why, why_size, "column %zu has a bad scale", c + 1);
-                return false;
-            }
-            elem = ch->mode == MODE_WIDE ? sizeof(dec_t) : 8;
-            /* a money cell is a whole number of cents (csv_reader.h) */
-            if (types[c] == CSVR_MONEY && ch->mode > 2 && ch->mode != MODE_WIDE) {
-                say(why, why_size, "column %zu holds money finer than cents", c + 1);
-                return false;
-            }
-        }
-        if (!within(ch->null_off, (rows + 7) / 8, len) || ch->data_off % 8 != 0 ||
-            !within(ch->data_off, rows * elem, len)) {
-            say(why, why_size, "column %zu lies outside its group", c + 1);
-            return false;
-        }
-        const unsigned char *nulls = g->blob + ch->null_off;
-        const unsigned char *vals = g->blob + ch->data_off;
-        if (types[c] == CSVR_TEXT) {
-            if (ch->dict_count > len || ch->dict_off % 4 != 0 ||
-                !within(ch->dict_off, (ch->dict_count + 1) * 4, len) ||
-                !within(ch->heap_off, ch->heap_len, len)) {
-                say(why, why_size, "the dictionary of column %zu lies outside its group", c + 1);
-                return false;
-            }
-            const uint32_t *offs = (const uint32_t *)(g->blob + ch->dict_off);
-            if (offs[0] != 0) {
-                say(why, why_size, "the dictionary of column %zu is malformed", c + 1);
-                return false;
-            }
-            for (uint64_t i = 0; i < ch->dict_count; i++)
-                if (offs[i + 1] < offs[i] || offs[i + 1] > ch->heap_len) {
-                    say(why, why_size, "the dictionary of column %zu is malformed", c + 1);
-                    return false;
-                }
-            for (uint64_t r = 0; r < rows; r++) {
-                uint32_t id;
-                memcpy(&id, vals + r * 4, 4);
-                if (!(nulls[r / 8] & (1u << (r % 8))) && id >= ch->dict_count) {
-                    say(why, why_size, "column %zu refers past its dictionary", c + 1);
-                    return false;
-                }
-            }
-        } else if (types[c] == CSVR_DATE) {
-            for (uint64_t r = 0; r < rows; r++) {
-                int32_t d;
-                memcpy(&d, vals + r * 4, 4);
-                if (!(nulls[r / 8] & (1u << (r % 8))) && (d < DATE_MIN || d > DATE_MAX)) {
-                    say(why, why_size, "column %zu holds a date out of range", c + 1);
-                    return false;
-                }
-            }
-        } else if (types[c] == CSVR_MONEY && ch->mode == MODE_WIDE) {
-            for (uint64_t r = 0; r < rows; r++) {
-                dec_t v;
-                memcpy(&v, vals + r * sizeof v, sizeof v);
-                if (!(nulls[r / 8] & (1u << (r % 8))) && v.units % POW10[16] != 0) {
-                    say(why, why_size, "column %zu holds money finer than cents", c + 1);
-                    return false;
-                }
-            }
-        } else if (types[c] == CSVR_BOOL) {
-            for (uint64_t r = 0; r < rows; r++)
-                if (vals[r] > 1) {
-                    say(why, why_size, "column %zu holds a bool that is neither", c + 1);
-                    return false;
-                }
-        }
-    }
-    if (!within(h->lines_off, rows, len) || h->exc_off % 8 != 0 || h->exc_count > len / 8 ||
-        !within(h->exc_off, h->exc_count * 8, len) || !within(h->bad_off, h->bad_len, len) ||
-        h->bad_off % 8 != 0) {
-        say(why, why_size, "a group's lines or bad rows lie outside it");
-        return false;
-    }
-    uint64_t escapes = 0;
-    for (uint64_t r = 0; r < rows; r++)
-        escapes += g->blob[h->lines_off + r] == 255;
-    if (escapes != h->exc_count) {
-        say(why, why_size, "a group's lines are malformed");
+    if (!within(h->bad_off, h->bad_len, len) || h->bad_off % 8 != 0) {
+        say(why, why_size, "a group's bad rows lie outside it");
         return false;
     }
     uint64_t at = 0, seen = 0, before = 0;
@@ -858,45 +1176,70 @@ static bool check_group(group_view *g, uint64_t len, const csvr_type *types, siz
     return true;
 }
 
-static void drop_pages(const colc_table *t, const struct group_view *g);
-
-/* colc_open_bytes; MAPPED: DATA is a mapping, whose pages are dropped group by group
- * once checked, so that opening a large cache does not keep it resident. */
+/* colc_open_bytes; MAPPED: DATA is a mapping, read only through copy_out.  Checks
+ * the header and the directory; each group is checked when it is replayed, on a copy
+ * that cannot change under the check (colc_replay). */
 static colc_table *open_table(const void *data, size_t size, const colc_key *key,
                               const csvr_type *types, size_t n_cols, bool check_sums,
                               bool mapped, char *why, size_t why_size)
 {
     const unsigned char *base = data;
-    file_header h;
-    uint16_t probe = 1;
-    const char *magic = *(unsigned char *)&probe ? MAGIC_LE : MAGIC_BE;
-    if (size < sizeof h || memcmp(base, magic, 6) != 0) {
-        say(why, why_size, "not a kpic column cache");
+    colc_table *t = calloc(1, sizeof *t);
+    if (t == NULL) {
+        say(why, why_size, "out of memory");
         return NULL;
     }
-    memcpy(&h, base, sizeof h);
+    t->base = base;
+    t->size = size;
+    t->mapped = mapped;
+    t->check_sums = check_sums;
+    t->n_cols = n_cols;
+    file_header h;
+    dir_entry *dir = NULL;
+    uint16_t probe = 1;
+    const char *magic = *(unsigned char *)&probe ? MAGIC_LE : MAGIC_BE;
+    if (size < sizeof h) {
+        say(why, why_size, "not a kpic column cache");
+        goto refused;
+    }
+    if (!copy_out(t, &h, base, sizeof h)) {
+        say(why, why_size, "it was truncated while it was being read");
+        goto refused;
+    }
+    if (memcmp(h.magic, magic, 6) != 0) {
+        say(why, why_size, "not a kpic column cache");
+        goto refused;
+    }
     if (memcmp(h.magic, magic, 8) != 0 || h.version != FORMAT_VERSION) {
         say(why, why_size, "written by another version of kpic");
-        return NULL;
+        goto refused;
     }
     if (h.file_size != size) {
         say(why, why_size, "truncated or extended (%zu bytes, %llu recorded)", size,
             (unsigned long long)h.file_size);
-        return NULL;
+        goto refused;
     }
     if (h.group_count > size / sizeof(dir_entry) || h.dir_offset % 8 != 0 ||
         !within(h.dir_offset, h.group_count * sizeof(dir_entry), size)) {
         say(why, why_size, "its directory lies outside it");
-        return NULL;
+        goto refused;
     }
-    const dir_entry *dir = (const dir_entry *)(base + h.dir_offset);
+    size_t dir_len = (size_t)h.group_count * sizeof(dir_entry);
+    dir = malloc(dir_len ? dir_len : 1);
+    if (dir == NULL) {
+        say(why, why_size, "out of memory");
+        goto refused;
+    }
+    if (!copy_out(t, dir, base + h.dir_offset, dir_len)) {
+        say(why, why_size, "it was truncated while it was being read");
+        goto refused;
+    }
     if (check_sums) {
         file_header zeroed = h;
         zeroed.checksum = 0;
-        if (checksum_more(checksum(&zeroed, sizeof zeroed), dir,
-                          h.group_count * sizeof(dir_entry)) != h.checksum) {
+        if (checksum_more(checksum(&zeroed, sizeof zeroed), dir, dir_len) != h.checksum) {
             say(why, why_size, "its header or directory is damaged (checksum)");
-            return NULL;
+            goto refused;
         }
     }
     if (key != NULL &&
@@ -905,44 +1248,39 @@ static colc_table *open_table(const void *data, size_t size, const colc_key *key
          h.ctime_sec != key->ctime_sec || h.ctime_nsec != key->ctime_nsec ||
          memcmp(h.columns, key->columns, 32) != 0)) {
         say(why, why_size, "the data file or its columns changed since it was written");
-        return NULL;
+        goto refused;
     }
-    colc_table *t = calloc(1, sizeof *t);
-    if (t == NULL || (t->groups = calloc(h.group_count ? h.group_count : 1,
-                                         sizeof *t->groups)) == NULL) {
-        free(t);
-        say(why, why_size, "out of memory");
-        return NULL;
-    }
-    t->base = base;
-    t->size = size;
-    t->mapped = mapped;
     t->head = h;
-    t->n_cols = n_cols;
+    t->types = malloc((n_cols ? n_cols : 1) * sizeof *t->types);
+    t->groups = calloc(h.group_count ? h.group_count : 1, sizeof *t->groups);
+    if (t->types == NULL || t->groups == NULL) {
+        say(why, why_size, "out of memory");
+        goto refused;
+    }
+    if (n_cols)
+        memcpy(t->types, types, n_cols * sizeof *types);
     uint64_t prev_end = 0;
     for (uint64_t i = 0; i < h.group_count; i++) {
         const dir_entry *e = &dir[i];
         group_view *g = &t->groups[i];
         if (e->offset < sizeof h || e->offset % 8 != 0 || !within(e->offset, e->length, size) ||
-            e->file_begin > e->file_end || e->file_end > h.size || e->file_begin < prev_end) {
+            e->length < sizeof(group_head) || e->file_begin > e->file_end ||
+            e->file_end > h.size || e->file_begin < prev_end) {
             say(why, why_size, "group %llu lies outside it", (unsigned long long)i + 1);
             goto refused;
         }
         prev_end = e->file_end;
         g->blob = base + e->offset;
+        g->length = e->length;
+        g->checksum = e->checksum;
         g->file_begin = e->file_begin;
         g->file_end = e->file_end;
-        g->length = e->length;
-        if (check_sums && checksum(g->blob, e->length) != e->checksum) {
-            say(why, why_size, "group %llu is damaged (checksum)", (unsigned long long)i + 1);
-            goto refused;
-        }
-        if (!check_group(g, e->length, types, n_cols, why, why_size))
-            goto refused;
-        drop_pages(t, g);
     }
+    free(dir);
     return t;
 refused:
+    free(dir);
+    free(t->types);
     free(t->groups);
     free(t);
     return NULL;
@@ -972,6 +1310,11 @@ colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *ty
         return NULL;
     }
     size_t size = (size_t)st.st_size;
+    if (!mapg_ready()) {
+        say(why, why_size, "its reads cannot be guarded against a truncation (SIGBUS)");
+        close(fd);
+        return NULL;
+    }
     void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (m == MAP_FAILED) {
@@ -1000,8 +1343,8 @@ void colc_group_range(const colc_table *t, size_t i, uint64_t *file_begin, uint6
     *file_end = t->groups[i].file_end;
 }
 
-/* Drops a replayed group's pages from the process (not from the page cache), so
- * that a replay's resident memory is about one group per thread, not the cache. */
+/* Drops the pages of a replayed group's blob from the process (not from the page
+ * cache), so that a replay's resident memory is about one group per thread. */
 static void drop_pages(const colc_table *t, const group_view *g)
 {
     if (!t->mapped)
@@ -1014,7 +1357,7 @@ static void drop_pages(const colc_table *t, const group_view *g)
 }
 
 /* Replays the bad rows of G from byte *AT while their place is BEFORE. */
-static bool replay_bad(const group_view *g, uint64_t *at, uint64_t before, const char *path,
+static bool replay_bad(const checked_group *g, uint64_t *at, uint64_t before, const char *path,
                        const colc_sink *sink)
 {
     const group_head *h = &g->head;
@@ -1040,64 +1383,133 @@ static bool replay_bad(const group_view *g, uint64_t *at, uint64_t before, const
     return true;
 }
 
-bool colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink)
+/* Rows decoded at a time, column by column, before they are handed out row by row:
+ * each column's loop then runs over one encoding and width. */
+#define REPLAY_BATCH 256u
+
+/* Decodes rows [R0, R0 + N) of column C of G into CELLS (row i's cell c at
+ * cells[i * n_cols + c]); ENC_DIGITS text goes to TEXT (N slots of SLOT bytes);
+ * *SEQ is the next ENC_DICT_SEQ id. */
+static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint64_t r0,
+                          size_t n, csvr_cell *cells, char *text, size_t slot, uint64_t *seq)
+{
+    const col_head *ch = &g->cols[c];
+    const unsigned char *nulls = ch->null_off ? g->blob + ch->null_off : NULL;
+    const unsigned char *v = g->blob + ch->data_off;
+    csvr_cell *cell = cells + c;
+    for (size_t i = 0; i < n; i++, cell += n_cols) {
+        uint64_t r = r0 + i;
+        cell->is_null = nulls != NULL && ((nulls[r / 8] >> (r % 8)) & 1);
+        if (cell->is_null)
+            continue;
+        switch (ch->enc) {
+        case ENC_FOR: {
+            int64_t x = (int64_t)((uint64_t)ch->base + load_width(v + r * ch->width, ch->width));
+            switch ((csvr_type)ch->type) {
+            case CSVR_INT: cell->as.i = x; break;
+            case CSVR_DATE: cell->as.date = (date_t)x; break;
+            default: cell->as.dec.units = (dec_int128)x * POW10[18 - ch->mode]; break;
+            }
+            break;
+        }
+        case ENC_WIDE: memcpy(&cell->as.dec, v + r * sizeof(dec_t), sizeof(dec_t)); break;
+        case ENC_DIGITS: {
+            uint64_t x = (uint64_t)ch->base + load_width(v + r * ch->width, ch->width);
+            char *at = text + i * slot;
+            memcpy(at, g->blob + ch->heap_off, ch->heap_len);
+            put_digits(at + ch->heap_len, x, ch->mode);
+            cell->as.text.ptr = at;
+            cell->as.text.len = ch->heap_len + ch->mode;
+            break;
+        }
+        case ENC_DICT:
+        case ENC_DICT_SEQ: {
+            uint64_t id = ch->enc == ENC_DICT ? load_width(v + r * ch->width, ch->width) : (*seq)++;
+            uint32_t from, to;
+            memcpy(&from, g->blob + ch->dict_off + id * 4, 4);
+            memcpy(&to, g->blob + ch->dict_off + id * 4 + 4, 4);
+            cell->as.text.ptr = (const char *)g->blob + ch->heap_off + from;
+            cell->as.text.len = to - from;
+            break;
+        }
+        case ENC_BITS: cell->as.b = (v[r / 8] >> (r % 8)) & 1; break;
+        }
+    }
+}
+
+/* Replays the rows of checked group G through SINK; false when a callback stopped, or
+ * out of memory (*NOMEM). */
+static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
+                        const colc_sink *sink, const bool *decode, bool *nomem)
+{
+    const group_head *h = &g->head;
+    size_t slot = DIGITS_PREFIX_MAX + DIGITS_MAX, digit_cols = 0;
+    for (size_t c = 0; c < n_cols; c++)
+        digit_cols += g->cols[c].enc == ENC_DIGITS;
+    csvr_cell *cells = calloc(REPLAY_BATCH * (n_cols ? n_cols : 1), sizeof *cells);
+    char *text = malloc(REPLAY_BATCH * slot * (digit_cols ? digit_cols : 1));
+    uint64_t *seq = calloc(n_cols ? n_cols : 1, sizeof *seq);
+    bool ok = cells != NULL && text != NULL && seq != NULL;
+    *nomem = !ok;
+    /* a column not decoded stays null in every row of the batch */
+    for (size_t c = 0; ok && c < n_cols; c++)
+        if (decode != NULL && !decode[c])
+            for (size_t i = 0; i < REPLAY_BATCH; i++)
+                cells[i * n_cols + c].is_null = true;
+    uint64_t bad_at = 0;
+    for (uint64_t r0 = 0; ok && r0 < h->rows; r0 += REPLAY_BATCH) {
+        size_t n = h->rows - r0 < REPLAY_BATCH ? (size_t)(h->rows - r0) : REPLAY_BATCH;
+        for (size_t c = 0, d = 0; c < n_cols; c++) {
+            char *own = text;
+            if (g->cols[c].enc == ENC_DIGITS)
+                own = text + REPLAY_BATCH * slot * d++;
+            if (decode != NULL && !decode[c])
+                continue;
+            decode_column(g, c, n_cols, r0, n, cells, own, slot, &seq[c]);
+        }
+        for (size_t i = 0; ok && i < n; i++)
+            ok = (bad_at >= h->bad_len || replay_bad(g, &bad_at, r0 + i, path, sink)) &&
+                 sink->row(sink->ctx, cells + i * n_cols);
+    }
+    if (ok)
+        ok = replay_bad(g, &bad_at, h->rows, path, sink);
+    free(cells);
+    free(text);
+    free(seq);
+    return ok;
+}
+
+colc_status colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink,
+                        const bool *decode, char *why, size_t why_size)
 {
     const group_view *g = &t->groups[i];
-    const group_head *h = &g->head;
-    size_t n_cols = t->n_cols;
-    csvr_cell cells[n_cols ? n_cols : 1];
-    memset(cells, 0, sizeof cells);
-    const unsigned char *deltas = g->blob + h->lines_off;
-    const unsigned char *exc = g->blob + h->exc_off;
-    uint64_t line = 0, bad_at = 0;
-    for (uint64_t r = 0; r < h->rows; r++) {
-        if (!replay_bad(g, &bad_at, r, path, sink))
-            return false;
-        for (size_t c = 0; c < n_cols; c++) {
-            const col_head *ch = &g->cols[c];
-            csvr_cell *cell = &cells[c];
-            cell->is_null = (g->blob[ch->null_off + r / 8] >> (r % 8)) & 1;
-            if (cell->is_null)
-                continue;
-            const unsigned char *v = g->blob + ch->data_off;
-            switch ((csvr_type)ch->type) {
-            case CSVR_TEXT: {
-                uint32_t id, from, to;
-                memcpy(&id, v + r * 4, 4);
-                const unsigned char *offs = g->blob + ch->dict_off;
-                memcpy(&from, offs + (size_t)id * 4, 4);
-                memcpy(&to, offs + (size_t)id * 4 + 4, 4);
-                cell->as.text.ptr = (const char *)g->blob + ch->heap_off + from;
-                cell->as.text.len = to - from;
-                break;
-            }
-            case CSVR_INT: memcpy(&cell->as.i, v + r * 8, 8); break;
-            case CSVR_NUMBER:
-            case CSVR_MONEY:
-                if (ch->mode == MODE_WIDE) {
-                    memcpy(&cell->as.dec, v + r * sizeof(dec_t), sizeof(dec_t));
-                } else {
-                    int64_t q;
-                    memcpy(&q, v + r * 8, 8);
-                    cell->as.dec.units = (dec_int128)q * POW10[18 - ch->mode];
-                }
-                break;
-            case CSVR_DATE: memcpy(&cell->as.date, v + r * 4, 4); break;
-            case CSVR_BOOL: cell->as.b = v[r] != 0; break;
-            }
-        }
-        if (deltas[r] == 255) {
-            memcpy(&line, exc, 8);
-            exc += 8;
-        } else {
-            line += deltas[r];
-        }
-        if (!sink->row(sink->ctx, cells, line))
-            return false;
+    /* the callbacks get pointers into this copy, which nothing else can change: a
+     * cache file rewritten or truncated in place under the run is found here, by the
+     * guard or the checks, never by a callback reading a page that moved */
+    unsigned char *copy = malloc(g->length ? (size_t)g->length : 1);
+    if (copy == NULL) {
+        say(why, why_size, "out of memory");
+        return COLC_BAD;
     }
-    bool ok = replay_bad(g, &bad_at, h->rows, path, sink);
+    colc_status st = COLC_BAD;
+    if (!copy_out(t, copy, g->blob, (size_t)g->length)) {
+        say(why, why_size, "it was truncated while it was being read");
+    } else if (t->check_sums && checksum(copy, (size_t)g->length) != g->checksum) {
+        say(why, why_size, "group %zu is damaged (checksum)", i + 1);
+    } else {
+        checked_group cg = {copy, {0}, NULL};
+        if (check_group(&cg, g->length, t->types, t->n_cols, why, why_size)) {
+            bool nomem = false;
+            st = replay_rows(&cg, t->n_cols, path, sink, decode, &nomem) ? COLC_DONE : COLC_STOPPED;
+            if (nomem) {
+                say(why, why_size, "out of memory");
+                st = COLC_BAD;
+            }
+        }
+    }
     drop_pages(t, g);
-    return ok;
+    free(copy);
+    return st;
 }
 
 /* ---- the cache directory ------------------------------------------------------------- */

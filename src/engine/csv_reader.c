@@ -11,7 +11,7 @@
  * that pread(2) makes (20% of a pass's CPU on the benchmark machine).  A mapping
  * has one hazard: a file truncated while it is read makes the next access past
  * its new end raise SIGBUS.  Every access to the mapping therefore runs inside a
- * guard (map_guard, below): a thread-local jump target that the SIGBUS handler
+ * guard (mapguard.h): a thread-local jump target that the SIGBUS handler
  * returns to when the faulting address lies in the guarded mapping, so that the
  * fault becomes a "file changed while it was being read" error on the pass that
  * met it.  Guarded code holds no lock and allocates nothing while it touches the
@@ -45,6 +45,7 @@
 #include "kpic/csv_reader.h"
 #include "kpic/cellfmt.h"
 #include "kpic/colcache.h"
+#include "kpic/mapguard.h"
 #include "kpic/transcode.h"
 
 #include <csv.h>
@@ -52,8 +53,6 @@
 #include <fcntl.h>
 #include <openssl/evp.h>
 #include <pthread.h>
-#include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -177,6 +176,8 @@ struct csvr_reader {
     bool cache_planned_all;       /* the last chunk is planned, under cache_lock */
     uint64_t cache_seq_index;     /* next group index of a sequential pass */
     bool cache_done;              /* committed or given up */
+    bool cache_lost;              /* a replayed group failed its checks, under cache_lock */
+    bool *cache_decode;           /* csvr_set_used_columns: the columns a replay decodes */
     char cache_note[CSVR_MESSAGE_MAX];
 };
 
@@ -658,83 +659,18 @@ static void reset_libcsv(struct csv_parser *parser)
 
 /* ---- guarded access to a mapped file -------------------------------------- */
 
-/* A region of code that reads a mapping: the SIGBUS handler jumps back to ENV when
- * a fault lies in [LO, HI).  Guards nest (a row callback asking for its line inside
- * a guarded pass), innermost first, one chain per thread. */
-typedef struct map_guard {
-    sigjmp_buf env;
-    const unsigned char *lo, *hi;
-    struct map_guard *outer;
-} map_guard;
-
-/* initial-exec: the handler must not make a TLS access that may allocate */
-static __thread map_guard *tl_guard __attribute__((tls_model("initial-exec")));
-
-static struct sigaction sigbus_before; /* the handler that was there, for other faults */
-static pthread_once_t sigbus_once = PTHREAD_ONCE_INIT;
-static bool sigbus_ready;
-
-/* A SIGBUS is synchronous: it arrives on the thread that touched the page, so that
- * thread's guard chain says whether the fault is a guarded read.  SA_NODEFER keeps
- * SIGBUS unblocked in the handler, so that jumping out with sigsetjmp(env, 0),
- * which costs no system call, leaves the signal mask as it was.  A fault no guard
- * covers goes to the handler there was before (or kills the process as it would
- * have: the default action, once the faulting access runs again). */
-static void on_sigbus(int sig, siginfo_t *info, void *context)
-{
-    const unsigned char *at = info != NULL ? info->si_addr : NULL;
-    for (map_guard *g = tl_guard; g != NULL; g = g->outer) {
-        if (at >= g->lo && at < g->hi) {
-            tl_guard = g->outer;
-            siglongjmp(g->env, 1);
-        }
-    }
-    if ((sigbus_before.sa_flags & SA_SIGINFO) && sigbus_before.sa_sigaction != NULL) {
-        sigbus_before.sa_sigaction(sig, info, context);
-        return;
-    }
-    if (sigbus_before.sa_handler != SIG_DFL && sigbus_before.sa_handler != SIG_IGN) {
-        sigbus_before.sa_handler(sig);
-        return;
-    }
-    struct sigaction dfl;
-    memset(&dfl, 0, sizeof dfl);
-    dfl.sa_handler = SIG_DFL;
-    sigaction(SIGBUS, &dfl, NULL);
-}
-
-static void install_sigbus(void)
-{
-    struct sigaction sa;
-    memset(&sa, 0, sizeof sa);
-    sa.sa_sigaction = on_sigbus;
-    sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-    sigemptyset(&sa.sa_mask);
-    sigbus_ready = sigaction(SIGBUS, &sa, &sigbus_before) == 0;
-}
-
-/* Runs FN(ARG), which may read R's mapping, under a guard: true when it returned,
- * false when a read of the mapping faulted (the file was truncated), which ends FN
- * where it stood.  FN must not hold a lock or be inside an allocation or stdio
+/* Runs FN(ARG), which may read R's mapping, under a guard (mapguard.h): true when it
+ * returned, false when a read of the mapping faulted (the file was truncated), which
+ * ends FN where it stood.  FN must not hold a lock or be inside an allocation or stdio
  * call when it reads the mapping; what it leaves half done is the caller's to drop.
- * Without a mapping, FN just runs.  Nothing here is modified between sigsetjmp and
- * the jump, so no local is clobbered. */
+ * Without a mapping, FN just runs. */
 static bool run_guarded(const csvr_reader *r, void (*fn)(void *), void *arg)
 {
     if (r->map == NULL) {
         fn(arg);
         return true;
     }
-    map_guard g;
-    g.lo = r->map;
-    g.hi = r->map + r->size;
-    g.outer = tl_guard;
-    if (sigsetjmp(g.env, 0) != 0)
-        return false; /* the handler has popped g */
-    tl_guard = &g;
-    fn(arg);
-    tl_guard = g.outer;
-    return true;
+    return mapg_run(r->map, r->map + r->size, fn, arg);
 }
 
 typedef struct copy_job {
@@ -831,8 +767,7 @@ static void map_drop(const csvr_reader *r, size_t from, size_t to)
  * allows; otherwise R is read with pread. */
 static void map_file(csvr_reader *r)
 {
-    pthread_once(&sigbus_once, install_sigbus);
-    if (!sigbus_ready || r->size == 0)
+    if (!mapg_ready() || r->size == 0)
         return;
     void *m = mmap(NULL, r->size, PROT_READ, MAP_SHARED, r->fd, 0);
     if (m == MAP_FAILED)
@@ -1674,6 +1609,7 @@ void csvr_close(csvr_reader *r)
         pthread_cond_destroy(&r->hash_turn);
     }
     colc_writer_abort(r->cache_out); /* a pass that never ended writes nothing */
+    free(r->cache_decode);
     colc_close(r->cache);
     if (r->cache_dir != NULL) {
         free(r->cache_dir);
@@ -2652,6 +2588,20 @@ bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags)
     return true;
 }
 
+bool csvr_set_used_columns(csvr_reader *r, const bool *used)
+{
+    if (r->pass_started)
+        return false;
+    bool *copy = malloc(r->n_wanted ? r->n_wanted : 1);
+    if (copy == NULL)
+        return false;
+    if (r->n_wanted)
+        memcpy(copy, used, r->n_wanted);
+    free(r->cache_decode);
+    r->cache_decode = copy;
+    return true;
+}
+
 const char *csvr_cache_note(const csvr_reader *r)
 {
     return r->cache_note[0] ? r->cache_note : NULL;
@@ -2769,7 +2719,10 @@ static void cache_start(csvr_reader *r)
     if (types == NULL)
         return;
     char why[512];
-    colc_table *t = colc_open(r->cache_path, &r->cache_key, types, r->n_wanted, why, sizeof why);
+    colc_table *t = NULL;
+    why[0] = '\0';
+    if (!(r->cache_flags & CSVR_CACHE_REBUILD))
+        t = colc_open(r->cache_path, &r->cache_key, types, r->n_wanted, why, sizeof why);
     free(types);
     if (t != NULL && (r->cache_flags & CSVR_CACHE_VERIFY) && !digest_matches(r, colc_sha256(t))) {
         snprintf(r->cache_note, sizeof r->cache_note,
@@ -2804,7 +2757,7 @@ static void cache_start(csvr_reader *r)
 static void cache_add_row(struct csvr_pass *p)
 {
     csvr_reader *r = p->r;
-    if (!colc_group_add_row(p->group, p->cells, 0)) {
+    if (!colc_group_add_row(p->group, p->cells)) {
         atomic_store(&r->cache_failed, true);
         return;
     }
@@ -2855,9 +2808,8 @@ typedef struct replay_ctx {
     csvr_status status;
 } replay_ctx;
 
-static bool replay_row(void *ctx, const csvr_cell *cells, uint64_t line)
+static bool replay_row(void *ctx, const csvr_cell *cells)
 {
-    (void)line;
     replay_ctx *rc = ctx;
     csvr_row row = {cells, rc->p, rc->p->record++};
     if (rc->h->on_row(rc->h->ctx, &row))
@@ -2879,7 +2831,10 @@ static bool replay_bad_row(void *ctx, const csvr_error *e, const char *raw, size
     return false;
 }
 
-/* Replays cache group I of R through H, as a pass over its bytes would deliver them. */
+/* Replays cache group I of R through H, as a pass over its bytes would deliver them.
+ * A group that fails its checks (colcache.h) ends the pass with CSVR_ERR_CACHE and the
+ * note that says why; several threads may meet one at once, the first one's reason is
+ * kept. */
 static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h,
                                 csvr_error *err)
 {
@@ -2898,8 +2853,21 @@ static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h
     p->replayed = true;
     replay_ctx rc = {h, p, err, CSVR_OK};
     colc_sink sink = {replay_row, replay_bad_row, &rc};
-    colc_replay(r->cache, i, r->path, &sink);
+    char why[512];
+    colc_status cs = colc_replay(r->cache, i, r->path, &sink, r->cache_decode, why, sizeof why);
     free(p);
+    if (cs == COLC_BAD) {
+        set_error(err, CSVR_ERR_CACHE, r->path, 0, 0, -1,
+                  "its column cache failed while it was replayed: %.400s", why);
+        pthread_mutex_lock(&r->cache_lock);
+        if (!r->cache_lost)
+            snprintf(r->cache_note, sizeof r->cache_note,
+                     "its column cache is ignored and rebuilt: %.400s; the file is read "
+                     "instead", why);
+        r->cache_lost = true;
+        pthread_mutex_unlock(&r->cache_lock);
+        return CSVR_ERROR;
+    }
     uint64_t begin, end;
     colc_group_range(r->cache, i, &begin, &end);
     atomic_fetch_add_explicit(&r->bytes_done, end - begin, memory_order_relaxed);

@@ -184,6 +184,8 @@ struct eval_session {
     bool given_per_row;        /* --values cannot give a value that differs between the
                                   roster rows of one person: reported, and the run fails */
     struct key_check *key_checks; /* [sources]: each source's `key (…)` check */
+    bool cache_rebuild;        /* the pass reads its file and rewrites its column cache:
+                                  a replay of the cache failed (CSVR_ERR_CACHE) */
 };
 
 typedef struct progress {
@@ -268,7 +270,9 @@ struct shared_pass {
     bool planning_failed;
 };
 
-typedef enum pass_result { PASS_OK, PASS_FAILED, PASS_AGAIN } pass_result;
+/* PASS_UNCACHED: a replay of the column cache failed part way; nothing of the pass is
+ * kept, and the source is read again from its file. */
+typedef enum pass_result { PASS_OK, PASS_FAILED, PASS_AGAIN, PASS_UNCACHED } pass_result;
 
 /* ---- shared between the files ------------------------------------------------------ */
 

@@ -721,6 +721,48 @@ static bool same_keys(const agg_run *a, const agg_run *b, plan_instance **instan
 
 static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys);
 
+/* The declared columns of SOURCE that a pass's rows are read for: see used_columns. */
+typedef struct column_use {
+    const ast_decl *source;
+    bool *used;
+    size_t count;
+    bool all;                  /* a column index out of range: take every column */
+} column_use;
+
+static void mark_columns(const ir_node *n, void *ctx)
+{
+    column_use *u = ctx;
+    if (n->kind == IR_COLUMN && n->u.column.source == u->source) {
+        if (n->u.column.index >= 0 && (size_t)n->u.column.index < u->count) u->used[n->u.column.index] = true;
+        else u->all = true;
+    }
+    ir_each_child(n, mark_columns, ctx);
+}
+
+/* Which of SRC's N declared columns the pass over the instances MINE reads in its
+ * rows: the time and staff cells, the key's, and every column of the aggregates'
+ * row expressions (argument, where, having and its slots: the interpreter reads cells
+ * only through IR_COLUMN). A replay of the column cache decodes only these. */
+static bool *used_columns(const ast_decl *src, size_t n, int time_cell, int staff_cell, const key_check *key,
+                          plan_instance *const *mine, size_t count)
+{
+    column_use u = { src, xcalloc(n + 1, sizeof *u.used), n, false };
+    if (time_cell >= 0 && (size_t)time_cell < n) u.used[time_cell] = true;
+    if (staff_cell >= 0 && (size_t)staff_cell < n) u.used[staff_cell] = true;
+    for (int j = 0; j < key->count; j++)
+        if (key->columns[j] >= 0 && (size_t)key->columns[j] < n) u.used[key->columns[j]] = true;
+    for (size_t i = 0; i < count; i++) {
+        const plan_agg *agg = mine[i]->agg;
+        if (agg->arg) mark_columns(agg->arg, &u);
+        if (agg->where) mark_columns(agg->where, &u);
+        if (agg->having) mark_columns(agg->having, &u);
+        for (size_t k = 0; k < agg->ir->slot_count; k++) mark_columns(agg->ir->slots[k], &u);
+    }
+    if (u.all)
+        for (size_t c = 0; c < n; c++) u.used[c] = true;
+    return u.used;
+}
+
 /* Reads one source for one level. A source with a key, on its first read, is read again
  * when a key hash repeats or a key is empty (to find those rows), and once more under
  * --skip-bad-rows when rows are to be skipped for their key (key_mode). */
@@ -729,6 +771,11 @@ bool eval_read_source(eval_session *s, size_t source_index, int level)
     key_check *k = eval_source_key(s, source_index);
     bool first_read = !s->stats[source_index].read;
     pass_result r = read_source_pass(s, source_index, level, k->count && first_read ? KEYS_RECORD : KEYS_NONE);
+    if (r == PASS_UNCACHED) {
+        s->cache_rebuild = true;
+        r = read_source_pass(s, source_index, level, KEYS_NONE); /* a cached source has no key */
+        s->cache_rebuild = false;
+    }
     if (r == PASS_AGAIN) r = read_source_pass(s, source_index, level, KEYS_LOCATE);
     ksf_free(k->firsts);
     k->firsts = NULL;
@@ -893,8 +940,13 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     }
     /* the column cache replays rows without their lines and bytes, which a key's
      * check reports: a source with a key is always read from its file */
-    if (s->options.cache_dir && !key->count)
-        csvr_use_cache(reader, s->options.cache_dir, s->options.verify_data ? CSVR_CACHE_VERIFY : 0);
+    if (s->options.cache_dir && !key->count) {
+        csvr_use_cache(reader, s->options.cache_dir,
+                       (s->options.verify_data ? CSVR_CACHE_VERIFY : 0) | (s->cache_rebuild ? CSVR_CACHE_REBUILD : 0));
+        bool *used = used_columns(src, n, time_cell, staff_cell, key, (plan_instance *const *)mine.items, mine.len);
+        csvr_set_used_columns(reader, used);
+        free(used);
+    }
     uint64_t total_bytes = 0, ignored;
     csvr_progress(reader, &ignored, &total_bytes);
     int threads = thread_count(s);
@@ -951,6 +1003,9 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         }
         if (threads > 1) p->shared = &sh;
     }
+    /* a failed replay's rows are dropped: so are the scale misses they counted */
+    uint64_t *misses_before = xcalloc(s->row_scale_count + 1, sizeof *misses_before);
+    if (s->row_scale_count) memcpy(misses_before, s->row_scale_misses, s->row_scale_count * sizeof *misses_before);
     csvr_status status = CSVR_OK;
     if (threads == 1) {
         csvr_handlers h = { on_row, on_bad_row, &workers[0] };
@@ -979,7 +1034,10 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         workers[w].key_writer = NULL;
         empty_keys += workers[w].empty_keys;
     }
-    bool again = keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys);
+    bool uncached = status == CSVR_ERROR && sh.error.kind == CSVR_ERR_CACHE;
+    if (uncached && s->row_scale_count) memcpy(s->row_scale_misses, misses_before, s->row_scale_count * sizeof *misses_before);
+    free(misses_before);
+    bool again = uncached || (keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys));
     bool ok = status == CSVR_OK && !again;
     if (keys == KEYS_LOCATE && ok) {
         /* the rows found are reported, or skipped by the next read */
@@ -1035,7 +1093,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     }
     free(all);
 
-    if (status == CSVR_ERROR) eval_report_csv_error(s, &sh.error);
+    if (status == CSVR_ERROR && !uncached) eval_report_csv_error(s, &sh.error);
     if (first_read) csvr_sha256_hex(reader, stats->sha256);
     if (csvr_cache_note(reader)) diag_report_data(s->diags, DIAG_NOTE, path, 0, 0, "cache", "%s", csvr_cache_note(reader));
     csvr_close(reader);
@@ -1096,7 +1154,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
             free(run);
         }
         s->key_runs.len = runs_before;
-        return PASS_AGAIN;
+        return uncached ? PASS_UNCACHED : PASS_AGAIN;
     }
     if (!ok) return PASS_FAILED;
     /* sets first: distinct() instances of this pass may be intersected with them */

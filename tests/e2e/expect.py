@@ -23,6 +23,15 @@ def kpic_runner(command):
     return run
 
 
+def sanitized(binary):
+    """Whether BINARY was built with AddressSanitizer or UndefinedBehaviorSanitizer (their
+    runtimes' symbols are in it): such a build runs several times slower, so a time
+    limit meant for a plain build is scaled for it."""
+    with open(binary, "rb") as f:
+        body = f.read()
+    return b"__asan_init" in body or b"__ubsan_handle_" in body
+
+
 def finish(summary):
     """Exit status 1 with the count when something failed, else 0 after SUMMARY."""
     if failures:

@@ -2,8 +2,10 @@
  *
  * A cache file is a parser of bytes that kpic finds in the user's cache directory: it
  * must refuse whatever is not a sound cache and never read out of bounds or hand out
- * a cell it did not check.  Input: one byte N (columns, 1..6), N bytes of column types,
- * then the cache file's bytes.  The target opens them twice -- with the checksums
+ * a cell it did not check.  colc_open checks the header and directory, colc_replay each
+ * group on its copy: both are reached here.  Input: one byte N (columns, 1..6), N bytes
+ * of column types (the high bit: a column the replay leaves undecoded), then the cache
+ * file's bytes.  The target opens them twice -- with the checksums
  * verified, as kpic does, and without, so that mutations reach the structural checks
  * behind the checksums -- and replays every group of what opens, reading every byte of
  * every text cell and checking every date and bool.
@@ -23,10 +25,9 @@ typedef struct tally {
     size_t n;
 } tally;
 
-static bool on_row(void *ctx, const csvr_cell *cells, uint64_t line)
+static bool on_row(void *ctx, const csvr_cell *cells)
 {
     tally *t = ctx;
-    (void)line;
     for (size_t c = 0; c < t->n; c++) {
         if (cells[c].is_null)
             continue;
@@ -66,8 +67,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 1 + n)
         return 0;
     csvr_type types[6];
-    for (size_t c = 0; c < n; c++)
-        types[c] = (csvr_type)(data[1 + c] % (CSVR_BOOL + 1));
+    bool decode[6];
+    for (size_t c = 0; c < n; c++) {
+        types[c] = (csvr_type)((data[1 + c] & 0x7f) % (CSVR_BOOL + 1));
+        decode[c] = !(data[1 + c] & 0x80); /* the high bit: a column not decoded */
+    }
     data += 1 + n;
     size -= 1 + n;
     /* an aligned copy, as a mapping would be */
@@ -87,7 +91,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             colc_group_range(t, g, &begin, &end);
             if (begin > end)
                 abort();
-            colc_replay(t, g, "fuzz.csv", &sink);
+            char group_why[512];
+            if (colc_replay(t, g, "fuzz.csv", &sink, decode, group_why, sizeof group_why) == COLC_BAD &&
+                group_why[0] == '\0')
+                abort(); /* a refused group always says why */
         }
         colc_close(t);
     }

@@ -47,9 +47,8 @@ typedef struct seen {
     bool ok;
 } seen;
 
-static bool check_row(void *ctx, const csvr_cell *cells, uint64_t line)
+static bool check_row(void *ctx, const csvr_cell *cells)
 {
-    (void)line;
     seen *s = ctx;
     csvr_cell want[N_COLS];
     char text[16];
@@ -74,6 +73,20 @@ static bool check_row(void *ctx, const csvr_cell *cells, uint64_t line)
     }
     s->rows++;
     return true;
+}
+
+/* check_row for a replay that did not decode column 0: it must be null. */
+static bool check_row_but_first(void *ctx, const csvr_cell *cells)
+{
+    seen *s = ctx;
+    csvr_cell got[N_COLS], want[N_COLS];
+    char text[16];
+    row_cells(s->rows, want, text);
+    memcpy(got, cells, sizeof got);
+    if (!got[0].is_null)
+        s->ok = false;
+    got[0] = want[0];
+    return check_row(ctx, got);
 }
 
 static bool check_bad(void *ctx, const csvr_error *e, const char *raw, size_t raw_len)
@@ -122,7 +135,7 @@ static void write_cache(const char *path, colc_key key, int groups)
             csvr_cell cells[N_COLS];
             char text[16];
             row_cells(r, cells, text);
-            assert_true(colc_group_add_row(grp, cells, (uint64_t)r + 2));
+            assert_true(colc_group_add_row(grp, cells));
         }
         assert_true(colc_writer_add(w, (uint64_t)g, (uint64_t)(g + 1) * 100, grp));
     }
@@ -147,20 +160,33 @@ static void test_round_trip(void **state)
         seen s = {0, 0, true};
         colc_sink sink = {check_row, check_bad, &s};
         for (size_t g = 0; g < colc_group_count(t); g++)
-            assert_true(colc_replay(t, g, "data.csv", &sink));
+            assert_int_equal(colc_replay(t, g, "data.csv", &sink, NULL, why, sizeof why), COLC_DONE);
         assert_true(s.ok);
         assert_int_equal(s.rows, ROWS);
         assert_int_equal(s.bad, ROWS / 100);
+        /* column 0 not decoded: null in every row, the others as written */
+        bool decode[N_COLS] = {false, true, true, true, true, true};
+        seen masked = {0, 0, true};
+        colc_sink masked_sink = {check_row_but_first, check_bad, &masked};
+        for (size_t g = 0; g < colc_group_count(t); g++)
+            assert_int_equal(colc_replay(t, g, "data.csv", &masked_sink, decode, why, sizeof why), COLC_DONE);
+        assert_true(masked.ok);
+        assert_int_equal(masked.rows, ROWS);
         colc_close(t);
         /* another key: refused with the reason */
         colc_key other = key_of(2);
         assert_null(colc_open(path, &other, TYPES, N_COLS, why, sizeof why));
         assert_non_null(strstr(why, "changed"));
-        /* other column types: refused */
+        /* other column types: every group refused when replayed */
         csvr_type types[N_COLS];
         memcpy(types, TYPES, sizeof types);
         types[1] = CSVR_TEXT;
-        assert_null(colc_open(path, &key, types, N_COLS, why, sizeof why));
+        t = colc_open(path, &key, types, N_COLS, why, sizeof why);
+        assert_non_null(t);
+        for (size_t g = 0; g < colc_group_count(t); g++)
+            assert_int_equal(colc_replay(t, g, "data.csv", &sink, NULL, why, sizeof why), COLC_BAD);
+        assert_non_null(strstr(why, "another type"));
+        colc_close(t);
     }
     struct stat st;
     assert_int_equal(stat(path, &st), 0);
@@ -185,13 +211,243 @@ static void test_money_finer_than_cents_refused(void **state)
         cell.as.dec.units = (dec_int128)1234 * 1000000000000000; /* 1.234 */
         if (wide) /* 10^19 + 1.234: no int64 holds it at 3 places */
             cell.as.dec.units += (dec_int128)10000000000000000000u * 1000000000000000000;
-        assert_true(colc_group_add_row(g, &cell, 2));
+        assert_true(colc_group_add_row(g, &cell));
         assert_true(colc_writer_add(w, 0, 10, g));
         colc_key key = key_of(1);
         unsigned char sha[32] = {0};
         assert_true(colc_writer_commit(w, &key, sha, why, sizeof why));
-        assert_null(colc_open(path, &key, money, 1, why, sizeof why));
+        /* the group is checked when it is replayed, before any row is handed out */
+        colc_table *t = colc_open(path, &key, money, 1, why, sizeof why);
+        assert_non_null(t);
+        seen s = {0, 0, true};
+        colc_sink sink = {check_row, check_bad, &s};
+        assert_int_equal(colc_replay(t, 0, "data.csv", &sink, NULL, why, sizeof why), COLC_BAD);
         assert_non_null(strstr(why, "finer than cents"));
+        assert_int_equal(s.rows, 0);
+        colc_close(t);
+    }
+    unlink(path);
+}
+
+/* A cache file truncated, or rewritten in place, after it was opened (by hand: kpic
+ * only ever renames a whole new file into place) faults or differs when a group is
+ * replayed: each such group is refused with the reason, before any of its rows is
+ * handed out, and the process survives the SIGBUS. */
+static void test_changed_under_replay(void **state)
+{
+    (void)state;
+    char path[256], why[256];
+    snprintf(path, sizeof path, "%s/t.kcol", dir);
+    colc_key key = key_of(1);
+    for (int how = 0; how < 2; how++) {
+        write_cache(path, key, 4);
+        colc_table *t = colc_open(path, &key, TYPES, N_COLS, why, sizeof why);
+        assert_non_null(t);
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        FILE *f = fopen(path, "r+b");
+        assert_non_null(f);
+        if (how == 0) { /* to one page: the rest of the mapping faults */
+            assert_int_equal(ftruncate(fileno(f), 4096), 0);
+        } else { /* one byte of the last group's data flipped, the size kept */
+            assert_int_equal(fseek(f, (long)st.st_size - 4096, SEEK_SET), 0);
+            int c = fgetc(f);
+            assert_int_equal(fseek(f, (long)st.st_size - 4096, SEEK_SET), 0);
+            fputc(c ^ 0x5A, f);
+        }
+        fclose(f);
+        seen s = {0, 0, true};
+        colc_sink sink = {check_row, check_bad, &s};
+        colc_status last = COLC_DONE;
+        int before = 0;
+        for (size_t g = 0; g < colc_group_count(t) && last == COLC_DONE; g++) {
+            before = s.rows;
+            last = colc_replay(t, g, "data.csv", &sink, NULL, why, sizeof why);
+        }
+        assert_int_equal(last, COLC_BAD);
+        assert_int_equal(s.rows, before); /* nothing of the refused group */
+        assert_true(s.ok);
+        assert_non_null(strstr(why, how == 0 ? "truncated while it was being read" : "damaged"));
+        colc_close(t);
+    }
+    unlink(path);
+}
+
+/* ---- every encoding round-trips exactly ---------------------------------------- */
+
+#define ENC_ROWS 1000
+
+typedef struct scenario {
+    const char *what;
+    csvr_type type;
+    void (*cell)(int r, csvr_cell *cell, char *text); /* row R's cell, its text in TEXT */
+    long max_bytes; /* the cache file at most this big: the compact encoding was used */
+} scenario;
+
+static void int_constant(int r, csvr_cell *c, char *t) { (void)r, (void)t; c->as.i = -42; }
+static void int_byte(int r, csvr_cell *c, char *t) { (void)t; c->as.i = 1000 + r % 200; }
+static void int_short(int r, csvr_cell *c, char *t) { (void)t; c->as.i = -30000 + r * 60; }
+static void int_word(int r, csvr_cell *c, char *t) { (void)t; c->as.i = (int64_t)r * 4000000; }
+static void int_extremes(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.i = r % 3 == 0 ? INT64_MIN : r % 3 == 1 ? INT64_MAX : r;
+    c->is_null = r % 10 == 5;
+}
+static void date_span(int r, csvr_cell *c, char *t) { (void)t; c->as.date = 20000 + r * 7; }
+static void date_extremes(int r, csvr_cell *c, char *t) { (void)t; c->as.date = r % 2 ? DATE_MIN : DATE_MAX; }
+static void money_cents(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.dec.units = (dec_int128)(r * 137 - 50000) * 10000000000000000; /* cents */
+    c->is_null = r % 7 == 0;
+}
+static void number_fine(int r, csvr_cell *c, char *t) { (void)t; c->as.dec.units = (dec_int128)r * 123456789 - 5; }
+static void number_wide(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.dec.units = (dec_int128)INT64_MAX * 1000 + r;
+    c->is_null = r % 9 == 0;
+}
+static void text_ids(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "C%08d", (r * 7919) % 1000); }
+static void text_ids_then_word(int r, csvr_cell *c, char *t)
+{
+    (void)c;
+    if (r < 600) snprintf(t, 32, "O%09d", r); else snprintf(t, 32, "%s", r % 2 ? "web" : "O1");
+}
+static void text_widths_differ(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "C%d", r); }
+static void text_longest_digits(int r, csvr_cell *c, char *t)
+{
+    (void)c;
+    snprintf(t, 32, "%s", r % 2 ? "999999999999999999" : "000000000000000000");
+}
+static void text_too_many_digits(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "1%018d", r); }
+static void text_utf8_prefix(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "店-%03d", r % 40); c->is_null = r % 4 == 1; }
+static void text_small_dict(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "%s", r % 3 ? "app" : "web"); }
+static void text_wide_dict(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "x%dy", r % 400); }
+static void text_all_different(int r, csvr_cell *c, char *t)
+{
+    snprintf(t, 32, "name %d!", r);
+    c->is_null = r % 11 == 3;
+}
+static void text_one_space(int r, csvr_cell *c, char *t) { (void)r, (void)c; snprintf(t, 32, " "); }
+static void all_null(int r, csvr_cell *c, char *t) { (void)r, (void)t; c->is_null = true; }
+static void bools(int r, csvr_cell *c, char *t) { (void)t; c->as.b = r % 3 == 1; c->is_null = r % 5 == 2; }
+
+static const scenario SCENARIOS[] = {
+    {"int constant", CSVR_INT, int_constant, 1000},
+    {"int in a byte", CSVR_INT, int_byte, 2500},
+    {"int in two bytes", CSVR_INT, int_short, 3500},
+    {"int in four bytes", CSVR_INT, int_word, 5500},
+    {"int extremes, nulls", CSVR_INT, int_extremes, 10000},
+    {"dates", CSVR_DATE, date_span, 3500},
+    {"date extremes", CSVR_DATE, date_extremes, 6000},
+    {"money in cents, nulls", CSVR_MONEY, money_cents, 6000},
+    {"number at 18 places", CSVR_NUMBER, number_fine, 10000},
+    {"number beyond int64", CSVR_NUMBER, number_wide, 18000},
+    {"text ids of digits", CSVR_TEXT, text_ids, 3500},
+    {"text ids, then words", CSVR_TEXT, text_ids_then_word, 0},
+    {"text digits of other widths", CSVR_TEXT, text_widths_differ, 0},
+    {"text of 18 digits", CSVR_TEXT, text_longest_digits, 10000},
+    {"text of 19 digits", CSVR_TEXT, text_too_many_digits, 0},
+    {"text ids behind a UTF-8 prefix, nulls", CSVR_TEXT, text_utf8_prefix, 2500},
+    {"text, two values", CSVR_TEXT, text_small_dict, 2500},
+    {"text, 400 values", CSVR_TEXT, text_wide_dict, 6000},
+    {"text all different, nulls", CSVR_TEXT, text_all_different, 13500},
+    {"text of one space", CSVR_TEXT, text_one_space, 2500},
+    {"text all null", CSVR_TEXT, all_null, 1000},
+    {"int all null", CSVR_INT, all_null, 1000},
+    {"money all null", CSVR_MONEY, all_null, 1000},
+    {"bools, nulls", CSVR_BOOL, bools, 1000},
+};
+
+typedef struct replayed {
+    const scenario *sc;
+    int rows;
+    bool ok;
+} replayed;
+
+static bool same_cell(csvr_type type, const csvr_cell *a, const csvr_cell *b)
+{
+    if (a->is_null != b->is_null)
+        return false;
+    if (a->is_null)
+        return true;
+    switch (type) {
+    case CSVR_TEXT:
+        return a->as.text.len == b->as.text.len && memcmp(a->as.text.ptr, b->as.text.ptr, a->as.text.len) == 0;
+    case CSVR_INT: return a->as.i == b->as.i;
+    case CSVR_NUMBER:
+    case CSVR_MONEY: return a->as.dec.units == b->as.dec.units;
+    case CSVR_DATE: return a->as.date == b->as.date;
+    case CSVR_BOOL: return a->as.b == b->as.b;
+    }
+    return false;
+}
+
+static void scenario_cell(const scenario *sc, int r, csvr_cell *cell, char *text)
+{
+    memset(cell, 0, sizeof *cell);
+    text[0] = '\0';
+    sc->cell(r, cell, text);
+    if (sc->type == CSVR_TEXT)
+        cell->as.text = (csvr_text){text, strlen(text)};
+}
+
+static bool replayed_row(void *ctx, const csvr_cell *cells)
+{
+    replayed *rp = ctx;
+    csvr_cell want;
+    char text[32];
+    scenario_cell(rp->sc, rp->rows, &want, text);
+    if (!same_cell(rp->sc->type, &want, &cells[0])) {
+        print_message("%s: row %d differs\n", rp->sc->what, rp->rows);
+        rp->ok = false;
+    }
+    rp->rows++;
+    return true;
+}
+
+static bool no_bad(void *ctx, const csvr_error *e, const char *raw, size_t raw_len)
+{
+    (void)e, (void)raw, (void)raw_len;
+    ((replayed *)ctx)->ok = false;
+    return true;
+}
+
+static void test_every_encoding(void **state)
+{
+    (void)state;
+    char path[256], why[256];
+    snprintf(path, sizeof path, "%s/e.kcol", dir);
+    colc_key key = key_of(1);
+    for (size_t i = 0; i < sizeof SCENARIOS / sizeof *SCENARIOS; i++) {
+        const scenario *sc = &SCENARIOS[i];
+        colc_writer *w = colc_writer_new(path, why, sizeof why);
+        assert_non_null(w);
+        colc_group *g = colc_group_new(&sc->type, 1, 0);
+        for (int r = 0; r < ENC_ROWS; r++) {
+            csvr_cell cell;
+            char text[32];
+            scenario_cell(sc, r, &cell, text);
+            assert_true(colc_group_add_row(g, &cell));
+        }
+        assert_true(colc_writer_add(w, 0, 100, g));
+        unsigned char sha[32] = {0};
+        assert_true(colc_writer_commit(w, &key, sha, why, sizeof why));
+        struct stat st;
+        assert_int_equal(stat(path, &st), 0);
+        if (sc->max_bytes && st.st_size > sc->max_bytes)
+            fail_msg("%s: %lld bytes, more than %ld", sc->what, (long long)st.st_size, sc->max_bytes);
+        colc_table *t = colc_open(path, &key, &sc->type, 1, why, sizeof why);
+        assert_non_null(t);
+        replayed rp = {sc, 0, true};
+        colc_sink sink = {replayed_row, no_bad, &rp};
+        if (colc_replay(t, 0, "data.csv", &sink, NULL, why, sizeof why) != COLC_DONE)
+            fail_msg("%s: refused: %s", sc->what, why);
+        if (!rp.ok || rp.rows != ENC_ROWS)
+            fail_msg("%s: %d rows replayed, not as written", sc->what, rp.rows);
+        colc_close(t);
     }
     unlink(path);
 }
@@ -252,6 +508,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
         cmocka_unit_test(test_money_finer_than_cents_refused),
+        cmocka_unit_test(test_every_encoding),
+        cmocka_unit_test(test_changed_under_replay),
         cmocka_unit_test(test_evict_and_clear),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
