@@ -454,6 +454,12 @@ static const char *span_phrase(doc *d, const ceil_role *cr, const ceil_range *ra
     char lo[96], hi[96];
     const char *a = ceil_end_text(d->model, cr, range, false, unit, lo, sizeof lo);
     const char *b = ceil_end_text(d->model, cr, range, true, unit, hi, sizeof hi);
+    /* finite ends whose figures depend on roster cells (and are not a multiple of one):
+     * the sentence must still read as one */
+    if (!range->known && !(range == &cr->bonus && cr->unit_column >= 0)) {
+        a = b = "a figure that depends on the roster";
+        if (!range->lo.infinite && !range->hi.infinite) return "within bounds that depend on the roster";
+    }
     if (range->lo.infinite && range->hi.infinite) return "without any bound";
     if (range->lo.infinite) return arena_printf(&d->mem, "at most %s, with no lower bound", b);
     if (range->hi.infinite) return arena_printf(&d->mem, "at least %s, with no upper bound", a);
