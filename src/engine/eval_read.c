@@ -1003,7 +1003,8 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         }
         if (threads > 1) p->shared = &sh;
     }
-    /* a failed replay's rows are dropped: so are the scale misses they counted */
+    /* a pass that is read again (a failed cache replay, a key's second read) drops its
+     * rows: so are the scale misses they counted */
     uint64_t *misses_before = xcalloc(s->row_scale_count + 1, sizeof *misses_before);
     if (s->row_scale_count) memcpy(misses_before, s->row_scale_misses, s->row_scale_count * sizeof *misses_before);
     csvr_status status = CSVR_OK;
@@ -1035,8 +1036,6 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         empty_keys += workers[w].empty_keys;
     }
     bool uncached = status == CSVR_ERROR && sh.error.kind == CSVR_ERR_CACHE;
-    if (uncached && s->row_scale_count) memcpy(s->row_scale_misses, misses_before, s->row_scale_count * sizeof *misses_before);
-    free(misses_before);
     bool again = uncached || (keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys));
     bool ok = status == CSVR_OK && !again;
     if (keys == KEYS_LOCATE && ok) {
@@ -1045,13 +1044,16 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         ok = false;
     }
     if (again) {
-        /* nothing of this pass is kept: not its figures, counts, rejects or warnings */
+        /* nothing of this pass is kept: not its figures, counts, rejects or warnings (nor
+         * the row values it found outside a scale: the next read counts them again) */
+        if (s->row_scale_count) memcpy(s->row_scale_misses, misses_before, s->row_scale_count * sizeof *misses_before);
         for (int w = 0; w < threads; w++) {
             for (size_t i = 0; i < workers[w].reject_count; i++) free(workers[w].rejects[i].text);
             workers[w].reject_count = 0;
         }
         first_read = false;
     }
+    free(misses_before);
 
     /* counts, rejects and unknown staff from every worker, in a fixed order */
     uint64_t unknown = 0, unknown_chunk = UINT64_MAX;
