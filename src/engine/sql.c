@@ -78,6 +78,8 @@ typedef struct R {
     bool failed;
     agg_info *info;            /* by agg id */
     char seqs[MAX_SEQS][MAX_SHIFT + 1];
+    kp_span seq_spans[MAX_SEQS];   /* the shift that first made each sequence */
+    bool seq_spanned[MAX_SEQS];
     int seq_count;
     period_t *all;             /* every period some aggregate is computed for, sorted */
     size_t all_count, all_cap;
@@ -92,9 +94,9 @@ typedef struct R {
     bool first_cte;            /* the next CTE opens the WITH */
 } R;
 
-static void fail(R *r, kp_span span, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static diagnostic *fail(R *r, kp_span span, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void fail(R *r, kp_span span, const char *fmt, ...)
+static diagnostic *fail(R *r, kp_span span, const char *fmt, ...)
 {
     char message[512];
     va_list ap;
@@ -102,7 +104,7 @@ static void fail(R *r, kp_span span, const char *fmt, ...)
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     r->failed = true;
-    diag_report(r->diags, DIAG_ERROR, span, "sql", "%s", message);
+    return diag_report(r->diags, DIAG_ERROR, span, "sql", "%s", message);
 }
 
 /* ---- collect ------------------------------------------------------------------------ */
@@ -195,7 +197,12 @@ static void walk(const ir_node *n, void *ctx)
         walk_ctx inner = *w;
         inner.seq[len] = n->kind == IR_PREVIOUS ? 'p' : 'y';
         inner.seq[len + 1] = '\0';
-        if (seq_index(r, inner.seq) < 0) fail(r, n->span, "too many different previous()/last_year() shifts for one statement");
+        int at = seq_index(r, inner.seq);
+        if (at < 0) fail(r, n->span, "too many different previous()/last_year() shifts for one statement");
+        else if (!r->seq_spanned[at]) {
+            r->seq_spans[at] = n->span;
+            r->seq_spanned[at] = true;
+        }
         walk(n->a, &inner);
         return;
     }
@@ -463,6 +470,7 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
                             a, n->kind == IR_MIN ? "<=" : ">=", b, a, b);
     }
     case IR_SCALE: return scale_expr(r, c, n);
+    case IR_COALESCE: return arena_printf(m, "COALESCE(%s, %s)", expr(r, c, n->a), expr(r, c, n->b));
     case IR_PREVIOUS: case IR_LAST_YEAR: {
         if (c->mode != M_VALUE) break;
         rctx inner = *c;
@@ -620,8 +628,10 @@ static void emit_keyed(R *r, const ir_agg *agg)
         char *slots = "";
         for (size_t i = 0; i < agg->slot_count; i++) {
             const ir_node *sl = agg->slots[i];
-            slots = arena_printf(r->mem, "%s,\n    %s AS s%zu", slots,
-                                 aggregate_sql(r, &c, sl->u.group.kind, sl->u.group.arg, sl->u.group.where), i);
+            const char *slot = aggregate_sql(r, &c, sl->u.group.kind, sl->u.group.arg, sl->u.group.where);
+            /* a group's sum of values that are all null is 0 in kpic, NULL in SQL */
+            if (sl->u.group.kind == IR_AGG_SUM) slot = arena_printf(r->mem, "COALESCE(%s, 0)", slot);
+            slots = arena_printf(r->mem, "%s,\n    %s AS s%zu", slots, slot, i);
         }
         fprintf(r->out, ",\n-- the keys of %s, with what its having reads: %s\nkeys_%d AS (\n", what, served, agg->id);
         put_grouped(r, agg->source, wi, agg->per_staff, slots, key, where, &joins);
@@ -808,12 +818,26 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     /* the periods: requested, shifted, and every period an aggregate is needed for */
     r.seq_ok = xcalloc(o->period_count * MAX_SEQS, sizeof *r.seq_ok);
     r.shifted = xcalloc(o->period_count * MAX_SEQS, sizeof *r.shifted);
-    for (size_t i = 0; i < o->period_count; i++)
-        for (int s = 0; s < r.seq_count; s++) {
+    for (int s = 0; s < r.seq_count; s++) {
+        bool refused = false;
+        for (size_t i = 0; i < o->period_count; i++) {
             size_t at = i * MAX_SEQS + (size_t)s;
             r.seq_ok[at] = shift(o->periods[i], r.seqs[s], &r.shifted[at]);
-            if (r.seq_ok[at]) add_period(&r, r.shifted[at]);
+            if (r.seq_ok[at]) {
+                add_period(&r, r.shifted[at]);
+            } else if (!refused) {
+                /* kpic eval refuses the run (a shifted period has no dates); a statement
+                 * that filled the place with a count of nothing would be a figure eval
+                 * never gives */
+                refused = true;
+                char label[PERIOD_LABEL_SIZE];
+                period_format(o->periods[i], label, sizeof label);
+                diagnostic *d = fail(&r, r.seq_spans[s], "from %s, this previous() or last_year() reaches before year 1",
+                                     label);
+                diag_hint(diags, d, "ask for later periods: kpic eval refuses %s too", label);
+            }
         }
+    }
     qsort(r.all, r.all_count, sizeof *r.all, compare_periods);
     /* families: one per source and window */
     ir_window period_window_kind = {WINDOW_PERIOD, 0, WINDOW_DAYS, NULL};
