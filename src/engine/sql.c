@@ -371,7 +371,12 @@ static const char *aggregate_sql(R *r, rctx *c, ir_agg_kind kind, const ir_node 
     switch (kind) {
     case IR_AGG_SUM:
         return arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x) : arena_printf(r->mem, "SUM(%s)", x);
-    case IR_AGG_AVG: return arena_printf(r->mem, "AVG(%s)", sqld_cast(r->mem, r->d, x, SQLD_FRACTION));
+    case IR_AGG_AVG: {
+        /* the sum divided by the count, as kpic computes it: an engine's AVG keeps places of
+         * its own (PostgreSQL 16 significant digits) */
+        const char *sum = arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x) : arena_printf(r->mem, "SUM(%s)", x);
+        return sqld_divide(r->mem, r->d, sum, arena_printf(r->mem, "COUNT(%s)", x));
+    }
     case IR_AGG_MIN: return arena_printf(r->mem, "MIN(%s)", x);
     default: return arena_printf(r->mem, "MAX(%s)", x);
     }
@@ -423,7 +428,7 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
     case IR_NOT: return arena_printf(m, "(NOT %s)", expr(r, c, n->a));
     case IR_ADD: return bin(r, c, n, "+");
     case IR_SUB: return bin(r, c, n, "-");
-    case IR_MUL: return bin(r, c, n, "*");
+    case IR_MUL: return sqld_multiply(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
     case IR_DIV: return sqld_divide(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
     case IR_EQ: return bin(r, c, n, "=");
     case IR_NE: return bin(r, c, n, "<>");
@@ -462,7 +467,9 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
     case IR_BEFORE_PERIOD: return arena_printf(m, "(%s < %s.p_start)", expr(r, c, n->a), period_alias(r, c));
     case IR_ABS: return arena_printf(m, "ABS(%s)", expr(r, c, n->a));
     case IR_ROUND:
-        return arena_printf(m, "ROUND(%s, %u)", sqld_cast(m, r->d, expr(r, c, n->a), SQLD_FRACTION), n->u.places);
+        /* on the exact decimal, where half away from zero is exact (a DOUBLE 2.675 is
+         * 2.67499…) */
+        return arena_printf(m, "ROUND(%s, %u)", sqld_cast(m, r->d, expr(r, c, n->a), SQLD_EXACT), n->u.places);
     case IR_DAYS: return sqld_days_between(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
     case IR_MIN: case IR_MAX: {
         const char *a = expr(r, c, n->a), *b = expr(r, c, n->b);
@@ -724,8 +731,10 @@ static void emit_indicator(R *r, const ast_decl *ind, bool first)
     c.staff = ind->u.indicator.per_staff;
     const char *value = expr(r, &c, ir_indicator(r->p, ind));
     ast_unit unit = ind->u.indicator.unit;
-    bool exact = unit != UNIT_PERCENT && unit != UNIT_RATIO;
-    const char *typed = sqld_cast(r->mem, r->d, sqld_cast(r->mem, r->d, value, exact ? SQLD_EXACT : SQLD_FRACTION), SQLD_TEXT);
+    /* every value, ratios too, as kpic's exact decimal with 18 places: the text is then the
+     * same in every engine that has the type, and read back it is kpic's own value where
+     * the engine divides exactly */
+    const char *typed = sqld_cast(r->mem, r->d, sqld_cast(r->mem, r->d, value, SQLD_EXACT), SQLD_TEXT);
     const char *name = sqld_string(r->mem, r->d, ind->name, strlen(ind->name));
     if (!name) fail(r, ind->name_span, "%s SQL cannot hold the name", sqld_name(r->d));
     fprintf(r->out, "%s-- %s (%s%s)\n", first ? "" : "UNION ALL\n", ind->name, ast_unit_name(unit),
