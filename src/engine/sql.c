@@ -81,6 +81,10 @@ typedef struct R {
     kp_span seq_spans[MAX_SEQS];   /* the shift that first made each sequence */
     bool seq_spanned[MAX_SEQS];
     int seq_count;
+    period_t *rows;            /* the periods the statement returns rows for: the
+                                  requested ones and those the roles' previous() and
+                                  last_year() reach, sorted */
+    size_t row_count;
     period_t *all;             /* every period some aggregate is computed for, sorted */
     size_t all_count, all_cap;
     bool *seq_ok;              /* [requested × seq]: the shifted period exists */
@@ -771,9 +775,9 @@ static void emit_cells(R *r)
     const ast_decl *roster = r->model->roster;
     cte_start(r, "requested");
     const char *null_text = sqld_cast(r->mem, r->d, "NULL", SQLD_TEXT);
-    for (size_t i = 0; i < r->o->period_count; i++) {
+    for (size_t i = 0; i < r->row_count; i++) {
         char now[PERIOD_LABEL_SIZE];
-        period_format(r->o->periods[i], now, sizeof now);
+        period_format(r->rows[i], now, sizeof now);
         fprintf(r->out, "  %sSELECT '%s' AS period", i ? "UNION ALL " : "", now);
         for (int s = 0; s < r->seq_count; s++) {
             size_t at = i * MAX_SEQS + (size_t)s;
@@ -801,6 +805,76 @@ static void emit_cells(R *r)
     fprintf(r->out, "  UNION ALL\n  SELECT r.*, %s, 1%s\n  FROM requested r\n)\n", null_text, nulls);
 }
 
+/* ---- the periods returned ----------------------------------------------------------- */
+
+typedef struct role_walk {
+    R *r;
+    char seq[MAX_SHIFT + 1];
+    ptr_vec *seqs;             /* char*: the shift sequences in front of an indicator */
+} role_walk;
+
+/* The shifts in front of the indicators a role reads: scoring asks the values file for
+ * an indicator in each shifted period (not for what the indicator's formula uses). */
+static void role_shifts(const ir_node *n, void *ctx)
+{
+    role_walk *w = ctx;
+    if (!n) return;
+    if (n->kind == IR_INDICATOR) {
+        if (!w->seq[0]) return;
+        for (size_t i = 0; i < w->seqs->len; i++)
+            if (!strcmp(w->seqs->items[i], w->seq)) return;
+        ptr_vec_push(w->r->mem, w->seqs, arena_strndup(w->r->mem, w->seq, strlen(w->seq)));
+        return;
+    }
+    if ((n->kind == IR_PREVIOUS || n->kind == IR_LAST_YEAR) && strlen(w->seq) < MAX_SHIFT) {
+        role_walk inner = *w;
+        size_t len = strlen(w->seq);
+        inner.seq[len] = n->kind == IR_PREVIOUS ? 'p' : 'y';
+        inner.seq[len + 1] = '\0';
+        ir_each_child(n, role_shifts, &inner);
+        return;
+    }
+    ir_each_child(n, role_shifts, w);
+}
+
+static void add_row_period(R *r, period_t p, size_t *cap)
+{
+    for (size_t i = 0; i < r->row_count; i++)
+        if (r->rows[i].start == p.start) return;
+    if (r->row_count == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        r->rows = xrealloc(r->rows, *cap * sizeof *r->rows);
+    }
+    r->rows[r->row_count++] = p;
+}
+
+/* The requested periods and those the roles' targets, points, gates and bonuses reach
+ * from them, so that one statement feeds `kpic score --values` for the requested
+ * periods. A shift that leaves the calendar is left to the scoring run to refuse. */
+static void row_periods(R *r)
+{
+    size_t cap = 0;
+    ptr_vec seqs = {0};
+    role_walk w = {r, "", &seqs};
+    for (size_t i = 0; i < r->model->roles.len; i++) {
+        const ast_decl *role = r->model->roles.items[i];
+        const ir_role_item *items = ir_role(r->p, role);
+        for (int k = 0; items && k < role->u.role.item_count; k++) {
+            role_shifts(items[k].weight, &w);
+            role_shifts(items[k].target, &w);
+            role_shifts(items[k].points, &w);
+            role_shifts(items[k].expr, &w);
+        }
+    }
+    for (size_t i = 0; i < r->o->period_count; i++) add_row_period(r, r->o->periods[i], &cap);
+    for (size_t i = 0; i < r->o->period_count; i++)
+        for (size_t s = 0; s < seqs.len; s++) {
+            period_t p;
+            if (shift(r->o->periods[i], seqs.items[s], &p)) add_row_period(r, p, &cap);
+        }
+    qsort(r->rows, r->row_count, sizeof *r->rows, compare_periods);
+}
+
 char *sql_render(const ir_program *program, const chk_model *model, const sql_options *o, diag_sink *diags,
                  size_t *len)
 {
@@ -825,13 +899,14 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     }
     r.current = NULL;
     /* the periods: requested, shifted, and every period an aggregate is needed for */
-    r.seq_ok = xcalloc(o->period_count * MAX_SEQS, sizeof *r.seq_ok);
-    r.shifted = xcalloc(o->period_count * MAX_SEQS, sizeof *r.shifted);
+    row_periods(&r);
+    r.seq_ok = xcalloc(r.row_count * MAX_SEQS, sizeof *r.seq_ok);
+    r.shifted = xcalloc(r.row_count * MAX_SEQS, sizeof *r.shifted);
     for (int s = 0; s < r.seq_count; s++) {
         bool refused = false;
-        for (size_t i = 0; i < o->period_count; i++) {
+        for (size_t i = 0; i < r.row_count; i++) {
             size_t at = i * MAX_SEQS + (size_t)s;
-            r.seq_ok[at] = shift(o->periods[i], r.seqs[s], &r.shifted[at]);
+            r.seq_ok[at] = shift(r.rows[i], r.seqs[s], &r.shifted[at]);
             if (r.seq_ok[at]) {
                 add_period(&r, r.shifted[at]);
             } else if (!refused) {
@@ -840,7 +915,7 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
                  * never gives */
                 refused = true;
                 char label[PERIOD_LABEL_SIZE];
-                period_format(o->periods[i], label, sizeof label);
+                period_format(r.rows[i], label, sizeof label);
                 diagnostic *d = fail(&r, r.seq_spans[s], "from %s, this previous() or last_year() reaches before year 1",
                                      label);
                 diag_hint(diags, d, "ask for later periods: kpic eval refuses %s too", label);
@@ -884,6 +959,9 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     fprintf(r.out, "-- kpic sql --dialect %s: %zu indicator%s, %zu period%s; rows (period, indicator, staff_id, value)\n",
             sqld_name(r.d), o->indicator_count, o->indicator_count == 1 ? "" : "s", o->period_count,
             o->period_count == 1 ? "" : "s");
+    if (r.row_count > o->period_count)
+        fprintf(r.out, "-- and %zu period%s that previous() and last_year() in the roles reach\n",
+                r.row_count - o->period_count, r.row_count - o->period_count == 1 ? "" : "s");
     for (int i = 0; i < r.win_count; i++) emit_window(&r, &r.wins[i]);
     for (size_t i = 0; i < program->aggs.len; i++)
         if (r.info[i].used) emit_agg(&r, program->aggs.items[i]);
@@ -908,6 +986,7 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     free(r.seq_ok);
     free(r.shifted);
     free(r.all);
+    free(r.rows);
     arena_free(&mem);
     if (r.failed) {
         free(buf);
