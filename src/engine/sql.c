@@ -5,8 +5,9 @@
  * every interned aggregate and every period it is needed for. group: aggregates of one
  * source over one window form a family (one CTE, one scan); distinct() and sets each
  * get a keys CTE. write: the period and window CTEs with their bounds as literals, the
- * keys and families in dependency order (a set before what tests it), the roster and
- * the cells, then one SELECT per indicator.
+ * keys and families in dependency order (a set before what tests it), the counts, the
+ * roster and the cells, then one SELECT computing every indicator as a column of each
+ * cell (vals_1) and the rows, one per cell and indicator.
  *
  * Every value of the spec reaches the SQL through sql_dialect.h; names the statement
  * makes up (agg_1, keys_4, …) are plain ASCII; comments carry only identifiers.
@@ -55,6 +56,12 @@ typedef struct join {
 
 typedef enum mode { M_ROW, M_HAVING, M_VALUE } mode;
 
+/* A count (distinct() or a set) read by a value: its column in counted_at. */
+typedef struct count_ref {
+    int agg, seq;
+    bool staff;
+} count_ref;
+
 /* Where an expression is rendered. */
 typedef struct rctx {
     mode mode;
@@ -92,6 +99,7 @@ typedef struct R {
     win wins[32];
     int win_count;
     ptr_vec families;          /* family* */
+    ptr_vec count_refs;        /* count_ref*: the counts the values CTE being written reads */
     bool *roster_cols;         /* roster columns the formulas read */
     const char *current;       /* the indicator being collected */
     FILE *out;
@@ -302,6 +310,7 @@ static const char *col(R *r, const char *alias, const ast_decl *src, int index)
 /* ---- expressions ------------------------------------------------------------------------ */
 
 static const char *expr(R *r, rctx *c, const ir_node *n);
+static const char *member_hash_match(R *r, const char *alias, const char *key);
 static const char *agg_cte(R *r, const ir_agg *agg);
 
 static const char *bin(R *r, rctx *c, const ir_node *n, const char *op)
@@ -418,9 +427,25 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
         if (c->mode != M_VALUE) break;
         const ir_agg *agg = n->u.agg;
         bool staff = c->staff && n->per_staff && agg->per_staff;
-        const char *alias = value_join(r, c, agg, staff);
-        const char *ref = r->info[agg->id].family >= 0 ? arena_printf(m, "%s.a%d", alias, agg->id)
-                                                       : arena_printf(m, "%s.n", alias);
+        const char *ref;
+        if (r->info[agg->id].family >= 0) {
+            ref = arena_printf(m, "%s.a%d", value_join(r, c, agg, staff), agg->id);
+        } else if (r->d != SQLD_MYSQL) {
+            ref = arena_printf(m, "%s.n%d", value_join(r, c, agg, staff), agg->id);
+        } else {
+            /* MariaDB: through counted_at, which joins the counts once for every shift */
+            bool known = false;
+            for (size_t i = 0; i < r->count_refs.len && !known; i++) {
+                const count_ref *x = r->count_refs.items[i];
+                known = x->agg == agg->id && x->seq == c->seq && x->staff == staff;
+            }
+            if (!known) {
+                count_ref *x = arena_alloc(m, sizeof *x);
+                *x = (count_ref){agg->id, c->seq, staff};
+                ptr_vec_push(m, &r->count_refs, x);
+            }
+            ref = arena_printf(m, "ca.n%d_%d%c", agg->id, c->seq, staff ? 's' : 't');
+        }
         bool zero = agg->kind == IR_AGG_COUNT || agg->kind == IR_AGG_SUM || agg->kind == IR_AGG_DISTINCT ||
                     agg->kind == IR_AGG_SET;
         return zero ? arena_printf(m, "COALESCE(%s, 0)", ref) : ref;
@@ -456,8 +481,8 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
         const char *x = expr(r, c, n->a);
         const char *alias = arena_printf(m, "m%d", ++*c->set_join_count);
         ptr_vec_push(m, c->set_joins,
-                     (void *)arena_printf(m, "LEFT JOIN members_%d %s ON %s.period = w.period AND %s.k = %s",
-                                          n->u.agg->id, alias, alias, alias, x));
+                     (void *)arena_printf(m, "LEFT JOIN members_%d %s ON %s.period = w.period AND %s%s.k = %s",
+                                          n->u.agg->id, alias, alias, member_hash_match(r, alias, x), alias, x));
         return arena_printf(m, "(CASE WHEN %s IS NULL THEN NULL ELSE %s.k IS NOT NULL END)", x, alias);
     }
     case IR_IN_PERIOD: {
@@ -499,11 +524,25 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
 
 /* ---- CTEs ----------------------------------------------------------------------------- */
 
+/* MariaDB indexes the temporary table of a CTE it joins on equal columns, but not on
+ * TEXT ones (ids are TEXT): every row of a source was compared with every member of a
+ * set, minutes for the example. A members CTE there carries the MD5 of its key, which
+ * MariaDB can index; the key itself is still compared, so the hash only finds the row. */
+static const char *member_hash_column(R *r, const char *key)
+{
+    return r->d == SQLD_MYSQL ? arena_printf(r->mem, ", MD5(%s) AS kh", key) : "";
+}
+
+static const char *member_hash_match(R *r, const char *alias, const char *key)
+{
+    return r->d == SQLD_MYSQL ? arena_printf(r->mem, "%s.kh = MD5(%s) AND ", alias, key) : "";
+}
+
 static const char *agg_cte(R *r, const ir_agg *agg)
 {
     agg_info *in = &r->info[agg->id];
     if (in->family >= 0) return arena_printf(r->mem, "agg_%d", in->family + 1);
-    return arena_printf(r->mem, "counts#%d", agg->id);
+    return "counted";
 }
 
 static void put_served(R *r, const agg_info *in)
@@ -605,8 +644,9 @@ static void emit_keyed(R *r, const ir_agg *agg)
     if (agg->member_set_agg) {
         const char *alias = arena_printf(r->mem, "m%d", ++join_count);
         ptr_vec_push(r->mem, &joins,
-                     (void *)arena_printf(r->mem, "JOIN members_%d %s ON %s.period = w.period AND %s.k = %s",
-                                          agg->member_set_agg->id, alias, alias, alias, key));
+                     (void *)arena_printf(r->mem, "JOIN members_%d %s ON %s.period = w.period AND %s%s.k = %s",
+                                          agg->member_set_agg->id, alias, alias, member_hash_match(r, alias, key), alias,
+                                          key));
     }
     int wi = window_of(r, &agg->window);
     FILE *saved = r->out;
@@ -630,8 +670,8 @@ static void emit_keyed(R *r, const ir_agg *agg)
         r->out = saved;
         in->count_sql = arena_printf(r->mem, "  -- %s: %s\n%s", what, served, branch);
         if (in->members) {
-            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT w.period, %s AS k\n", what, served,
-                    agg->id, key);
+            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT w.period, %s AS k%s\n", what, served,
+                    agg->id, key, member_hash_column(r, key));
             put_from(r, agg->source, wi, &joins);
             fprintf(r->out, "  WHERE %s\n  GROUP BY w.period, %s\n)", where, key);
         }
@@ -655,9 +695,13 @@ static void emit_keyed(R *r, const ir_agg *agg)
                                      "  GROUP BY k.period, k.staff_id, k.total\n",
                                      what, served, agg->id, agg->id, having);
         if (in->members)
-            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT k.period, k.k\n"
+            /* DISTINCT changes no row (a key is once per period in the total) but keeps
+             * MariaDB from merging the CTE into the query that joins it, where the join
+             * had no index */
+            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT %sk.period, k.k%s\n"
                             "  FROM keys_%d k JOIN periods w ON w.period = k.period\n  WHERE k.total = 1 AND %s\n)",
-                    what, served, agg->id, agg->id, having);
+                    what, served, agg->id, r->d == SQLD_MYSQL ? "DISTINCT " : "", member_hash_column(r, "k.k"),
+                    agg->id, having);
     }
     free(branch);
     free(served);
@@ -727,47 +771,102 @@ static void emit_window(R *r, const win *w)
 
 /* ---- the final SELECTs ------------------------------------------------------------------- */
 
-static void emit_indicator(R *r, const ast_decl *ind, bool first)
+/* At most this many indicators are columns of one values CTE: engines limit a SELECT's
+ * columns (PostgreSQL 1664, sqlite 2000). */
+#define VALUES_PER_CTE 500
+
+/* The values of indicators FIRST … FIRST + COUNT − 1 as columns of ONE SELECT over the
+ * cells, which joins each CTE once per shift and grouping (MariaDB computes a CTE again
+ * for every reference, so one SELECT per indicator would scan every source once per
+ * indicator), then one row per indicator and cell. */
+static void emit_values(R *r, size_t first, size_t count, int chunk)
 {
     ptr_vec joins = {0}, period_joins = {0};
-    rctx c = {M_VALUE, NULL, NULL, 0, true, &joins, &period_joins};
-    c.seq = seq_index(r, "");
-    c.staff = ind->u.indicator.per_staff;
-    const char *value = expr(r, &c, ir_indicator(r->p, ind));
-    ast_unit unit = ind->u.indicator.unit;
-    /* every value, ratios too, as kpic's exact decimal with 18 places: the text is then the
-     * same in every engine that has the type, and read back it is kpic's own value where
-     * the engine divides exactly */
-    const char *typed = sqld_cast(r->mem, r->d, sqld_cast(r->mem, r->d, value, SQLD_EXACT), SQLD_TEXT);
-    const char *name = sqld_string(r->mem, r->d, ind->name, strlen(ind->name));
-    if (!name) fail(r, ind->name_span, "%s SQL cannot hold the name", sqld_name(r->d));
-    fprintf(r->out, "%s-- %s (%s%s)\n", first ? "" : "UNION ALL\n", ind->name, ast_unit_name(unit),
-            ind->u.indicator.per_staff ? ", per staff" : ", team-wide");
-    fprintf(r->out, "SELECT c.period, %s AS indicator, c.staff_id, %s AS value\nFROM cells c\n", name ? name : "NULL", typed);
+    const char **values = arena_alloc(r->mem, count * sizeof *values);
+    for (size_t i = 0; i < count; i++) {
+        const ast_decl *ind = r->o->indicators[first + i];
+        rctx c = {M_VALUE, NULL, NULL, seq_index(r, ""), ind->u.indicator.per_staff, &joins, &period_joins};
+        /* every value, ratios too, as kpic's exact decimal with 18 places: the text is then
+         * the same in every engine that has the type, and read back it is kpic's own value
+         * where the engine divides exactly */
+        values[i] = sqld_cast(r->mem, r->d, expr(r, &c, ir_indicator(r->p, ind)), SQLD_EXACT);
+    }
+    if (r->count_refs.len) {
+        /* MariaDB: every count the values read, at every shift, as columns of one row per
+         * cell, so that the counts are joined once (MariaDB computes a CTE again for every
+         * join; PostgreSQL keeps it, and there a join on a list of periods is slower than
+         * one join per shift) */
+        cte_start(r, arena_printf(r->mem, "counted_at_%d", chunk));
+        fputs("  SELECT c.period, c.staff_id, c.is_total", r->out);
+        for (size_t i = 0; i < r->count_refs.len; i++) {
+            const count_ref *x = r->count_refs.items[i];
+            const char *at = r->seqs[x->seq][0] ? r->seqs[x->seq] : "0";
+            fprintf(r->out, ",\n    MAX(CASE WHEN j.period = c.period_%s AND %s THEN j.n%d END) AS n%d_%d%c", at,
+                    x->staff ? "j.total = c.is_total AND (c.is_total = 1 OR j.staff_id = c.staff_id)" : "j.total = 1",
+                    x->agg, x->agg, x->seq, x->staff ? 's' : 't');
+        }
+        fputs("\n  FROM cells c\n  LEFT JOIN counted j ON j.period IN (", r->out);
+        bool any = false;
+        for (int s = 0; s < r->seq_count; s++) {
+            bool used = false;
+            for (size_t i = 0; i < r->count_refs.len && !used; i++) used = ((const count_ref *)r->count_refs.items[i])->seq == s;
+            if (!used) continue;
+            fprintf(r->out, "%sc.period_%s", any ? ", " : "", r->seqs[s][0] ? r->seqs[s] : "0");
+            any = true;
+        }
+        fputs(")\n  GROUP BY c.period, c.staff_id, c.is_total\n)", r->out);
+    }
+    const char *cte = arena_printf(r->mem, "vals_%d", chunk);
+    cte_start(r, cte);
+    fputs("  SELECT c.period, c.staff_id, c.is_total", r->out);
+    for (size_t i = 0; i < count; i++) {
+        const ast_decl *ind = r->o->indicators[first + i];
+        fprintf(r->out, ",\n    -- %s (%s%s)\n    %s AS v%zu", ind->name, ast_unit_name(ind->u.indicator.unit),
+                ind->u.indicator.per_staff ? ", per staff" : ", team-wide", values[i], i);
+    }
+    fputs("\n  FROM cells c\n", r->out);
+    if (r->count_refs.len)
+        fprintf(r->out, "  LEFT JOIN counted_at_%d ca ON ca.period = c.period AND ca.is_total = c.is_total AND "
+                        "(c.is_total = 1 OR ca.staff_id = c.staff_id)\n", chunk);
+    r->count_refs.len = 0;
     for (size_t i = 0; i < period_joins.len; i++) {
         int s = (int)(intptr_t)period_joins.items[i];
-        fprintf(r->out, "LEFT JOIN periods q%d ON q%d.period = c.period_%s\n", s, s, r->seqs[s][0] ? r->seqs[s] : "0");
+        fprintf(r->out, "  LEFT JOIN periods q%d ON q%d.period = c.period_%s\n", s, s, r->seqs[s][0] ? r->seqs[s] : "0");
     }
     for (size_t i = 0; i < joins.len; i++) {
         const join *j = joins.items[i];
         const char *at = r->seqs[j->seq][0] ? r->seqs[j->seq] : "0";
-        const char *hash = strchr(j->cte, '#');
-        if (hash) {
-            fprintf(r->out, "LEFT JOIN counts %s ON %s.agg = %s AND %s.period = c.period_%s AND %s", j->alias, j->alias,
-                    hash + 1, j->alias, at,
-                    j->staff ? arena_printf(r->mem, "%s.total = c.is_total AND (c.is_total = 1 OR %s.staff_id = c.staff_id)\n",
-                                            j->alias, j->alias)
-                             : arena_printf(r->mem, "%s.total = 1\n", j->alias));
-            continue;
-        }
         if (j->staff)
-            fprintf(r->out, "LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = c.is_total AND (c.is_total = 1 OR %s.staff_id = c.staff_id)\n",
+            fprintf(r->out, "  LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = c.is_total AND (c.is_total = 1 OR %s.staff_id = c.staff_id)\n",
                     j->cte, j->alias, j->alias, at, j->alias, j->alias);
         else
-            fprintf(r->out, "LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = 1\n", j->cte, j->alias, j->alias, at,
-                    j->alias);
+            fprintf(r->out, "  LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = 1\n", j->cte, j->alias, j->alias,
+                    at, j->alias);
     }
-    if (!ind->u.indicator.per_staff) fputs("WHERE c.is_total = 1\n", r->out);
+    fputs(")", r->out);
+}
+
+/* The rows: for each values CTE, its cells × its indicators (a team-wide one: the total
+ * only), the value of the indicator's column as text. */
+static void emit_rows(R *r, size_t chunks)
+{
+    fputc('\n', r->out);
+    for (size_t k = 0; k < chunks; k++) {
+        size_t first = k * VALUES_PER_CTE, count = r->o->indicator_count - first;
+        if (count > VALUES_PER_CTE) count = VALUES_PER_CTE;
+        char *cases = "";
+        for (size_t i = 0; i < count; i++) cases = arena_printf(r->mem, "%s WHEN %zu THEN v.v%zu", cases, i, i);
+        fprintf(r->out, "%sSELECT v.period, i.indicator, v.staff_id, %s AS value\nFROM vals_%zu v\nJOIN (\n", k ? "UNION ALL\n" : "",
+                sqld_cast(r->mem, r->d, arena_printf(r->mem, "CASE i.n%s END", cases), SQLD_TEXT), k + 1);
+        for (size_t i = 0; i < count; i++) {
+            const ast_decl *ind = r->o->indicators[first + i];
+            const char *name = sqld_string(r->mem, r->d, ind->name, strlen(ind->name));
+            if (!name) fail(r, ind->name_span, "%s SQL cannot hold the name", sqld_name(r->d));
+            fprintf(r->out, "  %sSELECT %zu AS n, %s AS indicator, %d AS per_staff\n", i ? "UNION ALL " : "", i,
+                    name ? name : "NULL", ind->u.indicator.per_staff ? 1 : 0);
+        }
+        fputs(") i ON i.per_staff = 1 OR v.is_total = 1\n", r->out);
+    }
 }
 
 static void emit_cells(R *r)
@@ -802,7 +901,7 @@ static void emit_cells(R *r)
             cols, table_of(r, roster, "staff"));
     cte_start(r, "cells");
     fprintf(r->out, "  SELECT r.*, s.staff_id, 0 AS is_total%s\n  FROM requested r CROSS JOIN roster s\n", cell_cols);
-    fprintf(r->out, "  UNION ALL\n  SELECT r.*, %s, 1%s\n  FROM requested r\n)\n", null_text, nulls);
+    fprintf(r->out, "  UNION ALL\n  SELECT r.*, %s, 1%s\n  FROM requested r\n)", null_text, nulls);
 }
 
 /* ---- the periods returned ----------------------------------------------------------- */
@@ -977,9 +1076,20 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
         fprintf(r.out, "%s%s", counted ? "  UNION ALL\n" : "", r.info[i].count_sql);
         counted = true;
     }
-    if (counted) fputs(")", r.out);
+    if (counted) {
+        /* one row per cell with a column per count, joined once per shift and grouping */
+        fputs("),\n-- the counts as columns\ncounted AS (\n  SELECT period, staff_id, total", r.out);
+        for (size_t i = 0; i < program->aggs.len; i++)
+            if (r.info[i].count_sql) fprintf(r.out, ",\n    MAX(CASE WHEN agg = %zu THEN n END) AS n%zu", i, i);
+        fputs("\n  FROM counts\n  GROUP BY period, staff_id, total\n)", r.out);
+    }
     emit_cells(&r);
-    for (size_t i = 0; i < o->indicator_count; i++) emit_indicator(&r, o->indicators[i], i == 0);
+    size_t chunks = (o->indicator_count + VALUES_PER_CTE - 1) / VALUES_PER_CTE;
+    for (size_t k = 0; k < chunks; k++) {
+        size_t first = k * VALUES_PER_CTE, count = o->indicator_count - first;
+        emit_values(&r, first, count > VALUES_PER_CTE ? VALUES_PER_CTE : count, (int)k + 1);
+    }
+    emit_rows(&r, chunks);
     xclose_memstream(r.out);
     free(r.info);
     free(r.roster_cols);
