@@ -14,9 +14,12 @@
  * window), each with a comment naming the indicators it serves, grouped per staff
  * member and in total (GROUPING SETS, or UNION ALL where the dialect has none); a keys
  * CTE per distinct() and per set, the sets' members joined where `in SET` tests them;
- * then one SELECT per indicator over the cells (period × roster member, and the total),
- * with every formula rendered from the IR: nulls as kpic has them (a zero divisor gives
- * null), previous() and last_year() as joins on the shifted period.
+ * then one SELECT over the cells (period × roster member, and the total) computing every
+ * indicator as a column, each CTE joined once per shift (MariaDB computes a CTE again for
+ * every reference), with every formula rendered from the IR: nulls as kpic has them (a
+ * zero divisor gives null), previous() and last_year() as joins on the shifted period;
+ * the rows are the cells × the indicators. Rows are returned for the requested periods
+ * and those that previous()/last_year() in the roles reach.
  */
 #ifndef KPIC_SQL_H
 #define KPIC_SQL_H

@@ -69,8 +69,13 @@ const char *sqld_type_name(sqld_dialect d, sqld_type type);
 /* CAST(EXPR AS type). */
 const char *sqld_cast(arena *mem, sqld_dialect d, const char *expr, sqld_type type);
 
-/* A / B, null when B is zero or null (never an error), computed in SQLD_FRACTION. */
+/* A / B, null when B is zero or null (never an error). PostgreSQL and MySQL divide
+ * exact decimals and round the quotient half away from zero to 18 places, as kpic does;
+ * the other engines divide in SQLD_FRACTION (DOUBLE, sqlite's REAL). */
 const char *sqld_divide(arena *mem, sqld_dialect d, const char *a, const char *b);
+/* A × B; rounded half away from zero to 18 places where the engine keeps more (the
+ * engines that divide exactly), as kpic rounds every product. */
+const char *sqld_multiply(arena *mem, sqld_dialect d, const char *a, const char *b);
 /* The exact sum of a money expression over a group's rows; null over none. sqlite sums
  * whole cents as integers (its decimals are doubles) and divides once at the end. */
 const char *sqld_sum_money(arena *mem, sqld_dialect d, const char *arg);

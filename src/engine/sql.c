@@ -5,8 +5,9 @@
  * every interned aggregate and every period it is needed for. group: aggregates of one
  * source over one window form a family (one CTE, one scan); distinct() and sets each
  * get a keys CTE. write: the period and window CTEs with their bounds as literals, the
- * keys and families in dependency order (a set before what tests it), the roster and
- * the cells, then one SELECT per indicator.
+ * keys and families in dependency order (a set before what tests it), the counts, the
+ * roster and the cells, then one SELECT computing every indicator as a column of each
+ * cell (vals_1) and the rows, one per cell and indicator.
  *
  * Every value of the spec reaches the SQL through sql_dialect.h; names the statement
  * makes up (agg_1, keys_4, …) are plain ASCII; comments carry only identifiers.
@@ -55,6 +56,12 @@ typedef struct join {
 
 typedef enum mode { M_ROW, M_HAVING, M_VALUE } mode;
 
+/* A count (distinct() or a set) read by a value: its column in counted_at. */
+typedef struct count_ref {
+    int agg, seq;
+    bool staff;
+} count_ref;
+
 /* Where an expression is rendered. */
 typedef struct rctx {
     mode mode;
@@ -78,7 +85,13 @@ typedef struct R {
     bool failed;
     agg_info *info;            /* by agg id */
     char seqs[MAX_SEQS][MAX_SHIFT + 1];
+    kp_span seq_spans[MAX_SEQS];   /* the shift that first made each sequence */
+    bool seq_spanned[MAX_SEQS];
     int seq_count;
+    period_t *rows;            /* the periods the statement returns rows for: the
+                                  requested ones and those the roles' previous() and
+                                  last_year() reach, sorted */
+    size_t row_count;
     period_t *all;             /* every period some aggregate is computed for, sorted */
     size_t all_count, all_cap;
     bool *seq_ok;              /* [requested × seq]: the shifted period exists */
@@ -86,15 +99,16 @@ typedef struct R {
     win wins[32];
     int win_count;
     ptr_vec families;          /* family* */
+    ptr_vec count_refs;        /* count_ref*: the counts the values CTE being written reads */
     bool *roster_cols;         /* roster columns the formulas read */
     const char *current;       /* the indicator being collected */
     FILE *out;
     bool first_cte;            /* the next CTE opens the WITH */
 } R;
 
-static void fail(R *r, kp_span span, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static diagnostic *fail(R *r, kp_span span, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
-static void fail(R *r, kp_span span, const char *fmt, ...)
+static diagnostic *fail(R *r, kp_span span, const char *fmt, ...)
 {
     char message[512];
     va_list ap;
@@ -102,7 +116,7 @@ static void fail(R *r, kp_span span, const char *fmt, ...)
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     r->failed = true;
-    diag_report(r->diags, DIAG_ERROR, span, "sql", "%s", message);
+    return diag_report(r->diags, DIAG_ERROR, span, "sql", "%s", message);
 }
 
 /* ---- collect ------------------------------------------------------------------------ */
@@ -195,7 +209,12 @@ static void walk(const ir_node *n, void *ctx)
         walk_ctx inner = *w;
         inner.seq[len] = n->kind == IR_PREVIOUS ? 'p' : 'y';
         inner.seq[len + 1] = '\0';
-        if (seq_index(r, inner.seq) < 0) fail(r, n->span, "too many different previous()/last_year() shifts for one statement");
+        int at = seq_index(r, inner.seq);
+        if (at < 0) fail(r, n->span, "too many different previous()/last_year() shifts for one statement");
+        else if (!r->seq_spanned[at]) {
+            r->seq_spans[at] = n->span;
+            r->seq_spanned[at] = true;
+        }
         walk(n->a, &inner);
         return;
     }
@@ -291,6 +310,7 @@ static const char *col(R *r, const char *alias, const ast_decl *src, int index)
 /* ---- expressions ------------------------------------------------------------------------ */
 
 static const char *expr(R *r, rctx *c, const ir_node *n);
+static const char *member_hash_match(R *r, const char *alias, const char *key);
 static const char *agg_cte(R *r, const ir_agg *agg);
 
 static const char *bin(R *r, rctx *c, const ir_node *n, const char *op)
@@ -364,7 +384,12 @@ static const char *aggregate_sql(R *r, rctx *c, ir_agg_kind kind, const ir_node 
     switch (kind) {
     case IR_AGG_SUM:
         return arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x) : arena_printf(r->mem, "SUM(%s)", x);
-    case IR_AGG_AVG: return arena_printf(r->mem, "AVG(%s)", sqld_cast(r->mem, r->d, x, SQLD_FRACTION));
+    case IR_AGG_AVG: {
+        /* the sum divided by the count, as kpic computes it: an engine's AVG keeps places of
+         * its own (PostgreSQL 16 significant digits) */
+        const char *sum = arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x) : arena_printf(r->mem, "SUM(%s)", x);
+        return sqld_divide(r->mem, r->d, sum, arena_printf(r->mem, "COUNT(%s)", x));
+    }
     case IR_AGG_MIN: return arena_printf(r->mem, "MIN(%s)", x);
     default: return arena_printf(r->mem, "MAX(%s)", x);
     }
@@ -402,9 +427,25 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
         if (c->mode != M_VALUE) break;
         const ir_agg *agg = n->u.agg;
         bool staff = c->staff && n->per_staff && agg->per_staff;
-        const char *alias = value_join(r, c, agg, staff);
-        const char *ref = r->info[agg->id].family >= 0 ? arena_printf(m, "%s.a%d", alias, agg->id)
-                                                       : arena_printf(m, "%s.n", alias);
+        const char *ref;
+        if (r->info[agg->id].family >= 0) {
+            ref = arena_printf(m, "%s.a%d", value_join(r, c, agg, staff), agg->id);
+        } else if (r->d != SQLD_MYSQL) {
+            ref = arena_printf(m, "%s.n%d", value_join(r, c, agg, staff), agg->id);
+        } else {
+            /* MariaDB: through counted_at, which joins the counts once for every shift */
+            bool known = false;
+            for (size_t i = 0; i < r->count_refs.len && !known; i++) {
+                const count_ref *x = r->count_refs.items[i];
+                known = x->agg == agg->id && x->seq == c->seq && x->staff == staff;
+            }
+            if (!known) {
+                count_ref *x = arena_alloc(m, sizeof *x);
+                *x = (count_ref){agg->id, c->seq, staff};
+                ptr_vec_push(m, &r->count_refs, x);
+            }
+            ref = arena_printf(m, "ca.n%d_%d%c", agg->id, c->seq, staff ? 's' : 't');
+        }
         bool zero = agg->kind == IR_AGG_COUNT || agg->kind == IR_AGG_SUM || agg->kind == IR_AGG_DISTINCT ||
                     agg->kind == IR_AGG_SET;
         return zero ? arena_printf(m, "COALESCE(%s, 0)", ref) : ref;
@@ -416,7 +457,7 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
     case IR_NOT: return arena_printf(m, "(NOT %s)", expr(r, c, n->a));
     case IR_ADD: return bin(r, c, n, "+");
     case IR_SUB: return bin(r, c, n, "-");
-    case IR_MUL: return bin(r, c, n, "*");
+    case IR_MUL: return sqld_multiply(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
     case IR_DIV: return sqld_divide(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
     case IR_EQ: return bin(r, c, n, "=");
     case IR_NE: return bin(r, c, n, "<>");
@@ -440,8 +481,8 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
         const char *x = expr(r, c, n->a);
         const char *alias = arena_printf(m, "m%d", ++*c->set_join_count);
         ptr_vec_push(m, c->set_joins,
-                     (void *)arena_printf(m, "LEFT JOIN members_%d %s ON %s.period = w.period AND %s.k = %s",
-                                          n->u.agg->id, alias, alias, alias, x));
+                     (void *)arena_printf(m, "LEFT JOIN members_%d %s ON %s.period = w.period AND %s%s.k = %s",
+                                          n->u.agg->id, alias, alias, member_hash_match(r, alias, x), alias, x));
         return arena_printf(m, "(CASE WHEN %s IS NULL THEN NULL ELSE %s.k IS NOT NULL END)", x, alias);
     }
     case IR_IN_PERIOD: {
@@ -455,7 +496,9 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
     case IR_BEFORE_PERIOD: return arena_printf(m, "(%s < %s.p_start)", expr(r, c, n->a), period_alias(r, c));
     case IR_ABS: return arena_printf(m, "ABS(%s)", expr(r, c, n->a));
     case IR_ROUND:
-        return arena_printf(m, "ROUND(%s, %u)", sqld_cast(m, r->d, expr(r, c, n->a), SQLD_FRACTION), n->u.places);
+        /* on the exact decimal, where half away from zero is exact (a DOUBLE 2.675 is
+         * 2.67499…) */
+        return arena_printf(m, "ROUND(%s, %u)", sqld_cast(m, r->d, expr(r, c, n->a), SQLD_EXACT), n->u.places);
     case IR_DAYS: return sqld_days_between(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
     case IR_MIN: case IR_MAX: {
         const char *a = expr(r, c, n->a), *b = expr(r, c, n->b);
@@ -463,6 +506,7 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
                             a, n->kind == IR_MIN ? "<=" : ">=", b, a, b);
     }
     case IR_SCALE: return scale_expr(r, c, n);
+    case IR_COALESCE: return arena_printf(m, "COALESCE(%s, %s)", expr(r, c, n->a), expr(r, c, n->b));
     case IR_PREVIOUS: case IR_LAST_YEAR: {
         if (c->mode != M_VALUE) break;
         rctx inner = *c;
@@ -480,11 +524,25 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
 
 /* ---- CTEs ----------------------------------------------------------------------------- */
 
+/* MariaDB indexes the temporary table of a CTE it joins on equal columns, but not on
+ * TEXT ones (ids are TEXT): every row of a source was compared with every member of a
+ * set, minutes for the example. A members CTE there carries the MD5 of its key, which
+ * MariaDB can index; the key itself is still compared, so the hash only finds the row. */
+static const char *member_hash_column(R *r, const char *key)
+{
+    return r->d == SQLD_MYSQL ? arena_printf(r->mem, ", MD5(%s) AS kh", key) : "";
+}
+
+static const char *member_hash_match(R *r, const char *alias, const char *key)
+{
+    return r->d == SQLD_MYSQL ? arena_printf(r->mem, "%s.kh = MD5(%s) AND ", alias, key) : "";
+}
+
 static const char *agg_cte(R *r, const ir_agg *agg)
 {
     agg_info *in = &r->info[agg->id];
     if (in->family >= 0) return arena_printf(r->mem, "agg_%d", in->family + 1);
-    return arena_printf(r->mem, "counts#%d", agg->id);
+    return "counted";
 }
 
 static void put_served(R *r, const agg_info *in)
@@ -586,8 +644,9 @@ static void emit_keyed(R *r, const ir_agg *agg)
     if (agg->member_set_agg) {
         const char *alias = arena_printf(r->mem, "m%d", ++join_count);
         ptr_vec_push(r->mem, &joins,
-                     (void *)arena_printf(r->mem, "JOIN members_%d %s ON %s.period = w.period AND %s.k = %s",
-                                          agg->member_set_agg->id, alias, alias, alias, key));
+                     (void *)arena_printf(r->mem, "JOIN members_%d %s ON %s.period = w.period AND %s%s.k = %s",
+                                          agg->member_set_agg->id, alias, alias, member_hash_match(r, alias, key), alias,
+                                          key));
     }
     int wi = window_of(r, &agg->window);
     FILE *saved = r->out;
@@ -611,8 +670,8 @@ static void emit_keyed(R *r, const ir_agg *agg)
         r->out = saved;
         in->count_sql = arena_printf(r->mem, "  -- %s: %s\n%s", what, served, branch);
         if (in->members) {
-            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT w.period, %s AS k\n", what, served,
-                    agg->id, key);
+            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT w.period, %s AS k%s\n", what, served,
+                    agg->id, key, member_hash_column(r, key));
             put_from(r, agg->source, wi, &joins);
             fprintf(r->out, "  WHERE %s\n  GROUP BY w.period, %s\n)", where, key);
         }
@@ -620,8 +679,10 @@ static void emit_keyed(R *r, const ir_agg *agg)
         char *slots = "";
         for (size_t i = 0; i < agg->slot_count; i++) {
             const ir_node *sl = agg->slots[i];
-            slots = arena_printf(r->mem, "%s,\n    %s AS s%zu", slots,
-                                 aggregate_sql(r, &c, sl->u.group.kind, sl->u.group.arg, sl->u.group.where), i);
+            const char *slot = aggregate_sql(r, &c, sl->u.group.kind, sl->u.group.arg, sl->u.group.where);
+            /* a group's sum of values that are all null is 0 in kpic, NULL in SQL */
+            if (sl->u.group.kind == IR_AGG_SUM) slot = arena_printf(r->mem, "COALESCE(%s, 0)", slot);
+            slots = arena_printf(r->mem, "%s,\n    %s AS s%zu", slots, slot, i);
         }
         fprintf(r->out, ",\n-- the keys of %s, with what its having reads: %s\nkeys_%d AS (\n", what, served, agg->id);
         put_grouped(r, agg->source, wi, agg->per_staff, slots, key, where, &joins);
@@ -634,9 +695,13 @@ static void emit_keyed(R *r, const ir_agg *agg)
                                      "  GROUP BY k.period, k.staff_id, k.total\n",
                                      what, served, agg->id, agg->id, having);
         if (in->members)
-            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT k.period, k.k\n"
+            /* DISTINCT changes no row (a key is once per period in the total) but keeps
+             * MariaDB from merging the CTE into the query that joins it, where the join
+             * had no index */
+            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT %sk.period, k.k%s\n"
                             "  FROM keys_%d k JOIN periods w ON w.period = k.period\n  WHERE k.total = 1 AND %s\n)",
-                    what, served, agg->id, agg->id, having);
+                    what, served, agg->id, r->d == SQLD_MYSQL ? "DISTINCT " : "", member_hash_column(r, "k.k"),
+                    agg->id, having);
     }
     free(branch);
     free(served);
@@ -706,45 +771,102 @@ static void emit_window(R *r, const win *w)
 
 /* ---- the final SELECTs ------------------------------------------------------------------- */
 
-static void emit_indicator(R *r, const ast_decl *ind, bool first)
+/* At most this many indicators are columns of one values CTE: engines limit a SELECT's
+ * columns (PostgreSQL 1664, sqlite 2000). */
+#define VALUES_PER_CTE 500
+
+/* The values of indicators FIRST … FIRST + COUNT − 1 as columns of ONE SELECT over the
+ * cells, which joins each CTE once per shift and grouping (MariaDB computes a CTE again
+ * for every reference, so one SELECT per indicator would scan every source once per
+ * indicator), then one row per indicator and cell. */
+static void emit_values(R *r, size_t first, size_t count, int chunk)
 {
     ptr_vec joins = {0}, period_joins = {0};
-    rctx c = {M_VALUE, NULL, NULL, 0, true, &joins, &period_joins};
-    c.seq = seq_index(r, "");
-    c.staff = ind->u.indicator.per_staff;
-    const char *value = expr(r, &c, ir_indicator(r->p, ind));
-    ast_unit unit = ind->u.indicator.unit;
-    bool exact = unit != UNIT_PERCENT && unit != UNIT_RATIO;
-    const char *typed = sqld_cast(r->mem, r->d, sqld_cast(r->mem, r->d, value, exact ? SQLD_EXACT : SQLD_FRACTION), SQLD_TEXT);
-    const char *name = sqld_string(r->mem, r->d, ind->name, strlen(ind->name));
-    if (!name) fail(r, ind->name_span, "%s SQL cannot hold the name", sqld_name(r->d));
-    fprintf(r->out, "%s-- %s (%s%s)\n", first ? "" : "UNION ALL\n", ind->name, ast_unit_name(unit),
-            ind->u.indicator.per_staff ? ", per staff" : ", team-wide");
-    fprintf(r->out, "SELECT c.period, %s AS indicator, c.staff_id, %s AS value\nFROM cells c\n", name ? name : "NULL", typed);
+    const char **values = arena_alloc(r->mem, count * sizeof *values);
+    for (size_t i = 0; i < count; i++) {
+        const ast_decl *ind = r->o->indicators[first + i];
+        rctx c = {M_VALUE, NULL, NULL, seq_index(r, ""), ind->u.indicator.per_staff, &joins, &period_joins};
+        /* every value, ratios too, as kpic's exact decimal with 18 places: the text is then
+         * the same in every engine that has the type, and read back it is kpic's own value
+         * where the engine divides exactly */
+        values[i] = sqld_cast(r->mem, r->d, expr(r, &c, ir_indicator(r->p, ind)), SQLD_EXACT);
+    }
+    if (r->count_refs.len) {
+        /* MariaDB: every count the values read, at every shift, as columns of one row per
+         * cell, so that the counts are joined once (MariaDB computes a CTE again for every
+         * join; PostgreSQL keeps it, and there a join on a list of periods is slower than
+         * one join per shift) */
+        cte_start(r, arena_printf(r->mem, "counted_at_%d", chunk));
+        fputs("  SELECT c.period, c.staff_id, c.is_total", r->out);
+        for (size_t i = 0; i < r->count_refs.len; i++) {
+            const count_ref *x = r->count_refs.items[i];
+            const char *at = r->seqs[x->seq][0] ? r->seqs[x->seq] : "0";
+            fprintf(r->out, ",\n    MAX(CASE WHEN j.period = c.period_%s AND %s THEN j.n%d END) AS n%d_%d%c", at,
+                    x->staff ? "j.total = c.is_total AND (c.is_total = 1 OR j.staff_id = c.staff_id)" : "j.total = 1",
+                    x->agg, x->agg, x->seq, x->staff ? 's' : 't');
+        }
+        fputs("\n  FROM cells c\n  LEFT JOIN counted j ON j.period IN (", r->out);
+        bool any = false;
+        for (int s = 0; s < r->seq_count; s++) {
+            bool used = false;
+            for (size_t i = 0; i < r->count_refs.len && !used; i++) used = ((const count_ref *)r->count_refs.items[i])->seq == s;
+            if (!used) continue;
+            fprintf(r->out, "%sc.period_%s", any ? ", " : "", r->seqs[s][0] ? r->seqs[s] : "0");
+            any = true;
+        }
+        fputs(")\n  GROUP BY c.period, c.staff_id, c.is_total\n)", r->out);
+    }
+    const char *cte = arena_printf(r->mem, "vals_%d", chunk);
+    cte_start(r, cte);
+    fputs("  SELECT c.period, c.staff_id, c.is_total", r->out);
+    for (size_t i = 0; i < count; i++) {
+        const ast_decl *ind = r->o->indicators[first + i];
+        fprintf(r->out, ",\n    -- %s (%s%s)\n    %s AS v%zu", ind->name, ast_unit_name(ind->u.indicator.unit),
+                ind->u.indicator.per_staff ? ", per staff" : ", team-wide", values[i], i);
+    }
+    fputs("\n  FROM cells c\n", r->out);
+    if (r->count_refs.len)
+        fprintf(r->out, "  LEFT JOIN counted_at_%d ca ON ca.period = c.period AND ca.is_total = c.is_total AND "
+                        "(c.is_total = 1 OR ca.staff_id = c.staff_id)\n", chunk);
+    r->count_refs.len = 0;
     for (size_t i = 0; i < period_joins.len; i++) {
         int s = (int)(intptr_t)period_joins.items[i];
-        fprintf(r->out, "LEFT JOIN periods q%d ON q%d.period = c.period_%s\n", s, s, r->seqs[s][0] ? r->seqs[s] : "0");
+        fprintf(r->out, "  LEFT JOIN periods q%d ON q%d.period = c.period_%s\n", s, s, r->seqs[s][0] ? r->seqs[s] : "0");
     }
     for (size_t i = 0; i < joins.len; i++) {
         const join *j = joins.items[i];
         const char *at = r->seqs[j->seq][0] ? r->seqs[j->seq] : "0";
-        const char *hash = strchr(j->cte, '#');
-        if (hash) {
-            fprintf(r->out, "LEFT JOIN counts %s ON %s.agg = %s AND %s.period = c.period_%s AND %s", j->alias, j->alias,
-                    hash + 1, j->alias, at,
-                    j->staff ? arena_printf(r->mem, "%s.total = c.is_total AND (c.is_total = 1 OR %s.staff_id = c.staff_id)\n",
-                                            j->alias, j->alias)
-                             : arena_printf(r->mem, "%s.total = 1\n", j->alias));
-            continue;
-        }
         if (j->staff)
-            fprintf(r->out, "LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = c.is_total AND (c.is_total = 1 OR %s.staff_id = c.staff_id)\n",
+            fprintf(r->out, "  LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = c.is_total AND (c.is_total = 1 OR %s.staff_id = c.staff_id)\n",
                     j->cte, j->alias, j->alias, at, j->alias, j->alias);
         else
-            fprintf(r->out, "LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = 1\n", j->cte, j->alias, j->alias, at,
-                    j->alias);
+            fprintf(r->out, "  LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = 1\n", j->cte, j->alias, j->alias,
+                    at, j->alias);
     }
-    if (!ind->u.indicator.per_staff) fputs("WHERE c.is_total = 1\n", r->out);
+    fputs(")", r->out);
+}
+
+/* The rows: for each values CTE, its cells × its indicators (a team-wide one: the total
+ * only), the value of the indicator's column as text. */
+static void emit_rows(R *r, size_t chunks)
+{
+    fputc('\n', r->out);
+    for (size_t k = 0; k < chunks; k++) {
+        size_t first = k * VALUES_PER_CTE, count = r->o->indicator_count - first;
+        if (count > VALUES_PER_CTE) count = VALUES_PER_CTE;
+        char *cases = "";
+        for (size_t i = 0; i < count; i++) cases = arena_printf(r->mem, "%s WHEN %zu THEN v.v%zu", cases, i, i);
+        fprintf(r->out, "%sSELECT v.period, i.indicator, v.staff_id, %s AS value\nFROM vals_%zu v\nJOIN (\n", k ? "UNION ALL\n" : "",
+                sqld_cast(r->mem, r->d, arena_printf(r->mem, "CASE i.n%s END", cases), SQLD_TEXT), k + 1);
+        for (size_t i = 0; i < count; i++) {
+            const ast_decl *ind = r->o->indicators[first + i];
+            const char *name = sqld_string(r->mem, r->d, ind->name, strlen(ind->name));
+            if (!name) fail(r, ind->name_span, "%s SQL cannot hold the name", sqld_name(r->d));
+            fprintf(r->out, "  %sSELECT %zu AS n, %s AS indicator, %d AS per_staff\n", i ? "UNION ALL " : "", i,
+                    name ? name : "NULL", ind->u.indicator.per_staff ? 1 : 0);
+        }
+        fputs(") i ON i.per_staff = 1 OR v.is_total = 1\n", r->out);
+    }
 }
 
 static void emit_cells(R *r)
@@ -752,9 +874,9 @@ static void emit_cells(R *r)
     const ast_decl *roster = r->model->roster;
     cte_start(r, "requested");
     const char *null_text = sqld_cast(r->mem, r->d, "NULL", SQLD_TEXT);
-    for (size_t i = 0; i < r->o->period_count; i++) {
+    for (size_t i = 0; i < r->row_count; i++) {
         char now[PERIOD_LABEL_SIZE];
-        period_format(r->o->periods[i], now, sizeof now);
+        period_format(r->rows[i], now, sizeof now);
         fprintf(r->out, "  %sSELECT '%s' AS period", i ? "UNION ALL " : "", now);
         for (int s = 0; s < r->seq_count; s++) {
             size_t at = i * MAX_SEQS + (size_t)s;
@@ -779,7 +901,77 @@ static void emit_cells(R *r)
             cols, table_of(r, roster, "staff"));
     cte_start(r, "cells");
     fprintf(r->out, "  SELECT r.*, s.staff_id, 0 AS is_total%s\n  FROM requested r CROSS JOIN roster s\n", cell_cols);
-    fprintf(r->out, "  UNION ALL\n  SELECT r.*, %s, 1%s\n  FROM requested r\n)\n", null_text, nulls);
+    fprintf(r->out, "  UNION ALL\n  SELECT r.*, %s, 1%s\n  FROM requested r\n)", null_text, nulls);
+}
+
+/* ---- the periods returned ----------------------------------------------------------- */
+
+typedef struct role_walk {
+    R *r;
+    char seq[MAX_SHIFT + 1];
+    ptr_vec *seqs;             /* char*: the shift sequences in front of an indicator */
+} role_walk;
+
+/* The shifts in front of the indicators a role reads: scoring asks the values file for
+ * an indicator in each shifted period (not for what the indicator's formula uses). */
+static void role_shifts(const ir_node *n, void *ctx)
+{
+    role_walk *w = ctx;
+    if (!n) return;
+    if (n->kind == IR_INDICATOR) {
+        if (!w->seq[0]) return;
+        for (size_t i = 0; i < w->seqs->len; i++)
+            if (!strcmp(w->seqs->items[i], w->seq)) return;
+        ptr_vec_push(w->r->mem, w->seqs, arena_strndup(w->r->mem, w->seq, strlen(w->seq)));
+        return;
+    }
+    if ((n->kind == IR_PREVIOUS || n->kind == IR_LAST_YEAR) && strlen(w->seq) < MAX_SHIFT) {
+        role_walk inner = *w;
+        size_t len = strlen(w->seq);
+        inner.seq[len] = n->kind == IR_PREVIOUS ? 'p' : 'y';
+        inner.seq[len + 1] = '\0';
+        ir_each_child(n, role_shifts, &inner);
+        return;
+    }
+    ir_each_child(n, role_shifts, w);
+}
+
+static void add_row_period(R *r, period_t p, size_t *cap)
+{
+    for (size_t i = 0; i < r->row_count; i++)
+        if (r->rows[i].start == p.start) return;
+    if (r->row_count == *cap) {
+        *cap = *cap ? 2 * *cap : 16;
+        r->rows = xrealloc(r->rows, *cap * sizeof *r->rows);
+    }
+    r->rows[r->row_count++] = p;
+}
+
+/* The requested periods and those the roles' targets, points, gates and bonuses reach
+ * from them, so that one statement feeds `kpic score --values` for the requested
+ * periods. A shift that leaves the calendar is left to the scoring run to refuse. */
+static void row_periods(R *r)
+{
+    size_t cap = 0;
+    ptr_vec seqs = {0};
+    role_walk w = {r, "", &seqs};
+    for (size_t i = 0; i < r->model->roles.len; i++) {
+        const ast_decl *role = r->model->roles.items[i];
+        const ir_role_item *items = ir_role(r->p, role);
+        for (int k = 0; items && k < role->u.role.item_count; k++) {
+            role_shifts(items[k].weight, &w);
+            role_shifts(items[k].target, &w);
+            role_shifts(items[k].points, &w);
+            role_shifts(items[k].expr, &w);
+        }
+    }
+    for (size_t i = 0; i < r->o->period_count; i++) add_row_period(r, r->o->periods[i], &cap);
+    for (size_t i = 0; i < r->o->period_count; i++)
+        for (size_t s = 0; s < seqs.len; s++) {
+            period_t p;
+            if (shift(r->o->periods[i], seqs.items[s], &p)) add_row_period(r, p, &cap);
+        }
+    qsort(r->rows, r->row_count, sizeof *r->rows, compare_periods);
 }
 
 char *sql_render(const ir_program *program, const chk_model *model, const sql_options *o, diag_sink *diags,
@@ -806,14 +998,29 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     }
     r.current = NULL;
     /* the periods: requested, shifted, and every period an aggregate is needed for */
-    r.seq_ok = xcalloc(o->period_count * MAX_SEQS, sizeof *r.seq_ok);
-    r.shifted = xcalloc(o->period_count * MAX_SEQS, sizeof *r.shifted);
-    for (size_t i = 0; i < o->period_count; i++)
-        for (int s = 0; s < r.seq_count; s++) {
+    row_periods(&r);
+    r.seq_ok = xcalloc(r.row_count * MAX_SEQS, sizeof *r.seq_ok);
+    r.shifted = xcalloc(r.row_count * MAX_SEQS, sizeof *r.shifted);
+    for (int s = 0; s < r.seq_count; s++) {
+        bool refused = false;
+        for (size_t i = 0; i < r.row_count; i++) {
             size_t at = i * MAX_SEQS + (size_t)s;
-            r.seq_ok[at] = shift(o->periods[i], r.seqs[s], &r.shifted[at]);
-            if (r.seq_ok[at]) add_period(&r, r.shifted[at]);
+            r.seq_ok[at] = shift(r.rows[i], r.seqs[s], &r.shifted[at]);
+            if (r.seq_ok[at]) {
+                add_period(&r, r.shifted[at]);
+            } else if (!refused) {
+                /* kpic eval refuses the run (a shifted period has no dates); a statement
+                 * that filled the place with a count of nothing would be a figure eval
+                 * never gives */
+                refused = true;
+                char label[PERIOD_LABEL_SIZE];
+                period_format(r.rows[i], label, sizeof label);
+                diagnostic *d = fail(&r, r.seq_spans[s], "from %s, this previous() or last_year() reaches before year 1",
+                                     label);
+                diag_hint(diags, d, "ask for later periods: kpic eval refuses %s too", label);
+            }
         }
+    }
     qsort(r.all, r.all_count, sizeof *r.all, compare_periods);
     /* families: one per source and window */
     ir_window period_window_kind = {WINDOW_PERIOD, 0, WINDOW_DAYS, NULL};
@@ -851,6 +1058,9 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     fprintf(r.out, "-- kpic sql --dialect %s: %zu indicator%s, %zu period%s; rows (period, indicator, staff_id, value)\n",
             sqld_name(r.d), o->indicator_count, o->indicator_count == 1 ? "" : "s", o->period_count,
             o->period_count == 1 ? "" : "s");
+    if (r.row_count > o->period_count)
+        fprintf(r.out, "-- and %zu period%s that previous() and last_year() in the roles reach\n",
+                r.row_count - o->period_count, r.row_count - o->period_count == 1 ? "" : "s");
     for (int i = 0; i < r.win_count; i++) emit_window(&r, &r.wins[i]);
     for (size_t i = 0; i < program->aggs.len; i++)
         if (r.info[i].used) emit_agg(&r, program->aggs.items[i]);
@@ -866,15 +1076,27 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
         fprintf(r.out, "%s%s", counted ? "  UNION ALL\n" : "", r.info[i].count_sql);
         counted = true;
     }
-    if (counted) fputs(")", r.out);
+    if (counted) {
+        /* one row per cell with a column per count, joined once per shift and grouping */
+        fputs("),\n-- the counts as columns\ncounted AS (\n  SELECT period, staff_id, total", r.out);
+        for (size_t i = 0; i < program->aggs.len; i++)
+            if (r.info[i].count_sql) fprintf(r.out, ",\n    MAX(CASE WHEN agg = %zu THEN n END) AS n%zu", i, i);
+        fputs("\n  FROM counts\n  GROUP BY period, staff_id, total\n)", r.out);
+    }
     emit_cells(&r);
-    for (size_t i = 0; i < o->indicator_count; i++) emit_indicator(&r, o->indicators[i], i == 0);
+    size_t chunks = (o->indicator_count + VALUES_PER_CTE - 1) / VALUES_PER_CTE;
+    for (size_t k = 0; k < chunks; k++) {
+        size_t first = k * VALUES_PER_CTE, count = o->indicator_count - first;
+        emit_values(&r, first, count > VALUES_PER_CTE ? VALUES_PER_CTE : count, (int)k + 1);
+    }
+    emit_rows(&r, chunks);
     xclose_memstream(r.out);
     free(r.info);
     free(r.roster_cols);
     free(r.seq_ok);
     free(r.shifted);
     free(r.all);
+    free(r.rows);
     arena_free(&mem);
     if (r.failed) {
         free(buf);

@@ -185,10 +185,27 @@ const char *sqld_cast(arena *mem, sqld_dialect d, const char *expr, sqld_type ty
     return arena_printf(mem, "CAST(%s AS %s)", expr, sqld_type_name(d, type));
 }
 
+/* Where the engine divides exact decimals, the quotient is computed with places to
+ * spare (PostgreSQL: 60, MySQL: its maximum, 30) and rounded half away from zero to
+ * kpic's 18, the value kpic's own division gives. */
+static const char *wide_fraction(sqld_dialect d)
+{
+    return d == SQLD_POSTGRES ? "NUMERIC(81,60)" : d == SQLD_MYSQL ? "DECIMAL(65,30)" : NULL;
+}
+
 const char *sqld_divide(arena *mem, sqld_dialect d, const char *a, const char *b)
 {
+    const char *wide = wide_fraction(d);
+    if (wide)
+        return arena_printf(mem, "ROUND(CAST(%s AS %s) / NULLIF(CAST(%s AS %s), 0), %d)", a, wide, b, wide, DEC_PLACES);
     return arena_printf(mem, "(%s / NULLIF(%s, 0))", sqld_cast(mem, d, a, SQLD_FRACTION),
                         sqld_cast(mem, d, b, SQLD_FRACTION));
+}
+
+const char *sqld_multiply(arena *mem, sqld_dialect d, const char *a, const char *b)
+{
+    if (wide_fraction(d)) return arena_printf(mem, "ROUND(%s * %s, %d)", a, b, DEC_PLACES);
+    return arena_printf(mem, "(%s * %s)", a, b);
 }
 
 const char *sqld_sum_money(arena *mem, sqld_dialect d, const char *arg)

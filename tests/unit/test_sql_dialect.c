@@ -91,7 +91,12 @@ static void arithmetic(void **state)
 {
     (void)state;
     assert_string_equal(sqld_divide(&mem, SQLD_SPARK, "a", "b"), "(CAST(a AS DOUBLE) / NULLIF(CAST(b AS DOUBLE), 0))");
-    assert_string_equal(sqld_divide(&mem, SQLD_POSTGRES, "a", "b"), "(CAST(a AS NUMERIC) / NULLIF(CAST(b AS NUMERIC), 0))");
+    assert_string_equal(sqld_divide(&mem, SQLD_POSTGRES, "a", "b"),
+                        "ROUND(CAST(a AS NUMERIC(81,60)) / NULLIF(CAST(b AS NUMERIC(81,60)), 0), 18)");
+    assert_string_equal(sqld_divide(&mem, SQLD_MYSQL, "a", "b"),
+                        "ROUND(CAST(a AS DECIMAL(65,30)) / NULLIF(CAST(b AS DECIMAL(65,30)), 0), 18)");
+    assert_string_equal(sqld_multiply(&mem, SQLD_POSTGRES, "a", "b"), "ROUND(a * b, 18)");
+    assert_string_equal(sqld_multiply(&mem, SQLD_DUCKDB, "a", "b"), "(a * b)");
     assert_string_equal(sqld_sum_money(&mem, SQLD_SQLITE, "x"), "(SUM(CAST(ROUND((x) * 100) AS INTEGER)) / 100.0)");
     assert_string_equal(sqld_sum_money(&mem, SQLD_DUCKDB, "x"), "SUM(x)");
     assert_string_equal(sqld_days_between(&mem, SQLD_MYSQL, "a", "b"), "DATEDIFF(b, a)");
