@@ -13,6 +13,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kpic/buffer.h"
+
 static const char *const dialect_names[SQLD_COUNT] = {"sqlite", "postgres", "duckdb", "mysql", "spark", "trino"};
 
 const char *sqld_name(sqld_dialect d)
@@ -35,32 +37,11 @@ const char *sqld_names(void)
     return "sqlite, postgres, duckdb, mysql, spark or trino";
 }
 
-/* A growing text in the arena's caller's malloc heap, copied into the arena at the end. */
-typedef struct text_buf {
-    char *data;
-    size_t len, cap;
-} text_buf;
-
-static void put(text_buf *b, const char *s, size_t n)
+/* Text is built in a byte buffer (buffer.h) and copied into the caller's arena. */
+static const char *finish(arena *mem, byte_buf *b)
 {
-    if (b->len + n + 1 > b->cap) {
-        b->cap = (b->len + n + 1) * 2;
-        b->data = xrealloc(b->data, b->cap);
-    }
-    memcpy(b->data + b->len, s, n);
-    b->len += n;
-    b->data[b->len] = '\0';
-}
-
-static void puts_buf(text_buf *b, const char *s)
-{
-    put(b, s, strlen(s));
-}
-
-static const char *finish(arena *mem, text_buf *b)
-{
-    const char *s = arena_strndup(mem, b->data ? b->data : "", b->len);
-    free(b->data);
+    const char *s = arena_strndup(mem, buf_text(b), b->len);
+    buf_free(b);
     return s;
 }
 
@@ -73,19 +54,19 @@ const char *sqld_ident(arena *mem, sqld_dialect d, const char *name, size_t len)
 {
     if (len == 0 || memchr(name, '\0', len)) return NULL;
     char q = backquoted(d) ? '`' : '"';
-    text_buf b = {0};
-    put(&b, &q, 1);
+    byte_buf b = {0};
+    buf_add(&b, &q, 1);
     for (size_t i = 0; i < len; i++) {
-        put(&b, &name[i], 1);
-        if (name[i] == q) put(&b, &q, 1);
+        buf_add(&b, &name[i], 1);
+        if (name[i] == q) buf_add(&b, &q, 1);
     }
-    put(&b, &q, 1);
+    buf_add(&b, &q, 1);
     return finish(mem, &b);
 }
 
 const char *sqld_table(arena *mem, sqld_dialect d, const char *name)
 {
-    text_buf b = {0};
+    byte_buf b = {0};
     const char *p = name;
     for (;;) {
         const char *dot = strchr(p, '.');
@@ -95,9 +76,9 @@ const char *sqld_table(arena *mem, sqld_dialect d, const char *name)
             free(b.data);
             return NULL;
         }
-        puts_buf(&b, part);
+        buf_puts(&b, part);
         if (!dot) break;
-        puts_buf(&b, ".");
+        buf_puts(&b, ".");
         p = dot + 1;
     }
     return finish(mem, &b);
@@ -106,34 +87,34 @@ const char *sqld_table(arena *mem, sqld_dialect d, const char *name)
 const char *sqld_string(arena *mem, sqld_dialect d, const char *text, size_t len)
 {
     if (memchr(text, '\0', len)) return NULL;
-    text_buf b = {0};
+    byte_buf b = {0};
     /* the characters a literal of this dialect cannot hold as themselves, and the call
      * that gives each: concat('a', chr(92), 'b') */
     const char *awkward = d == SQLD_SPARK ? "\\'" : d == SQLD_MYSQL ? "\\" : "";
     bool split = false;
     for (size_t i = 0; i < len && !split; i++) split = text[i] && strchr(awkward, text[i]);
     if (!split) {
-        puts_buf(&b, "'");
+        buf_puts(&b, "'");
         for (size_t i = 0; i < len; i++) {
-            put(&b, &text[i], 1);
-            if (text[i] == '\'') put(&b, "'", 1);
+            buf_add(&b, &text[i], 1);
+            if (text[i] == '\'') buf_add(&b, "'", 1);
         }
-        puts_buf(&b, "'");
+        buf_puts(&b, "'");
         return finish(mem, &b);
     }
-    puts_buf(&b, "concat('");
+    buf_puts(&b, "concat('");
     for (size_t i = 0; i < len; i++) {
         if (text[i] && strchr(awkward, text[i])) {
             char code[48];
             snprintf(code, sizeof code, d == SQLD_MYSQL ? "', char(%d using utf8mb4), '" : "', chr(%d), '",
                      (unsigned char)text[i]);
-            puts_buf(&b, code);
+            buf_puts(&b, code);
             continue;
         }
-        put(&b, &text[i], 1);
-        if (text[i] == '\'') put(&b, "'", 1);
+        buf_add(&b, &text[i], 1);
+        if (text[i] == '\'') buf_add(&b, "'", 1);
     }
-    puts_buf(&b, "')");
+    buf_puts(&b, "')");
     return finish(mem, &b);
 }
 
