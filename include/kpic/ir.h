@@ -127,7 +127,8 @@ typedef enum ir_kind {
     /* -- shifts in time: a evaluated for another period -- */
     IR_PREVIOUS,        /* previous(a): a for the period before the current one */
     IR_LAST_YEAR,       /* last_year(a): a for the same period a year earlier.
-                           Null when the shifted period leaves the calendar. */
+                           A shift that reaches before year 1 is refused when the
+                           run is planned (eval and sql alike), never evaluated. */
 
     /* -- added after the first version (append only) -- */
     IR_COALESCE,        /* coalesce(a, b): a unless it is null, else b (b is evaluated
