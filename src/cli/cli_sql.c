@@ -109,7 +109,7 @@ int cli_sql(int argc, char **argv)
         arena mem;
         arena_init(&mem);
         ir_program *program = lower_spec(&mem, model);
-        sql_options o = {dialect, periods, period_count, indicators, count, tables, table_count};
+        sql_options o = {dialect, periods, period_count, indicators, count, tables, table_count, NULL};
         size_t len = 0;
         char *text = sql_render(program, model, &o, &diags, &len);
         if (text) {
