@@ -127,7 +127,9 @@ static char *scrubbed(const char *text, const secrets *s)
     for (size_t i = 0; i < s->count; i++) {
         const char *secret = s->items[i];
         size_t len = strlen(secret);
-        for (char *hit = strstr(out, secret); hit; hit = strstr(out, secret)) {
+        /* the search goes on after each replacement, which may itself hold the secret
+         * ("pass" in "[password]") */
+        for (char *hit = strstr(out, secret); hit;) {
             size_t before = (size_t)(hit - out);
             char *next = xmalloc(strlen(out) - len + sizeof REDACTED);
             memcpy(next, out, before);
@@ -135,6 +137,7 @@ static char *scrubbed(const char *text, const secrets *s)
             strcat(next, hit + len);
             free(out);
             out = next;
+            hit = strstr(out + before + strlen(REDACTED), secret);
         }
     }
     /* libpq breaks its messages into indented lines; a diagnostic is one line */

@@ -54,8 +54,8 @@ NUMBER = re.compile(r"(-?\d+(?:\.\d+)?(?:[eE][-+]?\d+)?)")
 loose = [0]
 
 
-def kpic(*args, env=None):
-    return subprocess.run([KPIC, *args], capture_output=True, timeout=600, env=env)
+def kpic(*args, env=None, timeout=600):
+    return subprocess.run([KPIC, *args], capture_output=True, timeout=timeout, env=env)
 
 
 def text(p):
@@ -226,6 +226,14 @@ def connection_errors(folder):
             check(b"password authentication failed" in p.stderr, "bad password: %s" % p.stderr.decode()[:400])
             check(not p.stdout, "bad password: something written to stdout")
             check(not any(w.encode() in shown for w in WRONG), "a password is shown: %s" % shown.decode()[:600])
+    # a password found in kpic's own replacement text ("ssw" in "[password]") is still
+    # replaced once, not forever
+    try:
+        p = kpic("score", SPEC, "--period", "2025-05", "--engine", "postgresql://pwuser@/postgres?host=%s" % folder,
+                 env=dict(env, PGPASSWORD="ssw"), timeout=60)
+        check(p.returncode == 2 and b"[password]" in p.stderr, "a short password: %s" % p.stderr.decode()[:300])
+    except subprocess.TimeoutExpired:
+        check(False, "a short password: kpic did not finish")
     good = kpic("eval", SPEC, "--period", "2025-05", "--indicator", "revenue", "--format", "json",
                 "--engine", "postgresql://pwuser:%s@/postgres?host=%s" % (PASSWORD, folder), env=env)
     check(good.returncode == 0 and PASSWORD.encode() not in good.stdout + good.stderr,
