@@ -67,6 +67,8 @@ typedef struct eval_source_stats {
     uint64_t skipped;          /* rows rejected under --skip-bad-rows */
     uint64_t outside_periods;  /* accepted rows whose time cell is empty */
     bool read;                 /* false: no requested expression needed it */
+    const char *server;        /* values computed by a database server (--engine): its
+                                  name and version, as it reports them; NULL for a file */
 } eval_source_stats;
 
 /* One roster row. A person who changed roles has a row per role (docs/language.md §3

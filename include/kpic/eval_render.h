@@ -21,5 +21,9 @@ typedef enum eval_format { EVAL_FORMAT_TABLE, EVAL_FORMAT_JSON, EVAL_FORMAT_CSV,
  * CSV layouts of docs/cli.md. */
 char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
                   eval_format format, size_t *len);
+/* eval_render for values computed elsewhere (eval_options.given_values): GIVEN, where
+ * they came from, is listed among the sources after the roster. */
+char *eval_render_given(eval_session *s, ast_decl *const *indicators, size_t count, eval_format format,
+                        const eval_source_stats *given, size_t *len);
 
 #endif

@@ -219,6 +219,16 @@ void score_require(eval_session *s, const chk_model *model);
 /* The same for one role. */
 void score_require_role(eval_session *s, const ast_decl *role);
 
+/* What scoring PERIODS reads when the indicators' values are computed elsewhere (an
+ * engine's query, `--engine`): every indicator the roles' expressions name (a kpi's
+ * indicator, targets, points, gates, bonuses, shares, caps, floors, pools' amounts), in
+ * declaration order, and the periods they are read in, sorted: PERIODS and every
+ * period previous() and last_year() in those expressions reach. Indicators used only
+ * inside other indicators' formulas are not listed: the engine computes them. Both
+ * arrays malloc'd. */
+void score_values_needed(const chk_model *model, const period_t *periods, size_t period_count,
+                         ast_decl ***indicators, size_t *indicator_count, period_t **needed, size_t *needed_count);
+
 /* Scores every roster row in every period of an executed session. Warnings go to
  * diags: a roster role that is not declared (once per role, with the role meant), an
  * achievement outside every interval of the scale (once per staff member and kpi,

@@ -39,6 +39,16 @@ vals_file *vals_read_memory(const char *name, const void *data, size_t size, con
                             diag_sink *diags);
 void vals_free(vals_file *v);
 
+/* Values an engine returns row by row (`--engine`, pg_engine.h) instead of a file:
+ * vals_begin, vals_add for each row (period, indicator, staff_id, value: kpic sql's
+ * columns as text, NULL for SQL NULL), vals_end. Every row is checked as a file's row
+ * is; errors are reported at NAME (the connection, no password), row ROW, field 1–4.
+ * vals_end returns NULL (and frees V) when any row was refused. */
+vals_file *vals_begin(const char *name, const chk_model *model, diag_sink *diags);
+void vals_add(vals_file *v, unsigned row, const char *period, const char *indicator, const char *staff_id,
+              const char *value);
+vals_file *vals_end(vals_file *v);
+
 /* Makes the sessions created with OPTIONS take their indicator values from V (which
  * must outlive them) instead of reading the sources. */
 void vals_attach(vals_file *v, eval_options *options);

@@ -19,6 +19,7 @@
 #include "kpic/eval_render.h"
 #include "kpic/period.h"
 #include "kpic/run.h"
+#include "kpic/sql.h"
 #include "kpic/values.h"
 
 enum { EXIT_OK = 0, EXIT_ERRORS = 1, EXIT_USAGE = 2 };
@@ -100,6 +101,47 @@ bool cli_validate_data_args(cli_data_args *d, chk_model *model);
  * 2 (usage, unreadable file) or 1 (bad rows). */
 vals_file *cli_read_values(const char *path, const chk_model *model, cli_data_args *data, diag_sink *diags,
                            int *status);
+
+/* The usage error of an option that replaces the sources (--values, --engine: OPTION,
+ * which WHY, "gives the indicators' values"): a --data of a source other than the
+ * roster, or --skip-bad-rows. False after printing it, with *STATUS 2. */
+bool cli_values_read_no_source(const char *option, const char *why, const cli_data_args *data, int *status);
+
+/* `--engine URI` and `--table SOURCE=TABLE` of eval, score and explain (cli_engine.c):
+ * the indicators computed by a PostgreSQL server from kpic sql's statement. */
+typedef struct cli_engine_args {
+    const char *uri;          /* NULL: no --engine */
+    sql_table *tables;        /* --table, each source once; the names malloc'd */
+    size_t table_count;
+} cli_engine_args;
+
+/* Consumes argv[*i] (and its value) when it is --engine or --table: 1 taken, 0 not one
+ * of them, -1 after a usage error was printed. */
+int cli_take_engine_option(int argc, char **argv, int *i, cli_engine_args *e);
+void cli_free_engine_args(cli_engine_args *e);
+
+/* What the server gave a run: its values (attached to the run's options), and where
+ * they came from, as one more entry of the output's sources. */
+typedef struct cli_engine_values {
+    vals_file *values;
+    eval_source_stats source; /* "postgresql", the connection without its password, the
+                                 SHA-256 of the statement, the rows, the server */
+    char *where, *server;
+} cli_engine_values;
+
+/* Checks E against MODEL and DATA (--values and --engine exclude each other: VALUES_PATH
+ * NULL or not), renders kpic sql's statement of INDICATORS for PERIODS in the postgres
+ * dialect, runs it on E's server and makes DATA's sessions take their indicator values
+ * from its rows. False after printing why: *STATUS 2 for usage and a connection that
+ * failed, 1 for an error of the server (at the declaration its SQL came from) or a bad
+ * row. */
+bool cli_engine_fetch(const cli_engine_args *e, const char *values_path, ast_spec *spec, const chk_model *model,
+                      ast_decl *const *indicators, size_t indicator_count, const period_t *periods,
+                      size_t period_count, cli_data_args *data, diag_sink *diags, cli_engine_values *out,
+                      int *status);
+/* --table without --engine is a usage error (printed): false. */
+bool cli_engine_check_args(const cli_engine_args *e);
+void cli_engine_values_free(cli_engine_values *v);
 
 /* The periods of --period P (malloc'd), or NULL after printing why. */
 period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count);

@@ -1,4 +1,5 @@
-/* cli_eval.c — `kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format …]`. */
+/* cli_eval.c — `kpic eval SPEC --period P [--indicator NAME]... [DATA] [--format …]
+ * [--engine URI [--table SOURCE=TABLE]...]`. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -12,6 +13,8 @@ int cli_eval(int argc, char **argv)
     cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
+    cli_engine_args engine = {0};
+    cli_engine_values given = {0};
     const char **wanted = xcalloc((size_t)argc + 1, sizeof *wanted);
     size_t wanted_count = 0;
     int status = EXIT_USAGE;
@@ -19,6 +22,9 @@ int cli_eval(int argc, char **argv)
         int taken = cli_take_data_option(argc, argv, &i, &data);
         if (taken < 0) goto done;
         if (taken || cli_take_strict(argv[i])) continue;
+        taken = cli_take_engine_option(argc, argv, &i, &engine);
+        if (taken < 0) goto done;
+        if (taken) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--period") || !strcmp(a, "--indicator") || !strcmp(a, "--format")) {
             const char *v = !strcmp(a, "--indicator") ? cli_option_value(argc, argv, &i)
@@ -40,6 +46,7 @@ int cli_eval(int argc, char **argv)
     }
     if (!path) { cli_usage("eval needs a spec file", NULL); goto done; }
     if (!period_text) { cli_usage("eval needs --period (e.g. --period 2025-05)", NULL); goto done; }
+    if (!cli_engine_check_args(&engine)) goto done;
 
     diag_sink diags;
     diag_init(&diags);
@@ -75,14 +82,22 @@ int cli_eval(int argc, char **argv)
         for (size_t k = 0; k < model->indicators.len; k++) indicators[count++] = model->indicators.items[k];
     size_t period_count = 0;
     period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
+    if (periods && engine.uri &&
+        !cli_engine_fetch(&engine, NULL, spec, model, indicators, count, periods, period_count, &data, &diags, &given,
+                          &status)) {
+        free(periods);
+        periods = NULL;
+    }
     if (periods) {
         run *r = run_new(spec, model, periods, period_count, &data.options, &diags);
         eval_session *session = run_session(r);
         for (size_t k = 0; k < count; k++) eval_require_indicator(session, indicators[k]);
-        if (run_execute(r)) {
+        if (run_execute(r) && (!given.values || vals_check_roster(given.values, session, &diags))) {
             size_t len;
-            char *out = eval_render(session, indicators, count, format, &len);
-            bool exact = run_finish(r);
+            char *out = eval_render_given(session, indicators, count, format, given.values ? &given.source : NULL,
+                                          &len);
+            bool complete = !given.values || vals_report_missing(given.values, &diags);
+            bool exact = run_finish(r) && complete;
             status = cli_emit_run(&diags, session, out, len, exact, NULL);
             free(out);
         } else {
@@ -96,8 +111,10 @@ int cli_eval(int argc, char **argv)
     ast_free_spec(spec);
     diag_free(&diags);
 done:
+    cli_engine_values_free(&given);
     free(wanted);
     cli_free_data_args(&data);
+    cli_free_engine_args(&engine);
     return status;
 }
 

@@ -1,6 +1,7 @@
 /* cli_score.c — `kpic score SPEC --period P|RANGE [DATA] [--format …] [-o FILE] [--bom]
- * [--summary] [--adjustments FILE]`
- * and `kpic explain SPEC --period P --staff ID [--kpi NAME] [--adjustments FILE] [DATA]`. */
+ * [--summary] [--adjustments FILE] [--values FILE | --engine URI [--table SOURCE=TABLE]...]`
+ * and `kpic explain SPEC --period P --staff ID [--kpi NAME] [--adjustments FILE]
+ * [--values FILE | --engine URI [--table SOURCE=TABLE]...] [DATA]`. */
 #include "cli.h"
 
 #include <stdio.h>
@@ -24,6 +25,23 @@ static bool read_adjustments(const char *path, const chk_model *model, diag_sink
     return false;
 }
 
+/* --engine: the values of what scoring PERIODS reads, fetched from the server into
+ * *FETCHED; false after printing why, with *STATUS. */
+static bool fetch_scored(const cli_engine_args *engine, const char *values_path, ast_spec *spec, const chk_model *model,
+                         const period_t *periods, size_t period_count, cli_data_args *data, diag_sink *diags,
+                         cli_engine_values *fetched, int *status)
+{
+    ast_decl **indicators;
+    period_t *needed;
+    size_t indicator_count, needed_count;
+    score_values_needed(model, periods, period_count, &indicators, &indicator_count, &needed, &needed_count);
+    bool ok = cli_engine_fetch(engine, values_path, spec, model, indicators, indicator_count, needed, needed_count, data,
+                               diags, fetched, status);
+    free(indicators);
+    free(needed);
+    return ok;
+}
+
 int cli_score(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL, *output = NULL, *adjustments_path = NULL, *values_path = NULL;
@@ -32,11 +50,16 @@ int cli_score(int argc, char **argv)
     cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
+    cli_engine_args engine = {0};
+    cli_engine_values fetched = {0};
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
         if (taken < 0) goto done;
         if (taken || cli_take_strict(argv[i])) continue;
+        taken = cli_take_engine_option(argc, argv, &i, &engine);
+        if (taken < 0) goto done;
+        if (taken) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--bom")) {
             bom = true;
@@ -67,6 +90,7 @@ int cli_score(int argc, char **argv)
     if (!period_text) { cli_usage("score needs --period (e.g. --period 2025-05)", NULL); goto done; }
     if (bom && format != SCORE_FORMAT_CSV) { cli_usage("--bom goes with --format csv", NULL); goto done; }
     if (summary && format != SCORE_FORMAT_CSV) { cli_usage("--summary goes with --format csv", NULL); goto done; }
+    if (!cli_engine_check_args(&engine)) goto done;
 
     diag_sink diags;
     diag_init(&diags);
@@ -82,7 +106,14 @@ int cli_score(int argc, char **argv)
                             : NULL;
     score_adjustments *adjustments = NULL;
     vals_file *values = NULL;
-    if (periods && values_path && !(values = cli_read_values(values_path, model, &data, &diags, &status))) {
+    if (periods && engine.uri) {
+        if (fetch_scored(&engine, values_path, spec, model, periods, period_count, &data, &diags, &fetched, &status)) {
+            values = fetched.values;
+        } else {
+            free(periods);
+            periods = NULL;
+        }
+    } else if (periods && values_path && !(values = cli_read_values(values_path, model, &data, &diags, &status))) {
         free(periods);
         periods = NULL;
     }
@@ -98,7 +129,8 @@ int cli_score(int argc, char **argv)
             score_result *result = score_compute(session, model, &diags);
             bool given = !values || vals_report_missing(values, &diags);
             bool adjusted = !adjustments || score_adjust_apply(result, adjustments, &diags);
-            eval_source_stats values_source = values ? vals_source(values) : (eval_source_stats){0};
+            eval_source_stats values_source = fetched.values ? fetched.source
+                                              : values ? vals_source(values) : (eval_source_stats){0};
             score_render_options opts = {path, spec, &diags, bom, summary, adjustments,
                                          values ? &values_source : NULL};
             size_t len;
@@ -114,12 +146,14 @@ int cli_score(int argc, char **argv)
         run_free(r);
     }
     score_adjust_free(adjustments);
-    vals_free(values);
+    if (!fetched.values) vals_free(values);
     free(periods);
     ast_free_spec(spec);
     diag_free(&diags);
 done:
+    cli_engine_values_free(&fetched);
     cli_free_data_args(&data);
+    cli_free_engine_args(&engine);
     return status;
 }
 
@@ -180,11 +214,16 @@ int cli_explain(int argc, char **argv)
     cli_seen seen = {.count = 0};
     cli_data_args data;
     memset(&data, 0, sizeof data);
+    cli_engine_args engine = {0};
+    cli_engine_values fetched = {0};
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
         if (taken < 0) goto done;
         if (taken || cli_take_strict(argv[i])) continue;
+        taken = cli_take_engine_option(argc, argv, &i, &engine);
+        if (taken < 0) goto done;
+        if (taken) continue;
         const char *a = argv[i];
         if (!strcmp(a, "--period") || !strcmp(a, "--staff") || !strcmp(a, "--kpi") ||
             !strcmp(a, "--adjustments") || !strcmp(a, "--values")) {
@@ -202,6 +241,7 @@ int cli_explain(int argc, char **argv)
     if (!path) { cli_usage("explain needs a spec file", NULL); goto done; }
     if (!period_text) { cli_usage("explain needs --period (e.g. --period 2025-05)", NULL); goto done; }
     if (!staff_id) { cli_usage("explain needs --staff ID (e.g. --staff s01)", NULL); goto done; }
+    if (!cli_engine_check_args(&engine)) goto done;
 
     diag_sink diags;
     diag_init(&diags);
@@ -221,7 +261,13 @@ int cli_explain(int argc, char **argv)
         periods = NULL;
     }
     if (!periods) goto free_spec;
-    if (values_path && !(values = cli_read_values(values_path, model, &data, &diags, &status))) goto free_periods;
+    if (engine.uri) {
+        /* what every role reads: the person's role is known once the roster is read */
+        if (!fetch_scored(&engine, values_path, spec, model, periods, 1, &data, &diags, &fetched, &status)) goto free_periods;
+        values = fetched.values;
+    } else if (values_path && !(values = cli_read_values(values_path, model, &data, &diags, &status))) {
+        goto free_periods;
+    }
     if (!read_adjustments(adjustments_path, model, &diags, &adjustments, &status)) goto free_periods;
 
     /* First the roster alone (nothing else is required, so no other file is read):
@@ -238,7 +284,7 @@ int cli_explain(int argc, char **argv)
     if (values && !vals_check_roster(values, roster_session, &diags)) {
         diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
         status = EXIT_ERRORS;
-        eval_free(roster_session);
+        run_free(roster_run);
         goto free_periods;
     }
     const eval_staff *roster = eval_roster(roster_session, &roster_count);
@@ -356,12 +402,14 @@ free_periods:
     free(rows);
     free(roles);
     score_adjust_free(adjustments);
-    vals_free(values);
+    if (!fetched.values) vals_free(values);
     free(periods);
 free_spec:
     ast_free_spec(spec);
     diag_free(&diags);
 done:
+    cli_engine_values_free(&fetched);
     cli_free_data_args(&data);
+    cli_free_engine_args(&engine);
     return status;
 }

@@ -107,7 +107,7 @@ int cli_sql(int argc, char **argv)
     period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
     if (periods) {
         ir_program *program = ir_program_of(spec, model);
-        sql_options o = {dialect, periods, period_count, indicators, count, tables, table_count};
+        sql_options o = {dialect, periods, period_count, indicators, count, tables, table_count, NULL};
         size_t len = 0;
         char *text = sql_render(program, model, &o, &diags, &len);
         if (text) {

@@ -624,6 +624,34 @@ static void emit_agg_deps(R *r, const ir_agg *agg)
     if (agg->member_set_agg) emit_agg(r, agg->member_set_agg);
 }
 
+/* Where the statement is now: the start or end of a region. */
+static long mark(R *r)
+{
+    return ftell(r->out);
+}
+
+/* Records that the statement from START to here is DECL's SQL, reading SOURCE's table
+ * (sql_options.regions). */
+static void region(R *r, long start, const ast_decl *decl, const ast_decl *source)
+{
+    sql_regions *rs = r->o->regions;
+    long end = ftell(r->out);
+    if (!rs || !decl || start < 0 || end <= start) return;
+    if (rs->count == rs->cap) {
+        rs->cap = rs->cap ? 2 * rs->cap : 16;
+        rs->items = xrealloc(rs->items, rs->cap * sizeof *rs->items);
+    }
+    rs->items[rs->count++] = (sql_region){(size_t)start, (size_t)end, decl, source};
+}
+
+void sql_regions_free(sql_regions *regions)
+{
+    if (!regions) return;
+    free(regions->items);
+    regions->items = NULL;
+    regions->count = regions->cap = 0;
+}
+
 static void cte_start(R *r, const char *name)
 {
     fprintf(r->out, "%s%s AS (\n", r->first_cte ? "WITH " : ",\n", name);
@@ -670,10 +698,12 @@ static void emit_keyed(R *r, const ir_agg *agg)
         r->out = saved;
         in->count_sql = arena_printf(r->mem, "  -- %s: %s\n%s", what, served, branch);
         if (in->members) {
+            long start = mark(r);
             fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT w.period, %s AS k%s\n", what, served,
                     agg->id, key, member_hash_column(r, key));
             put_from(r, agg->source, wi, &joins);
             fprintf(r->out, "  WHERE %s\n  GROUP BY w.period, %s\n)", where, key);
+            region(r, start, agg->set ? agg->set : agg->source, agg->source);
         }
     } else {
         char *slots = "";
@@ -684,9 +714,11 @@ static void emit_keyed(R *r, const ir_agg *agg)
             if (sl->u.group.kind == IR_AGG_SUM) slot = arena_printf(r->mem, "COALESCE(%s, 0)", slot);
             slots = arena_printf(r->mem, "%s,\n    %s AS s%zu", slots, slot, i);
         }
+        long start = mark(r);
         fprintf(r->out, ",\n-- the keys of %s, with what its having reads: %s\nkeys_%d AS (\n", what, served, agg->id);
         put_grouped(r, agg->source, wi, agg->per_staff, slots, key, where, &joins);
         fputs(")", r->out);
+        region(r, start, agg->set ? agg->set : agg->source, agg->source);
         rctx h = {M_HAVING, NULL, NULL, 0, false, NULL, NULL};
         const char *having = expr(r, &h, agg->having);
         in->count_sql = arena_printf(r->mem,
@@ -694,7 +726,8 @@ static void emit_keyed(R *r, const ir_agg *agg)
                                      "  FROM keys_%d k JOIN periods w ON w.period = k.period\n  WHERE %s\n"
                                      "  GROUP BY k.period, k.staff_id, k.total\n",
                                      what, served, agg->id, agg->id, having);
-        if (in->members)
+        if (in->members) {
+            start = mark(r);
             /* DISTINCT changes no row (a key is once per period in the total) but keeps
              * MariaDB from merging the CTE into the query that joins it, where the join
              * had no index */
@@ -702,6 +735,8 @@ static void emit_keyed(R *r, const ir_agg *agg)
                             "  FROM keys_%d k JOIN periods w ON w.period = k.period\n  WHERE k.total = 1 AND %s\n)",
                     what, served, agg->id, r->d == SQLD_MYSQL ? "DISTINCT " : "", member_hash_column(r, "k.k"),
                     agg->id, having);
+            region(r, start, agg->set ? agg->set : agg->source, agg->source);
+        }
     }
     free(branch);
     free(served);
@@ -727,6 +762,7 @@ static void emit_family(R *r, family *f)
         select = arena_printf(r->mem, "%s,\n    %s AS a%d", select, aggregate_sql(r, &c, agg->kind, agg->arg, agg->where),
                               agg->id);
     }
+    long start = mark(r);
     fprintf(r->out, ",\n-- %s", f->source->name);
     const win *w = &r->wins[f->win];
     if (w->w.kind != WINDOW_PERIOD) fprintf(r->out, " over %s", w->name + strlen("window_"));
@@ -749,6 +785,7 @@ static void emit_family(R *r, family *f)
     fprintf(r->out, "\nagg_%d AS (\n", f->id + 1);
     put_grouped(r, f->source, f->win, f->per_staff, select, NULL, NULL, &joins);
     fputs(")", r->out);
+    region(r, start, f->source, f->source);
 }
 
 /* Every period's bounds under window W. */
@@ -821,8 +858,10 @@ static void emit_values(R *r, size_t first, size_t count, int chunk)
     fputs("  SELECT c.period, c.staff_id, c.is_total", r->out);
     for (size_t i = 0; i < count; i++) {
         const ast_decl *ind = r->o->indicators[first + i];
+        long start = mark(r);
         fprintf(r->out, ",\n    -- %s (%s%s)\n    %s AS v%zu", ind->name, ast_unit_name(ind->u.indicator.unit),
                 ind->u.indicator.per_staff ? ", per staff" : ", team-wide", values[i], i);
+        region(r, start, ind, NULL);
     }
     fputs("\n  FROM cells c\n", r->out);
     if (r->count_refs.len)
@@ -896,9 +935,11 @@ static void emit_cells(R *r)
         cell_cols = arena_printf(r->mem, "%s, s.rc_%d", cell_cols, i);
         nulls = arena_printf(r->mem, "%s, NULL AS rc_%d", nulls, i);
     }
+    long start = mark(r);
     cte_start(r, "roster");
     fprintf(r->out, "  SELECT %s AS staff_id%s\n  FROM %s s\n)", sqld_cast(r->mem, r->d, col(r, "s", roster, id), SQLD_TEXT),
             cols, table_of(r, roster, "staff"));
+    region(r, start, roster, roster);
     cte_start(r, "cells");
     fprintf(r->out, "  SELECT r.*, s.staff_id, 0 AS is_total%s\n  FROM requested r CROSS JOIN roster s\n", cell_cols);
     fprintf(r->out, "  UNION ALL\n  SELECT r.*, %s, 1%s\n  FROM requested r\n)", null_text, nulls);
@@ -1073,7 +1114,10 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     for (size_t i = 0; i < program->aggs.len; i++) {
         if (!r.info[i].count_sql) continue;
         if (!counted) fputs(",\n-- the distinct() and set counts, one SELECT each\ncounts AS (\n", r.out);
+        long start = mark(&r);
         fprintf(r.out, "%s%s", counted ? "  UNION ALL\n" : "", r.info[i].count_sql);
+        const ir_agg *agg = program->aggs.items[i];
+        region(&r, start, agg->set ? agg->set : agg->source, agg->source);
         counted = true;
     }
     if (counted) {

@@ -728,6 +728,46 @@ vals_file *vals_read(const char *path, const chk_model *model, diag_sink *diags,
     return v;
 }
 
+vals_file *vals_begin(const char *name, const chk_model *model, diag_sink *diags)
+{
+    vals_file *v = xcalloc(1, sizeof *v);
+    v->path = xstrdup(name);
+    v->model = model;
+    v->diags = diags;
+    hmap_init(&v->index);
+    strtab_init(&v->staff_ids);
+    return v;
+}
+
+void vals_add(vals_file *v, unsigned row, const char *period, const char *indicator, const char *staff_id,
+              const char *value)
+{
+    vals_row r;
+    memset(&r, 0, sizeof r);
+    r.line = row;
+    /* an empty text is what a file's empty cell is: absent */
+    r.period = period && *period ? period : NULL;
+    r.indicator = indicator && *indicator ? indicator : NULL;
+    r.staff = staff_id && *staff_id ? staff_id : NULL;
+    r.value = value && *value ? value : NULL;
+    r.value_len = r.value ? strlen(r.value) : 0;
+    r.period_col = 1;
+    r.indicator_col = 2;
+    r.staff_col = 3;
+    r.value_col = 4;
+    add_row(v, &r);
+}
+
+vals_file *vals_end(vals_file *v)
+{
+    v->diags = NULL;
+    if (v->failed) {
+        vals_free(v);
+        return NULL;
+    }
+    return v;
+}
+
 void vals_free(vals_file *v)
 {
     if (!v) return;

@@ -271,8 +271,12 @@ void eval_write_sources_json(FILE *out, const eval_source_stats *sources, size_t
         json_write_string(out, src->path ? src->path : "");
         fputs(", \"sha256\": ", out);
         json_write_string(out, src->sha256);
-        fprintf(out, ", \"rows\": %" PRIu64 ", \"skipped\": %" PRIu64 "}", src->rows,
-                src->skipped);
+        fprintf(out, ", \"rows\": %" PRIu64 ", \"skipped\": %" PRIu64, src->rows, src->skipped);
+        if (src->server) {
+            fputs(", \"server\": ", out);
+            json_write_string(out, src->server);
+        }
+        fputc('}', out);
     }
     fputc(']', out);
 }
@@ -676,6 +680,12 @@ static eval_value session_value(void *ctx, size_t period, size_t indicator, int 
 char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
                   eval_format format, size_t *len)
 {
+    return eval_render_given(s, indicators, count, format, NULL, len);
+}
+
+char *eval_render_given(eval_session *s, ast_decl *const *indicators, size_t count, eval_format format,
+                        const eval_source_stats *given, size_t *len)
+{
     session_grid sg = {s, indicators};
     eval_grid g = {0};
     g.periods = eval_periods(s, &g.period_count);
@@ -683,7 +693,17 @@ char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
     g.indicator_count = count;
     g.staff = eval_roster(s, &g.staff_count);
     g.sources = eval_sources(s, &g.source_count);
+    eval_source_stats *all = NULL;
+    if (given) {
+        /* the values' origin stands for the sources they were computed from */
+        all = xcalloc(g.source_count + 1, sizeof *all);
+        memcpy(all, g.sources, g.source_count * sizeof *all);
+        all[g.source_count++] = *given;
+        g.sources = all;
+    }
     g.value = session_value;
     g.ctx = &sg;
-    return eval_render_grid(&g, format, len);
+    char *text = eval_render_grid(&g, format, len);
+    free(all);
+    return text;
 }
