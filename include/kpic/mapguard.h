@@ -1,4 +1,4 @@
-/* mapguard.h -- reading a file mapping that may shrink under the reader (prefix mapg_).
+/* mapguard.h — reading a file mapping that may shrink under the reader (prefix mapg_).
  *
  * Owns: the process's SIGBUS handler and the guarded regions of code that read a
  * mapping.  A file truncated while it is mapped makes the next access past its new end

@@ -1,4 +1,4 @@
-/* mapguard.c -- SIGBUS turned into a return value for guarded reads of a mapping
+/* mapguard.c — SIGBUS turned into a return value for guarded reads of a mapping
  * (see mapguard.h).
  *
  * A SIGBUS is synchronous: it arrives on the thread that touched the page, so that

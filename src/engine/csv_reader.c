@@ -673,18 +673,6 @@ static bool run_guarded(const csvr_reader *r, void (*fn)(void *), void *arg)
     return mapg_run(r->map, r->map + r->size, fn, arg);
 }
 
-typedef struct copy_job {
-    void *dst;
-    const void *src;
-    size_t len;
-} copy_job;
-
-static void copy_bytes(void *arg)
-{
-    copy_job *job = arg;
-    memcpy(job->dst, job->src, job->len);
-}
-
 /* The error for R changed while it was read, on LINE (0: none known). */
 static void file_changed(const csvr_reader *r, uint64_t line, csvr_error *err)
 {
@@ -804,8 +792,7 @@ static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
         return true;
     }
     if (r->map != NULL) {
-        copy_job job = {dst, r->map + off, len};
-        if (!run_guarded(r, copy_bytes, &job)) {
+        if (!mapg_copy(dst, r->map + off, len, r->map, r->map + r->size)) {
             file_changed(r, 0, err);
             return false;
         }
