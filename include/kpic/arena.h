@@ -15,8 +15,8 @@
 typedef struct arena_block arena_block;
 
 typedef struct arena {
-    arena_block *head;   /* block currently being filled; older blocks chained behind */
-    size_t bytes_used;   /* total handed out, for the performance notes */
+    arena_block *head; /* block currently being filled; older blocks chained behind */
+    size_t bytes_used; /* total handed out, for the performance notes */
 } arena;
 
 void arena_init(arena *a);

@@ -10,7 +10,7 @@
 #include <stddef.h>
 
 typedef struct byte_buf {
-    char *data;                /* NULL until the first byte; then NUL-terminated */
+    char *data; /* NULL until the first byte; then NUL-terminated */
     size_t len, cap;
 } byte_buf;
 

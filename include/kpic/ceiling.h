@@ -25,35 +25,37 @@
 /* One end of a range: a figure, or infinite with the reason. */
 typedef struct ceil_end {
     bool infinite;
-    dec_t value;               /* when finite */
-    const char *why;           /* when infinite: why there is no bound */
+    dec_t value;     /* when finite */
+    const char *why; /* when infinite: why there is no bound */
 } ceil_end;
 
 typedef struct ceil_range {
     ceil_end lo, hi;
-    bool known;                /* false: finite, but the figures depend on roster values
-                                  that were not given (lo/hi hold no figure then) */
+    /* false: finite, but the figures depend on roster values that were not given (lo/hi
+     * hold no figure then) */
+    bool known;
 } ceil_range;
 
 typedef struct ceil_role {
     const ast_decl *role;
-    ceil_range score;          /* the score a member can get */
-    bool has_bonus;            /* the role has a bonus line */
-    ceil_range bonus;          /* one member's bonus (rounded to 0.01 as paid); with a
-                                  roster, over the members of this role */
-    int unit_column;           /* without a roster, when the bonus is a multiple of one
-                                  roster column (staff.base_bonus × a factor): that
-                                  column's index, and per_unit is the bonus for a cell
-                                  of 1 ("at most 1.2 × base_bonus"); -1 otherwise */
+    ceil_range score; /* the score a member can get */
+    bool has_bonus;   /* the role has a bonus line */
+    /* one member's bonus (rounded to 0.01 as paid); with a roster, over the members of
+     * this role */
+    ceil_range bonus;
+    /* without a roster, when the bonus is a multiple of one roster column
+     * (staff.base_bonus × a factor): that column's index, and per_unit is the bonus for a
+     * cell of 1 ("at most 1.2 × base_bonus"); -1 otherwise */
+    int unit_column;
     ceil_range per_unit;
-    size_t members;            /* roster members of this role (with a roster) */
-    ceil_end total;            /* the most all of them can be paid together */
+    size_t members; /* roster members of this role (with a roster) */
+    ceil_end total; /* the most all of them can be paid together */
 } ceil_role;
 
 /* An end of a role's range that does not exist, and why. */
 typedef struct ceil_gap {
-    const char *what;          /* "score" or "bonus" */
-    bool high;                 /* the upper bound (else the lower) */
+    const char *what; /* "score" or "bonus" */
+    bool high;        /* the upper bound (else the lower) */
     const char *why;
 } ceil_gap;
 
@@ -64,23 +66,22 @@ size_t ceil_gaps(const ceil_role *cr, ceil_gap out[4]);
 /* Roster values, when a roster was read: per member its role and its numeric cells. */
 typedef struct ceil_roster {
     size_t count;
-    const char *(*role_of)(void *ctx, size_t member);          /* NULL or "": no role */
+    const char *(*role_of)(void *ctx, size_t member);                 /* NULL or "": no role */
     bool (*number)(void *ctx, size_t member, int column, dec_t *out); /* false: empty */
     void *ctx;
 } ceil_roster;
 
 typedef struct ceil_report {
-    arena mem;                 /* the reasons' text */
-    ceil_role *roles;          /* in declaration order */
+    arena mem;        /* the reasons' text */
+    ceil_role *roles; /* in declaration order */
     size_t role_count;
-    bool roster;               /* figures come from a roster */
-    ceil_end total;            /* the most the whole roster can be paid (with a roster) */
+    bool roster;    /* figures come from a roster */
+    ceil_end total; /* the most the whole roster can be paid (with a roster) */
 } ceil_report;
 
 /* Analyses every role of P. DIAGS gives the text of expressions for reasons; ROSTER may
  * be NULL. Free with ceil_report_free. */
-void ceil_analyze(ceil_report *out, ir_program *p, const diag_sink *diags,
-                  const ceil_roster *roster);
+void ceil_analyze(ceil_report *out, ir_program *p, const diag_sink *diags, const ceil_roster *roster);
 void ceil_report_free(ceil_report *r);
 
 /* A warning [unbounded-bonus] at the bonus line of every role whose bonus has no upper
@@ -103,8 +104,8 @@ const char *ceil_end_text(const chk_model *m, const ceil_role *r, const ceil_ran
 
 /* `kpic check --ceiling`: the table (malloc'd; *len its length). ROSTER_PATH is the
  * roster read, or NULL with ROSTER_NOTE saying why none was. */
-char *ceil_render_text(const ceil_report *r, const chk_model *m, const char *roster_path, const char *roster_note,
-                       size_t *len);
+char *ceil_render_text(const ceil_report *r, const chk_model *m, const char *roster_path,
+                       const char *roster_note, size_t *len);
 /* The `ceiling` object of `kpic check --ceiling --format json` (docs/json.md). */
 void ceil_render_json(FILE *out, const ceil_report *r, const chk_model *m, const char *roster_path);
 

@@ -55,20 +55,21 @@ typedef enum cfmt_kind {
 /* A compiled format.  Plain data (no pointers), so it is copied by value. */
 typedef struct cfmt {
     cfmt_kind kind;
-    char text[CFMT_TEXT_MAX];   /* the pattern, or the true word, as declared */
-    char text2[CFMT_TEXT_MAX];  /* CFMT_BOOL: the false word */
+    char text[CFMT_TEXT_MAX];  /* the pattern, or the true word, as declared */
+    char text2[CFMT_TEXT_MAX]; /* CFMT_BOOL: the false word */
     /* CFMT_DATE: the pattern's fields and literal runs, in order. */
     uint8_t item_count;
     struct cfmt_item {
-        uint8_t field;          /* a cfmt_field, or 0 for literal text */
-        uint8_t at, len;        /* literal text: bytes of TEXT */
+        uint8_t field;   /* a cfmt_field, or 0 for literal text */
+        uint8_t at, len; /* literal text: bytes of TEXT */
     } items[CFMT_DATE_ITEMS];
     /* CFMT_NUMBER */
-    uint8_t prefix_len;         /* TEXT[0, prefix_len) */
+    uint8_t prefix_len; /* TEXT[0, prefix_len) */
     uint8_t suffix_at, suffix_len;
-    bool fullwidth;             /* digits (and signs) are full-width */
-    char group[4], point[4];    /* the thousands separator and the decimal point as
-                                   the pattern writes them ("" when it has none) */
+    bool fullwidth; /* digits (and signs) are full-width */
+    /* the thousands separator and the decimal point as the pattern writes them ("" when it
+     * has none) */
+    char group[4], point[4];
     uint8_t group_len, point_len;
     uint8_t min_places, max_places;
 } cfmt;
@@ -81,8 +82,7 @@ bool cfmt_compile_date(const char *pattern, cfmt *out, char *why, size_t why_siz
 bool cfmt_compile_number(const char *pattern, cfmt *out, char *why, size_t why_size);
 
 /* Compiles bool words into *OUT; false with the reason in WHY. */
-bool cfmt_compile_bool(const char *true_word, const char *false_word, cfmt *out, char *why,
-                       size_t why_size);
+bool cfmt_compile_bool(const char *true_word, const char *false_word, cfmt *out, char *why, size_t why_size);
 
 /* Reads a date cell of LEN bytes at S with date format F.  DATE_OK and *OUT, or the
  * status: DATE_SYNTAX when the cell does not follow the pattern, DATE_INVALID when it

@@ -39,18 +39,18 @@ typedef struct chk_names chk_names;
 
 /* The declarations of a checked spec, by kind, for later stages. */
 typedef struct chk_model {
-    ast_grain grain;           /* `period G`; month when the spec has none */
-    const char *currency;      /* NULL when absent */
-    ast_decl *roster;          /* the staff declaration (NULL only in a spec with errors) */
-    ptr_vec sources;           /* ast_decl* DECL_SOURCE, in declaration order */
-    ptr_vec indicators;        /* ast_decl* DECL_INDICATOR */
-    ptr_vec sets;              /* ast_decl* DECL_SET */
-    ptr_vec scales;            /* ast_decl* DECL_SCALE */
-    ptr_vec roles;             /* ast_decl* DECL_ROLE */
-    ptr_vec pools;             /* ast_decl* DECL_POOL, in declaration order */
-    ptr_vec grades;            /* ast_decl* DECL_GRADES, in declaration order */
-    ptr_vec tests;             /* ast_decl* DECL_TEST, in declaration order */
-    chk_names *names;          /* every global name -> its first declaration (chk_find) */
+    ast_grain grain;      /* `period G`; month when the spec has none */
+    const char *currency; /* NULL when absent */
+    ast_decl *roster;     /* the staff declaration (NULL only in a spec with errors) */
+    ptr_vec sources;      /* ast_decl* DECL_SOURCE, in declaration order */
+    ptr_vec indicators;   /* ast_decl* DECL_INDICATOR */
+    ptr_vec sets;         /* ast_decl* DECL_SET */
+    ptr_vec scales;       /* ast_decl* DECL_SCALE */
+    ptr_vec roles;        /* ast_decl* DECL_ROLE */
+    ptr_vec pools;        /* ast_decl* DECL_POOL, in declaration order */
+    ptr_vec grades;       /* ast_decl* DECL_GRADES, in declaration order */
+    ptr_vec tests;        /* ast_decl* DECL_TEST, in declaration order */
+    chk_names *names;     /* every global name -> its first declaration (chk_find) */
 } chk_model;
 
 /* Checks spec, reporting to spec->diags. Returns the model (allocated in the spec's

@@ -86,8 +86,8 @@ bool colc_writer_add(colc_writer *w, uint64_t index, uint64_t file_end, colc_gro
 /* Finishes the file with KEY and the data file's SHA-256 and renames it into place:
  * another run sees either the old file or the whole new one, never a part.  False
  * (and nothing left behind) when any write failed.  Frees W either way. */
-bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char sha256[32],
-                        char *why, size_t why_size);
+bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char sha256[32], char *why,
+                        size_t why_size);
 
 /* Drops the temporary file and frees W.  W may be NULL. */
 void colc_writer_abort(colc_writer *w);
@@ -101,15 +101,14 @@ typedef struct colc_table colc_table;
  * changed), another format version, a bad header or directory checksum, a group out of
  * bounds (WHY says which, for a note).  The file is mapped, and read only under the
  * SIGBUS guard. */
-colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *types,
-                      size_t n_cols, char *why, size_t why_size);
+colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *types, size_t n_cols, char *why,
+                      size_t why_size);
 
 /* Like colc_open over SIZE bytes at DATA (not copied; they must outlive the table),
  * for the fuzzer and tests.  KEY NULL: any key.  With CHECK_SUMS false the checksums
  * are not verified, so that a fuzzer reaches the structural checks behind them. */
-colc_table *colc_open_bytes(const void *data, size_t size, const colc_key *key,
-                            const csvr_type *types, size_t n_cols, bool check_sums, char *why,
-                            size_t why_size);
+colc_table *colc_open_bytes(const void *data, size_t size, const colc_key *key, const csvr_type *types,
+                            size_t n_cols, bool check_sums, char *why, size_t why_size);
 
 void colc_close(colc_table *t);
 
@@ -130,10 +129,11 @@ typedef struct colc_sink {
 } colc_sink;
 
 typedef enum colc_status {
-    COLC_DONE = 0,  /* every row and bad row of the group was handed out */
-    COLC_STOPPED,   /* a callback returned false */
-    COLC_BAD,       /* the group is damaged, or the file was truncated under the run:
-                       nothing of this group was handed out; WHY says what */
+    COLC_DONE = 0, /* every row and bad row of the group was handed out */
+    COLC_STOPPED,  /* a callback returned false */
+    /* the group is damaged, or the file was truncated under the run: nothing of this group
+     * was handed out; WHY says what */
+    COLC_BAD,
 } colc_status;
 
 /* Replays group I's rows and bad rows in their order in the file, filling error paths
@@ -150,7 +150,7 @@ colc_status colc_replay(const colc_table *t, size_t i, const char *path, const c
 typedef struct colc_dir_stats {
     uint64_t files, bytes;
     uint64_t temporary_files, temporary_bytes;
-    int64_t oldest, newest;   /* last use (the file's mtime, seconds) */
+    int64_t oldest, newest; /* last use (the file's mtime, seconds) */
 } colc_dir_stats;
 
 /* Counts the cache files of DIR (none when it does not exist); false when it cannot be

@@ -159,43 +159,42 @@ typedef struct csvr_cell {
 
 /* Flags for csvr_open. */
 enum {
-    CSVR_NO_HASH = 1u << 0,        /* skip the SHA-256 (csvr_sha256_hex then fails) */
-    CSVR_HASH_IN_THREAD = 1u << 1, /* csvr_read hashes on a helper thread, alongside
-                                      the parse, instead of inline (chunks are
-                                      always hashed by the threads parsing them) */
-    CSVR_MISSING_COLUMNS_OK = 1u << 2, /* a wanted column the header lacks is not an
-                                      error for csvr_open: its cells are always null,
-                                      and the caller reports what is missing (the
-                                      header is listed by csvr_header_name) */
-    CSVR_READ_AGAIN = 1u << 3,     /* the caller has read this file before: a pipe
-                                      or device cannot be read again, so csvr_open
-                                      fails (CSVR_ERR_IO) instead of reading what is
-                                      left of it */
+    CSVR_NO_HASH = 1u << 0, /* skip the SHA-256 (csvr_sha256_hex then fails) */
+    /* csvr_read hashes on a helper thread, alongside the parse, instead of inline (chunks
+     * are always hashed by the threads parsing them) */
+    CSVR_HASH_IN_THREAD = 1u << 1,
+    /* a wanted column the header lacks is not an error for csvr_open: its cells are always
+     * null, and the caller reports what is missing (the header is listed by
+     * csvr_header_name) */
+    CSVR_MISSING_COLUMNS_OK = 1u << 2,
+    /* the caller has read this file before: a pipe or device cannot be read again, so
+     * csvr_open fails (CSVR_ERR_IO) instead of reading what is left of it */
+    CSVR_READ_AGAIN = 1u << 3,
 };
 
 typedef enum csvr_error_kind {
     CSVR_ERR_NONE = 0,
-    CSVR_ERR_IO,       /* cannot open, stat or read the file */
-    CSVR_ERR_NOMEM,    /* out of memory */
-    CSVR_ERR_HEADER,   /* no header, duplicate names, a wanted column missing */
-    CSVR_ERR_CELL,     /* a wanted cell does not convert to its type */
-    CSVR_ERR_RAGGED,   /* a record with more or fewer fields than the header */
-    CSVR_ERR_QUOTE,    /* a quoted field still open at the end of the file, or
-                          text after a closing quote */
-    CSVR_ERR_USAGE,    /* the API was misused (bad column list, reader reused) */
-    CSVR_ERR_TOO_LONG, /* a record of a stream longer than CSVR_RECORD_MAX, or a stream
-                          in a declared encoding longer than
-                          CSVR_ENCODED_STREAM_MAX */
+    CSVR_ERR_IO,     /* cannot open, stat or read the file */
+    CSVR_ERR_NOMEM,  /* out of memory */
+    CSVR_ERR_HEADER, /* no header, duplicate names, a wanted column missing */
+    CSVR_ERR_CELL,   /* a wanted cell does not convert to its type */
+    CSVR_ERR_RAGGED, /* a record with more or fewer fields than the header */
+    /* a quoted field still open at the end of the file, or text after a closing quote */
+    CSVR_ERR_QUOTE,
+    CSVR_ERR_USAGE, /* the API was misused (bad column list, reader reused) */
+    /* a record of a stream longer than CSVR_RECORD_MAX, or a stream in a declared encoding
+     * longer than CSVR_ENCODED_STREAM_MAX */
+    CSVR_ERR_TOO_LONG,
     CSVR_ERR_INTERNAL, /* a broken internal invariant (a bug: please report) */
     CSVR_ERR_ENCODING, /* bytes not valid in the file's declared encoding */
-    CSVR_ERR_CHANGED,  /* a regular file truncated, grown or rewritten while it was
-                          read (its size, mtime or ctime moved): the records read
-                          cannot be trusted; line: where the pass was, or 0 */
-    CSVR_ERR_CACHE,    /* a pass replayed from the column cache met a cache group that
-                          is damaged, or the cache file was truncated or rewritten while
-                          it was replayed: the rows delivered so far must be dropped and
-                          the file read again with CSVR_CACHE_REBUILD (csvr_cache_note
-                          says why, for a note: this is no error of the data) */
+    /* a regular file truncated, grown or rewritten while it was read (its size, mtime or
+     * ctime moved): the records read cannot be trusted; line: where the pass was, or 0 */
+    CSVR_ERR_CHANGED,
+    /* a pass replayed from the column cache met a cache group that is damaged, or the
+     * cache file was truncated or rewritten while it was replayed: the rows delivered so
+     * far must be dropped and the file read again with CSVR_CACHE_REBUILD (csvr_cache_note
+     * says why, for a note: this is no error of the data) */
+    CSVR_ERR_CACHE,
 } csvr_error_kind;
 
 /* The longest record a file that is not a regular file (a pipe, /dev/stdin) may
@@ -207,7 +206,7 @@ typedef enum csvr_error_kind {
  * memory (csvr_open_encoded). */
 #define CSVR_ENCODED_STREAM_MAX (256u << 20)
 
-#define CSVR_PATH_MAX 4096
+#define CSVR_PATH_MAX    4096
 #define CSVR_MESSAGE_MAX 1024
 
 /* A plain error description.  Strings are truncated to fit, never overflowed. */
@@ -217,8 +216,8 @@ typedef struct csvr_error {
     uint64_t line;            /* 1-based line where the record starts; 0: the whole file */
     uint64_t field;           /* 1-based field number in the record; 0: none */
     int column;               /* index into the wanted columns, or -1 */
-    char message[CSVR_MESSAGE_MAX]; /* e.g. bad money value "12,3x" in column 'amount':
-                                       not a decimal number */
+    /* e.g. bad money value "12,3x" in column 'amount': not a decimal number */
+    char message[CSVR_MESSAGE_MAX];
 } csvr_error;
 
 /* Formats E as one diagnostic line, without a newline:
@@ -233,9 +232,9 @@ struct csvr_pass; /* private: the state of one pass over a range of records */
 
 /* A good record as delivered to the row callback. */
 typedef struct csvr_row {
-    const csvr_cell *cells;  /* one per wanted column, in the order given to csvr_open */
-    struct csvr_pass *pass;  /* private */
-    uint64_t record;         /* private: index of the record within its pass */
+    const csvr_cell *cells; /* one per wanted column, in the order given to csvr_open */
+    struct csvr_pass *pass; /* private */
+    uint64_t record;        /* private: index of the record within its pass */
 } csvr_row;
 
 /* The 1-based line on which ROW's record starts.  Computed on demand (it scans
@@ -287,15 +286,14 @@ typedef enum csvr_status {
  * lacks a wanted column (the message names it and lists the header).  FLAGS is
  * a combination of CSVR_NO_HASH and CSVR_HASH_IN_THREAD.  The file contents are
  * not read beyond the header until a pass runs. */
-csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wanted,
-                       unsigned flags, csvr_error *err);
+csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wanted, unsigned flags,
+                       csvr_error *err);
 
 /* Like csvr_open, but reads SIZE bytes at DATA (not copied: they must stay valid
  * and unchanged until csvr_close).  NAME is used in messages in place of a path.
  * Used by tests and the fuzzer. */
-csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
-                              const csvr_column *wanted, size_t n_wanted, unsigned flags,
-                              csvr_error *err);
+csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size, const csvr_column *wanted,
+                              size_t n_wanted, unsigned flags, csvr_error *err);
 
 /* Like csvr_open, for a file written in ENCODING (an iconv name; NULL or UTF-8: the
  * same as csvr_open).  The whole file is read and converted to UTF-8 in memory
@@ -305,9 +303,8 @@ csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
  * skips it).  A stream (a pipe) is read whole here, up to CSVR_ENCODED_STREAM_MAX
  * bytes: a longer one is a CSVR_ERR_TOO_LONG error, with no line.  A byte sequence that is not valid in ENCODING is a CSVR_ERR_ENCODING
  * error on its line that names the encoding the file looks like. */
-csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
-                               const csvr_column *wanted, size_t n_wanted, unsigned flags,
-                               csvr_error *err);
+csvr_reader *csvr_open_encoded(const char *path, const char *encoding, const csvr_column *wanted,
+                               size_t n_wanted, unsigned flags, csvr_error *err);
 
 /* Releases R and everything it owns.  R may be NULL. */
 void csvr_close(csvr_reader *r);
@@ -363,11 +360,12 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err);
 
 /* A range of whole records of R's data, to be parsed on its own. */
 typedef struct csvr_chunk {
-    uint64_t begin, end;  /* byte offsets in the file: [begin, end) */
-    uint64_t first_line;  /* the physical line on which BEGIN lies */
-    uint64_t index;       /* 0, 1, 2 ... in file order */
-    unsigned char *data;  /* private: the chunk's bytes, read by csvr_next_chunk and
-                             released by csvr_read_chunk or csvr_chunk_discard */
+    uint64_t begin, end; /* byte offsets in the file: [begin, end) */
+    uint64_t first_line; /* the physical line on which BEGIN lies */
+    uint64_t index;      /* 0, 1, 2 ... in file order */
+    /* private: the chunk's bytes, read by csvr_next_chunk and released by csvr_read_chunk
+     * or csvr_chunk_discard */
+    unsigned char *data;
 } csvr_chunk;
 
 typedef enum csvr_plan {
@@ -385,8 +383,7 @@ typedef enum csvr_plan {
  * csvr_chunk_discard.  Not thread-safe: callers that plan from several threads
  * must hold a lock around this call; planning is several times faster than
  * parsing, so one lock does not starve the workers. */
-csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
-                          csvr_error *err);
+csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out, csvr_error *err);
 
 /* Parses the records of CHUNK (from csvr_next_chunk on R) like csvr_read does,
  * with line numbers true to the file, and releases its bytes.  Several threads
@@ -398,8 +395,7 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
  * until every earlier chunk has been hashed by its own csvr_read_chunk.  So a
  * thread must not hold a planned chunk unread while it reads a later one, and
  * all chunks hashed means the digest is complete. */
-csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handlers *h,
-                            csvr_error *err);
+csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handlers *h, csvr_error *err);
 
 /* Releases a planned chunk that will not be parsed (a pass given up), and gives
  * up the digest: later csvr_read_chunk calls no longer wait to hash. */
@@ -426,8 +422,9 @@ void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_t
  * csvr_set_format, before the pass; false when a pass has started or out of memory. */
 enum {
     CSVR_CACHE_VERIFY = 1u << 0,
-    CSVR_CACHE_REBUILD = 1u << 1, /* never replay: read the file and write a new cache
-                                     (after a replay that ended with CSVR_ERR_CACHE) */
+    /* never replay: read the file and write a new cache (after a replay that ended with
+     * CSVR_ERR_CACHE) */
+    CSVR_CACHE_REBUILD = 1u << 1,
 };
 bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags);
 

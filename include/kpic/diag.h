@@ -21,7 +21,7 @@
 
 /* A half-open byte range [start, end) of one loaded file. */
 typedef struct kp_span {
-    uint32_t file;   /* index into the sink's files; DIAG_NO_FILE for none */
+    uint32_t file; /* index into the sink's files; DIAG_NO_FILE for none */
     uint32_t start;
     uint32_t end;
 } kp_span;
@@ -33,8 +33,8 @@ typedef enum diag_severity { DIAG_ERROR, DIAG_WARNING, DIAG_NOTE } diag_severity
 typedef enum diag_format { DIAG_FORMAT_TEXT, DIAG_FORMAT_JSON, DIAG_FORMAT_SARIF } diag_format;
 
 typedef struct diag_file {
-    char *path;            /* as the user named it (or as resolved from an import) */
-    char *text;            /* the whole file, NUL-terminated; owned by the sink */
+    char *path; /* as the user named it (or as resolved from an import) */
+    char *text; /* the whole file, NUL-terminated; owned by the sink */
     size_t len;
     uint32_t *line_starts; /* byte offset of each line's first byte */
     size_t line_count;
@@ -47,12 +47,12 @@ typedef struct diag_note_entry {
 
 typedef struct diagnostic {
     diag_severity severity;
-    const char *code;      /* stable rule id, e.g. "undefined-name"; SARIF ruleId */
+    const char *code; /* stable rule id, e.g. "undefined-name"; SARIF ruleId */
     kp_span span;
     char *message;
-    ptr_vec hints;         /* char*: "did you mean 'buyers'?" */
-    ptr_vec notes;         /* diag_note_entry*: related locations ("first defined here") */
-    size_t seq;            /* report order, to keep sorting stable */
+    ptr_vec hints; /* char*: "did you mean 'buyers'?" */
+    ptr_vec notes; /* diag_note_entry*: related locations ("first defined here") */
+    size_t seq;    /* report order, to keep sorting stable */
     /* A location outside the loaded specs (a CSV data file): path:line:field. Used
      * when span.file is DIAG_NO_FILE; ext_line 0 means the file as a whole. */
     const char *ext_path;
@@ -60,10 +60,10 @@ typedef struct diagnostic {
 } diagnostic;
 
 typedef struct diag_sink {
-    arena mem;             /* messages, hints, notes */
+    arena mem; /* messages, hints, notes */
     diag_file *files;
     size_t file_count, file_cap;
-    ptr_vec diags;         /* diagnostic* */
+    ptr_vec diags; /* diagnostic* */
     size_t errors, warnings;
 } diag_sink;
 
@@ -88,19 +88,16 @@ const diag_file *diag_get_file(const diag_sink *s, uint32_t file);
 const char *diag_span_text(const diag_sink *s, kp_span span, arena *mem);
 
 /* 1-based line and character column of a byte offset. */
-void diag_position(const diag_sink *s, uint32_t file, uint32_t offset,
-                   unsigned *line, unsigned *column);
+void diag_position(const diag_sink *s, uint32_t file, uint32_t offset, unsigned *line, unsigned *column);
 
 /* Records a diagnostic and returns it so hints and notes can be attached. */
-diagnostic *diag_report(diag_sink *s, diag_severity sev, kp_span span, const char *code,
-                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+diagnostic *diag_report(diag_sink *s, diag_severity sev, kp_span span, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
 /* A diagnostic about a data file: printed as path:line:col (col is the CSV field
  * number), or path:line, or path alone when line is 0. */
-diagnostic *diag_report_data(diag_sink *s, diag_severity sev, const char *path, unsigned line,
-                             unsigned col, const char *code, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
-void diag_hint(diag_sink *s, diagnostic *d, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
+diagnostic *diag_report_data(diag_sink *s, diag_severity sev, const char *path, unsigned line, unsigned col,
+                             const char *code, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
+void diag_hint(diag_sink *s, diagnostic *d, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void diag_note(diag_sink *s, diagnostic *d, kp_span span, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

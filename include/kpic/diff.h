@@ -52,7 +52,8 @@ size_t diff_ceilings(diff_report *r, const ceil_report *old_ceiling, const chk_m
  * bonuses overflows (nothing must be written then): a spec's own total is reported by
  * its scorer in that spec's sink, a sum or change only diff computes in NEW_DIAGS. */
 bool diff_results(diff_report *r, const char *period_text, eval_session *old_session, chk_model *old_model,
-                  diag_sink *old_diags, eval_session *new_session, chk_model *new_model, diag_sink *new_diags);
+                  diag_sink *old_diags, eval_session *new_session, chk_model *new_model,
+                  diag_sink *new_diags);
 
 /* Applies A (may be NULL; not owned, must outlive R's diff_results) to the statements of
  * both specs in diff_results, after each is scored: the same hand decisions on both
@@ -82,8 +83,7 @@ bool diff_is_revision_path(const char *arg);
  * (a usage error); otherwise as ast_load_spec (NULL when the main file is not in the
  * revision, with the error in DIAGS). OPTIONS (may be NULL) give the folders the spec
  * may read beyond its project root; their read hook is replaced by git's. */
-ast_spec *diff_load_revision(diag_sink *diags, const char *arg, const ast_load_options *options,
-                             char **why);
+ast_spec *diff_load_revision(diag_sink *diags, const char *arg, const ast_load_options *options, char **why);
 
 /* Loads a spec whose main file is read from stdin, named `<stdin>`: its relative imports
  * and data paths resolve against the current directory. NULL when stdin cannot be

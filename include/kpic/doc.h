@@ -21,7 +21,7 @@ typedef enum doc_format { DOC_FORMAT_MD, DOC_FORMAT_HTML } doc_format;
 /* The document of a spec that checked without errors (malloc'd, NUL-terminated; *len
  * its length). SPEC_PATH is the path shown in the title. The same spec gives the same
  * bytes. */
-char *doc_render(ast_spec *spec, const chk_model *model, const char *spec_path,
-                 doc_format format, size_t *len);
+char *doc_render(ast_spec *spec, const chk_model *model, const char *spec_path, doc_format format,
+                 size_t *len);
 
 #endif

@@ -41,34 +41,37 @@ typedef struct eval_data_override {
 typedef struct eval_options {
     const eval_data_override *overrides;
     size_t override_count;
-    const char *data_dir;      /* resolve relative source paths here instead of the spec's folder */
+    const char *data_dir; /* resolve relative source paths here instead of the spec's folder */
     bool skip_bad_rows;
-    const char *rejects_path;  /* with skip_bad_rows: every skipped row and its reason */
-    int threads;               /* 0: the number of cores */
-    size_t chunk_bytes;        /* bytes per chunk when threads split a file; 0: 8 MiB.
-                                  Small values exist for tests of chunk boundaries. */
-    bool progress;             /* a progress line on stderr (the CLI decides: terminal, not --quiet) */
+    const char *rejects_path; /* with skip_bad_rows: every skipped row and its reason */
+    int threads;              /* 0: the number of cores */
+    /* bytes per chunk when threads split a file; 0: 8 MiB. Small values exist for tests of
+     * chunk boundaries. */
+    size_t chunk_bytes;
+    bool progress; /* a progress line on stderr (the CLI decides: terminal, not --quiet) */
     /* Not NULL: every indicator's value comes from here (`--values FILE`, values.h),
      * and eval_execute reads the roster only, no source. STAFF_ID is NULL for the
      * total (and for a team-wide indicator). */
     eval_value (*given_values)(void *ctx, const ast_decl *indicator, period_t period, const char *staff_id);
     void *given_values_ctx;
-    const char *cache_dir;     /* the column cache's directory (csv_reader.h); NULL: no cache */
-    bool verify_data;          /* hash each file even when its cache is used, and refuse a
-                                  cache whose recorded SHA-256 differs */
+    const char *cache_dir; /* the column cache's directory (csv_reader.h); NULL: no cache */
+    /* hash each file even when its cache is used, and refuse a cache whose recorded
+     * SHA-256 differs */
+    bool verify_data;
 } eval_options;
 
 /* What was read from one source, for audit (docs/json.md `sources`). */
 typedef struct eval_source_stats {
-    const char *name;          /* "staff" for the roster */
-    const char *path;          /* as resolved and opened */
+    const char *name; /* "staff" for the roster */
+    const char *path; /* as resolved and opened */
     char sha256[65];
-    uint64_t rows;             /* data rows accepted */
-    uint64_t skipped;          /* rows rejected under --skip-bad-rows */
-    uint64_t outside_periods;  /* accepted rows whose time cell is empty */
-    bool read;                 /* false: no requested expression needed it */
-    const char *server;        /* values computed by a database server (--engine): its
-                                  name and version, as it reports them; NULL for a file */
+    uint64_t rows;            /* data rows accepted */
+    uint64_t skipped;         /* rows rejected under --skip-bad-rows */
+    uint64_t outside_periods; /* accepted rows whose time cell is empty */
+    bool read;                /* false: no requested expression needed it */
+    /* values computed by a database server (--engine): its name and version, as it reports
+     * them; NULL for a file */
+    const char *server;
 } eval_source_stats;
 
 /* One roster row. A person who changed roles has a row per role (docs/language.md §3
@@ -76,24 +79,25 @@ typedef struct eval_source_stats {
  * are the person's, computed once for the id (over the whole period). */
 typedef struct eval_staff {
     const char *id;
-    const char *name;          /* NULL without a name column */
+    const char *name; /* NULL without a name column */
     const char *role;
     bool has_start, has_end;
-    date_t start, end;         /* employment [start, end), whatever the roster's convention */
-    bool end_is_last_day;      /* the roster's end cell is the last day employed
-                                  (`convention "last_day"`): it reads end − 1 */
-    unsigned long line;        /* the roster file line its record starts on */
-    int first_row;             /* the first roster row of this id (itself when it is) */
-    int next_row;              /* the next roster row of this id, -1 after the last */
-    int id_rows;               /* how many roster rows this id has (1 for most people) */
+    date_t start, end; /* employment [start, end), whatever the roster's convention */
+    /* the roster's end cell is the last day employed (`convention "last_day"`): it reads
+     * end − 1 */
+    bool end_is_last_day;
+    unsigned long line; /* the roster file line its record starts on */
+    int first_row;      /* the first roster row of this id (itself when it is) */
+    int next_row;       /* the next roster row of this id, -1 after the last */
+    int id_rows;        /* how many roster rows this id has (1 for most people) */
 } eval_staff;
 
 typedef struct eval_session eval_session;
 
 /* A session over a checked spec (the sink must hold no errors) for the given periods,
  * which must all have the spec's grain. */
-eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods,
-                       size_t period_count, const eval_options *options, diag_sink *diags);
+eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods, size_t period_count,
+                       const eval_options *options, diag_sink *diags);
 void eval_free(eval_session *s);
 
 /* Marks an expression (and everything it references) as needed. Call before

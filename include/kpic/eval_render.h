@@ -14,13 +14,18 @@
 
 /* EVAL_FORMAT_VALUES: the values file `--values` reads and `kpic sql`'s query returns,
  * `period,indicator,staff_id,value`, every number exact (docs/cli.md). */
-typedef enum eval_format { EVAL_FORMAT_TABLE, EVAL_FORMAT_JSON, EVAL_FORMAT_CSV, EVAL_FORMAT_VALUES } eval_format;
+typedef enum eval_format {
+    EVAL_FORMAT_TABLE,
+    EVAL_FORMAT_JSON,
+    EVAL_FORMAT_CSV,
+    EVAL_FORMAT_VALUES
+} eval_format;
 
 /* Writes the values of the given indicators for every period of the session into a
  * malloc'd buffer (*len bytes), in the format of docs/json.md (JSON) or the table and
  * CSV layouts of docs/cli.md. */
-char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
-                  eval_format format, size_t *len);
+char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count, eval_format format,
+                  size_t *len);
 /* eval_render for values computed elsewhere (eval_options.given_values): GIVEN, where
  * they came from, is listed among the sources after the roster. */
 char *eval_render_given(eval_session *s, ast_decl *const *indicators, size_t count, eval_format format,

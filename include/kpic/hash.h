@@ -19,11 +19,11 @@
  * evaluator's large tables (distinct keys) nearly every probe is a cache miss. */
 typedef struct hmap_slot {
     uint64_t key;
-    uint32_t val;       /* HMAP_NONE marks an empty slot */
+    uint32_t val; /* HMAP_NONE marks an empty slot */
 } hmap_slot;
 
 typedef struct hmap {
-    hmap_slot *slots;   /* cap of them; iterate and skip val == HMAP_NONE */
+    hmap_slot *slots; /* cap of them; iterate and skip val == HMAP_NONE */
     size_t cap, len;
 } hmap;
 
@@ -43,17 +43,17 @@ uint64_t hash_u64(uint64_t x);
  * Each slot keeps 32 bits of the string's hash beside its id, so a probe that meets
  * another string is rejected without touching that string (two cache misses fewer). */
 typedef struct strtab_slot {
-    uint32_t id1;       /* id + 1; 0 marks an empty slot */
-    uint32_t tag;       /* the hash's high 32 bits */
+    uint32_t id1; /* id + 1; 0 marks an empty slot */
+    uint32_t tag; /* the hash's high 32 bits */
 } strtab_slot;
 
 typedef struct strtab_entry {
-    const char *str;    /* NUL-terminated, in mem */
+    const char *str; /* NUL-terminated, in mem */
     size_t len;
 } strtab_entry;
 
 typedef struct strtab {
-    arena mem;          /* the strings */
+    arena mem;             /* the strings */
     strtab_entry *entries; /* id → string */
     size_t count, entries_cap;
     strtab_slot *slots;

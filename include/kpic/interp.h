@@ -42,14 +42,14 @@ typedef struct interp_leaves {
 
 struct interp_env {
     const interp_leaves *leaves;
-    void *ctx;                 /* the leaves' state */
-    period_t period;           /* the period evaluated for (shifts change it) */
-    int group;                 /* roster index, or -1 for the company */
-    const void *kpi;           /* the leaves' kpi context, or NULL */
+    void *ctx;       /* the leaves' state */
+    period_t period; /* the period evaluated for (shifts change it) */
+    int group;       /* roster index, or -1 for the company */
+    const void *kpi; /* the leaves' kpi context, or NULL */
     /* the row being read (IR_COLUMN), or NULL outside a pass */
     const csvr_cell *cells;
     const ast_decl *source;
-    const void *slots;         /* inside `having`: the group's accumulators (leaves') */
+    const void *slots; /* inside `having`: the group's accumulators (leaves') */
 };
 
 /* N's value in ENV into OUT. */

@@ -49,167 +49,183 @@ typedef struct ir_agg ir_agg;
 
 typedef enum ir_kind {
     /* -- literals: never null -- */
-    IR_NUMBER,          /* u.number: an exact decimal; a percentage is already its
-                           fraction (25% is 0.25), dim says how it is shown */
-    IR_DATE,            /* u.date */
-    IR_TEXT,            /* u.text: the decoded string, u.text_len bytes */
-    IR_BOOL,            /* u.boolean */
-    IR_NULL,            /* a value known to be null: only where the checker left a node
-                           unresolved, which a spec without errors never has */
+    /* u.number: an exact decimal; a percentage is already its fraction (25% is 0.25), dim
+     * says how it is shown */
+    IR_NUMBER,
+    IR_DATE, /* u.date */
+    IR_TEXT, /* u.text: the decoded string, u.text_len bytes */
+    IR_BOOL, /* u.boolean */
+    /* a value known to be null: only where the checker left a node unresolved, which a
+     * spec without errors never has */
+    IR_NULL,
 
     /* -- leaves read from the environment -- */
-    IR_COLUMN,          /* a cell of the current row of u.column.source: column index
-                           u.column.index, declared type u.column.type. Only inside an
-                           aggregate's argument or where (the row being aggregated).
-                           Null when the cell is empty. */
-    IR_STAFF_COLUMN,    /* staff.COL: the roster cell u.column.index of the staff member
-                           being evaluated (u.column.source is the roster). Null for the
-                           company total or an empty cell. */
-    IR_PERIOD_START,    /* period.start / period.end: the first day of the period being */
-    IR_PERIOD_END,      /* evaluated (after any shift) and the first day AFTER it
-                           (exclusive, docs/language.md §4.7), dates */
-    IR_INDICATOR,       /* the value of indicator u.decl for the current period and
-                           staff member (the team total when the indicator is not per
-                           staff); its body is ir_indicator(program, u.decl) */
-    IR_AGGREGATE,       /* the finished value of interned aggregate u.agg over its window
-                           for the current period: per staff member when this node is
-                           per_staff and the aggregate is, else the total. count and
-                           sum over no rows are 0; avg/min/max over none are null;
-                           distinct and a set (count(SET)) give the number of keys */
-    IR_GROUP_AGGREGATE, /* inside a `having`: the aggregate u.group.kind over the rows
-                           of the group (the rows sharing one key of the enclosing
-                           distinct or set), of u.group.arg, counting only rows where
-                           u.group.where holds; its accumulator is slot u.group.slot of
-                           the enclosing aggregate (ir_agg.slots) */
-    IR_ROWS,            /* how many rows aggregate u.agg ranged over: the rows of its
-                           source in its window that pass its where (before any
-                           having); computed as the interned count u.agg->rows. Never
-                           written by users: explain asks for it (ir_agg.rows_node) */
-    IR_VALUE,           /* the kpi context (a role's points, targets, gates, bonus): */
-    IR_TARGET,          /* the kpi's value, target, achievement (value / target), */
-    IR_ACHIEVEMENT,     /* the staff member's employed fraction of the period (0..1), */
-    IR_EMPLOYED,        /* and the role's score (bonus and gates). Null when the */
-    IR_SCORE,           /* context has no such value (no target, target 0, …). */
+    /* a cell of the current row of u.column.source: column index u.column.index, declared
+     * type u.column.type. Only inside an aggregate's argument or where (the row being
+     * aggregated). Null when the cell is empty. */
+    IR_COLUMN,
+    /* staff.COL: the roster cell u.column.index of the staff member being evaluated
+     * (u.column.source is the roster). Null for the company total or an empty cell. */
+    IR_STAFF_COLUMN,
+    IR_PERIOD_START, /* period.start / period.end: the first day of the period being */
+    /* evaluated (after any shift) and the first day AFTER it (exclusive, docs/language.md
+     * §4.7), dates */
+    IR_PERIOD_END,
+    /* the value of indicator u.decl for the current period and staff member (the team
+     * total when the indicator is not per staff); its body is ir_indicator(program,
+     * u.decl) */
+    IR_INDICATOR,
+    /* the finished value of interned aggregate u.agg over its window for the current
+     * period: per staff member when this node is per_staff and the aggregate is, else the
+     * total. count and sum over no rows are 0; avg/min/max over none are null; distinct
+     * and a set (count(SET)) give the number of keys */
+    IR_AGGREGATE,
+    /* inside a `having`: the aggregate u.group.kind over the rows of the group (the rows
+     * sharing one key of the enclosing distinct or set), of u.group.arg, counting only
+     * rows where u.group.where holds; its accumulator is slot u.group.slot of the
+     * enclosing aggregate (ir_agg.slots) */
+    IR_GROUP_AGGREGATE,
+    /* how many rows aggregate u.agg ranged over: the rows of its source in its window that
+     * pass its where (before any having); computed as the interned count u.agg->rows.
+     * Never written by users: explain asks for it (ir_agg.rows_node) */
+    IR_ROWS,
+    IR_VALUE,       /* the kpi context (a role's points, targets, gates, bonus): */
+    IR_TARGET,      /* the kpi's value, target, achievement (value / target), */
+    IR_ACHIEVEMENT, /* the staff member's employed fraction of the period (0..1), */
+    IR_EMPLOYED,    /* and the role's score (bonus and gates). Null when the */
+    IR_SCORE,       /* context has no such value (no target, target 0, …). */
 
     /* -- operators: null in → null out unless said -- */
-    IR_NEG,             /* -a */
-    IR_NOT,             /* not a: null stays null */
-    IR_ADD,             /* a + b, a - b, a * b: exact; a result outside the decimal */
-    IR_SUB,             /* range fails the run with an overflow error located at the */
-    IR_MUL,             /* node's span */
-    IR_DIV,             /* a / b, exact to 18 places; b = 0 gives null (as in SQL) */
-    IR_EQ, IR_NE,       /* comparisons of two values of one type (numbers, dates, */
-    IR_LT, IR_LE,       /* texts bytewise, booleans false < true); null if either */
-    IR_GT, IR_GE,       /* is null */
-    IR_AND,             /* three-valued (SQL): false and null = false, else null wins */
-    IR_OR,              /* true or null = true, else null wins */
-    IR_IF,              /* if a then b else c: c when a is false OR null */
-    IR_IN_LIST,         /* a in (items…): null when a is null; true when a equals an
-                           item; else null when some item is null; else false */
-    IR_IN_SET,          /* a in SET: null when a is null; else whether a is one of the
-                           keys of set aggregate u.agg in the current period (a row
-                           condition: the set must be finished before the rows are read) */
-    IR_IN_PERIOD,       /* a in period: a (a date) lies in the current period */
+    IR_NEG, /* -a */
+    IR_NOT, /* not a: null stays null */
+    IR_ADD, /* a + b, a - b, a * b: exact; a result outside the decimal */
+    IR_SUB, /* range fails the run with an overflow error located at the */
+    IR_MUL, /* node's span */
+    IR_DIV, /* a / b, exact to 18 places; b = 0 gives null (as in SQL) */
+    IR_EQ,
+    IR_NE, /* comparisons of two values of one type (numbers, dates, */
+    IR_LT,
+    IR_LE, /* texts bytewise, booleans false < true); null if either */
+    IR_GT,
+    IR_GE,  /* is null */
+    IR_AND, /* three-valued (SQL): false and null = false, else null wins */
+    IR_OR,  /* true or null = true, else null wins */
+    IR_IF,  /* if a then b else c: c when a is false OR null */
+    /* a in (items…): null when a is null; true when a equals an item; else null when some
+     * item is null; else false */
+    IR_IN_LIST,
+    /* a in SET: null when a is null; else whether a is one of the keys of set aggregate
+     * u.agg in the current period (a row condition: the set must be finished before the
+     * rows are read) */
+    IR_IN_SET,
+    IR_IN_PERIOD,          /* a in period: a (a date) lies in the current period */
     IR_IN_PREVIOUS_PERIOD, /* a in previous period: in the period just before it */
-    IR_BEFORE_PERIOD,   /* a before period: before the current period's first day.
-                           All three are null when a is null. */
+    /* a before period: before the current period's first day. All three are null when a is
+     * null. */
+    IR_BEFORE_PERIOD,
 
     /* -- functions -- */
-    IR_ABS,             /* abs(a) */
-    IR_ROUND,           /* round(a, u.places): half away from zero to u.places (0..18) */
-    IR_DAYS,            /* days(a, b): b − a in days (a number, dim days) */
-    IR_MIN, IR_MAX,     /* min(a, b), max(a, b): two numbers or two dates; null if
-                           either is null; the first when they are equal */
-    IR_SCALE,           /* the points of scale u.decl for number a: the row whose interval
-                           holds a (a constant, or linear between the row's from and to);
-                           null when a is null or lies in no interval (a warning) */
+    IR_ABS,   /* abs(a) */
+    IR_ROUND, /* round(a, u.places): half away from zero to u.places (0..18) */
+    IR_DAYS,  /* days(a, b): b − a in days (a number, dim days) */
+    /* min(a, b), max(a, b): two numbers or two dates; null if either is null; the first
+     * when they are equal */
+    IR_MIN,
+    IR_MAX,
+    /* the points of scale u.decl for number a: the row whose interval holds a (a constant,
+     * or linear between the row's from and to); null when a is null or lies in no interval
+     * (a warning) */
+    IR_SCALE,
 
     /* -- shifts in time: a evaluated for another period -- */
-    IR_PREVIOUS,        /* previous(a): a for the period before the current one */
-    IR_LAST_YEAR,       /* last_year(a): a for the same period a year earlier.
-                           A shift that reaches before year 1 is refused when the
-                           run is planned (eval and sql alike), never evaluated. */
+    IR_PREVIOUS, /* previous(a): a for the period before the current one */
+    /* last_year(a): a for the same period a year earlier. A shift that reaches before year
+     * 1 is refused when the run is planned (eval and sql alike), never evaluated. */
+    IR_LAST_YEAR,
 
     /* -- added after the first version (append only) -- */
-    IR_COALESCE,        /* coalesce(a, b): a unless it is null, else b (b is evaluated
-                           only then, like SQL's COALESCE). a and b have one type and,
-                           for numbers, one unit (the checker's). */
-    IR_GRADE,           /* the kpi context of a role with grades (its bonus only, */
-    IR_RANK,            /* docs/language.md §9.4): the member's grade (a text), rank */
-    IR_PERCENTILE,      /* (1 = the best score; ties share one), percentile (a ratio: */
-    IR_GRADE_FACTOR,    /* the share of the others ranked below) and their grade's
-                           factor. Rank and percentile are null for a member who is not
-                           ranked (no score, a failed gate). */
+    /* coalesce(a, b): a unless it is null, else b (b is evaluated only then, like SQL's
+     * COALESCE). a and b have one type and, for numbers, one unit (the checker's). */
+    IR_COALESCE,
+    IR_GRADE,      /* the kpi context of a role with grades (its bonus only, */
+    IR_RANK,       /* docs/language.md §9.4): the member's grade (a text), rank */
+    IR_PERCENTILE, /* (1 = the best score; ties share one), percentile (a ratio: */
+    /* the share of the others ranked below) and their grade's factor. Rank and percentile
+     * are null for a member who is not ranked (no score, a failed gate). */
+    IR_GRADE_FACTOR,
 
     IR_KIND_COUNT
 } ir_kind;
 
 /* What an interned aggregate computes over the rows of its source. */
 typedef enum ir_agg_kind {
-    IR_AGG_COUNT,       /* the number of rows */
-    IR_AGG_SUM,         /* the sum of arg over rows where it is not null (0 over none) */
-    IR_AGG_AVG,         /* sum / number of non-null values; null over none */
-    IR_AGG_MIN,         /* smallest / largest non-null arg (numbers or dates); */
-    IR_AGG_MAX,         /* null over none */
-    IR_AGG_DISTINCT,    /* the number of distinct non-null values of arg (whose groups
-                           pass the having, when there is one) */
-    IR_AGG_SET          /* a declared set (u.set): its keys are the distinct non-null
-                           values of arg whose groups pass the having; its value is
-                           their number (count(SET)); `x in SET` tests membership */
+    IR_AGG_COUNT, /* the number of rows */
+    IR_AGG_SUM,   /* the sum of arg over rows where it is not null (0 over none) */
+    IR_AGG_AVG,   /* sum / number of non-null values; null over none */
+    IR_AGG_MIN,   /* smallest / largest non-null arg (numbers or dates); */
+    IR_AGG_MAX,   /* null over none */
+    /* the number of distinct non-null values of arg (whose groups pass the having, when
+     * there is one) */
+    IR_AGG_DISTINCT,
+    /* a declared set (u.set): its keys are the distinct non-null values of arg whose
+     * groups pass the having; its value is their number (count(SET)); `x in SET` tests
+     * membership */
+    IR_AGG_SET
 } ir_agg_kind;
 
 /* The rows an aggregate takes, relative to the period it is evaluated for. */
 typedef struct ir_window {
-    ast_window_kind kind;      /* WINDOW_PERIOD (no `over`), WINDOW_ALL_TIME (up to the
-                                  period's end), WINDOW_LAST (the count units ending
-                                  with the period's end), WINDOW_YEAR_TO_DATE (from the
-                                  year's first day to the period's end) */
-    int64_t count;             /* WINDOW_LAST: N */
-    ast_window_unit unit;      /* WINDOW_LAST: days, weeks or months */
-    const ast_window *syntax;  /* as written (period_window takes it); NULL: the period */
+    /* WINDOW_PERIOD (no `over`), WINDOW_ALL_TIME (up to the period's end), WINDOW_LAST
+     * (the count units ending with the period's end), WINDOW_YEAR_TO_DATE (from the year's
+     * first day to the period's end) */
+    ast_window_kind kind;
+    int64_t count;            /* WINDOW_LAST: N */
+    ast_window_unit unit;     /* WINDOW_LAST: days, weeks or months */
+    const ast_window *syntax; /* as written (period_window takes it); NULL: the period */
 } ir_window;
 
 /* ---- nodes ---------------------------------------------------------------------- */
 
 struct ir_node {
     ir_kind kind;
-    ast_type type;             /* TYPE_NUM, TYPE_BOOL, TYPE_TEXT or TYPE_DATE */
-    ast_dim dim;               /* numbers: the dimension (unit) the checker inferred */
-    bool per_staff;            /* the grain: the value differs per staff member */
-    kp_span span;              /* the source text it came from (messages) */
-    const ast_expr *syntax;    /* the checked expression it was lowered from, for text
-                                  as written; NULL for nodes lowering made up (IR_ROWS) */
-    uint16_t depth;            /* 1 + the deepest child (bounded by AST_MAX_DEPTH + 1) */
+    ast_type type;  /* TYPE_NUM, TYPE_BOOL, TYPE_TEXT or TYPE_DATE */
+    ast_dim dim;    /* numbers: the dimension (unit) the checker inferred */
+    bool per_staff; /* the grain: the value differs per staff member */
+    kp_span span;   /* the source text it came from (messages) */
+    /* the checked expression it was lowered from, for text as written; NULL for nodes
+     * lowering made up (IR_ROWS) */
+    const ast_expr *syntax;
+    uint16_t depth; /* 1 + the deepest child (bounded by AST_MAX_DEPTH + 1) */
 
     /* Operands, in source order: operators and functions use a, b (and IR_IF c);
      * IR_IN_* test a; shifts and IR_SCALE take a. NULL when not used. */
     ir_node *a, *b, *c;
-    ir_node **items;           /* IR_IN_LIST: the list items */
+    ir_node **items; /* IR_IN_LIST: the list items */
     size_t item_count;
 
     union {
-        dec_t number;          /* IR_NUMBER */
-        date_t date;           /* IR_DATE */
-        bool boolean;          /* IR_BOOL */
-        struct {               /* IR_TEXT */
+        dec_t number; /* IR_NUMBER */
+        date_t date;  /* IR_DATE */
+        bool boolean; /* IR_BOOL */
+        struct {      /* IR_TEXT */
             const char *text;
             size_t text_len;
         } text;
-        struct {               /* IR_COLUMN, IR_STAFF_COLUMN */
-            const ast_decl *source;  /* the source, or the roster */
-            int index;               /* into source->u.source.columns */
-            ast_coltype type;        /* the column's declared type */
+        struct {                    /* IR_COLUMN, IR_STAFF_COLUMN */
+            const ast_decl *source; /* the source, or the roster */
+            int index;              /* into source->u.source.columns */
+            ast_coltype type;       /* the column's declared type */
         } column;
-        const ast_decl *decl;  /* IR_INDICATOR: the indicator; IR_SCALE: the scale
-                                  (its decoded rows: ir_scale_of) */
-        ir_agg *agg;           /* IR_AGGREGATE, IR_IN_SET, IR_ROWS */
-        struct {               /* IR_GROUP_AGGREGATE */
-            ir_agg_kind kind;        /* COUNT, SUM, AVG, MIN or MAX */
-            ir_node *arg;            /* NULL for count() */
-            ir_node *where;          /* NULL when absent */
-            int slot;                /* index into the enclosing ir_agg's slots */
+        /* IR_INDICATOR: the indicator; IR_SCALE: the scale (its decoded rows: ir_scale_of) */
+        const ast_decl *decl;
+        ir_agg *agg;          /* IR_AGGREGATE, IR_IN_SET, IR_ROWS */
+        struct {              /* IR_GROUP_AGGREGATE */
+            ir_agg_kind kind; /* COUNT, SUM, AVG, MIN or MAX */
+            ir_node *arg;     /* NULL for count() */
+            ir_node *where;   /* NULL when absent */
+            int slot;         /* index into the enclosing ir_agg's slots */
         } group;
-        unsigned places;       /* IR_ROUND */
+        unsigned places; /* IR_ROUND */
     } u;
 };
 
@@ -226,37 +242,40 @@ const char *ir_agg_kind_name(ir_agg_kind kind);
 /* ---- interned aggregates ----------------------------------------------------------- */
 
 struct ir_agg {
-    int id;                    /* 0, 1, …: the index in ir_program.aggs */
+    int id; /* 0, 1, …: the index in ir_program.aggs */
     ir_agg_kind kind;
-    const ast_decl *set;       /* IR_AGG_SET: the set declaration; else NULL */
-    const ast_decl *source;    /* whose rows it ranges over */
-    ir_node *arg;              /* the row argument (sum/avg/min/max), the key column
-                                  (distinct, set); NULL for count */
-    ir_node *where;            /* row condition, NULL when absent: a row counts when it
-                                  is TRUE (false and null both exclude it) */
-    ir_node *having;           /* group condition (distinct, sets), NULL when absent: a
-                                  key counts when it is TRUE for its group's rows */
+    const ast_decl *set;    /* IR_AGG_SET: the set declaration; else NULL */
+    const ast_decl *source; /* whose rows it ranges over */
+    /* the row argument (sum/avg/min/max), the key column (distinct, set); NULL for count */
+    ir_node *arg;
+    /* row condition, NULL when absent: a row counts when it is TRUE (false and null both
+     * exclude it) */
+    ir_node *where;
+    /* group condition (distinct, sets), NULL when absent: a key counts when it is TRUE for
+     * its group's rows */
+    ir_node *having;
     ir_window window;
-    bool per_staff;            /* some use needs it per staff member as well: grouped
-                                  by the source's staff column besides the total */
-    bool where_uses_period;    /* where depends on the period it is evaluated for (period
-                                  bounds, `in period`, a set) */
-    bool arg_uses_period;      /* so does arg (rare: days(paid_at, period.end)) */
-    ir_node **slots;           /* the IR_GROUP_AGGREGATE nodes inside having, by slot */
+    /* some use needs it per staff member as well: grouped by the source's staff column
+     * besides the total */
+    bool per_staff;
+    /* where depends on the period it is evaluated for (period bounds, `in period`, a set) */
+    bool where_uses_period;
+    bool arg_uses_period; /* so does arg (rare: days(paid_at, period.end)) */
+    ir_node **slots;      /* the IR_GROUP_AGGREGATE nodes inside having, by slot */
     size_t slot_count;
-    const ast_decl *member_set;/* distinct(S.c where c in SET) with SET over S: `where`
-                                  is NULL here, and the distinct keys are intersected with
-                                  SET's at the end (same count, one read of S) */
-    ir_agg *member_set_agg;    /* SET's interned aggregate when member_set is set */
-    int key_family;            /* distinct and sets: equal for aggregates collecting the
-                                  same keys from the same rows (source, arg, where,
-                                  window) that differ at most in having, so one pass
-                                  records the keys once for all; -1 for the others */
-    ir_agg *rows;              /* the interned count of the rows this aggregate ranges
-                                  over (same source, where, window and grain); itself
-                                  for a count */
-    ir_node *rows_node;        /* an IR_ROWS node of this aggregate, for explain */
-    const ast_expr *syntax;    /* the first call it was lowered from; NULL for a set */
+    /* distinct(S.c where c in SET) with SET over S: `where` is NULL here, and the distinct
+     * keys are intersected with SET's at the end (same count, one read of S) */
+    const ast_decl *member_set;
+    ir_agg *member_set_agg; /* SET's interned aggregate when member_set is set */
+    /* distinct and sets: equal for aggregates collecting the same keys from the same rows
+     * (source, arg, where, window) that differ at most in having, so one pass records the
+     * keys once for all; -1 for the others */
+    int key_family;
+    /* the interned count of the rows this aggregate ranges over (same source, where,
+     * window and grain); itself for a count */
+    ir_agg *rows;
+    ir_node *rows_node;     /* an IR_ROWS node of this aggregate, for explain */
+    const ast_expr *syntax; /* the first call it was lowered from; NULL for a set */
 };
 
 /* ---- scales ------------------------------------------------------------------ */
@@ -266,9 +285,10 @@ typedef struct ir_scale_row {
     bool lo_closed, hi_closed; /* '[' / ']' include the bound, '(' / ')' exclude it */
     int lo_inf, hi_inf;        /* -1: -inf, +1: inf, 0: the bound is lo / hi */
     dec_t lo, hi;
-    dec_t from;                /* the points (a constant row), or the start of a line */
-    bool linear;               /* from + (x − lo) × (to − from) / (hi − lo), exact to 18
-                                  places (never with an infinite bound) */
+    dec_t from; /* the points (a constant row), or the start of a line */
+    /* from + (x − lo) × (to − from) / (hi − lo), exact to 18 places (never with an
+     * infinite bound) */
+    bool linear;
     dec_t to;
 } ir_scale_row;
 
@@ -277,8 +297,8 @@ typedef struct ir_scale {
     const ast_decl *decl;
     ir_scale_row *rows;
     int row_count;
-    bool percent;              /* the bounds are written as percentages (messages show
-                                  the input as one) */
+    /* the bounds are written as percentages (messages show the input as one) */
+    bool percent;
 } ir_scale;
 
 /* ---- a lowered spec -------------------------------------------------------------- */
@@ -286,26 +306,26 @@ typedef struct ir_scale {
 /* The lowered expressions of one role item (a kpi, gate or bonus); NULL where the
  * item has no such expression. */
 typedef struct ir_role_item {
-    ir_node *weight;           /* kpi: its weight */
-    ir_node *target;           /* kpi: its target */
-    ir_node *points;           /* kpi: its `points EXPR` */
-    ir_node *expr;             /* gate and bonus: the expression */
+    ir_node *weight; /* kpi: its weight */
+    ir_node *target; /* kpi: its target */
+    ir_node *points; /* kpi: its `points EXPR` */
+    ir_node *expr;   /* gate and bonus: the expression */
 } ir_role_item;
 
 typedef struct ir_program {
-    arena *mem;                /* where every node lives */
+    arena *mem; /* where every node lives */
     const chk_model *model;
-    ptr_vec aggs;              /* ir_agg*, by id */
-    int family_count;          /* key families: 0 … family_count − 1 */
+    ptr_vec aggs;     /* ir_agg*, by id */
+    int family_count; /* key families: 0 … family_count − 1 */
     /* lookups (lower.c): declaration or syntax node → lowered form */
-    hmap decl_index;           /* indicator, set or role decl → index in forms */
-    hmap node_index;           /* ast_expr* → index in nodes */
-    ptr_vec forms;             /* ir_node* (indicator), ir_agg* (set), ir_role_item* */
-    ptr_vec nodes;             /* ir_node*, one per lowered syntax node */
-    ptr_vec intern;            /* lower.c's interning table */
+    hmap decl_index; /* indicator, set or role decl → index in forms */
+    hmap node_index; /* ast_expr* → index in nodes */
+    ptr_vec forms;   /* ir_node* (indicator), ir_agg* (set), ir_role_item* */
+    ptr_vec nodes;   /* ir_node*, one per lowered syntax node */
+    ptr_vec intern;  /* lower.c's interning table */
     hmap intern_index;
     hmap family_index;
-    size_t lowered_calls;      /* aggregate calls lowered (tests: interning really shares) */
+    size_t lowered_calls; /* aggregate calls lowered (tests: interning really shares) */
 } ir_program;
 
 /* Lowers every indicator, set and role (kpi weights, targets and points, gates and

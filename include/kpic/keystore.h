@@ -25,8 +25,8 @@
 #include <stdint.h>
 
 #define KS_PARTITION_BITS 8
-#define KS_PARTITIONS (1u << KS_PARTITION_BITS)
-#define KS_NO_CELL UINT32_MAX
+#define KS_PARTITIONS     (1u << KS_PARTITION_BITS)
+#define KS_NO_CELL        UINT32_MAX
 
 /* Adds one record's contribution (EXTRA, as given to ks_add) to an entry's payload. */
 typedef void (*ks_apply_fn)(void *ctx, void *payload, const void *extra);
@@ -55,8 +55,8 @@ void ks_writer_discard(ks_writer *w);
 
 /* Records KEY (LEN bytes, hash H) in cell A and, unless B is KS_NO_CELL, in cell B,
  * adding EXTRA (extra_size bytes, copied) to the payload of each. */
-void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell_a,
-            uint32_t cell_b, const void *extra);
+void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell_a, uint32_t cell_b,
+            const void *extra);
 
 /* The payload of KEY in CELL, or NULL when the key was never recorded there. The
  * store must not be written to meanwhile. Returns a non-NULL pointer for a store

@@ -53,8 +53,8 @@ typedef struct period_t {
 /* An inclusive run of consecutive periods of one grain: `--period A..B`. */
 typedef struct period_range {
     period_t first;
-    period_t last;   /* same grain as FIRST, FIRST.start <= LAST.start */
-    size_t count;    /* periods from FIRST to LAST inclusive: 1..PERIOD_RANGE_MAX */
+    period_t last; /* same grain as FIRST, FIRST.start <= LAST.start */
+    size_t count;  /* periods from FIRST to LAST inclusive: 1..PERIOD_RANGE_MAX */
 } period_range;
 
 /* A half-open range of dates [from, to).  FROM == DATE_MIN means "no lower
@@ -120,8 +120,8 @@ int64_t period_ordinal(period_t p);
  * PERIOD_SYNTAX here (use period_parse_range).  On failure writes a message to
  * MSG (NUL-terminated when MSG_SIZE > 0; MSG may be NULL) and leaves *OUT
  * untouched; on success MSG is untouched. */
-period_status period_parse(const char *text, size_t len, ast_grain grain, period_t *out,
-                           char *msg, size_t msg_size);
+period_status period_parse(const char *text, size_t len, ast_grain grain, period_t *out, char *msg,
+                           size_t msg_size);
 
 /* Parses TEXT[0..LEN) as the `--period` argument: one period (a range of count
  * 1) or A..B, two periods of GRAIN's form joined by "..", B included.  Each side
@@ -131,8 +131,8 @@ period_status period_parse(const char *text, size_t len, ast_grain grain, period
  * PERIOD_WRONG_GRAIN with the covering range of GRAIN as the suggestion
  * ("2025-01..2025-06" for a quarter spec: "write 2025-Q1..2025-Q2").  Messages and
  * *OUT as period_parse(). */
-period_status period_parse_range(const char *text, size_t len, ast_grain grain,
-                                 period_range *out, char *msg, size_t msg_size);
+period_status period_parse_range(const char *text, size_t len, ast_grain grain, period_range *out, char *msg,
+                                 size_t msg_size);
 
 /* Writes the R->count periods of R, in order, to OUT[0..R->count). */
 void period_range_expand(const period_range *r, period_t *out);

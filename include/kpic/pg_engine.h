@@ -23,14 +23,14 @@
 
 /* Why a query gave no rows. */
 typedef struct pge_error {
-    bool connection;           /* the server could not be reached or was lost (I/O),
-                                  else it refused the query */
-    bool lost;                 /* connected, then lost during the query */
-    char *message;             /* libpq's or the server's message, without the password */
-    char *detail, *hint;       /* the server's, or NULL */
-    char sqlstate[6];          /* "42703"; "" when none */
-    long position;             /* byte offset into the query of the error, -1 when the
-                                  server names none */
+    /* the server could not be reached or was lost (I/O), else it refused the query */
+    bool connection;
+    bool lost;           /* connected, then lost during the query */
+    char *message;       /* libpq's or the server's message, without the password */
+    char *detail, *hint; /* the server's, or NULL */
+    char sqlstate[6];    /* "42703"; "" when none */
+    /* byte offset into the query of the error, -1 when the server names none */
+    long position;
 } pge_error;
 
 /* Each row of the result: kpic sql's four columns (period, indicator, staff_id, value)

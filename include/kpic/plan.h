@@ -29,47 +29,48 @@ typedef struct plan_instance plan_instance;
  * fields the evaluator reads per row are copied here so that a pass touches one
  * struct. */
 typedef struct plan_agg {
-    int id;                     /* index in plan.aggs, in planning order */
-    const ir_agg *ir;           /* the aggregate: identity, having slots, key family */
-    ir_agg_kind kind;           /* IR_AGG_COUNT … IR_AGG_DISTINCT; a set is IR_AGG_DISTINCT */
-    const ast_decl *set;        /* the set this aggregate computes, or NULL */
-    const ast_decl *source;     /* whose rows it ranges over */
-    const ir_node *arg;         /* row expression (sum…), column (distinct, set), or NULL */
+    int id;                        /* index in plan.aggs, in planning order */
+    const ir_agg *ir;              /* the aggregate: identity, having slots, key family */
+    ir_agg_kind kind;              /* IR_AGG_COUNT … IR_AGG_DISTINCT; a set is IR_AGG_DISTINCT */
+    const ast_decl *set;           /* the set this aggregate computes, or NULL */
+    const ast_decl *source;        /* whose rows it ranges over */
+    const ir_node *arg;            /* row expression (sum…), column (distinct, set), or NULL */
     const ir_node *where, *having; /* NULL when absent (where: see member_set) */
-    const ast_window *over;     /* NULL: the period */
-    bool per_staff;             /* some planned use needs it per staff member */
-    bool where_uses_period;     /* the where depends on the instance (period, sets) */
-    bool arg_uses_period;       /* so does the argument (rare: period.end − a date) */
-    const ast_decl *member_set; /* see ir_agg.member_set */
-    int key_family;             /* ir_agg.key_family */
-    const ast_expr *syntax;     /* the first planned call, for messages (its argument as
-                                   written); NULL for a set */
-    ptr_vec instances;          /* plan_instance* */
+    const ast_window *over;        /* NULL: the period */
+    bool per_staff;                /* some planned use needs it per staff member */
+    bool where_uses_period;        /* the where depends on the instance (period, sets) */
+    bool arg_uses_period;          /* so does the argument (rare: period.end − a date) */
+    const ast_decl *member_set;    /* see ir_agg.member_set */
+    int key_family;                /* ir_agg.key_family */
+    /* the first planned call, for messages (its argument as written); NULL for a set */
+    const ast_expr *syntax;
+    ptr_vec instances; /* plan_instance* */
 } plan_agg;
 
 struct plan_instance {
     plan_agg *agg;
-    period_t period;            /* the period the aggregate is evaluated for */
-    period_interval window;     /* rows whose time lies here count */
-    int level;                  /* the earliest level it can be computed at */
-    int read_level;             /* the level it is computed at (plan_schedule) */
-    ptr_vec needed_by;          /* plan_instance* whose where/having test this set */
-    ptr_vec needed_with;        /* plan_instance* intersected with this set when they
-                                   finish: computed in the same pass or a later one */
-    void *state;                /* the evaluator's accumulators */
+    period_t period;        /* the period the aggregate is evaluated for */
+    period_interval window; /* rows whose time lies here count */
+    int level;              /* the earliest level it can be computed at */
+    int read_level;         /* the level it is computed at (plan_schedule) */
+    ptr_vec needed_by;      /* plan_instance* whose where/having test this set */
+    /* plan_instance* intersected with this set when they finish: computed in the same pass
+     * or a later one */
+    ptr_vec needed_with;
+    void *state; /* the evaluator's accumulators */
 };
 
 typedef struct plan {
     arena *mem;
     chk_model *model;
     const ir_program *ir;
-    ptr_vec aggs;               /* plan_agg*, by id */
-    ptr_vec instances;          /* plan_instance*, in planning order */
+    ptr_vec aggs;      /* plan_agg*, by id */
+    ptr_vec instances; /* plan_instance*, in planning order */
     int max_level;
-    hmap agg_of_ir;             /* ir_agg id → plan_agg id */
-    hmap instance_of;           /* (agg id, period) → index in instances */
-    hmap visited;               /* (indicator or set decl, period) already walked */
-    bool shift_overflow;        /* a period shifted out of the calendar */
+    hmap agg_of_ir;      /* ir_agg id → plan_agg id */
+    hmap instance_of;    /* (agg id, period) → index in instances */
+    hmap visited;        /* (indicator or set decl, period) already walked */
+    bool shift_overflow; /* a period shifted out of the calendar */
 } plan;
 
 void plan_init(plan *p, arena *mem, chk_model *model, const ir_program *ir);

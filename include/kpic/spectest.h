@@ -21,39 +21,39 @@
 #include "kpic/check.h"
 
 typedef enum st_status {
-    ST_PASS,                   /* every expectation held */
-    ST_FAIL,                   /* some expectation did not */
-    ST_ERROR                   /* the test could not run: its data has errors */
+    ST_PASS, /* every expectation held */
+    ST_FAIL, /* some expectation did not */
+    ST_ERROR /* the test could not run: its data has errors */
 } st_status;
 
 /* An expectation that did not hold. Strings are malloc'd (results outlive the spec). */
 typedef struct st_failure {
-    char *path;                /* the file of the expectation, as loaded */
+    char *path; /* the file of the expectation, as loaded */
     unsigned line, column;
-    char *expectation;         /* the line as written, without `expect` */
-    char *expected;            /* "= 550.50", "within 0.1% of 0.25", "passed", "unscored" */
-    char *actual;              /* "550.00", "null", "failed", "scored as role sales" */
-    char *explain;             /* the chain that gave the actual value, or NULL */
+    char *expectation; /* the line as written, without `expect` */
+    char *expected;    /* "= 550.50", "within 0.1% of 0.25", "passed", "unscored" */
+    char *actual;      /* "550.00", "null", "failed", "scored as role sales" */
+    char *explain;     /* the chain that gave the actual value, or NULL */
 } st_failure;
 
 typedef struct st_test {
     char *name;
-    char *path;                /* its file */
+    char *path; /* its file */
     unsigned line;
     st_status status;
     size_t expect_count;
     st_failure *failures;
     size_t failure_count;
-    char *error;               /* ST_ERROR: the diagnostics, as kpic prints them */
+    char *error; /* ST_ERROR: the diagnostics, as kpic prints them */
 } st_test;
 
 /* The tests of one spec that the filter selected, in declaration order. */
 typedef struct st_result {
-    char *spec_path;           /* as given on the command line */
+    char *spec_path; /* as given on the command line */
     st_test *tests;
     size_t test_count;
-    char *error;               /* the spec itself does not check: its diagnostics (no
-                                  test ran) */
+    /* the spec itself does not check: its diagnostics (no test ran) */
+    char *error;
 } st_result;
 
 /* Runs every test of SPEC (checked without errors; MODEL its model) whose name
@@ -73,8 +73,7 @@ char *st_render(st_result *const *results, size_t count, st_format format, size_
 
 /* Counts over results: tests passed, failed, and in error (a spec in error counts
  * as one). */
-void st_count(st_result *const *results, size_t count, size_t *passed, size_t *failed,
-              size_t *errors);
+void st_count(st_result *const *results, size_t count, size_t *passed, size_t *failed, size_t *errors);
 
 void st_free(st_result *r);
 

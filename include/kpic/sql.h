@@ -35,23 +35,24 @@
 
 /* `--table SOURCE=qualified.name`: where a source's rows are (default: its name). */
 typedef struct sql_table {
-    const char *source;        /* a source's name, or "staff" for the roster */
-    const char *table;         /* as given: schema.table, catalog.schema.table */
+    const char *source; /* a source's name, or "staff" for the roster */
+    const char *table;  /* as given: schema.table, catalog.schema.table */
 } sql_table;
 
 /* Where each declaration's SQL is in the statement (sql_options.regions), so that an
  * engine's error at a position of the query can be shown at the declaration it comes
  * from (pg_engine.h). */
 typedef struct sql_region {
-    size_t start, end;         /* byte offsets into the statement, end exclusive */
-    const ast_decl *decl;      /* an indicator (its SELECT), a source (a CTE of its
-                                  aggregates), a set (its keys or members) or the roster */
-    const ast_decl *source;    /* the source (or roster) whose table this SQL reads;
-                                  NULL for an indicator's SELECT */
+    size_t start, end; /* byte offsets into the statement, end exclusive */
+    /* an indicator (its SELECT), a source (a CTE of its aggregates), a set (its keys or
+     * members) or the roster */
+    const ast_decl *decl;
+    /* the source (or roster) whose table this SQL reads; NULL for an indicator's SELECT */
+    const ast_decl *source;
 } sql_region;
 
 typedef struct sql_regions {
-    sql_region *items;         /* malloc'd; in the order written, never overlapping */
+    sql_region *items; /* malloc'd; in the order written, never overlapping */
     size_t count, cap;
 } sql_regions;
 
@@ -59,13 +60,13 @@ void sql_regions_free(sql_regions *regions);
 
 typedef struct sql_options {
     sqld_dialect dialect;
-    const period_t *periods;   /* the requested periods, in order */
+    const period_t *periods; /* the requested periods, in order */
     size_t period_count;
     ast_decl *const *indicators; /* the requested indicators, in order */
     size_t indicator_count;
     const sql_table *tables;
     size_t table_count;
-    sql_regions *regions;      /* not NULL: filled with where each declaration's SQL is */
+    sql_regions *regions; /* not NULL: filled with where each declaration's SQL is */
 } sql_options;
 
 /* The statement for O over PROGRAM (lowered from MODEL), malloc'd and NUL-terminated,

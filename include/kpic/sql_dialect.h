@@ -25,20 +25,26 @@
 #include "kpic/decimal.h"
 
 typedef enum sqld_dialect {
-    SQLD_SQLITE, SQLD_POSTGRES, SQLD_DUCKDB, SQLD_MYSQL, SQLD_SPARK, SQLD_TRINO, SQLD_COUNT
+    SQLD_SQLITE,
+    SQLD_POSTGRES,
+    SQLD_DUCKDB,
+    SQLD_MYSQL,
+    SQLD_SPARK,
+    SQLD_TRINO,
+    SQLD_COUNT
 } sqld_dialect;
 
 /* The value types the generated SQL names. */
 typedef enum sqld_type {
-    SQLD_TEXT,      /* text, compared byte for byte */
-    SQLD_INT,       /* a 64-bit integer */
-    SQLD_EXACT,     /* an exact decimal with kpic's 18 places: DECIMAL(38,18) */
-    SQLD_MONEY,     /* DECIMAL(20,2) */
+    SQLD_TEXT,  /* text, compared byte for byte */
+    SQLD_INT,   /* a 64-bit integer */
+    SQLD_EXACT, /* an exact decimal with kpic's 18 places: DECIMAL(38,18) */
+    SQLD_MONEY, /* DECIMAL(20,2) */
     SQLD_DATE,
     SQLD_BOOL,
-    SQLD_FRACTION   /* what a quotient or an average is computed in: the engine's exact
-                       NUMERIC where division keeps enough places (PostgreSQL,
-                       MySQL's DECIMAL(65,30)), else DOUBLE */
+    /* what a quotient or an average is computed in: the engine's exact NUMERIC where
+     * division keeps enough places (PostgreSQL, MySQL's DECIMAL(65,30)), else DOUBLE */
+    SQLD_FRACTION
 } sqld_type;
 
 /* "sqlite", "postgres", "duckdb", "mysql", "spark", "trino". */

@@ -33,9 +33,9 @@
 #define TC_MESSAGE_MAX 512
 
 typedef struct tc_error {
-    uint64_t line;                 /* 1-based line of the bad bytes; 0: the whole file */
-    char message[TC_MESSAGE_MAX];  /* e.g. bytes 0xE9 0x87 at byte 1234 are not valid GBK;
-                                      the file looks like UTF-8: … */
+    uint64_t line; /* 1-based line of the bad bytes; 0: the whole file */
+    /* e.g. bytes 0xE9 0x87 at byte 1234 are not valid GBK; the file looks like UTF-8: … */
+    char message[TC_MESSAGE_MAX];
 } tc_error;
 
 /* Whether NAME names UTF-8 (UTF-8, utf8, in any case): the encoding read as is. */

@@ -35,7 +35,7 @@ typedef struct eval_value {
         dec_t num;
         date_t date;
         bool b;
-        const char *text;      /* lives as long as the eval session */
+        const char *text; /* lives as long as the eval session */
     } as;
 } eval_value;
 

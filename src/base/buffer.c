@@ -49,12 +49,12 @@ void buf_printf(byte_buf *b, const char *fmt, ...)
 char *buf_take(byte_buf *b)
 {
     char *out = b->data ? b->data : xstrdup("");
-    *b = (byte_buf){0};
+    *b = (byte_buf){ 0 };
     return out;
 }
 
 void buf_free(byte_buf *b)
 {
     free(b->data);
-    *b = (byte_buf){0};
+    *b = (byte_buf){ 0 };
 }

@@ -56,16 +56,11 @@ typedef struct u256 {
 const char *dec_status_text(dec_status status)
 {
     switch (status) {
-    case DEC_OK:
-        return "ok";
-    case DEC_SYNTAX:
-        return "not a decimal number";
-    case DEC_TOO_PRECISE:
-        return "too many decimal places";
-    case DEC_OVERFLOW:
-        return "number out of range";
-    case DEC_DIV_ZERO:
-        return "division by zero";
+    case DEC_OK: return "ok";
+    case DEC_SYNTAX: return "not a decimal number";
+    case DEC_TOO_PRECISE: return "too many decimal places";
+    case DEC_OVERFLOW: return "number out of range";
+    case DEC_DIV_ZERO: return "division by zero";
     }
     return "unknown decimal status";
 }
@@ -106,8 +101,7 @@ static u256 mul_128(u128 a, u128 b)
  * fits 64 bits. */
 static u256 divmod_by_64(u256 n, uint64_t d, uint64_t *rem)
 {
-    uint64_t limbs[4] = {(uint64_t)(n.hi >> 64), (uint64_t)n.hi, (uint64_t)(n.lo >> 64),
-                         (uint64_t)n.lo};
+    uint64_t limbs[4] = { (uint64_t)(n.hi >> 64), (uint64_t)n.hi, (uint64_t)(n.lo >> 64), (uint64_t)n.lo };
     uint64_t q[4];
     u128 r = 0;
     for (int i = 0; i < 4; i++) {
@@ -116,7 +110,7 @@ static u256 divmod_by_64(u256 n, uint64_t d, uint64_t *rem)
         r = cur % d;
     }
     *rem = (uint64_t)r;
-    u256 out = {((u128)q[0] << 64) | q[1], ((u128)q[2] << 64) | q[3]};
+    u256 out = { ((u128)q[0] << 64) | q[1], ((u128)q[2] << 64) | q[3] };
     return out;
 }
 
@@ -131,11 +125,10 @@ static u256 divmod_256(u256 n, u128 d, u128 *rem)
         *rem = r64;
         return q;
     }
-    u256 q = {0, 0};
+    u256 q = { 0, 0 };
     u128 r = 0;
     int top = 255;
-    while (top >= 0 && ((top >= 128 ? (n.hi >> (top - 128)) : (n.lo >> top)) & 1) == 0)
-        top--;
+    while (top >= 0 && ((top >= 128 ? (n.hi >> (top - 128)) : (n.lo >> top)) & 1) == 0) top--;
     for (int bit = top; bit >= 0; bit--) {
         /* r < d <= 2^128 - 1; shifting may carry out one bit, which means the
          * shifted remainder certainly exceeds d. */
@@ -144,10 +137,8 @@ static u256 divmod_256(u256 n, u128 d, u128 *rem)
         r = (r << 1) | nbit;
         if (carry || r >= d) {
             r -= d; /* wraps back into range when carry is set */
-            if (bit >= 128)
-                q.hi |= (u128)1 << (bit - 128);
-            else
-                q.lo |= (u128)1 << bit;
+            if (bit >= 128) q.hi |= (u128)1 << (bit - 128);
+            else q.lo |= (u128)1 << bit;
         }
     }
     *rem = r;
@@ -157,8 +148,7 @@ static u256 divmod_256(u256 n, u128 d, u128 *rem)
 /* Rounds MAG / 10^SHIFT half away from zero (SHIFT in 0..19). */
 static u128 div_pow10_round(u128 mag, unsigned shift)
 {
-    if (shift == 0)
-        return mag;
+    if (shift == 0) return mag;
     u128 d = POW10[shift];
     u128 q = mag / d, r = mag % d;
     if (r >= d - r) /* r >= d/2 without overflow or truncation */
@@ -173,8 +163,8 @@ static u128 div_pow10_round(u128 mag, unsigned shift)
  * fit one uint64_t, and one loop without data-dependent branches classifies
  * every byte, so the varying number of integer digits costs no mispredicted
  * loop exits.  Same contract as dec_parse. */
-static dec_status parse_short(const char *text, size_t start, size_t len, bool negative,
-                              unsigned max_places, dec_t *out)
+static dec_status parse_short(const char *text, size_t start, size_t len, bool negative, unsigned max_places,
+                              dec_t *out)
 {
     uint64_t digits_value = 0;
     size_t digits = 0, points = 0, point_at = 0;
@@ -187,14 +177,12 @@ static dec_status parse_short(const char *text, size_t start, size_t len, bool n
         points += is_point;
         point_at = is_point ? i : point_at;
     }
-    if (digits == 0 || points > 1 || digits + points != len - start)
-        return DEC_SYNTAX;
+    if (digits == 0 || points > 1 || digits + points != len - start) return DEC_SYNTAX;
     size_t frac_digits = points ? len - point_at - 1 : 0;
     if (frac_digits > max_places) {
         /* Digits beyond MAX_PLACES are allowed only if they are zeros. */
         uint64_t excess = POW10[frac_digits - max_places];
-        if (digits_value % excess != 0)
-            return DEC_TOO_PRECISE;
+        if (digits_value % excess != 0) return DEC_TOO_PRECISE;
         digits_value /= excess;
         frac_digits = max_places;
     }
@@ -206,16 +194,14 @@ static dec_status parse_short(const char *text, size_t start, size_t len, bool n
 
 dec_status dec_parse(const char *text, size_t len, unsigned max_places, dec_t *out)
 {
-    if (max_places > DEC_PLACES)
-        max_places = DEC_PLACES;
+    if (max_places > DEC_PLACES) max_places = DEC_PLACES;
     size_t i = 0;
     bool negative = false;
     if (i < len && (text[i] == '+' || text[i] == '-')) {
         negative = text[i] == '-';
         i++;
     }
-    if (len - i <= 19)
-        return parse_short(text, i, len, negative, max_places, out);
+    if (len - i <= 19) return parse_short(text, i, len, negative, max_places, out);
     /* Integer part.  Up to 19 digits fit uint64_t, which is the common case
      * and much cheaper than 128-bit steps; longer parts continue in 128 bits
      * until they exceed INT_PART_MAX. */
@@ -238,22 +224,16 @@ dec_status dec_parse(const char *text, size_t len, unsigned max_places, dec_t *o
         i++;
         for (; i < len && (unsigned)(text[i] - '0') <= 9; i++, frac_digits++) {
             unsigned digit = (unsigned)(text[i] - '0');
-            if (frac_digits < max_places)
-                frac = frac * 10 + digit;
-            else if (digit != 0)
-                too_precise = true;
+            if (frac_digits < max_places) frac = frac * 10 + digit;
+            else if (digit != 0) too_precise = true;
         }
     }
-    if (i != len || int_digits + frac_digits == 0)
-        return DEC_SYNTAX;
-    if (too_precise)
-        return DEC_TOO_PRECISE;
-    if (overflow || int_part > INT_PART_MAX)
-        return DEC_OVERFLOW;
+    if (i != len || int_digits + frac_digits == 0) return DEC_SYNTAX;
+    if (too_precise) return DEC_TOO_PRECISE;
+    if (overflow || int_part > INT_PART_MAX) return DEC_OVERFLOW;
     size_t kept = frac_digits < max_places ? frac_digits : max_places;
     u128 mag = int_part * ONE_UNIT_SCALE + (u128)frac * POW10[DEC_PLACES - kept];
-    if (mag > UNITS_MAX)
-        return DEC_OVERFLOW;
+    if (mag > UNITS_MAX) return DEC_OVERFLOW;
     *out = with_sign(mag, negative);
     return DEC_OK;
 }
@@ -280,8 +260,7 @@ static size_t u128_digits(u128 n, char buf[40])
 
 size_t dec_format(dec_t v, unsigned places, char *buf, size_t size)
 {
-    if (places > DEC_PLACES)
-        places = DEC_PLACES;
+    if (places > DEC_PLACES) places = DEC_PLACES;
     /* Round the magnitude to PLACES; this cannot overflow: the quotient is at
      * most UNITS_MAX / 10^(18 - places) + 1. */
     u128 q = div_pow10_round(magnitude(v), DEC_PLACES - places);
@@ -290,15 +269,13 @@ size_t dec_format(dec_t v, unsigned places, char *buf, size_t size)
     size_t ndigits = 40 - first;
     char text[DEC_FORMAT_SIZE];
     size_t n = 0;
-    if (v.units < 0 && q != 0)
-        text[n++] = '-';
+    if (v.units < 0 && q != 0) text[n++] = '-';
     if (ndigits <= places) {
         /* 0.00ddd: pad with zeros after the point. */
         text[n++] = '0';
         if (places > 0) {
             text[n++] = '.';
-            for (size_t z = ndigits; z < places; z++)
-                text[n++] = '0';
+            for (size_t z = ndigits; z < places; z++) text[n++] = '0';
             memcpy(text + n, digits + first, ndigits);
             n += ndigits;
         }
@@ -334,13 +311,11 @@ dec_status dec_to_int64(dec_t v, int64_t *out)
 {
     u128 q = div_pow10_round(magnitude(v), DEC_PLACES);
     if (v.units < 0) {
-        if (q > (u128)INT64_MAX + 1)
-            return DEC_OVERFLOW;
+        if (q > (u128)INT64_MAX + 1) return DEC_OVERFLOW;
         /* -q computed in the unsigned domain covers INT64_MIN exactly. */
         *out = q == (u128)INT64_MAX + 1 ? INT64_MIN : -(int64_t)q;
     } else {
-        if (q > (u128)INT64_MAX)
-            return DEC_OVERFLOW;
+        if (q > (u128)INT64_MAX) return DEC_OVERFLOW;
         *out = (int64_t)q;
     }
     return DEC_OK;
@@ -351,17 +326,15 @@ double dec_to_double(dec_t v)
     /* Strip trailing zeros so that the coefficient is as small as possible. */
     u128 mag = magnitude(v);
     unsigned scale = DEC_PLACES;
-    if (mag == 0)
-        return 0.0;
+    if (mag == 0) return 0.0;
     while (scale > 0 && mag % 10 == 0) {
         mag /= 10;
         scale--;
     }
     /* Exact fast path (Clinger): coefficient and power of ten are both exact
      * doubles, so the one IEEE division rounds correctly. */
-    static const double EXACT_POW10[19] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,
-                                           1e7,  1e8,  1e9,  1e10, 1e11, 1e12, 1e13,
-                                           1e14, 1e15, 1e16, 1e17, 1e18};
+    static const double EXACT_POW10[19] = { 1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,  1e8, 1e9,
+                                            1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18 };
     if (mag < ((u128)1 << 53)) {
         double r = (double)(uint64_t)mag / EXACT_POW10[scale];
         return v.units < 0 ? -r : r;
@@ -372,14 +345,12 @@ double dec_to_double(dec_t v)
     char digits[40];
     size_t first = u128_digits(mag, digits);
     size_t n = 0;
-    if (v.units < 0)
-        text[n++] = '-';
+    if (v.units < 0) text[n++] = '-';
     memcpy(text + n, digits + first, 40 - first);
     n += 40 - first;
     text[n++] = 'e';
     text[n++] = '-';
-    if (scale >= 10)
-        text[n++] = (char)('0' + scale / 10);
+    if (scale >= 10) text[n++] = (char)('0' + scale / 10);
     text[n++] = (char)('0' + scale % 10);
     text[n] = '\0';
     return strtod(text, NULL);
@@ -393,8 +364,7 @@ dec_status dec_add(dec_t a, dec_t b, dec_t *out)
      * operands have the same sign and the result's sign differs. */
     u128 sum = (u128)a.units + (u128)b.units;
     dec_int128 r = (dec_int128)sum;
-    if ((a.units < 0) == (b.units < 0) && (r < 0) != (a.units < 0))
-        return DEC_OVERFLOW;
+    if ((a.units < 0) == (b.units < 0) && (r < 0) != (a.units < 0)) return DEC_OVERFLOW;
     if (r == -(dec_int128)UNITS_MAX - 1) /* the excluded most negative value */
         return DEC_OVERFLOW;
     out->units = r;
@@ -413,23 +383,19 @@ dec_status dec_mul(dec_t a, dec_t b, dec_t *out)
     u256 product = mul_128(ma, mb);
     uint64_t rem;
     u256 q = divmod_by_64(product, ONE_UNIT_SCALE, &rem);
-    if (q.hi != 0 || q.lo > UNITS_MAX)
-        return DEC_OVERFLOW;
+    if (q.hi != 0 || q.lo > UNITS_MAX) return DEC_OVERFLOW;
     u128 mag = q.lo;
     if (rem >= ONE_UNIT_SCALE - rem) /* rem >= half a unit: round away */
         mag++;
-    if (mag > UNITS_MAX)
-        return DEC_OVERFLOW;
+    if (mag > UNITS_MAX) return DEC_OVERFLOW;
     *out = with_sign(mag, negative && mag != 0);
     return DEC_OK;
 }
 
 dec_status dec_div(dec_t a, dec_t b, unsigned places, dec_t *out)
 {
-    if (b.units == 0)
-        return DEC_DIV_ZERO;
-    if (places > DEC_PLACES)
-        places = DEC_PLACES;
+    if (b.units == 0) return DEC_DIV_ZERO;
+    if (places > DEC_PLACES) places = DEC_PLACES;
     bool negative = (a.units < 0) != (b.units < 0);
     u128 ma = magnitude(a), mb = magnitude(b);
     /* a/b = ma/mb; to PLACES digits that is round(ma * 10^places / mb), whose
@@ -437,15 +403,13 @@ dec_status dec_div(dec_t a, dec_t b, unsigned places, dec_t *out)
     u256 numerator = mul_128(ma, POW10[places]);
     u128 rem;
     u256 q = divmod_256(numerator, mb, &rem);
-    if (q.hi != 0)
-        return DEC_OVERFLOW;
+    if (q.hi != 0) return DEC_OVERFLOW;
     u128 mag = q.lo;
     if (rem >= mb - rem) /* rem >= mb/2: round away from zero */
         mag++;
     /* Back to units: multiply by 10^(18 - places) with a range check. */
     u128 scale = POW10[DEC_PLACES - places];
-    if (mag > UNITS_MAX / scale)
-        return DEC_OVERFLOW;
+    if (mag > UNITS_MAX / scale) return DEC_OVERFLOW;
     mag *= scale;
     *out = with_sign(mag, negative && mag != 0);
     return DEC_OK;
@@ -453,12 +417,10 @@ dec_status dec_div(dec_t a, dec_t b, unsigned places, dec_t *out)
 
 dec_status dec_round(dec_t v, unsigned places, dec_t *out)
 {
-    if (places > DEC_PLACES)
-        places = DEC_PLACES;
+    if (places > DEC_PLACES) places = DEC_PLACES;
     u128 scale = POW10[DEC_PLACES - places];
     u128 q = div_pow10_round(magnitude(v), DEC_PLACES - places);
-    if (q > UNITS_MAX / scale)
-        return DEC_OVERFLOW;
+    if (q > UNITS_MAX / scale) return DEC_OVERFLOW;
     *out = with_sign(q * scale, v.units < 0 && q != 0);
     return DEC_OK;
 }

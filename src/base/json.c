@@ -29,7 +29,7 @@ void json_write_double(FILE *out, double v)
         fputs("null", out);
         return;
     }
-    if (v == 0) {                         /* also folds -0 */
+    if (v == 0) { /* also folds -0 */
         fputs("0", out);
         return;
     }

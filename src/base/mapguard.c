@@ -80,8 +80,7 @@ bool mapg_run(const void *lo, const void *hi, void (*fn)(void *), void *arg)
     g.lo = lo;
     g.hi = hi;
     g.outer = tl_guard;
-    if (sigsetjmp(g.env, 0) != 0)
-        return false; /* the handler has popped g */
+    if (sigsetjmp(g.env, 0) != 0) return false; /* the handler has popped g */
     tl_guard = &g;
     fn(arg);
     tl_guard = g.outer;
@@ -102,6 +101,6 @@ static void copy_bytes(void *arg)
 
 bool mapg_copy(void *dst, const void *src, size_t len, const void *lo, const void *hi)
 {
-    copy_job job = {dst, src, len};
+    copy_job job = { dst, src, len };
     return mapg_run(lo, hi, copy_bytes, &job);
 }

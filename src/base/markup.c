@@ -9,7 +9,8 @@ const char *markup_md(arena *mem, const char *s)
     size_t n = strlen(s);
     char *out = arena_alloc(mem, 2 * n + 1), *o = out;
     for (const char *p = s; *p; p++) {
-        if (*p == '|' || *p == '\\' || *p == '`' || *p == '*' || *p == '_' || *p == '<' || *p == '[') *o++ = '\\';
+        if (*p == '|' || *p == '\\' || *p == '`' || *p == '*' || *p == '_' || *p == '<' || *p == '[')
+            *o++ = '\\';
         *o++ = (unsigned char)*p < 0x20 ? ' ' : *p;
     }
     *o = '\0';

@@ -27,7 +27,7 @@ static char why_buffer[512];
  * to a file that exists. */
 static char *volatile live_temp;
 
-static const int cleanup_signals[] = {SIGINT, SIGTERM, SIGHUP, SIGPIPE};
+static const int cleanup_signals[] = { SIGINT, SIGTERM, SIGHUP, SIGPIPE };
 enum { CLEANUP_SIGNAL_COUNT = sizeof cleanup_signals / sizeof cleanup_signals[0] };
 
 void output_abandon(void)
@@ -291,8 +291,7 @@ int output_write_file(const char *path, const char *data, size_t len, const char
     if (lstat(target, &st) != 0) {
         status = errno == ENOENT ? replace_regular(target, NULL, data, len, why) : fail(why, strerror(errno));
     } else if (S_ISREG(st.st_mode)) {
-        if (access(target, W_OK) != 0 && errno != ENOENT)
-            status = fail(why, strerror(errno));
+        if (access(target, W_OK) != 0 && errno != ENOENT) status = fail(why, strerror(errno));
         else if (!(st.st_mode & 0222))
             status = fail(why, say("the file is read-only (mode %04o); make it writable (chmod u+w) or write "
                                    "to another file",
@@ -301,8 +300,7 @@ int output_write_file(const char *path, const char *data, size_t len, const char
             status = fail(why, say("the file has %ju hard links, which replacing it would break; write to "
                                    "another file, or remove the other links first",
                                    (uintmax_t)st.st_nlink));
-        else
-            status = replace_regular(target, &st, data, len, why);
+        else status = replace_regular(target, &st, data, len, why);
     } else if (S_ISCHR(st.st_mode) || S_ISFIFO(st.st_mode)) {
         status = stream_to_path(target, data, len, why);
     } else {

@@ -9,7 +9,7 @@
 
 typedef struct diff_line {
     const char *p;
-    size_t len;            /* with its '\n'; the last line may lack one */
+    size_t len; /* with its '\n'; the last line may lack one */
 } diff_line;
 
 typedef enum diff_op { DIFF_EQUAL, DIFF_DELETE, DIFF_INSERT } diff_op;
@@ -60,7 +60,7 @@ static size_t myers(const diff_line *a, size_t n, const diff_line *b, size_t m, 
     size_t limit = max < DIFF_MAX_EDITS ? max : DIFF_MAX_EDITS;
     ptrdiff_t off = (ptrdiff_t)max + 1;
     ptrdiff_t *v = xcalloc(2 * max + 3, sizeof *v);
-    ptrdiff_t **trace = xcalloc(limit + 1, sizeof *trace);   /* v after each step d */
+    ptrdiff_t **trace = xcalloc(limit + 1, sizeof *trace); /* v after each step d */
     ptrdiff_t found = -1;
     for (size_t d = 0; d <= limit && found < 0; d++) {
         ptrdiff_t dd = (ptrdiff_t)d;
@@ -90,7 +90,7 @@ static size_t myers(const diff_line *a, size_t n, const diff_line *b, size_t m, 
         for (ptrdiff_t d = found; d >= 0; d--) {
             ptrdiff_t k = x - y, px = 0, py = 0;
             if (d > 0) {
-                const ptrdiff_t *pv = trace[d - 1] + (d - 1);  /* index by k */
+                const ptrdiff_t *pv = trace[d - 1] + (d - 1); /* index by k */
                 ptrdiff_t pk = (k == -d || (k != d && pv[k - 1] < pv[k + 1])) ? k + 1 : k - 1;
                 px = pv[pk];
                 py = px - pk;
@@ -143,8 +143,7 @@ void tdiff_print_unified(FILE *out, const char *old_name, const char *new_name, 
     size_t head = 0;
     while (head < n && head < m && line_eq(&a[head], &b[head])) head++;
     size_t tail = 0;
-    while (tail < n - head && tail < m - head && line_eq(&a[n - 1 - tail], &b[m - 1 - tail]))
-        tail++;
+    while (tail < n - head && tail < m - head && line_eq(&a[n - 1 - tail], &b[m - 1 - tail])) tail++;
     diff_op *ops = xcalloc(n + m + 1, sizeof *ops);
     size_t count = 0;
     for (size_t i = 0; i < head; i++) ops[count++] = DIFF_EQUAL;
@@ -167,7 +166,7 @@ void tdiff_print_unified(FILE *out, const char *old_name, const char *new_name, 
         }
         /* a hunk: this change, and every later one less than 2 × context lines away */
         size_t first = i >= DIFF_CONTEXT ? i - DIFF_CONTEXT : 0;
-        size_t last = i;                   /* one past the last change */
+        size_t last = i; /* one past the last change */
         for (size_t k = i; k < count; k++) {
             if (ops[k] != DIFF_EQUAL) last = k + 1;
             else if (k - last >= 2 * DIFF_CONTEXT) break;

@@ -97,8 +97,8 @@ const char *cli_single_value(int argc, char **argv, int *i, cli_seen *seen)
     for (int k = 0; k < seen->count; k++) {
         if (strcmp(seen->names[k], canonical) != 0) continue;
         char message[512];
-        snprintf(message, sizeof message, "%s given twice ('%.200s' and '%.200s'); give it once",
-                 option, seen->values[k], value);
+        snprintf(message, sizeof message, "%s given twice ('%.200s' and '%.200s'); give it once", option,
+                 seen->values[k], value);
         cli_usage("%s", message);
         return NULL;
     }
@@ -200,14 +200,27 @@ ast_spec *cli_check_for_data(diag_sink *diags, ast_spec *loaded, chk_model **mod
 int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
 {
     const char *a = argv[*i];
-    if (!strcmp(a, "--skip-bad-rows")) { d->options.skip_bad_rows = true; return 1; }
-    if (!strcmp(a, "--quiet")) { d->quiet = true; return 1; }
-    if (!strcmp(a, "--no-cache")) { d->no_cache = true; return 1; }
-    if (!strcmp(a, "--verify-data")) { d->options.verify_data = true; return 1; }
+    if (!strcmp(a, "--skip-bad-rows")) {
+        d->options.skip_bad_rows = true;
+        return 1;
+    }
+    if (!strcmp(a, "--quiet")) {
+        d->quiet = true;
+        return 1;
+    }
+    if (!strcmp(a, "--no-cache")) {
+        d->no_cache = true;
+        return 1;
+    }
+    if (!strcmp(a, "--verify-data")) {
+        d->options.verify_data = true;
+        return 1;
+    }
     bool with_value = !strcmp(a, "--data") || !strcmp(a, "--data-dir") || !strcmp(a, "--rejects") ||
                       !strcmp(a, "--threads") || !strcmp(a, "--allow-read") || !strcmp(a, "--cache-dir");
     if (!with_value) return 0;
-    const char *v = !strcmp(a, "--data") ? cli_option_value(argc, argv, i) : cli_single_value(argc, argv, i, &d->seen);
+    const char *v =
+        !strcmp(a, "--data") ? cli_option_value(argc, argv, i) : cli_single_value(argc, argv, i, &d->seen);
     if (!v) return -1;
     if (!strcmp(a, "--data")) {
         const char *eq = strchr(v, '=');
@@ -219,8 +232,9 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d)
             const char *name = d->overrides[k].source;
             if (strlen(name) != (size_t)(eq - v) || memcmp(name, v, (size_t)(eq - v)) != 0) continue;
             char message[512];
-            snprintf(message, sizeof message, "--data names source '%s' twice ('%.200s' and '%.200s'); give it once",
-                     name, d->overrides[k].path, eq + 1);
+            snprintf(message, sizeof message,
+                     "--data names source '%s' twice ('%.200s' and '%.200s'); give it once", name,
+                     d->overrides[k].path, eq + 1);
             cli_usage("%s", message);
             return -1;
         }
@@ -267,9 +281,9 @@ const char *cli_default_cache_dir(void)
     static char dir[4096];
     const char *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
     /* a relative XDG_CACHE_HOME is invalid and ignored (XDG Base Directory spec) */
-    int n = xdg && xdg[0] == '/' ? snprintf(dir, sizeof dir, "%s/kpic", xdg)
-          : home && home[0] == '/' ? snprintf(dir, sizeof dir, "%s/.cache/kpic", home)
-                                   : -1;
+    int n = xdg && xdg[0] == '/'     ? snprintf(dir, sizeof dir, "%s/kpic", xdg)
+            : home && home[0] == '/' ? snprintf(dir, sizeof dir, "%s/.cache/kpic", home)
+                                     : -1;
     return n > 0 && (size_t)n < sizeof dir ? dir : NULL;
 }
 
@@ -306,7 +320,8 @@ bool cli_validate_data_args(cli_data_args *d, chk_model *model)
     if (chunk && chunk[0]) {
         long n = strict_count(chunk, 1L << 30);
         if (n < 0) {
-            cli_usage("KPIC_CHUNK_BYTES takes a number of bytes from 1 to 1073741824, in digits, not '%s'", chunk);
+            cli_usage("KPIC_CHUNK_BYTES takes a number of bytes from 1 to 1073741824, in digits, not '%s'",
+                      chunk);
             return false;
         }
         d->options.chunk_bytes = (size_t)n;
@@ -415,4 +430,3 @@ int cli_data_failure_status(const diag_sink *diags)
     }
     return EXIT_ERRORS;
 }
-

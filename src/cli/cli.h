@@ -36,8 +36,9 @@ const char *cli_option_value(int argc, char **argv, int *i);
 /* The single-valued options a command has taken, with their values: a second
  * occurrence is a usage error, never a silent choice of one of them. */
 typedef struct cli_seen {
-    const char *names[16];   /* canonical spelling: "-o" for -o and --output; 16 is more
-                                than any command's single-valued options */
+    /* canonical spelling: "-o" for -o and --output; 16 is more than any command's
+     * single-valued options */
+    const char *names[16];
     const char *values[16];
     int count;
 } cli_seen;
@@ -80,8 +81,8 @@ typedef struct cli_data_args {
     size_t override_count;
     bool quiet;
     bool no_cache;
-    const char *cache_dir;    /* --cache-dir */
-    cli_seen seen;            /* --data-dir, --rejects, --threads, --cache-dir */
+    const char *cache_dir; /* --cache-dir */
+    cli_seen seen;         /* --data-dir, --rejects, --threads, --cache-dir */
 } cli_data_args;
 
 /* The column cache's directory when none is given: $XDG_CACHE_HOME/kpic, or
@@ -110,8 +111,8 @@ bool cli_values_read_no_source(const char *option, const char *why, const cli_da
 /* `--engine URI` and `--table SOURCE=TABLE` of eval, score and explain (cli_engine.c):
  * the indicators computed by a PostgreSQL server from kpic sql's statement. */
 typedef struct cli_engine_args {
-    const char *uri;          /* NULL: no --engine */
-    sql_table *tables;        /* --table, each source once; the names malloc'd */
+    const char *uri;   /* NULL: no --engine */
+    sql_table *tables; /* --table, each source once; the names malloc'd */
     size_t table_count;
 } cli_engine_args;
 
@@ -124,8 +125,9 @@ void cli_free_engine_args(cli_engine_args *e);
  * they came from, as one more entry of the output's sources. */
 typedef struct cli_engine_values {
     vals_file *values;
-    eval_source_stats source; /* "postgresql", the connection without its password, the
-                                 SHA-256 of the statement, the rows, the server */
+    /* "postgresql", the connection without its password, the SHA-256 of the statement, the
+     * rows, the server */
+    eval_source_stats source;
     char *where, *server;
 } cli_engine_values;
 
@@ -135,10 +137,10 @@ typedef struct cli_engine_values {
  * from its rows. False after printing why: *STATUS 2 for usage and a connection that
  * failed, 1 for an error of the server (at the declaration its SQL came from) or a bad
  * row. */
-bool cli_engine_fetch(const cli_engine_args *e, const char *values_path, ast_spec *spec, const chk_model *model,
-                      ast_decl *const *indicators, size_t indicator_count, const period_t *periods,
-                      size_t period_count, cli_data_args *data, diag_sink *diags, cli_engine_values *out,
-                      int *status);
+bool cli_engine_fetch(const cli_engine_args *e, const char *values_path, ast_spec *spec,
+                      const chk_model *model, ast_decl *const *indicators, size_t indicator_count,
+                      const period_t *periods, size_t period_count, cli_data_args *data, diag_sink *diags,
+                      cli_engine_values *out, int *status);
 /* --table without --engine is a usage error (printed): false. */
 bool cli_engine_check_args(const cli_engine_args *e);
 void cli_engine_values_free(cli_engine_values *v);

@@ -24,16 +24,15 @@ int cli_cache(int argc, char **argv)
     bool clear = !strcmp(argv[0], "clear");
     const char *dir = NULL;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--cache-dir") != 0)
-            return cli_usage("cache: unknown argument '%s'", argv[i]);
-        if (dir)
-            return cli_usage("--cache-dir given twice; give it once", NULL);
+        if (strcmp(argv[i], "--cache-dir") != 0) return cli_usage("cache: unknown argument '%s'", argv[i]);
+        if (dir) return cli_usage("--cache-dir given twice; give it once", NULL);
         dir = cli_option_value(argc, argv, &i);
         if (!dir) return EXIT_USAGE;
     }
     if (!dir) dir = cli_default_cache_dir();
     if (!dir) {
-        fputs("kpic: no cache directory: neither XDG_CACHE_HOME nor HOME is set; give --cache-dir DIR\n", stderr);
+        fputs("kpic: no cache directory: neither XDG_CACHE_HOME nor HOME is set; give --cache-dir DIR\n",
+              stderr);
         return EXIT_USAGE;
     }
     colc_dir_stats st;

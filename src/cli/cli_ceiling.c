@@ -20,7 +20,7 @@ static bool member_number(void *ctx, size_t member, int column, dec_t *out)
 void cli_ceiling_analyze(ceil_report *out, ast_spec *spec, const chk_model *model, const diag_sink *diags,
                          eval_session *roster)
 {
-    ceil_roster members = {0};
+    ceil_roster members = { 0 };
     if (roster) {
         eval_roster(roster, &members.count);
         members.role_of = member_role;

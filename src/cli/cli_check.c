@@ -21,8 +21,8 @@ int cli_check(int argc, char **argv)
 {
     const char *path = NULL;
     diag_format format = DIAG_FORMAT_TEXT;
-    cli_seen seen = {.count = 0};
-    cli_data_args data = {0};
+    cli_seen seen = { .count = 0 };
+    cli_data_args data = { 0 };
     bool ceiling = false, roster = false, data_given = false;
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
@@ -33,7 +33,10 @@ int cli_check(int argc, char **argv)
             if (!strcmp(v, "text")) format = DIAG_FORMAT_TEXT;
             else if (!strcmp(v, "json")) format = DIAG_FORMAT_JSON;
             else if (!strcmp(v, "sarif")) format = DIAG_FORMAT_SARIF;
-            else { cli_usage("unknown check format '%s' (text, json or sarif)", v); goto done; }
+            else {
+                cli_usage("unknown check format '%s' (text, json or sarif)", v);
+                goto done;
+            }
         } else if (!strcmp(argv[i], "--ceiling")) {
             ceiling = true;
         } else if (!strcmp(argv[i], "--roster")) {
@@ -51,9 +54,18 @@ int cli_check(int argc, char **argv)
             goto done;
         }
     }
-    if (!path) { cli_usage("check needs a spec file", NULL); goto done; }
-    if ((roster || data_given) && !ceiling) { cli_usage("--roster and DATA options go with --ceiling", NULL); goto done; }
-    if (ceiling && format == DIAG_FORMAT_SARIF) { cli_usage("--ceiling goes with --format text or json", NULL); goto done; }
+    if (!path) {
+        cli_usage("check needs a spec file", NULL);
+        goto done;
+    }
+    if ((roster || data_given) && !ceiling) {
+        cli_usage("--roster and DATA options go with --ceiling", NULL);
+        goto done;
+    }
+    if (ceiling && format == DIAG_FORMAT_SARIF) {
+        cli_usage("--ceiling goes with --format text or json", NULL);
+        goto done;
+    }
     roster |= data_given;
 
     diag_sink diags;
@@ -92,9 +104,11 @@ int cli_check(int argc, char **argv)
         cli_print_diagnostics(&diags, format == DIAG_FORMAT_TEXT ? stderr : stdout, format);
         if (analyzed) {
             size_t len;
-            const char *note = !roster ? "--roster reads the roster for figures"
-                               : !model->roster ? "the spec declares no roster" : NULL;
-            char *text = ceil_render_text(&report, model, members ? cli_roster_path(run_session(members)) : NULL, note, &len);
+            const char *note = !roster          ? "--roster reads the roster for figures"
+                               : !model->roster ? "the spec declares no roster"
+                                                : NULL;
+            char *text = ceil_render_text(&report, model,
+                                          members ? cli_roster_path(run_session(members)) : NULL, note, &len);
             if (!cli_write_stdout(text, len)) status = EXIT_USAGE;
             free(text);
         }

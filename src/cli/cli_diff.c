@@ -13,7 +13,7 @@ typedef struct side {
     diag_sink diags;
     ast_spec *spec;
     chk_model *model;
-    run *run;                  /* with --period: this side's run over the data */
+    run *run; /* with --period: this side's run over the data */
 } side;
 
 static void side_free(side *s)
@@ -27,7 +27,8 @@ static void side_free(side *s)
  * printing why, with *status set. */
 static ast_spec *load_side(side *s, const char *arg, int *status)
 {
-    if (!strcmp(arg, "-")) return cli_check_for_data(&s->diags, diff_load_stdin(&s->diags), &s->model, status);
+    if (!strcmp(arg, "-"))
+        return cli_check_for_data(&s->diags, diff_load_stdin(&s->diags), &s->model, status);
     if (!diff_is_revision_path(arg)) return cli_load_for_data(&s->diags, arg, &s->model, status);
     char *why = NULL;
     ast_spec *spec = diff_load_revision(&s->diags, arg, cli_load_options(), &why);
@@ -57,15 +58,15 @@ static void hint_data_options(diag_sink *diags, const char *which, const char *a
 
 int cli_diff(int argc, char **argv)
 {
-    const char *paths[2] = {NULL, NULL}, *period_text = NULL, *adjustments_path = NULL, *values_path = NULL;
+    const char *paths[2] = { NULL, NULL }, *period_text = NULL, *adjustments_path = NULL, *values_path = NULL;
     score_adjustments *adjustments = NULL;
-    vals_file *values[2] = {NULL, NULL};
+    vals_file *values[2] = { NULL, NULL };
     size_t path_count = 0;
     cli_data_args data;
     memset(&data, 0, sizeof data);
     bool data_given = false, exit_code = false;
     diff_format format = DIFF_FORMAT_TEXT;
-    cli_seen seen = {.count = 0};
+    cli_seen seen = { .count = 0 };
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
         if (cli_take_strict(argv[i])) continue;
@@ -107,13 +108,31 @@ int cli_diff(int argc, char **argv)
             paths[path_count++] = a;
         }
     }
-    if (path_count < 2) { cli_usage("diff needs two specs, OLD and NEW", NULL); goto done; }
-    if (!strcmp(paths[0], "-") && !strcmp(paths[1], "-")) { cli_usage("diff reads only one spec from stdin ('-')", NULL); goto done; }
-    if (data_given && !period_text) { cli_usage("the data options of diff go with --period", NULL); goto done; }
-    if (adjustments_path && !period_text) { cli_usage("--adjustments goes with --period", NULL); goto done; }
-    if (values_path && !period_text) { cli_usage("--values goes with --period", NULL); goto done; }
+    if (path_count < 2) {
+        cli_usage("diff needs two specs, OLD and NEW", NULL);
+        goto done;
+    }
+    if (!strcmp(paths[0], "-") && !strcmp(paths[1], "-")) {
+        cli_usage("diff reads only one spec from stdin ('-')", NULL);
+        goto done;
+    }
+    if (data_given && !period_text) {
+        cli_usage("the data options of diff go with --period", NULL);
+        goto done;
+    }
+    if (adjustments_path && !period_text) {
+        cli_usage("--adjustments goes with --period", NULL);
+        goto done;
+    }
+    if (values_path && !period_text) {
+        cli_usage("--values goes with --period", NULL);
+        goto done;
+    }
     /* two specs would each write the file, the second over the first */
-    if (data.options.rejects_path) { cli_usage("diff takes no --rejects: run kpic eval for the rejects", NULL); goto done; }
+    if (data.options.rejects_path) {
+        cli_usage("diff takes no --rejects: run kpic eval for the rejects", NULL);
+        goto done;
+    }
 
     side sides[2];
     memset(sides, 0, sizeof sides);
@@ -132,9 +151,11 @@ int cli_diff(int argc, char **argv)
     size_t period_count = 0;
     period_t *periods = NULL;
     if (period_text) {
-        bool valid = cli_validate_data_args(&data, sides[0].model) && cli_validate_data_args(&data, sides[1].model);
+        bool valid =
+            cli_validate_data_args(&data, sides[0].model) && cli_validate_data_args(&data, sides[1].model);
         if (valid && sides[0].model->grain != sides[1].model->grain) {
-            fprintf(stderr, "kpic: diff --period: OLD is by %s and NEW by %s; their results cannot be compared\n",
+            fprintf(stderr,
+                    "kpic: diff --period: OLD is by %s and NEW by %s; their results cannot be compared\n",
                     ast_grain_name(sides[0].model->grain), ast_grain_name(sides[1].model->grain));
             valid = false;
         }
@@ -146,7 +167,8 @@ int cli_diff(int argc, char **argv)
         if (adjustments_path) {
             /* one file for both sides: what was decided by hand stays, the rules change */
             bool io_error = false;
-            adjustments = score_adjust_read(adjustments_path, sides[1].model->grain, &sides[1].diags, &io_error);
+            adjustments =
+                score_adjust_read(adjustments_path, sides[1].model->grain, &sides[1].diags, &io_error);
             if (!adjustments) {
                 diag_print(&sides[1].diags, stderr, DIAG_FORMAT_TEXT);
                 status = io_error ? EXIT_USAGE : EXIT_ERRORS;
@@ -174,7 +196,8 @@ int cli_diff(int argc, char **argv)
                 eval_require_indicator(session, s->model->indicators.items[i]);
             score_require(session, s->model);
             if (!run_execute(s->run) || (values[k] && !vals_check_roster(values[k], session, &s->diags))) {
-                if (!data.options.data_dir && !values[k]) hint_data_options(&s->diags, k ? "NEW" : "OLD", paths[k]);
+                if (!data.options.data_dir && !values[k])
+                    hint_data_options(&s->diags, k ? "NEW" : "OLD", paths[k]);
                 diag_print(&s->diags, stderr, DIAG_FORMAT_TEXT);
                 status = cli_data_failure_status(&s->diags);
                 free(periods);
@@ -197,9 +220,9 @@ int cli_diff(int argc, char **argv)
     }
     bool exact = true;
     if (period_text) {
-        bool compared = diff_results(report, period_text, run_session(sides[0].run), sides[0].model,
-                                     &sides[0].diags, run_session(sides[1].run), sides[1].model,
-                                     &sides[1].diags);
+        bool compared =
+            diff_results(report, period_text, run_session(sides[0].run), sides[0].model, &sides[0].diags,
+                         run_session(sides[1].run), sides[1].model, &sides[1].diags);
         /* both sides' diagnostics of the evaluation, whatever the other found */
         bool old_exact = run_finish(sides[0].run), new_exact = run_finish(sides[1].run);
         exact = compared && old_exact && new_exact;

@@ -10,7 +10,7 @@ int cli_doc(int argc, char **argv)
 {
     const char *path = NULL, *output = NULL;
     doc_format format = DOC_FORMAT_MD;
-    cli_seen seen = {.count = 0};
+    cli_seen seen = { .count = 0 };
     for (int i = 0; i < argc; i++) {
         const char *a = argv[i];
         if (!strcmp(a, "--format") || !strcmp(a, "-o") || !strcmp(a, "--output")) {

@@ -24,9 +24,10 @@ int cli_take_engine_option(int argc, char **argv, int *i, cli_engine_args *e)
         }
         if (!pge_is_uri(v)) {
             /* the value may hold a password: it is not echoed */
-            cli_usage("--engine takes a PostgreSQL connection URI, postgresql://USER@HOST/DATABASE "
-                      "(or postgresql:///DATABASE?host=/socket/folder); other engines: kpic sql, then --values",
-                      NULL);
+            cli_usage(
+                "--engine takes a PostgreSQL connection URI, postgresql://USER@HOST/DATABASE "
+                "(or postgresql:///DATABASE?host=/socket/folder); other engines: kpic sql, then --values",
+                NULL);
             return -1;
         }
         e->uri = v;
@@ -81,10 +82,10 @@ static void on_row(void *ctx, unsigned row, const char *const cells[4])
     f->rows++;
 }
 
-bool cli_engine_fetch(const cli_engine_args *e, const char *values_path, ast_spec *spec, const chk_model *model,
-                      ast_decl *const *indicators, size_t indicator_count, const period_t *periods,
-                      size_t period_count, cli_data_args *data, diag_sink *diags, cli_engine_values *out,
-                      int *status)
+bool cli_engine_fetch(const cli_engine_args *e, const char *values_path, ast_spec *spec,
+                      const chk_model *model, ast_decl *const *indicators, size_t indicator_count,
+                      const period_t *periods, size_t period_count, cli_data_args *data, diag_sink *diags,
+                      cli_engine_values *out, int *status)
 {
     memset(out, 0, sizeof *out);
     if (values_path) {
@@ -101,9 +102,9 @@ bool cli_engine_fetch(const cli_engine_args *e, const char *values_path, ast_spe
         }
     }
     ir_program *program = ir_program_of(spec, model);
-    sql_regions regions = {0};
-    sql_options o = {SQLD_POSTGRES, periods, period_count, indicators, indicator_count, e->tables, e->table_count,
-                     &regions};
+    sql_regions regions = { 0 };
+    sql_options o = { SQLD_POSTGRES,   periods,   period_count,   indicators,
+                      indicator_count, e->tables, e->table_count, &regions };
     size_t len = 0;
     char *query = sql_render(program, model, &o, diags, &len);
     bool ok = false;
@@ -113,15 +114,14 @@ bool cli_engine_fetch(const cli_engine_args *e, const char *values_path, ast_spe
         goto done;
     }
     out->where = pge_display(e->uri);
-    fetch_ctx f = {vals_begin(out->where, model, diags), 0};
+    fetch_ctx f = { vals_begin(out->where, model, diags), 0 };
     pge_error err;
     if (!pge_run(e->uri, query, on_row, &f, &out->server, &err)) {
         vals_free(vals_end(f.values));
         if (err.connection)
             diag_report_data(diags, DIAG_ERROR, out->where, 0, 0, "io", "%s PostgreSQL: %s",
                              err.lost ? "lost the connection to" : "cannot connect to", err.message);
-        else
-            pge_report(&err, out->where, query, &o, diags);
+        else pge_report(&err, out->where, query, &o, diags);
         pge_error_free(&err);
         diag_print(diags, stderr, DIAG_FORMAT_TEXT);
         *status = cli_data_failure_status(diags);

@@ -10,11 +10,11 @@ int cli_eval(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL;
     eval_format format = EVAL_FORMAT_TABLE;
-    cli_seen seen = {.count = 0};
+    cli_seen seen = { .count = 0 };
     cli_data_args data;
     memset(&data, 0, sizeof data);
-    cli_engine_args engine = {0};
-    cli_engine_values given = {0};
+    cli_engine_args engine = { 0 };
+    cli_engine_values given = { 0 };
     const char **wanted = xcalloc((size_t)argc + 1, sizeof *wanted);
     size_t wanted_count = 0;
     int status = EXIT_USAGE;
@@ -44,8 +44,14 @@ int cli_eval(int argc, char **argv)
             goto done;
         }
     }
-    if (!path) { cli_usage("eval needs a spec file", NULL); goto done; }
-    if (!period_text) { cli_usage("eval needs --period (e.g. --period 2025-05)", NULL); goto done; }
+    if (!path) {
+        cli_usage("eval needs a spec file", NULL);
+        goto done;
+    }
+    if (!period_text) {
+        cli_usage("eval needs --period (e.g. --period 2025-05)", NULL);
+        goto done;
+    }
     if (!cli_engine_check_args(&engine)) goto done;
 
     diag_sink diags;
@@ -83,8 +89,8 @@ int cli_eval(int argc, char **argv)
     size_t period_count = 0;
     period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
     if (periods && engine.uri &&
-        !cli_engine_fetch(&engine, NULL, spec, model, indicators, count, periods, period_count, &data, &diags, &given,
-                          &status)) {
+        !cli_engine_fetch(&engine, NULL, spec, model, indicators, count, periods, period_count, &data, &diags,
+                          &given, &status)) {
         free(periods);
         periods = NULL;
     }
@@ -94,8 +100,8 @@ int cli_eval(int argc, char **argv)
         for (size_t k = 0; k < count; k++) eval_require_indicator(session, indicators[k]);
         if (run_execute(r) && (!given.values || vals_check_roster(given.values, session, &diags))) {
             size_t len;
-            char *out = eval_render_given(session, indicators, count, format, given.values ? &given.source : NULL,
-                                          &len);
+            char *out = eval_render_given(session, indicators, count, format,
+                                          given.values ? &given.source : NULL, &len);
             bool complete = !given.values || vals_report_missing(given.values, &diags);
             bool exact = run_finish(r) && complete;
             status = cli_emit_run(&diags, session, out, len, exact, NULL);
@@ -117,4 +123,3 @@ done:
     cli_free_engine_args(&engine);
     return status;
 }
-

@@ -66,4 +66,3 @@ int cli_fmt(int argc, char **argv)
     diag_free(&diags);
     return status;
 }
-

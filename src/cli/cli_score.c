@@ -27,16 +27,16 @@ static bool read_adjustments(const char *path, const chk_model *model, diag_sink
 
 /* --engine: the values of what scoring PERIODS reads, fetched from the server into
  * *FETCHED; false after printing why, with *STATUS. */
-static bool fetch_scored(const cli_engine_args *engine, const char *values_path, ast_spec *spec, const chk_model *model,
-                         const period_t *periods, size_t period_count, cli_data_args *data, diag_sink *diags,
-                         cli_engine_values *fetched, int *status)
+static bool fetch_scored(const cli_engine_args *engine, const char *values_path, ast_spec *spec,
+                         const chk_model *model, const period_t *periods, size_t period_count,
+                         cli_data_args *data, diag_sink *diags, cli_engine_values *fetched, int *status)
 {
     ast_decl **indicators;
     period_t *needed;
     size_t indicator_count, needed_count;
     score_values_needed(model, periods, period_count, &indicators, &indicator_count, &needed, &needed_count);
-    bool ok = cli_engine_fetch(engine, values_path, spec, model, indicators, indicator_count, needed, needed_count, data,
-                               diags, fetched, status);
+    bool ok = cli_engine_fetch(engine, values_path, spec, model, indicators, indicator_count, needed,
+                               needed_count, data, diags, fetched, status);
     free(indicators);
     free(needed);
     return ok;
@@ -44,14 +44,15 @@ static bool fetch_scored(const cli_engine_args *engine, const char *values_path,
 
 int cli_score(int argc, char **argv)
 {
-    const char *path = NULL, *period_text = NULL, *output = NULL, *adjustments_path = NULL, *values_path = NULL;
+    const char *path = NULL, *period_text = NULL, *output = NULL, *adjustments_path = NULL,
+               *values_path = NULL;
     score_format format = SCORE_FORMAT_TABLE;
     bool bom = false, summary = false;
-    cli_seen seen = {.count = 0};
+    cli_seen seen = { .count = 0 };
     cli_data_args data;
     memset(&data, 0, sizeof data);
-    cli_engine_args engine = {0};
-    cli_engine_values fetched = {0};
+    cli_engine_args engine = { 0 };
+    cli_engine_values fetched = { 0 };
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
@@ -86,10 +87,22 @@ int cli_score(int argc, char **argv)
             goto done;
         }
     }
-    if (!path) { cli_usage("score needs a spec file", NULL); goto done; }
-    if (!period_text) { cli_usage("score needs --period (e.g. --period 2025-05)", NULL); goto done; }
-    if (bom && format != SCORE_FORMAT_CSV) { cli_usage("--bom goes with --format csv", NULL); goto done; }
-    if (summary && format != SCORE_FORMAT_CSV) { cli_usage("--summary goes with --format csv", NULL); goto done; }
+    if (!path) {
+        cli_usage("score needs a spec file", NULL);
+        goto done;
+    }
+    if (!period_text) {
+        cli_usage("score needs --period (e.g. --period 2025-05)", NULL);
+        goto done;
+    }
+    if (bom && format != SCORE_FORMAT_CSV) {
+        cli_usage("--bom goes with --format csv", NULL);
+        goto done;
+    }
+    if (summary && format != SCORE_FORMAT_CSV) {
+        cli_usage("--summary goes with --format csv", NULL);
+        goto done;
+    }
     if (!cli_engine_check_args(&engine)) goto done;
 
     diag_sink diags;
@@ -107,13 +120,15 @@ int cli_score(int argc, char **argv)
     score_adjustments *adjustments = NULL;
     vals_file *values = NULL;
     if (periods && engine.uri) {
-        if (fetch_scored(&engine, values_path, spec, model, periods, period_count, &data, &diags, &fetched, &status)) {
+        if (fetch_scored(&engine, values_path, spec, model, periods, period_count, &data, &diags, &fetched,
+                         &status)) {
             values = fetched.values;
         } else {
             free(periods);
             periods = NULL;
         }
-    } else if (periods && values_path && !(values = cli_read_values(values_path, model, &data, &diags, &status))) {
+    } else if (periods && values_path &&
+               !(values = cli_read_values(values_path, model, &data, &diags, &status))) {
         free(periods);
         periods = NULL;
     }
@@ -130,12 +145,15 @@ int cli_score(int argc, char **argv)
             bool given = !values || vals_report_missing(values, &diags);
             bool adjusted = !adjustments || score_adjust_apply(result, adjustments, &diags);
             eval_source_stats values_source = fetched.values ? fetched.source
-                                              : values ? vals_source(values) : (eval_source_stats){0};
-            score_render_options opts = {path, spec, &diags, bom, summary, adjustments,
-                                         values ? &values_source : NULL};
+                                              : values       ? vals_source(values)
+                                                             : (eval_source_stats){ 0 };
+            score_render_options opts = {
+                path, spec, &diags, bom, summary, adjustments, values ? &values_source : NULL
+            };
             size_t len;
             char *text = score_render(result, format, &opts, &len);
-            bool exact = run_finish(r) && !result->total_overflow && !result->pool_failed && adjusted && given;
+            bool exact =
+                run_finish(r) && !result->total_overflow && !result->pool_failed && adjusted && given;
             status = cli_emit_run(&diags, session, text, len, exact, output);
             free(text);
             score_free(result);
@@ -171,7 +189,8 @@ static void unknown_staff(const eval_staff *roster, size_t count, const char *id
     const char **ids = xcalloc(count + 1, sizeof *ids);
     for (size_t i = 0; i < count; i++) ids[i] = roster[i].id;
     const char *near = diag_closest(id, ids, count);
-    fprintf(stderr, "kpic: --staff: no staff member '%s' in the roster (%s)", id, roster_path ? roster_path : "staff");
+    fprintf(stderr, "kpic: --staff: no staff member '%s' in the roster (%s)", id,
+            roster_path ? roster_path : "staff");
     if (near) fprintf(stderr, "; did you mean '%s'?", near);
     fputc('\n', stderr);
     free(ids);
@@ -209,13 +228,13 @@ int cli_explain(int argc, char **argv)
     const char *values_path = NULL;
     score_adjustments *adjustments = NULL;
     vals_file *values = NULL;
-    int *rows = NULL;          /* the person's roster rows scored in the period, one per role */
-    ast_decl **roles = NULL;   /* their roles */
-    cli_seen seen = {.count = 0};
+    int *rows = NULL;        /* the person's roster rows scored in the period, one per role */
+    ast_decl **roles = NULL; /* their roles */
+    cli_seen seen = { .count = 0 };
     cli_data_args data;
     memset(&data, 0, sizeof data);
-    cli_engine_args engine = {0};
-    cli_engine_values fetched = {0};
+    cli_engine_args engine = { 0 };
+    cli_engine_values fetched = { 0 };
     int status = EXIT_USAGE;
     for (int i = 0; i < argc; i++) {
         int taken = cli_take_data_option(argc, argv, &i, &data);
@@ -238,9 +257,18 @@ int cli_explain(int argc, char **argv)
             goto done;
         }
     }
-    if (!path) { cli_usage("explain needs a spec file", NULL); goto done; }
-    if (!period_text) { cli_usage("explain needs --period (e.g. --period 2025-05)", NULL); goto done; }
-    if (!staff_id) { cli_usage("explain needs --staff ID (e.g. --staff s01)", NULL); goto done; }
+    if (!path) {
+        cli_usage("explain needs a spec file", NULL);
+        goto done;
+    }
+    if (!period_text) {
+        cli_usage("explain needs --period (e.g. --period 2025-05)", NULL);
+        goto done;
+    }
+    if (!staff_id) {
+        cli_usage("explain needs --staff ID (e.g. --staff s01)", NULL);
+        goto done;
+    }
     if (!cli_engine_check_args(&engine)) goto done;
 
     diag_sink diags;
@@ -263,7 +291,8 @@ int cli_explain(int argc, char **argv)
     if (!periods) goto free_spec;
     if (engine.uri) {
         /* what every role reads: the person's role is known once the roster is read */
-        if (!fetch_scored(&engine, values_path, spec, model, periods, 1, &data, &diags, &fetched, &status)) goto free_periods;
+        if (!fetch_scored(&engine, values_path, spec, model, periods, 1, &data, &diags, &fetched, &status))
+            goto free_periods;
         values = fetched.values;
     } else if (values_path && !(values = cli_read_values(values_path, model, &data, &diags, &status))) {
         goto free_periods;
@@ -310,9 +339,11 @@ int cli_explain(int argc, char **argv)
         if (declared && employed) {
             rows[row_count] = k;
             roles[row_count++] = role;
-        } else if (unscored_row < 0 || (employed && !period_is_employed(periods[0],
-                                                                       roster[unscored_row].has_start ? &roster[unscored_row].start : NULL,
-                                                                       roster[unscored_row].has_end ? &roster[unscored_row].end : NULL))) {
+        } else if (unscored_row < 0 ||
+                   (employed &&
+                    !period_is_employed(periods[0],
+                                        roster[unscored_row].has_start ? &roster[unscored_row].start : NULL,
+                                        roster[unscored_row].has_end ? &roster[unscored_row].end : NULL))) {
             unscored_row = k;
         }
     }
@@ -321,7 +352,8 @@ int cli_explain(int argc, char **argv)
         ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
         bool declared = role && role->kind == DECL_ROLE;
         score_reason reason = declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED;
-        if (adjustments && !score_adjust_unscored(roster_session, unscored_row, reason, adjustments, &diags)) {
+        if (adjustments &&
+            !score_adjust_unscored(roster_session, unscored_row, reason, adjustments, &diags)) {
             diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
             status = EXIT_ERRORS;
             run_free(roster_run);
@@ -344,7 +376,7 @@ int cli_explain(int argc, char **argv)
     FILE *joined = open_memstream(&all, &all_len);
     if (!joined) abort();
     bool exact = true, failed = false;
-    dec_t person_total = {0};
+    dec_t person_total = { 0 };
     bool total_known = true;
     run *last = NULL;
     for (size_t i = 0; i < row_count && !failed; i++) {
@@ -370,8 +402,7 @@ int cli_explain(int argc, char **argv)
             dec_t next;
             if (st.bonus.kind == VAL_NUM && dec_add(person_total, st.bonus.as.num, &next) == DEC_OK)
                 person_total = next;
-            else
-                total_known = false;
+            else total_known = false;
             score_statement_free(&st);
         } else {
             failed = true;

@@ -12,7 +12,7 @@
 int cli_sql(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL, *dialect_text = NULL, *output = NULL;
-    cli_seen seen = {.count = 0};
+    cli_seen seen = { .count = 0 };
     const char **wanted = xcalloc((size_t)argc + 1, sizeof *wanted);
     sql_table *tables = xcalloc((size_t)argc + 1, sizeof *tables);
     size_t wanted_count = 0, table_count = 0;
@@ -44,7 +44,8 @@ int cli_sql(int argc, char **argv)
                 tables[table_count].source = source;
                 tables[table_count++].table = eq + 1;
             }
-        } else if (!strcmp(a, "--period") || !strcmp(a, "--dialect") || !strcmp(a, "-o") || !strcmp(a, "--output")) {
+        } else if (!strcmp(a, "--period") || !strcmp(a, "--dialect") || !strcmp(a, "-o") ||
+                   !strcmp(a, "--output")) {
             const char *v = cli_single_value(argc, argv, &i, &seen);
             if (!v) goto done;
             if (!strcmp(a, "--period")) period_text = v;
@@ -54,10 +55,19 @@ int cli_sql(int argc, char **argv)
             goto done;
         }
     }
-    if (!path) { cli_usage("sql needs a spec file", NULL); goto done; }
-    if (!period_text) { cli_usage("sql needs --period (e.g. --period 2025-05)", NULL); goto done; }
+    if (!path) {
+        cli_usage("sql needs a spec file", NULL);
+        goto done;
+    }
+    if (!period_text) {
+        cli_usage("sql needs --period (e.g. --period 2025-05)", NULL);
+        goto done;
+    }
     sqld_dialect dialect;
-    if (!dialect_text) { cli_usage("sql needs --dialect (%s)", sqld_names()); goto done; }
+    if (!dialect_text) {
+        cli_usage("sql needs --dialect (%s)", sqld_names());
+        goto done;
+    }
     if (!sqld_parse(dialect_text, &dialect)) {
         char message[256];
         snprintf(message, sizeof message, "unknown dialect '%.100s' (%s)", dialect_text, sqld_names());
@@ -81,7 +91,8 @@ int cli_sql(int argc, char **argv)
         ast_decl *d = chk_find(model, wanted[i]);
         if (!d || d->kind != DECL_INDICATOR) {
             const char **names = xcalloc(model->indicators.len + 1, sizeof *names);
-            for (size_t k = 0; k < model->indicators.len; k++) names[k] = ((ast_decl *)model->indicators.items[k])->name;
+            for (size_t k = 0; k < model->indicators.len; k++)
+                names[k] = ((ast_decl *)model->indicators.items[k])->name;
             const char *near = diag_closest(wanted[i], names, model->indicators.len);
             fprintf(stderr, "kpic: --indicator: the spec has no indicator '%s'", wanted[i]);
             if (near) fprintf(stderr, "; did you mean '%s'?", near);
@@ -107,7 +118,7 @@ int cli_sql(int argc, char **argv)
     period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
     if (periods) {
         ir_program *program = ir_program_of(spec, model);
-        sql_options o = {dialect, periods, period_count, indicators, count, tables, table_count, NULL};
+        sql_options o = { dialect, periods, period_count, indicators, count, tables, table_count, NULL };
         size_t len = 0;
         char *text = sql_render(program, model, &o, &diags, &len);
         if (text) {

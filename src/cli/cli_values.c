@@ -10,7 +10,8 @@ bool cli_values_read_no_source(const char *option, const char *why, const cli_da
     for (size_t i = 0; i < data->override_count; i++) {
         if (!strcmp(data->overrides[i].source, "staff")) continue;
         char message[512];
-        snprintf(message, sizeof message, "%s %s, so no source is read: drop --data %.200s=…; "
+        snprintf(message, sizeof message,
+                 "%s %s, so no source is read: drop --data %.200s=…; "
                  "--data staff=FILE gives the roster",
                  option, why, data->overrides[i].source);
         *status = cli_usage("%s", message);
@@ -18,9 +19,10 @@ bool cli_values_read_no_source(const char *option, const char *why, const cli_da
     }
     if (data->options.skip_bad_rows) {
         char message[256];
-        snprintf(message, sizeof message,
-                 "%s reads no source, so it does not go with --skip-bad-rows (the roster's rows are never skipped)",
-                 option);
+        snprintf(
+            message, sizeof message,
+            "%s reads no source, so it does not go with --skip-bad-rows (the roster's rows are never skipped)",
+            option);
         *status = cli_usage("%s", message);
         return false;
     }

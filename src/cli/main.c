@@ -23,7 +23,8 @@ static int run_command(int argc, char **argv)
     if (!strcmp(cmd, "test")) return cli_test(argc - 2, argv + 2);
     if (!strcmp(cmd, "cache")) return cli_cache(argc - 2, argv + 2);
     if (!strcmp(cmd, "sql")) return cli_sql(argc - 2, argv + 2);
-    bool info = !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help") || !strcmp(cmd, "--version");
+    bool info =
+        !strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help") || !strcmp(cmd, "--version");
     if (info && argc > 2) return cli_usage("%s takes no arguments", cmd);
     if (!strcmp(cmd, "--help") || !strcmp(cmd, "-h") || !strcmp(cmd, "help")) {
         fputs(cli_usage_text, stdout);

@@ -50,8 +50,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define MAGIC_LE "KPICCC\x01L" /* the last byte: this machine's byte order */
-#define MAGIC_BE "KPICCC\x01B"
+#define MAGIC_LE       "KPICCC\x01L" /* the last byte: this machine's byte order */
+#define MAGIC_BE       "KPICCC\x01B"
 #define FORMAT_VERSION 2u
 
 /* number and money columns whose values do not fit int64 at a common scale */
@@ -60,20 +60,20 @@
 typedef struct file_header {
     char magic[8];
     uint64_t version;
-    uint64_t file_size;       /* the cache file's own size */
-    uint64_t dev, ino, size;  /* the data file's identity (colc_key) */
+    uint64_t file_size;      /* the cache file's own size */
+    uint64_t dev, ino, size; /* the data file's identity (colc_key) */
     int64_t mtime_sec, mtime_nsec, ctime_sec, ctime_nsec;
     unsigned char columns[32];
     unsigned char sha256[32];
     uint64_t group_count;
     uint64_t dir_offset;
-    uint64_t checksum;        /* over this header, this field zero, and the directory */
+    uint64_t checksum; /* over this header, this field zero, and the directory */
     uint64_t reserved;
 } file_header;
 
 typedef struct dir_entry {
-    uint64_t offset, length;  /* the group blob */
-    uint64_t checksum;        /* over the blob */
+    uint64_t offset, length; /* the group blob */
+    uint64_t checksum;       /* over the blob */
     uint64_t file_begin, file_end;
     uint64_t reserved;
 } dir_entry;
@@ -88,21 +88,21 @@ enum { ENC_FOR = 1, ENC_WIDE, ENC_DIGITS, ENC_DICT, ENC_DICT_SEQ, ENC_BITS };
 /* The longest prefix and the most digits of an ENC_DIGITS column: 18 digits always fit
  * an int64. */
 #define DIGITS_PREFIX_MAX 32u
-#define DIGITS_MAX 18u
+#define DIGITS_MAX        18u
 
 typedef struct col_head {
     uint64_t type;
     uint64_t enc;
-    uint64_t width;           /* bytes per stored value */
-    uint64_t null_off;        /* 0: no null in the group */
+    uint64_t width;    /* bytes per stored value */
+    uint64_t null_off; /* 0: no null in the group */
     uint64_t data_off;
-    int64_t base;             /* ENC_FOR, ENC_DIGITS: the values' frame of reference */
-    uint64_t mode;            /* number, money: places 0..18 (ENC_FOR); ENC_DIGITS: digits */
+    int64_t base;  /* ENC_FOR, ENC_DIGITS: the values' frame of reference */
+    uint64_t mode; /* number, money: places 0..18 (ENC_FOR); ENC_DIGITS: digits */
     uint64_t dict_count, dict_off, heap_off, heap_len; /* ENC_DIGITS: the prefix in the heap */
 } col_head;
 
 typedef struct bad_head {
-    uint64_t before;          /* good rows of the group before this bad row */
+    uint64_t before; /* good rows of the group before this bad row */
     uint64_t line, field;
     int64_t column;
     uint32_t kind, msg_len, raw_len, pad;
@@ -112,8 +112,7 @@ static void say(char *why, size_t size, const char *fmt, ...) __attribute__((for
 
 static void say(char *why, size_t size, const char *fmt, ...)
 {
-    if (why == NULL || size == 0)
-        return;
+    if (why == NULL || size == 0) return;
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(why, size, fmt, ap);
@@ -132,7 +131,7 @@ static const uint64_t P1 = 0x9E3779B185EBCA87ull, P2 = 0xC2B2AE3D27D4EB4Full;
 static uint64_t checksum_more(uint64_t seed, const void *data, size_t n)
 {
     const unsigned char *p = data;
-    uint64_t h[4] = {seed + P1 + P2, seed + P2, seed, seed - P1};
+    uint64_t h[4] = { seed + P1 + P2, seed + P2, seed, seed - P1 };
     while (n >= 32) {
         for (int k = 0; k < 4; k++) {
             uint64_t v;
@@ -169,9 +168,9 @@ static uint64_t checksum(const void *data, size_t n)
 
 typedef struct col_build {
     csvr_type type;
-    unsigned char *nulls;     /* one bit per row */
+    unsigned char *nulls; /* one bit per row */
     bool any_null;
-    unsigned char *vals;      /* rows values of elem bytes; text: u64, digits or an id */
+    unsigned char *vals; /* rows values of elem bytes; text: u64, digits or an id */
     size_t elem;
     /* text: while every value so far is PREFIX and DIGITS digits, the digits' value is
      * kept (no hashing, no heap); the first value that is not turns the column into a
@@ -180,20 +179,20 @@ typedef struct col_build {
     char prefix[DIGITS_PREFIX_MAX];
     size_t prefix_len, digit_count; /* digit_count 0: no value seen yet */
     /* text: the group's dictionary */
-    uint32_t *offs;           /* dict_count + 1 offsets into heap */
+    uint32_t *offs; /* dict_count + 1 offsets into heap */
     size_t dict_count, offs_cap;
     char *heap;
     size_t heap_len, heap_cap;
-    uint32_t *slots;          /* open addressing: id + 1, 0 empty */
+    uint32_t *slots; /* open addressing: id + 1, 0 empty */
     size_t slot_cap;
 } col_build;
 
 struct colc_group {
     size_t n_cols;
     col_build *cols;
-    uint64_t rows, cap;       /* rows added, rows the arrays hold */
+    uint64_t rows, cap; /* rows added, rows the arrays hold */
     uint64_t file_begin;
-    unsigned char *bad;       /* serialised bad rows */
+    unsigned char *bad; /* serialised bad rows */
     size_t bad_len, bad_cap;
     uint64_t bad_count;
     bool broken;
@@ -214,14 +213,11 @@ static size_t elem_size(csvr_type t)
 
 static bool grow(void *pp, size_t *cap, size_t need, size_t elem)
 {
-    if (need <= *cap)
-        return true;
+    if (need <= *cap) return true;
     size_t c = *cap ? *cap : 64;
-    while (c < need)
-        c *= 2;
+    while (c < need) c *= 2;
     void *q = realloc(*(void **)pp, c * elem);
-    if (q == NULL)
-        return false;
+    if (q == NULL) return false;
     *(void **)pp = q;
     *cap = c;
     return true;
@@ -230,8 +226,7 @@ static bool grow(void *pp, size_t *cap, size_t need, size_t elem)
 colc_group *colc_group_new(const csvr_type *types, size_t n_cols, uint64_t file_begin)
 {
     colc_group *g = calloc(1, sizeof *g);
-    if (g == NULL)
-        return NULL;
+    if (g == NULL) return NULL;
     g->cols = calloc(n_cols ? n_cols : 1, sizeof *g->cols);
     if (g->cols == NULL) {
         free(g);
@@ -284,15 +279,12 @@ static bool intern(col_build *c, const char *s, size_t n, uint32_t *id)
     if (c->dict_count * 2 >= c->slot_cap) {
         size_t cap = c->slot_cap ? c->slot_cap * 2 : 1024;
         uint32_t *slots = calloc(cap, sizeof *slots);
-        if (slots == NULL)
-            return false;
+        if (slots == NULL) return false;
         for (size_t i = 0; i < c->slot_cap; i++) {
             uint32_t v = c->slots[i];
-            if (v == 0)
-                continue;
+            if (v == 0) continue;
             size_t at = text_hash(c->heap + c->offs[v - 1], c->offs[v] - c->offs[v - 1]) & (cap - 1);
-            while (slots[at] != 0)
-                at = (at + 1) & (cap - 1);
+            while (slots[at] != 0) at = (at + 1) & (cap - 1);
             slots[at] = v;
         }
         free(c->slots);
@@ -302,8 +294,7 @@ static bool intern(col_build *c, const char *s, size_t n, uint32_t *id)
     size_t at = text_hash(s, n) & (c->slot_cap - 1);
     for (;;) {
         uint32_t v = c->slots[at];
-        if (v == 0)
-            break;
+        if (v == 0) break;
         uint32_t from = c->offs[v - 1], to = c->offs[v];
         if (to - from == n && memcmp(c->heap + from, s, n) == 0) {
             *id = v - 1;
@@ -311,15 +302,12 @@ static bool intern(col_build *c, const char *s, size_t n, uint32_t *id)
         }
         at = (at + 1) & (c->slot_cap - 1);
     }
-    if (c->dict_count >= UINT32_MAX - 1 || c->heap_len + n > UINT32_MAX)
-        return false;
+    if (c->dict_count >= UINT32_MAX - 1 || c->heap_len + n > UINT32_MAX) return false;
     if (!grow(&c->offs, &c->offs_cap, c->dict_count + 2, sizeof *c->offs) ||
         !grow(&c->heap, &c->heap_cap, c->heap_len + n + 1, 1))
         return false;
-    if (c->dict_count == 0)
-        c->offs[0] = 0;
-    if (n)
-        memcpy(c->heap + c->heap_len, s, n);
+    if (c->dict_count == 0) c->offs[0] = 0;
+    if (n) memcpy(c->heap + c->heap_len, s, n);
     c->heap_len += n;
     c->dict_count++;
     c->offs[c->dict_count] = (uint32_t)c->heap_len;
@@ -342,8 +330,7 @@ static void put_digits(char *out, uint64_t v, size_t n)
         n -= 2;
         memcpy(out + n, DIGIT_PAIRS + 2 * d, 2);
     }
-    if (n)
-        out[0] = (char)('0' + v % 10);
+    if (n) out[0] = (char)('0' + v % 10);
 }
 
 /* Whether S is text of digits: a prefix without a trailing digit, then 1 to DIGITS_MAX
@@ -351,13 +338,10 @@ static void put_digits(char *out, uint64_t v, size_t n)
 static bool split_digits(const char *s, size_t n, size_t *prefix_len, uint64_t *value)
 {
     size_t d = 0;
-    while (d < n && d <= DIGITS_MAX && s[n - 1 - d] >= '0' && s[n - 1 - d] <= '9')
-        d++;
-    if (d == 0 || d > DIGITS_MAX || n - d > DIGITS_PREFIX_MAX)
-        return false;
+    while (d < n && d <= DIGITS_MAX && s[n - 1 - d] >= '0' && s[n - 1 - d] <= '9') d++;
+    if (d == 0 || d > DIGITS_MAX || n - d > DIGITS_PREFIX_MAX) return false;
     uint64_t v = 0;
-    for (size_t i = n - d; i < n; i++)
-        v = v * 10 + (uint64_t)(s[i] - '0');
+    for (size_t i = n - d; i < n; i++) v = v * 10 + (uint64_t)(s[i] - '0');
     *prefix_len = n - d;
     *value = v;
     return true;
@@ -371,14 +355,12 @@ static bool digits_to_dict(col_build *b, uint64_t rows)
     char text[DIGITS_PREFIX_MAX + DIGITS_MAX];
     memcpy(text, b->prefix, b->prefix_len);
     for (uint64_t r = 0; r < rows; r++) {
-        if (b->nulls[r / 8] & (1u << (r % 8)))
-            continue;
+        if (b->nulls[r / 8] & (1u << (r % 8))) continue;
         uint64_t v;
         memcpy(&v, b->vals + r * 8, 8);
         put_digits(text + b->prefix_len, v, b->digit_count);
         uint32_t id;
-        if (!intern(b, text, b->prefix_len + b->digit_count, &id))
-            return false;
+        if (!intern(b, text, b->prefix_len + b->digit_count, &id)) return false;
         v = id;
         memcpy(b->vals + r * 8, &v, 8);
     }
@@ -403,12 +385,10 @@ static bool add_text(col_build *b, uint64_t r, const char *s, size_t n)
                 return true;
             }
         }
-        if (!digits_to_dict(b, r))
-            return false;
+        if (!digits_to_dict(b, r)) return false;
     }
     uint32_t id;
-    if (!intern(b, s, n, &id))
-        return false;
+    if (!intern(b, s, n, &id)) return false;
     v = id;
     memcpy(b->vals + r * 8, &v, 8);
     return true;
@@ -416,19 +396,16 @@ static bool add_text(col_build *b, uint64_t r, const char *s, size_t n)
 
 bool colc_group_add_row(colc_group *g, const csvr_cell *cells)
 {
-    if (g->broken || g->rows >= COLC_GROUP_ROWS_MAX)
-        return false;
+    if (g->broken || g->rows >= COLC_GROUP_ROWS_MAX) return false;
     if (g->rows == g->cap) {
         size_t cap = g->cap ? (size_t)g->cap * 2 : 256;
         for (size_t c = 0; c < g->n_cols; c++) {
             col_build *b = &g->cols[c];
             unsigned char *v = realloc(b->vals, cap * b->elem);
-            if (v == NULL)
-                goto broken;
+            if (v == NULL) goto broken;
             b->vals = v;
             unsigned char *nb = realloc(b->nulls, cap / 8);
-            if (nb == NULL)
-                goto broken;
+            if (nb == NULL) goto broken;
             memset(nb + g->cap / 8, 0, (cap - g->cap) / 8);
             b->nulls = nb;
         }
@@ -447,8 +424,7 @@ bool colc_group_add_row(colc_group *g, const csvr_cell *cells)
         }
         switch (b->type) {
         case CSVR_TEXT:
-            if (!add_text(b, r, cell->as.text.ptr, cell->as.text.len))
-                goto broken;
+            if (!add_text(b, r, cell->as.text.ptr, cell->as.text.len)) goto broken;
             break;
         case CSVR_INT: memcpy(at, &cell->as.i, 8); break;
         case CSVR_NUMBER:
@@ -466,8 +442,7 @@ broken:
 
 bool colc_group_add_bad(colc_group *g, const csvr_error *e, const char *raw, size_t raw_len)
 {
-    if (g->broken)
-        return false;
+    if (g->broken) return false;
     size_t msg_len = strnlen(e->message, sizeof e->message);
     if (raw_len > UINT32_MAX) {
         g->broken = true;
@@ -478,14 +453,13 @@ bool colc_group_add_bad(colc_group *g, const csvr_error *e, const char *raw, siz
         g->broken = true;
         return false;
     }
-    bad_head h = {g->rows, e->line, e->field, e->column, (uint32_t)e->kind, (uint32_t)msg_len,
-                  (uint32_t)raw_len, 0};
+    bad_head h = { g->rows,           e->line,           e->field,          e->column,
+                   (uint32_t)e->kind, (uint32_t)msg_len, (uint32_t)raw_len, 0 };
     unsigned char *at = g->bad + g->bad_len;
     memset(at, 0, need);
     memcpy(at, &h, sizeof h);
     memcpy(at + sizeof h, e->message, msg_len);
-    if (raw_len)
-        memcpy(at + sizeof h + msg_len, raw, raw_len);
+    if (raw_len) memcpy(at + sizeof h + msg_len, raw, raw_len);
     g->bad_len += need;
     g->bad_count++;
     return true;
@@ -493,8 +467,7 @@ bool colc_group_add_bad(colc_group *g, const csvr_error *e, const char *raw, siz
 
 void colc_group_free(colc_group *g)
 {
-    if (g == NULL)
-        return;
+    if (g == NULL) return;
     for (size_t c = 0; c < g->n_cols; c++) {
         col_build *b = &g->cols[c];
         free(b->nulls);
@@ -509,9 +482,25 @@ void colc_group_free(colc_group *g)
 }
 
 static const dec_int128 POW10[19] = {
-    1, 10, 100, 1000, 10000, 100000, 1000000, 10000000, 100000000, 1000000000,
-    10000000000ll, 100000000000ll, 1000000000000ll, 10000000000000ll, 100000000000000ll,
-    1000000000000000ll, 10000000000000000ll, 100000000000000000ll, 1000000000000000000ll,
+    1,
+    10,
+    100,
+    1000,
+    10000,
+    100000,
+    1000000,
+    10000000,
+    100000000,
+    1000000000,
+    10000000000ll,
+    100000000000ll,
+    1000000000000ll,
+    10000000000000ll,
+    100000000000000ll,
+    1000000000000000ll,
+    10000000000000000ll,
+    100000000000000000ll,
+    1000000000000000000ll,
 };
 
 static bool is_null_at(const col_build *b, uint64_t r)
@@ -525,21 +514,17 @@ static unsigned decimal_mode(const colc_group *g, const col_build *b)
 {
     unsigned places = 0;
     for (uint64_t r = 0; r < g->rows; r++) {
-        if (is_null_at(b, r))
-            continue;
+        if (is_null_at(b, r)) continue;
         dec_t v;
         memcpy(&v, b->vals + r * sizeof v, sizeof v);
-        while (places < 18 && v.units % POW10[18 - places] != 0)
-            places++;
+        while (places < 18 && v.units % POW10[18 - places] != 0) places++;
     }
     for (uint64_t r = 0; r < g->rows; r++) {
-        if (is_null_at(b, r))
-            continue;
+        if (is_null_at(b, r)) continue;
         dec_t v;
         memcpy(&v, b->vals + r * sizeof v, sizeof v);
         dec_int128 q = v.units / POW10[18 - places];
-        if (q > INT64_MAX || q < INT64_MIN)
-            return MODE_WIDE;
+        if (q > INT64_MAX || q < INT64_MIN) return MODE_WIDE;
     }
     return places;
 }
@@ -559,8 +544,16 @@ static void store_width(unsigned char *at, uint64_t v, unsigned width)
 {
     switch (width) {
     case 1: *at = (unsigned char)v; break;
-    case 2: { uint16_t x = (uint16_t)v; memcpy(at, &x, 2); break; }
-    case 4: { uint32_t x = (uint32_t)v; memcpy(at, &x, 4); break; }
+    case 2: {
+        uint16_t x = (uint16_t)v;
+        memcpy(at, &x, 2);
+        break;
+    }
+    case 4: {
+        uint32_t x = (uint32_t)v;
+        memcpy(at, &x, 4);
+        break;
+    }
     case 8: memcpy(at, &v, 8); break;
     default: break;
     }
@@ -600,17 +593,14 @@ static void choose_encoding(const colc_group *g, const col_build *b, col_head *h
     h->type = (uint64_t)b->type;
     h->width = 0;
     switch (b->type) {
-    case CSVR_BOOL:
-        h->enc = ENC_BITS;
-        return;
+    case CSVR_BOOL: h->enc = ENC_BITS; return;
     case CSVR_TEXT:
         if (!b->digits || b->digit_count == 0) {
             /* all different, in order: the k-th non-null row holds entry k */
             uint64_t k = 0;
             bool seq = true;
             for (uint64_t r = 0; r < g->rows && seq; r++) {
-                if (is_null_at(b, r))
-                    continue;
+                if (is_null_at(b, r)) continue;
                 uint64_t id;
                 memcpy(&id, b->vals + r * 8, 8);
                 seq = id == k++;
@@ -634,21 +624,16 @@ static void choose_encoding(const colc_group *g, const col_build *b, col_head *h
         h->enc = ENC_FOR;
         break;
     case CSVR_INT:
-    case CSVR_DATE:
-        h->enc = ENC_FOR;
-        break;
+    case CSVR_DATE: h->enc = ENC_FOR; break;
     }
     bool any = false;
     int64_t lo = 0, hi = 0;
     unsigned places = (unsigned)h->mode;
     for (uint64_t r = 0; r < g->rows; r++) {
-        if (is_null_at(b, r))
-            continue;
+        if (is_null_at(b, r)) continue;
         int64_t v = for_value(b, r, places);
-        if (!any || v < lo)
-            lo = v;
-        if (!any || v > hi)
-            hi = v;
+        if (!any || v < lo) lo = v;
+        if (!any || v > hi) hi = v;
         any = true;
     }
     h->base = lo;
@@ -656,21 +641,16 @@ static void choose_encoding(const colc_group *g, const col_build *b, col_head *h
 }
 
 /* Writes column B's values at OUT in the encoding of H. */
-static void encode_values(const colc_group *g, const col_build *b, const col_head *h,
-                          unsigned char *out)
+static void encode_values(const colc_group *g, const col_build *b, const col_head *h, unsigned char *out)
 {
     uint64_t n = g->rows;
     switch (h->enc) {
     case ENC_BITS:
         for (uint64_t r = 0; r < n; r++)
-            if (b->vals[r])
-                out[r / 8] |= (unsigned char)(1u << (r % 8));
+            if (b->vals[r]) out[r / 8] |= (unsigned char)(1u << (r % 8));
         return;
-    case ENC_WIDE:
-        memcpy(out, b->vals, n * sizeof(dec_t));
-        return;
-    case ENC_DICT_SEQ:
-        return;
+    case ENC_WIDE: memcpy(out, b->vals, n * sizeof(dec_t)); return;
+    case ENC_DICT_SEQ: return;
     case ENC_DICT:
         for (uint64_t r = 0; r < n; r++) {
             uint64_t id;
@@ -679,10 +659,10 @@ static void encode_values(const colc_group *g, const col_build *b, const col_hea
         }
         return;
     default: /* ENC_FOR, ENC_DIGITS */
-        if (h->width == 0)
-            return;
+        if (h->width == 0) return;
         for (uint64_t r = 0; r < n; r++) {
-            uint64_t off = is_null_at(b, r) ? 0 : (uint64_t)for_value(b, r, (unsigned)h->mode) - (uint64_t)h->base;
+            uint64_t off =
+                is_null_at(b, r) ? 0 : (uint64_t)for_value(b, r, (unsigned)h->mode) - (uint64_t)h->base;
             store_width(out + r * h->width, off, (unsigned)h->width);
         }
         return;
@@ -695,8 +675,7 @@ static unsigned char *serialise(const colc_group *g, size_t *len)
     size_t n = (size_t)g->rows;
     size_t at = align8(sizeof(group_head) + g->n_cols * sizeof(col_head));
     col_head *heads = calloc(g->n_cols ? g->n_cols : 1, sizeof *heads);
-    if (heads == NULL)
-        return NULL;
+    if (heads == NULL) return NULL;
     for (size_t c = 0; c < g->n_cols; c++) {
         const col_build *b = &g->cols[c];
         col_head *h = &heads[c];
@@ -719,7 +698,7 @@ static unsigned char *serialise(const colc_group *g, size_t *len)
             at = align8(at + b->prefix_len);
         }
     }
-    group_head gh = {g->rows, g->bad_count, g->n_cols, 0, g->bad_len};
+    group_head gh = { g->rows, g->bad_count, g->n_cols, 0, g->bad_len };
     gh.bad_off = at;
     at += g->bad_len;
     unsigned char *out = calloc(1, at);
@@ -732,20 +711,16 @@ static unsigned char *serialise(const colc_group *g, size_t *len)
     for (size_t c = 0; c < g->n_cols; c++) {
         const col_build *b = &g->cols[c];
         const col_head *h = &heads[c];
-        if (h->null_off)
-            memcpy(out + h->null_off, b->nulls, (n + 7) / 8);
+        if (h->null_off) memcpy(out + h->null_off, b->nulls, (n + 7) / 8);
         encode_values(g, b, h, out + h->data_off);
         if (h->enc == ENC_DICT || h->enc == ENC_DICT_SEQ) {
-            if (b->dict_count)
-                memcpy(out + h->dict_off, b->offs, (b->dict_count + 1) * 4);
-            if (b->heap_len)
-                memcpy(out + h->heap_off, b->heap, b->heap_len);
+            if (b->dict_count) memcpy(out + h->dict_off, b->offs, (b->dict_count + 1) * 4);
+            if (b->heap_len) memcpy(out + h->heap_off, b->heap, b->heap_len);
         } else if (h->enc == ENC_DIGITS && b->prefix_len) {
             memcpy(out + h->heap_off, b->prefix, b->prefix_len);
         }
     }
-    if (g->bad_len)
-        memcpy(out + gh.bad_off, g->bad, g->bad_len);
+    if (g->bad_len) memcpy(out + gh.bad_off, g->bad, g->bad_len);
     free(heads);
     *len = at;
     return out;
@@ -758,12 +733,12 @@ struct colc_writer {
     char tmp[4096 + 32];
     int fd;
     pthread_mutex_t lock;
-    uint64_t end;             /* next free offset */
+    uint64_t end; /* next free offset */
     bool broken;
     struct placed {
         uint64_t index;
         dir_entry entry;
-    } *placed;
+    } * placed;
     size_t placed_count, placed_cap;
 };
 
@@ -793,10 +768,8 @@ static bool write_at(int fd, const void *data, size_t n, uint64_t off)
     const unsigned char *p = data;
     while (n > 0) {
         ssize_t put = pwrite(fd, p, n, (off_t)off);
-        if (put < 0 && errno == EINTR)
-            continue;
-        if (put <= 0)
-            return false;
+        if (put < 0 && errno == EINTR) continue;
+        if (put <= 0) return false;
         p += put;
         n -= (size_t)put;
         off += (uint64_t)put;
@@ -816,8 +789,7 @@ bool colc_writer_add(colc_writer *w, uint64_t index, uint64_t file_end, colc_gro
               grow(&w->placed, &w->placed_cap, w->placed_count + 1, sizeof *w->placed);
     if (ok) {
         w->end += align8(len);
-        w->placed[w->placed_count++] =
-            (struct placed){index, {off, len, 0, begin, file_end, 0}};
+        w->placed[w->placed_count++] = (struct placed){ index, { off, len, 0, begin, file_end, 0 } };
     } else {
         w->broken = true;
     }
@@ -833,8 +805,7 @@ bool colc_writer_add(colc_writer *w, uint64_t index, uint64_t file_end, colc_gro
     free(blob);
     pthread_mutex_lock(&w->lock);
     w->placed[slot].entry.checksum = sum;
-    if (!ok)
-        w->broken = true;
+    if (!ok) w->broken = true;
     pthread_mutex_unlock(&w->lock);
     return ok;
 }
@@ -847,8 +818,7 @@ static int compare_placed(const void *a, const void *b)
 
 void colc_writer_abort(colc_writer *w)
 {
-    if (w == NULL)
-        return;
+    if (w == NULL) return;
     close(w->fd);
     unlink(w->tmp);
     pthread_mutex_destroy(&w->lock);
@@ -856,8 +826,8 @@ void colc_writer_abort(colc_writer *w)
     free(w);
 }
 
-bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char sha256[32],
-                        char *why, size_t why_size)
+bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char sha256[32], char *why,
+                        size_t why_size)
 {
     if (w->broken) {
         say(why, why_size, "writing %s failed", w->tmp);
@@ -872,8 +842,7 @@ bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char
         say(why, why_size, "out of memory");
         return false;
     }
-    for (size_t i = 0; i < w->placed_count; i++)
-        dir[i] = w->placed[i].entry;
+    for (size_t i = 0; i < w->placed_count; i++) dir[i] = w->placed[i].entry;
     file_header h;
     memset(&h, 0, sizeof h);
     uint16_t probe = 1;
@@ -912,8 +881,8 @@ bool colc_writer_commit(colc_writer *w, const colc_key *key, const unsigned char
 /* A group as the directory gives it: where its blob lies and what it must sum to.  Its
  * bytes are only trusted once copied out of the file and checked (colc_replay). */
 typedef struct group_view {
-    const unsigned char *blob;  /* in the mapping (or the caller's bytes) */
-    uint64_t length;            /* of the blob */
+    const unsigned char *blob; /* in the mapping (or the caller's bytes) */
+    uint64_t length;           /* of the blob */
     uint64_t checksum;
     uint64_t file_begin, file_end;
 } group_view;
@@ -933,15 +902,13 @@ struct colc_table {
 typedef struct checked_group {
     const unsigned char *blob;
     group_head head;
-    const col_head *cols;       /* n_cols, validated */
+    const col_head *cols; /* n_cols, validated */
 } checked_group;
 
 void colc_close(colc_table *t)
 {
-    if (t == NULL)
-        return;
-    if (t->mapped)
-        munmap((void *)t->base, t->size);
+    if (t == NULL) return;
+    if (t->mapped) munmap((void *)t->base, t->size);
     free(t->types);
     free(t->groups);
     free(t);
@@ -971,8 +938,7 @@ static uint64_t max_offset(const unsigned char *p, uint64_t rows, uint64_t width
     uint64_t hi = 0;
     switch (width) {
     case 1:
-        for (uint64_t r = 0; r < rows; r++)
-            hi = p[r] > hi ? p[r] : hi;
+        for (uint64_t r = 0; r < rows; r++) hi = p[r] > hi ? p[r] : hi;
         break;
     case 2:
         for (uint64_t r = 0; r < rows; r++) {
@@ -1004,9 +970,21 @@ static uint64_t load_width(const unsigned char *p, uint64_t width)
 {
     switch (width) {
     case 1: return *p;
-    case 2: { uint16_t x; memcpy(&x, p, 2); return x; }
-    case 4: { uint32_t x; memcpy(&x, p, 4); return x; }
-    case 8: { uint64_t x; memcpy(&x, p, 8); return x; }
+    case 2: {
+        uint16_t x;
+        memcpy(&x, p, 2);
+        return x;
+    }
+    case 4: {
+        uint32_t x;
+        memcpy(&x, p, 4);
+        return x;
+    }
+    case 8: {
+        uint64_t x;
+        memcpy(&x, p, 8);
+        return x;
+    }
     default: return 0;
     }
 }
@@ -1014,8 +992,8 @@ static uint64_t load_width(const unsigned char *p, uint64_t width)
 /* Checks column C of group G (LEN bytes, ROWS rows) for type TYPE: its encoding, every
  * section within the blob, every value in its type's range and every id within its
  * dictionary. */
-static bool check_column(const checked_group *g, uint64_t len, uint64_t rows, size_t c,
-                         csvr_type type, char *why, size_t why_size)
+static bool check_column(const checked_group *g, uint64_t len, uint64_t rows, size_t c, csvr_type type,
+                         char *why, size_t why_size)
 {
     const col_head *ch = &g->cols[c];
     if (ch->type != (uint64_t)type) {
@@ -1024,26 +1002,28 @@ static bool check_column(const checked_group *g, uint64_t len, uint64_t rows, si
     }
     bool enc_ok;
     switch (ch->enc) {
-    case ENC_FOR: enc_ok = type != CSVR_TEXT && type != CSVR_BOOL && ch->width <= 8 &&
-                           (ch->width & (ch->width - 1)) == 0; break;
+    case ENC_FOR:
+        enc_ok =
+            type != CSVR_TEXT && type != CSVR_BOOL && ch->width <= 8 && (ch->width & (ch->width - 1)) == 0;
+        break;
     case ENC_WIDE: enc_ok = (type == CSVR_NUMBER || type == CSVR_MONEY) && ch->width == sizeof(dec_t); break;
-    case ENC_DIGITS: enc_ok = type == CSVR_TEXT && ch->width <= 8 && (ch->width & (ch->width - 1)) == 0 &&
-                              ch->mode >= 1 && ch->mode <= DIGITS_MAX &&
-                              ch->heap_len <= DIGITS_PREFIX_MAX; break;
+    case ENC_DIGITS:
+        enc_ok = type == CSVR_TEXT && ch->width <= 8 && (ch->width & (ch->width - 1)) == 0 && ch->mode >= 1 &&
+                 ch->mode <= DIGITS_MAX && ch->heap_len <= DIGITS_PREFIX_MAX;
+        break;
     case ENC_DICT: enc_ok = type == CSVR_TEXT && (ch->width == 1 || ch->width == 2 || ch->width == 4); break;
     case ENC_DICT_SEQ: enc_ok = type == CSVR_TEXT && ch->width == 0; break;
     case ENC_BITS: enc_ok = type == CSVR_BOOL && ch->width == 0; break;
     default: enc_ok = false; break;
     }
-    if ((type == CSVR_NUMBER || type == CSVR_MONEY) && ch->enc == ENC_FOR && ch->mode > 18)
-        enc_ok = false;
+    if ((type == CSVR_NUMBER || type == CSVR_MONEY) && ch->enc == ENC_FOR && ch->mode > 18) enc_ok = false;
     if (!enc_ok) {
         say(why, why_size, "column %zu has an unknown encoding", c + 1);
         return false;
     }
     uint64_t data_len = ch->enc == ENC_BITS ? (rows + 7) / 8 : rows * ch->width;
-    if ((ch->null_off != 0 && !within(ch->null_off, (rows + 7) / 8, len)) ||
-        ch->data_off % 8 != 0 || !within(ch->data_off, data_len, len)) {
+    if ((ch->null_off != 0 && !within(ch->null_off, (rows + 7) / 8, len)) || ch->data_off % 8 != 0 ||
+        !within(ch->data_off, data_len, len)) {
         say(why, why_size, "column %zu lies outside its group", c + 1);
         return false;
     }
@@ -1106,8 +1086,7 @@ static bool check_column(const checked_group *g, uint64_t len, uint64_t rows, si
         }
         uint64_t present = 0;
         for (uint64_t r = 0; r < rows; r++) {
-            if (nulls != NULL && (nulls[r / 8] & (1u << (r % 8))))
-                continue;
+            if (nulls != NULL && (nulls[r / 8] & (1u << (r % 8)))) continue;
             if (ch->enc == ENC_DICT && load_width(vals + r * ch->width, ch->width) >= ch->dict_count) {
                 say(why, why_size, "column %zu refers past its dictionary", c + 1);
                 return false;
@@ -1124,8 +1103,8 @@ static bool check_column(const checked_group *g, uint64_t len, uint64_t rows, si
 
 /* Checks group blob G (LEN bytes) for N_COLS columns of TYPES: every section within
  * the blob, every value, id and date in range, the bad rows well formed. */
-static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, size_t n_cols,
-                        char *why, size_t why_size)
+static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, size_t n_cols, char *why,
+                        size_t why_size)
 {
     if (len < sizeof(group_head)) {
         say(why, why_size, "a group is too short");
@@ -1135,8 +1114,7 @@ static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, 
     const group_head *h = &g->head;
     if (h->n_cols != n_cols || h->n_cols > len / sizeof(col_head) ||
         !within(sizeof(group_head), h->n_cols * sizeof(col_head), len)) {
-        say(why, why_size, "a group has %llu columns, not %zu", (unsigned long long)h->n_cols,
-            n_cols);
+        say(why, why_size, "a group has %llu columns, not %zu", (unsigned long long)h->n_cols, n_cols);
         return false;
     }
     uint64_t rows = h->rows;
@@ -1146,8 +1124,7 @@ static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, 
     }
     g->cols = (const col_head *)(g->blob + sizeof(group_head));
     for (size_t c = 0; c < n_cols; c++)
-        if (!check_column(g, len, rows, c, types[c], why, why_size))
-            return false;
+        if (!check_column(g, len, rows, c, types[c], why, why_size)) return false;
     if (!within(h->bad_off, h->bad_len, len) || h->bad_off % 8 != 0) {
         say(why, why_size, "a group's bad rows lie outside it");
         return false;
@@ -1155,15 +1132,12 @@ static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, 
     uint64_t at = 0, seen = 0, before = 0;
     while (at < h->bad_len) {
         bad_head b;
-        if (!within(at, sizeof b, h->bad_len))
-            break;
+        if (!within(at, sizeof b, h->bad_len)) break;
         memcpy(&b, g->blob + h->bad_off + at, sizeof b);
         uint64_t body = align8((uint64_t)b.msg_len + b.raw_len);
-        bool kind_ok = b.kind == CSVR_ERR_CELL || b.kind == CSVR_ERR_RAGGED ||
-                       b.kind == CSVR_ERR_QUOTE;
+        bool kind_ok = b.kind == CSVR_ERR_CELL || b.kind == CSVR_ERR_RAGGED || b.kind == CSVR_ERR_QUOTE;
         if (!kind_ok || b.before < before || b.before > rows || b.msg_len >= CSVR_MESSAGE_MAX ||
-            b.column < -1 || b.column >= (int64_t)n_cols ||
-            !within(at + sizeof b, body, h->bad_len))
+            b.column < -1 || b.column >= (int64_t)n_cols || !within(at + sizeof b, body, h->bad_len))
             break;
         before = b.before;
         at += sizeof b + body;
@@ -1179,9 +1153,8 @@ static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, 
 /* colc_open_bytes; MAPPED: DATA is a mapping, read only through copy_out.  Checks
  * the header and the directory; each group is checked when it is replayed, on a copy
  * that cannot change under the check (colc_replay). */
-static colc_table *open_table(const void *data, size_t size, const colc_key *key,
-                              const csvr_type *types, size_t n_cols, bool check_sums,
-                              bool mapped, char *why, size_t why_size)
+static colc_table *open_table(const void *data, size_t size, const colc_key *key, const csvr_type *types,
+                              size_t n_cols, bool check_sums, bool mapped, char *why, size_t why_size)
 {
     const unsigned char *base = data;
     colc_table *t = calloc(1, sizeof *t);
@@ -1243,10 +1216,9 @@ static colc_table *open_table(const void *data, size_t size, const colc_key *key
         }
     }
     if (key != NULL &&
-        (h.dev != key->dev || h.ino != key->ino || h.size != key->size ||
-         h.mtime_sec != key->mtime_sec || h.mtime_nsec != key->mtime_nsec ||
-         h.ctime_sec != key->ctime_sec || h.ctime_nsec != key->ctime_nsec ||
-         memcmp(h.columns, key->columns, 32) != 0)) {
+        (h.dev != key->dev || h.ino != key->ino || h.size != key->size || h.mtime_sec != key->mtime_sec ||
+         h.mtime_nsec != key->mtime_nsec || h.ctime_sec != key->ctime_sec ||
+         h.ctime_nsec != key->ctime_nsec || memcmp(h.columns, key->columns, 32) != 0)) {
         say(why, why_size, "the data file or its columns changed since it was written");
         goto refused;
     }
@@ -1257,15 +1229,14 @@ static colc_table *open_table(const void *data, size_t size, const colc_key *key
         say(why, why_size, "out of memory");
         goto refused;
     }
-    if (n_cols)
-        memcpy(t->types, types, n_cols * sizeof *types);
+    if (n_cols) memcpy(t->types, types, n_cols * sizeof *types);
     uint64_t prev_end = 0;
     for (uint64_t i = 0; i < h.group_count; i++) {
         const dir_entry *e = &dir[i];
         group_view *g = &t->groups[i];
         if (e->offset < sizeof h || e->offset % 8 != 0 || !within(e->offset, e->length, size) ||
-            e->length < sizeof(group_head) || e->file_begin > e->file_end ||
-            e->file_end > h.size || e->file_begin < prev_end) {
+            e->length < sizeof(group_head) || e->file_begin > e->file_end || e->file_end > h.size ||
+            e->file_begin < prev_end) {
             say(why, why_size, "group %llu lies outside it", (unsigned long long)i + 1);
             goto refused;
         }
@@ -1286,21 +1257,19 @@ refused:
     return NULL;
 }
 
-colc_table *colc_open_bytes(const void *data, size_t size, const colc_key *key,
-                            const csvr_type *types, size_t n_cols, bool check_sums, char *why,
-                            size_t why_size)
+colc_table *colc_open_bytes(const void *data, size_t size, const colc_key *key, const csvr_type *types,
+                            size_t n_cols, bool check_sums, char *why, size_t why_size)
 {
     return open_table(data, size, key, types, n_cols, check_sums, false, why, why_size);
 }
 
-colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *types,
-                      size_t n_cols, char *why, size_t why_size)
+colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *types, size_t n_cols, char *why,
+                      size_t why_size)
 {
     say(why, why_size, "%s", "");
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0) {
-        if (errno != ENOENT)
-            say(why, why_size, "cannot open it: %s", strerror(errno));
+        if (errno != ENOENT) say(why, why_size, "cannot open it: %s", strerror(errno));
         return NULL;
     }
     struct stat st;
@@ -1322,8 +1291,7 @@ colc_table *colc_open(const char *path, const colc_key *key, const csvr_type *ty
         return NULL;
     }
     colc_table *t = open_table(m, size, key, types, n_cols, true, true, why, why_size);
-    if (t == NULL)
-        munmap(m, size);
+    if (t == NULL) munmap(m, size);
     return t;
 }
 
@@ -1347,13 +1315,11 @@ void colc_group_range(const colc_table *t, size_t i, uint64_t *file_begin, uint6
  * cache), so that a replay's resident memory is about one group per thread. */
 static void drop_pages(const colc_table *t, const group_view *g)
 {
-    if (!t->mapped)
-        return;
+    if (!t->mapped) return;
     size_t page = (size_t)sysconf(_SC_PAGESIZE);
     uintptr_t lo = ((uintptr_t)g->blob + page - 1) & ~(uintptr_t)(page - 1);
     uintptr_t hi = ((uintptr_t)g->blob + (size_t)g->length) & ~(uintptr_t)(page - 1);
-    if (hi > lo)
-        madvise((void *)lo, hi - lo, MADV_DONTNEED);
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED);
 }
 
 /* Replays the bad rows of G from byte *AT while their place is BEFORE. */
@@ -1364,8 +1330,7 @@ static bool replay_bad(const checked_group *g, uint64_t *at, uint64_t before, co
     while (*at < h->bad_len) {
         bad_head b;
         memcpy(&b, g->blob + h->bad_off + *at, sizeof b);
-        if (b.before != before)
-            return true;
+        if (b.before != before) return true;
         csvr_error e;
         memset(&e, 0, sizeof e);
         e.kind = (csvr_error_kind)b.kind;
@@ -1377,8 +1342,7 @@ static bool replay_bad(const checked_group *g, uint64_t *at, uint64_t before, co
         memcpy(e.message, body, b.msg_len);
         e.message[b.msg_len] = '\0';
         *at += sizeof b + align8((uint64_t)b.msg_len + b.raw_len);
-        if (!sink->bad(sink->ctx, &e, body + b.msg_len, b.raw_len))
-            return false;
+        if (!sink->bad(sink->ctx, &e, body + b.msg_len, b.raw_len)) return false;
     }
     return true;
 }
@@ -1390,8 +1354,8 @@ static bool replay_bad(const checked_group *g, uint64_t *at, uint64_t before, co
 /* Decodes rows [R0, R0 + N) of column C of G into CELLS (row i's cell c at
  * cells[i * n_cols + c]); ENC_DIGITS text goes to TEXT (N slots of SLOT bytes);
  * *SEQ is the next ENC_DICT_SEQ id. */
-static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint64_t r0,
-                          size_t n, csvr_cell *cells, char *text, size_t slot, uint64_t *seq)
+static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint64_t r0, size_t n,
+                          csvr_cell *cells, char *text, size_t slot, uint64_t *seq)
 {
     const col_head *ch = &g->cols[c];
     const unsigned char *nulls = ch->null_off ? g->blob + ch->null_off : NULL;
@@ -1400,8 +1364,7 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
     for (size_t i = 0; i < n; i++, cell += n_cols) {
         uint64_t r = r0 + i;
         cell->is_null = nulls != NULL && ((nulls[r / 8] >> (r % 8)) & 1);
-        if (cell->is_null)
-            continue;
+        if (cell->is_null) continue;
         switch (ch->enc) {
         case ENC_FOR: {
             int64_t x = (int64_t)((uint64_t)ch->base + load_width(v + r * ch->width, ch->width));
@@ -1439,13 +1402,12 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
 
 /* Replays the rows of checked group G through SINK; false when a callback stopped, or
  * out of memory (*NOMEM). */
-static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
-                        const colc_sink *sink, const bool *decode, bool *nomem)
+static bool replay_rows(const checked_group *g, size_t n_cols, const char *path, const colc_sink *sink,
+                        const bool *decode, bool *nomem)
 {
     const group_head *h = &g->head;
     size_t slot = DIGITS_PREFIX_MAX + DIGITS_MAX, digit_cols = 0;
-    for (size_t c = 0; c < n_cols; c++)
-        digit_cols += g->cols[c].enc == ENC_DIGITS;
+    for (size_t c = 0; c < n_cols; c++) digit_cols += g->cols[c].enc == ENC_DIGITS;
     csvr_cell *cells = calloc(REPLAY_BATCH * (n_cols ? n_cols : 1), sizeof *cells);
     char *text = malloc(REPLAY_BATCH * slot * (digit_cols ? digit_cols : 1));
     uint64_t *seq = calloc(n_cols ? n_cols : 1, sizeof *seq);
@@ -1454,25 +1416,21 @@ static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
     /* a column not decoded stays null in every row of the batch */
     for (size_t c = 0; ok && c < n_cols; c++)
         if (decode != NULL && !decode[c])
-            for (size_t i = 0; i < REPLAY_BATCH; i++)
-                cells[i * n_cols + c].is_null = true;
+            for (size_t i = 0; i < REPLAY_BATCH; i++) cells[i * n_cols + c].is_null = true;
     uint64_t bad_at = 0;
     for (uint64_t r0 = 0; ok && r0 < h->rows; r0 += REPLAY_BATCH) {
         size_t n = h->rows - r0 < REPLAY_BATCH ? (size_t)(h->rows - r0) : REPLAY_BATCH;
         for (size_t c = 0, d = 0; c < n_cols; c++) {
             char *own = text;
-            if (g->cols[c].enc == ENC_DIGITS)
-                own = text + REPLAY_BATCH * slot * d++;
-            if (decode != NULL && !decode[c])
-                continue;
+            if (g->cols[c].enc == ENC_DIGITS) own = text + REPLAY_BATCH * slot * d++;
+            if (decode != NULL && !decode[c]) continue;
             decode_column(g, c, n_cols, r0, n, cells, own, slot, &seq[c]);
         }
         for (size_t i = 0; ok && i < n; i++)
             ok = (bad_at >= h->bad_len || replay_bad(g, &bad_at, r0 + i, path, sink)) &&
                  sink->row(sink->ctx, cells + i * n_cols);
     }
-    if (ok)
-        ok = replay_bad(g, &bad_at, h->rows, path, sink);
+    if (ok) ok = replay_bad(g, &bad_at, h->rows, path, sink);
     free(cells);
     free(text);
     free(seq);
@@ -1497,7 +1455,7 @@ colc_status colc_replay(const colc_table *t, size_t i, const char *path, const c
     } else if (t->check_sums && checksum(copy, (size_t)g->length) != g->checksum) {
         say(why, why_size, "group %zu is damaged (checksum)", i + 1);
     } else {
-        checked_group cg = {copy, {0}, NULL};
+        checked_group cg = { copy, { 0 }, NULL };
         if (check_group(&cg, g->length, t->types, t->n_cols, why, why_size)) {
             bool nomem = false;
             st = replay_rows(&cg, t->n_cols, path, sink, decode, &nomem) ? COLC_DONE : COLC_STOPPED;
@@ -1521,8 +1479,7 @@ colc_status colc_replay(const colc_table *t, size_t i, const char *path, const c
 static bool cache_file_name(const char *name, bool *temporary)
 {
     const char *dot = strstr(name, ".kcol");
-    if (dot == NULL || dot == name)
-        return false;
+    if (dot == NULL || dot == name) return false;
     *temporary = strncmp(dot, ".kcol.tmp.", 10) == 0;
     return dot[5] == '\0' || *temporary;
 }
@@ -1530,7 +1487,7 @@ static bool cache_file_name(const char *name, bool *temporary)
 typedef struct entry {
     char name[256];
     uint64_t bytes;
-    int64_t used;             /* mtime: written, or last replayed */
+    int64_t used; /* mtime: written, or last replayed */
     bool temporary;
 } entry;
 
@@ -1539,8 +1496,7 @@ static long list_dir(const char *dir, entry **out)
 {
     *out = NULL;
     DIR *d = opendir(dir);
-    if (d == NULL)
-        return errno == ENOENT ? 0 : -1;
+    if (d == NULL) return errno == ENOENT ? 0 : -1;
     size_t n = 0, cap = 0;
     struct dirent *de;
     while ((de = readdir(d)) != NULL) {
@@ -1548,10 +1504,8 @@ static long list_dir(const char *dir, entry **out)
         if (strlen(de->d_name) >= sizeof((entry *)0)->name || !cache_file_name(de->d_name, &temporary))
             continue;
         struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode))
-            continue;
-        if (!grow(out, &cap, n + 1, sizeof **out))
-            break;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+        if (!grow(out, &cap, n + 1, sizeof **out)) break;
         entry *e = &(*out)[n++];
         snprintf(e->name, sizeof e->name, "%s", de->d_name);
         e->bytes = (uint64_t)st.st_size;
@@ -1567,8 +1521,7 @@ bool colc_dir_info(const char *dir, colc_dir_stats *stats)
     memset(stats, 0, sizeof *stats);
     entry *e;
     long n = list_dir(dir, &e);
-    if (n < 0)
-        return false;
+    if (n < 0) return false;
     for (long i = 0; i < n; i++) {
         if (e[i].temporary) {
             stats->temporary_files++;
@@ -1577,10 +1530,8 @@ bool colc_dir_info(const char *dir, colc_dir_stats *stats)
         }
         stats->files++;
         stats->bytes += e[i].bytes;
-        if (stats->files == 1 || e[i].used < stats->oldest)
-            stats->oldest = e[i].used;
-        if (e[i].used > stats->newest)
-            stats->newest = e[i].used;
+        if (stats->files == 1 || e[i].used < stats->oldest) stats->oldest = e[i].used;
+        if (e[i].used > stats->newest) stats->newest = e[i].used;
     }
     free(e);
     return true;
@@ -1600,13 +1551,11 @@ static void remove_until(const char *dir, entry *e, long n, uint64_t *bytes, uin
 {
     qsort(e, (size_t)n, sizeof *e, by_use);
     time_t now = time(NULL);
-    for (long i = 0; i < n && *bytes > keep; i++) {
-        if (e[i].temporary && now - e[i].used < 3600)
-            continue;
+    for (long i = 0; i<n && * bytes> keep; i++) {
+        if (e[i].temporary && now - e[i].used < 3600) continue;
         char path[4096 + 256];
         snprintf(path, sizeof path, "%s/%s", dir, e[i].name);
-        if (unlink(path) != 0)
-            continue;
+        if (unlink(path) != 0) continue;
         *bytes -= e[i].bytes;
         removed->files++;
         removed->bytes += e[i].bytes;
@@ -1618,8 +1567,7 @@ bool colc_dir_clear(const char *dir, colc_dir_stats *removed)
     memset(removed, 0, sizeof *removed);
     entry *e;
     long n = list_dir(dir, &e);
-    if (n < 0)
-        return false;
+    if (n < 0) return false;
     uint64_t bytes = 0;
     for (long i = 0; i < n; i++) {
         bytes += e[i].bytes;
@@ -1635,11 +1583,9 @@ void colc_dir_evict(const char *dir, uint64_t max_bytes)
     entry *e;
     long n = list_dir(dir, &e);
     uint64_t bytes = 0;
-    for (long i = 0; i < n; i++)
-        bytes += e[i].bytes;
+    for (long i = 0; i < n; i++) bytes += e[i].bytes;
     colc_dir_stats removed;
     memset(&removed, 0, sizeof removed);
-    if (bytes > max_bytes)
-        remove_until(dir, e, n, &bytes, max_bytes, &removed);
+    if (bytes > max_bytes) remove_until(dir, e, n, &bytes, max_bytes, &removed);
     free(e);
 }

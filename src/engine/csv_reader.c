@@ -100,42 +100,43 @@ enum { LIBCSV_ROW_NOT_BEGUN = 0, LIBCSV_FIELD_BEGUN = 2 };
 
 struct csvr_reader {
     char path[CSVR_PATH_MAX];
-    int fd;                    /* the open file, or -1 when reading from memory */
-    const unsigned char *mem;  /* the data, when reading from memory */
-    bool mem_owned;            /* mem was converted here from another encoding: free it */
-    size_t size;               /* bytes in the file, as of csvr_open; for a stream,
-                                  SIZE_MAX until its end has been read */
-    const unsigned char *map;  /* a regular file mapped whole (size bytes), or NULL:
-                                  read only inside a map_guard */
-    struct stat opened;        /* a regular file's status at csvr_open, to tell
-                                  whether it changed while it was read */
+    int fd;                   /* the open file, or -1 when reading from memory */
+    const unsigned char *mem; /* the data, when reading from memory */
+    bool mem_owned;           /* mem was converted here from another encoding: free it */
+    /* bytes in the file, as of csvr_open; for a stream, SIZE_MAX until its end has been
+     * read */
+    size_t size;
+    /* a regular file mapped whole (size bytes), or NULL: read only inside a map_guard */
+    const unsigned char *map;
+    /* a regular file's status at csvr_open, to tell whether it changed while it was read */
+    struct stat opened;
 
     /* A stream (fd is a pipe, /dev/stdin, a device): read once, in order, with
      * read(2).  Its first bytes, read to find the header, are kept in `ahead` (the
      * file's [0, ahead_len)) until the pass has taken them. */
     bool streamed;
-    bool stream_eof;           /* read(2) has returned 0; size is then exact */
-    size_t stream_pos;         /* bytes read from fd so far */
+    bool stream_eof;   /* read(2) has returned 0; size is then exact */
+    size_t stream_pos; /* bytes read from fd so far */
     unsigned char *ahead;
     size_t ahead_len, ahead_cap;
     unsigned flags;
 
-    csvr_column *wanted;       /* copies, names included */
-    cfmt *formats;             /* per wanted column: its declared format, or kind
-                                  CFMT_NONE for the default syntax */
-    const cfmt **format_of;    /* per wanted column: &formats[w], or NULL */
+    csvr_column *wanted; /* copies, names included */
+    /* per wanted column: its declared format, or kind CFMT_NONE for the default syntax */
+    cfmt *formats;
+    const cfmt **format_of; /* per wanted column: &formats[w], or NULL */
     size_t n_wanted;
     size_t n_header;
-    char **header;             /* n_header names, pointing into header_text */
+    char **header; /* n_header names, pointing into header_text */
     char *header_text;
-    int32_t *want_of_field;    /* for each header field: index into wanted, or -1 */
-    size_t *field_of_want;     /* for each wanted column: its field (0-based) */
+    int32_t *want_of_field; /* for each header field: index into wanted, or -1 */
+    size_t *field_of_want;  /* for each wanted column: its field (0-based) */
 
-    size_t data_begin;         /* first byte after the header record */
-    uint64_t data_first_line;  /* the line data_begin lies on */
+    size_t data_begin;        /* first byte after the header record */
+    uint64_t data_first_line; /* the line data_begin lies on */
     uint64_t header_line;
 
-    bool pass_started;         /* one pass per reader: csvr_read or chunks */
+    bool pass_started; /* one pass per reader: csvr_read or chunks */
 
     /* SHA-256 over [0, hashed_upto), in file order; complete once hash_done. */
     EVP_MD_CTX *sha;
@@ -148,7 +149,7 @@ struct csvr_reader {
      * discarded unparsed) releases every waiter; the digest then stays incomplete. */
     pthread_mutex_t hash_lock;
     pthread_cond_t hash_turn;
-    bool hash_sync;            /* hash_lock and hash_turn are initialised */
+    bool hash_sync; /* hash_lock and hash_turn are initialised */
     bool hash_broken;
 
     /* Chunk planning: the next chunk starts at plan_pos, on line plan_line. */
@@ -169,15 +170,15 @@ struct csvr_reader {
     colc_writer *cache_out;
     char cache_path[CSVR_PATH_MAX];
     colc_key cache_key;
-    pthread_mutex_t cache_lock;   /* the commit, once every group is in */
-    atomic_bool cache_failed;     /* a pass or a group went wrong: nothing is written */
+    pthread_mutex_t cache_lock;    /* the commit, once every group is in */
+    atomic_bool cache_failed;      /* a pass or a group went wrong: nothing is written */
     _Atomic uint64_t cache_groups; /* chunk passes finished */
-    uint64_t cache_planned;       /* chunks planned, under cache_lock */
-    bool cache_planned_all;       /* the last chunk is planned, under cache_lock */
-    uint64_t cache_seq_index;     /* next group index of a sequential pass */
-    bool cache_done;              /* committed or given up */
-    bool cache_lost;              /* a replayed group failed its checks, under cache_lock */
-    bool *cache_decode;           /* csvr_set_used_columns: the columns a replay decodes */
+    uint64_t cache_planned;        /* chunks planned, under cache_lock */
+    bool cache_planned_all;        /* the last chunk is planned, under cache_lock */
+    uint64_t cache_seq_index;      /* next group index of a sequential pass */
+    bool cache_done;               /* committed or given up */
+    bool cache_lost;               /* a replayed group failed its checks, under cache_lock */
+    bool *cache_decode;            /* csvr_set_used_columns: the columns a replay decodes */
     char cache_note[CSVR_MESSAGE_MAX];
 };
 
@@ -192,18 +193,12 @@ struct csvr_reader {
 const char *csvr_type_name(csvr_type type)
 {
     switch (type) {
-    case CSVR_TEXT:
-        return "text";
-    case CSVR_INT:
-        return "int";
-    case CSVR_NUMBER:
-        return "number";
-    case CSVR_MONEY:
-        return "money";
-    case CSVR_DATE:
-        return "date";
-    case CSVR_BOOL:
-        return "bool";
+    case CSVR_TEXT: return "text";
+    case CSVR_INT: return "int";
+    case CSVR_NUMBER: return "number";
+    case CSVR_MONEY: return "money";
+    case CSVR_DATE: return "date";
+    case CSVR_BOOL: return "bool";
     }
     return "?";
 }
@@ -213,21 +208,18 @@ const char *csvr_type_name(csvr_type type)
 static void copy_truncated(char *dst, size_t cap, const char *src)
 {
     size_t n = strlen(src);
-    if (n >= cap)
-        n = cap - 1;
+    if (n >= cap) n = cap - 1;
     memcpy(dst, src, n);
     dst[n] = '\0';
 }
 
-static void set_error(csvr_error *e, csvr_error_kind kind, const char *path, uint64_t line,
-                      uint64_t field, int column, const char *fmt, ...)
-    __attribute__((format(printf, 7, 8)));
+static void set_error(csvr_error *e, csvr_error_kind kind, const char *path, uint64_t line, uint64_t field,
+                      int column, const char *fmt, ...) __attribute__((format(printf, 7, 8)));
 
-static void set_error(csvr_error *e, csvr_error_kind kind, const char *path, uint64_t line,
-                      uint64_t field, int column, const char *fmt, ...)
+static void set_error(csvr_error *e, csvr_error_kind kind, const char *path, uint64_t line, uint64_t field,
+                      int column, const char *fmt, ...)
 {
-    if (e == NULL)
-        return;
+    if (e == NULL) return;
     e->kind = kind;
     copy_truncated(e->path, sizeof e->path, path);
     e->line = line;
@@ -246,10 +238,8 @@ size_t csvr_error_format(const csvr_error *e, char *buf, size_t size)
         n = snprintf(buf, size, "%s:%llu:%llu: error: %s", e->path, (unsigned long long)e->line,
                      (unsigned long long)e->field, e->message);
     else if (e->line > 0)
-        n = snprintf(buf, size, "%s:%llu: error: %s", e->path, (unsigned long long)e->line,
-                     e->message);
-    else
-        n = snprintf(buf, size, "%s: error: %s", e->path, e->message);
+        n = snprintf(buf, size, "%s:%llu: error: %s", e->path, (unsigned long long)e->line, e->message);
+    else n = snprintf(buf, size, "%s: error: %s", e->path, e->message);
     return n < 0 ? 0 : (size_t)n;
 }
 
@@ -321,8 +311,7 @@ static uint64_t count_byte(const unsigned char *s, size_t n, unsigned char c)
     while (n - i >= 16) {
         __m128i lanes = zero;
         size_t rounds = (n - i) / 16;
-        if (rounds > 255)
-            rounds = 255;
+        if (rounds > 255) rounds = 255;
         for (size_t r = 0; r < rounds; r++, i += 16) {
             __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
             lanes = _mm_sub_epi8(lanes, _mm_cmpeq_epi8(v, needle));
@@ -331,8 +320,7 @@ static uint64_t count_byte(const unsigned char *s, size_t n, unsigned char c)
         count += (uint64_t)_mm_cvtsi128_si32(sums) + (uint64_t)_mm_extract_epi16(sums, 4);
     }
 #endif
-    for (; i < n; i++)
-        count += s[i] == c;
+    for (; i < n; i++) count += s[i] == c;
     return count;
 }
 
@@ -341,17 +329,14 @@ static uint64_t count_byte(const unsigned char *s, size_t n, unsigned char c)
  * lone CR are each one break, and a line number is 1 + the breaks before it. */
 static uint64_t count_lines(const unsigned char *s, size_t n, bool prev_cr)
 {
-    if (n == 0)
-        return 0;
+    if (n == 0) return 0;
     uint64_t lines = count_byte(s, n, '\n');
-    if (prev_cr && s[0] == '\n')
-        lines--;
+    if (prev_cr && s[0] == '\n') lines--;
     const unsigned char *cr = memchr(s, '\r', n);
     while (cr != NULL) {
         size_t at = (size_t)(cr - s);
         lines++;
-        if (at + 1 < n && s[at + 1] == '\n')
-            lines--;
+        if (at + 1 < n && s[at + 1] == '\n') lines--;
         cr = at + 1 < n ? memchr(s + at + 1, '\r', n - at - 1) : NULL;
     }
     return lines;
@@ -413,37 +398,30 @@ static mstate mirror_step(mstate s, unsigned char c, bool *record_end)
     switch (s) {
     case M_ROW:
     case M_FIELD_START:
-        if (is_blank(c))
-            return s;
+        if (is_blank(c)) return s;
         if (is_term(c)) {
             *record_end = s == M_FIELD_START;
             return M_ROW;
         }
-        if (c == ',')
-            return M_FIELD_START;
+        if (c == ',') return M_FIELD_START;
         return c == '"' ? M_QUOTED : M_UNQUOTED;
     case M_UNQUOTED:
-        if (c == ',')
-            return M_FIELD_START;
+        if (c == ',') return M_FIELD_START;
         if (is_term(c)) {
             *record_end = true;
             return M_ROW;
         }
         return M_UNQUOTED;
-    case M_QUOTED:
-        return c == '"' ? M_QUOTE_SEEN : M_QUOTED;
+    case M_QUOTED: return c == '"' ? M_QUOTE_SEEN : M_QUOTED;
     case M_QUOTE_SEEN:
     case M_QUOTE_BLANKS:
-        if (c == ',')
-            return M_FIELD_START;
+        if (c == ',') return M_FIELD_START;
         if (is_term(c)) {
             *record_end = true;
             return M_ROW;
         }
-        if (is_blank(c))
-            return M_QUOTE_BLANKS;
-        if (c == '"' && s == M_QUOTE_SEEN)
-            return M_QUOTED;
+        if (is_blank(c)) return M_QUOTE_BLANKS;
+        if (c == '"' && s == M_QUOTE_SEEN) return M_QUOTED;
         return M_BAD;
     case M_BAD:
         if (is_term(c)) {
@@ -463,10 +441,8 @@ static mstate state_after_run(const unsigned char *b, size_t from, size_t to, ms
 {
     for (size_t i = to; i > from; i--) {
         unsigned char c = b[i - 1];
-        if (is_blank(c))
-            continue;
-        if (c == ',')
-            return M_FIELD_START;
+        if (is_blank(c)) continue;
+        if (c == ',') return M_FIELD_START;
         return is_term(c) ? M_ROW : M_UNQUOTED;
     }
     return s;
@@ -482,12 +458,10 @@ static inline size_t next_quote(const unsigned char *b, size_t pos, size_t end)
     for (; end - pos >= 16; pos += 16) { /* pos <= end always */
         __m128i v = _mm_loadu_si128((const __m128i *)(b + pos));
         unsigned hits = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, quote));
-        if (hits != 0)
-            return pos + (size_t)__builtin_ctz(hits);
+        if (hits != 0) return pos + (size_t)__builtin_ctz(hits);
     }
 #endif
-    while (pos < end && b[pos] != '"')
-        pos++;
+    while (pos < end && b[pos] != '"') pos++;
     return pos;
 }
 
@@ -502,8 +476,7 @@ static mstate mirror_skim(const unsigned char *b, size_t from, size_t to, mstate
     while (pos < to) {
         if (s == M_QUOTED) {
             pos = next_quote(b, pos, to);
-            if (pos >= to)
-                return M_QUOTED;
+            if (pos >= to) return M_QUOTED;
             s = M_QUOTE_SEEN;
             pos++;
         } else if (s == M_QUOTE_SEEN || s == M_QUOTE_BLANKS) {
@@ -511,8 +484,7 @@ static mstate mirror_skim(const unsigned char *b, size_t from, size_t to, mstate
             s = mirror_step(s, b[pos], &record_end);
             pos++;
         } else if (s == M_BAD) {
-            while (pos < to && !is_term(b[pos]))
-                pos++;
+            while (pos < to && !is_term(b[pos])) pos++;
             if (pos < to) {
                 s = M_ROW;
                 pos++;
@@ -520,8 +492,7 @@ static mstate mirror_skim(const unsigned char *b, size_t from, size_t to, mstate
         } else {
             size_t q = next_quote(b, pos, to);
             s = state_after_run(b, pos, q, s);
-            if (q >= to)
-                return s;
+            if (q >= to) return s;
             /* A quote opens a quoted field only where a field starts. */
             s = s == M_UNQUOTED ? M_UNQUOTED : M_QUOTED;
             pos = q + 1;
@@ -535,8 +506,7 @@ static mstate mirror_skim(const unsigned char *b, size_t from, size_t to, mstate
  * CRLF), with *FOUND set.  Otherwise returns TO with *FOUND clear.  A CR that
  * is the last byte before TO is not taken: the LF that may follow is not
  * visible yet, and a boundary must never split a CRLF. */
-static size_t mirror_boundary(const unsigned char *b, size_t from, size_t to, mstate *s,
-                              bool *found)
+static size_t mirror_boundary(const unsigned char *b, size_t from, size_t to, mstate *s, bool *found)
 {
     size_t pos = from;
     mstate st = *s;
@@ -544,8 +514,7 @@ static size_t mirror_boundary(const unsigned char *b, size_t from, size_t to, ms
     while (pos < to) {
         if (st == M_QUOTED) {
             pos = next_quote(b, pos, to);
-            if (pos >= to)
-                break;
+            if (pos >= to) break;
         }
         unsigned char c = b[pos];
         bool outside = st != M_QUOTED, record_end;
@@ -557,8 +526,7 @@ static size_t mirror_boundary(const unsigned char *b, size_t from, size_t to, ms
                 break;
             }
             if (pos < to) { /* a CR with its next byte visible */
-                if (b[pos] == '\n')
-                    pos++;
+                if (b[pos] == '\n') pos++;
                 *found = true;
                 break;
             }
@@ -583,19 +551,16 @@ static bool mirror_next_record(const unsigned char *b, size_t pos, size_t end, r
     size_t line_start = pos;
     /* Skip what libcsv skips before a record: blanks and line breaks. */
     while (pos < end && (is_blank(b[pos]) || is_term(b[pos]))) {
-        if (is_term(b[pos]))
-            line_start = pos + 1;
+        if (is_term(b[pos])) line_start = pos + 1;
         pos++;
     }
-    if (pos >= end)
-        return false;
+    if (pos >= end) return false;
     out->line_start = line_start;
     mstate s = M_ROW;
     while (pos < end) {
         if (s == M_QUOTED) {
             pos = next_quote(b, pos, end); /* only a quote matters inside quotes */
-            if (pos >= end)
-                break;
+            if (pos >= end) break;
         }
         bool record_end;
         s = mirror_step(s, b[pos], &record_end);
@@ -626,15 +591,14 @@ enum { LIBCSV_FIELD_MIGHT_HAVE_ENDED = 3 };
  * (5" screen), libcsv's other strict stop, is an ordinary character: that byte
  * goes through leniently. */
 static size_t feed_libcsv(struct csv_parser *parser, const unsigned char *b, size_t len,
-                          void (*on_field_cb)(void *, size_t, void *),
-                          void (*on_record_cb)(int, void *), void *data, bool *bad_quote)
+                          void (*on_field_cb)(void *, size_t, void *), void (*on_record_cb)(int, void *),
+                          void *data, bool *bad_quote)
 {
     size_t pos = 0;
     *bad_quote = false;
     while (pos < len) {
         pos += csv_parse(parser, b + pos, len - pos, on_field_cb, on_record_cb, data);
-        if (pos == len || csv_error(parser) != CSV_EPARSE)
-            break;
+        if (pos == len || csv_error(parser) != CSV_EPARSE) break;
         parser->status = 0;
         if (parser->pstate == LIBCSV_FIELD_MIGHT_HAVE_ENDED) {
             *bad_quote = true;
@@ -694,16 +658,12 @@ static void file_changed(const csvr_reader *r, uint64_t line, csvr_error *err)
  * True for what is not a regular file (a stream, memory). */
 static bool file_unchanged(const csvr_reader *r)
 {
-    if (r->fd < 0 || r->streamed)
-        return true;
+    if (r->fd < 0 || r->streamed) return true;
     struct stat now;
-    if (fstat(r->fd, &now) != 0)
-        return false;
-    return now.st_size == r->opened.st_size &&
-           now.st_mtim.tv_sec == r->opened.st_mtim.tv_sec &&
+    if (fstat(r->fd, &now) != 0) return false;
+    return now.st_size == r->opened.st_size && now.st_mtim.tv_sec == r->opened.st_mtim.tv_sec &&
            now.st_mtim.tv_nsec == r->opened.st_mtim.tv_nsec &&
-           now.st_ctim.tv_sec == r->opened.st_ctim.tv_sec &&
-           now.st_ctim.tv_nsec == r->opened.st_ctim.tv_nsec;
+           now.st_ctim.tv_sec == r->opened.st_ctim.tv_sec && now.st_ctim.tv_nsec == r->opened.st_ctim.tv_nsec;
 }
 
 /* The page-aligned part of R's mapping within [FROM, TO), for madvise; false when
@@ -711,12 +671,10 @@ static bool file_unchanged(const csvr_reader *r)
 static bool map_pages(const csvr_reader *r, size_t from, size_t to, void **addr, size_t *len)
 {
     static size_t page;
-    if (page == 0)
-        page = (size_t)sysconf(_SC_PAGESIZE);
+    if (page == 0) page = (size_t)sysconf(_SC_PAGESIZE);
     uintptr_t lo = ((uintptr_t)(r->map + from) + page - 1) & ~(uintptr_t)(page - 1);
     uintptr_t hi = (uintptr_t)(r->map + to) & ~(uintptr_t)(page - 1);
-    if (hi <= lo)
-        return false;
+    if (hi <= lo) return false;
     *addr = (void *)lo;
     *len = hi - lo;
     return true;
@@ -733,8 +691,7 @@ static void map_populate(const csvr_reader *r, size_t from, size_t to)
     from -= from % page;
     void *addr;
     size_t len;
-    if (to > from && map_pages(r, from, to + page - 1 < r->size ? to + page - 1 : r->size,
-                               &addr, &len))
+    if (to > from && map_pages(r, from, to + page - 1 < r->size ? to + page - 1 : r->size, &addr, &len))
         madvise(addr, len, MADV_POPULATE_READ);
 #else
     (void)r, (void)from, (void)to;
@@ -747,19 +704,16 @@ static void map_drop(const csvr_reader *r, size_t from, size_t to)
 {
     void *addr;
     size_t len;
-    if (map_pages(r, from, to, &addr, &len))
-        madvise(addr, len, MADV_DONTNEED);
+    if (map_pages(r, from, to, &addr, &len)) madvise(addr, len, MADV_DONTNEED);
 }
 
 /* Maps regular file R whole for reading, when it is not empty and the system
  * allows; otherwise R is read with pread. */
 static void map_file(csvr_reader *r)
 {
-    if (!mapg_ready() || r->size == 0)
-        return;
+    if (!mapg_ready() || r->size == 0) return;
     void *m = mmap(NULL, r->size, PROT_READ, MAP_SHARED, r->fd, 0);
-    if (m == MAP_FAILED)
-        return;
+    if (m == MAP_FAILED) return;
     madvise(m, r->size, MADV_SEQUENTIAL);
     r->map = m;
 }
@@ -770,22 +724,18 @@ static void map_file(csvr_reader *r)
  * and *CAP as they were, when memory runs out: the caller reports it its own way. */
 static bool grow_buffer(unsigned char **buf, size_t *cap, size_t need)
 {
-    if (need <= *cap)
-        return true;
+    if (need <= *cap) return true;
     size_t bigger = *cap ? *cap * 2 : need;
-    while (bigger < need)
-        bigger *= 2;
+    while (bigger < need) bigger *= 2;
     unsigned char *grown = realloc(*buf, bigger);
-    if (grown == NULL)
-        return false;
+    if (grown == NULL) return false;
     *buf = grown;
     *cap = bigger;
     return true;
 }
 
 /* Copies LEN bytes at file offset OFF into DST.  Safe from several threads. */
-static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
-                        csvr_error *err)
+static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len, csvr_error *err)
 {
     if (r->fd < 0) {
         memcpy(dst, r->mem + off, len);
@@ -811,11 +761,9 @@ static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
     unsigned char *to = dst;
     while (len > 0) {
         ssize_t got = pread(r->fd, to, len, (off_t)off);
-        if (got < 0 && errno == EINTR)
-            continue;
+        if (got < 0 && errno == EINTR) continue;
         if (got < 0) {
-            set_error(err, CSVR_ERR_IO, r->path, 0, 0, -1, "cannot read the file: %s",
-                      strerror(errno));
+            set_error(err, CSVR_ERR_IO, r->path, 0, 0, -1, "cannot read the file: %s", strerror(errno));
             return false;
         }
         if (got == 0) {
@@ -831,17 +779,14 @@ static bool source_read(const csvr_reader *r, size_t off, void *dst, size_t len,
 
 /* Reads from stream R into DST until LEN bytes or the end of the stream; *GOT says
  * how many came.  At the end, R's size becomes known. */
-static bool stream_read(csvr_reader *r, unsigned char *dst, size_t len, size_t *got,
-                        csvr_error *err)
+static bool stream_read(csvr_reader *r, unsigned char *dst, size_t len, size_t *got, csvr_error *err)
 {
     *got = 0;
     while (*got < len && !r->stream_eof) {
         ssize_t n = read(r->fd, dst + *got, len - *got);
-        if (n < 0 && errno == EINTR)
-            continue;
+        if (n < 0 && errno == EINTR) continue;
         if (n < 0) {
-            set_error(err, CSVR_ERR_IO, r->path, 0, 0, -1, "cannot read the file: %s",
-                      strerror(errno));
+            set_error(err, CSVR_ERR_IO, r->path, 0, 0, -1, "cannot read the file: %s", strerror(errno));
             return false;
         }
         if (n == 0) {
@@ -858,8 +803,7 @@ static bool stream_read(csvr_reader *r, unsigned char *dst, size_t len, size_t *
 /* Reads stream R ahead until `ahead` holds NEED bytes or the whole stream. */
 static bool stream_ahead(csvr_reader *r, size_t need, csvr_error *err)
 {
-    if (r->ahead_len >= need || r->stream_eof)
-        return true;
+    if (r->ahead_len >= need || r->stream_eof) return true;
     if (!grow_buffer(&r->ahead, &r->ahead_cap, need)) {
         set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory reading the file");
         return false;
@@ -873,8 +817,8 @@ static bool stream_ahead(csvr_reader *r, size_t need, csvr_error *err)
 /* The pass's read of stream R: up to LEN bytes at file offset OFF (the first byte
  * not read yet by the pass), from what was read ahead and then from the stream;
  * *GOT is 0 only at the end. */
-static bool stream_next(csvr_reader *r, size_t off, unsigned char *dst, size_t len,
-                        size_t *got, csvr_error *err)
+static bool stream_next(csvr_reader *r, size_t off, unsigned char *dst, size_t len, size_t *got,
+                        csvr_error *err)
 {
     if (off < r->ahead_len) {
         *got = r->ahead_len - off < len ? r->ahead_len - off : len;
@@ -900,7 +844,8 @@ static void record_too_long(csvr_error *err, const char *path, uint64_t line)
 {
     set_error(err, CSVR_ERR_TOO_LONG, path, line, 0, -1,
               "a record longer than %u MiB starts on this line (a line that never ends, or a "
-              "file that is not CSV)", CSVR_RECORD_MAX >> 20);
+              "file that is not CSV)",
+              CSVR_RECORD_MAX >> 20);
 }
 
 /* Opens PATH: a regular file is read with pread as needed; anything else (a pipe,
@@ -911,8 +856,7 @@ static void record_too_long(csvr_error *err, const char *path, uint64_t line)
 static bool open_file(csvr_reader *r, const char *path, unsigned flags, csvr_error *err)
 {
     struct stat st;
-    if ((flags & CSVR_READ_AGAIN) && stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
-        !S_ISDIR(st.st_mode)) {
+    if ((flags & CSVR_READ_AGAIN) && stat(path, &st) == 0 && !S_ISREG(st.st_mode) && !S_ISDIR(st.st_mode)) {
         set_error(err, CSVR_ERR_IO, path, 0, 0, -1,
                   "a pipe or device can be read only once, and this source is read in a "
                   "second pass: save it to a regular file and pass that file");
@@ -948,8 +892,7 @@ static bool open_file(csvr_reader *r, const char *path, unsigned flags, csvr_err
  * finishes the digest once the whole file is in. */
 static void hash_bytes(csvr_reader *r, const unsigned char *b, size_t n)
 {
-    if (r->sha == NULL || r->hash_done)
-        return;
+    if (r->sha == NULL || r->hash_done) return;
     if (n > 0) {
         EVP_DigestUpdate(r->sha, b, n);
         r->hashed_upto += n;
@@ -964,8 +907,7 @@ static void hash_bytes(csvr_reader *r, const unsigned char *b, size_t n)
 /* Reads and hashes the file from hashed_upto to UPTO. */
 static bool hash_through(csvr_reader *r, size_t upto, csvr_error *err)
 {
-    if (r->sha == NULL || r->hash_done)
-        return true;
+    if (r->sha == NULL || r->hash_done) return true;
     unsigned char *buf = malloc(SCAN_BLOCK);
     if (buf == NULL) {
         set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
@@ -975,12 +917,10 @@ static bool hash_through(csvr_reader *r, size_t upto, csvr_error *err)
     while (ok && r->hashed_upto < upto) {
         size_t n = upto - r->hashed_upto < SCAN_BLOCK ? upto - r->hashed_upto : SCAN_BLOCK;
         ok = source_read(r, r->hashed_upto, buf, n, err);
-        if (ok)
-            hash_bytes(r, buf, n);
+        if (ok) hash_bytes(r, buf, n);
     }
     free(buf);
-    if (ok)
-        hash_bytes(r, NULL, 0); /* finishes an empty file */
+    if (ok) hash_bytes(r, NULL, 0); /* finishes an empty file */
     return ok;
 }
 
@@ -996,8 +936,7 @@ static void *hash_thread(void *arg)
     hash_job *job = arg;
     csvr_reader *r = job->r;
     unsigned char *buf = malloc(SCAN_BLOCK);
-    while (buf != NULL && !r->hash_done &&
-           !atomic_load_explicit(&job->cancel, memory_order_relaxed)) {
+    while (buf != NULL && !r->hash_done && !atomic_load_explicit(&job->cancel, memory_order_relaxed)) {
         size_t n = r->size - r->hashed_upto < SCAN_BLOCK ? r->size - r->hashed_upto : SCAN_BLOCK;
         if (!source_read(r, r->hashed_upto, buf, n, NULL))
             break; /* the parse reports read errors; the hash stays incomplete */
@@ -1009,8 +948,7 @@ static void *hash_thread(void *arg)
 
 bool csvr_sha256_hex(const csvr_reader *r, char hex[65])
 {
-    if (!r->hash_done)
-        return false;
+    if (!r->hash_done) return false;
     static const char DIGITS[] = "0123456789abcdef";
     for (int i = 0; i < 32; i++) {
         hex[2 * i] = DIGITS[r->digest[i] >> 4];
@@ -1022,8 +960,7 @@ bool csvr_sha256_hex(const csvr_reader *r, char hex[65])
 
 void csvr_progress(const csvr_reader *r, uint64_t *bytes_done, uint64_t *bytes_total)
 {
-    if (bytes_done)
-        *bytes_done = atomic_load_explicit(&r->bytes_done, memory_order_relaxed);
+    if (bytes_done) *bytes_done = atomic_load_explicit(&r->bytes_done, memory_order_relaxed);
     if (bytes_total) /* a stream's size is known only at its end: so far, what is read */
         *bytes_total = r->streamed && !r->stream_eof ? r->stream_pos : r->size;
 }
@@ -1042,12 +979,10 @@ typedef struct header_builder {
 static void header_field(void *field, size_t len, void *data)
 {
     header_builder *hb = data;
-    if (hb->nomem)
-        return;
+    if (hb->nomem) return;
     if (hb->len + len + 1 > hb->cap) {
         size_t cap = hb->cap ? hb->cap : 256;
-        while (cap < hb->len + len + 1)
-            cap *= 2;
+        while (cap < hb->len + len + 1) cap *= 2;
         char *text = realloc(hb->text, cap);
         if (text == NULL) {
             hb->nomem = true;
@@ -1056,10 +991,8 @@ static void header_field(void *field, size_t len, void *data)
         hb->text = text;
         hb->cap = cap;
     }
-    if (len > 0)
-        memcpy(hb->text + hb->len, field, len);
-    if (hb->nul_field == 0 && len > 0 && memchr(field, '\0', len) != NULL)
-        hb->nul_field = hb->count + 1;
+    if (len > 0) memcpy(hb->text + hb->len, field, len);
+    if (hb->nul_field == 0 && len > 0 && memchr(field, '\0', len) != NULL) hb->nul_field = hb->count + 1;
     hb->text[hb->len + len] = '\0';
     hb->len += len + 1;
     hb->count++;
@@ -1082,13 +1015,11 @@ static void list_header(const csvr_reader *r, char *buf, size_t cap)
         size_t len = strlen(name);
         quote_for_message(quoted, sizeof quoted, (const unsigned char *)name, len);
         /* a name that only a quoted header field can have: show where it ends */
-        bool padded = len == 0 || is_blank((unsigned char)name[0]) ||
-                      is_blank((unsigned char)name[len - 1]);
+        bool padded = len == 0 || is_blank((unsigned char)name[0]) || is_blank((unsigned char)name[len - 1]);
         int w = snprintf(buf + n, cap - n, padded ? "%s\"%s\"" : "%s%s", i ? ", " : "", quoted);
         if (w < 0 || (size_t)w >= cap - n) {
             size_t at = cap > 6 ? cap - 6 : 0;
-            if (n > at)
-                n = at;
+            if (n > at) n = at;
             snprintf(buf + n, cap - n, ", ...");
             return;
         }
@@ -1099,8 +1030,7 @@ static void list_header(const csvr_reader *r, char *buf, size_t cap)
 /* Reads the start of the file until it holds the whole header record, which
  * is then at [span->line_start, span->term) of the returned buffer.  Reads
  * double each time, so a huge header is still scanned in linear time. */
-static unsigned char *read_header_bytes(csvr_reader *r, size_t *start, record_span *span,
-                                        csvr_error *err)
+static unsigned char *read_header_bytes(csvr_reader *r, size_t *start, record_span *span, csvr_error *err)
 {
     size_t cap = 64 * 1024, have = 0;
     unsigned char *buf = NULL;
@@ -1129,8 +1059,7 @@ static unsigned char *read_header_bytes(csvr_reader *r, size_t *start, record_sp
         if (mirror_next_record(buf, *start, have, span)) {
             /* Done once a byte after the terminator is visible (so a CRLF is
              * seen whole), or at the end of the file. */
-            if (span->next < have || complete)
-                return buf;
+            if (span->next < have || complete) return buf;
             if (r->streamed && have - span->line_start > CSVR_RECORD_MAX) {
                 record_too_long(err, r->path, 1 + count_lines(buf, span->line_start, false));
                 free(buf);
@@ -1143,8 +1072,7 @@ static unsigned char *read_header_bytes(csvr_reader *r, size_t *start, record_sp
             return NULL;
         } else if (r->streamed && have > CSVR_RECORD_MAX) {
             set_error(err, CSVR_ERR_HEADER, r->path, 0, 0, -1,
-                      "no header row in the first %u MiB: only blank lines",
-                      CSVR_RECORD_MAX >> 20);
+                      "no header row in the first %u MiB: only blank lines", CSVR_RECORD_MAX >> 20);
             free(buf);
             return NULL;
         }
@@ -1162,8 +1090,7 @@ static bool looks_utf16(const csvr_reader *r)
     size_t known = r->streamed ? r->ahead_len : r->size;
     size_t n = known < sizeof head ? known : sizeof head;
     csvr_error ignored;
-    if (!source_read(r, 0, head, n, &ignored))
-        return false;
+    if (!source_read(r, 0, head, n, &ignored)) return false;
     const char *like = tc_looks_like(head, n);
     return like != NULL && strcmp(like, "UTF-16") == 0;
 }
@@ -1202,16 +1129,13 @@ const char *csvr_header_looks_like(const csvr_reader *r)
 {
     for (size_t i = 0; i < r->n_header; i++) {
         const unsigned char *name = (const unsigned char *)r->header[i];
-        if (text_problem(name, strlen(r->header[i])) == NULL)
-            continue;
+        if (text_problem(name, strlen(r->header[i])) == NULL) continue;
         /* judge from all the names together, as the header row had them: one short
          * name says little */
         size_t len = 0;
-        for (size_t k = 0; k < r->n_header; k++)
-            len += strlen(r->header[k]) + 1;
+        for (size_t k = 0; k < r->n_header; k++) len += strlen(r->header[k]) + 1;
         char *row = malloc(len);
-        if (row == NULL)
-            return NULL;
+        if (row == NULL) return NULL;
         size_t at = 0;
         for (size_t k = 0; k < r->n_header; k++) {
             size_t n = strlen(r->header[k]);
@@ -1229,8 +1153,7 @@ const char *csvr_header_looks_like(const csvr_reader *r)
 const char *csvr_header_near(const csvr_reader *r, const char *name)
 {
     for (size_t i = 0; i < r->n_header; i++)
-        if (strcmp(r->header[i], name) != 0 && near_name(r->header[i], name))
-            return r->header[i];
+        if (strcmp(r->header[i], name) != 0 && near_name(r->header[i], name)) return r->header[i];
     return NULL;
 }
 
@@ -1240,8 +1163,7 @@ static bool read_header(csvr_reader *r, csvr_error *err)
     size_t start;
     record_span span;
     unsigned char *bytes = read_header_bytes(r, &start, &span, err);
-    if (bytes == NULL)
-        return false;
+    if (bytes == NULL) return false;
     r->header_line = 1 + count_lines(bytes, span.line_start, false);
     if (span.unterminated) {
         set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, 0, -1,
@@ -1250,12 +1172,11 @@ static bool read_header(csvr_reader *r, csvr_error *err)
         return false;
     }
     r->data_begin = span.next;
-    if (span.term < r->size && bytes[span.term] == '\r' && span.next < r->size &&
-        bytes[span.next] == '\n')
+    if (span.term < r->size && bytes[span.term] == '\r' && span.next < r->size && bytes[span.next] == '\n')
         r->data_begin++; /* never start the data between CR and LF */
     r->data_first_line = 1 + count_lines(bytes, r->data_begin, false);
 
-    header_builder hb = {0};
+    header_builder hb = { 0 };
     struct csv_parser parser;
     if (csv_init(&parser, CSV_STRICT) != 0) {
         free(bytes);
@@ -1265,8 +1186,7 @@ static bool read_header(csvr_reader *r, csvr_error *err)
     csv_set_blk_size(&parser, LIBCSV_BLOCK);
     size_t len = span.term - span.line_start;
     bool bad_quote;
-    size_t used = feed_libcsv(&parser, bytes + span.line_start, len, header_field, NULL, &hb,
-                              &bad_quote);
+    size_t used = feed_libcsv(&parser, bytes + span.line_start, len, header_field, NULL, &hb, &bad_quote);
     if (bad_quote) {
         char after[16];
         size_t seq = utf8_sequence(bytes + span.line_start + used, len - used);
@@ -1285,8 +1205,7 @@ static bool read_header(csvr_reader *r, csvr_error *err)
     free(bytes);
     r->header_text = hb.text;
     if (used != len || hb.nomem) {
-        set_error(err, CSVR_ERR_NOMEM, r->path, r->header_line, 0, -1,
-                  "out of memory reading the header");
+        set_error(err, CSVR_ERR_NOMEM, r->path, r->header_line, 0, -1, "out of memory reading the header");
         return false;
     }
     if (hb.nul_field > 0) {
@@ -1324,20 +1243,16 @@ static bool read_header(csvr_reader *r, csvr_error *err)
     for (size_t i = 1; i < hb.count; i++) {
         if (sorted[i][0] != '\0' && strcmp(sorted[i], sorted[i - 1]) == 0) {
             char quoted[4 * QUOTE_MAX + 16];
-            quote_for_message(quoted, sizeof quoted, (const unsigned char *)sorted[i],
-                              strlen(sorted[i]));
+            quote_for_message(quoted, sizeof quoted, (const unsigned char *)sorted[i], strlen(sorted[i]));
             size_t first = 0, second = 0;
             for (size_t f = 0; f < hb.count && second == 0; f++) {
                 if (strcmp(r->header[f], sorted[i]) == 0) {
-                    if (first == 0)
-                        first = f + 1;
-                    else
-                        second = f + 1;
+                    if (first == 0) first = f + 1;
+                    else second = f + 1;
                 }
             }
             set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, second, -1,
-                      "duplicate column name '%s' in the header (fields %zu and %zu)", quoted,
-                      first, second);
+                      "duplicate column name '%s' in the header (fields %zu and %zu)", quoted, first, second);
             free(sorted);
             return false;
         }
@@ -1356,8 +1271,7 @@ static bool read_header(csvr_reader *r, csvr_error *err)
             const char *near = csvr_header_near(r, want);
             char quoted[4 * QUOTE_MAX + 16] = "";
             if (near != NULL)
-                quote_for_message(quoted, sizeof quoted, (const unsigned char *)near,
-                                  strlen(near));
+                quote_for_message(quoted, sizeof quoted, (const unsigned char *)near, strlen(near));
             const char *like = near == NULL ? csvr_header_looks_like(r) : NULL;
             char encoding_hint[160] = "";
             if (like != NULL)
@@ -1366,15 +1280,13 @@ static bool read_header(csvr_reader *r, csvr_error *err)
                          "\"%s\" in the source block)",
                          strcmp(like, "GB18030") ? like : "GBK/GB18030", like);
             set_error(err, CSVR_ERR_HEADER, r->path, r->header_line, 0, (int)w,
-                      "column '%.100s' not found in the header%s%s%s%s; the header has: %s",
-                      want, near ? " (did you mean '" : "", quoted, near ? "'?)" : "",
-                      encoding_hint, listing);
+                      "column '%.100s' not found in the header%s%s%s%s; the header has: %s", want,
+                      near ? " (did you mean '" : "", quoted, near ? "'?)" : "", encoding_hint, listing);
             free(sorted);
             return false;
         }
         size_t field = 0;
-        while (r->header[field] != *hit)
-            field++;
+        while (r->header[field] != *hit) field++;
         r->want_of_field[field] = (int32_t)w;
         r->field_of_want[w] = field;
     }
@@ -1408,13 +1320,12 @@ bool csvr_set_format(csvr_reader *r, size_t w, const cfmt *f, csvr_error *err)
     return true;
 }
 
-static csvr_reader *open_common(csvr_reader *r, const csvr_column *wanted, size_t n_wanted,
-                                unsigned flags, csvr_error *err)
+static csvr_reader *open_common(csvr_reader *r, const csvr_column *wanted, size_t n_wanted, unsigned flags,
+                                csvr_error *err)
 {
     r->flags = flags;
     atomic_init(&r->bytes_done, 0);
-    if (pthread_mutex_init(&r->hash_lock, NULL) != 0)
-        goto nomem;
+    if (pthread_mutex_init(&r->hash_lock, NULL) != 0) goto nomem;
     if (pthread_cond_init(&r->hash_turn, NULL) != 0) {
         pthread_mutex_destroy(&r->hash_lock);
         goto nomem;
@@ -1428,8 +1339,7 @@ static csvr_reader *open_common(csvr_reader *r, const csvr_column *wanted, size_
     r->field_of_want = calloc(n_wanted ? n_wanted : 1, sizeof *r->field_of_want);
     r->formats = calloc(n_wanted ? n_wanted : 1, sizeof *r->formats);
     r->format_of = calloc(n_wanted ? n_wanted : 1, sizeof *r->format_of);
-    if (r->wanted == NULL || r->field_of_want == NULL || r->formats == NULL ||
-        r->format_of == NULL)
+    if (r->wanted == NULL || r->field_of_want == NULL || r->formats == NULL || r->format_of == NULL)
         goto nomem;
     for (size_t w = 0; w < n_wanted; w++) {
         if (wanted[w].name == NULL || (unsigned)wanted[w].type > CSVR_BOOL) {
@@ -1438,24 +1348,21 @@ static csvr_reader *open_common(csvr_reader *r, const csvr_column *wanted, size_
         }
         for (size_t v = 0; v < w; v++) {
             if (strcmp(wanted[v].name, wanted[w].name) == 0) {
-                set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, (int)w,
-                          "column '%.100s' is requested twice", wanted[w].name);
+                set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, (int)w, "column '%.100s' is requested twice",
+                          wanted[w].name);
                 goto fail;
             }
         }
         r->wanted[w].type = wanted[w].type;
         r->wanted[w].name = strdup(wanted[w].name);
         r->n_wanted = w + 1;
-        if (r->wanted[w].name == NULL)
-            goto nomem;
+        if (r->wanted[w].name == NULL) goto nomem;
     }
     if (!(flags & CSVR_NO_HASH)) {
         r->sha = EVP_MD_CTX_new();
-        if (r->sha == NULL || EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) != 1)
-            goto nomem;
+        if (r->sha == NULL || EVP_DigestInit_ex(r->sha, EVP_sha256(), NULL) != 1) goto nomem;
     }
-    if (!read_header(r, err))
-        goto fail;
+    if (!read_header(r, err)) goto fail;
     /* Progress counts the header as done, so that it ends at the file size. */
     atomic_store_explicit(&r->bytes_done, r->data_begin, memory_order_relaxed);
     return r;
@@ -1479,8 +1386,8 @@ static csvr_reader *reader_new(const char *path, csvr_error *err)
     return r;
 }
 
-csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wanted,
-                       unsigned flags, csvr_error *err)
+csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wanted, unsigned flags,
+                       csvr_error *err)
 {
     csvr_reader *r = reader_new(path, err);
     if (r == NULL) return NULL;
@@ -1491,9 +1398,8 @@ csvr_reader *csvr_open(const char *path, const csvr_column *wanted, size_t n_wan
     return open_common(r, wanted, n_wanted, flags, err);
 }
 
-csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
-                              const csvr_column *wanted, size_t n_wanted, unsigned flags,
-                              csvr_error *err)
+csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size, const csvr_column *wanted,
+                              size_t n_wanted, unsigned flags, csvr_error *err)
 {
     csvr_reader *r = reader_new(name, err);
     if (r == NULL) return NULL;
@@ -1502,12 +1408,10 @@ csvr_reader *csvr_open_memory(const char *name, const void *data, size_t size,
     return open_common(r, wanted, n_wanted, flags, err);
 }
 
-csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
-                               const csvr_column *wanted, size_t n_wanted, unsigned flags,
-                               csvr_error *err)
+csvr_reader *csvr_open_encoded(const char *path, const char *encoding, const csvr_column *wanted,
+                               size_t n_wanted, unsigned flags, csvr_error *err)
 {
-    if (encoding == NULL || tc_is_utf8(encoding))
-        return csvr_open(path, wanted, n_wanted, flags, err);
+    if (encoding == NULL || tc_is_utf8(encoding)) return csvr_open(path, wanted, n_wanted, flags, err);
     csvr_reader *r = reader_new(path, err);
     if (r == NULL) return NULL;
     if (!open_file(r, path, flags, err)) {
@@ -1540,8 +1444,7 @@ csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
     } else {
         raw = malloc(r->size ? r->size : 1);
         if (raw == NULL || !source_read(r, 0, raw, r->size, err)) {
-            if (raw == NULL)
-                set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory reading the file");
+            if (raw == NULL) set_error(err, CSVR_ERR_NOMEM, path, 0, 0, -1, "out of memory reading the file");
             free(raw);
             csvr_close(r);
             return NULL;
@@ -1578,8 +1481,7 @@ csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
     r->mem = text;
     r->mem_owned = true;
     r->size = text_size;
-    if (open_common(r, wanted, n_wanted, flags | CSVR_NO_HASH, err) == NULL)
-        return NULL;
+    if (open_common(r, wanted, n_wanted, flags | CSVR_NO_HASH, err) == NULL) return NULL;
     if (hashed) {
         memcpy(r->digest, digest, sizeof digest);
         r->hash_done = true;
@@ -1589,8 +1491,7 @@ csvr_reader *csvr_open_encoded(const char *path, const char *encoding,
 
 void csvr_close(csvr_reader *r)
 {
-    if (r == NULL)
-        return;
+    if (r == NULL) return;
     if (r->hash_sync) {
         pthread_mutex_destroy(&r->hash_lock);
         pthread_cond_destroy(&r->hash_turn);
@@ -1602,15 +1503,11 @@ void csvr_close(csvr_reader *r)
         free(r->cache_dir);
         pthread_mutex_destroy(&r->cache_lock);
     }
-    if (r->map != NULL)
-        munmap((void *)r->map, r->size);
-    if (r->fd >= 0)
-        close(r->fd);
+    if (r->map != NULL) munmap((void *)r->map, r->size);
+    if (r->fd >= 0) close(r->fd);
     free(r->ahead);
-    if (r->mem_owned)
-        free((void *)r->mem);
-    for (size_t w = 0; w < r->n_wanted; w++)
-        free((char *)r->wanted[w].name);
+    if (r->mem_owned) free((void *)r->mem);
+    for (size_t w = 0; w < r->n_wanted; w++) free((char *)r->wanted[w].name);
     free(r->wanted);
     free(r->formats);
     free(r->format_of);
@@ -1653,9 +1550,9 @@ struct csvr_pass {
     csvr_reader *r;
     const csvr_handlers *h;
     struct csv_parser parser;
-    size_t begin, end;        /* byte range of the pass in the file */
+    size_t begin, end; /* byte range of the pass in the file */
 
-    csvr_cell *cells;         /* n_wanted cells of the current record */
+    csvr_cell *cells; /* n_wanted cells of the current record */
     /* The raw bytes of the current record's wanted fields, as libcsv gave them
      * (quotes removed), one after another in row_buf; kept[w] says where column
      * w's bytes are.  Converting only once the record is complete keeps the
@@ -1664,27 +1561,27 @@ struct csvr_pass {
      * straight into row_buf. */
     struct kept_field {
         size_t at, len;
-    } *kept;
+    } * kept;
     /* Per header field: where on_field keeps it. */
     struct field_plan {
-        size_t slot;          /* index into kept: the wanted column, or n_wanted */
-        size_t keep_mask;     /* ~0 for a wanted field, 0 for one to drop */
-    } *plan;
-    size_t *by_type;          /* the wanted columns ordered by type, then index */
+        size_t slot;      /* index into kept: the wanted column, or n_wanted */
+        size_t keep_mask; /* ~0 for a wanted field, 0 for one to drop */
+    } * plan;
+    size_t *by_type;                /* the wanted columns ordered by type, then index */
     size_t type_end[CSVR_BOOL + 1]; /* by_type[..type_end[t]) ends type t's run */
     unsigned char *row_buf;
     size_t row_len, row_cap;
-    bool row_nomem;           /* row_buf could not grow for this record */
+    bool row_nomem; /* row_buf could not grow for this record */
 
-    size_t field;             /* fields seen so far in the current record */
-    size_t active_fields;     /* n_header, or 0 once stopped: on_field's bound */
-    uint64_t record;          /* index of the current record in this pass */
+    size_t field;         /* fields seen so far in the current record */
+    size_t active_fields; /* n_header, or 0 once stopped: on_field's bound */
+    uint64_t record;      /* index of the current record in this pass */
 
-    bool row_bad;             /* row_error describes the current record */
-    bool open_quote;          /* the current record ends inside quotes (EOF) */
+    bool row_bad;    /* row_error describes the current record */
+    bool open_quote; /* the current record ends inside quotes (EOF) */
     csvr_error row_error;
 
-    bool stop;                /* no more callbacks */
+    bool stop; /* no more callbacks */
     csvr_status status;
     csvr_error *err;
 
@@ -1696,20 +1593,20 @@ struct csvr_pass {
     size_t win_off;
     uint64_t win_line;
     uint64_t win_record;
-    bool win_prev_cr;         /* the byte before win_off is a CR */
-    size_t parse_limit;       /* end of the bytes libcsv is parsing now */
-    bool hash;                /* hash the bytes as they are read into the window */
+    bool win_prev_cr;   /* the byte before win_off is a CR */
+    size_t parse_limit; /* end of the bytes libcsv is parsing now */
+    bool hash;          /* hash the bytes as they are read into the window */
     /* A window over the file's mapping (not a chunk's bytes): reading a block only
      * extends `have`, sliding advances buf, and the pages behind are dropped. */
     bool mapped;
-    size_t dropped;           /* file offset up to which pages have been dropped */
-    size_t populated;         /* file offset up to which pages have been populated */
-    unsigned char *raw_copy;  /* a record's bytes, copied out of the window for a */
-    size_t raw_cap;           /* caller (csvr_row_raw, the bad-row callback) */
-    colc_group *group;        /* the rows this pass adds to the cache being written */
-    int64_t chunk_index;      /* the chunk parsed, or -1 for a sequential pass */
-    uint64_t group_sub;       /* groups of this chunk written so far */
-    bool replayed;            /* rows come from the cache: no window, lines unknown */
+    size_t dropped;          /* file offset up to which pages have been dropped */
+    size_t populated;        /* file offset up to which pages have been populated */
+    unsigned char *raw_copy; /* a record's bytes, copied out of the window for a */
+    size_t raw_cap;          /* caller (csvr_row_raw, the bad-row callback) */
+    colc_group *group;       /* the rows this pass adds to the cache being written */
+    int64_t chunk_index;     /* the chunk parsed, or -1 for a sequential pass */
+    uint64_t group_sub;      /* groups of this chunk written so far */
+    bool replayed;           /* rows come from the cache: no window, lines unknown */
 
     /* Locator cursor inside the window: record loc_record starts its scan at
      * buf[loc], on line loc_line. */
@@ -1734,21 +1631,18 @@ static bool cr_before(const struct csvr_pass *p, size_t at)
  * first, which would mean it disagrees with libcsv. */
 static bool locate(struct csvr_pass *p, uint64_t record)
 {
-    if (p->have_located && p->located_record == record)
-        return true;
+    if (p->have_located && p->located_record == record) return true;
     if (record < p->loc_record) {
-        if (record < p->win_record)
-            return false;
+        if (record < p->win_record) return false;
         p->loc = 0;
         p->loc_line = p->win_line;
         p->loc_record = p->win_record;
     }
     while (p->loc_record <= record) {
         record_span span;
-        if (!mirror_next_record(p->buf, p->loc, p->parse_limit, &span))
-            return false;
-        uint64_t line = p->loc_line + count_lines(p->buf + p->loc, span.line_start - p->loc,
-                                                  cr_before(p, p->loc));
+        if (!mirror_next_record(p->buf, p->loc, p->parse_limit, &span)) return false;
+        uint64_t line =
+            p->loc_line + count_lines(p->buf + p->loc, span.line_start - p->loc, cr_before(p, p->loc));
         if (p->loc_record == record) {
             p->have_located = true;
             p->located_record = record;
@@ -1769,7 +1663,7 @@ typedef struct locate_job {
     struct csvr_pass *p;
     uint64_t record;
     bool found;
-    bool copy;        /* also copy the record's bytes into p->raw_copy */
+    bool copy; /* also copy the record's bytes into p->raw_copy */
 } locate_job;
 
 static void locate_and_copy(void *arg)
@@ -1778,8 +1672,7 @@ static void locate_and_copy(void *arg)
     struct csvr_pass *p = job->p;
     job->found = locate(p, job->record);
     if (job->found && job->copy)
-        memcpy(p->raw_copy, p->buf + p->located.line_start,
-               p->located.term - p->located.line_start);
+        memcpy(p->raw_copy, p->buf + p->located.line_start, p->located.term - p->located.line_start);
 }
 
 /* Locates a record for a row callback, which runs inside the pass's guard but must
@@ -1788,9 +1681,8 @@ static void locate_and_copy(void *arg)
  * the record's bytes go to raw_copy, which must already hold them. */
 static bool locate_for_caller(struct csvr_pass *p, uint64_t record, bool copy)
 {
-    locate_job job = {p, record, false, copy};
-    if (run_guarded(p->r, locate_and_copy, &job))
-        return job.found;
+    locate_job job = { p, record, false, copy };
+    if (run_guarded(p->r, locate_and_copy, &job)) return job.found;
     file_changed(p->r, p->win_line, p->err);
     stop_with(p, CSVR_ERROR);
     return false;
@@ -1798,10 +1690,8 @@ static bool locate_for_caller(struct csvr_pass *p, uint64_t record, bool copy)
 
 uint64_t csvr_row_line(const csvr_row *row)
 {
-    if (row->pass->replayed)
-        return 0;
-    if (!locate_for_caller(row->pass, row->record, false))
-        return 0;
+    if (row->pass->replayed) return 0;
+    if (!locate_for_caller(row->pass, row->record, false)) return 0;
     return row->pass->located_line;
 }
 
@@ -1809,18 +1699,15 @@ const char *csvr_row_raw(const csvr_row *row, size_t *len)
 {
     struct csvr_pass *p = row->pass;
     *len = 0;
-    if (p->replayed)
-        return "";
-    if (!locate_for_caller(p, row->record, false))
-        return "";
+    if (p->replayed) return "";
+    if (!locate_for_caller(p, row->record, false)) return "";
     size_t n = p->located.term - p->located.line_start;
     if (!grow_buffer(&p->raw_copy, &p->raw_cap, n + 1)) {
         set_error(p->err, CSVR_ERR_NOMEM, p->r->path, 0, 0, -1, "out of memory");
         stop_with(p, CSVR_ERROR);
         return "";
     }
-    if (!locate_for_caller(p, row->record, true))
-        return "";
+    if (!locate_for_caller(p, row->record, true)) return "";
     *len = n;
     return (const char *)p->raw_copy;
 }
@@ -1829,16 +1716,14 @@ const char *csvr_row_raw(const csvr_row *row, size_t *len)
  * one found, except that a bad cell gives way to a bad cell further left (cells
  * are converted grouped by type, not in field order), because the leftmost is
  * the one a user reads and fixes first. */
-static void row_problem(struct csvr_pass *p, csvr_error_kind kind, size_t field, int column,
-                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static void row_problem(struct csvr_pass *p, csvr_error_kind kind, size_t field, int column, const char *fmt,
+                        ...) __attribute__((format(printf, 5, 6)));
 
-static void row_problem(struct csvr_pass *p, csvr_error_kind kind, size_t field, int column,
-                        const char *fmt, ...)
+static void row_problem(struct csvr_pass *p, csvr_error_kind kind, size_t field, int column, const char *fmt,
+                        ...)
 {
     csvr_error *e = &p->row_error;
-    if (p->row_bad &&
-        !(kind == CSVR_ERR_CELL && e->kind == CSVR_ERR_CELL && field < e->field))
-        return;
+    if (p->row_bad && !(kind == CSVR_ERR_CELL && e->kind == CSVR_ERR_CELL && field < e->field)) return;
     p->row_bad = true;
     e->kind = kind;
     e->line = 0; /* filled in by locate() when the row is reported */
@@ -1851,14 +1736,13 @@ static void row_problem(struct csvr_pass *p, csvr_error_kind kind, size_t field,
 }
 
 /* Reports a bad cell of column W: the value, quoted, and why it is bad. */
-static void bad_cell(struct csvr_pass *p, size_t w, const unsigned char *s, size_t len,
-                     const char *why)
+static void bad_cell(struct csvr_pass *p, size_t w, const unsigned char *s, size_t len, const char *why)
 {
     char quoted[4 * QUOTE_MAX + 16];
     quote_for_message(quoted, sizeof quoted, s, len);
     row_problem(p, CSVR_ERR_CELL, p->r->field_of_want[w] + 1, (int)w,
-                "bad %s value \"%s\" in column '%.100s': %s",
-                csvr_type_name(p->r->wanted[w].type), quoted, p->r->wanted[w].name, why);
+                "bad %s value \"%s\" in column '%.100s': %s", csvr_type_name(p->r->wanted[w].type), quoted,
+                p->r->wanted[w].name, why);
 }
 
 /* Parses an int64: [+-]digits.  0 ok, 1 bad syntax, 2 out of range. */
@@ -1870,26 +1754,20 @@ static int parse_int64(const unsigned char *s, size_t len, int64_t *out)
         negative = s[i] == '-';
         i++;
     }
-    if (i == len)
-        return 1;
+    if (i == len) return 1;
     /* Accumulate the magnitude unsigned; the limit depends on the sign. */
     uint64_t limit = negative ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
     uint64_t v = 0;
     bool overflow = false;
     for (; i < len; i++) {
         unsigned d = (unsigned)s[i] - '0';
-        if (d > 9)
-            return 1;
-        if (v > (limit - d) / 10)
-            overflow = true;
-        else
-            v = v * 10 + d;
+        if (d > 9) return 1;
+        if (v > (limit - d) / 10) overflow = true;
+        else v = v * 10 + d;
     }
-    if (overflow)
-        return 2;
+    if (overflow) return 2;
     *out = negative ? (int64_t)(0 - v) : (int64_t)v;
-    if (negative && v == (uint64_t)INT64_MAX + 1)
-        *out = INT64_MIN;
+    if (negative && v == (uint64_t)INT64_MAX + 1) *out = INT64_MIN;
     return 0;
 }
 
@@ -1900,16 +1778,11 @@ static int parse_bool(const unsigned char *s, size_t len)
 {
 #define IS(i, letter) ((s[i] | 0x20) == (letter))
     switch (len) {
-    case 1:
-        return s[0] == '1' ? 1 : s[0] == '0' ? 0 : -1;
-    case 2:
-        return IS(0, 'n') && IS(1, 'o') ? 0 : -1;
-    case 3:
-        return IS(0, 'y') && IS(1, 'e') && IS(2, 's') ? 1 : -1;
-    case 4:
-        return IS(0, 't') && IS(1, 'r') && IS(2, 'u') && IS(3, 'e') ? 1 : -1;
-    case 5:
-        return IS(0, 'f') && IS(1, 'a') && IS(2, 'l') && IS(3, 's') && IS(4, 'e') ? 0 : -1;
+    case 1: return s[0] == '1' ? 1 : s[0] == '0' ? 0 : -1;
+    case 2: return IS(0, 'n') && IS(1, 'o') ? 0 : -1;
+    case 3: return IS(0, 'y') && IS(1, 'e') && IS(2, 's') ? 1 : -1;
+    case 4: return IS(0, 't') && IS(1, 'r') && IS(2, 'u') && IS(3, 'e') ? 1 : -1;
+    case 5: return IS(0, 'f') && IS(1, 'a') && IS(2, 'l') && IS(3, 's') && IS(4, 'e') ? 0 : -1;
     }
     return -1;
 #undef IS
@@ -1923,12 +1796,10 @@ static bool is_plain_ascii(const unsigned char *s, size_t len)
         uint64_t w;
         memcpy(&w, s + i, 8);
         /* A high bit set, or a zero byte ((w - 1s) & ~w & high bits). */
-        if ((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL)
-            return false;
+        if ((w | ((w - 0x0101010101010101ULL) & ~w)) & 0x8080808080808080ULL) return false;
     }
     for (; i < len; i++)
-        if (s[i] == 0 || s[i] >= 0x80)
-            return false;
+        if (s[i] == 0 || s[i] >= 0x80) return false;
     return true;
 }
 
@@ -1940,22 +1811,18 @@ static const char *text_problem(const unsigned char *s, size_t len)
     while (len - i >= 8) {
         uint64_t w;
         memcpy(&w, s + i, 8);
-        if (w & 0x8080808080808080ULL)
-            break;
-        if ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL)
-            return "NUL byte in text";
+        if (w & 0x8080808080808080ULL) break;
+        if ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL) return "NUL byte in text";
         i += 8;
     }
     while (i < len) {
-        if (s[i] == 0)
-            return "NUL byte in text";
+        if (s[i] == 0) return "NUL byte in text";
         if (s[i] < 0x80) {
             i++;
             continue;
         }
         size_t seq = utf8_sequence(s + i, len - i);
-        if (seq == 0)
-            return "invalid UTF-8";
+        if (seq == 0) return "invalid UTF-8";
         i += seq;
     }
     return NULL;
@@ -1964,13 +1831,12 @@ static const char *text_problem(const unsigned char *s, size_t len)
 /* The converters, one per type, for column W of the current record: each sets
  * cell W from the column's kept bytes, or reports the cell as bad.  An empty
  * cell is null whatever the type. */
-#define CELL_BYTES(p, w, s, len, cell)                                                        \
-    csvr_cell *cell = &(p)->cells[w];                                                         \
-    const unsigned char *s = (p)->row_buf + (p)->kept[w].at;                                  \
-    size_t len = (p)->kept[w].len;                                                            \
-    cell->is_null = len == 0;                                                                 \
-    if (len == 0)                                                                             \
-        return
+#define CELL_BYTES(p, w, s, len, cell)                       \
+    csvr_cell *cell = &(p)->cells[w];                        \
+    const unsigned char *s = (p)->row_buf + (p)->kept[w].at; \
+    size_t len = (p)->kept[w].len;                           \
+    cell->is_null = len == 0;                                \
+    if (len == 0) return
 
 /* CHECKED says the caller already knows the bytes are plain ASCII. */
 static void convert_text(struct csvr_pass *p, size_t w, bool checked)
@@ -1983,8 +1849,7 @@ static void convert_text(struct csvr_pass *p, size_t w, bool checked)
             why = "invalid UTF-8; the bytes read as GBK/GB18030: declare encoding "
                   "\"GB18030\" in the source block";
     }
-    if (why != NULL)
-        bad_cell(p, w, s, len, why);
+    if (why != NULL) bad_cell(p, w, s, len, why);
     cell->as.text.ptr = (const char *)s;
     cell->as.text.len = len;
 }
@@ -1994,19 +1859,18 @@ static void bad_formatted_cell(struct csvr_pass *p, size_t w, const unsigned cha
 {
     const cfmt *f = p->r->format_of[w];
     char why[2 * CFMT_TEXT_MAX + 192];
-    if (f->kind == CFMT_BOOL)
-        snprintf(why, sizeof why, "expected \"%s\" or \"%s\"", f->text, f->text2);
-    else
-        snprintf(why, sizeof why, "does not match the format \"%s\"", f->text);
+    if (f->kind == CFMT_BOOL) snprintf(why, sizeof why, "expected \"%s\" or \"%s\"", f->text, f->text2);
+    else snprintf(why, sizeof why, "does not match the format \"%s\"", f->text);
     /* The two yen signs look alike and GBK has only the full-width one. */
     static const char yen[] = "\xC2\xA5", wide_yen[] = "\xEF\xBF\xA5";
     bool cell_yen = memmem(s, len, yen, 2) != NULL, cell_wide = memmem(s, len, wide_yen, 3) != NULL;
     bool format_yen = strstr(f->text, yen) != NULL, format_wide = strstr(f->text, wide_yen) != NULL;
     if ((cell_wide && format_yen && !format_wide) || (cell_yen && format_wide && !format_yen)) {
         size_t at = strlen(why);
-        snprintf(why + at, sizeof why - at, " (the cell's %s is %s, the format's is %s: write "
-                 "the sign the file has)", cell_wide ? "￥" : "¥",
-                 cell_wide ? "the full-width U+FFE5" : "U+00A5",
+        snprintf(why + at, sizeof why - at,
+                 " (the cell's %s is %s, the format's is %s: write "
+                 "the sign the file has)",
+                 cell_wide ? "￥" : "¥", cell_wide ? "the full-width U+FFE5" : "U+00A5",
                  cell_wide ? "U+00A5" : "the full-width U+FFE5");
     }
     bad_cell(p, w, s, len, why);
@@ -2026,8 +1890,7 @@ static void convert_int(struct csvr_pass *p, size_t w)
     }
     int st = f != NULL ? parse_int64((const unsigned char *)plain, plain_len, &cell->as.i)
                        : parse_int64(s, len, &cell->as.i);
-    if (st != 0)
-        bad_cell(p, w, s, len, st == 1 ? "not an integer" : "integer out of range");
+    if (st != 0) bad_cell(p, w, s, len, st == 1 ? "not an integer" : "integer out of range");
 }
 
 static void convert_decimal(struct csvr_pass *p, size_t w, unsigned places)
@@ -2047,10 +1910,8 @@ static void convert_decimal(struct csvr_pass *p, size_t w, unsigned places)
         st = dec_parse((const char *)s, len, places, &cell->as.dec);
     }
     if (st == DEC_TOO_PRECISE)
-        bad_cell(p, w, s, len,
-                 places == 2 ? "more than 2 decimal places" : "more than 18 decimal places");
-    else if (st != DEC_OK)
-        bad_cell(p, w, s, len, dec_status_text(st));
+        bad_cell(p, w, s, len, places == 2 ? "more than 2 decimal places" : "more than 18 decimal places");
+    else if (st != DEC_OK) bad_cell(p, w, s, len, dec_status_text(st));
 }
 
 static void convert_date(struct csvr_pass *p, size_t w)
@@ -2059,15 +1920,12 @@ static void convert_date(struct csvr_pass *p, size_t w)
     const cfmt *f = p->r->format_of[w];
     if (f != NULL) {
         date_status st = cfmt_parse_date(f, (const char *)s, len, &cell->as.date);
-        if (st == DATE_SYNTAX)
-            bad_formatted_cell(p, w, s, len);
-        else if (st != DATE_OK)
-            bad_cell(p, w, s, len, date_status_text(st));
+        if (st == DATE_SYNTAX) bad_formatted_cell(p, w, s, len);
+        else if (st != DATE_OK) bad_cell(p, w, s, len, date_status_text(st));
         return;
     }
     date_status st = date_parse((const char *)s, len, &cell->as.date);
-    if (st != DATE_OK)
-        bad_cell(p, w, s, len, date_status_text(st));
+    if (st != DATE_OK) bad_cell(p, w, s, len, date_status_text(st));
 }
 
 static void convert_bool(struct csvr_pass *p, size_t w)
@@ -2075,10 +1933,8 @@ static void convert_bool(struct csvr_pass *p, size_t w)
     CELL_BYTES(p, w, s, len, cell);
     const cfmt *f = p->r->format_of[w];
     int b = f != NULL ? cfmt_parse_bool(f, (const char *)s, len) : parse_bool(s, len);
-    if (b < 0 && f != NULL)
-        bad_formatted_cell(p, w, s, len);
-    else if (b < 0)
-        bad_cell(p, w, s, len, "expected true/false, 1/0 or yes/no");
+    if (b < 0 && f != NULL) bad_formatted_cell(p, w, s, len);
+    else if (b < 0) bad_cell(p, w, s, len, "expected true/false, 1/0 or yes/no");
     cell->as.b = b > 0;
 }
 
@@ -2096,18 +1952,12 @@ static void convert_row(struct csvr_pass *p)
     /* Most rows are plain ASCII: one test over all the kept bytes then stands
      * for the UTF-8 check of every text cell. */
     bool ascii = end[CSVR_TEXT] > 0 && is_plain_ascii(p->row_buf, p->row_len);
-    for (; i < end[CSVR_TEXT]; i++)
-        convert_text(p, col[i], ascii);
-    for (; i < end[CSVR_INT]; i++)
-        convert_int(p, col[i]);
-    for (; i < end[CSVR_NUMBER]; i++)
-        convert_decimal(p, col[i], DEC_PLACES);
-    for (; i < end[CSVR_MONEY]; i++)
-        convert_decimal(p, col[i], 2);
-    for (; i < end[CSVR_DATE]; i++)
-        convert_date(p, col[i]);
-    for (; i < end[CSVR_BOOL]; i++)
-        convert_bool(p, col[i]);
+    for (; i < end[CSVR_TEXT]; i++) convert_text(p, col[i], ascii);
+    for (; i < end[CSVR_INT]; i++) convert_int(p, col[i]);
+    for (; i < end[CSVR_NUMBER]; i++) convert_decimal(p, col[i], DEC_PLACES);
+    for (; i < end[CSVR_MONEY]; i++) convert_decimal(p, col[i], 2);
+    for (; i < end[CSVR_DATE]; i++) convert_date(p, col[i]);
+    for (; i < end[CSVR_BOOL]; i++) convert_bool(p, col[i]);
 }
 
 /* The slow path of on_field: a field longer than SHORT_FIELD, or a row_buf
@@ -2115,12 +1965,10 @@ static void convert_row(struct csvr_pass *p)
  * that slack) and keeps the field if it is wanted; out of memory flags the
  * row.  Kept out of line so that on_field's fast path is a leaf function that
  * saves no registers. */
-static __attribute__((noinline)) void keep_long_field(struct csvr_pass *p,
-                                                      const struct field_plan *plan,
+static __attribute__((noinline)) void keep_long_field(struct csvr_pass *p, const struct field_plan *plan,
                                                       const void *field, size_t len)
 {
-    if (plan->keep_mask == 0)
-        return;
+    if (plan->keep_mask == 0) return;
     if (!grow_buffer(&p->row_buf, &p->row_cap, p->row_len + len + SHORT_FIELD)) {
         p->row_nomem = true;
         return;
@@ -2143,12 +1991,10 @@ static void on_field(void *field, size_t len, void *data)
 {
     struct csvr_pass *p = data;
     size_t f = p->field++;
-    if (f >= p->active_fields)
-        return; /* an extra field (ragged row), or the pass has stopped */
+    if (f >= p->active_fields) return; /* an extra field (ragged row), or the pass has stopped */
     const struct field_plan *plan = &p->plan[f];
     size_t at = p->row_len;
-    if (len > SHORT_FIELD || at + SHORT_FIELD > p->row_cap ||
-        p->parser.entry_size < SHORT_FIELD) {
+    if (len > SHORT_FIELD || at + SHORT_FIELD > p->row_cap || p->parser.entry_size < SHORT_FIELD) {
         keep_long_field(p, plan, field, len);
         return;
     }
@@ -2197,16 +2043,14 @@ static void report_bad_row(struct csvr_pass *p)
         return;
     }
     memcpy(p->raw_copy, p->buf + p->located.line_start, raw_len);
-    csvr_bad_row bad = {e, (const char *)p->raw_copy, raw_len};
-    bool skippable =
-        e->kind == CSVR_ERR_CELL || e->kind == CSVR_ERR_RAGGED || e->kind == CSVR_ERR_QUOTE;
+    csvr_bad_row bad = { e, (const char *)p->raw_copy, raw_len };
+    bool skippable = e->kind == CSVR_ERR_CELL || e->kind == CSVR_ERR_RAGGED || e->kind == CSVR_ERR_QUOTE;
     if (skippable && p->h->on_bad != NULL && p->h->on_bad(p->h->ctx, &bad) == CSVR_SKIP) {
         if (p->group != NULL && !colc_group_add_bad(p->group, e, bad.raw, bad.raw_len))
             atomic_store(&p->r->cache_failed, true);
         return;
     }
-    if (p->err != NULL)
-        *p->err = *e;
+    if (p->err != NULL) *p->err = *e;
     stop_with(p, CSVR_ERROR);
 }
 
@@ -2222,22 +2066,18 @@ static void on_record(int terminator, void *data)
             row_problem(p, CSVR_ERR_QUOTE, p->field, -1,
                         "quoted field is never closed: the quote runs to the end of the file");
         } else if (p->field != n_header) {
-            row_problem(p, CSVR_ERR_RAGGED, p->field > n_header ? n_header + 1 : p->field + 1,
-                        -1, "row has %zu field%s, the header has %zu", p->field,
-                        p->field == 1 ? "" : "s", n_header);
+            row_problem(p, CSVR_ERR_RAGGED, p->field > n_header ? n_header + 1 : p->field + 1, -1,
+                        "row has %zu field%s, the header has %zu", p->field, p->field == 1 ? "" : "s",
+                        n_header);
         }
-        if (p->row_nomem)
-            row_problem(p, CSVR_ERR_NOMEM, 0, -1, "out of memory");
-        if (!p->row_bad)
-            convert_row(p);
+        if (p->row_nomem) row_problem(p, CSVR_ERR_NOMEM, 0, -1, "out of memory");
+        if (!p->row_bad) convert_row(p);
         if (p->row_bad) {
             report_bad_row(p);
         } else {
-            csvr_row row = {p->cells, p, p->record};
-            if (!p->h->on_row(p->h->ctx, &row))
-                stop_with(p, CSVR_STOPPED);
-            else if (p->group != NULL)
-                cache_add_row(p);
+            csvr_row row = { p->cells, p, p->record };
+            if (!p->h->on_row(p->h->ctx, &row)) stop_with(p, CSVR_STOPPED);
+            else if (p->group != NULL) cache_add_row(p);
         }
     }
     p->record++;
@@ -2254,10 +2094,8 @@ static bool parse_records(struct csvr_pass *p, size_t from, size_t to)
 {
     while (from < to) {
         bool bad_quote;
-        from += feed_libcsv(&p->parser, p->buf + from, to - from, on_field, on_record, p,
-                            &bad_quote);
-        if (!bad_quote)
-            return from == to;
+        from += feed_libcsv(&p->parser, p->buf + from, to - from, on_field, on_record, p, &bad_quote);
+        if (!bad_quote) return from == to;
         if (!p->stop) {
             char after[16];
             size_t seq = utf8_sequence(p->buf + from, to - from);
@@ -2267,8 +2105,7 @@ static bool parse_records(struct csvr_pass *p, size_t from, size_t to)
                         "its closing quote; a quote inside it is written \"\")",
                         p->field + 1, after);
         }
-        while (from < to && !is_term(p->buf[from]))
-            from++;
+        while (from < to && !is_term(p->buf[from])) from++;
         reset_libcsv(&p->parser);
         on_record(0, p);
     }
@@ -2279,8 +2116,7 @@ static bool parse_records(struct csvr_pass *p, size_t from, size_t to)
 static size_t last_line_end(const unsigned char *buf, size_t from, size_t to)
 {
     for (size_t i = to; i > from; i--)
-        if (is_term(buf[i - 1]))
-            return i;
+        if (is_term(buf[i - 1])) return i;
     return to;
 }
 
@@ -2322,17 +2158,13 @@ static bool window_to_record(struct csvr_pass *p)
     p->parse_limit = p->parsed;
     if (p->record > p->win_record && locate(p, p->record - 1)) {
         size_t start = p->located.next;
-        if (start > 0 && start <= p->parsed)
-            slide_window(p, start);
+        if (start > 0 && start <= p->parsed) slide_window(p, start);
     }
-    if (!p->r->streamed || p->have <= CSVR_RECORD_MAX)
-        return true;
+    if (!p->r->streamed || p->have <= CSVR_RECORD_MAX) return true;
     record_span span;
     size_t first = mirror_next_record(p->buf, 0, p->have, &span) ? span.line_start : 0;
-    if (p->have - first <= CSVR_RECORD_MAX)
-        return true;
-    record_too_long(p->err, p->r->path,
-                    p->win_line + count_lines(p->buf, first, p->win_prev_cr));
+    if (p->have - first <= CSVR_RECORD_MAX) return true;
+    record_too_long(p->err, p->r->path, p->win_line + count_lines(p->buf, first, p->win_prev_cr));
     stop_with(p, CSVR_ERROR);
     return false;
 }
@@ -2341,16 +2173,14 @@ static bool window_to_record(struct csvr_pass *p)
  * OWNS_BUF, i.e. unless it parsed a chunk's bytes in place.  P may be NULL. */
 static void free_pass(struct csvr_pass *p, bool owns_buf)
 {
-    if (p == NULL)
-        return;
+    if (p == NULL) return;
     free(p->cells);
     free(p->kept);
     free(p->plan);
     free(p->by_type);
     free(p->row_buf);
     free(p->raw_copy);
-    if (owns_buf)
-        free(p->buf);
+    if (owns_buf) free(p->buf);
     free(p);
 }
 
@@ -2371,8 +2201,7 @@ static void pass_blocks(void *arg)
             if (p->mapped) {
                 if (file_pos + len > p->populated) {
                     size_t upto = p->populated + MAP_DROP_BEHIND / 4;
-                    if (upto > stop_at)
-                        upto = stop_at;
+                    if (upto > stop_at) upto = stop_at;
                     map_populate(r, p->populated, upto);
                     p->populated = upto;
                 }
@@ -2389,8 +2218,7 @@ static void pass_blocks(void *arg)
                     break;
                 }
             }
-            if (p->hash)
-                hash_bytes(r, p->buf + p->have, len); /* len 0: a stream's end finishes it */
+            if (p->hash) hash_bytes(r, p->buf + p->have, len); /* len 0: a stream's end finishes it */
             p->have += len;
             atomic_fetch_add_explicit(&r->bytes_done, len, memory_order_relaxed);
         }
@@ -2409,15 +2237,11 @@ static void pass_blocks(void *arg)
             p->parsed = cut;
         }
         /* a stream's last record too must be within the limit, however it ends */
-        if (p->stop || (at_end && !(r->streamed && p->have > CSVR_RECORD_MAX)))
-            break;
-        if (!at_end && cut > 0 && is_term(p->buf[cut - 1]) &&
-            p->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
+        if (p->stop || (at_end && !(r->streamed && p->have > CSVR_RECORD_MAX))) break;
+        if (!at_end && cut > 0 && is_term(p->buf[cut - 1]) && p->parser.pstate == LIBCSV_ROW_NOT_BEGUN)
             slide_window(p, cut);
-        else if (p->have > 2 * PASS_BLOCK && !p->mapped && !window_to_record(p))
-            break;
-        if (at_end)
-            break;
+        else if (p->have > 2 * PASS_BLOCK && !p->mapped && !window_to_record(p)) break;
+        if (at_end) break;
     }
 }
 
@@ -2459,9 +2283,8 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
             p->buf = malloc(p->cap);
         }
     }
-    if (p == NULL || p->cells == NULL || p->kept == NULL || p->plan == NULL ||
-        p->by_type == NULL || p->row_buf == NULL ||
-        p->buf == NULL || csv_init(&p->parser, CSV_STRICT) != 0) {
+    if (p == NULL || p->cells == NULL || p->kept == NULL || p->plan == NULL || p->by_type == NULL ||
+        p->row_buf == NULL || p->buf == NULL || csv_init(&p->parser, CSV_STRICT) != 0) {
         free_pass(p, owns_buf);
         set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
         return CSVR_ERROR;
@@ -2483,8 +2306,7 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
     size_t ordered = 0;
     for (int t = CSVR_TEXT; t <= CSVR_BOOL; t++) {
         for (size_t w = 0; w < r->n_wanted; w++)
-            if ((int)r->wanted[w].type == t)
-                p->by_type[ordered++] = w;
+            if ((int)r->wanted[w].type == t) p->by_type[ordered++] = w;
         p->type_end[t] = ordered;
     }
     p->win_off = begin;
@@ -2495,11 +2317,9 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
         csvr_type *types = cache_types(r);
         p->group = types != NULL ? colc_group_new(types, r->n_wanted, begin) : NULL;
         free(types);
-        if (p->group == NULL)
-            atomic_store(&r->cache_failed, true);
+        if (p->group == NULL) atomic_store(&r->cache_failed, true);
     }
-    if (in_place != NULL)
-        atomic_fetch_add_explicit(&r->bytes_done, end - begin, memory_order_relaxed);
+    if (in_place != NULL) atomic_fetch_add_explicit(&r->bytes_done, end - begin, memory_order_relaxed);
 
     if (!run_guarded(r, pass_blocks, p)) {
         file_changed(r, p->win_line, err);
@@ -2509,8 +2329,7 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
         if (end < r->size && p->parser.pstate != LIBCSV_ROW_NOT_BEGUN) {
             /* A chunk that is not the last must end on a record boundary. */
             set_error(err, CSVR_ERR_INTERNAL, r->path, 0, 0, -1,
-                      "internal error: chunk [%zu, %zu) does not end on a record boundary",
-                      begin, end);
+                      "internal error: chunk [%zu, %zu) does not end on a record boundary", begin, end);
             stop_with(p, CSVR_ERROR);
         } else {
             p->open_quote = p->parser.pstate == LIBCSV_FIELD_BEGUN && p->parser.quoted;
@@ -2522,14 +2341,12 @@ static csvr_status run_pass(csvr_reader *r, size_t begin, size_t end, uint64_t f
             }
         }
     }
-    if (mapped)
-        map_drop(r, p->dropped, end);
+    if (mapped) map_drop(r, p->dropped, end);
     csvr_status status = p->status;
     /* Records read from a file that changed under the pass are not the file's: a
      * truncation may have left zeros readable without a fault. */
     if (status != CSVR_STOPPED && !file_unchanged(r)) {
-        if (status != CSVR_ERROR || err == NULL || err->kind != CSVR_ERR_CHANGED)
-            file_changed(r, 0, err);
+        if (status != CSVR_ERROR || err == NULL || err->kind != CSVR_ERR_CHANGED) file_changed(r, 0, err);
         status = CSVR_ERROR;
     }
     if (p->group != NULL) {
@@ -2558,18 +2375,15 @@ static csvr_type *cache_types(const csvr_reader *r)
 {
     csvr_type *types = malloc((r->n_wanted ? r->n_wanted : 1) * sizeof *types);
     if (types != NULL)
-        for (size_t w = 0; w < r->n_wanted; w++)
-            types[w] = r->wanted[w].type;
+        for (size_t w = 0; w < r->n_wanted; w++) types[w] = r->wanted[w].type;
     return types;
 }
 
 bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags)
 {
-    if (r->pass_started || r->cache_dir != NULL || dir == NULL)
-        return false;
+    if (r->pass_started || r->cache_dir != NULL || dir == NULL) return false;
     r->cache_dir = strdup(dir);
-    if (r->cache_dir == NULL)
-        return false;
+    if (r->cache_dir == NULL) return false;
     r->cache_flags = flags;
     pthread_mutex_init(&r->cache_lock, NULL);
     return true;
@@ -2577,13 +2391,10 @@ bool csvr_use_cache(csvr_reader *r, const char *dir, unsigned flags)
 
 bool csvr_set_used_columns(csvr_reader *r, const bool *used)
 {
-    if (r->pass_started)
-        return false;
+    if (r->pass_started) return false;
     bool *copy = malloc(r->n_wanted ? r->n_wanted : 1);
-    if (copy == NULL)
-        return false;
-    if (r->n_wanted)
-        memcpy(copy, used, r->n_wanted);
+    if (copy == NULL) return false;
+    if (r->n_wanted) memcpy(copy, used, r->n_wanted);
     free(r->cache_decode);
     r->cache_decode = copy;
     return true;
@@ -2637,8 +2448,7 @@ static bool cache_key(csvr_reader *r)
     unsigned int len = 0;
     bool ok = EVP_DigestFinal_ex(md, k->columns, &len) == 1;
     EVP_MD_CTX_free(md);
-    if (!ok)
-        return false;
+    if (!ok) return false;
     static const char DIGITS[] = "0123456789abcdef";
     char hex[65];
     for (int i = 0; i < 32; i++) {
@@ -2654,14 +2464,11 @@ static bool cache_key(csvr_reader *r)
 static bool make_dirs(const char *dir)
 {
     char path[CSVR_PATH_MAX];
-    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path)
-        return false;
+    if (snprintf(path, sizeof path, "%s", dir) >= (int)sizeof path) return false;
     for (char *c = path + 1; *c; c++) {
-        if (*c != '/')
-            continue;
+        if (*c != '/') continue;
         *c = '\0';
-        if (mkdir(path, 0700) != 0 && errno != EEXIST)
-            return false;
+        if (mkdir(path, 0700) != 0 && errno != EEXIST) return false;
         *c = '/';
     }
     return mkdir(path, 0700) == 0 || errno == EEXIST;
@@ -2683,9 +2490,8 @@ static void digest_file(void *arg)
 /* --verify-data: whether R's bytes now have the digest EXPECTED. */
 static bool digest_matches(const csvr_reader *r, const unsigned char *expected)
 {
-    digest_job job = {r, {0}, false};
-    if (r->map == NULL || !run_guarded(r, digest_file, &job) || !job.ok)
-        return false;
+    digest_job job = { r, { 0 }, false };
+    if (r->map == NULL || !run_guarded(r, digest_file, &job) || !job.ok) return false;
     return memcmp(job.digest, expected, 32) == 0;
 }
 
@@ -2696,15 +2502,12 @@ static bool digest_matches(const csvr_reader *r, const unsigned char *expected)
  * seconds is not written: its timestamps might not yet tell its next change apart. */
 static void cache_start(csvr_reader *r)
 {
-    if (r->cache_dir == NULL || r->cache_looked)
-        return;
+    if (r->cache_dir == NULL || r->cache_looked) return;
     r->cache_looked = true;
     r->cache_done = true;
-    if (r->fd < 0 || r->streamed || r->sha == NULL || r->hashed_upto != 0 || !cache_key(r))
-        return;
+    if (r->fd < 0 || r->streamed || r->sha == NULL || r->hashed_upto != 0 || !cache_key(r)) return;
     csvr_type *types = cache_types(r);
-    if (types == NULL)
-        return;
+    if (types == NULL) return;
     char why[512];
     colc_table *t = NULL;
     why[0] = '\0';
@@ -2717,10 +2520,10 @@ static void cache_start(csvr_reader *r)
                  "cache recorded (--verify-data); the file is read instead");
         colc_close(t);
         t = NULL;
-    } else if (t == NULL && why[0] && strcmp(why, "the data file or its columns changed since "
-                                                  "it was written") != 0) {
-        snprintf(r->cache_note, sizeof r->cache_note,
-                 "its column cache is ignored and rebuilt: %.400s", why);
+    } else if (t == NULL && why[0] &&
+               strcmp(why, "the data file or its columns changed since "
+                           "it was written") != 0) {
+        snprintf(r->cache_note, sizeof r->cache_note, "its column cache is ignored and rebuilt: %.400s", why);
     }
     if (t != NULL) {
         r->cache = t;
@@ -2731,10 +2534,9 @@ static void cache_start(csvr_reader *r)
     }
     struct timespec now;
     clock_gettime(CLOCK_REALTIME, &now);
-    time_t changed = r->opened.st_ctim.tv_sec > r->opened.st_mtim.tv_sec
-                         ? r->opened.st_ctim.tv_sec : r->opened.st_mtim.tv_sec;
-    if (now.tv_sec - changed < 2 || !make_dirs(r->cache_dir))
-        return;
+    time_t changed = r->opened.st_ctim.tv_sec > r->opened.st_mtim.tv_sec ? r->opened.st_ctim.tv_sec
+                                                                         : r->opened.st_mtim.tv_sec;
+    if (now.tv_sec - changed < 2 || !make_dirs(r->cache_dir)) return;
     r->cache_out = colc_writer_new(r->cache_path, why, sizeof why);
     r->cache_done = r->cache_out == NULL;
 }
@@ -2748,12 +2550,10 @@ static void cache_add_row(struct csvr_pass *p)
         atomic_store(&r->cache_failed, true);
         return;
     }
-    if (colc_group_rows(p->group) < CACHE_GROUP_ROWS)
-        return;
+    if (colc_group_rows(p->group) < CACHE_GROUP_ROWS) return;
     /* where the next group starts: where libcsv is, for progress on replay */
     size_t at = p->win_off + p->parsed;
-    if (at > p->end)
-        at = p->end;
+    if (at > p->end) at = p->end;
     csvr_type *types = cache_types(r);
     colc_group *next = types != NULL ? colc_group_new(types, r->n_wanted, at) : NULL;
     free(types);
@@ -2763,8 +2563,7 @@ static void cache_add_row(struct csvr_pass *p)
     if (next == NULL || !colc_writer_add(r->cache_out, index, at, p->group))
         atomic_store(&r->cache_failed, true);
     p->group = next;
-    if (next == NULL)
-        p->group = NULL;
+    if (next == NULL) p->group = NULL;
 }
 
 /* Ends the cache being written once the pass over the whole file is over: renamed
@@ -2772,16 +2571,14 @@ static void cache_add_row(struct csvr_pass *p)
  * dropped otherwise. */
 static void cache_finish(csvr_reader *r, bool ok)
 {
-    if (r->cache_done || r->cache_out == NULL)
-        return;
+    if (r->cache_done || r->cache_out == NULL) return;
     r->cache_done = true;
     char why[512];
     if (ok && !atomic_load(&r->cache_failed) && r->hash_done && file_unchanged(r)) {
         if (!colc_writer_commit(r->cache_out, &r->cache_key, r->digest, why, sizeof why))
-            snprintf(r->cache_note, sizeof r->cache_note,
-                     "its column cache could not be written: %.800s", why);
-        else
-            colc_dir_evict(r->cache_dir, COLC_DIR_MAX_BYTES);
+            snprintf(r->cache_note, sizeof r->cache_note, "its column cache could not be written: %.800s",
+                     why);
+        else colc_dir_evict(r->cache_dir, COLC_DIR_MAX_BYTES);
     } else {
         colc_writer_abort(r->cache_out);
     }
@@ -2798,9 +2595,8 @@ typedef struct replay_ctx {
 static bool replay_row(void *ctx, const csvr_cell *cells)
 {
     replay_ctx *rc = ctx;
-    csvr_row row = {cells, rc->p, rc->p->record++};
-    if (rc->h->on_row(rc->h->ctx, &row))
-        return true;
+    csvr_row row = { cells, rc->p, rc->p->record++ };
+    if (rc->h->on_row(rc->h->ctx, &row)) return true;
     rc->status = CSVR_STOPPED;
     return false;
 }
@@ -2809,11 +2605,9 @@ static bool replay_bad_row(void *ctx, const csvr_error *e, const char *raw, size
 {
     replay_ctx *rc = ctx;
     rc->p->record++;
-    csvr_bad_row bad = {e, raw, raw_len};
-    if (rc->h->on_bad != NULL && rc->h->on_bad(rc->h->ctx, &bad) == CSVR_SKIP)
-        return true;
-    if (rc->err != NULL)
-        *rc->err = *e;
+    csvr_bad_row bad = { e, raw, raw_len };
+    if (rc->h->on_bad != NULL && rc->h->on_bad(rc->h->ctx, &bad) == CSVR_SKIP) return true;
+    if (rc->err != NULL) *rc->err = *e;
     rc->status = CSVR_ERROR;
     return false;
 }
@@ -2822,8 +2616,7 @@ static bool replay_bad_row(void *ctx, const csvr_error *e, const char *raw, size
  * A group that fails its checks (colcache.h) ends the pass with CSVR_ERR_CACHE and the
  * note that says why; several threads may meet one at once, the first one's reason is
  * kept. */
-static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h,
-                                csvr_error *err)
+static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h, csvr_error *err)
 {
     if (h == NULL || h->on_row == NULL) {
         set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1, "no row callback given");
@@ -2838,8 +2631,8 @@ static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h
     p->h = h;
     p->err = err;
     p->replayed = true;
-    replay_ctx rc = {h, p, err, CSVR_OK};
-    colc_sink sink = {replay_row, replay_bad_row, &rc};
+    replay_ctx rc = { h, p, err, CSVR_OK };
+    colc_sink sink = { replay_row, replay_bad_row, &rc };
     char why[512];
     colc_status cs = colc_replay(r->cache, i, r->path, &sink, r->cache_decode, why, sizeof why);
     free(p);
@@ -2850,7 +2643,8 @@ static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h
         if (!r->cache_lost)
             snprintf(r->cache_note, sizeof r->cache_note,
                      "its column cache is ignored and rebuilt: %.400s; the file is read "
-                     "instead", why);
+                     "instead",
+                     why);
         r->cache_lost = true;
         pthread_mutex_unlock(&r->cache_lock);
         return CSVR_ERROR;
@@ -2883,7 +2677,7 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
     }
     /* a stream cannot be read twice, so its hash goes with the parse */
     bool hash_inline = r->sha != NULL && (!(r->flags & CSVR_HASH_IN_THREAD) || r->streamed);
-    hash_job job = {r, false};
+    hash_job job = { r, false };
     pthread_t thread;
     bool threaded = false;
     if (r->sha != NULL && !hash_inline) {
@@ -2892,11 +2686,10 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
     }
     if (hash_inline && !hash_through(r, r->data_begin, err)) /* the header's bytes */
         return CSVR_ERROR;
-    csvr_status status = run_pass(r, r->data_begin, r->size, r->data_first_line, h,
-                                  hash_inline, NULL, -1, err);
+    csvr_status status =
+        run_pass(r, r->data_begin, r->size, r->data_first_line, h, hash_inline, NULL, -1, err);
     if (threaded) {
-        if (status != CSVR_OK)
-            atomic_store(&job.cancel, true);
+        if (status != CSVR_OK) atomic_store(&job.cancel, true);
         pthread_join(thread, NULL);
     }
     cache_finish(r, status == CSVR_OK);
@@ -2911,8 +2704,8 @@ csvr_status csvr_read(csvr_reader *r, const csvr_handlers *h, csvr_error *err)
 typedef struct map_plan_job {
     const csvr_reader *r;
     size_t begin, goal;
-    size_t end;      /* out: the chunk's end */
-    uint64_t lines;  /* out: the lines it holds */
+    size_t end;     /* out: the chunk's end */
+    uint64_t lines; /* out: the lines it holds */
 } map_plan_job;
 
 static void plan_mapped(void *arg)
@@ -2924,8 +2717,7 @@ static void plan_mapped(void *arg)
     mstate s = mirror_skim(b, job->begin, job->goal, M_ROW);
     bool found = false;
     /* the end of the file when no boundary follows the goal */
-    size_t end = job->goal < r->size ? mirror_boundary(b, job->goal, r->size, &s, &found)
-                                     : r->size;
+    size_t end = job->goal < r->size ? mirror_boundary(b, job->goal, r->size, &s, &found) : r->size;
     job->end = end;
     /* a chunk never starts between a CR and its LF */
     job->lines = count_lines(b + job->begin, end - job->begin, false);
@@ -2935,16 +2727,14 @@ static void plan_mapped(void *arg)
  * included), and whether that was the last. */
 static void cache_planned(csvr_reader *r)
 {
-    if (r->cache_out == NULL)
-        return;
+    if (r->cache_out == NULL) return;
     pthread_mutex_lock(&r->cache_lock);
     r->cache_planned = r->plan_index;
     r->cache_planned_all = r->plan_pos >= r->size;
     pthread_mutex_unlock(&r->cache_lock);
 }
 
-csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
-                          csvr_error *err)
+csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out, csvr_error *err)
 {
     if (r->streamed) {
         set_error(err, CSVR_ERR_USAGE, r->path, 0, 0, -1,
@@ -2959,20 +2749,18 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
             return CSVR_PLAN_ERROR;
     }
     if (r->cache != NULL) { /* a chunk is a group of the cache */
-        if (r->plan_index >= colc_group_count(r->cache))
-            return CSVR_PLAN_DONE;
+        if (r->plan_index >= colc_group_count(r->cache)) return CSVR_PLAN_DONE;
         uint64_t begin, end;
         colc_group_range(r->cache, (size_t)r->plan_index, &begin, &end);
-        *out = (csvr_chunk){begin, end, 0, r->plan_index++, NULL};
+        *out = (csvr_chunk){ begin, end, 0, r->plan_index++, NULL };
         return CSVR_PLAN_CHUNK;
     }
-    if (r->plan_pos >= r->size)
-        return CSVR_PLAN_DONE;
+    if (r->plan_pos >= r->size) return CSVR_PLAN_DONE;
     size_t begin = r->plan_pos;
     size_t goal = r->size - begin > target_bytes ? begin + target_bytes : r->size;
     if (r->map != NULL) {
         /* a mapped chunk is parsed and hashed where it lies: nothing is read here */
-        map_plan_job job = {r, begin, goal, 0, 0};
+        map_plan_job job = { r, begin, goal, 0, 0 };
         if (!run_guarded(r, plan_mapped, &job)) {
             file_changed(r, r->plan_line, err);
             return CSVR_PLAN_ERROR;
@@ -3005,10 +2793,8 @@ csvr_plan csvr_next_chunk(csvr_reader *r, size_t target_bytes, csvr_chunk *out,
     while (pos < r->size && !found) {
         size_t want = (goal > pos ? goal - pos : 0) + lookahead;
         size_t n = want < SCAN_BLOCK ? want : SCAN_BLOCK;
-        if (n > r->size - pos)
-            n = r->size - pos;
-        if (pos + n > goal && lookahead < SCAN_BLOCK)
-            lookahead *= 2;
+        if (n > r->size - pos) n = r->size - pos;
+        if (pos + n > goal && lookahead < SCAN_BLOCK) lookahead *= 2;
         if (!grow_buffer(&buf, &cap, pos - begin + n)) {
             free(buf);
             set_error(err, CSVR_ERR_NOMEM, r->path, 0, 0, -1, "out of memory");
@@ -3060,19 +2846,16 @@ static void hash_some(void *arg)
 /* False when the chunk's bytes faulted (a mapped file truncated). */
 static bool hash_chunk_in_turn(csvr_reader *r, const csvr_chunk *chunk)
 {
-    if (r->sha == NULL)
-        return true;
+    if (r->sha == NULL) return true;
     pthread_mutex_lock(&r->hash_lock);
-    while (r->hashed_upto != chunk->begin && !r->hash_broken)
-        pthread_cond_wait(&r->hash_turn, &r->hash_lock);
+    while (r->hashed_upto != chunk->begin && !r->hash_broken) pthread_cond_wait(&r->hash_turn, &r->hash_lock);
     /* hashed under the lock, which only threads waiting for their turn want; the
      * guard returns here on a fault, and the lock is released below */
     bool read = true;
     if (!r->hash_broken) {
-        hash_job_bytes job = {r, chunk->data, (size_t)(chunk->end - chunk->begin)};
+        hash_job_bytes job = { r, chunk->data, (size_t)(chunk->end - chunk->begin) };
         read = run_guarded(r, hash_some, &job);
-        if (!read)
-            r->hash_broken = true; /* the digest is lost with the file */
+        if (!read) r->hash_broken = true; /* the digest is lost with the file */
         pthread_cond_broadcast(&r->hash_turn);
     }
     pthread_mutex_unlock(&r->hash_lock);
@@ -3081,10 +2864,8 @@ static bool hash_chunk_in_turn(csvr_reader *r, const csvr_chunk *chunk)
 
 void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk)
 {
-    if (r->cache_out != NULL)
-        atomic_store(&r->cache_failed, true);
-    if (r->map == NULL)
-        free(chunk->data);
+    if (r->cache_out != NULL) atomic_store(&r->cache_failed, true);
+    if (r->map == NULL) free(chunk->data);
     chunk->data = NULL;
     pthread_mutex_lock(&r->hash_lock);
     r->hash_broken = true;
@@ -3092,8 +2873,7 @@ void csvr_chunk_discard(csvr_reader *r, csvr_chunk *chunk)
     pthread_mutex_unlock(&r->hash_lock);
 }
 
-csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handlers *h,
-                            csvr_error *err)
+csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handlers *h, csvr_error *err)
 {
     if (r->cache != NULL) {
         if (chunk->index >= colc_group_count(r->cache)) {
@@ -3112,20 +2892,17 @@ csvr_status csvr_read_chunk(csvr_reader *r, csvr_chunk *chunk, const csvr_handle
         file_changed(r, chunk->first_line, err);
         st = CSVR_ERROR;
     } else {
-        st = run_pass(r, (size_t)chunk->begin, (size_t)chunk->end, chunk->first_line, h, false,
-                      chunk->data, (int64_t)chunk->index, err);
+        st = run_pass(r, (size_t)chunk->begin, (size_t)chunk->end, chunk->first_line, h, false, chunk->data,
+                      (int64_t)chunk->index, err);
     }
-    if (r->map != NULL)
-        map_drop(r, (size_t)chunk->begin, (size_t)chunk->end);
-    else
-        free(chunk->data);
+    if (r->map != NULL) map_drop(r, (size_t)chunk->begin, (size_t)chunk->end);
+    else free(chunk->data);
     chunk->data = NULL;
     if (r->cache_out != NULL) {
         /* the last chunk to finish, once every chunk is planned, ends the cache */
         pthread_mutex_lock(&r->cache_lock);
         uint64_t done = atomic_fetch_add(&r->cache_groups, 1) + 1;
-        if (r->cache_planned_all && done == r->cache_planned)
-            cache_finish(r, true);
+        if (r->cache_planned_all && done == r->cache_planned) cache_finish(r, true);
         pthread_mutex_unlock(&r->cache_lock);
     }
     return st;

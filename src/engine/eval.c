@@ -34,8 +34,8 @@ static void note_overflow(eval_session *s, const ast_expr *e)
 
 /* ---- sessions ------------------------------------------------------------------------ */
 
-eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods,
-                       size_t period_count, const eval_options *options, diag_sink *diags)
+eval_session *eval_new(ast_spec *spec, chk_model *model, const period_t *periods, size_t period_count,
+                       const eval_options *options, diag_sink *diags)
 {
     eval_session *s = xcalloc(1, sizeof *s);
     arena_init(&s->mem);
@@ -168,12 +168,12 @@ typedef struct roster_ctx {
     eval_session *s;
     const ast_decl *roster;
     int id, name, role, start, end;
-    bool end_is_last_day;      /* the end column's `convention "last_day"` */
-    ptr_vec rows;              /* roster_row* in file order */
-    ptr_vec lines;             /* line numbers (as uintptr_t) */
-    ptr_vec earlier;           /* per row: the previous row of its id + 1 (uintptr_t), 0: none */
-    ptr_vec last_of_id;        /* per distinct id (staff_ids order): its latest row + 1 */
-    ptr_vec first_of_id;       /* per distinct id: its first row */
+    bool end_is_last_day; /* the end column's `convention "last_day"` */
+    ptr_vec rows;         /* roster_row* in file order */
+    ptr_vec lines;        /* line numbers (as uintptr_t) */
+    ptr_vec earlier;      /* per row: the previous row of its id + 1 (uintptr_t), 0: none */
+    ptr_vec last_of_id;   /* per distinct id (staff_ids order): its latest row + 1 */
+    ptr_vec first_of_id;  /* per distinct id: its first row */
     const char *path;
     bool bad;
 } roster_ctx;
@@ -183,7 +183,8 @@ static eval_value cell_value(eval_session *s, ast_coltype type, const csvr_cell 
     if (c->is_null) return eval_null();
     switch (type) {
     case COLTYPE_INT: return eval_num(dec_from_int64(c->as.i));
-    case COLTYPE_NUMBER: case COLTYPE_MONEY: return eval_num(c->as.dec);
+    case COLTYPE_NUMBER:
+    case COLTYPE_MONEY: return eval_num(c->as.dec);
     case COLTYPE_DATE: return eval_date(c->as.date);
     case COLTYPE_BOOL: return eval_bool(c->as.b);
     default: {
@@ -249,23 +250,28 @@ static bool roster_row_may_repeat(roster_ctx *r, const roster_row *rr, uint64_t 
     if (r->start < 0 && r->end < 0) {
         diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->id + 1),
                                          "roster", "staff id '%s' appears twice in the roster", id);
-        diag_hint(s->diags, d, "its first row is on line %lu; a person who changed roles has a row per "
-                               "role, which needs 'start' and 'end' date columns in the roster", first_line);
+        diag_hint(s->diags, d,
+                  "its first row is on line %lu; a person who changed roles has a row per "
+                  "role, which needs 'start' and 'end' date columns in the roster",
+                  first_line);
         return false;
     }
     const char *name = roster_text(rr, r->name), *first_name = roster_text(r->rows.items[first], r->name);
     if (r->name >= 0 && (name ? !first_name || strcmp(name, first_name) : first_name != NULL)) {
-        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->name + 1),
-                                         "roster", "staff '%s' is named '%s' here but '%s' on line %lu",
-                                         id, name ? name : "", first_name ? first_name : "", first_line);
-        diag_hint(s->diags, d, "one id is one person, whose rows (one per role) carry one name: correct "
-                               "the name, or give the other person an id of their own");
+        diagnostic *d =
+            diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->name + 1), "roster",
+                             "staff '%s' is named '%s' here but '%s' on line %lu", id, name ? name : "",
+                             first_name ? first_name : "", first_line);
+        diag_hint(s->diags, d,
+                  "one id is one person, whose rows (one per role) carry one name: correct "
+                  "the name, or give the other person an id of their own");
         return false;
     }
     bool hs = false, he = false;
     date_t a = 0, b = 0;
     roster_row_days(r, rr, &hs, &a, &he, &b);
-    for (size_t k = (size_t)(uintptr_t)r->last_of_id.items[seen]; k; k = (size_t)(uintptr_t)r->earlier.items[k - 1]) {
+    for (size_t k = (size_t)(uintptr_t)r->last_of_id.items[seen]; k;
+         k = (size_t)(uintptr_t)r->earlier.items[k - 1]) {
         const roster_row *other = r->rows.items[k - 1];
         bool os = false, oe = false;
         date_t oa = 0, ob = 0;
@@ -278,12 +284,12 @@ static bool roster_row_may_repeat(roster_ctx *r, const roster_row *rr, uint64_t 
         roster_days_text(r, other, theirs, sizeof theirs);
         int column = r->start >= 0 ? r->start : r->end;
         const char *role = roster_text(rr, r->role), *other_role = roster_text(other, r->role);
-        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(column + 1),
-                                         "roster", "staff '%s' has two roster rows for the same days: "
-                                         "this one (%s, %s) and line %lu (%s, %s)",
-                                         id, role ? role : "no role", mine,
-                                         (unsigned long)(uintptr_t)r->lines.items[k - 1],
-                                         other_role ? other_role : "no role", theirs);
+        diagnostic *d = diag_report_data(
+            s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(column + 1), "roster",
+            "staff '%s' has two roster rows for the same days: "
+            "this one (%s, %s) and line %lu (%s, %s)",
+            id, role ? role : "no role", mine, (unsigned long)(uintptr_t)r->lines.items[k - 1],
+            other_role ? other_role : "no role", theirs);
         /* the row that starts first is the one to end where the other starts */
         bool this_later = hs && (!os || oa < a), other_later = os && (!hs || a < oa);
         if (this_later || other_later) {
@@ -291,13 +297,16 @@ static bool roster_row_may_repeat(roster_ctx *r, const roster_row *rr, uint64_t 
             if (r->end_is_last_day) date_add_days(next_start, -1, &shown);
             char end_text[DATE_FORMAT_SIZE];
             date_format(shown, end_text, sizeof end_text);
-            diag_hint(s->diags, d, "a person who changes roles has a row per role on days of its own: "
-                                   "end %s with end %s%s", this_later ? "the earlier row" : "this row", end_text,
+            diag_hint(s->diags, d,
+                      "a person who changes roles has a row per role on days of its own: "
+                      "end %s with end %s%s",
+                      this_later ? "the earlier row" : "this row", end_text,
                       r->end_is_last_day ? " (its last day: the roster's end convention is \"last_day\")"
                                          : " (the first day in the next role)");
         } else {
-            diag_hint(s->diags, d, "a person who changes roles has a row per role on days of its own: "
-                                   "correct 'start' or 'end' so that the rows do not overlap");
+            diag_hint(s->diags, d,
+                      "a person who changes roles has a row per role on days of its own: "
+                      "correct 'start' or 'end' so that the rows do not overlap");
         }
         return false;
     }
@@ -323,8 +332,8 @@ static bool on_roster_row(void *ctx, const csvr_row *row)
     }
     eval_value id = rr->values[r->id];
     if (id.kind != VAL_TEXT || id.as.text[0] == '\0') {
-        diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->id + 1),
-                         "roster", "a staff member without an id");
+        diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->id + 1), "roster",
+                         "a staff member without an id");
         r->bad = true;
         return true;
     }
@@ -337,13 +346,15 @@ static bool on_roster_row(void *ctx, const csvr_row *row)
         char start_text[DATE_FORMAT_SIZE], end_text[DATE_FORMAT_SIZE];
         date_format(rr->values[r->start].as.date, start_text, sizeof start_text);
         date_format(rr->values[r->end].as.date, end_text, sizeof end_text);
-        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->end + 1),
-                                         "roster", "staff '%s' ends on %s, %s starting on %s",
-                                         id.as.text, end_text, r->end_is_last_day ? "before" : "not after",
-                                         start_text);
-        diag_hint(s->diags, d, r->end_is_last_day
-                                   ? "'end' is the last day employed (convention \"last_day\"): it cannot be before 'start'"
-                                   : "'end' is the first day no longer employed: it must be later than 'start'");
+        diagnostic *d =
+            diag_report_data(s->diags, DIAG_ERROR, r->path, (unsigned)line, (unsigned)(r->end + 1), "roster",
+                             "staff '%s' ends on %s, %s starting on %s", id.as.text, end_text,
+                             r->end_is_last_day ? "before" : "not after", start_text);
+        diag_hint(
+            s->diags, d,
+            r->end_is_last_day
+                ? "'end' is the last day employed (convention \"last_day\"): it cannot be before 'start'"
+                : "'end' is the first day no longer employed: it must be later than 'start'");
         r->bad = true;
         return true;
     }
@@ -469,9 +480,12 @@ bool eval_overflow_check(eval_session *s)
     if (!e) return true;
     if (!s->overflow_reported) {
         s->overflow_reported = true;
-        diagnostic *d = diag_report(s->diags, DIAG_ERROR, e->span, "overflow",
-                                    "arithmetic overflow: a value of this expression leaves the exact decimal range (|value| < 1.7e20)");
-        diag_hint(s->diags, d, "kpic never prints a rounded or wrapped figure; check the data for a misplaced decimal point");
+        diagnostic *d = diag_report(
+            s->diags, DIAG_ERROR, e->span, "overflow",
+            "arithmetic overflow: a value of this expression leaves the exact decimal range (|value| < 1.7e20)");
+        diag_hint(
+            s->diags, d,
+            "kpic never prints a rounded or wrapped figure; check the data for a misplaced decimal point");
     }
     s->failed = true;
     return false;
@@ -522,7 +536,8 @@ bool eval_execute(eval_session *s)
     s->executed = true;
     if (s->plan.shift_overflow) {
         kp_span none = { DIAG_NO_FILE, 0, 0 };
-        diag_report(s->diags, DIAG_ERROR, none, "period", "a previous() or last_year() reaches before year 1");
+        diag_report(s->diags, DIAG_ERROR, none, "period",
+                    "a previous() or last_year() reaches before year 1");
         s->failed = true;
         return false;
     }
@@ -553,7 +568,8 @@ bool eval_write_rejects(const eval_session *s, const char **why)
     char *text = xmalloc(sizeof header + s->rejects.len);
     memcpy(text, header, sizeof header - 1);
     if (s->rejects.len) memcpy(text + sizeof header - 1, s->rejects.data, s->rejects.len);
-    bool written = output_write_file(s->options.rejects_path, text, sizeof header - 1 + s->rejects.len, why) == 0;
+    bool written =
+        output_write_file(s->options.rejects_path, text, sizeof header - 1 + s->rejects.len, why) == 0;
     free(text);
     return written;
 }
@@ -587,10 +603,11 @@ static bool given_value_fits_row(eval_session *s, const ast_decl *ind, int group
     if (!f.found) return true;
     if (!s->given_per_row) {
         s->given_per_row = true;
-        diagnostic *d = diag_report(s->diags, DIAG_ERROR, ind->name_span, "values",
-                                    "indicator '%s' reads the roster, so its value differs between the roster "
-                                    "rows of staff '%s' (one per role), but --values gives one value per staff id",
-                                    ind->name, s->staff[group].id);
+        diagnostic *d =
+            diag_report(s->diags, DIAG_ERROR, ind->name_span, "values",
+                        "indicator '%s' reads the roster, so its value differs between the roster "
+                        "rows of staff '%s' (one per role), but --values gives one value per staff id",
+                        ind->name, s->staff[group].id);
         diag_hint(s->diags, d, "score without --values, so that each role's row gets its own value");
     }
     return false;
@@ -603,8 +620,10 @@ static eval_value indicator_at(eval_session *s, const ast_decl *ind, period_t pe
     if (s->options.given_values)
         return s->options.given_values(s->options.given_values_ctx, ind, period,
                                        group >= 0 && (size_t)group < s->staff_count
-                                           ? (s->staff[group].id ? s->staff[group].id : "") : NULL);
-    uint64_t key = hash_u64((uint64_t)(uintptr_t)ind) ^ hash_u64(((uint64_t)(uint32_t)period.start << 20) ^ (uint64_t)(uint32_t)(group + 1));
+                                           ? (s->staff[group].id ? s->staff[group].id : "")
+                                           : NULL);
+    uint64_t key = hash_u64((uint64_t)(uintptr_t)ind) ^
+                   hash_u64(((uint64_t)(uint32_t)period.start << 20) ^ (uint64_t)(uint32_t)(group + 1));
     uint32_t at = hmap_get(&s->memo_index, key);
     if (at != HMAP_NONE) {
         memo_entry *m = &s->memo[at];
@@ -665,9 +684,11 @@ eval_value eval_scale(const eval_session *s, const ast_decl *scale, dec_t x)
 static void note_scale_miss(const interp_env *env, const ast_expr *call, dec_t input)
 {
     eval_session *s = env->ctx;
-    uint64_t seen = hash_u64((uint64_t)(uintptr_t)call) ^
-                    hash_u64(((uint64_t)(uint32_t)env->period.start << 20) ^ (uint64_t)(uint32_t)(env->group + 1));
-    uint32_t tag = (uint32_t)((uint64_t)(uintptr_t)call >> 4) ^ (uint32_t)env->period.start ^ (uint32_t)env->group;
+    uint64_t seen =
+        hash_u64((uint64_t)(uintptr_t)call) ^
+        hash_u64(((uint64_t)(uint32_t)env->period.start << 20) ^ (uint64_t)(uint32_t)(env->group + 1));
+    uint32_t tag =
+        (uint32_t)((uint64_t)(uintptr_t)call >> 4) ^ (uint32_t)env->period.start ^ (uint32_t)env->group;
     if (hmap_get(&s->scale_miss_seen, seen) == tag) return;
     hmap_put(&s->scale_miss_seen, seen, tag);
     uint64_t key = (uint64_t)(uintptr_t)call;
@@ -701,11 +722,11 @@ void eval_report_scale_misses(eval_session *s)
         period_format(m->period, period, sizeof period);
         if (m->group < 0 || (size_t)m->group >= s->staff_count)
             snprintf(who, sizeof who, "the company total");
-        else
-            snprintf(who, sizeof who, "staff '%s'", s->staff[m->group].id);
-        diagnostic *d = diag_report(s->diags, DIAG_WARNING, m->call->span, "scale-range",
-                                    "%s lies outside every interval of scale '%s' (%s, %s); the value is null",
-                                    input, m->call->ref->name, period, who);
+        else snprintf(who, sizeof who, "staff '%s'", s->staff[m->group].id);
+        diagnostic *d =
+            diag_report(s->diags, DIAG_WARNING, m->call->span, "scale-range",
+                        "%s lies outside every interval of scale '%s' (%s, %s); the value is null", input,
+                        m->call->ref->name, period, who);
         if (m->count > 1)
             diag_hint(s->diags, d, "the same for %llu more value%s (other periods or staff members)",
                       (unsigned long long)(m->count - 1), m->count == 2 ? "" : "s");
@@ -762,10 +783,18 @@ static void leaf_context(const interp_env *env, ir_kind which, val_t *out)
     case IR_ACHIEVEMENT: val_from_eval(&kpi->achievement, out); return;
     case IR_SCORE: val_from_eval(&kpi->score, out); return;
     case IR_EMPLOYED: val_from_eval(&kpi->employed, out); return;
-    case IR_GRADE: if (kpi->grades) val_from_eval(&kpi->grades->grade, out); return;
-    case IR_RANK: if (kpi->grades) val_from_eval(&kpi->grades->rank, out); return;
-    case IR_PERCENTILE: if (kpi->grades) val_from_eval(&kpi->grades->percentile, out); return;
-    case IR_GRADE_FACTOR: if (kpi->grades) val_from_eval(&kpi->grades->factor, out); return;
+    case IR_GRADE:
+        if (kpi->grades) val_from_eval(&kpi->grades->grade, out);
+        return;
+    case IR_RANK:
+        if (kpi->grades) val_from_eval(&kpi->grades->rank, out);
+        return;
+    case IR_PERCENTILE:
+        if (kpi->grades) val_from_eval(&kpi->grades->percentile, out);
+        return;
+    case IR_GRADE_FACTOR:
+        if (kpi->grades) val_from_eval(&kpi->grades->factor, out);
+        return;
     default: return;
     }
 }
@@ -807,8 +836,9 @@ eval_value eval_node_value(eval_session *s, const ir_node *node, size_t period, 
                            const eval_kpi_context *kpi)
 {
     if (!s->executed || s->failed || period >= s->period_count || !node) return eval_null();
-    interp_env env = { .leaves = &session_leaves, .ctx = s, .period = s->periods[period], .group = staff,
-                       .kpi = kpi };
+    interp_env env = {
+        .leaves = &session_leaves, .ctx = s, .period = s->periods[period], .group = staff, .kpi = kpi
+    };
     val_t v;
     interp_eval(&env, node, &v);
     return val_to_eval(&v);
@@ -848,11 +878,10 @@ eval_value eval_employed(const eval_session *s, size_t period, int staff)
 {
     if (staff < 0 || (size_t)staff >= s->staff_count || period >= s->period_count) return eval_null();
     const eval_staff *st = &s->staff[staff];
-    period_fraction f = period_employed(s->periods[period], st->has_start ? &st->start : NULL,
-                                        st->has_end ? &st->end : NULL);
+    period_fraction f =
+        period_employed(s->periods[period], st->has_start ? &st->start : NULL, st->has_end ? &st->end : NULL);
     dec_t out;
     if (f.den == 0 || dec_div(dec_from_int64(f.num), dec_from_int64(f.den), DEC_PLACES, &out) != DEC_OK)
         return eval_null();
     return eval_num(out);
 }
-

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 
 
-
 /* ---- coverage ------------------------------------------------------------------------------
  *
  * A timed source with no rows in a period it is read for, or whose rows stop well before
@@ -85,9 +84,8 @@ static size_t append_periods(byte_buf *b, const eval_session *s, const period_t 
 /* Warns about the periods of COVER a source has no rows in and whose dates it does not
  * reach, and about a last row well before the end of a period (FIRST > LAST: no row had
  * a date). */
-void eval_report_coverage(eval_session *s, const ast_decl *src, const char *path,
-                          const period_t *cover, size_t count, const unsigned char *covered,
-                          date_t first, date_t last)
+void eval_report_coverage(eval_session *s, const ast_decl *src, const char *path, const period_t *cover,
+                          size_t count, const unsigned char *covered, date_t first, date_t last)
 {
     const char *time_column = "";
     for (int c = 0; c < src->u.source.column_count; c++)
@@ -104,7 +102,7 @@ void eval_report_coverage(eval_session *s, const ast_decl *src, const char *path
     unsigned char *reached_by_dates = xmalloc(count + 1);
     for (size_t i = 0; i < count; i++)
         reached_by_dates[i] = covered[i] || (dated && cover[i].end - 1 >= first && cover[i].start <= last);
-    byte_buf missing = {0}, reached = {0};
+    byte_buf missing = { 0 }, reached = { 0 };
     size_t n_missing = append_periods(&missing, s, cover, count, reached_by_dates, true);
     size_t n_reached = append_periods(&reached, s, cover, count, reached_by_dates, false);
     free(reached_by_dates);
@@ -112,19 +110,24 @@ void eval_report_coverage(eval_session *s, const ast_decl *src, const char *path
                        "everyone's figures for it are computed from nothing; pass the export that "
                        "covers it (--data %s=PATH)";
     /* what the source's dates are, said the same way in both warnings */
-    const char *dates = dated ? arena_printf(&s->mem, "its rows run from %s to %s (%s)", from, to, time_column)
-                              : arena_printf(&s->mem, "no row has a %s date", time_column);
+    const char *dates = dated
+                            ? arena_printf(&s->mem, "its rows run from %s to %s (%s)", from, to, time_column)
+                            : arena_printf(&s->mem, "no row has a %s date", time_column);
     if (n_missing) {
-        diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
-                                         "source '%s' has no rows in %s; %s", src->name, buf_text(&missing), dates);
+        diagnostic *d =
+            diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                             "source '%s' has no rows in %s; %s", src->name, buf_text(&missing), dates);
         diag_hint(s->diags, d, hint, src->name);
     }
     if (n_reached) {
-        diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
-                                         "source '%s' has no rows in %s, which previous() or last_year() reaches; %s",
-                                         src->name, buf_text(&reached), dates);
-        diag_hint(s->diags, d, "a comparison with a period without rows (growth, change) compares with 0 or n/a; "
-                               "pass an export that reaches back that far (--data %s=PATH)", src->name);
+        diagnostic *d =
+            diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                             "source '%s' has no rows in %s, which previous() or last_year() reaches; %s",
+                             src->name, buf_text(&reached), dates);
+        diag_hint(s->diags, d,
+                  "a comparison with a period without rows (growth, change) compares with 0 or n/a; "
+                  "pass an export that reaches back that far (--data %s=PATH)",
+                  src->name);
     }
     buf_free(&missing);
     buf_free(&reached);
@@ -134,13 +137,15 @@ void eval_report_coverage(eval_session *s, const ast_decl *src, const char *path
         if (!covered[i]) continue;
         char label[PERIOD_LABEL_SIZE];
         period_format(cover[i], label, sizeof label);
-        int32_t after_last = cover[i].end - 1 - last;   /* days of the period after the last row */
+        int32_t after_last = cover[i].end - 1 - last; /* days of the period after the last row */
         if (after_last > margin) {
-            diagnostic *d = diag_report_data(s->diags, DIAG_WARNING, path, 0, 0, "coverage",
-                                             "source '%s' ends on %s, %d days before the end of %s: the export looks cut short",
-                                             src->name, to, (int)after_last, label);
-            diag_hint(s->diags, d, "kpic warns when the last %s is more than %d days before the last day of a %s; "
-                                   "export the whole period, or pass the right file with --data %s=PATH",
+            diagnostic *d = diag_report_data(
+                s->diags, DIAG_WARNING, path, 0, 0, "coverage",
+                "source '%s' ends on %s, %d days before the end of %s: the export looks cut short", src->name,
+                to, (int)after_last, label);
+            diag_hint(s->diags, d,
+                      "kpic warns when the last %s is more than %d days before the last day of a %s; "
+                      "export the whole period, or pass the right file with --data %s=PATH",
                       time_column, (int)margin, ast_grain_name(cover[i].grain), src->name);
         }
     }

@@ -47,36 +47,36 @@ typedef enum key_mode { KEYS_NONE, KEYS_RECORD, KEYS_LOCATE } key_mode;
 /* A row of a repeated hash, or with an empty key, as a KEYS_LOCATE pass collects it. */
 typedef struct key_row_seen {
     uint64_t line, ordinal;
-    bool empty;                /* an empty key: COLUMN is the empty cell's column */
+    bool empty; /* an empty key: COLUMN is the empty cell's column */
     int column;
     uint64_t h;
-    unsigned char *bytes;      /* the encoded key */
+    unsigned char *bytes; /* the encoded key */
     size_t len;
-    char *key;                 /* the key as messages show it: order_id "A1001" */
+    char *key; /* the key as messages show it: order_id "A1001" */
     char *raw;
     size_t raw_len;
 } key_row_seen;
 
 /* The key of one source: its columns, and what the passes learnt about it. */
 typedef struct key_check {
-    int *columns;              /* declared column indexes, in key order */
-    unsigned *fields;          /* their field numbers in the file's header */
-    int count;                 /* 0: no key */
-    ks_firsts *firsts;         /* hash → first ordinal (KEYS_RECORD to KEYS_LOCATE) */
-    uint64_t *excluded;        /* sorted ordinals of the rows skipped for their key */
+    int *columns;       /* declared column indexes, in key order */
+    unsigned *fields;   /* their field numbers in the file's header */
+    int count;          /* 0: no key */
+    ks_firsts *firsts;  /* hash → first ordinal (KEYS_RECORD to KEYS_LOCATE) */
+    uint64_t *excluded; /* sorted ordinals of the rows skipped for their key */
     size_t excluded_count;
-    reject *rejects;           /* their rejects lines, for the read that skips them */
+    reject *rejects; /* their rejects lines, for the read that skips them */
     size_t reject_count;
 } key_check;
 
 /* One accumulator: a group of count/sum/avg/min/max, or a `having` slot of one key. */
-typedef struct acc {          /* 48 bytes: the 16-byte decimals first, no padding */
+typedef struct acc { /* 48 bytes: the 16-byte decimals first, no padding */
     dec_t sum;
-    dec_t best;                /* min/max of numbers */
-    int64_t n;                 /* rows (count) or non-null values (the others) */
-    date_t best_date;          /* min/max of dates */
+    dec_t best;       /* min/max of numbers */
+    int64_t n;        /* rows (count) or non-null values (the others) */
+    date_t best_date; /* min/max of dates */
     bool has;
-    bool overflow;             /* the sum left the decimal range: the run fails */
+    bool overflow; /* the sum left the decimal range: the run fails */
 } acc;
 
 /* One aggregate among those sharing a key run, and where its parts of a key's
@@ -84,12 +84,13 @@ typedef struct acc {          /* 48 bytes: the 16-byte decimals first, no paddin
 typedef struct key_member {
     const plan_agg *agg;
     size_t nslots;
-    bool counts_only;          /* every slot is a count(): an int64_t per slot in the
-                                  payload instead of a full acc, one byte in a record */
-    size_t slots_at;           /* payload offset of its `having` slots */
-    size_t inputs_at;          /* record offset of its slot inputs */
-    size_t passed_at;          /* payload offset of its "passed having" flag (a set with
-                                  `having`), or SIZE_MAX */
+    /* every slot is a count(): an int64_t per slot in the payload instead of a full acc,
+     * one byte in a record */
+    bool counts_only;
+    size_t slots_at;  /* payload offset of its `having` slots */
+    size_t inputs_at; /* record offset of its slot inputs */
+    /* payload offset of its "passed having" flag (a set with `having`), or SIZE_MAX */
+    size_t passed_at;
 } key_member;
 
 /* The distinct keys that the aggregates of one key family (plan.h) collect over the
@@ -107,11 +108,11 @@ typedef struct key_run {
 } key_run;
 
 typedef struct inst_state {
-    acc *accs;                 /* [groups]: count/sum/avg/min/max */
-    key_run *keys;             /* distinct and sets: the run's shared keys */
-    uint32_t member;           /* which of keys' members this instance's aggregate is */
-    uint32_t pos;              /* this instance's position in keys */
-    eval_value *result;        /* [groups], after the pass */
+    acc *accs;          /* [groups]: count/sum/avg/min/max */
+    key_run *keys;      /* distinct and sets: the run's shared keys */
+    uint32_t member;    /* which of keys' members this instance's aggregate is */
+    uint32_t pos;       /* this instance's position in keys */
+    eval_value *result; /* [groups], after the pass */
     bool done;
 } inst_state;
 
@@ -144,18 +145,20 @@ struct eval_session {
     eval_options options;
     period_t *periods;
     size_t period_count;
-    ir_program *ir;            /* the spec lowered (ir.h), in mem */
+    ir_program *ir; /* the spec lowered (ir.h), in mem */
     plan plan;
-    strtab strings;            /* text values: distinct keys, roster text */
+    strtab strings; /* text values: distinct keys, roster text */
     /* roster */
     eval_staff *staff;
     roster_row *staff_rows;
     size_t staff_count;
-    strtab staff_ids;          /* staff id → distinct id number (interned in roster order);
-                                  small, so the lookup every row makes stays in cache */
-    int *id_first_row;         /* distinct id number → its first roster row: the group of
-                                  every aggregate of that person */
-    int groups;                /* staff_count + 1 */
+    /* staff id → distinct id number (interned in roster order); small, so the lookup every
+     * row makes stays in cache */
+    strtab staff_ids;
+    /* distinct id number → its first roster row: the group of every aggregate of that
+     * person */
+    int *id_first_row;
+    int groups; /* staff_count + 1 */
     /* sources, in model order, then the roster */
     eval_source_stats *stats;
     size_t stats_count;
@@ -167,8 +170,9 @@ struct eval_session {
     size_t row_scale_count, row_scale_cap;
     /* scale calls whose input fell outside every interval: call → index in scale_misses */
     hmap scale_miss_index;
-    hmap scale_miss_seen;      /* (call, period, group) already counted: a figure that
-                                  explain or diff evaluates again is one miss, not two */
+    /* (call, period, group) already counted: a figure that explain or diff evaluates again
+     * is one miss, not two */
+    hmap scale_miss_seen;
     struct scale_miss *scale_misses;
     size_t scale_miss_count, scale_miss_cap;
     /* memoised indicator values */
@@ -178,14 +182,16 @@ struct eval_session {
     /* rejected rows under --skip-bad-rows --rejects, in source and line order */
     byte_buf rejects;
     bool executed, failed;
-    ast_expr *overflow_at;     /* first expression whose arithmetic left the decimal range */
-    ptr_vec key_runs;          /* key_run*: freed with the session */
+    ast_expr *overflow_at; /* first expression whose arithmetic left the decimal range */
+    ptr_vec key_runs;      /* key_run*: freed with the session */
     bool overflow_reported;
-    bool given_per_row;        /* --values cannot give a value that differs between the
-                                  roster rows of one person: reported, and the run fails */
+    /* --values cannot give a value that differs between the roster rows of one person:
+     * reported, and the run fails */
+    bool given_per_row;
     struct key_check *key_checks; /* [sources]: each source's `key (…)` check */
-    bool cache_rebuild;        /* the pass reads its file and rewrites its column cache:
-                                  a replay of the cache failed (CSVR_ERR_CACHE) */
+    /* the pass reads its file and rewrites its column cache: a replay of the cache failed
+     * (CSVR_ERR_CACHE) */
+    bool cache_rebuild;
 };
 
 typedef struct progress {
@@ -215,48 +221,51 @@ typedef struct pass_ctx {
      * a cache line of its own keeps them from bouncing between cores. */
     _Alignas(64) eval_session *s;
     const ast_decl *source;
-    eval_source_stats stats;   /* this worker's counts */
+    eval_source_stats stats; /* this worker's counts */
     plan_instance **instances;
     size_t count;
     const struct agg_run *runs; /* the instances grouped by aggregate */
-    ks_writer **writers;       /* [run_count]: this worker's writer of each key run it leads */
-    struct key_run *const *key_runs; /* [run_count]: the key run of each distinct run (NULL:
-                                  not distinct), shared by the runs of one key family */
-    const bool *follows;       /* [run_count]: a distinct run whose keys its family's
-                                  first run records: nothing to do per row */
-    unsigned char *record;     /* scratch for add_key: the largest record of any run */
+    ks_writer **writers;        /* [run_count]: this worker's writer of each key run it leads */
+    /* [run_count]: the key run of each distinct run (NULL: not distinct), shared by the
+     * runs of one key family */
+    struct key_run *const *key_runs;
+    /* [run_count]: a distinct run whose keys its family's first run records: nothing to do
+     * per row */
+    const bool *follows;
+    unsigned char *record; /* scratch for add_key: the largest record of any run */
     size_t run_count;
     /* The union of every instance's window, as disjoint sorted intervals: a row whose
      * date lies outside all of them (most rows, for one period) is counted and left. */
     const period_interval *spans;
     size_t span_count;
-    inst_state **states;       /* [count]: where this worker accumulates */
+    inst_state **states; /* [count]: where this worker accumulates */
     int time_cell, staff_cell;
     bool staff_is_int;
     progress prog;
     uint64_t unknown_staff;
-    uint64_t unknown_chunk;    /* chunk of the example, to pick a deterministic one */
+    uint64_t unknown_chunk; /* chunk of the example, to pick a deterministic one */
     char unknown_example[64];
     reject *rejects;
     size_t reject_count, reject_cap;
-    shared_pass *shared;       /* NULL with one thread */
-    uint64_t chunk;            /* index of the chunk being parsed */
+    shared_pass *shared; /* NULL with one thread */
+    uint64_t chunk;      /* index of the chunk being parsed */
     /* coverage (the first read of a timed source): the earliest and latest time cell
      * this worker saw, and which of the checked periods some row fell in */
-    const period_t *cover;     /* sorted by start, disjoint */
+    const period_t *cover; /* sorted by start, disjoint */
     size_t cover_count;
-    unsigned char *covered;    /* [cover_count] */
+    unsigned char *covered; /* [cover_count] */
     date_t first_date, last_date;
     /* the source's key */
-    uint64_t chunk_record;     /* records (good or bad) delivered so far in this chunk;
-                                  counted only for a key, the only user of ordinals */
-    key_check *key;            /* NULL: no key, or a later read without skipped keys */
+    /* records (good or bad) delivered so far in this chunk; counted only for a key, the
+     * only user of ordinals */
+    uint64_t chunk_record;
+    key_check *key; /* NULL: no key, or a later read without skipped keys */
     key_mode key_mode;
-    ksf_writer *key_writer;    /* KEYS_RECORD */
-    unsigned char *key_buf;    /* the row's encoded key */
+    ksf_writer *key_writer; /* KEYS_RECORD */
+    unsigned char *key_buf; /* the row's encoded key */
     size_t key_cap;
-    uint64_t empty_keys;       /* KEYS_RECORD: rows with an empty key cell */
-    key_row_seen *seen;        /* KEYS_LOCATE */
+    uint64_t empty_keys; /* KEYS_RECORD: rows with an empty key cell */
+    key_row_seen *seen;  /* KEYS_LOCATE */
     size_t seen_count, seen_cap;
 } pass_ctx;
 
@@ -265,7 +274,7 @@ struct shared_pass {
     csvr_reader *reader;
     size_t chunk_bytes;
     bool done;
-    uint64_t error_chunk;      /* lowest chunk with an error; UINT64_MAX: none */
+    uint64_t error_chunk; /* lowest chunk with an error; UINT64_MAX: none */
     csvr_error error;
     bool planning_failed;
 };
@@ -296,13 +305,12 @@ bool eval_read_source(eval_session *s, size_t source_index, int level);
 key_check *eval_source_key(eval_session *s, size_t source_index);
 uint64_t eval_record_ordinal(const pass_ctx *p);
 bool eval_key_row(pass_ctx *p, const csvr_row *row, uint64_t ordinal);
-bool eval_settle_keys(eval_session *s, const ast_decl *src, key_check *k, const char *path,
-                      pass_ctx *workers, int threads);
+bool eval_settle_keys(eval_session *s, const ast_decl *src, key_check *k, const char *path, pass_ctx *workers,
+                      int threads);
 
 /* eval_coverage.c */
 period_t *eval_coverage_periods(eval_session *s, const ast_decl *src, size_t *count);
-void eval_report_coverage(eval_session *s, const ast_decl *src, const char *path,
-                          const period_t *cover, size_t count, const unsigned char *covered,
-                          date_t first, date_t last);
+void eval_report_coverage(eval_session *s, const ast_decl *src, const char *path, const period_t *cover,
+                          size_t count, const unsigned char *covered, date_t first, date_t last);
 
 #endif

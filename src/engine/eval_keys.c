@@ -12,7 +12,6 @@
 #include <string.h>
 
 
-
 /* ---- keys ---------------------------------------------------------------------------- */
 
 /* The ordinal of the record being delivered: its chunk and its place in the chunk, so
@@ -58,7 +57,8 @@ static size_t encode_row_key(pass_ctx *p, const csvr_cell *cells, int *empty)
             memcpy(p->key_buf + len, &c->as.i, sizeof c->as.i);
             len += sizeof c->as.i;
             break;
-        case COLTYPE_NUMBER: case COLTYPE_MONEY:
+        case COLTYPE_NUMBER:
+        case COLTYPE_MONEY:
             key_reserve(p, len + sizeof c->as.dec);
             memcpy(p->key_buf + len, &c->as.dec, sizeof c->as.dec);
             len += sizeof c->as.dec;
@@ -89,7 +89,8 @@ static void key_value_text(byte_buf *b, ast_coltype type, const csvr_cell *c)
         buf_add(b, "\"", 1);
         return;
     case COLTYPE_INT: n = (size_t)snprintf(buf, sizeof buf, "%lld", (long long)c->as.i); break;
-    case COLTYPE_NUMBER: case COLTYPE_MONEY:
+    case COLTYPE_NUMBER:
+    case COLTYPE_MONEY:
         n = dec_format(c->as.dec, DEC_PLACES, buf, sizeof buf);
         while (n > 1 && strchr(buf, '.') && (buf[n - 1] == '0' || buf[n - 1] == '.')) {
             bool point = buf[n - 1] == '.';
@@ -109,7 +110,7 @@ static char *key_text(const pass_ctx *p, const csvr_cell *cells)
 {
     const key_check *k = p->key;
     const ast_column *cols = p->source->u.source.columns;
-    byte_buf b = {0};
+    byte_buf b = { 0 };
     if (k->count > 1) buf_add(&b, "(", 1);
     for (int j = 0; j < k->count; j++) {
         if (j) buf_add(&b, ", ", 2);
@@ -125,8 +126,8 @@ static char *key_text(const pass_ctx *p, const csvr_cell *cells)
     return buf_take(&b);
 }
 
-static void add_seen(pass_ctx *p, const csvr_row *row, uint64_t ordinal, bool empty, int column,
-                     uint64_t h, size_t len)
+static void add_seen(pass_ctx *p, const csvr_row *row, uint64_t ordinal, bool empty, int column, uint64_t h,
+                     size_t len)
 {
     if (p->seen_count == p->seen_cap) {
         p->seen_cap = p->seen_cap ? p->seen_cap * 2 : 16;
@@ -135,8 +136,10 @@ static void add_seen(pass_ctx *p, const csvr_row *row, uint64_t ordinal, bool em
     size_t raw_len;
     const char *raw = csvr_row_raw(row, &raw_len);
     key_row_seen *ks = &p->seen[p->seen_count++];
-    *ks = (key_row_seen){ csvr_row_line(row), ordinal, empty, column, h, NULL, len,
-                          empty ? NULL : key_text(p, row->cells), xmalloc(raw_len + 1), raw_len };
+    *ks = (key_row_seen){
+        csvr_row_line(row),   ordinal, empty, column, h, NULL, len, empty ? NULL : key_text(p, row->cells),
+        xmalloc(raw_len + 1), raw_len
+    };
     memcpy(ks->raw, raw, raw_len);
     if (!empty) {
         ks->bytes = xmalloc(len + 1);
@@ -176,7 +179,8 @@ bool eval_key_row(pass_ctx *p, const csvr_row *row, uint64_t ordinal)
 key_check *eval_source_key(eval_session *s, size_t source_index)
 {
     const ast_decl *src = s->model->sources.items[source_index];
-    if (!s->key_checks) s->key_checks = arena_alloc(&s->mem, (s->model->sources.len + 1) * sizeof *s->key_checks);
+    if (!s->key_checks)
+        s->key_checks = arena_alloc(&s->mem, (s->model->sources.len + 1) * sizeof *s->key_checks);
     key_check *k = &s->key_checks[source_index];
     if (k->columns || !src->u.source.key_line_count) return k;
     const ast_key_line *kl = &src->u.source.key_lines[0];
@@ -221,7 +225,7 @@ static int compare_seen(const void *a, const void *b)
 /* A row skipped or reported for its key. */
 typedef struct key_problem {
     const key_row_seen *row;
-    uint64_t first_line;       /* 0: an empty key */
+    uint64_t first_line; /* 0: an empty key */
 } key_problem;
 
 static int compare_problems(const void *a, const void *b)
@@ -250,8 +254,8 @@ static char *key_reason(const ast_decl *src, const key_problem *kp)
  * repeats one seen earlier in the file. Without --skip-bad-rows the first of them is
  * the run's error (false); with it, they become the source's excluded ordinals and
  * rejects lines, for the read that skips them. */
-bool eval_settle_keys(eval_session *s, const ast_decl *src, key_check *k, const char *path,
-                      pass_ctx *workers, int threads)
+bool eval_settle_keys(eval_session *s, const ast_decl *src, key_check *k, const char *path, pass_ctx *workers,
+                      int threads)
 {
     size_t n = 0;
     for (int w = 0; w < threads; w++) n += workers[w].seen_count;
@@ -286,19 +290,28 @@ bool eval_settle_keys(eval_session *s, const ast_decl *src, key_check *k, const 
         for (int j = 0; j < k->count; j++)
             if (k->columns[j] == kp->row->column) field = k->fields[j];
         char *reason = key_reason(src, kp);
-        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, (unsigned)kp->row->line, field,
-                                         "data", "%s", reason);
+        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, (unsigned)kp->row->line, field, "data",
+                                         "%s", reason);
         free(reason);
-        const char *counts = arena_printf(&s->mem, "%s%s%s",
+        const char *counts = arena_printf(
+            &s->mem, "%s%s%s",
             repeated ? arena_printf(&s->mem, "%llu row%s an earlier key", (unsigned long long)repeated,
-                                    repeated == 1 ? " repeats" : "s repeat") : "",
+                                    repeated == 1 ? " repeats" : "s repeat")
+                     : "",
             repeated && empty ? ", " : "",
             empty ? arena_printf(&s->mem, "%llu row%s an empty key", (unsigned long long)empty,
-                                 empty == 1 ? " has" : "s have") : "");
+                                 empty == 1 ? " has" : "s have")
+                  : "");
         if (!kp->first_line)
-            diag_hint(s->diags, d, "fill in the cell in the export, or run with --skip-bad-rows to skip such rows (--rejects FILE lists them); %s", counts);
+            diag_hint(
+                s->diags, d,
+                "fill in the cell in the export, or run with --skip-bad-rows to skip such rows (--rejects FILE lists them); %s",
+                counts);
         else
-            diag_hint(s->diags, d, "remove the repeated row from the export, or run with --skip-bad-rows to keep the first row of each key (--rejects FILE lists the others); %s", counts);
+            diag_hint(
+                s->diags, d,
+                "remove the repeated row from the export, or run with --skip-bad-rows to keep the first row of each key (--rejects FILE lists the others); %s",
+                counts);
         s->failed = true;
         ok = false;
     } else if (np) {
@@ -314,7 +327,7 @@ bool eval_settle_keys(eval_session *s, const ast_decl *src, key_check *k, const 
                 for (int j = 0; j < k->count; j++)
                     if (k->columns[j] == kp->row->column) field = k->fields[j];
                 char *reason = key_reason(src, kp);
-                byte_buf b = {0};
+                byte_buf b = { 0 };
                 char num[64];
                 eval_bytes_field(&b, src->name, strlen(src->name), false);
                 eval_bytes_field(&b, path, strlen(path), false);

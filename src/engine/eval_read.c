@@ -48,10 +48,12 @@ bool eval_may_read_source(eval_session *s, const ast_decl *src, const char *path
         if (!strcmp(s->options.overrides[i].source, name)) return true;
     if (ast_spec_may_read(s->spec, path)) return true;
     diagnostic *d = diag_report(s->diags, DIAG_ERROR, src->u.source.path_span, "source-outside",
-                                "the file of source '%s', '%s', is outside the project root %s",
-                                name, path, s->spec->root);
-    diag_hint(s->diags, d, "name the file on the command line with --data %s=PATH, or allow its "
-                           "folder with --allow-read DIR (docs/security.md)", name);
+                                "the file of source '%s', '%s', is outside the project root %s", name, path,
+                                s->spec->root);
+    diag_hint(s->diags, d,
+              "name the file on the command line with --data %s=PATH, or allow its "
+              "folder with --allow-read DIR (docs/security.md)",
+              name);
     s->failed = true;
     return false;
 }
@@ -67,16 +69,18 @@ csvr_reader *eval_open_declared(const eval_session *s, const ast_decl *src, cons
     for (size_t i = 0; i < s->options.override_count; i++)
         if (!strcmp(s->options.overrides[i].source, name) && s->options.overrides[i].bytes)
             in_memory = &s->options.overrides[i];
-    csvr_reader *reader = in_memory ? csvr_open_memory(path, in_memory->bytes, in_memory->size, cols, n, flags, err)
-                                    : csvr_open_encoded(path, src->u.source.encoding, cols, n, flags, err);
+    csvr_reader *reader = in_memory
+                              ? csvr_open_memory(path, in_memory->bytes, in_memory->size, cols, n, flags, err)
+                              : csvr_open_encoded(path, src->u.source.encoding, cols, n, flags, err);
     for (size_t c = 0; reader && c < n; c++) {
         const ast_column *col = &src->u.source.columns[c];
         cfmt f;
         char why[256];
-        bool compiled = col->true_word ? cfmt_compile_bool(col->true_word, col->false_word, &f, why, sizeof why)
-                      : !col->format ? false
-                      : col->type == COLTYPE_DATE ? cfmt_compile_date(col->format, &f, why, sizeof why)
-                                                  : cfmt_compile_number(col->format, &f, why, sizeof why);
+        bool compiled = col->true_word
+                            ? cfmt_compile_bool(col->true_word, col->false_word, &f, why, sizeof why)
+                        : !col->format              ? false
+                        : col->type == COLTYPE_DATE ? cfmt_compile_date(col->format, &f, why, sizeof why)
+                                                    : cfmt_compile_number(col->format, &f, why, sizeof why);
         if (compiled && !csvr_set_format(reader, c, &f, err)) {
             csvr_close(reader);
             reader = NULL;
@@ -139,8 +143,8 @@ static void progress_tick(progress *p, bool final)
     double elapsed = seconds_between(p->started, now);
     double rate = elapsed > 0 ? (double)p->rows / elapsed : 0;
     double left = done > 0 && total > done ? elapsed * (double)(total - done) / (double)done : 0;
-    fprintf(stderr, "\r\033[Kkpic: %s %.0f/%.0f MB, %.0f rows/s, %.0f s left", p->label,
-            (double)done / 1e6, (double)total / 1e6, rate, left);
+    fprintf(stderr, "\r\033[Kkpic: %s %.0f/%.0f MB, %.0f rows/s, %.0f s left", p->label, (double)done / 1e6,
+            (double)total / 1e6, rate, left);
     if (final) fputs("\r\033[K", stderr);
 }
 
@@ -180,7 +184,8 @@ eval_value eval_acc_result(const acc *a, ir_agg_kind kind, bool dates)
     case IR_AGG_SUM: return eval_num(a->sum);
     case IR_AGG_AVG: {
         dec_t out;
-        if (a->n == 0 || dec_div(a->sum, dec_from_int64(a->n), DEC_PLACES, &out) != DEC_OK) return eval_null();
+        if (a->n == 0 || dec_div(a->sum, dec_from_int64(a->n), DEC_PLACES, &out) != DEC_OK)
+            return eval_null();
         return eval_num(out);
     }
     default:
@@ -202,7 +207,8 @@ static const char *canonical_arg(eval_session *s, const plan_agg *agg)
 {
     if (!agg->arg) return agg->source->name;
     kp_span span = agg->syntax && agg->syntax->u.call.args.len
-                       ? ((const ast_expr *)agg->syntax->u.call.args.items[0])->span : agg->arg->span;
+                       ? ((const ast_expr *)agg->syntax->u.call.args.items[0])->span
+                       : agg->arg->span;
     const diag_file *f = diag_get_file(s->diags, span.file);
     if (!f) return "?";
     return arena_strndup(&s->mem, f->text + span.start, span.end - span.start);
@@ -219,9 +225,10 @@ static void finish_instance(eval_session *s, plan_instance *in)
         if (st->accs[g].overflow) {
             /* a wrong total must never look like a right one: the run fails */
             if (!s->failed) {
-                diag_report_data(s->diags, DIAG_ERROR, s->stats[source_index_of(s, agg->source)].path, 0, 0,
-                                 "overflow", "%s(%s) overflows: the total leaves the exact decimal range (|value| < 1.7e20)",
-                                 agg->kind == IR_AGG_AVG ? "avg" : "sum", canonical_arg(s, agg));
+                diag_report_data(
+                    s->diags, DIAG_ERROR, s->stats[source_index_of(s, agg->source)].path, 0, 0, "overflow",
+                    "%s(%s) overflows: the total leaves the exact decimal range (|value| < 1.7e20)",
+                    agg->kind == IR_AGG_AVG ? "avg" : "sum", canonical_arg(s, agg));
             }
             s->failed = true;
             st->result[g] = eval_null();
@@ -289,7 +296,8 @@ static void finish_key_run(eval_session *s, key_run *run)
                 const acc *slots = (const acc *)(payload + mem->slots_at);
                 if (mem->counts_only) {
                     for (size_t i = 0; i < mem->nslots; i++)
-                        memcpy(&unpacked[i].n, payload + mem->slots_at + i * sizeof(int64_t), sizeof(int64_t));
+                        memcpy(&unpacked[i].n, payload + mem->slots_at + i * sizeof(int64_t),
+                               sizeof(int64_t));
                     slots = unpacked;
                 }
                 interp_env env = eval_row_env(s, agg->source, NULL);
@@ -346,7 +354,7 @@ static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
     if (!s->options.skip_bad_rows) return CSVR_STOP;
     p->stats.skipped++;
     if (s->options.rejects_path) {
-        byte_buf b = {0};
+        byte_buf b = { 0 };
         char num[64];
         eval_bytes_field(&b, p->source->name, strlen(p->source->name), false);
         eval_bytes_field(&b, bad->error->path, strlen(bad->error->path), false);
@@ -370,7 +378,7 @@ static csvr_verdict on_bad_row(void *ctx, const csvr_bad_row *bad)
  * that count() and the null rules look at). */
 typedef struct slot_input {
     val_t v;
-    bool counted;              /* the slot's own where held */
+    bool counted; /* the slot's own where held */
 } slot_input;
 
 /* The key store's apply function: adds a record's slot inputs to each member's
@@ -458,8 +466,7 @@ static bool on_row(void *ctx, const csvr_row *row)
     pass_ctx *p = ctx;
     eval_session *s = p->s;
     /* a worker past the first chunk that failed stops: that error is the one reported */
-    if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED))
-        return false;
+    if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED)) return false;
     if (p->key && !eval_key_row(p, row, eval_record_ordinal(p))) {
         p->chunk_record++;
         p->stats.skipped++;
@@ -646,7 +653,8 @@ static int compare_instances(const void *a, const void *b)
     const plan_instance *x = *(plan_instance *const *)a, *y = *(plan_instance *const *)b;
     /* grouped by aggregate, so on_row computes each aggregate's where once per row */
     if (x->agg->id != y->agg->id) return x->agg->id < y->agg->id ? -1 : 1;
-    if (x->window.from != y->window.from) return (x->window.from > y->window.from) - (x->window.from < y->window.from);
+    if (x->window.from != y->window.from)
+        return (x->window.from > y->window.from) - (x->window.from < y->window.from);
     return (x->period.start > y->period.start) - (x->period.start < y->period.start);
 }
 
@@ -687,17 +695,20 @@ static bool header_has_declared_columns(eval_session *s, const ast_decl *src, cs
         if (found) continue;
         char header[4 * CSVR_MESSAGE_MAX];
         csvr_header_listing(reader, header, sizeof header);
-        diagnostic *d = diag_report_data(s->diags, DIAG_ERROR, path, 1, 0, "data",
-                                         "column '%s' of source '%s' is not in the header; the header has: %s",
-                                         name, src->name, header);
+        diagnostic *d = diag_report_data(
+            s->diags, DIAG_ERROR, path, 1, 0, "data",
+            "column '%s' of source '%s' is not in the header; the header has: %s", name, src->name, header);
         const char *near = csvr_header_near(reader, name);
         const char *like = csvr_header_looks_like(reader);
         if (near)
-            diag_hint(s->diags, d, "did you mean \"%s\"? it differs in case or spaces: fix the "
-                                   "export, or write header \"%s\" on the column", near, near);
+            diag_hint(s->diags, d,
+                      "did you mean \"%s\"? it differs in case or spaces: fix the "
+                      "export, or write header \"%s\" on the column",
+                      near, near);
         else if (like)
-            diag_hint(s->diags, d, "the header is not UTF-8: the file looks like %s; declare "
-                                   "encoding \"%s\" in the source block",
+            diag_hint(s->diags, d,
+                      "the header is not UTF-8: the file looks like %s; declare "
+                      "encoding \"%s\" in the source block",
                       strcmp(like, "GB18030") ? like : "GBK/GB18030", like);
         ok = false;
     }
@@ -726,7 +737,7 @@ typedef struct column_use {
     const ast_decl *source;
     bool *used;
     size_t count;
-    bool all;                  /* a column index out of range: take every column */
+    bool all; /* a column index out of range: take every column */
 } column_use;
 
 static void mark_columns(const ir_node *n, void *ctx)
@@ -770,7 +781,8 @@ bool eval_read_source(eval_session *s, size_t source_index, int level)
 {
     key_check *k = eval_source_key(s, source_index);
     bool first_read = !s->stats[source_index].read;
-    pass_result r = read_source_pass(s, source_index, level, k->count && first_read ? KEYS_RECORD : KEYS_NONE);
+    pass_result r =
+        read_source_pass(s, source_index, level, k->count && first_read ? KEYS_RECORD : KEYS_NONE);
     if (r == PASS_UNCACHED) {
         s->cache_rebuild = true;
         r = read_source_pass(s, source_index, level, KEYS_NONE); /* a cached source has no key */
@@ -789,7 +801,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     eval_source_stats *stats = &s->stats[source_index];
     key_check *key = &s->key_checks[source_index];
     size_t runs_before = s->key_runs.len;
-    ptr_vec mine = {0};
+    ptr_vec mine = { 0 };
     for (size_t i = 0; i < s->plan.instances.len; i++) {
         plan_instance *in = s->plan.instances.items[i];
         if (in->agg->source == src && in->read_level == level) {
@@ -818,22 +830,24 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     key_run **key_runs = arena_alloc(&s->mem, (run_count + 1) * sizeof *key_runs);
     bool *follows = arena_alloc(&s->mem, (run_count + 1) * sizeof *follows);
     size_t *member_run = arena_alloc(&s->mem, (run_count + 1) * sizeof *member_run);
-    ptr_vec new_runs = {0};
+    ptr_vec new_runs = { 0 };
     for (size_t ri = 0; ri < run_count; ri++) {
         agg_run *ar = &runs[ri];
         key_runs[ri] = NULL;
         follows[ri] = false;
         if (ar->agg->kind != IR_AGG_DISTINCT) continue;
         if ((uint64_t)ar->count * (uint64_t)s->groups >= UINT32_MAX) {
-            diag_report_data(s->diags, DIAG_ERROR, eval_source_path(s, src), 0, 0, "limit",
-                             "distinct(%s) over %zu periods for %d staff groups exceeds kpic's limit of 2^32 period-group cells",
-                             canonical_arg(s, ar->agg), ar->count, s->groups);
+            diag_report_data(
+                s->diags, DIAG_ERROR, eval_source_path(s, src), 0, 0, "limit",
+                "distinct(%s) over %zu periods for %d staff groups exceeds kpic's limit of 2^32 period-group cells",
+                canonical_arg(s, ar->agg), ar->count, s->groups);
             s->failed = true;
             return PASS_FAILED;
         }
         size_t leader = ri;
         for (size_t rj = 0; rj < ri && leader == ri; rj++)
-            if (key_runs[rj] && !follows[rj] && same_keys(&runs[rj], ar, (plan_instance **)mine.items)) leader = rj;
+            if (key_runs[rj] && !follows[rj] && same_keys(&runs[rj], ar, (plan_instance **)mine.items))
+                leader = rj;
         key_run *kr = leader == ri ? xcalloc(1, sizeof *kr) : key_runs[leader];
         if (leader == ri) {
             kr->count = ar->count;
@@ -935,15 +949,15 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         for (size_t f = 0; f < csvr_header_size(reader); f++)
             if (!strcmp(csvr_header_name(reader, f), src->u.source.columns[key->columns[j]].name))
                 key->fields[j] = (unsigned)f + 1;
-    if (keys == KEYS_RECORD) {
-        key->firsts = ksf_new();
-    }
+    if (keys == KEYS_RECORD) { key->firsts = ksf_new(); }
     /* the column cache replays rows without their lines and bytes, which a key's
      * check reports: a source with a key is always read from its file */
     if (s->options.cache_dir && !key->count) {
         csvr_use_cache(reader, s->options.cache_dir,
-                       (s->options.verify_data ? CSVR_CACHE_VERIFY : 0) | (s->cache_rebuild ? CSVR_CACHE_REBUILD : 0));
-        bool *used = used_columns(src, n, time_cell, staff_cell, key, (plan_instance *const *)mine.items, mine.len);
+                       (s->options.verify_data ? CSVR_CACHE_VERIFY : 0) |
+                           (s->cache_rebuild ? CSVR_CACHE_REBUILD : 0));
+        bool *used =
+            used_columns(src, n, time_cell, staff_cell, key, (plan_instance *const *)mine.items, mine.len);
         csvr_set_used_columns(reader, used);
         free(used);
     }
@@ -1006,7 +1020,8 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     /* a pass that is read again (a failed cache replay, a key's second read) drops its
      * rows: so are the scale misses they counted */
     uint64_t *misses_before = xcalloc(s->row_scale_count + 1, sizeof *misses_before);
-    if (s->row_scale_count) memcpy(misses_before, s->row_scale_misses, s->row_scale_count * sizeof *misses_before);
+    if (s->row_scale_count)
+        memcpy(misses_before, s->row_scale_misses, s->row_scale_count * sizeof *misses_before);
     csvr_status status = CSVR_OK;
     if (threads == 1) {
         csvr_handlers h = { on_row, on_bad_row, &workers[0] };
@@ -1036,7 +1051,8 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         empty_keys += workers[w].empty_keys;
     }
     bool uncached = status == CSVR_ERROR && sh.error.kind == CSVR_ERR_CACHE;
-    bool again = uncached || (keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys));
+    bool again =
+        uncached || (keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys));
     bool ok = status == CSVR_OK && !again;
     if (keys == KEYS_LOCATE && ok) {
         /* the rows found are reported, or skipped by the next read */
@@ -1046,7 +1062,8 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     if (again) {
         /* nothing of this pass is kept: not its figures, counts, rejects or warnings (nor
          * the row values it found outside a scale: the next read counts them again) */
-        if (s->row_scale_count) memcpy(s->row_scale_misses, misses_before, s->row_scale_count * sizeof *misses_before);
+        if (s->row_scale_count)
+            memcpy(s->row_scale_misses, misses_before, s->row_scale_count * sizeof *misses_before);
         for (int w = 0; w < threads; w++) {
             for (size_t i = 0; i < workers[w].reject_count; i++) free(workers[w].rejects[i].text);
             workers[w].reject_count = 0;
@@ -1097,7 +1114,8 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
 
     if (status == CSVR_ERROR && !uncached) eval_report_csv_error(s, &sh.error);
     if (first_read) csvr_sha256_hex(reader, stats->sha256);
-    if (csvr_cache_note(reader)) diag_report_data(s->diags, DIAG_NOTE, path, 0, 0, "cache", "%s", csvr_cache_note(reader));
+    if (csvr_cache_note(reader))
+        diag_report_data(s->diags, DIAG_NOTE, path, 0, 0, "cache", "%s", csvr_cache_note(reader));
     csvr_close(reader);
     if (!again) stats->read = true;
     /* after a failed pass the count depends on how far each thread got: say nothing */

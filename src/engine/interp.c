@@ -11,7 +11,8 @@ static void row_cell(const interp_env *env, const ir_node *n, val_t *out)
     if (c->is_null) return;
     switch (n->u.column.type) {
     case COLTYPE_INT: val_set_num(out, dec_from_int64(c->as.i)); return;
-    case COLTYPE_NUMBER: case COLTYPE_MONEY: val_set_num(out, c->as.dec); return;
+    case COLTYPE_NUMBER:
+    case COLTYPE_MONEY: val_set_num(out, c->as.dec); return;
     case COLTYPE_DATE: val_set_date(out, c->as.date); return;
     case COLTYPE_BOOL: val_set_bool(out, c->as.b); return;
     default: val_set_text(out, c->as.text.ptr, c->as.text.len); return;
@@ -67,18 +68,40 @@ void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
     case IR_BOOL: val_set_bool(out, n->u.boolean); return;
     case IR_NULL: return;
     case IR_COLUMN: row_cell(env, n, out); return;
-    case IR_STAFF_COLUMN: if (leaves->staff_cell) leaves->staff_cell(env, n, out); return;
+    case IR_STAFF_COLUMN:
+        if (leaves->staff_cell) leaves->staff_cell(env, n, out);
+        return;
     case IR_PERIOD_START: val_set_date(out, env->period.start); return;
     case IR_PERIOD_END: val_set_date(out, env->period.end); return;
-    case IR_INDICATOR: if (leaves->indicator) leaves->indicator(env, n->u.decl, out); return;
-    case IR_AGGREGATE: case IR_ROWS: if (leaves->aggregate) leaves->aggregate(env, n, out); return;
-    case IR_GROUP_AGGREGATE: if (leaves->group) leaves->group(env, n, out); return;
-    case IR_VALUE: case IR_TARGET: case IR_ACHIEVEMENT: case IR_EMPLOYED: case IR_SCORE:
-    case IR_GRADE: case IR_RANK: case IR_PERCENTILE: case IR_GRADE_FACTOR:
+    case IR_INDICATOR:
+        if (leaves->indicator) leaves->indicator(env, n->u.decl, out);
+        return;
+    case IR_AGGREGATE:
+    case IR_ROWS:
+        if (leaves->aggregate) leaves->aggregate(env, n, out);
+        return;
+    case IR_GROUP_AGGREGATE:
+        if (leaves->group) leaves->group(env, n, out);
+        return;
+    case IR_VALUE:
+    case IR_TARGET:
+    case IR_ACHIEVEMENT:
+    case IR_EMPLOYED:
+    case IR_SCORE:
+    case IR_GRADE:
+    case IR_RANK:
+    case IR_PERCENTILE:
+    case IR_GRADE_FACTOR:
         if (leaves->context) leaves->context(env, n->kind, out);
         return;
-    case IR_NEG: interp_eval(env, n->a, &a); val_neg(&a, out); return;
-    case IR_NOT: interp_eval(env, n->a, &a); val_not(&a, out); return;
+    case IR_NEG:
+        interp_eval(env, n->a, &a);
+        val_neg(&a, out);
+        return;
+    case IR_NOT:
+        interp_eval(env, n->a, &a);
+        val_not(&a, out);
+        return;
     case IR_ADD: arith(env, n, VAL_ADD, out); return;
     case IR_SUB: arith(env, n, VAL_SUB, out); return;
     case IR_MUL: arith(env, n, VAL_MUL, out); return;
@@ -111,21 +134,30 @@ void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
         interp_eval(env, n->a, &a);
         if (a.kind != VAL_NULL && leaves->in_set) val_set_bool(out, leaves->in_set(env, n->u.agg, &a));
         return;
-    case IR_IN_PERIOD: case IR_IN_PREVIOUS_PERIOD: case IR_BEFORE_PERIOD:
+    case IR_IN_PERIOD:
+    case IR_IN_PREVIOUS_PERIOD:
+    case IR_BEFORE_PERIOD:
         interp_eval(env, n->a, &a);
         if (a.kind != VAL_DATE) return;
-        val_set_bool(out, n->kind == IR_IN_PERIOD ? period_contains(env->period, a.as.date)
+        val_set_bool(out, n->kind == IR_IN_PERIOD            ? period_contains(env->period, a.as.date)
                           : n->kind == IR_IN_PREVIOUS_PERIOD ? period_in_previous(env->period, a.as.date)
-                          : period_before(env->period, a.as.date));
+                                                             : period_before(env->period, a.as.date));
         return;
-    case IR_ABS: interp_eval(env, n->a, &a); val_abs(&a, out); return;
-    case IR_ROUND: interp_eval(env, n->a, &a); val_round(&a, n->u.places, out); return;
+    case IR_ABS:
+        interp_eval(env, n->a, &a);
+        val_abs(&a, out);
+        return;
+    case IR_ROUND:
+        interp_eval(env, n->a, &a);
+        val_round(&a, n->u.places, out);
+        return;
     case IR_DAYS:
         interp_eval(env, n->a, &a);
         interp_eval(env, n->b, &b);
         val_days(&a, &b, out);
         return;
-    case IR_MIN: case IR_MAX:
+    case IR_MIN:
+    case IR_MAX:
         interp_eval(env, n->a, &a);
         interp_eval(env, n->b, &b);
         val_min_max(n->kind == IR_MAX, &a, &b, out);
@@ -134,7 +166,8 @@ void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
         interp_eval(env, n->a, &a);
         if (a.kind == VAL_NUM && leaves->scale) leaves->scale(env, n, a.as.num, out);
         return;
-    case IR_PREVIOUS: case IR_LAST_YEAR: shifted(env, n, out); return;
+    case IR_PREVIOUS:
+    case IR_LAST_YEAR: shifted(env, n, out); return;
     case IR_COALESCE:
         interp_eval(env, n->a, &a);
         val_set_null(&b);

@@ -15,9 +15,9 @@
 
 typedef struct ks_partition {
     pthread_mutex_t lock;
-    strtab keys;               /* key bytes → key id */
-    hmap entries;              /* key id << 32 | cell → entry index (the payload's) */
-    unsigned char *payloads;   /* per entry: payload_size bytes */
+    strtab keys;             /* key bytes → key id */
+    hmap entries;            /* key id << 32 | cell → entry index (the payload's) */
+    unsigned char *payloads; /* per entry: payload_size bytes */
     size_t count, cap;
 } ks_partition;
 
@@ -204,8 +204,8 @@ void ks_writer_discard(ks_writer *w)
     if (w) writer_release(w);
 }
 
-void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell_a,
-            uint32_t cell_b, const void *extra)
+void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell_a, uint32_t cell_b,
+            const void *extra)
 {
     keystore *ks = w->ks;
     size_t part = partition_of(h);
@@ -274,7 +274,7 @@ typedef struct ksf_slot {
 typedef struct ksf_partition {
     pthread_mutex_t lock;
     ksf_slot *slots;
-    size_t cap, count;         /* cap: a power of two, or 0 */
+    size_t cap, count; /* cap: a power of two, or 0 */
 } ksf_partition;
 
 struct ks_firsts {
@@ -288,7 +288,7 @@ enum { KSF_BATCH = 256 };
 struct ksf_writer {
     ks_firsts *f;
     uint32_t len[KS_PARTITIONS];
-    ksf_slot *batch;           /* [KS_PARTITIONS * KSF_BATCH] */
+    ksf_slot *batch; /* [KS_PARTITIONS * KSF_BATCH] */
 };
 
 ks_firsts *ksf_new(void)

@@ -178,8 +178,8 @@ bool pge_run(const char *uri, const char *query, pge_row_fn fn, void *ctx, char 
     secrets s;
     find_secrets(uri, &s);
     /* the URI first, expanded; the client encoding after it wins: kpic reads UTF-8 */
-    const char *const keywords[] = {"dbname", "client_encoding", "fallback_application_name", NULL};
-    const char *const values[] = {uri, "UTF8", "kpic", NULL};
+    const char *const keywords[] = { "dbname", "client_encoding", "fallback_application_name", NULL };
+    const char *const values[] = { uri, "UTF8", "kpic", NULL };
     PGconn *conn = PQconnectdbParams(keywords, values, 1);
     bool ok = false;
     if (!conn || PQstatus(conn) != CONNECTION_OK) {
@@ -203,7 +203,8 @@ bool pge_run(const char *uri, const char *query, pge_row_fn fn, void *ctx, char 
         }
         ok = true;
     } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
-        err->message = xstrdup("the query did not return the four columns period, indicator, staff_id, value");
+        err->message =
+            xstrdup("the query did not return the four columns period, indicator, staff_id, value");
     } else {
         const char *state = res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL;
         err->connection = !state || PQstatus(conn) != CONNECTION_OK;
@@ -266,10 +267,8 @@ void pge_report(const pge_error *err, const char *where, const char *query, cons
     bool missing = !strcmp(err->sqlstate, "42P01") || !strcmp(err->sqlstate, "42703");
     const ast_decl *shown = at ? (missing && at->source ? at->source : at->decl) : NULL;
     diagnostic *d;
-    if (shown)
-        d = diag_report(diags, DIAG_ERROR, shown->name_span, "engine", "PostgreSQL: %s", err->message);
-    else
-        d = diag_report_data(diags, DIAG_ERROR, where, 0, 0, "engine", "PostgreSQL: %s", err->message);
+    if (shown) d = diag_report(diags, DIAG_ERROR, shown->name_span, "engine", "PostgreSQL: %s", err->message);
+    else d = diag_report_data(diags, DIAG_ERROR, where, 0, 0, "engine", "PostgreSQL: %s", err->message);
     if (err->detail) diag_hint(diags, d, "%s", err->detail);
     if (err->hint) diag_hint(diags, d, "PostgreSQL: %s", err->hint);
     if (at) {
@@ -287,18 +286,20 @@ void pge_report(const pge_error *err, const char *where, const char *query, cons
         if (decl->kind == DECL_INDICATOR)
             diag_hint(diags, d, "the error is in the SELECT of indicator '%s'", decl->name);
         else if (decl->kind == DECL_STAFF && !missing)
-            diag_hint(diags, d, "the error is where the roster is read, from the table %s", table_of(o, decl));
+            diag_hint(diags, d, "the error is where the roster is read, from the table %s",
+                      table_of(o, decl));
         else if (served)
-            diag_hint(diags, d, "the error is in the SQL of %s '%s', which serves %.*s", decl_kind(decl), decl->name,
-                      served_len, served);
+            diag_hint(diags, d, "the error is in the SQL of %s '%s', which serves %.*s", decl_kind(decl),
+                      decl->name, served_len, served);
         if (missing && at->source) {
             const ast_decl *src = at->source;
             const char *name = src->kind == DECL_STAFF ? "staff" : src->name;
             diag_hint(diags, d,
                       "%s%s%s is read from the table %s, with the columns the spec declares; "
                       "--table %s=SCHEMA.TABLE names the table that holds them",
-                      src->kind == DECL_STAFF ? "the roster" : "source '", src->kind == DECL_STAFF ? "" : name,
-                      src->kind == DECL_STAFF ? "" : "'", table_of(o, src), name);
+                      src->kind == DECL_STAFF ? "the roster" : "source '",
+                      src->kind == DECL_STAFF ? "" : name, src->kind == DECL_STAFF ? "" : "'",
+                      table_of(o, src), name);
         }
     }
     /* the line of the query the position is on, for whoever reads the query itself */

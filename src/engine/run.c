@@ -5,9 +5,9 @@
 
 struct run {
     eval_session *session;
-    bool executed;             /* run_execute succeeded */
-    bool finished;             /* run_finish was called */
-    bool exact;                /* its answer */
+    bool executed; /* run_execute succeeded */
+    bool finished; /* run_finish was called */
+    bool exact;    /* its answer */
 };
 
 run *run_new(ast_spec *spec, chk_model *model, const period_t *periods, size_t period_count,

@@ -19,29 +19,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_SHIFT 8            /* previous()/last_year() nested deeper: rare, refused */
-#define MAX_SEQS 64
+#define MAX_SHIFT 8 /* previous()/last_year() nested deeper: rare, refused */
+#define MAX_SEQS  64
 
 /* What the statement knows of one interned aggregate. */
 typedef struct agg_info {
     bool used;
-    bool members;              /* a set that `in SET` (or a distinct's member set) tests */
-    int family;                /* COUNT…MAX: its family; -1 for distinct and sets */
-    ptr_vec served;            /* const char*: indicator names, in first-use order */
-    const char *count_sql;     /* distinct and sets: its SELECT in the counts CTE */
+    bool members;          /* a set that `in SET` (or a distinct's member set) tests */
+    int family;            /* COUNT…MAX: its family; -1 for distinct and sets */
+    ptr_vec served;        /* const char*: indicator names, in first-use order */
+    const char *count_sql; /* distinct and sets: its SELECT in the counts CTE */
     bool emitted;
 } agg_info;
 
 /* A window of the spec: its CTE holds every period's bounds. */
 typedef struct win {
     ir_window w;
-    const char *name;          /* periods, window_all_time, window_last_3_months, … */
+    const char *name; /* periods, window_all_time, window_last_3_months, … */
 } win;
 
 typedef struct family {
     const ast_decl *source;
     int win;
-    ptr_vec aggs;              /* ir_agg* */
+    ptr_vec aggs; /* ir_agg* */
     bool per_staff;
     int id;
 } family;
@@ -66,13 +66,13 @@ typedef struct count_ref {
 typedef struct rctx {
     mode mode;
     /* M_ROW: the row's source alias t and its window alias w; the `in SET` joins */
-    ptr_vec *set_joins;        /* const char*: whole LEFT JOIN lines */
+    ptr_vec *set_joins; /* const char*: whole LEFT JOIN lines */
     int *set_join_count;
     /* M_VALUE */
     int seq;
-    bool staff;                /* the cell is a staff member's (else the total) */
-    ptr_vec *joins;            /* join* */
-    ptr_vec *period_joins;     /* int seq (as intptr) whose periods row is joined */
+    bool staff;            /* the cell is a staff member's (else the total) */
+    ptr_vec *joins;        /* join* */
+    ptr_vec *period_joins; /* int seq (as intptr) whose periods row is joined */
 } rctx;
 
 typedef struct R {
@@ -83,27 +83,27 @@ typedef struct R {
     const sql_options *o;
     diag_sink *diags;
     bool failed;
-    agg_info *info;            /* by agg id */
+    agg_info *info; /* by agg id */
     char seqs[MAX_SEQS][MAX_SHIFT + 1];
-    kp_span seq_spans[MAX_SEQS];   /* the shift that first made each sequence */
+    kp_span seq_spans[MAX_SEQS]; /* the shift that first made each sequence */
     bool seq_spanned[MAX_SEQS];
     int seq_count;
-    period_t *rows;            /* the periods the statement returns rows for: the
-                                  requested ones and those the roles' previous() and
-                                  last_year() reach, sorted */
+    /* the periods the statement returns rows for: the requested ones and those the roles'
+     * previous() and last_year() reach, sorted */
+    period_t *rows;
     size_t row_count;
-    period_t *all;             /* every period some aggregate is computed for, sorted */
+    period_t *all; /* every period some aggregate is computed for, sorted */
     size_t all_count, all_cap;
-    bool *seq_ok;              /* [requested × seq]: the shifted period exists */
-    period_t *shifted;         /* [requested × seq] */
+    bool *seq_ok;      /* [requested × seq]: the shifted period exists */
+    period_t *shifted; /* [requested × seq] */
     win wins[32];
     int win_count;
-    ptr_vec families;          /* family* */
-    ptr_vec count_refs;        /* count_ref*: the counts the values CTE being written reads */
-    bool *roster_cols;         /* roster columns the formulas read */
-    const char *current;       /* the indicator being collected */
+    ptr_vec families;    /* family* */
+    ptr_vec count_refs;  /* count_ref*: the counts the values CTE being written reads */
+    bool *roster_cols;   /* roster columns the formulas read */
+    const char *current; /* the indicator being collected */
     FILE *out;
-    bool first_cte;            /* the next CTE opens the WITH */
+    bool first_cte; /* the next CTE opens the WITH */
 } R;
 
 static diagnostic *fail(R *r, kp_span span, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -168,7 +168,8 @@ static void note_agg(R *r, const ir_agg *agg)
     agg_info *in = &r->info[agg->id];
     if (r->current) {
         bool known = false;
-        for (size_t i = 0; i < in->served.len && !known; i++) known = !strcmp(in->served.items[i], r->current);
+        for (size_t i = 0; i < in->served.len && !known; i++)
+            known = !strcmp(in->served.items[i], r->current);
         if (!known) ptr_vec_push(r->mem, &in->served, (void *)r->current);
     }
     if (in->used) return;
@@ -189,18 +190,19 @@ static void walk(const ir_node *n, void *ctx)
     R *r = w->r;
     if (!n) return;
     switch (n->kind) {
-    case IR_AGGREGATE: case IR_ROWS:
+    case IR_AGGREGATE:
+    case IR_ROWS:
         note_agg(r, n->u.agg);
-        if (seq_index(r, w->seq) < 0) fail(r, n->span, "too many different previous()/last_year() shifts for one statement");
+        if (seq_index(r, w->seq) < 0)
+            fail(r, n->span, "too many different previous()/last_year() shifts for one statement");
         return;
     case IR_INDICATOR: {
         walk(ir_indicator(r->p, n->u.decl), w);
         return;
     }
-    case IR_STAFF_COLUMN:
-        r->roster_cols[n->u.column.index] = true;
-        return;
-    case IR_PREVIOUS: case IR_LAST_YEAR: {
+    case IR_STAFF_COLUMN: r->roster_cols[n->u.column.index] = true; return;
+    case IR_PREVIOUS:
+    case IR_LAST_YEAR: {
         size_t len = strlen(w->seq);
         if (len == MAX_SHIFT) {
             fail(r, n->span, "previous() and last_year() nested more than %d deep", MAX_SHIFT);
@@ -218,8 +220,7 @@ static void walk(const ir_node *n, void *ctx)
         walk(n->a, &inner);
         return;
     }
-    default:
-        ir_each_child(n, walk, w);
+    default: ir_each_child(n, walk, w);
     }
 }
 
@@ -250,13 +251,12 @@ static int window_of(R *r, const ir_window *w)
     if (r->win_count == (int)(sizeof r->wins / sizeof r->wins[0])) return -1;
     win *x = &r->wins[r->win_count];
     x->w = *w;
-    static const char *const units[] = {"days", "weeks", "months"};
+    static const char *const units[] = { "days", "weeks", "months" };
     switch (w->kind) {
     case WINDOW_PERIOD: x->name = "periods"; break;
     case WINDOW_ALL_TIME: x->name = "window_all_time"; break;
     case WINDOW_YEAR_TO_DATE: x->name = "window_year_to_date"; break;
-    default:
-        x->name = arena_printf(r->mem, "window_last_%lld_%s", (long long)w->count, units[w->unit]);
+    default: x->name = arena_printf(r->mem, "window_last_%lld_%s", (long long)w->count, units[w->unit]);
     }
     return r->win_count++;
 }
@@ -295,8 +295,10 @@ static const char *table_of(R *r, const ast_decl *src, const char *name)
     for (size_t i = 0; i < r->o->table_count; i++)
         if (!strcmp(r->o->tables[i].source, name)) {
             const char *t = sqld_table(r->mem, r->d, r->o->tables[i].table);
-            if (!t) fail(r, src->name_span, "--table %s=%s: a table name is NAME or SCHEMA.NAME, with no empty part",
-                         name, r->o->tables[i].table);
+            if (!t)
+                fail(r, src->name_span,
+                     "--table %s=%s: a table name is NAME or SCHEMA.NAME, with no empty part", name,
+                     r->o->tables[i].table);
             return t ? t : "x";
         }
     return q(r, name);
@@ -324,7 +326,8 @@ static const char *period_alias(R *r, rctx *c)
 {
     if (c->mode != M_VALUE) return "w";
     bool known = false;
-    for (size_t i = 0; i < c->period_joins->len && !known; i++) known = (intptr_t)c->period_joins->items[i] == c->seq;
+    for (size_t i = 0; i < c->period_joins->len && !known; i++)
+        known = (intptr_t)c->period_joins->items[i] == c->seq;
     if (!known) ptr_vec_push(r->mem, c->period_joins, (void *)(intptr_t)c->seq);
     return arena_printf(r->mem, "q%d", c->seq);
 }
@@ -355,7 +358,8 @@ static const char *scale_expr(R *r, rctx *c, const ir_node *n)
         const ir_scale_row *row = &s->rows[i];
         const char *cond = "1 = 1";
         if (!row->lo_inf || row->lo_inf > 0)
-            cond = arena_printf(r->mem, "%s %s %s", x, row->lo_closed ? ">=" : ">", sqld_number(r->mem, r->d, row->lo));
+            cond = arena_printf(r->mem, "%s %s %s", x, row->lo_closed ? ">=" : ">",
+                                sqld_number(r->mem, r->d, row->lo));
         if (!row->hi_inf || row->hi_inf < 0)
             cond = arena_printf(r->mem, "%s AND %s %s %s", cond, x, row->hi_closed ? "<=" : "<",
                                 sqld_number(r->mem, r->d, row->hi));
@@ -366,7 +370,8 @@ static const char *scale_expr(R *r, rctx *c, const ir_node *n)
             dec_sub(row->hi, row->lo, &run);
             const char *num = arena_printf(r->mem, "(%s - %s) * %s", x, sqld_number(r->mem, r->d, row->lo),
                                            sqld_number(r->mem, r->d, rise));
-            v = arena_printf(r->mem, "(%s + %s)", v, sqld_divide(r->mem, r->d, num, sqld_number(r->mem, r->d, run)));
+            v = arena_printf(r->mem, "(%s + %s)", v,
+                             sqld_divide(r->mem, r->d, num, sqld_number(r->mem, r->d, run)));
         }
         out = arena_printf(r->mem, "%s WHEN %s THEN %s", out, cond, v);
     }
@@ -378,7 +383,8 @@ static const char *scale_expr(R *r, rctx *c, const ir_node *n)
 static const char *aggregate_sql(R *r, rctx *c, ir_agg_kind kind, const ir_node *arg, const ir_node *where)
 {
     const char *cond = where ? expr(r, c, where) : NULL;
-    if (kind == IR_AGG_COUNT) return cond ? arena_printf(r->mem, "COUNT(CASE WHEN %s THEN 1 END)", cond) : "COUNT(*)";
+    if (kind == IR_AGG_COUNT)
+        return cond ? arena_printf(r->mem, "COUNT(CASE WHEN %s THEN 1 END)", cond) : "COUNT(*)";
     const char *x = expr(r, c, arg);
     if (cond) x = arena_printf(r->mem, "CASE WHEN %s THEN %s END", cond, x);
     switch (kind) {
@@ -387,7 +393,8 @@ static const char *aggregate_sql(R *r, rctx *c, ir_agg_kind kind, const ir_node 
     case IR_AGG_AVG: {
         /* the sum divided by the count, as kpic computes it: an engine's AVG keeps places of
          * its own (PostgreSQL 16 significant digits) */
-        const char *sum = arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x) : arena_printf(r->mem, "SUM(%s)", x);
+        const char *sum =
+            arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x) : arena_printf(r->mem, "SUM(%s)", x);
         return sqld_divide(r->mem, r->d, sum, arena_printf(r->mem, "COUNT(%s)", x));
     }
     case IR_AGG_MIN: return arena_printf(r->mem, "MIN(%s)", x);
@@ -441,7 +448,7 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
             }
             if (!known) {
                 count_ref *x = arena_alloc(m, sizeof *x);
-                *x = (count_ref){agg->id, c->seq, staff};
+                *x = (count_ref){ agg->id, c->seq, staff };
                 ptr_vec_push(m, &r->count_refs, x);
             }
             ref = arena_printf(m, "ca.n%d_%d%c", agg->id, c->seq, staff ? 's' : 't');
@@ -480,9 +487,10 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
         if (c->mode != M_ROW) break;
         const char *x = expr(r, c, n->a);
         const char *alias = arena_printf(m, "m%d", ++*c->set_join_count);
-        ptr_vec_push(m, c->set_joins,
-                     (void *)arena_printf(m, "LEFT JOIN members_%d %s ON %s.period = w.period AND %s%s.k = %s",
-                                          n->u.agg->id, alias, alias, member_hash_match(r, alias, x), alias, x));
+        ptr_vec_push(
+            m, c->set_joins,
+            (void *)arena_printf(m, "LEFT JOIN members_%d %s ON %s.period = w.period AND %s%s.k = %s",
+                                 n->u.agg->id, alias, alias, member_hash_match(r, alias, x), alias, x));
         return arena_printf(m, "(CASE WHEN %s IS NULL THEN NULL ELSE %s.k IS NOT NULL END)", x, alias);
     }
     case IR_IN_PERIOD: {
@@ -498,16 +506,20 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
     case IR_ROUND:
         /* on the exact decimal, where half away from zero is exact (a DOUBLE 2.675 is
          * 2.67499…) */
-        return arena_printf(m, "ROUND(%s, %u)", sqld_cast(m, r->d, expr(r, c, n->a), SQLD_EXACT), n->u.places);
+        return arena_printf(m, "ROUND(%s, %u)", sqld_cast(m, r->d, expr(r, c, n->a), SQLD_EXACT),
+                            n->u.places);
     case IR_DAYS: return sqld_days_between(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
-    case IR_MIN: case IR_MAX: {
+    case IR_MIN:
+    case IR_MAX: {
         const char *a = expr(r, c, n->a), *b = expr(r, c, n->b);
-        return arena_printf(m, "(CASE WHEN %s IS NULL OR %s IS NULL THEN NULL WHEN %s %s %s THEN %s ELSE %s END)", a, b,
-                            a, n->kind == IR_MIN ? "<=" : ">=", b, a, b);
+        return arena_printf(
+            m, "(CASE WHEN %s IS NULL OR %s IS NULL THEN NULL WHEN %s %s %s THEN %s ELSE %s END)", a, b, a,
+            n->kind == IR_MIN ? "<=" : ">=", b, a, b);
     }
     case IR_SCALE: return scale_expr(r, c, n);
     case IR_COALESCE: return arena_printf(m, "COALESCE(%s, %s)", expr(r, c, n->a), expr(r, c, n->b));
-    case IR_PREVIOUS: case IR_LAST_YEAR: {
+    case IR_PREVIOUS:
+    case IR_LAST_YEAR: {
         if (c->mode != M_VALUE) break;
         rctx inner = *c;
         char seq[MAX_SHIFT + 2];
@@ -515,8 +527,7 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
         inner.seq = seq_index(r, seq);
         return expr(r, &inner, n->a);
     }
-    default:
-        break;
+    default: break;
     }
     fail(r, n->span, "%s SQL cannot compute this here (%s)", sqld_name(r->d), ir_kind_name(n->kind));
     return "NULL";
@@ -547,7 +558,8 @@ static const char *agg_cte(R *r, const ir_agg *agg)
 
 static void put_served(R *r, const agg_info *in)
 {
-    for (size_t i = 0; i < in->served.len; i++) fprintf(r->out, "%s%s", i ? ", " : "", (const char *)in->served.items[i]);
+    for (size_t i = 0; i < in->served.len; i++)
+        fprintf(r->out, "%s%s", i ? ", " : "", (const char *)in->served.items[i]);
     if (!in->served.len) fputs("sets", r->out);
 }
 
@@ -561,7 +573,8 @@ static void put_from(R *r, const ast_decl *src, int win_index, ptr_vec *set_join
         fprintf(r->out, "  FROM %s w CROSS JOIN %s t\n", r->wins[win_index].name, table);
     } else {
         const char *tcol = col(r, "t", src, tc);
-        fprintf(r->out, "  FROM %s w JOIN %s t ON %s >= w.lo AND %s < w.hi\n", r->wins[win_index].name, table, tcol, tcol);
+        fprintf(r->out, "  FROM %s w JOIN %s t ON %s >= w.lo AND %s < w.hi\n", r->wins[win_index].name, table,
+                tcol, tcol);
     }
     for (size_t i = 0; i < set_joins->len; i++) fprintf(r->out, "  %s\n", (const char *)set_joins->items[i]);
 }
@@ -641,7 +654,7 @@ static void region(R *r, long start, const ast_decl *decl, const ast_decl *sourc
         rs->cap = rs->cap ? 2 * rs->cap : 16;
         rs->items = xrealloc(rs->items, rs->cap * sizeof *rs->items);
     }
-    rs->items[rs->count++] = (sql_region){(size_t)start, (size_t)end, decl, source};
+    rs->items[rs->count++] = (sql_region){ (size_t)start, (size_t)end, decl, source };
 }
 
 void sql_regions_free(sql_regions *regions)
@@ -663,18 +676,19 @@ static void cte_start(R *r, const char *name)
 static void emit_keyed(R *r, const ir_agg *agg)
 {
     agg_info *in = &r->info[agg->id];
-    ptr_vec joins = {0};
+    ptr_vec joins = { 0 };
     int join_count = 0;
-    rctx c = {M_ROW, &joins, &join_count, 0, false, NULL, NULL};
+    rctx c = { M_ROW, &joins, &join_count, 0, false, NULL, NULL };
     const char *key = expr(r, &c, agg->arg);
     const char *where = arena_printf(r->mem, "%s IS NOT NULL", key);
     if (agg->where) where = arena_printf(r->mem, "%s AND %s", where, expr(r, &c, agg->where));
     if (agg->member_set_agg) {
         const char *alias = arena_printf(r->mem, "m%d", ++join_count);
         ptr_vec_push(r->mem, &joins,
-                     (void *)arena_printf(r->mem, "JOIN members_%d %s ON %s.period = w.period AND %s%s.k = %s",
-                                          agg->member_set_agg->id, alias, alias, member_hash_match(r, alias, key), alias,
-                                          key));
+                     (void *)arena_printf(r->mem,
+                                          "JOIN members_%d %s ON %s.period = w.period AND %s%s.k = %s",
+                                          agg->member_set_agg->id, alias, alias,
+                                          member_hash_match(r, alias, key), alias, key));
     }
     int wi = window_of(r, &agg->window);
     FILE *saved = r->out;
@@ -693,14 +707,15 @@ static void emit_keyed(R *r, const ir_agg *agg)
          * joins another CTE) */
         r->out = xopen_memstream(&branch, &branch_len);
         put_grouped(r, agg->source, wi, agg->per_staff,
-                    arena_printf(r->mem, ", COUNT(DISTINCT %s) AS n, %d AS agg", key, agg->id), NULL, where, &joins);
+                    arena_printf(r->mem, ", COUNT(DISTINCT %s) AS n, %d AS agg", key, agg->id), NULL, where,
+                    &joins);
         xclose_memstream(r->out);
         r->out = saved;
         in->count_sql = arena_printf(r->mem, "  -- %s: %s\n%s", what, served, branch);
         if (in->members) {
             long start = mark(r);
-            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT w.period, %s AS k%s\n", what, served,
-                    agg->id, key, member_hash_column(r, key));
+            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT w.period, %s AS k%s\n",
+                    what, served, agg->id, key, member_hash_column(r, key));
             put_from(r, agg->source, wi, &joins);
             fprintf(r->out, "  WHERE %s\n  GROUP BY w.period, %s\n)", where, key);
             region(r, start, agg->set ? agg->set : agg->source, agg->source);
@@ -715,26 +730,29 @@ static void emit_keyed(R *r, const ir_agg *agg)
             slots = arena_printf(r->mem, "%s,\n    %s AS s%zu", slots, slot, i);
         }
         long start = mark(r);
-        fprintf(r->out, ",\n-- the keys of %s, with what its having reads: %s\nkeys_%d AS (\n", what, served, agg->id);
+        fprintf(r->out, ",\n-- the keys of %s, with what its having reads: %s\nkeys_%d AS (\n", what, served,
+                agg->id);
         put_grouped(r, agg->source, wi, agg->per_staff, slots, key, where, &joins);
         fputs(")", r->out);
         region(r, start, agg->set ? agg->set : agg->source, agg->source);
-        rctx h = {M_HAVING, NULL, NULL, 0, false, NULL, NULL};
+        rctx h = { M_HAVING, NULL, NULL, 0, false, NULL, NULL };
         const char *having = expr(r, &h, agg->having);
-        in->count_sql = arena_printf(r->mem,
-                                     "  -- %s: %s\n  SELECT k.period, k.staff_id, k.total, COUNT(*) AS n, %d AS agg\n"
-                                     "  FROM keys_%d k JOIN periods w ON w.period = k.period\n  WHERE %s\n"
-                                     "  GROUP BY k.period, k.staff_id, k.total\n",
-                                     what, served, agg->id, agg->id, having);
+        in->count_sql =
+            arena_printf(r->mem,
+                         "  -- %s: %s\n  SELECT k.period, k.staff_id, k.total, COUNT(*) AS n, %d AS agg\n"
+                         "  FROM keys_%d k JOIN periods w ON w.period = k.period\n  WHERE %s\n"
+                         "  GROUP BY k.period, k.staff_id, k.total\n",
+                         what, served, agg->id, agg->id, having);
         if (in->members) {
             start = mark(r);
             /* DISTINCT changes no row (a key is once per period in the total) but keeps
              * MariaDB from merging the CTE into the query that joins it, where the join
              * had no index */
-            fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT %sk.period, k.k%s\n"
-                            "  FROM keys_%d k JOIN periods w ON w.period = k.period\n  WHERE k.total = 1 AND %s\n)",
-                    what, served, agg->id, r->d == SQLD_MYSQL ? "DISTINCT " : "", member_hash_column(r, "k.k"),
-                    agg->id, having);
+            fprintf(r->out,
+                    ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT %sk.period, k.k%s\n"
+                    "  FROM keys_%d k JOIN periods w ON w.period = k.period\n  WHERE k.total = 1 AND %s\n)",
+                    what, served, agg->id, r->d == SQLD_MYSQL ? "DISTINCT " : "",
+                    member_hash_column(r, "k.k"), agg->id, having);
             region(r, start, agg->set ? agg->set : agg->source, agg->source);
         }
     }
@@ -753,14 +771,14 @@ static void emit_agg(R *r, const ir_agg *agg)
 
 static void emit_family(R *r, family *f)
 {
-    ptr_vec joins = {0};
+    ptr_vec joins = { 0 };
     int join_count = 0;
-    rctx c = {M_ROW, &joins, &join_count, 0, false, NULL, NULL};
+    rctx c = { M_ROW, &joins, &join_count, 0, false, NULL, NULL };
     char *select = "";
     for (size_t i = 0; i < f->aggs.len; i++) {
         const ir_agg *agg = f->aggs.items[i];
-        select = arena_printf(r->mem, "%s,\n    %s AS a%d", select, aggregate_sql(r, &c, agg->kind, agg->arg, agg->where),
-                              agg->id);
+        select = arena_printf(r->mem, "%s,\n    %s AS a%d", select,
+                              aggregate_sql(r, &c, agg->kind, agg->arg, agg->where), agg->id);
     }
     long start = mark(r);
     fprintf(r->out, ",\n-- %s", f->source->name);
@@ -774,7 +792,8 @@ static void emit_family(R *r, family *f)
             bool seen = false;
             for (size_t j = 0; j < i && !seen; j++) {
                 const agg_info *prev = &r->info[((const ir_agg *)f->aggs.items[j])->id];
-                for (size_t l = 0; l < prev->served.len && !seen; l++) seen = !strcmp(prev->served.items[l], in->served.items[k]);
+                for (size_t l = 0; l < prev->served.len && !seen; l++)
+                    seen = !strcmp(prev->served.items[l], in->served.items[k]);
             }
             for (size_t l = 0; l < k && !seen; l++) seen = !strcmp(in->served.items[l], in->served.items[k]);
             if (seen) continue;
@@ -799,9 +818,12 @@ static void emit_window(R *r, const win *w)
         char label[PERIOD_LABEL_SIZE];
         period_format(p, label, sizeof label);
         date_t prev_start = period_previous(p, &prev) ? prev.start : p.start;
-        fprintf(r->out, "  %sSELECT '%s' AS period, %s AS lo, %s AS hi, %s AS p_start, %s AS p_end, %s AS prev_start\n",
-                i ? "UNION ALL " : "", label, sqld_date(r->mem, r->d, iv.from), sqld_date(r->mem, r->d, iv.to),
-                sqld_date(r->mem, r->d, p.start), sqld_date(r->mem, r->d, p.end), sqld_date(r->mem, r->d, prev_start));
+        fprintf(
+            r->out,
+            "  %sSELECT '%s' AS period, %s AS lo, %s AS hi, %s AS p_start, %s AS p_end, %s AS prev_start\n",
+            i ? "UNION ALL " : "", label, sqld_date(r->mem, r->d, iv.from), sqld_date(r->mem, r->d, iv.to),
+            sqld_date(r->mem, r->d, p.start), sqld_date(r->mem, r->d, p.end),
+            sqld_date(r->mem, r->d, prev_start));
     }
     fputs(")", r->out);
 }
@@ -818,11 +840,11 @@ static void emit_window(R *r, const win *w)
  * indicator), then one row per indicator and cell. */
 static void emit_values(R *r, size_t first, size_t count, int chunk)
 {
-    ptr_vec joins = {0}, period_joins = {0};
+    ptr_vec joins = { 0 }, period_joins = { 0 };
     const char **values = arena_alloc(r->mem, count * sizeof *values);
     for (size_t i = 0; i < count; i++) {
         const ast_decl *ind = r->o->indicators[first + i];
-        rctx c = {M_VALUE, NULL, NULL, seq_index(r, ""), ind->u.indicator.per_staff, &joins, &period_joins};
+        rctx c = { M_VALUE, NULL, NULL, seq_index(r, ""), ind->u.indicator.per_staff, &joins, &period_joins };
         /* every value, ratios too, as kpic's exact decimal with 18 places: the text is then
          * the same in every engine that has the type, and read back it is kpic's own value
          * where the engine divides exactly */
@@ -838,15 +860,18 @@ static void emit_values(R *r, size_t first, size_t count, int chunk)
         for (size_t i = 0; i < r->count_refs.len; i++) {
             const count_ref *x = r->count_refs.items[i];
             const char *at = r->seqs[x->seq][0] ? r->seqs[x->seq] : "0";
-            fprintf(r->out, ",\n    MAX(CASE WHEN j.period = c.period_%s AND %s THEN j.n%d END) AS n%d_%d%c", at,
-                    x->staff ? "j.total = c.is_total AND (c.is_total = 1 OR j.staff_id = c.staff_id)" : "j.total = 1",
+            fprintf(r->out, ",\n    MAX(CASE WHEN j.period = c.period_%s AND %s THEN j.n%d END) AS n%d_%d%c",
+                    at,
+                    x->staff ? "j.total = c.is_total AND (c.is_total = 1 OR j.staff_id = c.staff_id)"
+                             : "j.total = 1",
                     x->agg, x->agg, x->seq, x->staff ? 's' : 't');
         }
         fputs("\n  FROM cells c\n  LEFT JOIN counted j ON j.period IN (", r->out);
         bool any = false;
         for (int s = 0; s < r->seq_count; s++) {
             bool used = false;
-            for (size_t i = 0; i < r->count_refs.len && !used; i++) used = ((const count_ref *)r->count_refs.items[i])->seq == s;
+            for (size_t i = 0; i < r->count_refs.len && !used; i++)
+                used = ((const count_ref *)r->count_refs.items[i])->seq == s;
             if (!used) continue;
             fprintf(r->out, "%sc.period_%s", any ? ", " : "", r->seqs[s][0] ? r->seqs[s] : "0");
             any = true;
@@ -859,28 +884,34 @@ static void emit_values(R *r, size_t first, size_t count, int chunk)
     for (size_t i = 0; i < count; i++) {
         const ast_decl *ind = r->o->indicators[first + i];
         long start = mark(r);
-        fprintf(r->out, ",\n    -- %s (%s%s)\n    %s AS v%zu", ind->name, ast_unit_name(ind->u.indicator.unit),
+        fprintf(r->out, ",\n    -- %s (%s%s)\n    %s AS v%zu", ind->name,
+                ast_unit_name(ind->u.indicator.unit),
                 ind->u.indicator.per_staff ? ", per staff" : ", team-wide", values[i], i);
         region(r, start, ind, NULL);
     }
     fputs("\n  FROM cells c\n", r->out);
     if (r->count_refs.len)
-        fprintf(r->out, "  LEFT JOIN counted_at_%d ca ON ca.period = c.period AND ca.is_total = c.is_total AND "
-                        "(c.is_total = 1 OR ca.staff_id = c.staff_id)\n", chunk);
+        fprintf(r->out,
+                "  LEFT JOIN counted_at_%d ca ON ca.period = c.period AND ca.is_total = c.is_total AND "
+                "(c.is_total = 1 OR ca.staff_id = c.staff_id)\n",
+                chunk);
     r->count_refs.len = 0;
     for (size_t i = 0; i < period_joins.len; i++) {
         int s = (int)(intptr_t)period_joins.items[i];
-        fprintf(r->out, "  LEFT JOIN periods q%d ON q%d.period = c.period_%s\n", s, s, r->seqs[s][0] ? r->seqs[s] : "0");
+        fprintf(r->out, "  LEFT JOIN periods q%d ON q%d.period = c.period_%s\n", s, s,
+                r->seqs[s][0] ? r->seqs[s] : "0");
     }
     for (size_t i = 0; i < joins.len; i++) {
         const join *j = joins.items[i];
         const char *at = r->seqs[j->seq][0] ? r->seqs[j->seq] : "0";
         if (j->staff)
-            fprintf(r->out, "  LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = c.is_total AND (c.is_total = 1 OR %s.staff_id = c.staff_id)\n",
-                    j->cte, j->alias, j->alias, at, j->alias, j->alias);
+            fprintf(
+                r->out,
+                "  LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = c.is_total AND (c.is_total = 1 OR %s.staff_id = c.staff_id)\n",
+                j->cte, j->alias, j->alias, at, j->alias, j->alias);
         else
-            fprintf(r->out, "  LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = 1\n", j->cte, j->alias, j->alias,
-                    at, j->alias);
+            fprintf(r->out, "  LEFT JOIN %s %s ON %s.period = c.period_%s AND %s.total = 1\n", j->cte,
+                    j->alias, j->alias, at, j->alias);
     }
     fputs(")", r->out);
 }
@@ -894,15 +925,17 @@ static void emit_rows(R *r, size_t chunks)
         size_t first = k * VALUES_PER_CTE, count = r->o->indicator_count - first;
         if (count > VALUES_PER_CTE) count = VALUES_PER_CTE;
         char *cases = "";
-        for (size_t i = 0; i < count; i++) cases = arena_printf(r->mem, "%s WHEN %zu THEN v.v%zu", cases, i, i);
-        fprintf(r->out, "%sSELECT v.period, i.indicator, v.staff_id, %s AS value\nFROM vals_%zu v\nJOIN (\n", k ? "UNION ALL\n" : "",
+        for (size_t i = 0; i < count; i++)
+            cases = arena_printf(r->mem, "%s WHEN %zu THEN v.v%zu", cases, i, i);
+        fprintf(r->out, "%sSELECT v.period, i.indicator, v.staff_id, %s AS value\nFROM vals_%zu v\nJOIN (\n",
+                k ? "UNION ALL\n" : "",
                 sqld_cast(r->mem, r->d, arena_printf(r->mem, "CASE i.n%s END", cases), SQLD_TEXT), k + 1);
         for (size_t i = 0; i < count; i++) {
             const ast_decl *ind = r->o->indicators[first + i];
             const char *name = sqld_string(r->mem, r->d, ind->name, strlen(ind->name));
             if (!name) fail(r, ind->name_span, "%s SQL cannot hold the name", sqld_name(r->d));
-            fprintf(r->out, "  %sSELECT %zu AS n, %s AS indicator, %d AS per_staff\n", i ? "UNION ALL " : "", i,
-                    name ? name : "NULL", ind->u.indicator.per_staff ? 1 : 0);
+            fprintf(r->out, "  %sSELECT %zu AS n, %s AS indicator, %d AS per_staff\n", i ? "UNION ALL " : "",
+                    i, name ? name : "NULL", ind->u.indicator.per_staff ? 1 : 0);
         }
         fputs(") i ON i.per_staff = 1 OR v.is_total = 1\n", r->out);
     }
@@ -922,7 +955,8 @@ static void emit_cells(R *r)
             char label[PERIOD_LABEL_SIZE];
             if (r->seq_ok[at]) period_format(r->shifted[at], label, sizeof label);
             fprintf(r->out, ", %s%s%s AS period_%s", r->seq_ok[at] ? "'" : "",
-                    r->seq_ok[at] ? label : null_text, r->seq_ok[at] ? "'" : "", r->seqs[s][0] ? r->seqs[s] : "0");
+                    r->seq_ok[at] ? label : null_text, r->seq_ok[at] ? "'" : "",
+                    r->seqs[s][0] ? r->seqs[s] : "0");
         }
         fputc('\n', r->out);
     }
@@ -937,11 +971,12 @@ static void emit_cells(R *r)
     }
     long start = mark(r);
     cte_start(r, "roster");
-    fprintf(r->out, "  SELECT %s AS staff_id%s\n  FROM %s s\n)", sqld_cast(r->mem, r->d, col(r, "s", roster, id), SQLD_TEXT),
-            cols, table_of(r, roster, "staff"));
+    fprintf(r->out, "  SELECT %s AS staff_id%s\n  FROM %s s\n)",
+            sqld_cast(r->mem, r->d, col(r, "s", roster, id), SQLD_TEXT), cols, table_of(r, roster, "staff"));
     region(r, start, roster, roster);
     cte_start(r, "cells");
-    fprintf(r->out, "  SELECT r.*, s.staff_id, 0 AS is_total%s\n  FROM requested r CROSS JOIN roster s\n", cell_cols);
+    fprintf(r->out, "  SELECT r.*, s.staff_id, 0 AS is_total%s\n  FROM requested r CROSS JOIN roster s\n",
+            cell_cols);
     fprintf(r->out, "  UNION ALL\n  SELECT r.*, %s, 1%s\n  FROM requested r\n)", null_text, nulls);
 }
 
@@ -950,7 +985,7 @@ static void emit_cells(R *r)
 typedef struct role_walk {
     R *r;
     char seq[MAX_SHIFT + 1];
-    ptr_vec *seqs;             /* char*: the shift sequences in front of an indicator */
+    ptr_vec *seqs; /* char*: the shift sequences in front of an indicator */
 } role_walk;
 
 /* The shifts in front of the indicators a role reads: scoring asks the values file for
@@ -994,8 +1029,8 @@ static void add_row_period(R *r, period_t p, size_t *cap)
 static void row_periods(R *r)
 {
     size_t cap = 0;
-    ptr_vec seqs = {0};
-    role_walk w = {r, "", &seqs};
+    ptr_vec seqs = { 0 };
+    role_walk w = { r, "", &seqs };
     for (size_t i = 0; i < r->model->roles.len; i++) {
         const ast_decl *role = r->model->roles.items[i];
         const ir_role_item *items = ir_role(r->p, role);
@@ -1034,7 +1069,7 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     for (size_t i = 0; i < program->aggs.len; i++) r.info[i].family = -1;
     for (size_t i = 0; i < o->indicator_count; i++) {
         r.current = o->indicators[i]->name;
-        walk_ctx w = {&r, ""};
+        walk_ctx w = { &r, "" };
         walk(ir_indicator(program, o->indicators[i]), &w);
     }
     r.current = NULL;
@@ -1056,22 +1091,23 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
                 refused = true;
                 char label[PERIOD_LABEL_SIZE];
                 period_format(r.rows[i], label, sizeof label);
-                diagnostic *d = fail(&r, r.seq_spans[s], "from %s, this previous() or last_year() reaches before year 1",
-                                     label);
+                diagnostic *d = fail(&r, r.seq_spans[s],
+                                     "from %s, this previous() or last_year() reaches before year 1", label);
                 diag_hint(diags, d, "ask for later periods: kpic eval refuses %s too", label);
             }
         }
     }
     qsort(r.all, r.all_count, sizeof *r.all, compare_periods);
     /* families: one per source and window */
-    ir_window period_window_kind = {WINDOW_PERIOD, 0, WINDOW_DAYS, NULL};
+    ir_window period_window_kind = { WINDOW_PERIOD, 0, WINDOW_DAYS, NULL };
     window_of(&r, &period_window_kind);
     for (size_t i = 0; i < program->aggs.len; i++) {
         const ir_agg *agg = program->aggs.items[i];
         if (!r.info[i].used) continue;
         int wi = window_of(&r, &agg->window);
         if (wi < 0) {
-            fail(&r, agg->syntax ? agg->syntax->span : model->roster->span, "too many different windows for one statement");
+            fail(&r, agg->syntax ? agg->syntax->span : model->roster->span,
+                 "too many different windows for one statement");
             continue;
         }
         if (agg->kind == IR_AGG_DISTINCT || agg->kind == IR_AGG_SET) continue;
@@ -1096,9 +1132,11 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     size_t size = 0;
     r.out = xopen_memstream(&buf, &size);
     r.first_cte = true;
-    fprintf(r.out, "-- kpic sql --dialect %s: %zu indicator%s, %zu period%s; rows (period, indicator, staff_id, value)\n",
-            sqld_name(r.d), o->indicator_count, o->indicator_count == 1 ? "" : "s", o->period_count,
-            o->period_count == 1 ? "" : "s");
+    fprintf(
+        r.out,
+        "-- kpic sql --dialect %s: %zu indicator%s, %zu period%s; rows (period, indicator, staff_id, value)\n",
+        sqld_name(r.d), o->indicator_count, o->indicator_count == 1 ? "" : "s", o->period_count,
+        o->period_count == 1 ? "" : "s");
     if (r.row_count > o->period_count)
         fprintf(r.out, "-- and %zu period%s that previous() and last_year() in the roles reach\n",
                 r.row_count - o->period_count, r.row_count - o->period_count == 1 ? "" : "s");
@@ -1124,7 +1162,8 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
         /* one row per cell with a column per count, joined once per shift and grouping */
         fputs("),\n-- the counts as columns\ncounted AS (\n  SELECT period, staff_id, total", r.out);
         for (size_t i = 0; i < program->aggs.len; i++)
-            if (r.info[i].count_sql) fprintf(r.out, ",\n    MAX(CASE WHEN agg = %zu THEN n END) AS n%zu", i, i);
+            if (r.info[i].count_sql)
+                fprintf(r.out, ",\n    MAX(CASE WHEN agg = %zu THEN n END) AS n%zu", i, i);
         fputs("\n  FROM counts\n  GROUP BY period, staff_id, total\n)", r.out);
     }
     emit_cells(&r);

@@ -15,7 +15,8 @@
 
 #include "kpic/buffer.h"
 
-static const char *const dialect_names[SQLD_COUNT] = {"sqlite", "postgres", "duckdb", "mysql", "spark", "trino"};
+static const char *const dialect_names[SQLD_COUNT] = { "sqlite", "postgres", "duckdb",
+                                                       "mysql",  "spark",    "trino" };
 
 const char *sqld_name(sqld_dialect d)
 {
@@ -54,7 +55,7 @@ const char *sqld_ident(arena *mem, sqld_dialect d, const char *name, size_t len)
 {
     if (len == 0 || memchr(name, '\0', len)) return NULL;
     char q = backquoted(d) ? '`' : '"';
-    byte_buf b = {0};
+    byte_buf b = { 0 };
     buf_add(&b, &q, 1);
     for (size_t i = 0; i < len; i++) {
         buf_add(&b, &name[i], 1);
@@ -66,7 +67,7 @@ const char *sqld_ident(arena *mem, sqld_dialect d, const char *name, size_t len)
 
 const char *sqld_table(arena *mem, sqld_dialect d, const char *name)
 {
-    byte_buf b = {0};
+    byte_buf b = { 0 };
     const char *p = name;
     for (;;) {
         const char *dot = strchr(p, '.');
@@ -87,7 +88,7 @@ const char *sqld_table(arena *mem, sqld_dialect d, const char *name)
 const char *sqld_string(arena *mem, sqld_dialect d, const char *text, size_t len)
 {
     if (memchr(text, '\0', len)) return NULL;
-    byte_buf b = {0};
+    byte_buf b = { 0 };
     /* the characters a literal of this dialect cannot hold as themselves, and the call
      * that gives each: concat('a', chr(92), 'b') */
     const char *awkward = d == SQLD_SPARK ? "\\'" : d == SQLD_MYSQL ? "\\" : "";
@@ -151,12 +152,12 @@ const char *sqld_type_name(sqld_dialect d, sqld_type type)
 {
     static const char *const names[SQLD_COUNT][7] = {
         /* TEXT       INT        EXACT              MONEY             DATE    BOOL       FRACTION */
-        {"TEXT", "INTEGER", "NUMERIC", "NUMERIC", "TEXT", "INTEGER", "REAL"},
-        {"TEXT", "BIGINT", "NUMERIC(38,18)", "NUMERIC(20,2)", "DATE", "BOOLEAN", "NUMERIC"},
-        {"VARCHAR", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE"},
-        {"CHAR", "SIGNED", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "SIGNED", "DECIMAL(65,30)"},
-        {"STRING", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE"},
-        {"VARCHAR", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE"},
+        { "TEXT", "INTEGER", "NUMERIC", "NUMERIC", "TEXT", "INTEGER", "REAL" },
+        { "TEXT", "BIGINT", "NUMERIC(38,18)", "NUMERIC(20,2)", "DATE", "BOOLEAN", "NUMERIC" },
+        { "VARCHAR", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE" },
+        { "CHAR", "SIGNED", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "SIGNED", "DECIMAL(65,30)" },
+        { "STRING", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE" },
+        { "VARCHAR", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE" },
     };
     return names[d][type];
 }
@@ -178,7 +179,8 @@ const char *sqld_divide(arena *mem, sqld_dialect d, const char *a, const char *b
 {
     const char *wide = wide_fraction(d);
     if (wide)
-        return arena_printf(mem, "ROUND(CAST(%s AS %s) / NULLIF(CAST(%s AS %s), 0), %d)", a, wide, b, wide, DEC_PLACES);
+        return arena_printf(mem, "ROUND(CAST(%s AS %s) / NULLIF(CAST(%s AS %s), 0), %d)", a, wide, b, wide,
+                            DEC_PLACES);
     return arena_printf(mem, "(%s / NULLIF(%s, 0))", sqld_cast(mem, d, a, SQLD_FRACTION),
                         sqld_cast(mem, d, b, SQLD_FRACTION));
 }
@@ -202,7 +204,9 @@ const char *sqld_days_between(arena *mem, sqld_dialect d, const char *a, const c
     case SQLD_POSTGRES: return arena_printf(mem, "(%s - %s)", b, a);
     case SQLD_MYSQL: return arena_printf(mem, "DATEDIFF(%s, %s)", b, a);
     case SQLD_SPARK: return arena_printf(mem, "datediff(%s, %s)", b, a);
-    case SQLD_DUCKDB: case SQLD_TRINO: default: return arena_printf(mem, "date_diff('day', %s, %s)", a, b);
+    case SQLD_DUCKDB:
+    case SQLD_TRINO:
+    default: return arena_printf(mem, "date_diff('day', %s, %s)", a, b);
     }
 }
 

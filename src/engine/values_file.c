@@ -26,19 +26,19 @@
 typedef struct vals_entry {
     const ast_decl *indicator;
     period_t period;
-    uint32_t staff;            /* interned staff id, or HMAP_NONE for the total */
-    eval_value value;          /* a number or null */
-    unsigned line;             /* where it was written */
-    unsigned staff_col;        /* the field of its staff id (CSV), 0 in JSON */
-    uint32_t next;             /* the next entry with the same hash, or HMAP_NONE */
+    uint32_t staff;     /* interned staff id, or HMAP_NONE for the total */
+    eval_value value;   /* a number or null */
+    unsigned line;      /* where it was written */
+    unsigned staff_col; /* the field of its staff id (CSV), 0 in JSON */
+    uint32_t next;      /* the next entry with the same hash, or HMAP_NONE */
 } vals_entry;
 
 /* A value the run asked for and the file lacks: the first per indicator and period. */
 typedef struct vals_missing {
     const ast_decl *indicator;
     period_t period;
-    char *staff_id;            /* the first staff member asked for (NULL: the total) */
-    size_t count;              /* how many values of this indicator and period */
+    char *staff_id; /* the first staff member asked for (NULL: the total) */
+    size_t count;   /* how many values of this indicator and period */
 } vals_missing;
 
 struct vals_file {
@@ -47,12 +47,12 @@ struct vals_file {
     const chk_model *model;
     vals_entry *entries;
     size_t count, cap;
-    hmap index;                /* hash of (indicator, period, staff) → first entry */
+    hmap index; /* hash of (indicator, period, staff) → first entry */
     strtab staff_ids;
     vals_missing *missing;
     size_t missing_count, missing_cap;
-    diag_sink *diags;          /* while reading */
-    bool failed;               /* while reading: an error was reported */
+    diag_sink *diags; /* while reading */
+    bool failed;      /* while reading: an error was reported */
 };
 
 static diagnostic *file_error(vals_file *v, unsigned line, unsigned col, const char *fmt, ...)
@@ -123,7 +123,7 @@ bool vals_parse_number(const char *text, size_t len, dec_t *out, const char **wh
     }
     if (i != len) {
         *why = memchr(text, '%', len) ? "a percentage is written as a fraction (0.25 for 25%)"
-                                       : "not a number (digits, one point, an optional sign and exponent)";
+                                      : "not a number (digits, one point, an optional sign and exponent)";
         return false;
     }
     /* value = 0.digits × 10^(int_digits + exponent) */
@@ -195,7 +195,7 @@ typedef struct vals_row {
     unsigned period_col, indicator_col, staff_col, value_col, unit_col;
 } vals_row;
 
-static const char *const unit_names[] = {"count", "money", "percent", "ratio", "number", "days", "points"};
+static const char *const unit_names[] = { "count", "money", "percent", "ratio", "number", "days", "points" };
 
 static void add_row(vals_file *v, const vals_row *r)
 {
@@ -207,13 +207,17 @@ static void add_row(vals_file *v, const vals_row *r)
     }
     ast_decl *ind = chk_find(model, r->indicator);
     if (!ind || ind->kind != DECL_INDICATOR) {
-        diagnostic *d = file_error(v, r->line, r->indicator_col, "the spec has no indicator '%s'", r->indicator);
+        diagnostic *d =
+            file_error(v, r->line, r->indicator_col, "the spec has no indicator '%s'", r->indicator);
         const char **names = xcalloc(model->indicators.len + 1, sizeof *names);
-        for (size_t i = 0; i < model->indicators.len; i++) names[i] = ((ast_decl *)model->indicators.items[i])->name;
+        for (size_t i = 0; i < model->indicators.len; i++)
+            names[i] = ((ast_decl *)model->indicators.items[i])->name;
         const char *near = diag_closest(r->indicator, names, model->indicators.len);
         free(names);
         if (near) diag_hint(v->diags, d, "did you mean '%s'?", near);
-        else diag_hint(v->diags, d, "the values were computed from another spec; compute them again (kpic sql)");
+        else
+            diag_hint(v->diags, d,
+                      "the values were computed from another spec; compute them again (kpic sql)");
         return;
     }
     period_t period;
@@ -224,15 +228,18 @@ static void add_row(vals_file *v, const vals_row *r)
     }
     ast_unit unit = ind->u.indicator.unit;
     if (r->unit && strcmp(r->unit, unit_names[unit]) != 0) {
-        diagnostic *d = file_error(v, r->line, r->unit_col, "indicator '%s' is %s in the spec, but the file says %s",
-                                   ind->name, unit_names[unit], r->unit);
-        diag_hint(v->diags, d, "the values were computed from another version of the spec; compute them again");
+        diagnostic *d =
+            file_error(v, r->line, r->unit_col, "indicator '%s' is %s in the spec, but the file says %s",
+                       ind->name, unit_names[unit], r->unit);
+        diag_hint(v->diags, d,
+                  "the values were computed from another version of the spec; compute them again");
         return;
     }
     uint32_t staff = HMAP_NONE;
     if (r->staff) {
         if (!ind->u.indicator.per_staff) {
-            diagnostic *d = file_error(v, r->line, r->staff_col, "indicator '%s' is team-wide, but this value is for staff '%s'",
+            diagnostic *d = file_error(v, r->line, r->staff_col,
+                                       "indicator '%s' is team-wide, but this value is for staff '%s'",
                                        ind->name, r->staff);
             diag_hint(v->diags, d, "a team-wide indicator has one value per period, with an empty staff_id");
             return;
@@ -244,9 +251,11 @@ static void add_row(vals_file *v, const vals_row *r)
         dec_t d;
         const char *why;
         if (!vals_parse_number(r->value, r->value_len, &d, &why)) {
-            diagnostic *dg = file_error(v, r->line, r->value_col, "bad %s value \"%.100s\" of indicator '%s': %s",
-                                        unit_names[unit], r->value, ind->name, why);
-            diag_hint(v->diags, dg, "a value is a number as the engine writes it (12.5, 1.0E-5) or empty for null");
+            diagnostic *dg =
+                file_error(v, r->line, r->value_col, "bad %s value \"%.100s\" of indicator '%s': %s",
+                           unit_names[unit], r->value, ind->name, why);
+            diag_hint(v->diags, dg,
+                      "a value is a number as the engine writes it (12.5, 1.0E-5) or empty for null");
             return;
         }
         value = eval_num(d);
@@ -255,9 +264,10 @@ static void add_row(vals_file *v, const vals_row *r)
     if (twin) {
         char label[PERIOD_LABEL_SIZE];
         period_format(period, label, sizeof label);
-        diagnostic *d = file_error(v, r->line, 0, "a second value of '%s' in %s for %s%s%s (the first is on line %u)",
-                                   ind->name, label, r->staff ? "staff '" : "the total", r->staff ? r->staff : "",
-                                   r->staff ? "'" : "", twin->line);
+        diagnostic *d =
+            file_error(v, r->line, 0, "a second value of '%s' in %s for %s%s%s (the first is on line %u)",
+                       ind->name, label, r->staff ? "staff '" : "the total", r->staff ? r->staff : "",
+                       r->staff ? "'" : "", twin->line);
         diag_hint(v->diags, d, "give each indicator, period and staff member one row");
         return;
     }
@@ -267,7 +277,7 @@ static void add_row(vals_file *v, const vals_row *r)
     }
     uint64_t h = entry_hash(ind, period.start, staff);
     vals_entry *e = &v->entries[v->count];
-    *e = (vals_entry){ind, period, staff, value, r->line, r->staff_col, hmap_get(&v->index, h)};
+    *e = (vals_entry){ ind, period, staff, value, r->line, r->staff_col, hmap_get(&v->index, h) };
     hmap_put(&v->index, h, (uint32_t)v->count++);
 }
 
@@ -276,7 +286,8 @@ static void add_row(vals_file *v, const vals_row *r)
 enum { COL_PERIOD, COL_INDICATOR, COL_STAFF, COL_VALUE, COL_UNIT, COL_COUNT };
 
 static const csvr_column csv_columns[COL_COUNT] = {
-    {"period", CSVR_TEXT}, {"indicator", CSVR_TEXT}, {"staff_id", CSVR_TEXT}, {"value", CSVR_TEXT}, {"unit", CSVR_TEXT},
+    { "period", CSVR_TEXT }, { "indicator", CSVR_TEXT }, { "staff_id", CSVR_TEXT },
+    { "value", CSVR_TEXT },  { "unit", CSVR_TEXT },
 };
 
 typedef struct csv_ctx {
@@ -335,22 +346,24 @@ static void read_csv(vals_file *v, const void *data, size_t size)
         file_error(v, (unsigned)err.line, (unsigned)err.field, "%s", err.message);
         return;
     }
-    csv_ctx x = {v, {0}};
+    csv_ctx x = { v, { 0 } };
     for (int c = 0; c < COL_COUNT; c++)
         for (size_t i = 0; i < csvr_header_size(reader); i++)
             if (!strcmp(csvr_header_name(reader, i), csv_columns[c].name)) x.field[c] = (unsigned)i + 1;
     bool complete = true;
     for (int c = 0; c < COL_UNIT; c++) complete &= x.field[c] != 0;
     if (!complete) {
-        diagnostic *d = file_error(v, 1, 0, "the header lacks column%s%s%s%s%s",
-                                   (!x.field[0]) + (!x.field[1]) + (!x.field[2]) + (!x.field[3]) > 1 ? "s" : "",
-                                   x.field[COL_PERIOD] ? "" : " period", x.field[COL_INDICATOR] ? "" : " indicator",
-                                   x.field[COL_STAFF] ? "" : " staff_id", x.field[COL_VALUE] ? "" : " value");
-        diag_hint(v->diags, d, "a values file has the header period,indicator,staff_id,value (kpic sql's columns)");
+        diagnostic *d =
+            file_error(v, 1, 0, "the header lacks column%s%s%s%s%s",
+                       (!x.field[0]) + (!x.field[1]) + (!x.field[2]) + (!x.field[3]) > 1 ? "s" : "",
+                       x.field[COL_PERIOD] ? "" : " period", x.field[COL_INDICATOR] ? "" : " indicator",
+                       x.field[COL_STAFF] ? "" : " staff_id", x.field[COL_VALUE] ? "" : " value");
+        diag_hint(v->diags, d,
+                  "a values file has the header period,indicator,staff_id,value (kpic sql's columns)");
         csvr_close(reader);
         return;
     }
-    csvr_handlers h = {on_csv_row, on_csv_bad, &x};
+    csvr_handlers h = { on_csv_row, on_csv_bad, &x };
     if (csvr_read(reader, &h, &err) == CSVR_ERROR)
         file_error(v, (unsigned)err.line, (unsigned)err.field, "%s", err.message);
     csvr_close(reader);
@@ -364,9 +377,9 @@ typedef enum jkind { J_NULL, J_BOOL, J_NUMBER, J_STRING, J_ARRAY, J_OBJECT } jki
 typedef struct jvalue {
     jkind kind;
     unsigned line;
-    char *text;                /* J_STRING: UTF-8 (NUL-free); J_NUMBER: the digits */
+    char *text; /* J_STRING: UTF-8 (NUL-free); J_NUMBER: the digits */
     size_t len;
-    struct jvalue **items;     /* J_ARRAY: values; J_OBJECT: values, keys in keys */
+    struct jvalue **items; /* J_ARRAY: values; J_OBJECT: values, keys in keys */
     char **keys;
     size_t count;
 } jvalue;
@@ -470,7 +483,8 @@ static char *jstring(jparser *x, size_t *len)
     /* valid UTF-8 only: ids and names are compared byte for byte with the spec's */
     for (utf8proc_ssize_t at = 0; at < (utf8proc_ssize_t)n;) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t step = utf8proc_iterate((const utf8proc_uint8_t *)s + at, (utf8proc_ssize_t)n - at, &cp);
+        utf8proc_ssize_t step =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + at, (utf8proc_ssize_t)n - at, &cp);
         if (step <= 0) goto bad;
         at += step;
     }
@@ -570,7 +584,7 @@ static jvalue *jparse(jparser *x)
         }
         return j;
     }
-    static const char *const words[] = {"null", "true", "false"};
+    static const char *const words[] = { "null", "true", "false" };
     for (int w = 0; w < 3; w++) {
         size_t n = strlen(words[w]);
         if ((size_t)(x->end - x->p) >= n && !memcmp(x->p, words[w], n)) {
@@ -620,7 +634,7 @@ static void json_value(vals_file *v, const char *indicator, const char *unit, co
 
 static void read_json(vals_file *v, const char *data, size_t size)
 {
-    jparser x = {data, data + size, 1, v, 0};
+    jparser x = { data, data + size, 1, v, 0 };
     if (size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3)) x.p += 3;
     jvalue *root = jparse(&x);
     if (!root) return;
@@ -638,7 +652,8 @@ static void read_json(vals_file *v, const char *data, size_t size)
     }
     for (size_t i = 0; i < indicators->count; i++) {
         const jvalue *ind = indicators->items[i];
-        const jvalue *name = jmember(ind, "name"), *unit = jmember(ind, "unit"), *values = jmember(ind, "values");
+        const jvalue *name = jmember(ind, "name"), *unit = jmember(ind, "unit"),
+                     *values = jmember(ind, "values");
         if (!name || name->kind != J_STRING || !values || values->kind != J_ARRAY ||
             (unit && unit->kind != J_STRING)) {
             file_error(v, ind->line, 0, "not kpic eval's JSON: an indicator without \"name\" and \"values\"");
@@ -646,7 +661,8 @@ static void read_json(vals_file *v, const char *data, size_t size)
         }
         for (size_t k = 0; k < values->count; k++) {
             const jvalue *pv = values->items[k];
-            const jvalue *period = jmember(pv, "period"), *total = jmember(pv, "total"), *staff = jmember(pv, "staff");
+            const jvalue *period = jmember(pv, "period"), *total = jmember(pv, "total"),
+                         *staff = jmember(pv, "staff");
             if (!period || period->kind != J_STRING || !total || (staff && staff->kind != J_OBJECT)) {
                 file_error(v, pv->line, 0, "not kpic eval's JSON: a value without \"period\" and \"total\"");
                 continue;
@@ -702,7 +718,8 @@ vals_file *vals_read(const char *path, const chk_model *model, diag_sink *diags,
     FILE *f = fopen(path, "rb");
     if (!f) {
         *io_error = true;
-        diag_report_data(diags, DIAG_ERROR, path, 0, 0, "io", "cannot read the values file: %s", strerror(errno));
+        diag_report_data(diags, DIAG_ERROR, path, 0, 0, "io", "cannot read the values file: %s",
+                         strerror(errno));
         return NULL;
     }
     char *data = NULL;
@@ -795,7 +812,8 @@ static void note_missing(vals_file *v, const ast_decl *indicator, period_t perio
         v->missing_cap = v->missing_cap ? 2 * v->missing_cap : 8;
         v->missing = xrealloc(v->missing, v->missing_cap * sizeof *v->missing);
     }
-    v->missing[v->missing_count++] = (vals_missing){indicator, period, staff_id ? xstrdup(staff_id) : NULL, 1};
+    v->missing[v->missing_count++] =
+        (vals_missing){ indicator, period, staff_id ? xstrdup(staff_id) : NULL, 1 };
 }
 
 static eval_value given_value(void *ctx, const ast_decl *indicator, period_t period, const char *staff_id)
@@ -830,7 +848,8 @@ bool vals_check_roster(vals_file *v, const eval_session *session, diag_sink *dia
     size_t ids = v->staff_ids.count;
     bool *on_roster = xcalloc(ids + 1, sizeof *on_roster);
     for (size_t i = 0; i < count; i++) {
-        uint32_t id = roster[i].id ? strtab_find(&v->staff_ids, roster[i].id, strlen(roster[i].id)) : HMAP_NONE;
+        uint32_t id =
+            roster[i].id ? strtab_find(&v->staff_ids, roster[i].id, strlen(roster[i].id)) : HMAP_NONE;
         if (id != HMAP_NONE) on_roster[id] = true;
     }
     bool ok = true;
@@ -840,9 +859,9 @@ bool vals_check_roster(vals_file *v, const eval_session *session, diag_sink *dia
         if (e->staff == HMAP_NONE || on_roster[e->staff] || reported[e->staff]) continue;
         reported[e->staff] = true;
         ok = false;
-        diagnostic *d = diag_report_data(diags, DIAG_ERROR, v->path, e->line, e->staff_col, "values",
-                                         "staff id '%s' is not on the roster",
-                                         strtab_str(&v->staff_ids, e->staff));
+        diagnostic *d =
+            diag_report_data(diags, DIAG_ERROR, v->path, e->line, e->staff_col, "values",
+                             "staff id '%s' is not on the roster", strtab_str(&v->staff_ids, e->staff));
         diag_hint(diags, d, "score with the roster the values were computed with (--data staff=FILE)");
     }
     free(reported);
@@ -859,13 +878,15 @@ bool vals_report_missing(vals_file *v, diag_sink *diags)
         diagnostic *d;
         if (m->staff_id)
             d = diag_report_data(diags, DIAG_ERROR, v->path, 0, 0, "values",
-                                 "no value of indicator '%s' in %s for staff '%s'%s", m->indicator->name, label,
-                                 m->staff_id, m->count > 1 ? " and others" : "");
+                                 "no value of indicator '%s' in %s for staff '%s'%s", m->indicator->name,
+                                 label, m->staff_id, m->count > 1 ? " and others" : "");
         else
             d = diag_report_data(diags, DIAG_ERROR, v->path, 0, 0, "values",
                                  "no value of indicator '%s' in %s for the total", m->indicator->name, label);
-        if (m->count > 1) diag_hint(diags, d, "%zu values of '%s' in %s are missing", m->count, m->indicator->name, label);
-        diag_hint(diags, d, "compute the values for every period and indicator scoring reads (kpic sql --period %s)",
+        if (m->count > 1)
+            diag_hint(diags, d, "%zu values of '%s' in %s are missing", m->count, m->indicator->name, label);
+        diag_hint(diags, d,
+                  "compute the values for every period and indicator scoring reads (kpic sql --period %s)",
                   label);
     }
     return v->missing_count == 0;

@@ -13,26 +13,26 @@
 
 const char *ast_coltype_name(ast_coltype t)
 {
-    static const char *const names[] = {"text", "int", "number", "money", "date", "bool"};
+    static const char *const names[] = { "text", "int", "number", "money", "date", "bool" };
     return names[t];
 }
 
 const char *ast_unit_name(ast_unit u)
 {
-    static const char *const names[] = {"count", "money", "percent", "ratio", "number", "days", "points"};
+    static const char *const names[] = { "count", "money", "percent", "ratio", "number", "days", "points" };
     return names[u];
 }
 
 const char *ast_grain_name(ast_grain g)
 {
-    static const char *const names[] = {"day", "week", "month", "quarter", "year"};
+    static const char *const names[] = { "day", "week", "month", "quarter", "year" };
     return names[g];
 }
 
 const char *ast_op_text(ast_op op)
 {
-    static const char *const names[] = {"-", "not", "+", "-", "*", "/", "=", "!=", "<", "<=",
-                                        ">", ">=", "and", "or"};
+    static const char *const names[] = { "-",  "not", "+",  "-", "*",  "/",   "=",
+                                         "!=", "<",   "<=", ">", ">=", "and", "or" };
     return names[op];
 }
 
@@ -73,18 +73,25 @@ ast_expr *ast_new_unary(arena *mem, ast_op op, ast_expr *operand, kp_span span)
 
 void ast_expr_each_child(const ast_expr *e, void (*fn)(const ast_expr *child, void *ctx), void *ctx)
 {
-    const ast_expr *children[3] = {NULL, NULL, NULL};
+    const ast_expr *children[3] = { NULL, NULL, NULL };
     const ptr_vec *more = NULL;
     switch (e->kind) {
     case EX_UNARY: children[0] = e->u.op.lhs; break;
-    case EX_BINARY: children[0] = e->u.op.lhs; children[1] = e->u.op.rhs; break;
+    case EX_BINARY:
+        children[0] = e->u.op.lhs;
+        children[1] = e->u.op.rhs;
+        break;
     case EX_IF:
         children[0] = e->u.cond.cond;
         children[1] = e->u.cond.then_expr;
         children[2] = e->u.cond.else_expr;
         break;
-    case EX_IN_LIST: children[0] = e->u.in.lhs; more = &e->u.in.items; break;
-    case EX_IN_SET: case EX_IN_PERIOD: children[0] = e->u.in.lhs; break;
+    case EX_IN_LIST:
+        children[0] = e->u.in.lhs;
+        more = &e->u.in.items;
+        break;
+    case EX_IN_SET:
+    case EX_IN_PERIOD: children[0] = e->u.in.lhs; break;
     case EX_CALL: more = &e->u.call.args; break;
     default: break;
     }
@@ -199,10 +206,10 @@ static bool path_within(const char *file, const char *dir)
  * found by looking, without running git; or the spec's own folder outside git. */
 static char *project_root(arena *mem, const char *main)
 {
-    char *folder = xstrdup(main);     /* the spec's folder */
+    char *folder = xstrdup(main); /* the spec's folder */
     char *slash = strrchr(folder, '/');
     if (slash) *(slash == folder ? slash + 1 : slash) = '\0';
-    char *d = xstrdup(folder);         /* the folder being looked at, walking up */
+    char *d = xstrdup(folder); /* the folder being looked at, walking up */
     char *probe = xmalloc(strlen(folder) + 8);
     const char *root = folder;
     for (;;) {
@@ -246,9 +253,9 @@ static char *resolve_relative(arena *mem, const char *importer, const char *path
 /* A file on the current import chain, and how far its declarations were visited. */
 typedef struct import_frame {
     ast_file *file;
-    const char *path;                /* as resolved from the import that brought it in */
-    uint32_t id;                     /* its canonical path's id in loader.canon */
-    size_t next;                     /* the next declaration to visit */
+    const char *path; /* as resolved from the import that brought it in */
+    uint32_t id;      /* its canonical path's id in loader.canon */
+    size_t next;      /* the next declaration to visit */
 } import_frame;
 
 /* Imports are followed depth first with an explicit stack (a chain of thousands of
@@ -256,12 +263,12 @@ typedef struct import_frame {
  * path, so a repeated file costs a table lookup, not a realpath per ancestor. */
 typedef struct loader {
     ast_spec *spec;
-    strtab canon;                    /* canonical paths of the files met, by id */
-    bool *on_chain;                  /* by id: the file is on the stack (a cycle if met) */
+    strtab canon;   /* canonical paths of the files met, by id */
+    bool *on_chain; /* by id: the file is on the stack (a cycle if met) */
     size_t on_chain_cap;
     import_frame *stack;
     size_t depth, stack_cap;
-    ast_read_fn read;                /* NULL: files are read from disk */
+    ast_read_fn read; /* NULL: files are read from disk */
     void *read_ctx;
 } loader;
 
@@ -314,19 +321,20 @@ static void enter_file(loader *ld, const char *path, kp_span import_span, uint32
         for (size_t k = 0; ld->on_chain[id] && k < ld->depth; k++)
             if (ld->stack[k].id == id) report_cycle(ld, k, path, import_span);
         free(canon);
-        return;                      /* a cycle, reported; or a diamond, already loaded */
+        return; /* a cycle, reported; or a diamond, already loaded */
     } else if (!ast_spec_may_read(spec, canon)) {
-        diagnostic *d = diag_report(diags, DIAG_ERROR, import_span, "import-outside",
-                                    "cannot import '%s': it is outside the project root %s",
-                                    path, spec->root);
-        diag_hint(diags, d, "keep imported files inside the project, or allow their folder with "
-                            "--allow-read DIR (docs/security.md)");
+        diagnostic *d =
+            diag_report(diags, DIAG_ERROR, import_span, "import-outside",
+                        "cannot import '%s': it is outside the project root %s", path, spec->root);
+        diag_hint(diags, d,
+                  "keep imported files inside the project, or allow their folder with "
+                  "--allow-read DIR (docs/security.md)");
         free(canon);
         return;
     } else if (ld->depth >= AST_MAX_IMPORT_DEPTH) {
         diagnostic *d = diag_report(diags, DIAG_ERROR, import_span, "import-depth",
-                                    "cannot import '%s': imports are nested more than %d files deep",
-                                    path, AST_MAX_IMPORT_DEPTH);
+                                    "cannot import '%s': imports are nested more than %d files deep", path,
+                                    AST_MAX_IMPORT_DEPTH);
         diag_hint(diags, d, "import the files of a long chain from one file instead of each from the next");
         free(canon);
         return;
@@ -342,10 +350,9 @@ static void enter_file(loader *ld, const char *path, kp_span import_span, uint32
     }
     if (file == DIAG_NO_FILE) {
         if (!is_main)
-            diag_report(diags, DIAG_ERROR, import_span, "import-missing", "cannot import '%s': %s",
-                        path, why);
-        else
-            diag_report(diags, DIAG_ERROR, import_span, "io", "cannot read '%s': %s", path, why);
+            diag_report(diags, DIAG_ERROR, import_span, "import-missing", "cannot import '%s': %s", path,
+                        why);
+        else diag_report(diags, DIAG_ERROR, import_span, "io", "cannot read '%s': %s", path, why);
         return;
     }
     ast_file *parsed = ast_parse_file(&spec->mem, diags, file);
@@ -420,7 +427,7 @@ ast_spec *ast_load_spec_file(diag_sink *diags, uint32_t file)
 void ast_spec_attach(ast_spec *spec, const void *key, void *value, void (*release)(void *value))
 {
     ast_attachment *a = arena_alloc(&spec->mem, sizeof *a);
-    *a = (ast_attachment){key, value, release};
+    *a = (ast_attachment){ key, value, release };
     ptr_vec_push(&spec->mem, &spec->attached, a);
 }
 
@@ -447,21 +454,21 @@ void ast_free_spec(ast_spec *spec)
 ast_prec ast_precedence(const ast_expr *e)
 {
     switch (e->kind) {
-    case EX_IF:
-        return AST_PREC_IF;
-    case EX_UNARY:
-        return e->u.op.op == OP_NOT ? AST_PREC_NOT : AST_PREC_NEG;
+    case EX_IF: return AST_PREC_IF;
+    case EX_UNARY: return e->u.op.op == OP_NOT ? AST_PREC_NOT : AST_PREC_NEG;
     case EX_BINARY:
         switch (e->u.op.op) {
         case OP_OR: return AST_PREC_OR;
         case OP_AND: return AST_PREC_AND;
-        case OP_ADD: case OP_SUB: return AST_PREC_ADD;
-        case OP_MUL: case OP_DIV: return AST_PREC_MUL;
+        case OP_ADD:
+        case OP_SUB: return AST_PREC_ADD;
+        case OP_MUL:
+        case OP_DIV: return AST_PREC_MUL;
         default: return AST_PREC_CMP;
         }
-    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
-        return AST_PREC_CMP;
-    default:
-        return AST_PREC_ATOM;
+    case EX_IN_LIST:
+    case EX_IN_SET:
+    case EX_IN_PERIOD: return AST_PREC_CMP;
+    default: return AST_PREC_ATOM;
     }
 }

@@ -29,7 +29,8 @@ ast_dim chk_unit_dim(ast_unit unit)
     switch (unit) {
     case UNIT_COUNT: return DIM_COUNT;
     case UNIT_MONEY: return DIM_MONEY;
-    case UNIT_PERCENT: case UNIT_RATIO: return DIM_RATIO;
+    case UNIT_PERCENT:
+    case UNIT_RATIO: return DIM_RATIO;
     case UNIT_DAYS: return DIM_DAYS;
     case UNIT_POINTS: return DIM_POINTS;
     case UNIT_NUMBER: break;
@@ -39,7 +40,7 @@ ast_dim chk_unit_dim(ast_unit unit)
 
 const char *chk_dim_name(ast_dim dim)
 {
-    static const char *const names[] = {"number", "count", "money", "ratio", "days", "points"};
+    static const char *const names[] = { "number", "count", "money", "ratio", "days", "points" };
     return (unsigned)dim < sizeof names / sizeof names[0] ? names[dim] : "?";
 }
 
@@ -111,7 +112,7 @@ const char *chk_snippet(chk_ctx *c, kp_span span)
     for (uint32_t i = span.start; i < end; i++) {
         unsigned char ch = (unsigned char)f->text[i];
         if (ch == ' ' || ch == '\n' || ch == '\t' || ch == '\r') {
-            space = true;                /* runs of white space read as one space */
+            space = true; /* runs of white space read as one space */
             continue;
         }
         if (space) {
@@ -121,7 +122,7 @@ const char *chk_snippet(chk_ctx *c, kp_span span)
         }
         if ((ch & 0xC0) != 0x80) {
             if (chars == MAX_CHARS) {
-                memcpy(out + n, "\xE2\x80\xA6", 3);   /* … */
+                memcpy(out + n, "\xE2\x80\xA6", 3); /* … */
                 n += 3;
                 break;
             }
@@ -156,7 +157,7 @@ void chk_hint_closest(chk_ctx *c, diagnostic *d, const char *name, const ptr_vec
 /* FNV-1a over the bytes of a name. */
 static uint64_t hash_name(const char *s)
 {
-    uint64_t h = 1469598103934665603u;       /* FNV-1a */
+    uint64_t h = 1469598103934665603u; /* FNV-1a */
     for (; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211u;
@@ -229,7 +230,7 @@ void chk_add_edge(chk_ctx *c, const chk_scope *s, const chk_entry *target, kp_sp
 {
     if (s->owner_node < 0 || target->node < 0) return;
     chk_node *to = &c->nodes[target->node];
-    if (to->last_from == s->owner_node) return;   /* one edge per pair is enough */
+    if (to->last_from == s->owner_node) return; /* one edge per pair is enough */
     to->last_from = s->owner_node;
     chk_edge *e = arena_alloc(c->mem, sizeof *e);
     e->to = target->node;
@@ -248,8 +249,7 @@ static void report_cycle(chk_ctx *c, const int *stack, int from, int top, const 
         strcat(path, " -> ");
     }
     strcat(path, c->nodes[e->to].decl->name);
-    diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->at, "cycle",
-                                "circular definition: %s", path);
+    diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->at, "cycle", "circular definition: %s", path);
     diag_hint(c->diags, d, "an indicator or set cannot depend on itself, directly or through others");
 }
 
@@ -299,19 +299,17 @@ static void report_duplicate(chk_ctx *c, ast_decl *d, ast_decl *first)
 {
     diagnostic *r;
     if (d->kind == DECL_STAFF && first->kind == DECL_STAFF) {
-        r = diag_report(c->diags, DIAG_ERROR, d->keyword_span, "duplicate-name",
-                        "a second staff roster");
+        r = diag_report(c->diags, DIAG_ERROR, d->keyword_span, "duplicate-name", "a second staff roster");
         diag_note(c->diags, r, first->keyword_span, "the first roster is here");
         diag_hint(c->diags, r, "a spec has exactly one staff roster");
         return;
     }
     if (d->kind == first->kind)
-        r = diag_report(c->diags, DIAG_ERROR, d->name_span, "duplicate-name",
-                        "duplicate %s '%s'", chk_kind_word(d->kind), d->name);
+        r = diag_report(c->diags, DIAG_ERROR, d->name_span, "duplicate-name", "duplicate %s '%s'",
+                        chk_kind_word(d->kind), d->name);
     else
-        r = diag_report(c->diags, DIAG_ERROR, d->name_span, "duplicate-name",
-                        "%s '%s' reuses the name of %s", chk_kind_word(d->kind), d->name,
-                        chk_kind_phrase(first->kind));
+        r = diag_report(c->diags, DIAG_ERROR, d->name_span, "duplicate-name", "%s '%s' reuses the name of %s",
+                        chk_kind_word(d->kind), d->name, chk_kind_phrase(first->kind));
     diag_note(c->diags, r, first->name_span, "first defined here");
     if (d->name_span.file != first->name_span.file)
         diag_hint(c->diags, r, "names are global across a spec and its imports");
@@ -346,7 +344,8 @@ static void collect(chk_ctx *c)
             c->nodes[my_node].last_from = -1;
         }
         switch (d->kind) {
-        case DECL_PERIOD: case DECL_CURRENCY: {
+        case DECL_PERIOD:
+        case DECL_CURRENCY: {
             ast_decl **seen = d->kind == DECL_PERIOD ? &period : &currency;
             const char *word = d->kind == DECL_PERIOD ? "period" : "currency";
             if (*seen) {
@@ -360,7 +359,9 @@ static void collect(chk_ctx *c)
             continue;
         }
         case DECL_SOURCE: ptr_vec_push(c->mem, &m->sources, d); break;
-        case DECL_STAFF: if (!m->roster) m->roster = d; break;
+        case DECL_STAFF:
+            if (!m->roster) m->roster = d;
+            break;
         case DECL_INDICATOR:
             ptr_vec_push(c->mem, &m->indicators, d);
             ptr_vec_push(c->mem, &c->cand_indicators, (void *)d->name);
@@ -421,18 +422,17 @@ static void collect(chk_ctx *c)
 static void check_export_clauses(chk_ctx *c, ast_decl *d)
 {
     if (d->u.source.encoding && !tc_encoding_known(d->u.source.encoding)) {
-        diagnostic *r = diag_report(c->diags, DIAG_ERROR, d->u.source.encoding_span,
-                                    "unknown-encoding", "unknown encoding \"%s\"",
-                                    d->u.source.encoding);
-        static const char *const common[] = {"GBK", "GB18030", "UTF-16", "UTF-16LE",
-                                             "UTF-16BE", "BIG5", "UTF-8"};
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, d->u.source.encoding_span, "unknown-encoding",
+                                    "unknown encoding \"%s\"", d->u.source.encoding);
+        static const char *const common[] = { "GBK",      "GB18030", "UTF-16", "UTF-16LE",
+                                              "UTF-16BE", "BIG5",    "UTF-8" };
         const char *near = diag_closest(d->u.source.encoding, common, 7);
-        if (near)
-            diag_hint(c->diags, r, "did you mean \"%s\"?", near);
+        if (near) diag_hint(c->diags, r, "did you mean \"%s\"?", near);
         else
-            diag_hint(c->diags, r, "write an encoding iconv knows: \"GBK\", \"GB18030\", "
-                                   "\"UTF-16\", \"UTF-16LE\", \"UTF-16BE\", \"BIG5\"; "
-                                   "`iconv -l` lists them all");
+            diag_hint(c->diags, r,
+                      "write an encoding iconv knows: \"GBK\", \"GB18030\", "
+                      "\"UTF-16\", \"UTF-16LE\", \"UTF-16BE\", \"BIG5\"; "
+                      "`iconv -l` lists them all");
     }
     ast_column *cols = d->u.source.columns;
     for (int i = 0; i < d->u.source.column_count; i++) {
@@ -445,10 +445,11 @@ static void check_export_clauses(chk_ctx *c, ast_decl *d)
             if (!col->header && !cols[j].header) continue;
             const char *name = ast_column_header(col);
             if (strcmp(ast_column_header(&cols[j]), name) != 0) continue;
-            diagnostic *r = diag_report(c->diags, DIAG_ERROR,
-                                        col->header ? col->header_span : col->name_span,
-                                        "bad-header", "columns '%s' and '%s' both read the "
-                                        "header name \"%s\"", cols[j].name, col->name, name);
+            diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->header ? col->header_span : col->name_span,
+                                        "bad-header",
+                                        "columns '%s' and '%s' both read the "
+                                        "header name \"%s\"",
+                                        cols[j].name, col->name, name);
             diag_note(c->diags, r, cols[j].header ? cols[j].header_span : cols[j].name_span,
                       "'%s' reads it here", cols[j].name);
             break;
@@ -460,26 +461,30 @@ static void check_export_clauses(chk_ctx *c, ast_decl *d)
             if (t == COLTYPE_TEXT || t == COLTYPE_BOOL) {
                 diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->format_span, "bad-format",
                                             "a %s column takes no format", ast_coltype_name(t));
-                diag_hint(c->diags, r, t == COLTYPE_BOOL
-                              ? "a bool column names its words: true \"是\" false \"否\""
-                              : "formats are for date, int, number and money columns");
+                diag_hint(c->diags, r,
+                          t == COLTYPE_BOOL ? "a bool column names its words: true \"是\" false \"否\""
+                                            : "formats are for date, int, number and money columns");
             } else if (t == COLTYPE_DATE ? !cfmt_compile_date(col->format, &f, why, sizeof why)
                                          : !cfmt_compile_number(col->format, &f, why, sizeof why)) {
                 diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->format_span, "bad-format",
-                                            "bad %s format \"%s\": %s",
-                                            t == COLTYPE_DATE ? "date" : "number", col->format, why);
-                diag_hint(c->diags, r, t == COLTYPE_DATE
+                                            "bad %s format \"%s\": %s", t == COLTYPE_DATE ? "date" : "number",
+                                            col->format, why);
+                diag_hint(c->diags, r,
+                          t == COLTYPE_DATE
                               ? "a date format is like \"YYYY/MM/DD\", \"YYYY.M.D\", "
                                 "\"YYYYMMDD\" or \"YYYY年M月D日\""
                               : "a number format is like \"¥#,##0.00\", \"#,##0.0#元\" or \"#,##0\"");
-            } else if (t != COLTYPE_DATE && f.max_places > (t == COLTYPE_INT ? 0 : t == COLTYPE_MONEY ? 2 : 18)) {
+            } else if (t != COLTYPE_DATE && f.max_places > (t == COLTYPE_INT     ? 0
+                                                            : t == COLTYPE_MONEY ? 2
+                                                                                 : 18)) {
                 diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->format_span, "bad-format",
-                                            "format \"%s\" has %d decimal place%s, but %s %s",
-                                            col->format, f.max_places, f.max_places == 1 ? "" : "s",
+                                            "format \"%s\" has %d decimal place%s, but %s %s", col->format,
+                                            f.max_places, f.max_places == 1 ? "" : "s",
                                             t == COLTYPE_INT ? "an int column" : "a money column",
                                             t == COLTYPE_INT ? "has none" : "keeps 2");
-                diag_hint(c->diags, r, t == COLTYPE_INT ? "declare the column as number, or drop the places"
-                                                        : "sub-cent amounts belong in a number column");
+                diag_hint(c->diags, r,
+                          t == COLTYPE_INT ? "declare the column as number, or drop the places"
+                                           : "sub-cent amounts belong in a number column");
             }
         }
         if (col->true_word) {
@@ -487,8 +492,8 @@ static void check_export_clauses(chk_ctx *c, ast_decl *d)
             char why[256];
             if (col->type != COLTYPE_BOOL) {
                 diag_report(c->diags, DIAG_ERROR, col->bool_words_span, "bad-format",
-                            "only a bool column takes true and false words; '%s' is %s",
-                            col->name, ast_coltype_name(col->type));
+                            "only a bool column takes true and false words; '%s' is %s", col->name,
+                            ast_coltype_name(col->type));
             } else if (!cfmt_compile_bool(col->true_word, col->false_word, &f, why, sizeof why)) {
                 diag_report(c->diags, DIAG_ERROR, col->bool_words_span, "bad-format",
                             "bad bool words for column '%s': %s", col->name, why);
@@ -502,17 +507,19 @@ static void check_export_clauses(chk_ctx *c, ast_decl *d)
 static void check_end_convention(chk_ctx *c, const ast_decl *d, const ast_column *col)
 {
     if (d->kind != DECL_STAFF || strcmp(col->name, "end")) {
-        diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->convention_span, "clause-place",
-                                    "'convention' belongs to the roster's 'end' column, not to '%s'",
-                                    d->kind == DECL_STAFF ? col->name : arena_printf(c->mem, "%s.%s", d->name, col->name));
+        diagnostic *r = diag_report(
+            c->diags, DIAG_ERROR, col->convention_span, "clause-place",
+            "'convention' belongs to the roster's 'end' column, not to '%s'",
+            d->kind == DECL_STAFF ? col->name : arena_printf(c->mem, "%s.%s", d->name, col->name));
         diag_hint(c->diags, r, "write it after the roster's end date: end  date  convention \"last_day\"");
         return;
     }
     if (strcmp(col->convention, "last_day") && strcmp(col->convention, "day_after")) {
         diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->convention_span, "clause-value",
                                     "unknown end convention \"%s\"", col->convention);
-        diag_hint(c->diags, r, "write \"last_day\" when 'end' is the last day employed (HR exports "
-                               "usually), \"day_after\" when it is the first day no longer employed");
+        diag_hint(c->diags, r,
+                  "write \"last_day\" when 'end' is the last day employed (HR exports "
+                  "usually), \"day_after\" when it is the first day no longer employed");
     }
 }
 
@@ -531,29 +538,28 @@ static void check_columns(chk_ctx *c, ast_decl *d)
         if (col->convention) check_end_convention(c, d, col);
         int j = name_set_add(&names, col->name, i);
         if (j >= 0) {
-            diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->name_span, "duplicate-column",
-                                        "duplicate column '%s' in %s", col->name,
-                                        roster ? "the staff roster"
-                                               : arena_printf(c->mem, "source '%s'", d->name));
+            diagnostic *r = diag_report(
+                c->diags, DIAG_ERROR, col->name_span, "duplicate-column", "duplicate column '%s' in %s",
+                col->name, roster ? "the staff roster" : arena_printf(c->mem, "source '%s'", d->name));
             diag_note(c->diags, r, cols[j].name_span, "first declared here");
         }
         if (roster && (col->is_time || col->is_staff)) {
             bool t = col->is_time;
-            diagnostic *r = diag_report(c->diags, DIAG_ERROR, t ? col->time_span : col->staff_span,
-                                        "column-flag", "the staff roster takes no '%s' column",
-                                        t ? "time" : "staff");
-            diag_hint(c->diags, r, t ? "employment dates go in columns named 'start' and 'end'"
-                                     : "the roster's 'id' column identifies the staff");
+            diagnostic *r =
+                diag_report(c->diags, DIAG_ERROR, t ? col->time_span : col->staff_span, "column-flag",
+                            "the staff roster takes no '%s' column", t ? "time" : "staff");
+            diag_hint(c->diags, r,
+                      t ? "employment dates go in columns named 'start' and 'end'"
+                        : "the roster's 'id' column identifies the staff");
             continue;
         }
         if (col->is_time) {
             if (time_col >= 0) {
                 diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->time_span, "column-flag",
-                                            "source '%s' has a second time column '%s'",
-                                            d->name, col->name);
-                diag_note(c->diags, r, cols[time_col].time_span, "the first is '%s'",
-                          cols[time_col].name);
-                diag_hint(c->diags, r, "one column places each row in a period; filter on the others with 'where'");
+                                            "source '%s' has a second time column '%s'", d->name, col->name);
+                diag_note(c->diags, r, cols[time_col].time_span, "the first is '%s'", cols[time_col].name);
+                diag_hint(c->diags, r,
+                          "one column places each row in a period; filter on the others with 'where'");
             } else {
                 time_col = i;
             }
@@ -565,26 +571,28 @@ static void check_columns(chk_ctx *c, ast_decl *d)
         if (col->is_staff) {
             if (staff_col >= 0) {
                 diagnostic *r = diag_report(c->diags, DIAG_ERROR, col->staff_span, "column-flag",
-                                            "source '%s' has a second staff column '%s'",
-                                            d->name, col->name);
-                diag_note(c->diags, r, cols[staff_col].staff_span, "the first is '%s'",
-                          cols[staff_col].name);
+                                            "source '%s' has a second staff column '%s'", d->name, col->name);
+                diag_note(c->diags, r, cols[staff_col].staff_span, "the first is '%s'", cols[staff_col].name);
                 diag_hint(c->diags, r, "one column credits each row to a staff member");
             } else {
                 staff_col = i;
             }
             if (col->type != COLTYPE_TEXT && col->type != COLTYPE_INT)
                 diag_report(c->diags, DIAG_ERROR, col->type_span, "column-flag",
-                            "staff column '%s' holds staff ids, so it is text or int, not %s",
-                            col->name, ast_coltype_name(col->type));
+                            "staff column '%s' holds staff ids, so it is text or int, not %s", col->name,
+                            ast_coltype_name(col->type));
         }
     }
     if (!roster) return;
-    static const struct { const char *name; bool required; const char *why; } known[] = {
-        {"id", true, "the staff id that the sources' staff columns hold"},
-        {"role", true, "the name of the role each member is scored in"},
-        {"start", false, NULL},
-        {"end", false, NULL},
+    static const struct {
+        const char *name;
+        bool required;
+        const char *why;
+    } known[] = {
+        { "id", true, "the staff id that the sources' staff columns hold" },
+        { "role", true, "the name of the role each member is scored in" },
+        { "start", false, NULL },
+        { "end", false, NULL },
     };
     for (size_t k = 0; k < sizeof known / sizeof known[0]; k++) {
         int i = chk_find_column(d, known[k].name);
@@ -596,13 +604,15 @@ static void check_columns(chk_ctx *c, ast_decl *d)
             continue;
         }
         ast_coltype t = cols[i].type;
-        bool ok = k == 0 ? (t == COLTYPE_TEXT || t == COLTYPE_INT)
-                : k == 1 ? t == COLTYPE_TEXT
-                         : t == COLTYPE_DATE;
+        bool ok = k == 0   ? (t == COLTYPE_TEXT || t == COLTYPE_INT)
+                  : k == 1 ? t == COLTYPE_TEXT
+                           : t == COLTYPE_DATE;
         if (!ok)
             diag_report(c->diags, DIAG_ERROR, cols[i].type_span, "roster",
                         "the roster's '%s' column must be %s, not %s", known[k].name,
-                        k == 0 ? "text or int" : k == 1 ? "text" : "a date",
+                        k == 0   ? "text or int"
+                        : k == 1 ? "text"
+                                 : "a date",
                         ast_coltype_name(t));
     }
 }
@@ -617,24 +627,26 @@ static void check_key(chk_ctx *c, ast_decl *d)
     for (int k = 0; k < d->u.source.key_line_count; k++) {
         const ast_key_line *kl = &d->u.source.key_lines[k];
         if (d->kind == DECL_STAFF) {
-            diagnostic *r = diag_report(c->diags, DIAG_ERROR, kl->span, "key",
-                                        "the staff roster takes no key");
-            diag_hint(c->diags, r, "the roster's 'id' identifies each member, and an id that appears twice is already an error");
+            diagnostic *r =
+                diag_report(c->diags, DIAG_ERROR, kl->span, "key", "the staff roster takes no key");
+            diag_hint(
+                c->diags, r,
+                "the roster's 'id' identifies each member, and an id that appears twice is already an error");
             continue;
         }
         if (k > 0) {
-            diagnostic *r = diag_report(c->diags, DIAG_ERROR, kl->span, "key",
-                                        "source '%s' has a second key", d->name);
+            diagnostic *r =
+                diag_report(c->diags, DIAG_ERROR, kl->span, "key", "source '%s' has a second key", d->name);
             diag_note(c->diags, r, d->u.source.key_lines[0].span, "the first is here");
             diag_hint(c->diags, r, "a key of several columns is one line: key (order_id, line_no)");
         }
         for (int j = 0; j < kl->count; j++) {
             const char *name = kl->columns[j];
             if (chk_find_column(d, name) < 0) {
-                diagnostic *r = diag_report(c->diags, DIAG_ERROR, kl->column_spans[j], "key",
-                                            "the key names '%s', which is not a column of source '%s'",
-                                            name, d->name);
-                ptr_vec cands = {0};
+                diagnostic *r =
+                    diag_report(c->diags, DIAG_ERROR, kl->column_spans[j], "key",
+                                "the key names '%s', which is not a column of source '%s'", name, d->name);
+                ptr_vec cands = { 0 };
                 for (int m = 0; m < n; m++) ptr_vec_push(c->mem, &cands, (void *)cols[m].name);
                 chk_hint_closest(c, r, name, &cands);
                 continue;
@@ -668,7 +680,7 @@ static const char *unit_suggestion(ast_dim d)
 /* An indicator's formula: a number whose unit fits the declared one. */
 static void check_indicator(chk_ctx *c, ast_decl *d, int node)
 {
-    chk_scope s = {0};
+    chk_scope s = { 0 };
     s.kind = SCOPE_FORMULA;
     s.owner = d;
     s.owner_node = node;
@@ -682,20 +694,21 @@ static void check_indicator(chk_ctx *c, ast_decl *d, int node)
     if (e->type != TYPE_NUM) {
         diag_report(c->diags, DIAG_ERROR, e->span, "type-mismatch",
                     "indicator '%s' must be a number, but its formula is %s", d->name,
-                    e->type == TYPE_BOOL ? "a condition (true/false)"
-                    : e->type == TYPE_DATE ? "a date" : "text");
+                    e->type == TYPE_BOOL   ? "a condition (true/false)"
+                    : e->type == TYPE_DATE ? "a date"
+                                           : "text");
         return;
     }
     chk_dims dims = chk_dims_of(c, e);
     if (dims & CHK_DIM(declared)) {
-        e->dim = declared;      /* of the units the formula may have, the declared one */
+        e->dim = declared; /* of the units the formula may have, the declared one */
         return;
     }
     if (dims & CHK_DIM(DIM_NUMBER)) return;
     const char *how = "";
     if (e->kind == EX_BINARY && e->u.op.op >= OP_ADD && e->u.op.op <= OP_DIV)
-        how = arena_printf(c->mem, " (%s %s %s)", chk_dim_name(e->u.op.lhs->dim),
-                           ast_op_text(e->u.op.op), chk_dim_name(e->u.op.rhs->dim));
+        how = arena_printf(c->mem, " (%s %s %s)", chk_dim_name(e->u.op.lhs->dim), ast_op_text(e->u.op.op),
+                           chk_dim_name(e->u.op.rhs->dim));
     diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
                                 "indicator '%s' is declared %s but its formula is %s%s", d->name,
                                 ast_unit_name(d->u.indicator.unit), chk_dim_phrase(e->dim), how);
@@ -708,7 +721,7 @@ static void check_indicator(chk_ctx *c, ast_decl *d, int node)
 /* A set: SRC.COL, then its where (row scope) and having (group scope) over SRC. */
 static void check_set(chk_ctx *c, ast_decl *d, int node)
 {
-    chk_scope s = {0};
+    chk_scope s = { 0 };
     s.kind = SCOPE_ROW;
     s.owner = d;
     s.owner_node = node;
@@ -717,8 +730,8 @@ static void check_set(chk_ctx *c, ast_decl *d, int node)
     d->dim = DIM_COUNT;
     ast_expr *col = d->u.set.column;
     /* SRC.COL; staff.COL and period.start are members too, but not a source's column */
-    bool member = col->kind == EX_MEMBER && strcmp(col->u.member.base, "staff") &&
-                  strcmp(col->u.member.base, "period");
+    bool member =
+        col->kind == EX_MEMBER && strcmp(col->u.member.base, "staff") && strcmp(col->u.member.base, "period");
     if (member) chk_expr(c, &s, col);
     ast_decl *src = s.bound;
     if (!member || (col->type != TYPE_ERROR && col->ref_kind != REF_COLUMN)) {
@@ -792,15 +805,15 @@ static const char *bonus_example(chk_ctx *c, const ast_expr *e)
     const char *money = NULL;
     for (int i = 0; roster && i < roster->u.source.column_count && !money; i++)
         if (roster->u.source.columns[i].type == COLTYPE_MONEY) money = roster->u.source.columns[i].name;
-    bool simple = e->kind == EX_NAME || e->kind == EX_NUMBER || e->kind == EX_PERCENT ||
-                  e->kind == EX_CALL;
+    bool simple = e->kind == EX_NAME || e->kind == EX_NUMBER || e->kind == EX_PERCENT || e->kind == EX_CALL;
     const char *text = chk_snippet(c, e->span);
     if (money && e->type == TYPE_NUM && e->dim == DIM_POINTS)
         return arena_printf(c->mem, "e.g. 'bonus staff.%s * score / 100' checks (the score grades the money)",
                             money);
     if (money && e->type == TYPE_NUM && e->dim != DIM_DAYS)
-        return arena_printf(c->mem, simple ? "e.g. 'bonus staff.%s * %s' checks"
-                                           : "e.g. 'bonus staff.%s * (%s)' checks", money, text);
+        return arena_printf(
+            c->mem, simple ? "e.g. 'bonus staff.%s * %s' checks" : "e.g. 'bonus staff.%s * (%s)' checks",
+            money, text);
     return "e.g. 'bonus staff.base_bonus * (1 + adjust(score)) * employed' checks, with a money column base_bonus in the roster";
 }
 
@@ -809,29 +822,36 @@ static const char *bonus_example(chk_ctx *c, const ast_expr *e)
  * takes a part of it. */
 static void check_pool(chk_ctx *c, ast_decl *pool)
 {
-    chk_scope s = {0};
+    chk_scope s = { 0 };
     s.kind = SCOPE_ROLE;
     s.owner_node = -1;
     ast_expr *e = pool->u.pool.amount;
     chk_expr(c, &s, e);
     if (e->type == TYPE_ERROR) return;
     if (e->type != TYPE_NUM || !chk_dims_fit(chk_dims_of(c, e), DIM_MONEY)) {
-        diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
-                                    "the amount of pool '%s' must be money, but '%s' is %s", pool->name,
-                                    chk_snippet(c, e->span), e->type == TYPE_NUM ? chk_dim_name(e->dim) : "not a number");
-        diag_hint(c->diags, r, "e.g. 'pool %s = 150_000', or a share of a team-wide money indicator: "
-                  "'pool %s = team_revenue * 3%%'", pool->name, pool->name);
+        diagnostic *r =
+            diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
+                        "the amount of pool '%s' must be money, but '%s' is %s", pool->name,
+                        chk_snippet(c, e->span), e->type == TYPE_NUM ? chk_dim_name(e->dim) : "not a number");
+        diag_hint(c->diags, r,
+                  "e.g. 'pool %s = 150_000', or a share of a team-wide money indicator: "
+                  "'pool %s = team_revenue * 3%%'",
+                  pool->name, pool->name);
     } else if (e->per_staff) {
         diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "grain",
                                     "the amount of pool '%s' differs per staff member: '%s' is per staff",
                                     pool->name, chk_snippet(c, e->span));
-        diag_hint(c->diags, r, "a pool is one amount that its members share; use a team-wide indicator (without "
-                  "'per staff'), e.g. 'pool %s = team_revenue * 3%%'", pool->name);
+        diag_hint(c->diags, r,
+                  "a pool is one amount that its members share; use a team-wide indicator (without "
+                  "'per staff'), e.g. 'pool %s = team_revenue * 3%%'",
+                  pool->name);
     }
     if (pool->u.pool.roles.len == 0) {
-        diagnostic *r = diag_report(c->diags, DIAG_WARNING, pool->name_span, "unused-pool",
-                                    "pool '%s' is not shared by any role: nobody is paid from it", pool->name);
-        diag_hint(c->diags, r, "give a role the line 'bonus pool %s share score * staff.base_bonus', or remove the pool",
+        diagnostic *r =
+            diag_report(c->diags, DIAG_WARNING, pool->name_span, "unused-pool",
+                        "pool '%s' is not shared by any role: nobody is paid from it", pool->name);
+        diag_hint(c->diags, r,
+                  "give a role the line 'bonus pool %s share score * staff.base_bonus', or remove the pool",
                   pool->name);
     }
 }
@@ -842,9 +862,10 @@ static void check_pool_bonus(chk_ctx *c, chk_scope *s, ast_decl *role, ast_role_
 {
     chk_entry *en = chk_lookup(c, it->pool);
     if (!en) {
-        diagnostic *r = diag_report(c->diags, DIAG_ERROR, it->pool_span, "undefined-name",
-                                    "unknown pool '%s'", it->pool);
-        const char *near = chk_closest(c, it->pool, (const char *const *)c->cand_pools.items, c->cand_pools.len);
+        diagnostic *r =
+            diag_report(c->diags, DIAG_ERROR, it->pool_span, "undefined-name", "unknown pool '%s'", it->pool);
+        const char *near =
+            chk_closest(c, it->pool, (const char *const *)c->cand_pools.items, c->cand_pools.len);
         if (near) diag_hint(c->diags, r, "did you mean '%s'?", near);
         else diag_hint(c->diags, r, "declare it outside the role: pool %s = 150_000", it->pool);
     } else if (en->decl->kind != DECL_POOL) {
@@ -861,10 +882,11 @@ static void check_pool_bonus(chk_ctx *c, chk_scope *s, ast_decl *role, ast_role_
         diagnostic *r = diag_report(c->diags, DIAG_ERROR, share->span, "type-mismatch",
                                     "the share of role '%s' in pool '%s' must be a number, but '%s' is not",
                                     role->name, it->pool, chk_snippet(c, share->span));
-        diag_hint(c->diags, r, "e.g. share score * staff.base_bonus: each member's part is in proportion to it");
+        diag_hint(c->diags, r,
+                  "e.g. share score * staff.base_bonus: each member's part is in proportion to it");
     }
-    ast_expr *bounds[2] = {it->cap, it->floor};
-    static const char *const words[2] = {"cap", "floor"};
+    ast_expr *bounds[2] = { it->cap, it->floor };
+    static const char *const words[2] = { "cap", "floor" };
     for (int b = 0; b < 2; b++) {
         ast_expr *e = bounds[b];
         if (!e) continue;
@@ -872,8 +894,8 @@ static void check_pool_bonus(chk_ctx *c, chk_scope *s, ast_decl *role, ast_role_
         if (e->type == TYPE_ERROR) continue;
         if (e->type != TYPE_NUM || !chk_dims_fit(chk_dims_of(c, e), DIM_MONEY)) {
             diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
-                                        "the %s of role '%s' in pool '%s' must be money, but '%s' is %s", words[b],
-                                        role->name, it->pool, chk_snippet(c, e->span),
+                                        "the %s of role '%s' in pool '%s' must be money, but '%s' is %s",
+                                        words[b], role->name, it->pool, chk_snippet(c, e->span),
                                         e->type == TYPE_NUM ? chk_dim_name(e->dim) : "not a number");
             diag_hint(c->diags, r, "e.g. '%s staff.base_bonus * 2' or '%s 20_000'", words[b], words[b]);
         }
@@ -891,13 +913,14 @@ static void check_role(chk_ctx *c, ast_decl *role)
     /* role-wide lines first: a kpi needs to know whether the role has a points scale */
     for (int i = 0; i < n; i++) {
         ast_role_item *it = &items[i];
-        ast_role_item **seen = it->kind == ROLE_POINTS ? &scale_item
-                             : it->kind == ROLE_BONUS ? &bonus
-                             : it->kind == ROLE_MISSING ? &missing
-                             : it->kind == ROLE_GRADES ? &grades : NULL;
+        ast_role_item **seen = it->kind == ROLE_POINTS    ? &scale_item
+                               : it->kind == ROLE_BONUS   ? &bonus
+                               : it->kind == ROLE_MISSING ? &missing
+                               : it->kind == ROLE_GRADES  ? &grades
+                                                          : NULL;
         if (!seen) continue;
         if (*seen) {
-            static const char *const what[] = {"kpi", "points", "gate", "bonus", "missing", "grades"};
+            static const char *const what[] = { "kpi", "points", "gate", "bonus", "missing", "grades" };
             diagnostic *r = diag_report(c->diags, DIAG_ERROR, it->span, "duplicate-item",
                                         "role '%s' has a second '%s' line", role->name, what[it->kind]);
             diag_note(c->diags, r, (*seen)->span, "the first is here");
@@ -912,19 +935,21 @@ static void check_role(chk_ctx *c, ast_decl *role)
                                         "unknown scale '%s'", it->scale);
             chk_hint_closest(c, r, it->scale, &c->cand_scales);
         } else if (en->decl->kind != DECL_SCALE) {
-            diag_report(c->diags, DIAG_ERROR, it->scale_span, "wrong-kind",
-                        "'%s' is %s, not a scale", it->scale, chk_kind_phrase(en->decl->kind));
+            diag_report(c->diags, DIAG_ERROR, it->scale_span, "wrong-kind", "'%s' is %s, not a scale",
+                        it->scale, chk_kind_phrase(en->decl->kind));
         } else {
             it->ref = en->decl;
             if (en->decl->dim == DIM_RATIO) {
                 diagnostic *r = diag_report(c->diags, DIAG_ERROR, it->scale_span, "unit-mismatch",
                                             "scale '%s' gives percentages, not points", it->scale);
-                diag_hint(c->diags, r, "a points scale maps each achievement to points, e.g. [100%%, 150%%) -> 100 .. 150");
+                diag_hint(
+                    c->diags, r,
+                    "a points scale maps each achievement to points, e.g. [100%%, 150%%) -> 100 .. 150");
             }
         }
     }
 
-    chk_scope base = {0};
+    chk_scope base = { 0 };
     base.kind = SCOPE_ROLE;
     base.owner_node = -1;
     base.role = role;
@@ -958,17 +983,23 @@ static void check_role(chk_ctx *c, ast_decl *role)
             /* a team-wide kpi hands every member the team's total (everyone far above
              * target): only right when the spec says the value is shared */
             if (!en->decl->u.indicator.per_staff && !it->shared) {
-                diagnostic *r = diag_report(c->diags, DIAG_WARNING, it->indicator_span, "team-kpi",
-                                            "kpi '%s' of role '%s' is a team-wide indicator: every member gets the team's value",
-                                            it->indicator, role->name);
-                diag_hint(c->diags, r, "add 'per staff' to indicator '%s' to score each member on their own figures, or write 'kpi %s shared weight …' if the team's value is meant",
-                          it->indicator, it->indicator);
+                diagnostic *r = diag_report(
+                    c->diags, DIAG_WARNING, it->indicator_span, "team-kpi",
+                    "kpi '%s' of role '%s' is a team-wide indicator: every member gets the team's value",
+                    it->indicator, role->name);
+                diag_hint(
+                    c->diags, r,
+                    "add 'per staff' to indicator '%s' to score each member on their own figures, or write 'kpi %s shared weight …' if the team's value is meant",
+                    it->indicator, it->indicator);
             } else if (en->decl->u.indicator.per_staff && it->shared) {
-                diagnostic *r = diag_report(c->diags, DIAG_WARNING, it->shared_span, "team-kpi",
-                                            "kpi '%s' is marked 'shared', but indicator '%s' is per staff: each member is scored on their own value",
-                                            it->indicator, it->indicator);
-                diag_hint(c->diags, r, "drop 'shared', or drop 'per staff' from indicator '%s' if the team's value is meant",
-                          it->indicator);
+                diagnostic *r = diag_report(
+                    c->diags, DIAG_WARNING, it->shared_span, "team-kpi",
+                    "kpi '%s' is marked 'shared', but indicator '%s' is per staff: each member is scored on their own value",
+                    it->indicator, it->indicator);
+                diag_hint(
+                    c->diags, r,
+                    "drop 'shared', or drop 'per staff' from indicator '%s' if the team's value is meant",
+                    it->indicator);
             }
         }
 
@@ -996,8 +1027,8 @@ static void check_role(chk_ctx *c, ast_decl *role)
             ast_expr *t = it->target;
             if (t->type != TYPE_ERROR && t->type != TYPE_NUM) {
                 diag_report(c->diags, DIAG_ERROR, t->span, "type-mismatch",
-                            "the target of kpi '%s' must be a number, but '%s' is not",
-                            it->indicator, chk_snippet(c, t->span));
+                            "the target of kpi '%s' must be a number, but '%s' is not", it->indicator,
+                            chk_snippet(c, t->span));
             } else if (t->type == TYPE_NUM && it->ref) {
                 ast_dim want = chk_unit_dim(it->ref->u.indicator.unit);
                 if (!chk_dims_fit(chk_dims_of(c, t), want)) {
@@ -1005,13 +1036,14 @@ static void check_role(chk_ctx *c, ast_decl *role)
                                                 "the target of kpi '%s' is %s, but '%s' is declared %s",
                                                 it->indicator, chk_dim_phrase(t->dim), it->indicator,
                                                 ast_unit_name(it->ref->u.indicator.unit));
-                    static const char *const examples[] = {"10", "1000", "25%", "2", "10", "3", "80"};
-                    diag_hint(c->diags, r, "a target has the unit of its indicator (a plain number adapts); e.g. 'target %s %s' checks",
-                              it->comparator == CMP_LE ? "<=" : ">=",
-                              examples[it->ref->u.indicator.unit]);
+                    static const char *const examples[] = { "10", "1000", "25%", "2", "10", "3", "80" };
+                    diag_hint(
+                        c->diags, r,
+                        "a target has the unit of its indicator (a plain number adapts); e.g. 'target %s %s' checks",
+                        it->comparator == CMP_LE ? "<=" : ">=", examples[it->ref->u.indicator.unit]);
                 } else if (it->ref->u.indicator.unit == UNIT_PERCENT) {
-                    chk_warn_percent_literals(c, &s, t, arena_printf(c->mem, "as the target of percent kpi '%s'",
-                                                                     it->indicator));
+                    chk_warn_percent_literals(
+                        c, &s, t, arena_printf(c->mem, "as the target of percent kpi '%s'", it->indicator));
                 }
             }
         }
@@ -1022,21 +1054,21 @@ static void check_role(chk_ctx *c, ast_decl *role)
             ast_expr *p = it->points;
             if (p->type != TYPE_ERROR && p->type != TYPE_NUM) {
                 diag_report(c->diags, DIAG_ERROR, p->span, "type-mismatch",
-                            "the points of kpi '%s' must be a number, but '%s' is not",
-                            it->indicator, chk_snippet(c, p->span));
+                            "the points of kpi '%s' must be a number, but '%s' is not", it->indicator,
+                            chk_snippet(c, p->span));
             } else if (p->type == TYPE_NUM &&
-                       !(chk_dims_of(c, p) & (CHK_DIM(DIM_NUMBER) | CHK_DIM(DIM_POINTS) |
-                                              CHK_DIM(DIM_RATIO)))) {
+                       !(chk_dims_of(c, p) &
+                         (CHK_DIM(DIM_NUMBER) | CHK_DIM(DIM_POINTS) | CHK_DIM(DIM_RATIO)))) {
                 diagnostic *r = diag_report(c->diags, DIAG_ERROR, p->span, "unit-mismatch",
-                                            "the points of kpi '%s' are %s, not points",
-                                            it->indicator, chk_dim_name(p->dim));
-                diag_hint(c->diags, r, "score the kpi from its achievement, e.g. points min(achievement * 100, 120)");
+                                            "the points of kpi '%s' are %s, not points", it->indicator,
+                                            chk_dim_name(p->dim));
+                diag_hint(c->diags, r,
+                          "score the kpi from its achievement, e.g. points min(achievement * 100, 120)");
             }
         }
         if (!it->has_target && !it->points) {
             diagnostic *r = diag_report(c->diags, DIAG_ERROR, it->span, "kpi-incomplete",
-                                        "kpi '%s' has neither a target nor its own points",
-                                        it->indicator);
+                                        "kpi '%s' has neither a target nor its own points", it->indicator);
             diag_hint(c->diags, r, "add 'target >= T' (higher is better) or 'target <= T' (lower is better)");
         } else if (!it->points && !scale_item) {
             diagnostic *r = diag_report(c->diags, DIAG_ERROR, it->span, "kpi-incomplete",
@@ -1071,11 +1103,12 @@ static void check_role(chk_ctx *c, ast_decl *role)
             chk_require_bool(c, e, "a gate");
         } else if (e->type != TYPE_NUM || !chk_dims_fit(chk_dims_of(c, e), DIM_MONEY)) {
             diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
-                                        "the bonus of role '%s' must be money, but '%s' is %s",
-                                        role->name, chk_snippet(c, e->span),
-                                        e->type == TYPE_NUM ? chk_dim_name(e->dim)
+                                        "the bonus of role '%s' must be money, but '%s' is %s", role->name,
+                                        chk_snippet(c, e->span),
+                                        e->type == TYPE_NUM    ? chk_dim_name(e->dim)
                                         : e->type == TYPE_BOOL ? "a condition"
-                                        : e->type == TYPE_DATE ? "a date" : "text");
+                                        : e->type == TYPE_DATE ? "a date"
+                                                               : "text");
             diag_hint(c->diags, r, "%s", bonus_example(c, e));
         }
     }
@@ -1083,8 +1116,7 @@ static void check_role(chk_ctx *c, ast_decl *role)
     /* the role's scale maps achievements, which are percentages (100% is on target) */
     if (scale_item && scale_item->ref && scale_item->ref->kind == DECL_SCALE) {
         bool applied = false;
-        for (int i = 0; i < n; i++)
-            applied |= items[i].kind == ROLE_KPI && !items[i].points;
+        for (int i = 0; i < n; i++) applied |= items[i].kind == ROLE_KPI && !items[i].points;
         if (applied)
             chk_warn_percent_scale(c, scale_item->ref,
                                    arena_printf(c->mem, "the achievements of role '%s'", role->name),
@@ -1099,19 +1131,18 @@ static void check_role(chk_ctx *c, ast_decl *role)
     }
     if (kpis < 2 || kpis > 4) {
         diagnostic *r = diag_report(c->diags, DIAG_WARNING, role->name_span, "kpi-count",
-                                    "role '%s' has %d kpi%s; a role should have 2 to 4",
-                                    role->name, kpis, kpis == 1 ? "" : "s");
+                                    "role '%s' has %d kpi%s; a role should have 2 to 4", role->name, kpis,
+                                    kpis == 1 ? "" : "s");
         (void)r;
     }
     chk_exact hundred;
     chk_exact_parse(c->mem, "100", true, &hundred);
     if (weights_known && chk_exact_cmp(sum, hundred) != 0) {
         diagnostic *r = diag_report(c->diags, DIAG_ERROR, role->name_span, "weights",
-                                    "the weights of role '%s' add up to %s%%, not 100%%",
-                                    role->name, chk_exact_format(c->mem, sum, 2));
+                                    "the weights of role '%s' add up to %s%%, not 100%%", role->name,
+                                    chk_exact_format(c->mem, sum, 2));
         diag_hint(c->diags, r, "the weights are %s", weight_terms(c, role));
-        if (plain_weights)
-            diag_hint(c->diags, r, "a weight without '%%' is a fraction: 0.4 is 40%%");
+        if (plain_weights) diag_hint(c->diags, r, "a weight without '%%' is a fraction: 0.4 is 40%%");
     }
 }
 
@@ -1132,8 +1163,7 @@ chk_model *chk_check(ast_spec *spec)
     if (!c.model->roster) {
         uint32_t file = spec->files.len ? ((ast_file *)spec->files.items[0])->file : DIAG_NO_FILE;
         kp_span start = { file, 0, 0 };
-        diagnostic *r = diag_report(c.diags, DIAG_ERROR, start, "roster",
-                                    "the spec has no staff roster");
+        diagnostic *r = diag_report(c.diags, DIAG_ERROR, start, "roster", "the spec has no staff roster");
         diag_hint(c.diags, r, "declare one: staff \"data/staff.csv\" { id text  role text }");
     }
     for (size_t i = 0; i < spec->decls.len; i++) {

@@ -219,7 +219,8 @@ static ast_type column_type(const ast_column *col, ast_dim *dim)
     *dim = DIM_NUMBER;
     switch (col->type) {
     case COLTYPE_TEXT: return TYPE_TEXT;
-    case COLTYPE_INT: case COLTYPE_NUMBER: return TYPE_NUM;
+    case COLTYPE_INT:
+    case COLTYPE_NUMBER: return TYPE_NUM;
     case COLTYPE_MONEY: *dim = DIM_MONEY; return TYPE_NUM;
     case COLTYPE_DATE: return TYPE_DATE;
     case COLTYPE_BOOL: return TYPE_BOOL;
@@ -255,8 +256,7 @@ static const char *owner_phrase(chk_ctx *c, const chk_scope *s)
 }
 
 /* Child scope for an aggregate's argument, where or having. */
-static chk_scope sub_scope(const chk_scope *s, chk_scope_kind kind, ast_decl *source,
-                           const char *clause)
+static chk_scope sub_scope(const chk_scope *s, chk_scope_kind kind, ast_decl *source, const char *clause)
 {
     chk_scope sub = *s;
     sub.kind = kind;
@@ -273,9 +273,9 @@ static chk_scope sub_scope(const chk_scope *s, chk_scope_kind kind, ast_decl *so
 void chk_require_bool(chk_ctx *c, ast_expr *e, const char *role)
 {
     if (e->type == TYPE_ERROR || e->type == TYPE_BOOL) return;
-    diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "type-mismatch",
-                                "%s must be true or false, but '%s' is %s", role,
-                                chk_snippet(c, e->span), what(e));
+    diagnostic *d =
+        diag_report(c->diags, DIAG_ERROR, e->span, "type-mismatch",
+                    "%s must be true or false, but '%s' is %s", role, chk_snippet(c, e->span), what(e));
     if (e->type == TYPE_NUM) diag_hint(c->diags, d, "compare it, e.g. %s > 0", chk_snippet(c, e->span));
 }
 
@@ -284,10 +284,11 @@ static bool require_num(chk_ctx *c, ast_expr *e, const char *role)
 {
     if (e->type == TYPE_ERROR) return false;
     if (e->type == TYPE_NUM) return true;
-    diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "type-mismatch",
-                                "%s needs a number, but '%s' is %s", role,
-                                chk_snippet(c, e->span), type_name(e->type));
-    if (e->type == TYPE_DATE) diag_hint(c->diags, d, "days(from, to) gives the number of days between two dates");
+    diagnostic *d =
+        diag_report(c->diags, DIAG_ERROR, e->span, "type-mismatch", "%s needs a number, but '%s' is %s", role,
+                    chk_snippet(c, e->span), type_name(e->type));
+    if (e->type == TYPE_DATE)
+        diag_hint(c->diags, d, "days(from, to) gives the number of days between two dates");
     return false;
 }
 
@@ -305,7 +306,8 @@ static bool is_bonus_name(const char *n)
 
 static bool is_grade_name(const char *n)
 {
-    return !strcmp(n, "grade") || !strcmp(n, "rank") || !strcmp(n, "percentile") || !strcmp(n, "grade_factor");
+    return !strcmp(n, "grade") || !strcmp(n, "rank") || !strcmp(n, "percentile") ||
+           !strcmp(n, "grade_factor");
 }
 
 /* grade, rank, percentile and grade_factor in the bonus of a role with grades. */
@@ -326,10 +328,13 @@ static void grade_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         e->ref_kind = REF_GRADE_FACTOR;
         result(e, TYPE_NUM, DIM_NUMBER);
         if (s->grades->valid && !s->grades->has_factors) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "grade-factor",
-                                        "'grade_factor' needs a factor on every grade, but the grades of role '%s' "
-                                        "have none", s->role->name);
-            diag_hint(c->diags, d, "write the factor after each grade: A top 20%% factor 1.5  B next 70%% factor 1  "
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, e->span, "grade-factor",
+                            "'grade_factor' needs a factor on every grade, but the grades of role '%s' "
+                            "have none",
+                            s->role->name);
+            diag_hint(c->diags, d,
+                      "write the factor after each grade: A top 20%% factor 1.5  B next 70%% factor 1  "
                       "C rest factor 0.5");
             result(e, TYPE_ERROR, DIM_NUMBER);
         }
@@ -354,8 +359,7 @@ static bool contextual_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         }
         if (strcmp(n, "value") && !k->has_target) {
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
-                                        "kpi '%s' has no target, so '%s' is not defined",
-                                        k->indicator, n);
+                                        "kpi '%s' has no target, so '%s' is not defined", k->indicator, n);
             diag_hint(c->diags, d, "give the kpi a target, e.g. target >= 100");
             result(e, TYPE_ERROR, DIM_NUMBER);
         }
@@ -382,11 +386,11 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
     const char *n = e->u.name.name;
     if (s->quiet) return;
     diagnostic *d;
-    ptr_vec cands = {0};
+    ptr_vec cands = { 0 };
     bool in_rows = (s->kind == SCOPE_ROW || s->kind == SCOPE_GROUP) && s->source;
     if (in_rows) {
-        d = diag_report(c->diags, DIAG_ERROR, e->span, "undefined-name",
-                        "unknown column '%s' in source '%s'", n, s->source->name);
+        d = diag_report(c->diags, DIAG_ERROR, e->span, "undefined-name", "unknown column '%s' in source '%s'",
+                        n, s->source->name);
         for (int i = 0; i < s->source->u.source.column_count; i++)
             ptr_vec_push(c->mem, &cands, (void *)s->source->u.source.columns[i].name);
     } else if (is_grade_name(n) && s->kind == SCOPE_ROLE) {
@@ -394,26 +398,29 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
                         "'%s' is only defined in the bonus of a role with grades", n);
         if (s->in_gate)
-            diag_hint(c->diags, d, "gates decide who is ranked (a member who fails one is not), so a gate cannot read "
-                      "the ranking; use '%s' in the bonus", n);
+            diag_hint(c->diags, d,
+                      "gates decide who is ranked (a member who fails one is not), so a gate cannot read "
+                      "the ranking; use '%s' in the bonus",
+                      n);
         else if (!s->bonus_gate)
-            diag_hint(c->diags, d, "the ranking is by score, so only the bonus, after the score, can read it");
+            diag_hint(c->diags, d,
+                      "the ranking is by score, so only the bonus, after the score, can read it");
         else
-            diag_hint(c->diags, d, "rank the members of role '%s' by score: grades { A top 20%% factor 1.5  B next "
-                      "70%% factor 1  C rest factor 0.5 }", s->role ? s->role->name : "");
+            diag_hint(c->diags, d,
+                      "rank the members of role '%s' by score: grades { A top 20%% factor 1.5  B next "
+                      "70%% factor 1  C rest factor 0.5 }",
+                      s->role ? s->role->name : "");
         return;
     } else if (is_kpi_name(n) || is_bonus_name(n)) {
         /* a role's own names, used where they mean nothing */
         bool kpi = is_kpi_name(n);
-        d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
-                        "'%s' is only defined in %s", n,
-                        kpi ? "a kpi's points expression"
+        d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced", "'%s' is only defined in %s", n,
+                        kpi                   ? "a kpi's points expression"
                         : !strcmp(n, "score") ? "a role's bonus and gates"
                                               : "a role's targets, points, gates and bonus");
         return;
     } else {
-        d = diag_report(c->diags, DIAG_ERROR, e->span, "undefined-name",
-                        "unknown indicator '%s'", n);
+        d = diag_report(c->diags, DIAG_ERROR, e->span, "undefined-name", "unknown indicator '%s'", n);
     }
     if (s->kind == SCOPE_ROLE && s->kpi) {
         ptr_vec_push(c->mem, &cands, "value");
@@ -431,10 +438,9 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
     /* the closer of the nearest local name and the nearest indicator (the indicators
      * are not copied into the list: a spec may have thousands) */
     const char *near = chk_closest(c, n, (const char *const *)cands.items, cands.len);
-    const char *ind = chk_closest(c, n, (const char *const *)c->cand_indicators.items,
-                                  c->cand_indicators.len);
-    if (!near || (ind && diag_edit_distance(n, ind, 64) < diag_edit_distance(n, near, 64)))
-        near = ind;
+    const char *ind =
+        chk_closest(c, n, (const char *const *)c->cand_indicators.items, c->cand_indicators.len);
+    if (!near || (ind && diag_edit_distance(n, ind, 64) < diag_edit_distance(n, near, 64))) near = ind;
     if (near) {
         diag_hint(c->diags, d, "did you mean '%s'?", near);
         return;
@@ -445,8 +451,8 @@ static void report_unknown_name(chk_ctx *c, chk_scope *s, ast_expr *e)
             ast_decl *src = c->model->sources.items[i];
             if (src == s->source) continue;
             if (chk_find_column(src, n) >= 0) {
-                diag_hint(c->diags, d, "a column is written SOURCE.COLUMN: did you mean '%s.%s'?",
-                          src->name, n);
+                diag_hint(c->diags, d, "a column is written SOURCE.COLUMN: did you mean '%s.%s'?", src->name,
+                          n);
                 return;
             }
         }
@@ -459,18 +465,18 @@ static bool per_staff_allowed(chk_ctx *c, chk_scope *s, ast_expr *e, const char 
 {
     if (s->kind == SCOPE_ROW || s->kind == SCOPE_GROUP) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "grain",
-                                    "%s differs per staff member and cannot be used in %s",
-                                    thing, s->clause);
+                                    "%s differs per staff member and cannot be used in %s", thing, s->clause);
         if (s->owner && s->owner->kind == DECL_SET)
             diag_hint(c->diags, d, "set '%s' is company-wide", s->owner->name);
         else
-            diag_hint(c->diags, d, "a condition is evaluated row by row, also for the team total, so it cannot depend on the staff member");
+            diag_hint(
+                c->diags, d,
+                "a condition is evaluated row by row, also for the team total, so it cannot depend on the staff member");
         return false;
     }
     if (s->kind == SCOPE_FORMULA && !s->per_staff) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "grain",
-                                    "%s uses %s, which differs per staff member",
-                                    owner_phrase(c, s), thing);
+                                    "%s uses %s, which differs per staff member", owner_phrase(c, s), thing);
         if (s->owner) diag_hint(c->diags, d, "add 'per staff' to '%s'", s->owner->name);
         return false;
     }
@@ -486,9 +492,10 @@ static void check_name(chk_ctx *c, chk_scope *s, ast_expr *e)
         int col = chk_find_column(s->source, n);
         if (col >= 0) {
             if (s->kind == SCOPE_GROUP) {
-                diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "aggregate",
-                                            "column '%s' differs between the rows of a group; in %s use it inside an aggregate",
-                                            n, s->clause);
+                diagnostic *d = diag_report(
+                    c->diags, DIAG_ERROR, e->span, "aggregate",
+                    "column '%s' differs between the rows of a group; in %s use it inside an aggregate", n,
+                    s->clause);
                 diag_hint(c->diags, d, "e.g. min(%s), max(%s) or count(where %s …)", n, n, n);
                 return;
             }
@@ -503,24 +510,26 @@ static void check_name(chk_ctx *c, chk_scope *s, ast_expr *e)
     }
     ast_decl *d = en->decl;
     if (d->kind != DECL_INDICATOR) {
-        diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "wrong-kind",
-                                    "'%s' is %s, not a value", n, chk_kind_phrase(d->kind));
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "wrong-kind", "'%s' is %s, not a value", n,
+                                    chk_kind_phrase(d->kind));
         if (d->kind == DECL_SET)
             diag_hint(c->diags, r, "count(%s) is its size; 'x in %s' tests membership", n, n);
-        else if (d->kind == DECL_SOURCE)
-            diag_hint(c->diags, r, "count(%s) counts its rows", n);
-        else if (d->kind == DECL_SCALE)
-            diag_hint(c->diags, r, "a scale is called like a function: %s(x)", n);
+        else if (d->kind == DECL_SOURCE) diag_hint(c->diags, r, "count(%s) counts its rows", n);
+        else if (d->kind == DECL_SCALE) diag_hint(c->diags, r, "a scale is called like a function: %s(x)", n);
         else if (d->kind == DECL_POOL)
-            diag_hint(c->diags, r, "a role takes a part of it with 'bonus pool %s share EXPR'; to read its amount, "
-                      "define an indicator for it", n);
+            diag_hint(c->diags, r,
+                      "a role takes a part of it with 'bonus pool %s share EXPR'; to read its amount, "
+                      "define an indicator for it",
+                      n);
         return;
     }
     if (s->kind == SCOPE_ROW || s->kind == SCOPE_GROUP) {
         /* rows are filtered while the data is read, before any indicator has a value */
         diagnostic *r = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
                                     "indicator '%s' cannot be used inside %s", n, s->clause);
-        diag_hint(c->diags, r, "rows are filtered while the data is read, before indicators have values; compare with a number, or test membership in a set");
+        diag_hint(
+            c->diags, r,
+            "rows are filtered while the data is read, before indicators have values; compare with a number, or test membership in a set");
         result(e, TYPE_ERROR, DIM_NUMBER);
         return;
     }
@@ -546,9 +555,9 @@ static void check_member(chk_ctx *c, chk_scope *s, ast_expr *e)
             result(e, TYPE_DATE, DIM_NUMBER);
             return;
         }
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, mspan, "undefined-name",
-                                    "unknown period member '%s'", member);
-        static const char *const members[] = {"start", "end"};
+        diagnostic *d =
+            diag_report(c->diags, DIAG_ERROR, mspan, "undefined-name", "unknown period member '%s'", member);
+        static const char *const members[] = { "start", "end" };
         const char *near = diag_closest(member, members, 2);
         if (near) diag_hint(c->diags, d, "did you mean '%s'?", near);
         else diag_hint(c->diags, d, "a period has 'start' and 'end' (exclusive)");
@@ -556,12 +565,12 @@ static void check_member(chk_ctx *c, chk_scope *s, ast_expr *e)
     }
     if (!strcmp(base, "staff")) {
         ast_decl *roster = c->model->roster;
-        if (!roster) return;                      /* the missing roster is reported */
+        if (!roster) return; /* the missing roster is reported */
         int col = chk_find_column(roster, member);
         if (col < 0) {
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, mspan, "undefined-name",
                                         "unknown staff column '%s'", member);
-            ptr_vec cands = {0};
+            ptr_vec cands = { 0 };
             for (int i = 0; i < roster->u.source.column_count; i++)
                 ptr_vec_push(c->mem, &cands, (void *)roster->u.source.columns[i].name);
             const char *near = chk_closest(c, member, (const char *const *)cands.items, cands.len);
@@ -582,8 +591,8 @@ static void check_member(chk_ctx *c, chk_scope *s, ast_expr *e)
         return;
     }
     if (en->decl->kind != DECL_SOURCE) {
-        diag_report(c->diags, DIAG_ERROR, e->u.member.base_span, "wrong-kind",
-                    "'%s' is %s, not a source", base, chk_kind_phrase(en->decl->kind));
+        diag_report(c->diags, DIAG_ERROR, e->u.member.base_span, "wrong-kind", "'%s' is %s, not a source",
+                    base, chk_kind_phrase(en->decl->kind));
         return;
     }
     ast_decl *src = en->decl;
@@ -591,7 +600,7 @@ static void check_member(chk_ctx *c, chk_scope *s, ast_expr *e)
     if (col < 0) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, mspan, "undefined-name",
                                     "unknown column '%s' in source '%s'", member, base);
-        ptr_vec cands = {0};
+        ptr_vec cands = { 0 };
         for (int i = 0; i < src->u.source.column_count; i++)
             ptr_vec_push(c->mem, &cands, (void *)src->u.source.columns[i].name);
         chk_hint_closest(c, d, member, &cands);
@@ -602,18 +611,19 @@ static void check_member(chk_ctx *c, chk_scope *s, ast_expr *e)
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "aggregate",
                                     "column '%s.%s' is used outside an aggregate", base, member);
         ast_coltype t = src->u.source.columns[col].type;
-        const char *example = t == COLTYPE_DATE ? arena_printf(c->mem, "max(%s.%s)", base, member)
-                            : t == COLTYPE_TEXT ? arena_printf(c->mem, "distinct(%s.%s)", base, member)
-                            : t == COLTYPE_BOOL ? arena_printf(c->mem, "count(%s where %s)", base, member)
-                                                : arena_printf(c->mem, "sum(%s.%s)", base, member);
+        const char *example = t == COLTYPE_DATE   ? arena_printf(c->mem, "max(%s.%s)", base, member)
+                              : t == COLTYPE_TEXT ? arena_printf(c->mem, "distinct(%s.%s)", base, member)
+                              : t == COLTYPE_BOOL ? arena_printf(c->mem, "count(%s where %s)", base, member)
+                                                  : arena_printf(c->mem, "sum(%s.%s)", base, member);
         diag_hint(c->diags, d, "a column has one value per row: aggregate it, e.g. %s", example);
         result(e, TYPE_ERROR, DIM_NUMBER);
         return;
     }
     if (s->kind == SCOPE_GROUP) {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "aggregate",
-                                    "column '%s.%s' differs between the rows of a group; in %s use it inside an aggregate",
-                                    base, member, s->clause);
+        diagnostic *d = diag_report(
+            c->diags, DIAG_ERROR, e->span, "aggregate",
+            "column '%s.%s' differs between the rows of a group; in %s use it inside an aggregate", base,
+            member, s->clause);
         diag_hint(c->diags, d, "e.g. min(%s) or max(%s)", member, member);
         result(e, TYPE_ERROR, DIM_NUMBER);
         return;
@@ -625,9 +635,11 @@ static void check_member(chk_ctx *c, chk_scope *s, ast_expr *e)
     ast_decl *want = s->binding ? s->bound : s->source;
     if (want && want != src) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "aggregate",
-                                    "'%s.%s' is not a column of '%s': %s can only use columns of '%s'",
-                                    base, member, want->name, s->clause, want->name);
-        diag_hint(c->diags, d, "an aggregate ranges over the rows of one source; a set can carry values across sources: x in SET");
+                                    "'%s.%s' is not a column of '%s': %s can only use columns of '%s'", base,
+                                    member, want->name, s->clause, want->name);
+        diag_hint(
+            c->diags, d,
+            "an aggregate ranges over the rows of one source; a set can carry values across sources: x in SET");
         result(e, TYPE_ERROR, DIM_NUMBER);
     }
 }
@@ -644,8 +656,7 @@ static void check_unary(chk_ctx *c, chk_scope *s, ast_expr *e)
     if (e->u.op.op == OP_NOT) {
         if (x->type != TYPE_BOOL) {
             diag_report(c->diags, DIAG_ERROR, x->span, "type-mismatch",
-                        "'not' needs a condition, but '%s' is %s", chk_snippet(c, x->span),
-                        what(x));
+                        "'not' needs a condition, but '%s' is %s", chk_snippet(c, x->span), what(x));
             return;
         }
         result(e, TYPE_BOOL, DIM_NUMBER);
@@ -681,11 +692,11 @@ static diagnostic *operand_error(chk_ctx *c, ast_expr *e, const char *code, cons
     ast_expr *l = e->u.op.lhs, *r = e->u.op.rhs;
     const char *ls = quoted(c, l), *rs = quoted(c, r);
     if (op == OP_SUB)
-        return diag_report(c->diags, DIAG_ERROR, e->span, code,
-                           "cannot subtract %s (%s) from %s (%s)", rs, why_r, ls, why_l);
+        return diag_report(c->diags, DIAG_ERROR, e->span, code, "cannot subtract %s (%s) from %s (%s)", rs,
+                           why_r, ls, why_l);
     const char *joint = op == OP_ADD ? "and" : op == OP_MUL || op == OP_DIV ? "by" : "with";
-    return diag_report(c->diags, DIAG_ERROR, e->span, code, "cannot %s %s (%s) %s %s (%s)",
-                       arith_verb(op), ls, why_l, joint, rs, why_r);
+    return diag_report(c->diags, DIAG_ERROR, e->span, code, "cannot %s %s (%s) %s %s (%s)", arith_verb(op),
+                       ls, why_l, joint, rs, why_r);
 }
 
 static bool looks_like_date(const char *t)
@@ -730,10 +741,8 @@ static void unit_example(chk_ctx *c, diagnostic *d, const ast_expr *e)
     } else {
         formula = arena_printf(c->mem, "%s / 2", ls);
     }
-    if (compare)
-        diag_hint(c->diags, d, "e.g. '%s' checks", formula);
-    else
-        diag_hint(c->diags, d, "e.g. '%s' checks (%s)", formula, chk_dim_phrase(dim));
+    if (compare) diag_hint(c->diags, d, "e.g. '%s' checks", formula);
+    else diag_hint(c->diags, d, "e.g. '%s' checks (%s)", formula, chk_dim_phrase(dim));
 }
 
 /* and/or on conditions; comparisons on two values of one type (numbers of one unit,
@@ -771,16 +780,16 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
             return;
         }
         if (!equality && (l->type == TYPE_TEXT || l->type == TYPE_BOOL)) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->u.op.op_span, "type-mismatch",
-                                        "'%s' orders numbers and dates, not %s", ast_op_text(op),
-                                        type_name(l->type));
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, e->u.op.op_span, "type-mismatch",
+                            "'%s' orders numbers and dates, not %s", ast_op_text(op), type_name(l->type));
             diag_hint(c->diags, d, "compare %s with '=' or '!='", type_name(l->type));
             return;
         }
         if (l->type == TYPE_NUM) {
             if (!chk_dims_op(chk_dims_of(c, l), chk_dims_of(c, r), chk_dim_unify)) {
-                diagnostic *dg = operand_error(c, e, "unit-mismatch", chk_dim_name(l->dim),
-                                               chk_dim_name(r->dim));
+                diagnostic *dg =
+                    operand_error(c, e, "unit-mismatch", chk_dim_name(l->dim), chk_dim_name(r->dim));
                 diag_hint(c->diags, dg, "both sides need the same unit; a plain number adapts to either");
                 unit_example(c, dg, e);
                 return;
@@ -797,19 +806,18 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
         if (l->type == TYPE_DATE && r->type == TYPE_DATE && op == OP_SUB)
             diag_hint(c->diags, d, "days(%s, %s) gives the number of days from one to the other",
                       chk_snippet(c, r->span), chk_snippet(c, l->span));
-        else
-            diag_hint(c->diags, d, "arithmetic needs numbers on both sides");
+        else diag_hint(c->diags, d, "arithmetic needs numbers on both sides");
         return;
     }
-    bool (*table)(ast_dim, ast_dim, ast_dim *) = op == OP_MUL ? chk_dim_mul
-                                               : op == OP_DIV ? chk_dim_div : chk_dim_unify;
+    bool (*table)(ast_dim, ast_dim, ast_dim *) = op == OP_MUL   ? chk_dim_mul
+                                                 : op == OP_DIV ? chk_dim_div
+                                                                : chk_dim_unify;
     chk_dims dims = chk_dims_op(chk_dims_of(c, l), chk_dims_of(c, r), table);
     /* a ratio has no unit, so a plain number scaled by one is still a plain number that
      * adapts: `target >= 4 * employed` on a count kpi */
     chk_dims ld = chk_dims_of(c, l), rd = chk_dims_of(c, r);
     const chk_dims number = CHK_DIM(DIM_NUMBER), ratio = CHK_DIM(DIM_RATIO);
-    if (op == OP_MUL && (((ld & number) && (rd & ratio)) || ((ld & ratio) && (rd & number))))
-        dims |= number;
+    if (op == OP_MUL && (((ld & number) && (rd & ratio)) || ((ld & ratio) && (rd & number)))) dims |= number;
     ast_dim dim = DIM_NUMBER;
     if (!table(l->dim, r->dim, &dim)) dim = DIM_NUMBER;
     if (!dims) {
@@ -817,9 +825,13 @@ static void check_binary(chk_ctx *c, chk_scope *s, ast_expr *e)
         if (op == OP_ADD || op == OP_SUB)
             diag_hint(c->diags, d, "both sides need the same unit; a plain number adapts to either");
         else if (op == OP_DIV)
-            diag_hint(c->diags, d, "count/count and money/money give a ratio, money/count gives money, X/number and X/ratio keep X's unit");
+            diag_hint(
+                c->diags, d,
+                "count/count and money/money give a ratio, money/count gives money, X/number and X/ratio keep X's unit");
         else
-            diag_hint(c->diags, d, "a number or a ratio times X keeps X's unit; count times money, days or points gives that unit; money times points is money");
+            diag_hint(
+                c->diags, d,
+                "a number or a ratio times X keeps X's unit; count times money, days or points gives that unit; money times points is money");
         unit_example(c, d, e);
         return;
     }
@@ -839,9 +851,8 @@ static void check_if(chk_ctx *c, chk_scope *s, ast_expr *e)
     if (k->type != TYPE_BOOL || a->type == TYPE_ERROR || b->type == TYPE_ERROR) return;
     if (a->type != b->type) {
         diag_report(c->diags, DIAG_ERROR, e->span, "type-mismatch",
-                    "the branches of 'if' differ: '%s' is %s but '%s' is %s",
-                    chk_snippet(c, a->span), type_name(a->type), chk_snippet(c, b->span),
-                    type_name(b->type));
+                    "the branches of 'if' differ: '%s' is %s but '%s' is %s", chk_snippet(c, a->span),
+                    type_name(a->type), chk_snippet(c, b->span), type_name(b->type));
         return;
     }
     if (a->type != TYPE_NUM) {
@@ -852,8 +863,8 @@ static void check_if(chk_ctx *c, chk_scope *s, ast_expr *e)
     if (!dims) {
         diagnostic *dg = diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
                                      "the branches of 'if' have different units: '%s' is %s but '%s' is %s",
-                                     chk_snippet(c, a->span), chk_dim_phrase(a->dim),
-                                     chk_snippet(c, b->span), chk_dim_phrase(b->dim));
+                                     chk_snippet(c, a->span), chk_dim_phrase(a->dim), chk_snippet(c, b->span),
+                                     chk_dim_phrase(b->dim));
         diag_hint(c->diags, dg, "both branches need the same unit; a plain number adapts to either");
         diag_hint(c->diags, dg, "e.g. 'if %s then %s else 0' checks (%s)", chk_snippet(c, k->span),
                   chk_snippet(c, a->span), chk_dim_phrase(a->dim));
@@ -876,20 +887,24 @@ static void check_in_list(chk_ctx *c, chk_scope *s, ast_expr *e)
         ast_expr *item = e->u.in.items.items[i];
         chk_expr(c, s, item);
         e->per_staff |= item->per_staff;
-        if (item->type == TYPE_ERROR) { ok = false; continue; }
+        if (item->type == TYPE_ERROR) {
+            ok = false;
+            continue;
+        }
         if (x->type == TYPE_ERROR) continue;
         if (item->type != x->type) {
-            diag_report(c->diags, DIAG_ERROR, item->span, "type-mismatch",
-                        "'%s' is %s, but '%s' is %s", chk_snippet(c, item->span),
-                        type_name(item->type), chk_snippet(c, x->span), type_name(x->type));
+            diag_report(c->diags, DIAG_ERROR, item->span, "type-mismatch", "'%s' is %s, but '%s' is %s",
+                        chk_snippet(c, item->span), type_name(item->type), chk_snippet(c, x->span),
+                        type_name(x->type));
             ok = false;
         } else if (x->type == TYPE_NUM &&
                    !chk_dims_op(chk_dims_of(c, x), chk_dims_of(c, item), chk_dim_unify)) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, item->span, "unit-mismatch",
-                                        "'%s' is %s, but '%s' is %s", chk_snippet(c, item->span),
-                                        chk_dim_phrase(item->dim), chk_snippet(c, x->span),
-                                        chk_dim_phrase(x->dim));
-            diag_hint(c->diags, d, "the items need the unit of '%s'; a plain number adapts, e.g. '%s in (1, 2)' checks",
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, item->span, "unit-mismatch", "'%s' is %s, but '%s' is %s",
+                            chk_snippet(c, item->span), chk_dim_phrase(item->dim), chk_snippet(c, x->span),
+                            chk_dim_phrase(x->dim));
+            diag_hint(c->diags, d,
+                      "the items need the unit of '%s'; a plain number adapts, e.g. '%s in (1, 2)' checks",
                       chk_snippet(c, x->span), chk_snippet(c, x->span));
             ok = false;
         }
@@ -909,15 +924,17 @@ static void check_in_set(chk_ctx *c, chk_scope *s, ast_expr *e)
     const char *n = e->u.in.set_name;
     chk_entry *en = chk_lookup(c, n);
     if (!en) {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->u.in.set_span, "undefined-name",
-                                    "unknown set '%s'", n);
+        diagnostic *d =
+            diag_report(c->diags, DIAG_ERROR, e->u.in.set_span, "undefined-name", "unknown set '%s'", n);
         chk_hint_closest(c, d, n, &c->cand_sets);
         return;
     }
     if (en->decl->kind != DECL_SET) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->u.in.set_span, "wrong-kind",
                                     "'%s' is %s, not a set", n, chk_kind_phrase(en->decl->kind));
-        diag_hint(c->diags, d, "'in' tests membership of a set (set NAME = SOURCE.COLUMN) or of a list: x in (\"a\", \"b\")");
+        diag_hint(
+            c->diags, d,
+            "'in' tests membership of a set (set NAME = SOURCE.COLUMN) or of a list: x in (\"a\", \"b\")");
         return;
     }
     e->ref_kind = REF_SET;
@@ -931,9 +948,9 @@ static void check_in_set(chk_ctx *c, chk_scope *s, ast_expr *e)
         ast_type t = column_type(&src->u.source.columns[col], &dim);
         if (t != x->type) {
             diag_report(c->diags, DIAG_ERROR, e->span, "type-mismatch",
-                        "'%s' is %s, but set '%s' holds %s values (%s.%s)",
-                        chk_snippet(c, x->span), type_name(x->type), n, ast_coltype_name(src->u.source.columns[col].type),
-                        src->name, src->u.source.columns[col].name);
+                        "'%s' is %s, but set '%s' holds %s values (%s.%s)", chk_snippet(c, x->span),
+                        type_name(x->type), n, ast_coltype_name(src->u.source.columns[col].type), src->name,
+                        src->u.source.columns[col].name);
             return;
         }
     }
@@ -948,10 +965,9 @@ static void check_in_period(chk_ctx *c, chk_scope *s, ast_expr *e)
     e->per_staff = x->per_staff;
     if (x->type == TYPE_ERROR) return;
     if (x->type != TYPE_DATE) {
-        static const char *const rel[] = {"in period", "in previous period", "before period"};
-        diag_report(c->diags, DIAG_ERROR, x->span, "type-mismatch",
-                    "'%s' needs a date, but '%s' is %s", rel[e->u.in.rel],
-                    chk_snippet(c, x->span), what(x));
+        static const char *const rel[] = { "in period", "in previous period", "before period" };
+        diag_report(c->diags, DIAG_ERROR, x->span, "type-mismatch", "'%s' needs a date, but '%s' is %s",
+                    rel[e->u.in.rel], chk_snippet(c, x->span), what(x));
         return;
     }
     result(e, TYPE_BOOL, DIM_NUMBER);
@@ -966,11 +982,11 @@ static bool arg_count(chk_ctx *c, ast_expr *e, size_t want_min, size_t want_max)
     if (n >= want_min && n <= want_max) return true;
     const char *fn = e->u.call.name;
     if (want_min == want_max)
-        diag_report(c->diags, DIAG_ERROR, e->span, "arguments", "%s() takes %zu argument%s, not %zu",
-                    fn, want_min, want_min == 1 ? "" : "s", n);
+        diag_report(c->diags, DIAG_ERROR, e->span, "arguments", "%s() takes %zu argument%s, not %zu", fn,
+                    want_min, want_min == 1 ? "" : "s", n);
     else
-        diag_report(c->diags, DIAG_ERROR, e->span, "arguments",
-                    "%s() takes %zu or %zu arguments, not %zu", fn, want_min, want_max, n);
+        diag_report(c->diags, DIAG_ERROR, e->span, "arguments", "%s() takes %zu or %zu arguments, not %zu",
+                    fn, want_min, want_max, n);
     return false;
 }
 
@@ -1028,9 +1044,10 @@ static ast_decl *count_target(chk_ctx *c, chk_scope *s, ast_expr *e, bool *is_se
         return en->decl;
     }
     diagnostic *d = diag_report(c->diags, DIAG_ERROR, a->span, "wrong-kind",
-                                "count() takes a source or a set, and '%s' is %s",
-                                a->u.name.name, chk_kind_phrase(en->decl->kind));
-    if (en->decl->kind == DECL_INDICATOR) diag_hint(c->diags, d, "use the indicator by its name, without count()");
+                                "count() takes a source or a set, and '%s' is %s", a->u.name.name,
+                                chk_kind_phrase(en->decl->kind));
+    if (en->decl->kind == DECL_INDICATOR)
+        diag_hint(c->diags, d, "use the indicator by its name, without count()");
     return NULL;
 }
 
@@ -1042,14 +1059,16 @@ static void aggregate_grain(chk_ctx *c, chk_scope *s, ast_expr *e, ast_decl *src
     if (!src || chk_has_staff_column(src)) return;
     diagnostic *d;
     if (set)
-        d = diag_report(c->diags, DIAG_ERROR, e->span, "grain",
-                        "indicator '%s' is per staff, so count(%s) counts per staff, but set '%s' is over source '%s', which has no staff column",
-                        s->owner->name, set->name, set->name, src->name);
+        d = diag_report(
+            c->diags, DIAG_ERROR, e->span, "grain",
+            "indicator '%s' is per staff, so count(%s) counts per staff, but set '%s' is over source '%s', which has no staff column",
+            s->owner->name, set->name, set->name, src->name);
     else
         d = diag_report(c->diags, DIAG_ERROR, e->span, "grain",
-                        "indicator '%s' is per staff, but source '%s' has no staff column",
-                        s->owner->name, src->name);
-    diag_hint(c->diags, d, "mark the column that holds the staff id with 'staff', or drop 'per staff' from '%s'",
+                        "indicator '%s' is per staff, but source '%s' has no staff column", s->owner->name,
+                        src->name);
+    diag_hint(c->diags, d,
+              "mark the column that holds the staff id with 'staff', or drop 'per staff' from '%s'",
               s->owner->name);
     result(e, TYPE_ERROR, DIM_NUMBER);
 }
@@ -1064,14 +1083,13 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
     e->call_kind = kind;
     if (s->kind == SCOPE_ROW) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "aggregate",
-                                    "%s() cannot be used inside %s: aggregates do not nest",
-                                    fn, s->clause);
+                                    "%s() cannot be used inside %s: aggregates do not nest", fn, s->clause);
         diag_hint(c->diags, d, "define the inner aggregate as an indicator, or use a set");
         return;
     }
     if (s->kind == SCOPE_ROLE) {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
-                                    "%s() cannot be used in a role", fn);
+        diagnostic *d =
+            diag_report(c->diags, DIAG_ERROR, e->span, "misplaced", "%s() cannot be used in a role", fn);
         diag_hint(c->diags, d, "define an indicator for it and use the indicator's name");
         return;
     }
@@ -1092,7 +1110,9 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
     if (group && kind == CALL_DISTINCT) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "aggregate",
                                     "distinct() cannot be used inside 'having'");
-        diag_hint(c->diags, d, "inside 'having' the aggregates are count(), sum(), avg(), min() and max() over the group's rows");
+        diag_hint(
+            c->diags, d,
+            "inside 'having' the aggregates are count(), sum(), avg(), min() and max() over the group's rows");
         return;
     }
     ast_decl *src = NULL, *set = NULL;
@@ -1105,16 +1125,18 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
         if (group) {
             src = s->source;
             if (n > 0) {
-                diagnostic *d = diag_report(c->diags, DIAG_ERROR, arg(e, 0)->span, "aggregate",
-                                            "inside 'having', count() takes no source: it counts the rows of the group");
+                diagnostic *d =
+                    diag_report(c->diags, DIAG_ERROR, arg(e, 0)->span, "aggregate",
+                                "inside 'having', count() takes no source: it counts the rows of the group");
                 diag_hint(c->diags, d, "write count() or count(where …)");
                 ok = false;
             }
             break;
         }
         if (n == 0) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "aggregate",
-                                        "count() without a source counts the rows of a group, only inside 'having'");
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, e->span, "aggregate",
+                            "count() without a source counts the rows of a group, only inside 'having'");
             diag_hint(c->diags, d, "write count(SOURCE) or count(SET)");
             return;
         }
@@ -1130,7 +1152,7 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
                 e->ref = set;
                 no_clauses(c, e, arena_printf(c->mem, "count(%s), the size of a set", set->name));
                 src = chk_set_source(c, set, NULL);
-                e->agg_source = src;      /* the rows the set is drawn from */
+                e->agg_source = src; /* the rows the set is drawn from */
                 if (s->per_staff) set->per_staff = true;
                 result(e, TYPE_NUM, DIM_COUNT);
                 aggregate_grain(c, s, e, src, set);
@@ -1141,19 +1163,28 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
             e->ref = src;
         }
         break;
-    case CALL_SUM: case CALL_AVG: case CALL_MIN: case CALL_MAX: {
+    case CALL_SUM:
+    case CALL_AVG:
+    case CALL_MIN:
+    case CALL_MAX: {
         if (!arg_count(c, e, 1, 1)) return;
         ast_expr *x = arg(e, 0);
         chk_scope sub = sub_scope(s, SCOPE_ROW, group ? s->source : NULL,
                                   arena_printf(c->mem, "the argument of %s()", fn));
-        if (!group) { sub.binding = true; sub.quiet = false; }
+        if (!group) {
+            sub.binding = true;
+            sub.quiet = false;
+        }
         chk_expr(c, &sub, x);
         src = group ? s->source : sub.bound;
-        if (x->type == TYPE_ERROR) { ok = false; break; }
+        if (x->type == TYPE_ERROR) {
+            ok = false;
+            break;
+        }
         if (!group && !src) {
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, x->span, "aggregate",
-                                        "%s() needs a column to range over, but '%s' uses none",
-                                        fn, chk_snippet(c, x->span));
+                                        "%s() needs a column to range over, but '%s' uses none", fn,
+                                        chk_snippet(c, x->span));
             diag_hint(c->diags, d, "write the column as SOURCE.COLUMN, e.g. %s(orders.amount)", fn);
             ok = false;
             break;
@@ -1164,12 +1195,15 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
             dim = x->dim;
             dims = chk_dims_of(c, x);
         } else {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, x->span, "type-mismatch",
-                                        "%s() needs %s, but '%s' is %s", fn,
-                                        minmax ? "numbers or dates" : "numbers",
-                                        chk_snippet(c, x->span), type_name(x->type));
-            if (x->type == TYPE_DATE) diag_hint(c->diags, d, "min() and max() take dates; days(from, to) turns two dates into a number");
-            else if (x->type == TYPE_BOOL) diag_hint(c->diags, d, "count rows where it holds: count(%s where …)", src ? src->name : "SOURCE");
+            diagnostic *d = diag_report(
+                c->diags, DIAG_ERROR, x->span, "type-mismatch", "%s() needs %s, but '%s' is %s", fn,
+                minmax ? "numbers or dates" : "numbers", chk_snippet(c, x->span), type_name(x->type));
+            if (x->type == TYPE_DATE)
+                diag_hint(c->diags, d,
+                          "min() and max() take dates; days(from, to) turns two dates into a number");
+            else if (x->type == TYPE_BOOL)
+                diag_hint(c->diags, d, "count rows where it holds: count(%s where …)",
+                          src ? src->name : "SOURCE");
             ok = false;
         }
         break;
@@ -1178,10 +1212,16 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
         if (!arg_count(c, e, 1, 1)) return;
         ast_expr *x = arg(e, 0);
         chk_scope sub = sub_scope(s, SCOPE_ROW, group ? s->source : NULL, "the argument of distinct()");
-        if (!group) { sub.binding = true; sub.quiet = false; }
+        if (!group) {
+            sub.binding = true;
+            sub.quiet = false;
+        }
         chk_expr(c, &sub, x);
         src = group ? s->source : sub.bound;
-        if (x->type == TYPE_ERROR) { ok = false; break; }
+        if (x->type == TYPE_ERROR) {
+            ok = false;
+            break;
+        }
         if (x->ref_kind != REF_COLUMN) {
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, x->span, "aggregate",
                                         "distinct() takes a column, not '%s'", chk_snippet(c, x->span));
@@ -1190,8 +1230,7 @@ static void check_aggregate(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind
         }
         break;
     }
-    default:
-        return;
+    default: return;
     }
 
     e->agg_source = src;
@@ -1258,7 +1297,7 @@ static void check_function(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind 
         result(e, TYPE_NUM, DIM_DAYS);
         return;
     }
-    default: {                                   /* min(a, b), max(a, b), coalesce(a, b) */
+    default: { /* min(a, b), max(a, b), coalesce(a, b) */
         bool coalesce = kind == CALL_FN_COALESCE;
         bool scalar = a->type != TYPE_SET && a->type != TYPE_SOURCE;
         if (a->type != b->type || !scalar || (!coalesce && a->type != TYPE_NUM && a->type != TYPE_DATE)) {
@@ -1277,8 +1316,9 @@ static void check_function(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kind 
         if (!dims) {
             diagnostic *dg = diag_report(c->diags, DIAG_ERROR, e->span, "unit-mismatch",
                                          "cannot take the %s of '%s' (%s) and '%s' (%s)",
-                                         kind == CALL_FN_MIN ? "minimum" : kind == CALL_FN_MAX ? "maximum"
-                                                                                               : "first non-null",
+                                         kind == CALL_FN_MIN   ? "minimum"
+                                         : kind == CALL_FN_MAX ? "maximum"
+                                                               : "first non-null",
                                          chk_snippet(c, a->span), chk_dim_name(a->dim),
                                          chk_snippet(c, b->span), chk_dim_name(b->dim));
             diag_hint(c->diags, dg, "both need the same unit; a plain number adapts to either");
@@ -1303,9 +1343,11 @@ static void check_time_shift(chk_ctx *c, chk_scope *s, ast_expr *e, ast_call_kin
     e->call_kind = kind;
     no_clauses(c, e, arena_printf(c->mem, "%s()", fn));
     if (s->kind == SCOPE_ROW || s->kind == SCOPE_GROUP) {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
-                                    "%s() cannot be used in %s", fn, s->clause);
-        diag_hint(c->diags, d, "it shifts a whole indicator or aggregate to another period; use a window such as 'over last 3 months' inside an aggregate");
+        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced", "%s() cannot be used in %s",
+                                    fn, s->clause);
+        diag_hint(
+            c->diags, d,
+            "it shifts a whole indicator or aggregate to another period; use a window such as 'over last 3 months' inside an aggregate");
         return;
     }
     if (!arg_count(c, e, 1, 1)) {
@@ -1340,8 +1382,10 @@ static void check_scale_call(chk_ctx *c, chk_scope *s, ast_expr *e, ast_decl *sc
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, a->span, "unit-mismatch",
                                     "scale '%s' maps ratios (its bounds are percentages), but '%s' is %s",
                                     scale->name, chk_snippet(c, a->span), chk_dim_phrase(a->dim));
-        diag_hint(c->diags, d, "pass a ratio such as achievement, or write the bounds as plain numbers; e.g. '%s(achievement)' checks",
-                  scale->name);
+        diag_hint(
+            c->diags, d,
+            "pass a ratio such as achievement, or write the bounds as plain numbers; e.g. '%s(achievement)' checks",
+            scale->name);
         return;
     }
     const char *percent = chk_percent_subject(c, s, a);
@@ -1354,11 +1398,22 @@ static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
 {
     const char *fn = e->u.call.name;
     size_t n = e->u.call.args.len;
-    static const struct { const char *name; ast_call_kind kind; } builtins[] = {
-        {"count", CALL_COUNT}, {"sum", CALL_SUM}, {"avg", CALL_AVG}, {"min", CALL_MIN},
-        {"max", CALL_MAX}, {"distinct", CALL_DISTINCT}, {"abs", CALL_FN_ABS},
-        {"round", CALL_FN_ROUND}, {"days", CALL_FN_DAYS}, {"previous", CALL_PREVIOUS},
-        {"last_year", CALL_LAST_YEAR}, {"coalesce", CALL_FN_COALESCE},
+    static const struct {
+        const char *name;
+        ast_call_kind kind;
+    } builtins[] = {
+        { "count", CALL_COUNT },
+        { "sum", CALL_SUM },
+        { "avg", CALL_AVG },
+        { "min", CALL_MIN },
+        { "max", CALL_MAX },
+        { "distinct", CALL_DISTINCT },
+        { "abs", CALL_FN_ABS },
+        { "round", CALL_FN_ROUND },
+        { "days", CALL_FN_DAYS },
+        { "previous", CALL_PREVIOUS },
+        { "last_year", CALL_LAST_YEAR },
+        { "coalesce", CALL_FN_COALESCE },
     };
     for (size_t i = 0; i < sizeof builtins / sizeof builtins[0]; i++) {
         if (strcmp(fn, builtins[i].name)) continue;
@@ -1366,14 +1421,14 @@ static void check_call(chk_ctx *c, chk_scope *s, ast_expr *e)
         if ((k == CALL_MIN || k == CALL_MAX) && n == 2)
             check_function(c, s, e, k == CALL_MIN ? CALL_FN_MIN : CALL_FN_MAX);
         else if (k == CALL_MIN || k == CALL_MAX) {
-            if (n > 2) { arg_count(c, e, 1, 2); return; }
+            if (n > 2) {
+                arg_count(c, e, 1, 2);
+                return;
+            }
             check_aggregate(c, s, e, k);
-        } else if (k >= CALL_COUNT && k <= CALL_DISTINCT)
-            check_aggregate(c, s, e, k);
-        else if (k == CALL_PREVIOUS || k == CALL_LAST_YEAR)
-            check_time_shift(c, s, e, k);
-        else
-            check_function(c, s, e, k);
+        } else if (k >= CALL_COUNT && k <= CALL_DISTINCT) check_aggregate(c, s, e, k);
+        else if (k == CALL_PREVIOUS || k == CALL_LAST_YEAR) check_time_shift(c, s, e, k);
+        else check_function(c, s, e, k);
         return;
     }
     chk_entry *en = chk_lookup(c, fn);
@@ -1417,18 +1472,21 @@ bool chk_literal_number(chk_ctx *c, const ast_expr *e)
     bool percent = e->kind == EX_PERCENT;
     unsigned places = percent ? DEC_PLACES - 2 : DEC_PLACES;
     dec_status st = literal_status(e);
-    if (st == DEC_OK || st == DEC_SYNTAX) return st == DEC_OK;   /* malformed: the scanner said so */
+    if (st == DEC_OK || st == DEC_SYNTAX) return st == DEC_OK; /* malformed: the scanner said so */
     const char *raw = chk_snippet(c, e->span);
     diagnostic *d;
     if (st == DEC_TOO_PRECISE) {
         d = diag_report(c->diags, DIAG_ERROR, e->span, "number-range",
                         "'%s' has more than %u decimal places%s", raw, places,
                         percent ? " (a percentage is kept as a fraction, with 18)" : "");
-        diag_hint(c->diags, d, "kpic computes exactly with 18 decimal places; round the literal to at most %u places", places);
+        diag_hint(c->diags, d,
+                  "kpic computes exactly with 18 decimal places; round the literal to at most %u places",
+                  places);
     } else {
         d = diag_report(c->diags, DIAG_ERROR, e->span, "number-range",
                         "'%s' is too large for an exact decimal", raw);
-        diag_hint(c->diags, d, "numbers go up to 170141183460469231731 (with 18 decimal places kept exactly)");
+        diag_hint(c->diags, d,
+                  "numbers go up to 170141183460469231731 (with 18 decimal places kept exactly)");
     }
     return false;
 }
@@ -1447,8 +1505,7 @@ const char *chk_percent_subject(chk_ctx *c, const chk_scope *s, const ast_expr *
             return arena_printf(c->mem, "'%s' of percent kpi '%s'", e->u.name.name, s->kpi->indicator);
         if (e->ref_kind == REF_ACHIEVEMENT) return "'achievement', a percentage";
         return NULL;
-    case EX_UNARY:
-        return chk_percent_subject(c, s, e->u.op.lhs);
+    case EX_UNARY: return chk_percent_subject(c, s, e->u.op.lhs);
     case EX_BINARY: {
         const ast_expr *l = e->u.op.lhs, *r = e->u.op.rhs;
         if (e->u.op.op == OP_ADD || e->u.op.op == OP_SUB) {
@@ -1467,22 +1524,24 @@ const char *chk_percent_subject(chk_ctx *c, const chk_scope *s, const ast_expr *
     }
     case EX_CALL:
         switch (e->call_kind) {
-        case CALL_FN_MIN: case CALL_FN_MAX: case CALL_FN_COALESCE: {
+        case CALL_FN_MIN:
+        case CALL_FN_MAX:
+        case CALL_FN_COALESCE: {
             const char *p = chk_percent_subject(c, s, e->u.call.args.items[0]);
             return p ? p : chk_percent_subject(c, s, e->u.call.args.items[1]);
         }
-        case CALL_FN_ABS: case CALL_FN_ROUND: case CALL_PREVIOUS: case CALL_LAST_YEAR:
+        case CALL_FN_ABS:
+        case CALL_FN_ROUND:
+        case CALL_PREVIOUS:
+        case CALL_LAST_YEAR:
             return e->u.call.args.len ? chk_percent_subject(c, s, e->u.call.args.items[0]) : NULL;
-        default:
-            return NULL;
+        default: return NULL;
         }
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 
-void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e,
-                               const char *where)
+void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e, const char *where)
 {
     if (e->type != TYPE_NUM) return;
     switch (e->kind) {
@@ -1491,11 +1550,12 @@ void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e
         if (literal_status(e) != DEC_OK || !chk_exact_parse(c->mem, e->u.lit.text, false, &v)) return;
         chk_exact_parse(c->mem, "1", false, &one);
         if (chk_exact_cmp(v, one) <= 0) return;
-        diagnostic *d = diag_report(c->diags, DIAG_WARNING, e->span, "percent-literal",
-                                    "'%s' %s means %s%%", e->u.lit.raw, where,
-                                    chk_exact_format(c->mem, v, 2));
-        diag_hint(c->diags, d, "did you mean %s%%? A plain number next to a percentage is a fraction (0.2 is 20%%); write %s%% if that is meant",
-                  e->u.lit.raw, chk_exact_format(c->mem, v, 2));
+        diagnostic *d = diag_report(c->diags, DIAG_WARNING, e->span, "percent-literal", "'%s' %s means %s%%",
+                                    e->u.lit.raw, where, chk_exact_format(c->mem, v, 2));
+        diag_hint(
+            c->diags, d,
+            "did you mean %s%%? A plain number next to a percentage is a fraction (0.2 is 20%%); write %s%% if that is meant",
+            e->u.lit.raw, chk_exact_format(c->mem, v, 2));
         return;
     }
     case EX_UNARY:
@@ -1508,8 +1568,8 @@ void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e
         chk_warn_percent_literals(c, s, e->u.op.rhs, where);
         return;
     case EX_IF:
-        if (chk_percent_subject(c, s, e->u.cond.then_expr) ||
-            chk_percent_subject(c, s, e->u.cond.else_expr)) return;
+        if (chk_percent_subject(c, s, e->u.cond.then_expr) || chk_percent_subject(c, s, e->u.cond.else_expr))
+            return;
         chk_warn_percent_literals(c, s, e->u.cond.then_expr, where);
         chk_warn_percent_literals(c, s, e->u.cond.else_expr, where);
         return;
@@ -1523,8 +1583,7 @@ void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e
             chk_warn_percent_literals(c, s, e->u.call.args.items[0], where);
         }
         return;
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -1545,54 +1604,29 @@ void chk_expr(chk_ctx *c, chk_scope *s, ast_expr *e)
     e->dim = DIM_NUMBER;
     e->per_staff = false;
     switch (e->kind) {
-    case EX_ERROR:
-        return;
+    case EX_ERROR: return;
     case EX_NUMBER:
     case EX_PERCENT:
         chk_literal_number(c, e);
         result(e, TYPE_NUM, e->kind == EX_PERCENT ? DIM_RATIO : DIM_NUMBER);
         return;
-    case EX_DATE:
-        result(e, TYPE_DATE, DIM_NUMBER);
-        return;
-    case EX_STRING:
-        result(e, TYPE_TEXT, DIM_NUMBER);
-        return;
-    case EX_BOOL:
-        result(e, TYPE_BOOL, DIM_NUMBER);
-        return;
+    case EX_DATE: result(e, TYPE_DATE, DIM_NUMBER); return;
+    case EX_STRING: result(e, TYPE_TEXT, DIM_NUMBER); return;
+    case EX_BOOL: result(e, TYPE_BOOL, DIM_NUMBER); return;
     case EX_INF: {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "misplaced",
-                                    "'inf' is only allowed as a scale bound");
+        diagnostic *d =
+            diag_report(c->diags, DIAG_ERROR, e->span, "misplaced", "'inf' is only allowed as a scale bound");
         diag_hint(c->diags, d, "e.g. [150%%, inf) -> 150");
         return;
     }
-    case EX_NAME:
-        check_name(c, s, e);
-        return;
-    case EX_MEMBER:
-        check_member(c, s, e);
-        return;
-    case EX_UNARY:
-        check_unary(c, s, e);
-        return;
-    case EX_BINARY:
-        check_binary(c, s, e);
-        return;
-    case EX_IF:
-        check_if(c, s, e);
-        return;
-    case EX_IN_LIST:
-        check_in_list(c, s, e);
-        return;
-    case EX_IN_SET:
-        check_in_set(c, s, e);
-        return;
-    case EX_IN_PERIOD:
-        check_in_period(c, s, e);
-        return;
-    case EX_CALL:
-        check_call(c, s, e);
-        return;
+    case EX_NAME: check_name(c, s, e); return;
+    case EX_MEMBER: check_member(c, s, e); return;
+    case EX_UNARY: check_unary(c, s, e); return;
+    case EX_BINARY: check_binary(c, s, e); return;
+    case EX_IF: check_if(c, s, e); return;
+    case EX_IN_LIST: check_in_list(c, s, e); return;
+    case EX_IN_SET: check_in_set(c, s, e); return;
+    case EX_IN_PERIOD: check_in_period(c, s, e); return;
+    case EX_CALL: check_call(c, s, e); return;
     }
 }

@@ -31,10 +31,10 @@ static bool check_quota(chk_ctx *c, const char *owner, const ast_grade *row, chk
     const ast_expr *q = row->quota;
     if (!is_number_literal(q) || !chk_exact_literal(c->mem, q, out) || out->inf) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, q->span, "grade-quota",
-                                    "the quota of grade '%s' in %s must be a percentage, but '%s' is %s", row->name,
-                                    owner, chk_snippet(c, q->span), literal_kind(q));
-        diag_hint(c->diags, d, "e.g. '%s %s 20%%': the share of the ranked members the grade takes", row->name,
-                  diag_span_text(c->diags, row->word_span, c->mem));
+                                    "the quota of grade '%s' in %s must be a percentage, but '%s' is %s",
+                                    row->name, owner, chk_snippet(c, q->span), literal_kind(q));
+        diag_hint(c->diags, d, "e.g. '%s %s 20%%': the share of the ranked members the grade takes",
+                  row->name, diag_span_text(c->diags, row->word_span, c->mem));
         return false;
     }
     if (!chk_literal_number(c, q)) return false;
@@ -57,9 +57,10 @@ static bool check_factor(chk_ctx *c, const char *owner, const ast_grade *row)
     chk_exact v;
     if (!is_number_literal(f) || !chk_exact_literal(c->mem, f, &v) || v.inf) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, f->span, "grade-factor",
-                                    "the factor of grade '%s' in %s must be a number, but '%s' is %s", row->name,
-                                    owner, chk_snippet(c, f->span), literal_kind(f));
-        diag_hint(c->diags, d, "a factor multiplies a bonus: write 'factor 1.5' or 'factor 150%%' (0 pays nothing)");
+                                    "the factor of grade '%s' in %s must be a number, but '%s' is %s",
+                                    row->name, owner, chk_snippet(c, f->span), literal_kind(f));
+        diag_hint(c->diags, d,
+                  "a factor multiplies a bonus: write 'factor 1.5' or 'factor 150%%' (0 pays nothing)");
         return false;
     }
     if (!chk_literal_number(c, f)) return false;
@@ -67,7 +68,9 @@ static bool check_factor(chk_ctx *c, const char *owner, const ast_grade *row)
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, f->span, "grade-factor",
                                     "the factor of grade '%s' in %s is negative (%s)", row->name, owner,
                                     chk_snippet(c, f->span));
-        diag_hint(c->diags, d, "a bonus times a negative factor would take money from the member; 'factor 0' pays nothing");
+        diag_hint(
+            c->diags, d,
+            "a bonus times a negative factor would take money from the member; 'factor 0' pays nothing");
         return false;
     }
     return true;
@@ -80,7 +83,8 @@ void chk_grades_table(chk_ctx *c, ast_grades *g, const char *owner)
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, g->span, "grade-count",
                                     "%s has %d grade%s; a forced distribution needs at least two", owner,
                                     g->row_count, g->row_count == 1 ? "" : "s");
-        diag_hint(c->diags, d, "e.g. grades { A top 20%% factor 1.5  B next 70%% factor 1  C rest factor 0.5 }");
+        diag_hint(c->diags, d,
+                  "e.g. grades { A top 20%% factor 1.5  B next 70%% factor 1  C rest factor 0.5 }");
         ok = false;
     }
     chk_exact sum;
@@ -102,31 +106,41 @@ void chk_grades_table(chk_ctx *c, ast_grades *g, const char *owner)
         bool last = i + 1 == g->row_count;
         const char *word = diag_span_text(c->diags, row->word_span, c->mem);
         if (row->rest && !last) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, row->word_span, "grade-order",
-                                        "grade '%s' is the rest, but grades follow it in %s", row->name, owner);
-            diag_hint(c->diags, d, "the rest takes everyone below the grades above it, so it is the last grade");
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, row->word_span, "grade-order",
+                            "grade '%s' is the rest, but grades follow it in %s", row->name, owner);
+            diag_hint(c->diags, d,
+                      "the rest takes everyone below the grades above it, so it is the last grade");
             ok = false;
         } else if (!row->rest && last && g->row_count >= 2) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, row->word_span, "grade-order",
-                                        "the last grade of %s, '%s', is not the rest, so members below the quotas "
-                                        "would have no grade", owner, row->name);
-            diag_hint(c->diags, d, "write '%s rest' (everyone below the grades above), or add a last grade such as "
-                      "'C rest'", row->name);
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, row->word_span, "grade-order",
+                            "the last grade of %s, '%s', is not the rest, so members below the quotas "
+                            "would have no grade",
+                            owner, row->name);
+            diag_hint(c->diags, d,
+                      "write '%s rest' (everyone below the grades above), or add a last grade such as "
+                      "'C rest'",
+                      row->name);
             ok = false;
         } else if (i == 0 && !strcmp(word, "next")) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, row->word_span, "grade-order",
-                                        "the first grade of %s says 'next', but no grade comes before it", owner);
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, row->word_span, "grade-order",
+                            "the first grade of %s says 'next', but no grade comes before it", owner);
             diag_hint(c->diags, d, "write '%s top …' for the first grade", row->name);
             ok = false;
         } else if (i > 0 && !strcmp(word, "top")) {
             /* `B top 90%` could mean the top 90% together with A: a quota counted twice
              * changes who gets which grade, so the reading is never guessed */
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, row->word_span, "grade-order",
-                                        "grade '%s' says 'top', but only the first grade does: the quotas follow "
-                                        "each other", row->name);
-            diag_hint(c->diags, d, "write '%s next %s': its own share after the grades above (A top 20%%, B next "
-                      "70%% is 20%% A and 70%% B)", row->name,
-                      row->quota ? chk_snippet(c, row->quota->span) : "20%");
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, row->word_span, "grade-order",
+                            "grade '%s' says 'top', but only the first grade does: the quotas follow "
+                            "each other",
+                            row->name);
+            diag_hint(c->diags, d,
+                      "write '%s next %s': its own share after the grades above (A top 20%%, B next "
+                      "70%% is 20%% A and 70%% B)",
+                      row->name, row->quota ? chk_snippet(c, row->quota->span) : "20%");
             ok = false;
         }
         if (row->quota) {
@@ -134,7 +148,7 @@ void chk_grades_table(chk_ctx *c, ast_grades *g, const char *owner)
             if (check_quota(c, owner, row, &q)) sum = chk_exact_add(c->mem, sum, q);
             else ok = sum_known = false;
         } else if (!row->rest) {
-            ok = sum_known = false;   /* reported by the parser */
+            ok = sum_known = false; /* reported by the parser */
         }
         if (row->factor) {
             factors++;
@@ -145,10 +159,12 @@ void chk_grades_table(chk_ctx *c, ast_grades *g, const char *owner)
     }
     if (factors > 0 && without_factor) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, without_factor->name_span, "grade-factor",
-                                    "grade '%s' of %s has no factor, but other grades have one", without_factor->name,
-                                    owner);
-        diag_hint(c->diags, d, "give every grade a factor ('%s factor 0' pays nothing), so that grade_factor has a value "
-                  "for everyone", without_factor->name);
+                                    "grade '%s' of %s has no factor, but other grades have one",
+                                    without_factor->name, owner);
+        diag_hint(c->diags, d,
+                  "give every grade a factor ('%s factor 0' pays nothing), so that grade_factor has a value "
+                  "for everyone",
+                  without_factor->name);
         ok = false;
     }
     chk_exact hundred;
@@ -160,15 +176,20 @@ void chk_grades_table(chk_ctx *c, ast_grades *g, const char *owner)
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, g->span, "grade-quotas",
                                         "the quotas of %s add up to %s%%, more than 100%%", owner,
                                         chk_exact_format(c->mem, sum, 2));
-            diag_hint(c->diags, d, "each quota is a grade's own share after the grades above it; together they are at "
+            diag_hint(c->diags, d,
+                      "each quota is a grade's own share after the grades above it; together they are at "
                       "most 100%%, and the last grade (the rest) takes what is left");
             ok = false;
         } else if (cmp == 0 && rest->rest) {
-            diagnostic *d = diag_report(c->diags, DIAG_WARNING, rest->name_span, "empty-grade",
-                                        "the quotas of %s add up to 100%%, so grade '%s' (the rest) is given only to "
-                                        "members who are not ranked", owner, rest->name);
-            diag_hint(c->diags, d, "lower a quota to leave room for '%s', or drop the last quota and make its grade "
-                      "the rest", rest->name);
+            diagnostic *d =
+                diag_report(c->diags, DIAG_WARNING, rest->name_span, "empty-grade",
+                            "the quotas of %s add up to 100%%, so grade '%s' (the rest) is given only to "
+                            "members who are not ranked",
+                            owner, rest->name);
+            diag_hint(c->diags, d,
+                      "lower a quota to leave room for '%s', or drop the last quota and make its grade "
+                      "the rest",
+                      rest->name);
         }
     }
     g->valid = ok;
@@ -200,16 +221,19 @@ void chk_role_grades(chk_ctx *c, ast_decl *role, ast_role_item *it)
             const char *near = chk_closest(c, it->grades_name, (const char *const *)c->cand_grades.items,
                                            c->cand_grades.len);
             if (near) diag_hint(c->diags, r, "did you mean '%s'?", near);
-            else diag_hint(c->diags, r, "declare it outside the role: grades %s { A top 20%% factor 1.5  B next 70%% "
-                           "factor 1  C rest factor 0.5 }, or write the table in the role: grades { … }",
-                           it->grades_name);
+            else
+                diag_hint(c->diags, r,
+                          "declare it outside the role: grades %s { A top 20%% factor 1.5  B next 70%% "
+                          "factor 1  C rest factor 0.5 }, or write the table in the role: grades { … }",
+                          it->grades_name);
             return;
         }
         if (en->decl->kind != DECL_GRADES) {
             diagnostic *r = diag_report(c->diags, DIAG_ERROR, it->grades_name_span, "wrong-kind",
                                         "'%s' is %s, not a grades table", it->grades_name,
                                         chk_kind_phrase(en->decl->kind));
-            diag_hint(c->diags, r, "declare the table outside the role: grades NAME { A top 20%% …  C rest }");
+            diag_hint(c->diags, r,
+                      "declare the table outside the role: grades NAME { A top 20%% …  C rest }");
             return;
         }
         it->ref = en->decl;
@@ -233,8 +257,9 @@ static void check_grade_text(chk_ctx *c, const ast_grades *g, const ast_expr *te
         names[k] = g->rows[k].name;
         if (!strcmp(g->rows[k].name, text->u.lit.text)) return;
     }
-    diagnostic *d = diag_report(c->diags, DIAG_ERROR, text->span, "unknown-grade",
-                                "\"%s\" is not a grade of this role, so the comparison never holds", text->u.lit.text);
+    diagnostic *d =
+        diag_report(c->diags, DIAG_ERROR, text->span, "unknown-grade",
+                    "\"%s\" is not a grade of this role, so the comparison never holds", text->u.lit.text);
     const char *near = NULL;
     for (int k = 0; k < g->row_count && !near; k++)
         if (!strcasecmp(names[k], text->u.lit.text)) near = names[k];
@@ -266,6 +291,6 @@ static void walk_grade_texts(const ast_expr *e, void *ctx)
 void chk_grade_texts(chk_ctx *c, const ast_grades *g, const ast_expr *e)
 {
     if (!g || !e) return;
-    grade_walk w = {c, g};
+    grade_walk w = { c, g };
     walk_grade_texts(e, &w);
 }

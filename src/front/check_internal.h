@@ -22,10 +22,10 @@
  * no range or precision limit and no binary floating point anywhere. */
 
 typedef struct chk_exact {
-    bool neg;                  /* never set for zero */
-    bool inf;                  /* ±infinity (digits and scale unused) */
-    const char *digits;        /* significant digits without leading zeros; "" is zero */
-    int scale;                 /* value = digits × 10^-scale; no trailing fractional zeros */
+    bool neg;           /* never set for zero */
+    bool inf;           /* ±infinity (digits and scale unused) */
+    const char *digits; /* significant digits without leading zeros; "" is zero */
+    int scale;          /* value = digits × 10^-scale; no trailing fractional zeros */
 } chk_exact;
 
 /* Parses plain decimal digits ("1200", "3.5"; no sign, no '_'); percent divides by 100.
@@ -54,9 +54,9 @@ char *chk_exact_format(arena *mem, chk_exact v, int shift);
  * indicator declared `number`) may stand for any unit, so `new_users / staff.quota` is
  * a count or a ratio, whichever the context asks for. A literal is only a number. */
 typedef unsigned chk_dims;
-#define CHK_DIM(d) (1u << (d))
+#define CHK_DIM(d)   (1u << (d))
 #define CHK_DIMS_ANY 0x3Fu
-bool chk_dim_unify(ast_dim a, ast_dim b, ast_dim *out);   /* + - comparisons if/min/max */
+bool chk_dim_unify(ast_dim a, ast_dim b, ast_dim *out); /* + - comparisons if/min/max */
 bool chk_dim_mul(ast_dim a, ast_dim b, ast_dim *out);
 bool chk_dim_div(ast_dim a, ast_dim b, ast_dim *out);
 
@@ -82,21 +82,21 @@ typedef struct chk_entry {
  * time. */
 struct chk_names {
     chk_entry *slots;
-    size_t cap;                /* a power of two, at least twice the entries */
+    size_t cap; /* a power of two, at least twice the entries */
     size_t len;
 };
 
 /* A reference from one indicator or set to another, for cycle detection. */
 typedef struct chk_edge {
-    int to;                    /* node index */
-    kp_span at;                /* the reference */
+    int to;     /* node index */
+    kp_span at; /* the reference */
 } chk_edge;
 
 typedef struct chk_node {
-    ast_decl *decl;            /* an indicator or a set */
-    ptr_vec edges;             /* chk_edge*, each target once, in the order referenced */
-    int last_from;             /* the node that last added an edge to this one (dedup) */
-    int stack_pos;             /* position on the DFS stack while visiting */
+    ast_decl *decl; /* an indicator or a set */
+    ptr_vec edges;  /* chk_edge*, each target once, in the order referenced */
+    int last_from;  /* the node that last added an edge to this one (dedup) */
+    int stack_pos;  /* position on the DFS stack while visiting */
 } chk_node;
 
 typedef struct chk_ctx {
@@ -109,44 +109,50 @@ typedef struct chk_ctx {
     int node_count;
     /* "did you mean" candidates by kind of name, in declaration order */
     ptr_vec cand_indicators, cand_sets, cand_sources, cand_scales, cand_pools, cand_grades, cand_sources_sets,
-            cand_calls;
+        cand_calls;
     /* numbers whose dimensions are more than their e->dim (see chk_dims): a small
      * open-addressing map from the node to its set */
-    struct { const ast_expr **keys; chk_dims *dims; size_t cap, len; } wide;
-    size_t hint_work;          /* candidates compared for "did you mean" so far */
-    ptr_vec percent_scales;    /* scales already warned about plain bounds over percentages */
+    struct {
+        const ast_expr **keys;
+        chk_dims *dims;
+        size_t cap, len;
+    } wide;
+    size_t hint_work;       /* candidates compared for "did you mean" so far */
+    ptr_vec percent_scales; /* scales already warned about plain bounds over percentages */
 } chk_ctx;
 
 chk_entry *chk_lookup(const chk_ctx *c, const char *name);
 
 /* Where an expression is being checked decides which names and constructs it may use. */
 typedef enum chk_scope_kind {
-    SCOPE_FORMULA,             /* an indicator's formula, outside any aggregate */
-    SCOPE_ROLE,                /* a role's target, points, gate or bonus */
-    SCOPE_ROW,                 /* an aggregate's argument or where, a set's where: one row */
-    SCOPE_GROUP                /* a having condition outside its aggregates: one group */
+    SCOPE_FORMULA, /* an indicator's formula, outside any aggregate */
+    SCOPE_ROLE,    /* a role's target, points, gate or bonus */
+    SCOPE_ROW,     /* an aggregate's argument or where, a set's where: one row */
+    SCOPE_GROUP    /* a having condition outside its aggregates: one group */
 } chk_scope_kind;
 
 typedef struct chk_scope {
     chk_scope_kind kind;
-    ast_decl *owner;           /* the indicator or set being defined; NULL in a role */
-    int owner_node;            /* its dependency node, or -1 */
-    bool per_staff;            /* FORMULA: the owner is per staff, so aggregates group */
-    ast_decl *source;          /* ROW, GROUP: the source whose columns bare names are */
-    bool binding;              /* ROW in an aggregate's argument in a formula: the first
-                                  SRC.COL decides the source */
-    ast_decl *bound;           /* binding: the source decided */
-    bool quiet;                /* ROW, GROUP whose source is unknown (already reported):
-                                  unresolved bare names are not reported again */
-    const char *clause;        /* ROW, GROUP: "a where condition", "a having condition",
-                                  "the argument of sum()": for messages */
-    ast_decl *role;            /* ROLE */
-    ast_role_item *kpi;        /* ROLE, in a kpi's points: value, target, achievement */
-    bool bonus_gate;           /* ROLE, in bonus and gate: score */
-    bool employed;             /* ROLE, in targets, points, bonus and gates: employed */
-    const ast_grades *grades;  /* ROLE, in the bonus of a role with grades: grade, rank,
-                                  percentile and grade_factor */
-    bool in_gate;              /* ROLE, in a gate (messages: a gate cannot read grades) */
+    ast_decl *owner;  /* the indicator or set being defined; NULL in a role */
+    int owner_node;   /* its dependency node, or -1 */
+    bool per_staff;   /* FORMULA: the owner is per staff, so aggregates group */
+    ast_decl *source; /* ROW, GROUP: the source whose columns bare names are */
+    /* ROW in an aggregate's argument in a formula: the first SRC.COL decides the source */
+    bool binding;
+    ast_decl *bound; /* binding: the source decided */
+    /* ROW, GROUP whose source is unknown (already reported): unresolved bare names are not
+     * reported again */
+    bool quiet;
+    /* ROW, GROUP: "a where condition", "a having condition", "the argument of sum()": for
+     * messages */
+    const char *clause;
+    ast_decl *role;     /* ROLE */
+    ast_role_item *kpi; /* ROLE, in a kpi's points: value, target, achievement */
+    bool bonus_gate;    /* ROLE, in bonus and gate: score */
+    bool employed;      /* ROLE, in targets, points, bonus and gates: employed */
+    /* ROLE, in the bonus of a role with grades: grade, rank, percentile and grade_factor */
+    const ast_grades *grades;
+    bool in_gate; /* ROLE, in a gate (messages: a gate cannot read grades) */
 } chk_scope;
 
 /* ---- forced distribution (check_grades.c) ---- */
@@ -179,14 +185,12 @@ const char *chk_percent_subject(chk_ctx *c, const chk_scope *s, const ast_expr *
  * terms of + and -, the branches of if, the arguments of min and max), described as
  * standing `where` ("as the target of percent kpi 'x'"). Terms next to a percentage
  * of their own are left to that node's check, so each literal is reported once. */
-void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e,
-                               const char *where);
+void chk_warn_percent_literals(chk_ctx *c, const chk_scope *s, const ast_expr *e, const char *where);
 
 /* Warns once per scale when one of its bounds is a plain number greater than 1 (and none
  * is a fraction between 0 and 1) while the scale is applied to percentages (applied_to:
  * "the achievements of role 'x'"), with a note at use. */
-void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *applied_to,
-                            kp_span use);
+void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *applied_to, kp_span use);
 
 /* Checks that a number or percentage literal (possibly negated: -50%) decodes: one
  * that an exact decimal cannot hold (more than 18 places, 16 in a percentage, or

@@ -22,7 +22,7 @@ static chk_exact normalize(arena *mem, const char *digits, size_t len, int scale
         scale--;
     }
     chk_exact v = { false, false, "", 0 };
-    if (len == start) return v;                  /* zero: no sign, no scale */
+    if (len == start) return v; /* zero: no sign, no scale */
     v.digits = arena_strndup(mem, digits + start, len - start);
     v.scale = scale;
     v.neg = neg;
@@ -32,7 +32,7 @@ static chk_exact normalize(arena *mem, const char *digits, size_t len, int scale
 bool chk_exact_parse(arena *mem, const char *text, bool percent, chk_exact *out)
 {
     size_t len = strlen(text);
-    if (len > INT_MAX / 2) return false;     /* the scale is an int; no spec gets close */
+    if (len > INT_MAX / 2) return false; /* the scale is an int; no spec gets close */
     char *digits = arena_alloc(mem, len + 1);
     size_t n = 0;
     int scale = 0;
@@ -141,19 +141,19 @@ char *chk_exact_format(arena *mem, chk_exact v, int shift)
     char *out = arena_alloc(mem, len + zeros + 4);
     char *p = out;
     if (v.neg) *p++ = '-';
-    if (scale <= 0) {                              /* an integer: digits, then zeros */
+    if (scale <= 0) { /* an integer: digits, then zeros */
         memcpy(p, v.digits, len);
         p += len;
         memset(p, '0', zeros);
         p += zeros;
-    } else if ((size_t)scale >= len) {             /* below one: 0.000digits */
+    } else if ((size_t)scale >= len) { /* below one: 0.000digits */
         *p++ = '0';
         *p++ = '.';
         memset(p, '0', (size_t)scale - len);
         p += (size_t)scale - len;
         memcpy(p, v.digits, len);
         p += len;
-    } else {                                       /* digits with the point inside */
+    } else { /* digits with the point inside */
         size_t ints = len - (size_t)scale;
         memcpy(p, v.digits, ints);
         p += ints;
@@ -173,11 +173,10 @@ char *chk_exact_format(arena *mem, chk_exact v, int shift)
 /* ---- scales ----------------------------------------------------------------------- */
 
 const char *const chk_builtin_functions[] = {
-    "count", "sum", "avg", "min", "max", "distinct", "abs", "round", "days", "previous",
-    "last_year", "coalesce",
+    "count", "sum",   "avg",  "min",      "max",       "distinct",
+    "abs",   "round", "days", "previous", "last_year", "coalesce",
 };
-const size_t chk_builtin_function_count =
-    sizeof chk_builtin_functions / sizeof chk_builtin_functions[0];
+const size_t chk_builtin_function_count = sizeof chk_builtin_functions / sizeof chk_builtin_functions[0];
 
 static bool is_percent_literal(const ast_expr *e)
 {
@@ -219,12 +218,11 @@ static void annotate_literal(chk_ctx *c, ast_expr *e)
 typedef struct row_bounds {
     chk_exact lo, hi;
     bool lo_closed, hi_closed;
-    const char *text;          /* the interval as written, e.g. "[60%, 100%)" */
-    bool valid;                /* bounds usable for the order/overlap/gap checks */
+    const char *text; /* the interval as written, e.g. "[60%, 100%)" */
+    bool valid;       /* bounds usable for the order/overlap/gap checks */
 } row_bounds;
 
-static const char *interval_text(chk_ctx *c, bool lo_closed, const char *lo, const char *hi,
-                                 bool hi_closed)
+static const char *interval_text(chk_ctx *c, bool lo_closed, const char *lo, const char *hi, bool hi_closed)
 {
     return arena_printf(c->mem, "%c%s, %s%c", lo_closed ? '[' : '(', lo, hi, hi_closed ? ']' : ')');
 }
@@ -237,15 +235,14 @@ static void check_row(chk_ctx *c, ast_decl *scale, ast_scale_row *r, row_bounds 
     annotate_literal(c, r->hi);
     b->lo_closed = r->lo_closed;
     b->hi_closed = r->hi_closed;
-    b->text = interval_text(c, r->lo_closed, chk_snippet(c, r->lo->span),
-                            chk_snippet(c, r->hi->span), r->hi_closed);
-    b->valid = chk_exact_literal(c->mem, r->lo, &b->lo) &&
-               chk_exact_literal(c->mem, r->hi, &b->hi);
-    if (!b->valid) return;   /* the grammar admits only literals here */
+    b->text = interval_text(c, r->lo_closed, chk_snippet(c, r->lo->span), chk_snippet(c, r->hi->span),
+                            r->hi_closed);
+    b->valid = chk_exact_literal(c->mem, r->lo, &b->lo) && chk_exact_literal(c->mem, r->hi, &b->hi);
+    if (!b->valid) return; /* the grammar admits only literals here */
     if (b->lo.inf && !b->lo.neg) {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, r->lo->span, "scale-bound",
-                                    "the lower bound of %s in scale '%s' cannot be 'inf'",
-                                    b->text, scale->name);
+        diagnostic *d =
+            diag_report(c->diags, DIAG_ERROR, r->lo->span, "scale-bound",
+                        "the lower bound of %s in scale '%s' cannot be 'inf'", b->text, scale->name);
         diag_hint(c->diags, d, "'inf' ends the last row, e.g. [150%%, inf); the first may start at '-inf'");
         b->valid = false;
     }
@@ -257,19 +254,20 @@ static void check_row(chk_ctx *c, ast_decl *scale, ast_scale_row *r, row_bounds 
     if (!b->valid) return;
     if ((b->lo.inf && r->lo_closed) || (b->hi.inf && r->hi_closed)) {
         bool lo = b->lo.inf && r->lo_closed;
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, lo ? r->lo->span : r->hi->span,
-                                    "scale-bound",
-                                    "%s in scale '%s' includes '%s', which is not a number",
-                                    b->text, scale->name, lo ? "-inf" : "inf");
-        diag_hint(c->diags, d, lo ? "write '(-inf, …': an infinite bound is always open"
-                                  : "write '…, inf)': an infinite bound is always open");
+        diagnostic *d = diag_report(c->diags, DIAG_ERROR, lo ? r->lo->span : r->hi->span, "scale-bound",
+                                    "%s in scale '%s' includes '%s', which is not a number", b->text,
+                                    scale->name, lo ? "-inf" : "inf");
+        diag_hint(c->diags, d,
+                  lo ? "write '(-inf, …': an infinite bound is always open"
+                     : "write '…, inf)': an infinite bound is always open");
     }
     int order = chk_exact_cmp(b->lo, b->hi);
     if (order > 0 || (order == 0 && !(r->lo_closed && r->hi_closed))) {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, r->span, "scale-bound",
-                                    "%s in scale '%s' is empty", b->text, scale->name);
-        diag_hint(c->diags, d, order > 0 ? "the lower bound comes first"
-                                         : "an interval needs a lower bound below its upper bound");
+        diagnostic *d = diag_report(c->diags, DIAG_ERROR, r->span, "scale-bound", "%s in scale '%s' is empty",
+                                    b->text, scale->name);
+        diag_hint(c->diags, d,
+                  order > 0 ? "the lower bound comes first"
+                            : "an interval needs a lower bound below its upper bound");
         b->valid = false;
     }
     ast_expr *out[2] = { r->from, r->to };
@@ -285,11 +283,10 @@ static void check_row(chk_ctx *c, ast_decl *scale, ast_scale_row *r, row_bounds 
         }
     }
     if (r->to && (b->lo.inf || b->hi.inf)) {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR,
-                                    ast_span_join(r->from->span, r->to->span), "scale-linear",
-                                    "the linear segment %s .. %s needs a finite interval, but %s is unbounded",
-                                    chk_snippet(c, r->from->span), chk_snippet(c, r->to->span),
-                                    b->text);
+        diagnostic *d =
+            diag_report(c->diags, DIAG_ERROR, ast_span_join(r->from->span, r->to->span), "scale-linear",
+                        "the linear segment %s .. %s needs a finite interval, but %s is unbounded",
+                        chk_snippet(c, r->from->span), chk_snippet(c, r->to->span), b->text);
         diag_hint(c->diags, d, "give the row a constant, e.g. -> %s", chk_snippet(c, r->to->span));
     }
 }
@@ -307,10 +304,8 @@ void chk_scale(chk_ctx *c, ast_decl *scale)
     for (size_t i = 0; i < chk_builtin_function_count; i++) {
         if (strcmp(scale->name, chk_builtin_functions[i]) == 0) {
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, scale->name_span, "reserved-name",
-                                        "scale '%s' has the name of a built-in function",
-                                        scale->name);
-            diag_hint(c->diags, d, "'%s(x)' would call the built-in; rename the scale",
-                      scale->name);
+                                        "scale '%s' has the name of a built-in function", scale->name);
+            diag_hint(c->diags, d, "'%s(x)' would call the built-in; rename the scale", scale->name);
             break;
         }
     }
@@ -330,12 +325,13 @@ void chk_scale(chk_ctx *c, ast_decl *scale)
         for (int k = 0; k < 2 && !reported; k++) {
             if (!out[k] || is_percent_literal(out[k]) == percent) continue;
             const ast_expr *lit = out[k]->kind == EX_UNARY ? out[k]->u.op.lhs : out[k];
-            if (lit->kind == EX_INF) continue;   /* reported as a bad output */
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, out[k]->span, "scale-units",
-                                        "scale '%s' mixes percentages and plain numbers: '%s' here, '%s' in its first row",
-                                        scale->name, chk_snippet(c, out[k]->span),
-                                        chk_snippet(c, first->span));
-            diag_hint(c->diags, d, "write every output as a percentage (e.g. 0%%) or every output as a plain number");
+            if (lit->kind == EX_INF) continue; /* reported as a bad output */
+            diagnostic *d = diag_report(
+                c->diags, DIAG_ERROR, out[k]->span, "scale-units",
+                "scale '%s' mixes percentages and plain numbers: '%s' here, '%s' in its first row",
+                scale->name, chk_snippet(c, out[k]->span), chk_snippet(c, first->span));
+            diag_hint(c->diags, d,
+                      "write every output as a percentage (e.g. 0%%) or every output as a plain number");
             reported = true;
         }
         if (reported) break;
@@ -364,33 +360,28 @@ void chk_scale(chk_ctx *c, ast_decl *scale)
             int g = chk_exact_cmp(b->lo, e->hi);
             if (g < 0 || (g == 0 && b->lo_closed && e->hi_closed)) {
                 /* the doubly covered part: from this row's start to where both end */
-                bool this_ends_first = chk_exact_cmp(b->hi, e->hi) < 0 ||
-                                       (chk_exact_cmp(b->hi, e->hi) == 0 && !b->hi_closed);
+                bool this_ends_first =
+                    chk_exact_cmp(b->hi, e->hi) < 0 || (chk_exact_cmp(b->hi, e->hi) == 0 && !b->hi_closed);
                 const ast_scale_row *er = &scale->u.scale.rows[reach];
                 const char *lo = chk_snippet(c, r->lo->span);
-                const char *hi = this_ends_first ? chk_snippet(c, r->hi->span)
-                                                 : chk_snippet(c, er->hi->span);
+                const char *hi = this_ends_first ? chk_snippet(c, r->hi->span) : chk_snippet(c, er->hi->span);
                 bool hi_closed = this_ends_first ? b->hi_closed : e->hi_closed;
                 diagnostic *d = diag_report(c->diags, DIAG_ERROR, r->span, "scale-overlap",
-                                            "in scale '%s', %s overlaps %s", scale->name,
-                                            b->text, e->text);
-                if (g == 0)
-                    diag_hint(c->diags, d, "both include %s: make one of the brackets open", lo);
+                                            "in scale '%s', %s overlaps %s", scale->name, b->text, e->text);
+                if (g == 0) diag_hint(c->diags, d, "both include %s: make one of the brackets open", lo);
                 else
                     diag_hint(c->diags, d, "both cover %s",
                               interval_text(c, b->lo_closed, lo, hi, hi_closed));
             } else if (g > 0 || (!b->lo_closed && !e->hi_closed)) {
                 const ast_scale_row *er = &scale->u.scale.rows[reach];
                 const char *from = chk_snippet(c, er->hi->span), *to = chk_snippet(c, r->lo->span);
-                const char *gap = g == 0 ? from
-                                         : interval_text(c, !e->hi_closed, from, to, !b->lo_closed);
+                const char *gap = g == 0 ? from : interval_text(c, !e->hi_closed, from, to, !b->lo_closed);
                 diagnostic *d = diag_report(c->diags, DIAG_ERROR, r->span, "scale-gap",
                                             "scale '%s' leaves %s uncovered", scale->name, gap);
                 if (g == 0)
-                    diag_hint(c->diags, d, "include %s in one of the two rows: '%s]' or '[%s'",
-                              from, from, from);
-                else
-                    diag_hint(c->diags, d, "start this row at %s, or add a row for %s", from, gap);
+                    diag_hint(c->diags, d, "include %s in one of the two rows: '%s]' or '[%s'", from, from,
+                              from);
+                else diag_hint(c->diags, d, "start this row at %s, or add a row for %s", from, gap);
             }
         }
         if (reach < 0) {
@@ -405,8 +396,7 @@ void chk_scale(chk_ctx *c, ast_decl *scale)
 
 /* ---- plain bounds over percentages ------------------------------------------------ */
 
-void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *applied_to,
-                            kp_span use)
+void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *applied_to, kp_span use)
 {
     for (size_t i = 0; i < c->percent_scales.len; i++)
         if (c->percent_scales.items[i] == scale) return;
@@ -420,8 +410,8 @@ void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *appli
         for (int b = 0; b < 2; b++) {
             const ast_expr *lit = bounds[b]->kind == EX_UNARY ? bounds[b]->u.op.lhs : bounds[b];
             chk_exact v;
-            if (lit->kind == EX_NUMBER && chk_exact_literal(c->mem, lit, &v) &&
-                chk_exact_cmp(v, zero) > 0 && chk_exact_cmp(v, one) < 0)
+            if (lit->kind == EX_NUMBER && chk_exact_literal(c->mem, lit, &v) && chk_exact_cmp(v, zero) > 0 &&
+                chk_exact_cmp(v, one) < 0)
                 return;
         }
     }
@@ -437,13 +427,15 @@ void chk_warn_percent_scale(chk_ctx *c, const ast_decl *scale, const char *appli
             magnitude.neg = false;
             if (chk_exact_cmp(magnitude, one) <= 0) continue;
             ptr_vec_push(c->mem, &c->percent_scales, (void *)scale);
-            diagnostic *d = diag_report(c->diags, DIAG_WARNING, bound->span, "percent-literal",
-                                        "scale '%s' is applied to %s, but its bound '%s' means %s%%",
-                                        scale->name, applied_to, chk_snippet(c, bound->span),
-                                        chk_exact_format(c->mem, v, 2));
+            diagnostic *d =
+                diag_report(c->diags, DIAG_WARNING, bound->span, "percent-literal",
+                            "scale '%s' is applied to %s, but its bound '%s' means %s%%", scale->name,
+                            applied_to, chk_snippet(c, bound->span), chk_exact_format(c->mem, v, 2));
             diag_note(c->diags, d, use, "applied here");
-            diag_hint(c->diags, d, "did you mean %s%%? Write the bounds of a scale over percentages with '%%', e.g. [60%%, 100%%)",
-                      chk_snippet(c, bound->span));
+            diag_hint(
+                c->diags, d,
+                "did you mean %s%%? Write the bounds of a scale over percentages with '%%', e.g. [60%%, 100%%)",
+                chk_snippet(c, bound->span));
             return;
         }
     }

@@ -16,10 +16,12 @@ static int target_unit(const ast_expect *e)
 {
     switch (e->target) {
     case EXPECT_INDICATOR: return e->ref ? (int)e->ref->u.indicator.unit : -1;
-    case EXPECT_SCORE: case EXPECT_POINTS: return UNIT_POINTS;
+    case EXPECT_SCORE:
+    case EXPECT_POINTS: return UNIT_POINTS;
     case EXPECT_BONUS: return UNIT_MONEY;
     case EXPECT_ACHIEVEMENT: return UNIT_RATIO;
-    case EXPECT_GATE: case EXPECT_UNSCORED: return -1;
+    case EXPECT_GATE:
+    case EXPECT_UNSCORED: return -1;
     }
     return -1;
 }
@@ -45,7 +47,8 @@ static bool literal_value(chk_ctx *c, const ast_expr *e, dec_t *out)
     bool neg = e->kind == EX_UNARY;
     const ast_expr *lit = neg ? e->u.op.lhs : e;
     if (lit->kind == EX_INF) {
-        diag_report(c->diags, DIAG_ERROR, e->span, "expect-value", "an expectation's value is a number, not inf");
+        diag_report(c->diags, DIAG_ERROR, e->span, "expect-value",
+                    "an expectation's value is a number, not inf");
         return false;
     }
     dec_t v;
@@ -73,12 +76,12 @@ static void check_value_unit(chk_ctx *c, const ast_expect *e, const ast_expr *v)
     int unit = target_unit(e);
     if (unit < 0) return;
     bool percent = is_percent(v);
-    const char *what = e->target == EXPECT_INDICATOR
-        ? arena_printf(c->mem, "'%s', a %s indicator,", e->name, ast_unit_name((ast_unit)unit))
-        : arena_printf(c->mem, "%s", target_word(e));
+    const char *what = e->target == EXPECT_INDICATOR ? arena_printf(c->mem, "'%s', a %s indicator,", e->name,
+                                                                    ast_unit_name((ast_unit)unit))
+                                                     : arena_printf(c->mem, "%s", target_word(e));
     if (unit == UNIT_PERCENT && !percent) {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, v->span, "expect-unit",
-                                    "%s is expected as a percentage", what);
+        diagnostic *d =
+            diag_report(c->diags, DIAG_ERROR, v->span, "expect-unit", "%s is expected as a percentage", what);
         const char *written = chk_snippet(c, v->span);
         dec_t x, hundred;
         char as_fraction[DEC_FORMAT_SIZE] = "";
@@ -90,10 +93,11 @@ static void check_value_unit(chk_ctx *c, const ast_expect *e, const ast_expr *v)
             if (n > 0 && as_fraction[n - 1] == '.') as_fraction[--n] = '\0';
         }
         if (as_fraction[0])
-            diag_hint(c->diags, d, "write it with '%%': %s%% if %s is a fraction, %s%% if it is "
-                                   "already in percent", as_fraction, written, written);
-        else
-            diag_hint(c->diags, d, "write the value with '%%'");
+            diag_hint(c->diags, d,
+                      "write it with '%%': %s%% if %s is a fraction, %s%% if it is "
+                      "already in percent",
+                      as_fraction, written, written);
+        else diag_hint(c->diags, d, "write the value with '%%'");
     } else if (percent && unit != UNIT_PERCENT && unit != UNIT_RATIO) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, v->span, "expect-unit",
                                     "%s is not a percentage: it is expected as a plain number", what);
@@ -129,7 +133,7 @@ static int most_gates(const chk_model *m)
 static void check_expect(chk_ctx *c, const ast_decl *test, ast_expect *e, bool has_roster)
 {
     if (e->target == EXPECT_INDICATOR || e->target == EXPECT_POINTS || e->target == EXPECT_ACHIEVEMENT) {
-        if (!e->name) return;  /* a syntax error already said what to write */
+        if (!e->name) return; /* a syntax error already said what to write */
         chk_entry *entry = chk_lookup(c, e->name);
         if (!entry || entry->decl->kind != DECL_INDICATOR) {
             diagnostic *d = entry ? diag_report(c->diags, DIAG_ERROR, e->name_span, "expect-target",
@@ -139,42 +143,48 @@ static void check_expect(chk_ctx *c, const ast_decl *test, ast_expect *e, bool h
                                                 "unknown indicator '%s'", e->name);
             if (!entry) chk_hint_closest(c, d, e->name, &c->cand_indicators);
             if (e->target == EXPECT_INDICATOR)
-                diag_hint(c->diags, d, "an expectation looks at an indicator (NAME or NAME[STAFF]), "
-                                       "or at score, bonus, points, achievement, gate or unscored of a staff member");
+                diag_hint(c->diags, d,
+                          "an expectation looks at an indicator (NAME or NAME[STAFF]), "
+                          "or at score, bonus, points, achievement, gate or unscored of a staff member");
             return;
         }
         e->ref = entry->decl;
         if (e->target != EXPECT_INDICATOR && !is_kpi(c->model, e->name)) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->name_span, "expect-target",
-                                        "indicator '%s' is not a kpi of any role: it has no %s",
-                                        e->name, target_word(e));
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, e->name_span, "expect-target",
+                            "indicator '%s' is not a kpi of any role: it has no %s", e->name, target_word(e));
             diag_hint(c->diags, d, "expect its value instead: expect %s[%s] = …", e->name,
                       e->staff ? e->staff : "STAFF");
         }
         if (e->target == EXPECT_INDICATOR && e->staff && !e->ref->u.indicator.per_staff) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->staff_span, "expect-grain",
-                                        "indicator '%s' is team-wide: it has no value per staff member",
-                                        e->name);
+            diagnostic *d =
+                diag_report(c->diags, DIAG_ERROR, e->staff_span, "expect-grain",
+                            "indicator '%s' is team-wide: it has no value per staff member", e->name);
             diag_hint(c->diags, d, "expect its total: expect %s = …", e->name);
         }
     }
     if (e->target == EXPECT_GATE && e->gate > most_gates(c->model)) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->member_span, "expect-target",
                                     "no role has a gate %d", e->gate);
-        diag_hint(c->diags, d, "gates are numbered from 1 in the order a role writes them; "
-                               "the most any role has is %d", most_gates(c->model));
+        diag_hint(c->diags, d,
+                  "gates are numbered from 1 in the order a role writes them; "
+                  "the most any role has is %d",
+                  most_gates(c->model));
     }
     if (e->staff && !has_roster) {
         diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->staff_span, "test-roster",
                                     "test '%s' expects something of staff member '%s' but gives no roster",
                                     test->name, e->staff);
-        diag_hint(c->diags, d, "give the test a roster: a 'data staff' block with the roster's "
-                               "header line and a row for '%s'", e->staff);
+        diag_hint(c->diags, d,
+                  "give the test a roster: a 'data staff' block with the roster's "
+                  "header line and a row for '%s'",
+                  e->staff);
     }
 
     bool outcome = e->target == EXPECT_GATE || e->target == EXPECT_UNSCORED;
     switch (e->check) {
-    case EXPECT_PASSED: case EXPECT_FAILED:
+    case EXPECT_PASSED:
+    case EXPECT_FAILED:
         if (e->target != EXPECT_GATE) {
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "expect-check",
                                         "only a gate is expected to have passed or failed");
@@ -185,24 +195,28 @@ static void check_expect(chk_ctx *c, const ast_decl *test, ast_expect *e, bool h
         if (e->target != EXPECT_UNSCORED) {
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "expect-check",
                                         "nothing is expected of %s", chk_snippet(c, e->target_span));
-            diag_hint(c->diags, d, e->target == EXPECT_GATE ? "write passed or failed after it"
-                                                            : "write = VALUE, within 0.1%% of VALUE, or is null after it");
+            diag_hint(c->diags, d,
+                      e->target == EXPECT_GATE ? "write passed or failed after it"
+                                               : "write = VALUE, within 0.1%% of VALUE, or is null after it");
         }
         return;
     case EXPECT_NULL:
         if (outcome) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "expect-check",
-                                        "%s is never null", chk_snippet(c, e->target_span));
-            diag_hint(c->diags, d, e->target == EXPECT_GATE ? "write passed or failed after it"
-                                                            : "write unscored[STAFF] alone");
+            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "expect-check", "%s is never null",
+                                        chk_snippet(c, e->target_span));
+            diag_hint(c->diags, d,
+                      e->target == EXPECT_GATE ? "write passed or failed after it"
+                                               : "write unscored[STAFF] alone");
         }
         return;
-    case EXPECT_COMPARE: case EXPECT_WITHIN:
+    case EXPECT_COMPARE:
+    case EXPECT_WITHIN:
         if (outcome) {
-            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "expect-check",
-                                        "%s is not a number", chk_snippet(c, e->target_span));
-            diag_hint(c->diags, d, e->target == EXPECT_GATE ? "write passed or failed after it"
-                                                            : "write unscored[STAFF] alone");
+            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "expect-check", "%s is not a number",
+                                        chk_snippet(c, e->target_span));
+            diag_hint(c->diags, d,
+                      e->target == EXPECT_GATE ? "write passed or failed after it"
+                                               : "write unscored[STAFF] alone");
             return;
         }
         check_value_unit(c, e, e->value);
@@ -241,8 +255,8 @@ void chk_tests(chk_ctx *c)
         } else {
             period_t p;
             char msg[256];
-            if (period_parse(test->u.test.period, strlen(test->u.test.period), c->model->grain, &p,
-                             msg, sizeof msg) != PERIOD_OK)
+            if (period_parse(test->u.test.period, strlen(test->u.test.period), c->model->grain, &p, msg,
+                             sizeof msg) != PERIOD_OK)
                 diag_report(c->diags, DIAG_ERROR, test->u.test.period_span, "test-period", "%s", msg);
         }
         bool has_roster = false;
@@ -267,8 +281,9 @@ void chk_tests(chk_ctx *c)
             }
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, data->source_span, "unknown-source",
                                         "'%s' is not a source", data->source);
-            if (entry) diag_hint(c->diags, d, "'%s' is %s; a test gives data for sources and for staff",
-                                 data->source, chk_kind_phrase(entry->decl->kind));
+            if (entry)
+                diag_hint(c->diags, d, "'%s' is %s; a test gives data for sources and for staff",
+                          data->source, chk_kind_phrase(entry->decl->kind));
             else chk_hint_closest(c, d, data->source, &c->cand_sources);
         }
         for (int i = 0; i < test->u.test.expect_count; i++)

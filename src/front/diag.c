@@ -96,8 +96,8 @@ uint32_t diag_load_file(diag_sink *s, const char *path, bool text_only, const ch
     bool is_text = true;
     for (size_t i = 0; text_only && is_text && i < len;) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t n = utf8proc_iterate((const utf8proc_uint8_t *)text + i,
-                                              (utf8proc_ssize_t)(len - i), &cp);
+        utf8proc_ssize_t n =
+            utf8proc_iterate((const utf8proc_uint8_t *)text + i, (utf8proc_ssize_t)(len - i), &cp);
         is_text = n > 0 && cp != 0;
         i += n > 0 ? (size_t)n : 1;
     }
@@ -134,8 +134,7 @@ static size_t line_index(const diag_file *f, uint32_t offset)
     return lo;
 }
 
-void diag_position(const diag_sink *s, uint32_t file, uint32_t offset,
-                   unsigned *line, unsigned *column)
+void diag_position(const diag_sink *s, uint32_t file, uint32_t offset, unsigned *line, unsigned *column)
 {
     const diag_file *f = diag_get_file(s, file);
     if (!f) {
@@ -172,8 +171,7 @@ static char *vformat(arena *a, const char *fmt, va_list ap)
     return escaped;
 }
 
-diagnostic *diag_report(diag_sink *s, diag_severity sev, kp_span span, const char *code,
-                        const char *fmt, ...)
+diagnostic *diag_report(diag_sink *s, diag_severity sev, kp_span span, const char *code, const char *fmt, ...)
 {
     diagnostic *d = arena_alloc(&s->mem, sizeof *d);
     d->severity = sev;
@@ -190,8 +188,8 @@ diagnostic *diag_report(diag_sink *s, diag_severity sev, kp_span span, const cha
     return d;
 }
 
-diagnostic *diag_report_data(diag_sink *s, diag_severity sev, const char *path, unsigned line,
-                             unsigned col, const char *code, const char *fmt, ...)
+diagnostic *diag_report_data(diag_sink *s, diag_severity sev, const char *path, unsigned line, unsigned col,
+                             const char *code, const char *fmt, ...)
 {
     kp_span none = { DIAG_NO_FILE, 0, 0 };
     diagnostic *d = diag_report(s, sev, none, code, "%s", "");
@@ -258,7 +256,7 @@ static void print_excerpt(const diag_sink *s, FILE *out, kp_span span)
     uint32_t start = span.start > f->len ? (uint32_t)f->len : span.start;
     size_t li = line_index(f, start);
     uint32_t line_start = f->line_starts[li];
-    if (start < line_start) start = line_start;   /* a span on a byte-order mark */
+    if (start < line_start) start = line_start; /* a span on a byte-order mark */
     uint32_t line_end = li + 1 < f->line_count ? f->line_starts[li + 1] - 1 : (uint32_t)f->len;
     if (line_end > line_start && f->text[line_end - 1] == '\r') line_end--;
     uint32_t end = span.end < start ? start : span.end;
@@ -285,7 +283,10 @@ static void print_excerpt(const diag_sink *s, FILE *out, kp_span span)
     for (uint32_t i = line_start; i < start;) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(text + i, start - i, &cp);
-        if (n <= 0) { n = 1; cp = 0xFFFD; }
+        if (n <= 0) {
+            n = 1;
+            cp = 0xFFFD;
+        }
         if (cp == '\t') fputc('\t', out);
         else fprintf(out, "%*s", cp < 0x20 ? 1 : char_width(cp), "");
         i += (uint32_t)n;
@@ -295,7 +296,10 @@ static void print_excerpt(const diag_sink *s, FILE *out, kp_span span)
     for (uint32_t i = start; i < end;) {
         utf8proc_int32_t cp;
         utf8proc_ssize_t n = utf8proc_iterate(text + i, end - i, &cp);
-        if (n <= 0) { n = 1; cp = 0xFFFD; }
+        if (n <= 0) {
+            n = 1;
+            cp = 0xFFFD;
+        }
         int w = cp < 0x20 ? 1 : char_width(cp);
         /* the caret already stands in the first column of the first character */
         for (int k = caret_done ? 0 : 1; k < w; k++) fputc('~', out);
@@ -362,7 +366,7 @@ static void print_json(const diag_sink *s, FILE *out, diagnostic **sorted, size_
     for (size_t i = 0; i < n; i++) {
         diagnostic *d = sorted[i];
         const diag_file *f = diag_get_file(s, d->span.file);
-        unsigned r[4] = {0, 0, 0, 0};
+        unsigned r[4] = { 0, 0, 0, 0 };
         if (f) span_range(s, d->span, r);
         if (d->ext_path) {
             r[0] = r[2] = d->ext_line;
@@ -374,8 +378,8 @@ static void print_json(const diag_sink *s, FILE *out, diagnostic **sorted, size_
         if (f) json_write_string(out, f->path);
         else if (d->ext_path) json_write_string(out, d->ext_path);
         else fputs("null", out);
-        fprintf(out, ", \"line\": %u, \"column\": %u, \"end_line\": %u, \"end_column\": %u, ",
-                r[0], r[1], r[2], r[3]);
+        fprintf(out, ", \"line\": %u, \"column\": %u, \"end_line\": %u, \"end_column\": %u, ", r[0], r[1],
+                r[2], r[3]);
         fprintf(out, "\"severity\": \"%s\", \"code\": ", severity_name(d->severity));
         json_write_string(out, d->code ? d->code : "");
         fputs(", \"message\": ", out);
@@ -389,13 +393,15 @@ static void print_json(const diag_sink *s, FILE *out, diagnostic **sorted, size_
         for (size_t k = 0; k < d->notes.len; k++) {
             diag_note_entry *note = d->notes.items[k];
             const diag_file *nf = diag_get_file(s, note->span.file);
-            unsigned nr[4] = {0, 0, 0, 0};
+            unsigned nr[4] = { 0, 0, 0, 0 };
             if (nf) span_range(s, note->span, nr);
             fputs(k ? ", {\"file\": " : "{\"file\": ", out);
             if (nf) json_write_string(out, nf->path);
             else fputs("null", out);
-            fprintf(out, ", \"line\": %u, \"column\": %u, \"end_line\": %u, \"end_column\": %u, "
-                    "\"message\": ", nr[0], nr[1], nr[2], nr[3]);
+            fprintf(out,
+                    ", \"line\": %u, \"column\": %u, \"end_line\": %u, \"end_column\": %u, "
+                    "\"message\": ",
+                    nr[0], nr[1], nr[2], nr[3]);
             json_write_string(out, note->message);
             fputs("}", out);
         }
@@ -411,8 +417,10 @@ static void sarif_region(const diag_sink *s, FILE *out, kp_span span)
     span_range(s, span, r);
     fputs("\"physicalLocation\": {\"artifactLocation\": {\"uri\": ", out);
     json_write_string(out, f->path);
-    fprintf(out, "}, \"region\": {\"startLine\": %u, \"startColumn\": %u, \"endLine\": %u, "
-            "\"endColumn\": %u}}", r[0], r[1], r[2], r[3]);
+    fprintf(out,
+            "}, \"region\": {\"startLine\": %u, \"startColumn\": %u, \"endLine\": %u, "
+            "\"endColumn\": %u}}",
+            r[0], r[1], r[2], r[3]);
 }
 
 /* SARIF 2.1.0: one run, rules named by diagnostic code, a result per diagnostic, hints
@@ -422,7 +430,8 @@ static void print_sarif(const diag_sink *s, FILE *out, diagnostic **sorted, size
     fputs("{\"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n"
           " \"version\": \"2.1.0\",\n"
           " \"runs\": [{\"tool\": {\"driver\": {\"name\": \"kpic\", \"version\": \"" KPIC_VERSION "\", "
-          "\"informationUri\": \"https://example.invalid/kpic\", \"rules\": [", out);
+          "\"informationUri\": \"https://example.invalid/kpic\", \"rules\": [",
+          out);
     /* each distinct code once, in order of first use */
     const char **codes = xcalloc(n + 1, sizeof *codes);
     size_t ncodes = 0;
@@ -447,7 +456,9 @@ static void print_sarif(const diag_sink *s, FILE *out, diagnostic **sorted, size
         fputs("{\"ruleId\": ", out);
         json_write_string(out, code);
         fprintf(out, ", \"ruleIndex\": %zu, \"level\": \"%s\", \"message\": {\"text\": ", rule,
-                d->severity == DIAG_ERROR ? "error" : d->severity == DIAG_WARNING ? "warning" : "note");
+                d->severity == DIAG_ERROR     ? "error"
+                : d->severity == DIAG_WARNING ? "warning"
+                                              : "note");
         size_t len = strlen(d->message) + 1;
         /* " (hint: " + hint + ")" */
         for (size_t h = 0; h < d->hints.len; h++) len += strlen(d->hints.items[h]) + 9;
@@ -496,8 +507,8 @@ static bool same_data_diagnostic(const diagnostic *a, const diagnostic *b)
     if (a->severity != b->severity || strcmp(a->code ? a->code : "", b->code ? b->code : "") != 0)
         return false;
     if ((a->ext_path == NULL) != (b->ext_path == NULL)) return false;
-    if (a->ext_path && (strcmp(a->ext_path, b->ext_path) != 0 || a->ext_line != b->ext_line ||
-                        a->ext_col != b->ext_col))
+    if (a->ext_path &&
+        (strcmp(a->ext_path, b->ext_path) != 0 || a->ext_line != b->ext_line || a->ext_col != b->ext_col))
         return false;
     if (strcmp(a->message, b->message) != 0 || a->hints.len != b->hints.len) return false;
     for (size_t h = 0; h < a->hints.len; h++)
@@ -554,9 +565,12 @@ static size_t decode(const char *s, utf8proc_int32_t *out, size_t cap)
     size_t n = 0, len = strlen(s);
     for (size_t i = 0; i < len && n < cap;) {
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                              (utf8proc_ssize_t)(len - i), &cp);
-        if (k <= 0) { cp = (unsigned char)s[i]; k = 1; }
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(len - i), &cp);
+        if (k <= 0) {
+            cp = (unsigned char)s[i];
+            k = 1;
+        }
         out[n++] = cp;
         i += (size_t)k;
     }

@@ -49,11 +49,11 @@
 #include "kpic/buffer.h"
 
 enum {
-    FMT_WIDTH = 100,       /* a line is kept whole when at most this many columns wide */
-    FMT_INDENT = 2,        /* items of a block, continuation lines of a declaration */
-    FMT_KPI_POINTS = 4,    /* a kpi's own `points` line when it cannot share the kpi line */
-    FMT_GAP = 2,           /* spaces between aligned columns and before a trailing comment */
-    FMT_KEYWORD = 6        /* `points`, `gate`, `bonus` padded to this width in a role */
+    FMT_WIDTH = 100,    /* a line is kept whole when at most this many columns wide */
+    FMT_INDENT = 2,     /* items of a block, continuation lines of a declaration */
+    FMT_KPI_POINTS = 4, /* a kpi's own `points` line when it cannot share the kpi line */
+    FMT_GAP = 2,        /* spaces between aligned columns and before a trailing comment */
+    FMT_KEYWORD = 6     /* `points`, `gate`, `bonus` padded to this width in a role */
 };
 
 /* ---- growable byte buffer ----------------------------------------------------------- */
@@ -66,7 +66,10 @@ static void sb_add(sbuf *b, const char *s, size_t n)
     buf_add(b, s, n);
 }
 
-static void sb_str(sbuf *b, const char *s) { sb_add(b, s, strlen(s)); }
+static void sb_str(sbuf *b, const char *s)
+{
+    sb_add(b, s, strlen(s));
+}
 
 static void sb_spaces(sbuf *b, size_t n)
 {
@@ -94,8 +97,8 @@ static size_t text_width(const char *s, size_t n)
             continue;
         }
         utf8proc_int32_t cp;
-        utf8proc_ssize_t k = utf8proc_iterate((const utf8proc_uint8_t *)s + i,
-                                              (utf8proc_ssize_t)(n - i), &cp);
+        utf8proc_ssize_t k =
+            utf8proc_iterate((const utf8proc_uint8_t *)s + i, (utf8proc_ssize_t)(n - i), &cp);
         if (k <= 0) {
             w++;
             i++;
@@ -108,7 +111,10 @@ static size_t text_width(const char *s, size_t n)
     return w;
 }
 
-static size_t str_width(const char *s) { return text_width(s, strlen(s)); }
+static size_t str_width(const char *s)
+{
+    return text_width(s, strlen(s));
+}
 
 /* Pads b, which holds one line being built from its start `from`, to `width` columns. */
 static void sb_pad_to(sbuf *b, size_t from, size_t width)
@@ -125,33 +131,33 @@ static bool is_space(char ch)
 /* ---- output lines and the formatter's state ------------------------------------------ */
 
 typedef struct fmt_line {
-    size_t text, len;      /* the code, without indentation: a range of fmt_ctx.texts */
+    size_t text, len; /* the code, without indentation: a range of fmt_ctx.texts */
     int indent;
-    int comment;           /* index into the file's comments, or -1 */
-    bool comment_only;     /* the line is the comment alone */
-    bool blank_before;     /* print one empty line before it */
-    int block;             /* nonzero: an item line of that block (trailing comments align) */
+    int comment;       /* index into the file's comments, or -1 */
+    bool comment_only; /* the line is the comment alone */
+    bool blank_before; /* print one empty line before it */
+    int block;         /* nonzero: an item line of that block (trailing comments align) */
 } fmt_line;
 
 typedef struct fmt_ctx {
-    const char *src;       /* the file's text */
+    const char *src; /* the file's text */
     uint32_t src_len;
     const ast_comment *comments;
     int comment_count;
-    int next_comment;      /* every comment before this index has been placed */
-    uint32_t prev_end;     /* source offset where the last placed line (or its comment) ends */
-    sbuf texts;            /* the code of every line, back to back */
+    int next_comment;  /* every comment before this index has been placed */
+    uint32_t prev_end; /* source offset where the last placed line (or its comment) ends */
+    sbuf texts;        /* the code of every line, back to back */
     fmt_line *lines;
     size_t line_count, line_cap;
-    int block;             /* id given to item lines being placed; 0 outside blocks */
-    int blocks;            /* ids handed out so far */
+    int block;  /* id given to item lines being placed; 0 outside blocks */
+    int blocks; /* ids handed out so far */
 } fmt_ctx;
 
 /* Whether a blank line may precede the next placed thing. */
 typedef enum blank_rule {
-    BLANK_NO,              /* never */
-    BLANK_YES,             /* always: between top-level declarations */
-    BLANK_KEEP             /* where the source had at least one */
+    BLANK_NO,  /* never */
+    BLANK_YES, /* always: between top-level declarations */
+    BLANK_KEEP /* where the source had at least one */
 } blank_rule;
 
 static fmt_line *push_line(fmt_ctx *c, int indent, const char *text, size_t len, bool blank)
@@ -176,7 +182,7 @@ static fmt_line *push_line(fmt_ctx *c, int indent, const char *text, size_t len,
  * between them. */
 static bool has_blank_line(const fmt_ctx *c, uint32_t a, uint32_t b)
 {
-    bool line_empty = false;   /* only white space since the last newline */
+    bool line_empty = false; /* only white space since the last newline */
     for (uint32_t i = a; i < b && i < c->src_len; i++) {
         char ch = c->src[i];
         if (ch == '\n') {
@@ -251,12 +257,10 @@ static void push_comment(fmt_ctx *c, int indent, int index, bool blank)
 /* Places, each on its own line, the comments that start before `before`. The first gets a
  * blank line before it by rule `first`, the others by `inner`. Returns whether any was
  * placed. */
-static bool place_comments(fmt_ctx *c, uint32_t before, int indent, blank_rule first,
-                           blank_rule inner)
+static bool place_comments(fmt_ctx *c, uint32_t before, int indent, blank_rule first, blank_rule inner)
 {
     bool any = false;
-    while (c->next_comment < c->comment_count &&
-           c->comments[c->next_comment].span.start < before) {
+    while (c->next_comment < c->comment_count && c->comments[c->next_comment].span.start < before) {
         const ast_comment *cm = &c->comments[c->next_comment];
         bool blank = decide(c, any ? inner : first, c->prev_end, cm->span.start);
         push_comment(c, indent, c->next_comment, blank);
@@ -272,23 +276,20 @@ static bool place_comments(fmt_ctx *c, uint32_t before, int indent, blank_rule f
  * `first` decides the blank line before whatever comes first (a comment or the line),
  * `inner` the blank lines among the comments before it and between them and the line;
  * `blank_ok` false forbids a blank line directly before the line itself. */
-static void place(fmt_ctx *c, int indent, int comment_indent, const char *text, size_t len,
-                  uint32_t start, uint32_t end, blank_rule first, blank_rule inner,
-                  bool blank_ok)
+static void place(fmt_ctx *c, int indent, int comment_indent, const char *text, size_t len, uint32_t start,
+                  uint32_t end, blank_rule first, blank_rule inner, bool blank_ok)
 {
     bool before = place_comments(c, start, comment_indent, first, inner);
     /* Comments from inside the line's own code: moved above it, kept with it. */
     bool hoisted = false;
-    while (c->next_comment < c->comment_count &&
-           c->comments[c->next_comment].span.start < end) {
+    while (c->next_comment < c->comment_count && c->comments[c->next_comment].span.start < end) {
         bool blank = !before && !hoisted && decide(c, first, c->prev_end, start);
         push_comment(c, comment_indent, c->next_comment, blank);
         c->next_comment++;
         hoisted = true;
     }
     bool blank = false;
-    if (blank_ok && !hoisted)
-        blank = decide(c, before ? inner : first, c->prev_end, start);
+    if (blank_ok && !hoisted) blank = decide(c, before ? inner : first, c->prev_end, start);
     fmt_line *l = push_line(c, indent, text, len, blank);
     c->prev_end = end;
     if (c->next_comment < c->comment_count) {
@@ -307,18 +308,12 @@ static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_pre
 static void print_window(sbuf *b, const ast_window *w)
 {
     switch (w->kind) {
-    case WINDOW_PERIOD:
-        sb_str(b, "period");
-        break;
-    case WINDOW_ALL_TIME:
-        sb_str(b, "all time");
-        break;
-    case WINDOW_YEAR_TO_DATE:
-        sb_str(b, "year to date");
-        break;
+    case WINDOW_PERIOD: sb_str(b, "period"); break;
+    case WINDOW_ALL_TIME: sb_str(b, "all time"); break;
+    case WINDOW_YEAR_TO_DATE: sb_str(b, "year to date"); break;
     case WINDOW_LAST: {
         /* The parser takes `day` and `days` alike: say it the way English does. */
-        static const char *const units[] = {"day", "week", "month"};
+        static const char *const units[] = { "day", "week", "month" };
         char num[32];
         snprintf(num, sizeof num, "last %" PRId64 " ", w->count);
         sb_str(b, num);
@@ -330,8 +325,8 @@ static void print_window(sbuf *b, const ast_window *w)
 }
 
 /* ` where C having H over W`, in that order (each at most once; the tree keeps no order). */
-static void print_clauses(const fmt_ctx *c, sbuf *b, const ast_expr *where,
-                          const ast_expr *having, const ast_window *over, bool lead_space)
+static void print_clauses(const fmt_ctx *c, sbuf *b, const ast_expr *where, const ast_expr *having,
+                          const ast_window *over, bool lead_space)
 {
     if (where) {
         if (lead_space) sb_str(b, " ");
@@ -363,12 +358,13 @@ static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_pre
     bool paren = prec < min_prec;
     if (paren) sb_str(b, "(");
     switch (e->kind) {
-    case EX_NUMBER: case EX_PERCENT: case EX_DATE: case EX_STRING: case EX_BOOL: case EX_INF:
-        sb_str(b, e->u.lit.raw);
-        break;
-    case EX_NAME:
-        sb_str(b, e->u.name.name);
-        break;
+    case EX_NUMBER:
+    case EX_PERCENT:
+    case EX_DATE:
+    case EX_STRING:
+    case EX_BOOL:
+    case EX_INF: sb_str(b, e->u.lit.raw); break;
+    case EX_NAME: sb_str(b, e->u.name.name); break;
     case EX_MEMBER:
         sb_str(b, e->u.member.base);
         sb_str(b, ".");
@@ -416,9 +412,9 @@ static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_pre
         break;
     case EX_IN_PERIOD:
         print_expr(c, b, e->u.in.lhs, AST_PREC_CMP + 1);
-        sb_str(b, e->u.in.rel == PERIOD_IN ? " in period"
+        sb_str(b, e->u.in.rel == PERIOD_IN            ? " in period"
                   : e->u.in.rel == PERIOD_IN_PREVIOUS ? " in previous period"
-                  : " before period");
+                                                      : " before period");
         break;
     case EX_CALL:
         sb_str(b, e->u.call.name);
@@ -427,8 +423,7 @@ static void print_expr(const fmt_ctx *c, sbuf *b, const ast_expr *e, int min_pre
             if (i) sb_str(b, ", ");
             print_expr(c, b, e->u.call.args.items[i], AST_PREC_IF);
         }
-        print_clauses(c, b, e->u.call.where, e->u.call.having, e->u.call.over,
-                      e->u.call.args.len > 0);
+        print_clauses(c, b, e->u.call.where, e->u.call.having, e->u.call.over, e->u.call.args.len > 0);
         sb_str(b, ")");
         break;
     case EX_ERROR:
@@ -450,7 +445,7 @@ static void add_slice(const fmt_ctx *c, sbuf *b, kp_span s)
 /* The text of one expression, for measuring before it is laid out. */
 static char *expr_text(const fmt_ctx *c, const ast_expr *e)
 {
-    sbuf b = {0};
+    sbuf b = { 0 };
     print_expr(c, &b, e, AST_PREC_IF);
     if (!b.data) sb_str(&b, "");
     return b.data;
@@ -461,26 +456,25 @@ static void rtrim(sbuf *b)
     while (b->len > 0 && b->data[b->len - 1] == ' ') b->data[--b->len] = '\0';
 }
 
-static void place_sb(fmt_ctx *c, int indent, int comment_indent, sbuf *b, uint32_t start,
-                     uint32_t end, blank_rule first, blank_rule inner, bool blank_ok)
+static void place_sb(fmt_ctx *c, int indent, int comment_indent, sbuf *b, uint32_t start, uint32_t end,
+                     blank_rule first, blank_rule inner, bool blank_ok)
 {
     rtrim(b);
-    place(c, indent, comment_indent, b->data ? b->data : "", b->len, start, end, first, inner,
-          blank_ok);
+    place(c, indent, comment_indent, b->data ? b->data : "", b->len, start, end, first, inner, blank_ok);
     b->len = 0;
     if (b->data) b->data[0] = '\0';
 }
 
 /* Blocks: the header line with `{`, the items, the `}` line. */
-static void block_open(fmt_ctx *c, const ast_decl *d, sbuf *header, uint32_t after,
-                       int items, blank_rule first)
+static void block_open(fmt_ctx *c, const ast_decl *d, sbuf *header, uint32_t after, int items,
+                       blank_rule first)
 {
     uint32_t brace = next_token(c, after);
     uint32_t close = d->span.end - 1;
     if (items == 0 && !comment_in(c, brace + 1, close)) {
         sb_str(header, " {}");
         place_sb(c, 0, 0, header, d->span.start, d->span.end, first, BLANK_KEEP, true);
-        c->block = -1;     /* nothing more to place for this block */
+        c->block = -1; /* nothing more to place for this block */
         return;
     }
     sb_str(header, " {");
@@ -493,12 +487,14 @@ static void block_close(fmt_ctx *c, const ast_decl *d)
     bool empty = c->block == -1;
     c->block = 0;
     if (empty) return;
-    place(c, 0, FMT_INDENT, "}", 1, d->span.end - 1, d->span.end, BLANK_KEEP, BLANK_KEEP,
-          false);
+    place(c, 0, FMT_INDENT, "}", 1, d->span.end - 1, d->span.end, BLANK_KEEP, BLANK_KEEP, false);
 }
 
 /* Blank lines before a block's items: never before the first, kept before the others. */
-static blank_rule item_rule(int i) { return i == 0 ? BLANK_NO : BLANK_KEEP; }
+static blank_rule item_rule(int i)
+{
+    return i == 0 ? BLANK_NO : BLANK_KEEP;
+}
 
 /* A column's name, type and flags, padded to the block's columns. */
 static void column_head(sbuf *line, const ast_column *col, size_t name_w, size_t type_w)
@@ -516,7 +512,7 @@ static void column_head(sbuf *line, const ast_column *col, size_t name_w, size_t
 
 static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
 {
-    sbuf line = {0};
+    sbuf line = { 0 };
     int n = d->u.source.column_count;
     const ast_column *cols = d->u.source.columns;
     size_t name_w = 0, type_w = 0;
@@ -567,8 +563,8 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
                 sb_str(&line, kl->columns[j]);
             }
             sb_str(&line, ")");
-            place_sb(c, FMT_INDENT, FMT_INDENT, &line, kl->span.start, kl->span.end, before,
-                     BLANK_KEEP, true);
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, kl->span.start, kl->span.end, before, BLANK_KEEP,
+                     true);
             k++;
             continue;
         }
@@ -599,8 +595,7 @@ static void format_columns(fmt_ctx *c, const ast_decl *d, blank_rule first)
             sb_str(&line, "convention ");
             add_slice(c, &line, col->convention_span);
         }
-        place_sb(c, FMT_INDENT, FMT_INDENT, &line, col->span.start, col->span.end, before,
-                 BLANK_KEEP, true);
+        place_sb(c, FMT_INDENT, FMT_INDENT, &line, col->span.start, col->span.end, before, BLANK_KEEP, true);
         i++;
     }
     block_close(c, d);
@@ -614,7 +609,7 @@ static void format_scale(fmt_ctx *c, const ast_decl *d, blank_rule first)
     size_t interval_w = 0;
     for (int i = 0; i < n; i++) {
         const ast_scale_row *r = &d->u.scale.rows[i];
-        sbuf b = {0};
+        sbuf b = { 0 };
         sb_str(&b, r->lo_closed ? "[" : "(");
         print_expr(c, &b, r->lo, AST_PREC_IF);
         sb_str(&b, ", ");
@@ -624,7 +619,7 @@ static void format_scale(fmt_ctx *c, const ast_decl *d, blank_rule first)
         size_t w = str_width(b.data);
         if (w > interval_w) interval_w = w;
     }
-    sbuf line = {0};
+    sbuf line = { 0 };
     sb_str(&line, "scale ");
     sb_str(&line, d->name);
     block_open(c, d, &line, d->name_span.end, n, first);
@@ -638,8 +633,8 @@ static void format_scale(fmt_ctx *c, const ast_decl *d, blank_rule first)
             sb_str(&line, " .. ");
             print_expr(c, &line, r->to, AST_PREC_IF);
         }
-        place_sb(c, FMT_INDENT, FMT_INDENT, &line, r->span.start, r->span.end, item_rule(i),
-                 BLANK_KEEP, true);
+        place_sb(c, FMT_INDENT, FMT_INDENT, &line, r->span.start, r->span.end, item_rule(i), BLANK_KEEP,
+                 true);
     }
     block_close(c, d);
     sb_free(&line);
@@ -656,7 +651,7 @@ static void format_grade_rows(fmt_ctx *c, const ast_grades *g, int indent)
     for (int i = 0; i < g->row_count; i++) {
         const ast_grade *r = &g->rows[i];
         if (str_width(r->name) > name_w) name_w = str_width(r->name);
-        sbuf b = {0};
+        sbuf b = { 0 };
         /* the first grade is `top`, the others `next` (the checker refuses any other
          * order, so this only spells what was written) */
         sb_str(&b, r->rest ? "rest" : i == 0 ? "top " : "next ");
@@ -664,7 +659,7 @@ static void format_grade_rows(fmt_ctx *c, const ast_grades *g, int indent)
         quotas[i] = b.data;
         if (str_width(b.data) > quota_w) quota_w = str_width(b.data);
     }
-    sbuf line = {0};
+    sbuf line = { 0 };
     for (int i = 0; i < g->row_count; i++) {
         const ast_grade *r = &g->rows[i];
         sb_str(&line, r->name);
@@ -684,7 +679,7 @@ static void format_grade_rows(fmt_ctx *c, const ast_grades *g, int indent)
 
 static void format_grades(fmt_ctx *c, const ast_decl *d, blank_rule first)
 {
-    sbuf line = {0};
+    sbuf line = { 0 };
     sb_str(&line, "grades ");
     sb_str(&line, d->name);
     uint32_t after = d->name_span.end;
@@ -714,7 +709,7 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
         w = str_width(weights[i]);
         if (w > weight_w) weight_w = w;
     }
-    sbuf line = {0};
+    sbuf line = { 0 };
     sb_str(&line, "role ");
     sb_str(&line, d->name);
     uint32_t after = d->name_span.end;
@@ -745,39 +740,39 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
                 print_expr(c, &line, it->target, AST_PREC_IF);
             }
             if (!it->points) {
-                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
-                         item_rule(i), BLANK_KEEP, true);
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end, item_rule(i),
+                         BLANK_KEEP, true);
                 break;
             }
             /* A kpi's own points: on the kpi line when it fits and no comment stands
              * between them; otherwise on the next line, where it still follows its kpi. */
-            uint32_t main_end = token_end(c, it->has_target ? it->target->span.end
-                                                             : it->weight->span.end);
+            uint32_t main_end = token_end(c, it->has_target ? it->target->span.end : it->weight->span.end);
             uint32_t points_at = next_token(c, main_end);
             char *points = expr_text(c, it->points);
             /* without a target, `points` takes the target's column (padding that is not
              * followed by anything is trimmed when the line is placed) */
             if (!it->has_target) sb_pad_to(&line, 0, target_col - FMT_GAP);
-            size_t width = FMT_INDENT + text_width(line.data, line.len) + FMT_GAP + 7 +
-                           str_width(points);
+            size_t width = FMT_INDENT + text_width(line.data, line.len) + FMT_GAP + 7 + str_width(points);
             if (width <= FMT_WIDTH && !comment_in(c, main_end, points_at)) {
                 sb_spaces(&line, FMT_GAP);
                 sb_str(&line, "points ");
                 sb_str(&line, points);
-                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
-                         item_rule(i), BLANK_KEEP, true);
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end, item_rule(i),
+                         BLANK_KEEP, true);
             } else {
-                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, main_end,
-                         item_rule(i), BLANK_KEEP, true);
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, main_end, item_rule(i), BLANK_KEEP,
+                         true);
                 sb_str(&line, "points ");
                 sb_str(&line, points);
-                place_sb(c, FMT_KPI_POINTS, FMT_KPI_POINTS, &line, points_at, it->span.end,
-                         BLANK_NO, BLANK_NO, false);
+                place_sb(c, FMT_KPI_POINTS, FMT_KPI_POINTS, &line, points_at, it->span.end, BLANK_NO,
+                         BLANK_NO, false);
             }
             free(points);
             break;
         }
-        case ROLE_POINTS: case ROLE_GATE: case ROLE_BONUS:
+        case ROLE_POINTS:
+        case ROLE_GATE:
+        case ROLE_BONUS:
             sb_str(&line, it->kind == ROLE_POINTS ? "points" : it->kind == ROLE_GATE ? "gate" : "bonus");
             sb_pad_to(&line, 0, FMT_KEYWORD + 1);
             if (it->kind == ROLE_POINTS) {
@@ -799,26 +794,27 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
             } else {
                 print_expr(c, &line, it->expr, AST_PREC_IF);
             }
-            place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
-                     item_rule(i), BLANK_KEEP, true);
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end, item_rule(i), BLANK_KEEP,
+                     true);
             break;
         case ROLE_MISSING:
             sb_str(&line, it->missing_skip ? "missing skip" : "missing zero");
-            place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
-                     item_rule(i), BLANK_KEEP, true);
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end, item_rule(i), BLANK_KEEP,
+                     true);
             break;
         case ROLE_GRADES:
             if (it->grades_name) {
                 sb_str(&line, "grades ");
                 sb_str(&line, it->grades_name);
-                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
-                         item_rule(i), BLANK_KEEP, true);
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end, item_rule(i),
+                         BLANK_KEEP, true);
                 break;
             }
-            if (it->grades->row_count == 0 && !comment_in(c, it->grades->span.start + 1, it->grades->span.end - 1)) {
+            if (it->grades->row_count == 0 &&
+                !comment_in(c, it->grades->span.start + 1, it->grades->span.end - 1)) {
                 sb_str(&line, "grades {}");
-                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end,
-                         item_rule(i), BLANK_KEEP, true);
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, it->span.start, it->span.end, item_rule(i),
+                         BLANK_KEEP, true);
                 break;
             }
             sb_str(&line, "grades {");
@@ -838,7 +834,7 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
 
 static void format_indicator(fmt_ctx *c, const ast_decl *d, blank_rule first)
 {
-    sbuf line = {0};
+    sbuf line = { 0 };
     sb_str(&line, "indicator ");
     sb_str(&line, d->name);
     if (d->u.indicator.label) {
@@ -853,8 +849,7 @@ static void format_indicator(fmt_ctx *c, const ast_decl *d, blank_rule first)
         header_end = d->u.indicator.per_staff_span.end;
     }
     uint32_t eq = next_token(c, header_end);
-    uint32_t expr_end = d->u.indicator.note ? token_end(c, d->u.indicator.expr->span.end)
-                                            : d->span.end;
+    uint32_t expr_end = d->u.indicator.note ? token_end(c, d->u.indicator.expr->span.end) : d->span.end;
     char *expr = expr_text(c, d->u.indicator.expr);
     size_t width = text_width(line.data, line.len) + 3 + str_width(expr);
     if (width <= FMT_WIDTH && !comment_in(c, header_end, eq)) {
@@ -871,8 +866,8 @@ static void format_indicator(fmt_ctx *c, const ast_decl *d, blank_rule first)
     if (d->u.indicator.note) {
         sb_str(&line, "note ");
         add_slice(c, &line, d->u.indicator.note_span);
-        place_sb(c, FMT_INDENT, FMT_INDENT, &line, next_token(c, expr_end), d->span.end,
-                 BLANK_NO, BLANK_NO, false);
+        place_sb(c, FMT_INDENT, FMT_INDENT, &line, next_token(c, expr_end), d->span.end, BLANK_NO, BLANK_NO,
+                 false);
     }
     sb_free(&line);
 }
@@ -880,8 +875,7 @@ static void format_indicator(fmt_ctx *c, const ast_decl *d, blank_rule first)
 /* The target of an expectation, rebuilt from its parts: score[s01], points[s01].kpi. */
 static void print_expect_target(const fmt_ctx *c, sbuf *b, const ast_expect *e)
 {
-    static const char *const words[] = {"", "score", "bonus", "points", "achievement", "gate",
-                                        "unscored"};
+    static const char *const words[] = { "", "score", "bonus", "points", "achievement", "gate", "unscored" };
     sb_str(b, e->target == EXPECT_INDICATOR ? (e->name ? e->name : "") : words[e->target]);
     if (e->staff) {
         sb_str(b, "[");
@@ -929,7 +923,7 @@ static void format_test(fmt_ctx *c, const ast_decl *d, blank_rule first)
     int nd = d->u.test.data_count, ne = d->u.test.expect_count;
     bool has_period = d->u.test.period != NULL;
     int items = nd + ne + has_period;
-    sbuf line = {0};
+    sbuf line = { 0 };
     sb_str(&line, "test ");
     add_slice(c, &line, d->name_span);
     block_open(c, d, &line, d->name_span.end, items, first);
@@ -953,26 +947,26 @@ static void format_test(fmt_ctx *c, const ast_decl *d, blank_rule first)
             if (t->path) {
                 sb_str(&line, " from ");
                 add_slice(c, &line, t->path_span);
-                place_sb(c, FMT_INDENT, FMT_INDENT, &line, t->span.start, t->span.end,
-                         item_rule(i), BLANK_KEEP, true);
+                place_sb(c, FMT_INDENT, FMT_INDENT, &line, t->span.start, t->span.end, item_rule(i),
+                         BLANK_KEEP, true);
                 continue;
             }
             sb_str(&line, " {");
             uint32_t brace = next_token(c, t->source_span.end);
-            place_sb(c, FMT_INDENT, FMT_INDENT, &line, t->span.start, brace + 1, item_rule(i),
-                     BLANK_KEEP, true);
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, t->span.start, brace + 1, item_rule(i), BLANK_KEEP,
+                     true);
             for (int k = 0; k < t->line_count; k++) {
                 size_t len = strlen(t->lines[k]);
-                place(c, len ? 2 * FMT_INDENT : 0, 2 * FMT_INDENT, t->lines[k], len,
-                      t->line_spans[k].start, t->line_spans[k].end, BLANK_NO, BLANK_NO, false);
+                place(c, len ? 2 * FMT_INDENT : 0, 2 * FMT_INDENT, t->lines[k], len, t->line_spans[k].start,
+                      t->line_spans[k].end, BLANK_NO, BLANK_NO, false);
             }
-            place(c, FMT_INDENT, 2 * FMT_INDENT, "}", 1, t->span.end - 1, t->span.end, BLANK_NO,
-                  BLANK_KEEP, false);
+            place(c, FMT_INDENT, 2 * FMT_INDENT, "}", 1, t->span.end - 1, t->span.end, BLANK_NO, BLANK_KEEP,
+                  false);
         } else {
             const ast_expect *e = &d->u.test.expects[ei++];
             print_expect(c, &line, e);
-            place_sb(c, FMT_INDENT, FMT_INDENT, &line, e->span.start, e->span.end, item_rule(i),
-                     BLANK_KEEP, true);
+            place_sb(c, FMT_INDENT, FMT_INDENT, &line, e->span.start, e->span.end, item_rule(i), BLANK_KEEP,
+                     true);
         }
     }
     block_close(c, d);
@@ -981,7 +975,7 @@ static void format_test(fmt_ctx *c, const ast_decl *d, blank_rule first)
 
 static void format_decl(fmt_ctx *c, const ast_decl *d, blank_rule first)
 {
-    sbuf line = {0};
+    sbuf line = { 0 };
     switch (d->kind) {
     case DECL_IMPORT:
         sb_str(&line, "import ");
@@ -1002,21 +996,12 @@ static void format_decl(fmt_ctx *c, const ast_decl *d, blank_rule first)
         print_expr(c, &line, d->u.set.column, AST_PREC_IF);
         print_clauses(c, &line, d->u.set.where, d->u.set.having, d->u.set.over, true);
         break;
-    case DECL_SOURCE: case DECL_STAFF:
-        format_columns(c, d, first);
-        return;
-    case DECL_SCALE:
-        format_scale(c, d, first);
-        return;
-    case DECL_ROLE:
-        format_role(c, d, first);
-        return;
-    case DECL_INDICATOR:
-        format_indicator(c, d, first);
-        return;
-    case DECL_TEST:
-        format_test(c, d, first);
-        return;
+    case DECL_SOURCE:
+    case DECL_STAFF: format_columns(c, d, first); return;
+    case DECL_SCALE: format_scale(c, d, first); return;
+    case DECL_ROLE: format_role(c, d, first); return;
+    case DECL_INDICATOR: format_indicator(c, d, first); return;
+    case DECL_TEST: format_test(c, d, first); return;
     case DECL_GRADES:
         format_grades(c, d, first);
         sb_free(&line);
@@ -1063,8 +1048,8 @@ static void render(const fmt_ctx *c, sbuf *out)
         size_t j = i + 1;
         const fmt_line *l = &c->lines[i];
         if (l->block > 0 && !l->comment_only) {
-            while (j < c->line_count && c->lines[j].block == l->block &&
-                   !c->lines[j].comment_only && !c->lines[j].blank_before)
+            while (j < c->line_count && c->lines[j].block == l->block && !c->lines[j].comment_only &&
+                   !c->lines[j].blank_before)
                 j++;
         }
         size_t column = 0;
@@ -1109,7 +1094,7 @@ char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len)
     /* comments after the last declaration */
     place_comments(&c, UINT32_MAX, 0, BLANK_KEEP, BLANK_KEEP);
 
-    sbuf out = {0};
+    sbuf out = { 0 };
     render(&c, &out);
     if (!out.data) sb_str(&out, "");
     *len = out.len;
@@ -1121,8 +1106,8 @@ char *fmt_format(const ast_file *file, const diag_sink *diags, size_t *len)
 char *fmt_expr(const ast_expr *e, const diag_sink *diags)
 {
     const diag_file *f = diag_get_file(diags, e->span.file);
-    fmt_ctx c = {.src = f ? f->text : "", .src_len = f ? (uint32_t)f->len : 0};
-    sbuf b = {0};
+    fmt_ctx c = { .src = f ? f->text : "", .src_len = f ? (uint32_t)f->len : 0 };
+    sbuf b = { 0 };
     print_expr(&c, &b, e, AST_PREC_IF);
     if (!b.data) sb_str(&b, "");
     return b.data;

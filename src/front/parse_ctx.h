@@ -19,27 +19,27 @@ typedef struct kp_loc {
 
 /* Semantic value of a token: names, literals and their text as written. */
 typedef struct kp_tok {
-    const char *text;   /* identifier; decoded string; number without '_' or '%' */
-    const char *raw;    /* the lexeme exactly as written */
+    const char *text; /* identifier; decoded string; number without '_' or '%' */
+    const char *raw;  /* the lexeme exactly as written */
 } kp_tok;
 
 #define PARSE_MAX_BRACES 64
 
 typedef struct parse_ctx {
-    void *scanner;              /* yyscan_t */
-    void *buffer;               /* the scanner's YY_BUFFER_STATE over text */
+    void *scanner; /* yyscan_t */
+    void *buffer;  /* the scanner's YY_BUFFER_STATE over text */
     arena *mem;
     diag_sink *diags;
     uint32_t file;
-    const char *text;           /* the file's bytes */
+    const char *text; /* the file's bytes */
     uint32_t text_len;
-    uint32_t offset;            /* scanner position: bytes consumed so far */
+    uint32_t offset; /* scanner position: bytes consumed so far */
     ast_file *out;
-    ptr_vec comments;           /* ast_comment* collected by the scanner */
+    ptr_vec comments; /* ast_comment* collected by the scanner */
     int syntax_errors;
-    bool recovering;            /* after a syntax error, until the next declaration */
-    bool lexical_errors;        /* a stray character in the current declaration */
-    bool depth_reported;        /* report "nested too deeply" once per file */
+    bool recovering;     /* after a syntax error, until the next declaration */
+    bool lexical_errors; /* a stray character in the current declaration */
+    bool depth_reported; /* report "nested too deeply" once per file */
     /* '{' not yet closed, for "missing '}'" notes */
     uint32_t open_braces[PARSE_MAX_BRACES];
     int brace_depth;

@@ -26,33 +26,34 @@
 
 /* An end of a computation: a figure or an infinity of a sign, with the reason. */
 typedef struct ext {
-    int inf;                   /* -1, 0, +1 */
+    int inf; /* -1, 0, +1 */
     dec_t v;
     const char *why;
 } ext;
 
 typedef struct rng {
-    bool num;                  /* a number can come out (false: only null, or not a number) */
+    bool num; /* a number can come out (false: only null, or not a number) */
     bool maybe_null;
-    bool symbolic;             /* depends on roster cells taken as symbols */
+    bool symbolic; /* depends on roster cells taken as symbols */
     ext lo, hi;
 } rng;
 
 typedef struct analysis {
     ceil_report *report;
-    ir_program *p;             /* not const: a pool's amount, share and cap are lowered
-                                  when first needed */
+    /* not const: a pool's amount, share and cap are lowered when first needed */
+    ir_program *p;
     const diag_sink *diags;
     const ceil_roster *roster;
-    size_t member;             /* with a roster: whose cells */
-    int unit_column;           /* without a roster: this roster column is the point
-                                  unit_value (the others stay symbols); -1: none */
+    size_t member; /* with a roster: whose cells */
+    /* without a roster: this roster column is the point unit_value (the others stay
+     * symbols); -1: none */
+    int unit_column;
     dec_t unit_value;
-    bool unrounded;            /* the bonus as computed, before rounding to the cent (a
-                                  factor per unit is not money) */
+    /* the bonus as computed, before rounding to the cent (a factor per unit is not money) */
+    bool unrounded;
     /* the kpi context of the expression being evaluated; NULL outside it */
     const rng *value, *target, *achievement, *score;
-    const ast_grades *grades;  /* the role's grades table, or NULL */
+    const ast_grades *grades; /* the role's grades table, or NULL */
     /* indicators already evaluated for this member: an indicator used by three others
      * is not walked three times */
     const ast_decl **memo_decl;
@@ -62,27 +63,27 @@ typedef struct analysis {
 
 static ext fin(dec_t v)
 {
-    return (ext){0, v, NULL};
+    return (ext){ 0, v, NULL };
 }
 
 static ext infinite(int sign, const char *why)
 {
-    return (ext){sign, {0}, why};
+    return (ext){ sign, { 0 }, why };
 }
 
 static rng point(dec_t v)
 {
-    return (rng){.num = true, .lo = fin(v), .hi = fin(v)};
+    return (rng){ .num = true, .lo = fin(v), .hi = fin(v) };
 }
 
 static rng not_a_number(void)
 {
-    return (rng){.num = false, .maybe_null = true};
+    return (rng){ .num = false, .maybe_null = true };
 }
 
 static rng whole_line(const char *why)
 {
-    return (rng){.num = true, .lo = infinite(-1, why), .hi = infinite(1, why)};
+    return (rng){ .num = true, .lo = infinite(-1, why), .hi = infinite(1, why) };
 }
 
 static int ext_cmp(ext a, ext b)
@@ -140,7 +141,7 @@ static ext ext_add(ext a, ext b)
 static ext ext_mul(ext a, ext b)
 {
     int sign = ext_sign(a) * ext_sign(b);
-    if (sign == 0) return fin(dec_from_int64(0));     /* 0 × ∞ is the bound 0 */
+    if (sign == 0) return fin(dec_from_int64(0)); /* 0 × ∞ is the bound 0 */
     if (a.inf || b.inf) return infinite(sign, a.inf ? a.why : b.why);
     dec_t r;
     if (dec_mul(a.v, b.v, &r) != DEC_OK) return infinite(sign, overflow_why);
@@ -151,7 +152,7 @@ static ext ext_mul(ext a, ext b)
 static ext ext_div(ext a, ext b)
 {
     int sign = ext_sign(a) * ext_sign(b);
-    if (a.inf) return infinite(sign, a.why);    /* ∞ / ∞ bounds nothing either */
+    if (a.inf) return infinite(sign, a.why); /* ∞ / ∞ bounds nothing either */
     if (ext_sign(a) == 0 || b.inf) return fin(dec_from_int64(0));
     dec_t r;
     if (dec_div(a.v, b.v, DEC_PLACES, &r) != DEC_OK) return infinite(sign, overflow_why);
@@ -169,15 +170,19 @@ static rng join(rng a, rng b)
         a.maybe_null |= b.maybe_null;
         return a;
     }
-    return (rng){.num = true, .maybe_null = a.maybe_null || b.maybe_null, .symbolic = a.symbolic || b.symbolic,
-                 .lo = ext_min(a.lo, b.lo), .hi = ext_max(a.hi, b.hi)};
+    return (rng){ .num = true,
+                  .maybe_null = a.maybe_null || b.maybe_null,
+                  .symbolic = a.symbolic || b.symbolic,
+                  .lo = ext_min(a.lo, b.lo),
+                  .hi = ext_max(a.hi, b.hi) };
 }
 
 /* The flags two operands pass on to their result. */
 static rng from_operands(rng a, rng b)
 {
-    return (rng){.num = a.num && b.num, .maybe_null = a.maybe_null || b.maybe_null || !a.num || !b.num,
-                 .symbolic = a.symbolic || b.symbolic};
+    return (rng){ .num = a.num && b.num,
+                  .maybe_null = a.maybe_null || b.maybe_null || !a.num || !b.num,
+                  .symbolic = a.symbolic || b.symbolic };
 }
 
 static rng negate(rng a)
@@ -203,7 +208,7 @@ static rng multiply(rng a, rng b)
 {
     rng r = from_operands(a, b);
     if (!r.num) return r;
-    ext p[4] = {ext_mul(a.lo, b.lo), ext_mul(a.lo, b.hi), ext_mul(a.hi, b.lo), ext_mul(a.hi, b.hi)};
+    ext p[4] = { ext_mul(a.lo, b.lo), ext_mul(a.lo, b.hi), ext_mul(a.hi, b.lo), ext_mul(a.hi, b.hi) };
     return hull4(r, p);
 }
 
@@ -221,10 +226,13 @@ static rng divide(analysis *an, rng a, rng b, const ir_node *divisor)
         }
         const char *text = diag_span_text(an->diags, divisor->span, &an->report->mem);
         const char *why = arena_printf(&an->report->mem, "it divides by `%s`, which can be 0", text);
-        return (rng){.num = true, .maybe_null = true, .symbolic = r.symbolic, .lo = infinite(-1, why),
-                     .hi = infinite(1, why)};
+        return (rng){ .num = true,
+                      .maybe_null = true,
+                      .symbolic = r.symbolic,
+                      .lo = infinite(-1, why),
+                      .hi = infinite(1, why) };
     }
-    ext q[4] = {ext_div(a.lo, b.lo), ext_div(a.lo, b.hi), ext_div(a.hi, b.lo), ext_div(a.hi, b.hi)};
+    ext q[4] = { ext_div(a.lo, b.lo), ext_div(a.lo, b.hi), ext_div(a.hi, b.lo), ext_div(a.hi, b.hi) };
     return hull4(r, q);
 }
 
@@ -297,7 +305,7 @@ static ext row_at(const ir_scale_row *row, ext x)
  * constant or its line between the ends X reaches. Inputs outside every row give null. */
 static rng scale_range(const ir_scale *scale, rng x)
 {
-    rng out = {.num = false, .maybe_null = x.maybe_null || !x.num, .symbolic = x.symbolic};
+    rng out = { .num = false, .maybe_null = x.maybe_null || !x.num, .symbolic = x.symbolic };
     if (!x.num) return out;
     bool covered_lo = false, covered_hi = false;
     for (int i = 0; i < scale->row_count; i++) {
@@ -311,7 +319,7 @@ static rng scale_range(const ir_scale *scale, rng x)
         ext from = ext_max(x.lo, lo), to = ext_min(x.hi, hi);
         ext a = row->linear ? row_at(row, from) : fin(row->from);
         ext b = row->linear ? row_at(row, to) : fin(row->from);
-        rng part = {.num = true, .lo = ext_min(a, b), .hi = ext_max(a, b)};
+        rng part = { .num = true, .lo = ext_min(a, b), .hi = ext_max(a, b) };
         out = join(out, part);
         if (ext_cmp(lo, x.lo) <= 0) covered_lo = true;
         if (ext_cmp(hi, x.hi) >= 0) covered_hi = true;
@@ -343,7 +351,9 @@ static rng indicator_range(analysis *an, const ast_decl *decl)
     /* name the indicator rather than the aggregate deep inside it */
     if (r.num && (r.lo.inf || r.hi.inf)) {
         const char *why = arena_printf(&an->report->mem, "indicator '%s' has no %s bound", decl->name,
-                                       r.lo.inf && r.hi.inf ? "upper or lower" : r.hi.inf ? "upper" : "lower");
+                                       r.lo.inf && r.hi.inf ? "upper or lower"
+                                       : r.hi.inf           ? "upper"
+                                                            : "lower");
         if (r.lo.inf) r.lo.why = why;
         if (r.hi.inf) r.hi.why = why;
     }
@@ -361,14 +371,14 @@ static rng indicator_range(analysis *an, const ast_decl *decl)
 static rng aggregate_range(analysis *an, const ir_node *n)
 {
     const ir_agg *agg = n->u.agg;
-    const char *text = agg->syntax ? diag_span_text(an->diags, agg->syntax->span, &an->report->mem)
-                                   : node_text(an, n);
+    const char *text =
+        agg->syntax ? diag_span_text(an->diags, agg->syntax->span, &an->report->mem) : node_text(an, n);
     const char *why = arena_printf(&an->report->mem, "`%s` has no bound", text);
     switch (agg->kind) {
-    case IR_AGG_COUNT: case IR_AGG_DISTINCT: case IR_AGG_SET:
-        return (rng){.num = true, .lo = fin(dec_from_int64(0)), .hi = infinite(1, why)};
-    case IR_AGG_SUM:
-        return whole_line(why);
+    case IR_AGG_COUNT:
+    case IR_AGG_DISTINCT:
+    case IR_AGG_SET: return (rng){ .num = true, .lo = fin(dec_from_int64(0)), .hi = infinite(1, why) };
+    case IR_AGG_SUM: return whole_line(why);
     default: {
         /* avg/min/max lie within their argument's values; a column has no bound */
         rng r = agg->arg ? eval(an, agg->arg) : whole_line(why);
@@ -385,8 +395,11 @@ static rng staff_cell(analysis *an, const ir_node *n)
     if (n->type != TYPE_NUM) return not_a_number();
     if (!an->roster && n->u.column.index == an->unit_column) return point(an->unit_value);
     if (!an->roster) {
-        rng r = {.num = true, .symbolic = true, .maybe_null = true,
-                 .lo = fin(dec_from_int64(0)), .hi = fin(dec_from_int64(1))};
+        rng r = { .num = true,
+                  .symbolic = true,
+                  .maybe_null = true,
+                  .lo = fin(dec_from_int64(0)),
+                  .hi = fin(dec_from_int64(1)) };
         return r;
     }
     dec_t v;
@@ -443,7 +456,7 @@ static rng branches(analysis *an, const ir_node *n)
         when_true.hi = ext_min(whole->hi, c);
         when_false.lo = ext_max(whole->lo, c);
     }
-    rng out = {.num = false};
+    rng out = { .num = false };
     if (ext_cmp(when_true.lo, when_true.hi) <= 0) {
         *slot = &when_true;
         out = join(out, eval(an, n->b));
@@ -464,7 +477,7 @@ static rng branches(analysis *an, const ir_node *n)
 static rng factor_range(analysis *an)
 {
     const ast_grades *g = an->grades;
-    rng out = {.num = true};
+    rng out = { .num = true };
     bool any = false;
     for (int k = 0; g && k < g->row_count; k++) {
         dec_t f;
@@ -484,20 +497,23 @@ static rng eval(analysis *an, const ir_node *n)
     case IR_INDICATOR: return indicator_range(an, n->u.decl);
     case IR_AGGREGATE: return aggregate_range(an, n);
     case IR_ROWS: {
-        const char *why = arena_printf(&an->report->mem, "the number of rows of `%s` has no bound", node_text(an, n));
-        return (rng){.num = true, .lo = fin(dec_from_int64(0)), .hi = infinite(1, why)};
+        const char *why =
+            arena_printf(&an->report->mem, "the number of rows of `%s` has no bound", node_text(an, n));
+        return (rng){ .num = true, .lo = fin(dec_from_int64(0)), .hi = infinite(1, why) };
     }
     case IR_VALUE: return context_leaf(an->value);
     case IR_TARGET: return context_leaf(an->target);
     case IR_ACHIEVEMENT: return context_leaf(an->achievement);
     case IR_SCORE: return context_leaf(an->score);
-    case IR_EMPLOYED: return (rng){.num = true, .lo = fin(dec_from_int64(0)), .hi = fin(dec_from_int64(1))};
+    case IR_EMPLOYED: return (rng){ .num = true, .lo = fin(dec_from_int64(0)), .hi = fin(dec_from_int64(1)) };
     case IR_GRADE_FACTOR: return factor_range(an);
     case IR_PERCENTILE:
-        return (rng){.num = true, .maybe_null = true, .lo = fin(dec_from_int64(0)), .hi = fin(dec_from_int64(1))};
+        return (rng){
+            .num = true, .maybe_null = true, .lo = fin(dec_from_int64(0)), .hi = fin(dec_from_int64(1))
+        };
     case IR_RANK: {
         const char *why = "`rank` grows with the number of members ranked";
-        return (rng){.num = true, .maybe_null = true, .lo = fin(dec_from_int64(1)), .hi = infinite(1, why)};
+        return (rng){ .num = true, .maybe_null = true, .lo = fin(dec_from_int64(1)), .hi = infinite(1, why) };
     }
     case IR_NEG: return negate(eval(an, n->a));
     case IR_ADD: return add(eval(an, n->a), eval(an, n->b), false);
@@ -524,20 +540,22 @@ static rng eval(analysis *an, const ir_node *n)
         }
         return b;
     }
-    case IR_PREVIOUS: case IR_LAST_YEAR: {
+    case IR_PREVIOUS:
+    case IR_LAST_YEAR: {
         rng r = eval(an, n->a);
         r.maybe_null = true;
         return r;
     }
     case IR_DAYS: {
         if (n->type != TYPE_NUM) return not_a_number();
-        const char *why = arena_printf(&an->report->mem, "`%s` counts days between dates, which have no bound",
-                                       node_text(an, n));
+        const char *why = arena_printf(
+            &an->report->mem, "`%s` counts days between dates, which have no bound", node_text(an, n));
         return whole_line(why);
     }
     default:
         /* conditions, dates, texts, row cells: no number a bonus could grow with */
-        if (n->type == TYPE_NUM) return whole_line(arena_printf(&an->report->mem, "`%s` has no bound", node_text(an, n)));
+        if (n->type == TYPE_NUM)
+            return whole_line(arena_printf(&an->report->mem, "`%s` has no bound", node_text(an, n)));
         return not_a_number();
     }
 }
@@ -573,8 +591,10 @@ static rng achievement_range(analysis *an, const ast_role_item *it, rng value, r
  * cause: "the points `achievement * 100` of kpi 'x' have no cap: achievement …". */
 static void blame(analysis *an, rng *r, const char *what)
 {
-    if (r->lo.inf) r->lo.why = arena_printf(&an->report->mem, "%s: %s", what, r->lo.why ? r->lo.why : "no bound");
-    if (r->hi.inf) r->hi.why = arena_printf(&an->report->mem, "%s: %s", what, r->hi.why ? r->hi.why : "no bound");
+    if (r->lo.inf)
+        r->lo.why = arena_printf(&an->report->mem, "%s: %s", what, r->lo.why ? r->lo.why : "no bound");
+    if (r->hi.inf)
+        r->hi.why = arena_printf(&an->report->mem, "%s: %s", what, r->hi.why ? r->hi.why : "no bound");
 }
 
 /* The pool ROLE's bonus is a part of, or NULL. */
@@ -593,12 +613,15 @@ static rng pool_part(analysis *an, const ast_role_item *it)
 {
     const ast_decl *pool = it->ref;
     rng amount = eval(an, lower_expr(an->p, pool->u.pool.amount));
-    rng part = {.num = true, .lo = fin(dec_from_int64(0)), .hi = amount.num ? amount.hi : infinite(1, NULL)};
+    rng part = { .num = true,
+                 .lo = fin(dec_from_int64(0)),
+                 .hi = amount.num ? amount.hi : infinite(1, NULL) };
     if (part.hi.inf && !part.hi.why)
-        part.hi.why = arena_printf(&an->report->mem, "the amount of pool '%s' has no upper bound", pool->name);
+        part.hi.why =
+            arena_printf(&an->report->mem, "the amount of pool '%s' has no upper bound", pool->name);
     else if (amount.num && amount.hi.inf)
-        part.hi.why = arena_printf(&an->report->mem, "the amount of pool '%s' has no upper bound: %s", pool->name,
-                                   amount.hi.why ? amount.hi.why : "no bound");
+        part.hi.why = arena_printf(&an->report->mem, "the amount of pool '%s' has no upper bound: %s",
+                                   pool->name, amount.hi.why ? amount.hi.why : "no bound");
     part.symbolic = amount.symbolic;
     if (it->cap) {
         rng cap = eval(an, lower_expr(an->p, it->cap));
@@ -619,7 +642,7 @@ static void analyze_role_once(analysis *an, const ast_decl *role, rng *score_out
     const ir_scale *scale = scale_decl ? ir_scale_of(an->p, scale_decl) : NULL;
     bool skip = role_skips_missing(role);
     rng weighted = point(dec_from_int64(0)), total_weight = point(dec_from_int64(0));
-    rng any_points = {.num = false};
+    rng any_points = { .num = false };
     an->grades = ast_role_grades(role);
     for (int i = 0; i < role->u.role.item_count; i++) {
         const ast_role_item *it = &role->u.role.items[i];
@@ -641,9 +664,10 @@ static void analyze_role_once(analysis *an, const ast_decl *role, rng *score_out
             an->achievement = &achievement;
             points = eval(an, lowered->points);
             an->value = an->target = an->achievement = NULL;
-            blame(an, &points, arena_printf(&an->report->mem, "the points `%s` of kpi '%s' have no %s",
-                                            node_text(an, lowered->points), it->indicator,
-                                            points.hi.inf ? "cap" : "floor"));
+            blame(an, &points,
+                  arena_printf(&an->report->mem, "the points `%s` of kpi '%s' have no %s",
+                               node_text(an, lowered->points), it->indicator,
+                               points.hi.inf ? "cap" : "floor"));
         } else if (scale && achievement.num) {
             points = scale_range(scale, achievement);
         } else {
@@ -664,10 +688,10 @@ static void analyze_role_once(analysis *an, const ast_decl *role, rng *score_out
     rng score;
     if (skip) {
         score = any_points;
-        score.maybe_null = true;       /* every kpi dropped: no score */
+        score.maybe_null = true; /* every kpi dropped: no score */
     } else {
         score = total_weight.num && ext_sign(total_weight.lo) > 0 ? divide(an, weighted, total_weight, NULL)
-                                                                   : not_a_number();
+                                                                  : not_a_number();
     }
     *score_out = score;
 
@@ -683,7 +707,7 @@ static void analyze_role_once(analysis *an, const ast_decl *role, rng *score_out
     }
     bool gates = false;
     for (int i = 0; i < role->u.role.item_count; i++) gates |= role->u.role.items[i].kind == ROLE_GATE;
-    if (gates && bonus.num) bonus = join(bonus, point(dec_from_int64(0)));   /* a failed gate pays 0 */
+    if (gates && bonus.num) bonus = join(bonus, point(dec_from_int64(0))); /* a failed gate pays 0 */
     *bonus_out = an->unrounded ? bonus : round_range(bonus, 2);
 }
 
@@ -723,7 +747,7 @@ static bool ends_equal(ext a, ext b)
 static bool per_unit(analysis *an, const ast_decl *role, int *column, rng *factor)
 {
     const ir_node *bonus = bonus_node(an->p, role);
-    column_search cs = {-1, false};
+    column_search cs = { -1, false };
     if (bonus) find_staff_column(bonus, &cs);
     if (cs.column < 0 || cs.several) return false;
     rng one, two, score;
@@ -748,13 +772,13 @@ static bool per_unit(analysis *an, const ast_decl *role, int *column, rng *facto
 
 static ceil_end to_end(ext e)
 {
-    return (ceil_end){.infinite = e.inf != 0, .value = e.v, .why = e.why};
+    return (ceil_end){ .infinite = e.inf != 0, .value = e.v, .why = e.why };
 }
 
 static ceil_range to_range(rng r)
 {
-    if (!r.num) return (ceil_range){.known = false};
-    return (ceil_range){.lo = to_end(r.lo), .hi = to_end(r.hi), .known = !r.symbolic};
+    if (!r.num) return (ceil_range){ .known = false };
+    return (ceil_range){ .lo = to_end(r.lo), .hi = to_end(r.hi), .known = !r.symbolic };
 }
 
 static void reset_memo(analysis *an)
@@ -770,7 +794,7 @@ void ceil_analyze(ceil_report *out, ir_program *p, const diag_sink *diags, const
     out->role_count = m->roles.len;
     out->roles = arena_alloc(&out->mem, (m->roles.len + 1) * sizeof *out->roles);
     out->roster = roster != NULL;
-    analysis an = {.report = out, .p = p, .diags = diags, .roster = roster, .unit_column = -1};
+    analysis an = { .report = out, .p = p, .diags = diags, .roster = roster, .unit_column = -1 };
     ext grand = fin(dec_from_int64(0));
     for (size_t r = 0; r < m->roles.len; r++) {
         const ast_decl *role = m->roles.items[r];
@@ -778,8 +802,9 @@ void ceil_analyze(ceil_report *out, ir_program *p, const diag_sink *diags, const
         memset(cr, 0, sizeof *cr);
         cr->role = role;
         cr->unit_column = -1;
-        for (int i = 0; i < role->u.role.item_count; i++) cr->has_bonus |= role->u.role.items[i].kind == ROLE_BONUS;
-        rng score = {.num = false}, bonus = {.num = false};
+        for (int i = 0; i < role->u.role.item_count; i++)
+            cr->has_bonus |= role->u.role.items[i].kind == ROLE_BONUS;
+        rng score = { .num = false }, bonus = { .num = false };
         ext total = fin(dec_from_int64(0));
         if (roster) {
             for (size_t k = 0; k < roster->count; k++) {
@@ -809,7 +834,7 @@ void ceil_analyze(ceil_report *out, ir_program *p, const diag_sink *diags, const
             an.roster = saved;
         }
         cr->score = to_range(score);
-        cr->bonus = cr->has_bonus ? to_range(bonus) : (ceil_range){.known = false};
+        cr->bonus = cr->has_bonus ? to_range(bonus) : (ceil_range){ .known = false };
         const ast_decl *pool = role_pool(role);
         if (pool) {
             /* together the members never get more than the pool */
@@ -825,8 +850,8 @@ void ceil_analyze(ceil_report *out, ir_program *p, const diag_sink *diags, const
         ext shared = fin(dec_from_int64(0));
         for (size_t r = 0; r < out->role_count; r++)
             if (role_pool(out->roles[r].role) == pool)
-                shared = ext_add(shared, (ext){out->roles[r].total.infinite, out->roles[r].total.value,
-                                              out->roles[r].total.why});
+                shared = ext_add(shared, (ext){ out->roles[r].total.infinite, out->roles[r].total.value,
+                                                out->roles[r].total.why });
         rng amount = eval(&an, lower_expr(p, pool->u.pool.amount));
         if (amount.num && !amount.symbolic && ext_cmp(amount.hi, shared) < 0) shared = amount.hi;
         grand = ext_add(grand, shared);
@@ -845,7 +870,7 @@ size_t ceil_gaps(const ceil_role *cr, ceil_gap out[4])
         for (int high = 1; high >= 0; high--) {
             const ceil_end *e = high ? &range->hi : &range->lo;
             if (e->infinite)
-                out[n++] = (ceil_gap){which ? "bonus" : "score", high, e->why ? e->why : "unknown"};
+                out[n++] = (ceil_gap){ which ? "bonus" : "score", high, e->why ? e->why : "unknown" };
         }
     }
     return n;
@@ -866,18 +891,19 @@ void ceil_warn(const ceil_report *r, diag_sink *diags)
         kp_span span = role->name_span;
         for (int k = 0; k < role->u.role.item_count; k++)
             if (role->u.role.items[k].kind == ROLE_BONUS) span = role->u.role.items[k].span;
-        diagnostic *d = diag_report(diags, DIAG_WARNING, span, "unbounded-bonus",
-                                    "role '%s' can pay any amount: %s", role->name,
-                                    cr->bonus.hi.why ? cr->bonus.hi.why : "its bonus has no upper bound");
+        diagnostic *d =
+            diag_report(diags, DIAG_WARNING, span, "unbounded-bonus", "role '%s' can pay any amount: %s",
+                        role->name, cr->bonus.hi.why ? cr->bonus.hi.why : "its bonus has no upper bound");
         if (role_pool(role))
             diag_hint(diags, d,
                       "cap each part (`bonus pool %s share … cap staff.base_bonus * 2`) or the pool's amount "
                       "(`min(…, 50_000)`)",
                       role_pool(role)->name);
         else
-            diag_hint(diags, d,
-                      "cap what grows without limit, e.g. `points min(achievement * 100, 150)` or a scale whose "
-                      "last row is constant (`[150%%, inf) -> 150`)");
+            diag_hint(
+                diags, d,
+                "cap what grows without limit, e.g. `points min(achievement * 100, 150)` or a scale whose "
+                "last row is constant (`[150%%, inf) -> 150`)");
     }
 }
 

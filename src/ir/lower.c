@@ -15,21 +15,56 @@
 const char *ir_kind_name(ir_kind kind)
 {
     static const char *const names[IR_KIND_COUNT] = {
-        [IR_NUMBER] = "number", [IR_DATE] = "date", [IR_TEXT] = "text", [IR_BOOL] = "bool",
-        [IR_NULL] = "null", [IR_COLUMN] = "column", [IR_STAFF_COLUMN] = "staff_column",
-        [IR_PERIOD_START] = "period_start", [IR_PERIOD_END] = "period_end",
-        [IR_INDICATOR] = "indicator", [IR_AGGREGATE] = "aggregate",
-        [IR_GROUP_AGGREGATE] = "group_aggregate", [IR_ROWS] = "rows", [IR_VALUE] = "value",
-        [IR_TARGET] = "target", [IR_ACHIEVEMENT] = "achievement", [IR_EMPLOYED] = "employed",
-        [IR_SCORE] = "score", [IR_NEG] = "neg", [IR_NOT] = "not", [IR_ADD] = "add",
-        [IR_SUB] = "sub", [IR_MUL] = "mul", [IR_DIV] = "div", [IR_EQ] = "eq", [IR_NE] = "ne",
-        [IR_LT] = "lt", [IR_LE] = "le", [IR_GT] = "gt", [IR_GE] = "ge", [IR_AND] = "and",
-        [IR_OR] = "or", [IR_IF] = "if", [IR_IN_LIST] = "in_list", [IR_IN_SET] = "in_set",
-        [IR_IN_PERIOD] = "in_period", [IR_IN_PREVIOUS_PERIOD] = "in_previous_period",
-        [IR_BEFORE_PERIOD] = "before_period", [IR_ABS] = "abs", [IR_ROUND] = "round",
-        [IR_DAYS] = "days", [IR_MIN] = "min", [IR_MAX] = "max", [IR_SCALE] = "scale",
-        [IR_PREVIOUS] = "previous", [IR_LAST_YEAR] = "last_year", [IR_COALESCE] = "coalesce",
-        [IR_GRADE] = "grade", [IR_RANK] = "rank", [IR_PERCENTILE] = "percentile",
+        [IR_NUMBER] = "number",
+        [IR_DATE] = "date",
+        [IR_TEXT] = "text",
+        [IR_BOOL] = "bool",
+        [IR_NULL] = "null",
+        [IR_COLUMN] = "column",
+        [IR_STAFF_COLUMN] = "staff_column",
+        [IR_PERIOD_START] = "period_start",
+        [IR_PERIOD_END] = "period_end",
+        [IR_INDICATOR] = "indicator",
+        [IR_AGGREGATE] = "aggregate",
+        [IR_GROUP_AGGREGATE] = "group_aggregate",
+        [IR_ROWS] = "rows",
+        [IR_VALUE] = "value",
+        [IR_TARGET] = "target",
+        [IR_ACHIEVEMENT] = "achievement",
+        [IR_EMPLOYED] = "employed",
+        [IR_SCORE] = "score",
+        [IR_NEG] = "neg",
+        [IR_NOT] = "not",
+        [IR_ADD] = "add",
+        [IR_SUB] = "sub",
+        [IR_MUL] = "mul",
+        [IR_DIV] = "div",
+        [IR_EQ] = "eq",
+        [IR_NE] = "ne",
+        [IR_LT] = "lt",
+        [IR_LE] = "le",
+        [IR_GT] = "gt",
+        [IR_GE] = "ge",
+        [IR_AND] = "and",
+        [IR_OR] = "or",
+        [IR_IF] = "if",
+        [IR_IN_LIST] = "in_list",
+        [IR_IN_SET] = "in_set",
+        [IR_IN_PERIOD] = "in_period",
+        [IR_IN_PREVIOUS_PERIOD] = "in_previous_period",
+        [IR_BEFORE_PERIOD] = "before_period",
+        [IR_ABS] = "abs",
+        [IR_ROUND] = "round",
+        [IR_DAYS] = "days",
+        [IR_MIN] = "min",
+        [IR_MAX] = "max",
+        [IR_SCALE] = "scale",
+        [IR_PREVIOUS] = "previous",
+        [IR_LAST_YEAR] = "last_year",
+        [IR_COALESCE] = "coalesce",
+        [IR_GRADE] = "grade",
+        [IR_RANK] = "rank",
+        [IR_PERCENTILE] = "percentile",
         [IR_GRADE_FACTOR] = "grade_factor",
     };
     return (unsigned)kind < IR_KIND_COUNT && names[kind] ? names[kind] : "?";
@@ -73,9 +108,12 @@ bool ir_uses_period(const ir_node *n)
 {
     if (!n) return false;
     switch (n->kind) {
-    case IR_PERIOD_START: case IR_PERIOD_END: case IR_IN_SET: case IR_IN_PERIOD:
-    case IR_IN_PREVIOUS_PERIOD: case IR_BEFORE_PERIOD:
-        return true;
+    case IR_PERIOD_START:
+    case IR_PERIOD_END:
+    case IR_IN_SET:
+    case IR_IN_PERIOD:
+    case IR_IN_PREVIOUS_PERIOD:
+    case IR_BEFORE_PERIOD: return true;
     default: {
         bool uses = false;
         ir_each_child(n, uses_period_child, &uses);
@@ -108,11 +146,13 @@ static uint64_t node_hash(const ir_node *n)
     case IR_DATE: h = mix(h, (uint64_t)(int64_t)n->u.date); break;
     case IR_BOOL: h = mix(h, n->u.boolean); break;
     case IR_TEXT: h = mix(h, hash_bytes(n->u.text.text, n->u.text.text_len)); break;
-    case IR_COLUMN: case IR_STAFF_COLUMN:
-        h = mix(mix(h, ptr_bits(n->u.column.source)), (uint64_t)n->u.column.index);
-        break;
-    case IR_INDICATOR: case IR_SCALE: h = mix(h, ptr_bits(n->u.decl)); break;
-    case IR_AGGREGATE: case IR_IN_SET: case IR_ROWS: h = mix(h, ptr_bits(n->u.agg)); break;
+    case IR_COLUMN:
+    case IR_STAFF_COLUMN: h = mix(mix(h, ptr_bits(n->u.column.source)), (uint64_t)n->u.column.index); break;
+    case IR_INDICATOR:
+    case IR_SCALE: h = mix(h, ptr_bits(n->u.decl)); break;
+    case IR_AGGREGATE:
+    case IR_IN_SET:
+    case IR_ROWS: h = mix(h, ptr_bits(n->u.agg)); break;
     case IR_GROUP_AGGREGATE:
         h = mix(mix(h, (uint64_t)n->u.group.kind), (uint64_t)n->u.group.slot);
         h = mix(h, node_hash(n->u.group.arg));
@@ -132,24 +172,39 @@ static bool node_equal(const ir_node *x, const ir_node *y)
     if (x == y) return true;
     if (!x || !y || x->kind != y->kind) return false;
     switch (x->kind) {
-    case IR_NUMBER: if (dec_cmp(x->u.number, y->u.number) != 0) return false; break;
-    case IR_DATE: if (x->u.date != y->u.date) return false; break;
-    case IR_BOOL: if (x->u.boolean != y->u.boolean) return false; break;
+    case IR_NUMBER:
+        if (dec_cmp(x->u.number, y->u.number) != 0) return false;
+        break;
+    case IR_DATE:
+        if (x->u.date != y->u.date) return false;
+        break;
+    case IR_BOOL:
+        if (x->u.boolean != y->u.boolean) return false;
+        break;
     case IR_TEXT:
         if (x->u.text.text_len != y->u.text.text_len ||
             memcmp(x->u.text.text, y->u.text.text, x->u.text.text_len) != 0)
             return false;
         break;
-    case IR_COLUMN: case IR_STAFF_COLUMN:
-        if (x->u.column.source != y->u.column.source || x->u.column.index != y->u.column.index)
-            return false;
+    case IR_COLUMN:
+    case IR_STAFF_COLUMN:
+        if (x->u.column.source != y->u.column.source || x->u.column.index != y->u.column.index) return false;
         break;
-    case IR_INDICATOR: case IR_SCALE: if (x->u.decl != y->u.decl) return false; break;
-    case IR_AGGREGATE: case IR_IN_SET: case IR_ROWS: if (x->u.agg != y->u.agg) return false; break;
+    case IR_INDICATOR:
+    case IR_SCALE:
+        if (x->u.decl != y->u.decl) return false;
+        break;
+    case IR_AGGREGATE:
+    case IR_IN_SET:
+    case IR_ROWS:
+        if (x->u.agg != y->u.agg) return false;
+        break;
     case IR_GROUP_AGGREGATE:
         return x->u.group.kind == y->u.group.kind && x->u.group.slot == y->u.group.slot &&
                node_equal(x->u.group.arg, y->u.group.arg) && node_equal(x->u.group.where, y->u.group.where);
-    case IR_ROUND: if (x->u.places != y->u.places) return false; break;
+    case IR_ROUND:
+        if (x->u.places != y->u.places) return false;
+        break;
     default: break;
     }
     if (x->item_count != y->item_count) return false;
@@ -268,7 +323,7 @@ void ir_program_free(ir_program *p)
 /* What lowering is inside of: the aggregate whose having holds group aggregates. */
 typedef struct lower_ctx {
     ir_program *p;
-    ptr_vec *slots;            /* the enclosing having's group aggregates, or NULL */
+    ptr_vec *slots; /* the enclosing having's group aggregates, or NULL */
 } lower_ctx;
 
 static ir_node *lower_node(lower_ctx *c, const ast_expr *e);
@@ -425,10 +480,10 @@ static ir_agg *lower_set(ir_program *p, const ast_decl *set)
     agg->id = (int)p->aggs.len;
     agg->per_staff = set->per_staff;
     ptr_vec_push(p->mem, &p->aggs, agg);
-    set_form(p, set, agg);       /* before its clauses: they may name other sets */
+    set_form(p, set, agg); /* before its clauses: they may name other sets */
     const ast_expr *column = set->u.set.column;
     agg->source = column ? column->ref : NULL;
-    ptr_vec slots = {0};
+    ptr_vec slots = { 0 };
     lower_ctx c = { p, NULL };
     agg->arg = column ? lower_node(&c, column) : NULL;
     agg->where = set->u.set.where ? lower_node(&c, set->u.set.where) : NULL;
@@ -457,7 +512,7 @@ static ir_node *lower_aggregate(lower_ctx *c, const ast_expr *e, ir_node *n)
     if (e->call_kind != CALL_COUNT && e->u.call.args.len)
         fresh->arg = lower_node(&inner, e->u.call.args.items[0]);
     if (e->u.call.where) fresh->where = lower_node(&inner, e->u.call.where);
-    ptr_vec slots = {0};
+    ptr_vec slots = { 0 };
     inner.slots = &slots;
     if (e->u.call.having) fresh->having = lower_node(&inner, e->u.call.having);
     window_of(&fresh->window, e->u.call.over);
@@ -533,7 +588,12 @@ static ir_node *arg_node(lower_ctx *c, const ast_expr *e, size_t i)
 static void lower_call(lower_ctx *c, const ast_expr *e, ir_node *n)
 {
     switch (e->call_kind) {
-    case CALL_COUNT: case CALL_SUM: case CALL_AVG: case CALL_MIN: case CALL_MAX: case CALL_DISTINCT:
+    case CALL_COUNT:
+    case CALL_SUM:
+    case CALL_AVG:
+    case CALL_MIN:
+    case CALL_MAX:
+    case CALL_DISTINCT:
         if (c->slots) lower_group_aggregate(c, e, n);
         else lower_aggregate(c, e, n);
         return;
@@ -552,7 +612,10 @@ static void lower_call(lower_ctx *c, const ast_expr *e, ir_node *n)
     case CALL_FN_COALESCE: n->kind = IR_COALESCE; break;
     case CALL_PREVIOUS: n->kind = IR_PREVIOUS; break;
     case CALL_LAST_YEAR: n->kind = IR_LAST_YEAR; break;
-    case CALL_SCALE: n->kind = IR_SCALE; n->u.decl = e->ref; break;
+    case CALL_SCALE:
+        n->kind = IR_SCALE;
+        n->u.decl = e->ref;
+        break;
     case CALL_FN_ROUND: {
         const ast_expr *places = e->u.call.args.len > 1 ? e->u.call.args.items[1] : NULL;
         n->kind = IR_ROUND;
@@ -560,8 +623,7 @@ static void lower_call(lower_ctx *c, const ast_expr *e, ir_node *n)
         n->a = arg_node(c, e, 0);
         return;
     }
-    default:
-        return;                  /* unresolved: stays IR_NULL */
+    default: return; /* unresolved: stays IR_NULL */
     }
     n->a = arg_node(c, e, 0);
     if (n->kind == IR_MIN || n->kind == IR_MAX || n->kind == IR_DAYS || n->kind == IR_COALESCE)
@@ -571,8 +633,12 @@ static void lower_call(lower_ctx *c, const ast_expr *e, ir_node *n)
 static void lower_reference(lower_ctx *c, const ast_expr *e, ir_node *n)
 {
     switch (e->ref_kind) {
-    case REF_INDICATOR: n->kind = IR_INDICATOR; n->u.decl = e->ref; return;
-    case REF_COLUMN: case REF_STAFF_COLUMN:
+    case REF_INDICATOR:
+        n->kind = IR_INDICATOR;
+        n->u.decl = e->ref;
+        return;
+    case REF_COLUMN:
+    case REF_STAFF_COLUMN:
         if (!e->ref || e->column < 0 || e->column >= e->ref->u.source.column_count) return;
         n->kind = e->ref_kind == REF_COLUMN ? IR_COLUMN : IR_STAFF_COLUMN;
         n->u.column.source = e->ref;
@@ -601,7 +667,8 @@ static ir_node *lower_node(lower_ctx *c, const ast_expr *e)
     if (known) return known;
     ir_node *n = new_node(p, IR_NULL, e);
     switch (e->kind) {
-    case EX_NUMBER: case EX_PERCENT:
+    case EX_NUMBER:
+    case EX_PERCENT:
         if (decode_number(e, &n->u.number)) n->kind = IR_NUMBER;
         break;
     case EX_DATE:
@@ -617,9 +684,8 @@ static ir_node *lower_node(lower_ctx *c, const ast_expr *e)
         n->kind = IR_BOOL;
         n->u.boolean = e->u.lit.boolean;
         break;
-    case EX_NAME: case EX_MEMBER:
-        lower_reference(c, e, n);
-        break;
+    case EX_NAME:
+    case EX_MEMBER: lower_reference(c, e, n); break;
     case EX_UNARY:
         n->kind = op_kind(e->u.op.op);
         n->a = lower_node(c, e->u.op.lhs);
@@ -650,15 +716,13 @@ static ir_node *lower_node(lower_ctx *c, const ast_expr *e)
         }
         break;
     case EX_IN_PERIOD:
-        n->kind = e->u.in.rel == PERIOD_IN ? IR_IN_PERIOD
-                : e->u.in.rel == PERIOD_IN_PREVIOUS ? IR_IN_PREVIOUS_PERIOD : IR_BEFORE_PERIOD;
+        n->kind = e->u.in.rel == PERIOD_IN            ? IR_IN_PERIOD
+                  : e->u.in.rel == PERIOD_IN_PREVIOUS ? IR_IN_PREVIOUS_PERIOD
+                                                      : IR_BEFORE_PERIOD;
         n->a = lower_node(c, e->u.in.lhs);
         break;
-    case EX_CALL:
-        lower_call(c, e, n);
-        break;
-    default:
-        break;
+    case EX_CALL: lower_call(c, e, n); break;
+    default: break;
     }
     if (n->kind == IR_NULL) n->a = n->b = n->c = NULL;
     finish_depth(n);
@@ -735,8 +799,9 @@ static ir_scale *lower_scale(ir_program *p, const ast_decl *scale)
         r->linear = row->to != NULL;
         if (row->to) scale_literal(row->to, &r->to, &inf);
     }
-    s->percent = s->row_count > 0 && scale->u.scale.rows[0].hi && scale->u.scale.rows[0].lo &&
-                 (scale->u.scale.rows[0].hi->kind == EX_PERCENT || scale->u.scale.rows[0].lo->kind == EX_PERCENT);
+    s->percent =
+        s->row_count > 0 && scale->u.scale.rows[0].hi && scale->u.scale.rows[0].lo &&
+        (scale->u.scale.rows[0].hi->kind == EX_PERCENT || scale->u.scale.rows[0].lo->kind == EX_PERCENT);
     set_form(p, scale, s);
     return s;
 }

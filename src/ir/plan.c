@@ -146,9 +146,7 @@ void plan_expr(plan *p, const ir_node *e, period_t period)
 {
     if (!e) return;
     switch (e->kind) {
-    case IR_INDICATOR:
-        plan_indicator(p, e->u.decl, period);
-        return;
+    case IR_INDICATOR: plan_indicator(p, e->u.decl, period); return;
     case IR_IN_SET:
         plan_expr(p, e->a, period);
         instance(p, agg_of(p, e->u.agg), period);
@@ -166,9 +164,11 @@ void plan_expr(plan *p, const ir_node *e, period_t period)
         instance(p, agg, period);
         return;
     }
-    case IR_PREVIOUS: case IR_LAST_YEAR: {
+    case IR_PREVIOUS:
+    case IR_LAST_YEAR: {
         period_t shifted;
-        bool ok = e->kind == IR_PREVIOUS ? period_previous(period, &shifted) : period_last_year(period, &shifted);
+        bool ok =
+            e->kind == IR_PREVIOUS ? period_previous(period, &shifted) : period_last_year(period, &shifted);
         if (!ok) {
             p->shift_overflow = true;
             return;

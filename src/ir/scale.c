@@ -30,5 +30,6 @@ bool ir_scale_apply(const ir_scale *scale, dec_t x, dec_t *points)
     if (r->lo_inf || r->hi_inf) return false;
     dec_t dx, span, rise, part;
     return !dec_sub(x, r->lo, &dx) && !dec_sub(r->hi, r->lo, &span) && !dec_sub(r->to, r->from, &rise) &&
-           !dec_mul(dx, rise, &part) && !dec_div(part, span, DEC_PLACES, &part) && !dec_add(r->from, part, points);
+           !dec_mul(dx, rise, &part) && !dec_div(part, span, DEC_PLACES, &part) &&
+           !dec_add(r->from, part, points);
 }

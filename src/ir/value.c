@@ -60,12 +60,10 @@ void val_not(const val_t *a, val_t *out)
 }
 
 
-
-
-
 void val_days(const val_t *a, const val_t *b, val_t *out)
 {
-    if (a->kind == VAL_DATE && b->kind == VAL_DATE) val_set_num(out, dec_from_int64((int64_t)b->as.date - a->as.date));
+    if (a->kind == VAL_DATE && b->kind == VAL_DATE)
+        val_set_num(out, dec_from_int64((int64_t)b->as.date - a->as.date));
     else val_set_null(out);
 }
 
@@ -159,12 +157,10 @@ void val_group_thousands(const char *in, char out[VAL_NUMBER_TEXT_SIZE])
 {
     const char *p = in;
     char *o = out;
-    if (*p == '-')
-        *o++ = *p++;
+    if (*p == '-') *o++ = *p++;
     size_t int_len = strcspn(p, ".");
     for (size_t i = 0; i < int_len; i++) {
-        if (i > 0 && (int_len - i) % 3 == 0)
-            *o++ = ',';
+        if (i > 0 && (int_len - i) % 3 == 0) *o++ = ',';
         *o++ = p[i];
     }
     strcpy(o, p + int_len);
@@ -188,8 +184,7 @@ static void format_percent(dec_t v, char out[VAL_NUMBER_TEXT_SIZE])
     dec_format(v, 3, plain, sizeof plain); /* "[-]I.FFF", I at least "0" */
     const char *p = plain;
     char *o = out;
-    if (*p == '-')
-        *o++ = *p++;
+    if (*p == '-') *o++ = *p++;
     const char *point = strchr(p, '.');
     char digits[DEC_FORMAT_SIZE];
     size_t n = (size_t)(point - p);
@@ -197,8 +192,7 @@ static void format_percent(dec_t v, char out[VAL_NUMBER_TEXT_SIZE])
     digits[n++] = point[1];
     digits[n++] = point[2];
     size_t lead = 0;
-    while (lead + 1 < n && digits[lead] == '0')
-        lead++;
+    while (lead + 1 < n && digits[lead] == '0') lead++;
     memcpy(o, digits + lead, n - lead);
     o += n - lead;
     if (point[3] != '0') {
@@ -213,18 +207,13 @@ static void format_percent(dec_t v, char out[VAL_NUMBER_TEXT_SIZE])
 static void format_number(dec_t v, ast_unit unit, char out[VAL_NUMBER_TEXT_SIZE])
 {
     switch (unit) {
-    case UNIT_MONEY:
-        format_money(v, out);
-        return;
-    case UNIT_PERCENT:
-        format_percent(v, out);
-        return;
+    case UNIT_MONEY: format_money(v, out); return;
+    case UNIT_PERCENT: format_percent(v, out); return;
     case UNIT_COUNT:
     case UNIT_RATIO:
     case UNIT_NUMBER:
     case UNIT_DAYS:
-    case UNIT_POINTS:
-        break;
+    case UNIT_POINTS: break;
     }
     val_format_trimmed(v, 2, out);
 }
@@ -233,21 +222,14 @@ size_t eval_format_value(eval_value v, ast_unit unit, char *buf, size_t size)
 {
     char text[VAL_NUMBER_TEXT_SIZE];
     switch (v.kind) {
-    case VAL_NUM:
-        format_number(v.as.num, unit, text);
-        return put_text(text, buf, size);
+    case VAL_NUM: format_number(v.as.num, unit, text); return put_text(text, buf, size);
     case VAL_DATE:
-        if (v.as.date < DATE_MIN || v.as.date > DATE_MAX)
-            return put_text("n/a", buf, size);
+        if (v.as.date < DATE_MIN || v.as.date > DATE_MAX) return put_text("n/a", buf, size);
         date_format(v.as.date, text, sizeof text);
         return put_text(text, buf, size);
-    case VAL_BOOL:
-        return put_text(v.as.b ? "true" : "false", buf, size);
-    case VAL_TEXT:
-        return put_text(v.as.text ? v.as.text : "", buf, size);
-    case VAL_NULL:
-        break;
+    case VAL_BOOL: return put_text(v.as.b ? "true" : "false", buf, size);
+    case VAL_TEXT: return put_text(v.as.text ? v.as.text : "", buf, size);
+    case VAL_NULL: break;
     }
     return put_text("n/a", buf, size);
 }
-

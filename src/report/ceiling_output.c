@@ -34,7 +34,7 @@ const char *ceil_end_text(const chk_model *m, const ceil_role *r, const ceil_ran
         char factor[64];
         dec_t v = high ? r->per_unit.hi.value : r->per_unit.lo.value;
         if (dec_sign(v) == 0) {
-            figure(v, UNIT_MONEY, buf, size);   /* 0 × anything is nothing to explain */
+            figure(v, UNIT_MONEY, buf, size); /* 0 × anything is nothing to explain */
             return buf;
         }
         figure(v, UNIT_NUMBER, factor, sizeof factor);
@@ -80,7 +80,7 @@ static void render_table(FILE *out, const ceil_report *r, const chk_model *m)
     size_t rows = r->role_count + 1 + (r->roster ? 1 : 0);
     char **cells = calloc(rows * COLUMNS, sizeof *cells);
     if (!cells) abort();
-    const char *head[COLUMNS] = {"role", "members", "score", "bonus per person", "all members"};
+    const char *head[COLUMNS] = { "role", "members", "score", "bonus per person", "all members" };
     for (int j = 0; j < COLUMNS; j++) cells[j] = strdup(head[j]);
     for (size_t i = 0; i < r->role_count; i++) {
         const ceil_role *cr = &r->roles[i];
@@ -99,7 +99,7 @@ static void render_table(FILE *out, const ceil_report *r, const chk_model *m)
         for (int j = 1; j < COLUMNS - 1; j++) last[j] = strdup("");
         last[4] = total_text(&r->total);
     }
-    size_t width[COLUMNS] = {0};
+    size_t width[COLUMNS] = { 0 };
     for (size_t i = 0; i < rows; i++)
         for (int j = 0; j < COLUMNS; j++) {
             size_t w = eval_display_width(cells[i * COLUMNS + j]);
@@ -146,10 +146,11 @@ static void render_text(FILE *out, const ceil_report *r, const chk_model *m, con
     if (roster_path) {
         size_t members = 0;
         for (size_t i = 0; i < r->role_count; i++) members += r->roles[i].members;
-        fprintf(out, "(roster %s: %zu member%s with a declared role)\n", roster_path, members, members == 1 ? "" : "s");
+        fprintf(out, "(roster %s: %zu member%s with a declared role)\n", roster_path, members,
+                members == 1 ? "" : "s");
     } else {
-        fprintf(out, "(figures that depend on roster cells are per unit of the cell%s%s)\n", roster_note ? "; " : "",
-                roster_note ? roster_note : "");
+        fprintf(out, "(figures that depend on roster cells are per unit of the cell%s%s)\n",
+                roster_note ? "; " : "", roster_note ? roster_note : "");
     }
     fputc('\n', out);
     render_table(out, r, m);
@@ -238,8 +239,8 @@ void ceil_render_json(FILE *out, const ceil_report *r, const chk_model *m, const
     fputc('}', out);
 }
 
-char *ceil_render_text(const ceil_report *r, const chk_model *m, const char *roster_path, const char *roster_note,
-                       size_t *len)
+char *ceil_render_text(const ceil_report *r, const chk_model *m, const char *roster_path,
+                       const char *roster_note, size_t *len)
 {
     char *text = NULL;
     size_t size = 0;

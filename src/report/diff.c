@@ -28,43 +28,43 @@
 
 /* One difference between the definitions. */
 typedef struct def_change {
-    char op;                   /* '~' changed, '+' added by NEW, '-' dropped by NEW */
-    const char *what;          /* "indicator revenue", "role sales: kpi big" */
-    const char *field;         /* '~': "formula", "weight"; NULL for '+' and '-' */
+    char op;                    /* '~' changed, '+' added by NEW, '-' dropped by NEW */
+    const char *what;           /* "indicator revenue", "role sales: kpi big" */
+    const char *field;          /* '~': "formula", "weight"; NULL for '+' and '-' */
     const char *before, *after; /* '~': the two values; '+': what was added ("" none) */
 } def_change;
 
 /* An indicator value both specs define that moved. */
 typedef struct value_change {
     const char *indicator;
-    const char *staff;         /* staff id, NULL for the total */
+    const char *staff; /* staff id, NULL for the total */
     eval_value before, after;
     ast_unit before_unit, after_unit;
 } value_change;
 
 /* One side of a staff member's statement. */
 typedef struct side_statement {
-    const char *role;          /* NULL: unscored (or not on this roster) */
-    const char *reason;        /* with role NULL: why */
-    eval_value score, bonus;   /* null when unscored; bonus null without a value */
-    bool has_bonus;            /* the role has a `bonus` line */
-    const char *grade;         /* the grade of a role with grades; else NULL */
+    const char *role;        /* NULL: unscored (or not on this roster) */
+    const char *reason;      /* with role NULL: why */
+    eval_value score, bonus; /* null when unscored; bonus null without a value */
+    bool has_bonus;          /* the role has a `bonus` line */
+    const char *grade;       /* the grade of a role with grades; else NULL */
 } side_statement;
 
 /* A staff member whose statement moved. */
 typedef struct person_change {
-    const char *id, *name;     /* name NULL when the roster has none */
+    const char *id, *name; /* name NULL when the roster has none */
     side_statement before, after;
-    dec_t bonus_change;        /* after − before, a missing bonus counting 0 */
-    bool score_moved;          /* both scores are numbers */
-    dec_t score_change;        /* of the scores rounded to 2 places, as shown */
-    size_t order;              /* roster order: the tie-break of the sort */
+    dec_t bonus_change; /* after − before, a missing bonus counting 0 */
+    bool score_moved;   /* both scores are numbers */
+    dec_t score_change; /* of the scores rounded to 2 places, as shown */
+    size_t order;       /* roster order: the tie-break of the sort */
 } person_change;
 
 /* The bonuses of one role (matched by name) on each side. */
 typedef struct role_total {
     const char *role;
-    size_t staff_before, staff_after;   /* statements with this role */
+    size_t staff_before, staff_after; /* statements with this role */
     dec_t bonus_before, bonus_after, change;
 } role_total;
 
@@ -75,16 +75,16 @@ typedef struct period_diff {
     role_total *roles;
     size_t role_count;
     size_t gain, lose, cross_gate, cross_interval, become_scored, become_unscored;
-    ptr_vec people;            /* person_change*, sorted by the size of the change */
-    ptr_vec values;            /* value_change* */
+    ptr_vec people; /* person_change*, sorted by the size of the change */
+    ptr_vec values; /* value_change* */
 } period_diff;
 
 struct diff_report {
     arena mem;
     const char *old_label, *new_label;
-    ptr_vec defs;              /* def_change* */
-    const char *period_text;   /* NULL: definitions only */
-    ptr_vec periods;           /* period_diff* */
+    ptr_vec defs;                         /* def_change* */
+    const char *period_text;              /* NULL: definitions only */
+    ptr_vec periods;                      /* period_diff* */
     const score_adjustments *adjustments; /* applied to both sides' statements; may be NULL */
 };
 
@@ -96,10 +96,10 @@ void diff_set_adjustments(diff_report *r, const score_adjustments *a)
 /* The state of one comparison. */
 typedef struct differ {
     diff_report *r;
-    arena *mem;                /* the report's */
+    arena *mem; /* the report's */
     const ast_spec *old_spec, *new_spec;
     const chk_model *old_model, *new_model;
-    diag_sink *errors;         /* results: where a total out of range is reported */
+    diag_sink *errors; /* results: where a total out of range is reported */
     size_t changes;
 } differ;
 
@@ -109,13 +109,12 @@ static void record(differ *f, char op, const char *what, const char *field, cons
                    const char *after)
 {
     def_change *c = arena_alloc(f->mem, sizeof *c);
-    *c = (def_change){op, what, field, before, after};
+    *c = (def_change){ op, what, field, before, after };
     ptr_vec_push(f->mem, &f->r->defs, c);
     f->changes++;
 }
 
-static void changed(differ *f, const char *what, const char *field, const char *before,
-                    const char *after)
+static void changed(differ *f, const char *what, const char *field, const char *before, const char *after)
 {
     record(f, '~', what, field, before, after);
 }
@@ -139,7 +138,8 @@ static const char *code_key(differ *f, const char *text)
             else if (*p == '"') in_string = false;
             continue;
         }
-        if (*p == ' ' && !(o > out && word_byte((unsigned char)o[-1]) && word_byte((unsigned char)p[1]))) continue;
+        if (*p == ' ' && !(o > out && word_byte((unsigned char)o[-1]) && word_byte((unsigned char)p[1])))
+            continue;
         if (*p == '"') in_string = true;
         *o++ = *p;
     }
@@ -147,8 +147,7 @@ static const char *code_key(differ *f, const char *text)
     return out;
 }
 
-static void compare(differ *f, const char *what, const char *field, const char *before,
-                    const char *after)
+static void compare(differ *f, const char *what, const char *field, const char *before, const char *after)
 {
     if (strcmp(before, after) != 0) changed(f, what, field, before, after);
 }
@@ -161,8 +160,8 @@ static void compare_code(differ *f, const char *what, const char *field, const c
 }
 
 /* compare() of two texts as written that are the same code when their keys are equal */
-static void compare_keyed(differ *f, const char *what, const char *field, const char *before, const char *after,
-                          const char *before_key, const char *after_key)
+static void compare_keyed(differ *f, const char *what, const char *field, const char *before,
+                          const char *after, const char *before_key, const char *after_key)
 {
     if (strcmp(before_key, after_key) != 0) changed(f, what, field, before, after);
 }
@@ -223,14 +222,13 @@ static const char *unit_text(differ *f, const ast_decl *ind)
  * the same file differently, so it is a difference). */
 static const char *column_text(differ *f, const ast_column *c)
 {
-    const char *text = arena_printf(f->mem, "%s%s%s", ast_coltype_name(c->type),
-                                    c->is_time ? " time" : "", c->is_staff ? " staff" : "");
+    const char *text = arena_printf(f->mem, "%s%s%s", ast_coltype_name(c->type), c->is_time ? " time" : "",
+                                    c->is_staff ? " staff" : "");
     if (c->header) text = arena_printf(f->mem, "%s header \"%s\"", text, c->header);
     if (c->format) text = arena_printf(f->mem, "%s format \"%s\"", text, c->format);
     if (c->convention) text = arena_printf(f->mem, "%s convention \"%s\"", text, c->convention);
     if (c->true_word)
-        text = arena_printf(f->mem, "%s true \"%s\" false \"%s\"", text, c->true_word,
-                            c->false_word);
+        text = arena_printf(f->mem, "%s true \"%s\" false \"%s\"", text, c->true_word, c->false_word);
     return text;
 }
 
@@ -262,7 +260,8 @@ static const ast_role_item *role_item(const ast_decl *role, ast_role_item_kind k
 static const char *target_text(const ast_role_item *k, const diag_sink *diags, arena *mem, bool canonical)
 {
     if (!k->has_target) return "(none)";
-    return arena_printf(mem, "%s %s", ast_comparator_text(k->comparator), expr_text(k->target, diags, mem, canonical));
+    return arena_printf(mem, "%s %s", ast_comparator_text(k->comparator),
+                        expr_text(k->target, diags, mem, canonical));
 }
 
 static const char *kpi_text(const ast_role_item *k, const diag_sink *diags, arena *mem)
@@ -278,9 +277,11 @@ static const char *expr_or_none(const ast_role_item *it, const diag_sink *diags,
     if (it && it->pool) {
         /* a part of a pool, in fmt's order (share, cap, floor), so that reordering the
          * clauses is no difference */
-        const char *text = arena_printf(mem, "pool %s share %s", it->pool, expr_text(it->share, diags, mem, canonical));
+        const char *text =
+            arena_printf(mem, "pool %s share %s", it->pool, expr_text(it->share, diags, mem, canonical));
         if (it->cap) text = arena_printf(mem, "%s cap %s", text, expr_text(it->cap, diags, mem, canonical));
-        if (it->floor) text = arena_printf(mem, "%s floor %s", text, expr_text(it->floor, diags, mem, canonical));
+        if (it->floor)
+            text = arena_printf(mem, "%s floor %s", text, expr_text(it->floor, diags, mem, canonical));
         return text;
     }
     return it && it->expr ? expr_text(it->expr, diags, mem, canonical) : "(none)";
@@ -294,9 +295,13 @@ static const char *grades_text(const ast_grades *g, const diag_sink *diags, aren
     const char *text = "";
     for (int k = 0; k < g->row_count; k++) {
         const ast_grade *row = &g->rows[k];
-        text = arena_printf(mem, "%s%s%s %s", text, k ? ", " : "", row->name, row->rest ? "rest" : k ? "next" : "top");
+        text = arena_printf(mem, "%s%s%s %s", text, k ? ", " : "", row->name,
+                            row->rest ? "rest"
+                            : k       ? "next"
+                                      : "top");
         if (row->quota) text = arena_printf(mem, "%s %s", text, expr_text(row->quota, diags, mem, canonical));
-        if (row->factor) text = arena_printf(mem, "%s factor %s", text, expr_text(row->factor, diags, mem, canonical));
+        if (row->factor)
+            text = arena_printf(mem, "%s factor %s", text, expr_text(row->factor, diags, mem, canonical));
     }
     return text;
 }
@@ -321,7 +326,8 @@ static const char *keys_text(differ *f, const ast_decl *d)
     for (int k = 0; k < d->u.source.key_line_count; k++) {
         const ast_key_line *kl = &d->u.source.key_lines[k];
         text = arena_printf(f->mem, "%s%s(", text, k ? " " : "");
-        for (int j = 0; j < kl->count; j++) text = arena_printf(f->mem, "%s%s%s", text, j ? ", " : "", kl->columns[j]);
+        for (int j = 0; j < kl->count; j++)
+            text = arena_printf(f->mem, "%s%s%s", text, j ? ", " : "", kl->columns[j]);
         text = arena_printf(f->mem, "%s)", text);
     }
     return text;
@@ -345,7 +351,8 @@ static void diff_columns(differ *f, const char *what, const ast_decl *o, const a
     for (int k = 0; k < o->u.source.column_count; k++) {
         const ast_column *oc = &o->u.source.columns[k];
         bool kept = false;
-        for (int i = 0; i < n->u.source.column_count && !kept; i++) kept = !strcmp(n->u.source.columns[i].name, oc->name);
+        for (int i = 0; i < n->u.source.column_count && !kept; i++)
+            kept = !strcmp(n->u.source.columns[i].name, oc->name);
         if (!kept) removed(f, arena_printf(f->mem, "%s: column %s", what, oc->name));
     }
 }
@@ -354,7 +361,8 @@ static void diff_indicator(differ *f, const char *what, const ast_decl *o, const
 {
     compare(f, what, "label", quoted(f, o->u.indicator.label), quoted(f, n->u.indicator.label));
     compare(f, what, "unit", unit_text(f, o), unit_text(f, n));
-    compare_keyed(f, what, "formula", old_text(f, o->u.indicator.expr->span), new_text(f, n->u.indicator.expr->span),
+    compare_keyed(f, what, "formula", old_text(f, o->u.indicator.expr->span),
+                  new_text(f, n->u.indicator.expr->span),
                   expr_text(o->u.indicator.expr, f->old_spec->diags, f->mem, true),
                   expr_text(n->u.indicator.expr, f->new_spec->diags, f->mem, true));
     compare(f, what, "note", quoted(f, o->u.indicator.note), quoted(f, n->u.indicator.note));
@@ -396,8 +404,9 @@ static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_
                       nk->weight ? new_text(f, nk->weight->span) : "?",
                       ok->weight ? expr_text(ok->weight, od, f->mem, true) : "?",
                       nk->weight ? expr_text(nk->weight, nd, f->mem, true) : "?");
-        compare_keyed(f, kpi, "target", target_text(ok, od, f->mem, false), target_text(nk, nd, f->mem, false),
-                      target_text(ok, od, f->mem, true), target_text(nk, nd, f->mem, true));
+        compare_keyed(f, kpi, "target", target_text(ok, od, f->mem, false),
+                      target_text(nk, nd, f->mem, false), target_text(ok, od, f->mem, true),
+                      target_text(nk, nd, f->mem, true));
         compare_keyed(f, kpi, "points", ok->points ? old_text(f, ok->points->span) : "(the role's)",
                       nk->points ? new_text(f, nk->points->span) : "(the role's)",
                       ok->points ? expr_text(ok->points, od, f->mem, true) : "(the role's)",
@@ -411,9 +420,10 @@ static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_
     const ast_role_item *op = role_item(o, ROLE_POINTS, NULL), *np = role_item(n, ROLE_POINTS, NULL);
     compare(f, what, "points", op ? op->scale : "(none)", np ? np->scale : "(none)");
     const ast_role_item *om = role_item(o, ROLE_MISSING, NULL), *nm = role_item(n, ROLE_MISSING, NULL);
-    compare(f, what, "missing", om && om->missing_skip ? "skip" : "zero", nm && nm->missing_skip ? "skip" : "zero");
+    compare(f, what, "missing", om && om->missing_skip ? "skip" : "zero",
+            nm && nm->missing_skip ? "skip" : "zero");
     /* gates are a list of conditions: report the ones that went and came */
-    ptr_vec old_gates = {0}, new_gates = {0};
+    ptr_vec old_gates = { 0 }, new_gates = { 0 };
     for (int pass = 0; pass < 2; pass++) {
         const ast_decl *role = pass ? n : o;
         for (int i = 0; i < role->u.role.item_count; i++) {
@@ -421,12 +431,14 @@ static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_
             if (g->kind != ROLE_GATE) continue;
             /* as fmt prints it: a gate fmt re-parenthesised is the same gate */
             const char *text = expr_text(g->expr, pass ? nd : od, f->mem, true);
-            ptr_vec_push(f->mem, pass ? &new_gates : &old_gates, (void *)arena_printf(f->mem, "gate %s", text));
+            ptr_vec_push(f->mem, pass ? &new_gates : &old_gates,
+                         (void *)arena_printf(f->mem, "gate %s", text));
         }
     }
     diff_list(f, what, &old_gates, &new_gates);
-    compare_keyed(f, what, "grades", role_grades_text(o, od, f->mem, false), role_grades_text(n, nd, f->mem, false),
-                  role_grades_text(o, od, f->mem, true), role_grades_text(n, nd, f->mem, true));
+    compare_keyed(f, what, "grades", role_grades_text(o, od, f->mem, false),
+                  role_grades_text(n, nd, f->mem, false), role_grades_text(o, od, f->mem, true),
+                  role_grades_text(n, nd, f->mem, true));
     const ast_role_item *ob = role_item(o, ROLE_BONUS, NULL), *nb = role_item(n, ROLE_BONUS, NULL);
     compare_keyed(f, what, "bonus", expr_or_none(ob, od, f->mem, false), expr_or_none(nb, nd, f->mem, false),
                   expr_or_none(ob, od, f->mem, true), expr_or_none(nb, nd, f->mem, true));
@@ -438,8 +450,9 @@ static const char *summary(differ *f, const ast_decl *d)
     const diag_sink *nd = f->new_spec->diags;
     switch (d->kind) {
     case DECL_INDICATOR:
-        return arena_printf(f->mem, "%s%s%s = %s", d->u.indicator.label ? quoted(f, d->u.indicator.label) : "",
-                            d->u.indicator.label ? " " : "", unit_text(f, d), new_text(f, d->u.indicator.expr->span));
+        return arena_printf(
+            f->mem, "%s%s%s = %s", d->u.indicator.label ? quoted(f, d->u.indicator.label) : "",
+            d->u.indicator.label ? " " : "", unit_text(f, d), new_text(f, d->u.indicator.expr->span));
     case DECL_SET: return set_text(d, nd, f->mem);
     case DECL_SCALE: return scale_text(d, nd, f->mem);
     case DECL_SOURCE: return quoted(f, d->u.source.path);
@@ -468,15 +481,16 @@ static void diff_kind(differ *f, const ptr_vec *olds, const ptr_vec *news)
         case DECL_SOURCE: diff_columns(f, what, o, n); break;
         case DECL_SET:
             compare_code(f, what, "definition", set_text(o, f->old_spec->diags, f->mem),
-                    set_text(n, f->new_spec->diags, f->mem));
+                         set_text(n, f->new_spec->diags, f->mem));
             break;
         case DECL_INDICATOR: diff_indicator(f, what, o, n); break;
         case DECL_SCALE:
             compare_code(f, what, "intervals", scale_text(o, f->old_spec->diags, f->mem),
-                    scale_text(n, f->new_spec->diags, f->mem));
+                         scale_text(n, f->new_spec->diags, f->mem));
             break;
         case DECL_POOL:
-            compare_keyed(f, what, "amount", diag_span_text(f->old_spec->diags, o->u.pool.amount->span, f->mem),
+            compare_keyed(f, what, "amount",
+                          diag_span_text(f->old_spec->diags, o->u.pool.amount->span, f->mem),
                           diag_span_text(f->new_spec->diags, n->u.pool.amount->span, f->mem),
                           expr_text(o->u.pool.amount, f->old_spec->diags, f->mem, true),
                           expr_text(n->u.pool.amount, f->new_spec->diags, f->mem, true));
@@ -493,7 +507,8 @@ static void diff_kind(differ *f, const ptr_vec *olds, const ptr_vec *news)
     }
     for (size_t i = 0; i < olds->len; i++) {
         const ast_decl *o = olds->items[i];
-        if (!counterpart(f->new_model, o)) removed(f, arena_printf(f->mem, "%s %s", chk_kind_word(o->kind), o->name));
+        if (!counterpart(f->new_model, o))
+            removed(f, arena_printf(f->mem, "%s %s", chk_kind_word(o->kind), o->name));
     }
 }
 
@@ -522,7 +537,8 @@ static const char *test_data_text(differ *f, const ast_test_data *d)
 {
     if (d->path) return arena_printf(f->mem, "from %s", quoted(f, d->path));
     const char *text = "{";
-    for (int i = 0; i < d->line_count; i++) text = arena_printf(f->mem, "%s%s%s", text, i ? " | " : " ", d->lines[i]);
+    for (int i = 0; i < d->line_count; i++)
+        text = arena_printf(f->mem, "%s%s%s", text, i ? " | " : " ", d->lines[i]);
     return arena_printf(f->mem, "%s }", text);
 }
 
@@ -546,7 +562,7 @@ static void diff_test(differ *f, const char *what, const ast_decl *o, const ast_
         }
     }
     /* expectations are a list, like gates */
-    ptr_vec old_expects = {0}, new_expects = {0};
+    ptr_vec old_expects = { 0 }, new_expects = { 0 };
     for (int i = 0; i < o->u.test.expect_count; i++)
         ptr_vec_push(f->mem, &old_expects, (void *)old_text(f, o->u.test.expects[i].span));
     for (int i = 0; i < n->u.test.expect_count; i++)
@@ -569,19 +585,25 @@ static void diff_tests(differ *f)
     }
     for (size_t i = 0; i < f->old_model->tests.len; i++) {
         const ast_decl *o = f->old_model->tests.items[i];
-        if (!test_named(f->new_model, o->name)) removed(f, arena_printf(f->mem, "test %s", quoted(f, o->name)));
+        if (!test_named(f->new_model, o->name))
+            removed(f, arena_printf(f->mem, "test %s", quoted(f, o->name)));
     }
 }
 
 size_t diff_definitions(diff_report *r, const ast_spec *old_spec, const chk_model *old_model,
                         const ast_spec *new_spec, const chk_model *new_model)
 {
-    differ f = {.r = r, .mem = &r->mem, .old_spec = old_spec, .new_spec = new_spec, .old_model = old_model,
-                .new_model = new_model};
+    differ f = { .r = r,
+                 .mem = &r->mem,
+                 .old_spec = old_spec,
+                 .new_spec = new_spec,
+                 .old_model = old_model,
+                 .new_model = new_model };
     compare(&f, "period", "grain", ast_grain_name(old_model->grain), ast_grain_name(new_model->grain));
     compare(&f, "currency", "code", quoted(&f, old_model->currency), quoted(&f, new_model->currency));
     diff_kind(&f, &old_model->sources, &new_model->sources);
-    if (old_model->roster && new_model->roster) diff_columns(&f, "staff (the roster)", old_model->roster, new_model->roster);
+    if (old_model->roster && new_model->roster)
+        diff_columns(&f, "staff (the roster)", old_model->roster, new_model->roster);
     diff_kind(&f, &old_model->sets, &new_model->sets);
     diff_kind(&f, &old_model->indicators, &new_model->indicators);
     diff_kind(&f, &old_model->scales, &new_model->scales);
@@ -619,14 +641,15 @@ static const char *payout_text(differ *f, const ceil_end *total)
 size_t diff_ceilings(diff_report *r, const ceil_report *old_ceiling, const chk_model *old_model,
                      const ceil_report *new_ceiling, const chk_model *new_model)
 {
-    differ f = {.r = r, .mem = &r->mem, .old_model = old_model, .new_model = new_model};
+    differ f = { .r = r, .mem = &r->mem, .old_model = old_model, .new_model = new_model };
     /* roles on one side only are listed with the definitions already */
     for (size_t i = 0; i < new_ceiling->role_count; i++) {
         const ceil_role *n = &new_ceiling->roles[i];
         const ceil_role *o = ceiling_of(old_ceiling, n->role->name);
         if (!o) continue;
         const char *what = arena_printf(f.mem, "ceiling of role %s", n->role->name);
-        compare(&f, what, "most per person", ceiling_end(&f, old_model, o, true), ceiling_end(&f, new_model, n, true));
+        compare(&f, what, "most per person", ceiling_end(&f, old_model, o, true),
+                ceiling_end(&f, new_model, n, true));
         compare(&f, what, "least per person", ceiling_end(&f, old_model, o, false),
                 ceiling_end(&f, new_model, n, false));
     }
@@ -650,10 +673,10 @@ static bool same_value(eval_value a, eval_value b)
  * built once, so a roster of thousands is not searched for every line. */
 typedef struct lineup {
     size_t old_count, new_count;
-    int *old_of_new;                    /* [new staff]: its index in the old roster, or -1 */
-    bool *old_in_new;                   /* [old staff]: on the new roster too */
+    int *old_of_new;  /* [new staff]: its index in the old roster, or -1 */
+    bool *old_in_new; /* [old staff]: on the new roster too */
     const score_statement **old_statement, **new_statement; /* [period * count + staff] */
-    const char **old_reason, **new_reason;  /* why unscored ("not scored" when neither) */
+    const char **old_reason, **new_reason;                  /* why unscored ("not scored" when neither) */
 } lineup;
 
 static void index_result(differ *f, const score_result *r, size_t periods, size_t count,
@@ -669,7 +692,8 @@ static void index_result(differ *f, const score_result *r, size_t periods, size_
     for (size_t i = 0; i < r->statement_count; i++)
         (*statement)[r->statements[i].period * count + (size_t)r->statements[i].staff] = &r->statements[i];
     for (size_t i = 0; i < r->unscored_count; i++)
-        (*reason)[r->unscored[i].period * count + (size_t)r->unscored[i].staff] = score_reason_text(r->unscored[i].reason);
+        (*reason)[r->unscored[i].period * count + (size_t)r->unscored[i].staff] =
+            score_reason_text(r->unscored[i].reason);
 }
 
 /* "id␟role␟n" (n: how many earlier rows of the id have that role): what a roster row is
@@ -729,11 +753,12 @@ static void value_moved(differ *f, period_diff *pd, const char *indicator, const
     /* a text value lives in its session, which the report outlives */
     if (a.kind == VAL_TEXT) a.as.text = arena_printf(f->mem, "%s", a.as.text ? a.as.text : "");
     if (b.kind == VAL_TEXT) b.as.text = arena_printf(f->mem, "%s", b.as.text ? b.as.text : "");
-    *c = (value_change){indicator, staff, a, b, au, bu};
+    *c = (value_change){ indicator, staff, a, b, au, bu };
     ptr_vec_push(f->mem, &pd->values, c);
 }
 
-static void diff_values(differ *f, period_diff *pd, const lineup *l, eval_session *os, eval_session *ns, size_t p)
+static void diff_values(differ *f, period_diff *pd, const lineup *l, eval_session *os, eval_session *ns,
+                        size_t p)
 {
     size_t count;
     const eval_staff *nroster = eval_roster(ns, &count);
@@ -743,21 +768,23 @@ static void diff_values(differ *f, period_diff *pd, const lineup *l, eval_sessio
         if (!o) continue;
         ast_unit ou = o->u.indicator.unit, nu = n->u.indicator.unit;
         const char *name = arena_printf(f->mem, "%s", n->name);
-        value_moved(f, pd, name, NULL, eval_indicator_value(os, o, p, -1), eval_indicator_value(ns, n, p, -1), ou, nu);
+        value_moved(f, pd, name, NULL, eval_indicator_value(os, o, p, -1), eval_indicator_value(ns, n, p, -1),
+                    ou, nu);
         if (!o->u.indicator.per_staff || !n->u.indicator.per_staff) continue;
         for (size_t s = 0; s < l->new_count; s++) {
             /* a person's rows share their values: one line per person */
             if (l->old_of_new[s] < 0 || (nroster[s].id_rows > 1 && nroster[s].first_row != (int)s)) continue;
             eval_value a = eval_indicator_value(os, o, p, l->old_of_new[s]);
             eval_value b = eval_indicator_value(ns, n, p, (int)s);
-            if (!same_value(a, b)) value_moved(f, pd, name, arena_printf(f->mem, "%s", nroster[s].id), a, b, ou, nu);
+            if (!same_value(a, b))
+                value_moved(f, pd, name, arena_printf(f->mem, "%s", nroster[s].id), a, b, ou, nu);
         }
     }
 }
 
 static side_statement side_of(differ *f, const score_statement *st, const char *reason)
 {
-    side_statement s = {.score = eval_null(), .bonus = eval_null()};
+    side_statement s = { .score = eval_null(), .bonus = eval_null() };
     if (!st) {
         s.reason = reason;
         return s;
@@ -795,9 +822,10 @@ static bool crossed_interval(const score_statement *a, const score_statement *b)
  * never shown wrong or clipped. */
 static bool out_of_range(differ *f, const char *what, const char *period)
 {
-    kp_span none = {DIAG_NO_FILE, 0, 0};
-    diagnostic *d = diag_report(f->errors, DIAG_ERROR, none, "overflow",
-                                "diff: the %s in %s leaves the exact decimal range (|value| < 1.7e20)", what, period);
+    kp_span none = { DIAG_NO_FILE, 0, 0 };
+    diagnostic *d =
+        diag_report(f->errors, DIAG_ERROR, none, "overflow",
+                    "diff: the %s in %s leaves the exact decimal range (|value| < 1.7e20)", what, period);
     diag_hint(f->errors, d, "a bonus this large is a mistake in a bonus expression or in the data it reads");
     return false;
 }
@@ -825,7 +853,7 @@ static bool sum_bonuses(differ *f, period_diff *pd, const score_result *or_, con
         for (size_t i = 0; i < roles->len; i++) {
             const ast_decl *role = roles->items[i];
             if (role_named(pd, role->name)) continue;
-            pd->roles[pd->role_count++] = (role_total){.role = arena_printf(f->mem, "%s", role->name)};
+            pd->roles[pd->role_count++] = (role_total){ .role = arena_printf(f->mem, "%s", role->name) };
         }
     }
     for (int side = 0; side < 2; side++) {
@@ -850,7 +878,8 @@ static bool sum_bonuses(differ *f, period_diff *pd, const score_result *or_, con
     for (size_t i = 0; i < pd->role_count; i++) {
         role_total *t = &pd->roles[i];
         if (dec_sub(t->bonus_after, t->bonus_before, &t->change) != DEC_OK)
-            return out_of_range(f, arena_printf(f->mem, "change of role %s's total bonus", t->role), pd->label);
+            return out_of_range(f, arena_printf(f->mem, "change of role %s's total bonus", t->role),
+                                pd->label);
     }
     return dec_sub(pd->total_after, pd->total_before, &pd->total_change) == DEC_OK ||
            out_of_range(f, "change of the total bonus", pd->label);
@@ -858,14 +887,18 @@ static bool sum_bonuses(differ *f, period_diff *pd, const score_result *or_, con
 
 /* Records the staff member's statement when it moved, and counts what moved. */
 static bool person(differ *f, period_diff *pd, const char *id, const char *name, size_t order,
-                   const score_statement *a, const char *a_reason, const score_statement *b, const char *b_reason)
+                   const score_statement *a, const char *a_reason, const score_statement *b,
+                   const char *b_reason)
 {
     bool same_role = a && b && !strcmp(a->role->name, b->role->name);
     bool moved = a || b ? !same_role || !same_value(a->score, b->score) || !same_value(a->bonus, b->bonus)
                         : strcmp(a_reason, b_reason) != 0;
     if (!moved) return true;
-    person_change c = {.id = arena_printf(f->mem, "%s", id), .name = name ? arena_printf(f->mem, "%s", name) : NULL,
-                       .before = side_of(f, a, a_reason), .after = side_of(f, b, b_reason), .order = order};
+    person_change c = { .id = arena_printf(f->mem, "%s", id),
+                        .name = name ? arena_printf(f->mem, "%s", name) : NULL,
+                        .before = side_of(f, a, a_reason),
+                        .after = side_of(f, b, b_reason),
+                        .order = order };
     if (dec_sub(bonus_or_zero(c.after.bonus), bonus_or_zero(c.before.bonus), &c.bonus_change) != DEC_OK)
         return out_of_range(f, arena_printf(f->mem, "change of %s's bonus", id), pd->label);
     /* the difference of the scores as shown (2 places), so that 56.67 → 62.01 reads +5.34
@@ -905,29 +938,34 @@ static bool diff_statements(differ *f, period_diff *pd, const lineup *l, const s
                             const score_result *nr, size_t p)
 {
     size_t count;
-    const eval_staff *oroster = eval_roster(or_->session, &count), *nroster = eval_roster(nr->session, &count);
+    const eval_staff *oroster = eval_roster(or_->session, &count),
+                     *nroster = eval_roster(nr->session, &count);
     for (size_t s = 0; s < l->new_count; s++) {
         int o = l->old_of_new[s];
         const score_statement *a = o >= 0 ? l->old_statement[p * l->old_count + (size_t)o] : NULL;
         const char *a_reason = o >= 0 ? l->old_reason[p * l->old_count + (size_t)o] : "not on the roster";
-        if (!person(f, pd, nroster[s].id, nroster[s].name, s, a, a_reason, l->new_statement[p * l->new_count + s],
-                    l->new_reason[p * l->new_count + s]))
+        if (!person(f, pd, nroster[s].id, nroster[s].name, s, a, a_reason,
+                    l->new_statement[p * l->new_count + s], l->new_reason[p * l->new_count + s]))
             return false;
     }
     for (size_t o = 0; o < l->old_count; o++) {
         if (l->old_in_new[o]) continue;
-        if (!person(f, pd, oroster[o].id, oroster[o].name, l->new_count + o, l->old_statement[p * l->old_count + o],
-                    l->old_reason[p * l->old_count + o], NULL, "not on the roster"))
+        if (!person(f, pd, oroster[o].id, oroster[o].name, l->new_count + o,
+                    l->old_statement[p * l->old_count + o], l->old_reason[p * l->old_count + o], NULL,
+                    "not on the roster"))
             return false;
     }
-    if (pd->people.len > 1) qsort(pd->people.items, pd->people.len, sizeof *pd->people.items, by_size_of_change);
+    if (pd->people.len > 1)
+        qsort(pd->people.items, pd->people.len, sizeof *pd->people.items, by_size_of_change);
     return true;
 }
 
 bool diff_results(diff_report *r, const char *period_text, eval_session *old_session, chk_model *old_model,
                   diag_sink *old_diags, eval_session *new_session, chk_model *new_model, diag_sink *new_diags)
 {
-    differ f = {.r = r, .mem = &r->mem, .old_model = old_model, .new_model = new_model, .errors = new_diags};
+    differ f = {
+        .r = r, .mem = &r->mem, .old_model = old_model, .new_model = new_model, .errors = new_diags
+    };
     r->period_text = arena_printf(&r->mem, "%s", period_text);
     score_result *or_ = score_compute(old_session, old_model, old_diags);
     score_result *nr = score_compute(new_session, new_model, new_diags);
@@ -994,7 +1032,7 @@ void diff_free(diff_report *r)
 
 typedef struct writer {
     FILE *out;
-    arena mem;                 /* texts made while writing */
+    arena mem; /* texts made while writing */
     const diff_report *r;
 } writer;
 
@@ -1014,7 +1052,11 @@ static const char *money(writer *w, dec_t v)
 static const char *signed_text(writer *w, dec_t v, ast_unit unit)
 {
     int sign = dec_sign(v);
-    return arena_printf(&w->mem, "%s%s", sign > 0 ? "+" : sign < 0 ? "-" : "", value_text(w, eval_num(dec_abs(v)), unit));
+    return arena_printf(&w->mem, "%s%s",
+                        sign > 0   ? "+"
+                        : sign < 0 ? "-"
+                                   : "",
+                        value_text(w, eval_num(dec_abs(v)), unit));
 }
 
 static const char *before_after(writer *w, const char *before, const char *after)
@@ -1048,7 +1090,7 @@ typedef struct table {
     size_t ncol;
     const char *const *head;
     const bool *right;
-    ptr_vec rows;              /* const char *[ncol] */
+    ptr_vec rows; /* const char *[ncol] */
 } table;
 
 static void table_row(writer *w, table *t, const char **cells)
@@ -1075,7 +1117,7 @@ static void table_text(writer *w, table *t)
         const char **row = t->rows.items[i];
         for (size_t j = 0; j < t->ncol; j++) row[j] = one_line(w, row[j]);
     }
-    size_t width[8] = {0};
+    size_t width[8] = { 0 };
     for (size_t j = 0; j < t->ncol; j++) width[j] = eval_display_width(t->head[j]);
     for (size_t i = 0; i < t->rows.len; i++) {
         const char **row = t->rows.items[i];
@@ -1111,77 +1153,81 @@ static void table_md(writer *w, const table *t)
 
 static void role_table(writer *w, const period_diff *pd, table *t)
 {
-    static const char *const head[] = {"role", "staff", "bonus before", "bonus after", "change"};
-    static const bool right[] = {false, true, true, true, true};
-    *t = (table){5, head, right, {0}};
+    static const char *const head[] = { "role", "staff", "bonus before", "bonus after", "change" };
+    static const bool right[] = { false, true, true, true, true };
+    *t = (table){ 5, head, right, { 0 } };
     size_t staff_before = 0, staff_after = 0;
     for (size_t i = 0; i < pd->role_count; i++) {
         const role_total *rt = &pd->roles[i];
         staff_before += rt->staff_before;
         staff_after += rt->staff_after;
         if (!rt->staff_before && !rt->staff_after) continue;
-        const char *cells[] = {rt->role,
-                               before_after(w, arena_printf(&w->mem, "%zu", rt->staff_before),
-                                            arena_printf(&w->mem, "%zu", rt->staff_after)),
-                               money(w, rt->bonus_before), money(w, rt->bonus_after),
-                               signed_text(w, rt->change, UNIT_MONEY)};
+        const char *cells[] = { rt->role,
+                                before_after(w, arena_printf(&w->mem, "%zu", rt->staff_before),
+                                             arena_printf(&w->mem, "%zu", rt->staff_after)),
+                                money(w, rt->bonus_before), money(w, rt->bonus_after),
+                                signed_text(w, rt->change, UNIT_MONEY) };
         table_row(w, t, cells);
     }
-    const char *total[] = {"total",
-                           before_after(w, arena_printf(&w->mem, "%zu", staff_before),
-                                        arena_printf(&w->mem, "%zu", staff_after)),
-                           money(w, pd->total_before), money(w, pd->total_after),
-                           signed_text(w, pd->total_change, UNIT_MONEY)};
+    const char *total[] = { "total",
+                            before_after(w, arena_printf(&w->mem, "%zu", staff_before),
+                                         arena_printf(&w->mem, "%zu", staff_after)),
+                            money(w, pd->total_before), money(w, pd->total_after),
+                            signed_text(w, pd->total_change, UNIT_MONEY) };
     table_row(w, t, total);
 }
 
 static void staff_table(writer *w, const period_diff *pd, table *t)
 {
-    static const char *const head[] = {"staff", "role", "score", "Δ score", "bonus", "Δ bonus"};
-    static const bool right[] = {false, false, true, true, true, true};
+    static const char *const head[] = { "staff", "role", "score", "Δ score", "bonus", "Δ bonus" };
+    static const bool right[] = { false, false, true, true, true, true };
     /* with grades on either side, a grade column after the score: a quota that moved a
      * member from B to A shows as B → A (a spec without grades keeps its columns) */
-    static const char *const graded_head[] = {"staff", "role", "score", "Δ score", "grade", "bonus", "Δ bonus"};
-    static const bool graded_right[] = {false, false, true, true, false, true, true};
+    static const char *const graded_head[] = { "staff", "role",  "score",  "Δ score",
+                                               "grade", "bonus", "Δ bonus" };
+    static const bool graded_right[] = { false, false, true, true, false, true, true };
     bool graded = false;
     for (size_t i = 0; i < pd->people.len && !graded; i++) {
         const person_change *c = pd->people.items[i];
         graded = c->before.grade || c->after.grade;
     }
-    *t = graded ? (table){7, graded_head, graded_right, {0}} : (table){6, head, right, {0}};
+    *t = graded ? (table){ 7, graded_head, graded_right, { 0 } } : (table){ 6, head, right, { 0 } };
     for (size_t i = 0; i < pd->people.len; i++) {
         const person_change *c = pd->people.items[i];
-        const char *grade = before_after(w, c->before.grade ? c->before.grade : "—", c->after.grade ? c->after.grade : "—");
-        const char *cells[] = {staff_text(w, c), before_after(w, side_role(w, &c->before), side_role(w, &c->after)),
-                               before_after(w, side_score(w, &c->before), side_score(w, &c->after)),
-                               c->score_moved ? signed_text(w, c->score_change, UNIT_POINTS) : "",
-                               before_after(w, side_bonus(w, &c->before), side_bonus(w, &c->after)),
-                               signed_text(w, c->bonus_change, UNIT_MONEY)};
-        const char *graded_cells[] = {cells[0], cells[1], cells[2], cells[3], grade, cells[4], cells[5]};
+        const char *grade =
+            before_after(w, c->before.grade ? c->before.grade : "—", c->after.grade ? c->after.grade : "—");
+        const char *cells[] = { staff_text(w, c),
+                                before_after(w, side_role(w, &c->before), side_role(w, &c->after)),
+                                before_after(w, side_score(w, &c->before), side_score(w, &c->after)),
+                                c->score_moved ? signed_text(w, c->score_change, UNIT_POINTS) : "",
+                                before_after(w, side_bonus(w, &c->before), side_bonus(w, &c->after)),
+                                signed_text(w, c->bonus_change, UNIT_MONEY) };
+        const char *graded_cells[] = { cells[0], cells[1], cells[2], cells[3], grade, cells[4], cells[5] };
         table_row(w, t, graded ? graded_cells : cells);
     }
 }
 
 static void values_table(writer *w, const period_diff *pd, table *t)
 {
-    static const char *const head[] = {"indicator", "staff", "before", "after"};
-    static const bool right[] = {false, false, true, true};
-    *t = (table){4, head, right, {0}};
+    static const char *const head[] = { "indicator", "staff", "before", "after" };
+    static const bool right[] = { false, false, true, true };
+    *t = (table){ 4, head, right, { 0 } };
     for (size_t i = 0; i < pd->values.len; i++) {
         const value_change *c = pd->values.items[i];
-        const char *cells[] = {c->indicator, c->staff ? c->staff : "(total)", value_text(w, c->before, c->before_unit),
-                               value_text(w, c->after, c->after_unit)};
+        const char *cells[] = { c->indicator, c->staff ? c->staff : "(total)",
+                                value_text(w, c->before, c->before_unit),
+                                value_text(w, c->after, c->after_unit) };
         table_row(w, t, cells);
     }
 }
 
 static const char *people_counts(writer *w, const period_diff *pd)
 {
-    return arena_printf(&w->mem,
-                        "%zu gain, %zu lose, %zu cross a gate, %zu cross a scale interval, %zu become scored, "
-                        "%zu become unscored",
-                        pd->gain, pd->lose, pd->cross_gate, pd->cross_interval, pd->become_scored,
-                        pd->become_unscored);
+    return arena_printf(
+        &w->mem,
+        "%zu gain, %zu lose, %zu cross a gate, %zu cross a scale interval, %zu become scored, "
+        "%zu become unscored",
+        pd->gain, pd->lose, pd->cross_gate, pd->cross_interval, pd->become_scored, pd->become_unscored);
 }
 
 /* What a period without a moved statement says, explicitly. */
@@ -1241,7 +1287,7 @@ static const char *fence(writer *w)
     size_t longest = 0;
     for (size_t i = 0; i < w->r->defs.len; i++) {
         const def_change *c = w->r->defs.items[i];
-        const char *texts[] = {c->what, c->field, c->before, c->after};
+        const char *texts[] = { c->what, c->field, c->before, c->after };
         for (size_t k = 0; k < 4; k++) {
             size_t run = 0;
             for (const char *s = texts[k]; s && *s; s++) {
@@ -1260,28 +1306,31 @@ static const char *fence(writer *w)
 static void render_md(writer *w)
 {
     const diff_report *r = w->r;
-    fprintf(w->out, "### kpic diff: %s → %s\n", markup_md(&w->mem, r->old_label), markup_md(&w->mem, r->new_label));
+    fprintf(w->out, "### kpic diff: %s → %s\n", markup_md(&w->mem, r->old_label),
+            markup_md(&w->mem, r->new_label));
     for (size_t p = 0; p < r->periods.len; p++) {
         const period_diff *pd = r->periods.items[p];
         table t;
         fprintf(w->out, "\n#### Impact in %s\n\n", pd->label);
-        fprintf(w->out, "Total bonus: **%s → %s (%s)**\n\n", money(w, pd->total_before), money(w, pd->total_after),
-                signed_text(w, pd->total_change, UNIT_MONEY));
+        fprintf(w->out, "Total bonus: **%s → %s (%s)**\n\n", money(w, pd->total_before),
+                money(w, pd->total_after), signed_text(w, pd->total_change, UNIT_MONEY));
         role_table(w, pd, &t);
         table_md(w, &t);
         if (!pd->people.len) {
             fprintf(w->out, "\nThe new spec %s.\n", no_statement(w, pd));
         } else {
             fprintf(w->out, "\nPeople: %s.\n", people_counts(w, pd));
-            fprintf(w->out, "\n<details><summary>Staff whose statement changed in %s (%zu), largest change first</summary>\n\n",
-                    pd->label, pd->people.len);
+            fprintf(
+                w->out,
+                "\n<details><summary>Staff whose statement changed in %s (%zu), largest change first</summary>\n\n",
+                pd->label, pd->people.len);
             staff_table(w, pd, &t);
             table_md(w, &t);
             fputs("\n</details>\n", w->out);
         }
         if (pd->values.len) {
-            fprintf(w->out, "\n<details><summary>Indicator values that changed in %s (%zu)</summary>\n\n", pd->label,
-                    pd->values.len);
+            fprintf(w->out, "\n<details><summary>Indicator values that changed in %s (%zu)</summary>\n\n",
+                    pd->label, pd->values.len);
             values_table(w, pd, &t);
             table_md(w, &t);
             fputs("\n</details>\n", w->out);
@@ -1384,7 +1433,8 @@ static void json_period(writer *w, const period_diff *pd)
         const role_total *t = &pd->roles[i];
         fputs(i ? ",\n       {\"role\": " : "\n       {\"role\": ", out);
         json_write_string(out, t->role);
-        fprintf(out, ", \"staff_before\": %zu, \"staff_after\": %zu, \"bonus_before\": ", t->staff_before, t->staff_after);
+        fprintf(out, ", \"staff_before\": %zu, \"staff_after\": %zu, \"bonus_before\": ", t->staff_before,
+                t->staff_after);
         json_money(w, t->bonus_before);
         fputs(", \"bonus_after\": ", out);
         json_money(w, t->bonus_after);
@@ -1392,10 +1442,11 @@ static void json_period(writer *w, const period_diff *pd)
         json_money(w, t->change);
         fputs("}", out);
     }
-    fprintf(out, "],\n     \"people\": {\"gain\": %zu, \"lose\": %zu, \"cross_gate\": %zu, \"cross_interval\": %zu, "
-                 "\"become_scored\": %zu, \"become_unscored\": %zu},\n",
-            pd->gain, pd->lose, pd->cross_gate, pd->cross_interval, pd->become_scored,
-            pd->become_unscored);
+    fprintf(
+        out,
+        "],\n     \"people\": {\"gain\": %zu, \"lose\": %zu, \"cross_gate\": %zu, \"cross_interval\": %zu, "
+        "\"become_scored\": %zu, \"become_unscored\": %zu},\n",
+        pd->gain, pd->lose, pd->cross_gate, pd->cross_interval, pd->become_scored, pd->become_unscored);
     fprintf(out, "     \"changes_statements\": %s,\n     \"staff\": [", pd->people.len ? "true" : "false");
     for (size_t i = 0; i < pd->people.len; i++) {
         const person_change *c = pd->people.items[i];
@@ -1453,7 +1504,7 @@ char *diff_render(const diff_report *r, diff_format format, size_t *len)
 {
     char *text = NULL;
     size_t size = 0;
-    writer w = {.out = xopen_memstream(&text, &size), .r = r};
+    writer w = { .out = xopen_memstream(&text, &size), .r = r };
     arena_init(&w.mem);
     if (format == DIFF_FORMAT_JSON) render_json(&w);
     else if (format == DIFF_FORMAT_MD) render_md(&w);
@@ -1556,11 +1607,11 @@ static char *normal_path(arena *mem, const char *path)
 /* Where a revision's files are read from. */
 typedef struct revision {
     arena mem;
-    const char *name;          /* as the user wrote it, for messages */
-    char *commit;              /* the full id it stood for when kpic started */
-    char *root;                /* the repository's top folder, absolute */
-    const char *prefix;        /* the current folder under the root: "" or "a/b/" */
-    char why[512];             /* the last read failure */
+    const char *name;   /* as the user wrote it, for messages */
+    char *commit;       /* the full id it stood for when kpic started */
+    char *root;         /* the repository's top folder, absolute */
+    const char *prefix; /* the current folder under the root: "" or "a/b/" */
+    char why[512];      /* the last read failure */
 } revision;
 
 /* PATH as the loader names it (relative to the current folder, or absolute) as a path
@@ -1585,7 +1636,7 @@ static char *read_from_revision(void *ctx, const char *path, size_t *len, const 
         return NULL;
     }
     const char *object = arena_printf(&rev->mem, "%s:%s", rev->commit, rel);
-    const char *argv[] = {"git", "-C", rev->root, "cat-file", "blob", object, NULL};
+    const char *argv[] = { "git", "-C", rev->root, "cat-file", "blob", object, NULL };
     char *text = run_git(argv, len);
     if (!text) {
         snprintf(rev->why, sizeof rev->why, "there is no file '%s' in revision %s", rel, rev->name);
@@ -1594,18 +1645,17 @@ static char *read_from_revision(void *ctx, const char *path, size_t *len, const 
     return text;
 }
 
-ast_spec *diff_load_revision(diag_sink *diags, const char *arg, const ast_load_options *options,
-                             char **why)
+ast_spec *diff_load_revision(diag_sink *diags, const char *arg, const ast_load_options *options, char **why)
 {
     const char *colon = strchr(arg, ':');
-    revision rev = {.why = ""};
+    revision rev = { .why = "" };
     arena_init(&rev.mem);
     ast_spec *spec = NULL;
     *why = NULL;
     rev.name = arena_strndup(&rev.mem, arg, (size_t)(colon - arg));
     const char *path = colon + 1;
-    const char *top[] = {"git", "rev-parse", "--show-toplevel", NULL};
-    const char *prefix[] = {"git", "rev-parse", "--show-prefix", NULL};
+    const char *top[] = { "git", "rev-parse", "--show-toplevel", NULL };
+    const char *prefix[] = { "git", "rev-parse", "--show-prefix", NULL };
     rev.root = git_line(top);
     char *cwd_prefix = rev.root ? git_line(prefix) : NULL;
     if (!rev.root || !cwd_prefix) {
@@ -1616,18 +1666,21 @@ ast_spec *diff_load_revision(diag_sink *diags, const char *arg, const ast_load_o
     rev.prefix = arena_printf(&rev.mem, "%s", cwd_prefix);
     /* a revision that starts with '-' would be read by git as an option */
     const char *commit_of = arena_printf(&rev.mem, "%s^{commit}", rev.name);
-    const char *verify[] = {"git", "rev-parse", "--verify", "--quiet", commit_of, NULL};
+    const char *verify[] = { "git", "rev-parse", "--verify", "--quiet", commit_of, NULL };
     rev.commit = rev.name[0] == '-' ? NULL : git_line(verify);
     if (!rev.commit) {
         size_t n = strlen(rev.name) + 128;
         *why = xmalloc(n);
-        snprintf(*why, n, "'%s' is no revision of the git repository here (try a branch, a tag or a commit id)",
+        snprintf(*why, n,
+                 "'%s' is no revision of the git repository here (try a branch, a tag or a commit id)",
                  rev.name);
         goto done;
     }
     /* as in `git show REV:PATH`: from the root, or from here with ./ or ../ */
-    bool from_here = !strncmp(path, "./", 2) || !strncmp(path, "../", 3) || !strcmp(path, ".") || !strcmp(path, "..");
-    const char *rel = normal_path(&rev.mem, from_here ? arena_printf(&rev.mem, "%s%s", rev.prefix, path) : path);
+    bool from_here =
+        !strncmp(path, "./", 2) || !strncmp(path, "../", 3) || !strcmp(path, ".") || !strcmp(path, "..");
+    const char *rel =
+        normal_path(&rev.mem, from_here ? arena_printf(&rev.mem, "%s%s", rev.prefix, path) : path);
     if (!rel || !*rel) {
         size_t n = strlen(path) + 64;
         *why = xmalloc(n);
@@ -1644,7 +1697,7 @@ ast_spec *diff_load_revision(diag_sink *diags, const char *arg, const ast_load_o
         for (const char *p = rev.prefix; *p; p++)
             if (*p == '/') local = arena_printf(&rev.mem, "../%s", local);
     }
-    ast_load_options from_git = {0};
+    ast_load_options from_git = { 0 };
     if (options) from_git = *options;
     from_git.read = read_from_revision;
     from_git.read_ctx = &rev;
@@ -1669,7 +1722,7 @@ ast_spec *diff_load_stdin(diag_sink *diags)
     }
     if (ferror(stdin)) {
         free(text);
-        kp_span none = {DIAG_NO_FILE, 0, 0};
+        kp_span none = { DIAG_NO_FILE, 0, 0 };
         diag_report(diags, DIAG_ERROR, none, "io", "cannot read the spec from stdin: %s", strerror(errno));
         return NULL;
     }

@@ -27,10 +27,10 @@ typedef struct column_ref {
 /* What one declaration names (uses, columns) and which declarations name it. */
 typedef struct entry {
     const ast_decl *decl;
-    ptr_vec uses;           /* const ast_decl*, in first-mention order, no repeats */
+    ptr_vec uses; /* const ast_decl*, in first-mention order, no repeats */
     column_ref *columns;
     size_t column_count, column_cap;
-    ptr_vec used_by;        /* indicators, sets and roles, in the model's order */
+    ptr_vec used_by; /* indicators, sets and roles, in the model's order */
 } entry;
 
 typedef struct doc {
@@ -40,11 +40,12 @@ typedef struct doc {
     FILE *out;
     arena mem;
     entry *entries;
-    hmap entry_of;          /* declaration pointer → index into entries */
-    int column;             /* cells written in the current table row (0: not in a row;
-                               in Markdown, '|' in a cell must be escaped, code too) */
-    const bool *right;      /* HTML: which columns of the current table are numeric */
-    ceil_report ceiling;    /* what each role can pay, without a roster (doc reads no data) */
+    hmap entry_of; /* declaration pointer → index into entries */
+    /* cells written in the current table row (0: not in a row; in Markdown, '|' in a cell
+     * must be escaped, code too) */
+    int column;
+    const bool *right;   /* HTML: which columns of the current table are numeric */
+    ceil_report ceiling; /* what each role can pay, without a roster (doc reads no data) */
 } doc;
 
 /* ---- cross references ------------------------------------------------------------- */
@@ -83,7 +84,7 @@ static void add_column(doc *d, entry *e, const ast_decl *source, int column)
         e->columns = grown;
         e->column_cap = cap;
     }
-    e->columns[e->column_count++] = (column_ref){source, column};
+    e->columns[e->column_count++] = (column_ref){ source, column };
 }
 
 typedef struct walker {
@@ -95,14 +96,15 @@ static void walk_node(const ast_expr *x, void *ctx)
 {
     walker *w = ctx;
     switch (x->ref_kind) {
-    case REF_INDICATOR: case REF_SET: case REF_SCALE: case REF_SOURCE:
-        add_use(w->d, w->e, x->ref);
-        break;
-    case REF_COLUMN: case REF_STAFF_COLUMN:
+    case REF_INDICATOR:
+    case REF_SET:
+    case REF_SCALE:
+    case REF_SOURCE: add_use(w->d, w->e, x->ref); break;
+    case REF_COLUMN:
+    case REF_STAFF_COLUMN:
         if (x->ref) add_column(w->d, w->e, x->ref, x->column);
         break;
-    default:
-        break;
+    default: break;
     }
     if (x->kind == EX_CALL) add_use(w->d, w->e, x->agg_source);
     ast_expr_each_child(x, walk_node, w);
@@ -110,7 +112,7 @@ static void walk_node(const ast_expr *x, void *ctx)
 
 static void walk(doc *d, entry *e, const ast_expr *x)
 {
-    walker w = {d, e};
+    walker w = { d, e };
     if (x) walk_node(x, &w);
 }
 
@@ -122,7 +124,7 @@ static void collect(doc *d)
     memset(d->entries, 0, total * sizeof *d->entries);
     hmap_init(&d->entry_of);
     size_t n = 0;
-    const ptr_vec *kinds[] = {&m->roles, &m->indicators, &m->sets, &m->scales, &m->sources};
+    const ptr_vec *kinds[] = { &m->roles, &m->indicators, &m->sets, &m->scales, &m->sources };
     for (size_t k = 0; k < sizeof kinds / sizeof *kinds; k++)
         for (size_t i = 0; i < kinds[k]->len; i++) add_entry(d, kinds[k]->items[i], &n);
     add_entry(d, m->roster, &n);
@@ -426,7 +428,7 @@ static bool in_kpi_table(const ast_decl *decl, const ast_decl *used)
 /* The closing paragraph of an entry: what it reads and uses, what uses it, where. */
 static void references(doc *d, const entry *e)
 {
-    ptr_vec named = {0};
+    ptr_vec named = { 0 };
     for (size_t i = 0; i < e->uses.len; i++) {
         const ast_decl *u = e->uses.items[i];
         if (u->kind == DECL_SOURCE || u->kind == DECL_STAFF || in_kpi_table(e->decl, u)) continue;
@@ -475,7 +477,8 @@ static void write_ceiling(doc *d, const ast_decl *role)
         if (d->ceiling.roles[i].role == role) cr = &d->ceiling.roles[i];
     if (!cr) return;
     para_begin(d);
-    if (cr->has_bonus) text(d, arena_printf(&d->mem, "Pays one person %s", span_phrase(d, cr, &cr->bonus, UNIT_MONEY)));
+    if (cr->has_bonus)
+        text(d, arena_printf(&d->mem, "Pays one person %s", span_phrase(d, cr, &cr->bonus, UNIT_MONEY)));
     else text(d, "Pays no bonus");
     text(d, arena_printf(&d->mem, "; the score is %s", span_phrase(d, cr, &cr->score, UNIT_POINTS)));
     text(d, " (before adjustments).");
@@ -500,8 +503,8 @@ static void write_role(doc *d, const ast_decl *role)
         if (items[i].kind == ROLE_POINTS) scale = items[i].ref;
         if (items[i].kind == ROLE_MISSING) skip = items[i].missing_skip;
     }
-    static const char *const headers[] = {"kpi", "label", "unit", "weight", "target", "points"};
-    static const bool right[] = {false, false, false, true, false, false};
+    static const char *const headers[] = { "kpi", "label", "unit", "weight", "target", "points" };
+    static const bool right[] = { false, false, false, true, false, false };
     table_begin(d, headers, right, 6);
     for (int i = 0; i < n; i++) {
         const ast_role_item *k = &items[i];
@@ -562,9 +565,10 @@ static void write_role(doc *d, const ast_decl *role)
     const ast_grades *grades = ast_role_grades(role);
     if (grades) {
         para_begin(d);
-        text(d, "Grades (forced distribution): the members are ranked by score, highest first; a tie shares a "
-                "rank and a grade; each grade takes its quota of those ranked, rounded half up, and a member "
-                "who failed a gate or has no score is not ranked and gets the last grade.");
+        text(d,
+             "Grades (forced distribution): the members are ranked by score, highest first; a tie shares a "
+             "rank and a grade; each grade takes its quota of those ranked, rounded half up, and a member "
+             "who failed a gate or has no score is not ranked and gets the last grade.");
         if (grades->decl) {
             text(d, " Ranked on grades ");
             text(d, grades->decl->name);
@@ -575,22 +579,24 @@ static void write_role(doc *d, const ast_decl *role)
             const char *with = "";
             for (size_t r = 0; r < grades->roles.len; r++) {
                 const ast_decl *other = grades->roles.items[r];
-                if (other != role) with = arena_printf(&d->mem, "%s%s%s", with, *with ? ", " : "", other->name);
+                if (other != role)
+                    with = arena_printf(&d->mem, "%s%s%s", with, *with ? ", " : "", other->name);
             }
             if (*with) text(d, arena_printf(&d->mem, ", together with the members of %s", with));
             text(d, ".");
         }
         para_end(d);
-        static const char *const headers[] = {"grade", "quota", "factor"};
-        static const bool right[] = {false, true, true};
+        static const char *const headers[] = { "grade", "quota", "factor" };
+        static const bool right[] = { false, true, true };
         table_begin(d, headers, right, 3);
         for (int k = 0; k < grades->row_count; k++) {
             const ast_grade *row = &grades->rows[k];
             cell(d);
             text(d, row->name);
             cell(d);
-            text(d, row->rest ? "the rest" : arena_printf(&d->mem, "%s %s", k ? "next" : "top",
-                                                          source_text(d, row->quota->span)));
+            text(d, row->rest ? "the rest"
+                              : arena_printf(&d->mem, "%s %s", k ? "next" : "top",
+                                             source_text(d, row->quota->span)));
             cell(d);
             text(d, row->factor ? source_text(d, row->factor->span) : "—");
             row_end(d);
@@ -605,7 +611,7 @@ static void write_role(doc *d, const ast_decl *role)
         text(d, "Bonus: ");
         if (items[i].pool) {
             /* a part of a pool: the pool's amount, then the line from `pool` on */
-            kp_span line = {items[i].span.file, items[i].pool_span.start - 5, items[i].span.end};
+            kp_span line = { items[i].span.file, items[i].pool_span.start - 5, items[i].span.end };
             code(d, source_text(d, line));
             if (items[i].ref) {
                 text(d, ", out of pool ");
@@ -634,7 +640,8 @@ static void write_indicator(doc *d, const ast_decl *ind)
     heading(d, 3, anchor(d, ind), ind->name, ind->u.indicator.label);
     para_begin(d);
     text(d, ast_unit_name(ind->u.indicator.unit));
-    text(d, ind->u.indicator.per_staff ? ", per staff member (and a company total)." : ", for the whole company.");
+    text(d, ind->u.indicator.per_staff ? ", per staff member (and a company total)."
+                                       : ", for the whole company.");
     para_end(d);
     code_block(d, source_text(d, ind->u.indicator.expr->span));
     if (ind->u.indicator.note) quote(d, ind->u.indicator.note);
@@ -651,8 +658,8 @@ static void write_set(doc *d, const ast_decl *set)
 static void write_scale(doc *d, const ast_decl *scale)
 {
     heading(d, 3, anchor(d, scale), scale->name, NULL);
-    static const char *const headers[] = {"input", "points"};
-    static const bool right[] = {false, false};
+    static const char *const headers[] = { "input", "points" };
+    static const bool right[] = { false, false };
     table_begin(d, headers, right, 2);
     for (int i = 0; i < scale->u.scale.row_count; i++) {
         const ast_scale_row *r = &scale->u.scale.rows[i];
@@ -676,11 +683,11 @@ static void write_scale(doc *d, const ast_decl *scale)
 static const char *roster_meaning(const char *column)
 {
     static const char *const meaning[][2] = {
-        {"id", "the staff id that the sources' staff columns name"},
-        {"name", "shown in statements"},
-        {"role", "the role that scores the staff member"},
-        {"start", "employment start (proration)"},
-        {"end", "employment end, exclusive"},
+        { "id", "the staff id that the sources' staff columns name" },
+        { "name", "shown in statements" },
+        { "role", "the role that scores the staff member" },
+        { "start", "employment start (proration)" },
+        { "end", "employment end, exclusive" },
     };
     for (size_t i = 0; i < sizeof meaning / sizeof *meaning; i++)
         if (!strcmp(column, meaning[i][0])) return meaning[i][1];
@@ -689,8 +696,7 @@ static const char *roster_meaning(const char *column)
 
 static void write_source(doc *d, const ast_decl *src)
 {
-    heading(d, 3, anchor(d, src), decl_name(src),
-            src->kind == DECL_STAFF ? "the roster" : NULL);
+    heading(d, 3, anchor(d, src), decl_name(src), src->kind == DECL_STAFF ? "the roster" : NULL);
     para_begin(d);
     text(d, "File ");
     code(d, src->u.source.path);
@@ -718,8 +724,8 @@ static void write_source(doc *d, const ast_decl *src)
         text(d, ": a row whose key repeats an earlier row's is a bad row.");
     }
     para_end(d);
-    static const char *const headers[] = {"column", "type", "meaning"};
-    static const bool right[] = {false, false, false};
+    static const char *const headers[] = { "column", "type", "meaning" };
+    static const bool right[] = { false, false, false };
     table_begin(d, headers, right, 3);
     for (int c = 0; c < src->u.source.column_count; c++) {
         const ast_column *col = &src->u.source.columns[c];
@@ -735,8 +741,8 @@ static void write_source(doc *d, const ast_decl *src)
                         ? "employment end: the last day employed (convention \"last_day\")"
                         : roster_meaning(col->name));
         /* how the export writes it: after the meaning, in the order fmt writes them */
-        bool said = col->is_time || col->is_staff ||
-                    (src->kind == DECL_STAFF && roster_meaning(col->name)[0]);
+        bool said =
+            col->is_time || col->is_staff || (src->kind == DECL_STAFF && roster_meaning(col->name)[0]);
         if (col->header) {
             text(d, said ? "; header " : "header ");
             code(d, col->header);
@@ -759,9 +765,8 @@ static void write_source(doc *d, const ast_decl *src)
     references(d, entry_for(d, src));
 }
 
-static const char html_head[] =
-    "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
-    "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
+static const char html_head[] = "<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
+                                "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
 
 static const char html_style[] =
     "<style>\n"
@@ -796,7 +801,7 @@ static void write_test(doc *d, const ast_decl *test, size_t index)
         } else {
             int rows = 0;
             for (int k = 0; k < t->line_count; k++) rows += t->lines[k][0] != '\0';
-            rows = rows > 0 ? rows - 1 : 0;   /* the header */
+            rows = rows > 0 ? rows - 1 : 0; /* the header */
             text(d, arena_printf(&d->mem, " (%d row%s inline)", rows, rows == 1 ? "" : "s"));
         }
     }
@@ -809,8 +814,8 @@ static void write_test(doc *d, const ast_decl *test, size_t index)
         para_end(d);
         return;
     }
-    static const char *const headers[] = {"expectation"};
-    static const bool right[] = {false};
+    static const char *const headers[] = { "expectation" };
+    static const bool right[] = { false };
     table_begin(d, headers, right, 1);
     for (int i = 0; i < test->u.test.expect_count; i++) {
         const ast_expect *e = &test->u.test.expects[i];
@@ -850,17 +855,18 @@ static void write_doc(doc *d, const char *spec_path)
         const ptr_vec *decls;
         void (*write)(doc *, const ast_decl *);
     } sections[] = {
-        {"roles", "Roles", &m->roles, write_role},
-        {"indicators", "Indicators", &m->indicators, write_indicator},
-        {"sets", "Sets", &m->sets, write_set},
-        {"scales", "Scales", &m->scales, write_scale},
-        {"sources", "Sources and the roster", &m->sources, write_source},
+        { "roles", "Roles", &m->roles, write_role },
+        { "indicators", "Indicators", &m->indicators, write_indicator },
+        { "sets", "Sets", &m->sets, write_set },
+        { "scales", "Scales", &m->scales, write_scale },
+        { "sources", "Sources and the roster", &m->sources, write_source },
     };
     size_t n = sizeof sections / sizeof *sections;
     fputs(d->format == DOC_FORMAT_HTML ? "<ul>\n" : "", d->out);
     for (size_t i = 0; i < n; i++) {
         if (sections[i].decls->len == 0 && i + 1 < n) continue;
-        if (d->format == DOC_FORMAT_HTML) fprintf(d->out, "<li><a href=\"#%s\">%s</a></li>\n", sections[i].id, sections[i].title);
+        if (d->format == DOC_FORMAT_HTML)
+            fprintf(d->out, "<li><a href=\"#%s\">%s</a></li>\n", sections[i].id, sections[i].title);
         else fprintf(d->out, "- [%s](#%s)\n", sections[i].title, sections[i].id);
     }
     if (m->tests.len) {
@@ -887,10 +893,10 @@ static void write_doc(doc *d, const char *spec_path)
     if (d->format == DOC_FORMAT_HTML) fputs("</body>\n</html>\n", d->out);
 }
 
-char *doc_render(ast_spec *spec, const chk_model *model, const char *spec_path,
-                 doc_format format, size_t *len)
+char *doc_render(ast_spec *spec, const chk_model *model, const char *spec_path, doc_format format,
+                 size_t *len)
 {
-    doc d = {.model = model, .diags = spec->diags, .format = format};
+    doc d = { .model = model, .diags = spec->diags, .format = format };
     char *buf = NULL;
     size_t size = 0;
     d.out = xopen_memstream(&buf, &size);

@@ -62,16 +62,12 @@ static void write_number(FILE *out, dec_t v, ast_unit unit)
  * reads it as that number, never as a formula. */
 static bool is_plain_number(const char *s)
 {
-    if (*s == '-' || *s == '+')
-        s++;
+    if (*s == '-' || *s == '+') s++;
     bool digits = false, point = false;
     for (; *s; s++) {
-        if (*s >= '0' && *s <= '9')
-            digits = true;
-        else if (*s == '.' && !point)
-            point = true;
-        else
-            return false;
+        if (*s >= '0' && *s <= '9') digits = true;
+        else if (*s == '.' && !point) point = true;
+        else return false;
     }
     return digits;
 }
@@ -87,22 +83,17 @@ static bool starts_formula(const char *s)
  * spreadsheet would run as a formula gets a leading apostrophe. */
 static void write_csv_field(FILE *out, const char *s, bool guard)
 {
-    if (!s || !*s)
-        return;
+    if (!s || !*s) return;
     size_t n = strlen(s);
     bool formula = guard && starts_formula(s);
     bool quote = strpbrk(s, ",\"\r\n") != NULL || s[0] == ' ' || s[n - 1] == ' ';
-    if (quote)
-        fputc('"', out);
-    if (formula)
-        fputc('\'', out);
+    if (quote) fputc('"', out);
+    if (formula) fputc('\'', out);
     for (const char *p = s; *p; p++) {
-        if (quote && *p == '"')
-            fputc('"', out);
+        if (quote && *p == '"') fputc('"', out);
         fputc(*p, out);
     }
-    if (quote)
-        fputc('"', out);
+    if (quote) fputc('"', out);
 }
 
 void eval_write_csv_field(FILE *out, const char *s)
@@ -115,8 +106,7 @@ const char *eval_skipped_text(const eval_source_stats *sources, size_t count, ar
     const char *text = "";
     for (size_t k = 0; k < count; k++) {
         const eval_source_stats *src = &sources[k];
-        if (!src->read || src->skipped == 0)
-            continue;
+        if (!src->read || src->skipped == 0) continue;
         text = arena_printf(mem, "%s%s%s: %" PRIu64 " row%s skipped", text, *text ? "; " : "", src->name,
                             src->skipped, src->skipped == 1 ? "" : "s");
     }
@@ -128,32 +118,21 @@ static void write_machine_value(FILE *out, eval_value v, ast_unit unit, bool jso
 {
     char text[DATE_FORMAT_SIZE];
     switch (v.kind) {
-    case VAL_NUM:
-        write_number(out, v.as.num, unit);
-        return;
+    case VAL_NUM: write_number(out, v.as.num, unit); return;
     case VAL_DATE:
-        if (v.as.date < DATE_MIN || v.as.date > DATE_MAX)
-            break;
+        if (v.as.date < DATE_MIN || v.as.date > DATE_MAX) break;
         date_format(v.as.date, text, sizeof text);
-        if (json)
-            json_write_string(out, text);
-        else
-            fputs(text, out);
+        if (json) json_write_string(out, text);
+        else fputs(text, out);
         return;
-    case VAL_BOOL:
-        fputs(v.as.b ? "true" : "false", out);
-        return;
+    case VAL_BOOL: fputs(v.as.b ? "true" : "false", out); return;
     case VAL_TEXT:
-        if (json)
-            json_write_string(out, v.as.text ? v.as.text : "");
-        else
-            eval_write_csv_field(out, v.as.text);
+        if (json) json_write_string(out, v.as.text ? v.as.text : "");
+        else eval_write_csv_field(out, v.as.text);
         return;
-    case VAL_NULL:
-        break;
+    case VAL_NULL: break;
     }
-    if (json)
-        fputs("null", out);
+    if (json) fputs("null", out);
 }
 
 /* ---- display width ------------------------------------------------------------------ */
@@ -187,12 +166,9 @@ void eval_write_padded(FILE *out, const char *s, size_t width, bool right_align)
 {
     size_t w = eval_display_width(s);
     size_t pad = w < width ? width - w : 0;
-    if (!right_align)
-        fputs(s, out);
-    for (size_t i = 0; i < pad; i++)
-        fputc(' ', out);
-    if (right_align)
-        fputs(s, out);
+    if (!right_align) fputs(s, out);
+    for (size_t i = 0; i < pad; i++) fputc(' ', out);
+    if (right_align) fputs(s, out);
 }
 
 /* A malloc'd copy of S fit for one table cell: bytes that are not valid UTF-8
@@ -201,8 +177,7 @@ void eval_write_padded(FILE *out, const char *s, size_t width, bool right_align)
  * NULL gives "". */
 static char *clean_cell(const char *s)
 {
-    if (!s)
-        s = "";
+    if (!s) s = "";
     const utf8proc_uint8_t *p = (const utf8proc_uint8_t *)s;
     size_t len = strlen(s);
     char *out = xmalloc(3 * len + 1), *o = out; /* U+FFFD is 3 bytes per bad byte */
@@ -234,8 +209,7 @@ typedef char period_label[PERIOD_LABEL_SIZE];
 static period_label *period_labels(const eval_grid *g)
 {
     period_label *labels = xcalloc(g->period_count ? g->period_count : 1, sizeof *labels);
-    for (size_t p = 0; p < g->period_count; p++)
-        period_format(g->periods[p], labels[p], sizeof labels[p]);
+    for (size_t p = 0; p < g->period_count; p++) period_format(g->periods[p], labels[p], sizeof labels[p]);
     return labels;
 }
 
@@ -262,8 +236,7 @@ void eval_write_sources_json(FILE *out, const eval_source_stats *sources, size_t
     bool first = true;
     for (size_t k = 0; k < count; k++) {
         const eval_source_stats *src = &sources[k];
-        if (!src->read)
-            continue;
+        if (!src->read) continue;
         fputs(first ? "\n  {\"name\": " : ",\n  {\"name\": ", out);
         first = false;
         json_write_string(out, src->name);
@@ -295,8 +268,7 @@ static void render_json(FILE *out, const eval_grid *g)
     period_label *labels = period_labels(g);
     fputs("{\"periods\": [", out);
     for (size_t p = 0; p < g->period_count; p++) {
-        if (p)
-            fputs(", ", out);
+        if (p) fputs(", ", out);
         json_write_string(out, labels[p]);
     }
     fputs("],\n \"indicators\": [", out);
@@ -305,10 +277,8 @@ static void render_json(FILE *out, const eval_grid *g)
         fputs(i ? ",\n  {\"name\": " : "\n  {\"name\": ", out);
         json_write_string(out, d->name);
         fputs(", \"label\": ", out);
-        if (d->u.indicator.label)
-            json_write_string(out, d->u.indicator.label);
-        else
-            fputs("null", out);
+        if (d->u.indicator.label) json_write_string(out, d->u.indicator.label);
+        else fputs("null", out);
         fputs(", \"unit\": ", out);
         json_write_string(out, ast_unit_name(d->u.indicator.unit));
         fputs(",\n   \"values\": [", out);
@@ -323,8 +293,7 @@ static void render_json(FILE *out, const eval_grid *g)
                     /* keyed by staff id: a person's later rows (one per role) would
                      * repeat the key with the same value */
                     if (g->staff[s].id_rows > 1 && g->staff[s].first_row != (int)s) continue;
-                    if (s)
-                        fputs(", ", out);
+                    if (s) fputs(", ", out);
                     json_write_string(out, g->staff[s].id ? g->staff[s].id : "");
                     fputs(": ", out);
                     write_machine_value(out, cell(g, p, i, (int)s), unit_of(g, i), true);
@@ -348,8 +317,8 @@ static void render_json(FILE *out, const eval_grid *g)
  * on every row says which sources had rows skipped under --skip-bad-rows (empty when
  * none), so that a figure computed without them says so wherever it is pasted or
  * filtered to.  LF ends. */
-static void csv_row(FILE *out, const eval_grid *g, const char *period, size_t i, int staff,
-                    eval_value v, const char *skipped)
+static void csv_row(FILE *out, const eval_grid *g, const char *period, size_t i, int staff, eval_value v,
+                    const char *skipped)
 {
     const ast_decl *d = g->indicators[i];
     eval_write_csv_field(out, period);
@@ -360,8 +329,7 @@ static void csv_row(FILE *out, const eval_grid *g, const char *period, size_t i,
     fputc(',', out);
     eval_write_csv_field(out, ast_unit_name(d->u.indicator.unit));
     fputc(',', out);
-    if (staff >= 0)
-        eval_write_csv_field(out, g->staff[staff].id);
+    if (staff >= 0) eval_write_csv_field(out, g->staff[staff].id);
     fputc(',', out);
     write_machine_value(out, v, d->u.indicator.unit, false);
     fputc(',', out);
@@ -379,10 +347,10 @@ static void render_csv(FILE *out, const eval_grid *g)
     for (size_t p = 0; p < g->period_count; p++) {
         for (size_t i = 0; i < g->indicator_count; i++) {
             csv_row(out, g, labels[p], i, -1, cell(g, p, i, -1), skipped);
-            if (!per_staff(g, i))
-                continue;
+            if (!per_staff(g, i)) continue;
             for (size_t s = 0; s < g->staff_count; s++)
-                if (g->staff[s].id_rows < 2 || g->staff[s].first_row == (int)s) /* one row per staff id, as in JSON */
+                if (g->staff[s].id_rows < 2 ||
+                    g->staff[s].first_row == (int)s) /* one row per staff id, as in JSON */
                     csv_row(out, g, labels[p], i, (int)s, cell(g, p, i, (int)s), skipped);
         }
     }
@@ -404,8 +372,7 @@ static void values_row(FILE *out, const char *period, const ast_decl *d, const c
     fprintf(out, "%s,", period);
     values_field(out, d->name);
     fputc(',', out);
-    if (staff)
-        values_field(out, staff);
+    if (staff) values_field(out, staff);
     fputc(',', out);
     if (v.kind == VAL_NUM) {
         char text[VAL_NUMBER_TEXT_SIZE];
@@ -425,8 +392,7 @@ static void render_values(FILE *out, const eval_grid *g)
     for (size_t p = 0; p < g->period_count; p++) {
         for (size_t i = 0; i < g->indicator_count; i++) {
             values_row(out, labels[p], g->indicators[i], NULL, cell(g, p, i, -1));
-            if (!per_staff(g, i))
-                continue;
+            if (!per_staff(g, i)) continue;
             for (size_t s = 0; s < g->staff_count; s++) {
                 /* one value per staff id: a person's later rows (one per role) hold the
                  * same figure, and --values refuses a value that differs between them */
@@ -442,9 +408,9 @@ static void render_values(FILE *out, const eval_grid *g)
 /* ---- table ------------------------------------------------------------------------------- */
 
 /* Spaces before an indicator row, before a staff row, and between columns. */
-#define TABLE_INDENT 2
+#define TABLE_INDENT       2
 #define TABLE_STAFF_INDENT 4
-#define TABLE_GAP 2
+#define TABLE_GAP          2
 
 /* A count with thousands separators, for the sources lines. */
 static void format_count(uint64_t n, char out[NUMBER_TEXT_SIZE])
@@ -473,8 +439,7 @@ static size_t widest_value(const eval_grid *g)
                     eval_format_value(v, unit_of(g, i), text, sizeof text);
                     w = eval_display_width(text);
                 }
-                if (w > widest)
-                    widest = w;
+                if (w > widest) widest = w;
             }
         }
     }
@@ -483,8 +448,8 @@ static size_t widest_value(const eval_grid *g)
 
 /* One row: indentation, the left text padded to LEFT_WIDTH, the gap, and the value
  * right-aligned in VALUE_WIDTH columns. */
-static void table_row(FILE *out, size_t indent, const char *left, size_t left_width,
-                      eval_value v, ast_unit unit, size_t value_width)
+static void table_row(FILE *out, size_t indent, const char *left, size_t left_width, eval_value v,
+                      ast_unit unit, size_t value_width)
 {
     char text[NUMBER_TEXT_SIZE];
     char *value_text = NULL;
@@ -578,8 +543,7 @@ static void render_table(FILE *out, const eval_grid *g)
 
     period_label *plabels = period_labels(g);
     for (size_t p = 0; p < g->period_count; p++) {
-        if (p)
-            fputc('\n', out);
+        if (p) fputc('\n', out);
         const period_t *per = &g->periods[p];
         fputs(plabels[p], out);
         if (per->end - per->start > 1) {
@@ -591,10 +555,9 @@ static void render_table(FILE *out, const eval_grid *g)
         fputc('\n', out);
         for (size_t i = 0; i < ni; i++) {
             ast_unit unit = unit_of(g, i);
-            table_row(out, TABLE_INDENT, left[i], left_width - TABLE_INDENT, cell(g, p, i, -1),
-                      unit, value_width);
-            if (!per_staff(g, i))
-                continue;
+            table_row(out, TABLE_INDENT, left[i], left_width - TABLE_INDENT, cell(g, p, i, -1), unit,
+                      value_width);
+            if (!per_staff(g, i)) continue;
             for (size_t s = 0; s < ns; s++)
                 table_row(out, TABLE_STAFF_INDENT, staff[s], left_width - TABLE_STAFF_INDENT,
                           cell(g, p, i, (int)s), unit, value_width);
@@ -604,10 +567,8 @@ static void render_table(FILE *out, const eval_grid *g)
     bool first = true;
     for (size_t k = 0; k < g->source_count; k++) {
         const eval_source_stats *src = &g->sources[k];
-        if (!src->read)
-            continue;
-        if (first && g->period_count > 0)
-            fputc('\n', out);
+        if (!src->read) continue;
+        if (first && g->period_count > 0) fputc('\n', out);
         first = false;
         char rows[NUMBER_TEXT_SIZE], skipped[NUMBER_TEXT_SIZE];
         format_count(src->rows, rows);
@@ -630,8 +591,7 @@ static void render_table(FILE *out, const eval_grid *g)
         free(labels[i]);
         free(left[i]);
     }
-    for (size_t s = 0; s < ns; s++)
-        free(staff[s]);
+    for (size_t s = 0; s < ns; s++) free(staff[s]);
     free(names);
     free(labels);
     free(left);
@@ -646,22 +606,13 @@ char *eval_render_grid(const eval_grid *g, eval_format format, size_t *len)
     size_t size = 0;
     FILE *out = xopen_memstream(&buf, &size);
     switch (format) {
-    case EVAL_FORMAT_JSON:
-        render_json(out, g);
-        break;
-    case EVAL_FORMAT_CSV:
-        render_csv(out, g);
-        break;
-    case EVAL_FORMAT_TABLE:
-        render_table(out, g);
-        break;
-    case EVAL_FORMAT_VALUES:
-        render_values(out, g);
-        break;
+    case EVAL_FORMAT_JSON: render_json(out, g); break;
+    case EVAL_FORMAT_CSV: render_csv(out, g); break;
+    case EVAL_FORMAT_TABLE: render_table(out, g); break;
+    case EVAL_FORMAT_VALUES: render_values(out, g); break;
     }
     xclose_memstream(out);
-    if (len)
-        *len = size;
+    if (len) *len = size;
     return buf;
 }
 
@@ -677,8 +628,7 @@ static eval_value session_value(void *ctx, size_t period, size_t indicator, int 
     return eval_indicator_value(sg->session, sg->indicators[indicator], period, staff);
 }
 
-char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
-                  eval_format format, size_t *len)
+char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count, eval_format format, size_t *len)
 {
     return eval_render_given(s, indicators, count, format, NULL, len);
 }
@@ -686,8 +636,8 @@ char *eval_render(eval_session *s, ast_decl *const *indicators, size_t count,
 char *eval_render_given(eval_session *s, ast_decl *const *indicators, size_t count, eval_format format,
                         const eval_source_stats *given, size_t *len)
 {
-    session_grid sg = {s, indicators};
-    eval_grid g = {0};
+    session_grid sg = { s, indicators };
+    eval_grid g = { 0 };
     g.periods = eval_periods(s, &g.period_count);
     g.indicators = indicators;
     g.indicator_count = count;

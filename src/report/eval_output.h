@@ -21,21 +21,20 @@
  * eval_grid.staff), or the total with STAFF = -1.  Called only with STAFF >= 0 for
  * per-staff indicators; may be called more than once for the same cell and must
  * then give the same value. */
-typedef eval_value (*eval_grid_value_fn)(void *ctx, size_t period, size_t indicator,
-                                         int staff);
+typedef eval_value (*eval_grid_value_fn)(void *ctx, size_t period, size_t indicator, int staff);
 
 /* Everything one `kpic eval` output shows. */
 typedef struct eval_grid {
-    const period_t *periods;          /* in output order */
+    const period_t *periods; /* in output order */
     size_t period_count;
-    ast_decl *const *indicators;      /* DECL_INDICATOR: name, label, unit, per_staff */
+    ast_decl *const *indicators; /* DECL_INDICATOR: name, label, unit, per_staff */
     size_t indicator_count;
-    const eval_staff *staff;          /* the roster, in its order */
+    const eval_staff *staff; /* the roster, in its order */
     size_t staff_count;
     const eval_source_stats *sources; /* only those with `read` set are shown */
     size_t source_count;
     eval_grid_value_fn value;
-    void *ctx;                        /* passed to value */
+    void *ctx; /* passed to value */
 } eval_grid;
 
 /* The bytes of G in FORMAT, malloc'd, their count in *LEN (LEN may be NULL); a NUL

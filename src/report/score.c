@@ -43,7 +43,8 @@ char *score_role_days_note(const eval_session *s, size_t period, int staff)
     size_t count, period_count;
     const eval_staff *roster = eval_roster(s, &count);
     const period_t *periods = eval_periods(s, &period_count);
-    if (staff < 0 || (size_t)staff >= count || period >= period_count || roster[staff].id_rows < 2) return NULL;
+    if (staff < 0 || (size_t)staff >= count || period >= period_count || roster[staff].id_rows < 2)
+        return NULL;
     period_t p = periods[period];
     char *text = NULL;
     size_t len = 0, employed = 0;
@@ -54,10 +55,12 @@ char *score_role_days_note(const eval_session *s, size_t period, int staff)
     fprintf(out, "roles in %s:", label);
     for (int k = roster[staff].first_row; k >= 0; k = roster[k].next_row) {
         const eval_staff *who = &roster[k];
-        if (!period_is_employed(p, who->has_start ? &who->start : NULL, who->has_end ? &who->end : NULL)) continue;
+        if (!period_is_employed(p, who->has_start ? &who->start : NULL, who->has_end ? &who->end : NULL))
+            continue;
         char days[2 * DATE_FORMAT_SIZE + 8];
         role_days_text(who, days, sizeof days);
-        fprintf(out, "%s %s %s", employed++ ? "," : "", who->role && who->role[0] ? who->role : "(no role)", days);
+        fprintf(out, "%s %s %s", employed++ ? "," : "", who->role && who->role[0] ? who->role : "(no role)",
+                days);
     }
     fprintf(out, "; kpi values are %s's for the whole period", roster[staff].id);
     fclose(out);
@@ -108,8 +111,7 @@ void score_require_role(eval_session *s, const ast_decl *role)
             break;
         case ROLE_POINTS:
         case ROLE_MISSING:
-        case ROLE_GRADES:
-            break;
+        case ROLE_GRADES: break;
         }
     }
 }
@@ -123,8 +125,7 @@ void score_require(eval_session *s, const chk_model *model)
 
 eval_value score_achievement(ast_comparator cmp, eval_value value, eval_value target)
 {
-    if (value.kind != VAL_NUM || target.kind != VAL_NUM || dec_sign(target.as.num) == 0)
-        return eval_null();
+    if (value.kind != VAL_NUM || target.kind != VAL_NUM || dec_sign(target.as.num) == 0) return eval_null();
     dec_t q;
     if (dec_div(value.as.num, target.as.num, DEC_PLACES, &q) != DEC_OK) return eval_null();
     if (cmp == CMP_GE) return eval_num(q);
@@ -166,19 +167,23 @@ static void search_scale(const ir_node *n, void *arg)
         search_scale(n->a, q);
         return;
     }
-    case IR_AGGREGATE: case IR_ROWS: case IR_PREVIOUS: case IR_LAST_YEAR:
-    case IR_IN_LIST: case IR_IN_SET: case IR_IN_PERIOD: case IR_IN_PREVIOUS_PERIOD: case IR_BEFORE_PERIOD:
-        return;
-    default:
-        ir_each_child(n, search_scale, q);
-        return;
+    case IR_AGGREGATE:
+    case IR_ROWS:
+    case IR_PREVIOUS:
+    case IR_LAST_YEAR:
+    case IR_IN_LIST:
+    case IR_IN_SET:
+    case IR_IN_PERIOD:
+    case IR_IN_PREVIOUS_PERIOD:
+    case IR_BEFORE_PERIOD: return;
+    default: ir_each_child(n, search_scale, q); return;
     }
 }
 
 static const ast_decl *find_out_of_scale(eval_session *s, const ast_expr *e, size_t period, int staff,
                                          const eval_kpi_context *ctx, dec_t *input)
 {
-    scale_search q = {s, period, staff, ctx, input, NULL};
+    scale_search q = { s, period, staff, ctx, input, NULL };
     search_scale(e ? ir_of(eval_program(s), e) : NULL, &q);
     return q.found;
 }
@@ -206,8 +211,7 @@ void score_statement_free(score_statement *st)
     st->adjustments = NULL;
 }
 
-void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int staff,
-                             score_statement *out)
+void score_statement_compute(eval_session *s, ast_decl *role, size_t period, int staff, score_statement *out)
 {
     score_statement_compute_with(s, role, period, staff, NULL, out);
 }
@@ -231,8 +235,12 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
         switch (items[i].kind) {
         case ROLE_KPI: kpis++; break;
         case ROLE_GATE: gates++; break;
-        case ROLE_POINTS: if (!scale) scale = items[i].ref; break;
-        case ROLE_BONUS: if (!bonus) bonus = &items[i]; break;
+        case ROLE_POINTS:
+            if (!scale) scale = items[i].ref;
+            break;
+        case ROLE_BONUS:
+            if (!bonus) bonus = &items[i];
+            break;
         case ROLE_MISSING: skip = items[i].missing_skip; break;
         case ROLE_GRADES: break;
         }
@@ -262,19 +270,20 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
         k->override = overrides ? overrides[out->kpi_count - 1] : NULL;
         k->value = k->override ? eval_num(k->override->amount) : k->value_computed;
         /* a target may be prorated: staff.quota * employed */
-        eval_kpi_context target_ctx = {eval_null(), eval_null(), eval_null(), eval_null(), out->employed, NULL};
+        eval_kpi_context target_ctx = { eval_null(), eval_null(),   eval_null(),
+                                        eval_null(), out->employed, NULL };
         k->target = it->has_target && it->target ? eval_value_of(s, it->target, period, staff, &target_ctx)
                                                  : eval_null();
-        k->achievement = it->has_target ? score_achievement(it->comparator, k->value, k->target)
-                                        : eval_null();
+        k->achievement =
+            it->has_target ? score_achievement(it->comparator, k->value, k->target) : eval_null();
         eval_value w = eval_value_of(s, it->weight, period, staff, NULL);
         k->weight = w.kind == VAL_NUM ? w.as.num : dec_from_int64(0);
         if (it->points) {
-            eval_kpi_context ctx = {k->value, k->target, k->achievement, eval_null(), out->employed, NULL};
+            eval_kpi_context ctx = { k->value, k->target, k->achievement, eval_null(), out->employed, NULL };
             k->points = eval_value_of(s, it->points, period, staff, &ctx);
             if (k->points.kind != VAL_NUM)
-                k->out_of_scale = find_out_of_scale(s, it->points, period, staff, &ctx,
-                                                    &k->out_of_scale_input);
+                k->out_of_scale =
+                    find_out_of_scale(s, it->points, period, staff, &ctx, &k->out_of_scale_input);
         } else if (scale && k->achievement.kind == VAL_NUM) {
             k->scale = scale;
             k->scale_row = eval_scale_row(s, scale, k->achievement.as.num);
@@ -297,7 +306,7 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
     /* weights and score: score = Σ (weight × points) / W over the kept kpis, where W is
      * the sum of their weights (1 exactly unless `missing skip` dropped some), so that
      * the effective weights of the kept kpis sum to 1 */
-    dec_t total_weight = {0}, total = {0};
+    dec_t total_weight = { 0 }, total = { 0 };
     bool overflow = false;
     for (size_t i = 0; i < out->kpi_count; i++) {
         score_kpi *k = &out->kpis[i];
@@ -309,7 +318,7 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
         overflow |= dec_add(total, wp, &total) != DEC_OK;
     }
     bool scored = !overflow && dec_sign(total_weight) != 0;
-    dec_t score = {0};
+    dec_t score = { 0 };
     if (scored) scored = dec_div(total, total_weight, DEC_PLACES, &score) == DEC_OK;
     out->score = scored ? eval_num(score) : eval_null();
     for (size_t i = 0; i < out->kpi_count; i++) {
@@ -325,7 +334,7 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
     }
 
     /* gates: each must be true; null fails */
-    eval_kpi_context role_ctx = {eval_null(), eval_null(), eval_null(), out->score, out->employed, NULL};
+    eval_kpi_context role_ctx = { eval_null(), eval_null(), eval_null(), out->score, out->employed, NULL };
     for (int i = 0; i < n; i++) {
         const ast_role_item *it = &items[i];
         if (it->kind != ROLE_GATE) continue;
@@ -361,7 +370,7 @@ void score_statement_bonus(eval_session *s, score_statement *out)
         if (out->role->u.role.items[i].kind == ROLE_BONUS) bonus = &out->role->u.role.items[i];
     size_t period = out->period;
     int staff = out->staff;
-    eval_kpi_context role_ctx = {eval_null(), eval_null(), eval_null(), out->score, out->employed, NULL};
+    eval_kpi_context role_ctx = { eval_null(), eval_null(), eval_null(), out->score, out->employed, NULL };
     if (out->grade.grades && out->grade.settled) role_ctx.grades = &out->grade.values;
     out->bonus_exact = eval_null();
     out->bonus = eval_null();
@@ -373,7 +382,8 @@ void score_statement_bonus(eval_session *s, score_statement *out)
         part->item = bonus;
         part->share = eval_value_of(s, bonus->share, period, staff, &role_ctx);
         part->cap = bonus->cap ? cents(eval_value_of(s, bonus->cap, period, staff, &role_ctx)) : eval_null();
-        part->floor = bonus->floor ? cents(eval_value_of(s, bonus->floor, period, staff, &role_ctx)) : eval_null();
+        part->floor =
+            bonus->floor ? cents(eval_value_of(s, bonus->floor, period, staff, &role_ctx)) : eval_null();
         part->claim = dec_from_int64(0);
         if (out->gates_passed && part->share.kind == VAL_NUM) part->claim = part->share.as.num;
         part->place = dec_sign(part->claim) > 0 ? SCORE_POOL_PROPORTIONAL : SCORE_POOL_NO_PART;
@@ -381,8 +391,7 @@ void score_statement_bonus(eval_session *s, score_statement *out)
         out->has_bonus = true;
         out->bonus_exact = eval_value_of(s, bonus->expr, period, staff, &role_ctx);
         dec_t rounded;
-        if (!out->gates_passed)
-            out->bonus = eval_num(dec_from_int64(0));
+        if (!out->gates_passed) out->bonus = eval_num(dec_from_int64(0));
         else if (out->bonus_exact.kind == VAL_NUM &&
                  dec_round(out->bonus_exact.as.num, 2, &rounded) == DEC_OK)
             out->bonus = eval_num(rounded);
@@ -407,7 +416,7 @@ static void report_warnings(const score_result *r, diag_sink *diags)
     size_t period_count, roster_count;
     const period_t *periods = eval_periods(r->session, &period_count);
     const eval_staff *roster = eval_roster(r->session, &roster_count);
-    hmap first, seen;                /* (staff, kpi item) → its first statement; → times */
+    hmap first, seen; /* (staff, kpi item) → its first statement; → times */
     hmap_init(&first);
     hmap_init(&seen);
     for (size_t i = 0; i < r->statement_count; i++) {
@@ -432,20 +441,19 @@ static void report_warnings(const score_result *r, diag_sink *diags)
             uint64_t key = ((uint64_t)(uint32_t)st->staff << 20) | k;
             if (hmap_get(&first, key) != (uint32_t)i) continue;
             eval_scale_input_text(r->session, kp->out_of_scale, kp->out_of_scale_input, input, sizeof input);
-            diagnostic *d = diag_report(
-                diags, DIAG_WARNING, kp->item->span, "scale-range",
-                "staff %s, kpi '%s', %s: %s %s lies outside every interval of scale '%s'; "
-                "the kpi is missing",
-                who, kp->item->indicator, label, kp->scale ? "achievement" : "the scale input",
-                input, kp->out_of_scale->name);
+            diagnostic *d =
+                diag_report(diags, DIAG_WARNING, kp->item->span, "scale-range",
+                            "staff %s, kpi '%s', %s: %s %s lies outside every interval of scale '%s'; "
+                            "the kpi is missing",
+                            who, kp->item->indicator, label, kp->scale ? "achievement" : "the scale input",
+                            input, kp->out_of_scale->name);
             size_t extra = hmap_get(&seen, key) - 1;
-            if (extra)
-                diag_hint(diags, d, "the same in %zu more period%s", extra, extra == 1 ? "" : "s");
+            if (extra) diag_hint(diags, d, "the same in %zu more period%s", extra, extra == 1 ? "" : "s");
         }
         if (st->score.kind == VAL_NULL)
             diag_report(diags, DIAG_WARNING, st->role->name_span, "no-score",
-                        "staff %s, %s: every kpi of role '%s' is missing, so there is no score",
-                        who, label, st->role->name);
+                        "staff %s, %s: every kpi of role '%s' is missing, so there is no score", who, label,
+                        st->role->name);
         if (st->has_bonus && st->bonus.kind == VAL_NULL && !st->pool.pool) {
             for (int it = 0; it < st->role->u.role.item_count; it++) {
                 const ast_role_item *b = &st->role->u.role.items[it];
@@ -497,10 +505,10 @@ static void report_undeclared_roles(const score_result *r, diag_sink *diags)
             more++;
         }
         char label[256];
-        diagnostic *d = diag_report_data(
-            diags, DIAG_WARNING, path, (unsigned)who->line, role_column, "undeclared-role",
-            "role '%s' of staff %s is not declared in the spec; %s not scored", who->role,
-            staff_label(who, label, sizeof label), more ? "these rows are" : "the row is");
+        diagnostic *d =
+            diag_report_data(diags, DIAG_WARNING, path, (unsigned)who->line, role_column, "undeclared-role",
+                             "role '%s' of staff %s is not declared in the spec; %s not scored", who->role,
+                             staff_label(who, label, sizeof label), more ? "these rows are" : "the row is");
         const char *near = score_closest_role(r->model, who->role);
         if (near) {
             diag_hint(diags, d, "did you mean '%s'?", near);
@@ -514,8 +522,9 @@ static void report_undeclared_roles(const score_result *r, diag_sink *diags)
             diag_hint(diags, d, "the declared roles: %s; an empty role means no role", roles ? roles : "");
             free(roles);
         }
-        if (more) diag_hint(diags, d, "%zu more roster row%s ha%s role '%s'", more, more == 1 ? "" : "s",
-                            more == 1 ? "s" : "ve", who->role);
+        if (more)
+            diag_hint(diags, d, "%zu more roster row%s ha%s role '%s'", more, more == 1 ? "" : "s",
+                      more == 1 ? "s" : "ve", who->role);
     }
     free(reported);
     free(seen);
@@ -541,12 +550,12 @@ void score_check_totals(score_result *r, diag_sink *diags)
         size_t begin = i;
         while (i < r->statement_count && r->statements[i].period == p) i++;
         period_format(periods[p], label, sizeof label);
-        dec_t all = {0};
+        dec_t all = { 0 };
         bool all_ok = true, role_overflow = false;
         const ast_decl *last_role = NULL;
         for (size_t k = 0; k < r->model->roles.len; k++) {
             const ast_decl *role = r->model->roles.items[k];
-            dec_t sum = {0};
+            dec_t sum = { 0 };
             bool ok = true;
             for (size_t j = begin; j < i && ok; j++) {
                 const score_statement *st = &r->statements[j];
@@ -558,9 +567,11 @@ void score_check_totals(score_result *r, diag_sink *diags)
                 r->total_overflow = role_overflow = true;
                 all_ok = false;
                 if (!diags) continue;
-                diagnostic *d = diag_report(diags, DIAG_ERROR, bonus_span(role), "overflow",
-                                            "the bonus total of role '%s' in %s overflows: it leaves the exact "
-                                            "decimal range (|value| < 1.7e20)", role->name, label);
+                diagnostic *d =
+                    diag_report(diags, DIAG_ERROR, bonus_span(role), "overflow",
+                                "the bonus total of role '%s' in %s overflows: it leaves the exact "
+                                "decimal range (|value| < 1.7e20)",
+                                role->name, label);
                 diag_hint(diags, d, "a bonus this large is most likely a wrong cell in the roster");
                 continue;
             }
@@ -571,7 +582,8 @@ void score_check_totals(score_result *r, diag_sink *diags)
             if (!diags || !last_role) continue;
             diagnostic *d = diag_report(diags, DIAG_ERROR, bonus_span(last_role), "overflow",
                                         "the bonus total of %s (every role) overflows: it leaves the exact "
-                                        "decimal range (|value| < 1.7e20)", label);
+                                        "decimal range (|value| < 1.7e20)",
+                                        label);
             diag_hint(diags, d, "a bonus this large is most likely a wrong cell in the roster");
         }
     }
@@ -593,12 +605,12 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
             const eval_staff *who = &roster[i];
             ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
             if (!role || role->kind != DECL_ROLE) {
-                r->unscored[r->unscored_count++] = (score_unscored){p, (int)i, SCORE_ROLE_NOT_DECLARED};
+                r->unscored[r->unscored_count++] = (score_unscored){ p, (int)i, SCORE_ROLE_NOT_DECLARED };
                 continue;
             }
             if (!period_is_employed(periods[p], who->has_start ? &who->start : NULL,
                                     who->has_end ? &who->end : NULL)) {
-                r->unscored[r->unscored_count++] = (score_unscored){p, (int)i, SCORE_NOT_EMPLOYED};
+                r->unscored[r->unscored_count++] = (score_unscored){ p, (int)i, SCORE_NOT_EMPLOYED };
                 continue;
             }
             score_statement_compute(s, role, p, (int)i, &r->statements[r->statement_count++]);
@@ -652,4 +664,3 @@ void score_free(score_result *r)
     score_grade_runs_free(r);
     free(r);
 }
-

@@ -21,12 +21,11 @@
 enum { COL_STAFF, COL_PERIOD, COL_KIND, COL_KPI, COL_AMOUNT, COL_REASON, COL_APPROVER, COL_ROLE, COL_COUNT };
 
 static const csvr_column wanted_columns[COL_COUNT] = {
-    {"staff_id", CSVR_TEXT}, {"period", CSVR_TEXT}, {"kind", CSVR_TEXT}, {"kpi", CSVR_TEXT},
-    {"amount", CSVR_NUMBER}, {"reason", CSVR_TEXT}, {"approved_by", CSVR_TEXT},
-    {"role", CSVR_TEXT},
+    { "staff_id", CSVR_TEXT }, { "period", CSVR_TEXT }, { "kind", CSVR_TEXT },        { "kpi", CSVR_TEXT },
+    { "amount", CSVR_NUMBER }, { "reason", CSVR_TEXT }, { "approved_by", CSVR_TEXT }, { "role", CSVR_TEXT },
 };
 
-static const char *const kind_names[] = {"kpi", "bonus_add", "bonus_set"};
+static const char *const kind_names[] = { "kpi", "bonus_add", "bonus_set" };
 
 const char *score_adjust_kind_name(score_adjust_kind kind)
 {
@@ -55,7 +54,8 @@ static diagnostic *row_error(read_ctx *x, unsigned line, int col, const char *fm
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
     x->failed = true;
-    return diag_report_data(x->diags, DIAG_ERROR, x->a->path, line, x->a->column[col], "adjustment", "%s", message);
+    return diag_report_data(x->diags, DIAG_ERROR, x->a->path, line, x->a->column[col], "adjustment", "%s",
+                            message);
 }
 
 /* An empty cell, or one of spaces and tabs only (a quoted "  " says nothing either). */
@@ -97,12 +97,14 @@ static bool on_row(void *ctx, const csvr_row *row)
     memset(&it, 0, sizeof it);
     it.line = line;
     bool ok = true;
-    static const char *const required[] = {"staff_id", "period", "kind", NULL, NULL, "reason", "approved_by", NULL};
+    static const char *const required[] = { "staff_id", "period", "kind",        NULL,
+                                            NULL,       "reason", "approved_by", NULL };
     for (int col = 0; col < COL_COUNT; col++) {
         if (!required[col] || !cell_blank(&c[col])) continue;
         diagnostic *d = row_error(x, line, col, "adjustment without %s", required[col]);
         if (col == COL_REASON || col == COL_APPROVER)
-            diag_hint(x->diags, d, "every adjustment says why and who approved it (columns reason and approved_by)");
+            diag_hint(x->diags, d,
+                      "every adjustment says why and who approved it (columns reason and approved_by)");
         ok = false;
     }
     it.staff_id = cell_text(&c[COL_STAFF]);
@@ -150,7 +152,8 @@ static bool on_row(void *ctx, const csvr_row *row)
         dec_t cents;
         if (kind_known && it.kind != SCORE_ADJUST_KPI &&
             (dec_round(it.amount, 2, &cents) != DEC_OK || dec_cmp(cents, it.amount) != 0)) {
-            diagnostic *d = row_error(x, line, COL_AMOUNT, "the amount of a '%s' adjustment is money: at most 2 decimal places",
+            diagnostic *d = row_error(x, line, COL_AMOUNT,
+                                      "the amount of a '%s' adjustment is money: at most 2 decimal places",
                                       kind_names[it.kind]);
             diag_hint(x->diags, d, "write the amount to the cent, as it is paid");
             ok = false;
@@ -175,8 +178,8 @@ static csvr_verdict on_bad(void *ctx, const csvr_bad_row *bad)
 {
     read_ctx *x = ctx;
     x->failed = true;
-    diag_report_data(x->diags, DIAG_ERROR, x->a->path, (unsigned)bad->error->line, (unsigned)bad->error->field,
-                     "adjustment", "%s", bad->error->message);
+    diag_report_data(x->diags, DIAG_ERROR, x->a->path, (unsigned)bad->error->line,
+                     (unsigned)bad->error->field, "adjustment", "%s", bad->error->message);
     return CSVR_SKIP;
 }
 
@@ -205,14 +208,15 @@ static score_adjustments *read_from(csvr_reader *reader, const char *path, csvr_
     a->path = xstrdup(path);
     for (int col = 0; col < COL_COUNT; col++)
         for (size_t i = 0; i < csvr_header_size(reader); i++)
-            if (!strcmp(csvr_header_name(reader, i), wanted_columns[col].name)) a->column[col] = (unsigned)i + 1;
-    read_ctx x = {a, diags, grain, 0, false};
-    csvr_handlers h = {on_row, on_bad, &x};
+            if (!strcmp(csvr_header_name(reader, i), wanted_columns[col].name))
+                a->column[col] = (unsigned)i + 1;
+    read_ctx x = { a, diags, grain, 0, false };
+    csvr_handlers h = { on_row, on_bad, &x };
     csvr_status status = csvr_read(reader, &h, err);
     if (status == CSVR_ERROR) {
         if (io_error) *io_error = err->kind == CSVR_ERR_IO || err->kind == CSVR_ERR_NOMEM;
-        diag_report_data(diags, DIAG_ERROR, path, (unsigned)err->line, (unsigned)err->field, "adjustment", "%s",
-                         err->message);
+        diag_report_data(diags, DIAG_ERROR, path, (unsigned)err->line, (unsigned)err->field, "adjustment",
+                         "%s", err->message);
         x.failed = true;
     }
     if (!x.failed && !csvr_sha256_hex(reader, a->sha256)) x.failed = true;
@@ -250,7 +254,8 @@ score_adjustments *score_adjust_read_memory(const char *name, const void *data, 
 {
     csvr_error err;
     memset(&err, 0, sizeof err);
-    csvr_reader *reader = csvr_open_memory(name, data, size, wanted_columns, COL_COUNT, CSVR_MISSING_COLUMNS_OK, &err);
+    csvr_reader *reader =
+        csvr_open_memory(name, data, size, wanted_columns, COL_COUNT, CSVR_MISSING_COLUMNS_OK, &err);
     if (reader && !required_columns_present(reader)) {
         csvr_close(reader);
         memset(&err, 0, sizeof err);
@@ -276,19 +281,20 @@ void score_adjust_free(score_adjustments *a)
 
 /* ---- checking and applying --------------------------------------------------------------- */
 
-static diagnostic *item_error(diag_sink *diags, const score_adjustments *a, const score_adjustment *it, int col,
-                              const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+static diagnostic *item_error(diag_sink *diags, const score_adjustments *a, const score_adjustment *it,
+                              int col, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 /* An error at field COL of IT's row. */
-static diagnostic *item_error(diag_sink *diags, const score_adjustments *a, const score_adjustment *it, int col,
-                              const char *fmt, ...)
+static diagnostic *item_error(diag_sink *diags, const score_adjustments *a, const score_adjustment *it,
+                              int col, const char *fmt, ...)
 {
     char message[1024];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(message, sizeof message, fmt, ap);
     va_end(ap);
-    return diag_report_data(diags, DIAG_ERROR, a->path, it->line, a->column[col], "adjustment", "%s", message);
+    return diag_report_data(diags, DIAG_ERROR, a->path, it->line, a->column[col], "adjustment", "%s",
+                            message);
 }
 
 static int find_staff(const eval_staff *roster, size_t count, const char *id)
@@ -362,7 +368,7 @@ static void search_indicator(const ir_node *n, void *arg)
 
 static bool reads_indicator(const eval_session *s, const ast_expr *e, const ast_decl *ind)
 {
-    indicator_search q = {eval_program(s), ind, false};
+    indicator_search q = { eval_program(s), ind, false };
     search_indicator(e ? ir_of(q.program, e) : NULL, &q);
     return q.found;
 }
@@ -379,15 +385,18 @@ static void warn_direct_reads(const eval_session *s, diag_sink *diags, const sco
         if (!kp->override || !kp->indicator) continue;
         for (int i = 0; i < st->role->u.role.item_count; i++) {
             const ast_role_item *it = &st->role->u.role.items[i];
-            if ((it->kind != ROLE_GATE && it->kind != ROLE_BONUS) || !reads_indicator(s, it->expr, kp->indicator))
+            if ((it->kind != ROLE_GATE && it->kind != ROLE_BONUS) ||
+                !reads_indicator(s, it->expr, kp->indicator))
                 continue;
-            diagnostic *d = diag_report(diags, DIAG_WARNING, it->expr->span, "adjusted-kpi-read",
-                                        "this %s reads '%s' itself, so the adjustment of staff '%s' (%s line %u) "
-                                        "does not reach it: it uses the computed value",
-                                        it->kind == ROLE_GATE ? "gate" : "bonus", kp->item->indicator,
-                                        kp->override->staff_id, a->path, kp->override->line);
-            diag_hint(diags, d, "an override changes the kpi's achievement, points and score; to decide "
-                                "the bonus itself, add a bonus_set row");
+            diagnostic *d =
+                diag_report(diags, DIAG_WARNING, it->expr->span, "adjusted-kpi-read",
+                            "this %s reads '%s' itself, so the adjustment of staff '%s' (%s line %u) "
+                            "does not reach it: it uses the computed value",
+                            it->kind == ROLE_GATE ? "gate" : "bonus", kp->item->indicator,
+                            kp->override->staff_id, a->path, kp->override->line);
+            diag_hint(diags, d,
+                      "an override changes the kpi's achievement, points and score; to decide "
+                      "the bonus itself, add a bonus_set row");
         }
     }
 }
@@ -417,8 +426,10 @@ static bool apply_rows(eval_session *s, score_statement *st, const score_adjustm
             if (k < 0) {
                 ok = false;
             } else if (overrides[k]) {
-                diagnostic *d = item_error(diags, a, it, COL_KPI, "a second override of kpi '%s' for staff '%s' in "
-                                           "this period", it->kpi, it->staff_id);
+                diagnostic *d = item_error(diags, a, it, COL_KPI,
+                                           "a second override of kpi '%s' for staff '%s' in "
+                                           "this period",
+                                           it->kpi, it->staff_id);
                 snprintf(line, sizeof line, "%u", overrides[k]->line);
                 diag_hint(diags, d, "the first is on line %s; keep one row per kpi", line);
                 ok = false;
@@ -433,8 +444,8 @@ static bool apply_rows(eval_session *s, score_statement *st, const score_adjustm
                        kind_names[it->kind], st->role->name);
             ok = false;
         } else if (it->kind == SCORE_ADJUST_BONUS_SET && set) {
-            diagnostic *d = item_error(diags, a, it, COL_KIND, "a second bonus_set for staff '%s' in this period",
-                                       it->staff_id);
+            diagnostic *d = item_error(diags, a, it, COL_KIND,
+                                       "a second bonus_set for staff '%s' in this period", it->staff_id);
             snprintf(line, sizeof line, "%u", set->line);
             diag_hint(diags, d, "the first is on line %s; one bonus_set decides the bonus", line);
             ok = false;
@@ -467,12 +478,15 @@ static bool apply_rows(eval_session *s, score_statement *st, const score_adjustm
         if (it->kind != SCORE_ADJUST_BONUS_ADD) continue;
         dec_t sum;
         if (st->bonus.kind != VAL_NUM) {
-            diagnostic *d = item_error(diags, a, it, COL_KIND, "bonus_add for staff '%s', whose bonus has no value "
-                                       "(n/a) to add to", it->staff_id);
+            diagnostic *d = item_error(diags, a, it, COL_KIND,
+                                       "bonus_add for staff '%s', whose bonus has no value "
+                                       "(n/a) to add to",
+                                       it->staff_id);
             diag_hint(diags, d, "use bonus_set to decide the bonus");
             ok = false;
         } else if (dec_add(st->bonus.as.num, it->amount, &sum) != DEC_OK) {
-            item_error(diags, a, it, COL_AMOUNT, "bonus_add for staff '%s' overflows the bonus", it->staff_id);
+            item_error(diags, a, it, COL_AMOUNT, "bonus_add for staff '%s' overflows the bonus",
+                       it->staff_id);
             ok = false;
         } else {
             st->bonus = eval_num(sum);
@@ -504,7 +518,8 @@ static void outside_run(diag_sink *diags, const score_adjustments *a, const scor
         run = xmalloc(2 * PERIOD_LABEL_SIZE + 4);
         snprintf(run, 2 * PERIOD_LABEL_SIZE + 4, "%s..%s", first, last);
     }
-    diagnostic *d = item_error(diags, a, it, COL_PERIOD, "adjustment for %s, outside the run (--period %s)", label, run);
+    diagnostic *d =
+        item_error(diags, a, it, COL_PERIOD, "adjustment for %s, outside the run (--period %s)", label, run);
     diag_hint(diags, d, "run the period the adjustment is for, or remove the row");
     free(run);
 }
@@ -512,7 +527,8 @@ static void outside_run(diag_sink *diags, const score_adjustments *a, const scor
 static bool role_has_kpi(const ast_decl *role, const char *kpi)
 {
     for (int i = 0; i < role->u.role.item_count; i++)
-        if (role->u.role.items[i].kind == ROLE_KPI && !strcmp(role->u.role.items[i].indicator, kpi)) return true;
+        if (role->u.role.items[i].kind == ROLE_KPI && !strcmp(role->u.role.items[i].indicator, kpi))
+            return true;
     return false;
 }
 
@@ -522,8 +538,8 @@ static bool role_has_kpi(const ast_decl *role, const char *kpi)
  * whose role has the `kpi` row's kpi. When the row cannot tell, a located error and -1.
  * WHERE maps (period, row) to a statement (≥ 0), as in score_adjust_apply. */
 static int target_row(diag_sink *diags, const score_adjustments *a, const score_adjustment *it,
-                      const score_result *r, const eval_staff *roster, size_t roster_count, int first, size_t p,
-                      const long *where)
+                      const score_result *r, const eval_staff *roster, size_t roster_count, int first,
+                      size_t p, const long *where)
 {
     int scored = 0, pick = -1, with_kpi = 0, kpi_pick = -1, fallback = -1;
     for (int k = first; k >= 0; k = roster[k].next_row) {
@@ -565,9 +581,10 @@ static int target_row(diag_sink *diags, const score_adjustments *a, const score_
     for (int k = first, n = 0; k >= 0; k = roster[k].next_row)
         if (where[p * roster_count + (size_t)k] >= 0) fprintf(f, "%s%s", n++ ? ", " : "", roster[k].role);
     score_memstream_close(f);
-    diagnostic *d = item_error(diags, a, it, COL_STAFF,
-                               "staff '%s' has %d statements in %s (%s): the adjustment does not say which role it is for",
-                               it->staff_id, scored, label, list);
+    diagnostic *d = item_error(
+        diags, a, it, COL_STAFF,
+        "staff '%s' has %d statements in %s (%s): the adjustment does not say which role it is for",
+        it->staff_id, scored, label, list);
     diag_hint(diags, d, "add a column 'role' to the adjustments file and name the role on this row");
     free(list);
     return -1;
@@ -604,9 +621,12 @@ bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *
             long u = where[(size_t)p * roster_count + (size_t)staff];
             char label[PERIOD_LABEL_SIZE];
             period_format(it->period, label, sizeof label);
-            diagnostic *d = item_error(diags, a, it, COL_STAFF, "adjustment for staff '%s', who is not scored in %s",
-                                       it->staff_id, label);
-            if (u <= -2) diag_hint(diags, d, "the roster row is unscored: %s", score_reason_text(r->unscored[-2 - u].reason));
+            diagnostic *d =
+                item_error(diags, a, it, COL_STAFF, "adjustment for staff '%s', who is not scored in %s",
+                           it->staff_id, label);
+            if (u <= -2)
+                diag_hint(diags, d, "the roster row is unscored: %s",
+                          score_reason_text(r->unscored[-2 - u].reason));
         } else {
             target[i] = where[(size_t)p * roster_count + (size_t)staff];
             continue;
@@ -681,15 +701,18 @@ bool score_adjust_apply(score_result *r, const score_adjustments *a, diag_sink *
  * the same person, and the role its `role` cell names, or for a `kpi` row without one a
  * role that has that kpi. (One period's run checks that a row without a role is not
  * ambiguous: score_adjust_apply.) */
-static bool row_is_for(const eval_staff *roster, const score_adjustment *it, int first, const score_statement *st)
+static bool row_is_for(const eval_staff *roster, const score_adjustment *it, int first,
+                       const score_statement *st)
 {
     if (roster[st->staff].first_row != first) return false;
     if (it->role) return !strcmp(it->role, st->role->name);
-    if (roster[first].id_rows > 1 && it->kind == SCORE_ADJUST_KPI && it->kpi) return role_has_kpi(st->role, it->kpi);
+    if (roster[first].id_rows > 1 && it->kind == SCORE_ADJUST_KPI && it->kpi)
+        return role_has_kpi(st->role, it->kpi);
     return true;
 }
 
-bool score_adjust_statement(eval_session *s, score_statement *st, const score_adjustments *a, diag_sink *diags)
+bool score_adjust_statement(eval_session *s, score_statement *st, const score_adjustments *a,
+                            diag_sink *diags)
 {
     size_t period_count, roster_count;
     const period_t *periods = eval_periods(s, &period_count);
@@ -705,13 +728,16 @@ bool score_adjust_statement(eval_session *s, score_statement *st, const score_ad
             ok = false;
         } else if (row_is_for(roster, it, staff, st) &&
                    find_period(periods, period_count > 0 ? 1 : 0, it->period) == 0) {
-            char *roles = !it->role && it->kind != SCORE_ADJUST_KPI ? score_role_days_note(s, 0, st->staff) : NULL;
+            char *roles =
+                !it->role && it->kind != SCORE_ADJUST_KPI ? score_role_days_note(s, 0, st->staff) : NULL;
             if (roles) {
                 /* the person has another role in the period: as in score_adjust_apply */
-                diagnostic *d = item_error(diags, a, it, COL_STAFF,
-                                           "staff '%s' has several roles in the period (%s): the adjustment does not say which role it is for",
-                                           it->staff_id, roles);
-                diag_hint(diags, d, "add a column 'role' to the adjustments file and name the role on this row");
+                diagnostic *d = item_error(
+                    diags, a, it, COL_STAFF,
+                    "staff '%s' has several roles in the period (%s): the adjustment does not say which role it is for",
+                    it->staff_id, roles);
+                diag_hint(diags, d,
+                          "add a column 'role' to the adjustments file and name the role on this row");
                 free(roles);
                 ok = false;
             } else {
@@ -733,8 +759,8 @@ bool score_adjust_statement(eval_session *s, score_statement *st, const score_ad
     return ok;
 }
 
-const score_adjustment **score_adjust_overrides(eval_session *s, const ast_decl *role, size_t period, int staff,
-                                                const score_adjustments *a)
+const score_adjustment **score_adjust_overrides(eval_session *s, const ast_decl *role, size_t period,
+                                                int staff, const score_adjustments *a)
 {
     size_t period_count, roster_count;
     const period_t *periods = eval_periods(s, &period_count);
@@ -774,12 +800,14 @@ bool score_adjust_unscored(eval_session *s, int staff, score_reason reason, cons
         if (who < 0) {
             unknown_staff(diags, a, it, roster, roster_count);
             ok = false;
-        } else if (who == roster[staff].first_row && (!it->role || (roster[staff].role && !strcmp(it->role, roster[staff].role))) &&
+        } else if (who == roster[staff].first_row &&
+                   (!it->role || (roster[staff].role && !strcmp(it->role, roster[staff].role))) &&
                    period_count > 0 && find_period(periods, 1, it->period) == 0) {
             char label[PERIOD_LABEL_SIZE];
             period_format(it->period, label, sizeof label);
-            diagnostic *d = item_error(diags, a, it, COL_STAFF, "adjustment for staff '%s', who is not scored in %s",
-                                       it->staff_id, label);
+            diagnostic *d =
+                item_error(diags, a, it, COL_STAFF, "adjustment for staff '%s', who is not scored in %s",
+                           it->staff_id, label);
             diag_hint(diags, d, "the roster row is unscored: %s", score_reason_text(reason));
             ok = false;
         }

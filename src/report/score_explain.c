@@ -77,12 +77,12 @@ ast_unit score_expr_unit(const ast_expr *e, const score_kpi *kpi)
         case REF_SCORE: return UNIT_POINTS;
         case REF_EMPLOYED: return UNIT_RATIO;
         case REF_PERCENTILE: return UNIT_PERCENT;
-        case REF_RANK: case REF_GRADE_FACTOR: return UNIT_NUMBER;
+        case REF_RANK:
+        case REF_GRADE_FACTOR: return UNIT_NUMBER;
         case REF_STAFF_COLUMN:
         case REF_COLUMN:
             if (e->ref && e->column >= 0 && e->column < e->ref->u.source.column_count)
-                return e->ref->u.source.columns[e->column].type == COLTYPE_MONEY ? UNIT_MONEY
-                                                                                 : UNIT_NUMBER;
+                return e->ref->u.source.columns[e->column].type == COLTYPE_MONEY ? UNIT_MONEY : UNIT_NUMBER;
             break;
         default: break;
         }
@@ -102,7 +102,7 @@ ast_unit score_expr_unit(const ast_expr *e, const score_kpi *kpi)
 
 typedef struct fill_ctx {
     eval_session *s;
-    size_t period;             /* index into the session's periods */
+    size_t period; /* index into the session's periods */
     int staff;
     const score_statement *st;
     const score_kpi *kpi;
@@ -136,18 +136,18 @@ static bool is_leaf(const ast_expr *e)
 {
     switch (e->kind) {
     case EX_NAME:
-    case EX_MEMBER:
-        return true;
+    case EX_MEMBER: return true;
     case EX_CALL:
         switch (e->call_kind) {
-        case CALL_FN_MIN: case CALL_FN_MAX: case CALL_FN_ABS: case CALL_FN_ROUND: case CALL_FN_DAYS:
-        case CALL_FN_COALESCE:
-            return false;
-        default:
-            return true;
+        case CALL_FN_MIN:
+        case CALL_FN_MAX:
+        case CALL_FN_ABS:
+        case CALL_FN_ROUND:
+        case CALL_FN_DAYS:
+        case CALL_FN_COALESCE: return false;
+        default: return true;
         }
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -184,9 +184,10 @@ static void fill(FILE *out, const fill_ctx *c, const ast_expr *e, int parent_pre
         return;
     }
     switch (e->kind) {
-    case EX_NUMBER: case EX_PERCENT: case EX_DATE: case EX_STRING:
-        fputs(e->u.lit.raw ? e->u.lit.raw : e->u.lit.text, out);
-        return;
+    case EX_NUMBER:
+    case EX_PERCENT:
+    case EX_DATE:
+    case EX_STRING: fputs(e->u.lit.raw ? e->u.lit.raw : e->u.lit.text, out); return;
     case EX_BOOL: fputs(e->u.lit.boolean ? "true" : "false", out); return;
     case EX_INF: fputs("inf", out); return;
     case EX_UNARY: {
@@ -231,8 +232,10 @@ static void fill(FILE *out, const fill_ctx *c, const ast_expr *e, int parent_pre
         return;
     case EX_IN_PERIOD:
         fill_child(out, c, e->u.in.lhs, ast_precedence(e->u.in.lhs) <= AST_PREC_CMP);
-        fputs(e->u.in.rel == PERIOD_IN ? " in period"
-              : e->u.in.rel == PERIOD_IN_PREVIOUS ? " in previous period" : " before period", out);
+        fputs(e->u.in.rel == PERIOD_IN            ? " in period"
+              : e->u.in.rel == PERIOD_IN_PREVIOUS ? " in previous period"
+                                                  : " before period",
+              out);
         return;
     case EX_CALL:
         fprintf(out, "%s(", e->u.call.name);
@@ -242,21 +245,18 @@ static void fill(FILE *out, const fill_ctx *c, const ast_expr *e, int parent_pre
         }
         fputc(')', out);
         return;
-    default:
-        fputs("?", out);
-        return;
+    default: fputs("?", out); return;
     }
 }
 
-void score_write_filled(FILE *out, eval_session *s, const score_statement *st,
-                        const score_kpi *kpi, ast_expr *e)
+void score_write_filled(FILE *out, eval_session *s, const score_statement *st, const score_kpi *kpi,
+                        ast_expr *e)
 {
     fill_ctx c = make_fill(s, st, kpi);
     fill(out, &c, e, 0);
 }
 
-char *score_filled_text(eval_session *s, const score_statement *st, const score_kpi *kpi,
-                        ast_expr *e)
+char *score_filled_text(eval_session *s, const score_statement *st, const score_kpi *kpi, ast_expr *e)
 {
     char *buf = NULL;
     size_t len = 0;
@@ -271,7 +271,7 @@ char *score_filled_text(eval_session *s, const score_statement *st, const score_
 typedef struct period_walk {
     period_t *periods;
     size_t count, cap;
-    const void **seen_decl;    /* (indicator, period start) already walked */
+    const void **seen_decl; /* (indicator, period start) already walked */
     date_t *seen_start;
     size_t seen_count, seen_cap;
 } period_walk;
@@ -311,13 +311,18 @@ static void walk_periods(period_walk *w, const ast_expr *e, period_t p)
             walk_periods(w, e->ref->u.indicator.expr, p);
         return;
     case EX_UNARY: walk_periods(w, e->u.op.lhs, p); return;
-    case EX_BINARY: walk_periods(w, e->u.op.lhs, p); walk_periods(w, e->u.op.rhs, p); return;
+    case EX_BINARY:
+        walk_periods(w, e->u.op.lhs, p);
+        walk_periods(w, e->u.op.rhs, p);
+        return;
     case EX_IF:
         walk_periods(w, e->u.cond.cond, p);
         walk_periods(w, e->u.cond.then_expr, p);
         walk_periods(w, e->u.cond.else_expr, p);
         return;
-    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
+    case EX_IN_LIST:
+    case EX_IN_SET:
+    case EX_IN_PERIOD:
         walk_periods(w, e->u.in.lhs, p);
         for (size_t i = 0; e->kind == EX_IN_LIST && i < e->u.in.items.len; i++)
             walk_periods(w, e->u.in.items.items[i], p);
@@ -325,8 +330,8 @@ static void walk_periods(period_walk *w, const ast_expr *e, period_t p)
     case EX_CALL:
         if (e->call_kind == CALL_PREVIOUS || e->call_kind == CALL_LAST_YEAR) {
             period_t shifted;
-            bool ok = e->call_kind == CALL_PREVIOUS ? period_previous(p, &shifted)
-                                                    : period_last_year(p, &shifted);
+            bool ok =
+                e->call_kind == CALL_PREVIOUS ? period_previous(p, &shifted) : period_last_year(p, &shifted);
             if (!ok || !e->u.call.args.len) return;
             add_period(w, shifted);
             walk_periods(w, e->u.call.args.items[0], shifted);
@@ -335,8 +340,7 @@ static void walk_periods(period_walk *w, const ast_expr *e, period_t p)
         if (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT) return;
         for (size_t i = 0; i < e->u.call.args.len; i++) walk_periods(w, e->u.call.args.items[i], p);
         return;
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -368,10 +372,10 @@ period_t *score_trace_periods(const ast_decl *role, period_t p, size_t *count)
 /* ---- row counts ------------------------------------------------------------------------ */
 
 struct score_trace {
-    hmap rows_of;              /* aggregate node → index into rows */
-    const ast_expr **rows;     /* each aggregate whose rows are counted (eval_rows_of) */
+    hmap rows_of;          /* aggregate node → index into rows */
+    const ast_expr **rows; /* each aggregate whose rows are counted (eval_rows_of) */
     size_t count, cap;
-    hmap walked;               /* indicators already walked */
+    hmap walked; /* indicators already walked */
 };
 
 static void trace_rows(score_trace *t, eval_session *s, ast_expr *e)
@@ -384,22 +388,27 @@ static void trace_rows(score_trace *t, eval_session *s, ast_expr *e)
             trace_rows(t, s, e->ref->u.indicator.expr);
         return;
     case EX_UNARY: trace_rows(t, s, e->u.op.lhs); return;
-    case EX_BINARY: trace_rows(t, s, e->u.op.lhs); trace_rows(t, s, e->u.op.rhs); return;
+    case EX_BINARY:
+        trace_rows(t, s, e->u.op.lhs);
+        trace_rows(t, s, e->u.op.rhs);
+        return;
     case EX_IF:
         trace_rows(t, s, e->u.cond.cond);
         trace_rows(t, s, e->u.cond.then_expr);
         trace_rows(t, s, e->u.cond.else_expr);
         return;
-    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
+    case EX_IN_LIST:
+    case EX_IN_SET:
+    case EX_IN_PERIOD:
         trace_rows(t, s, e->u.in.lhs);
         for (size_t i = 0; e->kind == EX_IN_LIST && i < e->u.in.items.len; i++)
             trace_rows(t, s, e->u.in.items.items[i]);
         return;
     case EX_CALL: {
         /* an aggregate: the count of its rows is the IR's (ir_agg.rows) */
-        bool aggregate = (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT && e->agg_source) ||
-                         (e->call_kind == CALL_SET_SIZE && e->ref && e->ref->u.set.column &&
-                          e->ref->u.set.column->ref);
+        bool aggregate =
+            (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT && e->agg_source) ||
+            (e->call_kind == CALL_SET_SIZE && e->ref && e->ref->u.set.column && e->ref->u.set.column->ref);
         if (!aggregate) {
             for (size_t i = 0; i < e->u.call.args.len; i++) trace_rows(t, s, e->u.call.args.items[i]);
             return;
@@ -414,8 +423,7 @@ static void trace_rows(score_trace *t, eval_session *s, ast_expr *e)
         eval_require_rows(s, e);
         return;
     }
-    default:
-        return;
+    default: return;
     }
 }
 
@@ -429,7 +437,7 @@ static score_trace *trace_new(void)
 
 score_trace *score_trace_require_indicator(eval_session *s, ast_spec *spec, ast_decl *indicator)
 {
-    (void)spec;     /* the rows' counts no longer need nodes in the spec's arena */
+    (void)spec; /* the rows' counts no longer need nodes in the spec's arena */
     score_trace *t = trace_new();
     eval_require_indicator(s, indicator);
     if (hmap_get_or_put(&t->walked, (uint64_t)(uintptr_t)indicator, 1) == HMAP_NONE)
@@ -439,7 +447,7 @@ score_trace *score_trace_require_indicator(eval_session *s, ast_spec *spec, ast_
 
 score_trace *score_trace_require(eval_session *s, ast_spec *spec, const ast_decl *role)
 {
-    (void)spec;     /* the rows' counts no longer need nodes in the spec's arena */
+    (void)spec; /* the rows' counts no longer need nodes in the spec's arena */
     score_trace *t = trace_new();
     score_require_role(s, role);
     for (int i = 0; i < role->u.role.item_count; i++) {
@@ -458,7 +466,8 @@ score_trace *score_trace_require(eval_session *s, ast_spec *spec, const ast_decl
                 /* the part depends on every member's share: their roles are scored too */
                 trace_rows(t, s, it->ref->u.pool.amount);
                 for (size_t k = 0; k < it->ref->u.pool.roles.len; k++)
-                    if (it->ref->u.pool.roles.items[k] != role) score_require_role(s, it->ref->u.pool.roles.items[k]);
+                    if (it->ref->u.pool.roles.items[k] != role)
+                        score_require_role(s, it->ref->u.pool.roles.items[k]);
             }
         }
     }
@@ -485,10 +494,10 @@ typedef struct explain_ctx {
     eval_session *s;
     const diag_sink *diags;
     const score_statement *st;
-    arena mem;                 /* source texts */
+    arena mem; /* source texts */
     const period_t *periods;
     size_t period_count;
-    hmap shown;                /* (indicator, period) whose formula was already traced */
+    hmap shown; /* (indicator, period) whose formula was already traced */
 } explain_ctx;
 
 static const char *src_text(explain_ctx *x, kp_span span)
@@ -583,13 +592,11 @@ static void trace(explain_ctx *x, ast_expr *e, size_t period, const eval_kpi_con
         trace(x, e->u.cond.then_expr, period, ctx, kpi, depth);
         trace(x, e->u.cond.else_expr, period, ctx, kpi, depth);
         return;
-    case EX_IN_LIST: case EX_IN_SET: case EX_IN_PERIOD:
-        trace(x, e->u.in.lhs, period, ctx, kpi, depth);
-        return;
-    case EX_CALL:
-        break;
-    default:
-        return;
+    case EX_IN_LIST:
+    case EX_IN_SET:
+    case EX_IN_PERIOD: trace(x, e->u.in.lhs, period, ctx, kpi, depth); return;
+    case EX_CALL: break;
+    default: return;
     }
     if ((e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT) || e->call_kind == CALL_SET_SIZE) {
         indent(x, depth);
@@ -643,12 +650,12 @@ static void trace(explain_ctx *x, ast_expr *e, size_t period, const eval_kpi_con
         fputc('\n', x->out);
         return;
     }
-    for (size_t i = 0; i < e->u.call.args.len; i++) trace(x, e->u.call.args.items[i], period, ctx, kpi, depth);
+    for (size_t i = 0; i < e->u.call.args.len; i++)
+        trace(x, e->u.call.args.items[i], period, ctx, kpi, depth);
 }
 
 /* "EXPR = FILLED = RESULT": the filled-in form only when it says something new. */
-static void put_equation(explain_ctx *x, ast_expr *e, const score_kpi *kpi, eval_value result,
-                         ast_unit unit)
+static void put_equation(explain_ctx *x, ast_expr *e, const score_kpi *kpi, eval_value result, ast_unit unit)
 {
     const char *text = src_text(x, e->span);
     fputs(text, x->out);
@@ -670,7 +677,9 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
     ast_unit unit = ind ? ind->u.indicator.unit : UNIT_NUMBER;
     fprintf(out, "kpi %s", it->indicator);
     if (ind && ind->u.indicator.label) fprintf(out, " %s", ind->u.indicator.label);
-    if (ind) fprintf(out, " (%s%s)", ast_unit_name(unit), ind->u.indicator.per_staff ? ", per staff" : ", team-wide");
+    if (ind)
+        fprintf(out, " (%s%s)", ast_unit_name(unit),
+                ind->u.indicator.per_staff ? ", per staff" : ", team-wide");
     fputc('\n', out);
 
     /* formula, aggregates, sub-indicators */
@@ -735,7 +744,7 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
     if (it->points) {
         put_equation(x, it->points, k, k->points, UNIT_POINTS);
         fputc('\n', out);
-        eval_kpi_context ctx = {k->value, k->target, k->achievement, eval_null(), x->st->employed, NULL};
+        eval_kpi_context ctx = { k->value, k->target, k->achievement, eval_null(), x->st->employed, NULL };
         trace(x, it->points, x->st->period, &ctx, k, 1);
     } else if (k->scale && k->achievement.kind == VAL_NUM && k->scale_row >= 0) {
         put_value(out, k->achievement, UNIT_PERCENT);
@@ -759,7 +768,8 @@ static void explain_kpi(explain_ctx *x, const score_kpi *k, bool skip_mode)
             fprintf(out, "%s lies outside every interval of scale %s; ", buf, k->out_of_scale->name);
         }
         fputs(skip_mode ? "missing: dropped, and the other weights rescaled (missing skip)\n"
-                        : "missing: scores 0 points\n", out);
+                        : "missing: scores 0 points\n",
+              out);
     }
 
     /* weight and weighted */
@@ -925,7 +935,8 @@ static void explain_grade(explain_ctx *x, const score_statement *st)
     fprintf(out, "%zu of %zu members (a failed gate or no score is not ranked)\n", g->ranked, g->members);
     label(x, "rank");
     if (!g->rank) {
-        fprintf(out, "not ranked (%s): the last grade, %s\n", !st->gates_passed ? "a gate failed" : "no score", name);
+        fprintf(out, "not ranked (%s): the last grade, %s\n",
+                !st->gates_passed ? "a gate failed" : "no score", name);
         return;
     }
     fprintf(out, "%d: %d ranked member%s scored higher than ", g->rank, g->rank - 1, g->rank == 2 ? "" : "s");
@@ -946,10 +957,12 @@ static void explain_grade(explain_ctx *x, const score_statement *st)
         dec_t q, count;
         if (!lower_number_literal(table->rows[k].quota, &q)) continue;
         dec_add(cumulative, q, &cumulative);
-        fprintf(out, "%s%s%s%s ", k ? "; " : "", k ? table->rows[0].name : "", k ? "–" : "", table->rows[k].name);
+        fprintf(out, "%s%s%s%s ", k ? "; " : "", k ? table->rows[0].name : "", k ? "–" : "",
+                table->rows[k].name);
         put_num(out, cumulative, UNIT_PERCENT);
         fprintf(out, " × %zu = ", run->ranked);
-        if (dec_mul(cumulative, dec_from_int64((int64_t)run->ranked), &count) == DEC_OK) put_num(out, count, UNIT_NUMBER);
+        if (dec_mul(cumulative, dec_from_int64((int64_t)run->ranked), &count) == DEC_OK)
+            put_num(out, count, UNIT_NUMBER);
         fprintf(out, " → %zu place%s", run->places[k], run->places[k] == 1 ? "" : "s");
     }
     fputs("   (rounded half up; the top grade keeps at least one)\n", out);
@@ -957,11 +970,13 @@ static void explain_grade(explain_ctx *x, const score_statement *st)
     int above = g->rank - 1;
     int k = 0;
     while (k + 1 < table->row_count && (size_t)above >= run->places[k]) k++;
-    if (k == 0) fprintf(out, "%d scored higher, fewer than %s's %zu place%s: %s", above, table->rows[0].name,
-                        run->places[0], run->places[0] == 1 ? "" : "s", name);
-    else fprintf(out, "%d scored higher: past the %zu place%s above %s%s: %s", above, run->places[k - 1],
-                 run->places[k - 1] == 1 ? "" : "s", name,
-                 k + 1 < table->row_count ? arena_printf(&x->mem, ", within %zu", run->places[k]) : "", name);
+    if (k == 0)
+        fprintf(out, "%d scored higher, fewer than %s's %zu place%s: %s", above, table->rows[0].name,
+                run->places[0], run->places[0] == 1 ? "" : "s", name);
+    else
+        fprintf(out, "%d scored higher: past the %zu place%s above %s%s: %s", above, run->places[k - 1],
+                run->places[k - 1] == 1 ? "" : "s", name,
+                k + 1 < table->row_count ? arena_printf(&x->mem, ", within %zu", run->places[k]) : "", name);
     if (g->tied > 1 && (size_t)above + g->tied > (k + 1 < table->row_count ? run->places[k] : run->ranked))
         fputs("   (the tie takes the better grade together, beyond its quota)", out);
     fputc('\n', out);
@@ -974,10 +989,10 @@ static void explain_pool_part(explain_ctx *x, const score_statement *st, const a
 {
     FILE *out = x->out;
     const score_pool_part *part = &st->pool;
-    kp_span line = {bonus->span.file, bonus->pool_span.start - 5, bonus->span.end};
+    kp_span line = { bonus->span.file, bonus->pool_span.start - 5, bonus->span.end };
     fprintf(out, "%s\n", src_text(x, line));
-    eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed,
-                            st->grade.settled ? &st->grade.values : NULL};
+    eval_kpi_context ctx = { eval_null(), eval_null(),  eval_null(),
+                             st->score,   st->employed, st->grade.settled ? &st->grade.values : NULL };
 
     label(x, "share");
     char *filled = score_filled_text(x->s, st, NULL, bonus->share);
@@ -992,7 +1007,8 @@ static void explain_pool_part(explain_ctx *x, const score_statement *st, const a
     label(x, "pool");
     fprintf(out, "%s = %s = ", part->pool->name, src_text(x, part->pool->u.pool.amount->span));
     put_num(out, part->amount, UNIT_MONEY);
-    fprintf(out, "   (shared by %zu member%s, shares adding up to ", part->members, part->members == 1 ? "" : "s");
+    fprintf(out, "   (shared by %zu member%s, shares adding up to ", part->members,
+            part->members == 1 ? "" : "s");
     put_num(out, part->shares, UNIT_NUMBER);
     fputs(")\n", out);
     trace(x, part->pool->u.pool.amount, st->period, NULL, NULL, 1);
@@ -1017,16 +1033,18 @@ static void explain_pool_part(explain_ctx *x, const score_statement *st, const a
             put_num(out, fraction, UNIT_PERCENT);
             fputs(" of the shares", out);
         }
-        if (part->place == SCORE_POOL_AT_CAP) fputs(", above the cap: held at it (the rest goes to the others) = ", out);
-        else if (part->place == SCORE_POOL_AT_FLOOR) fputs(", below the floor: raised to it out of the others' parts = ", out);
+        if (part->place == SCORE_POOL_AT_CAP)
+            fputs(", above the cap: held at it (the rest goes to the others) = ", out);
+        else if (part->place == SCORE_POOL_AT_FLOOR)
+            fputs(", below the floor: raised to it out of the others' parts = ", out);
         else fputs(": in proportion to it, of what the others' caps and floors leave, to the cent = ", out);
     }
     put_value(out, st->bonus_exact, UNIT_MONEY);
     fputc('\n', out);
 }
 
-char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
-                    const score_statement *st, const char *kpi, size_t *len)
+char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags, const score_statement *st,
+                    const char *kpi, size_t *len)
 {
     char *buf = NULL;
     size_t size = 0;
@@ -1089,7 +1107,7 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
             if (g->value.kind == VAL_NULL) fputs(" (n/a fails)", out);
             fputc('\n', out);
             free(filled);
-            eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed, NULL};
+            eval_kpi_context ctx = { eval_null(), eval_null(), eval_null(), st->score, st->employed, NULL };
             trace(&x, g->item->expr, st->period, &ctx, NULL, 1);
         }
         if (st->gate_count == 0) fprintf(out, "%-*snone\n", LABEL_WIDTH + 2, "gates");
@@ -1135,8 +1153,8 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
             fputs("n/a", out);
         }
         fputc('\n', out);
-        eval_kpi_context ctx = {eval_null(), eval_null(), eval_null(), st->score, st->employed,
-                                st->grade.settled ? &st->grade.values : NULL};
+        eval_kpi_context ctx = { eval_null(), eval_null(),  eval_null(),
+                                 st->score,   st->employed, st->grade.settled ? &st->grade.values : NULL };
         trace(&x, bonus->expr, st->period, &ctx, NULL, 1);
         if (!st->gates_passed) {
             label(&x, "");
@@ -1157,8 +1175,8 @@ char *score_explain(score_trace *t, eval_session *s, const diag_sink *diags,
     return buf;
 }
 
-char *score_explain_indicator(score_trace *t, eval_session *s, const diag_sink *diags,
-                              ast_decl *indicator, int staff, size_t *len)
+char *score_explain_indicator(score_trace *t, eval_session *s, const diag_sink *diags, ast_decl *indicator,
+                              int staff, size_t *len)
 {
     char *buf = NULL;
     size_t size = 0;
@@ -1184,8 +1202,8 @@ char *score_explain_indicator(score_trace *t, eval_session *s, const diag_sink *
     return buf;
 }
 
-char *score_explain_unscored(eval_session *s, const chk_model *model, int staff,
-                             score_reason reason, size_t *len)
+char *score_explain_unscored(eval_session *s, const chk_model *model, int staff, score_reason reason,
+                             size_t *len)
 {
     char *buf = NULL;
     size_t size = 0;

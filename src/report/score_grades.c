@@ -90,7 +90,8 @@ static void rank_group(const ast_grades *g, score_statement **members, size_t n,
             p->tied += cmp == 0;
         }
         dec_t pct = dec_from_int64(1);
-        if (ranked > 1) dec_div(dec_from_int64((int64_t)below), dec_from_int64((int64_t)ranked - 1), DEC_PLACES, &pct);
+        if (ranked > 1)
+            dec_div(dec_from_int64((int64_t)below), dec_from_int64((int64_t)ranked - 1), DEC_PLACES, &pct);
         p->percentile = eval_num(pct);
     }
     for (size_t i = 0; i < n; i++) score_grade_context(&members[i]->grade, &members[i]->grade.values);
@@ -194,7 +195,8 @@ static bool waits_on_ranking(const score_statement *st)
  * in roster order, ranked; *OTHERS holds the statements made here. */
 static score_statement **period_ranked(eval_session *s, score_statement *st, const score_adjustments *a,
                                        size_t *n, score_statement **others, size_t *other_count,
-                                       const ast_grades *const *tables, size_t table_count, score_grade_run *runs)
+                                       const ast_grades *const *tables, size_t table_count,
+                                       score_grade_run *runs)
 {
     size_t roster_count, period_count;
     const eval_staff *roster = eval_roster(s, &roster_count);
@@ -212,7 +214,8 @@ static score_statement **period_ranked(eval_session *s, score_statement *st, con
         /* only roles ranked on a table this group uses matter to it */
         for (size_t k = 0; who->role && k < table_count && !role; k++)
             for (size_t r = 0; r < tables[k]->roles.len && !role; r++)
-                if (!strcmp(((ast_decl *)tables[k]->roles.items[r])->name, who->role)) role = tables[k]->roles.items[r];
+                if (!strcmp(((ast_decl *)tables[k]->roles.items[r])->name, who->role))
+                    role = tables[k]->roles.items[r];
         if (st->pool.pool)
             for (size_t k = 0; who->role && !role && k < st->pool.pool->u.pool.roles.len; k++)
                 if (!strcmp(((ast_decl *)st->pool.pool->u.pool.roles.items[k])->name, who->role))
@@ -220,7 +223,8 @@ static score_statement **period_ranked(eval_session *s, score_statement *st, con
         if (!role || !period_is_employed(periods[st->period], who->has_start ? &who->start : NULL,
                                          who->has_end ? &who->end : NULL))
             continue;
-        const score_adjustment **overrides = a ? score_adjust_overrides(s, role, st->period, (int)i, a) : NULL;
+        const score_adjustment **overrides =
+            a ? score_adjust_overrides(s, role, st->period, (int)i, a) : NULL;
         score_statement_compute_with(s, role, st->period, (int)i, overrides, &(*others)[*other_count]);
         free(overrides);
         all[(*n)++] = &(*others)[(*other_count)++];
@@ -298,11 +302,12 @@ void score_grades_report(const score_result *r, diag_sink *diags)
         const eval_staff *who = &roster[st->staff];
         period_format(periods[st->period], label, sizeof label);
         const char *last = g->grades->rows[g->grade].name;
-        diagnostic *d = diag_report(diags, DIAG_WARNING, g->grades->rows[g->grade].name_span, "unranked",
-                                    "staff '%s'%s%s%s, %s: no score, so not ranked; given grade %s, the last", who->id,
-                                    who->name ? " (" : "", who->name ? who->name : "", who->name ? ")" : "", label,
-                                    last);
-        diag_hint(diags, d, "a member without a score takes no quota place from those scored (docs/language.md "
+        diagnostic *d =
+            diag_report(diags, DIAG_WARNING, g->grades->rows[g->grade].name_span, "unranked",
+                        "staff '%s'%s%s%s, %s: no score, so not ranked; given grade %s, the last", who->id,
+                        who->name ? " (" : "", who->name ? who->name : "", who->name ? ")" : "", label, last);
+        diag_hint(diags, d,
+                  "a member without a score takes no quota place from those scored (docs/language.md "
                   "§9.4); to pay otherwise, decide the bonus with bonus_set in an adjustments file");
     }
 }

@@ -23,12 +23,11 @@ ast_unit score_expr_unit(const ast_expr *e, const score_kpi *kpi);
  *     → 5,000.00 × (1 + 10%) × 20/31
  * Evaluated for statement ST (its period and staff member) with KPI's context when
  * KPI is not NULL (targets, points), else the role's (gates, bonus). */
-void score_write_filled(FILE *out, eval_session *s, const score_statement *st,
-                        const score_kpi *kpi, ast_expr *e);
+void score_write_filled(FILE *out, eval_session *s, const score_statement *st, const score_kpi *kpi,
+                        ast_expr *e);
 
 /* The same as a malloc'd string. */
-char *score_filled_text(eval_session *s, const score_statement *st, const score_kpi *kpi,
-                        ast_expr *e);
+char *score_filled_text(eval_session *s, const score_statement *st, const score_kpi *kpi, ast_expr *e);
 
 /* score_statement_compute with kpi values set by adjustments: OVERRIDES (NULL: none)
  * has one entry per kpi line of ROLE in order, a `kpi` adjustment or NULL for the

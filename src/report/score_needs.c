@@ -8,7 +8,7 @@
 
 typedef struct needs {
     const chk_model *model;
-    bool *indicator_used;      /* by index in model->indicators */
+    bool *indicator_used; /* by index in model->indicators */
     period_t *periods;
     size_t count, cap;
 } needs;
@@ -67,7 +67,8 @@ static int by_start(const void *a, const void *b)
 }
 
 void score_values_needed(const chk_model *model, const period_t *periods, size_t period_count,
-                         ast_decl ***indicators, size_t *indicator_count, period_t **needed, size_t *needed_count)
+                         ast_decl ***indicators, size_t *indicator_count, period_t **needed,
+                         size_t *needed_count)
 {
     needs n;
     memset(&n, 0, sizeof n);
@@ -75,7 +76,7 @@ void score_values_needed(const chk_model *model, const period_t *periods, size_t
     n.indicator_used = xcalloc(model->indicators.len + 1, sizeof *n.indicator_used);
     for (size_t p = 0; p < period_count; p++) {
         add_period(&n, periods[p]);
-        walk w = {&n, periods[p]};
+        walk w = { &n, periods[p] };
         /* the expressions score_require_role requires, in the same order */
         for (size_t r = 0; r < model->roles.len; r++) {
             const ast_decl *role = model->roles.items[r];

@@ -50,9 +50,9 @@ typedef struct render_ctx {
     size_t roster_count;
     const eval_source_stats *sources;
     size_t source_count;
-    size_t *st_begin;          /* [period_count + 1]: where each period's statements start */
-    size_t *un_begin;          /* [period_count + 1]: the same for the unscored rows */
-    arena mem;                 /* texts that live as long as the rendering */
+    size_t *st_begin; /* [period_count + 1]: where each period's statements start */
+    size_t *un_begin; /* [period_count + 1]: the same for the unscored rows */
+    arena mem;        /* texts that live as long as the rendering */
 } render_ctx;
 
 /* V to PLACES decimals, trailing zeros dropped unless KEEP. */
@@ -200,10 +200,8 @@ static const char *missing_reason(render_ctx *c, const score_kpi *kp)
         /* an achievement is a percentage; a scale call's input is shown as the scale's
          * bounds are written (as the warning shows it), so -5 against [0%, 60%) reads
          * -500% */
-        if (kp->scale)
-            eval_format_value(eval_num(kp->out_of_scale_input), UNIT_PERCENT, input, sizeof input);
-        else
-            eval_scale_input_text(c->s, kp->out_of_scale, kp->out_of_scale_input, input, sizeof input);
+        if (kp->scale) eval_format_value(eval_num(kp->out_of_scale_input), UNIT_PERCENT, input, sizeof input);
+        else eval_scale_input_text(c->s, kp->out_of_scale, kp->out_of_scale_input, input, sizeof input);
         why = arena_printf(&c->mem, "%s %s outside scale %s", kp->scale ? "achievement" : "input", input,
                            kp->out_of_scale->name);
     } else if (kp->value.kind != VAL_NUM) {
@@ -236,10 +234,12 @@ static const char *adjustment_note(render_ctx *c, const score_statement *st, con
         for (size_t k = 0; k < st->kpi_count; k++) {
             const score_kpi *kp = &st->kpis[k];
             if (kp->override != a) continue;
-            return arena_printf(&c->mem, "%s adjusted: %s → %s %s", a->kpi, people(c, kp->value_computed, kpi_unit(kp)),
+            return arena_printf(&c->mem, "%s adjusted: %s → %s %s", a->kpi,
+                                people(c, kp->value_computed, kpi_unit(kp)),
                                 people_num(c, a->amount, kpi_unit(kp)), why);
         }
-        return arena_printf(&c->mem, "%s adjusted to %s %s", a->kpi, people_num(c, a->amount, UNIT_NUMBER), why);
+        return arena_printf(&c->mem, "%s adjusted to %s %s", a->kpi, people_num(c, a->amount, UNIT_NUMBER),
+                            why);
     case SCORE_ADJUST_BONUS_SET:
         return arena_printf(&c->mem, "bonus set to %s %s", people_num(c, a->amount, UNIT_MONEY), why);
     case SCORE_ADJUST_BONUS_ADD:
@@ -260,8 +260,9 @@ static const char *pool_note(render_ctx *c, const score_statement *st)
     const score_pool_part *part = &st->pool;
     const char *name = part->pool->name;
     if (part->place == SCORE_POOL_NO_PART || dec_sign(part->shares) <= 0) {
-        const char *why = !st->gates_passed ? "a gate failed"
-                        : part->share.kind != VAL_NUM ? "the share is n/a" : "the share is 0";
+        const char *why = !st->gates_passed             ? "a gate failed"
+                          : part->share.kind != VAL_NUM ? "the share is n/a"
+                                                        : "the share is 0";
         return arena_printf(&c->mem, "pool %s: no part (%s)", name, why);
     }
     dec_t fraction;
@@ -286,13 +287,14 @@ static const char *pool_summary(render_ctx *c, const score_pool_run *run)
         const score_statement *st = &c->r->statements[i];
         with_part += st->pool.pool == pool && st->pool.place != SCORE_POOL_NO_PART;
     }
-    const char *title = pool->u.pool.label ? arena_printf(&c->mem, "%s %s", pool->name, pool->u.pool.label)
-                                           : pool->name;
+    const char *title =
+        pool->u.pool.label ? arena_printf(&c->mem, "%s %s", pool->name, pool->u.pool.label) : pool->name;
     const char *text = arena_printf(&c->mem, "%s %s: %s paid to %zu of %zu member%s", title,
                                     people(c, run->amount, UNIT_MONEY), people_num(c, run->paid, UNIT_MONEY),
                                     with_part, run->members, run->members == 1 ? "" : "s");
     if (dec_sign(run->undistributed) != 0)
-        text = arena_printf(&c->mem, "%s, %s not paid out", text, people_num(c, run->undistributed, UNIT_MONEY));
+        text =
+            arena_printf(&c->mem, "%s, %s not paid out", text, people_num(c, run->undistributed, UNIT_MONEY));
     return text;
 }
 
@@ -338,11 +340,12 @@ static const char *grade_note(render_ctx *c, const score_statement *st)
     const score_grade_place *g = &st->grade;
     if (!g->grades || !g->settled) return NULL;
     if (g->before_regrade >= 0)
-        return arena_printf(&c->mem, "grade %s after other members' kpi adjustments ranked the group again: %s before",
+        return arena_printf(&c->mem,
+                            "grade %s after other members' kpi adjustments ranked the group again: %s before",
                             grade_text(st), g->grades->rows[g->before_regrade].name);
     if (!g->rank)
-        return arena_printf(&c->mem, "not ranked (%s): grade %s", !st->gates_passed ? "a gate failed" : "no score",
-                            grade_text(st));
+        return arena_printf(&c->mem, "not ranked (%s): grade %s",
+                            !st->gates_passed ? "a gate failed" : "no score", grade_text(st));
     return NULL;
 }
 
@@ -366,7 +369,8 @@ static const char *grade_distribution(render_ctx *c, const ast_decl *role, const
             count += p->settled && p->grade == k;
         }
         text = arena_printf(&c->mem, "%s%s %s %zu", text, k ? "," : "", g->rows[k].name, count);
-        if (k + 1 == g->row_count && unranked) text = arena_printf(&c->mem, "%s (%zu not ranked)", text, unranked);
+        if (k + 1 == g->row_count && unranked)
+            text = arena_printf(&c->mem, "%s (%zu not ranked)", text, unranked);
     }
     text = arena_printf(&c->mem, "%s; %zu of %zu ranked", text, ranked, n);
     if (g->decl) {
@@ -386,15 +390,18 @@ static const char *grade_distribution(render_ctx *c, const ast_decl *role, const
 static const char *grade_run_summary(render_ctx *c, const score_grade_run *run)
 {
     const ast_grades *g = run->grades;
-    const char *title = !g->decl ? "grades" : g->decl->u.grades.label
+    const char *title = !g->decl ? "grades"
+                        : g->decl->u.grades.label
                             ? arena_printf(&c->mem, "grades %s %s", g->decl->name, g->decl->u.grades.label)
                             : arena_printf(&c->mem, "grades %s", g->decl->name);
     const char *roles = "";
     for (size_t r = 0; r < g->roles.len; r++)
-        roles = arena_printf(&c->mem, "%s%s%s", roles, r ? ", " : "", ((const ast_decl *)g->roles.items[r])->name);
+        roles = arena_printf(&c->mem, "%s%s%s", roles, r ? ", " : "",
+                             ((const ast_decl *)g->roles.items[r])->name);
     const char *text = arena_printf(&c->mem, "%s (%s):", title, roles);
     for (int k = 0; k < g->row_count; k++)
-        text = arena_printf(&c->mem, "%s%s %s %zu", text, k ? "," : "", g->rows[k].name, run->counts ? run->counts[k] : 0);
+        text = arena_printf(&c->mem, "%s%s %s %zu", text, k ? "," : "", g->rows[k].name,
+                            run->counts ? run->counts[k] : 0);
     text = arena_printf(&c->mem, "%s; %zu of %zu ranked; cut-offs", text, run->ranked, run->members);
     for (int k = 0; run->places && k + 1 < g->row_count; k++)
         text = arena_printf(&c->mem, "%s%s %s%s%s %zu place%s", text, k ? "," : "", k ? g->rows[0].name : "",
@@ -417,10 +424,12 @@ static const score_grade_run *grade_runs_in(const render_ctx *c, size_t p, size_
  * the rules). */
 static const char **statement_reasons(render_ctx *c, const score_statement *st, size_t *count)
 {
-    const char **notes = arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 10) * sizeof *notes);
+    const char **notes =
+        arena_alloc(&c->mem, (st->kpi_count + st->gate_count + st->adjustment_count + 10) * sizeof *notes);
     size_t n = 0;
     if (st->employed_days.den > 0 && st->employed_days.num != st->employed_days.den)
-        notes[n++] = arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
+        notes[n++] =
+            arena_printf(&c->mem, "employed %d/%d", (int)st->employed_days.num, (int)st->employed_days.den);
     char *roles = score_role_days_note(c->r->session, st->period, st->staff);
     if (roles) {
         notes[n++] = arena_printf(&c->mem, "%s", roles);
@@ -438,14 +447,17 @@ static const char **statement_reasons(render_ctx *c, const score_statement *st, 
     const char *graded = grade_note(c, st);
     if (graded) notes[n++] = graded;
     if (st->grade.bonus_before.kind == VAL_NUM)
-        notes[n++] = arena_printf(&c->mem, "bonus ranked again after other members' kpi adjustments: %s before",
-                                  people(c, st->grade.bonus_before, UNIT_MONEY));
+        notes[n++] =
+            arena_printf(&c->mem, "bonus ranked again after other members' kpi adjustments: %s before",
+                         people(c, st->grade.bonus_before, UNIT_MONEY));
     if (st->pool.pool && st->pool.settled) notes[n++] = pool_note(c, st);
     if (st->pool.pool && st->pool.before_redivision.kind == VAL_NUM)
-        notes[n++] = arena_printf(&c->mem, "pool %s divided again after other members' kpi adjustments: %s before",
-                                  st->pool.pool->name, people(c, st->pool.before_redivision, UNIT_MONEY));
+        notes[n++] =
+            arena_printf(&c->mem, "pool %s divided again after other members' kpi adjustments: %s before",
+                         st->pool.pool->name, people(c, st->pool.before_redivision, UNIT_MONEY));
     if (!st->has_bonus) notes[n++] = "role has no bonus";
-    else if (st->gates_passed && st->bonus.kind == VAL_NULL) notes[n++] = "bonus n/a: its expression has no value";
+    else if (st->gates_passed && st->bonus.kind == VAL_NULL)
+        notes[n++] = "bonus n/a: its expression has no value";
     for (size_t a = 0; a < st->adjustment_count; a++) notes[n++] = adjustment_note(c, st, st->adjustments[a]);
     if (st->adjustment_count && !same_value(st->bonus, st->bonus_computed))
         notes[n++] = arena_printf(&c->mem, "computed bonus %s", people(c, st->bonus_computed, UNIT_MONEY));
@@ -469,7 +481,8 @@ static const char *unscored_note(render_ctx *c, const score_unscored *u)
 {
     const char *reason = score_reason_text(u->reason);
     const char *role = c->roster[u->staff].role;
-    const char *near = u->reason == SCORE_ROLE_NOT_DECLARED && role ? score_closest_role(c->r->model, role) : NULL;
+    const char *near =
+        u->reason == SCORE_ROLE_NOT_DECLARED && role ? score_closest_role(c->r->model, role) : NULL;
     return near ? arena_printf(&c->mem, "%s (did you mean '%s'?)", reason, near) : reason;
 }
 
@@ -495,7 +508,7 @@ static size_t role_statements(const render_ctx *c, size_t p, const ast_decl *rol
  * command fails and writes nothing. */
 static dec_t bonus_total(const render_ctx *c, size_t p, const ast_decl *role, size_t *count, size_t *nulls)
 {
-    dec_t sum = {0};
+    dec_t sum = { 0 };
     *count = *nulls = 0;
     for (size_t i = c->st_begin[p]; i < c->st_begin[p + 1]; i++) {
         const score_statement *st = &c->r->statements[i];
@@ -542,7 +555,7 @@ static dec_t person_bonus(const render_ctx *c, size_t i, size_t *count, bool *kn
 {
     const score_statement *st = &c->r->statements[i];
     int person = person_of(c, st->staff);
-    dec_t sum = {0};
+    dec_t sum = { 0 };
     *count = 0;
     *known = true;
     for (size_t j = c->st_begin[st->period]; j < c->st_begin[st->period + 1]; j++) {
@@ -583,11 +596,12 @@ static void several_roles(render_ctx *c, size_t p, size_t *n, const char ***who,
         for (size_t j = i; j < c->st_begin[p + 1]; j++) {
             const score_statement *other = &r->statements[j];
             if (person_of(c, other->staff) != person_of(c, r->statements[i].staff)) continue;
-            text = arena_printf(&c->mem, "%s%s%s %s", text, shown++ ? " + " : "", one_line(c, other->role->name),
-                                people(c, other->bonus, UNIT_MONEY));
+            text = arena_printf(&c->mem, "%s%s%s %s", text, shown++ ? " + " : "",
+                                one_line(c, other->role->name), people(c, other->bonus, UNIT_MONEY));
         }
         (*who)[*n] = staff_text(c, person);
-        (*pay)[(*n)++] = arena_printf(&c->mem, "%s = %s", text, known ? people_num(c, sum, UNIT_MONEY) : "n/a");
+        (*pay)[(*n)++] =
+            arena_printf(&c->mem, "%s = %s", text, known ? people_num(c, sum, UNIT_MONEY) : "n/a");
     }
 }
 
@@ -648,7 +662,7 @@ static void json_adjustments(FILE *out, const score_statement *st)
     fputc(']', out);
 }
 
-static const char *const pool_place_names[] = {"proportional", "cap", "floor", "none"};
+static const char *const pool_place_names[] = { "proportional", "cap", "floor", "none" };
 
 /* , "pool": {"name", "share", "claim", "cap", "floor", "place", "amount", "shares"} —
  * only on a statement whose bonus is a part of a pool. */
@@ -715,19 +729,22 @@ static void json_grade_runs(FILE *out, render_ctx *c)
             if (r) fputs(", ", out);
             json_write_string(out, ((const ast_decl *)g->roles.items[r])->name);
         }
-        fprintf(out, "], \"members\": %zu, \"ranked\": %zu,\n   \"distribution\": [", run->members, run->ranked);
+        fprintf(out, "], \"members\": %zu, \"ranked\": %zu,\n   \"distribution\": [", run->members,
+                run->ranked);
         for (int k = 0; g && run->counts && k < g->row_count; k++) {
             const ast_grade *row = &g->rows[k];
             dec_t v;
             fputs(k ? ", {\"grade\": " : "{\"grade\": ", out);
             json_write_string(out, row->name);
             fputs(", \"quota\": ", out);
-            write_machine_unit(out, !row->rest && lower_number_literal(row->quota, &v) ? eval_num(v) : eval_null(),
+            write_machine_unit(out,
+                               !row->rest && lower_number_literal(row->quota, &v) ? eval_num(v) : eval_null(),
                                UNIT_RATIO, true);
             fputs(", \"factor\": ", out);
-            write_machine_unit(out, lower_number_literal(row->factor, &v) ? eval_num(v) : eval_null(), UNIT_NUMBER,
-                               true);
-            fprintf(out, ", \"places\": %zu, \"count\": %zu, \"lowest_score\": ", run->places[k], run->counts[k]);
+            write_machine_unit(out, lower_number_literal(row->factor, &v) ? eval_num(v) : eval_null(),
+                               UNIT_NUMBER, true);
+            fprintf(out, ", \"places\": %zu, \"count\": %zu, \"lowest_score\": ", run->places[k],
+                    run->counts[k]);
             write_machine_places(out, run->lowest[k], 2, false, true);
             fputc('}', out);
         }
@@ -775,9 +792,8 @@ static void render_json(FILE *out, render_ctx *c)
     const score_result *r = c->r;
     const ast_spec *spec = c->o->spec;
     char hex[65] = "";
-    const diag_file *main_file = spec && spec->files.len
-                                     ? diag_get_file(c->o->diags, ((ast_file *)spec->files.items[0])->file)
-                                     : NULL;
+    const diag_file *main_file =
+        spec && spec->files.len ? diag_get_file(c->o->diags, ((ast_file *)spec->files.items[0])->file) : NULL;
     if (main_file) hash_sha256_hex(main_file->text, main_file->len, hex);
     fputs("{\"spec\": ", out);
     json_write_string(out, c->o->spec_path ? c->o->spec_path : (main_file ? main_file->path : ""));
@@ -912,8 +928,8 @@ static void json_unscored(FILE *out, render_ctx *c)
 
 
 /* The columns after docs/json.md's own, which say why a bonus is what it is. */
-#define CSV_HEADER                                                                          \
-    "period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight,"     \
+#define CSV_HEADER                                                                     \
+    "period,staff_id,name,role,kpi,value,target,comparator,achievement,points,weight," \
     "weighted,score,bonus,status,employed,missing,gates,notes,skipped\n"
 
 /* The text columns of a CSV row: a field each, comma-led. */
@@ -951,8 +967,8 @@ static void csv_grade_cells(FILE *out, render_ctx *c, const score_statement *st)
     (void)c;
 }
 
-static void csv_unscored_rows(FILE *out, render_ctx *c, size_t p, const char *label,
-                              const char *middle, const char *skipped)
+static void csv_unscored_rows(FILE *out, render_ctx *c, size_t p, const char *label, const char *middle,
+                              const char *skipped)
 {
     for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
         const score_unscored *u = &c->r->unscored[i];
@@ -1038,8 +1054,9 @@ static const char **gate_tallies(render_ctx *c, const ast_decl *role, const size
     for (size_t g = 0; g < first->gate_count; g++) {
         size_t passed = 0;
         for (size_t i = 0; i < n; i++) passed += c->r->statements[idx[i]].gates[g].passed;
-        lines[g] = arena_printf(&c->mem, "gate %s: passed by %zu, failed by %zu%s", gate_text(c, &first->gates[g]),
-                                passed, n - passed, role_has_bonus(role) ? " (a failed gate makes the bonus 0.00)" : "");
+        lines[g] = arena_printf(&c->mem, "gate %s: passed by %zu, failed by %zu%s",
+                                gate_text(c, &first->gates[g]), passed, n - passed,
+                                role_has_bonus(role) ? " (a failed gate makes the bonus 0.00)" : "");
     }
     *count = first->gate_count;
     return lines;
@@ -1084,9 +1101,12 @@ static void render_csv_summary(FILE *out, render_ctx *c)
 /* ---- table ---------------------------------------------------------------------------------- */
 
 #define GROUP_GAP 3
-#define CELL_GAP 2
+#define CELL_GAP  2
 
-static size_t max_size(size_t a, size_t b) { return a > b ? a : b; }
+static size_t max_size(size_t a, size_t b)
+{
+    return a > b ? a : b;
+}
 
 static const char *staff_text(render_ctx *c, const eval_staff *who)
 {
@@ -1111,10 +1131,10 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
     size_t graded = ast_role_grades(role) ? 3 : 0;
     size_t score_col = 1 + 3 * nk, bonus_col = score_col + 1 + graded, notes_col = bonus_col + 1;
     size_t ncol = notes_col + 1;
-    static const char *const grade_head[] = {"rank", "grade", "factor"};
+    static const char *const grade_head[] = { "rank", "grade", "factor" };
     const char ***cells = arena_alloc(&c->mem, n * sizeof *cells);
     size_t *width = arena_alloc(&c->mem, ncol * sizeof *width);
-    static const char *const sub[] = {"value", "achieved", "points"};
+    static const char *const sub[] = { "value", "achieved", "points" };
     width[0] = eval_display_width("staff");
     for (size_t k = 0; k < nk; k++)
         for (size_t j = 0; j < 3; j++) width[1 + 3 * k + j] = strlen(sub[j]);
@@ -1140,7 +1160,8 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
         }
         row[bonus_col] = people(c, st->bonus, UNIT_MONEY);
         row[notes_col] = statement_notes(c, st);
-        for (size_t j = 0; j < ncol; j++) width[j] = max_size(width[j], eval_display_width(row[j] ? row[j] : ""));
+        for (size_t j = 0; j < ncol; j++)
+            width[j] = max_size(width[j], eval_display_width(row[j] ? row[j] : ""));
         cells[i] = row;
     }
     /* a kpi name wider than its three columns widens the value column */
@@ -1188,7 +1209,8 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
             spaces(out, GROUP_GAP);
             for (size_t j = 0; j < 3; j++) {
                 if (j) spaces(out, CELL_GAP);
-                eval_write_padded(out, row[1 + 3 * k + j] ? row[1 + 3 * k + j] : "", width[1 + 3 * k + j], true);
+                eval_write_padded(out, row[1 + 3 * k + j] ? row[1 + 3 * k + j] : "", width[1 + 3 * k + j],
+                                  true);
             }
         }
         spaces(out, GROUP_GAP);
@@ -1244,7 +1266,7 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
     const char **counts = arena_alloc(&c->mem, (nr + 1) * sizeof *counts);
     const char **sums = arena_alloc(&c->mem, (nr + 1) * sizeof *sums);
     size_t wn = strlen("total"), wc = 0, ws = 0, all = 0, all_nulls = 0;
-    dec_t total = {0};
+    dec_t total = { 0 };
     for (size_t i = 0; i <= nr; i++) {
         size_t count, nulls;
         dec_t sum;
@@ -1257,13 +1279,15 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
             dec_t next;
             if (dec_add(total, sum, &next) == DEC_OK) total = next;
             if (!role_has_bonus(role)) sums[i] = "no bonus";
-            else if (nulls) sums[i] = arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, sum, UNIT_MONEY), nulls);
+            else if (nulls)
+                sums[i] = arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, sum, UNIT_MONEY), nulls);
             else sums[i] = people_num(c, sum, UNIT_MONEY);
         } else {
             count = people_in(c, p) < all ? people_in(c, p) : all;
             names[i] = "total";
-            sums[i] = all_nulls ? arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, total, UNIT_MONEY), all_nulls)
-                                : people_num(c, total, UNIT_MONEY);
+            sums[i] = all_nulls
+                          ? arena_printf(&c->mem, "%s (%zu n/a)", people_num(c, total, UNIT_MONEY), all_nulls)
+                          : people_num(c, total, UNIT_MONEY);
         }
         counts[i] = arena_printf(&c->mem, "%zu", count);
         wn = max_size(wn, eval_display_width(names[i]));
@@ -1294,7 +1318,8 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
     size_t run_count;
     const score_grade_run *runs = grade_runs_in(c, p, &run_count);
     if (run_count) fputs("  grades\n", out);
-    for (size_t i = 0; i < run_count; i++) fprintf(out, "    %s\n", one_line(c, grade_run_summary(c, &runs[i])));
+    for (size_t i = 0; i < run_count; i++)
+        fprintf(out, "    %s\n", one_line(c, grade_run_summary(c, &runs[i])));
 }
 
 static void sources_lines(FILE *out, render_ctx *c, const char *prefix)
@@ -1348,7 +1373,8 @@ static void render_md(FILE *out, render_ctx *c)
     const char *spec = c->o->spec_path ? c->o->spec_path : "";
     fprintf(out, "# KPI statements: %s\n\n", md(c, spec));
     fputs("Each kpi cell: value · achievement → points. A missing kpi scores 0 points, "
-          "or is dropped with the other weights rescaled under `missing skip`.\n", out);
+          "or is dropped with the other weights rescaled under `missing skip`.\n",
+          out);
     size_t *idx = arena_alloc(&c->mem, (r->statement_count + 1) * sizeof *idx);
     for (size_t p = 0; p < c->period_count; p++) {
         const char *days = period_days_text(c, p, " to ");
@@ -1365,8 +1391,10 @@ static void render_md(FILE *out, render_ctx *c)
             const score_statement *first = &r->statements[idx[0]];
             bool graded = ast_role_grades(role) != NULL;
             fputs("| staff | name |", out);
-            for (size_t k = 0; k < first->kpi_count; k++) fprintf(out, " %s |", md(c, first->kpis[k].item->indicator));
-            fputs(graded ? " score | rank | grade | factor | bonus | notes |\n|---|---|" : " score | bonus | notes |\n|---|---|",
+            for (size_t k = 0; k < first->kpi_count; k++)
+                fprintf(out, " %s |", md(c, first->kpis[k].item->indicator));
+            fputs(graded ? " score | rank | grade | factor | bonus | notes |\n|---|---|"
+                         : " score | bonus | notes |\n|---|---|",
                   out);
             for (size_t k = 0; k < first->kpi_count; k++) fputs("--:|", out);
             fputs(graded ? "--:|--:|---|--:|--:|---|\n" : "--:|--:|---|\n", out);
@@ -1384,7 +1412,8 @@ static void render_md(FILE *out, render_ctx *c)
                 if (graded)
                     fprintf(out, " %s | %s | %s |", md(c, rank_text(c, st)), md(c, grade_text(st)),
                             md(c, factor_text(c, st)));
-                fprintf(out, " %s | %s |\n", md(c, people(c, st->bonus, UNIT_MONEY)), md(c, statement_notes(c, st)));
+                fprintf(out, " %s | %s |\n", md(c, people(c, st->bonus, UNIT_MONEY)),
+                        md(c, statement_notes(c, st)));
             }
             size_t gates;
             const char **tallies = gate_tallies(c, role, idx, n, &gates);
@@ -1404,7 +1433,7 @@ static void render_md(FILE *out, render_ctx *c)
         }
         fputs("\n### Bonus by role\n\n| role | staff | bonus |\n|---|--:|--:|\n", out);
         size_t all = 0;
-        dec_t total = {0};
+        dec_t total = { 0 };
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
             size_t count, nulls;
@@ -1422,7 +1451,8 @@ static void render_md(FILE *out, render_ctx *c)
         const char **who_text, **pay_text;
         several_roles(c, p, &several, &who_text, &pay_text);
         if (several) fputs("\n### Staff in several roles\n\n", out);
-        for (size_t i = 0; i < several; i++) fprintf(out, "* %s: %s\n", md(c, who_text[i]), md(c, pay_text[i]));
+        for (size_t i = 0; i < several; i++)
+            fprintf(out, "* %s: %s\n", md(c, who_text[i]), md(c, pay_text[i]));
         size_t pool_count;
         const score_pool_run *pools = pools_in(c, p, &pool_count);
         if (pool_count) fputs("\n### Pools\n\n", out);
@@ -1503,7 +1533,7 @@ static void svg_histogram(FILE *out, render_ctx *c, const size_t *idx, size_t n)
             top = v + 10 > 400 ? 400 : (v / 10 + 1) * 10;
     }
     int bins = (int)(top / 10);
-    int counts[40] = {0};
+    int counts[40] = { 0 };
     int most = 1;
     for (size_t i = 0; i < n; i++) {
         const score_statement *st = &r->statements[idx[i]];
@@ -1524,8 +1554,9 @@ static void svg_histogram(FILE *out, render_ctx *c, const size_t *idx, size_t n)
         if (counts[v] > most) most = counts[v];
     }
     const int bw = 14, h = 120, left = 28, bottom = 22, width = left + bins * bw + 10;
-    fprintf(out, "<figure><svg width=\"%d\" height=\"%d\" "
-                 "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"score distribution\">\n",
+    fprintf(out,
+            "<figure><svg width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"score distribution\">\n",
             width, h + bottom + 8, width, h + bottom + 8);
     fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#9aa5b1\"/>\n", left, h + 4,
             left + bins * bw, h + 4);
@@ -1534,16 +1565,23 @@ static void svg_histogram(FILE *out, render_ctx *c, const size_t *idx, size_t n)
         int x = left + b * bw;
         if (counts[b]) {
             const char *colour = b >= 10 ? "#2f855a" : b >= 6 ? "#dd6b20" : "#c53030";
-            fprintf(out, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>%d–%d: %d</title></rect>\n",
-                    x + 1, h + 4 - bh, bw - 2, bh, colour, b * 10, b * 10 + 10, counts[b]);
-            fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#1f2933\">%d</text>\n",
-                    x + bw / 2, h + 1 - bh, counts[b]);
+            fprintf(
+                out,
+                "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"%s\"><title>%d–%d: %d</title></rect>\n",
+                x + 1, h + 4 - bh, bw - 2, bh, colour, b * 10, b * 10 + 10, counts[b]);
+            fprintf(
+                out,
+                "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#1f2933\">%d</text>\n",
+                x + bw / 2, h + 1 - bh, counts[b]);
         }
         if (b % 5 == 0)
-            fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">%d</text>\n",
-                    x, h + 16, b * 10);
+            fprintf(
+                out,
+                "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">%d</text>\n",
+                x, h + 16, b * 10);
     }
-    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">%d</text>\n",
+    fprintf(out,
+            "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">%d</text>\n",
             left + bins * bw, h + 16, bins * 10);
     fputs("</svg><figcaption>score distribution (bins of 10 points)", out);
     if (nulls) fprintf(out, "; %lld without a score", (long long)nulls);
@@ -1558,19 +1596,22 @@ static void svg_achievement(FILE *out, render_ctx *c, const size_t *idx, size_t 
     const score_statement *first = &r->statements[idx[0]];
     const int row = 16, left = 120, scale_w = 180, top = 6;
     int width = left + scale_w + 84, height = top + (int)n * row + 16;
-    fprintf(out, "<figure><svg width=\"%d\" height=\"%d\" "
-                 "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"achievement of ",
+    fprintf(out,
+            "<figure><svg width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"achievement of ",
             width, height, width, height);
     html(out, first->kpis[k].item->indicator);
     fputs("\">\n", out);
     int x100 = left + scale_w / 2, bottom = top + (int)n * row;
-    fprintf(out, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#52606d\" stroke-dasharray=\"3 2\"/>\n",
+    fprintf(out,
+            "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#52606d\" stroke-dasharray=\"3 2\"/>\n",
             x100, top, x100, bottom);
     for (size_t i = 0; i < n; i++) {
         const score_statement *st = &r->statements[idx[i]];
         const score_kpi *kp = &st->kpis[k];
         int y = top + (int)i * row;
-        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\" fill=\"#1f2933\">", left - 6, y + 11);
+        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"11\" text-anchor=\"end\" fill=\"#1f2933\">",
+                left - 6, y + 11);
         html(out, staff_text(c, &c->roster[st->staff]));
         fputs("</text>\n", out);
         if (kp->achievement.kind == VAL_NUM) {
@@ -1583,15 +1624,17 @@ static void svg_achievement(FILE *out, render_ctx *c, const size_t *idx, size_t 
                     (long long)px, row - 5, achievement_colour(kp->achievement));
         }
         /* the figure in a column of its own, right of the 200% mark */
-        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\" fill=\"%s\">",
-                width - 4, y + 11, kp->achievement.kind == VAL_NUM ? "#1f2933" : "#9aa5b1");
+        fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"10\" text-anchor=\"end\" fill=\"%s\">", width - 4,
+                y + 11, kp->achievement.kind == VAL_NUM ? "#1f2933" : "#9aa5b1");
         html(out, people(c, kp->achievement, UNIT_PERCENT));
         if (kp->missing) fputs(kp->dropped ? " (dropped)" : " (missing)", out);
         fputs("</text>\n", out);
     }
-    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">100%%</text>\n",
+    fprintf(out,
+            "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">100%%</text>\n",
             x100, bottom + 11);
-    fprintf(out, "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">200%%+</text>\n",
+    fprintf(out,
+            "<text x=\"%d\" y=\"%d\" font-size=\"9\" text-anchor=\"middle\" fill=\"#616e7c\">200%%+</text>\n",
             left + scale_w, bottom + 11);
     fputs("</svg><figcaption>achievement: ", out);
     html(out, first->kpis[k].item->indicator);
@@ -1627,7 +1670,8 @@ static void html_card(FILE *out, render_ctx *c, const score_statement *st)
     }
     fputs("</span></h4>\n<table><tr><th>kpi</th><th class=\"n\">value</th><th class=\"n\">target</th>"
           "<th class=\"n\">achievement</th><th class=\"n\">points</th><th class=\"n\">weight</th>"
-          "<th class=\"n\">weighted</th></tr>\n", out);
+          "<th class=\"n\">weighted</th></tr>\n",
+          out);
     for (size_t k = 0; k < st->kpi_count; k++) {
         const score_kpi *kp = &st->kpis[k];
         fprintf(out, "<tr%s><td>", kp->missing ? " class=\"missing\"" : "");
@@ -1656,8 +1700,9 @@ static void html_card(FILE *out, render_ctx *c, const score_statement *st)
     for (size_t g = 0; g < st->gate_count; g++) {
         const score_gate *gate = &st->gates[g];
         fprintf(out, "<div class=\"%s\">gate ", gate->passed ? "pass" : "fail");
-        html(out, gate->passed ? arena_printf(&c->mem, "%s (%s)", gate_text(c, gate), gate_values(c, st, gate))
-                               : gate_failure(c, st, gate));
+        html(out, gate->passed
+                      ? arena_printf(&c->mem, "%s (%s)", gate_text(c, gate), gate_values(c, st, gate))
+                      : gate_failure(c, st, gate));
         fputs(gate->passed ? ": passed" : st->has_bonus ? ": failed, bonus 0.00" : ": failed", out);
         fputs("</div>\n", out);
     }
@@ -1669,7 +1714,8 @@ static void render_html(FILE *out, render_ctx *c)
     const score_result *r = c->r;
     const char *spec = c->o->spec_path ? c->o->spec_path : "";
     fputs("<!DOCTYPE html>\n<html lang=\"zh-CN\">\n<head>\n<meta charset=\"utf-8\">\n"
-          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>KPI statements: ", out);
+          "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n<title>KPI statements: ",
+          out);
     html(out, spec);
     fprintf(out, "</title>\n<style>\n%s</style>\n</head>\n<body>\n<h1>KPI statements</h1>\n", html_style);
     fputs("<p class=\"muted\">spec <code>", out);
@@ -1687,10 +1733,10 @@ static void render_html(FILE *out, render_ctx *c)
         const char *days = period_days_text(c, p, " – ");
         size_t all, nulls;
         dec_t total = bonus_total(c, p, NULL, &all, &nulls);
-        fprintf(out, "<section class=\"period\" id=\"p%s\">\n<h2>%s <small>%s</small></h2>\n", period_text(c, p),
-                period_text(c, p), days);
-        fprintf(out, "<p>%zu scored · %zu unscored · total bonus %s</p>\n", scored_in(c, p), unscored_in(c, p),
-                people_num(c, total, UNIT_MONEY));
+        fprintf(out, "<section class=\"period\" id=\"p%s\">\n<h2>%s <small>%s</small></h2>\n",
+                period_text(c, p), period_text(c, p), days);
+        fprintf(out, "<p>%zu scored · %zu unscored · total bonus %s</p>\n", scored_in(c, p),
+                unscored_in(c, p), people_num(c, total, UNIT_MONEY));
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
             size_t n = role_statements(c, p, role, idx);
@@ -1716,10 +1762,12 @@ static void render_html(FILE *out, render_ctx *c)
                 fputs("</th>", out);
             }
             bool graded = ast_role_grades(role) != NULL;
-            fputs(graded ? "<th class=\"n\">score</th><th class=\"n\">rank</th><th>grade</th><th class=\"n\">factor</th>"
-                           "<th class=\"n\">bonus</th><th>notes</th></tr>\n"
-                         : "<th class=\"n\">score</th><th class=\"n\">bonus</th><th>notes</th></tr>\n",
-                  out);
+            fputs(
+                graded
+                    ? "<th class=\"n\">score</th><th class=\"n\">rank</th><th>grade</th><th class=\"n\">factor</th>"
+                      "<th class=\"n\">bonus</th><th>notes</th></tr>\n"
+                    : "<th class=\"n\">score</th><th class=\"n\">bonus</th><th>notes</th></tr>\n",
+                out);
             for (size_t j = 0; j < n; j++) {
                 const score_statement *st = &r->statements[idx[j]];
                 fputs("<tr><td>", out);
@@ -1755,7 +1803,8 @@ static void render_html(FILE *out, render_ctx *c)
                 html(out, distribution);
                 fputs("</p>\n", out);
             }
-            fputs("<p class=\"muted\">points per kpi; each statement in full:</p>\n<div class=\"cards\">\n", out);
+            fputs("<p class=\"muted\">points per kpi; each statement in full:</p>\n<div class=\"cards\">\n",
+                  out);
             for (size_t j = 0; j < n; j++) html_card(out, c, &r->statements[idx[j]]);
             fputs("</div>\n</section>\n", out);
         }
@@ -1775,7 +1824,9 @@ static void render_html(FILE *out, render_ctx *c)
             }
             fputs("</table>\n", out);
         }
-        fputs("<h3>Bonus by role</h3>\n<table>\n<tr><th>role</th><th class=\"n\">staff</th><th class=\"n\">bonus</th></tr>\n", out);
+        fputs(
+            "<h3>Bonus by role</h3>\n<table>\n<tr><th>role</th><th class=\"n\">staff</th><th class=\"n\">bonus</th></tr>\n",
+            out);
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
             size_t count, role_nulls;
@@ -1785,8 +1836,10 @@ static void render_html(FILE *out, render_ctx *c)
             fprintf(out, "</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n", count,
                     role_has_bonus(role) ? people_num(c, sum, UNIT_MONEY) : "no bonus");
         }
-        fprintf(out, "<tr class=\"totals\"><td>total</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n</table>\n",
-                people_in(c, p) < all ? people_in(c, p) : all, people_num(c, total, UNIT_MONEY));
+        fprintf(
+            out,
+            "<tr class=\"totals\"><td>total</td><td class=\"n\">%zu</td><td class=\"n\">%s</td></tr>\n</table>\n",
+            people_in(c, p) < all ? people_in(c, p) : all, people_num(c, total, UNIT_MONEY));
         size_t several;
         const char **who_text, **pay_text;
         several_roles(c, p, &several, &who_text, &pay_text);
@@ -1819,8 +1872,10 @@ static void render_html(FILE *out, render_ctx *c)
         if (run_count) fputs("</ul>\n", out);
         fputs("</section>\n", out);
     }
-    fputs("<h2 id=\"sources\">Sources</h2>\n<table>\n<tr><th>source</th><th>path</th><th class=\"n\">rows</th>"
-          "<th class=\"n\">skipped</th><th>sha256</th></tr>\n", out);
+    fputs(
+        "<h2 id=\"sources\">Sources</h2>\n<table>\n<tr><th>source</th><th>path</th><th class=\"n\">rows</th>"
+        "<th class=\"n\">skipped</th><th>sha256</th></tr>\n",
+        out);
     for (size_t k = 0; k < c->source_count; k++) {
         const eval_source_stats *src = &c->sources[k];
         if (!src->read) continue;
@@ -1828,7 +1883,9 @@ static void render_html(FILE *out, render_ctx *c)
         html(out, src->name);
         fputs("</td><td><code>", out);
         html(out, src->path);
-        fprintf(out, "</code></td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64 "</td><td><code>%s</code></td></tr>\n",
+        fprintf(out,
+                "</code></td><td class=\"n\">%" PRIu64 "</td><td class=\"n\">%" PRIu64
+                "</td><td><code>%s</code></td></tr>\n",
                 src->rows, src->skipped, src->sha256);
     }
     fputs("</table>\n</body>\n</html>\n", out);
@@ -1836,8 +1893,7 @@ static void render_html(FILE *out, render_ctx *c)
 
 /* ---- entry point -------------------------------------------------------------------------- */
 
-char *score_render(const score_result *r, score_format format, const score_render_options *o,
-                   size_t *len)
+char *score_render(const score_result *r, score_format format, const score_render_options *o, size_t *len)
 {
     render_ctx c;
     memset(&c, 0, sizeof c);

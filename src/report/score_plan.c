@@ -73,14 +73,16 @@ score_pool_status score_pool_distribute(dec_t amount, const score_pool_member *m
     }
     if (status == SCORE_POOL_OK && dec_cmp(floors, amount) > 0) status = SCORE_POOL_FLOORS_EXCEED;
 
-    dec_t rest = amount;       /* what the fixed members leave for the free ones */
+    dec_t rest = amount; /* what the fixed members leave for the free ones */
     bool settled = status != SCORE_POOL_OK;
     while (!settled) {
         dec_t shares = zero;
         rest = amount;
         for (size_t i = 0; i < n && status == SCORE_POOL_OK; i++) {
-            if (state[i] == FREE && dec_add(shares, m[i].share, &shares) != DEC_OK) status = SCORE_POOL_OVERFLOW;
-            if (state[i] == AT_FLOOR && dec_sub(rest, m[i].floor, &rest) != DEC_OK) status = SCORE_POOL_OVERFLOW;
+            if (state[i] == FREE && dec_add(shares, m[i].share, &shares) != DEC_OK)
+                status = SCORE_POOL_OVERFLOW;
+            if (state[i] == AT_FLOOR && dec_sub(rest, m[i].floor, &rest) != DEC_OK)
+                status = SCORE_POOL_OVERFLOW;
             if (state[i] == AT_CAP && dec_sub(rest, m[i].cap, &rest) != DEC_OK) status = SCORE_POOL_OVERFLOW;
         }
         if (status != SCORE_POOL_OK || dec_sign(shares) == 0) break;
@@ -120,7 +122,8 @@ score_pool_status score_pool_distribute(dec_t amount, const score_pool_member *m
             else if (state[i] == AT_CAP) out[i] = m[i].cap;
             else if (state[i] == FREE && !floor_cents(part[i], cent, &out[i])) status = SCORE_POOL_OVERFLOW;
             free_count += state[i] == FREE;
-            if (status == SCORE_POOL_OK && dec_add(paid, out[i], &paid) != DEC_OK) status = SCORE_POOL_OVERFLOW;
+            if (status == SCORE_POOL_OK && dec_add(paid, out[i], &paid) != DEC_OK)
+                status = SCORE_POOL_OVERFLOW;
         }
         dec_t left = zero;
         if (status == SCORE_POOL_OK && dec_sub(amount, paid, &left) != DEC_OK) status = SCORE_POOL_OVERFLOW;
@@ -162,7 +165,8 @@ score_pool_status score_pool_distribute(dec_t amount, const score_pool_member *m
             dec_t worst_rem = zero;
             for (size_t i = 0; i < n; i++) {
                 dec_t without, rem;
-                if (state[i] != FREE || dec_sub(out[i], cent, &without) != DEC_OK || dec_sign(without) < 0) continue;
+                if (state[i] != FREE || dec_sub(out[i], cent, &without) != DEC_OK || dec_sign(without) < 0)
+                    continue;
                 if (m[i].has_floor && dec_cmp(without, m[i].floor) < 0) continue;
                 if (dec_sub(part[i], out[i], &rem) != DEC_OK) continue;
                 if (worst == n || dec_cmp(rem, worst_rem) <= 0) {
@@ -212,13 +216,14 @@ score_grade_status score_grade_bounds(const dec_t *quotas, size_t grade_count, s
     return SCORE_GRADE_OK;
 }
 
-score_grade_status score_grade_assign(const eval_value *scores, const bool *rankable, size_t n, const dec_t *quotas,
-                                      size_t grade_count, int *rank, int *grade)
+score_grade_status score_grade_assign(const eval_value *scores, const bool *rankable, size_t n,
+                                      const dec_t *quotas, size_t grade_count, int *rank, int *grade)
 {
     if (grade_count == 0) return SCORE_GRADE_INVALID;
     dec_t zero = dec_from_int64(0), one = dec_from_int64(1), cumulative = zero;
     for (size_t k = 0; k + 1 < grade_count; k++) {
-        if (dec_sign(quotas[k]) < 0 || dec_add(cumulative, quotas[k], &cumulative) != DEC_OK) return SCORE_GRADE_INVALID;
+        if (dec_sign(quotas[k]) < 0 || dec_add(cumulative, quotas[k], &cumulative) != DEC_OK)
+            return SCORE_GRADE_INVALID;
     }
     if (dec_cmp(cumulative, one) > 0) return SCORE_GRADE_INVALID;
 
@@ -238,7 +243,8 @@ score_grade_status score_grade_assign(const eval_value *scores, const bool *rank
         /* competition ranking: 1 + how many ranked members scored strictly higher */
         size_t above = 0;
         for (size_t j = 0; j < n; j++)
-            above += rankable[j] && scores[j].kind == VAL_NUM && dec_cmp(scores[j].as.num, scores[i].as.num) > 0;
+            above +=
+                rankable[j] && scores[j].kind == VAL_NUM && dec_cmp(scores[j].as.num, scores[i].as.num) > 0;
         rank[i] = (int)above + 1;
         size_t k = 0;
         while (k + 1 < grade_count && above >= bound[k]) k++;

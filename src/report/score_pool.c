@@ -36,26 +36,30 @@ static bool check_member(eval_session *s, const ast_decl *pool, const char *labe
     if (part->share.kind == VAL_NUM && dec_sign(part->share.as.num) < 0) {
         ok = false;
         if (diags) {
-            diagnostic *d = diag_report(diags, DIAG_ERROR, it->share->span, "pool-share",
-                                        "staff %s, %s: the share in pool '%s' is negative (%s)", who, label,
-                                        pool->name, (eval_format_value(part->share, UNIT_NUMBER, a, sizeof a), a));
-            diag_hint(diags, d, "a share is a claim on the pool and cannot take money from the others; "
+            diagnostic *d =
+                diag_report(diags, DIAG_ERROR, it->share->span, "pool-share",
+                            "staff %s, %s: the share in pool '%s' is negative (%s)", who, label, pool->name,
+                            (eval_format_value(part->share, UNIT_NUMBER, a, sizeof a), a));
+            diag_hint(diags, d,
+                      "a share is a claim on the pool and cannot take money from the others; "
                       "write it so that it is 0 or more, e.g. max(score, 0) * staff.base_bonus");
         }
     }
-    const eval_value *bound[2] = {&part->cap, &part->floor};
-    const ast_expr *expr[2] = {it->cap, it->floor};
-    static const char *const word[2] = {"cap", "floor"};
+    const eval_value *bound[2] = { &part->cap, &part->floor };
+    const ast_expr *expr[2] = { it->cap, it->floor };
+    static const char *const word[2] = { "cap", "floor" };
     for (int k = 0; k < 2; k++) {
         if (!expr[k]) continue;
         if (bound[k]->kind != VAL_NUM) {
             ok = false;
             if (diags) {
                 diagnostic *d = diag_report(diags, DIAG_ERROR, expr[k]->span, "pool-bound",
-                                            "staff %s, %s: the %s in pool '%s' has no value (n/a)", who, label,
-                                            word[k], pool->name);
-                diag_hint(diags, d, "a %s without a value would pay an unbounded part; fill the roster cell "
-                          "it reads, or give a default: if staff.x > 0 then staff.x else 0", word[k]);
+                                            "staff %s, %s: the %s in pool '%s' has no value (n/a)", who,
+                                            label, word[k], pool->name);
+                diag_hint(diags, d,
+                          "a %s without a value would pay an unbounded part; fill the roster cell "
+                          "it reads, or give a default: if staff.x > 0 then staff.x else 0",
+                          word[k]);
             }
         } else if (dec_sign(bound[k]->as.num) < 0) {
             ok = false;
@@ -63,7 +67,8 @@ static bool check_member(eval_session *s, const ast_decl *pool, const char *labe
                 diagnostic *d = diag_report(diags, DIAG_ERROR, expr[k]->span, "pool-bound",
                                             "staff %s, %s: the %s in pool '%s' is negative (%s)", who, label,
                                             word[k], pool->name, money_text(bound[k]->as.num, a, sizeof a));
-                diag_hint(diags, d, "a %s is money paid to a member, 0 or more: e.g. max(staff.quota - 1_500, 0)",
+                diag_hint(diags, d,
+                          "a %s is money paid to a member, 0 or more: e.g. max(staff.quota - 1_500, 0)",
                           word[k]);
             }
         }
@@ -73,11 +78,13 @@ static bool check_member(eval_session *s, const ast_decl *pool, const char *labe
         ok = false;
         if (diags) {
             diagnostic *d = diag_report(diags, DIAG_ERROR, it->floor->span, "pool-bound",
-                                        "staff %s, %s: the floor in pool '%s' (%s) is above the cap (%s)", who,
-                                        label, pool->name, money_text(part->floor.as.num, a, sizeof a),
+                                        "staff %s, %s: the floor in pool '%s' (%s) is above the cap (%s)",
+                                        who, label, pool->name, money_text(part->floor.as.num, a, sizeof a),
                                         money_text(part->cap.as.num, b, sizeof b));
             diag_note(diags, d, it->cap->span, "the cap");
-            diag_hint(diags, d, "a floor is the least a member is paid and the cap the most: the floor must not exceed the cap");
+            diag_hint(
+                diags, d,
+                "a floor is the least a member is paid and the cap the most: the floor must not exceed the cap");
         }
     }
     return ok;
@@ -111,17 +118,18 @@ bool score_pool_settle(eval_session *s, const ast_decl *pool, size_t period, sco
         ok = false;
         if (diags && n) {
             diagnostic *d = diag_report(diags, DIAG_ERROR, amount_expr->span, "pool-amount",
-                                        "pool '%s' has no value in %s, so its %zu member%s cannot be paid", pool->name,
-                                        label, n, n == 1 ? "" : "s");
-            diag_hint(diags, d, "an indicator without rows has no value; give the pool a value for every period, "
+                                        "pool '%s' has no value in %s, so its %zu member%s cannot be paid",
+                                        pool->name, label, n, n == 1 ? "" : "s");
+            diag_hint(diags, d,
+                      "an indicator without rows has no value; give the pool a value for every period, "
                       "e.g. if team_revenue > 0 then team_revenue * 3%% else 0");
         }
     } else if (dec_sign(rounded) < 0) {
         ok = false;
         if (diags && n) {
             diagnostic *d = diag_report(diags, DIAG_ERROR, amount_expr->span, "pool-amount",
-                                        "pool '%s' is negative in %s (%s): there is nothing to divide", pool->name,
-                                        label, money_text(rounded, a, sizeof a));
+                                        "pool '%s' is negative in %s (%s): there is nothing to divide",
+                                        pool->name, label, money_text(rounded, a, sizeof a));
             diag_hint(diags, d, "when nothing is to be paid then, say so: max(AMOUNT, 0) is a pool of 0.00");
         }
     }
@@ -133,13 +141,16 @@ bool score_pool_settle(eval_session *s, const ast_decl *pool, size_t period, sco
         ok = check_member(s, pool, label, members[i], diags) && ok;
         score_pool_part *part = &members[i]->pool;
         if (members[i]->gates_passed && part->share.kind != VAL_NUM && diags) {
-            diagnostic *d = diag_report(diags, DIAG_WARNING, part->item->share->span, "pool-no-share",
-                                        "staff %s, %s: the share in pool '%s' has no value (n/a), so no part of "
-                                        "the pool is paid to them", who_text(s, members[i]->staff, who, sizeof who),
-                                        label, pool->name);
-            diag_hint(diags, d, "the share reads a value the data lacks (often every kpi missing, so no score)");
+            diagnostic *d =
+                diag_report(diags, DIAG_WARNING, part->item->share->span, "pool-no-share",
+                            "staff %s, %s: the share in pool '%s' has no value (n/a), so no part of "
+                            "the pool is paid to them",
+                            who_text(s, members[i]->staff, who, sizeof who), label, pool->name);
+            diag_hint(diags, d,
+                      "the share reads a value the data lacks (often every kpi missing, so no score)");
         }
-        if (dec_sign(part->claim) > 0) shares_ok = shares_ok && dec_add(shares, part->claim, &shares) == DEC_OK;
+        if (dec_sign(part->claim) > 0)
+            shares_ok = shares_ok && dec_add(shares, part->claim, &shares) == DEC_OK;
     }
     for (size_t i = 0; i < n; i++) {
         members[i]->pool.amount = rounded;
@@ -161,28 +172,29 @@ bool score_pool_settle(eval_session *s, const ast_decl *pool, size_t period, sco
         if (m[i].has_floor) m[i].floor = part->floor.as.num;
     }
     dec_t left = zero;
-    score_pool_status status = shares_ok ? score_pool_distribute(rounded, m, n, out, &left) : SCORE_POOL_OVERFLOW;
+    score_pool_status status =
+        shares_ok ? score_pool_distribute(rounded, m, n, out, &left) : SCORE_POOL_OVERFLOW;
     const kp_span at = pool->name_span;
     switch (status) {
     case SCORE_POOL_OK:
     case SCORE_POOL_CAPPED:
-    case SCORE_POOL_NO_SHARES:
-        break;
+    case SCORE_POOL_NO_SHARES: break;
     case SCORE_POOL_FLOORS_EXCEED: {
         dec_t floors = zero;
         for (size_t i = 0; i < n; i++)
             if (m[i].has_floor && dec_sign(m[i].share) > 0) dec_add(floors, m[i].floor, &floors);
         if (diags) {
-            diagnostic *d = diag_report(diags, DIAG_ERROR, at, "pool-floors",
-                                        "the floors of pool '%s' add up to %s in %s, more than the pool (%s)",
-                                        pool->name, money_text(floors, a, sizeof a), label,
-                                        money_text(rounded, b, sizeof b));
+            diagnostic *d =
+                diag_report(diags, DIAG_ERROR, at, "pool-floors",
+                            "the floors of pool '%s' add up to %s in %s, more than the pool (%s)", pool->name,
+                            money_text(floors, a, sizeof a), label, money_text(rounded, b, sizeof b));
             for (size_t i = 0; i < n; i++)
                 if (members[i]->pool.item->floor) {
                     diag_note(diags, d, members[i]->pool.item->floor->span, "the floor");
                     break;
                 }
-            diag_hint(diags, d, "no member's floor can be paid without taking another's; lower the floors or "
+            diag_hint(diags, d,
+                      "no member's floor can be paid without taking another's; lower the floors or "
                       "raise the pool");
         }
         break;
@@ -190,9 +202,10 @@ bool score_pool_settle(eval_session *s, const ast_decl *pool, size_t period, sco
     case SCORE_POOL_OVERFLOW:
     case SCORE_POOL_INVALID:
         if (diags) {
-            diagnostic *d = diag_report(diags, DIAG_ERROR, at, "overflow",
-                                        "dividing pool '%s' in %s leaves the exact decimal range (|value| < 1.7e20)",
-                                        pool->name, label);
+            diagnostic *d =
+                diag_report(diags, DIAG_ERROR, at, "overflow",
+                            "dividing pool '%s' in %s leaves the exact decimal range (|value| < 1.7e20)",
+                            pool->name, label);
             diag_hint(diags, d, "a share this large is most likely a wrong cell in the roster");
         }
         break;
@@ -207,27 +220,28 @@ bool score_pool_settle(eval_session *s, const ast_decl *pool, size_t period, sco
             st->bonus = st->bonus_exact = eval_num(out[i]);
             dec_add(run->paid, out[i], &run->paid);
             if (dec_sign(part->claim) <= 0) part->place = SCORE_POOL_NO_PART;
-            else if (m[i].has_cap && dec_cmp(out[i], m[i].cap) == 0 && !(m[i].has_floor && dec_cmp(out[i], m[i].floor) == 0))
+            else if (m[i].has_cap && dec_cmp(out[i], m[i].cap) == 0 &&
+                     !(m[i].has_floor && dec_cmp(out[i], m[i].floor) == 0))
                 part->place = SCORE_POOL_AT_CAP;
-            else if (m[i].has_floor && dec_cmp(out[i], m[i].floor) == 0)
-                part->place = SCORE_POOL_AT_FLOOR;
-            else
-                part->place = SCORE_POOL_PROPORTIONAL;
+            else if (m[i].has_floor && dec_cmp(out[i], m[i].floor) == 0) part->place = SCORE_POOL_AT_FLOOR;
+            else part->place = SCORE_POOL_PROPORTIONAL;
         }
         dec_sub(rounded, run->paid, &run->undistributed);
     }
     if (status == SCORE_POOL_CAPPED && diags) {
-        diagnostic *d = diag_report(diags, DIAG_WARNING, at, "pool-capped",
-                                    "pool '%s' in %s: every member with a share is at their cap, so %s of %s is "
-                                    "not paid out", pool->name, label, money_text(run->undistributed, a, sizeof a),
-                                    money_text(rounded, b, sizeof b));
+        diagnostic *d = diag_report(
+            diags, DIAG_WARNING, at, "pool-capped",
+            "pool '%s' in %s: every member with a share is at their cap, so %s of %s is "
+            "not paid out",
+            pool->name, label, money_text(run->undistributed, a, sizeof a), money_text(rounded, b, sizeof b));
         diag_hint(diags, d, "raise the caps or lower the pool, or decide the rest with an adjustments file");
     }
     if (status == SCORE_POOL_NO_SHARES && diags && dec_sign(rounded) > 0) {
-        diagnostic *d = diag_report(diags, DIAG_WARNING, at, "pool-unpaid",
-                                    "pool '%s' in %s: none of its %zu member%s has a share above 0, so none of %s "
-                                    "is paid out", pool->name, label, n, n == 1 ? "" : "s",
-                                    money_text(rounded, a, sizeof a));
+        diagnostic *d =
+            diag_report(diags, DIAG_WARNING, at, "pool-unpaid",
+                        "pool '%s' in %s: none of its %zu member%s has a share above 0, so none of %s "
+                        "is paid out",
+                        pool->name, label, n, n == 1 ? "" : "s", money_text(rounded, a, sizeof a));
         diag_hint(diags, d, "a failed gate, or a share of 0 or without a value, takes no part");
     }
     run->failed = !paid;
@@ -253,11 +267,13 @@ bool score_pool_settle_one(eval_session *s, score_statement *st, const score_adj
         const eval_staff *who = &roster[i];
         ast_decl *role = NULL;
         for (size_t k = 0; who->role && k < pool->u.pool.roles.len; k++)
-            if (!strcmp(((ast_decl *)pool->u.pool.roles.items[k])->name, who->role)) role = pool->u.pool.roles.items[k];
+            if (!strcmp(((ast_decl *)pool->u.pool.roles.items[k])->name, who->role))
+                role = pool->u.pool.roles.items[k];
         if (!role || !period_is_employed(periods[st->period], who->has_start ? &who->start : NULL,
                                          who->has_end ? &who->end : NULL))
             continue;
-        const score_adjustment **overrides = a ? score_adjust_overrides(s, role, st->period, (int)i, a) : NULL;
+        const score_adjustment **overrides =
+            a ? score_adjust_overrides(s, role, st->period, (int)i, a) : NULL;
         score_statement_compute_with(s, role, st->period, (int)i, overrides, &others[other_count]);
         free(overrides);
         members[n++] = &others[other_count++];

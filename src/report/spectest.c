@@ -25,12 +25,12 @@
 /* ---- one test's data -------------------------------------------------------------- */
 
 typedef struct test_data {
-    const ast_decl *source;    /* the source or the roster */
-    const ast_test_data *given;/* the test's item, or NULL: empty */
-    char *name;                /* in-memory name (INLINE_PREFIX + source), or NULL */
-    char *bytes;               /* inline or empty data */
+    const ast_decl *source;     /* the source or the roster */
+    const ast_test_data *given; /* the test's item, or NULL: empty */
+    char *name;                 /* in-memory name (INLINE_PREFIX + source), or NULL */
+    char *bytes;                /* inline or empty data */
     size_t size;
-    char *path;                /* `from "PATH"` resolved */
+    char *path; /* `from "PATH"` resolved */
 } test_data;
 
 /* A header-only CSV of SRC's declared columns: a source the test does not give. */
@@ -150,11 +150,11 @@ typedef struct runner {
     ast_spec *spec;
     chk_model *model;
     const ast_decl *test;
-    diag_sink diags;           /* this test's own: the spec's files, then its messages */
-    run *run;                  /* the test's run over its data */
-    eval_session *session;     /* run's session */
+    diag_sink diags;       /* this test's own: the spec's files, then its messages */
+    run *run;              /* the test's run over its data */
+    eval_session *session; /* run's session */
     score_result *scored;
-    score_trace **role_traces; /* per role of the model, in its order */
+    score_trace **role_traces;      /* per role of the model, in its order */
     score_trace **indicator_traces; /* per expectation (indicators), or NULL */
     const eval_staff *roster;
     size_t roster_count;
@@ -193,7 +193,7 @@ static const score_statement *statement_of(const runner *r, int staff, size_t *c
  * one has none. */
 static eval_value person_bonus_of(const runner *r, int staff)
 {
-    dec_t sum = {0};
+    dec_t sum = { 0 };
     for (size_t i = 0; i < r->scored->statement_count; i++) {
         const score_statement *st = &r->scored->statements[i];
         if (st->period != 0 || person_row(r, st->staff) != person_row(r, staff)) continue;
@@ -269,16 +269,16 @@ static bool expectation_holds(runner *r, size_t index, const ast_expect *e, st_f
         /* a score, a kpi or a gate belongs to one role's statement, which the
          * expectation cannot name */
         f->actual = printed("'%s' has a statement in each of their roles in the period%s; only the bonus "
-                            "(their pay, the statements added up) can be expected", e->staff, "");
+                            "(their pay, the statements added up) can be expected",
+                            e->staff, "");
         return false;
     }
     switch (e->target) {
-    case EXPECT_INDICATOR:
-        actual = eval_indicator_value(r->session, e->ref, 0, staff);
-        break;
+    case EXPECT_INDICATOR: actual = eval_indicator_value(r->session, e->ref, 0, staff); break;
     case EXPECT_SCORE: actual = st->score; break;
     case EXPECT_BONUS: actual = statements > 1 ? person_bonus_of(r, staff) : st->bonus; break;
-    case EXPECT_POINTS: case EXPECT_ACHIEVEMENT: {
+    case EXPECT_POINTS:
+    case EXPECT_ACHIEVEMENT: {
         const score_kpi *k = NULL;
         for (size_t i = 0; i < st->kpi_count; i++)
             if (!strcmp(st->kpis[i].item->indicator, e->name)) k = &st->kpis[i];
@@ -307,8 +307,7 @@ static bool expectation_holds(runner *r, size_t index, const ast_expect *e, st_f
         f->explain = explain_statement(r, st, NULL);
         return false;
     }
-    case EXPECT_UNSCORED:
-        return true;
+    case EXPECT_UNSCORED: return true;
     }
     bool holds = e->check == EXPECT_NULL ? actual.kind == VAL_NULL
                                          : actual.kind == VAL_NUM && number_holds(e, actual.as.num);
@@ -317,10 +316,9 @@ static bool expectation_holds(runner *r, size_t index, const ast_expect *e, st_f
                  (e->target == EXPECT_INDICATOR && e->ref->u.indicator.unit == UNIT_MONEY);
     f->actual = value_text(actual, percent, money);
     if (e->target == EXPECT_INDICATOR)
-        f->explain = score_explain_indicator(r->indicator_traces[index], r->session, r->spec->diags,
-                                             e->ref, staff, NULL);
-    else
-        f->explain = explain_statement(r, st, kpi);
+        f->explain = score_explain_indicator(r->indicator_traces[index], r->session, r->spec->diags, e->ref,
+                                             staff, NULL);
+    else f->explain = explain_statement(r, st, kpi);
     return false;
 }
 
@@ -347,8 +345,7 @@ static void locate_inline_errors(runner *r, const test_data *data, size_t count)
             const ast_test_data *g = data[k].given;
             if (g && d->ext_line > 0 && d->ext_line <= (unsigned)g->line_count)
                 d->span = g->line_spans[d->ext_line - 1];
-            else
-                d->span = g ? g->source_span : r->test->name_span;
+            else d->span = g ? g->source_span : r->test->name_span;
             d->ext_path = NULL;
             break;
         }
@@ -394,8 +391,9 @@ static void run_test(ast_spec *spec, chk_model *model, const ast_decl *test, st_
                 diagnostic *d = diag_report(&r.diags, DIAG_ERROR, t->given->path_span, "source-outside",
                                             "the test's data file '%s' is outside the project root %s",
                                             t->path, spec->root);
-                diag_hint(&r.diags, d, "keep test data beside the spec, or allow its folder with "
-                                       "--allow-read DIR (docs/security.md)");
+                diag_hint(&r.diags, d,
+                          "keep test data beside the spec, or allow its folder with "
+                          "--allow-read DIR (docs/security.md)");
                 readable = false;
             }
             continue;
@@ -621,8 +619,8 @@ static void render_text(FILE *out, st_result *const *results, size_t count)
     }
     size_t passed, failed, errors;
     st_count(results, count, &passed, &failed, &errors);
-    fprintf(out, "%zu test%s: %zu passed, %zu failed, %zu error%s\n", tests, tests == 1 ? "" : "s",
-            passed, failed, errors, errors == 1 ? "" : "s");
+    fprintf(out, "%zu test%s: %zu passed, %zu failed, %zu error%s\n", tests, tests == 1 ? "" : "s", passed,
+            failed, errors, errors == 1 ? "" : "s");
 }
 
 static void render_json(FILE *out, st_result *const *results, size_t count)
@@ -646,7 +644,10 @@ static void render_json(FILE *out, st_result *const *results, size_t count)
             fputs(", \"file\": ", out);
             json_write_string(out, t->path);
             fprintf(out, ", \"line\": %u, \"status\": \"%s\", \"expectations\": %zu, \"error\": ", t->line,
-                    t->status == ST_PASS ? "pass" : t->status == ST_FAIL ? "fail" : "error", t->expect_count);
+                    t->status == ST_PASS   ? "pass"
+                    : t->status == ST_FAIL ? "fail"
+                                           : "error",
+                    t->expect_count);
             if (t->error) json_write_string(out, t->error);
             else fputs("null", out);
             fputs(", \"failures\": [", out);
@@ -679,8 +680,9 @@ static void render_junit(FILE *out, st_result *const *results, size_t count)
 {
     size_t passed, failed, errors;
     st_count(results, count, &passed, &failed, &errors);
-    fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-                 "<testsuites name=\"kpic test\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"0\">\n",
+    fprintf(out,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+            "<testsuites name=\"kpic test\" tests=\"%zu\" failures=\"%zu\" errors=\"%zu\" time=\"0\">\n",
             passed + failed + errors, failed, errors);
     for (size_t i = 0; i < count; i++) {
         const st_result *r = results[i];
@@ -696,7 +698,8 @@ static void render_junit(FILE *out, st_result *const *results, size_t count)
         if (r->error) {
             fputs("    <testcase name=\"(spec)\" classname=\"", out);
             markup_html(out, r->spec_path);
-            fputs("\" time=\"0\">\n      <error message=\"the spec has errors, no test ran\" type=\"spec\">", out);
+            fputs("\" time=\"0\">\n      <error message=\"the spec has errors, no test ran\" type=\"spec\">",
+                  out);
             markup_html(out, r->error);
             fputs("</error>\n    </testcase>\n", out);
         }
