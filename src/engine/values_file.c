@@ -686,12 +686,7 @@ static void read_json(vals_file *v, const char *data, size_t size)
 static vals_file *read_bytes(const char *name, const char *data, size_t size, const chk_model *model,
                              diag_sink *diags)
 {
-    vals_file *v = xcalloc(1, sizeof *v);
-    v->path = xstrdup(name);
-    v->model = model;
-    v->diags = diags;
-    hmap_init(&v->index);
-    strtab_init(&v->staff_ids);
+    vals_file *v = vals_begin(name, model, diags);
     hash_sha256_hex(data, size, v->sha256);
     size_t i = size >= 3 && !memcmp(data, "\xEF\xBB\xBF", 3) ? 3 : 0;
     while (i < size && strchr(" \t\r\n", data[i]) && data[i]) i++;
