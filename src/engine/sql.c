@@ -971,7 +971,10 @@ static void emit_cells(R *r)
     }
     long start = mark(r);
     cte_start(r, "roster");
-    fprintf(r->out, "  SELECT %s AS staff_id%s\n  FROM %s s\n)",
+    /* DISTINCT: a person with a roster row per role (a transfer) is one staff member of
+     * the figures, as in kpic eval; rows that differ in a cell the formulas read stay
+     * two, and reading them back as values is refused, never guessed */
+    fprintf(r->out, "  SELECT DISTINCT %s AS staff_id%s\n  FROM %s s\n)",
             sqld_cast(r->mem, r->d, col(r, "s", roster, id), SQLD_TEXT), cols, table_of(r, roster, "staff"));
     region(r, start, roster, roster);
     cte_start(r, "cells");

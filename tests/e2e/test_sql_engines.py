@@ -394,6 +394,9 @@ def main():
         # period` where there is none (shifts there are refused: check_calendar_edge)
         datasets.append(Dataset("edges-year-1", edges, False, "edge_", ["0001-01..0001-03"], EDGES_UNSHIFTED))
         check_calendar_edge(edges)
+        # a person with a roster row per role (a transfer mid-month, docs/language.md §9):
+        # one staff member of the figures, one row per indicator, as kpic eval has it
+        datasets.append(Dataset("transfer", "tests/cases/score_transfer.kpi", True, "tr_", ["2025-05"]))
         for dialect, module in ENGINES + OPTIONAL:
             if (wanted is None and (dialect, module) in OPTIONAL) or \
                     (wanted is not None and dialect not in wanted and module.NAME not in wanted):
