@@ -430,3 +430,40 @@ int cli_data_failure_status(const diag_sink *diags)
     }
     return EXIT_ERRORS;
 }
+
+bool cli_resolve_indicators(const chk_model *model, const char *const *wanted, size_t wanted_count,
+                            ast_decl **indicators, size_t *count)
+{
+    *count = 0;
+    for (size_t i = 0; i < wanted_count; i++) {
+        ast_decl *d = chk_find(model, wanted[i]);
+        if (!d || d->kind != DECL_INDICATOR) {
+            const char **names = xcalloc(model->indicators.len + 1, sizeof *names);
+            for (size_t k = 0; k < model->indicators.len; k++)
+                names[k] = ((ast_decl *)model->indicators.items[k])->name;
+            const char *near = diag_closest(wanted[i], names, model->indicators.len);
+            fprintf(stderr, "kpic: --indicator: the spec has no indicator '%s'", wanted[i]);
+            if (near) fprintf(stderr, "; did you mean '%s'?", near);
+            fputc('\n', stderr);
+            free(names);
+            return false;
+        }
+        /* a name asked for twice is shown once, where it was first asked for */
+        bool repeated = false;
+        for (size_t k = 0; k < *count && !repeated; k++) repeated = indicators[k] == d;
+        if (!repeated) indicators[(*count)++] = d;
+    }
+    return true;
+}
+
+bool cli_tables_known(const chk_model *model, const sql_table *tables, size_t table_count)
+{
+    for (size_t i = 0; i < table_count; i++) {
+        ast_decl *d = chk_find(model, tables[i].source);
+        if (!d || (d->kind != DECL_SOURCE && d->kind != DECL_STAFF)) {
+            cli_usage("--table names no source of the spec: '%s'", tables[i].source);
+            return false;
+        }
+    }
+    return true;
+}

@@ -95,6 +95,14 @@ int cli_take_data_option(int argc, char **argv, int *i, cli_data_args *d);
 void cli_free_data_args(cli_data_args *d);
 /* Checks the DATA options against the spec; false after a usage message. */
 bool cli_validate_data_args(cli_data_args *d, chk_model *model);
+/* The indicators WANTED (--indicator NAME…) names, each once, in the order first asked
+ * for, into INDICATORS (room for model->indicators.len + wanted_count); false after
+ * printing the unknown name with its closest match. */
+bool cli_resolve_indicators(const chk_model *model, const char *const *wanted, size_t wanted_count,
+                            ast_decl **indicators, size_t *count);
+/* Whether every --table names a source or the roster of MODEL; false after printing a
+ * usage error for the first that does not. */
+bool cli_tables_known(const chk_model *model, const sql_table *tables, size_t table_count);
 
 /* Reads `--values PATH` against MODEL and makes DATA's sessions take their indicator
  * values from it. A --data of a source other than the roster, or --skip-bad-rows, is a

@@ -94,12 +94,9 @@ bool cli_engine_fetch(const cli_engine_args *e, const char *values_path, ast_spe
     }
     if (!cli_values_read_no_source("--engine", "computes the indicators' values on the server", data, status))
         return false;
-    for (size_t i = 0; i < e->table_count; i++) {
-        ast_decl *d = chk_find(model, e->tables[i].source);
-        if (!d || (d->kind != DECL_SOURCE && d->kind != DECL_STAFF)) {
-            *status = cli_usage("--table names no source of the spec: '%s'", e->tables[i].source);
-            return false;
-        }
+    if (!cli_tables_known(model, e->tables, e->table_count)) {
+        *status = EXIT_USAGE;
+        return false;
     }
     ir_program *program = ir_program_of(spec, model);
     sql_regions regions = { 0 };

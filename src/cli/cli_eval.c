@@ -64,26 +64,8 @@ int cli_eval(int argc, char **argv)
     }
     ast_decl **indicators = xcalloc(model->indicators.len + wanted_count + 1, sizeof *indicators);
     size_t count = 0;
-    bool ok = cli_validate_data_args(&data, model);
-    for (size_t i = 0; ok && i < wanted_count; i++) {
-        ast_decl *d = chk_find(model, wanted[i]);
-        if (!d || d->kind != DECL_INDICATOR) {
-            const char **names = xcalloc(model->indicators.len + 1, sizeof *names);
-            for (size_t k = 0; k < model->indicators.len; k++)
-                names[k] = ((ast_decl *)model->indicators.items[k])->name;
-            const char *near = diag_closest(wanted[i], names, model->indicators.len);
-            fprintf(stderr, "kpic: --indicator: the spec has no indicator '%s'", wanted[i]);
-            if (near) fprintf(stderr, "; did you mean '%s'?", near);
-            fputc('\n', stderr);
-            free(names);
-            ok = false;
-            break;
-        }
-        /* a name asked for twice is shown once, where it was first asked for */
-        bool repeated = false;
-        for (size_t k = 0; k < count && !repeated; k++) repeated = indicators[k] == d;
-        if (!repeated) indicators[count++] = d;
-    }
+    bool ok = cli_validate_data_args(&data, model) &&
+              cli_resolve_indicators(model, wanted, wanted_count, indicators, &count);
     if (ok && wanted_count == 0)
         for (size_t k = 0; k < model->indicators.len; k++) indicators[count++] = model->indicators.items[k];
     size_t period_count = 0;
