@@ -1,5 +1,6 @@
 /* pg_engine.c — `kpic sql`'s statement run on PostgreSQL through libpq (pg_engine.h).
  */
+#define _GNU_SOURCE /* memmem */
 #include "kpic/pg_engine.h"
 
 #include <libpq-fe.h>
@@ -34,6 +35,19 @@ static bool user_part(const char *uri, const char **start, const char **end)
     return true;
 }
 
+/* Dropping a `password` parameter joins its neighbours ("?a&password=x&b" shows as
+ * "?a&b"), and a user password holding '&' can be spelled by such a join. Every place
+ * SHOWN spells it is masked with '*': the shown form keeps its length and never holds
+ * the password. A password without '&' cannot be made by a join, so it is left alone
+ * (a short one, "p", would otherwise mask every p of the host name). */
+static void mask_joined_password(char *shown, const char *password, size_t len)
+{
+    if (!len || !memchr(password, '&', len)) return;
+    char *hit;
+    /* each pass masks at least one '&', so the loop ends */
+    while ((hit = memmem(shown, strlen(shown), password, len))) memset(hit, '*', len);
+}
+
 char *pge_display(const char *uri)
 {
     size_t n = strlen(uri);
@@ -41,8 +55,14 @@ char *pge_display(const char *uri)
     size_t m = 0;
     const char *user, *at;
     const char *p = uri;
+    const char *password = NULL;
+    size_t password_len = 0;
     if (user_part(uri, &user, &at)) {
         const char *colon = memchr(user, ':', (size_t)(at - user));
+        if (colon) {
+            password = colon + 1;
+            password_len = (size_t)(at - password);
+        }
         size_t keep = (size_t)((colon ? colon : at) - uri);
         memcpy(out, uri, keep);
         m = keep;
@@ -71,6 +91,7 @@ char *pge_display(const char *uri)
         }
     }
     out[m] = '\0';
+    if (password) mask_joined_password(out, password, password_len);
     return out;
 }
 
