@@ -34,6 +34,11 @@ typedef struct interp_leaves {
     void (*staff_cell)(const interp_env *env, const ir_node *n, val_t *out);
     /* IR_VALUE … IR_SCORE: the kpi context */
     void (*context)(const interp_env *env, ir_kind which, val_t *out);
+    /* IR_EMPLOYED as the exact fraction its value was rounded from (days employed / days
+     * of the period), or false when there is none: x * employed is then x × NUM / DEN,
+     * one rounding instead of two (310.31 × 50% × 1/31 is 5.005 and pays 5.01; through
+     * the 18-place 1/31 it was 5.00499…96 and paid 5.00) */
+    bool (*employed_fraction)(const interp_env *env, int64_t *num, int64_t *den);
     /* IR_SCALE: scale n->u.decl applied to X, a number (a miss is the leaf's to count) */
     void (*scale)(const interp_env *env, const ir_node *n, dec_t x, val_t *out);
     /* arithmetic at N left the exact decimal range (N's value is null; the run fails) */

@@ -821,6 +821,26 @@ static void leaf_overflow(const interp_env *env, const ir_node *n)
     note_overflow(env->ctx, n->syntax);
 }
 
+/* The kpi context's employed as days / days of the period, when that is the value it
+ * holds (it is eval_employed's, rounded from this fraction). */
+static bool leaf_employed_fraction(const interp_env *env, int64_t *num, int64_t *den)
+{
+    const eval_kpi_context *kpi = env->kpi;
+    const eval_session *s = env->ctx;
+    if (!kpi || kpi->employed.kind != VAL_NUM || env->group < 0 || (size_t)env->group >= s->staff_count)
+        return false;
+    const eval_staff *st = &s->staff[env->group];
+    period_fraction f =
+        period_employed(env->period, st->has_start ? &st->start : NULL, st->has_end ? &st->end : NULL);
+    dec_t rounded;
+    if (f.den <= 0 || dec_div(dec_from_int64(f.num), dec_from_int64(f.den), DEC_PLACES, &rounded) != DEC_OK ||
+        dec_cmp(rounded, kpi->employed.as.num) != 0)
+        return false;
+    *num = f.num;
+    *den = f.den;
+    return true;
+}
+
 static const interp_leaves session_leaves = {
     .indicator = leaf_indicator,
     .aggregate = leaf_aggregate,
@@ -828,6 +848,7 @@ static const interp_leaves session_leaves = {
     .in_set = leaf_in_set,
     .staff_cell = leaf_staff_cell,
     .context = leaf_context,
+    .employed_fraction = leaf_employed_fraction,
     .scale = leaf_scale,
     .overflow = leaf_overflow,
 };

@@ -27,6 +27,29 @@ static void arith(const interp_env *env, const ir_node *n, val_arith op, val_t *
     if (val_arith_op(op, &a, &b, out) == DEC_OVERFLOW && env->leaves->overflow) env->leaves->overflow(env, n);
 }
 
+/* x * employed (either side) with employed's exact fraction: false when N is not such a
+ * product or the leaves have no fraction for it, and nothing was evaluated. */
+static bool prorated(const interp_env *env, const ir_node *n, val_t *out)
+{
+    const ir_node *share = n->b->kind == IR_EMPLOYED ? n->b : n->a->kind == IR_EMPLOYED ? n->a : NULL;
+    int64_t num, den;
+    if (!share || !env->leaves->employed_fraction || !env->leaves->employed_fraction(env, &num, &den))
+        return false;
+    val_t x, employed;
+    interp_eval(env, share == n->b ? n->a : n->b, &x);
+    dec_t product, quotient;
+    if (x.kind == VAL_NUM && dec_mul(x.as.num, dec_from_int64(num), &product) == DEC_OK &&
+        dec_div(product, dec_from_int64(den), DEC_PLACES, &quotient) == DEC_OK) {
+        val_set_num(out, quotient);
+        return true;
+    }
+    /* null, or x × days alone leaves the range: the product as written */
+    interp_eval(env, share, &employed);
+    if (val_arith_op(VAL_MUL, &x, &employed, out) == DEC_OVERFLOW && env->leaves->overflow)
+        env->leaves->overflow(env, n);
+    return true;
+}
+
 static void compare(const interp_env *env, const ir_node *n, val_cmp op, val_t *out)
 {
     val_t a, b;
@@ -104,7 +127,9 @@ void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
         return;
     case IR_ADD: arith(env, n, VAL_ADD, out); return;
     case IR_SUB: arith(env, n, VAL_SUB, out); return;
-    case IR_MUL: arith(env, n, VAL_MUL, out); return;
+    case IR_MUL:
+        if (!prorated(env, n, out)) arith(env, n, VAL_MUL, out);
+        return;
     case IR_DIV: arith(env, n, VAL_DIV, out); return;
     case IR_EQ: compare(env, n, VAL_EQ, out); return;
     case IR_NE: compare(env, n, VAL_NE, out); return;
