@@ -763,6 +763,10 @@ expect_item:
         $$ = $2; $$->span = SPAN(@$); $$->check = EXPECT_COMPARE;
         $$->op = (ast_op)$3; $$->op_span = SPAN(@3); $$->value = $4;
     }
+  | "expect" expect_target comparator STRING {
+        $$ = $2; $$->span = SPAN(@$); $$->check = EXPECT_COMPARE;
+        $$->op = (ast_op)$3; $$->op_span = SPAN(@3); $$->value = literal(ctx, EX_STRING, $4, @4);
+    }
   | "expect" expect_target IDENT {
         $$ = $2; $$->span = SPAN(@$);
         expect_word_check(ctx, $$, $3, @3, NULL, @3);
@@ -1403,7 +1407,8 @@ static void bad_expect(parse_ctx *ctx, kp_span at, const char *hint, const char 
 }
 
 /* TARGET of an expectation: WORD, WORD[STAFF] or WORD[STAFF].MEMBER, told apart by
- * the word (score, bonus, points, achievement, gate, unscored; else an indicator). */
+ * the word (score, bonus, points, achievement, gate, unscored, grade, rank,
+ * percentile; else an indicator). */
 static ast_expect *expect_target(parse_ctx *ctx, kp_tok word, kp_loc word_loc, kp_tok *staff,
                                  kp_loc staff_loc, kp_tok *member, kp_loc member_loc, kp_loc loc)
 {
@@ -1417,14 +1422,28 @@ static ast_expect *expect_target(parse_ctx *ctx, kp_tok word, kp_loc word_loc, k
     if (member) e->member_span = SPAN(member_loc);
     const char *w = word.text;
     bool member_is_number = member && member->raw[0] >= '0' && member->raw[0] <= '9';
-    if (!strcmp(w, "score") || !strcmp(w, "bonus") || !strcmp(w, "unscored")) {
-        e->target = !strcmp(w, "score") ? EXPECT_SCORE : !strcmp(w, "bonus") ? EXPECT_BONUS : EXPECT_UNSCORED;
+    static const struct {
+        const char *word;
+        ast_expect_target target;
+    } whole[] = { { "score", EXPECT_SCORE },         { "bonus", EXPECT_BONUS }, { "unscored", EXPECT_UNSCORED },
+                  { "grade", EXPECT_GRADE },         { "rank", EXPECT_RANK },   { "percentile", EXPECT_PERCENTILE } };
+    int of_staff = -1;
+    for (int i = 0; i < (int)(sizeof whole / sizeof whole[0]); i++)
+        if (!strcmp(w, whole[i].word)) of_staff = i;
+    if (of_staff >= 0 && (staff || member)) {
+        /* without brackets, `rank` or `grade` may be an indicator's name */
+        e->target = whole[of_staff].target;
         if (!staff)
             bad_expect(ctx, SPAN(word_loc), "name the staff member in brackets: score[s01]",
                        "'%s' in an expectation needs a staff id", w);
         else if (member)
-            bad_expect(ctx, SPAN(member_loc), "write score[s01], bonus[s01] or unscored[s01]",
+            bad_expect(ctx, SPAN(member_loc),
+                       "write score[s01], bonus[s01], unscored[s01], grade[s01], rank[s01] or percentile[s01]",
                        "'%s[…]' takes no member", w);
+    } else if (of_staff >= 0 && of_staff < 3) {
+        e->target = whole[of_staff].target;
+        bad_expect(ctx, SPAN(word_loc), "name the staff member in brackets: score[s01]",
+                   "'%s' in an expectation needs a staff id", w);
     } else if (!strcmp(w, "points") || !strcmp(w, "achievement")) {
         e->target = w[0] == 'p' ? EXPECT_POINTS : EXPECT_ACHIEVEMENT;
         if (!staff || !member || member_is_number)

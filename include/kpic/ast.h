@@ -417,7 +417,11 @@ typedef enum ast_expect_target {
     EXPECT_POINTS,      /* points[STAFF].KPI */
     EXPECT_ACHIEVEMENT, /* achievement[STAFF].KPI */
     EXPECT_GATE,        /* gate[STAFF] (every gate) or gate[STAFF].N (the Nth) */
-    EXPECT_UNSCORED     /* unscored[STAFF] */
+    EXPECT_UNSCORED,    /* unscored[STAFF] */
+    /* the ranking of a role with grades (§9.4) */
+    EXPECT_GRADE,     /* grade[STAFF] = "A" */
+    EXPECT_RANK,      /* rank[STAFF] */
+    EXPECT_PERCENTILE /* percentile[STAFF] */
 } ast_expect_target;
 
 /* What is expected of it. */
@@ -443,7 +447,7 @@ typedef struct ast_expect {
     ast_expect_check check;
     ast_op op; /* EXPECT_COMPARE: OP_EQ … OP_GE */
     kp_span op_span;
-    ast_expr *value;     /* EXPECT_COMPARE, EXPECT_WITHIN: a signed literal */
+    ast_expr *value;     /* EXPECT_COMPARE, EXPECT_WITHIN: a signed literal (a grade: a string) */
     ast_expr *tolerance; /* EXPECT_WITHIN: a percentage */
     /* checker annotations */
     /* EXPECT_INDICATOR: the indicator; points/achievement: the kpi's indicator */

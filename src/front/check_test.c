@@ -7,6 +7,7 @@
  * annotations and checks at run time only what depends on the data.
  */
 #include <string.h>
+#include <strings.h>
 
 #include "check_internal.h"
 #include "kpic/period.h"
@@ -19,9 +20,12 @@ static int target_unit(const ast_expect *e)
     case EXPECT_SCORE:
     case EXPECT_POINTS: return UNIT_POINTS;
     case EXPECT_BONUS: return UNIT_MONEY;
-    case EXPECT_ACHIEVEMENT: return UNIT_RATIO;
+    case EXPECT_ACHIEVEMENT:
+    case EXPECT_PERCENTILE: return UNIT_RATIO;
+    case EXPECT_RANK: return UNIT_COUNT;
     case EXPECT_GATE:
-    case EXPECT_UNSCORED: return -1;
+    case EXPECT_UNSCORED:
+    case EXPECT_GRADE: return -1;
     }
     return -1;
 }
@@ -36,6 +40,9 @@ static const char *target_word(const ast_expect *e)
     case EXPECT_ACHIEVEMENT: return "achievement";
     case EXPECT_GATE: return "gate";
     case EXPECT_UNSCORED: return "unscored";
+    case EXPECT_GRADE: return "grade";
+    case EXPECT_RANK: return "rank";
+    case EXPECT_PERCENTILE: return "percentile";
     }
     return "?";
 }
@@ -130,6 +137,52 @@ static int most_gates(const chk_model *m)
     return most;
 }
 
+/* `grade[ID] = "A"`: a text compared for equality, naming a grade of some role's table.
+ * A name no table has would make the expectation fail on every run, or (with !=) hold on
+ * every run, whatever the ranking. */
+static void check_grade_expect(chk_ctx *c, const ast_expect *e)
+{
+    bool text = e->value && e->value->kind == EX_STRING;
+    if (!text) {
+        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->value ? e->value->span : e->span, "expect-value",
+                                    "a grade is a name, expected in quotes");
+        diag_hint(c->diags, d, "write grade[%s] = \"A\"", e->staff ? e->staff : "STAFF");
+        return;
+    }
+    if (e->op != OP_EQ && e->op != OP_NE) {
+        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->op_span, "expect-check",
+                                    "grades are compared with = or !=, not %s", ast_op_text(e->op));
+        diag_hint(c->diags, d, "expect rank[%s] or percentile[%s] to compare places",
+                  e->staff ? e->staff : "STAFF", e->staff ? e->staff : "STAFF");
+        return;
+    }
+    const char *want = e->value->u.lit.text;
+    ptr_vec names = { 0 };
+    for (size_t r = 0; r < c->model->roles.len; r++) {
+        const ast_grades *g = ast_role_grades(c->model->roles.items[r]);
+        for (int k = 0; g && k < g->row_count; k++) {
+            if (!strcmp(g->rows[k].name, want)) return;
+            ptr_vec_push(c->mem, &names, (void *)g->rows[k].name);
+        }
+    }
+    if (!names.len) {
+        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->target_span, "expect-target",
+                                    "no role of the spec has grades, so no one is given a grade");
+        diag_hint(c->diags, d, "a role ranks its members with a `grades { … }` line (docs/language.md §9.4)");
+        return;
+    }
+    diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->value->span, "unknown-grade",
+                                "\"%s\" is not a grade of any role, so the expectation never holds", want);
+    const char *near = NULL, *list = "";
+    for (size_t k = 0; k < names.len && !near; k++)
+        if (!strcasecmp(names.items[k], want)) near = names.items[k];
+    if (!near) near = chk_closest(c, want, (const char *const *)names.items, names.len);
+    if (near) diag_hint(c->diags, d, "did you mean \"%s\"?", near);
+    for (size_t k = 0; k < names.len; k++)
+        list = arena_printf(c->mem, "%s%s\"%s\"", list, k ? ", " : "", (const char *)names.items[k]);
+    diag_hint(c->diags, d, "the grades are %s", list);
+}
+
 static void check_expect(chk_ctx *c, const ast_decl *test, ast_expect *e, bool has_roster)
 {
     if (e->target == EXPECT_INDICATOR || e->target == EXPECT_POINTS || e->target == EXPECT_ACHIEVEMENT) {
@@ -211,6 +264,23 @@ static void check_expect(chk_ctx *c, const ast_decl *test, ast_expect *e, bool h
         return;
     case EXPECT_COMPARE:
     case EXPECT_WITHIN:
+        if (e->target == EXPECT_GRADE) {
+            if (e->check == EXPECT_WITHIN) {
+                diagnostic *d =
+                    diag_report(c->diags, DIAG_ERROR, e->span, "expect-check",
+                                "a grade is a name: it is equal or not, never within a tolerance");
+                diag_hint(c->diags, d, "write grade[%s] = \"A\"", e->staff ? e->staff : "STAFF");
+                return;
+            }
+            check_grade_expect(c, e);
+            return;
+        }
+        if (e->value && e->value->kind == EX_STRING) {
+            diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->value->span, "expect-value",
+                                        "%s is a number, not a text", chk_snippet(c, e->target_span));
+            diag_hint(c->diags, d, "only grade[STAFF] is expected as a name in quotes");
+            return;
+        }
         if (outcome) {
             diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->span, "expect-check", "%s is not a number",
                                         chk_snippet(c, e->target_span));

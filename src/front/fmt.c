@@ -875,7 +875,8 @@ static void format_indicator(fmt_ctx *c, const ast_decl *d, blank_rule first)
 /* The target of an expectation, rebuilt from its parts: score[s01], points[s01].kpi. */
 static void print_expect_target(const fmt_ctx *c, sbuf *b, const ast_expect *e)
 {
-    static const char *const words[] = { "", "score", "bonus", "points", "achievement", "gate", "unscored" };
+    static const char *const words[] = { "",     "score",    "bonus", "points", "achievement",
+                                         "gate", "unscored", "grade", "rank",   "percentile" };
     sb_str(b, e->target == EXPECT_INDICATOR ? (e->name ? e->name : "") : words[e->target]);
     if (e->staff) {
         sb_str(b, "[");

@@ -308,6 +308,25 @@ static bool expectation_holds(runner *r, size_t index, const ast_expect *e, st_f
         return false;
     }
     case EXPECT_UNSCORED: return true;
+    case EXPECT_GRADE:
+    case EXPECT_RANK:
+    case EXPECT_PERCENTILE: {
+        if (!st->grade.grades) {
+            f->actual = printed("role %s has no grades%s", st->role->name, "");
+            return false;
+        }
+        const eval_grade_context *place = &st->grade.values;
+        if (e->target == EXPECT_GRADE) {
+            const char *grade = place->grade.kind == VAL_TEXT ? place->grade.as.text : NULL;
+            bool equal = grade && !strcmp(grade, e->value->u.lit.text);
+            if (e->check == EXPECT_NULL ? !grade : equal == (e->op == OP_EQ)) return true;
+            f->actual = grade ? printed("\"%s\"%s", grade, "") : xstrdup("null");
+            f->explain = explain_statement(r, st, NULL);
+            return false;
+        }
+        actual = e->target == EXPECT_RANK ? place->rank : place->percentile;
+        break;
+    }
     }
     bool holds = e->check == EXPECT_NULL ? actual.kind == VAL_NULL
                                          : actual.kind == VAL_NUM && number_holds(e, actual.as.num);
