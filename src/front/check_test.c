@@ -165,12 +165,7 @@ static void check_grade_expect(chk_ctx *c, const ast_expect *e)
             ptr_vec_push(c->mem, &names, (void *)g->rows[k].name);
         }
     }
-    if (!names.len) {
-        diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->target_span, "expect-target",
-                                    "no role of the spec has grades, so no one is given a grade");
-        diag_hint(c->diags, d, "a role ranks its members with a `grades { … }` line (docs/language.md §9.4)");
-        return;
-    }
+    if (!names.len) return; /* check_ranked said so */
     diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->value->span, "unknown-grade",
                                 "\"%s\" is not a grade of any role, so the expectation never holds", want);
     const char *near = NULL, *list = "";
@@ -183,8 +178,20 @@ static void check_grade_expect(chk_ctx *c, const ast_expect *e)
     diag_hint(c->diags, d, "the grades are %s", list);
 }
 
+/* grade[…], rank[…] and percentile[…] need a role that ranks its members. */
+static void check_ranked(chk_ctx *c, const ast_expect *e)
+{
+    for (size_t r = 0; r < c->model->roles.len; r++)
+        if (ast_role_grades(c->model->roles.items[r])) return;
+    diagnostic *d = diag_report(c->diags, DIAG_ERROR, e->target_span, "expect-target",
+                                "no role of the spec has grades, so no one has a %s", target_word(e));
+    diag_hint(c->diags, d, "a role ranks its members with a `grades { … }` line (docs/language.md §9.4)");
+}
+
 static void check_expect(chk_ctx *c, const ast_decl *test, ast_expect *e, bool has_roster)
 {
+    if (e->target == EXPECT_GRADE || e->target == EXPECT_RANK || e->target == EXPECT_PERCENTILE)
+        check_ranked(c, e);
     if (e->target == EXPECT_INDICATOR || e->target == EXPECT_POINTS || e->target == EXPECT_ACHIEVEMENT) {
         if (!e->name) return; /* a syntax error already said what to write */
         chk_entry *entry = chk_lookup(c, e->name);
