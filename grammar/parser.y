@@ -1431,8 +1431,11 @@ static ast_expect *expect_target(parse_ctx *ctx, kp_tok word, kp_loc word_loc, k
     for (int i = 0; i < (int)(sizeof whole / sizeof whole[0]); i++)
         if (!strcmp(w, whole[i].word)) of_staff = i;
     if (of_staff >= 0 && (staff || member)) {
-        /* without brackets, `rank` or `grade` may be an indicator's name */
+        /* without brackets, `rank` or `grade` may be an indicator's name; with them too,
+         * when the spec declares one (the checker decides: grade, rank and percentile
+         * came after indicators of those names could be expected) */
         e->target = whole[of_staff].target;
+        if (of_staff >= 3) e->name = w;
         if (!staff)
             bad_expect(ctx, SPAN(word_loc), "name the staff member in brackets: score[s01]",
                        "'%s' in an expectation needs a staff id", w);

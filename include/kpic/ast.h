@@ -438,7 +438,9 @@ typedef struct ast_expect {
     kp_span span;        /* the whole `expect …` line */
     kp_span target_span; /* from the target's word to its end */
     ast_expect_target target;
-    const char *name; /* the indicator; for points/achievement the kpi; else NULL */
+    /* the indicator; for points/achievement the kpi; for grade/rank/percentile the word
+     * (an indicator of that name is meant when one is declared); else NULL */
+    const char *name;
     kp_span name_span;
     const char *staff; /* the staff id in brackets, or NULL: the total */
     kp_span staff_span;

@@ -190,6 +190,12 @@ static void check_ranked(chk_ctx *c, const ast_expect *e)
 
 static void check_expect(chk_ctx *c, const ast_decl *test, ast_expect *e, bool has_roster)
 {
+    if ((e->target == EXPECT_GRADE || e->target == EXPECT_RANK || e->target == EXPECT_PERCENTILE) &&
+        e->name) {
+        /* an indicator named rank keeps the meaning rank[s01] had before rankings */
+        chk_entry *entry = chk_lookup(c, e->name);
+        if (entry && entry->decl->kind == DECL_INDICATOR) e->target = EXPECT_INDICATOR;
+    }
     if (e->target == EXPECT_GRADE || e->target == EXPECT_RANK || e->target == EXPECT_PERCENTILE)
         check_ranked(c, e);
     if (e->target == EXPECT_INDICATOR || e->target == EXPECT_POINTS || e->target == EXPECT_ACHIEVEMENT) {
