@@ -1236,12 +1236,21 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
 
 /* The closing summary of one period: how many were scored, who was not and why, and
  * the bonus by role with the total. */
+/* "5 scored", or "5 statements of 4 staff scored" when someone has a statement in each
+ * of two roles (a transfer): a count of statements read as people would be one too many. */
+static const char *scored_text(render_ctx *c, size_t p)
+{
+    size_t statements = scored_in(c, p), people = people_in(c, p);
+    if (people == statements) return arena_printf(&c->mem, "%zu scored", statements);
+    return arena_printf(&c->mem, "%zu statements of %zu staff scored", statements, people);
+}
+
 static void table_summary(FILE *out, render_ctx *c, size_t p)
 {
     const score_result *r = c->r;
     const chk_model *m = r->model;
     size_t unscored = unscored_in(c, p);
-    fprintf(out, "summary %s: %zu scored, %zu unscored\n", period_text(c, p), scored_in(c, p), unscored);
+    fprintf(out, "summary %s: %s, %zu unscored\n", period_text(c, p), scored_text(c, p), unscored);
     if (unscored) {
         size_t w_staff = 0, w_role = 0;
         for (size_t i = c->un_begin[p]; i < c->un_begin[p + 1]; i++) {
@@ -1379,7 +1388,7 @@ static void render_md(FILE *out, render_ctx *c)
     for (size_t p = 0; p < c->period_count; p++) {
         const char *days = period_days_text(c, p, " to ");
         fprintf(out, "\n## %s%s%s%s\n\n", period_text(c, p), *days ? " (" : "", days, *days ? ")" : "");
-        fprintf(out, "%zu scored, %zu unscored.\n", scored_in(c, p), unscored_in(c, p));
+        fprintf(out, "%s, %zu unscored.\n", scored_text(c, p), unscored_in(c, p));
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
             size_t n = role_statements(c, p, role, idx);
