@@ -849,8 +849,7 @@ typedef struct source_pass {
     size_t max_record;
     period_interval *spans;
     size_t span_count;
-    csvr_column *cols; /* the declared columns, until the file is open */
-    size_t n;
+    size_t n; /* declared columns: cell i is column i */
     int time_cell, staff_cell;
     bool staff_is_int;
     const char *path;
@@ -1003,8 +1002,9 @@ static pass_result pass_prepare(source_pass *sp, eval_session *s, size_t source_
 
     int ncols = src->u.source.column_count;
     sp->time_cell = sp->staff_cell = -1;
-    sp->cols = xcalloc((size_t)ncols + 1, sizeof *sp->cols);
-    sp->n = pass_columns(src, sp->cols, &sp->time_cell, &sp->staff_cell);
+    csvr_column *cols = xcalloc((size_t)ncols + 1, sizeof *cols);
+    sp->n = pass_columns(src, cols, &sp->time_cell, &sp->staff_cell);
+    free(cols);
     for (int c = 0; c < ncols; c++)
         if (src->u.source.columns[c].is_staff)
             sp->staff_is_int = src->u.source.columns[c].type == COLTYPE_INT;
@@ -1013,10 +1013,6 @@ static pass_result pass_prepare(source_pass *sp, eval_session *s, size_t source_
     sp->stats->path = sp->path;
     sp->first_read = !sp->stats->read;
     sp->allowed = eval_may_read_source(s, src, sp->path);
-    if (!sp->allowed) {
-        free(sp->cols);
-        sp->cols = NULL;
-    }
     return PASS_OK;
 }
 
@@ -1032,10 +1028,11 @@ static csvr_reader *pass_open(source_pass *sp, pass_result *result)
 {
     eval_session *s = sp->s;
     csvr_error err;
-    csvr_reader *reader =
-        eval_open_declared(s, sp->src, sp->path, sp->cols, sp->n, pass_open_flags(sp), &err);
-    free(sp->cols);
-    sp->cols = NULL;
+    csvr_column *cols = xcalloc(sp->n + 1, sizeof *cols);
+    int time_cell, staff_cell;
+    pass_columns(sp->src, cols, &time_cell, &staff_cell);
+    csvr_reader *reader = eval_open_declared(s, sp->src, sp->path, cols, sp->n, pass_open_flags(sp), &err);
+    free(cols);
     if (!reader) {
         eval_report_csv_error(s, &err);
         *result = PASS_FAILED;
@@ -1470,16 +1467,15 @@ static void pass_run_shared(source_pass *sp[2], pass_result result[2])
     eval_session *a = sp[0]->s;
     pass_result opened = PASS_OK;
     csvr_reader *reader = pass_open(sp[0], &opened);
-    free(sp[1]->cols);
-    sp[1]->cols = NULL;
     if (!reader) {
-        /* the same file opened the same way: what the first session was told, the second
-         * would have been */
+        /* the first session was told why; the second opens the file for itself and is
+         * told the same in its own sink */
         result[0] = opened;
         result[1] = pass_run_alone(sp[1]);
         return;
     }
-    /* the same header and the same declared columns: both pass, or both report */
+    /* the same header and the same declared columns: both pass, or both report (a side
+     * that passed would read on its own) */
     bool header[2] = { pass_check_header(sp[0], reader), pass_check_header(sp[1], reader) };
     if (!header[0] || !header[1]) {
         csvr_close(reader);
@@ -1527,7 +1523,6 @@ void eval_read_source_pair(eval_session *a, size_t ia, int level_a, eval_session
     } else {
         for (int k = 0; k < 2; k++)
             if (result[k] == PASS_OK) result[k] = pass_run_alone(sp[k]);
-            else free(sp[k]->cols);
     }
     if (result[0] == PASS_UNCACHED && result[1] == PASS_UNCACHED && !a->cache_rebuild) {
         /* a replay failed part way (for both: they read one cache): one more shared pass,

@@ -6,7 +6,9 @@ one pass feeds both sides; otherwise each side reads the file on its own. Observ
 a pipe (`--data orders=/dev/stdin`) can be read only once, so a shared source read from
 stdin gives the same diff as the regular file (before, the second side found the pipe
 drained: "no header row: the file is empty", exit 1), while a source declared
-differently is still read twice (and so still fails from a pipe). With a regular file,
+differently is still read twice (and so still fails from a pipe), and two specs that
+declare their sources in another order still share the one they declare alike. With a
+regular file,
 the shared pass gives the same output on one thread and on two (small chunks), with the
 column cache cold and warm and without it, with a bad row skipped as with the row gone,
 and a source declared differently (columns in another order, one more column) gives the
@@ -113,6 +115,23 @@ try:
         p = diff(new, "--no-cache", "--data", "orders=/dev/stdin", stdin=rows)
         check(p.returncode == 1 and b"no header row: the file is empty" in p.stderr,
               "%s from a pipe is read twice: %r" % (os.path.basename(new), p.stderr))
+
+    # two sources declared in another order: each side reads in its own order, and the
+    # source both declare alike is still read once (a pipe), the other once per side
+    refunds = ('source refunds "refunds.csv" {\n  order_id text\n  staff_id text staff\n'
+               '  refunded money\n  day date time\n}\n\n')
+    write("refunds.csv", "order_id,staff_id,refunded,day\nO000001,s2,5.00,2025-05-02\n"
+          "O000005,s2,1.50,2025-05-06\n")
+    two_old = write("two-old.kpi", HEAD + SOURCE + refunds + STAFF + OLD_INDICATORS +
+                    '\nindicator back "refunded" money per staff = sum(refunds.refunded)\n')
+    two_new = write("two-new.kpi", HEAD + refunds + SOURCE + STAFF + NEW_INDICATORS +
+                    '\nindicator back "refunded" money per staff = sum(refunds.refunded)\n')
+    args = ["diff", two_old, two_new, "--period", "2025-05", "--format", "json", "--no-cache"]
+    filed = subprocess.run([KPIC, *args], capture_output=True, cwd=tmp, timeout=300)
+    piped = subprocess.run([KPIC, *args, "--data", "orders=/dev/stdin"], input=rows,
+                           capture_output=True, cwd=tmp, timeout=300)
+    check(filed.returncode == 0 and piped.returncode == 0 and piped.stdout == filed.stdout,
+          "sources in another order, the shared one from a pipe: %r" % piped.stderr)
 
     # the column cache: written by the one pass, replayed by both sides
     cache = os.path.join(tmp, "cache")
