@@ -113,6 +113,12 @@ void eval_require_rows(eval_session *s, const ast_expr *aggregate);
  * Returns false after reporting to diags (bad data, unreadable file, …); then nothing
  * may be evaluated and nothing should be written. */
 bool eval_execute(eval_session *s);
+/* eval_execute for two sessions at once (`kpic diff --period`): a source both read alike
+ * (the same file, declared with the same columns, types and formats, no key, the same
+ * options) is read in one pass that feeds both; any other is read by each on its own.
+ * OK[k] is what eval_execute(session k) would have returned, with the same diagnostics
+ * in the session's own sink. */
+void eval_execute_pair(eval_session *a, eval_session *b, bool ok[2]);
 
 /* Writes the rows skipped under --skip-bad-rows to the --rejects file (a no-op without
  * both), whole or not at all. The caller calls it once the run is known to succeed, just

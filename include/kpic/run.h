@@ -16,7 +16,8 @@
  *   run_free
  *
  * The data warnings of reading (coverage, keys, skipped rows) are reported by
- * run_execute, before any figure exists. `kpic diff` drives two runs, one per side.
+ * run_execute, before any figure exists. `kpic diff` drives two runs, one per side,
+ * and reads their data together with run_execute_both.
  */
 #ifndef KPIC_RUN_H
 #define KPIC_RUN_H
@@ -39,6 +40,10 @@ run *run_new(ast_spec *spec, chk_model *model, const period_t *periods, size_t p
 eval_session *run_session(const run *r);
 /* Reads the data (eval_execute). False after reporting to the sink. */
 bool run_execute(run *r);
+/* run_execute of two runs in one go: a file both read alike is read once for both
+ * (eval_execute_pair). EXECUTED[k]: what run_execute of run k would have returned; each
+ * run's diagnostics go to its own sink, as with run_execute. */
+void run_execute_both(run *a, run *b, bool executed[2]);
 /* Reports what evaluating the figures found, in the one order above; returns whether
  * every figure is exact (false: an overflow was reported and nothing may be written).
  * Called once, after the command computed everything it shows. */

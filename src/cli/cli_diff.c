@@ -195,7 +195,14 @@ int cli_diff(int argc, char **argv)
             for (size_t i = 0; i < s->model->indicators.len; i++)
                 eval_require_indicator(session, s->model->indicators.items[i]);
             score_require(session, s->model);
-            if (!run_execute(s->run) || (values[k] && !vals_check_roster(values[k], session, &s->diags))) {
+        }
+        /* one pass over a file both sides read alike (issue 14) */
+        bool executed[2];
+        run_execute_both(sides[0].run, sides[1].run, executed);
+        for (int k = 0; k < 2; k++) {
+            side *s = &sides[k];
+            if (!executed[k] ||
+                (values[k] && !vals_check_roster(values[k], run_session(s->run), &s->diags))) {
                 if (!data.options.data_dir && !values[k])
                     hint_data_options(&s->diags, k ? "NEW" : "OLD", paths[k]);
                 diag_print(&s->diags, stderr, DIAG_FORMAT_TEXT);

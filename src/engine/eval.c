@@ -531,8 +531,11 @@ static void report_skipped_rows(eval_session *s)
     }
 }
 
-bool eval_execute(eval_session *s)
+/* What comes before the sources: the roster and the schedule of the reads. False: the
+ * session failed; *READS: whether any source is to be read (not with --values). */
+static bool execute_begin(eval_session *s, bool *reads)
 {
+    *reads = false;
     s->executed = true;
     if (s->plan.shift_overflow) {
         kp_span none = { DIAG_NO_FILE, 0, 0 };
@@ -550,15 +553,93 @@ bool eval_execute(eval_session *s)
         if (agg->where) collect_row_scales(agg->where, s);
         if (agg->having) collect_row_scales(agg->having, s);
     }
+    *reads = true;
+    return true;
+}
+
+/* What comes after every source was read. */
+static bool execute_end(eval_session *s)
+{
+    if (s->options.skip_bad_rows) report_skipped_rows(s);
+    if (!eval_overflow_check(s)) return false;
+    return !s->failed;
+}
+
+bool eval_execute(eval_session *s)
+{
+    bool reads;
+    if (!execute_begin(s, &reads)) return false;
+    if (!reads) return true;
     for (int level = 0; level <= s->plan.max_level; level++)
         for (size_t i = 0; i < s->model->sources.len; i++)
             if (!eval_read_source(s, i, level)) {
                 s->failed = true;
                 return false;
             }
-    if (s->options.skip_bad_rows) report_skipped_rows(s);
-    if (!eval_overflow_check(s)) return false;
-    return !s->failed;
+    return execute_end(s);
+}
+
+/* One read of eval_execute's order: a source at a level. */
+typedef struct read_step {
+    int level;
+    size_t source;
+} read_step;
+
+static read_step *read_steps(const eval_session *s, size_t *count)
+{
+    size_t n = (size_t)(s->plan.max_level + 1) * s->model->sources.len;
+    read_step *steps = xcalloc(n + 1, sizeof *steps);
+    *count = 0;
+    for (int level = 0; level <= s->plan.max_level; level++)
+        for (size_t i = 0; i < s->model->sources.len; i++) steps[(*count)++] = (read_step){ level, i };
+    return steps;
+}
+
+void eval_execute_pair(eval_session *a, eval_session *b, bool ok[2])
+{
+    eval_session *s[2] = { a, b };
+    bool live[2];
+    read_step *steps[2] = { NULL, NULL };
+    size_t count[2] = { 0, 0 }, at[2] = { 0, 0 };
+    for (int k = 0; k < 2; k++) {
+        bool reads;
+        ok[k] = execute_begin(s[k], &reads);
+        live[k] = ok[k] && reads;
+        if (live[k]) steps[k] = read_steps(s[k], &count[k]);
+    }
+    /* each session reads in eval_execute's order; a step of one is shared with the other's
+     * next step when both read the file alike */
+    for (;;) {
+        bool has[2] = { live[0] && at[0] < count[0], live[1] && at[1] < count[1] };
+        if (!has[0] && !has[1]) break;
+        const read_step *x = has[0] ? &steps[0][at[0]] : NULL, *y = has[1] ? &steps[1][at[1]] : NULL;
+        if (x && y && eval_can_share_source(a, x->source, x->level, b, y->source, y->level)) {
+            bool read[2];
+            eval_read_source_pair(a, x->source, x->level, b, y->source, y->level, read);
+            for (int k = 0; k < 2; k++) {
+                at[k]++;
+                if (!read[k]) {
+                    s[k]->failed = true;
+                    live[k] = ok[k] = false;
+                }
+            }
+            continue;
+        }
+        /* the first session's step alone, unless a later step of the second's can share it */
+        int k = has[0] ? 0 : 1;
+        for (size_t t = at[1] + 1; x && y && t < count[1] && k == 0; t++)
+            if (eval_can_share_source(a, x->source, x->level, b, steps[1][t].source, steps[1][t].level))
+                k = 1;
+        const read_step *step = &steps[k][at[k]++];
+        if (!eval_read_source(s[k], step->source, step->level)) {
+            s[k]->failed = true;
+            live[k] = ok[k] = false;
+        }
+    }
+    for (int k = 0; k < 2; k++) {
+        if (live[k]) ok[k] = execute_end(s[k]);
+        free(steps[k]);
+    }
 }
 
 bool eval_write_rejects(const eval_session *s, const char **why)

@@ -300,6 +300,14 @@ void eval_bytes_field(byte_buf *b, const char *text, size_t len, bool last);
 eval_value eval_acc_result(const acc *a, ir_agg_kind kind, bool dates);
 bool eval_set_has(eval_session *s, const ir_agg *set, period_t period, const void *key, size_t len);
 bool eval_read_source(eval_session *s, size_t source_index, int level);
+/* Whether A's source IA at LEVEL_A and B's source IB at LEVEL_B, both needed, can be read
+ * in one pass that feeds both sessions: the same file declared alike, no key, the same
+ * reading options and the same read (first or later). */
+bool eval_can_share_source(eval_session *a, size_t ia, int level_a, eval_session *b, size_t ib, int level_b);
+/* Reads them in that one pass (eval_can_share_source must hold); OK[k]: whether the
+ * session's read succeeded, as eval_read_source would have said. */
+void eval_read_source_pair(eval_session *a, size_t ia, int level_a, eval_session *b, size_t ib, int level_b,
+                           bool ok[2]);
 
 /* eval_keys.c */
 key_check *eval_source_key(eval_session *s, size_t source_index);

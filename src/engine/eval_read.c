@@ -605,11 +605,42 @@ static void merge_state(eval_session *s, const plan_agg *agg, inst_state *dst, c
     for (int g = 0; g < s->groups; g++) acc_merge(&dst->accs[g], &src->accs[g], agg->kind);
 }
 
+/* The contexts the rows of one thread go to: one session's, or, in a pass shared by two
+ * sessions (eval_read_source_pair), the first's and then the second's. */
+typedef struct pass_lane {
+    pass_ctx *ctx[2];
+    int count;
+} pass_lane;
+
+static bool on_row_shared(void *ctx, const csvr_row *row)
+{
+    pass_lane *lane = ctx;
+    bool first = on_row(lane->ctx[0], row);
+    bool second = on_row(lane->ctx[1], row);
+    return first && second;
+}
+
+/* Both sessions read with the same options (same_reading), so their verdicts agree;
+ * each still counts and rejects the row as its own. */
+static csvr_verdict on_bad_row_shared(void *ctx, const csvr_bad_row *bad)
+{
+    pass_lane *lane = ctx;
+    csvr_verdict first = on_bad_row(lane->ctx[0], bad);
+    csvr_verdict second = on_bad_row(lane->ctx[1], bad);
+    return first == CSVR_STOP || second == CSVR_STOP ? CSVR_STOP : CSVR_SKIP;
+}
+
+static csvr_handlers lane_handlers(pass_lane *lane)
+{
+    if (lane->count == 1) return (csvr_handlers){ on_row, on_bad_row, lane->ctx[0] };
+    return (csvr_handlers){ on_row_shared, on_bad_row_shared, lane };
+}
+
 static void *pass_worker(void *arg)
 {
-    pass_ctx *p = arg;
-    shared_pass *sh = p->shared;
-    csvr_handlers h = { on_row, on_bad_row, p };
+    pass_lane *lane = arg;
+    shared_pass *sh = lane->ctx[0]->shared;
+    csvr_handlers h = lane_handlers(lane);
     for (;;) {
         csvr_chunk chunk;
         csvr_error err;
@@ -627,8 +658,10 @@ static void *pass_worker(void *arg)
         }
         pthread_mutex_unlock(&sh->lock);
         if (plan != CSVR_PLAN_CHUNK) break;
-        p->chunk = chunk.index;
-        p->chunk_record = 0;
+        for (int i = 0; i < lane->count; i++) {
+            lane->ctx[i]->chunk = chunk.index;
+            lane->ctx[i]->chunk_record = 0;
+        }
         csvr_status st = csvr_read_chunk(sh->reader, &chunk, &h, &err);
         if (st == CSVR_ERROR) {
             pthread_mutex_lock(&sh->lock);
@@ -795,12 +828,54 @@ bool eval_read_source(eval_session *s, size_t source_index, int level)
     return r == PASS_OK;
 }
 
-static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys)
+/* One session's part of a pass over a source: the instances it reads for, how they are
+ * grouped, the file and its cells, and the workers that accumulate into them. A pass
+ * is prepared (pass_prepare), its file opened (pass_open), its workers set up
+ * (pass_start), the rows read, and then concluded (pass_conclude); a shared pass
+ * (eval_read_source_pair) does the same for two sessions over one reader. */
+typedef struct source_pass {
+    eval_session *s;
+    size_t source_index;
+    const ast_decl *src;
+    eval_source_stats *stats;
+    key_check *key;
+    key_mode keys;
+    size_t runs_before; /* the session's key runs before this pass's */
+    ptr_vec mine;       /* the instances read, sorted by compare_instances */
+    agg_run *runs;
+    size_t run_count;
+    key_run **key_runs;
+    bool *follows;
+    size_t max_record;
+    period_interval *spans;
+    size_t span_count;
+    size_t n; /* declared columns: cell i is column i */
+    int time_cell, staff_cell;
+    bool staff_is_int;
+    const char *path;
+    bool first_read; /* a source read again for a later level is hashed and counted once */
+    bool allowed;    /* eval_may_read_source */
+    pass_ctx *workers;
+    int threads;
+    const period_t *cover;
+    size_t cover_count;
+    uint64_t *misses_before; /* the row scale misses before the pass, to drop its own */
+} source_pass;
+
+/* Plans SP: the instances of SOURCE_INDEX read at LEVEL, their runs and key runs, the
+ * cells and the file. PASS_OK with no instance: nothing to read. */
+static pass_result pass_prepare(source_pass *sp, eval_session *s, size_t source_index, int level,
+                                key_mode keys)
 {
+    memset(sp, 0, sizeof *sp);
     const ast_decl *src = s->model->sources.items[source_index];
-    eval_source_stats *stats = &s->stats[source_index];
-    key_check *key = &s->key_checks[source_index];
-    size_t runs_before = s->key_runs.len;
+    sp->s = s;
+    sp->source_index = source_index;
+    sp->src = src;
+    sp->stats = &s->stats[source_index];
+    sp->key = &s->key_checks[source_index];
+    sp->keys = keys;
+    sp->runs_before = s->key_runs.len;
     ptr_vec mine = { 0 };
     for (size_t i = 0; i < s->plan.instances.len; i++) {
         plan_instance *in = s->plan.instances.items[i];
@@ -916,131 +991,211 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     }
     span_count = merged;
 
-    int ncols = src->u.source.column_count;
-    int time_cell = -1, staff_cell = -1;
-    csvr_column *cols = xcalloc((size_t)ncols + 1, sizeof *cols);
-    size_t n = pass_columns(src, cols, &time_cell, &staff_cell);
-    bool staff_is_int = false;
-    for (int c = 0; c < ncols; c++)
-        if (src->u.source.columns[c].is_staff) staff_is_int = src->u.source.columns[c].type == COLTYPE_INT;
+    sp->mine = mine;
+    sp->runs = runs;
+    sp->run_count = run_count;
+    sp->key_runs = key_runs;
+    sp->follows = follows;
+    sp->max_record = max_record;
+    sp->spans = spans;
+    sp->span_count = span_count;
 
-    const char *path = eval_source_path(s, src);
-    stats->path = path;
-    /* a source read again for a later level is hashed and counted once */
-    bool first_read = !stats->read;
-    csvr_error err;
-    /* missing columns are reported below, each with its source's name, all at once */
-    unsigned flags = CSVR_MISSING_COLUMNS_OK | (first_read ? 0 : CSVR_NO_HASH | CSVR_READ_AGAIN);
-    bool allowed = eval_may_read_source(s, src, path);
-    csvr_reader *reader = allowed ? eval_open_declared(s, src, path, cols, n, flags, &err) : NULL;
-    if (!reader) {
-        free(cols);
-        if (!allowed) return false;
-        eval_report_csv_error(s, &err);
-        return PASS_FAILED;
-    }
+    int ncols = src->u.source.column_count;
+    sp->time_cell = sp->staff_cell = -1;
+    csvr_column *cols = xcalloc((size_t)ncols + 1, sizeof *cols);
+    sp->n = pass_columns(src, cols, &sp->time_cell, &sp->staff_cell);
     free(cols);
-    if (!header_has_declared_columns(s, src, reader, path)) {
-        csvr_close(reader);
+    for (int c = 0; c < ncols; c++)
+        if (src->u.source.columns[c].is_staff)
+            sp->staff_is_int = src->u.source.columns[c].type == COLTYPE_INT;
+
+    sp->path = eval_source_path(s, src);
+    sp->stats->path = sp->path;
+    sp->first_read = !sp->stats->read;
+    sp->allowed = eval_may_read_source(s, src, sp->path);
+    return PASS_OK;
+}
+
+/* The reader's flags for SP's file. */
+static unsigned pass_open_flags(const source_pass *sp)
+{
+    /* missing columns are reported below, each with its source's name, all at once */
+    return CSVR_MISSING_COLUMNS_OK | (sp->first_read ? 0 : CSVR_NO_HASH | CSVR_READ_AGAIN);
+}
+
+/* Opens SP's file. NULL after reporting (*RESULT says how the pass ends). */
+static csvr_reader *pass_open(source_pass *sp, pass_result *result)
+{
+    eval_session *s = sp->s;
+    csvr_error err;
+    csvr_column *cols = xcalloc(sp->n + 1, sizeof *cols);
+    int time_cell, staff_cell;
+    pass_columns(sp->src, cols, &time_cell, &staff_cell);
+    csvr_reader *reader = eval_open_declared(s, sp->src, sp->path, cols, sp->n, pass_open_flags(sp), &err);
+    free(cols);
+    if (!reader) {
+        eval_report_csv_error(s, &err);
+        *result = PASS_FAILED;
+    }
+    return reader;
+}
+
+/* After the file is open: its header has every declared column (else reported, and the
+ * pass fails), and the key's columns are found in it. */
+static bool pass_check_header(source_pass *sp, csvr_reader *reader)
+{
+    eval_session *s = sp->s;
+    const ast_decl *src = sp->src;
+    key_check *key = sp->key;
+    if (!header_has_declared_columns(s, src, reader, sp->path)) {
         s->failed = true;
-        return PASS_FAILED;
+        return false;
     }
     for (int j = 0; j < key->count; j++)
         for (size_t f = 0; f < csvr_header_size(reader); f++)
             if (!strcmp(csvr_header_name(reader, f), src->u.source.columns[key->columns[j]].name))
                 key->fields[j] = (unsigned)f + 1;
-    if (keys == KEYS_RECORD) { key->firsts = ksf_new(); }
-    /* the column cache replays rows without their lines and bytes, which a key's
-     * check reports: a source with a key is always read from its file */
-    if (s->options.cache_dir && !key->count) {
-        csvr_use_cache(reader, s->options.cache_dir,
-                       (s->options.verify_data ? CSVR_CACHE_VERIFY : 0) |
-                           (s->cache_rebuild ? CSVR_CACHE_REBUILD : 0));
-        bool *used =
-            used_columns(src, n, time_cell, staff_cell, key, (plan_instance *const *)mine.items, mine.len);
-        csvr_set_used_columns(reader, used);
-        free(used);
-    }
-    uint64_t total_bytes = 0, ignored;
-    csvr_progress(reader, &ignored, &total_bytes);
-    int threads = thread_count(s);
-    size_t chunk_bytes = s->options.chunk_bytes ? s->options.chunk_bytes : CHUNK_BYTES;
-    /* a file of a chunk or two gains nothing from threads; a pipe is read in order */
-    if ((uint64_t)chunk_bytes * 2 > total_bytes || !csvr_is_seekable(reader)) threads = 1;
+    if (sp->keys == KEYS_RECORD) key->firsts = ksf_new();
+    return true;
+}
 
-    size_t cover_count = 0;
-    const period_t *cover = time_cell >= 0 && first_read ? eval_coverage_periods(s, src, &cover_count) : NULL;
+/* Whether SP's pass may be replayed from the column cache: the column cache replays
+ * rows without their lines and bytes, which a key's check reports, so a source with a
+ * key is always read from its file. */
+static bool pass_cacheable(const source_pass *sp)
+{
+    return sp->s->options.cache_dir && !sp->key->count;
+}
 
+static unsigned pass_cache_flags(const source_pass *sp)
+{
+    const eval_session *s = sp->s;
+    return (s->options.verify_data ? CSVR_CACHE_VERIFY : 0) | (s->cache_rebuild ? CSVR_CACHE_REBUILD : 0);
+}
+
+static bool *pass_used_columns(const source_pass *sp)
+{
+    return used_columns(sp->src, sp->n, sp->time_cell, sp->staff_cell, sp->key,
+                        (plan_instance *const *)sp->mine.items, sp->mine.len);
+}
+
+/* The workers of SP's pass over READER: THREADS of them, sharing SH with more than one;
+ * PROGRESS: the first shows the progress line. */
+static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared_pass *sh, bool progress)
+{
+    eval_session *s = sp->s;
+    key_check *key = sp->key;
+    sp->threads = threads;
+    sp->cover_count = 0;
+    sp->cover =
+        sp->time_cell >= 0 && sp->first_read ? eval_coverage_periods(s, sp->src, &sp->cover_count) : NULL;
     pass_ctx *workers = xcalloc_aligned(_Alignof(pass_ctx), (size_t)threads, sizeof *workers);
-    shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
-    pthread_mutex_init(&sh.lock, NULL);
     for (int w = 0; w < threads; w++) {
         pass_ctx *p = &workers[w];
         p->s = s;
-        p->source = src;
-        p->instances = (plan_instance **)mine.items;
-        p->count = mine.len;
-        p->runs = runs;
-        p->run_count = run_count;
-        p->spans = spans;
-        p->span_count = span_count;
-        p->states = xcalloc(mine.len + 1, sizeof *p->states);
-        p->time_cell = time_cell;
-        p->staff_cell = staff_cell;
-        p->staff_is_int = staff_is_int;
+        p->source = sp->src;
+        p->instances = (plan_instance **)sp->mine.items;
+        p->count = sp->mine.len;
+        p->runs = sp->runs;
+        p->run_count = sp->run_count;
+        p->spans = sp->spans;
+        p->span_count = sp->span_count;
+        p->states = xcalloc(sp->mine.len + 1, sizeof *p->states);
+        p->time_cell = sp->time_cell;
+        p->staff_cell = sp->staff_cell;
+        p->staff_is_int = sp->staff_is_int;
         p->unknown_chunk = UINT64_MAX;
-        p->prog.on = w == 0 && s->options.progress;
-        p->prog.label = path;
+        p->prog.on = w == 0 && progress;
+        p->prog.label = sp->path;
         p->prog.reader = reader;
         clock_gettime(CLOCK_MONOTONIC, &p->prog.started);
         p->prog.last = p->prog.started;
-        p->key_runs = key_runs;
-        p->follows = follows;
-        p->writers = xcalloc(run_count + 1, sizeof *p->writers);
-        for (size_t ri = 0; ri < run_count; ri++)
-            if (key_runs[ri] && !follows[ri]) p->writers[ri] = ks_writer_new(key_runs[ri]->store);
-        p->record = xcalloc(max_record + 16, 1);
-        p->cover = cover;
-        p->cover_count = cover_count;
-        p->covered = xcalloc(cover_count + 1, 1);
+        p->key_runs = sp->key_runs;
+        p->follows = sp->follows;
+        p->writers = xcalloc(sp->run_count + 1, sizeof *p->writers);
+        for (size_t ri = 0; ri < sp->run_count; ri++)
+            if (sp->key_runs[ri] && !sp->follows[ri]) p->writers[ri] = ks_writer_new(sp->key_runs[ri]->store);
+        p->record = xcalloc(sp->max_record + 16, 1);
+        p->cover = sp->cover;
+        p->cover_count = sp->cover_count;
+        p->covered = xcalloc(sp->cover_count + 1, 1);
         p->first_date = DATE_MAX;
         p->last_date = DATE_MIN;
-        p->key = key->count && (keys != KEYS_NONE || key->excluded_count) ? key : NULL;
-        p->key_mode = keys;
-        if (keys == KEYS_RECORD) p->key_writer = ksf_writer_new(key->firsts);
+        p->key = key->count && (sp->keys != KEYS_NONE || key->excluded_count) ? key : NULL;
+        p->key_mode = sp->keys;
+        if (sp->keys == KEYS_RECORD) p->key_writer = ksf_writer_new(key->firsts);
         /* alone, a worker accumulates straight into the instances; with others, into
          * its own accumulators, merged at the end (distinct keys are always shared) */
-        for (size_t i = 0; i < mine.len; i++) {
-            plan_instance *in = mine.items[i];
+        for (size_t i = 0; i < sp->mine.len; i++) {
+            plan_instance *in = sp->mine.items[i];
             bool own = threads > 1 && in->agg->kind != IR_AGG_DISTINCT;
             p->states[i] = own ? new_state(s, in->agg) : in->state;
         }
-        if (threads > 1) p->shared = &sh;
+        if (threads > 1) p->shared = sh;
     }
+    sp->workers = workers;
     /* a pass that is read again (a failed cache replay, a key's second read) drops its
      * rows: so are the scale misses they counted */
-    uint64_t *misses_before = xcalloc(s->row_scale_count + 1, sizeof *misses_before);
+    sp->misses_before = xcalloc(s->row_scale_count + 1, sizeof *sp->misses_before);
     if (s->row_scale_count)
-        memcpy(misses_before, s->row_scale_misses, s->row_scale_count * sizeof *misses_before);
+        memcpy(sp->misses_before, s->row_scale_misses, s->row_scale_count * sizeof *sp->misses_before);
+}
+
+/* How many threads a pass over READER takes, and in chunks of how many bytes. */
+static int pass_threads(const eval_session *s, csvr_reader *reader, size_t *chunk_bytes)
+{
+    uint64_t total_bytes = 0, ignored;
+    csvr_progress(reader, &ignored, &total_bytes);
+    int threads = thread_count(s);
+    *chunk_bytes = s->options.chunk_bytes ? s->options.chunk_bytes : CHUNK_BYTES;
+    /* a file of a chunk or two gains nothing from threads; a pipe is read in order */
+    if ((uint64_t)*chunk_bytes * 2 > total_bytes || !csvr_is_seekable(reader)) threads = 1;
+    return threads;
+}
+
+/* Reads READER into the lanes of THREADS threads (lanes[w] is thread w's), each lane
+ * feeding the contexts of one or two sessions. The status of the pass; SH->error holds
+ * its error. */
+static csvr_status pass_read(csvr_reader *reader, pass_lane *lanes, int threads, shared_pass *sh)
+{
     csvr_status status = CSVR_OK;
     if (threads == 1) {
-        csvr_handlers h = { on_row, on_bad_row, &workers[0] };
+        csvr_handlers h = lane_handlers(&lanes[0]);
+        csvr_error err;
         status = csvr_read(reader, &h, &err);
-        if (status == CSVR_ERROR) sh.error = err;
+        if (status == CSVR_ERROR) sh->error = err;
     } else {
         pthread_t *tids = xcalloc((size_t)threads, sizeof *tids);
         bool *started = xcalloc((size_t)threads, sizeof *started);
         for (int w = 1; w < threads; w++)
-            started[w] = pthread_create(&tids[w], NULL, pass_worker, &workers[w]) == 0;
-        pass_worker(&workers[0]);
+            started[w] = pthread_create(&tids[w], NULL, pass_worker, &lanes[w]) == 0;
+        pass_worker(&lanes[0]);
         for (int w = 1; w < threads; w++)
             if (started[w]) pthread_join(tids[w], NULL);
         free(started);
         free(tids);
-        if (sh.error_chunk != UINT64_MAX || sh.planning_failed) status = CSVR_ERROR;
+        if (sh->error_chunk != UINT64_MAX || sh->planning_failed) status = CSVR_ERROR;
     }
+    return status;
+}
+
+/* After the rows of SP's pass were read from READER with STATUS (ERR its error): the
+ * key settled or read again, counts, rejects and warnings kept, workers merged, and
+ * the instances finished. The caller closes READER. */
+static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_status status,
+                                 const csvr_error *err)
+{
+    eval_session *s = sp->s;
+    const ast_decl *src = sp->src;
+    eval_source_stats *stats = sp->stats;
+    key_check *key = sp->key;
+    key_mode keys = sp->keys;
+    pass_ctx *workers = sp->workers;
+    int threads = sp->threads;
+    const char *path = sp->path;
+    ptr_vec mine = sp->mine;
+    bool first_read = sp->first_read;
     progress_tick(&workers[0].prog, true);
-    pthread_mutex_destroy(&sh.lock);
 
     /* the key: read again when a key repeated or was empty; settled when it was */
     uint64_t empty_keys = 0;
@@ -1050,7 +1205,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         workers[w].key_writer = NULL;
         empty_keys += workers[w].empty_keys;
     }
-    bool uncached = status == CSVR_ERROR && sh.error.kind == CSVR_ERR_CACHE;
+    bool uncached = status == CSVR_ERROR && err->kind == CSVR_ERR_CACHE;
     bool again =
         uncached || (keys == KEYS_RECORD && status == CSVR_OK && (ksf_repeats(key->firsts) || empty_keys));
     bool ok = status == CSVR_OK && !again;
@@ -1063,14 +1218,15 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         /* nothing of this pass is kept: not its figures, counts, rejects or warnings (nor
          * the row values it found outside a scale: the next read counts them again) */
         if (s->row_scale_count)
-            memcpy(s->row_scale_misses, misses_before, s->row_scale_count * sizeof *misses_before);
+            memcpy(s->row_scale_misses, sp->misses_before, s->row_scale_count * sizeof *sp->misses_before);
         for (int w = 0; w < threads; w++) {
             for (size_t i = 0; i < workers[w].reject_count; i++) free(workers[w].rejects[i].text);
             workers[w].reject_count = 0;
         }
         first_read = false;
     }
-    free(misses_before);
+    free(sp->misses_before);
+    sp->misses_before = NULL;
 
     /* counts, rejects and unknown staff from every worker, in a fixed order */
     uint64_t unknown = 0, unknown_chunk = UINT64_MAX;
@@ -1112,11 +1268,10 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
     }
     free(all);
 
-    if (status == CSVR_ERROR && !uncached) eval_report_csv_error(s, &sh.error);
+    if (status == CSVR_ERROR && !uncached) eval_report_csv_error(s, err);
     if (first_read) csvr_sha256_hex(reader, stats->sha256);
     if (csvr_cache_note(reader))
         diag_report_data(s->diags, DIAG_NOTE, path, 0, 0, "cache", "%s", csvr_cache_note(reader));
-    csvr_close(reader);
     if (!again) stats->read = true;
     /* after a failed pass the count depends on how far each thread got: say nothing */
     if (unknown && first_read && ok)
@@ -1124,15 +1279,15 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
                          "%llu row%s credited to staff ids not in the roster (e.g. '%s'); %s in totals only",
                          (unsigned long long)unknown, unknown == 1 ? " is" : "s are", example,
                          unknown == 1 ? "it counts" : "they count");
-    if (cover && ok) {
+    if (sp->cover && ok) {
         date_t first = DATE_MAX, last = DATE_MIN;
         for (int w = 1; w < threads; w++)
-            for (size_t i = 0; i < cover_count; i++) workers[0].covered[i] |= workers[w].covered[i];
+            for (size_t i = 0; i < sp->cover_count; i++) workers[0].covered[i] |= workers[w].covered[i];
         for (int w = 0; w < threads; w++) {
             if (workers[w].first_date < first) first = workers[w].first_date;
             if (workers[w].last_date > last) last = workers[w].last_date;
         }
-        eval_report_coverage(s, src, path, cover, cover_count, workers[0].covered, first, last);
+        eval_report_coverage(s, src, path, sp->cover, sp->cover_count, workers[0].covered, first, last);
     }
     for (int w = 0; w < threads; w++) {
         pass_ctx *p = &workers[w];
@@ -1142,7 +1297,7 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
             if (ok) merge_state(s, in->agg, in->state, p->states[i]);
             eval_free_inst_state(p->states[i]);
         }
-        for (size_t ri = 0; ri < run_count; ri++) {
+        for (size_t ri = 0; ri < sp->run_count; ri++) {
             if (ok) ks_writer_free(p->writers[ri]);
             else ks_writer_discard(p->writers[ri]);
         }
@@ -1160,36 +1315,229 @@ static pass_result read_source_pass(eval_session *s, size_t source_index, int le
         free(p->rejects);
     }
     free(workers);
+    sp->workers = NULL;
     if (again) {
         for (size_t i = 0; i < mine.len; i++) {
             plan_instance *in = mine.items[i];
             eval_free_inst_state(in->state);
             in->state = NULL;
         }
-        for (size_t i = runs_before; i < s->key_runs.len; i++) {
+        for (size_t i = sp->runs_before; i < s->key_runs.len; i++) {
             key_run *run = s->key_runs.items[i];
             ks_free(run->store);
             free(run->instances);
             free(run->members);
             free(run);
         }
-        s->key_runs.len = runs_before;
+        s->key_runs.len = sp->runs_before;
         return uncached ? PASS_UNCACHED : PASS_AGAIN;
     }
     if (!ok) return PASS_FAILED;
     /* sets first: distinct() instances of this pass may be intersected with them */
     for (int sets_first = 1; sets_first >= 0; sets_first--)
-        for (size_t ri = 0; ri < run_count; ri++) {
-            if (key_runs[ri]) {
+        for (size_t ri = 0; ri < sp->run_count; ri++) {
+            key_run *kr = sp->key_runs[ri];
+            if (kr) {
                 /* a key run holding a set finishes with the sets */
                 bool has_set = false;
-                for (size_t m = 0; m < key_runs[ri]->member_count; m++)
-                    has_set |= key_runs[ri]->members[m].agg->set != NULL;
-                if (!follows[ri] && has_set == sets_first) finish_key_run(s, key_runs[ri]);
+                for (size_t m = 0; m < kr->member_count; m++) has_set |= kr->members[m].agg->set != NULL;
+                if (!sp->follows[ri] && has_set == sets_first) finish_key_run(s, kr);
                 continue;
             }
-            if ((runs[ri].agg->set != NULL) != sets_first) continue;
-            for (size_t j = 0; j < runs[ri].count; j++) finish_instance(s, mine.items[runs[ri].first + j]);
+            if ((sp->runs[ri].agg->set != NULL) != sets_first) continue;
+            for (size_t j = 0; j < sp->runs[ri].count; j++)
+                finish_instance(s, mine.items[sp->runs[ri].first + j]);
         }
     return PASS_OK;
+}
+
+/* Opens, reads and concludes a prepared pass on its own. */
+static pass_result pass_run_alone(source_pass *sp)
+{
+    eval_session *s = sp->s;
+    /* a file outside the allowed folders was reported: the run fails once every source
+     * was looked at (eval_execute), so that each such file is reported */
+    if (!sp->mine.len || !sp->allowed) return PASS_OK;
+    pass_result result = PASS_OK;
+    csvr_reader *reader = pass_open(sp, &result);
+    if (!reader) return result;
+    if (!pass_check_header(sp, reader)) {
+        csvr_close(reader);
+        return PASS_FAILED;
+    }
+    if (pass_cacheable(sp)) {
+        csvr_use_cache(reader, s->options.cache_dir, pass_cache_flags(sp));
+        bool *used = pass_used_columns(sp);
+        csvr_set_used_columns(reader, used);
+        free(used);
+    }
+    size_t chunk_bytes;
+    int threads = pass_threads(s, reader, &chunk_bytes);
+    shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
+    pthread_mutex_init(&sh.lock, NULL);
+    pass_start(sp, reader, threads, &sh, s->options.progress);
+    pass_lane *lanes = xcalloc((size_t)threads, sizeof *lanes);
+    for (int w = 0; w < threads; w++) lanes[w] = (pass_lane){ { &sp->workers[w], NULL }, 1 };
+    csvr_status status = pass_read(reader, lanes, threads, &sh);
+    free(lanes);
+    pthread_mutex_destroy(&sh.lock);
+    result = pass_conclude(sp, reader, status, &sh.error);
+    csvr_close(reader);
+    return result;
+}
+
+static pass_result read_source_pass(eval_session *s, size_t source_index, int level, key_mode keys)
+{
+    source_pass sp;
+    pass_result result = pass_prepare(&sp, s, source_index, level, keys);
+    if (result != PASS_OK) return result;
+    return pass_run_alone(&sp);
+}
+
+/* ---- one pass for two sessions -------------------------------------------------------
+ *
+ * `kpic diff --period` evaluates two specs over the same files. When both read a source
+ * the same way — the same file, the same declared columns in the same order with the
+ * same types and formats, no key, the same reading options — one reader feeds both
+ * sessions' workers: each row goes to the first session's aggregates, then to the
+ * second's, and each session concludes the pass as if it had read the file alone
+ * (its own counts, warnings, notes and figures). Anything else is read once per
+ * session, as before. */
+
+static bool same_text(const char *a, const char *b)
+{
+    return a == b || (a && b && !strcmp(a, b));
+}
+
+static const void *in_memory_bytes(const eval_session *s, const ast_decl *src)
+{
+    const char *name = src->kind == DECL_STAFF ? "staff" : src->name;
+    const void *bytes = NULL;
+    for (size_t i = 0; i < s->options.override_count; i++)
+        if (!strcmp(s->options.overrides[i].source, name) && s->options.overrides[i].bytes)
+            bytes = s->options.overrides[i].bytes;
+    return bytes;
+}
+
+/* Whether the options of A and B read a file alike. */
+static bool same_reading(const eval_options *a, const eval_options *b)
+{
+    return a->skip_bad_rows == b->skip_bad_rows && same_text(a->rejects_path, b->rejects_path) &&
+           !a->rejects_path && a->threads == b->threads && a->chunk_bytes == b->chunk_bytes &&
+           same_text(a->cache_dir, b->cache_dir) && a->verify_data == b->verify_data;
+}
+
+bool eval_can_share_source(eval_session *a, size_t ia, int level_a, eval_session *b, size_t ib, int level_b)
+{
+    if (a == b || !same_reading(&a->options, &b->options) || a->cache_rebuild != b->cache_rebuild)
+        return false;
+    const ast_decl *sa = a->model->sources.items[ia], *sb = b->model->sources.items[ib];
+    if (eval_source_key(a, ia)->count || eval_source_key(b, ib)->count) return false;
+    if (a->stats[ia].read != b->stats[ib].read) return false;
+    bool needed_a = false, needed_b = false;
+    for (size_t i = 0; i < a->plan.instances.len && !needed_a; i++) {
+        const plan_instance *in = a->plan.instances.items[i];
+        needed_a = in->agg->source == sa && in->read_level == level_a;
+    }
+    for (size_t i = 0; i < b->plan.instances.len && !needed_b; i++) {
+        const plan_instance *in = b->plan.instances.items[i];
+        needed_b = in->agg->source == sb && in->read_level == level_b;
+    }
+    if (!needed_a || !needed_b) return false;
+    if (strcmp(eval_source_path(a, sa), eval_source_path(b, sb)) ||
+        in_memory_bytes(a, sa) != in_memory_bytes(b, sb))
+        return false;
+    if (!same_text(sa->u.source.encoding, sb->u.source.encoding) ||
+        sa->u.source.column_count != sb->u.source.column_count)
+        return false;
+    for (int c = 0; c < sa->u.source.column_count; c++) {
+        const ast_column *x = &sa->u.source.columns[c], *y = &sb->u.source.columns[c];
+        if (strcmp(ast_column_header(x), ast_column_header(y)) || x->type != y->type ||
+            !same_text(x->format, y->format) || !same_text(x->true_word, y->true_word) ||
+            !same_text(x->false_word, y->false_word))
+            return false;
+    }
+    return true;
+}
+
+/* The shared pass over one reader, for two prepared passes of sources eval_can_share_source
+ * accepted. */
+static void pass_run_shared(source_pass *sp[2], pass_result result[2])
+{
+    eval_session *a = sp[0]->s;
+    pass_result opened = PASS_OK;
+    csvr_reader *reader = pass_open(sp[0], &opened);
+    if (!reader) {
+        /* the first session was told why; the second opens the file for itself and is
+         * told the same in its own sink */
+        result[0] = opened;
+        result[1] = pass_run_alone(sp[1]);
+        return;
+    }
+    /* the same header and the same declared columns: both pass, or both report (a side
+     * that passed would read on its own) */
+    bool header[2] = { pass_check_header(sp[0], reader), pass_check_header(sp[1], reader) };
+    if (!header[0] || !header[1]) {
+        csvr_close(reader);
+        result[0] = header[0] ? pass_run_alone(sp[0]) : PASS_FAILED;
+        result[1] = header[1] ? pass_run_alone(sp[1]) : PASS_FAILED;
+        return;
+    }
+    if (pass_cacheable(sp[0])) {
+        csvr_use_cache(reader, a->options.cache_dir, pass_cache_flags(sp[0]));
+        /* the union of what the two sessions read */
+        bool *used = pass_used_columns(sp[0]), *other = pass_used_columns(sp[1]);
+        for (size_t c = 0; c < sp[0]->n; c++) used[c] = used[c] || other[c];
+        csvr_set_used_columns(reader, used);
+        free(used);
+        free(other);
+    }
+    size_t chunk_bytes;
+    int threads = pass_threads(a, reader, &chunk_bytes);
+    shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
+    pthread_mutex_init(&sh.lock, NULL);
+    pass_start(sp[0], reader, threads, &sh, a->options.progress);
+    pass_start(sp[1], reader, threads, &sh, false);
+    pass_lane *lanes = xcalloc((size_t)threads, sizeof *lanes);
+    for (int w = 0; w < threads; w++) lanes[w] = (pass_lane){ { &sp[0]->workers[w], &sp[1]->workers[w] }, 2 };
+    csvr_status status = pass_read(reader, lanes, threads, &sh);
+    free(lanes);
+    pthread_mutex_destroy(&sh.lock);
+    result[0] = pass_conclude(sp[0], reader, status, &sh.error);
+    result[1] = pass_conclude(sp[1], reader, status, &sh.error);
+    csvr_close(reader);
+}
+
+void eval_read_source_pair(eval_session *a, size_t ia, int level_a, eval_session *b, size_t ib, int level_b,
+                           bool ok[2])
+{
+    eval_session *s[2] = { a, b };
+    size_t index[2] = { ia, ib };
+    int level[2] = { level_a, level_b };
+    pass_result result[2];
+    source_pass passes[2], *sp[2] = { &passes[0], &passes[1] };
+    for (int k = 0; k < 2; k++) result[k] = pass_prepare(sp[k], s[k], index[k], level[k], KEYS_NONE);
+    if (result[0] == PASS_OK && result[1] == PASS_OK && sp[0]->mine.len && sp[1]->mine.len &&
+        sp[0]->allowed && sp[1]->allowed) {
+        pass_run_shared(sp, result);
+    } else {
+        for (int k = 0; k < 2; k++)
+            if (result[k] == PASS_OK) result[k] = pass_run_alone(sp[k]);
+    }
+    if (result[0] == PASS_UNCACHED && result[1] == PASS_UNCACHED && !a->cache_rebuild) {
+        /* a replay failed part way (for both: they read one cache): one more shared pass,
+         * over the file, writes the cache again */
+        a->cache_rebuild = b->cache_rebuild = true;
+        eval_read_source_pair(a, ia, level_a, b, ib, level_b, ok);
+        a->cache_rebuild = b->cache_rebuild = false;
+        return;
+    }
+    for (int k = 0; k < 2; k++) {
+        if (result[k] == PASS_UNCACHED) {
+            s[k]->cache_rebuild = true;
+            result[k] = read_source_pass(s[k], index[k], level[k], KEYS_NONE);
+            s[k]->cache_rebuild = false;
+        }
+        ok[k] = result[k] == PASS_OK;
+    }
 }

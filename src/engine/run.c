@@ -29,6 +29,13 @@ bool run_execute(run *r)
     return r->executed;
 }
 
+void run_execute_both(run *a, run *b, bool executed[2])
+{
+    eval_execute_pair(a->session, b->session, executed);
+    a->executed = executed[0];
+    b->executed = executed[1];
+}
+
 bool run_finish(run *r)
 {
     if (r->finished) return r->exact;
