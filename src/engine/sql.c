@@ -83,6 +83,10 @@ typedef struct R {
     const sql_options *o;
     diag_sink *diags;
     bool failed;
+    bool quiet;          /* a trial rendering (values_tables): fail() reports nothing */
+    size_t *chunk_first; /* [chunk_count + 1]: the first indicator of each values CTE */
+    size_t chunk_count;
+    int cte_count;
     agg_info *info; /* by agg id */
     char seqs[MAX_SEQS][MAX_SHIFT + 1];
     kp_span seq_spans[MAX_SEQS]; /* the shift that first made each sequence */
@@ -110,6 +114,7 @@ static diagnostic *fail(R *r, kp_span span, const char *fmt, ...) __attribute__(
 
 static diagnostic *fail(R *r, kp_span span, const char *fmt, ...)
 {
+    if (r->quiet) return NULL;
     char message[512];
     va_list ap;
     va_start(ap, fmt);
@@ -315,6 +320,17 @@ static const char *expr(R *r, rctx *c, const ir_node *n);
 static const char *member_hash_match(R *r, const char *alias, const char *key);
 static const char *agg_cte(R *r, const ir_agg *agg);
 
+/* Whether the values read the distinct() and set counts through one join of them for
+ * every shift (counted_at) rather than one join per shift. MariaDB computes a CTE again
+ * for every join of it; Spark inlines every CTE at each reference, so the counts (the
+ * union of every keys CTE) were analysed, optimised and planned once per shift: the
+ * example's month took three times as long. PostgreSQL keeps a CTE's rows, and there a
+ * join on a list of periods is slower than one join per shift. */
+static bool counts_joined_once(sqld_dialect d)
+{
+    return d == SQLD_MYSQL || d == SQLD_SPARK;
+}
+
 static const char *bin(R *r, rctx *c, const ir_node *n, const char *op)
 {
     return arena_printf(r->mem, "(%s %s %s)", expr(r, c, n->a), op, expr(r, c, n->b));
@@ -437,10 +453,10 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
         const char *ref;
         if (r->info[agg->id].family >= 0) {
             ref = arena_printf(m, "%s.a%d", value_join(r, c, agg, staff), agg->id);
-        } else if (r->d != SQLD_MYSQL) {
+        } else if (!counts_joined_once(r->d)) {
             ref = arena_printf(m, "%s.n%d", value_join(r, c, agg, staff), agg->id);
         } else {
-            /* MariaDB: through counted_at, which joins the counts once for every shift */
+            /* through counted_at, which joins the counts once for every shift */
             bool known = false;
             for (size_t i = 0; i < r->count_refs.len && !known; i++) {
                 const count_ref *x = r->count_refs.items[i];
@@ -665,8 +681,31 @@ void sql_regions_free(sql_regions *regions)
     regions->count = regions->cap = 0;
 }
 
+/* One more CTE, whose SQL SPAN (when known, else the first requested indicator) asks
+ * for: an error at the first one past the dialect's limit. */
+static void count_cte(R *r, const kp_span *span)
+{
+    int limit = sqld_max_ctes(r->d);
+    if (!limit || ++r->cte_count != limit + 1) return;
+    diagnostic *d =
+        fail(r, span ? *span : r->o->indicators[0]->name_span,
+             "%s allows at most %d CTEs in one WITH (MariaDB); this statement needs more: one per "
+             "window, per source and window, per distinct() or set with having or tested by in, "
+             "and per 500 indicators",
+             sqld_name(r->d), limit);
+    diag_hint(r->diags, d,
+              "ask for fewer indicators at a time (--indicator), or generate the SQL for another dialect");
+}
+
+static const kp_span *agg_span(const ir_agg *agg)
+{
+    if (agg->syntax) return &agg->syntax->span;
+    return agg->set ? &agg->set->name_span : NULL;
+}
+
 static void cte_start(R *r, const char *name)
 {
+    count_cte(r, NULL);
     fprintf(r->out, "%s%s AS (\n", r->first_cte ? "WITH " : ",\n", name);
     r->first_cte = false;
 }
@@ -714,6 +753,7 @@ static void emit_keyed(R *r, const ir_agg *agg)
         in->count_sql = arena_printf(r->mem, "  -- %s: %s\n%s", what, served, branch);
         if (in->members) {
             long start = mark(r);
+            count_cte(r, agg_span(agg));
             fprintf(r->out, ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT w.period, %s AS k%s\n",
                     what, served, agg->id, key, member_hash_column(r, key));
             put_from(r, agg->source, wi, &joins);
@@ -730,6 +770,7 @@ static void emit_keyed(R *r, const ir_agg *agg)
             slots = arena_printf(r->mem, "%s,\n    %s AS s%zu", slots, slot, i);
         }
         long start = mark(r);
+        count_cte(r, agg_span(agg));
         fprintf(r->out, ",\n-- the keys of %s, with what its having reads: %s\nkeys_%d AS (\n", what, served,
                 agg->id);
         put_grouped(r, agg->source, wi, agg->per_staff, slots, key, where, &joins);
@@ -748,6 +789,7 @@ static void emit_keyed(R *r, const ir_agg *agg)
             /* DISTINCT changes no row (a key is once per period in the total) but keeps
              * MariaDB from merging the CTE into the query that joins it, where the join
              * had no index */
+            count_cte(r, agg_span(agg));
             fprintf(r->out,
                     ",\n-- the members of %s: %s\nmembers_%d AS (\n  SELECT %sk.period, k.k%s\n"
                     "  FROM keys_%d k JOIN periods w ON w.period = k.period\n  WHERE k.total = 1 AND %s\n)",
@@ -801,6 +843,7 @@ static void emit_family(R *r, family *f)
             any = true;
         }
     }
+    count_cte(r, agg_span(f->aggs.items[0]));
     fprintf(r->out, "\nagg_%d AS (\n", f->id + 1);
     put_grouped(r, f->source, f->win, f->per_staff, select, NULL, NULL, &joins);
     fputs(")", r->out);
@@ -851,10 +894,8 @@ static void emit_values(R *r, size_t first, size_t count, int chunk)
         values[i] = sqld_cast(r->mem, r->d, expr(r, &c, ir_indicator(r->p, ind)), SQLD_EXACT);
     }
     if (r->count_refs.len) {
-        /* MariaDB: every count the values read, at every shift, as columns of one row per
-         * cell, so that the counts are joined once (MariaDB computes a CTE again for every
-         * join; PostgreSQL keeps it, and there a join on a list of periods is slower than
-         * one join per shift) */
+        /* MariaDB and Spark: every count the values read, at every shift, as columns of
+         * one row per cell, so that the counts are joined once (counts_joined_once) */
         cte_start(r, arena_printf(r->mem, "counted_at_%d", chunk));
         fputs("  SELECT c.period, c.staff_id, c.is_total", r->out);
         for (size_t i = 0; i < r->count_refs.len; i++) {
@@ -916,14 +957,87 @@ static void emit_values(R *r, size_t first, size_t count, int chunk)
     fputs(")", r->out);
 }
 
+/* The tables the values SELECT joins for indicator IND alone, as keys ("agg_3 p s",
+ * "periods p", "counted_at"), pushed to KEYS when not there yet; from a trial rendering
+ * that reports nothing (the real one reports). */
+static void values_tables(R *r, const ast_decl *ind, ptr_vec *keys)
+{
+    ptr_vec joins = { 0 }, period_joins = { 0 };
+    rctx c = { M_VALUE, NULL, NULL, seq_index(r, ""), ind->u.indicator.per_staff, &joins, &period_joins };
+    r->quiet = true;
+    expr(r, &c, ir_indicator(r->p, ind));
+    r->quiet = false;
+    ptr_vec mine = { 0 };
+    for (size_t i = 0; i < joins.len; i++) {
+        const join *j = joins.items[i];
+        ptr_vec_push(r->mem, &mine,
+                     (void *)arena_printf(r->mem, "%s %s %c", j->cte, r->seqs[j->seq], j->staff ? 's' : 't'));
+    }
+    for (size_t i = 0; i < period_joins.len; i++)
+        ptr_vec_push(
+            r->mem, &mine,
+            (void *)arena_printf(r->mem, "periods %s", r->seqs[(int)(intptr_t)period_joins.items[i]]));
+    if (r->count_refs.len) ptr_vec_push(r->mem, &mine, (void *)"counted_at");
+    r->count_refs.len = 0;
+    for (size_t i = 0; i < mine.len; i++) {
+        bool known = false;
+        for (size_t k = 0; k < keys->len && !known; k++) known = !strcmp(keys->items[k], mine.items[i]);
+        if (!known) ptr_vec_push(r->mem, keys, mine.items[i]);
+    }
+}
+
+/* Which indicators each values CTE computes: at most VALUES_PER_CTE, and where the
+ * dialect limits the tables of one join (MySQL/MariaDB 61, sqlite 64), as many as keep
+ * the cells and the CTEs their values join within it. An indicator that alone needs more
+ * is an error at its name: no statement of this shape can compute it there. */
+static void split_values(R *r)
+{
+    size_t n = r->o->indicator_count;
+    r->chunk_first = xcalloc(n + 2, sizeof *r->chunk_first);
+    int limit = sqld_max_join_tables(r->d);
+    ptr_vec keys = { 0 };
+    size_t in_chunk = 0;
+    r->chunk_count = 0;
+    r->chunk_first[0] = 0;
+    for (size_t i = 0; i < n; i++) {
+        bool full = in_chunk == VALUES_PER_CTE;
+        if (limit && !full) {
+            ptr_vec trial = keys;
+            ptr_vec copy = { 0 };
+            for (size_t k = 0; k < trial.len; k++) ptr_vec_push(r->mem, &copy, trial.items[k]);
+            values_tables(r, r->o->indicators[i], &copy);
+            full = in_chunk > 0 && 1 + copy.len > (size_t)limit;
+            if (!full) keys = copy;
+        }
+        if (full) {
+            r->chunk_first[++r->chunk_count] = i;
+            in_chunk = 0;
+            keys.len = 0;
+            if (limit) values_tables(r, r->o->indicators[i], &keys);
+        }
+        if (limit && in_chunk == 0 && 1 + keys.len > (size_t)limit) {
+            const ast_decl *ind = r->o->indicators[i];
+            diagnostic *d =
+                fail(r, ind->name_span,
+                     "%s joins at most %d tables in one SELECT; the value of %s joins %zu (the cells, "
+                     "and each aggregate family it reads at each previous()/last_year() shift, per staff "
+                     "and in total)",
+                     sqld_name(r->d), limit, ind->name, 1 + keys.len);
+            diag_hint(r->diags, d, "compute it with kpic eval, or generate the SQL for another dialect");
+        }
+        in_chunk++;
+    }
+    if (n) r->chunk_count++;
+    r->chunk_first[r->chunk_count] = n;
+}
+
 /* The rows: for each values CTE, its cells × its indicators (a team-wide one: the total
  * only), the value of the indicator's column as text. */
 static void emit_rows(R *r, size_t chunks)
 {
     fputc('\n', r->out);
     for (size_t k = 0; k < chunks; k++) {
-        size_t first = k * VALUES_PER_CTE, count = r->o->indicator_count - first;
-        if (count > VALUES_PER_CTE) count = VALUES_PER_CTE;
+        size_t first = r->chunk_first[k], count = r->chunk_first[k + 1] - first;
         char *cases = "";
         for (size_t i = 0; i < count; i++)
             cases = arena_printf(r->mem, "%s WHEN %zu THEN v.v%zu", cases, i, i);
@@ -1154,7 +1268,10 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     bool counted = false;
     for (size_t i = 0; i < program->aggs.len; i++) {
         if (!r.info[i].count_sql) continue;
-        if (!counted) fputs(",\n-- the distinct() and set counts, one SELECT each\ncounts AS (\n", r.out);
+        if (!counted) {
+            count_cte(&r, NULL);
+            fputs(",\n-- the distinct() and set counts, one SELECT each\ncounts AS (\n", r.out);
+        }
         long start = mark(&r);
         fprintf(r.out, "%s%s", counted ? "  UNION ALL\n" : "", r.info[i].count_sql);
         const ir_agg *agg = program->aggs.items[i];
@@ -1163,6 +1280,7 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     }
     if (counted) {
         /* one row per cell with a column per count, joined once per shift and grouping */
+        count_cte(&r, NULL);
         fputs("),\n-- the counts as columns\ncounted AS (\n  SELECT period, staff_id, total", r.out);
         for (size_t i = 0; i < program->aggs.len; i++)
             if (r.info[i].count_sql)
@@ -1170,12 +1288,10 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
         fputs("\n  FROM counts\n  GROUP BY period, staff_id, total\n)", r.out);
     }
     emit_cells(&r);
-    size_t chunks = (o->indicator_count + VALUES_PER_CTE - 1) / VALUES_PER_CTE;
-    for (size_t k = 0; k < chunks; k++) {
-        size_t first = k * VALUES_PER_CTE, count = o->indicator_count - first;
-        emit_values(&r, first, count > VALUES_PER_CTE ? VALUES_PER_CTE : count, (int)k + 1);
-    }
-    emit_rows(&r, chunks);
+    split_values(&r);
+    for (size_t k = 0; k < r.chunk_count; k++)
+        emit_values(&r, r.chunk_first[k], r.chunk_first[k + 1] - r.chunk_first[k], (int)k + 1);
+    emit_rows(&r, r.chunk_count);
     xclose_memstream(r.out);
     free(r.info);
     free(r.roster_cols);
@@ -1183,6 +1299,7 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     free(r.shifted);
     free(r.all);
     free(r.rows);
+    free(r.chunk_first);
     arena_free(&mem);
     if (r.failed) {
         free(buf);

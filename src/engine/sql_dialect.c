@@ -214,3 +214,13 @@ bool sqld_has_grouping_sets(sqld_dialect d)
 {
     return d == SQLD_POSTGRES || d == SQLD_DUCKDB || d == SQLD_SPARK || d == SQLD_TRINO;
 }
+
+int sqld_max_join_tables(sqld_dialect d)
+{
+    return d == SQLD_MYSQL ? 61 : d == SQLD_SQLITE ? 64 : 0;
+}
+
+int sqld_max_ctes(sqld_dialect d)
+{
+    return d == SQLD_MYSQL ? 64 : 0;
+}

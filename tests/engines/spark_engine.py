@@ -62,7 +62,15 @@ class Engine:
                           .config("spark.driver.host", "127.0.0.1")
                           .config("spark.driver.bindAddress", "127.0.0.1")
                           .config("spark.ui.showConsoleProgress", "false")
-                          .config("spark.sql.shuffle.partitions", "2")
+                          # the statement is a few hundred operators over tables of a few
+                          # thousand rows: the time is in planning and in each stage's fixed
+                          # cost, not in the rows. One shuffle partition halves the tasks;
+                          # adaptive execution re-plans at every one of ~100 stage
+                          # boundaries (2.5 times as long); whole-stage code generation
+                          # compiles Java for every stage, which tiny data never pays back
+                          .config("spark.sql.shuffle.partitions", "1")
+                          .config("spark.sql.adaptive.enabled", "false")
+                          .config("spark.sql.codegen.wholeStage", "false")
                           .config("spark.default.parallelism", "2")
                           .config("spark.sql.session.timeZone", "UTC")
                           .config("spark.local.dir", self.dir)
