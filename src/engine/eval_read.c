@@ -928,6 +928,9 @@ static pass_result pass_prepare(source_pass *sp, eval_session *s, size_t source_
             kr->count = ar->count;
             kr->members = xcalloc(run_count, sizeof *kr->members);
             ptr_vec_push(&s->mem, &new_runs, kr);
+            /* the session owns it from here: a limit error below returns before the
+             * store is made, and eval_free still frees what was built */
+            ptr_vec_push(&s->mem, &s->key_runs, kr);
         }
         follows[ri] = leader != ri;
         member_run[ri] = kr->member_count;
@@ -962,7 +965,6 @@ static pass_result pass_prepare(source_pass *sp, eval_session *s, size_t source_
         kr->store = ks_new(payload, record, slots ? apply_slots : NULL, kr);
         kr->instances = xcalloc(kr->member_count * kr->count, sizeof *kr->instances);
         if (record > max_record) max_record = record;
-        ptr_vec_push(&s->mem, &s->key_runs, kr);
     }
     for (size_t ri = 0; ri < run_count; ri++) {
         key_run *kr = key_runs[ri];
