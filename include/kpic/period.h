@@ -96,6 +96,19 @@ bool period_of(ast_grain grain, date_t d, period_t *out);
  * accepts, so labels round-trip. */
 size_t period_format(period_t p, char *buf, size_t size);
 
+/* Whether every period of COARSE is a run of whole periods of FINE, so that a role
+ * whose period is COARSE can be scored in a spec whose period is FINE
+ * (docs/language.md "Role periods"): days tile everything, months tile quarters and
+ * years, quarters tile years, every grain tiles itself; ISO weeks tile nothing
+ * coarser (a month does not start on a Monday). */
+bool period_grain_tiles(ast_grain fine, ast_grain coarse);
+
+/* The periods of COARSE that lie wholly inside the run of FINE periods R, in order,
+ * into OUT (room for R->count entries is always enough) and their number; *PARTIAL
+ * (may be NULL) is set to whether some COARSE period overlaps R without lying inside
+ * it. COARSE must be tiled by R's grain (period_grain_tiles). */
+size_t period_whole_within(const period_range *r, ast_grain coarse, period_t *out, bool *partial);
+
 /* Number of days in P: 1, 7, 28-31, 90-92, 365 or 366. */
 int32_t period_days(period_t p);
 

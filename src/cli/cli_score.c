@@ -115,7 +115,7 @@ int cli_score(int argc, char **argv)
     }
     size_t period_count = 0;
     period_t *periods = cli_validate_data_args(&data, model)
-                            ? cli_parse_periods(period_text, model->grain, &period_count)
+                            ? cli_parse_scored_periods(period_text, model, &diags, &period_count)
                             : NULL;
     score_adjustments *adjustments = NULL;
     vals_file *values = NULL;
