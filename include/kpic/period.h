@@ -103,12 +103,6 @@ size_t period_format(period_t p, char *buf, size_t size);
  * coarser (a month does not start on a Monday). */
 bool period_grain_tiles(ast_grain fine, ast_grain coarse);
 
-/* The periods of COARSE that lie wholly inside the run of FINE periods R, in order,
- * into OUT (room for R->count entries is always enough) and their number; *PARTIAL
- * (may be NULL) is set to whether some COARSE period overlaps R without lying inside
- * it. COARSE must be tiled by R's grain (period_grain_tiles). */
-size_t period_whole_within(const period_range *r, ast_grain coarse, period_t *out, bool *partial);
-
 /* Number of days in P: 1, 7, 28-31, 90-92, 365 or 366. */
 int32_t period_days(period_t p);
 

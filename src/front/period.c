@@ -574,24 +574,6 @@ bool period_is_employed(period_t p, const date_t *start, const date_t *end)
 bool period_grain_tiles(ast_grain fine, ast_grain coarse)
 {
     if (fine == coarse || fine == GRAIN_DAY) return true;
-    if (fine == GRAIN_WEEK || coarse < fine) return false;
-    return coarse > fine; /* month into quarter or year, quarter into year */
-}
-
-size_t period_whole_within(const period_range *r, ast_grain coarse, period_t *out, bool *partial)
-{
-    size_t n = 0;
-    bool cut = false;
-    period_t p;
-    if (!period_of(coarse, r->first.start, &p)) {
-        if (partial) *partial = false;
-        return 0;
-    }
-    for (;;) {
-        if (p.start >= r->first.start && p.end <= r->last.end) out[n++] = p;
-        else cut = true;
-        if (p.end >= r->last.end || !period_shift(p, 1, &p)) break;
-    }
-    if (partial) *partial = cut;
-    return n;
+    /* months into quarters and years, quarters into years; no month starts every Monday */
+    return fine != GRAIN_WEEK && coarse > fine;
 }

@@ -789,6 +789,21 @@ static void test_employed(void **state)
     assert_fraction(period_employed(P(GRAIN_QUARTER, "2025-Q2"), &s, NULL), 48, 91);
 }
 
+/* Which role periods a spec's grain can be scored in (docs/language.md "Role periods"). */
+static void test_grain_tiles(void **state)
+{
+    (void)state;
+    assert_true(period_grain_tiles(GRAIN_MONTH, GRAIN_QUARTER));
+    assert_true(period_grain_tiles(GRAIN_MONTH, GRAIN_YEAR));
+    assert_true(period_grain_tiles(GRAIN_QUARTER, GRAIN_YEAR));
+    assert_true(period_grain_tiles(GRAIN_DAY, GRAIN_WEEK));
+    assert_true(period_grain_tiles(GRAIN_MONTH, GRAIN_MONTH));
+    assert_false(period_grain_tiles(GRAIN_WEEK, GRAIN_MONTH));
+    assert_false(period_grain_tiles(GRAIN_WEEK, GRAIN_YEAR));
+    assert_false(period_grain_tiles(GRAIN_QUARTER, GRAIN_MONTH));
+    assert_false(period_grain_tiles(GRAIN_YEAR, GRAIN_QUARTER));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -814,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_windows_move_with_previous_and_last_year),
         cmocka_unit_test(test_window_limits),
         cmocka_unit_test(test_employed),
+        cmocka_unit_test(test_grain_tiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
