@@ -21,7 +21,7 @@ static const char spec_text[] =
     "indicator team_revenue money = sum(orders.amount)\n"
     "indicator share percent per staff = revenue / team_revenue\n"
     /* a role with its own period: the file may name its quarters (2025-Q2) */
-    "role promotion quarter {\n  kpi revenue weight 100% target >= 1000 points min(achievement * 100, 150)\n}\n";
+    "role promotion quarter {\n  kpi revenue weight 100%% target >= 1000 points min(achievement * 100, 150)\n}\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
