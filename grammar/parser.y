@@ -513,6 +513,26 @@ role_decl:
         $$->u.role.label_span = SPAN(@3);
         $$ = finish_role(ctx, $$, &$5);
     }
+  | kw_role IDENT opt_label IDENT '{' role_items '}' {
+        $$ = ast_new_decl(ctx->mem, DECL_ROLE, SPAN(@$));
+        $$->keyword_span = SPAN(@1);
+        $$->name = $2.text;
+        $$->name_span = SPAN(@2);
+        $$->u.role.label = $3.text;
+        $$->u.role.label_span = SPAN(@3);
+        $$->u.role.has_grain = true;
+        $$->u.role.grain_span = SPAN(@4);
+        if (!grain_of($4.text, &$$->u.role.grain)) {
+            diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@4), "unknown-grain",
+                                        "unknown period grain '%s' for role '%s'", $4.text, $2.text);
+            static const char *const grains[] = {"day", "week", "month", "quarter", "year"};
+            const char *near = diag_closest($4.text, grains, 5);
+            if (near) diag_hint(ctx->diags, d, "did you mean '%s'? a role's period is written with the grains of `period`", near);
+            else diag_hint(ctx->diags, d, "the grains are day, week, month, quarter and year");
+            $$->u.role.has_grain = false;
+        }
+        $$ = finish_role(ctx, $$, &$6);
+    }
   ;
 
 pool_bounds:

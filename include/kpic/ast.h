@@ -527,6 +527,12 @@ struct ast_decl {
             kp_span label_span;
             ast_role_item *items;
             int item_count;
+            /* `role NAME "LABEL" quarter { … }`: the role's own period grain
+             * (docs/language.md "Role periods"); grain_span is empty when none is written,
+             * and the checker then sets grain to the spec's */
+            bool has_grain;
+            ast_grain grain;
+            kp_span grain_span;
         } role;
         struct {               /* DECL_POOL */
             const char *label; /* NULL when absent */

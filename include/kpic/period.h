@@ -96,6 +96,13 @@ bool period_of(ast_grain grain, date_t d, period_t *out);
  * accepts, so labels round-trip. */
 size_t period_format(period_t p, char *buf, size_t size);
 
+/* Whether every period of COARSE is a run of whole periods of FINE, so that a role
+ * whose period is COARSE can be scored in a spec whose period is FINE
+ * (docs/language.md "Role periods"): days tile everything, months tile quarters and
+ * years, quarters tile years, every grain tiles itself; ISO weeks tile nothing
+ * coarser (a month does not start on a Monday). */
+bool period_grain_tiles(ast_grain fine, ast_grain coarse);
+
 /* Number of days in P: 1, 7, 28-31, 90-92, 365 or 366. */
 int32_t period_days(period_t p);
 

@@ -236,6 +236,13 @@ void score_values_needed(const chk_model *model, const period_t *periods, size_t
                          ast_decl ***indicators, size_t *indicator_count, period_t **needed,
                          size_t *needed_count);
 
+/* The periods a scoring run of the spec's periods R evaluates (docs/language.md "Role
+ * periods"): each period of R, each followed by the periods of the roles' own coarser
+ * grains that end with it and lie wholly inside R (2025-04..2025-06 with a quarterly role:
+ * 2025-04, 2025-05, 2025-06, 2025-Q2). A role's period that R covers only in part is a
+ * located note in DIAGS (may be NULL) naming the period to ask for. malloc'd. */
+period_t *score_periods(const chk_model *model, const period_range *r, diag_sink *diags, size_t *count);
+
 /* Scores every roster row in every period of an executed session. Warnings go to
  * diags: a roster role that is not declared (once per role, with the role meant), an
  * achievement outside every interval of the scale (once per staff member and kpi,

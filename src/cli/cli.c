@@ -9,6 +9,7 @@
 
 #include "kpic/ceiling.h"
 #include "kpic/output.h"
+#include "kpic/score.h"
 
 /* The run's mode and what it printed so far: --strict is one switch for the whole
  * process, and diff prints two sinks before it decides. */
@@ -342,6 +343,45 @@ period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count)
     period_range_expand(&range, periods);
     *count = range.count;
     return periods;
+}
+
+/* The spec's periods that --period TEXT names: a period or range of the spec's grain, or
+ * one of a grain some role is scored in (2025-Q2 in a monthly spec with a quarterly role
+ * names 2025-04..2025-06). False after printing why. */
+static bool parse_scored_range(const char *text, const chk_model *model, period_range *out)
+{
+    char msg[PERIOD_MESSAGE_SIZE];
+    period_status st = period_parse_range(text, strlen(text), model->grain, out, msg, sizeof msg);
+    for (size_t i = 0; st == PERIOD_WRONG_GRAIN && i < model->roles.len; i++) {
+        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
+        period_range coarse;
+        if (g == model->grain || period_parse_range(text, strlen(text), g, &coarse, NULL, 0) != PERIOD_OK)
+            continue;
+        char first[PERIOD_LABEL_SIZE], last[PERIOD_LABEL_SIZE + 2];
+        period_t a, b;
+        if (!period_of(model->grain, coarse.first.start, &a) ||
+            !period_of(model->grain, coarse.last.end - 1, &b))
+            continue;
+        period_format(a, first, sizeof first);
+        last[0] = last[1] = '.';
+        period_format(b, last + 2, sizeof last - 2);
+        char spelled[2 * PERIOD_LABEL_SIZE + 2];
+        snprintf(spelled, sizeof spelled, "%s%s", first, last);
+        return period_parse_range(spelled, strlen(spelled), model->grain, out, NULL, 0) == PERIOD_OK ||
+               (fprintf(stderr, "kpic: --period '%s' holds more than %d %s periods\n", text, PERIOD_RANGE_MAX,
+                        ast_grain_name(model->grain)),
+                false);
+    }
+    if (st == PERIOD_OK) return true;
+    fprintf(stderr, "kpic: --period %s\n", msg);
+    return false;
+}
+
+period_t *cli_parse_scored_periods(const char *text, const chk_model *model, diag_sink *diags, size_t *count)
+{
+    period_range range;
+    if (!parse_scored_range(text, model, &range)) return NULL;
+    return score_periods(model, &range, diags, count);
 }
 
 bool cli_take_strict(const char *arg)

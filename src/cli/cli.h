@@ -155,6 +155,11 @@ void cli_engine_values_free(cli_engine_values *v);
 
 /* The periods of --period P (malloc'd), or NULL after printing why. */
 period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count);
+/* The periods `kpic score` and `kpic diff` evaluate for --period TEXT (score_periods):
+ * the spec's periods it names, and the whole periods of roles with their own grain; a
+ * period of such a grain (2025-Q2) names the spec's periods it is made of. Notes about
+ * partly covered role periods go to DIAGS. NULL after printing why. */
+period_t *cli_parse_scored_periods(const char *text, const chk_model *model, diag_sink *diags, size_t *count);
 
 /* The end of a data command whose run succeeded: prints the diagnostics, then writes
  * TEXT to the file OUTPUT (whole or not at all) or, when OUTPUT is NULL, to stdout.

@@ -56,6 +56,34 @@ static void hint_data_options(diag_sink *diags, const char *which, const char *a
     }
 }
 
+/* The periods both sides are scored in: each side's (cli_parse_scored_periods, which
+ * adds the periods of roles with their own grain), merged in the order score_periods gives
+ * (by end, the finer grain first), so that a role's period that only one side has is
+ * still computed on both and its statements compared. NULL after printing why. */
+static period_t *scored_periods_of_both(const char *text, side *sides, size_t *count)
+{
+    size_t n0 = 0, n1 = 0;
+    period_t *p0 = cli_parse_scored_periods(text, sides[0].model, &sides[0].diags, &n0);
+    period_t *p1 = p0 ? cli_parse_scored_periods(text, sides[1].model, &sides[1].diags, &n1) : NULL;
+    if (!p1) {
+        free(p0);
+        return NULL;
+    }
+    period_t *out = xcalloc(n0 + n1 + 1, sizeof *out);
+    size_t i = 0, j = 0, n = 0;
+    while (i < n0 || j < n1) {
+        bool take0 =
+            j == n1 ||
+            (i < n0 && (p0[i].end < p1[j].end || (p0[i].end == p1[j].end && p0[i].grain <= p1[j].grain)));
+        period_t next = take0 ? p0[i++] : p1[j++];
+        if (!n || out[n - 1].start != next.start || out[n - 1].grain != next.grain) out[n++] = next;
+    }
+    free(p0);
+    free(p1);
+    *count = n;
+    return out;
+}
+
 int cli_diff(int argc, char **argv)
 {
     const char *paths[2] = { NULL, NULL }, *period_text = NULL, *adjustments_path = NULL, *values_path = NULL;
@@ -159,7 +187,7 @@ int cli_diff(int argc, char **argv)
                     ast_grain_name(sides[0].model->grain), ast_grain_name(sides[1].model->grain));
             valid = false;
         }
-        periods = valid ? cli_parse_periods(period_text, sides[1].model->grain, &period_count) : NULL;
+        periods = valid ? scored_periods_of_both(period_text, sides, &period_count) : NULL;
         if (!periods) {
             status = EXIT_USAGE;
             goto free_sides;

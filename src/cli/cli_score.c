@@ -115,7 +115,7 @@ int cli_score(int argc, char **argv)
     }
     size_t period_count = 0;
     period_t *periods = cli_validate_data_args(&data, model)
-                            ? cli_parse_periods(period_text, model->grain, &period_count)
+                            ? cli_parse_scored_periods(period_text, model, &diags, &period_count)
                             : NULL;
     score_adjustments *adjustments = NULL;
     vals_file *values = NULL;
@@ -222,6 +222,48 @@ static bool check_kpi(const ast_decl *role, const char *kpi)
     return false;
 }
 
+/* The one period `kpic explain --period TEXT` explains: one of the spec's, or one of a
+ * grain some role is scored in (2025-Q2 with a quarterly role). malloc'd, *COUNT 1; or
+ * what cli_parse_periods gives (a range is refused by the caller). */
+static period_t *explained_period(const char *text, const chk_model *model, size_t *count)
+{
+    for (size_t i = 0; i < model->roles.len; i++) {
+        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
+        period_t p;
+        if (g == model->grain || period_parse(text, strlen(text), g, &p, NULL, 0) != PERIOD_OK) continue;
+        period_t *one = xcalloc(1, sizeof *one);
+        *one = p;
+        *count = 1;
+        return one;
+    }
+    return cli_parse_periods(text, model->grain, count);
+}
+
+/* A note that ROLE, scored in periods of its own grain, has no statement in P, with the
+ * period to ask for. */
+static void note_other_grain(diag_sink *diags, const ast_decl *role, period_t p)
+{
+    period_t ask;
+    char label[PERIOD_LABEL_SIZE], other[PERIOD_LABEL_SIZE];
+    period_format(p, label, sizeof label);
+    kp_span at = role->u.role.has_grain ? role->u.role.grain_span : role->name_span;
+    diagnostic *d = diag_report(diags, DIAG_NOTE, at, "role-period",
+                                "role '%s' is scored per %s: it has no statement for %s", role->name,
+                                ast_grain_name(role->u.role.grain), label);
+    period_t last;
+    if (role->u.role.grain < p.grain && period_of(role->u.role.grain, p.start, &ask) &&
+        period_of(role->u.role.grain, p.end - 1, &last)) {
+        char final[PERIOD_LABEL_SIZE];
+        period_format(ask, other, sizeof other);
+        period_format(last, final, sizeof final);
+        diag_hint(diags, d, "ask for --period with one %s of %s, %s to %s, to explain role '%s'",
+                  ast_grain_name(role->u.role.grain), label, other, final, role->name);
+    } else if (period_of(role->u.role.grain, p.start, &ask)) {
+        period_format(ask, other, sizeof other);
+        diag_hint(diags, d, "ask for --period %s to explain role '%s'", other, role->name);
+    }
+}
+
 int cli_explain(int argc, char **argv)
 {
     const char *path = NULL, *period_text = NULL, *staff_id = NULL, *kpi = NULL, *adjustments_path = NULL;
@@ -280,9 +322,8 @@ int cli_explain(int argc, char **argv)
         goto done;
     }
     size_t period_count = 0;
-    period_t *periods = cli_validate_data_args(&data, model)
-                            ? cli_parse_periods(period_text, model->grain, &period_count)
-                            : NULL;
+    period_t *periods =
+        cli_validate_data_args(&data, model) ? explained_period(period_text, model, &period_count) : NULL;
     if (periods && period_count != 1) {
         cli_usage("explain takes one period, not the range '%s'", period_text);
         free(periods);
@@ -328,7 +369,7 @@ int cli_explain(int argc, char **argv)
      * under a declared role is explained in turn (docs/cli.md, kpic explain). */
     rows = xcalloc(roster_count + 1, sizeof *rows);
     roles = xcalloc(roster_count + 1, sizeof *roles);
-    size_t row_count = 0;
+    size_t row_count = 0, other_grain = 0;
     int unscored_row = -1;
     for (int k = roster[staff].first_row; k >= 0; k = roster[k].next_row) {
         const eval_staff *who = &roster[k];
@@ -336,6 +377,12 @@ int cli_explain(int argc, char **argv)
         bool declared = role && role->kind == DECL_ROLE;
         bool employed = period_is_employed(periods[0], who->has_start ? &who->start : NULL,
                                            who->has_end ? &who->end : NULL);
+        if (declared && employed && role->u.role.grain != periods[0].grain) {
+            /* a role scored in periods of another grain has no statement in this one */
+            other_grain++;
+            note_other_grain(&diags, role, periods[0]);
+            continue;
+        }
         if (declared && employed) {
             rows[row_count] = k;
             roles[row_count++] = role;
@@ -346,6 +393,13 @@ int cli_explain(int argc, char **argv)
                                         roster[unscored_row].has_end ? &roster[unscored_row].end : NULL))) {
             unscored_row = k;
         }
+    }
+    if (!row_count && other_grain) {
+        /* every role this person holds in the period is scored in periods of another grain:
+         * nothing to explain here, and the notes say which period to ask for */
+        status = cli_emit(&diags, "", 0, true, NULL);
+        run_free(roster_run);
+        goto free_periods;
     }
     if (!row_count) {
         const eval_staff *who = &roster[unscored_row];

@@ -91,7 +91,9 @@ int cli_sql(int argc, char **argv)
     if (ok && wanted_count == 0)
         for (size_t k = 0; k < model->indicators.len; k++) indicators[count++] = model->indicators.items[k];
     size_t period_count = 0;
-    period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
+    /* the periods `kpic score --period` evaluates: with a role of its own period, its
+     * periods too, so the rows feed `kpic score --values` */
+    period_t *periods = ok ? cli_parse_scored_periods(period_text, model, &diags, &period_count) : NULL;
     if (periods) {
         ir_program *program = ir_program_of(spec, model);
         sql_options o = { dialect, periods, period_count, indicators, count, tables, table_count, NULL };

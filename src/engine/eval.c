@@ -704,11 +704,13 @@ static eval_value indicator_at(eval_session *s, const ast_decl *ind, period_t pe
                                            ? (s->staff[group].id ? s->staff[group].id : "")
                                            : NULL);
     uint64_t key = hash_u64((uint64_t)(uintptr_t)ind) ^
-                   hash_u64(((uint64_t)(uint32_t)period.start << 20) ^ (uint64_t)(uint32_t)(group + 1));
+                   hash_u64(((uint64_t)(uint32_t)period.start << 20) ^ (uint64_t)(uint32_t)(group + 1)) ^
+                   (uint64_t)(uint32_t)period.end << 32;
     uint32_t at = hmap_get(&s->memo_index, key);
     if (at != HMAP_NONE) {
         memo_entry *m = &s->memo[at];
-        if (m->decl == ind && m->start == period.start && m->group == group) return m->value;
+        if (m->decl == ind && m->start == period.start && m->end == period.end && m->group == group)
+            return m->value;
     }
     interp_env env = { .leaves = &session_leaves, .ctx = s, .period = period, .group = group };
     val_t v;
@@ -719,7 +721,7 @@ static eval_value indicator_at(eval_session *s, const ast_decl *ind, period_t pe
             s->memo_cap = s->memo_cap ? s->memo_cap * 2 : 256;
             s->memo = xrealloc(s->memo, s->memo_cap * sizeof *s->memo);
         }
-        s->memo[s->memo_count] = (memo_entry){ ind, period.start, group, value };
+        s->memo[s->memo_count] = (memo_entry){ ind, period.start, period.end, group, value };
         hmap_put(&s->memo_index, key, (uint32_t)s->memo_count++);
     }
     return value;
@@ -767,7 +769,8 @@ static void note_scale_miss(const interp_env *env, const ast_expr *call, dec_t i
     eval_session *s = env->ctx;
     uint64_t seen =
         hash_u64((uint64_t)(uintptr_t)call) ^
-        hash_u64(((uint64_t)(uint32_t)env->period.start << 20) ^ (uint64_t)(uint32_t)(env->group + 1));
+        hash_u64(((uint64_t)(uint32_t)env->period.start << 20) ^ (uint64_t)(uint32_t)(env->group + 1)) ^
+        (uint64_t)(uint32_t)env->period.end << 32;
     uint32_t tag =
         (uint32_t)((uint64_t)(uintptr_t)call >> 4) ^ (uint32_t)env->period.start ^ (uint32_t)env->group;
     if (hmap_get(&s->scale_miss_seen, seen) == tag) return;

@@ -22,15 +22,33 @@ static int compare_periods(const void *a, const void *b)
 
 /* The periods a timed source is checked in: every period some instance over it is
  * evaluated for, at any level: the requested periods and those that previous() and
- * last_year() reach. Sorted and without repeats; they share the spec's grain, so they
- * do not overlap. */
+ * last_year() reach. A period of a role with its own grain (a quarter) is checked as the
+ * spec's periods it is made of (its months), so that all share the spec's grain and do
+ * not overlap. Sorted and without repeats. */
 period_t *eval_coverage_periods(eval_session *s, const ast_decl *src, size_t *count)
 {
-    period_t *out = arena_alloc(&s->mem, (s->plan.instances.len + 1) * sizeof *out);
+    ast_grain grain = s->model->grain;
+    size_t room = 0;
+    for (size_t i = 0; i < s->plan.instances.len; i++) {
+        const plan_instance *in = s->plan.instances.items[i];
+        if (in->agg->source != src) continue;
+        room += in->period.grain == grain ? 1 : (size_t)period_days(in->period);
+    }
+    period_t *out = arena_alloc(&s->mem, (room + 1) * sizeof *out);
     size_t n = 0;
     for (size_t i = 0; i < s->plan.instances.len; i++) {
         const plan_instance *in = s->plan.instances.items[i];
-        if (in->agg->source == src) out[n++] = in->period;
+        if (in->agg->source != src) continue;
+        if (in->period.grain == grain) {
+            out[n++] = in->period;
+            continue;
+        }
+        period_t p;
+        bool more = period_of(grain, in->period.start, &p);
+        while (more && p.start < in->period.end) {
+            out[n++] = p;
+            more = period_shift(p, 1, &p);
+        }
     }
     qsort(out, n, sizeof *out, compare_periods);
     size_t kept = 0;

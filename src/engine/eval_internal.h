@@ -132,7 +132,7 @@ typedef struct scale_miss {
 
 typedef struct memo_entry {
     const void *decl;
-    date_t start;
+    date_t start, end; /* a month and the quarter it opens share a start */
     int group;
     eval_value value;
 } memo_entry;

@@ -138,7 +138,7 @@ static int seq_index(R *r, const char *seq)
 static void add_period(R *r, period_t p)
 {
     for (size_t i = 0; i < r->all_count; i++)
-        if (r->all[i].start == p.start) return;
+        if (r->all[i].start == p.start && r->all[i].grain == p.grain) return;
     if (r->all_count == r->all_cap) {
         r->all_cap = r->all_cap ? 2 * r->all_cap : 16;
         r->all = xrealloc(r->all, r->all_cap * sizeof *r->all);
@@ -240,7 +240,9 @@ static bool shift(period_t p, const char *seq, period_t *out)
 static int compare_periods(const void *a, const void *b)
 {
     const period_t *x = a, *y = b;
-    return (x->start > y->start) - (x->start < y->start);
+    /* a month and the quarter it opens (a role with its own period) share a start */
+    if (x->start != y->start) return (x->start > y->start) - (x->start < y->start);
+    return (x->grain > y->grain) - (x->grain < y->grain);
 }
 
 static bool same_window(const ir_window *a, const ir_window *b)
@@ -1132,7 +1134,7 @@ static void role_shifts(const ir_node *n, void *ctx)
 static void add_row_period(R *r, period_t p, size_t *cap)
 {
     for (size_t i = 0; i < r->row_count; i++)
-        if (r->rows[i].start == p.start) return;
+        if (r->rows[i].start == p.start && r->rows[i].grain == p.grain) return;
     if (r->row_count == *cap) {
         *cap = *cap ? 2 * *cap : 16;
         r->rows = xrealloc(r->rows, *cap * sizeof *r->rows);

@@ -172,17 +172,22 @@ bool vals_parse_number(const char *text, size_t len, dec_t *out, const char **wh
 
 /* ---- the table of values ------------------------------------------------------------------- */
 
-static uint64_t entry_hash(const ast_decl *indicator, date_t start, uint32_t staff)
+/* A month and the quarter it opens share a start (a role with its own period,
+ * docs/language.md "Role periods"): a value is found by its period's start and grain. */
+static uint64_t entry_hash(const ast_decl *indicator, period_t period, uint32_t staff)
 {
-    return hash_u64((uint64_t)(uintptr_t)indicator) ^ hash_u64(((uint64_t)(uint32_t)start << 32) | staff);
+    return hash_u64((uint64_t)(uintptr_t)indicator) ^
+           hash_u64(((uint64_t)(uint32_t)period.start << 32) | staff) ^ (uint64_t)period.grain;
 }
 
-static vals_entry *find_entry(const vals_file *v, const ast_decl *indicator, date_t start, uint32_t staff)
+static vals_entry *find_entry(const vals_file *v, const ast_decl *indicator, period_t period, uint32_t staff)
 {
-    uint32_t at = hmap_get(&v->index, entry_hash(indicator, start, staff));
+    uint32_t at = hmap_get(&v->index, entry_hash(indicator, period, staff));
     for (; at != HMAP_NONE; at = v->entries[at].next) {
         vals_entry *e = &v->entries[at];
-        if (e->indicator == indicator && e->period.start == start && e->staff == staff) return e;
+        if (e->indicator == indicator && e->period.start == period.start && e->period.grain == period.grain &&
+            e->staff == staff)
+            return e;
     }
     return NULL;
 }
@@ -222,7 +227,16 @@ static void add_row(vals_file *v, const vals_row *r)
     }
     period_t period;
     char msg[PERIOD_MESSAGE_SIZE];
-    if (period_parse(r->period, strlen(r->period), model->grain, &period, msg, sizeof msg) != PERIOD_OK) {
+    /* the spec's periods, and those of a grain some role is scored in (2025-Q2 with a
+     * quarterly role) */
+    bool parsed =
+        period_parse(r->period, strlen(r->period), model->grain, &period, msg, sizeof msg) == PERIOD_OK;
+    for (size_t i = 0; !parsed && i < model->roles.len; i++) {
+        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
+        parsed =
+            g != model->grain && period_parse(r->period, strlen(r->period), g, &period, NULL, 0) == PERIOD_OK;
+    }
+    if (!parsed) {
         file_error(v, r->line, r->period_col, "bad period: %s", msg);
         return;
     }
@@ -260,7 +274,7 @@ static void add_row(vals_file *v, const vals_row *r)
         }
         value = eval_num(d);
     }
-    vals_entry *twin = find_entry(v, ind, period.start, staff);
+    vals_entry *twin = find_entry(v, ind, period, staff);
     if (twin) {
         char label[PERIOD_LABEL_SIZE];
         period_format(period, label, sizeof label);
@@ -275,7 +289,7 @@ static void add_row(vals_file *v, const vals_row *r)
         v->cap = v->cap ? 2 * v->cap : 64;
         v->entries = xrealloc(v->entries, v->cap * sizeof *v->entries);
     }
-    uint64_t h = entry_hash(ind, period.start, staff);
+    uint64_t h = entry_hash(ind, period, staff);
     vals_entry *e = &v->entries[v->count];
     *e = (vals_entry){ ind, period, staff, value, r->line, r->staff_col, hmap_get(&v->index, h) };
     hmap_put(&v->index, h, (uint32_t)v->count++);
@@ -798,7 +812,7 @@ static void note_missing(vals_file *v, const ast_decl *indicator, period_t perio
 {
     for (size_t i = 0; i < v->missing_count; i++) {
         vals_missing *m = &v->missing[i];
-        if (m->indicator == indicator && m->period.start == period.start) {
+        if (m->indicator == indicator && m->period.start == period.start && m->period.grain == period.grain) {
             m->count++;
             return;
         }
@@ -822,7 +836,7 @@ static eval_value given_value(void *ctx, const ast_decl *indicator, period_t per
             return eval_null();
         }
     }
-    const vals_entry *e = find_entry(v, indicator, period.start, staff);
+    const vals_entry *e = find_entry(v, indicator, period, staff);
     if (!e) {
         note_missing(v, indicator, period, staff_id);
         return eval_null();

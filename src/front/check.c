@@ -20,6 +20,7 @@
 
 #include "check_internal.h"
 #include "kpic/cellfmt.h"
+#include "kpic/period.h"
 #include "kpic/transcode.h"
 
 /* ---- small shared helpers --------------------------------------------------------- */
@@ -902,6 +903,70 @@ static void check_pool_bonus(chk_ctx *c, chk_scope *s, ast_decl *role, ast_role_
     }
 }
 
+/* A role's own period (docs/language.md "Role periods"): a whole number of the spec's
+ * periods, so that its statements add up the spec's periods exactly. Without one the
+ * role takes the spec's grain, which later stages read from the role. */
+static void check_role_grain(chk_ctx *c, ast_decl *role)
+{
+    ast_grain spec = c->model->grain;
+    if (!role->u.role.has_grain) {
+        role->u.role.grain = spec;
+        return;
+    }
+    ast_grain g = role->u.role.grain;
+    kp_span at = role->u.role.grain_span;
+    if (g == spec) {
+        diagnostic *r =
+            diag_report(c->diags, DIAG_WARNING, at, "role-period",
+                        "role '%s' declares the spec's own period '%s'", role->name, ast_grain_name(g));
+        diag_hint(c->diags, r, "remove '%s': a role without a period of its own is scored every %s",
+                  ast_grain_name(g), ast_grain_name(g));
+    } else if (g < spec) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, at, "role-period",
+                                    "the period of role '%s' (%s) is finer than the spec's (%s)", role->name,
+                                    ast_grain_name(g), ast_grain_name(spec));
+        diag_hint(c->diags, r,
+                  "a role's period is a whole number of the spec's periods: make the spec's period "
+                  "'period %s', or remove '%s' from the role",
+                  ast_grain_name(g), ast_grain_name(g));
+        role->u.role.grain = spec;
+    } else if (!period_grain_tiles(spec, g)) {
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, at, "role-period",
+                                    "the spec's %ss do not tile role '%s''s %ss: a %s does not start and end "
+                                    "on ISO week boundaries",
+                                    ast_grain_name(spec), role->name, ast_grain_name(g), ast_grain_name(g));
+        diag_hint(c->diags, r,
+                  "with 'period week' a role keeps the spec's weeks; for a %sly role make the spec's "
+                  "period 'period day' or 'period month'",
+                  ast_grain_name(g));
+        role->u.role.grain = spec;
+    }
+}
+
+/* The roles that share a pool or a grades table are settled together in one period, so
+ * they must have one period grain. */
+static void check_shared_grain(chk_ctx *c, const ptr_vec *roles, const char *what, const char *name)
+{
+    if (roles->len < 2) return;
+    const ast_decl *first = roles->items[0];
+    for (size_t i = 1; i < roles->len; i++) {
+        const ast_decl *role = roles->items[i];
+        if (role->u.role.grain == first->u.role.grain) continue;
+        kp_span at = role->u.role.has_grain ? role->u.role.grain_span : role->name_span;
+        diagnostic *r = diag_report(c->diags, DIAG_ERROR, at, "role-period",
+                                    "%s '%s' is shared by role '%s', scored every %s, and role '%s', scored "
+                                    "every %s",
+                                    what, name, first->name, ast_grain_name(first->u.role.grain), role->name,
+                                    ast_grain_name(role->u.role.grain));
+        diag_note(c->diags, r, first->name_span, "role '%s' is declared here", first->name);
+        diag_hint(c->diags, r,
+                  "the members of one %s are settled together in one period: give the roles the same "
+                  "period, or each period its own %s",
+                  what, what);
+        return;
+    }
+}
+
 /* A role: its lines once each, every kpi resolved with a weight, a target or points,
  * and points from somewhere; gates, bonus; the kpi count and the exact weight sum. */
 static void check_role(chk_ctx *c, ast_decl *role)
@@ -1183,8 +1248,17 @@ chk_model *chk_check(ast_spec *spec)
         if (d->kind == DECL_INDICATOR) check_indicator(&c, d, node++);
         else if (d->kind == DECL_SET) check_set(&c, d, node++);
     }
+    for (size_t i = 0; i < c.model->roles.len; i++) check_role_grain(&c, c.model->roles.items[i]);
     for (size_t i = 0; i < c.model->roles.len; i++) check_role(&c, c.model->roles.items[i]);
     for (size_t i = 0; i < c.model->pools.len; i++) check_pool(&c, c.model->pools.items[i]);
+    for (size_t i = 0; i < c.model->pools.len; i++) {
+        ast_decl *pool = c.model->pools.items[i];
+        check_shared_grain(&c, &pool->u.pool.roles, "pool", pool->name);
+    }
+    for (size_t i = 0; i < c.model->grades.len; i++) {
+        ast_decl *g = c.model->grades.items[i];
+        check_shared_grain(&c, &g->u.grades.table->roles, "grades table", g->name);
+    }
     for (size_t i = 0; i < c.model->grades.len; i++) chk_grades_unused(&c, c.model->grades.items[i]);
 
     find_cycles(&c);

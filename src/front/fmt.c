@@ -718,6 +718,11 @@ static void format_role(fmt_ctx *c, const ast_decl *d, blank_rule first)
         add_slice(c, &line, d->u.role.label_span);
         after = d->u.role.label_span.end;
     }
+    if (d->u.role.has_grain) {
+        sb_str(&line, " ");
+        sb_str(&line, ast_grain_name(d->u.role.grain));
+        after = d->u.role.grain_span.end;
+    }
     block_open(c, d, &line, after, n, first);
     for (int i = 0; i < n; i++) {
         const ast_role_item *it = &items[i];

@@ -570,3 +570,10 @@ bool period_is_employed(period_t p, const date_t *start, const date_t *end)
 {
     return period_employed(p, start, end).num > 0;
 }
+
+bool period_grain_tiles(ast_grain fine, ast_grain coarse)
+{
+    if (fine == coarse || fine == GRAIN_DAY) return true;
+    /* months into quarters and years, quarters into years; no month starts every Monday */
+    return fine != GRAIN_WEEK && coarse > fine;
+}

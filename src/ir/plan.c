@@ -57,9 +57,11 @@ static plan_agg *agg_of(plan *p, const ir_agg *a)
     return agg;
 }
 
+/* A month and the quarter it opens start on one day: a session may hold periods of
+ * several grains (a role with its own period), so the grain is part of the key. */
 static uint64_t instance_key(const plan_agg *agg, period_t period)
 {
-    return ((uint64_t)(uint32_t)agg->id << 32) | (uint32_t)period.start;
+    return ((uint64_t)(uint32_t)agg->id << 35) | ((uint64_t)period.grain << 32) | (uint32_t)period.start;
 }
 
 static int row_level(plan *p, const ir_node *e, period_t period, plan_instance *user);
@@ -121,7 +123,7 @@ static int row_level(plan *p, const ir_node *e, period_t period, plan_instance *
 
 static bool first_visit(plan *p, const void *decl, period_t period)
 {
-    uint64_t key = hash_u64(pointer_key(decl)) ^ (uint32_t)period.start;
+    uint64_t key = hash_u64(pointer_key(decl)) ^ ((uint64_t)period.grain << 40) ^ (uint32_t)period.start;
     /* a collision only costs a skipped walk if two (decl, period) pairs share a key,
      * so store the pointer's low bits as the value and compare */
     uint32_t tag = (uint32_t)(pointer_key(decl) >> 4);

@@ -390,6 +390,9 @@ static void diff_role(differ *f, const char *what, const ast_decl *o, const ast_
 {
     const diag_sink *od = f->old_spec->diags, *nd = f->new_spec->diags;
     compare(f, what, "label", quoted(f, o->u.role.label), quoted(f, n->u.role.label));
+    /* the period a role is scored in (docs/language.md "Role periods"): the checker set it
+     * to the spec's when none is written */
+    compare(f, what, "period", ast_grain_name(o->u.role.grain), ast_grain_name(n->u.role.grain));
     for (int i = 0; i < n->u.role.item_count; i++) {
         const ast_role_item *nk = &n->u.role.items[i];
         if (nk->kind != ROLE_KPI) continue;

@@ -495,6 +495,16 @@ static void write_ceiling(doc *d, const ast_decl *role)
 static void write_role(doc *d, const ast_decl *role)
 {
     heading(d, 3, anchor(d, role), role->name, role->u.role.label);
+    if (role->u.role.has_grain) {
+        /* a role with its own period (docs/language.md "Role periods") */
+        para_begin(d);
+        text(d, "Scored every ");
+        text(d, ast_grain_name(role->u.role.grain));
+        text(d, ", over the whole ");
+        text(d, ast_grain_name(role->u.role.grain));
+        text(d, "'s data.");
+        para_end(d);
+    }
     const ast_role_item *items = role->u.role.items;
     int n = role->u.role.item_count;
     const ast_decl *scale = NULL;

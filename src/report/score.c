@@ -605,9 +605,13 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
             const eval_staff *who = &roster[i];
             ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
             if (!role || role->kind != DECL_ROLE) {
-                r->unscored[r->unscored_count++] = (score_unscored){ p, (int)i, SCORE_ROLE_NOT_DECLARED };
+                if (periods[p].grain == model->grain)
+                    r->unscored[r->unscored_count++] = (score_unscored){ p, (int)i, SCORE_ROLE_NOT_DECLARED };
                 continue;
             }
+            /* a role with its own period is scored in its periods only (docs/language.md
+             * "Role periods"), and a role of the spec's grain not in those */
+            if (role->u.role.grain != periods[p].grain) continue;
             if (!period_is_employed(periods[p], who->has_start ? &who->start : NULL,
                                     who->has_end ? &who->end : NULL)) {
                 r->unscored[r->unscored_count++] = (score_unscored){ p, (int)i, SCORE_NOT_EMPLOYED };
@@ -630,10 +634,16 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
     return r;
 }
 
+ast_grain score_pool_grain(const chk_model *model, const ast_decl *pool)
+{
+    return pool->u.pool.roles.len ? ((const ast_decl *)pool->u.pool.roles.items[0])->u.role.grain
+                                  : model->grain;
+}
+
 void score_settle_pools(score_result *r, const bool *periods_wanted, diag_sink *diags)
 {
     size_t period_count;
-    eval_periods(r->session, &period_count);
+    const period_t *periods = eval_periods(r->session, &period_count);
     size_t pools = r->model->pools.len;
     if (!r->pools && pools) r->pools = xcalloc(period_count * pools + 1, sizeof *r->pools);
     r->pool_count = period_count * pools;
@@ -643,6 +653,7 @@ void score_settle_pools(score_result *r, const bool *periods_wanted, diag_sink *
         while (end < r->statement_count && r->statements[end].period == p) end++;
         for (size_t k = 0; k < pools && (!periods_wanted || periods_wanted[p]); k++) {
             const ast_decl *pool = r->model->pools.items[k];
+            if (score_pool_grain(r->model, pool) != periods[p].grain) continue;
             size_t n = 0;
             for (size_t i = begin; i < end; i++)
                 if (r->statements[i].pool.pool == pool) members[n++] = &r->statements[i];

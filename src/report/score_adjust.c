@@ -115,7 +115,14 @@ static bool on_row(void *ctx, const csvr_row *row)
     char *period = cell_text(&c[COL_PERIOD]), *kind = cell_text(&c[COL_KIND]);
     if (period) {
         char msg[PERIOD_MESSAGE_SIZE];
-        if (period_parse(period, strlen(period), x->grain, &it.period, msg, sizeof msg) != PERIOD_OK) {
+        period_status st = period_parse(period, strlen(period), x->grain, &it.period, msg, sizeof msg);
+        /* a statement of a role with its own period carries a period of that grain
+         * (2025-Q2); one no role is scored in is outside the run when applied */
+        for (int g = (int)x->grain + 1; st == PERIOD_WRONG_GRAIN && g <= GRAIN_YEAR; g++)
+            if (period_grain_tiles(x->grain, (ast_grain)g) &&
+                period_parse(period, strlen(period), (ast_grain)g, &it.period, NULL, 0) == PERIOD_OK)
+                st = PERIOD_OK;
+        if (st != PERIOD_OK) {
             row_error(x, line, COL_PERIOD, "bad period: %s", msg);
             ok = false;
         }

@@ -156,7 +156,7 @@ void score_settle_grades(score_result *r, const bool *periods_wanted)
 {
     size_t table_count, period_count;
     const ast_grades **tables = score_grade_tables(r->model, &table_count);
-    eval_periods(r->session, &period_count);
+    const period_t *periods = eval_periods(r->session, &period_count);
     if (!table_count) return;
     if (!r->grade_runs) {
         r->grade_run_count = period_count * table_count;
@@ -174,6 +174,15 @@ void score_settle_grades(score_result *r, const bool *periods_wanted)
                 runs[k].period = p;
             }
             score_rank_statements(r->session, sts, end - begin, tables, table_count, runs);
+            /* a table of roles with another period grain is not ranked in this period */
+            for (size_t k = 0; k < table_count; k++) {
+                const ast_decl *first = tables[k]->roles.len ? tables[k]->roles.items[0] : NULL;
+                ast_grain grain = first ? first->u.role.grain : r->model->grain;
+                if (grain == periods[p].grain) continue;
+                score_grade_run_free(&runs[k]);
+                memset(&runs[k], 0, sizeof runs[k]);
+                runs[k].period = p;
+            }
         }
         begin = end;
     }

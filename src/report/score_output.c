@@ -298,12 +298,24 @@ static const char *pool_summary(render_ctx *c, const score_pool_run *run)
     return text;
 }
 
+/* Whether ROLE is scored in period P: a role with a period of its own (a quarter) is
+ * shown in its periods only, the others in the spec's (docs/language.md "Role periods"). */
+static bool role_in_period(const render_ctx *c, const ast_decl *role, size_t p)
+{
+    return role->u.role.grain == c->periods[p].grain;
+}
+
 /* The pools divided in period P, in declaration order: *COUNT of them. */
 static const score_pool_run *pools_in(const render_ctx *c, size_t p, size_t *count)
 {
     size_t n = c->r->model->pools.len;
-    *count = c->r->pools && p * n < c->r->pool_count ? n : 0;
-    return *count ? &c->r->pools[p * n] : NULL;
+    n = c->r->pools && p * n < c->r->pool_count ? n : 0;
+    /* a pool of roles with another period grain than P's is not divided in P */
+    score_pool_run *live = arena_alloc((arena *)&c->mem, (n + 1) * sizeof *live);
+    *count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c->r->pools[p * n + i].pool) live[(*count)++] = c->r->pools[p * n + i];
+    return live;
 }
 
 /* ---- grades (docs/language.md §9.4) ---- */
@@ -413,8 +425,13 @@ static const char *grade_run_summary(render_ctx *c, const score_grade_run *run)
 static const score_grade_run *grade_runs_in(const render_ctx *c, size_t p, size_t *count)
 {
     size_t n = c->period_count ? c->r->grade_run_count / c->period_count : 0;
-    *count = n && p * n < c->r->grade_run_count ? n : 0;
-    return *count ? &c->r->grade_runs[p * n] : NULL;
+    n = n && p * n < c->r->grade_run_count ? n : 0;
+    /* a table of roles with another period grain than P's is not ranked in P */
+    score_grade_run *live = arena_alloc((arena *)&c->mem, (n + 1) * sizeof *live);
+    *count = 0;
+    for (size_t i = 0; i < n; i++)
+        if (c->r->grade_runs[p * n + i].grades) live[(*count)++] = c->r->grade_runs[p * n + i];
+    return live;
 }
 
 /* The reasons a statement's bonus is what it is, in this order: partial employment,
@@ -717,10 +734,11 @@ static void json_grade(FILE *out, const score_statement *st)
 static void json_grade_runs(FILE *out, render_ctx *c)
 {
     fputs(",\n \"grades\": [", out);
-    for (size_t i = 0; i < c->r->grade_run_count; i++) {
+    for (size_t i = 0, shown = 0; i < c->r->grade_run_count; i++) {
         const score_grade_run *run = &c->r->grade_runs[i];
         const ast_grades *g = run->grades;
-        fputs(i ? ",\n  {\"period\": " : "\n  {\"period\": ", out);
+        if (!g) continue; /* a table of roles with another period grain */
+        fputs(shown++ ? ",\n  {\"period\": " : "\n  {\"period\": ", out);
         json_write_string(out, period_text(c, run->period));
         fputs(", \"grades\": ", out);
         json_string_or_null(out, g && g->decl ? g->decl->name : NULL);
@@ -756,9 +774,10 @@ static void json_grade_runs(FILE *out, render_ctx *c)
 static void json_pools(FILE *out, render_ctx *c)
 {
     fputs(",\n \"pools\": [", out);
-    for (size_t i = 0; i < c->r->pool_count; i++) {
+    for (size_t i = 0, shown = 0; i < c->r->pool_count; i++) {
         const score_pool_run *run = &c->r->pools[i];
-        fputs(i ? ",\n  {\"period\": " : "\n  {\"period\": ", out);
+        if (!run->pool) continue; /* a pool of roles with another period grain */
+        fputs(shown++ ? ",\n  {\"period\": " : "\n  {\"period\": ", out);
         json_write_string(out, period_text(c, run->period));
         fputs(", \"name\": ", out);
         json_write_string(out, run->pool->name);
@@ -1281,6 +1300,8 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
         dec_t sum;
         if (i < nr) {
             const ast_decl *role = m->roles.items[i];
+            names[i] = NULL;
+            if (!role_in_period(c, role, p)) continue;
             sum = bonus_total(c, p, role, &count, &nulls);
             names[i] = role_title(c, role);
             all += count;
@@ -1305,6 +1326,7 @@ static void table_summary(FILE *out, render_ctx *c, size_t p)
     }
     fputs("  bonus by role\n", out);
     for (size_t i = 0; i <= nr; i++) {
+        if (!names[i]) continue;
         fputs("    ", out);
         eval_write_padded(out, names[i], wn, false);
         spaces(out, CELL_GAP);
@@ -1353,6 +1375,7 @@ static void render_table(FILE *out, render_ctx *c)
         fprintf(out, "%s%s%s%s\n", period_text(c, p), *days ? " (" : "", days, *days ? ")" : "");
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
+            if (!role_in_period(c, role, p)) continue;
             size_t n = role_statements(c, p, role, idx);
             fputc('\n', out);
             if (n == 0) {
@@ -1391,6 +1414,7 @@ static void render_md(FILE *out, render_ctx *c)
         fprintf(out, "%s, %zu unscored.\n", scored_text(c, p), unscored_in(c, p));
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
+            if (!role_in_period(c, role, p)) continue;
             size_t n = role_statements(c, p, role, idx);
             fprintf(out, "\n### %s\n\n", md(c, role_title(c, role)));
             if (n == 0) {
@@ -1445,6 +1469,7 @@ static void render_md(FILE *out, render_ctx *c)
         dec_t total = { 0 };
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
+            if (!role_in_period(c, role, p)) continue;
             size_t count, nulls;
             dec_t sum = bonus_total(c, p, role, &count, &nulls);
             all += count;
@@ -1748,6 +1773,7 @@ static void render_html(FILE *out, render_ctx *c)
                 unscored_in(c, p), people_num(c, total, UNIT_MONEY));
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
+            if (!role_in_period(c, role, p)) continue;
             size_t n = role_statements(c, p, role, idx);
             size_t count, role_nulls;
             dec_t sum = bonus_total(c, p, role, &count, &role_nulls);
@@ -1838,6 +1864,7 @@ static void render_html(FILE *out, render_ctx *c)
             out);
         for (size_t i = 0; i < r->model->roles.len; i++) {
             const ast_decl *role = r->model->roles.items[i];
+            if (!role_in_period(c, role, p)) continue;
             size_t count, role_nulls;
             dec_t sum = bonus_total(c, p, role, &count, &role_nulls);
             fputs("<tr><td>", out);

@@ -204,6 +204,13 @@ static eval_value person_bonus_of(const runner *r, int staff)
     return eval_num(sum);
 }
 
+/* The grain of the role of roster row STAFF (the spec's when it names no role). */
+static ast_grain role_grain_of(const runner *r, int staff)
+{
+    const ast_decl *role = chk_find(r->model, r->roster[staff].role);
+    return role && role->kind == DECL_ROLE ? role->u.role.grain : r->model->grain;
+}
+
 static const score_unscored *unscored_of(const runner *r, int staff)
 {
     for (size_t i = 0; i < r->scored->unscored_count; i++)
@@ -256,6 +263,14 @@ static bool expectation_holds(runner *r, size_t index, const ast_expect *e, st_f
             if (unscored) return true;
             f->actual = printed("scored as role %s%s", st ? st->role->name : "?", "");
             if (st) f->explain = explain_statement(r, st, NULL);
+            return false;
+        }
+        if (!st && !unscored && staff >= 0 && (size_t)staff < r->roster_count && r->roster[staff].role) {
+            /* neither scored nor unscored: the person's role is scored per quarter (or
+             * another coarser grain), and a test's period is one of the spec's */
+            f->actual = printed("no statement: role %s is scored per %s, and a test's period is one of the "
+                                "spec's",
+                                r->roster[staff].role, ast_grain_name(role_grain_of(r, staff)));
             return false;
         }
         if (!st) {

@@ -1,6 +1,6 @@
 /* libFuzzer target: any bytes as a values file (`--values FILE`): the CSV reader or the
  * JSON reader, and every row check, against a small spec with a per-staff and a
- * team-wide indicator of several units, for a monthly and a daily spec. A file is either
+ * team-wide indicator of several units and a quarterly role, for a monthly and a daily spec. A file is either
  * read or refused with at least one error; every number the file holds is then asked
  * for. Nothing may crash, hang, leak or trip a sanitizer. */
 #include <stddef.h>
@@ -19,12 +19,14 @@ static const char spec_text[] =
     "indicator revenue \"营收\" money per staff = sum(orders.amount)\n"
     "indicator order_count count per staff = count(orders)\n"
     "indicator team_revenue money = sum(orders.amount)\n"
-    "indicator share percent per staff = revenue / team_revenue\n";
+    "indicator share percent per staff = revenue / team_revenue\n"
+    /* a role with its own period: the file may name its quarters (2025-Q2) */
+    "role promotion quarter {\n  kpi revenue weight 100%% target >= 1000 points min(achievement * 100, 150)\n}\n";
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size > 65536) return 0;
-    static const char *const grains[] = {"month", "day"};
+    static const char *const grains[] = { "month", "day" };
     for (int g = 0; g < 2; g++) {
         diag_sink diags;
         diag_init(&diags);
@@ -45,7 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             vals_attach(v, &options);
             period_t p;
             char msg[PERIOD_MESSAGE_SIZE];
-            if (period_parse(g ? "2025-05-01" : "2025-05", g ? 10 : 7, model->grain, &p, msg, sizeof msg) != PERIOD_OK)
+            if (period_parse(g ? "2025-05-01" : "2025-05", g ? 10 : 7, model->grain, &p, msg, sizeof msg) !=
+                PERIOD_OK)
                 abort();
             for (size_t i = 0; i < model->indicators.len; i++) {
                 const ast_decl *ind = model->indicators.items[i];

@@ -38,7 +38,7 @@ static const char header[] =
 /* A roster given as text: "role base_bonus quota" per member, cells as numbers. */
 typedef struct roster_fixture {
     const char *roles[8];
-    const char *cells[8][3];   /* base_bonus, quota, headcount: columns 2, 3 and 4 */
+    const char *cells[8][3]; /* base_bonus, quota, headcount: columns 2, 3 and 4 */
     size_t count;
 } roster_fixture;
 
@@ -55,7 +55,7 @@ static bool roster_number(void *ctx, size_t member, int column, dec_t *out)
     return dec_parse(text, strlen(text), 18, out) == DEC_OK;
 }
 
-static roster_fixture hundred = {.roles = {"r"}, .cells = {{"100", "1", "1"}}, .count = 1};
+static roster_fixture hundred = { .roles = { "r" }, .cells = { { "100", "1", "1" } }, .count = 1 };
 
 static void analyze(fixture *f, const char *body, roster_fixture *roster)
 {
@@ -72,8 +72,8 @@ static void analyze(fixture *f, const char *body, roster_fixture *roster)
     assert_int_equal(f->diags.errors, 0);
     arena_init(&f->mem);
     f->ir = lower_spec(&f->mem, f->model);
-    ceil_roster r = {0};
-    if (roster) r = (ceil_roster){roster->count, roster_role, roster_number, roster};
+    ceil_roster r = { 0 };
+    if (roster) r = (ceil_roster){ roster->count, roster_role, roster_number, roster };
     ceil_analyze(&f->report, f->ir, &f->diags, roster ? &r : NULL);
 }
 
@@ -127,10 +127,11 @@ static void test_uncapped_points(void **state)
 {
     (void)state;
     fixture f;
-    analyze(&f,
-            "role r {\n  kpi revenue weight 50% target >= 1000 points min(achievement * 100, 120)\n"
-            "  kpi n weight 50% target >= 4 points achievement * 100\n  bonus staff.base_bonus * score / 100\n}\n",
-            NULL);
+    analyze(
+        &f,
+        "role r {\n  kpi revenue weight 50% target >= 1000 points min(achievement * 100, 120)\n"
+        "  kpi n weight 50% target >= 4 points achievement * 100\n  bonus staff.base_bonus * score / 100\n}\n",
+        NULL);
     const ceil_role *r = role(&f, "r");
     assert_true(r->bonus.hi.infinite);
     assert_non_null(strstr(r->bonus.hi.why, "the points `achievement * 100` of kpi 'n' have no cap"));
@@ -150,9 +151,9 @@ static void test_gate_and_linear(void **state)
             "  bonus staff.base_bonus + staff.base_bonus * score / 100\n}\n",
             &hundred);
     const ceil_role *r = role(&f, "r");
-    assert_end(&r->score.lo, "0.00");     /* a negative revenue falls out of the scale: missing */
+    assert_end(&r->score.lo, "0.00"); /* a negative revenue falls out of the scale: missing */
     assert_end(&r->score.hi, "90.00");
-    assert_end(&r->bonus.lo, "0.00");     /* the gate */
+    assert_end(&r->bonus.lo, "0.00"); /* the gate */
     assert_end(&r->bonus.hi, "190.00");
     done(&f);
 }
@@ -179,16 +180,18 @@ static void test_roster_columns(void **state)
     assert_end(&r->per_unit.hi, "1.20");
     done(&f);
 
-    roster_fixture roster = {.roles = {"sales", "sales", "idle", "other"},
-                             .cells = {{"1000", "5000"}, {"2500.50", "8000"}, {"9999", "1"}, {"7777", "1"}},
-                             .count = 4};
+    roster_fixture roster = {
+        .roles = { "sales", "sales", "idle", "other" },
+        .cells = { { "1000", "5000" }, { "2500.50", "8000" }, { "9999", "1" }, { "7777", "1" } },
+        .count = 4
+    };
     analyze(&f, body, &roster);
     r = role(&f, "sales");
     assert_true(r->bonus.known);
     assert_int_equal(r->members, 2);
-    assert_end(&r->bonus.hi, "3000.60");      /* 2500.50 × 120% */
-    assert_end(&r->total, "4200.60");         /* + 1000 × 120% */
-    assert_end(&f.report.total, "4200.60");   /* idle has no bonus, other no role */
+    assert_end(&r->bonus.hi, "3000.60");    /* 2500.50 × 120% */
+    assert_end(&r->total, "4200.60");       /* + 1000 × 120% */
+    assert_end(&f.report.total, "4200.60"); /* idle has no bonus, other no role */
     done(&f);
 }
 
@@ -198,7 +201,8 @@ static void test_indicator_and_division(void **state)
 {
     (void)state;
     fixture f;
-    analyze(&f, "role r {\n  kpi n weight 100% target >= 4\n  points standard\n  bonus revenue * 3%\n}\n", NULL);
+    analyze(&f, "role r {\n  kpi n weight 100% target >= 4\n  points standard\n  bonus revenue * 3%\n}\n",
+            NULL);
     assert_true(role(&f, "r")->bonus.hi.infinite);
     assert_non_null(strstr(role(&f, "r")->bonus.hi.why, "indicator 'revenue'"));
     done(&f);
@@ -209,9 +213,9 @@ static void test_indicator_and_division(void **state)
     assert_true(role(&f, "r")->bonus.hi.infinite);
     assert_non_null(strstr(role(&f, "r")->bonus.hi.why, "divides by `staff.headcount`, which can be 0"));
     done(&f);
-    roster_fixture roster = {.roles = {"r"}, .cells = {{"100", "1", "4"}}, .count = 1};
+    roster_fixture roster = { .roles = { "r" }, .cells = { { "100", "1", "4" } }, .count = 1 };
     analyze(&f, body, &roster);
-    assert_end(&role(&f, "r")->bonus.hi, "30.00");   /* 100 × 120% / 4 */
+    assert_end(&role(&f, "r")->bonus.hi, "30.00"); /* 100 × 120% / 4 */
     done(&f);
 }
 
@@ -237,7 +241,8 @@ static void test_rounding_outward(void **state)
 {
     (void)state;
     fixture f;
-    analyze(&f, "role r {\n  kpi n weight 100% target >= 4\n  points standard\n  bonus staff.base_bonus / 3\n}\n",
+    analyze(&f,
+            "role r {\n  kpi n weight 100% target >= 4\n  points standard\n  bonus staff.base_bonus / 3\n}\n",
             &hundred);
     const ceil_role *r = role(&f, "r");
     assert_end(&r->bonus.lo, "33.33");
@@ -257,7 +262,7 @@ static void test_if_narrows(void **state)
             "  kpi n weight 50% target >= 4\n  points standard\n  bonus staff.base_bonus * score / 100\n}\n",
             &hundred);
     const ceil_role *r = role(&f, "r");
-    assert_end(&r->score.hi, "125.00");       /* 50% × 100 + 50% × 150 */
+    assert_end(&r->score.hi, "125.00"); /* 50% × 100 + 50% × 150 */
     assert_end(&r->bonus.hi, "125.00");
     done(&f);
 }
@@ -273,17 +278,21 @@ static void test_coalesce(void **state)
             "  kpi n weight 50% target >= 4\n  points standard\n  bonus staff.base_bonus * score / 100\n}\n",
             &hundred);
     const ceil_role *r = role(&f, "r");
-    assert_end(&r->score.hi, "130.00");       /* 50% × 110 + 50% × 150 */
+    assert_end(&r->score.hi, "130.00"); /* 50% × 110 + 50% × 150 */
     done(&f);
 }
 
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_capped_scale),       cmocka_unit_test(test_uncapped_points),
-        cmocka_unit_test(test_gate_and_linear),    cmocka_unit_test(test_roster_columns),
-        cmocka_unit_test(test_indicator_and_division), cmocka_unit_test(test_missing_skip),
-        cmocka_unit_test(test_rounding_outward),   cmocka_unit_test(test_if_narrows),
+        cmocka_unit_test(test_capped_scale),
+        cmocka_unit_test(test_uncapped_points),
+        cmocka_unit_test(test_gate_and_linear),
+        cmocka_unit_test(test_roster_columns),
+        cmocka_unit_test(test_indicator_and_division),
+        cmocka_unit_test(test_missing_skip),
+        cmocka_unit_test(test_rounding_outward),
+        cmocka_unit_test(test_if_narrows),
         cmocka_unit_test(test_coalesce),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -96,8 +96,7 @@ static bool number(const char *pattern, const char *cell, char *out)
 {
     cfmt f;
     char why[256];
-    if (!cfmt_compile_number(pattern, &f, why, sizeof why))
-        fail_msg("pattern \"%s\": %s", pattern, why);
+    if (!cfmt_compile_number(pattern, &f, why, sizeof why)) fail_msg("pattern \"%s\": %s", pattern, why);
     size_t len;
     return cfmt_number_text(&f, cell, strlen(cell), out, &len);
 }
@@ -105,16 +104,14 @@ static bool number(const char *pattern, const char *cell, char *out)
 static void expect_number(const char *pattern, const char *cell, const char *plain)
 {
     char out[CFMT_NUMBER_MAX];
-    if (!number(pattern, cell, out))
-        fail_msg("\"%s\" with \"%s\" did not read", cell, pattern);
+    if (!number(pattern, cell, out)) fail_msg("\"%s\" with \"%s\" did not read", cell, pattern);
     assert_string_equal(out, plain);
 }
 
 static void expect_no_number(const char *pattern, const char *cell)
 {
     char out[CFMT_NUMBER_MAX];
-    if (number(pattern, cell, out))
-        fail_msg("\"%s\" with \"%s\" read as %s", cell, pattern, out);
+    if (number(pattern, cell, out)) fail_msg("\"%s\" with \"%s\" read as %s", cell, pattern, out);
 }
 
 static void test_number_patterns_read_their_cells(void **state)
@@ -138,18 +135,18 @@ static void test_number_patterns_read_their_cells(void **state)
 static void test_number_cells_that_do_not_match(void **state)
 {
     (void)state;
-    expect_no_number("¥#,##0.00", "1,200.00");       /* no symbol */
-    expect_no_number("¥#,##0.00", "¥1,200.0");       /* one place, the format has two */
+    expect_no_number("¥#,##0.00", "1,200.00"); /* no symbol */
+    expect_no_number("¥#,##0.00", "¥1,200.0"); /* one place, the format has two */
     expect_no_number("¥#,##0.00", "¥1,200");
-    expect_no_number("¥#,##0.00", "¥12,00.00");      /* a group of two */
+    expect_no_number("¥#,##0.00", "¥12,00.00"); /* a group of two */
     expect_no_number("¥#,##0.00", "¥1,2000.00");
     expect_no_number("¥#,##0.00", "¥,100.00");
     expect_no_number("¥#,##0.00", "¥1,200.00 ");
     expect_no_number("#,##0.0#元", "1,234.567元");
-    expect_no_number("#,##0.0#元", "1,234.5");       /* no suffix */
-    expect_no_number("0.00", "1,234.50");            /* ungrouped format */
+    expect_no_number("#,##0.0#元", "1,234.5"); /* no suffix */
+    expect_no_number("0.00", "1,234.50");      /* ungrouped format */
     expect_no_number("0.00", ".50");
-    expect_no_number("＃,＃＃０", "1,200");          /* ASCII digits in a full-width format */
+    expect_no_number("＃,＃＃０", "1,200"); /* ASCII digits in a full-width format */
     expect_no_number("#,##0", "１,２００");
     expect_no_number("#,##0", "");
 }

@@ -49,7 +49,7 @@ static void check_text(checked *c, const char *text, bool with_roster)
     ptr_vec_push(&spec->mem, &spec->files, f);
     for (size_t i = 0; i < f->decls.len; i++) ptr_vec_push(&spec->mem, &spec->decls, f->decls.items[i]);
     if (c->diags.errors) diag_print(&c->diags, stderr, DIAG_FORMAT_TEXT);
-    assert_int_equal(c->diags.errors, 0);          /* the samples are syntactically valid */
+    assert_int_equal(c->diags.errors, 0); /* the samples are syntactically valid */
     c->spec = spec;
     c->model = chk_check(spec);
 }
@@ -121,7 +121,8 @@ static void test_exact_parse_and_compare(void **state)
     assert_int_equal(chk_exact_cmp(lit(&mem, "0.1000000000000000000000000001"), lit(&mem, "0.1")), 1);
     assert_int_equal(chk_exact_cmp(lit(&mem, "1200"), lit(&mem, "999.99")), 1);
     assert_int_equal(chk_exact_cmp(lit(&mem, "100000000000000000000000000000"),
-                                   lit(&mem, "99999999999999999999999999999.9")), 1);
+                                   lit(&mem, "99999999999999999999999999999.9")),
+                     1);
     assert_int_equal(chk_exact_cmp(lit(&mem, "0.05"), lit(&mem, "0.5")), -1);
 
     chk_exact neg = lit(&mem, "0.5"), inf = { false, true, "", 0 }, ninf = { true, true, "", 0 };
@@ -145,17 +146,20 @@ static void test_exact_add_and_format(void **state)
     arena mem;
     arena_init(&mem);
     /* the classic: 33.3% + 33.3% + 33.4% is exactly 100%, 0.1 + 0.2 is exactly 0.3 */
-    chk_exact sum = chk_exact_add(&mem, chk_exact_add(&mem, lit(&mem, "33.3%"), lit(&mem, "33.3%")),
-                                  lit(&mem, "33.4%"));
+    chk_exact sum =
+        chk_exact_add(&mem, chk_exact_add(&mem, lit(&mem, "33.3%"), lit(&mem, "33.3%")), lit(&mem, "33.4%"));
     assert_int_equal(chk_exact_cmp(sum, lit(&mem, "100%")), 0);
     assert_string_equal(chk_exact_format(&mem, sum, 2), "100");
-    assert_int_equal(chk_exact_cmp(chk_exact_add(&mem, lit(&mem, "0.1"), lit(&mem, "0.2")),
-                                   lit(&mem, "0.3")), 0);
+    assert_int_equal(chk_exact_cmp(chk_exact_add(&mem, lit(&mem, "0.1"), lit(&mem, "0.2")), lit(&mem, "0.3")),
+                     0);
     /* carries across the point and into a new digit */
-    assert_string_equal(chk_exact_format(&mem, chk_exact_add(&mem, lit(&mem, "99.95"), lit(&mem, "0.05")), 0), "100");
-    assert_string_equal(chk_exact_format(&mem, chk_exact_add(&mem, lit(&mem, "0.999"), lit(&mem, "0.001")), 0), "1");
+    assert_string_equal(chk_exact_format(&mem, chk_exact_add(&mem, lit(&mem, "99.95"), lit(&mem, "0.05")), 0),
+                        "100");
+    assert_string_equal(
+        chk_exact_format(&mem, chk_exact_add(&mem, lit(&mem, "0.999"), lit(&mem, "0.001")), 0), "1");
     assert_string_equal(chk_exact_format(&mem, chk_exact_add(&mem, lit(&mem, "0"), lit(&mem, "0")), 0), "0");
-    assert_string_equal(chk_exact_format(&mem, chk_exact_add(&mem, lit(&mem, "1200"), lit(&mem, "0.5%")), 0), "1200.005");
+    assert_string_equal(chk_exact_format(&mem, chk_exact_add(&mem, lit(&mem, "1200"), lit(&mem, "0.5%")), 0),
+                        "1200.005");
 
     assert_string_equal(chk_exact_format(&mem, lit(&mem, "0.333"), 2), "33.3");
     assert_string_equal(chk_exact_format(&mem, lit(&mem, "0.9"), 2), "90");
@@ -217,8 +221,10 @@ static void test_adapting_numbers(void **state)
                "cannot divide '2' (number) by 'count(orders)' (count)");
     /* the declared unit is the reading kept in the annotation */
     checked c;
-    check_text(&c, "indicator n count per staff = count(orders)\n"
-                   "indicator a percent per staff = n / staff.quota\n", true);
+    check_text(&c,
+               "indicator n count per staff = count(orders)\n"
+               "indicator a percent per staff = n / staff.quota\n",
+               true);
     assert_int_equal(c.diags.diags.len, 0);
     assert_int_equal(find(&c, "a")->u.indicator.expr->dim, DIM_RATIO);
     checked_free(&c);
@@ -226,27 +232,34 @@ static void test_adapting_numbers(void **state)
 
 /* ---- weights ------------------------------------------------------------------------- */
 
-static const char kpis[] =
-    "indicator a count per staff = count(orders)\n"
-    "indicator b money per staff = sum(orders.amount)\n"
-    "indicator c percent per staff = a / count(orders)\n"
-    "scale s { [0%, 100%) -> 0 .. 100  [100%, inf) -> 100 }\n";
+static const char kpis[] = "indicator a count per staff = count(orders)\n"
+                           "indicator b money per staff = sum(orders.amount)\n"
+                           "indicator c percent per staff = a / count(orders)\n"
+                           "scale s { [0%, 100%) -> 0 .. 100  [100%, inf) -> 100 }\n";
 
 static void test_weights_exact(void **state)
 {
     (void)state;
     char text[1024];
-    snprintf(text, sizeof text, "%srole r { kpi a weight 33.3%% target >= 1 kpi b weight 33.3%% target >= 1 "
-             "kpi c weight 33.4%% target >= 1 points s }\n", kpis);
+    snprintf(text, sizeof text,
+             "%srole r { kpi a weight 33.3%% target >= 1 kpi b weight 33.3%% target >= 1 "
+             "kpi c weight 33.4%% target >= 1 points s }\n",
+             kpis);
     expect_clean(text);
-    snprintf(text, sizeof text, "%srole r { kpi a weight 0.5 target >= 1 kpi b weight 25%% target >= 1 "
-             "kpi c weight 0.25 target >= 1 points s }\n", kpis);
+    snprintf(text, sizeof text,
+             "%srole r { kpi a weight 0.5 target >= 1 kpi b weight 25%% target >= 1 "
+             "kpi c weight 0.25 target >= 1 points s }\n",
+             kpis);
     expect_clean(text);
-    snprintf(text, sizeof text, "%srole r { kpi a weight 33.3%% target >= 1 kpi b weight 33.3%% target >= 1 "
-             "kpi c weight 33.3%% target >= 1 points s }\n", kpis);
+    snprintf(text, sizeof text,
+             "%srole r { kpi a weight 33.3%% target >= 1 kpi b weight 33.3%% target >= 1 "
+             "kpi c weight 33.3%% target >= 1 points s }\n",
+             kpis);
     expect_one(text, "weights", "the weights of role 'r' add up to 99.9%, not 100%");
-    snprintf(text, sizeof text, "%srole r { kpi a weight 50.0000000000000001%% target >= 1 "
-             "kpi b weight 50%% target >= 1 points s }\n", kpis);
+    snprintf(text, sizeof text,
+             "%srole r { kpi a weight 50.0000000000000001%% target >= 1 "
+             "kpi b weight 50%% target >= 1 points s }\n",
+             kpis);
     expect_one(text, "weights", "the weights of role 'r' add up to 100.0000000000000001%, not 100%");
 }
 
@@ -276,15 +289,19 @@ static void test_scale_edges(void **state)
     scale_case("[0%, 60%) -> 0  (0.6, 1] -> 1", "scale-gap", "scale 's' leaves 60% uncovered");
     /* a row inside a wider earlier row overlaps it even though it follows the previous row */
     scale_case("[0, 100) -> 0  [10, 20) -> 1", "scale-overlap", "in scale 's', [10, 20) overlaps [0, 100)");
-    scale_case("[10, 20) -> 0  [0, 5) -> 1", "scale-order", "rows of scale 's' are not sorted: [0, 5) comes after [10, 20)");
+    scale_case("[10, 20) -> 0  [0, 5) -> 1", "scale-order",
+               "rows of scale 's' are not sorted: [0, 5) comes after [10, 20)");
     scale_case("[5, 5] -> 0  (5, 6) -> 1", NULL, NULL);
     scale_case("[5, 5) -> 0", "scale-bound", "[5, 5) in scale 's' is empty");
     scale_case("[6, 5) -> 0", "scale-bound", "[6, 5) in scale 's' is empty");
     scale_case("[0, inf] -> 0", "scale-bound", "[0, inf] in scale 's' includes 'inf', which is not a number");
-    scale_case("[-inf, 0) -> 0", "scale-bound", "[-inf, 0) in scale 's' includes '-inf', which is not a number");
+    scale_case("[-inf, 0) -> 0", "scale-bound",
+               "[-inf, 0) in scale 's' includes '-inf', which is not a number");
     scale_case("[inf, 0) -> 0", "scale-bound", "the lower bound of [inf, 0) in scale 's' cannot be 'inf'");
-    scale_case("[0, 1) -> 0 .. inf", "scale-bound", "scale 's' gives 'inf' for [0, 1), but 'inf' is only a bound");
-    scale_case("[0, inf) -> 0 .. 1", "scale-linear", "the linear segment 0 .. 1 needs a finite interval, but [0, inf) is unbounded");
+    scale_case("[0, 1) -> 0 .. inf", "scale-bound",
+               "scale 's' gives 'inf' for [0, 1), but 'inf' is only a bound");
+    scale_case("[0, inf) -> 0 .. 1", "scale-linear",
+               "the linear segment 0 .. 1 needs a finite interval, but [0, inf) is unbounded");
     scale_case("[0, 1) -> -5% .. 0%  [1, 2) -> 5%", NULL, NULL);
     scale_case("[-5, -1) -> 0  [-1, 2) -> 5", NULL, NULL);
 }
@@ -303,16 +320,17 @@ static void test_annotations(void **state)
     (void)state;
     checked c;
     check_text(&c,
-        "set buyers = orders.customer_id where channel in (\"a\", \"b\")\n"
-        "indicator n count per staff = count(orders)\n"
-        "indicator bs count per staff = count(buyers)\n"
-        "indicator active count = distinct(logins.user_id where user_id in buyers)\n"
-        "indicator aov money per staff = sum(orders.amount) / n\n"
-        "indicator share percent per staff = n / previous(n) - 1\n"
-        "scale s { [0%, 100%) -> 0 .. 100  [100%, inf) -> 100 }\n"
-        "scale adj { [0, 100) -> 0%  [100, inf) -> 10% }\n"
-        "role r { kpi n weight 50% target >= staff.quota  kpi aov weight 50% target >= 100\n"
-        "  points s  bonus staff.base_bonus * (1 + adj(score)) * employed }\n", true);
+               "set buyers = orders.customer_id where channel in (\"a\", \"b\")\n"
+               "indicator n count per staff = count(orders)\n"
+               "indicator bs count per staff = count(buyers)\n"
+               "indicator active count = distinct(logins.user_id where user_id in buyers)\n"
+               "indicator aov money per staff = sum(orders.amount) / n\n"
+               "indicator share percent per staff = n / previous(n) - 1\n"
+               "scale s { [0%, 100%) -> 0 .. 100  [100%, inf) -> 100 }\n"
+               "scale adj { [0, 100) -> 0%  [100, inf) -> 10% }\n"
+               "role r { kpi n weight 50% target >= staff.quota  kpi aov weight 50% target >= 100\n"
+               "  points s  bonus staff.base_bonus * (1 + adj(score)) * employed }\n",
+               true);
     assert_int_equal(c.diags.diags.len, 0);
     chk_model *m = c.model;
     assert_int_equal(m->grain, GRAIN_MONTH);
@@ -343,7 +361,7 @@ static void test_annotations(void **state)
     assert_ptr_equal(e->ref, buyers);
     assert_ptr_equal(e->agg_source, orders);
     assert_true(e->per_staff);
-    assert_true(buyers->per_staff);             /* counted per staff somewhere */
+    assert_true(buyers->per_staff); /* counted per staff somewhere */
     assert_int_equal(buyers->dim, DIM_COUNT);
 
     e = find(&c, "active")->u.indicator.expr;
@@ -358,7 +376,7 @@ static void test_annotations(void **state)
     assert_int_equal(where->kind, EX_IN_SET);
     assert_int_equal(where->ref_kind, REF_SET);
     assert_ptr_equal(where->ref, buyers);
-    assert_int_equal(where->u.in.lhs->ref_kind, REF_COLUMN);   /* bare column of logins */
+    assert_int_equal(where->u.in.lhs->ref_kind, REF_COLUMN); /* bare column of logins */
     assert_ptr_equal(where->u.in.lhs->ref, logins);
 
     e = find(&c, "aov")->u.indicator.expr;
@@ -368,7 +386,7 @@ static void test_annotations(void **state)
     assert_int_equal(e->u.op.rhs->ref_kind, REF_INDICATOR);
     assert_ptr_equal(e->u.op.rhs->ref, n);
 
-    e = find(&c, "share")->u.indicator.expr;            /* n / previous(n) - 1 */
+    e = find(&c, "share")->u.indicator.expr; /* n / previous(n) - 1 */
     assert_int_equal(e->dim, DIM_RATIO);
     assert_int_equal(e->u.op.lhs->u.op.rhs->call_kind, CALL_PREVIOUS);
     assert_int_equal(e->u.op.lhs->u.op.rhs->dim, DIM_COUNT);
@@ -384,8 +402,8 @@ static void test_annotations(void **state)
     assert_ptr_equal(items[0].target->ref, m->roster);
     assert_int_equal(items[0].target->column, 3);
     assert_true(items[0].target->per_staff);
-    assert_ptr_equal(items[2].ref, find(&c, "s"));         /* points s */
-    ast_expr *bonus = items[3].expr;                       /* (base * (1 + adj(score))) * employed */
+    assert_ptr_equal(items[2].ref, find(&c, "s")); /* points s */
+    ast_expr *bonus = items[3].expr;               /* (base * (1 + adj(score))) * employed */
     assert_int_equal(bonus->dim, DIM_MONEY);
     assert_int_equal(bonus->u.op.rhs->ref_kind, REF_EMPLOYED);
     ast_expr *call = bonus->u.op.lhs->u.op.rhs->u.op.rhs;
@@ -394,7 +412,7 @@ static void test_annotations(void **state)
     assert_int_equal(((ast_expr *)call->u.call.args.items[0])->ref_kind, REF_SCORE);
     /* a parenthesised operand's span holds its parentheses, so text quoted from spans
      * (statements, explain, kpic doc) keeps them */
-    ast_expr *sum = bonus->u.op.lhs->u.op.rhs;             /* (1 + adj(score)) */
+    ast_expr *sum = bonus->u.op.lhs->u.op.rhs; /* (1 + adj(score)) */
     assert_int_equal(sum->kind, EX_BINARY);
     arena mem;
     arena_init(&mem);

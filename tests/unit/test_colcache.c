@@ -18,9 +18,9 @@
 
 #include "kpic/colcache.h"
 
-static const csvr_type TYPES[] = {CSVR_TEXT, CSVR_INT, CSVR_MONEY, CSVR_NUMBER, CSVR_DATE, CSVR_BOOL};
+static const csvr_type TYPES[] = { CSVR_TEXT, CSVR_INT, CSVR_MONEY, CSVR_NUMBER, CSVR_DATE, CSVR_BOOL };
 #define N_COLS 6
-#define ROWS 1000
+#define ROWS   1000
 
 static char dir[] = "/tmp/kpic-test-colcache-XXXXXX";
 
@@ -29,17 +29,16 @@ static void row_cells(int r, csvr_cell *cells, char *text)
 {
     memset(cells, 0, N_COLS * sizeof *cells);
     snprintf(text, 16, "k%d", r % 7);
-    cells[0].as.text = (csvr_text){text, strlen(text)};
+    cells[0].as.text = (csvr_text){ text, strlen(text) };
     cells[1].as.i = (int64_t)r * 1000003 - 7;
-    cells[2].as.dec = dec_from_int64(r); /* whole money */
+    cells[2].as.dec = dec_from_int64(r);                                /* whole money */
     cells[2].as.dec.units += (dec_int128)(r % 100) * 10000000000000000; /* + r % 100 cents */
-    cells[3].as.dec.units = (dec_int128)r * 123456789; /* 18 places */
+    cells[3].as.dec.units = (dec_int128)r * 123456789;                  /* 18 places */
     if (r == 500) /* one value beyond int64 at any scale: the column goes wide */
         cells[3].as.dec.units = (dec_int128)INT64_MAX * 1000;
     cells[4].as.date = 20000 + r;
     cells[5].as.b = r % 2;
-    if (r % 5 == 0)
-        cells[r % N_COLS].is_null = true;
+    if (r % 5 == 0) cells[r % N_COLS].is_null = true;
 }
 
 typedef struct seen {
@@ -68,8 +67,7 @@ static bool check_row(void *ctx, const csvr_cell *cells)
             case CSVR_BOOL: same = want[c].as.b == cells[c].as.b; break;
             }
         }
-        if (!same)
-            s->ok = false;
+        if (!same) s->ok = false;
     }
     s->rows++;
     return true;
@@ -83,8 +81,7 @@ static bool check_row_but_first(void *ctx, const csvr_cell *cells)
     char text[16];
     row_cells(s->rows, want, text);
     memcpy(got, cells, sizeof got);
-    if (!got[0].is_null)
-        s->ok = false;
+    if (!got[0].is_null) s->ok = false;
     got[0] = want[0];
     return check_row(ctx, got);
 }
@@ -157,17 +154,17 @@ static void test_round_trip(void **state)
         assert_non_null(t);
         assert_int_equal(colc_group_count(t), (size_t)groups);
         assert_int_equal(colc_sha256(t)[0], 0xAB);
-        seen s = {0, 0, true};
-        colc_sink sink = {check_row, check_bad, &s};
+        seen s = { 0, 0, true };
+        colc_sink sink = { check_row, check_bad, &s };
         for (size_t g = 0; g < colc_group_count(t); g++)
             assert_int_equal(colc_replay(t, g, "data.csv", &sink, NULL, why, sizeof why), COLC_DONE);
         assert_true(s.ok);
         assert_int_equal(s.rows, ROWS);
         assert_int_equal(s.bad, ROWS / 100);
         /* column 0 not decoded: null in every row, the others as written */
-        bool decode[N_COLS] = {false, true, true, true, true, true};
-        seen masked = {0, 0, true};
-        colc_sink masked_sink = {check_row_but_first, check_bad, &masked};
+        bool decode[N_COLS] = { false, true, true, true, true, true };
+        seen masked = { 0, 0, true };
+        colc_sink masked_sink = { check_row_but_first, check_bad, &masked };
         for (size_t g = 0; g < colc_group_count(t); g++)
             assert_int_equal(colc_replay(t, g, "data.csv", &masked_sink, decode, why, sizeof why), COLC_DONE);
         assert_true(masked.ok);
@@ -201,7 +198,7 @@ static void test_money_finer_than_cents_refused(void **state)
     (void)state;
     char path[256], why[256];
     snprintf(path, sizeof path, "%s/m.kcol", dir);
-    static const csvr_type money[] = {CSVR_MONEY};
+    static const csvr_type money[] = { CSVR_MONEY };
     for (int wide = 0; wide < 2; wide++) {
         colc_writer *w = colc_writer_new(path, why, sizeof why);
         assert_non_null(w);
@@ -214,13 +211,13 @@ static void test_money_finer_than_cents_refused(void **state)
         assert_true(colc_group_add_row(g, &cell));
         assert_true(colc_writer_add(w, 0, 10, g));
         colc_key key = key_of(1);
-        unsigned char sha[32] = {0};
+        unsigned char sha[32] = { 0 };
         assert_true(colc_writer_commit(w, &key, sha, why, sizeof why));
         /* the group is checked when it is replayed, before any row is handed out */
         colc_table *t = colc_open(path, &key, money, 1, why, sizeof why);
         assert_non_null(t);
-        seen s = {0, 0, true};
-        colc_sink sink = {check_row, check_bad, &s};
+        seen s = { 0, 0, true };
+        colc_sink sink = { check_row, check_bad, &s };
         assert_int_equal(colc_replay(t, 0, "data.csv", &sink, NULL, why, sizeof why), COLC_BAD);
         assert_non_null(strstr(why, "finer than cents"));
         assert_int_equal(s.rows, 0);
@@ -256,8 +253,8 @@ static void test_changed_under_replay(void **state)
             fputc(c ^ 0x5A, f);
         }
         fclose(f);
-        seen s = {0, 0, true};
-        colc_sink sink = {check_row, check_bad, &s};
+        seen s = { 0, 0, true };
+        colc_sink sink = { check_row, check_bad, &s };
         colc_status last = COLC_DONE;
         int before = 0;
         for (size_t g = 0; g < colc_group_count(t) && last == COLC_DONE; g++) {
@@ -284,81 +281,148 @@ typedef struct scenario {
     long max_bytes; /* the cache file at most this big: the compact encoding was used */
 } scenario;
 
-static void int_constant(int r, csvr_cell *c, char *t) { (void)r, (void)t; c->as.i = -42; }
-static void int_byte(int r, csvr_cell *c, char *t) { (void)t; c->as.i = 1000 + r % 200; }
-static void int_short(int r, csvr_cell *c, char *t) { (void)t; c->as.i = -30000 + r * 60; }
-static void int_word(int r, csvr_cell *c, char *t) { (void)t; c->as.i = (int64_t)r * 4000000; }
+static void int_constant(int r, csvr_cell *c, char *t)
+{
+    (void)r, (void)t;
+    c->as.i = -42;
+}
+static void int_byte(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.i = 1000 + r % 200;
+}
+static void int_short(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.i = -30000 + r * 60;
+}
+static void int_word(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.i = (int64_t)r * 4000000;
+}
 static void int_extremes(int r, csvr_cell *c, char *t)
 {
     (void)t;
     c->as.i = r % 3 == 0 ? INT64_MIN : r % 3 == 1 ? INT64_MAX : r;
     c->is_null = r % 10 == 5;
 }
-static void date_span(int r, csvr_cell *c, char *t) { (void)t; c->as.date = 20000 + r * 7; }
-static void date_extremes(int r, csvr_cell *c, char *t) { (void)t; c->as.date = r % 2 ? DATE_MIN : DATE_MAX; }
+static void date_span(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.date = 20000 + r * 7;
+}
+static void date_extremes(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.date = r % 2 ? DATE_MIN : DATE_MAX;
+}
 static void money_cents(int r, csvr_cell *c, char *t)
 {
     (void)t;
     c->as.dec.units = (dec_int128)(r * 137 - 50000) * 10000000000000000; /* cents */
     c->is_null = r % 7 == 0;
 }
-static void number_fine(int r, csvr_cell *c, char *t) { (void)t; c->as.dec.units = (dec_int128)r * 123456789 - 5; }
+static void number_fine(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.dec.units = (dec_int128)r * 123456789 - 5;
+}
 static void number_wide(int r, csvr_cell *c, char *t)
 {
     (void)t;
     c->as.dec.units = (dec_int128)INT64_MAX * 1000 + r;
     c->is_null = r % 9 == 0;
 }
-static void text_ids(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "C%08d", (r * 7919) % 1000); }
+static void text_ids(int r, csvr_cell *c, char *t)
+{
+    (void)c;
+    snprintf(t, 32, "C%08d", (r * 7919) % 1000);
+}
 static void text_ids_then_word(int r, csvr_cell *c, char *t)
 {
     (void)c;
-    if (r < 600) snprintf(t, 32, "O%09d", r); else snprintf(t, 32, "%s", r % 2 ? "web" : "O1");
+    if (r < 600) snprintf(t, 32, "O%09d", r);
+    else snprintf(t, 32, "%s", r % 2 ? "web" : "O1");
 }
-static void text_widths_differ(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "C%d", r); }
+static void text_widths_differ(int r, csvr_cell *c, char *t)
+{
+    (void)c;
+    snprintf(t, 32, "C%d", r);
+}
 static void text_longest_digits(int r, csvr_cell *c, char *t)
 {
     (void)c;
     snprintf(t, 32, "%s", r % 2 ? "999999999999999999" : "000000000000000000");
 }
-static void text_too_many_digits(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "1%018d", r); }
-static void text_utf8_prefix(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "店-%03d", r % 40); c->is_null = r % 4 == 1; }
-static void text_small_dict(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "%s", r % 3 ? "app" : "web"); }
-static void text_wide_dict(int r, csvr_cell *c, char *t) { (void)c; snprintf(t, 32, "x%dy", r % 400); }
+static void text_too_many_digits(int r, csvr_cell *c, char *t)
+{
+    (void)c;
+    snprintf(t, 32, "1%018d", r);
+}
+static void text_utf8_prefix(int r, csvr_cell *c, char *t)
+{
+    (void)c;
+    snprintf(t, 32, "店-%03d", r % 40);
+    c->is_null = r % 4 == 1;
+}
+static void text_small_dict(int r, csvr_cell *c, char *t)
+{
+    (void)c;
+    snprintf(t, 32, "%s", r % 3 ? "app" : "web");
+}
+static void text_wide_dict(int r, csvr_cell *c, char *t)
+{
+    (void)c;
+    snprintf(t, 32, "x%dy", r % 400);
+}
 static void text_all_different(int r, csvr_cell *c, char *t)
 {
     snprintf(t, 32, "name %d!", r);
     c->is_null = r % 11 == 3;
 }
-static void text_one_space(int r, csvr_cell *c, char *t) { (void)r, (void)c; snprintf(t, 32, " "); }
-static void all_null(int r, csvr_cell *c, char *t) { (void)r, (void)t; c->is_null = true; }
-static void bools(int r, csvr_cell *c, char *t) { (void)t; c->as.b = r % 3 == 1; c->is_null = r % 5 == 2; }
+static void text_one_space(int r, csvr_cell *c, char *t)
+{
+    (void)r, (void)c;
+    snprintf(t, 32, " ");
+}
+static void all_null(int r, csvr_cell *c, char *t)
+{
+    (void)r, (void)t;
+    c->is_null = true;
+}
+static void bools(int r, csvr_cell *c, char *t)
+{
+    (void)t;
+    c->as.b = r % 3 == 1;
+    c->is_null = r % 5 == 2;
+}
 
 static const scenario SCENARIOS[] = {
-    {"int constant", CSVR_INT, int_constant, 1000},
-    {"int in a byte", CSVR_INT, int_byte, 2500},
-    {"int in two bytes", CSVR_INT, int_short, 3500},
-    {"int in four bytes", CSVR_INT, int_word, 5500},
-    {"int extremes, nulls", CSVR_INT, int_extremes, 10000},
-    {"dates", CSVR_DATE, date_span, 3500},
-    {"date extremes", CSVR_DATE, date_extremes, 6000},
-    {"money in cents, nulls", CSVR_MONEY, money_cents, 6000},
-    {"number at 18 places", CSVR_NUMBER, number_fine, 10000},
-    {"number beyond int64", CSVR_NUMBER, number_wide, 18000},
-    {"text ids of digits", CSVR_TEXT, text_ids, 3500},
-    {"text ids, then words", CSVR_TEXT, text_ids_then_word, 0},
-    {"text digits of other widths", CSVR_TEXT, text_widths_differ, 0},
-    {"text of 18 digits", CSVR_TEXT, text_longest_digits, 10000},
-    {"text of 19 digits", CSVR_TEXT, text_too_many_digits, 0},
-    {"text ids behind a UTF-8 prefix, nulls", CSVR_TEXT, text_utf8_prefix, 2500},
-    {"text, two values", CSVR_TEXT, text_small_dict, 2500},
-    {"text, 400 values", CSVR_TEXT, text_wide_dict, 6000},
-    {"text all different, nulls", CSVR_TEXT, text_all_different, 13500},
-    {"text of one space", CSVR_TEXT, text_one_space, 2500},
-    {"text all null", CSVR_TEXT, all_null, 1000},
-    {"int all null", CSVR_INT, all_null, 1000},
-    {"money all null", CSVR_MONEY, all_null, 1000},
-    {"bools, nulls", CSVR_BOOL, bools, 1000},
+    { "int constant", CSVR_INT, int_constant, 1000 },
+    { "int in a byte", CSVR_INT, int_byte, 2500 },
+    { "int in two bytes", CSVR_INT, int_short, 3500 },
+    { "int in four bytes", CSVR_INT, int_word, 5500 },
+    { "int extremes, nulls", CSVR_INT, int_extremes, 10000 },
+    { "dates", CSVR_DATE, date_span, 3500 },
+    { "date extremes", CSVR_DATE, date_extremes, 6000 },
+    { "money in cents, nulls", CSVR_MONEY, money_cents, 6000 },
+    { "number at 18 places", CSVR_NUMBER, number_fine, 10000 },
+    { "number beyond int64", CSVR_NUMBER, number_wide, 18000 },
+    { "text ids of digits", CSVR_TEXT, text_ids, 3500 },
+    { "text ids, then words", CSVR_TEXT, text_ids_then_word, 0 },
+    { "text digits of other widths", CSVR_TEXT, text_widths_differ, 0 },
+    { "text of 18 digits", CSVR_TEXT, text_longest_digits, 10000 },
+    { "text of 19 digits", CSVR_TEXT, text_too_many_digits, 0 },
+    { "text ids behind a UTF-8 prefix, nulls", CSVR_TEXT, text_utf8_prefix, 2500 },
+    { "text, two values", CSVR_TEXT, text_small_dict, 2500 },
+    { "text, 400 values", CSVR_TEXT, text_wide_dict, 6000 },
+    { "text all different, nulls", CSVR_TEXT, text_all_different, 13500 },
+    { "text of one space", CSVR_TEXT, text_one_space, 2500 },
+    { "text all null", CSVR_TEXT, all_null, 1000 },
+    { "int all null", CSVR_INT, all_null, 1000 },
+    { "money all null", CSVR_MONEY, all_null, 1000 },
+    { "bools, nulls", CSVR_BOOL, bools, 1000 },
 };
 
 typedef struct replayed {
@@ -369,13 +433,12 @@ typedef struct replayed {
 
 static bool same_cell(csvr_type type, const csvr_cell *a, const csvr_cell *b)
 {
-    if (a->is_null != b->is_null)
-        return false;
-    if (a->is_null)
-        return true;
+    if (a->is_null != b->is_null) return false;
+    if (a->is_null) return true;
     switch (type) {
     case CSVR_TEXT:
-        return a->as.text.len == b->as.text.len && memcmp(a->as.text.ptr, b->as.text.ptr, a->as.text.len) == 0;
+        return a->as.text.len == b->as.text.len &&
+               memcmp(a->as.text.ptr, b->as.text.ptr, a->as.text.len) == 0;
     case CSVR_INT: return a->as.i == b->as.i;
     case CSVR_NUMBER:
     case CSVR_MONEY: return a->as.dec.units == b->as.dec.units;
@@ -390,8 +453,7 @@ static void scenario_cell(const scenario *sc, int r, csvr_cell *cell, char *text
     memset(cell, 0, sizeof *cell);
     text[0] = '\0';
     sc->cell(r, cell, text);
-    if (sc->type == CSVR_TEXT)
-        cell->as.text = (csvr_text){text, strlen(text)};
+    if (sc->type == CSVR_TEXT) cell->as.text = (csvr_text){ text, strlen(text) };
 }
 
 static bool replayed_row(void *ctx, const csvr_cell *cells)
@@ -433,7 +495,7 @@ static void test_every_encoding(void **state)
             assert_true(colc_group_add_row(g, &cell));
         }
         assert_true(colc_writer_add(w, 0, 100, g));
-        unsigned char sha[32] = {0};
+        unsigned char sha[32] = { 0 };
         assert_true(colc_writer_commit(w, &key, sha, why, sizeof why));
         struct stat st;
         assert_int_equal(stat(path, &st), 0);
@@ -441,8 +503,8 @@ static void test_every_encoding(void **state)
             fail_msg("%s: %lld bytes, more than %ld", sc->what, (long long)st.st_size, sc->max_bytes);
         colc_table *t = colc_open(path, &key, &sc->type, 1, why, sizeof why);
         assert_non_null(t);
-        replayed rp = {sc, 0, true};
-        colc_sink sink = {replayed_row, no_bad, &rp};
+        replayed rp = { sc, 0, true };
+        colc_sink sink = { replayed_row, no_bad, &rp };
         if (colc_replay(t, 0, "data.csv", &sink, NULL, why, sizeof why) != COLC_DONE)
             fail_msg("%s: refused: %s", sc->what, why);
         if (!rp.ok || rp.rows != ENC_ROWS)
@@ -458,10 +520,9 @@ static void make_file(const char *name, size_t bytes, time_t used)
     snprintf(path, sizeof path, "%s/%s", dir, name);
     FILE *f = fopen(path, "wb");
     assert_non_null(f);
-    for (size_t i = 0; i < bytes; i++)
-        fputc('x', f);
+    for (size_t i = 0; i < bytes; i++) fputc('x', f);
     fclose(f);
-    struct timeval tv[2] = {{used, 0}, {used, 0}};
+    struct timeval tv[2] = { { used, 0 }, { used, 0 } };
     utimes(path, tv);
 }
 
@@ -479,7 +540,7 @@ static void test_evict_and_clear(void **state)
     make_file("old.kcol", 1000, now - 300);
     make_file("mid.kcol", 1000, now - 200);
     make_file("new.kcol", 1000, now - 100);
-    make_file("other.txt", 5000, now - 1000); /* not the cache's: never counted or removed */
+    make_file("other.txt", 5000, now - 1000);        /* not the cache's: never counted or removed */
     make_file("running.kcol.tmp.abc123", 1000, now); /* a writer's: too young to remove */
     colc_dir_stats st;
     assert_true(colc_dir_info(dir, &st));
@@ -503,13 +564,10 @@ static void test_evict_and_clear(void **state)
 
 int main(void)
 {
-    if (mkdtemp(dir) == NULL)
-        return 1;
+    if (mkdtemp(dir) == NULL) return 1;
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_round_trip),
-        cmocka_unit_test(test_money_finer_than_cents_refused),
-        cmocka_unit_test(test_every_encoding),
-        cmocka_unit_test(test_changed_under_replay),
+        cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_money_finer_than_cents_refused),
+        cmocka_unit_test(test_every_encoding),  cmocka_unit_test(test_changed_under_replay),
         cmocka_unit_test(test_evict_and_clear),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

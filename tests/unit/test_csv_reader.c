@@ -49,17 +49,16 @@ static void add(text *t, const char *fmt, ...)
 
 static void add_bytes(text *t, const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++)
-        add(t, "%c", s[i]);
+    for (size_t i = 0; i < n; i++) add(t, "%c", s[i]);
 }
 
 /* What a pass saw: one line per row or bad row. */
 typedef struct seen {
     const csvr_column *cols;
     size_t ncols;
-    bool skip;        /* skip bad rows instead of stopping */
-    bool with_lines;  /* record csvr_row_line and csvr_row_raw for good rows */
-    int stop_after;   /* stop the pass after this many rows (0: never) */
+    bool skip;       /* skip bad rows instead of stopping */
+    bool with_lines; /* record csvr_row_line and csvr_row_raw for good rows */
+    int stop_after;  /* stop the pass after this many rows (0: never) */
     int rows, bad;
     text out;
 } seen;
@@ -77,9 +76,7 @@ static void render_cell(text *t, const csvr_column *col, const csvr_cell *c)
         add_bytes(t, c->as.text.ptr, c->as.text.len);
         add(t, "'");
         break;
-    case CSVR_INT:
-        add(t, "%lld", (long long)c->as.i);
-        break;
+    case CSVR_INT: add(t, "%lld", (long long)c->as.i); break;
     case CSVR_NUMBER:
         dec_format(c->as.dec, 18, buf, sizeof buf);
         add(t, "%s", buf);
@@ -92,9 +89,7 @@ static void render_cell(text *t, const csvr_column *col, const csvr_cell *c)
         date_format(c->as.date, buf, sizeof buf);
         add(t, "%s", buf);
         break;
-    case CSVR_BOOL:
-        add(t, "%s", c->as.b ? "true" : "false");
-        break;
+    case CSVR_BOOL: add(t, "%s", c->as.b ? "true" : "false"); break;
     }
 }
 
@@ -103,8 +98,7 @@ static bool on_row(void *ctx, const csvr_row *row)
     seen *s = ctx;
     s->rows++;
     for (size_t i = 0; i < s->ncols; i++) {
-        if (i)
-            add(&s->out, "|");
+        if (i) add(&s->out, "|");
         render_cell(&s->out, &s->cols[i], &row->cells[i]);
     }
     if (s->with_lines) {
@@ -134,29 +128,25 @@ static csvr_verdict on_bad(void *ctx, const csvr_bad_row *bad)
 static csvr_status read_all(const char *data, size_t len, seen *s, csvr_error *err)
 {
     csvr_reader *r = csvr_open_memory("mem.csv", data, len, s->cols, s->ncols, 0, err);
-    if (r == NULL)
-        return CSVR_ERROR;
-    csvr_handlers h = {on_row, on_bad, s};
+    if (r == NULL) return CSVR_ERROR;
+    csvr_handlers h = { on_row, on_bad, s };
     csvr_status st = csvr_read(r, &h, err);
     csvr_close(r);
     return st;
 }
 
 /* Reads DATA from memory chunk by chunk, chunks of about TARGET bytes. */
-static csvr_status read_chunked(const char *data, size_t len, size_t target, seen *s,
-                                csvr_error *err)
+static csvr_status read_chunked(const char *data, size_t len, size_t target, seen *s, csvr_error *err)
 {
     csvr_reader *r = csvr_open_memory("mem.csv", data, len, s->cols, s->ncols, 0, err);
-    if (r == NULL)
-        return CSVR_ERROR;
-    csvr_handlers h = {on_row, on_bad, s};
+    if (r == NULL) return CSVR_ERROR;
+    csvr_handlers h = { on_row, on_bad, s };
     csvr_status st = CSVR_OK;
     csvr_chunk chunk;
     uint64_t expect_begin = 0, index = 0;
     csvr_plan plan;
     while (st == CSVR_OK && (plan = csvr_next_chunk(r, target, &chunk, err)) == CSVR_PLAN_CHUNK) {
-        if (index > 0)
-            assert_int_equal(chunk.begin, expect_begin); /* consecutive */
+        if (index > 0) assert_int_equal(chunk.begin, expect_begin); /* consecutive */
         assert_int_equal(chunk.index, index++);
         assert_true(chunk.end > chunk.begin);
         expect_begin = chunk.end;
@@ -197,8 +187,8 @@ static const char *temp_file(const char *name, const char *data, size_t len)
 #define S(lit) lit, sizeof(lit) - 1
 
 static const csvr_column ALL_TYPES[] = {
-    {"t", CSVR_TEXT},  {"i", CSVR_INT},  {"n", CSVR_NUMBER},
-    {"m", CSVR_MONEY}, {"d", CSVR_DATE}, {"b", CSVR_BOOL},
+    { "t", CSVR_TEXT },  { "i", CSVR_INT },  { "n", CSVR_NUMBER },
+    { "m", CSVR_MONEY }, { "d", CSVR_DATE }, { "b", CSVR_BOOL },
 };
 
 /* ---- the dialect and typed cells ------------------------------------------------ */
@@ -206,7 +196,7 @@ static const csvr_column ALL_TYPES[] = {
 static void test_typed_values_and_nulls(void **state)
 {
     (void)state;
-    seen s = {.cols = ALL_TYPES, .ncols = 6};
+    seen s = { .cols = ALL_TYPES, .ncols = 6 };
     csvr_error err;
     const char data[] = "ignored,b,d,m,n,i,t\n"
                         "x,true,2025-05-01,12.30,0.125,42,hello\n"
@@ -232,46 +222,46 @@ static void test_bad_cells_name_column_and_value(void **state)
     struct {
         const char *row, *message;
     } cases[] = {
-        {"x,true,2025-05-01,\"12,3x\",1,1,a",
-         "mem.csv:2:4: error: bad money value \"12,3x\" in column 'm': not a decimal number"},
-        {"x,true,2025-05-01,12.345,1,1,a",
-         "mem.csv:2:4: error: bad money value \"12.345\" in column 'm': more than 2 decimal places"},
-        {"x,true,2025-05-01,1,1,9223372036854775808,a",
-         "mem.csv:2:6: error: bad int value \"9223372036854775808\" in column 'i': integer out of "
-         "range"},
-        {"x,true,2025-05-01,1,1,1.0,a",
-         "mem.csv:2:6: error: bad int value \"1.0\" in column 'i': not an integer"},
-        {"x,true,2025-02-29,1,1,1,a",
-         "mem.csv:2:3: error: bad date value \"2025-02-29\" in column 'd': no such date or time"},
-        {"x,true,2025-13-01,1,1,1,a",
-         "mem.csv:2:3: error: bad date value \"2025-13-01\" in column 'd': no such date or time"},
-        {"x,true,01/05/2025,1,1,1,a",
-         "mem.csv:2:3: error: bad date value \"01/05/2025\" in column 'd': expected YYYY-MM-DD, "
-         "optionally followed by T or a space and HH:MM[:SS]"},
-        {"x,maybe,2025-05-01,1,1,1,a",
-         "mem.csv:2:2: error: bad bool value \"maybe\" in column 'b': expected true/false, 1/0 or "
-         "yes/no"},
-        {"x,true,2025-05-01,1,1e5,1,a",
-         "mem.csv:2:5: error: bad number value \"1e5\" in column 'n': not a decimal number"},
-        {"x,true,2025-05-01,1,1,1,\"a\xff\"",
-         "mem.csv:2:7: error: bad text value \"a\\xFF\" in column 't': invalid UTF-8"},
+        { "x,true,2025-05-01,\"12,3x\",1,1,a",
+          "mem.csv:2:4: error: bad money value \"12,3x\" in column 'm': not a decimal number" },
+        { "x,true,2025-05-01,12.345,1,1,a",
+          "mem.csv:2:4: error: bad money value \"12.345\" in column 'm': more than 2 decimal places" },
+        { "x,true,2025-05-01,1,1,9223372036854775808,a",
+          "mem.csv:2:6: error: bad int value \"9223372036854775808\" in column 'i': integer out of "
+          "range" },
+        { "x,true,2025-05-01,1,1,1.0,a",
+          "mem.csv:2:6: error: bad int value \"1.0\" in column 'i': not an integer" },
+        { "x,true,2025-02-29,1,1,1,a",
+          "mem.csv:2:3: error: bad date value \"2025-02-29\" in column 'd': no such date or time" },
+        { "x,true,2025-13-01,1,1,1,a",
+          "mem.csv:2:3: error: bad date value \"2025-13-01\" in column 'd': no such date or time" },
+        { "x,true,01/05/2025,1,1,1,a",
+          "mem.csv:2:3: error: bad date value \"01/05/2025\" in column 'd': expected YYYY-MM-DD, "
+          "optionally followed by T or a space and HH:MM[:SS]" },
+        { "x,maybe,2025-05-01,1,1,1,a",
+          "mem.csv:2:2: error: bad bool value \"maybe\" in column 'b': expected true/false, 1/0 or "
+          "yes/no" },
+        { "x,true,2025-05-01,1,1e5,1,a",
+          "mem.csv:2:5: error: bad number value \"1e5\" in column 'n': not a decimal number" },
+        { "x,true,2025-05-01,1,1,1,\"a\xff\"",
+          "mem.csv:2:7: error: bad text value \"a\\xFF\" in column 't': invalid UTF-8" },
         /* The leftmost bad cell is the one reported. */
-        {"x,maybe,2025-13-01,x,1,1,a",
-         "mem.csv:2:2: error: bad bool value \"maybe\" in column 'b': expected true/false, 1/0 or "
-         "yes/no"},
+        { "x,maybe,2025-13-01,x,1,1,a",
+          "mem.csv:2:2: error: bad bool value \"maybe\" in column 'b': expected true/false, 1/0 or "
+          "yes/no" },
         /* Control characters, quotes and long values are escaped and cut. */
-        {"x,true,2025-05-01,1,1,\"1\"\"\t2\",a",
-         "mem.csv:2:6: error: bad int value \"1\\\"\\t2\" in column 'i': not an integer"},
-        {"x,true,2025-05-01,1,1,"
-         "12345678901234567890123456789012345678901234567890123456789012345678901234567890,a",
-         "mem.csv:2:6: error: bad int value "
-         "\"123456789012345678901234567890123456789012345678901234567890...\" in column 'i': "
-         "integer out of range"},
+        { "x,true,2025-05-01,1,1,\"1\"\"\t2\",a",
+          "mem.csv:2:6: error: bad int value \"1\\\"\\t2\" in column 'i': not an integer" },
+        { "x,true,2025-05-01,1,1,"
+          "12345678901234567890123456789012345678901234567890123456789012345678901234567890,a",
+          "mem.csv:2:6: error: bad int value "
+          "\"123456789012345678901234567890123456789012345678901234567890...\" in column 'i': "
+          "integer out of range" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char data[512];
         snprintf(data, sizeof data, "ignored,b,d,m,n,i,t\n%s\n", cases[i].row);
-        seen s = {.cols = ALL_TYPES, .ncols = 6};
+        seen s = { .cols = ALL_TYPES, .ncols = 6 };
         csvr_error err;
         assert_int_equal(read_all(data, strlen(data), &s, &err), CSVR_ERROR);
         assert_int_equal(err.kind, CSVR_ERR_CELL);
@@ -283,23 +273,23 @@ static void test_bad_cells_name_column_and_value(void **state)
 static void test_text_is_checked_only_where_wanted(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "a", CSVR_TEXT } };
     /* Invalid UTF-8 and a NUL in an unwanted column are not looked at. */
     const char data[] = "a,b\nok,\xC3\x28\nfine,x\0y\n";
-    seen s = {.cols = cols, .ncols = 1};
+    seen s = { .cols = cols, .ncols = 1 };
     csvr_error err;
     assert_int_equal(read_all(data, sizeof data - 1, &s, &err), CSVR_OK);
     assert_string_equal(s.out.s, "'ok'\n'fine'\n");
     free(s.out.s);
     const char nul[] = "a\nx\0y\n";
-    seen s2 = {.cols = cols, .ncols = 1};
+    seen s2 = { .cols = cols, .ncols = 1 };
     assert_int_equal(read_all(nul, sizeof nul - 1, &s2, &err), CSVR_ERROR);
     assert_string_equal(format_error(&err),
                         "mem.csv:2:1: error: bad text value \"x\\x00y\" in column 'a': NUL byte in text");
     free(s2.out.s);
     /* Chinese text passes through untouched. */
     const char zh[] = "a\n\xE5\xA4\x8D\xE8\xB4\xAD\xE7\x8E\x87\n";
-    seen s3 = {.cols = cols, .ncols = 1};
+    seen s3 = { .cols = cols, .ncols = 1 };
     assert_int_equal(read_all(zh, sizeof zh - 1, &s3, &err), CSVR_OK);
     assert_string_equal(s3.out.s, "'\xE5\xA4\x8D\xE8\xB4\xAD\xE7\x8E\x87'\n");
     free(s3.out.s);
@@ -308,7 +298,9 @@ static void test_text_is_checked_only_where_wanted(void **state)
 static void test_bom_crlf_quotes_and_blank_lines(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"id", CSVR_TEXT}, {"note", CSVR_TEXT}, {"amount", CSVR_MONEY}};
+    static const csvr_column cols[] = { { "id", CSVR_TEXT },
+                                        { "note", CSVR_TEXT },
+                                        { "amount", CSVR_MONEY } };
     const char data[] = "\xEF\xBB\xBFid,note,amount\r\n"
                         "a,\"comma, and \"\"quotes\"\"\",1.00\r\n"
                         "\r\n"
@@ -317,24 +309,25 @@ static void test_bom_crlf_quotes_and_blank_lines(void **state)
                         "c,\"lf\nonly\",3\r\n"
                         "d,  spaced  ,4\r\n"
                         "e,\"  kept  \",5"; /* no final line break */
-    seen s = {.cols = cols, .ncols = 3};
+    seen s = { .cols = cols, .ncols = 3 };
     s.with_lines = true;
     csvr_error err;
     assert_int_equal(read_all(S(data), &s, &err), CSVR_OK);
-    assert_string_equal(s.out.s, "'a'|'comma, and \"quotes\"'|1.00 @2 [a,\"comma, and \"\"quotes\"\"\",1.00]\n"
-                                 "'b'|'two\r\nlines'|2.00 @5 [b,\"two\r\nlines\",2.00]\n"
-                                 "'c'|'lf\nonly'|3.00 @7 [c,\"lf\nonly\",3]\n"
-                                 "'d'|'spaced'|4.00 @9 [d,  spaced  ,4]\n"
-                                 "'e'|'  kept  '|5.00 @10 [e,\"  kept  \",5]\n");
+    assert_string_equal(s.out.s,
+                        "'a'|'comma, and \"quotes\"'|1.00 @2 [a,\"comma, and \"\"quotes\"\"\",1.00]\n"
+                        "'b'|'two\r\nlines'|2.00 @5 [b,\"two\r\nlines\",2.00]\n"
+                        "'c'|'lf\nonly'|3.00 @7 [c,\"lf\nonly\",3]\n"
+                        "'d'|'spaced'|4.00 @9 [d,  spaced  ,4]\n"
+                        "'e'|'  kept  '|5.00 @10 [e,\"  kept  \",5]\n");
     free(s.out.s);
 }
 
 static void test_lone_cr_line_ends(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_INT}};
+    static const csvr_column cols[] = { { "a", CSVR_INT } };
     const char data[] = "a\r1\r2\r\rx\r";
-    seen s = {.cols = cols, .ncols = 1};
+    seen s = { .cols = cols, .ncols = 1 };
     csvr_error err;
     assert_int_equal(read_all(S(data), &s, &err), CSVR_ERROR);
     assert_string_equal(format_error(&err),
@@ -347,18 +340,18 @@ static void test_lone_cr_line_ends(void **state)
 static void test_bad_cell_line_after_quoted_newlines(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"amount", CSVR_MONEY}};
-    const char data[] = "order_id,note,amount,channel\n"        /* line 1 */
-                        "1,\"a\nb\nc\",1.00,web\n"               /* lines 2-4 */
-                        "2,\"x\r\ny\",2.00,app\n"                /* lines 5-6 */
-                        "\n"                                     /* line 7 */
-                        "3,plain,\"12,3x\",store\n"              /* line 8 */
+    static const csvr_column cols[] = { { "amount", CSVR_MONEY } };
+    const char data[] = "order_id,note,amount,channel\n" /* line 1 */
+                        "1,\"a\nb\nc\",1.00,web\n"       /* lines 2-4 */
+                        "2,\"x\r\ny\",2.00,app\n"        /* lines 5-6 */
+                        "\n"                             /* line 7 */
+                        "3,plain,\"12,3x\",store\n"      /* line 8 */
                         "4,after,4.00,web\n";
     csvr_error err;
     csvr_reader *r = csvr_open_memory("data/orders.csv", S(data), cols, 1, 0, &err);
     assert_non_null(r);
-    seen s = {.cols = cols, .ncols = 1};
-    csvr_handlers h = {on_row, NULL, &s}; /* no bad-row callback: stop */
+    seen s = { .cols = cols, .ncols = 1 };
+    csvr_handlers h = { on_row, NULL, &s }; /* no bad-row callback: stop */
     assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
     assert_string_equal(format_error(&err), "data/orders.csv:8:3: error: bad money value "
                                             "\"12,3x\" in column 'amount': not a decimal number");
@@ -373,7 +366,7 @@ static void test_bad_cell_line_after_quoted_newlines(void **state)
 static void test_ragged_rows(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_TEXT}, {"c", CSVR_INT}};
+    static const csvr_column cols[] = { { "a", CSVR_TEXT }, { "c", CSVR_INT } };
     const char data[] = "a,b,c\n"
                         "1,2,3\n"
                         "short,2\n"
@@ -381,7 +374,7 @@ static void test_ragged_rows(void **state)
                         "\"q\nq\",2,3,4,5\n"
                         "one\n"
                         "ok,2,5\n";
-    seen s = {.cols = cols, .ncols = 2};
+    seen s = { .cols = cols, .ncols = 2 };
     s.skip = true;
     csvr_error err;
     assert_int_equal(read_all(S(data), &s, &err), CSVR_OK);
@@ -399,12 +392,12 @@ static void test_ragged_rows(void **state)
 static void test_skip_keeps_raw_bytes_verbatim(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"d", CSVR_DATE}};
+    static const csvr_column cols[] = { { "d", CSVR_DATE } };
     const char data[] = "id,d,note\r\n"
                         "1,2025-05-01,\"fine\"\r\n"
                         "  2,2025-02-30,\"multi\r\nline \"\"quoted\"\", with comma\"\r\n"
                         "3,2025-05-03,x\r\n";
-    seen s = {.cols = cols, .ncols = 1};
+    seen s = { .cols = cols, .ncols = 1 };
     s.skip = true;
     csvr_error err;
     assert_int_equal(read_all(S(data), &s, &err), CSVR_OK);
@@ -419,16 +412,16 @@ static void test_skip_keeps_raw_bytes_verbatim(void **state)
 static void test_unterminated_quote(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "a", CSVR_TEXT } };
     const char data[] = "a,b\n1,2\n3,\"open\n4,5\n";
-    seen s = {.cols = cols, .ncols = 1};
+    seen s = { .cols = cols, .ncols = 1 };
     s.skip = true;
     csvr_error err;
     assert_int_equal(read_all(S(data), &s, &err), CSVR_OK);
     assert_string_equal(s.out.s, "'1'\nBAD mem.csv:3:2: error: quoted field is never closed: the "
                                  "quote runs to the end of the file [3,\"open\n4,5\n]\n");
     free(s.out.s);
-    seen s2 = {.cols = cols, .ncols = 1};
+    seen s2 = { .cols = cols, .ncols = 1 };
     assert_int_equal(read_all(S(data), &s2, &err), CSVR_ERROR);
     assert_int_equal(err.kind, CSVR_ERR_QUOTE);
     free(s2.out.s);
@@ -437,9 +430,9 @@ static void test_unterminated_quote(void **state)
 static void test_stop_from_row_callback(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_INT}};
+    static const csvr_column cols[] = { { "a", CSVR_INT } };
     const char data[] = "a\n1\n2\n3\nbad\n";
-    seen s = {.cols = cols, .ncols = 1};
+    seen s = { .cols = cols, .ncols = 1 };
     s.stop_after = 2;
     csvr_error err;
     memset(&err, 0, sizeof err);
@@ -454,7 +447,7 @@ static void test_stop_from_row_callback(void **state)
 static void test_header_near_names(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"order_id", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "order_id", CSVR_TEXT } };
     const char data[] = "order_id,\" Amount\t\",\"金额\xE3\x80\x80\",Paid At\n1,2,3,4\n";
     csvr_error err;
     csvr_reader *r = csvr_open_memory("x.csv", S(data), cols, 1, 0, &err);
@@ -471,7 +464,7 @@ static void test_header_near_names(void **state)
 static void test_missing_column_lists_header(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"order_id", CSVR_TEXT}, {"amount", CSVR_MONEY}};
+    static const csvr_column cols[] = { { "order_id", CSVR_TEXT }, { "amount", CSVR_MONEY } };
     const char data[] = "order_id,customer_id,Amount,\"paid at\"\n1,2,3,4\n";
     csvr_error err;
     assert_null(csvr_open_memory("data/orders.csv", S(data), cols, 2, 0, &err));
@@ -488,16 +481,17 @@ static void test_missing_column_lists_header(void **state)
 static void test_missing_column_allowed_reads_null(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"amount", CSVR_MONEY}, {"channel", CSVR_TEXT},
-                                       {"id", CSVR_INT}};
+    static const csvr_column cols[] = { { "amount", CSVR_MONEY },
+                                        { "channel", CSVR_TEXT },
+                                        { "id", CSVR_INT } };
     const char data[] = "id,amount\n1,2.50\n2,\n";
     csvr_error err;
     assert_null(csvr_open_memory("x.csv", S(data), cols, 3, 0, &err));
     csvr_reader *r = csvr_open_memory("x.csv", S(data), cols, 3, CSVR_MISSING_COLUMNS_OK, &err);
     assert_non_null(r);
     assert_int_equal(csvr_header_size(r), 2);
-    seen s = {.cols = cols, .ncols = 3};
-    csvr_handlers h = {on_row, on_bad, &s};
+    seen s = { .cols = cols, .ncols = 3 };
+    csvr_handlers h = { on_row, on_bad, &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     csvr_close(r);
     assert_string_equal(s.out.s, "2.50|NULL|1\nNULL|NULL|2\n");
@@ -566,13 +560,13 @@ static void test_unreadable_files(void **state)
 static void test_api_misuse(void **state)
 {
     (void)state;
-    static const csvr_column twice[] = {{"a", CSVR_TEXT}, {"a", CSVR_INT}};
+    static const csvr_column twice[] = { { "a", CSVR_TEXT }, { "a", CSVR_INT } };
     csvr_error err;
     assert_null(csvr_open_memory("m.csv", S("a\n1\n"), twice, 2, 0, &err));
     assert_int_equal(err.kind, CSVR_ERR_USAGE);
     csvr_reader *r = csvr_open_memory("m.csv", S("a\n1\n"), twice, 1, 0, &err);
-    seen s = {.cols = twice, .ncols = 1};
-    csvr_handlers h = {on_row, NULL, &s};
+    seen s = { .cols = twice, .ncols = 1 };
+    csvr_handlers h = { on_row, NULL, &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
     assert_int_equal(err.kind, CSVR_ERR_USAGE);
@@ -587,7 +581,7 @@ static void test_api_misuse(void **state)
  * blank lines, CRLF and lone-CR line ends, bad rows. */
 static char *tricky_csv(size_t rows, size_t *len)
 {
-    text t = {0};
+    text t = { 0 };
     add(&t, "id,note,amount,when\r\n");
     for (size_t i = 0; i < rows; i++) {
         switch (i % 11) {
@@ -595,36 +589,24 @@ static char *tricky_csv(size_t rows, size_t *len)
             add(&t, "%zu,\"multi\nline,\n\"\"note\"\"\",%zu.%02zu,2025-05-%02zu\n", i, i, i % 100,
                 1 + i % 28);
             break;
-        case 1:
-            add(&t, "%zu,\"crlf\r\ninside\",1,2025-01-01T10:00\r\n", i);
-            break;
-        case 2:
-            add(&t, "%zu,plain,2.5,2025-02-28\r\n\r\n\n", i);
-            break;
+        case 1: add(&t, "%zu,\"crlf\r\ninside\",1,2025-01-01T10:00\r\n", i); break;
+        case 2: add(&t, "%zu,plain,2.5,2025-02-28\r\n\r\n\n", i); break;
         case 3:
             add(&t, "%zu,5\" screen,3,2025-03-01\n", i); /* a literal quote */
             break;
         case 4:
             add(&t, "%zu,\"ab\"c\nstill note\",4,2025-04-01\n", i); /* quote then text */
             break;
-        case 5:
-            add(&t, "%zu,\"bad date\",5,2025-02-30\n", i);
-            break;
-        case 6:
-            add(&t, "%zu,ragged\n", i);
-            break;
+        case 5: add(&t, "%zu,\"bad date\",5,2025-02-30\n", i); break;
+        case 6: add(&t, "%zu,ragged\n", i); break;
         case 7:
             add(&t, "%zu,\"\"\"\",6,2025-07-07\r", i); /* lone CR */
             break;
-        case 8:
-            add(&t, "  %zu , \"sp\" ,7,2025-08-08\n", i);
-            break;
+        case 8: add(&t, "  %zu , \"sp\" ,7,2025-08-08\n", i); break;
         case 9:
             add(&t, "%zu,\"x\"  \"y\",8,2025-09-09\n", i); /* quote after blanks */
             break;
-        default:
-            add(&t, "%zu,,,\n", i);
-            break;
+        default: add(&t, "%zu,,,\n", i); break;
         }
     }
     *len = t.len;
@@ -635,10 +617,11 @@ static void test_chunks_equal_sequential(void **state)
 {
     (void)state;
     static const csvr_column cols[] = {
-        {"id", CSVR_INT}, {"note", CSVR_TEXT}, {"amount", CSVR_MONEY}, {"when", CSVR_DATE}};
+        { "id", CSVR_INT }, { "note", CSVR_TEXT }, { "amount", CSVR_MONEY }, { "when", CSVR_DATE }
+    };
     size_t len;
     char *data = tricky_csv(300, &len);
-    seen seq = {.cols = cols, .ncols = 4};
+    seen seq = { .cols = cols, .ncols = 4 };
     seq.skip = true;
     seq.with_lines = true;
     csvr_error err;
@@ -646,10 +629,10 @@ static void test_chunks_equal_sequential(void **state)
     assert_true(seq.rows > 150);
     assert_true(seq.bad > 40);
     /* Every target size from 1 byte up forces boundaries into every position. */
-    size_t targets[] = {1, 2, 3, 5, 7, 11, 13, 17, 31, 64, 100, 127, 128, 129, 500, 1000, 4096,
-                        len / 2, len, len * 2};
+    size_t targets[] = { 1,   2,   3,   5,   7,   11,   13,   17,      31,  64,
+                         100, 127, 128, 129, 500, 1000, 4096, len / 2, len, len * 2 };
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
-        seen ch = {.cols = cols, .ncols = 4};
+        seen ch = { .cols = cols, .ncols = 4 };
         ch.skip = true;
         ch.with_lines = true;
         assert_int_equal(read_chunked(data, len, targets[i], &ch, &err), CSVR_OK);
@@ -676,8 +659,7 @@ typedef struct chunk_ctx {
 static bool on_row_text(void *ctx, const csvr_row *row)
 {
     chunk_ctx *c = ctx;
-    add(c->out, "%lld@%llu\n", (long long)row->cells[0].as.i,
-        (unsigned long long)csvr_row_line(row));
+    add(c->out, "%lld@%llu\n", (long long)row->cells[0].as.i, (unsigned long long)csvr_row_line(row));
     return true;
 }
 
@@ -697,28 +679,26 @@ static void *parse_chunks(void *arg)
         csvr_error err;
         csvr_plan got = csvr_next_chunk(p->r, 97, &chunk, &err);
         pthread_mutex_unlock(p->lock);
-        if (got != CSVR_PLAN_CHUNK)
-            return NULL;
-        chunk_ctx ctx = {&p->per_chunk[chunk.index]};
-        csvr_handlers h = {on_row_text, on_bad_text, &ctx};
-        if (csvr_read_chunk(p->r, &chunk, &h, &err) != CSVR_OK)
-            p->status = CSVR_ERROR;
+        if (got != CSVR_PLAN_CHUNK) return NULL;
+        chunk_ctx ctx = { &p->per_chunk[chunk.index] };
+        csvr_handlers h = { on_row_text, on_bad_text, &ctx };
+        if (csvr_read_chunk(p->r, &chunk, &h, &err) != CSVR_OK) p->status = CSVR_ERROR;
     }
 }
 
 static void test_chunks_on_threads(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"id", CSVR_INT}, {"when", CSVR_DATE}};
+    static const csvr_column cols[] = { { "id", CSVR_INT }, { "when", CSVR_DATE } };
     size_t len;
     char *data = tricky_csv(400, &len);
     const char *path = temp_file("threads.csv", data, len);
     csvr_error err;
     /* Sequential reference. */
     csvr_reader *r = csvr_open(path, cols, 2, 0, &err);
-    text ref = {0};
-    chunk_ctx ctx = {&ref};
-    csvr_handlers h = {on_row_text, on_bad_text, &ctx};
+    text ref = { 0 };
+    chunk_ctx ctx = { &ref };
+    csvr_handlers h = { on_row_text, on_bad_text, &ctx };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     char seq_hash[65], par_hash[65];
     assert_true(csvr_sha256_hex(r, seq_hash));
@@ -735,7 +715,7 @@ static void test_chunks_on_threads(void **state)
         pthread_join(t1, NULL);
         pthread_join(t2, NULL);
         assert_int_equal(plan->status, CSVR_OK);
-        text all = {0};
+        text all = { 0 };
         for (size_t i = 0; i < 4096 && plan->per_chunk[i].s; i++) {
             add(&all, "%s", plan->per_chunk[i].s);
             free(plan->per_chunk[i].s);
@@ -758,9 +738,9 @@ static void test_chunks_on_threads(void **state)
     assert_int_equal(csvr_next_chunk(early, 97, &first, &err), CSVR_PLAN_CHUNK);
     assert_int_equal(csvr_next_chunk(early, 97, &second, &err), CSVR_PLAN_CHUNK);
     csvr_chunk_discard(early, &first);
-    text rest = {0};
-    chunk_ctx rest_ctx = {&rest};
-    csvr_handlers rest_h = {on_row_text, on_bad_text, &rest_ctx};
+    text rest = { 0 };
+    chunk_ctx rest_ctx = { &rest };
+    csvr_handlers rest_h = { on_row_text, on_bad_text, &rest_ctx };
     assert_int_equal(csvr_read_chunk(early, &second, &rest_h, &err), CSVR_OK);
     csvr_chunk next;
     while (csvr_next_chunk(early, 97, &next, &err) == CSVR_PLAN_CHUNK)
@@ -782,21 +762,20 @@ static void test_fixture_file_and_sha256(void **state)
     const char *root = getenv("KPIC_TEST_DATA");
     char path[1024];
     snprintf(path, sizeof path, "%s/data/csv/orders_small.csv", root ? root : "tests");
-    static const csvr_column cols[] = {{"order_id", CSVR_TEXT},
-                                       {"staff_id", CSVR_TEXT},
-                                       {"amount", CSVR_MONEY},
-                                       {"paid_at", CSVR_DATE},
-                                       {"refunded", CSVR_BOOL}};
+    static const csvr_column cols[] = { { "order_id", CSVR_TEXT },
+                                        { "staff_id", CSVR_TEXT },
+                                        { "amount", CSVR_MONEY },
+                                        { "paid_at", CSVR_DATE },
+                                        { "refunded", CSVR_BOOL } };
     for (unsigned flags = 0; flags <= CSVR_HASH_IN_THREAD; flags += CSVR_HASH_IN_THREAD) {
         csvr_error err;
         csvr_reader *r = csvr_open(path, cols, 5, flags, &err);
-        if (r == NULL)
-            fail_msg("%s", format_error(&err));
+        if (r == NULL) fail_msg("%s", format_error(&err));
         char hex[65];
         assert_false(csvr_sha256_hex(r, hex)); /* not before the pass */
-        seen s = {.cols = cols, .ncols = 5};
+        seen s = { .cols = cols, .ncols = 5 };
         s.with_lines = true;
-        csvr_handlers h = {on_row, on_bad, &s};
+        csvr_handlers h = { on_row, on_bad, &s };
         assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
         assert_string_equal(s.out.s,
                             "'O001'|'s01'|120.50|2025-05-01|false @2 [O001,C01,s01,120.50,2025-05-01 "
@@ -809,8 +788,7 @@ static void test_fixture_file_and_sha256(void **state)
                             "\"\xE5\xA4\x8D\xE8\xB4\xAD\"]\n");
         assert_true(csvr_sha256_hex(r, hex));
         /* sha256sum tests/data/csv/orders_small.csv */
-        assert_string_equal(hex,
-                            "fcf8e6d8b36c8c4a1bf6e2b89d93d51d3bbbf82244ff430de0f5f60d1c6fa4d4");
+        assert_string_equal(hex, "fcf8e6d8b36c8c4a1bf6e2b89d93d51d3bbbf82244ff430de0f5f60d1c6fa4d4");
         uint64_t done, total;
         csvr_progress(r, &done, &total);
         assert_int_equal(done, total);
@@ -820,8 +798,8 @@ static void test_fixture_file_and_sha256(void **state)
     /* No hash when asked not to compute one. */
     csvr_error err;
     csvr_reader *r = csvr_open(path, cols, 5, CSVR_NO_HASH, &err);
-    seen s = {.cols = cols, .ncols = 5};
-    csvr_handlers h = {on_row, on_bad, &s};
+    seen s = { .cols = cols, .ncols = 5 };
+    csvr_handlers h = { on_row, on_bad, &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     char hex[65];
     assert_false(csvr_sha256_hex(r, hex));
@@ -835,8 +813,8 @@ static void test_sha256_of_known_bytes(void **state)
     /* printf 'a,b\n1,2\n' | sha256sum */
     csvr_error err;
     csvr_reader *r = csvr_open_memory("m.csv", S("a,b\n1,2\n"), NULL, 0, 0, &err);
-    seen s = {.cols = NULL, .ncols = 0};
-    csvr_handlers h = {on_row, on_bad, &s};
+    seen s = { .cols = NULL, .ncols = 0 };
+    csvr_handlers h = { on_row, on_bad, &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     char hex[65];
     assert_true(csvr_sha256_hex(r, hex));
@@ -850,17 +828,16 @@ static void test_sha256_of_known_bytes(void **state)
 static void test_long_record_spanning_blocks(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"n", CSVR_INT}, {"big", CSVR_TEXT}};
-    text t = {0};
+    static const csvr_column cols[] = { { "n", CSVR_INT }, { "big", CSVR_TEXT } };
+    text t = { 0 };
     add(&t, "n,big\n1,\"");
-    for (int i = 0; i < 30000; i++)
-        add(&t, "line %05d of a long note\n", i); /* 25 bytes x 30000 = 750 KB */
+    for (int i = 0; i < 30000; i++) add(&t, "line %05d of a long note\n", i); /* 25 bytes x 30000 = 750 KB */
     add(&t, "end\"\n2,small\nx,bad\n");
     const char *path = temp_file("long.csv", t.s, t.len);
     csvr_error err;
     csvr_reader *r = csvr_open(path, cols, 2, 0, &err);
-    seen s = {.cols = cols, .ncols = 2};
-    csvr_handlers h = {on_row, NULL, &s};
+    seen s = { .cols = cols, .ncols = 2 };
+    csvr_handlers h = { on_row, NULL, &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
     assert_int_equal(s.rows, 2);
     assert_int_equal(err.line, 30004);
@@ -873,8 +850,8 @@ static void test_long_record_spanning_blocks(void **state)
 static void test_header_only_and_pipe(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_INT}};
-    seen s = {.cols = cols, .ncols = 1};
+    static const csvr_column cols[] = { { "a", CSVR_INT } };
+    seen s = { .cols = cols, .ncols = 1 };
     csvr_error err;
     assert_int_equal(read_all(S("a"), &s, &err), CSVR_OK);
     assert_int_equal(s.rows, 0);
@@ -889,9 +866,8 @@ static void test_header_only_and_pipe(void **state)
     char path[64];
     snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
     csvr_reader *r = csvr_open(path, cols, 1, 0, &err);
-    if (r == NULL)
-        fail_msg("%s", format_error(&err));
-    csvr_handlers h = {on_row, on_bad, &s};
+    if (r == NULL) fail_msg("%s", format_error(&err));
+    csvr_handlers h = { on_row, on_bad, &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     assert_string_equal(s.out.s, "7\n8\n");
     char hex[65];
@@ -906,7 +882,7 @@ static void test_header_only_and_pipe(void **state)
 static void test_endless_record_of_a_device(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_INT}};
+    static const csvr_column cols[] = { { "a", CSVR_INT } };
     csvr_error err;
     csvr_reader *r = csvr_open("/dev/zero", cols, 1, 0, &err);
     assert_null(r);
@@ -924,7 +900,7 @@ static void test_endless_record_of_a_device(void **state)
 static void test_text_after_closing_quote(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"id", CSVR_INT}, {"note", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "id", CSVR_INT }, { "note", CSVR_TEXT } };
     static const char data[] = "id,note\n"
                                "\"1\"x,a\n"
                                "2,b\n"
@@ -944,12 +920,12 @@ static void test_text_after_closing_quote(void **state)
         "BAD mem.csv:8:1: error: field 1 has \"\xe4\xb8\xad\" after its closing quote (a quoted "
         "field ends at its closing quote; a quote inside it is written \"\") [\"6\"\xe4\xb8\xad,g]\n"
         "7|'h' @9 [7,\"h\"]\n";
-    seen seq = {.cols = cols, .ncols = 2, .skip = true, .with_lines = true};
+    seen seq = { .cols = cols, .ncols = 2, .skip = true, .with_lines = true };
     csvr_error err;
     assert_int_equal(read_all(data, sizeof data - 1, &seq, &err), CSVR_OK);
     assert_string_equal(seq.out.s, want);
     for (size_t target = 1; target < sizeof data; target++) {
-        seen ch = {.cols = cols, .ncols = 2, .skip = true, .with_lines = true};
+        seen ch = { .cols = cols, .ncols = 2, .skip = true, .with_lines = true };
         assert_int_equal(read_chunked(data, sizeof data - 1, target, &ch, &err), CSVR_OK);
         assert_string_equal(ch.out.s, want);
         free(ch.out.s);
@@ -970,9 +946,9 @@ static void test_text_after_closing_quote(void **state)
 static void test_header_names_trimmed_unless_quoted(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"id", CSVR_TEXT}, {"staff_id", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "id", CSVR_TEXT }, { "staff_id", CSVR_TEXT } };
     static const char padded[] = "id, staff_id\t\n\"a\",  b  \n";
-    seen s = {.cols = cols, .ncols = 2};
+    seen s = { .cols = cols, .ncols = 2 };
     csvr_error err;
     assert_int_equal(read_all(S(padded), &s, &err), CSVR_OK);
     assert_string_equal(s.out.s, "'a'|'b'\n");
@@ -981,8 +957,8 @@ static void test_header_names_trimmed_unless_quoted(void **state)
     csvr_reader *r = csvr_open_memory("mem.csv", S(quoted), cols, 2, 0, &err);
     assert_null(r);
     assert_string_equal(format_error(&err), "mem.csv:1: error: column 'staff_id' not found in the "
-                                             "header (did you mean ' staff_id '?); the header has: "
-                                             "id, \" staff_id \"");
+                                            "header (did you mean ' staff_id '?); the header has: "
+                                            "id, \" staff_id \"");
 }
 
 /* ---- streams: pipes read with read(2) ------------------------------------------ */
@@ -1001,8 +977,7 @@ static void *write_pipe(void *arg)
     for (size_t at = 0; at < w->len;) {
         size_t n = w->len - at < w->piece ? w->len - at : w->piece;
         ssize_t put = write(w->fd, w->data + at, n);
-        if (put <= 0)
-            break;
+        if (put <= 0) break;
         at += (size_t)put;
     }
     close(w->fd);
@@ -1012,13 +987,13 @@ static void *write_pipe(void *arg)
 /* Reads DATA through a pipe (written PIECE bytes at a time by another thread) with
  * csvr_open on /proc/self/fd/N and FLAGS; fills HEX with the digest when it is
  * complete (else ""). */
-static csvr_status read_piped(const char *data, size_t len, size_t piece, unsigned flags,
-                              seen *s, char hex[65], csvr_error *err)
+static csvr_status read_piped(const char *data, size_t len, size_t piece, unsigned flags, seen *s,
+                              char hex[65], csvr_error *err)
 {
     signal(SIGPIPE, SIG_IGN);
     int fds[2];
     assert_int_equal(pipe(fds), 0);
-    pipe_writer w = {fds[1], data, len, piece};
+    pipe_writer w = { fds[1], data, len, piece };
     pthread_t writer;
     assert_int_equal(pthread_create(&writer, NULL, write_pipe, &w), 0);
     char path[64];
@@ -1028,17 +1003,15 @@ static csvr_status read_piped(const char *data, size_t len, size_t piece, unsign
     csvr_reader *r = csvr_open(path, s->cols, s->ncols, flags, err);
     if (r != NULL) {
         assert_false(csvr_is_seekable(r));
-        csvr_handlers h = {on_row, on_bad, s};
+        csvr_handlers h = { on_row, on_bad, s };
         st = csvr_read(r, &h, err);
-        if (!csvr_sha256_hex(r, hex))
-            hex[0] = '\0';
+        if (!csvr_sha256_hex(r, hex)) hex[0] = '\0';
         csvr_close(r);
     }
     close(fds[0]); /* a writer still blocked gets EPIPE */
     pthread_join(writer, NULL);
     /* bad rows name the file as read_all does, so that the outputs compare */
-    for (char *at; s->out.s != NULL && (at = memmem(s->out.s, s->out.len, path,
-                                                     strlen(path))) != NULL;) {
+    for (char *at; s->out.s != NULL && (at = memmem(s->out.s, s->out.len, path, strlen(path))) != NULL;) {
         size_t from = strlen(path), to = strlen("mem.csv");
         memcpy(at, "mem.csv", to);
         memmove(at + to, at + from, s->out.len - (size_t)(at + from - s->out.s) + 1);
@@ -1050,17 +1023,15 @@ static csvr_status read_piped(const char *data, size_t len, size_t piece, unsign
 }
 
 /* The SHA-256 of a regular file holding DATA, read with csvr_read. */
-static void file_sha256(const char *data, size_t len, const csvr_column *cols, size_t ncols,
-                        char hex[65])
+static void file_sha256(const char *data, size_t len, const csvr_column *cols, size_t ncols, char hex[65])
 {
     const char *path = temp_file("stream.csv", data, len);
     csvr_error err;
     csvr_reader *r = csvr_open(path, cols, ncols, 0, &err);
-    if (r == NULL)
-        fail_msg("%s", format_error(&err));
+    if (r == NULL) fail_msg("%s", format_error(&err));
     assert_true(csvr_is_seekable(r));
-    seen s = {.cols = cols, .ncols = ncols, .skip = true};
-    csvr_handlers h = {on_row, on_bad, &s};
+    seen s = { .cols = cols, .ncols = ncols, .skip = true };
+    csvr_handlers h = { on_row, on_bad, &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     assert_true(csvr_sha256_hex(r, hex));
     csvr_close(r);
@@ -1073,10 +1044,8 @@ static void rows_until(text *t, size_t at, const char *extra)
 {
     size_t target = at;
     int i = 0;
-    while (t->len + 40 < target)
-        add(t, "r%d,%d,\"q\"\"%d\"\n", i, i % 7, i), i++;
-    while (t->len < target - 1)
-        add(t, "x");
+    while (t->len + 40 < target) add(t, "r%d,%d,\"q\"\"%d\"\n", i, i % 7, i), i++;
+    while (t->len < target - 1) add(t, "x");
     add(t, "\n"); /* padding ends as one more (ragged) record */
     add(t, "%s", extra);
 }
@@ -1089,42 +1058,40 @@ static void rows_until(text *t, size_t at, const char *extra)
 static void test_stream_matches_memory_across_reads(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_TEXT}, {"b", CSVR_INT}, {"c", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "a", CSVR_TEXT }, { "b", CSVR_INT }, { "c", CSVR_TEXT } };
     const size_t first = 65536, second = 65536 + 262144;
     /* where each piece starts: its byte that must fall just before a boundary is
      * the fifth, the CR, the CR inside quotes, and the byte after an opening quote */
     const size_t cuts[][2] = {
-        {first - 5, second - 1},  /* a record split at both boundaries */
-        {first - 9, second - 12}, /* CR | LF, then CR | LF inside quotes */
-        {first - 6, second - 8},  /* quotes open across both boundaries */
+        { first - 5, second - 1 },  /* a record split at both boundaries */
+        { first - 9, second - 12 }, /* CR | LF, then CR | LF inside quotes */
+        { first - 6, second - 8 },  /* quotes open across both boundaries */
     };
     const char *pieces[][2] = {
-        {"split,1,record\n", "again,2,split\n"},
-        {"crlf,3,x\r\nnext,4,y\r\n", "crlf2,5,\"in\r\nquotes\"\r\n"},
-        {"q,6,\"a\nb\nc\"\n", "q2,7,\"x\r\n\"\"y\"\"\r\nz\"\r\n"},
+        { "split,1,record\n", "again,2,split\n" },
+        { "crlf,3,x\r\nnext,4,y\r\n", "crlf2,5,\"in\r\nquotes\"\r\n" },
+        { "q,6,\"a\nb\nc\"\n", "q2,7,\"x\r\n\"\"y\"\"\r\nz\"\r\n" },
     };
     for (size_t c = 0; c < sizeof cuts / sizeof cuts[0]; c++) {
-        text data = {0};
+        text data = { 0 };
         add(&data, "a,b,c\n");
         rows_until(&data, cuts[c][0], pieces[c][0]);
         rows_until(&data, cuts[c][1], pieces[c][1]);
         add(&data, "last,8,\"open\n"); /* a quote left open at the end: one bad row */
         if (c == 1)
-            assert_true(data.s[first - 1] == '\r' && data.s[first] == '\n' &&
-                        data.s[second - 1] == '\r' && data.s[second] == '\n');
+            assert_true(data.s[first - 1] == '\r' && data.s[first] == '\n' && data.s[second - 1] == '\r' &&
+                        data.s[second] == '\n');
         if (c == 2)
-            assert_true(data.s[first - 2] == '"' && data.s[second - 3] == '"' &&
-                        data.s[second - 1] == '\r');
+            assert_true(data.s[first - 2] == '"' && data.s[second - 3] == '"' && data.s[second - 1] == '\r');
         char mem_hex[65] = "", pipe_hex[65], file_hex[65];
-        seen mem = {.cols = cols, .ncols = 3, .skip = true, .with_lines = true};
+        seen mem = { .cols = cols, .ncols = 3, .skip = true, .with_lines = true };
         seen piped = mem;
         csvr_error err;
         assert_int_equal(read_all(data.s, data.len, &mem, &err), CSVR_OK);
         for (size_t piece = 1000; piece <= 100000; piece *= 100) {
-            piped.out = (text){0};
+            piped.out = (text){ 0 };
             piped.rows = piped.bad = 0;
-            assert_int_equal(read_piped(data.s, data.len, piece, 0, &piped, pipe_hex, &err),
-                             CSVR_OK);
+            assert_int_equal(read_piped(data.s, data.len, piece, 0, &piped, pipe_hex, &err), CSVR_OK);
             assert_string_equal(piped.out.s, mem.out.s);
             assert_int_equal(piped.rows, mem.rows);
             free(piped.out.s);
@@ -1144,16 +1111,15 @@ static void test_stream_matches_memory_across_reads(void **state)
 static void test_stream_long_quoted_record(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_TEXT}, {"b", CSVR_INT}};
-    text data = {0};
+    static const csvr_column cols[] = { { "a", CSVR_TEXT }, { "b", CSVR_INT } };
+    text data = { 0 };
     add(&data, "a,b\n");
     for (int i = 0; i < 20000; i++)
         add(&data, "\"x\ny\",%d\n", i); /* every other line break is inside quotes */
     add(&data, "\"");
-    for (int i = 0; i < 200000; i++)
-        add(&data, "line %d\n", i);
+    for (int i = 0; i < 200000; i++) add(&data, "line %d\n", i);
     add(&data, "\",notanint\nend,1\n");
-    seen mem = {.cols = cols, .ncols = 2, .skip = true};
+    seen mem = { .cols = cols, .ncols = 2, .skip = true };
     seen piped = mem;
     csvr_error err;
     char hex[65];
@@ -1171,16 +1137,15 @@ static void test_stream_long_quoted_record(void **state)
      * no block of the pass ends within the 51 bytes after a record's end, so a block's
      * last line break is never between records, and a window that slid only there
      * would pass the 64 MiB record limit on valid data. */
-    data = (text){0};
+    data = (text){ 0 };
     add(&data, "a,b\n");
     size_t records = 0;
     while (data.len < CSVR_RECORD_MAX + (4u << 20)) {
         add(&data, "\"");
-        for (int line = 0; line < 2000; line++)
-            add(&data, "%049d\n", line);
+        for (int line = 0; line < 2000; line++) add(&data, "%049d\n", line);
         add(&data, "\",%06zu\n", records++);
     }
-    piped = (seen){.cols = cols, .ncols = 2};
+    piped = (seen){ .cols = cols, .ncols = 2 };
     assert_int_equal(read_piped(data.s, data.len, 1 << 20, 0, &piped, hex, &err), CSVR_OK);
     assert_int_equal((size_t)piped.rows, records);
     free(piped.out.s);
@@ -1193,16 +1158,15 @@ static void test_stream_long_quoted_record(void **state)
 static void test_stream_record_limit(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "a", CSVR_TEXT } };
     size_t big = CSVR_RECORD_MAX + 1024;
     char *data = malloc(big + 64);
     assert_non_null(data);
     for (int quoted = 0; quoted <= 1; quoted++) {
         size_t len = (size_t)sprintf(data, "a\n1\n\n2\n%s", quoted ? "\"" : "");
-        for (size_t i = 0; i < big; i++)
-            data[len + i] = quoted && i % 100 == 99 ? '\n' : 'x';
+        for (size_t i = 0; i < big; i++) data[len + i] = quoted && i % 100 == 99 ? '\n' : 'x';
         len += big;
-        seen s = {.cols = cols, .ncols = 1};
+        seen s = { .cols = cols, .ncols = 1 };
         csvr_error err;
         char hex[65];
         assert_int_equal(read_piped(data, len, 1 << 20, 0, &s, hex, &err), CSVR_ERROR);
@@ -1219,7 +1183,7 @@ static void test_stream_record_limit(void **state)
     len += 8u << 20;
     memcpy(data + len, "\nz\n", 3);
     len += 3;
-    seen s = {.cols = cols, .ncols = 1};
+    seen s = { .cols = cols, .ncols = 1 };
     csvr_error err;
     char hex[65];
     assert_int_equal(read_piped(data, len, 1 << 20, 0, &s, hex, &err), CSVR_OK);
@@ -1234,8 +1198,8 @@ static void test_stream_record_limit(void **state)
 static void test_stream_read_once(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"a", CSVR_INT}};
-    seen s = {.cols = cols, .ncols = 1};
+    static const csvr_column cols[] = { { "a", CSVR_INT } };
+    seen s = { .cols = cols, .ncols = 1 };
     csvr_error err;
     char hex[65];
     assert_int_equal(read_piped(S("a\n1\n"), 4096, CSVR_READ_AGAIN, &s, hex, &err), CSVR_ERROR);
@@ -1270,7 +1234,7 @@ static void test_stream_read_once(void **state)
 static void test_encoded_stream(void **state)
 {
     (void)state;
-    static const csvr_column cols[] = {{"name", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "name", CSVR_TEXT } };
     int fds[2];
     assert_int_equal(pipe(fds), 0);
     assert_int_equal(write(fds[1], "name\ncaf\xe9\n", 10), 10);
@@ -1279,11 +1243,10 @@ static void test_encoded_stream(void **state)
     snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
     csvr_error err;
     csvr_reader *r = csvr_open_encoded(path, "ISO-8859-1", cols, 1, 0, &err);
-    if (r == NULL)
-        fail_msg("%s", format_error(&err));
+    if (r == NULL) fail_msg("%s", format_error(&err));
     assert_true(csvr_is_seekable(r)); /* converted: read from memory */
-    seen s = {.cols = cols, .ncols = 1};
-    csvr_handlers h = {on_row, on_bad, &s};
+    seen s = { .cols = cols, .ncols = 1 };
+    csvr_handlers h = { on_row, on_bad, &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     assert_string_equal(s.out.s, "'caf\xc3\xa9'\n");
     csvr_close(r);

@@ -64,14 +64,17 @@ static void test_parse_accepts_plain_decimals(void **state)
 static void test_parse_rejects_everything_else(void **state)
 {
     (void)state;
-    const char *bad[] = {"",    "-",     "+",    ".",     "-.",  "1,234", "1 234", " 1",
-                         "1 ",  "1e5",   "1E5",  "0x10",  "1.2.3", "--1", "+-1",  "1-",
-                         "١٢",  "12a",   "a12",  "1.5.",  "inf", "nan",   "\t1",  "1_000"};
+    const char *bad[] = { "",   "-",   "+",   ".",    "-.",    "1,234", "1 234", " 1",
+                          "1 ", "1e5", "1E5", "0x10", "1.2.3", "--1",   "+-1",   "1-",
+                          "١٢", "12a", "a12", "1.5.", "inf",   "nan",   "\t1",   "1_000" };
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
         assert_int_equal(parse_status(bad[i], DEC_PLACES), DEC_SYNTAX);
     /* Embedded NUL: the length, not the terminator, delimits the text. */
     dec_t v;
-    assert_int_equal(dec_parse("1\0" "2", 3, 2, &v), DEC_SYNTAX);
+    assert_int_equal(dec_parse("1\0"
+                               "2",
+                               3, 2, &v),
+                     DEC_SYNTAX);
 }
 
 static void test_parse_places_limit(void **state)
@@ -97,8 +100,7 @@ static void test_parse_range(void **state)
     assert_int_equal(parse_status("170141183460469231731.687303715884105728", 18), DEC_OVERFLOW);
     assert_int_equal(parse_status("-170141183460469231731.687303715884105728", 18), DEC_OVERFLOW);
     assert_int_equal(parse_status("170141183460469231732", 18), DEC_OVERFLOW);
-    assert_int_equal(parse_status("99999999999999999999999999999999999999999999", 18),
-                     DEC_OVERFLOW);
+    assert_int_equal(parse_status("99999999999999999999999999999999999999999999", 18), DEC_OVERFLOW);
     assert_int_equal(parse_status("100000000000000000000", 2), DEC_OK);
 }
 
@@ -137,8 +139,7 @@ static void test_round(void **state)
     assert_int_equal(dec_sign(r), 0);
     assert_int_equal(dec_round(d18("1.23"), 18, &r), DEC_OK);
     assert_int_equal(dec_cmp(r, d18("1.23")), 0);
-    assert_int_equal(dec_round(d18("170141183460469231731.687303715884105727"), 0, &r),
-                     DEC_OVERFLOW);
+    assert_int_equal(dec_round(d18("170141183460469231731.687303715884105727"), 0, &r), DEC_OVERFLOW);
     assert_int_equal(dec_round(d18("170141183460469231731.4"), 0, &r), DEC_OK);
     assert_format(r, 0, "170141183460469231731");
 }
@@ -190,8 +191,7 @@ static void test_mul(void **state)
     assert_int_equal(dec_sign(r), 0);
     assert_int_equal(dec_mul(d18("100000000000000000000"), d18("10"), &r), DEC_OVERFLOW);
     assert_int_equal(dec_mul(d18("-100000000000000000000"), d18("2"), &r), DEC_OVERFLOW);
-    assert_int_equal(dec_mul(d18("13043817825332782212"), d18("13043817825332782212"), &r),
-                     DEC_OVERFLOW);
+    assert_int_equal(dec_mul(d18("13043817825332782212"), d18("13043817825332782212"), &r), DEC_OVERFLOW);
     assert_int_equal(dec_mul(d18("0"), d18("170141183460469231731"), &r), DEC_OK);
     assert_int_equal(dec_sign(r), 0);
 }
@@ -218,8 +218,7 @@ static void test_div(void **state)
     /* A divisor of more than 64 bits of units takes the long path. */
     assert_int_equal(dec_div(d18("1000000000000"), d18("300000000000"), 18, &r), DEC_OK);
     assert_format(r, 18, "3.333333333333333333");
-    assert_int_equal(dec_div(d18("170141183460469231731"), d18("170141183460469231731"), 18, &r),
-                     DEC_OK);
+    assert_int_equal(dec_div(d18("170141183460469231731"), d18("170141183460469231731"), 18, &r), DEC_OK);
     assert_format(r, 0, "1");
     assert_int_equal(dec_div(d18("1"), d18("0"), 2, &r), DEC_DIV_ZERO);
     assert_int_equal(dec_div(d18("100000000000000000000"), d18("0.1"), 0, &r), DEC_OVERFLOW);
@@ -251,8 +250,7 @@ static void test_compare_and_conversions(void **state)
     assert_true(dec_to_double(d18("-0.25")) == -0.25);
     assert_true(dec_to_double(d18("12345678.91")) == strtod("12345678.91", NULL));
     assert_true(dec_to_double(d18("100000000000000000000")) == 1e20);
-    assert_true(dec_to_double(d18("0.333333333333333333")) ==
-                strtod("0.333333333333333333", NULL));
+    assert_true(dec_to_double(d18("0.333333333333333333")) == strtod("0.333333333333333333", NULL));
     assert_true(dec_to_double(d18("-98765432109876543210.123456789012345678")) ==
                 strtod("-98765432109876543210.123456789012345678", NULL));
     assert_true(dec_to_double(d18("0")) == 0.0);

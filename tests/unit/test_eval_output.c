@@ -20,14 +20,13 @@
 static dec_t N(const char *text)
 {
     dec_t d;
-    if (dec_parse(text, strlen(text), DEC_PLACES, &d) != DEC_OK)
-        fail_msg("bad test number %s", text);
+    if (dec_parse(text, strlen(text), DEC_PLACES, &d) != DEC_OK) fail_msg("bad test number %s", text);
     return d;
 }
 
 static eval_value num(const char *text)
 {
-    eval_value v = {.kind = VAL_NUM};
+    eval_value v = { .kind = VAL_NUM };
     v.as.num = N(text);
     return v;
 }
@@ -35,12 +34,12 @@ static eval_value num(const char *text)
 /* A / B to 18 places, as the evaluator divides. */
 static eval_value quotient(const char *a, const char *b)
 {
-    eval_value v = {.kind = VAL_NUM};
+    eval_value v = { .kind = VAL_NUM };
     assert_int_equal(dec_div(N(a), N(b), DEC_PLACES, &v.as.num), DEC_OK);
     return v;
 }
 
-static const eval_value null_value = {.kind = VAL_NULL};
+static const eval_value null_value = { .kind = VAL_NULL };
 
 static period_t month(const char *text)
 {
@@ -99,16 +98,13 @@ static eval_value fixture_value(void *ctx, size_t period, size_t indicator, int 
     assert_true(period < f->grid.period_count);
     assert_true(indicator < f->grid.indicator_count);
     assert_true(staff >= -1 && staff < (int)f->grid.staff_count);
-    if (staff >= 0 && !f->decls[indicator].u.indicator.per_staff)
-        f->calls_for_absent_staff++;
+    if (staff >= 0 && !f->decls[indicator].u.indicator.per_staff) f->calls_for_absent_staff++;
     return f->values[period][indicator][staff + 1];
 }
 
-static void fixture_link(fixture *f, size_t periods, size_t indicators, size_t staff,
-                         size_t sources)
+static void fixture_link(fixture *f, size_t periods, size_t indicators, size_t staff, size_t sources)
 {
-    for (size_t i = 0; i < indicators; i++)
-        f->indicators[i] = &f->decls[i];
+    for (size_t i = 0; i < indicators; i++) f->indicators[i] = &f->decls[i];
     f->grid.periods = f->periods;
     f->grid.period_count = periods;
     f->grid.indicators = f->indicators;
@@ -121,8 +117,8 @@ static void fixture_link(fixture *f, size_t periods, size_t indicators, size_t s
     f->grid.ctx = f;
 }
 
-static void set_source(eval_source_stats *s, const char *name, const char *path, char fill,
-                       uint64_t rows, uint64_t skipped, bool read)
+static void set_source(eval_source_stats *s, const char *name, const char *path, char fill, uint64_t rows,
+                       uint64_t skipped, bool read)
 {
     memset(s, 0, sizeof *s);
     s->name = name;
@@ -145,8 +141,8 @@ static fixture *make_example(void)
     f->decls[0] = indicator("repurchase_rate", "复购率", UNIT_PERCENT, true);
     f->decls[1] = indicator("gmv", "成交额 GMV", UNIT_MONEY, false);
     f->decls[2] = indicator("orders", NULL, UNIT_COUNT, true);
-    f->staff[0] = (eval_staff){.id = "s01", .name = "张三", .role = "promotion"};
-    f->staff[1] = (eval_staff){.id = "s02", .name = "李四", .role = "promotion"};
+    f->staff[0] = (eval_staff){ .id = "s01", .name = "张三", .role = "promotion" };
+    f->staff[1] = (eval_staff){ .id = "s02", .name = "李四", .role = "promotion" };
     f->values[0][0][0] = num("0.25");
     f->values[0][0][1] = num("0.5");
     f->values[0][0][2] = null_value;
@@ -191,8 +187,7 @@ static char *line_of(const char *text, int line)
 static size_t column_of(const char *line, const char *needle)
 {
     const char *at = strstr(line, needle);
-    if (!at)
-        fail_msg("'%s' not in '%s'", needle, line);
+    if (!at) fail_msg("'%s' not in '%s'", needle, line);
     char *prefix = strndup(line, (size_t)(at - line));
     size_t w = eval_display_width(prefix);
     free(prefix);
@@ -232,8 +227,7 @@ static void test_money(void **state)
     check_num("3410.275", UNIT_MONEY, "3,410.28");
     check_num("999.995", UNIT_MONEY, "1,000.00");
     check_num("1.015", UNIT_MONEY, "1.02"); /* 1.015 is 1.01499… as a double */
-    check_num("170141183460469231731.687303715884105727", UNIT_MONEY,
-              "170,141,183,460,469,231,731.69");
+    check_num("170141183460469231731.687303715884105727", UNIT_MONEY, "170,141,183,460,469,231,731.69");
 }
 
 static void test_percent(void **state)
@@ -254,8 +248,7 @@ static void test_percent(void **state)
     check_num("0.1235", UNIT_PERCENT, "12.4%");
     check_num("12.3456", UNIT_PERCENT, "1234.6%");
     /* the edge of the range: no overflow from multiplying by 100 */
-    check_num("170141183460469231731.687303715884105727", UNIT_PERCENT,
-              "17014118346046923173168.7%");
+    check_num("170141183460469231731.687303715884105727", UNIT_PERCENT, "17014118346046923173168.7%");
 }
 
 static void test_ratio_and_plain_numbers(void **state)
@@ -277,17 +270,16 @@ static void test_ratio_and_plain_numbers(void **state)
 static void test_null_date_bool_text(void **state)
 {
     (void)state;
-    for (int u = UNIT_COUNT; u <= UNIT_POINTS; u++)
-        check_text(null_value, (ast_unit)u, "n/a");
-    eval_value d = {.kind = VAL_DATE};
+    for (int u = UNIT_COUNT; u <= UNIT_POINTS; u++) check_text(null_value, (ast_unit)u, "n/a");
+    eval_value d = { .kind = VAL_DATE };
     assert_int_equal(date_parse("2025-05-01", 10, &d.as.date), DATE_OK);
     check_text(d, UNIT_DAYS, "2025-05-01");
-    eval_value b = {.kind = VAL_BOOL};
+    eval_value b = { .kind = VAL_BOOL };
     b.as.b = true;
     check_text(b, UNIT_NUMBER, "true");
     b.as.b = false;
     check_text(b, UNIT_NUMBER, "false");
-    eval_value t = {.kind = VAL_TEXT};
+    eval_value t = { .kind = VAL_TEXT };
     t.as.text = "线上, online";
     check_text(t, UNIT_NUMBER, "线上, online");
 }
@@ -315,9 +307,11 @@ static void test_display_width(void **state)
     assert_int_equal(eval_display_width("gmv"), 3);
     assert_int_equal(eval_display_width("复购率"), 6);
     assert_int_equal(eval_display_width("成交额 GMV"), 10);
-    assert_int_equal(eval_display_width("e\xCC\x81"), 1);       /* e + combining acute */
-    assert_int_equal(eval_display_width("a\xFF" "b"), 3);       /* bad byte: one column */
-    assert_int_equal(eval_display_width("\xEF\xBC\xA1"), 2);    /* fullwidth A */
+    assert_int_equal(eval_display_width("e\xCC\x81"), 1); /* e + combining acute */
+    assert_int_equal(eval_display_width("a\xFF"
+                                        "b"),
+                     3);                                     /* bad byte: one column */
+    assert_int_equal(eval_display_width("\xEF\xBC\xA1"), 2); /* fullwidth A */
 
     char *buf = NULL;
     size_t len = 0;
@@ -384,36 +378,33 @@ static void test_json_numbers(void **state)
         eval_value v[6];
         const char *want[6];
     } cases[] = {
-        {{num("0.005"), quotient("1", "3"), num("2.5"), num("1.5"), num("3.2"), num("0.1")},
-         {"0.01", "0.3333333333333333", "2.5", "1.5", "3.2", "0.1"}},
-        {{num("12.5"), num("0.25"), num("1300"), num("3"), num("3"), num("-0.000001")},
-         {"12.5", "0.25", "1300", "3", "3", "-1e-06"}},
-        {{num("-1234.565"), num("1.5"), num("0"), num("-2"), num("0.1"), num("123456789012345678")},
-         {"-1234.57", "1.5", "0", "-2", "0.1", "123456789012345678"}},
-        {{num("100.00"), null_value, null_value, null_value, null_value, null_value},
-         {"100", "null", "null", "null", "null", "null"}},
-        {{num("-0.004"), num("-0.25"), num("0.5"), num("0"), num("0"), num("0")},
-         {"0", "-0.25", "0.5", "0", "0", "0"}},
+        { { num("0.005"), quotient("1", "3"), num("2.5"), num("1.5"), num("3.2"), num("0.1") },
+          { "0.01", "0.3333333333333333", "2.5", "1.5", "3.2", "0.1" } },
+        { { num("12.5"), num("0.25"), num("1300"), num("3"), num("3"), num("-0.000001") },
+          { "12.5", "0.25", "1300", "3", "3", "-1e-06" } },
+        { { num("-1234.565"), num("1.5"), num("0"), num("-2"), num("0.1"), num("123456789012345678") },
+          { "-1234.57", "1.5", "0", "-2", "0.1", "123456789012345678" } },
+        { { num("100.00"), null_value, null_value, null_value, null_value, null_value },
+          { "100", "null", "null", "null", "null", "null" } },
+        { { num("-0.004"), num("-0.25"), num("0.5"), num("0"), num("0"), num("0") },
+          { "0", "-0.25", "0.5", "0", "0", "0" } },
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        for (int i = 0; i < 6; i++)
-            f->values[0][i][0] = cases[c].v[i];
+        for (int i = 0; i < 6; i++) f->values[0][i][0] = cases[c].v[i];
         char *out = render(f, EVAL_FORMAT_JSON);
         for (int i = 0; i < 6; i++) {
             char want[128];
-            snprintf(want, sizeof want, "\"total\": %s}]}%s", cases[c].want[i],
-                     i < 5 ? "," : "],");
+            snprintf(want, sizeof want, "\"total\": %s}]}%s", cases[c].want[i], i < 5 ? "," : "],");
             char *line = line_of(out, 4 + 3 * i);
             assert_non_null(strstr(line, "\"total\""));
             assert_string_equal(strstr(line, "\"total\""), want);
             free(line);
         }
-        if (c == 0)
-            assert_non_null(strstr(out, "\"label\": \"\\\"quoted\\\"\\n\""));
+        if (c == 0) assert_non_null(strstr(out, "\"label\": \"\\\"quoted\\\"\\n\""));
         free(out);
     }
 
-    eval_value date = {.kind = VAL_DATE}, text = {.kind = VAL_TEXT}, yes = {.kind = VAL_BOOL};
+    eval_value date = { .kind = VAL_DATE }, text = { .kind = VAL_TEXT }, yes = { .kind = VAL_BOOL };
     assert_int_equal(date_parse("2025-05-31", 10, &date.as.date), DATE_OK);
     text.as.text = "a\"b";
     yes.as.b = true;
@@ -453,8 +444,7 @@ static void test_deterministic_and_parseable(void **state)
     fixture *f = make_example();
     f->periods[1] = month("2025-06");
     f->periods[2] = month("2025-07");
-    for (int p = 1; p < 3; p++)
-        memcpy(f->values[p], f->values[0], sizeof f->values[0]);
+    for (int p = 1; p < 3; p++) memcpy(f->values[p], f->values[0], sizeof f->values[0]);
     f->values[2][0][2] = quotient("1", "3");
     f->decls[0].u.indicator.label = "复购率 \"x\", y\\z\t";
     f->grid.period_count = 3;
@@ -529,18 +519,18 @@ static void test_csv_formula(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"=HYPERLINK(\"http://x\",\"pay\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"pay\"\")\""},
-        {"+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0"},
-        {"-2+3", "'-2+3"},
-        {"@SUM(A1)", "'@SUM(A1)"},
-        {"\tx", "'\tx"},
-        {"\r=1", "\"'\r=1\""},
-        {"=a,b", "\"'=a,b\""},
-        {"-12.5", "-12.5"},
-        {"+3", "+3"},
-        {"-", "'-"},
-        {"a=b", "a=b"},
-        {"王一", "王一"},
+        { "=HYPERLINK(\"http://x\",\"pay\")", "\"'=HYPERLINK(\"\"http://x\"\",\"\"pay\"\")\"" },
+        { "+1+cmd|' /C calc'!A0", "'+1+cmd|' /C calc'!A0" },
+        { "-2+3", "'-2+3" },
+        { "@SUM(A1)", "'@SUM(A1)" },
+        { "\tx", "'\tx" },
+        { "\r=1", "\"'\r=1\"" },
+        { "=a,b", "\"'=a,b\"" },
+        { "-12.5", "-12.5" },
+        { "+3", "+3" },
+        { "-", "'-" },
+        { "a=b", "a=b" },
+        { "王一", "王一" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char *buf = NULL;
@@ -634,8 +624,7 @@ static void test_table_alignment(void **state)
     assert_int_equal(column_of(s01, "50%"), right - 3);
     assert_int_equal(column_of(gmv, "1,234,567.89"), right - strlen("1,234,567.89"));
     /* the widest value, two spaces after the widest left text */
-    assert_int_equal(column_of(gmv, "1,234,567.89"),
-                     label_col + eval_display_width("orders (ASCII)") + 2);
+    assert_int_equal(column_of(gmv, "1,234,567.89"), label_col + eval_display_width("orders (ASCII)") + 2);
 
     free(rate);
     free(gmv);
@@ -655,7 +644,7 @@ static void test_table_details(void **state)
     f->periods[1] = month("2025-02");
     f->decls[0] = indicator("refund", "退款\n金额", UNIT_MONEY, true);
     f->decls[1] = indicator("share", NULL, UNIT_PERCENT, false);
-    f->staff[0] = (eval_staff){.id = "s01", .name = NULL};
+    f->staff[0] = (eval_staff){ .id = "s01", .name = NULL };
     f->values[0][0][0] = num("-1234");
     f->values[0][0][1] = null_value;
     f->values[0][1][0] = quotient("1", "3");
@@ -685,8 +674,7 @@ static void test_table_day_without_labels(void **state)
     (void)state;
     fixture *f = calloc(1, sizeof *f);
     char msg[PERIOD_MESSAGE_SIZE];
-    assert_int_equal(period_parse("2025-05-17", 10, GRAIN_DAY, &f->periods[0], msg, sizeof msg),
-                     PERIOD_OK);
+    assert_int_equal(period_parse("2025-05-17", 10, GRAIN_DAY, &f->periods[0], msg, sizeof msg), PERIOD_OK);
     f->decls[0] = indicator("a", NULL, UNIT_RATIO, false);
     f->decls[1] = indicator("longer_name", NULL, UNIT_DAYS, false);
     f->values[0][0][0] = num("3.2");

@@ -27,7 +27,7 @@ typedef struct parsed {
     diag_sink diags;
     arena mem;
     ast_file *file;
-    const char *text;      /* the sink's copy */
+    const char *text; /* the sink's copy */
     size_t len;
 } parsed;
 
@@ -81,8 +81,7 @@ static bool window_equal(const ast_window *a, const ast_window *b)
     if (!a || !b) return a == b ? true : differ("an over clause on one side only");
     if (a->kind != b->kind) return differ("window kinds %d and %d", a->kind, b->kind);
     if (a->kind == WINDOW_LAST && (a->count != b->count || a->unit != b->unit))
-        return differ("windows 'last %lld' and 'last %lld'", (long long)a->count,
-                      (long long)b->count);
+        return differ("windows 'last %lld' and 'last %lld'", (long long)a->count, (long long)b->count);
     return true;
 }
 
@@ -91,23 +90,28 @@ static bool expr_equal(const ast_expr *a, const ast_expr *b)
     if (!a || !b) return a == b ? true : differ("an expression on one side only");
     if (a->kind != b->kind) return differ("expression kinds %d and %d", a->kind, b->kind);
     switch (a->kind) {
-    case EX_ERROR:
-        return differ("an error node");
-    case EX_NUMBER: case EX_PERCENT: case EX_DATE: case EX_STRING: case EX_BOOL: case EX_INF:
+    case EX_ERROR: return differ("an error node");
+    case EX_NUMBER:
+    case EX_PERCENT:
+    case EX_DATE:
+    case EX_STRING:
+    case EX_BOOL:
+    case EX_INF:
         if (!str_eq(a->u.lit.raw, b->u.lit.raw) || !str_eq(a->u.lit.text, b->u.lit.text) ||
             a->u.lit.boolean != b->u.lit.boolean)
             return differ("literals %s and %s", a->u.lit.raw, b->u.lit.raw);
         return true;
     case EX_NAME:
         return str_eq(a->u.name.name, b->u.name.name)
-                   ? true : differ("names %s and %s", a->u.name.name, b->u.name.name);
+                   ? true
+                   : differ("names %s and %s", a->u.name.name, b->u.name.name);
     case EX_MEMBER:
-        if (!str_eq(a->u.member.base, b->u.member.base) ||
-            !str_eq(a->u.member.member, b->u.member.member))
-            return differ("members %s.%s and %s.%s", a->u.member.base, a->u.member.member,
-                          b->u.member.base, b->u.member.member);
+        if (!str_eq(a->u.member.base, b->u.member.base) || !str_eq(a->u.member.member, b->u.member.member))
+            return differ("members %s.%s and %s.%s", a->u.member.base, a->u.member.member, b->u.member.base,
+                          b->u.member.member);
         return true;
-    case EX_UNARY: case EX_BINARY:
+    case EX_UNARY:
+    case EX_BINARY:
         if (a->u.op.op != b->u.op.op)
             return differ("operators %s and %s", ast_op_text(a->u.op.op), ast_op_text(b->u.op.op));
         return expr_equal(a->u.op.lhs, b->u.op.lhs) && expr_equal(a->u.op.rhs, b->u.op.rhs);
@@ -135,8 +139,7 @@ static bool expr_equal(const ast_expr *a, const ast_expr *b)
         for (size_t i = 0; i < a->u.call.args.len; i++)
             if (!expr_equal(a->u.call.args.items[i], b->u.call.args.items[i])) return false;
         return expr_equal(a->u.call.where, b->u.call.where) &&
-               expr_equal(a->u.call.having, b->u.call.having) &&
-               window_equal(a->u.call.over, b->u.call.over);
+               expr_equal(a->u.call.having, b->u.call.having) && window_equal(a->u.call.over, b->u.call.over);
     }
     return differ("unknown expression kind");
 }
@@ -153,8 +156,8 @@ static bool row_equal(const ast_scale_row *a, const ast_scale_row *b)
 {
     if (a->lo_closed != b->lo_closed || a->hi_closed != b->hi_closed)
         return differ("interval brackets differ");
-    return expr_equal(a->lo, b->lo) && expr_equal(a->hi, b->hi) &&
-           expr_equal(a->from, b->from) && expr_equal(a->to, b->to);
+    return expr_equal(a->lo, b->lo) && expr_equal(a->hi, b->hi) && expr_equal(a->from, b->from) &&
+           expr_equal(a->to, b->to);
 }
 
 static bool grades_equal(const ast_grades *a, const ast_grades *b)
@@ -163,7 +166,8 @@ static bool grades_equal(const ast_grades *a, const ast_grades *b)
     if (a->row_count != b->row_count) return differ("grade counts differ");
     for (int i = 0; i < a->row_count; i++) {
         const ast_grade *x = &a->rows[i], *y = &b->rows[i];
-        if (!str_eq(x->name, y->name) || x->rest != y->rest) return differ("grades %s and %s", x->name, y->name);
+        if (!str_eq(x->name, y->name) || x->rest != y->rest)
+            return differ("grades %s and %s", x->name, y->name);
         if (!expr_equal(x->quota, y->quota) || !expr_equal(x->factor, y->factor)) return false;
     }
     return true;
@@ -181,14 +185,15 @@ static bool item_equal(const ast_role_item *a, const ast_role_item *b)
                expr_equal(a->points, b->points);
     case ROLE_POINTS:
         return str_eq(a->scale, b->scale) ? true : differ("points %s and %s", a->scale, b->scale);
-    case ROLE_GATE: case ROLE_BONUS:
+    case ROLE_GATE:
+    case ROLE_BONUS:
         if (!str_eq(a->pool, b->pool)) return differ("bonus pools %s and %s", a->pool, b->pool);
         return expr_equal(a->expr, b->expr) && expr_equal(a->share, b->share) && expr_equal(a->cap, b->cap) &&
                expr_equal(a->floor, b->floor);
-    case ROLE_MISSING:
-        return a->missing_skip == b->missing_skip ? true : differ("missing policies differ");
+    case ROLE_MISSING: return a->missing_skip == b->missing_skip ? true : differ("missing policies differ");
     case ROLE_GRADES:
-        if (!str_eq(a->grades_name, b->grades_name)) return differ("grades %s and %s", a->grades_name, b->grades_name);
+        if (!str_eq(a->grades_name, b->grades_name))
+            return differ("grades %s and %s", a->grades_name, b->grades_name);
         return a->grades_name ? true : grades_equal(a->grades, b->grades);
     }
     return differ("unknown role item kind");
@@ -215,7 +220,8 @@ static bool test_equal(const ast_decl *a, const ast_decl *b)
         if (!str_eq(x->source, y->source) || !str_eq(x->path, y->path) || x->line_count != y->line_count)
             return differ("test data differ");
         for (int k = 0; k < x->line_count; k++)
-            if (!str_eq(x->lines[k], y->lines[k])) return differ("data lines %s and %s", x->lines[k], y->lines[k]);
+            if (!str_eq(x->lines[k], y->lines[k]))
+                return differ("data lines %s and %s", x->lines[k], y->lines[k]);
     }
     for (int i = 0; i < a->u.test.expect_count; i++)
         if (!expect_equal(&a->u.test.expects[i], &b->u.test.expects[i])) return false;
@@ -227,15 +233,14 @@ static bool decl_equal(const ast_decl *a, const ast_decl *b)
     if (a->kind != b->kind) return differ("declaration kinds %d and %d", a->kind, b->kind);
     if (!str_eq(a->name, b->name)) return differ("declarations %s and %s", a->name, b->name);
     switch (a->kind) {
-    case DECL_TEST:
-        return test_equal(a, b);
+    case DECL_TEST: return test_equal(a, b);
     case DECL_IMPORT:
         return str_eq(a->u.import.path, b->u.import.path) ? true : differ("import paths differ");
-    case DECL_PERIOD:
-        return a->u.period.grain == b->u.period.grain ? true : differ("grains differ");
+    case DECL_PERIOD: return a->u.period.grain == b->u.period.grain ? true : differ("grains differ");
     case DECL_CURRENCY:
         return str_eq(a->u.currency.code, b->u.currency.code) ? true : differ("currencies differ");
-    case DECL_SOURCE: case DECL_STAFF:
+    case DECL_SOURCE:
+    case DECL_STAFF:
         if (!str_eq(a->u.source.path, b->u.source.path)) return differ("source paths differ");
         if (a->u.source.column_count != b->u.source.column_count)
             return differ("%s: column counts differ", a->name);
@@ -250,10 +255,8 @@ static bool decl_equal(const ast_decl *a, const ast_decl *b)
             return differ("indicator %s: header or note differs", a->name);
         return expr_equal(a->u.indicator.expr, b->u.indicator.expr);
     case DECL_SET:
-        return expr_equal(a->u.set.column, b->u.set.column) &&
-               expr_equal(a->u.set.where, b->u.set.where) &&
-               expr_equal(a->u.set.having, b->u.set.having) &&
-               window_equal(a->u.set.over, b->u.set.over);
+        return expr_equal(a->u.set.column, b->u.set.column) && expr_equal(a->u.set.where, b->u.set.where) &&
+               expr_equal(a->u.set.having, b->u.set.having) && window_equal(a->u.set.over, b->u.set.over);
     case DECL_SCALE:
         if (a->u.scale.row_count != b->u.scale.row_count)
             return differ("scale %s: row counts differ", a->name);
@@ -375,8 +378,7 @@ static void expect_fmt(const char *input, const char *expected)
 {
     size_t n;
     char *got = check_guarantees("input", input, strlen(input), &n);
-    if (strcmp(got, expected) != 0)
-        fprintf(stderr, "--- expected:\n%s--- got:\n%s", expected, got);
+    if (strcmp(got, expected) != 0) fprintf(stderr, "--- expected:\n%s--- got:\n%s", expected, got);
     assert_string_equal(got, expected);
     free(got);
     got = check_guarantees("expected", expected, strlen(expected), &n);
@@ -505,8 +507,7 @@ static void test_indicator_fits_or_breaks(void **state)
                "having count() >= 2) / buyers\n",
                "indicator rep \"复购率\" percent per staff = distinct(orders.customer_id "
                "having count() >= 2) / buyers\n");
-    expect_fmt("indicator x ratio=1 note \"说明\"\n",
-               "indicator x ratio = 1\n  note \"说明\"\n");
+    expect_fmt("indicator x ratio=1 note \"说明\"\n", "indicator x ratio = 1\n  note \"说明\"\n");
 }
 
 static void test_set_clause_order(void **state)
@@ -551,34 +552,34 @@ static void test_parentheses(void **state)
 {
     (void)state;
     static const char *const cases[][2] = {
-        {"(a + b) * c", "(a + b) * c"},
-        {"a + (b * c)", "a + b * c"},
-        {"a - (b - c)", "a - (b - c)"},
-        {"(a - b) - c", "a - b - c"},
-        {"a / (b * c)", "a / (b * c)"},
-        {"-(a + b)", "-(a + b)"},
-        {"-(-a)", "--a"},
-        {"((a))", "a"},
-        {"not (a and b)", "not (a and b)"},
-        {"(not a) and b", "not a and b"},
-        {"(not a) = b", "(not a) = b"},
-        {"a = (not b)", "a = (not b)"},
-        {"a and (not b)", "a and not b"},
-        {"(a or b) and c", "(a or b) and c"},
-        {"a or (b and c)", "a or b and c"},
-        {"(a = b) = c", "(a = b) = c"},
-        {"(a in s) = true", "(a in s) = true"},
-        {"(a + b) in (1, 2)", "a + b in (1, 2)"},
-        {"(if a then b else c) + 1", "(if a then b else c) + 1"},
-        {"1 + (if a then b else c)", "1 + (if a then b else c)"},
-        {"if (if a then b else c) then d else e", "if (if a then b else c) then d else e"},
-        {"if a then b else (if c then d else e)", "if a then b else if c then d else e"},
-        {"-(if a then 1 else 2)", "-(if a then 1 else 2)"},
-        {"-(not a)", "-(not a)"},
-        {"not (a = b)", "not a = b"},
-        {"f((a or b), (c))", "f(a or b, c)"},
-        {"(x) in s", "x in s"},
-        {"(d in period) and (e before period)", "d in period and e before period"},
+        { "(a + b) * c", "(a + b) * c" },
+        { "a + (b * c)", "a + b * c" },
+        { "a - (b - c)", "a - (b - c)" },
+        { "(a - b) - c", "a - b - c" },
+        { "a / (b * c)", "a / (b * c)" },
+        { "-(a + b)", "-(a + b)" },
+        { "-(-a)", "--a" },
+        { "((a))", "a" },
+        { "not (a and b)", "not (a and b)" },
+        { "(not a) and b", "not a and b" },
+        { "(not a) = b", "(not a) = b" },
+        { "a = (not b)", "a = (not b)" },
+        { "a and (not b)", "a and not b" },
+        { "(a or b) and c", "(a or b) and c" },
+        { "a or (b and c)", "a or b and c" },
+        { "(a = b) = c", "(a = b) = c" },
+        { "(a in s) = true", "(a in s) = true" },
+        { "(a + b) in (1, 2)", "a + b in (1, 2)" },
+        { "(if a then b else c) + 1", "(if a then b else c) + 1" },
+        { "1 + (if a then b else c)", "1 + (if a then b else c)" },
+        { "if (if a then b else c) then d else e", "if (if a then b else c) then d else e" },
+        { "if a then b else (if c then d else e)", "if a then b else if c then d else e" },
+        { "-(if a then 1 else 2)", "-(if a then 1 else 2)" },
+        { "-(not a)", "-(not a)" },
+        { "not (a = b)", "not a = b" },
+        { "f((a or b), (c))", "f(a or b, c)" },
+        { "(x) in s", "x in s" },
+        { "(d in period) and (e before period)", "d in period and e before period" },
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         char in[256], out[256];
@@ -659,8 +660,7 @@ static void test_comments_in_blocks(void **state)
                "\n"
                "  # before the brace\n"
                "}  # after the brace\n");
-    expect_fmt("scale s { # only comments\n  # inside\n}\n",
-               "scale s {  # only comments\n  # inside\n}\n");
+    expect_fmt("scale s { # only comments\n  # inside\n}\n", "scale s {  # only comments\n  # inside\n}\n");
     expect_fmt("role r {\n}  # empty\n", "role r {}  # empty\n");
 }
 
@@ -681,17 +681,17 @@ static void test_comments_in_indicator(void **state)
     expect_fmt("indicator x count # counts rows\n = count(o)\n",
                "indicator x count  # counts rows\n  = count(o)\n");
     /* on its own line before `=` */
-    expect_fmt("indicator x count\n# why\n= count(o)\n",
-               "indicator x count\n  # why\n  = count(o)\n");
+    expect_fmt("indicator x count\n# why\n= count(o)\n", "indicator x count\n  # why\n  = count(o)\n");
     /* inside the expression: above the line that holds it */
     expect_fmt("indicator x count = count(o # the orders\n where paid) + 1\n",
                "# the orders\nindicator x count = count(o where paid) + 1\n");
-    expect_fmt("indicator x count\n = count(o where a > 1 and b > 2 and c > 3 and d > 4 and e > 5 and f > 6 and g > 7) # long\n"
-               " + (1 # one\n)\n",
-               "indicator x count\n"
-               "  # long\n"
-               "  # one\n"
-               "  = count(o where a > 1 and b > 2 and c > 3 and d > 4 and e > 5 and f > 6 and g > 7) + 1\n");
+    expect_fmt(
+        "indicator x count\n = count(o where a > 1 and b > 2 and c > 3 and d > 4 and e > 5 and f > 6 and g > 7) # long\n"
+        " + (1 # one\n)\n",
+        "indicator x count\n"
+        "  # long\n"
+        "  # one\n"
+        "  = count(o where a > 1 and b > 2 and c > 3 and d > 4 and e > 5 and f > 6 and g > 7) + 1\n");
     /* after the expression, before and after the note */
     expect_fmt("indicator x count = count(o) # the count\n# about the note\n"
                "note \"n\" # trailing the note\n",
@@ -775,7 +775,7 @@ static void check_file(const char *path, walk_stats *stats)
     bool clean = p.diags.errors == 0;
     parsed_free(&p);
     if (!clean) {
-        stats->skipped++;   /* an error case: fmt refuses files that do not parse */
+        stats->skipped++; /* an error case: fmt refuses files that do not parse */
     } else {
         free(check_guarantees(path, text, len, NULL));
         stats->formatted++;
@@ -811,14 +811,14 @@ static void test_every_repository_file(void **state)
     (void)state;
     const char *data = getenv("KPIC_TEST_DATA");
     if (!data) skip();
-    walk_stats stats = {0, 0};
+    walk_stats stats = { 0, 0 };
     char dir[4096];
     snprintf(dir, sizeof dir, "%s/cases", data);
     walk(dir, &stats);
     snprintf(dir, sizeof dir, "%s/../kpi-specs", data);
     walk(dir, &stats);
-    fprintf(stderr, "fmt guarantees hold on %d files (%d with errors skipped)\n",
-            stats.formatted, stats.skipped);
+    fprintf(stderr, "fmt guarantees hold on %d files (%d with errors skipped)\n", stats.formatted,
+            stats.skipped);
     assert_true(stats.formatted > 0);
 }
 

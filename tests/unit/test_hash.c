@@ -20,12 +20,12 @@ static void test_hmap_basic(void **state)
     assert_int_equal(hmap_get(&m, 42), HMAP_NONE);
     hmap_put(&m, 42, 7);
     assert_int_equal(hmap_get(&m, 42), 7);
-    hmap_put(&m, 42, 9);                     /* replaces */
+    hmap_put(&m, 42, 9); /* replaces */
     assert_int_equal(hmap_get(&m, 42), 9);
     assert_int_equal(m.len, 1);
-    assert_int_equal(hmap_get_or_put(&m, 42, 1), 9);   /* present: unchanged */
+    assert_int_equal(hmap_get_or_put(&m, 42, 1), 9); /* present: unchanged */
     assert_int_equal(hmap_get_or_put(&m, 0, 5), HMAP_NONE);
-    assert_int_equal(hmap_get(&m, 0), 5);    /* key 0 is an ordinary key */
+    assert_int_equal(hmap_get(&m, 0), 5); /* key 0 is an ordinary key */
     assert_int_equal(hmap_get(&m, UINT64_MAX), HMAP_NONE);
     hmap_free(&m);
 }
@@ -41,8 +41,8 @@ static void test_hmap_growth(void **state)
         hmap_put(&m, i, (uint32_t)i);
         hmap_put(&m, i << 33, (uint32_t)(N + i));
     }
-    assert_int_equal(m.len, 2 * N - 1);      /* 0 << 33 == 0 was put twice */
-    assert_true(m.len * 4 <= m.cap * 3);     /* grown before ¾ load */
+    assert_int_equal(m.len, 2 * N - 1);  /* 0 << 33 == 0 was put twice */
+    assert_true(m.len * 4 <= m.cap * 3); /* grown before ¾ load */
     for (uint64_t i = 1; i < N; i++) {
         assert_int_equal(hmap_get(&m, i), i);
         assert_int_equal(hmap_get(&m, i << 33), N + i);
@@ -64,11 +64,11 @@ static void test_strtab(void **state)
     assert_int_equal(strtab_intern(&t, "alpha", 5), 0);
     assert_int_equal(strtab_intern(&t, "beta", 4), 1);
     assert_int_equal(strtab_intern(&t, "alpha", 5), 0);
-    assert_int_equal(strtab_intern(&t, "alph", 4), 2);     /* a prefix is another string */
+    assert_int_equal(strtab_intern(&t, "alph", 4), 2); /* a prefix is another string */
     assert_int_equal(strtab_intern(&t, "", 0), 3);
-    static const char nul1[] = {'a', 0, 'b'}, nul2[] = {'a', 0, 'c'};
+    static const char nul1[] = { 'a', 0, 'b' }, nul2[] = { 'a', 0, 'c' };
     assert_int_equal(strtab_intern(&t, nul1, 3), 4);
-    assert_int_equal(strtab_intern(&t, nul2, 3), 5);       /* differs after the NUL */
+    assert_int_equal(strtab_intern(&t, nul2, 3), 5); /* differs after the NUL */
     assert_int_equal(strtab_find(&t, nul1, 3), 4);
     assert_int_equal(strtab_len(&t, 4), 3);
     assert_memory_equal(strtab_str(&t, 4), nul1, 3);
@@ -97,7 +97,7 @@ static void test_hash_spread(void **state)
     assert_true(hash_bytes("abc", 3) != hash_bytes("abd", 3));
     assert_true(hash_bytes("abc", 3) != hash_bytes("abc", 2));
     assert_true(hash_u64(1) != hash_u64(2));
-    assert_true((hash_u64(1) ^ hash_u64(2)) >> 32 != 0);   /* high bits move too */
+    assert_true((hash_u64(1) ^ hash_u64(2)) >> 32 != 0); /* high bits move too */
 }
 
 int main(void)

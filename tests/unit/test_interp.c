@@ -59,7 +59,7 @@ static void leaf_indicator(const interp_env *env, const ast_decl *indicator, val
 static void leaf_aggregate(const interp_env *env, const ir_node *n, val_t *out)
 {
     (void)n;
-    (void)out;                  /* an aggregate over no rows: null */
+    (void)out; /* an aggregate over no rows: null */
     ((calls *)env->ctx)->aggregate++;
 }
 
@@ -86,8 +86,11 @@ static void leaf_context(const interp_env *env, ir_kind which, val_t *out)
 }
 
 static const interp_leaves leaves = {
-    .indicator = leaf_indicator, .aggregate = leaf_aggregate, .in_set = leaf_in_set,
-    .overflow = leaf_overflow, .context = leaf_context,
+    .indicator = leaf_indicator,
+    .aggregate = leaf_aggregate,
+    .in_set = leaf_in_set,
+    .overflow = leaf_overflow,
+    .context = leaf_context,
 };
 
 static period_t may(void)
@@ -132,15 +135,15 @@ static void test_row_cells(void **state)
     env.cells = cells;
     env.source = &orders;
     assert_true(interp_true(&env, cond));
-    cells[1].is_null = true;                      /* null = "web" is null: the row fails */
+    cells[1].is_null = true; /* null = "web" is null: the row fails */
     assert_false(interp_true(&env, cond));
     val_t v;
     interp_eval(&env, channel, &v);
     assert_int_equal(v.kind, VAL_NULL);
-    env.source = &other;                           /* another source's row: no cell */
+    env.source = &other; /* another source's row: no cell */
     interp_eval(&env, amount, &v);
     assert_int_equal(v.kind, VAL_NULL);
-    assert_true(interp_true(&env, NULL));          /* no condition: every row */
+    assert_true(interp_true(&env, NULL)); /* no condition: every row */
 }
 
 static void test_laziness(void **state)
@@ -195,7 +198,7 @@ static void test_shifts(void **state)
     /* `x in period` against the (shifted) period */
     ir_node *start = node(IR_PERIOD_START, NULL, NULL);
     interp_eval(&env, node(IR_PREVIOUS, node(IR_IN_PREVIOUS_PERIOD, start, NULL), NULL), &v);
-    assert_true(v.kind == VAL_BOOL && !v.as.b);   /* April 1st is not in March */
+    assert_true(v.kind == VAL_BOOL && !v.as.b); /* April 1st is not in March */
     interp_eval(&env, node(IR_IN_PERIOD, start, NULL), &v);
     assert_true(v.kind == VAL_BOOL && v.as.b);
 }
@@ -207,7 +210,7 @@ static void test_sets_context_and_overflow(void **state)
     interp_env env = env_of(&c);
     val_t v;
     ir_node *agg = node(IR_AGGREGATE, NULL, NULL);
-    interp_eval(&env, node(IR_IN_SET, agg, NULL), &v);    /* null in SET: null, no lookup */
+    interp_eval(&env, node(IR_IN_SET, agg, NULL), &v); /* null in SET: null, no lookup */
     assert_int_equal(v.kind, VAL_NULL);
     assert_int_equal(c.in_set, 0);
     interp_eval(&env, node(IR_IN_SET, string("abc"), NULL), &v);
@@ -223,7 +226,7 @@ static void test_sets_context_and_overflow(void **state)
     interp_eval(&env, node(IR_ADD, big, big), &v);
     assert_int_equal(v.kind, VAL_NULL);
     assert_int_equal(c.overflow, 1);
-    interp_eval(&env, node(IR_DIV, big, number("0")), &v);   /* null, not an overflow */
+    interp_eval(&env, node(IR_DIV, big, number("0")), &v); /* null, not an overflow */
     assert_int_equal(c.overflow, 1);
     /* a leaf the environment does not supply gives null */
     interp_eval(&env, node(IR_STAFF_COLUMN, NULL, NULL), &v);

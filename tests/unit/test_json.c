@@ -75,7 +75,7 @@ static void test_numbers(void **state)
     assert_string_equal(double_of(INFINITY), "null");
     assert_string_equal(double_of(-INFINITY), "null");
     /* whatever is printed reads back as the same double */
-    double samples[] = {1.1, 2.675, 1e-300, 123456.789, 5e-324, 1.7976931348623157e308};
+    double samples[] = { 1.1, 2.675, 1e-300, 123456.789, 5e-324, 1.7976931348623157e308 };
     for (size_t i = 0; i < sizeof samples / sizeof *samples; i++)
         assert_true(strtod(double_of(samples[i]), NULL) == samples[i]);
 }

@@ -62,10 +62,10 @@ static void test_cells_and_payloads(void **state)
     assert_int_equal(t->sum, 110);
     assert_int_equal(find_text(ks, "C1", 6)->sum, 1);
     assert_int_equal(find_text(ks, "C2", 0)->sum, 7);
-    assert_null(find_text(ks, "C2", 5));   /* KS_NO_CELL records one cell only */
-    assert_null(find_text(ks, "C3", 0));   /* never added */
-    assert_null(find_text(ks, "C", 0));    /* a prefix is another key */
-    assert_int_equal(ks_count(ks), 4);     /* (C1,0) (C1,5) (C1,6) (C2,0) */
+    assert_null(find_text(ks, "C2", 5)); /* KS_NO_CELL records one cell only */
+    assert_null(find_text(ks, "C3", 0)); /* never added */
+    assert_null(find_text(ks, "C", 0));  /* a prefix is another key */
+    assert_int_equal(ks_count(ks), 4);   /* (C1,0) (C1,5) (C1,6) (C2,0) */
 
     /* iteration visits each (key, cell) once */
     uint64_t cursor = 0;
@@ -91,7 +91,7 @@ static void test_binary_keys_without_payload(void **state)
     (void)state;
     keystore *ks = ks_new(0, 0, NULL, NULL);
     ks_writer *w = ks_writer_new(ks);
-    const unsigned char a[3] = {0, 1, 0}, b[3] = {0, 1, 1}, c[2] = {0, 1};
+    const unsigned char a[3] = { 0, 1, 0 }, b[3] = { 0, 1, 1 }, c[2] = { 0, 1 };
     ks_add(w, ks_hash(a, 3), a, 3, 1, KS_NO_CELL, NULL);
     ks_add(w, ks_hash(b, 3), b, 3, 1, KS_NO_CELL, NULL);
     ks_add(w, ks_hash(a, 3), a, 3, 1, KS_NO_CELL, NULL);
@@ -143,14 +143,14 @@ static void test_threads_agree_with_one_writer(void **state)
 {
     (void)state;
     keystore *one = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
-    job single = {one, 0, 1};
+    job single = { one, 0, 1 };
     write_share(&single);
 
     keystore *many = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
     pthread_t tids[THREADS];
     job jobs[THREADS];
     for (int t = 0; t < THREADS; t++) {
-        jobs[t] = (job){many, t, THREADS};
+        jobs[t] = (job){ many, t, THREADS };
         assert_int_equal(pthread_create(&tids[t], NULL, write_share, &jobs[t]), 0);
     }
     for (int t = 0; t < THREADS; t++) pthread_join(tids[t], NULL);
@@ -190,7 +190,8 @@ static void *add_firsts(void *arg)
     ksf_writer *w = ksf_writer_new(j->f);
     /* hashes 0 .. KEYS-1 once each with ordinal 1000 + h, and every tenth again,
      * later in the loop but with the smaller ordinal h */
-    for (int k = j->part; k < KEYS; k += j->parts) ksf_add(w, (uint64_t)k * 0x9e3779b97f4a7c15ULL, 1000 + (uint64_t)k);
+    for (int k = j->part; k < KEYS; k += j->parts)
+        ksf_add(w, (uint64_t)k * 0x9e3779b97f4a7c15ULL, 1000 + (uint64_t)k);
     for (int k = j->part; k < KEYS; k += j->parts)
         if (k % 10 == 0) ksf_add(w, (uint64_t)k * 0x9e3779b97f4a7c15ULL, (uint64_t)k);
     ksf_writer_free(w);
@@ -205,7 +206,7 @@ static void test_firsts(void **state)
         pthread_t tids[THREADS];
         first_job jobs[THREADS];
         for (int t = 0; t < threads; t++) {
-            jobs[t] = (first_job){f, t, threads};
+            jobs[t] = (first_job){ f, t, threads };
             assert_int_equal(pthread_create(&tids[t], NULL, add_firsts, &jobs[t]), 0);
         }
         for (int t = 0; t < threads; t++) pthread_join(tids[t], NULL);

@@ -18,8 +18,7 @@ typedef struct lexed {
 } lexed;
 
 /* Scans text completely into out (at most max tokens); returns the count. */
-static int scan(const char *text, lexed *out, int max, diag_sink *diags, arena *mem,
-                parse_ctx *ctx)
+static int scan(const char *text, lexed *out, int max, diag_sink *diags, arena *mem, parse_ctx *ctx)
 {
     diag_init(diags);
     arena_init(mem);
@@ -98,7 +97,7 @@ static void test_scale_row_punctuation(void **state)
     lexed t[16];
     /* `60..100` is a number, '..', a number: not "60." */
     int n = scan("[60%, 100%) -> 60..100 (x]", t, 16, &diags, &mem, &ctx);
-    int want[] = {'[', PERCENT, ',', PERCENT, ')', ARROW, NUMBER, DOTDOT, NUMBER, '(', IDENT, ']'};
+    int want[] = { '[', PERCENT, ',', PERCENT, ')', ARROW, NUMBER, DOTDOT, NUMBER, '(', IDENT, ']' };
     assert_int_equal(n, 12);
     for (int i = 0; i < n; i++) assert_int_equal(t[i].token, want[i]);
     assert_string_equal(t[6].text, "60");
@@ -147,7 +146,7 @@ static void test_keywords_are_reserved_but_words_are_not(void **state)
     parse_ctx ctx;
     lexed t[8];
     int n = scan("staff staffs time timeout if iffy", t, 8, &diags, &mem, &ctx);
-    int want[] = {KW_STAFF, IDENT, KW_TIME, IDENT, KW_IF, IDENT};
+    int want[] = { KW_STAFF, IDENT, KW_TIME, IDENT, KW_IF, IDENT };
     assert_int_equal(n, 6);
     for (int i = 0; i < n; i++) assert_int_equal(t[i].token, want[i]);
     done(&diags, &mem);
@@ -183,8 +182,7 @@ static void test_input_method_slips(void **state)
     lexed t[16];
     /* each slip is one error, and is read as the ASCII it stands for */
     int n = scan("count（a）＞＝2，“x y” == 50 % => 3％ ： =< ≤", t, 16, &diags, &mem, &ctx);
-    int want[] = {IDENT, '(', IDENT, ')', GE, NUMBER, ',', STRING, '=', PERCENT, GE, PERCENT,
-                  LE, LE};
+    int want[] = { IDENT, '(', IDENT, ')', GE, NUMBER, ',', STRING, '=', PERCENT, GE, PERCENT, LE, LE };
     assert_int_equal(n, 14);
     for (int i = 0; i < n; i++) assert_int_equal(t[i].token, want[i]);
     assert_string_equal(t[7].text, "x y");

@@ -150,7 +150,8 @@ static void test_every_kind(void **state)
     kinds_seen k;
     memset(&k, 0, sizeof k);
     hmap_init(&k.walked);
-    for (size_t i = 0; i < l.model->indicators.len; i++) see(ir_indicator(l.ir, l.model->indicators.items[i]), &k);
+    for (size_t i = 0; i < l.model->indicators.len; i++)
+        see(ir_indicator(l.ir, l.model->indicators.items[i]), &k);
     for (size_t i = 0; i < l.model->sets.len; i++) see_agg(&k, ir_set(l.ir, l.model->sets.items[i]));
     const ast_decl *role = chk_find(l.model, "sales");
     const ir_role_item *items = ir_role(l.ir, role);
@@ -162,7 +163,7 @@ static void test_every_kind(void **state)
     }
     hmap_free(&k.walked);
     for (int kind = 0; kind < IR_KIND_COUNT; kind++) {
-        if (kind == IR_NULL) continue;              /* only for unresolved nodes */
+        if (kind == IR_NULL) continue; /* only for unresolved nodes */
         if (!k.seen[kind]) fail_msg("no node of kind %s", ir_kind_name((ir_kind)kind));
     }
     lowered_free(&l);
@@ -181,7 +182,7 @@ static void test_literals_and_names(void **state)
     assert_int_equal(share->a->kind, IR_NUMBER);
     char buf[DEC_FORMAT_SIZE];
     dec_format(share->a->u.number, 2, buf, sizeof buf);
-    assert_string_equal(buf, "0.25");                 /* a percentage is its fraction */
+    assert_string_equal(buf, "0.25"); /* a percentage is its fraction */
     assert_int_equal(share->a->dim, DIM_RATIO);
 
     const ir_node *rnd = body(&l, "rnd");
@@ -203,7 +204,7 @@ static void test_literals_and_names(void **state)
     /* bounds: a date literal decoded, a text literal with its length, a bool */
     ir_agg *bounds = agg_of(&l, "bounds");
     const ir_node *w = bounds->where;
-    while (w->kind == IR_AND) w = w->b;              /* the last conjunct */
+    while (w->kind == IR_AND) w = w->b; /* the last conjunct */
     assert_int_equal(w->kind, IR_EQ);
     assert_int_equal(w->a->kind, IR_COLUMN);
     assert_int_equal(w->a->u.column.type, COLTYPE_BOOL);
@@ -260,20 +261,19 @@ static void test_interning(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l,
-               "indicator a money = sum(orders.amount)\n"
-               "indicator b money = sum(orders.amount) * 2\n"
-               "indicator c money = 1 + sum(orders.amount)\n"
-               "indicator d money = sum(orders.amount) / 2\n"
-               "indicator e money = -sum(orders.amount)\n"
-               "indicator refunds money = sum(orders.amount where refunded)\n"
-               "indicator refunds2 money = sum(orders.amount where orders.refunded)\n"
-               "indicator all_time money = sum(orders.amount over all time)\n"
-               "indicator last3 money = sum(orders.amount over last 3 months)\n"
-               "indicator last3w money = sum(orders.amount over last 3 weeks)\n"
-               "indicator refund_n count = count(orders where refunded)\n"
-               "indicator big count = count(orders where amount >= 1000)\n"
-               "indicator big2 count = count(orders where amount >= 1000.0)\n");
+    lower_text(&l, "indicator a money = sum(orders.amount)\n"
+                   "indicator b money = sum(orders.amount) * 2\n"
+                   "indicator c money = 1 + sum(orders.amount)\n"
+                   "indicator d money = sum(orders.amount) / 2\n"
+                   "indicator e money = -sum(orders.amount)\n"
+                   "indicator refunds money = sum(orders.amount where refunded)\n"
+                   "indicator refunds2 money = sum(orders.amount where orders.refunded)\n"
+                   "indicator all_time money = sum(orders.amount over all time)\n"
+                   "indicator last3 money = sum(orders.amount over last 3 months)\n"
+                   "indicator last3w money = sum(orders.amount over last 3 weeks)\n"
+                   "indicator refund_n count = count(orders where refunded)\n"
+                   "indicator big count = count(orders where amount >= 1000)\n"
+                   "indicator big2 count = count(orders where amount >= 1000.0)\n");
     ir_agg *sum = agg_of(&l, "a");
     assert_int_equal(sum->kind, IR_AGG_SUM);
     assert_int_equal(sum->arg->kind, IR_COLUMN);
@@ -283,7 +283,7 @@ static void test_interning(void **state)
     assert_ptr_equal(body(&l, "e")->a->u.agg, sum);
     ir_agg *refunds = agg_of(&l, "refunds");
     assert_ptr_not_equal(refunds, sum);
-    assert_ptr_equal(agg_of(&l, "refunds2"), refunds);     /* bare or qualified column */
+    assert_ptr_equal(agg_of(&l, "refunds2"), refunds); /* bare or qualified column */
     assert_ptr_not_equal(agg_of(&l, "all_time"), sum);
     assert_int_equal(agg_of(&l, "all_time")->window.kind, WINDOW_ALL_TIME);
     ir_agg *last3 = agg_of(&l, "last3");
@@ -291,7 +291,7 @@ static void test_interning(void **state)
     assert_int_equal(last3->window.count, 3);
     assert_int_equal(last3->window.unit, WINDOW_MONTHS);
     assert_ptr_not_equal(agg_of(&l, "last3w"), last3);
-    assert_ptr_equal(agg_of(&l, "big2"), agg_of(&l, "big"));    /* equal values */
+    assert_ptr_equal(agg_of(&l, "big2"), agg_of(&l, "big")); /* equal values */
     /* the rows of an aggregate: the interned count with its where and window */
     ir_agg *refund_n = agg_of(&l, "refund_n");
     assert_ptr_equal(refunds->rows, refund_n);
@@ -302,8 +302,7 @@ static void test_interning(void **state)
     assert_ptr_equal(sum->rows_node->u.agg, sum);
     assert_int_equal(sum->key_family, -1);
     /* ids are the index in aggs */
-    for (size_t i = 0; i < l.ir->aggs.len; i++)
-        assert_int_equal(((ir_agg *)l.ir->aggs.items[i])->id, (int)i);
+    for (size_t i = 0; i < l.ir->aggs.len; i++) assert_int_equal(((ir_agg *)l.ir->aggs.items[i])->id, (int)i);
     assert_true(l.ir->lowered_calls >= 13);
     lowered_free(&l);
 }
@@ -318,28 +317,27 @@ static void test_program_of_spec(void **state)
     lower_text(&l, "indicator a money = sum(orders.amount)\n");
     ir_program *first = ir_program_of(l.spec, l.model);
     assert_non_null(first);
-    assert_ptr_not_equal(first, l.ir);         /* lower_spec itself always lowers anew */
+    assert_ptr_not_equal(first, l.ir); /* lower_spec itself always lowers anew */
     size_t calls = first->lowered_calls;
     assert_ptr_equal(ir_program_of(l.spec, l.model), first);
     assert_int_equal(first->lowered_calls, calls);
     assert_ptr_equal(ast_spec_attached(l.spec, l.model), first);
-    lowered_free(&l);                          /* frees it: LeakSanitizer would say otherwise */
+    lowered_free(&l); /* frees it: LeakSanitizer would say otherwise */
 }
 
 static void test_key_families(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l,
-               "set buyers = orders.customer_id where not refunded\n"
-               "set repeat = orders.customer_id where not refunded having count() >= 2\n"
-               "indicator all_buyers count = distinct(orders.customer_id)\n"
-               "indicator repeaters count = distinct(orders.customer_id having count() >= 2)\n"
-               "indicator big count = distinct(orders.customer_id having sum(amount) > 100)\n"
-               "indicator ever count = distinct(orders.customer_id over all time)\n"
-               "indicator kept count = distinct(orders.customer_id where not refunded)\n"
-               "indicator kept_buyers count = distinct(orders.customer_id where customer_id in buyers)\n"
-               "indicator buyers_n count = count(buyers)\n");
+    lower_text(&l, "set buyers = orders.customer_id where not refunded\n"
+                   "set repeat = orders.customer_id where not refunded having count() >= 2\n"
+                   "indicator all_buyers count = distinct(orders.customer_id)\n"
+                   "indicator repeaters count = distinct(orders.customer_id having count() >= 2)\n"
+                   "indicator big count = distinct(orders.customer_id having sum(amount) > 100)\n"
+                   "indicator ever count = distinct(orders.customer_id over all time)\n"
+                   "indicator kept count = distinct(orders.customer_id where not refunded)\n"
+                   "indicator kept_buyers count = distinct(orders.customer_id where customer_id in buyers)\n"
+                   "indicator buyers_n count = count(buyers)\n");
     ir_agg *all = agg_of(&l, "all_buyers"), *rep = agg_of(&l, "repeaters"), *big = agg_of(&l, "big");
     assert_ptr_not_equal(all, rep);
     assert_ptr_not_equal(rep, big);
@@ -369,7 +367,7 @@ static void test_key_families(void **state)
     assert_ptr_equal(kb->member_set_agg, buyers);
     assert_null(kb->where);
     assert_false(kb->where_uses_period);
-    assert_non_null(kb->rows->where);               /* the rows it ranged over still pass it */
+    assert_non_null(kb->rows->where); /* the rows it ranged over still pass it */
     assert_int_equal(kb->rows->where->kind, IR_IN_SET);
     lowered_free(&l);
 }
@@ -378,14 +376,13 @@ static void test_grain(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l,
-               "set buyers = orders.customer_id\n"
-               "indicator team money = sum(orders.amount where refunded)\n"
-               "indicator mine money per staff = sum(orders.amount where refunded)\n"
-               "indicator sets count per staff = count(buyers)\n");
+    lower_text(&l, "set buyers = orders.customer_id\n"
+                   "indicator team money = sum(orders.amount where refunded)\n"
+                   "indicator mine money per staff = sum(orders.amount where refunded)\n"
+                   "indicator sets count per staff = count(buyers)\n");
     ir_agg *sum = agg_of(&l, "team");
     assert_ptr_equal(agg_of(&l, "mine"), sum);
-    assert_true(sum->per_staff);                     /* one use per staff is enough */
+    assert_true(sum->per_staff); /* one use per staff is enough */
     assert_false(body(&l, "team")->per_staff);
     assert_true(body(&l, "mine")->per_staff);
     assert_true(sum->rows->per_staff);
@@ -397,12 +394,9 @@ static void test_grain(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_every_kind),
-        cmocka_unit_test(test_literals_and_names),
-        cmocka_unit_test(test_interning),
-        cmocka_unit_test(test_program_of_spec),
-        cmocka_unit_test(test_key_families),
-        cmocka_unit_test(test_grain),
+        cmocka_unit_test(test_every_kind),   cmocka_unit_test(test_literals_and_names),
+        cmocka_unit_test(test_interning),    cmocka_unit_test(test_program_of_spec),
+        cmocka_unit_test(test_key_families), cmocka_unit_test(test_grain),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

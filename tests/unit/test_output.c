@@ -158,7 +158,7 @@ static void test_symbolic_links_are_followed(void **state)
     assert_int_equal(output_write_file(in(&b, "link.csv"), "after\n", 6, &why), 0);
     struct stat st;
     assert_int_equal(lstat(in(&b, "link.csv"), &st), 0);
-    assert_true(S_ISLNK(st.st_mode));        /* the link itself stays a link */
+    assert_true(S_ISLNK(st.st_mode)); /* the link itself stays a link */
     assert_string_equal(slurp(target), "after\n");
     /* a dangling link: its target is created */
     snprintf(dangling, sizeof dangling, "%s/not-yet.csv", b.dir);
@@ -192,7 +192,7 @@ static void test_fifo_is_written_directly(void **state)
     sandbox b;
     sandbox_open(&b);
     assert_int_equal(mkfifo(in(&b, "pipe"), 0600), 0);
-    fifo_reader r = {in(&b, "pipe"), {0}};
+    fifo_reader r = { in(&b, "pipe"), { 0 } };
     char path[200];
     snprintf(path, sizeof path, "%s", r.path);
     r.path = path;
@@ -202,7 +202,7 @@ static void test_fifo_is_written_directly(void **state)
     assert_int_equal(output_write_file(path, "through\n", 8, &why), 0);
     pthread_join(t, NULL);
     assert_string_equal(r.got, "through\n");
-    assert_int_equal(count_entries(&b), 1);  /* no temporary beside a FIFO */
+    assert_int_equal(count_entries(&b), 1); /* no temporary beside a FIFO */
     sandbox_close(&b);
 }
 

@@ -19,8 +19,7 @@
 static date_t D(const char *text)
 {
     date_t d = 0;
-    if (date_parse(text, strlen(text), &d) != DATE_OK)
-        fail_msg("bad test date %s", text);
+    if (date_parse(text, strlen(text), &d) != DATE_OK) fail_msg("bad test date %s", text);
     return d;
 }
 
@@ -57,7 +56,7 @@ static void check_form(ast_grain grain, const char *text, const char *start, con
 static void check_error(ast_grain grain, const char *text, size_t len, period_status status,
                         const char *message)
 {
-    period_t p = {GRAIN_YEAR, 12345, 12346};
+    period_t p = { GRAIN_YEAR, 12345, 12346 };
     char msg[PERIOD_MESSAGE_SIZE] = "";
     assert_int_equal(period_parse(text, len, grain, &p, msg, sizeof msg), status);
     assert_string_equal(msg, message);
@@ -68,10 +67,9 @@ static void check_error(ast_grain grain, const char *text, size_t len, period_st
 
 #define ERR(grain, text, status, message) check_error(grain, text, strlen(text), status, message)
 
-static void check_range_error(ast_grain grain, const char *text, period_status status,
-                              const char *message)
+static void check_range_error(ast_grain grain, const char *text, period_status status, const char *message)
 {
-    period_range r = {{GRAIN_YEAR, 1, 2}, {GRAIN_YEAR, 1, 2}, 77};
+    period_range r = { { GRAIN_YEAR, 1, 2 }, { GRAIN_YEAR, 1, 2 }, 77 };
     char msg[PERIOD_MESSAGE_SIZE] = "";
     assert_int_equal(period_parse_range(text, strlen(text), grain, &r, msg, sizeof msg), status);
     assert_string_equal(msg, message);
@@ -86,8 +84,7 @@ static void check_range(ast_grain grain, const char *text, const char *const *la
     if (period_parse_range(text, strlen(text), grain, &r, msg, sizeof msg) != PERIOD_OK)
         fail_msg("period_parse_range(%s): %s", text, msg);
     size_t n = 0;
-    while (labels[n])
-        n++;
+    while (labels[n]) n++;
     assert_int_equal(r.count, n);
     period_t *all = calloc(r.count, sizeof *all);
     assert_non_null(all);
@@ -95,8 +92,7 @@ static void check_range(ast_grain grain, const char *text, const char *const *la
     for (size_t i = 0; i < n; i++) {
         assert_label(all[i], labels[i]);
         /* Consecutive periods tile the range: no gap, no overlap. */
-        if (i > 0)
-            assert_int_equal(all[i].start, all[i - 1].end);
+        if (i > 0) assert_int_equal(all[i].start, all[i - 1].end);
         size_t index = 99999;
         assert_true(period_range_index(&r, all[i].start, &index));
         assert_int_equal(index, i);
@@ -129,7 +125,7 @@ static period_interval window(period_t p, ast_window_kind kind, int64_t n, ast_w
     w.kind = kind;
     w.count = n;
     w.unit = unit;
-    period_interval iv = {0, 0};
+    period_interval iv = { 0, 0 };
     assert_true(period_window(p, &w, &iv));
     return iv;
 }
@@ -191,7 +187,7 @@ static void test_period_of_every_grain(void **state)
 {
     (void)state;
     date_t d = D("2025-05-17");
-    const char *want[] = {"2025-05-17", "2025-W20", "2025-05", "2025-Q2", "2025"};
+    const char *want[] = { "2025-05-17", "2025-W20", "2025-05", "2025-Q2", "2025" };
     for (int g = GRAIN_DAY; g <= GRAIN_YEAR; g++) {
         period_t p;
         assert_true(period_of((ast_grain)g, d, &p));
@@ -227,8 +223,7 @@ static void test_supported_edges(void **state)
     assert_int_equal(P(GRAIN_QUARTER, "9999-Q4").end, DATE_MAX + 1);
     assert_int_equal(P(GRAIN_DAY, "9999-12-31").end, DATE_MAX + 1);
     /* 9999-W52 runs to 10000-01-02: not supported. */
-    ERR(GRAIN_WEEK, "9999-W52", PERIOD_INVALID,
-        "'9999-W52' runs past 9999-12-31, the last supported date");
+    ERR(GRAIN_WEEK, "9999-W52", PERIOD_INVALID, "'9999-W52' runs past 9999-12-31, the last supported date");
     check_form(GRAIN_WEEK, "9999-W51", "9999-12-20", "9999-12-27");
     period_t p;
     assert_false(period_of(GRAIN_WEEK, DATE_MAX, &p));
@@ -269,7 +264,8 @@ static void test_invalid_values(void **state)
     ERR(GRAIN_DAY, "2025-05-00", PERIOD_INVALID, "'2025-05-00': there is no such day; 2025-05 has 31 days");
     ERR(GRAIN_DAY, "2025-13-01", PERIOD_INVALID, "'2025-13-01': there is no month 13; months are 01 to 12");
     ERR(GRAIN_YEAR, "0000", PERIOD_INVALID, "'0000': there is no year 0000; years run from 0001 to 9999");
-    ERR(GRAIN_MONTH, "0000-05", PERIOD_INVALID, "'0000-05': there is no year 0000; years run from 0001 to 9999");
+    ERR(GRAIN_MONTH, "0000-05", PERIOD_INVALID,
+        "'0000-05': there is no year 0000; years run from 0001 to 9999");
     /* 1900 is not a leap year, 2000 is. */
     ERR(GRAIN_DAY, "1900-02-29", PERIOD_INVALID, "'1900-02-29': there is no such day; 1900-02 has 28 days");
     check_form(GRAIN_DAY, "2000-02-29", "2000-02-29", "2000-03-01");
@@ -312,7 +308,10 @@ static void test_syntax_errors(void **state)
     ERR(GRAIN_MONTH, "2025-01..2025-02", PERIOD_SYNTAX,
         "'2025-01..2025-02' is not a period: the spec's period is month, so write YYYY-MM, e.g. 2025-05");
     /* Control bytes (a NUL, a newline) are shown as '?', long text is cut. */
-    check_error(GRAIN_YEAR, "20\0" "5", 4, PERIOD_SYNTAX,
+    check_error(GRAIN_YEAR,
+                "20\0"
+                "5",
+                4, PERIOD_SYNTAX,
                 "'20?5' is not a period: the spec's period is year, so write YYYY, e.g. 2025");
     ERR(GRAIN_YEAR, "2025\n", PERIOD_SYNTAX,
         "'2025?' is not a period: the spec's period is year, so write YYYY, e.g. 2025");
@@ -377,35 +376,34 @@ static void test_wrong_grain(void **state)
 static void test_ranges(void **state)
 {
     (void)state;
-    static const char *const months[] = {"2025-01", "2025-02", "2025-03", "2025-04",
-                                         "2025-05", "2025-06", "2025-07", "2025-08",
-                                         "2025-09", "2025-10", "2025-11", "2025-12", NULL};
+    static const char *const months[] = { "2025-01", "2025-02", "2025-03", "2025-04", "2025-05",
+                                          "2025-06", "2025-07", "2025-08", "2025-09", "2025-10",
+                                          "2025-11", "2025-12", NULL };
     check_range(GRAIN_MONTH, "2025-01..2025-12", months);
-    static const char *const across[] = {"2024-11", "2024-12", "2025-01", "2025-02", NULL};
+    static const char *const across[] = { "2024-11", "2024-12", "2025-01", "2025-02", NULL };
     check_range(GRAIN_MONTH, "2024-11..2025-02", across);
-    static const char *const one[] = {"2025-05", NULL};
+    static const char *const one[] = { "2025-05", NULL };
     check_range(GRAIN_MONTH, "2025-05", one);
     check_range(GRAIN_MONTH, "2025-05..2025-05", one);
-    static const char *const w2020[] = {"2020-W52", "2020-W53", "2021-W01", "2021-W02", NULL};
+    static const char *const w2020[] = { "2020-W52", "2020-W53", "2021-W01", "2021-W02", NULL };
     check_range(GRAIN_WEEK, "2020-W52..2021-W02", w2020);
-    static const char *const w2026[] = {"2026-W52", "2026-W53", "2027-W01", NULL};
+    static const char *const w2026[] = { "2026-W52", "2026-W53", "2027-W01", NULL };
     check_range(GRAIN_WEEK, "2026-W52..2027-W01", w2026);
-    static const char *const w2025[] = {"2025-W51", "2025-W52", "2026-W01", NULL};
+    static const char *const w2025[] = { "2025-W51", "2025-W52", "2026-W01", NULL };
     check_range(GRAIN_WEEK, "2025-W51..2026-W01", w2025);
-    static const char *const days[] = {"2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01", NULL};
+    static const char *const days[] = { "2024-02-27", "2024-02-28", "2024-02-29", "2024-03-01", NULL };
     check_range(GRAIN_DAY, "2024-02-27..2024-03-01", days);
-    static const char *const newyear[] = {"2024-12-31", "2025-01-01", NULL};
+    static const char *const newyear[] = { "2024-12-31", "2025-01-01", NULL };
     check_range(GRAIN_DAY, "2024-12-31..2025-01-01", newyear);
-    static const char *const quarters[] = {"2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2", NULL};
+    static const char *const quarters[] = { "2024-Q3", "2024-Q4", "2025-Q1", "2025-Q2", NULL };
     check_range(GRAIN_QUARTER, "2024-Q3..2025-Q2", quarters);
-    static const char *const years[] = {"2023", "2024", "2025", NULL};
+    static const char *const years[] = { "2023", "2024", "2025", NULL };
     check_range(GRAIN_YEAR, "2023..2025", years);
 
     /* Outside the range, a row has no period. */
     period_range r;
     char msg[PERIOD_MESSAGE_SIZE];
-    assert_int_equal(period_parse_range("2025-01..2025-12", 16, GRAIN_MONTH, &r, msg, sizeof msg),
-                     PERIOD_OK);
+    assert_int_equal(period_parse_range("2025-01..2025-12", 16, GRAIN_MONTH, &r, msg, sizeof msg), PERIOD_OK);
     size_t index = 42;
     assert_false(period_range_index(&r, D("2024-12-31"), &index));
     assert_false(period_range_index(&r, D("2026-01-01"), &index));
@@ -428,10 +426,12 @@ static void test_range_limit(void **state)
     period_range_expand(&r, all);
     assert_label(all[999], "2027-09-27");
     free(all);
-    check_range_error(GRAIN_DAY, "2025-01-01..2027-09-28", PERIOD_BAD_RANGE,
-                      "'2025-01-01..2027-09-28' holds 1001 periods; one run takes at most 1000: split the range");
-    check_range_error(GRAIN_DAY, "2025-01-01..2030-01-01", PERIOD_BAD_RANGE,
-                      "'2025-01-01..2030-01-01' holds 1827 periods; one run takes at most 1000: split the range");
+    check_range_error(
+        GRAIN_DAY, "2025-01-01..2027-09-28", PERIOD_BAD_RANGE,
+        "'2025-01-01..2027-09-28' holds 1001 periods; one run takes at most 1000: split the range");
+    check_range_error(
+        GRAIN_DAY, "2025-01-01..2030-01-01", PERIOD_BAD_RANGE,
+        "'2025-01-01..2030-01-01' holds 1827 periods; one run takes at most 1000: split the range");
     check_range_error(GRAIN_MONTH, "2025-01..2205-01", PERIOD_BAD_RANGE,
                       "'2025-01..2205-01' holds 2161 periods; one run takes at most 1000: split the range");
     /* The whole supported span of years is far beyond the limit but still counted right. */
@@ -456,15 +456,17 @@ static void test_range_errors(void **state)
     /* a third dot is the range's mistake, not the right-hand period's */
     check_range_error(GRAIN_MONTH, "2025-01...2025-03", PERIOD_SYNTAX,
                       "'2025-01...2025-03': a range is written with two dots, not 3: write 2025-01..2025-03");
-    check_range_error(GRAIN_WEEK, "2025-W01....2025-W03", PERIOD_SYNTAX,
-                      "'2025-W01....2025-W03': a range is written with two dots, not 4: write 2025-W01..2025-W03");
+    check_range_error(
+        GRAIN_WEEK, "2025-W01....2025-W03", PERIOD_SYNTAX,
+        "'2025-W01....2025-W03': a range is written with two dots, not 4: write 2025-W01..2025-W03");
     check_range_error(GRAIN_MONTH, "2025-01...", PERIOD_SYNTAX,
                       "'2025-01...': a range needs a period on each side of '..', e.g. 2025-01..2025-06");
     check_range_error(GRAIN_MONTH, "2025-01..2025-03..2025-05", PERIOD_SYNTAX,
                       "'2025-03..2025-05' is not a period: the spec's period is month, so write YYYY-MM, "
                       "e.g. 2025-05");
-    check_range_error(GRAIN_MONTH, "2025-01 .. 2025-03", PERIOD_SYNTAX,
-                      "'2025-01 ' is not a period: the spec's period is month, so write YYYY-MM, e.g. 2025-05");
+    check_range_error(
+        GRAIN_MONTH, "2025-01 .. 2025-03", PERIOD_SYNTAX,
+        "'2025-01 ' is not a period: the spec's period is month, so write YYYY-MM, e.g. 2025-05");
     check_range_error(GRAIN_MONTH, "2025-01..2025-13", PERIOD_INVALID,
                       "'2025-13': there is no month 13; months are 01 to 12");
     /* Each side must be the spec's grain; the suggestion covers the whole range. */
@@ -530,7 +532,7 @@ static void test_shift(void **state)
     assert_true(period_shift(P(GRAIN_MONTH, "2025-01"), -12 * 2024, &out));
     assert_label(out, "0001-01");
     /* previous(previous(x)) == shift(x, -2), for every grain, across many starts. */
-    const char *starts[] = {"2020-12-31", "2021-01-03", "2024-02-29", "2024-03-31", "2025-01-01"};
+    const char *starts[] = { "2020-12-31", "2021-01-03", "2024-02-29", "2024-03-31", "2025-01-01" };
     for (size_t i = 0; i < sizeof starts / sizeof *starts; i++) {
         for (int g = GRAIN_DAY; g <= GRAIN_YEAR; g++) {
             period_t p, two;
@@ -578,11 +580,15 @@ static void test_last_year(void **state)
 static void test_ordinals(void **state)
 {
     (void)state;
-    assert_int_equal(period_ordinal(P(GRAIN_MONTH, "2025-01")) - period_ordinal(P(GRAIN_MONTH, "2024-12")), 1);
-    assert_int_equal(period_ordinal(P(GRAIN_WEEK, "2021-W01")) - period_ordinal(P(GRAIN_WEEK, "2020-W53")), 1);
+    assert_int_equal(period_ordinal(P(GRAIN_MONTH, "2025-01")) - period_ordinal(P(GRAIN_MONTH, "2024-12")),
+                     1);
+    assert_int_equal(period_ordinal(P(GRAIN_WEEK, "2021-W01")) - period_ordinal(P(GRAIN_WEEK, "2020-W53")),
+                     1);
     assert_int_equal(period_ordinal(P(GRAIN_WEEK, "0001-W01")), 0);
-    assert_int_equal(period_ordinal(P(GRAIN_QUARTER, "2025-Q1")) - period_ordinal(P(GRAIN_QUARTER, "2024-Q4")), 1);
-    assert_int_equal(period_ordinal(P(GRAIN_DAY, "2025-01-01")) - period_ordinal(P(GRAIN_DAY, "2024-12-31")), 1);
+    assert_int_equal(
+        period_ordinal(P(GRAIN_QUARTER, "2025-Q1")) - period_ordinal(P(GRAIN_QUARTER, "2024-Q4")), 1);
+    assert_int_equal(period_ordinal(P(GRAIN_DAY, "2025-01-01")) - period_ordinal(P(GRAIN_DAY, "2024-12-31")),
+                     1);
     assert_int_equal(period_ordinal(P(GRAIN_YEAR, "2025")), 2025);
 }
 
@@ -609,7 +615,7 @@ static void test_membership(void **state)
     assert_true(period_in_previous(w1, D("2021-01-03")));
     assert_false(period_in_previous(w1, D("2021-01-04")));
     assert_false(period_in_previous(w1, D("2020-12-27")));
-    period_interval iv = {D("2025-01-01"), D("2025-02-01")};
+    period_interval iv = { D("2025-01-01"), D("2025-02-01") };
     assert_true(period_interval_contains(iv, D("2025-01-31")));
     assert_false(period_interval_contains(iv, D("2025-02-01")));
     assert_false(period_interval_contains(iv, D("2024-12-31")));
@@ -635,12 +641,12 @@ static void test_windows_month(void **state)
     /* A leap February inside last N days. */
     assert_window(LAST(P(GRAIN_MONTH, "2024-03"), 60, WINDOW_DAYS), "2024-02-01", "2024-04-01");
     /* A year-to-date window for the first period of a year is that period. */
-    assert_window(window(P(GRAIN_MONTH, "2025-01"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS),
-                  "2025-01-01", "2025-02-01");
-    assert_window(window(P(GRAIN_QUARTER, "2025-Q4"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS),
-                  "2025-01-01", "2026-01-01");
-    assert_window(window(P(GRAIN_YEAR, "2025"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS),
-                  "2025-01-01", "2026-01-01");
+    assert_window(window(P(GRAIN_MONTH, "2025-01"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS), "2025-01-01",
+                  "2025-02-01");
+    assert_window(window(P(GRAIN_QUARTER, "2025-Q4"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS), "2025-01-01",
+                  "2026-01-01");
+    assert_window(window(P(GRAIN_YEAR, "2025"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS), "2025-01-01",
+                  "2026-01-01");
     assert_window(LAST(P(GRAIN_QUARTER, "2024-Q1"), 2, WINDOW_MONTHS), "2024-02-01", "2024-04-01");
 }
 
@@ -673,10 +679,10 @@ static void test_windows_at_month_ends(void **state)
     assert_window(LAST(P(GRAIN_DAY, "2025-05-30"), 1, WINDOW_MONTHS), "2025-04-30", "2025-05-31");
     /* Year to date for an ISO week that starts in December uses the December's
      * calendar year, exactly as docs/language.md §4–5 says (period.start's year). */
-    assert_window(window(P(GRAIN_WEEK, "2025-W01"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS),
-                  "2024-01-01", "2025-01-06");
-    assert_window(window(P(GRAIN_WEEK, "2025-W02"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS),
-                  "2025-01-01", "2025-01-13");
+    assert_window(window(P(GRAIN_WEEK, "2025-W01"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS), "2024-01-01",
+                  "2025-01-06");
+    assert_window(window(P(GRAIN_WEEK, "2025-W02"), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS), "2025-01-01",
+                  "2025-01-13");
 }
 
 static void test_windows_move_with_previous_and_last_year(void **state)
@@ -684,10 +690,9 @@ static void test_windows_move_with_previous_and_last_year(void **state)
     (void)state;
     period_t may = P(GRAIN_MONTH, "2025-05");
     assert_window(LAST(prev(may), 3, WINDOW_MONTHS), "2025-02-01", "2025-05-01");
-    assert_window(window(last_year(may), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS), "2024-01-01",
-                  "2024-06-01");
-    assert_window(window(prev(P(GRAIN_MONTH, "2025-01")), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS),
-                  "2024-01-01", "2025-01-01");
+    assert_window(window(last_year(may), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS), "2024-01-01", "2024-06-01");
+    assert_window(window(prev(P(GRAIN_MONTH, "2025-01")), WINDOW_YEAR_TO_DATE, 0, WINDOW_DAYS), "2024-01-01",
+                  "2025-01-01");
 }
 
 static void test_window_limits(void **state)
@@ -717,7 +722,7 @@ static void test_window_limits(void **state)
     w.kind = WINDOW_LAST;
     w.unit = WINDOW_DAYS;
     w.count = 0;
-    period_interval untouched = {7, 8};
+    period_interval untouched = { 7, 8 };
     assert_false(period_window(may, &w, &untouched));
     w.count = -3;
     assert_false(period_window(may, &w, &untouched));
@@ -784,6 +789,21 @@ static void test_employed(void **state)
     assert_fraction(period_employed(P(GRAIN_QUARTER, "2025-Q2"), &s, NULL), 48, 91);
 }
 
+/* Which role periods a spec's grain can be scored in (docs/language.md "Role periods"). */
+static void test_grain_tiles(void **state)
+{
+    (void)state;
+    assert_true(period_grain_tiles(GRAIN_MONTH, GRAIN_QUARTER));
+    assert_true(period_grain_tiles(GRAIN_MONTH, GRAIN_YEAR));
+    assert_true(period_grain_tiles(GRAIN_QUARTER, GRAIN_YEAR));
+    assert_true(period_grain_tiles(GRAIN_DAY, GRAIN_WEEK));
+    assert_true(period_grain_tiles(GRAIN_MONTH, GRAIN_MONTH));
+    assert_false(period_grain_tiles(GRAIN_WEEK, GRAIN_MONTH));
+    assert_false(period_grain_tiles(GRAIN_WEEK, GRAIN_YEAR));
+    assert_false(period_grain_tiles(GRAIN_QUARTER, GRAIN_MONTH));
+    assert_false(period_grain_tiles(GRAIN_YEAR, GRAIN_QUARTER));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -809,6 +829,7 @@ int main(void)
         cmocka_unit_test(test_windows_move_with_previous_and_last_year),
         cmocka_unit_test(test_window_limits),
         cmocka_unit_test(test_employed),
+        cmocka_unit_test(test_grain_tiles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

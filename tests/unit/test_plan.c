@@ -94,7 +94,7 @@ static void test_identical_aggregates_are_planned_once(void **state)
     assert_int_equal(f.plan.aggs.len, 1);
     assert_int_equal(f.plan.instances.len, 2);
     plan_agg *agg = f.plan.aggs.items[0];
-    assert_true(agg->per_staff);            /* b needs the staff groups */
+    assert_true(agg->per_staff); /* b needs the staff groups */
     done(&f);
 }
 
@@ -161,9 +161,11 @@ static void test_own_set_is_intersected_not_reread(void **state)
 {
     (void)state;
     fixture f;
-    load(&f, "set new_customers = orders.customer_id over all time having min(paid_at) in period\n"
-             "indicator repeat_new count per staff = distinct(orders.customer_id where customer_id in new_customers)\n"
-             "indicator n count = count(orders)\n");
+    load(
+        &f,
+        "set new_customers = orders.customer_id over all time having min(paid_at) in period\n"
+        "indicator repeat_new count per staff = distinct(orders.customer_id where customer_id in new_customers)\n"
+        "indicator n count = count(orders)\n");
     plan_all(&f, may());
     assert_int_equal(levels_of(&f, "orders"), 1u << 0);
     int found = 0;
@@ -231,7 +233,7 @@ static void test_key_families(void **state)
     assert_int_not_equal(family_of(&f, "big_ones"), family);
     assert_int_not_equal(family_of(&f, "ever"), family);
     assert_int_not_equal(family_of(&f, "staffs"), family);
-    assert_int_equal(family_of(&f, "orders_n"), -1);   /* not a distinct */
+    assert_int_equal(family_of(&f, "orders_n"), -1); /* not a distinct */
     done(&f);
 }
 

@@ -107,11 +107,15 @@ static void test_diff_same_and_respaced(void **state)
 static void test_diff_each_change(void **state)
 {
     (void)state;
-    static const struct { const char *from, *to, *expect; } cases[] = {
-        {"count(orders)\n", "count(orders where amount > 0)\n", "indicator orders_n: formula"},
-        {"weight 60%  target >= 1000", "weight 60%  target >= 1200", "kpi revenue: target >= 1000 → >= 1200"},
-        {"  paid_at  date  time\n}", "  paid_at  date  time\n  key (order_id)\n}", "source orders: key (none) → (order_id)"},
-        {"kpi orders_n  weight", "kpi orders_n shared weight", "kpi orders_n: shared no → yes"},
+    static const struct {
+        const char *from, *to, *expect;
+    } cases[] = {
+        { "count(orders)\n", "count(orders where amount > 0)\n", "indicator orders_n: formula" },
+        { "weight 60%  target >= 1000", "weight 60%  target >= 1200",
+          "kpi revenue: target >= 1000 → >= 1200" },
+        { "  paid_at  date  time\n}", "  paid_at  date  time\n  key (order_id)\n}",
+          "source orders: key (none) → (order_id)" },
+        { "kpi orders_n  weight", "kpi orders_n shared weight", "kpi orders_n: shared no → yes" },
     };
     loaded a;
     load(&a, base);
@@ -155,8 +159,8 @@ static void test_doc_anchors_and_escaping(void **state)
     char *md = doc_render(a.spec, a.model, "t.kpi", DOC_FORMAT_MD, &len);
     assert_int_equal(strlen(md), len);
     /* one anchor per declaration, and links to it */
-    static const char *const anchors[] = {"indicator-revenue", "indicator-orders_n",
-                                          "indicator-team_revenue", "role-sales", "source-orders"};
+    static const char *const anchors[] = { "indicator-revenue", "indicator-orders_n",
+                                           "indicator-team_revenue", "role-sales", "source-orders" };
     for (size_t i = 0; i < sizeof anchors / sizeof *anchors; i++) {
         char tag[80];
         snprintf(tag, sizeof tag, "id=\"%s\"", anchors[i]);
@@ -165,7 +169,7 @@ static void test_doc_anchors_and_escaping(void **state)
     }
     assert_non_null(strstr(md, "(#indicator-revenue)"));
     char *html = doc_render(a.spec, a.model, "t.kpi", DOC_FORMAT_HTML, &len);
-    assert_null(strstr(html, "营收 <b>"));           /* the label's tag is escaped */
+    assert_null(strstr(html, "营收 <b>")); /* the label's tag is escaped */
     assert_non_null(strstr(html, "营收 &lt;b&gt;"));
     free(md);
     free(html);

@@ -31,16 +31,16 @@ static dec_t N(const char *text)
 
 static eval_value num(const char *text)
 {
-    eval_value v = {.kind = VAL_NUM};
+    eval_value v = { .kind = VAL_NUM };
     v.as.num = N(text);
     return v;
 }
 
-static const eval_value null_value = {.kind = VAL_NULL};
+static const eval_value null_value = { .kind = VAL_NULL };
 
 static eval_value num_value_of(dec_t d)
 {
-    eval_value v = {.kind = VAL_NUM};
+    eval_value v = { .kind = VAL_NUM };
     v.as.num = d;
     return v;
 }
@@ -98,7 +98,7 @@ static run *start(const char *spec_text, const char *staff_csv, const char *orde
     period_t p;
     char msg[PERIOD_MESSAGE_SIZE];
     assert_int_equal(period_parse(period, strlen(period), r->model->grain, &p, msg, sizeof msg), PERIOD_OK);
-    eval_options opts = {0};
+    eval_options opts = { 0 };
     r->session = eval_new(r->spec, r->model, &p, 1, &opts, &r->diags);
     score_require(r->session, r->model);
     if (!eval_execute(r->session)) diag_print(&r->diags, stderr, DIAG_FORMAT_TEXT);
@@ -113,7 +113,7 @@ static void finish(run *r)
     eval_free(r->session);
     ast_free_spec(r->spec);
     diag_free(&r->diags);
-    const char *names[] = {"t.kpi", "staff.csv", "orders.csv"};
+    const char *names[] = { "t.kpi", "staff.csv", "orders.csv" };
     char path[512];
     for (size_t i = 0; i < 3; i++) {
         snprintf(path, sizeof path, "%s/%s", r->dir, names[i]);
@@ -234,9 +234,8 @@ static void test_bonus_rounding(void **state)
     /* 3100.25 × 1.1 = 3410.275 exactly, held exactly (no binary floating point on the
      * way): half away from zero gives 3410.28. The second staff member joined on
      * 2025-05-12: 5000 × 1.1 × 20/31 = 3548.387… → 3548.39. */
-    run *r = start(spec_with(flat_scale,
-                             "  kpi order_count weight 100% target >= 1\n  points flat\n"
-                             "  bonus staff.base_bonus * 1.1 * employed"),
+    run *r = start(spec_with(flat_scale, "  kpi order_count weight 100% target >= 1\n  points flat\n"
+                                         "  bonus staff.base_bonus * 1.1 * employed"),
                    "id,name,role,base_bonus,start,end\n"
                    "s01,甲,sales,3100.25,,\n"
                    "s02,乙,sales,5000.00,2025-05-12,\n",
@@ -264,9 +263,8 @@ static void test_missing_zero(void **state)
 {
     (void)state;
     /* s01 has no orders: avg_amount is null → missing, 0 points, weight kept. */
-    run *r = start(spec_with(flat_scale,
-                             "  kpi order_count weight 50% target >= 2\n"
-                             "  kpi avg_amount weight 50% target >= 10\n  points flat"),
+    run *r = start(spec_with(flat_scale, "  kpi order_count weight 50% target >= 2\n"
+                                         "  kpi avg_amount weight 50% target >= 10\n  points flat"),
                    "id,name,role,base_bonus,start,end\ns01,甲,sales,100.00,,\n",
                    "order_id,staff_id,amount,paid_at\no1,s02,10.00,2025-05-03\n", "2025-05");
     const score_statement *st = statement(r, "s01");
@@ -291,11 +289,10 @@ static void test_missing_skip(void **state)
      * score = (0.5 × 150 + 0.2 × 75) / 0.7 = 90 / 0.7 = 128.571428…
      * s02 has no orders at all: orders 0 → 0 points (count gives 0, not null), the
      * other two are null and dropped, so orders counts alone: score 0. */
-    run *r = start(spec_with(flat_scale,
-                             "  kpi order_count weight 50% target >= 2\n"
-                             "  kpi avg_amount weight 30% target >= previous(avg_amount)\n"
-                             "  kpi max_amount weight 20% target >= 40\n"
-                             "  points flat\n  missing skip"),
+    run *r = start(spec_with(flat_scale, "  kpi order_count weight 50% target >= 2\n"
+                                         "  kpi avg_amount weight 30% target >= previous(avg_amount)\n"
+                                         "  kpi max_amount weight 20% target >= 40\n"
+                                         "  points flat\n  missing skip"),
                    "id,name,role,base_bonus,start,end\ns01,甲,sales,100.00,,\ns02,乙,sales,100.00,,\n",
                    "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\n"
                    "o2,s01,20.00,2025-05-04\no3,s01,30.00,2025-05-05\n",
@@ -344,9 +341,8 @@ static void test_out_of_scale(void **state)
     (void)state;
     /* a negative value gives a negative achievement: outside [0%, …) → missing, and one
      * warning naming the staff member, kpi and value */
-    run *r = start(spec_with(flat_scale,
-                             "  kpi revenue weight 50% target >= 100\n"
-                             "  kpi order_count weight 50% target >= 1\n  points flat"),
+    run *r = start(spec_with(flat_scale, "  kpi revenue weight 50% target >= 100\n"
+                                         "  kpi order_count weight 50% target >= 1\n  points flat"),
                    "id,name,role,base_bonus,start,end\ns01,甲,sales,100.00,,\n",
                    "order_id,staff_id,amount,paid_at\no1,s01,-50.00,2025-05-03\n", "2025-05");
     const score_statement *st = statement(r, "s01");
@@ -376,9 +372,8 @@ static void test_gates_and_unscored(void **state)
     /* gate avg_amount >= 5: s01 passes (10), s02 fails (2), s03 has no orders (null
      * fails). s04 has role 'intern' (undeclared); s05 left on 2025-05-01 (end
      * exclusive: no day of May). */
-    run *r = start(spec_with(flat_scale,
-                             "  kpi order_count weight 100% target >= 1\n  points flat\n"
-                             "  gate avg_amount >= 5\n  bonus staff.base_bonus"),
+    run *r = start(spec_with(flat_scale, "  kpi order_count weight 100% target >= 1\n  points flat\n"
+                                         "  gate avg_amount >= 5\n  bonus staff.base_bonus"),
                    "id,name,role,base_bonus,start,end\n"
                    "s01,甲,sales,100.00,,\ns02,乙,sales,100.00,,\ns03,丙,sales,100.00,,\n"
                    "s04,丁,intern,100.00,,\ns05,戊,sales,100.00,,2025-05-01\n",
@@ -390,7 +385,7 @@ static void test_gates_and_unscored(void **state)
     check_exact(a->bonus, "100");
     assert_false(b->gates_passed);
     assert_int_equal(b->gates[0].value.kind, VAL_BOOL);
-    check_exact(b->bonus, "0");      /* 0.00, not null */
+    check_exact(b->bonus, "0"); /* 0.00, not null */
     assert_false(c->gates_passed);
     assert_int_equal(c->gates[0].value.kind, VAL_NULL);
     check_exact(c->bonus, "0");
@@ -422,10 +417,9 @@ static void test_adjust_read(void **state)
     (void)state;
     diag_sink d;
     diag_init(&d);
-    static const char good[] =
-        "extra,staff_id,period,kind,kpi,amount,reason,approved_by\n"
-        "x,s01,2025-05,kpi,order_count,3,late orders,A\n"
-        "x,s01,2025-05,bonus_add,,-0.10,\"advance, May\",B\n";
+    static const char good[] = "extra,staff_id,period,kind,kpi,amount,reason,approved_by\n"
+                               "x,s01,2025-05,kpi,order_count,3,late orders,A\n"
+                               "x,s01,2025-05,bonus_add,,-0.10,\"advance, May\",B\n";
     score_adjustments *a = score_adjust_read_memory("adj.csv", good, sizeof good - 1, GRAIN_MONTH, &d);
     assert_non_null(a);
     assert_int_equal(d.errors, 0);
@@ -441,13 +435,21 @@ static void test_adjust_read(void **state)
     assert_int_equal(strlen(a->sha256), 64);
     score_adjust_free(a);
 
+    /* a quarter in a monthly spec is read: it names the statement of a quarterly role
+     * (docs/language.md "Role periods"); one no role has is outside the run when applied */
+    static const char quarter[] =
+        "staff_id,period,kind,kpi,amount,reason,approved_by\ns01,2025-Q2,bonus_add,,1,r,a\n";
+    a = score_adjust_read_memory("adj.csv", quarter, sizeof quarter - 1, GRAIN_MONTH, &d);
+    assert_non_null(a);
+    assert_int_equal(a->items[0].period.grain, GRAIN_QUARTER);
+    score_adjust_free(a);
+
     /* every bad row is reported, and nothing is returned */
-    static const char bad[] =
-        "staff_id,period,kind,kpi,amount,reason,approved_by\n"
-        "s01,2025-05,bonus_set,,1.005,r,a\n"
-        "s01,2025-Q2,bonus_set,,1,r,a\n"
-        "s01,2025-05,kpi,,1,r,a\n"
-        "s01,2025-05,bonus_set,,1,r,\n";
+    static const char bad[] = "staff_id,period,kind,kpi,amount,reason,approved_by\n"
+                              "s01,2025-05,bonus_set,,1.005,r,a\n"
+                              "s01,2025-W20,bonus_set,,1,r,a\n"
+                              "s01,2025-05,kpi,,1,r,a\n"
+                              "s01,2025-05,bonus_set,,1,r,\n";
     a = score_adjust_read_memory("adj.csv", bad, sizeof bad - 1, GRAIN_MONTH, &d);
     assert_null(a);
     assert_int_equal(errors_with(&d, "adjustment"), 4);
@@ -457,19 +459,21 @@ static void test_adjust_read(void **state)
 static void test_adjust_apply(void **state)
 {
     (void)state;
-    static const char staff[] = "id,name,role,base_bonus,start,end\ns01,甲,sales,1000.00,,\ns02,乙,sales,1000.00,,\n"
-                                "s03,丙,intern,1.00,,\n";
-    static const char orders[] = "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\no2,s01,10.00,2025-05-04\n"
-                                 "o3,s02,10.00,2025-05-04\n";
+    static const char staff[] =
+        "id,name,role,base_bonus,start,end\ns01,甲,sales,1000.00,,\ns02,乙,sales,1000.00,,\n"
+        "s03,丙,intern,1.00,,\n";
+    static const char orders[] =
+        "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\no2,s01,10.00,2025-05-04\n"
+        "o3,s02,10.00,2025-05-04\n";
     /* order_count against 2 on flat: 2 orders 100 points, 1 order 50 */
-    const char *body = "  kpi order_count weight 100% target >= 2\n  points flat\n  bonus staff.base_bonus * score / 100";
+    const char *body =
+        "  kpi order_count weight 100% target >= 2\n  points flat\n  bonus staff.base_bonus * score / 100";
     run *r = start(spec_with(flat_scale, body), staff, orders, "2025-05");
     assert_int_equal(dec_cmp(statement(r, "s02")->bonus.as.num, N("500")), 0);
-    static const char rows[] =
-        "staff_id,period,kind,kpi,amount,reason,approved_by\n"
-        "s02,2025-05,kpi,order_count,3,o4 booked late,A\n"
-        "s01,2025-05,bonus_add,,-0.01,rounding,B\n"
-        "s02,2025-05,bonus_add,,0.25,bonus,B\n";
+    static const char rows[] = "staff_id,period,kind,kpi,amount,reason,approved_by\n"
+                               "s02,2025-05,kpi,order_count,3,o4 booked late,A\n"
+                               "s01,2025-05,bonus_add,,-0.01,rounding,B\n"
+                               "s02,2025-05,bonus_add,,0.25,bonus,B\n";
     score_adjustments *a = score_adjust_read_memory("adj.csv", rows, sizeof rows - 1, GRAIN_MONTH, &r->diags);
     assert_non_null(a);
     assert_true(score_adjust_apply(r->result, a, &r->diags));
@@ -484,7 +488,7 @@ static void test_adjust_apply(void **state)
     assert_ptr_equal(s2->kpis[0].override, &a->items[0]);
     check_exact(statement(r, "s01")->bonus, "999.99");
     /* the JSON of an adjusted statement */
-    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, a, NULL};
+    score_render_options o = { "t.kpi", r->spec, &r->diags, false, false, a, NULL };
     size_t len;
     char *json = score_render(r->result, SCORE_FORMAT_JSON, &o, &len);
     assert_non_null(strstr(json, "\"bonus\": 1500.25, \"bonus_computed\": 500.00,"));
@@ -494,13 +498,12 @@ static void test_adjust_apply(void **state)
     score_adjust_free(a);
 
     /* rows that do not fit the run: errors, and no statement changes */
-    static const char wrong[] =
-        "staff_id,period,kind,kpi,amount,reason,approved_by\n"
-        "s01,2025-05,bonus_set,,1,r,a\n"
-        "s01,2025-05,bonus_set,,2,r,a\n"
-        "s03,2025-05,bonus_set,,2,r,a\n"
-        "s01,2025-04,bonus_set,,2,r,a\n"
-        "s02,2025-05,kpi,revenue,2,r,a\n";
+    static const char wrong[] = "staff_id,period,kind,kpi,amount,reason,approved_by\n"
+                                "s01,2025-05,bonus_set,,1,r,a\n"
+                                "s01,2025-05,bonus_set,,2,r,a\n"
+                                "s03,2025-05,bonus_set,,2,r,a\n"
+                                "s01,2025-04,bonus_set,,2,r,a\n"
+                                "s02,2025-05,kpi,revenue,2,r,a\n";
     size_t before = r->diags.errors;
     a = score_adjust_read_memory("adj.csv", wrong, sizeof wrong - 1, GRAIN_MONTH, &r->diags);
     assert_non_null(a);
@@ -516,12 +519,12 @@ static void test_adjust_apply(void **state)
 static void test_outputs(void **state)
 {
     (void)state;
-    run *r = start(spec_with(flat_scale,
-                             "  kpi order_count weight 100% target >= 1\n  points flat\n"
-                             "  gate avg_amount >= 5\n  bonus staff.base_bonus * 1.1"),
-                   "id,name,role,base_bonus,start,end\ns01,\"甲, 一\",sales,3100.25,,\ns02,乙,intern,1.00,,\n",
-                   "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\n", "2025-05");
-    score_render_options o = {"t.kpi", r->spec, &r->diags, false, false, NULL, NULL};
+    run *r =
+        start(spec_with(flat_scale, "  kpi order_count weight 100% target >= 1\n  points flat\n"
+                                    "  gate avg_amount >= 5\n  bonus staff.base_bonus * 1.1"),
+              "id,name,role,base_bonus,start,end\ns01,\"甲, 一\",sales,3100.25,,\ns02,乙,intern,1.00,,\n",
+              "order_id,staff_id,amount,paid_at\no1,s01,10.00,2025-05-03\n", "2025-05");
+    score_render_options o = { "t.kpi", r->spec, &r->diags, false, false, NULL, NULL };
     size_t len, len2;
     char *json = score_render(r->result, SCORE_FORMAT_JSON, &o, &len);
     char *again = score_render(r->result, SCORE_FORMAT_JSON, &o, &len2);
@@ -530,9 +533,10 @@ static void test_outputs(void **state)
     assert_non_null(strstr(json, "\"bonus\": 3410.28, \"notes\": []}"));
     assert_non_null(strstr(json, "\"gates\": [{\"condition\": \"avg_amount >= 5\", \"passed\": true, "
                                  "\"values\": \"10.00 >= 5\", \"result\": true}], \"gates_passed\": true"));
-    assert_non_null(strstr(json, "{\"indicator\": \"order_count\", \"value\": 1, \"target\": 1, \"comparator\": \">=\", "
-                                 "\"achievement\": 1, \"points\": 100, \"weight\": 1, \"weighted\": 100, \"missing\": false, "
-                                 "\"dropped\": false, \"missing_reason\": null}"));
+    assert_non_null(strstr(
+        json, "{\"indicator\": \"order_count\", \"value\": 1, \"target\": 1, \"comparator\": \">=\", "
+              "\"achievement\": 1, \"points\": 100, \"weight\": 1, \"weighted\": 100, \"missing\": false, "
+              "\"dropped\": false, \"missing_reason\": null}"));
     assert_non_null(strstr(json, "\"employed\": 1, \"employed_days\": 31, \"period_days\": 31"));
     assert_non_null(strstr(json, "\"reason\": \"role not declared\""));
     free(json);
@@ -540,11 +544,14 @@ static void test_outputs(void **state)
 
     o.bom = true;
     char *csv = score_render(r->result, SCORE_FORMAT_CSV, &o, &len);
-    assert_memory_equal(csv, "\xEF\xBB\xBFperiod,staff_id,name,role,kpi,value,target,comparator,"
-                             "achievement,points,weight,weighted,score,bonus,status,employed,missing,gates,notes,skipped\n",
-                             148);
-    assert_non_null(strstr(csv, "2025-05,s01,\"甲, 一\",sales,order_count,1,1,>=,1,100,1,100,100,3410.28,scored,1,,"
-                                "avg_amount >= 5: passed (10.00 >= 5),,\n"));
+    assert_memory_equal(
+        csv,
+        "\xEF\xBB\xBFperiod,staff_id,name,role,kpi,value,target,comparator,"
+        "achievement,points,weight,weighted,score,bonus,status,employed,missing,gates,notes,skipped\n",
+        148);
+    assert_non_null(
+        strstr(csv, "2025-05,s01,\"甲, 一\",sales,order_count,1,1,>=,1,100,1,100,100,3410.28,scored,1,,"
+                    "avg_amount >= 5: passed (10.00 >= 5),,\n"));
     assert_non_null(strstr(csv, "2025-05,s02,乙,intern,,,,,,,,,,,unscored,,,,role not declared,\n"));
     free(csv);
 
@@ -566,18 +573,12 @@ static void test_sha256_hex(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_achievement),
-        cmocka_unit_test(test_reason_text),
-        cmocka_unit_test(test_scale_edges),
-        cmocka_unit_test(test_bonus_rounding),
-        cmocka_unit_test(test_missing_zero),
-        cmocka_unit_test(test_missing_skip),
-        cmocka_unit_test(test_all_missing_no_score),
-        cmocka_unit_test(test_out_of_scale),
-        cmocka_unit_test(test_gates_and_unscored),
-        cmocka_unit_test(test_outputs),
-        cmocka_unit_test(test_sha256_hex),
-        cmocka_unit_test(test_adjust_read),
+        cmocka_unit_test(test_achievement),          cmocka_unit_test(test_reason_text),
+        cmocka_unit_test(test_scale_edges),          cmocka_unit_test(test_bonus_rounding),
+        cmocka_unit_test(test_missing_zero),         cmocka_unit_test(test_missing_skip),
+        cmocka_unit_test(test_all_missing_no_score), cmocka_unit_test(test_out_of_scale),
+        cmocka_unit_test(test_gates_and_unscored),   cmocka_unit_test(test_outputs),
+        cmocka_unit_test(test_sha256_hex),           cmocka_unit_test(test_adjust_read),
         cmocka_unit_test(test_adjust_apply),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -52,7 +52,7 @@ static score_pool_member bounded(const char *s, const char *floor, const char *c
 static void test_equal_shares_tie(void **state)
 {
     (void)state;
-    score_pool_member m[] = {share("1"), share("1"), share("1")};
+    score_pool_member m[] = { share("1"), share("1"), share("1") };
     dec_t out[3], left;
     assert_int_equal(score_pool_distribute(D("100"), m, 3, out, &left), SCORE_POOL_OK);
     assert_dec(out[0], "33.34");
@@ -67,7 +67,8 @@ static void test_equal_shares_tie(void **state)
 static void test_cap_redistribution(void **state)
 {
     (void)state;
-    score_pool_member m[] = {bounded("1", NULL, "55000"), bounded("2", NULL, "55000"), bounded("3", NULL, "55000")};
+    score_pool_member m[] = { bounded("1", NULL, "55000"), bounded("2", NULL, "55000"),
+                              bounded("3", NULL, "55000") };
     dec_t out[3], left;
     assert_int_equal(score_pool_distribute(D("150000"), m, 3, out, &left), SCORE_POOL_OK);
     assert_dec(out[0], "40000");
@@ -79,7 +80,7 @@ static void test_cap_redistribution(void **state)
 static void test_floor(void **state)
 {
     (void)state;
-    score_pool_member m[] = {bounded("1", "200", NULL), bounded("9", "200", NULL)};
+    score_pool_member m[] = { bounded("1", "200", NULL), bounded("9", "200", NULL) };
     dec_t out[2], left;
     assert_int_equal(score_pool_distribute(D("1000"), m, 2, out, &left), SCORE_POOL_OK);
     assert_dec(out[0], "200");
@@ -92,7 +93,7 @@ static void test_floor(void **state)
 static void test_cap_before_floor(void **state)
 {
     (void)state;
-    score_pool_member m[] = {bounded("1", "20", NULL), bounded("1", "20", NULL), bounded("8", "20", "50")};
+    score_pool_member m[] = { bounded("1", "20", NULL), bounded("1", "20", NULL), bounded("8", "20", "50") };
     dec_t out[3], left;
     assert_int_equal(score_pool_distribute(D("100"), m, 3, out, &left), SCORE_POOL_OK);
     assert_dec(out[0], "25");
@@ -104,7 +105,7 @@ static void test_cap_before_floor(void **state)
 static void test_zero_share(void **state)
 {
     (void)state;
-    score_pool_member m[] = {bounded("0", "500", NULL), share("2"), share("1")};
+    score_pool_member m[] = { bounded("0", "500", NULL), share("2"), share("1") };
     dec_t out[3], left;
     assert_int_equal(score_pool_distribute(D("10"), m, 3, out, &left), SCORE_POOL_OK);
     assert_dec(out[0], "0");
@@ -116,21 +117,21 @@ static void test_limits(void **state)
 {
     (void)state;
     dec_t out[2], left;
-    score_pool_member capped[] = {bounded("1", NULL, "300"), bounded("1", NULL, "300")};
+    score_pool_member capped[] = { bounded("1", NULL, "300"), bounded("1", NULL, "300") };
     assert_int_equal(score_pool_distribute(D("1000"), capped, 2, out, &left), SCORE_POOL_CAPPED);
     assert_dec(out[0], "300");
     assert_dec(out[1], "300");
     assert_dec(left, "400");
-    score_pool_member floors[] = {bounded("1", "60", NULL), bounded("1", "60", NULL)};
+    score_pool_member floors[] = { bounded("1", "60", NULL), bounded("1", "60", NULL) };
     assert_int_equal(score_pool_distribute(D("100"), floors, 2, out, &left), SCORE_POOL_FLOORS_EXCEED);
     assert_dec(out[0], "0");
-    score_pool_member none[] = {share("0"), share("0")};
+    score_pool_member none[] = { share("0"), share("0") };
     assert_int_equal(score_pool_distribute(D("100"), none, 2, out, &left), SCORE_POOL_NO_SHARES);
     assert_dec(left, "100");
-    score_pool_member plain[] = {share("1"), share("1")};
+    score_pool_member plain[] = { share("1"), share("1") };
     assert_int_equal(score_pool_distribute(D("10.001"), plain, 2, out, &left), SCORE_POOL_INVALID);
     assert_int_equal(score_pool_distribute(D("-1"), plain, 2, out, &left), SCORE_POOL_INVALID);
-    score_pool_member upside[] = {bounded("1", "50", "40"), share("1")};
+    score_pool_member upside[] = { bounded("1", "50", "40"), share("1") };
     assert_int_equal(score_pool_distribute(D("100"), upside, 2, out, &left), SCORE_POOL_INVALID);
 }
 
@@ -150,8 +151,9 @@ static dec_t random_dec(uint64_t limit, unsigned places)
     char text[64];
     uint64_t whole = next_random() % limit, frac = next_random() % 10000;
     if (places == 0) snprintf(text, sizeof text, "%llu", (unsigned long long)whole);
-    else snprintf(text, sizeof text, "%llu.%0*llu", (unsigned long long)whole, (int)places,
-                  (unsigned long long)(frac % (places == 2 ? 100 : 10000)));
+    else
+        snprintf(text, sizeof text, "%llu.%0*llu", (unsigned long long)whole, (int)places,
+                 (unsigned long long)(frac % (places == 2 ? 100 : 10000)));
     return D(text);
 }
 
@@ -209,7 +211,7 @@ static const char *grades_of(const char *const *scores, const bool *rankable, si
         v[i] = scores[i] ? eval_num(D(scores[i])) : eval_null();
         all[i] = rankable ? rankable[i] : true;
     }
-    dec_t quotas[3] = {D("0.2"), D("0.7"), D("0")}; /* A top 20%, B next 70%, C rest */
+    dec_t quotas[3] = { D("0.2"), D("0.7"), D("0") }; /* A top 20%, B next 70%, C rest */
     int grade[32];
     assert_int_equal(score_grade_assign(v, all, n, quotas, 3, rank, grade), SCORE_GRADE_OK);
     for (size_t i = 0; i < n; i++) letters[i] = (char)('A' + grade[i]);
@@ -222,7 +224,7 @@ static const char *grades_of(const char *const *scores, const bool *rankable, si
 static void test_grades_five(void **state)
 {
     (void)state;
-    const char *s[] = {"50", "90", "70", "80", "60"};
+    const char *s[] = { "50", "90", "70", "80", "60" };
     int rank[5];
     assert_string_equal(grades_of(s, NULL, 5, rank), "BABBB");
     assert_int_equal(rank[0], 5);
@@ -234,7 +236,7 @@ static void test_grades_five(void **state)
 static void test_grades_ten(void **state)
 {
     (void)state;
-    const char *s[] = {"100", "99", "98", "97", "96", "95", "94", "93", "92", "91"};
+    const char *s[] = { "100", "99", "98", "97", "96", "95", "94", "93", "92", "91" };
     int rank[10];
     assert_string_equal(grades_of(s, NULL, 10, rank), "AABBBBBBBC");
 }
@@ -244,13 +246,13 @@ static void test_grades_ten(void **state)
 static void test_grades_tie(void **state)
 {
     (void)state;
-    const char *s[] = {"90", "80", "90", "70", "60"};
+    const char *s[] = { "90", "80", "90", "70", "60" };
     int rank[5];
     assert_string_equal(grades_of(s, NULL, 5, rank), "ABABB");
     assert_int_equal(rank[0], 1);
     assert_int_equal(rank[2], 1);
     assert_int_equal(rank[1], 3);
-    const char *same[] = {"75", "75", "75", "75"};
+    const char *same[] = { "75", "75", "75", "75" };
     assert_string_equal(grades_of(same, NULL, 4, rank), "AAAA");
 }
 
@@ -259,8 +261,8 @@ static void test_grades_tie(void **state)
 static void test_grades_small_and_unranked(void **state)
 {
     (void)state;
-    const char *s[] = {"80", NULL, "95", "99"};
-    bool rankable[] = {true, true, true, false};
+    const char *s[] = { "80", NULL, "95", "99" };
+    bool rankable[] = { true, true, true, false };
     int rank[4];
     assert_string_equal(grades_of(s, rankable, 4, rank), "BCAC");
     assert_int_equal(rank[1], 0);
@@ -272,10 +274,10 @@ static void test_grades_small_and_unranked(void **state)
 static void test_grades_invalid(void **state)
 {
     (void)state;
-    eval_value v[1] = {eval_num(D("1"))};
-    bool yes[1] = {true};
+    eval_value v[1] = { eval_num(D("1")) };
+    bool yes[1] = { true };
     int rank[1], grade[1];
-    dec_t over[3] = {D("0.6"), D("0.5"), D("0")};
+    dec_t over[3] = { D("0.6"), D("0.5"), D("0") };
     assert_int_equal(score_grade_assign(v, yes, 1, over, 3, rank, grade), SCORE_GRADE_INVALID);
     assert_int_equal(score_grade_assign(v, yes, 1, over, 0, rank, grade), SCORE_GRADE_INVALID);
 }
@@ -286,12 +288,12 @@ static void test_grade_bounds(void **state)
 {
     (void)state;
     size_t bound[3];
-    dec_t five[3] = {D("0.2"), D("0.7"), D("0")};
+    dec_t five[3] = { D("0.2"), D("0.7"), D("0") };
     assert_int_equal(score_grade_bounds(five, 3, 5, bound), SCORE_GRADE_OK);
     assert_int_equal(bound[0], 1);
     assert_int_equal(bound[1], 5);
     assert_int_equal(bound[2], 5);
-    dec_t quarter[3] = {D("0.25"), D("0.5"), D("0")};
+    dec_t quarter[3] = { D("0.25"), D("0.5"), D("0") };
     assert_int_equal(score_grade_bounds(quarter, 3, 7, bound), SCORE_GRADE_OK);
     assert_int_equal(bound[0], 2);
     assert_int_equal(bound[1], 5);

@@ -64,8 +64,9 @@ static void strings(void **state)
                         "concat('it''s a ', char(92 using utf8mb4), ' ''; DROP TABLE orders; -- 中文')");
     assert_string_equal(str(SQLD_MYSQL, "it's"), "'it''s'");
     /* Spark: neither a quote nor a backslash inside a literal */
-    assert_string_equal(str(SQLD_SPARK, hostile),
-                        "concat('it', chr(39), 's a ', chr(92), ' ', chr(39), '; DROP TABLE orders; -- 中文')");
+    assert_string_equal(
+        str(SQLD_SPARK, hostile),
+        "concat('it', chr(39), 's a ', chr(92), ' ', chr(39), '; DROP TABLE orders; -- 中文')");
     assert_string_equal(str(SQLD_SPARK, "plain 中文"), "'plain 中文'");
     for (int d = 0; d < SQLD_COUNT; d++) assert_null(sqld_string(&mem, (sqld_dialect)d, "a\0b", 3));
     assert_string_equal(str(SQLD_POSTGRES, ""), "''");
@@ -90,14 +91,16 @@ static void literals(void **state)
 static void arithmetic(void **state)
 {
     (void)state;
-    assert_string_equal(sqld_divide(&mem, SQLD_SPARK, "a", "b"), "(CAST(a AS DOUBLE) / NULLIF(CAST(b AS DOUBLE), 0))");
+    assert_string_equal(sqld_divide(&mem, SQLD_SPARK, "a", "b"),
+                        "(CAST(a AS DOUBLE) / NULLIF(CAST(b AS DOUBLE), 0))");
     assert_string_equal(sqld_divide(&mem, SQLD_POSTGRES, "a", "b"),
                         "ROUND(CAST(a AS NUMERIC(81,60)) / NULLIF(CAST(b AS NUMERIC(81,60)), 0), 18)");
     assert_string_equal(sqld_divide(&mem, SQLD_MYSQL, "a", "b"),
                         "ROUND(CAST(a AS DECIMAL(65,30)) / NULLIF(CAST(b AS DECIMAL(65,30)), 0), 18)");
     assert_string_equal(sqld_multiply(&mem, SQLD_POSTGRES, "a", "b"), "ROUND(a * b, 18)");
     assert_string_equal(sqld_multiply(&mem, SQLD_DUCKDB, "a", "b"), "(a * b)");
-    assert_string_equal(sqld_sum_money(&mem, SQLD_SQLITE, "x"), "(SUM(CAST(ROUND((x) * 100) AS INTEGER)) / 100.0)");
+    assert_string_equal(sqld_sum_money(&mem, SQLD_SQLITE, "x"),
+                        "(SUM(CAST(ROUND((x) * 100) AS INTEGER)) / 100.0)");
     assert_string_equal(sqld_sum_money(&mem, SQLD_DUCKDB, "x"), "SUM(x)");
     assert_string_equal(sqld_days_between(&mem, SQLD_MYSQL, "a", "b"), "DATEDIFF(b, a)");
     assert_string_equal(sqld_days_between(&mem, SQLD_POSTGRES, "a", "b"), "(b - a)");
@@ -110,7 +113,7 @@ int main(void)
 {
     arena_init(&mem);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(names), cmocka_unit_test(identifiers), cmocka_unit_test(strings),
+        cmocka_unit_test(names),    cmocka_unit_test(identifiers), cmocka_unit_test(strings),
         cmocka_unit_test(literals), cmocka_unit_test(arithmetic),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

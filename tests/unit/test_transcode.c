@@ -27,8 +27,7 @@ static char *convert(const char *encoding, const unsigned char *in, size_t len, 
 {
     unsigned char *out;
     size_t out_len;
-    if (!tc_to_utf8(encoding, in, len, &out, &out_len, err))
-        return NULL;
+    if (!tc_to_utf8(encoding, in, len, &out, &out_len, err)) return NULL;
     char *text = malloc(out_len + 1);
     memcpy(text, out, out_len);
     text[out_len] = '\0';
@@ -55,8 +54,10 @@ static void test_utf16_byte_orders(void **state)
     (void)state;
     tc_error err;
     /* "a,是\n" */
-    static const char le_bom[] = "\xFF\xFE" "a\0,\0\x2F\x66\n\0";
-    static const char be_bom[] = "\xFE\xFF" "\0a\0,\x66\x2F\0\n";
+    static const char le_bom[] = "\xFF\xFE"
+                                 "a\0,\0\x2F\x66\n\0";
+    static const char be_bom[] = "\xFE\xFF"
+                                 "\0a\0,\x66\x2F\0\n";
     static const char le_bare[] = "a\0,\0\x2F\x66\n\0";
     char *text = convert("UTF-16", S(le_bom), &err);
     assert_string_equal(text, "a,是\n");
@@ -118,7 +119,9 @@ static void test_looks_like(void **state)
     (void)state;
     assert_string_equal(tc_looks_like(S("a,b\n金额\n")), "UTF-8");
     assert_string_equal(tc_looks_like(S(GBK)), "GB18030");
-    assert_string_equal(tc_looks_like(S("\xFF\xFE" "a\0")), "UTF-16");
+    assert_string_equal(tc_looks_like(S("\xFF\xFE"
+                                        "a\0")),
+                        "UTF-16");
     assert_string_equal(tc_looks_like(S("a\0,\0b\0\n\0")), "UTF-16");
     assert_null(tc_looks_like(S("\xFF\xFF\xFF")));
     assert_true(tc_is_utf8("utf8"));
@@ -163,8 +166,7 @@ static void sha256_hex(const void *data, size_t len, char hex[65])
 {
     unsigned char digest[32];
     EVP_Digest(data, len, digest, NULL, EVP_sha256(), NULL);
-    for (int i = 0; i < 32; i++)
-        sprintf(hex + 2 * i, "%02x", digest[i]);
+    for (int i = 0; i < 32; i++) sprintf(hex + 2 * i, "%02x", digest[i]);
 }
 
 /* Reads the file at PATH (ENCODING) with columns 客户 text, 金额 money "￥#,##0.00",
@@ -172,10 +174,10 @@ static void sha256_hex(const void *data, size_t len, char hex[65])
 static csvr_status read_export(const char *path, const char *encoding, seen *s, csvr_error *err)
 {
     static const csvr_column cols[] = {
-        {"客户", CSVR_TEXT}, {"金额", CSVR_MONEY}, {"日期", CSVR_DATE}, {"退款", CSVR_BOOL}};
+        { "客户", CSVR_TEXT }, { "金额", CSVR_MONEY }, { "日期", CSVR_DATE }, { "退款", CSVR_BOOL }
+    };
     csvr_reader *r = csvr_open_encoded(path, encoding, cols, 4, 0, err);
-    if (r == NULL)
-        return CSVR_ERROR;
+    if (r == NULL) return CSVR_ERROR;
     cfmt money, day, yes_no;
     char why[128];
     /* GBK has no ¥ (U+00A5): exports in it write the full-width ￥ (U+FFE5) */
@@ -187,7 +189,7 @@ static csvr_status read_export(const char *path, const char *encoding, seen *s, 
     assert_true(csvr_set_format(r, 3, &yes_no, err));
     assert_false(csvr_set_format(r, 0, &money, err)); /* a text column takes none */
     memset(s, 0, sizeof *s);
-    csvr_handlers h = {on_row, NULL, s};
+    csvr_handlers h = { on_row, NULL, s };
     csvr_status st = csvr_read(r, &h, err);
     char hex[65];
     if (st == CSVR_OK) {
@@ -219,8 +221,8 @@ static void test_reader_gbk_and_utf16_read_like_utf8(void **state)
     unlink(path);
     free(path);
 
-    static const char *const encodings[] = {"GBK", "GB18030", "UTF-16", "UTF-16BE"};
-    static const char *const iconv_names[] = {"GBK", "GB18030", "UTF-16LE", "UTF-16BE"};
+    static const char *const encodings[] = { "GBK", "GB18030", "UTF-16", "UTF-16BE" };
+    static const char *const iconv_names[] = { "GBK", "GB18030", "UTF-16LE", "UTF-16BE" };
     for (int e = 0; e < 4; e++) {
         unsigned char *encoded;
         size_t encoded_len;
@@ -284,8 +286,11 @@ static void test_reader_bad_cells_show_the_format(void **state)
 static void test_utf16_undeclared_is_explained(void **state)
 {
     (void)state;
-    static const char le[] = "\xFF\xFE" "a\0,\0b\0\n\0" "1\0,\0" "2\0\n\0";
-    static const csvr_column cols[] = {{"a", CSVR_TEXT}};
+    static const char le[] = "\xFF\xFE"
+                             "a\0,\0b\0\n\0"
+                             "1\0,\0"
+                             "2\0\n\0";
+    static const csvr_column cols[] = { { "a", CSVR_TEXT } };
     csvr_error err;
     assert_null(csvr_open_memory("x.csv", le, sizeof le - 1, cols, 1, 0, &err));
     assert_string_equal(err.message, "the header has NUL bytes: the file looks like UTF-16; "
@@ -297,12 +302,12 @@ static void test_gbk_text_undeclared_is_explained(void **state)
 {
     (void)state;
     static const char data[] = "name\n\xD5\xC5\xC8\xFD\n";
-    static const csvr_column cols[] = {{"name", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "name", CSVR_TEXT } };
     csvr_error err;
     csvr_reader *r = csvr_open_memory("x.csv", data, sizeof data - 1, cols, 1, 0, &err);
     assert_non_null(r);
-    seen s = {0};
-    csvr_handlers h = {on_row, NULL, &s};
+    seen s = { 0 };
+    csvr_handlers h = { on_row, NULL, &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
     assert_string_equal(err.message, "bad text value \"\\xD5\\xC5\\xC8\\xFD\" in column 'name': "
                                      "invalid UTF-8; the bytes read as GBK/GB18030: declare "
@@ -315,7 +320,7 @@ static void test_gbk_header_undeclared_is_explained(void **state)
     (void)state;
     /* 订单号,客服 in GBK, opened as UTF-8 asking for 订单号 */
     static const char data[] = "\xB6\xA9\xB5\xA5\xBA\xC5,\xBF\xCD\xB7\xFE\n1,s1\n";
-    static const csvr_column cols[] = {{"订单号", CSVR_TEXT}};
+    static const csvr_column cols[] = { { "订单号", CSVR_TEXT } };
     csvr_error err;
     assert_null(csvr_open_memory("x.csv", data, sizeof data - 1, cols, 1, 0, &err));
     assert_non_null(strstr(err.message, "not found in the header (the header is not UTF-8: the "

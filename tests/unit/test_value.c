@@ -94,15 +94,15 @@ static void test_comparisons(void **state)
     val_t out;
     bool ok;
     val_t ab = text("ab"), abc = text("abc"), b = text("b");
-    assert_int_equal(val_compare(&ab, &abc, &ok), -1);       /* a prefix comes first */
+    assert_int_equal(val_compare(&ab, &abc, &ok), -1); /* a prefix comes first */
     assert_true(ok);
     assert_int_equal(val_compare(&b, &abc, &ok), 1);
     val_t one = num("1"), one0 = num("1.0"), n = null_value();
     assert_int_equal(val_compare(&one, &one0, &ok), 0);
     assert_true(ok);
-    val_compare(&one, &ab, &ok);                             /* kinds differ */
+    val_compare(&one, &ab, &ok); /* kinds differ */
     assert_false(ok);
-    val_compare(&n, &n, &ok);                                /* null is not comparable */
+    val_compare(&n, &n, &ok); /* null is not comparable */
     assert_false(ok);
     val_compare_op(VAL_LE, &one, &one0, &out);
     assert_true(out.kind == VAL_BOOL && out.as.b);
@@ -134,8 +134,8 @@ static void test_logic(void **state)
                 int got = out.kind == VAL_NULL ? -1 : out.as.b;
                 if (got != want) fail_msg("%s[%d][%d] = %d, want %d", is_or ? "or" : "and", i, j, got, want);
             }
-    assert_true(val_decides(false, &v[1]));                  /* false and … */
-    assert_true(val_decides(true, &v[0]));                   /* true or … */
+    assert_true(val_decides(false, &v[1])); /* false and … */
+    assert_true(val_decides(true, &v[0]));  /* true or … */
     assert_false(val_decides(false, &v[2]));
     val_t out;
     val_not(&v[2], &out);
@@ -157,7 +157,7 @@ static void test_functions(void **state)
     assert_int_equal(out.kind, VAL_NULL);
     val_t h = num("2.5"), mh = num("-2.5"), x = num("1.005");
     val_round(&h, 0, &out);
-    assert_num(&out, "3.00");                                /* half away from zero */
+    assert_num(&out, "3.00"); /* half away from zero */
     val_round(&mh, 0, &out);
     assert_num(&out, "-3.00");
     val_round(&x, 2, &out);
@@ -188,7 +188,7 @@ static void test_coalesce(void **state)
     assert_int_equal(out.kind, VAL_TEXT);
     assert_int_equal(out.as.text.len, 4);
     val_t f = boolean(false);
-    val_coalesce(&f, &n, &out);                               /* false is a value */
+    val_coalesce(&f, &n, &out); /* false is a value */
     assert_true(out.kind == VAL_BOOL && !out.as.b);
 }
 
@@ -212,7 +212,7 @@ static void test_in_list(void **state)
     assert_true(feed(&app, items, 3, &out));
     assert_true(out.kind == VAL_BOOL && out.as.b);
     feed(&x, items, 3, &out);
-    assert_int_equal(out.kind, VAL_NULL);                    /* no match, a null item */
+    assert_int_equal(out.kind, VAL_NULL); /* no match, a null item */
     feed(&x, items, 1, &out);
     assert_true(out.kind == VAL_BOOL && !out.as.b);
     feed(&n, items, 3, &out);
@@ -227,7 +227,7 @@ static void test_keys_and_conversions(void **state)
     val_t one = num("1"), one0 = num("1.00"), t = text("abc");
     size_t l1 = val_key(&one, buf, &k1), l2 = val_key(&one0, buf2, &k2);
     assert_int_equal(l1, l2);
-    assert_memory_equal(k1, k2, l1);                          /* equal numbers, equal keys */
+    assert_memory_equal(k1, k2, l1); /* equal numbers, equal keys */
     assert_int_equal(val_key(&t, buf, &k1), 3);
     assert_ptr_equal(k1, t.as.text.ptr);
     eval_value e = eval_num(one.as.num);
@@ -248,7 +248,7 @@ static void test_text(void **state)
     char buf[VAL_NUMBER_TEXT_SIZE];
     val_t money = num("-1234.005"), pct = num("0.3333"), plain = num("3.00");
     eval_format_value(val_to_eval(&money), UNIT_MONEY, buf, sizeof buf);
-    assert_string_equal(buf, "-1,234.01");                 /* half away from zero */
+    assert_string_equal(buf, "-1,234.01"); /* half away from zero */
     eval_format_value(val_to_eval(&pct), UNIT_PERCENT, buf, sizeof buf);
     assert_string_equal(buf, "33.3%");
     eval_format_value(val_to_eval(&plain), UNIT_COUNT, buf, sizeof buf);
@@ -263,10 +263,14 @@ static void test_text(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_arithmetic),   cmocka_unit_test(test_comparisons),
-        cmocka_unit_test(test_logic),        cmocka_unit_test(test_functions),
-        cmocka_unit_test(test_coalesce),     cmocka_unit_test(test_in_list),
-        cmocka_unit_test(test_keys_and_conversions), cmocka_unit_test(test_text),
+        cmocka_unit_test(test_arithmetic),
+        cmocka_unit_test(test_comparisons),
+        cmocka_unit_test(test_logic),
+        cmocka_unit_test(test_functions),
+        cmocka_unit_test(test_coalesce),
+        cmocka_unit_test(test_in_list),
+        cmocka_unit_test(test_keys_and_conversions),
+        cmocka_unit_test(test_text),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
