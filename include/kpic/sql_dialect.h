@@ -89,7 +89,8 @@ const char *sqld_sum_money(arena *mem, sqld_dialect d, const char *arg);
 const char *sqld_days_between(arena *mem, sqld_dialect d, const char *a, const char *b);
 /* Whether GROUP BY GROUPING SETS exists (else the renderer writes UNION ALL). */
 bool sqld_has_grouping_sets(sqld_dialect d);
-/* The most tables one SELECT may join (MySQL/MariaDB 61, sqlite 64); 0 for no limit. */
+/* The most tables one values SELECT may join (MySQL/MariaDB 61; sqlite 61 of its 64,
+ * since it flattens the cells into the join); 0 for no limit. */
 int sqld_max_join_tables(sqld_dialect d);
 /* The most CTEs one WITH may hold (MariaDB 64, a bit map of them); 0 for no limit. */
 int sqld_max_ctes(sqld_dialect d);
