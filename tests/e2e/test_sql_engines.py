@@ -14,9 +14,11 @@ native ones (the sources apart).
 Engines come from tests/engines/ (docs/testing.md): each is started by this test and
 stopped at the end, even on failure. A missing engine fails the test under CI=true;
 elsewhere it exits 77 (skipped) when nothing failed. KPIC_TEST_ENGINES=sqlite,postgres
-limits a run. KPIC_TEST_SKIP_ENGINES=spark leaves engines out, printed as SKIPPED: the
-sanitizer build sets it for Spark (tests/CMakeLists.txt), whose run tests the engine's
-arithmetic, not kpic's memory, and costs minutes; the normal build runs every engine.
+limits a run. KPIC_TEST_SKIP_ENGINES=spark leaves engines out, printed as SKIPPED. ctest
+runs this script twice (tests/CMakeLists.txt): every engine but Spark, and Spark alone
+(e2e/test_sql_engines_spark, started first so that it runs beside the rest of the
+suite); the sanitizer build has no Spark run (Spark tests the engine's arithmetic, not
+kpic's memory, and costs minutes).
 Prints the time each engine took.
 
 usage: test_sql_engines.py KPIC   (run from the repository root; ctest does that)
