@@ -87,7 +87,16 @@ static void render_table(FILE *out, const ceil_report *r, const chk_model *m)
         char **row = cells + (i + 1) * COLUMNS;
         char members[32];
         snprintf(members, sizeof members, "%zu", cr->members);
-        row[0] = strdup(cr->role->name);
+        /* a role scored per quarter in a monthly spec pays per quarter: say so beside it */
+        const ast_decl *role = cr->role;
+        if (role->u.role.has_grain && role->u.role.grain != m->grain) {
+            size_t len = strlen(role->name) + strlen(ast_grain_name(role->u.role.grain)) + 8;
+            row[0] = malloc(len);
+            if (!row[0]) abort();
+            snprintf(row[0], len, "%s (per %s)", role->name, ast_grain_name(role->u.role.grain));
+        } else {
+            row[0] = strdup(role->name);
+        }
         row[1] = strdup(members);
         row[2] = range_text(m, cr, &cr->score, UNIT_POINTS);
         row[3] = cr->has_bonus ? range_text(m, cr, &cr->bonus, UNIT_MONEY) : strdup("no bonus");
