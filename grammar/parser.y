@@ -47,6 +47,7 @@ static ast_window *window_last(parse_ctx *ctx, kp_tok count, kp_loc count_loc, k
 static ast_window *window_ytd(parse_ctx *ctx, kp_tok a, kp_tok b, kp_tok c, kp_loc loc);
 static ast_decl *finish_role(parse_ctx *ctx, ast_decl *role, ptr_vec *items);
 static bool grain_of(const char *word, ast_grain *grain);
+static bool role_grain_adjective(const char *word, ast_grain *grain);
 static bool unit_of(const char *word, ast_unit *unit);
 static bool coltype_of(const char *word, ast_coltype *type);
 static void copy_columns(parse_ctx *ctx, ast_decl *d, ptr_vec *cols);
@@ -522,11 +523,15 @@ role_decl:
         $$->u.role.label_span = SPAN(@3);
         $$->u.role.has_grain = true;
         $$->u.role.grain_span = SPAN(@4);
-        if (!grain_of($4.text, &$$->u.role.grain)) {
+        if (!grain_of($4.text, &$$->u.role.grain) && !role_grain_adjective($4.text, &$$->u.role.grain)) {
             diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@4), "unknown-grain",
                                         "unknown period grain '%s' for role '%s'", $4.text, $2.text);
             static const char *const grains[] = {"day", "week", "month", "quarter", "year"};
+            static const char *const adjectives[] = {"daily", "weekly", "monthly", "quarterly", "yearly"};
             const char *near = diag_closest($4.text, grains, 5);
+            const char *near_adjective = diag_closest($4.text, adjectives, 5);
+            for (int g = 0; g < 5 && near_adjective; g++)
+                if (!strcmp(near_adjective, adjectives[g])) near = grains[g];
             if (near) diag_hint(ctx->diags, d, "did you mean '%s'? a role's period is written with the grains of `period`", near);
             else diag_hint(ctx->diags, d, "the grains are day, week, month, quarter and year");
             $$->u.role.has_grain = false;
@@ -1259,6 +1264,16 @@ static ast_decl *finish_role(parse_ctx *ctx, ast_decl *role, ptr_vec *items)
 static bool grain_of(const char *word, ast_grain *grain)
 {
     static const char *const names[] = {"day", "week", "month", "quarter", "year"};
+    for (int i = 0; i < 5; i++)
+        if (!strcmp(word, names[i])) { *grain = (ast_grain)i; return true; }
+    return false;
+}
+
+/* A role's grain may also be the adverb of the issue that asked for it and of everyday
+ * speech (`role promotion "推广岗位" quarterly { … }`); kpic fmt writes the grain word. */
+static bool role_grain_adjective(const char *word, ast_grain *grain)
+{
+    static const char *const names[] = {"daily", "weekly", "monthly", "quarterly", "yearly"};
     for (int i = 0; i < 5; i++)
         if (!strcmp(word, names[i])) { *grain = (ast_grain)i; return true; }
     return false;
