@@ -852,9 +852,36 @@ static void emit_family(R *r, family *f)
     region(r, start, f->source, f->source);
 }
 
+/* Row I of a table of constant rows with columns NAMES: a SELECT of VALUES AS NAMES, one
+ * UNION ALL per row; on Spark one inline VALUES table (const_rows_end names its
+ * columns), since Spark inlines a CTE at every reference and plans each UNION ALL
+ * branch anew there: the periods of twelve months, under every window that joins them,
+ * were hundreds of plan nodes. */
+static void const_row(R *r, size_t i, size_t ncols, const char *const *names, const char *const *values)
+{
+    if (r->d == SQLD_SPARK) {
+        fprintf(r->out, i ? "    , (" : "  SELECT * FROM VALUES\n      (");
+        for (size_t c = 0; c < ncols; c++) fprintf(r->out, "%s%s", c ? ", " : "", values[c]);
+        fputs(")\n", r->out);
+        return;
+    }
+    fprintf(r->out, "  %sSELECT ", i ? "UNION ALL " : "");
+    for (size_t c = 0; c < ncols; c++) fprintf(r->out, "%s%s AS %s", c ? ", " : "", values[c], names[c]);
+    fputc('\n', r->out);
+}
+
+static void const_rows_end(R *r, size_t ncols, const char *const *names)
+{
+    if (r->d != SQLD_SPARK) return;
+    fputs("    AS t(", r->out);
+    for (size_t c = 0; c < ncols; c++) fprintf(r->out, "%s%s", c ? ", " : "", names[c]);
+    fputs(")\n", r->out);
+}
+
 /* Every period's bounds under window W. */
 static void emit_window(R *r, const win *w)
 {
+    static const char *const names[] = { "period", "lo", "hi", "p_start", "p_end", "prev_start" };
     cte_start(r, w->name);
     for (size_t i = 0; i < r->all_count; i++) {
         period_t p = r->all[i], prev;
@@ -863,13 +890,12 @@ static void emit_window(R *r, const win *w)
         char label[PERIOD_LABEL_SIZE];
         period_format(p, label, sizeof label);
         date_t prev_start = period_previous(p, &prev) ? prev.start : p.start;
-        fprintf(
-            r->out,
-            "  %sSELECT '%s' AS period, %s AS lo, %s AS hi, %s AS p_start, %s AS p_end, %s AS prev_start\n",
-            i ? "UNION ALL " : "", label, sqld_date(r->mem, r->d, iv.from), sqld_date(r->mem, r->d, iv.to),
-            sqld_date(r->mem, r->d, p.start), sqld_date(r->mem, r->d, p.end),
-            sqld_date(r->mem, r->d, prev_start));
+        const char *values[] = { arena_printf(r->mem, "'%s'", label), sqld_date(r->mem, r->d, iv.from),
+                                 sqld_date(r->mem, r->d, iv.to),      sqld_date(r->mem, r->d, p.start),
+                                 sqld_date(r->mem, r->d, p.end),      sqld_date(r->mem, r->d, prev_start) };
+        const_row(r, i, 6, names, values);
     }
+    const_rows_end(r, 6, names);
     fputs(")", r->out);
 }
 
@@ -1046,13 +1072,16 @@ static void emit_rows(R *r, size_t chunks)
         fprintf(r->out, "%sSELECT v.period, i.indicator, v.staff_id, %s AS value\nFROM vals_%zu v\nJOIN (\n",
                 k ? "UNION ALL\n" : "",
                 sqld_cast(r->mem, r->d, arena_printf(r->mem, "CASE i.n%s END", cases), SQLD_TEXT), k + 1);
+        static const char *const names[] = { "n", "indicator", "per_staff" };
         for (size_t i = 0; i < count; i++) {
             const ast_decl *ind = r->o->indicators[first + i];
             const char *name = sqld_string(r->mem, r->d, ind->name, strlen(ind->name));
             if (!name) fail(r, ind->name_span, "%s SQL cannot hold the name", sqld_name(r->d));
-            fprintf(r->out, "  %sSELECT %zu AS n, %s AS indicator, %d AS per_staff\n", i ? "UNION ALL " : "",
-                    i, name ? name : "NULL", ind->u.indicator.per_staff ? 1 : 0);
+            const char *values[] = { arena_printf(r->mem, "%zu", i), name ? name : "NULL",
+                                     ind->u.indicator.per_staff ? "1" : "0" };
+            const_row(r, i, 3, names, values);
         }
+        const_rows_end(r, 3, names);
         fputs(") i ON i.per_staff = 1 OR v.is_total = 1\n", r->out);
     }
 }
@@ -1062,20 +1091,24 @@ static void emit_cells(R *r)
     const ast_decl *roster = r->model->roster;
     cte_start(r, "requested");
     const char *null_text = sqld_cast(r->mem, r->d, "NULL", SQLD_TEXT);
+    size_t ncols = 1 + (size_t)r->seq_count;
+    const char **names = arena_alloc(r->mem, ncols * sizeof *names);
+    const char **values = arena_alloc(r->mem, ncols * sizeof *values);
+    names[0] = "period";
+    for (int s = 0; s < r->seq_count; s++)
+        names[1 + s] = arena_printf(r->mem, "period_%s", r->seqs[s][0] ? r->seqs[s] : "0");
     for (size_t i = 0; i < r->row_count; i++) {
-        char now[PERIOD_LABEL_SIZE];
-        period_format(r->rows[i], now, sizeof now);
-        fprintf(r->out, "  %sSELECT '%s' AS period", i ? "UNION ALL " : "", now);
+        char label[PERIOD_LABEL_SIZE];
+        period_format(r->rows[i], label, sizeof label);
+        values[0] = arena_printf(r->mem, "'%s'", label);
         for (int s = 0; s < r->seq_count; s++) {
             size_t at = i * MAX_SEQS + (size_t)s;
-            char label[PERIOD_LABEL_SIZE];
             if (r->seq_ok[at]) period_format(r->shifted[at], label, sizeof label);
-            fprintf(r->out, ", %s%s%s AS period_%s", r->seq_ok[at] ? "'" : "",
-                    r->seq_ok[at] ? label : null_text, r->seq_ok[at] ? "'" : "",
-                    r->seqs[s][0] ? r->seqs[s] : "0");
+            values[1 + s] = r->seq_ok[at] ? arena_printf(r->mem, "'%s'", label) : null_text;
         }
-        fputc('\n', r->out);
+        const_row(r, i, ncols, names, values);
     }
+    const_rows_end(r, ncols, names);
     fputs(")", r->out);
     int id = roster_id_column(roster);
     char *cols = "", *cell_cols = "", *nulls = "";
