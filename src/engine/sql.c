@@ -313,7 +313,13 @@ static const char *table_of(R *r, const ast_decl *src, const char *name)
 
 static const char *col(R *r, const char *alias, const ast_decl *src, int index)
 {
-    return arena_printf(r->mem, "%s.%s", alias, q(r, src->u.source.columns[index].name));
+    const char *ref = arena_printf(r->mem, "%s.%s", alias, q(r, src->u.source.columns[index].name));
+    /* a text column keeps its table's collation, which on MySQL/MariaDB is usually
+     * case-insensitive: compared and grouped byte for byte, as in kpic, it is read as text
+     * of a binary collation (sqld_cast) */
+    if (r->d == SQLD_MYSQL && src->u.source.columns[index].type == COLTYPE_TEXT)
+        return sqld_cast(r->mem, r->d, ref, SQLD_TEXT);
+    return ref;
 }
 
 /* ---- expressions ------------------------------------------------------------------------ */

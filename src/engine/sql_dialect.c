@@ -164,6 +164,11 @@ const char *sqld_type_name(sqld_dialect d, sqld_type type)
 
 const char *sqld_cast(arena *mem, sqld_dialect d, const char *expr, sqld_type type)
 {
+    /* MySQL/MariaDB give CAST(x AS CHAR) the connection's collation, case-insensitive by
+     * default (utf8mb4_general_ci): staff s01 and S01 became one group, and c1 and C1 one
+     * distinct customer. kpic compares text byte for byte, so text is utf8mb4_bin. */
+    if (d == SQLD_MYSQL && type == SQLD_TEXT)
+        return arena_printf(mem, "(CAST(%s AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin)", expr);
     return arena_printf(mem, "CAST(%s AS %s)", expr, sqld_type_name(d, type));
 }
 

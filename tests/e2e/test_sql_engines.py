@@ -405,6 +405,9 @@ def main():
         # a person with a roster row per role (a transfer mid-month, docs/language.md §9):
         # one staff member of the figures, one row per indicator, as kpic eval has it
         datasets.append(Dataset("transfer", "tests/cases/score_transfer.kpi", True, "tr_", ["2025-05"]))
+        # ids that differ only in case are different ids (MariaDB's CAST(x AS CHAR) took
+        # the connection's case-insensitive collation and merged s01 and S01)
+        datasets.append(Dataset("case", "tests/cases/sql_case_ids.kpi", True, "case_", ["2025-05"]))
         # more joins than one MySQL/MariaDB SELECT may hold (61 tables): the values are
         # split into SELECTs within the limit (docs/decisions.md); the dialects with a limit
         datasets.append(Dataset("join-limit", "tests/cases/sql_join_limit_ok.kpi", False, "jl_", ["2025-05"],
