@@ -35,16 +35,18 @@ static bool user_part(const char *uri, const char **start, const char **end)
     return true;
 }
 
-/* Dropping a `password` parameter joins its neighbours ("?a&password=x&b" shows as
- * "?a&b"), and a user password holding '&' can be spelled by such a join. Every place
- * SHOWN spells it is masked with '*': the shown form keeps its length and never holds
- * the password. A password without '&' cannot be made by a join, so it is left alone
- * (a short one, "p", would otherwise mask every p of the host name). */
+/* Dropping a `password` parameter joins what was around it: "?a&password=x&b" shows as
+ * "?a&b", "?password=x&sslmode=…" as "?sslmode=…". A user password holding the '&' or
+ * '?' that such a join puts before the next parameter can be spelled by it, so every
+ * place SHOWN spells it is masked with '*': the shown form keeps its length and never
+ * holds the password. A password without '&' or '?' cannot be made by a join (every new
+ * run of text crosses the separator written there), so it is left alone (a short one,
+ * "p", would otherwise mask every p of the host name). */
 static void mask_joined_password(char *shown, const char *password, size_t len)
 {
-    if (!len || !memchr(password, '&', len)) return;
+    if (!len || (!memchr(password, '&', len) && !memchr(password, '?', len))) return;
     char *hit;
-    /* each pass masks at least one '&', so the loop ends */
+    /* each pass masks at least one '&' or '?', so the loop ends */
     while ((hit = memmem(shown, strlen(shown), password, len))) memset(hit, '*', len);
 }
 
