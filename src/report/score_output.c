@@ -1253,8 +1253,6 @@ static void table_role(FILE *out, render_ctx *c, const ast_decl *role, const siz
     if (distribution) fprintf(out, "  %s\n", one_line(c, distribution));
 }
 
-/* The closing summary of one period: how many were scored, who was not and why, and
- * the bonus by role with the total. */
 /* "5 scored", or "5 statements of 4 staff scored" when someone has a statement in each
  * of two roles (a transfer): a count of statements read as people would be one too many. */
 static const char *scored_text(render_ctx *c, size_t p)
@@ -1264,6 +1262,8 @@ static const char *scored_text(render_ctx *c, size_t p)
     return arena_printf(&c->mem, "%zu statements of %zu staff scored", statements, people);
 }
 
+/* The closing summary of one period: how many were scored, who was not and why, and
+ * the bonus by role with the total. */
 static void table_summary(FILE *out, render_ctx *c, size_t p)
 {
     const score_result *r = c->r;
