@@ -634,10 +634,9 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
     return r;
 }
 
-ast_grain score_pool_grain(const chk_model *model, const ast_decl *pool)
+ast_grain score_roles_grain(const chk_model *model, const ptr_vec *roles)
 {
-    return pool->u.pool.roles.len ? ((const ast_decl *)pool->u.pool.roles.items[0])->u.role.grain
-                                  : model->grain;
+    return roles->len ? ((const ast_decl *)roles->items[0])->u.role.grain : model->grain;
 }
 
 void score_settle_pools(score_result *r, const bool *periods_wanted, diag_sink *diags)
@@ -653,7 +652,7 @@ void score_settle_pools(score_result *r, const bool *periods_wanted, diag_sink *
         while (end < r->statement_count && r->statements[end].period == p) end++;
         for (size_t k = 0; k < pools && (!periods_wanted || periods_wanted[p]); k++) {
             const ast_decl *pool = r->model->pools.items[k];
-            if (score_pool_grain(r->model, pool) != periods[p].grain) continue;
+            if (score_roles_grain(r->model, &pool->u.pool.roles) != periods[p].grain) continue;
             size_t n = 0;
             for (size_t i = begin; i < end; i++)
                 if (r->statements[i].pool.pool == pool) members[n++] = &r->statements[i];

@@ -176,9 +176,7 @@ void score_settle_grades(score_result *r, const bool *periods_wanted)
             score_rank_statements(r->session, sts, end - begin, tables, table_count, runs);
             /* a table of roles with another period grain is not ranked in this period */
             for (size_t k = 0; k < table_count; k++) {
-                const ast_decl *first = tables[k]->roles.len ? tables[k]->roles.items[0] : NULL;
-                ast_grain grain = first ? first->u.role.grain : r->model->grain;
-                if (grain == periods[p].grain) continue;
+                if (score_roles_grain(r->model, &tables[k]->roles) == periods[p].grain) continue;
                 score_grade_run_free(&runs[k]);
                 memset(&runs[k], 0, sizeof runs[k]);
                 runs[k].period = p;

@@ -63,9 +63,9 @@ void score_grades_report(const score_result *r, diag_sink *diags);
  * exact range is an error in DIAGS (may be NULL) and sets R->total_overflow (score.c). */
 void score_check_totals(score_result *r, diag_sink *diags);
 
-/* The period grain POOL is divided in: its roles' (one grain, the checker sees to it), or the
- * spec's for a pool no role shares. */
-ast_grain score_pool_grain(const chk_model *model, const ast_decl *pool);
+/* The period grain a pool or a grades table shared by ROLES is settled in: the roles' (one
+ * grain, the checker sees to it), or the spec's when no role shares it. */
+ast_grain score_roles_grain(const chk_model *model, const ptr_vec *roles);
 /* Divides every pool of R again in each period P with PERIODS_WANTED[P] (every period
  * when NULL), after statements changed (score.c): score_compute, and the `kpi` rows of
  * an adjustments file, which change members' shares. Sets R->pool_failed on an error. */
