@@ -70,7 +70,7 @@ typedef struct worker {
 static void *work(void *arg)
 {
     worker *w = arg;
-    csvr_handlers h = {on_row, NULL, &w->t};
+    csvr_handlers h = { .on_row = on_row, .on_bad = NULL, .ctx = &w->t };
     for (;;) {
         csvr_chunk chunk;
         pthread_mutex_lock(w->plan_lock);
@@ -137,7 +137,7 @@ int main(int argc, char **argv)
         free(ws);
         free(ids);
     } else {
-        csvr_handlers h = {on_row, NULL, &total};
+        csvr_handlers h = { .on_row = on_row, .on_bad = NULL, .ctx = &total };
         status = csvr_read(r, &h, &err);
     }
     double secs = now_seconds() - start;

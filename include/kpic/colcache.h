@@ -120,12 +120,19 @@ size_t colc_group_count(const colc_table *t);
 /* Group I's byte range in the data file and the line of its first byte. */
 void colc_group_range(const colc_table *t, size_t i, uint64_t *file_begin, uint64_t *file_end);
 
-/* Callbacks of a replay: ROW gets a good row's cells (text valid during the call), BAD
- * a bad row; either returns false to stop the replay. */
+/* Callbacks of a replay: ROW gets a good row's cells (text valid during the call) and
+ * whether DATES saw the row first, BAD a bad row; each returns false to stop the
+ * replay.  DATES is optional (NULL: every row is decoded and goes to ROW): for each
+ * batch of rows without a bad row it gets the date column DATES_COLUMN first (the
+ * csvr_dates_fn contract, csv_reader.h) and marks the rows to decode and hand to ROW;
+ * SKIPPED (required with DATES) is told, in order, how many good rows were left out. */
 typedef struct colc_sink {
-    bool (*row)(void *ctx, const csvr_cell *cells);
+    bool (*row)(void *ctx, const csvr_cell *cells, bool dated);
     bool (*bad)(void *ctx, const csvr_error *e, const char *raw, size_t raw_len);
     void *ctx;
+    csvr_dates_fn dates;
+    size_t dates_column;
+    void (*skipped)(void *ctx, uint64_t rows);
 } colc_sink;
 
 typedef enum colc_status {
@@ -139,8 +146,9 @@ typedef enum colc_status {
 /* Replays group I's rows and bad rows in their order in the file, filling error paths
  * with PATH, from a checked private copy of the group (text cells point into it, valid
  * during the callback).  DECODE (NULL: every column) says which columns' cells are
- * decoded; the others are handed out null, for a caller that never reads them.  Every
- * column is checked either way.  Thread-safe: groups may be replayed concurrently. */
+ * decoded; the others are handed out null, for a caller that never reads them, and
+ * only their layout is checked (the values of a decoded column are checked too: every
+ * date and id in range).  Thread-safe: groups may be replayed concurrently. */
 colc_status colc_replay(const colc_table *t, size_t i, const char *path, const colc_sink *sink,
                         const bool *decode, char *why, size_t why_size);
 

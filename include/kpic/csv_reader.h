@@ -235,6 +235,9 @@ typedef struct csvr_row {
     const csvr_cell *cells; /* one per wanted column, in the order given to csvr_open */
     struct csvr_pass *pass; /* private */
     uint64_t record;        /* private: index of the record within its pass */
+    /* the row's date was handed to the on_dates callback already (a replayed pass,
+     * csvr_handlers), which accounted for it: only its other uses remain */
+    bool dated;
 } csvr_row;
 
 /* The 1-based line on which ROW's record starts.  Computed on demand (it scans
@@ -267,10 +270,25 @@ typedef bool (*csvr_row_fn)(void *ctx, const csvr_row *row);
  * valid only during the call. */
 typedef csvr_verdict (*csvr_bad_fn)(void *ctx, const csvr_bad_row *bad);
 
+/* Dates callback of a replayed pass: the dates column of N rows (row i's date DAYS[i],
+ * or null where IS_NULL[i]), before any other cell of theirs is decoded.  Sets
+ * WANTED[i] for the rows on_row must get; the others are never decoded nor handed
+ * out.  Returns false to stop the pass. */
+typedef bool (*csvr_dates_fn)(void *ctx, const date_t *days, const unsigned char *is_null, size_t n,
+                              unsigned char *wanted);
+
 typedef struct csvr_handlers {
     csvr_row_fn on_row; /* required */
     csvr_bad_fn on_bad; /* NULL: stop at the first bad row */
-    void *ctx;          /* passed to both */
+    void *ctx;          /* passed to all three */
+    /* Optional (NULL: every row goes to on_row), and used only where the pass replays
+     * a column cache (csvr_use_cache): most rows of a one-period run lie outside its
+     * windows, and a replay can tell which from one column without decoding the rest.
+     * ON_DATES sees the wanted column DATES_COLUMN (a date) of each batch of rows that
+     * holds no bad row; a row it wants reaches on_row with `dated` set.  Rows of
+     * batches with a bad row reach on_row as in a parse, `dated` false. */
+    csvr_dates_fn on_dates;
+    size_t dates_column;
 } csvr_handlers;
 
 typedef enum csvr_status {

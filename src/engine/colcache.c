@@ -990,10 +990,12 @@ static uint64_t load_width(const unsigned char *p, uint64_t width)
 }
 
 /* Checks column C of group G (LEN bytes, ROWS rows) for type TYPE: its encoding, every
- * section within the blob, every value in its type's range and every id within its
- * dictionary. */
+ * section within the blob and, for a column the replay decodes (VALUES), every value
+ * in its type's range and every id within its dictionary: a value never decoded cannot
+ * reach a figure nor a read out of bounds, and scanning it would cost a warm run
+ * about a tenth of its time. */
 static bool check_column(const checked_group *g, uint64_t len, uint64_t rows, size_t c, csvr_type type,
-                         char *why, size_t why_size)
+                         bool values, char *why, size_t why_size)
 {
     const col_head *ch = &g->cols[c];
     if (ch->type != (uint64_t)type) {
@@ -1029,6 +1031,7 @@ static bool check_column(const checked_group *g, uint64_t len, uint64_t rows, si
     }
     const unsigned char *nulls = ch->null_off ? g->blob + ch->null_off : NULL;
     const unsigned char *vals = g->blob + ch->data_off;
+    if (!values) return true;
     if (ch->enc == ENC_FOR || ch->enc == ENC_DIGITS) {
         /* every stored value, nulls' included, is base + offset within the type */
         dec_int128 top = (dec_int128)ch->base + max_offset(vals, rows, ch->width);
@@ -1102,9 +1105,10 @@ static bool check_column(const checked_group *g, uint64_t len, uint64_t rows, si
 }
 
 /* Checks group blob G (LEN bytes) for N_COLS columns of TYPES: every section within
- * the blob, every value, id and date in range, the bad rows well formed. */
-static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, size_t n_cols, char *why,
-                        size_t why_size)
+ * the blob, every value, id and date of the columns DECODE names (NULL: all) in range,
+ * the bad rows well formed. */
+static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, const bool *decode,
+                        size_t n_cols, char *why, size_t why_size)
 {
     if (len < sizeof(group_head)) {
         say(why, why_size, "a group is too short");
@@ -1124,7 +1128,8 @@ static bool check_group(checked_group *g, uint64_t len, const csvr_type *types, 
     }
     g->cols = (const col_head *)(g->blob + sizeof(group_head));
     for (size_t c = 0; c < n_cols; c++)
-        if (!check_column(g, len, rows, c, types[c], why, why_size)) return false;
+        if (!check_column(g, len, rows, c, types[c], decode == NULL || decode[c], why, why_size))
+            return false;
     if (!within(h->bad_off, h->bad_len, len) || h->bad_off % 8 != 0) {
         say(why, why_size, "a group's bad rows lie outside it");
         return false;
@@ -1351,18 +1356,21 @@ static bool replay_bad(const checked_group *g, uint64_t *at, uint64_t before, co
  * each column's loop then runs over one encoding and width. */
 #define REPLAY_BATCH 256u
 
-/* Decodes rows [R0, R0 + N) of column C of G into CELLS (row i's cell c at
- * cells[i * n_cols + c]); ENC_DIGITS text goes to TEXT (N slots of SLOT bytes);
- * *SEQ is the next ENC_DICT_SEQ id. */
-static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint64_t r0, size_t n,
-                          csvr_cell *cells, char *text, size_t slot, uint64_t *seq)
+/* Decodes rows R0 + SEL[k], k < N, of column C of G into CELLS (row i's cell c at
+ * cells[i * n_cols + c], i relative to R0); ENC_DIGITS text goes to TEXT (a slot of
+ * SLOT bytes per row of the batch).  SEQ[0] is the next ENC_DICT_SEQ entry and SEQ[1]
+ * the row it belongs to, or the first row after it: the rows a selection leaves out
+ * still use up entries. */
+static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint64_t r0, const uint16_t *sel,
+                          size_t n, csvr_cell *cells, char *text, size_t slot, uint64_t seq[2])
 {
     const col_head *ch = &g->cols[c];
     const unsigned char *nulls = ch->null_off ? g->blob + ch->null_off : NULL;
     const unsigned char *v = g->blob + ch->data_off;
-    csvr_cell *cell = cells + c;
-    for (size_t i = 0; i < n; i++, cell += n_cols) {
+    for (size_t k = 0; k < n; k++) {
+        size_t i = sel[k];
         uint64_t r = r0 + i;
+        csvr_cell *cell = cells + i * n_cols + c;
         cell->is_null = nulls != NULL && ((nulls[r / 8] >> (r % 8)) & 1);
         if (cell->is_null) continue;
         switch (ch->enc) {
@@ -1387,7 +1395,15 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
         }
         case ENC_DICT:
         case ENC_DICT_SEQ: {
-            uint64_t id = ch->enc == ENC_DICT ? load_width(v + r * ch->width, ch->width) : (*seq)++;
+            uint64_t id;
+            if (ch->enc == ENC_DICT) {
+                id = load_width(v + r * ch->width, ch->width);
+            } else {
+                for (; seq[1] < r; seq[1]++)
+                    seq[0] += nulls == NULL || !((nulls[seq[1] / 8] >> (seq[1] % 8)) & 1);
+                id = seq[0]++;
+                seq[1] = r + 1;
+            }
             uint32_t from, to;
             memcpy(&from, g->blob + ch->dict_off + id * 4, 4);
             memcpy(&to, g->blob + ch->dict_off + id * 4 + 4, 4);
@@ -1400,6 +1416,51 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
     }
 }
 
+/* Decodes rows [R0, R0 + N) of date column C of G into DAYS and IS_NULL: the dates
+ * gate's column, read for every row, so one loop per width. */
+static void decode_dates(const checked_group *g, size_t c, uint64_t r0, size_t n, date_t *days,
+                         unsigned char *is_null)
+{
+    const col_head *ch = &g->cols[c];
+    const unsigned char *v = g->blob + ch->data_off + r0 * ch->width;
+    int64_t base = ch->base;
+    switch (ch->width) {
+    case 0:
+        for (size_t i = 0; i < n; i++) days[i] = (date_t)base;
+        break;
+    case 1:
+        for (size_t i = 0; i < n; i++) days[i] = (date_t)(base + v[i]);
+        break;
+    case 2:
+        for (size_t i = 0; i < n; i++) {
+            uint16_t x;
+            memcpy(&x, v + 2 * i, 2);
+            days[i] = (date_t)(base + x);
+        }
+        break;
+    default:
+        for (size_t i = 0; i < n; i++)
+            days[i] = (date_t)(base + (int64_t)load_width(v + i * ch->width, ch->width));
+        break;
+    }
+    const unsigned char *nulls = ch->null_off ? g->blob + ch->null_off : NULL;
+    if (nulls == NULL) {
+        memset(is_null, 0, n);
+        return;
+    }
+    for (size_t i = 0; i < n; i++) is_null[i] = (nulls[(r0 + i) / 8] >> ((r0 + i) % 8)) & 1;
+}
+
+/* Whether group G has a bad row among rows [R0, R0 + N), the next one being at byte AT
+ * of its bad rows. */
+static bool bad_row_within(const checked_group *g, uint64_t at, uint64_t r0, size_t n)
+{
+    if (at >= g->head.bad_len) return false;
+    bad_head b;
+    memcpy(&b, g->blob + g->head.bad_off + at, sizeof b);
+    return b.before < r0 + n;
+}
+
 /* Replays the rows of checked group G through SINK; false when a callback stopped, or
  * out of memory (*NOMEM). */
 static bool replay_rows(const checked_group *g, size_t n_cols, const char *path, const colc_sink *sink,
@@ -1410,25 +1471,50 @@ static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
     for (size_t c = 0; c < n_cols; c++) digit_cols += g->cols[c].enc == ENC_DIGITS;
     csvr_cell *cells = calloc(REPLAY_BATCH * (n_cols ? n_cols : 1), sizeof *cells);
     char *text = malloc(REPLAY_BATCH * slot * (digit_cols ? digit_cols : 1));
-    uint64_t *seq = calloc(n_cols ? n_cols : 1, sizeof *seq);
+    uint64_t(*seq)[2] = calloc(n_cols ? n_cols : 1, sizeof *seq);
     bool ok = cells != NULL && text != NULL && seq != NULL;
     *nomem = !ok;
     /* a column not decoded stays null in every row of the batch */
     for (size_t c = 0; ok && c < n_cols; c++)
         if (decode != NULL && !decode[c])
             for (size_t i = 0; i < REPLAY_BATCH; i++) cells[i * n_cols + c].is_null = true;
+    uint16_t every[REPLAY_BATCH], sel[REPLAY_BATCH];
+    unsigned char wanted[REPLAY_BATCH], day_null[REPLAY_BATCH];
+    date_t days[REPLAY_BATCH];
+    for (size_t i = 0; i < REPLAY_BATCH; i++) every[i] = (uint16_t)i;
+    size_t dates = sink->dates != NULL && sink->dates_column < n_cols ? sink->dates_column : SIZE_MAX;
     uint64_t bad_at = 0;
     for (uint64_t r0 = 0; ok && r0 < h->rows; r0 += REPLAY_BATCH) {
         size_t n = h->rows - r0 < REPLAY_BATCH ? (size_t)(h->rows - r0) : REPLAY_BATCH;
-        for (size_t c = 0, d = 0; c < n_cols; c++) {
+        /* a batch with a bad row is handed out whole, its rows and bad rows interleaved
+         * as in the file */
+        bool gated = dates != SIZE_MAX && !bad_row_within(g, bad_at, r0, n);
+        const uint16_t *rows = every;
+        size_t count = n;
+        if (gated) {
+            decode_dates(g, dates, r0, n, days, day_null);
+            memset(wanted, 0, n);
+            ok = sink->dates(sink->ctx, days, day_null, n, wanted);
+            count = 0;
+            for (size_t i = 0; i < n; i++)
+                if (wanted[i]) sel[count++] = (uint16_t)i;
+            rows = sel;
+        }
+        for (size_t c = 0, d = 0; ok && c < n_cols; c++) {
             char *own = text;
             if (g->cols[c].enc == ENC_DIGITS) own = text + REPLAY_BATCH * slot * d++;
             if (decode != NULL && !decode[c]) continue;
-            decode_column(g, c, n_cols, r0, n, cells, own, slot, &seq[c]);
+            decode_column(g, c, n_cols, r0, rows, count, cells, own, slot, seq[c]);
         }
-        for (size_t i = 0; ok && i < n; i++)
+        uint64_t next = 0; /* the batch's first row not handed out nor skipped */
+        for (size_t k = 0; ok && k < count; k++) {
+            size_t i = rows[k];
+            if (gated && i > next) sink->skipped(sink->ctx, i - next);
+            next = i + 1;
             ok = (bad_at >= h->bad_len || replay_bad(g, &bad_at, r0 + i, path, sink)) &&
-                 sink->row(sink->ctx, cells + i * n_cols);
+                 sink->row(sink->ctx, cells + i * n_cols, gated);
+        }
+        if (ok && gated && n > next) sink->skipped(sink->ctx, n - next);
     }
     if (ok) ok = replay_bad(g, &bad_at, h->rows, path, sink);
     free(cells);
@@ -1441,11 +1527,25 @@ colc_status colc_replay(const colc_table *t, size_t i, const char *path, const c
                         const bool *decode, char *why, size_t why_size)
 {
     const group_view *g = &t->groups[i];
+    /* the dates column is decoded (and so checked) whatever DECODE says */
+    bool *mask = NULL;
+    if (decode != NULL && sink->dates != NULL && sink->dates_column < t->n_cols &&
+        !decode[sink->dates_column]) {
+        mask = malloc(t->n_cols * sizeof *mask);
+        if (mask == NULL) {
+            say(why, why_size, "out of memory");
+            return COLC_BAD;
+        }
+        memcpy(mask, decode, t->n_cols * sizeof *mask);
+        mask[sink->dates_column] = true;
+        decode = mask;
+    }
     /* the callbacks get pointers into this copy, which nothing else can change: a
      * cache file rewritten or truncated in place under the run is found here, by the
      * guard or the checks, never by a callback reading a page that moved */
     unsigned char *copy = malloc(g->length ? (size_t)g->length : 1);
     if (copy == NULL) {
+        free(mask);
         say(why, why_size, "out of memory");
         return COLC_BAD;
     }
@@ -1456,7 +1556,7 @@ colc_status colc_replay(const colc_table *t, size_t i, const char *path, const c
         say(why, why_size, "group %zu is damaged (checksum)", i + 1);
     } else {
         checked_group cg = { copy, { 0 }, NULL };
-        if (check_group(&cg, g->length, t->types, t->n_cols, why, why_size)) {
+        if (check_group(&cg, g->length, t->types, decode, t->n_cols, why, why_size)) {
             bool nomem = false;
             st = replay_rows(&cg, t->n_cols, path, sink, decode, &nomem) ? COLC_DONE : COLC_STOPPED;
             if (nomem) {
@@ -1467,6 +1567,7 @@ colc_status colc_replay(const colc_table *t, size_t i, const char *path, const c
     }
     drop_pages(t, g);
     free(copy);
+    free(mask);
     return st;
 }
 

@@ -2075,7 +2075,7 @@ static void on_record(int terminator, void *data)
         if (p->row_bad) {
             report_bad_row(p);
         } else {
-            csvr_row row = { p->cells, p, p->record };
+            csvr_row row = { p->cells, p, p->record, false };
             if (!p->h->on_row(p->h->ctx, &row)) stop_with(p, CSVR_STOPPED);
             else if (p->group != NULL) cache_add_row(p);
         }
@@ -2592,13 +2592,28 @@ typedef struct replay_ctx {
     csvr_status status;
 } replay_ctx;
 
-static bool replay_row(void *ctx, const csvr_cell *cells)
+static bool replay_row(void *ctx, const csvr_cell *cells, bool dated)
 {
     replay_ctx *rc = ctx;
-    csvr_row row = { cells, rc->p, rc->p->record++ };
+    csvr_row row = { cells, rc->p, rc->p->record++, dated };
     if (rc->h->on_row(rc->h->ctx, &row)) return true;
     rc->status = CSVR_STOPPED;
     return false;
+}
+
+static bool replay_dates(void *ctx, const date_t *days, const unsigned char *is_null, size_t n,
+                         unsigned char *wanted)
+{
+    replay_ctx *rc = ctx;
+    if (rc->h->on_dates(rc->h->ctx, days, is_null, n, wanted)) return true;
+    rc->status = CSVR_STOPPED;
+    return false;
+}
+
+static void replay_skipped(void *ctx, uint64_t rows)
+{
+    replay_ctx *rc = ctx;
+    rc->p->record += rows;
 }
 
 static bool replay_bad_row(void *ctx, const csvr_error *e, const char *raw, size_t raw_len)
@@ -2632,7 +2647,13 @@ static csvr_status replay_group(csvr_reader *r, size_t i, const csvr_handlers *h
     p->err = err;
     p->replayed = true;
     replay_ctx rc = { h, p, err, CSVR_OK };
-    colc_sink sink = { replay_row, replay_bad_row, &rc };
+    colc_sink sink = { replay_row, replay_bad_row, &rc, NULL, 0, replay_skipped };
+    /* the dates column is a wanted one of type date (csvr_handlers) */
+    if (h->on_dates != NULL && h->dates_column < r->n_wanted &&
+        r->wanted[h->dates_column].type == CSVR_DATE) {
+        sink.dates = replay_dates;
+        sink.dates_column = h->dates_column;
+    }
     char why[512];
     colc_status cs = colc_replay(r->cache, i, r->path, &sink, r->cache_decode, why, sizeof why);
     free(p);

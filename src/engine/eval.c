@@ -408,7 +408,7 @@ static bool load_roster(eval_session *s)
         return false;
     }
     /* a bad roster row is never skipped: who is paid must not depend on a flag */
-    csvr_handlers h = { on_roster_row, NULL, &r };
+    csvr_handlers h = { .on_row = on_roster_row, .on_bad = NULL, .ctx = &r };
     csvr_status st = csvr_read(reader, &h, &err);
     if (st == CSVR_ERROR) eval_report_csv_error(s, &err);
     csvr_sha256_hex(reader, stats->sha256);

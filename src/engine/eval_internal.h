@@ -216,6 +216,13 @@ typedef struct agg_run {
     bool disjoint;
 } agg_run;
 
+/* A pass's spans and coverage periods looked up by day: see eval_read.c mark_days. */
+typedef struct day_marks {
+    uint32_t *at;
+    date_t from;
+    size_t count;
+} day_marks;
+
 typedef struct pass_ctx {
     /* Workers' contexts sit side by side, and each bumps its counters on every row:
      * a cache line of its own keeps them from bouncing between cores. */
@@ -253,7 +260,8 @@ typedef struct pass_ctx {
      * this worker saw, and which of the checked periods some row fell in */
     const period_t *cover; /* sorted by start, disjoint */
     size_t cover_count;
-    unsigned char *covered; /* [cover_count] */
+    unsigned char *covered;        /* [cover_count] */
+    const struct day_marks *marks; /* the spans and cover by day (eval_read.c) */
     date_t first_date, last_date;
     /* the source's key */
     /* records (good or bad) delivered so far in this chunk; counted only for a key, the

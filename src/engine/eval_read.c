@@ -461,49 +461,136 @@ static int staff_group(pass_ctx *p, const csvr_cell *cell)
     return s->id_first_row[g];
 }
 
+/* Counts a row read and, for a timed source, its date WHEN (NULL: no date): the
+ * coverage of the periods read and the dates seen. */
+static inline void account_row(pass_ctx *p, const date_t *when)
+{
+    p->stats.rows++;
+    p->prog.rows++;
+    if ((p->prog.rows & 0xffff) == 0) progress_tick(&p->prog, false);
+    if (p->time_cell < 0) return;
+    if (when == NULL) {
+        p->stats.outside_periods++;
+        return;
+    }
+    if (*when < p->first_date) p->first_date = *when;
+    if (*when > p->last_date) p->last_date = *when;
+    if (p->cover_count) {
+        size_t lo = 0, hi = p->cover_count;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (p->cover[mid].start <= *when) lo = mid + 1;
+            else hi = mid;
+        }
+        if (lo && *when < p->cover[lo - 1].end) p->covered[lo - 1] = 1;
+    }
+}
+
+/* Whether WHEN lies in some instance's window. */
+static inline bool in_spans(const pass_ctx *p, date_t when)
+{
+    size_t lo = 0, hi = p->span_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->spans[mid].from <= when) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo != 0 && when < p->spans[lo - 1].to;
+}
+
+/* The days of a pass's spans and coverage periods, looked up by day instead of by two
+ * binary searches per row (on_dates sees every row of a replay): entry d - FROM is
+ * (the covered period's index + 1) << 1 | whether a span holds day d. None (AT NULL)
+ * when the days between the first and the last are too many: an `all time` window. */
+#define DAY_MARKS_MAX (1u << 16)
+
+static day_marks mark_days(const period_interval *spans, size_t span_count, const period_t *cover,
+                           size_t cover_count)
+{
+    day_marks m = { NULL, 0, 0 };
+    if (!span_count && !cover_count) return m;
+    date_t from = DATE_MAX, to = DATE_MIN;
+    if (span_count) from = spans[0].from, to = spans[span_count - 1].to;
+    if (cover_count) {
+        if (cover[0].start < from) from = cover[0].start;
+        if (cover[cover_count - 1].end > to) to = cover[cover_count - 1].end;
+    }
+    if (to < from || (int64_t)to - from > DAY_MARKS_MAX || cover_count >= DAY_MARKS_MAX) return m;
+    m.at = xcalloc((size_t)(to - from) + 1, sizeof *m.at);
+    m.from = from;
+    m.count = (size_t)(to - from);
+    for (size_t i = 0; i < span_count; i++)
+        for (date_t d = spans[i].from; d < spans[i].to; d++) m.at[d - from] |= 1;
+    for (size_t i = 0; i < cover_count; i++)
+        for (date_t d = cover[i].start; d < cover[i].end; d++) m.at[d - from] |= (uint32_t)(i + 1) << 1;
+    return m;
+}
+
+/* The dates of a batch of replayed rows (csvr_dates_fn): each row is accounted as
+ * on_row would, and only the rows inside a window are wanted, so the replay decodes
+ * the other cells of those alone.  Set only for a pass without a key check: a key is
+ * checked on every row (lane_handlers). */
+static bool on_dates(void *ctx, const date_t *days, const unsigned char *is_null, size_t n,
+                     unsigned char *wanted)
+{
+    pass_ctx *p = ctx;
+    if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED)) return false;
+    const day_marks *m = p->marks;
+    if (m->at == NULL) {
+        for (size_t i = 0; i < n; i++) {
+            account_row(p, is_null[i] ? NULL : &days[i]);
+            wanted[i] |= !is_null[i] && in_spans(p, days[i]);
+        }
+        return true;
+    }
+    uint64_t before = p->prog.rows;
+    p->stats.rows += n;
+    p->prog.rows += n;
+    if ((before >> 16) != (p->prog.rows >> 16)) progress_tick(&p->prog, false);
+    date_t first = p->first_date, last = p->last_date;
+    for (size_t i = 0; i < n; i++) {
+        if (is_null[i]) {
+            p->stats.outside_periods++;
+            continue;
+        }
+        date_t d = days[i];
+        first = d < first ? d : first;
+        last = d > last ? d : last;
+        uint64_t at = (uint64_t)((int64_t)d - m->from);
+        if (at >= m->count) continue;
+        uint32_t mark = m->at[at];
+        if (mark >> 1) p->covered[(mark >> 1) - 1] = 1;
+        wanted[i] |= mark & 1;
+    }
+    p->first_date = first;
+    p->last_date = last;
+    return true;
+}
+
 static bool on_row(void *ctx, const csvr_row *row)
 {
     pass_ctx *p = ctx;
     eval_session *s = p->s;
     /* a worker past the first chunk that failed stops: that error is the one reported */
     if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED)) return false;
-    if (p->key && !eval_key_row(p, row, eval_record_ordinal(p))) {
-        p->chunk_record++;
-        p->stats.skipped++;
-        return true;
-    }
-    if (p->key) p->chunk_record++;
-    p->stats.rows++;
-    p->prog.rows++;
-    if ((p->prog.rows & 0xffff) == 0) progress_tick(&p->prog, false);
     bool timed = p->time_cell >= 0;
     date_t when = 0;
-    if (timed) {
-        const csvr_cell *t = &row->cells[p->time_cell];
-        if (t->is_null) {
-            p->stats.outside_periods++;
+    if (!row->dated) {
+        if (p->key && !eval_key_row(p, row, eval_record_ordinal(p))) {
+            p->chunk_record++;
+            p->stats.skipped++;
             return true;
         }
-        when = t->as.date;
-        if (when < p->first_date) p->first_date = when;
-        if (when > p->last_date) p->last_date = when;
-        if (p->cover_count) {
-            size_t lo = 0, hi = p->cover_count;
-            while (lo < hi) {
-                size_t mid = lo + (hi - lo) / 2;
-                if (p->cover[mid].start <= when) lo = mid + 1;
-                else hi = mid;
-            }
-            if (lo && when < p->cover[lo - 1].end) p->covered[lo - 1] = 1;
-        }
-        size_t lo = 0, hi = p->span_count;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (p->spans[mid].from <= when) lo = mid + 1;
-            else hi = mid;
-        }
-        if (lo == 0 || when >= p->spans[lo - 1].to) return true;
+        if (p->key) p->chunk_record++;
+        const csvr_cell *t = timed ? &row->cells[p->time_cell] : NULL;
+        if (t != NULL && !t->is_null) when = t->as.date;
+        account_row(p, t == NULL || t->is_null ? NULL : &when);
+        if (t != NULL && t->is_null) return true;
+    } else {
+        when = row->cells[p->time_cell].as.date;
     }
+    /* a dated row may be wanted by the other session of a shared pass only */
+    if (timed && !in_spans(p, when)) return true;
     /* the staff lookup hashes the id: only rows inside some window pay for it */
     int group = -2;
     int total = s->groups - 1;
@@ -630,10 +717,29 @@ static csvr_verdict on_bad_row_shared(void *ctx, const csvr_bad_row *bad)
     return first == CSVR_STOP || second == CSVR_STOP ? CSVR_STOP : CSVR_SKIP;
 }
 
+static bool on_dates_shared(void *ctx, const date_t *days, const unsigned char *is_null, size_t n,
+                            unsigned char *wanted)
+{
+    pass_lane *lane = ctx;
+    bool first = on_dates(lane->ctx[0], days, is_null, n, wanted);
+    bool second = on_dates(lane->ctx[1], days, is_null, n, wanted);
+    return first && second;
+}
+
+/* A replay may leave out the rows outside every window (on_dates) when each session
+ * reads the same time column and checks no key. */
 static csvr_handlers lane_handlers(pass_lane *lane)
 {
-    if (lane->count == 1) return (csvr_handlers){ on_row, on_bad_row, lane->ctx[0] };
-    return (csvr_handlers){ on_row_shared, on_bad_row_shared, lane };
+    bool dated = true;
+    for (int i = 0; i < lane->count; i++)
+        dated &= lane->ctx[i]->time_cell >= 0 && lane->ctx[i]->key == NULL &&
+                 lane->ctx[i]->time_cell == lane->ctx[0]->time_cell;
+    csvr_handlers h = lane->count == 1
+                          ? (csvr_handlers){ on_row, on_bad_row, lane->ctx[0], on_dates, 0 }
+                          : (csvr_handlers){ on_row_shared, on_bad_row_shared, lane, on_dates_shared, 0 };
+    if (dated) h.dates_column = (size_t)lane->ctx[0]->time_cell;
+    else h.on_dates = NULL;
+    return h;
 }
 
 static void *pass_worker(void *arg)
@@ -859,6 +965,7 @@ typedef struct source_pass {
     int threads;
     const period_t *cover;
     size_t cover_count;
+    day_marks marks;
     uint64_t *misses_before; /* the row scale misses before the pass, to drop its own */
 } source_pass;
 
@@ -1091,6 +1198,7 @@ static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared
     sp->cover_count = 0;
     sp->cover =
         sp->time_cell >= 0 && sp->first_read ? eval_coverage_periods(s, sp->src, &sp->cover_count) : NULL;
+    sp->marks = mark_days(sp->spans, sp->span_count, sp->cover, sp->cover_count);
     pass_ctx *workers = xcalloc_aligned(_Alignof(pass_ctx), (size_t)threads, sizeof *workers);
     for (int w = 0; w < threads; w++) {
         pass_ctx *p = &workers[w];
@@ -1120,6 +1228,7 @@ static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared
         p->record = xcalloc(sp->max_record + 16, 1);
         p->cover = sp->cover;
         p->cover_count = sp->cover_count;
+        p->marks = &sp->marks;
         p->covered = xcalloc(sp->cover_count + 1, 1);
         p->first_date = DATE_MAX;
         p->last_date = DATE_MIN;
@@ -1229,6 +1338,8 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
     }
     free(sp->misses_before);
     sp->misses_before = NULL;
+    free(sp->marks.at);
+    sp->marks.at = NULL;
 
     /* counts, rejects and unknown staff from every worker, in a fixed order */
     uint64_t unknown = 0, unknown_chunk = UINT64_MAX;

@@ -377,7 +377,7 @@ static void read_csv(vals_file *v, const void *data, size_t size)
         csvr_close(reader);
         return;
     }
-    csvr_handlers h = { on_csv_row, on_csv_bad, &x };
+    csvr_handlers h = { .on_row = on_csv_row, .on_bad = on_csv_bad, .ctx = &x };
     if (csvr_read(reader, &h, &err) == CSVR_ERROR)
         file_error(v, (unsigned)err.line, (unsigned)err.field, "%s", err.message);
     csvr_close(reader);

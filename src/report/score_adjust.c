@@ -218,7 +218,7 @@ static score_adjustments *read_from(csvr_reader *reader, const char *path, csvr_
             if (!strcmp(csvr_header_name(reader, i), wanted_columns[col].name))
                 a->column[col] = (unsigned)i + 1;
     read_ctx x = { a, diags, grain, 0, false };
-    csvr_handlers h = { on_row, on_bad, &x };
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = &x };
     csvr_status status = csvr_read(reader, &h, err);
     if (status == CSVR_ERROR) {
         if (io_error) *io_error = err->kind == CSVR_ERR_IO || err->kind == CSVR_ERR_NOMEM;

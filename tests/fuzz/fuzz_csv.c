@@ -294,7 +294,7 @@ static csvr_status read_pass(const uint8_t *data, size_t size, const csvr_column
     if (use_formats)
         set_formats(r, cols, ncols);
     pl->header_fields = csvr_header_size(r);
-    csvr_handlers h = {on_row, on_bad, pl};
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = pl };
     csvr_status st = CSVR_OK;
     if (chunk_target == 0) {
         st = csvr_read(r, &h, &err);

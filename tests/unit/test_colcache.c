@@ -46,8 +46,9 @@ typedef struct seen {
     bool ok;
 } seen;
 
-static bool check_row(void *ctx, const csvr_cell *cells)
+static bool check_row(void *ctx, const csvr_cell *cells, bool dated)
 {
+    (void)dated;
     seen *s = ctx;
     csvr_cell want[N_COLS];
     char text[16];
@@ -74,7 +75,7 @@ static bool check_row(void *ctx, const csvr_cell *cells)
 }
 
 /* check_row for a replay that did not decode column 0: it must be null. */
-static bool check_row_but_first(void *ctx, const csvr_cell *cells)
+static bool check_row_but_first(void *ctx, const csvr_cell *cells, bool dated)
 {
     seen *s = ctx;
     csvr_cell got[N_COLS], want[N_COLS];
@@ -83,7 +84,7 @@ static bool check_row_but_first(void *ctx, const csvr_cell *cells)
     memcpy(got, cells, sizeof got);
     if (!got[0].is_null) s->ok = false;
     got[0] = want[0];
-    return check_row(ctx, got);
+    return check_row(ctx, got, dated);
 }
 
 static bool check_bad(void *ctx, const csvr_error *e, const char *raw, size_t raw_len)
@@ -155,7 +156,7 @@ static void test_round_trip(void **state)
         assert_int_equal(colc_group_count(t), (size_t)groups);
         assert_int_equal(colc_sha256(t)[0], 0xAB);
         seen s = { 0, 0, true };
-        colc_sink sink = { check_row, check_bad, &s };
+        colc_sink sink = { .row = check_row, .bad = check_bad, .ctx = &s };
         for (size_t g = 0; g < colc_group_count(t); g++)
             assert_int_equal(colc_replay(t, g, "data.csv", &sink, NULL, why, sizeof why), COLC_DONE);
         assert_true(s.ok);
@@ -164,7 +165,7 @@ static void test_round_trip(void **state)
         /* column 0 not decoded: null in every row, the others as written */
         bool decode[N_COLS] = { false, true, true, true, true, true };
         seen masked = { 0, 0, true };
-        colc_sink masked_sink = { check_row_but_first, check_bad, &masked };
+        colc_sink masked_sink = { .row = check_row_but_first, .bad = check_bad, .ctx = &masked };
         for (size_t g = 0; g < colc_group_count(t); g++)
             assert_int_equal(colc_replay(t, g, "data.csv", &masked_sink, decode, why, sizeof why), COLC_DONE);
         assert_true(masked.ok);
@@ -217,7 +218,7 @@ static void test_money_finer_than_cents_refused(void **state)
         colc_table *t = colc_open(path, &key, money, 1, why, sizeof why);
         assert_non_null(t);
         seen s = { 0, 0, true };
-        colc_sink sink = { check_row, check_bad, &s };
+        colc_sink sink = { .row = check_row, .bad = check_bad, .ctx = &s };
         assert_int_equal(colc_replay(t, 0, "data.csv", &sink, NULL, why, sizeof why), COLC_BAD);
         assert_non_null(strstr(why, "finer than cents"));
         assert_int_equal(s.rows, 0);
@@ -254,7 +255,7 @@ static void test_changed_under_replay(void **state)
         }
         fclose(f);
         seen s = { 0, 0, true };
-        colc_sink sink = { check_row, check_bad, &s };
+        colc_sink sink = { .row = check_row, .bad = check_bad, .ctx = &s };
         colc_status last = COLC_DONE;
         int before = 0;
         for (size_t g = 0; g < colc_group_count(t) && last == COLC_DONE; g++) {
@@ -456,9 +457,10 @@ static void scenario_cell(const scenario *sc, int r, csvr_cell *cell, char *text
     if (sc->type == CSVR_TEXT) cell->as.text = (csvr_text){ text, strlen(text) };
 }
 
-static bool replayed_row(void *ctx, const csvr_cell *cells)
+static bool replayed_row(void *ctx, const csvr_cell *cells, bool dated)
 {
     replayed *rp = ctx;
+    (void)dated;
     csvr_cell want;
     char text[32];
     scenario_cell(rp->sc, rp->rows, &want, text);
@@ -504,11 +506,134 @@ static void test_every_encoding(void **state)
         colc_table *t = colc_open(path, &key, &sc->type, 1, why, sizeof why);
         assert_non_null(t);
         replayed rp = { sc, 0, true };
-        colc_sink sink = { replayed_row, no_bad, &rp };
+        colc_sink sink = { .row = replayed_row, .bad = no_bad, .ctx = &rp };
         if (colc_replay(t, 0, "data.csv", &sink, NULL, why, sizeof why) != COLC_DONE)
             fail_msg("%s: refused: %s", sc->what, why);
         if (!rp.ok || rp.rows != ENC_ROWS)
             fail_msg("%s: %d rows replayed, not as written", sc->what, rp.rows);
+        colc_close(t);
+    }
+    unlink(path);
+}
+
+/* The date of row R in test_replay_by_dates (null on some rows), and whether its dates
+ * callback wants the row. */
+static bool gate_date(int r, date_t *d)
+{
+    *d = 20000 + r;
+    return r % 13 != 5;
+}
+
+static bool gate_wants(date_t d)
+{
+    return d % 3 == 0 || (d > 20300 && d < 20600);
+}
+
+typedef struct gated {
+    replayed rp;
+    int delivered, skipped, dated_rows, batches, bad;
+} gated;
+
+/* The one bad row of test_replay_by_dates stands before good row GATE_BAD_BEFORE: its
+ * batch of 256 rows is handed out whole. */
+#define GATE_BAD_BEFORE 600
+
+static bool gate_dates(void *ctx, const date_t *days, const unsigned char *is_null, size_t n,
+                       unsigned char *wanted)
+{
+    gated *gt = ctx;
+    gt->batches++;
+    /* every earlier row was delivered or skipped: this batch starts at row rp.rows */
+    for (size_t i = 0; i < n; i++) {
+        date_t d;
+        bool has = gate_date(gt->rp.rows + (int)i, &d);
+        if (is_null[i] == has || (has && days[i] != d)) gt->rp.ok = false;
+        wanted[i] = !is_null[i] && gate_wants(days[i]);
+    }
+    return true;
+}
+
+static bool gated_row(void *ctx, const csvr_cell *cells, bool dated)
+{
+    gated *gt = ctx;
+    date_t d;
+    bool has = gate_date(gt->rp.rows, &d);
+    if (cells[1].is_null == has || (has && cells[1].as.date != d)) gt->rp.ok = false;
+    /* a row left out by the dates callback never arrives; a row of a batch that was not
+     * gated arrives undated */
+    if (dated && !(has && gate_wants(d))) gt->rp.ok = false;
+    gt->dated_rows += dated;
+    gt->delivered++;
+    return replayed_row(&gt->rp, cells, dated);
+}
+
+static bool gate_bad(void *ctx, const csvr_error *e, const char *raw, size_t raw_len)
+{
+    (void)e, (void)raw, (void)raw_len;
+    gated *gt = ctx;
+    if (gt->rp.rows != GATE_BAD_BEFORE) gt->rp.ok = false;
+    gt->bad++;
+    return true;
+}
+
+static void gate_skipped(void *ctx, uint64_t rows)
+{
+    gated *gt = ctx;
+    gt->skipped += (int)rows;
+    gt->rp.rows += (int)rows;
+}
+
+/* A replay whose dates callback leaves rows out decodes the others exactly as a whole
+ * replay does, in every encoding (the all-different text counts the rows it skips to
+ * find its entries), and tells the count of rows left out. */
+static void test_replay_by_dates(void **state)
+{
+    (void)state;
+    char path[256], why[256];
+    snprintf(path, sizeof path, "%s/d.kcol", dir);
+    colc_key key = key_of(1);
+    for (size_t i = 0; i < sizeof SCENARIOS / sizeof *SCENARIOS; i++) {
+        const scenario *sc = &SCENARIOS[i];
+        csvr_type types[2] = { sc->type, CSVR_DATE };
+        colc_writer *w = colc_writer_new(path, why, sizeof why);
+        assert_non_null(w);
+        colc_group *g = colc_group_new(types, 2, 0);
+        for (int r = 0; r < ENC_ROWS; r++) {
+            csvr_cell cells[2];
+            char text[32];
+            if (r == GATE_BAD_BEFORE) {
+                csvr_error e;
+                memset(&e, 0, sizeof e);
+                e.kind = CSVR_ERR_CELL;
+                e.line = 700;
+                snprintf(e.message, sizeof e.message, "bad");
+                assert_true(colc_group_add_bad(g, &e, "x", 1));
+            }
+            scenario_cell(sc, r, &cells[0], text);
+            memset(&cells[1], 0, sizeof cells[1]);
+            cells[1].is_null = !gate_date(r, &cells[1].as.date);
+            assert_true(colc_group_add_row(g, cells));
+        }
+        assert_true(colc_writer_add(w, 0, 100, g));
+        unsigned char sha[32] = { 0 };
+        assert_true(colc_writer_commit(w, &key, sha, why, sizeof why));
+        colc_table *t = colc_open(path, &key, types, 2, why, sizeof why);
+        assert_non_null(t);
+        gated gt = { { sc, 0, true }, 0, 0, 0, 0, 0 };
+        colc_sink sink = { gated_row, gate_bad, &gt, gate_dates, 1, gate_skipped };
+        if (colc_replay(t, 0, "data.csv", &sink, NULL, why, sizeof why) != COLC_DONE)
+            fail_msg("%s: refused: %s", sc->what, why);
+        /* rows [512, 768) hold the bad row: all delivered, none dated */
+        int want_dated = 0, whole = 256;
+        for (int r = 0; r < ENC_ROWS; r++) {
+            date_t d;
+            if (r < 512 || r >= 768) want_dated += gate_date(r, &d) && gate_wants(d);
+        }
+        if (!gt.rp.ok || gt.rp.rows != ENC_ROWS || gt.dated_rows != want_dated ||
+            gt.delivered != want_dated + whole || gt.skipped != ENC_ROWS - gt.delivered || gt.bad != 1 ||
+            gt.batches != 3)
+            fail_msg("%s: %d rows replayed (%d dated), %d skipped, %d batches gated; %d dated wanted",
+                     sc->what, gt.delivered, gt.dated_rows, gt.skipped, gt.batches, want_dated);
         colc_close(t);
     }
     unlink(path);
@@ -567,7 +692,7 @@ int main(void)
     if (mkdtemp(dir) == NULL) return 1;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),      cmocka_unit_test(test_money_finer_than_cents_refused),
-        cmocka_unit_test(test_every_encoding),  cmocka_unit_test(test_changed_under_replay),
+        cmocka_unit_test(test_every_encoding),  cmocka_unit_test(test_replay_by_dates),  cmocka_unit_test(test_changed_under_replay),
         cmocka_unit_test(test_evict_and_clear),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);

@@ -129,7 +129,7 @@ static csvr_status read_all(const char *data, size_t len, seen *s, csvr_error *e
 {
     csvr_reader *r = csvr_open_memory("mem.csv", data, len, s->cols, s->ncols, 0, err);
     if (r == NULL) return CSVR_ERROR;
-    csvr_handlers h = { on_row, on_bad, s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = s };
     csvr_status st = csvr_read(r, &h, err);
     csvr_close(r);
     return st;
@@ -140,7 +140,7 @@ static csvr_status read_chunked(const char *data, size_t len, size_t target, see
 {
     csvr_reader *r = csvr_open_memory("mem.csv", data, len, s->cols, s->ncols, 0, err);
     if (r == NULL) return CSVR_ERROR;
-    csvr_handlers h = { on_row, on_bad, s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = s };
     csvr_status st = CSVR_OK;
     csvr_chunk chunk;
     uint64_t expect_begin = 0, index = 0;
@@ -351,7 +351,7 @@ static void test_bad_cell_line_after_quoted_newlines(void **state)
     csvr_reader *r = csvr_open_memory("data/orders.csv", S(data), cols, 1, 0, &err);
     assert_non_null(r);
     seen s = { .cols = cols, .ncols = 1 };
-    csvr_handlers h = { on_row, NULL, &s }; /* no bad-row callback: stop */
+    csvr_handlers h = { .on_row = on_row, .on_bad = NULL, .ctx = &s }; /* no bad-row callback: stop */
     assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
     assert_string_equal(format_error(&err), "data/orders.csv:8:3: error: bad money value "
                                             "\"12,3x\" in column 'amount': not a decimal number");
@@ -491,7 +491,7 @@ static void test_missing_column_allowed_reads_null(void **state)
     assert_non_null(r);
     assert_int_equal(csvr_header_size(r), 2);
     seen s = { .cols = cols, .ncols = 3 };
-    csvr_handlers h = { on_row, on_bad, &s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     csvr_close(r);
     assert_string_equal(s.out.s, "2.50|NULL|1\nNULL|NULL|2\n");
@@ -566,7 +566,7 @@ static void test_api_misuse(void **state)
     assert_int_equal(err.kind, CSVR_ERR_USAGE);
     csvr_reader *r = csvr_open_memory("m.csv", S("a\n1\n"), twice, 1, 0, &err);
     seen s = { .cols = twice, .ncols = 1 };
-    csvr_handlers h = { on_row, NULL, &s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = NULL, .ctx = &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
     assert_int_equal(err.kind, CSVR_ERR_USAGE);
@@ -681,7 +681,7 @@ static void *parse_chunks(void *arg)
         pthread_mutex_unlock(p->lock);
         if (got != CSVR_PLAN_CHUNK) return NULL;
         chunk_ctx ctx = { &p->per_chunk[chunk.index] };
-        csvr_handlers h = { on_row_text, on_bad_text, &ctx };
+        csvr_handlers h = { .on_row = on_row_text, .on_bad = on_bad_text, .ctx = &ctx };
         if (csvr_read_chunk(p->r, &chunk, &h, &err) != CSVR_OK) p->status = CSVR_ERROR;
     }
 }
@@ -698,7 +698,7 @@ static void test_chunks_on_threads(void **state)
     csvr_reader *r = csvr_open(path, cols, 2, 0, &err);
     text ref = { 0 };
     chunk_ctx ctx = { &ref };
-    csvr_handlers h = { on_row_text, on_bad_text, &ctx };
+    csvr_handlers h = { .on_row = on_row_text, .on_bad = on_bad_text, .ctx = &ctx };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     char seq_hash[65], par_hash[65];
     assert_true(csvr_sha256_hex(r, seq_hash));
@@ -740,7 +740,7 @@ static void test_chunks_on_threads(void **state)
     csvr_chunk_discard(early, &first);
     text rest = { 0 };
     chunk_ctx rest_ctx = { &rest };
-    csvr_handlers rest_h = { on_row_text, on_bad_text, &rest_ctx };
+    csvr_handlers rest_h = { .on_row = on_row_text, .on_bad = on_bad_text, .ctx = &rest_ctx };
     assert_int_equal(csvr_read_chunk(early, &second, &rest_h, &err), CSVR_OK);
     csvr_chunk next;
     while (csvr_next_chunk(early, 97, &next, &err) == CSVR_PLAN_CHUNK)
@@ -775,7 +775,7 @@ static void test_fixture_file_and_sha256(void **state)
         assert_false(csvr_sha256_hex(r, hex)); /* not before the pass */
         seen s = { .cols = cols, .ncols = 5 };
         s.with_lines = true;
-        csvr_handlers h = { on_row, on_bad, &s };
+        csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = &s };
         assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
         assert_string_equal(s.out.s,
                             "'O001'|'s01'|120.50|2025-05-01|false @2 [O001,C01,s01,120.50,2025-05-01 "
@@ -799,7 +799,7 @@ static void test_fixture_file_and_sha256(void **state)
     csvr_error err;
     csvr_reader *r = csvr_open(path, cols, 5, CSVR_NO_HASH, &err);
     seen s = { .cols = cols, .ncols = 5 };
-    csvr_handlers h = { on_row, on_bad, &s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     char hex[65];
     assert_false(csvr_sha256_hex(r, hex));
@@ -814,7 +814,7 @@ static void test_sha256_of_known_bytes(void **state)
     csvr_error err;
     csvr_reader *r = csvr_open_memory("m.csv", S("a,b\n1,2\n"), NULL, 0, 0, &err);
     seen s = { .cols = NULL, .ncols = 0 };
-    csvr_handlers h = { on_row, on_bad, &s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     char hex[65];
     assert_true(csvr_sha256_hex(r, hex));
@@ -837,7 +837,7 @@ static void test_long_record_spanning_blocks(void **state)
     csvr_error err;
     csvr_reader *r = csvr_open(path, cols, 2, 0, &err);
     seen s = { .cols = cols, .ncols = 2 };
-    csvr_handlers h = { on_row, NULL, &s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = NULL, .ctx = &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
     assert_int_equal(s.rows, 2);
     assert_int_equal(err.line, 30004);
@@ -867,7 +867,7 @@ static void test_header_only_and_pipe(void **state)
     snprintf(path, sizeof path, "/proc/self/fd/%d", fds[0]);
     csvr_reader *r = csvr_open(path, cols, 1, 0, &err);
     if (r == NULL) fail_msg("%s", format_error(&err));
-    csvr_handlers h = { on_row, on_bad, &s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     assert_string_equal(s.out.s, "7\n8\n");
     char hex[65];
@@ -1003,7 +1003,7 @@ static csvr_status read_piped(const char *data, size_t len, size_t piece, unsign
     csvr_reader *r = csvr_open(path, s->cols, s->ncols, flags, err);
     if (r != NULL) {
         assert_false(csvr_is_seekable(r));
-        csvr_handlers h = { on_row, on_bad, s };
+        csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = s };
         st = csvr_read(r, &h, err);
         if (!csvr_sha256_hex(r, hex)) hex[0] = '\0';
         csvr_close(r);
@@ -1031,7 +1031,7 @@ static void file_sha256(const char *data, size_t len, const csvr_column *cols, s
     if (r == NULL) fail_msg("%s", format_error(&err));
     assert_true(csvr_is_seekable(r));
     seen s = { .cols = cols, .ncols = ncols, .skip = true };
-    csvr_handlers h = { on_row, on_bad, &s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     assert_true(csvr_sha256_hex(r, hex));
     csvr_close(r);
@@ -1246,7 +1246,7 @@ static void test_encoded_stream(void **state)
     if (r == NULL) fail_msg("%s", format_error(&err));
     assert_true(csvr_is_seekable(r)); /* converted: read from memory */
     seen s = { .cols = cols, .ncols = 1 };
-    csvr_handlers h = { on_row, on_bad, &s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = on_bad, .ctx = &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_OK);
     assert_string_equal(s.out.s, "'caf\xc3\xa9'\n");
     csvr_close(r);

@@ -189,7 +189,7 @@ static csvr_status read_export(const char *path, const char *encoding, seen *s, 
     assert_true(csvr_set_format(r, 3, &yes_no, err));
     assert_false(csvr_set_format(r, 0, &money, err)); /* a text column takes none */
     memset(s, 0, sizeof *s);
-    csvr_handlers h = { on_row, NULL, s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = NULL, .ctx = s };
     csvr_status st = csvr_read(r, &h, err);
     char hex[65];
     if (st == CSVR_OK) {
@@ -307,7 +307,7 @@ static void test_gbk_text_undeclared_is_explained(void **state)
     csvr_reader *r = csvr_open_memory("x.csv", data, sizeof data - 1, cols, 1, 0, &err);
     assert_non_null(r);
     seen s = { 0 };
-    csvr_handlers h = { on_row, NULL, &s };
+    csvr_handlers h = { .on_row = on_row, .on_bad = NULL, .ctx = &s };
     assert_int_equal(csvr_read(r, &h, &err), CSVR_ERROR);
     assert_string_equal(err.message, "bad text value \"\\xD5\\xC5\\xC8\\xFD\" in column 'name': "
                                      "invalid UTF-8; the bytes read as GBK/GB18030: declare "
