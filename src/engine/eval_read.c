@@ -1464,10 +1464,44 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
     return PASS_OK;
 }
 
+/* Reads READER (opened, its header checked) for the N prepared passes SP (N is 1, or 2
+ * for a shared pass: each row goes to the first and then the second), concludes each
+ * into RESULT and closes READER. */
+static void pass_run_reader(source_pass **sp, int n, csvr_reader *reader, pass_result *result)
+{
+    eval_session *s = sp[0]->s;
+    if (pass_cacheable(sp[0])) {
+        csvr_use_cache(reader, s->options.cache_dir, pass_cache_flags(sp[0]));
+        /* the union of what the sessions read */
+        bool *used = pass_used_columns(sp[0]);
+        for (int k = 1; k < n; k++) {
+            bool *other = pass_used_columns(sp[k]);
+            for (size_t c = 0; c < sp[0]->n; c++) used[c] = used[c] || other[c];
+            free(other);
+        }
+        csvr_set_used_columns(reader, used);
+        free(used);
+    }
+    size_t chunk_bytes;
+    int threads = pass_threads(s, reader, &chunk_bytes);
+    shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
+    pthread_mutex_init(&sh.lock, NULL);
+    for (int k = 0; k < n; k++) pass_start(sp[k], reader, threads, &sh, k == 0 && s->options.progress);
+    pass_lane *lanes = xcalloc((size_t)threads, sizeof *lanes);
+    for (int w = 0; w < threads; w++) {
+        lanes[w].count = n;
+        for (int k = 0; k < n; k++) lanes[w].ctx[k] = &sp[k]->workers[w];
+    }
+    csvr_status status = pass_read(reader, lanes, threads, &sh);
+    free(lanes);
+    pthread_mutex_destroy(&sh.lock);
+    for (int k = 0; k < n; k++) result[k] = pass_conclude(sp[k], reader, status, &sh.error);
+    csvr_close(reader);
+}
+
 /* Opens, reads and concludes a prepared pass on its own. */
 static pass_result pass_run_alone(source_pass *sp)
 {
-    eval_session *s = sp->s;
     /* a file outside the allowed folders was reported: the run fails once every source
      * was looked at (eval_execute), so that each such file is reported */
     if (!sp->mine.len || !sp->allowed) return PASS_OK;
@@ -1478,24 +1512,7 @@ static pass_result pass_run_alone(source_pass *sp)
         csvr_close(reader);
         return PASS_FAILED;
     }
-    if (pass_cacheable(sp)) {
-        csvr_use_cache(reader, s->options.cache_dir, pass_cache_flags(sp));
-        bool *used = pass_used_columns(sp);
-        csvr_set_used_columns(reader, used);
-        free(used);
-    }
-    size_t chunk_bytes;
-    int threads = pass_threads(s, reader, &chunk_bytes);
-    shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
-    pthread_mutex_init(&sh.lock, NULL);
-    pass_start(sp, reader, threads, &sh, s->options.progress);
-    pass_lane *lanes = xcalloc((size_t)threads, sizeof *lanes);
-    for (int w = 0; w < threads; w++) lanes[w] = (pass_lane){ { &sp->workers[w], NULL }, 1 };
-    csvr_status status = pass_read(reader, lanes, threads, &sh);
-    free(lanes);
-    pthread_mutex_destroy(&sh.lock);
-    result = pass_conclude(sp, reader, status, &sh.error);
-    csvr_close(reader);
+    pass_run_reader(&sp, 1, reader, &result);
     return result;
 }
 
@@ -1540,6 +1557,16 @@ static bool same_reading(const eval_options *a, const eval_options *b)
            same_text(a->cache_dir, b->cache_dir) && a->verify_data == b->verify_data;
 }
 
+/* Whether S reads source SRC at LEVEL. */
+static bool read_at_level(const eval_session *s, const ast_decl *src, int level)
+{
+    for (size_t i = 0; i < s->plan.instances.len; i++) {
+        const plan_instance *in = s->plan.instances.items[i];
+        if (in->agg->source == src && in->read_level == level) return true;
+    }
+    return false;
+}
+
 bool eval_can_share_source(eval_session *a, size_t ia, int level_a, eval_session *b, size_t ib, int level_b)
 {
     if (a == b || !same_reading(&a->options, &b->options) || a->cache_rebuild != b->cache_rebuild)
@@ -1547,16 +1574,7 @@ bool eval_can_share_source(eval_session *a, size_t ia, int level_a, eval_session
     const ast_decl *sa = a->model->sources.items[ia], *sb = b->model->sources.items[ib];
     if (eval_source_key(a, ia)->count || eval_source_key(b, ib)->count) return false;
     if (a->stats[ia].read != b->stats[ib].read) return false;
-    bool needed_a = false, needed_b = false;
-    for (size_t i = 0; i < a->plan.instances.len && !needed_a; i++) {
-        const plan_instance *in = a->plan.instances.items[i];
-        needed_a = in->agg->source == sa && in->read_level == level_a;
-    }
-    for (size_t i = 0; i < b->plan.instances.len && !needed_b; i++) {
-        const plan_instance *in = b->plan.instances.items[i];
-        needed_b = in->agg->source == sb && in->read_level == level_b;
-    }
-    if (!needed_a || !needed_b) return false;
+    if (!read_at_level(a, sa, level_a) || !read_at_level(b, sb, level_b)) return false;
     if (strcmp(eval_source_path(a, sa), eval_source_path(b, sb)) ||
         in_memory_bytes(a, sa) != in_memory_bytes(b, sb))
         return false;
@@ -1577,7 +1595,6 @@ bool eval_can_share_source(eval_session *a, size_t ia, int level_a, eval_session
  * accepted. */
 static void pass_run_shared(source_pass *sp[2], pass_result result[2])
 {
-    eval_session *a = sp[0]->s;
     pass_result opened = PASS_OK;
     csvr_reader *reader = pass_open(sp[0], &opened);
     if (!reader) {
@@ -1596,29 +1613,7 @@ static void pass_run_shared(source_pass *sp[2], pass_result result[2])
         result[1] = header[1] ? pass_run_alone(sp[1]) : PASS_FAILED;
         return;
     }
-    if (pass_cacheable(sp[0])) {
-        csvr_use_cache(reader, a->options.cache_dir, pass_cache_flags(sp[0]));
-        /* the union of what the two sessions read */
-        bool *used = pass_used_columns(sp[0]), *other = pass_used_columns(sp[1]);
-        for (size_t c = 0; c < sp[0]->n; c++) used[c] = used[c] || other[c];
-        csvr_set_used_columns(reader, used);
-        free(used);
-        free(other);
-    }
-    size_t chunk_bytes;
-    int threads = pass_threads(a, reader, &chunk_bytes);
-    shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
-    pthread_mutex_init(&sh.lock, NULL);
-    pass_start(sp[0], reader, threads, &sh, a->options.progress);
-    pass_start(sp[1], reader, threads, &sh, false);
-    pass_lane *lanes = xcalloc((size_t)threads, sizeof *lanes);
-    for (int w = 0; w < threads; w++) lanes[w] = (pass_lane){ { &sp[0]->workers[w], &sp[1]->workers[w] }, 2 };
-    csvr_status status = pass_read(reader, lanes, threads, &sh);
-    free(lanes);
-    pthread_mutex_destroy(&sh.lock);
-    result[0] = pass_conclude(sp[0], reader, status, &sh.error);
-    result[1] = pass_conclude(sp[1], reader, status, &sh.error);
-    csvr_close(reader);
+    pass_run_reader(sp, 2, reader, result);
 }
 
 void eval_read_source_pair(eval_session *a, size_t ia, int level_a, eval_session *b, size_t ib, int level_b,
