@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "kpic/output.h"
 
@@ -595,6 +596,34 @@ static read_step *read_steps(const eval_session *s, size_t *count)
     return steps;
 }
 
+/* Whether STEP of S would read a pipe or device that OTHER has read already (the two
+ * specs declare its source differently, so the pass could not be shared): what is left
+ * of it is not the file, so S is told why instead of finding it empty (reported). */
+static bool drained_by_other(eval_session *s, const read_step *step, eval_session *other)
+{
+    const ast_decl *src = s->model->sources.items[step->source];
+    if (!eval_reads_source_at(s, src, step->level)) return false;
+    const char *path = eval_source_path(s, src);
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode) || S_ISDIR(st.st_mode)) return false;
+    bool read = false;
+    for (size_t i = 0; i < other->model->sources.len && !read; i++)
+        read = other->stats[i].read && !strcmp(eval_source_path(other, other->model->sources.items[i]), path);
+    if (!read) return false;
+    csvr_error e;
+    memset(&e, 0, sizeof e);
+    e.kind = CSVR_ERR_IO;
+    e.column = -1;
+    snprintf(e.path, sizeof e.path, "%s", path);
+    snprintf(e.message, sizeof e.message,
+             "a pipe or device can be read only once, and the two specs declare source '%s' "
+             "differently (its columns, types, formats or encoding), so each must read it: "
+             "save it to a regular file and pass that file",
+             src->name);
+    eval_report_csv_error(s, &e);
+    return true;
+}
+
 void eval_execute_pair(eval_session *a, eval_session *b, bool ok[2])
 {
     eval_session *s[2] = { a, b };
@@ -631,7 +660,7 @@ void eval_execute_pair(eval_session *a, eval_session *b, bool ok[2])
             if (eval_can_share_source(a, x->source, x->level, b, steps[1][t].source, steps[1][t].level))
                 k = 1;
         const read_step *step = &steps[k][at[k]++];
-        if (!eval_read_source(s[k], step->source, step->level)) {
+        if (drained_by_other(s[k], step, s[1 - k]) || !eval_read_source(s[k], step->source, step->level)) {
             s[k]->failed = true;
             live[k] = ok[k] = false;
         }

@@ -299,6 +299,8 @@ void eval_free_inst_state(inst_state *st);
 
 /* eval_read.c */
 const char *eval_source_path(eval_session *s, const ast_decl *src);
+/* Whether S's plan reads source SRC at LEVEL. */
+bool eval_reads_source_at(const eval_session *s, const ast_decl *src, int level);
 bool eval_may_read_source(eval_session *s, const ast_decl *src, const char *path);
 csvr_reader *eval_open_declared(const eval_session *s, const ast_decl *src, const char *path,
                                 const csvr_column *cols, size_t n, unsigned flags, csvr_error *err);

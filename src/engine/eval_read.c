@@ -1557,8 +1557,7 @@ static bool same_reading(const eval_options *a, const eval_options *b)
            same_text(a->cache_dir, b->cache_dir) && a->verify_data == b->verify_data;
 }
 
-/* Whether S reads source SRC at LEVEL. */
-static bool read_at_level(const eval_session *s, const ast_decl *src, int level)
+bool eval_reads_source_at(const eval_session *s, const ast_decl *src, int level)
 {
     for (size_t i = 0; i < s->plan.instances.len; i++) {
         const plan_instance *in = s->plan.instances.items[i];
@@ -1574,7 +1573,7 @@ bool eval_can_share_source(eval_session *a, size_t ia, int level_a, eval_session
     const ast_decl *sa = a->model->sources.items[ia], *sb = b->model->sources.items[ib];
     if (eval_source_key(a, ia)->count || eval_source_key(b, ib)->count) return false;
     if (a->stats[ia].read != b->stats[ib].read) return false;
-    if (!read_at_level(a, sa, level_a) || !read_at_level(b, sb, level_b)) return false;
+    if (!eval_reads_source_at(a, sa, level_a) || !eval_reads_source_at(b, sb, level_b)) return false;
     if (strcmp(eval_source_path(a, sa), eval_source_path(b, sb)) ||
         in_memory_bytes(a, sa) != in_memory_bytes(b, sb))
         return false;
