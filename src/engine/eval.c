@@ -616,9 +616,9 @@ static bool drained_by_other(eval_session *s, const read_step *step, eval_sessio
     e.column = -1;
     snprintf(e.path, sizeof e.path, "%s", path);
     snprintf(e.message, sizeof e.message,
-             "a pipe or device can be read only once, and the two specs declare source '%s' "
-             "differently (its columns, types, formats or encoding), so each must read it: "
-             "save it to a regular file and pass that file",
+             "a pipe or device can be read only once, and the two specs cannot share one read "
+             "of source '%s' (they declare it differently, or with a key), so each must read "
+             "it: save it to a regular file and pass that file",
              src->name);
     eval_report_csv_error(s, &e);
     return true;

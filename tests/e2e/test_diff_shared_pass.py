@@ -114,8 +114,8 @@ try:
         # … and not twice from a pipe, which the first read drains: the second side is
         # told why, not that the file is empty
         p = diff(new, "--no-cache", "--data", "orders=/dev/stdin", stdin=rows)
-        check(p.returncode == 2 and b"a pipe or device can be read only once, and the two specs declare "
-              b"source 'orders' differently" in p.stderr and b"no header row" not in p.stderr,
+        check(p.returncode == 2 and b"a pipe or device can be read only once, and the two specs cannot "
+              b"share one read of source 'orders'" in p.stderr and b"no header row" not in p.stderr,
               "%s from a pipe is read twice: %r" % (os.path.basename(new), p.stderr))
 
     # two sources declared in another order: each side reads in its own order, and the
