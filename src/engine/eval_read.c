@@ -258,39 +258,38 @@ static bool state_has(eval_session *s, const inst_state *st, uint64_t h, const v
     return passed_at == SIZE_MAX || payload[passed_at];
 }
 
-/* After the pass: the distinct counts of every instance of a key run, per group (a key
- * counts when it passes `having` and, for distinct(S.c where c in SET), is in SET), and
- * the having flags that make a set's members. One walk over the run's keys. */
-static void finish_key_run(eval_session *s, key_run *run)
+/* One thread's share of finishing a key run: the keys of partitions [FROM, TO) of its
+ * store, counted per member and cell into COUNTS (the members' `having` decided on the
+ * way). Partitions hold disjoint keys, so the shares add. */
+typedef struct key_tally {
+    eval_session *s;
+    const key_run *run;
+    const inst_state *const *sets; /* [member × position]: the `in SET` of a member, or NULL */
+    bool any_set;
+    uint32_t from, to;
+    int64_t *counts; /* [member × cells] */
+} key_tally;
+
+static void *tally_keys(void *arg)
 {
+    key_tally *t = arg;
+    eval_session *s = t->s;
+    const key_run *run = t->run;
     size_t groups = (size_t)s->groups, cells = run->count * groups;
-    int64_t *counts = xcalloc(run->member_count * cells, sizeof *counts);
     size_t most = 0;
     for (size_t m = 0; m < run->member_count; m++)
         if (run->members[m].nslots > most) most = run->members[m].nslots;
     acc *unpacked = xcalloc(most + 1, sizeof *unpacked); /* counts_only slots as accs */
-    /* distinct(S.c where c in SET): the set's instance for each member and position,
-     * looked up once rather than for every key */
-    const inst_state **sets = xcalloc(run->member_count * run->count + 1, sizeof *sets);
-    bool any_set = false;
-    for (size_t m = 0; m < run->member_count; m++) {
-        const plan_agg *agg = run->members[m].agg;
-        if (!agg->member_set) continue;
-        any_set = true;
-        for (size_t pos = 0; pos < run->count; pos++)
-            sets[m * run->count + pos] =
-                set_state(s, agg->ir->member_set_agg, run->instances[m * run->count + pos]->period);
-    }
-    uint64_t cursor = 0;
+    uint64_t cursor = (uint64_t)t->from << 32;
     ks_entry en;
-    while (ks_next(run->store, &cursor, &en)) {
+    while (ks_next(run->store, &cursor, &en) && (cursor >> 32) < t->to) {
         size_t pos = en.cell / groups;
-        uint64_t h = any_set ? ks_hash(en.key, en.len) : 0;
+        uint64_t h = t->any_set ? ks_hash(en.key, en.len) : 0;
         for (size_t m = 0; m < run->member_count; m++) {
             const key_member *mem = &run->members[m];
             const plan_agg *agg = mem->agg;
             plan_instance *in = run->instances[m * run->count + pos];
-            if (agg->member_set && !state_has(s, sets[m * run->count + pos], h, en.key, en.len)) continue;
+            if (agg->member_set && !state_has(s, t->sets[m * run->count + pos], h, en.key, en.len)) continue;
             if (agg->having) {
                 unsigned char *payload = en.payload;
                 const acc *slots = (const acc *)(payload + mem->slots_at);
@@ -306,9 +305,57 @@ static void finish_key_run(eval_session *s, key_run *run)
                 if (!interp_true(&env, agg->having)) continue;
                 if (mem->passed_at != SIZE_MAX) payload[mem->passed_at] = 1;
             }
-            counts[m * cells + en.cell]++;
+            t->counts[m * cells + en.cell]++;
         }
     }
+    free(unpacked);
+    return NULL;
+}
+
+/* After the pass: the distinct counts of every instance of a key run, per group (a key
+ * counts when it passes `having` and, for distinct(S.c where c in SET), is in SET), and
+ * the having flags that make a set's members. One walk over the run's keys, shared by
+ * the pass's THREADS: on twelve months of a large file the store holds millions of
+ * (key, cell) entries. Every entry of a key lies in the key's partition, so a thread
+ * sees a key's entries in the order one thread would. */
+static void finish_key_run(eval_session *s, key_run *run, int threads)
+{
+    size_t groups = (size_t)s->groups, cells = run->count * groups;
+    /* distinct(S.c where c in SET): the set's instance for each member and position,
+     * looked up once rather than for every key */
+    const inst_state **sets = xcalloc(run->member_count * run->count + 1, sizeof *sets);
+    bool any_set = false;
+    for (size_t m = 0; m < run->member_count; m++) {
+        const plan_agg *agg = run->members[m].agg;
+        if (!agg->member_set) continue;
+        any_set = true;
+        for (size_t pos = 0; pos < run->count; pos++)
+            sets[m * run->count + pos] =
+                set_state(s, agg->ir->member_set_agg, run->instances[m * run->count + pos]->period);
+    }
+    if (threads < 1) threads = 1;
+    if (threads > 8) threads = 8;
+    key_tally tally[8];
+    pthread_t thread[8];
+    bool started[8] = { false };
+    for (int k = 0; k < threads; k++) {
+        tally[k] = (key_tally){ s,
+                                run,
+                                sets,
+                                any_set,
+                                (uint32_t)(KS_PARTITIONS * (size_t)k / (size_t)threads),
+                                (uint32_t)(KS_PARTITIONS * (size_t)(k + 1) / (size_t)threads),
+                                xcalloc(run->member_count * cells + 1, sizeof(int64_t)) };
+        if (k > 0) started[k] = pthread_create(&thread[k], NULL, tally_keys, &tally[k]) == 0;
+    }
+    tally_keys(&tally[0]);
+    for (int k = 1; k < threads; k++) {
+        if (started[k]) pthread_join(thread[k], NULL);
+        else tally_keys(&tally[k]); /* no thread: its share here */
+        for (size_t i = 0; i < run->member_count * cells; i++) tally[0].counts[i] += tally[k].counts[i];
+        free(tally[k].counts);
+    }
+    int64_t *counts = tally[0].counts;
     for (size_t m = 0; m < run->member_count; m++)
         for (size_t pos = 0; pos < run->count; pos++) {
             inst_state *st = run->instances[m * run->count + pos]->state;
@@ -318,7 +365,6 @@ static void finish_key_run(eval_session *s, key_run *run)
             st->done = true;
         }
     free(counts);
-    free(unpacked);
     free(sets);
 }
 
@@ -1454,7 +1500,7 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
                 /* a key run holding a set finishes with the sets */
                 bool has_set = false;
                 for (size_t m = 0; m < kr->member_count; m++) has_set |= kr->members[m].agg->set != NULL;
-                if (!sp->follows[ri] && has_set == sets_first) finish_key_run(s, kr);
+                if (!sp->follows[ri] && has_set == sets_first) finish_key_run(s, kr, sp->threads);
                 continue;
             }
             if ((sp->runs[ri].agg->set != NULL) != sets_first) continue;
