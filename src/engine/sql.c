@@ -1078,9 +1078,8 @@ static void split_values(R *r)
     for (size_t i = 0; i < n; i++) {
         bool full = in_chunk == VALUES_PER_CTE;
         if (limit && !full) {
-            ptr_vec trial = keys;
             ptr_vec copy = { 0 };
-            for (size_t k = 0; k < trial.len; k++) ptr_vec_push(r->mem, &copy, trial.items[k]);
+            for (size_t k = 0; k < keys.len; k++) ptr_vec_push(r->mem, &copy, keys.items[k]);
             values_tables(r, r->o->indicators[i], &copy);
             full = in_chunk > 0 && 1 + copy.len > (size_t)limit;
             if (!full) keys = copy;
