@@ -36,9 +36,17 @@ typedef enum sqld_dialect {
 
 /* The value types the generated SQL names. */
 typedef enum sqld_type {
-    SQLD_TEXT,  /* text, compared byte for byte */
-    SQLD_INT,   /* a 64-bit integer */
-    SQLD_EXACT, /* an exact decimal with kpic's 18 places: DECIMAL(38,18) */
+    /* text, compared and grouped byte for byte: MySQL/MariaDB's BINARY, since every
+     * collation there either ignores case (utf8mb4_general_ci) or pads with spaces
+     * (utf8mb4_bin: 'c1' = 'c1 '), and the NO PAD binary ones have other names on MySQL
+     * 8.0 (utf8mb4_0900_bin) and MariaDB 10.11 (utf8mb4_nopad_bin) */
+    SQLD_TEXT,
+    SQLD_INT, /* a 64-bit integer */
+    /* an exact decimal with kpic's 18 places: DECIMAL(38,18), the widest most engines
+     * have (kpic's values reach 1.7e20, 21 digits before the point: PostgreSQL's
+     * NUMERIC(39,18) holds them all; MySQL's DECIMAL(65,18) is wider still, since MySQL
+     * clamps a value that does not fit to the type's largest, silently) */
+    SQLD_EXACT,
     SQLD_MONEY, /* DECIMAL(20,2) */
     SQLD_DATE,
     SQLD_BOOL,
@@ -74,7 +82,14 @@ const char *sqld_bool(arena *mem, sqld_dialect d, bool value);
 const char *sqld_type_name(sqld_dialect d, sqld_type type);
 /* CAST(EXPR AS type). */
 const char *sqld_cast(arena *mem, sqld_dialect d, const char *expr, sqld_type type);
+/* EXPR, a SQLD_TEXT, as a text column of the statement's result: itself, but on
+ * MySQL/MariaDB its binary string converted to utf8mb4. */
+const char *sqld_result_text(arena *mem, sqld_dialect d, const char *expr);
 
+/* REF, a column of 64-bit integers, as the statement reads it: as a DECIMAL(20,0) where
+ * the engine's BIGINT arithmetic overflows past 2^63 (Spark, Trino), so that a sum of
+ * ints is exact as in kpic. */
+const char *sqld_int_column(arena *mem, sqld_dialect d, const char *ref);
 /* A / B, null when B is zero or null (never an error). PostgreSQL and MySQL divide
  * exact decimals and round the quotient half away from zero to 18 places, as kpic does;
  * the other engines divide in SQLD_FRACTION (DOUBLE, sqlite's REAL). */
@@ -82,9 +97,13 @@ const char *sqld_divide(arena *mem, sqld_dialect d, const char *a, const char *b
 /* A × B; rounded half away from zero to 18 places where the engine keeps more (the
  * engines that divide exactly), as kpic rounds every product. */
 const char *sqld_multiply(arena *mem, sqld_dialect d, const char *a, const char *b);
-/* The exact sum of a money expression over a group's rows; null over none. sqlite sums
- * whole cents as integers (its decimals are doubles) and divides once at the end. */
-const char *sqld_sum_money(arena *mem, sqld_dialect d, const char *arg);
+/* The exact sum of a money expression over a group's rows; null over none. PLACES: the
+ * places every row's value has at most (a money column 2, amount × 1.005 5), or -1 when
+ * unknown. sqlite, whose decimals are doubles, sums whole units of the last place as
+ * integers and divides once at the end (at most 6 places; else, or when PLACES is
+ * unknown, its REAL sum): rounding each row to cents gave 3.00 for three rows of 1.005,
+ * not kpic's 3.015. */
+const char *sqld_sum_money(arena *mem, sqld_dialect d, const char *arg, int places);
 /* B − A in days, for two dates (kpic's days(A, B)). */
 const char *sqld_days_between(arena *mem, sqld_dialect d, const char *a, const char *b);
 /* Whether GROUP BY GROUPING SETS exists (else the renderer writes UNION ALL). */

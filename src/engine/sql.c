@@ -314,11 +314,12 @@ static const char *table_of(R *r, const ast_decl *src, const char *name)
 static const char *col(R *r, const char *alias, const ast_decl *src, int index)
 {
     const char *ref = arena_printf(r->mem, "%s.%s", alias, q(r, src->u.source.columns[index].name));
-    /* a text column keeps its table's collation, which on MySQL/MariaDB is usually
-     * case-insensitive: compared and grouped byte for byte, as in kpic, it is read as text
-     * of a binary collation (sqld_cast) */
+    /* a text column keeps its table's collation, which on MySQL/MariaDB ignores case or
+     * trailing spaces: compared and grouped byte for byte, as in kpic, it is read as a
+     * binary string (sqld_cast) */
     if (r->d == SQLD_MYSQL && src->u.source.columns[index].type == COLTYPE_TEXT)
         return sqld_cast(r->mem, r->d, ref, SQLD_TEXT);
+    if (src->u.source.columns[index].type == COLTYPE_INT) return sqld_int_column(r->mem, r->d, ref);
     return ref;
 }
 
@@ -402,6 +403,46 @@ static const char *scale_expr(R *r, rctx *c, const ir_node *n)
     return arena_printf(r->mem, "(%s END)", out);
 }
 
+/* The places after the point that every value of row expression N can have, when its
+ * form says (a money column 2, an int 0, a literal its own, a product the sum of its
+ * factors'); -1 when it does not (a number column, a quotient). */
+static int row_places(const ir_node *n)
+{
+    if (!n) return -1;
+    switch (n->kind) {
+    case IR_COLUMN: return n->u.column.type == COLTYPE_MONEY ? 2 : n->u.column.type == COLTYPE_INT ? 0 : -1;
+    case IR_NUMBER: {
+        char text[DEC_FORMAT_SIZE];
+        dec_format_trimmed(n->u.number, DEC_PLACES, text, sizeof text);
+        const char *point = strchr(text, '.');
+        return point ? (int)strlen(point + 1) : 0;
+    }
+    case IR_NULL: return 0;
+    case IR_NEG:
+    case IR_ABS: return row_places(n->a);
+    case IR_ROUND: {
+        int a = row_places(n->a);
+        return a >= 0 && a < (int)n->u.places ? a : (int)n->u.places;
+    }
+    case IR_ADD:
+    case IR_SUB:
+    case IR_MIN:
+    case IR_MAX:
+    case IR_COALESCE:
+    case IR_MUL: {
+        int a = row_places(n->a), b = row_places(n->b);
+        if (a < 0 || b < 0) return -1;
+        if (n->kind == IR_MUL) return a + b;
+        return a > b ? a : b;
+    }
+    case IR_IF: {
+        int b = row_places(n->b), c = row_places(n->c);
+        return b < 0 || c < 0 ? -1 : b > c ? b : c;
+    }
+    default: return -1;
+    }
+}
+
 /* The aggregate over a group's rows of a slot inside `having`, or of a family member:
  * KIND over ARG where WHERE holds. */
 static const char *aggregate_sql(R *r, rctx *c, ir_agg_kind kind, const ir_node *arg, const ir_node *where)
@@ -413,12 +454,13 @@ static const char *aggregate_sql(R *r, rctx *c, ir_agg_kind kind, const ir_node 
     if (cond) x = arena_printf(r->mem, "CASE WHEN %s THEN %s END", cond, x);
     switch (kind) {
     case IR_AGG_SUM:
-        return arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x) : arena_printf(r->mem, "SUM(%s)", x);
+        return arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x, row_places(arg))
+                                     : arena_printf(r->mem, "SUM(%s)", x);
     case IR_AGG_AVG: {
         /* the sum divided by the count, as kpic computes it: an engine's AVG keeps places of
          * its own (PostgreSQL 16 significant digits) */
-        const char *sum =
-            arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x) : arena_printf(r->mem, "SUM(%s)", x);
+        const char *sum = arg->dim == DIM_MONEY ? sqld_sum_money(r->mem, r->d, x, row_places(arg))
+                                                : arena_printf(r->mem, "SUM(%s)", x);
         return sqld_divide(r->mem, r->d, sum, arena_printf(r->mem, "COUNT(%s)", x));
     }
     case IR_AGG_MIN: return arena_printf(r->mem, "MIN(%s)", x);
@@ -1036,9 +1078,8 @@ static void split_values(R *r)
     for (size_t i = 0; i < n; i++) {
         bool full = in_chunk == VALUES_PER_CTE;
         if (limit && !full) {
-            ptr_vec trial = keys;
             ptr_vec copy = { 0 };
-            for (size_t k = 0; k < trial.len; k++) ptr_vec_push(r->mem, &copy, trial.items[k]);
+            for (size_t k = 0; k < keys.len; k++) ptr_vec_push(r->mem, &copy, keys.items[k]);
             values_tables(r, r->o->indicators[i], &copy);
             full = in_chunk > 0 && 1 + copy.len > (size_t)limit;
             if (!full) keys = copy;
@@ -1075,9 +1116,11 @@ static void emit_rows(R *r, size_t chunks)
         char *cases = "";
         for (size_t i = 0; i < count; i++)
             cases = arena_printf(r->mem, "%s WHEN %zu THEN v.v%zu", cases, i, i);
-        fprintf(r->out, "%sSELECT v.period, i.indicator, v.staff_id, %s AS value\nFROM vals_%zu v\nJOIN (\n",
-                k ? "UNION ALL\n" : "",
-                sqld_cast(r->mem, r->d, arena_printf(r->mem, "CASE i.n%s END", cases), SQLD_TEXT), k + 1);
+        const char *value = sqld_cast(r->mem, r->d, arena_printf(r->mem, "CASE i.n%s END", cases), SQLD_TEXT);
+        fprintf(r->out,
+                "%sSELECT v.period, i.indicator, %s AS staff_id, %s AS value\nFROM vals_%zu v\nJOIN (\n",
+                k ? "UNION ALL\n" : "", sqld_result_text(r->mem, r->d, "v.staff_id"),
+                sqld_result_text(r->mem, r->d, value), k + 1);
         static const char *const names[] = { "n", "indicator", "per_staff" };
         for (size_t i = 0; i < count; i++) {
             const ast_decl *ind = r->o->indicators[first + i];

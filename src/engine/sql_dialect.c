@@ -153,9 +153,9 @@ const char *sqld_type_name(sqld_dialect d, sqld_type type)
     static const char *const names[SQLD_COUNT][7] = {
         /* TEXT       INT        EXACT              MONEY             DATE    BOOL       FRACTION */
         { "TEXT", "INTEGER", "NUMERIC", "NUMERIC", "TEXT", "INTEGER", "REAL" },
-        { "TEXT", "BIGINT", "NUMERIC(38,18)", "NUMERIC(20,2)", "DATE", "BOOLEAN", "NUMERIC" },
+        { "TEXT", "BIGINT", "NUMERIC(39,18)", "NUMERIC(20,2)", "DATE", "BOOLEAN", "NUMERIC" },
         { "VARCHAR", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE" },
-        { "CHAR", "SIGNED", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "SIGNED", "DECIMAL(65,30)" },
+        { "BINARY", "SIGNED", "DECIMAL(65,18)", "DECIMAL(20,2)", "DATE", "SIGNED", "DECIMAL(65,30)" },
         { "STRING", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE" },
         { "VARCHAR", "BIGINT", "DECIMAL(38,18)", "DECIMAL(20,2)", "DATE", "BOOLEAN", "DOUBLE" },
     };
@@ -164,12 +164,22 @@ const char *sqld_type_name(sqld_dialect d, sqld_type type)
 
 const char *sqld_cast(arena *mem, sqld_dialect d, const char *expr, sqld_type type)
 {
-    /* MySQL/MariaDB give CAST(x AS CHAR) the connection's collation, case-insensitive by
-     * default (utf8mb4_general_ci): staff s01 and S01 became one group, and c1 and C1 one
-     * distinct customer. kpic compares text byte for byte, so text is utf8mb4_bin. */
-    if (d == SQLD_MYSQL && type == SQLD_TEXT)
-        return arena_printf(mem, "(CAST(%s AS CHAR CHARACTER SET utf8mb4) COLLATE utf8mb4_bin)", expr);
     return arena_printf(mem, "CAST(%s AS %s)", expr, sqld_type_name(d, type));
+}
+
+const char *sqld_result_text(arena *mem, sqld_dialect d, const char *expr)
+{
+    /* clients print a binary string as hex (MySQL's --binary-as-hex) or as raw bytes */
+    if (d == SQLD_MYSQL) return arena_printf(mem, "CONVERT(%s USING utf8mb4)", expr);
+    return expr;
+}
+
+const char *sqld_int_column(arena *mem, sqld_dialect d, const char *ref)
+{
+    /* Spark and Trino add BIGINTs in BIGINT, SUM included: past 2^63 an error (Trino,
+     * Spark's ANSI mode) or, in Spark without ANSI mode, a silently wrapped figure */
+    if (d == SQLD_SPARK || d == SQLD_TRINO) return arena_printf(mem, "CAST(%s AS DECIMAL(20,0))", ref);
+    return ref;
 }
 
 /* Where the engine divides exact decimals, the quotient is computed with places to
@@ -196,10 +206,19 @@ const char *sqld_multiply(arena *mem, sqld_dialect d, const char *a, const char 
     return arena_printf(mem, "(%s * %s)", a, b);
 }
 
-const char *sqld_sum_money(arena *mem, sqld_dialect d, const char *arg)
+/* sqlite sums whole units of the last place as integers, which are exact up to 2^63:
+ * amounts below 9.2e16 at 2 places, 9.2e12 at 6. */
+#define SQLITE_MAX_SUM_PLACES 6
+
+const char *sqld_sum_money(arena *mem, sqld_dialect d, const char *arg, int places)
 {
-    if (d == SQLD_SQLITE) return arena_printf(mem, "(SUM(CAST(ROUND((%s) * 100) AS INTEGER)) / 100.0)", arg);
-    return arena_printf(mem, "SUM(%s)", arg);
+    if (d != SQLD_SQLITE || places < 0 || places > SQLITE_MAX_SUM_PLACES)
+        return arena_printf(mem, "SUM(%s)", arg);
+    /* at least cents: a money column is read as a REAL, 10.1 as 10.0999… */
+    if (places < 2) places = 2;
+    long long unit = 1;
+    for (int i = 0; i < places; i++) unit *= 10;
+    return arena_printf(mem, "(SUM(CAST(ROUND((%s) * %lld) AS INTEGER)) / %lld.0)", arg, unit, unit);
 }
 
 const char *sqld_days_between(arena *mem, sqld_dialect d, const char *a, const char *b)

@@ -2,11 +2,13 @@
 
 mariadb-install-db into a new temporary directory, then mariadbd as a child of the test
 with `--socket` in that directory and `--skip-networking` (no TCP port). As root the
-server runs as the `mysql` user. Text columns use utf8mb4_bin, so text compares byte
-for byte as in kpic. Tables are loaded with LOAD DATA LOCAL INFILE (the client reads the
-file) and a load that raises any warning fails: MariaDB turns bad or truncated cells of
-LOAD DATA into warnings, which would otherwise change figures silently. The system's own
-MariaDB service is never used.
+server runs as the `mysql` user. Text columns use utf8mb4_bin, MariaDB's usual binary
+collation, which compares 'c1' and 'c1 ' as equal (PAD SPACE): the statement must read
+them as binary strings to compare them byte for byte as kpic does. Tables are loaded
+with LOAD DATA LOCAL INFILE (the client reads the file) and a load that raises any
+warning fails: MariaDB turns bad or truncated cells of LOAD DATA into warnings, which
+would otherwise change figures silently. The system's own MariaDB service is never
+used.
 """
 import datetime as dt
 import os

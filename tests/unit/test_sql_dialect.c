@@ -99,9 +99,20 @@ static void arithmetic(void **state)
                         "ROUND(CAST(a AS DECIMAL(65,30)) / NULLIF(CAST(b AS DECIMAL(65,30)), 0), 18)");
     assert_string_equal(sqld_multiply(&mem, SQLD_POSTGRES, "a", "b"), "ROUND(a * b, 18)");
     assert_string_equal(sqld_multiply(&mem, SQLD_DUCKDB, "a", "b"), "(a * b)");
-    assert_string_equal(sqld_sum_money(&mem, SQLD_SQLITE, "x"),
+    assert_string_equal(sqld_sum_money(&mem, SQLD_SQLITE, "x", 2),
                         "(SUM(CAST(ROUND((x) * 100) AS INTEGER)) / 100.0)");
-    assert_string_equal(sqld_sum_money(&mem, SQLD_DUCKDB, "x"), "SUM(x)");
+    /* amount * 1.005: each row's 5 places summed exactly, not each row rounded to cents */
+    assert_string_equal(sqld_sum_money(&mem, SQLD_SQLITE, "x", 5),
+                        "(SUM(CAST(ROUND((x) * 100000) AS INTEGER)) / 100000.0)");
+    assert_string_equal(sqld_sum_money(&mem, SQLD_SQLITE, "x", -1), "SUM(x)");
+    assert_string_equal(sqld_sum_money(&mem, SQLD_SQLITE, "x", 7), "SUM(x)");
+    assert_string_equal(sqld_sum_money(&mem, SQLD_DUCKDB, "x", 2), "SUM(x)");
+    /* MySQL text compares as bytes: no collation pads 'c1 ' to 'c1' or folds case */
+    assert_string_equal(sqld_cast(&mem, SQLD_MYSQL, "x", SQLD_TEXT), "CAST(x AS BINARY)");
+    assert_string_equal(sqld_result_text(&mem, SQLD_MYSQL, "x"), "CONVERT(x USING utf8mb4)");
+    assert_string_equal(sqld_result_text(&mem, SQLD_POSTGRES, "x"), "x");
+    assert_string_equal(sqld_int_column(&mem, SQLD_SPARK, "t.q"), "CAST(t.q AS DECIMAL(20,0))");
+    assert_string_equal(sqld_int_column(&mem, SQLD_DUCKDB, "t.q"), "t.q");
     assert_string_equal(sqld_days_between(&mem, SQLD_MYSQL, "a", "b"), "DATEDIFF(b, a)");
     assert_string_equal(sqld_days_between(&mem, SQLD_POSTGRES, "a", "b"), "(b - a)");
     assert_true(sqld_has_grouping_sets(SQLD_SPARK));
