@@ -108,6 +108,7 @@ typedef struct R {
     const char *current; /* the indicator being collected */
     FILE *out;
     bool first_cte; /* the next CTE opens the WITH */
+    ptr_vec warned; /* ir_node*: products already warned about (expr may render one twice) */
 } R;
 
 static diagnostic *fail(R *r, kp_span span, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -122,6 +123,34 @@ static diagnostic *fail(R *r, kp_span span, const char *fmt, ...)
     va_end(ap);
     r->failed = true;
     return diag_report(r->diags, DIAG_ERROR, span, "sql", "%s", message);
+}
+
+/* Whether N is a literal number (a factor Spark types by its own digits). */
+static bool literal_number(const ir_node *n)
+{
+    while (n && n->kind == IR_NEG) n = n->a;
+    return n && (n->kind == IR_NUMBER || n->kind == IR_NULL);
+}
+
+/* Spark types a product of DECIMAL(p1,s1) and DECIMAL(p2,s2) as DECIMAL(p1+p2+1, s1+s2)
+ * and, past 38 digits, keeps as few as 6 places, silently (docs/decisions.md, *What
+ * each SQL dialect computes*): a product of two columns, aggregates or values may be
+ * rounded so, depending on the table's types, which kpic cannot see. Said once per
+ * product, where it is written. */
+static void warn_spark_product(R *r, const ir_node *n)
+{
+    if (r->quiet || r->d != SQLD_SPARK || literal_number(n->a) || literal_number(n->b)) return;
+    for (size_t i = 0; i < r->warned.len; i++)
+        if (r->warned.items[i] == n) return;
+    ptr_vec_push(r->mem, &r->warned, (void *)n);
+    diagnostic *d = diag_report(r->diags, DIAG_WARNING, n->span, "sql-spark-product",
+                                "Spark may round this product to 6 decimal places: it keeps every "
+                                "place only while its two factors' DECIMAL types have at most 37 "
+                                "digits together");
+    diag_hint(r->diags, d,
+              "give the table's columns the digits they hold (DECIMAL(20,2) times DECIMAL(12,6) is "
+              "exact; DECIMAL(38,18) times DECIMAL(38,18), or a count times it, keeps 6 places), or "
+              "compare the figures with kpic eval on an export");
 }
 
 /* ---- collect ------------------------------------------------------------------------ */
@@ -530,7 +559,7 @@ static const char *expr(R *r, rctx *c, const ir_node *n)
     case IR_NOT: return arena_printf(m, "(NOT %s)", expr(r, c, n->a));
     case IR_ADD: return bin(r, c, n, "+");
     case IR_SUB: return bin(r, c, n, "-");
-    case IR_MUL: return sqld_multiply(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
+    case IR_MUL: warn_spark_product(r, n); return sqld_multiply(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
     case IR_DIV: return sqld_divide(m, r->d, expr(r, c, n->a), expr(r, c, n->b));
     case IR_EQ: return bin(r, c, n, "=");
     case IR_NE: return bin(r, c, n, "<>");
