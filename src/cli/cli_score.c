@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kpic/ir.h"
 #include "kpic/score.h"
 
 /* Reads --adjustments PATH (NULL: none) into *OUT. False after an error, printed,
@@ -34,7 +35,8 @@ static bool fetch_scored(const cli_engine_args *engine, const char *values_path,
     ast_decl **indicators;
     period_t *needed;
     size_t indicator_count, needed_count;
-    score_values_needed(model, periods, period_count, &indicators, &indicator_count, &needed, &needed_count);
+    score_values_needed(ir_program_of(spec, model), periods, period_count, &indicators, &indicator_count,
+                        &needed, &needed_count);
     bool ok = cli_engine_fetch(engine, values_path, spec, model, indicators, indicator_count, needed,
                                needed_count, data, diags, fetched, status);
     free(indicators);
@@ -436,7 +438,8 @@ int cli_explain(int argc, char **argv)
     for (size_t i = 0; i < row_count && !failed; i++) {
         ast_decl *role = roles[i];
         size_t trace_count;
-        period_t *trace_periods = score_trace_periods(role, periods[0], &trace_count);
+        period_t *trace_periods =
+            score_trace_periods(ir_program_of(spec, model), role, periods[0], &trace_count);
         run *r = run_new(spec, model, trace_periods, trace_count, &data.options, &diags);
         eval_session *session = run_session(r);
         score_trace *trace = score_trace_require(session, spec, role);
