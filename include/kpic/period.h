@@ -106,6 +106,14 @@ bool period_grain_tiles(ast_grain fine, ast_grain coarse);
 /* Number of days in P: 1, 7, 28-31, 90-92, 365 or 366. */
 int32_t period_days(period_t p);
 
+/* Whether A and B are one period: the same grain and first day (a month and the quarter
+ * it opens share a first day and are two periods). */
+bool period_same(period_t a, period_t b);
+
+/* Orders periods by first day, then by grain (a month before the quarter it opens): a
+ * qsort comparator over period_t. */
+int period_compare(const void *a, const void *b);
+
 /* A number for P such that consecutive periods of one grain have consecutive
  * numbers (so b - a counts the periods from a to b).  Meaningless across grains. */
 int64_t period_ordinal(period_t p);

@@ -138,7 +138,7 @@ static int seq_index(R *r, const char *seq)
 static void add_period(R *r, period_t p)
 {
     for (size_t i = 0; i < r->all_count; i++)
-        if (r->all[i].start == p.start && r->all[i].grain == p.grain) return;
+        if (period_same(r->all[i], p)) return;
     if (r->all_count == r->all_cap) {
         r->all_cap = r->all_cap ? 2 * r->all_cap : 16;
         r->all = xrealloc(r->all, r->all_cap * sizeof *r->all);

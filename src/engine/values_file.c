@@ -185,9 +185,7 @@ static vals_entry *find_entry(const vals_file *v, const ast_decl *indicator, per
     uint32_t at = hmap_get(&v->index, entry_hash(indicator, period, staff));
     for (; at != HMAP_NONE; at = v->entries[at].next) {
         vals_entry *e = &v->entries[at];
-        if (e->indicator == indicator && e->period.start == period.start && e->period.grain == period.grain &&
-            e->staff == staff)
-            return e;
+        if (e->indicator == indicator && period_same(e->period, period) && e->staff == staff) return e;
     }
     return NULL;
 }
@@ -812,7 +810,7 @@ static void note_missing(vals_file *v, const ast_decl *indicator, period_t perio
 {
     for (size_t i = 0; i < v->missing_count; i++) {
         vals_missing *m = &v->missing[i];
-        if (m->indicator == indicator && m->period.start == period.start && m->period.grain == period.grain) {
+        if (m->indicator == indicator && period_same(m->period, period)) {
             m->count++;
             return;
         }

@@ -101,6 +101,18 @@ int32_t period_days(period_t p)
     return p.end - p.start;
 }
 
+bool period_same(period_t a, period_t b)
+{
+    return a.start == b.start && a.grain == b.grain;
+}
+
+int period_compare(const void *a, const void *b)
+{
+    const period_t *x = a, *y = b;
+    if (x->start != y->start) return (x->start > y->start) - (x->start < y->start);
+    return (x->grain > y->grain) - (x->grain < y->grain);
+}
+
 int64_t period_ordinal(period_t p)
 {
     int y, m;

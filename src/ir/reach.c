@@ -30,7 +30,7 @@ typedef struct reach_frame {
 void ir_periods_add(ir_periods *out, period_t p)
 {
     for (size_t i = 0; i < out->count; i++)
-        if (out->items[i].start == p.start && out->items[i].grain == p.grain) return;
+        if (period_same(out->items[i], p)) return;
     if (out->count == out->cap) {
         out->cap = out->cap ? 2 * out->cap : 16;
         out->items = xrealloc(out->items, out->cap * sizeof *out->items);
@@ -52,9 +52,7 @@ static void add_indicator(ir_periods *out, const ast_decl *indicator)
 static bool first_walk(reach_state *s, const ast_decl *indicator, period_t at)
 {
     for (size_t i = 0; i < s->seen_count; i++)
-        if (s->seen_decl[i] == indicator && s->seen_at[i].start == at.start &&
-            s->seen_at[i].grain == at.grain)
-            return false;
+        if (s->seen_decl[i] == indicator && period_same(s->seen_at[i], at)) return false;
     if (s->seen_count == s->seen_cap) {
         s->seen_cap = s->seen_cap ? 2 * s->seen_cap : 32;
         s->seen_decl = xrealloc(s->seen_decl, s->seen_cap * sizeof *s->seen_decl);

@@ -429,7 +429,7 @@ static void label(explain_ctx *x, const char *name)
 static int period_index(const explain_ctx *x, period_t p)
 {
     for (size_t i = 0; i < x->period_count; i++)
-        if (x->periods[i].start == p.start) return (int)i;
+        if (period_same(x->periods[i], p)) return (int)i;
     return -1;
 }
 

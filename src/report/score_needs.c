@@ -4,17 +4,8 @@
 #include "score_internal.h"
 
 #include <stdlib.h>
-#include <string.h>
 
 #include "kpic/ir.h"
-
-/* By first day, then a month before the quarter it opens (a role of its own period). */
-static int by_start(const void *a, const void *b)
-{
-    const period_t *x = a, *y = b;
-    if (x->start != y->start) return (x->start > y->start) - (x->start < y->start);
-    return (x->grain > y->grain) - (x->grain < y->grain);
-}
 
 void score_values_needed(const ir_program *program, const period_t *periods, size_t period_count,
                          ast_decl ***indicators, size_t *indicator_count, period_t **needed,
@@ -31,7 +22,7 @@ void score_values_needed(const ir_program *program, const period_t *periods, siz
                 (*indicators)[(*indicator_count)++] = model->indicators.items[i];
                 break;
             }
-    qsort(reached.items, reached.count, sizeof *reached.items, by_start);
+    qsort(reached.items, reached.count, sizeof *reached.items, period_compare);
     *needed = reached.items;
     *needed_count = reached.count;
     reached.items = NULL;
