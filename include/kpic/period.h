@@ -149,6 +149,11 @@ period_status period_parse(const char *text, size_t len, ast_grain grain, period
 period_status period_parse_range(const char *text, size_t len, ast_grain grain, period_range *out, char *msg,
                                  size_t msg_size);
 
+/* The range A..B of two periods of one grain in *OUT: PERIOD_OK, else PERIOD_BAD_RANGE
+ * when A is after B or the range would hold more than PERIOD_RANGE_MAX periods (as
+ * period_parse_range), PERIOD_WRONG_GRAIN when their grains differ; *OUT untouched. */
+period_status period_range_between(period_t a, period_t b, period_range *out);
+
 /* Writes the R->count periods of R, in order, to OUT[0..R->count). */
 void period_range_expand(const period_range *r, period_t *out);
 

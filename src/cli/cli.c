@@ -351,29 +351,22 @@ period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count)
 static bool parse_scored_range(const char *text, const chk_model *model, period_range *out)
 {
     char msg[PERIOD_MESSAGE_SIZE];
-    period_status st = period_parse_range(text, strlen(text), model->grain, out, msg, sizeof msg);
-    for (size_t i = 0; st == PERIOD_WRONG_GRAIN && i < model->roles.len; i++) {
-        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
-        period_range coarse;
-        if (g == model->grain || period_parse_range(text, strlen(text), g, &coarse, NULL, 0) != PERIOD_OK)
-            continue;
-        char first[PERIOD_LABEL_SIZE], last[PERIOD_LABEL_SIZE + 2];
-        period_t a, b;
-        if (!period_of(model->grain, coarse.first.start, &a) ||
-            !period_of(model->grain, coarse.last.end - 1, &b))
-            continue;
-        period_format(a, first, sizeof first);
-        last[0] = last[1] = '.';
-        period_format(b, last + 2, sizeof last - 2);
-        char spelled[2 * PERIOD_LABEL_SIZE + 2];
-        snprintf(spelled, sizeof spelled, "%s%s", first, last);
-        return period_parse_range(spelled, strlen(spelled), model->grain, out, NULL, 0) == PERIOD_OK ||
-               (fprintf(stderr, "kpic: --period '%s' holds more than %d %s periods\n", text, PERIOD_RANGE_MAX,
-                        ast_grain_name(model->grain)),
-                false);
+    period_range asked;
+    if (chk_parse_period_range(model, text, strlen(text), &asked, msg, sizeof msg) != PERIOD_OK) {
+        fprintf(stderr, "kpic: --period %s\n", msg);
+        return false;
     }
-    if (st == PERIOD_OK) return true;
-    fprintf(stderr, "kpic: --period %s\n", msg);
+    if (asked.first.grain == model->grain) {
+        *out = asked;
+        return true;
+    }
+    /* a role's periods: the spec's periods that tile them (the checker made sure they do) */
+    period_t a, b;
+    if (period_of(model->grain, asked.first.start, &a) && period_of(model->grain, asked.last.end - 1, &b) &&
+        period_range_between(a, b, out) == PERIOD_OK)
+        return true;
+    fprintf(stderr, "kpic: --period '%s' holds more than %d %s periods\n", text, PERIOD_RANGE_MAX,
+            ast_grain_name(model->grain));
     return false;
 }
 

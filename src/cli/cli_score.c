@@ -229,16 +229,13 @@ static bool check_kpi(const ast_decl *role, const char *kpi)
  * what cli_parse_periods gives (a range is refused by the caller). */
 static period_t *explained_period(const char *text, const chk_model *model, size_t *count)
 {
-    for (size_t i = 0; i < model->roles.len; i++) {
-        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
-        period_t p;
-        if (g == model->grain || period_parse(text, strlen(text), g, &p, NULL, 0) != PERIOD_OK) continue;
-        period_t *one = xcalloc(1, sizeof *one);
-        *one = p;
-        *count = 1;
-        return one;
-    }
-    return cli_parse_periods(text, model->grain, count);
+    period_t p;
+    if (chk_parse_period(model, text, strlen(text), &p, NULL, 0) != PERIOD_OK)
+        return cli_parse_periods(text, model->grain, count);
+    period_t *one = xcalloc(1, sizeof *one);
+    *one = p;
+    *count = 1;
+    return one;
 }
 
 /* A note that ROLE, scored in periods of its own grain, has no statement in P, with the

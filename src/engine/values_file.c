@@ -227,14 +227,7 @@ static void add_row(vals_file *v, const vals_row *r)
     char msg[PERIOD_MESSAGE_SIZE];
     /* the spec's periods, and those of a grain some role is scored in (2025-Q2 with a
      * quarterly role) */
-    bool parsed =
-        period_parse(r->period, strlen(r->period), model->grain, &period, msg, sizeof msg) == PERIOD_OK;
-    for (size_t i = 0; !parsed && i < model->roles.len; i++) {
-        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
-        parsed =
-            g != model->grain && period_parse(r->period, strlen(r->period), g, &period, NULL, 0) == PERIOD_OK;
-    }
-    if (!parsed) {
+    if (chk_parse_period(model, r->period, strlen(r->period), &period, msg, sizeof msg) != PERIOD_OK) {
         file_error(v, r->line, r->period_col, "bad period: %s", msg);
         return;
     }
