@@ -374,8 +374,7 @@ int cli_explain(int argc, char **argv)
         const eval_staff *who = &roster[k];
         ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
         bool declared = role && role->kind == DECL_ROLE;
-        bool employed = period_is_employed(periods[0], who->has_start ? &who->start : NULL,
-                                           who->has_end ? &who->end : NULL);
+        bool employed = eval_staff_is_employed(who, periods[0]);
         if (declared && employed && role->u.role.grain != periods[0].grain) {
             /* a role scored in periods of another grain has no statement in this one */
             other_grain++;
@@ -386,10 +385,7 @@ int cli_explain(int argc, char **argv)
             rows[row_count] = k;
             roles[row_count++] = role;
         } else if (unscored_row < 0 ||
-                   (employed &&
-                    !period_is_employed(periods[0],
-                                        roster[unscored_row].has_start ? &roster[unscored_row].start : NULL,
-                                        roster[unscored_row].has_end ? &roster[unscored_row].end : NULL))) {
+                   (employed && !eval_staff_is_employed(&roster[unscored_row], periods[0]))) {
             unscored_row = k;
         }
     }
