@@ -377,6 +377,58 @@ period_t *cli_parse_scored_periods(const char *text, const chk_model *model, dia
     return score_periods(model, &range, diags, count);
 }
 
+bool cli_open_spec(cli_spec *s, const char *path, cli_data_args *data, int *status)
+{
+    memset(s, 0, sizeof *s);
+    diag_init(&s->diags);
+    s->spec = cli_load_for_data(&s->diags, path, &s->model, status);
+    if (s->spec && (!data || cli_validate_data_args(data, s->model))) return true;
+    cli_close_spec(s);
+    return false;
+}
+
+/* The one period `kpic explain --period TEXT` explains: one of the spec's, or one of a
+ * grain some role is scored in (2025-Q2 with a quarterly role). malloc'd, *COUNT 1; or
+ * what cli_parse_periods gives (a range, refused by the caller). */
+static period_t *explained_period(const char *text, const chk_model *model, size_t *count)
+{
+    period_t p;
+    if (chk_parse_period(model, text, strlen(text), &p, NULL, 0) != PERIOD_OK)
+        return cli_parse_periods(text, model->grain, count);
+    period_t *one = xcalloc(1, sizeof *one);
+    *one = p;
+    *count = 1;
+    return one;
+}
+
+bool cli_spec_periods(cli_spec *s, const char *text, cli_period_kind kind)
+{
+    switch (kind) {
+    case CLI_PERIODS: s->periods = cli_parse_periods(text, s->model->grain, &s->period_count); break;
+    case CLI_PERIODS_SCORED:
+        s->periods = cli_parse_scored_periods(text, s->model, &s->diags, &s->period_count);
+        break;
+    case CLI_PERIOD_ONE:
+        s->periods = explained_period(text, s->model, &s->period_count);
+        if (s->periods && s->period_count != 1) {
+            cli_usage("explain takes one period, not the range '%s'", text);
+            free(s->periods);
+            s->periods = NULL;
+        }
+        break;
+    }
+    return s->periods != NULL;
+}
+
+void cli_close_spec(cli_spec *s)
+{
+    free(s->periods);
+    s->periods = NULL;
+    ast_free_spec(s->spec);
+    s->spec = NULL;
+    diag_free(&s->diags);
+}
+
 bool cli_take_strict(const char *arg)
 {
     if (strcmp(arg, "--strict") != 0) return false;
