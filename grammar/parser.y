@@ -46,8 +46,9 @@ static ast_window *window_last(parse_ctx *ctx, kp_tok count, kp_loc count_loc, k
                                kp_loc unit_loc, kp_loc loc);
 static ast_window *window_ytd(parse_ctx *ctx, kp_tok a, kp_tok b, kp_tok c, kp_loc loc);
 static ast_decl *finish_role(parse_ctx *ctx, ast_decl *role, ptr_vec *items);
-static bool grain_of(const char *word, ast_grain *grain);
-static bool role_grain_adjective(const char *word, ast_grain *grain);
+static bool grain_of(const char *word, bool adverbs, ast_grain *grain);
+static void unknown_grain_hint(parse_ctx *ctx, diagnostic *d, const char *word, bool adverbs,
+                               const char *after);
 static bool unit_of(const char *word, ast_unit *unit);
 static bool coltype_of(const char *word, ast_coltype *type);
 static void copy_columns(parse_ctx *ctx, ast_decl *d, ptr_vec *cols);
@@ -212,13 +213,10 @@ period_decl:
         $$ = ast_new_decl(ctx->mem, DECL_PERIOD, SPAN(@$));
         $$->keyword_span = SPAN(@1);
         $$->u.period.grain_span = SPAN(@2);
-        if (!grain_of($2.text, &$$->u.period.grain)) {
+        if (!grain_of($2.text, false, &$$->u.period.grain)) {
             diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@2), "unknown-grain",
                                         "unknown period grain '%s'", $2.text);
-            static const char *const grains[] = {"day", "week", "month", "quarter", "year"};
-            const char *near = diag_closest($2.text, grains, 5);
-            if (near) diag_hint(ctx->diags, d, "did you mean '%s'?", near);
-            else diag_hint(ctx->diags, d, "the grains are day, week, month, quarter and year");
+            unknown_grain_hint(ctx, d, $2.text, false, "");
             $$->u.period.grain = GRAIN_MONTH;
         }
     }
@@ -523,17 +521,10 @@ role_decl:
         $$->u.role.label_span = SPAN(@3);
         $$->u.role.has_grain = true;
         $$->u.role.grain_span = SPAN(@4);
-        if (!grain_of($4.text, &$$->u.role.grain) && !role_grain_adjective($4.text, &$$->u.role.grain)) {
+        if (!grain_of($4.text, true, &$$->u.role.grain)) {
             diagnostic *d = diag_report(ctx->diags, DIAG_ERROR, SPAN(@4), "unknown-grain",
                                         "unknown period grain '%s' for role '%s'", $4.text, $2.text);
-            static const char *const grains[] = {"day", "week", "month", "quarter", "year"};
-            static const char *const adjectives[] = {"daily", "weekly", "monthly", "quarterly", "yearly"};
-            const char *near = diag_closest($4.text, grains, 5);
-            const char *near_adjective = diag_closest($4.text, adjectives, 5);
-            for (int g = 0; g < 5 && near_adjective; g++)
-                if (!strcmp(near_adjective, adjectives[g])) near = grains[g];
-            if (near) diag_hint(ctx->diags, d, "did you mean '%s'? a role's period is written with the grains of `period`", near);
-            else diag_hint(ctx->diags, d, "the grains are day, week, month, quarter and year");
+            unknown_grain_hint(ctx, d, $4.text, true, " a role's period is written with the grains of `period`");
             $$->u.role.has_grain = false;
         }
         $$ = finish_role(ctx, $$, &$6);
@@ -1261,22 +1252,35 @@ static ast_decl *finish_role(parse_ctx *ctx, ast_decl *role, ptr_vec *items)
     return role;
 }
 
-static bool grain_of(const char *word, ast_grain *grain)
+/* The words of `period G` (row 0) and their adverbs (row 1), by ast_grain. A role's
+ * grain may also be the adverb of the issue that asked for it and of everyday speech
+ * (`role promotion "推广岗位" quarterly { … }`); kpic fmt writes the grain word. */
+#define GRAIN_COUNT (GRAIN_YEAR + 1)
+static const char *const grain_names[2][GRAIN_COUNT] = {
+    {"day", "week", "month", "quarter", "year"},
+    {"daily", "weekly", "monthly", "quarterly", "yearly"},
+};
+
+/* The grain WORD names: a grain word, or with ADVERBS also an adverb. */
+static bool grain_of(const char *word, bool adverbs, ast_grain *grain)
 {
-    static const char *const names[] = {"day", "week", "month", "quarter", "year"};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(word, names[i])) { *grain = (ast_grain)i; return true; }
+    for (int form = 0; form <= (adverbs ? 1 : 0); form++)
+        for (int g = 0; g < GRAIN_COUNT; g++)
+            if (!strcmp(word, grain_names[form][g])) { *grain = (ast_grain)g; return true; }
     return false;
 }
 
-/* A role's grain may also be the adverb of the issue that asked for it and of everyday
- * speech (`role promotion "推广岗位" quarterly { … }`); kpic fmt writes the grain word. */
-static bool role_grain_adjective(const char *word, ast_grain *grain)
+/* The hint for WORD, which names no grain: the grain word closest to it (to its closest
+ * adverb first when ADVERBS) followed by AFTER, else every grain. */
+static void unknown_grain_hint(parse_ctx *ctx, diagnostic *d, const char *word, bool adverbs,
+                               const char *after)
 {
-    static const char *const names[] = {"daily", "weekly", "monthly", "quarterly", "yearly"};
-    for (int i = 0; i < 5; i++)
-        if (!strcmp(word, names[i])) { *grain = (ast_grain)i; return true; }
-    return false;
+    const char *near = diag_closest(word, grain_names[0], GRAIN_COUNT);
+    const char *near_adverb = adverbs ? diag_closest(word, grain_names[1], GRAIN_COUNT) : NULL;
+    for (int g = 0; g < GRAIN_COUNT && near_adverb; g++)
+        if (!strcmp(near_adverb, grain_names[1][g])) near = grain_names[0][g];
+    if (near) diag_hint(ctx->diags, d, "did you mean '%s'?%s", near, after);
+    else diag_hint(ctx->diags, d, "the grains are day, week, month, quarter and year");
 }
 
 static bool unit_of(const char *word, ast_unit *unit)
@@ -1457,11 +1461,15 @@ static ast_expect *expect_target(parse_ctx *ctx, kp_tok word, kp_loc word_loc, k
     if (member) e->member_span = SPAN(member_loc);
     const char *w = word.text;
     bool member_is_number = member && member->raw[0] >= '0' && member->raw[0] <= '9';
+    /* may_be_indicator: without brackets the word is an indicator's name (grade, rank and
+     * percentile came after indicators of those names could be expected) */
     static const struct {
         const char *word;
         ast_expect_target target;
-    } whole[] = { { "score", EXPECT_SCORE },         { "bonus", EXPECT_BONUS }, { "unscored", EXPECT_UNSCORED },
-                  { "grade", EXPECT_GRADE },         { "rank", EXPECT_RANK },   { "percentile", EXPECT_PERCENTILE } };
+        bool may_be_indicator;
+    } whole[] = { { "score", EXPECT_SCORE, false },  { "bonus", EXPECT_BONUS, false },
+                  { "unscored", EXPECT_UNSCORED, false }, { "grade", EXPECT_GRADE, true },
+                  { "rank", EXPECT_RANK, true },     { "percentile", EXPECT_PERCENTILE, true } };
     int of_staff = -1;
     for (int i = 0; i < (int)(sizeof whole / sizeof whole[0]); i++)
         if (!strcmp(w, whole[i].word)) of_staff = i;
@@ -1470,7 +1478,7 @@ static ast_expect *expect_target(parse_ctx *ctx, kp_tok word, kp_loc word_loc, k
          * when the spec declares one (the checker decides: grade, rank and percentile
          * came after indicators of those names could be expected) */
         e->target = whole[of_staff].target;
-        if (of_staff >= 3) e->name = w;
+        if (whole[of_staff].may_be_indicator) e->name = w;
         if (!staff)
             bad_expect(ctx, SPAN(word_loc), "name the staff member in brackets: score[s01]",
                        "'%s' in an expectation needs a staff id", w);
@@ -1478,7 +1486,7 @@ static ast_expect *expect_target(parse_ctx *ctx, kp_tok word, kp_loc word_loc, k
             bad_expect(ctx, SPAN(member_loc),
                        "write score[s01], bonus[s01], unscored[s01], grade[s01], rank[s01] or percentile[s01]",
                        "'%s[…]' takes no member", w);
-    } else if (of_staff >= 0 && of_staff < 3) {
+    } else if (of_staff >= 0 && !whole[of_staff].may_be_indicator) {
         e->target = whole[of_staff].target;
         bad_expect(ctx, SPAN(word_loc), "name the staff member in brackets: score[s01]",
                    "'%s' in an expectation needs a staff id", w);

@@ -33,6 +33,7 @@
 #include <stdbool.h>
 
 #include "kpic/ast.h"
+#include "kpic/period.h"
 
 /* The checker's name table (private to check.c). */
 typedef struct chk_names chk_names;
@@ -62,6 +63,17 @@ chk_model *chk_check(ast_spec *spec);
  * Sources, indicators, sets, scales and roles are found by their names, the roster by
  * "staff". A name defined twice finds its first definition. */
 ast_decl *chk_find(const chk_model *model, const char *name);
+
+/* Parses TEXT[0..LEN) as one period of MODEL's grain or, when it is a period of another
+ * grain (PERIOD_WRONG_GRAIN), of a grain some role is scored in (2025-Q2 in a monthly
+ * spec with a quarterly role). When it is neither, the status and MSG are the spec
+ * grain's, as period_parse gives them. */
+period_status chk_parse_period(const chk_model *model, const char *text, size_t len, period_t *out, char *msg,
+                               size_t msg_size);
+/* The same for `--period P|A..B` (period_parse_range): a period or range of MODEL's grain
+ * or of a role's grain, both sides of one grain. */
+period_status chk_parse_period_range(const chk_model *model, const char *text, size_t len, period_range *out,
+                                     char *msg, size_t msg_size);
 
 /* The dimension of a declared unit: percent and ratio are both DIM_RATIO. */
 ast_dim chk_unit_dim(ast_unit unit);

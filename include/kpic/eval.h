@@ -188,6 +188,19 @@ eval_value eval_employed(const eval_session *s, size_t period, int staff);
 
 const period_t *eval_periods(const eval_session *s, size_t *count);
 const eval_staff *eval_roster(const eval_session *s, size_t *count);
+
+/* The days roster row WHO is employed in P, of P's days: period_employed from its start
+ * to its end, open on a side the roster leaves empty (`employed` is their quotient). */
+static inline period_fraction eval_staff_employed(const eval_staff *who, period_t p)
+{
+    return period_employed(p, who->has_start ? &who->start : NULL, who->has_end ? &who->end : NULL);
+}
+
+/* Whether roster row WHO is employed on some day of P: the condition for a statement. */
+static inline bool eval_staff_is_employed(const eval_staff *who, period_t p)
+{
+    return period_is_employed(p, who->has_start ? &who->start : NULL, who->has_end ? &who->end : NULL);
+}
 /* A roster member's number in roster column COLUMN (int, number or money); false when
  * the cell is empty or not a number. */
 bool eval_staff_number(const eval_session *s, size_t staff, int column, dec_t *out);

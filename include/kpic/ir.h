@@ -41,6 +41,7 @@
 #include "kpic/date.h"
 #include "kpic/decimal.h"
 #include "kpic/hash.h"
+#include "kpic/period.h"
 
 typedef struct ir_node ir_node;
 typedef struct ir_agg ir_agg;
@@ -310,6 +311,9 @@ typedef struct ir_role_item {
     ir_node *target; /* kpi: its target */
     ir_node *points; /* kpi: its `points EXPR` */
     ir_node *expr;   /* gate and bonus: the expression */
+    /* a bonus from a pool: the member's share, cap and floor (NULL when not written),
+     * and the pool's amount (the pool's one node, shared by every role in it) */
+    ir_node *share, *cap, *floor, *amount;
 } ir_role_item;
 
 typedef struct ir_program {
@@ -363,5 +367,46 @@ bool ir_scale_apply(const ir_scale *scale, dec_t x, dec_t *points);
 /* Whether N (not looking into interned aggregates or indicators) depends on the
  * period it is evaluated for: period bounds, `in period`, `in SET`. */
 bool ir_uses_period(const ir_node *n);
+
+/* ---- the periods an expression reaches (reach.c) ------------------------------------ */
+
+/* Which periods a walk of ir_*_periods collects. */
+typedef enum ir_reach {
+    /* the periods an indicator's value is read in: an indicator is a value, its formula
+     * is not walked (what scoring reads from --values or --engine, the rows kpic sql
+     * returns for it) */
+    IR_REACH_VALUES,
+    /* every period something is evaluated in: each period previous() and last_year()
+     * move to, through the formulas of the indicators read, transitively (what explain
+     * shows) */
+    IR_REACH_EVALUATED
+} ir_reach;
+
+/* A growing set of periods, each once (period_same), in the order first reached, and
+ * the indicators read on the way (each once, in the order first read). Start from
+ * { 0 }; free with ir_periods_free. */
+typedef struct ir_periods {
+    period_t *items; /* malloc'd */
+    size_t count, cap;
+    const ast_decl **indicators; /* malloc'd */
+    size_t indicator_count, indicator_cap;
+} ir_periods;
+
+/* Adds P to OUT unless it holds it already. */
+void ir_periods_add(ir_periods *out, period_t p);
+/* Adds AT and the periods REACH collects from N evaluated for AT (previous() is AT's
+ * period before, last_year() the same period a year earlier, whatever AT's grain; a
+ * shift that leaves the calendar reaches nothing, the run refuses it) to OUT. Interned
+ * aggregates are not looked into: their rows are read for the period they are
+ * evaluated in. */
+void ir_expr_periods(const ir_program *p, const ir_node *n, period_t at, ir_reach reach, ir_periods *out);
+/* The same for everything ROLE evaluates for AT: each kpi's indicator, weight, target
+ * and points, each gate and bonus with a pool's share, cap, floor and amount. */
+void ir_role_periods(const ir_program *p, const ast_decl *role, period_t at, ir_reach reach, ir_periods *out);
+/* The same for every role of P's model, for each of AT[0..COUNT) (a role is walked for
+ * every period given, whatever its own grain: a role of its own period reads what it
+ * reads in each). */
+void ir_model_periods(const ir_program *p, const period_t *at, size_t count, ir_reach reach, ir_periods *out);
+void ir_periods_free(ir_periods *set);
 
 #endif

@@ -106,6 +106,14 @@ bool period_grain_tiles(ast_grain fine, ast_grain coarse);
 /* Number of days in P: 1, 7, 28-31, 90-92, 365 or 366. */
 int32_t period_days(period_t p);
 
+/* Whether A and B are one period: the same grain and first day (a month and the quarter
+ * it opens share a first day and are two periods). */
+bool period_same(period_t a, period_t b);
+
+/* Orders periods by first day, then by grain (a month before the quarter it opens): a
+ * qsort comparator over period_t. */
+int period_compare(const void *a, const void *b);
+
 /* A number for P such that consecutive periods of one grain have consecutive
  * numbers (so b - a counts the periods from a to b).  Meaningless across grains. */
 int64_t period_ordinal(period_t p);
@@ -140,6 +148,11 @@ period_status period_parse(const char *text, size_t len, ast_grain grain, period
  * *OUT as period_parse(). */
 period_status period_parse_range(const char *text, size_t len, ast_grain grain, period_range *out, char *msg,
                                  size_t msg_size);
+
+/* The range A..B of two periods of one grain in *OUT: PERIOD_OK, else PERIOD_BAD_RANGE
+ * when A is after B or the range would hold more than PERIOD_RANGE_MAX periods (as
+ * period_parse_range), PERIOD_WRONG_GRAIN when their grains differ; *OUT untouched. */
+period_status period_range_between(period_t a, period_t b, period_range *out);
 
 /* Writes the R->count periods of R, in order, to OUT[0..R->count). */
 void period_range_expand(const period_range *r, period_t *out);

@@ -226,13 +226,13 @@ void score_require(eval_session *s, const chk_model *model);
 void score_require_role(eval_session *s, const ast_decl *role);
 
 /* What scoring PERIODS reads when the indicators' values are computed elsewhere (an
- * engine's query, `--engine`): every indicator the roles' expressions name (a kpi's
- * indicator, targets, points, gates, bonuses, shares, caps, floors, pools' amounts), in
- * declaration order, and the periods they are read in, sorted: PERIODS and every
- * period previous() and last_year() in those expressions reach. Indicators used only
- * inside other indicators' formulas are not listed: the engine computes them. Both
- * arrays malloc'd. */
-void score_values_needed(const chk_model *model, const period_t *periods, size_t period_count,
+ * engine's query, `--engine`): every indicator the roles of PROGRAM's model name (a
+ * kpi's indicator, targets, points, gates, bonuses, shares, caps, floors, pools'
+ * amounts), in declaration order, and the periods they are read in, sorted: PERIODS and
+ * every period previous() and last_year() in those expressions reach (ir_model_periods,
+ * IR_REACH_VALUES). Indicators used only inside other indicators' formulas are not
+ * listed: the engine computes them. Both arrays malloc'd. */
+void score_values_needed(const ir_program *program, const period_t *periods, size_t period_count,
                          ast_decl ***indicators, size_t *indicator_count, period_t **needed,
                          size_t *needed_count);
 
@@ -457,8 +457,9 @@ typedef struct score_trace score_trace;
 
 /* The periods an explanation of ROLE in period P evaluates: P first, then every
  * distinct period that previous() and last_year() reach from the role's expressions
- * (through indicators, transitively). malloc'd; *COUNT ≥ 1. */
-period_t *score_trace_periods(const ast_decl *role, period_t p, size_t *count);
+ * (through indicators, transitively; ir_role_periods of PROGRAM), at most
+ * PERIOD_RANGE_MAX. malloc'd; *COUNT ≥ 1. */
+period_t *score_trace_periods(const ir_program *program, const ast_decl *role, period_t p, size_t *count);
 
 /* Requires what explaining ROLE needs in session S (whose first period is the one
  * explained): the role's expressions, and for each aggregate they reach a count of

@@ -351,29 +351,22 @@ period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count)
 static bool parse_scored_range(const char *text, const chk_model *model, period_range *out)
 {
     char msg[PERIOD_MESSAGE_SIZE];
-    period_status st = period_parse_range(text, strlen(text), model->grain, out, msg, sizeof msg);
-    for (size_t i = 0; st == PERIOD_WRONG_GRAIN && i < model->roles.len; i++) {
-        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
-        period_range coarse;
-        if (g == model->grain || period_parse_range(text, strlen(text), g, &coarse, NULL, 0) != PERIOD_OK)
-            continue;
-        char first[PERIOD_LABEL_SIZE], last[PERIOD_LABEL_SIZE + 2];
-        period_t a, b;
-        if (!period_of(model->grain, coarse.first.start, &a) ||
-            !period_of(model->grain, coarse.last.end - 1, &b))
-            continue;
-        period_format(a, first, sizeof first);
-        last[0] = last[1] = '.';
-        period_format(b, last + 2, sizeof last - 2);
-        char spelled[2 * PERIOD_LABEL_SIZE + 2];
-        snprintf(spelled, sizeof spelled, "%s%s", first, last);
-        return period_parse_range(spelled, strlen(spelled), model->grain, out, NULL, 0) == PERIOD_OK ||
-               (fprintf(stderr, "kpic: --period '%s' holds more than %d %s periods\n", text, PERIOD_RANGE_MAX,
-                        ast_grain_name(model->grain)),
-                false);
+    period_range asked;
+    if (chk_parse_period_range(model, text, strlen(text), &asked, msg, sizeof msg) != PERIOD_OK) {
+        fprintf(stderr, "kpic: --period %s\n", msg);
+        return false;
     }
-    if (st == PERIOD_OK) return true;
-    fprintf(stderr, "kpic: --period %s\n", msg);
+    if (asked.first.grain == model->grain) {
+        *out = asked;
+        return true;
+    }
+    /* a role's periods: the spec's periods that tile them (the checker made sure they do) */
+    period_t a, b;
+    if (period_of(model->grain, asked.first.start, &a) && period_of(model->grain, asked.last.end - 1, &b) &&
+        period_range_between(a, b, out) == PERIOD_OK)
+        return true;
+    fprintf(stderr, "kpic: --period '%s' holds more than %d %s periods\n", text, PERIOD_RANGE_MAX,
+            ast_grain_name(model->grain));
     return false;
 }
 
@@ -382,6 +375,58 @@ period_t *cli_parse_scored_periods(const char *text, const chk_model *model, dia
     period_range range;
     if (!parse_scored_range(text, model, &range)) return NULL;
     return score_periods(model, &range, diags, count);
+}
+
+bool cli_open_spec(cli_spec *s, const char *path, cli_data_args *data, int *status)
+{
+    memset(s, 0, sizeof *s);
+    diag_init(&s->diags);
+    s->spec = cli_load_for_data(&s->diags, path, &s->model, status);
+    if (s->spec && (!data || cli_validate_data_args(data, s->model))) return true;
+    cli_close_spec(s);
+    return false;
+}
+
+/* The one period `kpic explain --period TEXT` explains: one of the spec's, or one of a
+ * grain some role is scored in (2025-Q2 with a quarterly role). malloc'd, *COUNT 1; or
+ * what cli_parse_periods gives (a range, refused by the caller). */
+static period_t *explained_period(const char *text, const chk_model *model, size_t *count)
+{
+    period_t p;
+    if (chk_parse_period(model, text, strlen(text), &p, NULL, 0) != PERIOD_OK)
+        return cli_parse_periods(text, model->grain, count);
+    period_t *one = xcalloc(1, sizeof *one);
+    *one = p;
+    *count = 1;
+    return one;
+}
+
+bool cli_spec_periods(cli_spec *s, const char *text, cli_period_kind kind)
+{
+    switch (kind) {
+    case CLI_PERIODS: s->periods = cli_parse_periods(text, s->model->grain, &s->period_count); break;
+    case CLI_PERIODS_SCORED:
+        s->periods = cli_parse_scored_periods(text, s->model, &s->diags, &s->period_count);
+        break;
+    case CLI_PERIOD_ONE:
+        s->periods = explained_period(text, s->model, &s->period_count);
+        if (s->periods && s->period_count != 1) {
+            cli_usage("explain takes one period, not the range '%s'", text);
+            free(s->periods);
+            s->periods = NULL;
+        }
+        break;
+    }
+    return s->periods != NULL;
+}
+
+void cli_close_spec(cli_spec *s)
+{
+    free(s->periods);
+    s->periods = NULL;
+    ast_free_spec(s->spec);
+    s->spec = NULL;
+    diag_free(&s->diags);
 }
 
 bool cli_take_strict(const char *arg)

@@ -155,6 +155,35 @@ void cli_engine_values_free(cli_engine_values *v);
 
 /* The periods of --period P (malloc'd), or NULL after printing why. */
 period_t *cli_parse_periods(const char *text, ast_grain grain, size_t *count);
+
+/* What a command over a spec's data starts from (cli_open_spec, cli_spec_periods): the
+ * spec loaded and checked without errors, its diagnostics, the periods of --period. */
+typedef struct cli_spec {
+    diag_sink diags;
+    ast_spec *spec;
+    chk_model *model;
+    period_t *periods; /* malloc'd; NULL until cli_spec_periods */
+    size_t period_count;
+} cli_spec;
+
+/* How cli_spec_periods reads --period. */
+typedef enum cli_period_kind {
+    CLI_PERIODS,        /* a period or range of the spec's grain (cli_parse_periods: eval) */
+    CLI_PERIODS_SCORED, /* the periods scoring evaluates (cli_parse_scored_periods: score, sql) */
+    /* one period of the spec's grain or of a role's (chk_parse_period: explain); a range is
+     * a usage error */
+    CLI_PERIOD_ONE
+} cli_period_kind;
+
+/* Loads and checks the spec at PATH into S and checks DATA (NULL: none) against it.
+ * False after printing why, S then holding nothing: *STATUS is 1 for a spec with errors,
+ * 2 for one that cannot be read, and left as it is for a usage error in DATA. */
+bool cli_open_spec(cli_spec *s, const char *path, cli_data_args *data, int *status);
+/* Sets S's periods from --period TEXT as KIND reads them (notes about partly covered
+ * role periods go to S's diagnostics); false after printing why. */
+bool cli_spec_periods(cli_spec *s, const char *text, cli_period_kind kind);
+/* Frees what S holds. */
+void cli_close_spec(cli_spec *s);
 /* The periods `kpic score` and `kpic diff` evaluate for --period TEXT (score_periods):
  * the spec's periods it names, and the whole periods of roles with their own grain; a
  * period of such a grain (2025-Q2) names the spec's periods it is made of. Notes about

@@ -76,7 +76,7 @@ static period_t *scored_periods_of_both(const char *text, side *sides, size_t *c
             j == n1 ||
             (i < n0 && (p0[i].end < p1[j].end || (p0[i].end == p1[j].end && p0[i].grain <= p1[j].grain)));
         period_t next = take0 ? p0[i++] : p1[j++];
-        if (!n || out[n - 1].start != next.start || out[n - 1].grain != next.grain) out[n++] = next;
+        if (!n || !period_same(out[n - 1], next)) out[n++] = next;
     }
     free(p0);
     free(p1);

@@ -54,50 +54,41 @@ int cli_eval(int argc, char **argv)
     }
     if (!cli_engine_check_args(&engine)) goto done;
 
-    diag_sink diags;
-    diag_init(&diags);
-    chk_model *model;
-    ast_spec *spec = cli_load_for_data(&diags, path, &model, &status);
-    if (!spec) {
-        diag_free(&diags);
-        goto done;
-    }
+    cli_spec s;
+    if (!cli_open_spec(&s, path, &data, &status)) goto done;
+    ast_spec *spec = s.spec;
+    chk_model *model = s.model;
+    diag_sink *diags = &s.diags;
     ast_decl **indicators = xcalloc(model->indicators.len + wanted_count + 1, sizeof *indicators);
     size_t count = 0;
-    bool ok = cli_validate_data_args(&data, model) &&
-              cli_resolve_indicators(model, wanted, wanted_count, indicators, &count);
+    bool ok = cli_resolve_indicators(model, wanted, wanted_count, indicators, &count);
     if (ok && wanted_count == 0)
         for (size_t k = 0; k < model->indicators.len; k++) indicators[count++] = model->indicators.items[k];
-    size_t period_count = 0;
-    period_t *periods = ok ? cli_parse_periods(period_text, model->grain, &period_count) : NULL;
-    if (periods && engine.uri &&
-        !cli_engine_fetch(&engine, NULL, spec, model, indicators, count, periods, period_count, &data, &diags,
-                          &given, &status)) {
-        free(periods);
-        periods = NULL;
-    }
-    if (periods) {
-        run *r = run_new(spec, model, periods, period_count, &data.options, &diags);
+    ok = ok && cli_spec_periods(&s, period_text, CLI_PERIODS);
+    if (ok && engine.uri &&
+        !cli_engine_fetch(&engine, NULL, spec, model, indicators, count, s.periods, s.period_count, &data,
+                          diags, &given, &status))
+        ok = false;
+    if (ok) {
+        run *r = run_new(spec, model, s.periods, s.period_count, &data.options, diags);
         eval_session *session = run_session(r);
         for (size_t k = 0; k < count; k++) eval_require_indicator(session, indicators[k]);
-        if (run_execute(r) && (!given.values || vals_check_roster(given.values, session, &diags))) {
+        if (run_execute(r) && (!given.values || vals_check_roster(given.values, session, diags))) {
             size_t len;
             char *out = eval_render_given(session, indicators, count, format,
                                           given.values ? &given.source : NULL, &len);
-            bool complete = !given.values || vals_report_missing(given.values, &diags);
+            bool complete = !given.values || vals_report_missing(given.values, diags);
             bool exact = run_finish(r) && complete;
-            status = cli_emit_run(&diags, session, out, len, exact, NULL);
+            status = cli_emit_run(diags, session, out, len, exact, NULL);
             free(out);
         } else {
-            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-            status = cli_data_failure_status(&diags);
+            diag_print(diags, stderr, DIAG_FORMAT_TEXT);
+            status = cli_data_failure_status(diags);
         }
         run_free(r);
     }
-    free(periods);
     free(indicators);
-    ast_free_spec(spec);
-    diag_free(&diags);
+    cli_close_spec(&s);
 done:
     cli_engine_values_free(&given);
     free(wanted);

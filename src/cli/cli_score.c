@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "kpic/ir.h"
 #include "kpic/score.h"
 
 /* Reads --adjustments PATH (NULL: none) into *OUT. False after an error, printed,
@@ -34,7 +35,8 @@ static bool fetch_scored(const cli_engine_args *engine, const char *values_path,
     ast_decl **indicators;
     period_t *needed;
     size_t indicator_count, needed_count;
-    score_values_needed(model, periods, period_count, &indicators, &indicator_count, &needed, &needed_count);
+    score_values_needed(ir_program_of(spec, model), periods, period_count, &indicators, &indicator_count,
+                        &needed, &needed_count);
     bool ok = cli_engine_fetch(engine, values_path, spec, model, indicators, indicator_count, needed,
                                needed_count, data, diags, fetched, status);
     free(indicators);
@@ -105,69 +107,52 @@ int cli_score(int argc, char **argv)
     }
     if (!cli_engine_check_args(&engine)) goto done;
 
-    diag_sink diags;
-    diag_init(&diags);
-    chk_model *model;
-    ast_spec *spec = cli_load_for_data(&diags, path, &model, &status);
-    if (!spec) {
-        diag_free(&diags);
-        goto done;
-    }
-    size_t period_count = 0;
-    period_t *periods = cli_validate_data_args(&data, model)
-                            ? cli_parse_scored_periods(period_text, model, &diags, &period_count)
-                            : NULL;
+    cli_spec s;
+    if (!cli_open_spec(&s, path, &data, &status)) goto done;
+    ast_spec *spec = s.spec;
+    chk_model *model = s.model;
+    diag_sink *diags = &s.diags;
+    bool ok = cli_spec_periods(&s, period_text, CLI_PERIODS_SCORED);
     score_adjustments *adjustments = NULL;
     vals_file *values = NULL;
-    if (periods && engine.uri) {
-        if (fetch_scored(&engine, values_path, spec, model, periods, period_count, &data, &diags, &fetched,
-                         &status)) {
-            values = fetched.values;
-        } else {
-            free(periods);
-            periods = NULL;
-        }
-    } else if (periods && values_path &&
-               !(values = cli_read_values(values_path, model, &data, &diags, &status))) {
-        free(periods);
-        periods = NULL;
+    if (ok && engine.uri) {
+        ok = fetch_scored(&engine, values_path, spec, model, s.periods, s.period_count, &data, diags,
+                          &fetched, &status);
+        if (ok) values = fetched.values;
+    } else if (ok && values_path && !(values = cli_read_values(values_path, model, &data, diags, &status))) {
+        ok = false;
     }
-    if (periods && !read_adjustments(adjustments_path, model, &diags, &adjustments, &status)) {
-        free(periods);
-        periods = NULL;
-    }
-    if (periods) {
-        run *r = run_new(spec, model, periods, period_count, &data.options, &diags);
+    ok = ok && read_adjustments(adjustments_path, model, diags, &adjustments, &status);
+    if (ok) {
+        run *r = run_new(spec, model, s.periods, s.period_count, &data.options, diags);
         eval_session *session = run_session(r);
         score_require(session, model);
-        if (run_execute(r) && (!values || vals_check_roster(values, session, &diags))) {
-            score_result *result = score_compute(session, model, &diags);
-            bool given = !values || vals_report_missing(values, &diags);
-            bool adjusted = !adjustments || score_adjust_apply(result, adjustments, &diags);
+        if (run_execute(r) && (!values || vals_check_roster(values, session, diags))) {
+            score_result *result = score_compute(session, model, diags);
+            bool given = !values || vals_report_missing(values, diags);
+            bool adjusted = !adjustments || score_adjust_apply(result, adjustments, diags);
             eval_source_stats values_source = fetched.values ? fetched.source
                                               : values       ? vals_source(values)
                                                              : (eval_source_stats){ 0 };
             score_render_options opts = {
-                path, spec, &diags, bom, summary, adjustments, values ? &values_source : NULL
+                path, spec, diags, bom, summary, adjustments, values ? &values_source : NULL
             };
             size_t len;
             char *text = score_render(result, format, &opts, &len);
             bool exact =
                 run_finish(r) && !result->total_overflow && !result->pool_failed && adjusted && given;
-            status = cli_emit_run(&diags, session, text, len, exact, output);
+            status = cli_emit_run(diags, session, text, len, exact, output);
             free(text);
             score_free(result);
         } else {
-            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-            status = cli_data_failure_status(&diags);
+            diag_print(diags, stderr, DIAG_FORMAT_TEXT);
+            status = cli_data_failure_status(diags);
         }
         run_free(r);
     }
     score_adjust_free(adjustments);
     if (!fetched.values) vals_free(values);
-    free(periods);
-    ast_free_spec(spec);
-    diag_free(&diags);
+    cli_close_spec(&s);
 done:
     cli_engine_values_free(&fetched);
     cli_free_data_args(&data);
@@ -220,23 +205,6 @@ static bool check_kpi(const ast_decl *role, const char *kpi)
     fputc('\n', stderr);
     free(names);
     return false;
-}
-
-/* The one period `kpic explain --period TEXT` explains: one of the spec's, or one of a
- * grain some role is scored in (2025-Q2 with a quarterly role). malloc'd, *COUNT 1; or
- * what cli_parse_periods gives (a range is refused by the caller). */
-static period_t *explained_period(const char *text, const chk_model *model, size_t *count)
-{
-    for (size_t i = 0; i < model->roles.len; i++) {
-        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
-        period_t p;
-        if (g == model->grain || period_parse(text, strlen(text), g, &p, NULL, 0) != PERIOD_OK) continue;
-        period_t *one = xcalloc(1, sizeof *one);
-        *one = p;
-        *count = 1;
-        return one;
-    }
-    return cli_parse_periods(text, model->grain, count);
 }
 
 /* A note that ROLE, scored in periods of its own grain, has no statement in P, with the
@@ -313,46 +281,36 @@ int cli_explain(int argc, char **argv)
     }
     if (!cli_engine_check_args(&engine)) goto done;
 
-    diag_sink diags;
-    diag_init(&diags);
-    chk_model *model;
-    ast_spec *spec = cli_load_for_data(&diags, path, &model, &status);
-    if (!spec) {
-        diag_free(&diags);
-        goto done;
-    }
-    size_t period_count = 0;
-    period_t *periods =
-        cli_validate_data_args(&data, model) ? explained_period(period_text, model, &period_count) : NULL;
-    if (periods && period_count != 1) {
-        cli_usage("explain takes one period, not the range '%s'", period_text);
-        free(periods);
-        periods = NULL;
-    }
-    if (!periods) goto free_spec;
+    cli_spec s;
+    if (!cli_open_spec(&s, path, &data, &status)) goto done;
+    ast_spec *spec = s.spec;
+    chk_model *model = s.model;
+    diag_sink *diags = &s.diags;
+    if (!cli_spec_periods(&s, period_text, CLI_PERIOD_ONE)) goto free_spec;
+    const period_t *periods = s.periods;
     if (engine.uri) {
         /* what every role reads: the person's role is known once the roster is read */
-        if (!fetch_scored(&engine, values_path, spec, model, periods, 1, &data, &diags, &fetched, &status))
+        if (!fetch_scored(&engine, values_path, spec, model, periods, 1, &data, diags, &fetched, &status))
             goto free_periods;
         values = fetched.values;
-    } else if (values_path && !(values = cli_read_values(values_path, model, &data, &diags, &status))) {
+    } else if (values_path && !(values = cli_read_values(values_path, model, &data, diags, &status))) {
         goto free_periods;
     }
-    if (!read_adjustments(adjustments_path, model, &diags, &adjustments, &status)) goto free_periods;
+    if (!read_adjustments(adjustments_path, model, diags, &adjustments, &status)) goto free_periods;
 
     /* First the roster alone (nothing else is required, so no other file is read):
      * a wrong --staff or --kpi is reported before the data is. */
-    run *roster_run = run_new(spec, model, periods, 1, &data.options, &diags);
+    run *roster_run = run_new(spec, model, periods, 1, &data.options, diags);
     eval_session *roster_session = run_session(roster_run);
     if (!run_execute(roster_run)) {
-        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-        status = cli_data_failure_status(&diags);
+        diag_print(diags, stderr, DIAG_FORMAT_TEXT);
+        status = cli_data_failure_status(diags);
         run_free(roster_run);
         goto free_periods;
     }
     size_t roster_count, source_count;
-    if (values && !vals_check_roster(values, roster_session, &diags)) {
-        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+    if (values && !vals_check_roster(values, roster_session, diags)) {
+        diag_print(diags, stderr, DIAG_FORMAT_TEXT);
         status = EXIT_ERRORS;
         run_free(roster_run);
         goto free_periods;
@@ -375,29 +333,25 @@ int cli_explain(int argc, char **argv)
         const eval_staff *who = &roster[k];
         ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
         bool declared = role && role->kind == DECL_ROLE;
-        bool employed = period_is_employed(periods[0], who->has_start ? &who->start : NULL,
-                                           who->has_end ? &who->end : NULL);
+        bool employed = eval_staff_is_employed(who, periods[0]);
         if (declared && employed && role->u.role.grain != periods[0].grain) {
             /* a role scored in periods of another grain has no statement in this one */
             other_grain++;
-            note_other_grain(&diags, role, periods[0]);
+            note_other_grain(diags, role, periods[0]);
             continue;
         }
         if (declared && employed) {
             rows[row_count] = k;
             roles[row_count++] = role;
         } else if (unscored_row < 0 ||
-                   (employed &&
-                    !period_is_employed(periods[0],
-                                        roster[unscored_row].has_start ? &roster[unscored_row].start : NULL,
-                                        roster[unscored_row].has_end ? &roster[unscored_row].end : NULL))) {
+                   (employed && !eval_staff_is_employed(&roster[unscored_row], periods[0]))) {
             unscored_row = k;
         }
     }
     if (!row_count && other_grain) {
         /* every role this person holds in the period is scored in periods of another grain:
          * nothing to explain here, and the notes say which period to ask for */
-        status = cli_emit(&diags, "", 0, true, NULL);
+        status = cli_emit(diags, "", 0, true, NULL);
         run_free(roster_run);
         goto free_periods;
     }
@@ -406,15 +360,14 @@ int cli_explain(int argc, char **argv)
         ast_decl *role = who->role ? chk_find(model, who->role) : NULL;
         bool declared = role && role->kind == DECL_ROLE;
         score_reason reason = declared ? SCORE_NOT_EMPLOYED : SCORE_ROLE_NOT_DECLARED;
-        if (adjustments &&
-            !score_adjust_unscored(roster_session, unscored_row, reason, adjustments, &diags)) {
-            diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
+        if (adjustments && !score_adjust_unscored(roster_session, unscored_row, reason, adjustments, diags)) {
+            diag_print(diags, stderr, DIAG_FORMAT_TEXT);
             status = EXIT_ERRORS;
             run_free(roster_run);
             goto free_periods;
         }
         char *text = score_explain_unscored(roster_session, model, unscored_row, reason, NULL);
-        status = cli_emit(&diags, text, strlen(text), true, NULL);
+        status = cli_emit(diags, text, strlen(text), true, NULL);
         free(text);
         run_free(roster_run);
         goto free_periods;
@@ -436,22 +389,23 @@ int cli_explain(int argc, char **argv)
     for (size_t i = 0; i < row_count && !failed; i++) {
         ast_decl *role = roles[i];
         size_t trace_count;
-        period_t *trace_periods = score_trace_periods(role, periods[0], &trace_count);
-        run *r = run_new(spec, model, trace_periods, trace_count, &data.options, &diags);
+        period_t *trace_periods =
+            score_trace_periods(ir_program_of(spec, model), role, periods[0], &trace_count);
+        run *r = run_new(spec, model, trace_periods, trace_count, &data.options, diags);
         eval_session *session = run_session(r);
         score_trace *trace = score_trace_require(session, spec, role);
         if (run_execute(r)) {
             score_statement st;
             score_statement_compute(session, role, 0, rows[i], &st);
-            bool adjusted = adjustments ? score_adjust_statement(session, &st, adjustments, &diags)
-                                        : score_settle_one(session, &st, NULL, &diags);
+            bool adjusted = adjustments ? score_adjust_statement(session, &st, adjustments, diags)
+                                        : score_settle_one(session, &st, NULL, diags);
             if (!adjustments && (st.pool.pool || st.grade.grades)) st.bonus_computed = st.bonus;
             size_t len;
-            char *text = score_explain(trace, session, &diags, &st, kpi, &len);
+            char *text = score_explain(trace, session, diags, &st, kpi, &len);
             if (i) fputc('\n', joined);
             fwrite(text, 1, len, joined);
             free(text);
-            bool given = !values || vals_report_missing(values, &diags);
+            bool given = !values || vals_report_missing(values, diags);
             exact = run_finish(r) && adjusted && given && exact;
             dec_t next;
             if (st.bonus.kind == VAL_NUM && dec_add(person_total, st.bonus.as.num, &next) == DEC_OK)
@@ -476,10 +430,10 @@ int cli_explain(int argc, char **argv)
     }
     fclose(joined);
     if (failed) {
-        diag_print(&diags, stderr, DIAG_FORMAT_TEXT);
-        status = cli_data_failure_status(&diags);
+        diag_print(diags, stderr, DIAG_FORMAT_TEXT);
+        status = cli_data_failure_status(diags);
     } else {
-        status = cli_emit_run(&diags, run_session(last), all, all_len, exact, NULL);
+        status = cli_emit_run(diags, run_session(last), all, all_len, exact, NULL);
     }
     free(all);
     run_free(last);
@@ -488,10 +442,8 @@ free_periods:
     free(roles);
     score_adjust_free(adjustments);
     if (!fetched.values) vals_free(values);
-    free(periods);
 free_spec:
-    ast_free_spec(spec);
-    diag_free(&diags);
+    cli_close_spec(&s);
 done:
     cli_engine_values_free(&fetched);
     cli_free_data_args(&data);

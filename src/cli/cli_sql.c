@@ -75,42 +75,32 @@ int cli_sql(int argc, char **argv)
         goto done;
     }
 
-    diag_sink diags;
-    diag_init(&diags);
-    chk_model *model;
-    ast_spec *spec = cli_load_for_data(&diags, path, &model, &status);
-    if (!spec) {
-        diag_free(&diags);
-        goto done;
-    }
-    status = EXIT_USAGE;
+    cli_spec s;
+    if (!cli_open_spec(&s, path, NULL, &status)) goto done;
+    chk_model *model = s.model;
     ast_decl **indicators = xcalloc(model->indicators.len + wanted_count + 1, sizeof *indicators);
     size_t count = 0;
     bool ok = cli_resolve_indicators(model, wanted, wanted_count, indicators, &count) &&
               cli_tables_known(model, tables, table_count);
     if (ok && wanted_count == 0)
         for (size_t k = 0; k < model->indicators.len; k++) indicators[count++] = model->indicators.items[k];
-    size_t period_count = 0;
     /* the periods `kpic score --period` evaluates: with a role of its own period, its
      * periods too, so the rows feed `kpic score --values` */
-    period_t *periods = ok ? cli_parse_scored_periods(period_text, model, &diags, &period_count) : NULL;
-    if (periods) {
-        ir_program *program = ir_program_of(spec, model);
-        sql_options o = { dialect, periods, period_count, indicators, count, tables, table_count, NULL };
+    if (ok && cli_spec_periods(&s, period_text, CLI_PERIODS_SCORED)) {
+        ir_program *program = ir_program_of(s.spec, model);
+        sql_options o = { dialect, s.periods, s.period_count, indicators, count, tables, table_count, NULL };
         size_t len = 0;
-        char *text = sql_render(program, model, &o, &diags, &len);
+        char *text = sql_render(program, model, &o, &s.diags, &len);
         if (text) {
-            status = cli_emit(&diags, text, len, true, output);
+            status = cli_emit(&s.diags, text, len, true, output);
         } else {
-            cli_print_diagnostics(&diags, stderr, DIAG_FORMAT_TEXT);
+            cli_print_diagnostics(&s.diags, stderr, DIAG_FORMAT_TEXT);
             status = EXIT_ERRORS;
         }
         free(text);
     }
-    free(periods);
     free(indicators);
-    ast_free_spec(spec);
-    diag_free(&diags);
+    cli_close_spec(&s);
 done:
     for (size_t k = 0; k < table_count; k++) free((char *)tables[k].source);
     free(tables);

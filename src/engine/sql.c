@@ -167,7 +167,7 @@ static int seq_index(R *r, const char *seq)
 static void add_period(R *r, period_t p)
 {
     for (size_t i = 0; i < r->all_count; i++)
-        if (r->all[i].start == p.start && r->all[i].grain == p.grain) return;
+        if (period_same(r->all[i], p)) return;
     if (r->all_count == r->all_cap) {
         r->all_cap = r->all_cap ? 2 * r->all_cap : 16;
         r->all = xrealloc(r->all, r->all_cap * sizeof *r->all);
@@ -1212,71 +1212,19 @@ static void emit_cells(R *r)
 
 /* ---- the periods returned ----------------------------------------------------------- */
 
-typedef struct role_walk {
-    R *r;
-    char seq[MAX_SHIFT + 1];
-    ptr_vec *seqs; /* char*: the shift sequences in front of an indicator */
-} role_walk;
-
-/* The shifts in front of the indicators a role reads: scoring asks the values file for
- * an indicator in each shifted period (not for what the indicator's formula uses). */
-static void role_shifts(const ir_node *n, void *ctx)
-{
-    role_walk *w = ctx;
-    if (!n) return;
-    if (n->kind == IR_INDICATOR) {
-        if (!w->seq[0]) return;
-        for (size_t i = 0; i < w->seqs->len; i++)
-            if (!strcmp(w->seqs->items[i], w->seq)) return;
-        ptr_vec_push(w->r->mem, w->seqs, arena_strndup(w->r->mem, w->seq, strlen(w->seq)));
-        return;
-    }
-    if ((n->kind == IR_PREVIOUS || n->kind == IR_LAST_YEAR) && strlen(w->seq) < MAX_SHIFT) {
-        role_walk inner = *w;
-        size_t len = strlen(w->seq);
-        inner.seq[len] = n->kind == IR_PREVIOUS ? 'p' : 'y';
-        inner.seq[len + 1] = '\0';
-        ir_each_child(n, role_shifts, &inner);
-        return;
-    }
-    ir_each_child(n, role_shifts, w);
-}
-
-static void add_row_period(R *r, period_t p, size_t *cap)
-{
-    for (size_t i = 0; i < r->row_count; i++)
-        if (r->rows[i].start == p.start && r->rows[i].grain == p.grain) return;
-    if (r->row_count == *cap) {
-        *cap = *cap ? 2 * *cap : 16;
-        r->rows = xrealloc(r->rows, *cap * sizeof *r->rows);
-    }
-    r->rows[r->row_count++] = p;
-}
-
 /* The requested periods and those the roles' targets, points, gates and bonuses reach
  * from them, so that one statement feeds `kpic score --values` for the requested
- * periods. A shift that leaves the calendar is left to the scoring run to refuse. */
+ * periods: scoring asks the values file for an indicator in each shifted period, not
+ * for what the indicator's formula uses (IR_REACH_VALUES). A shift that leaves the
+ * calendar is left to the scoring run to refuse. */
 static void row_periods(R *r)
 {
-    size_t cap = 0;
-    ptr_vec seqs = { 0 };
-    role_walk w = { r, "", &seqs };
-    for (size_t i = 0; i < r->model->roles.len; i++) {
-        const ast_decl *role = r->model->roles.items[i];
-        const ir_role_item *items = ir_role(r->p, role);
-        for (int k = 0; items && k < role->u.role.item_count; k++) {
-            role_shifts(items[k].weight, &w);
-            role_shifts(items[k].target, &w);
-            role_shifts(items[k].points, &w);
-            role_shifts(items[k].expr, &w);
-        }
-    }
-    for (size_t i = 0; i < r->o->period_count; i++) add_row_period(r, r->o->periods[i], &cap);
-    for (size_t i = 0; i < r->o->period_count; i++)
-        for (size_t s = 0; s < seqs.len; s++) {
-            period_t p;
-            if (shift(r->o->periods[i], seqs.items[s], &p)) add_row_period(r, p, &cap);
-        }
+    ir_periods reached = { 0 };
+    ir_model_periods(r->p, r->o->periods, r->o->period_count, IR_REACH_VALUES, &reached);
+    r->rows = reached.items;
+    r->row_count = reached.count;
+    reached.items = NULL;
+    ir_periods_free(&reached);
     qsort(r->rows, r->row_count, sizeof *r->rows, compare_periods);
 }
 

@@ -185,9 +185,7 @@ static vals_entry *find_entry(const vals_file *v, const ast_decl *indicator, per
     uint32_t at = hmap_get(&v->index, entry_hash(indicator, period, staff));
     for (; at != HMAP_NONE; at = v->entries[at].next) {
         vals_entry *e = &v->entries[at];
-        if (e->indicator == indicator && e->period.start == period.start && e->period.grain == period.grain &&
-            e->staff == staff)
-            return e;
+        if (e->indicator == indicator && period_same(e->period, period) && e->staff == staff) return e;
     }
     return NULL;
 }
@@ -229,14 +227,7 @@ static void add_row(vals_file *v, const vals_row *r)
     char msg[PERIOD_MESSAGE_SIZE];
     /* the spec's periods, and those of a grain some role is scored in (2025-Q2 with a
      * quarterly role) */
-    bool parsed =
-        period_parse(r->period, strlen(r->period), model->grain, &period, msg, sizeof msg) == PERIOD_OK;
-    for (size_t i = 0; !parsed && i < model->roles.len; i++) {
-        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
-        parsed =
-            g != model->grain && period_parse(r->period, strlen(r->period), g, &period, NULL, 0) == PERIOD_OK;
-    }
-    if (!parsed) {
+    if (chk_parse_period(model, r->period, strlen(r->period), &period, msg, sizeof msg) != PERIOD_OK) {
         file_error(v, r->line, r->period_col, "bad period: %s", msg);
         return;
     }
@@ -812,7 +803,7 @@ static void note_missing(vals_file *v, const ast_decl *indicator, period_t perio
 {
     for (size_t i = 0; i < v->missing_count; i++) {
         vals_missing *m = &v->missing[i];
-        if (m->indicator == indicator && m->period.start == period.start && m->period.grain == period.grain) {
+        if (m->indicator == indicator && period_same(m->period, period)) {
             m->count++;
             return;
         }

@@ -1266,3 +1266,35 @@ chk_model *chk_check(ast_spec *spec)
     chk_tests(&c);
     return c.model;
 }
+
+/* A period (RANGE false, in OUT->first) or a range of the spec's grain, else of the first
+ * role grain it is written in. */
+static period_status parse_scored(const chk_model *model, const char *text, size_t len, bool range,
+                                  period_range *out, char *msg, size_t msg_size)
+{
+    period_status st = range ? period_parse_range(text, len, model->grain, out, msg, msg_size)
+                             : period_parse(text, len, model->grain, &out->first, msg, msg_size);
+    for (size_t i = 0; st == PERIOD_WRONG_GRAIN && i < model->roles.len; i++) {
+        ast_grain g = ((const ast_decl *)model->roles.items[i])->u.role.grain;
+        if (g == model->grain) continue;
+        if ((range ? period_parse_range(text, len, g, out, NULL, 0)
+                   : period_parse(text, len, g, &out->first, NULL, 0)) == PERIOD_OK)
+            return PERIOD_OK;
+    }
+    return st;
+}
+
+period_status chk_parse_period(const chk_model *model, const char *text, size_t len, period_t *out, char *msg,
+                               size_t msg_size)
+{
+    period_range one;
+    period_status st = parse_scored(model, text, len, false, &one, msg, msg_size);
+    if (st == PERIOD_OK) *out = one.first;
+    return st;
+}
+
+period_status chk_parse_period_range(const chk_model *model, const char *text, size_t len, period_range *out,
+                                     char *msg, size_t msg_size)
+{
+    return parse_scored(model, text, len, true, out, msg, msg_size);
+}

@@ -101,6 +101,18 @@ int32_t period_days(period_t p)
     return p.end - p.start;
 }
 
+bool period_same(period_t a, period_t b)
+{
+    return a.start == b.start && a.grain == b.grain;
+}
+
+int period_compare(const void *a, const void *b)
+{
+    const period_t *x = a, *y = b;
+    if (x->start != y->start) return (x->start > y->start) - (x->start < y->start);
+    return (x->grain > y->grain) - (x->grain < y->grain);
+}
+
 int64_t period_ordinal(period_t p)
 {
     int y, m;
@@ -419,12 +431,19 @@ period_status period_parse_range(const char *text, size_t len, ast_grain grain, 
         say(msg, msg_size, "'%s': the range runs backwards; write %s..%s", quote(text, len, q), lb, la);
         return PERIOD_BAD_RANGE;
     }
-    int64_t count = period_ordinal(b) - period_ordinal(a) + 1;
-    if (count > PERIOD_RANGE_MAX) {
+    if (period_range_between(a, b, out) != PERIOD_OK) {
         say(msg, msg_size, "'%s' holds %lld periods; one run takes at most %d: split the range",
-            quote(text, len, q), (long long)count, PERIOD_RANGE_MAX);
+            quote(text, len, q), (long long)(period_ordinal(b) - period_ordinal(a) + 1), PERIOD_RANGE_MAX);
         return PERIOD_BAD_RANGE;
     }
+    return PERIOD_OK;
+}
+
+period_status period_range_between(period_t a, period_t b, period_range *out)
+{
+    if (a.grain != b.grain) return PERIOD_WRONG_GRAIN;
+    int64_t count = period_ordinal(b) - period_ordinal(a) + 1;
+    if (a.start > b.start || count > PERIOD_RANGE_MAX) return PERIOD_BAD_RANGE;
     out->first = a;
     out->last = b;
     out->count = (size_t)count;

@@ -819,6 +819,10 @@ static void lower_role(ir_program *p, const ast_decl *role)
             items[i].points = lower_top(p, it->points);
         } else if (it->kind == ROLE_GATE || it->kind == ROLE_BONUS) {
             items[i].expr = lower_top(p, it->expr);
+            items[i].share = lower_top(p, it->share);
+            items[i].cap = lower_top(p, it->cap);
+            items[i].floor = lower_top(p, it->floor);
+            if (it->pool && it->ref) items[i].amount = lower_top(p, it->ref->u.pool.amount);
         }
     }
     set_form(p, role, items);

@@ -55,8 +55,7 @@ char *score_role_days_note(const eval_session *s, size_t period, int staff)
     fprintf(out, "roles in %s:", label);
     for (int k = roster[staff].first_row; k >= 0; k = roster[k].next_row) {
         const eval_staff *who = &roster[k];
-        if (!period_is_employed(p, who->has_start ? &who->start : NULL, who->has_end ? &who->end : NULL))
-            continue;
+        if (!eval_staff_is_employed(who, p)) continue;
         char days[2 * DATE_FORMAT_SIZE + 8];
         role_days_text(who, days, sizeof days);
         fprintf(out, "%s %s %s", employed++ ? "," : "", who->role && who->role[0] ? who->role : "(no role)",
@@ -252,11 +251,8 @@ void score_statement_compute_with(eval_session *s, ast_decl *role, size_t period
     const period_t *periods = eval_periods(s, &period_count);
     const eval_staff *roster = eval_roster(s, &roster_count);
     out->employed = eval_employed(s, period, staff);
-    if (period < period_count && staff >= 0 && (size_t)staff < roster_count) {
-        const eval_staff *who = &roster[staff];
-        out->employed_days = period_employed(periods[period], who->has_start ? &who->start : NULL,
-                                             who->has_end ? &who->end : NULL);
-    }
+    if (period < period_count && staff >= 0 && (size_t)staff < roster_count)
+        out->employed_days = eval_staff_employed(&roster[staff], periods[period]);
 
     /* kpis: value, target, achievement, points */
     for (int i = 0; i < n; i++) {
@@ -495,8 +491,7 @@ static void report_undeclared_roles(const score_result *r, diag_sink *diags)
         if (!seen[i] || reported[i] || !who->role || !*who->role) continue;
         bool employed = false;
         for (size_t p = 0; p < period_count && !employed; p++)
-            employed = period_is_employed(periods[p], who->has_start ? &who->start : NULL,
-                                          who->has_end ? &who->end : NULL);
+            employed = eval_staff_is_employed(who, periods[p]);
         if (!employed) continue;
         size_t more = 0;
         for (size_t j = i + 1; j < roster_count; j++) {
@@ -612,8 +607,7 @@ score_result *score_compute(eval_session *s, chk_model *model, diag_sink *diags)
             /* a role with its own period is scored in its periods only (docs/language.md
              * "Role periods"), and a role of the spec's grain not in those */
             if (role->u.role.grain != periods[p].grain) continue;
-            if (!period_is_employed(periods[p], who->has_start ? &who->start : NULL,
-                                    who->has_end ? &who->end : NULL)) {
+            if (!eval_staff_is_employed(who, periods[p])) {
                 r->unscored[r->unscored_count++] = (score_unscored){ p, (int)i, SCORE_NOT_EMPLOYED };
                 continue;
             }

@@ -509,7 +509,7 @@ static bool apply_rows(eval_session *s, score_statement *st, const score_adjustm
 static int find_period(const period_t *periods, size_t count, period_t p)
 {
     for (size_t i = 0; i < count; i++)
-        if (periods[i].grain == p.grain && periods[i].start == p.start) return (int)i;
+        if (period_same(periods[i], p)) return (int)i;
     return -1;
 }
 

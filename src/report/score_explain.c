@@ -268,105 +268,15 @@ char *score_filled_text(eval_session *s, const score_statement *st, const score_
 
 /* ---- the periods an explanation needs ----------------------------------------------- */
 
-typedef struct period_walk {
-    period_t *periods;
-    size_t count, cap;
-    const void **seen_decl; /* (indicator, period start) already walked */
-    date_t *seen_start;
-    size_t seen_count, seen_cap;
-} period_walk;
-
-static void add_period(period_walk *w, period_t p)
+period_t *score_trace_periods(const ir_program *program, const ast_decl *role, period_t p, size_t *count)
 {
-    for (size_t i = 0; i < w->count; i++)
-        if (w->periods[i].start == p.start) return;
-    if (w->count == PERIOD_RANGE_MAX) return;
-    if (w->count == w->cap) {
-        w->cap = w->cap ? 2 * w->cap : 8;
-        w->periods = xrealloc(w->periods, w->cap * sizeof *w->periods);
-    }
-    w->periods[w->count++] = p;
-}
-
-static bool first_walk(period_walk *w, const void *decl, date_t start)
-{
-    for (size_t i = 0; i < w->seen_count; i++)
-        if (w->seen_decl[i] == decl && w->seen_start[i] == start) return false;
-    if (w->seen_count == w->seen_cap) {
-        w->seen_cap = w->seen_cap ? 2 * w->seen_cap : 32;
-        w->seen_decl = xrealloc(w->seen_decl, w->seen_cap * sizeof *w->seen_decl);
-        w->seen_start = xrealloc(w->seen_start, w->seen_cap * sizeof *w->seen_start);
-    }
-    w->seen_decl[w->seen_count] = decl;
-    w->seen_start[w->seen_count++] = start;
-    return true;
-}
-
-static void walk_periods(period_walk *w, const ast_expr *e, period_t p)
-{
-    if (!e) return;
-    switch (e->kind) {
-    case EX_NAME:
-        if (e->ref_kind == REF_INDICATOR && e->ref && first_walk(w, e->ref, p.start))
-            walk_periods(w, e->ref->u.indicator.expr, p);
-        return;
-    case EX_UNARY: walk_periods(w, e->u.op.lhs, p); return;
-    case EX_BINARY:
-        walk_periods(w, e->u.op.lhs, p);
-        walk_periods(w, e->u.op.rhs, p);
-        return;
-    case EX_IF:
-        walk_periods(w, e->u.cond.cond, p);
-        walk_periods(w, e->u.cond.then_expr, p);
-        walk_periods(w, e->u.cond.else_expr, p);
-        return;
-    case EX_IN_LIST:
-    case EX_IN_SET:
-    case EX_IN_PERIOD:
-        walk_periods(w, e->u.in.lhs, p);
-        for (size_t i = 0; e->kind == EX_IN_LIST && i < e->u.in.items.len; i++)
-            walk_periods(w, e->u.in.items.items[i], p);
-        return;
-    case EX_CALL:
-        if (e->call_kind == CALL_PREVIOUS || e->call_kind == CALL_LAST_YEAR) {
-            period_t shifted;
-            bool ok =
-                e->call_kind == CALL_PREVIOUS ? period_previous(p, &shifted) : period_last_year(p, &shifted);
-            if (!ok || !e->u.call.args.len) return;
-            add_period(w, shifted);
-            walk_periods(w, e->u.call.args.items[0], shifted);
-            return;
-        }
-        if (e->call_kind >= CALL_COUNT && e->call_kind <= CALL_DISTINCT) return;
-        for (size_t i = 0; i < e->u.call.args.len; i++) walk_periods(w, e->u.call.args.items[i], p);
-        return;
-    default: return;
-    }
-}
-
-period_t *score_trace_periods(const ast_decl *role, period_t p, size_t *count)
-{
-    period_walk w;
-    memset(&w, 0, sizeof w);
-    add_period(&w, p);
-    for (int i = 0; i < role->u.role.item_count; i++) {
-        const ast_role_item *it = &role->u.role.items[i];
-        if (it->kind == ROLE_KPI) {
-            if (it->ref && first_walk(&w, it->ref, p.start)) walk_periods(&w, it->ref->u.indicator.expr, p);
-            if (it->has_target) walk_periods(&w, it->target, p);
-            walk_periods(&w, it->points, p);
-        } else if (it->kind == ROLE_GATE || it->kind == ROLE_BONUS) {
-            walk_periods(&w, it->expr, p);
-            walk_periods(&w, it->share, p);
-            walk_periods(&w, it->cap, p);
-            walk_periods(&w, it->floor, p);
-            if (it->pool && it->ref) walk_periods(&w, it->ref->u.pool.amount, p);
-        }
-    }
-    free(w.seen_decl);
-    free(w.seen_start);
-    *count = w.count;
-    return w.periods;
+    ir_periods reached = { 0 };
+    ir_role_periods(program, role, p, IR_REACH_EVALUATED, &reached);
+    period_t *periods = reached.items;
+    *count = reached.count < PERIOD_RANGE_MAX ? reached.count : PERIOD_RANGE_MAX;
+    reached.items = NULL;
+    ir_periods_free(&reached);
+    return periods;
 }
 
 /* ---- row counts ------------------------------------------------------------------------ */
@@ -519,7 +429,7 @@ static void label(explain_ctx *x, const char *name)
 static int period_index(const explain_ctx *x, period_t p)
 {
     for (size_t i = 0; i < x->period_count; i++)
-        if (x->periods[i].start == p.start) return (int)i;
+        if (period_same(x->periods[i], p)) return (int)i;
     return -1;
 }
 

@@ -269,9 +269,7 @@ bool score_pool_settle_one(eval_session *s, score_statement *st, const score_adj
         for (size_t k = 0; who->role && k < pool->u.pool.roles.len; k++)
             if (!strcmp(((ast_decl *)pool->u.pool.roles.items[k])->name, who->role))
                 role = pool->u.pool.roles.items[k];
-        if (!role || !period_is_employed(periods[st->period], who->has_start ? &who->start : NULL,
-                                         who->has_end ? &who->end : NULL))
-            continue;
+        if (!role || !eval_staff_is_employed(who, periods[st->period])) continue;
         const score_adjustment **overrides =
             a ? score_adjust_overrides(s, role, st->period, (int)i, a) : NULL;
         score_statement_compute_with(s, role, st->period, (int)i, overrides, &others[other_count]);

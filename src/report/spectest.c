@@ -15,6 +15,7 @@
 
 #include "kpic/json.h"
 #include "kpic/markup.h"
+#include "kpic/ir.h"
 #include "kpic/run.h"
 #include "kpic/score.h"
 #include "score_internal.h"
@@ -444,21 +445,15 @@ static void run_test(ast_spec *spec, chk_model *model, const ast_decl *test, st_
      * that explanations show them */
     period_t p;
     period_parse(test->u.test.period, strlen(test->u.test.period), model->grain, &p, NULL, 0);
-    size_t period_count = 1;
-    period_t *periods = xmalloc(sizeof *periods);
-    periods[0] = p;
-    for (size_t i = 0; i < model->roles.len; i++) {
-        size_t k;
-        period_t *more = score_trace_periods(model->roles.items[i], p, &k);
-        for (size_t j = 0; j < k; j++) {
-            bool seen = false;
-            for (size_t q = 0; q < period_count; q++) seen |= periods[q].start == more[j].start;
-            if (seen) continue;
-            periods = xrealloc(periods, (period_count + 1) * sizeof *periods);
-            periods[period_count++] = more[j];
-        }
-        free(more);
-    }
+    ir_program *program = ir_program_of(spec, model);
+    ir_periods reached = { 0 };
+    ir_periods_add(&reached, p);
+    for (size_t i = 0; i < model->roles.len; i++)
+        ir_role_periods(program, model->roles.items[i], p, IR_REACH_EVALUATED, &reached);
+    size_t period_count = reached.count;
+    period_t *periods = reached.items;
+    reached.items = NULL;
+    ir_periods_free(&reached);
 
     eval_options options;
     memset(&options, 0, sizeof options);

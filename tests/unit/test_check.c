@@ -433,6 +433,38 @@ static void test_grain_and_currency(void **state)
     checked_free(&c);
 }
 
+/* --period and a values file's periods: the spec's grain, else a grain a role is scored
+ * in; the message of a period of neither is the spec grain's. */
+static void test_scored_periods(void **state)
+{
+    (void)state;
+    checked c;
+    check_text(&c,
+               "indicator n count per staff = count(orders)\n"
+               "role promotion quarter {\n"
+               "  kpi n weight 100% target >= 1 points achievement * 100\n"
+               "  bonus staff.base_bonus * score / 100\n"
+               "}\n",
+               true);
+    assert_int_equal(c.diags.errors, 0);
+    period_t p;
+    char msg[PERIOD_MESSAGE_SIZE];
+    assert_int_equal(chk_parse_period(c.model, "2025-05", 7, &p, msg, sizeof msg), PERIOD_OK);
+    assert_int_equal(p.grain, GRAIN_MONTH);
+    assert_int_equal(chk_parse_period(c.model, "2025-Q2", 7, &p, msg, sizeof msg), PERIOD_OK);
+    assert_int_equal(p.grain, GRAIN_QUARTER);
+    assert_int_equal(chk_parse_period(c.model, "2025", 4, &p, msg, sizeof msg), PERIOD_WRONG_GRAIN);
+    assert_non_null(strstr(msg, "month"));
+    period_range r;
+    assert_int_equal(chk_parse_period_range(c.model, "2025-Q1..2025-Q2", 16, &r, msg, sizeof msg), PERIOD_OK);
+    assert_int_equal(r.first.grain, GRAIN_QUARTER);
+    assert_int_equal(r.count, 2);
+    assert_int_equal(chk_parse_period_range(c.model, "2025-04..2025-06", 16, &r, msg, sizeof msg), PERIOD_OK);
+    assert_int_equal(r.first.grain, GRAIN_MONTH);
+    assert_int_equal(r.count, 3);
+    checked_free(&c);
+}
+
 /* A chain of many indicators closed into one cycle: found once, without deep recursion. */
 static void test_long_cycle(void **state)
 {
@@ -480,6 +512,7 @@ int main(void)
         cmocka_unit_test(test_scale_edges),
         cmocka_unit_test(test_annotations),
         cmocka_unit_test(test_grain_and_currency),
+        cmocka_unit_test(test_scored_periods),
         cmocka_unit_test(test_long_cycle),
         cmocka_unit_test(test_missing_roster),
     };

@@ -804,6 +804,44 @@ static void test_grain_tiles(void **state)
     assert_false(period_grain_tiles(GRAIN_YEAR, GRAIN_QUARTER));
 }
 
+/* A range built from its two ends: counted, refused backwards, past the limit or across
+ * grains. */
+static void test_range_between(void **state)
+{
+    (void)state;
+    period_range r;
+    assert_int_equal(period_range_between(P(GRAIN_MONTH, "2025-04"), P(GRAIN_MONTH, "2025-06"), &r), PERIOD_OK);
+    assert_int_equal(r.count, 3);
+    assert_label(r.first, "2025-04");
+    assert_label(r.last, "2025-06");
+    assert_int_equal(period_range_between(P(GRAIN_MONTH, "2025-06"), P(GRAIN_MONTH, "2025-04"), &r),
+                     PERIOD_BAD_RANGE);
+    assert_int_equal(period_range_between(P(GRAIN_DAY, "2025-01-01"), P(GRAIN_DAY, "2027-09-27"), &r), PERIOD_OK);
+    assert_int_equal(r.count, PERIOD_RANGE_MAX);
+    assert_int_equal(period_range_between(P(GRAIN_DAY, "2025-01-01"), P(GRAIN_DAY, "2027-09-28"), &r),
+                     PERIOD_BAD_RANGE);
+    assert_int_equal(period_range_between(P(GRAIN_MONTH, "2025-04"), P(GRAIN_QUARTER, "2025-Q2"), &r),
+                     PERIOD_WRONG_GRAIN);
+}
+
+/* A month and the quarter it opens share a first day and are two periods, the month
+ * sorted first. */
+static void test_same_and_compare(void **state)
+{
+    (void)state;
+    period_t april = P(GRAIN_MONTH, "2025-04"), q2 = P(GRAIN_QUARTER, "2025-Q2");
+    assert_true(period_same(april, P(GRAIN_MONTH, "2025-04")));
+    assert_false(period_same(april, q2));
+    assert_false(period_same(april, P(GRAIN_MONTH, "2025-05")));
+    period_t sorted[] = { P(GRAIN_MONTH, "2025-05"), q2, april, P(GRAIN_QUARTER, "2025-Q1") };
+    qsort(sorted, 4, sizeof *sorted, period_compare);
+    assert_label(sorted[0], "2025-Q1");
+    assert_label(sorted[1], "2025-04");
+    assert_label(sorted[2], "2025-Q2");
+    assert_label(sorted[3], "2025-05");
+    assert_int_equal(period_compare(&april, &april), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -830,6 +868,8 @@ int main(void)
         cmocka_unit_test(test_window_limits),
         cmocka_unit_test(test_employed),
         cmocka_unit_test(test_grain_tiles),
+        cmocka_unit_test(test_same_and_compare),
+        cmocka_unit_test(test_range_between),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
