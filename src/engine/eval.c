@@ -934,13 +934,6 @@ static void leaf_overflow(const interp_env *env, const ir_node *n)
     note_overflow(env->ctx, n->syntax);
 }
 
-/* The days roster row STAFF is employed in P, of P's days. */
-static period_fraction employed_days(const eval_session *s, period_t p, int staff)
-{
-    const eval_staff *st = &s->staff[staff];
-    return period_employed(p, st->has_start ? &st->start : NULL, st->has_end ? &st->end : NULL);
-}
-
 /* The kpi context's employed as days / days of the period, when that is the value it
  * holds (it is eval_employed's, rounded from this fraction). */
 static bool leaf_employed_fraction(const interp_env *env, int64_t *num, int64_t *den)
@@ -949,7 +942,7 @@ static bool leaf_employed_fraction(const interp_env *env, int64_t *num, int64_t 
     const eval_session *s = env->ctx;
     if (!kpi || kpi->employed.kind != VAL_NUM || env->group < 0 || (size_t)env->group >= s->staff_count)
         return false;
-    period_fraction f = employed_days(s, env->period, env->group);
+    period_fraction f = eval_staff_employed(&s->staff[env->group], env->period);
     dec_t rounded;
     if (f.den <= 0 || dec_div(dec_from_int64(f.num), dec_from_int64(f.den), DEC_PLACES, &rounded) != DEC_OK ||
         dec_cmp(rounded, kpi->employed.as.num) != 0)
@@ -1016,7 +1009,7 @@ bool eval_values_given(const eval_session *s)
 eval_value eval_employed(const eval_session *s, size_t period, int staff)
 {
     if (staff < 0 || (size_t)staff >= s->staff_count || period >= s->period_count) return eval_null();
-    period_fraction f = employed_days(s, s->periods[period], staff);
+    period_fraction f = eval_staff_employed(&s->staff[staff], s->periods[period]);
     dec_t out;
     if (f.den == 0 || dec_div(dec_from_int64(f.num), dec_from_int64(f.den), DEC_PLACES, &out) != DEC_OK)
         return eval_null();

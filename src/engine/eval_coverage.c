@@ -14,12 +14,6 @@
  * sign of it: everyone scored 0. The pass notes the earliest and latest time cell and
  * which periods some row fell in, and the run warns (docs/cli.md, Warnings). */
 
-static int compare_periods(const void *a, const void *b)
-{
-    const period_t *x = a, *y = b;
-    return (x->start > y->start) - (x->start < y->start);
-}
-
 /* The periods a timed source is checked in: every period some instance over it is
  * evaluated for, at any level: the requested periods and those that previous() and
  * last_year() reach. A period of a role with its own grain (a quarter) is checked as the
@@ -50,7 +44,7 @@ period_t *eval_coverage_periods(eval_session *s, const ast_decl *src, size_t *co
             more = period_shift(p, 1, &p);
         }
     }
-    qsort(out, n, sizeof *out, compare_periods);
+    qsort(out, n, sizeof *out, period_compare);
     size_t kept = 0;
     for (size_t i = 0; i < n; i++)
         if (!kept || out[i].start != out[kept - 1].start) out[kept++] = out[i];

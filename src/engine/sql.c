@@ -266,14 +266,6 @@ static bool shift(period_t p, const char *seq, period_t *out)
     return true;
 }
 
-static int compare_periods(const void *a, const void *b)
-{
-    const period_t *x = a, *y = b;
-    /* a month and the quarter it opens (a role with its own period) share a start */
-    if (x->start != y->start) return (x->start > y->start) - (x->start < y->start);
-    return (x->grain > y->grain) - (x->grain < y->grain);
-}
-
 static bool same_window(const ir_window *a, const ir_window *b)
 {
     if (a->kind != b->kind) return false;
@@ -1225,7 +1217,7 @@ static void row_periods(R *r)
     r->row_count = reached.count;
     reached.items = NULL;
     ir_periods_free(&reached);
-    qsort(r->rows, r->row_count, sizeof *r->rows, compare_periods);
+    qsort(r->rows, r->row_count, sizeof *r->rows, period_compare);
 }
 
 char *sql_render(const ir_program *program, const chk_model *model, const sql_options *o, diag_sink *diags,
@@ -1275,7 +1267,7 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
             }
         }
     }
-    qsort(r.all, r.all_count, sizeof *r.all, compare_periods);
+    qsort(r.all, r.all_count, sizeof *r.all, period_compare);
     /* families: one per source and window */
     ir_window period_window_kind = { WINDOW_PERIOD, 0, WINDOW_DAYS, NULL };
     window_of(&r, &period_window_kind);
