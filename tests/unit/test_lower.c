@@ -15,16 +15,11 @@
 
 #include <cmocka.h>
 
+#include "lowered_spec.h"
+
 #include "kpic/ast.h"
 #include "kpic/check.h"
 #include "kpic/ir.h"
-
-typedef struct lowered {
-    diag_sink diags;
-    ast_spec *spec;
-    chk_model *model;
-    ir_program *ir;
-} lowered;
 
 static const char header[] =
     "period month\n"
@@ -32,34 +27,6 @@ static const char header[] =
     "source orders \"orders.csv\" {\n"
     "  customer_id text\n  staff_id text staff\n  amount money\n  paid_at date time\n"
     "  channel text\n  refunded bool\n}\n";
-
-/* Parses, checks (which must be clean) and lowers HEADER + TEXT. */
-static void lower_text(lowered *l, const char *text)
-{
-    diag_init(&l->diags);
-    size_t len = strlen(header) + strlen(text);
-    char *copy = xmalloc(len + 1);
-    snprintf(copy, len + 1, "%s%s", header, text);
-    uint32_t file = diag_add_file(&l->diags, "t.kpi", copy, len);
-    ast_spec *spec = xcalloc(1, sizeof *spec);
-    arena_init(&spec->mem);
-    spec->diags = &l->diags;
-    ast_file *f = ast_parse_file(&spec->mem, &l->diags, file);
-    ptr_vec_push(&spec->mem, &spec->files, f);
-    for (size_t i = 0; i < f->decls.len; i++) ptr_vec_push(&spec->mem, &spec->decls, f->decls.items[i]);
-    l->spec = spec;
-    l->model = chk_check(spec);
-    if (l->diags.errors) diag_print(&l->diags, stderr, DIAG_FORMAT_TEXT);
-    assert_int_equal(l->diags.errors, 0);
-    l->ir = lower_spec(&spec->mem, l->model);
-}
-
-static void lowered_free(lowered *l)
-{
-    ir_program_free(l->ir);
-    ast_free_spec(l->spec);
-    diag_free(&l->diags);
-}
 
 static ir_node *body(const lowered *l, const char *indicator)
 {
@@ -146,7 +113,7 @@ static void test_every_kind(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l, every_kind);
+    lower_text(&l, header, every_kind);
     kinds_seen k;
     memset(&k, 0, sizeof k);
     hmap_init(&k.walked);
@@ -175,7 +142,7 @@ static void test_literals_and_names(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l, every_kind);
+    lower_text(&l, header, every_kind);
 
     const ir_node *share = body(&l, "share");
     assert_int_equal(share->kind, IR_MUL);
@@ -261,7 +228,7 @@ static void test_interning(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l, "indicator a money = sum(orders.amount)\n"
+    lower_text(&l, header, "indicator a money = sum(orders.amount)\n"
                    "indicator b money = sum(orders.amount) * 2\n"
                    "indicator c money = 1 + sum(orders.amount)\n"
                    "indicator d money = sum(orders.amount) / 2\n"
@@ -314,7 +281,7 @@ static void test_program_of_spec(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l, "indicator a money = sum(orders.amount)\n");
+    lower_text(&l, header, "indicator a money = sum(orders.amount)\n");
     ir_program *first = ir_program_of(l.spec, l.model);
     assert_non_null(first);
     assert_ptr_not_equal(first, l.ir); /* lower_spec itself always lowers anew */
@@ -329,7 +296,7 @@ static void test_key_families(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l, "set buyers = orders.customer_id where not refunded\n"
+    lower_text(&l, header, "set buyers = orders.customer_id where not refunded\n"
                    "set repeat = orders.customer_id where not refunded having count() >= 2\n"
                    "indicator all_buyers count = distinct(orders.customer_id)\n"
                    "indicator repeaters count = distinct(orders.customer_id having count() >= 2)\n"
@@ -376,7 +343,7 @@ static void test_grain(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l, "set buyers = orders.customer_id\n"
+    lower_text(&l, header, "set buyers = orders.customer_id\n"
                    "indicator team money = sum(orders.amount where refunded)\n"
                    "indicator mine money per staff = sum(orders.amount where refunded)\n"
                    "indicator sets count per staff = count(buyers)\n");

@@ -14,62 +14,15 @@
 
 #include <cmocka.h>
 
+#include "lowered_spec.h"
+
 #include "kpic/ast.h"
 #include "kpic/check.h"
 #include "kpic/ir.h"
 #include "kpic/period.h"
 #include "kpic/score.h"
 
-typedef struct lowered {
-    diag_sink diags;
-    ast_spec *spec;
-    chk_model *model;
-    ir_program *ir;
-} lowered;
-
-static const char header[] =
-    "period month\n"
-    "staff \"staff.csv\" { id text  role text  base_bonus money  quota money }\n"
-    "source orders \"orders.csv\" { staff_id text staff  amount money  paid_at date time }\n"
-    "indicator revenue money per staff = sum(orders.amount)\n"
-    "indicator growth money per staff = revenue - previous(revenue)\n"
-    "indicator yearly money per staff = last_year(previous(sum(orders.amount)))\n"
-    "indicator team money = sum(orders.amount)\n";
-
-/* Parses, checks (which must be clean) and lowers HEADER + TEXT. */
-static void lower_text(lowered *l, const char *text)
-{
-    diag_init(&l->diags);
-    size_t len = strlen(header) + strlen(text);
-    char *copy = xmalloc(len + 1);
-    snprintf(copy, len + 1, "%s%s", header, text);
-    uint32_t file = diag_add_file(&l->diags, "t.kpi", copy, len);
-    ast_spec *spec = xcalloc(1, sizeof *spec);
-    arena_init(&spec->mem);
-    spec->diags = &l->diags;
-    ast_file *f = ast_parse_file(&spec->mem, &l->diags, file);
-    ptr_vec_push(&spec->mem, &spec->files, f);
-    for (size_t i = 0; i < f->decls.len; i++) ptr_vec_push(&spec->mem, &spec->decls, f->decls.items[i]);
-    l->spec = spec;
-    l->model = chk_check(spec);
-    if (l->diags.errors) diag_print(&l->diags, stderr, DIAG_FORMAT_TEXT);
-    assert_int_equal(l->diags.errors, 0);
-    l->ir = lower_spec(&spec->mem, l->model);
-}
-
-static void lowered_free(lowered *l)
-{
-    ir_program_free(l->ir);
-    ast_free_spec(l->spec);
-    diag_free(&l->diags);
-}
-
-static period_t parse(const char *text, ast_grain grain)
-{
-    period_t p;
-    assert_int_equal(period_parse(text, strlen(text), grain, &p, NULL, 0), PERIOD_OK);
-    return p;
-}
+static const char header[] = SHIFTS_HEADER;
 
 /* The labels of PERIODS, comma-separated. */
 static const char *labels(const period_t *periods, size_t count)
@@ -89,7 +42,7 @@ static void test_role_periods(void **state)
 {
     (void)state;
     lowered l;
-    lower_text(&l, "role promotion quarter {\n"
+    lower_text(&l, header, "role promotion quarter {\n"
                    "  kpi growth weight 100% target >= previous(revenue) points achievement * 100\n"
                    "  bonus staff.base_bonus * score / 100\n"
                    "}\n"
