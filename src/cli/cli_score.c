@@ -291,12 +291,12 @@ int cli_explain(int argc, char **argv)
     if (engine.uri) {
         /* what every role reads: the person's role is known once the roster is read */
         if (!fetch_scored(&engine, values_path, spec, model, periods, 1, &data, diags, &fetched, &status))
-            goto free_periods;
+            goto free_run;
         values = fetched.values;
     } else if (values_path && !(values = cli_read_values(values_path, model, &data, diags, &status))) {
-        goto free_periods;
+        goto free_run;
     }
-    if (!read_adjustments(adjustments_path, model, diags, &adjustments, &status)) goto free_periods;
+    if (!read_adjustments(adjustments_path, model, diags, &adjustments, &status)) goto free_run;
 
     /* First the roster alone (nothing else is required, so no other file is read):
      * a wrong --staff or --kpi is reported before the data is. */
@@ -306,14 +306,14 @@ int cli_explain(int argc, char **argv)
         diag_print(diags, stderr, DIAG_FORMAT_TEXT);
         status = cli_data_failure_status(diags);
         run_free(roster_run);
-        goto free_periods;
+        goto free_run;
     }
     size_t roster_count, source_count;
     if (values && !vals_check_roster(values, roster_session, diags)) {
         diag_print(diags, stderr, DIAG_FORMAT_TEXT);
         status = EXIT_ERRORS;
         run_free(roster_run);
-        goto free_periods;
+        goto free_run;
     }
     const eval_staff *roster = eval_roster(roster_session, &roster_count);
     const eval_source_stats *sources = eval_sources(roster_session, &source_count);
@@ -321,7 +321,7 @@ int cli_explain(int argc, char **argv)
     if (staff < 0) {
         unknown_staff(roster, roster_count, staff_id, sources[source_count - 1].path);
         run_free(roster_run);
-        goto free_periods;
+        goto free_run;
     }
     /* A person who changed roles has a row per role: each row employed in the period
      * under a declared role is explained in turn (docs/cli.md, kpic explain). */
@@ -353,7 +353,7 @@ int cli_explain(int argc, char **argv)
          * nothing to explain here, and the notes say which period to ask for */
         status = cli_emit(diags, "", 0, true, NULL);
         run_free(roster_run);
-        goto free_periods;
+        goto free_run;
     }
     if (!row_count) {
         const eval_staff *who = &roster[unscored_row];
@@ -364,17 +364,17 @@ int cli_explain(int argc, char **argv)
             diag_print(diags, stderr, DIAG_FORMAT_TEXT);
             status = EXIT_ERRORS;
             run_free(roster_run);
-            goto free_periods;
+            goto free_run;
         }
         char *text = score_explain_unscored(roster_session, model, unscored_row, reason, NULL);
         status = cli_emit(diags, text, strlen(text), true, NULL);
         free(text);
         run_free(roster_run);
-        goto free_periods;
+        goto free_run;
     }
     run_free(roster_run);
     for (size_t i = 0; i < row_count; i++)
-        if (kpi && !check_kpi(roles[i], kpi)) goto free_periods;
+        if (kpi && !check_kpi(roles[i], kpi)) goto free_run;
 
     /* Then the data, once per role: the explained period plus every period previous()
      * and last_year() reach, so that what they saw can be shown. */
@@ -437,7 +437,7 @@ int cli_explain(int argc, char **argv)
     }
     free(all);
     run_free(last);
-free_periods:
+free_run:
     free(rows);
     free(roles);
     score_adjust_free(adjustments);
