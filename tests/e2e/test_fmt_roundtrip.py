@@ -10,7 +10,9 @@ covered) that kpic fmt accepts:
     the original is already formatted, else 1 with a unified diff on stderr that turns
     the original into the formatted text when applied;
   * the layout does not depend on white space: the file with its spaces changed
-    (wider, tabs, or a line break between two tokens) formats to the same text.
+    (wider, tabs, or a line break between two tokens -- not before `test`, `data`,
+    `expect`, `pool` or `grades`, which are keywords only where they start a line)
+    formats to the same text.
 The specs the project ships (kpi-specs, bench) must already be formatted.
 Then `fmt --write` on a copy: rewrites in place, leaves a formatted file untouched, and
 leaves a file with syntax errors as it was. The unit test tests/unit/test_fmt.c checks
@@ -79,11 +81,17 @@ def inline_data(text):
     return ranges
 
 
+# Words that are keywords only where they start a line (docs/language.md, section 2):
+# a line break before one changes what the spec says, so respace never puts one there.
+LINE_START_WORD = re.compile(r"(test|data|expect|pool|grades)\b")
+
+
 def respace(text, rng):
     """The same tokens and comments with different white space: every run of spaces between
-    two tokens of a line becomes 1-3 spaces or tabs, or a line break and an indent; line
-    breaks and blank lines stay where they were, and nothing new ends up between a token
-    and the comment that trails it (that would change what the comment belongs to).
+    two tokens of a line becomes 1-3 spaces or tabs, or a line break and an indent (not
+    before a word that is a keyword only at the start of a line); line breaks and blank
+    lines stay where they were, and nothing new ends up between a token and the comment
+    that trails it (that would change what the comment belongs to).
     Lines of inline test data are kept as they are: their spaces are data."""
     ps = pieces(text)
     raw = inline_data(text)
@@ -100,7 +108,7 @@ def respace(text, rng):
         before, after = ps[k - 1][0], ps[k + 1][0]
         if after == "comment":
             out.append(chunk + rng.choice(["", " ", "\t"]))
-        elif before in ("code", "string") and rng.random() < 0.3:
+        elif before in ("code", "string") and not LINE_START_WORD.match(ps[k + 1][1]) and rng.random() < 0.3:
             out.append("\n" + " " * rng.randint(0, 6))
         else:
             out.append("".join(rng.choice(" \t") for _ in range(rng.randint(1, 3))))
