@@ -96,8 +96,7 @@ typedef struct R {
      * previous() and last_year() reach, sorted */
     period_t *rows;
     size_t row_count;
-    period_t *all; /* every period some aggregate is computed for, sorted */
-    size_t all_count, all_cap;
+    ir_periods all;    /* every period some aggregate is computed for, sorted */
     bool *seq_ok;      /* [requested × seq]: the shifted period exists */
     period_t *shifted; /* [requested × seq] */
     win wins[32];
@@ -162,17 +161,6 @@ static int seq_index(R *r, const char *seq)
     if (r->seq_count == MAX_SEQS) return -1;
     strcpy(r->seqs[r->seq_count], seq);
     return r->seq_count++;
-}
-
-static void add_period(R *r, period_t p)
-{
-    for (size_t i = 0; i < r->all_count; i++)
-        if (period_same(r->all[i], p)) return;
-    if (r->all_count == r->all_cap) {
-        r->all_cap = r->all_cap ? 2 * r->all_cap : 16;
-        r->all = xrealloc(r->all, r->all_cap * sizeof *r->all);
-    }
-    r->all[r->all_count++] = p;
 }
 
 static void note_agg(R *r, const ir_agg *agg);
@@ -952,8 +940,8 @@ static void emit_window(R *r, const win *w)
 {
     static const char *const names[] = { "period", "lo", "hi", "p_start", "p_end", "prev_start" };
     cte_start(r, w->name);
-    for (size_t i = 0; i < r->all_count; i++) {
-        period_t p = r->all[i], prev;
+    for (size_t i = 0; i < r->all.count; i++) {
+        period_t p = r->all.items[i], prev;
         period_interval iv;
         period_window(p, w->w.syntax, &iv);
         char label[PERIOD_LABEL_SIZE];
@@ -1253,7 +1241,7 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
             size_t at = i * MAX_SEQS + (size_t)s;
             r.seq_ok[at] = shift(r.rows[i], r.seqs[s], &r.shifted[at]);
             if (r.seq_ok[at]) {
-                add_period(&r, r.shifted[at]);
+                ir_periods_add(&r.all, r.shifted[at]);
             } else if (!refused) {
                 /* kpic eval refuses the run (a shifted period has no dates); a statement
                  * that filled the place with a count of nothing would be a figure eval
@@ -1267,7 +1255,7 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
             }
         }
     }
-    qsort(r.all, r.all_count, sizeof *r.all, period_compare);
+    qsort(r.all.items, r.all.count, sizeof *r.all.items, period_compare);
     /* families: one per source and window */
     ir_window period_window_kind = { WINDOW_PERIOD, 0, WINDOW_DAYS, NULL };
     window_of(&r, &period_window_kind);
@@ -1350,7 +1338,7 @@ char *sql_render(const ir_program *program, const chk_model *model, const sql_op
     free(r.roster_cols);
     free(r.seq_ok);
     free(r.shifted);
-    free(r.all);
+    ir_periods_free(&r.all);
     free(r.rows);
     free(r.chunk_first);
     arena_free(&mem);
