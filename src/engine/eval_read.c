@@ -258,6 +258,9 @@ static bool state_has(eval_session *s, const inst_state *st, uint64_t h, const v
     return passed_at == SIZE_MAX || payload[passed_at];
 }
 
+/* The entries from which a key run's keys are counted on several threads. */
+#define KEY_TALLY_THREADED (1u << 16)
+
 /* One thread's share of finishing a key run: the keys of partitions [FROM, TO) of its
  * store, counted per member and cell into COUNTS (the members' `having` decided on the
  * way). Partitions hold disjoint keys, so the shares add. */
@@ -333,7 +336,9 @@ static void finish_key_run(eval_session *s, key_run *run, int threads)
             sets[m * run->count + pos] =
                 set_state(s, agg->ir->member_set_agg, run->instances[m * run->count + pos]->period);
     }
-    if (threads < 1) threads = 1;
+    /* a thread costs more than a small store's walk: a spec of many indicators has many
+     * key runs of few keys */
+    if (threads < 1 || ks_count(run->store) < KEY_TALLY_THREADED) threads = 1;
     if (threads > 8) threads = 8;
     key_tally tally[8];
     pthread_t thread[8];
