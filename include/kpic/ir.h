@@ -368,6 +368,27 @@ bool ir_scale_apply(const ir_scale *scale, dec_t x, dec_t *points);
  * period it is evaluated for: period bounds, `in period`, `in SET`. */
 bool ir_uses_period(const ir_node *n);
 
+/* ---- one aggregate in two programs (twins.c) ------------------------------------------ */
+
+/* For two nodes of one kind: whether their literal values are equal (numbers by value,
+ * texts byte for byte); true for a kind that is not a literal. */
+bool ir_literal_equal(const ir_node *a, const ir_node *b);
+/* Whether row expressions A (of one program, over source SRC_A) and B (of another, over
+ * SRC_B, a source declared with the same columns in the same order) are written alike —
+ * the same kinds and types, literals of equal value, the same columns by index, the same
+ * operands — and are built only of nodes whose evaluation on a row gives a value and
+ * nothing else: literals, columns, comparisons, not/and/or/if/coalesce, `in (…)`, the
+ * period's bounds and `in period`, days/min/max, a having's group aggregates. Arithmetic
+ * (an overflow fails the run), scales (they count inputs outside their rows), sets,
+ * roster columns, indicators and aggregates make it false, as does any kind not listed:
+ * false only ever costs a second computation. Both NULL: true. */
+bool ir_expr_twins(const ir_node *a, const ast_decl *src_a, const ir_node *b, const ast_decl *src_b);
+/* Whether aggregates A and B of two programs compute the same figure from the same rows
+ * of their sources (declared alike): one kind and window, argument, where, having and
+ * having slots ir_expr_twins; neither a set nor intersected with one (a set is read
+ * through its session later). The periods and grouping are the caller's to compare. */
+bool ir_agg_twins(const ir_agg *a, const ir_agg *b);
+
 /* ---- the periods an expression reaches (reach.c) ------------------------------------ */
 
 /* Which periods a walk of ir_*_periods collects. */

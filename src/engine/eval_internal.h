@@ -275,6 +275,20 @@ typedef struct pass_ctx {
     uint64_t empty_keys; /* KEYS_RECORD: rows with an empty key cell */
     key_row_seen *seen;  /* KEYS_LOCATE */
     size_t seen_count, seen_cap;
+    /* A pass shared by two sessions in which the first computes some aggregates for both
+     * (eval_read.c, pass_borrow). Every worker counts the rows it is given and leaves the
+     * row's staff group (-2: not looked up); the first session's worker also stamps each
+     * run a row reaches (REACHED, else NULL). The second's worker skips its BORROWED runs
+     * (else NULL), and looks at TWIN, the first's worker on its lane, which saw the same
+     * row just before: where twin run TWIN_RUN[run] was reached, the row would have
+     * reached the borrowed run too, and its staff group is looked up as it would have
+     * been (the unknown staff ids it counts are the session's own). */
+    uint64_t row_serial;
+    int row_group;
+    uint64_t *reached;
+    const bool *borrowed;
+    const size_t *twin_run;
+    const struct pass_ctx *twin;
 } pass_ctx;
 
 struct shared_pass {

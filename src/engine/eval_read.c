@@ -622,6 +622,7 @@ static bool on_row(void *ctx, const csvr_row *row)
 {
     pass_ctx *p = ctx;
     eval_session *s = p->s;
+    p->row_serial++; /* before any return: a borrower compares it with REACHED */
     /* a worker past the first chunk that failed stops: that error is the one reported */
     if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED)) return false;
     bool timed = p->time_cell >= 0;
@@ -657,6 +658,15 @@ static bool on_row(void *ctx, const csvr_row *row)
         plan_agg *agg = run->agg;
         size_t from = run->first, to = run->first + run->count;
         bool staff = agg->per_staff || (p->key_runs[ri] && p->key_runs[ri]->staff_cells);
+        if (p->borrowed && p->borrowed[ri]) {
+            /* computed by the other session; only the staff lookup it would have made is
+             * made here, for this session's unknown-staff count */
+            if (staff && group == -2 && p->twin->reached[p->twin_run[ri]] == p->twin->row_serial)
+                group = p->twin->row_group >= 0 ? p->twin->row_group
+                        : p->staff_cell >= 0    ? staff_group(p, &row->cells[p->staff_cell])
+                                                : -1;
+            continue;
+        }
         if (timed && run->disjoint) {
             /* the last window starting on or before the row's date, if it covers it */
             size_t lo = from, hi = to;
@@ -698,6 +708,7 @@ static bool on_row(void *ctx, const csvr_row *row)
                 evaluated = true;
             }
             if (!pass_all) continue;
+            if (p->reached) p->reached[ri] = p->row_serial;
             if (staff && group == -2)
                 group = p->staff_cell >= 0 ? staff_group(p, &row->cells[p->staff_cell]) : -1;
             int own = staff ? group : -1;
@@ -710,6 +721,7 @@ static bool on_row(void *ctx, const csvr_row *row)
             if (own >= 0) acc_add(&st->accs[own], agg->kind, &value);
         }
     }
+    p->row_group = group;
     return true;
 }
 
@@ -1018,6 +1030,13 @@ typedef struct source_pass {
     size_t cover_count;
     day_marks marks;
     uint64_t *misses_before; /* the row scale misses before the pass, to drop its own */
+    /* the second session of a shared pass: the runs the first computes for it (pass_borrow) */
+    const struct source_pass *lender;
+    bool *borrowed; /* [run_count], or NULL */
+    size_t *twin;   /* [run_count]: the lender's run of the same aggregate and instances */
+    /* [run_count]: the lender's run whose stamp says a row reached it: TWIN, or for a
+     * distinct run the lender run that records its key run's keys */
+    size_t *twin_reach;
 } source_pass;
 
 /* Plans SP: the instances of SOURCE_INDEX read at LEVEL, their runs and key runs, the
@@ -1341,6 +1360,142 @@ static csvr_status pass_read(csvr_reader *reader, pass_lane *lanes, int threads,
     return status;
 }
 
+/* ---- aggregates one session computes for both -----------------------------------------
+ *
+ * Two specs in a diff mostly hold the same aggregates: a proposed change touches one
+ * indicator and leaves the others. In a shared pass, an aggregate of the second session
+ * whose twin (ir_agg_twins: the same figure from the same rows, computing nothing but
+ * its value) the first session computes over the same instances, for the same roster, is
+ * not computed again: the second session takes the first's accumulators or distinct
+ * counts when the pass ends. A distinct run is borrowed whole with its key run, when
+ * every member of that key run has its twin in one key run of the first session; a key
+ * run holding a set is never borrowed (the set is read through its session later). */
+
+/* Whether A and B group rows into the same staff groups: the same ids, in the same
+ * roster order, with the same first roster row. */
+static bool same_roster(const eval_session *a, const eval_session *b)
+{
+    if (a->groups != b->groups || a->staff_ids.count != b->staff_ids.count) return false;
+    for (uint32_t id = 0; id < (uint32_t)a->staff_ids.count; id++) {
+        size_t len = strtab_len(&a->staff_ids, id);
+        if (len != strtab_len(&b->staff_ids, id) ||
+            memcmp(strtab_str(&a->staff_ids, id), strtab_str(&b->staff_ids, id), len) != 0 ||
+            a->id_first_row[id] != b->id_first_row[id])
+            return false;
+    }
+    return true;
+}
+
+/* Whether run RA of pass A and run RB of pass B are one aggregate over the same instances. */
+static bool twin_runs(const source_pass *a, size_t ra, const source_pass *b, size_t rb)
+{
+    const agg_run *x = &a->runs[ra], *y = &b->runs[rb];
+    const plan_agg *f = x->agg, *g = y->agg;
+    if (x->count != y->count || f->kind != g->kind || f->per_staff != g->per_staff ||
+        f->where_uses_period != g->where_uses_period || f->arg_uses_period != g->arg_uses_period ||
+        (a->key_runs[ra] == NULL) != (b->key_runs[rb] == NULL) || !ir_agg_twins(f->ir, g->ir))
+        return false;
+    for (size_t j = 0; j < x->count; j++) {
+        const plan_instance *i = a->mine.items[x->first + j], *k = b->mine.items[y->first + j];
+        if (!period_same(i->period, k->period) || i->window.from != k->window.from ||
+            i->window.to != k->window.to)
+            return false;
+    }
+    return true;
+}
+
+/* The run of A that is RB's twin, or SIZE_MAX. */
+static size_t find_twin(const source_pass *a, const source_pass *b, size_t rb)
+{
+    for (size_t ra = 0; ra < a->run_count; ra++)
+        if (twin_runs(a, ra, b, rb)) return ra;
+    return SIZE_MAX;
+}
+
+static bool run_has_set(const key_run *kr)
+{
+    for (size_t m = 0; m < kr->member_count; m++)
+        if (kr->members[m].agg->set != NULL) return true;
+    return false;
+}
+
+/* Decides which of B's runs A computes (B's borrowed, twin and twin_reach, in B's
+ * arena); false when none. */
+static bool pass_borrow(source_pass *a, source_pass *b)
+{
+    if (!same_roster(a->s, b->s) || a->time_cell != b->time_cell || a->staff_cell != b->staff_cell)
+        return false;
+    arena *mem = &b->s->mem;
+    bool *borrowed = arena_alloc(mem, (b->run_count + 1) * sizeof *borrowed);
+    size_t *twin = arena_alloc(mem, (b->run_count + 1) * sizeof *twin);
+    size_t *reach = arena_alloc(mem, (b->run_count + 1) * sizeof *reach);
+    bool any = false;
+    for (size_t rb = 0; rb < b->run_count; rb++) {
+        borrowed[rb] = false;
+        if (b->key_runs[rb]) continue;
+        size_t ra = find_twin(a, b, rb);
+        if (ra == SIZE_MAX) continue;
+        borrowed[rb] = any = true;
+        twin[rb] = reach[rb] = ra;
+    }
+    /* distinct runs, a key run at a time: from its leader (the run that records its keys) */
+    for (size_t lead = 0; lead < b->run_count; lead++) {
+        key_run *kb = b->key_runs[lead];
+        if (!kb || b->follows[lead] || run_has_set(kb)) continue;
+        const key_run *ka = NULL;
+        bool whole = true;
+        for (size_t rb = lead; rb < b->run_count && whole; rb++) {
+            if (b->key_runs[rb] != kb) continue;
+            size_t ra = find_twin(a, b, rb);
+            whole = ra != SIZE_MAX && (ka == NULL || a->key_runs[ra] == ka);
+            if (whole) {
+                ka = a->key_runs[ra];
+                twin[rb] = ra;
+            }
+        }
+        if (!whole || !ka || run_has_set(ka) || ka->staff_cells != kb->staff_cells || ka->count != kb->count)
+            continue;
+        size_t lead_a = 0;
+        while (a->key_runs[lead_a] != ka || a->follows[lead_a]) lead_a++;
+        for (size_t rb = lead; rb < b->run_count; rb++) {
+            if (b->key_runs[rb] != kb) continue;
+            borrowed[rb] = any = true;
+            reach[rb] = lead_a;
+        }
+    }
+    if (!any) return false;
+    b->lender = a;
+    b->borrowed = borrowed;
+    b->twin = twin;
+    b->twin_reach = reach;
+    return true;
+}
+
+/* After the lender concluded: the results of B's borrowed run RB, from its twin's
+ * instances (accumulators, finished here so that an overflow is B's error too; distinct
+ * counts as they are). False if the lender did not finish them (it failed). */
+static bool take_borrowed(source_pass *b, size_t rb)
+{
+    eval_session *s = b->s;
+    const agg_run *run = &b->runs[rb], *from = &b->lender->runs[b->twin[rb]];
+    for (size_t j = 0; j < run->count; j++) {
+        plan_instance *in = b->mine.items[run->first + j];
+        const plan_instance *twin = b->lender->mine.items[from->first + j];
+        const inst_state *ts = twin->state;
+        inst_state *st = in->state;
+        if (!ts || !ts->done) return false;
+        if (!b->key_runs[rb]) {
+            memcpy(st->accs, ts->accs, (size_t)s->groups * sizeof *st->accs);
+            finish_instance(s, in);
+            continue;
+        }
+        st->result = xcalloc((size_t)s->groups, sizeof *st->result);
+        memcpy(st->result, ts->result, (size_t)s->groups * sizeof *st->result);
+        st->done = true;
+    }
+    return true;
+}
+
 /* After the rows of SP's pass were read from READER with STATUS (ERR its error): the
  * key settled or read again, counts, rejects and warnings kept, workers merged, and
  * the instances finished. The caller closes READER. */
@@ -1471,6 +1626,7 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
             free(p->seen[i].bytes);
         }
         free(p->seen);
+        free(p->reached);
         free(p->key_buf);
         free(p->writers);
         free(p->record);
@@ -1500,6 +1656,17 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
     /* sets first: distinct() instances of this pass may be intersected with them */
     for (int sets_first = 1; sets_first >= 0; sets_first--)
         for (size_t ri = 0; ri < sp->run_count; ri++) {
+            if (sp->borrowed && sp->borrowed[ri]) {
+                /* never a set: taken in the first round */
+                if (sets_first && !take_borrowed(sp, ri)) {
+                    diag_report_data(
+                        s->diags, DIAG_ERROR, path, 0, 0, "data",
+                        "internal error: an aggregate shared with the other spec was not computed");
+                    s->failed = true;
+                    return PASS_FAILED;
+                }
+                continue;
+            }
             key_run *kr = sp->key_runs[ri];
             if (kr) {
                 /* a key run holding a set finishes with the sets */
@@ -1538,6 +1705,13 @@ static void pass_run_reader(source_pass **sp, int n, csvr_reader *reader, pass_r
     shared_pass sh = { .reader = reader, .chunk_bytes = chunk_bytes, .error_chunk = UINT64_MAX };
     pthread_mutex_init(&sh.lock, NULL);
     for (int k = 0; k < n; k++) pass_start(sp[k], reader, threads, &sh, k == 0 && s->options.progress);
+    if (n == 2 && pass_borrow(sp[0], sp[1]))
+        for (int w = 0; w < threads; w++) {
+            sp[0]->workers[w].reached = xcalloc(sp[0]->run_count + 1, sizeof *sp[0]->workers[w].reached);
+            sp[1]->workers[w].borrowed = sp[1]->borrowed;
+            sp[1]->workers[w].twin_run = sp[1]->twin_reach;
+            sp[1]->workers[w].twin = &sp[0]->workers[w];
+        }
     pass_lane *lanes = xcalloc((size_t)threads, sizeof *lanes);
     for (int w = 0; w < threads; w++) {
         lanes[w].count = n;

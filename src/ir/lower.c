@@ -171,21 +171,8 @@ static bool node_equal(const ir_node *x, const ir_node *y)
 {
     if (x == y) return true;
     if (!x || !y || x->kind != y->kind) return false;
+    if (!ir_literal_equal(x, y)) return false;
     switch (x->kind) {
-    case IR_NUMBER:
-        if (dec_cmp(x->u.number, y->u.number) != 0) return false;
-        break;
-    case IR_DATE:
-        if (x->u.date != y->u.date) return false;
-        break;
-    case IR_BOOL:
-        if (x->u.boolean != y->u.boolean) return false;
-        break;
-    case IR_TEXT:
-        if (x->u.text.text_len != y->u.text.text_len ||
-            memcmp(x->u.text.text, y->u.text.text, x->u.text.text_len) != 0)
-            return false;
-        break;
     case IR_COLUMN:
     case IR_STAFF_COLUMN:
         if (x->u.column.source != y->u.column.source || x->u.column.index != y->u.column.index) return false;
