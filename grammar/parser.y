@@ -1252,14 +1252,13 @@ static ast_decl *finish_role(parse_ctx *ctx, ast_decl *role, ptr_vec *items)
     return role;
 }
 
-/* The words of `period G` (row 0) and their adverbs (row 1), by ast_grain. A role's
- * grain may also be the adverb of the issue that asked for it and of everyday speech
- * (`role promotion "推广岗位" quarterly { … }`); kpic fmt writes the grain word. */
-#define GRAIN_COUNT (GRAIN_YEAR + 1)
-static const char *const grain_names[2][GRAIN_COUNT] = {
-    {"day", "week", "month", "quarter", "year"},
-    {"daily", "weekly", "monthly", "quarterly", "yearly"},
-};
+/* The words of `period G` (row 0: ast_grain_names) and their adverbs (row 1), by
+ * ast_grain. A role's grain may also be the adverb of the issue that asked for it and of
+ * everyday speech (`role promotion "推广岗位" quarterly { … }`); kpic fmt writes the
+ * grain word. */
+#define GRAIN_COUNT AST_GRAIN_COUNT
+static const char *const grain_adverbs[GRAIN_COUNT] = {"daily", "weekly", "monthly", "quarterly", "yearly"};
+static const char *const *const grain_names[2] = {ast_grain_names, grain_adverbs};
 
 /* The grain WORD names: a grain word, or with ADVERBS also an adverb. */
 static bool grain_of(const char *word, bool adverbs, ast_grain *grain)

@@ -60,6 +60,10 @@ typedef enum ast_grain { GRAIN_DAY, GRAIN_WEEK, GRAIN_MONTH, GRAIN_QUARTER, GRAI
 
 const char *ast_coltype_name(ast_coltype t);
 const char *ast_unit_name(ast_unit u);
+#define AST_GRAIN_COUNT (GRAIN_YEAR + 1)
+/* The grain words, by ast_grain ("day" … "year"): the one table the parser, messages and
+ * outputs name grains from. */
+extern const char *const ast_grain_names[AST_GRAIN_COUNT];
 const char *ast_grain_name(ast_grain g);
 
 /* ---- expressions ---------------------------------------------------------------- */

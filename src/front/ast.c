@@ -23,10 +23,11 @@ const char *ast_unit_name(ast_unit u)
     return names[u];
 }
 
+const char *const ast_grain_names[AST_GRAIN_COUNT] = { "day", "week", "month", "quarter", "year" };
+
 const char *ast_grain_name(ast_grain g)
 {
-    static const char *const names[] = { "day", "week", "month", "quarter", "year" };
-    return names[g];
+    return ast_grain_names[g];
 }
 
 const char *ast_op_text(ast_op op)
