@@ -70,7 +70,7 @@ static int32_t coverage_margin(ast_grain grain)
 static bool period_requested(const eval_session *s, period_t p)
 {
     for (size_t i = 0; i < s->period_count; i++)
-        if (s->periods[i].start == p.start) return true;
+        if (period_same(s->periods[i], p)) return true;
     return false;
 }
 
