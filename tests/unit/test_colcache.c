@@ -479,6 +479,39 @@ static bool no_bad(void *ctx, const csvr_error *e, const char *raw, size_t raw_l
     return true;
 }
 
+static bool gate_date(int r, date_t *d);
+#define GATE_BAD_BEFORE 600
+
+/* Writes scenario SC's ENC_ROWS rows to a cache at PATH as one group: its column alone,
+ * or (DATED) with a date column (gate_date's) and one bad row before row GATE_BAD_BEFORE. */
+static void write_scenario(const char *path, const colc_key *key, const scenario *sc, bool dated)
+{
+    char why[256];
+    csvr_type types[2] = { sc->type, CSVR_DATE };
+    colc_writer *w = colc_writer_new(path, why, sizeof why);
+    assert_non_null(w);
+    colc_group *g = colc_group_new(types, dated ? 2 : 1, 0);
+    for (int r = 0; r < ENC_ROWS; r++) {
+        csvr_cell cells[2];
+        char text[32];
+        if (dated && r == GATE_BAD_BEFORE) {
+            csvr_error e;
+            memset(&e, 0, sizeof e);
+            e.kind = CSVR_ERR_CELL;
+            e.line = 700;
+            snprintf(e.message, sizeof e.message, "bad");
+            assert_true(colc_group_add_bad(g, &e, "x", 1));
+        }
+        scenario_cell(sc, r, &cells[0], text);
+        memset(&cells[1], 0, sizeof cells[1]);
+        cells[1].is_null = !gate_date(r, &cells[1].as.date);
+        assert_true(colc_group_add_row(g, cells));
+    }
+    assert_true(colc_writer_add(w, 0, 100, g));
+    unsigned char sha[32] = { 0 };
+    assert_true(colc_writer_commit(w, key, sha, why, sizeof why));
+}
+
 static void test_every_encoding(void **state)
 {
     (void)state;
@@ -487,18 +520,7 @@ static void test_every_encoding(void **state)
     colc_key key = key_of(1);
     for (size_t i = 0; i < sizeof SCENARIOS / sizeof *SCENARIOS; i++) {
         const scenario *sc = &SCENARIOS[i];
-        colc_writer *w = colc_writer_new(path, why, sizeof why);
-        assert_non_null(w);
-        colc_group *g = colc_group_new(&sc->type, 1, 0);
-        for (int r = 0; r < ENC_ROWS; r++) {
-            csvr_cell cell;
-            char text[32];
-            scenario_cell(sc, r, &cell, text);
-            assert_true(colc_group_add_row(g, &cell));
-        }
-        assert_true(colc_writer_add(w, 0, 100, g));
-        unsigned char sha[32] = { 0 };
-        assert_true(colc_writer_commit(w, &key, sha, why, sizeof why));
+        write_scenario(path, &key, sc, false);
         struct stat st;
         assert_int_equal(stat(path, &st), 0);
         if (sc->max_bytes && st.st_size > sc->max_bytes)
@@ -534,9 +556,8 @@ typedef struct gated {
     int delivered, skipped, dated_rows, batches, bad;
 } gated;
 
-/* The one bad row of test_replay_by_dates stands before good row GATE_BAD_BEFORE: its
- * batch of 256 rows is handed out whole. */
-#define GATE_BAD_BEFORE 600
+/* The one bad row of test_replay_by_dates stands before good row GATE_BAD_BEFORE
+ * (write_scenario): its batch of 256 rows is handed out whole. */
 
 static bool gate_dates(void *ctx, const date_t *days, const unsigned char *is_null, size_t n,
                        unsigned char *wanted)
@@ -595,28 +616,7 @@ static void test_replay_by_dates(void **state)
     for (size_t i = 0; i < sizeof SCENARIOS / sizeof *SCENARIOS; i++) {
         const scenario *sc = &SCENARIOS[i];
         csvr_type types[2] = { sc->type, CSVR_DATE };
-        colc_writer *w = colc_writer_new(path, why, sizeof why);
-        assert_non_null(w);
-        colc_group *g = colc_group_new(types, 2, 0);
-        for (int r = 0; r < ENC_ROWS; r++) {
-            csvr_cell cells[2];
-            char text[32];
-            if (r == GATE_BAD_BEFORE) {
-                csvr_error e;
-                memset(&e, 0, sizeof e);
-                e.kind = CSVR_ERR_CELL;
-                e.line = 700;
-                snprintf(e.message, sizeof e.message, "bad");
-                assert_true(colc_group_add_bad(g, &e, "x", 1));
-            }
-            scenario_cell(sc, r, &cells[0], text);
-            memset(&cells[1], 0, sizeof cells[1]);
-            cells[1].is_null = !gate_date(r, &cells[1].as.date);
-            assert_true(colc_group_add_row(g, cells));
-        }
-        assert_true(colc_writer_add(w, 0, 100, g));
-        unsigned char sha[32] = { 0 };
-        assert_true(colc_writer_commit(w, &key, sha, why, sizeof why));
+        write_scenario(path, &key, sc, true);
         colc_table *t = colc_open(path, &key, types, 2, why, sizeof why);
         assert_non_null(t);
         gated gt = { { sc, 0, true }, 0, 0, 0, 0, 0 };
