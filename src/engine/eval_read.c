@@ -512,47 +512,11 @@ static int staff_group(pass_ctx *p, const csvr_cell *cell)
     return s->id_first_row[g];
 }
 
-/* Counts a row read and, for a timed source, its date WHEN (NULL: no date): the
- * coverage of the periods read and the dates seen. */
-static inline void account_row(pass_ctx *p, const date_t *when)
-{
-    p->stats.rows++;
-    p->prog.rows++;
-    if ((p->prog.rows & 0xffff) == 0) progress_tick(&p->prog, false);
-    if (p->time_cell < 0) return;
-    if (when == NULL) {
-        p->stats.outside_periods++;
-        return;
-    }
-    if (*when < p->first_date) p->first_date = *when;
-    if (*when > p->last_date) p->last_date = *when;
-    if (p->cover_count) {
-        size_t lo = 0, hi = p->cover_count;
-        while (lo < hi) {
-            size_t mid = lo + (hi - lo) / 2;
-            if (p->cover[mid].start <= *when) lo = mid + 1;
-            else hi = mid;
-        }
-        if (lo && *when < p->cover[lo - 1].end) p->covered[lo - 1] = 1;
-    }
-}
-
-/* Whether WHEN lies in some instance's window. */
-static inline bool in_spans(const pass_ctx *p, date_t when)
-{
-    size_t lo = 0, hi = p->span_count;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (p->spans[mid].from <= when) lo = mid + 1;
-        else hi = mid;
-    }
-    return lo != 0 && when < p->spans[lo - 1].to;
-}
-
 /* The days of a pass's spans and coverage periods, looked up by day instead of by two
- * binary searches per row (on_dates sees every row of a replay): entry d - FROM is
- * (the covered period's index + 1) << 1 | whether a span holds day d. None (AT NULL)
- * when the days between the first and the last are too many: an `all time` window. */
+ * binary searches per row (on_dates sees every row of a replay, on_row every row of a
+ * read): entry d - FROM is (the covered period's index + 1) << 1 | whether a span holds
+ * day d. None (AT NULL) when the days between the first and the last are too many: an
+ * `all time` window. */
 #define DAY_MARKS_MAX (1u << 16)
 
 static day_marks mark_days(const period_interval *spans, size_t span_count, const period_t *cover,
@@ -577,27 +541,53 @@ static day_marks mark_days(const period_interval *spans, size_t span_count, cons
     return m;
 }
 
-/* The dates of a batch of replayed rows (csvr_dates_fn): each row is accounted as
- * on_row would, and only the rows inside a window are wanted, so the replay decodes
- * the other cells of those alone.  Set only for a pass without a key check: a key is
- * checked on every row (lane_handlers). */
-static bool on_dates(void *ctx, const date_t *days, const unsigned char *is_null, size_t n,
-                     unsigned char *wanted)
+/* Whether WHEN lies in some instance's window. */
+static inline bool in_spans(const pass_ctx *p, date_t when)
 {
-    pass_ctx *p = ctx;
-    if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED)) return false;
     const day_marks *m = p->marks;
-    if (m->at == NULL) {
-        for (size_t i = 0; i < n; i++) {
-            account_row(p, is_null[i] ? NULL : &days[i]);
-            wanted[i] |= !is_null[i] && in_spans(p, days[i]);
-        }
-        return true;
+    if (m->at) {
+        uint64_t at = (uint64_t)((int64_t)when - m->from);
+        return at < m->count && (m->at[at] & 1);
     }
+    size_t lo = 0, hi = p->span_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->spans[mid].from <= when) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo != 0 && when < p->spans[lo - 1].to;
+}
+
+/* Day D's mark, as mark_days writes it, from the table or by binary searches. */
+static inline uint32_t day_mark(const pass_ctx *p, date_t d)
+{
+    const day_marks *m = p->marks;
+    if (m->at) {
+        uint64_t at = (uint64_t)((int64_t)d - m->from);
+        return at < m->count ? m->at[at] : 0;
+    }
+    uint32_t mark = in_spans(p, d);
+    size_t lo = 0, hi = p->cover_count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->cover[mid].start <= d) lo = mid + 1;
+        else hi = mid;
+    }
+    if (lo && d < p->cover[lo - 1].end) mark |= (uint32_t)lo << 1;
+    return mark;
+}
+
+/* Counts N rows read (each with its date DAYS[i], or none where IS_NULL[i]; DAYS NULL for
+ * a source without a time column): rows read, the dates seen, the coverage of the
+ * periods read. Into WANTED (when not NULL), whether some window holds each row. */
+static inline void account_rows(pass_ctx *p, const date_t *days, const unsigned char *is_null, size_t n,
+                                unsigned char *wanted)
+{
     uint64_t before = p->prog.rows;
     p->stats.rows += n;
     p->prog.rows += n;
     if ((before >> 16) != (p->prog.rows >> 16)) progress_tick(&p->prog, false);
+    if (p->time_cell < 0) return;
     date_t first = p->first_date, last = p->last_date;
     for (size_t i = 0; i < n; i++) {
         if (is_null[i]) {
@@ -607,14 +597,24 @@ static bool on_dates(void *ctx, const date_t *days, const unsigned char *is_null
         date_t d = days[i];
         first = d < first ? d : first;
         last = d > last ? d : last;
-        uint64_t at = (uint64_t)((int64_t)d - m->from);
-        if (at >= m->count) continue;
-        uint32_t mark = m->at[at];
+        uint32_t mark = day_mark(p, d);
         if (mark >> 1) p->covered[(mark >> 1) - 1] = 1;
-        wanted[i] |= mark & 1;
+        if (wanted) wanted[i] |= mark & 1;
     }
     p->first_date = first;
     p->last_date = last;
+}
+
+/* The dates of a batch of replayed rows (csvr_dates_fn): each row is accounted as
+ * on_row would, and only the rows inside a window are wanted, so the replay decodes
+ * the other cells of those alone.  Set only for a pass without a key check: a key is
+ * checked on every row (lane_handlers). */
+static bool on_dates(void *ctx, const date_t *days, const unsigned char *is_null, size_t n,
+                     unsigned char *wanted)
+{
+    pass_ctx *p = ctx;
+    if (p->shared && p->chunk > __atomic_load_n(&p->shared->error_chunk, __ATOMIC_RELAXED)) return false;
+    account_rows(p, days, is_null, n, wanted);
     return true;
 }
 
@@ -635,8 +635,9 @@ static bool on_row(void *ctx, const csvr_row *row)
         }
         if (p->key) p->chunk_record++;
         const csvr_cell *t = timed ? &row->cells[p->time_cell] : NULL;
-        if (t != NULL && !t->is_null) when = t->as.date;
-        account_row(p, t == NULL || t->is_null ? NULL : &when);
+        unsigned char no_date = t == NULL || t->is_null;
+        if (!no_date) when = t->as.date;
+        account_rows(p, &when, &no_date, 1, NULL);
         if (t != NULL && t->is_null) return true;
     } else {
         when = row->cells[p->time_cell].as.date;
