@@ -37,6 +37,11 @@ void hmap_put(hmap *m, uint64_t key, uint32_t val);
 uint32_t hmap_get_or_put(hmap *m, uint64_t key, uint32_t val);
 
 uint64_t hash_bytes(const void *data, size_t len);
+/* BYTES for a hash table (freed with free): a table of a few megabytes or more is
+ * asked to live on transparent huge pages, as a table that doubles writes a fresh one
+ * and faulting it in by 4 KiB pages costs more than the rehash (the key store's
+ * tables use it too). */
+void *hash_table_alloc(size_t bytes);
 uint64_t hash_u64(uint64_t x);
 
 /* Interned strings: equal byte strings get equal ids 0, 1, 2, …
@@ -70,34 +75,6 @@ uint32_t strtab_find_hashed(const strtab *t, const char *s, size_t len, uint64_t
 /* The id of an already interned string, or HMAP_NONE. */
 uint32_t strtab_find(const strtab *t, const char *s, size_t len);
 const char *strtab_str(const strtab *t, uint32_t id);
-
-/* Prefetch hints for a batch of lookups (keystore.c): a lookup costs a chain of cache
- * misses — slot, entry, string bytes — that a batch can overlap by asking for the
- * next keys' lines early. Each reads only what an earlier hint should have brought in;
- * all are harmless when wrong. H is hash_bytes of the string. */
-static inline void strtab_prefetch_slot(const strtab *t, uint64_t h)
-{
-    if (t->cap) __builtin_prefetch(&t->slots[h & (t->cap - 1)]);
-}
-
-static inline void strtab_prefetch_entry(const strtab *t, uint64_t h)
-{
-    if (!t->cap) return;
-    uint32_t id1 = t->slots[h & (t->cap - 1)].id1;
-    if (id1) __builtin_prefetch(&t->entries[id1 - 1]);
-}
-
-static inline void strtab_prefetch_string(const strtab *t, uint64_t h)
-{
-    if (!t->cap) return;
-    uint32_t id1 = t->slots[h & (t->cap - 1)].id1;
-    if (id1) __builtin_prefetch(t->entries[id1 - 1].str);
-}
-
-static inline void hmap_prefetch(const hmap *m, uint64_t key)
-{
-    if (m->cap) __builtin_prefetch(&m->slots[hash_u64(key) & (m->cap - 1)]);
-}
 size_t strtab_len(const strtab *t, uint32_t id);
 
 /* The lowercase hex SHA-256 of LEN bytes at DATA into HEX (65 bytes with the NUL): how

@@ -65,7 +65,7 @@ void *ks_find(const keystore *ks, uint64_t h, const void *key, size_t len, uint3
 
 /* One entry, as ks_next hands them out. */
 typedef struct ks_entry {
-    const void *key;
+    const void *key; /* LEN bytes, not NUL-terminated */
     size_t len;
     uint32_t cell;
     void *payload;

@@ -40,7 +40,7 @@ uint64_t hash_bytes(const void *data, size_t len)
  * docs/performance.md). Where the kernel says no, they are ordinary pages. */
 #define HUGE_PAGE (2u << 20)
 
-static void *table_alloc(size_t bytes)
+void *hash_table_alloc(size_t bytes)
 {
     if (bytes < HUGE_PAGE) return xmalloc(bytes);
     void *p = NULL;
@@ -65,7 +65,7 @@ void hmap_free(hmap *m)
 static void hmap_grow(hmap *m)
 {
     size_t cap = m->cap ? m->cap * 2 : 16;
-    hmap_slot *slots = table_alloc(cap * sizeof *slots);
+    hmap_slot *slots = hash_table_alloc(cap * sizeof *slots);
     for (size_t i = 0; i < cap; i++) slots[i].val = HMAP_NONE;
     for (size_t i = 0; i < m->cap; i++) {
         if (m->slots[i].val == HMAP_NONE) continue;
@@ -168,7 +168,7 @@ uint32_t strtab_find(const strtab *t, const char *s, size_t len)
 static void strtab_grow(strtab *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
-    strtab_slot *slots = table_alloc(cap * sizeof *slots);
+    strtab_slot *slots = hash_table_alloc(cap * sizeof *slots);
     memset(slots, 0, cap * sizeof *slots);
     for (size_t id = 0; id < t->count; id++) {
         uint64_t h = hash_bytes(t->entries[id].str, t->entries[id].len);

@@ -13,16 +13,46 @@
  * many records, small enough that KS_PARTITIONS buffers stay around a megabyte. */
 #define FLUSH_BYTES 4096u
 
+/* A partition's distinct keys: each key's bytes once, in a byte buffer (a 4-byte
+ * length, then the bytes, padded to 4 bytes), named by its reference (offset / 4 + 1,
+ * so that 0 names none), and an open-addressing table of (32 bits of the key's hash,
+ * reference) pairs. Finding a key reads one slot and, when the hash bits agree, the
+ * key's bytes: two cache lines (an interning table with an id → string array between
+ * them read three). A reference is 32 bits, so a partition holds at most 16 GiB of
+ * keys (4 TiB for a store); beyond that the store fails like an allocation. */
+typedef struct key_slot {
+    uint32_t tag; /* the hash's low 32 bits (its top bits chose the partition) */
+    uint32_t ref;
+} key_slot;
+
+typedef struct key_table {
+    key_slot *slots;
+    size_t cap, count; /* cap: a power of two, or 0 */
+    unsigned char *bytes;
+    size_t len, room;
+} key_table;
+
+/* A partition's entries live in one open-addressing table keyed by (key, cell), each
+ * slot holding the entry itself: its payload, then the key's reference (0: an empty
+ * slot) and the cell. A record's cell is then one cache line away instead of two (a
+ * slot, then the payload it pointed to), and a walk over the entries reads the table
+ * in address order. Empty slots are all zero, so a new entry's payload is zero
+ * already. */
+typedef struct slot_tail {
+    uint32_t ref;
+    uint32_t cell;
+} slot_tail;
+
 typedef struct ks_partition {
     pthread_mutex_t lock;
-    strtab keys;             /* key bytes → key id */
-    hmap entries;            /* key id << 32 | cell → entry index (the payload's) */
-    unsigned char *payloads; /* per entry: payload_size bytes */
-    size_t count, cap;
+    key_table keys;
+    unsigned char *slots; /* cap slots of the store's stride bytes */
+    size_t count, cap;    /* cap: a power of two, or 0 */
 } ks_partition;
 
 struct keystore {
     size_t payload_size, extra_size;
+    size_t stride; /* a slot: the payload, padded so that the tail ends a multiple of ALIGN */
     ks_apply_fn apply;
     void *ctx;
     ks_partition parts[KS_PARTITIONS];
@@ -61,17 +91,109 @@ static size_t partition_of(uint64_t h)
     return (size_t)(h >> (64 - KS_PARTITION_BITS));
 }
 
+/* ---- a partition's keys ---- */
+
+static const unsigned char *key_at(const key_table *t, uint32_t ref, uint32_t *len)
+{
+    const unsigned char *k = t->bytes + ((size_t)ref - 1) * 4;
+    memcpy(len, k, sizeof *len);
+    return k + sizeof *len;
+}
+
+static bool key_is(const key_table *t, uint32_t ref, const void *key, size_t len)
+{
+    uint32_t have;
+    const unsigned char *k = key_at(t, ref, &have);
+    return have == len && memcmp(k, key, len) == 0;
+}
+
+/* The slot of KEY (hash H) in T: its own, or the empty one where it belongs. */
+static key_slot *key_probe(const key_table *t, const void *key, size_t len, uint64_t h)
+{
+    size_t mask = t->cap - 1;
+    uint32_t tag = (uint32_t)h;
+    for (size_t i = (size_t)h & mask;; i = (i + 1) & mask) {
+        key_slot *slot = &t->slots[i];
+        if (slot->ref == 0 || (slot->tag == tag && key_is(t, slot->ref, key, len))) return slot;
+    }
+}
+
+static void key_grow(key_table *t)
+{
+    size_t cap = t->cap ? t->cap * 2 : 64;
+    key_slot *slots = hash_table_alloc(cap * sizeof *slots);
+    memset(slots, 0, cap * sizeof *slots);
+    for (size_t i = 0; i < t->cap; i++) {
+        if (!t->slots[i].ref) continue;
+        /* the tag holds the hash's low bits, which are all a slot's index needs
+         * while cap stays below 2^32 */
+        size_t j = t->slots[i].tag & (cap - 1);
+        while (slots[j].ref) j = (j + 1) & (cap - 1);
+        slots[j] = t->slots[i];
+    }
+    free(t->slots);
+    t->slots = slots;
+    t->cap = cap;
+}
+
+/* The reference of KEY (hash H), added to T if new. */
+static uint32_t key_intern(key_table *t, const void *key, size_t len, uint64_t h)
+{
+    if ((t->count + 1) * 2 > t->cap) key_grow(t);
+    key_slot *slot = key_probe(t, key, len, h);
+    if (slot->ref) return slot->ref;
+    size_t need = (sizeof(uint32_t) + len + 3) & ~(size_t)3;
+    if (len > UINT32_MAX || t->len + need > (size_t)UINT32_MAX * 4) xalloc_failed(t->len + need);
+    if (t->len + need > t->room) {
+        size_t room = t->room ? t->room * 2 : 1024;
+        while (room < t->len + need) room *= 2;
+        t->bytes = xrealloc(t->bytes, room);
+        t->room = room;
+    }
+    uint32_t len32 = (uint32_t)len;
+    memcpy(t->bytes + t->len, &len32, sizeof len32);
+    memcpy(t->bytes + t->len + sizeof len32, key, len);
+    slot->tag = (uint32_t)h;
+    slot->ref = (uint32_t)(t->len / 4 + 1);
+    t->len += need;
+    t->count++;
+    return slot->ref;
+}
+
+/* The reference of KEY (hash H) in T, or 0. */
+static uint32_t key_find(const key_table *t, const void *key, size_t len, uint64_t h)
+{
+    return t->cap ? key_probe(t, key, len, h)->ref : 0;
+}
+
+static void key_prefetch_slot(const key_table *t, uint64_t h)
+{
+    if (t->cap) __builtin_prefetch(&t->slots[(size_t)h & (t->cap - 1)]);
+}
+
+static void key_prefetch_bytes(const key_table *t, uint64_t h)
+{
+    if (!t->cap) return;
+    uint32_t ref = t->slots[(size_t)h & (t->cap - 1)].ref;
+    if (ref) __builtin_prefetch(t->bytes + ((size_t)ref - 1) * 4);
+}
+
+/* ---- the store ---- */
+
 keystore *ks_new(size_t payload_size, size_t extra_size, ks_apply_fn apply, void *ctx)
 {
     keystore *ks = xcalloc(1, sizeof *ks);
-    ks->payload_size = round_up(payload_size); /* every payload aligned like the first */
+    ks->payload_size = payload_size;
+    /* every slot starts at a multiple of ALIGN, so every payload is aligned like the
+     * table; the tail takes the padding a payload of 8 bytes more than a multiple of
+     * ALIGN leaves (a payload of one count: 16-byte slots); a store without payload
+     * has slots of the tail alone */
+    ks->stride =
+        payload_size ? round_up(((payload_size + 7) & ~(size_t)7) + sizeof(slot_tail)) : sizeof(slot_tail);
     ks->extra_size = extra_size;
     ks->apply = apply;
     ks->ctx = ctx;
-    for (size_t i = 0; i < KS_PARTITIONS; i++) {
-        pthread_mutex_init(&ks->parts[i].lock, NULL);
-        strtab_init(&ks->parts[i].keys);
-    }
+    for (size_t i = 0; i < KS_PARTITIONS; i++) pthread_mutex_init(&ks->parts[i].lock, NULL);
     return ks;
 }
 
@@ -81,9 +203,9 @@ void ks_free(keystore *ks)
     for (size_t i = 0; i < KS_PARTITIONS; i++) {
         ks_partition *p = &ks->parts[i];
         pthread_mutex_destroy(&p->lock);
-        strtab_free(&p->keys);
-        hmap_free(&p->entries);
-        free(p->payloads);
+        free(p->keys.slots);
+        free(p->keys.bytes);
+        free(p->slots);
     }
     free(ks);
 }
@@ -100,55 +222,100 @@ size_t ks_count(const keystore *ks)
     return n;
 }
 
-/* The entry of (key id, cell) in P, created with a zero payload if new. */
-static unsigned char *entry_of(const keystore *ks, ks_partition *p, uint32_t id, uint32_t cell)
+static uint64_t entry_hash(uint32_t ref, uint32_t cell)
 {
-    uint64_t composite = (uint64_t)id << 32 | cell;
-    uint32_t e = hmap_get_or_put(&p->entries, composite, (uint32_t)p->count);
-    if (e == HMAP_NONE) {
-        e = (uint32_t)p->count++;
-        if (!ks->payload_size) return NULL;
-        if (p->count > p->cap) {
-            p->cap = p->cap ? p->cap * 2 : 64;
-            p->payloads = xrealloc(p->payloads, p->cap * ks->payload_size);
-        }
-        memset(p->payloads + (size_t)e * ks->payload_size, 0, ks->payload_size);
-    }
-    return ks->payload_size ? p->payloads + (size_t)e * ks->payload_size : NULL;
+    return hash_u64((uint64_t)ref << 32 | cell);
 }
 
-/* Applies a partition's batch, under the partition's lock. The partition's tables are
- * far bigger than a cache, so every lookup misses several times (string slot, entry,
- * string, entry slot); the records are known in advance, so the work is pipelined:
- * the slots of record i + 8 are asked for while record i is applied, its entry at
- * i + 4, its string at i + 2, and it is interned at i + 1, which tells where its
- * entries will be. */
-enum { PIPE = 8, SEGMENT = 256 };
+static slot_tail *tail_of(const keystore *ks, unsigned char *slot)
+{
+    return (slot_tail *)(slot + ks->stride - sizeof(slot_tail));
+}
+
+/* The slot of (REF, CELL) (hash EH) in P: its own, or the empty one where it belongs. */
+static unsigned char *probe(const keystore *ks, const ks_partition *p, uint32_t ref, uint32_t cell,
+                            uint64_t eh)
+{
+    size_t mask = p->cap - 1, stride = ks->stride;
+    for (size_t i = (size_t)eh & mask;; i = (i + 1) & mask) {
+        unsigned char *slot = p->slots + i * stride;
+        const slot_tail *t = tail_of(ks, slot);
+        if (t->ref == 0 || (t->ref == ref && t->cell == cell)) return slot;
+    }
+}
+
+static void grow(const keystore *ks, ks_partition *p)
+{
+    ks_partition bigger = { .cap = p->cap ? p->cap * 2 : 64 };
+    bigger.slots = hash_table_alloc(bigger.cap * ks->stride);
+    memset(bigger.slots, 0, bigger.cap * ks->stride);
+    for (size_t i = 0; i < p->cap; i++) {
+        unsigned char *slot = p->slots + i * ks->stride;
+        const slot_tail *t = tail_of(ks, slot);
+        if (!t->ref) continue;
+        memcpy(probe(ks, &bigger, t->ref, t->cell, entry_hash(t->ref, t->cell)), slot, ks->stride);
+    }
+    free(p->slots);
+    p->slots = bigger.slots;
+    p->cap = bigger.cap;
+}
+
+/* The entry of (REF, CELL) (hash EH) in P, created with a zero payload if new. */
+static unsigned char *entry_of(const keystore *ks, ks_partition *p, uint32_t ref, uint32_t cell, uint64_t eh)
+{
+    if ((p->count + 1) * 4 > p->cap * 3) grow(ks, p);
+    unsigned char *slot = probe(ks, p, ref, cell, eh);
+    slot_tail *t = tail_of(ks, slot);
+    if (!t->ref) {
+        t->ref = ref;
+        t->cell = cell;
+        p->count++;
+    }
+    return slot;
+}
+
+static void prefetch_entry(const keystore *ks, const ks_partition *p, uint64_t eh)
+{
+    if (p->cap) __builtin_prefetch(p->slots + ((size_t)eh & (p->cap - 1)) * ks->stride);
+}
+
+/* Applies a partition's batch, under the partition's lock. The partition's entry table
+ * is far bigger than a cache, so nearly every entry is a miss; its key table is
+ * smaller but still misses (slot, then bytes). The records are known in advance, so
+ * the work is pipelined: while record i is interned, the key slot of record
+ * i + SLOT_AHEAD is asked for, and the key bytes of record i + BYTES_AHEAD (whose slot
+ * should be in by then); interning record i tells where its entries are, which are
+ * asked for then and applied LAG records later. (Distances from 2 to 24 measured
+ * alike: what limits a batch is how many misses a core has in flight.) */
+enum { SEGMENT = 256, SLOT_AHEAD = 8, BYTES_AHEAD = 4, LAG = 4 };
 
 static void apply_segment(keystore *ks, ks_partition *p, const record *const *recs, size_t n)
 {
     size_t extra = round_up(ks->extra_size);
-    uint32_t ids[SEGMENT];
-    for (size_t i = 0; i < n + 1; i++) {
-        if (i + PIPE < n) strtab_prefetch_slot(&p->keys, recs[i + PIPE]->h);
-        if (i + PIPE / 2 < n) strtab_prefetch_entry(&p->keys, recs[i + PIPE / 2]->h);
-        if (i + 2 < n) strtab_prefetch_string(&p->keys, recs[i + 2]->h);
+    uint32_t refs[SEGMENT];
+    uint64_t ehs[SEGMENT][2];
+    for (size_t i = 0; i < n + LAG; i++) {
+        if (i + SLOT_AHEAD < n) key_prefetch_slot(&p->keys, recs[i + SLOT_AHEAD]->h);
+        if (i + BYTES_AHEAD < n) key_prefetch_bytes(&p->keys, recs[i + BYTES_AHEAD]->h);
         if (i < n) {
-            /* intern one record ahead of applying it, and ask for its entry slots */
             const record *r = recs[i];
-            const char *key = (const char *)r + sizeof *r + extra;
-            ids[i] = strtab_intern_hashed(&p->keys, key, r->len, r->h);
-            hmap_prefetch(&p->entries, (uint64_t)ids[i] << 32 | r->cell_a);
-            if (r->cell_b != KS_NO_CELL) hmap_prefetch(&p->entries, (uint64_t)ids[i] << 32 | r->cell_b);
+            refs[i] = key_intern(&p->keys, (const char *)r + sizeof *r + extra, r->len, r->h);
+            ehs[i][0] = entry_hash(refs[i], r->cell_a);
+            prefetch_entry(ks, p, ehs[i][0]);
+            if (r->cell_b != KS_NO_CELL) {
+                ehs[i][1] = entry_hash(refs[i], r->cell_b);
+                prefetch_entry(ks, p, ehs[i][1]);
+            }
         }
-        if (i == 0) continue;
-        const record *r = recs[i - 1];
+        if (i < LAG) continue;
+        size_t k = i - LAG;
+        const record *r = recs[k];
         const unsigned char *x = (const unsigned char *)r + sizeof *r;
-        uint32_t cells[2] = { r->cell_a, r->cell_b };
-        for (int c = 0; c < 2 && cells[c] != KS_NO_CELL; c++) {
-            unsigned char *payload = entry_of(ks, p, ids[i - 1], cells[c]);
-            if (ks->apply) ks->apply(ks->ctx, payload, x);
-        }
+        unsigned char *payload = entry_of(ks, p, refs[k], r->cell_a, ehs[k][0]);
+        if (ks->apply) ks->apply(ks->ctx, payload, x);
+        if (r->cell_b == KS_NO_CELL) continue;
+        payload = entry_of(ks, p, refs[k], r->cell_b, ehs[k][1]);
+        if (ks->apply) ks->apply(ks->ctx, payload, x);
     }
 }
 
@@ -230,28 +397,27 @@ void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell
 void *ks_find(const keystore *ks, uint64_t h, const void *key, size_t len, uint32_t cell)
 {
     const ks_partition *p = &ks->parts[partition_of(h)];
-    uint32_t id = strtab_find_hashed(&p->keys, key, len, h);
-    if (id == HMAP_NONE) return NULL;
-    uint32_t e = hmap_get(&p->entries, (uint64_t)id << 32 | cell);
-    if (e == HMAP_NONE) return NULL;
-    if (!ks->payload_size) return (void *)p; /* found; there is no payload to point at */
-    return p->payloads + (size_t)e * ks->payload_size;
+    uint32_t ref = key_find(&p->keys, key, len, h);
+    if (!ref || !p->cap) return NULL;
+    unsigned char *slot = probe(ks, p, ref, cell, entry_hash(ref, cell));
+    return tail_of(ks, slot)->ref ? slot : NULL; /* a store without payload: the slot, not read */
 }
 
 bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out)
 {
-    /* the cursor is (partition, slot of its entries table) */
+    /* the cursor is (partition, slot of its table) */
     size_t part = (size_t)(*cursor >> 32), i = (size_t)(*cursor & UINT32_MAX);
     for (; part < KS_PARTITIONS; part++, i = 0) {
         const ks_partition *p = &ks->parts[part];
-        for (; i < p->entries.cap; i++) {
-            const hmap_slot *slot = &p->entries.slots[i];
-            if (slot->val == HMAP_NONE) continue;
-            uint32_t id = (uint32_t)(slot->key >> 32);
-            out->key = strtab_str(&p->keys, id);
-            out->len = strtab_len(&p->keys, id);
-            out->cell = (uint32_t)slot->key;
-            out->payload = ks->payload_size ? p->payloads + (size_t)slot->val * ks->payload_size : NULL;
+        for (; i < p->cap; i++) {
+            unsigned char *slot = p->slots + i * ks->stride;
+            const slot_tail *t = tail_of(ks, slot);
+            if (!t->ref) continue;
+            uint32_t len;
+            out->key = key_at(&p->keys, t->ref, &len);
+            out->len = len;
+            out->cell = t->cell;
+            out->payload = ks->payload_size ? slot : NULL;
             *cursor = (uint64_t)part << 32 | (i + 1);
             return true;
         }

@@ -95,12 +95,14 @@ static void test_binary_keys_without_payload(void **state)
     ks_add(w, ks_hash(a, 3), a, 3, 1, KS_NO_CELL, NULL);
     ks_add(w, ks_hash(b, 3), b, 3, 1, KS_NO_CELL, NULL);
     ks_add(w, ks_hash(a, 3), a, 3, 1, KS_NO_CELL, NULL);
+    ks_add(w, ks_hash("", 0), "", 0, 1, KS_NO_CELL, NULL); /* the empty key is a key */
     ks_writer_free(w);
+    assert_non_null(ks_find(ks, ks_hash("", 0), "", 0, 1));
     assert_non_null(ks_find(ks, ks_hash(a, 3), a, 3, 1));
     assert_non_null(ks_find(ks, ks_hash(b, 3), b, 3, 1));
     assert_null(ks_find(ks, ks_hash(c, 2), c, 2, 1)); /* NUL bytes are part of a key */
     assert_null(ks_find(ks, ks_hash(a, 3), a, 3, 0));
-    assert_int_equal(ks_count(ks), 2);
+    assert_int_equal(ks_count(ks), 3);
     ks_free(ks);
 }
 
@@ -113,6 +115,184 @@ static void test_discard(void **state)
     ks_writer_discard(w);
     assert_null(find_text(ks, "gone", 0));
     assert_int_equal(ks_count(ks), 0);
+    ks_free(ks);
+}
+
+/* Keys that share a hash: ks_add takes the caller's hash, so forcing one hash on every
+ * key puts them all in one partition, on one probe chain, with equal tags. Each must
+ * still be its own key, told apart by its bytes alone, across growth of both tables;
+ * a key absent but of the same hash is found absent. */
+static void test_collisions(void **state)
+{
+    (void)state;
+    enum { N = 3000 };
+    const uint64_t same = UINT64_C(0x0123456789abcdef);
+    keystore *ks = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
+    ks_writer *w = ks_writer_new(ks);
+    char key[32];
+    for (int round = 0; round < 2; round++)
+        for (int k = 0; k < N; k++) {
+            int64_t x = k;
+            int len = snprintf(key, sizeof key, "k%d", k);
+            ks_add(w, same, key, (size_t)len, 0, (uint32_t)(1 + k % 5), &x);
+        }
+    ks_writer_free(w);
+    assert_int_equal(ks_count(ks), 2 * N);
+    for (int k = 0; k < N; k++) {
+        int len = snprintf(key, sizeof key, "k%d", k);
+        const tally *t = ks_find(ks, same, key, (size_t)len, 0);
+        assert_non_null(t);
+        assert_int_equal(t->records, 2);
+        assert_int_equal(t->sum, 2 * k);
+        t = ks_find(ks, same, key, (size_t)len, (uint32_t)(1 + k % 5));
+        assert_non_null(t);
+        assert_int_equal(t->sum, 2 * k);
+        assert_null(ks_find(ks, same, key, (size_t)len, (uint32_t)(1 + (k + 1) % 5)));
+    }
+    assert_null(ks_find(ks, same, "k", 1, 0));
+    assert_null(ks_find(ks, same, "k30000", 6, 0));
+    /* a key whose hash has the same low bits (its slot's tag) but another partition */
+    assert_null(ks_find(ks, same ^ (UINT64_C(1) << 63), "k1", 2, 0));
+    ks_free(ks);
+}
+
+/* The number of a key made by make_key ("n<number>", then padding); the key's bytes
+ * are not NUL-terminated. */
+static size_t key_number(const ks_entry *e)
+{
+    char text[16] = { 0 };
+    assert_true(e->len >= 2 && e->key != NULL);
+    memcpy(text, e->key, e->len < sizeof text - 1 ? e->len : sizeof text - 1);
+    return strtoul(text + 1, NULL, 10);
+}
+
+/* Visits every entry once: marks (key number, cell) in SEEN, failing on a second
+ * visit, and returns how many there were. */
+static size_t visit_all(const keystore *ks, unsigned char *seen, uint32_t cells)
+{
+    uint64_t cursor = 0;
+    ks_entry e;
+    size_t visits = 0;
+    while (ks_next(ks, &cursor, &e)) {
+        size_t n = key_number(&e);
+        assert_true(e.cell < cells);
+        unsigned char *mark = &seen[n * cells + e.cell];
+        assert_int_equal(*mark, 0);
+        *mark = 1;
+        visits++;
+    }
+    assert_false(ks_next(ks, &cursor, &e));
+    return visits;
+}
+
+/* Growth across many sizes, payload sizes and key lengths: after adding N keys (each
+ * to one or two cells, twice), the store holds exactly the entries added, finds each
+ * with its payload zeroed and then accumulated, finds no other, hands out payloads
+ * aligned to 16 bytes, and its iteration visits every entry once. Key lengths run
+ * from 2 to 201 bytes, so that the key bytes grow unevenly. */
+static void apply_count(void *ctx, void *payload, const void *extra)
+{
+    size_t size = *(const size_t *)ctx;
+    unsigned char *p = payload;
+    /* every byte of the payload counts the records, so a payload that overlapped
+     * another slot's, or was not zero when created, would show */
+    for (size_t i = 0; i < size; i++) p[i] = (unsigned char)(p[i] + *(const unsigned char *)extra);
+}
+
+static void make_key(char *key, size_t *len, size_t n)
+{
+    int at = snprintf(key, 256, "n%zu", n);
+    size_t want = 2 + (n * 37) % 200;
+    if ((size_t)at < want) {
+        key[at] = ' '; /* ends the number for visit_all */
+        memset(key + at + 1, 'x', want - (size_t)at - 1);
+        at = (int)want;
+    }
+    *len = (size_t)at;
+}
+
+static void test_growth_across_sizes(void **state)
+{
+    (void)state;
+    static const size_t sizes[] = { 0, 1, 2, 3, 47, 48, 49, 63, 64, 65, 95, 96, 97, 127, 128, 129,
+                                    255, 256, 257, 1000, 4095, 4096, 4097, 12289, 50000 };
+    static const size_t payloads[] = { 0, 1, 8, 16, 24, 48 };
+    enum { CELLS = 3 };
+    char key[256];
+    for (size_t pi = 0; pi < sizeof payloads / sizeof *payloads; pi++)
+        for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
+            size_t n = sizes[si], size = payloads[pi];
+            if (size == 48 && n > 5000) continue; /* the largest sizes once per shape suffice */
+            keystore *ks = ks_new(size, 1, size ? apply_count : NULL, &size);
+            ks_writer *w = ks_writer_new(ks);
+            unsigned char one = 1;
+            for (int round = 0; round < 2; round++)
+                for (size_t k = 0; k < n; k++) {
+                    size_t len;
+                    make_key(key, &len, k);
+                    ks_add(w, ks_hash(key, len), key, len, (uint32_t)(k % 2), k % 3 ? 2 : KS_NO_CELL,
+                           &one);
+                }
+            ks_writer_free(w);
+            size_t expected = 0;
+            for (size_t k = 0; k < n; k++) expected += k % 3 ? 2 : 1;
+            assert_int_equal(ks_count(ks), expected);
+            for (size_t k = 0; k < n; k++) {
+                size_t len;
+                make_key(key, &len, k);
+                uint64_t h = ks_hash(key, len);
+                unsigned char *p = ks_find(ks, h, key, len, (uint32_t)(k % 2));
+                assert_non_null(p);
+                if (size) {
+                    assert_int_equal((uintptr_t)p % 16, 0);
+                    for (size_t i = 0; i < size; i++) assert_int_equal(p[i], 2);
+                }
+                assert_int_equal(ks_find(ks, h, key, len, 2) != NULL, k % 3 != 0);
+                assert_null(ks_find(ks, h, key, len, (uint32_t)((k + 1) % 2)));
+                assert_null(ks_find(ks, h, key, len - 1, (uint32_t)(k % 2))); /* a prefix */
+            }
+            unsigned char *seen = calloc(n * CELLS + 1, 1);
+            assert_int_equal(visit_all(ks, seen, CELLS), expected);
+            free(seen);
+            ks_free(ks);
+        }
+}
+
+/* Iteration from saved cursors: a walk that stops after every entry and resumes from
+ * a copy of the cursor sees the same entries as one walk, and a walk split by
+ * partition (as the evaluator's threads split it) sees each entry in exactly one
+ * share. */
+static void test_iteration_resumes_and_splits(void **state)
+{
+    (void)state;
+    enum { N = 5000, CELLS = 3 };
+    keystore *ks = ks_new(sizeof(int64_t), 1, apply_count, &(size_t){ sizeof(int64_t) });
+    ks_writer *w = ks_writer_new(ks);
+    char key[256];
+    unsigned char one = 1;
+    for (size_t k = 0; k < N; k++) {
+        size_t len;
+        make_key(key, &len, k);
+        ks_add(w, ks_hash(key, len), key, len, (uint32_t)(k % 3), KS_NO_CELL, &one);
+    }
+    ks_writer_free(w);
+    unsigned char *seen = calloc(N * CELLS, 1);
+    size_t shares = 0;
+    for (uint32_t from = 0; from < KS_PARTITIONS; from += KS_PARTITIONS / 4) {
+        uint64_t cursor = (uint64_t)from << 32;
+        ks_entry e;
+        while (ks_next(ks, &cursor, &e) && (cursor >> 32) < from + KS_PARTITIONS / 4) {
+            uint64_t saved = cursor; /* resuming from a copy changes nothing */
+            cursor = saved;
+            size_t n = key_number(&e);
+            assert_true(n < N && e.cell < CELLS);
+            assert_int_equal(seen[n * CELLS + e.cell], 0);
+            seen[n * CELLS + e.cell] = 1;
+            shares++;
+        }
+    }
+    assert_int_equal(shares, N);
+    free(seen);
     ks_free(ks);
 }
 
@@ -235,6 +415,9 @@ int main(void)
         cmocka_unit_test(test_cells_and_payloads),
         cmocka_unit_test(test_binary_keys_without_payload),
         cmocka_unit_test(test_discard),
+        cmocka_unit_test(test_collisions),
+        cmocka_unit_test(test_growth_across_sizes),
+        cmocka_unit_test(test_iteration_resumes_and_splits),
         cmocka_unit_test(test_threads_agree_with_one_writer),
         cmocka_unit_test(test_firsts),
     };
