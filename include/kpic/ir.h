@@ -388,6 +388,12 @@ bool ir_expr_twins(const ir_node *a, const ast_decl *src_a, const ir_node *b, co
  * having slots ir_expr_twins; neither a set nor intersected with one (a set is read
  * through its session later). The periods and grouping are the caller's to compare. */
 bool ir_agg_twins(const ir_agg *a, const ir_agg *b);
+/* The parts of ir_agg_twins: A and B collect the same keys (or rows) from the same rows —
+ * one kind and window, argument and where ir_expr_twins, neither a set nor intersected
+ * with one — whatever their having; and their having slots are ir_expr_twins slot for
+ * slot, so the accumulators one keeps for a key serve the other's having. */
+bool ir_agg_same_keys(const ir_agg *a, const ir_agg *b);
+bool ir_agg_same_slots(const ir_agg *a, const ir_agg *b);
 
 /* ---- the periods an expression reaches (reach.c) ------------------------------------ */
 

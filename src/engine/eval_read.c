@@ -1038,6 +1038,10 @@ typedef struct source_pass {
     /* [run_count]: the lender's run whose stamp says a row reached it: TWIN, or for a
      * distinct run the lender run that records its key run's keys */
     size_t *twin_reach;
+    /* [run_count]: for each run of a key run whose keys the lender records but whose
+     * counts this session takes itself (a having of its own), that key run over the
+     * lender's store (pass_borrow); NULL elsewhere. Freed by pass_run_reader. */
+    key_run **view;
 } source_pass;
 
 /* Plans SP: the instances of SOURCE_INDEX read at LEVEL, their runs and key runs, the
@@ -1387,15 +1391,12 @@ static bool same_roster(const eval_session *a, const eval_session *b)
     return true;
 }
 
-/* Whether run RA of pass A and run RB of pass B are one aggregate over the same instances. */
-static bool twin_runs(const source_pass *a, size_t ra, const source_pass *b, size_t rb)
+/* Whether run RA of pass A and run RB of pass B are over the same instances: periods
+ * and windows. */
+static bool same_instances(const source_pass *a, size_t ra, const source_pass *b, size_t rb)
 {
     const agg_run *x = &a->runs[ra], *y = &b->runs[rb];
-    const plan_agg *f = x->agg, *g = y->agg;
-    if (x->count != y->count || f->kind != g->kind || f->per_staff != g->per_staff ||
-        f->where_uses_period != g->where_uses_period || f->arg_uses_period != g->arg_uses_period ||
-        (a->key_runs[ra] == NULL) != (b->key_runs[rb] == NULL) || !ir_agg_twins(f->ir, g->ir))
-        return false;
+    if (x->count != y->count) return false;
     for (size_t j = 0; j < x->count; j++) {
         const plan_instance *i = a->mine.items[x->first + j], *k = b->mine.items[y->first + j];
         if (!period_same(i->period, k->period) || i->window.from != k->window.from ||
@@ -1403,6 +1404,16 @@ static bool twin_runs(const source_pass *a, size_t ra, const source_pass *b, siz
             return false;
     }
     return true;
+}
+
+/* Whether run RA of pass A and run RB of pass B are one aggregate over the same instances. */
+static bool twin_runs(const source_pass *a, size_t ra, const source_pass *b, size_t rb)
+{
+    const plan_agg *f = a->runs[ra].agg, *g = b->runs[rb].agg;
+    return f->kind == g->kind && f->per_staff == g->per_staff &&
+           f->where_uses_period == g->where_uses_period && f->arg_uses_period == g->arg_uses_period &&
+           (a->key_runs[ra] == NULL) == (b->key_runs[rb] == NULL) && ir_agg_twins(f->ir, g->ir) &&
+           same_instances(a, ra, b, rb);
 }
 
 /* The run of A that is RB's twin, or SIZE_MAX. */
@@ -1418,6 +1429,52 @@ static bool run_has_set(const key_run *kr)
     for (size_t m = 0; m < kr->member_count; m++)
         if (kr->members[m].agg->set != NULL) return true;
     return false;
+}
+
+/* For B's key run led by run LEAD, whose members are not all twins of one key run of
+ * A's: a key run of A that records the same keys from the same rows over the same
+ * instances (ir_agg_same_keys), in whose entries every member of B's finds the having
+ * slots it needs (ir_agg_same_slots; a member without slots, any) and whose having
+ * computes a value and nothing else.
+ * Then B's counts are taken over A's store with B's own having (a proposed change to a
+ * having's threshold records no key twice): the view returned, malloc'd, its leader run
+ * in *LEAD_A. NULL when there is none. */
+static key_run *key_run_view(const source_pass *a, const source_pass *b, size_t lead, size_t *lead_a)
+{
+    const key_run *kb = b->key_runs[lead];
+    const ast_decl *src = b->src;
+    for (size_t i = 0; i < kb->member_count; i++) {
+        const plan_agg *mb = kb->members[i].agg;
+        if (mb->set || mb->member_set || !ir_expr_twins(mb->ir->having, src, mb->ir->having, src))
+            return NULL;
+    }
+    for (size_t ra = 0; ra < a->run_count; ra++) {
+        const key_run *ka = a->key_runs[ra];
+        if (!ka || a->follows[ra] || run_has_set(ka) || ka->count != kb->count ||
+            ka->staff_cells != kb->staff_cells ||
+            !ir_agg_same_keys(a->runs[ra].agg->ir, b->runs[lead].agg->ir) || !same_instances(a, ra, b, lead))
+            continue;
+        key_member *members = xcalloc(kb->member_count, sizeof *members);
+        size_t found = 0;
+        for (size_t i = 0; i < kb->member_count; i++)
+            for (size_t j = 0; j < ka->member_count && found == i; j++)
+                if (!kb->members[i].nslots ||
+                    ir_agg_same_slots(ka->members[j].agg->ir, kb->members[i].agg->ir)) {
+                    members[i] = ka->members[j];
+                    members[i].agg = kb->members[i].agg;
+                    members[i].passed_at = SIZE_MAX;
+                    found++;
+                }
+        if (found < kb->member_count) {
+            free(members);
+            continue;
+        }
+        key_run *view = xcalloc(1, sizeof *view);
+        *view = (key_run){ ka->store, members, kb->member_count, kb->instances, kb->count, kb->staff_cells };
+        *lead_a = ra;
+        return view;
+    }
+    return NULL;
 }
 
 /* Decides which of B's runs A computes (B's borrowed, twin and twin_reach, in B's
@@ -1454,14 +1511,24 @@ static bool pass_borrow(source_pass *a, source_pass *b)
                 twin[rb] = ra;
             }
         }
-        if (!whole || !ka || run_has_set(ka) || ka->staff_cells != kb->staff_cells || ka->count != kb->count)
-            continue;
+        key_run *view = NULL;
         size_t lead_a = 0;
-        while (a->key_runs[lead_a] != ka || a->follows[lead_a]) lead_a++;
+        if (!whole || !ka || run_has_set(ka) || ka->staff_cells != kb->staff_cells ||
+            ka->count != kb->count) {
+            /* not every member has its twin: the keys may still be the lender's */
+            view = key_run_view(a, b, lead, &lead_a);
+            if (!view) continue;
+        } else {
+            while (a->key_runs[lead_a] != ka || a->follows[lead_a]) lead_a++;
+        }
         for (size_t rb = lead; rb < b->run_count; rb++) {
             if (b->key_runs[rb] != kb) continue;
             borrowed[rb] = any = true;
             reach[rb] = lead_a;
+            if (view) {
+                if (!b->view) b->view = xcalloc(b->run_count + 1, sizeof *b->view);
+                b->view[rb] = view;
+            }
         }
     }
     if (!any) return false;
@@ -1657,6 +1724,11 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
     /* sets first: distinct() instances of this pass may be intersected with them */
     for (int sets_first = 1; sets_first >= 0; sets_first--)
         for (size_t ri = 0; ri < sp->run_count; ri++) {
+            if (sp->borrowed && sp->borrowed[ri] && sp->view && sp->view[ri]) {
+                /* counted here over the lender's keys, by the run that leads the key run */
+                if (sets_first && !sp->follows[ri]) finish_key_run(s, sp->view[ri], sp->threads);
+                continue;
+            }
             if (sp->borrowed && sp->borrowed[ri]) {
                 /* never a set: taken in the first round */
                 if (sets_first && !take_borrowed(sp, ri)) {
@@ -1722,6 +1794,13 @@ static void pass_run_reader(source_pass **sp, int n, csvr_reader *reader, pass_r
     free(lanes);
     pthread_mutex_destroy(&sh.lock);
     for (int k = 0; k < n; k++) result[k] = pass_conclude(sp[k], reader, status, &sh.error);
+    for (int k = 0; k < n; k++)
+        for (size_t ri = 0; sp[k]->view && ri < sp[k]->run_count; ri++)
+            if (sp[k]->view[ri] && !sp[k]->follows[ri]) {
+                free(sp[k]->view[ri]->members);
+                free(sp[k]->view[ri]);
+            }
+    for (int k = 0; k < n; k++) free(sp[k]->view);
     csvr_close(reader);
 }
 

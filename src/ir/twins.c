@@ -88,17 +88,27 @@ bool ir_expr_twins(const ir_node *a, const ast_decl *src_a, const ir_node *b, co
            ir_expr_twins(a->c, src_a, b->c, src_b);
 }
 
-bool ir_agg_twins(const ir_agg *a, const ir_agg *b)
+bool ir_agg_same_keys(const ir_agg *a, const ir_agg *b)
 {
     if (a->kind != b->kind || a->set || b->set || a->member_set || b->member_set) return false;
     if (a->window.kind != b->window.kind) return false;
     if (a->window.kind == WINDOW_LAST &&
         (a->window.count != b->window.count || a->window.unit != b->window.unit))
         return false;
+    return ir_expr_twins(a->arg, a->source, b->arg, b->source) &&
+           ir_expr_twins(a->where, a->source, b->where, b->source);
+}
+
+bool ir_agg_same_slots(const ir_agg *a, const ir_agg *b)
+{
     if (a->slot_count != b->slot_count) return false;
-    const ast_decl *sa = a->source, *sb = b->source;
     for (size_t i = 0; i < a->slot_count; i++)
-        if (!ir_expr_twins(a->slots[i], sa, b->slots[i], sb)) return false;
-    return ir_expr_twins(a->arg, sa, b->arg, sb) && ir_expr_twins(a->where, sa, b->where, sb) &&
-           ir_expr_twins(a->having, sa, b->having, sb);
+        if (!ir_expr_twins(a->slots[i], a->source, b->slots[i], b->source)) return false;
+    return true;
+}
+
+bool ir_agg_twins(const ir_agg *a, const ir_agg *b)
+{
+    return ir_agg_same_keys(a, b) && ir_agg_same_slots(a, b) &&
+           ir_expr_twins(a->having, a->source, b->having, b->source);
 }

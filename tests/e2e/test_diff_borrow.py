@@ -8,8 +8,9 @@ nothing but its value) is taken from the old side instead of computed again
 own. The reference is the same diff with the new spec declaring one more column, which
 makes each side read the file alone (no shared pass, nothing taken). Cases: one
 indicator changed (its aggregate is the new side's own, the rest taken); a `having`
-changed (the distinct key run is the new side's own, with the unchanged distinct beside
-it); arithmetic (never taken); a changed roster (nothing taken: staff groups differ);
+changed (the new side counts the old side's keys with its own having, the unchanged
+distinct beside it taken); a having over another slot (the key run is the new side's
+own); arithmetic (never taken); a changed roster (nothing taken: staff groups differ);
 the same spec on both sides (everything taken) — each on one thread and on two in small
 chunks, without the column cache and warm. Rows of staff ids not in the roster are
 counted for the new side's warning as on its own, also when it computes nothing itself.
@@ -73,6 +74,11 @@ OLD = spec("old.kpi")
 CASES = {
     "one indicator changed": dict(big='count per staff = count(orders where amount >= 300)'),
     "a having changed": dict(repeat='count per staff = distinct(orders.customer having count() >= 3)'),
+    "a having over another slot": dict(
+        repeat='count per staff = distinct(orders.customer having sum(amount) >= 300)'),
+    "a having changed, no plain distinct": dict(
+        repeat='count per staff = distinct(orders.customer having count() >= 3)',
+        buyers='count per staff = count(orders where amount >= 100)'),
     "arithmetic changed": dict(doubled='money per staff = sum(orders.amount * 3)'),
     "the same spec": dict(),
 }
