@@ -173,6 +173,32 @@ static void test_expressions(void **state)
     lowered_free(&lb);
 }
 
+/* The parts: the same keys whatever the having; the same slots whatever the threshold. */
+static void test_keys_and_slots(void **state)
+{
+    (void)state;
+    lowered la, lb;
+    lower_text(&la, HEADER,
+               "indicator a count = distinct(orders.customer having count() >= 2)\n"
+               "indicator b count = distinct(orders.customer where not refunded)\n");
+    lower_text(&lb, HEADER,
+               "indicator a count = distinct(orders.customer having count() >= 3)\n"
+               "indicator b count = distinct(orders.customer having sum(amount) >= 3)\n"
+               "indicator c count = distinct(orders.customer)\n");
+    const ir_agg *a2 = agg_of(&la, "a"), *a_where = agg_of(&la, "b");
+    const ir_agg *b3 = agg_of(&lb, "a"), *b_sum = agg_of(&lb, "b"), *b_plain = agg_of(&lb, "c");
+    assert_true(ir_agg_same_keys(a2, b3));
+    assert_true(ir_agg_same_keys(a2, b_sum));
+    assert_true(ir_agg_same_keys(a2, b_plain));
+    assert_false(ir_agg_same_keys(a_where, b_plain)); /* another where: other rows */
+    assert_true(ir_agg_same_slots(a2, b3));
+    assert_false(ir_agg_same_slots(a2, b_sum)); /* count() is not sum(amount) */
+    assert_false(ir_agg_same_slots(a2, b_plain));
+    assert_false(ir_agg_twins(a2, b3)); /* another having */
+    lowered_free(&la);
+    lowered_free(&lb);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -181,6 +207,7 @@ int main(void)
         cmocka_unit_test(test_not_only_a_value),
         cmocka_unit_test(test_columns_by_index),
         cmocka_unit_test(test_expressions),
+        cmocka_unit_test(test_keys_and_slots),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
