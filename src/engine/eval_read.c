@@ -541,14 +541,9 @@ static day_marks mark_days(const period_interval *spans, size_t span_count, cons
     return m;
 }
 
-/* Whether WHEN lies in some instance's window. */
-static inline bool in_spans(const pass_ctx *p, date_t when)
+/* Whether WHEN lies in some instance's window, by binary search over the spans. */
+static inline bool spans_hold(const pass_ctx *p, date_t when)
 {
-    const day_marks *m = p->marks;
-    if (m->at) {
-        uint64_t at = (uint64_t)((int64_t)when - m->from);
-        return at < m->count && (m->at[at] & 1);
-    }
     size_t lo = 0, hi = p->span_count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -566,7 +561,7 @@ static inline uint32_t day_mark(const pass_ctx *p, date_t d)
         uint64_t at = (uint64_t)((int64_t)d - m->from);
         return at < m->count ? m->at[at] : 0;
     }
-    uint32_t mark = in_spans(p, d);
+    uint32_t mark = spans_hold(p, d);
     size_t lo = 0, hi = p->cover_count;
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
@@ -575,6 +570,12 @@ static inline uint32_t day_mark(const pass_ctx *p, date_t d)
     }
     if (lo && d < p->cover[lo - 1].end) mark |= (uint32_t)lo << 1;
     return mark;
+}
+
+/* Whether WHEN lies in some instance's window. */
+static inline bool in_spans(const pass_ctx *p, date_t when)
+{
+    return p->marks->at ? day_mark(p, when) & 1 : spans_hold(p, when);
 }
 
 /* Counts N rows read (each with its date DAYS[i], or none where IS_NULL[i]; DAYS NULL for
@@ -1724,14 +1725,13 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
     /* sets first: distinct() instances of this pass may be intersected with them */
     for (int sets_first = 1; sets_first >= 0; sets_first--)
         for (size_t ri = 0; ri < sp->run_count; ri++) {
-            if (sp->borrowed && sp->borrowed[ri] && sp->view && sp->view[ri]) {
-                /* counted here over the lender's keys, by the run that leads the key run */
-                if (sets_first && !sp->follows[ri]) finish_key_run(s, sp->view[ri], sp->threads);
-                continue;
-            }
             if (sp->borrowed && sp->borrowed[ri]) {
-                /* never a set: taken in the first round */
-                if (sets_first && !take_borrowed(sp, ri)) {
+                /* never a set: finished in the first round, over the lender's keys (by the
+                 * run that leads the key run) or from its figures */
+                if (!sets_first) continue;
+                if (sp->view && sp->view[ri]) {
+                    if (!sp->follows[ri]) finish_key_run(s, sp->view[ri], sp->threads);
+                } else if (!take_borrowed(sp, ri)) {
                     diag_report_data(
                         s->diags, DIAG_ERROR, path, 0, 0, "data",
                         "internal error: an aggregate shared with the other spec was not computed");
@@ -1743,9 +1743,7 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
             key_run *kr = sp->key_runs[ri];
             if (kr) {
                 /* a key run holding a set finishes with the sets */
-                bool has_set = false;
-                for (size_t m = 0; m < kr->member_count; m++) has_set |= kr->members[m].agg->set != NULL;
-                if (!sp->follows[ri] && has_set == sets_first) finish_key_run(s, kr, sp->threads);
+                if (!sp->follows[ri] && run_has_set(kr) == sets_first) finish_key_run(s, kr, sp->threads);
                 continue;
             }
             if ((sp->runs[ri].agg->set != NULL) != sets_first) continue;
