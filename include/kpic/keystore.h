@@ -7,10 +7,11 @@
  * Why partitions: keys are counted per period and per staff member, so a large file
  * yields millions of (key, cell) entries. The store splits them by the key's hash
  * into KS_PARTITIONS tables, each with its own lock, and writers batch their
- * additions per partition. A batch is applied to one small table at a time, which
- * keeps the working set in cache (the radix-partitioned aggregation of column
- * stores), and threads add to one shared store under per-partition locks instead
- * of filling private copies that must be merged — merging re-inserted every entry.
+ * additions per partition, tens of megabytes of them before applying any. A batch is
+ * applied to one table at a time, which then stays in cache for all the batch's
+ * records (the radix-partitioned aggregation of column stores), and threads add to
+ * one shared store under per-partition locks instead of filling private copies that
+ * must be merged — merging re-inserted every entry.
  *
  * Keys are byte strings (the caller encodes non-text values); a key equals another
  * when its bytes do. A store knows nothing of rows, periods or accumulators: the
@@ -47,6 +48,9 @@ uint64_t ks_hash(const void *key, size_t len);
  * at the same time. Additions are visible in the store once ks_writer_flush (or
  * ks_writer_free) has returned. */
 ks_writer *ks_writer_new(keystore *ks);
+/* How many bytes of records each writer of KS buffers before it applies them: set
+ * before any is added (the default suits large passes; tests make it small). */
+void ks_set_writer_budget(keystore *ks, size_t bytes);
 /* Flushes what is buffered, then frees the writer. */
 void ks_writer_free(ks_writer *w);
 void ks_writer_flush(ks_writer *w);

@@ -843,6 +843,16 @@ static void *pass_worker(void *arg)
             pthread_mutex_unlock(&sh->lock);
         }
     }
+    /* the distinct keys this worker still buffers are applied here, beside the other
+     * workers, rather than one writer after another when the pass concludes; a failed
+     * pass drops them there instead */
+    pthread_mutex_lock(&sh->lock);
+    bool failed = sh->error_chunk != UINT64_MAX || sh->planning_failed;
+    pthread_mutex_unlock(&sh->lock);
+    if (!failed)
+        for (int i = 0; i < lane->count; i++)
+            for (size_t ri = 0; ri < lane->ctx[i]->run_count; ri++)
+                if (lane->ctx[i]->writers[ri]) ks_writer_flush(lane->ctx[i]->writers[ri]);
     return NULL;
 }
 

@@ -8,10 +8,14 @@
 #include "kpic/arena.h"
 #include "kpic/hash.h"
 
-/* A writer applies a partition's batch once it holds this many bytes: large enough
- * that taking the lock and bringing the partition's tables into cache is paid for by
- * many records, small enough that KS_PARTITIONS buffers stay around a megabyte. */
-#define FLUSH_BYTES 4096u
+/* A writer keeps its records, per partition, until it holds WRITER_BUDGET bytes of
+ * them (ks_set_writer_budget), then applies every partition's at once. A partition's
+ * tables are brought into the cache once per application and then serve every record
+ * it holds: with batches of a few kilobytes (tried first), each record's entry was a
+ * miss of its own, as the tables of a twelve-month run are a thousand times the size
+ * of a batch. The budget bounds what a writer buffers (a large file yields far more
+ * records than this). */
+#define WRITER_BUDGET ((size_t)32 << 20)
 
 /* A partition's distinct keys: each key's bytes once, in a byte buffer (a 4-byte
  * length, then the bytes, padded to 4 bytes), named by its reference (offset / 4 + 1,
@@ -52,24 +56,27 @@ typedef struct ks_partition {
 
 struct keystore {
     size_t payload_size, extra_size;
-    size_t stride; /* a slot: the payload, padded so that the tail ends a multiple of ALIGN */
+    size_t writer_budget;
+    size_t stride; /* a slot: the payload, padded so that the tail ends a multiple of SLOT_ALIGN */
     ks_apply_fn apply;
     void *ctx;
     ks_partition parts[KS_PARTITIONS];
 };
 
-/* A buffered record: this header, then extra_size bytes, then the key; each part
- * starts at a multiple of ALIGN bytes, as the caller's extra may hold 16-byte
- * integers (exact decimals). */
+/* A buffered record: this header, then extra_size bytes, then the key, padded to
+ * RECORD_ALIGN bytes. The partition is the buffer's, so only the hash bits the key
+ * table reads are kept. The extra is handed to the apply function at a multiple of
+ * EXTRA_ALIGN bytes (it may hold 16-byte integers, exact decimals): copied there when
+ * the record does not place it so. */
 typedef struct record {
-    uint64_t h;
-    uint64_t len;
+    uint32_t tag; /* the hash's low 32 bits */
+    uint32_t len;
     uint32_t cell_a, cell_b;
-    uint64_t unused;
 } record;
 
-#define ALIGN 16u
-_Static_assert(sizeof(record) % ALIGN == 0, "records must keep what follows them aligned");
+#define RECORD_ALIGN 4u
+#define SLOT_ALIGN   16u
+#define EXTRA_ALIGN  16u
 
 typedef struct batch {
     unsigned char *data;
@@ -78,12 +85,19 @@ typedef struct batch {
 
 struct ks_writer {
     keystore *ks;
+    size_t buffered;      /* bytes of records in the batches */
+    unsigned char *extra; /* EXTRA_ALIGN-aligned room for one record's extra */
     batch batches[KS_PARTITIONS];
 };
 
-static size_t round_up(size_t n)
+static size_t round_up(size_t n, size_t to)
 {
-    return (n + ALIGN - 1) & ~(size_t)(ALIGN - 1);
+    return (n + to - 1) & ~(to - 1);
+}
+
+static size_t record_size(const keystore *ks, size_t len)
+{
+    return round_up(sizeof(record) + ks->extra_size + len, RECORD_ALIGN);
 }
 
 static size_t partition_of(uint64_t h)
@@ -184,13 +198,14 @@ keystore *ks_new(size_t payload_size, size_t extra_size, ks_apply_fn apply, void
 {
     keystore *ks = xcalloc(1, sizeof *ks);
     ks->payload_size = payload_size;
-    /* every slot starts at a multiple of ALIGN, so every payload is aligned like the
-     * table; the tail takes the padding a payload of 8 bytes more than a multiple of
-     * ALIGN leaves (a payload of one count: 16-byte slots); a store without payload
-     * has slots of the tail alone */
-    ks->stride =
-        payload_size ? round_up(((payload_size + 7) & ~(size_t)7) + sizeof(slot_tail)) : sizeof(slot_tail);
+    /* every slot starts at a multiple of SLOT_ALIGN, so every payload is aligned like
+     * the table; the tail takes the padding a payload of 8 bytes more than a multiple
+     * of SLOT_ALIGN leaves (a payload of one count: 16-byte slots); a store without
+     * payload has slots of the tail alone */
+    ks->stride = payload_size ? round_up(round_up(payload_size, 8) + sizeof(slot_tail), SLOT_ALIGN)
+                              : sizeof(slot_tail);
     ks->extra_size = extra_size;
+    ks->writer_budget = WRITER_BUDGET;
     ks->apply = apply;
     ks->ctx = ctx;
     for (size_t i = 0; i < KS_PARTITIONS; i++) pthread_mutex_init(&ks->parts[i].lock, NULL);
@@ -279,27 +294,25 @@ static void prefetch_entry(const keystore *ks, const ks_partition *p, uint64_t e
     if (p->cap) __builtin_prefetch(p->slots + ((size_t)eh & (p->cap - 1)) * ks->stride);
 }
 
-/* Applies a partition's batch, under the partition's lock. The partition's entry table
- * is far bigger than a cache, so nearly every entry is a miss; its key table is
- * smaller but still misses (slot, then bytes). The records are known in advance, so
- * the work is pipelined: while record i is interned, the key slot of record
- * i + SLOT_AHEAD is asked for, and the key bytes of record i + BYTES_AHEAD (whose slot
- * should be in by then); interning record i tells where its entries are, which are
- * asked for then and applied LAG records later. (Distances from 2 to 24 measured
- * alike: what limits a batch is how many misses a core has in flight.) */
+/* Applies a partition's batch, under the partition's lock. The records are known in
+ * advance, so the work is pipelined: while record i is interned, the key slot of
+ * record i + SLOT_AHEAD is asked for, and the key bytes of record i + BYTES_AHEAD
+ * (whose slot should be in by then); interning record i tells where its entries are,
+ * which are asked for then and applied LAG records later. (Distances from 2 to 24
+ * measured alike: what limits a batch is how many misses a core has in flight.) */
 enum { SEGMENT = 256, SLOT_AHEAD = 8, BYTES_AHEAD = 4, LAG = 4 };
 
-static void apply_segment(keystore *ks, ks_partition *p, const record *const *recs, size_t n)
+static void apply_segment(keystore *ks, ks_partition *p, const record *const *recs, size_t n,
+                          unsigned char *aligned_extra)
 {
-    size_t extra = round_up(ks->extra_size);
     uint32_t refs[SEGMENT];
     uint64_t ehs[SEGMENT][2];
     for (size_t i = 0; i < n + LAG; i++) {
-        if (i + SLOT_AHEAD < n) key_prefetch_slot(&p->keys, recs[i + SLOT_AHEAD]->h);
-        if (i + BYTES_AHEAD < n) key_prefetch_bytes(&p->keys, recs[i + BYTES_AHEAD]->h);
+        if (i + SLOT_AHEAD < n) key_prefetch_slot(&p->keys, recs[i + SLOT_AHEAD]->tag);
+        if (i + BYTES_AHEAD < n) key_prefetch_bytes(&p->keys, recs[i + BYTES_AHEAD]->tag);
         if (i < n) {
             const record *r = recs[i];
-            refs[i] = key_intern(&p->keys, (const char *)r + sizeof *r + extra, r->len, r->h);
+            refs[i] = key_intern(&p->keys, (const char *)(r + 1) + ks->extra_size, r->len, r->tag);
             ehs[i][0] = entry_hash(refs[i], r->cell_a);
             prefetch_entry(ks, p, ehs[i][0]);
             if (r->cell_b != KS_NO_CELL) {
@@ -310,7 +323,11 @@ static void apply_segment(keystore *ks, ks_partition *p, const record *const *re
         if (i < LAG) continue;
         size_t k = i - LAG;
         const record *r = recs[k];
-        const unsigned char *x = (const unsigned char *)r + sizeof *r;
+        const unsigned char *x = (const unsigned char *)(r + 1);
+        if (ks->apply && ((uintptr_t)x & (EXTRA_ALIGN - 1))) {
+            memcpy(aligned_extra, x, ks->extra_size);
+            x = aligned_extra;
+        }
         unsigned char *payload = entry_of(ks, p, refs[k], r->cell_a, ehs[k][0]);
         if (ks->apply) ks->apply(ks->ctx, payload, x);
         if (r->cell_b == KS_NO_CELL) continue;
@@ -319,43 +336,70 @@ static void apply_segment(keystore *ks, ks_partition *p, const record *const *re
     }
 }
 
-static void apply_batch(keystore *ks, size_t part, batch *b)
+/* Applies the batch of partition PART (whose lock the caller holds). */
+static void apply_batch(ks_writer *w, size_t part)
 {
-    if (!b->len) return;
+    keystore *ks = w->ks;
+    batch *b = &w->batches[part];
     ks_partition *p = &ks->parts[part];
-    size_t extra = round_up(ks->extra_size);
     const record *recs[SEGMENT];
     size_t n = 0;
-    pthread_mutex_lock(&p->lock);
     for (size_t at = 0; at < b->len;) {
         const record *r = (const record *)(b->data + at);
         recs[n++] = r;
         if (n == SEGMENT) {
-            apply_segment(ks, p, recs, n);
+            apply_segment(ks, p, recs, n, w->extra);
             n = 0;
         }
-        at += sizeof *r + extra + round_up(r->len);
+        at += record_size(ks, r->len);
     }
-    apply_segment(ks, p, recs, n);
-    pthread_mutex_unlock(&p->lock);
+    apply_segment(ks, p, recs, n, w->extra);
+    w->buffered -= b->len;
     b->len = 0;
+}
+
+/* Applies every partition's batch. Writers that reach their budget together would
+ * otherwise take the partitions' locks in the same order, one waiting for the other at
+ * each: a partition held by another writer is passed over and taken on the next
+ * round. */
+static void apply_all(ks_writer *w)
+{
+    bool waited = false;
+    while (w->buffered) {
+        for (size_t part = 0; part < KS_PARTITIONS; part++) {
+            if (!w->batches[part].len) continue;
+            pthread_mutex_t *lock = &w->ks->parts[part].lock;
+            if (waited) pthread_mutex_lock(lock);
+            else if (pthread_mutex_trylock(lock) != 0) continue;
+            apply_batch(w, part);
+            pthread_mutex_unlock(lock);
+        }
+        waited = true;
+    }
+}
+
+void ks_set_writer_budget(keystore *ks, size_t bytes)
+{
+    ks->writer_budget = bytes;
 }
 
 ks_writer *ks_writer_new(keystore *ks)
 {
     ks_writer *w = xcalloc(1, sizeof *w);
     w->ks = ks;
+    w->extra = xcalloc_aligned(EXTRA_ALIGN, 1, round_up(ks->extra_size, EXTRA_ALIGN) + EXTRA_ALIGN);
     return w;
 }
 
 void ks_writer_flush(ks_writer *w)
 {
-    for (size_t i = 0; i < KS_PARTITIONS; i++) apply_batch(w->ks, i, &w->batches[i]);
+    apply_all(w);
 }
 
 static void writer_release(ks_writer *w)
 {
     for (size_t i = 0; i < KS_PARTITIONS; i++) free(w->batches[i].data);
+    free(w->extra);
     free(w);
 }
 
@@ -375,23 +419,23 @@ void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell
             const void *extra)
 {
     keystore *ks = w->ks;
-    size_t part = partition_of(h);
-    batch *b = &w->batches[part];
-    size_t extra_len = round_up(ks->extra_size);
-    size_t need = sizeof(record) + extra_len + round_up(len);
+    batch *b = &w->batches[partition_of(h)];
+    if (len > UINT32_MAX) xalloc_failed(len);
+    size_t need = record_size(ks, len);
     if (b->len + need > b->cap) {
-        size_t cap = b->cap ? b->cap : FLUSH_BYTES;
+        size_t cap = b->cap ? b->cap : 1024;
         while (cap < b->len + need) cap *= 2;
         b->data = xrealloc(b->data, cap);
         b->cap = cap;
     }
-    record *r = (record *)(b->data + b->len);
-    *r = (record){ h, len, cell_a, cell_b, 0 };
-    unsigned char *x = b->data + b->len + sizeof *r;
-    if (ks->extra_size) memcpy(x, extra, ks->extra_size);
-    memcpy(x + extra_len, key, len);
+    unsigned char *at = b->data + b->len;
+    record r = { (uint32_t)h, (uint32_t)len, cell_a, cell_b };
+    memcpy(at, &r, sizeof r);
+    if (ks->extra_size) memcpy(at + sizeof r, extra, ks->extra_size);
+    memcpy(at + sizeof r + ks->extra_size, key, len);
     b->len += need;
-    if (b->len >= FLUSH_BYTES) apply_batch(ks, part, b);
+    w->buffered += need;
+    if (w->buffered >= ks->writer_budget) apply_all(w);
 }
 
 void *ks_find(const keystore *ks, uint64_t h, const void *key, size_t len, uint32_t cell)
