@@ -1276,6 +1276,22 @@ static bool *pass_used_columns(const source_pass *sp)
 
 /* The workers of SP's pass over READER: THREADS of them, sharing SH with more than one;
  * PROGRESS: the first shows the progress line. */
+/* What a worker buffers of distinct keys before applying them, over all the key runs
+ * it writes (keystore.h): each run's store gets its share, so that a spec of many
+ * distinct indicators does not buffer many times as much. */
+#define WORKER_KEY_BUFFER  ((size_t)32 << 20)
+#define RUN_KEY_BUFFER_MIN ((size_t)1 << 20)
+
+static void set_key_budgets(source_pass *sp)
+{
+    size_t written = 0;
+    for (size_t ri = 0; ri < sp->run_count; ri++) written += sp->key_runs[ri] && !sp->follows[ri];
+    size_t share = written ? WORKER_KEY_BUFFER / written : 0;
+    if (share < RUN_KEY_BUFFER_MIN) share = RUN_KEY_BUFFER_MIN;
+    for (size_t ri = 0; ri < sp->run_count; ri++)
+        if (sp->key_runs[ri] && !sp->follows[ri]) ks_set_writer_budget(sp->key_runs[ri]->store, share);
+}
+
 static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared_pass *sh, bool progress)
 {
     eval_session *s = sp->s;
@@ -1309,6 +1325,7 @@ static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared
         p->key_runs = sp->key_runs;
         p->follows = sp->follows;
         p->writers = xcalloc(sp->run_count + 1, sizeof *p->writers);
+        if (w == 0) set_key_budgets(sp);
         for (size_t ri = 0; ri < sp->run_count; ri++)
             if (sp->key_runs[ri] && !sp->follows[ri]) p->writers[ri] = ks_writer_new(sp->key_runs[ri]->store);
         p->record = xcalloc(sp->max_record + 16, 1);
