@@ -209,11 +209,14 @@ typedef struct shared_pass shared_pass;
 
 /* The instances of one aggregate in a pass: instances[first .. first + count), sorted
  * by window start. When the windows do not overlap (one per period, the common case)
- * a row's date finds its only instance by binary search instead of a scan. */
+ * a row's date finds its only instance in BY_DAY (entry d - the day marks' first day:
+ * the instance's offset in the run + 1, or 0) or, without that table, by binary
+ * search instead of a scan. */
 typedef struct agg_run {
     plan_agg *agg;
     size_t first, count;
     bool disjoint;
+    const uint32_t *by_day;
 } agg_run;
 
 /* A pass's spans and coverage periods looked up by day: see eval_read.c mark_days. */

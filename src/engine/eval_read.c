@@ -669,7 +669,13 @@ static bool on_row(void *ctx, const csvr_row *row)
                                                 : -1;
             continue;
         }
-        if (timed && run->disjoint) {
+        if (timed && run->by_day) {
+            /* the row is inside the spans, so inside the day marks' days */
+            uint32_t k = run->by_day[(size_t)(when - p->marks->from)];
+            if (!k) continue;
+            from += k - 1;
+            to = from + 1;
+        } else if (timed && run->disjoint) {
             /* the last window starting on or before the row's date, if it covers it */
             size_t lo = from, hi = to;
             while (lo < hi) {
@@ -1041,6 +1047,8 @@ typedef struct source_pass {
     const period_t *cover;
     size_t cover_count;
     day_marks marks;
+    uint32_t **day_tables; /* the runs' by_day tables (index_runs_by_day) */
+    size_t day_table_count;
     uint64_t *misses_before; /* the row scale misses before the pass, to drop its own */
     /* the second session of a shared pass: the runs the first computes for it (pass_borrow) */
     const struct source_pass *lender;
@@ -1089,7 +1097,7 @@ static pass_result pass_prepare(source_pass *sp, eval_session *s, size_t source_
             if (in->window.from < prev->window.to) run->disjoint = false;
             run->count++;
         } else {
-            runs[run_count++] = (agg_run){ in->agg, i, 1, true };
+            runs[run_count++] = (agg_run){ in->agg, i, 1, true, NULL };
         }
     }
 
@@ -1276,6 +1284,57 @@ static bool *pass_used_columns(const source_pass *sp)
 
 /* The workers of SP's pass over READER: THREADS of them, sharing SH with more than one;
  * PROGRESS: the first shows the progress line. */
+/* Most runs of a pass have the same windows (one per period): they share a table. A
+ * spec whose runs have many different windows gets tables up to RUN_DAYS_BYTES in all,
+ * its other runs a binary search. */
+#define RUN_DAYS_SHARED 8
+#define RUN_DAYS_BYTES  ((size_t)16 << 20)
+
+static bool same_windows(plan_instance *const *in, const agg_run *a, const agg_run *b)
+{
+    if (a->count != b->count) return false;
+    for (size_t i = 0; i < a->count; i++)
+        if (in[a->first + i]->window.from != in[b->first + i]->window.from ||
+            in[a->first + i]->window.to != in[b->first + i]->window.to)
+            return false;
+    return true;
+}
+
+/* Gives each disjoint run of several instances its by_day table (agg_run), when the
+ * pass's days are in a table (mark_days): a row then finds its instance in one read,
+ * where the binary search over twelve months cost four unpredictable branches a run. */
+static void index_runs_by_day(source_pass *sp)
+{
+    const day_marks *m = &sp->marks;
+    plan_instance *const *in = (plan_instance *const *)sp->mine.items;
+    sp->day_tables = NULL;
+    sp->day_table_count = 0;
+    if (!m->at) return;
+    agg_run *built[RUN_DAYS_SHARED];
+    size_t n_built = 0, bytes = 0;
+    for (size_t ri = 0; ri < sp->run_count; ri++) {
+        agg_run *run = &sp->runs[ri];
+        run->by_day = NULL;
+        if (!run->disjoint || run->count < 2) continue;
+        for (size_t b = 0; b < n_built && !run->by_day; b++)
+            if (same_windows(in, run, built[b])) run->by_day = built[b]->by_day;
+        if (run->by_day || bytes + (m->count + 1) * sizeof(uint32_t) > RUN_DAYS_BYTES) continue;
+        uint32_t *t = xcalloc(m->count + 1, sizeof *t);
+        for (size_t i = 0; i < run->count; i++) {
+            period_interval w = in[run->first + i]->window;
+            date_t last = (date_t)(m->from + (int64_t)m->count);
+            for (date_t d = w.from < m->from ? m->from : w.from; d < w.to && d < last; d++)
+                t[d - m->from] = (uint32_t)(i + 1);
+        }
+        run->by_day = t;
+        bytes += (m->count + 1) * sizeof *t;
+        sp->day_tables = xrealloc(sp->day_tables, (sp->day_table_count + 1) * sizeof *sp->day_tables);
+        sp->day_tables[sp->day_table_count++] = t;
+        if (n_built < RUN_DAYS_SHARED) built[n_built++] = run;
+        else built[ri % RUN_DAYS_SHARED] = run;
+    }
+}
+
 /* What a worker buffers of distinct keys before applying them, over all the key runs
  * it writes (keystore.h): each run's store gets its share, so that a spec of many
  * distinct indicators does not buffer many times as much. */
@@ -1301,6 +1360,7 @@ static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared
     sp->cover =
         sp->time_cell >= 0 && sp->first_read ? eval_coverage_periods(s, sp->src, &sp->cover_count) : NULL;
     sp->marks = mark_days(sp->spans, sp->span_count, sp->cover, sp->cover_count);
+    index_runs_by_day(sp);
     pass_ctx *workers = xcalloc_aligned(_Alignof(pass_ctx), (size_t)threads, sizeof *workers);
     for (int w = 0; w < threads; w++) {
         pass_ctx *p = &workers[w];
@@ -1642,6 +1702,11 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
     sp->misses_before = NULL;
     free(sp->marks.at);
     sp->marks.at = NULL;
+    for (size_t i = 0; i < sp->day_table_count; i++) free(sp->day_tables[i]);
+    free(sp->day_tables);
+    sp->day_tables = NULL;
+    sp->day_table_count = 0;
+    for (size_t ri = 0; ri < sp->run_count; ri++) sp->runs[ri].by_day = NULL;
 
     /* counts, rejects and unknown staff from every worker, in a fixed order */
     uint64_t unknown = 0, unknown_chunk = UINT64_MAX;
