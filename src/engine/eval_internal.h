@@ -105,6 +105,14 @@ typedef struct key_run {
     plan_instance **instances; /* [member × count + position] */
     size_t count;              /* instances per member */
     bool staff_cells;          /* some member is per staff: record the row's group too */
+    /* A row with a staff group is recorded in its group's cell alone, and a key's total
+     * is made when the keys are counted, from its groups' entries and the entry of its
+     * rows without one (a staff run whose keys make no set: a set is looked up by its
+     * total entry). Half the entries, on a store of staff cells. */
+    bool derived_total;
+    /* the key run whose records fill STORE, and so lays out its payloads: this one, or
+     * for a view over another session's store (kpic diff), that session's */
+    const struct key_run *writer;
 } key_run;
 
 typedef struct inst_state {

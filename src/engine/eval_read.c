@@ -258,6 +258,14 @@ static bool state_has(eval_session *s, const inst_state *st, uint64_t h, const v
     return passed_at == SIZE_MAX || payload[passed_at];
 }
 
+/* Whether some member of KR makes a set (whose membership is looked up in KR's store). */
+static bool run_has_set(const key_run *kr)
+{
+    for (size_t m = 0; m < kr->member_count; m++)
+        if (kr->members[m].agg->set != NULL) return true;
+    return false;
+}
+
 /* The entries from which a key run's keys are counted on several threads. */
 #define KEY_TALLY_THREADED (1u << 16)
 
@@ -273,44 +281,165 @@ typedef struct key_tally {
     int64_t *counts; /* [member × cells] */
 } key_tally;
 
+static void acc_merge(acc *dst, const acc *src, ir_agg_kind kind);
+
+/* Counts the key KEY (LEN bytes) in CELL, with PAYLOAD, for every member of T's run
+ * that it passes (`having`, `in SET`). */
+static void tally_entry(key_tally *t, const void *key, size_t len, uint32_t cell, unsigned char *payload,
+                        acc *unpacked)
+{
+    eval_session *s = t->s;
+    const key_run *run = t->run;
+    size_t groups = (size_t)s->groups, cells = run->count * groups, pos = cell / groups;
+    uint64_t h = t->any_set ? ks_hash(key, len) : 0;
+    for (size_t m = 0; m < run->member_count; m++) {
+        const key_member *mem = &run->members[m];
+        const plan_agg *agg = mem->agg;
+        plan_instance *in = run->instances[m * run->count + pos];
+        if (agg->member_set && !state_has(s, t->sets[m * run->count + pos], h, key, len)) continue;
+        if (agg->having) {
+            const acc *slots = (const acc *)(payload + mem->slots_at);
+            if (mem->counts_only) {
+                for (size_t i = 0; i < mem->nslots; i++)
+                    memcpy(&unpacked[i].n, payload + mem->slots_at + i * sizeof(int64_t), sizeof(int64_t));
+                slots = unpacked;
+            }
+            interp_env env = eval_row_env(s, agg->source, NULL);
+            env.period = in->period;
+            env.slots = slots;
+            if (!interp_true(&env, agg->having)) continue;
+            if (mem->passed_at != SIZE_MAX) payload[mem->passed_at] = 1;
+        }
+        t->counts[m * cells + cell]++;
+    }
+}
+
+/* Adds payload SRC into DST, laid out by the key run W's members (the store's writer):
+ * the entry of a key's total is the sum of its groups' entries. */
+static void merge_payload(const key_run *w, unsigned char *dst, const unsigned char *src)
+{
+    for (size_t m = 0; m < w->member_count; m++) {
+        const key_member *mem = &w->members[m];
+        for (size_t i = 0; i < mem->nslots; i++) {
+            if (mem->counts_only) {
+                int64_t a, b;
+                memcpy(&a, dst + mem->slots_at + i * sizeof a, sizeof a);
+                memcpy(&b, src + mem->slots_at + i * sizeof b, sizeof b);
+                a += b;
+                memcpy(dst + mem->slots_at + i * sizeof a, &a, sizeof a);
+            } else {
+                acc *d = (acc *)(dst + mem->slots_at) + i;
+                const acc *x = (const acc *)(src + mem->slots_at) + i;
+                acc_merge(d, x, mem->agg->ir->slots[i]->u.group.kind);
+            }
+        }
+    }
+}
+
+/* The totals of one partition's keys, as a derived-total run makes them: per (key,
+ * position), the merged payload of its entries. Keys are told apart by address: a
+ * partition holds each key's bytes once. */
+typedef struct total_slot {
+    const void *key; /* NULL: empty */
+    size_t len;
+    uint32_t pos;
+    uint32_t at; /* its payload: payloads + at * stride */
+} total_slot;
+
+typedef struct key_totals {
+    total_slot *slots;
+    size_t cap, count;
+    unsigned char *payloads; /* count payloads of STRIDE bytes, 16-aligned */
+    size_t stride, room;
+} key_totals;
+
+static unsigned char *totals_entry(key_totals *kt, const void *key, size_t len, uint32_t pos)
+{
+    if ((kt->count + 1) * 2 > kt->cap) {
+        size_t cap = kt->cap ? kt->cap * 2 : 1024;
+        total_slot *slots = xcalloc(cap, sizeof *slots);
+        for (size_t i = 0; i < kt->cap; i++) {
+            if (!kt->slots[i].key) continue;
+            size_t j = hash_u64((uint64_t)(uintptr_t)kt->slots[i].key ^ kt->slots[i].pos) & (cap - 1);
+            while (slots[j].key) j = (j + 1) & (cap - 1);
+            slots[j] = kt->slots[i];
+        }
+        free(kt->slots);
+        kt->slots = slots;
+        kt->cap = cap;
+    }
+    size_t j = hash_u64((uint64_t)(uintptr_t)key ^ pos) & (kt->cap - 1);
+    while (kt->slots[j].key && (kt->slots[j].key != key || kt->slots[j].pos != pos))
+        j = (j + 1) & (kt->cap - 1);
+    total_slot *slot = &kt->slots[j];
+    if (!slot->key) {
+        if (kt->count == kt->room) {
+            kt->room = kt->room ? kt->room * 2 : 1024;
+            unsigned char *more = xcalloc_aligned(16, kt->room, kt->stride);
+            if (kt->count) memcpy(more, kt->payloads, kt->count * kt->stride);
+            free(kt->payloads);
+            kt->payloads = more;
+        }
+        memset(kt->payloads + kt->count * kt->stride, 0, kt->stride);
+        *slot = (total_slot){ key, len, pos, (uint32_t)kt->count++ };
+    }
+    return kt->payloads + (size_t)slot->at * kt->stride;
+}
+
+/* Counts the totals gathered in KT, then empties it for the next partition. */
+static void tally_totals(key_tally *t, key_totals *kt, acc *unpacked)
+{
+    size_t groups = (size_t)t->s->groups;
+    for (size_t i = 0; i < kt->cap; i++) {
+        total_slot *slot = &kt->slots[i];
+        if (!slot->key) continue;
+        tally_entry(t, slot->key, slot->len, (uint32_t)(slot->pos * groups + groups - 1),
+                    kt->payloads + (size_t)slot->at * kt->stride, unpacked);
+    }
+    if (kt->cap) memset(kt->slots, 0, kt->cap * sizeof *kt->slots);
+    kt->count = 0;
+}
+
 static void *tally_keys(void *arg)
 {
     key_tally *t = arg;
-    eval_session *s = t->s;
     const key_run *run = t->run;
-    size_t groups = (size_t)s->groups, cells = run->count * groups;
+    size_t groups = (size_t)t->s->groups;
     size_t most = 0;
     for (size_t m = 0; m < run->member_count; m++)
         if (run->members[m].nslots > most) most = run->members[m].nslots;
     acc *unpacked = xcalloc(most + 1, sizeof *unpacked); /* counts_only slots as accs */
+    key_totals kt = { 0 };
+    const key_run *w = run->writer;
+    size_t payload_size = 0;
+    for (size_t m = 0; m < w->member_count; m++) {
+        const key_member *mem = &w->members[m];
+        size_t end = mem->slots_at + mem->nslots * (mem->counts_only ? sizeof(int64_t) : sizeof(acc));
+        if (end > payload_size) payload_size = end;
+    }
+    kt.stride = (payload_size + 15) & ~(size_t)15;
+    if (!kt.stride) kt.stride = 16;
     uint64_t cursor = (uint64_t)t->from << 32;
+    uint64_t part = t->from;
     ks_entry en;
     while (ks_next(run->store, &cursor, &en) && (cursor >> 32) < t->to) {
-        size_t pos = en.cell / groups;
-        uint64_t h = t->any_set ? ks_hash(en.key, en.len) : 0;
-        for (size_t m = 0; m < run->member_count; m++) {
-            const key_member *mem = &run->members[m];
-            const plan_agg *agg = mem->agg;
-            plan_instance *in = run->instances[m * run->count + pos];
-            if (agg->member_set && !state_has(s, t->sets[m * run->count + pos], h, en.key, en.len)) continue;
-            if (agg->having) {
-                unsigned char *payload = en.payload;
-                const acc *slots = (const acc *)(payload + mem->slots_at);
-                if (mem->counts_only) {
-                    for (size_t i = 0; i < mem->nslots; i++)
-                        memcpy(&unpacked[i].n, payload + mem->slots_at + i * sizeof(int64_t),
-                               sizeof(int64_t));
-                    slots = unpacked;
-                }
-                interp_env env = eval_row_env(s, agg->source, NULL);
-                env.period = in->period;
-                env.slots = slots;
-                if (!interp_true(&env, agg->having)) continue;
-                if (mem->passed_at != SIZE_MAX) payload[mem->passed_at] = 1;
-            }
-            t->counts[m * cells + en.cell]++;
+        if (!run->derived_total) {
+            tally_entry(t, en.key, en.len, en.cell, en.payload, unpacked);
+            continue;
         }
+        if ((cursor >> 32) != part) {
+            tally_totals(t, &kt, unpacked);
+            part = cursor >> 32;
+        }
+        unsigned char *total = totals_entry(&kt, en.key, en.len, (uint32_t)(en.cell / groups));
+        if (en.payload) merge_payload(w, total, en.payload);
+        /* an entry of a total cell holds the rows without a staff group: it counts only
+         * in the key's total */
+        if (en.cell % groups != groups - 1) tally_entry(t, en.key, en.len, en.cell, en.payload, unpacked);
     }
+    tally_totals(t, &kt, unpacked);
+    free(kt.slots);
+    free(kt.payloads);
     free(unpacked);
     return NULL;
 }
@@ -484,8 +613,11 @@ static void add_key(pass_ctx *p, size_t run_index, const interp_env *r, uint32_t
         }
     }
     uint32_t groups = (uint32_t)p->s->groups;
-    uint32_t cell_b = run->staff_cells && group >= 0 ? pos * groups + (uint32_t)group : KS_NO_CELL;
-    ks_add(p->writers[run_index], h, key, len, pos * groups + groups - 1, cell_b, rec);
+    uint32_t total = pos * groups + groups - 1;
+    uint32_t own = run->staff_cells && group >= 0 ? pos * groups + (uint32_t)group : KS_NO_CELL;
+    if (run->derived_total && own != KS_NO_CELL)
+        ks_add(p->writers[run_index], h, key, len, own, KS_NO_CELL, rec);
+    else ks_add(p->writers[run_index], h, key, len, total, own, rec);
 }
 
 static int staff_group(pass_ctx *p, const csvr_cell *cell)
@@ -1164,6 +1296,8 @@ static pass_result pass_prepare(source_pass *sp, eval_session *s, size_t source_
             mem->passed_at = mem->agg->set && mem->agg->having ? payload++ : SIZE_MAX;
         }
         kr->store = ks_new(payload, record, slots ? apply_slots : NULL, kr);
+        kr->derived_total = kr->staff_cells && !run_has_set(kr);
+        kr->writer = kr;
         kr->instances = xcalloc(kr->member_count * kr->count, sizeof *kr->instances);
         if (record > max_record) max_record = record;
     }
@@ -1512,13 +1646,6 @@ static size_t find_twin(const source_pass *a, const source_pass *b, size_t rb)
     return SIZE_MAX;
 }
 
-static bool run_has_set(const key_run *kr)
-{
-    for (size_t m = 0; m < kr->member_count; m++)
-        if (kr->members[m].agg->set != NULL) return true;
-    return false;
-}
-
 /* For B's key run led by run LEAD, whose members are not all twins of one key run of
  * A's: a key run of A that records the same keys from the same rows over the same
  * instances (ir_agg_same_keys), in whose entries every member of B's finds the having
@@ -1558,7 +1685,8 @@ static key_run *key_run_view(const source_pass *a, const source_pass *b, size_t 
             continue;
         }
         key_run *view = xcalloc(1, sizeof *view);
-        *view = (key_run){ ka->store, members, kb->member_count, kb->instances, kb->count, kb->staff_cells };
+        *view = (key_run){ ka->store, members,         kb->member_count,  kb->instances,
+                           kb->count, kb->staff_cells, ka->derived_total, ka };
         *lead_a = ra;
         return view;
     }
