@@ -279,7 +279,16 @@ typedef struct key_tally {
     bool any_set;
     uint32_t from, to;
     int64_t *counts; /* [member × cells] */
+    /* [member × position × HAVING_MEMO]: a `having` over one count() that gives a value
+     * and nothing else (ir_expr_twins), decided once per count below HAVING_MEMO: -1
+     * not yet, else whether it passed. NULL in a member's part: not such a having. */
+    signed char **memo; /* [member] */
 } key_tally;
+
+/* Entries of a key run are counted by the millions, most of them with small counts:
+ * `having count() >= 2` is decided once per count instead of through the interpreter
+ * for every entry. */
+#define HAVING_MEMO 64
 
 static void acc_merge(acc *dst, const acc *src, ir_agg_kind kind);
 
@@ -298,16 +307,29 @@ static void tally_entry(key_tally *t, const void *key, size_t len, uint32_t cell
         plan_instance *in = run->instances[m * run->count + pos];
         if (agg->member_set && !state_has(s, t->sets[m * run->count + pos], h, key, len)) continue;
         if (agg->having) {
-            const acc *slots = (const acc *)(payload + mem->slots_at);
-            if (mem->counts_only) {
-                for (size_t i = 0; i < mem->nslots; i++)
-                    memcpy(&unpacked[i].n, payload + mem->slots_at + i * sizeof(int64_t), sizeof(int64_t));
-                slots = unpacked;
+            signed char *memo = NULL;
+            int64_t n = 0;
+            if (t->memo[m]) {
+                memcpy(&n, payload + mem->slots_at, sizeof n);
+                if (n >= 0 && n < HAVING_MEMO) memo = t->memo[m] + pos * HAVING_MEMO + n;
             }
-            interp_env env = eval_row_env(s, agg->source, NULL);
-            env.period = in->period;
-            env.slots = slots;
-            if (!interp_true(&env, agg->having)) continue;
+            if (memo && *memo >= 0) {
+                if (!*memo) continue;
+            } else {
+                const acc *slots = (const acc *)(payload + mem->slots_at);
+                if (mem->counts_only) {
+                    for (size_t i = 0; i < mem->nslots; i++)
+                        memcpy(&unpacked[i].n, payload + mem->slots_at + i * sizeof(int64_t),
+                               sizeof(int64_t));
+                    slots = unpacked;
+                }
+                interp_env env = eval_row_env(s, agg->source, NULL);
+                env.period = in->period;
+                env.slots = slots;
+                bool passed = interp_true(&env, agg->having);
+                if (memo) *memo = passed;
+                if (!passed) continue;
+            }
             if (mem->passed_at != SIZE_MAX) payload[mem->passed_at] = 1;
         }
         t->counts[m * cells + cell]++;
@@ -479,7 +501,17 @@ static void finish_key_run(eval_session *s, key_run *run, int threads)
                                 any_set,
                                 (uint32_t)(KS_PARTITIONS * (size_t)k / (size_t)threads),
                                 (uint32_t)(KS_PARTITIONS * (size_t)(k + 1) / (size_t)threads),
-                                xcalloc(run->member_count * cells + 1, sizeof(int64_t)) };
+                                xcalloc(run->member_count * cells + 1, sizeof(int64_t)),
+                                xcalloc(run->member_count + 1, sizeof(signed char *)) };
+        for (size_t m = 0; m < run->member_count; m++) {
+            const key_member *mem = &run->members[m];
+            const plan_agg *agg = mem->agg;
+            if (!agg->having || !mem->counts_only || mem->nslots != 1 ||
+                !ir_expr_twins(agg->ir->having, agg->source, agg->ir->having, agg->source))
+                continue;
+            tally[k].memo[m] = xmalloc(run->count * HAVING_MEMO);
+            memset(tally[k].memo[m], -1, run->count * HAVING_MEMO);
+        }
         if (k > 0) started[k] = pthread_create(&thread[k], NULL, tally_keys, &tally[k]) == 0;
     }
     tally_keys(&tally[0]);
@@ -488,6 +520,10 @@ static void finish_key_run(eval_session *s, key_run *run, int threads)
         else tally_keys(&tally[k]); /* no thread: its share here */
         for (size_t i = 0; i < run->member_count * cells; i++) tally[0].counts[i] += tally[k].counts[i];
         free(tally[k].counts);
+    }
+    for (int k = 0; k < threads; k++) {
+        for (size_t m = 0; m < run->member_count; m++) free(tally[k].memo[m]);
+        free(tally[k].memo);
     }
     int64_t *counts = tally[0].counts;
     for (size_t m = 0; m < run->member_count; m++)
