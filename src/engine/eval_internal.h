@@ -251,6 +251,7 @@ typedef struct pass_ctx {
      * per row */
     const bool *follows;
     unsigned char *record; /* scratch for add_key: the largest record of any run */
+    interp_env row_env;    /* a row's environment but its cells (eval_row_env, once) */
     size_t run_count;
     /* The union of every instance's window, as disjoint sorted intervals: a row whose
      * date lies outside all of them (most rows, for one period) is counted and left. */

@@ -821,7 +821,8 @@ static bool on_row(void *ctx, const csvr_row *row)
     size_t key_len = 0;
     uint64_t key_hash = 0;
     bool hashed = false;
-    interp_env r = eval_row_env(s, p->source, row->cells);
+    interp_env r = p->row_env;
+    r.cells = row->cells;
     for (size_t ri = 0; ri < p->run_count; ri++) {
         if (p->follows[ri]) continue; /* its key family's first run records the keys */
         const agg_run *run = &p->runs[ri];
@@ -1536,6 +1537,7 @@ static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared
         pass_ctx *p = &workers[w];
         p->s = s;
         p->source = sp->src;
+        p->row_env = eval_row_env(s, sp->src, NULL);
         p->instances = (plan_instance **)sp->mine.items;
         p->count = sp->mine.len;
         p->runs = sp->runs;
