@@ -371,28 +371,36 @@ typedef struct total_slot {
 typedef struct key_totals {
     total_slot *slots;
     size_t cap, count;
+    uint32_t *used;          /* [count]: the slots taken, so that emptying visits those alone */
     unsigned char *payloads; /* count payloads of STRIDE bytes, 16-aligned */
     size_t stride, room;
 } key_totals;
 
-static unsigned char *totals_entry(key_totals *kt, const void *key, size_t len, uint32_t pos)
+static size_t totals_probe(const key_totals *kt, const void *key, uint32_t pos)
 {
-    if ((kt->count + 1) * 2 > kt->cap) {
-        size_t cap = kt->cap ? kt->cap * 2 : 1024;
-        total_slot *slots = xcalloc(cap, sizeof *slots);
-        for (size_t i = 0; i < kt->cap; i++) {
-            if (!kt->slots[i].key) continue;
-            size_t j = hash_u64((uint64_t)(uintptr_t)kt->slots[i].key ^ kt->slots[i].pos) & (cap - 1);
-            while (slots[j].key) j = (j + 1) & (cap - 1);
-            slots[j] = kt->slots[i];
-        }
-        free(kt->slots);
-        kt->slots = slots;
-        kt->cap = cap;
-    }
     size_t j = hash_u64((uint64_t)(uintptr_t)key ^ pos) & (kt->cap - 1);
     while (kt->slots[j].key && (kt->slots[j].key != key || kt->slots[j].pos != pos))
         j = (j + 1) & (kt->cap - 1);
+    return j;
+}
+
+static unsigned char *totals_entry(key_totals *kt, const void *key, size_t len, uint32_t pos)
+{
+    if ((kt->count + 1) * 2 > kt->cap) {
+        key_totals bigger = *kt;
+        bigger.cap = kt->cap ? kt->cap * 2 : 1024;
+        bigger.slots = xcalloc(bigger.cap, sizeof *bigger.slots);
+        for (size_t k = 0; k < kt->count; k++) {
+            const total_slot *old = &kt->slots[kt->used[k]];
+            size_t j = totals_probe(&bigger, old->key, old->pos);
+            bigger.slots[j] = *old;
+            kt->used[k] = (uint32_t)j;
+        }
+        free(kt->slots);
+        kt->slots = bigger.slots;
+        kt->cap = bigger.cap;
+    }
+    size_t j = totals_probe(kt, key, pos);
     total_slot *slot = &kt->slots[j];
     if (!slot->key) {
         if (kt->count == kt->room) {
@@ -401,8 +409,10 @@ static unsigned char *totals_entry(key_totals *kt, const void *key, size_t len, 
             if (kt->count) memcpy(more, kt->payloads, kt->count * kt->stride);
             free(kt->payloads);
             kt->payloads = more;
+            kt->used = xrealloc(kt->used, kt->room * sizeof *kt->used);
         }
         memset(kt->payloads + kt->count * kt->stride, 0, kt->stride);
+        kt->used[kt->count] = (uint32_t)j;
         *slot = (total_slot){ key, len, pos, (uint32_t)kt->count++ };
     }
     return kt->payloads + (size_t)slot->at * kt->stride;
@@ -412,13 +422,12 @@ static unsigned char *totals_entry(key_totals *kt, const void *key, size_t len, 
 static void tally_totals(key_tally *t, key_totals *kt, acc *unpacked)
 {
     size_t groups = (size_t)t->s->groups;
-    for (size_t i = 0; i < kt->cap; i++) {
-        total_slot *slot = &kt->slots[i];
-        if (!slot->key) continue;
+    for (size_t k = 0; k < kt->count; k++) {
+        total_slot *slot = &kt->slots[kt->used[k]];
         tally_entry(t, slot->key, slot->len, (uint32_t)(slot->pos * groups + groups - 1),
                     kt->payloads + (size_t)slot->at * kt->stride, unpacked);
+        slot->key = NULL;
     }
-    if (kt->cap) memset(kt->slots, 0, kt->cap * sizeof *kt->slots);
     kt->count = 0;
 }
 
@@ -461,6 +470,7 @@ static void *tally_keys(void *arg)
     }
     tally_totals(t, &kt, unpacked);
     free(kt.slots);
+    free(kt.used);
     free(kt.payloads);
     free(unpacked);
     return NULL;
