@@ -363,15 +363,15 @@ static void merge_payload(const key_run *w, unsigned char *dst, const unsigned c
  * partition holds each key's bytes once. */
 typedef struct total_slot {
     const void *key; /* NULL: empty */
-    size_t len;
     uint32_t pos;
-    uint32_t at; /* its payload: payloads + at * stride */
+    uint32_t at; /* its payload (payloads + at * stride) and its key's length (lens[at]) */
 } total_slot;
 
 typedef struct key_totals {
     total_slot *slots;
     size_t cap, count;
     uint32_t *used;          /* [count]: the slots taken, so that emptying visits those alone */
+    size_t *lens;            /* [count] */
     unsigned char *payloads; /* count payloads of STRIDE bytes, 16-aligned */
     size_t stride, room;
 } key_totals;
@@ -386,7 +386,7 @@ static size_t totals_probe(const key_totals *kt, const void *key, uint32_t pos)
 
 static unsigned char *totals_entry(key_totals *kt, const void *key, size_t len, uint32_t pos)
 {
-    if ((kt->count + 1) * 2 > kt->cap) {
+    if ((kt->count + 1) * 4 > kt->cap * 3) {
         key_totals bigger = *kt;
         bigger.cap = kt->cap ? kt->cap * 2 : 1024;
         bigger.slots = xcalloc(bigger.cap, sizeof *bigger.slots);
@@ -410,10 +410,12 @@ static unsigned char *totals_entry(key_totals *kt, const void *key, size_t len, 
             free(kt->payloads);
             kt->payloads = more;
             kt->used = xrealloc(kt->used, kt->room * sizeof *kt->used);
+            kt->lens = xrealloc(kt->lens, kt->room * sizeof *kt->lens);
         }
         memset(kt->payloads + kt->count * kt->stride, 0, kt->stride);
         kt->used[kt->count] = (uint32_t)j;
-        *slot = (total_slot){ key, len, pos, (uint32_t)kt->count++ };
+        kt->lens[kt->count] = len;
+        *slot = (total_slot){ key, pos, (uint32_t)kt->count++ };
     }
     return kt->payloads + (size_t)slot->at * kt->stride;
 }
@@ -424,7 +426,7 @@ static void tally_totals(key_tally *t, key_totals *kt, acc *unpacked)
     size_t groups = (size_t)t->s->groups;
     for (size_t k = 0; k < kt->count; k++) {
         total_slot *slot = &kt->slots[kt->used[k]];
-        tally_entry(t, slot->key, slot->len, (uint32_t)(slot->pos * groups + groups - 1),
+        tally_entry(t, slot->key, kt->lens[slot->at], (uint32_t)(slot->pos * groups + groups - 1),
                     kt->payloads + (size_t)slot->at * kt->stride, unpacked);
         slot->key = NULL;
     }
@@ -471,6 +473,7 @@ static void *tally_keys(void *arg)
     tally_totals(t, &kt, unpacked);
     free(kt.slots);
     free(kt.used);
+    free(kt.lens);
     free(kt.payloads);
     free(unpacked);
     return NULL;
