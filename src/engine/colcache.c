@@ -324,6 +324,18 @@ static const char DIGIT_PAIRS[] = "000102030405060708091011121314151617181920212
 /* Writes V as exactly N decimal digits (leading zeros) at OUT; V < 10^N. */
 static void put_digits(char *out, uint64_t v, size_t n)
 {
+    if (v <= UINT32_MAX) {
+        /* ids of up to nine digits, the common case: 32-bit division is cheaper */
+        uint32_t w = (uint32_t)v;
+        while (n >= 2) {
+            unsigned d = w % 100;
+            w /= 100;
+            n -= 2;
+            memcpy(out + n, DIGIT_PAIRS + 2 * d, 2);
+        }
+        if (n) out[0] = (char)('0' + w % 10);
+        return;
+    }
     while (n >= 2) {
         unsigned d = (unsigned)(v % 100);
         v /= 100;
@@ -1495,9 +1507,13 @@ static bool replay_rows(const checked_group *g, size_t n_cols, const char *path,
             decode_dates(g, dates, r0, n, days, day_null);
             memset(wanted, 0, n);
             ok = sink->dates(sink->ctx, days, day_null, n, wanted);
+            /* without a branch: within a period's rows, whether a row is wanted is a
+             * coin toss that a branch mispredicts half the time */
             count = 0;
-            for (size_t i = 0; i < n; i++)
-                if (wanted[i]) sel[count++] = (uint16_t)i;
+            for (size_t i = 0; i < n; i++) {
+                sel[count] = (uint16_t)i;
+                count += wanted[i] != 0;
+            }
             rows = sel;
         }
         for (size_t c = 0, d = 0; ok && c < n_cols; c++) {
