@@ -292,14 +292,14 @@ typedef struct key_tally {
 
 static void acc_merge(acc *dst, const acc *src, ir_agg_kind kind);
 
-/* Counts the key KEY (LEN bytes) in CELL, with PAYLOAD, for every member of T's run
- * that it passes (`having`, `in SET`). */
-static void tally_entry(key_tally *t, const void *key, size_t len, uint32_t cell, unsigned char *payload,
-                        acc *unpacked)
+/* Counts the key KEY (LEN bytes) in CELL (of position POS: the caller has divided),
+ * with PAYLOAD, for every member of T's run that it passes (`having`, `in SET`). */
+static void tally_entry(key_tally *t, const void *key, size_t len, uint32_t cell, size_t pos,
+                        unsigned char *payload, acc *unpacked)
 {
     eval_session *s = t->s;
     const key_run *run = t->run;
-    size_t groups = (size_t)s->groups, cells = run->count * groups, pos = cell / groups;
+    size_t groups = (size_t)s->groups, cells = run->count * groups;
     uint64_t h = t->any_set ? ks_hash(key, len) : 0;
     for (size_t m = 0; m < run->member_count; m++) {
         const key_member *mem = &run->members[m];
@@ -426,7 +426,7 @@ static void tally_totals(key_tally *t, key_totals *kt, acc *unpacked)
     size_t groups = (size_t)t->s->groups;
     for (size_t k = 0; k < kt->count; k++) {
         total_slot *slot = &kt->slots[kt->used[k]];
-        tally_entry(t, slot->key, kt->lens[slot->at], (uint32_t)(slot->pos * groups + groups - 1),
+        tally_entry(t, slot->key, kt->lens[slot->at], (uint32_t)(slot->pos * groups + groups - 1), slot->pos,
                     kt->payloads + (size_t)slot->at * kt->stride, unpacked);
         slot->key = NULL;
     }
@@ -456,19 +456,21 @@ static void *tally_keys(void *arg)
     uint64_t part = t->from;
     ks_entry en;
     while (ks_next(run->store, &cursor, &en) && (cursor >> 32) < t->to) {
+        /* one division per entry: the groups are the roster's size, not a constant */
+        uint32_t pos = en.cell / (uint32_t)groups, group = en.cell - pos * (uint32_t)groups;
         if (!run->derived_total) {
-            tally_entry(t, en.key, en.len, en.cell, en.payload, unpacked);
+            tally_entry(t, en.key, en.len, en.cell, pos, en.payload, unpacked);
             continue;
         }
         if ((cursor >> 32) != part) {
             tally_totals(t, &kt, unpacked);
             part = cursor >> 32;
         }
-        unsigned char *total = totals_entry(&kt, en.key, en.len, (uint32_t)(en.cell / groups));
+        unsigned char *total = totals_entry(&kt, en.key, en.len, pos);
         if (en.payload) merge_payload(w, total, en.payload);
         /* an entry of a total cell holds the rows without a staff group: it counts only
          * in the key's total */
-        if (en.cell % groups != groups - 1) tally_entry(t, en.key, en.len, en.cell, en.payload, unpacked);
+        if (group != groups - 1) tally_entry(t, en.key, en.len, en.cell, pos, en.payload, unpacked);
     }
     tally_totals(t, &kt, unpacked);
     free(kt.slots);
