@@ -81,6 +81,8 @@ bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out);
 
 /* Entries in the store, over all cells. */
 size_t ks_count(const keystore *ks);
+/* The bytes of an entry's payload, as given to ks_new. */
+size_t ks_payload_size(const keystore *ks);
 
 /* ---- first sightings by hash (prefix ksf_) ----
  *

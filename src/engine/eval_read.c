@@ -444,13 +444,7 @@ static void *tally_keys(void *arg)
     acc *unpacked = xcalloc(most + 1, sizeof *unpacked); /* counts_only slots as accs */
     key_totals kt = { 0 };
     const key_run *w = run->writer;
-    size_t payload_size = 0;
-    for (size_t m = 0; m < w->member_count; m++) {
-        const key_member *mem = &w->members[m];
-        size_t end = mem->slots_at + mem->nslots * (mem->counts_only ? sizeof(int64_t) : sizeof(acc));
-        if (end > payload_size) payload_size = end;
-    }
-    kt.stride = (payload_size + 15) & ~(size_t)15;
+    kt.stride = (ks_payload_size(run->store) + 15) & ~(size_t)15;
     if (!kt.stride) kt.stride = 16;
     uint64_t cursor = (uint64_t)t->from << 32;
     uint64_t part = t->from;
@@ -1468,8 +1462,6 @@ static bool *pass_used_columns(const source_pass *sp)
                         (plan_instance *const *)sp->mine.items, sp->mine.len);
 }
 
-/* The workers of SP's pass over READER: THREADS of them, sharing SH with more than one;
- * PROGRESS: the first shows the progress line. */
 /* Most runs of a pass have the same windows (one per period): they share a table. A
  * spec whose runs have many different windows gets tables up to RUN_DAYS_BYTES in all,
  * its other runs a binary search. */
@@ -1506,9 +1498,9 @@ static void index_runs_by_day(source_pass *sp)
             if (same_windows(in, run, built[b])) run->by_day = built[b]->by_day;
         if (run->by_day || bytes + (m->count + 1) * sizeof(uint32_t) > RUN_DAYS_BYTES) continue;
         uint32_t *t = xcalloc(m->count + 1, sizeof *t);
+        date_t last = (date_t)(m->from + (int64_t)m->count);
         for (size_t i = 0; i < run->count; i++) {
             period_interval w = in[run->first + i]->window;
-            date_t last = (date_t)(m->from + (int64_t)m->count);
             for (date_t d = w.from < m->from ? m->from : w.from; d < w.to && d < last; d++)
                 t[d - m->from] = (uint32_t)(i + 1);
         }
@@ -1537,6 +1529,8 @@ static void set_key_budgets(source_pass *sp)
         if (sp->key_runs[ri] && !sp->follows[ri]) ks_set_writer_budget(sp->key_runs[ri]->store, share);
 }
 
+/* The workers of SP's pass over READER: THREADS of them, sharing SH with more than one;
+ * PROGRESS: the first shows the progress line. */
 static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared_pass *sh, bool progress)
 {
     eval_session *s = sp->s;

@@ -230,6 +230,11 @@ uint64_t ks_hash(const void *key, size_t len)
     return hash_bytes(key, len);
 }
 
+size_t ks_payload_size(const keystore *ks)
+{
+    return ks->payload_size;
+}
+
 size_t ks_count(const keystore *ks)
 {
     size_t n = 0;
