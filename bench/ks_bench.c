@@ -97,7 +97,7 @@ int main(int argc, char **argv)
         int64_t n;
         memcpy(&n, e.payload, sizeof n);
         repeated += n >= 2;
-        checksum += (uint64_t)n * (e.cell + 1) + ((const unsigned char *)e.key)[e.len - 1];
+        checksum += (uint64_t)n * (e.cell + 1) + ((const unsigned char *)e.key)[ks_key_len(e.key) - 1];
     }
     double walk = cpu_seconds() - start;
     printf("pass %.3f s  walk %.3f s  entries %zu  repeated %llu  checksum %llu\n", pass, walk, ks_count(ks),

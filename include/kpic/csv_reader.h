@@ -148,6 +148,12 @@ typedef struct csvr_text {
 /* One typed cell.  When is_null is true the union is meaningless. */
 typedef struct csvr_cell {
     bool is_null;
+    /* A text cell replayed from a column cache that keeps its column as one prefix and
+     * a fixed number of digits (ids such as C00272234): that number of digits, and in
+     * ID the number they spell, so that a caller can look the value up by number; 0
+     * for every other cell. Both sit in the padding before the union. */
+    uint8_t id_digits;
+    uint64_t id;
     union {
         int64_t i;      /* CSVR_INT */
         dec_t dec;      /* CSVR_NUMBER, CSVR_MONEY */

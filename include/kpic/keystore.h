@@ -67,13 +67,17 @@ void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell
  * without payload too (do not dereference it then). */
 void *ks_find(const keystore *ks, uint64_t h, const void *key, size_t len, uint32_t cell);
 
-/* One entry, as ks_next hands them out. */
+/* One entry, as ks_next hands them out. A key's bytes are stored once per store:
+ * entries of the same key have the same KEY pointer, so a walk can tell keys apart
+ * without reading them (ks_key_len reads the length, next to the bytes). */
 typedef struct ks_entry {
-    const void *key; /* LEN bytes, not NUL-terminated */
-    size_t len;
+    const void *key; /* ks_key_len(key) bytes, not NUL-terminated */
     uint32_t cell;
     void *payload;
 } ks_entry;
+
+/* The length of a key as ks_next hands it out. */
+size_t ks_key_len(const void *key);
 
 /* Iterates every entry once, in no particular order: start with *CURSOR = 0, and
  * call until it returns false. The store must not be written to meanwhile. */

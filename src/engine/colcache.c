@@ -1403,6 +1403,8 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
             put_digits(at + ch->heap_len, x, ch->mode);
             cell->as.text.ptr = at;
             cell->as.text.len = ch->heap_len + ch->mode;
+            cell->id_digits = (uint8_t)ch->mode;
+            cell->id = x;
             break;
         }
         case ENC_DICT:
@@ -1421,6 +1423,7 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
             memcpy(&to, g->blob + ch->dict_off + id * 4 + 4, 4);
             cell->as.text.ptr = (const char *)g->blob + ch->heap_off + from;
             cell->as.text.len = to - from;
+            cell->id_digits = 0; /* the batch's cells may have held another group's ids */
             break;
         }
         case ENC_BITS: cell->as.b = (v[r / 8] >> (r % 8)) & 1; break;

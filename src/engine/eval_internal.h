@@ -234,6 +234,26 @@ typedef struct day_marks {
     size_t count;
 } day_marks;
 
+/* A worker's staff ids already looked up, by number (eval_read.c staff_group): an int
+ * staff column's values, or the ids a column cache hands out as one prefix and a fixed
+ * number of digits (csvr_cell.id_digits). A slot is chosen by the number alone, so the
+ * memo holds one domain at a time: a cell of another prefix or width empties it. */
+#define STAFF_MEMO_SLOTS  1024u
+#define STAFF_MEMO_PREFIX 32u
+
+typedef struct staff_memo_slot {
+    uint64_t id;
+    int32_t group; /* the staff member's group; -1: an id the roster lacks */
+    uint32_t used;
+} staff_memo_slot;
+
+typedef struct staff_memo {
+    uint8_t digits; /* the domain's width; 0: none yet */
+    uint8_t prefix_len;
+    char prefix[STAFF_MEMO_PREFIX];
+    staff_memo_slot slots[STAFF_MEMO_SLOTS];
+} staff_memo;
+
 typedef struct pass_ctx {
     /* Workers' contexts sit side by side, and each bumps its counters on every row:
      * a cache line of its own keeps them from bouncing between cores. */
@@ -260,6 +280,7 @@ typedef struct pass_ctx {
     inst_state **states; /* [count]: where this worker accumulates */
     int time_cell, staff_cell;
     bool staff_is_int;
+    staff_memo *staff_memo;
     progress prog;
     uint64_t unknown_staff;
     uint64_t unknown_chunk; /* chunk of the example, to pick a deterministic one */

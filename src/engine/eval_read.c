@@ -292,14 +292,17 @@ typedef struct key_tally {
 
 static void acc_merge(acc *dst, const acc *src, ir_agg_kind kind);
 
-/* Counts the key KEY (LEN bytes) in CELL (of position POS: the caller has divided),
- * with PAYLOAD, for every member of T's run that it passes (`having`, `in SET`). */
-static void tally_entry(key_tally *t, const void *key, size_t len, uint32_t cell, size_t pos,
-                        unsigned char *payload, acc *unpacked)
+/* Counts the key KEY (as ks_next gives it) in CELL (of position POS: the caller has
+ * divided), with PAYLOAD, for every member of T's run that it passes (`having`, `in
+ * SET`). */
+static void tally_entry(key_tally *t, const void *key, uint32_t cell, size_t pos, unsigned char *payload,
+                        acc *unpacked)
 {
     eval_session *s = t->s;
     const key_run *run = t->run;
     size_t groups = (size_t)s->groups, cells = run->count * groups;
+    /* only a set reads the key's bytes */
+    size_t len = t->any_set ? ks_key_len(key) : 0;
     uint64_t h = t->any_set ? ks_hash(key, len) : 0;
     for (size_t m = 0; m < run->member_count; m++) {
         const key_member *mem = &run->members[m];
@@ -364,14 +367,13 @@ static void merge_payload(const key_run *w, unsigned char *dst, const unsigned c
 typedef struct total_slot {
     const void *key; /* NULL: empty */
     uint32_t pos;
-    uint32_t at; /* its payload (payloads + at * stride) and its key's length (lens[at]) */
+    uint32_t at; /* its payload: payloads + at * stride */
 } total_slot;
 
 typedef struct key_totals {
     total_slot *slots;
     size_t cap, count;
     uint32_t *used;          /* [count]: the slots taken, so that emptying visits those alone */
-    size_t *lens;            /* [count] */
     unsigned char *payloads; /* count payloads of STRIDE bytes, 16-aligned */
     size_t stride, room;
 } key_totals;
@@ -384,7 +386,7 @@ static size_t totals_probe(const key_totals *kt, const void *key, uint32_t pos)
     return j;
 }
 
-static unsigned char *totals_entry(key_totals *kt, const void *key, size_t len, uint32_t pos)
+static unsigned char *totals_entry(key_totals *kt, const void *key, uint32_t pos)
 {
     if ((kt->count + 1) * 4 > kt->cap * 3) {
         key_totals bigger = *kt;
@@ -410,11 +412,9 @@ static unsigned char *totals_entry(key_totals *kt, const void *key, size_t len, 
             free(kt->payloads);
             kt->payloads = more;
             kt->used = xrealloc(kt->used, kt->room * sizeof *kt->used);
-            kt->lens = xrealloc(kt->lens, kt->room * sizeof *kt->lens);
         }
         memset(kt->payloads + kt->count * kt->stride, 0, kt->stride);
         kt->used[kt->count] = (uint32_t)j;
-        kt->lens[kt->count] = len;
         *slot = (total_slot){ key, pos, (uint32_t)kt->count++ };
     }
     return kt->payloads + (size_t)slot->at * kt->stride;
@@ -426,7 +426,7 @@ static void tally_totals(key_tally *t, key_totals *kt, acc *unpacked)
     size_t groups = (size_t)t->s->groups;
     for (size_t k = 0; k < kt->count; k++) {
         total_slot *slot = &kt->slots[kt->used[k]];
-        tally_entry(t, slot->key, kt->lens[slot->at], (uint32_t)(slot->pos * groups + groups - 1), slot->pos,
+        tally_entry(t, slot->key, (uint32_t)(slot->pos * groups + groups - 1), slot->pos,
                     kt->payloads + (size_t)slot->at * kt->stride, unpacked);
         slot->key = NULL;
     }
@@ -453,23 +453,22 @@ static void *tally_keys(void *arg)
         /* one division per entry: the groups are the roster's size, not a constant */
         uint32_t pos = en.cell / (uint32_t)groups, group = en.cell - pos * (uint32_t)groups;
         if (!run->derived_total) {
-            tally_entry(t, en.key, en.len, en.cell, pos, en.payload, unpacked);
+            tally_entry(t, en.key, en.cell, pos, en.payload, unpacked);
             continue;
         }
         if ((cursor >> 32) != part) {
             tally_totals(t, &kt, unpacked);
             part = cursor >> 32;
         }
-        unsigned char *total = totals_entry(&kt, en.key, en.len, pos);
+        unsigned char *total = totals_entry(&kt, en.key, pos);
         if (en.payload) merge_payload(w, total, en.payload);
         /* an entry of a total cell holds the rows without a staff group: it counts only
          * in the key's total */
-        if (group != groups - 1) tally_entry(t, en.key, en.len, en.cell, pos, en.payload, unpacked);
+        if (group != groups - 1) tally_entry(t, en.key, en.cell, pos, en.payload, unpacked);
     }
     tally_totals(t, &kt, unpacked);
     free(kt.slots);
     free(kt.used);
-    free(kt.lens);
     free(kt.payloads);
     free(unpacked);
     return NULL;
@@ -665,10 +664,11 @@ static void add_key(pass_ctx *p, size_t run_index, const interp_env *r, uint32_t
     else ks_add(p->writers[run_index], h, key, len, total, own, rec);
 }
 
-static int staff_group(pass_ctx *p, const csvr_cell *cell)
+/* The group of the staff member whose id is CELL (not null), by the roster's table;
+ * -1, counted, for an id the roster lacks. */
+static int staff_lookup(pass_ctx *p, const csvr_cell *cell)
 {
     eval_session *s = p->s;
-    if (p->staff_cell < 0 || cell->is_null) return -1;
     csvr_text text = cell->as.text;
     char digits[32];
     if (p->staff_is_int) {
@@ -687,6 +687,42 @@ static int staff_group(pass_ctx *p, const csvr_cell *cell)
         return -1;
     }
     return s->id_first_row[g];
+}
+
+/* Whether memo M holds the domain of CELL's id (csvr_cell.id_digits): emptied and
+ * given it when it held another. */
+static bool staff_memo_domain(staff_memo *m, const csvr_cell *cell)
+{
+    size_t prefix_len = cell->as.text.len - cell->id_digits;
+    if (m->digits == cell->id_digits && m->prefix_len == prefix_len &&
+        memcmp(m->prefix, cell->as.text.ptr, prefix_len) == 0)
+        return true;
+    if (prefix_len > sizeof m->prefix) return false;
+    memset(m->slots, 0, sizeof m->slots);
+    m->digits = cell->id_digits;
+    m->prefix_len = (uint8_t)prefix_len;
+    memcpy(m->prefix, cell->as.text.ptr, prefix_len);
+    return true;
+}
+
+/* The group of the row's staff member (CELL), -1 for none or an unknown id. An id is
+ * hashed and compared as text only the first time a worker meets it when it comes as a
+ * number (an int column, or a cache's ids of one prefix and width): a few hundred staff
+ * members over millions of rows. */
+static int staff_group(pass_ctx *p, const csvr_cell *cell)
+{
+    if (p->staff_cell < 0 || cell->is_null) return -1;
+    staff_memo *m = p->staff_memo;
+    uint64_t id;
+    if (p->staff_is_int) id = (uint64_t)cell->as.i;
+    else if (cell->id_digits && staff_memo_domain(m, cell)) id = cell->id;
+    else return staff_lookup(p, cell);
+    staff_memo_slot *slot = &m->slots[id % STAFF_MEMO_SLOTS];
+    /* an unknown id is looked up again: staff_lookup counts it, and keeps an example */
+    if (slot->used && slot->id == id && slot->group >= 0) return slot->group;
+    int group = staff_lookup(p, cell);
+    *slot = (staff_memo_slot){ id, group, 1 };
+    return group;
 }
 
 /* The days of a pass's spans and coverage periods, looked up by day instead of by two
@@ -1557,6 +1593,7 @@ static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared
         p->time_cell = sp->time_cell;
         p->staff_cell = sp->staff_cell;
         p->staff_is_int = sp->staff_is_int;
+        p->staff_memo = xcalloc(1, sizeof *p->staff_memo);
         p->unknown_chunk = UINT64_MAX;
         p->prog.on = w == 0 && progress;
         p->prog.label = sp->path;
@@ -1966,6 +2003,7 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
         free(p->key_buf);
         free(p->writers);
         free(p->record);
+        free(p->staff_memo);
         free(p->covered);
         free(p->states);
         free(p->rejects);

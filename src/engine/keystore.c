@@ -462,9 +462,9 @@ bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out)
             unsigned char *slot = p->slots + i * ks->stride;
             const slot_tail *t = tail_of(ks, slot);
             if (!t->ref) continue;
-            uint32_t len;
-            out->key = key_at(&p->keys, t->ref, &len);
-            out->len = len;
+            /* the key's bytes are not read here: a walk over millions of entries
+             * would miss the cache on each */
+            out->key = p->keys.bytes + ((size_t)t->ref - 1) * 4 + sizeof(uint32_t);
             out->cell = t->cell;
             out->payload = ks->payload_size ? slot : NULL;
             *cursor = (uint64_t)part << 32 | (i + 1);
@@ -473,6 +473,13 @@ bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out)
     }
     *cursor = (uint64_t)KS_PARTITIONS << 32;
     return false;
+}
+
+size_t ks_key_len(const void *key)
+{
+    uint32_t len;
+    memcpy(&len, (const unsigned char *)key - sizeof len, sizeof len);
+    return len;
 }
 
 /* ---- first sightings by hash ------------------------------------------------------------ */

@@ -75,7 +75,7 @@ static void test_cells_and_payloads(void **state)
     int64_t records = 0, sum = 0;
     size_t seen = 0;
     while (ks_next(ks, &cursor, &e)) {
-        assert_true(e.len == 2 && memcmp(e.key, "C", 1) == 0);
+        assert_true(ks_key_len(e.key) == 2 && memcmp(e.key, "C", 1) == 0);
         const tally *p = e.payload;
         records += p->records;
         sum += p->sum;
@@ -163,8 +163,9 @@ static void test_collisions(void **state)
 static size_t key_number(const ks_entry *e)
 {
     char text[16] = { 0 };
-    assert_true(e->len >= 2 && e->key != NULL);
-    memcpy(text, e->key, e->len < sizeof text - 1 ? e->len : sizeof text - 1);
+    size_t len = ks_key_len(e->key);
+    assert_true(len >= 2 && e->key != NULL);
+    memcpy(text, e->key, len < sizeof text - 1 ? len : sizeof text - 1);
     return strtoul(text + 1, NULL, 10);
 }
 
@@ -352,12 +353,12 @@ static void test_threads_agree_with_one_writer(void **state)
     size_t seen = 0;
     while (ks_next(one, &cursor, &e)) {
         const tally *a = e.payload;
-        const tally *b = ks_find(many, ks_hash(e.key, e.len), e.key, e.len, e.cell);
+        const tally *b = ks_find(many, ks_hash(e.key, ks_key_len(e.key)), e.key, ks_key_len(e.key), e.cell);
         assert_non_null(b);
         assert_int_equal(a->records, ROUNDS);
         assert_int_equal(b->records, a->records);
         assert_int_equal(b->sum, a->sum);
-        const tally *c = ks_find(eager, ks_hash(e.key, e.len), e.key, e.len, e.cell);
+        const tally *c = ks_find(eager, ks_hash(e.key, ks_key_len(e.key)), e.key, ks_key_len(e.key), e.cell);
         assert_non_null(c);
         assert_int_equal(c->records, a->records);
         assert_int_equal(c->sum, a->sum);
