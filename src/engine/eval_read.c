@@ -307,8 +307,8 @@ static void tally_entry(key_tally *t, const void *key, uint32_t cell, size_t pos
     for (size_t m = 0; m < run->member_count; m++) {
         const key_member *mem = &run->members[m];
         const plan_agg *agg = mem->agg;
-        plan_instance *in = run->instances[m * run->count + pos];
         if (agg->member_set && !state_has(s, t->sets[m * run->count + pos], h, key, len)) continue;
+        bool passed = true;
         if (agg->having) {
             signed char *memo = NULL;
             int64_t n = 0;
@@ -317,7 +317,8 @@ static void tally_entry(key_tally *t, const void *key, uint32_t cell, size_t pos
                 if (n >= 0 && n < HAVING_MEMO) memo = t->memo[m] + pos * HAVING_MEMO + n;
             }
             if (memo && *memo >= 0) {
-                if (!*memo) continue;
+                /* no branch on the verdict: whether an entry passes is a coin toss */
+                passed = *memo;
             } else {
                 const acc *slots = (const acc *)(payload + mem->slots_at);
                 if (mem->counts_only) {
@@ -327,15 +328,14 @@ static void tally_entry(key_tally *t, const void *key, uint32_t cell, size_t pos
                     slots = unpacked;
                 }
                 interp_env env = eval_row_env(s, agg->source, NULL);
-                env.period = in->period;
+                env.period = run->instances[m * run->count + pos]->period;
                 env.slots = slots;
-                bool passed = interp_true(&env, agg->having);
+                passed = interp_true(&env, agg->having);
                 if (memo) *memo = passed;
-                if (!passed) continue;
             }
-            if (mem->passed_at != SIZE_MAX) payload[mem->passed_at] = 1;
+            if (mem->passed_at != SIZE_MAX && passed) payload[mem->passed_at] = 1;
         }
-        t->counts[m * cells + cell]++;
+        t->counts[m * cells + cell] += passed;
     }
 }
 
