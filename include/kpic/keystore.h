@@ -13,10 +13,16 @@
  * one shared store under per-partition locks instead of filling private copies that
  * must be merged — merging re-inserted every entry.
  *
+ * Two methods (the entries, payloads and walks are the same): hash tables, to which a
+ * writer's batches are applied record by record, and sorted stores (ks_set_sorted, the
+ * evaluator's), whose partitions keep the batches handed to them and merge them when
+ * first read: records sorted by hash and cell, each (key, cell)'s entry made once. A
+ * sorted partition whose keys repeat moves to hash tables in the middle of a pass.
+ *
  * Keys are byte strings (the caller encodes non-text values); a key equals another
  * when its bytes do. A store knows nothing of rows, periods or accumulators: the
  * payload is opaque bytes, zeroed when its entry is created, and changed only by the
- * caller's apply function, which runs with the partition's lock held.
+ * caller's apply and merge functions, which run with the partition's lock held.
  */
 #ifndef KPIC_KEYSTORE_H
 #define KPIC_KEYSTORE_H
@@ -32,12 +38,21 @@
 /* Adds one record's contribution (EXTRA, as given to ks_add) to an entry's payload. */
 typedef void (*ks_apply_fn)(void *ctx, void *payload, const void *extra);
 
+/* Adds payload OTHER (an entry's, of the same key and cell) into PAYLOAD: as if the
+ * records applied to OTHER had been applied to PAYLOAD. */
+typedef void (*ks_merge_fn)(void *ctx, void *payload, const void *other);
+
 typedef struct keystore keystore;
 typedef struct ks_writer ks_writer;
 
 /* A store whose entries carry PAYLOAD_SIZE bytes (0: keys only) and whose records
  * carry EXTRA_SIZE bytes for APPLY (0: none; APPLY may then be NULL). */
 keystore *ks_new(size_t payload_size, size_t extra_size, ks_apply_fn apply, void *ctx);
+/* Makes KS a sorted store, before anything is added (see above): MERGE adds one
+ * entry's payload into another's (needed when the store has a payload). Less work and
+ * memory per record when most records make entries of their own (a long range of
+ * periods); a partition whose keys repeat takes to hash tables by itself. */
+void ks_set_sorted(keystore *ks, ks_merge_fn merge);
 void ks_free(keystore *ks);
 
 /* The hash ks_add and ks_find expect for KEY (computed once per row by the caller,
@@ -83,8 +98,10 @@ size_t ks_key_len(const void *key);
  * call until it returns false. The store must not be written to meanwhile. */
 bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out);
 
-/* Entries in the store, over all cells. */
+/* Entries in the store, over all cells (a sorted store's records merged first). */
 size_t ks_count(const keystore *ks);
+/* At least ks_count, without merging anything: what a caller sizing work asks. */
+size_t ks_count_bound(const keystore *ks);
 /* The bytes of an entry's payload, as given to ks_new. */
 size_t ks_payload_size(const keystore *ks);
 

@@ -497,7 +497,7 @@ static void finish_key_run(eval_session *s, key_run *run, int threads)
     }
     /* a thread costs more than a small store's walk: a spec of many indicators has many
      * key runs of few keys */
-    if (threads < 1 || ks_count(run->store) < KEY_TALLY_THREADED) threads = 1;
+    if (threads < 1 || ks_count_bound(run->store) < KEY_TALLY_THREADED) threads = 1;
     if (threads > 8) threads = 8;
     key_tally tally[8];
     pthread_t thread[8];
@@ -607,6 +607,13 @@ typedef struct slot_input {
 
 /* The key store's apply function: adds a record's slot inputs to each member's
  * slots in a key's payload. */
+/* The key store's merge (ks_merge_fn) for a key run CTX: what apply_slots added to
+ * OTHER, added to PAYLOAD. */
+static void merge_slots(void *ctx, void *payload, const void *other)
+{
+    merge_payload(ctx, payload, other);
+}
+
 static void apply_slots(void *ctx, void *payload, const void *extra)
 {
     const key_run *run = ctx;
@@ -1378,6 +1385,7 @@ static pass_result pass_prepare(source_pass *sp, eval_session *s, size_t source_
             mem->passed_at = mem->agg->set && mem->agg->having ? payload++ : SIZE_MAX;
         }
         kr->store = ks_new(payload, record, slots ? apply_slots : NULL, kr);
+        ks_set_sorted(kr->store, slots ? merge_slots : NULL);
         kr->derived_total = kr->staff_cells && !run_has_set(kr);
         kr->writer = kr;
         kr->instances = xcalloc(kr->member_count * kr->count, sizeof *kr->instances);

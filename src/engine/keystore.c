@@ -1,4 +1,5 @@
 /* keystore.c — distinct keys partitioned by hash, with batched additions (see keystore.h). */
+#define _GNU_SOURCE /* qsort_r */
 #include "kpic/keystore.h"
 
 #include <pthread.h>
@@ -47,11 +48,32 @@ typedef struct slot_tail {
     uint32_t cell;
 } slot_tail;
 
+/* A sorted store's entries of one partition (ks_set_sorted): COUNT slots laid out as a
+ * table's, side by side and in (tag, key, cell) order, the tags beside them, and the
+ * keys' bytes as a key table keeps them. */
+typedef struct ks_run {
+    unsigned char *slots;
+    uint32_t *tags;
+    unsigned char *bytes;
+    size_t count, bytes_len;
+} ks_run;
+
 typedef struct ks_partition {
     pthread_mutex_t lock;
     key_table keys;
     unsigned char *slots; /* cap slots of the store's stride bytes */
-    size_t count, cap;    /* cap: a power of two, or 0 */
+    size_t count, cap;    /* cap: a power of two, or 0; a sorted store: count, every slot used */
+    /* A sorted store: the merged entries are SLOTS (with TAGS and the bytes of KEYS),
+     * and the writers' batches of records added since, merged in when the partition
+     * is next read or holds more than pending_limit() bytes of them */
+    uint32_t *tags;
+    /* a sorted store's partition whose keys repeat (few entries for many records): its
+     * entries moved into hash tables, and records applied to them as they come */
+    bool hashed;
+    uint64_t records;        /* handed to a sorted partition so far, for telling whether keys repeat */
+    unsigned char **pending; /* [pending_count] batches of records */
+    size_t *pending_len;
+    size_t pending_count, pending_cap, pending_bytes;
 } ks_partition;
 
 struct keystore {
@@ -59,6 +81,8 @@ struct keystore {
     size_t writer_budget;
     size_t stride; /* a slot: the payload, padded so that the tail ends a multiple of SLOT_ALIGN */
     ks_apply_fn apply;
+    ks_merge_fn merge; /* a sorted store's (ks_set_sorted) */
+    bool sorted;
     void *ctx;
     ks_partition parts[KS_PARTITIONS];
 };
@@ -212,6 +236,13 @@ keystore *ks_new(size_t payload_size, size_t extra_size, ks_apply_fn apply, void
     return ks;
 }
 
+static void run_free(ks_run *r)
+{
+    free(r->slots);
+    free(r->tags);
+    free(r->bytes);
+}
+
 void ks_free(keystore *ks)
 {
     if (!ks) return;
@@ -221,8 +252,18 @@ void ks_free(keystore *ks)
         free(p->keys.slots);
         free(p->keys.bytes);
         free(p->slots);
+        free(p->tags);
+        for (size_t r = 0; r < p->pending_count; r++) free(p->pending[r]);
+        free(p->pending);
+        free(p->pending_len);
     }
     free(ks);
+}
+
+void ks_set_sorted(keystore *ks, ks_merge_fn merge)
+{
+    ks->sorted = true;
+    ks->merge = merge;
 }
 
 uint64_t ks_hash(const void *key, size_t len)
@@ -235,10 +276,28 @@ size_t ks_payload_size(const keystore *ks)
     return ks->payload_size;
 }
 
+static ks_partition *readable(const keystore *ks, size_t part);
+
 size_t ks_count(const keystore *ks)
 {
     size_t n = 0;
-    for (size_t i = 0; i < KS_PARTITIONS; i++) n += ks->parts[i].count;
+    for (size_t i = 0; i < KS_PARTITIONS; i++) n += readable(ks, i)->count;
+    return n;
+}
+
+size_t ks_count_bound(const keystore *ks)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < KS_PARTITIONS; i++) {
+        const ks_partition *p = &ks->parts[i];
+        n += p->count;
+        for (size_t r = 0; r < p->pending_count; r++)
+            for (size_t at = 0; at < p->pending_len[r];) {
+                const record *rec = (const record *)(p->pending[r] + at);
+                n += rec->cell_b != KS_NO_CELL ? 2 : 1;
+                at += record_size(ks, rec->len);
+            }
+    }
     return n;
 }
 
@@ -363,6 +422,319 @@ static void apply_batch(ks_writer *w, size_t part)
     b->len = 0;
 }
 
+/* ---- the sorted method (ks_set_sorted) ----
+ *
+ * A writer hands its batch of a partition over as it is (no table, no lock but to
+ * append it); the partition merges its batches, with the entries it merged before, when
+ * it is first read: every record and entry sorted by (tag, cell) with a radix sort,
+ * then one pass that applies each (key, cell)'s records to a fresh entry. A hash table
+ * costs each record a probe of a table many times the cache (its key, then its entry);
+ * the sort moves 16-byte items through the cache a few times and writes each entry
+ * once (bench/ks_bench.c `store-sorted`, docs/performance.md). The entries stay in
+ * (tag, key, cell) order, so a lookup is a binary search. */
+
+/* A partition's records wait to be merged until they pass a 32nd of the writer budget
+ * (1 MB by default): the writer that adds more then merges them, so that a store holds
+ * about 8 writers' budgets of records at most (256 MB by default). Twelve months of a
+ * 10-million-row file stay under it: their records are merged once, when read. */
+static size_t pending_limit(const keystore *ks)
+{
+    return ks->writer_budget / 32;
+}
+
+/* A record or an entry on its way into a run, in 16 bytes (the sort moves them several
+ * times): its tag, its cell, and where it is — a record, or (low bit set) an entry's
+ * slot among the partition's merged entries. */
+typedef struct sort_item {
+    uint32_t tag, cell;
+    uintptr_t at;
+} sort_item;
+
+/* What an item's key is read with: the store, and the bytes of the entries' keys. */
+typedef struct sort_ctx {
+    const keystore *ks;
+    const unsigned char *entry_bytes;
+} sort_ctx;
+
+static const unsigned char *item_key(const sort_ctx *c, const sort_item *it, uint32_t *len)
+{
+    if (it->at & 1) {
+        const unsigned char *slot = (const unsigned char *)(it->at & ~(uintptr_t)1);
+        const slot_tail *t = (const slot_tail *)(slot + c->ks->stride - sizeof(slot_tail));
+        const unsigned char *k = c->entry_bytes + ((size_t)t->ref - 1) * 4;
+        memcpy(len, k, sizeof *len);
+        return k + sizeof *len;
+    }
+    const record *r = (const record *)it->at;
+    *len = r->len;
+    return (const unsigned char *)(r + 1) + c->ks->extra_size;
+}
+
+/* Whether items A and B have the same key: most keys are short ids, compared a word at
+ * a time without a library call. */
+static inline bool item_key_is(const sort_ctx *c, const sort_item *a, const sort_item *b)
+{
+    uint32_t la, lb;
+    const unsigned char *x = item_key(c, a, &la), *y = item_key(c, b, &lb);
+    if (la != lb) return false;
+    size_t n = la;
+    for (; n >= 8; n -= 8, x += 8, y += 8) {
+        uint64_t u, v;
+        memcpy(&u, x, 8);
+        memcpy(&v, y, 8);
+        if (u != v) return false;
+    }
+    for (; n; n--)
+        if (*x++ != *y++) return false;
+    return true;
+}
+
+static int by_key_cell(const void *x, const void *y, void *ctx)
+{
+    const sort_item *a = x, *b = y;
+    uint32_t la, lb;
+    const unsigned char *ka = item_key(ctx, a, &la), *kb = item_key(ctx, b, &lb);
+    int c = memcmp(ka, kb, la < lb ? la : lb);
+    if (c) return c;
+    if (la != lb) return la < lb ? -1 : 1;
+    return (a->cell > b->cell) - (a->cell < b->cell);
+}
+
+/* Sorts ITEMS[0..n) by (tag, key, cell), TMP being room for n more, and returns where
+ * the sorted items are (ITEMS or TMP): a radix sort of (tag, cell) — a key's items then
+ * lie side by side in cell order — and, where two keys share a tag (rare), their items
+ * by key and cell. CELLS bounds the cells. */
+static sort_item *sort_items(const sort_ctx *c, sort_item *items, sort_item *tmp, size_t n, uint32_t cells)
+{
+    enum { BITS = 11, DIGITS = 1 << BITS };
+    sort_item *a = items, *b = tmp;
+    unsigned cell_bits = 0;
+    while (cell_bits < 32 && ((uint64_t)1 << cell_bits) < cells) cell_bits++;
+    for (unsigned shift = 0; shift < cell_bits + 32; shift += BITS) {
+        size_t count[DIGITS] = { 0 };
+#define DIGIT(it) (unsigned)(((((uint64_t)(it).tag << cell_bits) | (it).cell) >> shift) & (DIGITS - 1))
+        for (size_t i = 0; i < n; i++) count[DIGIT(a[i])]++;
+        size_t sum = 0;
+        for (size_t d = 0; d < DIGITS; d++) {
+            size_t k = count[d];
+            count[d] = sum;
+            sum += k;
+        }
+        for (size_t i = 0; i < n; i++) b[count[DIGIT(a[i])]++] = a[i];
+#undef DIGIT
+        sort_item *t = a;
+        a = b;
+        b = t;
+    }
+    for (size_t i = 0, j; i < n; i = j) {
+        bool one_key = true;
+        for (j = i + 1; j < n && a[j].tag == a[i].tag; j++)
+            if (one_key && !item_key_is(c, &a[j], &a[i])) one_key = false;
+        if (!one_key) qsort_r(a + i, j - i, sizeof *a, by_key_cell, (void *)c);
+    }
+    return a;
+}
+
+/* Reduces sorted ITEMS[0..n) to the entries of run OUT: the records of one (key, cell)
+ * applied to its payload, the entries merged; each key's bytes once. BYTES_ROOM bounds
+ * the keys' bytes; ALIGNED is room for one extra. */
+static void emit_run(const sort_ctx *c, const sort_item *items, size_t n, size_t bytes_room,
+                     unsigned char *aligned, ks_run *out)
+{
+    const keystore *ks = c->ks;
+    size_t stride = ks->stride;
+    out->slots = xcalloc_aligned(SLOT_ALIGN, n ? n : 1, stride);
+    out->tags = xmalloc((n ? n : 1) * sizeof *out->tags);
+    out->bytes = xmalloc(bytes_room ? bytes_room : 4);
+    size_t e = 0, used = 0;
+    uint32_t ref = 0;
+    for (size_t i = 0, j; i < n; i = j) {
+        for (j = i + 1; j < n && items[j].tag == items[i].tag && items[j].cell == items[i].cell &&
+                        item_key_is(c, &items[j], &items[i]);
+             j++)
+            ;
+        /* a key's entries are side by side: its bytes are kept by its first */
+        if (!(e && out->tags[e - 1] == items[i].tag && item_key_is(c, &items[i - 1], &items[i]))) {
+            uint32_t len;
+            const unsigned char *key = item_key(c, &items[i], &len);
+            memcpy(out->bytes + used, &len, sizeof len);
+            memcpy(out->bytes + used + sizeof len, key, len);
+            ref = (uint32_t)(used / 4 + 1);
+            used += round_up(sizeof len + len, 4);
+        }
+        unsigned char *slot = out->slots + e * stride;
+        *tail_of(ks, slot) = (slot_tail){ ref, items[i].cell };
+        out->tags[e] = items[i].tag;
+        for (size_t k = i; k < j; k++) {
+            if (items[k].at & 1) {
+                if (ks->merge) ks->merge(ks->ctx, slot, (const void *)(items[k].at & ~(uintptr_t)1));
+            } else if (ks->apply) {
+                const unsigned char *x = (const unsigned char *)((const record *)items[k].at + 1);
+                if ((uintptr_t)x & (EXTRA_ALIGN - 1)) {
+                    memcpy(aligned, x, ks->extra_size);
+                    x = aligned;
+                }
+                ks->apply(ks->ctx, slot, x);
+            }
+        }
+        e++;
+    }
+    out->count = e;
+    out->bytes_len = used;
+}
+
+/* The items of run R's entries, appended at ITEMS; returns how many. */
+static size_t run_items(const keystore *ks, const ks_run *r, sort_item *items)
+{
+    for (size_t i = 0; i < r->count; i++) {
+        const unsigned char *slot = r->slots + i * ks->stride;
+        items[i] = (sort_item){ r->tags[i], tail_of(ks, (unsigned char *)slot)->cell, (uintptr_t)slot | 1 };
+    }
+    return r->count;
+}
+
+/* The items of the records in batch DATA (LEN bytes), appended at ITEMS; returns how
+ * many (a record with two cells is two). */
+static size_t record_items(const keystore *ks, const unsigned char *data, size_t len, sort_item *items)
+{
+    size_t k = 0;
+    for (size_t at = 0; at < len;) {
+        const record *r = (const record *)(data + at);
+        items[k++] = (sort_item){ r->tag, r->cell_a, (uintptr_t)r };
+        if (r->cell_b != KS_NO_CELL) items[k++] = (sort_item){ r->tag, r->cell_b, (uintptr_t)r };
+        at += record_size(ks, r->len);
+    }
+    return k;
+}
+
+/* Moves sorted partition P's entries into hash tables (the caller holds its lock): the
+ * keys' bytes stay where they are, so keys keep their addresses. */
+static void to_hashed(keystore *ks, ks_partition *p)
+{
+    key_table *kt = &p->keys;
+    size_t keys = 0;
+    for (size_t i = 0; i < p->count; i++)
+        keys += i == 0 || tail_of(ks, p->slots + i * ks->stride)->ref !=
+                              tail_of(ks, p->slots + (i - 1) * ks->stride)->ref;
+    kt->cap = 64;
+    while ((keys + 1) * 2 > kt->cap) kt->cap *= 2;
+    kt->slots = hash_table_alloc(kt->cap * sizeof *kt->slots);
+    memset(kt->slots, 0, kt->cap * sizeof *kt->slots);
+    kt->count = keys;
+    ks_partition table = { .cap = 64 };
+    while ((p->count + 1) * 4 > table.cap * 3) table.cap *= 2;
+    table.slots = hash_table_alloc(table.cap * ks->stride);
+    memset(table.slots, 0, table.cap * ks->stride);
+    for (size_t i = 0; i < p->count; i++) {
+        const unsigned char *slot = p->slots + i * ks->stride;
+        const slot_tail *t = tail_of(ks, (unsigned char *)slot);
+        if (i == 0 || t->ref != tail_of(ks, p->slots + (i - 1) * ks->stride)->ref) {
+            size_t j = p->tags[i] & (kt->cap - 1);
+            while (kt->slots[j].ref) j = (j + 1) & (kt->cap - 1);
+            kt->slots[j] = (key_slot){ p->tags[i], t->ref };
+        }
+        memcpy(probe(ks, &table, t->ref, t->cell, entry_hash(t->ref, t->cell)), slot, ks->stride);
+    }
+    free(p->slots);
+    free(p->tags);
+    p->tags = NULL;
+    p->slots = table.slots;
+    p->cap = table.cap;
+    p->hashed = true;
+}
+
+/* Merges P's pending records into its entries (the caller holds its lock). WRITING:
+ * more records may come, and a partition whose keys repeat takes them in hash tables
+ * from now on. */
+static void merge_pending(keystore *ks, ks_partition *p, unsigned char *aligned, bool writing)
+{
+    if (!p->pending_count) return;
+    ks_run merged = { p->slots, p->tags, p->keys.bytes, p->count, p->keys.len };
+    size_t n = merged.count, bytes = merged.bytes_len;
+    uint32_t cells = 0;
+    for (size_t i = 0; i < merged.count; i++) {
+        uint32_t cell = tail_of(ks, merged.slots + i * ks->stride)->cell;
+        if (cell >= cells) cells = cell + 1;
+    }
+    for (size_t r = 0; r < p->pending_count; r++)
+        for (size_t at = 0; at < p->pending_len[r];) {
+            const record *rec = (const record *)(p->pending[r] + at);
+            n += rec->cell_b != KS_NO_CELL ? 2 : 1;
+            bytes += round_up(sizeof(uint32_t) + rec->len, 4);
+            if (rec->cell_a >= cells) cells = rec->cell_a + 1;
+            if (rec->cell_b != KS_NO_CELL && rec->cell_b >= cells) cells = rec->cell_b + 1;
+            at += record_size(ks, rec->len);
+        }
+    sort_item *items = xmalloc((n ? n : 1) * sizeof *items), *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
+    size_t k = run_items(ks, &merged, items);
+    for (size_t r = 0; r < p->pending_count; r++)
+        k += record_items(ks, p->pending[r], p->pending_len[r], items + k);
+    sort_ctx c = { ks, merged.bytes };
+    sort_item *sorted = sort_items(&c, items, tmp, n, cells);
+    ks_run out;
+    emit_run(&c, sorted, n, bytes, aligned, &out);
+    free(items);
+    free(tmp);
+    run_free(&merged);
+    for (size_t r = 0; r < p->pending_count; r++) free(p->pending[r]);
+    p->slots = out.slots;
+    p->tags = out.tags;
+    p->keys.bytes = out.bytes;
+    p->keys.len = p->keys.room = out.bytes_len;
+    p->count = p->cap = out.count;
+    p->pending_bytes = 0;
+    /* four records or more to an entry so far: a table probe per record costs less
+     * than sorting them again and again (a column of a few values over millions of
+     * rows) */
+    if (writing && out.count * 4 <= p->records) to_hashed(ks, p);
+    __atomic_store_n(&p->pending_count, 0, __ATOMIC_RELEASE);
+}
+
+/* Makes partition PART of a sorted store readable: its pending records merged, once
+ * (readers may come from several threads; no writer may). */
+static ks_partition *readable(const keystore *ks, size_t part)
+{
+    /* the store is the caller's to read; merging is how a sorted one gets ready */
+    keystore *mut = (keystore *)ks;
+    ks_partition *p = &mut->parts[part];
+    if (!ks->sorted || __atomic_load_n(&p->pending_count, __ATOMIC_ACQUIRE) == 0) return p;
+    unsigned char *aligned =
+        xcalloc_aligned(EXTRA_ALIGN, 1, round_up(ks->extra_size, EXTRA_ALIGN) + EXTRA_ALIGN);
+    pthread_mutex_lock(&p->lock);
+    merge_pending(mut, p, aligned, false);
+    pthread_mutex_unlock(&p->lock);
+    free(aligned);
+    return p;
+}
+
+/* Hands the writer's batch of partition PART (whose lock the caller holds) to the
+ * partition, merging its pending records when they pass pending_limit(); a hashed
+ * partition applies it at once. */
+static void hand_batch(ks_writer *w, size_t part)
+{
+    keystore *ks = w->ks;
+    batch *b = &w->batches[part];
+    ks_partition *p = &ks->parts[part];
+    if (p->hashed) {
+        apply_batch(w, part);
+        return;
+    }
+    if (p->pending_count == p->pending_cap) {
+        p->pending_cap = p->pending_cap ? p->pending_cap * 2 : 8;
+        p->pending = xrealloc(p->pending, p->pending_cap * sizeof *p->pending);
+        p->pending_len = xrealloc(p->pending_len, p->pending_cap * sizeof *p->pending_len);
+    }
+    p->pending[p->pending_count] = b->data;
+    p->pending_len[p->pending_count] = b->len;
+    p->pending_bytes += b->len;
+    for (size_t at = 0; at < b->len; p->records++)
+        at += record_size(ks, ((const record *)(b->data + at))->len);
+    __atomic_store_n(&p->pending_count, p->pending_count + 1, __ATOMIC_RELEASE);
+    if (p->pending_bytes >= pending_limit(ks)) merge_pending(ks, p, w->extra, true);
+    w->buffered -= b->len;
+    *b = (batch){ NULL, 0, 0 };
+}
+
 /* Applies every partition's batch. Writers that reach their budget together would
  * otherwise take the partitions' locks in the same order, one waiting for the other at
  * each: a partition held by another writer is passed over and taken on the next
@@ -376,7 +748,8 @@ static void apply_all(ks_writer *w)
             pthread_mutex_t *lock = &w->ks->parts[part].lock;
             if (waited) pthread_mutex_lock(lock);
             else if (pthread_mutex_trylock(lock) != 0) continue;
-            apply_batch(w, part);
+            if (w->ks->sorted) hand_batch(w, part);
+            else apply_batch(w, part);
             pthread_mutex_unlock(lock);
         }
         waited = true;
@@ -440,12 +813,40 @@ void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell
     memcpy(at + sizeof r + ks->extra_size, key, len);
     b->len += need;
     w->buffered += need;
-    if (w->buffered >= ks->writer_budget) apply_all(w);
+    if (w->buffered >= ks->writer_budget) {
+        apply_all(w);
+    } else if (ks->sorted && b->len > pending_limit(ks)) {
+        /* a partition that takes most records (a key of few values) learns early
+         * whether its keys repeat */
+        ks_partition *p = &ks->parts[partition_of(h)];
+        pthread_mutex_lock(&p->lock);
+        hand_batch(w, partition_of(h));
+        pthread_mutex_unlock(&p->lock);
+    }
+}
+
+/* A sorted store's entry of KEY (tag TAG) in CELL of P, or NULL. */
+static void *sorted_find(const keystore *ks, const ks_partition *p, uint32_t tag, const void *key, size_t len,
+                         uint32_t cell)
+{
+    size_t lo = 0, hi = p->count;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        if (p->tags[mid] < tag) lo = mid + 1;
+        else hi = mid;
+    }
+    for (; lo < p->count && p->tags[lo] == tag; lo++) {
+        unsigned char *slot = p->slots + lo * ks->stride;
+        const slot_tail *t = tail_of(ks, slot);
+        if (t->cell == cell && key_is(&p->keys, t->ref, key, len)) return slot;
+    }
+    return NULL;
 }
 
 void *ks_find(const keystore *ks, uint64_t h, const void *key, size_t len, uint32_t cell)
 {
-    const ks_partition *p = &ks->parts[partition_of(h)];
+    const ks_partition *p = readable(ks, partition_of(h));
+    if (ks->sorted && !p->hashed) return sorted_find(ks, p, (uint32_t)h, key, len, cell);
     uint32_t ref = key_find(&p->keys, key, len, h);
     if (!ref || !p->cap) return NULL;
     unsigned char *slot = probe(ks, p, ref, cell, entry_hash(ref, cell));
@@ -457,7 +858,7 @@ bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out)
     /* the cursor is (partition, slot of its table) */
     size_t part = (size_t)(*cursor >> 32), i = (size_t)(*cursor & UINT32_MAX);
     for (; part < KS_PARTITIONS; part++, i = 0) {
-        const ks_partition *p = &ks->parts[part];
+        const ks_partition *p = i == 0 ? readable(ks, part) : &ks->parts[part];
         for (; i < p->cap; i++) {
             unsigned char *slot = p->slots + i * ks->stride;
             const slot_tail *t = tail_of(ks, slot);

@@ -1,6 +1,7 @@
 /* Unit tests for the partitioned key store: keys per cell, payloads applied once per
  * record and cell, binary keys, lookups, iteration, and several writers on threads
- * giving the same store as one; and for the first sightings by hash (ksf_). */
+ * giving the same store as one -- each for both of the store's methods, hash tables and
+ * sorted runs (ks_set_sorted); and for the first sightings by hash (ksf_). */
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -32,6 +33,36 @@ static void apply_tally(void *ctx, void *payload, const void *extra)
     t->sum += x;
 }
 
+static void merge_tally(void *ctx, void *payload, const void *other)
+{
+    (void)ctx;
+    tally *t = payload;
+    const tally *o = other;
+    t->records += o->records;
+    t->sum += o->sum;
+}
+
+static void apply_count(void *ctx, void *payload, const void *extra);
+static void merge_count(void *ctx, void *payload, const void *other);
+
+/* Whether the tests' stores are sorted (the second group of main). */
+static bool sorted_stores;
+
+static keystore *new_store(size_t payload_size, size_t extra_size, ks_apply_fn apply, void *ctx)
+{
+    keystore *ks = ks_new(payload_size, extra_size, apply, ctx);
+    if (sorted_stores)
+        ks_set_sorted(ks, apply == apply_tally ? merge_tally : apply == apply_count ? merge_count : NULL);
+    return ks;
+}
+
+static int use_sorted_stores(void **state)
+{
+    (void)state;
+    sorted_stores = true;
+    return 0;
+}
+
 static void add_text(ks_writer *w, const char *key, uint32_t a, uint32_t b, int64_t x)
 {
     ks_add(w, ks_hash(key, strlen(key)), key, strlen(key), a, b, &x);
@@ -45,7 +76,7 @@ static tally *find_text(const keystore *ks, const char *key, uint32_t cell)
 static void test_cells_and_payloads(void **state)
 {
     (void)state;
-    keystore *ks = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
+    keystore *ks = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
     ks_writer *w = ks_writer_new(ks);
     add_text(w, "C1", 0, 5, 10);
     add_text(w, "C1", 0, 6, 1);
@@ -91,7 +122,7 @@ static void test_cells_and_payloads(void **state)
 static void test_binary_keys_without_payload(void **state)
 {
     (void)state;
-    keystore *ks = ks_new(0, 0, NULL, NULL);
+    keystore *ks = new_store(0, 0, NULL, NULL);
     ks_writer *w = ks_writer_new(ks);
     const unsigned char a[3] = { 0, 1, 0 }, b[3] = { 0, 1, 1 }, c[2] = { 0, 1 };
     ks_add(w, ks_hash(a, 3), a, 3, 1, KS_NO_CELL, NULL);
@@ -111,7 +142,7 @@ static void test_binary_keys_without_payload(void **state)
 static void test_discard(void **state)
 {
     (void)state;
-    keystore *ks = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
+    keystore *ks = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
     ks_writer *w = ks_writer_new(ks);
     add_text(w, "gone", 0, KS_NO_CELL, 1);
     ks_writer_discard(w);
@@ -129,7 +160,7 @@ static void test_collisions(void **state)
     (void)state;
     enum { N = 3000 };
     const uint64_t same = UINT64_C(0x0123456789abcdef);
-    keystore *ks = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
+    keystore *ks = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
     ks_writer *w = ks_writer_new(ks);
     char key[32];
     for (int round = 0; round < 2; round++)
@@ -138,8 +169,21 @@ static void test_collisions(void **state)
             int len = snprintf(key, sizeof key, "k%d", k);
             ks_add(w, same, key, (size_t)len, 0, (uint32_t)(1 + k % 5), &x);
         }
+    /* keys of one hash in one cell alone: side by side in a sorted store */
+    for (int k = 0; k < 50; k++) {
+        int64_t x = k;
+        int len = snprintf(key, sizeof key, "z%d", k);
+        ks_add(w, same, key, (size_t)len, 7, KS_NO_CELL, &x);
+    }
     ks_writer_free(w);
-    assert_int_equal(ks_count(ks), 2 * N);
+    assert_int_equal(ks_count(ks), 2 * N + 50);
+    for (int k = 0; k < 50; k++) {
+        int len = snprintf(key, sizeof key, "z%d", k);
+        const tally *t = ks_find(ks, same, key, (size_t)len, 7);
+        assert_non_null(t);
+        assert_int_equal(t->records, 1);
+        assert_int_equal(t->sum, k);
+    }
     for (int k = 0; k < N; k++) {
         int len = snprintf(key, sizeof key, "k%d", k);
         const tally *t = ks_find(ks, same, key, (size_t)len, 0);
@@ -202,6 +246,14 @@ static void apply_count(void *ctx, void *payload, const void *extra)
     for (size_t i = 0; i < size; i++) p[i] = (unsigned char)(p[i] + *(const unsigned char *)extra);
 }
 
+static void merge_count(void *ctx, void *payload, const void *other)
+{
+    size_t size = *(const size_t *)ctx;
+    unsigned char *p = payload;
+    const unsigned char *o = other;
+    for (size_t i = 0; i < size; i++) p[i] = (unsigned char)(p[i] + o[i]);
+}
+
 static void make_key(char *key, size_t *len, size_t n)
 {
     int at = snprintf(key, 256, "n%zu", n);
@@ -226,7 +278,7 @@ static void test_growth_across_sizes(void **state)
         for (size_t si = 0; si < sizeof sizes / sizeof *sizes; si++) {
             size_t n = sizes[si], size = payloads[pi];
             if (size == 48 && n > 5000) continue; /* the largest sizes once per shape suffice */
-            keystore *ks = ks_new(size, 1, size ? apply_count : NULL, &size);
+            keystore *ks = new_store(size, 1, size ? apply_count : NULL, &size);
             /* every other shape applies its records a few hundred bytes at a time */
             if (si % 2) ks_set_writer_budget(ks, 300);
             ks_writer *w = ks_writer_new(ks);
@@ -270,7 +322,7 @@ static void test_iteration_resumes_and_splits(void **state)
 {
     (void)state;
     enum { N = 5000, CELLS = 3 };
-    keystore *ks = ks_new(sizeof(int64_t), 1, apply_count, &(size_t){ sizeof(int64_t) });
+    keystore *ks = new_store(sizeof(int64_t), 1, apply_count, &(size_t){ sizeof(int64_t) });
     ks_writer *w = ks_writer_new(ks);
     char key[256];
     unsigned char one = 1;
@@ -326,14 +378,14 @@ static void *write_share(void *arg)
 static void test_threads_agree_with_one_writer(void **state)
 {
     (void)state;
-    keystore *one = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
+    keystore *one = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
     job single = { one, 0, 1 };
     write_share(&single);
 
     /* several writers at once, buffering as in a pass; and applying every record as it
      * comes, so that they take the partitions' locks all the time */
-    keystore *many = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
-    keystore *eager = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
+    keystore *many = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
+    keystore *eager = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
     ks_set_writer_budget(eager, 1);
     keystore *stores[] = { many, eager };
     for (size_t si = 0; si < 2; si++) {
@@ -395,6 +447,82 @@ static void *add_firsts(void *arg)
     return NULL;
 }
 
+/* Keys that repeat: a few hundred keys, each recorded hundreds of times, alongside keys
+ * seen once, by several writers with small budgets. A sorted store's partitions whose
+ * keys repeat move to hash tables in the middle of the pass and take later records
+ * there, the others stay sorted: either way every entry, payload and lookup agrees with
+ * a store of hash tables fed the same records by one writer, and a walk sees each
+ * (key, cell) once, every key with one address. */
+enum { HOT_KEYS = 300, HOT_ROUNDS = 40, COLD_KEYS = 30 };
+
+static void *write_hot(void *arg)
+{
+    job *j = arg;
+    ks_writer *w = ks_writer_new(j->ks);
+    char key[32];
+    for (int r = 0; r < HOT_ROUNDS; r++) {
+        for (int k = j->part; k < HOT_KEYS; k += j->parts) {
+            snprintf(key, sizeof key, "hot-%d", k);
+            add_text(w, key, (uint32_t)(r % 3), k % 2 ? 10 : KS_NO_CELL, k + r);
+        }
+        for (int k = j->part + r * COLD_KEYS; k < (r + 1) * COLD_KEYS; k += j->parts) {
+            snprintf(key, sizeof key, "cold-%d", k);
+            add_text(w, key, 4, KS_NO_CELL, 1);
+        }
+    }
+    ks_writer_free(w);
+    return NULL;
+}
+
+static void test_repeated_keys(void **state)
+{
+    (void)state;
+    keystore *reference = ks_new(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
+    job single = { reference, 0, 1 };
+    write_hot(&single);
+    for (size_t budget = 64; budget <= 65536; budget *= 32) {
+        keystore *ks = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
+        ks_set_writer_budget(ks, budget);
+        pthread_t tids[THREADS];
+        job jobs[THREADS];
+        for (int t = 0; t < THREADS; t++) {
+            jobs[t] = (job){ ks, t, THREADS };
+            assert_int_equal(pthread_create(&tids[t], NULL, write_hot, &jobs[t]), 0);
+        }
+        for (int t = 0; t < THREADS; t++) pthread_join(tids[t], NULL);
+        assert_int_equal(ks_count(ks), ks_count(reference));
+        uint64_t cursor = 0;
+        ks_entry e;
+        size_t seen = 0;
+        const void *address[HOT_KEYS] = { NULL };
+        while (ks_next(ks, &cursor, &e)) {
+            size_t len = ks_key_len(e.key);
+            /* a key has one address, whatever cells it is in */
+            if (len > 4 && len < 16 && memcmp(e.key, "hot-", 4) == 0) {
+                char text[16] = { 0 };
+                memcpy(text, e.key, len); /* keys are not NUL-terminated */
+                int k = atoi(text + 4);
+                assert_true(k >= 0 && k < HOT_KEYS);
+                if (!address[k]) address[k] = e.key;
+                assert_ptr_equal(address[k], e.key);
+            }
+            const tally *a = e.payload;
+            const tally *b = ks_find(reference, ks_hash(e.key, len), e.key, len, e.cell);
+            assert_non_null(b);
+            assert_int_equal(a->records, b->records);
+            assert_int_equal(a->sum, b->sum);
+            /* the store finds what it walks, at the same address */
+            assert_ptr_equal(ks_find(ks, ks_hash(e.key, len), e.key, len, e.cell), e.payload);
+            seen++;
+        }
+        assert_int_equal(seen, ks_count(reference));
+        assert_null(find_text(ks, "hot-300", 0));
+        assert_null(find_text(ks, "hot-1", 5));
+        ks_free(ks);
+    }
+    ks_free(reference);
+}
+
 static void test_firsts(void **state)
 {
     (void)state;
@@ -436,7 +564,9 @@ int main(void)
         cmocka_unit_test(test_growth_across_sizes),
         cmocka_unit_test(test_iteration_resumes_and_splits),
         cmocka_unit_test(test_threads_agree_with_one_writer),
+        cmocka_unit_test(test_repeated_keys),
         cmocka_unit_test(test_firsts),
     };
-    return cmocka_run_group_tests(tests, NULL, NULL);
+    int failed = cmocka_run_group_tests_name("hash tables", tests, NULL, NULL);
+    return failed + cmocka_run_group_tests_name("sorted runs", tests, use_sorted_stores, NULL);
 }
