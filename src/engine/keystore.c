@@ -65,7 +65,7 @@ typedef struct ks_partition {
     size_t count, cap;    /* cap: a power of two, or 0; a sorted store: count, every slot used */
     /* A sorted store: the merged entries are SLOTS (with TAGS and the bytes of KEYS),
      * and the writers' batches of records added since, merged in when the partition
-     * is next read or holds more than pending_limit() bytes of them */
+     * is next read or holds more of them than pending_limit() and its entries */
     uint32_t *tags;
     /* a sorted store's partition whose keys repeat (few entries for many records): its
      * entries moved into hash tables, and records applied to them as they come */
@@ -434,9 +434,10 @@ static void apply_batch(ks_writer *w, size_t part)
  * (tag, key, cell) order, so a lookup is a binary search. */
 
 /* A partition's records wait to be merged until they pass a 32nd of the writer budget
- * (1 MB by default): the writer that adds more then merges them, so that a store holds
- * about 8 writers' budgets of records at most (256 MB by default). Twelve months of a
- * 10-million-row file stay under it: their records are merged once, when read. */
+ * (1 MB by default) and the size of its entries: the writer that adds more then merges
+ * them, so that a store holds, beside its entries, records of about 8 writer budgets
+ * (256 MB by default) or of its entries' size, whichever is larger. Twelve months of a
+ * 10-million-row file stay under the first: their records are merged once, when read. */
 static size_t pending_limit(const keystore *ks)
 {
     return ks->writer_budget / 32;
@@ -708,8 +709,8 @@ static ks_partition *readable(const keystore *ks, size_t part)
 }
 
 /* Hands the writer's batch of partition PART (whose lock the caller holds) to the
- * partition, merging its pending records when they pass pending_limit(); a hashed
- * partition applies it at once. */
+ * partition, merging its pending records when they pass pending_limit() and its
+ * entries; a hashed partition applies it at once. */
 static void hand_batch(ks_writer *w, size_t part)
 {
     keystore *ks = w->ks;
@@ -730,7 +731,10 @@ static void hand_batch(ks_writer *w, size_t part)
     for (size_t at = 0; at < b->len; p->records++)
         at += record_size(ks, ((const record *)(b->data + at))->len);
     __atomic_store_n(&p->pending_count, p->pending_count + 1, __ATOMIC_RELEASE);
-    if (p->pending_bytes >= pending_limit(ks)) merge_pending(ks, p, w->extra, true);
+    /* merged when the records pass the limit and the entries' size: a partition's
+     * entries are sorted again at each merge, so merges come at sizes that double */
+    if (p->pending_bytes >= pending_limit(ks) && p->pending_bytes >= p->count * ks->stride)
+        merge_pending(ks, p, w->extra, true);
     w->buffered -= b->len;
     *b = (batch){ NULL, 0, 0 };
 }
