@@ -71,6 +71,7 @@ typedef struct ks_partition {
      * entries moved into hash tables, and records applied to them as they come */
     bool hashed;
     uint64_t records;        /* handed to a sorted partition so far, for telling whether keys repeat */
+    uint64_t pending_items;  /* the (record, cell) pairs of the pending records */
     unsigned char **pending; /* [pending_count] batches of records */
     size_t *pending_len;
     size_t pending_count, pending_cap, pending_bytes;
@@ -105,6 +106,7 @@ typedef struct record {
 typedef struct batch {
     unsigned char *data;
     size_t len, cap;
+    size_t records, items; /* a sorted store's: records, and (record, cell) pairs */
 } batch;
 
 struct ks_writer {
@@ -288,16 +290,7 @@ size_t ks_count(const keystore *ks)
 size_t ks_count_bound(const keystore *ks)
 {
     size_t n = 0;
-    for (size_t i = 0; i < KS_PARTITIONS; i++) {
-        const ks_partition *p = &ks->parts[i];
-        n += p->count;
-        for (size_t r = 0; r < p->pending_count; r++)
-            for (size_t at = 0; at < p->pending_len[r];) {
-                const record *rec = (const record *)(p->pending[r] + at);
-                n += rec->cell_b != KS_NO_CELL ? 2 : 1;
-                at += record_size(ks, rec->len);
-            }
-    }
+    for (size_t i = 0; i < KS_PARTITIONS; i++) n += ks->parts[i].count + ks->parts[i].pending_items;
     return n;
 }
 
@@ -420,6 +413,7 @@ static void apply_batch(ks_writer *w, size_t part)
     apply_segment(ks, p, recs, n, w->extra);
     w->buffered -= b->len;
     b->len = 0;
+    b->records = b->items = 0;
 }
 
 /* ---- the sorted method (ks_set_sorted) ----
@@ -684,6 +678,7 @@ static void merge_pending(keystore *ks, ks_partition *p, unsigned char *aligned,
     p->keys.len = p->keys.room = out.bytes_len;
     p->count = p->cap = out.count;
     p->pending_bytes = 0;
+    p->pending_items = 0;
     /* four records or more to an entry so far: a table probe per record costs less
      * than sorting them again and again (a column of a few values over millions of
      * rows) */
@@ -728,15 +723,15 @@ static void hand_batch(ks_writer *w, size_t part)
     p->pending[p->pending_count] = b->data;
     p->pending_len[p->pending_count] = b->len;
     p->pending_bytes += b->len;
-    for (size_t at = 0; at < b->len; p->records++)
-        at += record_size(ks, ((const record *)(b->data + at))->len);
+    p->records += b->records;
+    p->pending_items += b->items;
     __atomic_store_n(&p->pending_count, p->pending_count + 1, __ATOMIC_RELEASE);
     /* merged when the records pass the limit and the entries' size: a partition's
      * entries are sorted again at each merge, so merges come at sizes that double */
     if (p->pending_bytes >= pending_limit(ks) && p->pending_bytes >= p->count * ks->stride)
         merge_pending(ks, p, w->extra, true);
     w->buffered -= b->len;
-    *b = (batch){ NULL, 0, 0 };
+    *b = (batch){ NULL, 0, 0, 0, 0 };
 }
 
 /* Applies every partition's batch. Writers that reach their budget together would
@@ -816,6 +811,8 @@ void ks_add(ks_writer *w, uint64_t h, const void *key, size_t len, uint32_t cell
     if (ks->extra_size) memcpy(at + sizeof r, extra, ks->extra_size);
     memcpy(at + sizeof r + ks->extra_size, key, len);
     b->len += need;
+    b->records++;
+    b->items += cell_b != KS_NO_CELL ? 2 : 1;
     w->buffered += need;
     if (w->buffered >= ks->writer_budget) {
         apply_all(w);
