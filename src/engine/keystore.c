@@ -424,7 +424,7 @@ static void apply_batch(ks_writer *w, size_t part)
  * then one pass that applies each (key, cell)'s records to a fresh entry. A hash table
  * costs each record a probe of a table many times the cache (its key, then its entry);
  * the sort moves 16-byte items through the cache a few times and writes each entry
- * once (bench/ks_bench.c `store-sorted`, docs/performance.md). The entries stay in
+ * once (bench/ks_bench.c `sorted`, docs/performance.md). The entries stay in
  * (tag, key, cell) order, so a lookup is a binary search. */
 
 /* A partition's records wait to be merged until they pass a 32nd of the writer budget
@@ -538,6 +538,8 @@ static void emit_run(const sort_ctx *c, const sort_item *items, size_t n, size_t
 {
     const keystore *ks = c->ks;
     size_t stride = ks->stride;
+    /* a key's reference is 32 bits of 4-byte steps, as in a key table */
+    if (bytes_room > (size_t)UINT32_MAX * 4) xalloc_failed(bytes_room);
     out->slots = xcalloc_aligned(SLOT_ALIGN, n ? n : 1, stride);
     out->tags = xmalloc((n ? n : 1) * sizeof *out->tags);
     out->bytes = xmalloc(bytes_room ? bytes_room : 4);
