@@ -158,22 +158,50 @@ static key_slot *key_probe(const key_table *t, const void *key, size_t len, uint
     }
 }
 
+/* Puts SLOT, a key known to be absent, in SLOTS (CAP of them). */
+static void key_place(key_slot *slots, size_t cap, key_slot slot)
+{
+    /* the tag holds the hash's low bits, which are all a slot's index needs while cap
+     * stays below 2^32 */
+    size_t j = slot.tag & (cap - 1);
+    while (slots[j].ref) j = (j + 1) & (cap - 1);
+    slots[j] = slot;
+}
+
+static key_slot *key_slots_new(size_t cap)
+{
+    key_slot *slots = hash_table_alloc(cap * sizeof *slots);
+    memset(slots, 0, cap * sizeof *slots);
+    return slots;
+}
+
 static void key_grow(key_table *t)
 {
     size_t cap = t->cap ? t->cap * 2 : 64;
-    key_slot *slots = hash_table_alloc(cap * sizeof *slots);
-    memset(slots, 0, cap * sizeof *slots);
-    for (size_t i = 0; i < t->cap; i++) {
-        if (!t->slots[i].ref) continue;
-        /* the tag holds the hash's low bits, which are all a slot's index needs
-         * while cap stays below 2^32 */
-        size_t j = t->slots[i].tag & (cap - 1);
-        while (slots[j].ref) j = (j + 1) & (cap - 1);
-        slots[j] = t->slots[i];
-    }
+    key_slot *slots = key_slots_new(cap);
+    for (size_t i = 0; i < t->cap; i++)
+        if (t->slots[i].ref) key_place(slots, cap, t->slots[i]);
     free(t->slots);
     t->slots = slots;
     t->cap = cap;
+}
+
+/* The bytes a key of LEN bytes takes in a key table's bytes: its length, then the key,
+ * padded to 4. */
+static size_t key_room(size_t len)
+{
+    return (sizeof(uint32_t) + len + 3) & ~(size_t)3;
+}
+
+/* Writes KEY (LEN bytes) at offset *USED of BYTES (room enough) and returns its
+ * reference (offset / 4 + 1, so that 0 names none). */
+static uint32_t key_put(unsigned char *bytes, size_t *used, const void *key, uint32_t len)
+{
+    memcpy(bytes + *used, &len, sizeof len);
+    memcpy(bytes + *used + sizeof len, key, len);
+    uint32_t ref = (uint32_t)(*used / 4 + 1);
+    *used += key_room(len);
+    return ref;
 }
 
 /* The reference of KEY (hash H), added to T if new. */
@@ -182,7 +210,7 @@ static uint32_t key_intern(key_table *t, const void *key, size_t len, uint64_t h
     if ((t->count + 1) * 2 > t->cap) key_grow(t);
     key_slot *slot = key_probe(t, key, len, h);
     if (slot->ref) return slot->ref;
-    size_t need = (sizeof(uint32_t) + len + 3) & ~(size_t)3;
+    size_t need = key_room(len);
     if (len > UINT32_MAX || t->len + need > (size_t)UINT32_MAX * 4) xalloc_failed(t->len + need);
     if (t->len + need > t->room) {
         size_t room = t->room ? t->room * 2 : 1024;
@@ -190,12 +218,8 @@ static uint32_t key_intern(key_table *t, const void *key, size_t len, uint64_t h
         t->bytes = xrealloc(t->bytes, room);
         t->room = room;
     }
-    uint32_t len32 = (uint32_t)len;
-    memcpy(t->bytes + t->len, &len32, sizeof len32);
-    memcpy(t->bytes + t->len + sizeof len32, key, len);
     slot->tag = (uint32_t)h;
-    slot->ref = (uint32_t)(t->len / 4 + 1);
-    t->len += need;
+    slot->ref = key_put(t->bytes, &t->len, key, (uint32_t)len);
     t->count++;
     return slot->ref;
 }
@@ -316,9 +340,11 @@ static unsigned char *probe(const keystore *ks, const ks_partition *p, uint32_t 
     }
 }
 
-static void grow(const keystore *ks, ks_partition *p)
+/* Moves P's entries (its CAP slots, the empty ones passed over) into a table of CAP
+ * slots, a power of two. */
+static void rehash(const keystore *ks, ks_partition *p, size_t cap)
 {
-    ks_partition bigger = { .cap = p->cap ? p->cap * 2 : 64 };
+    ks_partition bigger = { .cap = cap };
     bigger.slots = hash_table_alloc(bigger.cap * ks->stride);
     memset(bigger.slots, 0, bigger.cap * ks->stride);
     for (size_t i = 0; i < p->cap; i++) {
@@ -330,6 +356,11 @@ static void grow(const keystore *ks, ks_partition *p)
     free(p->slots);
     p->slots = bigger.slots;
     p->cap = bigger.cap;
+}
+
+static void grow(const keystore *ks, ks_partition *p)
+{
+    rehash(ks, p, p->cap ? p->cap * 2 : 64);
 }
 
 /* The entry of (REF, CELL) (hash EH) in P, created with a zero payload if new. */
@@ -445,20 +476,17 @@ typedef struct sort_item {
     uintptr_t at;
 } sort_item;
 
-/* What an item's key is read with: the store, and the bytes of the entries' keys. */
+/* What an item's key is read with: the store, and the keys of the entries. */
 typedef struct sort_ctx {
     const keystore *ks;
-    const unsigned char *entry_bytes;
+    const key_table *entry_keys;
 } sort_ctx;
 
 static const unsigned char *item_key(const sort_ctx *c, const sort_item *it, uint32_t *len)
 {
     if (it->at & 1) {
         const unsigned char *slot = (const unsigned char *)(it->at & ~(uintptr_t)1);
-        const slot_tail *t = (const slot_tail *)(slot + c->ks->stride - sizeof(slot_tail));
-        const unsigned char *k = c->entry_bytes + ((size_t)t->ref - 1) * 4;
-        memcpy(len, k, sizeof *len);
-        return k + sizeof *len;
+        return key_at(c->entry_keys, tail_of(c->ks, (unsigned char *)slot)->ref, len);
     }
     const record *r = (const record *)it->at;
     *len = r->len;
@@ -554,10 +582,7 @@ static void emit_run(const sort_ctx *c, const sort_item *items, size_t n, size_t
         if (!(e && out->tags[e - 1] == items[i].tag && item_key_is(c, &items[i - 1], &items[i]))) {
             uint32_t len;
             const unsigned char *key = item_key(c, &items[i], &len);
-            memcpy(out->bytes + used, &len, sizeof len);
-            memcpy(out->bytes + used + sizeof len, key, len);
-            ref = (uint32_t)(used / 4 + 1);
-            used += round_up(sizeof len + len, 4);
+            ref = key_put(out->bytes, &used, key, len);
         }
         unsigned char *slot = out->slots + e * stride;
         *tail_of(ks, slot) = (slot_tail){ ref, items[i].cell };
@@ -580,25 +605,35 @@ static void emit_run(const sort_ctx *c, const sort_item *items, size_t n, size_t
     out->bytes_len = used;
 }
 
-/* The items of run R's entries, appended at ITEMS; returns how many. */
-static size_t run_items(const keystore *ks, const ks_run *r, sort_item *items)
+/* The items of run R's entries, appended at ITEMS; returns how many. *CELLS is raised
+ * past each item's cell. */
+static size_t run_items(const keystore *ks, const ks_run *r, sort_item *items, uint32_t *cells)
 {
     for (size_t i = 0; i < r->count; i++) {
         const unsigned char *slot = r->slots + i * ks->stride;
-        items[i] = (sort_item){ r->tags[i], tail_of(ks, (unsigned char *)slot)->cell, (uintptr_t)slot | 1 };
+        uint32_t cell = tail_of(ks, (unsigned char *)slot)->cell;
+        if (cell >= *cells) *cells = cell + 1;
+        items[i] = (sort_item){ r->tags[i], cell, (uintptr_t)slot | 1 };
     }
     return r->count;
 }
 
 /* The items of the records in batch DATA (LEN bytes), appended at ITEMS; returns how
- * many (a record with two cells is two). */
-static size_t record_items(const keystore *ks, const unsigned char *data, size_t len, sort_item *items)
+ * many (a record with two cells is two). *CELLS is raised past each item's cell, and
+ * *BYTES grows by the room each record's key would take in a key table. */
+static size_t record_items(const keystore *ks, const unsigned char *data, size_t len, sort_item *items,
+                           uint32_t *cells, size_t *bytes)
 {
     size_t k = 0;
     for (size_t at = 0; at < len;) {
         const record *r = (const record *)(data + at);
         items[k++] = (sort_item){ r->tag, r->cell_a, (uintptr_t)r };
-        if (r->cell_b != KS_NO_CELL) items[k++] = (sort_item){ r->tag, r->cell_b, (uintptr_t)r };
+        if (r->cell_a >= *cells) *cells = r->cell_a + 1;
+        if (r->cell_b != KS_NO_CELL) {
+            items[k++] = (sort_item){ r->tag, r->cell_b, (uintptr_t)r };
+            if (r->cell_b >= *cells) *cells = r->cell_b + 1;
+        }
+        *bytes += key_room(r->len);
         at += record_size(ks, r->len);
     }
     return k;
@@ -615,28 +650,20 @@ static void to_hashed(keystore *ks, ks_partition *p)
                               tail_of(ks, p->slots + (i - 1) * ks->stride)->ref;
     kt->cap = 64;
     while ((keys + 1) * 2 > kt->cap) kt->cap *= 2;
-    kt->slots = hash_table_alloc(kt->cap * sizeof *kt->slots);
-    memset(kt->slots, 0, kt->cap * sizeof *kt->slots);
+    kt->slots = key_slots_new(kt->cap);
     kt->count = keys;
-    ks_partition table = { .cap = 64 };
-    while ((p->count + 1) * 4 > table.cap * 3) table.cap *= 2;
-    table.slots = hash_table_alloc(table.cap * ks->stride);
-    memset(table.slots, 0, table.cap * ks->stride);
     for (size_t i = 0; i < p->count; i++) {
-        const unsigned char *slot = p->slots + i * ks->stride;
-        const slot_tail *t = tail_of(ks, (unsigned char *)slot);
-        if (i == 0 || t->ref != tail_of(ks, p->slots + (i - 1) * ks->stride)->ref) {
-            size_t j = p->tags[i] & (kt->cap - 1);
-            while (kt->slots[j].ref) j = (j + 1) & (kt->cap - 1);
-            kt->slots[j] = (key_slot){ p->tags[i], t->ref };
-        }
-        memcpy(probe(ks, &table, t->ref, t->cell, entry_hash(t->ref, t->cell)), slot, ks->stride);
+        uint32_t ref = tail_of(ks, p->slots + i * ks->stride)->ref;
+        if (i == 0 || ref != tail_of(ks, p->slots + (i - 1) * ks->stride)->ref)
+            key_place(kt->slots, kt->cap, (key_slot){ p->tags[i], ref });
     }
-    free(p->slots);
+    /* the entries lie side by side (cap = count, none empty): rehashed into a table
+     * sized as entry_of keeps one */
+    size_t cap = 64;
+    while ((p->count + 1) * 4 > cap * 3) cap *= 2;
+    rehash(ks, p, cap);
     free(p->tags);
     p->tags = NULL;
-    p->slots = table.slots;
-    p->cap = table.cap;
     p->hashed = true;
 }
 
@@ -647,26 +674,14 @@ static void merge_pending(keystore *ks, ks_partition *p, unsigned char *aligned,
 {
     if (!p->pending_count) return;
     ks_run merged = { p->slots, p->tags, p->keys.bytes, p->count, p->keys.len };
-    size_t n = merged.count, bytes = merged.bytes_len;
+    /* the items are counted as records are handed over: one walk over them here */
+    size_t n = merged.count + p->pending_items, bytes = merged.bytes_len;
     uint32_t cells = 0;
-    for (size_t i = 0; i < merged.count; i++) {
-        uint32_t cell = tail_of(ks, merged.slots + i * ks->stride)->cell;
-        if (cell >= cells) cells = cell + 1;
-    }
-    for (size_t r = 0; r < p->pending_count; r++)
-        for (size_t at = 0; at < p->pending_len[r];) {
-            const record *rec = (const record *)(p->pending[r] + at);
-            n += rec->cell_b != KS_NO_CELL ? 2 : 1;
-            bytes += round_up(sizeof(uint32_t) + rec->len, 4);
-            if (rec->cell_a >= cells) cells = rec->cell_a + 1;
-            if (rec->cell_b != KS_NO_CELL && rec->cell_b >= cells) cells = rec->cell_b + 1;
-            at += record_size(ks, rec->len);
-        }
     sort_item *items = xmalloc((n ? n : 1) * sizeof *items), *tmp = xmalloc((n ? n : 1) * sizeof *tmp);
-    size_t k = run_items(ks, &merged, items);
+    size_t k = run_items(ks, &merged, items, &cells);
     for (size_t r = 0; r < p->pending_count; r++)
-        k += record_items(ks, p->pending[r], p->pending_len[r], items + k);
-    sort_ctx c = { ks, merged.bytes };
+        k += record_items(ks, p->pending[r], p->pending_len[r], items + k, &cells, &bytes);
+    sort_ctx c = { ks, &p->keys };
     sort_item *sorted = sort_items(&c, items, tmp, n, cells);
     ks_run out;
     emit_run(&c, sorted, n, bytes, aligned, &out);
