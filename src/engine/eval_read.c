@@ -607,13 +607,6 @@ typedef struct slot_input {
 
 /* The key store's apply function: adds a record's slot inputs to each member's
  * slots in a key's payload. */
-/* The key store's merge (ks_merge_fn) for a key run CTX: what apply_slots added to
- * OTHER, added to PAYLOAD. */
-static void merge_slots(void *ctx, void *payload, const void *other)
-{
-    merge_payload(ctx, payload, other);
-}
-
 static void apply_slots(void *ctx, void *payload, const void *extra)
 {
     const key_run *run = ctx;
@@ -633,6 +626,13 @@ static void apply_slots(void *ctx, void *payload, const void *extra)
             acc_add(&slots[i], mem->agg->ir->slots[i]->u.group.kind, &in[i].v);
         }
     }
+}
+
+/* The key store's merge (ks_merge_fn) for a key run CTX: what apply_slots added to
+ * OTHER, added to PAYLOAD. */
+static void merge_slots(void *ctx, void *payload, const void *other)
+{
+    merge_payload(ctx, payload, other);
 }
 
 static bool slot_is_count(const ir_node *slot)

@@ -365,6 +365,18 @@ typedef struct job {
     int part, parts;
 } job;
 
+/* Runs WRITE on THREADS threads at once, each with its share of the keys, into KS. */
+static void write_on_threads(keystore *ks, void *(*write)(void *))
+{
+    pthread_t tids[THREADS];
+    job jobs[THREADS];
+    for (int t = 0; t < THREADS; t++) {
+        jobs[t] = (job){ ks, t, THREADS };
+        assert_int_equal(pthread_create(&tids[t], NULL, write, &jobs[t]), 0);
+    }
+    for (int t = 0; t < THREADS; t++) pthread_join(tids[t], NULL);
+}
+
 static void *write_share(void *arg)
 {
     job *j = arg;
@@ -391,16 +403,8 @@ static void test_threads_agree_with_one_writer(void **state)
     keystore *many = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
     keystore *eager = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
     ks_set_writer_budget(eager, 1);
-    keystore *stores[] = { many, eager };
-    for (size_t si = 0; si < 2; si++) {
-        pthread_t tids[THREADS];
-        job jobs[THREADS];
-        for (int t = 0; t < THREADS; t++) {
-            jobs[t] = (job){ stores[si], t, THREADS };
-            assert_int_equal(pthread_create(&tids[t], NULL, write_share, &jobs[t]), 0);
-        }
-        for (int t = 0; t < THREADS; t++) pthread_join(tids[t], NULL);
-    }
+    write_on_threads(many, write_share);
+    write_on_threads(eager, write_share);
 
     assert_int_equal(ks_count(one), ks_count(many));
     assert_int_equal(ks_count(one), ks_count(eager));
@@ -487,13 +491,7 @@ static void test_repeated_keys(void **state)
     for (size_t budget = 64; budget <= 65536; budget *= 32) {
         keystore *ks = new_store(sizeof(tally), sizeof(int64_t), apply_tally, NULL);
         ks_set_writer_budget(ks, budget);
-        pthread_t tids[THREADS];
-        job jobs[THREADS];
-        for (int t = 0; t < THREADS; t++) {
-            jobs[t] = (job){ ks, t, THREADS };
-            assert_int_equal(pthread_create(&tids[t], NULL, write_hot, &jobs[t]), 0);
-        }
-        for (int t = 0; t < THREADS; t++) pthread_join(tids[t], NULL);
+        write_on_threads(ks, write_hot);
         assert_int_equal(ks_count(ks), ks_count(reference));
         uint64_t cursor = 0;
         ks_entry e;
