@@ -88,14 +88,19 @@ void *ks_find(const keystore *ks, uint64_t h, const void *key, size_t len, uint3
 typedef struct ks_entry {
     const void *key; /* ks_key_len(key) bytes, not NUL-terminated */
     uint32_t cell;
+    /* The walk hands out this key's entries one after another, in increasing cell
+     * order, before any other key's (a sorted partition's entries): a caller summing a
+     * key's cells needs no table of its own. */
+    bool in_key_order;
     void *payload;
 } ks_entry;
 
 /* The length of a key as ks_next hands it out. */
 size_t ks_key_len(const void *key);
 
-/* Iterates every entry once, in no particular order: start with *CURSOR = 0, and
- * call until it returns false. The store must not be written to meanwhile. */
+/* Iterates every entry once, in no particular order (but see in_key_order): start
+ * with *CURSOR = 0, and call until it returns false. The store must not be written to
+ * meanwhile. */
 bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out);
 
 /* Entries in the store, over all cells (a sorted store's records merged first). */

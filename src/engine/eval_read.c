@@ -446,6 +446,11 @@ static void *tally_keys(void *arg)
     const key_run *w = run->writer;
     kt.stride = (ks_payload_size(run->store) + 15) & ~(size_t)15;
     if (!kt.stride) kt.stride = 16;
+    /* the total of the key and position being walked, where the walk hands out a key's
+     * entries together (in_key_order): no table needed */
+    unsigned char *running = xcalloc_aligned(16, 1, kt.stride);
+    const void *running_key = NULL;
+    uint32_t running_pos = 0;
     uint64_t cursor = (uint64_t)t->from << 32;
     uint64_t part = t->from;
     ks_entry en;
@@ -456,17 +461,33 @@ static void *tally_keys(void *arg)
             tally_entry(t, en.key, en.cell, pos, en.payload, unpacked);
             continue;
         }
-        if ((cursor >> 32) != part) {
-            tally_totals(t, &kt, unpacked);
-            part = cursor >> 32;
+        unsigned char *total;
+        if (en.in_key_order) {
+            if (running_key && (running_key != en.key || running_pos != pos)) {
+                tally_entry(t, running_key, (uint32_t)(running_pos * groups + groups - 1), running_pos,
+                            running, unpacked);
+                memset(running, 0, kt.stride);
+            }
+            running_key = en.key;
+            running_pos = pos;
+            total = running;
+        } else {
+            if ((cursor >> 32) != part) {
+                tally_totals(t, &kt, unpacked);
+                part = cursor >> 32;
+            }
+            total = totals_entry(&kt, en.key, pos);
         }
-        unsigned char *total = totals_entry(&kt, en.key, pos);
         if (en.payload) merge_payload(w, total, en.payload);
         /* an entry of a total cell holds the rows without a staff group: it counts only
          * in the key's total */
         if (group != groups - 1) tally_entry(t, en.key, en.cell, pos, en.payload, unpacked);
     }
+    if (running_key)
+        tally_entry(t, running_key, (uint32_t)(running_pos * groups + groups - 1), running_pos, running,
+                    unpacked);
     tally_totals(t, &kt, unpacked);
+    free(running);
     free(kt.slots);
     free(kt.used);
     free(kt.payloads);

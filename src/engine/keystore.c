@@ -523,11 +523,11 @@ static int by_key_cell(const void *x, const void *y, void *ctx)
     return (a->cell > b->cell) - (a->cell < b->cell);
 }
 
-/* Sorts ITEMS[0..n) by (tag, key, cell), TMP being room for n more, and returns where
- * the sorted items are (ITEMS or TMP): a radix sort of (tag, cell) — a key's items then
- * lie side by side in cell order — and, where two keys share a tag (rare), their items
- * by key and cell. CELLS bounds the cells. */
-static sort_item *sort_items(const sort_ctx *c, sort_item *items, sort_item *tmp, size_t n, uint32_t cells)
+/* Sorts ITEMS[0..n) by (tag, cell), TMP being room for n more, and returns where the
+ * sorted items are (ITEMS or TMP): a radix sort, after which a key's items lie side by
+ * side in cell order unless another key shares its tag (emit_run sorts those). CELLS
+ * bounds the cells. */
+static sort_item *sort_items(sort_item *items, sort_item *tmp, size_t n, uint32_t cells)
 {
     enum { BITS = 11, DIGITS = 1 << BITS };
     sort_item *a = items, *b = tmp;
@@ -549,20 +549,14 @@ static sort_item *sort_items(const sort_ctx *c, sort_item *items, sort_item *tmp
         a = b;
         b = t;
     }
-    for (size_t i = 0, j; i < n; i = j) {
-        bool one_key = true;
-        for (j = i + 1; j < n && a[j].tag == a[i].tag; j++)
-            if (one_key && !item_key_is(c, &a[j], &a[i])) one_key = false;
-        if (!one_key) qsort_r(a + i, j - i, sizeof *a, by_key_cell, (void *)c);
-    }
     return a;
 }
 
-/* Reduces sorted ITEMS[0..n) to the entries of run OUT: the records of one (key, cell)
- * applied to its payload, the entries merged; each key's bytes once. BYTES_ROOM bounds
- * the keys' bytes; ALIGNED is room for one extra. */
-static void emit_run(const sort_ctx *c, const sort_item *items, size_t n, size_t bytes_room,
-                     unsigned char *aligned, ks_run *out)
+/* Reduces ITEMS[0..n), sorted by (tag, cell), to the entries of run OUT: the records
+ * of one (key, cell) applied to its payload, the entries merged; each key's bytes
+ * once. BYTES_ROOM bounds the keys' bytes; ALIGNED is room for one extra. */
+static void emit_run(const sort_ctx *c, sort_item *items, size_t n, size_t bytes_room, unsigned char *aligned,
+                     ks_run *out)
 {
     const keystore *ks = c->ks;
     size_t stride = ks->stride;
@@ -572,34 +566,43 @@ static void emit_run(const sort_ctx *c, const sort_item *items, size_t n, size_t
     out->tags = xmalloc((n ? n : 1) * sizeof *out->tags);
     out->bytes = xmalloc(bytes_room ? bytes_room : 4);
     size_t e = 0, used = 0;
-    uint32_t ref = 0;
-    for (size_t i = 0, j; i < n; i = j) {
-        for (j = i + 1; j < n && items[j].tag == items[i].tag && items[j].cell == items[i].cell &&
-                        item_key_is(c, &items[j], &items[i]);
-             j++)
-            ;
-        /* a key's entries are side by side: its bytes are kept by its first */
-        if (!(e && out->tags[e - 1] == items[i].tag && item_key_is(c, &items[i - 1], &items[i]))) {
-            uint32_t len;
-            const unsigned char *key = item_key(c, &items[i], &len);
-            ref = key_put(out->bytes, &used, key, len);
-        }
-        unsigned char *slot = out->slots + e * stride;
-        *tail_of(ks, slot) = (slot_tail){ ref, items[i].cell };
-        out->tags[e] = items[i].tag;
-        for (size_t k = i; k < j; k++) {
-            if (items[k].at & 1) {
-                if (ks->merge) ks->merge(ks->ctx, slot, (const void *)(items[k].at & ~(uintptr_t)1));
-            } else if (ks->apply) {
-                const unsigned char *x = (const unsigned char *)((const record *)items[k].at + 1);
-                if ((uintptr_t)x & (EXTRA_ALIGN - 1)) {
-                    memcpy(aligned, x, ks->extra_size);
-                    x = aligned;
-                }
-                ks->apply(ks->ctx, slot, x);
+    for (size_t i = 0, end; i < n; i = end) {
+        /* The items of one tag: one key's, unless two keys share the tag (rare), whose
+         * items are then sorted by key and cell. Each item's key is read here once,
+         * which brings its record into cache for the apply below. */
+        bool one_key = true;
+        for (end = i + 1; end < n && items[end].tag == items[i].tag; end++)
+            if (one_key && !item_key_is(c, &items[end], &items[i])) one_key = false;
+        if (!one_key) qsort_r(items + i, end - i, sizeof *items, by_key_cell, (void *)c);
+        uint32_t ref = 0;
+        for (size_t k = i, j; k < end; k = j) {
+            /* a key's entries are side by side: its bytes are kept by its first */
+            if (k == i || (!one_key && !item_key_is(c, &items[k - 1], &items[k]))) {
+                uint32_t len;
+                const unsigned char *key = item_key(c, &items[k], &len);
+                ref = key_put(out->bytes, &used, key, len);
             }
+            for (j = k + 1; j < end && items[j].cell == items[k].cell &&
+                            (one_key || item_key_is(c, &items[j], &items[k]));
+                 j++)
+                ;
+            unsigned char *slot = out->slots + e * stride;
+            *tail_of(ks, slot) = (slot_tail){ ref, items[k].cell };
+            out->tags[e] = items[k].tag;
+            for (size_t r = k; r < j; r++) {
+                if (items[r].at & 1) {
+                    if (ks->merge) ks->merge(ks->ctx, slot, (const void *)(items[r].at & ~(uintptr_t)1));
+                } else if (ks->apply) {
+                    const unsigned char *x = (const unsigned char *)((const record *)items[r].at + 1);
+                    if ((uintptr_t)x & (EXTRA_ALIGN - 1)) {
+                        memcpy(aligned, x, ks->extra_size);
+                        x = aligned;
+                    }
+                    ks->apply(ks->ctx, slot, x);
+                }
+            }
+            e++;
         }
-        e++;
     }
     out->count = e;
     out->bytes_len = used;
@@ -682,7 +685,7 @@ static void merge_pending(keystore *ks, ks_partition *p, unsigned char *aligned,
     for (size_t r = 0; r < p->pending_count; r++)
         k += record_items(ks, p->pending[r], p->pending_len[r], items + k, &cells, &bytes);
     sort_ctx c = { ks, &p->keys };
-    sort_item *sorted = sort_items(&c, items, tmp, n, cells);
+    sort_item *sorted = sort_items(items, tmp, n, cells);
     ks_run out;
     emit_run(&c, sorted, n, bytes, aligned, &out);
     free(items);
@@ -885,6 +888,7 @@ bool ks_next(const keystore *ks, uint64_t *cursor, ks_entry *out)
              * would miss the cache on each */
             out->key = p->keys.bytes + ((size_t)t->ref - 1) * 4 + sizeof(uint32_t);
             out->cell = t->cell;
+            out->in_key_order = ks->sorted && !p->hashed;
             out->payload = ks->payload_size ? slot : NULL;
             *cursor = (uint64_t)part << 32 | (i + 1);
             return true;

@@ -214,20 +214,32 @@ static size_t key_number(const ks_entry *e)
 }
 
 /* Visits every entry once: marks (key number, cell) in SEEN, failing on a second
- * visit, and returns how many there were. */
+ * visit, and returns how many there were. Entries handed out in key order are: a
+ * key's come together, in increasing cells. */
 static size_t visit_all(const keystore *ks, unsigned char *seen, uint32_t cells)
 {
     uint64_t cursor = 0;
-    ks_entry e;
-    size_t visits = 0;
+    ks_entry e, before = { 0 };
+    size_t visits = 0, in_order = 0;
     while (ks_next(ks, &cursor, &e)) {
         size_t n = key_number(&e);
         assert_true(e.cell < cells);
         unsigned char *mark = &seen[n * cells + e.cell];
         assert_int_equal(*mark, 0);
+        if (e.in_key_order) {
+            in_order++;
+            if (before.key == e.key) assert_true(e.cell > before.cell);
+            else
+                for (uint32_t c = 0; c < cells; c++) assert_int_equal(seen[n * cells + c], 0);
+        }
         *mark = 1;
+        before = e;
         visits++;
     }
+    /* a store of hash tables walks its tables' order; a sorted one keeps most of its
+     * partitions sorted here (keys that repeat are what moves one to hash tables) */
+    if (!sorted_stores) assert_int_equal(in_order, 0);
+    else if (visits >= 1000) assert_true(in_order > visits / 2);
     assert_false(ks_next(ks, &cursor, &e));
     return visits;
 }
@@ -497,7 +509,20 @@ static void test_repeated_keys(void **state)
         ks_entry e;
         size_t seen = 0;
         const void *address[HOT_KEYS] = { NULL };
+        /* the keys walked past so far, each once: one handed out in key order is not
+         * met again */
+        const void **left = test_malloc((ks_count(reference) + 1) * sizeof *left);
+        size_t left_count = 0;
+        ks_entry before = { 0 };
         while (ks_next(ks, &cursor, &e)) {
+            if (e.key != before.key) {
+                for (size_t k = 0; e.in_key_order && k < left_count; k++)
+                    assert_ptr_not_equal(left[k], e.key);
+                if (before.key) left[left_count++] = before.key;
+            } else if (e.in_key_order) {
+                assert_true(e.cell > before.cell);
+            }
+            before = e;
             size_t len = ks_key_len(e.key);
             /* a key has one address, whatever cells it is in */
             if (len > 4 && len < 16 && memcmp(e.key, "hot-", 4) == 0) {
@@ -518,6 +543,7 @@ static void test_repeated_keys(void **state)
             seen++;
         }
         assert_int_equal(seen, ks_count(reference));
+        test_free(left);
         assert_null(find_text(ks, "hot-300", 0));
         assert_null(find_text(ks, "hot-1", 5));
         ks_free(ks);
