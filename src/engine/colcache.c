@@ -1373,8 +1373,9 @@ static bool replay_bad(const checked_group *g, uint64_t *at, uint64_t before, co
  * SLOT bytes per row of the batch).  SEQ[0] is the next ENC_DICT_SEQ entry and SEQ[1]
  * the row it belongs to, or the first row after it: the rows a selection leaves out
  * still use up entries. */
-static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint64_t r0, const uint16_t *sel,
-                          size_t n, csvr_cell *cells, char *text, size_t slot, uint64_t seq[2])
+static inline __attribute__((always_inline)) void decode_cells(
+    const checked_group *g, size_t c, size_t n_cols, uint64_t r0, const uint16_t *sel, size_t n,
+    csvr_cell *cells, char *text, size_t slot, uint64_t seq[2], unsigned enc, csvr_type type, uint64_t width)
 {
     const col_head *ch = &g->cols[c];
     const unsigned char *nulls = ch->null_off ? g->blob + ch->null_off : NULL;
@@ -1385,10 +1386,10 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
         csvr_cell *cell = cells + i * n_cols + c;
         cell->is_null = nulls != NULL && ((nulls[r / 8] >> (r % 8)) & 1);
         if (cell->is_null) continue;
-        switch (ch->enc) {
+        switch (enc) {
         case ENC_FOR: {
-            int64_t x = (int64_t)((uint64_t)ch->base + load_width(v + r * ch->width, ch->width));
-            switch ((csvr_type)ch->type) {
+            int64_t x = (int64_t)((uint64_t)ch->base + load_width(v + r * width, width));
+            switch (type) {
             case CSVR_INT: cell->as.i = x; break;
             case CSVR_DATE: cell->as.date = (date_t)x; break;
             default: cell->as.dec.units = (dec_int128)x * POW10[18 - ch->mode]; break;
@@ -1397,7 +1398,7 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
         }
         case ENC_WIDE: memcpy(&cell->as.dec, v + r * sizeof(dec_t), sizeof(dec_t)); break;
         case ENC_DIGITS: {
-            uint64_t x = (uint64_t)ch->base + load_width(v + r * ch->width, ch->width);
+            uint64_t x = (uint64_t)ch->base + load_width(v + r * width, width);
             char *at = text + i * slot;
             memcpy(at, g->blob + ch->heap_off, ch->heap_len);
             put_digits(at + ch->heap_len, x, ch->mode);
@@ -1410,8 +1411,8 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
         case ENC_DICT:
         case ENC_DICT_SEQ: {
             uint64_t id;
-            if (ch->enc == ENC_DICT) {
-                id = load_width(v + r * ch->width, ch->width);
+            if (enc == ENC_DICT) {
+                id = load_width(v + r * width, width);
             } else {
                 for (; seq[1] < r; seq[1]++)
                     seq[0] += nulls == NULL || !((nulls[seq[1] / 8] >> (seq[1] % 8)) & 1);
@@ -1429,6 +1430,36 @@ static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint6
         case ENC_BITS: cell->as.b = (v[r / 8] >> (r % 8)) & 1; break;
         }
     }
+}
+
+/* Decodes rows R0 + SEL[k], k < N, of column C of G, as decode_cells does: one copy of
+ * its loop for each common encoding, type and width, so that the loop over a batch's
+ * cells does not branch on them (replays decode every cell of a warm run). */
+static void decode_column(const checked_group *g, size_t c, size_t n_cols, uint64_t r0, const uint16_t *sel,
+                          size_t n, csvr_cell *cells, char *text, size_t slot, uint64_t seq[2])
+{
+    const col_head *ch = &g->cols[c];
+    csvr_type type = (csvr_type)ch->type;
+#define DECODE(enc, type, width) \
+    decode_cells(g, c, n_cols, r0, sel, n, cells, text, slot, seq, enc, type, width)
+#define BY_WIDTH(enc, type)                        \
+    switch (ch->width) {                           \
+    case 1: DECODE(enc, type, 1); return;          \
+    case 2: DECODE(enc, type, 2); return;          \
+    case 4: DECODE(enc, type, 4); return;          \
+    default: DECODE(enc, type, ch->width); return; \
+    }
+    switch (ch->enc) {
+    case ENC_FOR:
+        if (type == CSVR_INT) BY_WIDTH(ENC_FOR, CSVR_INT)
+        else if (type == CSVR_DATE) BY_WIDTH(ENC_FOR, CSVR_DATE)
+        else BY_WIDTH(ENC_FOR, type)
+    case ENC_DIGITS: BY_WIDTH(ENC_DIGITS, type)
+    case ENC_DICT: BY_WIDTH(ENC_DICT, type)
+    default: DECODE(ch->enc, type, ch->width); return;
+    }
+#undef BY_WIDTH
+#undef DECODE
 }
 
 /* Decodes rows [R0, R0 + N) of date column C of G into DAYS and IS_NULL: the dates
