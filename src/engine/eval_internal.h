@@ -70,14 +70,20 @@ typedef struct key_check {
 } key_check;
 
 /* One accumulator: a group of count/sum/avg/min/max, or a `having` slot of one key. */
-typedef struct acc { /* 48 bytes: the 16-byte decimals first, no padding */
-    dec_t sum;
-    dec_t best;       /* min/max of numbers */
+/* 32 bytes, two to a cache line: a row adds to an acc of every aggregate, for its
+ * period and staff member, and twelve months of a dozen aggregates' accs outgrow a
+ * core's cache, so their size is the pass's misses. */
+typedef struct acc {
+    union {
+        dec_t sum;  /* sum and avg */
+        dec_t best; /* min and max of numbers */
+    };
     int64_t n;        /* rows (count) or non-null values (the others) */
     date_t best_date; /* min/max of dates */
     bool has;
     bool overflow; /* the sum left the decimal range: the run fails */
 } acc;
+_Static_assert(sizeof(acc) == 32, "an acc is half a cache line");
 
 /* One aggregate among those sharing a key run, and where its parts of a key's
  * payload and of a record lie. */
