@@ -166,6 +166,18 @@ static inline int val_compare(const val_t *a, const val_t *b, bool *ok)
     }
 }
 
+/* Whether A equals B, as val_compare would say (0 with *OK), without ordering them:
+ * texts of different lengths or first bytes differ without a memcmp (a where over a
+ * text column compares it with a constant on every row). */
+static inline bool val_equal(const val_t *a, const val_t *b, bool *ok)
+{
+    if (a->kind != VAL_TEXT || b->kind != VAL_TEXT) return val_compare(a, b, ok) == 0 && *ok;
+    *ok = true;
+    size_t n = a->as.text.len;
+    return n == b->as.text.len && (n == 0 || (a->as.text.ptr[0] == b->as.text.ptr[0] &&
+                                              memcmp(a->as.text.ptr, b->as.text.ptr, n) == 0));
+}
+
 /* The comparison operators. */
 typedef enum val_cmp { VAL_EQ, VAL_NE, VAL_LT, VAL_LE, VAL_GT, VAL_GE } val_cmp;
 
@@ -174,6 +186,11 @@ static inline void val_compare_op(val_cmp op, const val_t *a, const val_t *b, va
 {
     val_set_null(out);
     bool ok;
+    if (op == VAL_EQ || op == VAL_NE) {
+        bool equal = val_equal(a, b, &ok);
+        if (ok) val_set_bool(out, equal == (op == VAL_EQ));
+        return;
+    }
     int c = val_compare(a, b, &ok);
     if (!ok) return;
     switch (op) {

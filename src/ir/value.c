@@ -106,7 +106,7 @@ bool val_in_item(const val_t *x, const val_t *item, bool *saw_null, val_t *out)
         return false;
     }
     bool ok;
-    if (val_compare(x, item, &ok) == 0 && ok) {
+    if (val_equal(x, item, &ok)) {
         val_set_bool(out, true);
         return true;
     }

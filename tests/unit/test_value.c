@@ -115,6 +115,29 @@ static void test_comparisons(void **state)
     assert_true(out.kind == VAL_BOOL && out.as.b);
     val_t f = boolean(false), t = boolean(true);
     assert_int_equal(val_compare(&f, &t, &ok), -1);
+    /* equality without ordering: texts of one length, first byte or none differ */
+    val_t web = text("web"), wex = text("wex"), app = text("app"), empty = text(""), empty2 = text("");
+    val_t web2 = text("web");
+    assert_true(val_equal(&web, &web2, &ok) && ok);
+    assert_false(val_equal(&web, &wex, &ok));
+    assert_true(ok);
+    assert_false(val_equal(&web, &app, &ok));
+    assert_false(val_equal(&ab, &abc, &ok));
+    assert_true(val_equal(&empty, &empty2, &ok) && ok);
+    assert_false(val_equal(&empty, &ab, &ok));
+    assert_true(val_equal(&one, &one0, &ok) && ok);
+    assert_false(val_equal(&one, &ab, &ok)); /* kinds differ */
+    assert_false(ok);
+    assert_false(val_equal(&n, &n, &ok));
+    assert_false(ok);
+    val_compare_op(VAL_EQ, &web, &web2, &out);
+    assert_true(out.kind == VAL_BOOL && out.as.b);
+    val_compare_op(VAL_NE, &web, &wex, &out);
+    assert_true(out.kind == VAL_BOOL && out.as.b);
+    val_compare_op(VAL_NE, &web, &n, &out);
+    assert_int_equal(out.kind, VAL_NULL);
+    val_compare_op(VAL_NE, &one, &ab, &out);
+    assert_int_equal(out.kind, VAL_NULL);
 }
 
 /* SQL's three-valued and/or: every pair of true, false and null. */
