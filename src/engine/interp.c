@@ -203,10 +203,66 @@ void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
     }
 }
 
+/* An operand of a comparison in a where, as interp_eval gives it: a row's cell and a
+ * constant without a call. */
+static inline void operand(const interp_env *env, const ir_node *n, val_t *out)
+{
+    switch (n->kind) {
+    case IR_COLUMN:
+        val_set_null(out);
+        row_cell(env, n, out);
+        return;
+    case IR_NUMBER: val_set_num(out, n->u.number); return;
+    case IR_TEXT: val_set_text(out, n->u.text.text, n->u.text.text_len); return;
+    default: interp_eval(env, n, out); return;
+    }
+}
+
+/* N's value for a where, as interp_eval would give it: 1 true, 0 false, -1 null or not
+ * a boolean. A where runs for every aggregate on every row, and its usual shapes —
+ * boolean columns, not, and/or, comparisons of columns with constants — are taken
+ * apart here without a value made for each node. Every node interp_eval would evaluate
+ * is evaluated, in its order (and/or leave the right side alone when the left
+ * decides), so a leaf's side effects (an overflow, a scale miss) are the same. */
+static int truth(const interp_env *env, const ir_node *n)
+{
+    val_t a, b;
+    switch (n->kind) {
+    case IR_COLUMN: operand(env, n, &a); break;
+    case IR_NOT: {
+        int t = truth(env, n->a);
+        return t < 0 ? -1 : !t;
+    }
+    case IR_AND:
+    case IR_OR: {
+        int is_or = n->kind == IR_OR;
+        int x = truth(env, n->a);
+        if (x == is_or) return is_or;
+        int y = truth(env, n->b);
+        if (y == is_or) return is_or;
+        return x < 0 || y < 0 ? -1 : !is_or;
+    }
+    case IR_EQ:
+    case IR_NE:
+    case IR_LT:
+    case IR_LE:
+    case IR_GT:
+    case IR_GE: {
+        static const val_cmp ops[] = { [IR_EQ] = VAL_EQ, [IR_NE] = VAL_NE, [IR_LT] = VAL_LT,
+                                       [IR_LE] = VAL_LE, [IR_GT] = VAL_GT, [IR_GE] = VAL_GE };
+        operand(env, n->a, &a);
+        operand(env, n->b, &b);
+        val_t out;
+        val_compare_op(ops[n->kind], &a, &b, &out);
+        a = out;
+        break;
+    }
+    default: interp_eval(env, n, &a); break;
+    }
+    return a.kind == VAL_BOOL ? a.as.b : -1;
+}
+
 bool interp_true(const interp_env *env, const ir_node *n)
 {
-    if (!n) return true;
-    val_t v;
-    interp_eval(env, n, &v);
-    return v.kind == VAL_BOOL && v.as.b;
+    return !n || truth(env, n) == 1;
 }

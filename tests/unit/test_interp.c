@@ -1,7 +1,8 @@
 /* Unit tests for the IR interpreter (interp.c) with leaves of the test's own: the cells
  * of a row, the order and laziness of evaluation (and/or, if, coalesce), shifts in
- * time, set membership and overflow reporting. The evaluator supplies the same leaves
- * from its session; the golden tests cover that side. */
+ * time, set membership, overflow reporting, and interp_true against interp_eval on the
+ * shapes of a where. The evaluator supplies the same leaves from its session; the
+ * golden tests cover that side. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -247,13 +248,82 @@ static int teardown(void **state)
     return 0;
 }
 
+/* interp_true decides a where without making a value for each node: over every
+ * combination of not, and, or and comparisons (to two levels) of boolean cells (true,
+ * false, null), a text cell, constants and a leaf that counts its calls, it agrees
+ * with interp_eval's value and asks the leaves exactly what interp_eval asks. */
+static void test_where_shapes(void **state)
+{
+    (void)state;
+    ast_decl orders;
+    memset(&orders, 0, sizeof orders);
+    csvr_cell cells[4];
+    memset(cells, 0, sizeof cells);
+    cells[0].as.b = true;
+    cells[1].as.b = false;
+    cells[2].is_null = true;
+    cells[3].as.text = (csvr_text){ "web", 3 };
+    ir_node *leaf[8];
+    size_t n_leaf = 0;
+    for (int i = 0; i < 3; i++) {
+        ir_node *col = node(IR_COLUMN, NULL, NULL);
+        col->u.column.source = &orders;
+        col->u.column.index = i;
+        col->u.column.type = COLTYPE_BOOL;
+        leaf[n_leaf++] = col;
+    }
+    ir_node *channel = node(IR_COLUMN, NULL, NULL);
+    channel->u.column.source = &orders;
+    channel->u.column.index = 3;
+    channel->u.column.type = COLTYPE_TEXT;
+    leaf[n_leaf++] = node(IR_EQ, channel, string("web"));
+    leaf[n_leaf++] = node(IR_NE, channel, string("app"));
+    leaf[n_leaf++] = node(IR_LT, channel, number("1")); /* kinds differ: null */
+    /* 42 > 1 through a leaf that counts its calls, and an aggregate over no rows (null) */
+    leaf[n_leaf++] = node(IR_GT, node(IR_INDICATOR, NULL, NULL), number("1"));
+    leaf[n_leaf++] = node(IR_GE, node(IR_AGGREGATE, NULL, NULL), number("0"));
+    static const ir_kind joins[] = { IR_AND, IR_OR };
+    ir_node *one[8 + 8 + 2 * 8 * 8];
+    size_t n_one = 0;
+    for (size_t i = 0; i < n_leaf; i++) {
+        one[n_one++] = leaf[i];
+        one[n_one++] = node(IR_NOT, leaf[i], NULL);
+    }
+    for (size_t j = 0; j < 2; j++)
+        for (size_t a = 0; a < n_leaf; a++)
+            for (size_t b = 0; b < n_leaf; b++) one[n_one++] = node(joins[j], leaf[a], leaf[b]);
+    size_t checked = 0;
+    for (size_t j = 0; j < 2; j++)
+        for (size_t a = 0; a < n_one; a += 7)
+            for (size_t b = 0; b < n_one; b += 5) {
+                ir_node *shapes[] = { node(joins[j], one[a], one[b]),
+                                      node(IR_NOT, node(joins[j], one[a], one[b]), NULL), one[a] };
+                for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+                    calls by_eval, by_true;
+                    interp_env env = env_of(&by_eval);
+                    env.cells = cells;
+                    env.source = &orders;
+                    val_t v;
+                    interp_eval(&env, shapes[k], &v);
+                    bool want = v.kind == VAL_BOOL && v.as.b;
+                    interp_env env2 = env_of(&by_true);
+                    env2.cells = cells;
+                    env2.source = &orders;
+                    assert_int_equal(interp_true(&env2, shapes[k]), want);
+                    assert_int_equal(by_true.indicator, by_eval.indicator);
+                    assert_int_equal(by_true.aggregate, by_eval.aggregate);
+                    checked++;
+                }
+            }
+    assert_true(checked > 1000);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_row_cells),
-        cmocka_unit_test(test_laziness),
-        cmocka_unit_test(test_shifts),
-        cmocka_unit_test(test_sets_context_and_overflow),
+        cmocka_unit_test(test_row_cells),    cmocka_unit_test(test_laziness),
+        cmocka_unit_test(test_shifts),       cmocka_unit_test(test_sets_context_and_overflow),
+        cmocka_unit_test(test_where_shapes),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
