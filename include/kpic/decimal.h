@@ -89,8 +89,20 @@ dec_status dec_to_int64(dec_t v, int64_t *out);
 /* The double nearest to V (correctly rounded, locale-independent). */
 double dec_to_double(dec_t v);
 
-/* *OUT = A + B, A - B, exactly; DEC_OVERFLOW (*OUT untouched) if out of range. */
-dec_status dec_add(dec_t a, dec_t b, dec_t *out);
+/* *OUT = A + B, A - B, exactly; DEC_OVERFLOW (*OUT untouched) if out of range.
+ * Inline: a sum adds a row's amount for every aggregate on every row. */
+static inline dec_status dec_add(dec_t a, dec_t b, dec_t *out)
+{
+    /* Wrapping unsigned addition, then a sign test: overflow happened iff both
+     * operands have the same sign and the result's sign differs; the most negative
+     * int128 is outside the range too (a magnitude must fit 127 bits). */
+    __extension__ typedef unsigned __int128 dec_uint128;
+    dec_int128 r = (dec_int128)((dec_uint128)a.units + (dec_uint128)b.units);
+    if ((a.units < 0) == (b.units < 0) && (r < 0) != (a.units < 0)) return DEC_OVERFLOW;
+    if (r == (dec_int128)((dec_uint128)1 << 127)) return DEC_OVERFLOW;
+    out->units = r;
+    return DEC_OK;
+}
 dec_status dec_sub(dec_t a, dec_t b, dec_t *out);
 
 /* *OUT = A x B rounded half away from zero to 18 places (the exact product is
@@ -107,8 +119,11 @@ dec_status dec_div(dec_t a, dec_t b, unsigned places, dec_t *out);
  * a value at the very edge of the range. */
 dec_status dec_round(dec_t v, unsigned places, dec_t *out);
 
-/* -1, 0 or 1 as A <, =, > B. */
-int dec_cmp(dec_t a, dec_t b);
+/* -1, 0 or 1 as A <, =, > B (inline: where and max compare on every row). */
+static inline int dec_cmp(dec_t a, dec_t b)
+{
+    return (a.units > b.units) - (a.units < b.units);
+}
 
 /* -1, 0 or 1 by the sign of V. */
 int dec_sign(dec_t v);

@@ -358,19 +358,6 @@ double dec_to_double(dec_t v)
 
 /* ---- arithmetic -------------------------------------------------------- */
 
-dec_status dec_add(dec_t a, dec_t b, dec_t *out)
-{
-    /* Wrapping unsigned addition, then a sign test: overflow happened iff both
-     * operands have the same sign and the result's sign differs. */
-    u128 sum = (u128)a.units + (u128)b.units;
-    dec_int128 r = (dec_int128)sum;
-    if ((a.units < 0) == (b.units < 0) && (r < 0) != (a.units < 0)) return DEC_OVERFLOW;
-    if (r == -(dec_int128)UNITS_MAX - 1) /* the excluded most negative value */
-        return DEC_OVERFLOW;
-    out->units = r;
-    return DEC_OK;
-}
-
 dec_status dec_sub(dec_t a, dec_t b, dec_t *out)
 {
     return dec_add(a, dec_neg(b), out);
@@ -423,11 +410,6 @@ dec_status dec_round(dec_t v, unsigned places, dec_t *out)
     if (q > UNITS_MAX / scale) return DEC_OVERFLOW;
     *out = with_sign(q * scale, v.units < 0 && q != 0);
     return DEC_OK;
-}
-
-int dec_cmp(dec_t a, dec_t b)
-{
-    return (a.units > b.units) - (a.units < b.units);
 }
 
 int dec_sign(dec_t v)

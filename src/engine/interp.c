@@ -220,15 +220,21 @@ static inline void operand(const interp_env *env, const ir_node *n, val_t *out)
 
 /* N's value for a where, as interp_eval would give it: 1 true, 0 false, -1 null or not
  * a boolean. A where runs for every aggregate on every row, and its usual shapes —
- * boolean columns, not, and/or, comparisons of columns with constants — are taken
- * apart here without a value made for each node. Every node interp_eval would evaluate
- * is evaluated, in its order (and/or leave the right side alone when the left
- * decides), so a leaf's side effects (an overflow, a scale miss) are the same. */
+ * boolean columns, not, and/or, comparisons and `in` lists of columns and constants —
+ * are taken apart here without a value made for each node. Every node interp_eval
+ * would evaluate is evaluated, in its order (and/or leave the right side alone when the
+ * left decides), so a leaf's side effects (an overflow, a scale miss) are the same. */
 static int truth(const interp_env *env, const ir_node *n)
 {
     val_t a, b;
     switch (n->kind) {
-    case IR_COLUMN: operand(env, n, &a); break;
+    case IR_COLUMN:
+        if (n->u.column.type == COLTYPE_BOOL && n->u.column.source == env->source && env->cells) {
+            const csvr_cell *c = &env->cells[n->u.column.index];
+            return c->is_null ? -1 : c->as.b;
+        }
+        operand(env, n, &a);
+        break;
     case IR_NOT: {
         int t = truth(env, n->a);
         return t < 0 ? -1 : !t;
@@ -254,6 +260,21 @@ static int truth(const interp_env *env, const ir_node *n)
         operand(env, n->b, &b);
         val_t out;
         val_compare_op(ops[n->kind], &a, &b, &out);
+        a = out;
+        break;
+    }
+    case IR_IN_LIST: {
+        val_t out;
+        operand(env, n->a, &a);
+        val_in_start(&a, &out);
+        if (a.kind != VAL_NULL) {
+            bool saw_null = false, found = false;
+            for (size_t i = 0; i < n->item_count && !found; i++) {
+                operand(env, n->items[i], &b);
+                found = val_in_item(&a, &b, &saw_null, &out);
+            }
+            if (!found) val_in_end(&a, saw_null, &out);
+        }
         a = out;
         break;
     }
