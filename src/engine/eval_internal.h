@@ -283,7 +283,6 @@ typedef struct pass_ctx {
      * date lies outside all of them (most rows, for one period) is counted and left. */
     const period_interval *spans;
     size_t span_count;
-    inst_state **states; /* [count]: the instances' states (a distinct's keys) */
     /* [count]: where this worker accumulates a count/sum/avg/min/max instance (NULL: a
      * distinct): group g's acc at accs[i][g * acc_stride], in one block for all of them
      * (eval_read.c acc_block) */

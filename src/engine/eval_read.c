@@ -420,14 +420,20 @@ static unsigned char *totals_entry(key_totals *kt, const void *key, uint32_t pos
     return kt->payloads + (size_t)slot->at * kt->stride;
 }
 
+/* Counts KEY's total at position POS (PAYLOAD, its groups' entries merged) in the
+ * position's total cell. */
+static void tally_total(key_tally *t, const void *key, uint32_t pos, unsigned char *payload, acc *unpacked)
+{
+    size_t groups = (size_t)t->s->groups;
+    tally_entry(t, key, (uint32_t)(pos * groups + groups - 1), pos, payload, unpacked);
+}
+
 /* Counts the totals gathered in KT, then empties it for the next partition. */
 static void tally_totals(key_tally *t, key_totals *kt, acc *unpacked)
 {
-    size_t groups = (size_t)t->s->groups;
     for (size_t k = 0; k < kt->count; k++) {
         total_slot *slot = &kt->slots[kt->used[k]];
-        tally_entry(t, slot->key, (uint32_t)(slot->pos * groups + groups - 1), slot->pos,
-                    kt->payloads + (size_t)slot->at * kt->stride, unpacked);
+        tally_total(t, slot->key, slot->pos, kt->payloads + (size_t)slot->at * kt->stride, unpacked);
         slot->key = NULL;
     }
     kt->count = 0;
@@ -464,8 +470,7 @@ static void *tally_keys(void *arg)
         unsigned char *total;
         if (en.in_key_order) {
             if (running_key && (running_key != en.key || running_pos != pos)) {
-                tally_entry(t, running_key, (uint32_t)(running_pos * groups + groups - 1), running_pos,
-                            running, unpacked);
+                tally_total(t, running_key, running_pos, running, unpacked);
                 memset(running, 0, kt.stride);
             }
             running_key = en.key;
@@ -483,9 +488,7 @@ static void *tally_keys(void *arg)
          * in the key's total */
         if (group != groups - 1) tally_entry(t, en.key, en.cell, pos, en.payload, unpacked);
     }
-    if (running_key)
-        tally_entry(t, running_key, (uint32_t)(running_pos * groups + groups - 1), running_pos, running,
-                    unpacked);
+    if (running_key) tally_total(t, running_key, running_pos, running, unpacked);
     tally_totals(t, &kt, unpacked);
     free(running);
     free(kt.slots);
@@ -1587,7 +1590,6 @@ static void set_key_budgets(source_pass *sp)
         if (sp->key_runs[ri] && !sp->follows[ri]) ks_set_writer_budget(sp->key_runs[ri]->store, share);
 }
 
-
 /* An instance of a pass, by where its window starts (acc_block). */
 typedef struct acc_order {
     date_t from;
@@ -1648,7 +1650,6 @@ static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared
         p->run_count = sp->run_count;
         p->spans = sp->spans;
         p->span_count = sp->span_count;
-        p->states = xcalloc(sp->mine.len + 1, sizeof *p->states);
         p->time_cell = sp->time_cell;
         p->staff_cell = sp->staff_cell;
         p->staff_is_int = sp->staff_is_int;
@@ -1675,7 +1676,6 @@ static void pass_start(source_pass *sp, csvr_reader *reader, int threads, shared
         p->key = key->count && (sp->keys != KEYS_NONE || key->excluded_count) ? key : NULL;
         p->key_mode = sp->keys;
         if (sp->keys == KEYS_RECORD) p->key_writer = ksf_writer_new(key->firsts);
-        for (size_t i = 0; i < sp->mine.len; i++) p->states[i] = ((plan_instance *)sp->mine.items[i])->state;
         acc_block(s, sp, p);
         if (threads > 1) p->shared = sh;
     }
@@ -2062,7 +2062,6 @@ static pass_result pass_conclude(source_pass *sp, csvr_reader *reader, csvr_stat
         free(p->record);
         free(p->staff_memo);
         free(p->covered);
-        free(p->states);
         free(p->rejects);
     }
     free(workers);
