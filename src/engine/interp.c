@@ -50,12 +50,46 @@ static bool prorated(const interp_env *env, const ir_node *n, val_t *out)
     return true;
 }
 
-static void compare(const interp_env *env, const ir_node *n, val_cmp op, val_t *out)
+/* An operand of a comparison or an `in` list, as interp_eval gives it: a row's cell and
+ * a constant without a call (a where runs them on every row). */
+static inline void operand(const interp_env *env, const ir_node *n, val_t *out)
+{
+    switch (n->kind) {
+    case IR_COLUMN:
+        val_set_null(out);
+        row_cell(env, n, out);
+        return;
+    case IR_NUMBER: val_set_num(out, n->u.number); return;
+    case IR_TEXT: val_set_text(out, n->u.text.text, n->u.text.text_len); return;
+    default: interp_eval(env, n, out); return;
+    }
+}
+
+/* N's comparison (IR_EQ … IR_GE) of its two sides. */
+static void compare(const interp_env *env, const ir_node *n, val_t *out)
+{
+    static const val_cmp ops[] = { [IR_EQ] = VAL_EQ, [IR_NE] = VAL_NE, [IR_LT] = VAL_LT,
+                                   [IR_LE] = VAL_LE, [IR_GT] = VAL_GT, [IR_GE] = VAL_GE };
+    val_t a, b;
+    operand(env, n->a, &a);
+    operand(env, n->b, &b);
+    val_compare_op(ops[n->kind], &a, &b, out);
+}
+
+/* `x in (items)`: the items are evaluated in turn until one matches (none when x is
+ * null). */
+static void in_list(const interp_env *env, const ir_node *n, val_t *out)
 {
     val_t a, b;
-    interp_eval(env, n->a, &a);
-    interp_eval(env, n->b, &b);
-    val_compare_op(op, &a, &b, out);
+    operand(env, n->a, &a);
+    val_in_start(&a, out);
+    if (a.kind == VAL_NULL) return;
+    bool saw_null = false;
+    for (size_t i = 0; i < n->item_count; i++) {
+        operand(env, n->items[i], &b);
+        if (val_in_item(&a, &b, &saw_null, out)) return;
+    }
+    val_in_end(&a, saw_null, out);
 }
 
 /* and/or: the right side is not evaluated when the left decides */
@@ -131,30 +165,19 @@ void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
         if (!prorated(env, n, out)) arith(env, n, VAL_MUL, out);
         return;
     case IR_DIV: arith(env, n, VAL_DIV, out); return;
-    case IR_EQ: compare(env, n, VAL_EQ, out); return;
-    case IR_NE: compare(env, n, VAL_NE, out); return;
-    case IR_LT: compare(env, n, VAL_LT, out); return;
-    case IR_LE: compare(env, n, VAL_LE, out); return;
-    case IR_GT: compare(env, n, VAL_GT, out); return;
-    case IR_GE: compare(env, n, VAL_GE, out); return;
+    case IR_EQ:
+    case IR_NE:
+    case IR_LT:
+    case IR_LE:
+    case IR_GT:
+    case IR_GE: compare(env, n, out); return;
     case IR_AND: logic(env, n, false, out); return;
     case IR_OR: logic(env, n, true, out); return;
     case IR_IF:
         interp_eval(env, n->a, &a);
         interp_eval(env, a.kind == VAL_BOOL && a.as.b ? n->b : n->c, out);
         return;
-    case IR_IN_LIST: {
-        interp_eval(env, n->a, &a);
-        val_in_start(&a, out);
-        if (a.kind == VAL_NULL) return;
-        bool saw_null = false;
-        for (size_t i = 0; i < n->item_count; i++) {
-            interp_eval(env, n->items[i], &b);
-            if (val_in_item(&a, &b, &saw_null, out)) return;
-        }
-        val_in_end(&a, saw_null, out);
-        return;
-    }
+    case IR_IN_LIST: in_list(env, n, out); return;
     case IR_IN_SET:
         interp_eval(env, n->a, &a);
         if (a.kind != VAL_NULL && leaves->in_set) val_set_bool(out, leaves->in_set(env, n->u.agg, &a));
@@ -203,21 +226,6 @@ void interp_eval(const interp_env *env, const ir_node *n, val_t *out)
     }
 }
 
-/* An operand of a comparison in a where, as interp_eval gives it: a row's cell and a
- * constant without a call. */
-static inline void operand(const interp_env *env, const ir_node *n, val_t *out)
-{
-    switch (n->kind) {
-    case IR_COLUMN:
-        val_set_null(out);
-        row_cell(env, n, out);
-        return;
-    case IR_NUMBER: val_set_num(out, n->u.number); return;
-    case IR_TEXT: val_set_text(out, n->u.text.text, n->u.text.text_len); return;
-    default: interp_eval(env, n, out); return;
-    }
-}
-
 /* N's value for a where, as interp_eval would give it: 1 true, 0 false, -1 null or not
  * a boolean. A where runs for every aggregate on every row, and its usual shapes —
  * boolean columns, not, and/or, comparisons and `in` lists of columns and constants —
@@ -226,7 +234,7 @@ static inline void operand(const interp_env *env, const ir_node *n, val_t *out)
  * left decides), so a leaf's side effects (an overflow, a scale miss) are the same. */
 static int truth(const interp_env *env, const ir_node *n)
 {
-    val_t a, b;
+    val_t a;
     switch (n->kind) {
     case IR_COLUMN:
         if (n->u.column.type == COLTYPE_BOOL && n->u.column.source == env->source && env->cells) {
@@ -253,31 +261,8 @@ static int truth(const interp_env *env, const ir_node *n)
     case IR_LT:
     case IR_LE:
     case IR_GT:
-    case IR_GE: {
-        static const val_cmp ops[] = { [IR_EQ] = VAL_EQ, [IR_NE] = VAL_NE, [IR_LT] = VAL_LT,
-                                       [IR_LE] = VAL_LE, [IR_GT] = VAL_GT, [IR_GE] = VAL_GE };
-        operand(env, n->a, &a);
-        operand(env, n->b, &b);
-        val_t out;
-        val_compare_op(ops[n->kind], &a, &b, &out);
-        a = out;
-        break;
-    }
-    case IR_IN_LIST: {
-        val_t out;
-        operand(env, n->a, &a);
-        val_in_start(&a, &out);
-        if (a.kind != VAL_NULL) {
-            bool saw_null = false, found = false;
-            for (size_t i = 0; i < n->item_count && !found; i++) {
-                operand(env, n->items[i], &b);
-                found = val_in_item(&a, &b, &saw_null, &out);
-            }
-            if (!found) val_in_end(&a, saw_null, &out);
-        }
-        a = out;
-        break;
-    }
+    case IR_GE: compare(env, n, &a); break;
+    case IR_IN_LIST: in_list(env, n, &a); break;
     default: interp_eval(env, n, &a); break;
     }
     return a.kind == VAL_BOOL ? a.as.b : -1;
